@@ -1,0 +1,81 @@
+//! The shared `main` of every tool: parse, run, map the outcome to an exit code.
+//!
+//! Every tool's `main.rs` is one call: `tt_core::cli::main("tt-sum", tt_sum::command, tt_sum::run)`.
+//! That is the one place where errors are printed (`tt-sum: error: …`, one line, no backtrace) and where a
+//! closed stdout becomes a quiet exit 0. Panics are not expected anywhere, but if one happens anyway it is
+//! reported as one line with exit 2 rather than Rust's multi-line message and exit 101.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use crate::error::{Error, Result};
+
+/// What a tool's `run` returns on success: 0, or 1 when the user's fail condition holds but the report was
+/// still printed (so the gate fails *after* telling everyone why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Ok,
+    /// Exit 1: the condition the user asked to fail on.
+    Fail,
+}
+
+/// Run a tool. `command` builds its clap definition; `run` does the work with the parsed matches.
+pub fn main(
+    name: &'static str,
+    command: fn() -> clap::Command,
+    run: fn(&clap::ArgMatches) -> Result<Outcome>,
+) -> ExitCode {
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let _ = writeln!(std::io::stderr(), "{name}: error: internal error: {msg}");
+    }));
+    let matches = match command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            use clap::error::ErrorKind as K;
+            let code = match e.kind() {
+                K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                _ => 2,
+            };
+            // clap writes help to stdout and errors to stderr; a failed write (closed pipe) is not our problem.
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&matches))) {
+        Ok(Ok(Outcome::Ok)) => ExitCode::SUCCESS,
+        Ok(Ok(Outcome::Fail)) => ExitCode::from(1),
+        Ok(Err(e)) => report(name, &e),
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+/// Print an error the tt way and give its exit code.
+pub fn report(name: &str, e: &Error) -> ExitCode {
+    if e.is_broken_pipe() {
+        return ExitCode::SUCCESS;
+    }
+    let _ = writeln!(std::io::stderr(), "{name}: error: {e}");
+    ExitCode::from(e.exit_code())
+}
+
+/// Print a warning (`tool: warning: …`) on stderr. Warnings never change the exit code.
+pub fn warn(name: &str, message: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "{name}: warning: {message}");
+}
+
+/// True when colour may be used on stdout: a terminal, and `NO_COLOR` unset or empty (see no-color.org).
+pub fn color_stdout() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+/// Read a `--format` style value from matches, defaulting to table on a terminal and JSONL in a pipe.
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}

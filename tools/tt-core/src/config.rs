@@ -1,0 +1,545 @@
+//! The layered TOML config: prices, budgets and settings.
+//!
+//! Layers, later wins: the defaults compiled into every binary (`config/prices.toml`, `config/tt.toml`),
+//! `$XDG_CONFIG_HOME/tt/config.toml`, the nearest `tt.toml` in the current directory or its parents,
+//! `$TT_CONFIG`, then `--config PATH`. Settings are replaced key by key; a model entry is replaced whole by a
+//! later layer's entry of the same name; budgets accumulate, a later budget replacing an earlier one of the same
+//! name. Every file is parsed strictly: an unknown key, a wrong type or a negative price is an error naming the
+//! file, the line and the key — never a silently ignored setting.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::Weekday;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+
+use crate::error::{Error, Result};
+use crate::money;
+use crate::price::{ModelEntry, PriceSet, PriceTable, Tier};
+
+/// The embedded default price table.
+pub const DEFAULT_PRICES: &str = include_str!("../../../config/prices.toml");
+/// The embedded default settings.
+pub const DEFAULT_SETTINGS: &str = include_str!("../../../config/tt.toml");
+
+/// Default sane maximum for one token count in one record.
+pub const DEFAULT_MAX_TOKENS: u64 = 100_000_000;
+
+/// The budget period a limit applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BudgetPeriod {
+    /// A calendar day in the configured time zone.
+    Day,
+    /// A week starting on the configured week day.
+    Week,
+    /// A calendar month.
+    Month,
+    /// A calendar year.
+    Year,
+    /// All time.
+    Total,
+    /// Each session separately (per-session limits).
+    Session,
+}
+
+impl BudgetPeriod {
+    /// Parse `day|week|month|year|total|session` (also `daily`, `weekly`, `monthly`, `yearly`, `all`).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "day" | "daily" => Self::Day,
+            "week" | "weekly" => Self::Week,
+            "month" | "monthly" => Self::Month,
+            "year" | "yearly" => Self::Year,
+            "total" | "all" => Self::Total,
+            "session" => Self::Session,
+            _ => return None,
+        })
+    }
+    /// The canonical name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+            Self::Year => "year",
+            Self::Total => "total",
+            Self::Session => "session",
+        }
+    }
+}
+
+/// A configured budget.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    /// Its name, unique across layers.
+    pub name: String,
+    /// The period it resets on.
+    pub period: BudgetPeriod,
+    /// Record fields that must match for spend to count (`agent = "ATLAS"`, `tag:team = "x"`).
+    pub scope: BTreeMap<String, String>,
+    /// Dollar limit.
+    pub limit_usd: Option<Decimal>,
+    /// Token limit (all tokens: input, output and cache).
+    pub limit_tokens: Option<u64>,
+    /// Fractions of the limit at which to warn, ascending.
+    pub warn_at: Vec<Decimal>,
+    /// Which file defined it.
+    pub source: String,
+}
+
+/// The default warning thresholds: info at 50%, warning at 80%, critical at 95%.
+pub fn default_warn_at() -> Vec<Decimal> {
+    vec![Decimal::new(5, 1), Decimal::new(8, 1), Decimal::new(95, 2)]
+}
+
+/// The effective configuration after all layers.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The log path from config (already resolved against the defining file's directory).
+    pub log: Option<PathBuf>,
+    /// IANA time zone name for calendar periods.
+    pub tz: String,
+    /// First day of the week.
+    pub week_start: Weekday,
+    /// Largest token count accepted in one field of one record.
+    pub max_tokens: u64,
+    /// The merged price table.
+    pub prices: PriceTable,
+    /// The merged budgets, in definition order.
+    pub budgets: Vec<Budget>,
+    /// The layers that were read, in order ("builtin" for the embedded defaults).
+    pub layers: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    log: Option<String>,
+    tz: Option<String>,
+    week_start: Option<String>,
+    max_tokens: Option<u64>,
+    #[serde(default)]
+    models: BTreeMap<String, RawModel>,
+    #[serde(default)]
+    budget: Vec<RawBudget>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    provider: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    history: Vec<RawHistory>,
+    input: Option<Price>,
+    output: Option<Price>,
+    cache_read: Option<Price>,
+    cache_write: Option<Price>,
+    cache_write_1h: Option<Price>,
+    above_200k: Option<RawTier>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTier {
+    threshold: Option<u64>,
+    input: Option<Price>,
+    output: Option<Price>,
+    cache_read: Option<Price>,
+    cache_write: Option<Price>,
+    cache_write_1h: Option<Price>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHistory {
+    from: Option<toml::value::Datetime>,
+    until: Option<toml::value::Datetime>,
+    input: Option<Price>,
+    output: Option<Price>,
+    cache_read: Option<Price>,
+    cache_write: Option<Price>,
+    cache_write_1h: Option<Price>,
+    above_200k: Option<RawTier>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBudget {
+    name: String,
+    period: String,
+    #[serde(default)]
+    scope: BTreeMap<String, String>,
+    limit_usd: Option<Price>,
+    limit_tokens: Option<u64>,
+    warn_at: Option<Vec<Price>>,
+}
+
+/// A non-negative exact decimal read from a TOML float, integer or string.
+#[derive(Clone, Copy)]
+struct Price(Decimal);
+
+impl<'de> Deserialize<'de> for Price {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Price;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a non-negative number")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Price, E> {
+                if v < 0 {
+                    return Err(E::custom("must not be negative"));
+                }
+                Ok(Price(Decimal::from(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Price, E> {
+                Ok(Price(Decimal::from(v)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Price, E> {
+                match money::decimal_from_f64(v) {
+                    Some(d) if d >= Decimal::ZERO => Ok(Price(d)),
+                    Some(_) => Err(E::custom("must not be negative")),
+                    None => Err(E::custom("must be a finite number")),
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Price, E> {
+                match money::parse_decimal(v) {
+                    Some(d) if d >= Decimal::ZERO => Ok(Price(d)),
+                    Some(_) => Err(E::custom("must not be negative")),
+                    None => Err(E::custom(format!("not a decimal number: {v:?}"))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Where the XDG config and data directories are.
+pub fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
+        Some(v) if !v.is_empty() && Path::new(&v).is_absolute() => Some(PathBuf::from(v)),
+        _ => std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(fallback)),
+    }
+}
+
+/// The default log path: `$XDG_DATA_HOME/tt/usage.jsonl`.
+pub fn default_log_path() -> Option<PathBuf> {
+    xdg_dir("XDG_DATA_HOME", ".local/share").map(|d| d.join("tt").join("usage.jsonl"))
+}
+
+/// The nearest `tt.toml` in `dir` or its parents.
+pub fn find_project_config(dir: &Path) -> Option<PathBuf> {
+    let mut d = Some(dir);
+    while let Some(cur) = d {
+        let p = cur.join("tt.toml");
+        if p.is_file() {
+            return Some(p);
+        }
+        d = cur.parent();
+    }
+    None
+}
+
+impl Config {
+    /// Load every layer, with `explicit` (from `--config`) last.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let mut b = Builder::default();
+        b.layer("builtin:prices.toml", DEFAULT_PRICES, None)?;
+        b.layer("builtin:tt.toml", DEFAULT_SETTINGS, None)?;
+        if let Some(dir) = xdg_dir("XDG_CONFIG_HOME", ".config") {
+            b.file(&dir.join("tt").join("config.toml"), false)?;
+        }
+        if let Ok(cwd) = std::env::current_dir()
+            && let Some(p) = find_project_config(&cwd)
+        {
+            b.file(&p, true)?;
+        }
+        if let Some(p) = std::env::var_os("TT_CONFIG").filter(|v| !v.is_empty()) {
+            b.file(Path::new(&p), true)?;
+        }
+        if let Some(p) = explicit {
+            b.file(p, true)?;
+        }
+        b.finish()
+    }
+
+    /// The built-in defaults only (for tests and `tt-price --list --builtin`).
+    pub fn builtin() -> Result<Config> {
+        let mut b = Builder::default();
+        b.layer("builtin:prices.toml", DEFAULT_PRICES, None)?;
+        b.layer("builtin:tt.toml", DEFAULT_SETTINGS, None)?;
+        b.finish()
+    }
+
+    /// Parse one TOML text as a single layer on top of the built-in defaults (for tests and tools).
+    pub fn from_str_layer(name: &str, text: &str) -> Result<Config> {
+        let mut b = Builder::default();
+        b.layer("builtin:prices.toml", DEFAULT_PRICES, None)?;
+        b.layer("builtin:tt.toml", DEFAULT_SETTINGS, None)?;
+        b.layer(name, text, None)?;
+        b.finish()
+    }
+
+    /// The time zone for calendar periods.
+    pub fn timezone(&self) -> Result<chrono_tz::Tz> {
+        parse_tz(&self.tz)
+    }
+}
+
+/// Parse an IANA time zone name (`UTC`, `Europe/Berlin`).
+pub fn parse_tz(name: &str) -> Result<chrono_tz::Tz> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| Error::usage(format!("unknown time zone {name:?} (want an IANA name such as Europe/Berlin or UTC)")))
+}
+
+#[derive(Default)]
+struct Builder {
+    log: Option<PathBuf>,
+    tz: Option<String>,
+    week_start: Option<Weekday>,
+    max_tokens: Option<u64>,
+    models: BTreeMap<String, ModelEntry>,
+    budgets: Vec<Budget>,
+    layers: Vec<String>,
+}
+
+impl Builder {
+    fn file(&mut self, path: &Path, required: bool) -> Result<()> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => self.layer(&path.display().to_string(), &text, path.parent()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(()),
+            Err(e) => Err(Error::io(format!("config {}", path.display()), e).with_kind_config()),
+        }
+    }
+
+    fn layer(&mut self, name: &str, text: &str, dir: Option<&Path>) -> Result<()> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(name, text, &e))?;
+        let err = |msg: String| Error::config(format!("{name}: {msg}"));
+        if let Some(log) = raw.log {
+            let p = PathBuf::from(expand_home(&log));
+            self.log = Some(match dir {
+                Some(d) if p.is_relative() => d.join(p),
+                _ => p,
+            });
+        }
+        if let Some(tz) = raw.tz {
+            parse_tz(&tz).map_err(|e| err(format!("key `tz`: {}", e.message())))?;
+            self.tz = Some(tz);
+        }
+        if let Some(ws) = raw.week_start {
+            let day = ws.parse::<Weekday>().map_err(|_| err(format!("key `week_start`: not a week day: {ws:?}")))?;
+            self.week_start = Some(day);
+        }
+        if let Some(m) = raw.max_tokens {
+            if m == 0 {
+                return Err(err("key `max_tokens`: must be positive".into()));
+            }
+            self.max_tokens = Some(m);
+        }
+        for (model, rm) in raw.models {
+            let key = model.to_ascii_lowercase();
+            let entry = build_model(&key, rm, name).map_err(|m| err(format!("key `models.{model}`: {m}")))?;
+            self.models.insert(key, entry);
+        }
+        for (i, rb) in raw.budget.into_iter().enumerate() {
+            let b = build_budget(rb, name).map_err(|m| err(format!("budget #{}: {m}", i + 1)))?;
+            self.budgets.retain(|old| old.name != b.name);
+            self.budgets.push(b);
+        }
+        self.layers.push(name.to_string());
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Config> {
+        let prices = PriceTable::new(self.models.into_values().collect()).map_err(Error::config)?;
+        Ok(Config {
+            log: self.log,
+            tz: self.tz.unwrap_or_else(|| "UTC".into()),
+            week_start: self.week_start.unwrap_or(Weekday::Mon),
+            max_tokens: self.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+            prices,
+            budgets: self.budgets,
+            layers: self.layers,
+        })
+    }
+}
+
+impl Error {
+    fn with_kind_config(self) -> Error {
+        Error::config(self.message().to_string())
+    }
+}
+
+fn expand_home(p: &str) -> String {
+    match (p.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ => p.to_string(),
+    }
+}
+
+fn build_set(
+    input: Option<Price>,
+    output: Option<Price>,
+    cache_read: Option<Price>,
+    cache_write: Option<Price>,
+    cache_write_1h: Option<Price>,
+    tier: Option<RawTier>,
+) -> std::result::Result<PriceSet, String> {
+    let input = input.ok_or("missing `input` price")?.0;
+    let output = output.ok_or("missing `output` price")?.0;
+    let cache_write_v = cache_write.map(|p| p.0);
+    let tier = match tier {
+        None => None,
+        Some(t) => {
+            let ti = t.input.ok_or("above_200k: missing `input` price")?.0;
+            let to = t.output.ok_or("above_200k: missing `output` price")?.0;
+            Some(Tier {
+                threshold: t.threshold.unwrap_or(200_000),
+                input: ti,
+                output: to,
+                cache_read: t.cache_read.map(|p| p.0),
+                cache_write: t.cache_write.map(|p| p.0),
+                cache_write_1h: t.cache_write_1h.map(|p| p.0),
+            })
+        }
+    };
+    Ok(PriceSet {
+        input,
+        output,
+        cache_read: cache_read.map(|p| p.0),
+        cache_write: cache_write_v,
+        cache_write_1h: cache_write_1h.map(|p| p.0),
+        tier,
+        from: None,
+        until: None,
+    })
+}
+
+fn build_model(name: &str, rm: RawModel, source: &str) -> std::result::Result<ModelEntry, String> {
+    let base = build_set(rm.input, rm.output, rm.cache_read, rm.cache_write, rm.cache_write_1h, rm.above_200k)?;
+    let mut history = Vec::new();
+    for (i, h) in rm.history.into_iter().enumerate() {
+        let mut set = build_set(h.input, h.output, h.cache_read, h.cache_write, h.cache_write_1h, h.above_200k)
+            .map_err(|m| format!("history #{}: {m}", i + 1))?;
+        set.from = h.from.map(|d| toml_date(&d)).transpose().map_err(|m| format!("history #{}: from: {m}", i + 1))?;
+        set.until =
+            h.until.map(|d| toml_date(&d)).transpose().map_err(|m| format!("history #{}: until: {m}", i + 1))?;
+        if set.from.is_none() && set.until.is_none() {
+            return Err(format!("history #{}: needs `from` and/or `until`", i + 1));
+        }
+        if let (Some(f), Some(u)) = (set.from, set.until)
+            && f >= u
+        {
+            return Err(format!("history #{}: `from` must be before `until`", i + 1));
+        }
+        history.push(set);
+    }
+    for a in &rm.aliases {
+        if a.trim().is_empty() {
+            return Err("empty alias".into());
+        }
+    }
+    Ok(ModelEntry {
+        name: name.to_string(),
+        provider: rm.provider,
+        aliases: rm.aliases.iter().map(|a| a.to_ascii_lowercase()).collect(),
+        base,
+        history,
+        source: source.to_string(),
+    })
+}
+
+/// A TOML date or date-time as a UTC instant (dates are midnight UTC).
+fn toml_date(d: &toml::value::Datetime) -> std::result::Result<chrono::DateTime<chrono::Utc>, String> {
+    let s = d.to_string();
+    if let Ok(t) = crate::record::parse_ts(&s) {
+        return Ok(t);
+    }
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
+        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    Err(format!("want a date (2025-01-31) or an RFC 3339 date-time, got {s}"))
+}
+
+fn build_budget(rb: RawBudget, source: &str) -> std::result::Result<Budget, String> {
+    let name = rb.name.trim().to_string();
+    if name.is_empty() {
+        return Err("`name` must not be empty".into());
+    }
+    let period = BudgetPeriod::parse(&rb.period)
+        .ok_or_else(|| format!("{name}: `period` must be day, week, month, year, total or session, got {:?}", rb.period))?;
+    if rb.limit_usd.is_none() && rb.limit_tokens.is_none() {
+        return Err(format!("{name}: needs `limit_usd` and/or `limit_tokens`"));
+    }
+    let warn_at = match rb.warn_at {
+        None => default_warn_at(),
+        Some(v) => {
+            let mut w: Vec<Decimal> = v.into_iter().map(|p| p.0).collect();
+            if w.iter().any(|x| *x <= Decimal::ZERO) {
+                return Err(format!("{name}: `warn_at` fractions must be positive (0.8 means 80%)"));
+            }
+            w.sort();
+            w
+        }
+    };
+    for k in rb.scope.keys() {
+        if !crate::record::is_scope_field(k) {
+            return Err(format!("{name}: scope key `{k}` is not a record field"));
+        }
+    }
+    Ok(Budget {
+        name,
+        period,
+        scope: rb.scope,
+        limit_usd: rb.limit_usd.map(|p| p.0),
+        limit_tokens: rb.limit_tokens,
+        warn_at,
+        source: source.to_string(),
+    })
+}
+
+/// A toml error as `file:line: key `a.b`: message`.
+fn toml_error(name: &str, text: &str, e: &toml::de::Error) -> Error {
+    let msg = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let line_no = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let key = key_at(text, span.start);
+            match key {
+                Some(k) => Error::config(format!("{name}:{line_no}: key `{k}`: {msg}")),
+                None => Error::config(format!("{name}:{line_no}: {msg}")),
+            }
+        }
+        None => Error::config(format!("{name}: {msg}")),
+    }
+}
+
+/// The dotted key the byte offset `at` belongs to: the nearest table header above it plus the key on its line.
+fn key_at(text: &str, at: usize) -> Option<String> {
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line_end = text[at..].find('\n').map(|i| at + i).unwrap_or(text.len());
+    let line = text[line_start..line_end].trim();
+    let mut table = String::new();
+    for l in text[..line_start].lines().rev() {
+        let l = l.trim();
+        if l.starts_with('[') {
+            table = l.trim_matches(|c| c == '[' || c == ']').trim().replace('"', "").to_string();
+            break;
+        }
+    }
+    let key = if line.starts_with('[') {
+        None
+    } else {
+        line.split_once('=').map(|(k, _)| k.trim().replace('"', ""))
+    };
+    match (table.is_empty(), key) {
+        (_, None) if table.is_empty() => None,
+        (_, None) => Some(table),
+        (true, Some(k)) => Some(k),
+        (false, Some(k)) => Some(format!("{table}.{k}")),
+    }
+}

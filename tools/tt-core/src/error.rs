@@ -1,0 +1,127 @@
+//! One error type for every tool.
+//!
+//! An [`Error`] carries a [`Kind`] that decides the process exit code, and a message that already names the
+//! place (file:line, config key). The core never prints; the shared `main` in [`crate::cli`] does, once.
+//!
+//! Exit codes, the contract users' scripts rely on:
+//! * `0` — success;
+//! * `1` — a condition the user asked to fail on (`--fail-over`, `--enforce`, a threshold): [`Kind::Condition`];
+//! * `2` — anything else: usage, input, data, config or I/O errors.
+//!
+//! A broken pipe is not an error at all: `tt-sum | head -1` must end quietly with 0, so [`Error::is_broken_pipe`]
+//! is checked by the shared `main` before anything is printed.
+
+use std::fmt;
+
+/// Result alias used across tt.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, coarsely: enough to pick an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Bad flags or arguments.
+    Usage,
+    /// Bad input data (a record, a transcript line, a provider response).
+    Data,
+    /// A malformed or inconsistent config file.
+    Config,
+    /// An operating-system I/O error.
+    Io,
+    /// The condition the user asked to fail on (over budget, threshold reached). Exit 1.
+    Condition,
+}
+
+/// The one error type of tt.
+#[derive(Debug)]
+pub struct Error {
+    kind: Kind,
+    message: String,
+    io: Option<std::io::ErrorKind>,
+}
+
+impl Error {
+    /// A new error of `kind` with a message that should name the place it happened.
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into(), io: None }
+    }
+    /// Bad command-line usage.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Kind::Usage, message)
+    }
+    /// Bad data.
+    pub fn data(message: impl Into<String>) -> Self {
+        Self::new(Kind::Data, message)
+    }
+    /// Bad config.
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(Kind::Config, message)
+    }
+    /// The condition the user asked to fail on (exit 1).
+    pub fn condition(message: impl Into<String>) -> Self {
+        Self::new(Kind::Condition, message)
+    }
+    /// An I/O error, with what we were doing when it happened (usually a path).
+    pub fn io(context: impl fmt::Display, err: std::io::Error) -> Self {
+        Error { kind: Kind::Io, message: format!("{context}: {}", io_message(&err)), io: Some(err.kind()) }
+    }
+    /// The kind of the error.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+    /// The message, without the `tool: error:` prefix.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self.kind {
+            Kind::Condition => 1,
+            _ => 2,
+        }
+    }
+    /// True when this error is a closed pipe on output: the reader went away, which is not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        self.io == Some(std::io::ErrorKind::BrokenPipe)
+    }
+    /// Prefix the message with more context, e.g. a file name and line number.
+    pub fn context(mut self, prefix: impl fmt::Display) -> Self {
+        self.message = format!("{prefix}: {}", self.message);
+        self
+    }
+}
+
+/// `std::io::Error`'s Display appends "(os error N)"; users want the words only.
+fn io_message(err: &std::io::Error) -> String {
+    let s = err.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    /// Bare I/O errors are output errors in practice (input errors are wrapped with their path).
+    fn from(err: std::io::Error) -> Self {
+        Error::io("write error", err)
+    }
+}
+
+impl From<std::fmt::Error> for Error {
+    fn from(_: std::fmt::Error) -> Self {
+        Error::new(Kind::Io, "formatting error")
+    }
+}
+
+/// Build and return early with a [`Kind::Usage`] error.
+#[macro_export]
+macro_rules! usage_bail {
+    ($($arg:tt)*) => { return Err($crate::error::Error::usage(format!($($arg)*))) };
+}

@@ -1,0 +1,110 @@
+//! Where records come from, the same way in every tool.
+//!
+//! * Paths given as arguments are read in order; `-` is standard input.
+//! * With no paths, standard input is read when it is a pipe, a socket or a regular file (redirected from a
+//!   file). A terminal, `/dev/null` or a closed stdin count as "nothing on stdin" and the default log is read,
+//!   so `tt-sum` works the same in a shell, in cron and in CI (which often runs with stdin on `/dev/null`).
+//!
+//! Lines are read into one reused buffer and handed out with their 1-based line number so every error can say
+//! `file:line`. Blank lines are skipped; a trailing `\r` is tolerated.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// One input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Standard input.
+    Stdin,
+    /// A file.
+    File(PathBuf),
+}
+
+impl Source {
+    /// How the source is named in messages: `<stdin>` or the path as given.
+    pub fn name(&self) -> String {
+        match self {
+            Source::Stdin => "<stdin>".into(),
+            Source::File(p) => p.display().to_string(),
+        }
+    }
+
+    /// Open for reading, with a large buffer.
+    pub fn open(&self) -> Result<Box<dyn BufRead>> {
+        Ok(match self {
+            Source::Stdin => Box::new(BufReader::with_capacity(256 * 1024, io::stdin())),
+            Source::File(p) => {
+                let f = File::open(p).map_err(|e| Error::io(p.display(), e))?;
+                Box::new(BufReader::with_capacity(256 * 1024, f))
+            }
+        })
+    }
+}
+
+/// True when stdin holds data to read: a pipe, socket or regular file — not a terminal, `/dev/null` or closed.
+pub fn stdin_has_data() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        return false;
+    }
+    let Ok(fd) = stdin.as_fd().try_clone_to_owned() else { return false };
+    match File::from(fd).metadata() {
+        Ok(m) => {
+            let t = m.file_type();
+            t.is_fifo() || t.is_socket() || t.is_file()
+        }
+        Err(_) => false,
+    }
+}
+
+/// The sources for a tool given its path arguments and the default log.
+pub fn sources(paths: &[String], default_log: &Path) -> Vec<Source> {
+    if paths.is_empty() {
+        if stdin_has_data() { vec![Source::Stdin] } else { vec![Source::File(default_log.to_path_buf())] }
+    } else {
+        paths.iter().map(|p| if p == "-" { Source::Stdin } else { Source::File(PathBuf::from(p)) }).collect()
+    }
+}
+
+/// Call `f(line_number, line)` for every non-blank line of `reader`. `f`'s errors get `name:line:` prepended.
+pub fn for_each_line(
+    name: &str,
+    mut reader: impl BufRead,
+    mut f: impl FnMut(u64, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut buf = Vec::with_capacity(4096);
+    let mut n = 0u64;
+    loop {
+        buf.clear();
+        let got = reader.read_until(b'\n', &mut buf).map_err(|e| Error::io(name, e))?;
+        if got == 0 {
+            return Ok(());
+        }
+        n += 1;
+        let mut line = &buf[..];
+        while let [rest @ .., b'\n' | b'\r'] = line {
+            line = rest;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        f(n, line).map_err(|e| e.context(format!("{name}:{n}")))?;
+    }
+}
+
+/// Read all of a reader into a string (for single-document inputs such as API responses).
+pub fn read_all(name: &str, mut r: impl Read) -> Result<String> {
+    let mut s = String::new();
+    r.read_to_string(&mut s).map_err(|e| Error::io(name, e))?;
+    Ok(s)
+}
+
+/// A line as UTF-8, or a data error.
+pub fn utf8(line: &[u8]) -> Result<&str> {
+    std::str::from_utf8(line).map_err(|e| Error::data(format!("invalid UTF-8 at byte {}", e.valid_up_to())))
+}

@@ -1,0 +1,22 @@
+//! tt-core: everything the tt tools share.
+//!
+//! The tools in `tools/tt-*` are thin CLI glue over this crate; other Rust programs can use it as a library to
+//! read, price and aggregate tt usage logs. Data flows one way: [`input`] → [`record`] / [`scan`] → [`price`]
+//! → aggregate/evaluate → [`output`]. The core never prints: it returns values and [`error::Error`]s, and the
+//! shared `main` in [`cli`] reports them.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod id;
+pub mod input;
+pub mod log;
+pub mod machine;
+pub mod money;
+pub mod output;
+pub mod price;
+pub mod record;
+
+pub use config::Config;
+pub use error::{Error, Kind, Result};
+pub use record::{Record, Tokens};

@@ -1,0 +1,76 @@
+//! Facts about where a record is logged: git branch and commit, host, user — read cheaply, no subprocesses.
+//!
+//! `tt-log` runs once per request in build scripts, so it must start and finish in a few milliseconds: the git
+//! facts are read straight from `.git/HEAD` and the ref files rather than by spawning `git`.
+
+use std::path::{Path, PathBuf};
+
+/// Git branch (None when detached) and commit of the repository containing `dir`.
+pub fn git_info(dir: &Path) -> (Option<String>, Option<String>) {
+    let Some(git_dir) = find_git_dir(dir) else { return (None, None) };
+    let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) else { return (None, None) };
+    let head = head.trim();
+    if let Some(r) = head.strip_prefix("ref: ") {
+        let branch = r.strip_prefix("refs/heads/").unwrap_or(r).to_string();
+        let commit = resolve_ref(&git_dir, r);
+        (Some(branch), commit)
+    } else if head.len() >= 40 && head.bytes().all(|b| b.is_ascii_hexdigit()) {
+        (None, Some(head.to_string()))
+    } else {
+        (None, None)
+    }
+}
+
+fn find_git_dir(start: &Path) -> Option<PathBuf> {
+    let mut d = Some(start);
+    while let Some(cur) = d {
+        let g = cur.join(".git");
+        if g.is_dir() {
+            return Some(g);
+        }
+        if g.is_file() {
+            // A worktree or submodule: `.git` is a file holding `gitdir: PATH`.
+            let text = std::fs::read_to_string(&g).ok()?;
+            let p = PathBuf::from(text.trim().strip_prefix("gitdir: ")?);
+            return Some(if p.is_relative() { cur.join(p) } else { p });
+        }
+        d = cur.parent();
+    }
+    None
+}
+
+fn resolve_ref(git_dir: &Path, r: &str) -> Option<String> {
+    // Worktrees keep HEAD locally but refs in the common dir.
+    let common = std::fs::read_to_string(git_dir.join("commondir"))
+        .ok()
+        .map(|c| git_dir.join(c.trim()))
+        .unwrap_or_else(|| git_dir.to_path_buf());
+    for dir in [git_dir, common.as_path()] {
+        if let Ok(s) = std::fs::read_to_string(dir.join(r)) {
+            let s = s.trim();
+            if !s.is_empty() {
+                return Some(s.to_string());
+            }
+        }
+    }
+    let packed = std::fs::read_to_string(common.join("packed-refs")).ok()?;
+    packed.lines().find_map(|l| {
+        let (hash, name) = l.split_once(' ')?;
+        (name == r).then(|| hash.to_string())
+    })
+}
+
+/// The host name (kernel's, no subprocess).
+pub fn host() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
+}
+
+/// The user name from the environment.
+pub fn user() -> Option<String> {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).ok().filter(|s| !s.is_empty())
+}

@@ -1,0 +1,172 @@
+//! Where results go: formats, tables, and a stdout that treats a closed pipe as the end, not an error.
+//!
+//! Default format: a human table when stdout is a terminal, JSONL in a pipe; `--format` overrides. Tables
+//! align numbers right and text left; colour (only ever for emphasis) honours `NO_COLOR`.
+
+use std::io::{BufWriter, Stdout, Write};
+
+use crate::error::{Error, Result};
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+    /// A GitHub-flavoured markdown table.
+    Markdown,
+}
+
+impl Format {
+    /// Parse a `--format` value.
+    pub fn parse(s: &str) -> Result<Format> {
+        Ok(match s {
+            "table" => Format::Table,
+            "json" => Format::Json,
+            "jsonl" | "ndjson" => Format::Jsonl,
+            "csv" => Format::Csv,
+            "markdown" | "md" => Format::Markdown,
+            _ => return Err(Error::usage(format!("unknown format {s:?} (table, json, jsonl, csv, markdown)"))),
+        })
+    }
+
+    /// The `--format` value if given, else table on a terminal and JSONL in a pipe.
+    pub fn choose(flag: Option<&str>) -> Result<Format> {
+        match flag {
+            Some(s) => Format::parse(s),
+            None if crate::cli::stdout_is_terminal() => Ok(Format::Table),
+            None => Ok(Format::Jsonl),
+        }
+    }
+}
+
+/// Buffered stdout. Write errors come back as [`Error`]s whose broken-pipe case the shared `main` silences.
+pub fn stdout() -> BufWriter<Stdout> {
+    BufWriter::with_capacity(64 * 1024, std::io::stdout())
+}
+
+/// Column alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Text.
+    Left,
+    /// Numbers.
+    Right,
+}
+
+/// A simple table: headers, rows of cells, alignment per column.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Column headers.
+    pub headers: Vec<String>,
+    /// Alignment per column.
+    pub align: Vec<Align>,
+    /// Rows.
+    pub rows: Vec<Vec<String>>,
+    /// Row indexes after which a rule is drawn (e.g. before a total row).
+    pub rules_before: Vec<usize>,
+}
+
+impl Table {
+    /// A table with these headers; columns whose header is in `right` align right.
+    pub fn new(headers: &[&str], right: &[&str]) -> Table {
+        Table {
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            align: headers.iter().map(|h| if right.contains(h) { Align::Right } else { Align::Left }).collect(),
+            rows: Vec::new(),
+            rules_before: Vec::new(),
+        }
+    }
+
+    /// Add a row.
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// Draw a rule before the next row added.
+    pub fn rule(&mut self) {
+        self.rules_before.push(self.rows.len());
+    }
+
+    fn widths(&self) -> Vec<usize> {
+        let mut w: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate() {
+                if i < w.len() {
+                    w[i] = w[i].max(c.chars().count());
+                }
+            }
+        }
+        w
+    }
+
+    /// Render as aligned text.
+    pub fn render_text(&self, out: &mut impl Write) -> Result<()> {
+        let w = self.widths();
+        let line = |out: &mut dyn Write, cells: &[String]| -> Result<()> {
+            let mut s = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                let pad = w[i].saturating_sub(c.chars().count());
+                if i > 0 {
+                    s.push_str("  ");
+                }
+                match self.align[i] {
+                    Align::Right => {
+                        s.extend(std::iter::repeat_n(' ', pad));
+                        s.push_str(c);
+                    }
+                    Align::Left => {
+                        s.push_str(c);
+                        if i + 1 < cells.len() {
+                            s.extend(std::iter::repeat_n(' ', pad));
+                        }
+                    }
+                }
+            }
+            writeln!(out, "{}", s.trim_end())?;
+            Ok(())
+        };
+        line(out, &self.headers)?;
+        let total: usize = w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
+        writeln!(out, "{}", "─".repeat(total))?;
+        for (i, r) in self.rows.iter().enumerate() {
+            if self.rules_before.contains(&i) {
+                writeln!(out, "{}", "─".repeat(total))?;
+            }
+            line(out, r)?;
+        }
+        Ok(())
+    }
+
+    /// Render as a GitHub-flavoured markdown table.
+    pub fn render_markdown(&self, out: &mut impl Write) -> Result<()> {
+        let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        writeln!(out, "| {} |", self.headers.iter().map(|h| esc(h)).collect::<Vec<_>>().join(" | "))?;
+        let seps: Vec<&str> = self.align.iter().map(|a| if *a == Align::Right { "---:" } else { "---" }).collect();
+        writeln!(out, "|{}|", seps.iter().map(|s| format!(" {s} ")).collect::<Vec<_>>().join("|"))?;
+        for r in &self.rows {
+            writeln!(out, "| {} |", r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Neutralise a CSV cell against spreadsheet formula injection: cells starting with `=`, `+`, `-`, `@`, tab or
+/// CR get a leading `'` — unless the cell is a plain number (negative amounts must stay numbers).
+pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => {
+            if cell.starts_with('-') && crate::money::parse_decimal(cell).is_some() && !cell.contains(['e', 'E']) {
+                std::borrow::Cow::Borrowed(cell)
+            } else {
+                std::borrow::Cow::Owned(format!("'{cell}"))
+            }
+        }
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
+}

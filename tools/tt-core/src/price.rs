@@ -1,0 +1,348 @@
+//! The price table and exact pricing.
+//!
+//! Prices are USD per million tokens. A record is priced with the entry its model resolves to (exact name,
+//! alias, or the base model of a dated/prefixed id such as `gpt-4o-2024-08-06`, `anthropic/claude-sonnet-4-5`,
+//! `claude-sonnet-4-5@20250929`), at the prices in force at its timestamp (dated `history`), and at the
+//! long-context tier when its whole prompt (input + cache read + cache writes) exceeds the tier's threshold —
+//! in which case the *whole* request is priced at the tier.
+//!
+//! Missing cache prices fall back sensibly: cache reads and writes at the input price (providers that do not
+//! charge for cache writes bill those tokens as input), 1-hour writes at the 5-minute write price.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::record::Tokens;
+
+/// One set of prices, possibly limited to a time range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceSet {
+    /// Uncached input.
+    pub input: Decimal,
+    /// Output.
+    pub output: Decimal,
+    /// Cache read (defaults to input).
+    pub cache_read: Option<Decimal>,
+    /// 5-minute cache write (defaults to input).
+    pub cache_write: Option<Decimal>,
+    /// 1-hour cache write (defaults to the 5-minute write price).
+    pub cache_write_1h: Option<Decimal>,
+    /// Long-context tier.
+    pub tier: Option<Tier>,
+    /// In force from (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// In force until (exclusive).
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Long-context prices, used for the whole request when its prompt exceeds `threshold` tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tier {
+    /// Prompt tokens above which the tier applies.
+    pub threshold: u64,
+    /// Input.
+    pub input: Decimal,
+    /// Output.
+    pub output: Decimal,
+    /// Cache read.
+    pub cache_read: Option<Decimal>,
+    /// Cache write.
+    pub cache_write: Option<Decimal>,
+    /// 1-hour cache write.
+    pub cache_write_1h: Option<Decimal>,
+}
+
+/// Effective per-MTok rates after defaults were applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rates {
+    /// Uncached input.
+    pub input: Decimal,
+    /// Output.
+    pub output: Decimal,
+    /// Cache read.
+    pub cache_read: Decimal,
+    /// 5-minute cache write.
+    pub cache_write: Decimal,
+    /// 1-hour cache write.
+    pub cache_write_1h: Decimal,
+}
+
+impl Rates {
+    /// The exact cost of `t` at these rates.
+    pub fn cost(&self, t: &Tokens) -> Decimal {
+        let sum = Decimal::from(t.input) * self.input
+            + Decimal::from(t.output) * self.output
+            + Decimal::from(t.cache_read) * self.cache_read
+            + Decimal::from(t.cache_write) * self.cache_write
+            + Decimal::from(t.cache_write_1h) * self.cache_write_1h;
+        per_million(sum)
+    }
+}
+
+/// Divide by one million exactly by moving the decimal point.
+pub fn per_million(mut d: Decimal) -> Decimal {
+    if d.scale() + 6 <= 28 {
+        // Cannot fail: the scale stays within rust_decimal's maximum.
+        let _ = d.set_scale(d.scale() + 6);
+        d
+    } else {
+        d / crate::money::MILLION
+    }
+}
+
+impl PriceSet {
+    fn rates(&self, t: &Tokens) -> (Rates, bool) {
+        let base_cw = self.cache_write.unwrap_or(self.input);
+        let base = Rates {
+            input: self.input,
+            output: self.output,
+            cache_read: self.cache_read.unwrap_or(self.input),
+            cache_write: base_cw,
+            cache_write_1h: self.cache_write_1h.unwrap_or(base_cw),
+        };
+        match &self.tier {
+            Some(tier) if t.prompt() > tier.threshold => {
+                let cw = tier.cache_write.unwrap_or(base.cache_write);
+                (
+                    Rates {
+                        input: tier.input,
+                        output: tier.output,
+                        cache_read: tier.cache_read.unwrap_or(base.cache_read),
+                        cache_write: cw,
+                        cache_write_1h: tier.cache_write_1h.unwrap_or(base.cache_write_1h),
+                    },
+                    true,
+                )
+            }
+            _ => (base, false),
+        }
+    }
+    fn in_force(&self, ts: DateTime<Utc>) -> bool {
+        self.from.is_none_or(|f| ts >= f) && self.until.is_none_or(|u| ts < u)
+    }
+}
+
+/// One model's prices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelEntry {
+    /// Canonical (lower-case) name.
+    pub name: String,
+    /// `anthropic`, `openai`, `google`, …
+    pub provider: Option<String>,
+    /// Other names (lower-case).
+    pub aliases: Vec<String>,
+    /// The current prices.
+    pub base: PriceSet,
+    /// Dated prices that override `base` inside their range.
+    pub history: Vec<PriceSet>,
+    /// The config layer the entry came from.
+    pub source: String,
+}
+
+impl ModelEntry {
+    /// The price set in force at `ts`.
+    pub fn set_at(&self, ts: DateTime<Utc>) -> &PriceSet {
+        self.history.iter().find(|h| h.in_force(ts)).unwrap_or(&self.base)
+    }
+}
+
+/// What pricing one request gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Priced {
+    /// Exact cost in USD.
+    pub cost: Decimal,
+    /// Which entry, tier and version priced it, e.g. `claude-sonnet-4-5`, `claude-sonnet-4-5:above_200k`,
+    /// `gpt-4o@2024-01-01`.
+    pub label: String,
+}
+
+/// The merged price table.
+#[derive(Debug, Clone, Default)]
+pub struct PriceTable {
+    entries: Vec<ModelEntry>,
+    by_name: HashMap<String, usize>,
+}
+
+impl PriceTable {
+    /// Build the table; an alias claimed by two models is an error.
+    pub fn new(entries: Vec<ModelEntry>) -> Result<Self, String> {
+        let mut by_name = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            by_name.insert(e.name.clone(), i);
+        }
+        for (i, e) in entries.iter().enumerate() {
+            for a in &e.aliases {
+                if let Some(&j) = by_name.get(a)
+                    && j != i
+                {
+                    // A canonical name always wins over another entry's alias; two aliases clash.
+                    if entries[j].name == *a {
+                        continue;
+                    }
+                    return Err(format!(
+                        "alias `{a}` is claimed by both `{}` ({}) and `{}` ({})",
+                        entries[j].name, entries[j].source, e.name, e.source
+                    ));
+                }
+                by_name.insert(a.clone(), i);
+            }
+        }
+        Ok(PriceTable { entries, by_name })
+    }
+
+    /// All entries, sorted by name.
+    pub fn entries(&self) -> &[ModelEntry] {
+        &self.entries
+    }
+
+    /// The entry a model id resolves to, if any.
+    pub fn resolve(&self, model: &str) -> Option<&ModelEntry> {
+        let lower = model.trim().to_ascii_lowercase();
+        if let Some(e) = self.lookup(&lower) {
+            return Some(e);
+        }
+        // `anthropic/claude-…`, `openrouter/openai/gpt-4o`, `models/gemini-2.5-pro`
+        let unprefixed = lower.rsplit('/').next().unwrap_or(&lower);
+        // `claude-sonnet-4-5@20250929` (Vertex), `…-v1:0` (Bedrock)
+        let unversioned = unprefixed.split(['@', ':']).next().unwrap_or(unprefixed);
+        let unversioned = unversioned.strip_prefix("anthropic.").unwrap_or(unversioned);
+        let unversioned = strip_bedrock_version(unversioned);
+        for cand in [unprefixed, unversioned, strip_date(unversioned), strip_suffix_words(strip_date(unversioned))] {
+            if let Some(e) = self.lookup(cand) {
+                return Some(e);
+            }
+            let dashed = cand.replace('.', "-");
+            if let Some(e) = self.lookup(&dashed) {
+                return Some(e);
+            }
+        }
+        None
+    }
+
+    fn lookup(&self, name: &str) -> Option<&ModelEntry> {
+        self.by_name.get(name).map(|&i| &self.entries[i])
+    }
+
+    /// Price `tokens` of `model` at `ts`; `None` when the model is unknown.
+    pub fn price(&self, model: &str, ts: DateTime<Utc>, tokens: &Tokens) -> Option<Priced> {
+        let entry = self.resolve(model)?;
+        Some(price_with(entry, ts, tokens))
+    }
+}
+
+/// Price with a known entry.
+pub fn price_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> Priced {
+    let set = entry.set_at(ts);
+    let (rates, tiered) = set.rates(tokens);
+    let mut label = entry.name.clone();
+    if tiered {
+        label.push_str(":above_");
+        let th = set.tier.as_ref().map(|t| t.threshold).unwrap_or(0);
+        if th % 1000 == 0 {
+            label.push_str(&format!("{}k", th / 1000));
+        } else {
+            label.push_str(&th.to_string());
+        }
+    }
+    if let Some(f) = set.from {
+        label.push('@');
+        label.push_str(&f.format("%Y-%m-%d").to_string());
+    }
+    Priced { cost: rates.cost(tokens), label }
+}
+
+/// Drop a Bedrock revision suffix: `-v1`, `-v2`.
+fn strip_bedrock_version(s: &str) -> &str {
+    if let Some(i) = s.rfind("-v")
+        && s.len() > i + 2
+        && s[i + 2..].bytes().all(|c| c.is_ascii_digit())
+    {
+        return &s[..i];
+    }
+    s
+}
+
+/// Drop a trailing date: `-20250929`, `-2024-08-06`, `-0613`.
+fn strip_date(s: &str) -> &str {
+    let b = s.as_bytes();
+    let digits_from_end = |n: usize| b.len() > n && b[b.len() - n - 1] == b'-' && b[b.len() - n..].iter().all(u8::is_ascii_digit);
+    if digits_from_end(8) {
+        return &s[..s.len() - 9];
+    }
+    if b.len() > 11 {
+        let tail = &s[s.len() - 11..];
+        let tb = tail.as_bytes();
+        if tb[0] == b'-'
+            && tb[5] == b'-'
+            && tb[8] == b'-'
+            && tail[1..5].bytes().all(|c| c.is_ascii_digit())
+            && tail[6..8].bytes().all(|c| c.is_ascii_digit())
+            && tail[9..11].bytes().all(|c| c.is_ascii_digit())
+        {
+            return &s[..s.len() - 11];
+        }
+    }
+    if digits_from_end(4) {
+        return &s[..s.len() - 5];
+    }
+    s
+}
+
+/// Drop marketing suffixes that do not change the price: `-latest`, `-preview`, `-exp`.
+fn strip_suffix_words(s: &str) -> &str {
+    for suf in ["-latest", "-preview", "-exp"] {
+        if let Some(r) = s.strip_suffix(suf) {
+            return r;
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::money::parse_decimal;
+
+    fn d(s: &str) -> Decimal {
+        parse_decimal(s).unwrap()
+    }
+
+    #[test]
+    fn seed_examples_are_exact() {
+        let c = Config::builtin().unwrap();
+        let ts = Utc::now();
+        let t = Tokens { input: 50_000, output: 15_000, ..Default::default() };
+        assert_eq!(c.prices.price("sonnet-4.5", ts, &t).unwrap().cost, d("0.375"));
+        let t = Tokens { input: 10_000, output: 30_000, ..Default::default() };
+        assert_eq!(c.prices.price("claude-sonnet-4-5-20250929", ts, &t).unwrap().cost, d("0.48"));
+    }
+
+    #[test]
+    fn resolution() {
+        let c = Config::builtin().unwrap();
+        for (m, want) in [
+            ("gpt-4o-2024-08-06", "gpt-4o"),
+            ("openai/gpt-4o", "gpt-4o"),
+            ("claude-sonnet-4-5@20250929", "claude-sonnet-4-5"),
+            ("anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+            ("Sonnet-4.5", "claude-sonnet-4-5"),
+            ("models/gemini-2.5-pro", "gemini-2.5-pro"),
+        ] {
+            assert_eq!(c.prices.resolve(m).map(|e| e.name.as_str()), Some(want), "{m}");
+        }
+        assert!(c.prices.resolve("claude-fable-5").is_none());
+    }
+
+    #[test]
+    fn long_context_prices_the_whole_request() {
+        let c = Config::builtin().unwrap();
+        let t = Tokens { input: 150_000, cache_read: 60_000, output: 1_000, ..Default::default() };
+        let p = c.prices.price("claude-sonnet-4-5", Utc::now(), &t).unwrap();
+        // 150k*6 + 60k*0.6 + 1k*22.5 = 0.9 + 0.036 + 0.0225
+        assert_eq!(p.cost, d("0.9585"));
+        assert_eq!(p.label, "claude-sonnet-4-5:above_200k");
+    }
+}

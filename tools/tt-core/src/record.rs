@@ -1,0 +1,475 @@
+//! The usage record: one line of the JSONL usage log (schema version 1).
+//!
+//! A [`Record`] is the owned, validated form used by tools that write or pass records through (`tt-log`,
+//! `tt-price`, `tt-export`). Fields tt does not know are kept in [`Record::extra`] and written back unchanged, in
+//! their original order, so a record passing through a tool loses nothing. Tools that only *read* many records
+//! (`tt-sum`, `tt-budget`) use the zero-copy [`crate::scan::View`] instead; both apply the same rules.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::money;
+
+/// The schema version this build reads and writes.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// The longest agent/model/session/task/project name accepted.
+pub const MAX_NAME_LEN: usize = 200;
+
+/// Token counts of one request. `input` is *uncached* input; cache reads and writes are separate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tokens {
+    /// Uncached input tokens.
+    pub input: u64,
+    /// Output tokens (reasoning included).
+    pub output: u64,
+    /// Input tokens read from the prompt cache.
+    pub cache_read: u64,
+    /// Input tokens written to the 5-minute prompt cache.
+    pub cache_write: u64,
+    /// Input tokens written to the 1-hour prompt cache.
+    pub cache_write_1h: u64,
+}
+
+impl Tokens {
+    /// The whole prompt: input + cache read + cache writes (what long-context tiers are decided on).
+    pub fn prompt(&self) -> u64 {
+        self.input + self.cache_read + self.cache_write + self.cache_write_1h
+    }
+    /// Every token of the request.
+    pub fn total(&self) -> u64 {
+        self.prompt() + self.output
+    }
+}
+
+/// One usage record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Unique, time-sortable id (UUIDv7 text for records logged by hand).
+    pub id: String,
+    /// When the usage happened, UTC.
+    pub ts: DateTime<Utc>,
+    /// The `ts` text exactly as read, so pass-through never rewrites it.
+    pub ts_text: String,
+    /// Who spent it.
+    pub agent: String,
+    /// Which model, as the source named it (aliases are resolved when pricing, not here).
+    pub model: String,
+    /// Token counts.
+    pub tokens: Tokens,
+    /// Informational: reasoning tokens, already inside output.
+    pub reasoning_tokens: Option<u64>,
+    /// Optional string fields, in schema order: provider, session, task, project, branch, commit, host, user,
+    /// notes, source.
+    pub provider: Option<String>,
+    /// Session id.
+    pub session: Option<String>,
+    /// Task name.
+    pub task: Option<String>,
+    /// Project name.
+    pub project: Option<String>,
+    /// Git branch.
+    pub branch: Option<String>,
+    /// Git commit.
+    pub commit: Option<String>,
+    /// Host name.
+    pub host: Option<String>,
+    /// User name.
+    pub user: Option<String>,
+    /// Wall time of the request.
+    pub duration_ms: Option<u64>,
+    /// Free text.
+    pub notes: Option<String>,
+    /// Free-form labels.
+    pub tags: BTreeMap<String, String>,
+    /// Where the numbers came from (`cli`, `anthropic`, `claude-code`, …).
+    pub source: Option<String>,
+    /// True when the token counts are estimates.
+    pub estimated: Option<bool>,
+    /// Exact cost in USD, written by tt-price / tt-log.
+    pub cost_usd: Option<Decimal>,
+    /// Which price entry priced it.
+    pub price: Option<String>,
+    /// Fields tt does not know, kept in order.
+    pub extra: Map<String, Value>,
+}
+
+/// Names of the fields this schema defines, in the order they are written.
+pub const KNOWN_FIELDS: &[&str] = &[
+    "v",
+    "id",
+    "ts",
+    "agent",
+    "model",
+    "provider",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+    "session",
+    "task",
+    "project",
+    "branch",
+    "commit",
+    "host",
+    "user",
+    "duration_ms",
+    "notes",
+    "tags",
+    "source",
+    "estimated",
+    "cost_usd",
+    "price",
+];
+
+impl Record {
+    /// A new record with the required fields; everything optional empty.
+    pub fn new(id: String, ts: DateTime<Utc>, agent: String, model: String, tokens: Tokens) -> Self {
+        Record {
+            id,
+            ts_text: format_ts(ts),
+            ts,
+            agent,
+            model,
+            tokens,
+            reasoning_tokens: None,
+            provider: None,
+            session: None,
+            task: None,
+            project: None,
+            branch: None,
+            commit: None,
+            host: None,
+            user: None,
+            duration_ms: None,
+            notes: None,
+            tags: BTreeMap::new(),
+            source: None,
+            estimated: None,
+            cost_usd: None,
+            price: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Parse and validate one log line. Errors say which field is wrong; the caller adds file:line.
+    pub fn parse(line: &str) -> Result<Record> {
+        let value: Value = serde_json::from_str(line).map_err(|e| Error::data(json_error_message(&e)))?;
+        match value {
+            Value::Object(map) => Record::from_map(map),
+            _ => Err(Error::data("expected a JSON object")),
+        }
+    }
+
+    /// Build a record from a parsed JSON object, validating every known field.
+    pub fn from_map(mut map: Map<String, Value>) -> Result<Record> {
+        let v = match map.shift_remove("v") {
+            None => return Err(Error::data("missing field `v` (schema version)")),
+            Some(v) => v.as_u64().ok_or_else(|| Error::data("field `v`: expected an integer"))?,
+        };
+        if v != SCHEMA_VERSION {
+            return Err(Error::data(format!(
+                "unsupported schema version {v} (this tt reads version {SCHEMA_VERSION})"
+            )));
+        }
+        let id = req_string(&mut map, "id")?;
+        let ts_text = req_string(&mut map, "ts")?;
+        let ts = parse_ts(&ts_text).map_err(|e| Error::data(format!("field `ts`: {e}")))?;
+        let agent = req_string(&mut map, "agent")?;
+        let model = req_string(&mut map, "model")?;
+        check_name("agent", &agent)?;
+        check_name("model", &model)?;
+        let tokens = Tokens {
+            input: req_u64(&mut map, "input_tokens")?,
+            output: req_u64(&mut map, "output_tokens")?,
+            cache_read: opt_u64(&mut map, "cache_read_tokens")?.unwrap_or(0),
+            cache_write: opt_u64(&mut map, "cache_write_tokens")?.unwrap_or(0),
+            cache_write_1h: opt_u64(&mut map, "cache_write_1h_tokens")?.unwrap_or(0),
+        };
+        let mut r = Record::new(id, ts, agent, model, tokens);
+        r.ts_text = ts_text;
+        r.reasoning_tokens = opt_u64(&mut map, "reasoning_tokens")?;
+        r.provider = opt_string(&mut map, "provider")?;
+        r.session = opt_string(&mut map, "session")?;
+        r.task = opt_string(&mut map, "task")?;
+        r.project = opt_string(&mut map, "project")?;
+        r.branch = opt_string(&mut map, "branch")?;
+        r.commit = opt_string(&mut map, "commit")?;
+        r.host = opt_string(&mut map, "host")?;
+        r.user = opt_string(&mut map, "user")?;
+        r.duration_ms = opt_u64(&mut map, "duration_ms")?;
+        r.notes = opt_string(&mut map, "notes")?;
+        r.source = opt_string(&mut map, "source")?;
+        r.price = opt_string(&mut map, "price")?;
+        r.estimated = match map.shift_remove("estimated") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(b),
+            Some(_) => return Err(Error::data("field `estimated`: expected true or false")),
+        };
+        r.cost_usd = match map.shift_remove("cost_usd") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => Some(cost_from_text(&n.to_string())?),
+            Some(Value::String(s)) => Some(cost_from_text(&s)?),
+            Some(_) => return Err(Error::data("field `cost_usd`: expected a number")),
+        };
+        match map.shift_remove("tags") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(t)) => {
+                for (k, v) in t {
+                    match v {
+                        Value::String(s) => {
+                            r.tags.insert(k, s);
+                        }
+                        _ => return Err(Error::data(format!("field `tags.{k}`: expected a string"))),
+                    }
+                }
+            }
+            Some(_) => return Err(Error::data("field `tags`: expected an object of strings")),
+        }
+        r.extra = map;
+        Ok(r)
+    }
+
+    /// The record as one JSON line (no trailing newline), fields in schema order, unknown fields last.
+    pub fn to_json(&self) -> String {
+        let mut s = String::with_capacity(256);
+        s.push_str("{\"v\":1");
+        push_str_field(&mut s, "id", &self.id);
+        push_str_field(&mut s, "ts", &self.ts_text);
+        push_str_field(&mut s, "agent", &self.agent);
+        push_str_field(&mut s, "model", &self.model);
+        if let Some(p) = &self.provider {
+            push_str_field(&mut s, "provider", p);
+        }
+        let _ = write!(s, ",\"input_tokens\":{},\"output_tokens\":{}", self.tokens.input, self.tokens.output);
+        for (k, n) in [
+            ("cache_read_tokens", self.tokens.cache_read),
+            ("cache_write_tokens", self.tokens.cache_write),
+            ("cache_write_1h_tokens", self.tokens.cache_write_1h),
+        ] {
+            if n != 0 {
+                let _ = write!(s, ",\"{k}\":{n}");
+            }
+        }
+        if let Some(n) = self.reasoning_tokens {
+            let _ = write!(s, ",\"reasoning_tokens\":{n}");
+        }
+        for (k, v) in [
+            ("session", &self.session),
+            ("task", &self.task),
+            ("project", &self.project),
+            ("branch", &self.branch),
+            ("commit", &self.commit),
+            ("host", &self.host),
+            ("user", &self.user),
+        ] {
+            if let Some(v) = v {
+                push_str_field(&mut s, k, v);
+            }
+        }
+        if let Some(d) = self.duration_ms {
+            let _ = write!(s, ",\"duration_ms\":{d}");
+        }
+        if let Some(n) = &self.notes {
+            push_str_field(&mut s, "notes", n);
+        }
+        if !self.tags.is_empty() {
+            s.push_str(",\"tags\":{");
+            for (i, (k, v)) in self.tags.iter().enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                push_json_string(&mut s, k);
+                s.push(':');
+                push_json_string(&mut s, v);
+            }
+            s.push('}');
+        }
+        if let Some(src) = &self.source {
+            push_str_field(&mut s, "source", src);
+        }
+        if let Some(e) = self.estimated {
+            let _ = write!(s, ",\"estimated\":{e}");
+        }
+        if let Some(c) = self.cost_usd {
+            let _ = write!(s, ",\"cost_usd\":{}", money::canonical(c));
+        }
+        if let Some(p) = &self.price {
+            push_str_field(&mut s, "price", p);
+        }
+        for (k, v) in &self.extra {
+            s.push(',');
+            push_json_string(&mut s, k);
+            s.push(':');
+            s.push_str(&v.to_string());
+        }
+        s.push('}');
+        s
+    }
+
+    /// The value of a groupable field by name (`agent`, `model`, `tag:KEY`, …) for filters and scopes.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        Some(match name {
+            "id" => &self.id,
+            "agent" => &self.agent,
+            "model" => &self.model,
+            "provider" => self.provider.as_deref()?,
+            "session" => self.session.as_deref()?,
+            "task" => self.task.as_deref()?,
+            "project" => self.project.as_deref()?,
+            "branch" => self.branch.as_deref()?,
+            "commit" => self.commit.as_deref()?,
+            "host" => self.host.as_deref()?,
+            "user" => self.user.as_deref()?,
+            "source" => self.source.as_deref()?,
+            _ => {
+                let key = name.strip_prefix("tag:").or_else(|| name.strip_prefix("tags."))?;
+                self.tags.get(key)?.as_str()
+            }
+        })
+    }
+}
+
+/// True for field names a budget scope or a `--by`/filter may name: the string fields and `tag:KEY`.
+pub fn is_scope_field(name: &str) -> bool {
+    matches!(
+        name,
+        "agent" | "model" | "provider" | "session" | "task" | "project" | "branch" | "commit" | "host" | "user" | "source"
+    ) || name.strip_prefix("tag:").or_else(|| name.strip_prefix("tags.")).is_some_and(|k| !k.is_empty())
+}
+
+/// Parse a cost: an exact non-negative decimal.
+fn cost_from_text(s: &str) -> Result<Decimal> {
+    match money::parse_decimal(s) {
+        Some(d) if d >= Decimal::ZERO => Ok(d),
+        Some(_) => Err(Error::data("field `cost_usd`: must not be negative")),
+        None => Err(Error::data(format!("field `cost_usd`: not a decimal number: {s}"))),
+    }
+}
+
+/// RFC 3339 UTC with milliseconds and `Z`, the form tt writes.
+pub fn format_ts(ts: DateTime<Utc>) -> String {
+    ts.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Parse an RFC 3339 timestamp (any offset), giving UTC.
+pub fn parse_ts(s: &str) -> std::result::Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| format!("not an RFC 3339 timestamp ({e}): {s:?}"))
+}
+
+/// Validate an agent/model/session/… name: non-empty, bounded, no control characters.
+pub fn check_name(field: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::data(format!("{field} must not be empty")));
+    }
+    if value.chars().count() > MAX_NAME_LEN {
+        return Err(Error::data(format!("{field} is longer than {MAX_NAME_LEN} characters")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::data(format!("{field} must not contain control characters: {value:?}")));
+    }
+    Ok(())
+}
+
+fn req_string(map: &mut Map<String, Value>, key: &str) -> Result<String> {
+    match map.shift_remove(key) {
+        Some(Value::String(s)) => Ok(s),
+        None | Some(Value::Null) => Err(Error::data(format!("missing field `{key}`"))),
+        Some(_) => Err(Error::data(format!("field `{key}`: expected a string"))),
+    }
+}
+
+fn opt_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>> {
+    match map.shift_remove(key) {
+        Some(Value::String(s)) => Ok(Some(s)),
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => Err(Error::data(format!("field `{key}`: expected a string"))),
+    }
+}
+
+fn req_u64(map: &mut Map<String, Value>, key: &str) -> Result<u64> {
+    opt_u64(map, key)?.ok_or_else(|| Error::data(format!("missing field `{key}`")))
+}
+
+fn opt_u64(map: &mut Map<String, Value>, key: &str) -> Result<Option<u64>> {
+    match map.shift_remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| Error::data(format!("field `{key}`: expected a non-negative integer, got {n}"))),
+        Some(v) => Err(Error::data(format!("field `{key}`: expected a non-negative integer, got {v}"))),
+    }
+}
+
+fn push_str_field(s: &mut String, key: &str, value: &str) {
+    s.push_str(",\"");
+    s.push_str(key);
+    s.push_str("\":");
+    push_json_string(s, value);
+}
+
+/// Append `value` as a JSON string literal.
+pub fn push_json_string(s: &mut String, value: &str) {
+    s.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(s, "\\u{:04x}", c as u32);
+            }
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+}
+
+/// serde_json's messages end with "at line 1 column N"; for one-line records the column is what helps.
+pub fn json_error_message(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let msg = match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg,
+    };
+    format!("invalid JSON: {msg} (column {})", e.column())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_keeps_unknown_fields_and_exact_cost() {
+        let line = r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"cost_usd":0.123456789012345678901,"zeta":{"a":[1,2.50]},"alpha":"b"}"#;
+        let r = Record::parse(line).unwrap();
+        assert_eq!(r.to_json(), line);
+        assert_eq!(r.extra.len(), 2);
+    }
+
+    #[test]
+    fn rejects_bad_fields() {
+        for (line, want) in [
+            (r#"{"v":1,"id":"x","ts":"2026-13-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2}"#, "field `ts`"),
+            (r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"","model":"m","input_tokens":1,"output_tokens":2}"#, "agent must not be empty"),
+            (r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":-1,"output_tokens":2}"#, "input_tokens"),
+            (r#"{"v":2,"id":"x"}"#, "schema version 2"),
+            (r#"{"v":1,"id":"x","#, "invalid JSON"),
+        ] {
+            let e = Record::parse(line).unwrap_err();
+            assert!(e.to_string().contains(want), "{e} !~ {want}");
+        }
+    }
+}
