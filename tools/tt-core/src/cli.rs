@@ -79,3 +79,36 @@ pub fn color_stdout() -> bool {
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
+
+/// Flags every tool takes: where the config and the log are.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CommonArgs {
+    /// Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml
+    /// and $TT_CONFIG.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<std::path::PathBuf>,
+    /// The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl].
+    #[arg(long, value_name = "PATH", global = true)]
+    pub log: Option<std::path::PathBuf>,
+}
+
+impl CommonArgs {
+    /// Load the layered config.
+    pub fn config(&self) -> Result<crate::Config> {
+        crate::Config::load(self.config.as_deref())
+    }
+    /// Resolve the log path with the config.
+    pub fn log_path(&self, config: &crate::Config) -> Result<std::path::PathBuf> {
+        crate::log::log_path(self.log.as_deref(), config)
+    }
+}
+
+/// Parse derive-based args out of the matches `main` produced.
+pub fn parse_args<T: clap::FromArgMatches>(m: &clap::ArgMatches) -> Result<T> {
+    T::from_arg_matches(m).map_err(|e| Error::usage(e.to_string().trim().trim_start_matches("error: ").to_string()))
+}
+
+/// The shared footer of every tool's `--help`: exit codes and environment.
+pub const HELP_FOOTER: &str = "\
+Exit status: 0 ok · 1 the condition you asked to fail on · 2 any error (bad input, usage, config).
+Environment: TT_LOG (usage log), TT_CONFIG (extra config file), NO_COLOR, XDG_CONFIG_HOME, XDG_DATA_HOME.";

@@ -15,6 +15,7 @@ pub mod machine;
 pub mod money;
 pub mod output;
 pub mod price;
+pub mod provider;
 pub mod record;
 
 pub use config::Config;

@@ -1,0 +1,238 @@
+//! The test harness: an isolated scenario per test, running the real binaries.
+//!
+//! `Scenario::new()` makes a temp dir that is HOME, XDG_CONFIG_HOME, XDG_DATA_HOME and the working directory,
+//! with `TT_LOG` pointing at `usage.jsonl` inside it and every other `TT_*` / CI variable removed, so tests
+//! never see the developer's own config or log. `sc.cmd("tt-sum").args([...]).pipe_in("...").run()` gives an
+//! [`Out`] with chainable assertions in the style of uutils' test harness.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The directory holding the workspace's binaries (target/debug), found from the test executable.
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    deps.parent().unwrap().to_path_buf()
+}
+
+/// The path of one tool's binary.
+pub fn bin(tool: &str) -> PathBuf {
+    let p = bin_dir().join(tool);
+    assert!(p.exists(), "{} not built: run `cargo test --workspace`", p.display());
+    p
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The fixtures dir.
+pub fn fixture(rel: &str) -> PathBuf {
+    repo_root().join("tests/fixtures").join(rel)
+}
+
+/// An isolated temp dir environment.
+pub struct Scenario {
+    pub dir: tempfile::TempDir,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scenario {
+    pub fn new() -> Scenario {
+        Scenario { dir: tempfile::Builder::new().prefix("tt-test-").tempdir().unwrap() }
+    }
+
+    /// The temp dir.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The scenario's usage log (TT_LOG).
+    pub fn log_path(&self) -> PathBuf {
+        self.path().join("usage.jsonl")
+    }
+
+    /// The log's contents ("" when it does not exist).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// The log's records as JSON values.
+    pub fn records(&self) -> Vec<serde_json::Value> {
+        self.log().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    /// Write a file inside the scenario (parents created) and return its path.
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path().join(rel);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    /// Read a file inside the scenario.
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+
+    /// A command for `tool`, isolated in this scenario.
+    pub fn cmd(&self, tool: &str) -> Run {
+        let mut c = Command::new(bin(tool));
+        c.current_dir(self.path());
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy().to_string();
+            if k.starts_with("TT_")
+                || k.starts_with("GITHUB_")
+                || k.starts_with("XDG_")
+                || k == "CLAUDE_CONFIG_DIR"
+                || k == "CODEX_HOME"
+                || k == "CI"
+            {
+                c.env_remove(&k);
+            }
+        }
+        c.env("HOME", self.path())
+            .env("XDG_CONFIG_HOME", self.path().join(".config"))
+            .env("XDG_DATA_HOME", self.path().join(".local/share"))
+            .env("TT_LOG", self.log_path())
+            .env("NO_COLOR", "1")
+            .env("USER", "tester")
+            .env("RUST_BACKTRACE", "0");
+        Run { cmd: c, stdin: None }
+    }
+
+    /// A bash command run in this scenario with the tools on PATH.
+    pub fn bash(&self, script: &str) -> Run {
+        let mut r = self.cmd("tt-log");
+        let mut c = Command::new("bash");
+        c.arg("-c").arg(script);
+        // Copy the isolated environment of `r` onto the bash command.
+        for (k, v) in r.cmd.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        let path = format!("{}:{}", bin_dir().display(), std::env::var("PATH").unwrap_or_default());
+        c.env("PATH", path).current_dir(self.path());
+        r.cmd = c;
+        r
+    }
+}
+
+/// A command about to run.
+pub struct Run {
+    pub cmd: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Run {
+    pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.arg(a);
+        self
+    }
+    pub fn args<I, S>(mut self, a: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(a);
+        self
+    }
+    pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(k, v);
+        self
+    }
+    pub fn env_remove(mut self, k: &str) -> Self {
+        self.cmd.env_remove(k);
+        self
+    }
+    pub fn current_dir(mut self, d: impl AsRef<Path>) -> Self {
+        self.cmd.current_dir(d);
+        self
+    }
+    /// Feed this on stdin (otherwise stdin is /dev/null, which tt treats as "nothing on stdin").
+    pub fn pipe_in(mut self, s: impl AsRef<[u8]>) -> Self {
+        self.stdin = Some(s.as_ref().to_vec());
+        self
+    }
+    pub fn run(mut self) -> Out {
+        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        self.cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        let mut child = self.cmd.spawn().unwrap();
+        if let Some(data) = self.stdin.take() {
+            let mut si = child.stdin.take().unwrap();
+            std::thread::spawn(move || {
+                let _ = si.write_all(&data);
+            });
+        }
+        let o = child.wait_with_output().unwrap();
+        Out {
+            code: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+    pub fn succeeds(self) -> Out {
+        self.run().success()
+    }
+    pub fn fails_with(self, code: i32) -> Out {
+        self.run().code(code)
+    }
+}
+
+/// What a command did.
+#[derive(Debug)]
+pub struct Out {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn success(self) -> Self {
+        assert_eq!(self.code, Some(0), "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+    pub fn code(self, c: i32) -> Self {
+        assert_eq!(self.code, Some(c), "expected exit {c}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+    pub fn stdout_is(self, s: &str) -> Self {
+        assert_eq!(self.stdout, s, "stdout differs\nstderr:\n{}", self.stderr);
+        self
+    }
+    pub fn stderr_is(self, s: &str) -> Self {
+        assert_eq!(self.stderr, s, "stderr differs\nstdout:\n{}", self.stdout);
+        self
+    }
+    pub fn stdout_has(self, s: &str) -> Self {
+        assert!(self.stdout.contains(s), "stdout lacks {s:?}:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+    pub fn stderr_has(self, s: &str) -> Self {
+        assert!(self.stderr.contains(s), "stderr lacks {s:?}:\n{}", self.stderr);
+        self
+    }
+    /// Exactly one line on stderr, of the tt error form `tool: error: …`.
+    pub fn one_error_line(self, tool: &str) -> Self {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "want one stderr line, got:\n{}", self.stderr);
+        assert!(lines[0].starts_with(&format!("{tool}: error: ")), "not an error line: {}", lines[0]);
+        self
+    }
+    /// stdout parsed as JSON lines.
+    pub fn jsonl(&self) -> Vec<serde_json::Value> {
+        self.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+    }
+}

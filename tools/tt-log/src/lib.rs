@@ -1,0 +1,426 @@
+//! `tt-log`: append usage records to the JSONL usage log.
+//!
+//! The CLI glue only: building a [`Record`] from arguments, environment or a provider response, validating it,
+//! pricing it and appending it under the log lock all use `tt-core`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use clap::{CommandFactory, Parser};
+use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
+use tt_core::error::{Error, Result};
+use tt_core::provider::{self, Provider};
+use tt_core::{Config, Record, Tokens, money};
+
+const EXAMPLES: &str = "\
+Examples:
+  tt-log ATLAS sonnet-4.5 50000 15000 \"Built TokenTracker\"
+      logged 65,000 tokens (sonnet-4.5) for ATLAS - $0.3750
+  tt-log --agent ci-review --model gpt-4o --input 12000 --output 800 --cache-read 4000 --tag pr=142
+  curl … https://api.anthropic.com/v1/messages | tt-log --from anthropic --agent reviewer
+  claude -p --output-format json \"…\" | tt-log --from anthropic --agent ATLAS
+  tt-log --agent docs --model haiku-4.5 --estimate-from README.md
+  TT_AGENT=builder TT_MODEL=opus-4.5 tt-log --input 1200 --output 300 --print";
+
+/// Append usage records to the tt usage log.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tt-log",
+    version,
+    about = "Append usage records to the tt usage log",
+    long_about = "Append one usage record to the JSONL usage log: from arguments, from a provider API response \
+on stdin (--from), or from a text whose tokens are estimated (--estimate-from). The record is validated, \
+priced with the price table and appended under an exclusive lock; a confirmation goes to stderr.",
+    after_help = format!("{EXAMPLES}\n\n{HELP_FOOTER}"),
+)]
+pub struct Cli {
+    /// Agent name (seed form: AGENT MODEL INPUT OUTPUT [NOTE]).
+    #[arg(value_name = "AGENT")]
+    pos_agent: Option<String>,
+    /// Model name or alias.
+    #[arg(value_name = "MODEL")]
+    pos_model: Option<String>,
+    /// Uncached input tokens.
+    #[arg(value_name = "INPUT", allow_negative_numbers = true)]
+    pos_input: Option<String>,
+    /// Output tokens.
+    #[arg(value_name = "OUTPUT", allow_negative_numbers = true)]
+    pos_output: Option<String>,
+    /// A note.
+    #[arg(value_name = "NOTE")]
+    pos_note: Option<String>,
+
+    /// Agent name [env: TT_AGENT].
+    #[arg(long, value_name = "NAME")]
+    agent: Option<String>,
+    /// Model name or alias [env: TT_MODEL].
+    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
+    /// Uncached input tokens.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    input: Option<String>,
+    /// Output tokens (reasoning included).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    output: Option<String>,
+    /// Prompt-cache read tokens.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    cache_read: Option<String>,
+    /// Prompt-cache write tokens (5-minute cache).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    cache_write: Option<String>,
+    /// Prompt-cache write tokens (1-hour cache).
+    #[arg(long = "cache-write-1h", value_name = "N", allow_negative_numbers = true)]
+    cache_write_1h: Option<String>,
+    /// Reasoning tokens (informational: already counted in output).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    reasoning: Option<String>,
+    /// Session id [env: TT_SESSION].
+    #[arg(long, value_name = "ID")]
+    session: Option<String>,
+    /// Task name [env: TT_TASK].
+    #[arg(long, value_name = "NAME")]
+    task: Option<String>,
+    /// Project name [env: TT_PROJECT].
+    #[arg(long, value_name = "NAME")]
+    project: Option<String>,
+    /// Provider (default: the price table's provider for the model).
+    #[arg(long, value_name = "NAME")]
+    provider: Option<String>,
+    /// Git branch (default: read from the repository in the current directory).
+    #[arg(long, value_name = "NAME")]
+    branch: Option<String>,
+    /// Git commit (default: read from the repository in the current directory).
+    #[arg(long, value_name = "SHA")]
+    commit: Option<String>,
+    /// A label, KEY=VALUE (repeatable).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    tags: Vec<String>,
+    /// A note.
+    #[arg(long, value_name = "TEXT")]
+    note: Option<String>,
+    /// Wall time of the request: milliseconds, or with a unit (250ms, 1.5s, 2m).
+    #[arg(long, value_name = "TIME")]
+    duration: Option<String>,
+    /// When it happened: RFC 3339, or a date / date-time in the configured time zone [default: now].
+    #[arg(long, value_name = "TIME")]
+    ts: Option<String>,
+    /// Where the numbers came from [default: cli, or the provider with --from].
+    #[arg(long, value_name = "NAME")]
+    source: Option<String>,
+    /// Read a provider API response (or its bare usage object) from stdin.
+    #[arg(long, value_name = "PROVIDER", value_parser = ["anthropic", "openai", "gemini"])]
+    from: Option<String>,
+    /// Estimate input tokens from a text file (or - for stdin) at about 4 characters a token.
+    #[arg(long, value_name = "FILE", conflicts_with = "from")]
+    estimate_from: Option<String>,
+    /// Refuse unknown models instead of logging them unpriced.
+    #[arg(long)]
+    strict: bool,
+    /// Also write the appended record to stdout.
+    #[arg(long)]
+    print: bool,
+    /// Validate and print the record, but append nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// No confirmation on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Do not read git branch and commit from the current directory.
+    #[arg(long)]
+    no_git: bool,
+
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// The clap definition (for `main`, completions and man pages).
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Run `tt-log`.
+pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
+    let cli: Cli = tt_core::cli::parse_args(m)?;
+    let config = cli.common.config()?;
+    let log = cli.common.log_path(&config)?;
+    let (record, warning) = build_record(&cli, &config)?;
+    let line = record.to_json();
+    if !cli.dry_run {
+        let mut locked = tt_core::log::LockedLog::open(&log)?;
+        locked.append(&format!("{line}\n"))?;
+    }
+    if let Some(w) = warning {
+        tt_core::cli::warn("tt-log", w);
+    }
+    if cli.print || cli.dry_run {
+        let mut out = tt_core::output::stdout();
+        writeln!(out, "{line}")?;
+        out.flush()?;
+    }
+    if !cli.quiet {
+        let cost = match record.cost_usd {
+            Some(c) => money::fixed(c, 4).to_string(),
+            None => String::new(),
+        };
+        let cost = if cost.is_empty() { "unpriced".to_string() } else { format!("${cost}") };
+        let verb = if cli.dry_run { "would log" } else { "logged" };
+        let _ = writeln!(
+            std::io::stderr(),
+            "{verb} {} tokens ({}) for {} - {cost}",
+            money::thousands(record.tokens.total()),
+            record.model,
+            record.agent
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|s| !s.is_empty())
+}
+
+/// Pick the one value given for a field; the positional and the flag must not disagree.
+fn one(field: &str, pos: &Option<String>, flag: &Option<String>) -> Result<Option<String>> {
+    match (pos, flag) {
+        (Some(a), Some(b)) if a != b => {
+            Err(Error::usage(format!("{field} given twice: as an argument ({a:?}) and as --{field} ({b:?})")))
+        }
+        (Some(a), _) => Ok(Some(a.clone())),
+        (None, b) => Ok(b.clone()),
+    }
+}
+
+/// Parse a token count: a non-negative integer (`_` and `,` separators allowed) not above `max`.
+pub fn parse_tokens(field: &str, s: &str, max: u64) -> Result<u64> {
+    let clean: String = s.trim().chars().filter(|c| *c != '_' && *c != ',').collect();
+    if clean.is_empty() || !clean.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::data(format!("{field} tokens must be a non-negative integer, got {s:?}")));
+    }
+    let n: u64 = clean.parse().map_err(|_| Error::data(format!("{field} tokens are out of range: {s}")))?;
+    if n > max {
+        return Err(Error::data(format!(
+            "{field} tokens {} exceed the maximum of {} per record (raise `max_tokens` in the config if this is real)",
+            money::thousands(n),
+            money::thousands(max)
+        )));
+    }
+    Ok(n)
+}
+
+/// Parse a duration in ms: `250`, `250ms`, `1.5s`, `2m`.
+fn parse_duration(s: &str) -> Result<u64> {
+    let t = s.trim();
+    let bad = || Error::data(format!("duration must be milliseconds or a number with ms/s/m/h, got {s:?}"));
+    let (num, mult) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1u64)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60_000)
+    } else if let Some(n) = t.strip_suffix('h') {
+        (n, 3_600_000)
+    } else {
+        (t, 1)
+    };
+    let d = money::parse_decimal(num).filter(|d| !d.is_sign_negative()).ok_or_else(bad)?;
+    let ms = (d * rust_decimal::Decimal::from(mult)).round();
+    u64::try_from(ms).map_err(|_| bad())
+}
+
+/// Parse `--ts`: RFC 3339, or a naive date / date-time taken in the configured time zone.
+pub fn parse_when(s: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>> {
+    let t = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Ok(d.with_timezone(&Utc));
+    }
+    let naive = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+        .or_else(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)));
+    match naive.and_then(|n| tz.from_local_datetime(&n).earliest()) {
+        Some(d) => Ok(d.with_timezone(&Utc)),
+        None => Err(Error::data(format!(
+            "not a valid time: {s:?} (want RFC 3339 such as 2026-11-23T14:05:00Z, or 2026-11-23 / 2026-11-23 14:05)"
+        ))),
+    }
+}
+
+fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> {
+    let max = config.max_tokens;
+    let tz = config.timezone()?;
+    let mut tokens = Tokens::default();
+    let mut reasoning = None;
+    let mut model = one("model", &cli.pos_model, &cli.model)?;
+    let mut source = cli.source.clone();
+    let mut estimated = None;
+
+    if let Some(p) = &cli.from {
+        let provider = Provider::parse(p)?;
+        let text = tt_core::input::read_all("<stdin>", std::io::stdin().lock())?;
+        let doc: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::data(format!("<stdin>: {}", tt_core::record::json_error_message(&e))))?;
+        let u = provider::usage_from(provider, &doc).map_err(|e| e.context("<stdin>"))?;
+        for (name, n) in [
+            ("input", u.tokens.input),
+            ("output", u.tokens.output),
+            ("cache read", u.tokens.cache_read),
+            ("cache write", u.tokens.cache_write),
+            ("cache write 1h", u.tokens.cache_write_1h),
+        ] {
+            parse_tokens(name, &n.to_string(), max)?;
+        }
+        tokens = u.tokens;
+        reasoning = u.reasoning;
+        if model.is_none() {
+            model = u.model;
+        }
+        source.get_or_insert_with(|| provider.source().to_string());
+    }
+    if let Some(path) = &cli.estimate_from {
+        let text = if path == "-" {
+            tt_core::input::read_all("<stdin>", std::io::stdin().lock())?
+        } else {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        let chars = text.chars().count() as u64;
+        tokens.input = chars.div_ceil(4);
+        parse_tokens("input", &tokens.input.to_string(), max)?;
+        estimated = Some(true);
+        source.get_or_insert_with(|| "estimate".to_string());
+    }
+    let flag_or = |field: &str, pos: &Option<String>, flag: &Option<String>| one(field, pos, flag);
+    if let Some(s) = flag_or("input", &cli.pos_input, &cli.input)? {
+        tokens.input = parse_tokens("input", &s, max)?;
+    }
+    if let Some(s) = flag_or("output", &cli.pos_output, &cli.output)? {
+        tokens.output = parse_tokens("output", &s, max)?;
+    }
+    if let Some(s) = &cli.cache_read {
+        tokens.cache_read = parse_tokens("cache read", s, max)?;
+    }
+    if let Some(s) = &cli.cache_write {
+        tokens.cache_write = parse_tokens("cache write", s, max)?;
+    }
+    if let Some(s) = &cli.cache_write_1h {
+        tokens.cache_write_1h = parse_tokens("cache write 1h", s, max)?;
+    }
+    if let Some(s) = &cli.reasoning {
+        let r = parse_tokens("reasoning", s, max)?;
+        if r > tokens.output {
+            return Err(Error::data(format!("reasoning tokens ({r}) cannot exceed output tokens ({})", tokens.output)));
+        }
+        reasoning = Some(r);
+    }
+    let manual = cli.from.is_none() && cli.estimate_from.is_none();
+    if manual && cli.pos_input.is_none() && cli.input.is_none() && cli.pos_output.is_none() && cli.output.is_none()
+    {
+        return Err(Error::usage(
+            "no token counts: give AGENT MODEL INPUT OUTPUT, --input/--output, --from PROVIDER or --estimate-from FILE (see --help)",
+        ));
+    }
+
+    let agent = one("agent", &cli.pos_agent, &cli.agent)?
+        .or_else(|| env("TT_AGENT"))
+        .ok_or_else(|| Error::usage("no agent: give it as the first argument, --agent NAME or TT_AGENT"))?;
+    let model = model
+        .or_else(|| env("TT_MODEL"))
+        .ok_or_else(|| Error::usage("no model: give it as the second argument, --model NAME or TT_MODEL"))?;
+    tt_core::record::check_name("agent", &agent)?;
+    tt_core::record::check_name("model", &model)?;
+
+    let ts = match &cli.ts {
+        Some(s) => parse_when(s, tz)?,
+        None => Utc::now(),
+    };
+    let mut r = Record::new(tt_core::id::new_id(ts), ts, agent, model, tokens);
+    r.reasoning_tokens = reasoning;
+    r.estimated = estimated;
+    r.source = Some(source.unwrap_or_else(|| "cli".to_string()));
+    for (field, flag, var) in [
+        ("session", &cli.session, "TT_SESSION"),
+        ("task", &cli.task, "TT_TASK"),
+        ("project", &cli.project, "TT_PROJECT"),
+    ] {
+        let v = flag.clone().or_else(|| env(var));
+        if let Some(v) = &v {
+            tt_core::record::check_name(field, v)?;
+        }
+        match field {
+            "session" => r.session = v,
+            "task" => r.task = v,
+            _ => r.project = v,
+        }
+    }
+    if let Some(p) = &cli.provider {
+        tt_core::record::check_name("provider", p)?;
+    }
+    let note = one("note", &cli.pos_note, &cli.note)?;
+    if let Some(n) = &note {
+        if n.chars().count() > 4096 {
+            return Err(Error::data("note is longer than 4096 characters"));
+        }
+        if n.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            return Err(Error::data("note must not contain control characters"));
+        }
+    }
+    r.notes = note.filter(|n| !n.is_empty());
+    for t in &cli.tags {
+        let (k, v) = t
+            .split_once('=')
+            .ok_or_else(|| Error::usage(format!("--tag wants KEY=VALUE, got {t:?}")))?;
+        tt_core::record::check_name("tag key", k)?;
+        if v.chars().any(char::is_control) || v.chars().count() > tt_core::record::MAX_NAME_LEN {
+            return Err(Error::data(format!("tag {k}: value must be printable and at most 200 characters")));
+        }
+        r.tags.insert(k.to_string(), v.to_string());
+    }
+    if let Some(d) = &cli.duration {
+        r.duration_ms = Some(parse_duration(d)?);
+    }
+    if cli.branch.is_none() || cli.commit.is_none() {
+        if !cli.no_git && let Ok(cwd) = std::env::current_dir() {
+            let (b, c) = tt_core::machine::git_info(&cwd);
+            r.branch = b;
+            r.commit = c;
+        }
+    }
+    if cli.branch.is_some() {
+        r.branch = cli.branch.clone();
+    }
+    if cli.commit.is_some() {
+        r.commit = cli.commit.clone();
+    }
+    r.host = tt_core::machine::host();
+    r.user = tt_core::machine::user();
+
+    let mut warning = None;
+    let entry = config.prices.resolve(&r.model);
+    r.provider = cli.provider.clone().or_else(|| entry.and_then(|e| e.provider.clone()));
+    match entry {
+        Some(e) => {
+            let p = tt_core::price::price_with(e, r.ts, &r.tokens);
+            r.cost_usd = Some(p.cost);
+            r.price = Some(p.label);
+        }
+        None if cli.strict => {
+            return Err(Error::data(format!(
+                "unknown model {:?} (--strict): add it to the price table (see tt-price --list)",
+                r.model
+            )));
+        }
+        None => {
+            warning = Some(format!(
+                "unknown model {:?}: logged unpriced (add it to the price table; tt-price --list shows it)",
+                r.model
+            ));
+        }
+    }
+    Ok((r, warning))
+}
+
+/// Where `tt-log` would write by default (used by tests and docs).
+pub fn default_log() -> Option<PathBuf> {
+    tt_core::config::default_log_path()
+}
