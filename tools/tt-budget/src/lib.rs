@@ -2,6 +2,10 @@
 use tt_core::cli::Outcome;
 use tt_core::error::Result;
 /// The clap definition.
-pub fn command() -> clap::Command { clap::Command::new("tt-budget") }
+pub fn command() -> clap::Command {
+    clap::Command::new("tt-budget")
+}
 /// Run.
-pub fn run(_m: &clap::ArgMatches) -> Result<Outcome> { Ok(Outcome::Ok) }
+pub fn run(_m: &clap::ArgMatches) -> Result<Outcome> {
+    Ok(Outcome::Ok)
+}

@@ -1,1 +1,3 @@
-fn main() -> std::process::ExitCode { tt_core::cli::main("tt-budget", tt_budget::command, tt_budget::run) }
+fn main() -> std::process::ExitCode {
+    tt_core::cli::main("tt-budget", tt_budget::command, tt_budget::run)
+}

@@ -292,7 +292,9 @@ impl Config {
 
 /// Parse an IANA time zone name (`UTC`, `Europe/Berlin`).
 pub fn parse_tz(name: &str) -> Result<chrono_tz::Tz> {
-    name.parse::<chrono_tz::Tz>().map_err(|_| Error::usage(format!("unknown time zone {name:?} (want an IANA name such as Europe/Berlin or UTC)")))
+    name.parse::<chrono_tz::Tz>().map_err(|_| {
+        Error::usage(format!("unknown time zone {name:?} (want an IANA name such as Europe/Berlin or UTC)"))
+    })
 }
 
 #[derive(Default)]
@@ -469,8 +471,9 @@ fn build_budget(rb: RawBudget, source: &str) -> std::result::Result<Budget, Stri
     if name.is_empty() {
         return Err("`name` must not be empty".into());
     }
-    let period = BudgetPeriod::parse(&rb.period)
-        .ok_or_else(|| format!("{name}: `period` must be day, week, month, year, total or session, got {:?}", rb.period))?;
+    let period = BudgetPeriod::parse(&rb.period).ok_or_else(|| {
+        format!("{name}: `period` must be day, week, month, year, total or session, got {:?}", rb.period)
+    })?;
     if rb.limit_usd.is_none() && rb.limit_tokens.is_none() {
         return Err(format!("{name}: needs `limit_usd` and/or `limit_tokens`"));
     }
@@ -531,11 +534,7 @@ fn key_at(text: &str, at: usize) -> Option<String> {
             break;
         }
     }
-    let key = if line.starts_with('[') {
-        None
-    } else {
-        line.split_once('=').map(|(k, _)| k.trim().replace('"', ""))
-    };
+    let key = if line.starts_with('[') { None } else { line.split_once('=').map(|(k, _)| k.trim().replace('"', "")) };
     match (table.is_empty(), key) {
         (_, None) if table.is_empty() => None,
         (_, None) => Some(table),

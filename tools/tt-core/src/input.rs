@@ -72,11 +72,7 @@ pub fn sources(paths: &[String], default_log: &Path) -> Vec<Source> {
 }
 
 /// Call `f(line_number, line)` for every non-blank line of `reader`. `f`'s errors get `name:line:` prepended.
-pub fn for_each_line(
-    name: &str,
-    mut reader: impl BufRead,
-    mut f: impl FnMut(u64, &[u8]) -> Result<()>,
-) -> Result<()> {
+pub fn for_each_line(name: &str, mut reader: impl BufRead, mut f: impl FnMut(u64, &[u8]) -> Result<()>) -> Result<()> {
     let mut buf = Vec::with_capacity(4096);
     let mut n = 0u64;
     loop {

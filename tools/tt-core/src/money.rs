@@ -18,11 +18,7 @@ pub fn parse_decimal(s: &str) -> Option<Decimal> {
     if s.is_empty() {
         return None;
     }
-    if s.contains(['e', 'E']) {
-        Decimal::from_scientific(s).ok()
-    } else {
-        Decimal::from_str(s).ok()
-    }
+    if s.contains(['e', 'E']) { Decimal::from_scientific(s).ok() } else { Decimal::from_str(s).ok() }
 }
 
 /// A TOML/JSON float to an exact decimal via its shortest round-trip text (what the user typed).

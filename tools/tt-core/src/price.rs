@@ -267,7 +267,8 @@ fn strip_bedrock_version(s: &str) -> &str {
 /// Drop a trailing date: `-20250929`, `-2024-08-06`, `-0613`.
 fn strip_date(s: &str) -> &str {
     let b = s.as_bytes();
-    let digits_from_end = |n: usize| b.len() > n && b[b.len() - n - 1] == b'-' && b[b.len() - n..].iter().all(u8::is_ascii_digit);
+    let digits_from_end =
+        |n: usize| b.len() > n && b[b.len() - n - 1] == b'-' && b[b.len() - n..].iter().all(u8::is_ascii_digit);
     if digits_from_end(8) {
         return &s[..s.len() - 9];
     }

@@ -76,8 +76,9 @@ pub fn usage_from(provider: Provider, doc: &Value) -> Result<Usage> {
             None => Err(Error::data(format!("no {} usage object found in the array", provider.as_str()))),
         };
     }
-    let usage = usage_object(provider, doc)
-        .ok_or_else(|| Error::data(format!("no {} usage object found (expected {})", provider.as_str(), expected(provider))))?;
+    let usage = usage_object(provider, doc).ok_or_else(|| {
+        Error::data(format!("no {} usage object found (expected {})", provider.as_str(), expected(provider)))
+    })?;
     let mut u = match provider {
         Provider::Anthropic => anthropic(usage)?,
         Provider::OpenAi => openai(usage)?,
@@ -118,11 +119,13 @@ fn model_of(p: Provider, doc: &Value) -> Option<String> {
     let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty());
     match p {
         Provider::Gemini => s(doc.get("modelVersion")).or_else(|| s(doc.get("model"))),
-        Provider::Anthropic => s(doc.get("model")).or_else(|| s(doc.get("message").and_then(|m| m.get("model")))).or_else(|| {
-            // `claude -p --output-format json` names models in `modelUsage`; use it when there is exactly one.
-            let mu = doc.get("modelUsage")?.as_object()?;
-            (mu.len() == 1).then(|| mu.keys().next().cloned()).flatten()
-        }),
+        Provider::Anthropic => {
+            s(doc.get("model")).or_else(|| s(doc.get("message").and_then(|m| m.get("model")))).or_else(|| {
+                // `claude -p --output-format json` names models in `modelUsage`; use it when there is exactly one.
+                let mu = doc.get("modelUsage")?.as_object()?;
+                (mu.len() == 1).then(|| mu.keys().next().cloned()).flatten()
+            })
+        }
         Provider::OpenAi => s(doc.get("model")),
     }
 }
@@ -138,9 +141,9 @@ fn n(v: &Value, path: &[&str]) -> Result<u64> {
     }
     match cur {
         Value::Null => Ok(0),
-        Value::Number(num) => num
-            .as_u64()
-            .ok_or_else(|| Error::data(format!("usage field `{}` is not a non-negative integer: {num}", path.join(".")))),
+        Value::Number(num) => num.as_u64().ok_or_else(|| {
+            Error::data(format!("usage field `{}` is not a non-negative integer: {num}", path.join(".")))
+        }),
         other => Err(Error::data(format!("usage field `{}` is not a number: {other}", path.join(".")))),
     }
 }

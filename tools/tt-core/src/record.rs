@@ -341,7 +341,17 @@ impl Record {
 pub fn is_scope_field(name: &str) -> bool {
     matches!(
         name,
-        "agent" | "model" | "provider" | "session" | "task" | "project" | "branch" | "commit" | "host" | "user" | "source"
+        "agent"
+            | "model"
+            | "provider"
+            | "session"
+            | "task"
+            | "project"
+            | "branch"
+            | "commit"
+            | "host"
+            | "user"
+            | "source"
     ) || name.strip_prefix("tag:").or_else(|| name.strip_prefix("tags.")).is_some_and(|k| !k.is_empty())
 }
 
@@ -462,9 +472,18 @@ mod tests {
     #[test]
     fn rejects_bad_fields() {
         for (line, want) in [
-            (r#"{"v":1,"id":"x","ts":"2026-13-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2}"#, "field `ts`"),
-            (r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"","model":"m","input_tokens":1,"output_tokens":2}"#, "agent must not be empty"),
-            (r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":-1,"output_tokens":2}"#, "input_tokens"),
+            (
+                r#"{"v":1,"id":"x","ts":"2026-13-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2}"#,
+                "field `ts`",
+            ),
+            (
+                r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"","model":"m","input_tokens":1,"output_tokens":2}"#,
+                "agent must not be empty",
+            ),
+            (
+                r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":-1,"output_tokens":2}"#,
+                "input_tokens",
+            ),
             (r#"{"v":2,"id":"x"}"#, "schema version 2"),
             (r#"{"v":1,"id":"x","#, "invalid JSON"),
         ] {

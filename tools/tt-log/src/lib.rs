@@ -13,6 +13,10 @@ use tt_core::error::{Error, Result};
 use tt_core::provider::{self, Provider};
 use tt_core::{Config, Record, Tokens, money};
 
+mod enforce;
+mod import;
+mod merge;
+
 const EXAMPLES: &str = "\
 Examples:
   tt-log ATLAS sonnet-4.5 50000 15000 \"Built TokenTracker\"
@@ -123,6 +127,13 @@ pub struct Cli {
     /// Validate and print the record, but append nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Import usage instead of logging one record: `claude-code [DIR…]` or `codex [DIR]` transcripts, or tt
+    /// JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped.
+    #[arg(long, value_name = "SOURCE", num_args = 1.., conflicts_with_all = ["from", "estimate_from"])]
+    pub import: Option<Vec<String>>,
+    /// Refuse the record (exit 1, nothing appended) if it would push a configured budget over its limit.
+    #[arg(long)]
+    pub enforce: bool,
     /// No confirmation on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -143,11 +154,18 @@ pub fn command() -> clap::Command {
 pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let config = cli.common.config()?;
+    if let Some(import) = &cli.import {
+        let (source, paths) = import.split_first().ok_or_else(|| Error::usage("--import needs a SOURCE"))?;
+        return import::run(&cli, &config, source, paths);
+    }
     let log = cli.common.log_path(&config)?;
     let (record, warning) = build_record(&cli, &config)?;
     let line = record.to_json();
     if !cli.dry_run {
         let mut locked = tt_core::log::LockedLog::open(&log)?;
+        if cli.enforce {
+            enforce::check(&mut locked, &config, &record)?;
+        }
         locked.append(&format!("{line}\n"))?;
     }
     if let Some(w) = warning {
@@ -314,8 +332,7 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
         reasoning = Some(r);
     }
     let manual = cli.from.is_none() && cli.estimate_from.is_none();
-    if manual && cli.pos_input.is_none() && cli.input.is_none() && cli.pos_output.is_none() && cli.output.is_none()
-    {
+    if manual && cli.pos_input.is_none() && cli.input.is_none() && cli.pos_output.is_none() && cli.output.is_none() {
         return Err(Error::usage(
             "no token counts: give AGENT MODEL INPUT OUTPUT, --input/--output, --from PROVIDER or --estimate-from FILE (see --help)",
         ));
@@ -367,9 +384,7 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
     }
     r.notes = note.filter(|n| !n.is_empty());
     for t in &cli.tags {
-        let (k, v) = t
-            .split_once('=')
-            .ok_or_else(|| Error::usage(format!("--tag wants KEY=VALUE, got {t:?}")))?;
+        let (k, v) = t.split_once('=').ok_or_else(|| Error::usage(format!("--tag wants KEY=VALUE, got {t:?}")))?;
         tt_core::record::check_name("tag key", k)?;
         if v.chars().any(char::is_control) || v.chars().count() > tt_core::record::MAX_NAME_LEN {
             return Err(Error::data(format!("tag {k}: value must be printable and at most 200 characters")));
@@ -380,7 +395,9 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
         r.duration_ms = Some(parse_duration(d)?);
     }
     if cli.branch.is_none() || cli.commit.is_none() {
-        if !cli.no_git && let Ok(cwd) = std::env::current_dir() {
+        if !cli.no_git
+            && let Ok(cwd) = std::env::current_dir()
+        {
             let (b, c) = tt_core::machine::git_info(&cwd);
             r.branch = b;
             r.commit = c;
