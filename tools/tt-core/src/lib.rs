@@ -5,11 +5,13 @@
 //! → aggregate/evaluate → [`output`]. The core never prints: it returns values and [`error::Error`]s, and the
 //! shared `main` in [`cli`] reports them.
 
+pub mod args;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod id;
 pub mod input;
+pub mod litellm;
 pub mod log;
 pub mod machine;
 pub mod money;

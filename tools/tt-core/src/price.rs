@@ -253,6 +253,11 @@ pub fn price_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> Pri
     Priced { cost: rates.cost(tokens), label }
 }
 
+/// The effective rates that price `tokens` with `entry` at `ts` (tier and history applied).
+pub fn rates_at(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> Rates {
+    entry.set_at(ts).rates(tokens).0
+}
+
 /// Drop a Bedrock revision suffix: `-v1`, `-v2`.
 fn strip_bedrock_version(s: &str) -> &str {
     if let Some(i) = s.rfind("-v")

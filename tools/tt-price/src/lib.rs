@@ -1,11 +1,290 @@
-//! `tt-price` (not yet implemented).
-use tt_core::cli::Outcome;
-use tt_core::error::Result;
+//! `tt-price`: price records, quote a price, list the price table, import LiteLLM's prices.
+//!
+//! CLI glue over `tt_core::price` and `tt_core::config`; the LiteLLM conversion lives in
+//! `tt_core::litellm`.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use chrono::Utc;
+use clap::{CommandFactory, Parser};
+use rust_decimal::Decimal;
+use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
+use tt_core::error::{Error, Result};
+use tt_core::output::{Format, Table};
+use tt_core::price::{ModelEntry, price_with};
+use tt_core::{Record, Tokens, money};
+
+const EXAMPLES: &str = "\
+Examples:
+  tt-price usage.jsonl > priced.jsonl            price records (existing costs kept)
+  tt-price --reprice < usage.jsonl               price every record again with today's table
+  tt-price --quote sonnet-4.5 50000 15000        what would this cost? → $0.3750
+  tt-price --quote opus-4.5 200000 4000 --cache-read 150000 --format value
+  tt-price --list                                the effective price table and where each entry came from
+  tt-price --import-litellm model_prices_and_context_window.json > litellm.toml";
+
+/// Price records, quote prices, list and import price tables.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tt-price",
+    version,
+    about = "Price usage records, quote a price, list and import price tables",
+    long_about = "Without a mode flag, tt-price is a filter: it reads usage records (files, `-`, stdin, or the \
+default log) and writes them back with `cost_usd` and `price` set from the price table. Records that already carry \
+a cost keep it unless --reprice. Records of unknown models pass through unpriced, with one warning per model.",
+    after_help = format!("{EXAMPLES}\n\n{HELP_FOOTER}"),
+)]
+pub struct Cli {
+    /// Record files to price (`-` for stdin) [default: stdin if piped, else the usage log].
+    #[arg(value_name = "FILE")]
+    files: Vec<String>,
+    /// Price every record again, replacing existing costs.
+    #[arg(long)]
+    reprice: bool,
+    /// Quote the cost of MODEL with INPUT and OUTPUT tokens.
+    #[arg(long, num_args = 3, value_names = ["MODEL", "INPUT", "OUTPUT"], conflicts_with_all = ["list", "import_litellm", "files"])]
+    quote: Option<Vec<String>>,
+    /// With --quote: prompt-cache read tokens.
+    #[arg(long, value_name = "N", requires = "quote")]
+    cache_read: Option<String>,
+    /// With --quote: 5-minute cache write tokens.
+    #[arg(long, value_name = "N", requires = "quote")]
+    cache_write: Option<String>,
+    /// With --quote: 1-hour cache write tokens.
+    #[arg(long = "cache-write-1h", value_name = "N", requires = "quote")]
+    cache_write_1h: Option<String>,
+    /// With --quote: price at this time instead of now (RFC 3339 or a date).
+    #[arg(long, value_name = "TIME", requires = "quote")]
+    at: Option<String>,
+    /// Show the effective price table.
+    #[arg(long, conflicts_with_all = ["import_litellm", "files"])]
+    list: bool,
+    /// Convert LiteLLM's model_prices_and_context_window.json to tt's TOML on stdout.
+    #[arg(long, value_name = "FILE", conflicts_with = "files")]
+    import_litellm: Option<String>,
+    /// With --import-litellm: only these providers (comma-separated LiteLLM provider names).
+    #[arg(long, value_name = "LIST", requires = "import_litellm", value_delimiter = ',')]
+    provider: Vec<String>,
+    /// Refuse records of unknown models instead of passing them through unpriced.
+    #[arg(long)]
+    strict: bool,
+    /// Output format: --list: table|json|toml; --quote: table|json|jsonl|value [default: table on a terminal,
+    /// else JSONL (--list: json, --quote: jsonl)].
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
 /// The clap definition.
 pub fn command() -> clap::Command {
-    clap::Command::new("tt-price")
+    Cli::command()
 }
-/// Run.
-pub fn run(_m: &clap::ArgMatches) -> Result<Outcome> {
+
+/// Run `tt-price`.
+pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
+    let cli: Cli = tt_core::cli::parse_args(m)?;
+    if let Some(path) = &cli.import_litellm {
+        let text = if path == "-" {
+            tt_core::input::read_all("<stdin>", std::io::stdin().lock())?
+        } else {
+            std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?
+        };
+        let toml = tt_core::litellm::to_toml(&text, &cli.provider).map_err(|e| e.context(path))?;
+        let mut out = tt_core::output::stdout();
+        out.write_all(toml.as_bytes())?;
+        out.flush()?;
+        return Ok(Outcome::Ok);
+    }
+    let config = cli.common.config()?;
+    if let Some(q) = &cli.quote {
+        return quote(&cli, &config, q);
+    }
+    if cli.list {
+        return list(&cli, &config);
+    }
+    filter(&cli, &config)
+}
+
+fn tokens_arg(name: &str, v: &Option<String>, max: u64) -> Result<u64> {
+    match v {
+        None => Ok(0),
+        Some(s) => tt_core::args::parse_tokens(name, s, max),
+    }
+}
+
+fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
+    let [model, input, output] = q else { return Err(Error::usage("--quote needs MODEL INPUT OUTPUT")) };
+    let max = config.max_tokens;
+    let t = Tokens {
+        input: tt_core::args::parse_tokens("input", input, max)?,
+        output: tt_core::args::parse_tokens("output", output, max)?,
+        cache_read: tokens_arg("cache read", &cli.cache_read, max)?,
+        cache_write: tokens_arg("cache write", &cli.cache_write, max)?,
+        cache_write_1h: tokens_arg("cache write 1h", &cli.cache_write_1h, max)?,
+    };
+    let at = match &cli.at {
+        Some(s) => tt_core::args::parse_when(s, config.timezone()?)?,
+        None => Utc::now(),
+    };
+    let entry = config.prices.resolve(model).ok_or_else(|| {
+        Error::data(format!("unknown model {model:?} (tt-price --list shows the known models and aliases)"))
+    })?;
+    let p = price_with(entry, at, &t);
+    let fmt = match cli.format.as_deref() {
+        Some("value") => None,
+        Some(f) => Some(Format::parse(f)?),
+        None => Some(Format::choose(None)?),
+    };
+    let mut out = tt_core::output::stdout();
+    match fmt {
+        None => writeln!(out, "{}", money::canonical(p.cost))?,
+        Some(Format::Table) => {
+            let rates = tt_core::price::rates_at(entry, at, &t);
+            let mut table = Table::new(&["tokens", "kind", "$/MTok", "cost"], &["tokens", "$/MTok", "cost"]);
+            for (kind, n, rate) in [
+                ("input", t.input, rates.input),
+                ("output", t.output, rates.output),
+                ("cache read", t.cache_read, rates.cache_read),
+                ("cache write", t.cache_write, rates.cache_write),
+                ("cache write 1h", t.cache_write_1h, rates.cache_write_1h),
+            ] {
+                if n > 0 || kind == "input" || kind == "output" {
+                    let c = tt_core::price::per_million(Decimal::from(n) * rate);
+                    table.row(vec![money::thousands(n), kind.into(), money::canonical(rate), money::usd(c)]);
+                }
+            }
+            table.rule();
+            table.row(vec![money::thousands(t.total()), "total".into(), String::new(), money::usd(p.cost)]);
+            writeln!(out, "{model} → {} ({})", p.label, entry.source)?;
+            table.render_text(&mut out)?;
+        }
+        Some(Format::Json | Format::Jsonl) => {
+            let v = serde_json::json!({
+                "kind": "quote",
+                "model": model,
+                "price": p.label,
+                "input_tokens": t.input,
+                "output_tokens": t.output,
+                "cache_read_tokens": t.cache_read,
+                "cache_write_tokens": t.cache_write,
+                "cache_write_1h_tokens": t.cache_write_1h,
+                "cost_usd": decimal_json(p.cost),
+            });
+            writeln!(out, "{v}")?;
+        }
+        Some(f) => return Err(Error::usage(format!("--quote cannot write {f:?}; use table, json, jsonl or value"))),
+    }
+    out.flush()?;
+    Ok(Outcome::Ok)
+}
+
+/// An exact decimal as a JSON number.
+pub fn decimal_json(d: Decimal) -> serde_json::Value {
+    serde_json::from_str(&money::canonical(d)).unwrap_or(serde_json::Value::Null)
+}
+
+fn list(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
+    let mut out = tt_core::output::stdout();
+    let fmt = cli.format.clone().unwrap_or_else(|| if tt_core::cli::stdout_is_terminal() { "table" } else { "json" }.into());
+    let mut entries: Vec<&ModelEntry> = config.prices.entries().iter().collect();
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    match fmt.as_str() {
+        "table" => {
+            let mut t = Table::new(
+                &["model", "provider", "input", "output", "cache read", "cache write", "write 1h", "long context", "aliases", "source"],
+                &["input", "output", "cache read", "cache write", "write 1h"],
+            );
+            for e in entries {
+                let b = &e.base;
+                let opt = |d: Option<Decimal>| d.map(money::canonical).unwrap_or_else(|| "-".into());
+                let tier = b
+                    .tier
+                    .as_ref()
+                    .map(|t| format!(">{}k: {}/{}", t.threshold / 1000, money::canonical(t.input), money::canonical(t.output)))
+                    .unwrap_or_default();
+                t.row(vec![
+                    e.name.clone(),
+                    e.provider.clone().unwrap_or_default(),
+                    money::canonical(b.input),
+                    money::canonical(b.output),
+                    opt(b.cache_read),
+                    opt(b.cache_write),
+                    opt(b.cache_write_1h),
+                    tier,
+                    e.aliases.join(", "),
+                    e.source.clone(),
+                ]);
+            }
+            writeln!(out, "USD per million tokens")?;
+            t.render_text(&mut out)?;
+        }
+        "json" | "jsonl" => {
+            for e in entries {
+                writeln!(out, "{}", tt_core::litellm::entry_json(e))?;
+            }
+        }
+        "toml" => {
+            for e in entries {
+                out.write_all(tt_core::litellm::entry_toml(e).as_bytes())?;
+                writeln!(out)?;
+            }
+        }
+        other => return Err(Error::usage(format!("--list cannot write {other:?}; use table, json or toml"))),
+    }
+    out.flush()?;
+    Ok(Outcome::Ok)
+}
+
+fn filter(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
+    if cli.format.is_some() {
+        return Err(Error::usage("--format applies to --list and --quote; the filter writes JSONL records"));
+    }
+    let log = cli.common.log_path(config)?;
+    let sources = tt_core::input::sources(&cli.files, &log);
+    let mut out = tt_core::output::stdout();
+    let mut warned: BTreeSet<String> = BTreeSet::new();
+    let mut unpriced = 0u64;
+    let mut total = 0u64;
+    for src in &sources {
+        let name = src.name();
+        let reader = src.open()?;
+        tt_core::input::for_each_line(&name, reader, |_, line| {
+            let mut r = Record::parse(tt_core::input::utf8(line)?)?;
+            total += 1;
+            if r.cost_usd.is_none() || cli.reprice {
+                match config.prices.resolve(&r.model) {
+                    Some(e) => {
+                        let p = price_with(e, r.ts, &r.tokens);
+                        r.cost_usd = Some(p.cost);
+                        r.price = Some(p.label);
+                        if r.provider.is_none() {
+                            r.provider = e.provider.clone();
+                        }
+                    }
+                    None if cli.strict => {
+                        return Err(Error::data(format!("unknown model {:?} (--strict)", r.model)));
+                    }
+                    None => {
+                        unpriced += 1;
+                        if cli.reprice {
+                            r.cost_usd = None;
+                            r.price = None;
+                        }
+                        if warned.insert(r.model.clone()) {
+                            tt_core::cli::warn("tt-price", format!("unknown model {:?}: passed through unpriced", r.model));
+                        }
+                    }
+                }
+            }
+            writeln!(out, "{}", r.to_json())?;
+            Ok(())
+        })?;
+    }
+    out.flush()?;
+    if unpriced > 0 {
+        tt_core::cli::warn("tt-price", format!("{unpriced} of {total} records unpriced"));
+    }
     Ok(Outcome::Ok)
 }

@@ -1,0 +1,211 @@
+//! Price tables in and out: LiteLLM's `model_prices_and_context_window.json` → tt TOML, and tt entries as
+//! TOML or JSON (for `tt-price --list`).
+//!
+//! LiteLLM quotes USD *per token* (`3e-06`); tt quotes USD per *million* tokens (`3`). The conversion is exact:
+//! the JSON number's own text is parsed as a decimal and its point moved six places — no floats involved.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::money;
+use crate::price::{ModelEntry, PriceSet};
+
+/// LiteLLM modes that are priced per token like chat models.
+const TEXT_MODES: &[&str] = &["chat", "completion", "responses"];
+
+fn per_mtok(v: Option<&Value>) -> Option<Decimal> {
+    let text = match v? {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => return None,
+    };
+    let d = money::parse_decimal(&text)?;
+    (d >= Decimal::ZERO).then(|| (d * money::MILLION).normalize())
+}
+
+/// Convert LiteLLM's JSON to tt TOML. `providers` filters by `litellm_provider` (empty: all).
+pub fn to_toml(json: &str, providers: &[String]) -> Result<String> {
+    let doc: Value =
+        serde_json::from_str(json).map_err(|e| Error::data(crate::record::json_error_message(&e)))?;
+    let obj = doc.as_object().ok_or_else(|| Error::data("expected a JSON object of models"))?;
+    let mut models: BTreeMap<String, String> = BTreeMap::new();
+    let mut skipped = 0usize;
+    for (name, m) in obj {
+        if name == "sample_spec" {
+            continue;
+        }
+        let Some(m) = m.as_object() else { continue };
+        let provider = m.get("litellm_provider").and_then(Value::as_str).unwrap_or("");
+        if !providers.is_empty() && !providers.iter().any(|p| p == provider) {
+            continue;
+        }
+        let mode = m.get("mode").and_then(Value::as_str).unwrap_or("chat");
+        let (Some(input), Some(output)) = (per_mtok(m.get("input_cost_per_token")), per_mtok(m.get("output_cost_per_token")))
+        else {
+            skipped += 1;
+            continue;
+        };
+        if !TEXT_MODES.contains(&mode) {
+            skipped += 1;
+            continue;
+        }
+        let mut s = String::new();
+        let _ = writeln!(s, "[models.{}]", toml_key(&name.to_ascii_lowercase()));
+        if !provider.is_empty() {
+            let _ = writeln!(s, "provider = {}", toml_str(provider));
+        }
+        let _ = writeln!(s, "input = {}", money::canonical(input));
+        let _ = writeln!(s, "output = {}", money::canonical(output));
+        for (key, tt_key) in [
+            ("cache_read_input_token_cost", "cache_read"),
+            ("cache_creation_input_token_cost", "cache_write"),
+            ("cache_creation_input_token_cost_above_1hr", "cache_write_1h"),
+        ] {
+            if let Some(d) = per_mtok(m.get(key)) {
+                let _ = writeln!(s, "{tt_key} = {}", money::canonical(d));
+            }
+        }
+        let tier_in = per_mtok(m.get("input_cost_per_token_above_200k_tokens"));
+        let tier_out = per_mtok(m.get("output_cost_per_token_above_200k_tokens"));
+        if let (Some(ti), Some(to)) = (tier_in, tier_out) {
+            let mut parts = vec![format!("input = {}", money::canonical(ti)), format!("output = {}", money::canonical(to))];
+            for (key, tt_key) in [
+                ("cache_read_input_token_cost_above_200k_tokens", "cache_read"),
+                ("cache_creation_input_token_cost_above_200k_tokens", "cache_write"),
+            ] {
+                if let Some(d) = per_mtok(m.get(key)) {
+                    parts.push(format!("{tt_key} = {}", money::canonical(d)));
+                }
+            }
+            let _ = writeln!(s, "above_200k = {{ {} }}", parts.join(", "));
+        }
+        models.insert(name.to_ascii_lowercase(), s);
+    }
+    let mut out = String::from(
+        "# Converted from LiteLLM's model_prices_and_context_window.json by `tt-price --import-litellm`.\n\
+         # Prices in USD per million tokens.\n",
+    );
+    let _ = writeln!(out, "# {} models converted, {skipped} skipped (not text models, or no per-token prices).\n", models.len());
+    for s in models.values() {
+        out.push_str(s);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// A TOML bare key if possible, else a quoted one.
+pub fn toml_key(k: &str) -> String {
+    if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        k.to_string()
+    } else {
+        toml_str(k)
+    }
+}
+
+/// A TOML basic string.
+pub fn toml_str(s: &str) -> String {
+    let mut out = String::new();
+    crate::record::push_json_string(&mut out, s);
+    out
+}
+
+fn set_fields(s: &PriceSet) -> Vec<(&'static str, Decimal)> {
+    let mut v = vec![("input", s.input), ("output", s.output)];
+    for (k, d) in [("cache_read", s.cache_read), ("cache_write", s.cache_write), ("cache_write_1h", s.cache_write_1h)] {
+        if let Some(d) = d {
+            v.push((k, d));
+        }
+    }
+    v
+}
+
+fn tier_inline(s: &PriceSet) -> Option<String> {
+    let t = s.tier.as_ref()?;
+    let mut parts = Vec::new();
+    if t.threshold != 200_000 {
+        parts.push(format!("threshold = {}", t.threshold));
+    }
+    parts.push(format!("input = {}", money::canonical(t.input)));
+    parts.push(format!("output = {}", money::canonical(t.output)));
+    for (k, d) in [("cache_read", t.cache_read), ("cache_write", t.cache_write), ("cache_write_1h", t.cache_write_1h)] {
+        if let Some(d) = d {
+            parts.push(format!("{k} = {}", money::canonical(d)));
+        }
+    }
+    Some(format!("{{ {} }}", parts.join(", ")))
+}
+
+/// One entry as a TOML table (round-trips through the config parser).
+pub fn entry_toml(e: &ModelEntry) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# from {}", e.source);
+    let _ = writeln!(s, "[models.{}]", toml_key(&e.name));
+    if let Some(p) = &e.provider {
+        let _ = writeln!(s, "provider = {}", toml_str(p));
+    }
+    for (k, d) in set_fields(&e.base) {
+        let _ = writeln!(s, "{k} = {}", money::canonical(d));
+    }
+    if let Some(t) = tier_inline(&e.base) {
+        let _ = writeln!(s, "above_200k = {t}");
+    }
+    if !e.aliases.is_empty() {
+        let a: Vec<String> = e.aliases.iter().map(|a| toml_str(a)).collect();
+        let _ = writeln!(s, "aliases = [{}]", a.join(", "));
+    }
+    for h in &e.history {
+        let _ = writeln!(s, "[[models.{}.history]]", toml_key(&e.name));
+        if let Some(f) = h.from {
+            let _ = writeln!(s, "from = {}", f.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        }
+        if let Some(u) = h.until {
+            let _ = writeln!(s, "until = {}", u.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        }
+        for (k, d) in set_fields(h) {
+            let _ = writeln!(s, "{k} = {}", money::canonical(d));
+        }
+        if let Some(t) = tier_inline(h) {
+            let _ = writeln!(s, "above_200k = {t}");
+        }
+    }
+    s
+}
+
+/// One entry as a JSON line (prices as exact JSON numbers).
+pub fn entry_json(e: &ModelEntry) -> String {
+    let mut s = String::from("{\"model\":");
+    crate::record::push_json_string(&mut s, &e.name);
+    if let Some(p) = &e.provider {
+        s.push_str(",\"provider\":");
+        crate::record::push_json_string(&mut s, p);
+    }
+    for (k, d) in set_fields(&e.base) {
+        let _ = write!(s, ",\"{k}\":{}", money::canonical(d));
+    }
+    if let Some(t) = &e.base.tier {
+        let _ = write!(
+            s,
+            ",\"above_200k\":{{\"threshold\":{},\"input\":{},\"output\":{}}}",
+            t.threshold,
+            money::canonical(t.input),
+            money::canonical(t.output)
+        );
+    }
+    s.push_str(",\"aliases\":[");
+    for (i, a) in e.aliases.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        crate::record::push_json_string(&mut s, a);
+    }
+    s.push_str("],\"history\":");
+    let _ = write!(s, "{}", e.history.len());
+    s.push_str(",\"source\":");
+    crate::record::push_json_string(&mut s, &e.source);
+    s.push('}');
+    s
+}
