@@ -43,8 +43,16 @@ pub fn main(
                 K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand => 0,
                 _ => 2,
             };
-            // clap writes help to stdout and errors to stderr; a failed write (closed pipe) is not our problem.
-            let _ = e.print();
+            if code == 0 {
+                // Help and version go to stdout; a failed write (closed pipe) is not our problem.
+                let _ = e.print();
+            } else {
+                // Usage errors: one line in the tt form, not clap's multi-line block.
+                let text = e.render().to_string();
+                let first = text.lines().next().unwrap_or("invalid arguments");
+                let msg = first.trim_start_matches("error: ");
+                let _ = writeln!(std::io::stderr(), "{name}: error: {msg} (see {name} --help)");
+            }
             return ExitCode::from(code);
         }
     };

@@ -43,7 +43,7 @@ pub struct Cli {
     #[arg(long)]
     reprice: bool,
     /// Quote the cost of MODEL with INPUT and OUTPUT tokens.
-    #[arg(long, num_args = 3, value_names = ["MODEL", "INPUT", "OUTPUT"], conflicts_with_all = ["list", "import_litellm", "files"])]
+    #[arg(long, num_args = 3, allow_negative_numbers = true, value_names = ["MODEL", "INPUT", "OUTPUT"], conflicts_with_all = ["list", "import_litellm", "files"])]
     quote: Option<Vec<String>>,
     /// With --quote: prompt-cache read tokens.
     #[arg(long, value_name = "N", requires = "quote")]
