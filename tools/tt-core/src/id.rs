@@ -46,6 +46,32 @@ pub fn derived_id(ts: DateTime<Utc>, key: &str) -> String {
     format_uuid(millis(ts), a as u16, b)
 }
 
+/// The derived id of a record at `ts` whose source identity hashes to `hash` (see [`fnv128`]); the same as
+/// [`derived_id`] of the key that was hashed.
+pub fn derived_id_from_hash(ts: DateTime<Utc>, hash: (u64, u64)) -> String {
+    format_uuid(millis(ts), hash.0 as u16, hash.1)
+}
+
+/// The hash bits a derived id keeps of its source identity (74 bits), without the timestamp. Two ids with the
+/// same tail name the same source request even when they were stamped with different times (a streamed
+/// message whose lines carry different timestamps, a replayed Codex event).
+pub fn hash_tail(hash: (u64, u64)) -> u128 {
+    (((hash.0 & 0x0fff) as u128) << 62) | (hash.1 & 0x3fff_ffff_ffff_ffff) as u128
+}
+
+/// The [`hash_tail`] of an id in UUID text form (`None` for ids of another shape).
+pub fn id_tail(id: &str) -> Option<u128> {
+    let b = id.as_bytes();
+    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
+        return None;
+    }
+    let hex = |s: &str| u64::from_str_radix(s, 16).ok();
+    let a = hex(id.get(15..18)?)?;
+    let hi = hex(id.get(19..23)?)?;
+    let lo = hex(id.get(24..36)?)?;
+    Some(hash_tail((a, (hi << 48) | lo)))
+}
+
 /// FNV-1a, 128-bit, split in two halves. Stable across versions and platforms (unlike std's hashers).
 pub fn fnv128(bytes: &[u8]) -> (u64, u64) {
     const PRIME: u128 = 0x0000000001000000000000000000013B;
@@ -71,5 +97,10 @@ mod tests {
         assert_ne!(derived_id(t1, "msg_1/req_1"), derived_id(t1, "msg_1/req_2"));
         assert_eq!(new_id(t1).len(), 36);
         assert_eq!(&new_id(t1)[14..15], "7");
+        let h = fnv128(b"msg_1/req_1");
+        assert_eq!(derived_id_from_hash(t1, h), derived_id(t1, "msg_1/req_1"));
+        assert_eq!(id_tail(&derived_id(t1, "msg_1/req_1")), Some(hash_tail(h)));
+        assert_eq!(id_tail(&derived_id(t2, "msg_1/req_1")), Some(hash_tail(h)));
+        assert_eq!(id_tail("not-an-id"), None);
     }
 }

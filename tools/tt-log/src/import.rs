@@ -2,9 +2,14 @@
 //!
 //! Dispatch only: agent transcripts are read by `tt_core::import`, tt logs and bundles by [`crate::merge`].
 
+use std::io::Write;
+use std::path::PathBuf;
+
 use tt_core::cli::Outcome;
 use tt_core::config::Config;
 use tt_core::error::Result;
+use tt_core::import::{self, Source};
+use tt_core::money;
 
 use crate::Cli;
 
@@ -12,8 +17,8 @@ use crate::Cli;
 pub fn run(cli: &Cli, config: &Config, source: &str, paths: &[String]) -> Result<Outcome> {
     match source {
         "claude-code" | "codex" => {
-            let _ = (cli, config, paths);
-            Err(tt_core::Error::usage("agent transcript import is not implemented yet"))
+            let source = Source::parse(source).ok_or_else(|| tt_core::Error::usage("unknown import source"))?;
+            transcripts(cli, config, source, paths)
         }
         file => {
             let mut files = vec![file.to_string()];
@@ -21,4 +26,59 @@ pub fn run(cli: &Cli, config: &Config, source: &str, paths: &[String]) -> Result
             crate::merge::run(cli, config, &files)
         }
     }
+}
+
+/// `tt-log --import claude-code|codex [PATH…]`: import agent transcripts, then report one summary line.
+fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> Result<Outcome> {
+    if let Some(a) = &cli.agent {
+        tt_core::record::check_name("agent", a)?;
+    }
+    let log = cli.common.log_path(config)?;
+    let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    let files = import::discover(source, &paths)?;
+    let opts = import::Options { agent: cli.agent.clone(), dry_run: cli.dry_run, threads: 0 };
+    let report = import::import(source, &files, &log, config, &opts)?;
+    for w in &report.warnings {
+        tt_core::cli::warn("tt-log", w);
+    }
+    for (model, n) in &report.unpriced {
+        tt_core::cli::warn(
+            "tt-log",
+            format!(
+                "unknown model {model:?}: {} logged unpriced (add it to the price table; tt-price --list shows it)",
+                plural(*n, "record")
+            ),
+        );
+    }
+    if cli.print || cli.dry_run {
+        let mut out = tt_core::output::stdout();
+        for r in &report.added {
+            writeln!(out, "{}", r.to_json())?;
+        }
+        out.flush()?;
+    }
+    if !cli.quiet {
+        let tokens: u64 = report.added.iter().map(|r| r.tokens.total()).sum();
+        let cost: rust_decimal::Decimal = report.added.iter().filter_map(|r| r.cost_usd).sum();
+        let unpriced: u64 = report.unpriced.values().sum();
+        let unpriced = if unpriced > 0 { format!(", {unpriced} unpriced") } else { String::new() };
+        let verb = if cli.dry_run { "would add" } else { "added" };
+        let unchanged = if report.unchanged > 0 { format!(" ({} unchanged)", report.unchanged) } else { String::new() };
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}: {} read{unchanged}, {verb} {} ({} tokens, ${}{unpriced}), skipped {} and {}",
+            source.name(),
+            plural(report.files as u64, "file"),
+            plural(report.added.len() as u64, "record"),
+            money::thousands(tokens),
+            money::fixed(cost, 4),
+            plural(report.duplicates + report.already, "duplicate"),
+            plural(report.malformed, "malformed line"),
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
+fn plural(n: u64, what: &str) -> String {
+    format!("{} {what}{}", money::thousands(n), if n == 1 { "" } else { "s" })
 }

@@ -1,0 +1,175 @@
+//! Claude Code transcripts: `projects/<project>/<session>.jsonl` (and `<session>/subagents/*.jsonl`).
+//!
+//! Usage sits on `type: "assistant"` lines at `message.usage`, and — for Task subagents in some 2.1.x
+//! versions — on `type: "progress"` lines at `data.message.message.usage`. One request is written on several
+//! lines while it streams (same `message.id` + `requestId`, growing `output_tokens`); the caller keeps the line
+//! with the most tokens per key. Lines are read with borrowed serde structs: the large `content` parts are
+//! skipped by the parser, never built.
+
+use serde::Deserialize;
+
+use super::lenient::{Flag, Obj, Str, count};
+use super::{CtxCache, Found, LineOutcome};
+use crate::record::Tokens;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Line<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Str<'a>,
+    #[serde(borrow)]
+    timestamp: Str<'a>,
+    #[serde(rename = "sessionId", borrow)]
+    session_id: Str<'a>,
+    #[serde(rename = "requestId", borrow)]
+    request_id: Str<'a>,
+    #[serde(borrow)]
+    cwd: Str<'a>,
+    #[serde(rename = "gitBranch", borrow)]
+    git_branch: Str<'a>,
+    #[serde(rename = "isSidechain")]
+    is_sidechain: Flag,
+    #[serde(borrow)]
+    message: Obj<Message<'a>>,
+    #[serde(borrow)]
+    data: Obj<Data<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Data<'a> {
+    #[serde(borrow)]
+    message: Obj<Inner<'a>>,
+}
+
+/// `data.message` of a progress line: a whole subagent transcript line.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Inner<'a> {
+    #[serde(borrow)]
+    timestamp: Str<'a>,
+    #[serde(rename = "requestId", borrow)]
+    request_id: Str<'a>,
+    #[serde(borrow)]
+    message: Obj<Message<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Message<'a> {
+    #[serde(borrow)]
+    id: Str<'a>,
+    #[serde(borrow)]
+    model: Str<'a>,
+    usage: Obj<Usage>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Usage {
+    #[serde(deserialize_with = "count")]
+    input_tokens: u64,
+    #[serde(deserialize_with = "count")]
+    output_tokens: u64,
+    #[serde(deserialize_with = "count")]
+    cache_creation_input_tokens: u64,
+    #[serde(deserialize_with = "count")]
+    cache_read_input_tokens: u64,
+    cache_creation: Obj<CacheCreation>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CacheCreation {
+    #[serde(deserialize_with = "count")]
+    ephemeral_1h_input_tokens: u64,
+}
+
+impl Usage {
+    fn tokens(&self) -> Tokens {
+        // `cache_creation_input_tokens` is the sum of both cache tiers; the breakdown, when present, says how
+        // much of it went to the 1-hour cache (priced higher).
+        let h1 = self.cache_creation.0.as_ref().map_or(0, |c| c.ephemeral_1h_input_tokens);
+        Tokens {
+            input: self.input_tokens,
+            output: self.output_tokens,
+            cache_read: self.cache_read_input_tokens,
+            cache_write: self.cache_creation_input_tokens.saturating_sub(h1),
+            cache_write_1h: h1,
+        }
+    }
+}
+
+/// Read one physical line: usage found on it goes to `out`. A line can hold several JSON objects glued
+/// together (a crash between two writes); each is read.
+pub(super) fn read_line(line: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> LineOutcome {
+    // Only lines naming a `usage` can carry usage; skipping the rest unparsed is most of the speed (tool
+    // results and file snapshots are the bulk of a transcript).
+    if memchr::memmem::find(line, b"\"usage\"").is_none() {
+        return LineOutcome::Skipped;
+    }
+    let mut stream = serde_json::Deserializer::from_slice(line).into_iter::<Line>();
+    let mut problem = None;
+    loop {
+        match stream.next() {
+            None => break,
+            Some(Ok(l)) => {
+                if let Err(e) = take(&l, ctx, out) {
+                    problem.get_or_insert(e);
+                }
+            }
+            Some(Err(e)) => return LineOutcome::Malformed(crate::record::json_error_message(&e)),
+        }
+    }
+    match problem {
+        Some(e) => LineOutcome::Malformed(e),
+        None => LineOutcome::Read,
+    }
+}
+
+fn take(l: &Line, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String> {
+    let Some(ts) = l.timestamp.get() else { return Ok(()) };
+    if l.kind.get() == Some("assistant")
+        && let Some(m) = &l.message.0
+    {
+        push(m, ts, l.request_id.get(), l, ctx, out)?;
+    }
+    if let Some(inner) = l.data.0.as_ref().and_then(|d| d.message.0.as_ref())
+        && let Some(m) = &inner.message.0
+    {
+        // A subagent's request reported through the parent: its own timestamp and request id.
+        push(m, inner.timestamp.get().unwrap_or(ts), inner.request_id.get(), l, ctx, out)?;
+    }
+    Ok(())
+}
+
+fn push(
+    m: &Message,
+    ts: &str,
+    request_id: Option<&str>,
+    l: &Line,
+    ctx: &mut CtxCache,
+    out: &mut Vec<Found>,
+) -> Result<(), String> {
+    let Some(usage) = &m.usage.0 else { return Ok(()) };
+    let model = m.model.get().unwrap_or("unknown");
+    // `<synthetic>` lines are Claude Code's own placeholders (interruptions, API errors): no request was made.
+    if model == "<synthetic>" {
+        return Ok(());
+    }
+    let tokens = usage.tokens();
+    if tokens.total() == 0 {
+        return Ok(());
+    }
+    let when = crate::record::parse_ts(ts).map_err(|e| format!("`timestamp`: {e}"))?;
+    let session = l.session_id.get();
+    let hash = match (m.id.get(), request_id) {
+        (Some(id), Some(req)) => super::key_hash(&["claude-code", id, req]),
+        (Some(id), None) => super::key_hash(&["claude-code", id]),
+        // No identity at all: the session and time are the best stable stand-in.
+        (None, _) => super::key_hash(&["claude-code", session.unwrap_or(""), ts]),
+    };
+    let ctx = ctx.get(model, session, l.cwd.get(), l.git_branch.get(), l.is_sidechain.0);
+    out.push(Found { hash, ts: when, tokens, reasoning: None, ctx });
+    Ok(())
+}

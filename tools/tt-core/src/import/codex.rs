@@ -1,0 +1,230 @@
+//! Codex CLI rollouts: `sessions/YYYY/MM/DD/rollout-*.jsonl` and `archived_sessions/`.
+//!
+//! `session_meta` lines name the session (and, in a forked subagent, its parent), `turn_context` lines the
+//! model in force, and `event_msg` lines of `payload.type == "token_count"` the usage: `info.total_token_usage`
+//! (cumulative for the thread) and `info.last_token_usage` (the last request). Codex repeats an event with
+//! unchanged totals (and starts with `info: null`), so a request is counted only when the cumulative total
+//! grows. A forked subagent file replays its parent's events (re-stamped) with totals that include the
+//! parent's; keying every event on the *root* session and its cumulative totals makes the replay collide with
+//! the parent's own events, so it is counted once.
+//!
+//! The reader is a small state machine ([`Context`]) saved with the file's offset, so an incremental import
+//! resumes in the middle of a file with the model, session and running total it had.
+
+use serde::{Deserialize, Serialize};
+
+use super::lenient::{Obj, Str, count, opt_count};
+use super::{CtxCache, Found, LineOutcome};
+use crate::record::Tokens;
+
+/// What the reader knows at a point in a rollout file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Context {
+    /// The file's own session id (its first `session_meta`).
+    pub session: Option<String>,
+    /// The session whose cumulative totals the events continue: the parent of a fork, else the own session.
+    pub root: Option<String>,
+    /// The model of the last `turn_context`.
+    pub model: Option<String>,
+    /// The working directory.
+    pub cwd: Option<String>,
+    /// The git branch of the own session.
+    pub branch: Option<String>,
+    /// The last cumulative totals counted.
+    pub total: Cumulative,
+    /// True once the first `token_count` event was seen (later `session_meta` lines are repeats).
+    pub started: bool,
+}
+
+/// Cumulative totals of a thread.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Cumulative {
+    /// `total_tokens`.
+    pub total: u64,
+    /// `input_tokens` (cached included).
+    pub input: u64,
+    /// `cached_input_tokens`.
+    pub cached: u64,
+    /// `output_tokens` (reasoning included).
+    pub output: u64,
+    /// `reasoning_output_tokens`.
+    pub reasoning: u64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Line<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Str<'a>,
+    #[serde(borrow)]
+    timestamp: Str<'a>,
+    #[serde(borrow)]
+    payload: Obj<Payload<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Payload<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Str<'a>,
+    #[serde(borrow)]
+    id: Str<'a>,
+    #[serde(borrow)]
+    forked_from_id: Str<'a>,
+    #[serde(borrow)]
+    cwd: Str<'a>,
+    #[serde(borrow)]
+    model: Str<'a>,
+    #[serde(borrow)]
+    git: Obj<Git<'a>>,
+    info: Obj<Info>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Git<'a> {
+    #[serde(borrow)]
+    branch: Str<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Info {
+    total_token_usage: Obj<Usage>,
+    last_token_usage: Obj<Usage>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(default)]
+struct Usage {
+    #[serde(deserialize_with = "count")]
+    input_tokens: u64,
+    #[serde(deserialize_with = "count")]
+    cached_input_tokens: u64,
+    #[serde(deserialize_with = "count")]
+    output_tokens: u64,
+    #[serde(deserialize_with = "opt_count")]
+    reasoning_output_tokens: Option<u64>,
+    #[serde(deserialize_with = "count")]
+    total_tokens: u64,
+}
+
+impl Usage {
+    fn cumulative(&self) -> Cumulative {
+        Cumulative {
+            // Older builds may omit `total_tokens`; input + output is what it adds up to.
+            total: if self.total_tokens > 0 { self.total_tokens } else { self.input_tokens + self.output_tokens },
+            input: self.input_tokens,
+            cached: self.cached_input_tokens,
+            output: self.output_tokens,
+            reasoning: self.reasoning_output_tokens.unwrap_or(0),
+        }
+    }
+}
+
+/// Read one line, updating `cx`; a counted request goes to `out`.
+pub(super) fn read_line(line: &[u8], cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) -> LineOutcome {
+    let f = memchr::memmem::find;
+    if f(line, b"\"token_count\"").is_none()
+        && f(line, b"\"turn_context\"").is_none()
+        && f(line, b"\"session_meta\"").is_none()
+    {
+        return LineOutcome::Skipped;
+    }
+    let mut stream = serde_json::Deserializer::from_slice(line).into_iter::<Line>();
+    let mut problem = None;
+    loop {
+        match stream.next() {
+            None => break,
+            Some(Ok(l)) => {
+                if let Err(e) = take(&l, cx, cache, out) {
+                    problem.get_or_insert(e);
+                }
+            }
+            Some(Err(e)) => return LineOutcome::Malformed(crate::record::json_error_message(&e)),
+        }
+    }
+    match problem {
+        Some(e) => LineOutcome::Malformed(e),
+        None => LineOutcome::Read,
+    }
+}
+
+fn take(l: &Line, cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String> {
+    let Some(p) = &l.payload.0 else { return Ok(()) };
+    match l.kind.get() {
+        Some("session_meta") => {
+            if cx.started {
+                return Ok(());
+            }
+            let id = p.id.get().map(str::to_string);
+            if cx.session.is_none() {
+                // The file's own session: its cwd and branch describe the work.
+                cx.session = id.clone();
+                cx.cwd = p.cwd.get().map(str::to_string).or(cx.cwd.take());
+                cx.branch = p.git.0.as_ref().and_then(|g| g.branch.get()).map(str::to_string);
+            }
+            // The root is the first session in the chain that was not itself forked.
+            if cx.root.is_none() && p.forked_from_id.get().is_none() {
+                cx.root = id;
+            }
+        }
+        Some("turn_context") => {
+            if let Some(m) = p.model.get() {
+                cx.model = Some(m.to_string());
+            }
+            if let Some(c) = p.cwd.get() {
+                cx.cwd = Some(c.to_string());
+            }
+        }
+        Some("event_msg") if p.kind.get() == Some("token_count") => {
+            cx.started = true;
+            let Some(info) = &p.info.0 else { return Ok(()) };
+            let Some(total) = info.total_token_usage.0.map(|u| u.cumulative()) else { return Ok(()) };
+            if total.total <= cx.total.total {
+                // A repeat of the totals already counted (or an older replayed value): no new request.
+                return Ok(());
+            }
+            let ts = l.timestamp.get().ok_or("token_count event without `timestamp`")?;
+            let when = crate::record::parse_ts(ts).map_err(|e| format!("`timestamp`: {e}"))?;
+            let last = match info.last_token_usage.0 {
+                Some(u) => u.cumulative(),
+                None => Cumulative {
+                    total: total.total - cx.total.total,
+                    input: total.input.saturating_sub(cx.total.input),
+                    cached: total.cached.saturating_sub(cx.total.cached),
+                    output: total.output.saturating_sub(cx.total.output),
+                    reasoning: total.reasoning.saturating_sub(cx.total.reasoning),
+                },
+            };
+            cx.total = total;
+            let tokens = Tokens {
+                // OpenAI counts cached tokens inside input; tt's input is uncached.
+                input: last.input.saturating_sub(last.cached),
+                output: last.output,
+                cache_read: last.cached.min(last.input),
+                cache_write: 0,
+                cache_write_1h: 0,
+            };
+            if tokens.total() == 0 {
+                return Ok(());
+            }
+            let root = cx.root.as_deref().or(cx.session.as_deref()).unwrap_or("");
+            let hash = super::key_hash(&[
+                "codex",
+                root,
+                &total.total.to_string(),
+                &total.input.to_string(),
+                &total.output.to_string(),
+            ]);
+            let model = cx.model.as_deref().unwrap_or("unknown");
+            let ctx = cache.get(model, cx.session.as_deref(), cx.cwd.as_deref(), cx.branch.as_deref(), false);
+            let reasoning = (last.reasoning > 0).then_some(last.reasoning);
+            out.push(Found { hash, ts: when, tokens, reasoning, ctx });
+        }
+        _ => {}
+    }
+    Ok(())
+}

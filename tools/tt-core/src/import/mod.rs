@@ -1,0 +1,602 @@
+//! Importing agent transcripts (Claude Code, Codex CLI) into the usage log.
+//!
+//! Flow: [`discover`] the transcript files → read each one from where the last import stopped ([`state`]),
+//! two files at a time → keep one usage per source request (the line with the most tokens: streaming writes a
+//! message several times) → skip requests whose id is already in the log → price → append every new record in
+//! one locked write → save the new offsets.
+//!
+//! Invariants:
+//! * A record's id is derived from the source's own identity of the request (`message.id` + `requestId`;
+//!   Codex: root session + cumulative totals) with [`crate::id::derived_id_from_hash`], so importing the same
+//!   transcript twice, on two machines, or through a merged bundle never counts a request twice. Dedup compares
+//!   the id's hash bits only ([`crate::id::id_tail`]), not its timestamp, because streamed and replayed copies
+//!   of one request carry different times.
+//! * The offsets in the state file are a cache: losing them costs a re-read, never a duplicate.
+//! * A malformed line is reported (file:line) and skipped; it never aborts an import.
+
+pub mod claude;
+pub mod codex;
+mod lenient;
+pub mod state;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::record::{Record, Tokens};
+use state::{FileState, State};
+
+/// Which agent wrote the transcripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Claude Code (`~/.claude/projects/**.jsonl`).
+    ClaudeCode,
+    /// OpenAI Codex CLI (`~/.codex/sessions/**/rollout-*.jsonl`).
+    Codex,
+}
+
+impl Source {
+    /// `claude-code` or `codex`.
+    pub fn parse(s: &str) -> Option<Source> {
+        match s {
+            "claude-code" => Some(Source::ClaudeCode),
+            "codex" => Some(Source::Codex),
+            _ => None,
+        }
+    }
+
+    /// The name: also the default agent and the records' `source`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::ClaudeCode => "claude-code",
+            Source::Codex => "codex",
+        }
+    }
+}
+
+/// What a request was made in: shared by the many requests of one session.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Ctx {
+    model: String,
+    session: Option<String>,
+    cwd: Option<String>,
+    branch: Option<String>,
+    sidechain: bool,
+}
+
+/// Reuses the last [`Ctx`] while it does not change, so a session's thousands of requests share one.
+#[derive(Default)]
+pub struct CtxCache {
+    last: Option<Arc<Ctx>>,
+}
+
+impl CtxCache {
+    fn get(
+        &mut self,
+        model: &str,
+        session: Option<&str>,
+        cwd: Option<&str>,
+        branch: Option<&str>,
+        sidechain: bool,
+    ) -> Arc<Ctx> {
+        if let Some(c) = &self.last
+            && c.model == model
+            && c.session.as_deref() == session
+            && c.cwd.as_deref() == cwd
+            && c.branch.as_deref() == branch
+            && c.sidechain == sidechain
+        {
+            return c.clone();
+        }
+        let c = Arc::new(Ctx {
+            model: model.to_string(),
+            session: session.map(str::to_string),
+            cwd: cwd.map(str::to_string),
+            branch: branch.map(str::to_string),
+            sidechain,
+        });
+        self.last = Some(c.clone());
+        c
+    }
+}
+
+/// One request's usage found in a transcript.
+pub struct Found {
+    hash: (u64, u64),
+    ts: DateTime<Utc>,
+    tokens: Tokens,
+    reasoning: Option<u64>,
+    ctx: Arc<Ctx>,
+}
+
+/// What reading one line gave.
+pub enum LineOutcome {
+    /// Not a line that can hold usage; not parsed.
+    Skipped,
+    /// Parsed (usage, if any, was pushed).
+    Read,
+    /// Not valid JSON, or usage that makes no sense: why.
+    Malformed(String),
+}
+
+/// The hash of a source identity `parts.join(":")`.
+pub fn key_hash(parts: &[&str]) -> (u64, u64) {
+    crate::id::fnv128(parts.join(":").as_bytes())
+}
+
+/// Options of an import.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Agent name for the records (default: the source name).
+    pub agent: Option<String>,
+    /// Read and report, but append nothing and keep the state unchanged.
+    pub dry_run: bool,
+    /// Worker threads reading files (0: two, or one on a single core).
+    pub threads: usize,
+}
+
+/// What an import did.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Transcript files considered.
+    pub files: usize,
+    /// Files with nothing new since the last import (not read).
+    pub unchanged: usize,
+    /// The records appended (or that would be, with `dry_run`), in time order.
+    pub added: Vec<Record>,
+    /// Usage lines that repeat a request already seen in this import (streaming copies, replays).
+    pub duplicates: u64,
+    /// Requests already in the log.
+    pub already: u64,
+    /// Lines skipped as malformed.
+    pub malformed: u64,
+    /// Unknown models and how many records of each were logged unpriced.
+    pub unpriced: BTreeMap<String, u64>,
+    /// Warnings (file:line: …), at most [`MAX_WARNINGS`] of them.
+    pub warnings: Vec<String>,
+}
+
+/// Malformed-line warnings beyond this many are only counted.
+pub const MAX_WARNINGS: usize = 20;
+
+fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
+}
+
+/// The directories searched when no path is given.
+pub fn default_dirs(source: Source) -> Vec<PathBuf> {
+    match source {
+        Source::ClaudeCode => {
+            if let Some(v) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|v| !v.is_empty()) {
+                return v
+                    .to_string_lossy()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(PathBuf::from)
+                    .collect();
+            }
+            let mut dirs: Vec<PathBuf> = home().map(|h| h.join(".claude")).into_iter().collect();
+            if let Some(c) = crate::config::xdg_dir("XDG_CONFIG_HOME", ".config") {
+                dirs.push(c.join("claude"));
+            }
+            dirs
+        }
+        Source::Codex => match std::env::var_os("CODEX_HOME").filter(|v| !v.is_empty()) {
+            Some(v) => vec![PathBuf::from(v)],
+            None => home().map(|h| h.join(".codex")).into_iter().collect(),
+        },
+    }
+}
+
+/// The transcript files under `paths` (files are taken as they are; directories are searched), or under the
+/// default directories when `paths` is empty. Sorted, without repeats.
+pub fn discover(source: Source, paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    if paths.is_empty() {
+        let dirs = default_dirs(source);
+        let existing: Vec<&PathBuf> = dirs.iter().filter(|d| d.is_dir()).collect();
+        if existing.is_empty() {
+            let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+            let var = if source == Source::ClaudeCode { "CLAUDE_CONFIG_DIR" } else { "CODEX_HOME" };
+            return Err(Error::usage(format!(
+                "no {} data found (looked in {}): give a directory or set {var}",
+                source.name(),
+                if looked.is_empty() { "no directory: HOME is not set".to_string() } else { looked.join(", ") }
+            )));
+        }
+        for d in existing {
+            search_root(source, d, &mut files)?;
+        }
+    } else {
+        for p in paths {
+            let meta = std::fs::metadata(p).map_err(|e| Error::io(p.display(), e))?;
+            if meta.is_dir() {
+                search_root(source, p, &mut files)?;
+            } else {
+                files.push(p.clone());
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut out: Vec<PathBuf> =
+        files.into_iter().map(|f| std::fs::canonicalize(&f).unwrap_or(f)).filter(|f| seen.insert(f.clone())).collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Search a configuration directory (its `projects/`, `sessions/`, `archived_sessions/`) or, when it has none
+/// of those, the directory itself.
+fn search_root(source: Source, dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    let subs: &[&str] = match source {
+        Source::ClaudeCode => &["projects"],
+        Source::Codex => &["sessions", "archived_sessions"],
+    };
+    let mut found_sub = false;
+    for s in subs {
+        let d = dir.join(s);
+        if d.is_dir() {
+            found_sub = true;
+            walk(source, &d, files)?;
+        }
+    }
+    if !found_sub {
+        walk(source, dir, files)?;
+    }
+    Ok(())
+}
+
+fn walk(source: Source, dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir.display(), e))?;
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io(dir.display(), e))?;
+        let path = entry.path();
+        // file_type does not follow symlinks: a link cycle cannot make the walk loop.
+        let ft = entry.file_type().map_err(|e| Error::io(path.display(), e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if ft.is_dir() {
+            walk(source, &path, files)?;
+        } else if name.ends_with(".jsonl")
+            && (source == Source::ClaudeCode || name.starts_with("rollout-"))
+            && (ft.is_file() || path.is_file())
+        {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The result of reading one file.
+struct FileResult {
+    index: usize,
+    key: String,
+    state: Option<FileState>,
+    found: Vec<Found>,
+    duplicates: u64,
+    malformed: u64,
+    warnings: Vec<String>,
+    unchanged: bool,
+}
+
+fn read_file(source: Source, index: usize, path: &Path, prev: Option<&FileState>) -> FileResult {
+    let key = path.display().to_string();
+    let mut r = FileResult {
+        index,
+        key: key.clone(),
+        state: prev.cloned(),
+        found: Vec::new(),
+        duplicates: 0,
+        malformed: 0,
+        warnings: Vec::new(),
+        unchanged: false,
+    };
+    if let Err(e) = read_into(source, path, prev, &mut r) {
+        // An unreadable file (permissions, vanished mid-import) is skipped with a warning, like a bad line.
+        r.warnings.push(format!("{key}: {e} (skipped)"));
+        r.state = prev.cloned();
+    }
+    r
+}
+
+fn read_into(source: Source, path: &Path, prev: Option<&FileState>, r: &mut FileResult) -> std::io::Result<()> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let resume = match prev {
+        Some(p) if p.offset <= len && state::head_hash(&mut file, p.offset)? == p.head => Some(p),
+        _ => None,
+    };
+    if let Some(p) = resume
+        && p.offset == len
+    {
+        r.unchanged = true;
+        return Ok(());
+    }
+    let (start, mut n) = resume.map_or((0, 0), |p| (p.offset, p.lines));
+    let mut cx = resume.and_then(|p| p.codex.clone()).unwrap_or_default();
+    file.seek(SeekFrom::Start(start))?;
+    let mut reader = BufReader::with_capacity(1 << 20, &mut file);
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut offset = start;
+    let mut cache = CtxCache::default();
+    loop {
+        buf.clear();
+        let got = reader.read_until(b'\n', &mut buf)?;
+        if got == 0 {
+            break;
+        }
+        n += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let mut line = &buf[..];
+        while let [rest @ .., b'\n' | b'\r'] = line {
+            line = rest;
+        }
+        let outcome = if line.iter().all(u8::is_ascii_whitespace) {
+            LineOutcome::Skipped
+        } else {
+            match source {
+                Source::ClaudeCode => claude::read_line(line, &mut cache, &mut r.found),
+                Source::Codex => codex::read_line(line, &mut cx, &mut cache, &mut r.found),
+            }
+        };
+        if let LineOutcome::Malformed(why) = outcome {
+            r.malformed += 1;
+            if !complete {
+                // A torn last line (the writer crashed or is still writing): read it again next time.
+                r.warnings.push(format!("{}:{n}: incomplete last line skipped ({why})", path.display()));
+                n -= 1;
+                break;
+            }
+            r.warnings.push(format!("{}:{n}: malformed line skipped ({why})", path.display()));
+        }
+        offset += got as u64;
+    }
+    drop(reader);
+    file.seek(SeekFrom::Start(0))?;
+    let head = state::head_hash(&mut file, offset)?;
+    let codex = (source == Source::Codex).then_some(cx);
+    r.state = Some(FileState { offset, lines: n, head, codex });
+    // Keep one usage per request already here: a streamed message is mostly written within one file.
+    let before = r.found.len();
+    dedup(&mut r.found, index_of(r.index));
+    r.duplicates = (before - r.found.len()) as u64;
+    Ok(())
+}
+
+fn index_of(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// True when `a` is the better copy of a request than `b`: more tokens, then earlier, then earlier file.
+fn better(a: &Found, a_file: u32, b: &Found, b_file: u32) -> bool {
+    let (ta, tb) = (a.tokens.total(), b.tokens.total());
+    ta > tb || (ta == tb && (a.ts < b.ts || (a.ts == b.ts && a_file < b_file)))
+}
+
+fn dedup(found: &mut Vec<Found>, file: u32) {
+    let mut best: HashMap<u128, usize> = HashMap::with_capacity(found.len());
+    let mut keep = vec![false; found.len()];
+    for (i, f) in found.iter().enumerate() {
+        let tail = crate::id::hash_tail(f.hash);
+        match best.get(&tail) {
+            Some(&j) if !better(f, file, &found[j], file) => {}
+            Some(&j) => {
+                keep[j] = false;
+                keep[i] = true;
+                best.insert(tail, i);
+            }
+            None => {
+                keep[i] = true;
+                best.insert(tail, i);
+            }
+        }
+    }
+    let mut i = 0;
+    found.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+}
+
+/// Read the ids' hash tails of every record in the log (the file is read under the caller's lock).
+fn log_tails(file: &mut File) -> std::io::Result<HashSet<u128>> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut set = HashSet::new();
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut buf = Vec::with_capacity(1024);
+    let finder = memchr::memmem::Finder::new(b"\"id\":\"");
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        if let Some(i) = finder.find(&buf)
+            && let Some(id) = buf.get(i + 6..i + 6 + 36)
+            && let Ok(id) = std::str::from_utf8(id)
+            && let Some(t) = crate::id::id_tail(id)
+        {
+            set.insert(t);
+        }
+    }
+    Ok(set)
+}
+
+/// The last component of a working directory (`/home/a/proj` and `C:\Users\a\proj` both give `proj`).
+pub fn project_of(cwd: &str) -> Option<&str> {
+    cwd.trim_end_matches(['/', '\\']).rsplit(['/', '\\']).next().filter(|s| !s.is_empty())
+}
+
+/// Import `files` into the log at `log`.
+pub fn import(source: Source, files: &[PathBuf], log: &Path, config: &Config, opts: &Options) -> Result<Report> {
+    let state_path = state::path_for(log);
+    let mut st = State::load(&state_path);
+    let log_len = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0);
+    if log_len < st.log_len {
+        // The log was replaced or truncated: what the state says was imported may not be in it any more.
+        st.files.clear();
+    }
+    let mut report = Report { files: files.len(), ..Report::default() };
+
+    // Read files on worker threads; merge each file's requests as it arrives.
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+        n => n,
+    }
+    .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut best: HashMap<u128, (Found, u32)> = HashMap::new();
+    let mut results: Vec<(String, Option<FileState>)> = Vec::with_capacity(files.len());
+    let mut warnings = Vec::new();
+    std::thread::scope(|s| {
+        let (tx, rx) = mpsc::sync_channel::<FileResult>(threads * 2);
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, st) = (&next, &st);
+            s.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    let prev = st.files.get(&path.display().to_string());
+                    if tx.send(read_file(source, i, path, prev)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for r in rx {
+            report.duplicates += r.duplicates;
+            report.malformed += r.malformed;
+            report.unchanged += usize::from(r.unchanged);
+            warnings.push((r.index, r.warnings));
+            let file = index_of(r.index);
+            for f in r.found {
+                let tail = crate::id::hash_tail(f.hash);
+                match best.get_mut(&tail) {
+                    Some(slot) => {
+                        report.duplicates += 1;
+                        if better(&f, file, &slot.0, slot.1) {
+                            *slot = (f, file);
+                        }
+                    }
+                    None => {
+                        best.insert(tail, (f, file));
+                    }
+                }
+            }
+            results.push((r.key, r.state));
+        }
+    });
+    warnings.sort_by_key(|w| w.0);
+    let all: Vec<String> = warnings.into_iter().flat_map(|w| w.1).collect();
+    if all.len() > MAX_WARNINGS {
+        let more = all.len() - MAX_WARNINGS;
+        report.warnings = all.into_iter().take(MAX_WARNINGS).collect();
+        report.warnings.push(format!("… and {more} more warnings"));
+    } else {
+        report.warnings = all;
+    }
+
+    let mut found: Vec<(u128, Found)> = best.into_iter().map(|(t, (f, _))| (t, f)).collect();
+    found.sort_by(|a, b| a.1.ts.cmp(&b.1.ts).then(a.0.cmp(&b.0)));
+
+    let mut locked = if opts.dry_run { None } else { Some(crate::log::LockedLog::open(log)?) };
+    let present = match &mut locked {
+        Some(l) => log_tails(l.file()).map_err(|e| Error::io(log.display(), e))?,
+        None => match File::open(log) {
+            Ok(mut f) => log_tails(&mut f).map_err(|e| Error::io(log.display(), e))?,
+            Err(_) => HashSet::new(),
+        },
+    };
+    let agent = opts.agent.clone().unwrap_or_else(|| source.name().to_string());
+    let (host, user) = (crate::machine::host(), crate::machine::user());
+    let mut text = String::new();
+    for (tail, f) in found {
+        if present.contains(&tail) {
+            report.already += 1;
+            continue;
+        }
+        let Some(r) = to_record(source, &agent, &f, config, host.as_deref(), user.as_deref(), &mut report) else {
+            continue;
+        };
+        text.push_str(&r.to_json());
+        text.push('\n');
+        report.added.push(r);
+    }
+    if let Some(mut l) = locked {
+        l.append(&text)?;
+        for (key, fs) in results {
+            match fs {
+                Some(fs) => st.files.insert(key, fs),
+                None => st.files.remove(&key),
+            };
+        }
+        st.log_len = l.len()?;
+        st.save(&state_path)?;
+    }
+    Ok(report)
+}
+
+fn to_record(
+    source: Source,
+    agent: &str,
+    f: &Found,
+    config: &Config,
+    host: Option<&str>,
+    user: Option<&str>,
+    report: &mut Report,
+) -> Option<Record> {
+    let c = &f.ctx;
+    let id = crate::id::derived_id_from_hash(f.ts, f.hash);
+    if crate::record::check_name("model", &c.model).is_err() {
+        report.malformed += 1;
+        if report.warnings.len() < MAX_WARNINGS {
+            report.warnings.push(format!("request {id}: unusable model name {:?} (skipped)", c.model));
+        }
+        return None;
+    }
+    let mut r = Record::new(id, f.ts, agent.to_string(), c.model.clone(), f.tokens);
+    let valid =
+        |field: &str, v: Option<&str>| v.filter(|v| crate::record::check_name(field, v).is_ok()).map(str::to_string);
+    r.reasoning_tokens = f.reasoning;
+    r.session = valid("session", c.session.as_deref());
+    r.project = valid("project", c.cwd.as_deref().and_then(project_of));
+    r.branch = valid("branch", c.branch.as_deref());
+    r.host = host.map(str::to_string);
+    r.user = user.map(str::to_string);
+    r.source = Some(source.name().to_string());
+    if c.sidechain {
+        r.tags.insert("sidechain".to_string(), "true".to_string());
+    }
+    match config.prices.resolve(&r.model) {
+        Some(e) => {
+            let p = crate::price::price_with(e, r.ts, &r.tokens);
+            r.provider = e.provider.clone();
+            r.cost_usd = Some(p.cost);
+            r.price = Some(p.label);
+        }
+        None => *report.unpriced.entry(r.model.clone()).or_insert(0) += 1,
+    }
+    Some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projects_come_from_the_last_cwd_component() {
+        assert_eq!(project_of("/home/a/proj"), Some("proj"));
+        assert_eq!(project_of("/home/a/proj/"), Some("proj"));
+        assert_eq!(project_of("C:\\Users\\a\\CLEANROOM"), Some("CLEANROOM"));
+        assert_eq!(project_of("/"), None);
+    }
+}
