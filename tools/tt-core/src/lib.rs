@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod id;
+pub mod import;
 pub mod input;
 pub mod litellm;
 pub mod log;
