@@ -5,6 +5,7 @@
 //! → aggregate/evaluate → [`output`]. The core never prints: it returns values and [`error::Error`]s, and the
 //! shared `main` in [`cli`] reports them.
 
+pub mod aggregate;
 pub mod args;
 pub mod cli;
 pub mod config;
@@ -17,9 +18,11 @@ pub mod log;
 pub mod machine;
 pub mod money;
 pub mod output;
+pub mod period;
 pub mod price;
 pub mod provider;
 pub mod record;
+pub mod scan;
 
 pub use config::Config;
 pub use error::{Error, Kind, Result};

@@ -258,6 +258,41 @@ pub fn rates_at(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> Rates
     entry.set_at(ts).rates(tokens).0
 }
 
+/// The exact cost of `tokens` with a known entry, without building a label (the hot path of `tt-sum`).
+pub fn cost_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> Decimal {
+    entry.set_at(ts).rates(tokens).0.cost(tokens)
+}
+
+/// Prices many records, resolving each distinct model name once: resolution lower-cases and tries several
+/// spellings, which is far dearer than the multiplication itself.
+#[derive(Debug)]
+pub struct Pricer<'t> {
+    table: &'t PriceTable,
+    cache: HashMap<String, Option<&'t ModelEntry>>,
+}
+
+impl<'t> Pricer<'t> {
+    /// A pricer over `table`.
+    pub fn new(table: &'t PriceTable) -> Self {
+        Pricer { table, cache: HashMap::new() }
+    }
+
+    /// The entry `model` resolves to, cached.
+    pub fn entry(&mut self, model: &str) -> Option<&'t ModelEntry> {
+        if let Some(e) = self.cache.get(model) {
+            return *e;
+        }
+        let e = self.table.resolve(model);
+        self.cache.insert(model.to_string(), e);
+        e
+    }
+
+    /// The exact cost, or `None` for an unknown model.
+    pub fn cost(&mut self, model: &str, ts: DateTime<Utc>, tokens: &Tokens) -> Option<Decimal> {
+        self.entry(model).map(|e| cost_with(e, ts, tokens))
+    }
+}
+
 /// Drop a Bedrock revision suffix: `-v1`, `-v2`.
 fn strip_bedrock_version(s: &str) -> &str {
     if let Some(i) = s.rfind("-v")

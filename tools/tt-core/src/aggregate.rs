@@ -1,0 +1,572 @@
+//! Grouping records into [`Summary`] rows: the engine of `tt-sum`, and the row contract tt-budget and
+//! tt-export read.
+//!
+//! An [`Aggregator`] takes [`View`]s one at a time, keeps those inside its [`Window`], prices unpriced ones on
+//! the fly (exactly as tt-price would; a model the table does not know is counted as unpriced, never as $0),
+//! and adds them to the [`Totals`] of their group. Memory grows with the number of groups (and distinct
+//! sessions, which `sessions` counts), never with the number of records. Aggregators built on separate
+//! chunks of a file [`merge`](Aggregator::merge) exactly.
+//!
+//! The JSONL row (one per group, then the total with an empty group):
+//!
+//! ```json
+//! {"kind":"summary","window":{"period":"month","start":"2026-11-01T00:00:00Z","end":"2026-12-01T00:00:00Z"},
+//!  "group":{"agent":"ATLAS"},"records":2,"sessions":1,"input_tokens":60000,"output_tokens":45000,
+//!  "cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":105000,"cost_usd":0.855,"unpriced_records":0}
+//! ```
+//!
+//! `cache_write_tokens` counts 5-minute and 1-hour cache writes together, so `total_tokens` is always the sum
+//! of the four token columns. `cost_usd` is an exact decimal (a JSON number with as many digits as needed);
+//! `start`/`end` are `null` for an unbounded window.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::money;
+use crate::period::{Bucketer, Calendar, Unit, Window};
+use crate::price::{PriceTable, Pricer};
+use crate::record::{Tokens, push_json_string};
+use crate::scan::{Field, View};
+
+/// A fast non-cryptographic hasher (the Fx hash of rustc) for group keys: the inputs are the user's own log,
+/// so hash flooding is not a concern, and SipHash would be a visible share of `tt-sum`'s time.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// A `HashSet` with [`FxHasher`].
+pub type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+
+/// One `--by` key: a record field or a calendar unit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// A record field (`agent`, `tag:team`, …).
+    Field(Field),
+    /// A calendar bucket of `ts` in the report's time zone.
+    Time(Unit),
+}
+
+impl Key {
+    /// Every simple key name, for help texts (`tag:KEY` comes on top).
+    pub const NAMES: &'static [&'static str] = &[
+        "agent", "model", "provider", "session", "task", "project", "branch", "host", "user", "commit", "source",
+        "hour", "day", "week", "month",
+    ];
+
+    /// Parse one key name.
+    pub fn parse(name: &str) -> Result<Key> {
+        let name = name.trim();
+        if let Some(u) = Unit::parse(name) {
+            return Ok(Key::Time(u));
+        }
+        Field::parse(name).map(Key::Field).ok_or_else(|| {
+            Error::usage(format!("cannot group by {name:?} (want {}, or tag:KEY)", Key::NAMES.join(", ")))
+        })
+    }
+
+    /// Parse a comma-separated list (`day,agent`); duplicates are an error.
+    pub fn parse_list(s: &str) -> Result<Vec<Key>> {
+        let mut keys = Vec::new();
+        for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+            let k = Key::parse(part)?;
+            if keys.contains(&k) {
+                return Err(Error::usage(format!("--by names {:?} twice", part.trim())));
+            }
+            keys.push(k);
+        }
+        Ok(keys)
+    }
+
+    /// The name, as used in the `group` object.
+    pub fn name(&self) -> String {
+        match self {
+            Key::Field(f) => f.name().into_owned(),
+            Key::Time(u) => u.as_str().to_string(),
+        }
+    }
+}
+
+/// Sums of one group. Exact: integer tokens and a decimal cost.
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    /// Records counted.
+    pub records: u64,
+    /// Uncached input tokens.
+    pub input: u64,
+    /// Output tokens.
+    pub output: u64,
+    /// Cache-read tokens.
+    pub cache_read: u64,
+    /// Cache-write tokens (5-minute and 1-hour).
+    pub cache_write: u64,
+    /// The cost of the priced records.
+    pub cost: Decimal,
+    /// Records whose model has no price.
+    pub unpriced: u64,
+    sessions: FxSet<Box<str>>,
+    /// Logs are written session by session: skipping the set when the session repeats saves most lookups.
+    last_session: Option<Box<str>>,
+}
+
+impl Totals {
+    /// Add one record.
+    #[inline]
+    pub fn add(&mut self, t: &Tokens, cost: Option<Decimal>, session: Option<&str>) {
+        self.records += 1;
+        self.input = self.input.saturating_add(t.input);
+        self.output = self.output.saturating_add(t.output);
+        self.cache_read = self.cache_read.saturating_add(t.cache_read);
+        self.cache_write = self.cache_write.saturating_add(t.cache_write).saturating_add(t.cache_write_1h);
+        match cost {
+            Some(c) => self.cost += c,
+            None => self.unpriced += 1,
+        }
+        if let Some(s) = session
+            && self.last_session.as_deref() != Some(s)
+        {
+            if !self.sessions.contains(s) {
+                self.sessions.insert(s.into());
+            }
+            self.last_session = Some(s.into());
+        }
+    }
+
+    /// Add another group's sums (sessions are united, not added).
+    pub fn merge(&mut self, o: Totals) {
+        self.records += o.records;
+        self.input = self.input.saturating_add(o.input);
+        self.output = self.output.saturating_add(o.output);
+        self.cache_read = self.cache_read.saturating_add(o.cache_read);
+        self.cache_write = self.cache_write.saturating_add(o.cache_write);
+        self.cost += o.cost;
+        self.unpriced += o.unpriced;
+        if self.sessions.len() < o.sessions.len() {
+            let mine = std::mem::replace(&mut self.sessions, o.sessions);
+            self.sessions.extend(mine);
+        } else {
+            self.sessions.extend(o.sessions);
+        }
+    }
+
+    /// All tokens.
+    pub fn total_tokens(&self) -> u64 {
+        self.input.saturating_add(self.output).saturating_add(self.cache_read).saturating_add(self.cache_write)
+    }
+
+    /// Distinct non-empty sessions.
+    pub fn sessions(&self) -> u64 {
+        self.sessions.len() as u64
+    }
+}
+
+/// One group's values (in `--by` order; `None` when the record lacks the field) and sums.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Values, one per key.
+    pub values: Vec<Option<String>>,
+    /// Sums.
+    pub totals: Totals,
+}
+
+/// Streams records into groups.
+pub struct Aggregator<'c> {
+    keys: Vec<Key>,
+    window: Window,
+    pricer: Pricer<'c>,
+    bucketers: Vec<Option<Bucketer>>,
+    groups: FxMap<Vec<u8>, Group>,
+    key_buf: Vec<u8>,
+    total: Totals,
+}
+
+impl<'c> Aggregator<'c> {
+    /// An aggregator grouping by `keys`, keeping records inside `window`, pricing with `prices`; calendar keys
+    /// use `cal`.
+    pub fn new(keys: Vec<Key>, cal: Calendar, window: Window, prices: &'c PriceTable) -> Self {
+        let bucketers =
+            keys.iter().map(|k| if let Key::Time(u) = k { Some(Bucketer::new(cal, *u)) } else { None }).collect();
+        Aggregator {
+            keys,
+            window,
+            pricer: Pricer::new(prices),
+            bucketers,
+            groups: FxMap::default(),
+            key_buf: Vec::with_capacity(64),
+            total: Totals::default(),
+        }
+    }
+
+    /// Add one record (ignored when outside the window).
+    #[inline]
+    pub fn add(&mut self, v: &View<'_>) {
+        if !self.window.contains(v.ts) {
+            return;
+        }
+        let cost = match v.cost_usd {
+            Some(c) => Some(c),
+            None => self.pricer.cost(&v.model, v.ts, &v.tokens),
+        };
+        let session = v.session.as_deref();
+        self.total.add(&v.tokens, cost, session);
+        if self.keys.is_empty() {
+            return;
+        }
+        // The group key: each value length-prefixed (or a 0xff marker when absent), so no two different value
+        // lists ever encode the same bytes.
+        self.key_buf.clear();
+        for (k, b) in self.keys.iter().zip(self.bucketers.iter_mut()) {
+            let val = match (k, b) {
+                (_, Some(b)) => Some(std::borrow::Cow::Borrowed(b.key(v.ts))),
+                (Key::Field(f), None) => v.get(f),
+                (Key::Time(_), None) => None,
+            };
+            match val {
+                Some(s) => {
+                    self.key_buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                    self.key_buf.extend_from_slice(s.as_bytes());
+                }
+                None => self.key_buf.extend_from_slice(&[0xff; 4]),
+            }
+        }
+        if let Some(g) = self.groups.get_mut(self.key_buf.as_slice()) {
+            g.totals.add(&v.tokens, cost, session);
+            return;
+        }
+        let values = decode_key(&self.key_buf, self.keys.len());
+        let mut g = Group { values, totals: Totals::default() };
+        g.totals.add(&v.tokens, cost, session);
+        self.groups.insert(self.key_buf.clone(), g);
+    }
+
+    /// Fold another aggregator (over another chunk of the same input) into this one.
+    pub fn merge(&mut self, other: Aggregator<'_>) {
+        self.total.merge(other.total);
+        for (k, g) in other.groups {
+            match self.groups.get_mut(&k) {
+                Some(mine) => mine.totals.merge(g.totals),
+                None => {
+                    self.groups.insert(k, g);
+                }
+            }
+        }
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+
+    /// The groups (in no particular order) and the total.
+    pub fn finish(self) -> (Vec<Group>, Totals) {
+        (self.groups.into_values().collect(), self.total)
+    }
+}
+
+fn decode_key(mut b: &[u8], n: usize) -> Vec<Option<String>> {
+    let mut out = Vec::with_capacity(n);
+    while b.len() >= 4 {
+        let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        b = &b[4..];
+        if len == u32::MAX {
+            out.push(None);
+        } else {
+            let l = (len as usize).min(b.len());
+            out.push(Some(String::from_utf8_lossy(&b[..l]).into_owned()));
+            b = &b[l..];
+        }
+    }
+    out
+}
+
+/// The window of a summary row, as written: the period name and the bounds with their UTC offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowWindow {
+    /// `all`, `month`, `custom`, …
+    pub period: String,
+    /// Inclusive start.
+    pub start: Option<DateTime<FixedOffset>>,
+    /// Exclusive end.
+    pub end: Option<DateTime<FixedOffset>>,
+}
+
+impl RowWindow {
+    /// From a [`Window`], with its bounds in the window's zone.
+    pub fn of(w: &Window) -> RowWindow {
+        let fix = |t: DateTime<Utc>| t.with_timezone(&w.tz).fixed_offset();
+        RowWindow { period: w.period.clone(), start: w.start.map(fix), end: w.end.map(fix) }
+    }
+
+    /// True when `ts` is inside.
+    pub fn contains(&self, ts: DateTime<Utc>) -> bool {
+        self.start.is_none_or(|s| ts >= s) && self.end.is_none_or(|e| ts < e)
+    }
+}
+
+fn fmt_bound(t: &DateTime<FixedOffset>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// One summary row: a group's sums in a window (the total row has an empty group).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// The window.
+    pub window: RowWindow,
+    /// Key name → value (`None` when the records lack the field), in `--by` order.
+    pub group: Vec<(String, Option<String>)>,
+    /// Records.
+    pub records: u64,
+    /// Distinct sessions.
+    pub sessions: u64,
+    /// Uncached input tokens.
+    pub input_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+    /// Cache-read tokens.
+    pub cache_read_tokens: u64,
+    /// Cache-write tokens (5-minute and 1-hour).
+    pub cache_write_tokens: u64,
+    /// All tokens.
+    pub total_tokens: u64,
+    /// Exact cost of the priced records.
+    pub cost_usd: Decimal,
+    /// Records that could not be priced.
+    pub unpriced_records: u64,
+}
+
+impl Summary {
+    /// A row from sums.
+    pub fn new(window: RowWindow, group: Vec<(String, Option<String>)>, t: &Totals) -> Summary {
+        Summary {
+            window,
+            group,
+            records: t.records,
+            sessions: t.sessions(),
+            input_tokens: t.input,
+            output_tokens: t.output,
+            cache_read_tokens: t.cache_read,
+            cache_write_tokens: t.cache_write,
+            total_tokens: t.total_tokens(),
+            cost_usd: t.cost,
+            unpriced_records: t.unpriced,
+        }
+    }
+
+    /// True for the total row.
+    pub fn is_total(&self) -> bool {
+        self.group.is_empty()
+    }
+
+    /// A group value by key name (`Some(None)` when the key is present with a null value).
+    pub fn value(&self, key: &str) -> Option<Option<&str>> {
+        self.group.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_deref())
+    }
+
+    /// The row as one JSON line (no newline), in the contract's field order.
+    pub fn to_json(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::with_capacity(320);
+        s.push_str("{\"kind\":\"summary\",\"window\":{\"period\":");
+        push_json_string(&mut s, &self.window.period);
+        for (k, v) in [("start", &self.window.start), ("end", &self.window.end)] {
+            let _ = write!(s, ",\"{k}\":");
+            match v {
+                Some(t) => push_json_string(&mut s, &fmt_bound(t)),
+                None => s.push_str("null"),
+            }
+        }
+        s.push_str("},\"group\":{");
+        for (i, (k, v)) in self.group.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            push_json_string(&mut s, k);
+            s.push(':');
+            match v {
+                Some(v) => push_json_string(&mut s, v),
+                None => s.push_str("null"),
+            }
+        }
+        let _ = write!(
+            s,
+            "}},\"records\":{},\"sessions\":{},\"input_tokens\":{},\"output_tokens\":{},\"cache_read_tokens\":{},\
+             \"cache_write_tokens\":{},\"total_tokens\":{},\"cost_usd\":{},\"unpriced_records\":{}}}",
+            self.records,
+            self.sessions,
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
+            self.cache_write_tokens,
+            self.total_tokens,
+            money::canonical(self.cost_usd),
+            self.unpriced_records
+        );
+        s
+    }
+
+    /// Parse a row written by [`Summary::to_json`] (by this or another tt tool). Errors name the field; the
+    /// caller adds file:line.
+    pub fn from_json(line: &str) -> Result<Summary> {
+        let v: Value = serde_json::from_str(line).map_err(|e| Error::data(crate::record::json_error_message(&e)))?;
+        Summary::from_value(&v)
+    }
+
+    /// True when a JSON line looks like a summary row (`"kind":"summary"`) rather than a usage record.
+    pub fn is_summary_line(line: &str) -> bool {
+        serde_json::from_str::<Value>(line)
+            .ok()
+            .is_some_and(|v| v.get("kind").and_then(Value::as_str) == Some("summary"))
+    }
+
+    /// From a parsed JSON object.
+    pub fn from_value(v: &Value) -> Result<Summary> {
+        let o = v.as_object().ok_or_else(|| Error::data("expected a JSON object"))?;
+        match o.get("kind").and_then(Value::as_str) {
+            Some("summary") => {}
+            Some(k) => return Err(Error::data(format!("expected a summary row, got kind {k:?}"))),
+            None => return Err(Error::data("missing field `kind` (expected a tt-sum summary row)")),
+        }
+        let w = o.get("window").and_then(Value::as_object).ok_or_else(|| Error::data("missing field `window`"))?;
+        let period = w
+            .get("period")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::data("field `window.period`: expected a string"))?
+            .to_string();
+        let bound = |k: &str| -> Result<Option<DateTime<FixedOffset>>> {
+            match w.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
+                    .map(Some)
+                    .map_err(|_| Error::data(format!("field `window.{k}`: not an RFC 3339 time: {s:?}"))),
+                Some(_) => Err(Error::data(format!("field `window.{k}`: expected a string"))),
+            }
+        };
+        let window = RowWindow { period, start: bound("start")?, end: bound("end")? };
+        let mut group = Vec::new();
+        match o.get("group") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(g)) => {
+                for (k, v) in g {
+                    let v = match v {
+                        Value::Null => None,
+                        Value::String(s) => Some(s.clone()),
+                        _ => return Err(Error::data(format!("field `group.{k}`: expected a string or null"))),
+                    };
+                    group.push((k.clone(), v));
+                }
+            }
+            Some(_) => return Err(Error::data("field `group`: expected an object")),
+        }
+        let int = |k: &str| -> Result<u64> {
+            match o.get(k) {
+                None | Some(Value::Null) => Ok(0),
+                Some(v) => {
+                    v.as_u64().ok_or_else(|| Error::data(format!("field `{k}`: expected a non-negative integer")))
+                }
+            }
+        };
+        let cost_usd = match o.get("cost_usd") {
+            None | Some(Value::Null) => Decimal::ZERO,
+            Some(Value::Number(n)) => money::parse_decimal(&n.to_string())
+                .ok_or_else(|| Error::data(format!("field `cost_usd`: not a decimal number: {n}")))?,
+            Some(Value::String(s)) => money::parse_decimal(s)
+                .ok_or_else(|| Error::data(format!("field `cost_usd`: not a decimal number: {s}")))?,
+            Some(_) => return Err(Error::data("field `cost_usd`: expected a number")),
+        };
+        let mut row = Summary {
+            window,
+            group,
+            records: int("records")?,
+            sessions: int("sessions")?,
+            input_tokens: int("input_tokens")?,
+            output_tokens: int("output_tokens")?,
+            cache_read_tokens: int("cache_read_tokens")?,
+            cache_write_tokens: int("cache_write_tokens")?,
+            total_tokens: int("total_tokens")?,
+            cost_usd,
+            unpriced_records: int("unpriced_records")?,
+        };
+        if o.get("total_tokens").is_none_or(Value::is_null) {
+            row.total_tokens = row.input_tokens + row.output_tokens + row.cache_read_tokens + row.cache_write_tokens;
+        }
+        Ok(row)
+    }
+}
+
+/// Aggregate `sources` with up to a few threads per large file: the groups and the total.
+pub fn aggregate<'c>(
+    sources: &[crate::input::Source],
+    keys: &[Key],
+    cal: Calendar,
+    window: &Window,
+    prices: &'c PriceTable,
+) -> Result<Aggregator<'c>> {
+    let mut acc = Aggregator::new(keys.to_vec(), cal, window.clone(), prices);
+    for src in sources {
+        let parts = crate::scan::fold(
+            src,
+            || Aggregator::new(keys.to_vec(), cal, window.clone(), prices),
+            |agg, v| {
+                agg.add(v);
+                Ok(())
+            },
+        )?;
+        for p in parts {
+            acc.merge(p);
+        }
+    }
+    Ok(acc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_round_trip() {
+        let w = Window::all(chrono_tz::UTC);
+        let mut t = Totals::default();
+        t.add(&Tokens { input: 1, output: 2, cache_write_1h: 3, ..Default::default() }, None, Some("s"));
+        t.add(&Tokens::default(), money::parse_decimal("0.1000000000000000000001"), Some("s"));
+        let row =
+            Summary::new(RowWindow::of(&w), vec![("agent".into(), Some("A\"".into())), ("task".into(), None)], &t);
+        let j = row.to_json();
+        assert_eq!(
+            j,
+            r#"{"kind":"summary","window":{"period":"all","start":null,"end":null},"group":{"agent":"A\"","task":null},"records":2,"sessions":1,"input_tokens":1,"output_tokens":2,"cache_read_tokens":0,"cache_write_tokens":3,"total_tokens":6,"cost_usd":0.1000000000000000000001,"unpriced_records":1}"#
+        );
+        assert_eq!(Summary::from_json(&j).unwrap(), row);
+    }
+}

@@ -1,0 +1,476 @@
+//! Time windows and calendar buckets, in a time zone.
+//!
+//! A [`Calendar`] knows the time zone, the first day of the week and "now" (which `--today DATE` pins for
+//! reproducible reports). It turns a [`Period`] (`today`, `last-month`, …) or a budget period into a
+//! [`Window`] — a half-open range `[start, end)` of UTC instants — and puts a timestamp into its calendar
+//! [`Unit`] bucket (`hour`, `day`, `week`, `month`) with a stable text key.
+//!
+//! Invariants:
+//! * Windows are half-open: `start <= ts < end`. `--until DATE` is inclusive of that whole day because it is
+//!   turned into the next local midnight; `--until DATETIME` is the exclusive end itself.
+//! * Calendar boundaries are local midnights in the calendar's time zone, converted to UTC; a midnight that
+//!   does not exist (a DST gap) moves to the first instant that does.
+//! * Keys sort in time order as text: hour `2026-11-23T14:00`, day `2026-11-23`, week = the date its week
+//!   starts (`2026-11-23`), month `2026-11`.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc, Weekday};
+use chrono_tz::Tz;
+
+use crate::config::{BudgetPeriod, Config, parse_tz};
+use crate::error::{Error, Result};
+
+/// A named report window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Period {
+    /// The current local day.
+    Today,
+    /// The day before.
+    Yesterday,
+    /// The current week (from the configured week start).
+    Week,
+    /// The week before.
+    LastWeek,
+    /// The current calendar month.
+    Month,
+    /// The month before.
+    LastMonth,
+    /// The current calendar year.
+    Year,
+    /// All time.
+    All,
+}
+
+impl Period {
+    /// Every name `--period` accepts, for help texts.
+    pub const NAMES: &'static [&'static str] =
+        &["today", "yesterday", "week", "last-week", "month", "last-month", "year", "all"];
+
+    /// Parse a `--period` value.
+    pub fn parse(s: &str) -> Result<Period> {
+        Ok(match s {
+            "today" | "day" => Period::Today,
+            "yesterday" => Period::Yesterday,
+            "week" => Period::Week,
+            "last-week" => Period::LastWeek,
+            "month" => Period::Month,
+            "last-month" => Period::LastMonth,
+            "year" => Period::Year,
+            "all" | "total" => Period::All,
+            _ => {
+                return Err(Error::usage(format!("unknown period {s:?} (want one of: {})", Period::NAMES.join(", "))));
+            }
+        })
+    }
+
+    /// The canonical name, as written in summary rows.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Period::Today => "today",
+            Period::Yesterday => "yesterday",
+            Period::Week => "week",
+            Period::LastWeek => "last-week",
+            Period::Month => "month",
+            Period::LastMonth => "last-month",
+            Period::Year => "year",
+            Period::All => "all",
+        }
+    }
+
+    /// The budget period whose *current* window this period is (`today` → day, `all` → total), if any.
+    pub fn budget_period(&self) -> Option<BudgetPeriod> {
+        Some(match self {
+            Period::Today => BudgetPeriod::Day,
+            Period::Week => BudgetPeriod::Week,
+            Period::Month => BudgetPeriod::Month,
+            Period::Year => BudgetPeriod::Year,
+            Period::All => BudgetPeriod::Total,
+            _ => return None,
+        })
+    }
+}
+
+/// A half-open range of instants `[start, end)`; `None` is unbounded. `period` names it (`month`, `custom`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// What the window is: a [`Period`] name, a budget period (`day`, `total`, `session`), or `custom`.
+    pub period: String,
+    /// Inclusive start.
+    pub start: Option<DateTime<Utc>>,
+    /// Exclusive end.
+    pub end: Option<DateTime<Utc>>,
+    /// The zone its bounds are shown in.
+    pub tz: Tz,
+}
+
+impl Window {
+    /// All time.
+    pub fn all(tz: Tz) -> Window {
+        Window { period: "all".into(), start: None, end: None, tz }
+    }
+
+    /// True when `ts` falls inside.
+    #[inline]
+    pub fn contains(&self, ts: DateTime<Utc>) -> bool {
+        self.start.is_none_or(|s| ts >= s) && self.end.is_none_or(|e| ts < e)
+    }
+
+    /// True when the window has no bounds at all (so timestamps need not even be compared).
+    pub fn is_unbounded(&self) -> bool {
+        self.start.is_none() && self.end.is_none()
+    }
+
+    /// The start as RFC 3339 in the window's zone (`None` when unbounded).
+    pub fn start_text(&self) -> Option<String> {
+        self.start.map(|t| format_in(t, self.tz))
+    }
+
+    /// The end as RFC 3339 in the window's zone.
+    pub fn end_text(&self) -> Option<String> {
+        self.end.map(|t| format_in(t, self.tz))
+    }
+
+    /// Narrow to `[since, until)`; the result is `custom` when a bound was given.
+    pub fn restrict(mut self, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Window {
+        if let Some(s) = since {
+            self.start = Some(self.start.map_or(s, |a| a.max(s)));
+        }
+        if let Some(u) = until {
+            self.end = Some(self.end.map_or(u, |e| e.min(u)));
+        }
+        if since.is_some() || until.is_some() {
+            self.period = "custom".into();
+        }
+        self
+    }
+}
+
+/// An instant as RFC 3339 seconds in `tz` (`Z` for UTC itself).
+pub fn format_in(t: DateTime<Utc>, tz: Tz) -> String {
+    if tz == chrono_tz::UTC {
+        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    } else {
+        t.with_timezone(&tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    }
+}
+
+/// A calendar unit for `--by hour|day|week|month`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unit {
+    /// A local hour.
+    Hour,
+    /// A local day.
+    Day,
+    /// A week from the configured week start.
+    Week,
+    /// A calendar month.
+    Month,
+}
+
+impl Unit {
+    /// Parse `hour|day|week|month`.
+    pub fn parse(s: &str) -> Option<Unit> {
+        Some(match s {
+            "hour" => Unit::Hour,
+            "day" => Unit::Day,
+            "week" => Unit::Week,
+            "month" => Unit::Month,
+            _ => return None,
+        })
+    }
+    /// The name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Unit::Hour => "hour",
+            Unit::Day => "day",
+            Unit::Week => "week",
+            Unit::Month => "month",
+        }
+    }
+}
+
+/// Time zone, week start and "now": everything calendar arithmetic needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Calendar {
+    /// The zone days and months are counted in.
+    pub tz: Tz,
+    /// The first day of a week.
+    pub week_start: Weekday,
+    /// The present instant (pinned by `--today`).
+    pub now: DateTime<Utc>,
+}
+
+impl Calendar {
+    /// A calendar.
+    pub fn new(tz: Tz, week_start: Weekday, now: DateTime<Utc>) -> Calendar {
+        Calendar { tz, week_start, now }
+    }
+
+    /// The calendar of a tool: `--tz` (else config `tz`), config `week_start`, and `--today` (else the clock).
+    ///
+    /// `--today DATE` pins "now" to the *end* of that local day, so the day counts as fully elapsed: reports
+    /// and forecasts made with it are reproducible. `--today` also takes a date-time or RFC 3339 instant.
+    pub fn from_flags(config: &Config, tz: Option<&str>, today: Option<&str>) -> Result<Calendar> {
+        let tz = match tz {
+            Some(name) => parse_tz(name)?,
+            None => config.timezone()?,
+        };
+        let mut cal = Calendar::new(tz, config.week_start, Utc::now());
+        if let Some(t) = today {
+            cal.now = match NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d") {
+                Ok(d) => cal.midnight(d + Duration::days(1)),
+                Err(_) => cal.parse_instant(t).map_err(|_| {
+                    Error::usage(format!("--today: not a date: {t:?} (want 2026-11-23 or 2026-11-23T14:00)"))
+                })?,
+            };
+        }
+        Ok(cal)
+    }
+
+    /// The local date of "now". With `--today DATE` pinning now to the next midnight, that is DATE.
+    pub fn today(&self) -> NaiveDate {
+        self.local_date(self.now - Duration::nanoseconds(1))
+    }
+
+    /// The local date of an instant.
+    pub fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
+        t.with_timezone(&self.tz).date_naive()
+    }
+
+    /// The first instant of local day `d`.
+    pub fn midnight(&self, d: NaiveDate) -> DateTime<Utc> {
+        self.local_to_utc(d.and_hms_opt(0, 0, 0).unwrap_or_default())
+    }
+
+    /// A local date-time as an instant; inside a DST gap, the first instant after it.
+    pub fn local_to_utc(&self, naive: NaiveDateTime) -> DateTime<Utc> {
+        let mut n = naive;
+        // A gap is at most a few hours; step forward until the local time exists.
+        for _ in 0..48 {
+            if let Some(t) = self.tz.from_local_datetime(&n).earliest() {
+                return t.with_timezone(&Utc);
+            }
+            n += Duration::minutes(30);
+        }
+        naive.and_utc()
+    }
+
+    /// The first day of the week holding `d`.
+    pub fn week_of(&self, d: NaiveDate) -> NaiveDate {
+        let back = (7 + d.weekday().num_days_from_monday() - self.week_start.num_days_from_monday()) % 7;
+        d - Duration::days(i64::from(back))
+    }
+
+    /// The window of a named period around "now".
+    pub fn window(&self, p: Period) -> Window {
+        let today = self.today();
+        let (start, end) = match p {
+            Period::All => return Window::all(self.tz),
+            Period::Today => (today, today + Duration::days(1)),
+            Period::Yesterday => (today - Duration::days(1), today),
+            Period::Week => {
+                let w = self.week_of(today);
+                (w, w + Duration::days(7))
+            }
+            Period::LastWeek => {
+                let w = self.week_of(today);
+                (w - Duration::days(7), w)
+            }
+            Period::Month => (first_of_month(today), next_month(today)),
+            Period::LastMonth => {
+                let first = first_of_month(today);
+                (first_of_month(first - Duration::days(1)), first)
+            }
+            Period::Year => (ymd(today.year(), 1, 1), ymd(today.year() + 1, 1, 1)),
+        };
+        Window {
+            period: p.as_str().into(),
+            start: Some(self.midnight(start)),
+            end: Some(self.midnight(end)),
+            tz: self.tz,
+        }
+    }
+
+    /// The window of a budget period that holds `at` (`total` is unbounded; `session` has no calendar window
+    /// and gives an unbounded one named `session`).
+    pub fn budget_window(&self, p: BudgetPeriod, at: DateTime<Utc>) -> Window {
+        let d = self.local_date(at);
+        let (start, end) = match p {
+            BudgetPeriod::Total => return Window::all(self.tz).named("total"),
+            BudgetPeriod::Session => return Window::all(self.tz).named("session"),
+            BudgetPeriod::Day => (d, d + Duration::days(1)),
+            BudgetPeriod::Week => {
+                let w = self.week_of(d);
+                (w, w + Duration::days(7))
+            }
+            BudgetPeriod::Month => (first_of_month(d), next_month(d)),
+            BudgetPeriod::Year => (ymd(d.year(), 1, 1), ymd(d.year() + 1, 1, 1)),
+        };
+        Window {
+            period: p.as_str().into(),
+            start: Some(self.midnight(start)),
+            end: Some(self.midnight(end)),
+            tz: self.tz,
+        }
+    }
+
+    /// The current window of a budget period (the one holding "now").
+    pub fn current_budget_window(&self, p: BudgetPeriod) -> Window {
+        self.budget_window(p, self.now - Duration::nanoseconds(1))
+    }
+
+    /// Parse `--since`: RFC 3339, a local date-time, or a local date (its midnight).
+    pub fn parse_since(&self, s: &str) -> Result<DateTime<Utc>> {
+        self.parse_bound(s, false).map_err(|_| bad_bound("--since", s))
+    }
+
+    /// Parse `--until`: like `--since`, but a date means the end of that day (inclusive).
+    pub fn parse_until(&self, s: &str) -> Result<DateTime<Utc>> {
+        self.parse_bound(s, true).map_err(|_| bad_bound("--until", s))
+    }
+
+    fn parse_bound(&self, s: &str, until: bool) -> std::result::Result<DateTime<Utc>, ()> {
+        let t = s.trim();
+        if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+            return Ok(self.midnight(if until { d + Duration::days(1) } else { d }));
+        }
+        self.parse_instant(t)
+    }
+
+    /// RFC 3339, or a naive local date-time (`2026-11-23T14:05`, `2026-11-23 14:05:30`).
+    pub fn parse_instant(&self, s: &str) -> std::result::Result<DateTime<Utc>, ()> {
+        let t = s.trim();
+        if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+            return Ok(d.with_timezone(&Utc));
+        }
+        ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+            .map(|n| self.local_to_utc(n))
+            .ok_or(())
+    }
+
+    /// The bucket of `ts` in `unit`: its key and its `[start, end)` range.
+    pub fn bucket(&self, unit: Unit, ts: DateTime<Utc>) -> (String, DateTime<Utc>, DateTime<Utc>) {
+        let local = ts.with_timezone(&self.tz).naive_local();
+        let d = local.date();
+        match unit {
+            Unit::Hour => {
+                // Subtract the time into the local hour: exact for every offset, and contiguous across DST.
+                let into = Duration::seconds(i64::from(local.minute() * 60 + local.second()))
+                    + Duration::nanoseconds(i64::from(local.nanosecond() % 1_000_000_000));
+                let s = ts - into;
+                (local.format("%Y-%m-%dT%H:00").to_string(), s, s + Duration::hours(1))
+            }
+            Unit::Day => (d.format("%Y-%m-%d").to_string(), self.midnight(d), self.midnight(d + Duration::days(1))),
+            Unit::Week => {
+                let w = self.week_of(d);
+                (w.format("%Y-%m-%d").to_string(), self.midnight(w), self.midnight(w + Duration::days(7)))
+            }
+            Unit::Month => {
+                let f = first_of_month(d);
+                (f.format("%Y-%m").to_string(), self.midnight(f), self.midnight(next_month(d)))
+            }
+        }
+    }
+}
+
+impl Window {
+    fn named(mut self, name: &str) -> Window {
+        self.period = name.into();
+        self
+    }
+}
+
+/// Buckets timestamps into one unit, remembering the last bucket: logs are mostly in time order, so nearly
+/// every record falls into the bucket of the one before and costs two comparisons, not a time-zone lookup.
+#[derive(Debug, Clone)]
+pub struct Bucketer {
+    cal: Calendar,
+    unit: Unit,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    key: String,
+}
+
+impl Bucketer {
+    /// A bucketer for `unit`.
+    pub fn new(cal: Calendar, unit: Unit) -> Bucketer {
+        Bucketer { cal, unit, start: DateTime::<Utc>::MAX_UTC, end: DateTime::<Utc>::MIN_UTC, key: String::new() }
+    }
+
+    /// The key of the bucket holding `ts`.
+    #[inline]
+    pub fn key(&mut self, ts: DateTime<Utc>) -> &str {
+        if !(ts >= self.start && ts < self.end) {
+            let (k, s, e) = self.cal.bucket(self.unit, ts);
+            self.key = k;
+            self.start = s;
+            self.end = e;
+        }
+        &self.key
+    }
+}
+
+fn bad_bound(flag: &str, s: &str) -> Error {
+    Error::usage(format!(
+        "{flag}: not a date or time: {s:?} (want 2026-11-23, 2026-11-23T14:05 or RFC 3339 such as 2026-11-23T14:05:00Z)"
+    ))
+}
+
+fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+fn first_of_month(d: NaiveDate) -> NaiveDate {
+    ymd(d.year(), d.month(), 1)
+}
+
+fn next_month(d: NaiveDate) -> NaiveDate {
+    if d.month() == 12 { ymd(d.year() + 1, 1, 1) } else { ymd(d.year(), d.month() + 1, 1) }
+}
+
+/// The number of days in the month holding `d`.
+pub fn days_in_month(d: NaiveDate) -> i64 {
+    (next_month(d) - first_of_month(d)).num_days()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cal(tz: &str, today: &str) -> Calendar {
+        let c = Config::builtin().unwrap();
+        let mut cal = Calendar::from_flags(&c, Some(tz), Some(today)).unwrap();
+        cal.week_start = Weekday::Mon;
+        cal
+    }
+
+    #[test]
+    fn windows_in_utc() {
+        let c = cal("UTC", "2026-11-23"); // a Monday
+        let w = c.window(Period::Week);
+        assert_eq!(w.start_text().unwrap(), "2026-11-23T00:00:00Z");
+        assert_eq!(w.end_text().unwrap(), "2026-11-30T00:00:00Z");
+        let w = c.window(Period::LastMonth);
+        assert_eq!(w.start_text().unwrap(), "2026-10-01T00:00:00Z");
+        assert_eq!(w.end_text().unwrap(), "2026-11-01T00:00:00Z");
+        let w = c.window(Period::Today);
+        assert!(w.contains(c.parse_instant("2026-11-23T23:59:59.999Z").unwrap()));
+        assert!(!w.contains(c.parse_instant("2026-11-24T00:00:00Z").unwrap()));
+        assert_eq!(c.parse_until("2026-11-23").unwrap(), c.parse_since("2026-11-24").unwrap());
+    }
+
+    #[test]
+    fn windows_in_a_zone_and_week_start() {
+        let mut c = cal("Europe/Berlin", "2026-03-29"); // DST starts that Sunday
+        let w = c.window(Period::Today);
+        assert_eq!(w.start_text().unwrap(), "2026-03-29T00:00:00+01:00");
+        assert_eq!(w.end_text().unwrap(), "2026-03-30T00:00:00+02:00");
+        c.week_start = Weekday::Sun;
+        assert_eq!(c.window(Period::Week).start_text().unwrap(), "2026-03-29T00:00:00+01:00");
+        let (k, _, _) = c.bucket(Unit::Day, c.parse_instant("2026-03-28T23:30:00Z").unwrap());
+        assert_eq!(k, "2026-03-29");
+        let (k, _, _) = c.bucket(Unit::Month, c.parse_instant("2026-03-31T22:30:00Z").unwrap());
+        assert_eq!(k, "2026-04");
+    }
+}

@@ -1,0 +1,968 @@
+//! Fast, zero-copy reading of usage-log lines, for the tools that only read (`tt-sum`, `tt-budget`,
+//! `tt-log --enforce`).
+//!
+//! [`View::parse`] is a hand-written JSON scanner over one line: strings are borrowed from the line unless
+//! they hold escapes, token counts are parsed straight to `u64`, `cost_usd` is parsed exactly from its text
+//! (never through `f64`), and `tags` stay as raw text looked up on demand. It applies the same rules as
+//! [`Record::parse`] — the same required fields, types, names and schema version — and when it rejects a line
+//! the reference parser is asked for the message, so both paths say the same thing. The caller adds
+//! `file:line`.
+//!
+//! [`fold`] streams a [`Source`] through `View::parse` with large reused buffers; a big regular file is split
+//! on line boundaries between a few threads, each folding into its own state, and the states come back in
+//! file order for the caller to merge. Memory is the buffers plus the states: it never grows with the file.
+//!
+//! Invariants: every line [`View::parse`] accepts, `Record::parse` accepts too, with the same values; an error
+//! names the first bad line in file order, however the work was split.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+
+use chrono::{DateTime, Utc};
+use memchr::{memchr, memchr2};
+use rust_decimal::Decimal;
+
+use crate::error::{Error, Result};
+use crate::input::Source;
+use crate::record::{MAX_NAME_LEN, Record, SCHEMA_VERSION, Tokens};
+
+/// A record field that reports can group by and budgets can be scoped to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    /// `agent`
+    Agent,
+    /// `model`
+    Model,
+    /// `provider`
+    Provider,
+    /// `session`
+    Session,
+    /// `task`
+    Task,
+    /// `project`
+    Project,
+    /// `branch`
+    Branch,
+    /// `commit`
+    Commit,
+    /// `host`
+    Host,
+    /// `user`
+    User,
+    /// `source`
+    Source,
+    /// `tag:KEY` — one key of `tags`.
+    Tag(String),
+}
+
+impl Field {
+    /// Parse a field name: `agent`, …, `tag:KEY` (also `tags.KEY`).
+    pub fn parse(name: &str) -> Option<Field> {
+        Some(match name {
+            "agent" => Field::Agent,
+            "model" => Field::Model,
+            "provider" => Field::Provider,
+            "session" => Field::Session,
+            "task" => Field::Task,
+            "project" => Field::Project,
+            "branch" => Field::Branch,
+            "commit" => Field::Commit,
+            "host" => Field::Host,
+            "user" => Field::User,
+            "source" => Field::Source,
+            _ => {
+                let key = name.strip_prefix("tag:").or_else(|| name.strip_prefix("tags."))?;
+                if key.is_empty() {
+                    return None;
+                }
+                Field::Tag(key.to_string())
+            }
+        })
+    }
+
+    /// The canonical name (`tag:KEY` for tags).
+    pub fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
+            Field::Agent => "agent",
+            Field::Model => "model",
+            Field::Provider => "provider",
+            Field::Session => "session",
+            Field::Task => "task",
+            Field::Project => "project",
+            Field::Branch => "branch",
+            Field::Commit => "commit",
+            Field::Host => "host",
+            Field::User => "user",
+            Field::Source => "source",
+            Field::Tag(k) => return Cow::Owned(format!("tag:{k}")),
+        })
+    }
+}
+
+/// One log line, validated, with its strings borrowed from the line where possible.
+#[derive(Debug, Clone)]
+pub struct View<'a> {
+    /// The whole line (without its newline).
+    pub line: &'a [u8],
+    /// `id`
+    pub id: Cow<'a, str>,
+    /// `ts`, parsed.
+    pub ts: DateTime<Utc>,
+    /// `agent`
+    pub agent: Cow<'a, str>,
+    /// `model`
+    pub model: Cow<'a, str>,
+    /// `provider`
+    pub provider: Option<Cow<'a, str>>,
+    /// `session`
+    pub session: Option<Cow<'a, str>>,
+    /// `task`
+    pub task: Option<Cow<'a, str>>,
+    /// `project`
+    pub project: Option<Cow<'a, str>>,
+    /// `branch`
+    pub branch: Option<Cow<'a, str>>,
+    /// `commit`
+    pub commit: Option<Cow<'a, str>>,
+    /// `host`
+    pub host: Option<Cow<'a, str>>,
+    /// `user`
+    pub user: Option<Cow<'a, str>>,
+    /// `source`
+    pub source: Option<Cow<'a, str>>,
+    /// Token counts.
+    pub tokens: Tokens,
+    /// `cost_usd`, exact.
+    pub cost_usd: Option<Decimal>,
+    /// `estimated`
+    pub estimated: Option<bool>,
+    /// The raw text of the `tags` object (validated: an object of strings).
+    tags: Option<&'a [u8]>,
+}
+
+impl<'a> View<'a> {
+    /// Parse and validate one line (no newline). Errors match [`Record::parse`]'s; the caller adds file:line.
+    pub fn parse(line: &'a [u8]) -> Result<View<'a>> {
+        match parse_fast(line) {
+            Ok(v) => Ok(v),
+            Err(fast) => {
+                // Ask the reference parser for the message so both paths report a bad line the same way.
+                let text = crate::input::utf8(line)?;
+                match Record::parse(text) {
+                    Err(e) => Err(e),
+                    Ok(_) => Err(fast),
+                }
+            }
+        }
+    }
+
+    /// The value of a groupable field, if the record has it.
+    #[inline]
+    pub fn get(&self, f: &Field) -> Option<Cow<'_, str>> {
+        let s = match f {
+            Field::Agent => &self.agent,
+            Field::Model => &self.model,
+            Field::Provider => self.provider.as_ref()?,
+            Field::Session => self.session.as_ref()?,
+            Field::Task => self.task.as_ref()?,
+            Field::Project => self.project.as_ref()?,
+            Field::Branch => self.branch.as_ref()?,
+            Field::Commit => self.commit.as_ref()?,
+            Field::Host => self.host.as_ref()?,
+            Field::User => self.user.as_ref()?,
+            Field::Source => self.source.as_ref()?,
+            Field::Tag(k) => return self.tag(k),
+        };
+        Some(Cow::Borrowed(s.as_ref()))
+    }
+
+    /// One tag's value.
+    pub fn tag(&self, key: &str) -> Option<Cow<'a, str>> {
+        self.tags().into_iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// All tags, in line order (a repeated key appears twice; the last one counts, as in [`Record`]).
+    pub fn tags(&self) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+        let Some(raw) = self.tags else { return Vec::new() };
+        let mut c = Cursor { b: raw, i: 0, simple: false };
+        let mut out = Vec::new();
+        // Already validated by parse; a failure here cannot happen and just ends the list.
+        let _ = c.object(|c, k| {
+            let v = c.string()?;
+            out.push((k, v));
+            Ok(())
+        });
+        out
+    }
+
+    /// True when `scope` (field name → required value) matches this record.
+    pub fn matches(&self, scope: &[(Field, String)]) -> bool {
+        scope.iter().all(|(f, want)| self.get(f).is_some_and(|v| v == want.as_str()))
+    }
+}
+
+/// A scanning position in one line.
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+    /// The whole line is printable ASCII: strings need no UTF-8 or control-character checks.
+    simple: bool,
+}
+
+fn bad(msg: impl Into<String>) -> Error {
+    Error::data(msg)
+}
+
+impl<'a> Cursor<'a> {
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn eat(&mut self, c: u8) -> Result<()> {
+        self.ws();
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(bad(format!("invalid JSON: expected `{}` (column {})", c as char, self.i + 1)))
+        }
+    }
+
+    /// A string at the cursor (after whitespace).
+    #[inline]
+    fn string(&mut self) -> Result<Cow<'a, str>> {
+        self.ws();
+        if self.peek() != Some(b'"') {
+            return Err(bad(format!("invalid JSON: expected a string (column {})", self.i + 1)));
+        }
+        let start = self.i + 1;
+        let rest = &self.b[start..];
+        match memchr2(b'"', b'\\', rest) {
+            Some(k) if rest[k] == b'"' => {
+                let raw = &rest[..k];
+                self.i = start + k + 1;
+                if !self.simple && raw.iter().any(|&c| c < 0x20) {
+                    return Err(bad("invalid JSON: control character in a string"));
+                }
+                std::str::from_utf8(raw).map(Cow::Borrowed).map_err(|_| bad("invalid UTF-8 in a string"))
+            }
+            Some(_) => self.escaped(start),
+            None => Err(bad("invalid JSON: unterminated string")),
+        }
+    }
+
+    /// The slow path of [`Cursor::string`]: a string with escapes, decoded into an owned buffer.
+    fn escaped(&mut self, start: usize) -> Result<Cow<'a, str>> {
+        let mut out: Vec<u8> = Vec::with_capacity(32);
+        let mut i = start;
+        let b = self.b;
+        loop {
+            let Some(&c) = b.get(i) else { return Err(bad("invalid JSON: unterminated string")) };
+            match c {
+                b'"' => break,
+                b'\\' => {
+                    let e = *b.get(i + 1).ok_or_else(|| bad("invalid JSON: unterminated string"))?;
+                    i += 2;
+                    match e {
+                        b'"' | b'\\' | b'/' => out.push(e),
+                        b'b' => out.push(8),
+                        b'f' => out.push(12),
+                        b'n' => out.push(b'\n'),
+                        b'r' => out.push(b'\r'),
+                        b't' => out.push(b'\t'),
+                        b'u' => {
+                            let hi = hex4(b, i)?;
+                            i += 4;
+                            let ch = if (0xD800..0xDC00).contains(&hi) {
+                                if b.get(i) != Some(&b'\\') || b.get(i + 1) != Some(&b'u') {
+                                    return Err(bad("invalid JSON: lone surrogate"));
+                                }
+                                let lo = hex4(b, i + 2)?;
+                                i += 6;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err(bad("invalid JSON: lone surrogate"));
+                                }
+                                char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+                            } else {
+                                char::from_u32(hi)
+                            };
+                            let ch = ch.ok_or_else(|| bad("invalid JSON: lone surrogate"))?;
+                            let mut tmp = [0u8; 4];
+                            out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+                        }
+                        _ => return Err(bad("invalid JSON: invalid escape")),
+                    }
+                }
+                c if c < 0x20 => return Err(bad("invalid JSON: control character in a string")),
+                c => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        self.i = i + 1;
+        String::from_utf8(out).map(Cow::Owned).map_err(|_| bad("invalid UTF-8 in a string"))
+    }
+
+    /// The text of a JSON number at the cursor, checked against the JSON grammar.
+    #[inline]
+    fn number(&mut self) -> Result<&'a [u8]> {
+        self.ws();
+        let b = self.b;
+        let s = self.i;
+        let mut i = s;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i - from
+        };
+        let int_start = i;
+        let n = digits(&mut i);
+        if n == 0 || (n > 1 && b[int_start] == b'0') {
+            return Err(bad(format!("invalid JSON: invalid number (column {})", s + 1)));
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if digits(&mut i) == 0 {
+                return Err(bad(format!("invalid JSON: invalid number (column {})", s + 1)));
+            }
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            if digits(&mut i) == 0 {
+                return Err(bad(format!("invalid JSON: invalid number (column {})", s + 1)));
+            }
+        }
+        self.i = i;
+        Ok(&b[s..i])
+    }
+
+    /// True (and consumes it) when the next value is `null`.
+    #[inline]
+    fn null(&mut self) -> bool {
+        self.ws();
+        if self.b[self.i..].starts_with(b"null") {
+            self.i += 4;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn literal(&mut self) -> Result<Option<bool>> {
+        self.ws();
+        let r = &self.b[self.i..];
+        for (word, v) in [(&b"true"[..], Some(true)), (b"false", Some(false)), (b"null", None)] {
+            if r.starts_with(word) {
+                self.i += word.len();
+                return Ok(v);
+            }
+        }
+        Err(bad(format!("invalid JSON: expected a value (column {})", self.i + 1)))
+    }
+
+    /// An object: calls `f` with the cursor after each key's colon; `f` must consume the value.
+    fn object(&mut self, mut f: impl FnMut(&mut Self, Cow<'a, str>) -> Result<()>) -> Result<()> {
+        self.eat(b'{')?;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            let k = self.string()?;
+            self.eat(b':')?;
+            f(self, k)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(bad(format!("invalid JSON: expected `,` or `}}` (column {})", self.i + 1))),
+            }
+        }
+    }
+
+    /// Skip any value, validating it.
+    fn skip(&mut self, depth: u32) -> Result<()> {
+        if depth > 127 {
+            return Err(bad("invalid JSON: nested too deeply"));
+        }
+        self.ws();
+        match self.peek() {
+            Some(b'"') => self.string().map(|_| ()),
+            Some(b'{') => self.object(|c, _| c.skip(depth + 1)),
+            Some(b'[') => {
+                self.i += 1;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {
+                            self.i += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(bad("invalid JSON: expected `,` or `]`")),
+                    }
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => self.number().map(|_| ()),
+            _ => self.literal().map(|_| ()),
+        }
+    }
+
+    /// A non-negative integer field (`None` for null).
+    #[inline]
+    fn uint(&mut self, key: &str) -> Result<Option<u64>> {
+        if self.null() {
+            return Ok(None);
+        }
+        match self.peek() {
+            Some(b'-' | b'0'..=b'9') => {
+                let t = self.number()?;
+                let mut n: u64 = 0;
+                for &d in t {
+                    if !d.is_ascii_digit() {
+                        return Err(bad(format!("field `{key}`: expected a non-negative integer")));
+                    }
+                    n = n
+                        .checked_mul(10)
+                        .and_then(|n| n.checked_add(u64::from(d - b'0')))
+                        .ok_or_else(|| bad(format!("field `{key}`: expected a non-negative integer")))?;
+                }
+                Ok(Some(n))
+            }
+            _ => Err(bad(format!("field `{key}`: expected a non-negative integer"))),
+        }
+    }
+
+    /// An optional string field (`None` for null).
+    #[inline]
+    fn opt_str(&mut self, key: &str) -> Result<Option<Cow<'a, str>>> {
+        if self.null() {
+            return Ok(None);
+        }
+        if self.peek() != Some(b'"') {
+            return Err(bad(format!("field `{key}`: expected a string")));
+        }
+        self.string().map(Some)
+    }
+}
+
+fn hex4(b: &[u8], i: usize) -> Result<u32> {
+    let h = b.get(i..i + 4).ok_or_else(|| bad("invalid JSON: short \\u escape"))?;
+    let mut v = 0u32;
+    for &c in h {
+        let d = (c as char).to_digit(16).ok_or_else(|| bad("invalid JSON: bad \\u escape"))?;
+        v = v * 16 + d;
+    }
+    Ok(v)
+}
+
+/// An exact non-negative decimal from JSON number text: integers of up to 19 significant digits with a
+/// fraction are assembled directly; anything else goes through the general parser.
+#[inline]
+fn decimal(t: &[u8]) -> Result<Decimal> {
+    if t.first() == Some(&b'-') {
+        return Err(bad("field `cost_usd`: must not be negative"));
+    }
+    let mut m: u64 = 0;
+    let mut scale = 0u32;
+    let mut seen_dot = false;
+    let mut digits = 0;
+    let mut simple = true;
+    for &c in t {
+        match c {
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits > 19 {
+                    simple = false;
+                    break;
+                }
+                m = m * 10 + u64::from(c - b'0');
+                if seen_dot {
+                    scale += 1;
+                }
+            }
+            b'.' => seen_dot = true,
+            _ => {
+                simple = false;
+                break;
+            }
+        }
+    }
+    if simple && scale <= 28 {
+        return Ok(Decimal::from_i128_with_scale(i128::from(m), scale));
+    }
+    let s = std::str::from_utf8(t).map_err(|_| bad("field `cost_usd`: not a decimal number"))?;
+    match crate::money::parse_decimal(s) {
+        Some(d) if d >= Decimal::ZERO => Ok(d),
+        Some(_) => Err(bad("field `cost_usd`: must not be negative")),
+        None => Err(bad(format!("field `cost_usd`: not a decimal number: {s}"))),
+    }
+}
+
+/// Validate agent/model like [`crate::record::check_name`], cheaply for the common printable-ASCII case.
+#[inline]
+fn check_name(field: &str, s: &str) -> Result<()> {
+    let b = s.as_bytes();
+    if b.len() <= MAX_NAME_LEN && b.iter().all(|&c| (0x20..0x7f).contains(&c)) && b.iter().any(|&c| c != b' ') {
+        return Ok(());
+    }
+    crate::record::check_name(field, s)
+}
+
+fn parse_fast(line: &[u8]) -> Result<View<'_>> {
+    // One vectorisable pass: printable ASCII throughout means no string needs UTF-8 or control checks.
+    let simple = line.iter().fold(true, |ok, &c| ok & (0x20..0x80).contains(&c));
+    let mut c = Cursor { b: line, i: 0, simple };
+    let mut v: Option<u64> = None;
+    let mut id = None;
+    let mut ts_text: Option<Cow<'_, str>> = None;
+    let mut agent = None;
+    let mut model = None;
+    let mut input = None;
+    let mut output = None;
+    let mut tokens = Tokens::default();
+    let mut view_opt: [Option<Cow<'_, str>>; 9] = Default::default();
+    let mut cost = None;
+    let mut estimated = None;
+    let mut tags = None;
+    c.ws();
+    c.object(|c, key| {
+        match key.as_ref() {
+            "v" => v = c.uint("v").map_err(|_| bad("field `v`: expected an integer"))?,
+            "id" => id = c.opt_str("id")?,
+            "ts" => ts_text = c.opt_str("ts")?,
+            "agent" => agent = c.opt_str("agent")?,
+            "model" => model = c.opt_str("model")?,
+            "input_tokens" => input = c.uint("input_tokens")?,
+            "output_tokens" => output = c.uint("output_tokens")?,
+            "cache_read_tokens" => tokens.cache_read = c.uint("cache_read_tokens")?.unwrap_or(0),
+            "cache_write_tokens" => tokens.cache_write = c.uint("cache_write_tokens")?.unwrap_or(0),
+            "cache_write_1h_tokens" => tokens.cache_write_1h = c.uint("cache_write_1h_tokens")?.unwrap_or(0),
+            "reasoning_tokens" | "duration_ms" => {
+                c.uint(&key)?;
+            }
+            "provider" => view_opt[0] = c.opt_str("provider")?,
+            "session" => view_opt[1] = c.opt_str("session")?,
+            "task" => view_opt[2] = c.opt_str("task")?,
+            "project" => view_opt[3] = c.opt_str("project")?,
+            "branch" => view_opt[4] = c.opt_str("branch")?,
+            "commit" => view_opt[5] = c.opt_str("commit")?,
+            "host" => view_opt[6] = c.opt_str("host")?,
+            "user" => view_opt[7] = c.opt_str("user")?,
+            "source" => view_opt[8] = c.opt_str("source")?,
+            "notes" | "price" => {
+                c.opt_str(&key)?;
+            }
+            "estimated" => {
+                estimated = c.literal().map_err(|_| bad("field `estimated`: expected true or false"))?;
+            }
+            "cost_usd" => {
+                cost = if c.null() {
+                    None
+                } else {
+                    match c.peek() {
+                        Some(b'"') => {
+                            let s = c.string()?;
+                            Some(decimal(s.trim().as_bytes()).or_else(|_| {
+                                crate::money::parse_decimal(&s)
+                                    .filter(|d| *d >= Decimal::ZERO)
+                                    .ok_or_else(|| bad("field `cost_usd`: not a decimal number"))
+                            })?)
+                        }
+                        Some(b'-' | b'0'..=b'9') => Some(decimal(c.number()?)?),
+                        _ => return Err(bad("field `cost_usd`: expected a number")),
+                    }
+                }
+            }
+            "tags" => {
+                if !c.null() {
+                    let s = c.i;
+                    c.ws();
+                    if c.peek() != Some(b'{') {
+                        return Err(bad("field `tags`: expected an object of strings"));
+                    }
+                    c.object(|c, k| {
+                        c.ws();
+                        if c.peek() != Some(b'"') {
+                            return Err(bad(format!("field `tags.{k}`: expected a string")));
+                        }
+                        c.string().map(|_| ())
+                    })?;
+                    tags = Some(&line[s..c.i]);
+                }
+            }
+            _ => c.skip(1)?,
+        }
+        Ok(())
+    })?;
+    c.ws();
+    if c.i != line.len() {
+        return Err(bad(format!("invalid JSON: trailing characters (column {})", c.i + 1)));
+    }
+    match v {
+        Some(SCHEMA_VERSION) => {}
+        Some(n) => return Err(bad(format!("unsupported schema version {n}"))),
+        None => return Err(bad("missing field `v` (schema version)")),
+    }
+    let id = id.ok_or_else(|| bad("missing field `id`"))?;
+    let ts_text = ts_text.ok_or_else(|| bad("missing field `ts`"))?;
+    let ts = match parse_ts(&ts_text) {
+        Some(t) => t,
+        None => crate::record::parse_ts(&ts_text).map_err(|e| bad(format!("field `ts`: {e}")))?,
+    };
+    let agent = agent.ok_or_else(|| bad("missing field `agent`"))?;
+    let model = model.ok_or_else(|| bad("missing field `model`"))?;
+    check_name("agent", &agent)?;
+    check_name("model", &model)?;
+    tokens.input = input.ok_or_else(|| bad("missing field `input_tokens`"))?;
+    tokens.output = output.ok_or_else(|| bad("missing field `output_tokens`"))?;
+    let [provider, session, task, project, branch, commit, host, user, source] = view_opt;
+    Ok(View {
+        line,
+        id,
+        ts,
+        agent,
+        model,
+        provider,
+        session,
+        task,
+        project,
+        branch,
+        commit,
+        host,
+        user,
+        source,
+        tokens,
+        cost_usd: cost,
+        estimated,
+        tags,
+    })
+}
+
+/// RFC 3339 in the shapes tt writes (`2026-11-23T14:05:00.123Z`, `…+01:00`), without chrono's general parser.
+/// `None` for anything else, which the caller hands to the general parser.
+#[inline]
+pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let mut n = 0u32;
+        for &c in &b[r] {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + u32::from(c - b'0');
+        }
+        Some(n)
+    };
+    let (y, mo, d, h, mi, sec) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in(y, mo) || h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    let mut i = 19;
+    let mut nanos = 0u32;
+    if b[i] == b'.' {
+        i += 1;
+        let from = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let n = i - from;
+        if n == 0 || n > 9 {
+            return None;
+        }
+        nanos = num(from..i)? * 10u32.pow(9 - n as u32);
+    }
+    let offset: i64 = match &b[i..] {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let hh = i64::from(num(i + 1..i + 3)?);
+            let mm = i64::from(num(i + 4..i + 6)?);
+            let _ = (h1, h2, m1, m2);
+            if hh > 23 || mm > 59 {
+                return None;
+            }
+            let o = hh * 3600 + mm * 60;
+            if *sign == b'+' { o } else { -o }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(i64::from(y), mo, d);
+    let secs = days * 86_400 + i64::from(h * 3600 + mi * 60 + sec) - offset;
+    DateTime::from_timestamp(secs, nanos)
+}
+
+fn days_in(y: u32, m: u32) -> u32 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Size of each reader's buffer: big enough to make reads cheap, small enough to stay in cache.
+const BUF: usize = 256 * 1024;
+/// Files smaller than this are read by one thread.
+const PARALLEL_MIN: u64 = 8 * 1024 * 1024;
+
+/// Lines of `source` folded into states. Each non-blank line (trailing `\r` removed) is passed to `step`
+/// with the state of the chunk it belongs to; large files are split between threads, and the states come
+/// back in file order. An error names `source:line` of the first bad line in file order.
+pub fn fold_lines<S, I, F>(source: &Source, init: I, step: F) -> Result<Vec<S>>
+where
+    S: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &[u8]) -> Result<()> + Sync,
+{
+    let name = source.name();
+    let ctx = |(line, e): (u64, Error)| if line == 0 { e } else { e.context(format!("{name}:{line}")) };
+    match source {
+        Source::Stdin => {
+            let mut st = init();
+            let stdin = std::io::stdin();
+            chunk(stdin.lock(), &name, false, u64::MAX, &mut st, &step).map_err(ctx)?;
+            Ok(vec![st])
+        }
+        Source::File(p) => {
+            let mut f = File::open(p).map_err(|e| Error::io(p.display(), e))?;
+            let meta = f.metadata().map_err(|e| Error::io(p.display(), e))?;
+            let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
+            if threads < 2 || !meta.is_file() || meta.len() < PARALLEL_MIN {
+                let mut st = init();
+                chunk(&mut f, &name, false, u64::MAX, &mut st, &step).map_err(ctx)?;
+                return Ok(vec![st]);
+            }
+            let len = meta.len();
+            let bounds: Vec<u64> = (0..=threads as u64).map(|k| len * k / threads as u64).collect();
+            let results: Vec<std::result::Result<(S, u64), (u64, Error)>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|k| {
+                        let (from, to) = (bounds[k], bounds[k + 1]);
+                        let (init, step, name) = (&init, &step, &name);
+                        scope.spawn(move || {
+                            let mut st = init();
+                            let mut f = File::open(p).map_err(|e| (0, Error::io(p.display(), e)))?;
+                            // Start one byte early and skip to the first newline: a line belongs to the chunk
+                            // its first byte is in.
+                            let seek = from.saturating_sub(1);
+                            f.seek(SeekFrom::Start(seek)).map_err(|e| (0, Error::io(p.display(), e)))?;
+                            let n = chunk(f, name, from > 0, to - seek, &mut st, step)?;
+                            Ok((st, n))
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|_| Err((0, Error::data("internal error: reader thread failed")))))
+                    .collect()
+            });
+            let mut states = Vec::with_capacity(threads);
+            let mut lines_before = 0u64;
+            for r in results {
+                match r {
+                    Ok((st, n)) => {
+                        states.push(st);
+                        lines_before += n;
+                    }
+                    Err((line, e)) => return Err(ctx((lines_before + line, e))),
+                }
+            }
+            Ok(states)
+        }
+    }
+}
+
+/// [`fold_lines`] with every line parsed into a [`View`].
+pub fn fold<S, I, F>(source: &Source, init: I, step: F) -> Result<Vec<S>>
+where
+    S: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &View<'_>) -> Result<()> + Sync,
+{
+    fold_lines(source, init, |st, line| {
+        let v = View::parse(line)?;
+        step(st, &v)
+    })
+}
+
+/// Read lines from `r` until the first line starting at or after byte `limit` (relative to where `r` starts).
+/// With `skip_first`, the bytes up to and including the first newline belong to the previous chunk. Returns
+/// the number of lines read (for line numbers of later chunks) or the 1-based line of the first error.
+fn chunk<S, F>(
+    mut r: impl Read,
+    name: &str,
+    skip_first: bool,
+    limit: u64,
+    st: &mut S,
+    step: &F,
+) -> std::result::Result<u64, (u64, Error)>
+where
+    F: Fn(&mut S, &[u8]) -> Result<()>,
+{
+    let mut buf = vec![0u8; BUF];
+    let mut filled = 0usize;
+    let mut pos = 0u64; // offset of buf[0] from the start of `r`
+    let mut skipping = skip_first;
+    let mut eof = false;
+    let mut lines = 0u64;
+    let mut handle = |line: &[u8], lines: &mut u64| -> std::result::Result<(), (u64, Error)> {
+        *lines += 1;
+        let mut l = line;
+        if let [rest @ .., b'\r'] = l {
+            l = rest;
+        }
+        if l.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        step(st, l).map_err(|e| (*lines, e))
+    };
+    loop {
+        if !eof {
+            if filled == buf.len() {
+                // One line longer than the buffer: grow it.
+                buf.resize(buf.len() * 2, 0);
+            }
+            match r.read(&mut buf[filled..]) {
+                Ok(0) => eof = true,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err((0, Error::io(name, e))),
+            }
+        }
+        let mut at = 0usize;
+        if skipping {
+            match memchr(b'\n', &buf[..filled]) {
+                Some(k) => {
+                    at = k + 1;
+                    skipping = false;
+                }
+                None if eof => return Ok(lines),
+                None => {
+                    pos += filled as u64;
+                    filled = 0;
+                    continue;
+                }
+            }
+        }
+        loop {
+            if pos + at as u64 >= limit {
+                return Ok(lines);
+            }
+            match memchr(b'\n', &buf[at..filled]) {
+                Some(k) => {
+                    handle(&buf[at..at + k], &mut lines)?;
+                    at += k + 1;
+                }
+                None if eof => {
+                    if at < filled {
+                        handle(&buf[at..filled], &mut lines)?;
+                    }
+                    return Ok(lines);
+                }
+                None => break,
+            }
+        }
+        buf.copy_within(at..filled, 0);
+        pos += at as u64;
+        filled -= at;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &str = r#"{"v":1,"id":"01","ts":"2026-11-23T14:05:00.250Z","agent":"ATLAS","model":"sonnet-4.5","provider":"anthropic","input_tokens":50000,"output_tokens":15000,"cache_read_tokens":7,"session":"s\u00e9","tags":{"pr":"142","team":"a\"b"},"cost_usd":0.375,"x":[1,{"y":null},-2.5e3]}"#;
+
+    #[test]
+    fn parses_like_record() {
+        let v = View::parse(LINE.as_bytes()).unwrap();
+        let r = Record::parse(LINE).unwrap();
+        assert_eq!(v.ts, r.ts);
+        assert_eq!(v.agent, r.agent);
+        assert_eq!(v.tokens, r.tokens);
+        assert_eq!(v.cost_usd, r.cost_usd);
+        assert_eq!(v.session.as_deref(), Some("sé"));
+        assert_eq!(v.tag("team").as_deref(), Some("a\"b"));
+        assert_eq!(v.get(&Field::Tag("pr".into())).as_deref(), Some("142"));
+    }
+
+    #[test]
+    fn rejects_what_record_rejects() {
+        for line in [
+            r#"{"v":1,"id":"x","ts":"2026-13-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"","model":"m","input_tokens":1,"output_tokens":2}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":-1,"output_tokens":2}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1.5,"output_tokens":2}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"cost_usd":-1}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"tags":{"a":1}}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A\u0001","model":"m","input_tokens":1,"output_tokens":2}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"z":01}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2} x"#,
+            r#"{"v":2,"id":"x"}"#,
+            r#"[1]"#,
+            r#"{"v":1,"id":"x","#,
+        ] {
+            let want = Record::parse(line).unwrap_err().to_string();
+            let got = View::parse(line.as_bytes()).unwrap_err().to_string();
+            assert_eq!(got, want, "{line}");
+        }
+    }
+
+    #[test]
+    fn fast_ts_matches_chrono() {
+        for s in [
+            "2026-11-23T14:05:00Z",
+            "2026-11-23T14:05:00.123456789Z",
+            "2024-02-29T23:59:59+05:30",
+            "1999-12-31T00:00:00.5-08:00",
+        ] {
+            assert_eq!(parse_ts(s), crate::record::parse_ts(s).ok(), "{s}");
+        }
+        assert_eq!(parse_ts("2025-02-29T00:00:00Z"), None);
+    }
+}
