@@ -240,7 +240,7 @@ pub fn price_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> Pri
     if tiered {
         label.push_str(":above_");
         let th = set.tier.as_ref().map(|t| t.threshold).unwrap_or(0);
-        if th % 1000 == 0 {
+        if th.is_multiple_of(1000) {
             label.push_str(&format!("{}k", th / 1000));
         } else {
             label.push_str(&th.to_string());
