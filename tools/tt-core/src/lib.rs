@@ -7,9 +7,11 @@
 
 pub mod aggregate;
 pub mod args;
+pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod id;
 pub mod import;
 pub mod input;
@@ -22,6 +24,7 @@ pub mod period;
 pub mod price;
 pub mod provider;
 pub mod record;
+pub mod report;
 pub mod scan;
 
 pub use config::Config;

@@ -1,11 +1,388 @@
-//! `tt-export` (not yet implemented).
-use tt_core::cli::Outcome;
-use tt_core::error::Result;
-/// The clap definition.
-pub fn command() -> clap::Command {
-    clap::Command::new("tt-export")
+//! `tt-export`: usage records or tt-sum summary rows in the formats other tools read, and portable bundles.
+//!
+//! CLI glue over `tt_core::export` (formats, filter, totals, atomic files), `tt_core::bundle` (the bundle
+//! format), `tt_core::report` (the markdown team report) and `tt_core::period` (windows).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser};
+use serde_json::{Map, Value};
+use tt_core::aggregate::Totals;
+use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
+use tt_core::error::{Error, Result};
+use tt_core::export::{self, Filter, Prometheus, Sink};
+use tt_core::input::{self, Source};
+use tt_core::period::{Calendar, Period};
+use tt_core::{Config, Record};
+
+const EXAMPLES: &str = "\
+Examples:
+  tt-export --format csv > usage.csv                      every record, for a spreadsheet or a database
+  duckdb -c \"SELECT agent, sum(cost_usd) FROM 'usage.csv' GROUP BY agent\"
+  tt-export --format markdown >> \"$GITHUB_STEP_SUMMARY\"    this week's team report
+  tt-export --format prometheus -o /var/lib/node_exporter/textfile/tt.prom
+  tt-sum --by agent,model | tt-export --format csv        summary rows work too
+  tt-export --bundle --since 2026-11-01 -o laptop.ttb     a portable bundle for another machine
+  tt-log --import laptop.ttb                              … merged there, new records only";
+
+/// Export usage records or summaries: CSV, JSON, JSONL, markdown, Prometheus, bundles.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tt-export",
+    version,
+    about = "Export usage as CSV, JSON, JSONL, a markdown report, Prometheus metrics or a portable bundle",
+    long_about = "Reads usage records (files, `-`, stdin, or the default log) or tt-sum summary rows, and writes \
+them in the format another tool reads. Records without a cost are priced with the price table, as tt-price would. \
+--bundle writes a portable bundle (metadata, checksum, then the records) that `tt-log --import` merges on another \
+machine without duplicates.",
+    after_help = format!("{EXAMPLES}\n\n{HELP_FOOTER}"),
+)]
+pub struct Cli {
+    /// Record or summary-row files (`-` for stdin) [default: stdin if piped, else the usage log].
+    #[arg(value_name = "FILE")]
+    files: Vec<String>,
+    /// csv (RFC 4180, header row), json (one report document), jsonl, markdown (the weekly team report) or
+    /// prometheus (text exposition for node_exporter's textfile collector) [default: jsonl].
+    #[arg(short, long, value_name = "FORMAT",
+          value_parser = ["csv", "json", "jsonl", "ndjson", "markdown", "md", "prometheus"])]
+    format: Option<String>,
+    /// Write a portable bundle: a metadata line (who, where, when, filter, count, SHA-256) and the records.
+    #[arg(long, conflicts_with = "format")]
+    bundle: bool,
+    /// Write to FILE instead of stdout, atomically (a temporary file in the same directory, then a rename).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Only records in this window: today, yesterday, week, last-week, month, last-month, year, all
+    /// [default: all; markdown: week].
+    #[arg(long, value_name = "PERIOD")]
+    period: Option<String>,
+    /// Only records at or after this time (a date, a local date-time, or RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only records before this time; a date includes that whole day.
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Time zone for dates and periods (IANA name) [default: config `tz`].
+    #[arg(long, value_name = "TZ")]
+    tz: Option<String>,
+    /// Take this date as today, for reproducible reports (periods and budget windows).
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+    /// Only this agent (repeatable).
+    #[arg(long, value_name = "NAME")]
+    agent: Vec<String>,
+    /// Only this model (repeatable; aliases match, so sonnet-4.5 selects claude-sonnet-4-5-20250929).
+    #[arg(long, value_name = "NAME")]
+    model: Vec<String>,
+    /// Only records whose FIELD is VALUE (repeatable): project=api, tag:team=infra, host=laptop …
+    #[arg(long = "where", value_name = "FIELD=VALUE")]
+    matching: Vec<String>,
+    #[command(flatten)]
+    common: CommonArgs,
 }
-/// Run.
-pub fn run(_m: &clap::ArgMatches) -> Result<Outcome> {
+
+/// The clap definition (for `main`, completions and man pages).
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// What to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Csv,
+    Json,
+    Jsonl,
+    Markdown,
+    Prometheus,
+    Bundle,
+}
+
+/// Run `tt-export`.
+pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
+    let cli: Cli = tt_core::cli::parse_args(m)?;
+    let config = cli.common.config()?;
+    let kind = match (cli.bundle, cli.format.as_deref()) {
+        (true, _) => Kind::Bundle,
+        (_, Some("csv")) => Kind::Csv,
+        (_, Some("json")) => Kind::Json,
+        (_, Some("markdown" | "md")) => Kind::Markdown,
+        (_, Some("prometheus")) => Kind::Prometheus,
+        _ => Kind::Jsonl,
+    };
+    let cal = Calendar::from_flags(&config, cli.tz.as_deref(), cli.today.as_deref())?;
+    let filter = build_filter(&cli, &cal, kind)?;
+    let log = cli.common.log_path(&config)?;
+    let sources = input::sources(&cli.files, &log);
+
+    let mut exporter = Exporter::new(kind, &cli, &config, &cal, filter)?;
+    for src in &sources {
+        let name = src.name();
+        let reader = match (src, cli.files.is_empty()) {
+            // The default log not existing yet is an empty log, not an error.
+            (Source::File(p), true) if !p.exists() => continue,
+            _ => src.open()?,
+        };
+        input::for_each_line(&name, reader, |_, line| exporter.line(line))?;
+    }
+    exporter.finish()?;
     Ok(Outcome::Ok)
+}
+
+fn build_filter(cli: &Cli, cal: &Calendar, kind: Kind) -> Result<Filter> {
+    let default = if kind == Kind::Markdown { Period::Week } else { Period::All };
+    let period = cli.period.as_deref().map(Period::parse).transpose()?.unwrap_or(default);
+    let since = cli.since.as_deref().map(|s| cal.parse_since(s)).transpose()?;
+    let until = cli.until.as_deref().map(|s| cal.parse_until(s)).transpose()?;
+    let mut f = Filter::all(cal.window(period).restrict(since, until));
+    let mut described = Map::new();
+    if let Some(p) = &cli.period {
+        described.insert("period".into(), Value::String(p.clone()));
+    }
+    for (k, v) in [("since", &cli.since), ("until", &cli.until)] {
+        if let Some(v) = v {
+            described.insert(k.into(), Value::String(v.clone()));
+        }
+    }
+    if let (Some(s), true) = (f.window.start_text(), f.window.start.is_some() && cli.period.is_some()) {
+        described.insert("start".into(), Value::String(s));
+    }
+    if let (Some(e), true) = (f.window.end_text(), cli.period.is_some()) {
+        described.insert("end".into(), Value::String(e));
+    }
+    for a in &cli.agent {
+        f.add("agent", a)?;
+    }
+    for mdl in &cli.model {
+        f.add("model", mdl)?;
+    }
+    for w in &cli.matching {
+        let (k, v) = w.split_once('=').ok_or_else(|| Error::usage(format!("--where wants FIELD=VALUE, got {w:?}")))?;
+        f.add(k.trim(), v)?;
+    }
+    for (field, values) in &f.fields {
+        described.insert(field.clone(), Value::Array(values.iter().cloned().map(Value::String).collect()));
+    }
+    f.described = described;
+    Ok(f)
+}
+
+/// Receives lines, writes or collects what the format needs, and finishes the output.
+struct Exporter<'a> {
+    kind: Kind,
+    config: &'a Config,
+    cal: &'a Calendar,
+    filter: Filter,
+    sink: Option<Sink>,
+    /// The CSV writer owns the sink while it writes; its header goes out with the first record.
+    csv: Option<csv::Writer<Sink>>,
+    csv_header: bool,
+    totals: Totals,
+    /// Record lines kept for formats written at the end (json, bundle).
+    kept: String,
+    checksum: tt_core::bundle::Checksum,
+    prometheus: Prometheus,
+    report: tt_core::report::Weekly<'a>,
+    /// Summary rows, when the input is tt-sum output.
+    rows: Vec<Map<String, Value>>,
+    seen_records: bool,
+}
+
+impl<'a> Exporter<'a> {
+    fn new(kind: Kind, cli: &Cli, config: &'a Config, cal: &'a Calendar, filter: Filter) -> Result<Exporter<'a>> {
+        let mut sink = Some(Sink::open(cli.output.as_deref())?);
+        let report = tt_core::report::Weekly::new(config, cal, &filter);
+        let csv = match (kind, sink.take()) {
+            (Kind::Csv, Some(s)) => Some(export::csv_writer(s)),
+            (_, s) => {
+                sink = s;
+                None
+            }
+        };
+        Ok(Exporter {
+            kind,
+            config,
+            cal,
+            filter,
+            sink,
+            csv,
+            csv_header: false,
+            totals: Totals::default(),
+            kept: String::new(),
+            checksum: tt_core::bundle::Checksum::new(),
+            prometheus: Prometheus::default(),
+            report,
+            rows: Vec::new(),
+            seen_records: false,
+        })
+    }
+
+    fn sink(&mut self) -> Result<&mut Sink> {
+        self.sink.as_mut().ok_or_else(|| Error::data("output already finished"))
+    }
+
+    /// One input line: a record, or a tt-sum summary row.
+    fn line(&mut self, line: &[u8]) -> Result<()> {
+        let text = input::utf8(line)?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| Error::data(tt_core::record::json_error_message(&e)))?;
+        let Value::Object(map) = value else { return Err(Error::data("expected a JSON object")) };
+        if map.get("kind").and_then(Value::as_str) == Some("summary") {
+            if self.seen_records {
+                return Err(Error::data("a tt-sum summary row among usage records: export one or the other"));
+            }
+            self.rows.push(map);
+            return Ok(());
+        }
+        if !self.rows.is_empty() {
+            return Err(Error::data("a usage record among tt-sum summary rows: export one or the other"));
+        }
+        self.seen_records = true;
+        let mut r = Record::from_map(map)?;
+        if self.kind == Kind::Markdown {
+            // The report needs every record: budgets have their own windows (this month, today …).
+            export::price_missing(&mut r, &self.config.prices);
+            self.report.add(&r);
+            return Ok(());
+        }
+        if !self.filter.matches(&r, &self.config.prices) {
+            return Ok(());
+        }
+        if self.kind == Kind::Bundle {
+            // Bundles carry records exactly as logged: the receiving machine prices them with its own table.
+            let json = r.to_json();
+            self.checksum.update(json.as_bytes());
+            self.checksum.update(b"\n");
+            self.kept.push_str(&json);
+            self.kept.push('\n');
+            self.totals.records += 1;
+            return Ok(());
+        }
+        export::price_missing(&mut r, &self.config.prices);
+        export::add_record(&mut self.totals, &r);
+        match self.kind {
+            Kind::Csv => {
+                self.csv_header()?;
+                if let Some(w) = self.csv.as_mut() {
+                    w.write_record(export::csv_row(&r)).map_err(export::csv_error)?;
+                }
+            }
+            Kind::Jsonl => {
+                let json = r.to_json();
+                let out = self.sink()?;
+                out.write_all(json.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+            Kind::Json => {
+                if !self.kept.is_empty() {
+                    self.kept.push_str(",\n");
+                }
+                self.kept.push_str("    ");
+                self.kept.push_str(&r.to_json());
+            }
+            Kind::Prometheus => self.prometheus.add(&r),
+            Kind::Markdown | Kind::Bundle => {}
+        }
+        Ok(())
+    }
+
+    fn csv_header(&mut self) -> Result<()> {
+        if !self.csv_header
+            && let Some(w) = self.csv.as_mut()
+        {
+            w.write_record(export::CSV_COLUMNS).map_err(export::csv_error)?;
+            self.csv_header = true;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        if self.rows.is_empty() {
+            self.csv_header()?;
+        }
+        if let Some(w) = self.csv.take() {
+            self.sink = Some(w.into_inner().map_err(|e| Error::from(std::io::Error::other(e.to_string())))?);
+        }
+        if !self.rows.is_empty() {
+            let rows = std::mem::take(&mut self.rows);
+            let mut sink = self.sink.take().ok_or_else(|| Error::data("output already finished"))?;
+            rows_out(self.kind, &rows, &mut sink)?;
+            return sink.finish();
+        }
+        match self.kind {
+            Kind::Csv | Kind::Jsonl | Kind::Markdown => {}
+            Kind::Json => {
+                let doc = json_document(&self.filter, &self.totals, &self.kept);
+                self.sink()?.write_all(doc.as_bytes())?;
+            }
+            Kind::Prometheus => {
+                let text = self.prometheus.render();
+                self.sink()?.write_all(text.as_bytes())?;
+            }
+            Kind::Bundle => {
+                let (branch, commit) =
+                    std::env::current_dir().map(|d| tt_core::machine::git_info(&d)).unwrap_or((None, None));
+                let header = tt_core::bundle::Header {
+                    exported_at: export::stamp(export::now()),
+                    exported_by: tt_core::machine::user(),
+                    host: tt_core::machine::host(),
+                    tool: format!("tt-export {}", env!("CARGO_PKG_VERSION")),
+                    branch,
+                    commit,
+                    filter: self.filter.described.clone(),
+                    records: self.totals.records,
+                    checksum: std::mem::take(&mut self.checksum).finish(),
+                };
+                let kept = std::mem::take(&mut self.kept);
+                let out = self.sink()?;
+                out.write_all(header.to_json().as_bytes())?;
+                out.write_all(b"\n")?;
+                out.write_all(kept.as_bytes())?;
+            }
+        }
+        if self.kind == Kind::Markdown {
+            let text = self.report.render()?;
+            let mut sink = self.sink.take().ok_or_else(|| Error::data("output already finished"))?;
+            sink.write_all(text.as_bytes())?;
+            return sink.finish();
+        }
+        let _ = self.cal;
+        self.sink.take().ok_or_else(|| Error::data("output already finished"))?.finish()
+    }
+}
+
+/// The json format: one report document — what, when, which filter, the totals, then the records.
+fn json_document(filter: &Filter, totals: &Totals, records: &str) -> String {
+    let mut s = String::from("{\n  \"kind\": \"report\",\n  \"generated_at\": ");
+    s.push_str(&Value::String(export::stamp(export::now())).to_string());
+    s.push_str(&format!(",\n  \"tool\": \"tt-export {}\",\n  \"window\": ", env!("CARGO_PKG_VERSION")));
+    s.push_str(&window_json(&filter.window));
+    s.push_str(",\n  \"filter\": ");
+    s.push_str(&Value::Object(filter.described.clone()).to_string());
+    s.push_str(",\n  \"totals\": ");
+    s.push_str(&export::totals_json(totals));
+    if records.is_empty() {
+        s.push_str(",\n  \"records\": []\n}\n");
+    } else {
+        s.push_str(",\n  \"records\": [\n");
+        s.push_str(records);
+        s.push_str("\n  ]\n}\n");
+    }
+    s
+}
+
+fn window_json(w: &tt_core::period::Window) -> String {
+    let text = |t: Option<String>| t.map(Value::String).unwrap_or(Value::Null).to_string();
+    format!(
+        "{{\"period\":{},\"start\":{},\"end\":{}}}",
+        Value::String(w.period.clone()),
+        text(w.start_text()),
+        text(w.end_text())
+    )
+}
+
+/// Summary rows in the chosen format.
+fn rows_out(kind: Kind, rows: &[Map<String, Value>], out: &mut Sink) -> Result<()> {
+    let _ = (kind, rows, out);
+    Err(Error::usage("exporting tt-sum summary rows is not implemented yet"))
 }

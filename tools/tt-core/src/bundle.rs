@@ -1,0 +1,412 @@
+//! Portable bundles and reading tt files for a merge: how usage moves between machines.
+//!
+//! A bundle is a tt JSONL log with one metadata line in front, so every JSONL tool can still read it and
+//! `tail -n +2` gives back a plain log:
+//!
+//! ```text
+//! {"kind":"bundle","bundle_version":1,"exported_at":"…","exported_by":"alice","host":"laptop",
+//!  "tool":"tt-export 0.1.0","branch":"main","commit":"…","filter":{"agent":["ATLAS"]},"records":2,
+//!  "checksum":"sha256:…"}
+//! {"v":1,"id":"…",…}
+//! {"v":1,"id":"…",…}
+//! ```
+//!
+//! The checksum is the SHA-256 of every byte after the first line — exactly what
+//! `tail -n +2 FILE | sha256sum` prints — so a bundle can be checked without tt, and a record edited,
+//! added or dropped after export is caught on import. It guards against accidents and casual edits; it is not a
+//! signature (whoever edits the records can recompute it).
+//!
+//! [`read_tt_file`] reads either a bundle or a plain log, validating every line without stopping at the first
+//! bad one, so an import can report all of them and append nothing.
+
+use std::collections::HashSet;
+use std::io::BufRead;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::input::Source;
+use crate::record::{Record, push_json_string};
+
+/// The bundle format version this build writes and reads.
+pub const BUNDLE_VERSION: u64 = 1;
+
+/// The metadata line of a bundle.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Header {
+    /// When it was written (RFC 3339 UTC).
+    pub exported_at: String,
+    /// Who wrote it (user name), when known.
+    pub exported_by: Option<String>,
+    /// On which machine, when known.
+    pub host: Option<String>,
+    /// Which tool and version wrote it (`tt-export 0.1.0`).
+    pub tool: String,
+    /// Git branch of the directory it was exported from, if any.
+    pub branch: Option<String>,
+    /// Git commit of the directory it was exported from, if any.
+    pub commit: Option<String>,
+    /// The filter the records were selected with (empty: everything).
+    pub filter: Map<String, Value>,
+    /// How many records follow.
+    pub records: u64,
+    /// `sha256:HEX` of the bytes after the header line.
+    pub checksum: String,
+}
+
+impl Header {
+    /// The header as one JSON line (no newline).
+    pub fn to_json(&self) -> String {
+        let mut s = String::with_capacity(512);
+        s.push_str("{\"kind\":\"bundle\",\"bundle_version\":");
+        s.push_str(&BUNDLE_VERSION.to_string());
+        let field = |s: &mut String, k: &str, v: &str| {
+            s.push_str(",\"");
+            s.push_str(k);
+            s.push_str("\":");
+            push_json_string(s, v);
+        };
+        field(&mut s, "exported_at", &self.exported_at);
+        for (k, v) in [("exported_by", &self.exported_by), ("host", &self.host)] {
+            if let Some(v) = v {
+                field(&mut s, k, v);
+            }
+        }
+        field(&mut s, "tool", &self.tool);
+        for (k, v) in [("branch", &self.branch), ("commit", &self.commit)] {
+            if let Some(v) = v {
+                field(&mut s, k, v);
+            }
+        }
+        s.push_str(",\"filter\":");
+        s.push_str(&Value::Object(self.filter.clone()).to_string());
+        s.push_str(",\"records\":");
+        s.push_str(&self.records.to_string());
+        field(&mut s, "checksum", &self.checksum);
+        s.push('}');
+        s
+    }
+
+    /// Parse a header line that is already known to be `"kind":"bundle"`.
+    pub fn from_map(map: &Map<String, Value>) -> Result<Header> {
+        let text = |k: &str| -> Result<Option<String>> {
+            match map.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(Error::data(format!("bundle header: field `{k}`: expected a string"))),
+            }
+        };
+        let required = |k: &str| -> Result<String> {
+            text(k)?.ok_or_else(|| Error::data(format!("bundle header: missing `{k}`")))
+        };
+        match map.get("bundle_version").and_then(Value::as_u64) {
+            Some(BUNDLE_VERSION) => {}
+            Some(v) => {
+                return Err(Error::data(format!(
+                    "bundle version {v} is not supported (this tt reads version {BUNDLE_VERSION})"
+                )));
+            }
+            None => return Err(Error::data("bundle header: missing `bundle_version`")),
+        }
+        let records = map
+            .get("records")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| Error::data("bundle header: `records` must be a non-negative integer"))?;
+        let checksum = required("checksum")?;
+        if !checksum.starts_with("sha256:") {
+            return Err(Error::data(format!("bundle header: unsupported checksum {checksum:?} (want sha256:HEX)")));
+        }
+        let filter = match map.get("filter") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return Err(Error::data("bundle header: `filter` must be an object")),
+        };
+        Ok(Header {
+            exported_at: required("exported_at")?,
+            exported_by: text("exported_by")?,
+            host: text("host")?,
+            tool: text("tool")?.unwrap_or_default(),
+            branch: text("branch")?,
+            commit: text("commit")?,
+            filter,
+            records,
+            checksum,
+        })
+    }
+}
+
+/// An incremental SHA-256 of record lines, in the `sha256:HEX` form bundles carry.
+#[derive(Default, Clone)]
+pub struct Checksum(Sha256);
+
+impl Checksum {
+    /// A fresh checksum.
+    pub fn new() -> Self {
+        Checksum(Sha256::new())
+    }
+    /// Feed bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+    /// `sha256:` and the lower-case hex digest.
+    pub fn finish(self) -> String {
+        let digest = self.0.finalize();
+        let mut s = String::with_capacity(7 + 64);
+        s.push_str("sha256:");
+        for b in digest {
+            s.push_str(&format!("{b:02x}"));
+        }
+        s
+    }
+}
+
+/// One line of an imported file that is not a valid record.
+#[derive(Debug)]
+pub struct Invalid {
+    /// 1-based line number.
+    pub line: u64,
+    /// What is wrong with it.
+    pub error: Error,
+}
+
+/// A tt log or bundle, read and validated for a merge.
+#[derive(Debug)]
+pub struct TtFile {
+    /// The file's name as given (`<stdin>` for standard input).
+    pub name: String,
+    /// The bundle header, when the file is a bundle.
+    pub header: Option<Header>,
+    /// The valid records, in file order, as canonical JSON lines (no newline) with their ids.
+    pub records: Vec<(String, String)>,
+    /// Lines that are not valid records.
+    pub invalid: Vec<Invalid>,
+    /// What is wrong with the file as a whole (checksum or count mismatch), if anything.
+    pub problem: Option<String>,
+}
+
+impl TtFile {
+    /// True when the file can be imported as it is.
+    pub fn is_ok(&self) -> bool {
+        self.invalid.is_empty() && self.problem.is_none()
+    }
+}
+
+/// Read and validate a tt log or bundle. I/O errors are returned; bad lines and a bad checksum are recorded in
+/// the result so the caller can report all of them.
+pub fn read_tt_file(source: &Source) -> Result<TtFile> {
+    let name = source.name();
+    let mut reader = source.open()?;
+    let mut file = TtFile { name: name.clone(), header: None, records: Vec::new(), invalid: Vec::new(), problem: None };
+    let mut sum = Checksum::new();
+    let mut buf = Vec::with_capacity(4096);
+    let mut n = 0u64;
+    let mut lines_after_header = 0u64;
+    loop {
+        buf.clear();
+        let got = reader.read_until(b'\n', &mut buf).map_err(|e| Error::io(&name, e))?;
+        if got == 0 {
+            break;
+        }
+        n += 1;
+        if n > 1 {
+            sum.update(&buf);
+        }
+        let mut line = &buf[..];
+        while let [rest @ .., b'\n' | b'\r'] = line {
+            line = rest;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        lines_after_header += u64::from(n > 1);
+        match parse_line(line, n == 1) {
+            Ok(Line::Header(h)) => file.header = Some(h),
+            Ok(Line::Record(r)) => {
+                let json = r.to_json();
+                file.records.push((r.id, json));
+            }
+            Err(error) => file.invalid.push(Invalid { line: n, error }),
+        }
+    }
+    if let Some(h) = &file.header {
+        let got = sum.finish();
+        if got != h.checksum {
+            file.problem = Some(format!(
+                "bundle checksum mismatch: the header says {}, the records are {got}: the bundle was changed or \
+                 damaged after export",
+                h.checksum
+            ));
+        } else if h.records != lines_after_header {
+            file.problem =
+                Some(format!("the bundle header says {} records, the file holds {lines_after_header}", h.records));
+        }
+    }
+    Ok(file)
+}
+
+enum Line {
+    Header(Header),
+    Record(Record),
+}
+
+fn parse_line(line: &[u8], first: bool) -> Result<Line> {
+    let text = crate::input::utf8(line)?;
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::data(crate::record::json_error_message(&e)))?;
+    let Value::Object(map) = value else { return Err(Error::data("expected a JSON object")) };
+    match map.get("kind").and_then(Value::as_str) {
+        Some("bundle") if first => return Ok(Line::Header(Header::from_map(&map)?)),
+        Some("bundle") => return Err(Error::data("a bundle header is only allowed on the first line")),
+        Some("summary") => {
+            return Err(Error::data("a tt-sum summary row, not a usage record (import logs or bundles)"));
+        }
+        _ => {}
+    }
+    Ok(Line::Record(Record::from_map(map)?))
+}
+
+/// The ids of the records in a log, read fast: tt writes `{"v":1,"id":"…"` first, so the id is usually taken
+/// straight from the line; anything else is parsed as JSON. Lines without an id (a torn last line left by a
+/// crash) are skipped — they are not records.
+pub fn log_ids(name: &str, reader: impl BufRead) -> Result<HashSet<String>> {
+    let mut ids = HashSet::new();
+    crate::input::for_each_line(name, reader, |_, line| {
+        if let Some(id) = fast_id(line) {
+            ids.insert(id.to_string());
+        } else if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(line)
+            && let Some(Value::String(id)) = m.get("id")
+        {
+            ids.insert(id.clone());
+        }
+        Ok(())
+    })?;
+    Ok(ids)
+}
+
+fn fast_id(line: &[u8]) -> Option<&str> {
+    const PREFIX: &[u8] = b"{\"v\":1,\"id\":\"";
+    let rest = line.strip_prefix(PREFIX)?;
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    if rest[end] != b'"' || !line.ends_with(b"}") {
+        return None;
+    }
+    std::str::from_utf8(&rest[..end]).ok()
+}
+
+/// What merging one file would do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FilePlan {
+    /// Records whose ids are new to the log (and to the files before this one).
+    pub added: u64,
+    /// Records already in the log, or repeated in the import.
+    pub present: u64,
+}
+
+/// What merging a set of files into a log would do.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Per file, in order.
+    pub files: Vec<FilePlan>,
+    /// The lines to append, each ending with `\n`.
+    pub lines: String,
+    /// How many records `lines` holds.
+    pub added: u64,
+}
+
+/// Decide which records are new: an id already in `existing`, or seen earlier in the import, is skipped. Ids
+/// are the identity of a record, so merging A into B and B into A never duplicates anything.
+pub fn plan(files: &[TtFile], existing: &HashSet<String>) -> Plan {
+    let mut plan = Plan::default();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for f in files {
+        let mut fp = FilePlan::default();
+        for (id, json) in &f.records {
+            if existing.contains(id) || !seen.insert(id) {
+                fp.present += 1;
+            } else {
+                fp.added += 1;
+                plan.lines.push_str(json);
+                plan.lines.push('\n');
+            }
+        }
+        plan.added += fp.added;
+        plan.files.push(fp);
+    }
+    plan
+}
+
+/// Where the import history of a log is kept: next to it, `usage.jsonl.tt-history.jsonl`.
+pub fn history_path(log: &std::path::Path) -> std::path::PathBuf {
+    let mut s = log.as_os_str().to_owned();
+    s.push(".tt-history.jsonl");
+    std::path::PathBuf::from(s)
+}
+
+/// One line of the import history: when, from where, what came in.
+pub fn history_line(at: &str, from: &str, file: &TtFile, fp: &FilePlan) -> String {
+    let mut s = String::with_capacity(256);
+    s.push_str("{\"kind\":\"import\",\"at\":");
+    push_json_string(&mut s, at);
+    s.push_str(",\"from\":");
+    push_json_string(&mut s, from);
+    s.push_str(",\"format\":");
+    s.push_str(if file.header.is_some() { "\"bundle\"" } else { "\"log\"" });
+    s.push_str(&format!(",\"records\":{},\"added\":{},\"present\":{}", file.records.len(), fp.added, fp.present));
+    if let Some(h) = &file.header {
+        s.push_str(",\"bundle\":{\"exported_at\":");
+        push_json_string(&mut s, &h.exported_at);
+        for (k, v) in [("exported_by", &h.exported_by), ("host", &h.host)] {
+            if let Some(v) = v {
+                s.push_str(&format!(",\"{k}\":"));
+                push_json_string(&mut s, v);
+            }
+        }
+        s.push_str(",\"checksum\":");
+        push_json_string(&mut s, &h.checksum);
+        s.push('}');
+    }
+    for (k, v) in [("by", crate::machine::user()), ("host", crate::machine::host())] {
+        if let Some(v) = v {
+            s.push_str(&format!(",\"{k}\":"));
+            push_json_string(&mut s, &v);
+        }
+    }
+    s.push('}');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_is_sha256_hex() {
+        let mut c = Checksum::new();
+        c.update(b"abc");
+        assert_eq!(c.finish(), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn header_round_trips() {
+        let h = Header {
+            exported_at: "2026-11-23T10:00:00Z".into(),
+            exported_by: Some("alice".into()),
+            host: Some("laptop".into()),
+            tool: "tt-export 0.1.0".into(),
+            branch: None,
+            commit: None,
+            filter: Map::new(),
+            records: 3,
+            checksum: "sha256:00".into(),
+        };
+        let Value::Object(m) = serde_json::from_str::<Value>(&h.to_json()).unwrap() else { panic!() };
+        assert_eq!(Header::from_map(&m).unwrap(), h);
+    }
+
+    #[test]
+    fn fast_id_takes_plain_ids_only() {
+        assert_eq!(fast_id(br#"{"v":1,"id":"abc","ts":"x"}"#), Some("abc"));
+        assert_eq!(fast_id(br#"{"v":1,"id":"a\"bc","ts":"x"}"#), None);
+        assert_eq!(fast_id(br#"{"v":1,"id":"abc","ts":"#), None);
+    }
+}

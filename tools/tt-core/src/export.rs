@@ -1,0 +1,438 @@
+//! Export: records (or tt-sum summary rows) in the formats other tools read — CSV, JSON, JSONL, Prometheus —
+//! plus the filter, totals and atomic file writing `tt-export` needs.
+//!
+//! Invariants:
+//! * Money stays exact: costs are summed as decimals and written as their exact decimal text in every format.
+//! * A record without `cost_usd` is priced on the fly exactly as `tt-price` would; an unknown model stays
+//!   unpriced (empty cost) and is counted, never taken as $0.
+//! * Every CSV text cell goes through [`crate::output::csv_safe`], so a cell never starts a spreadsheet formula.
+//! * `-o FILE` output is written to a temporary file in the same directory and renamed over `FILE`, so a reader
+//!   (node_exporter's textfile collector, a dashboard) never sees a half-written file.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{Map, Value};
+
+use crate::aggregate::{Summary, Totals};
+use crate::error::{Error, Result};
+use crate::money;
+use crate::output::csv_safe;
+use crate::period::Window;
+use crate::price::PriceTable;
+use crate::record::Record;
+
+/// "Now" for metadata: `$SOURCE_DATE_EPOCH` when set (reproducible output, see reproducible-builds.org), else
+/// the clock.
+pub fn now() -> DateTime<Utc> {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| Utc.timestamp_opt(secs, 0).single())
+        .unwrap_or_else(Utc::now)
+}
+
+/// RFC 3339 UTC seconds, the form export metadata uses.
+pub fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Which records to export: a time window and field matches (values of one field are alternatives; different
+/// fields must all match).
+#[derive(Debug, Clone)]
+pub struct Filter {
+    /// The time window.
+    pub window: Window,
+    /// `(field, values)`: `agent`, `model`, `project`, `tag:KEY`, …
+    pub fields: Vec<(String, Vec<String>)>,
+    /// The flags as given, for metadata (`{"since":"2026-11-01","agent":["ATLAS"]}`).
+    pub described: Map<String, Value>,
+}
+
+impl Filter {
+    /// A filter that lets everything through.
+    pub fn all(window: Window) -> Filter {
+        Filter { window, fields: Vec::new(), described: Map::new() }
+    }
+
+    /// Add a field match (`field` must be a scope field such as `agent` or `tag:team`).
+    pub fn add(&mut self, field: &str, value: &str) -> Result<()> {
+        if !crate::record::is_scope_field(field) {
+            return Err(Error::usage(format!(
+                "cannot filter on {field:?} (agent, model, provider, session, task, project, branch, commit, \
+                 host, user, source or tag:KEY)"
+            )));
+        }
+        match self.fields.iter_mut().find(|(f, _)| f == field) {
+            Some((_, values)) => values.push(value.to_string()),
+            None => self.fields.push((field.to_string(), vec![value.to_string()])),
+        }
+        Ok(())
+    }
+
+    /// True when no record would be filtered out.
+    pub fn is_empty(&self) -> bool {
+        self.window.is_unbounded() && self.fields.is_empty()
+    }
+
+    /// True when `r` passes. Models also match through the price table, so `--model sonnet-4.5` selects
+    /// records logged as `claude-sonnet-4-5-20250929`.
+    pub fn matches(&self, r: &Record, prices: &PriceTable) -> bool {
+        if !self.window.contains(r.ts) {
+            return false;
+        }
+        self.fields.iter().all(|(field, values)| {
+            let Some(have) = r.field(field) else { return false };
+            values.iter().any(|want| {
+                want == have
+                    || (field == "model"
+                        && prices.resolve(want).zip(prices.resolve(have)).is_some_and(|(a, b)| std::ptr::eq(a, b)))
+            })
+        })
+    }
+}
+
+/// Give a record without `cost_usd` its price, as tt-price would. Returns false when the model is unknown.
+pub fn price_missing(r: &mut Record, prices: &PriceTable) -> bool {
+    if r.cost_usd.is_some() {
+        return true;
+    }
+    match prices.price(&r.model, r.ts, &r.tokens) {
+        Some(p) => {
+            r.cost_usd = Some(p.cost);
+            r.price = Some(p.label);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Count one (already priced, if it can be) record into `t`.
+pub fn add_record(t: &mut Totals, r: &Record) {
+    t.add(&r.tokens, r.cost_usd, r.session.as_deref());
+}
+
+/// Sums from a tt-sum summary row (sessions cannot be re-counted from a row and are left out).
+pub fn totals_of_row(row: &Summary) -> Totals {
+    let mut t = Totals::default();
+    t.records = row.records;
+    t.input = row.input_tokens;
+    t.output = row.output_tokens;
+    t.cache_read = row.cache_read_tokens;
+    t.cache_write = row.cache_write_tokens;
+    t.cost = row.cost_usd;
+    t.unpriced = row.unpriced_records;
+    t
+}
+
+/// Totals as a JSON object with the summary row's field names (cost an exact decimal number).
+pub fn totals_json(t: &Totals) -> String {
+    format!(
+        "{{\"records\":{},\"sessions\":{},\"input_tokens\":{},\"output_tokens\":{},\"cache_read_tokens\":{},\
+         \"cache_write_tokens\":{},\"total_tokens\":{},\"cost_usd\":{},\"unpriced_records\":{}}}",
+        t.records,
+        t.sessions(),
+        t.input,
+        t.output,
+        t.cache_read,
+        t.cache_write,
+        t.total_tokens(),
+        money::canonical(t.cost),
+        t.unpriced
+    )
+}
+
+/// The CSV columns of a record export, in order.
+pub const CSV_COLUMNS: &[&str] = &[
+    "id",
+    "ts",
+    "agent",
+    "model",
+    "provider",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+    "total_tokens",
+    "cost_usd",
+    "price",
+    "session",
+    "task",
+    "project",
+    "branch",
+    "commit",
+    "host",
+    "user",
+    "duration_ms",
+    "source",
+    "estimated",
+    "notes",
+    "tags",
+];
+
+/// One record as CSV cells, in [`CSV_COLUMNS`] order. Missing values are empty cells (NULL in DuckDB and in
+/// PostgreSQL's `\copy … csv`); text cells are neutralised against formula injection; tags are a JSON object.
+pub fn csv_row(r: &Record) -> Vec<String> {
+    let text = |s: &Option<String>| s.as_deref().map(|s| csv_safe(s).into_owned()).unwrap_or_default();
+    let num = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let tags = if r.tags.is_empty() {
+        String::new()
+    } else {
+        let mut s = String::from("{");
+        for (i, (k, v)) in r.tags.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            crate::record::push_json_string(&mut s, k);
+            s.push(':');
+            crate::record::push_json_string(&mut s, v);
+        }
+        s.push('}');
+        s
+    };
+    vec![
+        csv_safe(&r.id).into_owned(),
+        csv_safe(&r.ts_text).into_owned(),
+        csv_safe(&r.agent).into_owned(),
+        csv_safe(&r.model).into_owned(),
+        text(&r.provider),
+        r.tokens.input.to_string(),
+        r.tokens.output.to_string(),
+        r.tokens.cache_read.to_string(),
+        r.tokens.cache_write.to_string(),
+        r.tokens.cache_write_1h.to_string(),
+        num(r.reasoning_tokens),
+        r.tokens.total().to_string(),
+        r.cost_usd.map(money::canonical).unwrap_or_default(),
+        text(&r.price),
+        text(&r.session),
+        text(&r.task),
+        text(&r.project),
+        text(&r.branch),
+        text(&r.commit),
+        text(&r.host),
+        text(&r.user),
+        num(r.duration_ms),
+        text(&r.source),
+        r.estimated.map(|b| b.to_string()).unwrap_or_default(),
+        text(&r.notes),
+        tags,
+    ]
+}
+
+/// A CSV writer with the settings every tt CSV uses (RFC 4180: `,`, `"` quoting when needed, `\n` records —
+/// RFC 4180 says CRLF, but every reader that matters accepts LF and Unix tools prefer it).
+pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out)
+}
+
+/// Turn a csv crate error into a tt error.
+pub fn csv_error(e: csv::Error) -> Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::from(io),
+        other => Error::data(format!("CSV: {other:?}")),
+    }
+}
+
+/// Per (agent, model) sums for the Prometheus exposition.
+#[derive(Debug, Default)]
+pub struct Prometheus {
+    series: BTreeMap<(String, String), Totals>,
+}
+
+/// The token types of `tt_tokens_total` (the summary row's columns: cache writes of both lifetimes together).
+const TOKEN_TYPES: &[(&str, fn(&Totals) -> u64)] = &[
+    ("input", |t| t.input),
+    ("output", |t| t.output),
+    ("cache_read", |t| t.cache_read),
+    ("cache_write", |t| t.cache_write),
+];
+
+impl Prometheus {
+    /// Count a record.
+    pub fn add(&mut self, r: &Record) {
+        match self.series.get_mut(&(r.agent.clone(), r.model.clone())) {
+            Some(t) => add_record(t, r),
+            None => {
+                let mut t = Totals::default();
+                add_record(&mut t, r);
+                self.series.insert((r.agent.clone(), r.model.clone()), t);
+            }
+        }
+    }
+
+    /// Add already summed totals for one agent and model (from tt-sum rows).
+    pub fn add_totals(&mut self, agent: &str, model: &str, t: Totals) {
+        self.series.entry((agent.to_string(), model.to_string())).or_default().merge(t);
+    }
+
+    /// The text exposition format (version 0.0.4), every family with HELP and TYPE, series sorted.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let labels = |agent: &str, model: &str| format!("agent=\"{}\",model=\"{}\"", label(agent), label(model));
+        s.push_str("# HELP tt_tokens_total Tokens used, by agent, model and token type.\n");
+        s.push_str("# TYPE tt_tokens_total counter\n");
+        for ((agent, model), t) in &self.series {
+            for (ty, get) in TOKEN_TYPES {
+                let _ = writeln!(s, "tt_tokens_total{{{},type=\"{ty}\"}} {}", labels(agent, model), get(t));
+            }
+        }
+        s.push_str("# HELP tt_cost_usd_total Cost in US dollars of the priced records, by agent and model.\n");
+        s.push_str("# TYPE tt_cost_usd_total counter\n");
+        for ((agent, model), t) in &self.series {
+            let _ = writeln!(s, "tt_cost_usd_total{{{}}} {}", labels(agent, model), money::canonical(t.cost));
+        }
+        s.push_str("# HELP tt_records_total Usage records, by agent and model.\n");
+        s.push_str("# TYPE tt_records_total counter\n");
+        for ((agent, model), t) in &self.series {
+            let _ = writeln!(s, "tt_records_total{{{}}} {}", labels(agent, model), t.records);
+        }
+        s.push_str("# HELP tt_unpriced_records_total Usage records whose model has no price, by agent and model.\n");
+        s.push_str("# TYPE tt_unpriced_records_total counter\n");
+        for ((agent, model), t) in &self.series {
+            let _ = writeln!(s, "tt_unpriced_records_total{{{}}} {}", labels(agent, model), t.unpriced);
+        }
+        s
+    }
+}
+
+/// Escape a Prometheus label value: backslash, double quote and newline.
+pub fn label(v: &str) -> String {
+    let mut s = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => s.push_str("\\\\"),
+            '"' => s.push_str("\\\""),
+            '\n' => s.push_str("\\n"),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+/// Where output goes: stdout, or a file replaced atomically when done.
+pub enum Sink {
+    /// Buffered stdout.
+    Stdout(BufWriter<std::io::Stdout>),
+    /// A temporary file next to the target, renamed over it by [`Sink::finish`].
+    File(AtomicFile),
+}
+
+impl Sink {
+    /// stdout for `None` or `-`, else an atomic file.
+    pub fn open(path: Option<&Path>) -> Result<Sink> {
+        match path {
+            None => Ok(Sink::Stdout(crate::output::stdout())),
+            Some(p) if p.as_os_str() == "-" => Ok(Sink::Stdout(crate::output::stdout())),
+            Some(p) => Ok(Sink::File(AtomicFile::create(p)?)),
+        }
+    }
+
+    /// Flush (and for a file, rename it into place).
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Sink::Stdout(mut w) => Ok(w.flush()?),
+            Sink::File(f) => f.commit(),
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Stdout(w) => w.write(buf),
+            Sink::File(f) => f.out.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.write_all(buf),
+            Sink::File(f) => f.out.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.flush(),
+            Sink::File(f) => f.out.flush(),
+        }
+    }
+}
+
+/// A file written in full under a temporary name in the target's directory, then renamed over the target: the
+/// target is either the old file or the complete new one, never a partial one. Dropped uncommitted, the
+/// temporary file is removed.
+pub struct AtomicFile {
+    out: BufWriter<File>,
+    tmp: PathBuf,
+    target: PathBuf,
+    done: bool,
+}
+
+impl AtomicFile {
+    /// Start writing `target` (its directory must exist).
+    pub fn create(target: &Path) -> Result<AtomicFile> {
+        let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name =
+            target.file_name().ok_or_else(|| Error::usage(format!("-o {}: not a file name", target.display())))?;
+        // A leading dot keeps the textfile collector (which reads *.prom) away from the half-written file.
+        let tmp = dir.join(format!(".{}.tmp.{}", name.to_string_lossy(), std::process::id()));
+        let file = File::create(&tmp).map_err(|e| Error::io(tmp.display(), e))?;
+        Ok(AtomicFile {
+            out: BufWriter::with_capacity(64 * 1024, file),
+            tmp,
+            target: target.to_path_buf(),
+            done: false,
+        })
+    }
+
+    /// Flush, sync and rename into place.
+    pub fn commit(mut self) -> Result<()> {
+        let name = self.tmp.display().to_string();
+        self.out.flush().map_err(|e| Error::io(&name, e))?;
+        self.out.get_ref().sync_all().map_err(|e| Error::io(&name, e))?;
+        std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::io(self.target.display(), e))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn csv_cells_are_neutralised() {
+        let mut r = Record::new(
+            "=1".into(),
+            Utc::now(),
+            "=HYPERLINK(\"x\")".into(),
+            "@m".into(),
+            crate::record::Tokens::default(),
+        );
+        r.notes = Some("+cmd".into());
+        let row = csv_row(&r);
+        assert_eq!(row[0], "'=1");
+        assert_eq!(row[2], "'=HYPERLINK(\"x\")");
+        assert_eq!(row[3], "'@m");
+        assert_eq!(row[24], "'+cmd");
+    }
+}

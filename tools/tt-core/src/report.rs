@@ -1,0 +1,283 @@
+//! The markdown team report: budget status, the window's totals, and spend by agent and by model — pasteable
+//! into a pull request, a chat or `$GITHUB_STEP_SUMMARY`.
+//!
+//! [`Weekly`] sees every record once: those inside the report window and filter make the totals and tables;
+//! all of them feed the budget evaluation, since each budget has its own window (this month, today, …).
+//! With `--today DATE` the output is a pure function of the log and the config, byte for byte.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::Duration;
+
+use crate::aggregate::{Summary, Totals};
+use crate::config::Config;
+use crate::error::Result;
+use crate::export::{Filter, add_record};
+use crate::money::{thousands, usd};
+use crate::output::Table;
+use crate::period::{Calendar, Window};
+use crate::record::Record;
+
+/// Builds the weekly team report from records.
+pub struct Weekly<'c> {
+    config: &'c Config,
+    cal: Calendar,
+    filter: Filter,
+    total: Totals,
+    by_agent: BTreeMap<String, Totals>,
+    by_model: BTreeMap<String, Totals>,
+    budgets: Evaluator<'c>,
+}
+
+impl<'c> Weekly<'c> {
+    /// A report over `filter` (its window is the report's), with `config`'s budgets evaluated at `cal.now`.
+    pub fn new(config: &'c Config, cal: &Calendar, filter: &Filter) -> Weekly<'c> {
+        Weekly {
+            config,
+            cal: *cal,
+            filter: filter.clone(),
+            total: Totals::default(),
+            by_agent: BTreeMap::new(),
+            by_model: BTreeMap::new(),
+            budgets: Evaluator::new(config, cal),
+        }
+    }
+
+    /// See one (already priced, if it can be) record.
+    pub fn add(&mut self, r: &Record) {
+        self.budgets.add(r);
+        if !self.filter.matches(r, &self.config.prices) {
+            return;
+        }
+        add_record(&mut self.total, r);
+        add_record(self.by_agent.entry(r.agent.clone()).or_default(), r);
+        add_record(self.by_model.entry(r.model.clone()).or_default(), r);
+    }
+
+    /// The report.
+    pub fn render(self) -> Result<String> {
+        let mut s = String::new();
+        let _ = writeln!(s, "## Token usage: {}\n", window_title(&self.filter.window, &self.cal));
+        s.push_str("### Budgets\n\n");
+        let budgets = self.budgets.finish();
+        if budgets.is_empty() {
+            s.push_str("No budgets configured (see `[[budget]]` in tt.toml).\n\n");
+        } else {
+            let mut t =
+                Table::new(&["Budget", "Window", "Spent", "Limit", "Used", "Status"], &["Spent", "Limit", "Used"]);
+            for b in &budgets {
+                t.row(b.markdown_cells());
+            }
+            let mut buf = Vec::new();
+            t.render_markdown(&mut buf)?;
+            s.push_str(&String::from_utf8_lossy(&buf));
+            s.push('\n');
+        }
+        let _ = writeln!(s, "### {}\n", capitalise(&window_noun(&self.filter.window)));
+        let t = &self.total;
+        let _ = write!(s, "**{} · {} tokens · {}**", records(t.records), thousands(t.total_tokens()), usd(t.cost));
+        if t.unpriced > 0 {
+            let _ = write!(s, " ({} unpriced, not in the cost)", records(t.unpriced));
+        }
+        s.push_str("\n\n");
+        if t.records > 0 {
+            for (title, groups) in [("Agent", &self.by_agent), ("Model", &self.by_model)] {
+                let _ = writeln!(s, "#### By {}\n", title.to_lowercase());
+                s.push_str(&group_table(title, groups, t)?);
+                s.push('\n');
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// The report of tt-sum summary rows: one table, group columns first, the total row last.
+pub fn summary_markdown(rows: &[Summary]) -> Result<String> {
+    let mut s = String::from("## Token usage");
+    if let Some(r) = rows.first() {
+        let w = &r.window;
+        match (&w.start, &w.end) {
+            (Some(a), Some(b)) => {
+                let _ = write!(
+                    s,
+                    ": {} {} – {}",
+                    w.period,
+                    a.format("%Y-%m-%d"),
+                    (*b - Duration::seconds(1)).format("%Y-%m-%d")
+                );
+            }
+            (Some(a), None) => {
+                let _ = write!(s, ": since {}", a.format("%Y-%m-%d"));
+            }
+            (None, Some(b)) => {
+                let _ = write!(s, ": until {}", (*b - Duration::seconds(1)).format("%Y-%m-%d"));
+            }
+            (None, None) => s.push_str(": all time"),
+        }
+    }
+    s.push_str("\n\n");
+    let mut keys: Vec<&str> = Vec::new();
+    for r in rows {
+        for (k, _) in &r.group {
+            if !keys.contains(&k.as_str()) {
+                keys.push(k);
+            }
+        }
+    }
+    let mut headers: Vec<String> = keys.iter().map(|k| capitalise(k)).collect();
+    headers.extend(["Records", "Input", "Output", "Cache read", "Cache write", "Tokens", "Cost"].map(String::from));
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut t =
+        Table::new(&header_refs, &["Records", "Input", "Output", "Cache read", "Cache write", "Tokens", "Cost"]);
+    for r in rows {
+        let mut cells: Vec<String> = if r.is_total() {
+            let mut c = vec![String::new(); keys.len()];
+            if let Some(first) = c.first_mut() {
+                *first = "**Total**".into();
+            }
+            c
+        } else {
+            keys.iter().map(|k| r.value(k).flatten().unwrap_or("–").to_string()).collect()
+        };
+        cells.extend([
+            thousands(r.records),
+            thousands(r.input_tokens),
+            thousands(r.output_tokens),
+            thousands(r.cache_read_tokens),
+            thousands(r.cache_write_tokens),
+            thousands(r.total_tokens),
+            usd(r.cost_usd),
+        ]);
+        if r.is_total() && keys.is_empty() {
+            cells[0] = format!("**{}**", cells[0]);
+        }
+        t.row(cells);
+    }
+    let mut buf = Vec::new();
+    t.render_markdown(&mut buf)?;
+    s.push_str(&String::from_utf8_lossy(&buf));
+    let unpriced: u64 = rows.iter().filter(|r| r.is_total()).map(|r| r.unpriced_records).sum();
+    if unpriced > 0 {
+        let _ = writeln!(s, "\n{} unpriced, not in the cost.", records(unpriced));
+    }
+    Ok(s)
+}
+
+fn group_table(title: &str, groups: &BTreeMap<String, Totals>, total: &Totals) -> Result<String> {
+    let mut rows: Vec<(&String, &Totals)> = groups.iter().collect();
+    // Biggest spenders first; ties (and unpriced groups) by tokens, then name.
+    rows.sort_by(|a, b| b.1.cost.cmp(&a.1.cost).then(b.1.total_tokens().cmp(&a.1.total_tokens())).then(a.0.cmp(b.0)));
+    let mut t = Table::new(
+        &[title, "Records", "Input", "Output", "Cache read", "Cache write", "Tokens", "Cost", "Share"],
+        &["Records", "Input", "Output", "Cache read", "Cache write", "Tokens", "Cost", "Share"],
+    );
+    let cells = |name: String, g: &Totals| {
+        vec![
+            name,
+            thousands(g.records),
+            thousands(g.input),
+            thousands(g.output),
+            thousands(g.cache_read),
+            thousands(g.cache_write),
+            thousands(g.total_tokens()),
+            usd(g.cost),
+            share(g, total),
+        ]
+    };
+    for (name, g) in rows {
+        t.row(cells(name.clone(), g));
+    }
+    let mut last = cells("**Total**".into(), total);
+    last[8] = "100%".into();
+    t.row(last);
+    let mut buf = Vec::new();
+    t.render_markdown(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// A group's share of the cost (of tokens when nothing is priced), to one decimal.
+fn share(g: &Totals, total: &Totals) -> String {
+    use rust_decimal::Decimal;
+    let (part, whole) = if total.cost > Decimal::ZERO {
+        (g.cost, total.cost)
+    } else {
+        (Decimal::from(g.total_tokens()), Decimal::from(total.total_tokens()))
+    };
+    if whole.is_zero() {
+        return "–".into();
+    }
+    let pct = (part * Decimal::ONE_HUNDRED / whole)
+        .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    format!("{pct:.1}%")
+}
+
+/// "week of 2026-11-16 (Mon) – 2026-11-22", "2026-11-01 – 2026-11-30", "all time".
+fn window_title(w: &Window, cal: &Calendar) -> String {
+    let day = |t| cal.local_date(t);
+    match (w.start, w.end) {
+        (Some(a), Some(b)) => {
+            let (a, last) = (day(a), day(b - Duration::nanoseconds(1)));
+            match w.period.as_str() {
+                "week" | "last-week" => format!("week of {} – {}", a.format("%Y-%m-%d"), last.format("%Y-%m-%d")),
+                "today" | "yesterday" => a.format("%Y-%m-%d").to_string(),
+                "month" | "last-month" => a.format("%B %Y").to_string(),
+                _ if a == last => a.format("%Y-%m-%d").to_string(),
+                _ => format!("{} – {}", a.format("%Y-%m-%d"), last.format("%Y-%m-%d")),
+            }
+        }
+        (Some(a), None) => format!("since {}", day(a).format("%Y-%m-%d")),
+        (None, Some(b)) => format!("until {}", day(b - Duration::nanoseconds(1)).format("%Y-%m-%d")),
+        (None, None) => "all time".into(),
+    }
+}
+
+/// What the window is called in a heading: "this week", "last month", "all time", "the window".
+fn window_noun(w: &Window) -> String {
+    match w.period.as_str() {
+        "today" => "today".into(),
+        "yesterday" => "yesterday".into(),
+        "week" => "this week".into(),
+        "last-week" => "last week".into(),
+        "month" => "this month".into(),
+        "last-month" => "last month".into(),
+        "year" => "this year".into(),
+        "all" => "all time".into(),
+        _ => "in the window".into(),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn records(n: u64) -> String {
+    format!("{} record{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
+/// Budget evaluation for the report. A placeholder until `crate::budget` lands: reports no budgets.
+struct Evaluator<'c> {
+    _config: &'c Config,
+}
+
+struct BudgetLine;
+
+impl BudgetLine {
+    fn markdown_cells(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+impl<'c> Evaluator<'c> {
+    fn new(config: &'c Config, _cal: &Calendar) -> Self {
+        Evaluator { _config: config }
+    }
+    fn add(&mut self, _r: &Record) {}
+    fn finish(self) -> Vec<BudgetLine> {
+        Vec::new()
+    }
+}
