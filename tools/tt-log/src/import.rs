@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use tt_core::cli::Outcome;
 use tt_core::config::Config;
-use tt_core::error::Result;
+use tt_core::error::{Error, Result};
 use tt_core::import::{self, Source};
 use tt_core::money;
 
@@ -34,7 +34,10 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
         tt_core::record::check_name("agent", a)?;
     }
     let log = cli.common.log_path(config)?;
-    let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    // `--import codex --dry-run DIR`: clap takes DIR for the seed form's AGENT; it is a path here.
+    let positional = [&cli.pos_agent, &cli.pos_model, &cli.pos_input, &cli.pos_output, &cli.pos_note];
+    let paths: Vec<PathBuf> =
+        paths.iter().chain(positional.into_iter().flatten()).map(|p| hook_path(p)).collect::<Result<_>>()?;
     let files = import::discover(source, &paths)?;
     let opts = import::Options { agent: cli.agent.clone(), dry_run: cli.dry_run, threads: 0 };
     let report = import::import(source, &files, &log, config, &opts)?;
@@ -81,4 +84,19 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
 
 fn plural(n: u64, what: &str) -> String {
     format!("{} {what}{}", money::thousands(n), if n == 1 { "" } else { "s" })
+}
+
+/// A path argument; `-` is a Claude Code hook's JSON on stdin (`Stop`, `SubagentStop`, `SessionEnd`), which
+/// names the transcript in `transcript_path`.
+fn hook_path(p: &str) -> Result<PathBuf> {
+    if p != "-" {
+        return Ok(PathBuf::from(p));
+    }
+    let text = tt_core::input::read_all("<stdin>", std::io::stdin().lock())?;
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::data(format!("<stdin>: {}", tt_core::record::json_error_message(&e))))?;
+    match doc.get("transcript_path").and_then(|v| v.as_str()).filter(|s| !s.is_empty()) {
+        Some(s) => Ok(PathBuf::from(s)),
+        None => Err(Error::data("<stdin>: no `transcript_path` in the hook input")),
+    }
 }

@@ -132,13 +132,14 @@ fn take(l: &Line, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String
     if l.kind.get() == Some("assistant")
         && let Some(m) = &l.message.0
     {
-        push(m, ts, l.request_id.get(), l, ctx, out)?;
+        push(m, ts, l.request_id.get(), l, l.is_sidechain.0, ctx, out)?;
     }
     if let Some(inner) = l.data.0.as_ref().and_then(|d| d.message.0.as_ref())
         && let Some(m) = &inner.message.0
     {
-        // A subagent's request reported through the parent: its own timestamp and request id.
-        push(m, inner.timestamp.get().unwrap_or(ts), inner.request_id.get(), l, ctx, out)?;
+        // A subagent's request reported through the parent: its own timestamp and request id; it is
+        // subagent (sidechain) work like the lines of `subagents/*.jsonl`.
+        push(m, inner.timestamp.get().unwrap_or(ts), inner.request_id.get(), l, true, ctx, out)?;
     }
     Ok(())
 }
@@ -148,6 +149,7 @@ fn push(
     ts: &str,
     request_id: Option<&str>,
     l: &Line,
+    sidechain: bool,
     ctx: &mut CtxCache,
     out: &mut Vec<Found>,
 ) -> Result<(), String> {
@@ -169,7 +171,7 @@ fn push(
         // No identity at all: the session and time are the best stable stand-in.
         (None, _) => super::key_hash(&["claude-code", session.unwrap_or(""), ts]),
     };
-    let ctx = ctx.get(model, session, l.cwd.get(), l.git_branch.get(), l.is_sidechain.0);
+    let ctx = ctx.get(model, session, l.cwd.get(), l.git_branch.get(), sidechain);
     out.push(Found { hash, ts: when, tokens, reasoning: None, ctx });
     Ok(())
 }

@@ -223,6 +223,12 @@ pub fn discover(source: Source, paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 search_root(source, p, &mut files)?;
             } else {
                 files.push(p.clone());
+                // A Claude Code session's subagents live in `<session>/subagents/` next to `<session>.jsonl`:
+                // importing the session (as the hook does) includes them.
+                let beside = p.with_extension("");
+                if source == Source::ClaudeCode && beside != *p && beside.is_dir() {
+                    walk(source, &beside, &mut files)?;
+                }
             }
         }
     }

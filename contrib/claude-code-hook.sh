@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# claude-code-hook.sh — a Claude Code hook that logs a session's token usage with tt.
+#
+# Claude Code runs it with the hook's JSON on stdin (`Stop`, `SubagentStop` and `SessionEnd` hooks carry
+# `transcript_path`, `session_id` and `cwd`); `tt-log --import claude-code -` reads that JSON and imports the
+# transcript (and its `subagents/`). The import is idempotent and incremental, so running it after every turn
+# only adds the requests that are new since the last run.
+#
+# Install: copy or link this file somewhere stable and add to ~/.claude/settings.json (see the README):
+#   {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "~/.local/share/tt/claude-code-hook.sh"}]}],
+#              "SessionEnd": [{"hooks": [{"type": "command", "command": "~/.local/share/tt/claude-code-hook.sh"}]}]}}
+#
+# Environment: TT_LOG / TT_CONFIG as for every tt tool; TT_AGENT to log under another agent name;
+# TT_HOOK_LOG=FILE to keep the hook's messages (default: discarded, Claude Code shows hook stderr as noise).
+#
+# It always exits 0: a usage logger must never block or fail the agent's session.
+
+tt_log=${TT_LOG_BIN:-tt-log}
+if ! command -v "$tt_log" >/dev/null 2>&1; then
+    for d in "$HOME/.local/bin" "$HOME/.cargo/bin" /usr/local/bin; do
+        if [ -x "$d/tt-log" ]; then tt_log="$d/tt-log"; break; fi
+    done
+fi
+args=(--import claude-code - --quiet)
+if [ -n "${TT_AGENT:-}" ]; then args+=(--agent "$TT_AGENT"); fi
+"$tt_log" "${args[@]}" 2>>"${TT_HOOK_LOG:-/dev/null}" || true
+exit 0
