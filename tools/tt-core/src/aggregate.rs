@@ -273,6 +273,9 @@ impl<'c> Aggregator<'c> {
 
     /// Fold another aggregator (over another chunk of the same input) into this one.
     pub fn merge(&mut self, other: Aggregator<'_>) {
+        for m in other.pricer.unknown() {
+            self.pricer.entry(&m);
+        }
         self.total.merge(other.total);
         for (k, g) in other.groups {
             match self.groups.get_mut(&k) {
@@ -282,6 +285,11 @@ impl<'c> Aggregator<'c> {
                 }
             }
         }
+    }
+
+    /// Model names that could not be priced (records counted as unpriced), sorted.
+    pub fn unknown_models(&self) -> Vec<String> {
+        self.pricer.unknown()
     }
 
     /// The keys.

@@ -7,6 +7,7 @@
 
 pub mod aggregate;
 pub mod args;
+pub mod budget;
 pub mod bundle;
 pub mod cli;
 pub mod config;

@@ -287,6 +287,13 @@ impl<'t> Pricer<'t> {
         e
     }
 
+    /// The model names seen that resolve to no entry, sorted.
+    pub fn unknown(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.cache.iter().filter(|(_, e)| e.is_none()).map(|(k, _)| k.clone()).collect();
+        v.sort();
+        v
+    }
+
     /// The exact cost, or `None` for an unknown model.
     pub fn cost(&mut self, model: &str, ts: DateTime<Utc>, tokens: &Tokens) -> Option<Decimal> {
         self.entry(model).map(|e| cost_with(e, ts, tokens))

@@ -1,0 +1,757 @@
+//! Budget evaluation: spend against limits, alert levels, forecasts and the pre-task estimate check.
+//!
+//! A configured [`Budget`] (period, scope, `limit_usd` and/or `limit_tokens`, `warn_at`) is evaluated over
+//! its window into an [`Evaluation`]: spent, remaining, the fraction used, the [`Level`] and a [`Forecast`].
+//! Spend comes from records ([`Tally`], one streaming pass for all budgets) or from tt-sum's summary rows
+//! ([`spend_from_rows`]). [`Ledger`] keeps per-window spend for every budget so `tt-log --enforce` can check
+//! one new record without re-reading the log.
+//!
+//! Invariants:
+//! * Levels are decided by exact decimal comparison, never by a rounded percentage: with the default
+//!   `warn_at = [0.5, 0.8, 0.95]`, spend ≥ 50% of the limit is `info`, ≥ 80% `warning`, ≥ 95% `critical`,
+//!   and strictly more than the limit `over` — spending exactly the limit is allowed (critical, not over).
+//! * With both limits, the budget is as used as its most used limit.
+//! * Unpriced records never count as $0 silently: they are counted and reported beside the spend.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use crate::aggregate::{FxMap, RowWindow, Summary};
+use crate::config::{Budget, BudgetPeriod};
+use crate::error::{Error, Result};
+use crate::money;
+use crate::period::{Calendar, Window};
+use crate::price::Pricer;
+use crate::record::push_json_string;
+use crate::scan::{Field, View};
+
+/// How close a budget is to its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// Below the first threshold.
+    Ok,
+    /// At or above the lowest threshold (50% by default).
+    Info,
+    /// At or above the warning threshold (80%).
+    Warning,
+    /// At or above the critical threshold (95%).
+    Critical,
+    /// Over the limit.
+    Over,
+}
+
+impl Level {
+    /// Parse `ok|info|warning|critical|over`.
+    pub fn parse(s: &str) -> Option<Level> {
+        Some(match s {
+            "ok" => Level::Ok,
+            "info" => Level::Info,
+            "warning" | "warn" => Level::Warning,
+            "critical" => Level::Critical,
+            "over" => Level::Over,
+            _ => return None,
+        })
+    }
+    /// The name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Level::Ok => "ok",
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Critical => "critical",
+            Level::Over => "over",
+        }
+    }
+}
+
+/// Spend in a window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Spent {
+    /// Records.
+    pub records: u64,
+    /// Dollars of the priced records.
+    pub usd: Decimal,
+    /// All tokens.
+    pub tokens: u64,
+    /// Records that could not be priced.
+    pub unpriced: u64,
+}
+
+impl Spent {
+    /// Add one record's spend.
+    #[inline]
+    pub fn add(&mut self, tokens: u64, cost: Option<Decimal>) {
+        self.records += 1;
+        self.tokens = self.tokens.saturating_add(tokens);
+        match cost {
+            Some(c) => self.usd += c,
+            None => self.unpriced += 1,
+        }
+    }
+    /// Add another spend.
+    pub fn merge(&mut self, o: &Spent) {
+        self.records += o.records;
+        self.usd += o.usd;
+        self.tokens = self.tokens.saturating_add(o.tokens);
+        self.unpriced += o.unpriced;
+    }
+}
+
+/// A budget's scope as typed fields.
+pub fn scope_of(b: &Budget) -> Vec<(Field, String)> {
+    b.scope.iter().filter_map(|(k, v)| Field::parse(k).map(|f| (f, v.clone()))).collect()
+}
+
+/// The level of `spent` against a limit, with `warn_at` thresholds (ascending fractions). One threshold is a
+/// warning; two are warning and critical; with three or more the highest is critical, the next warning, and
+/// the rest info.
+pub fn level(spent: Decimal, limit: Decimal, warn_at: &[Decimal]) -> Level {
+    if spent > limit {
+        return Level::Over;
+    }
+    let n = warn_at.len();
+    for (i, t) in warn_at.iter().enumerate().rev() {
+        if spent >= *t * limit {
+            let from_top = n - 1 - i;
+            return match (n, from_top) {
+                (1, _) => Level::Warning,
+                (_, 0) if n >= 2 => Level::Critical,
+                (_, 1) => Level::Warning,
+                _ => Level::Info,
+            };
+        }
+    }
+    Level::Ok
+}
+
+/// Where spend is heading by the end of the window, at the burn rate so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forecast {
+    /// Dollars projected at the window's end.
+    pub usd: Decimal,
+    /// Tokens projected at the window's end.
+    pub tokens: u64,
+    /// The projected fraction of the (most used) limit.
+    pub fraction: Decimal,
+    /// The level the projection would reach.
+    pub level: Level,
+    /// The local date the limit will be reached at this rate, when that is before the window ends (and the
+    /// budget is not over already).
+    pub limit_date: Option<NaiveDate>,
+}
+
+/// A budget evaluated over one window.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// The budget's name.
+    pub name: String,
+    /// Its period.
+    pub period: BudgetPeriod,
+    /// Its scope.
+    pub scope: BTreeMap<String, String>,
+    /// The window evaluated.
+    pub window: RowWindow,
+    /// For session budgets: the session evaluated (the one that used most).
+    pub session: Option<String>,
+    /// What was spent.
+    pub spent: Spent,
+    /// Dollar limit.
+    pub limit_usd: Option<Decimal>,
+    /// Token limit.
+    pub limit_tokens: Option<u64>,
+    /// The fraction of the most used limit (rounded to 4 places for display; levels use exact values).
+    pub fraction: Decimal,
+    /// The level.
+    pub level: Level,
+    /// The forecast, for calendar windows still running.
+    pub forecast: Option<Forecast>,
+}
+
+fn ratio(a: Decimal, b: Decimal) -> Decimal {
+    if b.is_zero() { if a.is_zero() { Decimal::ZERO } else { Decimal::from(999_999) } } else { (a / b).round_dp(6) }
+}
+
+fn levels(b: &Budget, usd: Decimal, tokens: u64) -> (Decimal, Level) {
+    let mut frac = Decimal::ZERO;
+    let mut lvl = Level::Ok;
+    if let Some(l) = b.limit_usd {
+        frac = frac.max(ratio(usd, l));
+        lvl = lvl.max(level(usd, l, &b.warn_at));
+    }
+    if let Some(l) = b.limit_tokens {
+        let (t, l) = (Decimal::from(tokens), Decimal::from(l));
+        frac = frac.max(ratio(t, l));
+        lvl = lvl.max(level(t, l, &b.warn_at));
+    }
+    (frac, lvl)
+}
+
+impl Evaluation {
+    /// Evaluate `b` with `spent` in `window`, at `now`, forecasting with `cal`'s zone.
+    pub fn new(
+        b: &Budget,
+        window: RowWindow,
+        session: Option<String>,
+        spent: Spent,
+        now: DateTime<Utc>,
+        cal: &Calendar,
+    ) -> Evaluation {
+        let (fraction, level) = levels(b, spent.usd, spent.tokens);
+        let forecast = forecast(b, &window, &spent, level, now, cal);
+        Evaluation {
+            name: b.name.clone(),
+            period: b.period,
+            scope: b.scope.clone(),
+            window,
+            session,
+            spent,
+            limit_usd: b.limit_usd,
+            limit_tokens: b.limit_tokens,
+            fraction,
+            level,
+            forecast,
+        }
+    }
+
+    /// Dollars left (negative when over).
+    pub fn remaining_usd(&self) -> Option<Decimal> {
+        self.limit_usd.map(|l| l - self.spent.usd)
+    }
+
+    /// Tokens left (negative when over).
+    pub fn remaining_tokens(&self) -> Option<i128> {
+        self.limit_tokens.map(|l| i128::from(l) - i128::from(self.spent.tokens))
+    }
+
+    /// The used percentage, 2 places.
+    pub fn percent(&self) -> Decimal {
+        (self.fraction * Decimal::ONE_HUNDRED).round_dp(2).normalize()
+    }
+
+    /// Would spending `usd` and `tokens` more push this budget over a limit?
+    pub fn would_exceed(&self, usd: Decimal, tokens: u64) -> bool {
+        self.limit_usd.is_some_and(|l| self.spent.usd + usd > l)
+            || self.limit_tokens.is_some_and(|l| u128::from(self.spent.tokens) + u128::from(tokens) > u128::from(l))
+    }
+
+    /// `$12.34 of $60.00` / `9,000 of 10,000 tokens`, for messages.
+    pub fn spent_text(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(l) = self.limit_usd {
+            parts.push(format!("{} of {}", money::usd(self.spent.usd), money::usd(l)));
+        }
+        if let Some(l) = self.limit_tokens {
+            parts.push(format!("{} of {} tokens", money::thousands(self.spent.tokens), money::thousands(l)));
+        }
+        parts.join(", ")
+    }
+
+    /// What is left, for messages: `$12.34 left`, `1,000 tokens left`.
+    pub fn left_text(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(r) = self.remaining_usd() {
+            parts.push(format!("{} left", money::usd(r.max(Decimal::ZERO))));
+        }
+        if let Some(r) = self.remaining_tokens() {
+            parts.push(format!("{} tokens left", money::thousands_i(r.max(0))));
+        }
+        parts.join(", ")
+    }
+
+    /// The scope as `agent=ATLAS,project=api` (empty for none).
+    pub fn scope_text(&self) -> String {
+        self.scope.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+    }
+
+    /// The evaluation as one JSON line (`"kind":"budget"`).
+    pub fn to_json(&self) -> String {
+        let mut s = String::with_capacity(400);
+        s.push_str("{\"kind\":\"budget\",\"name\":");
+        push_json_string(&mut s, &self.name);
+        s.push_str(",\"period\":");
+        push_json_string(&mut s, self.period.as_str());
+        s.push_str(",\"scope\":{");
+        for (i, (k, v)) in self.scope.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            push_json_string(&mut s, k);
+            s.push(':');
+            push_json_string(&mut s, v);
+        }
+        s.push_str("},\"window\":{\"period\":");
+        push_json_string(&mut s, &self.window.period);
+        for (k, v) in [("start", &self.window.start), ("end", &self.window.end)] {
+            let _ = write!(s, ",\"{k}\":");
+            match v {
+                Some(t) => push_json_string(&mut s, &t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                None => s.push_str("null"),
+            }
+        }
+        s.push_str("},\"session\":");
+        opt_str(&mut s, self.session.as_deref());
+        let _ = write!(
+            s,
+            ",\"records\":{},\"spent_usd\":{},\"spent_tokens\":{},\"unpriced_records\":{},\"limit_usd\":{},\
+             \"limit_tokens\":{},\"remaining_usd\":{},\"remaining_tokens\":{},\"percent\":{},\"level\":\"{}\",\
+             \"forecast\":",
+            self.spent.records,
+            money::canonical(self.spent.usd),
+            self.spent.tokens,
+            self.spent.unpriced,
+            opt(self.limit_usd.map(money::canonical)),
+            opt(self.limit_tokens),
+            opt(self.remaining_usd().map(money::canonical)),
+            opt(self.remaining_tokens()),
+            self.percent(),
+            self.level.as_str(),
+        );
+        match &self.forecast {
+            None => s.push_str("null"),
+            Some(f) => {
+                let _ = write!(
+                    s,
+                    "{{\"projected_usd\":{},\"projected_tokens\":{},\"projected_percent\":{},\"projected_level\":\"{}\",\
+                     \"limit_date\":",
+                    money::canonical(f.usd),
+                    f.tokens,
+                    (f.fraction * Decimal::ONE_HUNDRED).round_dp(2).normalize(),
+                    f.level.as_str()
+                );
+                opt_str(&mut s, f.limit_date.map(|d| d.format("%Y-%m-%d").to_string()).as_deref());
+                s.push('}');
+            }
+        }
+        s.push('}');
+        s
+    }
+}
+
+fn opt(v: Option<impl std::fmt::Display>) -> String {
+    v.map_or_else(|| "null".to_string(), |v| v.to_string())
+}
+
+fn opt_str(s: &mut String, v: Option<&str>) {
+    match v {
+        Some(v) => push_json_string(s, v),
+        None => s.push_str("null"),
+    }
+}
+
+/// Project spend to the end of a running calendar window: spent × window length ÷ time elapsed.
+fn forecast(
+    b: &Budget,
+    w: &RowWindow,
+    spent: &Spent,
+    level_now: Level,
+    now: DateTime<Utc>,
+    cal: &Calendar,
+) -> Option<Forecast> {
+    let (start, end) = (w.start?.with_timezone(&Utc), w.end?.with_timezone(&Utc));
+    let total = (end - start).num_seconds();
+    let elapsed = (now.min(end) - start).num_seconds();
+    if total <= 0 || elapsed <= 0 {
+        return None;
+    }
+    let (t, e) = (Decimal::from(total), Decimal::from(elapsed));
+    let usd = (spent.usd * t / e).round_dp(4);
+    let tokens = u64::try_from(u128::from(spent.tokens) * total as u128 / elapsed as u128).unwrap_or(u64::MAX);
+    let (fraction, level) = levels(b, usd, tokens);
+    // The limit date: when the burn rate so far crosses the most constraining limit, if inside the window.
+    let mut limit_date = None;
+    if level_now != Level::Over && now < end {
+        let mut at: Option<DateTime<Utc>> = None;
+        let mut consider = |spent: Decimal, limit: Decimal| {
+            if spent > Decimal::ZERO {
+                // Seconds after `start` at which spend reaches the limit: limit ÷ (spent ÷ elapsed).
+                let secs = (limit * e / spent).ceil();
+                if let Ok(secs) = i64::try_from(secs)
+                    && secs < total
+                {
+                    let when = start + Duration::seconds(secs);
+                    at = Some(at.map_or(when, |a| a.min(when)));
+                }
+            }
+        };
+        if let Some(l) = b.limit_usd {
+            consider(spent.usd, l);
+        }
+        if let Some(l) = b.limit_tokens {
+            consider(Decimal::from(spent.tokens), Decimal::from(l));
+        }
+        limit_date = at.map(|t| cal.local_date(t));
+    }
+    Some(Forecast { usd, tokens, fraction, level, limit_date })
+}
+
+/// Spend of every budget over its current window, from records in one streaming pass.
+#[derive(Debug)]
+pub struct Tally<'c> {
+    budgets: Vec<Budget>,
+    cal: Calendar,
+    windows: Vec<Window>,
+    scopes: Vec<Vec<(Field, String)>>,
+    periods: Vec<BudgetPeriod>,
+    spent: Vec<Spent>,
+    sessions: Vec<FxMap<String, Spent>>,
+    pricer: Pricer<'c>,
+}
+
+impl<'c> Tally<'c> {
+    /// A tally of `budgets`, each over its window at `cal.now`.
+    pub fn new(budgets: &[Budget], cal: &Calendar, prices: &'c crate::price::PriceTable) -> Tally<'c> {
+        Tally {
+            budgets: budgets.to_vec(),
+            cal: *cal,
+            windows: budgets.iter().map(|b| cal.current_budget_window(b.period)).collect(),
+            scopes: budgets.iter().map(scope_of).collect(),
+            periods: budgets.iter().map(|b| b.period).collect(),
+            spent: vec![Spent::default(); budgets.len()],
+            sessions: budgets.iter().map(|_| FxMap::default()).collect(),
+            pricer: Pricer::new(prices),
+        }
+    }
+
+    /// Count one record.
+    #[inline]
+    pub fn add(&mut self, v: &View<'_>) {
+        let mut cost = None;
+        let mut priced = false;
+        for i in 0..self.windows.len() {
+            if !self.windows[i].contains(v.ts) || !v.matches(&self.scopes[i]) {
+                continue;
+            }
+            if !priced {
+                cost = v.cost_usd.or_else(|| self.pricer.cost(&v.model, v.ts, &v.tokens));
+                priced = true;
+            }
+            if self.periods[i] == BudgetPeriod::Session {
+                if let Some(s) = v.session.as_deref() {
+                    match self.sessions[i].get_mut(s) {
+                        Some(sp) => sp.add(v.tokens.total(), cost),
+                        None => {
+                            let mut sp = Spent::default();
+                            sp.add(v.tokens.total(), cost);
+                            self.sessions[i].insert(s.to_string(), sp);
+                        }
+                    }
+                }
+            } else {
+                self.spent[i].add(v.tokens.total(), cost);
+            }
+        }
+    }
+
+    /// Merge a tally of another chunk.
+    pub fn merge(&mut self, o: Tally<'_>) {
+        for (a, b) in self.spent.iter_mut().zip(o.spent.iter()) {
+            a.merge(b);
+        }
+        for (a, b) in self.sessions.iter_mut().zip(o.sessions) {
+            for (k, v) in b {
+                a.entry(k).or_default().merge(&v);
+            }
+        }
+    }
+
+    /// Evaluate every budget given to [`Tally::new`] at its calendar's "now".
+    pub fn finish(&self) -> Vec<Evaluation> {
+        self.evaluate(&self.budgets, &self.cal)
+    }
+
+    /// Evaluate `budgets` (the ones given to [`Tally::new`], in the same order) at `cal.now`.
+    pub fn evaluate(&self, budgets: &[Budget], cal: &Calendar) -> Vec<Evaluation> {
+        budgets
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let w = RowWindow::of(&self.windows[i]);
+                if b.period == BudgetPeriod::Session {
+                    worst_session(b, w, self.sessions[i].iter().map(|(k, v)| (k.clone(), *v)), cal)
+                } else {
+                    Evaluation::new(b, w, None, self.spent[i], cal.now, cal)
+                }
+            })
+            .collect()
+    }
+}
+
+/// The session that used most of a session budget (or an empty one when there are none).
+fn worst_session(
+    b: &Budget,
+    w: RowWindow,
+    sessions: impl Iterator<Item = (String, Spent)>,
+    cal: &Calendar,
+) -> Evaluation {
+    let mut best: Option<Evaluation> = None;
+    for (k, sp) in sessions {
+        let e = Evaluation::new(b, w.clone(), Some(k), sp, cal.now, cal);
+        let better = match &best {
+            None => true,
+            Some(cur) => (e.fraction, &cur.session) > (cur.fraction, &e.session),
+        };
+        if better {
+            best = Some(e);
+        }
+    }
+    best.unwrap_or_else(|| Evaluation::new(b, w, None, Spent::default(), cal.now, cal))
+}
+
+/// The budget period a summary row's window answers (`month` and `last-month` both answer monthly budgets).
+pub fn row_period(period: &str) -> Option<BudgetPeriod> {
+    Some(match period {
+        "today" | "yesterday" | "day" => BudgetPeriod::Day,
+        "week" | "last-week" => BudgetPeriod::Week,
+        "month" | "last-month" => BudgetPeriod::Month,
+        "year" => BudgetPeriod::Year,
+        "all" | "total" => BudgetPeriod::Total,
+        _ => return None,
+    })
+}
+
+/// Evaluate the budgets that tt-sum's rows answer. A row answers a budget when its window is of the budget's
+/// period and its group can express the scope: no scope → the total row; a scope → the rows grouped by (at
+/// least) the scope's fields, summed over those whose values match. Session budgets take rows grouped by
+/// `session` (any window) and evaluate the session that used most. Budgets no row answers are left out.
+pub fn spend_from_rows(budgets: &[Budget], rows: &[Summary], cal: &Calendar) -> Vec<Evaluation> {
+    let mut out = Vec::new();
+    for b in budgets {
+        let scope_keys: Vec<String> =
+            b.scope.keys().map(|k| Field::parse(k).map(|f| f.name().into_owned()).unwrap_or_default()).collect();
+        let scope: Vec<(String, String)> = scope_keys.iter().cloned().zip(b.scope.values().cloned()).collect();
+        if b.period == BudgetPeriod::Session {
+            let cands = rows.iter().filter(|r| {
+                r.value("session").is_some_and(|s| s.is_some())
+                    && !r.group.iter().any(|(k, _)| is_time_key(k))
+                    && scope.iter().all(|(k, v)| r.value(k) == Some(Some(v.as_str())))
+            });
+            let mut per: FxMap<String, (RowWindow, Spent)> = FxMap::default();
+            for r in cands {
+                let s = r.value("session").flatten().unwrap_or_default().to_string();
+                let e = per.entry(s).or_insert_with(|| (r.window.clone(), Spent::default()));
+                e.1.merge(&row_spent(r));
+            }
+            if let Some((_, (w, _))) = per.iter().next() {
+                let w = RowWindow { period: "session".into(), ..w.clone() };
+                out.push(worst_session(b, w, per.into_iter().map(|(k, (_, s))| (k, s)), cal));
+            }
+            continue;
+        }
+        let mut matched: Option<(RowWindow, Spent)> = None;
+        for r in rows {
+            if row_period(&r.window.period) != Some(b.period) || r.group.iter().any(|(k, _)| is_time_key(k)) {
+                continue;
+            }
+            let answers = if scope.is_empty() {
+                r.is_total()
+            } else {
+                !r.is_total()
+                    && scope.iter().all(|(k, _)| r.value(k).is_some())
+                    && scope.iter().all(|(k, v)| r.value(k) == Some(Some(v.as_str())))
+            };
+            // A scoped budget is answered (possibly with zero spend) by any row set grouped by its fields.
+            let grouped_right = !scope.is_empty() && !r.is_total() && scope.iter().all(|(k, _)| r.value(k).is_some());
+            if answers || grouped_right {
+                let e = matched.get_or_insert_with(|| (r.window.clone(), Spent::default()));
+                if answers {
+                    e.1.merge(&row_spent(r));
+                }
+            }
+        }
+        if let Some((w, sp)) = matched {
+            out.push(Evaluation::new(b, w, None, sp, cal.now, cal));
+        }
+    }
+    out
+}
+
+fn is_time_key(k: &str) -> bool {
+    matches!(k, "hour" | "day" | "week" | "month")
+}
+
+fn row_spent(r: &Summary) -> Spent {
+    Spent { records: r.records, usd: r.cost_usd, tokens: r.total_tokens, unpriced: r.unpriced_records }
+}
+
+/// Per-budget, per-window spend of a whole log, kept up to date incrementally (the index behind
+/// `tt-log --enforce`). Windows are keyed by their local start (`2026-11-23`, `2026-11`, `2026`), the session
+/// id for session budgets, and `""` for total budgets.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ledger {
+    /// Per budget (in config order): window key → spend.
+    pub windows: Vec<BTreeMap<String, Spent>>,
+}
+
+impl Ledger {
+    /// An empty ledger for `n` budgets.
+    pub fn new(n: usize) -> Ledger {
+        Ledger { windows: vec![BTreeMap::new(); n] }
+    }
+
+    /// The key of the window of `b` holding a record at `ts` in `session` (`None`: the budget does not apply,
+    /// a session budget and a record without a session).
+    pub fn key(b: &Budget, cal: &Calendar, ts: DateTime<Utc>, session: Option<&str>) -> Option<String> {
+        let d = cal.local_date(ts);
+        Some(match b.period {
+            BudgetPeriod::Total => String::new(),
+            BudgetPeriod::Session => session?.to_string(),
+            BudgetPeriod::Day => d.format("%Y-%m-%d").to_string(),
+            BudgetPeriod::Week => cal.week_of(d).format("%Y-%m-%d").to_string(),
+            BudgetPeriod::Month => d.format("%Y-%m").to_string(),
+            BudgetPeriod::Year => d.format("%Y").to_string(),
+        })
+    }
+
+    /// Count one record for every budget whose scope it matches.
+    pub fn add(
+        &mut self,
+        budgets: &[Budget],
+        scopes: &[Vec<(Field, String)>],
+        cal: &Calendar,
+        v: &View<'_>,
+        cost: Option<Decimal>,
+    ) {
+        for (i, b) in budgets.iter().enumerate() {
+            if !v.matches(&scopes[i]) {
+                continue;
+            }
+            if let Some(k) = Ledger::key(b, cal, v.ts, v.session.as_deref()) {
+                self.windows[i].entry(k).or_default().add(v.tokens.total(), cost);
+            }
+        }
+    }
+
+    /// Merge another ledger over the same budgets.
+    pub fn merge(&mut self, o: Ledger) {
+        for (a, b) in self.windows.iter_mut().zip(o.windows) {
+            for (k, v) in b {
+                a.entry(k).or_default().merge(&v);
+            }
+        }
+    }
+
+    /// Spend of budget `i` in window `key`.
+    pub fn spent(&self, i: usize, key: &str) -> Spent {
+        self.windows.get(i).and_then(|w| w.get(key)).copied().unwrap_or_default()
+    }
+
+    /// As JSON (the sidecar index's body).
+    pub fn to_value(&self) -> Value {
+        Value::Array(
+            self.windows
+                .iter()
+                .map(|w| {
+                    Value::Object(
+                        w.iter()
+                            .map(|(k, s)| {
+                                let usd = money::canonical(s.usd);
+                                (
+                                    k.clone(),
+                                    Value::Array(vec![
+                                        s.records.into(),
+                                        Value::String(usd),
+                                        s.tokens.into(),
+                                        s.unpriced.into(),
+                                    ]),
+                                )
+                            })
+                            .collect(),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// From [`Ledger::to_value`]'s JSON.
+    pub fn from_value(v: &Value) -> Result<Ledger> {
+        let bad = || Error::data("malformed budget ledger");
+        let mut windows = Vec::new();
+        for w in v.as_array().ok_or_else(bad)? {
+            let mut m = BTreeMap::new();
+            for (k, s) in w.as_object().ok_or_else(bad)? {
+                let a = s.as_array().filter(|a| a.len() == 4).ok_or_else(bad)?;
+                let sp = Spent {
+                    records: a[0].as_u64().ok_or_else(bad)?,
+                    usd: a[1].as_str().and_then(money::parse_decimal).ok_or_else(bad)?,
+                    tokens: a[2].as_u64().ok_or_else(bad)?,
+                    unpriced: a[3].as_u64().ok_or_else(bad)?,
+                };
+                m.insert(k.clone(), sp);
+            }
+            windows.push(m);
+        }
+        Ok(Ledger { windows })
+    }
+}
+
+/// Parse `--fail-at`: a level name, a fraction (`0.9`) or a percentage (`90%`).
+pub fn parse_fail_at(s: &str) -> Result<FailAt> {
+    if let Some(l) = Level::parse(s.trim()) {
+        return Ok(FailAt::Level(l));
+    }
+    let t = s.trim();
+    let (num, pct) = match t.strip_suffix('%') {
+        Some(n) => (n, true),
+        None => (t, false),
+    };
+    match money::parse_decimal(num) {
+        Some(d) if d > Decimal::ZERO => Ok(FailAt::Fraction(if pct { d / Decimal::ONE_HUNDRED } else { d })),
+        _ => Err(Error::usage(format!(
+            "--fail-at wants a level (info, warning, critical, over), a fraction (0.9) or a percentage (90%), got {s:?}"
+        ))),
+    }
+}
+
+/// A `--fail-at` threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailAt {
+    /// At this level or above.
+    Level(Level),
+    /// At this fraction of a limit or above.
+    Fraction(Decimal),
+}
+
+impl FailAt {
+    /// True when `e` trips the threshold.
+    pub fn tripped(&self, e: &Evaluation) -> bool {
+        match self {
+            FailAt::Level(l) => e.level >= *l,
+            FailAt::Fraction(f) => {
+                e.limit_usd.is_some_and(|l| e.spent.usd >= *f * l)
+                    || e.limit_tokens.is_some_and(|l| Decimal::from(e.spent.tokens) >= *f * Decimal::from(l))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        money::parse_decimal(s).unwrap()
+    }
+
+    #[test]
+    fn level_boundaries_are_exact() {
+        let w = crate::config::default_warn_at();
+        let l = d("60");
+        for (spent, want) in [
+            ("29.99", Level::Ok),
+            ("30", Level::Info),
+            ("47.99", Level::Info),
+            ("48", Level::Warning),
+            ("56.99", Level::Warning),
+            ("57", Level::Critical),
+            ("60", Level::Critical),
+            ("60.0001", Level::Over),
+        ] {
+            assert_eq!(level(d(spent), l, &w), want, "{spent}");
+        }
+        assert_eq!(level(d("9"), d("10"), &[d("0.9")]), Level::Warning);
+    }
+}
