@@ -111,6 +111,54 @@ pub struct Config {
     pub budgets: Vec<Budget>,
     /// The layers that were read, in order ("builtin" for the embedded defaults).
     pub layers: Vec<String>,
+    /// The `[optimize]` rules tt-optimize applies.
+    pub optimize: OptimizeSettings,
+}
+
+/// The `[optimize]` table: the rules behind tt-optimize's suggestions (defaults in `config/tt.toml`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptimizeSettings {
+    /// Right-sizing: a request is "small" when its output is at most this many tokens …
+    pub small_output_tokens: u64,
+    /// … and its whole prompt (input + cache) at most this many.
+    pub small_prompt_tokens: u64,
+    /// Right-sizing: fewest small requests of one agent on one model worth a suggestion.
+    pub rightsize_min_records: u64,
+    /// Caching: fewest requests of a session on one model worth a suggestion.
+    pub cache_min_requests: u64,
+    /// Caching: the smallest repeated prefix (uncached input of the session's smallest request) worth caching.
+    pub cache_min_prefix_tokens: u64,
+    /// Caching: sessions whose cache hit ratio (cache read / prompt) is below this fraction are candidates.
+    pub cache_max_hit_ratio: Decimal,
+    /// Outliers: a record or session is an outlier above `max(p<outlier_percentile>, outlier_factor × median)`.
+    pub outlier_factor: Decimal,
+    /// Outliers: the percentile (1–100).
+    pub outlier_percentile: u32,
+    /// Outliers: fewest priced records (or sessions) an agent needs before its "normal" cost means anything.
+    pub outlier_min_records: u64,
+    /// Budget advice: the recommended limit is this percentile (1–100) of past complete periods.
+    pub budget_percentile: u32,
+    /// The next cheaper model of the same provider, by canonical model name (`claude-opus-4-5` →
+    /// `claude-sonnet-4-5`). Models not listed fall back to a model derived from the price table.
+    pub cheaper: BTreeMap<String, String>,
+}
+
+impl Default for OptimizeSettings {
+    fn default() -> Self {
+        OptimizeSettings {
+            small_output_tokens: 1_000,
+            small_prompt_tokens: 20_000,
+            rightsize_min_records: 3,
+            cache_min_requests: 3,
+            cache_min_prefix_tokens: 1_024,
+            cache_max_hit_ratio: Decimal::new(1, 1),
+            outlier_factor: Decimal::from(3),
+            outlier_percentile: 95,
+            outlier_min_records: 10,
+            budget_percentile: 90,
+            cheaper: BTreeMap::new(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -124,6 +172,24 @@ struct RawFile {
     models: BTreeMap<String, RawModel>,
     #[serde(default)]
     budget: Vec<RawBudget>,
+    optimize: Option<RawOptimize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOptimize {
+    small_output_tokens: Option<u64>,
+    small_prompt_tokens: Option<u64>,
+    rightsize_min_records: Option<u64>,
+    cache_min_requests: Option<u64>,
+    cache_min_prefix_tokens: Option<u64>,
+    cache_max_hit_ratio: Option<Price>,
+    outlier_factor: Option<Price>,
+    outlier_percentile: Option<u32>,
+    outlier_min_records: Option<u64>,
+    budget_percentile: Option<u32>,
+    #[serde(default)]
+    cheaper: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -306,6 +372,9 @@ struct Builder {
     models: BTreeMap<String, ModelEntry>,
     budgets: Vec<Budget>,
     layers: Vec<String>,
+    optimize: OptimizeSettings,
+    /// Which layer set each `optimize.cheaper` entry, to name it when the entry is checked against the prices.
+    cheaper_source: BTreeMap<String, String>,
 }
 
 impl Builder {
@@ -351,12 +420,86 @@ impl Builder {
             self.budgets.retain(|old| old.name != b.name);
             self.budgets.push(b);
         }
+        if let Some(ro) = raw.optimize {
+            self.optimize_layer(ro, name).map_err(|m| err(format!("key `optimize.{m}")))?;
+        }
         self.layers.push(name.to_string());
         Ok(())
     }
 
-    fn finish(self) -> Result<Config> {
-        let prices = PriceTable::new(self.models.into_values().collect()).map_err(Error::config)?;
+    /// Merge one layer's `[optimize]` table key by key; `cheaper` entries merge by model (`""` removes one).
+    fn optimize_layer(&mut self, ro: RawOptimize, name: &str) -> std::result::Result<(), String> {
+        let o = &mut self.optimize;
+        let percentile = |key: &str, v: Option<u32>, into: &mut u32| match v {
+            Some(p) if !(1..=100).contains(&p) => Err(format!("{key}`: must be between 1 and 100, got {p}")),
+            Some(p) => {
+                *into = p;
+                Ok(())
+            }
+            None => Ok(()),
+        };
+        percentile("outlier_percentile", ro.outlier_percentile, &mut o.outlier_percentile)?;
+        percentile("budget_percentile", ro.budget_percentile, &mut o.budget_percentile)?;
+        if let Some(r) = ro.cache_max_hit_ratio {
+            if r.0 > Decimal::ONE {
+                return Err("cache_max_hit_ratio`: is a fraction between 0 and 1 (0.1 means 10%)".into());
+            }
+            o.cache_max_hit_ratio = r.0;
+        }
+        if let Some(f) = ro.outlier_factor {
+            if f.0 < Decimal::ONE {
+                return Err("outlier_factor`: must be at least 1".into());
+            }
+            o.outlier_factor = f.0;
+        }
+        for (v, into) in [
+            (ro.small_output_tokens, &mut o.small_output_tokens),
+            (ro.small_prompt_tokens, &mut o.small_prompt_tokens),
+            (ro.rightsize_min_records, &mut o.rightsize_min_records),
+            (ro.cache_min_requests, &mut o.cache_min_requests),
+            (ro.cache_min_prefix_tokens, &mut o.cache_min_prefix_tokens),
+            (ro.outlier_min_records, &mut o.outlier_min_records),
+        ] {
+            if let Some(v) = v {
+                *into = v;
+            }
+        }
+        for (from, to) in ro.cheaper {
+            let from = from.trim().to_ascii_lowercase();
+            let to = to.trim().to_ascii_lowercase();
+            if to.is_empty() {
+                o.cheaper.remove(&from);
+                self.cheaper_source.remove(&from);
+            } else {
+                o.cheaper.insert(from.clone(), to);
+                self.cheaper_source.insert(from, name.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// Every `optimize.cheaper` entry must name two priced models of the same provider, the second cheaper on
+    /// both input and output: a mapping that would suggest a dearer model is a config error, not a suggestion.
+    fn check_cheaper(&self, prices: &PriceTable) -> Result<()> {
+        for (from, to) in &self.optimize.cheaper {
+            let source = self.cheaper_source.get(from).map(String::as_str).unwrap_or("config");
+            let err = |m: String| Error::config(format!("{source}: key `optimize.cheaper.{from}`: {m}"));
+            let a = prices.resolve(from).ok_or_else(|| err(format!("model `{from}` is not in the price table")))?;
+            let b = prices.resolve(to).ok_or_else(|| err(format!("model `{to}` is not in the price table")))?;
+            if a.provider.is_some() && b.provider.is_some() && a.provider != b.provider {
+                return Err(err(format!("`{to}` is not a model of the same provider as `{from}`")));
+            }
+            let (pa, pb) = (&a.base, &b.base);
+            if pb.input > pa.input || pb.output > pa.output || (pb.input == pa.input && pb.output == pa.output) {
+                return Err(err(format!("`{to}` is not cheaper than `{from}`")));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Config> {
+        let prices = PriceTable::new(std::mem::take(&mut self.models).into_values().collect()).map_err(Error::config)?;
+        self.check_cheaper(&prices)?;
         Ok(Config {
             log: self.log,
             tz: self.tz.unwrap_or_else(|| "UTC".into()),
@@ -365,6 +508,7 @@ impl Builder {
             prices,
             budgets: self.budgets,
             layers: self.layers,
+            optimize: self.optimize,
         })
     }
 }

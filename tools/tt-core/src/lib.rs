@@ -21,6 +21,7 @@ pub mod log;
 pub mod machine;
 pub mod money;
 pub mod output;
+pub mod optimize;
 pub mod period;
 pub mod price;
 pub mod provider;

@@ -1,11 +1,185 @@
-//! `tt-optimize` (not yet implemented).
-use tt_core::cli::Outcome;
-use tt_core::error::Result;
-/// The clap definition.
-pub fn command() -> clap::Command {
-    clap::Command::new("tt-optimize")
+//! `tt-optimize`: where the money goes and evidenced, priced ways to spend less.
+//!
+//! The CLI glue only: the analyses live in [`tt_core::optimize`], the windows in [`tt_core::period`], the
+//! line reader in [`tt_core::scan`]. Records are read twice — once for every analysis, once more to find the
+//! records above each agent's outlier threshold — so standard input is first copied to a temporary file
+//! (memory stays bounded; the disk holds the copy while the tool runs).
+
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{CommandFactory, Parser};
+use rust_decimal::Decimal;
+use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
+use tt_core::error::{Error, Result};
+use tt_core::input::{self, Source};
+use tt_core::optimize::{Analyzer, Type};
+use tt_core::output::Format;
+use tt_core::period::{Calendar, Period};
+use tt_core::scan::View;
+
+const EXAMPLES: &str = "\
+Examples:
+  tt-optimize                                   ranked suggestions for the whole log (a table on a terminal)
+  tt-optimize --period last-month --min-saving 5
+  tt-optimize --format markdown > optimize.md   a report for a PR or a chat
+  tt-optimize --type rightsize,caching | jq -r 'select(.kind==\"suggestion\") | .message'
+  tt-optimize --today 2026-11-30 --type budget  budget advice: trend, forecast, recommended limits
+  cat ci-usage.jsonl | tt-optimize --format json
+
+Rules (thresholds, the cheaper-model ladder) are the [optimize] table of the config; `tt-price --list` shows
+the prices every saving is computed with.";
+
+/// Evidenced suggestions to spend less on AI agents.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tt-optimize",
+    version,
+    about = "Evidenced, priced suggestions to spend less on AI agents",
+    long_about = "Read usage records and suggest how to spend less: small requests that a cheaper model of the \
+same provider would do (re-priced exactly), sessions that resend a large prompt without caching it, records and \
+sessions far above their agent's normal cost, and a recommended limit for each configured budget from its history. \
+Every suggestion carries its saving in dollars (or says why it has none) and its evidence: agents, sessions, \
+record ids. Also an agent efficiency table (tokens and cost per task, output/input and cache hit ratios) and the \
+most expensive tasks. Suggestions are ranked by saving; the same input always gives the same report.",
+    after_help = format!("{EXAMPLES}\n\n{HELP_FOOTER}"),
+)]
+pub struct Cli {
+    /// Usage logs to read (`-` for stdin) [default: stdin when piped, else the usage log].
+    #[arg(value_name = "FILE")]
+    files: Vec<String>,
+    /// Output format [default: table on a terminal, jsonl in a pipe].
+    #[arg(long, value_name = "FORMAT", value_parser = ["table", "json", "jsonl", "markdown"])]
+    format: Option<String>,
+    /// Hide suggestions saving less than this many dollars (advice without a saving is kept).
+    #[arg(long, value_name = "USD")]
+    min_saving: Option<String>,
+    /// Only these suggestion types (comma-separated): rightsize, caching, outlier, session_outlier, budget.
+    #[arg(long = "type", value_name = "TYPES", value_delimiter = ',')]
+    types: Vec<String>,
+    /// How many of the most expensive tasks to list.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    tasks: usize,
+    /// Only records in this window: today, yesterday, week, last-week, month, last-month, year, all.
+    #[arg(long, value_name = "PERIOD", default_value = "all")]
+    period: String,
+    /// Only records from this date or time on (a date is its local midnight).
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// Only records up to this date (inclusive) or before this time.
+    #[arg(long, value_name = "WHEN")]
+    until: Option<String>,
+    /// Time zone for periods and budget periods [default: config `tz`, else UTC].
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+    /// Take this date (or time) as today, for reproducible reports and forecasts.
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+
+    #[command(flatten)]
+    common: CommonArgs,
 }
-/// Run.
-pub fn run(_m: &clap::ArgMatches) -> Result<Outcome> {
+
+/// The clap definition (for `main`, completions and man pages).
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Run tt-optimize.
+pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
+    let cli: Cli = tt_core::cli::parse_args(m)?;
+    let format = Format::choose(cli.format.as_deref())?;
+    let min_saving = match &cli.min_saving {
+        None => None,
+        Some(s) => match tt_core::money::parse_decimal(s) {
+            Some(d) if d >= Decimal::ZERO => Some(d),
+            _ => return Err(Error::usage(format!("--min-saving: not a non-negative amount of dollars: {s:?}"))),
+        },
+    };
+    let types = cli
+        .types
+        .iter()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| {
+            Type::parse(t).ok_or_else(|| {
+                Error::usage(format!("--type: unknown suggestion type {t:?} (want {})", Type::NAMES.join(", ")))
+            })
+        })
+        .collect::<Result<Vec<Type>>>()?;
+    let config = cli.common.config()?;
+    let cal = Calendar::from_flags(&config, cli.tz.as_deref(), cli.today.as_deref())?;
+    let since = cli.since.as_deref().map(|s| cal.parse_since(s)).transpose()?;
+    let until = cli.until.as_deref().map(|s| cal.parse_until(s)).transpose()?;
+    let window = cal.window(Period::parse(&cli.period)?).restrict(since, until);
+
+    let log = cli.common.log_path(&config)?;
+    let mut spool = None;
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for src in input::sources(&cli.files, &log) {
+        match src {
+            Source::File(p) => files.push((p.display().to_string(), p)),
+            Source::Stdin => {
+                // Read twice means stdin must be kept: on disk, not in memory. `-` twice reads it once.
+                if spool.is_none() {
+                    spool = Some(Spool::from_stdin()?);
+                }
+                if let Some(s) = &spool {
+                    files.push(("<stdin>".into(), s.path.clone()));
+                }
+            }
+        }
+    }
+
+    let mut analyzer = Analyzer::new(&config, cal, window);
+    for (name, path) in &files {
+        read(name, path, |v| analyzer.observe(v))?;
+    }
+    if analyzer.begin_outlier_pass() {
+        for (name, path) in &files {
+            read(name, path, |v| analyzer.observe_again(v))?;
+        }
+    }
+    drop(spool);
+    let mut report = analyzer.finish(cli.tasks);
+    report.filter(min_saving, &types);
+    let mut out = tt_core::output::stdout();
+    report.write(format, &mut out)?;
+    out.flush()?;
     Ok(Outcome::Ok)
+}
+
+/// Every record of one file, parsed with the zero-copy reader; errors name `file:line`.
+fn read(name: &str, path: &Path, mut f: impl FnMut(&View<'_>)) -> Result<()> {
+    let file = File::open(path).map_err(|e| Error::io(name, e))?;
+    input::for_each_line(name, BufReader::with_capacity(256 * 1024, file), |_, line| {
+        f(&View::parse(line)?);
+        Ok(())
+    })
+}
+
+/// Standard input copied to a temporary file, removed when dropped.
+struct Spool {
+    path: PathBuf,
+}
+
+impl Spool {
+    fn from_stdin() -> Result<Spool> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let path = std::env::temp_dir().join(format!("tt-optimize-{}-{nanos}.jsonl", std::process::id()));
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io(format!("temporary file {}", path.display()), e))?;
+        let spool = Spool { path };
+        std::io::copy(&mut std::io::stdin().lock(), &mut f).map_err(|e| Error::io("<stdin>", e))?;
+        Ok(spool)
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }

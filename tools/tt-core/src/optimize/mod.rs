@@ -1,0 +1,638 @@
+//! tt-optimize's analyses: where the money goes and evidenced, priced ways to spend less.
+//!
+//! Records stream through an [`Analyzer`] once (pass 1), which keeps per-group state only — per agent, per
+//! task, per session, per (agent, model) and per budget period — never per record. Record-level outliers need
+//! each agent's "normal" cost first, so a second pass ([`Analyzer::begin_outlier_pass`] then
+//! [`Analyzer::observe_again`]) re-reads the same records and compares each with its agent's threshold; the
+//! tool re-reads its files for that (standard input is spooled to a temporary file first).
+//!
+//! Every [`Suggestion`] is computed from the records and the price table: a `saving` that is an exact decimal
+//! (a re-pricing of the very records in its evidence), or `None` with a stated reason. Suggestions are ranked
+//! by saving (largest first, those without one last), ties broken by type then by a key naming the group, so
+//! the same input always gives the same report.
+//!
+//! The analyses, one module each: [`rightsize`] (a cheaper model of the same provider for small requests),
+//! [`caching`] (sessions resending a prompt prefix without caching it), [`outliers`] (records and sessions far
+//! above their agent's normal cost), [`budgets`] (trend, forecast and a recommended limit per budget), plus the
+//! efficiency tables built here. [`report`] renders the result.
+
+pub mod budgets;
+pub mod caching;
+pub mod outliers;
+pub mod report;
+pub mod rightsize;
+pub mod stats;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+
+use crate::config::{Config, OptimizeSettings};
+use crate::period::{Calendar, Window};
+use crate::price::{ModelEntry, cost_with};
+use crate::record::{Record, Tokens};
+use crate::scan::{Field, View};
+
+/// What the analyses read from a usage record: implemented for the owned [`Record`] and for the zero-copy
+/// [`View`], so the analyses never care how a line was parsed.
+pub trait Usage {
+    /// The record id.
+    fn id(&self) -> &str;
+    /// When it happened.
+    fn ts(&self) -> DateTime<Utc>;
+    /// Who spent it.
+    fn agent(&self) -> &str;
+    /// The model as logged.
+    fn model(&self) -> &str;
+    /// The session, if any.
+    fn session(&self) -> Option<&str>;
+    /// The task, if any.
+    fn task(&self) -> Option<&str>;
+    /// Token counts.
+    fn tokens(&self) -> Tokens;
+    /// The logged cost, if the record was priced when written.
+    fn cost_usd(&self) -> Option<Decimal>;
+    /// True when the scope field `name` (`agent`, `project`, `tag:KEY`, …) has the value `value`.
+    fn has(&self, name: &str, value: &str) -> bool;
+}
+
+impl Usage for Record {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn ts(&self) -> DateTime<Utc> {
+        self.ts
+    }
+    fn agent(&self) -> &str {
+        &self.agent
+    }
+    fn model(&self) -> &str {
+        &self.model
+    }
+    fn session(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+    fn task(&self) -> Option<&str> {
+        self.task.as_deref()
+    }
+    fn tokens(&self) -> Tokens {
+        self.tokens
+    }
+    fn cost_usd(&self) -> Option<Decimal> {
+        self.cost_usd
+    }
+    fn has(&self, name: &str, value: &str) -> bool {
+        self.field(name) == Some(value)
+    }
+}
+
+impl Usage for View<'_> {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn ts(&self) -> DateTime<Utc> {
+        self.ts
+    }
+    fn agent(&self) -> &str {
+        &self.agent
+    }
+    fn model(&self) -> &str {
+        &self.model
+    }
+    fn session(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+    fn task(&self) -> Option<&str> {
+        self.task.as_deref()
+    }
+    fn tokens(&self) -> Tokens {
+        self.tokens
+    }
+    fn cost_usd(&self) -> Option<Decimal> {
+        self.cost_usd
+    }
+    fn has(&self, name: &str, value: &str) -> bool {
+        Field::parse(name).is_some_and(|f| self.get(&f).is_some_and(|v| v == value))
+    }
+}
+
+/// The kinds of suggestion, in the order ties are broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Type {
+    /// Small requests on an expensive model that a cheaper model of the same provider would do.
+    Rightsize,
+    /// Sessions resending a large prompt without reading it from the prompt cache.
+    Caching,
+    /// Records far above their agent's normal cost.
+    Outlier,
+    /// Sessions far above their agent's normal session cost.
+    SessionOutlier,
+    /// A recommended limit for a configured budget.
+    Budget,
+}
+
+impl Type {
+    /// Every type, for help texts.
+    pub const NAMES: &'static [&'static str] = &["rightsize", "caching", "outlier", "session_outlier", "budget"];
+
+    /// The name written in JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Type::Rightsize => "rightsize",
+            Type::Caching => "caching",
+            Type::Outlier => "outlier",
+            Type::SessionOutlier => "session_outlier",
+            Type::Budget => "budget",
+        }
+    }
+
+    /// Parse a `--type` value.
+    pub fn parse(s: &str) -> Option<Type> {
+        Some(match s.trim() {
+            "rightsize" | "right-size" | "model" => Type::Rightsize,
+            "caching" | "cache" => Type::Caching,
+            "outlier" | "outliers" => Type::Outlier,
+            "session_outlier" | "session-outlier" => Type::SessionOutlier,
+            "budget" | "budgets" => Type::Budget,
+            _ => return None,
+        })
+    }
+}
+
+/// One evidenced suggestion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggestion {
+    /// What kind of suggestion.
+    pub kind: Type,
+    /// The estimated saving in USD, exact; `None` when the suggestion has no dollar value.
+    pub saving: Option<Decimal>,
+    /// Why there is no saving (set exactly when `saving` is `None`).
+    pub no_saving_reason: Option<String>,
+    /// One sentence for people.
+    pub message: String,
+    /// Where the numbers come from: agents, models, sessions, record ids, the rule applied.
+    pub evidence: Map<String, Value>,
+    /// A short evidence line for the table (`records: a, b, c (+12 more)`).
+    pub brief: String,
+    /// Deterministic tie-break inside a type (agent, session, model …).
+    pub key: String,
+}
+
+impl Suggestion {
+    /// The JSON object of the suggestion (`rank` is its 1-based place in the ranking).
+    pub fn to_json(&self, rank: usize) -> Value {
+        let mut m = Map::new();
+        m.insert("kind".into(), "suggestion".into());
+        m.insert("rank".into(), rank.into());
+        m.insert("type".into(), self.kind.as_str().into());
+        m.insert("saving_usd".into(), stats::opt_json(self.saving));
+        if let Some(r) = &self.no_saving_reason {
+            m.insert("no_saving_reason".into(), r.clone().into());
+        }
+        m.insert("evidence".into(), Value::Object(self.evidence.clone()));
+        m.insert("message".into(), self.message.clone().into());
+        Value::Object(m)
+    }
+}
+
+/// Rank suggestions: saving descending (none last), then type, then key.
+pub fn rank(s: &mut [Suggestion]) {
+    s.sort_by(|a, b| {
+        let by_saving = match (a.saving, b.saving) {
+            (Some(x), Some(y)) => y.cmp(&x),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        by_saving.then(a.kind.cmp(&b.kind)).then_with(|| a.key.cmp(&b.key))
+    });
+}
+
+/// Token sums of a group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenSums {
+    /// Uncached input.
+    pub input: u64,
+    /// Output.
+    pub output: u64,
+    /// Cache reads.
+    pub cache_read: u64,
+    /// Cache writes (5-minute and 1-hour).
+    pub cache_write: u64,
+}
+
+impl TokenSums {
+    fn add(&mut self, t: &Tokens) {
+        self.input += t.input;
+        self.output += t.output;
+        self.cache_read += t.cache_read;
+        self.cache_write += t.cache_write + t.cache_write_1h;
+    }
+    /// The whole prompt: input + cache read + cache write.
+    pub fn prompt(&self) -> u64 {
+        self.input + self.cache_read + self.cache_write
+    }
+    /// Every token.
+    pub fn total(&self) -> u64 {
+        self.prompt() + self.output
+    }
+    /// Output per prompt token, 4 places.
+    pub fn output_ratio(&self) -> Option<Decimal> {
+        stats::ratio(Decimal::from(self.output), Decimal::from(self.prompt()), 4)
+    }
+    /// Cache read per prompt token, 4 places.
+    pub fn cache_hit_ratio(&self) -> Option<Decimal> {
+        stats::ratio(Decimal::from(self.cache_read), Decimal::from(self.prompt()), 4)
+    }
+}
+
+/// One agent's row of the efficiency table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentEfficiency {
+    /// The agent.
+    pub agent: String,
+    /// Records in the window.
+    pub records: u64,
+    /// Records with neither a logged cost nor a known model (their dollars are unknown, not zero).
+    pub unpriced_records: u64,
+    /// Distinct tasks: a record's `task`, else its `session`, else the record itself.
+    pub tasks: u64,
+    /// Token sums.
+    pub tokens: TokenSums,
+    /// Exact cost of the priced records.
+    pub cost: Decimal,
+    /// Tokens per task, 1 place.
+    pub tokens_per_task: Option<Decimal>,
+    /// Cost per task, 6 places.
+    pub cost_per_task: Option<Decimal>,
+    /// Cost per task divided by the median agent's, 2 places (1 = typical, 2 = twice as dear per task).
+    pub relative_cost_per_task: Option<Decimal>,
+}
+
+/// One task's row (the most expensive tasks).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskEfficiency {
+    /// The agent.
+    pub agent: String,
+    /// The task (or session) name.
+    pub task: String,
+    /// Records.
+    pub records: u64,
+    /// Token sums.
+    pub tokens: TokenSums,
+    /// Exact cost of its priced records.
+    pub cost: Decimal,
+}
+
+/// Everything tt-optimize found.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The window analysed.
+    pub window: Window,
+    /// Records in the window.
+    pub records: u64,
+    /// Of which unpriced.
+    pub unpriced_records: u64,
+    /// Ranked suggestions.
+    pub suggestions: Vec<Suggestion>,
+    /// Agents, most efficient (cheapest per task) first.
+    pub agents: Vec<AgentEfficiency>,
+    /// The most expensive tasks, dearest first.
+    pub tasks: Vec<TaskEfficiency>,
+}
+
+/// A model a record names, resolved once per distinct spelling.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelInfo<'c> {
+    /// Its price entry.
+    pub entry: &'c ModelEntry,
+    /// The next cheaper model of the same provider, if any.
+    pub cheaper: Option<&'c ModelEntry>,
+}
+
+#[derive(Debug, Default)]
+struct TaskStats {
+    records: u64,
+    tokens: TokenSums,
+    cost: Decimal,
+}
+
+#[derive(Debug, Default)]
+struct SessionState {
+    cost: Decimal,
+    priced: u64,
+    caching: Vec<caching::Group>,
+}
+
+#[derive(Debug, Default)]
+struct AgentState {
+    records: u64,
+    unpriced: u64,
+    tokens: TokenSums,
+    cost: Decimal,
+    /// Records with neither task nor session: each is its own task.
+    untasked: u64,
+    tasks: HashMap<String, TaskStats>,
+    sessions: HashMap<String, SessionState>,
+    rightsize: BTreeMap<String, rightsize::Group>,
+    sample: stats::Sample,
+}
+
+/// The streaming analysis.
+pub struct Analyzer<'c> {
+    config: &'c Config,
+    settings: &'c OptimizeSettings,
+    cal: Calendar,
+    window: Window,
+    models: HashMap<String, Option<ModelInfo<'c>>>,
+    cheaper: HashMap<String, &'c ModelEntry>,
+    /// Models named only as a target of `[optimize.cheaper]`: the bottom of their ladder, nothing is derived.
+    ladder_bottom: std::collections::HashSet<String>,
+    agents: HashMap<String, AgentState>,
+    budgets: Vec<budgets::BudgetState<'c>>,
+    records: u64,
+    unpriced: u64,
+    outliers: Option<outliers::RecordPass>,
+}
+
+impl<'c> Analyzer<'c> {
+    /// An analysis of the records inside `window`, with `config`'s prices, budgets and `[optimize]` rules.
+    pub fn new(config: &'c Config, cal: Calendar, window: Window) -> Analyzer<'c> {
+        let mut cheaper = HashMap::new();
+        let mut ladder_bottom = std::collections::HashSet::new();
+        for (from, to) in &config.optimize.cheaper {
+            // Both sides were checked against the price table when the config was loaded.
+            if let (Some(a), Some(b)) = (config.prices.resolve(from), config.prices.resolve(to)) {
+                cheaper.insert(a.name.clone(), b);
+                ladder_bottom.insert(b.name.clone());
+            }
+        }
+        ladder_bottom.retain(|m| !cheaper.contains_key(m));
+        let budgets = config.budgets.iter().filter_map(budgets::BudgetState::new).collect();
+        Analyzer {
+            config,
+            settings: &config.optimize,
+            cal,
+            window,
+            models: HashMap::new(),
+            cheaper,
+            ladder_bottom,
+            agents: HashMap::new(),
+            budgets,
+            records: 0,
+            unpriced: 0,
+            outliers: None,
+        }
+    }
+
+    fn model(&mut self, model: &str) -> Option<ModelInfo<'c>> {
+        if let Some(m) = self.models.get(model) {
+            return *m;
+        }
+        let info = self.config.prices.resolve(model).map(|entry| ModelInfo {
+            entry,
+            cheaper: match self.cheaper.get(&entry.name) {
+                Some(c) => Some(*c),
+                None if self.ladder_bottom.contains(&entry.name) => None,
+                None => rightsize::derive_cheaper(self.config.prices.entries(), entry),
+            },
+        });
+        self.models.insert(model.to_string(), info);
+        info
+    }
+
+    /// The cost the analyses use: the logged `cost_usd`, else the price table's; `None` when unpriced.
+    fn cost_of(&mut self, u: &impl Usage, t: &Tokens) -> (Option<ModelInfo<'c>>, Option<Decimal>) {
+        let info = self.model(u.model());
+        let cost = u.cost_usd().or_else(|| info.map(|i| cost_with(i.entry, u.ts(), t)));
+        (info, cost)
+    }
+
+    /// Pass 1: take one record into account (records outside the window are skipped).
+    pub fn observe(&mut self, u: &impl Usage) {
+        let ts = u.ts();
+        if !self.window.contains(ts) {
+            return;
+        }
+        self.records += 1;
+        let t = u.tokens();
+        let (info, cost) = self.cost_of(u, &t);
+        if cost.is_none() {
+            self.unpriced += 1;
+        }
+        for b in &mut self.budgets {
+            b.observe(u, &self.cal, cost, t.total());
+        }
+        let settings = self.settings;
+        let a = match self.agents.get_mut(u.agent()) {
+            Some(a) => a,
+            None => self.agents.entry(u.agent().to_string()).or_default(),
+        };
+        a.records += 1;
+        a.tokens.add(&t);
+        match cost {
+            Some(c) => {
+                a.cost += c;
+                a.sample.offer(u.id(), c);
+            }
+            None => a.unpriced += 1,
+        }
+        match u.task().or(u.session()) {
+            Some(task) => {
+                let ts_ = match a.tasks.get_mut(task) {
+                    Some(x) => x,
+                    None => a.tasks.entry(task.to_string()).or_default(),
+                };
+                ts_.records += 1;
+                ts_.tokens.add(&t);
+                ts_.cost += cost.unwrap_or_default();
+            }
+            None => a.untasked += 1,
+        }
+        if let Some(session) = u.session() {
+            let s = match a.sessions.get_mut(session) {
+                Some(s) => s,
+                None => a.sessions.entry(session.to_string()).or_default(),
+            };
+            if let Some(c) = cost {
+                s.cost += c;
+                s.priced += 1;
+            }
+            if let Some(i) = info {
+                caching::observe(&mut s.caching, i.entry, u, &t);
+            }
+        }
+        if let Some(i) = info
+            && let Some(cheaper) = i.cheaper
+            && t.output <= settings.small_output_tokens
+            && t.prompt() <= settings.small_prompt_tokens
+        {
+            let g = match a.rightsize.get_mut(&i.entry.name) {
+                Some(g) => g,
+                None => a.rightsize.entry(i.entry.name.clone()).or_default(),
+            };
+            g.observe(i.entry, cheaper, u, &t);
+        }
+    }
+
+    /// End pass 1 of the record-level outlier analysis: fix each agent's threshold from its cost sample.
+    /// Returns false when no agent has enough records for a threshold (the second pass can be skipped).
+    pub fn begin_outlier_pass(&mut self) -> bool {
+        let pass = outliers::RecordPass::new(
+            self.settings,
+            self.agents.iter().map(|(name, a)| (name.as_str(), &a.sample)),
+        );
+        let needed = pass.is_needed();
+        self.outliers = Some(pass);
+        needed
+    }
+
+    /// Pass 2: compare one record with its agent's threshold.
+    pub fn observe_again(&mut self, u: &impl Usage) {
+        if !self.window.contains(u.ts()) {
+            return;
+        }
+        let t = u.tokens();
+        let (_, cost) = self.cost_of(u, &t);
+        if let (Some(c), Some(p)) = (cost, self.outliers.as_mut()) {
+            p.observe(u, c);
+        }
+    }
+
+    /// Finish: the efficiency tables and the ranked suggestions (`top_tasks` most expensive tasks kept).
+    pub fn finish(mut self, top_tasks: usize) -> Report {
+        let s = self.settings;
+        let mut suggestions = Vec::new();
+        let mut names: Vec<&String> = self.agents.keys().collect();
+        names.sort();
+        for name in &names {
+            let a = &self.agents[*name];
+            for (model, g) in &a.rightsize {
+                suggestions.extend(g.suggestion(s, name, model));
+            }
+            let mut sessions: Vec<(&String, &SessionState)> = a.sessions.iter().collect();
+            sessions.sort_by(|x, y| x.0.cmp(y.0));
+            for (sid, st) in &sessions {
+                for g in &st.caching {
+                    suggestions.extend(g.suggestion(s, name, sid));
+                }
+            }
+            let session_costs: Vec<(&str, Decimal)> =
+                sessions.iter().filter(|(_, st)| st.priced > 0).map(|(sid, st)| (sid.as_str(), st.cost)).collect();
+            suggestions.extend(outliers::session_outliers(s, name, &session_costs));
+        }
+        if let Some(p) = self.outliers.take() {
+            suggestions.extend(p.suggestions(s));
+        }
+        for b in &self.budgets {
+            suggestions.extend(b.suggestion(s, &self.cal));
+        }
+        rank(&mut suggestions);
+
+        let mut agents: Vec<AgentEfficiency> = names
+            .iter()
+            .map(|name| {
+                let a = &self.agents[*name];
+                let tasks = a.tasks.len() as u64 + a.untasked;
+                AgentEfficiency {
+                    agent: (*name).clone(),
+                    records: a.records,
+                    unpriced_records: a.unpriced,
+                    tasks,
+                    tokens: a.tokens,
+                    cost: a.cost,
+                    tokens_per_task: stats::ratio(Decimal::from(a.tokens.total()), Decimal::from(tasks), 1),
+                    cost_per_task: if a.records > a.unpriced {
+                        stats::ratio(a.cost, Decimal::from(tasks), 6)
+                    } else {
+                        None
+                    },
+                    relative_cost_per_task: None,
+                }
+            })
+            .collect();
+        let mut per_task: Vec<Decimal> = agents.iter().filter_map(|a| a.cost_per_task).collect();
+        per_task.sort();
+        if let Some(median) = stats::percentile(&per_task, 50) {
+            for a in &mut agents {
+                a.relative_cost_per_task = a.cost_per_task.and_then(|c| stats::ratio(c, median, 2));
+            }
+        }
+        agents.sort_by(|x, y| match (x.cost_per_task, y.cost_per_task) {
+            (Some(a), Some(b)) => a.cmp(&b).then_with(|| x.agent.cmp(&y.agent)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => x.agent.cmp(&y.agent),
+        });
+
+        let mut tasks: Vec<TaskEfficiency> = Vec::new();
+        for name in &names {
+            for (task, t) in &self.agents[*name].tasks {
+                tasks.push(TaskEfficiency {
+                    agent: (*name).clone(),
+                    task: task.clone(),
+                    records: t.records,
+                    tokens: t.tokens,
+                    cost: t.cost,
+                });
+            }
+        }
+        tasks.sort_by(|x, y| {
+            y.cost
+                .cmp(&x.cost)
+                .then(y.tokens.total().cmp(&x.tokens.total()))
+                .then_with(|| x.agent.cmp(&y.agent))
+                .then_with(|| x.task.cmp(&y.task))
+        });
+        tasks.truncate(top_tasks);
+
+        Report {
+            window: self.window,
+            records: self.records,
+            unpriced_records: self.unpriced,
+            suggestions,
+            agents,
+            tasks,
+        }
+    }
+}
+
+/// Keep the `n` largest `(value, id)` pairs (ties: smaller id first), bounded while streaming.
+#[derive(Debug, Clone, Default)]
+pub struct TopIds {
+    items: Vec<(Decimal, String)>,
+}
+
+/// How many record or session ids a suggestion lists as evidence.
+pub const EVIDENCE_IDS: usize = 10;
+
+impl TopIds {
+    /// Offer an id; allocates only when it makes the list.
+    pub fn offer(&mut self, value: Decimal, id: &str) {
+        let better = |v: Decimal, i: &str, than: &(Decimal, String)| v > than.0 || (v == than.0 && i < than.1.as_str());
+        if self.items.len() >= EVIDENCE_IDS {
+            match self.items.last() {
+                Some(last) if better(value, id, last) => {
+                    self.items.pop();
+                }
+                _ => return,
+            }
+        }
+        let at = self.items.iter().position(|x| better(value, id, x)).unwrap_or(self.items.len());
+        self.items.insert(at, (value, id.to_string()));
+    }
+
+    /// The ids, largest value first.
+    pub fn ids(&self) -> Vec<Value> {
+        self.items.iter().map(|(_, i)| Value::from(i.clone())).collect()
+    }
+
+    /// The ids for a table line: `a, b, c (+12 more)` given the group's total count.
+    pub fn brief(&self, total: u64) -> String {
+        let shown: Vec<&str> = self.items.iter().take(3).map(|(_, i)| i.as_str()).collect();
+        let more = total.saturating_sub(shown.len() as u64);
+        if more > 0 { format!("{} (+{} more)", shown.join(", "), more) } else { shown.join(", ") }
+    }
+}

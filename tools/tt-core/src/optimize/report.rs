@@ -1,0 +1,256 @@
+//! Rendering an optimisation [`Report`]: JSONL for pipes, one JSON document, a ranked text report, markdown.
+//!
+//! JSONL, the contract for scripts: one `{"kind":"suggestion",…}` line per suggestion in rank order, then one
+//! `{"kind":"efficiency",…}` line per agent, one `{"kind":"task",…}` line per listed task, and a last
+//! `{"kind":"total",…}` line with the window and counts. Amounts are exact JSON numbers; ratios have 4 places.
+
+use std::io::Write;
+
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+
+use super::stats::{money_json, opt_json};
+use super::{AgentEfficiency, Report, Suggestion, TaskEfficiency, TokenSums, Type};
+use crate::error::Result;
+use crate::money;
+use crate::output::{Format, Table};
+
+impl Report {
+    /// Drop suggestions whose saving is below `min_saving` (suggestions without a saving are advice and stay)
+    /// and, when `types` is not empty, those of other types.
+    pub fn filter(&mut self, min_saving: Option<Decimal>, types: &[Type]) {
+        self.suggestions.retain(|s| {
+            (types.is_empty() || types.contains(&s.kind)) && match (min_saving, s.saving) {
+                (Some(min), Some(v)) => v >= min,
+                _ => true,
+            }
+        });
+    }
+
+    /// Write the report in `format` (CSV is not offered: a report of mixed rows is not one table).
+    pub fn write(&self, format: Format, out: &mut impl Write) -> Result<()> {
+        match format {
+            Format::Jsonl => self.write_jsonl(out),
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut *out, &self.to_json()).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+                Ok(())
+            }
+            Format::Markdown => self.write_markdown(out),
+            Format::Table | Format::Csv => self.write_text(out),
+        }
+    }
+
+    fn window_json(&self) -> Value {
+        let mut w = Map::new();
+        w.insert("period".into(), self.window.period.clone().into());
+        w.insert("start".into(), self.window.start_text().map(Value::from).unwrap_or(Value::Null));
+        w.insert("end".into(), self.window.end_text().map(Value::from).unwrap_or(Value::Null));
+        Value::Object(w)
+    }
+
+    fn total_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("kind".into(), "total".into());
+        m.insert("window".into(), self.window_json());
+        m.insert("records".into(), self.records.into());
+        m.insert("unpriced_records".into(), self.unpriced_records.into());
+        m.insert("suggestions".into(), self.suggestions.len().into());
+        Value::Object(m)
+    }
+
+    /// The whole report as one JSON document.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("window".into(), self.window_json());
+        m.insert("records".into(), self.records.into());
+        m.insert("unpriced_records".into(), self.unpriced_records.into());
+        m.insert(
+            "suggestions".into(),
+            Value::Array(self.suggestions.iter().enumerate().map(|(i, s)| s.to_json(i + 1)).collect()),
+        );
+        m.insert(
+            "efficiency".into(),
+            Value::Array(self.agents.iter().enumerate().map(|(i, a)| agent_json(i + 1, a)).collect()),
+        );
+        m.insert("tasks".into(), Value::Array(self.tasks.iter().map(task_json).collect()));
+        Value::Object(m)
+    }
+
+    fn write_jsonl(&self, out: &mut impl Write) -> Result<()> {
+        for (i, s) in self.suggestions.iter().enumerate() {
+            writeln!(out, "{}", s.to_json(i + 1))?;
+        }
+        for (i, a) in self.agents.iter().enumerate() {
+            writeln!(out, "{}", agent_json(i + 1, a))?;
+        }
+        for t in &self.tasks {
+            writeln!(out, "{}", task_json(t))?;
+        }
+        writeln!(out, "{}", self.total_json())?;
+        Ok(())
+    }
+
+    fn window_text(&self) -> String {
+        match (self.window.start_text(), self.window.end_text()) {
+            (None, None) => "all time".to_string(),
+            (Some(s), None) => format!("{} from {s}", self.window.period),
+            (None, Some(e)) => format!("{} until {e}", self.window.period),
+            (Some(s), Some(e)) => format!("{} {s} – {e}", self.window.period),
+        }
+    }
+
+    fn write_text(&self, out: &mut impl Write) -> Result<()> {
+        writeln!(
+            out,
+            "tt-optimize: {} records ({}), {} suggestion{}",
+            money::thousands(self.records),
+            self.window_text(),
+            self.suggestions.len(),
+            if self.suggestions.len() == 1 { "" } else { "s" }
+        )?;
+        if self.unpriced_records > 0 {
+            writeln!(out, "({} records are unpriced: unknown model and no cost_usd)", money::thousands(self.unpriced_records))?;
+        }
+        writeln!(out)?;
+        if self.suggestions.is_empty() {
+            writeln!(out, "No suggestions: nothing in these records matches a rule (see `[optimize]` in the config).")?;
+        }
+        for (i, s) in self.suggestions.iter().enumerate() {
+            writeln!(out, "{:>2}. {} · {}", i + 1, saving_text(s), s.kind.as_str())?;
+            writeln!(out, "    {}", s.message)?;
+            writeln!(out, "    evidence: {}", s.brief)?;
+            if let Some(r) = &s.no_saving_reason {
+                writeln!(out, "    no saving: {r}")?;
+            }
+        }
+        if !self.agents.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "Agent efficiency (cheapest per task first)")?;
+            agent_table(&self.agents).render_text(out)?;
+        }
+        if !self.tasks.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "Most expensive tasks")?;
+            task_table(&self.tasks).render_text(out)?;
+        }
+        Ok(())
+    }
+
+    fn write_markdown(&self, out: &mut impl Write) -> Result<()> {
+        writeln!(out, "### tt-optimize: {} suggestions", self.suggestions.len())?;
+        writeln!(out)?;
+        writeln!(out, "{} records ({}).", money::thousands(self.records), self.window_text())?;
+        writeln!(out)?;
+        if !self.suggestions.is_empty() {
+            let mut t = Table::new(&["#", "saving", "type", "suggestion", "evidence"], &["#", "saving"]);
+            for (i, s) in self.suggestions.iter().enumerate() {
+                t.row(vec![
+                    (i + 1).to_string(),
+                    saving_text(s),
+                    s.kind.as_str().into(),
+                    s.message.clone(),
+                    s.brief.clone(),
+                ]);
+            }
+            t.render_markdown(out)?;
+            writeln!(out)?;
+        }
+        if !self.agents.is_empty() {
+            writeln!(out, "#### Agent efficiency")?;
+            writeln!(out)?;
+            agent_table(&self.agents).render_markdown(out)?;
+            writeln!(out)?;
+        }
+        if !self.tasks.is_empty() {
+            writeln!(out, "#### Most expensive tasks")?;
+            writeln!(out)?;
+            task_table(&self.tasks).render_markdown(out)?;
+        }
+        Ok(())
+    }
+}
+
+fn saving_text(s: &Suggestion) -> String {
+    match s.saving {
+        Some(v) => money::usd(v),
+        None => "—".into(),
+    }
+}
+
+fn ratio_text(r: Option<Decimal>) -> String {
+    r.map(super::stats::pct).unwrap_or_else(|| "—".into())
+}
+
+fn agent_table(agents: &[AgentEfficiency]) -> Table {
+    let heads = ["agent", "records", "tasks", "tokens/task", "cost/task", "out/in", "cache hit", "cost", "vs median"];
+    let mut t = Table::new(&heads, &heads[1..]);
+    for a in agents {
+        t.row(vec![
+            a.agent.clone(),
+            money::thousands(a.records),
+            money::thousands(a.tasks),
+            a.tokens_per_task.map(|d| money::fixed(d, 0)).unwrap_or_else(|| "—".into()),
+            a.cost_per_task.map(money::usd).unwrap_or_else(|| "—".into()),
+            ratio_text(a.tokens.output_ratio()),
+            ratio_text(a.tokens.cache_hit_ratio()),
+            money::usd(a.cost),
+            a.relative_cost_per_task.map(|r| format!("{}×", money::fixed(r, 2))).unwrap_or_else(|| "—".into()),
+        ]);
+    }
+    t
+}
+
+fn task_table(tasks: &[TaskEfficiency]) -> Table {
+    let heads = ["agent", "task", "records", "tokens", "cost", "out/in", "cache hit"];
+    let mut t = Table::new(&heads, &heads[2..]);
+    for x in tasks {
+        t.row(vec![
+            x.agent.clone(),
+            x.task.clone(),
+            money::thousands(x.records),
+            money::thousands(x.tokens.total()),
+            money::usd(x.cost),
+            ratio_text(x.tokens.output_ratio()),
+            ratio_text(x.tokens.cache_hit_ratio()),
+        ]);
+    }
+    t
+}
+
+fn token_fields(m: &mut Map<String, Value>, t: &TokenSums) {
+    m.insert("input_tokens".into(), t.input.into());
+    m.insert("output_tokens".into(), t.output.into());
+    m.insert("cache_read_tokens".into(), t.cache_read.into());
+    m.insert("cache_write_tokens".into(), t.cache_write.into());
+    m.insert("total_tokens".into(), t.total().into());
+    m.insert("output_input_ratio".into(), opt_json(t.output_ratio()));
+    m.insert("cache_hit_ratio".into(), opt_json(t.cache_hit_ratio()));
+}
+
+fn agent_json(rank: usize, a: &AgentEfficiency) -> Value {
+    let mut m = Map::new();
+    m.insert("kind".into(), "efficiency".into());
+    m.insert("rank".into(), rank.into());
+    m.insert("agent".into(), a.agent.clone().into());
+    m.insert("records".into(), a.records.into());
+    m.insert("unpriced_records".into(), a.unpriced_records.into());
+    m.insert("tasks".into(), a.tasks.into());
+    token_fields(&mut m, &a.tokens);
+    m.insert("cost_usd".into(), money_json(a.cost));
+    m.insert("tokens_per_task".into(), opt_json(a.tokens_per_task));
+    m.insert("cost_per_task_usd".into(), opt_json(a.cost_per_task));
+    m.insert("relative_cost_per_task".into(), opt_json(a.relative_cost_per_task));
+    Value::Object(m)
+}
+
+fn task_json(t: &TaskEfficiency) -> Value {
+    let mut m = Map::new();
+    m.insert("kind".into(), "task".into());
+    m.insert("agent".into(), t.agent.clone().into());
+    m.insert("task".into(), t.task.clone().into());
+    m.insert("records".into(), t.records.into());
+    token_fields(&mut m, &t.tokens);
+    m.insert("cost_usd".into(), money_json(t.cost));
+    Value::Object(m)
+}
