@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use chrono::Duration;
 
 use crate::aggregate::{Summary, Totals};
+use crate::budget::{Evaluation, Level, Tally};
 use crate::config::Config;
 use crate::error::Result;
 use crate::export::{Filter, add_record};
@@ -18,6 +19,7 @@ use crate::money::{thousands, usd};
 use crate::output::Table;
 use crate::period::{Calendar, Window};
 use crate::record::Record;
+use crate::scan::View;
 
 /// Builds the weekly team report from records.
 pub struct Weekly<'c> {
@@ -27,7 +29,7 @@ pub struct Weekly<'c> {
     total: Totals,
     by_agent: BTreeMap<String, Totals>,
     by_model: BTreeMap<String, Totals>,
-    budgets: Evaluator<'c>,
+    budgets: Tally<'c>,
 }
 
 impl<'c> Weekly<'c> {
@@ -40,40 +42,29 @@ impl<'c> Weekly<'c> {
             total: Totals::default(),
             by_agent: BTreeMap::new(),
             by_model: BTreeMap::new(),
-            budgets: Evaluator::new(config, cal),
+            budgets: Tally::new(&config.budgets, cal, &config.prices),
         }
     }
 
-    /// See one (already priced, if it can be) record.
-    pub fn add(&mut self, r: &Record) {
-        self.budgets.add(r);
+    /// See one record: `line` is its log line (for the budget tally), `r` the parsed record, already priced if
+    /// it can be.
+    pub fn add(&mut self, line: &[u8], r: &Record) -> Result<()> {
+        self.budgets.add(&View::parse(line)?);
         if !self.filter.matches(r, &self.config.prices) {
-            return;
+            return Ok(());
         }
         add_record(&mut self.total, r);
         add_record(self.by_agent.entry(r.agent.clone()).or_default(), r);
         add_record(self.by_model.entry(r.model.clone()).or_default(), r);
+        Ok(())
     }
 
     /// The report.
     pub fn render(self) -> Result<String> {
         let mut s = String::new();
         let _ = writeln!(s, "## Token usage: {}\n", window_title(&self.filter.window, &self.cal));
-        s.push_str("### Budgets\n\n");
-        let budgets = self.budgets.finish();
-        if budgets.is_empty() {
-            s.push_str("No budgets configured (see `[[budget]]` in tt.toml).\n\n");
-        } else {
-            let mut t =
-                Table::new(&["Budget", "Window", "Spent", "Limit", "Used", "Status"], &["Spent", "Limit", "Used"]);
-            for b in &budgets {
-                t.row(b.markdown_cells());
-            }
-            let mut buf = Vec::new();
-            t.render_markdown(&mut buf)?;
-            s.push_str(&String::from_utf8_lossy(&buf));
-            s.push('\n');
-        }
+        let budgets = self.budgets.evaluate(&self.config.budgets, &self.cal);
+        s.push_str(&budget_section(&budgets, true)?);
         let _ = writeln!(s, "### {}\n", capitalise(&window_noun(&self.filter.window)));
         let t = &self.total;
         let _ = write!(s, "**{} · {} tokens · {}**", records(t.records), thousands(t.total_tokens()), usd(t.cost));
@@ -92,8 +83,68 @@ impl<'c> Weekly<'c> {
     }
 }
 
-/// The report of tt-sum summary rows: one table, group columns first, the total row last.
-pub fn summary_markdown(rows: &[Summary]) -> Result<String> {
+/// The budget table: one row per budget with its window, spend, limit, use, forecast and level.
+fn budget_section(budgets: &[Evaluation], configured: bool) -> Result<String> {
+    let mut s = String::from("### Budgets\n\n");
+    if budgets.is_empty() {
+        s.push_str(if configured {
+            "No budgets configured (see `[[budget]]` in tt.toml).\n\n"
+        } else {
+            "No budget is answered by these rows.\n\n"
+        });
+        return Ok(s);
+    }
+    let right = ["Spent", "Limit", "Used", "Projected"];
+    let mut t = Table::new(&["Budget", "Window", "Spent", "Limit", "Used", "Projected", "Status"], &right);
+    for e in budgets {
+        let mut name = e.name.clone();
+        if !e.scope.is_empty() {
+            name = format!("{name} ({})", e.scope_text());
+        }
+        let window = match (&e.session, e.window.start, e.window.end) {
+            (Some(session), _, _) => format!("session {session}"),
+            (None, Some(a), Some(b)) if e.period.as_str() == "day" => {
+                let _ = b;
+                a.format("%Y-%m-%d").to_string()
+            }
+            (None, Some(a), Some(b)) => {
+                format!("{} – {}", a.format("%Y-%m-%d"), (b - Duration::seconds(1)).format("%Y-%m-%d"))
+            }
+            _ => e.period.as_str().to_string(),
+        };
+        let both = |usd: Option<String>, tokens: Option<String>| -> String {
+            [usd, tokens].into_iter().flatten().collect::<Vec<_>>().join(" · ")
+        };
+        let spent = both(
+            e.limit_usd.map(|_| usd(e.spent.usd)),
+            e.limit_tokens.map(|_| format!("{} tokens", thousands(e.spent.tokens))),
+        );
+        let limit = both(e.limit_usd.map(usd), e.limit_tokens.map(|l| format!("{} tokens", thousands(l))));
+        let projected = match &e.forecast {
+            Some(f) => {
+                both(e.limit_usd.map(|_| usd(f.usd)), e.limit_tokens.map(|_| format!("{} tokens", thousands(f.tokens))))
+            }
+            None => "–".into(),
+        };
+        let status = match e.level {
+            Level::Ok => "✅ ok",
+            Level::Info => "ℹ️ info",
+            Level::Warning => "⚠️ warning",
+            Level::Critical => "🟠 critical",
+            Level::Over => "🛑 **over**",
+        };
+        t.row(vec![name, window, spent, limit, format!("{}%", e.percent()), projected, status.to_string()]);
+    }
+    let mut buf = Vec::new();
+    t.render_markdown(&mut buf)?;
+    s.push_str(&String::from_utf8_lossy(&buf));
+    s.push('\n');
+    Ok(s)
+}
+
+/// The report of tt-sum summary rows: the budgets they answer, then one table, group columns first, the total
+/// row last.
+pub fn summary_markdown(rows: &[Summary], config: &Config, cal: &Calendar) -> Result<String> {
     let mut s = String::from("## Token usage");
     if let Some(r) = rows.first() {
         let w = &r.window;
@@ -117,6 +168,10 @@ pub fn summary_markdown(rows: &[Summary]) -> Result<String> {
         }
     }
     s.push_str("\n\n");
+    if !config.budgets.is_empty() {
+        s.push_str(&budget_section(&crate::budget::spend_from_rows(&config.budgets, rows, cal), false)?);
+        s.push_str("### Usage\n\n");
+    }
     let mut keys: Vec<&str> = Vec::new();
     for r in rows {
         for (k, _) in &r.group {
@@ -257,27 +312,4 @@ fn capitalise(s: &str) -> String {
 
 fn records(n: u64) -> String {
     format!("{} record{}", thousands(n), if n == 1 { "" } else { "s" })
-}
-
-/// Budget evaluation for the report. A placeholder until `crate::budget` lands: reports no budgets.
-struct Evaluator<'c> {
-    _config: &'c Config,
-}
-
-struct BudgetLine;
-
-impl BudgetLine {
-    fn markdown_cells(&self) -> Vec<String> {
-        Vec::new()
-    }
-}
-
-impl<'c> Evaluator<'c> {
-    fn new(config: &'c Config, _cal: &Calendar) -> Self {
-        Evaluator { _config: config }
-    }
-    fn add(&mut self, _r: &Record) {}
-    fn finish(self) -> Vec<BudgetLine> {
-        Vec::new()
-    }
 }

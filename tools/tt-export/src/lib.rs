@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser};
 use serde_json::{Map, Value};
-use tt_core::aggregate::Totals;
+use tt_core::aggregate::{Summary, Totals};
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::error::{Error, Result};
 use tt_core::export::{self, Filter, Prometheus, Sink};
@@ -184,7 +184,9 @@ struct Exporter<'a> {
     prometheus: Prometheus,
     report: tt_core::report::Weekly<'a>,
     /// Summary rows, when the input is tt-sum output.
-    rows: Vec<Map<String, Value>>,
+    rows: Vec<Summary>,
+    /// True when the user gave a filter flag (which summary rows cannot honour).
+    filtered: bool,
     seen_records: bool,
 }
 
@@ -213,6 +215,12 @@ impl<'a> Exporter<'a> {
             prometheus: Prometheus::default(),
             report,
             rows: Vec::new(),
+            filtered: cli.period.is_some()
+                || cli.since.is_some()
+                || cli.until.is_some()
+                || !cli.agent.is_empty()
+                || !cli.model.is_empty()
+                || !cli.matching.is_empty(),
             seen_records: false,
         })
     }
@@ -231,7 +239,16 @@ impl<'a> Exporter<'a> {
             if self.seen_records {
                 return Err(Error::data("a tt-sum summary row among usage records: export one or the other"));
             }
-            self.rows.push(map);
+            if self.kind == Kind::Bundle {
+                return Err(Error::usage("bundles carry usage records, not tt-sum summary rows"));
+            }
+            if self.filtered {
+                return Err(Error::usage(
+                    "--period/--since/--until/--agent/--model/--where select records; tt-sum rows are already \
+                     summed (give those flags to tt-sum instead)",
+                ));
+            }
+            self.rows.push(Summary::from_value(&Value::Object(map))?);
             return Ok(());
         }
         if !self.rows.is_empty() {
@@ -242,8 +259,7 @@ impl<'a> Exporter<'a> {
         if self.kind == Kind::Markdown {
             // The report needs every record: budgets have their own windows (this month, today …).
             export::price_missing(&mut r, &self.config.prices);
-            self.report.add(&r);
-            return Ok(());
+            return self.report.add(line, &r);
         }
         if !self.filter.matches(&r, &self.config.prices) {
             return Ok(());
@@ -306,7 +322,7 @@ impl<'a> Exporter<'a> {
         if !self.rows.is_empty() {
             let rows = std::mem::take(&mut self.rows);
             let mut sink = self.sink.take().ok_or_else(|| Error::data("output already finished"))?;
-            rows_out(self.kind, &rows, &mut sink)?;
+            rows_out(self.kind, &rows, self.config, self.cal, &mut sink)?;
             return sink.finish();
         }
         match self.kind {
@@ -382,7 +398,121 @@ fn window_json(w: &tt_core::period::Window) -> String {
 }
 
 /// Summary rows in the chosen format.
-fn rows_out(kind: Kind, rows: &[Map<String, Value>], out: &mut Sink) -> Result<()> {
-    let _ = (kind, rows, out);
-    Err(Error::usage("exporting tt-sum summary rows is not implemented yet"))
+fn rows_out(kind: Kind, rows: &[Summary], config: &Config, cal: &Calendar, out: &mut Sink) -> Result<()> {
+    match kind {
+        Kind::Jsonl => {
+            for r in rows {
+                out.write_all(r.to_json().as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Kind::Csv => {
+            let keys = group_keys(rows);
+            let mut w = export::csv_writer(&mut *out);
+            let mut header: Vec<&str> = vec!["kind", "period", "start", "end"];
+            header.extend(keys.iter().map(String::as_str));
+            header.extend(SUM_COLUMNS);
+            w.write_record(&header).map_err(export::csv_error)?;
+            for r in rows {
+                let bound = |t: &Option<chrono::DateTime<chrono::FixedOffset>>| {
+                    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
+                };
+                let mut cells = vec![
+                    if r.is_total() { "total" } else { "group" }.to_string(),
+                    tt_core::output::csv_safe(&r.window.period).into_owned(),
+                    bound(&r.window.start),
+                    bound(&r.window.end),
+                ];
+                for k in &keys {
+                    cells.push(
+                        r.value(k).flatten().map(|v| tt_core::output::csv_safe(v).into_owned()).unwrap_or_default(),
+                    );
+                }
+                cells.extend([
+                    r.records.to_string(),
+                    r.sessions.to_string(),
+                    r.input_tokens.to_string(),
+                    r.output_tokens.to_string(),
+                    r.cache_read_tokens.to_string(),
+                    r.cache_write_tokens.to_string(),
+                    r.total_tokens.to_string(),
+                    tt_core::money::canonical(r.cost_usd),
+                    r.unpriced_records.to_string(),
+                ]);
+                w.write_record(&cells).map_err(export::csv_error)?;
+            }
+            w.flush()?;
+        }
+        Kind::Json => {
+            let total = rows.iter().rev().find(|r| r.is_total());
+            let mut totals = Totals::default();
+            match total {
+                Some(t) => totals = export::totals_of_row(t),
+                None => rows.iter().for_each(|r| totals.merge(export::totals_of_row(r))),
+            }
+            let mut s = String::from("{\n  \"kind\": \"report\",\n  \"generated_at\": ");
+            s.push_str(&Value::String(export::stamp(export::now())).to_string());
+            s.push_str(&format!(",\n  \"tool\": \"tt-export {}\",\n  \"window\": ", env!("CARGO_PKG_VERSION")));
+            match rows.first() {
+                Some(r) => {
+                    // The window object exactly as the row has it.
+                    let line = r.to_json();
+                    let v: Value = serde_json::from_str(&line).map_err(|e| Error::data(e.to_string()))?;
+                    s.push_str(&v["window"].to_string());
+                }
+                None => s.push_str("null"),
+            }
+            s.push_str(",\n  \"totals\": ");
+            let mut t = export::totals_json(&totals);
+            if let Some(tr) = total {
+                // A row knows its distinct sessions; sums of rows cannot.
+                t = t.replacen("\"sessions\":0", &format!("\"sessions\":{}", tr.sessions), 1);
+            }
+            s.push_str(&t);
+            s.push_str(",\n  \"rows\": [\n");
+            let lines: Vec<String> = rows.iter().map(|r| format!("    {}", r.to_json())).collect();
+            s.push_str(&lines.join(",\n"));
+            s.push_str("\n  ]\n}\n");
+            out.write_all(s.as_bytes())?;
+        }
+        Kind::Markdown => out.write_all(tt_core::report::summary_markdown(rows, config, cal)?.as_bytes())?,
+        Kind::Prometheus => {
+            let mut p = Prometheus::default();
+            let groups: Vec<&Summary> = rows.iter().filter(|r| !r.is_total()).collect();
+            let use_rows: Vec<&Summary> = if groups.is_empty() { rows.iter().collect() } else { groups };
+            for r in use_rows {
+                let get = |k: &str| r.value(k).flatten().unwrap_or("").to_string();
+                p.add_totals(&get("agent"), &get("model"), export::totals_of_row(r));
+            }
+            out.write_all(p.render().as_bytes())?;
+        }
+        Kind::Bundle => return Err(Error::usage("bundles carry usage records, not tt-sum summary rows")),
+    }
+    Ok(())
+}
+
+/// The sum columns of a summary row, in the contract's order.
+const SUM_COLUMNS: [&str; 9] = [
+    "records",
+    "sessions",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "total_tokens",
+    "cost_usd",
+    "unpriced_records",
+];
+
+/// The group keys of all rows, in order of first appearance.
+fn group_keys(rows: &[Summary]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for r in rows {
+        for (k, _) in &r.group {
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+    }
+    keys
 }

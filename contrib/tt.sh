@@ -1,0 +1,155 @@
+# tt.sh — bash helpers for build scripts and CI jobs that use tt.
+#
+#   source "${PREFIX:-$HOME/.local}/share/tt/tt.sh"
+#
+# Safe under `set -euo pipefail`: sourcing never fails, the helpers never leave options changed, and a
+# problem with tt itself never hides the exit status of your own command. Defaults (each only when unset):
+#   TT_SESSION  one id for the whole build: GitHub Actions run id, GitLab pipeline id, else build-DATE-PID
+#   TT_PROJECT  the repository's name (GitHub/GitLab), else the git top-level directory's name
+# Helpers:
+#   tt_run AGENT MODEL [TT-LOG FLAGS…] -- CMD [ARG…]
+#                  run CMD, pass its output through, and log the usage in the JSON it prints
+#                  (`claude -p --output-format json`, an API response from curl …) with
+#                  `tt-log --from anthropic` (or the --from you give). MODEL `-` takes the model from the
+#                  response. Returns CMD's exit status; a failure to log is a warning, never a failed build.
+#   tt_log ARG…    tt-log, but a logging problem is a warning instead of a failed build
+#   tt_guard [TT-BUDGET FLAGS…]
+#                  stop the build (exit 1) with a clear message when a budget is over its limit
+#                  (`tt-budget --fail-over`); exit 2 when the budget cannot be checked
+#   tt_afford USD [TT-BUDGET FLAGS…]
+#                  true when spending USD more keeps every budget within its limit ("go or defer?")
+#   tt_report [TT-EXPORT FLAGS…]
+#                  the markdown team report, appended to $GITHUB_STEP_SUMMARY when set, else printed
+#   tt_quote MODEL INPUT OUTPUT [FLAGS…]
+#                  what a request would cost (`tt-price --quote`)
+
+# Defaults. `${x:-}` everywhere: the caller may have `set -u`.
+if [ -z "${TT_SESSION:-}" ]; then
+  if [ -n "${GITHUB_RUN_ID:-}" ]; then
+    TT_SESSION="gh-${GITHUB_RUN_ID}-${GITHUB_RUN_ATTEMPT:-1}"
+  elif [ -n "${CI_PIPELINE_ID:-}" ]; then
+    TT_SESSION="gl-${CI_PIPELINE_ID}"
+  else
+    TT_SESSION="build-$(date -u +%Y%m%dT%H%M%SZ)-$$"
+  fi
+  export TT_SESSION
+fi
+if [ -z "${TT_PROJECT:-}" ]; then
+  if [ -n "${GITHUB_REPOSITORY:-}" ]; then
+    TT_PROJECT="${GITHUB_REPOSITORY##*/}"
+  elif [ -n "${CI_PROJECT_NAME:-}" ]; then
+    TT_PROJECT="${CI_PROJECT_NAME}"
+  elif _tt_top="$(git rev-parse --show-toplevel 2>/dev/null)" && [ -n "$_tt_top" ]; then
+    TT_PROJECT="${_tt_top##*/}"
+  fi
+  unset _tt_top
+  if [ -n "${TT_PROJECT:-}" ]; then export TT_PROJECT; fi
+fi
+
+_tt_warn() { printf '%s: warning: %s\n' "$1" "$2" >&2; }
+_tt_error() { printf '%s: error: %s\n' "$1" "$2" >&2; }
+
+# Leave the build when run from a script; only return in an interactive shell (so a typo does not close it).
+_tt_stop() {
+  case "$-" in
+    *i*) return "$1" ;;
+    *) exit "$1" ;;
+  esac
+}
+
+tt_run() {
+  if [ "$#" -lt 2 ]; then
+    _tt_error tt_run "usage: tt_run AGENT MODEL [TT-LOG FLAGS…] -- CMD [ARG…]"
+    return 2
+  fi
+  local agent="$1" model="$2"
+  shift 2
+  local -a flags=()
+  while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do
+    flags+=("$1")
+    shift
+  done
+  if [ "$#" -lt 2 ]; then
+    _tt_error tt_run "no command: tt_run AGENT MODEL [TT-LOG FLAGS…] -- CMD [ARG…]"
+    return 2
+  fi
+  shift # the --
+  local from="anthropic" f
+  for f in "${flags[@]+"${flags[@]}"}"; do
+    case "$f" in --from | --from=*) from="" ;; esac
+  done
+  local -a log=(tt-log --agent "$agent")
+  if [ "$model" != "-" ]; then log+=(--model "$model"); fi
+  if [ -n "$from" ]; then log+=(--from "$from"); fi
+  log+=("${flags[@]+"${flags[@]}"}")
+
+  local out ps
+  out="$(mktemp "${TMPDIR:-/tmp}/tt_run.XXXXXX")" || {
+    _tt_warn tt_run "cannot create a temporary file: running without logging"
+    "$@"
+    return
+  }
+  # The command's output goes through as it comes; a copy is kept to read the usage from.
+  if "$@" | tee "$out"; then ps=("${PIPESTATUS[@]}"); else ps=("${PIPESTATUS[@]}"); fi
+  local status="${ps[0]}"
+  # tt-log's confirmation ("logged 1,234 tokens …") or its error, for stderr.
+  local msg
+  if ! msg="$("${log[@]}" <"$out" 2>&1)"; then
+    # Streamed output (`--output-format stream-json`): the usage is on the last line that has one.
+    local last
+    last="$(grep '"usage"' "$out" | tail -n 1 || true)"
+    if [ -z "$last" ] || ! msg="$(printf '%s\n' "$last" | "${log[@]}" 2>&1)"; then
+      msg="tt_run: warning: usage not logged: ${msg##*error: }"
+    fi
+  fi
+  if [ -n "$msg" ]; then printf '%s\n' "$msg" >&2; fi
+  rm -f "$out"
+  return "$status"
+}
+
+tt_log() {
+  local err
+  if ! err="$(tt-log "$@" 2>&1)"; then
+    _tt_warn tt_log "usage not logged: ${err##*error: }"
+    return 0
+  fi
+  if [ -n "$err" ]; then printf '%s\n' "$err" >&2; fi
+}
+
+tt_guard() {
+  local status=0
+  tt-budget --fail-over "$@" || status=$?
+  case "$status" in
+    0) return 0 ;;
+    1)
+      _tt_error tt_guard "over budget: stopping the build (see the budget report above; raise the limit in tt.toml or wait for the next period)"
+      _tt_stop 1
+      ;;
+    *)
+      _tt_error tt_guard "could not check the budget (tt-budget exit $status): stopping the build"
+      _tt_stop 2
+      ;;
+  esac
+}
+
+tt_afford() {
+  if [ "$#" -lt 1 ]; then
+    _tt_error tt_afford "usage: tt_afford USD [TT-BUDGET FLAGS…]"
+    return 2
+  fi
+  local usd="$1"
+  shift
+  tt-budget --estimate-usd "$usd" "$@"
+}
+
+tt_report() {
+  if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+    tt-export --format markdown "$@" >>"$GITHUB_STEP_SUMMARY"
+  else
+    tt-export --format markdown "$@"
+  fi
+}
+
+tt_quote() {
+  tt-price --quote "$@"
+}
