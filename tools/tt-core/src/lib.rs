@@ -11,6 +11,7 @@ pub mod budget;
 pub mod bundle;
 pub mod cli;
 pub mod config;
+pub mod enforce;
 pub mod error;
 pub mod export;
 pub mod id;

@@ -1,14 +1,25 @@
-//! `tt-log --enforce`: check budgets and append atomically under the log lock (issue: reports and budgets).
+//! `tt-log --enforce`: check budgets and append atomically under the log lock.
 //!
-//! Not implemented yet: `check` is called with the lock held, before the append.
+//! The glue only: the check and its sidecar index are [`tt_core::enforce`]. Both halves run while the log is
+//! exclusively locked, so concurrent `tt-log --enforce` calls are serialised: each one sees every record the
+//! others appended, and exactly as many fit under a limit as the limit allows.
 
 use tt_core::Record;
 use tt_core::config::Config;
+use tt_core::enforce::Passed;
 use tt_core::error::Result;
 use tt_core::log::LockedLog;
 
 /// Refuse (with a [`tt_core::Kind::Condition`] error naming the budget and the remaining amount) when appending
-/// `record` would push a configured budget over its limit. Called with the log locked.
-pub fn check(_locked: &mut LockedLog, _config: &Config, _record: &Record) -> Result<()> {
-    Err(tt_core::Error::usage("--enforce is not implemented yet"))
+/// `record` would push a configured budget over its limit. Called with the log locked, before the append.
+pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result<Passed> {
+    tt_core::enforce::check(locked, config, record)
+}
+
+/// After the append, still under the lock: bring the index up to date. The record is already logged, so a
+/// failure here is only a warning (the next call rebuilds or catches up).
+pub fn appended(passed: Passed, locked: &mut LockedLog) {
+    if let Err(e) = passed.appended(locked) {
+        tt_core::cli::warn("tt-log", format!("--enforce index not updated: {e}"));
+    }
 }

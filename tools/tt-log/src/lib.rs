@@ -164,10 +164,11 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let line = record.to_json();
     if !cli.dry_run {
         let mut locked = tt_core::log::LockedLog::open(&log)?;
-        if cli.enforce {
-            enforce::check(&mut locked, &config, &record)?;
-        }
+        let passed = if cli.enforce { Some(enforce::check(&mut locked, &config, &record)?) } else { None };
         locked.append(&format!("{line}\n"))?;
+        if let Some(p) = passed {
+            enforce::appended(p, &mut locked);
+        }
     }
     if let Some(w) = warning {
         tt_core::cli::warn("tt-log", w);

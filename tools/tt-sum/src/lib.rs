@@ -1,11 +1,297 @@
-//! `tt-sum` (not yet implemented).
-use tt_core::cli::Outcome;
-use tt_core::error::Result;
-/// The clap definition.
-pub fn command() -> clap::Command {
-    clap::Command::new("tt-sum")
+//! `tt-sum`: aggregate the usage log into summary rows, per group and in total.
+//!
+//! The CLI glue only: windows come from [`tt_core::period`], reading and grouping from [`tt_core::scan`] and
+//! [`tt_core::aggregate`], whose JSONL [`Summary`] row is the contract tt-budget and tt-export read.
+
+use std::cmp::Ordering;
+use std::io::Write;
+
+use clap::{CommandFactory, Parser};
+use tt_core::aggregate::{Group, Key, RowWindow, Summary};
+use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
+use tt_core::error::{Error, Result};
+use tt_core::input::Source;
+use tt_core::money;
+use tt_core::output::{Format, Table, csv_safe};
+use tt_core::period::{Calendar, Period};
+
+const EXAMPLES: &str = "\
+Examples:
+  tt-sum                                   all time, in total
+  tt-sum --period month --by agent         this month, per agent
+  tt-sum --period today --by model,agent   today, per model and agent
+  tt-sum --by day --since 2026-11-01 --until 2026-11-07
+  tt-sum --by tag:team --sort tokens --top 5
+  tt-sum --period last-month --tz Europe/Berlin --format markdown
+  tt-sum --period month | tt-budget --fail-over
+  cat team-a.jsonl team-b.jsonl | tt-sum --by project";
+
+/// Aggregate the usage log.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tt-sum",
+    version,
+    about = "Aggregate the tt usage log: tokens and dollars per agent, model, session, day, …",
+    long_about = "Sum usage records per group and in total over a time window. Records without cost_usd are \
+priced with the price table on the fly; records of unknown models are counted as unpriced, never as $0. Reads \
+the files given, else stdin when it is not a terminal, else the usage log. Prints a table on a terminal and \
+JSONL summary rows in a pipe (one per group, then the total with an empty group) — the rows tt-budget reads.",
+    after_help = format!("{EXAMPLES}\n\n{HELP_FOOTER}"),
+)]
+pub struct Cli {
+    /// Files of records to read (`-` for stdin) [default: stdin if piped, else the usage log].
+    #[arg(value_name = "FILE")]
+    files: Vec<String>,
+    /// Group by these keys, comma-separated: agent, model, provider, session, task, project, branch, host,
+    /// user, commit, source, tag:KEY, hour, day, week, month.
+    #[arg(long, value_name = "KEYS")]
+    by: Option<String>,
+    /// The window: today, yesterday, week, last-week, month, last-month, year, all.
+    #[arg(long, value_name = "PERIOD", default_value = "all")]
+    period: String,
+    /// Only records at or after this date (local midnight) or time.
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// Only records up to this date (inclusive) or before this time.
+    #[arg(long, value_name = "WHEN")]
+    until: Option<String>,
+    /// Time zone for periods and day/week/month keys (IANA name) [default: config `tz`, else UTC].
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+    /// Pretend today is this date, for reproducible reports.
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+    /// Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl].
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<String>,
+    /// Order of the groups: cost, tokens (both largest first) or name [default: name when grouping by time,
+    /// else cost].
+    #[arg(long, value_name = "KEY", value_parser = ["cost", "tokens", "name"])]
+    sort: Option<String>,
+    /// Only the first N groups (the total still covers every group).
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+
+    #[command(flatten)]
+    common: CommonArgs,
 }
-/// Run.
-pub fn run(_m: &clap::ArgMatches) -> Result<Outcome> {
+
+/// The clap definition (for `main`, completions and man pages).
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Run `tt-sum`.
+pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
+    let cli: Cli = tt_core::cli::parse_args(m)?;
+    let config = cli.common.config()?;
+    let format = Format::choose(cli.format.as_deref())?;
+    let keys = match &cli.by {
+        Some(s) => Key::parse_list(s)?,
+        None => Vec::new(),
+    };
+    let cal = Calendar::from_flags(&config, cli.tz.as_deref(), cli.today.as_deref())?;
+    let since = cli.since.as_deref().map(|s| cal.parse_since(s)).transpose()?;
+    let until = cli.until.as_deref().map(|s| cal.parse_until(s)).transpose()?;
+    let window = cal.window(Period::parse(&cli.period)?).restrict(since, until);
+    let sources = sources(&cli.files, &cli.common, &config)?;
+    let agg = tt_core::aggregate::aggregate(&sources, &keys, cal, &window, &config.prices)?;
+    let unknown = agg.unknown_models();
+    let (mut groups, total) = agg.finish();
+    if total.unpriced > 0 {
+        tt_core::cli::warn(
+            "tt-sum",
+            format!(
+                "{} record{} could not be priced (unknown model{}: {}); they are counted as unpriced, not as $0",
+                money::thousands(total.unpriced),
+                if total.unpriced == 1 { "" } else { "s" },
+                if unknown.len() == 1 { "" } else { "s" },
+                unknown.join(", ")
+            ),
+        );
+    }
+    let by_time = keys.iter().any(|k| matches!(k, Key::Time(_)));
+    let sort = cli.sort.as_deref().unwrap_or(if by_time { "name" } else { "cost" });
+    groups.sort_by(|a, b| order(sort, a, b));
+    if let Some(n) = cli.top {
+        groups.truncate(n);
+    }
+    let rw = RowWindow::of(&window);
+    let names: Vec<String> = keys.iter().map(Key::name).collect();
+    let mut rows: Vec<Summary> = groups
+        .iter()
+        .map(|g| Summary::new(rw.clone(), names.iter().cloned().zip(g.values.iter().cloned()).collect(), &g.totals))
+        .collect();
+    rows.push(Summary::new(rw, Vec::new(), &total));
+    let mut out = tt_core::output::stdout();
+    render(&mut out, format, &names, &rows, &window)?;
+    out.flush()?;
     Ok(Outcome::Ok)
+}
+
+/// The sources: files given, else stdin when it has data, else the usage log (a log that does not exist yet
+/// is simply empty).
+fn sources(files: &[String], common: &CommonArgs, config: &tt_core::Config) -> Result<Vec<Source>> {
+    if !files.is_empty() || tt_core::input::stdin_has_data() {
+        return Ok(tt_core::input::sources(files, std::path::Path::new("")));
+    }
+    let log = common.log_path(config)?;
+    Ok(if log.exists() { vec![Source::File(log)] } else { Vec::new() })
+}
+
+fn order(sort: &str, a: &Group, b: &Group) -> Ordering {
+    let name = || a.values.cmp(&b.values);
+    match sort {
+        "tokens" => b.totals.total_tokens().cmp(&a.totals.total_tokens()).then_with(name),
+        "name" => name(),
+        _ => b
+            .totals
+            .cost
+            .cmp(&a.totals.cost)
+            .then_with(|| b.totals.total_tokens().cmp(&a.totals.total_tokens()))
+            .then_with(name),
+    }
+}
+
+const NUM_HEADERS: [&str; 9] = [
+    "records",
+    "sessions",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "total_tokens",
+    "cost_usd",
+    "unpriced_records",
+];
+
+/// Write the rows in `format`.
+pub fn render(
+    out: &mut impl Write,
+    format: Format,
+    keys: &[String],
+    rows: &[Summary],
+    window: &tt_core::period::Window,
+) -> Result<()> {
+    match format {
+        Format::Jsonl => {
+            for r in rows {
+                writeln!(out, "{}", r.to_json())?;
+            }
+        }
+        Format::Json => {
+            writeln!(out, "[")?;
+            for (i, r) in rows.iter().enumerate() {
+                writeln!(out, "  {}{}", r.to_json(), if i + 1 < rows.len() { "," } else { "" })?;
+            }
+            writeln!(out, "]")?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut header: Vec<String> = vec!["period".into(), "start".into(), "end".into()];
+            header.extend(keys.iter().cloned());
+            header.extend(NUM_HEADERS.iter().map(|s| s.to_string()));
+            w.write_record(&header).map_err(csv_err)?;
+            for r in rows {
+                let mut rec: Vec<String> = vec![
+                    r.window.period.clone(),
+                    r.window.start.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    r.window.end.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                ];
+                if r.is_total() {
+                    rec.extend(
+                        keys.iter().enumerate().map(|(i, _)| if i == 0 { "TOTAL".into() } else { String::new() }),
+                    );
+                } else {
+                    rec.extend(r.group.iter().map(|(_, v)| csv_safe(v.as_deref().unwrap_or("")).into_owned()));
+                }
+                rec.extend([
+                    r.records.to_string(),
+                    r.sessions.to_string(),
+                    r.input_tokens.to_string(),
+                    r.output_tokens.to_string(),
+                    r.cache_read_tokens.to_string(),
+                    r.cache_write_tokens.to_string(),
+                    r.total_tokens.to_string(),
+                    money::canonical(r.cost_usd),
+                    r.unpriced_records.to_string(),
+                ]);
+                w.write_record(&rec).map_err(csv_err)?;
+            }
+            let bytes = w.into_inner().map_err(|e| Error::data(format!("csv: {e}")))?;
+            out.write_all(&bytes)?;
+        }
+        Format::Table | Format::Markdown => {
+            let unpriced = rows.iter().any(|r| r.unpriced_records > 0);
+            let mut headers: Vec<String> = keys.iter().map(|k| k.to_uppercase()).collect();
+            if headers.is_empty() {
+                headers.push(String::new());
+            }
+            let nums = ["RECORDS", "SESSIONS", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "TOTAL TOKENS", "COST"];
+            headers.extend(nums.iter().map(|s| s.to_string()));
+            if unpriced {
+                headers.push("UNPRICED".into());
+            }
+            let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+            let mut right: Vec<&str> = nums.to_vec();
+            right.push("UNPRICED");
+            let mut t = Table::new(&h, &right);
+            for r in rows {
+                let mut cells: Vec<String> = if r.is_total() {
+                    let mut c = vec!["TOTAL".to_string()];
+                    c.extend(std::iter::repeat_n(String::new(), keys.len().saturating_sub(1)));
+                    t.rule();
+                    c
+                } else {
+                    r.group.iter().map(|(_, v)| v.clone().unwrap_or_else(|| "(none)".into())).collect()
+                };
+                cells.extend([
+                    money::thousands(r.records),
+                    money::thousands(r.sessions),
+                    money::thousands(r.input_tokens),
+                    money::thousands(r.output_tokens),
+                    money::thousands(r.cache_read_tokens),
+                    money::thousands(r.cache_write_tokens),
+                    money::thousands(r.total_tokens),
+                    money::usd(r.cost_usd),
+                ]);
+                if unpriced {
+                    cells.push(money::thousands(r.unpriced_records));
+                }
+                t.row(cells);
+            }
+            let title = window_title(window);
+            if format == Format::Markdown {
+                writeln!(out, "**{title}**\n")?;
+                t.render_markdown(out)?;
+            } else {
+                writeln!(out, "{title}")?;
+                t.render_text(out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `month 2026-11-01 → 2026-12-01 (UTC)`, `all time`: local dates (with the time when not midnight).
+fn window_title(w: &tt_core::period::Window) -> String {
+    let local = |t: Option<chrono::DateTime<chrono::Utc>>| match t {
+        None => "…".to_string(),
+        Some(t) => {
+            let l = t.with_timezone(&w.tz);
+            if l.time() == chrono::NaiveTime::MIN {
+                l.format("%Y-%m-%d").to_string()
+            } else {
+                l.format("%Y-%m-%d %H:%M").to_string()
+            }
+        }
+    };
+    if w.is_unbounded() {
+        return "all time".into();
+    }
+    format!("{} {} → {} ({})", w.period, local(w.start), local(w.end), w.tz.name())
+}
+
+fn csv_err(e: csv::Error) -> Error {
+    Error::data(format!("csv: {e}"))
 }

@@ -1,0 +1,334 @@
+//! The check behind `tt-log --enforce`, and the sidecar index that makes it cheap.
+//!
+//! Enforcing must not re-read a million-record log on every call, so beside the log (`usage.jsonl.tt-index`)
+//! a small JSON index keeps: how many bytes (and lines) of the log it has counted, a hash of the last bytes it
+//! counted, a fingerprint of the budgets / time zone / prices it counted them with, and a [`Ledger`] of every
+//! budget's spend per window. Each call, under the log's exclusive lock, counts only the lines appended since
+//! (by anyone: plain tt-log, imports), checks the new record against the current windows, and after the append
+//! saves the index.
+//!
+//! Invariants:
+//! * The index is only read and written under the log lock, and replaced atomically (write + rename).
+//! * It is a cache, never the truth: if the log shrank, was replaced (another inode), its counted bytes no
+//!   longer hash the same, or the budgets, zone or prices changed, it is rebuilt from the whole log. A missing,
+//!   unreadable or malformed index is rebuilt too.
+//! * Only complete lines are counted; a torn last line is left for the next call (after tt-log repaired it).
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::budget::{Evaluation, Ledger, scope_of};
+use crate::config::{Budget, BudgetPeriod, Config};
+use crate::error::{Error, Result};
+use crate::input::Source;
+use crate::log::LockedLog;
+use crate::period::Calendar;
+use crate::price::Pricer;
+use crate::record::Record;
+use crate::scan::{Field, View};
+
+/// The index file's version; bump when its meaning changes.
+const INDEX_VERSION: u64 = 1;
+/// How many bytes before the counted offset are hashed to recognise the log.
+const TAIL: u64 = 256;
+
+/// The index path beside a log: `usage.jsonl` → `usage.jsonl.tt-index`.
+pub fn index_path(log: &Path) -> PathBuf {
+    let mut s = log.as_os_str().to_os_string();
+    s.push(".tt-index");
+    PathBuf::from(s)
+}
+
+/// The index: how far the log was counted, and the spend found.
+#[derive(Debug, Clone)]
+pub struct Index {
+    fingerprint: String,
+    dev: u64,
+    ino: u64,
+    offset: u64,
+    lines: u64,
+    tail: String,
+    ledger: Ledger,
+}
+
+/// A check that passed: call [`Passed::appended`] after appending the record to keep the index current.
+#[derive(Debug)]
+pub struct Passed {
+    index: Index,
+    path: PathBuf,
+    line_len: u64,
+    record_cost: Option<Decimal>,
+    record: Record,
+    budgets: Vec<Budget>,
+    cal: Calendar,
+}
+
+/// What the config contributes to the counts: budgets, zone, week start and prices.
+fn fingerprint(config: &Config) -> String {
+    let text = format!("{:?}|{}|{:?}|{:?}", config.budgets, config.tz, config.week_start, config.prices.entries());
+    let (a, b) = crate::id::fnv128(text.as_bytes());
+    format!("{a:016x}{b:016x}")
+}
+
+fn tail_hash(file: &mut File, offset: u64, name: &str) -> Result<String> {
+    let from = offset.saturating_sub(TAIL);
+    let mut buf = vec![0u8; (offset - from) as usize];
+    file.seek(SeekFrom::Start(from)).map_err(|e| Error::io(name, e))?;
+    file.read_exact(&mut buf).map_err(|e| Error::io(name, e))?;
+    let (a, b) = crate::id::fnv128(&buf);
+    Ok(format!("{a:016x}{b:016x}"))
+}
+
+impl Index {
+    fn empty(fingerprint: String, dev: u64, ino: u64, n: usize) -> Index {
+        Index { fingerprint, dev, ino, offset: 0, lines: 0, tail: String::new(), ledger: Ledger::new(n) }
+    }
+
+    fn load(path: &Path) -> Option<Index> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let v: Value = serde_json::from_str(&text).ok()?;
+        if v.get("v")?.as_u64()? != INDEX_VERSION {
+            return None;
+        }
+        Some(Index {
+            fingerprint: v.get("fingerprint")?.as_str()?.to_string(),
+            dev: v.get("dev")?.as_u64()?,
+            ino: v.get("ino")?.as_u64()?,
+            offset: v.get("offset")?.as_u64()?,
+            lines: v.get("lines")?.as_u64()?,
+            tail: v.get("tail")?.as_str()?.to_string(),
+            ledger: Ledger::from_value(v.get("ledger")?).ok()?,
+        })
+    }
+
+    fn save(&self, path: &Path) -> Result<()> {
+        let v = json!({
+            "v": INDEX_VERSION,
+            "about": "tt-log --enforce cache of per-budget spend; safe to delete (it is rebuilt from the log)",
+            "fingerprint": self.fingerprint,
+            "dev": self.dev,
+            "ino": self.ino,
+            "offset": self.offset,
+            "lines": self.lines,
+            "tail": self.tail,
+            "ledger": self.ledger.to_value(),
+        });
+        let tmp = {
+            let mut s = path.as_os_str().to_os_string();
+            s.push(format!(".tmp{}", std::process::id()));
+            PathBuf::from(s)
+        };
+        let name = tmp.display().to_string();
+        let mut f = File::create(&tmp).map_err(|e| Error::io(&name, e))?;
+        f.write_all(v.to_string().as_bytes()).map_err(|e| Error::io(&name, e))?;
+        drop(f);
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path.display(), e))
+    }
+}
+
+/// Count `[index.offset, upto)` of the log (whole lines only) into the index.
+fn catch_up(
+    index: &mut Index,
+    file: &mut File,
+    log: &Path,
+    upto: u64,
+    budgets: &[Budget],
+    scopes: &[Vec<(Field, String)>],
+    cal: &Calendar,
+    config: &Config,
+) -> Result<()> {
+    let name = log.display().to_string();
+    if upto <= index.offset {
+        return Ok(());
+    }
+    // The whole log from the start: split it between threads like tt-sum does.
+    if index.offset == 0 && upto == file.metadata().map_err(|e| Error::io(&name, e))?.len() {
+        let parts = crate::scan::fold(
+            &Source::File(log.to_path_buf()),
+            || (Ledger::new(budgets.len()), Pricer::new(&config.prices), 0u64),
+            |(ledger, pricer, n), v| {
+                let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens));
+                ledger.add(budgets, scopes, cal, v, cost);
+                *n += 1;
+                Ok(())
+            },
+        )?;
+        for (l, _, _) in parts {
+            index.ledger.merge(l);
+        }
+        index.lines = count_lines(file, upto, &name)?;
+        index.offset = upto;
+        return Ok(());
+    }
+    file.seek(SeekFrom::Start(index.offset)).map_err(|e| Error::io(&name, e))?;
+    let mut buf = Vec::with_capacity((upto - index.offset) as usize);
+    Read::by_ref(file).take(upto - index.offset).read_to_end(&mut buf).map_err(|e| Error::io(&name, e))?;
+    let mut pricer = Pricer::new(&config.prices);
+    let mut line_no = index.lines;
+    for raw in buf.split(|&b| b == b'\n') {
+        line_no += 1;
+        let mut l = raw;
+        if let [rest @ .., b'\r'] = l {
+            l = rest;
+        }
+        if l.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let v = View::parse(l).map_err(|e| e.context(format!("{name}:{line_no}")))?;
+        let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens));
+        index.ledger.add(budgets, scopes, cal, &v, cost);
+    }
+    // `buf` ends with a newline, so split gave one empty piece after it that was not a line.
+    index.lines = line_no - 1;
+    index.offset = upto;
+    Ok(())
+}
+
+fn count_lines(file: &mut File, upto: u64, name: &str) -> Result<u64> {
+    file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(name, e))?;
+    let mut r = Read::by_ref(file).take(upto);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let got = r.read(&mut buf).map_err(|e| Error::io(name, e))?;
+        if got == 0 {
+            return Ok(n);
+        }
+        n += memchr::memchr_iter(b'\n', &buf[..got]).count() as u64;
+    }
+}
+
+/// The end of the last complete line at or before `len`.
+fn last_newline_end(file: &mut File, len: u64, name: &str) -> Result<u64> {
+    let mut end = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let from = end.saturating_sub(buf.len() as u64);
+        let n = (end - from) as usize;
+        file.seek(SeekFrom::Start(from)).map_err(|e| Error::io(name, e))?;
+        file.read_exact(&mut buf[..n]).map_err(|e| Error::io(name, e))?;
+        if let Some(k) = memchr::memrchr(b'\n', &buf[..n]) {
+            return Ok(from + k as u64 + 1);
+        }
+        end = from;
+    }
+    Ok(0)
+}
+
+/// Check `record` against every configured budget whose scope it matches, in the window its `ts` falls in.
+/// Refuses with a [`crate::Kind::Condition`] error (exit 1) naming the budget and what is left when the record
+/// would push one over its limit. Must be called with the log locked; on success, append the record and call
+/// [`Passed::appended`].
+pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result<Passed> {
+    let log = locked.path().to_path_buf();
+    let name = log.display().to_string();
+    let budgets: Vec<Budget> = config.budgets.clone();
+    let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
+    let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
+    let fp = fingerprint(config);
+    let ipath = index_path(&log);
+
+    let file = locked.file();
+    let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
+    let len = meta.len();
+    let (dev, ino) = (meta.dev(), meta.ino());
+    let upto = last_newline_end(file, len, &name)?;
+
+    let mut index = match Index::load(&ipath) {
+        Some(i) if i.fingerprint == fp && i.dev == dev && i.ino == ino && i.offset <= upto => {
+            if i.offset == 0 || tail_hash(file, i.offset, &name)? == i.tail { Some(i) } else { None }
+        }
+        _ => None,
+    }
+    .unwrap_or_else(|| Index::empty(fp.clone(), dev, ino, budgets.len()));
+    catch_up(&mut index, file, &log, upto, &budgets, &scopes, &cal, config)?;
+    index.tail = if index.offset == 0 { String::new() } else { tail_hash(file, index.offset, &name)? };
+
+    // The record, as a View (so scopes match exactly as they do for logged records).
+    let line = record.to_json();
+    let view = View::parse(line.as_bytes())?;
+    let mut pricer = Pricer::new(&config.prices);
+    let cost = record.cost_usd.or_else(|| pricer.cost(&record.model, record.ts, &record.tokens));
+    let mut refusals = Vec::new();
+    for (i, b) in budgets.iter().enumerate() {
+        if !view.matches(&scopes[i]) {
+            continue;
+        }
+        let Some(key) = Ledger::key(b, &cal, record.ts, record.session.as_deref()) else { continue };
+        let spent = index.ledger.spent(i, &key);
+        let window = crate::aggregate::RowWindow::of(&if b.period == BudgetPeriod::Session {
+            cal.budget_window(BudgetPeriod::Total, record.ts)
+        } else {
+            cal.budget_window(b.period, record.ts)
+        });
+        let e = Evaluation::new(b, window, None, spent, record.ts, &cal);
+        let what = match &record.session {
+            Some(s) if b.period == BudgetPeriod::Session => format!("session {s}"),
+            _ => match (b.period, e.window.start) {
+                (BudgetPeriod::Total, _) | (_, None) => "in total".to_string(),
+                (p, Some(start)) => format!("in the {} from {}", p.as_str(), start.format("%Y-%m-%d")),
+            },
+        };
+        if b.limit_usd.is_some() && cost.is_none() {
+            refusals.push(format!(
+                "budget {:?} has a dollar limit and model {:?} has no price, so the record's cost is unknown",
+                b.name, record.model
+            ));
+            continue;
+        }
+        if e.would_exceed(cost.unwrap_or_default(), record.tokens.total()) {
+            let mut need = Vec::new();
+            if b.limit_usd.is_some() {
+                need.push(crate::money::usd(cost.unwrap_or_default()));
+            }
+            if b.limit_tokens.is_some() {
+                need.push(format!("{} tokens", crate::money::thousands(record.tokens.total())));
+            }
+            refusals.push(format!(
+                "budget {:?} would go over its limit: {} used {what}, {}; this record needs {}",
+                b.name,
+                e.spent_text(),
+                e.left_text(),
+                need.join(" and ")
+            ));
+        }
+    }
+    if !refusals.is_empty() {
+        // The work done counting the log is still good: keep it for the next call.
+        let _ = index.save(&ipath);
+        return Err(Error::condition(format!("refused, nothing logged: {}", refusals.join("; "))));
+    }
+    Ok(Passed {
+        index,
+        path: ipath,
+        line_len: line.len() as u64 + 1,
+        record_cost: cost,
+        record: record.clone(),
+        budgets,
+        cal,
+    })
+}
+
+impl Passed {
+    /// Record the append in the index and save it. If anything but exactly the record was appended (a torn
+    /// line repaired first), the index stays where it was and the next call counts the rest.
+    pub fn appended(mut self, locked: &mut LockedLog) -> Result<()> {
+        let len = locked.len()?;
+        if len == self.index.offset + self.line_len {
+            let line = self.record.to_json();
+            let view = View::parse(line.as_bytes())?;
+            let scopes: Vec<Vec<(Field, String)>> = self.budgets.iter().map(scope_of).collect();
+            self.index.ledger.add(&self.budgets, &scopes, &self.cal, &view, self.record_cost);
+            self.index.offset = len;
+            self.index.lines += 1;
+            let name = locked.path().display().to_string();
+            self.index.tail = tail_hash(locked.file(), len, &name)?;
+        }
+        self.index.save(&self.path)
+    }
+}

@@ -1,0 +1,149 @@
+//! `tt-gen log`: realistic usage records.
+//!
+//! Records arrive session by session (a session is 5–60 requests of one agent on one model, a few seconds to
+//! minutes apart) over `--days` days ending at `--end`, from a dozen agents on the models of the built-in price
+//! table, with cache reads and writes, projects, branches, hosts and the odd tag. Most records are priced
+//! exactly as tt-log prices them; `--unpriced-pct` of them carry no `cost_usd` (so readers price them on the
+//! fly) and a few use a model the price table does not know. The output is deterministic for a seed.
+
+use std::io::Write;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use tt_core::error::{Error, Result};
+use tt_core::{Config, Record, Tokens};
+
+use crate::rng::Rng;
+
+/// Options of `tt-gen log`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// How many records.
+    #[arg(long, default_value_t = 1000)]
+    records: u64,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The last day covered (records end the day before it).
+    #[arg(long, default_value = "2026-11-23")]
+    end: String,
+    /// How many days the records span.
+    #[arg(long, default_value_t = 90)]
+    days: i64,
+    /// Percentage of records without `cost_usd`.
+    #[arg(long, default_value_t = 10)]
+    unpriced_pct: u64,
+}
+
+const AGENTS: &[&str] = &[
+    "ATLAS",
+    "BOLT",
+    "ci-review",
+    "docs-bot",
+    "builder",
+    "planner",
+    "triage",
+    "refactorer",
+    "tester",
+    "release",
+    "support",
+    "research",
+];
+const MODELS: &[(&str, u64)] = &[
+    ("claude-sonnet-4-5", 30),
+    ("claude-haiku-4-5", 20),
+    ("claude-opus-4-5", 8),
+    ("gpt-4o", 12),
+    ("gpt-5", 10),
+    ("gpt-4.1", 5),
+    ("gemini-2.5-pro", 8),
+    ("gemini-2.5-flash", 6),
+    ("fable-7-preview", 1),
+];
+const PROJECTS: &[&str] = &["api", "web", "mobile", "infra", "docs", "data-pipeline"];
+const BRANCHES: &[&str] = &["main", "feature/billing", "fix/login-timeout", "release/2.4", "chore/deps"];
+const HOSTS: &[&str] = &["ci-runner-01", "ci-runner-02", "dev-laptop-ana", "dev-laptop-raj", "build-box"];
+const USERS: &[&str] = &["ana", "raj", "ci", "mei", "tom"];
+const TASKS: &[&str] = &["review", "implement", "summarise", "triage", "test", "plan"];
+
+fn model(rng: &mut Rng) -> &'static str {
+    let total: u64 = MODELS.iter().map(|m| m.1).sum();
+    let mut r = rng.below(total);
+    for (m, w) in MODELS {
+        if r < *w {
+            return m;
+        }
+        r -= w;
+    }
+    MODELS[0].0
+}
+
+/// Write `--records` records to stdout.
+pub fn run(a: &Args) -> Result<()> {
+    let config = Config::builtin()?;
+    let end = NaiveDate::parse_from_str(&a.end, "%Y-%m-%d")
+        .map_err(|_| Error::usage(format!("--end: not a date: {:?}", a.end)))?;
+    let end: DateTime<Utc> = end.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let start = end - Duration::days(a.days.max(1));
+    let span_ms = (end - start).num_milliseconds().max(1) as u64;
+    let mut rng = Rng::new(a.seed);
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    // Time advances evenly on average so the records fill the span in order.
+    let step_ms = (span_ms / a.records.max(1)).max(1);
+    let mut t_ms: u64 = 0;
+    let mut written = 0u64;
+    let mut session_no = 0u64;
+    while written < a.records {
+        session_no += 1;
+        let agent = *rng.pick(AGENTS);
+        let model = model(&mut rng);
+        let project = *rng.pick(PROJECTS);
+        let branch = *rng.pick(BRANCHES);
+        let host = *rng.pick(HOSTS);
+        let user = *rng.pick(USERS);
+        let task = *rng.pick(TASKS);
+        let session = format!("{:016x}", rng.next() ^ session_no);
+        let pr = rng.chance(20).then(|| (100 + rng.below(900)).to_string());
+        let len = 5 + rng.below(56);
+        let mut prefix = 2_000 + rng.skewed(0, 60_000);
+        for _ in 0..len {
+            if written >= a.records {
+                break;
+            }
+            t_ms = (t_ms + rng.below(2 * step_ms)).min(span_ms - 1);
+            let ts = start + Duration::milliseconds(t_ms as i64);
+            let cached = rng.chance(70);
+            let tokens = Tokens {
+                input: 50 + rng.skewed(0, 8_000),
+                output: 20 + rng.skewed(0, 4_000),
+                cache_read: if cached { prefix } else { 0 },
+                cache_write: if cached { rng.skewed(0, 3_000) } else { 0 },
+                cache_write_1h: 0,
+            };
+            prefix += tokens.cache_write;
+            let id = tt_core::id::derived_id(ts, &format!("{}:{written}", a.seed));
+            let mut r = Record::new(id, ts, agent.to_string(), model.to_string(), tokens);
+            r.session = Some(session.clone());
+            r.task = Some(task.to_string());
+            r.project = Some(project.to_string());
+            r.branch = Some(branch.to_string());
+            r.host = Some(host.to_string());
+            r.user = Some(user.to_string());
+            r.source = Some("anthropic".to_string());
+            if let Some(pr) = &pr {
+                r.tags.insert("pr".into(), pr.clone());
+            }
+            if let Some(e) = config.prices.resolve(model) {
+                r.provider = e.provider.clone();
+                if !rng.chance(a.unpriced_pct) {
+                    let p = tt_core::price::price_with(e, ts, &r.tokens);
+                    r.cost_usd = Some(p.cost);
+                    r.price = Some(p.label);
+                }
+            }
+            writeln!(out, "{}", r.to_json()).map_err(|e| Error::io("stdout", e))?;
+            written += 1;
+        }
+    }
+    out.flush().map_err(|e| Error::io("stdout", e))?;
+    Ok(())
+}
