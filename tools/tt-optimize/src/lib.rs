@@ -165,7 +165,8 @@ struct Spool {
 
 impl Spool {
     fn from_stdin() -> Result<Spool> {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let path = std::env::temp_dir().join(format!("tt-optimize-{}-{nanos}.jsonl", std::process::id()));
         let mut f = std::fs::OpenOptions::new()
             .write(true)

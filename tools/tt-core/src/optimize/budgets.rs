@@ -8,8 +8,8 @@
 //! * recommended limit: the `budget_percentile` (nearest-rank) of the *complete* periods' spend, rounded up to
 //!   the cent (tokens: of their token totals), when there are at least [`MIN_HISTORY`] complete periods;
 //! * trend: the last complete period against the one before;
-//! * forecast: the current period's spend so far, extrapolated linearly over the period's length
-//!   (`spent × length / elapsed`) — the burn rate so far, kept up to the end of the period.
+//! * forecast, level and the date the limit will be reached: the current period evaluated exactly as
+//!   tt-budget does ([`crate::budget::Evaluation`]: the burn rate so far, kept up to the end of the period).
 //!
 //! Advice has no saving: it sets a limit, it does not change what is spent.
 
@@ -21,6 +21,8 @@ use serde_json::{Map, Value};
 
 use super::stats::{money_json, opt_json, pct, percentile};
 use super::{Suggestion, Type, Usage};
+use crate::aggregate::RowWindow;
+use crate::budget::{Evaluation, Spent};
 use crate::config::{Budget, BudgetPeriod, OptimizeSettings};
 use crate::money;
 use crate::period::{Calendar, format_in};
@@ -35,8 +37,8 @@ const HISTORY_SHOWN: usize = 12;
 #[derive(Debug, Clone)]
 pub struct BudgetState<'c> {
     budget: &'c Budget,
-    periods: BTreeMap<DateTime<Utc>, (Decimal, u64)>,
-    sessions: HashMap<String, (Decimal, u64)>,
+    periods: BTreeMap<DateTime<Utc>, Spent>,
+    sessions: HashMap<String, Spent>,
     /// The period the last record fell in: logs are mostly in time order, so most records skip the calendar.
     last: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
@@ -57,15 +59,13 @@ impl<'c> BudgetState<'c> {
         if !self.budget.scope.iter().all(|(k, v)| u.has(k, v)) {
             return;
         }
-        let cost = cost.unwrap_or_default();
         if self.budget.period == BudgetPeriod::Session {
             if let Some(s) = u.session() {
                 let e = match self.sessions.get_mut(s) {
                     Some(e) => e,
                     None => self.sessions.entry(s.to_string()).or_default(),
                 };
-                e.0 += cost;
-                e.1 += tokens;
+                e.add(tokens, cost);
             }
             return;
         }
@@ -79,9 +79,7 @@ impl<'c> BudgetState<'c> {
                 s
             }
         };
-        let e = self.periods.entry(start).or_default();
-        e.0 += cost;
-        e.1 += tokens;
+        self.periods.entry(start).or_default().add(tokens, cost);
     }
 
     /// The advice, if the budget saw any spend.
@@ -99,17 +97,14 @@ impl<'c> BudgetState<'c> {
         while at < cur_start && history.len() < 1_000_000 {
             let w = cal.budget_window(p, at);
             let (Some(ws), Some(we)) = (w.start, w.end) else { break };
-            let (c, t) = self.periods.get(&ws).copied().unwrap_or_default();
-            history.push((ws, c, t));
+            let sp = self.periods.get(&ws).copied().unwrap_or_default();
+            history.push((ws, sp.usd, sp.tokens));
             at = we;
         }
-        let (cur_cost, cur_tokens) = self.periods.get(&cur_start).copied().unwrap_or_default();
-        let forecast = {
-            let now = cal.now.clamp(cur_start, cur_end);
-            let elapsed = (now - cur_start).num_seconds();
-            let length = (cur_end - cur_start).num_seconds();
-            (elapsed > 0).then(|| cur_cost * Decimal::from(length) / Decimal::from(elapsed))
-        };
+        let spent = self.periods.get(&cur_start).copied().unwrap_or_default();
+        let (cur_cost, cur_tokens) = (spent.usd, spent.tokens);
+        let eval = Evaluation::new(self.budget, RowWindow::of(&cur), None, spent, cal.now, cal);
+        let forecast = eval.forecast.as_ref().map(|f| f.usd);
         let name = &self.budget.name;
         let unit = p.as_str();
         let n = history.len();
@@ -118,7 +113,7 @@ impl<'c> BudgetState<'c> {
         let mut tokens: Vec<u64> = history.iter().map(|h| h.2).collect();
         tokens.sort();
         let pct_cost = if n >= MIN_HISTORY { percentile(&costs, s.budget_percentile) } else { None };
-        let recommended = pct_cost.map(|c| c.round_dp_with_strategy(2, RoundingStrategy::AwayFromZero));
+        let recommended = pct_cost.map(round_cents_up);
         let recommended_tokens = if n >= MIN_HISTORY && self.budget.limit_tokens.is_some() {
             let as_dec: Vec<Decimal> = tokens.iter().map(|t| Decimal::from(*t)).collect();
             percentile(&as_dec, s.budget_percentile)
@@ -161,7 +156,10 @@ impl<'c> BudgetState<'c> {
         c.insert("end".into(), format_in(cur_end, cal.tz).into());
         c.insert("cost_usd".into(), money_json(cur_cost));
         c.insert("tokens".into(), cur_tokens.into());
-        c.insert("forecast_usd".into(), opt_json(forecast.map(round_cents_up)));
+        c.insert("level".into(), eval.level.as_str().into());
+        c.insert("forecast_usd".into(), opt_json(forecast));
+        let limit_date = eval.forecast.as_ref().and_then(|f| f.limit_date);
+        c.insert("limit_date".into(), limit_date.map(|d| Value::from(d.to_string())).unwrap_or(Value::Null));
         e.insert("current".into(), Value::Object(c));
         if let Some((last, prev, change)) = trend {
             let mut t = Map::new();
@@ -191,11 +189,15 @@ impl<'c> BudgetState<'c> {
                     msg.push_str(&format!(" and {} tokens", money::thousands(t.try_into().unwrap_or(u64::MAX))));
                 }
             }
-            _ => msg.push_str(&format!("only {n} complete {unit}s of history, {MIN_HISTORY} needed for a recommendation")),
+            _ => msg
+                .push_str(&format!("only {n} complete {unit}s of history, {MIN_HISTORY} needed for a recommendation")),
         }
         msg.push_str(&format!("; this {unit} so far {}", money::usd(cur_cost)));
         if let Some(f) = forecast {
-            msg.push_str(&format!(", forecast {} at the current burn", money::usd(round_cents_up(f))));
+            msg.push_str(&format!(", forecast {} at the current burn", money::usd(f)));
+            if let Some(d) = limit_date {
+                msg.push_str(&format!(" (limit reached on {d})"));
+            }
         }
         if let Some((last, prev, change)) = trend {
             msg.push_str(&format!("; last {unit} {} vs {} the one before", money::usd(last), money::usd(prev)));
@@ -221,12 +223,12 @@ impl<'c> BudgetState<'c> {
         }
         let name = &self.budget.name;
         let n = self.sessions.len();
-        let mut costs: Vec<Decimal> = self.sessions.values().map(|v| v.0).collect();
+        let mut costs: Vec<Decimal> = self.sessions.values().map(|v| v.usd).collect();
         costs.sort();
         let pct_cost = if n >= MIN_HISTORY { percentile(&costs, s.budget_percentile) } else { None };
         let recommended = pct_cost.map(round_cents_up);
         let recommended_tokens = if n >= MIN_HISTORY && self.budget.limit_tokens.is_some() {
-            let mut t: Vec<Decimal> = self.sessions.values().map(|v| Decimal::from(v.1)).collect();
+            let mut t: Vec<Decimal> = self.sessions.values().map(|v| Decimal::from(v.tokens)).collect();
             t.sort();
             percentile(&t, s.budget_percentile)
         } else {

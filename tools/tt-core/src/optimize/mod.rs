@@ -480,10 +480,8 @@ impl<'c> Analyzer<'c> {
     /// End pass 1 of the record-level outlier analysis: fix each agent's threshold from its cost sample.
     /// Returns false when no agent has enough records for a threshold (the second pass can be skipped).
     pub fn begin_outlier_pass(&mut self) -> bool {
-        let pass = outliers::RecordPass::new(
-            self.settings,
-            self.agents.iter().map(|(name, a)| (name.as_str(), &a.sample)),
-        );
+        let pass =
+            outliers::RecordPass::new(self.settings, self.agents.iter().map(|(name, a)| (name.as_str(), &a.sample)));
         let needed = pass.is_needed();
         self.outliers = Some(pass);
         needed

@@ -174,7 +174,14 @@ pub fn session_outliers(s: &OptimizeSettings, agent: &str, sessions: &[(&str, De
     })
 }
 
-fn evidence(s: &OptimizeSettings, agent: &str, t: &Threshold, count: u64, cost: Decimal, what: &str) -> Map<String, Value> {
+fn evidence(
+    s: &OptimizeSettings,
+    agent: &str,
+    t: &Threshold,
+    count: u64,
+    cost: Decimal,
+    what: &str,
+) -> Map<String, Value> {
     let mut e = Map::new();
     e.insert("agent".into(), agent.into());
     e.insert(what.into(), count.into());

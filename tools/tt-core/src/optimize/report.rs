@@ -20,10 +20,11 @@ impl Report {
     /// and, when `types` is not empty, those of other types.
     pub fn filter(&mut self, min_saving: Option<Decimal>, types: &[Type]) {
         self.suggestions.retain(|s| {
-            (types.is_empty() || types.contains(&s.kind)) && match (min_saving, s.saving) {
-                (Some(min), Some(v)) => v >= min,
-                _ => true,
-            }
+            (types.is_empty() || types.contains(&s.kind))
+                && match (min_saving, s.saving) {
+                    (Some(min), Some(v)) => v >= min,
+                    _ => true,
+                }
         });
     }
 
@@ -110,7 +111,11 @@ impl Report {
             if self.suggestions.len() == 1 { "" } else { "s" }
         )?;
         if self.unpriced_records > 0 {
-            writeln!(out, "({} records are unpriced: unknown model and no cost_usd)", money::thousands(self.unpriced_records))?;
+            writeln!(
+                out,
+                "({} records are unpriced: unknown model and no cost_usd)",
+                money::thousands(self.unpriced_records)
+            )?;
         }
         writeln!(out)?;
         if self.suggestions.is_empty() {

@@ -92,11 +92,13 @@ pub fn opt_json(d: Option<Decimal>) -> Value {
 
 /// A percentage for messages: `12.5%`.
 pub fn pct(fraction: Decimal) -> String {
-    let p = (fraction * Decimal::ONE_HUNDRED).round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let p = (fraction * Decimal::ONE_HUNDRED)
+        .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     format!("{}%", crate::money::canonical(p))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

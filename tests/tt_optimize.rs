@@ -1,0 +1,491 @@
+//! tt-optimize: suggestions and savings on hand-made logs, every saving computed by hand (exact decimals).
+//!
+//! Prices used (USD per million tokens, from config/prices.toml):
+//!   claude-opus-4-5   in 5, out 25, cache read 0.50, cache write 6.25
+//!   claude-sonnet-4-5 in 3, out 15, cache read 0.30, cache write 3.75; above 200k prompt: in 6, out 22.5,
+//!                     cache read 0.60, cache write 7.50
+//!   claude-haiku-4-5  in 1, out 5, cache read 0.10
+//!   gpt-4o            in 2.50, out 10, cache read 1.25 (no cache-write charge: writes cost the input price)
+mod common;
+use common::*;
+use serde_json::Value;
+
+/// One log line. `extra` is spliced in as more JSON fields (`"session":"s1"`).
+fn rec(id: &str, ts: &str, agent: &str, model: &str, input: u64, output: u64, extra: &str) -> String {
+    let extra = if extra.is_empty() { String::new() } else { format!(",{extra}") };
+    format!(
+        r#"{{"v":1,"id":"{id}","ts":"{ts}","agent":"{agent}","model":"{model}","input_tokens":{input},"output_tokens":{output}{extra}}}"#
+    ) + "\n"
+}
+
+fn suggestions(out: &Out) -> Vec<Value> {
+    out.jsonl().into_iter().filter(|v| v["kind"] == "suggestion").collect()
+}
+
+fn kinds(out: &Out, kind: &str) -> Vec<Value> {
+    out.jsonl().into_iter().filter(|v| v["kind"] == kind).collect()
+}
+
+/// ATLAS on Opus 4.5: three small requests (output ≤ 1,000, prompt ≤ 20,000) and two that are not.
+fn rightsize_log() -> String {
+    let mut s = String::new();
+    // a1: opus 1000×5 + 200×25 = 10,000 → $0.01;   sonnet 1000×3 + 200×15 = 6,000 → $0.006;  saving 0.004
+    s += &rec("a1", "2026-11-02T10:00:00Z", "ATLAS", "opus-4.5", 1000, 200, "");
+    // a2: opus 4000×5 + 800×25 = 40,000 → $0.04;   sonnet 12,000 + 12,000 = 24,000 → $0.024;  saving 0.016
+    s += &rec("a2", "2026-11-02T11:00:00Z", "ATLAS", "opus-4.5", 4000, 800, "");
+    // a3: prompt 10,000 + 5,000 cache read = 15,000 ≤ 20,000.
+    //     opus 10000×5 + 1000×25 + 5000×0.5 = 77,500 → $0.0775; sonnet 30,000 + 15,000 + 1,500 = 46,500
+    //     → $0.0465; saving 0.031
+    s += &rec("a3", "2026-11-02T12:00:00Z", "ATLAS", "opus-4.5", 10000, 1000, r#""cache_read_tokens":5000"#);
+    // a4: prompt 30,000 > 20,000: not small.   a5: output 1,001 > 1,000: not small.
+    s += &rec("a4", "2026-11-02T13:00:00Z", "ATLAS", "opus-4.5", 30000, 500, "");
+    s += &rec("a5", "2026-11-02T14:00:00Z", "ATLAS", "opus-4.5", 1000, 1001, "");
+    s
+}
+
+#[test]
+fn rightsize_reprices_the_small_records_exactly() {
+    let sc = Scenario::new();
+    sc.write("log.jsonl", rightsize_log());
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds();
+    let s = suggestions(&out);
+    assert_eq!(s.len(), 1, "{}", out.stdout);
+    // 0.004 + 0.016 + 0.031 = 0.051; 0.01 + 0.04 + 0.0775 = 0.1275 at opus; 0.006 + 0.024 + 0.0465 = 0.0765.
+    assert_eq!(
+        s[0].to_string(),
+        r#"{"kind":"suggestion","rank":1,"type":"rightsize","saving_usd":0.051,"evidence":{"agent":"ATLAS","model":"claude-opus-4-5","suggested_model":"claude-sonnet-4-5","records":3,"cost_usd":0.1275,"cost_at_suggested_usd":0.0765,"rule":{"max_output_tokens":1000,"max_prompt_tokens":20000},"record_ids":["a3","a2","a1"]},"message":"ATLAS used claude-opus-4-5 for 3 small requests (output ≤ 1,000 and prompt ≤ 20,000 tokens); on claude-sonnet-4-5 they would have cost $0.0765 instead of $0.1275, $0.0510 less"}"#
+    );
+}
+
+#[test]
+fn rightsize_rules_come_from_the_config() {
+    let sc = Scenario::new();
+    sc.write("log.jsonl", rightsize_log());
+    // Only output ≤ 500: a1 (200) and a4 (500, but its prompt 30,000 ≤ 40,000 now counts too).
+    // a4: opus 30000×5 + 500×25 = 162,500 → $0.1625; sonnet 90,000 + 7,500 = 97,500 → $0.0975; saving 0.065.
+    // Total saving 0.004 + 0.065 = 0.069.
+    sc.write(
+        "tt.toml",
+        "[optimize]\nsmall_output_tokens = 500\nsmall_prompt_tokens = 40000\nrightsize_min_records = 2\n",
+    );
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds();
+    let s = suggestions(&out);
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0]["saving_usd"].to_string(), "0.069");
+    assert_eq!(s[0]["evidence"]["record_ids"].to_string(), r#"["a4","a1"]"#);
+    assert_eq!(s[0]["evidence"]["rule"].to_string(), r#"{"max_output_tokens":500,"max_prompt_tokens":40000}"#);
+
+    // Three small records are needed by default; with four required there is no suggestion at all.
+    sc.write("tt.toml", "[optimize]\nrightsize_min_records = 4\n");
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds();
+    assert!(suggestions(&out).is_empty(), "{}", out.stdout);
+
+    // A different ladder: opus → haiku. a1: haiku 1000 + 1000 = 2,000 → $0.002, saving 0.008;
+    // a2: 4000 + 4000 = 8,000 → $0.008, saving 0.032; a3: 10000 + 5000 + 500 = 15,500 → $0.0155, saving 0.062.
+    // Total 0.102.
+    sc.write("tt.toml", "[optimize.cheaper]\n\"opus-4.5\" = \"haiku-4.5\"\n");
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds();
+    let s = suggestions(&out);
+    assert_eq!(s[0]["saving_usd"].to_string(), "0.102");
+    assert_eq!(s[0]["evidence"]["suggested_model"], "claude-haiku-4-5");
+}
+
+#[test]
+fn a_ladder_that_is_not_cheaper_or_crosses_providers_is_a_config_error() {
+    let sc = Scenario::new();
+    sc.write("log.jsonl", rightsize_log());
+    sc.write("tt.toml", "[optimize.cheaper]\n\"haiku-4.5\" = \"opus-4.5\"\n");
+    let out = sc.cmd("tt-optimize").arg("log.jsonl").fails_with(2).one_error_line("tt-optimize");
+    assert!(
+        out.stderr.contains("optimize.cheaper.haiku-4.5") && out.stderr.contains("is not cheaper"),
+        "{}",
+        out.stderr
+    );
+    sc.write("tt.toml", "[optimize.cheaper]\n\"opus-4.5\" = \"gpt-4o-mini\"\n");
+    let out = sc.cmd("tt-optimize").arg("log.jsonl").fails_with(2).one_error_line("tt-optimize");
+    assert!(out.stderr.contains("same provider"), "{}", out.stderr);
+    sc.write("tt.toml", "[optimize]\noutlier_percentile = 101\n");
+    let out = sc.cmd("tt-optimize").arg("log.jsonl").fails_with(2).one_error_line("tt-optimize");
+    assert!(out.stderr.contains("optimize.outlier_percentile"), "{}", out.stderr);
+    sc.write("tt.toml", "[optimize]\nsmall_outputs = 5\n");
+    let out = sc.cmd("tt-optimize").arg("log.jsonl").fails_with(2).one_error_line("tt-optimize");
+    assert!(out.stderr.contains("tt.toml:2") && out.stderr.contains("small_outputs"), "{}", out.stderr);
+}
+
+/// Sessions for the caching analysis (prompts > 20,000 so no request is "small").
+fn caching_log() -> String {
+    let mut s = String::new();
+    // c1 on gpt-4o: 4 requests of 25,000 uncached input, no cache reads. P = 25,000.
+    //   saving = 25,000 × 3 later requests × (2.50 − 1.25) − 25,000 × (2.50 − 2.50) for the first write
+    //          = 25,000 × 3.75 / 1e6 = 0.09375
+    for (i, m) in ["00", "01", "02", "03"].iter().enumerate() {
+        s += &rec(
+            &format!("c1-{i}"),
+            &format!("2026-11-03T09:{m}:00Z"),
+            "CI",
+            "gpt-4o",
+            25000,
+            100,
+            r#""session":"c1""#,
+        );
+    }
+    // c2: 4 requests reading 23,000 of 25,000 prompt tokens from the cache: hit ratio 92% — no suggestion.
+    for i in 0..4 {
+        s += &rec(
+            &format!("c2-{i}"),
+            &format!("2026-11-03T10:0{i}:00Z"),
+            "CI",
+            "gpt-4o",
+            2000,
+            100,
+            r#""session":"c2","cache_read_tokens":23000"#,
+        );
+    }
+    // c3: only 2 requests (3 needed) — no suggestion.
+    for i in 0..2 {
+        s += &rec(
+            &format!("c3-{i}"),
+            &format!("2026-11-03T11:0{i}:00Z"),
+            "CI",
+            "gpt-4o",
+            25000,
+            100,
+            r#""session":"c3""#,
+        );
+    }
+    // c4: the smallest request sends only 500 uncached tokens (< 1,024): the shared prefix is too small.
+    for (i, n) in [30000u64, 500, 30000].iter().enumerate() {
+        s += &rec(&format!("c4-{i}"), &format!("2026-11-03T12:0{i}:00Z"), "CI", "gpt-4o", *n, 100, r#""session":"c4""#);
+    }
+    // big on sonnet 4.5, written out of time order. d1 (10:00) is the first request; d2 has a 250,000-token
+    // prompt and is priced at the long-context tier. P = 40,000.
+    //   later requests d2, d3 save (6 − 0.6) = 5.4 and (3 − 0.3) = 2.7 per MTok; the first, d1, pays
+    //   (3.75 − 3) = 0.75 more for writing: 40,000 × (5.4 + 2.7 − 0.75) / 1e6 = 40,000 × 7.35 / 1e6 = 0.294
+    s += &rec("d2", "2026-11-04T10:01:00Z", "DOC", "sonnet-4.5", 250000, 100, r#""session":"big""#);
+    s += &rec("d3", "2026-11-04T10:02:00Z", "DOC", "sonnet-4.5", 40000, 100, r#""session":"big""#);
+    s += &rec("d1", "2026-11-04T10:00:00Z", "DOC", "sonnet-4.5", 40000, 100, r#""session":"big""#);
+    s
+}
+
+#[test]
+fn caching_saving_follows_the_stated_model() {
+    let sc = Scenario::new();
+    sc.write("log.jsonl", caching_log());
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "--type", "caching", "log.jsonl"]).succeeds();
+    let s = suggestions(&out);
+    assert_eq!(s.len(), 2, "{}", out.stdout);
+    assert_eq!(s[0]["saving_usd"].to_string(), "0.294");
+    assert_eq!(s[0]["evidence"]["session"], "big");
+    assert_eq!(s[0]["evidence"]["first_record_id"], "d1");
+    assert_eq!(s[0]["evidence"]["repeated_prefix_tokens"], 40000);
+    // prompt 250,000 + 40,000 + 40,000
+    assert_eq!(s[0]["evidence"]["prompt_tokens"], 330000);
+    assert_eq!(s[1]["saving_usd"].to_string(), "0.09375");
+    assert_eq!(
+        s[1]["message"],
+        "session c1 (CI, gpt-4o): 4 requests each resent at least 25,000 uncached prompt tokens with a cache hit \
+         ratio of 0%; caching that prefix (written once, read 3 times) would have saved $0.0938"
+    );
+    assert_eq!(s[1]["evidence"]["cache_hit_ratio"].to_string(), "0");
+}
+
+#[test]
+fn caching_thresholds_come_from_the_config() {
+    let sc = Scenario::new();
+    sc.write("log.jsonl", caching_log());
+    // With two requests enough, c3 qualifies: 25,000 × 1 × 1.25 / 1e6 = 0.03125.
+    // With a hit ratio up to 95% allowed, c2 qualifies too: P = 2,000, 2,000 × 3 × 1.25 / 1e6 = 0.0075.
+    sc.write("tt.toml", "[optimize]\ncache_min_requests = 2\ncache_max_hit_ratio = 0.95\n");
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "--type", "caching", "log.jsonl"]).succeeds();
+    let got: Vec<(String, String)> = suggestions(&out)
+        .iter()
+        .map(|s| (s["evidence"]["session"].as_str().unwrap().to_string(), s["saving_usd"].to_string()))
+        .collect();
+    let want = [("big", "0.294"), ("c1", "0.09375"), ("c3", "0.03125"), ("c2", "0.0075")];
+    assert_eq!(got, want.map(|(a, b)| (a.to_string(), b.to_string())));
+}
+
+/// OUT: 20 records on haiku, 19 at $0.001 and one at $0.02, each in its own session.
+fn outlier_log() -> String {
+    let mut s = String::new();
+    for i in 1..=19 {
+        // 1000 × 1 = 1,000 → $0.001
+        s += &rec(
+            &format!("o{i:02}"),
+            &format!("2026-11-05T10:{i:02}:00Z"),
+            "OUT",
+            "haiku-4.5",
+            1000,
+            0,
+            &format!(r#""session":"s{i:02}""#),
+        );
+    }
+    // 10000 × 1 + 2000 × 5 = 20,000 → $0.02
+    s += &rec("o20", "2026-11-05T10:20:00Z", "OUT", "haiku-4.5", 10000, 2000, r#""session":"s20""#);
+    s
+}
+
+#[test]
+fn outliers_are_records_and_sessions_far_above_the_agents_median() {
+    let sc = Scenario::new();
+    sc.write("log.jsonl", outlier_log());
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds();
+    let s = suggestions(&out);
+    // Nearest rank: median = 10th of 20 = $0.001; p95 = 19th of 20 = $0.001; threshold = max(0.001, 3 × 0.001)
+    // = 0.003. Only o20 ($0.02) is above; its excess over the median is 0.02 − 0.001 = 0.019. The session view
+    // is the same (one record per session). Equal savings: records rank before sessions.
+    assert_eq!(s.len(), 2, "{}", out.stdout);
+    assert_eq!(
+        s[0].to_string(),
+        r#"{"kind":"suggestion","rank":1,"type":"outlier","saving_usd":0.019,"evidence":{"agent":"OUT","records":1,"cost_usd":0.02,"median_usd":0.001,"percentile":95,"percentile_usd":0.001,"threshold_usd":0.003,"percentiles_exact":true,"record_ids":["o20"]},"message":"OUT: 1 records cost more than $0.0030 (max of p95 $0.0010 and 3× the median $0.0010), $0.0200 in all; at the median they would have cost $0.0190 less — look at what made them expensive"}"#
+    );
+    assert_eq!(s[1]["type"], "session_outlier");
+    assert_eq!(s[1]["saving_usd"].to_string(), "0.019");
+    assert_eq!(s[1]["evidence"]["session_ids"].to_string(), r#"["s20"]"#);
+}
+
+#[test]
+fn too_few_records_or_no_spread_means_no_outliers() {
+    let sc = Scenario::new();
+    // 19 records: the outlier_min_records default is 10, but then p95 = 19th of 19 = the outlier itself.
+    let log: String = outlier_log().lines().skip(1).map(|l| format!("{l}\n")).collect();
+    sc.write("log.jsonl", &log);
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds();
+    assert!(suggestions(&out).is_empty(), "{}", out.stdout);
+    // With 25 required, even the 20-record log has no outliers.
+    sc.write("log.jsonl", outlier_log());
+    sc.write("tt.toml", "[optimize]\noutlier_min_records = 25\n");
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds();
+    assert!(suggestions(&out).is_empty(), "{}", out.stdout);
+}
+
+#[test]
+fn efficiency_table_and_no_suggestions() {
+    let sc = Scenario::new();
+    let mut log = String::new();
+    // alpha on haiku: 1000×1 + 500×5 + 3000×0.1 = 3,800 → $0.0038 each; tasks t1 (2 records) and t2.
+    log +=
+        &rec("e1", "2026-11-06T10:00:00Z", "alpha", "haiku-4.5", 1000, 500, r#""task":"t1","cache_read_tokens":3000"#);
+    log +=
+        &rec("e2", "2026-11-06T10:01:00Z", "alpha", "haiku-4.5", 1000, 500, r#""task":"t1","cache_read_tokens":3000"#);
+    log +=
+        &rec("e3", "2026-11-06T10:02:00Z", "alpha", "haiku-4.5", 1000, 500, r#""task":"t2","cache_read_tokens":3000"#);
+    // beta: no task or session — the record is its own task (3,000 tokens). 2000×1 + 1000×5 = 7,000 → $0.007.
+    log += &rec("e4", "2026-11-06T10:03:00Z", "beta", "haiku-4.5", 2000, 1000, "");
+    sc.write("log.jsonl", &log);
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds();
+    assert!(suggestions(&out).is_empty());
+    let eff = kinds(&out, "efficiency");
+    // alpha: 3 × 4,500 = 13,500 tokens over 2 tasks = 6,750; $0.0114 / 2 = $0.0057; out/in 1,500 / 12,000 =
+    // 0.125; cache hit 9,000 / 12,000 = 0.75. Median cost per task of [0.0057, 0.007] (nearest rank) = 0.0057:
+    // alpha 1, beta 0.007 / 0.0057 = 1.228… → 1.23.
+    assert_eq!(
+        eff[0].to_string(),
+        r#"{"kind":"efficiency","rank":1,"agent":"alpha","records":3,"unpriced_records":0,"tasks":2,"input_tokens":3000,"output_tokens":1500,"cache_read_tokens":9000,"cache_write_tokens":0,"total_tokens":13500,"output_input_ratio":0.125,"cache_hit_ratio":0.75,"cost_usd":0.0114,"tokens_per_task":6750,"cost_per_task_usd":0.0057,"relative_cost_per_task":1}"#
+    );
+    assert_eq!(eff[1]["agent"], "beta");
+    assert_eq!(eff[1]["relative_cost_per_task"].to_string(), "1.23");
+    assert_eq!(eff[1]["output_input_ratio"].to_string(), "0.5");
+    let tasks = kinds(&out, "task");
+    assert_eq!(tasks.len(), 2);
+    assert_eq!((tasks[0]["task"].as_str(), tasks[0]["cost_usd"].to_string()), (Some("t1"), "0.0076".to_string()));
+    let total = kinds(&out, "total");
+    assert_eq!(
+        total[0].to_string(),
+        r#"{"kind":"total","window":{"period":"all","start":null,"end":null},"records":4,"unpriced_records":0,"suggestions":0}"#
+    );
+
+    sc.cmd("tt-optimize").args(["--format", "table", "log.jsonl"]).succeeds().stdout_is(
+        "\
+tt-optimize: 4 records (all time), 0 suggestions
+
+No suggestions: nothing in these records matches a rule (see `[optimize]` in the config).
+
+Agent efficiency (cheapest per task first)
+agent  records  tasks  tokens/task  cost/task  out/in  cache hit     cost  vs median
+────────────────────────────────────────────────────────────────────────────────────
+alpha        3      2        6,750    $0.0057   12.5%        75%  $0.0114      1.00×
+beta         1      1        3,000    $0.0070     50%         0%  $0.0070      1.23×
+
+Most expensive tasks
+agent  task  records  tokens     cost  out/in  cache hit
+────────────────────────────────────────────────────────
+alpha  t1          2   9,000  $0.0076   12.5%        75%
+alpha  t2          1   4,500  $0.0038   12.5%        75%
+",
+    );
+}
+
+#[test]
+fn an_empty_log_has_no_suggestions() {
+    let sc = Scenario::new();
+    sc.write("log.jsonl", "");
+    sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds().stdout_is(
+        "{\"kind\":\"total\",\"window\":{\"period\":\"all\",\"start\":null,\"end\":null},\"records\":0,\"unpriced_records\":0,\"suggestions\":0}\n",
+    );
+}
+
+#[test]
+fn ranking_min_saving_and_type_filters() {
+    let sc = Scenario::new();
+    sc.write("log.jsonl", rightsize_log() + &caching_log() + &outlier_log());
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds();
+    let ranked: Vec<(String, String)> = suggestions(&out)
+        .iter()
+        .map(|s| (s["type"].as_str().unwrap().to_string(), s["saving_usd"].to_string()))
+        .collect();
+    let want = [
+        ("caching", "0.294"),
+        ("caching", "0.09375"),
+        ("rightsize", "0.051"),
+        ("outlier", "0.019"),
+        ("session_outlier", "0.019"),
+    ];
+    assert_eq!(ranked, want.map(|(a, b)| (a.to_string(), b.to_string())));
+    let ranks: Vec<u64> = suggestions(&out).iter().map(|s| s["rank"].as_u64().unwrap()).collect();
+    assert_eq!(ranks, [1, 2, 3, 4, 5]);
+
+    // --min-saving keeps savings ≥ the amount.
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "--min-saving", "0.051", "log.jsonl"]).succeeds();
+    assert_eq!(suggestions(&out).len(), 3);
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "--min-saving", "1", "log.jsonl"]).succeeds();
+    assert!(suggestions(&out).is_empty());
+    // --type filters, comma-separated or repeated.
+    let out = sc.cmd("tt-optimize").args(["--format=jsonl", "--type", "outlier,rightsize", "log.jsonl"]).succeeds();
+    assert_eq!(
+        suggestions(&out).iter().map(|s| s["type"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["rightsize", "outlier"]
+    );
+
+    // The same input gives the same bytes, whatever the order of the lines or the source (stdin is spooled
+    // for the second pass).
+    let again = sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds();
+    let text = sc.read("log.jsonl");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.reverse();
+    let reversed = lines.join("\n") + "\n";
+    let piped = sc.cmd("tt-optimize").args(["--format", "jsonl"]).pipe_in(reversed).succeeds();
+    assert_eq!(again.stdout, piped.stdout);
+}
+
+#[test]
+fn markdown_and_json_formats() {
+    let sc = Scenario::new();
+    sc.write("log.jsonl", rightsize_log());
+    sc.cmd("tt-optimize").args(["--format", "markdown", "--tasks", "0", "log.jsonl"]).succeeds().stdout_is(
+        "\
+### tt-optimize: 1 suggestions
+
+5 records (all time).
+
+| # | saving | type | suggestion | evidence |
+| ---: | ---: | --- | --- | --- |
+| 1 | $0.0510 | rightsize | ATLAS used claude-opus-4-5 for 3 small requests (output ≤ 1,000 and prompt ≤ 20,000 tokens); on claude-sonnet-4-5 they would have cost $0.0765 instead of $0.1275, $0.0510 less | records: a3, a2, a1 |
+
+#### Agent efficiency
+
+| agent | records | tasks | tokens/task | cost/task | out/in | cache hit | cost | vs median |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| ATLAS | 5 | 5 | 10,900 | $0.0640 | 6.9% | 9.8% | $0.3200 | 1.00× |
+
+",
+    );
+    // Tokens: input 46,000 + cache read 5,000 = 51,000 prompt, output 3,501, total 54,501 over 5 tasks (no task
+    // or session: each record is one) = 10,900.2. Cost: 0.01 + 0.04 + 0.0775 + a4 0.1625 + a5 (1000×5 +
+    // 1001×25 = 30,025 → 0.030025) = 0.320025, per task 0.064005. out/in 3,501 / 51,000 = 0.0686; cache hit
+    // 5,000 / 51,000 = 0.0980.
+    let out = sc.cmd("tt-optimize").args(["--format", "json", "log.jsonl"]).succeeds();
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["suggestions"][0]["saving_usd"].to_string(), "0.051");
+    assert_eq!(doc["efficiency"][0]["agent"], "ATLAS");
+    assert_eq!(doc["window"]["period"], "all");
+}
+
+#[test]
+fn budget_advice_recommends_a_limit_from_history() {
+    let sc = Scenario::new();
+    sc.write(
+        "tt.toml",
+        "[[budget]]\nname = \"team-monthly\"\nperiod = \"month\"\nlimit_usd = 1\nscope = { project = \"api\" }\n",
+    );
+    let mut log = String::new();
+    // Costs are logged (cost_usd) on a model the price table does not know: only budget advice applies.
+    let c = |id: &str, ts: &str, cost: &str, project: &str| {
+        rec(id, ts, "B", "in-house-llm", 100, 10, &format!(r#""project":"{project}","cost_usd":{cost}"#))
+    };
+    log += &c("b1", "2026-07-15T12:00:00Z", "0.5", "api");
+    // August: nothing — a month of $0.
+    log += &c("b2", "2026-09-03T12:00:00Z", "1.25", "api");
+    log += &c("b3", "2026-09-20T12:00:00Z", "0.75", "api");
+    log += &c("b4", "2026-10-10T12:00:00Z", "1.5", "api");
+    log += &c("b5", "2026-11-05T12:00:00Z", "0.4", "api");
+    log += &c("x1", "2026-11-06T12:00:00Z", "9", "web"); // out of scope
+    sc.write("log.jsonl", &log);
+    let out = sc
+        .cmd("tt-optimize")
+        .args(["--format", "jsonl", "--type", "budget", "--today", "2026-11-10", "log.jsonl"])
+        .succeeds();
+    let s = suggestions(&out);
+    assert_eq!(s.len(), 1, "{}", out.stdout);
+    // Complete months Jul–Oct: [0.5, 0, 2.0, 1.5]; sorted [0, 0.5, 1.5, 2.0]; p90 = rank ceil(3.6) = 4 → $2.00.
+    // Over the $1 limit in Sep and Oct. Trend: Oct 1.5 vs Sep 2.0 = −0.25. November so far $0.40 after 10 of
+    // 30 days: forecast 0.40 × 30 / 10 = $1.20, reaching $1 at day 25 (1 × 10 / 0.4) → 2026-11-26 00:00, the
+    // 26th.
+    let e = &s[0]["evidence"];
+    assert_eq!(s[0]["saving_usd"], Value::Null);
+    assert_eq!(s[0]["no_saving_reason"], "budget advice recommends a limit; it does not change what is spent");
+    assert_eq!(e["complete_periods"], 4);
+    assert_eq!(e["percentile_usd"].to_string(), "2");
+    assert_eq!(e["recommended_limit_usd"].to_string(), "2");
+    assert_eq!(e["periods_over_limit"], 2);
+    assert_eq!(e["trend"].to_string(), r#"{"last_usd":1.5,"previous_usd":2,"change":-0.25}"#);
+    assert_eq!(e["current"]["cost_usd"].to_string(), "0.4");
+    assert_eq!(e["current"]["forecast_usd"].to_string(), "1.2");
+    assert_eq!(e["current"]["limit_date"], "2026-11-26");
+    assert_eq!(e["history"][1].to_string(), r#"{"start":"2026-08-01T00:00:00Z","cost_usd":0,"tokens":0}"#);
+    assert_eq!(
+        s[0]["message"],
+        "budget team-monthly (month, limit $1.00): p90 of the last 4 complete months is $2.00 (over the limit in 2 \
+         of 4) → recommended limit $2.00; this month so far $0.4000, forecast $1.20 at the current burn (limit \
+         reached on 2026-11-26); last month $1.50 vs $2.00 the one before (-25%)"
+    );
+}
+
+#[test]
+fn windows_restrict_the_records() {
+    let sc = Scenario::new();
+    sc.write("log.jsonl", rightsize_log() + &outlier_log());
+    // --until 2026-11-02 keeps only ATLAS's five records (Nov 2); --since 2026-11-05 only OUT's twenty.
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "--until", "2026-11-02", "log.jsonl"]).succeeds();
+    assert_eq!(kinds(&out, "total")[0]["records"], 5);
+    assert_eq!(suggestions(&out).len(), 1);
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "--since", "2026-11-05", "log.jsonl"]).succeeds();
+    assert_eq!(kinds(&out, "total")[0]["records"], 20);
+    assert_eq!(kinds(&out, "total")[0]["window"]["period"], "custom");
+    let out = sc
+        .cmd("tt-optimize")
+        .args(["--format", "jsonl", "--period", "month", "--today", "2026-12-01", "log.jsonl"])
+        .succeeds();
+    assert_eq!(kinds(&out, "total")[0]["records"], 0);
+}
+
+#[test]
+fn bad_input_and_flags_are_errors() {
+    let sc = Scenario::new();
+    sc.write("log.jsonl", rightsize_log() + "{\"v\":1,\"id\":\"x\"}\n");
+    let out = sc.cmd("tt-optimize").arg("log.jsonl").fails_with(2).one_error_line("tt-optimize");
+    assert!(out.stderr.contains("log.jsonl:6:"), "{}", out.stderr);
+    sc.cmd("tt-optimize").args(["--min-saving", "abc", "log.jsonl"]).fails_with(2).one_error_line("tt-optimize");
+    sc.cmd("tt-optimize").args(["--type", "cheap", "log.jsonl"]).fails_with(2).one_error_line("tt-optimize");
+    sc.cmd("tt-optimize").args(["--period", "fortnight", "log.jsonl"]).fails_with(2).one_error_line("tt-optimize");
+    sc.cmd("tt-optimize").arg("missing.jsonl").fails_with(2).one_error_line("tt-optimize");
+}
+
+#[test]
+fn default_log_and_help() {
+    let sc = Scenario::new();
+    std::fs::write(sc.log_path(), rightsize_log()).unwrap();
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl"]).succeeds();
+    assert_eq!(suggestions(&out)[0]["saving_usd"].to_string(), "0.051");
+    sc.cmd("tt-optimize").arg("--help").succeeds().stdout_has("Examples:").stdout_has("--min-saving");
+}
