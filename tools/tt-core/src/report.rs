@@ -97,12 +97,12 @@ fn budget_section(budgets: &[Evaluation], configured: bool) -> Result<String> {
     let right = ["Spent", "Limit", "Used", "Projected"];
     let mut t = Table::new(&["Budget", "Window", "Spent", "Limit", "Used", "Projected", "Status"], &right);
     for e in budgets {
-        let mut name = e.name.clone();
+        let mut name = md_text(&e.name);
         if !e.scope.is_empty() {
-            name = format!("{name} ({})", e.scope_text());
+            name = format!("{name} ({})", md_text(&e.scope_text()));
         }
         let window = match (&e.session, e.window.start, e.window.end) {
-            (Some(session), _, _) => format!("session {session}"),
+            (Some(session), _, _) => format!("session {}", md_text(session)),
             (None, Some(a), Some(b)) if e.period.as_str() == "day" => {
                 let _ = b;
                 a.format("%Y-%m-%d").to_string()
@@ -193,7 +193,7 @@ pub fn summary_markdown(rows: &[Summary], config: &Config, cal: &Calendar) -> Re
             }
             c
         } else {
-            keys.iter().map(|k| r.value(k).flatten().unwrap_or("–").to_string()).collect()
+            keys.iter().map(|k| r.value(k).flatten().map(md_text).unwrap_or_else(|| "–".into())).collect()
         };
         cells.extend([
             thousands(r.records),
@@ -236,12 +236,12 @@ fn group_table(title: &str, groups: &BTreeMap<String, Totals>, total: &Totals) -
             thousands(g.cache_read),
             thousands(g.cache_write),
             thousands(g.total_tokens()),
-            usd(g.cost),
+            cost(g),
             share(g, total),
         ]
     };
     for (name, g) in rows {
-        t.row(cells(name.clone(), g));
+        t.row(cells(md_text(name), g));
     }
     let mut last = cells("**Total**".into(), total);
     last[8] = "100%".into();
@@ -251,9 +251,29 @@ fn group_table(title: &str, groups: &BTreeMap<String, Totals>, total: &Totals) -
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
+/// The cost of a group: "–" when none of its records could be priced (never a misleading $0).
+fn cost(g: &Totals) -> String {
+    if g.records > 0 && g.unpriced == g.records { "–".into() } else { usd(g.cost) }
+}
+
+/// Text from the log (agent and model names …) made inert in markdown: no emphasis, links, code or HTML.
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '~' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A group's share of the cost (of tokens when nothing is priced), to one decimal.
 fn share(g: &Totals, total: &Totals) -> String {
     use rust_decimal::Decimal;
+    if total.cost > Decimal::ZERO && g.records > 0 && g.unpriced == g.records {
+        return "–".into();
+    }
     let (part, whole) = if total.cost > Decimal::ZERO {
         (g.cost, total.cost)
     } else {

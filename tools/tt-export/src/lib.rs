@@ -144,11 +144,11 @@ fn build_filter(cli: &Cli, cal: &Calendar, kind: Kind) -> Result<Filter> {
             described.insert(k.into(), Value::String(v.clone()));
         }
     }
-    if let (Some(s), true) = (f.window.start_text(), f.window.start.is_some() && cli.period.is_some()) {
-        described.insert("start".into(), Value::String(s));
-    }
-    if let (Some(e), true) = (f.window.end_text(), cli.period.is_some()) {
-        described.insert("end".into(), Value::String(e));
+    // The resolved bounds too, so the metadata says which instants "week" or "2026-11-01" meant.
+    for (k, v) in [("start", f.window.start_text()), ("end", f.window.end_text())] {
+        if let Some(v) = v {
+            described.insert(k.into(), Value::String(v));
+        }
     }
     for a in &cli.agent {
         f.add("agent", a)?;

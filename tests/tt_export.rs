@@ -1,0 +1,445 @@
+//! tt-export: every format with exact expected output, Prometheus checked by promtool, CSV loaded by DuckDB,
+//! formula neutralisation, summary rows, filters, bundles, atomic -o, errors.
+//!
+//! Needs `promtool` (Debian package `prometheus`) and Python's `duckdb` module: those tests fail, not skip, when
+//! the tool is missing, so CI cannot silently stop checking.
+mod common;
+use common::*;
+use std::process::Command;
+
+/// The usage log of the export tests: two weeks, a record without a cost (priced on the fly), an unpriced model,
+/// text that needs CSV quoting, and an agent name that is a spreadsheet formula.
+const LOG: &str = include_str!("fixtures/export/usage.jsonl");
+
+/// Budgets for the markdown report: one at info, one over, one ok.
+const BUDGETS: &str = r#"
+[[budget]]
+name = "team-monthly"
+period = "month"
+limit_usd = 1
+
+[[budget]]
+name = "reviewer-weekly"
+period = "week"
+scope = { agent = "reviewer" }
+limit_usd = 0.04
+
+[[budget]]
+name = "atlas-daily-tokens"
+period = "day"
+scope = { agent = "ATLAS" }
+limit_tokens = 100000
+"#;
+
+/// tt-sum rows (the summary-row contract) for agent × model over November.
+const ROWS: &str = r#"{"kind":"summary","window":{"period":"month","start":"2026-11-01T00:00:00Z","end":"2026-12-01T00:00:00Z"},"group":{"agent":"ATLAS","model":"opus-4.5"},"records":1,"sessions":1,"input_tokens":10000,"output_tokens":2000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":12000,"cost_usd":0.1,"unpriced_records":0}
+{"kind":"summary","window":{"period":"month","start":"2026-11-01T00:00:00Z","end":"2026-12-01T00:00:00Z"},"group":{"agent":"ATLAS","model":"sonnet-4.5"},"records":2,"sessions":2,"input_tokens":70000,"output_tokens":20000,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":90000,"cost_usd":0.51,"unpriced_records":0}
+{"kind":"summary","window":{"period":"month","start":"2026-11-01T00:00:00Z","end":"2026-12-01T00:00:00Z"},"group":{"agent":"+reviewer","model":"gpt-4o"},"records":1,"sessions":0,"input_tokens":12000,"output_tokens":800,"cache_read_tokens":4000,"cache_write_tokens":0,"total_tokens":16800,"cost_usd":0.043,"unpriced_records":0}
+{"kind":"summary","window":{"period":"month","start":"2026-11-01T00:00:00Z","end":"2026-12-01T00:00:00Z"},"group":{},"records":4,"sessions":2,"input_tokens":92000,"output_tokens":22800,"cache_read_tokens":4000,"cache_write_tokens":0,"total_tokens":118800,"cost_usd":0.653,"unpriced_records":0}
+"#;
+
+fn with_log() -> Scenario {
+    let sc = Scenario::new();
+    sc.write("usage.jsonl", LOG);
+    sc
+}
+
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string()
+}
+
+/// Run promtool's linter on exposition text; panics (fails the test) when promtool is not installed.
+fn promtool_check(text: &str) {
+    use std::io::Write;
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool not found: install Debian's `prometheus` package (apt-get install -y prometheus)");
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool check metrics failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Run a DuckDB query from Python; panics when the duckdb module is not installed.
+fn duckdb(dir: &std::path::Path, sql: &str) -> String {
+    let script = format!("import duckdb\nfor row in duckdb.connect().sql({sql:?}).fetchall(): print(*row, sep='|')");
+    let out = Command::new("python3").arg("-c").arg(script).current_dir(dir).output().expect("python3 not found");
+    assert!(
+        out.status.success(),
+        "duckdb query failed (pip install duckdb):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const CSV: &str = r#"id,ts,agent,model,provider,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cache_write_1h_tokens,reasoning_tokens,total_tokens,cost_usd,price,session,task,project,branch,commit,host,user,duration_ms,source,estimated,notes,tags
+019a6b00-0000-7000-8000-000000000001,2026-11-09T15:00:00.000Z,ATLAS,sonnet-4.5,,20000,5000,0,0,0,,25000,0.135,claude-sonnet-4-5,s1,,,,,laptop,,,cli,,,
+019a8b00-0000-7000-8000-000000000002,2026-11-16T09:00:00.000Z,ATLAS,sonnet-4.5,,50000,15000,0,0,0,,65000,0.375,claude-sonnet-4-5,s2,,tt,,,laptop,,,cli,,"Built TokenTracker, ""fast""
+second line","{""pr"":""142""}"
+019a8b00-0000-7000-8000-000000000003,2026-11-17T10:30:00.000Z,ATLAS,opus-4.5,,10000,2000,0,0,0,,12000,0.1,claude-opus-4-5,s2,,tt,,,laptop,,,cli,,,
+019a8b00-0000-7000-8000-000000000004,2026-11-18T11:00:00.000Z,reviewer,gpt-4o,openai,12000,800,4000,0,0,0,16800,0.043,gpt-4o,,,,,,ci,,2300,openai,,,
+019a8b00-0000-7000-8000-000000000005,2026-11-19T08:00:00.000Z,"'=HYPERLINK(""http://x.invalid"",""a\b"")",mystery-model,,1000,100,0,0,0,,1100,,,,,'@ops,,,,,,estimate,true,'-2+3,
+"#;
+
+#[test]
+fn csv_has_a_header_quotes_per_rfc_4180_and_neutralises_formulas() {
+    let sc = with_log();
+    sc.cmd("tt-export").args(["--format", "csv"]).succeeds().stdout_is(CSV).stderr_is("");
+    // Same from stdin and from a file argument; an empty input is the header alone.
+    sc.cmd("tt-export").args(["--format", "csv"]).pipe_in(LOG).succeeds().stdout_is(CSV);
+    sc.cmd("tt-export").args(["--format", "csv", "usage.jsonl"]).succeeds().stdout_is(CSV);
+    sc.write("empty.jsonl", "");
+    sc.cmd("tt-export")
+        .args(["--format", "csv", "empty.jsonl"])
+        .succeeds()
+        .stdout_is(&(CSV.lines().next().unwrap().to_string() + "\n"));
+}
+
+#[test]
+fn csv_loads_as_is_in_duckdb_with_exact_totals() {
+    let sc = with_log();
+    sc.cmd("tt-export").args(["--format", "csv", "-o", "usage.csv"]).succeeds().stdout_is("");
+    // Auto-detected types: integers, a timestamp, a boolean; NULL for missing values.
+    assert_eq!(
+        duckdb(
+            sc.path(),
+            "SELECT count(*), sum(input_tokens), sum(total_tokens), count(cost_usd), count(reasoning_tokens), \
+             sum(CASE WHEN estimated THEN 1 ELSE 0 END), min(ts)::VARCHAR FROM 'usage.csv'"
+        ),
+        "5|93000|119900|4|1|1|2026-11-09 15:00:00+00\n"
+    );
+    // Exact money with a DECIMAL column: the same total tt computes.
+    assert_eq!(
+        duckdb(
+            sc.path(),
+            "SELECT sum(cost_usd)::VARCHAR FROM read_csv('usage.csv', types={'cost_usd': 'DECIMAL(38,10)'})"
+        ),
+        "0.6530000000\n"
+    );
+    // Text survives quoting (comma, quotes, newline) and formula cells arrive neutralised.
+    assert_eq!(
+        duckdb(sc.path(), "SELECT notes FROM 'usage.csv' WHERE id LIKE '%2'"),
+        "Built TokenTracker, \"fast\"\nsecond line\n"
+    );
+    assert_eq!(
+        duckdb(sc.path(), "SELECT agent, project, notes FROM 'usage.csv' WHERE model = 'mystery-model'"),
+        "'=HYPERLINK(\"http://x.invalid\",\"a\\b\")|'@ops|'-2+3\n"
+    );
+    assert_eq!(
+        duckdb(sc.path(), "SELECT agent, sum(total_tokens) FROM 'usage.csv' GROUP BY agent ORDER BY agent"),
+        "'=HYPERLINK(\"http://x.invalid\",\"a\\b\")|1100\nATLAS|102000\nreviewer|16800\n"
+    );
+}
+
+#[test]
+fn jsonl_is_the_filtered_records_priced() {
+    let sc = with_log();
+    let lines: Vec<&str> = LOG.lines().collect();
+    // Record 3 has no cost in the log: the export prices it (as tt-price would).
+    let priced3 = lines[2].replace(r#""source":"cli"}"#, r#""source":"cli","cost_usd":0.1,"price":"claude-opus-4-5"}"#);
+    sc.cmd("tt-export")
+        .args([
+            "--agent",
+            "ATLAS",
+            "--model",
+            "opus-4.5",
+            "--model",
+            "claude-sonnet-4-5-20250929",
+            "--where",
+            "project=tt",
+        ])
+        .succeeds()
+        .stdout_is(&format!("{}\n{priced3}\n", lines[1]));
+    sc.cmd("tt-export")
+        .args(["--format", "jsonl", "--since", "2026-11-18"])
+        .succeeds()
+        .stdout_is(&format!("{}\n{}\n", lines[3], lines[4]));
+    sc.cmd("tt-export").args(["--where", "tag:pr=142"]).succeeds().stdout_is(&format!("{}\n", lines[1]));
+    sc.cmd("tt-export")
+        .args(["--period", "last-week", "--today", "2026-11-19"])
+        .succeeds()
+        .stdout_is(&format!("{}\n", lines[0]));
+}
+
+#[test]
+fn json_is_one_report_document_with_metadata_and_totals() {
+    let sc = with_log();
+    let lines: Vec<&str> = LOG.lines().collect();
+    let priced3 = lines[2].replace(r#""source":"cli"}"#, r#""source":"cli","cost_usd":0.1,"price":"claude-opus-4-5"}"#);
+    let expected = format!(
+        r#"{{
+  "kind": "report",
+  "generated_at": "2026-11-23T08:00:00Z",
+  "tool": "tt-export {version}",
+  "window": {{"period":"custom","start":"2026-11-16T00:00:00Z","end":"2026-11-19T00:00:00Z"}},
+  "filter": {{"since":"2026-11-16","until":"2026-11-18","start":"2026-11-16T00:00:00Z","end":"2026-11-19T00:00:00Z"}},
+  "totals": {{"records":3,"sessions":1,"input_tokens":72000,"output_tokens":17800,"cache_read_tokens":4000,"cache_write_tokens":0,"total_tokens":93800,"cost_usd":0.518,"unpriced_records":0}},
+  "records": [
+    {},
+    {priced3},
+    {}
+  ]
+}}
+"#,
+        lines[1],
+        lines[3],
+        version = env!("CARGO_PKG_VERSION")
+    );
+    let out = sc
+        .cmd("tt-export")
+        .args(["--format", "json", "--since", "2026-11-16", "--until", "2026-11-18"])
+        .env("SOURCE_DATE_EPOCH", "1795420800")
+        .succeeds()
+        .stdout_is(&expected);
+    // It is one valid JSON document, money exact.
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["totals"]["cost_usd"].to_string(), "0.518");
+    assert_eq!(doc["records"].as_array().unwrap().len(), 3);
+    // Unpriced records are counted, never $0.
+    let all: serde_json::Value =
+        serde_json::from_str(&sc.cmd("tt-export").args(["--format", "json"]).succeeds().stdout).unwrap();
+    assert_eq!(all["totals"]["unpriced_records"], 1);
+    assert_eq!(all["totals"]["cost_usd"].to_string(), "0.653");
+}
+
+const MARKDOWN: &str = r#"## Token usage: week of 2026-11-16 – 2026-11-22
+
+### Budgets
+
+| Budget | Window | Spent | Limit | Used | Projected | Status |
+| --- | --- | ---: | ---: | ---: | ---: | --- |
+| team-monthly | 2026-11-01 – 2026-11-30 | $0.6530 | $1.00 | 65.3% | $1.03 | ℹ️ info |
+| reviewer-weekly (agent=reviewer) | 2026-11-16 – 2026-11-22 | $0.0430 | $0.0400 | 107.5% | $0.0752 | 🛑 **over** |
+| atlas-daily-tokens (agent=ATLAS) | 2026-11-19 | 0 tokens | 100,000 tokens | 0% | 0 tokens | ✅ ok |
+
+### This week
+
+**4 records · 94,900 tokens · $0.5180** (1 record unpriced, not in the cost)
+
+#### By agent
+
+| Agent | Records | Input | Output | Cache read | Cache write | Tokens | Cost | Share |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| ATLAS | 2 | 60,000 | 17,000 | 0 | 0 | 77,000 | $0.4750 | 91.7% |
+| reviewer | 1 | 12,000 | 800 | 4,000 | 0 | 16,800 | $0.0430 | 8.3% |
+| =HYPERLINK("http://x.invalid","a\\b") | 1 | 1,000 | 100 | 0 | 0 | 1,100 | – | – |
+| **Total** | 4 | 73,000 | 17,900 | 4,000 | 0 | 94,900 | $0.5180 | 100% |
+
+#### By model
+
+| Model | Records | Input | Output | Cache read | Cache write | Tokens | Cost | Share |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| sonnet-4.5 | 1 | 50,000 | 15,000 | 0 | 0 | 65,000 | $0.3750 | 72.4% |
+| opus-4.5 | 1 | 10,000 | 2,000 | 0 | 0 | 12,000 | $0.1000 | 19.3% |
+| gpt-4o | 1 | 12,000 | 800 | 4,000 | 0 | 16,800 | $0.0430 | 8.3% |
+| mystery-model | 1 | 1,000 | 100 | 0 | 0 | 1,100 | – | – |
+| **Total** | 4 | 73,000 | 17,900 | 4,000 | 0 | 94,900 | $0.5180 | 100% |
+
+"#;
+
+#[test]
+fn markdown_is_the_weekly_team_report() {
+    let sc = with_log();
+    sc.write("tt.toml", BUDGETS);
+    sc.cmd("tt-export").args(["--format", "markdown", "--today", "2026-11-19"]).succeeds().stdout_is(MARKDOWN);
+    // Appended to the CI summary file with -o? No: -o replaces; scripts append with >> (see tt_report).
+    sc.cmd("tt-export").args(["--format", "md", "--today", "2026-11-19", "-o", "report.md"]).succeeds().stdout_is("");
+    assert_eq!(sc.read("report.md"), MARKDOWN);
+    // Without budgets, and for a quiet week.
+    let sc = with_log();
+    sc.cmd("tt-export")
+        .args(["--format", "markdown", "--today", "2026-12-02"])
+        .succeeds()
+        .stdout_is("## Token usage: week of 2026-11-30 – 2026-12-06\n\n### Budgets\n\nNo budgets configured (see `[[budget]]` in tt.toml).\n\n### This week\n\n**0 records · 0 tokens · $0.0000**\n\n");
+}
+
+const PROMETHEUS: &str = r#"# HELP tt_tokens_total Tokens used, by agent, model and token type.
+# TYPE tt_tokens_total counter
+tt_tokens_total{agent="=HYPERLINK(\"http://x.invalid\",\"a\\b\")",model="mystery-model",type="input"} 1000
+tt_tokens_total{agent="=HYPERLINK(\"http://x.invalid\",\"a\\b\")",model="mystery-model",type="output"} 100
+tt_tokens_total{agent="=HYPERLINK(\"http://x.invalid\",\"a\\b\")",model="mystery-model",type="cache_read"} 0
+tt_tokens_total{agent="=HYPERLINK(\"http://x.invalid\",\"a\\b\")",model="mystery-model",type="cache_write"} 0
+tt_tokens_total{agent="ATLAS",model="opus-4.5",type="input"} 10000
+tt_tokens_total{agent="ATLAS",model="opus-4.5",type="output"} 2000
+tt_tokens_total{agent="ATLAS",model="opus-4.5",type="cache_read"} 0
+tt_tokens_total{agent="ATLAS",model="opus-4.5",type="cache_write"} 0
+tt_tokens_total{agent="ATLAS",model="sonnet-4.5",type="input"} 70000
+tt_tokens_total{agent="ATLAS",model="sonnet-4.5",type="output"} 20000
+tt_tokens_total{agent="ATLAS",model="sonnet-4.5",type="cache_read"} 0
+tt_tokens_total{agent="ATLAS",model="sonnet-4.5",type="cache_write"} 0
+tt_tokens_total{agent="reviewer",model="gpt-4o",type="input"} 12000
+tt_tokens_total{agent="reviewer",model="gpt-4o",type="output"} 800
+tt_tokens_total{agent="reviewer",model="gpt-4o",type="cache_read"} 4000
+tt_tokens_total{agent="reviewer",model="gpt-4o",type="cache_write"} 0
+# HELP tt_cost_usd_total Cost in US dollars of the priced records, by agent and model.
+# TYPE tt_cost_usd_total counter
+tt_cost_usd_total{agent="=HYPERLINK(\"http://x.invalid\",\"a\\b\")",model="mystery-model"} 0
+tt_cost_usd_total{agent="ATLAS",model="opus-4.5"} 0.1
+tt_cost_usd_total{agent="ATLAS",model="sonnet-4.5"} 0.51
+tt_cost_usd_total{agent="reviewer",model="gpt-4o"} 0.043
+# HELP tt_records_total Usage records, by agent and model.
+# TYPE tt_records_total counter
+tt_records_total{agent="=HYPERLINK(\"http://x.invalid\",\"a\\b\")",model="mystery-model"} 1
+tt_records_total{agent="ATLAS",model="opus-4.5"} 1
+tt_records_total{agent="ATLAS",model="sonnet-4.5"} 2
+tt_records_total{agent="reviewer",model="gpt-4o"} 1
+# HELP tt_unpriced_records_total Usage records whose model has no price, by agent and model.
+# TYPE tt_unpriced_records_total counter
+tt_unpriced_records_total{agent="=HYPERLINK(\"http://x.invalid\",\"a\\b\")",model="mystery-model"} 1
+tt_unpriced_records_total{agent="ATLAS",model="opus-4.5"} 0
+tt_unpriced_records_total{agent="ATLAS",model="sonnet-4.5"} 0
+tt_unpriced_records_total{agent="reviewer",model="gpt-4o"} 0
+"#;
+
+#[test]
+fn prometheus_exposition_passes_promtool_and_escapes_labels() {
+    let sc = with_log();
+    let out = sc.cmd("tt-export").args(["--format", "prometheus"]).succeeds().stdout_is(PROMETHEUS);
+    promtool_check(&out.stdout);
+}
+
+#[test]
+fn prometheus_file_is_replaced_atomically() {
+    let sc = with_log();
+    std::fs::create_dir(sc.path().join("textfile")).unwrap();
+    sc.write("textfile/tt.prom", "old contents\n");
+    sc.cmd("tt-export").args(["--format", "prometheus", "-o", "textfile/tt.prom"]).succeeds().stdout_is("");
+    assert_eq!(sc.read("textfile/tt.prom"), PROMETHEUS);
+    // Nothing else is left in the collector's directory (the temporary file was renamed, not copied).
+    let names: Vec<String> = std::fs::read_dir(sc.path().join("textfile"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["tt.prom"]);
+    // A failed export leaves the old file alone and no temporary file behind.
+    sc.write("bad.jsonl", "{\"v\":1}\n");
+    sc.cmd("tt-export")
+        .args(["--format", "prometheus", "-o", "textfile/tt.prom", "bad.jsonl"])
+        .fails_with(2)
+        .one_error_line("tt-export");
+    assert_eq!(sc.read("textfile/tt.prom"), PROMETHEUS);
+    assert_eq!(std::fs::read_dir(sc.path().join("textfile")).unwrap().count(), 1);
+    // A directory that does not exist is an error naming the file.
+    sc.cmd("tt-export")
+        .args(["--format", "prometheus", "-o", "nowhere/tt.prom"])
+        .fails_with(2)
+        .one_error_line("tt-export")
+        .stderr_has("nowhere/.tt.prom.tmp.");
+}
+
+#[test]
+fn summary_rows_export_in_every_format() {
+    let sc = Scenario::new();
+    sc.write("rows.jsonl", ROWS);
+    sc.cmd("tt-export").args(["--format", "jsonl", "rows.jsonl"]).succeeds().stdout_is(ROWS);
+    sc.cmd("tt-export").args(["--format", "csv", "rows.jsonl"]).succeeds().stdout_is(
+        "kind,period,start,end,agent,model,records,sessions,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,total_tokens,cost_usd,unpriced_records
+group,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,ATLAS,opus-4.5,1,1,10000,2000,0,0,12000,0.1,0
+group,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,ATLAS,sonnet-4.5,2,2,70000,20000,0,0,90000,0.51,0
+group,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,'+reviewer,gpt-4o,1,0,12000,800,4000,0,16800,0.043,0
+total,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,,,4,2,92000,22800,4000,0,118800,0.653,0
+",
+    );
+    let rows: Vec<String> = ROWS.lines().map(|l| format!("    {l}")).collect();
+    sc.cmd("tt-export")
+        .args(["--format", "json", "rows.jsonl"])
+        .env("SOURCE_DATE_EPOCH", "1795420800")
+        .succeeds()
+        .stdout_is(&format!(
+            "{{\n  \"kind\": \"report\",\n  \"generated_at\": \"2026-11-23T08:00:00Z\",\n  \"tool\": \"tt-export {}\",\n  \
+             \"window\": {{\"period\":\"month\",\"start\":\"2026-11-01T00:00:00Z\",\"end\":\"2026-12-01T00:00:00Z\"}},\n  \
+             \"totals\": {{\"records\":4,\"sessions\":2,\"input_tokens\":92000,\"output_tokens\":22800,\"cache_read_tokens\":4000,\"cache_write_tokens\":0,\"total_tokens\":118800,\"cost_usd\":0.653,\"unpriced_records\":0}},\n  \
+             \"rows\": [\n{}\n  ]\n}}\n",
+            env!("CARGO_PKG_VERSION"),
+            rows.join(",\n")
+        ));
+    sc.write("tt.toml", BUDGETS);
+    sc.cmd("tt-export").args(["--format", "markdown", "--today", "2026-11-19", "rows.jsonl"]).succeeds().stdout_is(
+        "## Token usage: month 2026-11-01 – 2026-11-30
+
+### Budgets
+
+| Budget | Window | Spent | Limit | Used | Projected | Status |
+| --- | --- | ---: | ---: | ---: | ---: | --- |
+| team-monthly | 2026-11-01 – 2026-11-30 | $0.6530 | $1.00 | 65.3% | $1.03 | ℹ️ info |
+
+### Usage
+
+| Agent | Model | Records | Input | Output | Cache read | Cache write | Tokens | Cost |
+| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| ATLAS | opus-4.5 | 1 | 10,000 | 2,000 | 0 | 0 | 12,000 | $0.1000 |
+| ATLAS | sonnet-4.5 | 2 | 70,000 | 20,000 | 0 | 0 | 90,000 | $0.5100 |
+| +reviewer | gpt-4o | 1 | 12,000 | 800 | 4,000 | 0 | 16,800 | $0.0430 |
+| **Total** |  | 4 | 92,000 | 22,800 | 4,000 | 0 | 118,800 | $0.6530 |
+",
+    );
+    let out = sc.cmd("tt-export").args(["--format", "prometheus", "rows.jsonl"]).succeeds();
+    assert!(out.stdout.contains("tt_cost_usd_total{agent=\"ATLAS\",model=\"sonnet-4.5\"} 0.51\n"), "{}", out.stdout);
+    assert!(out.stdout.contains("tt_tokens_total{agent=\"+reviewer\",model=\"gpt-4o\",type=\"cache_read\"} 4000\n"));
+    promtool_check(&out.stdout);
+}
+
+#[test]
+fn bundle_has_metadata_checksum_and_the_records_as_logged() {
+    let sc = with_log();
+    let out = sc
+        .cmd("tt-export")
+        .args(["--bundle", "--period", "week", "--today", "2026-11-19", "--agent", "ATLAS"])
+        .env("SOURCE_DATE_EPOCH", "1795420800")
+        .succeeds();
+    let lines: Vec<&str> = LOG.lines().collect();
+    // Records go into a bundle exactly as logged (record 3 stays unpriced: the receiving side prices it).
+    let body = format!("{}\n{}\n", lines[1], lines[2]);
+    let sum = {
+        use std::io::Write;
+        let mut c = Command::new("sha256sum")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+        String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap()[..64].to_string()
+    };
+    assert_eq!(
+        out.stdout,
+        format!(
+            "{{\"kind\":\"bundle\",\"bundle_version\":1,\"exported_at\":\"2026-11-23T08:00:00Z\",\"exported_by\":\"tester\",\
+             \"host\":\"{}\",\"tool\":\"tt-export {}\",\"filter\":{{\"period\":\"week\",\"start\":\"2026-11-16T00:00:00Z\",\
+             \"end\":\"2026-11-23T00:00:00Z\",\"agent\":[\"ATLAS\"]}},\"records\":2,\"checksum\":\"sha256:{sum}\"}}\n{body}",
+            host(),
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
+
+#[test]
+fn bad_input_is_refused_with_file_and_line() {
+    let sc = with_log();
+    sc.write("bad.jsonl", format!("{}\n{{\"v\":1,\"id\":\"x\"}}\n", LOG.lines().next().unwrap()));
+    sc.cmd("tt-export")
+        .args(["--format", "csv", "bad.jsonl"])
+        .fails_with(2)
+        .one_error_line("tt-export")
+        .stderr_is("tt-export: error: bad.jsonl:2: missing field `ts`\n");
+    sc.write("rows.jsonl", ROWS);
+    sc.cmd("tt-export")
+        .args(["--format", "csv", "--agent", "ATLAS", "rows.jsonl"])
+        .fails_with(2)
+        .one_error_line("tt-export")
+        .stderr_has("rows.jsonl:1: --period/--since/--until/--agent/--model/--where select records");
+    sc.cmd("tt-export").args(["--bundle", "rows.jsonl"]).fails_with(2).stderr_has("bundles carry usage records");
+    sc.write("mixed.jsonl", format!("{}{ROWS}", LOG.lines().next().unwrap().to_string() + "\n"));
+    sc.cmd("tt-export").args(["mixed.jsonl"]).fails_with(2).stderr_is(
+        "tt-export: error: mixed.jsonl:2: a tt-sum summary row among usage records: export one or the other\n",
+    );
+    sc.cmd("tt-export").args(["--where", "cost_usd=1"]).fails_with(2).one_error_line("tt-export");
+    sc.cmd("tt-export").args(["--format", "xml"]).fails_with(2);
+}
