@@ -6,7 +6,7 @@
 # problem with tt itself never hides the exit status of your own command. Defaults (each only when unset):
 #   TT_SESSION  one id for the whole build: GitHub Actions run id, GitLab pipeline id, else build-DATE-PID
 #   TT_PROJECT  the repository's name (GitHub/GitLab), else the git top-level directory's name
-# Helpers:
+# The helpers read the usage log, not stdin, unless given `-`. Helpers:
 #   tt_run AGENT MODEL [TT-LOG FLAGS…] -- CMD [ARG…]
 #                  run CMD, pass its output through, and log the usage in the JSON it prints
 #                  (`claude -p --output-format json`, an API response from curl …) with
@@ -15,13 +15,15 @@
 #   tt_log ARG…    tt-log, but a logging problem is a warning instead of a failed build
 #   tt_guard [TT-BUDGET FLAGS…]
 #                  stop the build (exit 1) with a clear message when a budget is over its limit
-#                  (`tt-budget --fail-over`); exit 2 when the budget cannot be checked
+#                  (`tt-budget --fail-over`, every configured budget over its current window); exit 2 when
+#                  the budget cannot be checked. `tt-sum --period month | tt_guard -` reads the rows instead.
 #   tt_afford USD [TT-BUDGET FLAGS…]
 #                  true when spending USD more keeps every budget within its limit ("go or defer?")
 #   tt_report [TT-EXPORT FLAGS…]
-#                  the markdown team report, appended to $GITHUB_STEP_SUMMARY when set, else printed
-#   tt_quote MODEL INPUT OUTPUT [FLAGS…]
-#                  what a request would cost (`tt-price --quote`)
+#                  the markdown team report (this week, budgets, by agent), appended to
+#                  $GITHUB_STEP_SUMMARY when set, else printed
+#   tt_quote MODEL INPUT OUTPUT [TT-PRICE FLAGS…]
+#                  what a request would cost, in dollars (`tt-price --quote --format value`)
 
 # Defaults. `${x:-}` everywhere: the caller may have `set -u`.
 if [ -z "${TT_SESSION:-}" ]; then
@@ -48,6 +50,16 @@ fi
 
 _tt_warn() { printf '%s: warning: %s\n' "$1" "$2" >&2; }
 _tt_error() { printf '%s: error: %s\n' "$1" "$2" >&2; }
+
+# True when one of the arguments is `-`: the caller pipes data in on purpose. Otherwise the helpers give the
+# tools /dev/null as stdin, so a build script whose own stdin is an open pipe never blocks or feeds it to tt.
+_tt_stdin_wanted() {
+  local a
+  for a in "$@"; do
+    if [ "$a" = "-" ]; then return 0; fi
+  done
+  return 1
+}
 
 # Leave the build when run from a script; only return in an interactive shell (so a typo does not close it).
 _tt_stop() {
@@ -118,7 +130,16 @@ tt_log() {
 
 tt_guard() {
   local status=0
-  tt-budget --fail-over "$@" || status=$?
+  local -a cmd=(tt-budget --fail-over)
+  case " $* " in
+    *" --format"*) ;;
+    *) cmd+=(--format table) ;; # the readable report in the build log, even when it is not a terminal
+  esac
+  if _tt_stdin_wanted "$@"; then
+    "${cmd[@]}" "$@" || status=$?
+  else
+    "${cmd[@]}" "$@" </dev/null || status=$?
+  fi
   case "$status" in
     0) return 0 ;;
     1)
@@ -139,17 +160,25 @@ tt_afford() {
   fi
   local usd="$1"
   shift
-  tt-budget --estimate-usd "$usd" "$@"
+  if _tt_stdin_wanted "$@"; then
+    tt-budget --estimate-usd "$usd" --format table "$@"
+  else
+    tt-budget --estimate-usd "$usd" --format table "$@" </dev/null
+  fi
 }
 
 tt_report() {
+  local -a cmd=(tt-export --format markdown "$@")
   if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
-    tt-export --format markdown "$@" >>"$GITHUB_STEP_SUMMARY"
+    if _tt_stdin_wanted "$@"; then "${cmd[@]}" >>"$GITHUB_STEP_SUMMARY"; else "${cmd[@]}" </dev/null >>"$GITHUB_STEP_SUMMARY"; fi
   else
-    tt-export --format markdown "$@"
+    if _tt_stdin_wanted "$@"; then "${cmd[@]}"; else "${cmd[@]}" </dev/null; fi
   fi
 }
 
 tt_quote() {
-  tt-price --quote "$@"
+  case " $* " in
+    *" --format"*) tt-price --quote "$@" ;;
+    *) tt-price --format value --quote "$@" ;; # just the dollars: cost="$(tt_quote opus-4.5 200000 4000)"
+  esac
 }

@@ -1,0 +1,224 @@
+//! contrib/tt.sh, the bash helpers build scripts source: run under `set -euo pipefail` (and without it) with
+//! the real tools on PATH and a fake `claude` that prints what `claude -p --output-format json` prints.
+mod common;
+use common::*;
+
+/// The script's first lines: strict mode, the helpers, and two fake agent CLIs.
+fn prelude() -> String {
+    format!(
+        r#"set -euo pipefail
+source '{}'
+cat > fake-claude <<'END'
+#!/bin/sh
+# What `claude -p --output-format json` prints (trimmed), then the exit status asked for.
+echo '{{"type":"result","subtype":"success","is_error":false,"duration_ms":2100,"result":"Done.","session_id":"abc","usage":{{"input_tokens":50000,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":15000}},"modelUsage":{{"claude-sonnet-4-5-20250929":{{}}}}}}'
+exit "${{FAKE_EXIT:-0}}"
+END
+cat > fake-stream <<'END'
+#!/bin/sh
+# `--output-format stream-json`: many lines, the usage on the last.
+echo '{{"type":"system","subtype":"init","model":"claude-sonnet-4-5-20250929"}}'
+echo '{{"type":"assistant","message":{{"content":[{{"type":"text","text":"hi"}}]}}}}'
+echo '{{"type":"result","usage":{{"input_tokens":1000,"output_tokens":200}}}}'
+END
+chmod +x fake-claude fake-stream
+"#,
+        repo_root().join("contrib/tt.sh").display()
+    )
+}
+
+const CLAUDE_JSON: &str = r#"{"type":"result","subtype":"success","is_error":false,"duration_ms":2100,"result":"Done.","session_id":"abc","usage":{"input_tokens":50000,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":15000},"modelUsage":{"claude-sonnet-4-5-20250929":{}}}
+"#;
+
+const LOGGED: &str = "logged 65,000 tokens (sonnet-4.5) for ATLAS - $0.3750\n";
+
+#[test]
+fn tt_run_passes_output_through_logs_usage_and_keeps_the_exit_status() {
+    let sc = Scenario::new();
+    sc.bash(&format!(
+        r#"{}
+tt_run ATLAS sonnet-4.5 --task build --tag pr=7 -- ./fake-claude -p --output-format json "Build it"
+export FAKE_EXIT=3
+status=0
+tt_run ATLAS sonnet-4.5 -- ./fake-claude || status=$?
+echo "status=$status"
+"#,
+        prelude()
+    ))
+    .succeeds()
+    .stdout_is(&format!("{CLAUDE_JSON}{CLAUDE_JSON}status=3\n"))
+    .stderr_is(&format!("{LOGGED}{LOGGED}"));
+    let r = sc.records();
+    assert_eq!(r.len(), 2);
+    assert_eq!((r[0]["input_tokens"].as_u64(), r[0]["output_tokens"].as_u64()), (Some(50000), Some(15000)));
+    assert_eq!(r[0]["source"], "anthropic");
+    assert_eq!(r[0]["task"], "build");
+    assert_eq!(r[0]["tags"]["pr"], "7");
+    assert_eq!(r[0]["cost_usd"].to_string(), "0.375");
+    // One session id for the whole build, set by sourcing.
+    let session = r[0]["session"].as_str().unwrap();
+    assert!(session.starts_with("build-"), "{session}");
+    assert_eq!(r[1]["session"], r[0]["session"]);
+}
+
+#[test]
+fn tt_run_reads_streamed_output_and_the_model_from_the_response() {
+    let sc = Scenario::new();
+    sc.bash(&format!(
+        "{}\ntt_run ATLAS - -- ./fake-claude >/dev/null\ntt_run ATLAS sonnet-4.5 -- ./fake-stream | wc -l\n",
+        prelude()
+    ))
+    .succeeds()
+    .stdout_is("3\n")
+    .stderr_is(
+        "logged 65,000 tokens (claude-sonnet-4-5-20250929) for ATLAS - $0.3750\n\
+         logged 1,200 tokens (sonnet-4.5) for ATLAS - $0.0060\n",
+    );
+    assert_eq!(sc.records().len(), 2);
+}
+
+#[test]
+fn tt_run_never_fails_the_build_because_of_logging() {
+    let sc = Scenario::new();
+    let out = sc
+        .bash(&format!(
+            "{}\ntt_run ATLAS sonnet-4.5 -- echo 'not json at all'\necho \"status=$?\"\n\
+             tt_run ATLAS sonnet-4.5 -- true\necho done\n",
+            prelude()
+        ))
+        .succeeds()
+        .stdout_is("not json at all\nstatus=0\ndone\n");
+    let err: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(err.len(), 2, "{}", out.stderr);
+    assert!(err.iter().all(|l| l.starts_with("tt_run: warning: usage not logged: <stdin>: invalid JSON")), "{err:?}");
+    assert_eq!(sc.log(), "");
+    // Under `set -e` a failing command still stops the script, as it would without tt_run.
+    sc.bash(&format!("{}\ntt_run ATLAS sonnet-4.5 -- false\necho unreachable\n", prelude()))
+        .fails_with(1)
+        .stdout_is("");
+    // Usage errors are exit 2 and say how to call it.
+    sc.bash(&format!("{}\ntt_run ATLAS sonnet-4.5 ./fake-claude\n", prelude()))
+        .fails_with(2)
+        .stderr_is("tt_run: error: no command: tt_run AGENT MODEL [TT-LOG FLAGS…] -- CMD [ARG…]\n");
+}
+
+#[test]
+fn helpers_work_without_strict_mode_too() {
+    let sc = Scenario::new();
+    let script = prelude().replace("set -euo pipefail\n", "");
+    sc.bash(&format!(
+        "{script}\nFAKE_EXIT=4 tt_run ATLAS sonnet-4.5 -- ./fake-claude >/dev/null\necho \"status=$?\"\n"
+    ))
+    .succeeds()
+    .stdout_is("status=4\n")
+    .stderr_is(LOGGED);
+    assert_eq!(sc.records().len(), 1);
+}
+
+/// A month budget of $1.00 and a log holding $0.75 of it (2026-11-18).
+fn budgeted() -> Scenario {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"team-monthly\"\nperiod = \"month\"\nlimit_usd = 1\n");
+    sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "100000", "30000", "--ts", "2026-11-18T10:00:00Z"]).succeeds();
+    sc
+}
+
+#[test]
+fn tt_guard_stops_the_build_when_over_budget() {
+    let sc = budgeted();
+    // Under budget: the report, then the build goes on. stdin is a pipe full of junk: tt_guard must not read it.
+    sc.bash(&format!("{}\ntt_guard --today 2026-11-18 >/dev/null\necho continued\n", prelude()))
+        .pipe_in("junk that is not JSON\n")
+        .succeeds()
+        .stdout_is("continued\n")
+        .stderr_is("");
+    sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "100000", "30000", "--ts", "2026-11-18T11:00:00Z"]).succeeds();
+    let out = sc.bash(&format!("{}\ntt_guard --today 2026-11-18\necho \"not reached\"\n", prelude())).fails_with(1);
+    assert!(out.stdout.contains("team-monthly"), "{}", out.stdout);
+    assert!(out.stdout.contains("$1.50"), "{}", out.stdout);
+    assert!(!out.stdout.contains("not reached"));
+    assert!(
+        out.stderr.ends_with(
+            "tt_guard: error: over budget: stopping the build (see the budget report above; raise the limit in \
+             tt.toml or wait for the next period)\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    // tt-sum rows piped in on purpose, with `-`.
+    sc.bash(&format!(
+        "{}\ntt-sum --period month --today 2026-11-18 | tt_guard - --today 2026-11-18 >/dev/null\n",
+        prelude()
+    ))
+    .fails_with(1)
+    .stderr_has("tt_guard: error: over budget");
+    // A budget that cannot be checked also stops the build, with its own exit code.
+    sc.write("tt.toml", "[[budget]]\nname = 1\n");
+    sc.bash(&format!("{}\ntt_guard\necho \"not reached\"\n", prelude()))
+        .fails_with(2)
+        .stdout_is("")
+        .stderr_has("tt_guard: error: could not check the budget (tt-budget exit 2): stopping the build\n");
+}
+
+#[test]
+fn tt_afford_answers_go_or_defer() {
+    let sc = budgeted();
+    sc.bash(&format!(
+        "{}\nfor usd in 0.20 0.30; do\n  if tt_afford \"$usd\" --today 2026-11-18 >/dev/null 2>&1; then echo \"$usd go\"; \
+         else echo \"$usd defer\"; fi\ndone\n",
+        prelude()
+    ))
+    .succeeds()
+    .stdout_is("0.20 go\n0.30 defer\n");
+}
+
+#[test]
+fn tt_report_appends_the_markdown_report_to_the_ci_summary() {
+    let sc = budgeted();
+    let report = sc.cmd("tt-export").args(["--format", "markdown", "--today", "2026-11-18"]).succeeds().stdout;
+    assert!(report.starts_with("## Token usage: week of 2026-11-16 – 2026-11-22\n"), "{report}");
+    sc.write("summary.md", "# Build\n\n");
+    sc.bash(&format!("{}\ntt_report --today 2026-11-18\n", prelude()))
+        .env("GITHUB_STEP_SUMMARY", sc.path().join("summary.md"))
+        .succeeds()
+        .stdout_is("");
+    assert_eq!(sc.read("summary.md"), format!("# Build\n\n{report}"));
+    // Without a CI summary file, the report goes to stdout.
+    sc.bash(&format!("{}\ntt_report --today 2026-11-18\n", prelude())).succeeds().stdout_is(&report);
+}
+
+#[test]
+fn tt_quote_prints_dollars_for_scripts() {
+    let sc = Scenario::new();
+    sc.bash(&format!(
+        "{}\ncost=\"$(tt_quote sonnet-4.5 50000 15000)\"\necho \"cost=$cost\"\n\
+         tt_quote opus-4.5 10000 2000 --cache-read 100000\n",
+        prelude()
+    ))
+    .succeeds()
+    .stdout_is("cost=0.375\n0.15\n");
+}
+
+#[test]
+fn sourcing_sets_ci_defaults_without_overriding_the_callers() {
+    let sc = Scenario::new();
+    let src = repo_root().join("contrib/tt.sh");
+    let script =
+        format!("set -euo pipefail\nsource '{}'\necho \"$TT_SESSION ${{TT_PROJECT:-unset}}\"\n", src.display());
+    sc.bash(&script)
+        .env("GITHUB_RUN_ID", "4242")
+        .env("GITHUB_RUN_ATTEMPT", "2")
+        .env("GITHUB_REPOSITORY", "acme/rocket")
+        .succeeds()
+        .stdout_is("gh-4242-2 rocket\n");
+    sc.bash(&script).env("CI_PIPELINE_ID", "77").env("CI_PROJECT_NAME", "lab").succeeds().stdout_is("gl-77 lab\n");
+    sc.bash(&script)
+        .env("GITHUB_RUN_ID", "4242")
+        .env("TT_SESSION", "mine")
+        .env("TT_PROJECT", "proj")
+        .succeeds()
+        .stdout_is("mine proj\n");
+    // Sourcing twice is harmless; outside git and CI only the session is set.
+    let out = sc.bash(&format!("{script}source '{}'\n", src.display())).succeeds();
+    assert!(out.stdout.starts_with("build-") && out.stdout.ends_with(" unset\n"), "{}", out.stdout);
+}
