@@ -35,7 +35,7 @@ use crate::scan::{Field, View};
 /// The index file's version; bump when its meaning changes.
 const INDEX_VERSION: u64 = 1;
 /// How many bytes before the counted offset are hashed to recognise the log.
-const TAIL: u64 = 256;
+const TAIL: u64 = 4096;
 
 /// The index path beside a log: `usage.jsonl` → `usage.jsonl.tt-index`.
 pub fn index_path(log: &Path) -> PathBuf {

@@ -1,0 +1,175 @@
+//! tt-log --enforce: atomic check-and-append under the log lock, the race, scopes and windows, and the sidecar
+//! index (incremental, rebuilt when the log or the budgets change).
+mod common;
+use common::*;
+
+const TOKENS_10K: &str = "[[budget]]\nname = \"daily-tokens\"\nperiod = \"day\"\nlimit_tokens = 10000\n";
+
+fn log_1000(sc: &Scenario, agent: &str) -> Out {
+    sc.cmd("tt-log").args([agent, "sonnet-4.5", "500", "500", "--enforce", "--no-git", "-q"]).run()
+}
+
+#[test]
+fn forty_processes_race_for_a_10k_token_budget_and_exactly_ten_win() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", TOKENS_10K);
+    let children: Vec<_> = (0..40)
+        .map(|_| {
+            let mut r = sc.cmd("tt-log").args(["RACER", "sonnet-4.5", "500", "500", "--enforce", "--no-git", "-q"]);
+            r.cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+            r.cmd.spawn().unwrap()
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        codes.push(o.status.code());
+        if o.status.code() == Some(1) {
+            assert!(String::from_utf8_lossy(&o.stderr).contains("would go over its limit"));
+        }
+    }
+    assert_eq!(codes.iter().filter(|c| **c == Some(0)).count(), 10, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == Some(1)).count(), 30, "{codes:?}");
+    let recs = sc.records();
+    assert_eq!(recs.len(), 10);
+    let total: u64 =
+        recs.iter().map(|r| r["input_tokens"].as_u64().unwrap() + r["output_tokens"].as_u64().unwrap()).sum();
+    assert_eq!(total, 10_000);
+}
+
+#[test]
+fn refusal_leaves_the_log_unchanged_and_says_why() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", TOKENS_10K);
+    for _ in 0..10 {
+        log_1000(&sc, "A").success();
+    }
+    let before = sc.log();
+    let out = log_1000(&sc, "A").code(1);
+    let today = chrono_today();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "tt-log: error: refused, nothing logged: budget \"daily-tokens\" would go over its limit: 10,000 of 10,000 tokens used in the day from {today}, 0 tokens left; this record needs 1,000 tokens\n"
+        )
+    );
+    assert_eq!(sc.log(), before);
+    // Without --enforce the record is logged (the budget is a gate only where asked for).
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1", "--no-git", "-q"]).succeeds();
+    assert_eq!(sc.records().len(), 11);
+}
+
+fn chrono_today() -> String {
+    let out = std::process::Command::new("date").args(["-u", "+%Y-%m-%d"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn dollar_limits_scopes_and_windows() {
+    let sc = Scenario::new();
+    sc.write(
+        "tt.toml",
+        r#"
+[[budget]]
+name = "atlas-daily"
+period = "day"
+scope = { agent = "ATLAS" }
+limit_usd = 1
+"#,
+    );
+    // 0.375 each: two fit ($0.75), the third would make $1.125.
+    let seed = ["sonnet-4.5", "50000", "15000", "--enforce", "--no-git", "-q"];
+    sc.cmd("tt-log").arg("ATLAS").args(seed).succeeds();
+    sc.cmd("tt-log").arg("ATLAS").args(seed).succeeds();
+    sc.cmd("tt-log")
+        .arg("ATLAS")
+        .args(seed)
+        .fails_with(1)
+        .stderr_has("budget \"atlas-daily\" would go over its limit: $0.7500 of $1.00 used")
+        .stderr_has("$0.2500 left; this record needs $0.3750");
+    // Another agent is out of scope.
+    sc.cmd("tt-log").arg("BOLT").args(seed).succeeds();
+    // Another day is another window.
+    sc.cmd("tt-log").arg("ATLAS").args(seed).args(["--ts", "2026-01-05T10:00:00Z"]).succeeds();
+    // An unknown model cannot be checked against a dollar limit: refused, not counted as $0.
+    sc.cmd("tt-log")
+        .args(["ATLAS", "claude-fable-5", "1", "1", "--enforce", "--no-git", "-q"])
+        .fails_with(1)
+        .stderr_has("has no price");
+    assert_eq!(sc.records().len(), 4);
+}
+
+#[test]
+fn session_budgets_apply_per_session() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"per-session\"\nperiod = \"session\"\nlimit_tokens = 2000\n");
+    let run = |session: &str| {
+        sc.cmd("tt-log")
+            .args(["A", "sonnet-4.5", "500", "500", "--enforce", "--no-git", "-q", "--session", session])
+            .run()
+    };
+    run("s1").success();
+    run("s1").success();
+    run("s1").code(1);
+    run("s2").success();
+    // No session: a session budget does not apply.
+    log_1000(&sc, "A").success();
+}
+
+#[test]
+fn the_index_counts_what_others_appended_and_is_rebuilt_when_things_change() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", TOKENS_10K);
+    log_1000(&sc, "A").success();
+    let index = sc.path().join("usage.jsonl.tt-index");
+    assert!(index.exists());
+    // Plain appends (no --enforce) do not touch the index, but the next check counts them.
+    for _ in 0..8 {
+        sc.cmd("tt-log").args(["A", "sonnet-4.5", "500", "500", "--no-git", "-q"]).succeeds();
+    }
+    log_1000(&sc, "A").success(); // 10,000 exactly
+    log_1000(&sc, "A").code(1);
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&index).unwrap()).unwrap();
+    assert_eq!(v["lines"], 10);
+    assert_eq!(v["offset"].as_u64().unwrap(), sc.log().len() as u64);
+
+    // The budgets changed: rebuilt with the new limit.
+    sc.write("tt.toml", TOKENS_10K.replace("10000", "11000"));
+    log_1000(&sc, "A").success();
+    log_1000(&sc, "A").code(1);
+
+    // The log was replaced by a shorter one: rebuilt from it.
+    let lines: Vec<String> = sc.log().lines().take(3).map(|l| format!("{l}\n")).collect();
+    std::fs::remove_file(sc.log_path()).unwrap();
+    sc.write("usage.jsonl", lines.concat());
+    for _ in 0..8 {
+        log_1000(&sc, "A").success();
+    }
+    log_1000(&sc, "A").code(1);
+    assert_eq!(sc.records().len(), 11);
+
+    // Rewritten in place with the same length but other contents: the tail hash notices.
+    let log = sc.log().replace("\"input_tokens\":500", "\"input_tokens\":100");
+    std::fs::write(sc.log_path(), &log).unwrap();
+    log_1000(&sc, "A").success(); // 11 × 600 = 6,600, + 1,000
+
+    // A deleted or corrupt index is rebuilt.
+    std::fs::write(&index, "{not json").unwrap();
+    log_1000(&sc, "A").success(); // 8,600
+    std::fs::remove_file(&index).unwrap();
+    log_1000(&sc, "A").success(); // 9,600
+    log_1000(&sc, "A").success(); // 10,600 of 11,000
+    log_1000(&sc, "A").code(1);
+}
+
+#[test]
+fn a_bad_line_in_the_log_is_an_error_with_its_line_number() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", TOKENS_10K);
+    log_1000(&sc, "A").success();
+    let mut log = sc.log();
+    log.push_str("{\"v\":1}\n");
+    sc.write("usage.jsonl", &log);
+    log_1000(&sc, "A").code(2).one_error_line("tt-log").stderr_has("usage.jsonl:2: missing field `id`");
+    assert_eq!(sc.log(), log);
+}

@@ -1,0 +1,355 @@
+//! tt-budget: levels at their exact boundaries, forecasts, gates, the estimate check, summary rows vs records,
+//! GitHub output, and exit codes in pipelines under `set -o pipefail`.
+mod common;
+use common::*;
+
+fn rec(ts: &str, agent: &str, input: u64, cost: &str, extra: &str) -> String {
+    format!(
+        "{{\"v\":1,\"id\":\"{ts}{agent}{input}\",\"ts\":\"{ts}\",\"agent\":\"{agent}\",\"model\":\"sonnet-4.5\",\"input_tokens\":{input},\"output_tokens\":0,\"cost_usd\":{cost}{extra}}}\n"
+    )
+}
+
+const TODAY: [&str; 2] = ["--today", "2026-11-15"];
+
+/// One record of `cost` dollars and `tokens` tokens on 2026-11-10.
+fn one(cost: &str, tokens: u64) -> Scenario {
+    let sc = Scenario::new();
+    sc.write("usage.jsonl", rec("2026-11-10T12:00:00Z", "ATLAS", tokens, cost, ""));
+    sc
+}
+
+fn level_of(out: &Out) -> String {
+    out.jsonl()[0]["level"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn dollar_levels_at_exact_boundaries() {
+    for (cost, level, percent) in [
+        ("0", "ok", "0"),
+        ("49.99", "ok", "49.99"),
+        ("50", "info", "50"),
+        ("79.99", "info", "79.99"),
+        ("80", "warning", "80"),
+        ("94.99", "warning", "94.99"),
+        ("95", "critical", "95"),
+        ("100", "critical", "100"),
+        ("100.01", "over", "100.01"),
+    ] {
+        let sc = one(cost, 1);
+        let out = sc.cmd("tt-budget").args(["--limit-usd", "100"]).args(TODAY).succeeds();
+        assert_eq!(level_of(&out), level, "${cost}");
+        assert_eq!(out.jsonl()[0]["percent"].to_string(), percent, "${cost}");
+        // --fail-over trips strictly above the limit: spending exactly the limit is allowed.
+        let code = if level == "over" { 1 } else { 0 };
+        sc.cmd("tt-budget").args(["--limit-usd", "100", "--fail-over"]).args(TODAY).fails_with(code);
+    }
+}
+
+#[test]
+fn token_levels_at_exact_boundaries() {
+    for (tokens, level) in [
+        (4999, "ok"),
+        (5000, "info"),
+        (7999, "info"),
+        (8000, "warning"),
+        (9499, "warning"),
+        (9500, "critical"),
+        (10000, "critical"),
+        (10001, "over"),
+    ] {
+        let sc = one("0", tokens);
+        let out = sc
+            .cmd("tt-budget")
+            .args(["--limit-tokens", "10,000", "--period", "day", "--today", "2026-11-10"])
+            .succeeds();
+        assert_eq!(level_of(&out), level, "{tokens} tokens");
+    }
+}
+
+#[test]
+fn custom_thresholds_and_fail_at() {
+    let sc = one("90", 1);
+    let out = sc.cmd("tt-budget").args(["--limit-usd", "100", "--warn-at", "0.9"]).args(TODAY).succeeds();
+    assert_eq!(level_of(&out), "warning");
+    let out = sc.cmd("tt-budget").args(["--limit-usd", "100", "--warn-at", "0.7,0.9"]).args(TODAY).succeeds();
+    assert_eq!(level_of(&out), "critical");
+    for (fail_at, code) in
+        [("info", 1), ("warning", 1), ("critical", 0), ("over", 0), ("0.9", 1), ("0.9001", 0), ("90%", 1), ("91%", 0)]
+    {
+        sc.cmd("tt-budget").args(["--limit-usd", "100", "--fail-at", fail_at]).args(TODAY).fails_with(code);
+    }
+    sc.cmd("tt-budget")
+        .args(["--limit-usd", "100", "--fail-at", "warning"])
+        .args(TODAY)
+        .fails_with(1)
+        .stderr_is("tt-budget: error: ad-hoc is at 90% (--fail-at warning): $90.00 of $100.00\n");
+    sc.cmd("tt-budget")
+        .args(["--limit-usd", "100", "--fail-at", "sometimes"])
+        .fails_with(2)
+        .one_error_line("tt-budget");
+}
+
+/// $10 on the 5th and $20 on the 12th of a 30-day month; on the 15th (the day fully elapsed) half the month is
+/// gone, so the month is heading for $60 and a $50 limit is reached 25 days in: on the 26th.
+fn month_scenario() -> Scenario {
+    let sc = Scenario::new();
+    sc.write(
+        "usage.jsonl",
+        [rec("2026-11-05T10:00:00Z", "ATLAS", 1000, "10", ""), rec("2026-11-12T10:00:00Z", "BOLT", 2000, "20", "")]
+            .concat(),
+    );
+    sc.write(
+        "tt.toml",
+        r#"
+[[budget]]
+name = "team-monthly"
+period = "month"
+limit_usd = 50
+
+[[budget]]
+name = "atlas-monthly"
+period = "month"
+scope = { agent = "ATLAS" }
+limit_usd = 20
+"#,
+    );
+    sc
+}
+
+#[test]
+fn forecast_to_the_end_of_the_month_and_the_limit_date() {
+    let sc = month_scenario();
+    let out = sc.cmd("tt-budget").args(TODAY).succeeds();
+    assert_eq!(
+        out.stdout,
+        r#"{"kind":"budget","name":"team-monthly","period":"month","scope":{},"window":{"period":"month","start":"2026-11-01T00:00:00Z","end":"2026-12-01T00:00:00Z"},"session":null,"records":2,"spent_usd":30,"spent_tokens":3000,"unpriced_records":0,"limit_usd":50,"limit_tokens":null,"remaining_usd":20,"remaining_tokens":null,"percent":60,"level":"info","forecast":{"projected_usd":60,"projected_tokens":6000,"projected_percent":120,"projected_level":"over","limit_date":"2026-11-26"}}
+{"kind":"budget","name":"atlas-monthly","period":"month","scope":{"agent":"ATLAS"},"window":{"period":"month","start":"2026-11-01T00:00:00Z","end":"2026-12-01T00:00:00Z"},"session":null,"records":1,"spent_usd":10,"spent_tokens":1000,"unpriced_records":0,"limit_usd":20,"limit_tokens":null,"remaining_usd":10,"remaining_tokens":null,"percent":50,"level":"info","forecast":{"projected_usd":20,"projected_tokens":2000,"projected_percent":100,"projected_level":"critical","limit_date":null}}
+"#
+    );
+    sc.cmd("tt-budget").args(TODAY).args(["--format", "table"]).succeeds().stdout_is(
+        "BUDGET         SCOPE        WINDOW                  SPENT   LIMIT    LEFT  USED  LEVEL  FORECAST  LIMIT ON
+────────────────────────────────────────────────────────────────────────────────────────────────────────────
+team-monthly   -            month from 2026-11-01  $30.00  $50.00  $20.00   60%  info     $60.00  2026-11-26
+atlas-monthly  agent=ATLAS  month from 2026-11-01  $10.00  $20.00  $10.00   50%  info     $20.00  -
+",
+    );
+    // --fail-projected trips on the team budget only.
+    sc.cmd("tt-budget").args(TODAY).arg("--fail-projected").fails_with(1).stderr_is(
+        "tt-budget: error: team-monthly is projected over its limit by the end of the month: $60.00 of $50.00\n",
+    );
+    sc.cmd("tt-budget").args(TODAY).args(["--fail-projected", "--budget", "atlas-monthly"]).succeeds();
+    // A past window is complete: its forecast is what was spent.
+    let out = sc.cmd("tt-budget").args(["--today", "2026-12-02", "--limit-usd", "50", "--period", "total"]).succeeds();
+    assert_eq!(out.jsonl()[0]["forecast"], serde_json::Value::Null);
+}
+
+#[test]
+fn estimate_check_go_or_defer() {
+    let sc = month_scenario();
+    let team = ["--budget", "team-monthly"];
+    sc.cmd("tt-budget")
+        .args(TODAY)
+        .args(team)
+        .args(["--estimate-usd", "20"])
+        .succeeds()
+        .stderr_is("tt-budget: go: ~$20.00 fits: team-monthly ($20.00 left)\n");
+    sc.cmd("tt-budget")
+        .args(TODAY)
+        .args(team)
+        .args(["--estimate-usd", "20.01"])
+        .fails_with(1)
+        .stderr_is("tt-budget: error: team-monthly: $20.00 left; this task needs ~$20.01: defer it\n");
+    // Tokens priced as input tokens of the model: 4M × $1/MTok = $4 fits, 21M = $21 does not.
+    sc.cmd("tt-budget")
+        .args(TODAY)
+        .args(team)
+        .args(["--estimate-tokens", "4000000", "--model", "haiku-4.5"])
+        .succeeds();
+    sc.cmd("tt-budget")
+        .args(TODAY)
+        .args(team)
+        .args(["--estimate-tokens", "21000000", "--model", "haiku-4.5"])
+        .fails_with(1)
+        .stderr_has("this task needs ~21,000,000 tokens ($21.00): defer it");
+    // Every budget is checked: the ATLAS budget has $10 left.
+    sc.cmd("tt-budget")
+        .args(TODAY)
+        .args(["--estimate-usd", "15"])
+        .fails_with(1)
+        .stderr_is("tt-budget: error: atlas-monthly: $10.00 left; this task needs ~$15.00: defer it\n");
+    sc.cmd("tt-budget")
+        .args(["--estimate-tokens", "1", "--model", "claude-fable-5"])
+        .fails_with(2)
+        .one_error_line("tt-budget");
+    sc.cmd("tt-budget").args(["--estimate-usd", "-1"]).fails_with(2).one_error_line("tt-budget");
+}
+
+#[test]
+fn summary_rows_are_matched_to_budgets_by_period_and_scope() {
+    let sc = month_scenario();
+    // By agent: the total row answers the team budget, the ATLAS row the ATLAS budget.
+    let out = sc.bash("tt-sum --period month --today 2026-11-15 --by agent | tt-budget --today 2026-11-15").succeeds();
+    let rows = out.jsonl();
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0]["name"].as_str(), rows[0]["spent_usd"].to_string().as_str()), (Some("team-monthly"), "30"));
+    assert_eq!((rows[1]["name"].as_str(), rows[1]["spent_usd"].to_string().as_str()), (Some("atlas-monthly"), "10"));
+    // The same evaluation as reading the log (forecast included).
+    let direct = sc.cmd("tt-budget").args(TODAY).succeeds();
+    assert_eq!(out.stdout, direct.stdout);
+    // Without --by only the unscoped budget can be answered.
+    let out = sc.bash("tt-sum --period month --today 2026-11-15 | tt-budget --today 2026-11-15").succeeds();
+    assert_eq!(out.jsonl().len(), 1);
+    // Rows of another period answer nothing: a warning, no verdict.
+    sc.bash("tt-sum | tt-budget --fail-over")
+        .succeeds()
+        .stdout_is("")
+        .stderr_has("tt-budget: warning: no budget is answered by these summary rows (window all;");
+    // Raw records on stdin are evaluated like the log.
+    sc.bash("cat usage.jsonl | tt-budget --today 2026-11-15").succeeds().stdout_is(&direct.stdout);
+    // A broken row names its line.
+    sc.cmd("tt-budget")
+        .pipe_in("{\"kind\":\"summary\",\"window\":{\"period\":\"month\"},\"records\":1}\n{\"kind\":\"summary\"}\n")
+        .fails_with(2)
+        .stderr_is("tt-budget: error: <stdin>:2: missing field `window`\n");
+}
+
+#[test]
+fn session_and_daily_token_budgets() {
+    let sc = Scenario::new();
+    sc.write(
+        "usage.jsonl",
+        [
+            rec("2026-11-15T08:00:00Z", "A", 3000, "0", r#","session":"s1""#),
+            rec("2026-11-15T09:00:00Z", "A", 3000, "0", r#","session":"s1""#),
+            rec("2026-11-15T10:00:00Z", "B", 5000, "0", r#","session":"s2""#),
+            rec("2026-11-14T10:00:00Z", "B", 9000, "0", r#","session":"s3""#),
+        ]
+        .concat(),
+    );
+    sc.write(
+        "tt.toml",
+        r#"
+[[budget]]
+name = "per-session"
+period = "session"
+limit_tokens = 8000
+
+[[budget]]
+name = "daily-tokens"
+period = "day"
+limit_tokens = 20000
+"#,
+    );
+    let out = sc.cmd("tt-budget").args(TODAY).succeeds();
+    let rows = out.jsonl();
+    assert_eq!(rows[0]["session"], "s3");
+    assert_eq!(rows[0]["level"], "over");
+    assert_eq!(rows[1]["spent_tokens"], 11000);
+    assert_eq!(rows[1]["level"], "info");
+    sc.cmd("tt-budget")
+        .args(TODAY)
+        .arg("--fail-over")
+        .fails_with(1)
+        .stderr_is("tt-budget: error: per-session (session s3) is over its limit: 9,000 of 8,000 tokens\n");
+    // From rows grouped by session.
+    let out = sc.bash("tt-sum --by session | tt-budget --budget per-session").succeeds();
+    assert_eq!(out.jsonl()[0]["session"], "s3");
+}
+
+#[test]
+fn exit_codes_under_pipefail() {
+    let sc = month_scenario();
+    let run = |script: &str| {
+        let out = sc.bash(&format!("set -o pipefail\n{script}\necho \"exit=$?\"")).run();
+        out.stdout.lines().last().unwrap_or_default().to_string()
+    };
+    let gate = "tt-sum --period month --today 2026-11-15 | tt-budget --today 2026-11-15 --fail-over >/dev/null";
+    assert_eq!(run(gate), "exit=0");
+    sc.write("tt.toml", "[[budget]]\nname = \"tight\"\nperiod = \"month\"\nlimit_usd = 25\n");
+    assert_eq!(run(gate), "exit=1");
+    // A broken pipeline is exit 2, never mistaken for a verdict.
+    let mut log = sc.log();
+    log.push_str("{broken\n");
+    sc.write("usage.jsonl", log);
+    assert_eq!(run(&format!("{gate} 2>/dev/null")), "exit=2");
+    sc.write("tt.toml", "[[budget]]\nname = \"bad\"\nperiod = \"fortnight\"\nlimit_usd = 1\n");
+    assert_eq!(run("tt-budget --fail-over 2>/dev/null"), "exit=2");
+}
+
+#[test]
+fn the_readme_gate_pipeline_runs_as_written() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    for line in ["tt-sum --period month | tt-budget --fail-over", "tt-budget --fail-over"] {
+        assert!(readme.contains(line), "README lacks {line:?}");
+    }
+    let sc = month_scenario();
+    sc.write("tt.toml", "[[budget]]\nname = \"tight\"\nperiod = \"month\"\nlimit_usd = 25\n");
+    // Records dated this month, so the real clock's month window holds them.
+    let now = chrono_now_month();
+    sc.write("usage.jsonl", rec(&format!("{now}-01T00:00:00Z"), "A", 1, "30", ""));
+    sc.bash("set -o pipefail; tt-sum --period month | tt-budget --fail-over")
+        .fails_with(1)
+        .stderr_has("tight is over its limit");
+}
+
+fn chrono_now_month() -> String {
+    let out = std::process::Command::new("date").args(["-u", "+%Y-%m"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn github_annotations_and_step_summary() {
+    let sc = one("85", 1);
+    let summary = sc.path().join("summary.md");
+    sc.cmd("tt-budget")
+        .args(["--limit-usd", "100", "--name", "team"])
+        .args(TODAY)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .succeeds()
+        .stderr_is("::warning title=tt budget team::budget team is warning at 85%25: $85.00 of $100.00; projected $170.00 of $100.00\n");
+    assert_eq!(
+        std::fs::read_to_string(&summary).unwrap(),
+        "### Token budgets
+
+| BUDGET | SCOPE | WINDOW | SPENT | LIMIT | LEFT | USED | LEVEL | FORECAST | LIMIT ON |
+| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | --- |
+| team | - | month from 2026-11-01 | $85.00 | $100.00 | $15.00 | 85% | warning | $170.00 | 2026-11-18 |
+
+"
+    );
+    let sc = one("101", 1);
+    sc.cmd("tt-budget")
+        .args(["--limit-usd", "100", "--github", "--fail-over"])
+        .args(TODAY)
+        .fails_with(1)
+        .stderr_has("::error title=tt budget ad-hoc::budget ad-hoc is over at 101%25")
+        .stderr_has("tt-budget: error: ad-hoc is over its limit: $101.00 of $100.00");
+    // Below warning: no annotation.
+    let sc = one("10", 1);
+    sc.cmd("tt-budget").args(["--limit-usd", "100"]).args(TODAY).env("GITHUB_ACTIONS", "true").succeeds().stderr_is("");
+}
+
+#[test]
+fn formats_and_errors() {
+    let sc = month_scenario();
+    sc.cmd("tt-budget").args(TODAY).args(["--format", "csv"]).succeeds().stdout_has(
+        "name,period,scope,window_start,window_end,session,spent_usd,spent_tokens,unpriced_records,limit_usd,limit_tokens,remaining_usd,remaining_tokens,percent,level,projected_usd,projected_tokens,limit_date\nteam-monthly,month,,2026-11-01T00:00:00+00:00,2026-12-01T00:00:00+00:00,,30,3000,0,50,,20,,60,info,60,6000,2026-11-26\n",
+    );
+    sc.cmd("tt-budget").args(TODAY).args(["--format", "markdown"]).succeeds().stdout_has("| team-monthly | - |");
+    let out = sc.cmd("tt-budget").args(TODAY).args(["--format", "json"]).succeeds();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap().as_array().unwrap().len(), 2);
+    sc.cmd("tt-budget")
+        .args(["--budget", "nope"])
+        .fails_with(2)
+        .one_error_line("tt-budget")
+        .stderr_has("no budget named");
+    sc.cmd("tt-budget").args(["--limit-usd", "1", "--scope", "colour=red"]).fails_with(2).one_error_line("tt-budget");
+    sc.cmd("tt-budget").args(["--limit-usd", "1", "--period", "fortnight"]).fails_with(2).one_error_line("tt-budget");
+    let empty = Scenario::new();
+    empty.cmd("tt-budget").fails_with(2).one_error_line("tt-budget").stderr_has("no budgets configured");
+    // Scoped ad-hoc budget.
+    let out = sc.cmd("tt-budget").args(["--limit-usd", "40", "--scope", "agent=BOLT"]).args(TODAY).succeeds();
+    assert_eq!(out.jsonl()[0]["spent_usd"], 20);
+    sc.cmd("tt-budget").arg("--help").succeeds().stdout_has("Examples:");
+}
