@@ -30,9 +30,7 @@ fn two_machines_merge_both_ways_without_duplicates() {
     sc.write("desktop.jsonl", DESKTOP);
     // Desktop pulls the laptop's log.
     sc.cmd("tt-log").args(["--log", "desktop.jsonl", "--import", "laptop.jsonl"]).succeeds().stdout_is("").stderr_is(
-        &format!(
-            "laptop.jsonl: log: 3 records: 2 new, 1 already present, 0 invalid\nimported 2 records into desktop.jsonl\n"
-        ),
+        "laptop.jsonl: log: 3 records: 2 new, 1 already present, 0 invalid\nimported 2 records into desktop.jsonl\n",
     );
     // Laptop pulls the desktop's (now merged) log.
     sc.cmd("tt-log").args(["--log", "laptop.jsonl", "--import", "desktop.jsonl"]).succeeds().stderr_is(
@@ -43,10 +41,7 @@ fn two_machines_merge_both_ways_without_duplicates() {
     assert_eq!(ids(&laptop).len(), 4);
     assert_eq!(ids(&laptop), ids(&desktop));
     // New records are appended after the existing ones, exactly as they were.
-    assert_eq!(
-        desktop,
-        format!("{DESKTOP}{}{}", LAPTOP.lines().next().unwrap(), "\n") + LAPTOP.lines().nth(1).unwrap() + "\n"
-    );
+    assert_eq!(desktop, format!("{DESKTOP}{}\n{}\n", LAPTOP.lines().next().unwrap(), LAPTOP.lines().nth(1).unwrap()));
     // And once more each way: nothing changes.
     for (into, from) in [("laptop.jsonl", "desktop.jsonl"), ("desktop.jsonl", "laptop.jsonl")] {
         sc.cmd("tt-log").args(["--log", into, "--import", from]).succeeds().stderr_has(": 0 new, 4 already present");

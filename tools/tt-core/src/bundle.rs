@@ -221,7 +221,7 @@ pub fn read_tt_file(source: &Source) -> Result<TtFile> {
         }
         lines_after_header += u64::from(n > 1);
         match parse_line(line, n == 1) {
-            Ok(Line::Header(h)) => file.header = Some(h),
+            Ok(Line::Header(h)) => file.header = Some(*h),
             Ok(Line::Record(r)) => {
                 let json = r.to_json();
                 file.records.push((r.id, json));
@@ -246,8 +246,8 @@ pub fn read_tt_file(source: &Source) -> Result<TtFile> {
 }
 
 enum Line {
-    Header(Header),
-    Record(Record),
+    Header(Box<Header>),
+    Record(Box<Record>),
 }
 
 fn parse_line(line: &[u8], first: bool) -> Result<Line> {
@@ -255,14 +255,14 @@ fn parse_line(line: &[u8], first: bool) -> Result<Line> {
     let value: Value = serde_json::from_str(text).map_err(|e| Error::data(crate::record::json_error_message(&e)))?;
     let Value::Object(map) = value else { return Err(Error::data("expected a JSON object")) };
     match map.get("kind").and_then(Value::as_str) {
-        Some("bundle") if first => return Ok(Line::Header(Header::from_map(&map)?)),
+        Some("bundle") if first => return Ok(Line::Header(Box::new(Header::from_map(&map)?))),
         Some("bundle") => return Err(Error::data("a bundle header is only allowed on the first line")),
         Some("summary") => {
             return Err(Error::data("a tt-sum summary row, not a usage record (import logs or bundles)"));
         }
         _ => {}
     }
-    Ok(Line::Record(Record::from_map(map)?))
+    Ok(Line::Record(Box::new(Record::from_map(map)?)))
 }
 
 /// The ids of the records in a log, read fast: tt writes `{"v":1,"id":"…"` first, so the id is usually taken
@@ -376,6 +376,7 @@ pub fn history_line(at: &str, from: &str, file: &TtFile, fp: &FilePlan) -> Strin
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

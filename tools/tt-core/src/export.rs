@@ -247,7 +247,9 @@ pub struct Prometheus {
 }
 
 /// The token types of `tt_tokens_total` (the summary row's columns: cache writes of both lifetimes together).
-const TOKEN_TYPES: &[(&str, fn(&Totals) -> u64)] = &[
+type TokenType = (&'static str, fn(&Totals) -> u64);
+
+const TOKEN_TYPES: &[TokenType] = &[
     ("input", |t| t.input),
     ("output", |t| t.output),
     ("cache_read", |t| t.cache_read),
