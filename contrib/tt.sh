@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tt.sh — bash helpers for build scripts and CI jobs that use tt.
 #
 #   source "${PREFIX:-$HOME/.local}/share/tt/tt.sh"
@@ -18,7 +19,8 @@
 #                  (`tt-budget --fail-over`, every configured budget over its current window); exit 2 when
 #                  the budget cannot be checked. `tt-sum --period month | tt_guard -` reads the rows instead.
 #   tt_afford USD [TT-BUDGET FLAGS…]
-#                  true when spending USD more keeps every budget within its limit ("go or defer?")
+#                  true when spending USD more keeps every budget within its limit ("go or defer?"); quiet
+#                  on stdout, the reason on stderr
 #   tt_report [TT-EXPORT FLAGS…]
 #                  the markdown team report (this week, budgets, by agent), appended to
 #                  $GITHUB_STEP_SUMMARY when set, else printed
@@ -160,10 +162,11 @@ tt_afford() {
   fi
   local usd="$1"
   shift
+  # Quiet on stdout (it is a question for `if`); tt-budget says on stderr which budget would go over.
   if _tt_stdin_wanted "$@"; then
-    tt-budget --estimate-usd "$usd" --format table "$@"
+    tt-budget --estimate-usd "$usd" "$@" >/dev/null
   else
-    tt-budget --estimate-usd "$usd" --format table "$@" </dev/null
+    tt-budget --estimate-usd "$usd" "$@" </dev/null >/dev/null
   fi
 }
 

@@ -222,3 +222,18 @@ fn sourcing_sets_ci_defaults_without_overriding_the_callers() {
     let out = sc.bash(&format!("{script}source '{}'\n", src.display())).succeeds();
     assert!(out.stdout.starts_with("build-") && out.stdout.ends_with(" unset\n"), "{}", out.stdout);
 }
+
+#[test]
+fn readme_bash_commands_run_as_written() {
+    let sc = Scenario::new();
+    // Installed where install.sh puts it (HOME is the scenario).
+    let dir = sc.path().join(".local/share/tt");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(repo_root().join("contrib/tt.sh"), dir.join("tt.sh")).unwrap();
+    sc.write("tt.toml", "[[budget]]\nname = \"team-monthly\"\nperiod = \"month\"\nlimit_usd = 60\n");
+    let out = sc.bash(&readme_sh_block("## Bash helpers")).succeeds();
+    assert!(out.stdout.starts_with("BUDGET "), "{}", out.stdout);
+    assert!(out.stdout.contains("\ngo\na 200k-token Opus call costs $1.1\n"), "{}", out.stdout);
+    assert!(out.stdout.contains("## Token usage: week of"), "{}", out.stdout);
+    assert_eq!(sc.records().len(), 2);
+}

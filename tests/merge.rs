@@ -214,3 +214,13 @@ fn a_tampered_bundle_is_refused() {
 fn host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string()
 }
+
+#[test]
+fn readme_merge_commands_run_as_written() {
+    let sc = Scenario::new();
+    sc.write("usage.jsonl", LAPTOP);
+    let out = sc.bash(&format!("set -euo pipefail\n{}", readme_sh_block("## Merging machines"))).succeeds();
+    assert!(out.stderr.contains("laptop.ttb: bundle from tester@"), "{}", out.stderr);
+    assert!(out.stderr.contains(": 3 records: 0 new, 3 already present, 0 invalid"), "{}", out.stderr);
+    assert_eq!(sc.log(), LAPTOP);
+}

@@ -443,3 +443,12 @@ fn bad_input_is_refused_with_file_and_line() {
     sc.cmd("tt-export").args(["--where", "cost_usd=1"]).fails_with(2).one_error_line("tt-export");
     sc.cmd("tt-export").args(["--format", "xml"]).fails_with(2);
 }
+
+#[test]
+fn readme_export_commands_run_as_written() {
+    let sc = with_log();
+    sc.bash(&format!("set -euo pipefail\n{}", readme_sh_block("## `tt-export` — CSV"))).succeeds();
+    assert_eq!(sc.read("usage.csv"), CSV);
+    promtool_check(&sc.read("textfile/tt.prom"));
+    assert!(sc.read("report.json").starts_with("{\n  \"kind\": \"report\""));
+}
