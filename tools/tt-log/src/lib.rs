@@ -26,7 +26,8 @@ Examples:
   curl … https://api.anthropic.com/v1/messages | tt-log --from anthropic --agent reviewer
   claude -p --output-format json \"…\" | tt-log --from anthropic --agent ATLAS
   tt-log --agent docs --model haiku-4.5 --estimate-from README.md
-  TT_AGENT=builder TT_MODEL=opus-4.5 tt-log --input 1200 --output 300 --print";
+  TT_AGENT=builder TT_MODEL=opus-4.5 tt-log --input 1200 --output 300 --print
+  tt-log --import laptop.ttb desktop-usage.jsonl --dry-run   merge other machines' bundles / logs (new ids only)";
 
 /// Append usage records to the tt usage log.
 #[derive(Debug, Parser)]
@@ -125,7 +126,8 @@ pub struct Cli {
     /// Also write the appended record to stdout.
     #[arg(long)]
     print: bool,
-    /// Validate and print the record, but append nothing.
+    /// Validate and print the record, but append nothing (with --import FILE: report and print the records that
+    /// would be added).
     #[arg(long)]
     dry_run: bool,
     /// Import usage instead of logging one record: `claude-code [DIR…]` or `codex [DIR]` transcripts, or tt
