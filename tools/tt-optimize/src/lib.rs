@@ -5,8 +5,7 @@
 //! records above each agent's outlier threshold — so standard input is first copied to a temporary file
 //! (memory stays bounded; the disk holds the copy while the tool runs).
 
-use std::fs::File;
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser};
@@ -17,7 +16,7 @@ use tt_core::input::{self, Source};
 use tt_core::optimize::{Analyzer, Type};
 use tt_core::output::Format;
 use tt_core::period::{Calendar, Period};
-use tt_core::scan::View;
+use tt_core::scan::{self, View};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -131,17 +130,30 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         }
     }
 
-    let mut analyzer = Analyzer::new(&config, cal, window);
+    // Pass 1: every analysis. Big files are split between threads; their states merge exactly.
+    let new = || Analyzer::new(&config, cal, window.clone());
+    let mut analyzer = new();
     for (name, path) in &files {
-        read(name, path, |v| analyzer.observe(v))?;
-    }
-    if analyzer.begin_outlier_pass() {
-        for (name, path) in &files {
-            read(name, path, |v| analyzer.observe_again(v))?;
+        for part in read(name, path, &new, |a, v| a.observe(v))? {
+            analyzer.merge(part);
         }
     }
+    // Pass 2: the records above their agent's outlier threshold.
+    let outliers = match analyzer.outlier_scanner() {
+        None => None,
+        Some(scanner) => {
+            let new = || scanner.clone();
+            let mut all = scanner.clone();
+            for (name, path) in &files {
+                for part in read(name, path, &new, |s, v| s.observe(v))? {
+                    all.merge(part);
+                }
+            }
+            Some(all)
+        }
+    };
     drop(spool);
-    let mut report = analyzer.finish(cli.tasks);
+    let mut report = analyzer.finish(outliers, cli.tasks);
     report.filter(min_saving, &types);
     let mut out = tt_core::output::stdout();
     report.write(format, &mut out)?;
@@ -149,12 +161,21 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// Every record of one file, parsed with the zero-copy reader; errors name `file:line`.
-fn read(name: &str, path: &Path, mut f: impl FnMut(&View<'_>)) -> Result<()> {
-    let file = File::open(path).map_err(|e| Error::io(name, e))?;
-    input::for_each_line(name, BufReader::with_capacity(256 * 1024, file), |_, line| {
-        f(&View::parse(line)?);
+/// Fold every record of one file into states made by `new` (one per thread for big files, in file order),
+/// with the zero-copy reader; errors name `file:line`, the file as the user named it.
+fn read<S: Send>(
+    name: &str,
+    path: &Path,
+    new: &(impl Fn() -> S + Sync),
+    step: impl Fn(&mut S, &View<'_>) + Sync,
+) -> Result<Vec<S>> {
+    scan::fold(&Source::File(path.to_path_buf()), new, |s, v| {
+        step(s, v);
         Ok(())
+    })
+    .map_err(|e| match e.message().strip_prefix(&path.display().to_string()) {
+        Some(rest) if rest.starts_with(':') => Error::new(e.kind(), format!("{name}{rest}")),
+        _ => e,
     })
 }
 

@@ -13,7 +13,7 @@
 //!
 //! Advice has no saving: it sets a limit, it does not change what is spent.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use super::stats::{money_json, opt_json, pct, percentile};
 use super::{Suggestion, Type, Usage};
-use crate::aggregate::RowWindow;
+use crate::aggregate::{FxMap, RowWindow};
 use crate::budget::{Evaluation, Spent};
 use crate::config::{Budget, BudgetPeriod, OptimizeSettings};
 use crate::money;
@@ -38,7 +38,7 @@ const HISTORY_SHOWN: usize = 12;
 pub struct BudgetState<'c> {
     budget: &'c Budget,
     periods: BTreeMap<DateTime<Utc>, Spent>,
-    sessions: HashMap<String, Spent>,
+    sessions: FxMap<String, Spent>,
     /// The period the last record fell in: logs are mostly in time order, so most records skip the calendar.
     last: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
@@ -49,9 +49,19 @@ impl<'c> BudgetState<'c> {
         (budget.period != BudgetPeriod::Total).then(|| BudgetState {
             budget,
             periods: BTreeMap::new(),
-            sessions: HashMap::new(),
+            sessions: FxMap::default(),
             last: None,
         })
+    }
+
+    /// Combine with the state of another part of the input.
+    pub fn merge(&mut self, o: BudgetState<'_>) {
+        for (k, sp) in o.periods {
+            self.periods.entry(k).or_default().merge(&sp);
+        }
+        for (k, sp) in o.sessions {
+            self.sessions.entry(k).or_default().merge(&sp);
+        }
     }
 
     /// Count one record if it is in the budget's scope.

@@ -81,6 +81,28 @@ pub fn observe(groups: &mut Vec<Group>, entry: &ModelEntry, u: &impl Usage, t: &
     }
 }
 
+/// Combine the groups of another part of the input into `into`.
+pub fn merge(into: &mut Vec<Group>, from: Vec<Group>) {
+    for o in from {
+        match into.iter_mut().find(|g| g.model == o.model) {
+            Some(g) => {
+                g.requests += o.requests;
+                g.prompt += o.prompt;
+                g.cache_read += o.cache_read;
+                g.min_input = g.min_input.min(o.min_input);
+                g.gain += o.gain;
+                if (o.first_ts, o.first_id.as_str()) < (g.first_ts, g.first_id.as_str()) {
+                    g.first_ts = o.first_ts;
+                    g.first_id = o.first_id;
+                    g.first_gain = o.first_gain;
+                    g.first_premium = o.first_premium;
+                }
+            }
+            None => into.push(o),
+        }
+    }
+}
+
 impl Group {
     /// The suggestion for this session, if it qualifies.
     pub fn suggestion(&self, s: &OptimizeSettings, agent: &str, session: &str) -> Option<Suggestion> {

@@ -2,9 +2,11 @@
 //!
 //! Records stream through an [`Analyzer`] once (pass 1), which keeps per-group state only — per agent, per
 //! task, per session, per (agent, model) and per budget period — never per record. Record-level outliers need
-//! each agent's "normal" cost first, so a second pass ([`Analyzer::begin_outlier_pass`] then
-//! [`Analyzer::observe_again`]) re-reads the same records and compares each with its agent's threshold; the
-//! tool re-reads its files for that (standard input is spooled to a temporary file first).
+//! each agent's "normal" cost first, so a second pass ([`Analyzer::outlier_scanner`], then
+//! [`OutlierScanner::observe`] for every record) re-reads the same records and compares each with its agent's
+//! threshold; the tool re-reads its files for that (standard input is spooled to a temporary file first).
+//! Both passes can be split between threads: [`Analyzer::merge`] and [`OutlierScanner::merge`] combine the
+//! states of disjoint parts of the input, and the result does not depend on how the input was split.
 //!
 //! Every [`Suggestion`] is computed from the records and the price table: a `saving` that is an exact decimal
 //! (a re-pricing of the very records in its evidence), or `None` with a stated reason. Suggestions are ranked
@@ -23,12 +25,13 @@ pub mod report;
 pub mod rightsize;
 pub mod stats;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
+use crate::aggregate::{FxMap, FxSet};
 use crate::config::{Config, OptimizeSettings};
 use crate::period::{Calendar, Window};
 use crate::price::{ModelEntry, cost_with};
@@ -224,6 +227,12 @@ pub struct TokenSums {
 }
 
 impl TokenSums {
+    fn merge(&mut self, o: &TokenSums) {
+        self.input += o.input;
+        self.output += o.output;
+        self.cache_read += o.cache_read;
+        self.cache_write += o.cache_write;
+    }
     fn add(&mut self, t: &Tokens) {
         self.input += t.input;
         self.output += t.output;
@@ -319,11 +328,34 @@ struct TaskStats {
     cost: Decimal,
 }
 
+impl TaskStats {
+    fn merge(&mut self, o: TaskStats) {
+        self.records += o.records;
+        self.tokens.merge(&o.tokens);
+        self.cost += o.cost;
+    }
+}
+
 #[derive(Debug, Default)]
 struct SessionState {
     cost: Decimal,
     priced: u64,
     caching: Vec<caching::Group>,
+}
+
+impl SessionState {
+    fn merge(&mut self, o: SessionState) {
+        self.cost += o.cost;
+        self.priced += o.priced;
+        caching::merge(&mut self.caching, o.caching);
+    }
+}
+
+/// Merge `from` into `into` key by key.
+fn merge_maps<V: Default>(into: &mut FxMap<String, V>, from: FxMap<String, V>, mut f: impl FnMut(&mut V, V)) {
+    for (k, v) in from {
+        f(into.entry(k).or_default(), v);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -334,34 +366,42 @@ struct AgentState {
     cost: Decimal,
     /// Records with neither task nor session: each is its own task.
     untasked: u64,
-    tasks: HashMap<String, TaskStats>,
-    sessions: HashMap<String, SessionState>,
+    tasks: FxMap<String, TaskStats>,
+    sessions: FxMap<String, SessionState>,
     rightsize: BTreeMap<String, rightsize::Group>,
     sample: stats::Sample,
 }
 
-/// The streaming analysis.
-pub struct Analyzer<'c> {
-    config: &'c Config,
-    settings: &'c OptimizeSettings,
-    cal: Calendar,
-    window: Window,
-    models: HashMap<String, Option<ModelInfo<'c>>>,
-    cheaper: HashMap<String, &'c ModelEntry>,
-    /// Models named only as a target of `[optimize.cheaper]`: the bottom of their ladder, nothing is derived.
-    ladder_bottom: std::collections::HashSet<String>,
-    agents: HashMap<String, AgentState>,
-    budgets: Vec<budgets::BudgetState<'c>>,
-    records: u64,
-    unpriced: u64,
-    outliers: Option<outliers::RecordPass>,
+impl AgentState {
+    fn merge(&mut self, o: AgentState) {
+        self.records += o.records;
+        self.unpriced += o.unpriced;
+        self.tokens.merge(&o.tokens);
+        self.cost += o.cost;
+        self.untasked += o.untasked;
+        merge_maps(&mut self.tasks, o.tasks, TaskStats::merge);
+        merge_maps(&mut self.sessions, o.sessions, SessionState::merge);
+        for (k, g) in o.rightsize {
+            self.rightsize.entry(k).or_default().merge(g);
+        }
+        self.sample.merge(o.sample);
+    }
 }
 
-impl<'c> Analyzer<'c> {
-    /// An analysis of the records inside `window`, with `config`'s prices, budgets and `[optimize]` rules.
-    pub fn new(config: &'c Config, cal: Calendar, window: Window) -> Analyzer<'c> {
-        let mut cheaper = HashMap::new();
-        let mut ladder_bottom = std::collections::HashSet::new();
+/// Resolves model names once per distinct spelling, with the cheaper model of each.
+#[derive(Debug, Clone)]
+struct Models<'c> {
+    config: &'c Config,
+    cache: FxMap<String, Option<ModelInfo<'c>>>,
+    cheaper: FxMap<String, &'c ModelEntry>,
+    /// Models named only as a target of `[optimize.cheaper]`: the bottom of their ladder, nothing is derived.
+    ladder_bottom: FxSet<String>,
+}
+
+impl<'c> Models<'c> {
+    fn new(config: &'c Config) -> Models<'c> {
+        let mut cheaper = FxMap::default();
+        let mut ladder_bottom = FxSet::default();
         for (from, to) in &config.optimize.cheaper {
             // Both sides were checked against the price table when the config was loaded.
             if let (Some(a), Some(b)) = (config.prices.resolve(from), config.prices.resolve(to)) {
@@ -370,25 +410,11 @@ impl<'c> Analyzer<'c> {
             }
         }
         ladder_bottom.retain(|m| !cheaper.contains_key(m));
-        let budgets = config.budgets.iter().filter_map(budgets::BudgetState::new).collect();
-        Analyzer {
-            config,
-            settings: &config.optimize,
-            cal,
-            window,
-            models: HashMap::new(),
-            cheaper,
-            ladder_bottom,
-            agents: HashMap::new(),
-            budgets,
-            records: 0,
-            unpriced: 0,
-            outliers: None,
-        }
+        Models { config, cache: FxMap::default(), cheaper, ladder_bottom }
     }
 
-    fn model(&mut self, model: &str) -> Option<ModelInfo<'c>> {
-        if let Some(m) = self.models.get(model) {
+    fn get(&mut self, model: &str) -> Option<ModelInfo<'c>> {
+        if let Some(m) = self.cache.get(model) {
             return *m;
         }
         let info = self.config.prices.resolve(model).map(|entry| ModelInfo {
@@ -399,15 +425,79 @@ impl<'c> Analyzer<'c> {
                 None => rightsize::derive_cheaper(self.config.prices.entries(), entry),
             },
         });
-        self.models.insert(model.to_string(), info);
+        self.cache.insert(model.to_string(), info);
         info
     }
 
     /// The cost the analyses use: the logged `cost_usd`, else the price table's; `None` when unpriced.
     fn cost_of(&mut self, u: &impl Usage, t: &Tokens) -> (Option<ModelInfo<'c>>, Option<Decimal>) {
-        let info = self.model(u.model());
+        let info = self.get(u.model());
         let cost = u.cost_usd().or_else(|| info.map(|i| cost_with(i.entry, u.ts(), t)));
         (info, cost)
+    }
+}
+
+/// The second pass: every record compared with its agent's outlier threshold.
+#[derive(Debug, Clone)]
+pub struct OutlierScanner<'c> {
+    window: Window,
+    models: Models<'c>,
+    pass: outliers::RecordPass,
+}
+
+impl OutlierScanner<'_> {
+    /// Compare one record with its agent's threshold (records outside the window are skipped).
+    pub fn observe(&mut self, u: &impl Usage) {
+        if !self.window.contains(u.ts()) {
+            return;
+        }
+        let t = u.tokens();
+        if let (_, Some(c)) = self.models.cost_of(u, &t) {
+            self.pass.observe(u, c);
+        }
+    }
+
+    /// Combine with the scan of another part of the input.
+    pub fn merge(&mut self, o: OutlierScanner<'_>) {
+        self.pass.merge(o.pass);
+    }
+}
+
+/// The streaming analysis.
+pub struct Analyzer<'c> {
+    settings: &'c OptimizeSettings,
+    cal: Calendar,
+    window: Window,
+    models: Models<'c>,
+    agents: FxMap<String, AgentState>,
+    budgets: Vec<budgets::BudgetState<'c>>,
+    records: u64,
+    unpriced: u64,
+}
+
+impl<'c> Analyzer<'c> {
+    /// An analysis of the records inside `window`, with `config`'s prices, budgets and `[optimize]` rules.
+    pub fn new(config: &'c Config, cal: Calendar, window: Window) -> Analyzer<'c> {
+        Analyzer {
+            settings: &config.optimize,
+            cal,
+            window,
+            models: Models::new(config),
+            agents: FxMap::default(),
+            budgets: config.budgets.iter().filter_map(budgets::BudgetState::new).collect(),
+            records: 0,
+            unpriced: 0,
+        }
+    }
+
+    /// Combine with the analysis of another part of the input (same config, calendar and window).
+    pub fn merge(&mut self, o: Analyzer<'_>) {
+        self.records += o.records;
+        self.unpriced += o.unpriced;
+        merge_maps(&mut self.agents, o.agents, AgentState::merge);
+        for (b, ob) in self.budgets.iter_mut().zip(o.budgets) {
+            b.merge(ob);
+        }
     }
 
     /// Pass 1: take one record into account (records outside the window are skipped).
@@ -418,7 +508,7 @@ impl<'c> Analyzer<'c> {
         }
         self.records += 1;
         let t = u.tokens();
-        let (info, cost) = self.cost_of(u, &t);
+        let (info, cost) = self.models.cost_of(u, &t);
         if cost.is_none() {
             self.unpriced += 1;
         }
@@ -477,30 +567,17 @@ impl<'c> Analyzer<'c> {
         }
     }
 
-    /// End pass 1 of the record-level outlier analysis: fix each agent's threshold from its cost sample.
-    /// Returns false when no agent has enough records for a threshold (the second pass can be skipped).
-    pub fn begin_outlier_pass(&mut self) -> bool {
+    /// After pass 1: the scanner for pass 2, with each agent's record-cost threshold fixed from its sample;
+    /// `None` when no agent has enough records for one (the second pass can be skipped).
+    pub fn outlier_scanner(&self) -> Option<OutlierScanner<'c>> {
         let pass =
             outliers::RecordPass::new(self.settings, self.agents.iter().map(|(name, a)| (name.as_str(), &a.sample)));
-        let needed = pass.is_needed();
-        self.outliers = Some(pass);
-        needed
+        pass.is_needed().then(|| OutlierScanner { window: self.window.clone(), models: self.models.clone(), pass })
     }
 
-    /// Pass 2: compare one record with its agent's threshold.
-    pub fn observe_again(&mut self, u: &impl Usage) {
-        if !self.window.contains(u.ts()) {
-            return;
-        }
-        let t = u.tokens();
-        let (_, cost) = self.cost_of(u, &t);
-        if let (Some(c), Some(p)) = (cost, self.outliers.as_mut()) {
-            p.observe(u, c);
-        }
-    }
-
-    /// Finish: the efficiency tables and the ranked suggestions (`top_tasks` most expensive tasks kept).
-    pub fn finish(mut self, top_tasks: usize) -> Report {
+    /// Finish: the efficiency tables and the ranked suggestions (`top_tasks` most expensive tasks kept), with
+    /// the record outliers the second pass found.
+    pub fn finish(self, outliers: Option<OutlierScanner<'_>>, top_tasks: usize) -> Report {
         let s = self.settings;
         let mut suggestions = Vec::new();
         let mut names: Vec<&String> = self.agents.keys().collect();
@@ -521,8 +598,8 @@ impl<'c> Analyzer<'c> {
                 sessions.iter().filter(|(_, st)| st.priced > 0).map(|(sid, st)| (sid.as_str(), st.cost)).collect();
             suggestions.extend(outliers::session_outliers(s, name, &session_costs));
         }
-        if let Some(p) = self.outliers.take() {
-            suggestions.extend(p.suggestions(s));
+        if let Some(o) = outliers {
+            suggestions.extend(o.pass.suggestions(s));
         }
         for b in &self.budgets {
             suggestions.extend(b.suggestion(s, &self.cal));
@@ -622,6 +699,13 @@ impl TopIds {
         self.items.insert(at, (value, id.to_string()));
     }
 
+    /// Combine with another list (the result is the same as offering every id to one list).
+    pub fn merge(&mut self, o: TopIds) {
+        for (v, id) in o.items {
+            self.offer(v, &id);
+        }
+    }
+
     /// The ids, largest value first.
     pub fn ids(&self) -> Vec<Value> {
         self.items.iter().map(|(_, i)| Value::from(i.clone())).collect()
@@ -632,5 +716,86 @@ impl TopIds {
         let shown: Vec<&str> = self.items.iter().take(3).map(|(_, i)| i.as_str()).collect();
         let more = total.saturating_sub(shown.len() as u64);
         if more > 0 { format!("{} (+{} more)", shown.join(", "), more) } else { shown.join(", ") }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::period::Calendar;
+
+    /// Records with sessions, tasks, small and large requests, cache reads, priced and unpriced.
+    fn records() -> Vec<Record> {
+        let agents = ["ATLAS", "BOLT", "ci"];
+        let models = ["opus-4.5", "sonnet-4.5", "gpt-4o", "haiku-4.5", "in-house"];
+        (0..600u64)
+            .map(|i| {
+                let ts = crate::record::parse_ts("2026-09-01T00:00:00Z").unwrap() + chrono::Duration::hours(i as i64);
+                let tokens = Tokens {
+                    input: 500 + (i * 7919) % 40_000,
+                    // A few very long answers make outlier records and sessions.
+                    output: if i % 97 == 0 { 200_000 } else { 50 + (i * 104_729) % 3_000 },
+                    cache_read: if i % 3 == 0 { (i * 31) % 20_000 } else { 0 },
+                    ..Default::default()
+                };
+                let mut r = Record::new(
+                    format!("id-{i:04}"),
+                    ts,
+                    agents[(i % 3) as usize].into(),
+                    models[((i / 21) % 5) as usize].into(),
+                    tokens,
+                );
+                // Each agent's sessions are 7 requests on one model.
+                r.session = Some(format!("s{}-{}", i % 3, i / 21));
+                if i % 4 == 0 {
+                    r.task = Some(format!("t{}", i % 11));
+                }
+                r
+            })
+            .collect()
+    }
+
+    fn report(config: &Config, parts: &[&[Record]]) -> String {
+        let cal = Calendar::from_flags(config, None, Some("2026-11-10")).unwrap();
+        let window = Window::all(cal.tz);
+        let mut a = Analyzer::new(config, cal, window.clone());
+        for p in parts {
+            let mut x = Analyzer::new(config, cal, window.clone());
+            p.iter().for_each(|r| x.observe(r));
+            a.merge(x);
+        }
+        let fresh = a.outlier_scanner();
+        let mut scan = fresh.clone();
+        if let (Some(all), Some(fresh)) = (&mut scan, &fresh) {
+            for p in parts.iter().rev() {
+                let mut x = fresh.clone();
+                p.iter().for_each(|r| x.observe(r));
+                all.merge(x);
+            }
+        }
+        a.finish(scan, 5).to_json().to_string()
+    }
+
+    #[test]
+    fn splitting_the_input_does_not_change_the_report() {
+        let config = Config::from_str_layer(
+            "test",
+            "[[budget]]\nname = \"m\"\nperiod = \"month\"\nlimit_usd = 10\n\
+             [[budget]]\nname = \"s\"\nperiod = \"session\"\nlimit_usd = 1\nscope = { agent = \"BOLT\" }\n",
+        )
+        .unwrap();
+        let rs = records();
+        let whole = report(&config, &[&rs]);
+        assert_eq!(whole, report(&config, &[&rs[..100], &rs[100..101], &rs[101..]]));
+        assert_eq!(whole, report(&config, &[&rs[..333], &rs[333..]]));
+        let v: Value = serde_json::from_str(&whole).unwrap();
+        let types: std::collections::BTreeSet<&str> =
+            v["suggestions"].as_array().unwrap().iter().map(|s| s["type"].as_str().unwrap()).collect();
+        // Every analysis has something to say about these records, so the comparison covers all of them.
+        assert_eq!(
+            types.into_iter().collect::<Vec<_>>(),
+            ["budget", "caching", "outlier", "rightsize", "session_outlier"]
+        );
     }
 }

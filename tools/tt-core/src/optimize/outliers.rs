@@ -81,6 +81,18 @@ impl RecordPass {
         RecordPass { agents }
     }
 
+    /// Combine with the pass over another part of the input (same thresholds).
+    pub fn merge(&mut self, o: RecordPass) {
+        for (name, oa) in o.agents {
+            if let Some(a) = self.agents.get_mut(&name) {
+                a.count += oa.count;
+                a.cost += oa.cost;
+                a.excess += oa.excess;
+                a.top.merge(oa.top);
+            }
+        }
+    }
+
     /// True when some agent has a threshold.
     pub fn is_needed(&self) -> bool {
         !self.agents.is_empty()

@@ -48,6 +48,17 @@ impl Group {
         self.top.offer(now - alt, u.id());
     }
 
+    /// Combine with the group of another part of the input.
+    pub fn merge(&mut self, o: Group) {
+        self.records += o.records;
+        self.cost += o.cost;
+        self.cost_cheaper += o.cost_cheaper;
+        if self.cheaper.is_empty() {
+            self.cheaper = o.cheaper;
+        }
+        self.top.merge(o.top);
+    }
+
     /// The suggestion, if the group is big enough and the cheaper model actually saves.
     pub fn suggestion(&self, s: &OptimizeSettings, agent: &str, model: &str) -> Option<Suggestion> {
         let saving = self.cost - self.cost_cheaper;

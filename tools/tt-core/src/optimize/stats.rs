@@ -37,7 +37,18 @@ impl Sample {
     /// Offer one value keyed by its record id.
     pub fn offer(&mut self, id: &str, value: Decimal) {
         self.seen += 1;
-        let h = fnv1a(id.as_bytes());
+        self.keep(fnv1a(id.as_bytes()), value);
+    }
+
+    /// Combine with the sample of another part of the input: the same as offering both parts to one sample.
+    pub fn merge(&mut self, o: Sample) {
+        self.seen += o.seen;
+        for (h, v) in o.heap {
+            self.keep(h, v);
+        }
+    }
+
+    fn keep(&mut self, h: u64, value: Decimal) {
         if self.heap.len() < SAMPLE_SIZE {
             self.heap.push((h, value));
         } else if let Some(top) = self.heap.peek()

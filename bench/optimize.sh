@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmark: the whole of tt-optimize on a 1,000,000-record log (target: a few seconds, bounded memory).
+#
+# Generates the log with `tt-gen log` (deterministic for its seed), then runs `tt-optimize --format jsonl` on it
+# RUNS times as a whole process (release build), reading the file, and once more reading the same log from a
+# pipe (stdin is spooled to a temporary file for the second pass). Prints the median wall time and the peak
+# resident memory (GNU time's "Maximum resident set size") of each, and the same for a 100,000-record log so
+# that memory can be seen not to grow with the number of records.
+# Usage: bench/optimize.sh [RECORDS] [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-1000000}"
+RUNS="${2:-3}"
+cargo build --release --quiet -p tt-optimize -p tt-gen
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/release"
+TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
+export XDG_CONFIG_HOME="$TMP" TT_CONFIG="" NO_COLOR=1
+small=$((N / 10))
+"$BIN/tt-gen" log --records "$N" > "$TMP/big.jsonl"
+"$BIN/tt-gen" log --records "$small" > "$TMP/small.jsonl"
+python3 - "$BIN/tt-optimize" "$TMP" "$N" "$small" "$RUNS" <<'PY'
+import os, statistics, subprocess, sys
+binary, tmp, n, small, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+
+def run(path, piped):
+    """One run under GNU time: (wall seconds, max RSS MiB, suggestions)."""
+    out = os.path.join(tmp, "out.jsonl")
+    tv = os.path.join(tmp, "time.txt")
+    argv = ["/usr/bin/time", "-f", "%e %M", "-o", tv, binary, "--format", "jsonl"]
+    with open(out, "w") as o:
+        if piped:
+            # A real pipe, not a redirected file: cat writes into it.
+            cat = subprocess.Popen(["cat", path], stdout=subprocess.PIPE)
+            subprocess.run(argv, stdin=cat.stdout, stdout=o, check=True)
+            cat.stdout.close()
+            cat.wait()
+        else:
+            subprocess.run(argv + [path], stdin=subprocess.DEVNULL, stdout=o, check=True)
+    wall, rss_kb = open(tv).read().split()
+    lines = open(out).read().splitlines()
+    return float(wall), int(rss_kb) / 1024, sum(1 for l in lines if '"kind":"suggestion"' in l)
+
+def bench(label, path, records, piped):
+    rs = [run(path, piped) for _ in range(runs)]
+    wall = statistics.median(r[0] for r in rs)
+    rss = max(r[1] for r in rs)
+    size = os.path.getsize(path) / 1e6
+    print(f"{label:<28} {records:>9,} records ({size:,.0f} MB): median {wall:.2f} s, peak RSS {rss:.1f} MiB, "
+          f"{rs[0][2]} suggestions")
+    return wall, rss
+
+print(f"tt-optimize --format jsonl, median of {runs} runs, {os.cpu_count()} CPUs")
+bench("file", os.path.join(tmp, "small.jsonl"), small, False)
+wall, rss = bench("file", os.path.join(tmp, "big.jsonl"), n, False)
+bench("stdin (pipe, spooled)", os.path.join(tmp, "big.jsonl"), n, True)
+print(f"target a few seconds for {n:,} records: {'met' if wall <= 5 else 'MISSED'} ({wall:.2f} s); "
+      f"memory bounded: {rss:.1f} MiB")
+PY
