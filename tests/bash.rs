@@ -237,3 +237,15 @@ fn readme_bash_commands_run_as_written() {
     assert!(out.stdout.contains("## Token usage: week of"), "{}", out.stdout);
     assert_eq!(sc.records().len(), 2);
 }
+
+#[test]
+fn tt_log_warns_instead_of_failing_the_build() {
+    let sc = Scenario::new();
+    sc.bash(&format!("{}\ntt_log ATLAS sonnet-4.5 50000 15000\ntt_log ATLAS sonnet-4.5 -5 10\necho done\n", prelude()))
+        .succeeds()
+        .stdout_is("done\n")
+        .stderr_is(&format!(
+            "{LOGGED}tt_log: warning: usage not logged: input tokens must be a non-negative integer, got \"-5\"\n"
+        ));
+    assert_eq!(sc.records().len(), 1);
+}

@@ -452,3 +452,21 @@ fn readme_export_commands_run_as_written() {
     promtool_check(&sc.read("textfile/tt.prom"));
     assert!(sc.read("report.json").starts_with("{\n  \"kind\": \"report\""));
 }
+
+#[test]
+fn tt_sum_rows_pipe_into_tt_export() {
+    let sc = with_log();
+    let out = sc.bash("set -euo pipefail\ntt-sum --by agent,model --format jsonl | tt-export --format csv").succeeds();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "kind,period,start,end,agent,model,records,sessions,input_tokens,output_tokens,cache_read_tokens,\
+         cache_write_tokens,total_tokens,cost_usd,unpriced_records"
+    );
+    assert!(lines.contains(&"group,all,,,ATLAS,sonnet-4.5,2,2,70000,20000,0,0,90000,0.51,0"), "{}", out.stdout);
+    assert_eq!(*lines.last().unwrap(), "total,all,,,,,5,2,93000,22900,4000,0,119900,0.653,1");
+    // The Prometheus counters of the rows equal those of the records.
+    let from_rows =
+        sc.bash("set -euo pipefail\ntt-sum --by agent,model --format jsonl | tt-export --format prometheus").succeeds();
+    assert_eq!(from_rows.stdout, PROMETHEUS);
+}
