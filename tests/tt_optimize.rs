@@ -237,7 +237,7 @@ fn outliers_are_records_and_sessions_far_above_the_agents_median() {
     assert_eq!(s.len(), 2, "{}", out.stdout);
     assert_eq!(
         s[0].to_string(),
-        r#"{"kind":"suggestion","rank":1,"type":"outlier","saving_usd":0.019,"evidence":{"agent":"OUT","records":1,"cost_usd":0.02,"median_usd":0.001,"percentile":95,"percentile_usd":0.001,"threshold_usd":0.003,"percentiles_exact":true,"record_ids":["o20"]},"message":"OUT: 1 records cost more than $0.0030 (max of p95 $0.0010 and 3× the median $0.0010), $0.0200 in all; at the median they would have cost $0.0190 less — look at what made them expensive"}"#
+        r#"{"kind":"suggestion","rank":1,"type":"outlier","saving_usd":0.019,"evidence":{"agent":"OUT","records":1,"cost_usd":0.02,"median_usd":0.001,"percentile":95,"percentile_usd":0.001,"threshold_usd":0.003,"percentiles_exact":true,"record_ids":["o20"]},"message":"OUT: 1 record cost more than $0.0030 (max of p95 $0.0010 and 3× the median $0.0010), $0.0200 in all; at the median they would have cost $0.0190 less — look at what made them expensive"}"#
     );
     assert_eq!(s[1]["type"], "session_outlier");
     assert_eq!(s[1]["saving_usd"].to_string(), "0.019");
@@ -374,7 +374,7 @@ fn markdown_and_json_formats() {
     sc.write("log.jsonl", rightsize_log());
     sc.cmd("tt-optimize").args(["--format", "markdown", "--tasks", "0", "log.jsonl"]).succeeds().stdout_is(
         "\
-### tt-optimize: 1 suggestions
+### tt-optimize: 1 suggestion
 
 5 records (all time).
 
@@ -488,4 +488,31 @@ fn default_log_and_help() {
     let out = sc.cmd("tt-optimize").args(["--format", "jsonl"]).succeeds();
     assert_eq!(suggestions(&out)[0]["saving_usd"].to_string(), "0.051");
     sc.cmd("tt-optimize").arg("--help").succeeds().stdout_has("Examples:").stdout_has("--min-saving");
+}
+
+#[test]
+fn the_readme_example_is_what_the_tool_prints() {
+    let sc = Scenario::new();
+    let dir = fixture("optimize");
+    let want = std::fs::read_to_string(dir.join("report.txt")).unwrap();
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    // The fixture's tt.toml (the nearest one from the working directory) sets the `api-monthly` budget.
+    sc.cmd("tt-optimize")
+        .current_dir(&dir)
+        .args(["--today", "2026-11-20", "--format", "table", "usage.jsonl"])
+        .succeeds()
+        .stdout_is(&want);
+    assert!(readme.contains(&want), "README's tt-optimize example differs from tests/fixtures/optimize/report.txt");
+    let out = sc
+        .cmd("tt-optimize")
+        .current_dir(&dir)
+        .args(["--today", "2026-11-20", "--type", "rightsize", "usage.jsonl"])
+        .succeeds();
+    let first = out.stdout.lines().next().unwrap();
+    assert!(readme.contains(first), "README's JSONL example differs: {first}");
+    // 18 small Opus requests: every saving in the example is the exact difference of the two prices.
+    let s = &out.jsonl()[0];
+    assert_eq!(s["saving_usd"].to_string(), "0.1755");
+    assert_eq!(s["evidence"]["cost_usd"].to_string(), "0.43875");
+    assert_eq!(s["evidence"]["cost_at_suggested_usd"].to_string(), "0.26325");
 }

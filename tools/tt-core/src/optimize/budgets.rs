@@ -19,10 +19,10 @@ use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value};
 
-use super::stats::{money_json, opt_json, pct, percentile};
+use super::stats::{count, money_json, opt_json, pct, percentile};
 use super::{Suggestion, Type, Usage};
 use crate::aggregate::{FxMap, RowWindow};
-use crate::budget::{Evaluation, Spent};
+use crate::budget::{Evaluation, Level, Spent};
 use crate::config::{Budget, BudgetPeriod, OptimizeSettings};
 use crate::money;
 use crate::period::{Calendar, format_in};
@@ -187,8 +187,9 @@ impl<'c> BudgetState<'c> {
         match (pct_cost, recommended) {
             (Some(pc), Some(r)) => {
                 msg.push_str(&format!(
-                    "p{} of the last {n} complete {unit}s is {}",
+                    "p{} of the last {} is {}",
                     s.budget_percentile,
+                    count(n as u64, &format!("complete {unit}")),
                     money::usd(pc)
                 ));
                 if let Some(o) = over {
@@ -199,10 +200,15 @@ impl<'c> BudgetState<'c> {
                     msg.push_str(&format!(" and {} tokens", money::thousands(t.try_into().unwrap_or(u64::MAX))));
                 }
             }
-            _ => msg
-                .push_str(&format!("only {n} complete {unit}s of history, {MIN_HISTORY} needed for a recommendation")),
+            _ => msg.push_str(&format!(
+                "only {} of history, {MIN_HISTORY} needed for a recommendation",
+                count(n as u64, &format!("complete {unit}"))
+            )),
         }
         msg.push_str(&format!("; this {unit} so far {}", money::usd(cur_cost)));
+        if eval.level != Level::Ok {
+            msg.push_str(&format!(" ({})", eval.level.as_str()));
+        }
         if let Some(f) = forecast {
             msg.push_str(&format!(", forecast {} at the current burn", money::usd(f)));
             if let Some(d) = limit_date {
@@ -264,13 +270,21 @@ impl<'c> BudgetState<'c> {
         msg.push_str("): ");
         match (pct_cost, recommended) {
             (Some(pc), Some(r)) => {
-                msg.push_str(&format!("p{} of {n} sessions is {}", s.budget_percentile, money::usd(pc)));
+                msg.push_str(&format!(
+                    "p{} of {} is {}",
+                    s.budget_percentile,
+                    count(n as u64, "session"),
+                    money::usd(pc)
+                ));
                 if let Some(o) = over {
                     msg.push_str(&format!(" (over the limit in {o} of {n})"));
                 }
                 msg.push_str(&format!(" → recommended limit {}", money::usd(r)));
             }
-            _ => msg.push_str(&format!("only {n} sessions of history, {MIN_HISTORY} needed for a recommendation")),
+            _ => msg.push_str(&format!(
+                "only {} of history, {MIN_HISTORY} needed for a recommendation",
+                count(n as u64, "session")
+            )),
         }
         Some(Suggestion {
             kind: Type::Budget,

@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
-use super::stats::{opt_json, pct};
+use super::stats::{count, opt_json, pct};
 use super::{Suggestion, Type, Usage};
 use crate::config::OptimizeSettings;
 use crate::money;
@@ -140,13 +140,13 @@ impl Group {
             saving: Some(saving),
             no_saving_reason: None,
             message: format!(
-                "session {session} ({agent}, {}): {} requests each resent at least {} uncached prompt tokens with a \
-                 cache hit ratio of {}; caching that prefix (written once, read {} times) would have saved {}",
+                "session {session} ({agent}, {}): {} each resent at least {} uncached prompt tokens with a cache hit \
+                 ratio of {}; caching that prefix (written once, read {}) would have saved {}",
                 self.model,
-                money::thousands(self.requests),
+                count(self.requests, "request"),
                 money::thousands(p),
                 pct(hit),
-                money::thousands(self.requests - 1),
+                count(self.requests - 1, "time"),
                 money::usd(saving),
             ),
             evidence: e,

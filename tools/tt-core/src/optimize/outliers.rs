@@ -20,6 +20,10 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::stats::{Sample, money_json, percentile};
+
+fn count(noun: &str, n: u64) -> String {
+    super::stats::count(n, noun)
+}
 use super::{Suggestion, TopIds, Type, Usage};
 use crate::config::OptimizeSettings;
 use crate::money;
@@ -125,9 +129,9 @@ impl RecordPass {
                 saving: Some(a.excess),
                 no_saving_reason: None,
                 message: format!(
-                    "{agent}: {} records cost more than {} (max of p{} {} and {}× the median {}), {} in all; at the \
-                     median they would have cost {} less — look at what made them expensive",
-                    money::thousands(a.count),
+                    "{agent}: {} cost more than {} (max of p{} {} and {}× the median {}), {} in all; at the median \
+                     they would have cost {} less — look at what made them expensive",
+                    count("record", a.count),
                     money::usd(a.t.threshold),
                     s.outlier_percentile,
                     money::usd(a.t.percentile),
@@ -150,28 +154,28 @@ pub fn session_outliers(s: &OptimizeSettings, agent: &str, sessions: &[(&str, De
     let mut sorted: Vec<Decimal> = sessions.iter().map(|(_, c)| *c).collect();
     sorted.sort();
     let t = threshold(s, &sorted)?;
-    let (mut count, mut cost, mut excess, mut top) = (0u64, Decimal::ZERO, Decimal::ZERO, TopIds::default());
+    let (mut n, mut cost, mut excess, mut top) = (0u64, Decimal::ZERO, Decimal::ZERO, TopIds::default());
     for (id, c) in sessions {
         if *c > t.threshold {
-            count += 1;
+            n += 1;
             cost += *c;
             excess += *c - t.median;
             top.offer(*c, id);
         }
     }
-    if count == 0 {
+    if n == 0 {
         return None;
     }
-    let mut e = evidence(s, agent, &t, count, cost, "sessions");
+    let mut e = evidence(s, agent, &t, n, cost, "sessions");
     e.insert("session_ids".into(), Value::Array(top.ids()));
     Some(Suggestion {
         kind: Type::SessionOutlier,
         saving: Some(excess),
         no_saving_reason: None,
         message: format!(
-            "{agent}: {} sessions cost more than {} (max of p{} {} and {}× the median session {}), {} in all; at the \
-             median they would have cost {} less",
-            money::thousands(count),
+            "{agent}: {} cost more than {} (max of p{} {} and {}× the median session {}), {} in all; at the median \
+             they would have cost {} less",
+            count("session", n),
             money::usd(t.threshold),
             s.outlier_percentile,
             money::usd(t.percentile),
@@ -181,7 +185,7 @@ pub fn session_outliers(s: &OptimizeSettings, agent: &str, sessions: &[(&str, De
             money::usd(excess),
         ),
         evidence: e,
-        brief: format!("sessions: {}", top.brief(count)),
+        brief: format!("sessions: {}", top.brief(n)),
         key: agent.to_string(),
     })
 }

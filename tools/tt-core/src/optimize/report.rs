@@ -143,7 +143,8 @@ impl Report {
     }
 
     fn write_markdown(&self, out: &mut impl Write) -> Result<()> {
-        writeln!(out, "### tt-optimize: {} suggestions", self.suggestions.len())?;
+        let n = self.suggestions.len();
+        writeln!(out, "### tt-optimize: {n} suggestion{}", if n == 1 { "" } else { "s" })?;
         writeln!(out)?;
         writeln!(out, "{} records ({}).", money::thousands(self.records), self.window_text())?;
         writeln!(out)?;

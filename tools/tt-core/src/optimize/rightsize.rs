@@ -82,9 +82,9 @@ impl Group {
             saving: Some(saving),
             no_saving_reason: None,
             message: format!(
-                "{agent} used {model} for {} small requests (output ≤ {} and prompt ≤ {} tokens); on {} they would \
+                "{agent} used {model} for {} (output ≤ {} and prompt ≤ {} tokens); on {} they would \
                  have cost {} instead of {}, {} less",
-                money::thousands(self.records),
+                super::stats::count(self.records, "small request"),
                 money::thousands(s.small_output_tokens),
                 money::thousands(s.small_prompt_tokens),
                 self.cheaper,

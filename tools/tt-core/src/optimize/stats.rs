@@ -101,6 +101,11 @@ pub fn opt_json(d: Option<Decimal>) -> Value {
     d.map(money_json).unwrap_or(Value::Null)
 }
 
+/// A count and its noun for messages: `1 record`, `1,204 records`.
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", crate::money::thousands(n), if n == 1 { "" } else { "s" })
+}
+
 /// A percentage for messages: `12.5%`.
 pub fn pct(fraction: Decimal) -> String {
     let p = (fraction * Decimal::ONE_HUNDRED)
