@@ -58,8 +58,11 @@ fn brief(r: &serde_json::Value) -> String {
     )
 }
 
+/// The records in time order (the log has them in file order).
 fn briefs(records: &[serde_json::Value]) -> String {
-    records.iter().map(|r| brief(r) + "\n").collect()
+    let mut lines: Vec<String> = records.iter().map(|r| brief(r) + "\n").collect();
+    lines.sort();
+    lines.concat()
 }
 
 // Claude fixture, by hand:

@@ -40,7 +40,15 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
         paths.iter().chain(positional.into_iter().flatten()).map(|p| hook_path(p)).collect::<Result<_>>()?;
     let files = import::discover(source, &paths)?;
     let opts = import::Options { agent: cli.agent.clone(), dry_run: cli.dry_run, threads: 0 };
-    let report = import::import(source, &files, &log, config, &opts)?;
+    let mut out = tt_core::output::stdout();
+    let show = cli.print || cli.dry_run;
+    let report = import::import(source, &files, &log, config, &opts, &mut |line| {
+        if show {
+            writeln!(out, "{line}")?;
+        }
+        Ok(())
+    })?;
+    out.flush()?;
     for w in &report.warnings {
         tt_core::cli::warn("tt-log", w);
     }
@@ -53,16 +61,7 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
             ),
         );
     }
-    if cli.print || cli.dry_run {
-        let mut out = tt_core::output::stdout();
-        for r in &report.added {
-            writeln!(out, "{}", r.to_json())?;
-        }
-        out.flush()?;
-    }
     if !cli.quiet {
-        let tokens: u64 = report.added.iter().map(|r| r.tokens.total()).sum();
-        let cost: rust_decimal::Decimal = report.added.iter().filter_map(|r| r.cost_usd).sum();
         let unpriced: u64 = report.unpriced.values().sum();
         let unpriced = if unpriced > 0 { format!(", {unpriced} unpriced") } else { String::new() };
         let verb = if cli.dry_run { "would add" } else { "added" };
@@ -72,10 +71,10 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
             "{}: {} read{unchanged}, {verb} {} ({} tokens, ${}{unpriced}), skipped {} and {}",
             source.name(),
             plural(report.files as u64, "file"),
-            plural(report.added.len() as u64, "record"),
-            money::thousands(tokens),
-            money::fixed(cost, 4),
-            plural(report.duplicates + report.already, "duplicate"),
+            plural(report.added, "record"),
+            money::thousands(report.tokens),
+            money::fixed(report.cost, 4),
+            plural(report.duplicates, "duplicate"),
             plural(report.malformed, "malformed line"),
         );
     }

@@ -108,6 +108,21 @@ pub(super) fn read_line(line: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -
     if memchr::memmem::find(line, b"\"usage\"").is_none() {
         return LineOutcome::Skipped;
     }
+    // The message's `content` (text, thinking, tool calls) is most of an assistant line and tt needs none of
+    // it: cut it out with a fast structural scan and let serde parse the small rest. A line the scan does not
+    // understand is parsed whole, so the result never depends on the shortcut.
+    let spliced;
+    let line = match content_span(line) {
+        Some((start, end)) => {
+            let mut v = Vec::with_capacity(line.len() - (end - start) + 2);
+            v.extend_from_slice(&line[..start]);
+            v.extend_from_slice(b"[]");
+            v.extend_from_slice(&line[end..]);
+            spliced = v;
+            &spliced[..]
+        }
+        None => line,
+    };
     let mut stream = serde_json::Deserializer::from_slice(line).into_iter::<Line>();
     let mut problem = None;
     loop {
@@ -174,4 +189,122 @@ fn push(
     let ctx = ctx.get(model, session, l.cwd.get(), l.git_branch.get(), sidechain);
     out.push(Found { hash, ts: when, tokens, reasoning: None, ctx });
     Ok(())
+}
+
+/// The byte span of the value of `message.content` in a line's first JSON object, found by walking the
+/// structure and jumping over strings with `memchr` (no unescaping, no UTF-8 checks). `None` when the line is
+/// not shaped so (no such key, an escaped key name, invalid JSON): the caller then parses the whole line.
+fn content_span(b: &[u8]) -> Option<(usize, usize)> {
+    let mut i = object_start(b, 0)?;
+    loop {
+        let (key, at) = key(b, i)?;
+        if key == b"message" && b.get(at) == Some(&b'{') {
+            let mut j = at + 1;
+            loop {
+                let (key, at) = self::key(b, j)?;
+                let end = skip_value(b, at)?;
+                if key == b"content" {
+                    return Some((at, end));
+                }
+                j = next_member(b, end)?;
+            }
+        }
+        i = next_member(b, skip_value(b, at)?)?;
+    }
+}
+
+fn ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        i += 1;
+    }
+    i
+}
+
+/// After `{` (and whitespace) at `i`: the index of the first member.
+fn object_start(b: &[u8], i: usize) -> Option<usize> {
+    let i = ws(b, i);
+    (b.get(i)? == &b'{').then_some(i + 1)
+}
+
+/// A member's key (raw bytes between the quotes) and where its value starts.
+fn key(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
+    let i = ws(b, i);
+    if b.get(i)? != &b'"' {
+        return None;
+    }
+    let end = skip_string(b, i)?;
+    let after = ws(b, end);
+    if b.get(after)? != &b':' {
+        return None;
+    }
+    Some((&b[i + 1..end - 1], ws(b, after + 1)))
+}
+
+/// After a value ending at `i`: the start of the next member (`None` at the end of the object).
+fn next_member(b: &[u8], i: usize) -> Option<usize> {
+    let i = ws(b, i);
+    (b.get(i)? == &b',').then_some(i + 1)
+}
+
+/// The index just past the string starting at `i` (a `"`).
+fn skip_string(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    loop {
+        let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+        if b[k] == b'\\' {
+            j = k + 2;
+        } else {
+            return Some(k + 1);
+        }
+    }
+}
+
+/// The index just past the value starting at `i`.
+fn skip_value(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'"' => skip_string(b, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                match b.get(j)? {
+                    b'"' => {
+                        j = skip_string(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let mut j = i;
+            while !matches!(b.get(j)?, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n') {
+                j += 1;
+            }
+            Some(j)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_content_span_is_found_without_parsing() {
+        let line = br#"{"type":"assistant","message":{"id":"m","content":[{"type":"text","text":"a \"}] { [ \\"}],"usage":{"input_tokens":1}},"x":2}"#;
+        let (s, e) = content_span(line).unwrap();
+        assert_eq!(&line[s..e], br#"[{"type":"text","text":"a \"}] { [ \\"}]"#);
+        assert_eq!(content_span(br#"{"type":"user","message":"text"}"#), None);
+        assert_eq!(content_span(br#"{"message":{"content":[1,2"#), None);
+        assert_eq!(content_span(br#"{"a":[1,{"b":null}],"message":{"model":"x","content":"hi"}}"#), Some((53, 57)));
+    }
 }

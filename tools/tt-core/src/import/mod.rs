@@ -21,7 +21,7 @@ pub mod state;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -150,17 +150,19 @@ pub struct Report {
     pub files: usize,
     /// Files with nothing new since the last import (not read).
     pub unchanged: usize,
-    /// The records appended (or that would be, with `dry_run`), in time order.
-    pub added: Vec<Record>,
-    /// Usage lines that repeat a request already seen in this import (streaming copies, replays).
+    /// Records appended (or that would be, with `dry_run`).
+    pub added: u64,
+    /// Their tokens.
+    pub tokens: u64,
+    /// Their cost (priced records only).
+    pub cost: rust_decimal::Decimal,
+    /// Usage lines of requests already counted: streamed and replayed copies, and requests already in the log.
     pub duplicates: u64,
-    /// Requests already in the log.
-    pub already: u64,
     /// Lines skipped as malformed.
     pub malformed: u64,
     /// Unknown models and how many records of each were logged unpriced.
     pub unpriced: BTreeMap<String, u64>,
-    /// Warnings (file:line: …), at most [`MAX_WARNINGS`] of them.
+    /// Warnings (file:line: …), at most [`MAX_WARNINGS`] of them and a count of the rest.
     pub warnings: Vec<String>,
 }
 
@@ -329,86 +331,110 @@ fn read_into(source: Source, path: &Path, prev: Option<&FileState>, r: &mut File
     let (start, mut n) = resume.map_or((0, 0), |p| (p.offset, p.lines));
     let mut cx = resume.and_then(|p| p.codex.clone()).unwrap_or_default();
     file.seek(SeekFrom::Start(start))?;
-    let mut reader = BufReader::with_capacity(1 << 20, &mut file);
-    let mut buf = Vec::with_capacity(1 << 16);
     let mut offset = start;
     let mut cache = CtxCache::default();
+    // Lines are cut out of a large buffer in place (no copy per line); a line longer than the buffer grows it.
+    let mut buf = vec![0u8; 256 << 10];
+    let (mut filled, mut eof) = (0usize, false);
     loop {
-        buf.clear();
-        let got = reader.read_until(b'\n', &mut buf)?;
-        if got == 0 {
+        if !eof && filled < buf.len() {
+            let got = file.read(&mut buf[filled..])?;
+            eof = got == 0;
+            filled += got;
+        }
+        let mut pos = 0;
+        while let Some(nl) = memchr::memchr(b'\n', &buf[pos..filled]) {
+            n += 1;
+            let line = &buf[pos..pos + nl];
+            if let LineOutcome::Malformed(why) = read_one(source, line, &mut cx, &mut cache, &mut r.found) {
+                r.malformed += 1;
+                r.warnings.push(format!("{}:{n}: malformed line skipped ({why})", path.display()));
+            }
+            pos += nl + 1;
+        }
+        offset += pos as u64;
+        buf.copy_within(pos..filled, 0);
+        filled -= pos;
+        if eof {
             break;
         }
-        n += 1;
-        let complete = buf.last() == Some(&b'\n');
-        let mut line = &buf[..];
-        while let [rest @ .., b'\n' | b'\r'] = line {
-            line = rest;
+        if filled == buf.len() {
+            let bigger = buf.len() * 2;
+            buf.resize(bigger, 0);
         }
-        let outcome = if line.iter().all(u8::is_ascii_whitespace) {
-            LineOutcome::Skipped
-        } else {
-            match source {
-                Source::ClaudeCode => claude::read_line(line, &mut cache, &mut r.found),
-                Source::Codex => codex::read_line(line, &mut cx, &mut cache, &mut r.found),
-            }
-        };
-        if let LineOutcome::Malformed(why) = outcome {
-            r.malformed += 1;
-            if !complete {
-                // A torn last line (the writer crashed or is still writing): read it again next time.
-                r.warnings.push(format!("{}:{n}: incomplete last line skipped ({why})", path.display()));
-                n -= 1;
-                break;
-            }
-            r.warnings.push(format!("{}:{n}: malformed line skipped ({why})", path.display()));
-        }
-        offset += got as u64;
     }
-    drop(reader);
+    if filled > 0 {
+        // A last line without its newline: a crash mid-write, or a writer still writing.
+        match read_one(source, &buf[..filled], &mut cx, &mut cache, &mut r.found) {
+            LineOutcome::Malformed(why) => {
+                r.malformed += 1;
+                r.warnings.push(format!("{}:{}: incomplete last line skipped ({why})", path.display(), n + 1));
+            }
+            _ => {
+                n += 1;
+                offset += filled as u64;
+            }
+        }
+    }
     file.seek(SeekFrom::Start(0))?;
     let head = state::head_hash(&mut file, offset)?;
     let codex = (source == Source::Codex).then_some(cx);
     r.state = Some(FileState { offset, lines: n, head, codex });
-    // Keep one usage per request already here: a streamed message is mostly written within one file.
+    // One usage per request: a streamed message is written several times, within one file.
     let before = r.found.len();
-    dedup(&mut r.found, index_of(r.index));
+    dedup(&mut r.found);
     r.duplicates = (before - r.found.len()) as u64;
     Ok(())
 }
 
-fn index_of(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
+fn read_one(
+    source: Source,
+    line: &[u8],
+    cx: &mut codex::Context,
+    cache: &mut CtxCache,
+    out: &mut Vec<Found>,
+) -> LineOutcome {
+    let mut line = line;
+    while let [rest @ .., b'\r'] = line {
+        line = rest;
+    }
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return LineOutcome::Skipped;
+    }
+    match source {
+        Source::ClaudeCode => claude::read_line(line, cache, out),
+        Source::Codex => codex::read_line(line, cx, cache, out),
+    }
 }
 
-/// True when `a` is the better copy of a request than `b`: more tokens, then earlier, then earlier file.
-fn better(a: &Found, a_file: u32, b: &Found, b_file: u32) -> bool {
+/// True when `a` is the better copy of a request than `b`: more tokens, then earlier.
+fn better(a: &Found, b: &Found) -> bool {
     let (ta, tb) = (a.tokens.total(), b.tokens.total());
-    ta > tb || (ta == tb && (a.ts < b.ts || (a.ts == b.ts && a_file < b_file)))
+    ta > tb || (ta == tb && a.ts < b.ts)
 }
 
-fn dedup(found: &mut Vec<Found>, file: u32) {
-    let mut best: HashMap<u128, usize> = HashMap::with_capacity(found.len());
-    let mut keep = vec![false; found.len()];
-    for (i, f) in found.iter().enumerate() {
-        let tail = crate::id::hash_tail(f.hash);
-        match best.get(&tail) {
-            Some(&j) if !better(f, file, &found[j], file) => {}
-            Some(&j) => {
-                keep[j] = false;
-                keep[i] = true;
-                best.insert(tail, i);
-            }
+/// Keep the best copy of each request, at the place of its first copy.
+fn dedup(found: &mut Vec<Found>) {
+    let mut first: HashMap<u128, usize> = HashMap::with_capacity(found.len());
+    let mut drop = vec![false; found.len()];
+    for i in 0..found.len() {
+        let tail = crate::id::hash_tail(found[i].hash);
+        match first.get(&tail) {
             None => {
-                keep[i] = true;
-                best.insert(tail, i);
+                first.insert(tail, i);
+            }
+            Some(&j) => {
+                drop[i] = true;
+                if better(&found[i], &found[j]) {
+                    found.swap(i, j);
+                }
             }
         }
     }
     let mut i = 0;
     found.retain(|_| {
         i += 1;
-        keep[i - 1]
+        !drop[i - 1]
     });
 }
 
@@ -440,27 +466,54 @@ pub fn project_of(cwd: &str) -> Option<&str> {
     cwd.trim_end_matches(['/', '\\']).rsplit(['/', '\\']).next().filter(|s| !s.is_empty())
 }
 
-/// Import `files` into the log at `log`.
-pub fn import(source: Source, files: &[PathBuf], log: &Path, config: &Config, opts: &Options) -> Result<Report> {
+/// Import `files` into the log at `log`. `sink` gets the JSON line of every record added (or that would be,
+/// with `dry_run`), in the order they are appended.
+///
+/// The log stays locked from reading its ids to the last append, so a concurrent import or `tt-log` cannot slip
+/// a duplicate in between. Records go out as they are found, in writes of about 256 KiB of whole lines
+/// (memory stays flat however large the transcripts are); an import that dies midway leaves whole records
+/// only, and the next one adds the rest.
+pub fn import(
+    source: Source,
+    files: &[PathBuf],
+    log: &Path,
+    config: &Config,
+    opts: &Options,
+    sink: &mut dyn FnMut(&str) -> Result<()>,
+) -> Result<Report> {
     let state_path = state::path_for(log);
     let mut st = State::load(&state_path);
-    let log_len = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0);
+    let mut locked = if opts.dry_run { None } else { Some(crate::log::LockedLog::open(log)?) };
+    let log_len = match &locked {
+        Some(l) => l.len()?,
+        None => std::fs::metadata(log).map(|m| m.len()).unwrap_or(0),
+    };
     if log_len < st.log_len {
         // The log was replaced or truncated: what the state says was imported may not be in it any more.
         st.files.clear();
     }
+    // Requests already counted: those in the log, then every one added by this import.
+    let mut seen = match &mut locked {
+        Some(l) => log_tails(l.file()).map_err(|e| Error::io(log.display(), e))?,
+        None => match File::open(log) {
+            Ok(mut f) => log_tails(&mut f).map_err(|e| Error::io(log.display(), e))?,
+            Err(_) => HashSet::new(),
+        },
+    };
     let mut report = Report { files: files.len(), ..Report::default() };
+    let agent = opts.agent.clone().unwrap_or_else(|| source.name().to_string());
+    let (host, user) = (crate::machine::host(), crate::machine::user());
+    let mut text = String::with_capacity(APPEND_CHUNK + 4096);
+    let mut warnings = Vec::new();
+    let mut results: Vec<(String, Option<FileState>)> = Vec::with_capacity(files.len());
 
-    // Read files on worker threads; merge each file's requests as it arrives.
     let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
         n => n,
     }
     .min(files.len().max(1));
     let next = AtomicUsize::new(0);
-    let mut best: HashMap<u128, (Found, u32)> = HashMap::new();
-    let mut results: Vec<(String, Option<FileState>)> = Vec::with_capacity(files.len());
-    let mut warnings = Vec::new();
+    let mut outcome: Result<()> = Ok(());
     std::thread::scope(|s| {
         let (tx, rx) = mpsc::sync_channel::<FileResult>(threads * 2);
         for _ in 0..threads {
@@ -478,65 +531,63 @@ pub fn import(source: Source, files: &[PathBuf], log: &Path, config: &Config, op
             });
         }
         drop(tx);
+        // Results are taken in file order (whatever order the threads finish in), so which copy of a request
+        // found in two files is kept does not depend on timing.
+        let mut pending: BTreeMap<usize, FileResult> = BTreeMap::new();
+        let mut want = 0;
         for r in rx {
-            report.duplicates += r.duplicates;
-            report.malformed += r.malformed;
-            report.unchanged += usize::from(r.unchanged);
-            warnings.push((r.index, r.warnings));
-            let file = index_of(r.index);
-            for f in r.found {
-                let tail = crate::id::hash_tail(f.hash);
-                match best.get_mut(&tail) {
-                    Some(slot) => {
+            pending.insert(r.index, r);
+            while let Some(r) = pending.remove(&want) {
+                want += 1;
+                if outcome.is_err() {
+                    continue;
+                }
+                report.duplicates += r.duplicates;
+                report.malformed += r.malformed;
+                report.unchanged += usize::from(r.unchanged);
+                warnings.extend(r.warnings);
+                for f in &r.found {
+                    if !seen.insert(crate::id::hash_tail(f.hash)) {
                         report.duplicates += 1;
-                        if better(&f, file, &slot.0, slot.1) {
-                            *slot = (f, file);
+                        continue;
+                    }
+                    let Some(rec) = to_record(source, &agent, f, config, host.as_deref(), user.as_deref(), &mut report)
+                    else {
+                        continue;
+                    };
+                    let start = text.len();
+                    text.push_str(&rec.to_json());
+                    text.push('\n');
+                    report.added += 1;
+                    report.tokens += rec.tokens.total();
+                    if let Some(c) = rec.cost_usd {
+                        report.cost += c;
+                    }
+                    outcome = sink(&text[start..text.len() - 1]);
+                    if outcome.is_err() {
+                        break;
+                    }
+                    if text.len() >= APPEND_CHUNK {
+                        if let Some(l) = &mut locked {
+                            outcome = l.append(&text);
+                        }
+                        text.clear();
+                        if outcome.is_err() {
+                            break;
                         }
                     }
-                    None => {
-                        best.insert(tail, (f, file));
-                    }
                 }
+                results.push((r.key, r.state));
             }
-            results.push((r.key, r.state));
         }
     });
-    warnings.sort_by_key(|w| w.0);
-    let all: Vec<String> = warnings.into_iter().flat_map(|w| w.1).collect();
-    if all.len() > MAX_WARNINGS {
-        let more = all.len() - MAX_WARNINGS;
-        report.warnings = all.into_iter().take(MAX_WARNINGS).collect();
-        report.warnings.push(format!("… and {more} more warnings"));
-    } else {
-        report.warnings = all;
+    outcome?;
+    if warnings.len() > MAX_WARNINGS {
+        let more = warnings.len() - MAX_WARNINGS;
+        warnings.truncate(MAX_WARNINGS);
+        warnings.push(format!("… and {more} more warnings"));
     }
-
-    let mut found: Vec<(u128, Found)> = best.into_iter().map(|(t, (f, _))| (t, f)).collect();
-    found.sort_by(|a, b| a.1.ts.cmp(&b.1.ts).then(a.0.cmp(&b.0)));
-
-    let mut locked = if opts.dry_run { None } else { Some(crate::log::LockedLog::open(log)?) };
-    let present = match &mut locked {
-        Some(l) => log_tails(l.file()).map_err(|e| Error::io(log.display(), e))?,
-        None => match File::open(log) {
-            Ok(mut f) => log_tails(&mut f).map_err(|e| Error::io(log.display(), e))?,
-            Err(_) => HashSet::new(),
-        },
-    };
-    let agent = opts.agent.clone().unwrap_or_else(|| source.name().to_string());
-    let (host, user) = (crate::machine::host(), crate::machine::user());
-    let mut text = String::new();
-    for (tail, f) in found {
-        if present.contains(&tail) {
-            report.already += 1;
-            continue;
-        }
-        let Some(r) = to_record(source, &agent, &f, config, host.as_deref(), user.as_deref(), &mut report) else {
-            continue;
-        };
-        text.push_str(&r.to_json());
-        text.push('\n');
-        report.added.push(r);
-    }
+    report.warnings = warnings;
     if let Some(mut l) = locked {
         l.append(&text)?;
         for (key, fs) in results {
@@ -551,6 +602,9 @@ pub fn import(source: Source, files: &[PathBuf], log: &Path, config: &Config, op
     Ok(report)
 }
 
+/// About how many bytes of records go out in one write.
+const APPEND_CHUNK: usize = 256 << 10;
+
 fn to_record(
     source: Source,
     agent: &str,
@@ -564,9 +618,7 @@ fn to_record(
     let id = crate::id::derived_id_from_hash(f.ts, f.hash);
     if crate::record::check_name("model", &c.model).is_err() {
         report.malformed += 1;
-        if report.warnings.len() < MAX_WARNINGS {
-            report.warnings.push(format!("request {id}: unusable model name {:?} (skipped)", c.model));
-        }
+        report.warnings.push(format!("request {id}: unusable model name {:?} (skipped)", c.model));
         return None;
     }
     let mut r = Record::new(id, f.ts, agent.to_string(), c.model.clone(), f.tokens);

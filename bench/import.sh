@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# bench/import.sh — the import benchmark (a benchmark, not a timed test).
+#
+# Generates a realistic Claude Code tree (~400 files, ~800 MB: big assistant and tool-result lines, streaming
+# copies of each message, subagent files; `tt-gen claude-tree`), then times
+#   tt:      tt-log --import claude-code  followed by  tt-sum --by day,model
+#   ccusage: ccusage claude daily --json --offline   (npm package ccusage, its linux-x64 native binary)
+# on the same tree with the page cache warm, RUNS times each, interleaved. Prints the medians, the wall-time
+# ratio (target ≤ 1/5), the peak-memory ratio (target ≤ 1/10; peak RSS from /usr/bin/time, for tt the larger
+# of the two steps) and compares the token totals, overall and per day and model.
+#
+# Usage: bench/import.sh            (RUNS=5 WORK=/tmp/dir MB=870 FILES=400 CCUSAGE=/path/to/ccusage to override)
+# Needs: cargo, python3, /usr/bin/time (Debian: apt-get install time), npm (unless CCUSAGE is given).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-5}
+FILES=${FILES:-400}
+MB=${MB:-870} # the generator's subagent files are smaller than its sessions: 870 gives about 800 MB
+CCUSAGE_VERSION=${CCUSAGE_VERSION:-20.0.24}
+WORK=${WORK:-$(mktemp -d /tmp/tt-bench-import.XXXXXX)}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+export TZ=UTC # ccusage groups days in the local time zone; tt-sum in the config's (UTC by default)
+
+[ -x /usr/bin/time ] || { echo "bench/import.sh: needs /usr/bin/time (apt-get install -y time)" >&2; exit 2; }
+cargo build --release --quiet -p tt-log -p tt-sum -p tt-gen
+BIN=$CARGO_TARGET_DIR/release
+
+mkdir -p "$WORK"
+if [ ! -d "$WORK/claude/projects" ]; then
+    echo "generating the tree in $WORK/claude ..." >&2
+    "$BIN/tt-gen" claude-tree --out "$WORK/claude" --files "$FILES" --mb "$MB" >"$WORK/tree.json"
+fi
+if [ -z "${CCUSAGE:-}" ]; then
+    if [ ! -e "$WORK/npm/node_modules/@ccusage/ccusage-linux-x64/bin/ccusage" ]; then
+        echo "installing ccusage $CCUSAGE_VERSION ..." >&2
+        mkdir -p "$WORK/npm"
+        (cd "$WORK/npm" && npm install --no-audit --no-fund --silent \
+            "ccusage@$CCUSAGE_VERSION" "@ccusage/ccusage-linux-x64@$CCUSAGE_VERSION" >/dev/null)
+    fi
+    CCUSAGE=$WORK/npm/node_modules/@ccusage/ccusage-linux-x64/bin/ccusage
+    chmod +x "$CCUSAGE"
+fi
+
+files=$(find "$WORK/claude/projects" -name '*.jsonl' | wc -l)
+bytes=$(find "$WORK/claude/projects" -name '*.jsonl' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
+echo "tree: $files files, $bytes bytes ($("$CCUSAGE" --version 2>/dev/null | head -1 || echo ccusage) at $CCUSAGE)" >&2
+find "$WORK/claude/projects" -name '*.jsonl' -exec cat {} + >/dev/null # warm the page cache
+
+t() { /usr/bin/time -f "%e %M" -o "$1" "${@:2}"; }
+: >"$WORK/runs.txt"
+for i in $(seq "$RUNS"); do
+    rm -f "$WORK/usage.jsonl" "$WORK/usage.jsonl.tt-import.json"
+    t "$WORK/t.import" env TT_LOG="$WORK/usage.jsonl" CLAUDE_CONFIG_DIR="$WORK/claude" "$BIN/tt-log" --import claude-code -q
+    t "$WORK/t.sum" "$BIN/tt-sum" --by day,model --format jsonl "$WORK/usage.jsonl" >"$WORK/tt-sum.jsonl"
+    t "$WORK/t.cc" env CLAUDE_CONFIG_DIR="$WORK/claude" "$CCUSAGE" claude daily --json --offline >"$WORK/ccusage.json"
+    echo "$(cat "$WORK/t.import") $(cat "$WORK/t.sum") $(cat "$WORK/t.cc")" >>"$WORK/runs.txt"
+done
+
+python3 - "$WORK" <<'EOF'
+import json, statistics, sys
+work = sys.argv[1]
+runs = [list(map(float, l.split())) for l in open(f"{work}/runs.txt")]
+tt_wall = statistics.median(r[0] + r[2] for r in runs)
+tt_imp = statistics.median(r[0] for r in runs)
+tt_sum = statistics.median(r[2] for r in runs)
+tt_mem = statistics.median(max(r[1], r[3]) for r in runs)
+cc_wall = statistics.median(r[4] for r in runs)
+cc_mem = statistics.median(r[5] for r in runs)
+print(f"runs: {len(runs)} (medians)")
+print(f"tt (import + sum): {tt_wall:.2f} s wall (import {tt_imp:.2f} s, sum {tt_sum:.2f} s), peak {tt_mem / 1024:.1f} MiB")
+print(f"ccusage:           {cc_wall:.2f} s wall, peak {cc_mem / 1024:.1f} MiB")
+print(f"wall ratio tt/ccusage:   1/{cc_wall / tt_wall:.1f}  (target <= 1/5: {'ok' if tt_wall * 5 <= cc_wall else 'MISSED'})")
+print(f"memory ratio tt/ccusage: 1/{cc_mem / tt_mem:.1f}  (target <= 1/10: {'ok' if tt_mem * 10 <= cc_mem else 'MISSED'})")
+
+keys = [("input", "input_tokens", "inputTokens"), ("output", "output_tokens", "outputTokens"),
+        ("cache_read", "cache_read_tokens", "cacheReadTokens"), ("cache_write", "cache_write_tokens", "cacheCreationTokens")]
+tt_rows, tt_tot = {}, None
+for l in open(f"{work}/tt-sum.jsonl"):
+    r = json.loads(l)
+    g = r.get("group") or {}
+    cw = (r.get("cache_write_tokens") or 0) + (r.get("cache_write_1h_tokens") or 0)
+    v = {k: (cw if k == "cache_write" else r.get(t) or 0) for k, t, _ in keys}
+    if g:
+        tt_rows[(g["day"], g["model"])] = v
+    else:
+        tt_tot = v
+cc = json.load(open(f"{work}/ccusage.json"))
+cc_rows = {(d["date"], m["modelName"]): {k: m[c] for k, _, c in keys} for d in cc["daily"] for m in d["modelBreakdowns"]}
+cc_tot = {k: cc["totals"][c] for k, _, c in keys}
+print("token totals:      " + "  ".join(f"{k} {tt_tot[k]:,}" for k, _, _ in keys) + "  (tt)")
+print("                   " + "  ".join(f"{k} {cc_tot[k]:,}" for k, _, _ in keys) + "  (ccusage)")
+same_rows = sum(1 for k in tt_rows if cc_rows.get(k) == tt_rows[k])
+print(f"day x model rows:  {len(tt_rows)} (tt), {len(cc_rows)} (ccusage), {same_rows} identical")
+print(f"costs:             tt ${sum(json.loads(l).get('cost_usd', 0) for l in open(f'{work}/tt-sum.jsonl') if not json.loads(l).get('group')):.4f}, ccusage ${cc['totals']['totalCost']:.4f}")
+print("totals " + ("identical" if tt_tot == cc_tot and same_rows == len(tt_rows) == len(cc_rows) else "DIFFER"))
+EOF
