@@ -421,6 +421,25 @@ fn bundle_has_metadata_checksum_and_the_records_as_logged() {
 }
 
 #[test]
+fn bundle_to_a_file_leaves_nothing_else_behind() {
+    let sc = with_log();
+    std::fs::create_dir(sc.path().join("out")).unwrap();
+    let stdout = sc.cmd("tt-export").args(["--bundle"]).env("SOURCE_DATE_EPOCH", "1795420800").succeeds().stdout;
+    sc.cmd("tt-export")
+        .args(["--bundle", "-o", "out/all.ttb"])
+        .env("SOURCE_DATE_EPOCH", "1795420800")
+        .succeeds()
+        .stdout_is("");
+    assert_eq!(sc.read("out/all.ttb"), stdout);
+    assert_eq!(stdout.lines().count(), 6);
+    let names: Vec<String> = std::fs::read_dir(sc.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, ["all.ttb"]);
+}
+
+#[test]
 fn bad_input_is_refused_with_file_and_line() {
     let sc = with_log();
     sc.write("bad.jsonl", format!("{}\n{{\"v\":1,\"id\":\"x\"}}\n", LOG.lines().next().unwrap()));

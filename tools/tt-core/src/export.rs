@@ -412,6 +412,46 @@ impl Drop for AtomicFile {
     }
 }
 
+/// An anonymous temporary file for output that must be written after something computed at the end (a
+/// bundle's header carries the count and checksum of the records that follow it): memory stays flat however
+/// large the export. The file is unlinked as soon as it is created, so nothing is left behind, even on a crash.
+pub struct Spool {
+    out: BufWriter<File>,
+    name: String,
+}
+
+impl Spool {
+    /// A spool in `dir` (the output's directory, or the system's temporary directory).
+    pub fn new(dir: &Path) -> Result<Spool> {
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or(0);
+        let path = dir.join(format!(".tt-export-spool.{}.{nanos}", std::process::id()));
+        let name = path.display().to_string();
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io(&name, e))?;
+        std::fs::remove_file(&path).map_err(|e| Error::io(&name, e))?;
+        Ok(Spool { out: BufWriter::with_capacity(256 * 1024, file), name })
+    }
+
+    /// Append bytes.
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+        self.out.write_all(bytes).map_err(|e| Error::io(&self.name, e))
+    }
+
+    /// Copy everything written so far to `out`.
+    pub fn copy_to(self, out: &mut impl Write) -> Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let name = self.name;
+        let mut file = self.out.into_inner().map_err(|e| Error::io(&name, e.into_error()))?;
+        file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(&name, e))?;
+        std::io::copy(&mut std::io::BufReader::with_capacity(256 * 1024, file), out)?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

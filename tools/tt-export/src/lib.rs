@@ -4,7 +4,7 @@
 //! format), `tt_core::report` (the markdown team report) and `tt_core::period` (windows).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser};
 use serde_json::{Map, Value};
@@ -178,8 +178,10 @@ struct Exporter<'a> {
     csv: Option<csv::Writer<Sink>>,
     csv_header: bool,
     totals: Totals,
-    /// Record lines kept for formats written at the end (json, bundle).
+    /// Record lines kept for the json document (written at the end).
     kept: String,
+    /// A bundle's record lines, spooled to disk until the header (count, checksum) can be written.
+    spool: Option<export::Spool>,
     checksum: tt_core::bundle::Checksum,
     prometheus: Prometheus,
     report: tt_core::report::Weekly<'a>,
@@ -211,6 +213,19 @@ impl<'a> Exporter<'a> {
             csv_header: false,
             totals: Totals::default(),
             kept: String::new(),
+            spool: match kind {
+                Kind::Bundle => {
+                    // Next to the output (same file system, no surprise in /tmp's size), else the temp dir.
+                    let dir = match cli.output.as_deref() {
+                        Some(p) if p != Path::new("-") => {
+                            p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
+                        }
+                        _ => std::env::temp_dir(),
+                    };
+                    Some(export::Spool::new(&dir)?)
+                }
+                _ => None,
+            },
             checksum: tt_core::bundle::Checksum::new(),
             prometheus: Prometheus::default(),
             report,
@@ -266,11 +281,12 @@ impl<'a> Exporter<'a> {
         }
         if self.kind == Kind::Bundle {
             // Bundles carry records exactly as logged: the receiving machine prices them with its own table.
-            let json = r.to_json();
+            let mut json = r.to_json();
+            json.push('\n');
             self.checksum.update(json.as_bytes());
-            self.checksum.update(b"\n");
-            self.kept.push_str(&json);
-            self.kept.push('\n');
+            if let Some(spool) = self.spool.as_mut() {
+                spool.write_all(json.as_bytes())?;
+            }
             self.totals.records += 1;
             return Ok(());
         }
@@ -349,11 +365,13 @@ impl<'a> Exporter<'a> {
                     records: self.totals.records,
                     checksum: std::mem::take(&mut self.checksum).finish(),
                 };
-                let kept = std::mem::take(&mut self.kept);
+                let spool = self.spool.take();
                 let out = self.sink()?;
                 out.write_all(header.to_json().as_bytes())?;
                 out.write_all(b"\n")?;
-                out.write_all(kept.as_bytes())?;
+                if let Some(spool) = spool {
+                    spool.copy_to(out)?;
+                }
             }
         }
         if self.kind == Kind::Markdown {

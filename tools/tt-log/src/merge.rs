@@ -15,6 +15,7 @@ use tt_core::config::Config;
 use tt_core::error::{Error, Result};
 use tt_core::input::Source;
 use tt_core::log::LockedLog;
+use tt_core::money::thousands;
 
 use crate::Cli;
 
@@ -98,9 +99,9 @@ fn report(read: &[TtFile], plan: &Plan) -> Result<()> {
             "{}: {what}: {}: {} new, {} already present, {} invalid",
             f.name,
             records(f.records.len() as u64 + f.invalid.len() as u64),
-            fp.added,
-            fp.present,
-            f.invalid.len()
+            thousands(fp.added),
+            thousands(fp.present),
+            thousands(f.invalid.len() as u64)
         );
     }
     Ok(())
@@ -162,5 +163,5 @@ fn write_history(log: &Path, sources: &[Source], read: &[TtFile], plan: &Plan) -
 }
 
 fn records(n: u64) -> String {
-    format!("{} record{}", tt_core::money::thousands(n), if n == 1 { "" } else { "s" })
+    format!("{} record{}", thousands(n), if n == 1 { "" } else { "s" })
 }
