@@ -118,6 +118,14 @@ fn dry_run_shows_what_would_be_added_and_writes_nothing() {
     ));
     assert_eq!(sc.log(), before);
     assert_eq!(sc.read("usage.jsonl.tt-history.jsonl"), history);
+    // Files after a flag are files too (not the seed form's AGENT MODEL …).
+    sc.write("desktop2.jsonl", DESKTOP);
+    sc.cmd("tt-log")
+        .args(["--import", "desktop.jsonl", "--dry-run", "laptop.jsonl", "desktop2.jsonl"])
+        .succeeds()
+        .stdout_is(&new)
+        .stderr_has("laptop.jsonl: log: 3 records: 2 new")
+        .stderr_has("desktop2.jsonl: log: 2 records: 0 new, 2 already present");
     // A dry run into a log that does not exist yet does not create it.
     sc.cmd("tt-log").args(["--log", "new/usage.jsonl", "--import", "laptop.jsonl", "--dry-run", "-q"]).succeeds();
     assert!(!sc.path().join("new").exists());

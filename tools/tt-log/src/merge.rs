@@ -25,8 +25,13 @@ const MAX_LISTED: usize = 10;
 /// Import tt JSONL logs or bundles.
 pub fn run(cli: &Cli, config: &Config, files: &[String]) -> Result<Outcome> {
     let log = cli.common.log_path(config)?;
-    let sources: Vec<Source> =
-        files.iter().map(|f| if f == "-" { Source::Stdin } else { Source::File(f.into()) }).collect();
+    // `--import a.ttb --dry-run b.jsonl`: clap gives `b.jsonl` to the seed form's AGENT; it is a file here.
+    let positional = [&cli.pos_agent, &cli.pos_model, &cli.pos_input, &cli.pos_output, &cli.pos_note];
+    let sources: Vec<Source> = files
+        .iter()
+        .chain(positional.into_iter().flatten())
+        .map(|f| if f == "-" { Source::Stdin } else { Source::File(f.into()) })
+        .collect();
     let read: Vec<TtFile> = sources.iter().map(bundle::read_tt_file).collect::<Result<_>>()?;
     let ok = read.iter().all(TtFile::is_ok);
 
