@@ -23,10 +23,10 @@ import os, statistics, subprocess, sys
 binary, tmp, n, small, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 
 def run(path, piped):
-    """One run under GNU time: (wall seconds, max RSS MiB, suggestions)."""
+    """One run under GNU time: (wall seconds, CPU seconds, max RSS MiB, suggestions)."""
     out = os.path.join(tmp, "out.jsonl")
     tv = os.path.join(tmp, "time.txt")
-    argv = ["/usr/bin/time", "-f", "%e %M", "-o", tv, binary, "--format", "jsonl"]
+    argv = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", tv, binary, "--format", "jsonl"]
     with open(out, "w") as o:
         if piped:
             # A real pipe, not a redirected file: cat writes into it.
@@ -36,20 +36,22 @@ def run(path, piped):
             cat.wait()
         else:
             subprocess.run(argv + [path], stdin=subprocess.DEVNULL, stdout=o, check=True)
-    wall, rss_kb = open(tv).read().split()
+    wall, user, sys_, rss_kb = open(tv).read().split()
     lines = open(out).read().splitlines()
-    return float(wall), int(rss_kb) / 1024, sum(1 for l in lines if '"kind":"suggestion"' in l)
+    return float(wall), float(user) + float(sys_), int(rss_kb) / 1024, sum(1 for l in lines if '"kind":"suggestion"' in l)
 
 def bench(label, path, records, piped):
     rs = [run(path, piped) for _ in range(runs)]
     wall = statistics.median(r[0] for r in rs)
-    rss = max(r[1] for r in rs)
+    cpu = statistics.median(r[1] for r in rs)
+    rss = max(r[2] for r in rs)
     size = os.path.getsize(path) / 1e6
-    print(f"{label:<28} {records:>9,} records ({size:,.0f} MB): median {wall:.2f} s, peak RSS {rss:.1f} MiB, "
-          f"{rs[0][2]} suggestions")
+    print(f"{label:<22} {records:>9,} records ({size:,.0f} MB): median {wall:.2f} s wall, {cpu:.2f} s CPU, "
+          f"peak RSS {rss:.1f} MiB, {rs[0][3]} suggestions")
     return wall, rss
 
-print(f"tt-optimize --format jsonl, median of {runs} runs, {os.cpu_count()} CPUs")
+load = os.getloadavg()[0]
+print(f"tt-optimize --format jsonl, median of {runs} runs, {os.cpu_count()} CPUs, load average {load:.1f}")
 bench("file", os.path.join(tmp, "small.jsonl"), small, False)
 wall, rss = bench("file", os.path.join(tmp, "big.jsonl"), n, False)
 bench("stdin (pipe, spooled)", os.path.join(tmp, "big.jsonl"), n, True)
