@@ -488,6 +488,10 @@ fn default_log_and_help() {
     let out = sc.cmd("tt-optimize").args(["--format", "jsonl"]).succeeds();
     assert_eq!(suggestions(&out)[0]["saving_usd"].to_string(), "0.051");
     sc.cmd("tt-optimize").arg("--help").succeeds().stdout_has("Examples:").stdout_has("--min-saving");
+    // A usage log that does not exist yet is empty, not an error.
+    std::fs::remove_file(sc.log_path()).unwrap();
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl"]).succeeds();
+    assert_eq!(kinds(&out, "total")[0]["records"], 0);
 }
 
 #[test]

@@ -115,7 +115,11 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let log = cli.common.log_path(&config)?;
     let mut spool = None;
     let mut files: Vec<(String, PathBuf)> = Vec::new();
-    for src in input::sources(&cli.files, &log) {
+    // A usage log that does not exist yet is simply empty (as for tt-sum); files named on the command line must
+    // exist.
+    let sources = input::sources(&cli.files, &log);
+    let default_log_missing = sources == [Source::File(log.clone())] && cli.files.is_empty() && !log.exists();
+    for src in sources.into_iter().filter(|_| !default_log_missing) {
         match src {
             Source::File(p) => files.push((p.display().to_string(), p)),
             Source::Stdin => {
