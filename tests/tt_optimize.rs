@@ -364,8 +364,11 @@ fn ranking_min_saving_and_type_filters() {
     let mut lines: Vec<&str> = text.lines().collect();
     lines.reverse();
     let reversed = lines.join("\n") + "\n";
-    let piped = sc.cmd("tt-optimize").args(["--format", "jsonl"]).pipe_in(reversed).succeeds();
+    let piped = sc.cmd("tt-optimize").args(["--format", "jsonl"]).pipe_in(&reversed).succeeds();
     assert_eq!(again.stdout, piped.stdout);
+    // `-` twice reads stdin once (the second finds it at its end).
+    let twice = sc.cmd("tt-optimize").args(["--format", "jsonl", "-", "-"]).pipe_in(&reversed).succeeds();
+    assert_eq!(again.stdout, twice.stdout);
 }
 
 #[test]

@@ -123,12 +123,12 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         match src {
             Source::File(p) => files.push((p.display().to_string(), p)),
             Source::Stdin => {
-                // Read twice means stdin must be kept: on disk, not in memory. `-` twice reads it once.
+                // Read twice means stdin must be kept: on disk, not in memory. A second `-` finds stdin at its
+                // end, as in every tool, so it adds nothing.
                 if spool.is_none() {
-                    spool = Some(Spool::from_stdin()?);
-                }
-                if let Some(s) = &spool {
+                    let s = Spool::from_stdin()?;
                     files.push(("<stdin>".into(), s.path.clone()));
+                    spool = Some(s);
                 }
             }
         }
