@@ -333,7 +333,9 @@ impl<'a> Exporter<'a> {
             self.csv_header()?;
         }
         if let Some(w) = self.csv.take() {
-            self.sink = Some(w.into_inner().map_err(|e| Error::from(std::io::Error::other(e.to_string())))?);
+            // Keep the io error's kind: a closed pipe must stay a quiet exit 0.
+            let sink = w.into_inner().map_err(|e| Error::from(std::io::Error::new(e.error().kind(), e.to_string())))?;
+            self.sink = Some(sink);
         }
         if !self.rows.is_empty() {
             let rows = std::mem::take(&mut self.rows);
@@ -380,7 +382,6 @@ impl<'a> Exporter<'a> {
             sink.write_all(text.as_bytes())?;
             return sink.finish();
         }
-        let _ = self.cal;
         self.sink.take().ok_or_else(|| Error::data("output already finished"))?.finish()
     }
 }
