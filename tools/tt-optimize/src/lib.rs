@@ -6,6 +6,7 @@
 //! (memory stays bounded; the disk holds the copy while the tool runs).
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser};
@@ -193,9 +194,11 @@ impl Spool {
         let nanos =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let path = std::env::temp_dir().join(format!("tt-optimize-{}-{nanos}.jsonl", std::process::id()));
+        // Private to the user (usage data can be sensitive), and never an existing file.
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(&path)
             .map_err(|e| Error::io(format!("temporary file {}", path.display()), e))?;
         let spool = Spool { path };
