@@ -523,3 +523,24 @@ fn the_readme_example_is_what_the_tool_prints() {
     assert_eq!(s["evidence"]["cost_usd"].to_string(), "0.43875");
     assert_eq!(s["evidence"]["cost_at_suggested_usd"].to_string(), "0.26325");
 }
+
+#[test]
+fn a_builtin_ladder_step_made_invalid_by_own_prices_is_dropped_not_an_error() {
+    let sc = Scenario::new();
+    sc.write("log.jsonl", rightsize_log());
+    // Sonnet 4.5 repriced above Opus 4.5: the built-in opus → sonnet step no longer saves, so it is dropped
+    // (no error) — and tt-log, which reads the same config, keeps working. Opus 4.5 then gets a cheaper model
+    // derived from the price table: Anthropic, cheaper on input and output, the longest shared name prefix
+    // ("claude-", all of them), then the smallest step down (3/15: claude-sonnet-4-6, claude-sonnet-4 and
+    // claude-3-7-sonnet), then the name — claude-3-7-sonnet, at the same prices as Sonnet 4.5 had: 0.051 again.
+    sc.write(
+        "tt.toml",
+        "[models.claude-sonnet-4-5]\nprovider = \"anthropic\"\ninput = 6\noutput = 30\naliases = [\"sonnet-4.5\"]\n",
+    );
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds();
+    let s = suggestions(&out);
+    assert_eq!(s.len(), 1, "{}", out.stdout);
+    assert_eq!(s[0]["evidence"]["suggested_model"], "claude-3-7-sonnet");
+    assert_eq!(s[0]["saving_usd"].to_string(), "0.051");
+    sc.cmd("tt-log").args(["ATLAS", "opus-4.5", "10", "10"]).succeeds();
+}

@@ -480,25 +480,39 @@ impl Builder {
 
     /// Every `optimize.cheaper` entry must name two priced models of the same provider, the second cheaper on
     /// both input and output: a mapping that would suggest a dearer model is a config error, not a suggestion.
-    fn check_cheaper(&self, prices: &PriceTable) -> Result<()> {
+    /// A *built-in* entry that a user's own prices have made invalid (say haiku repriced above sonnet) is
+    /// dropped instead: the user wrote nothing wrong, and tt-log must not fail over a tt-optimize default.
+    fn check_cheaper(&mut self, prices: &PriceTable) -> Result<()> {
+        let mut dropped = Vec::new();
         for (from, to) in &self.optimize.cheaper {
             let source = self.cheaper_source.get(from).map(String::as_str).unwrap_or("config");
-            let err = |m: String| Error::config(format!("{source}: key `optimize.cheaper.{from}`: {m}"));
-            let a = prices.resolve(from).ok_or_else(|| err(format!("model `{from}` is not in the price table")))?;
-            let b = prices.resolve(to).ok_or_else(|| err(format!("model `{to}` is not in the price table")))?;
-            if a.provider.is_some() && b.provider.is_some() && a.provider != b.provider {
-                return Err(err(format!("`{to}` is not a model of the same provider as `{from}`")));
+            let problem = match (prices.resolve(from), prices.resolve(to)) {
+                (None, _) => Some(format!("model `{from}` is not in the price table")),
+                (_, None) => Some(format!("model `{to}` is not in the price table")),
+                (Some(a), Some(b)) if a.provider.is_some() && b.provider.is_some() && a.provider != b.provider => {
+                    Some(format!("`{to}` is not a model of the same provider as `{from}`"))
+                }
+                (Some(a), Some(b)) => {
+                    let (pa, pb) = (&a.base, &b.base);
+                    (pb.input > pa.input || pb.output > pa.output || (pb.input == pa.input && pb.output == pa.output))
+                        .then(|| format!("`{to}` is not cheaper than `{from}`"))
+                }
+            };
+            match problem {
+                None => {}
+                Some(_) if source.starts_with("builtin:") => dropped.push(from.clone()),
+                Some(m) => return Err(Error::config(format!("{source}: key `optimize.cheaper.{from}`: {m}"))),
             }
-            let (pa, pb) = (&a.base, &b.base);
-            if pb.input > pa.input || pb.output > pa.output || (pb.input == pa.input && pb.output == pa.output) {
-                return Err(err(format!("`{to}` is not cheaper than `{from}`")));
-            }
+        }
+        for from in dropped {
+            self.optimize.cheaper.remove(&from);
         }
         Ok(())
     }
 
     fn finish(mut self) -> Result<Config> {
-        let prices = PriceTable::new(std::mem::take(&mut self.models).into_values().collect()).map_err(Error::config)?;
+        let prices =
+            PriceTable::new(std::mem::take(&mut self.models).into_values().collect()).map_err(Error::config)?;
         self.check_cheaper(&prices)?;
         Ok(Config {
             log: self.log,
