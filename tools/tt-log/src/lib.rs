@@ -343,14 +343,13 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
     if let Some(d) = &cli.duration {
         r.duration_ms = Some(parse_duration(d)?);
     }
-    if cli.branch.is_none() || cli.commit.is_none() {
-        if !cli.no_git
-            && let Ok(cwd) = std::env::current_dir()
-        {
-            let (b, c) = tt_core::machine::git_info(&cwd);
-            r.branch = b;
-            r.commit = c;
-        }
+    if (cli.branch.is_none() || cli.commit.is_none())
+        && !cli.no_git
+        && let Ok(cwd) = std::env::current_dir()
+    {
+        let (b, c) = tt_core::machine::git_info(&cwd);
+        r.branch = b;
+        r.commit = c;
     }
     if cli.branch.is_some() {
         r.branch = cli.branch.clone();
