@@ -105,9 +105,17 @@ impl Usage {
 pub(super) fn read_line(line: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> LineOutcome {
     // Only lines naming a `usage` can carry usage; skipping the rest unparsed is most of the speed (tool
     // results and file snapshots are the bulk of a transcript).
-    if memchr::memmem::find(line, b"\"usage\"").is_none() {
+    if usage_finder().find(line).is_none() {
         return LineOutcome::Skipped;
     }
+    if let Some(outcome) = fast(line, ctx, out) {
+        return outcome;
+    }
+    with_serde(line, ctx, out)
+}
+
+/// Read a line with serde (every line the fast path gives up on).
+fn with_serde(line: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> LineOutcome {
     // The message's `content` (text, thinking, tool calls) is most of an assistant line and tt needs none of
     // it: cut it out with a fast structural scan and let serde parse the small rest. A line the scan does not
     // understand is parsed whole, so the result never depends on the shortcut.
@@ -142,53 +150,174 @@ pub(super) fn read_line(line: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -
     }
 }
 
+fn usage_finder() -> &'static memchr::memmem::Finder<'static> {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"usage\""));
+    &FINDER
+}
+
+/// One request's usage and where it was made.
+struct Req<'s> {
+    usage: &'s Usage,
+    model: Option<&'s str>,
+    id: Option<&'s str>,
+    request_id: Option<&'s str>,
+    ts: &'s str,
+    session: Option<&'s str>,
+    cwd: Option<&'s str>,
+    branch: Option<&'s str>,
+    sidechain: bool,
+}
+
 fn take(l: &Line, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String> {
     let Some(ts) = l.timestamp.get() else { return Ok(()) };
     if l.kind.get() == Some("assistant")
         && let Some(m) = &l.message.0
+        && let Some(r) = req(l, m, ts, l.request_id.get(), l.is_sidechain.0)
     {
-        push(m, ts, l.request_id.get(), l, l.is_sidechain.0, ctx, out)?;
+        push(&r, ctx, out)?;
     }
     if let Some(inner) = l.data.0.as_ref().and_then(|d| d.message.0.as_ref())
         && let Some(m) = &inner.message.0
-    {
         // A subagent's request reported through the parent: its own timestamp and request id; it is
         // subagent (sidechain) work like the lines of `subagents/*.jsonl`.
-        push(m, inner.timestamp.get().unwrap_or(ts), inner.request_id.get(), l, true, ctx, out)?;
+        && let Some(r) = req(l, m, inner.timestamp.get().unwrap_or(ts), inner.request_id.get(), true)
+    {
+        push(&r, ctx, out)?;
     }
     Ok(())
 }
 
-fn push(
-    m: &Message,
-    ts: &str,
-    request_id: Option<&str>,
-    l: &Line,
-    sidechain: bool,
-    ctx: &mut CtxCache,
-    out: &mut Vec<Found>,
-) -> Result<(), String> {
-    let Some(usage) = &m.usage.0 else { return Ok(()) };
-    let model = m.model.get().unwrap_or("unknown");
+fn req<'s>(l: &'s Line, m: &'s Message, ts: &'s str, request_id: Option<&'s str>, sidechain: bool) -> Option<Req<'s>> {
+    m.usage.0.as_ref().map(|usage| Req {
+        usage,
+        model: m.model.get(),
+        id: m.id.get(),
+        request_id,
+        ts,
+        session: l.session_id.get(),
+        cwd: l.cwd.get(),
+        branch: l.git_branch.get(),
+        sidechain,
+    })
+}
+
+fn push(r: &Req, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String> {
+    let model = r.model.unwrap_or("unknown");
     // `<synthetic>` lines are Claude Code's own placeholders (interruptions, API errors): no request was made.
     if model == "<synthetic>" {
         return Ok(());
     }
-    let tokens = usage.tokens();
+    let tokens = r.usage.tokens();
     if tokens.total() == 0 {
         return Ok(());
     }
-    let when = crate::record::parse_ts(ts).map_err(|e| format!("`timestamp`: {e}"))?;
-    let session = l.session_id.get();
-    let hash = match (m.id.get(), request_id) {
+    let when = crate::record::parse_ts(r.ts).map_err(|e| format!("`timestamp`: {e}"))?;
+    let hash = match (r.id, r.request_id) {
         (Some(id), Some(req)) => super::key_hash(&["claude-code", id, req]),
         (Some(id), None) => super::key_hash(&["claude-code", id]),
         // No identity at all: the session and time are the best stable stand-in.
-        (None, _) => super::key_hash(&["claude-code", session.unwrap_or(""), ts]),
+        (None, _) => super::key_hash(&["claude-code", r.session.unwrap_or(""), r.ts]),
     };
-    let ctx = ctx.get(model, session, l.cwd.get(), l.git_branch.get(), sidechain);
+    let ctx = ctx.get(model, r.session, r.cwd, r.branch, r.sidechain);
     out.push(Found { hash, ts: when, tokens, reasoning: None, ctx });
     Ok(())
+}
+
+/// The plain assistant line read straight from its bytes, without serde: the members tt needs are found by
+/// walking the structure (strings are jumped over with `memchr`), and only `usage` is deserialized. `None`
+/// hands the line to serde: a progress line, glued objects, a needed string with escapes, anything unusual.
+fn fast(b: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> Option<LineOutcome> {
+    let (mut kind, mut ts, mut session, mut request_id, mut cwd, mut branch) = (None, None, None, None, None, None);
+    let (mut sidechain, mut message) = (false, None);
+    let mut i = object_start(b, 0)?;
+    let end = loop {
+        let (k, at) = key(b, i)?;
+        let end = match k {
+            b"type" => plain_str(b, at, &mut kind)?,
+            b"timestamp" => plain_str(b, at, &mut ts)?,
+            b"sessionId" => plain_str(b, at, &mut session)?,
+            b"requestId" => plain_str(b, at, &mut request_id)?,
+            b"cwd" => plain_str(b, at, &mut cwd)?,
+            b"gitBranch" => plain_str(b, at, &mut branch)?,
+            b"isSidechain" => {
+                sidechain = b[at..].starts_with(b"true");
+                skip_value(b, at)?
+            }
+            b"message" if b.get(at) == Some(&b'{') => {
+                let (m, end) = fast_message(b, at)?;
+                message = Some(m);
+                end
+            }
+            b"data" => return None,
+            _ => skip_value(b, at)?,
+        };
+        let j = ws(b, end);
+        match b.get(j)? {
+            b',' => i = j + 1,
+            b'}' => break j + 1,
+            _ => return None,
+        }
+    };
+    if ws(b, end) != b.len() {
+        return None;
+    }
+    let (Some(ts), Some("assistant"), Some((usage, model, id))) = (ts, kind, message) else {
+        return Some(LineOutcome::Read);
+    };
+    let Some(usage) = usage else { return Some(LineOutcome::Read) };
+    let usage: Usage = serde_json::from_slice(&b[usage.0..usage.1]).ok()?;
+    let r = Req { usage: &usage, model, id, request_id, ts, session, cwd, branch, sidechain };
+    Some(match push(&r, ctx, out) {
+        Ok(()) => LineOutcome::Read,
+        Err(e) => LineOutcome::Malformed(e),
+    })
+}
+
+type FastMessage<'b> = (Option<(usize, usize)>, Option<&'b str>, Option<&'b str>);
+
+/// `message`'s `usage` span, `model` and `id`, and the end of the object.
+fn fast_message(b: &[u8], at: usize) -> Option<(FastMessage<'_>, usize)> {
+    let (mut usage, mut model, mut id) = (None, None, None);
+    let mut i = at + 1;
+    if b.get(ws(b, i)) == Some(&b'}') {
+        return Some(((None, None, None), ws(b, i) + 1));
+    }
+    loop {
+        let (k, at) = key(b, i)?;
+        let end = match k {
+            b"model" => plain_str(b, at, &mut model)?,
+            b"id" => plain_str(b, at, &mut id)?,
+            b"usage" => {
+                let end = skip_value(b, at)?;
+                // Only an object is usage (serde would ignore anything else).
+                usage = (b.get(at) == Some(&b'{')).then_some((at, end));
+                end
+            }
+            _ => skip_value(b, at)?,
+        };
+        let j = ws(b, end);
+        match b.get(j)? {
+            b',' => i = j + 1,
+            b'}' => return Some(((usage, model, id), j + 1)),
+            _ => return None,
+        }
+    }
+}
+
+/// A string member without escapes into `to` (`null` and non-strings give `None`, as [`Str`] does); the end
+/// of the value. `None` (give up) for a string with escapes or invalid UTF-8.
+fn plain_str<'b>(b: &'b [u8], at: usize, to: &mut Option<&'b str>) -> Option<usize> {
+    let end = skip_value(b, at)?;
+    *to = None;
+    if b.get(at) == Some(&b'"') {
+        let inner = &b[at + 1..end - 1];
+        if memchr::memchr(b'\\', inner).is_some() {
+            return None;
+        }
+        *to = Some(std::str::from_utf8(inner).ok()?).filter(|s| !s.is_empty());
+    }
+    Some(end)
 }
 
 /// The byte span of the value of `message.content` in a line's first JSON object, found by walking the
@@ -246,16 +375,18 @@ fn next_member(b: &[u8], i: usize) -> Option<usize> {
     (b.get(i)? == &b',').then_some(i + 1)
 }
 
-/// The index just past the string starting at `i` (a `"`).
+/// The index just past the string starting at `i` (a `"`). Looks for quotes only — escapes such as `\n` are
+/// frequent in transcripts and would stop a search for backslashes every few bytes — and counts the
+/// backslashes before a quote to tell an escaped one.
 fn skip_string(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
     loop {
-        let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
-        if b[k] == b'\\' {
-            j = k + 2;
-        } else {
+        let k = j + memchr::memchr(b'"', b.get(j..)?)?;
+        let backslashes = b[i + 1..k].iter().rev().take_while(|&&c| c == b'\\').count();
+        if backslashes % 2 == 0 {
             return Some(k + 1);
         }
+        j = k + 1;
     }
 }
 
@@ -297,6 +428,54 @@ fn skip_value(b: &[u8], i: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn both(line: &[u8]) -> Option<(String, String)> {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let fa = fast(line, &mut CtxCache::default(), &mut a)?;
+        let fb = with_serde(line, &mut CtxCache::default(), &mut b);
+        let show = |o: LineOutcome, v: Vec<Found>| {
+            let o = match o {
+                LineOutcome::Malformed(_) => "malformed",
+                _ => "ok",
+            };
+            let v: Vec<String> =
+                v.iter().map(|f| format!("{:?} {} {:?} {:?}", f.hash, f.ts, f.tokens, f.ctx)).collect();
+            format!("{o} {v:?}")
+        };
+        Some((show(fa, a), show(fb, b)))
+    }
+
+    #[test]
+    fn the_fast_path_reads_what_serde_reads() {
+        let mut lines: Vec<Vec<u8>> = vec![
+            br#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","sessionId":"s","requestId":"r","cwd":"/a/b","gitBranch":"","isSidechain":true,"message":{"id":"m","model":"claude-x","content":[{"type":"text","text":"\"usage\": {}"}],"usage":{"input_tokens":1,"output_tokens":2,"cache_creation_input_tokens":30,"cache_creation":{"ephemeral_1h_input_tokens":10}}}}"#.to_vec(),
+            br#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","message":{"model":"<synthetic>","usage":{"input_tokens":0}}}"#.to_vec(),
+            br#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","message":{"id":"m","usage":null}}"#.to_vec(),
+            br#"{"type":"user","timestamp":"2026-01-01T00:00:00Z","message":{"usage":{"input_tokens":5}}}"#.to_vec(),
+            br#"{"type":"assistant","timestamp":"bad","message":{"id":"m","usage":{"input_tokens":5}}}"#.to_vec(),
+        ];
+        // Every usage line of the real transcripts, when they are there.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/realdata/claude/projects");
+        if let Ok(dirs) = std::fs::read_dir(&root) {
+            for d in dirs.flatten() {
+                for f in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
+                    let text = std::fs::read(f.path()).unwrap();
+                    lines.extend(
+                        text.split(|&c| c == b'\n').filter(|l| usage_finder().find(l).is_some()).map(<[u8]>::to_vec),
+                    );
+                }
+            }
+        }
+        let mut fast_lines = 0;
+        for l in &lines {
+            if let Some((a, b)) = both(l) {
+                fast_lines += 1;
+                assert_eq!(a, b, "{}", String::from_utf8_lossy(l));
+            }
+        }
+        eprintln!("fast path: {fast_lines} of {} lines", lines.len());
+        assert!(fast_lines >= 5);
+    }
 
     #[test]
     fn the_content_span_is_found_without_parsing() {
