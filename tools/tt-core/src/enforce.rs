@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::budget::{Evaluation, Ledger, scope_of};
+use crate::budget::{Evaluation, Ledger, Spent, scope_of};
 use crate::config::{Budget, BudgetPeriod, Config};
 use crate::error::{Error, Result};
 use crate::input::Source;
@@ -45,6 +45,13 @@ pub fn index_path(log: &Path) -> PathBuf {
 }
 
 /// The index: how far the log was counted, and the spend found.
+///
+/// On disk it is a journal of text lines: window lines `budget⇥key⇥records⇥usd⇥tokens⇥unpriced` (the key
+/// percent-escaped; a window's spend is the sum of its lines), each batch closed by a commit line `#{json}`
+/// holding the offset, line count and tail hash of the log counted so far. A call appends its few window lines
+/// and a commit in one write — it never rewrites a big index (a session budget over years of sessions) — and
+/// lines after the last commit (a crash mid-write) are ignored. When the journal has grown, it is compacted
+/// into one line per window and replaced atomically.
 #[derive(Debug, Clone)]
 pub struct Index {
     fingerprint: String,
@@ -53,7 +60,199 @@ pub struct Index {
     offset: u64,
     lines: u64,
     tail: String,
-    ledger: Ledger,
+    /// The committed window lines as read (up to the last commit line).
+    body: String,
+    /// How many commits the file holds (compaction is due when there are many).
+    commits: usize,
+    /// True when the file on disk ends exactly at the last commit (safe to append to).
+    clean: bool,
+    /// Spend counted since the body was read, written on save.
+    delta: Ledger,
+}
+
+fn escape_key(k: &str) -> String {
+    let mut s = String::with_capacity(k.len());
+    for c in k.chars() {
+        match c {
+            '%' => s.push_str("%25"),
+            '\t' => s.push_str("%09"),
+            '\n' => s.push_str("%0A"),
+            '\r' => s.push_str("%0D"),
+            '#' => s.push_str("%23"),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+fn unescape_key(k: &str) -> String {
+    k.replace("%09", "\t").replace("%0A", "\n").replace("%0D", "\r").replace("%23", "#").replace("%25", "%")
+}
+
+fn window_line(out: &mut String, i: usize, key: &str, s: &Spent) {
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        out,
+        "{i}\t{}\t{}\t{}\t{}\t{}",
+        escape_key(key),
+        s.records,
+        crate::money::canonical(s.usd),
+        s.tokens,
+        s.unpriced
+    );
+}
+
+fn parse_spent(fields: &[&str]) -> Option<Spent> {
+    Some(Spent {
+        records: fields.first()?.parse().ok()?,
+        usd: crate::money::parse_decimal(fields.get(1)?)?,
+        tokens: fields.get(2)?.parse().ok()?,
+        unpriced: fields.get(3)?.parse().ok()?,
+    })
+}
+
+/// Journals longer than this many commits are compacted.
+const MAX_COMMITS: usize = 512;
+
+impl Index {
+    fn empty(fingerprint: String, dev: u64, ino: u64, n: usize) -> Index {
+        Index {
+            fingerprint,
+            dev,
+            ino,
+            offset: 0,
+            lines: 0,
+            tail: String::new(),
+            body: String::new(),
+            commits: 0,
+            clean: false,
+            delta: Ledger::new(n),
+        }
+    }
+
+    /// Spend of budget `i` in window `key`: the sum of its committed lines, plus what was counted since.
+    fn spent(&self, i: usize, key: &str) -> Spent {
+        let prefix = format!("{i}\t{}\t", escape_key(key));
+        let mut total = Spent::default();
+        let body = self.body.as_bytes();
+        let mut add = |at: usize| {
+            let end = memchr::memchr(b'\n', &body[at..]).map_or(body.len(), |k| at + k);
+            let fields: Vec<&str> = self.body[at + prefix.len()..end].split('\t').collect();
+            if let Some(sp) = parse_spent(&fields) {
+                total.merge(&sp);
+            }
+        };
+        if self.body.starts_with(&prefix) {
+            add(0);
+        }
+        let needle = format!("\n{prefix}");
+        for at in memchr::memmem::find_iter(body, needle.as_bytes()) {
+            add(at + 1);
+        }
+        total.merge(&self.delta.spent(i, key));
+        total
+    }
+
+    /// Read the journal: window lines up to the last commit, whose header is the state.
+    fn load(path: &Path, n: usize) -> Option<Index> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let trimmed = text.strip_suffix('\n').unwrap_or(&text);
+        let start = match trimmed.rfind("\n#") {
+            Some(k) => k + 1,
+            None if text.starts_with('#') => 0,
+            None => return None,
+        };
+        let head_end = text[start..].find('\n').map_or(text.len(), |k| start + k);
+        let clean = head_end + 1 == text.len();
+        let v: Value = serde_json::from_str(&text[start + 1..head_end]).ok()?;
+        if v.get("v")?.as_u64()? != INDEX_VERSION {
+            return None;
+        }
+        let commits = memchr::memmem::find_iter(&text.as_bytes()[..start], b"\n#").count() + 1;
+        let index = Index {
+            fingerprint: v.get("fingerprint")?.as_str()?.to_string(),
+            dev: v.get("dev")?.as_u64()?,
+            ino: v.get("ino")?.as_u64()?,
+            offset: v.get("offset")?.as_u64()?,
+            lines: v.get("lines")?.as_u64()?,
+            tail: v.get("tail")?.as_str()?.to_string(),
+            body: String::new(),
+            commits,
+            clean,
+            delta: Ledger::new(n),
+        };
+        let mut body = text;
+        body.truncate(start);
+        Some(Index { body, ..index })
+    }
+
+    fn commit_line(&self) -> String {
+        let head = json!({
+            "v": INDEX_VERSION,
+            "about": "tt-log --enforce cache of per-budget spend; safe to delete (it is rebuilt from the log)",
+            "fingerprint": self.fingerprint,
+            "dev": self.dev,
+            "ino": self.ino,
+            "offset": self.offset,
+            "lines": self.lines,
+            "tail": self.tail,
+        });
+        format!("#{head}\n")
+    }
+
+    /// Append the delta and a commit; or, when the journal is long, dirty or new, rewrite it compacted.
+    fn save(&mut self, path: &Path) -> Result<()> {
+        let n = self.delta.windows.len();
+        let delta = std::mem::replace(&mut self.delta, Ledger::new(n));
+        if self.clean && self.commits < MAX_COMMITS {
+            let mut lines = String::new();
+            for (i, w) in delta.windows.iter().enumerate() {
+                for (key, sp) in w {
+                    window_line(&mut lines, i, key, sp);
+                }
+            }
+            let text = format!("{lines}{}", self.commit_line());
+            let mut f =
+                std::fs::OpenOptions::new().append(true).open(path).map_err(|e| Error::io(path.display(), e))?;
+            f.write_all(text.as_bytes()).map_err(|e| Error::io(path.display(), e))?;
+            self.body.push_str(&lines);
+            self.commits += 1;
+            return Ok(());
+        }
+        // Compact: one line per window.
+        let mut all = Ledger::new(n);
+        for l in self.body.lines() {
+            let f: Vec<&str> = l.split('\t').collect();
+            if f.len() == 6
+                && let (Ok(i), Some(sp)) = (f[0].parse::<usize>(), parse_spent(&f[2..]))
+                && i < n
+            {
+                all.windows[i].entry(unescape_key(f[1])).or_default().merge(&sp);
+            }
+        }
+        all.merge(delta);
+        let mut body = String::new();
+        for (i, w) in all.windows.iter().enumerate() {
+            for (key, sp) in w {
+                window_line(&mut body, i, key, sp);
+            }
+        }
+        let text = format!("{body}{}", self.commit_line());
+        let tmp = {
+            let mut s = path.as_os_str().to_os_string();
+            s.push(format!(".tmp{}", std::process::id()));
+            PathBuf::from(s)
+        };
+        let name = tmp.display().to_string();
+        let mut f = File::create(&tmp).map_err(|e| Error::io(&name, e))?;
+        f.write_all(text.as_bytes()).map_err(|e| Error::io(&name, e))?;
+        drop(f);
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path.display(), e))?;
+        self.body = body;
+        self.commits = 1;
+        self.clean = true;
+        Ok(())
+    }
 }
 
 /// A check that passed: call [`Passed::appended`] after appending the record to keep the index current.
@@ -84,53 +283,6 @@ fn tail_hash(file: &mut File, offset: u64, name: &str) -> Result<String> {
     Ok(format!("{a:016x}{b:016x}"))
 }
 
-impl Index {
-    fn empty(fingerprint: String, dev: u64, ino: u64, n: usize) -> Index {
-        Index { fingerprint, dev, ino, offset: 0, lines: 0, tail: String::new(), ledger: Ledger::new(n) }
-    }
-
-    fn load(path: &Path) -> Option<Index> {
-        let text = std::fs::read_to_string(path).ok()?;
-        let v: Value = serde_json::from_str(&text).ok()?;
-        if v.get("v")?.as_u64()? != INDEX_VERSION {
-            return None;
-        }
-        Some(Index {
-            fingerprint: v.get("fingerprint")?.as_str()?.to_string(),
-            dev: v.get("dev")?.as_u64()?,
-            ino: v.get("ino")?.as_u64()?,
-            offset: v.get("offset")?.as_u64()?,
-            lines: v.get("lines")?.as_u64()?,
-            tail: v.get("tail")?.as_str()?.to_string(),
-            ledger: Ledger::from_value(v.get("ledger")?).ok()?,
-        })
-    }
-
-    fn save(&self, path: &Path) -> Result<()> {
-        let v = json!({
-            "v": INDEX_VERSION,
-            "about": "tt-log --enforce cache of per-budget spend; safe to delete (it is rebuilt from the log)",
-            "fingerprint": self.fingerprint,
-            "dev": self.dev,
-            "ino": self.ino,
-            "offset": self.offset,
-            "lines": self.lines,
-            "tail": self.tail,
-            "ledger": self.ledger.to_value(),
-        });
-        let tmp = {
-            let mut s = path.as_os_str().to_os_string();
-            s.push(format!(".tmp{}", std::process::id()));
-            PathBuf::from(s)
-        };
-        let name = tmp.display().to_string();
-        let mut f = File::create(&tmp).map_err(|e| Error::io(&name, e))?;
-        f.write_all(v.to_string().as_bytes()).map_err(|e| Error::io(&name, e))?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path.display(), e))
-    }
-}
-
 /// Count `[index.offset, upto)` of the log (whole lines only) into the index.
 fn catch_up(
     index: &mut Index,
@@ -159,7 +311,7 @@ fn catch_up(
             },
         )?;
         for (l, _, _) in parts {
-            index.ledger.merge(l);
+            index.delta.merge(l);
         }
         index.lines = count_lines(file, upto, &name)?;
         index.offset = upto;
@@ -181,7 +333,7 @@ fn catch_up(
         }
         let v = View::parse(l).map_err(|e| e.context(format!("{name}:{line_no}")))?;
         let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens));
-        index.ledger.add(budgets, scopes, cal, &v, cost);
+        index.delta.add(budgets, scopes, cal, &v, cost);
     }
     // `buf` ends with a newline, so split gave one empty piece after it that was not a line.
     index.lines = line_no - 1;
@@ -239,7 +391,7 @@ pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result
     let (dev, ino) = (meta.dev(), meta.ino());
     let upto = last_newline_end(file, len, &name)?;
 
-    let mut index = match Index::load(&ipath) {
+    let mut index = match Index::load(&ipath, budgets.len()) {
         Some(i) if i.fingerprint == fp && i.dev == dev && i.ino == ino && i.offset <= upto => {
             if i.offset == 0 || tail_hash(file, i.offset, &name)? == i.tail { Some(i) } else { None }
         }
@@ -260,7 +412,7 @@ pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result
             continue;
         }
         let Some(key) = Ledger::key(b, &cal, record.ts, record.session.as_deref()) else { continue };
-        let spent = index.ledger.spent(i, &key);
+        let spent = index.spent(i, &key);
         let window = crate::aggregate::RowWindow::of(&if b.period == BudgetPeriod::Session {
             cal.budget_window(BudgetPeriod::Total, record.ts)
         } else {
@@ -323,7 +475,7 @@ impl Passed {
             let line = self.record.to_json();
             let view = View::parse(line.as_bytes())?;
             let scopes: Vec<Vec<(Field, String)>> = self.budgets.iter().map(scope_of).collect();
-            self.index.ledger.add(&self.budgets, &scopes, &self.cal, &view, self.record_cost);
+            self.index.delta.add(&self.budgets, &scopes, &self.cal, &view, self.record_cost);
             self.index.offset = len;
             self.index.lines += 1;
             let name = locked.path().display().to_string();

@@ -138,7 +138,7 @@ pub struct View<'a> {
     /// `estimated`
     pub estimated: Option<bool>,
     /// The raw text of the `tags` object (validated: an object of strings).
-    tags: Option<&'a [u8]>,
+    tags: Option<&'a str>,
 }
 
 impl<'a> View<'a> {
@@ -146,12 +146,12 @@ impl<'a> View<'a> {
     pub fn parse(line: &'a [u8]) -> Result<View<'a>> {
         match parse_fast(line) {
             Ok(v) => Ok(v),
-            Err(fast) => {
+            Err(Bad) => {
                 // Ask the reference parser for the message so both paths report a bad line the same way.
                 let text = crate::input::utf8(line)?;
                 match Record::parse(text) {
                     Err(e) => Err(e),
-                    Ok(_) => Err(fast),
+                    Ok(_) => Err(Error::data("record not accepted by the log reader (please report this line)")),
                 }
             }
         }
@@ -185,7 +185,7 @@ impl<'a> View<'a> {
     /// All tags, in line order (a repeated key appears twice; the last one counts, as in [`Record`]).
     pub fn tags(&self) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
         let Some(raw) = self.tags else { return Vec::new() };
-        let mut c = Cursor { b: raw, i: 0, simple: false };
+        let mut c = Cursor::new(raw);
         let mut out = Vec::new();
         // Already validated by parse; a failure here cannot happen and just ends the list.
         let _ = c.object(|c, k| {
@@ -202,19 +202,35 @@ impl<'a> View<'a> {
     }
 }
 
-/// A scanning position in one line.
+/// A scanning position in one line (already known to be UTF-8).
 struct Cursor<'a> {
+    s: &'a str,
     b: &'a [u8],
     i: usize,
-    /// The whole line is printable ASCII: strings need no UTF-8 or control-character checks.
-    simple: bool,
+    /// The line has no backslash, so no string holds an escape and each ends at the next quote.
+    no_esc: bool,
 }
 
-fn bad(msg: impl Into<String>) -> Error {
-    Error::data(msg)
+/// A line the fast path rejects. It carries no message: [`View::parse`] asks the reference parser for one, so
+/// the hot path never builds strings it would throw away.
+#[derive(Debug, Clone, Copy)]
+struct Bad;
+
+type Fast<T> = std::result::Result<T, Bad>;
+
+#[cold]
+fn bad<M>(_why: M) -> Bad {
+    Bad
 }
 
 impl<'a> Cursor<'a> {
+    fn new(s: &'a str) -> Cursor<'a> {
+        let b = s.as_bytes();
+        // One memchr over the line spares every string the search for escapes.
+        let no_esc = memchr(b'\\', b).is_none();
+        Cursor { s, b, i: 0, no_esc }
+    }
+
     #[inline]
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
@@ -228,7 +244,7 @@ impl<'a> Cursor<'a> {
     }
 
     #[inline]
-    fn eat(&mut self, c: u8) -> Result<()> {
+    fn eat(&mut self, c: u8) -> Fast<()> {
         self.ws();
         if self.peek() == Some(c) {
             self.i += 1;
@@ -240,29 +256,57 @@ impl<'a> Cursor<'a> {
 
     /// A string at the cursor (after whitespace).
     #[inline]
-    fn string(&mut self) -> Result<Cow<'a, str>> {
+    fn string(&mut self) -> Fast<Cow<'a, str>> {
         self.ws();
         if self.peek() != Some(b'"') {
             return Err(bad(format!("invalid JSON: expected a string (column {})", self.i + 1)));
         }
         let start = self.i + 1;
-        let rest = &self.b[start..];
-        match memchr2(b'"', b'\\', rest) {
-            Some(k) if rest[k] == b'"' => {
-                let raw = &rest[..k];
-                self.i = start + k + 1;
-                if !self.simple && raw.iter().any(|&c| c < 0x20) {
+        let end = if self.no_esc {
+            // Strings are short: a plain loop beats setting up a vector search, and checks for raw control
+            // characters (invalid in JSON strings) on the way.
+            let b = self.b;
+            let mut j = start;
+            // Eight bytes at a time (SWAR): stop at the word holding a quote or a byte below 0x20.
+            const ONES: u64 = 0x0101_0101_0101_0101;
+            const HIGH: u64 = 0x8080_8080_8080_8080;
+            while let Some(w) = b.get(j..j + 8) {
+                let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+                let q = x ^ (ONES * u64::from(b'"'));
+                let hit = (q.wrapping_sub(ONES) & !q) | (x.wrapping_sub(ONES * 0x20) & !x);
+                if hit & HIGH != 0 {
+                    break;
+                }
+                j += 8;
+            }
+            while j < b.len() && b[j] != b'"' {
+                if b[j] < 0x20 {
                     return Err(bad("invalid JSON: control character in a string"));
                 }
-                std::str::from_utf8(raw).map(Cow::Borrowed).map_err(|_| bad("invalid UTF-8 in a string"))
+                j += 1;
             }
-            Some(_) => self.escaped(start),
-            None => Err(bad("invalid JSON: unterminated string")),
-        }
+            if j >= b.len() {
+                return Err(bad("invalid JSON: unterminated string"));
+            }
+            j
+        } else {
+            let end = match memchr2(b'"', b'\\', &self.b[start..]) {
+                Some(k) if self.b[start + k] == b'"' => start + k,
+                Some(_) => return self.escaped(start),
+                None => return Err(bad("invalid JSON: unterminated string")),
+            };
+            if self.b[start..end].iter().any(|&c| c < 0x20) {
+                return Err(bad("invalid JSON: control character in a string"));
+            }
+            end
+        };
+        self.i = end + 1;
+        // Both ends are next to an ASCII quote, so they are character boundaries.
+        self.s.get(start..end).map(Cow::Borrowed).ok_or_else(|| bad("invalid UTF-8 in a string"))
     }
 
     /// The slow path of [`Cursor::string`]: a string with escapes, decoded into an owned buffer.
-    fn escaped(&mut self, start: usize) -> Result<Cow<'a, str>> {
+    fn escaped(&mut self, start: usize) -> Fast<Cow<'a, str>> {
         let mut out: Vec<u8> = Vec::with_capacity(32);
         let mut i = start;
         let b = self.b;
@@ -316,7 +360,7 @@ impl<'a> Cursor<'a> {
 
     /// The text of a JSON number at the cursor, checked against the JSON grammar.
     #[inline]
-    fn number(&mut self) -> Result<&'a [u8]> {
+    fn number(&mut self) -> Fast<&'a [u8]> {
         self.ws();
         let b = self.b;
         let s = self.i;
@@ -367,7 +411,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn literal(&mut self) -> Result<Option<bool>> {
+    fn literal(&mut self) -> Fast<Option<bool>> {
         self.ws();
         let r = &self.b[self.i..];
         for (word, v) in [(&b"true"[..], Some(true)), (b"false", Some(false)), (b"null", None)] {
@@ -380,7 +424,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An object: calls `f` with the cursor after each key's colon; `f` must consume the value.
-    fn object(&mut self, mut f: impl FnMut(&mut Self, Cow<'a, str>) -> Result<()>) -> Result<()> {
+    fn object(&mut self, mut f: impl FnMut(&mut Self, Cow<'a, str>) -> Fast<()>) -> Fast<()> {
         self.eat(b'{')?;
         self.ws();
         if self.peek() == Some(b'}') {
@@ -404,7 +448,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Skip any value, validating it.
-    fn skip(&mut self, depth: u32) -> Result<()> {
+    fn skip(&mut self, depth: u32) -> Fast<()> {
         if depth > 127 {
             return Err(bad("invalid JSON: nested too deeply"));
         }
@@ -437,34 +481,42 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A non-negative integer field (`None` for null).
+    /// A non-negative integer field (`None` for null), parsed in one pass.
     #[inline]
-    fn uint(&mut self, key: &str) -> Result<Option<u64>> {
-        if self.null() {
-            return Ok(None);
-        }
-        match self.peek() {
-            Some(b'-' | b'0'..=b'9') => {
-                let t = self.number()?;
-                let mut n: u64 = 0;
-                for &d in t {
-                    if !d.is_ascii_digit() {
-                        return Err(bad(format!("field `{key}`: expected a non-negative integer")));
-                    }
-                    n = n
-                        .checked_mul(10)
-                        .and_then(|n| n.checked_add(u64::from(d - b'0')))
-                        .ok_or_else(|| bad(format!("field `{key}`: expected a non-negative integer")))?;
-                }
-                Ok(Some(n))
+    fn uint(&mut self, key: &str) -> Fast<Option<u64>> {
+        self.ws();
+        let b = self.b;
+        let start = self.i;
+        let mut i = start;
+        let mut n: u64 = 0;
+        let mut overflow = false;
+        while let Some(&d) = b.get(i) {
+            if !d.is_ascii_digit() {
+                break;
             }
-            _ => Err(bad(format!("field `{key}`: expected a non-negative integer"))),
+            match n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d - b'0'))) {
+                Some(m) => n = m,
+                None => overflow = true,
+            }
+            i += 1;
         }
+        let bad_int = || bad(format!("field `{key}`: expected a non-negative integer"));
+        if i == start {
+            if self.null() {
+                return Ok(None);
+            }
+            return Err(bad_int());
+        }
+        if (i - start > 1 && b[start] == b'0') || overflow || matches!(b.get(i), Some(b'.' | b'e' | b'E')) {
+            return Err(bad_int());
+        }
+        self.i = i;
+        Ok(Some(n))
     }
 
     /// An optional string field (`None` for null).
     #[inline]
-    fn opt_str(&mut self, key: &str) -> Result<Option<Cow<'a, str>>> {
+    fn opt_str(&mut self, key: &str) -> Fast<Option<Cow<'a, str>>> {
         if self.null() {
             return Ok(None);
         }
@@ -475,7 +527,7 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn hex4(b: &[u8], i: usize) -> Result<u32> {
+fn hex4(b: &[u8], i: usize) -> Fast<u32> {
     let h = b.get(i..i + 4).ok_or_else(|| bad("invalid JSON: short \\u escape"))?;
     let mut v = 0u32;
     for &c in h {
@@ -488,7 +540,7 @@ fn hex4(b: &[u8], i: usize) -> Result<u32> {
 /// An exact non-negative decimal from JSON number text: integers of up to 19 significant digits with a
 /// fraction are assembled directly; anything else goes through the general parser.
 #[inline]
-fn decimal(t: &[u8]) -> Result<Decimal> {
+fn decimal(t: &[u8]) -> Fast<Decimal> {
     if t.first() == Some(&b'-') {
         return Err(bad("field `cost_usd`: must not be negative"));
     }
@@ -530,18 +582,17 @@ fn decimal(t: &[u8]) -> Result<Decimal> {
 
 /// Validate agent/model like [`crate::record::check_name`], cheaply for the common printable-ASCII case.
 #[inline]
-fn check_name(field: &str, s: &str) -> Result<()> {
+fn check_name(field: &str, s: &str) -> Fast<()> {
     let b = s.as_bytes();
     if b.len() <= MAX_NAME_LEN && b.iter().all(|&c| (0x20..0x7f).contains(&c)) && b.iter().any(|&c| c != b' ') {
         return Ok(());
     }
-    crate::record::check_name(field, s)
+    crate::record::check_name(field, s).map_err(bad)
 }
 
-fn parse_fast(line: &[u8]) -> Result<View<'_>> {
-    // One vectorisable pass: printable ASCII throughout means no string needs UTF-8 or control checks.
-    let simple = line.iter().fold(true, |ok, &c| ok & (0x20..0x80).contains(&c));
-    let mut c = Cursor { b: line, i: 0, simple };
+fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
+    let text = std::str::from_utf8(line).map_err(|_| bad("invalid UTF-8"))?;
+    let mut c = Cursor::new(text);
     let mut v: Option<u64> = None;
     let mut id = None;
     let mut ts_text: Option<Cow<'_, str>> = None;
@@ -617,7 +668,7 @@ fn parse_fast(line: &[u8]) -> Result<View<'_>> {
                         }
                         c.string().map(|_| ())
                     })?;
-                    tags = Some(&line[s..c.i]);
+                    tags = Some(&text[s..c.i]);
                 }
             }
             _ => c.skip(1)?,

@@ -103,6 +103,7 @@ pub fn run(a: &Args) -> Result<()> {
         let task = *rng.pick(TASKS);
         let session = format!("{:016x}", rng.next() ^ session_no);
         let pr = rng.chance(20).then(|| (100 + rng.below(900)).to_string());
+        let with_git = rng.chance(10);
         let len = 5 + rng.below(56);
         let mut prefix = 2_000 + rng.skewed(0, 60_000);
         for _ in 0..len {
@@ -122,22 +123,25 @@ pub fn run(a: &Args) -> Result<()> {
             prefix += tokens.cache_write;
             let id = tt_core::id::derived_id(ts, &format!("{}:{written}", a.seed));
             let mut r = Record::new(id, ts, agent.to_string(), model.to_string(), tokens);
+            // Field mix of real logs: hand-logged records carry provider, git and machine fields, imported ones
+            // mostly a session and a project; on average a line is about 275 bytes.
             r.session = Some(session.clone());
-            r.task = Some(task.to_string());
             r.project = Some(project.to_string());
-            r.branch = Some(branch.to_string());
-            r.host = Some(host.to_string());
-            r.user = Some(user.to_string());
-            r.source = Some("anthropic".to_string());
+            if with_git {
+                r.branch = Some(branch.to_string());
+                r.task = Some(task.to_string());
+                r.host = Some(host.to_string());
+                r.user = Some(user.to_string());
+            }
             if let Some(pr) = &pr {
                 r.tags.insert("pr".into(), pr.clone());
             }
             if let Some(e) = config.prices.resolve(model) {
-                r.provider = e.provider.clone();
+                if with_git {
+                    r.provider = e.provider.clone();
+                }
                 if !rng.chance(a.unpriced_pct) {
-                    let p = tt_core::price::price_with(e, ts, &r.tokens);
-                    r.cost_usd = Some(p.cost);
-                    r.price = Some(p.label);
+                    r.cost_usd = Some(tt_core::price::price_with(e, ts, &r.tokens).cost);
                 }
             }
             writeln!(out, "{}", r.to_json()).map_err(|e| Error::io("stdout", e))?;
