@@ -284,16 +284,17 @@ fn tail_hash(file: &mut File, offset: u64, name: &str) -> Result<String> {
 }
 
 /// Count `[index.offset, upto)` of the log (whole lines only) into the index.
-fn catch_up(
-    index: &mut Index,
-    file: &mut File,
-    log: &Path,
-    upto: u64,
-    budgets: &[Budget],
-    scopes: &[Vec<(Field, String)>],
-    cal: &Calendar,
-    config: &Config,
-) -> Result<()> {
+/// What counting a record into the index needs.
+#[derive(Clone, Copy)]
+struct Counting<'a> {
+    budgets: &'a [Budget],
+    scopes: &'a [Vec<(Field, String)>],
+    cal: &'a Calendar,
+    config: &'a Config,
+}
+
+fn catch_up(index: &mut Index, file: &mut File, log: &Path, upto: u64, how: Counting<'_>) -> Result<()> {
+    let Counting { budgets, scopes, cal, config } = how;
     let name = log.display().to_string();
     if upto <= index.offset {
         return Ok(());
@@ -398,7 +399,7 @@ pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result
         _ => None,
     }
     .unwrap_or_else(|| Index::empty(fp.clone(), dev, ino, budgets.len()));
-    catch_up(&mut index, file, &log, upto, &budgets, &scopes, &cal, config)?;
+    catch_up(&mut index, file, &log, upto, Counting { budgets: &budgets, scopes: &scopes, cal: &cal, config })?;
     index.tail = if index.offset == 0 { String::new() } else { tail_hash(file, index.offset, &name)? };
 
     // The record, as a View (so scopes match exactly as they do for logged records).

@@ -218,7 +218,7 @@ impl Calendar {
         if let Some(t) = today {
             cal.now = match NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d") {
                 Ok(d) => cal.midnight(d + Duration::days(1)),
-                Err(_) => cal.parse_instant(t).map_err(|_| {
+                Err(_) => cal.parse_instant(t).ok_or_else(|| {
                     Error::usage(format!("--today: not a date: {t:?} (want 2026-11-23 or 2026-11-23T14:00)"))
                 })?,
             };
@@ -320,33 +320,32 @@ impl Calendar {
 
     /// Parse `--since`: RFC 3339, a local date-time, or a local date (its midnight).
     pub fn parse_since(&self, s: &str) -> Result<DateTime<Utc>> {
-        self.parse_bound(s, false).map_err(|_| bad_bound("--since", s))
+        self.parse_bound(s, false).ok_or_else(|| bad_bound("--since", s))
     }
 
     /// Parse `--until`: like `--since`, but a date means the end of that day (inclusive).
     pub fn parse_until(&self, s: &str) -> Result<DateTime<Utc>> {
-        self.parse_bound(s, true).map_err(|_| bad_bound("--until", s))
+        self.parse_bound(s, true).ok_or_else(|| bad_bound("--until", s))
     }
 
-    fn parse_bound(&self, s: &str, until: bool) -> std::result::Result<DateTime<Utc>, ()> {
+    fn parse_bound(&self, s: &str, until: bool) -> Option<DateTime<Utc>> {
         let t = s.trim();
         if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-            return Ok(self.midnight(if until { d + Duration::days(1) } else { d }));
+            return Some(self.midnight(if until { d + Duration::days(1) } else { d }));
         }
         self.parse_instant(t)
     }
 
     /// RFC 3339, or a naive local date-time (`2026-11-23T14:05`, `2026-11-23 14:05:30`).
-    pub fn parse_instant(&self, s: &str) -> std::result::Result<DateTime<Utc>, ()> {
+    pub fn parse_instant(&self, s: &str) -> Option<DateTime<Utc>> {
         let t = s.trim();
         if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-            return Ok(d.with_timezone(&Utc));
+            return Some(d.with_timezone(&Utc));
         }
         ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
             .iter()
             .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
             .map(|n| self.local_to_utc(n))
-            .ok_or(())
     }
 
     /// The bucket of `ts` in `unit`: its key and its `[start, end)` range.
