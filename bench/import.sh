@@ -47,7 +47,7 @@ bytes=$(find "$WORK/claude/projects" -name '*.jsonl' -print0 | du -cb --files0-f
 echo "tree: $files files, $bytes bytes ($("$CCUSAGE" --version 2>/dev/null | head -1 || echo ccusage) at $CCUSAGE)" >&2
 find "$WORK/claude/projects" -name '*.jsonl' -exec cat {} + >/dev/null # warm the page cache
 
-t() { /usr/bin/time -f "%e %M" -o "$1" "${@:2}"; }
+t() { /usr/bin/time -f "%e %M %U %S" -o "$1" "${@:2}"; }
 : >"$WORK/runs.txt"
 for i in $(seq "$RUNS"); do
     rm -f "$WORK/usage.jsonl" "$WORK/usage.jsonl.tt-import.json"
@@ -61,15 +61,21 @@ python3 - "$WORK" <<'EOF'
 import json, statistics, sys
 work = sys.argv[1]
 runs = [list(map(float, l.split())) for l in open(f"{work}/runs.txt")]
-tt_wall = statistics.median(r[0] + r[2] for r in runs)
-tt_imp = statistics.median(r[0] for r in runs)
-tt_sum = statistics.median(r[2] for r in runs)
-tt_mem = statistics.median(max(r[1], r[3]) for r in runs)
-cc_wall = statistics.median(r[4] for r in runs)
-cc_mem = statistics.median(r[5] for r in runs)
-print(f"runs: {len(runs)} (medians)")
-print(f"tt (import + sum): {tt_wall:.2f} s wall (import {tt_imp:.2f} s, sum {tt_sum:.2f} s), peak {tt_mem / 1024:.1f} MiB")
-print(f"ccusage:           {cc_wall:.2f} s wall, peak {cc_mem / 1024:.1f} MiB")
+# per run: import (wall, KiB, user, sys), sum (same), ccusage (same)
+med = statistics.median
+tt_wall = med(r[0] + r[4] for r in runs)
+tt_imp = med(r[0] for r in runs)
+tt_sum = med(r[4] for r in runs)
+tt_cpu = med(r[2] + r[3] + r[6] + r[7] for r in runs)
+tt_mem = med(max(r[1], r[5]) for r in runs)
+cc_wall = med(r[8] for r in runs)
+cc_cpu = med(r[10] + r[11] for r in runs)
+cc_mem = med(r[9] for r in runs)
+load = open("/proc/loadavg").read().split()[0]
+print(f"runs: {len(runs)} (medians), load average {load}")
+print(f"tt (import + sum): {tt_wall:.2f} s wall (import {tt_imp:.2f} s, sum {tt_sum:.2f} s), {tt_cpu:.2f} s CPU, peak {tt_mem / 1024:.1f} MiB")
+print(f"ccusage:           {cc_wall:.2f} s wall, {cc_cpu:.2f} s CPU, peak {cc_mem / 1024:.1f} MiB")
+print(f"CPU ratio tt/ccusage:    1/{cc_cpu / tt_cpu:.1f}")
 print(f"wall ratio tt/ccusage:   1/{cc_wall / tt_wall:.1f}  (target <= 1/5: {'ok' if tt_wall * 5 <= cc_wall else 'MISSED'})")
 print(f"memory ratio tt/ccusage: 1/{cc_mem / tt_mem:.1f}  (target <= 1/10: {'ok' if tt_mem * 10 <= cc_mem else 'MISSED'})")
 

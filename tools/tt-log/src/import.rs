@@ -39,7 +39,9 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
     let paths: Vec<PathBuf> =
         paths.iter().chain(positional.into_iter().flatten()).map(|p| hook_path(p)).collect::<Result<_>>()?;
     let files = import::discover(source, &paths)?;
-    let opts = import::Options { agent: cli.agent.clone(), dry_run: cli.dry_run, threads: 0 };
+    // TT_IMPORT_THREADS: worker threads reading transcripts (default two, or one on a single CPU); for benchmarks.
+    let threads = std::env::var("TT_IMPORT_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let opts = import::Options { agent: cli.agent.clone(), dry_run: cli.dry_run, threads };
     let mut out = tt_core::output::stdout();
     let show = cli.print || cli.dry_run;
     let report = import::import(source, &files, &log, config, &opts, &mut |line| {

@@ -150,7 +150,8 @@ fn with_serde(line: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> LineOutc
     }
 }
 
-fn usage_finder() -> &'static memchr::memmem::Finder<'static> {
+/// Finds `"usage"`, the mark of a line that can carry usage.
+pub(super) fn usage_finder() -> &'static memchr::memmem::Finder<'static> {
     static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"usage\""));
     &FINDER

@@ -289,6 +289,7 @@ struct FileResult {
     key: String,
     state: Option<FileState>,
     found: Vec<Found>,
+    built: Vec<Built>,
     duplicates: u64,
     malformed: u64,
     warnings: Vec<String>,
@@ -302,6 +303,7 @@ fn read_file(source: Source, index: usize, path: &Path, prev: Option<&FileState>
         key: key.clone(),
         state: prev.cloned(),
         found: Vec::new(),
+        built: Vec::new(),
         duplicates: 0,
         malformed: 0,
         warnings: Vec::new(),
@@ -343,14 +345,38 @@ fn read_into(source: Source, path: &Path, prev: Option<&FileState>, r: &mut File
             filled += got;
         }
         let mut pos = 0;
-        while let Some(nl) = memchr::memchr(b'\n', &buf[pos..filled]) {
+        loop {
+            // The next line worth reading. Claude Code lines can only matter if they name a `usage`: search
+            // the whole block for that and only count the lines in between.
+            let (start, end) = match source {
+                Source::ClaudeCode => {
+                    let Some(hit) = claude::usage_finder().find(&buf[pos..filled]).map(|k| pos + k) else {
+                        // Nothing here: skip the complete lines, keep a partial last one for the next read.
+                        if let Some(last) = memchr::memrchr(b'\n', &buf[pos..filled]) {
+                            n += memchr::memchr_iter(b'\n', &buf[pos..=pos + last]).count() as u64;
+                            pos += last + 1;
+                        }
+                        break;
+                    };
+                    let start = memchr::memrchr(b'\n', &buf[pos..hit]).map_or(pos, |k| pos + k + 1);
+                    n += memchr::memchr_iter(b'\n', &buf[pos..start]).count() as u64;
+                    pos = start;
+                    match memchr::memchr(b'\n', &buf[hit..filled]) {
+                        Some(k) => (start, hit + k),
+                        None => break,
+                    }
+                }
+                Source::Codex => match memchr::memchr(b'\n', &buf[pos..filled]) {
+                    Some(k) => (pos, pos + k),
+                    None => break,
+                },
+            };
             n += 1;
-            let line = &buf[pos..pos + nl];
-            if let LineOutcome::Malformed(why) = read_one(source, line, &mut cx, &mut cache, &mut r.found) {
+            if let LineOutcome::Malformed(why) = read_one(source, &buf[start..end], &mut cx, &mut cache, &mut r.found) {
                 r.malformed += 1;
                 r.warnings.push(format!("{}:{n}: malformed line skipped ({why})", path.display()));
             }
-            pos += nl + 1;
+            pos = end + 1;
         }
         offset += pos as u64;
         buf.copy_within(pos..filled, 0);
@@ -501,8 +527,13 @@ pub fn import(
         },
     };
     let mut report = Report { files: files.len(), ..Report::default() };
-    let agent = opts.agent.clone().unwrap_or_else(|| source.name().to_string());
-    let (host, user) = (crate::machine::host(), crate::machine::user());
+    let builder = Builder {
+        source,
+        agent: opts.agent.clone().unwrap_or_else(|| source.name().to_string()),
+        host: crate::machine::host(),
+        user: crate::machine::user(),
+        config,
+    };
     let mut text = String::with_capacity(APPEND_CHUNK + 4096);
     let mut warnings = Vec::new();
     let mut results: Vec<(String, Option<FileState>)> = Vec::with_capacity(files.len());
@@ -518,13 +549,17 @@ pub fn import(
         let (tx, rx) = mpsc::sync_channel::<FileResult>(threads * 2);
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, st) = (&next, &st);
+            let (next, st, builder) = (&next, &st, &builder);
             s.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
                     let prev = st.files.get(&path.display().to_string());
-                    if tx.send(read_file(source, i, path, prev)).is_err() {
+                    let mut r = read_file(source, i, path, prev);
+                    // Records are built (priced, formatted) here, in parallel; the main thread only drops
+                    // requests already counted and writes.
+                    r.built = builder.build(std::mem::take(&mut r.found), &mut r.malformed, &mut r.warnings);
+                    if tx.send(r).is_err() {
                         break;
                     }
                 }
@@ -546,24 +581,20 @@ pub fn import(
                 report.malformed += r.malformed;
                 report.unchanged += usize::from(r.unchanged);
                 warnings.extend(r.warnings);
-                for f in &r.found {
-                    if !seen.insert(crate::id::hash_tail(f.hash)) {
+                for b in r.built {
+                    if !seen.insert(b.tail) {
                         report.duplicates += 1;
                         continue;
                     }
-                    let Some(rec) = to_record(source, &agent, f, config, host.as_deref(), user.as_deref(), &mut report)
-                    else {
-                        continue;
-                    };
-                    let start = text.len();
-                    text.push_str(&rec.to_json());
+                    text.push_str(&b.line);
                     text.push('\n');
                     report.added += 1;
-                    report.tokens += rec.tokens.total();
-                    if let Some(c) = rec.cost_usd {
-                        report.cost += c;
+                    report.tokens += b.tokens;
+                    match b.cost {
+                        Some(c) => report.cost += c,
+                        None => *report.unpriced.entry(b.model).or_insert(0) += 1,
                     }
-                    outcome = sink(&text[start..text.len() - 1]);
+                    outcome = sink(&b.line);
                     if outcome.is_err() {
                         break;
                     }
@@ -605,45 +636,91 @@ pub fn import(
 /// About how many bytes of records go out in one write.
 const APPEND_CHUNK: usize = 256 << 10;
 
-fn to_record(
+/// A record ready to append: its line and what the summary needs.
+struct Built {
+    tail: u128,
+    line: String,
+    tokens: u64,
+    cost: Option<rust_decimal::Decimal>,
+    /// The model (kept for the unpriced count).
+    model: String,
+}
+
+/// Turns found requests into priced record lines (shared by the reading threads).
+struct Builder<'c> {
     source: Source,
-    agent: &str,
-    f: &Found,
-    config: &Config,
-    host: Option<&str>,
-    user: Option<&str>,
-    report: &mut Report,
-) -> Option<Record> {
-    let c = &f.ctx;
-    let id = crate::id::derived_id_from_hash(f.ts, f.hash);
-    if crate::record::check_name("model", &c.model).is_err() {
-        report.malformed += 1;
-        report.warnings.push(format!("request {id}: unusable model name {:?} (skipped)", c.model));
-        return None;
-    }
-    let mut r = Record::new(id, f.ts, agent.to_string(), c.model.clone(), f.tokens);
-    let valid =
-        |field: &str, v: Option<&str>| v.filter(|v| crate::record::check_name(field, v).is_ok()).map(str::to_string);
-    r.reasoning_tokens = f.reasoning;
-    r.session = valid("session", c.session.as_deref());
-    r.project = valid("project", c.cwd.as_deref().and_then(project_of));
-    r.branch = valid("branch", c.branch.as_deref());
-    r.host = host.map(str::to_string);
-    r.user = user.map(str::to_string);
-    r.source = Some(source.name().to_string());
-    if c.sidechain {
-        r.tags.insert("sidechain".to_string(), "true".to_string());
-    }
-    match config.prices.resolve(&r.model) {
-        Some(e) => {
-            let p = crate::price::price_with(e, r.ts, &r.tokens);
-            r.provider = e.provider.clone();
-            r.cost_usd = Some(p.cost);
-            r.price = Some(p.label);
+    agent: String,
+    host: Option<String>,
+    user: Option<String>,
+    config: &'c Config,
+}
+
+/// What a [`Ctx`] gives every record made in it, worked out once.
+struct Prepared<'c> {
+    ctx: Arc<Ctx>,
+    model_ok: bool,
+    session: Option<String>,
+    project: Option<String>,
+    branch: Option<String>,
+    entry: Option<&'c crate::price::ModelEntry>,
+}
+
+impl<'c> Builder<'c> {
+    fn prepare(&self, ctx: &Arc<Ctx>) -> Prepared<'c> {
+        let valid = |field: &str, v: Option<&str>| {
+            v.filter(|v| crate::record::check_name(field, v).is_ok()).map(str::to_string)
+        };
+        Prepared {
+            ctx: ctx.clone(),
+            model_ok: crate::record::check_name("model", &ctx.model).is_ok(),
+            session: valid("session", ctx.session.as_deref()),
+            project: valid("project", ctx.cwd.as_deref().and_then(project_of)),
+            branch: valid("branch", ctx.branch.as_deref()),
+            entry: self.config.prices.resolve(&ctx.model),
         }
-        None => *report.unpriced.entry(r.model.clone()).or_insert(0) += 1,
     }
-    Some(r)
+
+    fn build(&self, found: Vec<Found>, malformed: &mut u64, warnings: &mut Vec<String>) -> Vec<Built> {
+        let mut out = Vec::with_capacity(found.len());
+        let mut prep: Option<Prepared> = None;
+        for f in found {
+            let p = match &prep {
+                Some(p) if Arc::ptr_eq(&p.ctx, &f.ctx) => p,
+                _ => prep.insert(self.prepare(&f.ctx)),
+            };
+            let id = crate::id::derived_id_from_hash(f.ts, f.hash);
+            if !p.model_ok {
+                *malformed += 1;
+                warnings.push(format!("request {id}: unusable model name {:?} (skipped)", f.ctx.model));
+                continue;
+            }
+            let mut r = Record::new(id, f.ts, self.agent.clone(), f.ctx.model.clone(), f.tokens);
+            r.reasoning_tokens = f.reasoning;
+            r.session = p.session.clone();
+            r.project = p.project.clone();
+            r.branch = p.branch.clone();
+            r.host = self.host.clone();
+            r.user = self.user.clone();
+            r.source = Some(self.source.name().to_string());
+            if f.ctx.sidechain {
+                r.tags.insert("sidechain".to_string(), "true".to_string());
+            }
+            if let Some(e) = p.entry {
+                let priced = crate::price::price_with(e, r.ts, &r.tokens);
+                r.provider = e.provider.clone();
+                r.cost_usd = Some(priced.cost);
+                r.price = Some(priced.label);
+            }
+            out.push(Built {
+                tail: crate::id::hash_tail(f.hash),
+                line: r.to_json(),
+                tokens: r.tokens.total(),
+                cost: r.cost_usd,
+                model: if r.cost_usd.is_none() { r.model } else { String::new() },
+            });
+        }
+        out
+    }
 }
 
 #[cfg(test)]
