@@ -20,7 +20,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
 use chrono::{DateTime, Utc};
-use memchr::{memchr, memchr2};
+use memchr::memchr;
 use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
@@ -202,13 +202,79 @@ impl<'a> View<'a> {
     }
 }
 
+/// The fields of the schema, so a key is recognised once and dispatched on as a number.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum K {
+    V,
+    Id,
+    Ts,
+    Agent,
+    Model,
+    Provider,
+    InputTokens,
+    OutputTokens,
+    CacheReadTokens,
+    CacheWriteTokens,
+    CacheWrite1hTokens,
+    ReasoningTokens,
+    DurationMs,
+    Session,
+    Task,
+    Project,
+    Branch,
+    Commit,
+    Host,
+    User,
+    Source,
+    Notes,
+    Price,
+    Estimated,
+    CostUsd,
+    Tags,
+    Other,
+}
+
+const KEYS: [(&[u8], K); 26] = [
+    (b"v", K::V),
+    (b"id", K::Id),
+    (b"ts", K::Ts),
+    (b"agent", K::Agent),
+    (b"model", K::Model),
+    (b"provider", K::Provider),
+    (b"input_tokens", K::InputTokens),
+    (b"output_tokens", K::OutputTokens),
+    (b"cache_read_tokens", K::CacheReadTokens),
+    (b"cache_write_tokens", K::CacheWriteTokens),
+    (b"cache_write_1h_tokens", K::CacheWrite1hTokens),
+    (b"reasoning_tokens", K::ReasoningTokens),
+    (b"duration_ms", K::DurationMs),
+    (b"session", K::Session),
+    (b"task", K::Task),
+    (b"project", K::Project),
+    (b"branch", K::Branch),
+    (b"commit", K::Commit),
+    (b"host", K::Host),
+    (b"user", K::User),
+    (b"source", K::Source),
+    (b"notes", K::Notes),
+    (b"price", K::Price),
+    (b"estimated", K::Estimated),
+    (b"cost_usd", K::CostUsd),
+    (b"tags", K::Tags),
+];
+
+impl K {
+    #[inline]
+    fn of(key: &[u8]) -> K {
+        KEYS.iter().find(|(k, _)| *k == key).map_or(K::Other, |(_, v)| *v)
+    }
+}
+
 /// A scanning position in one line (already known to be UTF-8).
 struct Cursor<'a> {
     s: &'a str,
     b: &'a [u8],
     i: usize,
-    /// The line has no backslash, so no string holds an escape and each ends at the next quote.
-    no_esc: bool,
 }
 
 /// A line the fast path rejects. It carries no message: [`View::parse`] asks the reference parser for one, so
@@ -226,9 +292,7 @@ fn bad<M>(_why: M) -> Bad {
 impl<'a> Cursor<'a> {
     fn new(s: &'a str) -> Cursor<'a> {
         let b = s.as_bytes();
-        // One memchr over the line spares every string the search for escapes.
-        let no_esc = memchr(b'\\', b).is_none();
-        Cursor { s, b, i: 0, no_esc }
+        Cursor { s, b, i: 0 }
     }
 
     #[inline]
@@ -254,6 +318,37 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// A key of the schema at the cursor, recognised by comparing the expected bytes (quote included) instead
+    /// of scanning for the closing quote; `None` for anything else (the caller falls back to [`Cursor::key`]).
+    #[inline]
+    fn known_key(&mut self) -> Option<K> {
+        let b = self.b;
+        let i = self.i;
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let first = *b.get(i + 1)?;
+        for (k, v) in KEYS.iter() {
+            if k[0] == first
+                && b.len() > i + 1 + k.len()
+                && &b[i + 1..i + 1 + k.len()] == *k
+                && b[i + 1 + k.len()] == b'"'
+            {
+                self.i = i + 2 + k.len();
+                return Some(*v);
+            }
+        }
+        None
+    }
+
+    /// An object key the schema does not know, as bytes.
+    fn key(&mut self) -> Fast<Cow<'a, [u8]>> {
+        self.string().map(|k| match k {
+            Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        })
+    }
+
     /// A string at the cursor (after whitespace).
     #[inline]
     fn string(&mut self) -> Fast<Cow<'a, str>> {
@@ -262,43 +357,30 @@ impl<'a> Cursor<'a> {
             return Err(bad(format!("invalid JSON: expected a string (column {})", self.i + 1)));
         }
         let start = self.i + 1;
-        let end = if self.no_esc {
-            // Strings are short: a plain loop beats setting up a vector search, and checks for raw control
-            // characters (invalid in JSON strings) on the way.
-            let b = self.b;
-            let mut j = start;
-            // Eight bytes at a time (SWAR): stop at the word holding a quote or a byte below 0x20.
-            const ONES: u64 = 0x0101_0101_0101_0101;
-            const HIGH: u64 = 0x8080_8080_8080_8080;
-            while let Some(w) = b.get(j..j + 8) {
-                let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-                let q = x ^ (ONES * u64::from(b'"'));
-                let hit = (q.wrapping_sub(ONES) & !q) | (x.wrapping_sub(ONES * 0x20) & !x);
-                if hit & HIGH != 0 {
-                    break;
-                }
-                j += 8;
+        // Strings are short: plain loops beat setting up a vector search. Eight bytes at a time (SWAR) up to
+        // the word holding a quote, a backslash or a byte below 0x20, then byte by byte.
+        let b = self.b;
+        let mut j = start;
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        while let Some(w) = b.get(j..j + 8) {
+            let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            let q = x ^ (ONES * u64::from(b'"'));
+            let e = x ^ (ONES * u64::from(b'\\'));
+            let hit = (q.wrapping_sub(ONES) & !q) | (e.wrapping_sub(ONES) & !e) | (x.wrapping_sub(ONES * 0x20) & !x);
+            if hit & HIGH != 0 {
+                break;
             }
-            while j < b.len() && b[j] != b'"' {
-                if b[j] < 0x20 {
-                    return Err(bad("invalid JSON: control character in a string"));
-                }
-                j += 1;
-            }
-            if j >= b.len() {
-                return Err(bad("invalid JSON: unterminated string"));
-            }
-            j
-        } else {
-            let end = match memchr2(b'"', b'\\', &self.b[start..]) {
-                Some(k) if self.b[start + k] == b'"' => start + k,
-                Some(_) => return self.escaped(start),
+            j += 8;
+        }
+        let end = loop {
+            match b.get(j) {
+                Some(b'"') => break j,
+                Some(b'\\') => return self.escaped(start),
+                Some(c) if *c < 0x20 => return Err(bad("invalid JSON: control character in a string")),
+                Some(_) => j += 1,
                 None => return Err(bad("invalid JSON: unterminated string")),
-            };
-            if self.b[start..end].iter().any(|&c| c < 0x20) {
-                return Err(bad("invalid JSON: control character in a string"));
             }
-            end
         };
         self.i = end + 1;
         // Both ends are next to an ASCII quote, so they are character boundaries.
@@ -605,38 +687,50 @@ fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
     let mut cost = None;
     let mut estimated = None;
     let mut tags = None;
+    c.eat(b'{')?;
     c.ws();
-    c.object(|c, key| {
-        match key.as_ref() {
-            "v" => v = c.uint("v").map_err(|_| bad("field `v`: expected an integer"))?,
-            "id" => id = c.opt_str("id")?,
-            "ts" => ts_text = c.opt_str("ts")?,
-            "agent" => agent = c.opt_str("agent")?,
-            "model" => model = c.opt_str("model")?,
-            "input_tokens" => input = c.uint("input_tokens")?,
-            "output_tokens" => output = c.uint("output_tokens")?,
-            "cache_read_tokens" => tokens.cache_read = c.uint("cache_read_tokens")?.unwrap_or(0),
-            "cache_write_tokens" => tokens.cache_write = c.uint("cache_write_tokens")?.unwrap_or(0),
-            "cache_write_1h_tokens" => tokens.cache_write_1h = c.uint("cache_write_1h_tokens")?.unwrap_or(0),
-            "reasoning_tokens" | "duration_ms" => {
-                c.uint(&key)?;
+    let mut more = c.peek() != Some(b'}');
+    if !more {
+        c.i += 1;
+    }
+    while more {
+        c.ws();
+        let key = match c.known_key() {
+            Some(k) => k,
+            None => K::of(&c.key()?),
+        };
+        c.eat(b':')?;
+        c.ws();
+        match key {
+            K::V => v = c.uint("v").map_err(|_| bad("field `v`: expected an integer"))?,
+            K::Id => id = c.opt_str("id")?,
+            K::Ts => ts_text = c.opt_str("ts")?,
+            K::Agent => agent = c.opt_str("agent")?,
+            K::Model => model = c.opt_str("model")?,
+            K::InputTokens => input = c.uint("input_tokens")?,
+            K::OutputTokens => output = c.uint("output_tokens")?,
+            K::CacheReadTokens => tokens.cache_read = c.uint("cache_read_tokens")?.unwrap_or(0),
+            K::CacheWriteTokens => tokens.cache_write = c.uint("cache_write_tokens")?.unwrap_or(0),
+            K::CacheWrite1hTokens => tokens.cache_write_1h = c.uint("cache_write_1h_tokens")?.unwrap_or(0),
+            K::ReasoningTokens | K::DurationMs => {
+                c.uint("")?;
             }
-            "provider" => view_opt[0] = c.opt_str("provider")?,
-            "session" => view_opt[1] = c.opt_str("session")?,
-            "task" => view_opt[2] = c.opt_str("task")?,
-            "project" => view_opt[3] = c.opt_str("project")?,
-            "branch" => view_opt[4] = c.opt_str("branch")?,
-            "commit" => view_opt[5] = c.opt_str("commit")?,
-            "host" => view_opt[6] = c.opt_str("host")?,
-            "user" => view_opt[7] = c.opt_str("user")?,
-            "source" => view_opt[8] = c.opt_str("source")?,
-            "notes" | "price" => {
-                c.opt_str(&key)?;
+            K::Provider => view_opt[0] = c.opt_str("provider")?,
+            K::Session => view_opt[1] = c.opt_str("session")?,
+            K::Task => view_opt[2] = c.opt_str("task")?,
+            K::Project => view_opt[3] = c.opt_str("project")?,
+            K::Branch => view_opt[4] = c.opt_str("branch")?,
+            K::Commit => view_opt[5] = c.opt_str("commit")?,
+            K::Host => view_opt[6] = c.opt_str("host")?,
+            K::User => view_opt[7] = c.opt_str("user")?,
+            K::Source => view_opt[8] = c.opt_str("source")?,
+            K::Notes | K::Price => {
+                c.opt_str("")?;
             }
-            "estimated" => {
+            K::Estimated => {
                 estimated = c.literal().map_err(|_| bad("field `estimated`: expected true or false"))?;
             }
-            "cost_usd" => {
+            K::CostUsd => {
                 cost = if c.null() {
                     None
                 } else {
@@ -654,7 +748,7 @@ fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
                     }
                 }
             }
-            "tags" => {
+            K::Tags => {
                 if !c.null() {
                     let s = c.i;
                     c.ws();
@@ -671,10 +765,18 @@ fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
                     tags = Some(&text[s..c.i]);
                 }
             }
-            _ => c.skip(1)?,
+            K::Other => c.skip(1)?,
         }
-        Ok(())
-    })?;
+        c.ws();
+        match c.peek() {
+            Some(b',') => c.i += 1,
+            Some(b'}') => {
+                c.i += 1;
+                more = false;
+            }
+            _ => return Err(bad("invalid JSON: expected `,` or `}`")),
+        }
+    }
     c.ws();
     if c.i != line.len() {
         return Err(bad(format!("invalid JSON: trailing characters (column {})", c.i + 1)));
@@ -994,6 +1096,8 @@ mod tests {
             r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1}"#,
             r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"z":01}"#,
             r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2} x"#,
+            "{\"v\":1,\"id\":\"x\",\"ts\":\"2026-01-02T03:04:05Z\",\"agent\":\"A\tlong enough to take the fast path\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":2}",
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"notes":"bad \q escape"}"#,
             r#"{"v":2,"id":"x"}"#,
             r#"[1]"#,
             r#"{"v":1,"id":"x","#,
