@@ -240,28 +240,51 @@ const KEYS: [(&[u8], K); 26] = [
     (b"ts", K::Ts),
     (b"agent", K::Agent),
     (b"model", K::Model),
-    (b"provider", K::Provider),
     (b"input_tokens", K::InputTokens),
     (b"output_tokens", K::OutputTokens),
     (b"cache_read_tokens", K::CacheReadTokens),
     (b"cache_write_tokens", K::CacheWriteTokens),
+    (b"session", K::Session),
+    (b"project", K::Project),
+    (b"cost_usd", K::CostUsd),
+    (b"provider", K::Provider),
+    (b"tags", K::Tags),
+    (b"task", K::Task),
+    (b"branch", K::Branch),
+    (b"host", K::Host),
+    (b"user", K::User),
+    (b"commit", K::Commit),
+    (b"source", K::Source),
+    (b"price", K::Price),
+    (b"notes", K::Notes),
     (b"cache_write_1h_tokens", K::CacheWrite1hTokens),
     (b"reasoning_tokens", K::ReasoningTokens),
     (b"duration_ms", K::DurationMs),
-    (b"session", K::Session),
-    (b"task", K::Task),
-    (b"project", K::Project),
-    (b"branch", K::Branch),
-    (b"commit", K::Commit),
-    (b"host", K::Host),
-    (b"user", K::User),
-    (b"source", K::Source),
-    (b"notes", K::Notes),
-    (b"price", K::Price),
     (b"estimated", K::Estimated),
-    (b"cost_usd", K::CostUsd),
-    (b"tags", K::Tags),
 ];
+
+/// The first eight bytes of `key"` as a little-endian word, and the mask of the bytes that count.
+const fn prefix(k: &[u8]) -> (u64, u64) {
+    let (mut p, mut m, mut j) = (0u64, 0u64, 0);
+    while j < 8 && j <= k.len() {
+        let byte = if j < k.len() { k[j] } else { b'"' };
+        p |= (byte as u64) << (8 * j);
+        m |= 0xff << (8 * j);
+        j += 1;
+    }
+    (p, m)
+}
+
+/// [`prefix`] of every key in [`KEYS`], computed at compile time.
+const PREFIXES: [(u64, u64); KEYS.len()] = {
+    let mut a = [(0u64, 0u64); KEYS.len()];
+    let mut i = 0;
+    while i < KEYS.len() {
+        a[i] = prefix(KEYS[i].0);
+        i += 1;
+    }
+    a
+};
 
 impl K {
     #[inline]
@@ -327,16 +350,21 @@ impl<'a> Cursor<'a> {
         if b.get(i) != Some(&b'"') {
             return None;
         }
-        let first = *b.get(i + 1)?;
-        for (k, v) in KEYS.iter() {
-            if k[0] == first
-                && b.len() > i + 1 + k.len()
-                && &b[i + 1..i + 1 + k.len()] == *k
-                && b[i + 1 + k.len()] == b'"'
-            {
-                self.i = i + 2 + k.len();
-                return Some(*v);
+        // One word compare per candidate (most keys and their closing quote fit in eight bytes); the rest of a
+        // longer key is compared only once its first eight bytes matched.
+        let w = b.get(i + 1..i + 9)?;
+        let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        for (n, (p, m)) in PREFIXES.iter().enumerate() {
+            if w & m != *p {
+                continue;
             }
+            let (k, v) = KEYS[n];
+            if k.len() >= 8 && (b.get(i + 9..i + 1 + k.len()) != Some(&k[8..]) || b.get(i + 1 + k.len()) != Some(&b'"'))
+            {
+                continue;
+            }
+            self.i = i + 2 + k.len();
+            return Some(v);
         }
         None
     }
@@ -1081,6 +1109,16 @@ mod tests {
         assert_eq!(v.session.as_deref(), Some("sé"));
         assert_eq!(v.tag("team").as_deref(), Some("a\"b"));
         assert_eq!(v.get(&Field::Tag("pr".into())).as_deref(), Some("142"));
+    }
+
+    #[test]
+    fn keys_that_only_start_like_schema_keys_are_unknown_fields() {
+        let line = r#"{"agentx":"no","v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"cache_write_tokensX":"s","cache_write_1h_tokens":4,"tasks":[1],"v2":null}"#;
+        let v = View::parse(line.as_bytes()).unwrap();
+        assert_eq!(v.agent, "A");
+        assert_eq!(v.tokens, Record::parse(line).unwrap().tokens);
+        assert_eq!(v.tokens.cache_write_1h, 4);
+        assert!(v.task.is_none());
     }
 
     #[test]
