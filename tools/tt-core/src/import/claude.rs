@@ -267,12 +267,74 @@ fn fast(b: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> Option<LineOutcom
         return Some(LineOutcome::Read);
     };
     let Some(usage) = usage else { return Some(LineOutcome::Read) };
-    let usage: Usage = serde_json::from_slice(&b[usage.0..usage.1]).ok()?;
+    let usage = fast_usage(b, usage.0)?;
     let r = Req { usage: &usage, model, id, request_id, ts, session, cwd, branch, sidechain };
     Some(match push(&r, ctx, out) {
         Ok(()) => LineOutcome::Read,
         Err(e) => LineOutcome::Malformed(e),
     })
+}
+
+/// The usage object at `at`, read member by member; `None` (give up) for anything but plain integers or null.
+fn fast_usage(b: &[u8], at: usize) -> Option<Usage> {
+    let mut u = Usage::default();
+    let mut h1 = None;
+    members(b, at, &mut |k, vs| {
+        match k {
+            b"input_tokens" => u.input_tokens = int(b, vs)?.1,
+            b"output_tokens" => u.output_tokens = int(b, vs)?.1,
+            b"cache_creation_input_tokens" => u.cache_creation_input_tokens = int(b, vs)?.1,
+            b"cache_read_input_tokens" => u.cache_read_input_tokens = int(b, vs)?.1,
+            b"cache_creation" if b[vs] == b'{' => {
+                let mut c = CacheCreation::default();
+                let end = members(b, vs, &mut |k, vs| match k {
+                    b"ephemeral_1h_input_tokens" => int(b, vs).map(|(end, n)| {
+                        c.ephemeral_1h_input_tokens = n;
+                        end
+                    }),
+                    _ => skip_value(b, vs),
+                })?;
+                h1 = Some(c);
+                return Some(end);
+            }
+            _ => return skip_value(b, vs),
+        }
+        int(b, vs).map(|(end, _)| end)
+    })?;
+    u.cache_creation = Obj(h1);
+    Some(u)
+}
+
+/// Call `f(key, value_start) -> value_end` for each member of the object at `at` (`{`); the end of the object.
+fn members(b: &[u8], at: usize, f: &mut dyn FnMut(&[u8], usize) -> Option<usize>) -> Option<usize> {
+    let mut i = at + 1;
+    if b.get(ws(b, i)) == Some(&b'}') {
+        return Some(ws(b, i) + 1);
+    }
+    loop {
+        let (k, vs) = key(b, i)?;
+        let j = ws(b, f(k, vs)?);
+        match b.get(j)? {
+            b',' => i = j + 1,
+            b'}' => return Some(j + 1),
+            _ => return None,
+        }
+    }
+}
+
+/// A non-negative integer (or `null`, 0) at `at`: its end and value. `None` for anything else.
+fn int(b: &[u8], at: usize) -> Option<(usize, u64)> {
+    if b[at..].starts_with(b"null") {
+        return Some((at + 4, 0));
+    }
+    let mut n: u64 = 0;
+    let mut j = at;
+    while let Some(d) = b.get(j).filter(|c| c.is_ascii_digit()) {
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        j += 1;
+    }
+    // Not a plain integer (a fraction, an exponent, a sign, a string): serde decides.
+    (j > at && !matches!(b.get(j), Some(b'.' | b'e' | b'E'))).then_some((j, n))
 }
 
 type FastMessage<'b> = (Option<(usize, usize)>, Option<&'b str>, Option<&'b str>);

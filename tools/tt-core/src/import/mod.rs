@@ -330,7 +330,8 @@ fn read_into(source: Source, path: &Path, prev: Option<&FileState>, r: &mut File
         r.unchanged = true;
         return Ok(());
     }
-    let (start, mut n) = resume.map_or((0, 0), |p| (p.offset, p.lines));
+    let start = resume.map_or(0, |p| p.offset);
+    let mut lines = LineCounter::default();
     let mut cx = resume.and_then(|p| p.codex.clone()).unwrap_or_default();
     file.seek(SeekFrom::Start(start))?;
     let mut offset = start;
@@ -353,13 +354,11 @@ fn read_into(source: Source, path: &Path, prev: Option<&FileState>, r: &mut File
                     let Some(hit) = claude::usage_finder().find(&buf[pos..filled]).map(|k| pos + k) else {
                         // Nothing here: skip the complete lines, keep a partial last one for the next read.
                         if let Some(last) = memchr::memrchr(b'\n', &buf[pos..filled]) {
-                            n += memchr::memchr_iter(b'\n', &buf[pos..=pos + last]).count() as u64;
                             pos += last + 1;
                         }
                         break;
                     };
                     let start = memchr::memrchr(b'\n', &buf[pos..hit]).map_or(pos, |k| pos + k + 1);
-                    n += memchr::memchr_iter(b'\n', &buf[pos..start]).count() as u64;
                     pos = start;
                     match memchr::memchr(b'\n', &buf[hit..filled]) {
                         Some(k) => (start, hit + k),
@@ -371,9 +370,9 @@ fn read_into(source: Source, path: &Path, prev: Option<&FileState>, r: &mut File
                     None => break,
                 },
             };
-            n += 1;
             if let LineOutcome::Malformed(why) = read_one(source, &buf[start..end], &mut cx, &mut cache, &mut r.found) {
                 r.malformed += 1;
+                let n = lines.line_at(path, offset + start as u64);
                 r.warnings.push(format!("{}:{n}: malformed line skipped ({why})", path.display()));
             }
             pos = end + 1;
@@ -394,23 +393,51 @@ fn read_into(source: Source, path: &Path, prev: Option<&FileState>, r: &mut File
         match read_one(source, &buf[..filled], &mut cx, &mut cache, &mut r.found) {
             LineOutcome::Malformed(why) => {
                 r.malformed += 1;
-                r.warnings.push(format!("{}:{}: incomplete last line skipped ({why})", path.display(), n + 1));
+                let n = lines.line_at(path, offset);
+                r.warnings.push(format!("{}:{n}: incomplete last line skipped ({why})", path.display()));
             }
-            _ => {
-                n += 1;
-                offset += filled as u64;
-            }
+            _ => offset += filled as u64,
         }
     }
     file.seek(SeekFrom::Start(0))?;
     let head = state::head_hash(&mut file, offset)?;
     let codex = (source == Source::Codex).then_some(cx);
-    r.state = Some(FileState { offset, lines: n, head, codex });
+    r.state = Some(FileState { offset, head, codex });
     // One usage per request: a streamed message is written several times, within one file.
     let before = r.found.len();
     dedup(&mut r.found);
     r.duplicates = (before - r.found.len()) as u64;
     Ok(())
+}
+
+/// Line numbers for warnings, counted only when one is needed (counting every line of every file costs more
+/// than the rare warning): the file has `n` newlines before byte `at`.
+#[derive(Default)]
+struct LineCounter {
+    at: u64,
+    n: u64,
+}
+
+impl LineCounter {
+    /// The line number (from 1) of the line starting at byte `pos` of `path`.
+    fn line_at(&mut self, path: &Path, pos: u64) -> u64 {
+        if pos < self.at {
+            *self = LineCounter::default();
+        }
+        if let Ok(mut f) = File::open(path)
+            && f.seek(SeekFrom::Start(self.at)).is_ok()
+        {
+            let mut part = f.take(pos - self.at);
+            let mut buf = vec![0u8; 64 << 10];
+            while let Ok(got) = part.read(&mut buf)
+                && got > 0
+            {
+                self.n += memchr::memchr_iter(b'\n', &buf[..got]).count() as u64;
+            }
+            self.at = pos;
+        }
+        self.n + 1
+    }
 }
 
 fn read_one(

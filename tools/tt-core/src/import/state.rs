@@ -36,8 +36,6 @@ pub struct State {
 pub struct FileState {
     /// Bytes consumed: the end of the last complete line read.
     pub offset: u64,
-    /// Lines consumed (so warnings keep true line numbers).
-    pub lines: u64,
     /// Hash of the first `min(offset, 4096)` bytes.
     pub head: String,
     /// Codex reader state at `offset`.
