@@ -7,6 +7,8 @@
 //! records and costs were worked out by hand (see the comments). The last tests run on the real transcripts in
 //! `../shared/realdata` when that folder exists; their totals were computed independently with a Python script
 //! (`bench/realdata_totals.py`).
+// Test helpers panic on a failed setup step, like the tests themselves.
+#![allow(clippy::unwrap_used)]
 mod common;
 use std::path::{Path, PathBuf};
 

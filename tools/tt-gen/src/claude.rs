@@ -157,7 +157,7 @@ impl Pool {
                 if i > 0 {
                     s.push(' ');
                 }
-                s.push_str(*rng.pick(WORDS));
+                s.push_str(WORDS[rng.below(WORDS.len() as u64) as usize]);
             }
             match rng.below(10) {
                 0 => s.push_str(r#"("tokens: {}", \"quoted\")"#),
@@ -433,7 +433,7 @@ pub fn run(a: &Args) -> Result<()> {
         let session = Session {
             id: uuid(&mut g.rng),
             cwd: format!("/home/dev/{project}"),
-            branch: *g.rng.pick(BRANCHES),
+            branch: BRANCHES[g.rng.below(BRANCHES.len() as u64) as usize],
             sidechain: false,
             agent_id: None,
         };
