@@ -27,7 +27,9 @@ Examples:
   claude -p --output-format json \"…\" | tt-log --from anthropic --agent ATLAS
   tt-log --agent docs --model haiku-4.5 --estimate-from README.md
   TT_AGENT=builder TT_MODEL=opus-4.5 tt-log --input 1200 --output 300 --print
-  tt-log --import laptop.ttb desktop-usage.jsonl --dry-run   merge other machines' bundles / logs (new ids only)";
+  tt-log --import laptop.ttb desktop-usage.jsonl --dry-run   merge other machines' bundles / logs (new ids only)
+  tt-log --import claude-code                   Claude Code transcripts, new requests only
+  tt-log --import codex ~/.codex --dry-run      Codex CLI rollouts: preview";
 
 /// Append usage records to the tt usage log.
 #[derive(Debug, Parser)]
