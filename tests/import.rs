@@ -460,3 +460,15 @@ fn the_readme_import_commands_run_as_written() {
     assert_eq!(sc.records().len(), 10);
     assert!(out.stdout.contains("2026-03-01") && out.stdout.contains("2026-04-11"), "{}", out.stdout);
 }
+
+#[test]
+fn concurrent_imports_never_duplicate() {
+    let (sc, root) = scenario();
+    // Eight imports at once (hooks of several sessions ending together): the log lock serialises them.
+    sc.bash(&format!(
+        "for i in 1 2 3 4 5 6 7 8; do tt-log --import claude-code -q {} & done; wait",
+        root.join("claude").display()
+    ))
+    .succeeds();
+    assert_eq!(briefs(&sc.records()), CLAUDE_RECORDS);
+}

@@ -535,8 +535,10 @@ pub fn import(
     sink: &mut dyn FnMut(&str) -> Result<()>,
 ) -> Result<Report> {
     let state_path = state::path_for(log);
-    let mut st = State::load(&state_path);
     let mut locked = if opts.dry_run { None } else { Some(crate::log::LockedLog::open(log)?) };
+    // Loaded under the log lock: a concurrent import (two hooks at once) saves its offsets before this one reads
+    // them.
+    let mut st = State::load(&state_path);
     let log_len = match &locked {
         Some(l) => l.len()?,
         None => std::fs::metadata(log).map(|m| m.len()).unwrap_or(0),
