@@ -240,7 +240,10 @@ pub fn render(
                 let mut cells: Vec<String> = if r.is_total() {
                     let mut c = vec!["TOTAL".to_string()];
                     c.extend(std::iter::repeat_n(String::new(), keys.len().saturating_sub(1)));
-                    t.rule();
+                    // A rule separates the groups from the total; with no groups there is nothing to separate.
+                    if !t.rows.is_empty() {
+                        t.rule();
+                    }
                     c
                 } else {
                     r.group.iter().map(|(_, v)| v.clone().unwrap_or_else(|| "(none)".into())).collect()
@@ -253,7 +256,12 @@ pub fn render(
                     money::thousands(r.cache_read_tokens),
                     money::thousands(r.cache_write_tokens),
                     money::thousands(r.total_tokens),
-                    money::usd(r.cost_usd),
+                    // A group whose every record is unpriced has no cost, not a cost of $0.
+                    if r.records > 0 && r.unpriced_records == r.records {
+                        "–".to_string()
+                    } else {
+                        money::usd(r.cost_usd)
+                    },
                 ]);
                 if unpriced {
                     cells.push(money::thousands(r.unpriced_records));

@@ -113,8 +113,9 @@ impl Report {
         if self.unpriced_records > 0 {
             writeln!(
                 out,
-                "({} records are unpriced: unknown model and no cost_usd)",
-                money::thousands(self.unpriced_records)
+                "({} {} unpriced: unknown model and no cost_usd)",
+                money::thousands(self.unpriced_records),
+                if self.unpriced_records == 1 { "record is" } else { "records are" }
             )?;
         }
         writeln!(out)?;
