@@ -232,3 +232,21 @@ fn readme_merge_commands_run_as_written() {
     assert!(out.stderr.contains(": 3 records: 0 new, 3 already present, 0 invalid"), "{}", out.stderr);
     assert_eq!(sc.log(), LAPTOP);
 }
+
+/// Two machines imported the same Claude Code request but kept different streamed copies of it, so their
+/// derived ids share the hash bits and differ only in the timestamp bits: a merge must see one request.
+#[test]
+fn imported_copies_with_different_timestamps_are_one_record() {
+    let sc = Scenario::new();
+    let a = r#"{"v":1,"id":"019ab000-0000-7abc-8def-0123456789ab","ts":"2026-11-16T09:00:00.000Z","agent":"claude-code","model":"sonnet-4.5","input_tokens":10,"output_tokens":5,"source":"claude-code"}
+"#;
+    let b = r#"{"v":1,"id":"019ab000-0007-7abc-8def-0123456789ab","ts":"2026-11-16T09:00:00.007Z","agent":"claude-code","model":"sonnet-4.5","input_tokens":10,"output_tokens":9,"source":"claude-code"}
+"#;
+    sc.write("a.jsonl", a);
+    sc.write("b.jsonl", b);
+    sc.cmd("tt-log")
+        .args(["--log", "a.jsonl", "--import", "b.jsonl"])
+        .succeeds()
+        .stderr_is("b.jsonl: log: 1 record: 0 new, 1 already present, 0 invalid\nimported 0 records into a.jsonl\n");
+    assert_eq!(sc.read("a.jsonl"), a);
+}

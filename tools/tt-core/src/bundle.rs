@@ -20,6 +20,8 @@
 //! bad one, so an import can report all of them and append nothing.
 
 use std::collections::HashSet;
+
+use crate::id::{IdKey, id_key};
 use std::io::BufRead;
 
 use serde_json::{Map, Value};
@@ -268,15 +270,15 @@ fn parse_line(line: &[u8], first: bool) -> Result<Line> {
 /// The ids of the records in a log, read fast: tt writes `{"v":1,"id":"…"` first, so the id is usually taken
 /// straight from the line; anything else is parsed as JSON. Lines without an id (a torn last line left by a
 /// crash) are skipped — they are not records.
-pub fn log_ids(name: &str, reader: impl BufRead) -> Result<HashSet<String>> {
+pub fn log_ids(name: &str, reader: impl BufRead) -> Result<HashSet<IdKey>> {
     let mut ids = HashSet::new();
     crate::input::for_each_line(name, reader, |_, line| {
         if let Some(id) = fast_id(line) {
-            ids.insert(id.to_string());
+            ids.insert(id_key(id));
         } else if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(line)
             && let Some(Value::String(id)) = m.get("id")
         {
-            ids.insert(id.clone());
+            ids.insert(id_key(id));
         }
         Ok(())
     })?;
@@ -314,14 +316,16 @@ pub struct Plan {
 }
 
 /// Decide which records are new: an id already in `existing`, or seen earlier in the import, is skipped. Ids
-/// are the identity of a record, so merging A into B and B into A never duplicates anything.
-pub fn plan(files: &[TtFile], existing: &HashSet<String>) -> Plan {
+/// are the identity of a record (compared by [`IdKey`], so two machines that kept different copies of the same
+/// imported request agree), and merging A into B and B into A never duplicates anything.
+pub fn plan(files: &[TtFile], existing: &HashSet<IdKey>) -> Plan {
     let mut plan = Plan::default();
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<IdKey> = HashSet::new();
     for f in files {
         let mut fp = FilePlan::default();
         for (id, json) in &f.records {
-            if existing.contains(id) || !seen.insert(id) {
+            let key = id_key(id);
+            if existing.contains(&key) || !seen.insert(key) {
                 fp.present += 1;
             } else {
                 fp.added += 1;

@@ -72,6 +72,26 @@ pub fn id_tail(id: &str) -> Option<u128> {
     Some(hash_tail((a, (hi << 48) | lo)))
 }
 
+/// The identity of a record for deduplication. A UUID-shaped id is identified by its [`id_tail`] — the bits
+/// after the timestamp — because a derived id's timestamp can differ between two copies of the same request
+/// (a streamed or replayed line carries a later time) while its hash bits cannot; random UUIDv7 tails have 74
+/// random bits, so they do not collide either. Other ids are compared as text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IdKey {
+    /// The hash bits of a UUID-shaped id.
+    Tail(u128),
+    /// Any other id, verbatim.
+    Text(String),
+}
+
+/// The [`IdKey`] of an id.
+pub fn id_key(id: &str) -> IdKey {
+    match id_tail(id) {
+        Some(t) => IdKey::Tail(t),
+        None => IdKey::Text(id.to_string()),
+    }
+}
+
 /// FNV-1a, 128-bit, split in two halves. Stable across versions and platforms (unlike std's hashers).
 pub fn fnv128(bytes: &[u8]) -> (u64, u64) {
     const PRIME: u128 = 0x0000000001000000000000000000013B;

@@ -79,7 +79,7 @@ pub fn run(cli: &Cli, config: &Config, files: &[String]) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn read_ids_unlocked(log: &Path) -> Result<HashSet<String>> {
+fn read_ids_unlocked(log: &Path) -> Result<HashSet<tt_core::id::IdKey>> {
     match std::fs::File::open(log) {
         Ok(f) => bundle::log_ids(&log.display().to_string(), BufReader::with_capacity(256 * 1024, f)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HashSet::new()),
