@@ -131,7 +131,7 @@ fn the_index_counts_what_others_appended_and_is_rebuilt_when_things_change() {
     log_1000(&sc, "A").code(1);
     let text = std::fs::read_to_string(&index).unwrap();
     // A journal: window lines, each batch closed by a `#{…}` commit line holding how far the log was counted.
-    let commit = text.lines().filter(|l| l.starts_with('#')).last().unwrap();
+    let commit = text.lines().rfind(|l| l.starts_with('#')).unwrap();
     let v: serde_json::Value = serde_json::from_str(&commit[1..]).unwrap();
     assert_eq!(v["lines"], 10);
     assert_eq!(v["offset"].as_u64().unwrap(), sc.log().len() as u64);

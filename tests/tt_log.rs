@@ -41,20 +41,57 @@ fn every_flag_lands_in_the_record() {
     let out = sc
         .cmd("tt-log")
         .args([
-            "--agent", "ci-review", "--model", "opus-4.5", "--input", "1_000", "--output", "2,000", "--cache-read",
-            "30000", "--cache-write", "4000", "--cache-write-1h", "5000", "--reasoning", "500", "--session", "s-1",
-            "--task", "review", "--project", "api", "--provider", "anthropic", "--branch", "feat/x", "--commit",
-            "abc123", "--tag", "pr=142", "--tag", "team=core", "--note", "looked at it", "--duration", "1.5s",
-            "--ts", "2026-11-20T10:00:00Z", "--source", "manual", "--print",
+            "--agent",
+            "ci-review",
+            "--model",
+            "opus-4.5",
+            "--input",
+            "1_000",
+            "--output",
+            "2,000",
+            "--cache-read",
+            "30000",
+            "--cache-write",
+            "4000",
+            "--cache-write-1h",
+            "5000",
+            "--reasoning",
+            "500",
+            "--session",
+            "s-1",
+            "--task",
+            "review",
+            "--project",
+            "api",
+            "--provider",
+            "anthropic",
+            "--branch",
+            "feat/x",
+            "--commit",
+            "abc123",
+            "--tag",
+            "pr=142",
+            "--tag",
+            "team=core",
+            "--note",
+            "looked at it",
+            "--duration",
+            "1.5s",
+            "--ts",
+            "2026-11-20T10:00:00Z",
+            "--source",
+            "manual",
+            "--print",
         ])
         .succeeds();
     // 1000*5 + 2000*25 + 30000*0.5 + 4000*6.25 + 5000*10 = 5000+50000+15000+25000+50000 = 145000 → 0.145
     let want = r#"{"v":1,"id":"ID","ts":"2026-11-20T10:00:00.000Z","agent":"ci-review","model":"opus-4.5","provider":"anthropic","input_tokens":1000,"output_tokens":2000,"cache_read_tokens":30000,"cache_write_tokens":4000,"cache_write_1h_tokens":5000,"reasoning_tokens":500,"session":"s-1","task":"review","project":"api","branch":"feat/x","commit":"abc123","host":"HOST","user":"tester","duration_ms":1500,"notes":"looked at it","tags":{"pr":"142","team":"core"},"source":"manual","cost_usd":0.145,"price":"claude-opus-4-5"}"#;
     let rec = &sc.records()[0];
-    let got = out.stdout.trim_end().replace(rec["id"].as_str().unwrap(), "ID").replace(
-        &format!("\"host\":\"{}\"", rec["host"].as_str().unwrap()),
-        "\"host\":\"HOST\"",
-    );
+    let got = out
+        .stdout
+        .trim_end()
+        .replace(rec["id"].as_str().unwrap(), "ID")
+        .replace(&format!("\"host\":\"{}\"", rec["host"].as_str().unwrap()), "\"host\":\"HOST\"");
     assert_eq!(got, want);
     assert_eq!(sc.log(), format!("{}\n", out.stdout.trim_end()));
     assert_eq!(out.stderr, "logged 42,000 tokens (opus-4.5) for ci-review - $0.1450\n");
@@ -74,7 +111,10 @@ fn environment_gives_defaults() {
         .stderr_is("");
     let r = &sc.records()[0];
     assert_eq!((r["agent"].as_str(), r["model"].as_str()), (Some("builder"), Some("haiku-4.5")));
-    assert_eq!((r["session"].as_str(), r["task"].as_str(), r["project"].as_str()), (Some("sess-9"), Some("compile"), Some("rlm")));
+    assert_eq!(
+        (r["session"].as_str(), r["task"].as_str(), r["project"].as_str()),
+        (Some("sess-9"), Some("compile"), Some("rlm"))
+    );
     // 1000*1 + 100*5 = 1500 → 0.0015
     assert_eq!(r["cost_usd"].to_string(), "0.0015");
 }
@@ -82,7 +122,11 @@ fn environment_gives_defaults() {
 #[test]
 fn dry_run_appends_nothing() {
     let sc = Scenario::new();
-    sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "2", "--dry-run"]).succeeds().stdout_has("\"agent\":\"A\"").stderr_has("would log 3 tokens");
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "1", "2", "--dry-run"])
+        .succeeds()
+        .stdout_has("\"agent\":\"A\"")
+        .stderr_has("would log 3 tokens");
     assert_eq!(sc.log(), "");
 }
 
@@ -169,7 +213,12 @@ fn from_rejects_a_response_without_usage() {
         .fails_with(2)
         .one_error_line("tt-log")
         .stderr_has("no openai usage object");
-    sc.cmd("tt-log").args(["--from", "gemini", "--agent", "a"]).pipe_in("{not json").fails_with(2).one_error_line("tt-log").stderr_has("<stdin>: invalid JSON");
+    sc.cmd("tt-log")
+        .args(["--from", "gemini", "--agent", "a"])
+        .pipe_in("{not json")
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("<stdin>: invalid JSON");
     assert_eq!(sc.log(), "");
 }
 
@@ -177,12 +226,17 @@ fn from_rejects_a_response_without_usage() {
 fn estimate_from_counts_about_four_chars_a_token() {
     let sc = Scenario::new();
     sc.write("prompt.txt", "x".repeat(4001));
-    sc.cmd("tt-log").args(["--agent", "a", "--model", "sonnet-4.5", "--estimate-from", "prompt.txt", "--output", "0"]).succeeds();
+    sc.cmd("tt-log")
+        .args(["--agent", "a", "--model", "sonnet-4.5", "--estimate-from", "prompt.txt", "--output", "0"])
+        .succeeds();
     let r = &sc.records()[0];
     assert_eq!(r["input_tokens"], 1001);
     assert_eq!(r["estimated"], true);
     assert_eq!(r["source"], "estimate");
-    sc.cmd("tt-log").args(["--agent", "a", "--model", "sonnet-4.5", "--estimate-from", "-"]).pipe_in("abcdefgh").succeeds();
+    sc.cmd("tt-log")
+        .args(["--agent", "a", "--model", "sonnet-4.5", "--estimate-from", "-"])
+        .pipe_in("abcdefgh")
+        .succeeds();
     assert_eq!(sc.records()[1]["input_tokens"], 2);
 }
 
@@ -199,7 +253,10 @@ fn git_branch_and_commit_come_from_the_repository() {
     // packed refs
     let sc = Scenario::new();
     sc.write(".git/HEAD", "ref: refs/heads/main\n");
-    sc.write(".git/packed-refs", "# pack-refs with: peeled fully-peeled sorted\nfedcba9876543210fedcba9876543210fedcba98 refs/heads/main\n");
+    sc.write(
+        ".git/packed-refs",
+        "# pack-refs with: peeled fully-peeled sorted\nfedcba9876543210fedcba9876543210fedcba98 refs/heads/main\n",
+    );
     sc.cmd("tt-log").args(["a", "sonnet-4.5", "1", "1"]).succeeds();
     assert_eq!(sc.records()[0]["commit"], "fedcba9876543210fedcba9876543210fedcba98");
     sc.cmd("tt-log").args(["a", "sonnet-4.5", "1", "1", "--no-git"]).succeeds();
@@ -223,7 +280,10 @@ fn bad_input_is_refused_and_the_log_is_unchanged() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["ATLAS", "sonnet-4.5", "-5000", "100"], "input tokens must be a non-negative integer, got \"-5000\""),
         (vec!["ATLAS", "sonnet-4.5", "100", "-1"], "output tokens must be a non-negative integer"),
-        (vec!["ATLAS", "sonnet-4.5", "1000000000", "100"], "input tokens 1,000,000,000 exceed the maximum of 100,000,000"),
+        (
+            vec!["ATLAS", "sonnet-4.5", "1000000000", "100"],
+            "input tokens 1,000,000,000 exceed the maximum of 100,000,000",
+        ),
         (vec!["ATLAS", "sonnet-4.5", "12.5", "100"], "must be a non-negative integer, got \"12.5\""),
         (vec!["ATLAS", "sonnet-4.5", "lots", "100"], "must be a non-negative integer"),
         (vec!["", "sonnet-4.5", "1", "1"], "agent must not be empty"),
@@ -235,7 +295,10 @@ fn bad_input_is_refused_and_the_log_is_unchanged() {
         (vec!["ATLAS", "mystery-model", "1", "1", "--strict"], "unknown model \"mystery-model\""),
         (vec!["ATLAS", "sonnet-4.5", "1", "1", "--tag", "novalue"], "--tag wants KEY=VALUE"),
         (vec!["ATLAS", "sonnet-4.5", "1", "1", "--duration", "soon"], "duration must be"),
-        (vec!["ATLAS", "sonnet-4.5", "1", "10", "--reasoning", "11"], "reasoning tokens (11) cannot exceed output tokens (10)"),
+        (
+            vec!["ATLAS", "sonnet-4.5", "1", "10", "--reasoning", "11"],
+            "reasoning tokens (11) cannot exceed output tokens (10)",
+        ),
         (vec!["ATLAS", "sonnet-4.5"], "no token counts"),
         (vec!["ATLAS", "sonnet-4.5", "1", "1", "--agent", "OTHER"], "agent given twice"),
     ];
@@ -290,9 +353,17 @@ fn malformed_config_names_file_line_and_key() {
         .one_error_line("tt-log")
         .stderr_has(&format!("{}:5: key `models.my-model.output`", cfg.display()));
     let cfg = sc.write("bad2.toml", "[models.x]\ninput = -1.0\noutput = 1\n");
-    sc.cmd("tt-log").args(["A", "x", "1", "1", "--config"]).arg(&cfg).fails_with(2).stderr_has(":2: key `models.x.input`: must not be negative");
+    sc.cmd("tt-log")
+        .args(["A", "x", "1", "1", "--config"])
+        .arg(&cfg)
+        .fails_with(2)
+        .stderr_has(":2: key `models.x.input`: must not be negative");
     let cfg = sc.write("bad3.toml", "tzz = \"UTC\"\n");
-    sc.cmd("tt-log").args(["A", "x", "1", "1", "--config"]).arg(&cfg).fails_with(2).stderr_has(":1: key `tzz`: unknown field `tzz`");
+    sc.cmd("tt-log")
+        .args(["A", "x", "1", "1", "--config"])
+        .arg(&cfg)
+        .fails_with(2)
+        .stderr_has(":1: key `tzz`: unknown field `tzz`");
     sc.write("tt.toml", "week_start = \"someday\"\n");
     sc.cmd("tt-log").args(["A", "x", "1", "1"]).fails_with(2).stderr_has("tt.toml: key `week_start`: not a week day");
     assert_eq!(sc.log(), "");
@@ -306,9 +377,18 @@ fn config_layers_later_wins() {
     sc.cmd("tt-log").args(["A", "house", "1000000", "0"]).succeeds().stderr_has("$1.0000");
     sc.write("proj/tt.toml", "[models.house]\ninput = 2\noutput = 2\n");
     std::fs::create_dir_all(sc.path().join("proj/deep")).unwrap();
-    sc.cmd("tt-log").current_dir(sc.path().join("proj/deep")).args(["A", "house", "1000000", "0"]).succeeds().stderr_has("$2.0000");
+    sc.cmd("tt-log")
+        .current_dir(sc.path().join("proj/deep"))
+        .args(["A", "house", "1000000", "0"])
+        .succeeds()
+        .stderr_has("$2.0000");
     let envcfg = sc.write("env.toml", "[models.house]\ninput = 3\noutput = 3\n");
-    sc.cmd("tt-log").current_dir(sc.path().join("proj")).env("TT_CONFIG", &envcfg).args(["A", "house", "1000000", "0"]).succeeds().stderr_has("$3.0000");
+    sc.cmd("tt-log")
+        .current_dir(sc.path().join("proj"))
+        .env("TT_CONFIG", &envcfg)
+        .args(["A", "house", "1000000", "0"])
+        .succeeds()
+        .stderr_has("$3.0000");
     let flagcfg = sc.write("flag.toml", "[models.house]\ninput = 4\noutput = 4\n");
     sc.cmd("tt-log")
         .current_dir(sc.path().join("proj"))
@@ -348,8 +428,13 @@ fn concurrent_appends_never_tear_or_lose_a_record() {
     let sc = Scenario::new();
     let children: Vec<_> = (0..32)
         .map(|i| {
-            let mut c = sc.cmd("tt-log").args([format!("agent-{i}"), "sonnet-4.5".into(), "100".into(), "10".into(), "n".repeat(2000)]).cmd;
-            c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).stdin(std::process::Stdio::null());
+            let mut c = sc
+                .cmd("tt-log")
+                .args([format!("agent-{i}"), "sonnet-4.5".into(), "100".into(), "10".into(), "n".repeat(2000)])
+                .cmd;
+            c.stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .stdin(std::process::Stdio::null());
             c.spawn().unwrap()
         })
         .collect();

@@ -40,19 +40,33 @@ fn filter_reads_the_default_log_and_rejects_bad_lines_with_file_and_line() {
     sc.cmd("tt-log").args(["A", "haiku-4.5", "1000000", "0"]).succeeds();
     sc.cmd("tt-price").succeeds().stdout_has("\"cost_usd\":1,");
     let bad = sc.write("bad.jsonl", format!("{}{}\n", UNPRICED, r#"{"v":1,"id":"x","ts":"2026-03-01T09:00:00Z","agent":"A","model":"m","input_tokens":-3,"output_tokens":1}"#));
+    sc.cmd("tt-price").arg(&bad).fails_with(2).stderr_has(&format!(
+        "tt-price: error: {}:5: field `input_tokens`: expected a non-negative integer, got -3",
+        bad.display()
+    ));
     sc.cmd("tt-price")
-        .arg(&bad)
+        .arg("--strict")
+        .pipe_in(UNPRICED)
         .fails_with(2)
-        .stderr_has(&format!("tt-price: error: {}:5: field `input_tokens`: expected a non-negative integer, got -3", bad.display()));
-    sc.cmd("tt-price").arg("--strict").pipe_in(UNPRICED).fails_with(2).stderr_has("<stdin>:3: unknown model \"claude-fable-5\" (--strict)");
-    sc.cmd("tt-price").arg("missing.jsonl").fails_with(2).one_error_line("tt-price").stderr_has("missing.jsonl: No such file or directory");
+        .stderr_has("<stdin>:3: unknown model \"claude-fable-5\" (--strict)");
+    sc.cmd("tt-price")
+        .arg("missing.jsonl")
+        .fails_with(2)
+        .one_error_line("tt-price")
+        .stderr_has("missing.jsonl: No such file or directory");
 }
 
 #[test]
 fn quote_is_exact_in_every_format() {
     let sc = Scenario::new();
-    sc.cmd("tt-price").args(["--quote", "sonnet-4.5", "50000", "15000", "--format", "value"]).succeeds().stdout_is("0.375\n");
-    sc.cmd("tt-price").args(["--quote", "sonnet-4.5", "10000", "30000", "--format", "value"]).succeeds().stdout_is("0.48\n");
+    sc.cmd("tt-price")
+        .args(["--quote", "sonnet-4.5", "50000", "15000", "--format", "value"])
+        .succeeds()
+        .stdout_is("0.375\n");
+    sc.cmd("tt-price")
+        .args(["--quote", "sonnet-4.5", "10000", "30000", "--format", "value"])
+        .succeeds()
+        .stdout_is("0.48\n");
     sc.cmd("tt-price")
         .args(["--quote", "opus-4.5", "1000", "2000", "--cache-read", "30000", "--cache-write", "4000", "--cache-write-1h", "5000"])
         .succeeds()
@@ -73,14 +87,21 @@ tokens  kind    $/MTok     cost
         .args(["--quote", "sonnet-4.5", "190000", "1000", "--cache-read", "20000", "--format", "value"])
         .succeeds()
         .stdout_is("1.1745\n");
-    sc.cmd("tt-price").args(["--quote", "nope", "1", "1"]).fails_with(2).one_error_line("tt-price").stderr_has("unknown model \"nope\"");
+    sc.cmd("tt-price")
+        .args(["--quote", "nope", "1", "1"])
+        .fails_with(2)
+        .one_error_line("tt-price")
+        .stderr_has("unknown model \"nope\"");
     sc.cmd("tt-price").args(["--quote", "sonnet-4.5", "-1", "1"]).fails_with(2).one_error_line("tt-price");
 }
 
 #[test]
 fn list_shows_entries_and_their_source() {
     let sc = Scenario::new();
-    sc.write("tt.toml", "[models.claude-sonnet-4-5]\nprovider = \"anthropic\"\ninput = 2\noutput = 10\naliases = [\"sonnet-4.5\"]\n");
+    sc.write(
+        "tt.toml",
+        "[models.claude-sonnet-4-5]\nprovider = \"anthropic\"\ninput = 2\noutput = 10\naliases = [\"sonnet-4.5\"]\n",
+    );
     let out = sc.cmd("tt-price").args(["--list", "--format", "json"]).succeeds();
     let sonnet = out.stdout.lines().find(|l| l.contains("\"model\":\"claude-sonnet-4-5\"")).unwrap();
     assert_eq!(
@@ -137,8 +158,17 @@ cache_read = 0.03
     );
     // The output is a config tt reads.
     let f = sc.write("litellm.toml", &out.stdout);
-    sc.cmd("tt-price").args(["--quote", "gpt-4o-mini", "1000000", "1000000", "--format", "value", "--config"]).arg(&f).succeeds().stdout_is("0.75\n");
-    let only = sc.cmd("tt-price").args(["--import-litellm"]).arg(fixture("providers/litellm.json")).args(["--provider", "openai"]).succeeds();
+    sc.cmd("tt-price")
+        .args(["--quote", "gpt-4o-mini", "1000000", "1000000", "--format", "value", "--config"])
+        .arg(&f)
+        .succeeds()
+        .stdout_is("0.75\n");
+    let only = sc
+        .cmd("tt-price")
+        .args(["--import-litellm"])
+        .arg(fixture("providers/litellm.json"))
+        .args(["--provider", "openai"])
+        .succeeds();
     assert!(only.stdout.contains("gpt-4o-mini") && !only.stdout.contains("claude"));
 }
 
@@ -150,8 +180,6 @@ fn a_closed_pipe_ends_quietly() {
         big.push_str(&format!("{{\"v\":1,\"id\":\"r{i}\",\"ts\":\"2026-03-01T09:00:00Z\",\"agent\":\"A\",\"model\":\"sonnet-4.5\",\"input_tokens\":{i},\"output_tokens\":1}}\n"));
     }
     sc.write("big.jsonl", big);
-    sc.bash("set -o pipefail; tt-price big.jsonl | head -1 > first.txt")
-        .succeeds()
-        .stderr_is("");
+    sc.bash("set -o pipefail; tt-price big.jsonl | head -1 > first.txt").succeeds().stderr_is("");
     assert!(sc.read("first.txt").contains("\"id\":\"r0\""));
 }

@@ -59,4 +59,3 @@ pub fn parse_when(s: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>> {
         ))),
     }
 }
-

@@ -29,8 +29,7 @@ fn per_mtok(v: Option<&Value>) -> Option<Decimal> {
 
 /// Convert LiteLLM's JSON to tt TOML. `providers` filters by `litellm_provider` (empty: all).
 pub fn to_toml(json: &str, providers: &[String]) -> Result<String> {
-    let doc: Value =
-        serde_json::from_str(json).map_err(|e| Error::data(crate::record::json_error_message(&e)))?;
+    let doc: Value = serde_json::from_str(json).map_err(|e| Error::data(crate::record::json_error_message(&e)))?;
     let obj = doc.as_object().ok_or_else(|| Error::data("expected a JSON object of models"))?;
     let mut models: BTreeMap<String, String> = BTreeMap::new();
     let mut skipped = 0usize;
@@ -44,7 +43,8 @@ pub fn to_toml(json: &str, providers: &[String]) -> Result<String> {
             continue;
         }
         let mode = m.get("mode").and_then(Value::as_str).unwrap_or("chat");
-        let (Some(input), Some(output)) = (per_mtok(m.get("input_cost_per_token")), per_mtok(m.get("output_cost_per_token")))
+        let (Some(input), Some(output)) =
+            (per_mtok(m.get("input_cost_per_token")), per_mtok(m.get("output_cost_per_token")))
         else {
             skipped += 1;
             continue;
@@ -72,7 +72,8 @@ pub fn to_toml(json: &str, providers: &[String]) -> Result<String> {
         let tier_in = per_mtok(m.get("input_cost_per_token_above_200k_tokens"));
         let tier_out = per_mtok(m.get("output_cost_per_token_above_200k_tokens"));
         if let (Some(ti), Some(to)) = (tier_in, tier_out) {
-            let mut parts = vec![format!("input = {}", money::canonical(ti)), format!("output = {}", money::canonical(to))];
+            let mut parts =
+                vec![format!("input = {}", money::canonical(ti)), format!("output = {}", money::canonical(to))];
             for (key, tt_key) in [
                 ("cache_read_input_token_cost_above_200k_tokens", "cache_read"),
                 ("cache_creation_input_token_cost_above_200k_tokens", "cache_write"),
@@ -89,7 +90,11 @@ pub fn to_toml(json: &str, providers: &[String]) -> Result<String> {
         "# Converted from LiteLLM's model_prices_and_context_window.json by `tt-price --import-litellm`.\n\
          # Prices in USD per million tokens.\n",
     );
-    let _ = writeln!(out, "# {} models converted, {skipped} skipped (not text models, or no per-token prices).\n", models.len());
+    let _ = writeln!(
+        out,
+        "# {} models converted, {skipped} skipped (not text models, or no per-token prices).\n",
+        models.len()
+    );
     for s in models.values() {
         out.push_str(s);
         out.push('\n');

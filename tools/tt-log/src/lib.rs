@@ -8,10 +8,10 @@ use std::path::PathBuf;
 
 use chrono::Utc;
 use clap::{CommandFactory, Parser};
+use tt_core::args::{parse_duration, parse_tokens, parse_when};
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::error::{Error, Result};
 use tt_core::provider::{self, Provider};
-use tt_core::args::{parse_duration, parse_tokens, parse_when};
 use tt_core::{Config, Record, Tokens, money};
 
 mod enforce;

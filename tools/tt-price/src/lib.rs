@@ -187,13 +187,25 @@ pub fn decimal_json(d: Decimal) -> serde_json::Value {
 
 fn list(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
     let mut out = tt_core::output::stdout();
-    let fmt = cli.format.clone().unwrap_or_else(|| if tt_core::cli::stdout_is_terminal() { "table" } else { "json" }.into());
+    let fmt =
+        cli.format.clone().unwrap_or_else(|| if tt_core::cli::stdout_is_terminal() { "table" } else { "json" }.into());
     let mut entries: Vec<&ModelEntry> = config.prices.entries().iter().collect();
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     match fmt.as_str() {
         "table" => {
             let mut t = Table::new(
-                &["model", "provider", "input", "output", "cache read", "cache write", "write 1h", "long context", "aliases", "source"],
+                &[
+                    "model",
+                    "provider",
+                    "input",
+                    "output",
+                    "cache read",
+                    "cache write",
+                    "write 1h",
+                    "long context",
+                    "aliases",
+                    "source",
+                ],
                 &["input", "output", "cache read", "cache write", "write 1h"],
             );
             for e in entries {
@@ -202,7 +214,14 @@ fn list(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
                 let tier = b
                     .tier
                     .as_ref()
-                    .map(|t| format!(">{}k: {}/{}", t.threshold / 1000, money::canonical(t.input), money::canonical(t.output)))
+                    .map(|t| {
+                        format!(
+                            ">{}k: {}/{}",
+                            t.threshold / 1000,
+                            money::canonical(t.input),
+                            money::canonical(t.output)
+                        )
+                    })
                     .unwrap_or_default();
                 t.row(vec![
                     e.name.clone(),
@@ -273,7 +292,10 @@ fn filter(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
                             r.price = None;
                         }
                         if warned.insert(r.model.clone()) {
-                            tt_core::cli::warn("tt-price", format!("unknown model {:?}: passed through unpriced", r.model));
+                            tt_core::cli::warn(
+                                "tt-price",
+                                format!("unknown model {:?}: passed through unpriced", r.model),
+                            );
                         }
                     }
                 }

@@ -1,0 +1,53 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'tt-budget' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'tt-budget'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'tt-budget' {
+            [CompletionResult]::new('--fail-at', '--fail-at', [CompletionResultType]::ParameterName, 'Exit 1 when any budget is at this level or above (info, warning, critical, over) or at this fraction of a limit (0.9 or 90%)')
+            [CompletionResult]::new('--estimate-usd', '--estimate-usd', [CompletionResultType]::ParameterName, 'Pre-task check: exit 1 if spending this many dollars more would push a budget over its limit')
+            [CompletionResult]::new('--estimate-tokens', '--estimate-tokens', [CompletionResultType]::ParameterName, 'Pre-task check in tokens (priced as input tokens of --model for dollar limits)')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model that prices --estimate-tokens')
+            [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Only these configured budgets (repeatable)')
+            [CompletionResult]::new('--limit-usd', '--limit-usd', [CompletionResultType]::ParameterName, 'An ad-hoc budget instead of the configured ones: a dollar limit')
+            [CompletionResult]::new('--limit-tokens', '--limit-tokens', [CompletionResultType]::ParameterName, 'An ad-hoc budget: a token limit')
+            [CompletionResult]::new('--period', '--period', [CompletionResultType]::ParameterName, 'The ad-hoc budget''s period: day, week, month, year, total, session')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'The ad-hoc budget''s scope, FIELD=VALUE (repeatable): agent=ATLAS, tag:team=web')
+            [CompletionResult]::new('--warn-at', '--warn-at', [CompletionResultType]::ParameterName, 'The ad-hoc budget''s thresholds, comma-separated fractions [default: 0.5,0.8,0.95]')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The ad-hoc budget''s name')
+            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'Time zone for budget windows (IANA name) [default: config `tz`, else UTC]')
+            [CompletionResult]::new('--today', '--today', [CompletionResultType]::ParameterName, 'Pretend today is this date (the day counts as fully elapsed), for reproducible reports')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]')
+            [CompletionResult]::new('--fail-over', '--fail-over', [CompletionResultType]::ParameterName, 'Exit 1 when any budget is over its limit')
+            [CompletionResult]::new('--fail-projected', '--fail-projected', [CompletionResultType]::ParameterName, 'Exit 1 when a forecast to the end of the window exceeds a limit')
+            [CompletionResult]::new('--github', '--github', [CompletionResultType]::ParameterName, 'Emit GitHub Actions annotations and a job summary (automatic when GITHUB_ACTIONS=true)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,47 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'tt-price' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'tt-price'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'tt-price' {
+            [CompletionResult]::new('--quote', '--quote', [CompletionResultType]::ParameterName, 'Quote the cost of MODEL with INPUT and OUTPUT tokens')
+            [CompletionResult]::new('--cache-read', '--cache-read', [CompletionResultType]::ParameterName, 'With --quote: prompt-cache read tokens')
+            [CompletionResult]::new('--cache-write', '--cache-write', [CompletionResultType]::ParameterName, 'With --quote: 5-minute cache write tokens')
+            [CompletionResult]::new('--cache-write-1h', '--cache-write-1h', [CompletionResultType]::ParameterName, 'With --quote: 1-hour cache write tokens')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'With --quote: price at this time instead of now (RFC 3339 or a date)')
+            [CompletionResult]::new('--import-litellm', '--import-litellm', [CompletionResultType]::ParameterName, 'Convert LiteLLM''s model_prices_and_context_window.json to tt''s TOML on stdout')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'With --import-litellm: only these providers (comma-separated LiteLLM provider names)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: --list: table|json|toml; --quote: table|json|jsonl|value [default: table on a terminal, else JSONL (--list: json, --quote: jsonl)]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]')
+            [CompletionResult]::new('--reprice', '--reprice', [CompletionResultType]::ParameterName, 'Price every record again, replacing existing costs')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'Show the effective price table')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse records of unknown models instead of passing them through unpriced')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

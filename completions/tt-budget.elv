@@ -1,0 +1,47 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[tt-budget] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'tt-budget'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'tt-budget'= {
+            cand --fail-at 'Exit 1 when any budget is at this level or above (info, warning, critical, over) or at this fraction of a limit (0.9 or 90%)'
+            cand --estimate-usd 'Pre-task check: exit 1 if spending this many dollars more would push a budget over its limit'
+            cand --estimate-tokens 'Pre-task check in tokens (priced as input tokens of --model for dollar limits)'
+            cand --model 'The model that prices --estimate-tokens'
+            cand --budget 'Only these configured budgets (repeatable)'
+            cand --limit-usd 'An ad-hoc budget instead of the configured ones: a dollar limit'
+            cand --limit-tokens 'An ad-hoc budget: a token limit'
+            cand --period 'The ad-hoc budget''s period: day, week, month, year, total, session'
+            cand --scope 'The ad-hoc budget''s scope, FIELD=VALUE (repeatable): agent=ATLAS, tag:team=web'
+            cand --warn-at 'The ad-hoc budget''s thresholds, comma-separated fractions [default: 0.5,0.8,0.95]'
+            cand --name 'The ad-hoc budget''s name'
+            cand --tz 'Time zone for budget windows (IANA name) [default: config `tz`, else UTC]'
+            cand --today 'Pretend today is this date (the day counts as fully elapsed), for reproducible reports'
+            cand --format 'Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl]'
+            cand --config 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG'
+            cand --log 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]'
+            cand --fail-over 'Exit 1 when any budget is over its limit'
+            cand --fail-projected 'Exit 1 when a forecast to the end of the window exceeds a limit'
+            cand --github 'Emit GitHub Actions annotations and a job summary (automatic when GITHUB_ACTIONS=true)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+    ]
+    $completions[$command]
+}

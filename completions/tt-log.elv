@@ -1,0 +1,59 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[tt-log] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'tt-log'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'tt-log'= {
+            cand --agent 'Agent name [env: TT_AGENT]'
+            cand --model 'Model name or alias [env: TT_MODEL]'
+            cand --input 'Uncached input tokens'
+            cand --output 'Output tokens (reasoning included)'
+            cand --cache-read 'Prompt-cache read tokens'
+            cand --cache-write 'Prompt-cache write tokens (5-minute cache)'
+            cand --cache-write-1h 'Prompt-cache write tokens (1-hour cache)'
+            cand --reasoning 'Reasoning tokens (informational: already counted in output)'
+            cand --session 'Session id [env: TT_SESSION]'
+            cand --task 'Task name [env: TT_TASK]'
+            cand --project 'Project name [env: TT_PROJECT]'
+            cand --provider 'Provider (default: the price table''s provider for the model)'
+            cand --branch 'Git branch (default: read from the repository in the current directory)'
+            cand --commit 'Git commit (default: read from the repository in the current directory)'
+            cand --tag 'A label, KEY=VALUE (repeatable)'
+            cand --note 'A note'
+            cand --duration 'Wall time of the request: milliseconds, or with a unit (250ms, 1.5s, 2m)'
+            cand --ts 'When it happened: RFC 3339, or a date / date-time in the configured time zone [default: now]'
+            cand --source 'Where the numbers came from [default: cli, or the provider with --from]'
+            cand --from 'Read a provider API response (or its bare usage object) from stdin'
+            cand --estimate-from 'Estimate input tokens from a text file (or - for stdin) at about 4 characters a token'
+            cand --import 'Import usage instead of logging one record: `claude-code [DIR…]` or `codex [DIR]` transcripts, or tt JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped'
+            cand --config 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG'
+            cand --log 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]'
+            cand --strict 'Refuse unknown models instead of logging them unpriced'
+            cand --print 'Also write the appended record to stdout'
+            cand --dry-run 'Validate and print the record, but append nothing (with --import FILE: report and print the records that would be added)'
+            cand --enforce 'Refuse the record (exit 1, nothing appended) if it would push a configured budget over its limit'
+            cand -q 'No confirmation on stderr'
+            cand --quiet 'No confirmation on stderr'
+            cand --no-git 'Do not read git branch and commit from the current directory'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,34 @@
+complete -c tt-log -l agent -d 'Agent name [env: TT_AGENT]' -r
+complete -c tt-log -l model -d 'Model name or alias [env: TT_MODEL]' -r
+complete -c tt-log -l input -d 'Uncached input tokens' -r
+complete -c tt-log -l output -d 'Output tokens (reasoning included)' -r
+complete -c tt-log -l cache-read -d 'Prompt-cache read tokens' -r
+complete -c tt-log -l cache-write -d 'Prompt-cache write tokens (5-minute cache)' -r
+complete -c tt-log -l cache-write-1h -d 'Prompt-cache write tokens (1-hour cache)' -r
+complete -c tt-log -l reasoning -d 'Reasoning tokens (informational: already counted in output)' -r
+complete -c tt-log -l session -d 'Session id [env: TT_SESSION]' -r
+complete -c tt-log -l task -d 'Task name [env: TT_TASK]' -r
+complete -c tt-log -l project -d 'Project name [env: TT_PROJECT]' -r
+complete -c tt-log -l provider -d 'Provider (default: the price table\'s provider for the model)' -r
+complete -c tt-log -l branch -d 'Git branch (default: read from the repository in the current directory)' -r
+complete -c tt-log -l commit -d 'Git commit (default: read from the repository in the current directory)' -r
+complete -c tt-log -l tag -d 'A label, KEY=VALUE (repeatable)' -r
+complete -c tt-log -l note -d 'A note' -r
+complete -c tt-log -l duration -d 'Wall time of the request: milliseconds, or with a unit (250ms, 1.5s, 2m)' -r
+complete -c tt-log -l ts -d 'When it happened: RFC 3339, or a date / date-time in the configured time zone [default: now]' -r
+complete -c tt-log -l source -d 'Where the numbers came from [default: cli, or the provider with --from]' -r
+complete -c tt-log -l from -d 'Read a provider API response (or its bare usage object) from stdin' -r -f -a "anthropic\t''
+openai\t''
+gemini\t''"
+complete -c tt-log -l estimate-from -d 'Estimate input tokens from a text file (or - for stdin) at about 4 characters a token' -r
+complete -c tt-log -l import -d 'Import usage instead of logging one record: `claude-code [DIR…]` or `codex [DIR]` transcripts, or tt JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped' -r
+complete -c tt-log -l config -d 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG' -r -F
+complete -c tt-log -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]' -r -F
+complete -c tt-log -l strict -d 'Refuse unknown models instead of logging them unpriced'
+complete -c tt-log -l print -d 'Also write the appended record to stdout'
+complete -c tt-log -l dry-run -d 'Validate and print the record, but append nothing (with --import FILE: report and print the records that would be added)'
+complete -c tt-log -l enforce -d 'Refuse the record (exit 1, nothing appended) if it would push a configured budget over its limit'
+complete -c tt-log -s q -l quiet -d 'No confirmation on stderr'
+complete -c tt-log -l no-git -d 'Do not read git branch and commit from the current directory'
+complete -c tt-log -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c tt-log -s V -l version -d 'Print version'

@@ -1,0 +1,41 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[tt-price] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'tt-price'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'tt-price'= {
+            cand --quote 'Quote the cost of MODEL with INPUT and OUTPUT tokens'
+            cand --cache-read 'With --quote: prompt-cache read tokens'
+            cand --cache-write 'With --quote: 5-minute cache write tokens'
+            cand --cache-write-1h 'With --quote: 1-hour cache write tokens'
+            cand --at 'With --quote: price at this time instead of now (RFC 3339 or a date)'
+            cand --import-litellm 'Convert LiteLLM''s model_prices_and_context_window.json to tt''s TOML on stdout'
+            cand --provider 'With --import-litellm: only these providers (comma-separated LiteLLM provider names)'
+            cand --format 'Output format: --list: table|json|toml; --quote: table|json|jsonl|value [default: table on a terminal, else JSONL (--list: json, --quote: jsonl)]'
+            cand --config 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG'
+            cand --log 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]'
+            cand --reprice 'Price every record again, replacing existing costs'
+            cand --list 'Show the effective price table'
+            cand --strict 'Refuse records of unknown models instead of passing them through unpriced'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,39 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[tt-sum] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'tt-sum'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'tt-sum'= {
+            cand --by 'Group by these keys, comma-separated: agent, model, provider, session, task, project, branch, host, user, commit, source, tag:KEY, hour, day, week, month'
+            cand --period 'The window: today, yesterday, week, last-week, month, last-month, year, all'
+            cand --since 'Only records at or after this date (local midnight) or time'
+            cand --until 'Only records up to this date (inclusive) or before this time'
+            cand --tz 'Time zone for periods and day/week/month keys (IANA name) [default: config `tz`, else UTC]'
+            cand --today 'Pretend today is this date, for reproducible reports'
+            cand --format 'Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl]'
+            cand --sort 'Order of the groups: cost, tokens (both largest first) or name [default: name when grouping by time, else cost]'
+            cand --top 'Only the first N groups (the total still covers every group)'
+            cand --config 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG'
+            cand --log 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+    ]
+    $completions[$command]
+}
