@@ -183,3 +183,21 @@ fn a_closed_pipe_ends_quietly() {
     sc.bash("set -o pipefail; tt-price big.jsonl | head -1 > first.txt").succeeds().stderr_is("");
     assert!(sc.read("first.txt").contains("\"id\":\"r0\""));
 }
+
+#[test]
+fn quote_at_a_past_time_uses_the_price_in_force_then() {
+    let sc = Scenario::new();
+    sc.write(
+        "tt.toml",
+        "[models.m]\ninput = 1\noutput = 2\n[[models.m.history]]\nuntil = 2026-01-01\ninput = 10\noutput = 20\n",
+    );
+    sc.cmd("tt-price")
+        .args(["--quote", "m", "1000000", "1000000", "--format", "value", "--at", "2025-12-31"])
+        .succeeds()
+        .stdout_is("30\n");
+    sc.cmd("tt-price")
+        .args(["--quote", "m", "1000000", "1000000", "--format", "value", "--at", "2026-01-01"])
+        .succeeds()
+        .stdout_is("3\n");
+    sc.cmd("tt-price").args(["--quote", "m", "1", "1", "--at", "2026-13-01"]).fails_with(2).one_error_line("tt-price");
+}

@@ -291,8 +291,26 @@ fn unpriced_records_are_priced_like_tt_price_and_unknown_models_counted() {
     );
     // Pricing on the fly and pricing first give the same sums.
     sc.cmd("tt-sum").pipe_in(&priced).succeeds().stdout_is(&out.stdout);
-    // The table shows the unpriced column when there are some.
-    sc.cmd("tt-sum").args(["--format", "table"]).pipe_in(&lines).succeeds().stdout_has("UNPRICED");
+    // The table shows the unpriced column when there are some, and a group with only unpriced records has no
+    // cost (not $0).
+    sc.cmd("tt-sum").args(["--format", "table", "--by", "agent"]).pipe_in(&lines).succeeds().stdout_is(
+        "all time
+AGENT  RECORDS  SESSIONS  INPUT  OUTPUT  CACHE READ  CACHE WRITE  TOTAL TOKENS     COST  UNPRICED
+─────────────────────────────────────────────────────────────────────────────────────────────────
+A            2         0  1,005      15           0            0         1,020  $0.0021         1
+B            1         0      6       6           0            0            12        –         1
+─────────────────────────────────────────────────────────────────────────────────────────────────
+TOTAL        3         0  1,011      21           0            0         1,032  $0.0021         2
+",
+    );
+    // Without --by there are no groups: the total row alone.
+    sc.cmd("tt-sum").args(["--format", "table"]).pipe_in(&lines).succeeds().stdout_is(
+        "all time
+       RECORDS  SESSIONS  INPUT  OUTPUT  CACHE READ  CACHE WRITE  TOTAL TOKENS     COST  UNPRICED
+─────────────────────────────────────────────────────────────────────────────────────────────────
+TOTAL        3         0  1,011      21           0            0         1,032  $0.0021         2
+",
+    );
 }
 
 #[test]
