@@ -23,7 +23,7 @@ _tt__export() {
 
     case "${cmd}" in
         tt__export)
-            opts="-f -o -h -V --format --bundle --output --period --since --until --tz --today --agent --model --where --config --log --help --version"
+            opts="-f -o -h -V --format --bundle --output --agent --model --where --period --since --until --tz --today --config --log --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -45,6 +45,18 @@ _tt__export() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --where)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --period)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -62,18 +74,6 @@ _tt__export() {
                     return 0
                     ;;
                 --today)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --agent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --model)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --where)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -6,14 +6,14 @@ markdown\t''
 md\t''
 prometheus\t''"
 complete -c tt-export -s o -l output -d 'Write to FILE instead of stdout, atomically (a temporary file in the same directory, then a rename)' -r -F
-complete -c tt-export -l period -d 'Only records in this window: today, yesterday, week, last-week, month, last-month, year, all [default: all; markdown: week]' -r
-complete -c tt-export -l since -d 'Only records at or after this time (a date, a local date-time, or RFC 3339)' -r
-complete -c tt-export -l until -d 'Only records before this time; a date includes that whole day' -r
-complete -c tt-export -l tz -d 'Time zone for dates and periods (IANA name) [default: config `tz`]' -r
-complete -c tt-export -l today -d 'Take this date as today, for reproducible reports (periods and budget windows)' -r
 complete -c tt-export -l agent -d 'Only this agent (repeatable)' -r
 complete -c tt-export -l model -d 'Only this model (repeatable; aliases match, so sonnet-4.5 selects claude-sonnet-4-5-20250929)' -r
 complete -c tt-export -l where -d 'Only records whose FIELD is VALUE (repeatable): project=api, tag:team=infra, host=laptop …' -r
+complete -c tt-export -l period -d 'Only records in this window: today, yesterday, week, last-week, month, last-month, year, all [default: all; tt-export\'s markdown report: week]' -r
+complete -c tt-export -l since -d 'Only records at or after this time (a date is its local midnight; or a local date-time, or RFC 3339)' -r
+complete -c tt-export -l until -d 'Only records up to this date (inclusive), or before this time' -r
+complete -c tt-export -l tz -d 'Time zone for periods and day/week/month keys (IANA name) [default: config `tz`, else UTC]' -r
+complete -c tt-export -l today -d 'Take this date (or time) as today, for reproducible reports and forecasts' -r
 complete -c tt-export -l config -d 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG' -r -F
 complete -c tt-export -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]' -r -F
 complete -c tt-export -l bundle -d 'Write a portable bundle: a metadata line (who, where, when, filter, count, SHA-256) and the records'

@@ -23,13 +23,25 @@ _tt__sum() {
 
     case "${cmd}" in
         tt__sum)
-            opts="-h -V --by --period --since --until --tz --today --format --sort --top --config --log --help --version"
+            opts="-h -V --by --format --sort --top --period --since --until --tz --today --config --log --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "cost tokens name" -- "${cur}"))
+                    return 0
+                    ;;
+                --top)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -50,18 +62,6 @@ _tt__sum() {
                     return 0
                     ;;
                 --today)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --sort)
-                    COMPREPLY=($(compgen -W "cost tokens name" -- "${cur}"))
-                    return 0
-                    ;;
-                --top)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

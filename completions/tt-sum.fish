@@ -1,14 +1,14 @@
 complete -c tt-sum -l by -d 'Group by these keys, comma-separated: agent, model, provider, session, task, project, branch, host, user, commit, source, tag:KEY, hour, day, week, month' -r
-complete -c tt-sum -l period -d 'The window: today, yesterday, week, last-week, month, last-month, year, all' -r
-complete -c tt-sum -l since -d 'Only records at or after this date (local midnight) or time' -r
-complete -c tt-sum -l until -d 'Only records up to this date (inclusive) or before this time' -r
-complete -c tt-sum -l tz -d 'Time zone for periods and day/week/month keys (IANA name) [default: config `tz`, else UTC]' -r
-complete -c tt-sum -l today -d 'Pretend today is this date, for reproducible reports' -r
 complete -c tt-sum -l format -d 'Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl]' -r
 complete -c tt-sum -l sort -d 'Order of the groups: cost, tokens (both largest first) or name [default: name when grouping by time, else cost]' -r -f -a "cost\t''
 tokens\t''
 name\t''"
 complete -c tt-sum -l top -d 'Only the first N groups (the total still covers every group)' -r
+complete -c tt-sum -l period -d 'Only records in this window: today, yesterday, week, last-week, month, last-month, year, all [default: all; tt-export\'s markdown report: week]' -r
+complete -c tt-sum -l since -d 'Only records at or after this time (a date is its local midnight; or a local date-time, or RFC 3339)' -r
+complete -c tt-sum -l until -d 'Only records up to this date (inclusive), or before this time' -r
+complete -c tt-sum -l tz -d 'Time zone for periods and day/week/month keys (IANA name) [default: config `tz`, else UTC]' -r
+complete -c tt-sum -l today -d 'Take this date (or time) as today, for reproducible reports and forecasts' -r
 complete -c tt-sum -l config -d 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG' -r -F
 complete -c tt-sum -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]' -r -F
 complete -c tt-sum -s h -l help -d 'Print help (see more with \'--help\')'

@@ -466,11 +466,7 @@ fn render(out: &mut impl Write, format: Format, evals: &[Evaluation]) -> Result<
             }
         }
         Format::Json => {
-            writeln!(out, "[")?;
-            for (i, e) in evals.iter().enumerate() {
-                writeln!(out, "  {}{}", e.to_json(), if i + 1 < evals.len() { "," } else { "" })?;
-            }
-            writeln!(out, "]")?;
+            tt_core::output::write_json_array(out, evals.iter().map(|x| x.to_json()))?;
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());

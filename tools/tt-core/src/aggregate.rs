@@ -558,6 +558,19 @@ pub fn aggregate<'c>(
     Ok(acc)
 }
 
+/// The sum columns of a summary row, in the contract's order (CSV headers of tt-sum and tt-export).
+pub const SUM_COLUMNS: [&str; 9] = [
+    "records",
+    "sessions",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "total_tokens",
+    "cost_usd",
+    "unpriced_records",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,17 @@ pub fn stdout() -> BufWriter<Stdout> {
     BufWriter::with_capacity(64 * 1024, std::io::stdout())
 }
 
+/// Write JSON documents (each already one line of JSON) as one indented JSON array.
+pub fn write_json_array(out: &mut impl Write, items: impl ExactSizeIterator<Item = String>) -> Result<()> {
+    writeln!(out, "[")?;
+    let n = items.len();
+    for (i, item) in items.enumerate() {
+        writeln!(out, "  {item}{}", if i + 1 < n { "," } else { "" })?;
+    }
+    writeln!(out, "]")?;
+    Ok(())
+}
+
 /// Column alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {

@@ -433,6 +433,48 @@ pub fn days_in_month(d: NaiveDate) -> i64 {
     (next_month(d) - first_of_month(d)).num_days()
 }
 
+/// The window flags every reader shares (`--period --since --until --tz --today`), so "the same windows as
+/// tt-sum" is the same code in tt-sum, tt-optimize and tt-export.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct WindowArgs {
+    /// Only records in this window: today, yesterday, week, last-week, month, last-month, year, all
+    /// [default: all; tt-export's markdown report: week].
+    #[arg(long, value_name = "PERIOD")]
+    pub period: Option<String>,
+    /// Only records at or after this time (a date is its local midnight; or a local date-time, or RFC 3339).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only records up to this date (inclusive), or before this time.
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Time zone for periods and day/week/month keys (IANA name) [default: config `tz`, else UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Take this date (or time) as today, for reproducible reports and forecasts.
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+}
+
+impl WindowArgs {
+    /// The calendar these flags ask for (time zone, week start from the config, "today").
+    pub fn calendar(&self, config: &Config) -> Result<Calendar> {
+        Calendar::from_flags(config, self.tz.as_deref(), self.today.as_deref())
+    }
+
+    /// The window these flags select on `cal`; `default` when no `--period` is given.
+    pub fn window(&self, cal: &Calendar, default: Period) -> Result<Window> {
+        let period = self.period.as_deref().map(Period::parse).transpose()?.unwrap_or(default);
+        let since = self.since.as_deref().map(|s| cal.parse_since(s)).transpose()?;
+        let until = self.until.as_deref().map(|s| cal.parse_until(s)).transpose()?;
+        Ok(cal.window(period).restrict(since, until))
+    }
+
+    /// True when any of `--period`, `--since`, `--until` was given.
+    pub fn filters(&self) -> bool {
+        self.period.is_some() || self.since.is_some() || self.until.is_some()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

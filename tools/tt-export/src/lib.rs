@@ -53,22 +53,6 @@ pub struct Cli {
     /// Write to FILE instead of stdout, atomically (a temporary file in the same directory, then a rename).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Only records in this window: today, yesterday, week, last-week, month, last-month, year, all
-    /// [default: all; markdown: week].
-    #[arg(long, value_name = "PERIOD")]
-    period: Option<String>,
-    /// Only records at or after this time (a date, a local date-time, or RFC 3339).
-    #[arg(long, value_name = "TIME")]
-    since: Option<String>,
-    /// Only records before this time; a date includes that whole day.
-    #[arg(long, value_name = "TIME")]
-    until: Option<String>,
-    /// Time zone for dates and periods (IANA name) [default: config `tz`].
-    #[arg(long, value_name = "TZ")]
-    tz: Option<String>,
-    /// Take this date as today, for reproducible reports (periods and budget windows).
-    #[arg(long, value_name = "DATE")]
-    today: Option<String>,
     /// Only this agent (repeatable).
     #[arg(long, value_name = "NAME")]
     agent: Vec<String>,
@@ -78,6 +62,8 @@ pub struct Cli {
     /// Only records whose FIELD is VALUE (repeatable): project=api, tag:team=infra, host=laptop …
     #[arg(long = "where", value_name = "FIELD=VALUE")]
     matching: Vec<String>,
+    #[command(flatten)]
+    window: tt_core::period::WindowArgs,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -110,7 +96,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         (_, Some("prometheus")) => Kind::Prometheus,
         _ => Kind::Jsonl,
     };
-    let cal = Calendar::from_flags(&config, cli.tz.as_deref(), cli.today.as_deref())?;
+    let cal = cli.window.calendar(&config)?;
     let filter = build_filter(&cli, &cal, kind)?;
     let log = cli.common.log_path(&config)?;
     let sources = input::sources(&cli.files, &log);
@@ -131,15 +117,12 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
 
 fn build_filter(cli: &Cli, cal: &Calendar, kind: Kind) -> Result<Filter> {
     let default = if kind == Kind::Markdown { Period::Week } else { Period::All };
-    let period = cli.period.as_deref().map(Period::parse).transpose()?.unwrap_or(default);
-    let since = cli.since.as_deref().map(|s| cal.parse_since(s)).transpose()?;
-    let until = cli.until.as_deref().map(|s| cal.parse_until(s)).transpose()?;
-    let mut f = Filter::all(cal.window(period).restrict(since, until));
+    let mut f = Filter::all(cli.window.window(cal, default)?);
     let mut described = Map::new();
-    if let Some(p) = &cli.period {
+    if let Some(p) = &cli.window.period {
         described.insert("period".into(), Value::String(p.clone()));
     }
-    for (k, v) in [("since", &cli.since), ("until", &cli.until)] {
+    for (k, v) in [("since", &cli.window.since), ("until", &cli.window.until)] {
         if let Some(v) = v {
             described.insert(k.into(), Value::String(v.clone()));
         }
@@ -230,9 +213,7 @@ impl<'a> Exporter<'a> {
             prometheus: Prometheus::default(),
             report,
             rows: Vec::new(),
-            filtered: cli.period.is_some()
-                || cli.since.is_some()
-                || cli.until.is_some()
+            filtered: cli.window.filters()
                 || !cli.agent.is_empty()
                 || !cli.model.is_empty()
                 || !cli.matching.is_empty(),
@@ -430,7 +411,7 @@ fn rows_out(kind: Kind, rows: &[Summary], config: &Config, cal: &Calendar, out: 
             let mut w = export::csv_writer(&mut *out);
             let mut header: Vec<&str> = vec!["kind", "period", "start", "end"];
             header.extend(keys.iter().map(String::as_str));
-            header.extend(SUM_COLUMNS);
+            header.extend(tt_core::aggregate::SUM_COLUMNS);
             w.write_record(&header).map_err(export::csv_error)?;
             for r in rows {
                 let bound = |t: &Option<chrono::DateTime<chrono::FixedOffset>>| {
@@ -509,19 +490,6 @@ fn rows_out(kind: Kind, rows: &[Summary], config: &Config, cal: &Calendar, out: 
     }
     Ok(())
 }
-
-/// The sum columns of a summary row, in the contract's order.
-const SUM_COLUMNS: [&str; 9] = [
-    "records",
-    "sessions",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "total_tokens",
-    "cost_usd",
-    "unpriced_records",
-];
 
 /// The group keys of all rows, in order of first appearance.
 fn group_keys(rows: &[Summary]) -> Vec<String> {

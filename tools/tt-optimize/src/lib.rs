@@ -16,7 +16,7 @@ use tt_core::error::{Error, Result};
 use tt_core::input::{self, Source};
 use tt_core::optimize::{Analyzer, Type};
 use tt_core::output::Format;
-use tt_core::period::{Calendar, Period};
+use tt_core::period::Period;
 use tt_core::scan::{self, View};
 
 const EXAMPLES: &str = "\
@@ -61,22 +61,9 @@ pub struct Cli {
     /// How many of the most expensive tasks to list.
     #[arg(long, value_name = "N", default_value_t = 5)]
     tasks: usize,
-    /// Only records in this window: today, yesterday, week, last-week, month, last-month, year, all.
-    #[arg(long, value_name = "PERIOD", default_value = "all")]
-    period: String,
-    /// Only records from this date or time on (a date is its local midnight).
-    #[arg(long, value_name = "WHEN")]
-    since: Option<String>,
-    /// Only records up to this date (inclusive) or before this time.
-    #[arg(long, value_name = "WHEN")]
-    until: Option<String>,
-    /// Time zone for periods and budget periods [default: config `tz`, else UTC].
-    #[arg(long, value_name = "ZONE")]
-    tz: Option<String>,
-    /// Take this date (or time) as today, for reproducible reports and forecasts.
-    #[arg(long, value_name = "DATE")]
-    today: Option<String>,
 
+    #[command(flatten)]
+    window: tt_core::period::WindowArgs,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -108,10 +95,8 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         })
         .collect::<Result<Vec<Type>>>()?;
     let config = cli.common.config()?;
-    let cal = Calendar::from_flags(&config, cli.tz.as_deref(), cli.today.as_deref())?;
-    let since = cli.since.as_deref().map(|s| cal.parse_since(s)).transpose()?;
-    let until = cli.until.as_deref().map(|s| cal.parse_until(s)).transpose()?;
-    let window = cal.window(Period::parse(&cli.period)?).restrict(since, until);
+    let cal = cli.window.calendar(&config)?;
+    let window = cli.window.window(&cal, Period::All)?;
 
     let log = cli.common.log_path(&config)?;
     let mut spool = None;

@@ -13,7 +13,7 @@ use tt_core::error::{Error, Result};
 use tt_core::input::Source;
 use tt_core::money;
 use tt_core::output::{Format, Table, csv_safe};
-use tt_core::period::{Calendar, Period};
+use tt_core::period::Period;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -46,21 +46,6 @@ pub struct Cli {
     /// user, commit, source, tag:KEY, hour, day, week, month.
     #[arg(long, value_name = "KEYS")]
     by: Option<String>,
-    /// The window: today, yesterday, week, last-week, month, last-month, year, all.
-    #[arg(long, value_name = "PERIOD", default_value = "all")]
-    period: String,
-    /// Only records at or after this date (local midnight) or time.
-    #[arg(long, value_name = "WHEN")]
-    since: Option<String>,
-    /// Only records up to this date (inclusive) or before this time.
-    #[arg(long, value_name = "WHEN")]
-    until: Option<String>,
-    /// Time zone for periods and day/week/month keys (IANA name) [default: config `tz`, else UTC].
-    #[arg(long, value_name = "ZONE")]
-    tz: Option<String>,
-    /// Pretend today is this date, for reproducible reports.
-    #[arg(long, value_name = "DATE")]
-    today: Option<String>,
     /// Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl].
     #[arg(long, value_name = "FORMAT")]
     format: Option<String>,
@@ -72,6 +57,8 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     top: Option<usize>,
 
+    #[command(flatten)]
+    window: tt_core::period::WindowArgs,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -90,10 +77,8 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         Some(s) => Key::parse_list(s)?,
         None => Vec::new(),
     };
-    let cal = Calendar::from_flags(&config, cli.tz.as_deref(), cli.today.as_deref())?;
-    let since = cli.since.as_deref().map(|s| cal.parse_since(s)).transpose()?;
-    let until = cli.until.as_deref().map(|s| cal.parse_until(s)).transpose()?;
-    let window = cal.window(Period::parse(&cli.period)?).restrict(since, until);
+    let cal = cli.window.calendar(&config)?;
+    let window = cli.window.window(&cal, Period::All)?;
     let sources = sources(&cli.files, &cli.common, &config)?;
     let agg = tt_core::aggregate::aggregate(&sources, &keys, cal, &window, &config.prices)?;
     let unknown = agg.unknown_models();
@@ -153,18 +138,6 @@ fn order(sort: &str, a: &Group, b: &Group) -> Ordering {
     }
 }
 
-const NUM_HEADERS: [&str; 9] = [
-    "records",
-    "sessions",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "total_tokens",
-    "cost_usd",
-    "unpriced_records",
-];
-
 /// Write the rows in `format`.
 pub fn render(
     out: &mut impl Write,
@@ -180,17 +153,13 @@ pub fn render(
             }
         }
         Format::Json => {
-            writeln!(out, "[")?;
-            for (i, r) in rows.iter().enumerate() {
-                writeln!(out, "  {}{}", r.to_json(), if i + 1 < rows.len() { "," } else { "" })?;
-            }
-            writeln!(out, "]")?;
+            tt_core::output::write_json_array(out, rows.iter().map(|x| x.to_json()))?;
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
             let mut header: Vec<String> = vec!["period".into(), "start".into(), "end".into()];
             header.extend(keys.iter().cloned());
-            header.extend(NUM_HEADERS.iter().map(|s| s.to_string()));
+            header.extend(tt_core::aggregate::SUM_COLUMNS.iter().map(|s| s.to_string()));
             w.write_record(&header).map_err(csv_err)?;
             for r in rows {
                 let mut rec: Vec<String> = vec![
