@@ -465,3 +465,16 @@ fn a_torn_last_line_is_repaired_on_the_next_append() {
     assert!(lines[2].contains("\"agent\":\"B\""));
     assert!(log.ends_with('\n'));
 }
+
+#[test]
+fn record_flags_are_refused_with_import() {
+    let sc = Scenario::new();
+    sc.write("other.jsonl", "");
+    sc.cmd("tt-log")
+        .args(["--import", "other.jsonl", "--input", "5"])
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("--input describes one logged record; it cannot be used with --import");
+    sc.cmd("tt-log").args(["--import", "codex", "--tag", "a=b"]).fails_with(2).stderr_has("--tag describes");
+    assert_eq!(sc.log(), "");
+}

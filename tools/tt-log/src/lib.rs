@@ -160,6 +160,32 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let config = cli.common.config()?;
     if let Some(import) = &cli.import {
+        // Imported records carry their own numbers and context: a flag meant for one hand-logged record would be
+        // silently ignored, so it is refused instead.
+        let record_only = [
+            ("--model", cli.model.is_some()),
+            ("--input", cli.input.is_some()),
+            ("--output", cli.output.is_some()),
+            ("--cache-read", cli.cache_read.is_some()),
+            ("--cache-write", cli.cache_write.is_some()),
+            ("--cache-write-1h", cli.cache_write_1h.is_some()),
+            ("--reasoning", cli.reasoning.is_some()),
+            ("--session", cli.session.is_some()),
+            ("--task", cli.task.is_some()),
+            ("--project", cli.project.is_some()),
+            ("--provider", cli.provider.is_some()),
+            ("--branch", cli.branch.is_some()),
+            ("--commit", cli.commit.is_some()),
+            ("--tag", !cli.tags.is_empty()),
+            ("--note", cli.note.is_some()),
+            ("--duration", cli.duration.is_some()),
+            ("--ts", cli.ts.is_some()),
+            ("--source", cli.source.is_some()),
+            ("--enforce", cli.enforce),
+        ];
+        if let Some((flag, _)) = record_only.iter().find(|(_, set)| *set) {
+            return Err(Error::usage(format!("{flag} describes one logged record; it cannot be used with --import")));
+        }
         let (source, paths) = import.split_first().ok_or_else(|| Error::usage("--import needs a SOURCE"))?;
         return import::run(&cli, &config, source, paths);
     }
