@@ -138,7 +138,7 @@ pub struct Totals {
     pub unpriced: u64,
     sessions: FxSet<Box<str>>,
     /// Logs are written session by session: skipping the set when the session repeats saves most lookups.
-    last_session: Option<Box<str>>,
+    last_session: Option<String>,
 }
 
 impl Totals {
@@ -160,7 +160,14 @@ impl Totals {
             if !self.sessions.contains(s) {
                 self.sessions.insert(s.into());
             }
-            self.last_session = Some(s.into());
+            // Reuse the buffer: a new allocation at every change of session shows in profiles.
+            match &mut self.last_session {
+                Some(last) => {
+                    last.clear();
+                    last.push_str(s);
+                }
+                None => self.last_session = Some(s.to_string()),
+            }
         }
     }
 
@@ -207,7 +214,13 @@ pub struct Aggregator<'c> {
     window: Window,
     pricer: Pricer<'c>,
     bucketers: Vec<Option<Bucketer>>,
-    groups: FxMap<Vec<u8>, Group>,
+    /// Encoded group key → index in `groups`.
+    index: FxMap<Vec<u8>, usize>,
+    /// The groups with their encoded keys, in order of first appearance.
+    groups: Vec<(Vec<u8>, Group)>,
+    /// The group of the previous record: logs come in runs of one agent/session, so comparing the new key
+    /// with the last one's usually spares hashing it and probing the map.
+    last: usize,
     key_buf: Vec<u8>,
     total: Totals,
 }
@@ -223,7 +236,9 @@ impl<'c> Aggregator<'c> {
             window,
             pricer: Pricer::new(prices),
             bucketers,
-            groups: FxMap::default(),
+            index: FxMap::default(),
+            groups: Vec::new(),
+            last: 0,
             key_buf: Vec::with_capacity(64),
             total: Totals::default(),
         }
@@ -261,14 +276,22 @@ impl<'c> Aggregator<'c> {
                 None => self.key_buf.extend_from_slice(&[0xff; 4]),
             }
         }
-        if let Some(g) = self.groups.get_mut(self.key_buf.as_slice()) {
+        let at = match self.groups.get(self.last) {
+            Some((k, _)) if *k == self.key_buf => self.last,
+            _ => match self.index.get(self.key_buf.as_slice()) {
+                Some(&at) => at,
+                None => {
+                    let values = decode_key(&self.key_buf, self.keys.len());
+                    self.index.insert(self.key_buf.clone(), self.groups.len());
+                    self.groups.push((self.key_buf.clone(), Group { values, totals: Totals::default() }));
+                    self.groups.len() - 1
+                }
+            },
+        };
+        self.last = at;
+        if let Some((_, g)) = self.groups.get_mut(at) {
             g.totals.add(&v.tokens, cost, session);
-            return;
         }
-        let values = decode_key(&self.key_buf, self.keys.len());
-        let mut g = Group { values, totals: Totals::default() };
-        g.totals.add(&v.tokens, cost, session);
-        self.groups.insert(self.key_buf.clone(), g);
     }
 
     /// Fold another aggregator (over another chunk of the same input) into this one.
@@ -278,10 +301,11 @@ impl<'c> Aggregator<'c> {
         }
         self.total.merge(other.total);
         for (k, g) in other.groups {
-            match self.groups.get_mut(&k) {
-                Some(mine) => mine.totals.merge(g.totals),
+            match self.index.get(&k).and_then(|&at| self.groups.get_mut(at)) {
+                Some((_, mine)) => mine.totals.merge(g.totals),
                 None => {
-                    self.groups.insert(k, g);
+                    self.index.insert(k.clone(), self.groups.len());
+                    self.groups.push((k, g));
                 }
             }
         }
@@ -299,7 +323,7 @@ impl<'c> Aggregator<'c> {
 
     /// The groups (in no particular order) and the total.
     pub fn finish(self) -> (Vec<Group>, Totals) {
-        (self.groups.into_values().collect(), self.total)
+        (self.groups.into_iter().map(|(_, g)| g).collect(), self.total)
     }
 }
 

@@ -16,10 +16,11 @@
 //! names the first bad line in file order, however the work was split.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use memchr::memchr;
 use rust_decimal::Decimal;
 
@@ -144,17 +145,7 @@ pub struct View<'a> {
 impl<'a> View<'a> {
     /// Parse and validate one line (no newline). Errors match [`Record::parse`]'s; the caller adds file:line.
     pub fn parse(line: &'a [u8]) -> Result<View<'a>> {
-        match parse_fast(line) {
-            Ok(v) => Ok(v),
-            Err(Bad) => {
-                // Ask the reference parser for the message so both paths report a bad line the same way.
-                let text = crate::input::utf8(line)?;
-                match Record::parse(text) {
-                    Err(e) => Err(e),
-                    Ok(_) => Err(Error::data("record not accepted by the log reader (please report this line)")),
-                }
-            }
-        }
+        parse_fast(line).map_err(|Bad| rejected(line))
     }
 
     /// The value of a groupable field, if the record has it.
@@ -202,6 +193,20 @@ impl<'a> View<'a> {
     }
 }
 
+/// The error for a line the fast path rejected: the reference parser is asked for the message, so both paths
+/// report a bad line the same way.
+#[cold]
+fn rejected(line: &[u8]) -> Error {
+    let text = match crate::input::utf8(line) {
+        Ok(t) => t,
+        Err(e) => return e,
+    };
+    match Record::parse(text) {
+        Err(e) => e,
+        Ok(_) => Error::data("record not accepted by the log reader (please report this line)"),
+    }
+}
+
 /// The fields of the schema, so a key is recognised once and dispatched on as a number.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum K {
@@ -234,50 +239,55 @@ enum K {
     Other,
 }
 
+/// The schema's keys, in the order [`Record::to_json`] writes them (which [`Cursor::known_key`] relies on to
+/// find the next key first).
 const KEYS: [(&[u8], K); 26] = [
     (b"v", K::V),
     (b"id", K::Id),
     (b"ts", K::Ts),
     (b"agent", K::Agent),
     (b"model", K::Model),
+    (b"provider", K::Provider),
     (b"input_tokens", K::InputTokens),
     (b"output_tokens", K::OutputTokens),
     (b"cache_read_tokens", K::CacheReadTokens),
     (b"cache_write_tokens", K::CacheWriteTokens),
-    (b"session", K::Session),
-    (b"project", K::Project),
-    (b"cost_usd", K::CostUsd),
-    (b"provider", K::Provider),
-    (b"tags", K::Tags),
-    (b"task", K::Task),
-    (b"branch", K::Branch),
-    (b"host", K::Host),
-    (b"user", K::User),
-    (b"commit", K::Commit),
-    (b"source", K::Source),
-    (b"price", K::Price),
-    (b"notes", K::Notes),
     (b"cache_write_1h_tokens", K::CacheWrite1hTokens),
     (b"reasoning_tokens", K::ReasoningTokens),
+    (b"session", K::Session),
+    (b"task", K::Task),
+    (b"project", K::Project),
+    (b"branch", K::Branch),
+    (b"commit", K::Commit),
+    (b"host", K::Host),
+    (b"user", K::User),
     (b"duration_ms", K::DurationMs),
+    (b"notes", K::Notes),
+    (b"tags", K::Tags),
+    (b"source", K::Source),
     (b"estimated", K::Estimated),
+    (b"cost_usd", K::CostUsd),
+    (b"price", K::Price),
 ];
 
-/// The first eight bytes of `key"` as a little-endian word, and the mask of the bytes that count.
-const fn prefix(k: &[u8]) -> (u64, u64) {
-    let (mut p, mut m, mut j) = (0u64, 0u64, 0);
-    while j < 8 && j <= k.len() {
+/// `key"` (the key and its closing quote) as three little-endian words, and the masks of the bytes that count
+/// in each: the longest key (`cache_write_1h_tokens"`, 22 bytes) fits in 24, so any key is recognised with at
+/// most three word compares and no call to `memcmp`.
+const fn prefix(k: &[u8]) -> [(u64, u64); 3] {
+    let mut a = [(0u64, 0u64); 3];
+    let mut j = 0;
+    while j <= k.len() {
         let byte = if j < k.len() { k[j] } else { b'"' };
-        p |= (byte as u64) << (8 * j);
-        m |= 0xff << (8 * j);
+        a[j / 8].0 |= (byte as u64) << (8 * (j % 8));
+        a[j / 8].1 |= 0xff << (8 * (j % 8));
         j += 1;
     }
-    (p, m)
+    a
 }
 
 /// [`prefix`] of every key in [`KEYS`], computed at compile time.
-const PREFIXES: [(u64, u64); KEYS.len()] = {
-    let mut a = [(0u64, 0u64); KEYS.len()];
+const PREFIXES: [[(u64, u64); 3]; KEYS.len()] = {
+    let mut a = [[(0u64, 0u64); 3]; KEYS.len()];
     let mut i = 0;
     while i < KEYS.len() {
         a[i] = prefix(KEYS[i].0);
@@ -285,6 +295,21 @@ const PREFIXES: [(u64, u64); KEYS.len()] = {
     }
     a
 };
+
+/// Eight bytes of `b` from `at` as a little-endian word, zero-padded past the end. A padding zero never matches
+/// a masked byte of [`PREFIXES`] (key bytes and the quote are never zero), so a short tail cannot match a key.
+#[inline]
+fn word(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    match b.get(at..at + 8) {
+        Some(s) => w.copy_from_slice(s),
+        None => {
+            let s = b.get(at..).unwrap_or_default();
+            w[..s.len()].copy_from_slice(s);
+        }
+    }
+    u64::from_le_bytes(w)
+}
 
 impl K {
     #[inline]
@@ -298,6 +323,8 @@ struct Cursor<'a> {
     s: &'a str,
     b: &'a [u8],
     i: usize,
+    /// Where [`Cursor::known_key`] starts looking: just after the previous key's place in [`KEYS`].
+    hint: usize,
 }
 
 /// A line the fast path rejects. It carries no message: [`View::parse`] asks the reference parser for one, so
@@ -315,7 +342,7 @@ fn bad<M>(_why: M) -> Bad {
 impl<'a> Cursor<'a> {
     fn new(s: &'a str) -> Cursor<'a> {
         let b = s.as_bytes();
-        Cursor { s, b, i: 0 }
+        Cursor { s, b, i: 0, hint: 0 }
     }
 
     #[inline]
@@ -350,21 +377,19 @@ impl<'a> Cursor<'a> {
         if b.get(i) != Some(&b'"') {
             return None;
         }
-        // One word compare per candidate (most keys and their closing quote fit in eight bytes); the rest of a
-        // longer key is compared only once its first eight bytes matched.
-        let w = b.get(i + 1..i + 9)?;
-        let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        for (n, (p, m)) in PREFIXES.iter().enumerate() {
-            if w & m != *p {
-                continue;
+        let w = [word(b, i + 1), word(b, i + 9), word(b, i + 17)];
+        // tt writes the keys in one order, and [`KEYS`] follows it: starting after the previous match usually
+        // finds the next key on the first compare.
+        let n = KEYS.len();
+        for step in 0..n {
+            let j = (self.hint + step) % n;
+            let p = &PREFIXES[j];
+            if w[0] & p[0].1 == p[0].0 && w[1] & p[1].1 == p[1].0 && w[2] & p[2].1 == p[2].0 {
+                let (k, v) = KEYS[j];
+                self.i = i + 2 + k.len();
+                self.hint = j + 1;
+                return Some(v);
             }
-            let (k, v) = KEYS[n];
-            if k.len() >= 8 && (b.get(i + 9..i + 1 + k.len()) != Some(&k[8..]) || b.get(i + 1 + k.len()) != Some(&b'"'))
-            {
-                continue;
-            }
-            self.i = i + 2 + k.len();
-            return Some(v);
         }
         None
     }
@@ -604,9 +629,14 @@ impl<'a> Cursor<'a> {
             if !d.is_ascii_digit() {
                 break;
             }
-            match n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d - b'0'))) {
-                Some(m) => n = m,
-                None => overflow = true,
+            if i - start < 19 {
+                // Nineteen digits always fit in a u64: no overflow check needed for the usual short counts.
+                n = n * 10 + u64::from(d - b'0');
+            } else {
+                match n.checked_mul(10).and_then(|n| n.checked_add(u64::from(d - b'0'))) {
+                    Some(m) => n = m,
+                    None => overflow = true,
+                }
             }
             i += 1;
         }
@@ -857,18 +887,9 @@ pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let mut n = 0u32;
-        for &c in &b[r] {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            n = n * 10 + u32::from(c - b'0');
-        }
-        Some(n)
-    };
-    let (y, mo, d, h, mi, sec) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || d == 0 || d > days_in(y, mo) || h > 23 || mi > 59 || sec > 59 {
+    let num = |r: std::ops::Range<usize>| digits(&b[r]);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if h > 23 || mi > 59 || sec > 59 {
         return None;
     }
     let mut i = 19;
@@ -899,9 +920,41 @@ pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
         }
         _ => return None,
     };
-    let days = days_from_civil(i64::from(y), mo, d);
-    let secs = days * 86_400 + i64::from(h * 3600 + mi * 60 + sec) - offset;
-    DateTime::from_timestamp(secs, nanos)
+    let date = date_of(b)?;
+    let t = date.and_time(NaiveTime::from_hms_nano_opt(h, mi, sec, nanos)?).and_utc();
+    if offset == 0 { Some(t) } else { t.checked_sub_signed(TimeDelta::seconds(offset)) }
+}
+
+/// The value of a run of ASCII digits (at most nine), or `None` if any byte is not a digit.
+#[inline]
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+}
+
+thread_local! {
+    /// The last date [`date_of`] parsed, by its text: logs are in time order, so nearly every record repeats
+    /// the previous one's date, and validating and converting it again (a visible share of `tt-sum`'s time)
+    /// is wasted work. Per thread, so the reader threads never contend.
+    static LAST_DATE: Cell<Option<([u8; 10], NaiveDate)>> = const { Cell::new(None) };
+}
+
+/// The validated calendar date of the `YYYY-MM-DD` at the start of `b` (at least 10 bytes), cached.
+#[inline]
+fn date_of(b: &[u8]) -> Option<NaiveDate> {
+    let key: [u8; 10] = b.get(..10)?.try_into().ok()?;
+    if let Some((k, d)) = LAST_DATE.get()
+        && k == key
+    {
+        return Some(d);
+    }
+    let num = |r: std::ops::Range<usize>| digits(&key[r]);
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in(y, mo) {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, mo, d)?;
+    LAST_DATE.set(Some((key, date)));
+    Some(date)
 }
 
 fn days_in(y: u32, m: u32) -> u32 {
@@ -911,17 +964,6 @@ fn days_in(y: u32, m: u32) -> u32 {
         2 => 28,
         _ => 31,
     }
-}
-
-/// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Size of each reader's buffer: big enough to make reads cheap, small enough to stay in cache.
@@ -1003,9 +1045,10 @@ where
     I: Fn() -> S + Sync,
     F: Fn(&mut S, &View<'_>) -> Result<()> + Sync,
 {
-    fold_lines(source, init, |st, line| {
-        let v = View::parse(line)?;
-        step(st, &v)
+    fold_lines(source, init, |st, line| match parse_fast(line) {
+        // Matched here rather than through `View::parse`, so the view is not moved between two `Result`s.
+        Ok(v) => step(st, &v),
+        Err(Bad) => Err(rejected(line)),
     })
 }
 
@@ -1148,14 +1191,38 @@ mod tests {
 
     #[test]
     fn fast_ts_matches_chrono() {
+        // Repeated and alternating dates, so the cached date is both hit and replaced (also by a bad date).
         for s in [
             "2026-11-23T14:05:00Z",
             "2026-11-23T14:05:00.123456789Z",
+            "2026-11-23T00:30:00+01:00",
             "2024-02-29T23:59:59+05:30",
+            "2024-02-29T23:59:59Z",
             "1999-12-31T00:00:00.5-08:00",
+            "2026-11-23T23:59:59-14:00",
+            "0000-01-01T00:00:00Z",
         ] {
             assert_eq!(parse_ts(s), crate::record::parse_ts(s).ok(), "{s}");
         }
         assert_eq!(parse_ts("2025-02-29T00:00:00Z"), None);
+        assert_eq!(parse_ts("2026-11-23T24:00:00Z"), None);
+        assert_eq!(parse_ts("2025-02-29T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn keys_in_any_order_and_at_the_end_of_the_line() {
+        for line in [
+            r#"{"output_tokens":2,"tags":{},"cost_usd":1.5,"v":1,"model":"m","ts":"2026-01-02T03:04:05Z","id":"x","input_tokens":1,"agent":"A"}"#,
+            r#"{"cache_write_1h_tokens":9,"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"reasoning_tokens":3,"cache_write_tokens":4}"#,
+            r#"{ "v" : 1 , "id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"ts2":1,"v":1}"#,
+        ] {
+            let v = View::parse(line.as_bytes()).unwrap();
+            let r = Record::parse(line).unwrap();
+            assert_eq!(
+                (v.agent.as_ref(), v.model.as_ref(), v.ts, v.tokens, v.cost_usd),
+                (r.agent.as_str(), r.model.as_str(), r.ts, r.tokens, r.cost_usd),
+                "{line}"
+            );
+        }
     }
 }
