@@ -145,7 +145,7 @@ pub struct View<'a> {
 impl<'a> View<'a> {
     /// Parse and validate one line (no newline). Errors match [`Record::parse`]'s; the caller adds file:line.
     pub fn parse(line: &'a [u8]) -> Result<View<'a>> {
-        parse_fast(line).map_err(|Bad| rejected(line))
+        parse_line(line).map_err(|Bad| rejected(line))
     }
 
     /// The value of a groupable field, if the record has it.
@@ -300,6 +300,9 @@ const PREFIXES: [[(u64, u64); 3]; KEYS.len()] = {
 /// a masked byte of [`PREFIXES`] (key bytes and the quote are never zero), so a short tail cannot match a key.
 #[inline]
 fn word(b: &[u8], at: usize) -> u64 {
+    if let Some(&w) = b.get(at..).and_then(|r| r.first_chunk::<8>()) {
+        return u64::from_le_bytes(w);
+    }
     let mut w = [0u8; 8];
     match b.get(at..at + 8) {
         Some(s) => w.copy_from_slice(s),
@@ -730,6 +733,252 @@ fn check_name(field: &str, s: &str) -> Fast<()> {
     crate::record::check_name(field, s).map_err(bad)
 }
 
+/// The parse of a line: [`parse_quick`] when the line is in the shape tt writes, else the general
+/// [`parse_fast`] (which also finds the error of a bad line).
+#[inline]
+fn parse_line(line: &[u8]) -> Fast<View<'_>> {
+    match parse_quick(line) {
+        Some(v) => Ok(v),
+        None => parse_fast(line),
+    }
+}
+
+/// The quick path for lines as tt writes them: compact JSON (no whitespace), strings without escapes, every
+/// key of the schema, no `null`s. Once the line is known to hold no backslash and no control byte, every
+/// quote delimits a string, so one vectorised search (`memchr`) finds all the strings and the scanner only
+/// looks at the few bytes between them. Anything else — a backslash, whitespace, an unknown key, a `null`, a
+/// number in exponent form, an invalid value — returns `None` and the line takes [`parse_fast`], so this path
+/// never decides that a line is bad and never accepts one `parse_fast` would reject (the tests compare both
+/// on every line they have and on mutations of them).
+#[inline]
+fn parse_quick(line: &[u8]) -> Option<View<'_>> {
+    let text = std::str::from_utf8(line).ok()?;
+    // One pass the compiler vectorises: a control byte or a backslash anywhere sends the line to the general
+    // path (outside strings a control byte is whitespace, which tt never writes either).
+    if line.iter().fold(0u8, |a, &c| a | u8::from(c < 0x20) | u8::from(c == b'\\')) != 0 {
+        return None;
+    }
+    let b = line;
+    let mut pos = 1usize;
+    // The string starting at `pos` (its opening quote), as its text; moves `pos` past its closing quote. With
+    // no backslash in the line, the next quote closes it: eight bytes at a time up to the word holding it.
+    let string = |pos: &mut usize| -> Option<&str> {
+        if b.get(*pos) != Some(&b'"') {
+            return None;
+        }
+        let start = *pos + 1;
+        let mut j = start;
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        while let Some(w) = b.get(j..j + 8) {
+            let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ (ONES * u64::from(b'"'));
+            // Exact: the lowest set high bit is the first quote (borrows only run upwards from it).
+            let hit = x.wrapping_sub(ONES) & !x & HIGH;
+            if hit != 0 {
+                let end = j + (hit.trailing_zeros() / 8) as usize;
+                *pos = end + 1;
+                return text.get(start..end);
+            }
+            j += 8;
+        }
+        let end = j + memchr(b'"', b.get(j..)?)?;
+        *pos = end + 1;
+        text.get(start..end)
+    };
+    // A JSON non-negative integer in its shortest form, as tt writes token counts.
+    let uint = |pos: &mut usize| -> Option<u64> {
+        let start = *pos;
+        let mut n: u64 = 0;
+        while let Some(&d) = b.get(*pos) {
+            if !d.is_ascii_digit() || *pos - start >= 19 {
+                break;
+            }
+            n = n * 10 + u64::from(d - b'0');
+            *pos += 1;
+        }
+        let len = *pos - start;
+        if len == 0 || (len > 1 && b[start] == b'0') || matches!(b.get(*pos), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
+        {
+            return None;
+        }
+        Some(n)
+    };
+    if b.first() != Some(&b'{') {
+        return None;
+    }
+    let mut v = None;
+    let mut id = None;
+    let mut ts_text = None;
+    let mut agent = None;
+    let mut model = None;
+    let mut input = None;
+    let mut output = None;
+    let mut tokens = Tokens::default();
+    let mut opt: [Option<Cow<'_, str>>; 9] = Default::default();
+    let mut cost = None;
+    let mut estimated = None;
+    let mut tags = None;
+    let mut hint = 0usize;
+    loop {
+        let key = quick_key(b, &mut pos, &mut hint)?;
+        if b.get(pos) != Some(&b':') {
+            return None;
+        }
+        pos += 1;
+        match key {
+            K::V => v = Some(uint(&mut pos)?),
+            K::Id => id = Some(string(&mut pos)?),
+            K::Ts => ts_text = Some(string(&mut pos)?),
+            K::Agent => agent = Some(string(&mut pos)?),
+            K::Model => model = Some(string(&mut pos)?),
+            K::InputTokens => input = Some(uint(&mut pos)?),
+            K::OutputTokens => output = Some(uint(&mut pos)?),
+            K::CacheReadTokens => tokens.cache_read = uint(&mut pos)?,
+            K::CacheWriteTokens => tokens.cache_write = uint(&mut pos)?,
+            K::CacheWrite1hTokens => tokens.cache_write_1h = uint(&mut pos)?,
+            K::ReasoningTokens | K::DurationMs => {
+                uint(&mut pos)?;
+            }
+            K::Provider => opt[0] = Some(Cow::Borrowed(string(&mut pos)?)),
+            K::Session => opt[1] = Some(Cow::Borrowed(string(&mut pos)?)),
+            K::Task => opt[2] = Some(Cow::Borrowed(string(&mut pos)?)),
+            K::Project => opt[3] = Some(Cow::Borrowed(string(&mut pos)?)),
+            K::Branch => opt[4] = Some(Cow::Borrowed(string(&mut pos)?)),
+            K::Commit => opt[5] = Some(Cow::Borrowed(string(&mut pos)?)),
+            K::Host => opt[6] = Some(Cow::Borrowed(string(&mut pos)?)),
+            K::User => opt[7] = Some(Cow::Borrowed(string(&mut pos)?)),
+            K::Source => opt[8] = Some(Cow::Borrowed(string(&mut pos)?)),
+            K::Notes | K::Price => {
+                string(&mut pos)?;
+            }
+            K::Estimated => {
+                let r = &b[pos..];
+                if r.starts_with(b"true") {
+                    estimated = Some(true);
+                    pos += 4;
+                } else if r.starts_with(b"false") {
+                    estimated = Some(false);
+                    pos += 5;
+                } else {
+                    return None;
+                }
+            }
+            K::CostUsd => {
+                // Digits, an optional fraction: the shape tt writes (an exponent goes the general way).
+                let start = pos;
+                let int = uint(&mut pos);
+                if int.is_none() {
+                    // `uint` refuses a fraction after the digits; read the integer part again.
+                    pos = start;
+                    while b.get(pos).is_some_and(u8::is_ascii_digit) {
+                        pos += 1;
+                    }
+                    if pos == start || (pos - start > 1 && b[start] == b'0') || b.get(pos) != Some(&b'.') {
+                        return None;
+                    }
+                    pos += 1;
+                    let frac = pos;
+                    while b.get(pos).is_some_and(u8::is_ascii_digit) {
+                        pos += 1;
+                    }
+                    if pos == frac || matches!(b.get(pos), Some(b'e' | b'E')) {
+                        return None;
+                    }
+                }
+                cost = Some(decimal(&b[start..pos]).ok()?);
+            }
+            K::Tags => {
+                let start = pos;
+                if b.get(pos) != Some(&b'{') {
+                    return None;
+                }
+                pos += 1;
+                if b.get(pos) == Some(&b'}') {
+                    pos += 1;
+                } else {
+                    loop {
+                        string(&mut pos)?;
+                        if b.get(pos) != Some(&b':') {
+                            return None;
+                        }
+                        pos += 1;
+                        string(&mut pos)?;
+                        match b.get(pos) {
+                            Some(b',') => pos += 1,
+                            Some(b'}') => {
+                                pos += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                tags = Some(&text[start..pos]);
+            }
+            K::Other => return None,
+        }
+        match b.get(pos) {
+            Some(b',') => pos += 1,
+            Some(b'}') => {
+                pos += 1;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    if pos != b.len() || v != Some(SCHEMA_VERSION) {
+        return None;
+    }
+    let ts = parse_ts(ts_text?)?;
+    let (agent, model) = (agent?, model?);
+    check_name("agent", agent).ok()?;
+    check_name("model", model).ok()?;
+    tokens.input = input?;
+    tokens.output = output?;
+    let [provider, session, task, project, branch, commit, host, user, source] = opt;
+    Some(View {
+        line,
+        id: Cow::Borrowed(id?),
+        ts,
+        agent: Cow::Borrowed(agent),
+        model: Cow::Borrowed(model),
+        provider,
+        session,
+        task,
+        project,
+        branch,
+        commit,
+        host,
+        user,
+        source,
+        tokens,
+        cost_usd: cost,
+        estimated,
+        tags,
+    })
+}
+
+/// The schema key at `pos` (its opening quote), recognised by word compares of the key and its closing quote,
+/// trying first the key that follows the previous one in [`KEYS`] (tt writes them in that order); `None` for
+/// any other key. Moves `pos` past the closing quote.
+#[inline]
+fn quick_key(b: &[u8], pos: &mut usize, hint: &mut usize) -> Option<K> {
+    let i = *pos;
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let w = [word(b, i + 1), word(b, i + 9), word(b, i + 17)];
+    let is = |j: usize| {
+        let p = &PREFIXES[j];
+        w[0] & p[0].1 == p[0].0 && w[1] & p[1].1 == p[1].0 && w[2] & p[2].1 == p[2].0
+    };
+    // The predicted key, then the ones after it (an optional field was left out), then all of them.
+    let j = (*hint..KEYS.len()).find(|&j| is(j)).or_else(|| (0..*hint).find(|&j| is(j)))?;
+    *pos = i + 2 + KEYS[j].0.len();
+    *hint = j + 1;
+    Some(KEYS[j].1)
+}
+
 fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
     let text = std::str::from_utf8(line).map_err(|_| bad("invalid UTF-8"))?;
     let mut c = Cursor::new(text);
@@ -1045,7 +1294,7 @@ where
     I: Fn() -> S + Sync,
     F: Fn(&mut S, &View<'_>) -> Result<()> + Sync,
 {
-    fold_lines(source, init, |st, line| match parse_fast(line) {
+    fold_lines(source, init, |st, line| match parse_line(line) {
         // Matched here rather than through `View::parse`, so the view is not moved between two `Result`s.
         Ok(v) => step(st, &v),
         Err(Bad) => Err(rejected(line)),
@@ -1207,6 +1456,51 @@ mod tests {
         assert_eq!(parse_ts("2025-02-29T00:00:00Z"), None);
         assert_eq!(parse_ts("2026-11-23T24:00:00Z"), None);
         assert_eq!(parse_ts("2025-02-29T00:00:00Z"), None);
+    }
+
+    /// Lines in the shape tt writes, with every field of the schema somewhere.
+    const QUICK_LINES: [&str; 4] = [
+        r#"{"v":1,"id":"01a04157-ece8-7822-836d-bc791ef93d6e","ts":"2026-08-27T03:51:16.456Z","agent":"release","model":"claude-sonnet-4-5","input_tokens":1128,"output_tokens":927,"cache_read_tokens":12279,"cache_write_tokens":84,"session":"c4fea708156e0c85","project":"api","tags":{"pr":"989"},"cost_usd":0.0212877}"#,
+        r#"{"v":1,"id":"x","ts":"2026-11-23T14:05:00Z","agent":"ATLAS","model":"sonnet-4.5","provider":"anthropic","input_tokens":50000,"output_tokens":15000,"cache_read_tokens":0,"cache_write_tokens":5,"cache_write_1h_tokens":6,"reasoning_tokens":7,"session":"s","task":"t","project":"p","branch":"main","commit":"abc","host":"h","user":"u","duration_ms":12,"notes":"Built TokenTracker","tags":{"a":"1","b":"","a":"3"},"source":"cli","estimated":true,"cost_usd":0.375,"price":"claude-sonnet-4-5"}"#,
+        r#"{"v":1,"id":"é","ts":"2026-11-23T00:30:00+01:00","agent":"A é","model":"m","input_tokens":0,"output_tokens":9999999999999999999,"tags":{},"estimated":false,"cost_usd":12}"#,
+        r#"{"output_tokens":2,"v":1,"model":"m","ts":"2026-01-02T03:04:05.123456789Z","id":"x","input_tokens":1,"agent":"A","cost_usd":"0.5"}"#,
+    ];
+
+    /// The quick path accepts only what the general path accepts, with the same values — on tt's own lines
+    /// and on every one-byte change of them.
+    #[test]
+    fn quick_path_agrees_with_the_general_path() {
+        let check = |line: &[u8]| {
+            if let Some(q) = parse_quick(line) {
+                match parse_fast(line) {
+                    Ok(f) => assert_eq!(format!("{q:?}"), format!("{f:?}"), "{}", String::from_utf8_lossy(line)),
+                    Err(Bad) => panic!("quick accepted a line the general path rejects: {}", String::from_utf8_lossy(line)),
+                }
+            }
+        };
+        let mut accepted = 0;
+        for line in QUICK_LINES {
+            let b = line.as_bytes();
+            if parse_quick(b).is_some() {
+                accepted += 1;
+            }
+            check(b);
+            for i in 0..b.len() {
+                for c in [b'"', b'\\', b' ', b'0', b'1', b'9', b'-', b'+', b'.', b'e', b'E', b'{', b'}', b'[', b',', b':', b'n', b't', b'a', 1, 0x7f, 0xc3, 0xff] {
+                    let mut m = b.to_vec();
+                    m[i] = c;
+                    check(&m);
+                    m.insert(i, c);
+                    check(&m);
+                }
+                let mut m = b.to_vec();
+                m.remove(i);
+                check(&m);
+                check(&b[..i]);
+            }
+        }
+        // The first three are in the quick path's shape; the string cost goes the general way.
+        assert_eq!(accepted, 3);
     }
 
     #[test]
