@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 
+/// Copy a fixture tree. The transcripts are finished sessions: their mtimes are put an hour back, past the
+/// time after which an idle transcript's last request counts as complete.
 fn copy_tree(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();
     for e in std::fs::read_dir(src).unwrap() {
@@ -23,8 +25,15 @@ fn copy_tree(src: &Path, dst: &Path) {
             copy_tree(&e.path(), &to);
         } else {
             std::fs::copy(e.path(), &to).unwrap();
+            idle(&to);
         }
     }
+}
+
+/// Make a transcript look left alone for an hour (as a finished session is).
+fn idle(path: &Path) {
+    let ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(path).unwrap().set_modified(ago).unwrap();
 }
 
 /// A scenario with the fixture trees copied in: `claude/` (a Claude config dir) and `codex/` (a CODEX_HOME).
@@ -96,10 +105,14 @@ const CLAUDE_RECORDS: &str = "\
 //   last {1000, 1000, 50, 10} on gpt-5: 0 + 125 + 500 = 625 → $0.000625, session = the fork, branch = its own
 const P: &str = "019d0000-0000-7000-8000-00000000000a";
 const F: &str = "019d0000-0000-7000-8000-00000000000b";
+// archived_sessions/ (flat, no date folders): one request, gpt-5 {in 200, cached 100, out 100}: 100*1.25 +
+//   100*0.125 + 100*10 = 1137.5 → $0.0011375
+const A: &str = "019c0000-0000-7000-8000-0000000000aa";
 
 fn codex_records() -> String {
     format!(
         "\
+2026-02-10T09:00:30.000Z codex gpt-5 in=100 out=100 cr=100 cw=0 cw1h=0 rs=0 $0.0011375 {A}/old/main
 2026-04-11T14:53:21.000Z codex gpt-5 in=800 out=100 cr=200 cw=0 cw1h=0 rs=40 $0.002025 {P}/api/main
 2026-04-11T14:54:00.000Z codex gpt-5 in=500 out=80 cr=1000 cw=0 cw1h=0 rs=20 $0.00155 {P}/api/main
 2026-04-11T14:55:30.000Z codex gpt-4.1 in=700 out=120 cr=800 cw=0 cw1h=0 rs=0 $0.00276 {P}/api/main
@@ -138,7 +151,7 @@ claude-code: 2 files read, added 6 records (10,574 tokens, $0.0290, 1 unpriced),
 fn codex_fixture_counts_growing_totals_once_and_the_fork_replay_never() {
     let (sc, _) = scenario();
     sc.cmd("tt-log").args(["--import", "codex"]).env("CODEX_HOME", sc.path().join("codex")).succeeds().stderr_is(
-        "codex: 2 files read, added 4 records (5,350 tokens, $0.0070), skipped 3 duplicates and 0 malformed lines\n",
+        "codex: 3 files read, added 5 records (5,650 tokens, $0.0081), skipped 3 duplicates and 0 malformed lines\n",
     );
     assert_eq!(briefs(&sc.records()), codex_records());
 }
@@ -187,7 +200,7 @@ fn importing_twice_adds_nothing_even_without_the_state_file() {
     let codex = || sc.cmd("tt-log").args(["--import", "codex"]).env("CODEX_HOME", sc.path().join("codex")).succeeds();
     codex();
     let with_codex = sc.log();
-    codex().stderr_is("codex: 2 files read (2 unchanged), added 0 records (0 tokens, $0.0000), skipped 0 duplicates and 0 malformed lines\n");
+    codex().stderr_is("codex: 3 files read (3 unchanged), added 0 records (0 tokens, $0.0000), skipped 0 duplicates and 0 malformed lines\n");
     assert_eq!(sc.log(), with_codex);
 }
 
@@ -202,6 +215,7 @@ fn a_reimport_reads_only_the_new_lines() {
     text.push_str(
         r#"kens":4,"output_tokens":40},"model":"claude-haiku-4-5"},"requestId":"req_7","sessionId":"s1","cwd":"/home/dev/shop","gitBranch":"main"}
 {"type":"assistant","timestamp":"2026-03-01T10:08:00.000Z","sessionId":"s1","cwd":"/home/dev/shop","gitBranch":"main","requestId":"req_8","message":{"id":"msg_H","model":"claude-haiku-4-5","content":[{"type":"text","text":"ok"}],"usage":{"input_tokens":1,"output_tokens":1}}}
+{"type":"user","timestamp":"2026-03-01T10:09:00.000Z","sessionId":"s1","message":{"role":"user","content":"thanks"}}
 "#,
     );
     std::fs::write(&s1, text).unwrap();
@@ -230,10 +244,12 @@ fn a_truncated_or_rotated_file_is_read_again_from_the_start() {
     let lines: Vec<String> = std::fs::read_to_string(&sub).unwrap().lines().map(str::to_string).collect();
     // Truncated to its first line: shorter than the saved offset, so read from the start; nothing is new.
     std::fs::write(&sub, format!("{}\n", lines[0])).unwrap();
+    idle(&sub);
     run().stderr_has("added 0 records (0 tokens, $0.0000), skipped 1 duplicate and");
     // Rotated: a different file of the same name, longer than before (the saved head no longer matches).
     let other = lines[1].replace("msg_G", "msg_K").replace("req_6", "req_9");
     std::fs::write(&sub, format!("{other}\n{}\n{}\n", lines[0], lines[1])).unwrap();
+    idle(&sub);
     run().stderr_has("added 1 record (12 tokens, $0.0000), skipped 2 duplicates and");
     assert_eq!(sc.records().len(), 7);
 }
@@ -247,7 +263,7 @@ fn dry_run_prints_what_would_be_added_and_writes_nothing() {
         .arg(root.join("codex"))
         .arg("--dry-run")
         .succeeds()
-        .stderr_has("codex: 2 files read, would add 4 records (5,350 tokens, $0.0070)");
+        .stderr_has("codex: 3 files read, would add 5 records (5,650 tokens, $0.0081)");
     assert_eq!(briefs(&out.jsonl()), codex_records());
     assert!(!sc.log_path().exists());
     assert!(!sc.path().join("usage.jsonl.tt-import.json").exists());
@@ -258,7 +274,7 @@ fn dry_run_prints_what_would_be_added_and_writes_nothing() {
         .arg(root.join("codex"))
         .succeeds()
         .jsonl();
-    assert_eq!(printed.len(), 4);
+    assert_eq!(printed.len(), 5);
     assert!(printed.iter().all(|r| r["agent"] == "ci-codex"));
     assert_eq!(
         out.jsonl().iter().map(|r| r["id"].clone()).collect::<Vec<_>>(),
@@ -441,7 +457,7 @@ fn paths_may_follow_other_flags() {
         .args(["--import", "codex", "--dry-run"])
         .arg(root.join("codex"))
         .succeeds()
-        .stderr_has("codex: 2 files read, would add 4 records");
+        .stderr_has("codex: 3 files read, would add 5 records");
 }
 
 #[test]
@@ -455,9 +471,9 @@ fn the_readme_import_commands_run_as_written() {
     copy_tree(&fixture("codex"), &sc.path().join(".codex"));
     let out = sc.bash(&format!("set -euo pipefail\n{script}")).succeeds();
     assert!(out.stderr.contains("claude-code: 2 files read, added 6 records"), "{}", out.stderr);
-    assert!(out.stderr.contains("codex: 2 files read, added 4 records"), "{}", out.stderr);
+    assert!(out.stderr.contains("codex: 3 files read, added 5 records"), "{}", out.stderr);
     assert!(out.stderr.contains("claude-code: 2 files read (1 unchanged), added 0 records"), "{}", out.stderr);
-    assert_eq!(sc.records().len(), 10);
+    assert_eq!(sc.records().len(), 11);
     assert!(out.stdout.contains("2026-03-01") && out.stdout.contains("2026-04-11"), "{}", out.stdout);
 }
 
@@ -471,4 +487,283 @@ fn concurrent_imports_never_duplicate() {
     ))
     .succeeds();
     assert_eq!(briefs(&sc.records()), CLAUDE_RECORDS);
+}
+
+// ---- streaming: a request is imported once it is complete -------------------------------------------------
+
+/// One streamed copy of a Claude Code assistant message.
+fn copy_of(msg: &str, req: &str, output: u64) -> String {
+    format!(
+        r#"{{"type":"assistant","timestamp":"2026-03-02T09:00:00.000Z","sessionId":"s9","cwd":"/home/dev/shop","gitBranch":"main","requestId":"{req}","message":{{"id":"{msg}","model":"claude-sonnet-4-20250514","content":[{{"type":"text","text":"…"}}],"usage":{{"input_tokens":10,"output_tokens":{output}}}}}}}
+"#
+    )
+}
+
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    std::fs::File::options().append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
+}
+
+fn outputs(sc: &Scenario) -> Vec<u64> {
+    sc.records().iter().map(|r| r["output_tokens"].as_u64().unwrap()).collect()
+}
+
+#[test]
+fn a_request_still_streaming_is_held_back_until_the_transcript_is_idle() {
+    let sc = Scenario::new();
+    let t = sc.write("claude/projects/-home-dev-shop/s9.jsonl", copy_of("msg_1", "req_1", 5));
+    let run = || sc.cmd("tt-log").args(["--import", "claude-code"]).arg(sc.path().join("claude")).succeeds();
+    // The first copy of a message being written: not imported yet (its output is still growing).
+    run().stderr_is(
+        "claude-code: 1 file read, added 0 records (0 tokens, $0.0000), skipped 0 duplicates and 0 malformed lines; \
+         held back 1 request still being written (read again next time)\n",
+    );
+    assert_eq!(sc.log(), "");
+    // Claude Code writes the next copy with the final count; the file is still fresh: held back again.
+    append(&t, &copy_of("msg_1", "req_1", 120));
+    run().stderr_has("added 0 records").stderr_has("held back 1 request");
+    // Two minutes without a write: the message is finished, and its last copy (the most tokens) is imported.
+    idle(&t);
+    run().stderr_is(
+        "claude-code: 1 file read, added 1 record (130 tokens, $0.0018), skipped 1 duplicate and 0 malformed lines\n",
+    );
+    assert_eq!(outputs(&sc), [120]);
+    run().stderr_has("(1 unchanged), added 0 records");
+    assert_eq!(outputs(&sc), [120]);
+    // A second machine importing the finished file makes the same record: merging finds nothing new, and the
+    // two logs agree.
+    let other = Scenario::new();
+    other.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds().stderr_has("added 1 record");
+    assert_eq!(other.log().replace(&other_host(&other), ""), sc.log().replace(&other_host(&sc), ""));
+    sc.cmd("tt-log").arg("--import").arg(other.log_path()).succeeds().stderr_has(": 0 new, 1 already present");
+    assert_eq!(outputs(&sc), [120]);
+}
+
+/// The host field of a scenario's records (the same machine here).
+fn other_host(sc: &Scenario) -> String {
+    sc.records().first().and_then(|r| r["host"].as_str().map(str::to_string)).unwrap_or_default()
+}
+
+#[test]
+fn a_request_is_complete_once_another_line_follows_it() {
+    let sc = Scenario::new();
+    let t = sc.write("claude/projects/-home-dev-shop/s9.jsonl", copy_of("msg_1", "req_1", 5));
+    let run = || sc.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds();
+    run().stderr_has("added 0 records").stderr_has("held back 1 request");
+    // More copies, then the tool result (a user line): msg_1 is done, its best copy is imported — the held-back
+    // copy is read again, so nothing is lost. No mtime trick: the file is fresh.
+    append(&t, &copy_of("msg_1", "req_1", 60));
+    append(&t, &copy_of("msg_1", "req_1", 120));
+    append(
+        &t,
+        "{\"type\":\"user\",\"timestamp\":\"2026-03-02T09:00:05.000Z\",\"message\":{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"content\":\"ok\"}]}}\n",
+    );
+    run().stderr_is(
+        "claude-code: 1 file read, added 1 record (130 tokens, $0.0018), skipped 2 duplicates and 0 malformed lines\n",
+    );
+    assert_eq!(outputs(&sc), [120]);
+    // The next message starts streaming: the first is long done, the new one is held back.
+    append(&t, &copy_of("msg_2", "req_2", 7));
+    run().stderr_has("added 0 records").stderr_has("held back 1 request");
+    // A line of another message completes it too (here, glued to nothing: the next request's first copy).
+    append(&t, &copy_of("msg_2", "req_2", 9));
+    append(&t, &copy_of("msg_3", "req_3", 1));
+    run().stderr_has("added 1 record (19 tokens").stderr_has("held back 1 request");
+    assert_eq!(outputs(&sc), [120, 9]);
+}
+
+#[test]
+fn the_hook_at_stop_imports_the_last_request_at_once() {
+    let sc = Scenario::new();
+    let t = sc.write("claude/projects/-home-dev-shop/s9.jsonl", copy_of("msg_1", "req_1", 5));
+    append(&t, &copy_of("msg_1", "req_1", 120));
+    let hook = |event: &str| {
+        format!(r#"{{"session_id":"s9","transcript_path":"{}","hook_event_name":"{event}"}}"#, t.display())
+    };
+    // An event in the middle of a turn says nothing about the transcript's end: the last request waits.
+    sc.cmd("tt-log")
+        .args(["--import", "claude-code", "-"])
+        .pipe_in(hook("PostToolUse"))
+        .succeeds()
+        .stderr_has("added 0 records")
+        .stderr_has("held back 1 request");
+    // Stop (and SubagentStop, SessionEnd): the turn is over, the transcript complete; nothing is held back.
+    sc.cmd("tt-log").args(["--import", "claude-code", "-"]).pipe_in(hook("Stop")).succeeds().stderr_is(
+        "claude-code: 1 file read, added 1 record (130 tokens, $0.0018), skipped 1 duplicate and 0 malformed lines\n",
+    );
+    assert_eq!(outputs(&sc), [120]);
+    // Through the contrib hook script, too.
+    append(&t, &copy_of("msg_2", "req_2", 3));
+    let script = repo_root().join("contrib/claude-code-hook.sh");
+    sc.bash(&script.display().to_string()).pipe_in(hook("SessionEnd")).succeeds().stderr_is("");
+    assert_eq!(outputs(&sc), [120, 3]);
+}
+
+#[test]
+fn copies_in_a_sessions_progress_lines_and_its_subagent_file_keep_the_most_tokens() {
+    // The parent reports the subagent's request in a progress line before its output was final; the subagent's
+    // own file has the final copy. Read in one import, the larger copy is kept whichever file comes first.
+    let sc = Scenario::new();
+    let progress = r#"{"type":"progress","timestamp":"2026-03-02T09:00:01.000Z","sessionId":"s9","cwd":"/home/dev/shop","data":{"type":"agent_progress","message":{"type":"assistant","timestamp":"2026-03-02T09:00:00.000Z","requestId":"req_s","message":{"id":"msg_s","model":"claude-haiku-4-5-20251001","usage":{"input_tokens":4,"output_tokens":2}}}}}
+{"type":"user","timestamp":"2026-03-02T09:00:09.000Z","sessionId":"s9","message":{"role":"user","content":"next"}}
+"#;
+    let sub = r#"{"type":"assistant","timestamp":"2026-03-02T09:00:00.000Z","sessionId":"s9","isSidechain":true,"requestId":"req_s","message":{"id":"msg_s","model":"claude-haiku-4-5-20251001","usage":{"input_tokens":4,"output_tokens":50}}}
+"#;
+    let s = sc.write("claude/projects/-home-dev-shop/s9.jsonl", progress);
+    let a = sc.write("claude/projects/-home-dev-shop/s9/subagents/agent-x.jsonl", sub);
+    idle(&s);
+    idle(&a);
+    sc.cmd("tt-log")
+        .args(["--import", "claude-code"])
+        .arg(sc.path().join("claude"))
+        .succeeds()
+        .stderr_has("2 files read, added 1 record (54 tokens");
+    assert_eq!(outputs(&sc), [50]);
+}
+
+// ---- implausible and incomplete usage lines ------------------------------------------------------------------
+
+#[test]
+fn implausible_token_counts_are_malformed_lines() {
+    let sc = Scenario::new();
+    let line = |n: u64, input: &str, output: &str| {
+        format!(
+            r#"{{"type":"assistant","timestamp":"2026-03-02T09:00:0{n}.000Z","sessionId":"s9","requestId":"r{n}","message":{{"id":"m{n}","model":"claude-sonnet-4-20250514","usage":{{"input_tokens":{input},"output_tokens":{output}}}}}}}
+"#
+        )
+    };
+    let text = [
+        line(1, "18446744073709551615", "18446744073709551615"),
+        line(2, "1e12", "1"),
+        line(3, "1000000000000", "1"),
+        line(4, "10", "20"),
+        // Usage but no timestamp: a request that cannot be dated is reported, not dropped silently.
+        r#"{"type":"assistant","sessionId":"s9","requestId":"r5","message":{"id":"m5","model":"claude-sonnet-4-20250514","usage":{"input_tokens":3,"output_tokens":4}}}
+"#
+        .to_string(),
+        "{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"done\"}}\n".to_string(),
+    ]
+    .concat();
+    let t = sc.write("claude/projects/-home-dev-shop/s9.jsonl", text);
+    let out = sc.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds();
+    let f = std::fs::canonicalize(&t).unwrap();
+    let f = f.display();
+    let max = "exceed the maximum of 100,000,000 per record (raise `max_tokens` in the config if this is real)";
+    assert_eq!(
+        out.stderr,
+        format!(
+            "tt-log: warning: {f}:1: malformed line skipped (implausible usage: input tokens 18,446,744,073,709,551,615 {max})
+tt-log: warning: {f}:2: malformed line skipped (invalid JSON: invalid type: floating point `1000000000000.0`, expected u64 (column 177))
+tt-log: warning: {f}:3: malformed line skipped (implausible usage: input tokens 1,000,000,000,000 {max})
+tt-log: warning: {f}:5: malformed line skipped (usage without a `timestamp`)
+claude-code: 1 file read, added 1 record (30 tokens, $0.0003), skipped 0 duplicates and 4 malformed lines
+"
+        )
+    );
+    assert_eq!(outputs(&sc), [20]);
+    // The limit is the config's: raised, the same line of a trillion input tokens is imported.
+    let sc2 = Scenario::new();
+    sc2.write("tt.toml", "max_tokens = 2_000_000_000_000\n");
+    sc2.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds().stderr_has("added 2 records");
+}
+
+#[test]
+fn implausible_codex_events_are_malformed_and_do_not_move_the_running_total() {
+    let sc = Scenario::new();
+    let ev = |ts: &str, total: &str, last: &str| {
+        format!(
+            r#"{{"timestamp":"{ts}","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{total},"last_token_usage":{last}}}}}}}
+"#
+        )
+    };
+    let u = |i: u64, o: u64| {
+        format!(r#"{{"input_tokens":{i},"cached_input_tokens":0,"output_tokens":{o},"total_tokens":{}}}"#, i + o)
+    };
+    let huge = r#"{"input_tokens":18446744073709551615,"cached_input_tokens":0,"output_tokens":18446744073709551615,"total_tokens":18446744073709551615}"#;
+    let text = [
+        r#"{"timestamp":"2026-04-11T14:53:07.000Z","type":"session_meta","payload":{"id":"019d0000-0000-7000-8000-0000000000cc","cwd":"/home/dev/api"}}
+{"timestamp":"2026-04-11T14:53:08.000Z","type":"turn_context","payload":{"model":"gpt-5","cwd":"/home/dev/api"}}
+"#
+        .to_string(),
+        ev("2026-04-11T14:53:20.000Z", &u(100, 10), &u(100, 10)),
+        ev("2026-04-11T14:53:30.000Z", &u(300, 20), huge),
+        ev("2026-04-11T14:53:40.000Z", &u(400, 30), &u(100, 10)),
+    ]
+    .concat();
+    let t = sc.write("codex/sessions/2026/04/11/rollout-2026-04-11T14-53-07-x.jsonl", text);
+    let f = std::fs::canonicalize(&t).unwrap();
+    sc.cmd("tt-log").args(["--import", "codex"]).arg(&t).succeeds().stderr_is(&format!(
+        "tt-log: warning: {}:4: malformed line skipped (implausible usage: input tokens 18,446,744,073,709,551,615 \
+         exceed the maximum of 100,000,000 per record (raise `max_tokens` in the config if this is real))
+codex: 1 file read, added 2 records (220 tokens, $0.0005), skipped 0 duplicates and 1 malformed line\n",
+        f.display()
+    ));
+}
+
+// ---- where transcripts are found -------------------------------------------------------------------------
+
+#[test]
+fn the_xdg_config_claude_directory_is_a_default_too() {
+    // Newer Claude Code versions keep their data in ~/.config/claude ($XDG_CONFIG_HOME/claude).
+    let sc = Scenario::new();
+    copy_tree(&fixture("claude-code"), &sc.path().join(".config/claude"));
+    sc.cmd("tt-log")
+        .args(["--import", "claude-code"])
+        .succeeds()
+        .stderr_has("claude-code: 2 files read, added 6 records");
+    assert_eq!(briefs(&sc.records()), CLAUDE_RECORDS);
+    // Both defaults at once: ~/.claude and ~/.config/claude are both read (and a request in both counts once).
+    copy_tree(&fixture("claude-code"), &sc.path().join(".claude"));
+    sc.cmd("tt-log")
+        .args(["--import", "claude-code"])
+        .succeeds()
+        .stderr_has("claude-code: 4 files read (1 unchanged), added 0 records");
+    assert_eq!(sc.records().len(), 6);
+}
+
+#[test]
+fn codex_archived_sessions_are_imported() {
+    // `codex` moves old rollouts to archived_sessions/ (flat, no date folders); they count like the others, from
+    // the default ~/.codex and from a CODEX_HOME alike.
+    let sc = Scenario::new();
+    copy_tree(&fixture("codex"), &sc.path().join(".codex"));
+    sc.cmd("tt-log").args(["--import", "codex"]).succeeds().stderr_has("codex: 3 files read, added 5 records");
+    let archived: Vec<serde_json::Value> = sc.records().into_iter().filter(|r| r["session"] == A).collect();
+    assert_eq!(briefs(&archived), codex_records().lines().next().unwrap().to_string() + "\n");
+    // Only archived_sessions/ there: still a Codex home.
+    let only = Scenario::new();
+    copy_tree(&fixture("codex/archived_sessions"), &only.path().join("home/archived_sessions"));
+    only.cmd("tt-log")
+        .args(["--import", "codex"])
+        .env("CODEX_HOME", only.path().join("home"))
+        .succeeds()
+        .stderr_has("codex: 1 file read, added 1 record (300 tokens, $0.0011)");
+}
+
+#[test]
+fn an_unreadable_directory_is_skipped_with_a_warning() {
+    let sc = Scenario::new();
+    copy_tree(&fixture("claude-code"), &sc.path().join("claude"));
+    let locked = sc.path().join("claude/projects/-home-dev-locked");
+    std::fs::create_dir_all(&locked).unwrap();
+    sc.write("claude/projects/-home-dev-locked/s.jsonl", copy_of("msg_1", "req_1", 5));
+    // A dangling symlink among the entries is not a transcript and not an error.
+    std::os::unix::fs::symlink(sc.path().join("gone"), sc.path().join("claude/projects/dangling.jsonl")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Root reads any directory: drop the capabilities that let it, so the directory is unreadable for real.
+    let prefix = if is_root() { "setpriv --bounding-set=-dac_override,-dac_read_search " } else { "" };
+    let out = sc.bash(&format!("{prefix}tt-log --import claude-code {}", sc.path().join("claude").display())).run();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = out.success();
+    assert!(
+        out.stderr.starts_with(&format!("tt-log: warning: {}: Permission denied (skipped)\n", locked.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("claude-code: 2 files read, added 6 records"), "{}", out.stderr);
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout == b"0\n")
 }

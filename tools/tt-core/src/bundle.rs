@@ -183,8 +183,10 @@ pub struct TtFile {
     pub records: Vec<(String, String)>,
     /// Lines that are not valid records.
     pub invalid: Vec<Invalid>,
-    /// What is wrong with the file as a whole (checksum or count mismatch), if anything.
+    /// What is wrong with the file as a whole (a bad header, checksum or count mismatch), if anything.
     pub problem: Option<String>,
+    /// True when the file's first line is a bundle header (even one that could not be read).
+    pub is_bundle: bool,
 }
 
 impl TtFile {
@@ -194,12 +196,21 @@ impl TtFile {
     }
 }
 
-/// Read and validate a tt log or bundle. I/O errors are returned; bad lines and a bad checksum are recorded in
-/// the result so the caller can report all of them.
-pub fn read_tt_file(source: &Source) -> Result<TtFile> {
+/// Read and validate a tt log or bundle. I/O errors are returned; bad lines, a bad bundle header and a bad
+/// checksum are recorded in the result so the caller can report all of them. A record with a token count above
+/// `max_tokens` (the receiving config's limit, which tt-log applies to everything it appends) is invalid, and so
+/// is one whose counts add up to more than 64 bits hold: sums of them would overflow.
+pub fn read_tt_file(source: &Source, max_tokens: u64) -> Result<TtFile> {
     let name = source.name();
     let mut reader = source.open()?;
-    let mut file = TtFile { name: name.clone(), header: None, records: Vec::new(), invalid: Vec::new(), problem: None };
+    let mut file = TtFile {
+        name: name.clone(),
+        header: None,
+        records: Vec::new(),
+        invalid: Vec::new(),
+        problem: None,
+        is_bundle: false,
+    };
     let mut sum = Checksum::new();
     let mut buf = Vec::with_capacity(4096);
     let mut n = 0u64;
@@ -223,11 +234,21 @@ pub fn read_tt_file(source: &Source) -> Result<TtFile> {
         }
         lines_after_header += u64::from(n > 1);
         match parse_line(line, n == 1) {
-            Ok(Line::Header(h)) => file.header = Some(*h),
-            Ok(Line::Record(r)) => {
-                let json = r.to_json();
-                file.records.push((r.id, json));
+            Ok(Line::Header(h)) => {
+                file.header = Some(*h);
+                file.is_bundle = true;
             }
+            Ok(Line::BadHeader(e)) => {
+                file.is_bundle = true;
+                file.problem = Some(format!("bad bundle header: {}", e.message()));
+            }
+            Ok(Line::Record(r)) => match plausible(&r, max_tokens) {
+                Ok(()) => {
+                    let json = r.to_json();
+                    file.records.push((r.id, json));
+                }
+                Err(error) => file.invalid.push(Invalid { line: n, error }),
+            },
             Err(error) => file.invalid.push(Invalid { line: n, error }),
         }
     }
@@ -249,7 +270,34 @@ pub fn read_tt_file(source: &Source) -> Result<TtFile> {
 
 enum Line {
     Header(Box<Header>),
+    /// A first line that says it is a bundle header but is not a readable one (a version or checksum type
+    /// this tt does not know, a missing field): the file is a bad bundle, not a log with a bad line.
+    BadHeader(Error),
     Record(Box<Record>),
+}
+
+/// Refuse token counts a merge must not append: above `max` in a field, or adding up past `u64::MAX`.
+fn plausible(r: &Record, max: u64) -> Result<()> {
+    let t = &r.tokens;
+    let fields = [
+        ("input_tokens", t.input),
+        ("output_tokens", t.output),
+        ("cache_read_tokens", t.cache_read),
+        ("cache_write_tokens", t.cache_write),
+        ("cache_write_1h_tokens", t.cache_write_1h),
+        ("reasoning_tokens", r.reasoning_tokens.unwrap_or(0)),
+    ];
+    if let Some((k, n)) = fields.iter().find(|(_, n)| *n > max) {
+        return Err(Error::data(format!(
+            "field `{k}`: {} exceeds the maximum of {} per record (raise `max_tokens` in the config if this is real)",
+            crate::money::thousands(*n),
+            crate::money::thousands(max)
+        )));
+    }
+    if fields[..5].iter().try_fold(0u64, |a, (_, n)| a.checked_add(*n)).is_none() {
+        return Err(Error::data("the token counts add up to more than 2^64"));
+    }
+    Ok(())
 }
 
 fn parse_line(line: &[u8], first: bool) -> Result<Line> {
@@ -257,7 +305,12 @@ fn parse_line(line: &[u8], first: bool) -> Result<Line> {
     let value: Value = serde_json::from_str(text).map_err(|e| Error::data(crate::record::json_error_message(&e)))?;
     let Value::Object(map) = value else { return Err(Error::data("expected a JSON object")) };
     match map.get("kind").and_then(Value::as_str) {
-        Some("bundle") if first => return Ok(Line::Header(Box::new(Header::from_map(&map)?))),
+        Some("bundle") if first => {
+            return Ok(match Header::from_map(&map) {
+                Ok(h) => Line::Header(Box::new(h)),
+                Err(e) => Line::BadHeader(e),
+            });
+        }
         Some("bundle") => return Err(Error::data("a bundle header is only allowed on the first line")),
         Some("summary") => {
             return Err(Error::data("a tt-sum summary row, not a usage record (import logs or bundles)"));

@@ -7,7 +7,8 @@
 //!   unpriced (empty cost) and is counted, never taken as $0.
 //! * Every CSV text cell goes through [`crate::output::csv_safe`], so a cell never starts a spreadsheet formula.
 //! * `-o FILE` output is written to a temporary file in the same directory and renamed over `FILE`, so a reader
-//!   (node_exporter's textfile collector, a dashboard) never sees a half-written file.
+//!   (node_exporter's textfile collector, a dashboard) never sees a half-written file. A symlink is followed to
+//!   the file it names; a FIFO or device (`/dev/…`) is written directly, never replaced.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -322,16 +323,19 @@ pub fn label(v: &str) -> String {
 pub enum Sink {
     /// Buffered stdout.
     Stdout(BufWriter<std::io::Stdout>),
-    /// A temporary file next to the target, renamed over it by [`Sink::finish`].
+    /// A temporary file next to the target, renamed over it by [`Sink::finish`] (or, for a target that is not
+    /// a regular file, the target itself).
     File(AtomicFile),
 }
 
 impl Sink {
-    /// stdout for `None` or `-`, else an atomic file.
+    /// stdout for `None`, `-` or `/dev/stdout`, else an atomic file.
     pub fn open(path: Option<&Path>) -> Result<Sink> {
         match path {
             None => Ok(Sink::Stdout(crate::output::stdout())),
-            Some(p) if p.as_os_str() == "-" => Ok(Sink::Stdout(crate::output::stdout())),
+            Some(p) if p.as_os_str() == "-" || p.as_os_str() == "/dev/stdout" => {
+                Ok(Sink::Stdout(crate::output::stdout()))
+            }
             Some(p) => Ok(Sink::File(AtomicFile::create(p)?)),
         }
     }
@@ -369,36 +373,70 @@ impl Write for Sink {
 /// A file written in full under a temporary name in the target's directory, then renamed over the target: the
 /// target is either the old file or the complete new one, never a partial one. Dropped uncommitted, the
 /// temporary file is removed.
+///
+/// A symlink is followed first (the temporary file goes next to the file it points to, which is replaced, and
+/// the link stays a link). A target that exists and is not a regular file — a FIFO, a character device, a
+/// socket — or any path under `/dev` or `/proc` (`/dev/stderr`, `/dev/fd/3`) is written directly: renaming
+/// over it would replace the device node or the pipe instead of writing to it.
 pub struct AtomicFile {
     out: BufWriter<File>,
-    tmp: PathBuf,
+    /// The temporary file; `None` when writing straight to the target.
+    tmp: Option<PathBuf>,
     target: PathBuf,
     done: bool,
+}
+
+/// Follow `path` through symlinks (up to 40, like the kernel) to the path that is not one; it may not exist.
+fn resolve_links(path: &Path) -> Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&p).map_err(|e| Error::io(p.display(), e))?;
+                p = match p.parent() {
+                    Some(dir) if to.is_relative() => dir.join(to),
+                    _ => to,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(Error::usage(format!("-o {}: too many levels of symbolic links", path.display())))
 }
 
 impl AtomicFile {
     /// Start writing `target` (its directory must exist).
     pub fn create(target: &Path) -> Result<AtomicFile> {
-        let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let name =
-            target.file_name().ok_or_else(|| Error::usage(format!("-o {}: not a file name", target.display())))?;
+        let special = target.starts_with("/dev") || target.starts_with("/proc");
+        let real = if special { target.to_path_buf() } else { resolve_links(target)? };
+        let direct = special || std::fs::metadata(&real).is_ok_and(|m| !m.is_file());
+        if direct {
+            let file = File::create(&real).map_err(|e| Error::io(target.display(), e))?;
+            return Ok(AtomicFile {
+                out: BufWriter::with_capacity(64 * 1024, file),
+                tmp: None,
+                target: real,
+                done: false,
+            });
+        }
+        let dir = real.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = real.file_name().ok_or_else(|| Error::usage(format!("-o {}: not a file name", target.display())))?;
         // A leading dot keeps the textfile collector (which reads *.prom) away from the half-written file.
         let tmp = dir.join(format!(".{}.tmp.{}", name.to_string_lossy(), std::process::id()));
         let file = File::create(&tmp).map_err(|e| Error::io(tmp.display(), e))?;
-        Ok(AtomicFile {
-            out: BufWriter::with_capacity(64 * 1024, file),
-            tmp,
-            target: target.to_path_buf(),
-            done: false,
-        })
+        Ok(AtomicFile { out: BufWriter::with_capacity(64 * 1024, file), tmp: Some(tmp), target: real, done: false })
     }
 
-    /// Flush, sync and rename into place.
+    /// Flush, sync and rename into place (a target written directly is only flushed).
     pub fn commit(mut self) -> Result<()> {
-        let name = self.tmp.display().to_string();
+        let Some(tmp) = self.tmp.clone() else {
+            self.done = true;
+            return self.out.flush().map_err(|e| Error::io(self.target.display(), e));
+        };
+        let name = tmp.display().to_string();
         self.out.flush().map_err(|e| Error::io(&name, e))?;
         self.out.get_ref().sync_all().map_err(|e| Error::io(&name, e))?;
-        std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::io(self.target.display(), e))?;
+        std::fs::rename(&tmp, &self.target).map_err(|e| Error::io(self.target.display(), e))?;
         self.done = true;
         Ok(())
     }
@@ -406,9 +444,25 @@ impl AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.tmp);
+        if !self.done
+            && let Some(tmp) = &self.tmp
+        {
+            let _ = std::fs::remove_file(tmp);
         }
+    }
+}
+
+/// Where to spool output bound for `output`: next to the file it will replace (same file system, no surprise in
+/// `/tmp`'s size), or the system's temporary directory for stdout, a FIFO or a device.
+pub fn spool_dir(output: Option<&Path>) -> PathBuf {
+    let Some(p) = output.filter(|p| p.as_os_str() != "-" && !p.starts_with("/dev") && !p.starts_with("/proc")) else {
+        return std::env::temp_dir();
+    };
+    match resolve_links(p) {
+        Ok(real) if !std::fs::metadata(&real).is_ok_and(|m| !m.is_file()) => {
+            real.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
+        }
+        _ => std::env::temp_dir(),
     }
 }
 

@@ -4,7 +4,7 @@
 //! format), `tt_core::report` (the markdown team report) and `tt_core::period` (windows).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser};
 use serde_json::{Map, Value};
@@ -197,16 +197,7 @@ impl<'a> Exporter<'a> {
             totals: Totals::default(),
             kept: String::new(),
             spool: match kind {
-                Kind::Bundle => {
-                    // Next to the output (same file system, no surprise in /tmp's size), else the temp dir.
-                    let dir = match cli.output.as_deref() {
-                        Some(p) if p != Path::new("-") => {
-                            p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
-                        }
-                        _ => std::env::temp_dir(),
-                    };
-                    Some(export::Spool::new(&dir)?)
-                }
+                Kind::Bundle => Some(export::Spool::new(&export::spool_dir(cli.output.as_deref()))?),
                 _ => None,
             },
             checksum: tt_core::bundle::Checksum::new(),
@@ -477,10 +468,27 @@ fn rows_out(kind: Kind, rows: &[Summary], config: &Config, cal: &Calendar, out: 
         }
         Kind::Markdown => out.write_all(tt_core::report::summary_markdown(rows, config, cal)?.as_bytes())?,
         Kind::Prometheus => {
-            let mut p = Prometheus::default();
+            // Every series is labelled by agent and model: rows grouped otherwise would be merged into series
+            // with wrong (empty) labels, so they are refused.
             let groups: Vec<&Summary> = rows.iter().filter(|r| !r.is_total()).collect();
-            let use_rows: Vec<&Summary> = if groups.is_empty() { rows.iter().collect() } else { groups };
-            for r in use_rows {
+            if let Some(bad) =
+                groups.iter().find(|r| r.group.len() != 2 || r.value("agent").is_none() || r.value("model").is_none())
+            {
+                let keys: Vec<&str> = bad.group.iter().map(|(k, _)| k.as_str()).collect();
+                return Err(Error::usage(format!(
+                    "prometheus needs records or tt-sum rows grouped by agent and model (tt-sum --by agent,model); \
+                     these rows are grouped by {}",
+                    keys.join(",")
+                )));
+            }
+            if groups.is_empty() {
+                return Err(Error::usage(
+                    "prometheus needs records or tt-sum rows grouped by agent and model (tt-sum --by agent,model); \
+                     these are totals only",
+                ));
+            }
+            let mut p = Prometheus::default();
+            for r in groups {
                 let get = |k: &str| r.value(k).flatten().unwrap_or("").to_string();
                 p.add_totals(&get("agent"), &get("model"), export::totals_of_row(r));
             }

@@ -409,7 +409,11 @@ impl Gen<'_> {
             written += line.len() as u64;
             line.clear();
         }
-        w.flush().map_err(|e| Error::io(path.display(), e))?;
+        let file = w.into_inner().map_err(|e| Error::io(path.display(), e.into_error()))?;
+        // A finished session: untouched for longer than the importer waits for a streaming message to end
+        // (tt_core::import::IDLE_COMPLETE), so its last request is imported, as ccusage counts it.
+        let ended = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        file.set_modified(ended).map_err(|e| Error::io(path.display(), e))?;
         Ok(written)
     }
 }

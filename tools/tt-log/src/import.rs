@@ -21,6 +21,12 @@ pub fn run(cli: &Cli, config: &Config, source: &str, paths: &[String]) -> Result
             transcripts(cli, config, source, paths)
         }
         file => {
+            if file != "-" && std::fs::symlink_metadata(file).is_err() && !file.contains(['/', '.']) {
+                // `--import claude`: neither a source nor a file; say both.
+                return Err(Error::usage(format!(
+                    "--import {file}: no such file, and not a transcript source (claude-code, codex)"
+                )));
+            }
             let mut files = vec![file.to_string()];
             files.extend(paths.iter().cloned());
             crate::merge::run(cli, config, &files)
@@ -36,12 +42,25 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
     let log = cli.common.log_path(config)?;
     // `--import codex --dry-run DIR`: clap takes DIR for the seed form's AGENT; it is a path here.
     let positional = [&cli.pos_agent, &cli.pos_model, &cli.pos_input, &cli.pos_output, &cli.pos_note];
-    let paths: Vec<PathBuf> =
-        paths.iter().chain(positional.into_iter().flatten()).map(|p| hook_path(p)).collect::<Result<_>>()?;
-    let files = import::discover(source, &paths)?;
+    let mut finished = false;
+    let mut resolved = Vec::new();
+    for p in paths.iter().chain(positional.into_iter().flatten()) {
+        if p == "-" {
+            let (path, done) = hook_input()?;
+            finished |= done;
+            resolved.push(path);
+        } else {
+            resolved.push(PathBuf::from(p));
+        }
+    }
+    let found = import::discover(source, &resolved)?;
+    for w in &found.warnings {
+        tt_core::cli::warn("tt-log", w);
+    }
     // TT_IMPORT_THREADS: worker threads reading transcripts (default two, or one on a single CPU); for benchmarks.
     let threads = std::env::var("TT_IMPORT_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-    let opts = import::Options { agent: cli.agent.clone(), dry_run: cli.dry_run, threads };
+    let opts = import::Options { agent: cli.agent.clone(), dry_run: cli.dry_run, threads, finished };
+    let files = found.files;
     let mut out = tt_core::output::stdout();
     let show = cli.print || cli.dry_run;
     let report = import::import(source, &files, &log, config, &opts, &mut |line| {
@@ -68,9 +87,14 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
         let unpriced = if unpriced > 0 { format!(", {unpriced} unpriced") } else { String::new() };
         let verb = if cli.dry_run { "would add" } else { "added" };
         let unchanged = if report.unchanged > 0 { format!(" ({} unchanged)", report.unchanged) } else { String::new() };
+        let held = if report.held > 0 {
+            format!("; held back {} still being written (read again next time)", plural(report.held, "request"))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             std::io::stderr(),
-            "{}: {} read{unchanged}, {verb} {} ({} tokens, ${}{unpriced}), skipped {} and {}",
+            "{}: {} read{unchanged}, {verb} {} ({} tokens, ${}{unpriced}), skipped {} and {}{held}",
             source.name(),
             plural(report.files as u64, "file"),
             plural(report.added, "record"),
@@ -87,17 +111,17 @@ fn plural(n: u64, what: &str) -> String {
     format!("{} {what}{}", money::thousands(n), if n == 1 { "" } else { "s" })
 }
 
-/// A path argument; `-` is a Claude Code hook's JSON on stdin (`Stop`, `SubagentStop`, `SessionEnd`), which
-/// names the transcript in `transcript_path`.
-fn hook_path(p: &str) -> Result<PathBuf> {
-    if p != "-" {
-        return Ok(PathBuf::from(p));
-    }
+/// The `-` path: a Claude Code hook's JSON on stdin, which names the transcript in `transcript_path`. True
+/// with it when the hook's event (`hook_event_name`) is `Stop`, `SubagentStop` or `SessionEnd`: the transcript
+/// is complete then, so nothing at its end is held back as possibly still streaming.
+fn hook_input() -> Result<(PathBuf, bool)> {
     let text = tt_core::input::read_all("<stdin>", std::io::stdin().lock())?;
     let doc: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::data(format!("<stdin>: {}", tt_core::record::json_error_message(&e))))?;
+    let finished =
+        matches!(doc.get("hook_event_name").and_then(|v| v.as_str()), Some("Stop" | "SubagentStop" | "SessionEnd"));
     match doc.get("transcript_path").and_then(|v| v.as_str()).filter(|s| !s.is_empty()) {
-        Some(s) => Ok(PathBuf::from(s)),
+        Some(s) => Ok((PathBuf::from(s), finished)),
         None => Err(Error::data("<stdin>: no `transcript_path` in the hook input")),
     }
 }

@@ -32,7 +32,8 @@ pub fn run(cli: &Cli, config: &Config, files: &[String]) -> Result<Outcome> {
         .chain(positional.into_iter().flatten())
         .map(|f| if f == "-" { Source::Stdin } else { Source::File(f.into()) })
         .collect();
-    let read: Vec<TtFile> = sources.iter().map(bundle::read_tt_file).collect::<Result<_>>()?;
+    let read: Vec<TtFile> =
+        sources.iter().map(|s| bundle::read_tt_file(s, config.max_tokens)).collect::<Result<_>>()?;
     let ok = read.iter().all(TtFile::is_ok);
 
     if !ok || cli.dry_run {
@@ -97,6 +98,7 @@ fn report(read: &[TtFile], plan: &Plan) -> Result<()> {
                 let from = if from.is_empty() { String::new() } else { format!(" from {}", from.join("@")) };
                 format!("bundle{from} exported {}", h.exported_at)
             }
+            None if f.is_bundle => "bundle (bad header)".to_string(),
             None => "log".to_string(),
         };
         let _ = writeln!(

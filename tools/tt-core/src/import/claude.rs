@@ -163,7 +163,7 @@ struct Req<'s> {
     model: Option<&'s str>,
     id: Option<&'s str>,
     request_id: Option<&'s str>,
-    ts: &'s str,
+    ts: Option<&'s str>,
     session: Option<&'s str>,
     cwd: Option<&'s str>,
     branch: Option<&'s str>,
@@ -171,7 +171,7 @@ struct Req<'s> {
 }
 
 fn take(l: &Line, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String> {
-    let Some(ts) = l.timestamp.get() else { return Ok(()) };
+    let ts = l.timestamp.get();
     if l.kind.get() == Some("assistant")
         && let Some(m) = &l.message.0
         && let Some(r) = req(l, m, ts, l.request_id.get(), l.is_sidechain.0)
@@ -182,14 +182,20 @@ fn take(l: &Line, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String
         && let Some(m) = &inner.message.0
         // A subagent's request reported through the parent: its own timestamp and request id; it is
         // subagent (sidechain) work like the lines of `subagents/*.jsonl`.
-        && let Some(r) = req(l, m, inner.timestamp.get().unwrap_or(ts), inner.request_id.get(), true)
+        && let Some(r) = req(l, m, inner.timestamp.get().or(ts), inner.request_id.get(), true)
     {
         push(&r, ctx, out)?;
     }
     Ok(())
 }
 
-fn req<'s>(l: &'s Line, m: &'s Message, ts: &'s str, request_id: Option<&'s str>, sidechain: bool) -> Option<Req<'s>> {
+fn req<'s>(
+    l: &'s Line,
+    m: &'s Message,
+    ts: Option<&'s str>,
+    request_id: Option<&'s str>,
+    sidechain: bool,
+) -> Option<Req<'s>> {
     m.usage.0.as_ref().map(|usage| Req {
         usage,
         model: m.model.get(),
@@ -210,15 +216,17 @@ fn push(r: &Req, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String>
         return Ok(());
     }
     let tokens = r.usage.tokens();
+    ctx.check(&tokens, None)?;
     if tokens.total() == 0 {
         return Ok(());
     }
-    let when = crate::record::parse_ts(r.ts).map_err(|e| format!("`timestamp`: {e}"))?;
+    let ts = r.ts.ok_or("usage without a `timestamp`")?;
+    let when = crate::record::parse_ts(ts).map_err(|e| format!("`timestamp`: {e}"))?;
     let hash = match (r.id, r.request_id) {
         (Some(id), Some(req)) => super::key_hash(&["claude-code", id, req]),
         (Some(id), None) => super::key_hash(&["claude-code", id]),
         // No identity at all: the session and time are the best stable stand-in.
-        (None, _) => super::key_hash(&["claude-code", r.session.unwrap_or(""), r.ts]),
+        (None, _) => super::key_hash(&["claude-code", r.session.unwrap_or(""), ts]),
     };
     let ctx = ctx.get(model, r.session, r.cwd, r.branch, r.sidechain);
     out.push(Found { hash, ts: when, tokens, reasoning: None, ctx });
@@ -263,7 +271,7 @@ fn fast(b: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> Option<LineOutcom
     if ws(b, end) != b.len() {
         return None;
     }
-    let (Some(ts), Some("assistant"), Some((usage, model, id))) = (ts, kind, message) else {
+    let (Some("assistant"), Some((usage, model, id))) = (kind, message) else {
         return Some(LineOutcome::Read);
     };
     let Some(usage) = usage else { return Some(LineOutcome::Read) };

@@ -115,7 +115,11 @@ impl Usage {
     fn cumulative(&self) -> Cumulative {
         Cumulative {
             // Older builds may omit `total_tokens`; input + output is what it adds up to.
-            total: if self.total_tokens > 0 { self.total_tokens } else { self.input_tokens + self.output_tokens },
+            total: if self.total_tokens > 0 {
+                self.total_tokens
+            } else {
+                self.input_tokens.saturating_add(self.output_tokens)
+            },
             input: self.input_tokens,
             cached: self.cached_input_tokens,
             output: self.output_tokens,
@@ -199,7 +203,6 @@ fn take(l: &Line, cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) 
                     reasoning: total.reasoning.saturating_sub(cx.total.reasoning),
                 },
             };
-            cx.total = total;
             let tokens = Tokens {
                 // OpenAI counts cached tokens inside input; tt's input is uncached.
                 input: last.input.saturating_sub(last.cached),
@@ -208,6 +211,10 @@ fn take(l: &Line, cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) 
                 cache_write: 0,
                 cache_write_1h: 0,
             };
+            // An implausible event is skipped without moving the running total, so the next event's growth
+            // is still measured from the last plausible one.
+            cache.check(&tokens, Some(last.reasoning))?;
+            cx.total = total;
             if tokens.total() == 0 {
                 return Ok(());
             }

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
@@ -72,13 +73,51 @@ pub struct Ctx {
     sidechain: bool,
 }
 
-/// Reuses the last [`Ctx`] while it does not change, so a session's thousands of requests share one.
-#[derive(Default)]
+/// Per-file reader state shared by both formats: the last [`Ctx`] (reused while it does not change, so a
+/// session's thousands of requests share one) and the largest plausible token count.
 pub struct CtxCache {
     last: Option<Arc<Ctx>>,
+    /// The config's `max_tokens`: a request with a larger count in any field is malformed.
+    max_tokens: u64,
+}
+
+impl Default for CtxCache {
+    fn default() -> Self {
+        CtxCache::new(u64::MAX)
+    }
 }
 
 impl CtxCache {
+    /// A cache for reading one file, refusing counts above `max_tokens`.
+    pub fn new(max_tokens: u64) -> CtxCache {
+        CtxCache { last: None, max_tokens }
+    }
+
+    /// `Err` (why) when a request's counts are implausible: a field above `max_tokens` (the same limit tt-log
+    /// applies to counts typed by hand), or counts whose sum does not fit in 64 bits.
+    fn check(&self, t: &Tokens, reasoning: Option<u64>) -> std::result::Result<(), String> {
+        let fields = [
+            ("input", t.input),
+            ("output", t.output),
+            ("cache read", t.cache_read),
+            ("cache write", t.cache_write),
+            ("cache write 1h", t.cache_write_1h),
+            ("reasoning", reasoning.unwrap_or(0)),
+        ];
+        if let Some((k, n)) = fields.iter().find(|(_, n)| *n > self.max_tokens) {
+            return Err(format!(
+                "implausible usage: {k} tokens {} exceed the maximum of {} per record (raise `max_tokens` in the \
+                 config if this is real)",
+                crate::money::thousands(*n),
+                crate::money::thousands(self.max_tokens)
+            ));
+        }
+        if fields[..5].iter().try_fold(0u64, |a, (_, n)| a.checked_add(*n)).is_none() {
+            return Err("implausible usage: the token counts add up to more than 2^64".to_string());
+        }
+        Ok(())
+    }
+
     fn get(
         &mut self,
         model: &str,
@@ -141,6 +180,9 @@ pub struct Options {
     pub dry_run: bool,
     /// Worker threads reading files (0: two, or one on a single core).
     pub threads: usize,
+    /// The writer is done with the files (a Claude Code `Stop`, `SubagentStop` or `SessionEnd` hook): their
+    /// last requests are complete and nothing is held back.
+    pub finished: bool,
 }
 
 /// What an import did.
@@ -160,6 +202,8 @@ pub struct Report {
     pub duplicates: u64,
     /// Lines skipped as malformed.
     pub malformed: u64,
+    /// Requests at the end of a transcript that may still be streaming: left for the next import.
+    pub held: u64,
     /// Unknown models and how many records of each were logged unpriced.
     pub unpriced: BTreeMap<String, u64>,
     /// Warnings (file:line: …), at most [`MAX_WARNINGS`] of them and a count of the rest.
@@ -199,9 +243,20 @@ pub fn default_dirs(source: Source) -> Vec<PathBuf> {
     }
 }
 
+/// The transcript files found, and the directories that could not be searched.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Sorted, without repeats, canonical where possible.
+    pub files: Vec<PathBuf>,
+    /// One line per directory or entry skipped because it could not be read (`DIR: why (skipped)`).
+    pub warnings: Vec<String>,
+}
+
 /// The transcript files under `paths` (files are taken as they are; directories are searched), or under the
-/// default directories when `paths` is empty. Sorted, without repeats.
-pub fn discover(source: Source, paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+/// default directories when `paths` is empty. A path given that does not exist is an error; a directory that
+/// cannot be read inside the search is skipped with a warning, like an unreadable file.
+pub fn discover(source: Source, paths: &[PathBuf]) -> Result<Discovery> {
+    let mut d = Discovery::default();
     let mut files = Vec::new();
     if paths.is_empty() {
         let dirs = default_dirs(source);
@@ -215,35 +270,35 @@ pub fn discover(source: Source, paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 if looked.is_empty() { "no directory: HOME is not set".to_string() } else { looked.join(", ") }
             )));
         }
-        for d in existing {
-            search_root(source, d, &mut files)?;
+        for dir in existing {
+            search_root(source, dir, &mut files, &mut d.warnings);
         }
     } else {
         for p in paths {
             let meta = std::fs::metadata(p).map_err(|e| Error::io(p.display(), e))?;
             if meta.is_dir() {
-                search_root(source, p, &mut files)?;
+                search_root(source, p, &mut files, &mut d.warnings);
             } else {
                 files.push(p.clone());
                 // A Claude Code session's subagents live in `<session>/subagents/` next to `<session>.jsonl`:
                 // importing the session (as the hook does) includes them.
                 let beside = p.with_extension("");
                 if source == Source::ClaudeCode && beside != *p && beside.is_dir() {
-                    walk(source, &beside, &mut files)?;
+                    walk(source, &beside, &mut files, &mut d.warnings);
                 }
             }
         }
     }
     let mut seen = HashSet::new();
-    let mut out: Vec<PathBuf> =
+    d.files =
         files.into_iter().map(|f| std::fs::canonicalize(&f).unwrap_or(f)).filter(|f| seen.insert(f.clone())).collect();
-    out.sort();
-    Ok(out)
+    d.files.sort();
+    Ok(d)
 }
 
 /// Search a configuration directory (its `projects/`, `sessions/`, `archived_sessions/`) or, when it has none
 /// of those, the directory itself.
-fn search_root(source: Source, dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+fn search_root(source: Source, dir: &Path, files: &mut Vec<PathBuf>, warnings: &mut Vec<String>) {
     let subs: &[&str] = match source {
         Source::ClaudeCode => &["projects"],
         Source::Codex => &["sessions", "archived_sessions"],
@@ -253,26 +308,43 @@ fn search_root(source: Source, dir: &Path, files: &mut Vec<PathBuf>) -> Result<(
         let d = dir.join(s);
         if d.is_dir() {
             found_sub = true;
-            walk(source, &d, files)?;
+            walk(source, &d, files, warnings);
         }
     }
     if !found_sub {
-        walk(source, dir, files)?;
+        walk(source, dir, files, warnings);
     }
-    Ok(())
 }
 
-fn walk(source: Source, dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
-    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir.display(), e))?;
+fn walk(source: Source, dir: &Path, files: &mut Vec<PathBuf>, warnings: &mut Vec<String>) {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            warnings.push(format!("{} (skipped)", Error::io(dir.display(), e)));
+            return;
+        }
+    };
     for entry in rd {
-        let entry = entry.map_err(|e| Error::io(dir.display(), e))?;
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                warnings.push(format!("{} (skipped)", Error::io(dir.display(), e)));
+                return;
+            }
+        };
         let path = entry.path();
         // file_type does not follow symlinks: a link cycle cannot make the walk loop.
-        let ft = entry.file_type().map_err(|e| Error::io(path.display(), e))?;
+        let ft = match entry.file_type() {
+            Ok(ft) => ft,
+            Err(e) => {
+                warnings.push(format!("{} (skipped)", Error::io(path.display(), e)));
+                continue;
+            }
+        };
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if ft.is_dir() {
-            walk(source, &path, files)?;
+            walk(source, &path, files, warnings);
         } else if name.ends_with(".jsonl")
             && (source == Source::ClaudeCode || name.starts_with("rollout-"))
             && (ft.is_file() || path.is_file())
@@ -280,46 +352,160 @@ fn walk(source: Source, dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
             files.push(path);
         }
     }
-    Ok(())
+}
+
+/// How long a transcript must have been left alone for its last request to count as complete without any
+/// other sign. Claude Code writes the copies of a streaming message seconds apart at most, so two minutes without
+/// a write means the message is finished (or its writer is gone: a crash mid-stream).
+pub const IDLE_COMPLETE: Duration = Duration::from_secs(120);
+
+/// What every file of one import is read with.
+#[derive(Clone, Copy)]
+struct ReadOpts {
+    source: Source,
+    /// The writer is done with these files (a Claude Code `Stop` hook): nothing is held back.
+    finished: bool,
+    /// When the import started: a file not modified since `now - IDLE_COMPLETE` is complete.
+    now: SystemTime,
+    /// The config's `max_tokens`.
+    max_tokens: u64,
 }
 
 /// The result of reading one file.
 struct FileResult {
-    index: usize,
     key: String,
     state: Option<FileState>,
     found: Vec<Found>,
+    malformed: u64,
+    warnings: Vec<String>,
+    unchanged: bool,
+    /// Requests held back because they may still be growing (0 or 1).
+    held: u64,
+}
+
+/// The result of reading one group of files ([`groups`]), built into record lines.
+struct GroupResult {
+    index: usize,
+    states: Vec<(String, Option<FileState>)>,
     built: Vec<Built>,
     duplicates: u64,
     malformed: u64,
     warnings: Vec<String>,
-    unchanged: bool,
+    unchanged: usize,
+    held: u64,
 }
 
-fn read_file(source: Source, index: usize, path: &Path, prev: Option<&FileState>) -> FileResult {
+/// The files read together, as indices into `files` (sorted): a Claude Code session `<s>.jsonl` with its
+/// subagents' `<s>/subagents/*.jsonl`, whose requests are also reported in the session's `progress` lines —
+/// copies of one request in a group are compared and the best is kept, as within one file. Every other file is
+/// a group of its own. Groups are in the order of their first file, members in file order.
+fn groups(source: Source, files: &[PathBuf]) -> Vec<Vec<usize>> {
+    if source != Source::ClaudeCode {
+        return (0..files.len()).map(|i| vec![i]).collect();
+    }
+    let index: HashMap<&Path, usize> = files.iter().enumerate().map(|(i, f)| (f.as_path(), i)).collect();
+    let parent_of = |f: &Path| -> Option<usize> {
+        let dir = f.parent()?;
+        if dir.file_name()? != "subagents" {
+            return None;
+        }
+        let mut session = dir.parent()?.as_os_str().to_owned();
+        session.push(".jsonl");
+        index.get(Path::new(&session)).copied()
+    };
+    let mut leader: Vec<usize> = (0..files.len()).map(|i| parent_of(&files[i]).unwrap_or(i)).collect();
+    // Subagents of subagents belong to the top session (parents have shorter paths: no cycles).
+    for i in 0..leader.len() {
+        let mut l = leader[i];
+        while leader[l] != l {
+            l = leader[l];
+        }
+        leader[i] = l;
+    }
+    let mut by_leader: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, l) in leader.into_iter().enumerate() {
+        by_leader.entry(l).or_default().push(i);
+    }
+    let mut out: Vec<Vec<usize>> = by_leader.into_values().collect();
+    out.sort_by_key(|g| g[0]);
+    out
+}
+
+fn read_file(o: &ReadOpts, path: &Path, prev: Option<&FileState>) -> FileResult {
     let key = path.display().to_string();
     let mut r = FileResult {
-        index,
         key: key.clone(),
         state: prev.cloned(),
         found: Vec::new(),
-        built: Vec::new(),
-        duplicates: 0,
         malformed: 0,
         warnings: Vec::new(),
         unchanged: false,
+        held: 0,
     };
-    if let Err(e) = read_into(source, path, prev, &mut r) {
+    if let Err(e) = read_into(o, path, prev, &mut r) {
         // An unreadable file (permissions, vanished mid-import) is skipped with a warning, like a bad line.
-        r.warnings.push(format!("{key}: {e} (skipped)"));
+        r.warnings.push(format!("{} (skipped)", Error::io(&key, e)));
         r.state = prev.cloned();
+        r.found.clear();
+        r.held = 0;
     }
     r
 }
 
-fn read_into(source: Source, path: &Path, prev: Option<&FileState>, r: &mut FileResult) -> std::io::Result<()> {
+/// The last request found in a file so far: the run of copies at the end that may still be growing.
+struct Tail {
+    /// Its [`crate::id::hash_tail`].
+    key: u128,
+    /// The index of its first copy in the run, in the file's found list.
+    first: usize,
+    /// Where the line of that first copy starts.
+    start: u64,
+    /// Where the line of its last copy ends (before the newline).
+    end: u64,
+}
+
+/// Note the requests `found[before..]` read from the line `[start, end)`.
+fn note_tail(tail: &mut Option<Tail>, found: &[Found], before: usize, start: u64, end: u64) {
+    for (i, f) in found.iter().enumerate().skip(before) {
+        let key = crate::id::hash_tail(f.hash);
+        match tail {
+            Some(t) if t.key == key => t.end = end,
+            _ => *tail = Some(Tail { key, first: i, start, end }),
+        }
+    }
+}
+
+/// True when anything but whitespace lies in `[from, to)` of the file: a line after the one ending at `from`.
+fn followed(file: &mut File, from: u64, to: u64) -> std::io::Result<bool> {
+    if from >= to {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::Start(from))?;
+    let mut part = Read::by_ref(file).take(to - from);
+    let mut buf = [0u8; 4096];
+    loop {
+        let got = part.read(&mut buf)?;
+        if got == 0 {
+            return Ok(false);
+        }
+        if buf[..got].iter().any(|c| !c.is_ascii_whitespace()) {
+            return Ok(true);
+        }
+    }
+}
+
+/// Read a file from where the last import stopped. Claude Code: the copies of a streaming message are written
+/// one after another, so a request is complete once any other line follows its last copy, or the file has been
+/// idle for [`IDLE_COMPLETE`], or the writer said it is done ([`ReadOpts::finished`]). A request not complete
+/// yet is held back: not returned, and the saved offset stays at the start of its first copy's line, so the
+/// next import reads all its copies again and keeps the best. Only the file's last request can be incomplete,
+/// and only its lines are looked at again. Codex writes each `token_count` event once, when the request is
+/// done: nothing is held back.
+fn read_into(o: &ReadOpts, path: &Path, prev: Option<&FileState>, r: &mut FileResult) -> std::io::Result<()> {
+    let source = o.source;
     let mut file = File::open(path)?;
-    let len = file.metadata()?.len();
+    let meta = file.metadata()?;
+    let len = meta.len();
     let resume = match prev {
         Some(p) if p.offset <= len && state::head_hash(&mut file, p.offset)? == p.head => Some(p),
         _ => None,
@@ -335,7 +521,9 @@ fn read_into(source: Source, path: &Path, prev: Option<&FileState>, r: &mut File
     let mut cx = resume.and_then(|p| p.codex.clone()).unwrap_or_default();
     file.seek(SeekFrom::Start(start))?;
     let mut offset = start;
-    let mut cache = CtxCache::default();
+    let mut read_to = start;
+    let mut cache = CtxCache::new(o.max_tokens);
+    let mut tail: Option<Tail> = None;
     // Lines are cut out of a large buffer in place (no copy per line); a line longer than the buffer grows it.
     let mut buf = vec![0u8; 256 << 10];
     let (mut filled, mut eof) = (0usize, false);
@@ -344,6 +532,7 @@ fn read_into(source: Source, path: &Path, prev: Option<&FileState>, r: &mut File
             let got = file.read(&mut buf[filled..])?;
             eof = got == 0;
             filled += got;
+            read_to += got as u64;
         }
         let mut pos = 0;
         loop {
@@ -370,10 +559,14 @@ fn read_into(source: Source, path: &Path, prev: Option<&FileState>, r: &mut File
                     None => break,
                 },
             };
+            let before = r.found.len();
             if let LineOutcome::Malformed(why) = read_one(source, &buf[start..end], &mut cx, &mut cache, &mut r.found) {
                 r.malformed += 1;
                 let n = lines.line_at(path, offset + start as u64);
                 r.warnings.push(format!("{}:{n}: malformed line skipped ({why})", path.display()));
+            }
+            if source == Source::ClaudeCode && r.found.len() > before {
+                note_tail(&mut tail, &r.found, before, offset + start as u64, offset + end as u64);
             }
             pos = end + 1;
         }
@@ -390,7 +583,12 @@ fn read_into(source: Source, path: &Path, prev: Option<&FileState>, r: &mut File
     }
     if filled > 0 {
         // A last line without its newline: a crash mid-write, or a writer still writing.
-        match read_one(source, &buf[..filled], &mut cx, &mut cache, &mut r.found) {
+        let before = r.found.len();
+        let outcome = read_one(source, &buf[..filled], &mut cx, &mut cache, &mut r.found);
+        if source == Source::ClaudeCode && r.found.len() > before {
+            note_tail(&mut tail, &r.found, before, offset, offset + filled as u64);
+        }
+        match outcome {
             LineOutcome::Malformed(why) => {
                 r.malformed += 1;
                 let n = lines.line_at(path, offset);
@@ -399,14 +597,20 @@ fn read_into(source: Source, path: &Path, prev: Option<&FileState>, r: &mut File
             _ => offset += filled as u64,
         }
     }
+    if let Some(t) = tail {
+        let idle = o.finished
+            || (read_to == len
+                && meta.modified().ok().and_then(|m| o.now.duration_since(m).ok()).is_some_and(|d| d >= IDLE_COMPLETE));
+        if !idle && !followed(&mut file, t.end, offset)? {
+            r.found.truncate(t.first);
+            r.held = 1;
+            offset = t.start;
+        }
+    }
     file.seek(SeekFrom::Start(0))?;
     let head = state::head_hash(&mut file, offset)?;
     let codex = (source == Source::Codex).then_some(cx);
     r.state = Some(FileState { offset, head, codex });
-    // One usage per request: a streamed message is written several times, within one file.
-    let before = r.found.len();
-    dedup(&mut r.found);
-    r.duplicates = (before - r.found.len()) as u64;
     Ok(())
 }
 
@@ -567,27 +771,25 @@ pub fn import(
     let mut warnings = Vec::new();
     let mut results: Vec<(String, Option<FileState>)> = Vec::with_capacity(files.len());
 
+    let ro = ReadOpts { source, finished: opts.finished, now: SystemTime::now(), max_tokens: config.max_tokens };
+    let groups = groups(source, files);
     let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
         n => n,
     }
-    .min(files.len().max(1));
+    .min(groups.len().max(1));
     let next = AtomicUsize::new(0);
     let mut outcome: Result<()> = Ok(());
     std::thread::scope(|s| {
-        let (tx, rx) = mpsc::sync_channel::<FileResult>(threads * 2);
+        let (tx, rx) = mpsc::sync_channel::<GroupResult>(threads * 2);
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, st, builder) = (&next, &st, &builder);
+            let (next, st, builder, groups, ro) = (&next, &st, &builder, &groups, &ro);
             s.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(i) else { break };
-                    let prev = st.files.get(&path.display().to_string());
-                    let mut r = read_file(source, i, path, prev);
-                    // Records are built (priced, formatted) here, in parallel; the main thread only drops
-                    // requests already counted and writes.
-                    r.built = builder.build(std::mem::take(&mut r.found), &mut r.malformed, &mut r.warnings);
+                    let Some(group) = groups.get(i) else { break };
+                    let r = read_group(ro, builder, i, group.iter().map(|&f| &files[f]), st);
                     if tx.send(r).is_err() {
                         break;
                     }
@@ -596,8 +798,8 @@ pub fn import(
         }
         drop(tx);
         // Results are taken in file order (whatever order the threads finish in), so which copy of a request
-        // found in two files is kept does not depend on timing.
-        let mut pending: BTreeMap<usize, FileResult> = BTreeMap::new();
+        // found in two groups is kept does not depend on timing.
+        let mut pending: BTreeMap<usize, GroupResult> = BTreeMap::new();
         let mut want = 0;
         for r in rx {
             pending.insert(r.index, r);
@@ -608,7 +810,8 @@ pub fn import(
                 }
                 report.duplicates += r.duplicates;
                 report.malformed += r.malformed;
-                report.unchanged += usize::from(r.unchanged);
+                report.unchanged += r.unchanged;
+                report.held += r.held;
                 warnings.extend(r.warnings);
                 for b in r.built {
                     if !seen.insert(b.tail) {
@@ -637,7 +840,7 @@ pub fn import(
                         }
                     }
                 }
-                results.push((r.key, r.state));
+                results.extend(r.states);
             }
         }
     });
@@ -660,6 +863,48 @@ pub fn import(
         st.save(&state_path)?;
     }
     Ok(report)
+}
+
+/// Read one group of files ([`groups`]), keep the best copy of each request across them, and build the records
+/// (priced and formatted here, in the reading threads; the main thread only drops requests already counted and
+/// writes).
+fn read_group<'p>(
+    o: &ReadOpts,
+    builder: &Builder,
+    index: usize,
+    files: impl Iterator<Item = &'p PathBuf>,
+    st: &State,
+) -> GroupResult {
+    let mut g = GroupResult {
+        index,
+        states: Vec::new(),
+        built: Vec::new(),
+        duplicates: 0,
+        malformed: 0,
+        warnings: Vec::new(),
+        unchanged: 0,
+        held: 0,
+    };
+    let mut found = Vec::new();
+    for path in files {
+        let r = read_file(o, path, st.files.get(&path.display().to_string()));
+        if found.is_empty() {
+            found = r.found;
+        } else {
+            found.extend(r.found);
+        }
+        g.malformed += r.malformed;
+        g.warnings.extend(r.warnings);
+        g.unchanged += usize::from(r.unchanged);
+        g.held += r.held;
+        g.states.push((r.key, r.state));
+    }
+    // One usage per request: a streamed message is written several times.
+    let before = found.len();
+    dedup(&mut found);
+    g.duplicates = (before - found.len()) as u64;
+    g.built = builder.build(found, &mut g.malformed, &mut g.warnings);
+    g
 }
 
 /// About how many bytes of records go out in one write.
