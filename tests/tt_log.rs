@@ -218,7 +218,7 @@ fn from_rejects_a_response_without_usage() {
         .pipe_in("{not json")
         .fails_with(2)
         .one_error_line("tt-log")
-        .stderr_has("<stdin>: invalid JSON");
+        .stderr_has("<stdin>:1: invalid JSON");
     assert_eq!(sc.log(), "");
 }
 
@@ -365,7 +365,11 @@ fn malformed_config_names_file_line_and_key() {
         .fails_with(2)
         .stderr_has(":1: key `tzz`: unknown field `tzz`");
     sc.write("tt.toml", "week_start = \"someday\"\n");
-    sc.cmd("tt-log").args(["A", "x", "1", "1"]).fails_with(2).stderr_has("tt.toml: key `week_start`: not a week day");
+    sc.cmd("tt-log")
+        .args(["A", "x", "1", "1"])
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("tt.toml:1: key `week_start`: not a week day");
     assert_eq!(sc.log(), "");
 }
 
@@ -451,19 +455,63 @@ fn concurrent_appends_never_tear_or_lose_a_record() {
 }
 
 #[test]
-fn a_torn_last_line_is_repaired_on_the_next_append() {
+fn a_torn_last_line_is_moved_aside_on_the_next_append_so_readers_work_again() {
     let sc = Scenario::new();
     sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1"]).succeeds();
     let good = sc.log();
-    // A crash mid-write left half a record without its newline.
+    // A crash mid-write left half a record without its newline: every reader refuses the log.
     std::fs::write(sc.log_path(), format!("{good}{{\"v\":1,\"id\":\"torn")).unwrap();
-    sc.cmd("tt-log").args(["B", "sonnet-4.5", "1", "1"]).succeeds();
+    sc.cmd("tt-sum").fails_with(2).one_error_line("tt-sum");
+    let torn = sc.path().join("usage.jsonl.torn");
+    sc.cmd("tt-log").args(["B", "sonnet-4.5", "1", "1"]).succeeds().stderr_has(&format!(
+        "tt-log: warning: {}: the last line was torn (a crash mid-write?): moved its 17 bytes to {}\n",
+        sc.log_path().display(),
+        torn.display()
+    ));
     let log = sc.log();
     let lines: Vec<&str> = log.lines().collect();
-    assert_eq!(lines.len(), 3);
-    assert_eq!(lines[1], "{\"v\":1,\"id\":\"torn");
-    assert!(lines[2].contains("\"agent\":\"B\""));
+    assert_eq!(lines.len(), 2);
+    assert_eq!(format!("{}\n", lines[0]), good);
+    assert!(lines[1].contains("\"agent\":\"B\""));
     assert!(log.ends_with('\n'));
+    // Nothing is lost: the fragment is in the side file, after a line saying when and from where.
+    let saved = std::fs::read_to_string(&torn).unwrap();
+    let saved: Vec<&str> = saved.lines().collect();
+    assert_eq!(saved.len(), 2);
+    assert!(saved[0].starts_with("# ") && saved[0].contains("removed the last 17 bytes"), "{}", saved[0]);
+    assert_eq!(saved[1], "{\"v\":1,\"id\":\"torn");
+    // And the log reads again.
+    let out = sc.cmd("tt-sum").args(["--format", "jsonl"]).succeeds();
+    assert_eq!(out.jsonl()[0]["records"], 2);
+}
+
+#[test]
+fn a_complete_last_record_without_its_newline_only_gets_the_newline() {
+    let sc = Scenario::new();
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1"]).succeeds();
+    let good = sc.log();
+    std::fs::write(sc.log_path(), good.trim_end()).unwrap();
+    sc.cmd("tt-log")
+        .args(["B", "sonnet-4.5", "1", "1"])
+        .succeeds()
+        .stderr_is("logged 2 tokens (sonnet-4.5) for B - $0.0000\n");
+    let log = sc.log();
+    assert!(log.starts_with(&good));
+    assert_eq!(log.lines().count(), 2);
+    assert!(!sc.path().join("usage.jsonl.torn").exists());
+}
+
+#[test]
+fn a_file_that_is_not_a_log_is_not_cut() {
+    let sc = Scenario::new();
+    let junk = "x".repeat(2 << 20);
+    sc.write("usage.jsonl", &junk);
+    sc.cmd("tt-log")
+        .args(["B", "sonnet-4.5", "1", "1"])
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("without a newline: not a tt log? (left as it is)");
+    assert_eq!(sc.log(), junk);
 }
 
 #[test]

@@ -1,17 +1,20 @@
 //! Values users type on command lines, parsed the same way by every tool: token counts, times, durations.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
 use crate::money;
 
-/// Parse a token count: a non-negative integer (`_` and `,` separators allowed) not above `max`.
+/// The earliest `--ts` accepted: usage of AI models before 2000 is a typo, not a record.
+pub const EARLIEST_YEAR: i32 = 2000;
+
+/// Parse a token count: plain digits (`1000`), or digits in proper thousands groups with one separator,
+/// `,` or `_` (`1,000`, `1_000_000`), not above `max`. Anything else (`12,5`, `1__0`, `_1`, ` 5`) is refused.
 pub fn parse_tokens(field: &str, s: &str, max: u64) -> Result<u64> {
-    let clean: String = s.trim().chars().filter(|c| *c != '_' && *c != ',').collect();
-    if clean.is_empty() || !clean.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::data(format!("{field} tokens must be a non-negative integer, got {s:?}")));
-    }
-    let n: u64 = clean.parse().map_err(|_| Error::data(format!("{field} tokens are out of range: {s}")))?;
+    let bad = || Error::data(format!("{field} tokens must be a non-negative integer, got {s:?}"));
+    let digits = thousands_digits(s).ok_or_else(bad)?;
+    let n: u64 = digits.parse().map_err(|_| Error::data(format!("{field} tokens are out of range: {s}")))?;
     if n > max {
         return Err(Error::data(format!(
             "{field} tokens {} exceed the maximum of {} per record (raise `max_tokens` in the config if this is real)",
@@ -22,7 +25,31 @@ pub fn parse_tokens(field: &str, s: &str, max: u64) -> Result<u64> {
     Ok(n)
 }
 
-/// Parse a duration in ms: `250`, `250ms`, `1.5s`, `2m`.
+/// The digits of `s` when it is plain ASCII digits or digits grouped by threes with a single kind of
+/// separator (`,` or `_`) and a first group of one to three digits.
+fn thousands_digits(s: &str) -> Option<String> {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(s.to_string());
+    }
+    let sep = if s.contains(',') { ',' } else { '_' };
+    let mut groups = s.split(sep);
+    let first = groups.next()?;
+    if first.is_empty() || first.len() > 3 || !first.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut out = first.to_string();
+    let mut any = false;
+    for g in groups {
+        if g.len() != 3 || !g.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        out.push_str(g);
+        any = true;
+    }
+    any.then_some(out)
+}
+
+/// Parse a duration in ms: `250`, `250ms`, `1.5s`, `2m`, `1h`.
 pub fn parse_duration(s: &str) -> Result<u64> {
     let t = s.trim();
     let bad = || Error::data(format!("duration must be milliseconds or a number with ms/s/m/h, got {s:?}"));
@@ -38,24 +65,61 @@ pub fn parse_duration(s: &str) -> Result<u64> {
         (t, 1)
     };
     let d = money::parse_decimal(num).filter(|d| !d.is_sign_negative()).ok_or_else(bad)?;
-    let ms = (d * rust_decimal::Decimal::from(mult)).round();
-    u64::try_from(ms).map_err(|_| bad())
+    let too_long = || Error::data(format!("duration {s:?} is too long"));
+    let ms = d.checked_mul(Decimal::from(mult)).ok_or_else(too_long)?.round();
+    u64::try_from(ms).map_err(|_| too_long())
 }
 
-/// Parse `--ts`: RFC 3339, or a naive date / date-time taken in the configured time zone.
+/// Parse `--ts`: RFC 3339, a local date-time (`2026-11-23 14:05`, `2026-11-23T14:05:30`) or a local date (its
+/// midnight) in the configured time zone — the forms `tt-sum --since` takes, read by the same calendar code
+/// (a local time in a daylight-saving gap moves to the first time that exists). Years before
+/// [`EARLIEST_YEAR`] are refused.
 pub fn parse_when(s: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>> {
     let t = s.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Ok(d.with_timezone(&Utc));
-    }
-    let naive = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-        .or_else(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)));
-    match naive.and_then(|n| tz.from_local_datetime(&n).earliest()) {
-        Some(d) => Ok(d.with_timezone(&Utc)),
+    let cal = crate::period::Calendar::new(tz, chrono::Weekday::Mon, Utc::now());
+    let when = match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        Ok(d) => Some(cal.midnight(d)),
+        Err(_) => cal.parse_instant(t),
+    };
+    match when {
+        Some(d) if d.year() >= EARLIEST_YEAR => Ok(d),
+        Some(_) => Err(Error::data(format!("time {s:?} is before {EARLIEST_YEAR}: not a plausible usage time"))),
         None => Err(Error::data(format!(
             "not a valid time: {s:?} (want RFC 3339 such as 2026-11-23T14:05:00Z, or 2026-11-23 / 2026-11-23 14:05)"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_counts_take_plain_digits_or_proper_groups() {
+        for (s, n) in [("0", 0), ("1000", 1000), ("1,000", 1000), ("1_000", 1000), ("12,345,678", 12_345_678)] {
+            assert_eq!(parse_tokens("input", s, u64::MAX).unwrap(), n, "{s}");
+        }
+        for s in ["", "12,5", "1,0,0", "1__0", "_1", "1_", " 5", "5 ", "1,000_000", "1234,567", "-1", "+1", "1.0"] {
+            assert!(parse_tokens("input", s, u64::MAX).is_err(), "{s:?} accepted");
+        }
+        assert!(parse_tokens("input", "18446744073709551616", u64::MAX).is_err());
+    }
+
+    #[test]
+    fn durations_never_overflow() {
+        assert_eq!(parse_duration("1.5s").unwrap(), 1500);
+        assert_eq!(parse_duration("2m").unwrap(), 120_000);
+        assert!(parse_duration("79228162514264337593543950335h").is_err());
+        assert!(parse_duration("18446744073709551616").is_err());
+    }
+
+    #[test]
+    fn when_takes_the_since_forms_and_refuses_old_years() {
+        let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        // 02:30 does not exist on 2026-03-08 in New York (clocks jump from 02:00 to 03:00).
+        assert_eq!(parse_when("2026-03-08T02:30", ny).unwrap().to_rfc3339(), "2026-03-08T07:00:00+00:00");
+        assert_eq!(parse_when("2026-03-09", ny).unwrap().to_rfc3339(), "2026-03-09T04:00:00+00:00");
+        assert!(parse_when("0001-01-01T00:00:00Z", ny).is_err());
+        assert!(parse_when("1900-01-01", ny).is_err());
     }
 }

@@ -33,7 +33,7 @@ pub fn main(
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        let _ = writeln!(std::io::stderr(), "{name}: error: internal error: {msg}");
+        let _ = writeln!(std::io::stderr(), "{name}: error: internal error: {}", one_line(&msg));
     }));
     let matches = match command().try_get_matches() {
         Ok(m) => m,
@@ -48,15 +48,17 @@ pub fn main(
                 let _ = e.print();
             } else {
                 // Usage errors: one line in the tt form, not clap's multi-line block.
-                let text = e.render().to_string();
-                let first = text.lines().next().unwrap_or("invalid arguments");
-                let msg = first.trim_start_matches("error: ");
-                let _ = writeln!(std::io::stderr(), "{name}: error: {msg} (see {name} --help)");
+                let msg = one_line_clap_error(&e.render().to_string());
+                let _ = writeln!(std::io::stderr(), "{name}: error: {} (see {name} --help)", one_line(&msg));
             }
             return ExitCode::from(code);
         }
     };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&matches))) {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&matches)));
+    for w in take_deferred() {
+        warn(name, w);
+    }
+    match outcome {
         Ok(Ok(Outcome::Ok)) => ExitCode::SUCCESS,
         Ok(Ok(Outcome::Fail)) => ExitCode::from(1),
         Ok(Err(e)) => report(name, &e),
@@ -64,23 +66,79 @@ pub fn main(
     }
 }
 
+/// clap's multi-line error block as one line that keeps what matters: the message, the arguments it lists
+/// (`… not provided: --quote <MODEL> <INPUT> <OUTPUT>`), the possible values and clap's tip.
+pub fn one_line_clap_error(rendered: &str) -> String {
+    let mut lines = rendered
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
+    let mut msg = lines.next().unwrap_or("invalid arguments").trim_start_matches("error: ").to_string();
+    let (mut items, mut notes) = (Vec::new(), Vec::new());
+    for l in lines {
+        if let Some(v) = l.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+            notes.push(v.to_string());
+        } else if l.starts_with("tip:") {
+            notes.push(l.to_string());
+        } else {
+            items.push(l);
+        }
+    }
+    if !items.is_empty() {
+        msg.push(' ');
+        msg.push_str(&items.join(", "));
+    }
+    for n in notes {
+        msg.push_str(&format!(" ({n})"));
+    }
+    msg
+}
+
+/// A message as one line: control characters (a newline in a file name, say) are escaped as `\n`, `\u{1b}`.
+pub fn one_line(msg: &str) -> std::borrow::Cow<'_, str> {
+    if !msg.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(msg);
+    }
+    let mut out = String::with_capacity(msg.len() + 8);
+    for c in msg.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Print an error the tt way and give its exit code.
 pub fn report(name: &str, e: &Error) -> ExitCode {
     if e.is_broken_pipe() {
         return ExitCode::SUCCESS;
     }
-    let _ = writeln!(std::io::stderr(), "{name}: error: {e}");
+    let _ = writeln!(std::io::stderr(), "{name}: error: {}", one_line(e.message()));
     ExitCode::from(e.exit_code())
 }
 
-/// Print a warning (`tool: warning: …`) on stderr. Warnings never change the exit code.
+/// Print a warning (`tool: warning: …`, one line) on stderr. Warnings never change the exit code.
 pub fn warn(name: &str, message: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr(), "{name}: warning: {message}");
+    let _ = writeln!(std::io::stderr(), "{name}: warning: {}", one_line(&message.to_string()));
 }
 
-/// True when colour may be used on stdout: a terminal, and `NO_COLOR` unset or empty (see no-color.org).
-pub fn color_stdout() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+/// Warnings the core raised while it worked (the core never prints): the shared `main` prints them when the
+/// tool's `run` returns, whatever its outcome.
+static DEFERRED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Queue a warning for the shared `main` to print (`tool: warning: …`) when the tool finishes.
+pub fn warn_later(message: impl Into<String>) {
+    if let Ok(mut v) = DEFERRED.lock() {
+        v.push(message.into());
+    }
+}
+
+/// The queued warnings, emptied.
+pub fn take_deferred() -> Vec<String> {
+    DEFERRED.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
 }
 
 /// Read a `--format` style value from matches, defaulting to table on a terminal and JSONL in a pipe.
@@ -119,4 +177,5 @@ pub fn parse_args<T: clap::FromArgMatches>(m: &clap::ArgMatches) -> Result<T> {
 /// The shared footer of every tool's `--help`: exit codes and environment.
 pub const HELP_FOOTER: &str = "\
 Exit status: 0 ok · 1 the condition you asked to fail on · 2 any error (bad input, usage, config).
-Environment: TT_LOG (usage log), TT_CONFIG (extra config file), NO_COLOR, XDG_CONFIG_HOME, XDG_DATA_HOME.";
+Environment: TT_LOG (usage log), TT_CONFIG (extra config file), XDG_CONFIG_HOME, XDG_DATA_HOME.
+Output is never coloured, so NO_COLOR is always respected.";

@@ -17,7 +17,8 @@ use serde::de::{self, Deserializer};
 
 use crate::error::{Error, Result};
 use crate::money;
-use crate::price::{ModelEntry, PriceSet, PriceTable, Tier};
+use crate::price::{MAX_RATE, ModelEntry, PriceSet, PriceTable, Tier};
+use toml::Spanned;
 
 /// The embedded default price table.
 pub const DEFAULT_PRICES: &str = include_str!("../../../config/prices.toml");
@@ -165,14 +166,14 @@ impl Default for OptimizeSettings {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     log: Option<String>,
-    tz: Option<String>,
-    week_start: Option<String>,
-    max_tokens: Option<u64>,
+    tz: Option<Spanned<String>>,
+    week_start: Option<Spanned<String>>,
+    max_tokens: Option<Spanned<u64>>,
     #[serde(default)]
-    models: BTreeMap<String, RawModel>,
+    models: BTreeMap<String, Spanned<RawModel>>,
     #[serde(default)]
-    budget: Vec<RawBudget>,
-    optimize: Option<RawOptimize>,
+    budget: Vec<Spanned<RawBudget>>,
+    optimize: Option<Spanned<RawOptimize>>,
 }
 
 #[derive(Deserialize)]
@@ -183,13 +184,13 @@ struct RawOptimize {
     rightsize_min_records: Option<u64>,
     cache_min_requests: Option<u64>,
     cache_min_prefix_tokens: Option<u64>,
-    cache_max_hit_ratio: Option<Price>,
-    outlier_factor: Option<Price>,
-    outlier_percentile: Option<u32>,
+    cache_max_hit_ratio: Option<Spanned<Price>>,
+    outlier_factor: Option<Spanned<Price>>,
+    outlier_percentile: Option<Spanned<u32>>,
     outlier_min_records: Option<u64>,
-    budget_percentile: Option<u32>,
+    budget_percentile: Option<Spanned<u32>>,
     #[serde(default)]
-    cheaper: BTreeMap<String, String>,
+    cheaper: BTreeMap<Spanned<String>, String>,
 }
 
 #[derive(Deserialize)]
@@ -197,39 +198,39 @@ struct RawOptimize {
 struct RawModel {
     provider: Option<String>,
     #[serde(default)]
-    aliases: Vec<String>,
+    aliases: Vec<Spanned<String>>,
     #[serde(default)]
-    history: Vec<RawHistory>,
-    input: Option<Price>,
-    output: Option<Price>,
-    cache_read: Option<Price>,
-    cache_write: Option<Price>,
-    cache_write_1h: Option<Price>,
-    above_200k: Option<RawTier>,
+    history: Vec<Spanned<RawHistory>>,
+    input: Option<Rate>,
+    output: Option<Rate>,
+    cache_read: Option<Rate>,
+    cache_write: Option<Rate>,
+    cache_write_1h: Option<Rate>,
+    above_200k: Option<Spanned<RawTier>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTier {
     threshold: Option<u64>,
-    input: Option<Price>,
-    output: Option<Price>,
-    cache_read: Option<Price>,
-    cache_write: Option<Price>,
-    cache_write_1h: Option<Price>,
+    input: Option<Rate>,
+    output: Option<Rate>,
+    cache_read: Option<Rate>,
+    cache_write: Option<Rate>,
+    cache_write_1h: Option<Rate>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawHistory {
-    from: Option<toml::value::Datetime>,
-    until: Option<toml::value::Datetime>,
-    input: Option<Price>,
-    output: Option<Price>,
-    cache_read: Option<Price>,
-    cache_write: Option<Price>,
-    cache_write_1h: Option<Price>,
-    above_200k: Option<RawTier>,
+    from: Option<Spanned<toml::value::Datetime>>,
+    until: Option<Spanned<toml::value::Datetime>>,
+    input: Option<Rate>,
+    output: Option<Rate>,
+    cache_read: Option<Rate>,
+    cache_write: Option<Rate>,
+    cache_write_1h: Option<Rate>,
+    above_200k: Option<Spanned<RawTier>>,
 }
 
 #[derive(Deserialize)]
@@ -244,44 +245,96 @@ struct RawBudget {
     warn_at: Option<Vec<Price>>,
 }
 
-/// A non-negative exact decimal read from a TOML float, integer or string.
+/// The largest amount of money (a budget limit, a factor) the config accepts: 10^15, so sums of limits and
+/// spend stay far inside `Decimal`'s range.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
+/// A non-negative exact decimal read from a TOML float, integer or string, at most [`MAX_AMOUNT`].
 #[derive(Clone, Copy)]
 struct Price(Decimal);
 
-impl<'de> Deserialize<'de> for Price {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl de::Visitor<'_> for V {
-            type Value = Price;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a non-negative number")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Price, E> {
-                if v < 0 {
-                    return Err(E::custom("must not be negative"));
+fn too_large<E: de::Error>(max: Decimal, unit: &str) -> E {
+    E::custom(format!("too large: at most {max}{unit}"))
+}
+
+fn bounded<E: de::Error>(d: Option<Decimal>, finite: bool, max: Decimal, unit: &str) -> Result<Decimal, E> {
+    match d {
+        Some(d) if d < Decimal::ZERO => Err(E::custom("must not be negative")),
+        Some(d) if d > max => Err(too_large(max, unit)),
+        Some(d) => Ok(d),
+        None if finite => Err(too_large(max, unit)),
+        None => Err(E::custom("must be a finite number")),
+    }
+}
+
+fn decimal_visitor<'de, D: Deserializer<'de>>(d: D, max: Decimal, unit: &'static str) -> Result<Decimal, D::Error> {
+    struct V(Decimal, &'static str);
+    impl de::Visitor<'_> for V {
+        type Value = Decimal;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a non-negative number")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
+            bounded(Some(Decimal::from(v)), true, self.0, self.1)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
+            bounded(Some(Decimal::from(v)), true, self.0, self.1)
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
+            bounded(money::decimal_from_f64(v), v.is_finite(), self.0, self.1)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+            match money::parse_decimal(v) {
+                Some(d) => bounded(Some(d), true, self.0, self.1),
+                // Text that is a number, just not one a Decimal holds (`"1e40"`), is too large, not "not a number".
+                None if v.trim().parse::<f64>().is_ok_and(|f| f.is_finite() && f.abs() >= 1.0) => {
+                    Err(too_large(self.0, self.1))
                 }
-                Ok(Price(Decimal::from(v)))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Price, E> {
-                Ok(Price(Decimal::from(v)))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Price, E> {
-                match money::decimal_from_f64(v) {
-                    Some(d) if d >= Decimal::ZERO => Ok(Price(d)),
-                    Some(_) => Err(E::custom("must not be negative")),
-                    None => Err(E::custom("must be a finite number")),
-                }
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Price, E> {
-                match money::parse_decimal(v) {
-                    Some(d) if d >= Decimal::ZERO => Ok(Price(d)),
-                    Some(_) => Err(E::custom("must not be negative")),
-                    None => Err(E::custom(format!("not a decimal number: {v:?}"))),
-                }
+                None => Err(E::custom(format!("not a decimal number: {v:?}"))),
             }
         }
-        d.deserialize_any(V)
     }
+    d.deserialize_any(V(max, unit))
+}
+
+impl<'de> Deserialize<'de> for Price {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        decimal_visitor(d, MAX_AMOUNT, "").map(Price)
+    }
+}
+
+/// A price in USD per million tokens: a [`Price`] of at most [`MAX_RATE`] (a dollar a token), the bound that
+/// keeps every cost exact.
+#[derive(Clone, Copy)]
+struct Rate(Decimal);
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        decimal_visitor(d, MAX_RATE, " USD per million tokens").map(Rate)
+    }
+}
+
+/// Where in a config file something is, for errors of the form `file:line: key `a.b`: message`.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    name: &'a str,
+    text: &'a str,
+}
+
+impl Place<'_> {
+    /// `file:line` of the byte offset `at`.
+    fn at(&self, at: usize) -> String {
+        format!("{}:{}", self.name, line_of(self.text, at))
+    }
+    /// A config error at byte offset `at` about `key`.
+    fn err(&self, at: usize, key: &str, msg: impl std::fmt::Display) -> Error {
+        Error::config(format!("{}: key `{key}`: {msg}", self.at(at)))
+    }
+}
+
+/// The 1-based line of byte offset `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 /// Where the XDG config and data directories are.
@@ -373,8 +426,11 @@ struct Builder {
     budgets: Vec<Budget>,
     layers: Vec<String>,
     optimize: OptimizeSettings,
-    /// Which layer set each `optimize.cheaper` entry, to name it when the entry is checked against the prices.
+    /// Where (`file:line`) each `optimize.cheaper` entry was set, to name it when the entry is checked against
+    /// the prices; built-in entries start with `builtin:`.
     cheaper_source: BTreeMap<String, String>,
+    /// Where (`file:line`) each model's alias was written, by (model, alias), to name both places of a clash.
+    alias_at: BTreeMap<(String, String), String>,
 }
 
 impl Builder {
@@ -388,7 +444,7 @@ impl Builder {
 
     fn layer(&mut self, name: &str, text: &str, dir: Option<&Path>) -> Result<()> {
         let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(name, text, &e))?;
-        let err = |msg: String| Error::config(format!("{name}: {msg}"));
+        let place = Place { name, text };
         if let Some(log) = raw.log {
             let p = PathBuf::from(expand_home(&log));
             self.log = Some(match dir {
@@ -397,43 +453,53 @@ impl Builder {
             });
         }
         if let Some(tz) = raw.tz {
-            parse_tz(&tz).map_err(|e| err(format!("key `tz`: {}", e.message())))?;
-            self.tz = Some(tz);
+            parse_tz(tz.get_ref()).map_err(|e| place.err(tz.span().start, "tz", e.message()))?;
+            self.tz = Some(tz.into_inner());
         }
         if let Some(ws) = raw.week_start {
-            let day = ws.parse::<Weekday>().map_err(|_| err(format!("key `week_start`: not a week day: {ws:?}")))?;
+            let day = ws
+                .get_ref()
+                .parse::<Weekday>()
+                .map_err(|_| place.err(ws.span().start, "week_start", format!("not a week day: {:?}", ws.get_ref())))?;
             self.week_start = Some(day);
         }
         if let Some(m) = raw.max_tokens {
-            if m == 0 {
-                return Err(err("key `max_tokens`: must be positive".into()));
+            if *m.get_ref() == 0 {
+                return Err(place.err(m.span().start, "max_tokens", "must be positive"));
             }
-            self.max_tokens = Some(m);
+            self.max_tokens = Some(m.into_inner());
         }
         for (model, rm) in raw.models {
             let key = model.to_ascii_lowercase();
-            let entry = build_model(&key, rm, name).map_err(|m| err(format!("key `models.{model}`: {m}")))?;
+            let entry = build_model(&key, &model, rm, place, &mut self.alias_at)?;
             self.models.insert(key, entry);
         }
         for (i, rb) in raw.budget.into_iter().enumerate() {
-            let b = build_budget(rb, name).map_err(|m| err(format!("budget #{}: {m}", i + 1)))?;
+            let at = rb.span().start;
+            let b = build_budget(rb.into_inner(), name)
+                .map_err(|m| Error::config(format!("{}: key `budget` (#{}): {m}", place.at(at), i + 1)))?;
             self.budgets.retain(|old| old.name != b.name);
             self.budgets.push(b);
         }
         if let Some(ro) = raw.optimize {
-            self.optimize_layer(ro, name).map_err(|m| err(format!("key `optimize.{m}")))?;
+            let at = ro.span().start;
+            self.optimize_layer(ro.into_inner(), place)
+                .map_err(|(at2, m)| Error::config(format!("{}: key `optimize.{m}", place.at(at2.unwrap_or(at)))))?;
         }
         self.layers.push(name.to_string());
         Ok(())
     }
 
     /// Merge one layer's `[optimize]` table key by key; `cheaper` entries merge by model (`""` removes one).
-    fn optimize_layer(&mut self, ro: RawOptimize, name: &str) -> std::result::Result<(), String> {
+    /// Errors carry the byte offset of the offending value when known.
+    fn optimize_layer(&mut self, ro: RawOptimize, place: Place) -> std::result::Result<(), (Option<usize>, String)> {
         let o = &mut self.optimize;
-        let percentile = |key: &str, v: Option<u32>, into: &mut u32| match v {
-            Some(p) if !(1..=100).contains(&p) => Err(format!("{key}`: must be between 1 and 100, got {p}")),
+        let percentile = |key: &str, v: Option<Spanned<u32>>, into: &mut u32| match v {
+            Some(p) if !(1..=100).contains(p.get_ref()) => {
+                Err((Some(p.span().start), format!("{key}`: must be between 1 and 100, got {}", p.get_ref())))
+            }
             Some(p) => {
-                *into = p;
+                *into = p.into_inner();
                 Ok(())
             }
             None => Ok(()),
@@ -441,16 +507,19 @@ impl Builder {
         percentile("outlier_percentile", ro.outlier_percentile, &mut o.outlier_percentile)?;
         percentile("budget_percentile", ro.budget_percentile, &mut o.budget_percentile)?;
         if let Some(r) = ro.cache_max_hit_ratio {
-            if r.0 > Decimal::ONE {
-                return Err("cache_max_hit_ratio`: is a fraction between 0 and 1 (0.1 means 10%)".into());
+            if r.get_ref().0 > Decimal::ONE {
+                return Err((
+                    Some(r.span().start),
+                    "cache_max_hit_ratio`: is a fraction between 0 and 1 (0.1 means 10%)".into(),
+                ));
             }
-            o.cache_max_hit_ratio = r.0;
+            o.cache_max_hit_ratio = r.get_ref().0;
         }
         if let Some(f) = ro.outlier_factor {
-            if f.0 < Decimal::ONE {
-                return Err("outlier_factor`: must be at least 1".into());
+            if f.get_ref().0 < Decimal::ONE {
+                return Err((Some(f.span().start), "outlier_factor`: must be at least 1".into()));
             }
-            o.outlier_factor = f.0;
+            o.outlier_factor = f.get_ref().0;
         }
         for (v, into) in [
             (ro.small_output_tokens, &mut o.small_output_tokens),
@@ -465,14 +534,15 @@ impl Builder {
             }
         }
         for (from, to) in ro.cheaper {
-            let from = from.trim().to_ascii_lowercase();
+            let at = place.at(from.span().start);
+            let from = from.get_ref().trim().to_ascii_lowercase();
             let to = to.trim().to_ascii_lowercase();
             if to.is_empty() {
                 o.cheaper.remove(&from);
                 self.cheaper_source.remove(&from);
             } else {
                 o.cheaper.insert(from.clone(), to);
-                self.cheaper_source.insert(from, name.to_string());
+                self.cheaper_source.insert(from, at);
             }
         }
         Ok(())
@@ -511,8 +581,19 @@ impl Builder {
     }
 
     fn finish(mut self) -> Result<Config> {
-        let prices =
-            PriceTable::new(std::mem::take(&mut self.models).into_values().collect()).map_err(Error::config)?;
+        let prices = PriceTable::new(std::mem::take(&mut self.models).into_values().collect()).map_err(|c| {
+            let at = |model: &str, source: &str| {
+                self.alias_at.get(&(model.to_string(), c.alias.clone())).cloned().unwrap_or_else(|| source.into())
+            };
+            Error::config(format!(
+                "{}: key `models.{}.aliases`: alias `{}` is already claimed by `{}` ({})",
+                at(&c.second, &c.sources.1),
+                c.second,
+                c.alias,
+                c.first,
+                at(&c.first, &c.sources.0)
+            ))
+        })?;
         self.check_cheaper(&prices)?;
         Ok(Config {
             log: self.log,
@@ -540,22 +621,28 @@ fn expand_home(p: &str) -> String {
     }
 }
 
-fn build_set(
-    input: Option<Price>,
-    output: Option<Price>,
-    cache_read: Option<Price>,
-    cache_write: Option<Price>,
-    cache_write_1h: Option<Price>,
-    tier: Option<RawTier>,
-) -> std::result::Result<PriceSet, String> {
-    let input = input.ok_or("missing `input` price")?.0;
-    let output = output.ok_or("missing `output` price")?.0;
-    let cache_write_v = cache_write.map(|p| p.0);
-    let tier = match tier {
+/// The prices of one set (the base prices, or one dated history entry) as written.
+struct RawSet {
+    input: Option<Rate>,
+    output: Option<Rate>,
+    cache_read: Option<Rate>,
+    cache_write: Option<Rate>,
+    cache_write_1h: Option<Rate>,
+    tier: Option<Spanned<RawTier>>,
+}
+
+/// Build a price set; `at` is the offset of the table it is written in and `key` its dotted key, for errors.
+fn build_set(raw: RawSet, place: Place, at: usize, key: &str) -> Result<PriceSet> {
+    let input = raw.input.ok_or_else(|| place.err(at, key, "missing `input` price"))?.0;
+    let output = raw.output.ok_or_else(|| place.err(at, key, "missing `output` price"))?.0;
+    let tier = match raw.tier {
         None => None,
         Some(t) => {
-            let ti = t.input.ok_or("above_200k: missing `input` price")?.0;
-            let to = t.output.ok_or("above_200k: missing `output` price")?.0;
+            let tat = t.span().start;
+            let t = t.into_inner();
+            let tkey = format!("{key}.above_200k");
+            let ti = t.input.ok_or_else(|| place.err(tat, &tkey, "missing `input` price"))?.0;
+            let to = t.output.ok_or_else(|| place.err(tat, &tkey, "missing `output` price"))?.0;
             Some(Tier {
                 threshold: t.threshold.unwrap_or(200_000),
                 input: ti,
@@ -569,47 +656,112 @@ fn build_set(
     Ok(PriceSet {
         input,
         output,
-        cache_read: cache_read.map(|p| p.0),
-        cache_write: cache_write_v,
-        cache_write_1h: cache_write_1h.map(|p| p.0),
+        cache_read: raw.cache_read.map(|p| p.0),
+        cache_write: raw.cache_write.map(|p| p.0),
+        cache_write_1h: raw.cache_write_1h.map(|p| p.0),
         tier,
         from: None,
         until: None,
     })
 }
 
-fn build_model(name: &str, rm: RawModel, source: &str) -> std::result::Result<ModelEntry, String> {
-    let base = build_set(rm.input, rm.output, rm.cache_read, rm.cache_write, rm.cache_write_1h, rm.above_200k)?;
-    let mut history = Vec::new();
+fn build_model(
+    name: &str,
+    written: &str,
+    rm: Spanned<RawModel>,
+    place: Place,
+    alias_at: &mut BTreeMap<(String, String), String>,
+) -> Result<ModelEntry> {
+    let at = rm.span().start;
+    let rm = rm.into_inner();
+    let key = format!("models.{written}");
+    let base = build_set(
+        RawSet {
+            input: rm.input,
+            output: rm.output,
+            cache_read: rm.cache_read,
+            cache_write: rm.cache_write,
+            cache_write_1h: rm.cache_write_1h,
+            tier: rm.above_200k,
+        },
+        place,
+        at,
+        &key,
+    )?;
+    let mut history: Vec<(PriceSet, usize)> = Vec::new();
     for (i, h) in rm.history.into_iter().enumerate() {
-        let mut set = build_set(h.input, h.output, h.cache_read, h.cache_write, h.cache_write_1h, h.above_200k)
-            .map_err(|m| format!("history #{}: {m}", i + 1))?;
-        set.from = h.from.map(|d| toml_date(&d)).transpose().map_err(|m| format!("history #{}: from: {m}", i + 1))?;
-        set.until =
-            h.until.map(|d| toml_date(&d)).transpose().map_err(|m| format!("history #{}: until: {m}", i + 1))?;
+        let hat = h.span().start;
+        let h = h.into_inner();
+        let hkey = format!("{key}.history");
+        let herr = |at: usize, m: String| place.err(at, &hkey, format!("#{}: {m}", i + 1));
+        let mut set = build_set(
+            RawSet {
+                input: h.input,
+                output: h.output,
+                cache_read: h.cache_read,
+                cache_write: h.cache_write,
+                cache_write_1h: h.cache_write_1h,
+                tier: h.above_200k,
+            },
+            place,
+            hat,
+            &format!("{hkey} (#{})", i + 1),
+        )?;
+        for (which, d, into) in [("from", &h.from, &mut set.from), ("until", &h.until, &mut set.until)] {
+            if let Some(d) = d {
+                *into = Some(toml_date(d.get_ref()).map_err(|m| herr(d.span().start, format!("{which}: {m}")))?);
+            }
+        }
         if set.from.is_none() && set.until.is_none() {
-            return Err(format!("history #{}: needs `from` and/or `until`", i + 1));
+            return Err(herr(hat, "needs `from` and/or `until`".into()));
         }
         if let (Some(f), Some(u)) = (set.from, set.until)
             && f >= u
         {
-            return Err(format!("history #{}: `from` must be before `until`", i + 1));
+            let at = h.from.as_ref().map(|d| d.span().start).unwrap_or(hat);
+            return Err(herr(at, format!("`from` ({}) must be before `until` ({})", day(f), day(u))));
         }
-        history.push(set);
+        // Two dated prices in force at the same instant would make the price depend on their order.
+        for (j, (other, oat)) in history.iter().enumerate() {
+            let starts_before_other_ends = match (set.from, other.until) {
+                (Some(f), Some(u)) => f < u,
+                _ => true,
+            };
+            let other_starts_before_this_ends = match (other.from, set.until) {
+                (Some(f), Some(u)) => f < u,
+                _ => true,
+            };
+            if starts_before_other_ends && other_starts_before_this_ends {
+                return Err(herr(
+                    hat,
+                    format!(
+                        "overlaps history #{} (line {}): dated prices must not overlap",
+                        j + 1,
+                        line_of(place.text, *oat)
+                    ),
+                ));
+            }
+        }
+        history.push((set, hat));
     }
     for a in &rm.aliases {
-        if a.trim().is_empty() {
-            return Err("empty alias".into());
+        if a.get_ref().trim().is_empty() {
+            return Err(place.err(a.span().start, &format!("{key}.aliases"), "empty alias"));
         }
+        alias_at.insert((name.to_string(), a.get_ref().to_ascii_lowercase()), place.at(a.span().start));
     }
     Ok(ModelEntry {
         name: name.to_string(),
         provider: rm.provider,
-        aliases: rm.aliases.iter().map(|a| a.to_ascii_lowercase()).collect(),
+        aliases: rm.aliases.iter().map(|a| a.get_ref().to_ascii_lowercase()).collect(),
         base,
-        history,
-        source: source.to_string(),
+        history: history.into_iter().map(|(s, _)| s).collect(),
+        source: place.name.to_string(),
     })
+}
+
+fn day(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// A TOML date or date-time as a UTC instant (dates are midnight UTC).

@@ -12,27 +12,65 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::money;
-use crate::price::{ModelEntry, PriceSet};
+use crate::price::{MAX_RATE, ModelEntry, PriceSet};
 
 /// LiteLLM modes that are priced per token like chat models.
 const TEXT_MODES: &[&str] = &["chat", "completion", "responses"];
 
-fn per_mtok(v: Option<&Value>) -> Option<Decimal> {
-    let text = match v? {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.clone(),
-        _ => return None,
+/// A per-token price as USD per million tokens: `Ok(None)` when absent or not a non-negative number (the entry
+/// is then skipped, as LiteLLM's own placeholders are), an error when it is a number too large to be a price.
+fn per_mtok(model: &str, key: &str, v: Option<&Value>) -> Result<Option<Decimal>> {
+    let text = match v {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        _ => return Ok(None),
     };
-    let d = money::parse_decimal(&text)?;
-    (d >= Decimal::ZERO).then(|| (d * money::MILLION).normalize())
+    let too_large = || {
+        Error::data(format!(
+            "model {model:?}: `{key}` = {text} is not a plausible price (at most {} USD per token)",
+            MAX_RATE / money::MILLION
+        ))
+    };
+    let Some(d) = money::parse_decimal(&text) else {
+        // A number a Decimal cannot hold is far too large; anything else is not a price.
+        return match text.trim().parse::<f64>() {
+            Ok(f) if f.is_finite() && f.abs() >= 1.0 => Err(too_large()),
+            _ => Ok(None),
+        };
+    };
+    if d < Decimal::ZERO {
+        return Ok(None);
+    }
+    let m = d.checked_mul(money::MILLION).filter(|m| *m <= MAX_RATE).ok_or_else(too_large)?;
+    Ok(Some(m.normalize()))
+}
+
+/// The TOML LiteLLM's prices convert to, and what was left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    /// The TOML config text.
+    pub toml: String,
+    /// One line per model left out for a reason worth telling (names that differ only in case).
+    pub warnings: Vec<String>,
 }
 
 /// Convert LiteLLM's JSON to tt TOML. `providers` filters by `litellm_provider` (empty: all).
-pub fn to_toml(json: &str, providers: &[String]) -> Result<String> {
-    let doc: Value = serde_json::from_str(json).map_err(|e| Error::data(crate::record::json_error_message(&e)))?;
+///
+/// tt model names are case-insensitive, so LiteLLM names that differ only in case (`"X"` and `"x"`) would be
+/// the same entry: the first in the file's order is kept, the others are skipped, counted and warned about.
+/// Errors name the file (`name`), and the line for bad JSON.
+pub fn to_toml(name: &str, json: &str, providers: &[String]) -> Result<Converted> {
+    let doc: Value = serde_json::from_str(json).map_err(|e| crate::record::json_doc_error(name, json, &e))?;
+    convert(&doc, providers).map_err(|e| e.context(name))
+}
+
+fn convert(doc: &Value, providers: &[String]) -> Result<Converted> {
     let obj = doc.as_object().ok_or_else(|| Error::data("expected a JSON object of models"))?;
     let mut models: BTreeMap<String, String> = BTreeMap::new();
+    let mut written_as: BTreeMap<String, String> = BTreeMap::new();
+    let mut warnings = Vec::new();
     let mut skipped = 0usize;
+    let mut duplicates = 0usize;
     for (name, m) in obj {
         if name == "sample_spec" {
             continue;
@@ -43,9 +81,8 @@ pub fn to_toml(json: &str, providers: &[String]) -> Result<String> {
             continue;
         }
         let mode = m.get("mode").and_then(Value::as_str).unwrap_or("chat");
-        let (Some(input), Some(output)) =
-            (per_mtok(m.get("input_cost_per_token")), per_mtok(m.get("output_cost_per_token")))
-        else {
+        let price = |key: &str| per_mtok(name, key, m.get(key));
+        let (Some(input), Some(output)) = (price("input_cost_per_token")?, price("output_cost_per_token")?) else {
             skipped += 1;
             continue;
         };
@@ -53,8 +90,14 @@ pub fn to_toml(json: &str, providers: &[String]) -> Result<String> {
             skipped += 1;
             continue;
         }
+        let lower = name.to_ascii_lowercase();
+        if let Some(first) = written_as.get(&lower) {
+            duplicates += 1;
+            warnings.push(format!("{name:?} skipped: tt model names ignore case, and {first:?} came first"));
+            continue;
+        }
         let mut s = String::new();
-        let _ = writeln!(s, "[models.{}]", toml_key(&name.to_ascii_lowercase()));
+        let _ = writeln!(s, "[models.{}]", toml_key(&lower));
         if !provider.is_empty() {
             let _ = writeln!(s, "provider = {}", toml_str(provider));
         }
@@ -65,12 +108,12 @@ pub fn to_toml(json: &str, providers: &[String]) -> Result<String> {
             ("cache_creation_input_token_cost", "cache_write"),
             ("cache_creation_input_token_cost_above_1hr", "cache_write_1h"),
         ] {
-            if let Some(d) = per_mtok(m.get(key)) {
+            if let Some(d) = price(key)? {
                 let _ = writeln!(s, "{tt_key} = {}", money::canonical(d));
             }
         }
-        let tier_in = per_mtok(m.get("input_cost_per_token_above_200k_tokens"));
-        let tier_out = per_mtok(m.get("output_cost_per_token_above_200k_tokens"));
+        let tier_in = price("input_cost_per_token_above_200k_tokens")?;
+        let tier_out = price("output_cost_per_token_above_200k_tokens")?;
         if let (Some(ti), Some(to)) = (tier_in, tier_out) {
             let mut parts =
                 vec![format!("input = {}", money::canonical(ti)), format!("output = {}", money::canonical(to))];
@@ -78,28 +121,31 @@ pub fn to_toml(json: &str, providers: &[String]) -> Result<String> {
                 ("cache_read_input_token_cost_above_200k_tokens", "cache_read"),
                 ("cache_creation_input_token_cost_above_200k_tokens", "cache_write"),
             ] {
-                if let Some(d) = per_mtok(m.get(key)) {
+                if let Some(d) = price(key)? {
                     parts.push(format!("{tt_key} = {}", money::canonical(d)));
                 }
             }
             let _ = writeln!(s, "above_200k = {{ {} }}", parts.join(", "));
         }
-        models.insert(name.to_ascii_lowercase(), s);
+        written_as.insert(lower.clone(), name.clone());
+        models.insert(lower, s);
     }
     let mut out = String::from(
         "# Converted from LiteLLM's model_prices_and_context_window.json by `tt-price --import-litellm`.\n\
          # Prices in USD per million tokens.\n",
     );
+    let dup =
+        if duplicates > 0 { format!(", {duplicates} duplicate names (differing only in case)") } else { String::new() };
     let _ = writeln!(
         out,
-        "# {} models converted, {skipped} skipped (not text models, or no per-token prices).\n",
+        "# {} models converted, {skipped} skipped (not text models, or no per-token prices){dup}.\n",
         models.len()
     );
     for s in models.values() {
         out.push_str(s);
         out.push('\n');
     }
-    Ok(out)
+    Ok(Converted { toml: out, warnings })
 }
 
 /// A TOML bare key if possible, else a quoted one.
@@ -194,11 +240,19 @@ pub fn entry_json(e: &ModelEntry) -> String {
     if let Some(t) = &e.base.tier {
         let _ = write!(
             s,
-            ",\"above_200k\":{{\"threshold\":{},\"input\":{},\"output\":{}}}",
+            ",\"above_200k\":{{\"threshold\":{},\"input\":{},\"output\":{}",
             t.threshold,
             money::canonical(t.input),
             money::canonical(t.output)
         );
+        for (k, d) in
+            [("cache_read", t.cache_read), ("cache_write", t.cache_write), ("cache_write_1h", t.cache_write_1h)]
+        {
+            if let Some(d) = d {
+                let _ = write!(s, ",\"{k}\":{}", money::canonical(d));
+            }
+        }
+        s.push('}');
     }
     s.push_str(",\"aliases\":[");
     for (i, a) in e.aliases.iter().enumerate() {

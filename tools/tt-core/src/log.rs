@@ -1,11 +1,14 @@
 //! The usage log on disk: locked, append-only, never torn.
 //!
 //! Invariants:
-//! * The log is only ever appended to — no tool rewrites or truncates it.
+//! * The log is only ever appended to — no tool rewrites it. The one exception is the repair of a torn tail,
+//!   below: an unterminated last line that is not a complete record is moved out, under the lock.
 //! * Every append happens under an exclusive `File::lock` on the log itself, so concurrent `tt-log` processes
 //!   (parallel CI jobs, many agents) serialise, and a reader holding the lock sees whole records only.
-//! * Before appending, a missing final newline (left by a crash mid-write) is repaired, so the new record
-//!   never glues onto a torn line.
+//! * When the lock is taken, a missing final newline (left by a crash mid-write) is repaired: if the
+//!   unterminated tail is a complete record, the newline is added; otherwise the fragment would break every
+//!   reader, so it is appended to `<log>.torn` (after a `#` line saying when and from where — nothing is lost),
+//!   the log is truncated back to its last newline, and a one-line warning names the saved file.
 //! * The records of one call go out in a single `write` of whole lines, and the file length is checked after.
 
 use std::fs::{File, OpenOptions};
@@ -29,6 +32,26 @@ pub fn log_path(flag: Option<&Path>, config: &Config) -> Result<PathBuf> {
     default_log_path().ok_or_else(|| Error::usage("cannot find the usage log: set --log, TT_LOG or HOME"))
 }
 
+/// The longest unterminated tail that is repaired automatically. tt's lines are a few KiB at most; a file
+/// ending in more than this without a newline is not a torn tt log, and is left alone (an error).
+pub const MAX_TORN_TAIL: u64 = 1 << 20;
+
+/// Where a torn tail removed from `log` is kept: `<log>.torn`.
+pub fn torn_path(log: &Path) -> PathBuf {
+    let mut s = log.as_os_str().to_os_string();
+    s.push(".torn");
+    PathBuf::from(s)
+}
+
+/// What a complete last line is, for the torn-tail repair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    /// A usage record ([`crate::Record::parse`] accepts it).
+    Records,
+    /// Any JSON object (tt's side files: import history, …).
+    JsonObjects,
+}
+
 /// The log, opened for appending and exclusively locked until dropped.
 pub struct LockedLog {
     file: File,
@@ -36,8 +59,19 @@ pub struct LockedLog {
 }
 
 impl LockedLog {
-    /// Open (creating the file and its directory if needed) and take the exclusive lock, waiting for it.
+    /// Open the usage log (creating the file and its directory if needed), take the exclusive lock, waiting for
+    /// it, and repair a torn tail (see the module docs).
     pub fn open(path: &Path) -> Result<LockedLog> {
+        Self::open_as(path, Lines::Records)
+    }
+
+    /// Like [`LockedLog::open`] for a JSONL file of tt's that does not hold records (the import history): a
+    /// complete last line is any JSON object.
+    pub fn open_lines(path: &Path) -> Result<LockedLog> {
+        Self::open_as(path, Lines::JsonObjects)
+    }
+
+    fn open_as(path: &Path, lines: Lines) -> Result<LockedLog> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
         }
@@ -48,7 +82,82 @@ impl LockedLog {
             .open(path)
             .map_err(|e| Error::io(path.display(), e))?;
         file.lock().map_err(|e| Error::io(format!("{}: lock", path.display()), e))?;
-        Ok(LockedLog { file, path: path.to_path_buf() })
+        let mut log = LockedLog { file, path: path.to_path_buf() };
+        log.repair(lines)?;
+        Ok(log)
+    }
+
+    /// Repair an unterminated last line (under the lock): a complete line gets its newline; a fragment is saved
+    /// to `<log>.torn` and cut off, with a warning.
+    fn repair(&mut self, lines: Lines) -> Result<()> {
+        let len = self.len()?;
+        if len == 0 || self.ends_with_newline(len)? {
+            return Ok(());
+        }
+        let p = self.path.display().to_string();
+        let window = len.min(MAX_TORN_TAIL + 1);
+        let mut buf = vec![0u8; window as usize];
+        self.file.seek(SeekFrom::Start(len - window)).map_err(|e| Error::io(&p, e))?;
+        self.file.read_exact(&mut buf).map_err(|e| Error::io(&p, e))?;
+        let start = match buf.iter().rposition(|&b| b == b'\n') {
+            Some(i) => len - window + i as u64 + 1,
+            None if window == len && len <= MAX_TORN_TAIL => 0,
+            None => {
+                return Err(Error::data(format!(
+                    "{p}: ends with more than {} KiB without a newline: not a tt log? (left as it is)",
+                    MAX_TORN_TAIL / 1024
+                )));
+            }
+        };
+        let tail = &buf[(start - (len - window)) as usize..];
+        let complete = std::str::from_utf8(tail).is_ok_and(|t| match lines {
+            Lines::Records => crate::Record::parse(t).is_ok(),
+            Lines::JsonObjects => serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(t).is_ok(),
+        });
+        if complete {
+            // A crash between the record and its newline: the record is whole, only the newline is missing.
+            return self.write_checked(b"\n");
+        }
+        let side = torn_path(&self.path);
+        let mut saved = Vec::with_capacity(tail.len() + 128);
+        saved.extend_from_slice(
+            format!(
+                "# {} removed the last {} bytes (from offset {start}) of {p}: a torn last line\n",
+                crate::record::format_ts(chrono::Utc::now()),
+                tail.len()
+            )
+            .as_bytes(),
+        );
+        saved.extend_from_slice(tail);
+        saved.push(b'\n');
+        let sp = side.display().to_string();
+        let mut f = OpenOptions::new().append(true).create(true).open(&side).map_err(|e| Error::io(&sp, e))?;
+        f.write_all(&saved).map_err(|e| Error::io(&sp, e))?;
+        // The fragment is safely elsewhere before it leaves the log.
+        f.sync_all().map_err(|e| Error::io(&sp, e))?;
+        self.file.set_len(start).map_err(|e| Error::io(format!("{p}: truncate"), e))?;
+        crate::cli::warn_later(format!(
+            "{p}: the last line was torn (a crash mid-write?): moved its {} bytes to {sp}",
+            tail.len()
+        ));
+        Ok(())
+    }
+
+    /// One write of `bytes` at the end, with the length checked after.
+    fn write_checked(&mut self, bytes: &[u8]) -> Result<()> {
+        let p = self.path.display().to_string();
+        let before = self.len()?;
+        // O_APPEND: the kernel positions each write at the end; one write_all of a small buffer is one write(2).
+        self.file.write_all(bytes).map_err(|e| Error::io(&p, e))?;
+        let after = self.len()?;
+        if after != before + bytes.len() as u64 {
+            return Err(Error::data(format!(
+                "{p}: short write: expected {} bytes, the log grew by {}",
+                bytes.len(),
+                after.saturating_sub(before)
+            )));
+        }
+        Ok(())
     }
 
     /// The path.
@@ -71,7 +180,8 @@ impl LockedLog {
         Ok(self.len()? == 0)
     }
 
-    /// Append whole lines (each must end with `\n`) in one write, repairing a torn end first.
+    /// Append whole lines (each must end with `\n`) in one write. The torn tail was repaired when the lock
+    /// was taken; a final newline still missing (a writer that ignores the lock) is added in the same write.
     pub fn append(&mut self, lines: &str) -> Result<()> {
         debug_assert!(lines.is_empty() || lines.ends_with('\n'));
         if lines.is_empty() {
@@ -83,18 +193,7 @@ impl LockedLog {
             buf.push('\n');
         }
         buf.push_str(lines);
-        let p = self.path.display().to_string();
-        // O_APPEND: the kernel positions each write at the end; one write_all of a small buffer is one write(2).
-        self.file.write_all(buf.as_bytes()).map_err(|e| Error::io(&p, e))?;
-        let after = self.len()?;
-        if after != before + buf.len() as u64 {
-            return Err(Error::data(format!(
-                "{p}: short write: expected {} bytes, the log grew by {}",
-                buf.len(),
-                after.saturating_sub(before)
-            )));
-        }
-        Ok(())
+        self.write_checked(buf.as_bytes())
     }
 
     fn ends_with_newline(&mut self, len: u64) -> Result<bool> {

@@ -70,7 +70,41 @@ pub fn host() -> Option<String> {
         .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
 }
 
-/// The user name from the environment.
+/// The user name: `$USER`, else `$LOGNAME`, else the name of the process's uid in `/etc/passwd` (cron and
+/// some CI runners set neither variable). No subprocess; `None` when nothing names the user.
 pub fn user() -> Option<String> {
-    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).ok().filter(|s| !s.is_empty())
+    std::env::var("USER")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("LOGNAME").ok().filter(|s| !s.is_empty()))
+        .or_else(|| passwd_name(current_uid()?, &std::fs::read_to_string("/etc/passwd").ok()?))
+}
+
+/// The uid this process runs as: the owner of `/proc/self` (Linux), without `unsafe` or libc.
+fn current_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+/// The name of `uid` in passwd(5) text (`name:x:uid:gid:…`).
+fn passwd_name(uid: u32, passwd: &str) -> Option<String> {
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        let id: u32 = f.nth(1)?.parse().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwd_lookup() {
+        let text = "root:x:0:0:root:/root:/bin/bash\n# comment\nci:x:1001:1001::/home/ci:/bin/sh\n";
+        assert_eq!(passwd_name(1001, text).as_deref(), Some("ci"));
+        assert_eq!(passwd_name(0, text).as_deref(), Some("root"));
+        assert_eq!(passwd_name(7, text), None);
+    }
 }

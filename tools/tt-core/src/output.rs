@@ -1,7 +1,8 @@
 //! Where results go: formats, tables, and a stdout that treats a closed pipe as the end, not an error.
 //!
 //! Default format: a human table when stdout is a terminal, JSONL in a pipe; `--format` overrides. Tables
-//! align numbers right and text left; colour (only ever for emphasis) honours `NO_COLOR`.
+//! align numbers right and text left. Output is never coloured (so `NO_COLOR` always holds, and piped or
+//! captured output never carries escape codes).
 
 use std::io::{BufWriter, Stdout, Write};
 
@@ -35,6 +36,17 @@ impl Format {
         })
     }
 
+    /// The `--format` name of this format.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Markdown => "markdown",
+        }
+    }
+
     /// The `--format` value if given, else table on a terminal and JSONL in a pipe.
     pub fn choose(flag: Option<&str>) -> Result<Format> {
         match flag {
@@ -42,6 +54,15 @@ impl Format {
             None if crate::cli::stdout_is_terminal() => Ok(Format::Table),
             None => Ok(Format::Jsonl),
         }
+    }
+}
+
+/// `a, b or c`.
+pub fn or_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
     }
 }
 

@@ -69,15 +69,33 @@ pub struct Rates {
     pub cache_write_1h: Decimal,
 }
 
+/// The largest price the config accepts, in USD per million tokens (a dollar a token). With every rate at most
+/// this and every token count a `u64`, a request's cost is below 10^26 and [`Rates::cost`] cannot overflow
+/// `Decimal` (whose maximum is about 7.9 × 10^28).
+pub const MAX_RATE: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
+
 impl Rates {
-    /// The exact cost of `t` at these rates.
+    /// The exact cost of `t` at these rates, or `None` when it does not fit in a `Decimal` (only possible
+    /// with rates above [`MAX_RATE`], which the config refuses).
+    pub fn checked_cost(&self, t: &Tokens) -> Option<Decimal> {
+        let mut sum = Decimal::ZERO;
+        for (n, rate) in [
+            (t.input, self.input),
+            (t.output, self.output),
+            (t.cache_read, self.cache_read),
+            (t.cache_write, self.cache_write),
+            (t.cache_write_1h, self.cache_write_1h),
+        ] {
+            sum = sum.checked_add(Decimal::from(n).checked_mul(rate)?)?;
+        }
+        Some(per_million(sum))
+    }
+
+    /// The exact cost of `t` at these rates. Rates from a config are at most [`MAX_RATE`], for which this is
+    /// always exact; should a hand-built table hold larger ones, a cost that overflows saturates at
+    /// `Decimal::MAX` instead of panicking ([`Rates::checked_cost`] and [`try_price_with`] report it).
     pub fn cost(&self, t: &Tokens) -> Decimal {
-        let sum = Decimal::from(t.input) * self.input
-            + Decimal::from(t.output) * self.output
-            + Decimal::from(t.cache_read) * self.cache_read
-            + Decimal::from(t.cache_write) * self.cache_write
-            + Decimal::from(t.cache_write_1h) * self.cache_write_1h;
-        per_million(sum)
+        self.checked_cost(t).unwrap_or(Decimal::MAX)
     }
 }
 
@@ -165,9 +183,32 @@ pub struct PriceTable {
     by_name: HashMap<String, usize>,
 }
 
+/// Two entries claim the same alias (see [`PriceTable::new`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasClash {
+    /// The alias.
+    pub alias: String,
+    /// The entry that claimed it first (its canonical name).
+    pub first: String,
+    /// The entry that claimed it second.
+    pub second: String,
+    /// The config layers the two came from.
+    pub sources: (String, String),
+}
+
+impl std::fmt::Display for AliasClash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "alias `{}` is claimed by both `{}` ({}) and `{}` ({})",
+            self.alias, self.first, self.sources.0, self.second, self.sources.1
+        )
+    }
+}
+
 impl PriceTable {
     /// Build the table; an alias claimed by two models is an error.
-    pub fn new(entries: Vec<ModelEntry>) -> Result<Self, String> {
+    pub fn new(entries: Vec<ModelEntry>) -> Result<Self, AliasClash> {
         let mut by_name = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
             by_name.insert(e.name.clone(), i);
@@ -181,10 +222,12 @@ impl PriceTable {
                     if entries[j].name == *a {
                         continue;
                     }
-                    return Err(format!(
-                        "alias `{a}` is claimed by both `{}` ({}) and `{}` ({})",
-                        entries[j].name, entries[j].source, e.name, e.source
-                    ));
+                    return Err(AliasClash {
+                        alias: a.clone(),
+                        first: entries[j].name.clone(),
+                        second: e.name.clone(),
+                        sources: (entries[j].source.clone(), e.source.clone()),
+                    });
                 }
                 by_name.insert(a.clone(), i);
             }
@@ -232,8 +275,29 @@ impl PriceTable {
     }
 }
 
-/// Price with a known entry.
+/// Price with a known entry, or a data error when the cost does not fit in a `Decimal` (possible only with
+/// rates above [`MAX_RATE`]): what tools that write a cost use, so an absurd price is refused, not saturated.
+pub fn try_price_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> crate::error::Result<Priced> {
+    let (cost, label) = priced(entry, ts, tokens);
+    match cost {
+        Some(cost) => Ok(Priced { cost, label }),
+        None => Err(crate::error::Error::data(format!(
+            "the cost of {} tokens of `{}` is too large to compute exactly (its prices must be at most {} USD per \
+             million tokens)",
+            crate::money::thousands(tokens.total()),
+            entry.name,
+            MAX_RATE
+        ))),
+    }
+}
+
+/// Price with a known entry (see [`Rates::cost`] for the one case it saturates).
 pub fn price_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> Priced {
+    let (cost, label) = priced(entry, ts, tokens);
+    Priced { cost: cost.unwrap_or(Decimal::MAX), label }
+}
+
+fn priced(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> (Option<Decimal>, String) {
     let set = entry.set_at(ts);
     let (rates, tiered) = set.rates(tokens);
     let mut label = entry.name.clone();
@@ -250,7 +314,7 @@ pub fn price_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> Pri
         label.push('@');
         label.push_str(&f.format("%Y-%m-%d").to_string());
     }
-    Priced { cost: rates.cost(tokens), label }
+    (rates.checked_cost(tokens), label)
 }
 
 /// The effective rates that price `tokens` with `entry` at `ts` (tier and history applied).

@@ -67,14 +67,44 @@ pub struct Usage {
 }
 
 /// Read the usage of a response (or a bare usage object) from `provider`.
+///
+/// A JSON array is a captured stream. Anthropic streams are merged in order: `message_start` carries the model
+/// and the input and cache counts, each `message_delta` the cumulative output (and, when present, newer input
+/// or cache counts), so a later event's field replaces an earlier one's. For OpenAI (chat chunks with
+/// `stream_options.include_usage`, or Responses events ending with `response.completed`) and Gemini (chunks
+/// whose `usageMetadata` is cumulative) the last element carrying usage is the final count; the model is the
+/// last one named.
 pub fn usage_from(provider: Provider, doc: &Value) -> Result<Usage> {
-    // A stream captured as a JSON array: the last element carrying usage is the final count.
     if let Value::Array(items) = doc {
-        let last = items.iter().rev().find(|v| usage_object(provider, v).is_some());
-        return match last {
-            Some(v) => usage_from(provider, v),
-            None => Err(Error::data(format!("no {} usage object found in the array", provider.as_str()))),
-        };
+        let none = || Error::data(format!("no {} usage object found in the array", provider.as_str()));
+        if provider == Provider::Anthropic {
+            let mut merged = serde_json::Map::new();
+            let mut model = None;
+            for item in items {
+                if model.is_none() {
+                    model = model_of(provider, item);
+                }
+                if let Some(Value::Object(u)) = usage_object(provider, item) {
+                    for (k, v) in u {
+                        if !v.is_null() {
+                            merged.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+            }
+            if merged.is_empty() {
+                return Err(none());
+            }
+            let mut u = anthropic(&Value::Object(merged))?;
+            u.model = model;
+            return Ok(u);
+        }
+        let last = items.iter().rev().find(|v| usage_object(provider, v).is_some()).ok_or_else(none)?;
+        let mut u = usage_from(provider, last)?;
+        if u.model.is_none() {
+            u.model = items.iter().rev().find_map(|v| model_of(provider, v));
+        }
+        return Ok(u);
     }
     let usage = usage_object(provider, doc).ok_or_else(|| {
         Error::data(format!("no {} usage object found (expected {})", provider.as_str(), expected(provider)))
@@ -106,10 +136,14 @@ fn usage_object(p: Provider, doc: &Value) -> Option<&Value> {
     if let Some(u) = obj.get(wrapper).filter(|u| u.is_object()) {
         return Some(u);
     }
-    // Anthropic streams put usage in `message` (message_start) and top-level (message_delta).
-    if p == Provider::Anthropic
-        && let Some(u) = obj.get("message").and_then(|m| m.get("usage")).filter(|u| u.is_object())
-    {
+    // Anthropic streams put usage in `message` (message_start) and top-level (message_delta); OpenAI Responses
+    // streams in `response` (`response.completed`).
+    let inner = match p {
+        Provider::Anthropic => "message",
+        Provider::OpenAi => "response",
+        Provider::Gemini => "",
+    };
+    if let Some(u) = obj.get(inner).and_then(|m| m.get(wrapper)).filter(|u| u.is_object()) {
         return Some(u);
     }
     marker.iter().any(|k| obj.contains_key(*k)).then_some(doc)
@@ -126,7 +160,7 @@ fn model_of(p: Provider, doc: &Value) -> Option<String> {
                 (mu.len() == 1).then(|| mu.keys().next().cloned()).flatten()
             })
         }
-        Provider::OpenAi => s(doc.get("model")),
+        Provider::OpenAi => s(doc.get("model")).or_else(|| s(doc.get("response").and_then(|r| r.get("model")))),
     }
 }
 
@@ -148,6 +182,11 @@ fn n(v: &Value, path: &[&str]) -> Result<u64> {
     }
 }
 
+/// `a + b`, or a data error naming what was added: a provider's counts that overflow are refused, never wrapped.
+fn add(what: &str, a: u64, b: u64) -> Result<u64> {
+    a.checked_add(b).ok_or_else(|| Error::data(format!("usage: {what} overflows ({a} + {b})")))
+}
+
 /// Anthropic's usage object (also the one inside Claude Code transcripts).
 pub fn anthropic(u: &Value) -> Result<Usage> {
     let creation_total = n(u, &["cache_creation_input_tokens"])?;
@@ -156,7 +195,8 @@ pub fn anthropic(u: &Value) -> Result<Usage> {
         let w5 = n(u, &["cache_creation", "ephemeral_5m_input_tokens"])?;
         let w1h = n(u, &["cache_creation", "ephemeral_1h_input_tokens"])?;
         // Older payloads may carry a total larger than the split; the remainder is 5-minute writes.
-        (w5 + creation_total.saturating_sub(w5 + w1h), w1h)
+        let split = add("cache_creation split", w5, w1h)?;
+        (add("cache writes", w5, creation_total.saturating_sub(split))?, w1h)
     } else {
         (creation_total, 0)
     };
@@ -202,7 +242,11 @@ fn openai(u: &Value) -> Result<Usage> {
 }
 
 fn gemini(u: &Value) -> Result<Usage> {
-    let prompt = n(u, &["promptTokenCount"])? + n(u, &["toolUsePromptTokenCount"])?;
+    let prompt = add(
+        "promptTokenCount + toolUsePromptTokenCount",
+        n(u, &["promptTokenCount"])?,
+        n(u, &["toolUsePromptTokenCount"])?,
+    )?;
     let cached = n(u, &["cachedContentTokenCount"])?;
     let thoughts = n(u, &["thoughtsTokenCount"])?;
     if cached > prompt {
@@ -211,7 +255,7 @@ fn gemini(u: &Value) -> Result<Usage> {
     Ok(Usage {
         tokens: Tokens {
             input: prompt - cached,
-            output: n(u, &["candidatesTokenCount"])? + thoughts,
+            output: add("candidatesTokenCount + thoughtsTokenCount", n(u, &["candidatesTokenCount"])?, thoughts)?,
             cache_read: cached,
             ..Default::default()
         },

@@ -38,12 +38,23 @@ pub struct Tokens {
 
 impl Tokens {
     /// The whole prompt: input + cache read + cache writes (what long-context tiers are decided on).
+    ///
+    /// Saturates at `u64::MAX` instead of wrapping: records read from files may hold any `u64` per field
+    /// (tt-log itself never writes a field above `max_tokens`), and a sum that wrapped would be a small,
+    /// plausible and wrong number.
     pub fn prompt(&self) -> u64 {
-        self.input + self.cache_read + self.cache_write + self.cache_write_1h
+        self.input.saturating_add(self.cache_read).saturating_add(self.cache_write).saturating_add(self.cache_write_1h)
     }
-    /// Every token of the request.
+    /// Every token of the request (saturating, like [`Tokens::prompt`]).
     pub fn total(&self) -> u64 {
-        self.prompt() + self.output
+        self.prompt().saturating_add(self.output)
+    }
+    /// Every token of the request, exactly (a `u128` cannot overflow for five `u64` fields).
+    pub fn total_exact(&self) -> u128 {
+        [self.input, self.output, self.cache_read, self.cache_write, self.cache_write_1h]
+            .iter()
+            .map(|&n| u128::from(n))
+            .sum()
     }
 }
 
@@ -376,7 +387,12 @@ pub fn parse_ts(s: &str) -> std::result::Result<DateTime<Utc>, String> {
         .map_err(|e| format!("not an RFC 3339 timestamp ({e}): {s:?}"))
 }
 
-/// Validate an agent/model/session/… name: non-empty, bounded, no control characters.
+/// Validate an agent/model/session/… name: non-empty, bounded, no control characters and no invisible
+/// format characters (Unicode category Cf: bidi overrides such as U+202E, zero-width spaces, U+FEFF, …) or
+/// line/paragraph separators, which would make two different names look the same or reorder a line on screen.
+///
+/// Printable ASCII that is not all spaces always passes: `scan`'s fast path relies on that and hands every
+/// other name to this function, so the two readers never disagree.
 pub fn check_name(field: &str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
         return Err(Error::data(format!("{field} must not be empty")));
@@ -387,7 +403,46 @@ pub fn check_name(field: &str, value: &str) -> Result<()> {
     if value.chars().any(char::is_control) {
         return Err(Error::data(format!("{field} must not contain control characters: {value:?}")));
     }
+    if let Some(c) = value.chars().find(|&c| is_format_char(c)) {
+        return Err(Error::data(format!(
+            "{field} must not contain invisible format characters (U+{:04X}): {value:?}",
+            c as u32
+        )));
+    }
     Ok(())
+}
+
+/// True for Unicode general category Cf (format characters, Unicode 15.1) and the line and paragraph
+/// separators U+2028/U+2029: characters that are invisible or change how a line is displayed.
+pub fn is_format_char(c: char) -> bool {
+    let u = c as u32;
+    if u < 0xAD {
+        return false;
+    }
+    matches!(
+        u,
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x2028..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
 }
 
 fn req_string(map: &mut Map<String, Value>, key: &str) -> Result<String> {
@@ -445,6 +500,15 @@ pub fn push_json_string(s: &mut String, value: &str) {
         }
     }
     s.push('"');
+}
+
+/// A JSON document (an API response, a price file) that failed to parse, as `name:line: invalid JSON: …
+/// (column N)`; an empty document is "nothing in it" rather than serde_json's "EOF while parsing".
+pub fn json_doc_error(name: &str, text: &str, e: &serde_json::Error) -> Error {
+    if text.trim().is_empty() {
+        return Error::data(format!("{name}: no JSON: the input is empty"));
+    }
+    Error::data(format!("{name}:{}: {}", e.line(), json_error_message(e)))
 }
 
 /// serde_json's messages end with "at line 1 column N"; for one-line records the column is what helps.

@@ -199,14 +199,28 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         if let Some(p) = passed {
             enforce::appended(p, &mut locked);
         }
+    } else if cli.enforce {
+        enforce::dry_run(&log, &config, &record)?;
     }
     if let Some(w) = warning {
         tt_core::cli::warn("tt-log", w);
     }
     if cli.print || cli.dry_run {
         let mut out = tt_core::output::stdout();
-        writeln!(out, "{line}")?;
-        out.flush()?;
+        let printed = writeln!(out, "{line}").and_then(|()| out.flush());
+        match printed {
+            Ok(()) => {}
+            // A closed pipe is the reader's choice (quiet exit 0, as everywhere).
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+            // The record is in the log: say so, so that a retry does not log it twice.
+            Err(e) if !cli.dry_run => {
+                return Err(Error::io(
+                    format!("the record was logged (id {}), but --print could not write it", record.id),
+                    e,
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     if !cli.quiet {
         let cost = match record.cost_usd {
@@ -241,6 +255,52 @@ fn one(field: &str, pos: &Option<String>, flag: &Option<String>) -> Result<Optio
     }
 }
 
+/// A string field as it goes into the record: leading and trailing whitespace trimmed, then validated like
+/// agent and model (non-empty, at most 200 characters, no control or invisible format characters).
+fn name_field(field: &str, v: &str) -> Result<String> {
+    let v = v.trim();
+    tt_core::record::check_name(field, v)?;
+    Ok(v.to_string())
+}
+
+/// [`name_field`] for an optional value.
+fn opt_name(field: &str, v: Option<&str>) -> Result<Option<String>> {
+    v.map(|v| name_field(field, v)).transpose()
+}
+
+/// A value tt found on its own (git, the machine): kept when it is a valid name, else left out — it is
+/// context, not something the user typed wrong.
+fn found(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| tt_core::record::check_name("value", s).is_ok())
+}
+
+/// The longest note accepted, in characters.
+const MAX_NOTE_LEN: usize = 4096;
+
+/// A note: trimmed, at most [`MAX_NOTE_LEN`] characters; newlines and tabs are allowed, other control and
+/// invisible format characters are not. An empty note is no note.
+fn note_field(n: &str) -> Result<Option<String>> {
+    let n = n.trim();
+    if n.chars().count() > MAX_NOTE_LEN {
+        return Err(Error::data(format!("note is longer than {MAX_NOTE_LEN} characters")));
+    }
+    if n.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || tt_core::record::is_format_char(c)) {
+        return Err(Error::data("note must not contain control or invisible format characters"));
+    }
+    Ok((!n.is_empty()).then(|| n.to_string()))
+}
+
+/// Read stdin whole, as text; `lossy` replaces invalid UTF-8 (for estimates) instead of refusing it.
+fn read_stdin(lossy: bool) -> Result<String> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map_err(|e| Error::io("<stdin>", e))?;
+    if lossy {
+        return Ok(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| Error::data(format!("<stdin>: invalid UTF-8 at byte {}", e.utf8_error().valid_up_to())))
+}
+
 fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> {
     let max = config.max_tokens;
     let tz = config.timezone()?;
@@ -250,11 +310,35 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
     let mut source = cli.source.clone();
     let mut estimated = None;
 
+    // Flags that contradict where the numbers come from are refused, not silently overridden.
+    let input_given = cli.pos_input.is_some() || cli.input.is_some();
+    if cli.from.is_some() {
+        let token_flags = [
+            ("INPUT / --input", input_given),
+            ("OUTPUT / --output", cli.pos_output.is_some() || cli.output.is_some()),
+            ("--cache-read", cli.cache_read.is_some()),
+            ("--cache-write", cli.cache_write.is_some()),
+            ("--cache-write-1h", cli.cache_write_1h.is_some()),
+            ("--reasoning", cli.reasoning.is_some()),
+        ];
+        if let Some((flag, _)) = token_flags.iter().find(|(_, set)| *set) {
+            return Err(Error::usage(format!("{flag} contradicts --from: the token counts come from the response")));
+        }
+    }
+    if cli.estimate_from.is_some() && input_given {
+        return Err(Error::usage("INPUT / --input contradicts --estimate-from: the input tokens are the estimate"));
+    }
+
     if let Some(p) = &cli.from {
         let provider = Provider::parse(p)?;
-        let text = tt_core::input::read_all("<stdin>", std::io::stdin().lock())?;
-        let doc: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::data(format!("<stdin>: {}", tt_core::record::json_error_message(&e))))?;
+        let text = read_stdin(false)?;
+        if text.trim().is_empty() {
+            return Err(Error::data(format!(
+                "nothing on stdin: --from {p} reads an API response (or its usage object) from stdin"
+            )));
+        }
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| tt_core::record::json_doc_error("<stdin>", &text, &e))?;
         let u = provider::usage_from(provider, &doc).map_err(|e| e.context("<stdin>"))?;
         for (name, n) in [
             ("input", u.tokens.input),
@@ -263,7 +347,7 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
             ("cache write", u.tokens.cache_write),
             ("cache write 1h", u.tokens.cache_write_1h),
         ] {
-            parse_tokens(name, &n.to_string(), max)?;
+            parse_tokens(name, &n.to_string(), max).map_err(|e| e.context("<stdin>"))?;
         }
         tokens = u.tokens;
         reasoning = u.reasoning;
@@ -273,8 +357,9 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
         source.get_or_insert_with(|| provider.source().to_string());
     }
     if let Some(path) = &cli.estimate_from {
+        // Text of unknown encoding: decoded the same lossy way from a file and from stdin.
         let text = if path == "-" {
-            tt_core::input::read_all("<stdin>", std::io::stdin().lock())?
+            read_stdin(true)?
         } else {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             String::from_utf8_lossy(&bytes).into_owned()
@@ -285,11 +370,10 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
         estimated = Some(true);
         source.get_or_insert_with(|| "estimate".to_string());
     }
-    let flag_or = |field: &str, pos: &Option<String>, flag: &Option<String>| one(field, pos, flag);
-    if let Some(s) = flag_or("input", &cli.pos_input, &cli.input)? {
+    if let Some(s) = one("input", &cli.pos_input, &cli.input)? {
         tokens.input = parse_tokens("input", &s, max)?;
     }
-    if let Some(s) = flag_or("output", &cli.pos_output, &cli.output)? {
+    if let Some(s) = one("output", &cli.pos_output, &cli.output)? {
         tokens.output = parse_tokens("output", &s, max)?;
     }
     if let Some(s) = &cli.cache_read {
@@ -321,8 +405,8 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
     let model = model
         .or_else(|| env("TT_MODEL"))
         .ok_or_else(|| Error::usage("no model: give it as the second argument, --model NAME or TT_MODEL"))?;
-    tt_core::record::check_name("agent", &agent)?;
-    tt_core::record::check_name("model", &model)?;
+    let agent = name_field("agent", &agent)?;
+    let model = name_field("model", &model)?;
 
     let ts = match &cli.ts {
         Some(s) => parse_when(s, tz)?,
@@ -331,69 +415,49 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
     let mut r = Record::new(tt_core::id::new_id(ts), ts, agent, model, tokens);
     r.reasoning_tokens = reasoning;
     r.estimated = estimated;
-    r.source = Some(source.unwrap_or_else(|| "cli".to_string()));
-    for (field, flag, var) in [
-        ("session", &cli.session, "TT_SESSION"),
-        ("task", &cli.task, "TT_TASK"),
-        ("project", &cli.project, "TT_PROJECT"),
-    ] {
-        let v = flag.clone().or_else(|| env(var));
-        if let Some(v) = &v {
-            tt_core::record::check_name(field, v)?;
-        }
-        match field {
-            "session" => r.session = v,
-            "task" => r.task = v,
-            _ => r.project = v,
-        }
-    }
-    if let Some(p) = &cli.provider {
-        tt_core::record::check_name("provider", p)?;
-    }
-    let note = one("note", &cli.pos_note, &cli.note)?;
-    if let Some(n) = &note {
-        if n.chars().count() > 4096 {
-            return Err(Error::data("note is longer than 4096 characters"));
-        }
-        if n.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            return Err(Error::data("note must not contain control characters"));
-        }
-    }
-    r.notes = note.filter(|n| !n.is_empty());
+    r.source = Some(opt_name("source", source.as_deref())?.unwrap_or_else(|| "cli".to_string()));
+    r.session = opt_name("session", cli.session.clone().or_else(|| env("TT_SESSION")).as_deref())?;
+    r.task = opt_name("task", cli.task.clone().or_else(|| env("TT_TASK")).as_deref())?;
+    r.project = opt_name("project", cli.project.clone().or_else(|| env("TT_PROJECT")).as_deref())?;
+    let provider_flag = opt_name("provider", cli.provider.as_deref())?;
+    let branch_flag = opt_name("branch", cli.branch.as_deref())?;
+    let commit_flag = opt_name("commit", cli.commit.as_deref())?;
+    r.notes = match one("note", &cli.pos_note, &cli.note)? {
+        Some(n) => note_field(&n)?,
+        None => None,
+    };
     for t in &cli.tags {
         let (k, v) = t.split_once('=').ok_or_else(|| Error::usage(format!("--tag wants KEY=VALUE, got {t:?}")))?;
-        tt_core::record::check_name("tag key", k)?;
-        if v.chars().any(char::is_control) || v.chars().count() > tt_core::record::MAX_NAME_LEN {
-            return Err(Error::data(format!("tag {k}: value must be printable and at most 200 characters")));
-        }
-        r.tags.insert(k.to_string(), v.to_string());
+        let k = name_field("tag key", k)?;
+        let v = name_field(&format!("tag {k}"), v)?;
+        r.tags.insert(k, v);
     }
     if let Some(d) = &cli.duration {
         r.duration_ms = Some(parse_duration(d)?);
     }
-    if (cli.branch.is_none() || cli.commit.is_none())
+    if (branch_flag.is_none() || commit_flag.is_none())
         && !cli.no_git
         && let Ok(cwd) = std::env::current_dir()
     {
         let (b, c) = tt_core::machine::git_info(&cwd);
-        r.branch = b;
-        r.commit = c;
+        r.branch = found(b);
+        r.commit = found(c);
     }
-    if cli.branch.is_some() {
-        r.branch = cli.branch.clone();
+    if branch_flag.is_some() {
+        r.branch = branch_flag;
     }
-    if cli.commit.is_some() {
-        r.commit = cli.commit.clone();
+    if commit_flag.is_some() {
+        r.commit = commit_flag;
     }
-    r.host = tt_core::machine::host();
-    r.user = tt_core::machine::user();
+    r.host = found(tt_core::machine::host());
+    r.user = found(tt_core::machine::user());
 
     let mut warning = None;
     let entry = config.prices.resolve(&r.model);
-    r.provider = cli.provider.clone().or_else(|| entry.and_then(|e| e.provider.clone()));
+    r.provider = provider_flag.or_else(|| entry.and_then(|e| e.provider.clone()));
     match entry {
         Some(e) => {
-            let p = tt_core::price::price_with(e, r.ts, &r.tokens);
+            let p = tt_core::price::try_price_with(e, r.ts, &r.tokens)?;
             r.cost_usd = Some(p.cost);
             r.price = Some(p.label);
         }

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::error::{Error, Result};
 use tt_core::output::{Format, Table};
-use tt_core::price::{ModelEntry, price_with};
+use tt_core::price::{ModelEntry, try_price_with};
 use tt_core::{Record, Tokens, money};
 
 const EXAMPLES: &str = "\
@@ -46,16 +46,17 @@ pub struct Cli {
     #[arg(long, num_args = 3, allow_negative_numbers = true, value_names = ["MODEL", "INPUT", "OUTPUT"], conflicts_with_all = ["list", "import_litellm", "files"])]
     quote: Option<Vec<String>>,
     /// With --quote: prompt-cache read tokens.
-    #[arg(long, value_name = "N", requires = "quote")]
+    #[arg(long, value_name = "N")]
     cache_read: Option<String>,
     /// With --quote: 5-minute cache write tokens.
-    #[arg(long, value_name = "N", requires = "quote")]
+    #[arg(long, value_name = "N")]
     cache_write: Option<String>,
     /// With --quote: 1-hour cache write tokens.
-    #[arg(long = "cache-write-1h", value_name = "N", requires = "quote")]
+    #[arg(long = "cache-write-1h", value_name = "N")]
     cache_write_1h: Option<String>,
-    /// With --quote: price at this time instead of now (RFC 3339 or a date).
-    #[arg(long, value_name = "TIME", requires = "quote")]
+    /// With --quote: price at this time instead of now (RFC 3339, or a date / date-time in the configured time
+    /// zone).
+    #[arg(long, value_name = "TIME")]
     at: Option<String>,
     /// Show the effective price table.
     #[arg(long, conflicts_with_all = ["import_litellm", "files"])]
@@ -64,9 +65,9 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", conflicts_with = "files")]
     import_litellm: Option<String>,
     /// With --import-litellm: only these providers (comma-separated LiteLLM provider names).
-    #[arg(long, value_name = "LIST", requires = "import_litellm", value_delimiter = ',')]
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
     provider: Vec<String>,
-    /// Refuse records of unknown models instead of passing them through unpriced.
+    /// Filter: refuse records of unknown models instead of passing them through unpriced.
     #[arg(long)]
     strict: bool,
     /// Output format: --list: table|json|toml; --quote: table|json|jsonl|value [default: table on a terminal,
@@ -82,18 +83,72 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
+/// Which job a call does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Filter,
+    Quote,
+    List,
+    ImportLitellm,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Filter => "the filter (records in, priced records out)",
+            Mode::Quote => "--quote",
+            Mode::List => "--list",
+            Mode::ImportLitellm => "--import-litellm",
+        }
+    }
+}
+
+/// Flags that only one mode reads are refused in the others: a flag silently ignored is a wrong answer the
+/// user cannot see.
+fn check_flags(cli: &Cli, mode: Mode) -> Result<()> {
+    let only: [(&str, bool, Mode); 7] = [
+        ("--cache-read", cli.cache_read.is_some(), Mode::Quote),
+        ("--cache-write", cli.cache_write.is_some(), Mode::Quote),
+        ("--cache-write-1h", cli.cache_write_1h.is_some(), Mode::Quote),
+        ("--at", cli.at.is_some(), Mode::Quote),
+        ("--provider", !cli.provider.is_empty(), Mode::ImportLitellm),
+        ("--reprice", cli.reprice, Mode::Filter),
+        ("--strict", cli.strict, Mode::Filter),
+    ];
+    if let Some((flag, _, wants)) = only.iter().find(|(_, set, wants)| *set && *wants != mode) {
+        return Err(Error::usage(format!("{flag} applies only to {}, not to {}", wants.name(), mode.name())));
+    }
+    if mode == Mode::ImportLitellm && cli.format.is_some() {
+        return Err(Error::usage("--format does not apply to --import-litellm (it writes TOML)"));
+    }
+    Ok(())
+}
+
 /// Run `tt-price`.
 pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
+    let mode = if cli.import_litellm.is_some() {
+        Mode::ImportLitellm
+    } else if cli.quote.is_some() {
+        Mode::Quote
+    } else if cli.list {
+        Mode::List
+    } else {
+        Mode::Filter
+    };
+    check_flags(&cli, mode)?;
     if let Some(path) = &cli.import_litellm {
-        let text = if path == "-" {
-            tt_core::input::read_all("<stdin>", std::io::stdin().lock())?
+        let (name, text) = if path == "-" {
+            ("<stdin>".to_string(), tt_core::input::read_all("<stdin>", std::io::stdin().lock())?)
         } else {
-            std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?
+            (path.clone(), std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?)
         };
-        let toml = tt_core::litellm::to_toml(&text, &cli.provider).map_err(|e| e.context(path))?;
+        let converted = tt_core::litellm::to_toml(&name, &text, &cli.provider)?;
+        for w in &converted.warnings {
+            tt_core::cli::warn("tt-price", format!("{name}: {w}"));
+        }
         let mut out = tt_core::output::stdout();
-        out.write_all(toml.as_bytes())?;
+        out.write_all(converted.toml.as_bytes())?;
         out.flush()?;
         return Ok(Outcome::Ok);
     }
@@ -131,10 +186,17 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
     let entry = config.prices.resolve(model).ok_or_else(|| {
         Error::data(format!("unknown model {model:?} (tt-price --list shows the known models and aliases)"))
     })?;
-    let p = price_with(entry, at, &t);
+    let p = try_price_with(entry, at, &t)?;
+    const QUOTE_FORMATS: &[&str] = &["table", "json", "jsonl", "value"];
     let fmt = match cli.format.as_deref() {
         Some("value") => None,
-        Some(f) => Some(Format::parse(f)?),
+        Some(f) if QUOTE_FORMATS.contains(&f) => Some(Format::parse(f)?),
+        Some(f) => {
+            return Err(Error::usage(format!(
+                "--quote cannot write {f:?}; use {}",
+                tt_core::output::or_list(QUOTE_FORMATS)
+            )));
+        }
         None => Some(Format::choose(None)?),
     };
     let mut out = tt_core::output::stdout();
@@ -151,7 +213,8 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
                 ("cache write 1h", t.cache_write_1h, rates.cache_write_1h),
             ] {
                 if n > 0 || kind == "input" || kind == "output" {
-                    let c = tt_core::price::per_million(Decimal::from(n) * rate);
+                    // Cannot overflow: config prices are at most MAX_RATE (see tt_core::price).
+                    let c = tt_core::price::per_million(Decimal::from(n).checked_mul(rate).unwrap_or(Decimal::MAX));
                     table.row(vec![money::thousands(n), kind.into(), money::canonical(rate), money::usd(c)]);
                 }
             }
@@ -174,7 +237,13 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
             });
             writeln!(out, "{v}")?;
         }
-        Some(f) => return Err(Error::usage(format!("--quote cannot write {f:?}; use table, json, jsonl or value"))),
+        Some(f) => {
+            return Err(Error::usage(format!(
+                "--quote cannot write {:?}; use {}",
+                f.name(),
+                tt_core::output::or_list(QUOTE_FORMATS)
+            )));
+        }
     }
     out.flush()?;
     Ok(Outcome::Ok)
@@ -250,7 +319,7 @@ fn list(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
                 writeln!(out)?;
             }
         }
-        other => return Err(Error::usage(format!("--list cannot write {other:?}; use table, json or toml"))),
+        other => return Err(Error::usage(format!("--list cannot write {other:?}; use table, json, jsonl or toml"))),
     }
     out.flush()?;
     Ok(Outcome::Ok)
@@ -275,7 +344,7 @@ fn filter(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
             if r.cost_usd.is_none() || cli.reprice {
                 match config.prices.resolve(&r.model) {
                     Some(e) => {
-                        let p = price_with(e, r.ts, &r.tokens);
+                        let p = try_price_with(e, r.ts, &r.tokens)?;
                         r.cost_usd = Some(p.cost);
                         r.price = Some(p.label);
                         if r.provider.is_none() {
