@@ -250,3 +250,84 @@ fn imported_copies_with_different_timestamps_are_one_record() {
         .stderr_is("b.jsonl: log: 1 record: 0 new, 1 already present, 0 invalid\nimported 0 records into a.jsonl\n");
     assert_eq!(sc.read("a.jsonl"), a);
 }
+
+#[test]
+fn records_with_implausible_token_counts_are_refused() {
+    let sc = Scenario::new();
+    let rec = |n: u64, input: &str, output: &str, cache: &str| {
+        format!(
+            r#"{{"v":1,"id":"019ab000-0000-7000-8000-00000000010{n}","ts":"2026-11-16T09:00:00.000Z","agent":"ATLAS","model":"sonnet-4.5","input_tokens":{input},"output_tokens":{output},"cache_read_tokens":{cache}}}
+"#
+        )
+    };
+    sc.write("laptop.jsonl", LAPTOP);
+    sc.write(
+        "bad.jsonl",
+        [rec(1, "18446744073709551615", "18446744073709551615", "0"), rec(2, "1000", "10", "0")].concat(),
+    );
+    // Above the receiving config's max_tokens (the limit tt-log applies to everything it appends): the line is
+    // invalid and nothing is imported — a log that sums to more than 2^64 tokens would break every total.
+    let out = sc.cmd("tt-log").args(["--import", "laptop.jsonl", "bad.jsonl"]).fails_with(2);
+    assert_eq!(
+        out.stderr.lines().collect::<Vec<_>>(),
+        [
+            "laptop.jsonl: log: 3 records: 3 new, 0 already present, 0 invalid",
+            "bad.jsonl: log: 2 records: 1 new, 0 already present, 1 invalid",
+            "tt-log: error: bad.jsonl:1: field `input_tokens`: 18,446,744,073,709,551,615 exceeds the maximum of \
+             100,000,000 per record (raise `max_tokens` in the config if this is real)",
+            "tt-log: error: nothing imported: 1 invalid line (the log is unchanged)",
+        ]
+    );
+    assert_eq!(sc.log(), "");
+    // With the limit raised as far as TOML goes, counts that each fit but add up past 2^64 are still refused.
+    sc.write("tt.toml", "max_tokens = 9_000_000_000_000_000_000\n");
+    let big = "9000000000000000000";
+    sc.write("sum.jsonl", rec(3, big, big, big));
+    sc.cmd("tt-log")
+        .args(["--import", "sum.jsonl"])
+        .fails_with(2)
+        .stderr_has("tt-log: error: sum.jsonl:1: the token counts add up to more than 2^64\n");
+    assert_eq!(sc.log(), "");
+    // A plausible line under the raised limit goes in.
+    sc.write("ok.jsonl", rec(4, big, "1", "0"));
+    sc.cmd("tt-log").args(["--import", "ok.jsonl"]).succeeds().stderr_has("1 new");
+}
+
+#[test]
+fn a_bundle_with_an_unreadable_header_is_a_bad_bundle() {
+    let sc = Scenario::new();
+    sc.write("laptop.jsonl", LAPTOP);
+    sc.cmd("tt-export").args(["--log", "laptop.jsonl", "--bundle", "-o", "laptop.ttb"]).succeeds();
+    let bundle = sc.read("laptop.ttb");
+    for (name, header_edit, why) in [
+        (
+            "v2.ttb",
+            ("\"bundle_version\":1", "\"bundle_version\":2"),
+            "bundle version 2 is not supported (this tt reads version 1)",
+        ),
+        ("md5.ttb", ("\"checksum\":\"sha256:", "\"checksum\":\"md5:"), "bundle header: unsupported checksum \"md5:"),
+    ] {
+        let (first, rest) = bundle.split_once('\n').unwrap();
+        sc.write(name, format!("{}\n{rest}", first.replace(header_edit.0, header_edit.1)));
+        let out = sc.cmd("tt-log").args(["--import", name]).fails_with(2);
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        assert_eq!(lines.len(), 3, "{}", out.stderr);
+        assert_eq!(lines[0], format!("{name}: bundle (bad header): 3 records: 3 new, 0 already present, 0 invalid"));
+        assert!(lines[1].starts_with(&format!("tt-log: error: {name}: bad bundle header: {why}")), "{}", lines[1]);
+        assert_eq!(lines[2], "tt-log: error: nothing imported: 1 damaged bundle (the log is unchanged)");
+        assert_eq!(sc.log(), "");
+    }
+}
+
+#[test]
+fn a_mistyped_source_is_one_clear_error() {
+    let sc = Scenario::new();
+    sc.cmd("tt-log")
+        .args(["--import", "claude"])
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_is("tt-log: error: --import claude: no such file, and not a transcript source (claude-code, codex)\n");
+    // A missing file is named as such.
+    sc.cmd("tt-log").args(["--import", "laptop.ttb"]).fails_with(2).one_error_line("tt-log").stderr_has("laptop.ttb");
+    assert!(!sc.log_path().exists());
+}

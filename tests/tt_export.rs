@@ -489,3 +489,161 @@ fn tt_sum_rows_pipe_into_tt_export() {
         sc.bash("set -euo pipefail\ntt-sum --by agent,model --format jsonl | tt-export --format prometheus").succeeds();
     assert_eq!(from_rows.stdout, PROMETHEUS);
 }
+
+#[test]
+fn o_follows_a_symlink_and_keeps_it_a_link() {
+    use std::os::unix::fs::symlink;
+    let sc = with_log();
+    std::fs::create_dir(sc.path().join("textfile")).unwrap();
+    sc.write("textfile/real.prom", "old contents\n");
+    symlink("real.prom", sc.path().join("textfile/link.prom")).unwrap();
+    sc.cmd("tt-export").args(["--format", "prometheus", "-o", "textfile/link.prom"]).succeeds().stdout_is("");
+    // The file the link names is replaced (atomically, next to itself); the link is still a link.
+    let link = std::fs::symlink_metadata(sc.path().join("textfile/link.prom")).unwrap();
+    assert!(link.file_type().is_symlink());
+    assert_eq!(sc.read("textfile/real.prom"), PROMETHEUS);
+    // A link to a file that does not exist yet creates that file.
+    symlink("later.prom", sc.path().join("textfile/dangling.prom")).unwrap();
+    sc.cmd("tt-export").args(["--format", "prometheus", "-o", "textfile/dangling.prom"]).succeeds();
+    assert!(std::fs::symlink_metadata(sc.path().join("textfile/dangling.prom")).unwrap().file_type().is_symlink());
+    assert_eq!(sc.read("textfile/later.prom"), PROMETHEUS);
+    let mut names: Vec<String> = std::fs::read_dir(sc.path().join("textfile"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["dangling.prom", "later.prom", "link.prom", "real.prom"]);
+}
+
+#[test]
+fn o_writes_into_a_fifo_or_a_device_instead_of_replacing_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let sc = with_log();
+    // A FIFO (a reader waiting on it): written to, still a FIFO afterwards.
+    let out = sc
+        .bash(
+            "set -euo pipefail\nmkfifo pipe.prom\ntimeout 20 cat pipe.prom > got.prom &\n\
+             tt-export --format prometheus -o pipe.prom\nwait\necho done",
+        )
+        .succeeds()
+        .stdout_is("done\n");
+    assert_eq!(out.stderr, "");
+    assert!(std::fs::symlink_metadata(sc.path().join("pipe.prom")).unwrap().file_type().is_fifo());
+    assert_eq!(sc.read("got.prom"), PROMETHEUS);
+    // /dev/stdout and /dev/fd/1 are the process's standard output, not files to replace (which as root would
+    // replace the device node, and otherwise fails on /dev/.stdout.tmp).
+    sc.cmd("tt-export").args(["--format", "prometheus", "-o", "/dev/stdout"]).succeeds().stdout_is(PROMETHEUS);
+    sc.cmd("tt-export").args(["--format", "prometheus", "-o", "/dev/fd/1"]).succeeds().stdout_is(PROMETHEUS);
+    let bundle = sc.cmd("tt-export").args(["--bundle", "-o", "/dev/stdout"]).succeeds().stdout;
+    assert_eq!(bundle.lines().count(), 6);
+    assert!(std::fs::symlink_metadata("/dev/stdout").unwrap().file_type().is_symlink());
+}
+
+#[test]
+fn csv_neutralises_tab_and_cr_cells_too() {
+    let sc = Scenario::new();
+    let rec = |n: u64, notes: &str| {
+        format!(
+            r#"{{"v":1,"id":"019a8b00-0000-7000-8000-00000000010{n}","ts":"2026-11-18T10:00:00.000Z","agent":"ATLAS","model":"mystery-model","input_tokens":1,"output_tokens":1,"notes":{}}}
+"#,
+            serde_json::Value::String(notes.to_string())
+        )
+    };
+    sc.write(
+        "usage.jsonl",
+        [
+            rec(1, "\t=cmd()"),
+            rec(2, "\r=cmd()"),
+            rec(3, "=1+1"),
+            rec(4, "+1"),
+            rec(5, "-1+1"),
+            rec(6, "@SUM(A1)"),
+            rec(7, "-12.5"),
+            rec(8, "plain"),
+        ]
+        .concat(),
+    );
+    let out = sc.cmd("tt-export").args(["--format", "csv"]).succeeds().stdout;
+    // Each row ends `…,source,estimated,notes,tags` with source, estimated and tags empty: notes is the cell
+    // between `,,` and the final `,`.
+    let note = |row: &str| row.strip_suffix(',').unwrap().rsplit_once(",,").unwrap().1.to_string();
+    assert_eq!(
+        out.split_terminator('\n').skip(1).map(note).collect::<Vec<_>>(),
+        ["'\t=cmd()", "\"'\r=cmd()\"", "'=1+1", "'+1", "'-1+1", "'@SUM(A1)", "-12.5", "plain"]
+    );
+}
+
+#[test]
+fn a_bundle_made_in_a_git_repository_names_its_branch_and_commit() {
+    let sc = with_log();
+    let git = |args: &str| {
+        let out = sc
+            .bash(&format!(
+                "cd repo && git -c user.name=t -c user.email=t@example.invalid -c init.defaultBranch=trunk {args}"
+            ))
+            .succeeds();
+        out.stdout.trim().to_string()
+    };
+    std::fs::create_dir(sc.path().join("repo")).unwrap();
+    git("init -q");
+    git("commit -q --allow-empty -m first");
+    git("checkout -q -b feature/export");
+    git("commit -q --allow-empty -m second");
+    let commit = git("rev-parse HEAD");
+    let header = |sc: &Scenario| -> serde_json::Value {
+        let out = sc
+            .cmd("tt-export")
+            .args(["--bundle", "--log"])
+            .arg(sc.path().join("usage.jsonl"))
+            .current_dir(sc.path().join("repo"))
+            .succeeds();
+        serde_json::from_str(out.stdout.lines().next().unwrap()).unwrap()
+    };
+    let h = header(&sc);
+    assert_eq!((h["branch"].as_str(), h["commit"].as_str()), (Some("feature/export"), Some(commit.as_str())));
+    // From a subdirectory, with the refs packed (as `git gc` leaves them), and on a detached HEAD (commit only).
+    git("pack-refs --all");
+    std::fs::create_dir(sc.path().join("repo/sub")).unwrap();
+    let out = sc
+        .cmd("tt-export")
+        .args(["--bundle", "--log"])
+        .arg(sc.path().join("usage.jsonl"))
+        .current_dir(sc.path().join("repo/sub"))
+        .succeeds();
+    let h: serde_json::Value = serde_json::from_str(out.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!((h["branch"].as_str(), h["commit"].as_str()), (Some("feature/export"), Some(commit.as_str())));
+    git("checkout -q --detach HEAD~1");
+    let first = git("rev-parse HEAD");
+    let h = header(&sc);
+    assert_eq!((h.get("branch"), h["commit"].as_str()), (None, Some(first.as_str())));
+    // Outside a repository: neither.
+    let h: serde_json::Value =
+        serde_json::from_str(sc.cmd("tt-export").args(["--bundle"]).succeeds().stdout.lines().next().unwrap()).unwrap();
+    assert_eq!((h.get("branch"), h.get("commit")), (None, None));
+}
+
+#[test]
+fn prometheus_refuses_rows_not_grouped_by_agent_and_model() {
+    let sc = with_log();
+    // Rows by day would be merged into one series with empty labels: refused, saying what to run instead.
+    sc.bash("tt-sum --by day --format jsonl 2>/dev/null | tt-export --format prometheus")
+        .fails_with(2)
+        .one_error_line("tt-export")
+        .stderr_is(
+            "tt-export: error: prometheus needs records or tt-sum rows grouped by agent and model (tt-sum --by \
+             agent,model); these rows are grouped by day\n",
+        );
+    sc.bash("tt-sum --by agent --format jsonl 2>/dev/null | tt-export --format prometheus")
+        .fails_with(2)
+        .stderr_has("these rows are grouped by agent\n");
+    sc.bash("tt-sum --by day,agent,model --format jsonl 2>/dev/null | tt-export --format prometheus")
+        .fails_with(2)
+        .stderr_has("these rows are grouped by day,agent,model\n");
+    sc.bash("tt-sum --format jsonl 2>/dev/null | tt-export --format prometheus -o tt.prom")
+        .fails_with(2)
+        .stderr_has("these are totals only\n");
+    assert!(!sc.path().join("tt.prom").exists());
+    // Grouped by model,agent (either order) is fine.
+    let out = sc.bash("tt-sum --by model,agent --format jsonl 2>/dev/null | tt-export --format prometheus").succeeds();
+    assert_eq!(out.stdout, PROMETHEUS);
+}
