@@ -196,21 +196,28 @@ fn summary_rows_are_matched_to_budgets_by_period_and_scope() {
     // The same evaluation as reading the log (forecast included).
     let direct = sc.cmd("tt-budget").args(TODAY).succeeds();
     assert_eq!(out.stdout, direct.stdout);
-    // Without --by only the unscoped budget can be answered.
+    // Without --by only the unscoped budget can be answered; the one left out is named, with the rows it needs.
     let out = sc.bash("tt-sum --period month --today 2026-11-15 | tt-budget --today 2026-11-15").succeeds();
     assert_eq!(out.jsonl().len(), 1);
-    // Rows of another period answer nothing: a warning, no verdict.
-    sc.bash("tt-sum | tt-budget --fail-over")
-        .succeeds()
-        .stdout_is("")
-        .stderr_has("tt-budget: warning: no budget is answered by these summary rows (window all;");
+    assert_eq!(
+        out.stderr,
+        "tt-budget: warning: atlas-monthly (month, agent=ATLAS) not checked: these summary rows do not answer it; \
+         it needs `tt-sum --period month --by agent` rows\n"
+    );
+    // Rows of another period answer nothing: a warning per budget, no verdict, no empty table.
+    sc.bash("tt-sum | tt-budget --fail-over --format table").succeeds().stdout_is("").stderr_is(
+        "tt-budget: warning: team-monthly (month) not checked: these summary rows do not answer it; it needs \
+         `tt-sum --period month` rows\n\
+         tt-budget: warning: atlas-monthly (month, agent=ATLAS) not checked: these summary rows do not answer it; \
+         it needs `tt-sum --period month --by agent` rows\n",
+    );
     // Raw records on stdin are evaluated like the log.
     sc.bash("cat usage.jsonl | tt-budget --today 2026-11-15").succeeds().stdout_is(&direct.stdout);
     // A broken row names its line.
     sc.cmd("tt-budget")
-        .pipe_in("{\"kind\":\"summary\",\"window\":{\"period\":\"month\"},\"records\":1}\n{\"kind\":\"summary\"}\n")
+        .pipe_in("{\"kind\":\"summary\"}\n")
         .fails_with(2)
-        .stderr_is("tt-budget: error: <stdin>:2: missing field `window`\n");
+        .stderr_is("tt-budget: error: <stdin>:1: summary row: missing field `window`\n");
 }
 
 #[test]
@@ -334,7 +341,7 @@ fn github_annotations_and_step_summary() {
 fn formats_and_errors() {
     let sc = month_scenario();
     sc.cmd("tt-budget").args(TODAY).args(["--format", "csv"]).succeeds().stdout_has(
-        "name,period,scope,window_start,window_end,session,spent_usd,spent_tokens,unpriced_records,limit_usd,limit_tokens,remaining_usd,remaining_tokens,percent,level,projected_usd,projected_tokens,limit_date\nteam-monthly,month,,2026-11-01T00:00:00+00:00,2026-12-01T00:00:00+00:00,,30,3000,0,50,,20,,60,info,60,6000,2026-11-26\n",
+        "name,period,scope,window_start,window_end,session,spent_usd,spent_tokens,unpriced_records,limit_usd,limit_tokens,remaining_usd,remaining_tokens,percent,level,projected_usd,projected_tokens,limit_date\nteam-monthly,month,,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,,30,3000,0,50,,20,,60,info,60,6000,2026-11-26\n",
     );
     sc.cmd("tt-budget").args(TODAY).args(["--format", "markdown"]).succeeds().stdout_has("| team-monthly | - |");
     let out = sc.cmd("tt-budget").args(TODAY).args(["--format", "json"]).succeeds();
@@ -352,4 +359,143 @@ fn formats_and_errors() {
     let out = sc.cmd("tt-budget").args(["--limit-usd", "40", "--scope", "agent=BOLT"]).args(TODAY).succeeds();
     assert_eq!(out.jsonl()[0]["spent_usd"], 20);
     sc.cmd("tt-budget").arg("--help").succeeds().stdout_has("Examples:");
+}
+
+/// A valid row of the month of November 2026 (a total row when `group` is `{}`).
+fn row(group: &str, records: u64, tokens: u64, cost: &str, unpriced: u64) -> String {
+    format!(
+        "{{\"kind\":\"summary\",\"window\":{{\"period\":\"month\",\"start\":\"2026-11-01T00:00:00Z\",\"end\":\"2026-12-01T00:00:00Z\"}},\"group\":{group},\"records\":{records},\"sessions\":0,\"input_tokens\":{tokens},\"output_tokens\":0,\"cache_read_tokens\":0,\"cache_write_tokens\":0,\"total_tokens\":{tokens},\"cost_usd\":{cost},\"unpriced_records\":{unpriced}}}\n"
+    )
+}
+
+#[test]
+fn summary_rows_missing_a_count_or_the_cost_are_errors_not_zero() {
+    let sc = month_scenario();
+    let good = row("{}", 2, 3000, "30", 0);
+    sc.cmd("tt-budget").args(TODAY).args(["--budget", "team-monthly"]).pipe_in(&good).succeeds();
+    for (field, broken) in [
+        ("cost_usd", good.replace(",\"cost_usd\":30", "")),
+        ("cost_usd", good.replace("\"cost_usd\":30", "\"cost_usd\":null")),
+        ("records", good.replace("\"records\":2,", "")),
+        ("total_tokens", good.replace("\"total_tokens\":3000,", "")),
+        ("input_tokens", good.replace("\"input_tokens\":3000,", "")),
+        ("unpriced_records", good.replace(",\"unpriced_records\":0", "")),
+    ] {
+        // The second line is the broken one: the error names it.
+        sc.cmd("tt-budget")
+            .args(TODAY)
+            .pipe_in(format!("{good}{broken}"))
+            .fails_with(2)
+            .stderr_is(&format!("tt-budget: error: <stdin>:2: summary row: missing field `{field}`\n"));
+    }
+    // Counts that do not add up are not believed either.
+    sc.cmd("tt-budget")
+        .args(TODAY)
+        .pipe_in(good.replace("\"total_tokens\":3000", "\"total_tokens\":2999"))
+        .fails_with(2)
+        .one_error_line("tt-budget")
+        .stderr_has("<stdin>:1: summary row: field `total_tokens`: not the sum");
+}
+
+/// ATLAS spent $25 (1,000 tokens) and BOLT $20 (200,000 tokens) in November: ATLAS is over its $20.
+fn atlas_over() -> Scenario {
+    let sc = month_scenario();
+    sc.write(
+        "usage.jsonl",
+        [rec("2026-11-05T10:00:00Z", "ATLAS", 1000, "25", ""), rec("2026-11-12T10:00:00Z", "BOLT", 200000, "20", "")]
+            .concat(),
+    );
+    sc
+}
+
+#[test]
+fn rows_cut_by_top_are_an_error_not_an_unspent_budget() {
+    let sc = atlas_over();
+    let sum = "tt-sum --period month --today 2026-11-15 --by agent";
+    // --sort tokens --top 1 keeps only BOLT's row; the total says one group was left out.
+    let out = sc.bash(&format!("{sum} --sort tokens --top 1")).succeeds();
+    let rows = out.jsonl();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["group"]["agent"], "BOLT");
+    assert_eq!(rows[1]["omitted_groups"], 1);
+    // ATLAS's row is missing because it was cut, not because ATLAS spent nothing: exit 2, never "ok".
+    sc.bash(&format!("set -o pipefail; {sum} --sort tokens --top 1 | tt-budget --today 2026-11-15 --fail-over"))
+        .fails_with(2)
+        .stdout_is("")
+        .stderr_is(
+            "tt-budget: error: budget atlas-monthly (month, agent=ATLAS) cannot be checked from these rows: they \
+             were cut with --top (1 group left out), so its rows may be missing; run tt-sum without --top for the \
+             gate\n",
+        );
+    // All rows: the gate sees ATLAS at $25 of $20.
+    sc.bash(&format!("{sum} | tt-budget --today 2026-11-15 --fail-over"))
+        .fails_with(1)
+        .stderr_is("tt-budget: error: atlas-monthly is over its limit: $25.00 of $20.00\n");
+    // A cut that kept the budget's own row (one row per agent, so it is complete) is still a verdict.
+    sc.bash(&format!("{sum} --sort cost --top 1 | tt-budget --today 2026-11-15 --fail-over"))
+        .fails_with(1)
+        .stderr_is("tt-budget: error: atlas-monthly is over its limit: $25.00 of $20.00\n");
+    // --top that cuts nothing writes no omitted_groups.
+    let out = sc.bash(&format!("{sum} --top 2")).succeeds();
+    assert!(out.jsonl()[2].get("omitted_groups").is_none(), "{}", out.stdout);
+    // Grouped by more than the scope, any cut row may have held some of ATLAS's spend.
+    sc.bash(&format!("{sum},model --sort cost --top 1 | tt-budget --today 2026-11-15 --budget atlas-monthly"))
+        .fails_with(2)
+        .stderr_has("cut with --top");
+}
+
+#[test]
+fn rows_of_different_windows_are_an_error_not_a_sum() {
+    let sc = atlas_over();
+    // October: another $26 for BOLT.
+    let mut log = sc.log();
+    log.push_str(&rec("2026-10-12T10:00:00Z", "BOLT", 2000, "26", ""));
+    sc.write("usage.jsonl", log);
+    let both = "{ tt-sum --period month --today 2026-11-15; tt-sum --period last-month --today 2026-11-15; }";
+    sc.bash(&format!("{both} | tt-budget --today 2026-11-15 --fail-over --budget team-monthly"))
+        .fails_with(2)
+        .one_error_line("tt-budget")
+        .stderr_has("budget team-monthly (month) is answered by rows of different windows (month 2026-11-01T00:00:00Z – 2026-12-01T00:00:00Z and last-month 2026-10-01T00:00:00Z – 2026-11-01T00:00:00Z)");
+    // Last month alone is a report on last month: $26 of $50.
+    let out = sc
+        .bash("tt-sum --period last-month --today 2026-11-15 | tt-budget --today 2026-11-15 --budget team-monthly")
+        .succeeds();
+    assert_eq!(out.jsonl()[0]["spent_usd"], 26);
+    // Two sets of rows for the same window that agree are one answer (the team total twice: $45, not $90).
+    let out = sc
+        .bash("{ tt-sum --period month --today 2026-11-15 --by agent; tt-sum --period month --today 2026-11-15 --by model; } | tt-budget --today 2026-11-15")
+        .succeeds();
+    assert_eq!(out.jsonl()[0]["spent_usd"], 45);
+    assert_eq!(out.jsonl()[1]["spent_usd"], 25);
+    // Rows of one window that disagree (two different logs) are an error, not a choice.
+    sc.write("other.jsonl", rec("2026-11-06T10:00:00Z", "ATLAS", 1, "1", ""));
+    sc.bash("{ tt-sum --period month --today 2026-11-15; tt-sum --period month --today 2026-11-15 other.jsonl; } | tt-budget --today 2026-11-15 --budget team-monthly")
+        .fails_with(2)
+        .stderr_has("two sets of rows for the same window");
+}
+
+#[test]
+fn unpriced_records_make_the_dollar_spend_a_visible_lower_bound() {
+    let sc = Scenario::new();
+    let mystery = r#"{"v":1,"id":"m1","ts":"2026-11-10T12:00:00Z","agent":"A","model":"mystery-9","input_tokens":100,"output_tokens":0}"#;
+    sc.write("usage.jsonl", format!("{mystery}\n"));
+    let out = sc.cmd("tt-budget").args(["--limit-usd", "10", "--name", "team"]).args(TODAY).succeeds().stderr_is(
+        "tt-budget: warning: 1 record in budget team could not be priced (unknown model, no cost_usd); its \
+             dollar spend is a lower bound\n",
+    );
+    assert_eq!(out.jsonl()[0]["unpriced_records"], 1);
+    assert_eq!(out.jsonl()[0]["spent_usd"], 0);
+    // The table has an UNPRICED column, and nothing spent is $0, not $0.0000.
+    sc.cmd("tt-budget").args(["--limit-usd", "10", "--format", "table"]).args(TODAY).succeeds().stdout_is(
+        "BUDGET  SCOPE  WINDOW                 SPENT  UNPRICED   LIMIT    LEFT  USED  LEVEL  FORECAST  LIMIT ON
+──────────────────────────────────────────────────────────────────────────────────────────────────────
+ad-hoc  -      month from 2026-11-01     $0         1  $10.00  $10.00    0%  ok           $0  -
+",
+    );
+    // A token budget counts the tokens whatever the price: no warning.
+    sc.cmd("tt-budget").args(["--limit-tokens", "1000"]).args(TODAY).succeeds().stderr_is("");
+    // From tt-sum's rows: the same.
+    sc.bash("tt-sum --period month --today 2026-11-15 | tt-budget --limit-usd 10 --today 2026-11-15")
+        .succeeds()
+        .stderr_has("1 record in budget ad-hoc could not be priced");
 }

@@ -9,7 +9,7 @@ use std::io::Write;
 use clap::{CommandFactory, Parser};
 use rust_decimal::Decimal;
 use tt_core::aggregate::Summary;
-use tt_core::budget::{Evaluation, FailAt, Level, Tally, parse_fail_at, spend_from_rows};
+use tt_core::budget::{Evaluation, FailAt, Level, Tally, budget_label, parse_fail_at, rows_needed, spend_from_rows};
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::config::{Budget, BudgetPeriod, default_warn_at};
 use tt_core::error::{Error, Result};
@@ -131,7 +131,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let format = Format::choose(cli.format.as_deref())?;
     let cal = Calendar::from_flags(&config, cli.tz.as_deref(), cli.today.as_deref())?;
     let fail_at = cli.fail_at.as_deref().map(parse_fail_at).transpose()?;
-    let budgets = budgets(&cli, &config)?;
+    let budgets = budgets(&cli, m, &config)?;
     let estimate = estimate(&cli, &config, &cal)?;
 
     // Read every input to the end (a writer upstream must never see a closed pipe because we stopped early).
@@ -175,31 +175,36 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     }
 
     let evals = if !rows.is_empty() {
-        let e = spend_from_rows(&budgets, &rows, &cal);
-        if e.is_empty() {
-            let periods: Vec<&str> = {
-                let mut p: Vec<&str> = rows.iter().map(|r| r.window.period.as_str()).collect();
-                p.dedup();
-                p
-            };
+        let answers = spend_from_rows(&budgets, &rows, &cal)?;
+        // A budget the rows cannot answer is not checked: say so for each one, with the rows that would.
+        for b in &answers.unanswered {
             tt_core::cli::warn(
                 "tt-budget",
                 format!(
-                    "no budget is answered by these summary rows (window {}; budgets: {}): give tt-sum the budget's \
-                     --period, and --by its scope fields",
-                    periods.join(", "),
-                    budgets
-                        .iter()
-                        .map(|b| format!("{} ({})", b.name, b.period.as_str()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "{} ({}) not checked: these summary rows do not answer it; it needs `{}` rows",
+                    b.name,
+                    budget_label(b),
+                    rows_needed(b)
                 ),
             );
         }
-        e
+        answers.evaluations
     } else {
-        tally.finish()
+        tally.finish()?
     };
+    for e in evals.iter().filter(|e| e.limit_usd.is_some() && e.spent.unpriced > 0) {
+        let n = e.spent.unpriced;
+        tt_core::cli::warn(
+            "tt-budget",
+            format!(
+                "{} record{} in budget {} could not be priced (unknown model, no cost_usd); its dollar spend is a \
+                 lower bound",
+                money::thousands(n),
+                if n == 1 { "" } else { "s" },
+                e.name
+            ),
+        );
+    }
 
     let mut out = tt_core::output::stdout();
     render(&mut out, format, &evals)?;
@@ -264,9 +269,28 @@ fn memchr_find(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The budgets to evaluate: the ad-hoc one from flags, else the configured ones (optionally by name).
-fn budgets(cli: &Cli, config: &Config) -> Result<Vec<Budget>> {
-    if cli.limit_usd.is_some() || cli.limit_tokens.is_some() {
+/// The budgets to evaluate: the ad-hoc one from flags, else the configured ones (optionally by name). Flags
+/// that shape an ad-hoc budget are refused without a limit (they would be ignored), and every budget is
+/// validated ([`tt_core::budget::validate`]).
+fn budgets(cli: &Cli, m: &clap::ArgMatches, config: &Config) -> Result<Vec<Budget>> {
+    let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    if cli.limit_usd.is_none() && cli.limit_tokens.is_none() {
+        if let Some(flag) = [("period", "--period"), ("scope", "--scope"), ("warn_at", "--warn-at"), ("name", "--name")]
+            .iter()
+            .find_map(|(id, flag)| given(id).then_some(*flag))
+        {
+            return Err(Error::usage(format!(
+                "{flag} describes an ad-hoc budget, which needs --limit-usd or --limit-tokens (configured budgets \
+                 take theirs from the config; pick them with --budget NAME)"
+            )));
+        }
+    } else {
+        if !cli.budgets.is_empty() {
+            return Err(Error::usage(
+                "--budget picks configured budgets; --limit-usd / --limit-tokens define an ad-hoc one instead: give \
+                 one or the other",
+            ));
+        }
         let period = BudgetPeriod::parse(&cli.period).ok_or_else(|| {
             Error::usage(format!("--period must be day, week, month, year, total or session, got {:?}", cli.period))
         })?;
@@ -277,7 +301,9 @@ fn budgets(cli: &Cli, config: &Config) -> Result<Vec<Budget>> {
             if !tt_core::record::is_scope_field(k) {
                 return Err(Error::usage(format!("--scope: `{k}` is not a record field")));
             }
-            scope.insert(k.to_string(), v.to_string());
+            if scope.insert(k.to_string(), v.to_string()).is_some() {
+                return Err(Error::usage(format!("--scope: `{k}` given twice")));
+            }
         }
         let warn_at = match &cli.warn_at {
             None => default_warn_at(),
@@ -285,27 +311,42 @@ fn budgets(cli: &Cli, config: &Config) -> Result<Vec<Budget>> {
                 let mut w = Vec::new();
                 for p in s.split(',') {
                     match money::parse_decimal(p) {
-                        Some(d) if d > Decimal::ZERO => w.push(d),
-                        _ => {
+                        Some(d) => w.push(d),
+                        None => {
                             return Err(Error::usage(format!(
                                 "--warn-at wants fractions such as 0.5,0.8,0.95, got {s:?}"
                             )));
                         }
                     }
                 }
-                w.sort();
+                tt_core::budget::check_warn_at(&w).map_err(|m| Error::usage(format!("--warn-at {m}")))?;
                 w
             }
         };
-        return Ok(vec![Budget {
+        let positive = |flag: &str, zero: bool| -> Result<()> {
+            if zero {
+                return Err(Error::usage(format!(
+                    "{flag} must be more than 0: a zero limit has no percentage (to allow almost nothing, give a \
+                     tiny limit such as 0.01)"
+                )));
+            }
+            Ok(())
+        };
+        let limit_usd = cli.limit_usd.as_deref().map(|s| usd_arg("--limit-usd", s)).transpose()?;
+        positive("--limit-usd", limit_usd.is_some_and(|l| l.is_zero()))?;
+        let limit_tokens = cli.limit_tokens.as_deref().map(|s| tokens_arg("--limit-tokens", s)).transpose()?;
+        positive("--limit-tokens", limit_tokens == Some(0))?;
+        let b = Budget {
             name: cli.name.clone(),
             period,
             scope,
-            limit_usd: cli.limit_usd.as_deref().map(|s| usd_arg("--limit-usd", s)).transpose()?,
-            limit_tokens: cli.limit_tokens.as_deref().map(|s| tokens_arg("--limit-tokens", s)).transpose()?,
+            limit_usd,
+            limit_tokens,
             warn_at,
             source: "command line".into(),
-        }]);
+        };
+        tt_core::budget::validate(&b)?;
+        return Ok(vec![b]);
     }
     for n in &cli.budgets {
         if !config.budgets.iter().any(|b| &b.name == n) {
@@ -322,6 +363,7 @@ fn budgets(cli: &Cli, config: &Config) -> Result<Vec<Budget>> {
             "no budgets configured: add a [[budget]] to tt.toml (see tt-budget --help) or give --limit-usd / --limit-tokens",
         ));
     }
+    tt_core::budget::validate_all(&list)?;
     Ok(list)
 }
 
@@ -389,10 +431,15 @@ fn sources(files: &[String], common: &CommonArgs, config: &Config) -> Result<Vec
     Ok(if log.exists() { vec![Source::File(log)] } else { Vec::new() })
 }
 
+/// Dollars in a table cell: `$0` for nothing (not `$0.0000`), else as everywhere.
+fn usd_cell(d: Decimal) -> String {
+    if d.is_zero() { "$0".into() } else { money::usd(d) }
+}
+
 fn money_or_tokens(usd: Option<Decimal>, tokens: Option<i128>) -> String {
     let mut parts = Vec::new();
     if let Some(u) = usd {
-        parts.push(money::usd(u));
+        parts.push(usd_cell(u));
     }
     if let Some(t) = tokens {
         parts.push(format!("{} tok", money::thousands_i(t)));
@@ -428,8 +475,14 @@ fn window_cell(e: &Evaluation) -> String {
 
 /// The report table (also the GitHub job summary).
 fn table(evals: &[Evaluation]) -> Table {
-    let headers = ["BUDGET", "SCOPE", "WINDOW", "SPENT", "LIMIT", "LEFT", "USED", "LEVEL", "FORECAST", "LIMIT ON"];
-    let mut t = Table::new(&headers, &["SPENT", "LIMIT", "LEFT", "USED", "FORECAST"]);
+    // An UNPRICED column when some spend could not be priced: those budgets' dollars are a lower bound.
+    let unpriced = evals.iter().any(|e| e.spent.unpriced > 0);
+    let mut headers =
+        vec!["BUDGET", "SCOPE", "WINDOW", "SPENT", "LIMIT", "LEFT", "USED", "LEVEL", "FORECAST", "LIMIT ON"];
+    if unpriced {
+        headers.insert(4, "UNPRICED");
+    }
+    let mut t = Table::new(&headers, &["SPENT", "UNPRICED", "LIMIT", "LEFT", "USED", "FORECAST"]);
     for e in evals {
         let forecast = match &e.forecast {
             None => "-".into(),
@@ -442,11 +495,12 @@ fn table(evals: &[Evaluation]) -> Table {
             .map(|d| d.format("%Y-%m-%d").to_string())
             .unwrap_or_else(|| "-".into());
         let scope = e.scope_text();
-        t.row(vec![
-            e.name.clone(),
-            if scope.is_empty() { "-".into() } else { scope },
-            window_cell(e),
-            spent_cell(e),
+        let mut cells =
+            vec![e.name.clone(), if scope.is_empty() { "-".into() } else { scope }, window_cell(e), spent_cell(e)];
+        if unpriced {
+            cells.push(if e.spent.unpriced > 0 { money::thousands(e.spent.unpriced) } else { "-".into() });
+        }
+        cells.extend([
             money_or_tokens(e.limit_usd, e.limit_tokens.map(i128::from)),
             money_or_tokens(e.remaining_usd(), e.remaining_tokens()),
             format!("{}%", e.percent()),
@@ -454,6 +508,7 @@ fn table(evals: &[Evaluation]) -> Table {
             forecast,
             limit_on,
         ]);
+        t.row(cells);
     }
     t
 }
@@ -498,8 +553,8 @@ fn render(out: &mut impl Write, format: Format, evals: &[Evaluation]) -> Result<
                     csv_safe(&e.name).into_owned(),
                     e.period.as_str().into(),
                     csv_safe(&e.scope_text()).into_owned(),
-                    e.window.start.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                    e.window.end.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    e.window.start.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default(),
+                    e.window.end.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default(),
                     csv_safe(e.session.as_deref().unwrap_or("")).into_owned(),
                     money::canonical(e.spent.usd),
                     e.spent.tokens.to_string(),
@@ -519,6 +574,8 @@ fn render(out: &mut impl Write, format: Format, evals: &[Evaluation]) -> Result<
             let bytes = w.into_inner().map_err(|e| Error::data(format!("csv: {e}")))?;
             out.write_all(&bytes)?;
         }
+        // No budget evaluated (the warnings said why): no table, not an empty header.
+        Format::Table | Format::Markdown if evals.is_empty() => {}
         Format::Table => table(evals).render_text(out)?,
         Format::Markdown => table(evals).render_markdown(out)?,
     }
@@ -542,7 +599,11 @@ fn github_output(evals: &[Evaluation]) -> Result<()> {
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         let mut md = Vec::new();
         writeln!(md, "### Token budgets\n")?;
-        table(evals).render_markdown(&mut md)?;
+        if evals.is_empty() {
+            writeln!(md, "No budget was checked (see the job log for why).")?;
+        } else {
+            table(evals).render_markdown(&mut md)?;
+        }
         writeln!(md)?;
         let p = std::path::PathBuf::from(path);
         let mut f =

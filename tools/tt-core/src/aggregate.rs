@@ -396,6 +396,8 @@ pub struct Summary {
     pub cost_usd: Decimal,
     /// Records that could not be priced.
     pub unpriced_records: u64,
+    /// On a total row: how many groups `--top` left out (`None` when none were; written only then).
+    pub omitted_groups: Option<u64>,
 }
 
 impl Summary {
@@ -413,6 +415,7 @@ impl Summary {
             total_tokens: t.total_tokens(),
             cost_usd: t.cost,
             unpriced_records: t.unpriced,
+            omitted_groups: None,
         }
     }
 
@@ -465,6 +468,10 @@ impl Summary {
             money::canonical(self.cost_usd),
             self.unpriced_records
         );
+        if let Some(n) = self.omitted_groups {
+            s.pop();
+            let _ = write!(s, ",\"omitted_groups\":{n}}}");
+        }
         s
     }
 
@@ -482,8 +489,13 @@ impl Summary {
             .is_some_and(|v| v.get("kind").and_then(Value::as_str) == Some("summary"))
     }
 
-    /// From a parsed JSON object.
+    /// From a parsed JSON object. Every count and `cost_usd` must be present: a row missing one is an error,
+    /// never read as 0. Errors start with `summary row:` and name the field; the caller adds file:line.
     pub fn from_value(v: &Value) -> Result<Summary> {
+        Summary::parse_value(v).map_err(|e| Error::data(format!("summary row: {}", e.message())))
+    }
+
+    fn parse_value(v: &Value) -> Result<Summary> {
         let o = v.as_object().ok_or_else(|| Error::data("expected a JSON object"))?;
         match o.get("kind").and_then(Value::as_str) {
             Some("summary") => {}
@@ -523,21 +535,28 @@ impl Summary {
         }
         let int = |k: &str| -> Result<u64> {
             match o.get(k) {
-                None | Some(Value::Null) => Ok(0),
+                None | Some(Value::Null) => Err(Error::data(format!("missing field `{k}`"))),
                 Some(v) => {
                     v.as_u64().ok_or_else(|| Error::data(format!("field `{k}`: expected a non-negative integer")))
                 }
             }
         };
         let cost_usd = match o.get("cost_usd") {
-            None | Some(Value::Null) => Decimal::ZERO,
+            None | Some(Value::Null) => return Err(Error::data("missing field `cost_usd`")),
             Some(Value::Number(n)) => money::parse_decimal(&n.to_string())
                 .ok_or_else(|| Error::data(format!("field `cost_usd`: not a decimal number: {n}")))?,
             Some(Value::String(s)) => money::parse_decimal(s)
                 .ok_or_else(|| Error::data(format!("field `cost_usd`: not a decimal number: {s}")))?,
             Some(_) => return Err(Error::data("field `cost_usd`: expected a number")),
         };
-        let mut row = Summary {
+        if cost_usd.is_sign_negative() && !cost_usd.is_zero() {
+            return Err(Error::data("field `cost_usd`: must not be negative"));
+        }
+        let omitted_groups = match o.get("omitted_groups") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(int("omitted_groups")?),
+        };
+        let row = Summary {
             window,
             group,
             records: int("records")?,
@@ -549,9 +568,18 @@ impl Summary {
             total_tokens: int("total_tokens")?,
             cost_usd,
             unpriced_records: int("unpriced_records")?,
+            omitted_groups,
         };
-        if o.get("total_tokens").is_none_or(Value::is_null) {
-            row.total_tokens = row.input_tokens + row.output_tokens + row.cache_read_tokens + row.cache_write_tokens;
+        let sum = [row.output_tokens, row.cache_read_tokens, row.cache_write_tokens]
+            .iter()
+            .try_fold(row.input_tokens, |a, b| a.checked_add(*b));
+        if sum != Some(row.total_tokens) {
+            return Err(Error::data(
+                "field `total_tokens`: not the sum of input, output, cache read and cache write tokens",
+            ));
+        }
+        if row.unpriced_records > row.records {
+            return Err(Error::data("field `unpriced_records`: more than `records`"));
         }
         Ok(row)
     }

@@ -79,6 +79,9 @@ pub struct Spent {
     pub tokens: u64,
     /// Records that could not be priced.
     pub unpriced: u64,
+    /// True when a sum went past what `u64` tokens or `Decimal` dollars hold: the sums are wrong, and
+    /// [`Spent::check`] makes that an error instead of a silently saturated number.
+    pub overflow: bool,
 }
 
 impl Spent {
@@ -86,19 +89,87 @@ impl Spent {
     #[inline]
     pub fn add(&mut self, tokens: u64, cost: Option<Decimal>) {
         self.records += 1;
-        self.tokens = self.tokens.saturating_add(tokens);
+        match self.tokens.checked_add(tokens) {
+            Some(t) => self.tokens = t,
+            None => self.overflow = true,
+        }
         match cost {
-            Some(c) => self.usd += c,
+            Some(c) => match self.usd.checked_add(c) {
+                Some(u) => self.usd = u,
+                None => self.overflow = true,
+            },
             None => self.unpriced += 1,
         }
     }
     /// Add another spend.
     pub fn merge(&mut self, o: &Spent) {
-        self.records += o.records;
-        self.usd += o.usd;
-        self.tokens = self.tokens.saturating_add(o.tokens);
-        self.unpriced += o.unpriced;
+        self.records = self.records.saturating_add(o.records);
+        self.unpriced = self.unpriced.saturating_add(o.unpriced);
+        self.overflow |= o.overflow;
+        match (self.tokens.checked_add(o.tokens), self.usd.checked_add(o.usd)) {
+            (Some(t), Some(u)) => {
+                self.tokens = t;
+                self.usd = u;
+            }
+            _ => self.overflow = true,
+        }
     }
+    /// An error naming budget `name` when a sum overflowed.
+    pub fn check(&self, name: &str) -> Result<()> {
+        if self.overflow {
+            return Err(Error::data(format!(
+                "budget {name}: the spend is too large to sum exactly (tokens past {}, or dollars past {}); is a \
+                 record's count or cost wrong?",
+                u64::MAX,
+                Decimal::MAX
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Check a budget's limits and thresholds, which every tool evaluating it relies on: at least one limit, each
+/// more than zero (a zero limit is refused rather than given a meaning: "no spend at all" is better said with
+/// a tiny limit, and a percentage of zero is undefined), and `warn_at` of 1 to 3 fractions in (0, 1], strictly
+/// ascending. Errors name the budget and where it was defined.
+pub fn validate(b: &Budget) -> Result<()> {
+    let bad = |what: String| Error::config(format!("budget {} ({}): {what}", b.name, b.source));
+    if b.limit_usd.is_none() && b.limit_tokens.is_none() {
+        return Err(bad("needs `limit_usd` and/or `limit_tokens`".into()));
+    }
+    if let Some(l) = b.limit_usd
+        && l <= Decimal::ZERO
+    {
+        return Err(bad(format!("`limit_usd` must be more than $0, got {}", money::canonical(l))));
+    }
+    if b.limit_tokens == Some(0) {
+        return Err(bad("`limit_tokens` must be more than 0".into()));
+    }
+    check_warn_at(&b.warn_at).map_err(|m| bad(format!("`warn_at` {m}")))
+}
+
+/// `warn_at` must be 1 to 3 fractions in (0, 1], strictly ascending; the reason when it is not.
+pub fn check_warn_at(w: &[Decimal]) -> std::result::Result<(), String> {
+    let text = || w.iter().map(|d| money::canonical(*d)).collect::<Vec<_>>().join(", ");
+    if w.is_empty() || w.len() > 3 {
+        return Err(format!("wants 1 to 3 thresholds (info, warning, critical), got {} ([{}])", w.len(), text()));
+    }
+    if let Some(x) = w.iter().find(|x| **x <= Decimal::ZERO || **x > Decimal::ONE) {
+        return Err(format!(
+            "thresholds are fractions of the limit above 0 and at most 1 (0.8 means 80%), got {} in [{}]",
+            money::canonical(*x),
+            text()
+        ));
+    }
+    if w.windows(2).any(|p| p[0] >= p[1]) {
+        return Err(format!("thresholds must be strictly ascending, got [{}]", text()));
+    }
+    Ok(())
+}
+
+/// [`validate`] every budget.
+pub fn validate_all(budgets: &[Budget]) -> Result<()> {
+    budgets.iter().try_for_each(validate)
 }
 
 /// A budget's scope as typed fields.
@@ -115,7 +186,7 @@ pub fn level(spent: Decimal, limit: Decimal, warn_at: &[Decimal]) -> Level {
     }
     let n = warn_at.len();
     for (i, t) in warn_at.iter().enumerate().rev() {
-        if spent >= *t * limit {
+        if t.checked_mul(limit).is_some_and(|x| spent >= x) {
             let from_top = n - 1 - i;
             return match (n, from_top) {
                 (1, _) => Level::Warning,
@@ -171,8 +242,16 @@ pub struct Evaluation {
     pub forecast: Option<Forecast>,
 }
 
+/// Fractions are capped here (a trillion times the limit): past that, "how far over" no longer matters, and
+/// the cap keeps percentages and projections from overflowing.
+const FRACTION_CAP: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0); // 1e12
+
 fn ratio(a: Decimal, b: Decimal) -> Decimal {
-    if b.is_zero() { if a.is_zero() { Decimal::ZERO } else { Decimal::from(999_999) } } else { (a / b).round_dp(6) }
+    if b <= Decimal::ZERO {
+        // Zero limits are refused by `validate`; should one get here, any spend is over.
+        return if a.is_zero() { Decimal::ZERO } else { FRACTION_CAP };
+    }
+    a.checked_div(b).map_or(FRACTION_CAP, |r| r.min(FRACTION_CAP).round_dp(6))
 }
 
 fn levels(b: &Budget, usd: Decimal, tokens: u64) -> (Decimal, Level) {
@@ -229,12 +308,12 @@ impl Evaluation {
 
     /// The used percentage, 2 places.
     pub fn percent(&self) -> Decimal {
-        (self.fraction * Decimal::ONE_HUNDRED).round_dp(2).normalize()
+        percent_of(self.fraction)
     }
 
     /// Would spending `usd` and `tokens` more push this budget over a limit?
     pub fn would_exceed(&self, usd: Decimal, tokens: u64) -> bool {
-        self.limit_usd.is_some_and(|l| self.spent.usd + usd > l)
+        self.limit_usd.is_some_and(|l| self.spent.usd.checked_add(usd).is_none_or(|total| total > l))
             || self.limit_tokens.is_some_and(|l| u128::from(self.spent.tokens) + u128::from(tokens) > u128::from(l))
     }
 
@@ -250,14 +329,23 @@ impl Evaluation {
         parts.join(", ")
     }
 
-    /// What is left, for messages: `$12.34 left`, `1,000 tokens left`.
+    /// What is left, for messages: `$12.34 left`, `1,000 tokens left` — or, for a limit already passed,
+    /// `already over by $5.00` (never a clamped "$0 left" that hides how far over it is).
     pub fn left_text(&self) -> String {
         let mut parts = Vec::new();
         if let Some(r) = self.remaining_usd() {
-            parts.push(format!("{} left", money::usd(r.max(Decimal::ZERO))));
+            parts.push(if r < Decimal::ZERO {
+                format!("already over by {}", money::usd(-r))
+            } else {
+                format!("{} left", money::usd(r))
+            });
         }
         if let Some(r) = self.remaining_tokens() {
-            parts.push(format!("{} tokens left", money::thousands_i(r.max(0))));
+            parts.push(if r < 0 {
+                format!("already over by {} tokens", money::thousands_i(-r))
+            } else {
+                format!("{} tokens left", money::thousands_i(r))
+            });
         }
         parts.join(", ")
     }
@@ -319,7 +407,7 @@ impl Evaluation {
                      \"limit_date\":",
                     money::canonical(f.usd),
                     f.tokens,
-                    (f.fraction * Decimal::ONE_HUNDRED).round_dp(2).normalize(),
+                    percent_of(f.fraction),
                     f.level.as_str()
                 );
                 opt_str(&mut s, f.limit_date.map(|d| d.format("%Y-%m-%d").to_string()).as_deref());
@@ -329,6 +417,11 @@ impl Evaluation {
         s.push('}');
         s
     }
+}
+
+/// A fraction as a percentage, 2 places (fractions are capped, so this cannot overflow).
+fn percent_of(f: Decimal) -> Decimal {
+    f.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(Decimal::MAX).round_dp(2).normalize()
 }
 
 fn opt(v: Option<impl std::fmt::Display>) -> String {
@@ -358,7 +451,8 @@ fn forecast(
         return None;
     }
     let (t, e) = (Decimal::from(total), Decimal::from(elapsed));
-    let usd = (spent.usd * t / e).round_dp(4);
+    // A projection past what a Decimal holds is saturated: it is far over any limit either way.
+    let usd = spent.usd.checked_mul(t).and_then(|x| x.checked_div(e)).unwrap_or(Decimal::MAX).round_dp(4);
     let tokens = u64::try_from(u128::from(spent.tokens) * total as u128 / elapsed as u128).unwrap_or(u64::MAX);
     let (fraction, level) = levels(b, usd, tokens);
     // The limit date: when the burn rate so far crosses the most constraining limit, if inside the window.
@@ -368,7 +462,9 @@ fn forecast(
         let mut consider = |spent: Decimal, limit: Decimal| {
             if spent > Decimal::ZERO {
                 // Seconds after `start` at which spend reaches the limit: limit ÷ (spent ÷ elapsed).
-                let secs = (limit * e / spent).ceil();
+                let Some(secs) = limit.checked_mul(e).and_then(|x| x.checked_div(spent)).map(|x| x.ceil()) else {
+                    return;
+                };
                 if let Ok(secs) = i64::try_from(secs)
                     && secs < total
                 {
@@ -459,21 +555,26 @@ impl<'c> Tally<'c> {
     }
 
     /// Evaluate every budget given to [`Tally::new`] at its calendar's "now".
-    pub fn finish(&self) -> Vec<Evaluation> {
+    pub fn finish(&self) -> Result<Vec<Evaluation>> {
         self.evaluate(&self.budgets, &self.cal)
     }
 
-    /// Evaluate `budgets` (the ones given to [`Tally::new`], in the same order) at `cal.now`.
-    pub fn evaluate(&self, budgets: &[Budget], cal: &Calendar) -> Vec<Evaluation> {
+    /// Evaluate `budgets` (the ones given to [`Tally::new`], in the same order) at `cal.now`; an error when a
+    /// sum overflowed.
+    pub fn evaluate(&self, budgets: &[Budget], cal: &Calendar) -> Result<Vec<Evaluation>> {
         budgets
             .iter()
             .enumerate()
             .map(|(i, b)| {
                 let w = RowWindow::of(&self.windows[i]);
                 if b.period == BudgetPeriod::Session {
-                    worst_session(b, w, self.sessions[i].iter().map(|(k, v)| (k.clone(), *v)), cal)
+                    for sp in self.sessions[i].values() {
+                        sp.check(&b.name)?;
+                    }
+                    Ok(worst_session(b, w, self.sessions[i].iter().map(|(k, v)| (k.clone(), *v)), cal))
                 } else {
-                    Evaluation::new(b, w, None, self.spent[i], cal.now, cal)
+                    self.spent[i].check(&b.name)?;
+                    Ok(Evaluation::new(b, w, None, self.spent[i], cal.now, cal))
                 }
             })
             .collect()
@@ -513,60 +614,233 @@ pub fn row_period(period: &str) -> Option<BudgetPeriod> {
     })
 }
 
-/// Evaluate the budgets that tt-sum's rows answer. A row answers a budget when its window is of the budget's
-/// period and its group can express the scope: no scope → the total row; a scope → the rows grouped by (at
-/// least) the scope's fields, summed over those whose values match. Session budgets take rows grouped by
-/// `session` (any window) and evaluate the session that used most. Budgets no row answers are left out.
-pub fn spend_from_rows(budgets: &[Budget], rows: &[Summary], cal: &Calendar) -> Vec<Evaluation> {
-    let mut out = Vec::new();
-    for b in budgets {
-        let scope_keys: Vec<String> =
-            b.scope.keys().map(|k| Field::parse(k).map(|f| f.name().into_owned()).unwrap_or_default()).collect();
-        let scope: Vec<(String, String)> = scope_keys.iter().cloned().zip(b.scope.values().cloned()).collect();
-        if b.period == BudgetPeriod::Session {
-            let cands = rows.iter().filter(|r| {
-                r.value("session").is_some_and(|s| s.is_some())
-                    && !r.group.iter().any(|(k, _)| is_time_key(k))
-                    && scope.iter().all(|(k, v)| r.value(k) == Some(Some(v.as_str())))
-            });
-            let mut per: FxMap<String, (RowWindow, Spent)> = FxMap::default();
-            for r in cands {
-                let s = r.value("session").flatten().unwrap_or_default().to_string();
-                let e = per.entry(s).or_insert_with(|| (r.window.clone(), Spent::default()));
-                e.1.merge(&row_spent(r));
-            }
-            if let Some((_, (w, _))) = per.iter().next() {
-                let w = RowWindow { period: "session".into(), ..w.clone() };
-                out.push(worst_session(b, w, per.into_iter().map(|(k, (_, s))| (k, s)), cal));
-            }
-            continue;
+/// What tt-sum's rows answered: an evaluation per answered budget (in budget order), and the budgets no row
+/// answers.
+#[derive(Debug, Clone)]
+pub struct RowAnswers<'b> {
+    /// The budgets answered.
+    pub evaluations: Vec<Evaluation>,
+    /// The budgets left out: no row set has their period and scope.
+    pub unanswered: Vec<&'b Budget>,
+}
+
+/// One tt-sum output: the group rows of one window and `--by` keys, and the total row that closes them.
+struct RowSet<'r> {
+    window: &'r RowWindow,
+    keys: Vec<&'r str>,
+    groups: Vec<&'r Summary>,
+    total: Option<&'r Summary>,
+}
+
+impl RowSet<'_> {
+    /// Groups `--top` left out (so a group row that is missing may have been cut, not be zero).
+    fn omitted(&self) -> u64 {
+        self.total.and_then(|t| t.omitted_groups).unwrap_or(0)
+    }
+    /// True when the set is known to hold no records at all: every budget of its period spent nothing.
+    fn is_empty(&self) -> bool {
+        self.groups.is_empty() && self.total.is_some_and(|t| t.records == 0)
+    }
+    fn has_time_key(&self) -> bool {
+        self.keys.iter().any(|k| is_time_key(k))
+    }
+}
+
+/// Split rows into the sets tt-sum wrote: group rows, then their total row. A change of window or of keys
+/// also starts a new set (rows concatenated from several runs).
+fn row_sets(rows: &[Summary]) -> Vec<RowSet<'_>> {
+    let mut sets: Vec<RowSet<'_>> = Vec::new();
+    let mut open: Option<RowSet<'_>> = None;
+    for r in rows {
+        let keys: Vec<&str> = r.group.iter().map(|(k, _)| k.as_str()).collect();
+        if let Some(o) = &open
+            && (o.window != &r.window || (!r.is_total() && o.keys != keys))
+        {
+            sets.extend(open.take());
         }
-        let mut matched: Option<(RowWindow, Spent)> = None;
-        for r in rows {
-            if row_period(&r.window.period) != Some(b.period) || r.group.iter().any(|(k, _)| is_time_key(k)) {
-                continue;
-            }
-            let answers = if scope.is_empty() {
-                r.is_total()
-            } else {
-                !r.is_total()
-                    && scope.iter().all(|(k, _)| r.value(k).is_some())
-                    && scope.iter().all(|(k, v)| r.value(k) == Some(Some(v.as_str())))
-            };
-            // A scoped budget is answered (possibly with zero spend) by any row set grouped by its fields.
-            let grouped_right = !scope.is_empty() && !r.is_total() && scope.iter().all(|(k, _)| r.value(k).is_some());
-            if answers || grouped_right {
-                let e = matched.get_or_insert_with(|| (r.window.clone(), Spent::default()));
-                if answers {
-                    e.1.merge(&row_spent(r));
-                }
-            }
-        }
-        if let Some((w, sp)) = matched {
-            out.push(Evaluation::new(b, w, None, sp, cal.now, cal));
+        let set = open.get_or_insert_with(|| RowSet { window: &r.window, keys, groups: Vec::new(), total: None });
+        if r.is_total() {
+            set.total = Some(r);
+            sets.extend(open.take());
+        } else {
+            set.groups.push(r);
         }
     }
-    out
+    sets.extend(open);
+    sets
+}
+
+/// How a budget answered by a row set sees it: spend for a calendar or total budget, spend per session for a
+/// session budget.
+#[derive(Debug, Clone, PartialEq)]
+enum RowSpend {
+    Window(Spent),
+    Sessions(BTreeMap<String, Spent>),
+}
+
+/// The scope as row group keys (`tag:team` stays `tag:team`) and values.
+fn row_scope(b: &Budget) -> Vec<(String, &str)> {
+    b.scope
+        .iter()
+        .map(|(k, v)| (Field::parse(k).map(|f| f.name().into_owned()).unwrap_or_else(|| k.clone()), v.as_str()))
+        .collect()
+}
+
+/// The spend of `b` in one row set, if the set answers it; an error when it would answer it but `--top` may
+/// have cut the rows that matter.
+fn answer(b: &Budget, scope: &[(String, &str)], set: &RowSet<'_>) -> Result<Option<RowSpend>> {
+    let session = b.period == BudgetPeriod::Session;
+    if !session && row_period(&set.window.period) != Some(b.period) {
+        return Ok(None);
+    }
+    if !session && set.is_empty() {
+        return Ok(Some(RowSpend::Window(Spent::default())));
+    }
+    if !session && scope.is_empty() {
+        return Ok(set.total.map(|t| RowSpend::Window(row_spent(t))));
+    }
+    let needs: Vec<&str> =
+        session.then_some("session").into_iter().chain(scope.iter().map(|(k, _)| k.as_str())).collect();
+    if set.groups.is_empty() || set.has_time_key() || !needs.iter().all(|k| set.keys.contains(k)) {
+        return Ok(None);
+    }
+    let matching: Vec<&Summary> =
+        set.groups.iter().copied().filter(|r| scope.iter().all(|(k, v)| r.value(k) == Some(Some(*v)))).collect();
+    let omitted = set.omitted();
+    // A cut row would be read as nothing spent. With one row per scope value (grouped by the scope's fields
+    // only) a row that is there is complete; otherwise any cut row may have held some of the spend.
+    let complete = !session && set.keys.len() == needs.len() && !matching.is_empty();
+    if omitted > 0 && !complete {
+        return Err(Error::data(format!(
+            "budget {} ({}) cannot be checked from these rows: they were cut with --top ({} group{} left out), so \
+             its rows may be missing; run tt-sum without --top for the gate",
+            b.name,
+            budget_label(b),
+            money::thousands(omitted),
+            if omitted == 1 { "" } else { "s" }
+        )));
+    }
+    if session {
+        let mut per: BTreeMap<String, Spent> = BTreeMap::new();
+        for r in matching {
+            if let Some(Some(s)) = r.value("session") {
+                per.entry(s.to_string()).or_default().merge(&row_spent(r));
+            }
+        }
+        return Ok(Some(RowSpend::Sessions(per)));
+    }
+    let mut sp = Spent::default();
+    for r in matching {
+        sp.merge(&row_spent(r));
+    }
+    Ok(Some(RowSpend::Window(sp)))
+}
+
+/// `day, agent=ATLAS`: a budget's period and scope, for messages.
+pub fn budget_label(b: &Budget) -> String {
+    let mut parts = vec![b.period.as_str().to_string()];
+    parts.extend(b.scope.iter().map(|(k, v)| format!("{k}={v}")));
+    parts.join(", ")
+}
+
+/// The tt-sum command whose rows answer `b`: `tt-sum --period today --by agent`.
+pub fn rows_needed(b: &Budget) -> String {
+    let mut cmd = String::from("tt-sum");
+    let period = match b.period {
+        BudgetPeriod::Day => Some("today"),
+        BudgetPeriod::Week => Some("week"),
+        BudgetPeriod::Month => Some("month"),
+        BudgetPeriod::Year => Some("year"),
+        BudgetPeriod::Total => Some("all"),
+        BudgetPeriod::Session => None,
+    };
+    if let Some(p) = period {
+        let _ = write!(cmd, " --period {p}");
+    }
+    let mut by: Vec<String> = Vec::new();
+    if b.period == BudgetPeriod::Session {
+        by.push("session".into());
+    }
+    by.extend(row_scope(b).into_iter().map(|(k, _)| k));
+    if !by.is_empty() {
+        let _ = write!(cmd, " --by {}", by.join(","));
+    }
+    cmd
+}
+
+fn window_text(w: &RowWindow) -> String {
+    match (w.start, w.end) {
+        (Some(s), Some(e)) => format!("{} {} – {}", w.period, fmt_bound(&s), fmt_bound(&e)),
+        (Some(s), None) => format!("{} from {}", w.period, fmt_bound(&s)),
+        (None, Some(e)) => format!("{} until {}", w.period, fmt_bound(&e)),
+        (None, None) => w.period.clone(),
+    }
+}
+
+fn fmt_bound(t: &DateTime<chrono::FixedOffset>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Evaluate the budgets that tt-sum's rows answer.
+///
+/// The rows are read as the sets tt-sum writes (group rows, then their total row). A set answers a budget
+/// when its window is of the budget's period and its groups can express the scope: no scope → the total row;
+/// a scope → the rows grouped by (at least) the scope's fields, summed over those whose values match (none
+/// matching: nothing was spent). Session budgets take sets grouped by `session` (any window) and evaluate the
+/// session that used most. A set without records answers every calendar or total budget of its period with
+/// zero.
+///
+/// Errors, never a wrong verdict: sets of *different* windows answering one budget (`month` and `last-month`
+/// rows together — their sums are not one window's spend), sets of the same window disagreeing, and a scoped
+/// or session budget whose rows `--top` may have cut. Budgets no set answers are returned as unanswered.
+pub fn spend_from_rows<'b>(budgets: &'b [Budget], rows: &[Summary], cal: &Calendar) -> Result<RowAnswers<'b>> {
+    let sets = row_sets(rows);
+    let mut out = RowAnswers { evaluations: Vec::new(), unanswered: Vec::new() };
+    for b in budgets {
+        let scope = row_scope(b);
+        let mut found: Option<(&RowWindow, RowSpend)> = None;
+        for set in &sets {
+            let Some(spend) = answer(b, &scope, set)? else { continue };
+            match &found {
+                None => found = Some((set.window, spend)),
+                Some((w, _)) if *w != set.window => {
+                    return Err(Error::data(format!(
+                        "budget {} ({}) is answered by rows of different windows ({} and {}): their sums are not \
+                         one window's spend; give tt-budget the rows of one tt-sum run per period",
+                        b.name,
+                        budget_label(b),
+                        window_text(w),
+                        window_text(set.window)
+                    )));
+                }
+                Some((_, earlier)) if *earlier != spend => {
+                    return Err(Error::data(format!(
+                        "budget {} ({}) is answered by two sets of rows for the same window ({}) that disagree; \
+                         give tt-budget the rows of one tt-sum run per period",
+                        b.name,
+                        budget_label(b),
+                        window_text(set.window)
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        match found {
+            None => out.unanswered.push(b),
+            Some((w, RowSpend::Window(sp))) => {
+                sp.check(&b.name)?;
+                out.evaluations.push(Evaluation::new(b, w.clone(), None, sp, cal.now, cal));
+            }
+            Some((w, RowSpend::Sessions(per))) => {
+                for sp in per.values() {
+                    sp.check(&b.name)?;
+                }
+                let w = RowWindow { period: "session".into(), ..w.clone() };
+                out.evaluations.push(worst_session(b, w, per.into_iter(), cal));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn is_time_key(k: &str) -> bool {
@@ -574,7 +848,7 @@ fn is_time_key(k: &str) -> bool {
 }
 
 fn row_spent(r: &Summary) -> Spent {
-    Spent { records: r.records, usd: r.cost_usd, tokens: r.total_tokens, unpriced: r.unpriced_records }
+    Spent { records: r.records, usd: r.cost_usd, tokens: r.total_tokens, unpriced: r.unpriced_records, overflow: false }
 }
 
 /// Per-budget, per-window spend of a whole log, kept up to date incrementally (the index behind
@@ -679,6 +953,7 @@ impl Ledger {
                     usd: a[1].as_str().and_then(money::parse_decimal).ok_or_else(bad)?,
                     tokens: a[2].as_u64().ok_or_else(bad)?,
                     unpriced: a[3].as_u64().ok_or_else(bad)?,
+                    overflow: false,
                 };
                 m.insert(k.clone(), sp);
             }
@@ -721,8 +996,9 @@ impl FailAt {
         match self {
             FailAt::Level(l) => e.level >= *l,
             FailAt::Fraction(f) => {
-                e.limit_usd.is_some_and(|l| e.spent.usd >= *f * l)
-                    || e.limit_tokens.is_some_and(|l| Decimal::from(e.spent.tokens) >= *f * Decimal::from(l))
+                let at = |spent: Decimal, limit: Decimal| f.checked_mul(limit).is_some_and(|x| spent >= x);
+                e.limit_usd.is_some_and(|l| at(e.spent.usd, l))
+                    || e.limit_tokens.is_some_and(|l| at(Decimal::from(e.spent.tokens), Decimal::from(l)))
             }
         }
     }

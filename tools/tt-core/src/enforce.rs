@@ -108,6 +108,7 @@ fn parse_spent(fields: &[&str]) -> Option<Spent> {
         usd: crate::money::parse_decimal(fields.get(1)?)?,
         tokens: fields.get(2)?.parse().ok()?,
         unpriced: fields.get(3)?.parse().ok()?,
+        overflow: false,
     })
 }
 
@@ -376,12 +377,13 @@ fn last_newline_end(file: &mut File, len: u64, name: &str) -> Result<u64> {
 /// Check `record` against every configured budget whose scope it matches, in the window its `ts` falls in.
 /// Refuses with a [`crate::Kind::Condition`] error (exit 1) naming the budget and what is left when the record
 /// would push one over its limit. Must be called with the log locked; on success, append the record and call
-/// [`Passed::appended`].
+/// [`Passed::appended`] (or [`Passed::discard`] to append nothing).
 pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result<Passed> {
+    crate::budget::validate_all(&config.budgets)?;
     let log = locked.path().to_path_buf();
     let name = log.display().to_string();
     let budgets: Vec<Budget> = config.budgets.clone();
-    let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
+    let cal = Calendar::new(crate::period::parse_zone(&config.tz)?, config.week_start, record.ts);
     let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
     let fp = fingerprint(config);
     let ipath = index_path(&log);
@@ -402,6 +404,64 @@ pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result
     catch_up(&mut index, file, &log, upto, Counting { budgets: &budgets, scopes: &scopes, cal: &cal, config })?;
     index.tail = if index.offset == 0 { String::new() } else { tail_hash(file, index.offset, &name)? };
 
+    let line = record.to_json();
+    let (cost, refusals) = refusals(&index, &budgets, &scopes, &cal, config, record)?;
+    if !refusals.is_empty() {
+        // The work done counting the log is still good: keep it for the next call.
+        let _ = index.save(&ipath);
+        return Err(Error::condition(format!("refused, nothing logged: {}", refusals.join("; "))));
+    }
+    Ok(Passed {
+        index,
+        path: ipath,
+        line_len: line.len() as u64 + 1,
+        record_cost: cost,
+        record: record.clone(),
+        budgets,
+        cal,
+    })
+}
+
+/// `tt-log --enforce --dry-run`: the same check as [`check`], appending nothing. A refusal is the same exit 1
+/// with the reason (`would be refused: …`). The log is only read (under its lock, so the answer is the one a
+/// real call would get now); a log that does not exist yet is not created. The index may be caught up: it is a
+/// cache.
+pub fn check_dry_run(log: &Path, config: &Config, record: &Record) -> Result<()> {
+    let dry = |e: Error| match e.kind() {
+        crate::Kind::Condition => {
+            Error::condition(e.message().replacen("refused, nothing logged", "would be refused", 1))
+        }
+        _ => e,
+    };
+    if log.exists() {
+        let mut locked = LockedLog::open(log)?;
+        let passed = check(&mut locked, config, record).map_err(dry)?;
+        passed.discard();
+        return Ok(());
+    }
+    // No log: nothing spent yet; only the record itself is checked.
+    crate::budget::validate_all(&config.budgets)?;
+    let budgets = config.budgets.clone();
+    let cal = Calendar::new(crate::period::parse_zone(&config.tz)?, config.week_start, record.ts);
+    let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
+    let index = Index::empty(fingerprint(config), 0, 0, budgets.len());
+    let (_, refusals) = refusals(&index, &budgets, &scopes, &cal, config, record)?;
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::condition(format!("would be refused: {}", refusals.join("; "))))
+    }
+}
+
+/// Why `record` may not be appended (empty when it may), with its cost.
+fn refusals(
+    index: &Index,
+    budgets: &[Budget],
+    scopes: &[Vec<(Field, String)>],
+    cal: &Calendar,
+    config: &Config,
+    record: &Record,
+) -> Result<(Option<Decimal>, Vec<String>)> {
     // The record, as a View (so scopes match exactly as they do for logged records).
     let line = record.to_json();
     let view = View::parse(line.as_bytes())?;
@@ -412,16 +472,17 @@ pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result
         if !view.matches(&scopes[i]) {
             continue;
         }
-        let Some(key) = Ledger::key(b, &cal, record.ts, record.session.as_deref()) else { continue };
+        let Some(key) = Ledger::key(b, cal, record.ts, record.session.as_deref()) else { continue };
         let spent = index.spent(i, &key);
+        spent.check(&b.name)?;
         let window = crate::aggregate::RowWindow::of(&if b.period == BudgetPeriod::Session {
             cal.budget_window(BudgetPeriod::Total, record.ts)
         } else {
             cal.budget_window(b.period, record.ts)
         });
-        let e = Evaluation::new(b, window, None, spent, record.ts, &cal);
+        let e = Evaluation::new(b, window, None, spent, record.ts, cal);
         let what = match &record.session {
-            Some(s) if b.period == BudgetPeriod::Session => format!("session {s}"),
+            Some(s) if b.period == BudgetPeriod::Session => format!("in session {s}"),
             _ => match (b.period, e.window.start) {
                 (BudgetPeriod::Total, _) | (_, None) => "in total".to_string(),
                 (p, Some(start)) => format!("in the {} from {}", p.as_str(), start.format("%Y-%m-%d")),
@@ -451,23 +512,15 @@ pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result
             ));
         }
     }
-    if !refusals.is_empty() {
-        // The work done counting the log is still good: keep it for the next call.
-        let _ = index.save(&ipath);
-        return Err(Error::condition(format!("refused, nothing logged: {}", refusals.join("; "))));
-    }
-    Ok(Passed {
-        index,
-        path: ipath,
-        line_len: line.len() as u64 + 1,
-        record_cost: cost,
-        record: record.clone(),
-        budgets,
-        cal,
-    })
+    Ok((cost, refusals))
 }
 
 impl Passed {
+    /// Append nothing after all (a dry run): keep only the counting done, for the next call.
+    pub fn discard(mut self) {
+        let _ = self.index.save(&self.path);
+    }
+
     /// Record the append in the index and save it. If anything but exactly the record was appended (a torn
     /// line repaired first), the index stays where it was and the next call counts the rest.
     pub fn appended(mut self, locked: &mut LockedLog) -> Result<()> {

@@ -144,6 +144,14 @@ impl Window {
     }
 }
 
+/// An IANA time zone by name, in any letter case (`UTC`, `utc`, `europe/berlin`).
+pub fn parse_zone(name: &str) -> Result<Tz> {
+    parse_tz(name).or_else(|e| {
+        let n = name.trim();
+        chrono_tz::TZ_VARIANTS.iter().find(|z| z.name().eq_ignore_ascii_case(n)).copied().ok_or(e)
+    })
+}
+
 /// An instant as RFC 3339 seconds in `tz` (`Z` for UTC itself).
 pub fn format_in(t: DateTime<Utc>, tz: Tz) -> String {
     if tz == chrono_tz::UTC {
@@ -210,10 +218,7 @@ impl Calendar {
     /// `--today DATE` pins "now" to the *end* of that local day, so the day counts as fully elapsed: reports
     /// and forecasts made with it are reproducible. `--today` also takes a date-time or RFC 3339 instant.
     pub fn from_flags(config: &Config, tz: Option<&str>, today: Option<&str>) -> Result<Calendar> {
-        let tz = match tz {
-            Some(name) => parse_tz(name)?,
-            None => config.timezone()?,
-        };
+        let tz = parse_zone(tz.unwrap_or(&config.tz))?;
         let mut cal = Calendar::new(tz, config.week_start, Utc::now());
         if let Some(t) = today {
             cal.now = match NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d") {

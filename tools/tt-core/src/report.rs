@@ -63,7 +63,8 @@ impl<'c> Weekly<'c> {
     pub fn render(self) -> Result<String> {
         let mut s = String::new();
         let _ = writeln!(s, "## Token usage: {}\n", window_title(&self.filter.window, &self.cal));
-        let budgets = self.budgets.evaluate(&self.config.budgets, &self.cal);
+        crate::budget::validate_all(&self.config.budgets)?;
+        let budgets = self.budgets.evaluate(&self.config.budgets, &self.cal)?;
         s.push_str(&budget_section(&budgets, true)?);
         let _ = writeln!(s, "### {}\n", capitalise(&window_noun(&self.filter.window)));
         let t = &self.total;
@@ -169,7 +170,9 @@ pub fn summary_markdown(rows: &[Summary], config: &Config, cal: &Calendar) -> Re
     }
     s.push_str("\n\n");
     if !config.budgets.is_empty() {
-        s.push_str(&budget_section(&crate::budget::spend_from_rows(&config.budgets, rows, cal), false)?);
+        crate::budget::validate_all(&config.budgets)?;
+        let answers = crate::budget::spend_from_rows(&config.budgets, rows, cal)?;
+        s.push_str(&budget_section(&answers.evaluations, false)?);
         s.push_str("### Usage\n\n");
     }
     let mut keys: Vec<&str> = Vec::new();

@@ -10,6 +10,12 @@ use tt_core::enforce::Passed;
 use tt_core::error::Result;
 use tt_core::log::LockedLog;
 
+/// `--enforce --dry-run`: the same check, appending nothing — exit 1 with the reason when the record would be
+/// refused, so a dry run answers what the real call would do.
+pub fn dry_run(log: &std::path::Path, config: &Config, record: &Record) -> Result<()> {
+    tt_core::enforce::check_dry_run(log, config, record)
+}
+
 /// Refuse (with a [`tt_core::Kind::Condition`] error naming the budget and the remaining amount) when appending
 /// `record` would push a configured budget over its limit. Called with the log locked, before the append.
 pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result<Passed> {

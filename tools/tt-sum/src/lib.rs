@@ -98,7 +98,11 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let by_time = keys.iter().any(|k| matches!(k, Key::Time(_)));
     let sort = cli.sort.as_deref().unwrap_or(if by_time { "name" } else { "cost" });
     groups.sort_by(|a, b| order(sort, a, b));
+    // Groups --top leaves out are still in the total, and the total row says how many there were, so a reader
+    // (tt-budget) never takes a cut group for one that spent nothing.
+    let mut omitted = 0;
     if let Some(n) = cli.top {
+        omitted = groups.len().saturating_sub(n) as u64;
         groups.truncate(n);
     }
     let rw = RowWindow::of(&window);
@@ -107,7 +111,9 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         .iter()
         .map(|g| Summary::new(rw.clone(), names.iter().cloned().zip(g.values.iter().cloned()).collect(), &g.totals))
         .collect();
-    rows.push(Summary::new(rw, Vec::new(), &total));
+    let mut total_row = Summary::new(rw, Vec::new(), &total);
+    total_row.omitted_groups = (omitted > 0).then_some(omitted);
+    rows.push(total_row);
     let mut out = tt_core::output::stdout();
     render(&mut out, format, &names, &rows, &window)?;
     out.flush()?;
@@ -164,8 +170,8 @@ pub fn render(
             for r in rows {
                 let mut rec: Vec<String> = vec![
                     r.window.period.clone(),
-                    r.window.start.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                    r.window.end.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    r.window.start.map(rfc3339).unwrap_or_default(),
+                    r.window.end.map(rfc3339).unwrap_or_default(),
                 ];
                 if r.is_total() {
                     rec.extend(
@@ -263,10 +269,15 @@ fn window_title(w: &tt_core::period::Window) -> String {
             }
         }
     };
-    if w.is_unbounded() {
+    if w.start.is_none() && w.end.is_none() {
         return "all time".into();
     }
     format!("{} {} → {} ({})", w.period, local(w.start), local(w.end), w.tz.name())
+}
+
+/// A window bound as in the JSONL rows: RFC 3339 seconds, `Z` for UTC.
+fn rfc3339(t: chrono::DateTime<chrono::FixedOffset>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn csv_err(e: csv::Error) -> Error {
