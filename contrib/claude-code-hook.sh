@@ -4,7 +4,9 @@
 # Claude Code runs it with the hook's JSON on stdin (`Stop`, `SubagentStop` and `SessionEnd` hooks carry
 # `transcript_path`, `session_id` and `cwd`); `tt-log --import claude-code -` reads that JSON and imports the
 # transcript (and its `subagents/`). The import is idempotent and incremental, so running it after every turn
-# only adds the requests that are new since the last run.
+# only adds the requests that are new since the last run. At `Stop`, `SubagentStop` and `SessionEnd` the
+# transcript is complete, so even the turn's last message is imported at once (other events, and imports
+# without a hook, wait until a streaming message is followed by another line or the file is idle for 2 minutes).
 #
 # Install: copy or link this file somewhere stable and add to ~/.claude/settings.json (see the README):
 #   {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "~/.local/share/tt/claude-code-hook.sh"}]}],

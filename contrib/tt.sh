@@ -23,7 +23,8 @@
 #                  on stdout, the reason on stderr
 #   tt_report [TT-EXPORT FLAGS…]
 #                  the markdown team report (this week, budgets, by agent), appended to
-#                  $GITHUB_STEP_SUMMARY when set, else printed
+#                  $GITHUB_STEP_SUMMARY when set, else printed; a report that cannot be made (a bad line
+#                  in the log) is a warning, never a failed build
 #   tt_quote MODEL INPUT OUTPUT [TT-PRICE FLAGS…]
 #                  what a request would cost, in dollars (`tt-price --quote --format value`)
 
@@ -170,13 +171,29 @@ tt_afford() {
   fi
 }
 
-tt_report() {
-  local -a cmd=(tt-export --format markdown "$@")
-  if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
-    if _tt_stdin_wanted "$@"; then "${cmd[@]}" >>"$GITHUB_STEP_SUMMARY"; else "${cmd[@]}" </dev/null >>"$GITHUB_STEP_SUMMARY"; fi
+_tt_markdown() {
+  if _tt_stdin_wanted "$@"; then
+    tt-export --format markdown "$@"
   else
-    if _tt_stdin_wanted "$@"; then "${cmd[@]}"; else "${cmd[@]}" </dev/null; fi
+    tt-export --format markdown "$@" </dev/null
   fi
+}
+
+tt_report() {
+  local err status=0
+  # The report goes to the summary file (or stdout, fd 3 here); tt-export's stderr is kept, so that a failure
+  # (a bad line in the log, a bad config) becomes a warning, like tt_log's. tt-export writes the report only
+  # once it has read everything, so a failed run appends nothing.
+  if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+    err="$(_tt_markdown "$@" 2>&1 >>"$GITHUB_STEP_SUMMARY")" || status=$?
+  else
+    { err="$(_tt_markdown "$@" 2>&1 >&3 3>&-)" || status=$?; } 3>&1
+  fi
+  if [ "$status" -ne 0 ]; then
+    _tt_warn tt_report "report not written: ${err##*error: }"
+    return 0
+  fi
+  if [ -n "$err" ]; then printf '%s\n' "$err" >&2; fi
 }
 
 tt_quote() {

@@ -90,7 +90,8 @@ fn tt_run_never_fails_the_build_because_of_logging() {
         .stdout_is("not json at all\nstatus=0\ndone\n");
     let err: Vec<&str> = out.stderr.lines().collect();
     assert_eq!(err.len(), 2, "{}", out.stderr);
-    assert!(err.iter().all(|l| l.starts_with("tt_run: warning: usage not logged: <stdin>: invalid JSON")), "{err:?}");
+    assert!(err[0].starts_with("tt_run: warning: usage not logged: <stdin>:1: invalid JSON"), "{err:?}");
+    assert!(err[1].starts_with("tt_run: warning: usage not logged: nothing on stdin"), "{err:?}");
     assert_eq!(sc.log(), "");
     // Under `set -e` a failing command still stops the script, as it would without tt_run.
     sc.bash(&format!("{}\ntt_run ATLAS sonnet-4.5 -- false\necho unreachable\n", prelude()))
@@ -248,4 +249,35 @@ fn tt_log_warns_instead_of_failing_the_build() {
             "{LOGGED}tt_log: warning: usage not logged: input tokens must be a non-negative integer, got \"-5\"\n"
         ));
     assert_eq!(sc.records().len(), 1);
+}
+
+#[test]
+fn tt_report_warns_instead_of_failing_the_build() {
+    // A bad line in the log makes tt-export fail (exit 2); under `set -e` the build goes on, as with tt_run and
+    // tt_log, and the CI summary is left as it was.
+    let sc = budgeted();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(sc.log_path())
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"v\":1,\"id\":\"broken\"}\n"))
+        .unwrap();
+    sc.write("summary.md", "# Build\n\n");
+    let warning =
+        format!("tt_report: warning: report not written: {}:2: missing field `ts`\n", sc.log_path().display());
+    sc.bash(&format!("{}\ntt_report --today 2026-11-18\necho continued\n", prelude()))
+        .env("GITHUB_STEP_SUMMARY", sc.path().join("summary.md"))
+        .succeeds()
+        .stdout_is("continued\n")
+        .stderr_is(&warning);
+    assert_eq!(sc.read("summary.md"), "# Build\n\n");
+    // Without a CI summary: nothing on stdout but the script's own output.
+    sc.bash(&format!("{}\ntt_report --today 2026-11-18\necho continued\n", prelude()))
+        .succeeds()
+        .stdout_is("continued\n")
+        .stderr_is(&warning);
+    // Input piped in on purpose with `-` is read, and its problems are warnings too.
+    sc.bash(&format!("{}\necho 'not json' | tt_report -\necho continued\n", prelude()))
+        .succeeds()
+        .stdout_is("continued\n")
+        .stderr_has("tt_report: warning: report not written: <stdin>:1: invalid JSON");
 }
