@@ -2,7 +2,7 @@ complete -c tt-price -l quote -d 'Quote the cost of MODEL with INPUT and OUTPUT 
 complete -c tt-price -l cache-read -d 'With --quote: prompt-cache read tokens' -r
 complete -c tt-price -l cache-write -d 'With --quote: 5-minute cache write tokens' -r
 complete -c tt-price -l cache-write-1h -d 'With --quote: 1-hour cache write tokens' -r
-complete -c tt-price -l at -d 'With --quote: price at this time instead of now (RFC 3339 or a date)' -r
+complete -c tt-price -l at -d 'With --quote: price at this time instead of now (RFC 3339, or a date / date-time in the configured time zone)' -r
 complete -c tt-price -l import-litellm -d 'Convert LiteLLM\'s model_prices_and_context_window.json to tt\'s TOML on stdout' -r
 complete -c tt-price -l provider -d 'With --import-litellm: only these providers (comma-separated LiteLLM provider names)' -r
 complete -c tt-price -l format -d 'Output format: --list: table|json|toml; --quote: table|json|jsonl|value [default: table on a terminal, else JSONL (--list: json, --quote: jsonl)]' -r
@@ -10,6 +10,6 @@ complete -c tt-price -l config -d 'Read this config file last, after the built-i
 complete -c tt-price -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]' -r -F
 complete -c tt-price -l reprice -d 'Price every record again, replacing existing costs'
 complete -c tt-price -l list -d 'Show the effective price table'
-complete -c tt-price -l strict -d 'Refuse records of unknown models instead of passing them through unpriced'
+complete -c tt-price -l strict -d 'Filter: refuse records of unknown models instead of passing them through unpriced'
 complete -c tt-price -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tt-price -s V -l version -d 'Print version'

@@ -526,3 +526,469 @@ fn record_flags_are_refused_with_import() {
     sc.cmd("tt-log").args(["--import", "codex", "--tag", "a=b"]).fails_with(2).stderr_has("--tag describes");
     assert_eq!(sc.log(), "");
 }
+
+/// A panic must be exit 2 with one line in release builds too: the release profile must unwind.
+#[test]
+fn release_builds_unwind_so_a_panic_is_still_one_line_and_exit_2() {
+    let manifest = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
+    for line in manifest.lines() {
+        let l = line.split('#').next().unwrap().replace(' ', "");
+        assert_ne!(l, "panic=\"abort\"", "a profile sets panic = \"abort\": panics would exit 134, not 2");
+    }
+}
+
+/// Inputs that used to overflow a multiplication or an addition (a panic, or a wrong number in release).
+#[test]
+fn huge_values_are_errors_never_panics() {
+    let sc = Scenario::new();
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "1", "1", "--duration", "79228162514264337593543950335h"])
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("duration \"79228162514264337593543950335h\" is too long");
+    let cfg = sc.write("big.toml", "[models.m]\ninput = 1e28\noutput = 1\n");
+    sc.cmd("tt-log")
+        .args(["A", "m", "100000000", "1", "--config"])
+        .arg(&cfg)
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has(":2: key `models.m.input`: too large: at most 1000000 USD per million tokens");
+    // 1e30 does not fit a Decimal at all: still "too large", not "must be a finite number".
+    let cfg = sc.write("bigger.toml", "[models.m]\ninput = 1\noutput = 1e30\n");
+    sc.cmd("tt-log")
+        .args(["A", "m", "1", "1", "--config"])
+        .arg(&cfg)
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has(":3: key `models.m.output`: too large: at most 1000000");
+    // The largest price accepted prices the largest counts exactly: tt-log up to the largest max_tokens …
+    let cfg = sc.write("max.toml", "max_tokens = 9223372036854775807\n[models.m]\ninput = 1000000\noutput = 1000000\n");
+    sc.cmd("tt-log").args(["A", "m", "9223372036854775807", "9223372036854775807", "--config"]).arg(&cfg).succeeds();
+    assert_eq!(sc.records()[0]["cost_usd"].to_string(), "18446744073709551614");
+    // … and tt-price any u64 a log line may hold, in every token field.
+    let max = u64::MAX;
+    let line = format!(
+        "{{\"v\":1,\"id\":\"x\",\"ts\":\"2026-01-02T03:04:05Z\",\"agent\":\"A\",\"model\":\"m\",\"input_tokens\":{max},\"output_tokens\":{max},\"cache_read_tokens\":{max},\"cache_write_tokens\":{max},\"cache_write_1h_tokens\":{max}}}\n"
+    );
+    let out = sc.cmd("tt-price").arg("--config").arg(&cfg).pipe_in(line).succeeds();
+    assert_eq!(out.jsonl()[0]["cost_usd"].to_string(), "92233720368547758075");
+}
+
+#[test]
+fn provider_counts_that_overflow_or_exceed_max_tokens_are_refused() {
+    let sc = Scenario::new();
+    for (provider, body, want) in [
+        (
+            "gemini",
+            r#"{"usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":18446744073709551615,"thoughtsTokenCount":2},"modelVersion":"gemini-2.5-flash"}"#,
+            "<stdin>: usage: candidatesTokenCount + thoughtsTokenCount overflows",
+        ),
+        (
+            "gemini",
+            r#"{"usageMetadata":{"promptTokenCount":18446744073709551615,"toolUsePromptTokenCount":1,"candidatesTokenCount":1}}"#,
+            "<stdin>: usage: promptTokenCount + toolUsePromptTokenCount overflows",
+        ),
+        (
+            "anthropic",
+            r#"{"usage":{"input_tokens":1,"output_tokens":1,"cache_creation":{"ephemeral_5m_input_tokens":18446744073709551615,"ephemeral_1h_input_tokens":1}}}"#,
+            "overflows",
+        ),
+        (
+            "gemini",
+            r#"{"usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":100000000,"thoughtsTokenCount":2}}"#,
+            "<stdin>: output tokens 100,000,002 exceed the maximum of 100,000,000",
+        ),
+    ] {
+        let out = sc.cmd("tt-log").args(["--from", provider, "--agent", "a", "--model", "m"]).pipe_in(body).run();
+        let out = out.code(2).one_error_line("tt-log");
+        assert!(out.stderr.contains(want), "{body}: {}", out.stderr);
+    }
+    assert_eq!(sc.log(), "");
+}
+
+/// Every string field is validated like agent and model, and trimmed the same way.
+#[test]
+fn every_string_field_is_validated_and_trimmed() {
+    let sc = Scenario::new();
+    sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "10", "10"]).succeeds();
+    let before = std::fs::read(sc.log_path()).unwrap();
+    let long = "c".repeat(5000);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--source", "a\u{1}b"], "source must not contain control characters"),
+        (vec!["--source", ""], "source must not be empty"),
+        (vec!["--source", "  "], "source must not be empty"),
+        (vec!["--branch", "main\nfake"], "branch must not contain control characters"),
+        (vec!["--commit", long.as_str()], "commit is longer than 200 characters"),
+        (vec!["--provider", "open\tai"], "provider must not contain control characters"),
+        (vec!["--session", "s\u{202e}1"], "session must not contain invisible format characters (U+202E)"),
+        (vec!["--task", "\u{200b}"], "task must not contain invisible format characters (U+200B)"),
+        (vec!["--project", "p\u{feff}"], "project must not contain invisible format characters (U+FEFF)"),
+        (vec!["--tag", "k=v\u{2028}w"], "tag k must not contain invisible format characters (U+2028)"),
+        (vec!["--tag", "k="], "tag k must not be empty"),
+        (vec!["--tag", " =v"], "tag key must not be empty"),
+        (vec!["--note", "a\u{1b}[31mred"], "note must not contain control or invisible format characters"),
+    ];
+    for (extra, want) in cases {
+        let out = sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "1", "1"]).args(&extra).fails_with(2);
+        let out = out.one_error_line("tt-log");
+        assert!(out.stderr.contains(want), "{extra:?}: {} !~ {want}", out.stderr);
+        assert_eq!(std::fs::read(sc.log_path()).unwrap(), before, "{extra:?} changed the log");
+    }
+    for name in ["AT\u{202e}LAS", "\u{200b}", "A\u{2066}B"] {
+        sc.cmd("tt-log")
+            .args([name, "sonnet-4.5", "1", "1"])
+            .fails_with(2)
+            .stderr_has("agent must not contain invisible");
+    }
+    assert_eq!(std::fs::read(sc.log_path()).unwrap(), before);
+    // Leading and trailing whitespace is trimmed from every field; inner spaces and other scripts are kept.
+    sc.cmd("tt-log")
+        .args([" ATLAS ", " sonnet-4.5", "1", "1", "  a note \n"])
+        .args(["--session", " s 1 ", "--task", "review\t", "--branch", " feat/x ", "--commit", " abc "])
+        .args(["--tag", " team = Zürich ", "--source", " ci ", "--provider", " anthropic "])
+        .succeeds();
+    let r = sc.records().pop().unwrap();
+    assert_eq!((r["agent"].as_str(), r["model"].as_str()), (Some("ATLAS"), Some("sonnet-4.5")));
+    assert_eq!((r["session"].as_str(), r["task"].as_str()), (Some("s 1"), Some("review")));
+    assert_eq!((r["branch"].as_str(), r["commit"].as_str()), (Some("feat/x"), Some("abc")));
+    assert_eq!((r["notes"].as_str(), r["source"].as_str()), (Some("a note"), Some("ci")));
+    assert_eq!((r["tags"]["team"].as_str(), r["provider"].as_str()), (Some("Zürich"), Some("anthropic")));
+    // The readers refuse such names in a log too, with the same words.
+    let line = r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A\u202eB","model":"m","input_tokens":1,"output_tokens":2}"#;
+    sc.write("bad.jsonl", format!("{line}\n"));
+    sc.cmd("tt-sum").arg("bad.jsonl").fails_with(2).stderr_has("bad.jsonl:1: agent must not contain invisible");
+    sc.cmd("tt-price").arg("bad.jsonl").fails_with(2).stderr_has("bad.jsonl:1: agent must not contain invisible");
+}
+
+#[test]
+fn from_anthropic_stream_merges_message_start_and_delta() {
+    let (out, r, _sc) = from("anthropic", "anthropic-stream.json");
+    assert_eq!(r["model"], "claude-haiku-4-5");
+    assert_eq!((r["input_tokens"].as_u64(), r["cache_read_tokens"].as_u64()), (Some(1000), Some(5000)));
+    assert_eq!(r["output_tokens"], 300);
+    // 1000*1 + 5000*0.1 + 300*5 = 3000 → 0.003
+    assert_eq!(r["cost_usd"].to_string(), "0.003");
+    assert_eq!(out.stderr, "logged 6,300 tokens (claude-haiku-4-5) for bot - $0.0030\n");
+    // A delta that carries newer input or cache counts wins over message_start.
+    let sc = Scenario::new();
+    sc.cmd("tt-log")
+        .args(["--from", "anthropic", "--agent", "a"])
+        .pipe_in(r#"[{"type":"message_start","message":{"model":"claude-haiku-4-5","usage":{"input_tokens":10,"output_tokens":1}}},{"type":"message_delta","usage":{"input_tokens":12,"cache_creation_input_tokens":40,"output_tokens":7}}]"#)
+        .succeeds();
+    let r = &sc.records()[0];
+    assert_eq!((r["input_tokens"].as_u64(), r["output_tokens"].as_u64()), (Some(12), Some(7)));
+    assert_eq!(r["cache_write_tokens"], 40);
+}
+
+#[test]
+fn from_openai_responses_stream_reads_response_completed() {
+    let (_, r, _sc) = from("openai", "openai-responses-stream.json");
+    assert_eq!(r["model"], "gpt-5-2025-08-07");
+    assert_eq!((r["input_tokens"].as_u64(), r["cache_read_tokens"].as_u64()), (Some(12000), Some(8000)));
+    assert_eq!((r["output_tokens"].as_u64(), r["reasoning_tokens"].as_u64()), (Some(3000), Some(2000)));
+    // 12000*1.25 + 8000*0.125 + 3000*10 = 46000 → 0.046
+    assert_eq!(r["cost_usd"].to_string(), "0.046");
+    // The completed event on its own, as a webhook or a script might keep it.
+    let stream: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("providers/openai-responses-stream.json")).unwrap())
+            .unwrap();
+    let sc = Scenario::new();
+    sc.cmd("tt-log").args(["--from", "openai", "--agent", "a"]).pipe_in(stream[2].to_string()).succeeds();
+    assert_eq!(sc.records()[0]["cost_usd"].to_string(), "0.046");
+}
+
+/// clap's errors stay one line but keep what matters.
+#[test]
+fn usage_errors_are_one_line_with_the_detail() {
+    let sc = Scenario::new();
+    sc.cmd("tt-log").args(["--from", "foo"]).fails_with(2).one_error_line("tt-log").stderr_is(
+        "tt-log: error: invalid value 'foo' for '--from <PROVIDER>' (possible values: anthropic, openai, gemini) (see tt-log --help)\n",
+    );
+    sc.cmd("tt-log")
+        .args(["--inputt", "5"])
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("unexpected argument '--inputt' found (tip: a similar argument exists: '--input')");
+    sc.cmd("tt-price")
+        .args(["--quote", "sonnet-4.5", "1"])
+        .fails_with(2)
+        .one_error_line("tt-price")
+        .stderr_has("3 values required for '--quote <MODEL> <INPUT> <OUTPUT>' but 2 were provided");
+}
+
+#[test]
+fn json_errors_name_the_line_of_a_multi_line_response() {
+    let sc = Scenario::new();
+    sc.cmd("tt-log")
+        .args(["--from", "anthropic", "--agent", "a"])
+        .pipe_in("{\n  \"model\": \"claude-haiku-4-5\",\n  \"usage\": {\n    \"input_tokens\": 1,\n    \"output_tokens\": x\n  }\n}\n")
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_is("tt-log: error: <stdin>:5: invalid JSON: expected value (column 22)\n");
+    sc.cmd("tt-log")
+        .args(["--from", "anthropic", "--agent", "a"])
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("nothing on stdin: --from anthropic reads an API response");
+    sc.cmd("tt-log")
+        .args(["--from", "openai", "--agent", "a"])
+        .pipe_in(" \n")
+        .fails_with(2)
+        .stderr_has("nothing on stdin");
+    assert_eq!(sc.log(), "");
+}
+
+#[test]
+fn config_errors_name_file_line_and_key() {
+    let sc = Scenario::new();
+    for (text, want) in [
+        ("log = \"x\"\ntz = \"Mars/Base\"\n", ":2: key `tz`: unknown time zone \"Mars/Base\""),
+        ("\nmax_tokens = 0\n", ":2: key `max_tokens`: must be positive"),
+        ("[models.m]\ninput = 1\n", ":1: key `models.m`: missing `output` price"),
+        (
+            "[models.m]\ninput = 1\noutput = 2\nabove_200k = { input = 2 }\n",
+            ":4: key `models.m.above_200k`: missing `output` price",
+        ),
+        (
+            "[models.m]\ninput = 1\noutput = 2\n[[models.m.history]]\nfrom = 2026-02-01\nuntil = 2026-01-01\ninput = 1\noutput = 1\n",
+            ":5: key `models.m.history`: #1: `from` (2026-02-01T00:00:00Z) must be before `until` (2026-01-01T00:00:00Z)",
+        ),
+        (
+            "[models.m]\ninput = 1\noutput = 2\n[[models.m.history]]\nuntil = 2026-01-01\ninput = 1\noutput = 1\n[[models.m.history]]\nfrom = 2025-06-01\nuntil = 2025-07-01\ninput = 2\noutput = 2\n",
+            ":8: key `models.m.history`: #2: overlaps history #1 (line 4): dated prices must not overlap",
+        ),
+        (
+            "[models.m]\ninput = 1\noutput = 2\n[[models.m.history]]\ninput = 1\noutput = 1\n",
+            ":4: key `models.m.history`: #1: needs `from` and/or `until`",
+        ),
+        ("[models.m]\ninput = 1\noutput = 2\naliases = [\"a\", \" \"]\n", ":4: key `models.m.aliases`: empty alias"),
+        (
+            "[[budget]]\nname = \"b\"\nperiod = \"month\"\n",
+            ":1: key `budget` (#1): b: needs `limit_usd` and/or `limit_tokens`",
+        ),
+        (
+            "[optimize]\n\nbudget_percentile = 0\n",
+            ":3: key `optimize.budget_percentile`: must be between 1 and 100, got 0",
+        ),
+    ] {
+        let cfg = sc.write("c.toml", text);
+        let out = sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1", "--config"]).arg(&cfg).fails_with(2);
+        let out = out.one_error_line("tt-log");
+        assert!(out.stderr.contains(&format!("{}{want}", cfg.display())), "{text}: {} !~ {want}", out.stderr);
+    }
+    // An alias claimed by two models names both places.
+    let a = sc.write("a.toml", "[models.one]\ninput = 1\noutput = 1\naliases = [\"x\"]\n");
+    let b = sc.write("b.toml", "# another layer\n[models.two]\ninput = 1\noutput = 1\naliases = [\"y\",\n  \"X\"]\n");
+    sc.cmd("tt-log")
+        .env("TT_CONFIG", &a)
+        .args(["A", "sonnet-4.5", "1", "1", "--config"])
+        .arg(&b)
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has(&format!(
+            "{}:6: key `models.two.aliases`: alias `x` is already claimed by `one` ({}:4)",
+            b.display(),
+            a.display()
+        ));
+    assert_eq!(sc.log(), "");
+}
+
+#[test]
+fn token_counts_take_digits_or_proper_thousands_groups_only() {
+    let sc = Scenario::new();
+    for ok in ["1000", "1,000", "1_000", "1_000_000", "12,345,678"] {
+        sc.cmd("tt-log").args(["A", "sonnet-4.5", ok, "0", "-q"]).succeeds();
+    }
+    let got: Vec<u64> = sc.records().iter().map(|r| r["input_tokens"].as_u64().unwrap()).collect();
+    assert_eq!(got, [1000, 1000, 1000, 1_000_000, 12_345_678]);
+    let before = sc.log();
+    for bad in ["12,5", "1,0,0", "1__0", "_1", "1_", " 5", "5 ", "1,000_000", "1234,567", "+5", "0x10", "1e3", "١٢"] {
+        let out = sc.cmd("tt-log").args(["A", "sonnet-4.5", bad, "0"]).fails_with(2).one_error_line("tt-log");
+        assert!(out.stderr.contains("input tokens must be a non-negative integer"), "{bad:?}: {}", out.stderr);
+    }
+    sc.cmd("tt-price").args(["--quote", "sonnet-4.5", "1,0,0", "1"]).fails_with(2).one_error_line("tt-price");
+    assert_eq!(sc.log(), before);
+}
+
+#[test]
+fn user_falls_back_to_the_password_database() {
+    let sc = Scenario::new();
+    let me = std::process::Command::new("id").arg("-un").output().unwrap();
+    let me = String::from_utf8(me.stdout).unwrap().trim().to_string();
+    sc.cmd("tt-log").env_remove("USER").env_remove("LOGNAME").args(["A", "sonnet-4.5", "1", "1"]).succeeds();
+    assert_eq!(sc.records()[0]["user"].as_str(), Some(me.as_str()));
+    sc.cmd("tt-log").env_remove("USER").env("LOGNAME", "lg").args(["A", "sonnet-4.5", "1", "1"]).succeeds();
+    assert_eq!(sc.records()[1]["user"], "lg");
+}
+
+#[test]
+fn estimates_decode_stdin_and_files_alike_and_refuse_a_contradicting_input() {
+    let sc = Scenario::new();
+    let bytes = b"abc\xff\xfeefgh".to_vec();
+    sc.write("p.bin", &bytes);
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "--estimate-from", "p.bin", "--output", "0"]).succeeds();
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "--estimate-from", "-", "--output", "0"]).pipe_in(&bytes).succeeds();
+    let r = sc.records();
+    assert_eq!((r[0]["input_tokens"].as_u64(), r[1]["input_tokens"].as_u64()), (Some(3), Some(3)));
+    let before = sc.log();
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "--estimate-from", "p.bin", "--input", "5"])
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("--input contradicts --estimate-from");
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "5", "1", "--estimate-from", "p.bin"])
+        .fails_with(2)
+        .stderr_has("INPUT / --input contradicts --estimate-from");
+    sc.cmd("tt-log")
+        .args(["--from", "anthropic", "--agent", "a", "--output", "5"])
+        .pipe_in(r#"{"input_tokens":1,"output_tokens":1}"#)
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("OUTPUT / --output contradicts --from");
+    assert_eq!(sc.log(), before);
+}
+
+#[test]
+fn ts_takes_the_forms_tt_sum_since_takes_and_refuses_implausible_years() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "tz = \"America/New_York\"\n");
+    // 02:30 does not exist on 2026-03-08 in New York: the first time that does (03:00 EDT = 07:00Z).
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1", "--ts", "2026-03-08T02:30"]).succeeds();
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1", "--ts", "2026-03-09"]).succeeds();
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1", "--ts", "2026-03-09 08:15:30"]).succeeds();
+    let ts: Vec<String> = sc.records().iter().map(|r| r["ts"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ts, ["2026-03-08T07:00:00.000Z", "2026-03-09T04:00:00.000Z", "2026-03-09T12:15:30.000Z"]);
+    for old in ["0001-01-01", "1900-01-01T00:00:00Z", "1999-12-31 12:00"] {
+        sc.cmd("tt-log")
+            .args(["A", "sonnet-4.5", "1", "1", "--ts", old])
+            .fails_with(2)
+            .one_error_line("tt-log")
+            .stderr_has("is before 2000");
+    }
+    assert_eq!(sc.log().lines().count(), 3);
+}
+
+#[test]
+fn print_failing_after_the_append_says_the_record_was_logged() {
+    let sc = Scenario::new();
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let mut c = sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1", "--print"]).cmd;
+    let o = c.stdout(full).stderr(std::process::Stdio::piped()).stdin(std::process::Stdio::null()).output().unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let id = sc.records()[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "tt-log: error: the record was logged (id {id}), but --print could not write it: No space left on device\n"
+        )
+    );
+}
+
+#[test]
+fn print_into_a_closed_pipe_is_quiet_and_the_record_is_logged() {
+    let sc = Scenario::new();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut c = sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1", "--print"]).cmd;
+    let o = c.stdout(writer).stderr(std::process::Stdio::piped()).stdin(std::process::Stdio::null()).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8(o.stderr).unwrap(), "logged 2 tokens (sonnet-4.5) for A - $0.0000\n");
+    assert_eq!(sc.records().len(), 1);
+}
+
+#[test]
+fn control_characters_in_a_path_are_escaped_so_errors_stay_one_line() {
+    let sc = Scenario::new();
+    sc.write("blocker", "a file, not a directory");
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "1", "1", "--log", "blocker/evil\nname/usage.jsonl"])
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("blocker/evil\\nname");
+    sc.cmd("tt-price")
+        .arg("no\rsuch\u{1b}[2J.jsonl")
+        .fails_with(2)
+        .one_error_line("tt-price")
+        .stderr_has("no\\rsuch\\u{1b}[2J.jsonl");
+}
+
+#[test]
+fn flags_win_over_the_environment() {
+    let sc = Scenario::new();
+    sc.cmd("tt-log")
+        .env("TT_AGENT", "env-agent")
+        .env("TT_MODEL", "haiku-4.5")
+        .env("TT_SESSION", "env-s")
+        .env("TT_TASK", "env-t")
+        .env("TT_PROJECT", "env-p")
+        .args(["--agent", "flag-agent", "--model", "sonnet-4.5", "--session", "flag-s", "--task", "flag-t"])
+        .args(["--project", "flag-p", "--input", "1", "--output", "1", "--log", "flag.jsonl"])
+        .succeeds();
+    // --log beats TT_LOG.
+    assert_eq!(sc.log(), "");
+    let r: serde_json::Value = serde_json::from_str(sc.read("flag.jsonl").trim()).unwrap();
+    assert_eq!((r["agent"].as_str(), r["model"].as_str()), (Some("flag-agent"), Some("sonnet-4.5")));
+    assert_eq!(
+        (r["session"].as_str(), r["task"].as_str(), r["project"].as_str()),
+        (Some("flag-s"), Some("flag-t"), Some("flag-p"))
+    );
+    // The positional seed form beats the environment as well.
+    sc.cmd("tt-log")
+        .env("TT_AGENT", "env-agent")
+        .env("TT_MODEL", "haiku-4.5")
+        .args(["POS", "opus-4.5", "1", "1"])
+        .succeeds();
+    let r = &sc.records()[0];
+    assert_eq!((r["agent"].as_str(), r["model"].as_str()), (Some("POS"), Some("opus-4.5")));
+}
+
+#[test]
+fn durations_take_ms_s_m_and_h() {
+    let sc = Scenario::new();
+    for d in ["250", "250ms", "1.5s", "2m", "0.25h", "0"] {
+        sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1", "--duration", d]).succeeds();
+    }
+    let ms: Vec<u64> = sc.records().iter().map(|r| r["duration_ms"].as_u64().unwrap()).collect();
+    assert_eq!(ms, [250, 250, 1500, 120_000, 900_000, 0]);
+    for bad in ["-1s", "1d", "s", "1.5.2s"] {
+        sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1", "--duration", bad]).fails_with(2).one_error_line("tt-log");
+    }
+}
+
+/// tt never writes colour, on a terminal or not, so NO_COLOR always holds.
+#[test]
+fn output_is_never_coloured_even_on_a_terminal() {
+    let sc = Scenario::new();
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1"]).succeeds();
+    // `script` gives the tools a terminal for stdout (skipped where util-linux's script is missing).
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        return;
+    }
+    for cmd in
+        ["tt-log B sonnet-4.5 1 1", "tt-price --list", "tt-price --quote sonnet-4.5 1 1", "tt-sum", "tt-log --nope"]
+    {
+        let out = sc
+            .bash(&format!("script -qec '{cmd}' /dev/null"))
+            .env_remove("NO_COLOR")
+            .env("TERM", "xterm-256color")
+            .run();
+        assert!(!out.stdout.contains('\u{1b}') && !out.stderr.contains('\u{1b}'), "{cmd}: {:?}", out.stdout);
+    }
+}
+
+/// `.ci/run` runs exactly the test command the README gives.
+#[test]
+fn ci_runs_exactly_the_readme_test_command() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let at = readme.find("Run the tests").expect("README says how to run the tests");
+    let block = &readme[at..];
+    let open = block.find("```sh\n").unwrap() + 6;
+    let command = block[open..open + block[open..].find("```").unwrap()].trim();
+    let ci = std::fs::read_to_string(repo_root().join(".ci/run")).unwrap();
+    let commands: Vec<&str> = ci.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    assert!(commands.contains(&command), ".ci/run does not run the README's `{command}`");
+    let tests: Vec<&&str> = commands.iter().filter(|l| l.starts_with("cargo test")).collect();
+    assert_eq!(tests, [&command], ".ci/run must run the README's test command and no other cargo test");
+}

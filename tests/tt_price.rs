@@ -201,3 +201,211 @@ fn quote_at_a_past_time_uses_the_price_in_force_then() {
         .stdout_is("3\n");
     sc.cmd("tt-price").args(["--quote", "m", "1", "1", "--at", "2026-13-01"]).fails_with(2).one_error_line("tt-price");
 }
+
+/// The built-in list prices, pinned: 10,000 tokens of each kind the model prices (a 40k prompt, below every
+/// long-context threshold), so the cost is a hundredth of the sum of the prices.
+#[test]
+fn built_in_prices_are_pinned() {
+    let sc = Scenario::new();
+    let cache5 = ["--cache-read", "10000", "--cache-write", "10000", "--cache-write-1h", "10000"];
+    for (model, cache, want) in [
+        ("opus-4.6", &cache5[..], "0.4675"),               // 5 + 25 + 0.50 + 6.25 + 10
+        ("opus-4.5", &cache5[..], "0.4675"),               // the same
+        ("opus-4.1", &cache5[..], "1.4025"),               // 15 + 75 + 1.50 + 18.75 + 30
+        ("opus-4", &cache5[..], "1.4025"),                 // the same
+        ("sonnet-4", &cache5[..], "0.2805"),               // 3 + 15 + 0.30 + 3.75 + 6
+        ("sonnet-4.5", &cache5[..], "0.2805"),             // the same
+        ("sonnet-4.6", &cache5[..], "0.2805"),             // the same
+        ("haiku-4.5", &cache5[..], "0.0935"),              // 1 + 5 + 0.10 + 1.25 + 2
+        ("gpt-5", &cache5[..2], "0.11375"),                // 1.25 + 10 + 0.125
+        ("gpt-4.1", &cache5[..2], "0.105"),                // 2 + 8 + 0.50
+        ("gpt-4o", &cache5[..2], "0.1375"),                // 2.50 + 10 + 1.25
+        ("o3", &cache5[..2], "0.105"),                     // 2 + 8 + 0.50
+        ("gpt-4", &[][..], "0.9"),                         // 30 + 60
+        ("gemini-2.5-pro", &cache5[..2], "0.11375"),       // 1.25 + 10 + 0.125
+        ("gemini-2.5-flash", &cache5[..2], "0.0283"),      // 0.30 + 2.50 + 0.03
+        ("gemini-2.5-flash-lite", &cache5[..2], "0.0051"), // 0.10 + 0.40 + 0.01
+    ] {
+        let out =
+            sc.cmd("tt-price").args(["--quote", model, "10000", "10000", "--format", "value"]).args(cache).succeeds();
+        assert_eq!(out.stdout.trim(), want, "{model}");
+    }
+    // Long context: the whole request at the tier (Sonnet 4: 6 / 22.50; Gemini 2.5 Pro: 2.50 / 15); Sonnet 4.6
+    // has no long-context tier. 250,000 in + 1,000 out:
+    for (model, want) in [("sonnet-4", "1.5225"), ("gemini-2.5-pro", "0.64"), ("sonnet-4.6", "0.765")] {
+        let out = sc.cmd("tt-price").args(["--quote", model, "250000", "1000", "--format", "value"]).succeeds();
+        assert_eq!(out.stdout.trim(), want, "{model} above 200k");
+    }
+}
+
+#[test]
+fn list_table_shows_every_entry_with_its_prices() {
+    let sc = Scenario::new();
+    let out = sc.cmd("tt-price").args(["--list", "--format", "table"]).succeeds();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "USD per million tokens");
+    assert!(lines[1].starts_with("model ") && lines[1].contains("cache read") && lines[1].ends_with("source"));
+    assert!(lines[2].chars().all(|c| c == '─'));
+    let json = sc.cmd("tt-price").args(["--list", "--format", "json"]).succeeds();
+    assert_eq!(lines.len() - 3, json.stdout.lines().count(), "one table row per entry");
+    let sonnet = lines.iter().find(|l| l.starts_with("claude-sonnet-4-5 ")).unwrap();
+    let cells: Vec<&str> = sonnet.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
+    assert_eq!(
+        cells,
+        [
+            "claude-sonnet-4-5",
+            "anthropic",
+            "3",
+            "15",
+            "0.3",
+            "3.75",
+            "6",
+            ">200k: 6/22.5",
+            "sonnet-4.5, claude-sonnet-4.5, sonnet",
+            "builtin:prices.toml"
+        ]
+    );
+    let gpt4 = lines.iter().find(|l| l.starts_with("gpt-4 ")).unwrap();
+    assert!(gpt4.contains("  30  ") && gpt4.contains("  60  ") && gpt4.contains(" - "), "{gpt4}");
+}
+
+#[test]
+fn list_json_keeps_the_long_context_cache_prices() {
+    let sc = Scenario::new();
+    let out = sc.cmd("tt-price").args(["--list", "--format", "json"]).succeeds();
+    let sonnet = out.jsonl().into_iter().find(|e| e["model"] == "claude-sonnet-4").unwrap();
+    assert_eq!(
+        sonnet["above_200k"].to_string(),
+        r#"{"threshold":200000,"input":6,"output":22.5,"cache_read":0.6,"cache_write":7.5,"cache_write_1h":12}"#
+    );
+}
+
+#[test]
+fn filter_reads_the_log_given_with_dash_dash_log() {
+    let sc = Scenario::new();
+    sc.cmd("tt-log").args(["A", "haiku-4.5", "1000000", "0", "--log", "other.jsonl"]).succeeds();
+    sc.cmd("tt-log").args(["B", "haiku-4.5", "1", "0"]).succeeds();
+    let out = sc.cmd("tt-price").args(["--log", "other.jsonl"]).succeeds();
+    let recs = out.jsonl();
+    assert_eq!(recs.len(), 1);
+    assert_eq!((recs[0]["agent"].as_str(), recs[0]["cost_usd"].to_string()), (Some("A"), "1".to_string()));
+}
+
+#[test]
+fn flags_of_another_mode_are_refused_not_ignored() {
+    let sc = Scenario::new();
+    sc.write("in.jsonl", UNPRICED);
+    for (args, want) in [
+        (vec!["--at", "2026-01-01", "in.jsonl"], "--at applies only to --quote, not to the filter"),
+        (vec!["--cache-read", "5", "in.jsonl"], "--cache-read applies only to --quote"),
+        (vec!["--cache-read", "5"], "--cache-read applies only to --quote"),
+        (vec!["--cache-write-1h", "5", "--list"], "--cache-write-1h applies only to --quote, not to --list"),
+        (vec!["--provider", "openai", "in.jsonl"], "--provider applies only to --import-litellm"),
+        (
+            vec!["--quote", "m", "1", "1", "--provider", "openai"],
+            "--provider applies only to --import-litellm, not to --quote",
+        ),
+        (vec!["--list", "--reprice"], "--reprice applies only to the filter"),
+        (vec!["--quote", "sonnet-4.5", "1", "1", "--strict"], "--strict applies only to the filter"),
+        (
+            vec!["--import-litellm", "x.json", "--at", "2026-01-01"],
+            "--at applies only to --quote, not to --import-litellm",
+        ),
+        (vec!["--import-litellm", "x.json", "--format", "json"], "--format does not apply to --import-litellm"),
+        (vec!["in.jsonl", "--format", "json"], "--format applies to --list and --quote"),
+    ] {
+        let out = sc.cmd("tt-price").args(&args).fails_with(2).one_error_line("tt-price");
+        assert!(out.stderr.contains(want), "{args:?}: {} !~ {want}", out.stderr);
+    }
+}
+
+#[test]
+fn format_errors_name_the_formats_of_the_mode() {
+    let sc = Scenario::new();
+    for (mode, f, want) in [
+        (
+            &["--quote", "sonnet-4.5", "1", "1"][..],
+            "csv",
+            "--quote cannot write \"csv\"; use table, json, jsonl or value",
+        ),
+        (
+            &["--quote", "sonnet-4.5", "1", "1"][..],
+            "toml",
+            "--quote cannot write \"toml\"; use table, json, jsonl or value",
+        ),
+        (&["--list"][..], "csv", "--list cannot write \"csv\"; use table, json, jsonl or toml"),
+    ] {
+        sc.cmd("tt-price").args(mode).args(["--format", f]).fails_with(2).one_error_line("tt-price").stderr_has(want);
+    }
+}
+
+#[test]
+fn a_huge_price_is_an_error_never_a_panic() {
+    let sc = Scenario::new();
+    let cfg = sc.write("big.toml", "[models.m]\ninput = 1e28\noutput = 1\n");
+    sc.cmd("tt-price")
+        .args(["--quote", "m", "100000000", "1", "--config"])
+        .arg(&cfg)
+        .fails_with(2)
+        .one_error_line("tt-price")
+        .stderr_has(":2: key `models.m.input`: too large: at most 1000000 USD per million tokens");
+    let cfg = sc.write("s.toml", "[models.m]\ninput = \"1e40\"\noutput = 1\n");
+    sc.cmd("tt-price")
+        .args(["--quote", "m", "1", "1", "--config"])
+        .arg(&cfg)
+        .fails_with(2)
+        .stderr_has(":2: key `models.m.input`: too large");
+    let cfg = sc.write("b.toml", "[[budget]]\nname = \"b\"\nperiod = \"month\"\nlimit_usd = 1e16\n");
+    sc.cmd("tt-price")
+        .args(["--list", "--config"])
+        .arg(&cfg)
+        .fails_with(2)
+        .stderr_has(":4: key `budget.limit_usd`: too large: at most 1000000000000000");
+}
+
+#[test]
+fn litellm_import_refuses_absurd_prices_and_reports_bad_json_with_its_line() {
+    let sc = Scenario::new();
+    let f = sc.write(
+        "huge.json",
+        r#"{"ok": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "litellm_provider": "x", "mode": "chat"},
+"boom": {"input_cost_per_token": 79228162514264337593543950335, "output_cost_per_token": 1e-06, "mode": "chat"}}"#,
+    );
+    sc.cmd("tt-price").arg("--import-litellm").arg(&f).fails_with(2).one_error_line("tt-price").stdout_is("").stderr_has(
+        &format!(
+            "{}: model \"boom\": `input_cost_per_token` = 79228162514264337593543950335 is not a plausible price (at most 1 USD per token)",
+            f.display()
+        ),
+    );
+    let f = sc.write("more.json", r#"{"m": {"input_cost_per_token": 2, "output_cost_per_token": 1e-06}}"#);
+    sc.cmd("tt-price").arg("--import-litellm").arg(&f).fails_with(2).stderr_has("not a plausible price");
+    let f = sc.write("bad.json", "{\n  \"a\": {\n    \"input_cost_per_token\": 1e-06,\n  }\n}\n");
+    sc.cmd("tt-price")
+        .arg("--import-litellm")
+        .arg(&f)
+        .fails_with(2)
+        .one_error_line("tt-price")
+        .stderr_is(&format!("tt-price: error: {}:4: invalid JSON: trailing comma (column 3)\n", f.display()));
+    sc.cmd("tt-price").args(["--import-litellm", "-"]).fails_with(2).stderr_has("<stdin>: no JSON: the input is empty");
+}
+
+#[test]
+fn litellm_names_that_differ_only_in_case_keep_the_first_and_are_counted() {
+    let sc = Scenario::new();
+    let f = sc.write(
+        "dup.json",
+        r#"{"Model-X": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "mode": "chat"},
+"model-x": {"input_cost_per_token": 9e-06, "output_cost_per_token": 9e-06, "mode": "chat"},
+"MODEL-X": {"input_cost_per_token": 8e-06, "output_cost_per_token": 8e-06, "mode": "chat"}}"#,
+    );
+    let out = sc.cmd("tt-price").arg("--import-litellm").arg(&f).succeeds();
+    assert!(out.stdout.contains("# 1 models converted, 0 skipped (not text models, or no per-token prices), 2 duplicate names (differing only in case).\n"), "{}", out.stdout);
+    assert!(out.stdout.contains("[models.model-x]\ninput = 1\noutput = 2\n"), "{}", out.stdout);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "tt-price: warning: {0}: \"model-x\" skipped: tt model names ignore case, and \"Model-X\" came first\ntt-price: warning: {0}: \"MODEL-X\" skipped: tt model names ignore case, and \"Model-X\" came first\n",
+            f.display()
+        )
+    );
+}

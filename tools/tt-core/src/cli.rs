@@ -177,5 +177,4 @@ pub fn parse_args<T: clap::FromArgMatches>(m: &clap::ArgMatches) -> Result<T> {
 /// The shared footer of every tool's `--help`: exit codes and environment.
 pub const HELP_FOOTER: &str = "\
 Exit status: 0 ok · 1 the condition you asked to fail on · 2 any error (bad input, usage, config).
-Environment: TT_LOG (usage log), TT_CONFIG (extra config file), XDG_CONFIG_HOME, XDG_DATA_HOME.
-Output is never coloured, so NO_COLOR is always respected.";
+Environment: TT_LOG (usage log), TT_CONFIG (extra config file), NO_COLOR, XDG_CONFIG_HOME, XDG_DATA_HOME.";

@@ -209,9 +209,9 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         let mut out = tt_core::output::stdout();
         let printed = writeln!(out, "{line}").and_then(|()| out.flush());
         match printed {
+            // A closed pipe is the reader's choice: quiet, as everywhere (the confirmation still follows).
             Ok(()) => {}
-            // A closed pipe is the reader's choice (quiet exit 0, as everywhere).
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
             // The record is in the log: say so, so that a retry does not log it twice.
             Err(e) if !cli.dry_run => {
                 return Err(Error::io(
