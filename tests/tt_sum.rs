@@ -394,3 +394,67 @@ fn help_has_examples() {
     let sc = Scenario::new();
     sc.cmd("tt-sum").arg("--help").succeeds().stdout_has("Examples:").stdout_has("tt-sum --period month --by agent");
 }
+
+/// The reader's two paths — the quick one for lines in tt's own compact shape, the general one for any valid
+/// JSON (spaces, escapes, keys in another order) — give the same sums, and a line of invalid UTF-8 in the
+/// middle of a big file is still reported with its own line number (blocks are validated at once, lines one
+/// by one only when a block fails).
+#[test]
+fn compact_and_spaced_lines_sum_the_same_and_bad_utf8_is_found() {
+    let sc = Scenario::new();
+    let out = std::process::Command::new(bin("tt-gen"))
+        .args(["log", "--records", "20000", "--seed", "3", "--unpriced-pct", "10"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    sc.write("compact.jsonl", &text);
+    // The same records with a space after every colon and every agent name escaped as \u0041-style text.
+    let spaced: String = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let agent = v["agent"].as_str().unwrap();
+            let escaped: String = agent.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+            l.replace("\":", "\": ").replace(&format!("\"agent\": \"{agent}\""), &format!("\"agent\": \"{escaped}\""))
+                + "\n"
+        })
+        .collect();
+    assert_ne!(spaced, text);
+    sc.write("spaced.jsonl", &spaced);
+    let compact = sc.cmd("tt-sum").args(["--by", "agent,day", "compact.jsonl"]).succeeds().stdout;
+    let general = sc.cmd("tt-sum").args(["--by", "agent,day", "spaced.jsonl"]).succeeds().stdout;
+    assert_eq!(compact, general);
+
+    let mut bytes = text.into_bytes();
+    let line_starts: Vec<usize> =
+        std::iter::once(0).chain(bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1)).collect();
+    let at = line_starts[12_344] + 30; // inside line 12,345, in a string
+    bytes[at] = 0xff;
+    sc.write("bad.jsonl", &bytes);
+    sc.cmd("tt-sum").arg("bad.jsonl").fails_with(2).one_error_line("tt-sum").stderr_has("bad.jsonl:12345: ");
+}
+
+/// Sums past what their types hold are an error, never printed wrapped or saturated.
+#[test]
+fn sums_that_overflow_are_refused() {
+    let sc = Scenario::new();
+    let big = u64::MAX / 2 + 1;
+    sc.write(
+        "tokens.jsonl",
+        [
+            rec("2026-11-20T10:00:00Z", "A", "m", big, 0, "1", ""),
+            rec("2026-11-20T11:00:00Z", "A", "m", big, 0, "1", ""),
+        ]
+        .concat(),
+    );
+    sc.cmd("tt-sum").arg("tokens.jsonl").fails_with(2).one_error_line("tt-sum").stderr_has("too large to be exact");
+    sc.write(
+        "dollars.jsonl",
+        [
+            rec("2026-11-20T10:00:00Z", "A", "m", 1, 0, "50000000000000000000000000000", ""),
+            rec("2026-11-20T11:00:00Z", "B", "m", 1, 0, "50000000000000000000000000000", ""),
+        ]
+        .concat(),
+    );
+    sc.cmd("tt-sum").args(["--by", "agent", "dollars.jsonl"]).fails_with(2).one_error_line("tt-sum");
+}

@@ -139,20 +139,50 @@ pub struct Totals {
     sessions: FxSet<Box<str>>,
     /// Logs are written session by session: skipping the set when the session repeats saves most lookups.
     last_session: Option<String>,
+    /// A sum went past what its type holds (tokens past `u64::MAX`, dollars past `Decimal::MAX`): the sums
+    /// are then wrong, and [`Totals::check`] says so instead of printing them.
+    overflow: bool,
 }
 
 impl Totals {
     /// Add one record.
     #[inline]
     pub fn add(&mut self, t: &Tokens, cost: Option<Decimal>, session: Option<&str>) {
+        self.add_usage(t, cost.is_some(), session);
+        if let Some(c) = cost {
+            self.add_cost(c);
+        }
+    }
+
+    /// Add an amount to the cost (checked).
+    #[inline]
+    fn add_cost(&mut self, c: Decimal) {
+        match self.cost.checked_add(c) {
+            Some(sum) => self.cost = sum,
+            None => self.overflow = true,
+        }
+    }
+
+    /// Add one record's tokens and session; `priced` tells whether its cost is added separately (else it
+    /// counts as unpriced).
+    #[inline]
+    fn add_usage(&mut self, t: &Tokens, priced: bool, session: Option<&str>) {
         self.records += 1;
-        self.input = self.input.saturating_add(t.input);
-        self.output = self.output.saturating_add(t.output);
-        self.cache_read = self.cache_read.saturating_add(t.cache_read);
-        self.cache_write = self.cache_write.saturating_add(t.cache_write).saturating_add(t.cache_write_1h);
-        match cost {
-            Some(c) => self.cost += c,
-            None => self.unpriced += 1,
+        let cache_write = t.cache_write.checked_add(t.cache_write_1h);
+        let sums = [
+            (&mut self.input, Some(t.input)),
+            (&mut self.output, Some(t.output)),
+            (&mut self.cache_read, Some(t.cache_read)),
+            (&mut self.cache_write, cache_write),
+        ];
+        for (sum, n) in sums {
+            match n.and_then(|n| sum.checked_add(n)) {
+                Some(x) => *sum = x,
+                None => self.overflow = true,
+            }
+        }
+        if !priced {
+            self.unpriced += 1;
         }
         if let Some(s) = session
             && self.last_session.as_deref() != Some(s)
@@ -171,14 +201,39 @@ impl Totals {
         }
     }
 
+    /// An error if a sum overflowed (the sums would be wrong); `what` names the sums (`"the sums"`).
+    pub fn check(&self, what: &str) -> Result<()> {
+        if self.overflow || self.total_tokens_checked().is_none() {
+            return Err(Error::data(format!(
+                "{what} are too large to be exact (tokens past {}, or dollars past {}): is a record's count or \
+                 cost wrong?",
+                u64::MAX,
+                Decimal::MAX
+            )));
+        }
+        Ok(())
+    }
+
+    fn total_tokens_checked(&self) -> Option<u64> {
+        self.input.checked_add(self.output)?.checked_add(self.cache_read)?.checked_add(self.cache_write)
+    }
+
     /// Add another group's sums (sessions are united, not added).
     pub fn merge(&mut self, o: Totals) {
         self.records += o.records;
-        self.input = self.input.saturating_add(o.input);
-        self.output = self.output.saturating_add(o.output);
-        self.cache_read = self.cache_read.saturating_add(o.cache_read);
-        self.cache_write = self.cache_write.saturating_add(o.cache_write);
-        self.cost += o.cost;
+        self.overflow |= o.overflow;
+        for (sum, n) in [
+            (&mut self.input, o.input),
+            (&mut self.output, o.output),
+            (&mut self.cache_read, o.cache_read),
+            (&mut self.cache_write, o.cache_write),
+        ] {
+            match sum.checked_add(n) {
+                Some(x) => *sum = x,
+                None => self.overflow = true,
+            }
+        }
+        self.add_cost(o.cost);
         self.unpriced += o.unpriced;
         if self.sessions.len() < o.sessions.len() {
             let mine = std::mem::replace(&mut self.sessions, o.sessions);
@@ -208,21 +263,90 @@ pub struct Group {
     pub totals: Totals,
 }
 
+/// The scale of [`Slot::units`]: costs with at most this many decimals (every price tt ships, and far more)
+/// are summed as integers.
+const UNIT_SCALE: u32 = 18;
+/// [`Slot::units`] is moved into the decimal sum before it passes this, so it always converts exactly
+/// (a `Decimal` holds 96-bit mantissas, about 7.9e28).
+const UNIT_FLUSH: i128 = 10i128.pow(27);
+/// 10^0 … 10^18.
+const POW10: [u64; 19] = {
+    let mut a = [1u64; 19];
+    let mut i = 1;
+    while i < 19 {
+        a[i] = a[i - 1] * 10;
+        i += 1;
+    }
+    a
+};
+
+/// A group being summed: its [`Totals`], and the part of its cost not yet added to them, as an integer count
+/// of 10^-18 dollars. Adding integers is several times cheaper than adding `Decimal`s, and exact.
+#[derive(Debug, Clone)]
+struct Slot {
+    key: Vec<u8>,
+    group: Group,
+    units: i128,
+}
+
+impl Slot {
+    #[inline]
+    fn add(&mut self, t: &Tokens, cost: Option<Decimal>, session: Option<&str>) {
+        let totals = &mut self.group.totals;
+        totals.add_usage(t, cost.is_some(), session);
+        let Some(c) = cost else { return };
+        let (m, scale) = (c.mantissa(), c.scale());
+        // A mantissa below 2^64 times at most 10^18 is below 2^124, and the sum stays below UNIT_FLUSH + 2^124:
+        // no overflow is possible, so the hot path needs no checked arithmetic (and multiplies 64 by 64 bits).
+        match (u64::try_from(m.unsigned_abs()), POW10.get((UNIT_SCALE.wrapping_sub(scale)) as usize)) {
+            (Ok(mag), Some(&p)) if scale <= UNIT_SCALE => {
+                let u = (u128::from(mag) * u128::from(p)) as i128;
+                self.units += if m < 0 { -u } else { u };
+                if self.units.unsigned_abs() >= UNIT_FLUSH as u128 {
+                    self.flush();
+                }
+            }
+            _ => {
+                // Very many decimals or a huge amount: settle in decimals.
+                self.flush();
+                self.group.totals.add_cost(c);
+            }
+        }
+    }
+
+    /// Move the integer part of the cost into the totals' decimal.
+    fn flush(&mut self) {
+        if self.units != 0 {
+            match Decimal::try_from_i128_with_scale(self.units, UNIT_SCALE) {
+                Ok(d) => self.group.totals.add_cost(d),
+                Err(_) => self.group.totals.overflow = true,
+            }
+            self.units = 0;
+        }
+    }
+
+    fn finish(mut self) -> Group {
+        self.flush();
+        self.group
+    }
+}
+
 /// Streams records into groups.
 pub struct Aggregator<'c> {
     keys: Vec<Key>,
     window: Window,
     pricer: Pricer<'c>,
     bucketers: Vec<Option<Bucketer>>,
-    /// Encoded group key → index in `groups`.
+    /// Encoded group key → index in `slots`.
     index: FxMap<Vec<u8>, usize>,
-    /// The groups with their encoded keys, in order of first appearance.
-    groups: Vec<(Vec<u8>, Group)>,
+    /// The groups with their encoded keys, in order of first appearance. Without keys, one slot with an empty
+    /// key holds everything; with keys, the total is the sum of the groups, made at the end (so each record
+    /// is added once, not to its group and again to a total).
+    slots: Vec<Slot>,
     /// The group of the previous record: logs come in runs of one agent/session, so comparing the new key
     /// with the last one's usually spares hashing it and probing the map.
     last: usize,
     key_buf: Vec<u8>,
-    total: Totals,
 }
 
 impl<'c> Aggregator<'c> {
@@ -237,10 +361,9 @@ impl<'c> Aggregator<'c> {
             pricer: Pricer::new(prices),
             bucketers,
             index: FxMap::default(),
-            groups: Vec::new(),
+            slots: Vec::new(),
             last: 0,
             key_buf: Vec::with_capacity(64),
-            total: Totals::default(),
         }
     }
 
@@ -254,13 +377,8 @@ impl<'c> Aggregator<'c> {
             Some(c) => Some(c),
             None => self.pricer.cost(&v.model, v.ts, &v.tokens),
         };
-        let session = v.session.as_deref();
-        self.total.add(&v.tokens, cost, session);
-        if self.keys.is_empty() {
-            return;
-        }
         // The group key: each value length-prefixed (or a 0xff marker when absent), so no two different value
-        // lists ever encode the same bytes.
+        // lists ever encode the same bytes. Empty without keys.
         self.key_buf.clear();
         for (k, b) in self.keys.iter().zip(self.bucketers.iter_mut()) {
             let val = match (k, b) {
@@ -276,22 +394,30 @@ impl<'c> Aggregator<'c> {
                 None => self.key_buf.extend_from_slice(&[0xff; 4]),
             }
         }
-        let at = match self.groups.get(self.last) {
-            Some((k, _)) if *k == self.key_buf => self.last,
-            _ => match self.index.get(self.key_buf.as_slice()) {
-                Some(&at) => at,
-                None => {
-                    let values = decode_key(&self.key_buf, self.keys.len());
-                    self.index.insert(self.key_buf.clone(), self.groups.len());
-                    self.groups.push((self.key_buf.clone(), Group { values, totals: Totals::default() }));
-                    self.groups.len() - 1
-                }
-            },
+        let at = match self.slots.get(self.last) {
+            Some(slot) if slot.key == self.key_buf => self.last,
+            _ => self.slot(),
         };
         self.last = at;
-        if let Some((_, g)) = self.groups.get_mut(at) {
-            g.totals.add(&v.tokens, cost, session);
+        if let Some(slot) = self.slots.get_mut(at) {
+            slot.add(&v.tokens, cost, v.session.as_deref());
         }
+    }
+
+    /// The slot of the key in `key_buf`, made if new.
+    #[cold]
+    fn slot(&mut self) -> usize {
+        if let Some(&at) = self.index.get(self.key_buf.as_slice()) {
+            return at;
+        }
+        let values = decode_key(&self.key_buf, self.keys.len());
+        self.index.insert(self.key_buf.clone(), self.slots.len());
+        self.slots.push(Slot {
+            key: self.key_buf.clone(),
+            group: Group { values, totals: Totals::default() },
+            units: 0,
+        });
+        self.slots.len() - 1
     }
 
     /// Fold another aggregator (over another chunk of the same input) into this one.
@@ -299,16 +425,43 @@ impl<'c> Aggregator<'c> {
         for m in other.pricer.unknown() {
             self.pricer.entry(&m);
         }
-        self.total.merge(other.total);
-        for (k, g) in other.groups {
-            match self.index.get(&k).and_then(|&at| self.groups.get_mut(at)) {
-                Some((_, mine)) => mine.totals.merge(g.totals),
+        for slot in other.slots {
+            match self.index.get(&slot.key).and_then(|&at| self.slots.get_mut(at)) {
+                Some(mine) => {
+                    let key_less = slot.finish();
+                    mine.group.totals.merge(key_less.totals);
+                }
                 None => {
-                    self.index.insert(k.clone(), self.groups.len());
-                    self.groups.push((k, g));
+                    self.index.insert(slot.key.clone(), self.slots.len());
+                    self.slots.push(slot);
                 }
             }
         }
+    }
+
+    /// An error when a group's sums, or the total of all of them, went past what their types hold: the
+    /// sums would be wrong, so they are refused rather than printed saturated or wrapped.
+    pub fn check(&mut self) -> Result<()> {
+        let mut total = Totals::default();
+        for slot in &mut self.slots {
+            slot.flush();
+            slot.group.totals.check("the sums")?;
+            let t = &slot.group.totals;
+            total.records += t.records;
+            for (sum, n) in [
+                (&mut total.input, t.input),
+                (&mut total.output, t.output),
+                (&mut total.cache_read, t.cache_read),
+                (&mut total.cache_write, t.cache_write),
+            ] {
+                match sum.checked_add(n) {
+                    Some(x) => *sum = x,
+                    None => total.overflow = true,
+                }
+            }
+            total.add_cost(t.cost);
+        }
+        total.check("the sums")
     }
 
     /// Model names that could not be priced (records counted as unpriced), sorted.
@@ -321,9 +474,20 @@ impl<'c> Aggregator<'c> {
         &self.keys
     }
 
-    /// The groups (in no particular order) and the total.
+    /// The groups (in no particular order; none without keys) and the total.
     pub fn finish(self) -> (Vec<Group>, Totals) {
-        (self.groups.into_iter().map(|(_, g)| g).collect(), self.total)
+        let groups: Vec<Group> = self.slots.into_iter().map(Slot::finish).collect();
+        let mut total = Totals::default();
+        if self.keys.is_empty() {
+            if let Some(g) = groups.into_iter().next() {
+                total = g.totals;
+            }
+            return (Vec::new(), total);
+        }
+        for g in &groups {
+            total.merge(g.totals.clone());
+        }
+        (groups, total)
     }
 }
 
@@ -607,6 +771,7 @@ pub fn aggregate<'c>(
             acc.merge(p);
         }
     }
+    acc.check()?;
     Ok(acc)
 }
 

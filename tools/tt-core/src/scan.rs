@@ -145,7 +145,7 @@ pub struct View<'a> {
 impl<'a> View<'a> {
     /// Parse and validate one line (no newline). Errors match [`Record::parse`]'s; the caller adds file:line.
     pub fn parse(line: &'a [u8]) -> Result<View<'a>> {
-        parse_line(line).map_err(|Bad| rejected(line))
+        parse_line(line, None).map_err(|Bad| rejected(line))
     }
 
     /// The value of a groupable field, if the record has it.
@@ -727,7 +727,9 @@ fn decimal(t: &[u8]) -> Fast<Decimal> {
 #[inline]
 fn check_name(field: &str, s: &str) -> Fast<()> {
     let b = s.as_bytes();
-    if b.len() <= MAX_NAME_LEN && b.iter().all(|&c| (0x20..0x7f).contains(&c)) && b.iter().any(|&c| c != b' ') {
+    // One pass the compiler vectorises; a name with anything but printable ASCII takes the full check.
+    let odd = b.iter().fold(0u8, |a, &c| a | u8::from(!(0x20..0x7f).contains(&c)));
+    if odd == 0 && b.len() <= MAX_NAME_LEN && b.first().is_some_and(|&c| c != b' ') && b.last() != Some(&b' ') {
         return Ok(());
     }
     crate::record::check_name(field, s).map_err(bad)
@@ -736,8 +738,8 @@ fn check_name(field: &str, s: &str) -> Fast<()> {
 /// The parse of a line: [`parse_quick`] when the line is in the shape tt writes, else the general
 /// [`parse_fast`] (which also finds the error of a bad line).
 #[inline]
-fn parse_line(line: &[u8]) -> Fast<View<'_>> {
-    match parse_quick(line) {
+fn parse_line<'a>(line: &'a [u8], text: Option<&'a str>) -> Fast<View<'a>> {
+    match parse_quick(line, text) {
         Some(v) => Ok(v),
         None => parse_fast(line),
     }
@@ -751,8 +753,12 @@ fn parse_line(line: &[u8]) -> Fast<View<'_>> {
 /// never decides that a line is bad and never accepts one `parse_fast` would reject (the tests compare both
 /// on every line they have and on mutations of them).
 #[inline]
-fn parse_quick(line: &[u8]) -> Option<View<'_>> {
-    let text = std::str::from_utf8(line).ok()?;
+fn parse_quick<'a>(line: &'a [u8], text: Option<&'a str>) -> Option<View<'a>> {
+    // The reader usually validated the whole block the line is in already.
+    let text = match text {
+        Some(t) => t,
+        None => std::str::from_utf8(line).ok()?,
+    };
     // One pass the compiler vectorises: a control byte or a backslash anywhere sends the line to the general
     // path (outside strings a control byte is whitespace, which tt never writes either).
     if line.iter().fold(0u8, |a, &c| a | u8::from(c < 0x20) | u8::from(c == b'\\')) != 0 {
@@ -797,8 +803,9 @@ fn parse_quick(line: &[u8]) -> Option<View<'_>> {
             *pos += 1;
         }
         let len = *pos - start;
-        if len == 0 || (len > 1 && b[start] == b'0') || matches!(b.get(*pos), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
-        {
+        // What follows is checked by the caller: only `,` or `}` may (so a fraction, an exponent or a
+        // twentieth digit sends the line to the general path).
+        if len == 0 || (len > 1 && b[start] == b'0') {
             return None;
         }
         Some(n)
@@ -819,13 +826,20 @@ fn parse_quick(line: &[u8]) -> Option<View<'_>> {
     let mut estimated = None;
     let mut tags = None;
     let mut hint = 0usize;
+    // The keys of the previous line, in order: the next line almost always has the same ones.
+    let mut shape = SHAPE.get();
+    let mut nk = 0usize;
     loop {
-        let key = quick_key(b, &mut pos, &mut hint)?;
+        let j = quick_key(b, &mut pos, shape.get(nk).copied().unwrap_or(NO_KEY), &mut hint)?;
+        if let Some(s) = shape.get_mut(nk) {
+            *s = j as u8;
+        }
+        nk += 1;
         if b.get(pos) != Some(&b':') {
             return None;
         }
         pos += 1;
-        match key {
+        match KEYS[j].1 {
             K::V => v = Some(uint(&mut pos)?),
             K::Id => id = Some(string(&mut pos)?),
             K::Ts => ts_text = Some(string(&mut pos)?),
@@ -864,28 +878,37 @@ fn parse_quick(line: &[u8]) -> Option<View<'_>> {
                 }
             }
             K::CostUsd => {
-                // Digits, an optional fraction: the shape tt writes (an exponent goes the general way).
+                // Digits and an optional fraction, the shape tt writes (an exponent goes the general way).
+                // The mantissa is assembled while scanning; up to 19 digits always fit in a u64.
                 let start = pos;
-                let int = uint(&mut pos);
-                if int.is_none() {
-                    // `uint` refuses a fraction after the digits; read the integer part again.
-                    pos = start;
-                    while b.get(pos).is_some_and(u8::is_ascii_digit) {
-                        pos += 1;
-                    }
-                    if pos == start || (pos - start > 1 && b[start] == b'0') || b.get(pos) != Some(&b'.') {
-                        return None;
-                    }
+                let mut m: u64 = 0;
+                while let Some(&d) = b.get(pos).filter(|d| d.is_ascii_digit()) {
+                    m = m.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                    pos += 1;
+                }
+                if pos == start || (pos - start > 1 && b[start] == b'0') {
+                    return None;
+                }
+                let mut digits = pos - start;
+                let mut scale = 0;
+                if b.get(pos) == Some(&b'.') {
                     pos += 1;
                     let frac = pos;
-                    while b.get(pos).is_some_and(u8::is_ascii_digit) {
+                    while let Some(&d) = b.get(pos).filter(|d| d.is_ascii_digit()) {
+                        m = m.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
                         pos += 1;
                     }
-                    if pos == frac || matches!(b.get(pos), Some(b'e' | b'E')) {
+                    scale = pos - frac;
+                    if scale == 0 {
                         return None;
                     }
+                    digits += scale;
                 }
-                cost = Some(decimal(&b[start..pos]).ok()?);
+                cost = Some(if digits <= 19 {
+                    Decimal::from_i128_with_scale(i128::from(m), scale as u32)
+                } else {
+                    decimal(&b[start..pos]).ok()?
+                });
             }
             K::Tags => {
                 let start = pos;
@@ -929,6 +952,10 @@ fn parse_quick(line: &[u8]) -> Option<View<'_>> {
     if pos != b.len() || v != Some(SCHEMA_VERSION) {
         return None;
     }
+    if let Some(s) = shape.get_mut(nk) {
+        *s = NO_KEY;
+    }
+    SHAPE.set(shape);
     let ts = parse_ts(ts_text?)?;
     let (agent, model) = (agent?, model?);
     check_name("agent", agent).ok()?;
@@ -958,25 +985,49 @@ fn parse_quick(line: &[u8]) -> Option<View<'_>> {
     })
 }
 
-/// The schema key at `pos` (its opening quote), recognised by word compares of the key and its closing quote,
-/// trying first the key that follows the previous one in [`KEYS`] (tt writes them in that order); `None` for
-/// any other key. Moves `pos` past the closing quote.
+/// No key: the end of a [`SHAPE`].
+const NO_KEY: u8 = u8::MAX;
+
+thread_local! {
+    /// The sequence of [`KEYS`] indexes of the last line [`parse_quick`] read (ended by [`NO_KEY`]), the
+    /// prediction for the next line's keys. Per thread, so the reader threads never contend.
+    static SHAPE: Cell<[u8; 32]> = const { Cell::new([NO_KEY; 32]) };
+}
+
+/// The index in [`KEYS`] of the schema key at `pos` (its opening quote), recognised by word compares of the key
+/// and its closing quote; `None` for any other key. `predicted` (the previous line's key at this place) is
+/// tried first, then the key after the previous one in schema order (tt writes them in that order), then all.
+/// Moves `pos` past the closing quote.
 #[inline]
-fn quick_key(b: &[u8], pos: &mut usize, hint: &mut usize) -> Option<K> {
+fn quick_key(b: &[u8], pos: &mut usize, predicted: u8, hint: &mut usize) -> Option<usize> {
     let i = *pos;
     if b.get(i) != Some(&b'"') {
         return None;
     }
-    let w = [word(b, i + 1), word(b, i + 9), word(b, i + 17)];
+    // The 24 bytes after the quote as three words: one bounds check away from the end of the line.
+    let w = match b.get(i + 1..).and_then(<[u8]>::first_chunk::<24>) {
+        Some(c) => {
+            let (a, r) = c.split_first_chunk::<8>().unwrap_or((&[0; 8], &[]));
+            let (m, z) = r.split_first_chunk::<8>().unwrap_or((&[0; 8], &[]));
+            let z = z.first_chunk::<8>().unwrap_or(&[0; 8]);
+            [u64::from_le_bytes(*a), u64::from_le_bytes(*m), u64::from_le_bytes(*z)]
+        }
+        None => [word(b, i + 1), word(b, i + 9), word(b, i + 17)],
+    };
+    // Without branches: the masks of unused words are zero, so they compare equal.
     let is = |j: usize| {
         let p = &PREFIXES[j];
-        w[0] & p[0].1 == p[0].0 && w[1] & p[1].1 == p[1].0 && w[2] & p[2].1 == p[2].0
+        ((w[0] & p[0].1) ^ p[0].0) | ((w[1] & p[1].1) ^ p[1].0) | ((w[2] & p[2].1) ^ p[2].0) == 0
     };
-    // The predicted key, then the ones after it (an optional field was left out), then all of them.
-    let j = (*hint..KEYS.len()).find(|&j| is(j)).or_else(|| (0..*hint).find(|&j| is(j)))?;
+    let p = usize::from(predicted);
+    let j = if p < KEYS.len() && is(p) {
+        p
+    } else {
+        (*hint..KEYS.len()).find(|&j| is(j)).or_else(|| (0..*hint).find(|&j| is(j)))?
+    };
     *pos = i + 2 + KEYS[j].0.len();
     *hint = j + 1;
-    Some(KEYS[j].1)
+    Some(j)
 }
 
 fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
@@ -1129,15 +1180,14 @@ fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
 }
 
 /// RFC 3339 in the shapes tt writes (`2026-11-23T14:05:00.123Z`, `…+01:00`), without chrono's general parser.
-/// `None` for anything else, which the caller hands to the general parser.
+/// `None` for anything else — leap seconds, other shapes — which the caller hands to the general parser.
 #[inline]
 pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| digits(&b[r]);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let (h, mi, sec) = (pair(b, 11)?, pair(b, 14)?, pair(b, 17)?);
     if h > 23 || mi > 59 || sec > 59 {
         return None;
     }
@@ -1153,14 +1203,12 @@ pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
         if n == 0 || n > 9 {
             return None;
         }
-        nanos = num(from..i)? * 10u32.pow(9 - n as u32);
+        nanos = digits(&b[from..i])? * 10u32.pow(9 - n as u32);
     }
     let offset: i64 = match &b[i..] {
         [b'Z'] => 0,
-        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let hh = i64::from(num(i + 1..i + 3)?);
-            let mm = i64::from(num(i + 4..i + 6)?);
-            let _ = (h1, h2, m1, m2);
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let (hh, mm) = (i64::from(pair(b, i + 1)?), i64::from(pair(b, i + 4)?));
             if hh > 23 || mm > 59 {
                 return None;
             }
@@ -1170,8 +1218,16 @@ pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
         _ => return None,
     };
     let date = date_of(b)?;
-    let t = date.and_time(NaiveTime::from_hms_nano_opt(h, mi, sec, nanos)?).and_utc();
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(h * 3600 + mi * 60 + sec, nanos)?;
+    let t = date.and_time(time).and_utc();
     if offset == 0 { Some(t) } else { t.checked_sub_signed(TimeDelta::seconds(offset)) }
+}
+
+/// The two decimal digits at `b[i..i + 2]` as a number.
+#[inline(always)]
+fn pair(b: &[u8], i: usize) -> Option<u32> {
+    let (x, y) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
+    (x < 10 && y < 10).then(|| u32::from(x) * 10 + u32::from(y))
 }
 
 /// The value of a run of ASCII digits (at most nine), or `None` if any byte is not a digit.
@@ -1182,22 +1238,21 @@ fn digits(b: &[u8]) -> Option<u32> {
 
 thread_local! {
     /// The last date [`date_of`] parsed, by its text: logs are in time order, so nearly every record repeats
-    /// the previous one's date, and validating and converting it again (a visible share of `tt-sum`'s time)
-    /// is wasted work. Per thread, so the reader threads never contend.
+    /// the previous one's date, and validating and converting it again is wasted work. Per thread, so the
+    /// reader threads never contend.
     static LAST_DATE: Cell<Option<([u8; 10], NaiveDate)>> = const { Cell::new(None) };
 }
 
 /// The validated calendar date of the `YYYY-MM-DD` at the start of `b` (at least 10 bytes), cached.
 #[inline]
 fn date_of(b: &[u8]) -> Option<NaiveDate> {
-    let key: [u8; 10] = b.get(..10)?.try_into().ok()?;
+    let key: [u8; 10] = *b.first_chunk::<10>()?;
     if let Some((k, d)) = LAST_DATE.get()
         && k == key
     {
         return Some(d);
     }
-    let num = |r: std::ops::Range<usize>| digits(&key[r]);
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (y, mo, d) = (pair(&key, 0)? * 100 + pair(&key, 2)?, pair(&key, 5)?, pair(&key, 8)?);
     if !(1..=12).contains(&mo) || d == 0 || d > days_in(y, mo) {
         return None;
     }
@@ -1228,6 +1283,17 @@ where
     S: Send,
     I: Fn() -> S + Sync,
     F: Fn(&mut S, &[u8]) -> Result<()> + Sync,
+{
+    fold_text(source, init, |st, line, _| step(st, line))
+}
+
+/// [`fold_lines`], with each line also as text when the block it was read in is valid UTF-8 (validating a
+/// block at once is cheaper than line by line).
+fn fold_text<S, I, F>(source: &Source, init: I, step: F) -> Result<Vec<S>>
+where
+    S: Send,
+    I: Fn() -> S + Sync,
+    F: Fn(&mut S, &[u8], Option<&str>) -> Result<()> + Sync,
 {
     let name = source.name();
     let ctx = |(line, e): (u64, Error)| if line == 0 { e } else { e.context(format!("{name}:{line}")) };
@@ -1294,7 +1360,7 @@ where
     I: Fn() -> S + Sync,
     F: Fn(&mut S, &View<'_>) -> Result<()> + Sync,
 {
-    fold_lines(source, init, |st, line| match parse_line(line) {
+    fold_text(source, init, |st, line, text| match parse_line(line, text) {
         // Matched here rather than through `View::parse`, so the view is not moved between two `Result`s.
         Ok(v) => step(st, &v),
         Err(Bad) => Err(rejected(line)),
@@ -1313,7 +1379,7 @@ fn chunk<S, F>(
     step: &F,
 ) -> std::result::Result<u64, (u64, Error)>
 where
-    F: Fn(&mut S, &[u8]) -> Result<()>,
+    F: Fn(&mut S, &[u8], Option<&str>) -> Result<()>,
 {
     let mut buf = vec![0u8; BUF];
     let mut filled = 0usize;
@@ -1321,16 +1387,17 @@ where
     let mut skipping = skip_first;
     let mut eof = false;
     let mut lines = 0u64;
-    let mut handle = |line: &[u8], lines: &mut u64| -> std::result::Result<(), (u64, Error)> {
+    let mut handle = |line: &[u8], text: Option<&str>, lines: &mut u64| -> std::result::Result<(), (u64, Error)> {
         *lines += 1;
-        let mut l = line;
+        let (mut l, mut t) = (line, text);
         if let [rest @ .., b'\r'] = l {
             l = rest;
+            t = t.and_then(|t| t.strip_suffix('\r'));
         }
         if l.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        step(st, l).map_err(|e| (*lines, e))
+        step(st, l, t).map_err(|e| (*lines, e))
     };
     loop {
         if !eof {
@@ -1360,18 +1427,25 @@ where
                 }
             }
         }
+        // The whole lines of the block, validated as UTF-8 at once (`None` when some line is not: each line
+        // is then checked on its own, and the bad one reported).
+        let base = at;
+        let whole = if eof { filled } else { memchr::memrchr(b'\n', &buf[at..filled]).map_or(at, |k| at + k) };
+        let block = std::str::from_utf8(&buf[base..whole]).ok();
         loop {
             if pos + at as u64 >= limit {
                 return Ok(lines);
             }
             match memchr(b'\n', &buf[at..filled]) {
                 Some(k) => {
-                    handle(&buf[at..at + k], &mut lines)?;
+                    let text = block.and_then(|t| t.get(at - base..at - base + k));
+                    handle(&buf[at..at + k], text, &mut lines)?;
                     at += k + 1;
                 }
                 None if eof => {
                     if at < filled {
-                        handle(&buf[at..filled], &mut lines)?;
+                        let text = block.and_then(|t| t.get(at - base..));
+                        handle(&buf[at..filled], text, &mut lines)?;
                     }
                     return Ok(lines);
                 }
@@ -1453,6 +1527,26 @@ mod tests {
         ] {
             assert_eq!(parse_ts(s), crate::record::parse_ts(s).ok(), "{s}");
         }
+        // Every day of four centuries (leap years, century rules), at changing times and offsets.
+        let mut day = chrono::NaiveDate::from_ymd_opt(1899, 12, 25).unwrap();
+        for k in 0..146_200u32 {
+            let (h, m, sec) = (k % 24, (k * 7) % 60, (k * 13) % 60);
+            let off = ["Z", "+00:00", "+05:45", "-09:30", "+14:00", "-12:00"][(k % 6) as usize];
+            let s = format!("{}T{h:02}:{m:02}:{sec:02}.{:03}{off}", day.format("%Y-%m-%d"), k % 1000);
+            assert_eq!(parse_ts(&s), crate::record::parse_ts(&s).ok(), "{s}");
+            day = day.succ_opt().unwrap();
+        }
+        for s in [
+            "2026-11-23T14:05:60Z",
+            "2026-00-10T00:00:00Z",
+            "2026-11-00T00:00:00Z",
+            "2026-11-23T14:05:00+24:00",
+            "2026-11-23T14:05:00.Z",
+            "2026-1a-23T14:05:00Z",
+            "2026-11-23T14:05:00",
+        ] {
+            assert_eq!(parse_ts(s), None, "{s}");
+        }
         assert_eq!(parse_ts("2025-02-29T00:00:00Z"), None);
         assert_eq!(parse_ts("2026-11-23T24:00:00Z"), None);
         assert_eq!(parse_ts("2025-02-29T00:00:00Z"), None);
@@ -1471,22 +1565,27 @@ mod tests {
     #[test]
     fn quick_path_agrees_with_the_general_path() {
         let check = |line: &[u8]| {
-            if let Some(q) = parse_quick(line) {
+            if let Some(q) = parse_quick(line, None) {
                 match parse_fast(line) {
                     Ok(f) => assert_eq!(format!("{q:?}"), format!("{f:?}"), "{}", String::from_utf8_lossy(line)),
-                    Err(Bad) => panic!("quick accepted a line the general path rejects: {}", String::from_utf8_lossy(line)),
+                    Err(Bad) => {
+                        panic!("quick accepted a line the general path rejects: {}", String::from_utf8_lossy(line))
+                    }
                 }
             }
         };
         let mut accepted = 0;
         for line in QUICK_LINES {
             let b = line.as_bytes();
-            if parse_quick(b).is_some() {
+            if parse_quick(b, None).is_some() {
                 accepted += 1;
             }
             check(b);
             for i in 0..b.len() {
-                for c in [b'"', b'\\', b' ', b'0', b'1', b'9', b'-', b'+', b'.', b'e', b'E', b'{', b'}', b'[', b',', b':', b'n', b't', b'a', 1, 0x7f, 0xc3, 0xff] {
+                for c in [
+                    b'"', b'\\', b' ', b'0', b'1', b'9', b'-', b'+', b'.', b'e', b'E', b'{', b'}', b'[', b',', b':',
+                    b'n', b't', b'a', 1, 0x7f, 0xc3, 0xff,
+                ] {
                     let mut m = b.to_vec();
                     m[i] = c;
                     check(&m);
