@@ -1,11 +1,16 @@
 //! Importing agent transcripts (Claude Code, Codex CLI) into the usage log.
 //!
 //! Flow: [`discover`] the transcript files → read each one from where the last import stopped ([`state`]),
-//! two files at a time → keep one usage per source request (the line with the most tokens: streaming writes a
-//! message several times) → skip requests whose id is already in the log → price → append every new record in
-//! one locked write → save the new offsets.
+//! two groups of files at a time (a Claude Code session with its subagents' files is one group, see `groups`)
+//! → hold back a request at a file's end that may still be streaming ([`IDLE_COMPLETE`]) → keep one usage per
+//! source request within the group (the line with the most tokens: streaming writes a message several times) →
+//! skip requests whose id is already in the log → price → append the new records under the log lock → save the
+//! new offsets.
 //!
 //! Invariants:
+//! * Only complete requests are appended. Records are never amended, so a streaming message imported early
+//!   would keep its first, smallest copy forever (and a second machine importing the finished file would keep
+//!   another); a request is complete once another line follows it, its file is idle, or the hook said so.
 //! * A record's id is derived from the source's own identity of the request (`message.id` + `requestId`;
 //!   Codex: root session + cumulative totals) with [`crate::id::derived_id_from_hash`], so importing the same
 //!   transcript twice, on two machines, or through a merged bundle never counts a request twice. Dedup compares
@@ -1072,6 +1077,23 @@ impl<'c> Builder<'c> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_and_its_subagents_files_are_one_group() {
+        let files: Vec<PathBuf> = [
+            "/p/a.jsonl",
+            "/p/a/subagents/x.jsonl",
+            "/p/a/subagents/x/subagents/y.jsonl",
+            "/p/a/subagents/x.jsonl.bak/z.jsonl",
+            "/p/b/subagents/orphan.jsonl",
+            "/p/c.jsonl",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        assert_eq!(groups(Source::ClaudeCode, &files), vec![vec![0, 1, 2], vec![3], vec![4], vec![5]]);
+        assert_eq!(groups(Source::Codex, &files[..2]), vec![vec![0], vec![1]]);
+    }
 
     #[test]
     fn projects_come_from_the_last_cwd_component() {
