@@ -230,9 +230,9 @@ fn built_in_prices_are_pinned() {
             sc.cmd("tt-price").args(["--quote", model, "10000", "10000", "--format", "value"]).args(cache).succeeds();
         assert_eq!(out.stdout.trim(), want, "{model}");
     }
-    // Long context: the whole request at the tier (Sonnet 4: 6 / 22.50; Gemini 2.5 Pro: 2.50 / 15); Sonnet 4.6
-    // has no long-context tier. 250,000 in + 1,000 out:
-    for (model, want) in [("sonnet-4", "1.5225"), ("gemini-2.5-pro", "0.64"), ("sonnet-4.6", "0.765")] {
+    // Long context: the whole request at the tier (Sonnet 4: 6 / 22.50; Gemini 2.5 Pro: 2.50 / 15).
+    // 250,000 in + 1,000 out:
+    for (model, want) in [("sonnet-4", "1.5225"), ("gemini-2.5-pro", "0.64")] {
         let out = sc.cmd("tt-price").args(["--quote", model, "250000", "1000", "--format", "value"]).succeeds();
         assert_eq!(out.stdout.trim(), want, "{model} above 200k");
     }

@@ -178,3 +178,41 @@ pub fn parse_args<T: clap::FromArgMatches>(m: &clap::ArgMatches) -> Result<T> {
 pub const HELP_FOOTER: &str = "\
 Exit status: 0 ok · 1 the condition you asked to fail on · 2 any error (bad input, usage, config).
 Environment: TT_LOG (usage log), TT_CONFIG (extra config file), NO_COLOR, XDG_CONFIG_HOME, XDG_DATA_HOME.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_errors_become_one_line_with_their_detail() {
+        let missing = "error: the following required arguments were not provided:\n  --quote <MODEL> <INPUT> <OUTPUT>\n  \
+                       <FILE>\n\nUsage: tt-price --cache-read <N> --quote <MODEL> <INPUT> <OUTPUT>\n\nFor more information, \
+                       try '--help'.\n";
+        assert_eq!(
+            one_line_clap_error(missing),
+            "the following required arguments were not provided: --quote <MODEL> <INPUT> <OUTPUT>, <FILE>"
+        );
+        let value = "error: invalid value 'foo' for '--from <PROVIDER>'\n  [possible values: anthropic, openai, gemini]\n\n  \
+                     tip: a similar value exists: 'openai'\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line_clap_error(value),
+            "invalid value 'foo' for '--from <PROVIDER>' (possible values: anthropic, openai, gemini) (tip: a similar \
+             value exists: 'openai')"
+        );
+    }
+
+    #[test]
+    fn messages_are_one_line() {
+        assert_eq!(one_line("plain"), "plain");
+        assert_eq!(one_line("a\nb\r\u{1b}[1m"), "a\\nb\\r\\u{1b}[1m");
+    }
+
+    #[test]
+    fn deferred_warnings_are_taken_once() {
+        warn_later("one");
+        warn_later("two");
+        let got = take_deferred();
+        assert!(got.ends_with(&["one".to_string(), "two".to_string()]));
+        assert!(take_deferred().is_empty());
+    }
+}

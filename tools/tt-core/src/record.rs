@@ -534,6 +534,26 @@ mod tests {
     }
 
     #[test]
+    fn names_refuse_invisible_format_characters_but_keep_other_scripts() {
+        for ok in ["ATLAS", " padded ", "Zürich", "東京", "agent-😀", "a b"] {
+            assert!(check_name("agent", ok).is_ok(), "{ok:?}");
+        }
+        for bad in ["A\u{202e}B", "\u{200b}", "x\u{feff}", "a\u{2028}b", "\u{e0041}", "\u{ad}", "a\u{2066}"] {
+            let e = check_name("agent", bad).unwrap_err();
+            assert!(e.to_string().contains("invisible format characters"), "{bad:?}: {e}");
+        }
+        // Printable ASCII is never a format character (scan's fast path relies on it).
+        assert!((0x20u8..0x7f).all(|b| !is_format_char(b as char)));
+    }
+
+    #[test]
+    fn token_sums_saturate() {
+        let t = Tokens { input: u64::MAX, output: 1, cache_read: 1, ..Default::default() };
+        assert_eq!((t.prompt(), t.total()), (u64::MAX, u64::MAX));
+        assert_eq!(t.total_exact(), u128::from(u64::MAX) + 2);
+    }
+
+    #[test]
     fn rejects_bad_fields() {
         for (line, want) in [
             (

@@ -331,7 +331,8 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
 
     if let Some(p) = &cli.from {
         let provider = Provider::parse(p)?;
-        let text = read_stdin(false)?;
+        // A terminal, /dev/null or a closed stdin is "nothing on stdin", like everywhere: never wait on a terminal.
+        let text = if tt_core::input::stdin_has_data() { read_stdin(false)? } else { String::new() };
         if text.trim().is_empty() {
             return Err(Error::data(format!(
                 "nothing on stdin: --from {p} reads an API response (or its usage object) from stdin"
