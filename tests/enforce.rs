@@ -110,7 +110,10 @@ fn session_budgets_apply_per_session() {
     };
     run("s1").success();
     run("s1").success();
-    run("s1").code(1);
+    run("s1").code(1).stderr_is(
+        "tt-log: error: refused, nothing logged: budget \"per-session\" would go over its limit: 2,000 of 2,000 \
+         tokens used in session s1, 0 tokens left; this record needs 1,000 tokens\n",
+    );
     run("s2").success();
     // No session: a session budget does not apply.
     log_1000(&sc, "A").success();
@@ -181,4 +184,53 @@ fn a_bad_line_in_the_log_is_an_error_with_its_line_number() {
     sc.write("usage.jsonl", &log);
     log_1000(&sc, "A").code(2).one_error_line("tt-log").stderr_has("usage.jsonl:2: missing field `id`");
     assert_eq!(sc.log(), log);
+}
+
+#[test]
+fn dry_run_runs_the_check_and_appends_nothing() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", TOKENS_10K);
+    let today = chrono_today();
+    let dry = |input: &str| {
+        sc.cmd("tt-log").args(["A", "sonnet-4.5", input, "500", "--enforce", "--dry-run", "--no-git", "-q"]).run()
+    };
+    // No log yet: the record alone is checked (10,500 > 10,000), and no log is created.
+    dry("10000").code(1).stderr_is(&format!(
+        "tt-log: error: would be refused: budget \"daily-tokens\" would go over its limit: 0 of 10,000 tokens used \
+         in the day from {today}, 10,000 tokens left; this record needs 10,500 tokens\n"
+    ));
+    assert!(!sc.log_path().exists());
+    dry("9500").success();
+    assert!(!sc.log_path().exists());
+    // 9 × 1,000 logged: 1,000 more fits, 1,001 does not — and a dry run never appends.
+    for _ in 0..9 {
+        log_1000(&sc, "A").success();
+    }
+    let before = sc.log();
+    dry("500").success().stdout_has("\"input_tokens\":500");
+    dry("501")
+        .code(1)
+        .stderr_has("would be refused: budget \"daily-tokens\" would go over its limit: 9,000 of 10,000 tokens")
+        .stderr_has("1,000 tokens left; this record needs 1,001 tokens");
+    assert_eq!(sc.log(), before);
+    // The real call agrees with the dry run.
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "501", "500", "--enforce", "--no-git", "-q"]).fails_with(1);
+    log_1000(&sc, "A").success();
+    // Without --enforce a dry run checks nothing.
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "501", "500", "--dry-run", "--no-git", "-q"]).succeeds();
+    assert_eq!(sc.records().len(), 10);
+}
+
+#[test]
+fn invalid_budgets_are_errors_for_enforce_too() {
+    let sc = Scenario::new();
+    for (toml, what) in [
+        ("limit_tokens = 0\n", "`limit_tokens` must be more than 0"),
+        ("limit_tokens = 10\nwarn_at = [0.5, 0.5]\n", "strictly ascending"),
+        ("limit_tokens = 10\nwarn_at = [0.5, 1.5]\n", "at most 1"),
+    ] {
+        sc.write("tt.toml", format!("[[budget]]\nname = \"b\"\nperiod = \"day\"\n{toml}"));
+        log_1000(&sc, "A").code(2).one_error_line("tt-log").stderr_has("budget b (").stderr_has(what);
+    }
+    assert_eq!(sc.log(), "");
 }

@@ -499,3 +499,226 @@ ad-hoc  -      month from 2026-11-01     $0         1  $10.00  $10.00    0%  ok 
         .succeeds()
         .stderr_has("1 record in budget ad-hoc could not be priced");
 }
+
+#[test]
+fn ad_hoc_flags_without_a_limit_are_errors_not_ignored() {
+    let sc = month_scenario();
+    for flags in [&["--scope", "agent=ATLAS"][..], &["--period", "day"], &["--warn-at", "0.1"], &["--name", "foo"]] {
+        sc.cmd("tt-budget").args(TODAY).args(flags).fails_with(2).one_error_line("tt-budget").stderr_has(&format!(
+            "tt-budget: error: {} describes an ad-hoc budget, which needs --limit-usd or --limit-tokens",
+            flags[0]
+        ));
+    }
+    // An ad-hoc budget and configured ones at once is ambiguous.
+    sc.cmd("tt-budget")
+        .args(["--limit-usd", "5", "--budget", "team-monthly"])
+        .args(TODAY)
+        .fails_with(2)
+        .one_error_line("tt-budget");
+    // With a limit, --period day is the ad-hoc budget's: today (the 15th) nothing was spent.
+    let out = sc.cmd("tt-budget").args(["--limit-usd", "5", "--period", "day"]).args(TODAY).succeeds();
+    assert_eq!(out.jsonl()[0]["spent_usd"], 0);
+}
+
+#[test]
+fn zero_limits_and_bad_thresholds_are_refused() {
+    let sc = month_scenario();
+    // A zero limit has no percentage: refused (a tiny limit says "almost nothing").
+    for flags in [["--limit-usd", "0"], ["--limit-usd", "$0.00"], ["--limit-tokens", "0"]] {
+        sc.cmd("tt-budget")
+            .args(flags)
+            .args(TODAY)
+            .fails_with(2)
+            .one_error_line("tt-budget")
+            .stderr_has("must be more than 0");
+    }
+    for (warn_at, what) in [
+        ("0.9,0.5", "strictly ascending"),
+        ("0.5,0.5", "strictly ascending"),
+        ("0,0.5", "above 0 and at most 1"),
+        ("1.5", "above 0 and at most 1"),
+        ("0.2,0.4,0.6,0.8", "1 to 3 thresholds"),
+        ("half", "wants fractions"),
+    ] {
+        sc.cmd("tt-budget")
+            .args(["--limit-usd", "100", "--warn-at", warn_at])
+            .args(TODAY)
+            .fails_with(2)
+            .one_error_line("tt-budget")
+            .stderr_has("--warn-at")
+            .stderr_has(what);
+    }
+    // 1 is a threshold too: warning only at the limit itself.
+    sc.cmd("tt-budget").args(["--limit-usd", "30", "--warn-at", "1"]).args(TODAY).succeeds();
+    // The same rules for configured budgets, naming the budget and its file.
+    for (extra, what) in [
+        ("limit_usd = 0", "`limit_usd` must be more than $0"),
+        ("limit_usd = 5\nwarn_at = [0.5, 0.5]", "`warn_at` thresholds must be strictly ascending"),
+        ("limit_usd = 5\nwarn_at = [0.8, 1.01]", "at most 1"),
+        ("limit_usd = 5\nwarn_at = [0.1, 0.2, 0.3, 0.4]", "1 to 3 thresholds"),
+    ] {
+        sc.write("tt.toml", format!("[[budget]]\nname = \"b\"\nperiod = \"month\"\n{extra}\n"));
+        sc.cmd("tt-budget")
+            .args(TODAY)
+            .fails_with(2)
+            .one_error_line("tt-budget")
+            .stderr_has("tt-budget: error: budget b (")
+            .stderr_has("tt.toml")
+            .stderr_has(what);
+    }
+    // warn_at from the config: [0.25, 0.6] is warning from 25% and critical from 60%; $30 of $50 is 60%.
+    sc.write("tt.toml", "[[budget]]\nname = \"b\"\nperiod = \"month\"\nlimit_usd = 50\nwarn_at = [0.25, 0.6]\n");
+    assert_eq!(level_of(&sc.cmd("tt-budget").args(TODAY).succeeds()), "critical");
+    sc.write("tt.toml", "[[budget]]\nname = \"b\"\nperiod = \"month\"\nlimit_usd = 50\nwarn_at = [0.25, 0.61]\n");
+    assert_eq!(level_of(&sc.cmd("tt-budget").args(TODAY).succeeds()), "warning");
+}
+
+#[test]
+fn the_estimate_check_says_how_far_over_a_budget_already_is() {
+    let sc = atlas_over();
+    // ATLAS: $25 of $20 — already $5 over, so even a free task is deferred, and the message says by how much.
+    sc.cmd("tt-budget")
+        .args(TODAY)
+        .args(["--budget", "atlas-monthly", "--estimate-usd", "0"])
+        .fails_with(1)
+        .stderr_is("tt-budget: error: atlas-monthly: already over by $5.00; this task needs ~$0: defer it\n");
+    sc.cmd("tt-budget")
+        .args(TODAY)
+        .args(["--limit-tokens", "1000", "--scope", "agent=BOLT", "--estimate-tokens", "1"])
+        .fails_with(1)
+        .stderr_is("tt-budget: error: ad-hoc: already over by 199,000 tokens; this task needs ~1 tokens: defer it\n");
+}
+
+#[test]
+fn today_stops_the_window_at_the_pinned_day() {
+    // $10 on the 5th and $20 on the 12th.
+    let sc = month_scenario();
+    let team = ["--budget", "team-monthly"];
+    // On the 1st nothing had been spent yet: the records of the 5th and the 12th are in the future.
+    let out = sc.cmd("tt-budget").args(["--today", "2026-11-01"]).args(team).succeeds();
+    let e = &out.jsonl()[0];
+    assert_eq!((e["spent_usd"].to_string(), e["records"].to_string()), ("0".into(), "0".into()));
+    assert_eq!(e["forecast"]["projected_usd"], 0);
+    // On the 10th: $10 in 10 of 30 days → $10 × 30 / 10 = $30 projected (the $20 of the 12th is not counted).
+    let out = sc.cmd("tt-budget").args(["--today", "2026-11-10"]).args(team).succeeds();
+    let e = &out.jsonl()[0];
+    assert_eq!(e["spent_usd"], 10);
+    assert_eq!(e["forecast"]["projected_usd"], 30);
+    // tt-sum agrees (its window still shows the whole month), and so does the pipeline.
+    let out = sc.cmd("tt-sum").args(["--period", "month", "--today", "2026-11-10"]).succeeds();
+    let r = &out.jsonl()[0];
+    assert_eq!((r["cost_usd"].to_string(), r["window"]["end"].as_str()), ("10".into(), Some("2026-12-01T00:00:00Z")));
+    let piped =
+        sc.bash("tt-sum --period month --today 2026-11-10 | tt-budget --today 2026-11-10 --budget team-monthly");
+    assert_eq!(piped.succeeds().stdout, out_of(&sc, &["--today", "2026-11-10", "--budget", "team-monthly"]));
+}
+
+fn out_of(sc: &Scenario, args: &[&str]) -> String {
+    sc.cmd("tt-budget").args(args).succeeds().stdout
+}
+
+#[test]
+fn week_and_year_budgets_multi_field_and_tag_scopes_both_limits_and_tz() {
+    let sc = Scenario::new();
+    let tagged = |ts: &str, agent: &str, tokens: u64, cost: &str, project: &str, team: &str| {
+        rec(ts, agent, tokens, cost, &format!(r#","project":"{project}","tags":{{"team":"{team}"}}"#))
+    };
+    sc.write(
+        "usage.jsonl",
+        [
+            // Sunday 2026-11-15 (a week starting Sunday holds it; a Monday week does not).
+            tagged("2026-11-15T10:00:00Z", "ATLAS", 1000, "4", "api", "web"),
+            // Saturday the 14th, 23:30 UTC: Sunday the 15th in Berlin.
+            tagged("2026-11-14T23:30:00Z", "ATLAS", 2000, "3", "api", "web"),
+            tagged("2026-11-13T10:00:00Z", "BOLT", 4000, "2", "api", "ops"),
+            tagged("2026-02-01T10:00:00Z", "ATLAS", 8000, "1", "web", "web"),
+        ]
+        .concat(),
+    );
+    sc.write(
+        "tt.toml",
+        r#"week_start = "sunday"
+
+[[budget]]
+name = "weekly"
+period = "week"
+limit_usd = 10
+
+[[budget]]
+name = "atlas-api"
+period = "year"
+scope = { agent = "ATLAS", project = "api" }
+limit_usd = 8
+limit_tokens = 2500
+
+[[budget]]
+name = "web-team"
+period = "year"
+scope = { "tag:team" = "web" }
+limit_usd = 100
+"#,
+    );
+    let today = ["--today", "2026-11-15"];
+    let out = sc.cmd("tt-budget").args(today).succeeds();
+    let rows = out.jsonl();
+    // The week from Sunday the 15th (UTC) holds only the $4 of that day: 40% of $10.
+    assert_eq!(rows[0]["window"]["start"], "2026-11-15T00:00:00Z");
+    assert_eq!((rows[0]["spent_usd"].to_string(), rows[0]["level"].as_str()), ("4".into(), Some("ok")));
+    // ATLAS on api this year: $7 of $8 (87.5%) and 3,000 of 2,500 tokens (120%): the more used limit decides.
+    assert_eq!(rows[1]["spent_usd"], 7);
+    assert_eq!(rows[1]["spent_tokens"], 3000);
+    assert_eq!((rows[1]["percent"].to_string(), rows[1]["level"].as_str()), ("120".into(), Some("over")));
+    // tag:team=web this year: 4 + 3 + 1 = $8.
+    assert_eq!(rows[2]["spent_usd"], 8);
+    sc.cmd("tt-budget")
+        .args(today)
+        .arg("--fail-over")
+        .fails_with(1)
+        .stderr_is("tt-budget: error: atlas-api is over its limit: $7.00 of $8.00, 3,000 of 2,500 tokens\n");
+    // In Berlin the Saturday-night record is on Sunday: the week holds $4 + $3 = $7.
+    let out = sc.cmd("tt-budget").args(today).args(["--tz", "Europe/Berlin", "--budget", "weekly"]).succeeds();
+    assert_eq!(out.jsonl()[0]["spent_usd"], 7);
+    assert_eq!(out.jsonl()[0]["window"]["start"], "2026-11-15T00:00:00+01:00");
+    // Zone names in any case.
+    let utc = sc.cmd("tt-budget").args(today).args(["--tz", "utc"]).succeeds();
+    assert_eq!(utc.stdout, out_of(&sc, &today));
+    // From rows: year rows grouped by agent and project answer the multi-field budget, tag rows the tag one.
+    let out = sc
+        .bash("tt-sum --period year --today 2026-11-15 --by agent,project | tt-budget --today 2026-11-15 --budget atlas-api")
+        .succeeds();
+    assert_eq!(out.jsonl()[0]["spent_tokens"], 3000);
+    let out = sc
+        .bash("tt-sum --period year --today 2026-11-15 --by tag:team | tt-budget --today 2026-11-15 --budget web-team")
+        .succeeds();
+    assert_eq!(out.jsonl()[0]["spent_usd"], 8);
+    let out =
+        sc.bash("tt-sum --period week --today 2026-11-15 | tt-budget --today 2026-11-15 --budget weekly").succeeds();
+    assert_eq!(out.jsonl()[0]["spent_usd"], 4);
+}
+
+#[test]
+fn config_and_log_flags() {
+    let sc = month_scenario();
+    // --config names the config file (here outside the project), --log the log.
+    sc.write("elsewhere/budgets.toml", "[[budget]]\nname = \"tight\"\nperiod = \"month\"\nlimit_usd = 25\n");
+    sc.write("elsewhere/other.jsonl", rec("2026-11-03T10:00:00Z", "X", 1, "26", ""));
+    let out = sc.cmd("tt-budget").args(TODAY).args(["--config", "elsewhere/budgets.toml"]).succeeds();
+    assert_eq!(
+        out.jsonl().iter().map(|e| e["name"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["team-monthly", "atlas-monthly", "tight"]
+    );
+    sc.cmd("tt-budget")
+        .args(TODAY)
+        .args([
+            "--config",
+            "elsewhere/budgets.toml",
+            "--log",
+            "elsewhere/other.jsonl",
+            "--budget",
+            "tight",
+            "--fail-over",
+        ])
+        .fails_with(1)
+        .stderr_is("tt-budget: error: tight is over its limit: $26.00 of $25.00\n");
+    sc.cmd("tt-budget").args(["--config", "elsewhere/missing.toml"]).fails_with(2).one_error_line("tt-budget");
+}

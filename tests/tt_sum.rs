@@ -159,6 +159,7 @@ fn several_keys_tags_sessions_and_missing_values() {
     assert_eq!(groups(&out), g(&[("tag:team=null", 3), ("tag:team=web", 2)]));
     let out = sc.cmd("tt-sum").args(["--by", "session", "--sort", "tokens"]).succeeds();
     assert_eq!(groups(&out), g(&[("session=s1", 2), ("session=s3", 1), ("session=s2", 1), ("session=null", 1)]));
+    // None of these records has these fields: one group of nulls (the real values are tested below).
     let out = sc.cmd("tt-sum").args(["--by", "provider,task,project,branch,host,user"]).succeeds();
     assert_eq!(groups(&out).len(), 1);
     for by in ["hour", "week", "month"] {
@@ -252,6 +253,32 @@ fn since_and_until() {
         serde_json::json!({"period":"custom","start":"2026-11-23T10:00:00Z","end":"2026-11-30T00:00:00Z"})
     );
     sc.cmd("tt-sum").args(["--since", "last tuesday"]).fails_with(2).one_error_line("tt-sum").stderr_has("--since");
+    // --since after --until is an empty window: an error, not an empty report.
+    sc.cmd("tt-sum")
+        .args(["--since", "2026-11-22", "--until", "2026-11-20"])
+        .fails_with(2)
+        .stderr_is("tt-sum: error: `--since 2026-11-22` is after `--until 2026-11-20`: the window would be empty\n");
+    // The 21st to the 20th (inclusive) is empty too: since = until = midnight of the 21st.
+    sc.cmd("tt-sum").args(["--since", "2026-11-21", "--until", "2026-11-20"]).fails_with(2).stderr_has("is not before");
+    // One day: since the 20th until the 20th.
+    assert_eq!(records_in(&sc, &["--since", "2026-11-20", "--until", "2026-11-20"]), 2);
+}
+
+#[test]
+fn today_stops_counting_at_the_end_of_the_pinned_day() {
+    let sc = scenario();
+    // Pinned to the 22nd: the two records of the 23rd have not happened yet, in any window holding "now".
+    for period in ["month", "week", "year", "all"] {
+        assert_eq!(records_in(&sc, &["--period", period, "--today", "2026-11-22"]), 3, "{period}");
+    }
+    // The window shown is still the whole month.
+    let out = sc.cmd("tt-sum").args(["--period", "month", "--today", "2026-11-22"]).succeeds();
+    assert_eq!(out.jsonl()[0]["window"]["end"], "2026-12-01T00:00:00Z");
+    // Pinned to a time: up to that instant (exclusive).
+    assert_eq!(records_in(&sc, &["--today", "2026-11-23T08:00:00Z"]), 3);
+    assert_eq!(records_in(&sc, &["--today", "2026-11-23T08:00:01Z"]), 4);
+    // Without --today the clock is not a bound.
+    assert_eq!(records_in(&sc, &[]), 5);
 }
 
 #[test]
@@ -265,7 +292,94 @@ fn sort_and_top() {
     assert_eq!(out.jsonl().last().unwrap()["records"], 5);
     let out = sc.cmd("tt-sum").args(["--by", "day", "--top", "1"]).succeeds();
     assert_eq!(groups(&out), g(&[("day=2026-11-20", 2)]));
+    // The total row says how many groups --top left out (days 22 and 23), and only when it left some out.
+    assert_eq!(out.jsonl().last().unwrap()["omitted_groups"], 2);
+    let out = sc.cmd("tt-sum").args(["--by", "agent", "--top", "3"]).succeeds();
+    assert_eq!(out.jsonl().last().unwrap().get("omitted_groups"), None);
+    // --top 0: the total alone, all three groups left out.
+    let out = sc.cmd("tt-sum").args(["--by", "agent", "--top", "0"]).succeeds();
+    assert_eq!(
+        out.stdout,
+        format!(
+            "{{\"kind\":\"summary\",{ALL},\"group\":{{}},\"records\":5,\"sessions\":3,\"input_tokens\":63100,\"output_tokens\":45310,\"cache_read_tokens\":400,\"cache_write_tokens\":5,\"total_tokens\":108815,\"cost_usd\":0.86615,\"unpriced_records\":0,\"omitted_groups\":3}}\n"
+        )
+    );
     sc.cmd("tt-sum").args(["--sort", "colour"]).fails_with(2);
+    sc.cmd("tt-sum").args(["--top", "-1"]).fails_with(2).one_error_line("tt-sum");
+}
+
+#[test]
+fn every_record_field_groups_with_its_real_values() {
+    let sc = Scenario::new();
+    let full = |id: &str, provider: &str, task: &str, project: &str, branch: &str, host: &str, user: &str| {
+        format!(
+            "{{\"v\":1,\"id\":\"{id}\",\"ts\":\"2026-11-20T10:00:00Z\",\"agent\":\"A\",\"model\":\"m\",\"provider\":\"{provider}\",\"task\":\"{task}\",\"project\":\"{project}\",\"branch\":\"{branch}\",\"host\":\"{host}\",\"user\":\"{user}\",\"input_tokens\":1,\"output_tokens\":0,\"cost_usd\":1}}\n"
+        )
+    };
+    sc.write(
+        "usage.jsonl",
+        [
+            full("1", "anthropic", "t1", "api", "main", "ci-1", "ann"),
+            full("2", "anthropic", "t1", "api", "main", "ci-1", "ann"),
+            full("3", "openai", "t2", "web", "fix", "ci-2", "bob"),
+        ]
+        .concat(),
+    );
+    for (key, want) in [
+        ("provider", [("provider=anthropic", 2), ("provider=openai", 1)]),
+        ("task", [("task=t1", 2), ("task=t2", 1)]),
+        ("project", [("project=api", 2), ("project=web", 1)]),
+        ("branch", [("branch=fix", 1), ("branch=main", 2)]),
+        ("host", [("host=ci-1", 2), ("host=ci-2", 1)]),
+        ("user", [("user=ann", 2), ("user=bob", 1)]),
+    ] {
+        let out = sc.cmd("tt-sum").args(["--by", key, "--sort", "name"]).succeeds();
+        assert_eq!(groups(&out), g(&want), "{key}");
+    }
+    let out = sc.cmd("tt-sum").args(["--by", "provider,task,project,branch,host,user", "--sort", "name"]).succeeds();
+    assert_eq!(
+        groups(&out),
+        g(&[
+            ("provider=anthropic|task=t1|project=api|branch=main|host=ci-1|user=ann", 2),
+            ("provider=openai|task=t2|project=web|branch=fix|host=ci-2|user=bob", 1)
+        ])
+    );
+}
+
+#[test]
+fn config_and_log_flags() {
+    let sc = scenario();
+    // --log reads another log; --config adds a layer (here: the week starts on Sunday, the zone is Berlin).
+    sc.write("other/usage.jsonl", rec("2026-11-22T23:30:00Z", "ZED", "m", 1, 1, "1", ""));
+    let out = sc.cmd("tt-sum").args(["--log", "other/usage.jsonl", "--by", "agent"]).succeeds();
+    assert_eq!(groups(&out), g(&[("agent=ZED", 1)]));
+    sc.write("other/tt.toml", "week_start = \"sunday\"\ntz = \"Europe/Berlin\"\n");
+    let out = sc.cmd("tt-sum").args(["--config", "other/tt.toml", "--by", "week"]).succeeds();
+    assert_eq!(groups(&out), g(&[("week=2026-11-15", 2), ("week=2026-11-22", 3)]));
+    // 23:30 UTC on the 22nd is the 23rd in Berlin.
+    let out =
+        sc.cmd("tt-sum").args(["--config", "other/tt.toml", "--log", "other/usage.jsonl", "--by", "day"]).succeeds();
+    assert_eq!(groups(&out), g(&[("day=2026-11-23", 1)]));
+    sc.cmd("tt-sum").args(["--config", "other/missing.toml"]).fails_with(2).one_error_line("tt-sum");
+    // Zone names in any case.
+    let out = sc.cmd("tt-sum").args(["--by", "day", "--tz", "europe/berlin"]).succeeds();
+    assert_eq!(groups(&out).len(), 4);
+    sc.cmd("tt-sum")
+        .args(["--tz", "utc"])
+        .succeeds()
+        .stdout_is(&sc.cmd("tt-sum").args(["--tz", "UTC"]).succeeds().stdout);
+}
+
+#[test]
+fn csv_bounds_are_written_like_the_jsonl_rows() {
+    let sc = scenario();
+    let out = sc.cmd("tt-sum").args(["--period", "month", "--today", "2026-11-23", "--format", "csv"]).succeeds();
+    assert!(out.stdout.contains("\nmonth,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,5,"), "{}", out.stdout);
+    let out = sc
+        .cmd("tt-sum")
+        .args(["--period", "month", "--today", "2026-11-23", "--format", "csv", "--tz", "Europe/Berlin"])
+        .succeeds();
+    assert!(out.stdout.contains("\nmonth,2026-11-01T00:00:00+01:00,2026-12-01T00:00:00+01:00,"), "{}", out.stdout);
 }
 
 #[test]

@@ -388,7 +388,7 @@ fn estimate(cli: &Cli, config: &Config, cal: &Calendar) -> Result<Option<(Decima
     }
     Ok(match (usd, tokens) {
         (None, None) => None,
-        (Some(u), None) => Some((u, 0, money::usd(u))),
+        (Some(u), None) => Some((u, 0, usd_cell(u))),
         (u, Some(t)) => {
             let priced = match (&cli.model, u) {
                 (_, Some(u)) => Some(u),

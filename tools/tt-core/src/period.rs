@@ -100,23 +100,27 @@ pub struct Window {
     pub end: Option<DateTime<Utc>>,
     /// The zone its bounds are shown in.
     pub tz: Tz,
+    /// With `--today`: the pinned "now". Records at or after it do not count, although the window's bounds
+    /// (what reports show) stay the period's: a report made with `--today` is the same whenever it runs,
+    /// whatever was logged since.
+    pub cutoff: Option<DateTime<Utc>>,
 }
 
 impl Window {
     /// All time.
     pub fn all(tz: Tz) -> Window {
-        Window { period: "all".into(), start: None, end: None, tz }
+        Window { period: "all".into(), start: None, end: None, tz, cutoff: None }
     }
 
-    /// True when `ts` falls inside.
+    /// True when `ts` falls inside (and before the cutoff).
     #[inline]
     pub fn contains(&self, ts: DateTime<Utc>) -> bool {
-        self.start.is_none_or(|s| ts >= s) && self.end.is_none_or(|e| ts < e)
+        self.start.is_none_or(|s| ts >= s) && self.end.is_none_or(|e| ts < e) && self.cutoff.is_none_or(|c| ts < c)
     }
 
-    /// True when the window has no bounds at all (so timestamps need not even be compared).
+    /// True when the window has no bounds and no cutoff at all (so timestamps need not even be compared).
     pub fn is_unbounded(&self) -> bool {
-        self.start.is_none() && self.end.is_none()
+        self.start.is_none() && self.end.is_none() && self.cutoff.is_none()
     }
 
     /// The start as RFC 3339 in the window's zone (`None` when unbounded).
@@ -205,12 +209,14 @@ pub struct Calendar {
     pub week_start: Weekday,
     /// The present instant (pinned by `--today`).
     pub now: DateTime<Utc>,
+    /// True when `--today` pinned `now`: the windows that hold "now" then stop there (see [`Window::cutoff`]).
+    pub pinned: bool,
 }
 
 impl Calendar {
     /// A calendar.
     pub fn new(tz: Tz, week_start: Weekday, now: DateTime<Utc>) -> Calendar {
-        Calendar { tz, week_start, now }
+        Calendar { tz, week_start, now, pinned: false }
     }
 
     /// The calendar of a tool: `--tz` (else config `tz`), config `week_start`, and `--today` (else the clock).
@@ -221,6 +227,7 @@ impl Calendar {
         let tz = parse_zone(tz.unwrap_or(&config.tz))?;
         let mut cal = Calendar::new(tz, config.week_start, Utc::now());
         if let Some(t) = today {
+            cal.pinned = true;
             cal.now = match NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d") {
                 Ok(d) => cal.midnight(d + Duration::days(1)),
                 Err(_) => cal.parse_instant(t).ok_or_else(|| {
@@ -265,11 +272,16 @@ impl Calendar {
         d - Duration::days(i64::from(back))
     }
 
-    /// The window of a named period around "now".
+    /// With `--today`, where the windows around "now" stop counting records.
+    fn cutoff(&self) -> Option<DateTime<Utc>> {
+        self.pinned.then_some(self.now)
+    }
+
+    /// The window of a named period around "now" (with `--today`, records after it do not count).
     pub fn window(&self, p: Period) -> Window {
         let today = self.today();
         let (start, end) = match p {
-            Period::All => return Window::all(self.tz),
+            Period::All => return Window { cutoff: self.cutoff(), ..Window::all(self.tz) },
             Period::Today => (today, today + Duration::days(1)),
             Period::Yesterday => (today - Duration::days(1), today),
             Period::Week => {
@@ -292,6 +304,7 @@ impl Calendar {
             start: Some(self.midnight(start)),
             end: Some(self.midnight(end)),
             tz: self.tz,
+            cutoff: self.cutoff(),
         }
     }
 
@@ -315,12 +328,14 @@ impl Calendar {
             start: Some(self.midnight(start)),
             end: Some(self.midnight(end)),
             tz: self.tz,
+            cutoff: None,
         }
     }
 
-    /// The current window of a budget period (the one holding "now").
+    /// The current window of a budget period (the one holding "now"; with `--today`, records after it do not
+    /// count).
     pub fn current_budget_window(&self, p: BudgetPeriod) -> Window {
-        self.budget_window(p, self.now - Duration::nanoseconds(1))
+        Window { cutoff: self.cutoff(), ..self.budget_window(p, self.now - Duration::nanoseconds(1)) }
     }
 
     /// Parse `--since`: RFC 3339, a local date-time, or a local date (its midnight).
@@ -471,6 +486,16 @@ impl WindowArgs {
         let period = self.period.as_deref().map(Period::parse).transpose()?.unwrap_or(default);
         let since = self.since.as_deref().map(|s| cal.parse_since(s)).transpose()?;
         let until = self.until.as_deref().map(|s| cal.parse_until(s)).transpose()?;
+        if let (Some(s), Some(u), Some(st), Some(ut)) = (since, until, &self.since, &self.until)
+            && s >= u
+        {
+            let how = if s > u { "is after" } else { "is not before" };
+            return Err(Error::usage(format!(
+                "`--since {}` {how} `--until {}`: the window would be empty",
+                st.trim(),
+                ut.trim()
+            )));
+        }
         Ok(cal.window(period).restrict(since, until))
     }
 
@@ -504,6 +529,31 @@ mod tests {
         assert!(w.contains(c.parse_instant("2026-11-23T23:59:59.999Z").unwrap()));
         assert!(!w.contains(c.parse_instant("2026-11-24T00:00:00Z").unwrap()));
         assert_eq!(c.parse_until("2026-11-23").unwrap(), c.parse_since("2026-11-24").unwrap());
+    }
+
+    #[test]
+    fn today_cuts_off_the_windows_around_now() {
+        let c = cal("UTC", "2026-11-15");
+        let after = c.parse_instant("2026-11-16T00:00:00Z").unwrap();
+        let last = c.parse_instant("2026-11-15T23:59:59Z").unwrap();
+        for w in [c.window(Period::Month), c.window(Period::All), c.current_budget_window(BudgetPeriod::Month)] {
+            assert!(w.contains(last) && !w.contains(after), "{w:?}");
+        }
+        // The bounds stay the period's.
+        assert_eq!(c.window(Period::Month).end_text().unwrap(), "2026-12-01T00:00:00Z");
+        // Without --today nothing is cut (the clock is not a bound), nor are past windows' own bounds moved.
+        let mut free = c;
+        free.pinned = false;
+        assert!(free.window(Period::All).contains(after) && free.window(Period::All).is_unbounded());
+        assert!(!c.window(Period::All).is_unbounded());
+        assert!(c.budget_window(BudgetPeriod::Month, after).contains(after));
+    }
+
+    #[test]
+    fn zones_in_any_case() {
+        assert_eq!(parse_zone("utc").unwrap(), chrono_tz::UTC);
+        assert_eq!(parse_zone("europe/berlin").unwrap(), chrono_tz::Europe::Berlin);
+        assert!(parse_zone("Mars/Olympus").is_err());
     }
 
     #[test]
