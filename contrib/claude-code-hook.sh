@@ -6,7 +6,7 @@
 # transcript (and its `subagents/`). The import is idempotent and incremental, so running it after every turn
 # only adds the requests that are new since the last run. At `Stop`, `SubagentStop` and `SessionEnd` the
 # transcript is complete, so even the turn's last message is imported at once (other events, and imports
-# without a hook, wait until a streaming message is followed by another line or the file is idle for 2 minutes).
+# without a hook, wait until the next request follows a streaming message or the file is idle for 2 minutes).
 #
 # Install: copy or link this file somewhere stable and add to ~/.claude/settings.json (see the README):
 #   {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "~/.local/share/tt/claude-code-hook.sh"}]}],

@@ -215,10 +215,11 @@ fn a_reimport_reads_only_the_new_lines() {
     text.push_str(
         r#"kens":4,"output_tokens":40},"model":"claude-haiku-4-5"},"requestId":"req_7","sessionId":"s1","cwd":"/home/dev/shop","gitBranch":"main"}
 {"type":"assistant","timestamp":"2026-03-01T10:08:00.000Z","sessionId":"s1","cwd":"/home/dev/shop","gitBranch":"main","requestId":"req_8","message":{"id":"msg_H","model":"claude-haiku-4-5","content":[{"type":"text","text":"ok"}],"usage":{"input_tokens":1,"output_tokens":1}}}
-{"type":"user","timestamp":"2026-03-01T10:09:00.000Z","sessionId":"s1","message":{"role":"user","content":"thanks"}}
 "#,
     );
     std::fs::write(&s1, text).unwrap();
+    // The session is over (its last request is complete once the file is left alone).
+    idle(&s1);
     let out = run().stderr_is(
         "claude-code: 2 files read (1 unchanged), added 2 records (46 tokens, $0.0002), skipped 0 duplicates and 0 malformed lines\n",
     );
@@ -545,31 +546,42 @@ fn other_host(sc: &Scenario) -> String {
 }
 
 #[test]
-fn a_request_is_complete_once_another_line_follows_it() {
+fn a_request_is_complete_once_the_next_request_of_its_conversation_follows() {
     let sc = Scenario::new();
     let t = sc.write("claude/projects/-home-dev-shop/s9.jsonl", copy_of("msg_1", "req_1", 5));
     let run = || sc.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds();
     run().stderr_has("added 0 records").stderr_has("held back 1 request");
-    // More copies, then the tool result (a user line): msg_1 is done, its best copy is imported — the held-back
-    // copy is read again, so nothing is lost. No mtime trick: the file is fresh.
+    // Claude Code runs a tool while the message still streams: its result (a user line) comes between two copies
+    // of one message, as in real transcripts. Not a sign that the message is done: still held back.
     append(&t, &copy_of("msg_1", "req_1", 60));
-    append(&t, &copy_of("msg_1", "req_1", 120));
     append(
         &t,
         "{\"type\":\"user\",\"timestamp\":\"2026-03-02T09:00:05.000Z\",\"message\":{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"content\":\"ok\"}]}}\n",
     );
-    run().stderr_is(
-        "claude-code: 1 file read, added 1 record (130 tokens, $0.0018), skipped 2 duplicates and 0 malformed lines\n",
-    );
-    assert_eq!(outputs(&sc), [120]);
-    // The next message starts streaming: the first is long done, the new one is held back.
-    append(&t, &copy_of("msg_2", "req_2", 7));
     run().stderr_has("added 0 records").stderr_has("held back 1 request");
-    // A line of another message completes it too (here, glued to nothing: the next request's first copy).
+    append(&t, &copy_of("msg_1", "req_1", 120));
+    // A subagent's request (reported in a progress line) is another conversation: msg_1 still waits.
+    append(
+        &t,
+        r#"{"type":"progress","timestamp":"2026-03-02T09:00:06.000Z","sessionId":"s9","data":{"type":"agent_progress","agentId":"a7","message":{"type":"assistant","timestamp":"2026-03-02T09:00:06.000Z","requestId":"req_s","message":{"id":"msg_s","model":"claude-haiku-4-5-20251001","usage":{"input_tokens":4,"output_tokens":2}}}}}
+"#,
+    );
+    run().stderr_has("added 0 records").stderr_has("held back 2 requests");
+    // The main thread's next request: msg_1 is over, and its best copy is imported — every copy since the first
+    // was read again, so nothing is lost. No mtime trick: the file is fresh. The new request waits its turn.
+    append(&t, &copy_of("msg_2", "req_2", 7));
+    run().stderr_has("added 1 record (130 tokens").stderr_has("held back 2 requests");
+    assert_eq!(outputs(&sc), [120]);
     append(&t, &copy_of("msg_2", "req_2", 9));
     append(&t, &copy_of("msg_3", "req_3", 1));
-    run().stderr_has("added 1 record (19 tokens").stderr_has("held back 1 request");
+    run().stderr_has("added 1 record (19 tokens").stderr_has("held back 2 requests");
     assert_eq!(outputs(&sc), [120, 9]);
+    // Left alone, everything is complete.
+    idle(&t);
+    run().stderr_is(
+        "claude-code: 1 file read, added 2 records (17 tokens, $0.0001), skipped 2 duplicates and 0 malformed lines\n",
+    );
+    assert_eq!(outputs(&sc), [120, 9, 2, 1]);
 }
 
 #[test]
@@ -645,6 +657,7 @@ fn implausible_token_counts_are_malformed_lines() {
     ]
     .concat();
     let t = sc.write("claude/projects/-home-dev-shop/s9.jsonl", text);
+    idle(&t);
     let out = sc.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds();
     let f = std::fs::canonicalize(&t).unwrap();
     let f = f.display();
@@ -766,4 +779,31 @@ fn an_unreadable_directory_is_skipped_with_a_warning() {
 
 fn is_root() -> bool {
     std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout == b"0\n")
+}
+
+#[test]
+fn importing_a_real_transcript_while_it_is_written_gives_the_records_of_the_finished_file() {
+    let Some(data) = realdata() else { return };
+    // The transcript where Claude Code ran tools while messages streamed: tool results, progress and snapshot
+    // lines between the copies of one message, the output count growing after them.
+    let src = data.join("claude/projects/entireio-external-agents/130c7a5b-784a-46b4-a59d-fb6d5f519045.jsonl");
+    let text = std::fs::read_to_string(&src).unwrap();
+    let live = Scenario::new();
+    let t = live.write("claude/projects/p/130c7a5b.jsonl", "");
+    // An import after every line Claude Code writes (as a hook on every event would), then one when it is over.
+    for line in text.split_inclusive('\n') {
+        append(&t, line);
+        live.cmd("tt-log").args(["--import", "claude-code", "-q"]).arg(&t).succeeds();
+    }
+    idle(&t);
+    live.cmd("tt-log").args(["--import", "claude-code", "-q"]).arg(&t).succeeds();
+    let once = Scenario::new();
+    once.cmd("tt-log").args(["--import", "claude-code", "-q"]).arg(&src).succeeds();
+    let key = |sc: &Scenario| {
+        let mut v: Vec<String> = sc.records().iter().map(|r| format!("{} {}", r["id"], brief(r))).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(key(&live), key(&once));
+    assert_eq!(once.records().len(), 23);
 }

@@ -38,6 +38,8 @@ struct Line<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Data<'a> {
+    #[serde(rename = "agentId", borrow)]
+    agent_id: Str<'a>,
     #[serde(borrow)]
     message: Obj<Inner<'a>>,
 }
@@ -168,21 +170,37 @@ struct Req<'s> {
     cwd: Option<&'s str>,
     branch: Option<&'s str>,
     sidechain: bool,
+    /// See [`Found::stream`].
+    stream: u64,
+}
+
+/// The [`Found::stream`] of a subagent reporting through the parent's `progress` lines.
+fn progress_stream(agent: Option<&str>) -> u64 {
+    // Never 0 or 1 (the main thread and inline sidechain lines).
+    crate::id::fnv128(agent.unwrap_or("").as_bytes()).1 | 2
 }
 
 fn take(l: &Line, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String> {
     let ts = l.timestamp.get();
     if l.kind.get() == Some("assistant")
         && let Some(m) = &l.message.0
-        && let Some(r) = req(l, m, ts, l.request_id.get(), l.is_sidechain.0)
+        && let Some(r) = req(l, m, ts, l.request_id.get(), l.is_sidechain.0, u64::from(l.is_sidechain.0))
     {
         push(&r, ctx, out)?;
     }
-    if let Some(inner) = l.data.0.as_ref().and_then(|d| d.message.0.as_ref())
+    if let Some(data) = l.data.0.as_ref()
+        && let Some(inner) = data.message.0.as_ref()
         && let Some(m) = &inner.message.0
         // A subagent's request reported through the parent: its own timestamp and request id; it is
         // subagent (sidechain) work like the lines of `subagents/*.jsonl`.
-        && let Some(r) = req(l, m, inner.timestamp.get().or(ts), inner.request_id.get(), true)
+        && let Some(r) = req(
+            l,
+            m,
+            inner.timestamp.get().or(ts),
+            inner.request_id.get(),
+            true,
+            progress_stream(data.agent_id.get()),
+        )
     {
         push(&r, ctx, out)?;
     }
@@ -195,6 +213,7 @@ fn req<'s>(
     ts: Option<&'s str>,
     request_id: Option<&'s str>,
     sidechain: bool,
+    stream: u64,
 ) -> Option<Req<'s>> {
     m.usage.0.as_ref().map(|usage| Req {
         usage,
@@ -206,6 +225,7 @@ fn req<'s>(
         cwd: l.cwd.get(),
         branch: l.git_branch.get(),
         sidechain,
+        stream,
     })
 }
 
@@ -229,7 +249,7 @@ fn push(r: &Req, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String>
         (None, _) => super::key_hash(&["claude-code", r.session.unwrap_or(""), ts]),
     };
     let ctx = ctx.get(model, r.session, r.cwd, r.branch, r.sidechain);
-    out.push(Found { hash, ts: when, tokens, reasoning: None, ctx });
+    out.push(Found { hash, ts: when, tokens, reasoning: None, ctx, stream: r.stream });
     Ok(())
 }
 
@@ -276,7 +296,8 @@ fn fast(b: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> Option<LineOutcom
     };
     let Some(usage) = usage else { return Some(LineOutcome::Read) };
     let usage = fast_usage(b, usage.0)?;
-    let r = Req { usage: &usage, model, id, request_id, ts, session, cwd, branch, sidechain };
+    let r =
+        Req { usage: &usage, model, id, request_id, ts, session, cwd, branch, sidechain, stream: u64::from(sidechain) };
     Some(match push(&r, ctx, out) {
         Ok(()) => LineOutcome::Read,
         Err(e) => LineOutcome::Malformed(e),
@@ -510,7 +531,7 @@ mod tests {
                 _ => "ok",
             };
             let v: Vec<String> =
-                v.iter().map(|f| format!("{:?} {} {:?} {:?}", f.hash, f.ts, f.tokens, f.ctx)).collect();
+                v.iter().map(|f| format!("{:?} {} {:?} {:?} {}", f.hash, f.ts, f.tokens, f.ctx, f.stream)).collect();
             format!("{o} {v:?}")
         };
         Some((show(fa, a), show(fb, b)))

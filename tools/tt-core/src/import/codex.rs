@@ -229,7 +229,7 @@ fn take(l: &Line, cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) 
             let model = cx.model.as_deref().unwrap_or("unknown");
             let ctx = cache.get(model, cx.session.as_deref(), cx.cwd.as_deref(), cx.branch.as_deref(), false);
             let reasoning = (last.reasoning > 0).then_some(last.reasoning);
-            out.push(Found { hash, ts: when, tokens, reasoning, ctx });
+            out.push(Found { hash, ts: when, tokens, reasoning, ctx, stream: 0 });
         }
         _ => {}
     }

@@ -10,7 +10,8 @@
 //! Invariants:
 //! * Only complete requests are appended. Records are never amended, so a streaming message imported early
 //!   would keep its first, smallest copy forever (and a second machine importing the finished file would keep
-//!   another); a request is complete once another line follows it, its file is idle, or the hook said so.
+//!   another); a request is complete once the next request of its conversation follows it, its file is
+//!   idle, or the hook said so (see `read_into`).
 //! * A record's id is derived from the source's own identity of the request (`message.id` + `requestId`;
 //!   Codex: root session + cumulative totals) with [`crate::id::derived_id_from_hash`], so importing the same
 //!   transcript twice, on two machines, or through a merged bundle never counts a request twice. Dedup compares
@@ -159,6 +160,10 @@ pub struct Found {
     tokens: Tokens,
     reasoning: Option<u64>,
     ctx: Arc<Ctx>,
+    /// Which conversation in the file made the request: its requests follow one another, so a request is over
+    /// once the next one of the same conversation shows up (Claude Code: 0 the main thread, 1 inline sidechain
+    /// lines, else one per subagent reporting through `progress` lines; Codex: 0).
+    stream: u64,
 }
 
 /// What reading one line gave.
@@ -384,7 +389,7 @@ struct FileResult {
     malformed: u64,
     warnings: Vec<String>,
     unchanged: bool,
-    /// Requests held back because they may still be growing (0 or 1).
+    /// Requests held back because they may still be growing (at most one per conversation in the file).
     held: u64,
 }
 
@@ -457,54 +462,38 @@ fn read_file(o: &ReadOpts, path: &Path, prev: Option<&FileState>) -> FileResult 
     r
 }
 
-/// The last request found in a file so far: the run of copies at the end that may still be growing.
-struct Tail {
+/// The last request found so far of one conversation in a file ([`Found::stream`]): it may still be streaming.
+struct Pending {
+    stream: u64,
     /// Its [`crate::id::hash_tail`].
     key: u128,
-    /// The index of its first copy in the run, in the file's found list.
-    first: usize,
-    /// Where the line of that first copy starts.
+    /// Where the line of its first copy starts.
     start: u64,
-    /// Where the line of its last copy ends (before the newline).
-    end: u64,
 }
 
-/// Note the requests `found[before..]` read from the line `[start, end)`.
-fn note_tail(tail: &mut Option<Tail>, found: &[Found], before: usize, start: u64, end: u64) {
-    for (i, f) in found.iter().enumerate().skip(before) {
+/// Note the requests `found[before..]` read from the line starting at `start`.
+fn note_pending(pending: &mut Vec<Pending>, found: &[Found], before: usize, start: u64) {
+    for f in &found[before..] {
         let key = crate::id::hash_tail(f.hash);
-        match tail {
-            Some(t) if t.key == key => t.end = end,
-            _ => *tail = Some(Tail { key, first: i, start, end }),
+        match pending.iter_mut().find(|p| p.stream == f.stream) {
+            Some(p) if p.key == key => {}
+            Some(p) => *p = Pending { stream: f.stream, key, start },
+            None => pending.push(Pending { stream: f.stream, key, start }),
         }
     }
 }
 
-/// True when anything but whitespace lies in `[from, to)` of the file: a line after the one ending at `from`.
-fn followed(file: &mut File, from: u64, to: u64) -> std::io::Result<bool> {
-    if from >= to {
-        return Ok(false);
-    }
-    file.seek(SeekFrom::Start(from))?;
-    let mut part = Read::by_ref(file).take(to - from);
-    let mut buf = [0u8; 4096];
-    loop {
-        let got = part.read(&mut buf)?;
-        if got == 0 {
-            return Ok(false);
-        }
-        if buf[..got].iter().any(|c| !c.is_ascii_whitespace()) {
-            return Ok(true);
-        }
-    }
-}
-
-/// Read a file from where the last import stopped. Claude Code: the copies of a streaming message are written
-/// one after another, so a request is complete once any other line follows its last copy, or the file has been
-/// idle for [`IDLE_COMPLETE`], or the writer said it is done ([`ReadOpts::finished`]). A request not complete
-/// yet is held back: not returned, and the saved offset stays at the start of its first copy's line, so the
-/// next import reads all its copies again and keeps the best. Only the file's last request can be incomplete,
-/// and only its lines are looked at again. Codex writes each `token_count` event once, when the request is
+/// Read a file from where the last import stopped.
+///
+/// Claude Code writes a streaming message several times (one line per content block, the output count growing),
+/// and runs tools while it still streams: tool results, progress and snapshot lines come between the copies of
+/// one message (seen in real transcripts). What does mark a request as finished is the next request of the same
+/// conversation — the main thread's requests, and each subagent's, are made one after another. So the last
+/// request of each conversation in the file is complete only when the file has been idle for
+/// [`IDLE_COMPLETE`] or the writer said it is done ([`ReadOpts::finished`]). Otherwise it is held back: not
+/// returned, and the saved offset goes back to the line of its first copy, so the next import reads all its
+/// copies again and keeps the best (complete requests read again are found in the log and dropped). Only the
+/// lines since that point are read again. Codex writes each `token_count` event once, when the request is
 /// done: nothing is held back.
 fn read_into(o: &ReadOpts, path: &Path, prev: Option<&FileState>, r: &mut FileResult) -> std::io::Result<()> {
     let source = o.source;
@@ -528,7 +517,7 @@ fn read_into(o: &ReadOpts, path: &Path, prev: Option<&FileState>, r: &mut FileRe
     let mut offset = start;
     let mut read_to = start;
     let mut cache = CtxCache::new(o.max_tokens);
-    let mut tail: Option<Tail> = None;
+    let mut pending: Vec<Pending> = Vec::new();
     // Lines are cut out of a large buffer in place (no copy per line); a line longer than the buffer grows it.
     let mut buf = vec![0u8; 256 << 10];
     let (mut filled, mut eof) = (0usize, false);
@@ -571,7 +560,7 @@ fn read_into(o: &ReadOpts, path: &Path, prev: Option<&FileState>, r: &mut FileRe
                 r.warnings.push(format!("{}:{n}: malformed line skipped ({why})", path.display()));
             }
             if source == Source::ClaudeCode && r.found.len() > before {
-                note_tail(&mut tail, &r.found, before, offset + start as u64, offset + end as u64);
+                note_pending(&mut pending, &r.found, before, offset + start as u64);
             }
             pos = end + 1;
         }
@@ -591,7 +580,7 @@ fn read_into(o: &ReadOpts, path: &Path, prev: Option<&FileState>, r: &mut FileRe
         let before = r.found.len();
         let outcome = read_one(source, &buf[..filled], &mut cx, &mut cache, &mut r.found);
         if source == Source::ClaudeCode && r.found.len() > before {
-            note_tail(&mut tail, &r.found, before, offset, offset + filled as u64);
+            note_pending(&mut pending, &r.found, before, offset);
         }
         match outcome {
             LineOutcome::Malformed(why) => {
@@ -602,14 +591,14 @@ fn read_into(o: &ReadOpts, path: &Path, prev: Option<&FileState>, r: &mut FileRe
             _ => offset += filled as u64,
         }
     }
-    if let Some(t) = tail {
+    if !pending.is_empty() {
         let idle = o.finished
             || (read_to == len
                 && meta.modified().ok().and_then(|m| o.now.duration_since(m).ok()).is_some_and(|d| d >= IDLE_COMPLETE));
-        if !idle && !followed(&mut file, t.end, offset)? {
-            r.found.truncate(t.first);
-            r.held = 1;
-            offset = t.start;
+        if !idle {
+            r.found.retain(|f| !pending.iter().any(|p| p.key == crate::id::hash_tail(f.hash)));
+            r.held = pending.len() as u64;
+            offset = pending.iter().map(|p| p.start).min().unwrap_or(offset);
         }
     }
     file.seek(SeekFrom::Start(0))?;
