@@ -744,7 +744,9 @@ fn config_errors_name_file_line_and_key() {
     for (text, want) in [
         ("log = \"x\"\ntz = \"Mars/Base\"\n", ":2: key `tz`: unknown time zone \"Mars/Base\""),
         ("\nmax_tokens = 0\n", ":2: key `max_tokens`: must be positive"),
-        ("[models.m]\ninput = 1\n", ":1: key `models.m`: missing `output` price"),
+        ("[models.m]\ninput = 1\n", ":2: key `models.m`: missing `output` price"),
+        ("[models.m]\n", ":1: key `models.m`: missing `input` price"),
+        ("[models.m.above_200k]\ninput = 1\n", ":1: key `models.m`: missing `input` price"),
         (
             "[models.m]\ninput = 1\noutput = 2\nabove_200k = { input = 2 }\n",
             ":4: key `models.m.above_200k`: missing `output` price",
@@ -755,16 +757,16 @@ fn config_errors_name_file_line_and_key() {
         ),
         (
             "[models.m]\ninput = 1\noutput = 2\n[[models.m.history]]\nuntil = 2026-01-01\ninput = 1\noutput = 1\n[[models.m.history]]\nfrom = 2025-06-01\nuntil = 2025-07-01\ninput = 2\noutput = 2\n",
-            ":8: key `models.m.history`: #2: overlaps history #1 (line 4): dated prices must not overlap",
+            ":9: key `models.m.history`: #2: overlaps history #1 (line 5): dated prices must not overlap",
         ),
         (
             "[models.m]\ninput = 1\noutput = 2\n[[models.m.history]]\ninput = 1\noutput = 1\n",
-            ":4: key `models.m.history`: #1: needs `from` and/or `until`",
+            ":5: key `models.m.history`: #1: needs `from` and/or `until`",
         ),
         ("[models.m]\ninput = 1\noutput = 2\naliases = [\"a\", \" \"]\n", ":4: key `models.m.aliases`: empty alias"),
         (
             "[[budget]]\nname = \"b\"\nperiod = \"month\"\n",
-            ":1: key `budget` (#1): b: needs `limit_usd` and/or `limit_tokens`",
+            ":2: key `budget` (#1): b: needs `limit_usd` and/or `limit_tokens`",
         ),
         (
             "[optimize]\n\nbudget_percentile = 0\n",

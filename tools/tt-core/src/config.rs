@@ -170,10 +170,10 @@ struct RawFile {
     week_start: Option<Spanned<String>>,
     max_tokens: Option<Spanned<u64>>,
     #[serde(default)]
-    models: BTreeMap<String, Spanned<RawModel>>,
+    models: BTreeMap<String, RawModel>,
     #[serde(default)]
-    budget: Vec<Spanned<RawBudget>>,
-    optimize: Option<Spanned<RawOptimize>>,
+    budget: Vec<RawBudget>,
+    optimize: Option<RawOptimize>,
 }
 
 #[derive(Deserialize)]
@@ -190,34 +190,34 @@ struct RawOptimize {
     outlier_min_records: Option<u64>,
     budget_percentile: Option<Spanned<u32>>,
     #[serde(default)]
-    cheaper: BTreeMap<Spanned<String>, String>,
+    cheaper: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawModel {
-    provider: Option<String>,
+    provider: Option<Spanned<String>>,
     #[serde(default)]
     aliases: Vec<Spanned<String>>,
     #[serde(default)]
-    history: Vec<Spanned<RawHistory>>,
-    input: Option<Rate>,
-    output: Option<Rate>,
-    cache_read: Option<Rate>,
-    cache_write: Option<Rate>,
-    cache_write_1h: Option<Rate>,
-    above_200k: Option<Spanned<RawTier>>,
+    history: Vec<RawHistory>,
+    input: Option<Spanned<Rate>>,
+    output: Option<Spanned<Rate>>,
+    cache_read: Option<Spanned<Rate>>,
+    cache_write: Option<Spanned<Rate>>,
+    cache_write_1h: Option<Spanned<Rate>>,
+    above_200k: Option<RawTier>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTier {
-    threshold: Option<u64>,
-    input: Option<Rate>,
-    output: Option<Rate>,
-    cache_read: Option<Rate>,
-    cache_write: Option<Rate>,
-    cache_write_1h: Option<Rate>,
+    threshold: Option<Spanned<u64>>,
+    input: Option<Spanned<Rate>>,
+    output: Option<Spanned<Rate>>,
+    cache_read: Option<Spanned<Rate>>,
+    cache_write: Option<Spanned<Rate>>,
+    cache_write_1h: Option<Spanned<Rate>>,
 }
 
 #[derive(Deserialize)]
@@ -225,18 +225,18 @@ struct RawTier {
 struct RawHistory {
     from: Option<Spanned<toml::value::Datetime>>,
     until: Option<Spanned<toml::value::Datetime>>,
-    input: Option<Rate>,
-    output: Option<Rate>,
-    cache_read: Option<Rate>,
-    cache_write: Option<Rate>,
-    cache_write_1h: Option<Rate>,
-    above_200k: Option<Spanned<RawTier>>,
+    input: Option<Spanned<Rate>>,
+    output: Option<Spanned<Rate>>,
+    cache_read: Option<Spanned<Rate>>,
+    cache_write: Option<Spanned<Rate>>,
+    cache_write_1h: Option<Spanned<Rate>>,
+    above_200k: Option<RawTier>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawBudget {
-    name: String,
+    name: Spanned<String>,
     period: String,
     #[serde(default)]
     scope: BTreeMap<String, String>,
@@ -322,14 +322,27 @@ struct Place<'a> {
 }
 
 impl Place<'_> {
-    /// `file:line` of the byte offset `at`.
-    fn at(&self, at: usize) -> String {
-        format!("{}:{}", self.name, line_of(self.text, at))
+    /// `file:line` of the byte offset `at` (just `file` when the place is unknown).
+    fn at(&self, at: impl Into<Option<usize>>) -> String {
+        match at.into() {
+            Some(at) => format!("{}:{}", self.name, line_of(self.text, at)),
+            None => self.name.to_string(),
+        }
     }
     /// A config error at byte offset `at` about `key`.
-    fn err(&self, at: usize, key: &str, msg: impl std::fmt::Display) -> Error {
+    fn err(&self, at: impl Into<Option<usize>>, key: &str, msg: impl std::fmt::Display) -> Error {
         Error::config(format!("{}: key `{key}`: {msg}", self.at(at)))
     }
+}
+
+/// The first of some values' offsets: where a table is, told by the values written in it. (Tables themselves
+/// carry no reliable span: one that exists only as the parent of `[a.b]` has none at all.)
+fn first_at(spans: impl IntoIterator<Item = Option<usize>>) -> Option<usize> {
+    spans.into_iter().flatten().min()
+}
+
+fn start<T>(v: &Option<Spanned<T>>) -> Option<usize> {
+    v.as_ref().map(|v| v.span().start)
 }
 
 /// The 1-based line of byte offset `at` in `text`.
@@ -475,16 +488,15 @@ impl Builder {
             self.models.insert(key, entry);
         }
         for (i, rb) in raw.budget.into_iter().enumerate() {
-            let at = rb.span().start;
-            let b = build_budget(rb.into_inner(), name)
+            let at = rb.name.span().start;
+            let b = build_budget(rb, name)
                 .map_err(|m| Error::config(format!("{}: key `budget` (#{}): {m}", place.at(at), i + 1)))?;
             self.budgets.retain(|old| old.name != b.name);
             self.budgets.push(b);
         }
         if let Some(ro) = raw.optimize {
-            let at = ro.span().start;
-            self.optimize_layer(ro.into_inner(), place)
-                .map_err(|(at2, m)| Error::config(format!("{}: key `optimize.{m}", place.at(at2.unwrap_or(at)))))?;
+            self.optimize_layer(ro, place)
+                .map_err(|(at, m)| Error::config(format!("{}: key `optimize.{m}", place.at(at))))?;
         }
         self.layers.push(name.to_string());
         Ok(())
@@ -534,9 +546,9 @@ impl Builder {
             }
         }
         for (from, to) in ro.cheaper {
-            let at = place.at(from.span().start);
-            let from = from.get_ref().trim().to_ascii_lowercase();
-            let to = to.trim().to_ascii_lowercase();
+            let at = place.at(to.span().start);
+            let from = from.trim().to_ascii_lowercase();
+            let to = to.get_ref().trim().to_ascii_lowercase();
             if to.is_empty() {
                 o.cheaper.remove(&from);
                 self.cheaper_source.remove(&from);
@@ -623,42 +635,53 @@ fn expand_home(p: &str) -> String {
 
 /// The prices of one set (the base prices, or one dated history entry) as written.
 struct RawSet {
-    input: Option<Rate>,
-    output: Option<Rate>,
-    cache_read: Option<Rate>,
-    cache_write: Option<Rate>,
-    cache_write_1h: Option<Rate>,
-    tier: Option<Spanned<RawTier>>,
+    input: Option<Spanned<Rate>>,
+    output: Option<Spanned<Rate>>,
+    cache_read: Option<Spanned<Rate>>,
+    cache_write: Option<Spanned<Rate>>,
+    cache_write_1h: Option<Spanned<Rate>>,
+    tier: Option<RawTier>,
 }
 
-/// Build a price set; `at` is the offset of the table it is written in and `key` its dotted key, for errors.
-fn build_set(raw: RawSet, place: Place, at: usize, key: &str) -> Result<PriceSet> {
-    let input = raw.input.ok_or_else(|| place.err(at, key, "missing `input` price"))?.0;
-    let output = raw.output.ok_or_else(|| place.err(at, key, "missing `output` price"))?.0;
+fn rate(v: Option<Spanned<Rate>>) -> Option<Decimal> {
+    v.map(|v| v.get_ref().0)
+}
+
+/// Build a price set; `at` is where its table is (for errors) and `key` its dotted key.
+fn build_set(raw: RawSet, place: Place, at: Option<usize>, key: &str) -> Result<PriceSet> {
+    let input = rate(raw.input).ok_or_else(|| place.err(at, key, "missing `input` price"))?;
+    let output = rate(raw.output).ok_or_else(|| place.err(at, key, "missing `output` price"))?;
     let tier = match raw.tier {
         None => None,
         Some(t) => {
-            let tat = t.span().start;
-            let t = t.into_inner();
+            let tat = first_at([
+                start(&t.threshold),
+                start(&t.input),
+                start(&t.output),
+                start(&t.cache_read),
+                start(&t.cache_write),
+                start(&t.cache_write_1h),
+            ])
+            .or(at);
             let tkey = format!("{key}.above_200k");
-            let ti = t.input.ok_or_else(|| place.err(tat, &tkey, "missing `input` price"))?.0;
-            let to = t.output.ok_or_else(|| place.err(tat, &tkey, "missing `output` price"))?.0;
+            let ti = rate(t.input).ok_or_else(|| place.err(tat, &tkey, "missing `input` price"))?;
+            let to = rate(t.output).ok_or_else(|| place.err(tat, &tkey, "missing `output` price"))?;
             Some(Tier {
-                threshold: t.threshold.unwrap_or(200_000),
+                threshold: t.threshold.map(Spanned::into_inner).unwrap_or(200_000),
                 input: ti,
                 output: to,
-                cache_read: t.cache_read.map(|p| p.0),
-                cache_write: t.cache_write.map(|p| p.0),
-                cache_write_1h: t.cache_write_1h.map(|p| p.0),
+                cache_read: rate(t.cache_read),
+                cache_write: rate(t.cache_write),
+                cache_write_1h: rate(t.cache_write_1h),
             })
         }
     };
     Ok(PriceSet {
         input,
         output,
-        cache_read: raw.cache_read.map(|p| p.0),
-        cache_write: raw.cache_write.map(|p| p.0),
-        cache_write_1h: raw.cache_write_1h.map(|p| p.0),
+        cache_read: rate(raw.cache_read),
+        cache_write: rate(raw.cache_write),
+        cache_write_1h: rate(raw.cache_write_1h),
         tier,
         from: None,
         until: None,
@@ -668,12 +691,20 @@ fn build_set(raw: RawSet, place: Place, at: usize, key: &str) -> Result<PriceSet
 fn build_model(
     name: &str,
     written: &str,
-    rm: Spanned<RawModel>,
+    rm: RawModel,
     place: Place,
     alias_at: &mut BTreeMap<(String, String), String>,
 ) -> Result<ModelEntry> {
-    let at = rm.span().start;
-    let rm = rm.into_inner();
+    let at = first_at([
+        start(&rm.provider),
+        start(&rm.input),
+        start(&rm.output),
+        start(&rm.cache_read),
+        start(&rm.cache_write),
+        start(&rm.cache_write_1h),
+        rm.aliases.first().map(|a| a.span().start),
+    ])
+    .or_else(|| header_at(place.text, "models", written));
     let key = format!("models.{written}");
     let base = build_set(
         RawSet {
@@ -688,12 +719,20 @@ fn build_model(
         at,
         &key,
     )?;
-    let mut history: Vec<(PriceSet, usize)> = Vec::new();
+    let mut history: Vec<(PriceSet, Option<usize>)> = Vec::new();
+    let hkey = format!("{key}.history");
     for (i, h) in rm.history.into_iter().enumerate() {
-        let hat = h.span().start;
-        let h = h.into_inner();
-        let hkey = format!("{key}.history");
-        let herr = |at: usize, m: String| place.err(at, &hkey, format!("#{}: {m}", i + 1));
+        let hat = first_at([
+            start(&h.from),
+            start(&h.until),
+            start(&h.input),
+            start(&h.output),
+            start(&h.cache_read),
+            start(&h.cache_write),
+            start(&h.cache_write_1h),
+        ]);
+        let herr = |at: Option<usize>, m: String| place.err(at, &hkey, format!("#{}: {m}", i + 1));
+        let (from, until) = (h.from, h.until);
         let mut set = build_set(
             RawSet {
                 input: h.input,
@@ -707,9 +746,9 @@ fn build_model(
             hat,
             &format!("{hkey} (#{})", i + 1),
         )?;
-        for (which, d, into) in [("from", &h.from, &mut set.from), ("until", &h.until, &mut set.until)] {
+        for (which, d, into) in [("from", &from, &mut set.from), ("until", &until, &mut set.until)] {
             if let Some(d) = d {
-                *into = Some(toml_date(d.get_ref()).map_err(|m| herr(d.span().start, format!("{which}: {m}")))?);
+                *into = Some(toml_date(d.get_ref()).map_err(|m| herr(Some(d.span().start), format!("{which}: {m}")))?);
             }
         }
         if set.from.is_none() && set.until.is_none() {
@@ -718,12 +757,11 @@ fn build_model(
         if let (Some(f), Some(u)) = (set.from, set.until)
             && f >= u
         {
-            let at = h.from.as_ref().map(|d| d.span().start).unwrap_or(hat);
-            return Err(herr(at, format!("`from` ({}) must be before `until` ({})", day(f), day(u))));
+            return Err(herr(start(&from), format!("`from` ({}) must be before `until` ({})", day(f), day(u))));
         }
         // Two dated prices in force at the same instant would make the price depend on their order.
         for (j, (other, oat)) in history.iter().enumerate() {
-            let starts_before_other_ends = match (set.from, other.until) {
+            let this_starts_before_other_ends = match (set.from, other.until) {
                 (Some(f), Some(u)) => f < u,
                 _ => true,
             };
@@ -731,14 +769,11 @@ fn build_model(
                 (Some(f), Some(u)) => f < u,
                 _ => true,
             };
-            if starts_before_other_ends && other_starts_before_this_ends {
+            if this_starts_before_other_ends && other_starts_before_this_ends {
+                let other_line = oat.map(|o| format!(" (line {})", line_of(place.text, o))).unwrap_or_default();
                 return Err(herr(
                     hat,
-                    format!(
-                        "overlaps history #{} (line {}): dated prices must not overlap",
-                        j + 1,
-                        line_of(place.text, *oat)
-                    ),
+                    format!("overlaps history #{}{other_line}: dated prices must not overlap", j + 1),
                 ));
             }
         }
@@ -752,12 +787,29 @@ fn build_model(
     }
     Ok(ModelEntry {
         name: name.to_string(),
-        provider: rm.provider,
+        provider: rm.provider.map(Spanned::into_inner),
         aliases: rm.aliases.iter().map(|a| a.get_ref().to_ascii_lowercase()).collect(),
         base,
         history: history.into_iter().map(|(s, _)| s).collect(),
         source: place.name.to_string(),
     })
+}
+
+/// The offset of the header `[table.name]` (or `[table."name"]`) in `text`, for a table written without any
+/// value of its own to point at.
+fn header_at(text: &str, table: &str, name: &str) -> Option<usize> {
+    let mut off = 0;
+    for line in text.split_inclusive('\n') {
+        let l = line.trim();
+        if let Some(inner) = l.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            let parts: Vec<String> = inner.split('.').map(|p| p.trim().trim_matches('"').to_string()).collect();
+            if parts.len() >= 2 && parts[0] == table && parts[1] == name {
+                return Some(off);
+            }
+        }
+        off += line.len();
+    }
+    None
 }
 
 fn day(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -777,7 +829,7 @@ fn toml_date(d: &toml::value::Datetime) -> std::result::Result<chrono::DateTime<
 }
 
 fn build_budget(rb: RawBudget, source: &str) -> std::result::Result<Budget, String> {
-    let name = rb.name.trim().to_string();
+    let name = rb.name.get_ref().trim().to_string();
     if name.is_empty() {
         return Err("`name` must not be empty".into());
     }
