@@ -15,9 +15,9 @@ complete -c tt-log -l commit -d 'Git commit (default: read from the repository i
 complete -c tt-log -l tag -d 'A label, KEY=VALUE (repeatable)' -r
 complete -c tt-log -l note -d 'A note' -r
 complete -c tt-log -l duration -d 'Wall time of the request: milliseconds, or with a unit (250ms, 1.5s, 2m)' -r
-complete -c tt-log -l ts -d 'When it happened: RFC 3339, or a date / date-time in the configured time zone [default: now]' -r
+complete -c tt-log -l ts -d 'When it happened: RFC 3339, or a date / date-time in the configured time zone, as tt-sum --since takes them; 2000 or later [default: now]' -r
 complete -c tt-log -l source -d 'Where the numbers came from [default: cli, or the provider with --from]' -r
-complete -c tt-log -l from -d 'Read a provider API response (or its bare usage object) from stdin' -r -f -a "anthropic\t''
+complete -c tt-log -l from -d 'Read a provider API response from stdin: the response, its bare usage object, or a captured stream as a JSON array of events' -r -f -a "anthropic\t''
 openai\t''
 gemini\t''"
 complete -c tt-log -l estimate-from -d 'Estimate input tokens from a text file (or - for stdin) at about 4 characters a token' -r

@@ -110,13 +110,15 @@ pub struct Cli {
     /// Wall time of the request: milliseconds, or with a unit (250ms, 1.5s, 2m).
     #[arg(long, value_name = "TIME")]
     duration: Option<String>,
-    /// When it happened: RFC 3339, or a date / date-time in the configured time zone [default: now].
+    /// When it happened: RFC 3339, or a date / date-time in the configured time zone, as tt-sum --since takes
+    /// them; 2000 or later [default: now].
     #[arg(long, value_name = "TIME")]
     ts: Option<String>,
     /// Where the numbers came from [default: cli, or the provider with --from].
     #[arg(long, value_name = "NAME")]
     source: Option<String>,
-    /// Read a provider API response (or its bare usage object) from stdin.
+    /// Read a provider API response from stdin: the response, its bare usage object, or a captured stream as a
+    /// JSON array of events.
     #[arg(long, value_name = "PROVIDER", value_parser = ["anthropic", "openai", "gemini"])]
     from: Option<String>,
     /// Estimate input tokens from a text file (or - for stdin) at about 4 characters a token.
