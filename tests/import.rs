@@ -568,20 +568,21 @@ fn a_request_is_complete_once_the_next_request_of_its_conversation_follows() {
     );
     run().stderr_has("added 0 records").stderr_has("held back 2 requests");
     // The main thread's next request: msg_1 is over, and its best copy is imported — every copy since the first
-    // was read again, so nothing is lost. No mtime trick: the file is fresh. The new request waits its turn.
+    // was read again, so nothing is lost. No mtime trick: the file is fresh. The subagent's request is over too
+    // (the main thread asks again only once its tools, subagents included, have returned). The new one waits.
     append(&t, &copy_of("msg_2", "req_2", 7));
-    run().stderr_has("added 1 record (130 tokens").stderr_has("held back 2 requests");
-    assert_eq!(outputs(&sc), [120]);
+    run().stderr_has("added 2 records (136 tokens").stderr_has("held back 1 request");
+    assert_eq!(outputs(&sc), [120, 2]);
     append(&t, &copy_of("msg_2", "req_2", 9));
     append(&t, &copy_of("msg_3", "req_3", 1));
-    run().stderr_has("added 1 record (19 tokens").stderr_has("held back 2 requests");
-    assert_eq!(outputs(&sc), [120, 9]);
-    // Left alone, everything is complete.
+    run().stderr_has("added 1 record (19 tokens").stderr_has("held back 1 request");
+    assert_eq!(outputs(&sc), [120, 2, 9]);
+    // Left alone, the last one is complete too.
     idle(&t);
     run().stderr_is(
-        "claude-code: 1 file read, added 2 records (17 tokens, $0.0001), skipped 2 duplicates and 0 malformed lines\n",
+        "claude-code: 1 file read, added 1 record (11 tokens, $0.0000), skipped 0 duplicates and 0 malformed lines\n",
     );
-    assert_eq!(outputs(&sc), [120, 9, 2, 1]);
+    assert_eq!(outputs(&sc), [120, 2, 9, 1]);
 }
 
 #[test]

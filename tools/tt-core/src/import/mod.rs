@@ -471,15 +471,21 @@ struct Pending {
     start: u64,
 }
 
-/// Note the requests `found[before..]` read from the line starting at `start`.
+/// Note the requests `found[before..]` read from the line starting at `start`. A new request of a conversation
+/// completes that conversation's previous one; a new request of the main thread completes every other one too:
+/// the main thread asks again only once every tool it started has returned, subagents included.
 fn note_pending(pending: &mut Vec<Pending>, found: &[Found], before: usize, start: u64) {
     for f in &found[before..] {
         let key = crate::id::hash_tail(f.hash);
-        match pending.iter_mut().find(|p| p.stream == f.stream) {
-            Some(p) if p.key == key => {}
-            Some(p) => *p = Pending { stream: f.stream, key, start },
-            None => pending.push(Pending { stream: f.stream, key, start }),
+        if pending.iter().any(|p| p.stream == f.stream && p.key == key) {
+            continue;
         }
+        if f.stream == 0 {
+            pending.clear();
+        } else {
+            pending.retain(|p| p.stream != f.stream);
+        }
+        pending.push(Pending { stream: f.stream, key, start });
     }
 }
 
@@ -488,8 +494,10 @@ fn note_pending(pending: &mut Vec<Pending>, found: &[Found], before: usize, star
 /// Claude Code writes a streaming message several times (one line per content block, the output count growing),
 /// and runs tools while it still streams: tool results, progress and snapshot lines come between the copies of
 /// one message (seen in real transcripts). What does mark a request as finished is the next request of the same
-/// conversation — the main thread's requests, and each subagent's, are made one after another. So the last
-/// request of each conversation in the file is complete only when the file has been idle for
+/// conversation — the main thread's requests, and each subagent's, are made one after another — and, for a
+/// subagent, the main thread's next request (it asks again only when every tool it ran has returned). So the
+/// last request of each conversation still open at the end of the file is complete only when the file has been
+/// idle for
 /// [`IDLE_COMPLETE`] or the writer said it is done ([`ReadOpts::finished`]). Otherwise it is held back: not
 /// returned, and the saved offset goes back to the line of its first copy, so the next import reads all its
 /// copies again and keeps the best (complete requests read again are found in the log and dropped). Only the
