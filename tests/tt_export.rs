@@ -496,12 +496,17 @@ fn o_follows_a_symlink_and_keeps_it_a_link() {
     let sc = with_log();
     std::fs::create_dir(sc.path().join("textfile")).unwrap();
     sc.write("textfile/real.prom", "old contents\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(sc.path().join("textfile/real.prom"), std::fs::Permissions::from_mode(0o640)).unwrap();
     symlink("real.prom", sc.path().join("textfile/link.prom")).unwrap();
     sc.cmd("tt-export").args(["--format", "prometheus", "-o", "textfile/link.prom"]).succeeds().stdout_is("");
     // The file the link names is replaced (atomically, next to itself); the link is still a link.
     let link = std::fs::symlink_metadata(sc.path().join("textfile/link.prom")).unwrap();
     assert!(link.file_type().is_symlink());
     assert_eq!(sc.read("textfile/real.prom"), PROMETHEUS);
+    // with the permissions it had.
+    let mode = std::fs::metadata(sc.path().join("textfile/real.prom")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o640);
     // A link to a file that does not exist yet creates that file.
     symlink("later.prom", sc.path().join("textfile/dangling.prom")).unwrap();
     sc.cmd("tt-export").args(["--format", "prometheus", "-o", "textfile/dangling.prom"]).succeeds();

@@ -424,6 +424,10 @@ impl AtomicFile {
         // A leading dot keeps the textfile collector (which reads *.prom) away from the half-written file.
         let tmp = dir.join(format!(".{}.tmp.{}", name.to_string_lossy(), std::process::id()));
         let file = File::create(&tmp).map_err(|e| Error::io(tmp.display(), e))?;
+        // The new file keeps the old one's permissions (a collector may need to read it).
+        if let Ok(m) = std::fs::metadata(&real) {
+            let _ = file.set_permissions(m.permissions());
+        }
         Ok(AtomicFile { out: BufWriter::with_capacity(64 * 1024, file), tmp: Some(tmp), target: real, done: false })
     }
 
