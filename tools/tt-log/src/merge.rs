@@ -166,7 +166,8 @@ fn write_history(log: &Path, sources: &[Source], read: &[TtFile], plan: &Plan) -
         lines.push('\n');
     }
     // Written while the log lock is held, so history lines never interleave between importers.
-    LockedLog::open(&bundle::history_path(log))?.append(&lines)
+    // The history holds import lines, not records: a complete last line is any JSON object.
+    LockedLog::open_lines(&bundle::history_path(log))?.append(&lines)
 }
 
 fn records(n: u64) -> String {
