@@ -430,14 +430,17 @@ fn budget_advice_recommends_a_limit_from_history() {
         .succeeds();
     let s = suggestions(&out);
     assert_eq!(s.len(), 1, "{}", out.stdout);
-    // Complete months Jul–Oct: [0.5, 0, 2.0, 1.5]; sorted [0, 0.5, 1.5, 2.0]; p90 = rank ceil(3.6) = 4 → $2.00.
-    // Over the $1 limit in Sep and Oct. Trend: Oct 1.5 vs Sep 2.0 = −0.25. November so far $0.40 after 10 of
+    // Complete months Jul–Oct: [0.5, 0, 2.0, 1.5]; the three with spend sorted [0.5, 1.5, 2.0]; p90 = rank
+    // ceil(0.9 × 3) = 3 → $2.00 (August, without records, is left out of the percentile). Over the $1 limit in
+    // Sep and Oct. Trend: Oct 1.5 vs Sep 2.0 = −0.25. November so far $0.40 after 10 of
     // 30 days: forecast 0.40 × 30 / 10 = $1.20, reaching $1 at day 25 (1 × 10 / 0.4) → 2026-11-26 00:00, the
     // 26th.
     let e = &s[0]["evidence"];
     assert_eq!(s[0]["saving_usd"], Value::Null);
     assert_eq!(s[0]["no_saving_reason"], "budget advice recommends a limit; it does not change what is spent");
     assert_eq!(e["complete_periods"], 4);
+    assert_eq!(e["periods_with_spend"], 3);
+    assert_eq!(e["current"]["above_recommended"], false);
     assert_eq!(e["percentile_usd"].to_string(), "2");
     assert_eq!(e["recommended_limit_usd"].to_string(), "2");
     assert_eq!(e["periods_over_limit"], 2);
@@ -448,9 +451,9 @@ fn budget_advice_recommends_a_limit_from_history() {
     assert_eq!(e["history"][1].to_string(), r#"{"start":"2026-08-01T00:00:00Z","cost_usd":0,"tokens":0}"#);
     assert_eq!(
         s[0]["message"],
-        "budget team-monthly (month, limit $1.00): p90 of the last 4 complete months is $2.00 (over the limit in 2 \
-         of 4) → recommended limit $2.00; this month so far $0.4000, forecast $1.20 at the current burn (limit \
-         reached on 2026-11-26); last month $1.50 vs $2.00 the one before (-25%)"
+        "budget team-monthly (month, limit $1.00): p90 of the 3 complete months with spend is $2.00 (over the \
+         limit in 2 of them) → recommended limit $2.00; this month so far $0.4000, forecast $1.20 at the current \
+         burn (limit reached on 2026-11-26); last month $1.50 vs $2.00 the one before (-25%)"
     );
 }
 
@@ -543,4 +546,307 @@ fn a_builtin_ladder_step_made_invalid_by_own_prices_is_dropped_not_an_error() {
     assert_eq!(s[0]["evidence"]["suggested_model"], "claude-3-7-sonnet");
     assert_eq!(s[0]["saving_usd"].to_string(), "0.051");
     sc.cmd("tt-log").args(["ATLAS", "opus-4.5", "10", "10"]).succeeds();
+}
+
+/// A record of a model the price table does not know, with a logged cost (so only the budgets can use it).
+fn costed(id: &str, ts: &str, agent: &str, tokens: u64, cost: &str, extra: &str) -> String {
+    let extra = if extra.is_empty() { String::new() } else { format!(",{extra}") };
+    rec(id, ts, agent, "in-house-llm", tokens, 0, &format!(r#""cost_usd":{cost}{extra}"#))
+}
+
+fn budget_advice(sc: &Scenario, today: &str, extra: &[&str]) -> Vec<Value> {
+    let out = sc
+        .cmd("tt-optimize")
+        .args(["--format", "jsonl", "--type", "budget", "--today", today, "log.jsonl"])
+        .args(extra)
+        .succeeds();
+    suggestions(&out)
+}
+
+#[test]
+fn sparse_history_never_recommends_a_zero_limit() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"m\"\nperiod = \"month\"\nlimit_usd = 5\n");
+    // One month with spend (January) and nine empty ones: no recommendation. (The p90 of all ten complete
+    // months, [0 × 9, 3], would be the 9th smallest: $0.)
+    sc.write("log.jsonl", costed("j", "2026-01-10T10:00:00Z", "A", 1, "3", ""));
+    let s = budget_advice(&sc, "2026-11-10", &[]);
+    let e = &s[0]["evidence"];
+    assert_eq!((e["complete_periods"].as_u64(), e["periods_with_spend"].as_u64()), (Some(10), Some(1)));
+    assert_eq!(e["recommended_limit_usd"], Value::Null);
+    assert_eq!(
+        s[0]["message"],
+        "budget m (month, limit $5.00): no recommendation: only 1 complete month with spend, 3 needed; this month so \
+         far $0, forecast $0 at the current burn; last month $0 vs $0 the one before"
+    );
+    // Three months with spend among seven empty ones: p90 over the three [1, 2, 3] = rank ceil(2.7) = 3 → $3.00
+    // (over all ten, [0 × 7, 1, 2, 3], it would have been the 9th: $2). November so far: $4 in 10 of 30 days
+    // → forecast $4 × 30 / 10 = $12.00; the $5 limit is reached after 5 × 10 / 4 = 12.5 days, on the 13th. $4 is
+    // already above the recommended $3, and $4 of $5 is 80%: warning. Trend: October $0 vs September $2: (0 − 2) / 2 = −100%.
+    let log = [
+        costed("j", "2026-01-10T10:00:00Z", "A", 1, "3", ""),
+        costed("m", "2026-05-10T10:00:00Z", "A", 1, "1", ""),
+        costed("s", "2026-09-10T10:00:00Z", "A", 1, "2", ""),
+        costed("n", "2026-11-02T10:00:00Z", "A", 1, "4", ""),
+    ]
+    .concat();
+    sc.write("log.jsonl", log);
+    let s = budget_advice(&sc, "2026-11-10", &[]);
+    let e = &s[0]["evidence"];
+    assert_eq!((e["complete_periods"].as_u64(), e["periods_with_spend"].as_u64()), (Some(10), Some(3)));
+    assert_eq!(e["recommended_limit_usd"], 3);
+    assert_eq!(e["periods_over_limit"], 0);
+    assert_eq!(e["current"]["above_recommended"], true);
+    assert_eq!(
+        s[0]["message"],
+        "budget m (month, limit $5.00): p90 of the 3 complete months with spend is $3.00 (over the limit in 0 of \
+         them) → recommended limit $3.00; this month so far $4.00 (warning), already above the recommended limit, \
+         forecast $12.00 at the current burn (limit reached on 2026-11-13); last month $0 vs $2.00 the one before \
+         (-100%)"
+    );
+}
+
+#[test]
+fn token_day_week_and_session_budget_advice() {
+    let sc = Scenario::new();
+    sc.write(
+        "tt.toml",
+        r#"week_start = "sunday"
+
+[[budget]]
+name = "daily-tokens"
+period = "day"
+limit_tokens = 1000
+
+[[budget]]
+name = "weekly"
+period = "week"
+limit_usd = 2
+
+[[budget]]
+name = "per-session"
+period = "session"
+limit_tokens = 1000
+"#,
+    );
+    // Friday 6th to Monday 9th November, then Tuesday the 10th (today).
+    let log = [
+        costed("d6", "2026-11-06T10:00:00Z", "A", 400, "0.4", r#""session":"s1""#),
+        costed("d7", "2026-11-07T10:00:00Z", "A", 100, "0.1", r#""session":"s2""#),
+        costed("d8", "2026-11-08T10:00:00Z", "A", 300, "0.3", r#""session":"s3""#),
+        costed("d9", "2026-11-09T10:00:00Z", "A", 200, "0.2", r#""session":"s3""#),
+        costed("d10", "2026-11-10T10:00:00Z", "A", 500, "0.5", r#""session":"s4""#),
+    ]
+    .concat();
+    sc.write("log.jsonl", log);
+    let s = budget_advice(&sc, "2026-11-10", &[]);
+    assert_eq!(s.len(), 3);
+    let by = |name: &str| s.iter().find(|x| x["evidence"]["budget"] == name).unwrap().clone();
+    // Days 6–9, all with spend: tokens sorted [100, 200, 300, 400], p90 = rank ceil(3.6) = 4 → 400 tokens;
+    // dollars likewise $0.40. Today (fully elapsed) 500 tokens: 50% (info), its forecast is what it spent, and
+    // it is already above the recommended 400. Trend: the 9th $0.20 vs the 8th $0.30 = −33.3%.
+    let d = by("daily-tokens");
+    assert_eq!(d["evidence"]["recommended_limit_tokens"], 400);
+    assert_eq!(d["evidence"]["recommended_limit_usd"].to_string(), "0.4");
+    assert_eq!(
+        d["message"],
+        "budget daily-tokens (day, limit 1,000 tokens): p90 of the 4 complete days with spend is $0.4000 → \
+         recommended limit $0.40 and 400 tokens; this day so far $0.5000 (info), already above the recommended \
+         limit, forecast $0.5000 at the current burn; last day $0.2000 vs $0.3000 the one before (-33.3%)"
+    );
+    // Weeks start on Sunday: the week of the 1st (6th, 7th) is the only complete one.
+    let w = by("weekly");
+    assert_eq!(
+        w["evidence"]["history"].to_string(),
+        r#"[{"start":"2026-11-01T00:00:00Z","cost_usd":0.5,"tokens":500}]"#
+    );
+    assert!(
+        w["message"].as_str().unwrap().starts_with(
+            "budget weekly (week, limit $2.00): no recommendation: only 1 complete week with spend, 3 needed; this \
+             week so far $1.00"
+        ),
+        "{}",
+        w["message"]
+    );
+    // Sessions s1 400, s2 100, s3 500, s4 500 tokens: sorted [100, 400, 500, 500], p90 = rank 4 → 500 tokens;
+    // dollars [0.1, 0.4, 0.5, 0.5] → $0.50.
+    let p = by("per-session");
+    assert_eq!(p["evidence"]["sessions"], 4);
+    assert_eq!(
+        p["message"],
+        "budget per-session (per session, limit 1,000 tokens): p90 of 4 sessions is $0.5000 → recommended limit \
+         $0.50 and 500 tokens"
+    );
+    // With two sessions there is no recommendation.
+    sc.write(
+        "log.jsonl",
+        [
+            costed("a", "2026-11-06T10:00:00Z", "A", 1, "1", r#""session":"x""#),
+            costed("b", "2026-11-06T11:00:00Z", "A", 1, "1", r#""session":"y""#),
+        ]
+        .concat(),
+    );
+    let s = budget_advice(&sc, "2026-11-10", &[]);
+    let p = s.iter().find(|x| x["evidence"]["budget"] == "per-session").unwrap();
+    assert_eq!(
+        p["message"],
+        "budget per-session (per session, limit 1,000 tokens): no recommendation: only 2 sessions of history, 3 needed"
+    );
+}
+
+#[test]
+fn total_budgets_get_a_burn_rate_and_the_date_the_limit_is_reached() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"all-time\"\nperiod = \"total\"\nlimit_usd = 10\n");
+    let log = [
+        costed("a", "2026-08-10T10:00:00Z", "A", 100, "1", ""),
+        costed("s", "2026-09-10T10:00:00Z", "A", 100, "2", ""),
+        costed("o", "2026-10-10T10:00:00Z", "A", 100, "3", ""),
+        costed("n", "2026-11-02T10:00:00Z", "A", 100, "0.5", ""),
+    ]
+    .concat();
+    sc.write("log.jsonl", log);
+    // Spent 1 + 2 + 3 + 0.5 = $6.50 of $10 (65%, info). The last three complete months (Aug–Oct, 31 + 30 + 31
+    // = 92 days) burned $6: the $3.50 left lasts ceil(3.5 × 92 / 6) = ceil(53.67) = 54 days from the 10th of
+    // November: 2027-01-03.
+    let s = budget_advice(&sc, "2026-11-10", &[]);
+    let e = &s[0]["evidence"];
+    assert_eq!(e["spent_usd"].to_string(), "6.5");
+    assert_eq!((e["burn_months"].as_u64(), e["burn_days"].as_u64()), (Some(3), Some(92)));
+    assert_eq!(e["monthly_burn_usd"], 2);
+    assert_eq!(e["limit_date"], "2027-01-03");
+    assert_eq!(e["recommended_limit_usd"], Value::Null);
+    assert_eq!(
+        s[0]["message"],
+        "budget all-time (total, limit $10.00): no recommended limit (an all-time budget has no periods to learn one \
+         from); $6.50 of $10.00 so far (65%, info); the last 3 complete months burned $6.00 ($2.00 a month) → the \
+         limit is reached around 2027-01-03 at that rate"
+    );
+    // Over already: how far.
+    sc.write("tt.toml", "[[budget]]\nname = \"all-time\"\nperiod = \"total\"\nlimit_usd = 5\n");
+    let s = budget_advice(&sc, "2026-11-10", &[]);
+    assert_eq!(
+        s[0]["message"],
+        "budget all-time (total, limit $5.00): no recommended limit (an all-time budget has no periods to learn one \
+         from); $6.50 of $5.00 so far (130%, over), already over by $1.50"
+    );
+    // No complete month yet.
+    sc.write("log.jsonl", costed("n", "2026-11-02T10:00:00Z", "A", 100, "0.5", ""));
+    let s = budget_advice(&sc, "2026-11-10", &[]);
+    assert!(s[0]["message"].as_str().unwrap().ends_with("(10%); no complete month yet to measure a burn rate"));
+}
+
+#[test]
+fn advice_follows_the_time_zone_and_config_and_log_flags() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"m\"\nperiod = \"month\"\nlimit_usd = 5\n");
+    // 23:30 UTC on 31 October is 00:30 on 1 November in Berlin.
+    sc.write("log.jsonl", costed("x", "2026-10-31T23:30:00Z", "A", 1, "2", ""));
+    let s = budget_advice(&sc, "2026-11-10", &[]);
+    assert_eq!(s[0]["evidence"]["current"]["cost_usd"], 0);
+    let s = budget_advice(&sc, "2026-11-10", &["--tz", "Europe/Berlin"]);
+    assert_eq!(s[0]["evidence"]["current"]["cost_usd"], 2);
+    assert_eq!(s[0]["evidence"]["current"]["start"], "2026-11-01T00:00:00+01:00");
+    // --config adds a layer (here a second budget), --log is read when no file is named.
+    sc.write("more.toml", "[[budget]]\nname = \"t\"\nperiod = \"total\"\nlimit_usd = 50\n");
+    std::fs::rename(sc.path().join("log.jsonl"), sc.path().join("elsewhere.jsonl")).unwrap();
+    let out = sc
+        .cmd("tt-optimize")
+        .args(["--format", "jsonl", "--type", "budget", "--today", "2026-11-10"])
+        .args(["--config", "more.toml", "--log", "elsewhere.jsonl"])
+        .succeeds();
+    let names: Vec<String> =
+        suggestions(&out).iter().map(|s| s["evidence"]["budget"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["m", "t"]);
+    // An invalid budget is an error here too, and so is --since after --until.
+    sc.write("tt.toml", "[[budget]]\nname = \"m\"\nperiod = \"month\"\nlimit_usd = 0\n");
+    sc.cmd("tt-optimize").arg("elsewhere.jsonl").fails_with(2).one_error_line("tt-optimize").stderr_has("budget m (");
+    sc.write("tt.toml", "");
+    sc.cmd("tt-optimize")
+        .args(["--since", "2026-11-02", "--until", "2026-11-01", "elsewhere.jsonl"])
+        .fails_with(2)
+        .one_error_line("tt-optimize")
+        .stderr_has("is after `--until");
+}
+
+#[test]
+fn unpriced_records_have_no_cost_not_a_zero_one() {
+    let sc = Scenario::new();
+    // MYST has only records of a model the price table does not know; ALPHA one haiku record (1000 × 1 = $0.001).
+    let log = rec("m1", "2026-11-06T10:00:00Z", "MYST", "mystery-9", 100, 10, r#""task":"t""#)
+        + &rec("a1", "2026-11-06T10:01:00Z", "ALPHA", "haiku-4.5", 1000, 0, "");
+    sc.write("log.jsonl", &log);
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds();
+    let eff = kinds(&out, "efficiency");
+    let myst = eff.iter().find(|e| e["agent"] == "MYST").unwrap();
+    assert_eq!((myst["cost_usd"].clone(), myst["unpriced_records"].clone()), (Value::Null, Value::from(1)));
+    assert_eq!(myst["cost_per_task_usd"], Value::Null);
+    let task = &kinds(&out, "task")[0];
+    assert_eq!((task["cost_usd"].clone(), task["unpriced_records"].clone()), (Value::Null, Value::from(1)));
+    assert_eq!(kinds(&out, "total")[0]["unpriced_records"], 1);
+    sc.cmd("tt-optimize").args(["--format", "table", "log.jsonl"]).succeeds().stdout_is(
+        "\
+tt-optimize: 2 records (all time), 0 suggestions
+(1 record is unpriced: unknown model and no cost_usd)
+
+No suggestions: nothing in these records matches a rule (see `[optimize]` in the config).
+
+Agent efficiency (cheapest per task first)
+agent  records  unpriced  tasks  tokens/task  cost/task  out/in  cache hit     cost  vs median
+──────────────────────────────────────────────────────────────────────────────────────────────
+ALPHA        1         0      1        1,000    $0.0010      0%         0%  $0.0010      1.00×
+MYST         1         1      1          110          —     10%         0%        —          —
+
+Most expensive tasks
+agent  task  records  tokens  cost  out/in  cache hit
+─────────────────────────────────────────────────────
+MYST   t           1     110     —     10%         0%
+",
+    );
+    // One record: "1 record", not "1 records".
+    sc.write("one.jsonl", rec("a1", "2026-11-06T10:01:00Z", "ALPHA", "haiku-4.5", 1000, 0, ""));
+    sc.cmd("tt-optimize")
+        .args(["--format", "table", "one.jsonl"])
+        .succeeds()
+        .stdout_has("tt-optimize: 1 record (all time)");
+}
+
+#[test]
+fn a_session_outlier_that_is_not_a_record_outlier() {
+    let sc = Scenario::new();
+    let mut log = String::new();
+    // SESS on haiku: every record costs 1000 × 1 = $0.001. Sessions s01–s19 have one record each; s20 has ten.
+    for i in 1..=19 {
+        log += &rec(
+            &format!("r{i:02}"),
+            &format!("2026-11-05T10:{i:02}:00Z"),
+            "SESS",
+            "haiku-4.5",
+            1000,
+            0,
+            &format!(r#""session":"s{i:02}""#),
+        );
+    }
+    for k in 0..10 {
+        log += &rec(
+            &format!("t{k}"),
+            &format!("2026-11-05T11:0{k}:00Z"),
+            "SESS",
+            "haiku-4.5",
+            1000,
+            0,
+            r#""session":"s20""#,
+        );
+    }
+    sc.write("log.jsonl", &log);
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "log.jsonl"]).succeeds();
+    let s = suggestions(&out);
+    // Records: 29 at $0.001, threshold max(p95 $0.001, 3 × $0.001) = $0.003: none above. Sessions: 19 at $0.001
+    // and s20 at $0.01; median (10th of 20) $0.001, p95 (19th) $0.001, threshold $0.003; s20's excess is
+    // 0.01 − 0.001 = 0.009.
+    assert_eq!(s.len(), 1, "{}", out.stdout);
+    assert_eq!(s[0]["type"], "session_outlier");
+    assert_eq!(s[0]["saving_usd"].to_string(), "0.009");
+    assert_eq!(s[0]["evidence"]["session_ids"].to_string(), r#"["s20"]"#);
+    assert_eq!(s[0]["evidence"]["threshold_usd"].to_string(), "0.003");
 }

@@ -259,7 +259,11 @@ fn since_and_until() {
         .fails_with(2)
         .stderr_is("tt-sum: error: `--since 2026-11-22` is after `--until 2026-11-20`: the window would be empty\n");
     // The 21st to the 20th (inclusive) is empty too: since = until = midnight of the 21st.
-    sc.cmd("tt-sum").args(["--since", "2026-11-21", "--until", "2026-11-20"]).fails_with(2).stderr_has("is not before");
+    sc.cmd("tt-sum").args(["--since", "2026-11-21", "--until", "2026-11-20"]).fails_with(2).stderr_has("is after");
+    sc.cmd("tt-sum")
+        .args(["--since", "2026-11-21T10:00:00Z", "--until", "2026-11-21T10:00:00Z"])
+        .fails_with(2)
+        .stderr_has("is not before");
     // One day: since the 20th until the 20th.
     assert_eq!(records_in(&sc, &["--since", "2026-11-20", "--until", "2026-11-20"]), 2);
 }

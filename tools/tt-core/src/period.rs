@@ -489,7 +489,9 @@ impl WindowArgs {
         if let (Some(s), Some(u), Some(st), Some(ut)) = (since, until, &self.since, &self.until)
             && s >= u
         {
-            let how = if s > u { "is after" } else { "is not before" };
+            // An `--until` date ends at the next midnight: a `--since` at that midnight is after the date.
+            let until_date = NaiveDate::parse_from_str(ut.trim(), "%Y-%m-%d").is_ok();
+            let how = if s > u || until_date { "is after" } else { "is not before" };
             return Err(Error::usage(format!(
                 "`--since {}` {how} `--until {}`: the window would be empty",
                 st.trim(),

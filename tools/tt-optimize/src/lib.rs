@@ -95,6 +95,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         })
         .collect::<Result<Vec<Type>>>()?;
     let config = cli.common.config()?;
+    tt_core::budget::validate_all(&config.budgets)?;
     let cal = cli.window.calendar(&config)?;
     let window = cli.window.window(&cal, Period::All)?;
 
@@ -143,7 +144,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         }
     };
     drop(spool);
-    let mut report = analyzer.finish(outliers, cli.tasks);
+    let mut report = analyzer.finish(outliers, cli.tasks)?;
     report.filter(min_saving, &types);
     let mut out = tt_core::output::stdout();
     report.write(format, &mut out)?;

@@ -1,21 +1,27 @@
 //! Budget advice: for each configured budget, its history, trend, forecast and a recommended limit.
 //!
 //! Spend in the budget's scope is summed per calendar period of the budget (day, week, month, year in the
-//! configured time zone and week start, the windows of [`crate::period::Calendar`]), or per session for
-//! `session` budgets; `total` budgets have no periods and get no advice. Periods between the first one with
-//! spend and the current one count, empty ones as $0 — a quiet month is history too.
+//! configured time zone and week start, the windows of [`crate::period::Calendar`]), per session for `session`
+//! budgets, and per calendar month for `total` budgets. Periods between the first one with spend and the current
+//! one count, empty ones as $0 — a quiet month is history too (for the trend and the evidence).
 //!
-//! * recommended limit: the `budget_percentile` (nearest-rank) of the *complete* periods' spend, rounded up to
-//!   the cent (tokens: of their token totals), when there are at least [`MIN_HISTORY`] complete periods;
+//! * recommended limit: the `budget_percentile` (nearest-rank) of the spend of the *complete* periods that had
+//!   any (tokens: of their token totals), rounded up to the cent, when there are at least [`MIN_HISTORY`] of
+//!   them. Periods without records are left out of the percentile: with sparse history they would drag it to
+//!   $0, and a $0 limit is never useful — nor is any recommendation of $0 made;
 //! * trend: the last complete period against the one before;
 //! * forecast, level and the date the limit will be reached: the current period evaluated exactly as
-//!   tt-budget does ([`crate::budget::Evaluation`]: the burn rate so far, kept up to the end of the period).
+//!   tt-budget does ([`crate::budget::Evaluation`]: the burn rate so far, kept up to the end of the period), and
+//!   a note when the current period has already spent more than the recommended limit;
+//! * `total` budgets (all time) have no periods to learn a limit from: their advice is the spend so far, the
+//!   burn rate of the last (up to) [`BURN_MONTHS`] complete months and the date the limit is reached at that
+//!   rate, with no recommended limit.
 //!
 //! Advice has no saving: it sets a limit, it does not change what is spent.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value};
 
@@ -24,14 +30,23 @@ use super::{Suggestion, Type, Usage};
 use crate::aggregate::{FxMap, RowWindow};
 use crate::budget::{Evaluation, Level, Spent};
 use crate::config::{Budget, BudgetPeriod, OptimizeSettings};
+use crate::error::Result;
 use crate::money;
 use crate::period::{Calendar, format_in};
 
-/// Fewest complete periods (or sessions) a recommendation is based on.
+/// Fewest complete periods with spend (or sessions) a recommendation is based on.
 pub const MIN_HISTORY: usize = 3;
+
+/// How many complete months the burn rate of a `total` budget is measured over (at most).
+pub const BURN_MONTHS: usize = 3;
 
 /// How many past periods the evidence lists.
 const HISTORY_SHOWN: usize = 12;
+
+const NO_SAVING: &str = "budget advice recommends a limit; it does not change what is spent";
+
+/// The complete periods (start, spend), the current period's window, and its spend.
+type History = (Vec<(DateTime<Utc>, Spent)>, crate::period::Window, Spent);
 
 /// Spend of one budget, per period.
 #[derive(Debug, Clone)]
@@ -44,14 +59,17 @@ pub struct BudgetState<'c> {
 }
 
 impl<'c> BudgetState<'c> {
-    /// State for a budget that can be advised on (not `total`).
-    pub fn new(budget: &'c Budget) -> Option<BudgetState<'c>> {
-        (budget.period != BudgetPeriod::Total).then(|| BudgetState {
-            budget,
-            periods: BTreeMap::new(),
-            sessions: FxMap::default(),
-            last: None,
-        })
+    /// State for a budget.
+    pub fn new(budget: &'c Budget) -> BudgetState<'c> {
+        BudgetState { budget, periods: BTreeMap::new(), sessions: FxMap::default(), last: None }
+    }
+
+    /// The calendar unit spend is kept in: the budget's period, months for a `total` budget.
+    fn unit(&self) -> BudgetPeriod {
+        match self.budget.period {
+            BudgetPeriod::Total => BudgetPeriod::Month,
+            p => p,
+        }
     }
 
     /// Combine with the state of another part of the input.
@@ -83,7 +101,7 @@ impl<'c> BudgetState<'c> {
         let start = match self.last {
             Some((s, e)) if ts >= s && ts < e => s,
             _ => {
-                let w = cal.budget_window(self.budget.period, ts);
+                let w = cal.budget_window(self.unit(), ts);
                 let (Some(s), Some(e)) = (w.start, w.end) else { return };
                 self.last = Some((s, e));
                 s
@@ -92,51 +110,71 @@ impl<'c> BudgetState<'c> {
         self.periods.entry(start).or_default().add(tokens, cost);
     }
 
-    /// The advice, if the budget saw any spend.
-    pub fn suggestion(&self, s: &OptimizeSettings, cal: &Calendar) -> Option<Suggestion> {
-        if self.budget.period == BudgetPeriod::Session {
-            return self.session_advice(s);
+    /// The advice, if the budget saw any spend; an error when its sums overflowed.
+    pub fn suggestion(&self, s: &OptimizeSettings, cal: &Calendar) -> Result<Option<Suggestion>> {
+        for sp in self.periods.values().chain(self.sessions.values()) {
+            sp.check(&self.budget.name)?;
         }
+        Ok(match self.budget.period {
+            BudgetPeriod::Session => self.session_advice(s),
+            BudgetPeriod::Total => self.total_advice(cal),
+            _ => self.period_advice(s, cal),
+        })
+    }
+
+    /// Complete periods of `unit` from the first with spend up to the current one (empty ones as zero), and
+    /// the current period's window and spend.
+    fn history(&self, cal: &Calendar) -> Option<History> {
         let first = *self.periods.keys().next()?;
-        let p = self.budget.period;
+        let p = self.unit();
         let cur = cal.current_budget_window(p);
-        let (cur_start, cur_end) = (cur.start?, cur.end?);
-        // Complete periods from the first with spend up to the current one, empty ones as zero.
-        let mut history: Vec<(DateTime<Utc>, Decimal, u64)> = Vec::new();
+        let cur_start = cur.start?;
+        let mut history = Vec::new();
         let mut at = first;
         while at < cur_start && history.len() < 1_000_000 {
             let w = cal.budget_window(p, at);
             let (Some(ws), Some(we)) = (w.start, w.end) else { break };
-            let sp = self.periods.get(&ws).copied().unwrap_or_default();
-            history.push((ws, sp.usd, sp.tokens));
+            history.push((ws, self.periods.get(&ws).copied().unwrap_or_default()));
             at = we;
         }
         let spent = self.periods.get(&cur_start).copied().unwrap_or_default();
+        Some((history, cur, spent))
+    }
+
+    fn period_advice(&self, s: &OptimizeSettings, cal: &Calendar) -> Option<Suggestion> {
+        let (history, cur, spent) = self.history(cal)?;
+        let (cur_start, cur_end) = (cur.start?, cur.end?);
         let (cur_cost, cur_tokens) = (spent.usd, spent.tokens);
         let eval = Evaluation::new(self.budget, RowWindow::of(&cur), None, spent, cal.now, cal);
         let forecast = eval.forecast.as_ref().map(|f| f.usd);
         let name = &self.budget.name;
-        let unit = p.as_str();
+        let unit = self.budget.period.as_str();
         let n = history.len();
-        let mut costs: Vec<Decimal> = history.iter().map(|h| h.1).collect();
+        // The percentile is over the complete periods that had any records.
+        let active: Vec<&Spent> = history.iter().map(|(_, sp)| sp).filter(|sp| sp.records > 0).collect();
+        let n_active = active.len();
+        let enough = n_active >= MIN_HISTORY;
+        let mut costs: Vec<Decimal> = active.iter().map(|sp| sp.usd).collect();
         costs.sort();
-        let mut tokens: Vec<u64> = history.iter().map(|h| h.2).collect();
-        tokens.sort();
-        let pct_cost = if n >= MIN_HISTORY { percentile(&costs, s.budget_percentile) } else { None };
-        let recommended = pct_cost.map(round_cents_up);
-        let recommended_tokens = if n >= MIN_HISTORY && self.budget.limit_tokens.is_some() {
-            let as_dec: Vec<Decimal> = tokens.iter().map(|t| Decimal::from(*t)).collect();
-            percentile(&as_dec, s.budget_percentile)
+        let pct_cost = if enough { percentile(&costs, s.budget_percentile) } else { None };
+        let recommended = pct_cost.filter(|c| *c > Decimal::ZERO).map(round_cents_up);
+        let recommended_tokens = if enough && self.budget.limit_tokens.is_some() {
+            let mut t: Vec<Decimal> = active.iter().map(|sp| Decimal::from(sp.tokens)).collect();
+            t.sort();
+            percentile(&t, s.budget_percentile).filter(|t| *t > Decimal::ZERO)
         } else {
             None
         };
-        let over = self.budget.limit_usd.map(|l| history.iter().filter(|h| h.1 > l).count());
+        let over = self.budget.limit_usd.map(|l| active.iter().filter(|sp| sp.usd > l).count());
         let trend = if n >= 2 {
-            let (last, prev) = (history[n - 1].1, history[n - 2].1);
+            let (last, prev) = (history[n - 1].1.usd, history[n - 2].1.usd);
             Some((last, prev, super::stats::ratio(last - prev, prev, 4)))
         } else {
             None
         };
+        let unpriced: u64 = history.iter().map(|(_, sp)| sp.unpriced).sum::<u64>() + spent.unpriced;
+        let above_recommended = recommended.is_some_and(|r| cur_cost > r)
+            || recommended_tokens.is_some_and(|r| Decimal::from(cur_tokens) > r);
 
         let mut e = Map::new();
         e.insert("budget".into(), name.clone().into());
@@ -145,18 +183,20 @@ impl<'c> BudgetState<'c> {
         e.insert("limit_usd".into(), opt_json(self.budget.limit_usd));
         e.insert("limit_tokens".into(), self.budget.limit_tokens.map(Value::from).unwrap_or(Value::Null));
         e.insert("complete_periods".into(), n.into());
+        e.insert("periods_with_spend".into(), n_active.into());
         e.insert("percentile".into(), s.budget_percentile.into());
         e.insert("percentile_usd".into(), opt_json(pct_cost));
         e.insert("recommended_limit_usd".into(), opt_json(recommended));
         e.insert("recommended_limit_tokens".into(), opt_json(recommended_tokens));
         e.insert("periods_over_limit".into(), over.map(Value::from).unwrap_or(Value::Null));
+        e.insert("unpriced_records".into(), unpriced.into());
         let shown: Vec<Value> = history[n.saturating_sub(HISTORY_SHOWN)..]
             .iter()
-            .map(|(start, c, t)| {
+            .map(|(start, sp)| {
                 let mut m = Map::new();
                 m.insert("start".into(), format_in(*start, cal.tz).into());
-                m.insert("cost_usd".into(), money_json(*c));
-                m.insert("tokens".into(), (*t).into());
+                m.insert("cost_usd".into(), money_json(sp.usd));
+                m.insert("tokens".into(), sp.tokens.into());
                 Value::Object(m)
             })
             .collect();
@@ -170,6 +210,7 @@ impl<'c> BudgetState<'c> {
         c.insert("forecast_usd".into(), opt_json(forecast));
         let limit_date = eval.forecast.as_ref().and_then(|f| f.limit_date);
         c.insert("limit_date".into(), limit_date.map(|d| Value::from(d.to_string())).unwrap_or(Value::Null));
+        c.insert("above_recommended".into(), above_recommended.into());
         e.insert("current".into(), Value::Object(c));
         if let Some((last, prev, change)) = trend {
             let mut t = Map::new();
@@ -179,80 +220,190 @@ impl<'c> BudgetState<'c> {
             e.insert("trend".into(), Value::Object(t));
         }
 
-        let mut msg = format!("budget {name} ({unit}");
-        if let Some(l) = self.budget.limit_usd {
-            msg.push_str(&format!(", limit {}", money::usd(l)));
-        }
-        msg.push_str("): ");
+        let mut msg = self.head(unit);
+        let with_spend = count(n_active as u64, &format!("complete {unit}"));
         match (pct_cost, recommended) {
             (Some(pc), Some(r)) => {
-                msg.push_str(&format!(
-                    "p{} of the last {} is {}",
-                    s.budget_percentile,
-                    count(n as u64, &format!("complete {unit}")),
-                    money::usd(pc)
-                ));
+                msg.push_str(&format!("p{} of the {with_spend} with spend is {}", s.budget_percentile, usd(pc)));
                 if let Some(o) = over {
-                    msg.push_str(&format!(" (over the limit in {o} of {n})"));
+                    msg.push_str(&format!(" (over the limit in {o} of them)"));
                 }
-                msg.push_str(&format!(" → recommended limit {}", money::usd(r)));
+                msg.push_str(&format!(" → recommended limit {}", cents(r)));
                 if let Some(t) = recommended_tokens {
                     msg.push_str(&format!(" and {} tokens", money::thousands(t.try_into().unwrap_or(u64::MAX))));
                 }
             }
-            _ => msg.push_str(&format!(
-                "only {} of history, {MIN_HISTORY} needed for a recommendation",
-                count(n as u64, &format!("complete {unit}"))
-            )),
+            (Some(_), None) => {
+                msg.push_str(&format!("no recommendation: the {with_spend} with spend cost $0"));
+            }
+            _ => msg.push_str(&format!("no recommendation: only {with_spend} with spend, {MIN_HISTORY} needed")),
         }
-        msg.push_str(&format!("; this {unit} so far {}", money::usd(cur_cost)));
+        msg.push_str(&format!("; this {unit} so far {}", usd(cur_cost)));
         if eval.level != Level::Ok {
             msg.push_str(&format!(" ({})", eval.level.as_str()));
         }
+        if above_recommended {
+            msg.push_str(", already above the recommended limit");
+        }
         if let Some(f) = forecast {
-            msg.push_str(&format!(", forecast {} at the current burn", money::usd(f)));
+            msg.push_str(&format!(", forecast {} at the current burn", usd(f)));
             if let Some(d) = limit_date {
                 msg.push_str(&format!(" (limit reached on {d})"));
             }
         }
         if let Some((last, prev, change)) = trend {
-            msg.push_str(&format!("; last {unit} {} vs {} the one before", money::usd(last), money::usd(prev)));
+            msg.push_str(&format!("; last {unit} {} vs {} the one before", usd(last), usd(prev)));
             if let Some(ch) = change {
                 let sign = if ch > Decimal::ZERO { "+" } else { "" };
                 msg.push_str(&format!(" ({sign}{})", pct(ch)));
             }
         }
-        Some(Suggestion {
+        msg.push_str(&unpriced_note(unpriced));
+        Some(self.suggestion_of(msg, e))
+    }
+
+    /// `budget NAME (month, limit $1.00): `.
+    fn head(&self, unit: &str) -> String {
+        let mut msg = format!("budget {} ({unit}", self.budget.name);
+        if let Some(l) = self.budget.limit_usd {
+            msg.push_str(&format!(", limit {}", usd(l)));
+        }
+        if let Some(l) = self.budget.limit_tokens {
+            msg.push_str(&format!(", limit {} tokens", money::thousands(l)));
+        }
+        msg.push_str("): ");
+        msg
+    }
+
+    fn suggestion_of(&self, message: String, evidence: Map<String, Value>) -> Suggestion {
+        let name = &self.budget.name;
+        Suggestion {
             kind: Type::Budget,
             saving: None,
-            no_saving_reason: Some("budget advice recommends a limit; it does not change what is spent".into()),
-            message: msg,
-            evidence: e,
+            no_saving_reason: Some(NO_SAVING.into()),
+            message,
+            evidence,
             brief: format!("budget: {name}"),
             key: name.clone(),
-        })
+        }
+    }
+
+    /// A `total` budget: what is spent, the recent monthly burn and when the limit is reached at that rate.
+    fn total_advice(&self, cal: &Calendar) -> Option<Suggestion> {
+        let (history, _, current) = self.history(cal)?;
+        let mut spent = current;
+        for (_, sp) in &history {
+            spent.merge(sp);
+        }
+        if spent.overflow {
+            return None;
+        }
+        let window = cal.current_budget_window(BudgetPeriod::Total);
+        let eval = Evaluation::new(self.budget, RowWindow::of(&window), None, spent, cal.now, cal);
+        // The burn: the last (up to) BURN_MONTHS complete months, per day of those months.
+        let recent = &history[history.len().saturating_sub(BURN_MONTHS)..];
+        let mut burn = Spent::default();
+        for (_, sp) in recent {
+            burn.merge(sp);
+        }
+        let days: i64 = recent
+            .iter()
+            .map(|(start, _)| {
+                let w = cal.budget_window(BudgetPeriod::Month, *start);
+                w.end.map_or(0, |end| (cal.local_date(end) - cal.local_date(*start)).num_days())
+            })
+            .sum();
+        let months = recent.len();
+        let today = cal.today();
+        // Days from today until spend at this rate passes the limit: remaining ÷ (burn ÷ days), rounded up.
+        let reach = |remaining: Decimal, burned: Decimal| -> Option<i64> {
+            if remaining <= Decimal::ZERO || burned <= Decimal::ZERO || days == 0 {
+                return None;
+            }
+            let d = remaining.checked_mul(Decimal::from(days))?.checked_div(burned)?.ceil();
+            i64::try_from(d).ok().filter(|d| *d <= 36_500)
+        };
+        let mut limit_days: Option<i64> = None;
+        if let Some(r) = eval.remaining_usd() {
+            limit_days = reach(r, burn.usd);
+        }
+        if let Some(r) = eval.remaining_tokens() {
+            let t = reach(Decimal::from(r.max(0) as u64), Decimal::from(burn.tokens));
+            limit_days = match (limit_days, t) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let limit_date = limit_days.map(|d| today + Duration::days(d));
+        let per_month = |x: Decimal| (months > 0).then(|| (x / Decimal::from(months as u64)).round_dp(4));
+
+        let mut e = Map::new();
+        e.insert("budget".into(), self.budget.name.clone().into());
+        e.insert("period".into(), "total".into());
+        e.insert("scope".into(), scope_json(self.budget));
+        e.insert("limit_usd".into(), opt_json(self.budget.limit_usd));
+        e.insert("limit_tokens".into(), self.budget.limit_tokens.map(Value::from).unwrap_or(Value::Null));
+        e.insert("spent_usd".into(), money_json(spent.usd));
+        e.insert("spent_tokens".into(), spent.tokens.into());
+        e.insert("unpriced_records".into(), spent.unpriced.into());
+        e.insert("percent".into(), money_json(eval.percent()));
+        e.insert("level".into(), eval.level.as_str().into());
+        e.insert("burn_months".into(), months.into());
+        e.insert("burn_usd".into(), money_json(burn.usd));
+        e.insert("burn_tokens".into(), burn.tokens.into());
+        e.insert("burn_days".into(), days.into());
+        e.insert("monthly_burn_usd".into(), opt_json(per_month(burn.usd)));
+        e.insert("limit_date".into(), limit_date.map(|d| Value::from(d.to_string())).unwrap_or(Value::Null));
+        e.insert("recommended_limit_usd".into(), Value::Null);
+        e.insert("recommended_limit_tokens".into(), Value::Null);
+        e.insert("no_recommendation".into(), "an all-time budget has no periods to learn a limit from".into());
+
+        let mut msg = self.head("total");
+        msg.push_str("no recommended limit (an all-time budget has no periods to learn one from); ");
+        msg.push_str(&format!("{} so far", eval.spent_text()));
+        msg.push_str(&format!(" ({}%", eval.percent()));
+        if eval.level != Level::Ok {
+            msg.push_str(&format!(", {}", eval.level.as_str()));
+        }
+        msg.push(')');
+        if eval.level == Level::Over {
+            msg.push_str(&format!(", {}", eval.left_text()));
+        } else if months == 0 {
+            msg.push_str("; no complete month yet to measure a burn rate");
+        } else {
+            msg.push_str(&format!("; the last {} burned {}", count(months as u64, "complete month"), usd(burn.usd)));
+            if let Some(m) = per_month(burn.usd).filter(|_| months > 1) {
+                msg.push_str(&format!(" ({} a month)", usd(m)));
+            }
+            match limit_date {
+                Some(d) => msg.push_str(&format!(" → the limit is reached around {d} at that rate")),
+                None => msg.push_str(" → at that rate the limit is not reached"),
+            }
+        }
+        msg.push_str(&unpriced_note(spent.unpriced));
+        Some(self.suggestion_of(msg, e))
     }
 
     fn session_advice(&self, s: &OptimizeSettings) -> Option<Suggestion> {
         if self.sessions.is_empty() {
             return None;
         }
-        let name = &self.budget.name;
         let n = self.sessions.len();
         let mut costs: Vec<Decimal> = self.sessions.values().map(|v| v.usd).collect();
         costs.sort();
         let pct_cost = if n >= MIN_HISTORY { percentile(&costs, s.budget_percentile) } else { None };
-        let recommended = pct_cost.map(round_cents_up);
+        let recommended = pct_cost.filter(|c| *c > Decimal::ZERO).map(round_cents_up);
         let recommended_tokens = if n >= MIN_HISTORY && self.budget.limit_tokens.is_some() {
             let mut t: Vec<Decimal> = self.sessions.values().map(|v| Decimal::from(v.tokens)).collect();
             t.sort();
-            percentile(&t, s.budget_percentile)
+            percentile(&t, s.budget_percentile).filter(|t| *t > Decimal::ZERO)
         } else {
             None
         };
         let over = self.budget.limit_usd.map(|l| costs.iter().filter(|c| **c > l).count());
+        let unpriced: u64 = self.sessions.values().map(|v| v.unpriced).sum();
         let mut e = Map::new();
-        e.insert("budget".into(), name.clone().into());
+        e.insert("budget".into(), self.budget.name.clone().into());
         e.insert("period".into(), "session".into());
         e.insert("scope".into(), scope_json(self.budget));
         e.insert("limit_usd".into(), opt_json(self.budget.limit_usd));
@@ -263,39 +414,49 @@ impl<'c> BudgetState<'c> {
         e.insert("recommended_limit_usd".into(), opt_json(recommended));
         e.insert("recommended_limit_tokens".into(), opt_json(recommended_tokens));
         e.insert("sessions_over_limit".into(), over.map(Value::from).unwrap_or(Value::Null));
-        let mut msg = format!("budget {name} (per session");
-        if let Some(l) = self.budget.limit_usd {
-            msg.push_str(&format!(", limit {}", money::usd(l)));
-        }
-        msg.push_str("): ");
-        match (pct_cost, recommended) {
-            (Some(pc), Some(r)) => {
-                msg.push_str(&format!(
-                    "p{} of {} is {}",
-                    s.budget_percentile,
-                    count(n as u64, "session"),
-                    money::usd(pc)
-                ));
-                if let Some(o) = over {
-                    msg.push_str(&format!(" (over the limit in {o} of {n})"));
-                }
-                msg.push_str(&format!(" → recommended limit {}", money::usd(r)));
+        e.insert("unpriced_records".into(), unpriced.into());
+        let mut msg = self.head("per session");
+        let sessions = count(n as u64, "session");
+        if pct_cost.is_some() && (recommended.is_some() || recommended_tokens.is_some()) {
+            msg.push_str(&format!("p{} of {sessions}", s.budget_percentile));
+            if let Some(pc) = pct_cost {
+                msg.push_str(&format!(" is {}", usd(pc)));
             }
-            _ => msg.push_str(&format!(
-                "only {} of history, {MIN_HISTORY} needed for a recommendation",
-                count(n as u64, "session")
-            )),
+            if let Some(o) = over {
+                msg.push_str(&format!(" (over the limit in {o} of {n})"));
+            }
+            msg.push_str(" → recommended limit ");
+            let mut parts = Vec::new();
+            if let Some(r) = recommended {
+                parts.push(cents(r));
+            }
+            if let Some(t) = recommended_tokens {
+                parts.push(format!("{} tokens", money::thousands(t.try_into().unwrap_or(u64::MAX))));
+            }
+            msg.push_str(&parts.join(" and "));
+        } else if pct_cost.is_some() {
+            msg.push_str(&format!("no recommendation: the {sessions} cost $0"));
+        } else {
+            msg.push_str(&format!("no recommendation: only {sessions} of history, {MIN_HISTORY} needed"));
         }
-        Some(Suggestion {
-            kind: Type::Budget,
-            saving: None,
-            no_saving_reason: Some("budget advice recommends a limit; it does not change what is spent".into()),
-            message: msg,
-            evidence: e,
-            brief: format!("budget: {name}"),
-            key: name.clone(),
-        })
+        msg.push_str(&unpriced_note(unpriced));
+        Some(self.suggestion_of(msg, e))
     }
+}
+
+/// `; 3 records unpriced: the dollars are a lower bound` (empty when there are none).
+fn unpriced_note(n: u64) -> String {
+    if n == 0 { String::new() } else { format!("; {} unpriced: the dollars are a lower bound", count(n, "record")) }
+}
+
+/// Dollars in advice: `$0` for nothing, else as everywhere (`$2.00`, `$0.3750`).
+fn usd(d: Decimal) -> String {
+    if d.is_zero() { "$0".into() } else { money::usd(d) }
+}
+
+/// A recommended limit, whole cents: `$0.78`.
+fn cents(d: Decimal) -> String {
+    format!("${}", money::fixed(d, 2))
 }
 
 fn round_cents_up(d: Decimal) -> Decimal {

@@ -55,10 +55,10 @@ pub fn observe(groups: &mut Vec<Group>, entry: &ModelEntry, u: &impl Usage, t: &
     match groups.iter_mut().find(|g| g.model == entry.name) {
         Some(g) => {
             g.requests += 1;
-            g.prompt += t.prompt();
-            g.cache_read += t.cache_read;
+            g.prompt = g.prompt.saturating_add(t.prompt());
+            g.cache_read = g.cache_read.saturating_add(t.cache_read);
             g.min_input = g.min_input.min(t.input);
-            g.gain += gain;
+            super::stats::sat_add(&mut g.gain, gain);
             if (ts, id) < (g.first_ts, g.first_id.as_str()) {
                 g.first_ts = ts;
                 g.first_id = id.to_string();
@@ -87,10 +87,10 @@ pub fn merge(into: &mut Vec<Group>, from: Vec<Group>) {
         match into.iter_mut().find(|g| g.model == o.model) {
             Some(g) => {
                 g.requests += o.requests;
-                g.prompt += o.prompt;
-                g.cache_read += o.cache_read;
+                g.prompt = g.prompt.saturating_add(o.prompt);
+                g.cache_read = g.cache_read.saturating_add(o.cache_read);
                 g.min_input = g.min_input.min(o.min_input);
-                g.gain += o.gain;
+                super::stats::sat_add(&mut g.gain, o.gain);
                 if (o.first_ts, o.first_id.as_str()) < (g.first_ts, g.first_id.as_str()) {
                     g.first_ts = o.first_ts;
                     g.first_id = o.first_id;
@@ -114,7 +114,12 @@ impl Group {
             return None;
         }
         let p = self.min_input;
-        let saving = per_million(Decimal::from(p) * (self.gain - self.first_gain - self.first_premium));
+        let saving = self
+            .gain
+            .checked_sub(self.first_gain)
+            .and_then(|g| g.checked_sub(self.first_premium))
+            .and_then(|g| g.checked_mul(Decimal::from(p)))
+            .map(per_million)?;
         if saving <= Decimal::ZERO {
             return None;
         }

@@ -33,10 +33,12 @@ use serde_json::{Map, Value};
 
 use crate::aggregate::{FxMap, FxSet};
 use crate::config::{Config, OptimizeSettings};
+use crate::error::{Error, Result};
 use crate::period::{Calendar, Window};
 use crate::price::{ModelEntry, cost_with};
 use crate::record::{Record, Tokens};
 use crate::scan::{Field, View};
+use stats::sat_add;
 
 /// What the analyses read from a usage record: implemented for the owned [`Record`] and for the zero-copy
 /// [`View`], so the analyses never care how a line was parsed.
@@ -226,26 +228,28 @@ pub struct TokenSums {
     pub cache_write: u64,
 }
 
+/// Token sums saturate instead of wrapping or panicking: each is a part of the [`Analyzer`]'s exact grand total,
+/// which is checked, so a saturated sum is an error, never a reported number.
 impl TokenSums {
     fn merge(&mut self, o: &TokenSums) {
-        self.input += o.input;
-        self.output += o.output;
-        self.cache_read += o.cache_read;
-        self.cache_write += o.cache_write;
+        self.input = self.input.saturating_add(o.input);
+        self.output = self.output.saturating_add(o.output);
+        self.cache_read = self.cache_read.saturating_add(o.cache_read);
+        self.cache_write = self.cache_write.saturating_add(o.cache_write);
     }
     fn add(&mut self, t: &Tokens) {
-        self.input += t.input;
-        self.output += t.output;
-        self.cache_read += t.cache_read;
-        self.cache_write += t.cache_write + t.cache_write_1h;
+        self.input = self.input.saturating_add(t.input);
+        self.output = self.output.saturating_add(t.output);
+        self.cache_read = self.cache_read.saturating_add(t.cache_read);
+        self.cache_write = self.cache_write.saturating_add(t.cache_write).saturating_add(t.cache_write_1h);
     }
     /// The whole prompt: input + cache read + cache write.
     pub fn prompt(&self) -> u64 {
-        self.input + self.cache_read + self.cache_write
+        self.input.saturating_add(self.cache_read).saturating_add(self.cache_write)
     }
     /// Every token.
     pub fn total(&self) -> u64 {
-        self.prompt() + self.output
+        self.prompt().saturating_add(self.output)
     }
     /// Output per prompt token, 4 places.
     pub fn output_ratio(&self) -> Option<Decimal> {
@@ -270,7 +274,8 @@ pub struct AgentEfficiency {
     pub tasks: u64,
     /// Token sums.
     pub tokens: TokenSums,
-    /// Exact cost of the priced records.
+    /// Exact cost of the priced records (`cost_usd: null` and "—" when every record is unpriced: unknown, not
+    /// $0).
     pub cost: Decimal,
     /// Tokens per task, 1 place.
     pub tokens_per_task: Option<Decimal>,
@@ -289,10 +294,26 @@ pub struct TaskEfficiency {
     pub task: String,
     /// Records.
     pub records: u64,
+    /// Of which unpriced.
+    pub unpriced_records: u64,
     /// Token sums.
     pub tokens: TokenSums,
     /// Exact cost of its priced records.
     pub cost: Decimal,
+}
+
+impl AgentEfficiency {
+    /// The cost, unless no record could be priced (then it is unknown, not $0).
+    pub fn known_cost(&self) -> Option<Decimal> {
+        (self.records == 0 || self.unpriced_records < self.records).then_some(self.cost)
+    }
+}
+
+impl TaskEfficiency {
+    /// The cost, unless no record could be priced (then it is unknown, not $0).
+    pub fn known_cost(&self) -> Option<Decimal> {
+        (self.records == 0 || self.unpriced_records < self.records).then_some(self.cost)
+    }
 }
 
 /// Everything tt-optimize found.
@@ -324,6 +345,7 @@ pub struct ModelInfo<'c> {
 #[derive(Debug, Default)]
 struct TaskStats {
     records: u64,
+    unpriced: u64,
     tokens: TokenSums,
     cost: Decimal,
 }
@@ -331,8 +353,9 @@ struct TaskStats {
 impl TaskStats {
     fn merge(&mut self, o: TaskStats) {
         self.records += o.records;
+        self.unpriced += o.unpriced;
         self.tokens.merge(&o.tokens);
-        self.cost += o.cost;
+        sat_add(&mut self.cost, o.cost);
     }
 }
 
@@ -345,7 +368,7 @@ struct SessionState {
 
 impl SessionState {
     fn merge(&mut self, o: SessionState) {
-        self.cost += o.cost;
+        sat_add(&mut self.cost, o.cost);
         self.priced += o.priced;
         caching::merge(&mut self.caching, o.caching);
     }
@@ -377,7 +400,7 @@ impl AgentState {
         self.records += o.records;
         self.unpriced += o.unpriced;
         self.tokens.merge(&o.tokens);
-        self.cost += o.cost;
+        sat_add(&mut self.cost, o.cost);
         self.untasked += o.untasked;
         merge_maps(&mut self.tasks, o.tasks, TaskStats::merge);
         merge_maps(&mut self.sessions, o.sessions, SessionState::merge);
@@ -473,6 +496,11 @@ pub struct Analyzer<'c> {
     budgets: Vec<budgets::BudgetState<'c>>,
     records: u64,
     unpriced: u64,
+    /// Every token of every record in the window, exactly: every token sum of the analyses is a part of it, so
+    /// when it fits in a `u64` none of them overflowed.
+    grand_tokens: u128,
+    /// Every dollar of every priced record, exactly; `None` once it overflowed (then so may have a part).
+    grand_cost: Option<Decimal>,
 }
 
 impl<'c> Analyzer<'c> {
@@ -484,9 +512,11 @@ impl<'c> Analyzer<'c> {
             window,
             models: Models::new(config),
             agents: FxMap::default(),
-            budgets: config.budgets.iter().filter_map(budgets::BudgetState::new).collect(),
+            budgets: config.budgets.iter().map(budgets::BudgetState::new).collect(),
             records: 0,
             unpriced: 0,
+            grand_tokens: 0,
+            grand_cost: Some(Decimal::ZERO),
         }
     }
 
@@ -494,6 +524,8 @@ impl<'c> Analyzer<'c> {
     pub fn merge(&mut self, o: Analyzer<'_>) {
         self.records += o.records;
         self.unpriced += o.unpriced;
+        self.grand_tokens = self.grand_tokens.saturating_add(o.grand_tokens);
+        self.grand_cost = self.grand_cost.zip(o.grand_cost).and_then(|(a, b)| a.checked_add(b));
         merge_maps(&mut self.agents, o.agents, AgentState::merge);
         for (b, ob) in self.budgets.iter_mut().zip(o.budgets) {
             b.merge(ob);
@@ -509,8 +541,10 @@ impl<'c> Analyzer<'c> {
         self.records += 1;
         let t = u.tokens();
         let (info, cost) = self.models.cost_of(u, &t);
-        if cost.is_none() {
-            self.unpriced += 1;
+        self.grand_tokens = self.grand_tokens.saturating_add(t.total_exact());
+        match cost {
+            Some(c) => self.grand_cost = self.grand_cost.and_then(|g| g.checked_add(c)),
+            None => self.unpriced += 1,
         }
         for b in &mut self.budgets {
             b.observe(u, &self.cal, cost, t.total());
@@ -524,7 +558,7 @@ impl<'c> Analyzer<'c> {
         a.tokens.add(&t);
         match cost {
             Some(c) => {
-                a.cost += c;
+                sat_add(&mut a.cost, c);
                 a.sample.offer(u.id(), c);
             }
             None => a.unpriced += 1,
@@ -537,7 +571,10 @@ impl<'c> Analyzer<'c> {
                 };
                 ts_.records += 1;
                 ts_.tokens.add(&t);
-                ts_.cost += cost.unwrap_or_default();
+                match cost {
+                    Some(c) => sat_add(&mut ts_.cost, c),
+                    None => ts_.unpriced += 1,
+                }
             }
             None => a.untasked += 1,
         }
@@ -547,7 +584,7 @@ impl<'c> Analyzer<'c> {
                 None => a.sessions.entry(session.to_string()).or_default(),
             };
             if let Some(c) = cost {
-                s.cost += c;
+                sat_add(&mut s.cost, c);
                 s.priced += 1;
             }
             if let Some(i) = info {
@@ -576,8 +613,16 @@ impl<'c> Analyzer<'c> {
     }
 
     /// Finish: the efficiency tables and the ranked suggestions (`top_tasks` most expensive tasks kept), with
-    /// the record outliers the second pass found.
-    pub fn finish(self, outliers: Option<OutlierScanner<'_>>, top_tasks: usize) -> Report {
+    /// the record outliers the second pass found. An error when the sums are too large to be exact.
+    pub fn finish(self, outliers: Option<OutlierScanner<'_>>, top_tasks: usize) -> Result<Report> {
+        if self.grand_tokens > u128::from(u64::MAX) || self.grand_cost.is_none() {
+            return Err(Error::data(format!(
+                "the sums are too large to be exact (tokens past {}, or dollars past {}); is a record's count or \
+                 cost wrong?",
+                u64::MAX,
+                Decimal::MAX
+            )));
+        }
         let s = self.settings;
         let mut suggestions = Vec::new();
         let mut names: Vec<&String> = self.agents.keys().collect();
@@ -602,7 +647,7 @@ impl<'c> Analyzer<'c> {
             suggestions.extend(o.pass.suggestions(s));
         }
         for b in &self.budgets {
-            suggestions.extend(b.suggestion(s, &self.cal));
+            suggestions.extend(b.suggestion(s, &self.cal)?);
         }
         rank(&mut suggestions);
 
@@ -649,6 +694,7 @@ impl<'c> Analyzer<'c> {
                     agent: (*name).clone(),
                     task: task.clone(),
                     records: t.records,
+                    unpriced_records: t.unpriced,
                     tokens: t.tokens,
                     cost: t.cost,
                 });
@@ -663,14 +709,14 @@ impl<'c> Analyzer<'c> {
         });
         tasks.truncate(top_tasks);
 
-        Report {
+        Ok(Report {
             window: self.window,
             records: self.records,
             unpriced_records: self.unpriced,
             suggestions,
             agents,
             tasks,
-        }
+        })
     }
 }
 
@@ -774,7 +820,7 @@ mod tests {
                 all.merge(x);
             }
         }
-        a.finish(scan, 5).to_json().to_string()
+        a.finish(scan, 5).unwrap().to_json().to_string()
     }
 
     #[test]

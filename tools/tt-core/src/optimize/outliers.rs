@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
-use super::stats::{Sample, money_json, percentile};
+use super::stats::{Sample, money_json, percentile, sat_add};
 
 fn count(noun: &str, n: u64) -> String {
     super::stats::count(n, noun)
@@ -46,7 +46,8 @@ pub fn threshold(s: &OptimizeSettings, sorted: &[Decimal]) -> Option<Threshold> 
     }
     let median = percentile(sorted, 50)?;
     let p = percentile(sorted, s.outlier_percentile)?;
-    Some(Threshold { median, percentile: p, threshold: p.max(s.outlier_factor * median) })
+    let factor = s.outlier_factor.checked_mul(median).unwrap_or(Decimal::MAX);
+    Some(Threshold { median, percentile: p, threshold: p.max(factor) })
 }
 
 #[derive(Debug, Clone)]
@@ -90,8 +91,8 @@ impl RecordPass {
         for (name, oa) in o.agents {
             if let Some(a) = self.agents.get_mut(&name) {
                 a.count += oa.count;
-                a.cost += oa.cost;
-                a.excess += oa.excess;
+                sat_add(&mut a.cost, oa.cost);
+                sat_add(&mut a.excess, oa.excess);
                 a.top.merge(oa.top);
             }
         }
@@ -108,8 +109,8 @@ impl RecordPass {
             && cost > a.t.threshold
         {
             a.count += 1;
-            a.cost += cost;
-            a.excess += cost - a.t.median;
+            sat_add(&mut a.cost, cost);
+            sat_add(&mut a.excess, cost - a.t.median);
             a.top.offer(cost, u.id());
         }
     }
@@ -158,8 +159,8 @@ pub fn session_outliers(s: &OptimizeSettings, agent: &str, sessions: &[(&str, De
     for (id, c) in sessions {
         if *c > t.threshold {
             n += 1;
-            cost += *c;
-            excess += *c - t.median;
+            sat_add(&mut cost, *c);
+            sat_add(&mut excess, *c - t.median);
             top.offer(*c, id);
         }
     }

@@ -9,7 +9,7 @@ use std::io::Write;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
-use super::stats::{money_json, opt_json};
+use super::stats::opt_json;
 use super::{AgentEfficiency, Report, Suggestion, TaskEfficiency, TokenSums, Type};
 use crate::error::Result;
 use crate::money;
@@ -104,8 +104,8 @@ impl Report {
     fn write_text(&self, out: &mut impl Write) -> Result<()> {
         writeln!(
             out,
-            "tt-optimize: {} records ({}), {} suggestion{}",
-            money::thousands(self.records),
+            "tt-optimize: {} ({}), {} suggestion{}",
+            super::stats::count(self.records, "record"),
             self.window_text(),
             self.suggestions.len(),
             if self.suggestions.len() == 1 { "" } else { "s" }
@@ -147,7 +147,7 @@ impl Report {
         let n = self.suggestions.len();
         writeln!(out, "### tt-optimize: {n} suggestion{}", if n == 1 { "" } else { "s" })?;
         writeln!(out)?;
-        writeln!(out, "{} records ({}).", money::thousands(self.records), self.window_text())?;
+        writeln!(out, "{} ({}).", super::stats::count(self.records, "record"), self.window_text())?;
         writeln!(out)?;
         if !self.suggestions.is_empty() {
             let mut t = Table::new(&["#", "saving", "type", "suggestion", "evidence"], &["#", "saving"]);
@@ -189,21 +189,35 @@ fn ratio_text(r: Option<Decimal>) -> String {
     r.map(super::stats::pct).unwrap_or_else(|| "—".into())
 }
 
+/// A cost cell: "—" when nothing could be priced (unknown, not $0).
+fn cost_text(c: Option<Decimal>) -> String {
+    c.map(money::usd).unwrap_or_else(|| "—".into())
+}
+
 fn agent_table(agents: &[AgentEfficiency]) -> Table {
-    let heads = ["agent", "records", "tasks", "tokens/task", "cost/task", "out/in", "cache hit", "cost", "vs median"];
+    // An unpriced column when some records could not be priced: those agents' dollars are a lower bound.
+    let unpriced = agents.iter().any(|a| a.unpriced_records > 0);
+    let mut heads =
+        vec!["agent", "records", "tasks", "tokens/task", "cost/task", "out/in", "cache hit", "cost", "vs median"];
+    if unpriced {
+        heads.insert(2, "unpriced");
+    }
     let mut t = Table::new(&heads, &heads[1..]);
     for a in agents {
-        t.row(vec![
-            a.agent.clone(),
-            money::thousands(a.records),
+        let mut row = vec![a.agent.clone(), money::thousands(a.records)];
+        if unpriced {
+            row.push(money::thousands(a.unpriced_records));
+        }
+        row.extend([
             money::thousands(a.tasks),
             a.tokens_per_task.map(|d| money::fixed(d, 0)).unwrap_or_else(|| "—".into()),
-            a.cost_per_task.map(money::usd).unwrap_or_else(|| "—".into()),
+            cost_text(a.cost_per_task),
             ratio_text(a.tokens.output_ratio()),
             ratio_text(a.tokens.cache_hit_ratio()),
-            money::usd(a.cost),
+            cost_text(a.known_cost()),
             a.relative_cost_per_task.map(|r| format!("{}×", money::fixed(r, 2))).unwrap_or_else(|| "—".into()),
         ]);
+        t.row(row);
     }
     t
 }
@@ -217,7 +231,7 @@ fn task_table(tasks: &[TaskEfficiency]) -> Table {
             x.task.clone(),
             money::thousands(x.records),
             money::thousands(x.tokens.total()),
-            money::usd(x.cost),
+            cost_text(x.known_cost()),
             ratio_text(x.tokens.output_ratio()),
             ratio_text(x.tokens.cache_hit_ratio()),
         ]);
@@ -244,7 +258,7 @@ fn agent_json(rank: usize, a: &AgentEfficiency) -> Value {
     m.insert("unpriced_records".into(), a.unpriced_records.into());
     m.insert("tasks".into(), a.tasks.into());
     token_fields(&mut m, &a.tokens);
-    m.insert("cost_usd".into(), money_json(a.cost));
+    m.insert("cost_usd".into(), opt_json(a.known_cost()));
     m.insert("tokens_per_task".into(), opt_json(a.tokens_per_task));
     m.insert("cost_per_task_usd".into(), opt_json(a.cost_per_task));
     m.insert("relative_cost_per_task".into(), opt_json(a.relative_cost_per_task));
@@ -257,7 +271,8 @@ fn task_json(t: &TaskEfficiency) -> Value {
     m.insert("agent".into(), t.agent.clone().into());
     m.insert("task".into(), t.task.clone().into());
     m.insert("records".into(), t.records.into());
+    m.insert("unpriced_records".into(), t.unpriced_records.into());
     token_fields(&mut m, &t.tokens);
-    m.insert("cost_usd".into(), money_json(t.cost));
+    m.insert("cost_usd".into(), opt_json(t.known_cost()));
     Value::Object(m)
 }

@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::stats::money_json;
+use super::stats::sat_add;
 use super::{Suggestion, TopIds, Type, Usage};
 use crate::config::OptimizeSettings;
 use crate::money;
@@ -40,8 +41,8 @@ impl Group {
         let now = cost_with(entry, u.ts(), t);
         let alt = cost_with(cheaper, u.ts(), t);
         self.records += 1;
-        self.cost += now;
-        self.cost_cheaper += alt;
+        sat_add(&mut self.cost, now);
+        sat_add(&mut self.cost_cheaper, alt);
         if self.cheaper.is_empty() {
             self.cheaper = cheaper.name.clone();
         }
@@ -51,8 +52,8 @@ impl Group {
     /// Combine with the group of another part of the input.
     pub fn merge(&mut self, o: Group) {
         self.records += o.records;
-        self.cost += o.cost;
-        self.cost_cheaper += o.cost_cheaper;
+        sat_add(&mut self.cost, o.cost);
+        sat_add(&mut self.cost_cheaper, o.cost_cheaper);
         if self.cheaper.is_empty() {
             self.cheaper = o.cheaper;
         }

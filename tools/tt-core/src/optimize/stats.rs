@@ -101,6 +101,14 @@ pub fn opt_json(d: Option<Decimal>) -> Value {
     d.map(money_json).unwrap_or(Value::Null)
 }
 
+/// `a += b`, saturating at the largest `Decimal` instead of panicking. The analyses' sums are parts of the
+/// [`super::Analyzer`]'s exact grand total, which is checked: when a part could saturate, the grand total overflowed
+/// and the run is an error, so a saturated sum is never reported.
+#[inline]
+pub fn sat_add(a: &mut Decimal, b: Decimal) {
+    *a = a.checked_add(b).unwrap_or(Decimal::MAX);
+}
+
 /// A count and its noun for messages: `1 record`, `1,204 records`.
 pub fn count(n: u64, noun: &str) -> String {
     format!("{} {noun}{}", crate::money::thousands(n), if n == 1 { "" } else { "s" })
@@ -108,7 +116,9 @@ pub fn count(n: u64, noun: &str) -> String {
 
 /// A percentage for messages: `12.5%`.
 pub fn pct(fraction: Decimal) -> String {
-    let p = (fraction * Decimal::ONE_HUNDRED)
+    let p = fraction
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .unwrap_or(Decimal::MAX)
         .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     format!("{}%", crate::money::canonical(p))
 }
