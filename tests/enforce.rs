@@ -234,3 +234,19 @@ fn invalid_budgets_are_errors_for_enforce_too() {
     }
     assert_eq!(sc.log(), "");
 }
+
+#[test]
+fn a_log_whose_sums_overflow_is_an_error_not_a_pass() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", TOKENS_10K);
+    let today = chrono_today();
+    let big = |id: &str| {
+        format!(
+            "{{\"v\":1,\"id\":\"{id}\",\"ts\":\"{today}T00:00:01Z\",\"agent\":\"A\",\"model\":\"m\",\"input_tokens\":18446744073709551615,\"output_tokens\":0}}\n"
+        )
+    };
+    sc.write("usage.jsonl", big("a") + &big("b"));
+    let before = sc.log();
+    log_1000(&sc, "A").code(2).one_error_line("tt-log").stderr_has("too large to sum exactly");
+    assert_eq!(sc.log(), before);
+}

@@ -722,3 +722,39 @@ fn config_and_log_flags() {
         .stderr_is("tt-budget: error: tight is over its limit: $26.00 of $25.00\n");
     sc.cmd("tt-budget").args(["--config", "elsewhere/missing.toml"]).fails_with(2).one_error_line("tt-budget");
 }
+
+#[test]
+fn sums_too_large_to_be_exact_are_errors_not_saturated() {
+    let sc = Scenario::new();
+    // Two records of u64::MAX tokens: their sum does not fit, so no verdict can be given (exit 2).
+    let big = |id: &str| {
+        format!(
+            "{{\"v\":1,\"id\":\"{id}\",\"ts\":\"2026-11-10T12:00:00Z\",\"agent\":\"A\",\"model\":\"m\",\"input_tokens\":18446744073709551615,\"output_tokens\":0,\"cost_usd\":1,\"session\":\"s\"}}\n"
+        )
+    };
+    sc.write("usage.jsonl", big("a") + &big("b"));
+    for period in ["month", "session"] {
+        sc.cmd("tt-budget")
+            .args(["--limit-tokens", "10", "--period", period])
+            .args(TODAY)
+            .fails_with(2)
+            .one_error_line("tt-budget")
+            .stderr_has("the spend is too large to sum exactly");
+    }
+    // Dollars past what a decimal holds: the same.
+    let rich = |id: &str| {
+        format!(
+            "{{\"v\":1,\"id\":\"{id}\",\"ts\":\"2026-11-10T12:00:00Z\",\"agent\":\"A\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":0,\"cost_usd\":70000000000000000000000000000}}\n"
+        )
+    };
+    sc.write("usage.jsonl", rich("a") + &rich("b"));
+    sc.cmd("tt-budget")
+        .args(["--limit-usd", "10"])
+        .args(TODAY)
+        .fails_with(2)
+        .one_error_line("tt-budget")
+        .stderr_has("too large");
+    // One such record is a verdict (over), not a panic, even for a tiny limit.
+    sc.write("usage.jsonl", rich("a"));
+    sc.cmd("tt-budget").args(["--limit-usd", "0.0001", "--fail-projected"]).args(TODAY).fails_with(1);
+}

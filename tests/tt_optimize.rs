@@ -850,3 +850,15 @@ fn a_session_outlier_that_is_not_a_record_outlier() {
     assert_eq!(s[0]["evidence"]["session_ids"].to_string(), r#"["s20"]"#);
     assert_eq!(s[0]["evidence"]["threshold_usd"].to_string(), "0.003");
 }
+
+#[test]
+fn sums_too_large_to_be_exact_are_errors() {
+    let sc = Scenario::new();
+    let big = |id: &str| rec(id, "2026-11-10T12:00:00Z", "A", "haiku-4.5", 18446744073709551615, 0, "");
+    sc.write("log.jsonl", big("a") + &big("b"));
+    sc.cmd("tt-optimize")
+        .arg("log.jsonl")
+        .fails_with(2)
+        .one_error_line("tt-optimize")
+        .stderr_has("the sums are too large to be exact");
+}

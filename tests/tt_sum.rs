@@ -407,6 +407,11 @@ fn unpriced_records_are_priced_like_tt_price_and_unknown_models_counted() {
         out.stderr,
         "tt-sum: warning: 2 records could not be priced (unknown model: claude-fable-5); they are counted as unpriced, not as $0\n"
     );
+    // A group whose records are all unpriced: cost_usd 0 in the contract, with unpriced_records = records.
+    let by_agent = sc.cmd("tt-sum").args(["--by", "agent"]).pipe_in(&lines).succeeds();
+    let b = &by_agent.jsonl()[1];
+    assert_eq!((b["group"]["agent"].as_str(), b["cost_usd"].to_string().as_str()), (Some("B"), "0"));
+    assert_eq!(b["unpriced_records"], b["records"]);
     // Pricing on the fly and pricing first give the same sums.
     sc.cmd("tt-sum").pipe_in(&priced).succeeds().stdout_is(&out.stdout);
     // The table shows the unpriced column when there are some, and a group with only unpriced records has no
