@@ -230,7 +230,11 @@ fn invalid_budgets_are_errors_for_enforce_too() {
         ("limit_tokens = 10\nwarn_at = [0.5, 1.5]\n", "at most 1"),
     ] {
         sc.write("tt.toml", format!("[[budget]]\nname = \"b\"\nperiod = \"day\"\n{toml}"));
-        log_1000(&sc, "A").code(2).one_error_line("tt-log").stderr_has("budget b (").stderr_has(what);
+        log_1000(&sc, "A")
+            .code(2)
+            .one_error_line("tt-log")
+            .stderr_has("tt.toml:2: key `budget` (#1): b: ")
+            .stderr_has(what);
     }
     assert_eq!(sc.log(), "");
 }

@@ -550,20 +550,20 @@ fn zero_limits_and_bad_thresholds_are_refused() {
     }
     // 1 is a threshold too: warning only at the limit itself.
     sc.cmd("tt-budget").args(["--limit-usd", "30", "--warn-at", "1"]).args(TODAY).succeeds();
-    // The same rules for configured budgets, naming the budget and its file.
+    // The same rules for configured budgets, naming the file, the line and the budget.
     for (extra, what) in [
         ("limit_usd = 0", "`limit_usd` must be more than $0"),
         ("limit_usd = 5\nwarn_at = [0.5, 0.5]", "`warn_at` thresholds must be strictly ascending"),
         ("limit_usd = 5\nwarn_at = [0.8, 1.01]", "at most 1"),
         ("limit_usd = 5\nwarn_at = [0.1, 0.2, 0.3, 0.4]", "1 to 3 thresholds"),
+        ("limit_usd = 5\nwarn_at = [0.9, 0.5]", "strictly ascending"),
     ] {
         sc.write("tt.toml", format!("[[budget]]\nname = \"b\"\nperiod = \"month\"\n{extra}\n"));
         sc.cmd("tt-budget")
             .args(TODAY)
             .fails_with(2)
             .one_error_line("tt-budget")
-            .stderr_has("tt-budget: error: budget b (")
-            .stderr_has("tt.toml")
+            .stderr_has("tt.toml:2: key `budget` (#1): b: ")
             .stderr_has(what);
     }
     // warn_at from the config: [0.25, 0.6] is warning from 25% and critical from 60%; $30 of $50 is 60%.

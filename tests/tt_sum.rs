@@ -581,3 +581,15 @@ fn sums_that_overflow_are_refused() {
     );
     sc.cmd("tt-sum").args(["--by", "agent", "dollars.jsonl"]).fails_with(2).one_error_line("tt-sum");
 }
+
+/// Time zone names are matched in any letter case, on the command line and in the config alike.
+#[test]
+fn time_zone_names_in_any_case() {
+    let sc = scenario();
+    let berlin = sc.cmd("tt-sum").args(["--by", "day", "--tz", "Europe/Berlin"]).succeeds().stdout;
+    sc.write("tt.toml", "tz = \"europe/berlin\"\n");
+    assert_eq!(sc.cmd("tt-sum").args(["--by", "day"]).succeeds().stdout, berlin);
+    assert_eq!(sc.cmd("tt-sum").args(["--by", "day", "--tz", "EUROPE/BERLIN"]).succeeds().stdout, berlin);
+    sc.write("tt.toml", "tz = \"Mars/Olympus\"\n");
+    sc.cmd("tt-sum").fails_with(2).one_error_line("tt-sum").stderr_has("tt.toml:1: key `tz`");
+}

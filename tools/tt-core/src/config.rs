@@ -424,9 +424,13 @@ impl Config {
 
 /// Parse an IANA time zone name (`UTC`, `Europe/Berlin`).
 pub fn parse_tz(name: &str) -> Result<chrono_tz::Tz> {
-    name.parse::<chrono_tz::Tz>().map_err(|_| {
-        Error::usage(format!("unknown time zone {name:?} (want an IANA name such as Europe/Berlin or UTC)"))
-    })
+    let n = name.trim();
+    n.parse::<chrono_tz::Tz>()
+        .ok()
+        .or_else(|| chrono_tz::TZ_VARIANTS.iter().find(|z| z.name().eq_ignore_ascii_case(n)).copied())
+        .ok_or_else(|| {
+            Error::usage(format!("unknown time zone {name:?} (want an IANA name such as Europe/Berlin or UTC)"))
+        })
 }
 
 #[derive(Default)]
@@ -839,14 +843,18 @@ fn build_budget(rb: RawBudget, source: &str) -> std::result::Result<Budget, Stri
     if rb.limit_usd.is_none() && rb.limit_tokens.is_none() {
         return Err(format!("{name}: needs `limit_usd` and/or `limit_tokens`"));
     }
+    if let Some(l) = rb.limit_usd.as_ref().filter(|l| l.0 <= Decimal::ZERO) {
+        return Err(format!("{name}: `limit_usd` must be more than $0, got {}", crate::money::canonical(l.0)));
+    }
+    if rb.limit_tokens == Some(0) {
+        return Err(format!("{name}: `limit_tokens` must be more than 0"));
+    }
     let warn_at = match rb.warn_at {
         None => default_warn_at(),
         Some(v) => {
-            let mut w: Vec<Decimal> = v.into_iter().map(|p| p.0).collect();
-            if w.iter().any(|x| *x <= Decimal::ZERO) {
-                return Err(format!("{name}: `warn_at` fractions must be positive (0.8 means 80%)"));
-            }
-            w.sort();
+            // Checked as written, not sorted: `[0.9, 0.5]` is a mistake to report, not to guess at.
+            let w: Vec<Decimal> = v.into_iter().map(|p| p.0).collect();
+            crate::budget::check_warn_at(&w).map_err(|e| format!("{name}: `warn_at` {e}"))?;
             w
         }
     };

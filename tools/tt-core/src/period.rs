@@ -150,10 +150,7 @@ impl Window {
 
 /// An IANA time zone by name, in any letter case (`UTC`, `utc`, `europe/berlin`).
 pub fn parse_zone(name: &str) -> Result<Tz> {
-    parse_tz(name).or_else(|e| {
-        let n = name.trim();
-        chrono_tz::TZ_VARIANTS.iter().find(|z| z.name().eq_ignore_ascii_case(n)).copied().ok_or(e)
-    })
+    parse_tz(name)
 }
 
 /// An instant as RFC 3339 seconds in `tz` (`Z` for UTC itself).
