@@ -4,7 +4,8 @@
 # ≤ 32 MB). Also checks that the three agree on the totals (DuckDB summing cost_usd exactly as DECIMAL).
 #
 # Usage: bench/sum.sh [RECORDS]   (RUNS=5 to take the best of more runs; default 3)
-# Needs: python3 with duckdb (pip install duckdb), jq, GNU time (/usr/bin/time).
+# Needs: python3 with duckdb (pip install duckdb), jq, GNU time (/usr/bin/time); optionally the DuckDB shell
+# (pip install duckdb-cli), timed as a process like tt-sum.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000000}"
@@ -73,6 +74,17 @@ def run_duck():
 (t_duck_proc, _), _ = best(lambda: subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.sql({q!r}).fetchall()"],
                                                   check=True, capture_output=True))
 duck = {r[0]: (r[1], r[2], r[3], r[4], r[5], r[6].normalize()) for r in rows}
+# The DuckDB command-line shell as a process, when installed (pip install duckdb-cli): the closest match to
+# timing tt-sum as a whole process.
+t_duck_cli = None
+try:
+    import duckdb_cli
+    cli = os.path.join(os.path.dirname(duckdb_cli.__file__), "duckdb")
+    if os.access(cli, os.X_OK):
+        (t_duck_cli, _), _ = best(lambda: subprocess.run([cli, "-c", q], check=True, capture_output=True))
+        cli_version = subprocess.run([cli, "--version"], capture_output=True, text=True).stdout.split()[0]
+except ImportError:
+    pass
 
 # jq: the equivalent reduce, once (it is slow).
 prog = ('reduce inputs as $r ({}; .[$r.agent] |= {records: ((.records // 0) + 1), '
@@ -90,6 +102,8 @@ print(f"  same, 10% of records priced on the fly: {t_tt_unpriced:.3f} s wall")
 print(f"DuckDB GROUP BY   : {t_duck:.3f} s wall, {c_duck:.3f} s CPU (best of {runs}, query only)  → tt-sum is {t_duck / t_tt:.1f}× faster "
       f"in wall time (target ≥ 3×), {c_duck / c_tt:.1f}× less CPU")
 print(f"  DuckDB as a process (python3 -c 'import duckdb; …'): {t_duck_proc:.3f} s wall → {t_duck_proc / t_tt:.1f}×")
+if t_duck_cli is not None:
+    print(f"  DuckDB shell {cli_version} as a process (duckdb -c …): {t_duck_cli:.3f} s wall → {t_duck_cli / t_tt:.1f}×")
 print(f"jq reduce         : {t_jq:.3f} s (one run)                 → tt-sum is {t_jq / t_tt:.0f}× faster (target ≥ 30×)")
 print(f"totals identical  : DuckDB (tokens and exact decimal dollars) {'yes' if same_duck else 'NO'}, jq (tokens) {'yes' if same_jq else 'NO'}")
 sys.exit(0 if same_duck and same_jq else 1)
