@@ -168,19 +168,12 @@ impl Totals {
     #[inline]
     fn add_usage(&mut self, t: &Tokens, priced: bool, session: Option<&str>) {
         self.records += 1;
-        let cache_write = t.cache_write.checked_add(t.cache_write_1h);
-        let sums = [
-            (&mut self.input, Some(t.input)),
-            (&mut self.output, Some(t.output)),
-            (&mut self.cache_read, Some(t.cache_read)),
-            (&mut self.cache_write, cache_write),
-        ];
-        for (sum, n) in sums {
-            match n.and_then(|n| sum.checked_add(n)) {
-                Some(x) => *sum = x,
-                None => self.overflow = true,
-            }
-        }
+        self.add_tokens([
+            Some(t.input),
+            Some(t.output),
+            Some(t.cache_read),
+            t.cache_write.checked_add(t.cache_write_1h),
+        ]);
         if !priced {
             self.unpriced += 1;
         }
@@ -197,6 +190,23 @@ impl Totals {
                     last.push_str(s);
                 }
                 None => self.last_session = Some(s.to_string()),
+            }
+        }
+    }
+
+    /// Add input, output, cache-read and cache-write counts (`None`: already overflowed), checked.
+    #[inline]
+    fn add_tokens(&mut self, n: [Option<u64>; 4]) {
+        let sums = [
+            (&mut self.input, n[0]),
+            (&mut self.output, n[1]),
+            (&mut self.cache_read, n[2]),
+            (&mut self.cache_write, n[3]),
+        ];
+        for (sum, n) in sums {
+            match n.and_then(|n| sum.checked_add(n)) {
+                Some(x) => *sum = x,
+                None => self.overflow = true,
             }
         }
     }
@@ -222,17 +232,7 @@ impl Totals {
     pub fn merge(&mut self, o: Totals) {
         self.records += o.records;
         self.overflow |= o.overflow;
-        for (sum, n) in [
-            (&mut self.input, o.input),
-            (&mut self.output, o.output),
-            (&mut self.cache_read, o.cache_read),
-            (&mut self.cache_write, o.cache_write),
-        ] {
-            match sum.checked_add(n) {
-                Some(x) => *sum = x,
-                None => self.overflow = true,
-            }
-        }
+        self.add_tokens([Some(o.input), Some(o.output), Some(o.cache_read), Some(o.cache_write)]);
         self.add_cost(o.cost);
         self.unpriced += o.unpriced;
         if self.sessions.len() < o.sessions.len() {
@@ -448,17 +448,7 @@ impl<'c> Aggregator<'c> {
             slot.group.totals.check("the sums")?;
             let t = &slot.group.totals;
             total.records += t.records;
-            for (sum, n) in [
-                (&mut total.input, t.input),
-                (&mut total.output, t.output),
-                (&mut total.cache_read, t.cache_read),
-                (&mut total.cache_write, t.cache_write),
-            ] {
-                match sum.checked_add(n) {
-                    Some(x) => *sum = x,
-                    None => total.overflow = true,
-                }
-            }
+            total.add_tokens([Some(t.input), Some(t.output), Some(t.cache_read), Some(t.cache_write)]);
             total.add_cost(t.cost);
         }
         total.check("the sums")
