@@ -758,3 +758,31 @@ fn sums_too_large_to_be_exact_are_errors_not_saturated() {
     sc.write("usage.jsonl", rich("a"));
     sc.cmd("tt-budget").args(["--limit-usd", "0.0001", "--fail-projected"]).args(TODAY).fails_with(1);
 }
+
+/// GitHub Actions (and many process runners) start every step with stdin an empty pipe, closed at once: that
+/// is "nothing on stdin", so the gate reads the log — it never sees zero records and passes an over-budget
+/// build. A pipe with data is still read, also when its first block was read ahead to tell the two apart.
+#[test]
+fn an_empty_pipe_on_stdin_is_nothing_on_stdin_so_the_gate_reads_the_log() {
+    let sc = Scenario::new();
+    sc.write(
+        "usage.jsonl",
+        "{\"v\":1,\"id\":\"a\",\"ts\":\"2026-11-10T10:00:00Z\",\"agent\":\"A\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":1,\"cost_usd\":5}\n",
+    );
+    let gate = ["--limit-usd", "1", "--period", "total", "--fail-over"];
+    sc.cmd("tt-budget").args(gate).pipe_in("").fails_with(1).stderr_has("ad-hoc is over its limit: $5.00 of $1.00");
+    // The same in a shell, as a CI step runs it: `true |` gives tt-sum an empty pipe, tt-sum's rows feed the gate.
+    sc.bash("set -o pipefail; true | tt-sum --period all | tt-budget --limit-usd 1 --period total --fail-over")
+        .fails_with(1);
+    let rows = sc.cmd("tt-sum").pipe_in("").succeeds().stdout;
+    assert!(rows.contains("\"records\":1,"), "{rows}");
+    // Data on the pipe is read, all of it (more than the block read ahead).
+    let many: String = (0..5000)
+        .map(|i| format!("{{\"v\":1,\"id\":\"r{i}\",\"ts\":\"2026-11-10T10:00:00Z\",\"agent\":\"A\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":1,\"cost_usd\":0.001}}\n"))
+        .collect();
+    assert!(many.len() > 64 * 1024);
+    let out = sc.cmd("tt-sum").pipe_in(&many).succeeds().stdout;
+    assert!(out.contains("\"records\":5000,") && out.contains("\"cost_usd\":5,"), "{out}");
+    let out = sc.cmd("tt-budget").args(gate).pipe_in(&many).fails_with(1).stdout;
+    assert!(out.contains("\"records\":5000,"), "{out}");
+}

@@ -1,9 +1,12 @@
 //! Where records come from, the same way in every tool.
 //!
 //! * Paths given as arguments are read in order; `-` is standard input.
-//! * With no paths, standard input is read when it is a pipe, a socket or a regular file (redirected from a
-//!   file). A terminal, `/dev/null` or a closed stdin count as "nothing on stdin" and the default log is read,
-//!   so `tt-sum` works the same in a shell, in cron and in CI (which often runs with stdin on `/dev/null`).
+//! * With no paths, standard input is read when it holds data: a pipe, a socket or a regular file that yields
+//!   at least one byte. A terminal, `/dev/null`, a closed stdin and an empty pipe (one whose writer closed
+//!   without writing — how GitHub Actions and many process runners start every step) count as "nothing on
+//!   stdin" and the default log is read, so `tt-sum` and `tt-budget --fail-over` work the same in a shell, in
+//!   cron and in CI. To tell an empty pipe from a pipe with data, the first block is read ahead; every reader
+//!   of standard input goes through [`stdin`], which hands those bytes out first.
 //!
 //! Lines are read into one reused buffer and handed out with their 1-based line number so every error can say
 //! `file:line`. Blank lines are skipped; a trailing `\r` is tolerated.
@@ -11,6 +14,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 
@@ -35,7 +39,7 @@ impl Source {
     /// Open for reading, with a large buffer.
     pub fn open(&self) -> Result<Box<dyn BufRead>> {
         Ok(match self {
-            Source::Stdin => Box::new(BufReader::with_capacity(256 * 1024, io::stdin())),
+            Source::Stdin => Box::new(BufReader::with_capacity(256 * 1024, stdin())),
             Source::File(p) => {
                 let f = File::open(p).map_err(|e| Error::io(p.display(), e))?;
                 Box::new(BufReader::with_capacity(256 * 1024, f))
@@ -44,7 +48,35 @@ impl Source {
     }
 }
 
-/// True when stdin holds data to read: a pipe, socket or regular file — not a terminal, `/dev/null` or closed.
+/// What [`stdin_has_data`] read ahead of the readers, handed out first by [`stdin`].
+static READ_AHEAD: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// Standard input, for every reader in tt: the bytes [`stdin_has_data`] read ahead come first, then the rest.
+pub fn stdin() -> Stdin {
+    Stdin { ahead: std::mem::take(&mut *READ_AHEAD.lock().unwrap_or_else(|e| e.into_inner())), at: 0 }
+}
+
+/// Standard input after the bytes read ahead of it (see [`stdin`]).
+pub struct Stdin {
+    ahead: Vec<u8>,
+    at: usize,
+}
+
+impl Read for Stdin {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at < self.ahead.len() {
+            let n = buf.len().min(self.ahead.len() - self.at);
+            buf[..n].copy_from_slice(&self.ahead[self.at..self.at + n]);
+            self.at += n;
+            return Ok(n);
+        }
+        io::stdin().lock().read(buf)
+    }
+}
+
+/// True when stdin holds data to read: a pipe, socket or regular file with at least one byte in it — not a
+/// terminal, `/dev/null`, a closed stdin or an empty pipe. A pipe is told from an empty one by reading its
+/// first block ahead (waiting for the writer, as reading it would); [`stdin`] hands that block out again.
 pub fn stdin_has_data() -> bool {
     use std::os::fd::AsFd;
     use std::os::unix::fs::FileTypeExt;
@@ -53,12 +85,31 @@ pub fn stdin_has_data() -> bool {
         return false;
     }
     let Ok(fd) = stdin.as_fd().try_clone_to_owned() else { return false };
-    match File::from(fd).metadata() {
-        Ok(m) => {
-            let t = m.file_type();
-            t.is_fifo() || t.is_socket() || t.is_file()
+    let Ok(meta) = File::from(fd).metadata() else { return false };
+    let t = meta.file_type();
+    if t.is_file() {
+        return meta.len() > 0;
+    }
+    if !(t.is_fifo() || t.is_socket()) {
+        return false;
+    }
+    let mut ahead = READ_AHEAD.lock().unwrap_or_else(|e| e.into_inner());
+    if !ahead.is_empty() {
+        return true;
+    }
+    let mut block = vec![0u8; 64 * 1024];
+    loop {
+        match stdin.lock().read(&mut block) {
+            Ok(0) => return false,
+            Ok(n) => {
+                block.truncate(n);
+                *ahead = block;
+                return true;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // An unreadable stdin is not data; the reader that would use it reports nothing either.
+            Err(_) => return false,
         }
-        Err(_) => false,
     }
 }
 

@@ -1300,8 +1300,7 @@ where
     match source {
         Source::Stdin => {
             let mut st = init();
-            let stdin = std::io::stdin();
-            chunk(stdin.lock(), &name, false, u64::MAX, &mut st, &step).map_err(ctx)?;
+            chunk(crate::input::stdin(), &name, false, u64::MAX, &mut st, &step).map_err(ctx)?;
             Ok(vec![st])
         }
         Source::File(p) => {

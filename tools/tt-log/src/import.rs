@@ -115,7 +115,7 @@ fn plural(n: u64, what: &str) -> String {
 /// with it when the hook's event (`hook_event_name`) is `Stop`, `SubagentStop` or `SessionEnd`: the transcript
 /// is complete then, so nothing at its end is held back as possibly still streaming.
 fn hook_input() -> Result<(PathBuf, bool)> {
-    let text = tt_core::input::read_all("<stdin>", std::io::stdin().lock())?;
+    let text = tt_core::input::read_all("<stdin>", tt_core::input::stdin())?;
     let doc: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::data(format!("<stdin>: {}", tt_core::record::json_error_message(&e))))?;
     let finished =

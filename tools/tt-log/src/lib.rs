@@ -295,7 +295,7 @@ fn note_field(n: &str) -> Result<Option<String>> {
 /// Read stdin whole, as text; `lossy` replaces invalid UTF-8 (for estimates) instead of refusing it.
 fn read_stdin(lossy: bool) -> Result<String> {
     let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map_err(|e| Error::io("<stdin>", e))?;
+    std::io::Read::read_to_end(&mut tt_core::input::stdin(), &mut bytes).map_err(|e| Error::io("<stdin>", e))?;
     if lossy {
         return Ok(String::from_utf8_lossy(&bytes).into_owned());
     }

@@ -188,7 +188,7 @@ impl Spool {
             .open(&path)
             .map_err(|e| Error::io(format!("temporary file {}", path.display()), e))?;
         let spool = Spool { path };
-        std::io::copy(&mut std::io::stdin().lock(), &mut f).map_err(|e| Error::io("<stdin>", e))?;
+        std::io::copy(&mut tt_core::input::stdin(), &mut f).map_err(|e| Error::io("<stdin>", e))?;
         Ok(spool)
     }
 }

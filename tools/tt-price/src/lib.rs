@@ -139,7 +139,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     check_flags(&cli, mode)?;
     if let Some(path) = &cli.import_litellm {
         let (name, text) = if path == "-" {
-            ("<stdin>".to_string(), tt_core::input::read_all("<stdin>", std::io::stdin().lock())?)
+            ("<stdin>".to_string(), tt_core::input::read_all("<stdin>", tt_core::input::stdin())?)
         } else {
             (path.clone(), std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?)
         };
