@@ -17,10 +17,13 @@
 #   tt_guard [TT-BUDGET FLAGS…]
 #                  stop the build (exit 1) with a clear message when a budget is over its limit
 #                  (`tt-budget --fail-over`, every configured budget over its current window); exit 2 when
-#                  the budget cannot be checked. `tt-sum --period month | tt_guard -` reads the rows instead.
+#                  the budget cannot be checked (a bad config, a bad line in the log). No budgets configured
+#                  is a warning and returns 0: there is nothing to stop for.
+#                  `tt-sum --period month | tt_guard -` reads the rows instead.
 #   tt_afford USD [TT-BUDGET FLAGS…]
 #                  true when spending USD more keeps every budget within its limit ("go or defer?"); quiet
-#                  on stdout, the reason on stderr
+#                  on stdout, the reason on stderr; 2 when it cannot be checked; no budgets configured is a
+#                  warning and true (any spend fits)
 #   tt_report [TT-EXPORT FLAGS…]
 #                  the markdown team report (this week, budgets, by agent), appended to
 #                  $GITHUB_STEP_SUMMARY when set, else printed; a report that cannot be made (a bad line
@@ -131,18 +134,40 @@ tt_log() {
   if [ -n "$err" ]; then printf '%s\n' "$err" >&2; fi
 }
 
-tt_guard() {
+# Run tt-budget ARG… with stdout passed through and stderr kept in _tt_budget_err (for _tt_no_budgets);
+# returns its exit status. stdin is /dev/null unless an argument is `-`.
+_tt_budget() {
   local status=0
-  local -a cmd=(tt-budget --fail-over)
+  if _tt_stdin_wanted "$@"; then
+    { _tt_budget_err="$(tt-budget "$@" 2>&1 >&3 3>&-)" || status=$?; } 3>&1
+  else
+    { _tt_budget_err="$(tt-budget "$@" 2>&1 >&3 3>&- </dev/null)" || status=$?; } 3>&1
+  fi
+  return "$status"
+}
+
+# True when tt-budget's stderr (in _tt_budget_err) ends with its "no budgets configured" error: nothing was
+# checked because there is nothing to check, which is not a broken budget.
+_tt_no_budgets() {
+  case "${_tt_budget_err##*$'\n'}" in
+    "tt-budget: error: no budgets configured"*) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+tt_guard() {
+  local status=0 _tt_budget_err=""
+  local -a cmd=(--fail-over)
   case " $* " in
     *" --format"*) ;;
     *) cmd+=(--format table) ;; # the readable report in the build log, even when it is not a terminal
   esac
-  if _tt_stdin_wanted "$@"; then
-    "${cmd[@]}" "$@" || status=$?
-  else
-    "${cmd[@]}" "$@" </dev/null || status=$?
+  _tt_budget "${cmd[@]}" "$@" || status=$?
+  if [ "$status" -eq 2 ] && _tt_no_budgets; then
+    _tt_warn tt_guard "no budgets configured; nothing to check"
+    return 0
   fi
+  if [ -n "$_tt_budget_err" ]; then printf '%s\n' "$_tt_budget_err" >&2; fi
   case "$status" in
     0) return 0 ;;
     1)
@@ -161,14 +186,16 @@ tt_afford() {
     _tt_error tt_afford "usage: tt_afford USD [TT-BUDGET FLAGS…]"
     return 2
   fi
-  local usd="$1"
+  local usd="$1" status=0 _tt_budget_err=""
   shift
   # Quiet on stdout (it is a question for `if`); tt-budget says on stderr which budget would go over.
-  if _tt_stdin_wanted "$@"; then
-    tt-budget --estimate-usd "$usd" "$@" >/dev/null
-  else
-    tt-budget --estimate-usd "$usd" "$@" </dev/null >/dev/null
+  _tt_budget --estimate-usd "$usd" "$@" >/dev/null || status=$?
+  if [ "$status" -eq 2 ] && _tt_no_budgets; then
+    _tt_warn tt_afford "no budgets: any spend fits"
+    return 0
   fi
+  if [ -n "$_tt_budget_err" ]; then printf '%s\n' "$_tt_budget_err" >&2; fi
+  return "$status"
 }
 
 _tt_markdown() {

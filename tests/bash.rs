@@ -281,3 +281,72 @@ fn tt_report_warns_instead_of_failing_the_build() {
         .stdout_is("continued\n")
         .stderr_has("tt_report: warning: report not written: <stdin>:1: invalid JSON");
 }
+
+#[test]
+fn with_no_budgets_tt_guard_and_tt_afford_warn_and_the_build_goes_on() {
+    // A fresh install: a log, no [[budget]] anywhere. Under `set -euo pipefail` the build must not stop.
+    let sc = Scenario::new();
+    sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "100000", "30000", "--ts", "2026-11-18T10:00:00Z"]).succeeds();
+    sc.bash(&format!(
+        "{}\ntt_guard --today 2026-11-18\necho guarded\nif tt_afford 2.50; then echo go; else echo defer; fi\n\
+         tt_afford 1000000\necho done\n",
+        prelude()
+    ))
+    .succeeds()
+    .stdout_is("guarded\ngo\ndone\n")
+    .stderr_is(
+        "tt_guard: warning: no budgets configured; nothing to check\n\
+         tt_afford: warning: no budgets: any spend fits\n\
+         tt_afford: warning: no budgets: any spend fits\n",
+    );
+    // Rows piped in with `-` and no budgets: the same.
+    sc.bash(&format!("{}\ntt-sum --period month | tt_guard -\necho guarded\n", prelude()))
+        .succeeds()
+        .stdout_is("guarded\n")
+        .stderr_is("tt_guard: warning: no budgets configured; nothing to check\n");
+    // An ad-hoc limit is a budget: checked as usual.
+    sc.bash(&format!("{}\ntt_guard --today 2026-11-18 --limit-usd 0.10 >/dev/null\necho \"not reached\"\n", prelude()))
+        .fails_with(1)
+        .stdout_is("")
+        .stderr_has("tt_guard: error: over budget");
+}
+
+#[test]
+fn tt_guard_and_tt_afford_still_fail_on_real_errors() {
+    // A bad config: exit 2 from both, with tt-budget's own error on stderr.
+    let sc = budgeted();
+    sc.write("tt.toml", "[[budget]]\nname = 1\n");
+    let out = sc
+        .bash(&format!(
+            "{}\nstatus=0\ntt_afford 1 || status=$?\necho \"afford=$status\"\ntt_guard\necho \"not reached\"\n",
+            prelude()
+        ))
+        .fails_with(2)
+        .stdout_is("afford=2\n");
+    let err: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(err.len(), 3, "{}", out.stderr);
+    assert!(err[0].starts_with("tt-budget: error: "), "{}", out.stderr);
+    assert!(err[1].starts_with("tt-budget: error: "), "{}", out.stderr);
+    assert_eq!(err[2], "tt_guard: error: could not check the budget (tt-budget exit 2): stopping the build");
+    // A bad line in the log, with budgets configured: exit 2 too.
+    let sc = budgeted();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(sc.log_path())
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"v\":1,\"id\":\"broken\"}\n"))
+        .unwrap();
+    let missing_ts = format!("tt-budget: error: {}:2: missing field `ts`\n", sc.log_path().display());
+    sc.bash(&format!(
+        "{}\nstatus=0\ntt_afford 0.10 --today 2026-11-18 || status=$?\necho \"afford=$status\"\n",
+        prelude()
+    ))
+    .succeeds()
+    .stdout_is("afford=2\n")
+    .stderr_is(&missing_ts);
+    sc.bash(&format!("{}\ntt_guard --today 2026-11-18\necho \"not reached\"\n", prelude()))
+        .fails_with(2)
+        .stdout_is("")
+        .stderr_is(&format!(
+            "{missing_ts}tt_guard: error: could not check the budget (tt-budget exit 2): stopping the build\n"
+        ));
+}

@@ -216,9 +216,11 @@ const MARKDOWN: &str = r#"## Token usage: week of 2026-11-16 – 2026-11-22
 
 | Budget | Window | Spent | Limit | Used | Projected | Status |
 | --- | --- | ---: | ---: | ---: | ---: | --- |
-| team-monthly | 2026-11-01 – 2026-11-30 | $0.6530 | $1.00 | 65.3% | $1.03 | ℹ️ info |
+| team-monthly | 2026-11-01 – 2026-11-30 | $0.6530 + 1 unpriced | $1.00 | 65.3% | $1.03 | ℹ️ info |
 | reviewer-weekly (agent=reviewer) | 2026-11-16 – 2026-11-22 | $0.0430 | $0.0400 | 107.5% | $0.0752 | 🛑 **over** |
 | atlas-daily-tokens (agent=ATLAS) | 2026-11-19 | 0 tokens | 100,000 tokens | 0% | 0 tokens | ✅ ok |
+
+Unpriced records (unknown model, no `cost_usd`) are not in the dollars: the spend of team-monthly is a lower bound.
 
 ### This week
 
@@ -231,7 +233,7 @@ const MARKDOWN: &str = r#"## Token usage: week of 2026-11-16 – 2026-11-22
 | ATLAS | 2 | 60,000 | 17,000 | 0 | 0 | 77,000 | $0.4750 | 91.7% |
 | reviewer | 1 | 12,000 | 800 | 4,000 | 0 | 16,800 | $0.0430 | 8.3% |
 | =HYPERLINK("http://x.invalid","a\\b") | 1 | 1,000 | 100 | 0 | 0 | 1,100 | – | – |
-| **Total** | 4 | 73,000 | 17,900 | 4,000 | 0 | 94,900 | $0.5180 | 100% |
+| **Total** | 4 | 73,000 | 17,900 | 4,000 | 0 | 94,900 | $0.5180 + 1 unpriced | 100% |
 
 #### By model
 
@@ -241,7 +243,7 @@ const MARKDOWN: &str = r#"## Token usage: week of 2026-11-16 – 2026-11-22
 | opus-4.5 | 1 | 10,000 | 2,000 | 0 | 0 | 12,000 | $0.1000 | 19.3% |
 | gpt-4o | 1 | 12,000 | 800 | 4,000 | 0 | 16,800 | $0.0430 | 8.3% |
 | mystery-model | 1 | 1,000 | 100 | 0 | 0 | 1,100 | – | – |
-| **Total** | 4 | 73,000 | 17,900 | 4,000 | 0 | 94,900 | $0.5180 | 100% |
+| **Total** | 4 | 73,000 | 17,900 | 4,000 | 0 | 94,900 | $0.5180 + 1 unpriced | 100% |
 
 "#;
 
@@ -279,7 +281,7 @@ tt_tokens_total{agent="reviewer",model="gpt-4o",type="input"} 12000
 tt_tokens_total{agent="reviewer",model="gpt-4o",type="output"} 800
 tt_tokens_total{agent="reviewer",model="gpt-4o",type="cache_read"} 4000
 tt_tokens_total{agent="reviewer",model="gpt-4o",type="cache_write"} 0
-# HELP tt_cost_usd_total Cost in US dollars of the priced records, by agent and model.
+# HELP tt_cost_usd_total Priced cost in US dollars, by agent and model (records of models without a price are not in it: see tt_unpriced_records_total).
 # TYPE tt_cost_usd_total counter
 tt_cost_usd_total{agent="=HYPERLINK(\"http://x.invalid\",\"a\\b\")",model="mystery-model"} 0
 tt_cost_usd_total{agent="ATLAS",model="opus-4.5"} 0.1
@@ -327,12 +329,21 @@ fn prometheus_file_is_replaced_atomically() {
         .one_error_line("tt-export");
     assert_eq!(sc.read("textfile/tt.prom"), PROMETHEUS);
     assert_eq!(std::fs::read_dir(sc.path().join("textfile")).unwrap().count(), 1);
-    // A directory that does not exist is an error naming the file.
+    // A directory that does not exist is an error naming the file the user gave (not the temporary one).
+    for (format, target) in [("prometheus", "nowhere/tt.prom"), ("csv", "nodir/x.csv")] {
+        sc.cmd("tt-export")
+            .args(["--format", format, "-o", target])
+            .fails_with(2)
+            .one_error_line("tt-export")
+            .stderr_is(&format!(
+                "tt-export: error: -o {target}: no such directory: {}\n",
+                target.split_once('/').unwrap().0
+            ));
+    }
     sc.cmd("tt-export")
-        .args(["--format", "prometheus", "-o", "nowhere/tt.prom"])
+        .args(["--bundle", "-o", "nodir/x.ttb"])
         .fails_with(2)
-        .one_error_line("tt-export")
-        .stderr_has("nowhere/.tt.prom.tmp.");
+        .stderr_is("tt-export: error: -o nodir/x.ttb: no such directory: nodir\n");
 }
 
 #[test]
@@ -356,6 +367,7 @@ total,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,,,4,2,92000,22800,4000,0,1
         .stdout_is(&format!(
             "{{\n  \"kind\": \"report\",\n  \"generated_at\": \"2026-11-23T08:00:00Z\",\n  \"tool\": \"tt-export {}\",\n  \
              \"window\": {{\"period\":\"month\",\"start\":\"2026-11-01T00:00:00Z\",\"end\":\"2026-12-01T00:00:00Z\"}},\n  \
+             \"filter\": {{}},\n  \
              \"totals\": {{\"records\":4,\"sessions\":2,\"input_tokens\":92000,\"output_tokens\":22800,\"cache_read_tokens\":4000,\"cache_write_tokens\":0,\"total_tokens\":118800,\"cost_usd\":0.653,\"unpriced_records\":0}},\n  \
              \"rows\": [\n{}\n  ]\n}}\n",
             env!("CARGO_PKG_VERSION"),
@@ -651,4 +663,235 @@ fn prometheus_refuses_rows_not_grouped_by_agent_and_model() {
     // Grouped by model,agent (either order) is fine.
     let out = sc.bash("tt-sum --by model,agent --format jsonl 2>/dev/null | tt-export --format prometheus").succeeds();
     assert_eq!(out.stdout, PROMETHEUS);
+}
+
+/// A record line of `model` with `input` tokens (no cost: priced on the fly, or unpriced).
+fn rec(n: u64, agent: &str, model: &str, input: &str) -> String {
+    format!(
+        r#"{{"v":1,"id":"019a8b00-0000-7000-8000-0000000002{n:02}","ts":"2026-11-18T10:00:00.000Z","agent":"{agent}","model":"{model}","input_tokens":{input},"output_tokens":1}}
+"#
+    )
+}
+
+#[test]
+fn sums_too_large_to_be_exact_are_exit_2_in_every_summing_format() {
+    let sc = Scenario::new();
+    // Each record is valid; their sum (2.7e19 tokens) is not a u64. tt-sum refuses it, and so must every
+    // format that prints sums — never saturated, never with the record that did not fit left out.
+    let big = "9000000000000000000";
+    sc.write(
+        "usage.jsonl",
+        [rec(1, "A", "sonnet-4.5", big), rec(2, "A", "sonnet-4.5", big), rec(3, "A", "sonnet-4.5", big)].concat(),
+    );
+    sc.cmd("tt-sum").fails_with(2).stderr_has("too large to be exact");
+    let err = format!(
+        "tt-export: error: the sums are too large to be exact (tokens past {}, or dollars past {}): is a record's \
+         count or cost wrong?\n",
+        u64::MAX,
+        "79228162514264337593543950335"
+    );
+    for format in ["json", "markdown", "prometheus"] {
+        sc.cmd("tt-export")
+            .args(["--format", format, "--period", "all", "-o", "out"])
+            .fails_with(2)
+            .one_error_line("tt-export")
+            .stderr_is(&err);
+        assert!(!sc.path().join("out").exists(), "{format}");
+    }
+    // Each record alone is exact: the per-record formats still export them.
+    assert_eq!(sc.cmd("tt-export").args(["--format", "csv"]).succeeds().stdout.lines().count(), 4);
+    sc.cmd("tt-export").succeeds();
+    // Rows of two tt-sum runs whose sums together overflow: refused too (json sums rows without a total).
+    let row = |agent: &str| {
+        format!(
+            r#"{{"kind":"summary","window":{{"period":"all","start":null,"end":null}},"group":{{"agent":"{agent}","model":"m"}},"records":1,"sessions":0,"input_tokens":10000000000000000000,"output_tokens":0,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":10000000000000000000,"cost_usd":0,"unpriced_records":1}}
+"#
+        )
+    };
+    sc.write("rows.jsonl", [row("A"), row("A")].concat());
+    for format in ["json", "prometheus"] {
+        sc.cmd("tt-export")
+            .args(["--format", format, "rows.jsonl"])
+            .fails_with(2)
+            .one_error_line("tt-export")
+            .stderr_is(&err);
+    }
+    sc.write("rows2.jsonl", [row("A"), row("B")].concat());
+    sc.cmd("tt-export").args(["--format", "prometheus", "rows2.jsonl"]).succeeds();
+}
+
+#[test]
+fn unpriced_is_never_shown_as_zero_dollars_in_the_report() {
+    let sc = Scenario::new();
+    sc.write(
+        "usage.jsonl",
+        [
+            rec(1, "ghost", "mystery-model", "1000"),
+            rec(2, "ghost", "mystery-model", "2000"),
+            rec(3, "ATLAS", "sonnet-4.5", "100000"),
+            rec(4, "ATLAS", "mystery-model", "500"),
+        ]
+        .concat(),
+    );
+    // From tt-sum rows: an all-unpriced group is "–", a partly unpriced one says what its dollars leave out.
+    let out = sc.bash("tt-sum --by agent --format jsonl 2>/dev/null | tt-export --format markdown").succeeds();
+    assert_eq!(
+        out.stdout,
+        "## Token usage: all time
+
+| Agent | Records | Input | Output | Cache read | Cache write | Tokens | Cost |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| ATLAS | 2 | 100,500 | 2 | 0 | 0 | 100,502 | $0.3000 + 1 unpriced |
+| ghost | 2 | 3,000 | 2 | 0 | 0 | 3,002 | – |
+| **Total** | 4 | 103,500 | 4 | 0 | 0 | 103,504 | $0.3000 + 3 unpriced |
+
+3 records unpriced, not in the cost.
+"
+    );
+    // A budget whose window holds only unpriced records: no "$0.0000 … ok" without a word — the spend is "–"
+    // with the count, and the report says the dollars are a lower bound (as tt-budget warns).
+    sc.write(
+        "tt.toml",
+        "[[budget]]\nname = \"team-monthly\"\nperiod = \"month\"\nlimit_usd = 1\n\n\
+         [[budget]]\nname = \"ghost-monthly\"\nperiod = \"month\"\nscope = { agent = \"ghost\" }\nlimit_usd = 1\n",
+    );
+    let out = sc.cmd("tt-export").args(["--format", "markdown", "--today", "2026-11-19"]).succeeds();
+    assert!(
+        out.stdout.contains(
+            "| team-monthly | 2026-11-01 – 2026-11-30 | $0.3000 + 3 unpriced | $1.00 | 30% | $0.4737 | ✅ ok |\n\
+             | ghost-monthly (agent=ghost) | 2026-11-01 – 2026-11-30 | – (2 unpriced) | $1.00 | 0% | – | ✅ ok |\n\n\
+             Unpriced records (unknown model, no `cost_usd`) are not in the dollars: the spend of team-monthly, \
+             ghost-monthly is a lower bound.\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    // The same budgets from rows.
+    let out = sc
+        .bash("tt-sum --period month --today 2026-11-19 --by agent --format jsonl 2>/dev/null | tt-export --format md --today 2026-11-19")
+        .succeeds();
+    assert!(
+        out.stdout.contains("| ghost-monthly (agent=ghost) | 2026-11-01 – 2026-11-30 | – (2 unpriced) |"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("the spend of team-monthly, ghost-monthly is a lower bound"), "{}", out.stdout);
+    // A week of only unpriced records: the headline's dollars are "–" too.
+    sc.write("ghost.jsonl", [rec(1, "ghost", "mystery-model", "1000")].concat());
+    let out =
+        sc.cmd("tt-export").args(["--format", "markdown", "--today", "2026-11-19", "--log", "ghost.jsonl"]).succeeds();
+    assert!(
+        out.stdout.contains("**1 record · 1,001 tokens · –** (1 record unpriced, not in the cost)\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("| ghost | 1 | 1,000 | 1 | 0 | 0 | 1,001 | – | 100.0% |\n"), "{}", out.stdout);
+    // Prometheus keeps the priced cost (0) and counts the rest; its HELP says so.
+    let out = sc.cmd("tt-export").args(["--format", "prometheus"]).succeeds();
+    assert!(out.stdout.contains("tt_cost_usd_total{agent=\"ghost\",model=\"mystery-model\"} 0\n"));
+    assert!(out.stdout.contains("tt_unpriced_records_total{agent=\"ghost\",model=\"mystery-model\"} 2\n"));
+    assert!(out.stdout.contains("# HELP tt_cost_usd_total Priced cost in US dollars"));
+    promtool_check(&out.stdout);
+}
+
+/// The exposition of no records: every family's HELP and TYPE, no samples.
+fn empty_exposition() -> String {
+    PROMETHEUS.lines().filter(|l| l.starts_with('#')).map(|l| format!("{l}\n")).collect()
+}
+
+#[test]
+fn prometheus_from_rows_refuses_top_and_writes_an_empty_exposition_for_no_records() {
+    let sc = with_log();
+    // Rows cut by --top would make series disappear and counters go down: refused, nothing written.
+    sc.bash("tt-sum --by agent,model --top 2 --format jsonl 2>/dev/null | tt-export --format prometheus -o tt.prom")
+        .fails_with(2)
+        .one_error_line("tt-export")
+        .stderr_is(
+            "tt-export: error: prometheus needs every group, but these rows were cut by --top (2 groups left out): \
+             series would disappear and counters go down (run tt-sum without --top)\n",
+        );
+    assert!(!sc.path().join("tt.prom").exists());
+    // Other formats show a --top cut as it is.
+    sc.bash("set -o pipefail; tt-sum --by agent,model --top 2 --format jsonl 2>/dev/null | tt-export --format csv")
+        .succeeds();
+    // A fresh install (no log yet) and a quiet window: the rows hold only a total of 0 records, and the
+    // exposition is the same valid, empty one the records path writes — a cron pipeline must not fail.
+    let empty = empty_exposition();
+    let fresh = Scenario::new();
+    fresh.cmd("tt-export").args(["--format", "prometheus"]).succeeds().stdout_is(&empty);
+    fresh
+        .bash("set -euo pipefail\ntt-sum --by agent,model --format jsonl | tt-export --format prometheus -o tt.prom")
+        .succeeds()
+        .stdout_is("");
+    assert_eq!(fresh.read("tt.prom"), empty);
+    promtool_check(&empty);
+    sc.bash(
+        "set -euo pipefail\ntt-sum --by agent,model --since 2027-01-01 --format jsonl | tt-export --format prometheus",
+    )
+    .succeeds()
+    .stdout_is(&empty);
+    // Totals of real records are still refused: they cannot be labelled by agent and model.
+    sc.bash("tt-sum --format jsonl 2>/dev/null | tt-export --format prometheus")
+        .fails_with(2)
+        .stderr_has("these are totals only\n");
+}
+
+/// The DuckDB statement of the README's SQL block (the lines from `SELECT` after `-- DuckDB` to `;`).
+fn readme_duckdb_sql() -> String {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let block = &readme[readme.find("```sql\n-- DuckDB").expect("README has no DuckDB sql block")..];
+    let sql: Vec<&str> = block.lines().skip_while(|l| !l.starts_with("SELECT")).collect();
+    let end = sql.iter().position(|l| l.ends_with(';')).unwrap();
+    sql[..=end].join("\n")
+}
+
+#[test]
+fn csv_columns_empty_in_every_row_load_with_their_types_via_the_readme_snippet() {
+    let sc = Scenario::new();
+    // No reasoning_tokens, duration_ms, estimated or cost_usd anywhere: DuckDB alone would guess VARCHAR.
+    sc.write(
+        "usage.jsonl",
+        [rec(1, "ghost", "mystery-model", "1000"), rec(2, "ATLAS", "mystery-model", "500")].concat(),
+    );
+    sc.cmd("tt-export").args(["--format", "csv", "-o", "usage.csv"]).succeeds();
+    let sql = readme_duckdb_sql();
+    assert_eq!(
+        duckdb(sc.path(), &format!("{} ORDER BY agent", sql.trim_end_matches(';'))),
+        "ATLAS|501|None\nghost|1001|None\n"
+    );
+    // The snippet's read_csv(…) gives every column its type.
+    let from = &sql[sql.find("read_csv(").unwrap()..sql.rfind(')').unwrap() + 1];
+    let types = duckdb(sc.path(), &format!("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {from})"));
+    for want in [
+        "input_tokens|BIGINT",
+        "cache_write_1h_tokens|BIGINT",
+        "reasoning_tokens|BIGINT",
+        "total_tokens|BIGINT",
+        "cost_usd|DECIMAL(38,10)",
+        "duration_ms|BIGINT",
+        "estimated|BOOLEAN",
+        "ts|TIMESTAMP WITH TIME ZONE",
+    ] {
+        assert!(types.lines().any(|l| l == want), "{want} not in\n{types}");
+    }
+    // On the full log the snippet gives the exact totals.
+    let sc = with_log();
+    sc.cmd("tt-export").args(["--format", "csv", "-o", "usage.csv"]).succeeds();
+    assert_eq!(
+        duckdb(sc.path(), &format!("{} ORDER BY agent", sql.trim_end_matches(';'))),
+        "'=HYPERLINK(\"http://x.invalid\",\"a\\b\")|1100|None\nATLAS|102000|0.6100000000\nreviewer|16800|0.0430000000\n"
+    );
+}
+
+#[test]
+fn help_duckdb_example_reads_money_as_decimal() {
+    let sc = with_log();
+    let help = sc.cmd("tt-export").arg("--help").succeeds().stdout;
+    let at = help.find("duckdb -c \"").expect("no duckdb example in --help") + "duckdb -c \"".len();
+    // The SQL between the double quotes (it spans two lines, as a shell reads it).
+    let sql = &help[at..at + help[at..].find('"').unwrap()];
+    assert!(sql.contains("types = {'cost_usd': 'DECIMAL(38,10)'}"), "{sql}");
+    // It runs as written and gives tt's exact total.
+    sc.cmd("tt-export").args(["--format", "csv", "-o", "usage.csv"]).succeeds();
+    assert_eq!(duckdb(sc.path(), &format!("SELECT sum(c)::VARCHAR FROM ({sql}) AS t(a, c)")), "0.6530000000\n");
 }

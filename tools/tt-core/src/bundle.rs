@@ -215,6 +215,8 @@ pub fn read_tt_file(source: &Source, max_tokens: u64) -> Result<TtFile> {
     let mut buf = Vec::with_capacity(4096);
     let mut n = 0u64;
     let mut lines_after_header = 0u64;
+    // The last non-blank line had no newline and was not a valid record: a copy cut short.
+    let mut torn: Option<u64> = None;
     loop {
         buf.clear();
         let got = reader.read_until(b'\n', &mut buf).map_err(|e| Error::io(&name, e))?;
@@ -225,6 +227,7 @@ pub fn read_tt_file(source: &Source, max_tokens: u64) -> Result<TtFile> {
         if n > 1 {
             sum.update(&buf);
         }
+        let terminated = buf.ends_with(b"\n");
         let mut line = &buf[..];
         while let [rest @ .., b'\n' | b'\r'] = line {
             line = rest;
@@ -249,20 +252,49 @@ pub fn read_tt_file(source: &Source, max_tokens: u64) -> Result<TtFile> {
                 }
                 Err(error) => file.invalid.push(Invalid { line: n, error }),
             },
-            Err(error) => file.invalid.push(Invalid { line: n, error }),
+            Err(error) => {
+                if !terminated && n > 1 {
+                    torn = Some(n);
+                }
+                file.invalid.push(Invalid { line: n, error });
+            }
         }
     }
     if let Some(h) = &file.header {
-        let got = sum.finish();
-        if got != h.checksum {
+        // The count first: a bundle cut short (an interrupted copy or download) is told as such, not as a
+        // checksum mismatch, which would suggest someone changed it.
+        let complete = lines_after_header - u64::from(torn.is_some());
+        let records = |n: u64| format!("{} record{}", crate::money::thousands(n), if n == 1 { "" } else { "s" });
+        if torn.is_some() && complete < h.records {
+            // The torn line is the truncation itself, not one more bad line to list.
+            file.invalid.retain(|bad| Some(bad.line) != torn);
             file.problem = Some(format!(
-                "bundle checksum mismatch: the header says {}, the records are {got}: the bundle was changed or \
-                 damaged after export",
-                h.checksum
+                "the bundle is truncated: the header says {}, the file holds {} and an incomplete last line \
+                 (an interrupted copy?)",
+                records(h.records),
+                records(complete)
             ));
-        } else if h.records != lines_after_header {
-            file.problem =
-                Some(format!("the bundle header says {} records, the file holds {lines_after_header}", h.records));
+        } else if h.records > lines_after_header {
+            file.problem = Some(format!(
+                "the bundle is truncated: the header says {}, the file holds {} (an interrupted copy?)",
+                records(h.records),
+                records(lines_after_header)
+            ));
+        } else if h.records < lines_after_header {
+            file.problem = Some(format!(
+                "the bundle header says {}, the file holds {}: lines were added after export",
+                records(h.records),
+                records(lines_after_header)
+            ));
+        } else {
+            let got = sum.finish();
+            if got != h.checksum {
+                file.problem = Some(format!(
+                    "bundle checksum mismatch: the header says {}, the records are {got}: the bundle was changed \
+                     or damaged after export",
+                    h.checksum
+                ));
+            }
         }
     }
     Ok(file)

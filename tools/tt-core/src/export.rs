@@ -258,7 +258,7 @@ const TOKEN_TYPES: &[TokenType] = &[
 ];
 
 impl Prometheus {
-    /// Count a record.
+    /// Count a record. A sum that overflows is remembered and refused by [`Prometheus::render`].
     pub fn add(&mut self, r: &Record) {
         match self.series.get_mut(&(r.agent.clone(), r.model.clone())) {
             Some(t) => add_record(t, r),
@@ -270,13 +270,23 @@ impl Prometheus {
         }
     }
 
-    /// Add already summed totals for one agent and model (from tt-sum rows).
-    pub fn add_totals(&mut self, agent: &str, model: &str, t: Totals) {
-        self.series.entry((agent.to_string(), model.to_string())).or_default().merge(t);
+    /// Add already summed totals for one agent and model (from tt-sum rows). Record counts past `u64::MAX`
+    /// are an error here; token and dollar sums that overflow are refused by [`Prometheus::render`].
+    pub fn add_totals(&mut self, agent: &str, model: &str, t: Totals) -> Result<()> {
+        let sums = self.series.entry((agent.to_string(), model.to_string())).or_default();
+        if sums.records.checked_add(t.records).is_none() || sums.unpriced.checked_add(t.unpriced).is_none() {
+            return Err(too_many_records());
+        }
+        sums.merge(t);
+        Ok(())
     }
 
-    /// The text exposition format (version 0.0.4), every family with HELP and TYPE, series sorted.
-    pub fn render(&self) -> String {
+    /// The text exposition format (version 0.0.4), every family with HELP and TYPE, series sorted. An error
+    /// when a series' sums went past what their types hold (a counter must never show a wrong value).
+    pub fn render(&self) -> Result<String> {
+        for t in self.series.values() {
+            t.check("the sums")?;
+        }
         let mut s = String::new();
         let labels = |agent: &str, model: &str| format!("agent=\"{}\",model=\"{}\"", label(agent), label(model));
         s.push_str("# HELP tt_tokens_total Tokens used, by agent, model and token type.\n");
@@ -286,7 +296,10 @@ impl Prometheus {
                 let _ = writeln!(s, "tt_tokens_total{{{},type=\"{ty}\"}} {}", labels(agent, model), get(t));
             }
         }
-        s.push_str("# HELP tt_cost_usd_total Cost in US dollars of the priced records, by agent and model.\n");
+        s.push_str(
+            "# HELP tt_cost_usd_total Priced cost in US dollars, by agent and model (records of models without a \
+             price are not in it: see tt_unpriced_records_total).\n",
+        );
         s.push_str("# TYPE tt_cost_usd_total counter\n");
         for ((agent, model), t) in &self.series {
             let _ = writeln!(s, "tt_cost_usd_total{{{}}} {}", labels(agent, model), money::canonical(t.cost));
@@ -301,8 +314,13 @@ impl Prometheus {
         for ((agent, model), t) in &self.series {
             let _ = writeln!(s, "tt_unpriced_records_total{{{}}} {}", labels(agent, model), t.unpriced);
         }
-        s
+        Ok(s)
     }
+}
+
+/// The error for record counts past `u64::MAX` (sums of rows; records are counted one by one).
+fn too_many_records() -> Error {
+    Error::data(format!("the sums are too large to be exact (records past {}): is a summary row wrong?", u64::MAX))
 }
 
 /// Escape a Prometheus label value: backslash, double quote and newline.
@@ -423,7 +441,14 @@ impl AtomicFile {
         let name = real.file_name().ok_or_else(|| Error::usage(format!("-o {}: not a file name", target.display())))?;
         // A leading dot keeps the textfile collector (which reads *.prom) away from the half-written file.
         let tmp = dir.join(format!(".{}.tmp.{}", name.to_string_lossy(), std::process::id()));
-        let file = File::create(&tmp).map_err(|e| Error::io(tmp.display(), e))?;
+        // Errors name the file the user gave, never the temporary one they have not heard of.
+        let file = File::create(&tmp).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound if !dir.is_dir() => Error::new(
+                crate::error::Kind::Io,
+                format!("-o {}: no such directory: {}", target.display(), dir.display()),
+            ),
+            _ => Error::io(target.display(), e),
+        })?;
         // The new file keeps the old one's permissions (a collector may need to read it).
         if let Ok(m) = std::fs::metadata(&real) {
             let _ = file.set_permissions(m.permissions());
@@ -437,7 +462,7 @@ impl AtomicFile {
             self.done = true;
             return self.out.flush().map_err(|e| Error::io(self.target.display(), e));
         };
-        let name = tmp.display().to_string();
+        let name = self.target.display().to_string();
         self.out.flush().map_err(|e| Error::io(&name, e))?;
         self.out.get_ref().sync_all().map_err(|e| Error::io(&name, e))?;
         std::fs::rename(&tmp, &self.target).map_err(|e| Error::io(self.target.display(), e))?;

@@ -13,7 +13,7 @@ use chrono::Duration;
 use crate::aggregate::{Summary, Totals};
 use crate::budget::{Evaluation, Level, Tally};
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::export::{Filter, add_record};
 use crate::money::{thousands, usd};
 use crate::output::Table;
@@ -61,6 +61,11 @@ impl<'c> Weekly<'c> {
 
     /// The report.
     pub fn render(self) -> Result<String> {
+        // Sums past what their types hold would be printed wrong (saturated, or missing the record that did
+        // not fit): refused, as tt-sum refuses them.
+        for t in std::iter::once(&self.total).chain(self.by_agent.values()).chain(self.by_model.values()) {
+            t.check("the sums")?;
+        }
         let mut s = String::new();
         let _ = writeln!(s, "## Token usage: {}\n", window_title(&self.filter.window, &self.cal));
         crate::budget::validate_all(&self.config.budgets)?;
@@ -68,7 +73,9 @@ impl<'c> Weekly<'c> {
         s.push_str(&budget_section(&budgets, true)?);
         let _ = writeln!(s, "### {}\n", capitalise(&window_noun(&self.filter.window)));
         let t = &self.total;
-        let _ = write!(s, "**{} · {} tokens · {}**", records(t.records), thousands(t.total_tokens()), usd(t.cost));
+        // The note after it says what is unpriced; the dollars themselves are "–" when nothing is priced.
+        let dollars = if t.unpriced > 0 && t.unpriced >= t.records { "–".into() } else { usd(t.cost) };
+        let _ = write!(s, "**{} · {} tokens · {dollars}**", records(t.records), thousands(t.total_tokens()));
         if t.unpriced > 0 {
             let _ = write!(s, " ({} unpriced, not in the cost)", records(t.unpriced));
         }
@@ -116,15 +123,22 @@ fn budget_section(budgets: &[Evaluation], configured: bool) -> Result<String> {
         let both = |usd: Option<String>, tokens: Option<String>| -> String {
             [usd, tokens].into_iter().flatten().collect::<Vec<_>>().join(" · ")
         };
+        let all_unpriced = e.spent.unpriced > 0 && e.spent.unpriced >= e.spent.records;
         let spent = both(
-            e.limit_usd.map(|_| usd(e.spent.usd)),
+            e.limit_usd.map(|_| match spend(e.spent.usd, e.spent.records, e.spent.unpriced) {
+                // No records column here: say how many records the "–" stands for.
+                none if all_unpriced => format!("{none} ({} unpriced)", thousands(e.spent.unpriced)),
+                some => some,
+            }),
             e.limit_tokens.map(|_| format!("{} tokens", thousands(e.spent.tokens))),
         );
         let limit = both(e.limit_usd.map(usd), e.limit_tokens.map(|l| format!("{} tokens", thousands(l))));
         let projected = match &e.forecast {
-            Some(f) => {
-                both(e.limit_usd.map(|_| usd(f.usd)), e.limit_tokens.map(|_| format!("{} tokens", thousands(f.tokens))))
-            }
+            Some(f) => both(
+                // Nothing priced projects to nothing known, not to $0.
+                e.limit_usd.map(|_| if all_unpriced { "–".into() } else { usd(f.usd) }),
+                e.limit_tokens.map(|_| format!("{} tokens", thousands(f.tokens))),
+            ),
             None => "–".into(),
         };
         let status = match e.level {
@@ -140,6 +154,17 @@ fn budget_section(budgets: &[Evaluation], configured: bool) -> Result<String> {
     t.render_markdown(&mut buf)?;
     s.push_str(&String::from_utf8_lossy(&buf));
     s.push('\n');
+    // As tt-budget warns: a dollar budget with unpriced records may be further along than it shows.
+    let lower: Vec<String> =
+        budgets.iter().filter(|e| e.limit_usd.is_some() && e.spent.unpriced > 0).map(|e| md_text(&e.name)).collect();
+    if !lower.is_empty() {
+        let _ = writeln!(
+            s,
+            "Unpriced records (unknown model, no `cost_usd`) are not in the dollars: the spend of {} is a lower \
+             bound.\n",
+            lower.join(", ")
+        );
+    }
     Ok(s)
 }
 
@@ -205,7 +230,7 @@ pub fn summary_markdown(rows: &[Summary], config: &Config, cal: &Calendar) -> Re
             thousands(r.cache_read_tokens),
             thousands(r.cache_write_tokens),
             thousands(r.total_tokens),
-            usd(r.cost_usd),
+            spend(r.cost_usd, r.records, r.unpriced_records),
         ]);
         if r.is_total() && keys.is_empty() {
             cells[0] = format!("**{}**", cells[0]);
@@ -215,7 +240,11 @@ pub fn summary_markdown(rows: &[Summary], config: &Config, cal: &Calendar) -> Re
     let mut buf = Vec::new();
     t.render_markdown(&mut buf)?;
     s.push_str(&String::from_utf8_lossy(&buf));
-    let unpriced: u64 = rows.iter().filter(|r| r.is_total()).map(|r| r.unpriced_records).sum();
+    let unpriced = rows
+        .iter()
+        .filter(|r| r.is_total())
+        .try_fold(0u64, |n, r| n.checked_add(r.unpriced_records))
+        .ok_or_else(|| Error::data(format!("the sums are too large to be exact (records past {})", u64::MAX)))?;
     if unpriced > 0 {
         let _ = writeln!(s, "\n{} unpriced, not in the cost.", records(unpriced));
     }
@@ -254,9 +283,19 @@ fn group_table(title: &str, groups: &BTreeMap<String, Totals>, total: &Totals) -
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
-/// The cost of a group: "–" when none of its records could be priced (never a misleading $0).
+/// The cost of a group (see [`spend`]).
 fn cost(g: &Totals) -> String {
-    if g.records > 0 && g.unpriced == g.records { "–".into() } else { usd(g.cost) }
+    spend(g.cost, g.records, g.unpriced)
+}
+
+/// Dollars that may leave records out: "–" when none of the `records` could be priced (never a misleading
+/// $0), "$1.20 + 3 unpriced" when some could not (the dollars are a lower bound), else the dollars.
+fn spend(cost: rust_decimal::Decimal, records: u64, unpriced: u64) -> String {
+    match unpriced {
+        0 => usd(cost),
+        n if n >= records => "–".into(),
+        n => format!("{} + {} unpriced", usd(cost), thousands(n)),
+    }
 }
 
 /// Text from the log (agent and model names …) made inert in markdown: no emphasis, links, code or HTML.

@@ -19,7 +19,8 @@ use tt_core::{Config, Record};
 const EXAMPLES: &str = "\
 Examples:
   tt-export --format csv > usage.csv                      every record, for a spreadsheet or a database
-  duckdb -c \"SELECT agent, sum(cost_usd) FROM 'usage.csv' GROUP BY agent\"
+  duckdb -c \"SELECT agent, sum(cost_usd) FROM read_csv('usage.csv',
+    types = {'cost_usd': 'DECIMAL(38,10)'}) GROUP BY agent\"      money read as DECIMAL stays exact
   tt-export --format markdown >> \"$GITHUB_STEP_SUMMARY\"    this week's team report
   tt-export --format prometheus -o /var/lib/node_exporter/textfile/tt.prom
   tt-sum --by agent,model | tt-export --format csv        summary rows work too
@@ -318,11 +319,12 @@ impl<'a> Exporter<'a> {
         match self.kind {
             Kind::Csv | Kind::Jsonl | Kind::Markdown => {}
             Kind::Json => {
+                self.totals.check("the sums")?;
                 let doc = json_document(&self.filter, &self.totals, &self.kept);
                 self.sink()?.write_all(doc.as_bytes())?;
             }
             Kind::Prometheus => {
-                let text = self.prometheus.render();
+                let text = self.prometheus.render()?;
                 self.sink()?.write_all(text.as_bytes())?;
             }
             Kind::Bundle => {
@@ -439,7 +441,18 @@ fn rows_out(kind: Kind, rows: &[Summary], config: &Config, cal: &Calendar, out: 
             let mut totals = Totals::default();
             match total {
                 Some(t) => totals = export::totals_of_row(t),
-                None => rows.iter().for_each(|r| totals.merge(export::totals_of_row(r))),
+                None => {
+                    for r in rows {
+                        if totals.records.checked_add(r.records).is_none() {
+                            return Err(Error::data(format!(
+                                "the sums are too large to be exact (records past {}): is a summary row wrong?",
+                                u64::MAX
+                            )));
+                        }
+                        totals.merge(export::totals_of_row(r));
+                    }
+                    totals.check("the sums")?;
+                }
             }
             let mut s = String::from("{\n  \"kind\": \"report\",\n  \"generated_at\": ");
             s.push_str(&Value::String(export::stamp(export::now())).to_string());
@@ -453,6 +466,8 @@ fn rows_out(kind: Kind, rows: &[Summary], config: &Config, cal: &Calendar, out: 
                 }
                 None => s.push_str("null"),
             }
+            // Rows were selected by tt-sum (filter flags are refused for them): nothing was filtered here.
+            s.push_str(",\n  \"filter\": {}");
             s.push_str(",\n  \"totals\": ");
             let mut t = export::totals_json(&totals);
             if let Some(tr) = total {
@@ -481,6 +496,19 @@ fn rows_out(kind: Kind, rows: &[Summary], config: &Config, cal: &Calendar, out: 
                     keys.join(",")
                 )));
             }
+            // Counters must only go up: rows cut by --top leave series out, which a scraper reads as a reset.
+            if let Some(n) = rows.iter().filter_map(|r| r.omitted_groups).find(|&n| n > 0) {
+                return Err(Error::usage(format!(
+                    "prometheus needs every group, but these rows were cut by --top ({n} group{} left out): \
+                     series would disappear and counters go down (run tt-sum without --top)",
+                    if n == 1 { "" } else { "s" }
+                )));
+            }
+            // No records at all (an empty log, a quiet window): an exposition without samples, as from records.
+            if groups.is_empty() && rows.iter().all(|r| r.records == 0) {
+                out.write_all(Prometheus::default().render()?.as_bytes())?;
+                return Ok(());
+            }
             if groups.is_empty() {
                 return Err(Error::usage(
                     "prometheus needs records or tt-sum rows grouped by agent and model (tt-sum --by agent,model); \
@@ -490,9 +518,9 @@ fn rows_out(kind: Kind, rows: &[Summary], config: &Config, cal: &Calendar, out: 
             let mut p = Prometheus::default();
             for r in groups {
                 let get = |k: &str| r.value(k).flatten().unwrap_or("").to_string();
-                p.add_totals(&get("agent"), &get("model"), export::totals_of_row(r));
+                p.add_totals(&get("agent"), &get("model"), export::totals_of_row(r))?;
             }
-            out.write_all(p.render().as_bytes())?;
+            out.write_all(p.render()?.as_bytes())?;
         }
         Kind::Bundle => return Err(Error::usage("bundles carry usage records, not tt-sum summary rows")),
     }

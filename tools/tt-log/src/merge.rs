@@ -88,17 +88,18 @@ fn read_ids_unlocked(log: &Path) -> Result<HashSet<tt_core::id::IdKey>> {
     }
 }
 
-/// One line per file on stderr: what it is and what it would add.
+/// One line per file on stderr: what it is and what it would add. A damaged bundle (a bad header, count or
+/// checksum) gets none: counts of records that cannot be trusted would mislead, and [`refusal`] says what is
+/// wrong with it.
 fn report(read: &[TtFile], plan: &Plan) -> Result<()> {
     let mut err = std::io::stderr().lock();
-    for (f, fp) in read.iter().zip(&plan.files) {
+    for (f, fp) in read.iter().zip(&plan.files).filter(|(f, _)| f.problem.is_none()) {
         let what = match &f.header {
             Some(h) => {
                 let from: Vec<&str> = [h.exported_by.as_deref(), h.host.as_deref()].into_iter().flatten().collect();
                 let from = if from.is_empty() { String::new() } else { format!(" from {}", from.join("@")) };
                 format!("bundle{from} exported {}", h.exported_at)
             }
-            None if f.is_bundle => "bundle (bad header)".to_string(),
             None => "log".to_string(),
         };
         let _ = writeln!(
