@@ -4,9 +4,12 @@
 # Claude Code runs it with the hook's JSON on stdin (`Stop`, `SubagentStop` and `SessionEnd` hooks carry
 # `transcript_path`, `session_id` and `cwd`); `tt-log --import claude-code -` reads that JSON and imports the
 # transcript (and its `subagents/`). The import is idempotent and incremental, so running it after every turn
-# only adds the requests that are new since the last run. At `Stop`, `SubagentStop` and `SessionEnd` the
-# transcript is complete, so even the turn's last message is imported at once (other events, and imports
-# without a hook, wait until the next request follows a streaming message or the file is idle for 2 minutes).
+# only adds the requests that are new since the last run. The event says what is complete: at `Stop` the
+# session's transcript (the turn's last message is imported at once), at `SessionEnd` the session and all its
+# subagents' files, at `SubagentStop` only that subagent's own transcript (`agent_transcript_path`) — the main
+# thread and other subagents may still be streaming. Anything not complete waits until the next request
+# follows it or its file is idle for 2 minutes, so a later run (or a plain `tt-log --import claude-code`)
+# imports it.
 #
 # Install: copy or link this file somewhere stable and add to ~/.claude/settings.json (see the README):
 #   {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "~/.local/share/tt/claude-code-hook.sh"}]}],

@@ -3,10 +3,10 @@
 //! The fixtures in `tests/fixtures/{claude-code,codex}` are modelled on real transcripts and hold every quirk
 //! the importer must survive (streaming copies, sidechains, subagent files, progress-line usage, malformed and
 //! glued lines, a torn last line, `<synthetic>` and API-error lines, unknown models; Codex `info: null`,
-//! repeated and cumulative-only totals, model switches, a forked subagent replaying its parent). The expected
-//! records and costs were worked out by hand (see the comments). The last tests run on the real transcripts in
-//! `../shared/realdata` when that folder exists; their totals were computed independently with a Python script
-//! (`bench/realdata_totals.py`).
+//! repeated and cumulative-only totals, model switches, a forked subagent replaying its parent, a torn event and
+//! an unterminated last line). The expected records and costs were worked out by hand (see the comments). The
+//! real-transcript tests run on `../shared/realdata` when that folder exists; their totals were computed
+//! independently with a Python script (`bench/realdata_totals.py`).
 // Test helpers panic on a failed setup step, like the tests themselves.
 #![allow(clippy::unwrap_used)]
 mod common;
@@ -98,9 +98,10 @@ const CLAUDE_RECORDS: &str = "\
 
 // Codex fixture, by hand (gpt-5 1.25/10, cached 0.125; gpt-4.1 2/8, cached 0.50):
 // parent: info null (skipped); T1 {in 1000, cached 200, out 100, rs 40}: 800*1.25 + 200*0.125 + 100*10 = 2025
-//   → $0.002025; T1 repeated (skipped); T2 cumulative only {2500, 1200, 180, 60}: difference {1500, 1000, 80,
+//   → $0.002025; line 6 an event torn by a crash (malformed, skipped); T1 repeated (skipped); T2 cumulative only {2500, 1200, 180, 60}: difference {1500, 1000, 80,
 //   20} → 500*1.25 + 1000*0.125 + 80*10 = 1550 → $0.00155; model switch to gpt-4.1; T3 last {1500, 800, 120}:
-//   700*2 + 800*0.5 + 120*8 = 2760 → $0.00276
+//   700*2 + 800*0.5 + 120*8 = 2760 → $0.00276; line 11 an event without its newline (torn: skipped, read again
+//   next time)
 // fork: two session_meta lines, replays the parent's events (re-stamped) — counted once — then its own turn
 //   last {1000, 1000, 50, 10} on gpt-5: 0 + 125 + 500 = 625 → $0.000625, session = the fork, branch = its own
 const P: &str = "019d0000-0000-7000-8000-00000000000a";
@@ -149,9 +150,17 @@ claude-code: 2 files read, added 6 records (10,574 tokens, $0.0290, 1 unpriced),
 
 #[test]
 fn codex_fixture_counts_growing_totals_once_and_the_fork_replay_never() {
-    let (sc, _) = scenario();
+    let (sc, root) = scenario();
+    let parent = root.join(format!("codex/sessions/2026/04/11/rollout-2026-04-11T14-53-07-{P}.jsonl"));
+    let parent = parent.display();
     sc.cmd("tt-log").args(["--import", "codex"]).env("CODEX_HOME", sc.path().join("codex")).succeeds().stderr_is(
-        "codex: 3 files read, added 5 records (5,650 tokens, $0.0081), skipped 3 duplicates and 0 malformed lines\n",
+        &format!(
+            "\
+tt-log: warning: {parent}:6: malformed line skipped (invalid JSON: EOF while parsing a string (column 130))
+tt-log: warning: {parent}:11: incomplete last line skipped (invalid JSON: EOF while parsing a string (column 150))
+codex: 3 files read, added 5 records (5,650 tokens, $0.0081), skipped 3 duplicates and 2 malformed lines
+"
+        ),
     );
     assert_eq!(briefs(&sc.records()), codex_records());
 }
@@ -166,8 +175,8 @@ fn a_fork_imported_before_its_parent_is_not_double_counted() {
     sc.cmd("tt-log").args(["--import", "codex"]).arg(&fork).succeeds();
     assert_eq!(sc.records().len(), 4);
     // Then the parent: every one of its requests is already there (same source identity, other timestamp).
-    sc.cmd("tt-log").args(["--import", "codex"]).arg(&parent).succeeds().stderr_is(
-        "codex: 1 file read, added 0 records (0 tokens, $0.0000), skipped 3 duplicates and 0 malformed lines\n",
+    sc.cmd("tt-log").args(["--import", "codex"]).arg(&parent).succeeds().stderr_has(
+        "codex: 1 file read, added 0 records (0 tokens, $0.0000), skipped 3 duplicates and 2 malformed lines\n",
     );
     let total: u64 = sc
         .records()
@@ -200,7 +209,10 @@ fn importing_twice_adds_nothing_even_without_the_state_file() {
     let codex = || sc.cmd("tt-log").args(["--import", "codex"]).env("CODEX_HOME", sc.path().join("codex")).succeeds();
     codex();
     let with_codex = sc.log();
-    codex().stderr_is("codex: 3 files read (3 unchanged), added 0 records (0 tokens, $0.0000), skipped 0 duplicates and 0 malformed lines\n");
+    // The parent's unterminated last line is read again (and still reported); its malformed line 6 is not.
+    codex().stderr_has(":11: incomplete last line skipped").stderr_has(
+        "codex: 3 files read (2 unchanged), added 0 records (0 tokens, $0.0000), skipped 0 duplicates and 1 malformed line\n",
+    );
     assert_eq!(sc.log(), with_codex);
 }
 
@@ -600,7 +612,7 @@ fn the_hook_at_stop_imports_the_last_request_at_once() {
         .succeeds()
         .stderr_has("added 0 records")
         .stderr_has("held back 1 request");
-    // Stop (and SubagentStop, SessionEnd): the turn is over, the transcript complete; nothing is held back.
+    // Stop (and SessionEnd): the turn is over, the transcript complete; nothing is held back.
     sc.cmd("tt-log").args(["--import", "claude-code", "-"]).pipe_in(hook("Stop")).succeeds().stderr_is(
         "claude-code: 1 file read, added 1 record (130 tokens, $0.0018), skipped 1 duplicate and 0 malformed lines\n",
     );
@@ -677,7 +689,7 @@ claude-code: 1 file read, added 1 record (30 tokens, $0.0003), skipped 0 duplica
     assert_eq!(outputs(&sc), [20]);
     // The limit is the config's: raised, the same line of a trillion input tokens is imported.
     let sc2 = Scenario::new();
-    sc2.write("tt.toml", "max_tokens = 2_000_000_000_000\n");
+    sc2.write("tt.toml", "max_tokens = 1_000_000_000_000\n");
     sc2.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds().stderr_has("added 2 records");
 }
 
@@ -800,11 +812,465 @@ fn importing_a_real_transcript_while_it_is_written_gives_the_records_of_the_fini
     live.cmd("tt-log").args(["--import", "claude-code", "-q"]).arg(&t).succeeds();
     let once = Scenario::new();
     once.cmd("tt-log").args(["--import", "claude-code", "-q"]).arg(&src).succeeds();
-    let key = |sc: &Scenario| {
-        let mut v: Vec<String> = sc.records().iter().map(|r| format!("{} {}", r["id"], brief(r))).collect();
-        v.sort();
-        v
-    };
-    assert_eq!(key(&live), key(&once));
+    assert_eq!(with_ids(&live), with_ids(&once));
     assert_eq!(once.records().len(), 23);
+}
+
+// ---- lines written in parts: the offset never moves into a line still being written -------------------------
+
+fn append_bytes(path: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    std::fs::File::options().create(true).append(true).open(path).unwrap().write_all(bytes).unwrap();
+}
+
+/// Every record with its id, sorted: what two ways of importing the same transcripts must agree on.
+fn with_ids(sc: &Scenario) -> Vec<String> {
+    let mut v: Vec<String> = sc.records().iter().map(|r| format!("{} {}", r["id"], brief(r))).collect();
+    v.sort();
+    v
+}
+
+/// A small seeded generator (xorshift64*): a failing replay is re-run exactly by its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+    }
+    /// A chunk size: often a few bytes (splits inside keys, numbers and markers), else up to 400.
+    fn chunk(&mut self) -> usize {
+        (if self.below(3) == 0 { 1 + self.below(4) } else { 1 + self.below(400) }) as usize
+    }
+}
+
+/// Write `files` (path in the scenario, bytes) chunk by chunk — `interleave`: in a random order of files, else
+/// one file after the other — with an import (`args`) after every chunk; then leave them idle and import once
+/// more. Returns the scenario.
+fn replay(seed: u64, files: &[(PathBuf, Vec<u8>)], interleave: bool, args: &[&str]) -> Scenario {
+    let sc = Scenario::new();
+    let mut rng = Rng(seed);
+    let paths: Vec<PathBuf> = files.iter().map(|(rel, _)| sc.path().join(rel)).collect();
+    for p in &paths {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    }
+    let mut done = vec![0usize; files.len()];
+    let mut imports = 0;
+    loop {
+        let open: Vec<usize> = (0..files.len()).filter(|&i| done[i] < files[i].1.len()).collect();
+        let Some(&first) = open.first() else { break };
+        let i = if interleave { open[rng.below(open.len() as u64) as usize] } else { first };
+        let end = (done[i] + rng.chunk()).min(files[i].1.len());
+        append_bytes(&paths[i], &files[i].1[done[i]..end]);
+        done[i] = end;
+        sc.cmd("tt-log").args(args).succeeds();
+        imports += 1;
+    }
+    assert!(imports > 20, "seed {seed}: only {imports} imports");
+    for p in &paths {
+        idle(p);
+    }
+    sc.cmd("tt-log").args(args).succeeds();
+    sc
+}
+
+#[test]
+fn importing_after_every_chunk_of_bytes_gives_the_records_of_one_import() {
+    let (once, root) = scenario();
+    once.cmd("tt-log").args(["--import", "claude-code", "-q"]).arg(root.join("claude")).succeeds();
+    once.cmd("tt-log").args(["--import", "codex", "-q"]).arg(root.join("codex")).succeeds();
+    let (claude_once, codex_once): (Vec<String>, Vec<String>) =
+        with_ids(&once).into_iter().partition(|l| l.contains(" claude-code "));
+    let read = |rel: &str| (PathBuf::from(rel), std::fs::read(fixture(rel)).unwrap());
+    let claude = [
+        read("claude-code/projects/-home-dev-shop/s1.jsonl"),
+        read("claude-code/projects/-home-dev-shop/s1/subagents/agent-a1.jsonl"),
+    ];
+    let dir = "codex/sessions/2026/04/11";
+    // Codex files one after the other, in path order: a fork replaying its parent is written after it.
+    let codex = [
+        read("codex/archived_sessions/rollout-2026-02-10T09-00-00-019c0000-0000-7000-8000-0000000000aa.jsonl"),
+        read(&format!("{dir}/rollout-2026-04-11T14-53-07-{P}.jsonl")),
+        read(&format!("{dir}/rollout-2026-04-11T20-15-02-{F}.jsonl")),
+    ];
+    for seed in [7, 2026] {
+        // The session and its subagent's file written at the same time, in any order.
+        let live = replay(seed, &claude, true, &["--import", "claude-code", "-q", "claude-code"]);
+        assert_eq!(with_ids(&live), claude_once, "claude-code, seed {seed}");
+        let live = replay(seed, &codex, false, &["--import", "codex", "-q", "codex"]);
+        assert_eq!(with_ids(&live), codex_once, "codex, seed {seed}");
+    }
+}
+
+/// A Codex rollout of one session: meta, model, two requests.
+const ROLLOUT: &str = r#"{"timestamp":"2026-05-01T10:00:00.000Z","type":"session_meta","payload":{"id":"019e0000-0000-7000-8000-0000000000dd","forked_from_id":null,"cwd":"/home/dev/web","git":{"commit_hash":"abc","branch":"topic"}}}
+{"timestamp":"2026-05-01T10:00:01.000Z","type":"turn_context","payload":{"cwd":"/home/dev/web","model":"gpt-5"}}
+{"timestamp":"2026-05-01T10:00:05.000Z","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":300,"cached_input_tokens":100,"output_tokens":30,"reasoning_output_tokens":0,"total_tokens":330},"last_token_usage":{"input_tokens":300,"cached_input_tokens":100,"output_tokens":30,"reasoning_output_tokens":0,"total_tokens":330}}}}
+{"timestamp":"2026-05-01T10:00:09.000Z","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":700,"cached_input_tokens":300,"output_tokens":50,"reasoning_output_tokens":0,"total_tokens":750},"last_token_usage":{"input_tokens":400,"cached_input_tokens":200,"output_tokens":20,"reasoning_output_tokens":0,"total_tokens":420}}}}
+"#;
+
+/// Write `text` in parts cut at `cuts` (byte offsets), importing after each part with `import`; every import must
+/// succeed without a warning. Then once more when the file is idle.
+fn write_in_parts(path: &Path, text: &str, cuts: &[usize], import: &dyn Fn() -> Out) {
+    let mut from = 0;
+    for &cut in cuts.iter().chain([text.len()].iter()) {
+        append_bytes(path, &text.as_bytes()[from..cut]);
+        from = cut;
+        let out = import();
+        assert!(!out.stderr.contains("warning"), "cut at {cut}: {}", out.stderr);
+    }
+    idle(path);
+    import();
+}
+
+#[test]
+fn a_codex_line_written_in_parts_is_read_whole() {
+    let once = Scenario::new();
+    let t = once.write("codex/sessions/2026/05/01/rollout-2026-05-01T10-00-00-d.jsonl", ROLLOUT);
+    idle(&t);
+    once.cmd("tt-log").args(["--import", "codex"]).arg(&t).succeeds().stderr_has("added 2 records (750 tokens");
+    let lines: Vec<usize> = ROLLOUT.match_indices('\n').map(|(i, _)| i + 1).collect();
+    // Cut inside session_meta before and after its marker, inside turn_context, inside a token_count line
+    // before its marker and after it, and right before a newline.
+    let cuts = [20, 90, lines[0] + 40, lines[1] + 60, lines[1] + 200, lines[2] - 1, lines[2] + 100];
+    let sc = Scenario::new();
+    let t = sc.path().join("codex/sessions/2026/05/01/rollout-2026-05-01T10-00-00-d.jsonl");
+    std::fs::create_dir_all(t.parent().unwrap()).unwrap();
+    write_in_parts(&t, ROLLOUT, &cuts, &|| sc.cmd("tt-log").args(["--import", "codex"]).arg(&t).succeeds());
+    // The same records, ids, session, project and branch as one import of the finished file.
+    assert_eq!(with_ids(&sc), with_ids(&once));
+    assert!(sc.records().iter().all(|r| r["session"] == "019e0000-0000-7000-8000-0000000000dd"
+        && r["project"] == "web"
+        && r["branch"] == "topic"));
+}
+
+#[test]
+fn a_claude_code_line_written_in_parts_is_read_whole() {
+    let text = [
+        "{\"type\":\"user\",\"timestamp\":\"2026-03-02T08:59:00.000Z\",\"sessionId\":\"s9\",\"message\":{\"role\":\"user\",\"content\":\"go\"}}\n".to_string(),
+        copy_of("msg_1", "req_1", 120),
+        copy_of("msg_2", "req_2", 7),
+    ]
+    .concat();
+    let once = Scenario::new();
+    let t = once.write("claude/projects/-home-dev-shop/s9.jsonl", &text);
+    idle(&t);
+    once.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds().stderr_has("added 2 records");
+    let lines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i + 1).collect();
+    let usage = lines[0] + copy_of("msg_1", "req_1", 120).find("\"usage\"").unwrap();
+    // Nothing pending yet: cut in the first request's line before `"usage"`, then inside its usage, then in the
+    // next line before and after its usage.
+    let cuts = [lines[0] + 30, usage - 3, usage + 12, lines[1] + 50, lines[1] + usage - lines[0] + 20];
+    let sc = Scenario::new();
+    let t = sc.path().join("claude/projects/-home-dev-shop/s9.jsonl");
+    std::fs::create_dir_all(t.parent().unwrap()).unwrap();
+    write_in_parts(&t, &text, &cuts, &|| sc.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds());
+    assert_eq!(with_ids(&sc), with_ids(&once));
+}
+
+// ---- holding back is decided for a session's whole group of files ------------------------------------------
+
+/// A Claude Code assistant line: `(session, request, output)` with the given sidechain flag.
+fn request_line(ts: &str, msg: &str, req: &str, output: u64, sidechain: bool) -> String {
+    format!(
+        r#"{{"type":"assistant","timestamp":"{ts}","sessionId":"S","requestId":"{req}","cwd":"/w/proj","gitBranch":"main","isSidechain":{sidechain},"message":{{"id":"{msg}","model":"claude-sonnet-4-5","content":[],"usage":{{"input_tokens":10,"output_tokens":{output}}}}}}}
+"#
+    )
+}
+
+/// A subagent's request reported in the parent's `progress` line.
+fn progress_line(ts: &str, agent: &str, msg: &str, req: &str, output: u64) -> String {
+    format!(
+        r#"{{"type":"progress","timestamp":"{ts}","sessionId":"S","cwd":"/w/proj","data":{{"agentId":"{agent}","message":{{"type":"assistant","timestamp":"{ts}","requestId":"{req}","message":{{"id":"{msg}","model":"claude-sonnet-4-5","usage":{{"input_tokens":10,"output_tokens":{output}}}}}}}}}}}
+"#
+    )
+}
+
+/// Output counts by message id, sorted by id.
+fn outputs_by_message(sc: &Scenario) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = sc
+        .records()
+        .iter()
+        .map(|r| (r["ts"].as_str().unwrap()[11..19].to_string(), r["output_tokens"].as_u64().unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_request_one_file_of_a_session_holds_back_is_held_for_the_whole_session() {
+    // The parent reports its subagent's requests in progress lines while they stream (output 3), then the main
+    // thread goes on: in the parent's file they look complete. The subagent's own file is still writing the
+    // final copy of its last request (output 700): that request waits for it in every file.
+    let sc = Scenario::new();
+    let s = sc.write(
+        "claude/projects/p/S.jsonl",
+        [
+            request_line("2026-11-01T10:00:00Z", "m1", "r1", 100, false),
+            progress_line("2026-11-01T10:00:05Z", "ag1", "m2", "r2", 3),
+            progress_line("2026-11-01T10:00:06Z", "ag1", "m4", "r4", 3),
+            request_line("2026-11-01T10:01:00Z", "m3", "r3", 100, false),
+        ]
+        .concat(),
+    );
+    let a = sc.write(
+        "claude/projects/p/S/subagents/agent-ag1.jsonl",
+        [
+            request_line("2026-11-01T10:00:05Z", "m2", "r2", 3, true),
+            request_line("2026-11-01T10:00:05Z", "m2", "r2", 500, true),
+            request_line("2026-11-01T10:00:06Z", "m4", "r4", 3, true),
+        ]
+        .concat(),
+    );
+    let run = || sc.cmd("tt-log").args(["--import", "claude-code"]).arg(sc.path().join("claude")).succeeds();
+    // r1 and r2 are complete; r3 (the main thread's last) and r4 (the subagent's last) are held back.
+    run().stderr_has("2 files read, added 2 records").stderr_has("held back 2 requests");
+    assert_eq!(outputs_by_message(&sc), [("10:00:00".into(), 100), ("10:00:05".into(), 500)]);
+    append(&a, &request_line("2026-11-01T10:00:06Z", "m4", "r4", 700, true));
+    run().stderr_has("added 0 records").stderr_has("held back 2 requests");
+    // Both files left alone: everything is complete, and r4 keeps its final copy from the subagent's file.
+    idle(&s);
+    idle(&a);
+    run().stderr_has("added 2 records").stderr_has("malformed lines\n");
+    let want = [("10:00:00".into(), 100), ("10:00:05".into(), 500), ("10:00:06".into(), 700), ("10:01:00".into(), 100)];
+    assert_eq!(outputs_by_message(&sc), want);
+    // What one import of the finished files gives.
+    let once = Scenario::new();
+    once.cmd("tt-log").args(["--import", "claude-code"]).arg(sc.path().join("claude")).succeeds();
+    assert_eq!(with_ids(&sc), with_ids(&once));
+}
+
+#[test]
+fn subagent_stop_completes_only_the_subagents_own_transcript() {
+    let sc = Scenario::new();
+    let s = sc.write(
+        "claude/projects/p/S.jsonl",
+        [
+            request_line("2026-11-01T10:00:00Z", "m1", "r1", 100, false),
+            request_line("2026-11-01T10:01:00Z", "m2", "r2", 5, false),
+        ]
+        .concat(),
+    );
+    let a = sc.write(
+        "claude/projects/p/S/subagents/agent-A.jsonl",
+        request_line("2026-11-01T10:00:05Z", "ma", "ra", 400, true),
+    );
+    let b = sc.write(
+        "claude/projects/p/S/subagents/agent-B.jsonl",
+        request_line("2026-11-01T10:00:07Z", "mb", "rb", 3, true),
+    );
+    let hook = |event: &str, agent: Option<&Path>| {
+        let agent =
+            agent.map(|p| format!(r#","agent_id":"A","agent_transcript_path":"{}""#, p.display())).unwrap_or_default();
+        format!(r#"{{"session_id":"S","transcript_path":"{}","hook_event_name":"{event}"{agent}}}"#, s.display())
+    };
+    let run = |input: String| sc.cmd("tt-log").args(["--import", "claude-code", "-"]).pipe_in(input).succeeds();
+    // Subagent A finished, B still streams, and so does the main thread: only A's request is complete (r1 was
+    // followed by r2).
+    run(hook("SubagentStop", Some(&a))).stderr_has("3 files read, added 2 records").stderr_has("held back 2 requests");
+    assert_eq!(outputs_by_message(&sc), [("10:00:00".into(), 100), ("10:00:05".into(), 400)]);
+    // Without the subagent's transcript in the hook input, SubagentStop completes nothing.
+    append(&b, &request_line("2026-11-01T10:00:07Z", "mb", "rb", 90, true));
+    run(hook("SubagentStop", None)).stderr_has("added 0 records").stderr_has("held back 2 requests");
+    // Stop: the main thread's turn is over, so its transcript is complete; B's file is still being written.
+    append(&s, &request_line("2026-11-01T10:01:00Z", "m2", "r2", 100, false));
+    run(hook("Stop", None)).stderr_has("added 1 record").stderr_has("held back 1 request");
+    append(&b, &request_line("2026-11-01T10:00:07Z", "mb", "rb", 900, true));
+    // SessionEnd: the session is over, its subagents' files too.
+    run(hook("SessionEnd", None)).stderr_has("added 1 record").stderr_has("malformed lines\n");
+    let want = [("10:00:00".into(), 100), ("10:00:05".into(), 400), ("10:00:07".into(), 900), ("10:01:00".into(), 100)];
+    assert_eq!(outputs_by_message(&sc), want);
+}
+
+// ---- flags -------------------------------------------------------------------------------------------------
+
+#[test]
+fn a_closed_stdout_stops_the_printing_but_not_the_import() {
+    // Enough records that the output outgrows the pipe: `head -1` is gone while tt-log still prints.
+    let sc = Scenario::new();
+    let text: String =
+        (0..1500).map(|i| copy_of(&format!("msg_{i}"), &format!("req_{i}"), i + 1)).collect::<Vec<_>>().concat();
+    let t = sc.write("claude/projects/-home-dev-shop/s9.jsonl", text);
+    idle(&t);
+    let out = sc
+        .bash(&format!(
+            "tt-log --import claude-code --print {} | head -1 > first.jsonl; echo \"${{PIPESTATUS[0]}}\"",
+            t.display()
+        ))
+        .succeeds()
+        .stdout_is("0\n")
+        .stderr_has("claude-code: 1 file read, added 1,500 records");
+    assert!(!out.stderr.contains("error"), "{}", out.stderr);
+    assert_eq!(sc.records().len(), 1500);
+    let first: serde_json::Value = serde_json::from_str(sc.read("first.jsonl").trim_end()).unwrap();
+    assert_eq!(first, sc.records()[0]);
+    // The state was saved too: nothing is added again.
+    sc.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds().stderr_has("(1 unchanged), added 0 records");
+}
+
+#[test]
+fn strict_is_refused_with_import() {
+    let (sc, root) = scenario();
+    sc.cmd("tt-log")
+        .args(["--import", "claude-code", "--strict"])
+        .arg(root.join("claude"))
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("--strict");
+    sc.cmd("tt-log")
+        .args(["--import", "codex", "--strict"])
+        .arg(root.join("codex"))
+        .fails_with(2)
+        .one_error_line("tt-log");
+    assert!(!sc.log_path().exists());
+}
+
+// ---- usage in every shape the sources write --------------------------------------------------------------
+
+#[test]
+fn codex_events_with_only_last_token_usage_are_counted_with_a_running_total() {
+    let ev = |ts: &str, info: &str| {
+        format!(
+            r#"{{"timestamp":"2026-05-02T10:00:{ts}.000Z","type":"event_msg","payload":{{"type":"token_count","info":{{{info}}}}}}}
+"#
+        )
+    };
+    let u = |i: u64, c: u64, o: u64| {
+        format!(r#"{{"input_tokens":{i},"cached_input_tokens":{c},"output_tokens":{o},"total_tokens":{}}}"#, i + o)
+    };
+    let text = [
+        r#"{"timestamp":"2026-05-02T10:00:00.000Z","type":"session_meta","payload":{"id":"019e0000-0000-7000-8000-0000000000ee","cwd":"/home/dev/web"}}
+{"timestamp":"2026-05-02T10:00:01.000Z","type":"turn_context","payload":{"model":"gpt-5"}}
+"#
+        .to_string(),
+        ev("10", &format!(r#""last_token_usage":{}"#, u(100, 0, 10))),
+        // Codex repeats an event unchanged: a repeat, not a second request.
+        ev("11", &format!(r#""last_token_usage":{}"#, u(100, 0, 10))),
+        ev("20", &format!(r#""last_token_usage":{}"#, u(200, 50, 20))),
+        // Cumulative totals again, above the running total of the two (330): counted with their last usage.
+        ev("30", &format!(r#""total_token_usage":{},"last_token_usage":{}"#, u(700, 150, 50), u(400, 100, 20))),
+    ]
+    .concat();
+    let once = Scenario::new();
+    let t = once.write("codex/sessions/2026/05/02/rollout-2026-05-02T10-00-00-e.jsonl", &text);
+    idle(&t);
+    once.cmd("tt-log").args(["--import", "codex"]).arg(&t).succeeds().stderr_has("added 3 records (750 tokens");
+    let s = "019e0000-0000-7000-8000-0000000000ee";
+    assert_eq!(
+        briefs(&once.records()),
+        format!(
+            "\
+2026-05-02T10:00:10.000Z codex gpt-5 in=100 out=10 cr=0 cw=0 cw1h=0 rs=0 $0.000225 {s}/web/
+2026-05-02T10:00:20.000Z codex gpt-5 in=150 out=20 cr=50 cw=0 cw1h=0 rs=0 $0.00039375 {s}/web/
+2026-05-02T10:00:30.000Z codex gpt-5 in=300 out=20 cr=100 cw=0 cw1h=0 rs=0 $0.0005875 {s}/web/
+"
+        )
+    );
+    // An import after every line gives the same records and ids: the running total is saved with the offset.
+    let sc = Scenario::new();
+    let t = sc.path().join("codex/sessions/2026/05/02/rollout-2026-05-02T10-00-00-e.jsonl");
+    std::fs::create_dir_all(t.parent().unwrap()).unwrap();
+    let cuts: Vec<usize> = text.match_indices('\n').map(|(i, _)| i + 1).collect();
+    write_in_parts(&t, &text, &cuts, &|| sc.cmd("tt-log").args(["--import", "codex"]).arg(&t).succeeds());
+    assert_eq!(with_ids(&sc), with_ids(&once));
+}
+
+#[test]
+fn claude_cache_writes_are_split_by_the_breakdown_within_the_total() {
+    // (cache_creation_input_tokens, cache_creation breakdown) → 5-minute and 1-hour writes.
+    let cases = [
+        // Only the breakdown: its two counts.
+        (None, r#"{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":50}"#, "cw=100 cw1h=50"),
+        (Some("null"), r#"{"ephemeral_5m_input_tokens":7}"#, "cw=7 cw1h=0"),
+        // The total is the total: a larger 1-hour count is cut to it.
+        (Some("10"), r#"{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":1000}"#, "cw=0 cw1h=10"),
+        (Some("300"), r#"{"ephemeral_5m_input_tokens":200,"ephemeral_1h_input_tokens":100}"#, "cw=200 cw1h=100"),
+        (Some("300"), r#"{"ephemeral_5m_input_tokens":999}"#, "cw=300 cw1h=0"),
+        (Some("40"), "null", "cw=40 cw1h=0"),
+    ];
+    let mut text = String::new();
+    let mut want = Vec::new();
+    for (i, (total, breakdown, split)) in cases.iter().enumerate() {
+        let total = total.map(|t| format!(r#""cache_creation_input_tokens":{t},"#)).unwrap_or_default();
+        // Each line twice: plain (the fast reader), and with an escaped cwd (serde reads it).
+        for (j, cwd) in ["/w/proj", r"/w/pro\u006a"].iter().enumerate() {
+            let sec = i * 2 + j;
+            text.push_str(&format!(
+                r#"{{"type":"assistant","timestamp":"2026-03-02T09:00:{sec:02}.000Z","sessionId":"s9","cwd":"{cwd}","requestId":"r{sec}","message":{{"id":"m{sec}","model":"claude-sonnet-4-20250514","usage":{{"input_tokens":1,{total}"cache_creation":{breakdown},"output_tokens":1}}}}}}
+"#
+            ));
+            want.push(format!("09:00:{sec:02}.000Z {split}"));
+        }
+    }
+    let sc = Scenario::new();
+    let t = sc.write("claude/projects/p/s9.jsonl", text);
+    idle(&t);
+    sc.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds().stderr_has("0 malformed lines");
+    let got: Vec<String> = sc
+        .records()
+        .iter()
+        .map(|r| {
+            let n = |k: &str| r.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+            let ts = r["ts"].as_str().unwrap();
+            format!("{} cw={} cw1h={}", &ts[11..], n("cache_write_tokens"), n("cache_write_1h_tokens"))
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_symlinked_project_directory_is_followed_once() {
+    let sc = Scenario::new();
+    let real = sc.path().join("elsewhere/-home-dev-shop");
+    let t = sc.write("elsewhere/-home-dev-shop/s9.jsonl", copy_of("msg_1", "req_1", 120));
+    idle(&t);
+    std::fs::create_dir_all(sc.path().join("claude/projects")).unwrap();
+    std::os::unix::fs::symlink(&real, sc.path().join("claude/projects/-home-dev-shop")).unwrap();
+    // Two links to it, and a loop inside it: each file is read once, and the walk ends.
+    std::os::unix::fs::symlink(&real, sc.path().join("claude/projects/again")).unwrap();
+    std::os::unix::fs::symlink(&real, real.join("loop")).unwrap();
+    sc.cmd("tt-log")
+        .args(["--import", "claude-code"])
+        .env("CLAUDE_CONFIG_DIR", sc.path().join("claude"))
+        .succeeds()
+        .stderr_is(
+            "claude-code: 1 file read, added 1 record (130 tokens, $0.0018), skipped 0 duplicates and 0 malformed lines\n",
+        );
+}
+
+#[test]
+fn a_whole_last_line_without_its_newline_is_imported_once_its_file_is_idle() {
+    // Claude Code: the line is not read while the file is fresh (its writer may not be done with it).
+    let sc = Scenario::new();
+    let line = copy_of("msg_1", "req_1", 120);
+    let t = sc.write("claude/projects/-home-dev-shop/s9.jsonl", line.trim_end());
+    let run = || sc.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds();
+    run().stderr_is(
+        "claude-code: 1 file read, added 0 records (0 tokens, $0.0000), skipped 0 duplicates and 0 malformed lines\n",
+    );
+    // Left alone, it is a whole record: imported, though the offset stays at its start (it is read again, and
+    // found in the log, until its newline comes).
+    idle(&t);
+    run().stderr_has("1 file read, added 1 record (130 tokens");
+    run().stderr_has("1 file read, added 0 records (0 tokens, $0.0000), skipped 1 duplicate and 0 malformed lines\n");
+    append(&t, "\n");
+    idle(&t);
+    run().stderr_has("added 0 records (0 tokens, $0.0000), skipped 1 duplicate");
+    run().stderr_has("(1 unchanged), added 0 records");
+    assert_eq!(outputs(&sc), [120]);
+    // Codex: the same, and the reader's state is the one before that line.
+    let sc = Scenario::new();
+    let t = sc.write("codex/sessions/2026/05/01/rollout-2026-05-01T10-00-00-d.jsonl", ROLLOUT.trim_end());
+    let run = || sc.cmd("tt-log").args(["--import", "codex"]).arg(&t).succeeds();
+    run().stderr_has("added 1 record (330 tokens").stderr_has("0 malformed lines\n");
+    idle(&t);
+    run().stderr_has("added 1 record (420 tokens").stderr_has("0 malformed lines\n");
+    run().stderr_has("added 0 records (0 tokens, $0.0000), skipped 1 duplicate and 0 malformed lines\n");
+    let once = Scenario::new();
+    let full = once.write("codex/sessions/2026/05/01/rollout-2026-05-01T10-00-00-d.jsonl", ROLLOUT);
+    idle(&full);
+    once.cmd("tt-log").args(["--import", "codex"]).arg(&full).succeeds();
+    assert_eq!(with_ids(&sc), with_ids(&once));
 }

@@ -36,19 +36,24 @@ pub fn run(cli: &Cli, config: &Config, source: &str, paths: &[String]) -> Result
 
 /// `tt-log --import claude-code|codex [PATH…]`: import agent transcripts, then report one summary line.
 fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> Result<Outcome> {
+    if cli.strict {
+        // A transcript import logs a request of an unknown model unpriced, with a warning per model: refusing
+        // it would refuse a whole transcript for one line, so --strict is refused rather than ignored.
+        return Err(Error::usage(
+            "--strict refuses one logged record of an unknown model; it cannot be used with --import",
+        ));
+    }
     if let Some(a) = &cli.agent {
         tt_core::record::check_name("agent", a)?;
     }
     let log = cli.common.log_path(config)?;
     // `--import codex --dry-run DIR`: clap takes DIR for the seed form's AGENT; it is a path here.
     let positional = [&cli.pos_agent, &cli.pos_model, &cli.pos_input, &cli.pos_output, &cli.pos_note];
-    let mut finished = false;
+    let mut finished = import::Finished::default();
     let mut resolved = Vec::new();
     for p in paths.iter().chain(positional.into_iter().flatten()) {
         if p == "-" {
-            let (path, done) = hook_input()?;
-            finished |= done;
-            resolved.push(path);
+            resolved.extend(hook_input(&mut finished)?);
         } else {
             resolved.push(PathBuf::from(p));
         }
@@ -62,14 +67,23 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
     let opts = import::Options { agent: cli.agent.clone(), dry_run: cli.dry_run, threads, finished };
     let files = found.files;
     let mut out = tt_core::output::stdout();
-    let show = cli.print || cli.dry_run;
+    // A closed stdout (`--print | head -1`) stops the printing, never the import: the records are still
+    // appended and the summary still goes to stderr.
+    let mut show = cli.print || cli.dry_run;
+    let printed = |r: std::io::Result<()>| match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(Error::from(e)),
+        Ok(()) => Ok(true),
+    };
     let report = import::import(source, &files, &log, config, &opts, &mut |line| {
         if show {
-            writeln!(out, "{line}")?;
+            show = printed(writeln!(out, "{line}"))?;
         }
         Ok(())
     })?;
-    out.flush()?;
+    if show {
+        printed(out.flush())?;
+    }
     for w in &report.warnings {
         tt_core::cli::warn("tt-log", w);
     }
@@ -111,17 +125,32 @@ fn plural(n: u64, what: &str) -> String {
     format!("{} {what}{}", money::thousands(n), if n == 1 { "" } else { "s" })
 }
 
-/// The `-` path: a Claude Code hook's JSON on stdin, which names the transcript in `transcript_path`. True
-/// with it when the hook's event (`hook_event_name`) is `Stop`, `SubagentStop` or `SessionEnd`: the transcript
-/// is complete then, so nothing at its end is held back as possibly still streaming.
-fn hook_input() -> Result<(PathBuf, bool)> {
+/// The `-` path: a Claude Code hook's JSON on stdin, which names the session's transcript in `transcript_path`
+/// (the files to import: it, and its `subagents/`). `hook_event_name` says what is complete (`finished`):
+/// at `Stop` the main thread's turn is over, so the session's transcript is; at `SessionEnd` the session and its
+/// subagents' files are; at `SubagentStop` one subagent's own transcript (`agent_transcript_path`, imported too
+/// when it is not among the session's) — never the session's, whose main thread and other subagents go on.
+/// Any other event, or none, completes nothing: the usual rules decide.
+fn hook_input(finished: &mut import::Finished) -> Result<Vec<PathBuf>> {
     let text = tt_core::input::read_all("<stdin>", tt_core::input::stdin())?;
     let doc: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::data(format!("<stdin>: {}", tt_core::record::json_error_message(&e))))?;
-    let finished =
-        matches!(doc.get("hook_event_name").and_then(|v| v.as_str()), Some("Stop" | "SubagentStop" | "SessionEnd"));
-    match doc.get("transcript_path").and_then(|v| v.as_str()).filter(|s| !s.is_empty()) {
-        Some(s) => Ok((PathBuf::from(s), finished)),
-        None => Err(Error::data("<stdin>: no `transcript_path` in the hook input")),
+    let field = |k: &str| doc.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(PathBuf::from);
+    let transcript =
+        field("transcript_path").ok_or_else(|| Error::data("<stdin>: no `transcript_path` in the hook input"))?;
+    let mut paths = vec![transcript.clone()];
+    match doc.get("hook_event_name").and_then(|v| v.as_str()) {
+        Some("Stop") => finished.files.push(transcript),
+        Some("SessionEnd") => finished.sessions.push(transcript),
+        Some("SubagentStop") => {
+            if let Some(agent) = field("agent_transcript_path") {
+                finished.files.push(agent.clone());
+                if agent.is_file() {
+                    paths.push(agent);
+                }
+            }
+        }
+        _ => {}
     }
+    Ok(paths)
 }

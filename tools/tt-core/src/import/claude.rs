@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-use super::lenient::{Flag, Obj, Str, count};
+use super::lenient::{Flag, Obj, Str, count, opt_count};
 use super::{CtxCache, Found, LineOutcome};
 use crate::record::Tokens;
 
@@ -73,8 +73,9 @@ struct Usage {
     input_tokens: u64,
     #[serde(deserialize_with = "count")]
     output_tokens: u64,
-    #[serde(deserialize_with = "count")]
-    cache_creation_input_tokens: u64,
+    /// Absent or null: `None` (the breakdown alone says how many were written).
+    #[serde(deserialize_with = "opt_count")]
+    cache_creation_input_tokens: Option<u64>,
     #[serde(deserialize_with = "count")]
     cache_read_input_tokens: u64,
     cache_creation: Obj<CacheCreation>,
@@ -84,20 +85,31 @@ struct Usage {
 #[serde(default)]
 struct CacheCreation {
     #[serde(deserialize_with = "count")]
+    ephemeral_5m_input_tokens: u64,
+    #[serde(deserialize_with = "count")]
     ephemeral_1h_input_tokens: u64,
 }
 
 impl Usage {
     fn tokens(&self) -> Tokens {
-        // `cache_creation_input_tokens` is the sum of both cache tiers; the breakdown, when present, says how
-        // much of it went to the 1-hour cache (priced higher).
-        let h1 = self.cache_creation.0.as_ref().map_or(0, |c| c.ephemeral_1h_input_tokens);
+        let (m5, h1) = self
+            .cache_creation
+            .0
+            .as_ref()
+            .map_or((0, 0), |c| (c.ephemeral_5m_input_tokens, c.ephemeral_1h_input_tokens));
+        // `cache_creation_input_tokens`, when there, is the sum of both cache tiers, and the breakdown says how
+        // much of it went to the 1-hour cache (priced higher) — never more than the sum. Without it, the
+        // breakdown's two counts are all there is.
+        let (cache_write, cache_write_1h) = match self.cache_creation_input_tokens {
+            Some(total) => (total - h1.min(total), h1.min(total)),
+            None => (m5, h1),
+        };
         Tokens {
             input: self.input_tokens,
             output: self.output_tokens,
             cache_read: self.cache_read_input_tokens,
-            cache_write: self.cache_creation_input_tokens.saturating_sub(h1),
-            cache_write_1h: h1,
+            cache_write,
+            cache_write_1h,
         }
     }
 }
@@ -249,7 +261,7 @@ fn push(r: &Req, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String>
         (None, _) => super::key_hash(&["claude-code", r.session.unwrap_or(""), ts]),
     };
     let ctx = ctx.get(model, r.session, r.cwd, r.branch, r.sidechain);
-    out.push(Found { hash, ts: when, tokens, reasoning: None, ctx, stream: r.stream });
+    out.push(Found { hash, ts: when, tokens, reasoning: None, ctx, stream: r.stream, at: 0 });
     Ok(())
 }
 
@@ -312,11 +324,17 @@ fn fast_usage(b: &[u8], at: usize) -> Option<Usage> {
         match k {
             b"input_tokens" => u.input_tokens = int(b, vs)?.1,
             b"output_tokens" => u.output_tokens = int(b, vs)?.1,
-            b"cache_creation_input_tokens" => u.cache_creation_input_tokens = int(b, vs)?.1,
+            b"cache_creation_input_tokens" => {
+                u.cache_creation_input_tokens = (!b[vs..].starts_with(b"null")).then_some(int(b, vs)?.1);
+            }
             b"cache_read_input_tokens" => u.cache_read_input_tokens = int(b, vs)?.1,
             b"cache_creation" if b[vs] == b'{' => {
                 let mut c = CacheCreation::default();
                 let end = members(b, vs, &mut |k, vs| match k {
+                    b"ephemeral_5m_input_tokens" => int(b, vs).map(|(end, n)| {
+                        c.ephemeral_5m_input_tokens = n;
+                        end
+                    }),
                     b"ephemeral_1h_input_tokens" => int(b, vs).map(|(end, n)| {
                         c.ephemeral_1h_input_tokens = n;
                         end
@@ -552,6 +570,11 @@ mod tests {
             // Two assistant lines glued together, and one glued to a summary.
             br#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","requestId":"a","message":{"id":"m1","content":[],"usage":{"input_tokens":1}}}{"type":"assistant","timestamp":"2026-01-01T00:00:01Z","requestId":"b","message":{"id":"m2","content":[],"usage":{"input_tokens":2}}}"#.to_vec(),
             br#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","requestId":"a","message":{"id":"m1","content":[],"usage":{"input_tokens":1}}}{"type":"summary","summary":"s"}"#.to_vec(),
+            // Cache writes: only the breakdown; a 1-hour count above the total; a null total; a null breakdown.
+            br#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","requestId":"r","message":{"id":"m","usage":{"input_tokens":1,"cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":50}}}}"#.to_vec(),
+            br#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","requestId":"r","message":{"id":"m","usage":{"input_tokens":1,"cache_creation_input_tokens":10,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":1000}}}}"#.to_vec(),
+            br#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","requestId":"r","message":{"id":"m","usage":{"input_tokens":1,"cache_creation_input_tokens":null,"cache_creation":{"ephemeral_5m_input_tokens":7}}}}"#.to_vec(),
+            br#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","requestId":"r","message":{"id":"m","usage":{"input_tokens":1,"cache_creation_input_tokens":40,"cache_creation":null}}}"#.to_vec(),
             // A message that is not an object; an empty message; a truncated line.
             br#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","message":"usage"}"#.to_vec(),
             br#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","message":{},"usage":{}}"#.to_vec(),
@@ -577,7 +600,7 @@ mod tests {
             }
         }
         eprintln!("fast path: {fast_lines} of {} lines", lines.len());
-        assert!(fast_lines >= 9);
+        assert!(fast_lines >= 13);
     }
 
     #[test]

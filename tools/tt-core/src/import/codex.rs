@@ -6,7 +6,11 @@
 //! unchanged totals (and starts with `info: null`), so a request is counted only when the cumulative total
 //! grows. A forked subagent file replays its parent's events (re-stamped) with totals that include the
 //! parent's; keying every event on the *root* session and its cumulative totals makes the replay collide with
-//! the parent's own events, so it is counted once.
+//! the parent's own events, so it is counted once. An event with `last_token_usage` but no cumulative totals
+//! adds its usage to the running total, which then stands for the totals in its key (so its id is the same on
+//! every import and machine); such an event repeating the previous event's usage exactly is taken for a
+//! repeat, as an unchanged total is (Codex's repeats are exact copies, and one request's input includes the
+//! whole context before it, so two different requests hardly ever have equal counts).
 //!
 //! The reader is a small state machine ([`Context`]) saved with the file's offset, so an incremental import
 //! resumes in the middle of a file with the model, session and running total it had.
@@ -31,8 +35,11 @@ pub struct Context {
     pub cwd: Option<String>,
     /// The git branch of the own session.
     pub branch: Option<String>,
-    /// The last cumulative totals counted.
+    /// The last cumulative totals counted (or the running sum, for events without totals).
     pub total: Cumulative,
+    /// The usage of the last event counted, to know a repeat of an event without totals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<Cumulative>,
     /// True once the first `token_count` event was seen (later `session_meta` lines are repeats).
     pub started: bool,
 }
@@ -111,6 +118,30 @@ struct Usage {
     total_tokens: u64,
 }
 
+impl Cumulative {
+    /// The growth from `before` to `self`.
+    fn minus(&self, before: &Cumulative) -> Cumulative {
+        Cumulative {
+            total: self.total.saturating_sub(before.total),
+            input: self.input.saturating_sub(before.input),
+            cached: self.cached.saturating_sub(before.cached),
+            output: self.output.saturating_sub(before.output),
+            reasoning: self.reasoning.saturating_sub(before.reasoning),
+        }
+    }
+
+    /// `self` grown by `more`.
+    fn plus(&self, more: &Cumulative) -> Cumulative {
+        Cumulative {
+            total: self.total.saturating_add(more.total),
+            input: self.input.saturating_add(more.input),
+            cached: self.cached.saturating_add(more.cached),
+            output: self.output.saturating_add(more.output),
+            reasoning: self.reasoning.saturating_add(more.reasoning),
+        }
+    }
+}
+
 impl Usage {
     fn cumulative(&self) -> Cumulative {
         Cumulative {
@@ -186,23 +217,20 @@ fn take(l: &Line, cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) 
         Some("event_msg") if p.kind.get() == Some("token_count") => {
             cx.started = true;
             let Some(info) = &p.info.0 else { return Ok(()) };
-            let Some(total) = info.total_token_usage.0.map(|u| u.cumulative()) else { return Ok(()) };
-            if total.total <= cx.total.total {
-                // A repeat of the totals already counted (or an older replayed value): no new request.
-                return Ok(());
-            }
+            let last = info.last_token_usage.0.map(|u| u.cumulative());
+            let (total, last) = match (info.total_token_usage.0.map(|u| u.cumulative()), last) {
+                (Some(total), _) if total.total <= cx.total.total => {
+                    // A repeat of the totals already counted (or an older replayed value): no new request.
+                    return Ok(());
+                }
+                (Some(total), Some(last)) => (total, last),
+                (Some(total), None) => (total, total.minus(&cx.total)),
+                (None, Some(last)) if last.total == 0 || cx.last == Some(last) => return Ok(()),
+                (None, Some(last)) => (cx.total.plus(&last), last),
+                (None, None) => return Ok(()),
+            };
             let ts = l.timestamp.get().ok_or("token_count event without `timestamp`")?;
             let when = crate::record::parse_ts(ts).map_err(|e| format!("`timestamp`: {e}"))?;
-            let last = match info.last_token_usage.0 {
-                Some(u) => u.cumulative(),
-                None => Cumulative {
-                    total: total.total - cx.total.total,
-                    input: total.input.saturating_sub(cx.total.input),
-                    cached: total.cached.saturating_sub(cx.total.cached),
-                    output: total.output.saturating_sub(cx.total.output),
-                    reasoning: total.reasoning.saturating_sub(cx.total.reasoning),
-                },
-            };
             let tokens = Tokens {
                 // OpenAI counts cached tokens inside input; tt's input is uncached.
                 input: last.input.saturating_sub(last.cached),
@@ -215,6 +243,7 @@ fn take(l: &Line, cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) 
             // is still measured from the last plausible one.
             cache.check(&tokens, Some(last.reasoning))?;
             cx.total = total;
+            cx.last = Some(last);
             if tokens.total() == 0 {
                 return Ok(());
             }
@@ -229,7 +258,7 @@ fn take(l: &Line, cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) 
             let model = cx.model.as_deref().unwrap_or("unknown");
             let ctx = cache.get(model, cx.session.as_deref(), cx.cwd.as_deref(), cx.branch.as_deref(), false);
             let reasoning = (last.reasoning > 0).then_some(last.reasoning);
-            out.push(Found { hash, ts: when, tokens, reasoning, ctx, stream: 0 });
+            out.push(Found { hash, ts: when, tokens, reasoning, ctx, stream: 0, at: 0 });
         }
         _ => {}
     }

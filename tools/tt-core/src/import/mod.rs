@@ -2,16 +2,18 @@
 //!
 //! Flow: [`discover`] the transcript files → read each one from where the last import stopped ([`state`]),
 //! two groups of files at a time (a Claude Code session with its subagents' files is one group, see `groups`)
-//! → hold back a request at a file's end that may still be streaming ([`IDLE_COMPLETE`]) → keep one usage per
-//! source request within the group (the line with the most tokens: streaming writes a message several times) →
-//! skip requests whose id is already in the log → price → append the new records under the log lock → save the
-//! new offsets.
+//! → hold back, in the whole group, a request at a file's end that may still be streaming ([`IDLE_COMPLETE`])
+//! → keep one usage per source request within the group (the line with the most tokens: streaming writes a
+//! message several times) → skip requests whose id is already in the log → price → append the new records
+//! under the log lock → save the new offsets.
 //!
 //! Invariants:
 //! * Only complete requests are appended. Records are never amended, so a streaming message imported early
 //!   would keep its first, smallest copy forever (and a second machine importing the finished file would keep
 //!   another); a request is complete once the next request of its conversation follows it, its file is
-//!   idle, or the hook said so (see `read_into`).
+//!   idle, or the hook said so (see `read_into`); a request one file of a group holds back is held back in
+//!   all of them (see `read_group`).
+//! * A saved offset never moves past a last line without its newline: it is still being written.
 //! * A record's id is derived from the source's own identity of the request (`message.id` + `requestId`;
 //!   Codex: root session + cumulative totals) with [`crate::id::derived_id_from_hash`], so importing the same
 //!   transcript twice, on two machines, or through a merged bundle never counts a request twice. Dedup compares
@@ -164,6 +166,8 @@ pub struct Found {
     /// once the next one of the same conversation shows up (Claude Code: 0 the main thread, 1 inline sidechain
     /// lines, else one per subagent reporting through `progress` lines; Codex: 0).
     stream: u64,
+    /// Where the line it was read from starts in its file (set by the file reader).
+    at: u64,
 }
 
 /// What reading one line gave.
@@ -190,9 +194,21 @@ pub struct Options {
     pub dry_run: bool,
     /// Worker threads reading files (0: two, or one on a single core).
     pub threads: usize,
-    /// The writer is done with the files (a Claude Code `Stop`, `SubagentStop` or `SessionEnd` hook): their
-    /// last requests are complete and nothing is held back.
-    pub finished: bool,
+    /// Transcripts whose writer said it is done with them (a Claude Code hook): their last requests are
+    /// complete and nothing of them is held back.
+    pub finished: Finished,
+}
+
+/// Transcripts a Claude Code hook says are complete. Paths as given; they are compared with the files found
+/// by their canonical paths.
+#[derive(Debug, Clone, Default)]
+pub struct Finished {
+    /// Files whose writer is done: the session's transcript at `Stop` (the main thread's turn is over; a
+    /// subagent running in the background may still write its own file), a subagent's own transcript at
+    /// `SubagentStop`.
+    pub files: Vec<PathBuf>,
+    /// Sessions that ended (`SessionEnd`): the transcript and every file of its group (its subagents').
+    pub sessions: Vec<PathBuf>,
 }
 
 /// What an import did.
@@ -268,6 +284,7 @@ pub struct Discovery {
 pub fn discover(source: Source, paths: &[PathBuf]) -> Result<Discovery> {
     let mut d = Discovery::default();
     let mut files = Vec::new();
+    let mut w = Walk { source, files: &mut files, warnings: &mut d.warnings, seen: HashSet::new() };
     if paths.is_empty() {
         let dirs = default_dirs(source);
         let existing: Vec<&PathBuf> = dirs.iter().filter(|d| d.is_dir()).collect();
@@ -281,20 +298,20 @@ pub fn discover(source: Source, paths: &[PathBuf]) -> Result<Discovery> {
             )));
         }
         for dir in existing {
-            search_root(source, dir, &mut files, &mut d.warnings);
+            w.search_root(dir);
         }
     } else {
         for p in paths {
             let meta = std::fs::metadata(p).map_err(|e| Error::io(p.display(), e))?;
             if meta.is_dir() {
-                search_root(source, p, &mut files, &mut d.warnings);
+                w.search_root(p);
             } else {
-                files.push(p.clone());
+                w.files.push(p.clone());
                 // A Claude Code session's subagents live in `<session>/subagents/` next to `<session>.jsonl`:
                 // importing the session (as the hook does) includes them.
                 let beside = p.with_extension("");
                 if source == Source::ClaudeCode && beside != *p && beside.is_dir() {
-                    walk(source, &beside, &mut files, &mut d.warnings);
+                    w.walk(&beside);
                 }
             }
         }
@@ -306,60 +323,78 @@ pub fn discover(source: Source, paths: &[PathBuf]) -> Result<Discovery> {
     Ok(d)
 }
 
-/// Search a configuration directory (its `projects/`, `sessions/`, `archived_sessions/`) or, when it has none
-/// of those, the directory itself.
-fn search_root(source: Source, dir: &Path, files: &mut Vec<PathBuf>, warnings: &mut Vec<String>) {
-    let subs: &[&str] = match source {
-        Source::ClaudeCode => &["projects"],
-        Source::Codex => &["sessions", "archived_sessions"],
-    };
-    let mut found_sub = false;
-    for s in subs {
-        let d = dir.join(s);
-        if d.is_dir() {
-            found_sub = true;
-            walk(source, &d, files, warnings);
-        }
-    }
-    if !found_sub {
-        walk(source, dir, files, warnings);
-    }
+/// The state of a search for transcripts.
+struct Walk<'a> {
+    source: Source,
+    files: &'a mut Vec<PathBuf>,
+    warnings: &'a mut Vec<String>,
+    /// Canonical paths of the directories searched: a directory reached twice (through a symlink, or a link
+    /// loop) is searched once.
+    seen: HashSet<PathBuf>,
 }
 
-fn walk(source: Source, dir: &Path, files: &mut Vec<PathBuf>, warnings: &mut Vec<String>) {
-    let rd = match std::fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) => {
-            warnings.push(format!("{} (skipped)", Error::io(dir.display(), e)));
+impl Walk<'_> {
+    /// Search a configuration directory (its `projects/`, `sessions/`, `archived_sessions/`) or, when it has
+    /// none of those, the directory itself.
+    fn search_root(&mut self, dir: &Path) {
+        let subs: &[&str] = match self.source {
+            Source::ClaudeCode => &["projects"],
+            Source::Codex => &["sessions", "archived_sessions"],
+        };
+        let mut found_sub = false;
+        for s in subs {
+            let d = dir.join(s);
+            if d.is_dir() {
+                found_sub = true;
+                self.walk(&d);
+            }
+        }
+        if !found_sub {
+            self.walk(dir);
+        }
+    }
+
+    /// Search `dir` and the directories in it, symlinked ones too (users link projects in from elsewhere).
+    fn walk(&mut self, dir: &Path) {
+        if !self.seen.insert(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())) {
             return;
         }
-    };
-    for entry in rd {
-        let entry = match entry {
-            Ok(e) => e,
+        let rd = match std::fs::read_dir(dir) {
+            Ok(rd) => rd,
             Err(e) => {
-                warnings.push(format!("{} (skipped)", Error::io(dir.display(), e)));
+                self.warnings.push(format!("{} (skipped)", Error::io(dir.display(), e)));
                 return;
             }
         };
-        let path = entry.path();
-        // file_type does not follow symlinks: a link cycle cannot make the walk loop.
-        let ft = match entry.file_type() {
-            Ok(ft) => ft,
-            Err(e) => {
-                warnings.push(format!("{} (skipped)", Error::io(path.display(), e)));
-                continue;
+        for entry in rd {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    self.warnings.push(format!("{} (skipped)", Error::io(dir.display(), e)));
+                    return;
+                }
+            };
+            let path = entry.path();
+            // file_type does not follow symlinks; a symlink is followed below, and `seen` ends link loops.
+            let ft = match entry.file_type() {
+                Ok(ft) => ft,
+                Err(e) => {
+                    self.warnings.push(format!("{} (skipped)", Error::io(path.display(), e)));
+                    continue;
+                }
+            };
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            // What a symlink points to (a dangling one is neither a file nor a directory: ignored).
+            let target = if ft.is_symlink() { std::fs::metadata(&path).ok() } else { None };
+            if ft.is_dir() || target.as_ref().is_some_and(std::fs::Metadata::is_dir) {
+                self.walk(&path);
+            } else if name.ends_with(".jsonl")
+                && (self.source == Source::ClaudeCode || name.starts_with("rollout-"))
+                && (ft.is_file() || target.as_ref().is_some_and(std::fs::Metadata::is_file))
+            {
+                self.files.push(path);
             }
-        };
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if ft.is_dir() {
-            walk(source, &path, files, warnings);
-        } else if name.ends_with(".jsonl")
-            && (source == Source::ClaudeCode || name.starts_with("rollout-"))
-            && (ft.is_file() || path.is_file())
-        {
-            files.push(path);
         }
     }
 }
@@ -371,10 +406,12 @@ pub const IDLE_COMPLETE: Duration = Duration::from_secs(120);
 
 /// What every file of one import is read with.
 #[derive(Clone, Copy)]
-struct ReadOpts {
+struct ReadOpts<'a> {
     source: Source,
-    /// The writer is done with these files (a Claude Code `Stop` hook): nothing is held back.
-    finished: bool,
+    /// Canonical paths of the files a hook said are complete ([`Finished::files`]).
+    finished: &'a HashSet<PathBuf>,
+    /// Canonical paths of the sessions that ended ([`Finished::sessions`]): every file of their groups.
+    ended: &'a HashSet<PathBuf>,
     /// When the import started: a file not modified since `now - IDLE_COMPLETE` is complete.
     now: SystemTime,
     /// The config's `max_tokens`.
@@ -385,12 +422,14 @@ struct ReadOpts {
 struct FileResult {
     key: String,
     state: Option<FileState>,
+    /// Every request read, held-back ones included (their fate is decided for the whole group).
     found: Vec<Found>,
     malformed: u64,
     warnings: Vec<String>,
     unchanged: bool,
-    /// Requests held back because they may still be growing (at most one per conversation in the file).
-    held: u64,
+    /// The requests ([`crate::id::hash_tail`]) this file holds back because they may still be growing (at
+    /// most one per conversation in the file).
+    held: Vec<u128>,
 }
 
 /// The result of reading one group of files ([`groups`]), built into record lines.
@@ -441,7 +480,7 @@ fn groups(source: Source, files: &[PathBuf]) -> Vec<Vec<usize>> {
     out
 }
 
-fn read_file(o: &ReadOpts, path: &Path, prev: Option<&FileState>) -> FileResult {
+fn read_file(o: &ReadOpts, path: &Path, prev: Option<&FileState>, finished: bool) -> FileResult {
     let key = path.display().to_string();
     let mut r = FileResult {
         key: key.clone(),
@@ -450,14 +489,14 @@ fn read_file(o: &ReadOpts, path: &Path, prev: Option<&FileState>) -> FileResult 
         malformed: 0,
         warnings: Vec::new(),
         unchanged: false,
-        held: 0,
+        held: Vec::new(),
     };
-    if let Err(e) = read_into(o, path, prev, &mut r) {
+    if let Err(e) = read_into(o, path, prev, finished, &mut r) {
         // An unreadable file (permissions, vanished mid-import) is skipped with a warning, like a bad line.
         r.warnings.push(format!("{} (skipped)", Error::io(&key, e)));
         r.state = prev.cloned();
         r.found.clear();
-        r.held = 0;
+        r.held.clear();
     }
     r
 }
@@ -467,14 +506,12 @@ struct Pending {
     stream: u64,
     /// Its [`crate::id::hash_tail`].
     key: u128,
-    /// Where the line of its first copy starts.
-    start: u64,
 }
 
-/// Note the requests `found[before..]` read from the line starting at `start`. A new request of a conversation
-/// completes that conversation's previous one; a new request of the main thread completes every other one too:
-/// the main thread asks again only once every tool it started has returned, subagents included.
-fn note_pending(pending: &mut Vec<Pending>, found: &[Found], before: usize, start: u64) {
+/// Note the requests `found[before..]` just read. A new request of a conversation completes that
+/// conversation's previous one; a new request of the main thread completes every other one too: the main
+/// thread asks again only once every tool it started has returned, subagents included.
+fn note_pending(pending: &mut Vec<Pending>, found: &[Found], before: usize) {
     for f in &found[before..] {
         let key = crate::id::hash_tail(f.hash);
         if pending.iter().any(|p| p.stream == f.stream && p.key == key) {
@@ -485,7 +522,7 @@ fn note_pending(pending: &mut Vec<Pending>, found: &[Found], before: usize, star
         } else {
             pending.retain(|p| p.stream != f.stream);
         }
-        pending.push(Pending { stream: f.stream, key, start });
+        pending.push(Pending { stream: f.stream, key });
     }
 }
 
@@ -497,13 +534,22 @@ fn note_pending(pending: &mut Vec<Pending>, found: &[Found], before: usize, star
 /// conversation — the main thread's requests, and each subagent's, are made one after another — and, for a
 /// subagent, the main thread's next request (it asks again only when every tool it ran has returned). So the
 /// last request of each conversation still open at the end of the file is complete only when the file has been
-/// idle for
-/// [`IDLE_COMPLETE`] or the writer said it is done ([`ReadOpts::finished`]). Otherwise it is held back: not
-/// returned, and the saved offset goes back to the line of its first copy, so the next import reads all its
-/// copies again and keeps the best (complete requests read again are found in the log and dropped). Only the
-/// lines since that point are read again. Codex writes each `token_count` event once, when the request is
-/// done: nothing is held back.
-fn read_into(o: &ReadOpts, path: &Path, prev: Option<&FileState>, r: &mut FileResult) -> std::io::Result<()> {
+/// idle for [`IDLE_COMPLETE`] or the writer said it is done (`finished`). Otherwise this file holds it back
+/// ([`FileResult::held`]); [`read_group`] then leaves it out and moves the saved offset back to the line of its
+/// first copy (in every file of the group that has one), so the next import reads all its copies again and
+/// keeps the best (complete requests read again are found in the log and dropped). Codex writes each
+/// `token_count` event once, when the request is done: nothing is held back.
+///
+/// A last line without its newline is still being written (or was torn by a crash): the saved offset never
+/// moves past its start, whatever it holds, so the next import reads it whole. It is read only when the file is
+/// complete (idle, or `finished`), and reported as an incomplete line only then if it is not valid.
+fn read_into(
+    o: &ReadOpts,
+    path: &Path,
+    prev: Option<&FileState>,
+    finished: bool,
+    r: &mut FileResult,
+) -> std::io::Result<()> {
     let source = o.source;
     let mut file = File::open(path)?;
     let meta = file.metadata()?;
@@ -562,13 +608,17 @@ fn read_into(o: &ReadOpts, path: &Path, prev: Option<&FileState>, r: &mut FileRe
                 },
             };
             let before = r.found.len();
+            let at = offset + start as u64;
             if let LineOutcome::Malformed(why) = read_one(source, &buf[start..end], &mut cx, &mut cache, &mut r.found) {
                 r.malformed += 1;
-                let n = lines.line_at(path, offset + start as u64);
+                let n = lines.line_at(path, at);
                 r.warnings.push(format!("{}:{n}: malformed line skipped ({why})", path.display()));
             }
-            if source == Source::ClaudeCode && r.found.len() > before {
-                note_pending(&mut pending, &r.found, before, offset + start as u64);
+            if r.found.len() > before {
+                found_at(&mut r.found[before..], at);
+                if source == Source::ClaudeCode {
+                    note_pending(&mut pending, &r.found, before);
+                }
             }
             pos = end + 1;
         }
@@ -583,37 +633,42 @@ fn read_into(o: &ReadOpts, path: &Path, prev: Option<&FileState>, r: &mut FileRe
             buf.resize(bigger, 0);
         }
     }
-    if filled > 0 {
-        // A last line without its newline: a crash mid-write, or a writer still writing.
+    // Complete: the writer said so, or nothing was written for a while (and nothing while reading).
+    let complete = finished
+        || (read_to == len
+            && meta.modified().ok().and_then(|m| o.now.duration_since(m).ok()).is_some_and(|d| d >= IDLE_COMPLETE));
+    if filled > 0 && complete {
+        // A last line without its newline in a file nobody writes any more: a crash mid-write, or a writer that
+        // will still add just the newline. Read it (a complete object is imported; read again later, it is found
+        // in the log), but keep the offset, and the Codex reader's state, at its start.
+        let at_start = (source == Source::Codex).then(|| cx.clone());
         let before = r.found.len();
         let outcome = read_one(source, &buf[..filled], &mut cx, &mut cache, &mut r.found);
-        if source == Source::ClaudeCode && r.found.len() > before {
-            note_pending(&mut pending, &r.found, before, offset);
+        found_at(&mut r.found[before..], offset);
+        if let LineOutcome::Malformed(why) = outcome {
+            r.malformed += 1;
+            let n = lines.line_at(path, offset);
+            r.warnings.push(format!("{}:{n}: incomplete last line skipped ({why})", path.display()));
         }
-        match outcome {
-            LineOutcome::Malformed(why) => {
-                r.malformed += 1;
-                let n = lines.line_at(path, offset);
-                r.warnings.push(format!("{}:{n}: incomplete last line skipped ({why})", path.display()));
-            }
-            _ => offset += filled as u64,
+        if let Some(c) = at_start {
+            cx = c;
         }
     }
-    if !pending.is_empty() {
-        let idle = o.finished
-            || (read_to == len
-                && meta.modified().ok().and_then(|m| o.now.duration_since(m).ok()).is_some_and(|d| d >= IDLE_COMPLETE));
-        if !idle {
-            r.found.retain(|f| !pending.iter().any(|p| p.key == crate::id::hash_tail(f.hash)));
-            r.held = pending.len() as u64;
-            offset = pending.iter().map(|p| p.start).min().unwrap_or(offset);
-        }
+    if !complete {
+        r.held = pending.iter().map(|p| p.key).collect();
     }
     file.seek(SeekFrom::Start(0))?;
     let head = state::head_hash(&mut file, offset)?;
     let codex = (source == Source::Codex).then_some(cx);
     r.state = Some(FileState { offset, head, codex });
     Ok(())
+}
+
+/// Mark requests as read from the line starting at byte `at` of their file.
+fn found_at(found: &mut [Found], at: u64) {
+    for f in found {
+        f.at = at;
+    }
 }
 
 /// Line numbers for warnings, counted only when one is needed (counting every line of every file costs more
@@ -773,7 +828,12 @@ pub fn import(
     let mut warnings = Vec::new();
     let mut results: Vec<(String, Option<FileState>)> = Vec::with_capacity(files.len());
 
-    let ro = ReadOpts { source, finished: opts.finished, now: SystemTime::now(), max_tokens: config.max_tokens };
+    let canonical = |v: &[PathBuf]| -> HashSet<PathBuf> {
+        v.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())).collect()
+    };
+    let (finished, ended) = (canonical(&opts.finished.files), canonical(&opts.finished.sessions));
+    let ro =
+        ReadOpts { source, finished: &finished, ended: &ended, now: SystemTime::now(), max_tokens: config.max_tokens };
     let groups = groups(source, files);
     let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
@@ -791,7 +851,8 @@ pub fn import(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(group) = groups.get(i) else { break };
-                    let r = read_group(ro, builder, i, group.iter().map(|&f| &files[f]), st);
+                    let paths: Vec<&PathBuf> = group.iter().map(|&f| &files[f]).collect();
+                    let r = read_group(ro, builder, i, &paths, st);
                     if tx.send(r).is_err() {
                         break;
                     }
@@ -870,13 +931,13 @@ pub fn import(
 /// Read one group of files ([`groups`]), keep the best copy of each request across them, and build the records
 /// (priced and formatted here, in the reading threads; the main thread only drops requests already counted and
 /// writes).
-fn read_group<'p>(
-    o: &ReadOpts,
-    builder: &Builder,
-    index: usize,
-    files: impl Iterator<Item = &'p PathBuf>,
-    st: &State,
-) -> GroupResult {
+///
+/// Holding back is decided for the whole group, like the choice of the best copy: a request one file holds back
+/// (its copy there may still grow) is left out of every file of the group — the main thread's next request may
+/// have completed the parent's `progress` copy while the subagent's own file is still writing the final one —
+/// and every file that has a copy of it keeps its offset at or before that copy, so the next import sees all
+/// the copies again.
+fn read_group(o: &ReadOpts, builder: &Builder, index: usize, files: &[&PathBuf], st: &State) -> GroupResult {
     let mut g = GroupResult {
         index,
         states: Vec::new(),
@@ -887,18 +948,48 @@ fn read_group<'p>(
         unchanged: 0,
         held: 0,
     };
+    let ended = files.iter().any(|p| o.ended.contains(p.as_path()));
+    let mut read: Vec<(&PathBuf, FileResult)> = files
+        .iter()
+        .map(|&p| (p, read_file(o, p, st.files.get(&p.display().to_string()), ended || o.finished.contains(p))))
+        .collect();
+    let held: HashSet<u128> = read.iter().flat_map(|(_, r)| r.held.iter().copied()).collect();
+    g.held = held.len() as u64;
     let mut found = Vec::new();
-    for path in files {
-        let r = read_file(o, path, st.files.get(&path.display().to_string()));
-        if found.is_empty() {
-            found = r.found;
-        } else {
-            found.extend(r.found);
+    for (path, r) in &mut read {
+        if !held.is_empty() {
+            let mut back: Option<u64> = None;
+            r.found.retain(|f| {
+                let keep = !held.contains(&crate::id::hash_tail(f.hash));
+                if !keep {
+                    back = Some(back.map_or(f.at, |b| b.min(f.at)));
+                }
+                keep
+            });
+            if let (Some(back), Some(s)) = (back, &mut r.state)
+                && back < s.offset
+            {
+                // Codex files hold nothing back, so there is no reader state to rewind with the offset.
+                match File::open(path.as_path()).and_then(|mut f| state::head_hash(&mut f, back)) {
+                    Ok(head) => *s = FileState { offset: back, head, codex: None },
+                    Err(e) => {
+                        // The file vanished since it was read: its offset stays where it was.
+                        r.warnings.push(format!("{} (read again next time)", Error::io(path.display(), e)));
+                        r.state = st.files.get(&r.key).cloned();
+                    }
+                }
+            }
         }
+        if found.is_empty() {
+            found = std::mem::take(&mut r.found);
+        } else {
+            found.append(&mut r.found);
+        }
+    }
+    for (_, r) in read {
         g.malformed += r.malformed;
         g.warnings.extend(r.warnings);
         g.unchanged += usize::from(r.unchanged);
-        g.held += r.held;
         g.states.push((r.key, r.state));
     }
     // One usage per request: a streamed message is written several times.
