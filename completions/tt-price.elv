@@ -25,7 +25,7 @@ set edit:completion:arg-completer[tt-price] = {|@words|
             cand --at 'With --quote: price at this time instead of now (RFC 3339, or a date / date-time in the configured time zone)'
             cand --import-litellm 'Convert LiteLLM''s model_prices_and_context_window.json to tt''s TOML on stdout'
             cand --provider 'With --import-litellm: only these providers (comma-separated LiteLLM provider names)'
-            cand --format 'Output format: --list: table|json|toml; --quote: table|json|jsonl|value [default: table on a terminal, else JSONL (--list: json, --quote: jsonl)]'
+            cand --format 'Output format: --list: table|json|jsonl|toml; --quote: table|json|jsonl|value (json: one document, jsonl: one object a line) [default: table on a terminal, else jsonl]. The filter always writes JSONL records'
             cand --config 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG'
             cand --log 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]'
             cand --reprice 'Price every record again, replacing existing costs'

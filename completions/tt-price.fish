@@ -5,7 +5,7 @@ complete -c tt-price -l cache-write-1h -d 'With --quote: 1-hour cache write toke
 complete -c tt-price -l at -d 'With --quote: price at this time instead of now (RFC 3339, or a date / date-time in the configured time zone)' -r
 complete -c tt-price -l import-litellm -d 'Convert LiteLLM\'s model_prices_and_context_window.json to tt\'s TOML on stdout' -r
 complete -c tt-price -l provider -d 'With --import-litellm: only these providers (comma-separated LiteLLM provider names)' -r
-complete -c tt-price -l format -d 'Output format: --list: table|json|toml; --quote: table|json|jsonl|value [default: table on a terminal, else JSONL (--list: json, --quote: jsonl)]' -r
+complete -c tt-price -l format -d 'Output format: --list: table|json|jsonl|toml; --quote: table|json|jsonl|value (json: one document, jsonl: one object a line) [default: table on a terminal, else jsonl]. The filter always writes JSONL records' -r
 complete -c tt-price -l config -d 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG' -r -F
 complete -c tt-price -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]' -r -F
 complete -c tt-price -l reprice -d 'Price every record again, replacing existing costs'

@@ -561,10 +561,18 @@ fn huge_values_are_errors_never_panics() {
         .fails_with(2)
         .one_error_line("tt-log")
         .stderr_has(":3: key `models.m.output`: too large: at most 1000000");
-    // The largest price accepted prices the largest counts exactly: tt-log up to the largest max_tokens …
-    let cfg = sc.write("max.toml", "max_tokens = 9223372036854775807\n[models.m]\ninput = 1000000\noutput = 1000000\n");
-    sc.cmd("tt-log").args(["A", "m", "9223372036854775807", "9223372036854775807", "--config"]).arg(&cfg).succeeds();
-    assert_eq!(sc.records()[0]["cost_usd"].to_string(), "18446744073709551614");
+    // max_tokens is bounded (10^12), so records' sums stay far inside readers' range …
+    let cfg = sc.write("huge.toml", "max_tokens = 9223372036854775807\n");
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "1", "1", "--config"])
+        .arg(&cfg)
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has(":1: key `max_tokens`: too large: at most 1,000,000,000,000");
+    // … and the largest price accepted prices the largest counts exactly: tt-log up to the largest max_tokens …
+    let cfg = sc.write("max.toml", "max_tokens = 1_000_000_000_000\n[models.m]\ninput = 1000000\noutput = 1000000\n");
+    sc.cmd("tt-log").args(["A", "m", "1000000000000", "1000000000000", "--config"]).arg(&cfg).succeeds();
+    assert_eq!(sc.records()[0]["cost_usd"].to_string(), "2000000000000");
     // … and tt-price any u64 a log line may hold, in every token field.
     let max = u64::MAX;
     let line = format!(
@@ -968,9 +976,15 @@ fn output_is_never_coloured_even_on_a_terminal() {
     if std::process::Command::new("script").arg("--version").output().is_err() {
         return;
     }
-    for cmd in
-        ["tt-log B sonnet-4.5 1 1", "tt-price --list", "tt-price --quote sonnet-4.5 1 1", "tt-sum", "tt-log --nope"]
-    {
+    for cmd in [
+        "tt-log B sonnet-4.5 1 1",
+        "tt-price --list",
+        "tt-price --quote sonnet-4.5 1 1",
+        "tt-sum",
+        "tt-log --nope",
+        "tt-log --help",
+        "tt-price --help",
+    ] {
         let out = sc
             .bash(&format!("script -qec '{cmd}' /dev/null"))
             .env_remove("NO_COLOR")
@@ -993,4 +1007,305 @@ fn ci_runs_exactly_the_readme_test_command() {
     assert!(commands.contains(&command), ".ci/run does not run the README's `{command}`");
     let tests: Vec<&&str> = commands.iter().filter(|l| l.starts_with("cargo test")).collect();
     assert_eq!(tests, [&command], ".ci/run must run the README's test command and no other cargo test");
+}
+
+/// `ts` must be a time every reader takes: RFC 3339 has four-digit years, and a leap second is not a real time.
+#[test]
+fn ts_beyond_the_year_9999_in_utc_or_on_a_leap_second_is_refused() {
+    let sc = Scenario::new();
+    for args in [
+        vec!["--ts", "9999-12-31T23:59:59-23:59"],
+        vec!["--ts", "2026-11-23T14:05:60Z"],
+        vec!["--ts", "2026-11-23 14:05:60"],
+        vec!["--ts", "+10000-01-01T00:00:00Z"],
+    ] {
+        sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1"]).args(&args).fails_with(2).one_error_line("tt-log");
+    }
+    sc.write("tt.toml", "tz = \"Pacific/Honolulu\"\n");
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "1", "1", "--ts", "9999-12-31 23:00"])
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("after the year 9999");
+    assert_eq!(sc.log(), "");
+    // The last representable second is fine, and every reader takes it.
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "1", "--ts", "9999-12-31T23:59:59Z"]).succeeds();
+    assert_eq!(sc.records()[0]["ts"], "9999-12-31T23:59:59.000Z");
+    sc.cmd("tt-sum").succeeds();
+    sc.cmd("tt-price").succeeds();
+}
+
+/// Every dated price has its own label, including a history entry that only has `until` (the README's example).
+#[test]
+fn dated_prices_are_labelled_by_version_even_without_from() {
+    let sc = Scenario::new();
+    sc.write(
+        "tt.toml",
+        "[models.claude-sonnet-4-5]\nprovider = \"anthropic\"\ninput = 3.0\noutput = 15.0\n\
+         aliases = [\"sonnet-4.5\", \"claude-sonnet-4-5-20250929\"]\n\
+         [[models.claude-sonnet-4-5.history]]\nuntil = 2025-10-01\ninput = 3.5\noutput = 16.0\n\
+         [[models.claude-sonnet-4-5.history]]\nfrom = 2025-10-01\nuntil = 2025-11-01T12:00:00Z\ninput = 3.25\noutput = 15.5\n",
+    );
+    sc.cmd("tt-log")
+        .args(["ATLAS", "claude-sonnet-4-5-20250929", "50000", "15000", "--ts", "2025-09-01"])
+        .succeeds()
+        .stderr_has("$0.4150");
+    sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "50000", "15000", "--ts", "2025-10-15"]).succeeds();
+    sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "50000", "15000", "--ts", "2025-11-02"]).succeeds();
+    let labels: Vec<String> = sc.records().iter().map(|r| r["price"].as_str().unwrap().to_string()).collect();
+    assert_eq!(labels, ["claude-sonnet-4-5@until-2025-10-01", "claude-sonnet-4-5@2025-10-01", "claude-sonnet-4-5"]);
+    assert_eq!(sc.records()[0]["cost_usd"].to_string(), "0.415");
+}
+
+/// Names the config gives (providers, model names, aliases) follow the rules of record names, with file:line:key.
+#[test]
+fn config_names_are_validated_like_record_names() {
+    let sc = Scenario::new();
+    for (text, want) in [
+        (
+            "[models.m]\ninput = 1\noutput = 1\nprovider = \"\"\n",
+            ":4: key `models.m.provider`: provider must not be empty",
+        ),
+        (
+            "[models.m]\ninput = 1\noutput = 1\nprovider = \"a\\tb\"\n",
+            ":4: key `models.m.provider`: provider must not contain control characters",
+        ),
+        (
+            "[models.m]\ninput = 1\noutput = 1\nprovider = \" anthropic\"\n",
+            ":4: key `models.m.provider`: provider must not start or end with whitespace",
+        ),
+        ("[models.\"\"]\ninput = 1\noutput = 1\n", ":2: key `models.`: model name must not be empty"),
+        (
+            "\n[models.\"weird\\nname\"]\ninput = 1\noutput = 1\n",
+            ":3: key `models.weird\\nname`: model name must not contain control characters",
+        ),
+        (
+            "[models.m]\ninput = 1\noutput = 1\naliases = [\"a\\u202eb\"]\n",
+            ":4: key `models.m.aliases`: alias must not contain invisible format characters (U+202E)",
+        ),
+        (
+            "[models.m]\ninput = 1\noutput = 1\naliases = [\"a\\u0000\"]\n",
+            ":4: key `models.m.aliases`: alias must not contain control characters",
+        ),
+    ] {
+        let cfg = sc.write("c.toml", text);
+        let out =
+            sc.cmd("tt-log").args(["A", "m", "1", "1", "--config"]).arg(&cfg).fails_with(2).one_error_line("tt-log");
+        assert!(out.stderr.contains(&format!("{}{want}", cfg.display())), "{text}: {} !~ {want}", out.stderr);
+    }
+    let long = format!("[models.{}]\ninput = 1\noutput = 1\n", "m".repeat(201));
+    let cfg = sc.write("c.toml", long);
+    sc.cmd("tt-price").args(["--list", "--config"]).arg(&cfg).fails_with(2).stderr_has("longer than 200 characters");
+    assert_eq!(sc.log(), "");
+}
+
+/// Config entries never silently shadow each other: a model named like another model's alias, or two spellings of
+/// one name in a file, are errors naming both places; an override without `aliases` keeps the earlier ones.
+#[test]
+fn config_entries_never_shadow_each_other_silently() {
+    let sc = Scenario::new();
+    let prices = std::fs::read_to_string(repo_root().join("config/prices.toml")).unwrap();
+    let line_of = |needle: &str| prices[..prices.find(needle).unwrap()].matches('\n').count() + 1;
+    let sonnet = line_of("aliases = [\"sonnet-4.5\"");
+    let cfg = sc.write("tt.toml", "# prices\n[models.\"sonnet-4.5\"]\ninput = 9\noutput = 9\n");
+    sc.cmd("tt-price")
+        .args(["--quote", "sonnet-4.5", "1", "1"])
+        .fails_with(2)
+        .one_error_line("tt-price")
+        .stderr_has(&format!(
+            "{}:3: key `models.sonnet-4.5`: `sonnet-4.5` is already an alias of `claude-sonnet-4-5` (builtin:prices.toml:{sonnet})",
+            cfg.display()
+        ));
+    // An alias that is another model's name, the other way round.
+    let opus = line_of("[models.claude-opus-4-5]") + 1;
+    sc.write("tt.toml", "[models.mine]\ninput = 1\noutput = 1\naliases = [\"claude-opus-4-5\"]\n");
+    sc.cmd("tt-log").args(["A", "mine", "1", "1"]).fails_with(2).one_error_line("tt-log").stderr_has(&format!(
+        "{}:4: key `models.mine.aliases`: alias `claude-opus-4-5` is already the name of the model `claude-opus-4-5` \
+             (builtin:prices.toml:{opus})",
+        cfg.display()
+    ));
+    // Names ignore case: two spellings in one file are one model written twice.
+    sc.write("tt.toml", "[models.M]\ninput = 1\noutput = 1\n\n[models.m]\ninput = 2\noutput = 2\n");
+    sc.cmd("tt-log").args(["A", "m", "1", "1"]).fails_with(2).one_error_line("tt-log").stderr_has(&format!(
+        "{}:6: key `models.m`: the same model as `models.M` (line 2): model names ignore case",
+        cfg.display()
+    ));
+    assert_eq!(sc.log(), "");
+    // An override without `aliases` keeps the built-in ones, so the seed's names still work…
+    sc.write("tt.toml", "[models.claude-sonnet-4-5]\nprovider = \"anthropic\"\ninput = 6\noutput = 30\n");
+    sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "50000", "15000"]).succeeds().stderr_has("$0.7500");
+    sc.cmd("tt-price")
+        .args(["--quote", "claude-sonnet-4.5", "1000000", "0", "--format", "value"])
+        .succeeds()
+        .stdout_is("6\n");
+    // … and `aliases = []` drops them.
+    sc.write("tt.toml", "[models.claude-sonnet-4-5]\ninput = 6\noutput = 30\naliases = []\n");
+    sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "1", "1", "--strict"]).fails_with(2).stderr_has("unknown model");
+    assert_eq!(sc.records().len(), 1);
+}
+
+/// With --from, the response says which model ran: it wins over TT_MODEL, and an explicit --model must agree.
+#[test]
+fn from_the_responses_model_wins_and_a_contradicting_model_is_refused() {
+    let sc = Scenario::new();
+    let body = r#"{"model":"claude-sonnet-4-5","usage":{"input_tokens":1000,"output_tokens":100}}"#;
+    sc.cmd("tt-log")
+        .args(["--from", "anthropic", "--agent", "a", "--model", "opus-4.5"])
+        .pipe_in(body)
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("--model opus-4.5 contradicts the response's model claude-sonnet-4-5");
+    sc.cmd("tt-log")
+        .args(["--from", "anthropic", "--agent", "a", "--model", "claude-fable-5"])
+        .pipe_in(body)
+        .fails_with(2)
+        .stderr_has("contradicts the response's model");
+    assert_eq!(sc.log(), "");
+    // Another spelling of the same price entry agrees (and is kept); TT_MODEL is only a default.
+    sc.cmd("tt-log").args(["--from", "anthropic", "--agent", "a", "--model", "sonnet-4.5"]).pipe_in(body).succeeds();
+    sc.cmd("tt-log").args(["--from", "anthropic", "--agent", "a"]).env("TT_MODEL", "opus-4.5").pipe_in(body).succeeds();
+    let recs = sc.records();
+    let models: Vec<&str> = recs.iter().map(|r| r["model"].as_str().unwrap()).collect();
+    assert_eq!(models, ["sonnet-4.5", "claude-sonnet-4-5"]);
+    assert!(recs.iter().all(|r| r["price"] == "claude-sonnet-4-5" && r["cost_usd"].to_string() == "0.0045"));
+}
+
+/// Merging tt logs and bundles takes records as they are: flags that would change or check them are refused.
+#[test]
+fn import_of_logs_refuses_flags_it_would_ignore() {
+    let sc = Scenario::new();
+    sc.cmd("tt-log").args(["A", "claude-fable-5", "1", "1", "--log", "other.jsonl"]).succeeds();
+    for flag in [&["--strict"][..], &["--no-git"], &["--agent", "X"]] {
+        let out = sc.cmd("tt-log").args(["--import", "other.jsonl"]).args(flag).fails_with(2).one_error_line("tt-log");
+        assert!(
+            out.stderr.contains(&format!("{} does not apply to --import of tt logs and bundles", flag[0])),
+            "{}",
+            out.stderr
+        );
+    }
+    assert!(!sc.log_path().exists());
+    sc.cmd("tt-log").args(["--import", "other.jsonl"]).succeeds();
+    assert_eq!(sc.records()[0]["agent"], "A");
+}
+
+#[test]
+fn odd_input_gets_a_clear_one_line_refusal() {
+    let sc = Scenario::new();
+    for (args, stdin, want) in [
+        (&["A", "sonnet-4.5", "100"][..], None, "no OUTPUT: the seed form is AGENT MODEL INPUT OUTPUT"),
+        (&["A", "sonnet-4.5", "1", "1", "--duration", "-1s"], None, "duration must be milliseconds"),
+        (&["A", "sonnet-4.5", "1", "1", "--tag", "k=1", "--tag", "k=2"], None, "--tag k given twice"),
+        (&["--agent", "a", "--model", "sonnet-4.5", "--estimate-from", ""], None, "--estimate-from needs a file name"),
+        (&["--from", "anthropic", "--agent", "a", "--model", "m"], Some(&b"{\"usage\":{}}"[..]), "no token counts in the usage object"),
+        (
+            &["--from", "gemini", "--agent", "a", "--model", "gemini-2.5-pro"],
+            Some(b"{\"usageMetadata\":{\"totalTokenCount\":100}}"),
+            "no token counts in the usage object (only `totalTokenCount`",
+        ),
+        (
+            &["--from", "openai", "--agent", "a", "--model", "o3"],
+            Some(b"{\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,\"completion_tokens_details\":{\"reasoning_tokens\":6}}}"),
+            "reasoning tokens (6) exceed output tokens (5)",
+        ),
+        (&["--from", "anthropic", "--agent", "a", "--model", "m"], Some(b"{\n\"usage\": \xff}"), "<stdin>:2: invalid UTF-8"),
+    ] {
+        let mut run = sc.cmd("tt-log").args(args);
+        if let Some(s) = stdin {
+            run = run.pipe_in(s);
+        }
+        let out = run.fails_with(2).one_error_line("tt-log");
+        assert!(out.stderr.contains(want), "{args:?}: {} !~ {want}", out.stderr);
+        assert!(!out.stderr.contains("tip:"), "{}", out.stderr);
+    }
+    assert_eq!(sc.log(), "");
+    // `--tag k=1 --tag j=1`, OUTPUT by flag, and a BOM before the JSON are all fine.
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "100", "--output", "0", "--tag", "k=1", "--tag", "j=1"]).succeeds();
+    sc.cmd("tt-log")
+        .args(["--from", "anthropic", "--agent", "a"])
+        .pipe_in("\u{feff}{\"model\":\"haiku-4.5\",\"usage\":{\"input_tokens\":1000,\"output_tokens\":0}}")
+        .succeeds()
+        .stderr_has("$0.0010");
+    assert_eq!(sc.records().len(), 2);
+}
+
+#[test]
+fn config_and_log_path_mistakes_are_named() {
+    let sc = Scenario::new();
+    let cfg = sc.write("c.toml", "tz = \"UTC\"\nlog = \"\"\n");
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "1", "1", "--config"])
+        .arg(&cfg)
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has(&format!("{}:2: key `log`: must not be empty", cfg.display()));
+    let cfg = sc.write("c.toml", b"tz = \"UTC\"\n# caf\xe9\n");
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "1", "1", "--config"])
+        .arg(&cfg)
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has(&format!("{}:2: invalid UTF-8 at byte 16", cfg.display()));
+    sc.write("notes.txt", "x");
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "1", "1", "--log", "notes.txt/sub/usage.jsonl"])
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("notes.txt/sub/usage.jsonl: cannot create the log: notes.txt is a file, not a directory");
+    assert_eq!(sc.read("notes.txt"), "x");
+}
+
+/// Readers take optional strings tt-log would refuse (other writers made the log); tables and markdown show them
+/// escaped, so a session id can neither break a row nor send escape codes to the terminal.
+#[test]
+fn strings_read_from_a_log_are_escaped_in_tables() {
+    let sc = Scenario::new();
+    sc.write(
+        "odd.jsonl",
+        "{\"v\":1,\"id\":\"a\",\"ts\":\"2026-01-02T03:04:05Z\",\"agent\":\"A\",\"model\":\"sonnet-4.5\",\"input_tokens\":1,\"output_tokens\":1,\"session\":\"x\\ny\\u001b[31m\\u202e\"}\n",
+    );
+    for fmt in ["table", "markdown"] {
+        let out = sc.cmd("tt-sum").args(["--by", "session", "--format", fmt, "odd.jsonl"]).succeeds();
+        assert!(!out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{202e}'), "{fmt}: {:?}", out.stdout);
+        assert!(out.stdout.contains("x\\ny\\u{1b}[31m\\u{202e}"), "{fmt}: {}", out.stdout);
+        let rows = out.stdout.lines().filter(|l| l.contains("x\\ny")).count();
+        assert_eq!(rows, 1, "{fmt}: the value stays on one line:\n{}", out.stdout);
+    }
+}
+
+/// Version numbers resolve spelled with a dot or a dash, and Bedrock cross-region ids resolve to their model.
+#[test]
+fn dashed_versions_and_bedrock_cross_region_ids_are_priced() {
+    let sc = Scenario::new();
+    for (model, price) in [
+        ("sonnet-4-5", "claude-sonnet-4-5"),
+        ("opus-4-5", "claude-opus-4-5"),
+        ("haiku-4-5", "claude-haiku-4-5"),
+        ("gpt-4-1", "gpt-4.1"),
+        ("gemini-2-5-pro", "gemini-2.5-pro"),
+        ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+        ("eu.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+        ("apac.anthropic.claude-sonnet-4-20250514-v1:0", "claude-sonnet-4"),
+        ("global.anthropic.claude-haiku-4-5-20251001-v1:0", "claude-haiku-4-5"),
+    ] {
+        let out = sc.cmd("tt-log").args(["A", model, "1000", "100", "--strict", "--print"]).succeeds();
+        let r: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+        assert_eq!(r["price"], price, "{model}");
+        assert_eq!(r["model"], model, "the record keeps the spelling it was given");
+    }
+    sc.cmd("tt-price")
+        .args(["--quote", "gpt-4-1-mini", "1000000", "0", "--format", "value"])
+        .succeeds()
+        .stdout_is("0.4\n");
+}
+
+/// The README's tt-log examples run outside CI too (no GITHUB_RUN_ID there).
+#[test]
+fn the_readme_session_example_runs_outside_ci() {
+    let block = readme_sh_block("## `tt-log` — append usage records");
+    let joined = block.replace("\\\n", " ");
+    let line = joined.lines().find(|l| l.contains("GITHUB_RUN_ID")).unwrap();
+    let command = line.split(" # ").next().unwrap();
+    let sc = Scenario::new();
+    sc.bash(command).succeeds();
+    assert_eq!(sc.records()[0]["session"], "local");
 }

@@ -102,7 +102,7 @@ fn list_shows_entries_and_their_source() {
         "tt.toml",
         "[models.claude-sonnet-4-5]\nprovider = \"anthropic\"\ninput = 2\noutput = 10\naliases = [\"sonnet-4.5\"]\n",
     );
-    let out = sc.cmd("tt-price").args(["--list", "--format", "json"]).succeeds();
+    let out = sc.cmd("tt-price").args(["--list", "--format", "jsonl"]).succeeds();
     let sonnet = out.stdout.lines().find(|l| l.contains("\"model\":\"claude-sonnet-4-5\"")).unwrap();
     assert_eq!(
         sonnet,
@@ -118,7 +118,7 @@ fn list_shows_entries_and_their_source() {
     // The TOML listing is itself a valid config that reproduces the table.
     let toml = sc.cmd("tt-price").args(["--list", "--format", "toml"]).succeeds();
     let f = sc.write("listed.toml", &toml.stdout);
-    let again = sc.cmd("tt-price").args(["--list", "--format", "json", "--config"]).arg(&f).succeeds();
+    let again = sc.cmd("tt-price").args(["--list", "--format", "jsonl", "--config"]).arg(&f).succeeds();
     let strip = |s: &str| s.lines().map(|l| l.split(",\"source\"").next().unwrap().to_string()).collect::<Vec<_>>();
     assert_eq!(strip(&again.stdout), strip(&out.stdout));
 }
@@ -246,8 +246,8 @@ fn list_table_shows_every_entry_with_its_prices() {
     assert_eq!(lines[0], "USD per million tokens");
     assert!(lines[1].starts_with("model ") && lines[1].contains("cache read") && lines[1].ends_with("source"));
     assert!(lines[2].chars().all(|c| c == '─'));
-    let json = sc.cmd("tt-price").args(["--list", "--format", "json"]).succeeds();
-    assert_eq!(lines.len() - 3, json.stdout.lines().count(), "one table row per entry");
+    let jsonl = sc.cmd("tt-price").args(["--list", "--format", "jsonl"]).succeeds();
+    assert_eq!(lines.len() - 3, jsonl.stdout.lines().count(), "one table row per entry");
     let sonnet = lines.iter().find(|l| l.starts_with("claude-sonnet-4-5 ")).unwrap();
     let cells: Vec<&str> = sonnet.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
     assert_eq!(
@@ -272,7 +272,7 @@ fn list_table_shows_every_entry_with_its_prices() {
 #[test]
 fn list_json_keeps_the_long_context_cache_prices() {
     let sc = Scenario::new();
-    let out = sc.cmd("tt-price").args(["--list", "--format", "json"]).succeeds();
+    let out = sc.cmd("tt-price").args(["--list", "--format", "jsonl"]).succeeds();
     let sonnet = out.jsonl().into_iter().find(|e| e["model"] == "claude-sonnet-4").unwrap();
     assert_eq!(
         sonnet["above_200k"].to_string(),
@@ -408,4 +408,124 @@ fn litellm_names_that_differ_only_in_case_keep_the_first_and_are_counted() {
             f.display()
         )
     );
+}
+
+/// LiteLLM names tt cannot use are skipped and counted, never converted into a config that fails (or a record
+/// that breaks a table); non-text entries are skipped before their prices are looked at.
+#[test]
+fn litellm_import_skips_unusable_names_and_non_text_entries_first() {
+    let sc = Scenario::new();
+    let f = sc.write(
+        "names.json",
+        r#"{"ok": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "litellm_provider": "x", "mode": "chat"},
+"": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "mode": "chat"},
+"weird\nname": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "mode": "chat"},
+"tabbed": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "litellm_provider": "a\tb", "mode": "chat"},
+"big-image": {"input_cost_per_token": 5, "output_cost_per_token": 5, "litellm_provider": "x", "mode": "image_generation"}}"#,
+    );
+    let out = sc.cmd("tt-price").arg("--import-litellm").arg(&f).succeeds();
+    assert!(
+        out.stdout.contains("# 1 models converted, 1 skipped (not text models, or no per-token prices), 3 with a name or provider tt cannot use."),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("[models.ok]") && !out.stdout.contains("weird") && !out.stdout.contains("tabbed"));
+    let warnings: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(warnings.len(), 3, "{}", out.stderr);
+    assert!(
+        warnings.iter().all(|w| w.starts_with("tt-price: warning: ") && w.contains(" skipped: ")),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("\"weird\\nname\" skipped: model name must not contain control characters"));
+    // The result loads, and lists without raw control characters.
+    let toml = sc.write("l.toml", &out.stdout);
+    let list = sc.cmd("tt-price").args(["--list", "--format", "table", "--config"]).arg(&toml).succeeds();
+    assert!(!list.stdout.chars().any(|c| c.is_control() && c != '\n'));
+}
+
+/// A log that does not exist yet is empty, as in tt-sum, tt-export and tt-optimize.
+#[test]
+fn a_missing_default_log_is_empty_input() {
+    let sc = Scenario::new();
+    sc.cmd("tt-price").env("TT_LOG", sc.path().join("none/usage.jsonl")).succeeds().stdout_is("").stderr_is("");
+    sc.cmd("tt-price").succeeds().stdout_is("").stderr_is("");
+    assert!(!sc.log_path().exists(), "nothing is created");
+    // A file named on the command line must exist.
+    sc.cmd("tt-price").arg("missing.jsonl").fails_with(2).one_error_line("tt-price").stderr_has("missing.jsonl");
+}
+
+/// `--list --format json` is one JSON document (an array), jsonl one entry a line — the default in a pipe.
+#[test]
+fn list_json_is_one_array_and_jsonl_is_lines() {
+    let sc = Scenario::new();
+    let json = sc.cmd("tt-price").args(["--list", "--format", "json"]).succeeds();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let entries = doc.as_array().unwrap();
+    let jsonl = sc.cmd("tt-price").args(["--list", "--format", "jsonl"]).succeeds();
+    assert_eq!(entries, &jsonl.jsonl());
+    assert!(entries.iter().any(|e| e["model"] == "claude-haiku-4-5"));
+    sc.cmd("tt-price").arg("--list").succeeds().stdout_is(&jsonl.stdout);
+    sc.cmd("tt-price")
+        .arg("--help")
+        .succeeds()
+        .stdout_has("--list: table|json|jsonl|toml; --quote: table|json|jsonl|value");
+}
+
+/// A quote shows costs to four places, as tt-log's confirmation does for the same request.
+#[test]
+fn quote_and_log_show_the_same_figure() {
+    let sc = Scenario::new();
+    // 100,000 × 3 + 30,000 × 15 + 80,000 × 3.75 = 1,050,000 per MTok → $1.05 on Sonnet 4.5 (a 180k prompt).
+    let args = ["sonnet-4.5", "100000", "30000", "--cache-write", "80000"];
+    let quote = sc.cmd("tt-price").arg("--quote").args(args).args(["--format", "table"]).succeeds();
+    let row = |kind: &str| quote.stdout.lines().find(|l| l.contains(kind)).unwrap().to_string();
+    assert!(row("total").ends_with("$1.0500"), "{}", quote.stdout);
+    assert!(row("input").ends_with("$0.3000") && row("output").ends_with("$0.4500"), "{}", quote.stdout);
+    assert!(row("cache write").ends_with("$0.3000"), "{}", quote.stdout);
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "100000", "30000", "--cache-write", "80000"])
+        .succeeds()
+        .stderr_is("logged 210,000 tokens (sonnet-4.5) for A - $1.0500\n");
+}
+
+#[test]
+fn negative_cache_counts_get_the_token_message_not_a_clap_tip() {
+    let sc = Scenario::new();
+    for flag in ["--cache-read", "--cache-write", "--cache-write-1h"] {
+        sc.cmd("tt-price")
+            .args(["--quote", "sonnet-4.5", "1", "1", flag, "-5"])
+            .fails_with(2)
+            .one_error_line("tt-price")
+            .stderr_has("tokens must be a non-negative integer, got \"-5\"");
+    }
+}
+
+/// One warning per unknown model, whatever the spelling's case.
+#[test]
+fn unknown_models_are_warned_once_ignoring_case() {
+    let sc = Scenario::new();
+    let rec = |m: &str| {
+        format!(
+            "{{\"v\":1,\"id\":\"{m}\",\"ts\":\"2026-01-02T03:04:05Z\",\"agent\":\"A\",\"model\":\"{m}\",\"input_tokens\":1,\"output_tokens\":1}}\n"
+        )
+    };
+    let out = sc.cmd("tt-price").pipe_in([rec("mystery"), rec("MYSTERY"), rec("Mystery ")].concat()).succeeds();
+    assert_eq!(
+        out.stderr,
+        "tt-price: warning: unknown model \"mystery\": passed through unpriced\ntt-price: warning: 3 of 3 records unpriced\n"
+    );
+    sc.write("u.jsonl", [rec("mystery"), rec("MYSTERY")].concat());
+    let sum = sc.cmd("tt-sum").arg("u.jsonl").succeeds();
+    assert_eq!(sum.stderr.matches("mystery").count() + sum.stderr.matches("MYSTERY").count(), 1, "{}", sum.stderr);
+}
+
+#[test]
+fn a_litellm_file_may_start_with_a_byte_order_mark() {
+    let sc = Scenario::new();
+    let f = sc.write(
+        "bom.json",
+        "\u{feff}{\"ok\": {\"input_cost_per_token\": 1e-06, \"output_cost_per_token\": 2e-06, \"mode\": \"chat\"}}",
+    );
+    sc.cmd("tt-price").arg("--import-litellm").arg(&f).succeeds().stdout_has("[models.ok]\ninput = 1\noutput = 2\n");
 }

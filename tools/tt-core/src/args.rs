@@ -9,6 +9,10 @@ use crate::money;
 /// The earliest `--ts` accepted: usage of AI models before 2000 is a typo, not a record.
 pub const EARLIEST_YEAR: i32 = 2000;
 
+/// The latest year (UTC) a `ts` may have: RFC 3339 has four-digit years, so a later instant would be written as
+/// `+10000-…`, which no reader accepts.
+pub const LATEST_YEAR: i32 = 9999;
+
 /// Parse a token count: plain digits (`1000`), or digits in proper thousands groups with one separator,
 /// `,` or `_` (`1,000`, `1_000_000`), not above `max`. Anything else (`12,5`, `1__0`, `_1`, ` 5`) is refused.
 pub fn parse_tokens(field: &str, s: &str, max: u64) -> Result<u64> {
@@ -72,8 +76,9 @@ pub fn parse_duration(s: &str) -> Result<u64> {
 
 /// Parse `--ts`: RFC 3339, a local date-time (`2026-11-23 14:05`, `2026-11-23T14:05:30`) or a local date (its
 /// midnight) in the configured time zone — the forms `tt-sum --since` takes, read by the same calendar code
-/// (a local time in a daylight-saving gap moves to the first time that exists). Years before
-/// [`EARLIEST_YEAR`] are refused.
+/// (a local time in a daylight-saving gap moves to the first time that exists). Times before [`EARLIEST_YEAR`]
+/// or whose UTC year is after [`LATEST_YEAR`] (RFC 3339 cannot write them) are refused, and so is a leap
+/// second (`14:05:60`): tt's timestamps are real, representable times every reader takes.
 pub fn parse_when(s: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>> {
     let t = s.trim();
     let cal = crate::period::Calendar::new(tz, chrono::Weekday::Mon, Utc::now());
@@ -82,6 +87,12 @@ pub fn parse_when(s: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>> {
         Err(_) => cal.parse_instant(t),
     };
     match when {
+        Some(d) if d.timestamp_subsec_nanos() >= 1_000_000_000 => {
+            Err(Error::data(format!("not a real time: {s:?} (second 60: a leap second is not a time tt records)")))
+        }
+        Some(d) if d.year() > LATEST_YEAR => Err(Error::data(format!(
+            "time {s:?} is after the year {LATEST_YEAR} in UTC: an RFC 3339 timestamp cannot hold it"
+        ))),
         Some(d) if d.year() >= EARLIEST_YEAR => Ok(d),
         Some(_) => Err(Error::data(format!("time {s:?} is before {EARLIEST_YEAR}: not a plausible usage time"))),
         None => Err(Error::data(format!(
@@ -121,5 +132,15 @@ mod tests {
         assert_eq!(parse_when("2026-03-09", ny).unwrap().to_rfc3339(), "2026-03-09T04:00:00+00:00");
         assert!(parse_when("0001-01-01T00:00:00Z", ny).is_err());
         assert!(parse_when("1900-01-01", ny).is_err());
+        // The representable end: 9999-12-31T23:59:59Z is fine, anything that is 10000 in UTC is not.
+        let utc = chrono_tz::UTC;
+        assert!(parse_when("9999-12-31T23:59:59Z", utc).is_ok());
+        assert!(parse_when("9999-12-31T23:59:59-23:59", utc).is_err());
+        let hnl: chrono_tz::Tz = "Pacific/Honolulu".parse().unwrap();
+        assert!(parse_when("9999-12-31 23:00", hnl).is_err());
+        assert!(parse_when("9999-12-31 13:00", hnl).is_ok());
+        for leap in ["2026-11-23T14:05:60Z", "2026-11-23T14:05:60.5+01:00", "2026-11-23 14:05:60"] {
+            assert!(parse_when(leap, utc).is_err(), "{leap}");
+        }
     }
 }

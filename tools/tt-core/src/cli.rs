@@ -35,7 +35,9 @@ pub fn main(
             .unwrap_or_else(|| "unknown panic".into());
         let _ = writeln!(std::io::stderr(), "{name}: error: internal error: {}", one_line(&msg));
     }));
-    let matches = match command().try_get_matches() {
+    // Never colour: help and usage errors are plain text on a terminal too, as all of tt's output is (NO_COLOR
+    // always holds, and nothing tt prints carries escape codes).
+    let matches = match command().color(clap::ColorChoice::Never).try_get_matches() {
         Ok(m) => m,
         Err(e) => {
             use clap::error::ErrorKind as K;

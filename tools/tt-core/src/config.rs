@@ -28,6 +28,10 @@ pub const DEFAULT_SETTINGS: &str = include_str!("../../../config/tt.toml");
 /// Default sane maximum for one token count in one record.
 pub const DEFAULT_MAX_TOKENS: u64 = 100_000_000;
 
+/// The largest `max_tokens` a config may set: 10^12 tokens in one field of one record. Far beyond any real
+/// request, and small enough that readers' sums over millions of records stay exact.
+pub const MAX_MAX_TOKENS: u64 = 1_000_000_000_000;
+
 /// The budget period a limit applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BudgetPeriod {
@@ -165,7 +169,7 @@ impl Default for OptimizeSettings {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
-    log: Option<String>,
+    log: Option<Spanned<String>>,
     tz: Option<Spanned<String>>,
     week_start: Option<Spanned<String>>,
     max_tokens: Option<Spanned<u64>>,
@@ -197,8 +201,8 @@ struct RawOptimize {
 #[serde(deny_unknown_fields)]
 struct RawModel {
     provider: Option<Spanned<String>>,
-    #[serde(default)]
-    aliases: Vec<Spanned<String>>,
+    /// `None` when not written: an override then keeps the earlier layer's aliases (`aliases = []` drops them).
+    aliases: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     history: Vec<RawHistory>,
     input: Option<Spanned<Rate>>,
@@ -448,14 +452,24 @@ struct Builder {
     cheaper_source: BTreeMap<String, String>,
     /// Where (`file:line`) each model's alias was written, by (model, alias), to name both places of a clash.
     alias_at: BTreeMap<(String, String), String>,
+    /// Where (`file:line`) each model's entry was written, by name.
+    model_at: BTreeMap<String, String>,
 }
 
 impl Builder {
     fn file(&mut self, path: &Path, required: bool) -> Result<()> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => self.layer(&path.display().to_string(), &text, path.parent()),
+        let name = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    let at = e.utf8_error().valid_up_to();
+                    let line = line_of(&String::from_utf8_lossy(&e.as_bytes()[..at]), at);
+                    Error::config(format!("{name}:{line}: invalid UTF-8 at byte {at} (a config is UTF-8 text)"))
+                })?;
+                self.layer(&name, &text, path.parent())
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(()),
-            Err(e) => Err(Error::io(format!("config {}", path.display()), e).with_kind_config()),
+            Err(e) => Err(Error::io(format!("config {name}"), e).with_kind_config()),
         }
     }
 
@@ -463,7 +477,14 @@ impl Builder {
         let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(name, text, &e))?;
         let place = Place { name, text };
         if let Some(log) = raw.log {
-            let p = PathBuf::from(expand_home(&log));
+            if log.get_ref().trim().is_empty() {
+                return Err(place.err(
+                    log.span().start,
+                    "log",
+                    "must not be empty (leave `log` out for the default ~/.local/share/tt/usage.jsonl)",
+                ));
+            }
+            let p = PathBuf::from(expand_home(log.get_ref()));
             self.log = Some(match dir {
                 Some(d) if p.is_relative() => d.join(p),
                 _ => p,
@@ -484,11 +505,43 @@ impl Builder {
             if *m.get_ref() == 0 {
                 return Err(place.err(m.span().start, "max_tokens", "must be positive"));
             }
+            if *m.get_ref() > MAX_MAX_TOKENS {
+                return Err(place.err(
+                    m.span().start,
+                    "max_tokens",
+                    format!("too large: at most {} (10^12)", money::thousands(MAX_MAX_TOKENS)),
+                ));
+            }
             self.max_tokens = Some(m.into_inner());
         }
-        for (model, rm) in raw.models {
+        // Model names ignore case: `[models.M]` and `[models.m]` in one file are one model written twice.
+        let mut in_this_file: BTreeMap<String, (String, Option<usize>)> = BTreeMap::new();
+        for (model, mut rm) in raw.models {
             let key = model.to_ascii_lowercase();
-            let entry = build_model(&key, &model, rm, place, &mut self.alias_at)?;
+            let at = model_offset(&rm, text, &model);
+            if let Err(m) = config_name("model name", &model) {
+                return Err(place.err(at, &format!("models.{model}"), m));
+            }
+            if let Some((first, first_at)) = in_this_file.get(&key) {
+                let line = first_at.map(|o| format!(" (line {})", line_of(text, o))).unwrap_or_default();
+                return Err(place.err(
+                    at,
+                    &format!("models.{model}"),
+                    format!("the same model as `models.{first}`{line}: model names ignore case"),
+                ));
+            }
+            in_this_file.insert(key.clone(), (model.clone(), at));
+            // An override that does not say `aliases` keeps the earlier layer's (their places are already known).
+            let inherited = match (&rm.aliases, self.models.get(&key)) {
+                (None, Some(old)) => old.aliases.clone(),
+                _ => Vec::new(),
+            };
+            let written_aliases = rm.aliases.take().unwrap_or_default();
+            let mut entry = build_model(&key, &model, rm, written_aliases, place, at, &mut self.alias_at)?;
+            if entry.aliases.is_empty() {
+                entry.aliases = inherited;
+            }
+            self.model_at.insert(key.clone(), place.at(at));
             self.models.insert(key, entry);
         }
         for (i, rb) in raw.budget.into_iter().enumerate() {
@@ -598,17 +651,42 @@ impl Builder {
 
     fn finish(mut self) -> Result<Config> {
         let prices = PriceTable::new(std::mem::take(&mut self.models).into_values().collect()).map_err(|c| {
-            let at = |model: &str, source: &str| {
+            let alias_at = |model: &str, source: &str| {
                 self.alias_at.get(&(model.to_string(), c.alias.clone())).cloned().unwrap_or_else(|| source.into())
             };
-            Error::config(format!(
-                "{}: key `models.{}.aliases`: alias `{}` is already claimed by `{}` ({})",
-                at(&c.second, &c.sources.1),
-                c.second,
-                c.alias,
-                c.first,
-                at(&c.first, &c.sources.0)
-            ))
+            if !c.name_clash {
+                return Error::config(format!(
+                    "{}: key `models.{}.aliases`: alias `{}` is already claimed by `{}` ({})",
+                    alias_at(&c.second, &c.sources.1),
+                    c.second,
+                    c.alias,
+                    c.first,
+                    alias_at(&c.first, &c.sources.0)
+                ));
+            }
+            // `first` is a model named like `second`'s alias: name the place of the later layer first.
+            let model_at = self.model_at.get(&c.first).cloned().unwrap_or_else(|| c.sources.0.clone());
+            let layer = |source: &str| self.layers.iter().position(|l| l == source);
+            if layer(&c.sources.0) >= layer(&c.sources.1) {
+                Error::config(format!(
+                    "{model_at}: key `models.{}`: `{}` is already an alias of `{}` ({}): a model name must not be \
+                     another model's alias (to change `{}`'s prices, write [models.{}])",
+                    c.first,
+                    c.alias,
+                    c.second,
+                    alias_at(&c.second, &c.sources.1),
+                    c.second,
+                    crate::litellm::toml_key(&c.second)
+                ))
+            } else {
+                Error::config(format!(
+                    "{}: key `models.{}.aliases`: alias `{}` is already the name of the model `{}` ({model_at})",
+                    alias_at(&c.second, &c.sources.1),
+                    c.second,
+                    c.alias,
+                    c.first
+                ))
+            }
         })?;
         self.check_cheaper(&prices)?;
         Ok(Config {
@@ -692,24 +770,46 @@ fn build_set(raw: RawSet, place: Place, at: Option<usize>, key: &str) -> Result<
     })
 }
 
-fn build_model(
-    name: &str,
-    written: &str,
-    rm: RawModel,
-    place: Place,
-    alias_at: &mut BTreeMap<(String, String), String>,
-) -> Result<ModelEntry> {
-    let at = first_at([
+/// Where a model's table is: its first value, else its header.
+fn model_offset(rm: &RawModel, text: &str, written: &str) -> Option<usize> {
+    first_at([
         start(&rm.provider),
         start(&rm.input),
         start(&rm.output),
         start(&rm.cache_read),
         start(&rm.cache_write),
         start(&rm.cache_write_1h),
-        rm.aliases.first().map(|a| a.span().start),
+        rm.aliases.as_ref().and_then(|a| a.first()).map(|a| a.span().start),
     ])
-    .or_else(|| header_at(place.text, "models", written));
+    .or_else(|| header_at(text, "models", written))
+}
+
+/// A name the config gives (model, alias, provider), checked like the names in records (non-empty, at most
+/// 200 characters, no control or invisible format characters), and written without surrounding whitespace:
+/// it reaches records, tables and converted TOML as it is.
+fn config_name(what: &str, value: &str) -> std::result::Result<(), String> {
+    crate::record::check_name(what, value).map_err(|e| e.message().to_string())?;
+    if value.trim() != value {
+        return Err(format!("{what} must not start or end with whitespace: {value:?}"));
+    }
+    Ok(())
+}
+
+fn build_model(
+    name: &str,
+    written: &str,
+    rm: RawModel,
+    aliases: Vec<Spanned<String>>,
+    place: Place,
+    at: Option<usize>,
+    alias_at: &mut BTreeMap<(String, String), String>,
+) -> Result<ModelEntry> {
     let key = format!("models.{written}");
+    if let Some(p) = &rm.provider
+        && let Err(m) = config_name("provider", p.get_ref())
+    {
+        return Err(place.err(p.span().start, &format!("{key}.provider"), m));
+    }
     let base = build_set(
         RawSet {
             input: rm.input,
@@ -783,16 +883,17 @@ fn build_model(
         }
         history.push((set, hat));
     }
-    for a in &rm.aliases {
+    for a in &aliases {
         if a.get_ref().trim().is_empty() {
             return Err(place.err(a.span().start, &format!("{key}.aliases"), "empty alias"));
         }
+        config_name("alias", a.get_ref()).map_err(|m| place.err(a.span().start, &format!("{key}.aliases"), m))?;
         alias_at.insert((name.to_string(), a.get_ref().to_ascii_lowercase()), place.at(a.span().start));
     }
     Ok(ModelEntry {
         name: name.to_string(),
         provider: rm.provider.map(Spanned::into_inner),
-        aliases: rm.aliases.iter().map(|a| a.get_ref().to_ascii_lowercase()).collect(),
+        aliases: aliases.iter().map(|a| a.get_ref().to_ascii_lowercase()).collect(),
         base,
         history: history.into_iter().map(|(s, _)| s).collect(),
         source: place.name.to_string(),

@@ -50,7 +50,8 @@ fn per_mtok(model: &str, key: &str, v: Option<&Value>) -> Result<Option<Decimal>
 pub struct Converted {
     /// The TOML config text.
     pub toml: String,
-    /// One line per model left out for a reason worth telling (names that differ only in case).
+    /// One line per model left out for a reason worth telling (names that differ only in case, names or
+    /// providers tt cannot use).
     pub warnings: Vec<String>,
 }
 
@@ -58,6 +59,9 @@ pub struct Converted {
 ///
 /// tt model names are case-insensitive, so LiteLLM names that differ only in case (`"X"` and `"x"`) would be
 /// the same entry: the first in the file's order is kept, the others are skipped, counted and warned about.
+/// Names and providers the config would refuse (empty, control or invisible format characters, surrounding
+/// whitespace, longer than 200 characters) are skipped, counted and warned about too. Only text models are
+/// converted, and their prices checked: an image or audio entry is skipped whatever its prices say.
 /// Errors name the file (`name`), and the line for bad JSON.
 pub fn to_toml(name: &str, json: &str, providers: &[String]) -> Result<Converted> {
     let doc: Value = serde_json::from_str(json).map_err(|e| crate::record::json_doc_error(name, json, &e))?;
@@ -71,6 +75,7 @@ fn convert(doc: &Value, providers: &[String]) -> Result<Converted> {
     let mut warnings = Vec::new();
     let mut skipped = 0usize;
     let mut duplicates = 0usize;
+    let mut bad_names = 0usize;
     for (name, m) in obj {
         if name == "sample_spec" {
             continue;
@@ -81,15 +86,20 @@ fn convert(doc: &Value, providers: &[String]) -> Result<Converted> {
             continue;
         }
         let mode = m.get("mode").and_then(Value::as_str).unwrap_or("chat");
+        if !TEXT_MODES.contains(&mode) {
+            skipped += 1;
+            continue;
+        }
+        if let Some(why) = unusable(name, provider) {
+            bad_names += 1;
+            warnings.push(format!("{name:?} skipped: {why}"));
+            continue;
+        }
         let price = |key: &str| per_mtok(name, key, m.get(key));
         let (Some(input), Some(output)) = (price("input_cost_per_token")?, price("output_cost_per_token")?) else {
             skipped += 1;
             continue;
         };
-        if !TEXT_MODES.contains(&mode) {
-            skipped += 1;
-            continue;
-        }
         let lower = name.to_ascii_lowercase();
         if let Some(first) = written_as.get(&lower) {
             duplicates += 1;
@@ -134,8 +144,11 @@ fn convert(doc: &Value, providers: &[String]) -> Result<Converted> {
         "# Converted from LiteLLM's model_prices_and_context_window.json by `tt-price --import-litellm`.\n\
          # Prices in USD per million tokens.\n",
     );
-    let dup =
+    let mut dup =
         if duplicates > 0 { format!(", {duplicates} duplicate names (differing only in case)") } else { String::new() };
+    if bad_names > 0 {
+        dup.push_str(&format!(", {bad_names} with a name or provider tt cannot use"));
+    }
     let _ = writeln!(
         out,
         "# {} models converted, {skipped} skipped (not text models, or no per-token prices){dup}.\n",
@@ -146,6 +159,17 @@ fn convert(doc: &Value, providers: &[String]) -> Result<Converted> {
         out.push('\n');
     }
     Ok(Converted { toml: out, warnings })
+}
+
+/// Why a LiteLLM model name or provider cannot be a tt config name (see `config`'s name rules), if it cannot.
+fn unusable(name: &str, provider: &str) -> Option<String> {
+    let check = |what: &str, v: &str| {
+        crate::record::check_name(what, v)
+            .err()
+            .map(|e| e.message().to_string())
+            .or_else(|| (v.trim() != v).then(|| format!("{what} must not start or end with whitespace")))
+    };
+    check("model name", name).or_else(|| if provider.is_empty() { None } else { check("provider", provider) })
 }
 
 /// A TOML bare key if possible, else a quoted one.

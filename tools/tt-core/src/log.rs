@@ -73,7 +73,14 @@ impl LockedLog {
 
     fn open_as(path: &Path, lines: Lines) -> Result<LockedLog> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
+            std::fs::create_dir_all(dir).map_err(|e| match dir.ancestors().find(|a| a.is_file()) {
+                // `--log notes.txt/usage.jsonl`: say which part is in the way, not just "File exists".
+                Some(file) => Error::new(
+                    crate::error::Kind::Io,
+                    format!("{}: cannot create the log: {} is a file, not a directory", path.display(), file.display()),
+                ),
+                None => Error::io(dir.display(), e),
+            })?;
         }
         let file = OpenOptions::new()
             .read(true)

@@ -52,6 +52,16 @@ pub fn usd(d: Decimal) -> String {
     }
 }
 
+/// Dollars to four places, whatever the amount (`$0.3750`, `$1.1750`, `$1,234.5000`): the one rule for the cost of
+/// a single request, in `tt-log`'s confirmation and `tt-price --quote`, so the two always show the same figure.
+pub fn usd4(d: Decimal) -> String {
+    let s = fixed(d, 4);
+    match s.strip_prefix('-') {
+        Some(rest) => format!("-${rest}"),
+        None => format!("${s}"),
+    }
+}
+
 /// An integer with thousands separators: `65,000`.
 pub fn thousands(n: u64) -> String {
     group_integer_part(&n.to_string())
@@ -94,6 +104,8 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(usd(parse_decimal("0.375").unwrap()), "$0.3750");
         assert_eq!(usd(parse_decimal("1234.5").unwrap()), "$1,234.50");
+        assert_eq!(usd4(parse_decimal("1.175").unwrap()), "$1.1750");
+        assert_eq!(usd4(parse_decimal("0.00005").unwrap()), "$0.0001");
         assert_eq!(canonical(parse_decimal("0.3750").unwrap()), "0.375");
         assert_eq!(decimal_from_f64(3.75), parse_decimal("3.75"));
         assert_eq!(decimal_from_f64(0.3), parse_decimal("0.3"));

@@ -2,7 +2,9 @@
 //!
 //! Default format: a human table when stdout is a terminal, JSONL in a pipe; `--format` overrides. Tables
 //! align numbers right and text left. Output is never coloured (so `NO_COLOR` always holds, and piped or
-//! captured output never carries escape codes).
+//! captured output never carries escape codes). Table and markdown cells show control and invisible format
+//! characters escaped (`\n`, `\u{1b}`, `\u{202e}`): a value read from a log (a session id, a note) can never
+//! break a table's rows, move the cursor or send escape codes to the terminal.
 
 use std::io::{BufWriter, Stdout, Write};
 
@@ -126,11 +128,11 @@ impl Table {
     }
 
     fn widths(&self) -> Vec<usize> {
-        let mut w: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        let mut w: Vec<usize> = self.headers.iter().map(|h| cell_text(h).chars().count()).collect();
         for r in &self.rows {
             for (i, c) in r.iter().enumerate() {
                 if i < w.len() {
-                    w[i] = w[i].max(c.chars().count());
+                    w[i] = w[i].max(cell_text(c).chars().count());
                 }
             }
         }
@@ -143,6 +145,7 @@ impl Table {
         let line = |out: &mut dyn Write, cells: &[String]| -> Result<()> {
             let mut s = String::new();
             for (i, c) in cells.iter().enumerate() {
+                let c = cell_text(c);
                 let pad = w[i].saturating_sub(c.chars().count());
                 if i > 0 {
                     s.push_str("  ");
@@ -150,10 +153,10 @@ impl Table {
                 match self.align[i] {
                     Align::Right => {
                         s.extend(std::iter::repeat_n(' ', pad));
-                        s.push_str(c);
+                        s.push_str(&c);
                     }
                     Align::Left => {
-                        s.push_str(c);
+                        s.push_str(&c);
                         if i + 1 < cells.len() {
                             s.extend(std::iter::repeat_n(' ', pad));
                         }
@@ -177,7 +180,7 @@ impl Table {
 
     /// Render as a GitHub-flavoured markdown table.
     pub fn render_markdown(&self, out: &mut impl Write) -> Result<()> {
-        let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        let esc = |s: &str| cell_text(s).replace('|', "\\|");
         writeln!(out, "| {} |", self.headers.iter().map(|h| esc(h)).collect::<Vec<_>>().join(" | "))?;
         let seps: Vec<&str> = self.align.iter().map(|a| if *a == Align::Right { "---:" } else { "---" }).collect();
         writeln!(out, "|{}|", seps.iter().map(|s| format!(" {s} ")).collect::<Vec<_>>().join("|"))?;
@@ -186,6 +189,26 @@ impl Table {
         }
         Ok(())
     }
+}
+
+/// A table cell as shown: control characters and invisible format characters (bidi overrides, zero-width
+/// spaces, U+2028/U+2029) escaped the way Rust writes them (`\n`, `\u{1b}`, `\u{202e}`); anything else as it is.
+pub fn cell_text(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() || crate::record::is_format_char(c);
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if bad(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Neutralise a CSV cell against spreadsheet formula injection: cells starting with `=`, `+`, `-`, `@`, tab or
@@ -200,5 +223,28 @@ pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
             }
         }
         _ => std::borrow::Cow::Borrowed(cell),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_escape_control_and_format_characters() {
+        assert_eq!(cell_text("plain Zürich"), "plain Zürich");
+        assert_eq!(cell_text("x\ny\u{1b}[31m\t\u{202e}z"), "x\\ny\\u{1b}[31m\\t\\u{202e}z");
+        let mut t = Table::new(&["session", "n"], &["n"]);
+        t.row(vec!["x\ny\u{1b}[31m".into(), "1".into()]);
+        t.row(vec!["a|b".into(), "22".into()]);
+        let mut text = Vec::new();
+        t.render_text(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.contains("x\\ny\\u{1b}[31m   1\n"), "{text}");
+        let mut md = Vec::new();
+        t.render_markdown(&mut md).unwrap();
+        let md = String::from_utf8(md).unwrap();
+        assert!(md.contains("| x\\ny\\u{1b}[31m | 1 |\n| a\\|b | 22 |\n"), "{md}");
     }
 }

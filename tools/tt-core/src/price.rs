@@ -172,7 +172,8 @@ pub struct Priced {
     /// Exact cost in USD.
     pub cost: Decimal,
     /// Which entry, tier and version priced it, e.g. `claude-sonnet-4-5`, `claude-sonnet-4-5:above_200k`,
-    /// `gpt-4o@2024-01-01`.
+    /// `gpt-4o@2024-01-01` (a dated price from that day), `gpt-4o@until-2024-01-01` (the dated price that has
+    /// no start and ends that day).
     pub label: String,
 }
 
@@ -194,10 +195,19 @@ pub struct AliasClash {
     pub second: String,
     /// The config layers the two came from.
     pub sources: (String, String),
+    /// True when `alias` is `first`'s own name (a model named like another model's alias), not an alias of both.
+    pub name_clash: bool,
 }
 
 impl std::fmt::Display for AliasClash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.name_clash {
+            return write!(
+                f,
+                "`{}` ({}) is the name of a model and an alias of `{}` ({})",
+                self.alias, self.sources.0, self.second, self.sources.1
+            );
+        }
         write!(
             f,
             "alias `{}` is claimed by both `{}` ({}) and `{}` ({})",
@@ -207,8 +217,9 @@ impl std::fmt::Display for AliasClash {
 }
 
 impl PriceTable {
-    /// Build the table; an alias claimed by two models is an error.
-    pub fn new(entries: Vec<ModelEntry>) -> Result<Self, AliasClash> {
+    /// Build the table; an alias claimed by two models, or one model's alias that is another model's name, is
+    /// an error (either would silently decide which prices a name gets).
+    pub fn new(entries: Vec<ModelEntry>) -> Result<Self, Box<AliasClash>> {
         let mut by_name = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
             by_name.insert(e.name.clone(), i);
@@ -218,16 +229,13 @@ impl PriceTable {
                 if let Some(&j) = by_name.get(a)
                     && j != i
                 {
-                    // A canonical name always wins over another entry's alias; two aliases clash.
-                    if entries[j].name == *a {
-                        continue;
-                    }
-                    return Err(AliasClash {
+                    return Err(Box::new(AliasClash {
                         alias: a.clone(),
                         first: entries[j].name.clone(),
                         second: e.name.clone(),
                         sources: (entries[j].source.clone(), e.source.clone()),
-                    });
+                        name_clash: entries[j].name == *a,
+                    }));
                 }
                 by_name.insert(a.clone(), i);
             }
@@ -250,14 +258,21 @@ impl PriceTable {
         let unprefixed = lower.rsplit('/').next().unwrap_or(&lower);
         // `claude-sonnet-4-5@20250929` (Vertex), `…-v1:0` (Bedrock)
         let unversioned = unprefixed.split(['@', ':']).next().unwrap_or(unprefixed);
+        // Bedrock: `anthropic.claude-…`, and cross-region inference profiles `us.anthropic.claude-…`.
+        let unversioned = strip_bedrock_region(unversioned);
         let unversioned = unversioned.strip_prefix("anthropic.").unwrap_or(unversioned);
         let unversioned = strip_bedrock_version(unversioned);
         for cand in [unprefixed, unversioned, strip_date(unversioned), strip_suffix_words(strip_date(unversioned))] {
             if let Some(e) = self.lookup(cand) {
                 return Some(e);
             }
+            // Version numbers spelled either way: `sonnet-4.5` ⇄ `sonnet-4-5`, `gpt-4-1` → `gpt-4.1`. Only a
+            // separator between two digits changes, and only after the exact spelling failed.
             let dashed = cand.replace('.', "-");
             if let Some(e) = self.lookup(&dashed) {
+                return Some(e);
+            }
+            if let Some(e) = dotted_versions(cand).and_then(|d| self.lookup(&d)) {
                 return Some(e);
             }
         }
@@ -310,11 +325,31 @@ fn priced(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> (Option<Dec
             label.push_str(&th.to_string());
         }
     }
-    if let Some(f) = set.from {
+    if let Some(version) = history_version(set) {
         label.push('@');
-        label.push_str(&f.format("%Y-%m-%d").to_string());
+        label.push_str(&version);
     }
     (rates.checked_cost(tokens), label)
+}
+
+/// What names a dated price set in a label: its `from` (`2025-01-01`, or the full time when it does not start at
+/// midnight UTC), or `until-<until>` for the one set that has no start. `None` for the undated base prices.
+///
+/// Distinct for every history entry of a model: entries never overlap, so no two share a `from`, and at most one
+/// has no `from` at all (two would overlap before their ends).
+fn history_version(set: &PriceSet) -> Option<String> {
+    let when = |t: DateTime<Utc>| {
+        if t.time() == chrono::NaiveTime::MIN {
+            t.format("%Y-%m-%d").to_string()
+        } else {
+            t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        }
+    };
+    match (set.from, set.until) {
+        (Some(f), _) => Some(when(f)),
+        (None, Some(u)) => Some(format!("until-{}", when(u))),
+        (None, None) => None,
+    }
 }
 
 /// The effective rates that price `tokens` with `entry` at `ts` (tier and history applied).
@@ -351,10 +386,13 @@ impl<'t> Pricer<'t> {
         e
     }
 
-    /// The model names seen that resolve to no entry, sorted.
+    /// The model names seen that resolve to no entry, sorted, one per name ignoring case and surrounding
+    /// whitespace (as resolution does: `mystery` and `MYSTERY` are one unknown model, named as first sorted).
     pub fn unknown(&self) -> Vec<String> {
         let mut v: Vec<String> = self.cache.iter().filter(|(_, e)| e.is_none()).map(|(k, _)| k.clone()).collect();
         v.sort();
+        let mut seen = std::collections::HashSet::new();
+        v.retain(|m| seen.insert(m.trim().to_lowercase()));
         v
     }
 
@@ -362,6 +400,31 @@ impl<'t> Pricer<'t> {
     pub fn cost(&mut self, model: &str, ts: DateTime<Utc>, tokens: &Tokens) -> Option<Decimal> {
         self.entry(model).map(|e| cost_with(e, ts, tokens))
     }
+}
+
+/// The geography prefixes of Bedrock's cross-region inference profiles (`us.anthropic.claude-…`).
+const BEDROCK_REGIONS: &[&str] = &["us", "us-gov", "eu", "apac", "au", "ca", "jp", "global"];
+
+/// Drop a Bedrock cross-region prefix (`us.`, `eu.`, `apac.`, `global.`, …) in front of `anthropic.`.
+fn strip_bedrock_region(s: &str) -> &str {
+    match s.split_once('.') {
+        Some((region, rest)) if BEDROCK_REGIONS.contains(&region) && rest.starts_with("anthropic.") => rest,
+        _ => s,
+    }
+}
+
+/// `s` with every `-` between two digits written as `.` (`gemini-2-5-pro` → `gemini-2.5-pro`), or `None` when
+/// there is none. A date's dashes (`2024-08-06`) change too, but no entry has such a name, and dates are stripped
+/// before the candidates that matter.
+fn dotted_versions(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = None::<Vec<u8>>;
+    for i in 1..b.len().saturating_sub(1) {
+        if b[i] == b'-' && b[i - 1].is_ascii_digit() && b[i + 1].is_ascii_digit() {
+            out.get_or_insert_with(|| b.to_vec())[i] = b'.';
+        }
+    }
+    out.and_then(|v| String::from_utf8(v).ok())
 }
 
 /// Drop a Bedrock revision suffix: `-v1`, `-v2`.
@@ -442,10 +505,50 @@ mod tests {
             ("anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
             ("Sonnet-4.5", "claude-sonnet-4-5"),
             ("models/gemini-2.5-pro", "gemini-2.5-pro"),
+            ("sonnet-4-5", "claude-sonnet-4-5"),
+            ("opus-4-5", "claude-opus-4-5"),
+            ("haiku-4-5", "claude-haiku-4-5"),
+            ("gpt-4-1", "gpt-4.1"),
+            ("gpt-4-1-mini", "gpt-4.1-mini"),
+            ("gemini-2-5-pro", "gemini-2.5-pro"),
+            ("gemini-2-5-flash-lite", "gemini-2.5-flash-lite"),
+            ("sonnet-4-5-20250929", "claude-sonnet-4-5"),
+            ("gpt-4-0613", "gpt-4"),
+            ("gpt-4o-2024-08-06", "gpt-4o"),
+            ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+            ("eu.anthropic.claude-haiku-4-5-20251001-v1:0", "claude-haiku-4-5"),
+            ("apac.anthropic.claude-sonnet-4-20250514-v1:0", "claude-sonnet-4"),
+            ("global.anthropic.claude-opus-4-5-20251101-v1:0", "claude-opus-4-5"),
+            ("bedrock/us.anthropic.claude-3-5-haiku-20241022-v1:0", "claude-3-5-haiku"),
         ] {
             assert_eq!(c.prices.resolve(m).map(|e| e.name.as_str()), Some(want), "{m}");
         }
         assert!(c.prices.resolve("claude-fable-5").is_none());
+        // Only a known geography is a region prefix; a version separator never becomes something else.
+        for unknown in ["xx.anthropic.claude-sonnet-4-5", "gpt-5-1", "sonnet-4-5-1", "gpt-4-1-0"] {
+            assert!(c.prices.resolve(unknown).is_none(), "{unknown} resolved");
+        }
+    }
+
+    /// Every built-in name and alias, spelled with its version's dots as dashes or its dashes as dots, resolves
+    /// to its own entry — never to another one — and no two entries share a spelling.
+    #[test]
+    fn every_spelling_of_every_built_in_name_is_unambiguous() {
+        let c = Config::builtin().unwrap();
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for e in c.prices.entries() {
+            for name in std::iter::once(&e.name).chain(&e.aliases) {
+                let dashed = name.replace('.', "-");
+                let dotted = dotted_versions(name).unwrap_or_else(|| name.clone());
+                for spelling in [name.clone(), dashed.clone(), dotted, name.to_ascii_uppercase()] {
+                    let got = c.prices.resolve(&spelling).map(|e| e.name.as_str());
+                    assert_eq!(got, Some(e.name.as_str()), "{spelling} (a spelling of {name})");
+                }
+                if let Some(other) = seen.insert(dashed.clone(), e.name.clone()) {
+                    assert_eq!(other, e.name, "{dashed} is a spelling of both {other} and {}", e.name);
+                }
+            }
+        }
     }
 
     #[test]

@@ -74,7 +74,57 @@ pub struct Usage {
 /// `stream_options.include_usage`, or Responses events ending with `response.completed`) and Gemini (chunks
 /// whose `usageMetadata` is cumulative) the last element carrying usage is the final count; the model is the
 /// last one named.
+///
+/// A usage object without a single token count (`{"usage":{}}`, Gemini's `{"totalTokenCount":100}` alone) is
+/// refused rather than read as zero tokens, and so are reasoning tokens above the output they are part of.
 pub fn usage_from(provider: Provider, doc: &Value) -> Result<Usage> {
+    let u = usage_from_doc(provider, doc)?;
+    if let Some(r) = u.reasoning
+        && r > u.tokens.output
+    {
+        return Err(Error::data(format!(
+            "usage: reasoning tokens ({r}) exceed output tokens ({}), which include them",
+            u.tokens.output
+        )));
+    }
+    Ok(u)
+}
+
+/// The token-count fields of each provider's usage object: one of them must be there.
+fn count_keys(p: Provider) -> &'static [&'static str] {
+    match p {
+        Provider::Anthropic => &[
+            "input_tokens",
+            "output_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+            "cache_creation",
+        ],
+        Provider::OpenAi => &["prompt_tokens", "completion_tokens", "input_tokens", "output_tokens"],
+        Provider::Gemini => &[
+            "promptTokenCount",
+            "candidatesTokenCount",
+            "cachedContentTokenCount",
+            "thoughtsTokenCount",
+            "toolUsePromptTokenCount",
+        ],
+    }
+}
+
+fn check_counts(p: Provider, usage: &Value) -> Result<()> {
+    let has = |k: &&str| usage.get(*k).is_some_and(|v| !v.is_null());
+    if count_keys(p).iter().any(has) {
+        return Ok(());
+    }
+    let total = if p == Provider::Gemini && usage.get("totalTokenCount").is_some() {
+        " (only `totalTokenCount`, which does not say how many were input and output)"
+    } else {
+        ""
+    };
+    Err(Error::data(format!("no token counts in the usage object{total}: expected {}", expected(p))))
+}
+
+fn usage_from_doc(provider: Provider, doc: &Value) -> Result<Usage> {
     if let Value::Array(items) = doc {
         let none = || Error::data(format!("no {} usage object found in the array", provider.as_str()));
         if provider == Provider::Anthropic {
@@ -95,12 +145,14 @@ pub fn usage_from(provider: Provider, doc: &Value) -> Result<Usage> {
             if merged.is_empty() {
                 return Err(none());
             }
-            let mut u = anthropic(&Value::Object(merged))?;
+            let merged = Value::Object(merged);
+            check_counts(provider, &merged)?;
+            let mut u = anthropic(&merged)?;
             u.model = model;
             return Ok(u);
         }
         let last = items.iter().rev().find(|v| usage_object(provider, v).is_some()).ok_or_else(none)?;
-        let mut u = usage_from(provider, last)?;
+        let mut u = usage_from_doc(provider, last)?;
         if u.model.is_none() {
             u.model = items.iter().rev().find_map(|v| model_of(provider, v));
         }
@@ -109,6 +161,7 @@ pub fn usage_from(provider: Provider, doc: &Value) -> Result<Usage> {
     let usage = usage_object(provider, doc).ok_or_else(|| {
         Error::data(format!("no {} usage object found (expected {})", provider.as_str(), expected(provider)))
     })?;
+    check_counts(provider, usage)?;
     let mut u = match provider {
         Provider::Anthropic => anthropic(usage)?,
         Provider::OpenAi => openai(usage)?,

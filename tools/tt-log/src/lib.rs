@@ -108,7 +108,8 @@ pub struct Cli {
     #[arg(long, value_name = "TEXT")]
     note: Option<String>,
     /// Wall time of the request: milliseconds, or with a unit (250ms, 1.5s, 2m).
-    #[arg(long, value_name = "TIME")]
+    // Hyphen values are taken so `--duration -1s` gets the duration's own message, not clap's `-- -1s` tip.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     duration: Option<String>,
     /// When it happened: RFC 3339, or a date / date-time in the configured time zone, as tt-sum --since takes
     /// them; 2000 or later [default: now].
@@ -189,6 +190,15 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
             return Err(Error::usage(format!("{flag} describes one logged record; it cannot be used with --import")));
         }
         let (source, paths) = import.split_first().ok_or_else(|| Error::usage("--import needs a SOURCE"))?;
+        if !matches!(source.as_str(), "claude-code" | "codex") {
+            // tt logs and bundles are merged exactly as they are: nothing re-checks, re-labels or re-reads git.
+            let merge_ignores = [("--strict", cli.strict), ("--no-git", cli.no_git), ("--agent", cli.agent.is_some())];
+            if let Some((flag, _)) = merge_ignores.iter().find(|(_, set)| *set) {
+                return Err(Error::usage(format!(
+                    "{flag} does not apply to --import of tt logs and bundles: their records are merged as they are"
+                )));
+            }
+        }
         return import::run(&cli, &config, source, paths);
     }
     let log = cli.common.log_path(&config)?;
@@ -225,11 +235,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         }
     }
     if !cli.quiet {
-        let cost = match record.cost_usd {
-            Some(c) => money::fixed(c, 4).to_string(),
-            None => String::new(),
-        };
-        let cost = if cost.is_empty() { "unpriced".to_string() } else { format!("${cost}") };
+        let cost = record.cost_usd.map(money::usd4).unwrap_or_else(|| "unpriced".to_string());
         let verb = if cli.dry_run { "would log" } else { "logged" };
         let _ = writeln!(
             std::io::stderr(),
@@ -299,8 +305,11 @@ fn read_stdin(lossy: bool) -> Result<String> {
     if lossy {
         return Ok(String::from_utf8_lossy(&bytes).into_owned());
     }
-    String::from_utf8(bytes)
-        .map_err(|e| Error::data(format!("<stdin>: invalid UTF-8 at byte {}", e.utf8_error().valid_up_to())))
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::data(format!("<stdin>:{line}: invalid UTF-8 at byte {at}"))
+    })
 }
 
 fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> {
@@ -340,8 +349,10 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
                 "nothing on stdin: --from {p} reads an API response (or its usage object) from stdin"
             )));
         }
+        // A byte-order mark (what some Windows tools write first) is not part of the JSON.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let doc: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| tt_core::record::json_doc_error("<stdin>", &text, &e))?;
+            serde_json::from_str(text).map_err(|e| tt_core::record::json_doc_error("<stdin>", text, &e))?;
         let u = provider::usage_from(provider, &doc).map_err(|e| e.context("<stdin>"))?;
         for (name, n) in [
             ("input", u.tokens.input),
@@ -354,12 +365,20 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
         }
         tokens = u.tokens;
         reasoning = u.reasoning;
-        if model.is_none() {
-            model = u.model;
+        if let Some(theirs) = u.model {
+            // The response's model wins over TT_MODEL (a default). An explicit MODEL / --model must agree with it
+            // (price as the same entry); then the spelling the user chose is kept.
+            match &model {
+                Some(mine) => check_model_agrees(config, mine, &theirs)?,
+                None => model = Some(theirs),
+            }
         }
         source.get_or_insert_with(|| provider.source().to_string());
     }
     if let Some(path) = &cli.estimate_from {
+        if path.is_empty() {
+            return Err(Error::usage("--estimate-from needs a file name (or - for stdin), got an empty one"));
+        }
         // Text of unknown encoding: decoded the same lossy way from a file and from stdin.
         let text = if path == "-" {
             read_stdin(true)?
@@ -394,6 +413,11 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
             return Err(Error::data(format!("reasoning tokens ({r}) cannot exceed output tokens ({})", tokens.output)));
         }
         reasoning = Some(r);
+    }
+    if cli.pos_input.is_some() && cli.pos_output.is_none() && cli.output.is_none() {
+        return Err(Error::usage(
+            "no OUTPUT: the seed form is AGENT MODEL INPUT OUTPUT [NOTE] (give 0 for no output tokens)",
+        ));
     }
     let manual = cli.from.is_none() && cli.estimate_from.is_none();
     if manual && cli.pos_input.is_none() && cli.input.is_none() && cli.pos_output.is_none() && cli.output.is_none() {
@@ -433,6 +457,9 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
         let (k, v) = t.split_once('=').ok_or_else(|| Error::usage(format!("--tag wants KEY=VALUE, got {t:?}")))?;
         let k = name_field("tag key", k)?;
         let v = name_field(&format!("tag {k}"), v)?;
+        if let Some(old) = r.tags.get(&k) {
+            return Err(Error::usage(format!("--tag {k} given twice ({old:?} and {v:?}): a tag key has one value")));
+        }
         r.tags.insert(k, v);
     }
     if let Some(d) = &cli.duration {
@@ -478,6 +505,29 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
         }
     }
     Ok((r, warning))
+}
+
+/// `--from`: an explicit MODEL / `--model` that prices differently from the model the response names is a
+/// contradiction, not an override (the response says what was used). Spellings of one price entry agree; two
+/// unknown models agree only when they are the same name.
+fn check_model_agrees(config: &Config, mine: &str, theirs: &str) -> Result<()> {
+    let (a, b) = (config.prices.resolve(mine), config.prices.resolve(theirs));
+    let agree = match (a, b) {
+        (Some(a), Some(b)) => a.name == b.name,
+        (None, None) => mine.trim().eq_ignore_ascii_case(theirs.trim()),
+        _ => false,
+    };
+    if agree {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "--model {mine} contradicts the response's model {theirs}{}: leave --model out (the response says which \
+         model ran)",
+        match (a, b) {
+            (Some(a), Some(b)) => format!(" ({} is priced as {}, the response's as {})", mine, a.name, b.name),
+            _ => String::new(),
+        }
+    )))
 }
 
 /// Where `tt-log` would write by default (used by tests and docs).

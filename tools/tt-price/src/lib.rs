@@ -46,13 +46,14 @@ pub struct Cli {
     #[arg(long, num_args = 3, allow_negative_numbers = true, value_names = ["MODEL", "INPUT", "OUTPUT"], conflicts_with_all = ["list", "import_litellm", "files"])]
     quote: Option<Vec<String>>,
     /// With --quote: prompt-cache read tokens.
-    #[arg(long, value_name = "N")]
+    // Negative numbers are taken as values so `--cache-read -5` gets the token count's own message.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     cache_read: Option<String>,
     /// With --quote: 5-minute cache write tokens.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     cache_write: Option<String>,
     /// With --quote: 1-hour cache write tokens.
-    #[arg(long = "cache-write-1h", value_name = "N")]
+    #[arg(long = "cache-write-1h", value_name = "N", allow_negative_numbers = true)]
     cache_write_1h: Option<String>,
     /// With --quote: price at this time instead of now (RFC 3339, or a date / date-time in the configured time
     /// zone).
@@ -70,8 +71,8 @@ pub struct Cli {
     /// Filter: refuse records of unknown models instead of passing them through unpriced.
     #[arg(long)]
     strict: bool,
-    /// Output format: --list: table|json|toml; --quote: table|json|jsonl|value [default: table on a terminal,
-    /// else JSONL (--list: json, --quote: jsonl)].
+    /// Output format: --list: table|json|jsonl|toml; --quote: table|json|jsonl|value (json: one document, jsonl:
+    /// one object a line) [default: table on a terminal, else jsonl]. The filter always writes JSONL records.
     #[arg(long, value_name = "FORMAT")]
     format: Option<String>,
     #[command(flatten)]
@@ -143,7 +144,9 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         } else {
             (path.clone(), std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?)
         };
-        let converted = tt_core::litellm::to_toml(&name, &text, &cli.provider)?;
+        // A byte-order mark is not part of the JSON.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let converted = tt_core::litellm::to_toml(&name, text, &cli.provider)?;
         for w in &converted.warnings {
             tt_core::cli::warn("tt-price", format!("{name}: {w}"));
         }
@@ -215,11 +218,12 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
                 if n > 0 || kind == "input" || kind == "output" {
                     // Cannot overflow: config prices are at most MAX_RATE (see tt_core::price).
                     let c = tt_core::price::per_million(Decimal::from(n).checked_mul(rate).unwrap_or(Decimal::MAX));
-                    table.row(vec![money::thousands(n), kind.into(), money::canonical(rate), money::usd(c)]);
+                    table.row(vec![money::thousands(n), kind.into(), money::canonical(rate), money::usd4(c)]);
                 }
             }
             table.rule();
-            table.row(vec![money::thousands(t.total()), "total".into(), String::new(), money::usd(p.cost)]);
+            // Four places throughout, as tt-log's confirmation shows the same request's cost.
+            table.row(vec![money::thousands(t.total()), "total".into(), String::new(), money::usd4(p.cost)]);
             writeln!(out, "{model} → {} ({})", p.label, entry.source)?;
             table.render_text(&mut out)?;
         }
@@ -257,7 +261,7 @@ pub fn decimal_json(d: Decimal) -> serde_json::Value {
 fn list(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
     let mut out = tt_core::output::stdout();
     let fmt =
-        cli.format.clone().unwrap_or_else(|| if tt_core::cli::stdout_is_terminal() { "table" } else { "json" }.into());
+        cli.format.clone().unwrap_or_else(|| if tt_core::cli::stdout_is_terminal() { "table" } else { "jsonl" }.into());
     let mut entries: Vec<&ModelEntry> = config.prices.entries().iter().collect();
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     match fmt.as_str() {
@@ -308,7 +312,10 @@ fn list(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
             writeln!(out, "USD per million tokens")?;
             t.render_text(&mut out)?;
         }
-        "json" | "jsonl" => {
+        "json" => {
+            tt_core::output::write_json_array(&mut out, entries.iter().map(|e| tt_core::litellm::entry_json(e)))?;
+        }
+        "jsonl" => {
             for e in entries {
                 writeln!(out, "{}", tt_core::litellm::entry_json(e))?;
             }
@@ -330,8 +337,13 @@ fn filter(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
         return Err(Error::usage("--format applies to --list and --quote; the filter writes JSONL records"));
     }
     let log = cli.common.log_path(config)?;
-    let sources = tt_core::input::sources(&cli.files, &log);
+    let mut sources = tt_core::input::sources(&cli.files, &log);
+    if cli.files.is_empty() && sources == [tt_core::input::Source::File(log.clone())] && !log.exists() {
+        // A log that does not exist yet is an empty log, as in tt-sum, tt-export and tt-optimize.
+        sources.clear();
+    }
     let mut out = tt_core::output::stdout();
+    // Unknown models are warned about once per name, ignoring case (as model names are resolved).
     let mut warned: BTreeSet<String> = BTreeSet::new();
     let mut unpriced = 0u64;
     let mut total = 0u64;
@@ -360,7 +372,7 @@ fn filter(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
                             r.cost_usd = None;
                             r.price = None;
                         }
-                        if warned.insert(r.model.clone()) {
+                        if warned.insert(r.model.trim().to_lowercase()) {
                             tt_core::cli::warn(
                                 "tt-price",
                                 format!("unknown model {:?}: passed through unpriced", r.model),
