@@ -23,7 +23,7 @@ _tt__budget() {
 
     case "${cmd}" in
         tt__budget)
-            opts="-h -V --fail-over --fail-at --fail-projected --estimate-usd --estimate-tokens --model --budget --limit-usd --limit-tokens --period --scope --warn-at --name --github --tz --today --format --config --log --help --version"
+            opts="-h -V --fail-over --fail-at --fail-projected --estimate-usd --estimate-tokens --model --agent --session --task --project --provider --branch --tag --budget --limit-usd --limit-tokens --period --scope --warn-at --name --github --tz --today --format --config --log --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -42,6 +42,34 @@ _tt__budget() {
                     return 0
                     ;;
                 --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --session)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --task)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --project)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --branch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tag)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -254,3 +254,84 @@ fn a_log_whose_sums_overflow_is_an_error_not_a_pass() {
     log_1000(&sc, "A").code(2).one_error_line("tt-log").stderr_has("too large to sum exactly");
     assert_eq!(sc.log(), before);
 }
+
+#[test]
+fn enforce_with_no_budgets_warns_once_and_logs() {
+    let sc = Scenario::new();
+    let warning = "tt-log: warning: --enforce: no budgets are configured, so there is nothing to enforce (add a \
+                   [[budget]] to tt.toml; see tt-budget --help)\n";
+    log_1000(&sc, "A").success().stderr_is(warning);
+    assert_eq!(sc.records().len(), 1);
+    // No index for nothing to enforce.
+    assert!(!sc.path().join("usage.jsonl.tt-index").exists());
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "1", "1", "--enforce", "--dry-run", "--no-git", "-q"])
+        .succeeds()
+        .stderr_is(warning);
+    assert_eq!(sc.records().len(), 1);
+}
+
+#[test]
+fn a_dry_run_writes_nothing_not_even_the_index() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", TOKENS_10K);
+    let index = sc.path().join("usage.jsonl.tt-index");
+    let dry = || sc.cmd("tt-log").args(["A", "sonnet-4.5", "500", "500", "--enforce", "--dry-run", "--no-git", "-q"]);
+    // A log written without --enforce: no index yet, and a dry run does not create one.
+    for _ in 0..3 {
+        sc.cmd("tt-log").args(["A", "sonnet-4.5", "500", "500", "--no-git", "-q"]).succeeds();
+    }
+    dry().succeeds();
+    assert!(!index.exists());
+    // With an index: a dry run leaves it byte for byte, though the log grew since.
+    log_1000(&sc, "A").success();
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "500", "500", "--no-git", "-q"]).succeeds();
+    let before = std::fs::read(&index).unwrap();
+    dry().succeeds();
+    assert_eq!(std::fs::read(&index).unwrap(), before);
+    // …and it counted what was appended since: 5,000 logged, so 5,000 more fit and 5,001 do not.
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "4500", "500", "--enforce", "--dry-run", "--no-git", "-q"]).succeeds();
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "4501", "500", "--enforce", "--dry-run", "--no-git", "-q"]).fails_with(1);
+    // A torn last line is left for the real call to repair: the log is only read.
+    let mut log = sc.log();
+    log.push_str("{\"v\":1,\"id\":\"torn");
+    std::fs::write(sc.log_path(), &log).unwrap();
+    dry().succeeds();
+    assert_eq!(sc.log(), log);
+    assert!(!sc.path().join("usage.jsonl.torn").exists());
+    assert_eq!(std::fs::read(&index).unwrap(), before);
+}
+
+#[test]
+fn model_scopes_count_every_spelling_of_the_model() {
+    let sc = Scenario::new();
+    sc.write(
+        "tt.toml",
+        "[[budget]]\nname = \"sonnet\"\nperiod = \"day\"\nscope = { model = \"claude-sonnet-4-5\" }\nlimit_tokens = 2500\n",
+    );
+    let log = |model: &str| sc.cmd("tt-log").args(["A", model, "500", "500", "--enforce", "--no-git", "-q"]).run();
+    log("sonnet-4.5").success();
+    log("claude-sonnet-4-5-20250929").success();
+    // 2,000 of 2,500 tokens: a third spelling of the same model is refused.
+    log("anthropic/claude-sonnet-4-5")
+        .code(1)
+        .stderr_has("budget \"sonnet\" would go over its limit: 2,000 of 2,500 tokens used in the day from");
+    // Another model is not in the scope.
+    log("haiku-4.5").success();
+    // An index rebuilt from the log counts the same.
+    std::fs::remove_file(sc.path().join("usage.jsonl.tt-index")).unwrap();
+    log("sonnet-4.5").code(1);
+    assert_eq!(sc.records().len(), 3);
+}
+
+#[test]
+fn one_token_is_one_token() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"tiny\"\nperiod = \"day\"\nlimit_tokens = 1\n");
+    sc.cmd("tt-log").args(["A", "sonnet-4.5", "1", "0", "--enforce", "--no-git", "-q"]).succeeds();
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "1", "0", "--enforce", "--no-git", "-q"])
+        .fails_with(1)
+        .stderr_has("1 of 1 tokens used in the day from")
+        .stderr_has(", 0 tokens left; this record needs 1 token\n");
+}

@@ -138,9 +138,14 @@ atlas-monthly  agent=ATLAS  month from 2026-11-01  $10.00  $20.00  $10.00   50% 
         "tt-budget: error: team-monthly is projected over its limit by the end of the month: $60.00 of $50.00\n",
     );
     sc.cmd("tt-budget").args(TODAY).args(["--fail-projected", "--budget", "atlas-monthly"]).succeeds();
-    // A past window is complete: its forecast is what was spent.
+    // A total budget has no window end: nothing is projected, but the limit date comes from the recent burn —
+    // $30 from the 5th (its first record's day; less than 30 days back) to the end of December 2nd, 28 days:
+    // $20 left at $30/28 a day is 18⅔ days → December 21st.
     let out = sc.cmd("tt-budget").args(["--today", "2026-12-02", "--limit-usd", "50", "--period", "total"]).succeeds();
-    assert_eq!(out.jsonl()[0]["forecast"], serde_json::Value::Null);
+    assert_eq!(
+        out.jsonl()[0]["forecast"],
+        serde_json::json!({"projected_usd":null,"projected_tokens":null,"projected_percent":null,"projected_level":null,"limit_date":"2026-12-21"})
+    );
 }
 
 #[test]
@@ -204,8 +209,8 @@ fn summary_rows_are_matched_to_budgets_by_period_and_scope() {
         "tt-budget: warning: atlas-monthly (month, agent=ATLAS) not checked: these summary rows do not answer it; \
          it needs `tt-sum --period month --by agent` rows\n"
     );
-    // Rows of another period answer nothing: a warning per budget, no verdict, no empty table.
-    sc.bash("tt-sum | tt-budget --fail-over --format table").succeeds().stdout_is("").stderr_is(
+    // Rows of another period answer nothing: a warning per budget, no empty table (and under a gate, exit 2).
+    sc.bash("tt-sum | tt-budget --format table").succeeds().stdout_is("").stderr_is(
         "tt-budget: warning: team-monthly (month) not checked: these summary rows do not answer it; it needs \
          `tt-sum --period month` rows\n\
          tt-budget: warning: atlas-monthly (month, agent=ATLAS) not checked: these summary rows do not answer it; \
@@ -286,17 +291,64 @@ fn exit_codes_under_pipefail() {
 #[test]
 fn the_readme_gate_pipeline_runs_as_written() {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    for line in ["tt-sum --period month | tt-budget --fail-over", "tt-budget --fail-over"] {
+    let combined = "(tt-sum --period today --by agent; tt-sum --period month --by agent; tt-sum --by session) | tt-budget --fail-over";
+    for line in ["tt-sum --period month | tt-budget --fail-over", "tt-budget --fail-over", combined] {
         assert!(readme.contains(line), "README lacks {line:?}");
     }
-    let sc = month_scenario();
-    sc.write("tt.toml", "[[budget]]\nname = \"tight\"\nperiod = \"month\"\nlimit_usd = 25\n");
-    // Records dated this month, so the real clock's month window holds them.
-    let now = chrono_now_month();
-    sc.write("usage.jsonl", rec(&format!("{now}-01T00:00:00Z"), "A", 1, "30", ""));
+    // The CI recipes gate on every budget: plain `tt-budget --fail-over`, never the monthly rows alone.
+    let ci = &readme[readme.find("<!-- section: ci -->").unwrap()..readme.find("<!-- section: import -->").unwrap()];
+    let yaml: Vec<&str> = ci.split("```yaml\n").skip(1).filter_map(|b| b.split("```").next()).collect();
+    let gates: Vec<&str> = yaml.iter().flat_map(|b| b.lines()).filter(|l| l.contains("tt-budget --fail")).collect();
+    assert_eq!(gates.len(), 3, "{gates:?}");
+    assert!(gates.iter().all(|l| l.trim_start_matches([' ', '-']).starts_with("tt-budget --fail")), "{gates:?}");
+
+    let sc = Scenario::new();
+    sc.write(
+        "tt.toml",
+        r#"
+[[budget]]
+name = "team-monthly"
+period = "month"
+limit_usd = 100
+
+[[budget]]
+name = "atlas-daily"
+period = "day"
+scope = { agent = "ATLAS" }
+limit_usd = 5
+
+[[budget]]
+name = "per-session"
+period = "session"
+limit_tokens = 5000
+"#,
+    );
+    // Records dated today, so the real clock's windows hold them: ATLAS is over its $5 a day.
+    let today = chrono_today();
+    let at = format!("{today}T00:00:00Z");
+    sc.write("usage.jsonl", rec(&at, "ATLAS", 1, "6", r#","session":"s1""#));
+    // The monthly rows alone answer only team-monthly: they pass a build that is over a daily budget (and say so).
     sc.bash("set -o pipefail; tt-sum --period month | tt-budget --fail-over")
-        .fails_with(1)
-        .stderr_has("tight is over its limit");
+        .succeeds()
+        .stderr_has("atlas-daily (day, agent=ATLAS) not checked");
+    // The gate the README recommends, and the combined rows, both catch it.
+    for gate in ["tt-budget --fail-over", combined] {
+        sc.bash(&format!("set -o pipefail; {gate}"))
+            .fails_with(1)
+            .stderr_is("tt-budget: error: atlas-daily is over its limit: $6.00 of $5.00\n");
+    }
+    // The session budget too: 6,000 tokens in session s1.
+    sc.write("usage.jsonl", rec(&at, "NOVA", 6000, "1", r#","session":"s1""#));
+    for gate in ["tt-budget --fail-over", combined] {
+        sc.bash(&format!("set -o pipefail; {gate}"))
+            .fails_with(1)
+            .stderr_is("tt-budget: error: per-session (session s1) is over its limit: 6,000 of 5,000 tokens\n");
+    }
+}
+
+fn chrono_today() -> String {
+    let out = std::process::Command::new("date").args(["-u", "+%Y-%m-%d"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 fn chrono_now_month() -> String {
@@ -326,12 +378,16 @@ fn github_annotations_and_step_summary() {
 "
     );
     let sc = one("101", 1);
+    sc.cmd("tt-budget").args(["--limit-usd", "100", "--github", "--fail-over"]).args(TODAY).fails_with(1).stderr_is(
+        "::error title=tt budget ad-hoc::ad-hoc is over its limit: $101.00 of $100.00\n\
+             tt-budget: error: ad-hoc is over its limit: $101.00 of $100.00\n",
+    );
+    // Over without a gate asking about it: still an error annotation (the build passes).
     sc.cmd("tt-budget")
-        .args(["--limit-usd", "100", "--github", "--fail-over"])
+        .args(["--limit-usd", "100", "--github"])
         .args(TODAY)
-        .fails_with(1)
-        .stderr_has("::error title=tt budget ad-hoc::budget ad-hoc is over at 101%25")
-        .stderr_has("tt-budget: error: ad-hoc is over its limit: $101.00 of $100.00");
+        .succeeds()
+        .stderr_has("::error title=tt budget ad-hoc::budget ad-hoc is over at 101%25: $101.00 of $100.00");
     // Below warning: no annotation.
     let sc = one("10", 1);
     sc.cmd("tt-budget").args(["--limit-usd", "100"]).args(TODAY).env("GITHUB_ACTIONS", "true").succeeds().stderr_is("");
@@ -586,7 +642,7 @@ fn the_estimate_check_says_how_far_over_a_budget_already_is() {
         .args(TODAY)
         .args(["--limit-tokens", "1000", "--scope", "agent=BOLT", "--estimate-tokens", "1"])
         .fails_with(1)
-        .stderr_is("tt-budget: error: ad-hoc: already over by 199,000 tokens; this task needs ~1 tokens: defer it\n");
+        .stderr_is("tt-budget: error: ad-hoc: already over by 199,000 tokens; this task needs ~1 token: defer it\n");
 }
 
 #[test]
@@ -785,4 +841,477 @@ fn an_empty_pipe_on_stdin_is_nothing_on_stdin_so_the_gate_reads_the_log() {
     assert!(out.contains("\"records\":5000,") && out.contains("\"cost_usd\":5,"), "{out}");
     let out = sc.cmd("tt-budget").args(gate).pipe_in(&many).fails_with(1).stdout;
     assert!(out.contains("\"records\":5000,"), "{out}");
+}
+
+/// A reader that closes stdout early (`| true`, `| head -0`) stops the report, never the gate: the verdict, the
+/// annotations and the job summary still follow, so an over-budget build is never passed by a closed pipe.
+#[test]
+fn a_reader_that_closes_early_stops_the_report_not_the_gate() {
+    let sc = one("30", 1);
+    let summary = sc.path().join("summary.md");
+    // `sleep` first, so the reader has surely gone when tt-budget writes: the write is a broken pipe.
+    let closed = |flags: &str| {
+        let out = sc.bash(&format!(
+            "{{ sleep 0.3; tt-budget {flags} --today 2026-11-15; }} | true; echo rc=${{PIPESTATUS[0]}}"
+        ));
+        out.env("GITHUB_STEP_SUMMARY", &summary).run()
+    };
+    let out = closed("--limit-usd 0.01 --fail-over");
+    assert_eq!(out.stdout, "rc=1\n", "{}", out.stderr);
+    assert_eq!(out.stderr, "tt-budget: error: ad-hoc is over its limit: $30.00 of $0.0100\n");
+    let out = closed("--limit-usd 40 --estimate-usd 20");
+    assert_eq!(out.stdout, "rc=1\n");
+    assert_eq!(out.stderr, "tt-budget: error: ad-hoc: $10.00 left; this task needs ~$20.00: defer it\n");
+    for flags in ["--limit-usd 40 --fail-at info", "--limit-usd 40 --fail-projected"] {
+        assert_eq!(closed(flags).stdout, "rc=1\n", "{flags}");
+    }
+    // GitHub output after a closed pipe: the annotation and the job summary are still written.
+    let out = closed("--limit-usd 0.01 --fail-over --github --format table");
+    assert_eq!(out.stdout, "rc=1\n");
+    assert!(out.stderr.starts_with("::error title=tt budget ad-hoc::ad-hoc is over its limit"), "{}", out.stderr);
+    assert!(std::fs::read_to_string(&summary).unwrap().contains("| ad-hoc | - | month from 2026-11-01 | $30.00 |"));
+    // A budget within its limit is still a pass, and a closed pipe is still quiet.
+    let out = closed("--limit-usd 100 --fail-over");
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("rc=0\n", ""));
+}
+
+/// Under a gate (--fail-over, --fail-at, --fail-projected, --estimate-*), rows that answer no budget are no
+/// verdict (exit 2), and so is a budget asked for by name that the rows do not answer.
+#[test]
+fn under_a_gate_rows_that_check_nothing_are_an_error_not_a_pass() {
+    let sc = atlas_over();
+    let today = "--today 2026-11-15";
+    // All-time rows answer neither monthly budget: exit 2 for every gate, never 0.
+    for gate in ["--fail-over", "--fail-at warning", "--fail-projected", "--estimate-usd 100", "--estimate-tokens 5"] {
+        sc.bash(&format!("tt-sum {today} | tt-budget {today} {gate}"))
+            .fails_with(2)
+            .one_error_line("tt-budget")
+            .stderr_has(
+                "these summary rows answer none of the budgets (team-monthly needs `tt-sum --period month` rows, \
+                 atlas-monthly needs `tt-sum --period month --by agent` rows), so there is no verdict; for the gate \
+                 run `tt-budget` without rows on stdin",
+            );
+    }
+    // The same budgets from the log: over.
+    sc.cmd("tt-budget").args(TODAY).arg("--fail-over").fails_with(1).stderr_has("atlas-monthly is over its limit");
+    // Rows answering some budgets: those are the verdict, the rest a warning each.
+    sc.bash(&format!("tt-sum --period month {today} | tt-budget {today} --fail-over")).succeeds().stderr_is(
+        "tt-budget: warning: atlas-monthly (month, agent=ATLAS) not checked: these summary rows do not answer \
+             it; it needs `tt-sum --period month --by agent` rows\n",
+    );
+    // …unless that budget was asked for by name.
+    sc.bash(&format!("tt-sum --period month {today} | tt-budget {today} --fail-over --budget atlas-monthly --budget team-monthly"))
+        .fails_with(2)
+        .one_error_line("tt-budget")
+        .stderr_has("--budget asks for budgets these summary rows do not answer (atlas-monthly needs `tt-sum --period month --by agent` rows)");
+    // Without a gate, rows that answer nothing are only a report: warnings, exit 0.
+    sc.bash(&format!("tt-sum {today} | tt-budget {today}")).succeeds().stdout_is("");
+    // The combined-rows form the README gives checks every budget at once, like reading the log.
+    let combined =
+        format!("(tt-sum --period month --by agent {today}; tt-sum --by session {today}) | tt-budget {today}");
+    assert_eq!(sc.bash(&combined).succeeds().stdout, out_of(&sc, &TODAY));
+    sc.bash(&format!("{combined} --fail-over"))
+        .fails_with(1)
+        .stderr_is("tt-budget: error: atlas-monthly is over its limit: $25.00 of $20.00\n");
+}
+
+/// Rows must be whole tt-sum outputs: group rows not closed by their total row (cut, `grep`ped), groups that do
+/// not add up to their total, and counts no records could give are errors — never a scoped budget at $0.
+#[test]
+fn rows_without_their_total_or_that_do_not_add_up_are_refused() {
+    let sc = Scenario::new();
+    sc.write(
+        "usage.jsonl",
+        [rec("2026-11-05T10:00:00Z", "ATLAS", 1000, "5", ""), rec("2026-11-06T10:00:00Z", "NOVA", 1000, "7", "")]
+            .concat(),
+    );
+    let gate = "tt-budget --limit-usd 0.01 --period total --scope agent=ATLAS --fail-over";
+    let no_total = "tt-budget: error: summary rows end without their total row (the row with an empty group that \
+                    closes each tt-sum output): truncated or filtered input? give tt-budget whole tt-sum outputs\n";
+    sc.bash(&format!("tt-sum --by agent | grep NOVA | {gate}")).fails_with(2).stderr_is(no_total);
+    sc.bash(&format!("tt-sum --by agent | head -1 | {gate}")).fails_with(2).stderr_is(no_total);
+    // A total row of another window does not close them either.
+    sc.bash(&format!("(tt-sum --by agent | head -1; tt-sum --period month --today 2026-11-15) | {gate}"))
+        .fails_with(2)
+        .stderr_is(no_total);
+    // A group row filtered out: the rest no longer add up to the total.
+    sc.bash(&format!("tt-sum --by agent | grep -v ATLAS | {gate}")).fails_with(2).stderr_is(
+        "tt-budget: error: summary rows do not add up to their total row (records: the groups give 1, the total \
+         2): filtered or edited input? give tt-budget whole tt-sum outputs\n",
+    );
+    // Whole rows: ATLAS's $5 is over $0.01.
+    sc.bash(&format!("tt-sum --by agent | {gate}")).fails_with(1).stderr_has("ad-hoc is over its limit: $5.00 of");
+    // Counts no records could give.
+    let total = |records: u64, tokens: u64, cost: &str, unpriced: u64, sessions: u64| {
+        row("{}", records, tokens, cost, unpriced).replace("\"sessions\":0", &format!("\"sessions\":{sessions}"))
+    };
+    for (bad, what) in [
+        (total(0, 0, "5", 0, 0), "`cost_usd` 5 with `records` 0"),
+        (total(0, 10, "0", 0, 0), "10 tokens with `records` 0"),
+        (total(1, 10, "0", 0, 2), "2 sessions but 1 records"),
+        (total(1, 10, "3", 1, 0), "`cost_usd` 3 while every record is unpriced"),
+    ] {
+        sc.cmd("tt-budget").args(["--limit-usd", "1", "--fail-over"]).args(TODAY).pipe_in(bad).fails_with(2).stderr_is(
+            &format!(
+                "tt-budget: error: <stdin>:1: summary row: inconsistent counts: {what} (edited or hand-made input?)\n"
+            ),
+        );
+    }
+    sc.cmd("tt-budget").args(["--limit-usd", "1"]).args(TODAY).pipe_in(total(0, 0, "0", 0, 0)).succeeds();
+}
+
+/// The estimate is checked against the budgets that apply to the task (its context from flags or tt-log's
+/// environment), and a session budget against the task's own session.
+#[test]
+fn the_estimate_is_checked_against_the_budgets_that_apply_to_the_task() {
+    let sc = Scenario::new();
+    sc.write(
+        "usage.jsonl",
+        [
+            rec("2026-11-15T08:00:00Z", "ATLAS", 10000, "4.5", r#","session":"s1""#),
+            rec("2026-11-15T09:00:00Z", "NOVA", 90000, "1", r#","session":"big""#),
+        ]
+        .concat(),
+    );
+    sc.write(
+        "tt.toml",
+        r#"
+[[budget]]
+name = "team-monthly"
+period = "month"
+limit_usd = 50
+
+[[budget]]
+name = "atlas-daily"
+period = "day"
+scope = { agent = "ATLAS" }
+limit_usd = 5
+
+[[budget]]
+name = "per-session"
+period = "session"
+limit_tokens = 100000
+
+[[budget]]
+name = "gpt"
+period = "month"
+scope = { model = "gpt-4o" }
+limit_usd = 1
+"#,
+    );
+    let est_in = |args: &[&str], env: &[(&str, &str)]| {
+        let mut r = sc.cmd("tt-budget").args(TODAY).args(["--estimate-usd", "12"]).args(args);
+        for (k, v) in env {
+            r = r.env(k, v);
+        }
+        r.run()
+    };
+    let est = |args: &[&str]| est_in(args, &[]);
+    // No context: every budget applies (conservative), so ATLAS's $0.50 left and the gpt-4o budget's $1 defer it.
+    est(&[]).code(1).stderr_is(
+        "tt-budget: error: atlas-daily: $0.5000 left; this task needs ~$12.00: defer it; gpt: $1.00 left; this task \
+         needs ~$12.00: defer it\n",
+    );
+    // A NOVA task on sonnet: ATLAS's and the gpt-4o budget do not apply; a new session starts at 0 (not at the
+    // 90,000 tokens of the biggest session).
+    let go = "tt-budget: go: ~$12.00 fits: team-monthly ($44.50 left); per-session in a new session (100,000 tokens \
+              left); not for this task: atlas-daily (agent=NOVA), gpt (model=sonnet-4.5)\n";
+    est(&["--agent", "NOVA", "--model", "sonnet-4.5"]).success().stderr_is(go);
+    // tt-log's environment gives the same context.
+    est_in(&[], &[("TT_AGENT", "NOVA"), ("TT_MODEL", "sonnet-4.5")]).success().stderr_is(go);
+    // A model scope matches every spelling of its model: a task on the dated gpt-4o id is checked against it.
+    est(&["--agent", "NOVA", "--model", "gpt-4o-2024-08-06"])
+        .code(1)
+        .stderr_is("tt-budget: error: gpt: $1.00 left; this task needs ~$12.00: defer it\n");
+    // Session budgets: the task's session so far.
+    let tokens = |session: &str, n: &str| {
+        sc.cmd("tt-budget")
+            .args(TODAY)
+            .args(["--budget", "per-session", "--estimate-tokens", n])
+            .env("TT_SESSION", session)
+            .run()
+    };
+    tokens("s1", "90000")
+        .success()
+        .stderr_is("tt-budget: go: ~90,000 tokens fits: per-session in session s1 (90,000 tokens left)\n");
+    tokens("big", "10001").code(1).stderr_is(
+        "tt-budget: error: per-session (session big): 10,000 tokens left; this task needs ~10,001 tokens: defer it\n",
+    );
+    tokens("new", "100000").success();
+    // From rows grouped by session: the same answer.
+    sc.bash("tt-sum --by session | TT_SESSION=big tt-budget --budget per-session --estimate-tokens 10001")
+        .fails_with(1)
+        .stderr_has("per-session (session big): 10,000 tokens left");
+    // The "$0" warning only when a dollar budget is actually checked with unpriced tokens.
+    tokens("s1", "1")
+        .success()
+        .stderr_is("tt-budget: go: ~1 token fits: per-session in session s1 (90,000 tokens left)\n");
+    sc.cmd("tt-budget").args(TODAY).args(["--budget", "team-monthly", "--estimate-tokens", "1"]).succeeds().stderr_has(
+        "tt-budget: warning: --estimate-tokens without --model (or TT_MODEL) or --estimate-usd: the dollar limit \
+             of team-monthly is checked with $0 for this task\n",
+    );
+    // TT_MODEL prices the tokens: 4M input tokens of haiku-4.5 are $4.
+    sc.cmd("tt-budget")
+        .args(TODAY)
+        .args(["--budget", "team-monthly", "--estimate-tokens", "4000000"])
+        .env("TT_MODEL", "haiku-4.5")
+        .succeeds()
+        .stderr_is("tt-budget: go: ~4,000,000 tokens ($4.00) fits: team-monthly ($44.50 left)\n");
+    // No budget applies: go, and why.
+    sc.cmd("tt-budget")
+        .args(TODAY)
+        .args(["--budget", "atlas-daily", "--estimate-usd", "99", "--agent", "NOVA"])
+        .succeeds()
+        .stderr_is(
+            "tt-budget: go: ~$99.00: no budget applies to this task; not for this task: atlas-daily (agent=NOVA)\n",
+        );
+    // Context flags describe the estimate's task: without an estimate they are an error, not ignored.
+    for flags in [&["--agent", "NOVA"][..], &["--model", "opus-4.5"], &["--session", "s1"], &["--tag", "team=web"]] {
+        sc.cmd("tt-budget")
+            .args(TODAY)
+            .args(flags)
+            .fails_with(2)
+            .one_error_line("tt-budget")
+            .stderr_has("describes the task of a pre-task check");
+    }
+    // …while the environment is simply not used then.
+    sc.cmd("tt-budget").args(TODAY).env("TT_AGENT", "NOVA").succeeds();
+}
+
+/// A model scope counts every spelling of its model (aliases, dated ids, prefixes), in records and in rows
+/// grouped by model.
+#[test]
+fn model_scopes_match_every_spelling_of_the_model() {
+    let sc = Scenario::new();
+    let on = |id: &str, model: &str, cost: &str| {
+        format!(
+            "{{\"v\":1,\"id\":\"{id}\",\"ts\":\"2026-11-10T10:00:00Z\",\"agent\":\"A\",\"model\":\"{model}\",\"input_tokens\":1,\"output_tokens\":0,\"cost_usd\":{cost}}}\n"
+        )
+    };
+    sc.write(
+        "usage.jsonl",
+        [
+            on("a", "sonnet-4.5", "1"),
+            on("b", "claude-sonnet-4-5-20250929", "2"),
+            on("c", "anthropic/claude-sonnet-4-5", "4"),
+            on("d", "gpt-4o-2024-08-06", "8"),
+            on("e", "mystery-model", "16"),
+        ]
+        .concat(),
+    );
+    let spent = |out: Out| out.jsonl()[0]["spent_usd"].to_string();
+    let budget = |scope: &str| ["--limit-usd", "100", "--period", "total", "--scope", scope].map(String::from);
+    for (scope, want) in [
+        ("model=claude-sonnet-4-5", "7"),
+        ("model=sonnet-4.5", "7"),
+        ("model=gpt-4o", "8"),
+        // A model the price table does not know matches literally.
+        ("model=mystery-model", "16"),
+        ("model=mystery", "0"),
+    ] {
+        assert_eq!(spent(sc.cmd("tt-budget").args(budget(scope)).succeeds()), want, "{scope}");
+        // Rows grouped by model: every spelling's row counts.
+        let piped = sc.bash(&format!("tt-sum --by model | tt-budget {}", budget(scope).join(" "))).succeeds();
+        assert_eq!(spent(piped), want, "{scope} from rows");
+    }
+    // The README's `{ model = "gpt-4o" }` in a config counts what `tt-log --from openai` logs.
+    sc.write(
+        "tt.toml",
+        "[[budget]]\nname = \"gpt\"\nperiod = \"total\"\nscope = { model = \"gpt-4o\" }\nlimit_usd = 5\n",
+    );
+    sc.cmd("tt-budget")
+        .arg("--fail-over")
+        .fails_with(1)
+        .stderr_is("tt-budget: error: gpt is over its limit: $8.00 of $5.00\n");
+    // Rows cut by --top may have lost one spelling: no verdict.
+    sc.bash("tt-sum --by model --top 2 | tt-budget --budget gpt --fail-over")
+        .fails_with(2)
+        .stderr_has("cut with --top");
+}
+
+/// GitHub Actions: an `::error::` for whatever makes the gate fail, `::warning::` for budgets not checked and
+/// unpriced spend, and the job summary says which budgets were skipped and why the gate failed.
+#[test]
+fn github_output_names_every_reason_the_gate_fails() {
+    let sc = month_scenario();
+    let gh = |script: &str| sc.bash(script).env("GITHUB_ACTIONS", "true");
+    // --fail-projected on a budget still at ok by its spend ($30 of $50 is info; atlas at 50%): an error.
+    gh("tt-budget --today 2026-11-15 --fail-projected").run().code(1).stderr_is(
+        "::error title=tt budget team-monthly::team-monthly is projected over its limit by the end of the month: \
+         $60.00 of $50.00\n\
+         tt-budget: error: team-monthly is projected over its limit by the end of the month: $60.00 of $50.00\n",
+    );
+    // --fail-at info: an error for each budget it trips.
+    let out = gh("tt-budget --today 2026-11-15 --fail-at info").run().code(1);
+    assert!(
+        out.stderr.starts_with(
+            "::error title=tt budget team-monthly::team-monthly is at 60%25 (--fail-at info): $30.00 of $50.00\n\
+         ::error title=tt budget atlas-monthly::atlas-monthly is at 50%25 (--fail-at info): $10.00 of $20.00\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    // An estimate to defer.
+    gh("tt-budget --today 2026-11-15 --estimate-usd 15").run().code(1).stderr_is(
+        "::error title=tt budget atlas-monthly::atlas-monthly: $10.00 left; this task needs ~$15.00: defer it\n\
+         tt-budget: error: atlas-monthly: $10.00 left; this task needs ~$15.00: defer it\n",
+    );
+    // Budgets the rows do not answer: a warning each, in the log and in the job summary.
+    let summary = sc.path().join("summary.md");
+    gh("tt-sum --period month --today 2026-11-15 | tt-budget --today 2026-11-15 --fail-over")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .succeeds()
+        .stderr_is(
+            "tt-budget: warning: atlas-monthly (month, agent=ATLAS) not checked: these summary rows do not answer \
+             it; it needs `tt-sum --period month --by agent` rows\n\
+             ::warning title=tt budget atlas-monthly::atlas-monthly (month, agent=ATLAS) not checked: these summary \
+             rows do not answer it; it needs `tt-sum --period month --by agent` rows\n",
+        );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("| team-monthly | - | month from 2026-11-01 | $30.00 |"), "{md}");
+    assert!(
+        md.contains(
+            "Warnings (budgets not checked, spend that could not be priced):\n\n- atlas-monthly (month, agent=ATLAS) \
+             not checked: these summary rows do not answer it; it needs \\`tt-sum --period month --by agent\\` rows\n"
+        ),
+        "{md}"
+    );
+    assert!(!md.contains("gate failed"), "{md}");
+    // The verdict is in the summary too.
+    std::fs::remove_file(&summary).unwrap();
+    gh("tt-budget --today 2026-11-15 --fail-projected").env("GITHUB_STEP_SUMMARY", &summary).run().code(1);
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.ends_with(
+            "**The budget gate failed:**\n\n- team-monthly is projected over its limit by the end of the month: $60.00 \
+             of $50.00\n\n"
+        ),
+        "{md}"
+    );
+    // Unpriced spend: a warning annotation.
+    sc.write(
+        "usage.jsonl",
+        r#"{"v":1,"id":"m1","ts":"2026-11-10T12:00:00Z","agent":"A","model":"mystery-9","input_tokens":100,"output_tokens":0}
+"#,
+    );
+    gh("tt-budget --today 2026-11-15 --budget team-monthly")
+        .succeeds()
+        .stderr_has("::warning title=tt budget team-monthly::1 record in budget team-monthly could not be priced");
+}
+
+/// Total (all-time) budgets: no window end, so nothing projected and --fail-projected does not apply; the limit
+/// date comes from the burn of the last 30 days.
+#[test]
+fn total_budgets_get_a_limit_date_from_the_last_30_days() {
+    let sc = Scenario::new();
+    // $100 long ago, then $30 in the 30 days before the end of November 15th ($1 a day): $70 left of $200 →
+    // 70 days after the end of the 15th: January 25th (as a window's limit date, the day the limit is reached).
+    sc.write(
+        "usage.jsonl",
+        [rec("2026-01-10T10:00:00Z", "A", 1, "100", ""), rec("2026-11-01T10:00:00Z", "A", 1, "30", "")].concat(),
+    );
+    let total = ["--limit-usd", "200", "--period", "total"];
+    let out = sc.cmd("tt-budget").args(total).args(TODAY).succeeds();
+    assert_eq!(out.jsonl()[0]["forecast"]["limit_date"], "2027-01-25");
+    assert_eq!(out.jsonl()[0]["forecast"]["projected_usd"], serde_json::Value::Null);
+    sc.cmd("tt-budget").args(total).args(TODAY).args(["--format", "table"]).succeeds().stdout_is(
+        "BUDGET  SCOPE  WINDOW    SPENT    LIMIT    LEFT  USED  LEVEL  FORECAST  LIMIT ON
+──────────────────────────────────────────────────────────────────────────────────
+ad-hoc  -      total   $130.00  $200.00  $70.00   65%  info          -  2027-01-25
+",
+    );
+    // Nothing projected, so --fail-projected cannot trip on it — even with the limit date a day away.
+    sc.cmd("tt-budget").args(["--limit-usd", "131", "--period", "total", "--fail-projected"]).args(TODAY).succeeds();
+    // Nothing burned in the last 30 days: no date. From rows (no burn in them): no forecast at all.
+    let out = sc.cmd("tt-budget").args(total).args(["--today", "2026-12-31"]).succeeds();
+    assert_eq!(out.jsonl()[0]["forecast"]["limit_date"], serde_json::Value::Null);
+    let out = sc.bash("tt-sum | tt-budget --limit-usd 200 --period total").succeeds();
+    assert_eq!(out.jsonl()[0]["forecast"], serde_json::Value::Null);
+}
+
+#[test]
+fn percentages_never_contradict_the_level_and_amounts_that_differ_never_print_the_same() {
+    // 49.99996% is ok: shown as 49.99, not 50 (the info threshold); 100.0001% is over: 100.01, not 100.
+    for (cost, percent, level) in
+        [("49.99996", "49.99", "ok"), ("100.0001", "100.01", "over"), ("100", "100", "critical")]
+    {
+        let sc = one(cost, 1);
+        let out = sc.cmd("tt-budget").args(["--limit-usd", "100"]).args(TODAY).succeeds();
+        assert_eq!((out.jsonl()[0]["percent"].to_string(), level_of(&out)), (percent.to_string(), level.to_string()));
+    }
+    let sc = one("49.99996", 1);
+    sc.cmd("tt-budget")
+        .args(["--limit-usd", "100", "--fail-at", "0.4"])
+        .args(TODAY)
+        .fails_with(1)
+        .stderr_is("tt-budget: error: ad-hoc is at 49.99% (--fail-at 40%): $50.00 of $100.00\n");
+    // $1.9375 projected against a limit of $1.9374: both with 4 places, never "$1.94 of $1.94".
+    let sc = one("0.96875", 1);
+    sc.cmd("tt-budget")
+        .args(["--limit-usd", "1.9374", "--fail-projected", "--today", "2026-11-15"])
+        .fails_with(1)
+        .stderr_is(
+            "tt-budget: error: ad-hoc is projected over its limit by the end of the month: $1.9375 of $1.9374\n",
+        );
+    let out =
+        sc.cmd("tt-budget").args(["--limit-usd", "1.9374", "--format", "table", "--today", "2026-11-15"]).succeeds();
+    assert!(out.stdout.contains("$0.9688  $1.9374  $0.9687   50%  info    $1.9375  2026-11-30"), "{}", out.stdout);
+    // Over by less than a hundredth of a cent is still shown.
+    let sc = one("1.000001", 1);
+    sc.cmd("tt-budget")
+        .args(["--limit-usd", "1", "--estimate-usd", "0"])
+        .args(TODAY)
+        .fails_with(1)
+        .stderr_is("tt-budget: error: ad-hoc: already over by $0.000001; this task needs ~$0: defer it\n");
+}
+
+#[test]
+fn names_scopes_and_thresholds_are_checked_as_typed() {
+    let sc = one("60", 1);
+    // Control characters in a name would break tables and annotations: refused, naming the file.
+    sc.write("tt.toml", "[[budget]]\nname = \"a\\nb\"\nperiod = \"month\"\nlimit_usd = 1\n");
+    sc.cmd("tt-budget")
+        .fails_with(2)
+        .one_error_line("tt-budget")
+        .stderr_has("tt.toml")
+        .stderr_has("the name must not contain control characters");
+    // Empty scope values match nothing: refused, in the config and on the command line.
+    sc.write("tt.toml", "[[budget]]\nname = \"b\"\nperiod = \"month\"\nscope = { agent = \"\" }\nlimit_usd = 1\n");
+    sc.cmd("tt-budget")
+        .fails_with(2)
+        .one_error_line("tt-budget")
+        .stderr_has("tt.toml")
+        .stderr_has("scope `agent` has an empty value");
+    sc.write("tt.toml", "");
+    sc.cmd("tt-budget")
+        .args(["--limit-usd", "1", "--scope", "agent="])
+        .fails_with(2)
+        .one_error_line("tt-budget")
+        .stderr_has("--scope agent= has an empty value");
+    // --warn-at takes percentages like --fail-at does.
+    let a = sc.cmd("tt-budget").args(["--limit-usd", "100", "--warn-at", "50%,70%"]).args(TODAY).succeeds();
+    let b = sc.cmd("tt-budget").args(["--limit-usd", "100", "--warn-at", "0.5,0.7"]).args(TODAY).succeeds();
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(level_of(&a), "warning");
+    // Levels in any case; `ok` is refused (it would always fail).
+    sc.cmd("tt-budget").args(["--limit-usd", "50", "--fail-at", "OVER"]).args(TODAY).fails_with(1);
+    sc.cmd("tt-budget").args(["--limit-usd", "100", "--fail-at", "Warning"]).args(TODAY).succeeds();
+    sc.cmd("tt-budget")
+        .args(["--limit-usd", "100", "--fail-at", "ok"])
+        .args(TODAY)
+        .fails_with(2)
+        .one_error_line("tt-budget")
+        .stderr_has("every budget is at ok or above, so it would always fail");
+}
+
+#[test]
+fn input_that_is_not_jsonl_says_what_tt_budget_reads() {
+    let sc = one("1", 1);
+    for format in ["json", "csv", "table", "markdown"] {
+        sc.bash(&format!("tt-sum --format {format} | tt-budget --limit-usd 1 --fail-over"))
+            .fails_with(2)
+            .one_error_line("tt-budget")
+            .stderr_has("<stdin>:1: ")
+            .stderr_has(": expected tt-sum's JSONL rows or records (use tt-sum's default or --format jsonl)");
+    }
 }

@@ -9,27 +9,40 @@ use std::io::Write;
 use clap::{CommandFactory, Parser};
 use rust_decimal::Decimal;
 use tt_core::aggregate::Summary;
-use tt_core::budget::{Evaluation, FailAt, Level, Tally, budget_label, parse_fail_at, rows_needed, spend_from_rows};
+use tt_core::budget::{
+    Evaluation, FailAt, Level, RowAnswers, Spent, Tally, TaskContext, budget_label, parse_fail_at, rows_needed,
+    spend_from_rows_priced, tokens_text, usd_distinct,
+};
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::config::{Budget, BudgetPeriod, default_warn_at};
 use tt_core::error::{Error, Result};
 use tt_core::input::Source;
 use tt_core::output::{Format, Table, csv_safe};
 use tt_core::period::Calendar;
+use tt_core::price::Pricer;
 use tt_core::scan::View;
 use tt_core::{Config, Tokens, money};
 
 const EXAMPLES: &str = "\
 Examples:
   tt-budget                                          every configured budget, over its current window
-  tt-budget --fail-over                              exit 1 when a budget is over its limit
-  tt-sum --period month | tt-budget --fail-over      the same, from tt-sum's summary rows
+  tt-budget --fail-over                              the CI gate: exit 1 when any budget is over its limit
+  tt-sum --period month | tt-budget --fail-over      only the monthly budgets these rows answer (others: warned)
   tt-budget --fail-at warning                        exit 1 at 80% (or critical, over, 0.9, 90%)
-  tt-budget --fail-projected                         exit 1 when the month-end forecast exceeds a limit
+  tt-budget --fail-projected                         exit 1 when a forecast to the window's end exceeds a limit
   tt-budget --limit-usd 60 --period month --scope agent=ATLAS --fail-over
-  tt-budget --estimate-usd 4.50                      go or defer? exit 1 if $4.50 more would go over
+  tt-budget --estimate-usd 4.50 --agent ATLAS        go or defer? exit 1 if $4.50 more would go over
   tt-budget --estimate-tokens 400000 --model opus-4.5
-  GITHUB_ACTIONS=true tt-budget --fail-over          annotations and a job summary table in GitHub Actions";
+  GITHUB_ACTIONS=true tt-budget --fail-over          annotations and a job summary table in GitHub Actions
+
+The estimate is checked against the budgets that apply to the task: a budget scoped to a field
+that the task's context (--agent, --model, --session, --task, --project, --provider, --branch,
+--tag, or TT_AGENT, TT_MODEL, TT_SESSION, TT_TASK, TT_PROJECT) gives with another value is
+skipped; a scope field the context does not give is assumed to match, so that budget is checked.
+A session budget is checked against the spend of the context's session so far (none given, or a
+session not logged yet: a new session, at 0). --fail-projected applies to day, week, month and
+year budgets: a total budget has no window end to project to (its limit date comes from the burn
+of the last 30 days).";
 
 /// Evaluate budgets.
 #[derive(Debug, Parser)]
@@ -55,7 +68,7 @@ pub struct Cli {
     /// of a limit (0.9 or 90%).
     #[arg(long, value_name = "LEVEL|FRACTION")]
     fail_at: Option<String>,
-    /// Exit 1 when a forecast to the end of the window exceeds a limit.
+    /// Exit 1 when a forecast to the end of the window exceeds a limit (day, week, month and year budgets).
     #[arg(long)]
     fail_projected: bool,
     /// Pre-task check: exit 1 if spending this many dollars more would push a budget over its limit.
@@ -64,9 +77,31 @@ pub struct Cli {
     /// Pre-task check in tokens (priced as input tokens of --model for dollar limits).
     #[arg(long, value_name = "N")]
     estimate_tokens: Option<String>,
-    /// The model that prices --estimate-tokens.
+    /// The task's model: prices --estimate-tokens, and budgets scoped to another model are not checked
+    /// [env: TT_MODEL].
     #[arg(long, value_name = "NAME")]
     model: Option<String>,
+    /// The task's agent: budgets scoped to another agent are not checked by the estimate [env: TT_AGENT].
+    #[arg(long, value_name = "NAME")]
+    agent: Option<String>,
+    /// The task's session: session budgets check the estimate on top of its spend so far [env: TT_SESSION].
+    #[arg(long, value_name = "ID")]
+    session: Option<String>,
+    /// The task's task name, for the estimate's budgets [env: TT_TASK].
+    #[arg(long, value_name = "NAME")]
+    task: Option<String>,
+    /// The task's project, for the estimate's budgets [env: TT_PROJECT].
+    #[arg(long, value_name = "NAME")]
+    project: Option<String>,
+    /// The task's provider, for the estimate's budgets.
+    #[arg(long, value_name = "NAME")]
+    provider: Option<String>,
+    /// The task's git branch, for the estimate's budgets.
+    #[arg(long, value_name = "NAME")]
+    branch: Option<String>,
+    /// The task's tag, KEY=VALUE (repeatable), for the estimate's budgets.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    tags: Vec<String>,
     /// Only these configured budgets (repeatable).
     #[arg(long = "budget", value_name = "NAME")]
     budgets: Vec<String>,
@@ -82,7 +117,7 @@ pub struct Cli {
     /// The ad-hoc budget's scope, FIELD=VALUE (repeatable): agent=ATLAS, tag:team=web.
     #[arg(long = "scope", value_name = "FIELD=VALUE")]
     scope: Vec<String>,
-    /// The ad-hoc budget's thresholds, comma-separated fractions [default: 0.5,0.8,0.95].
+    /// The ad-hoc budget's thresholds, comma-separated fractions or percentages [default: 0.5,0.8,0.95].
     #[arg(long, value_name = "FRACTIONS")]
     warn_at: Option<String>,
     /// The ad-hoc budget's name.
@@ -124,6 +159,42 @@ struct Reader<'c> {
     tally: Tally<'c>,
 }
 
+/// A warning about one budget (or none): printed on stderr, and a `::warning::` in GitHub Actions.
+struct Note {
+    budget: Option<String>,
+    message: String,
+}
+
+/// A reason the gate fails: the `tt-budget: error:` line, and an `::error::` in GitHub Actions.
+struct Failure {
+    budget: String,
+    message: String,
+}
+
+/// The pre-task estimate: dollars and tokens, how to say it, and whether the dollars are known (a price or
+/// --estimate-usd) rather than $0 for want of a model.
+struct Estimate {
+    usd: Decimal,
+    tokens: u64,
+    text: String,
+    priced: bool,
+}
+
+/// Where the evaluations came from, for the per-session spend an estimate needs.
+enum Spend<'a, 'c> {
+    Records(&'a Tally<'c>),
+    Rows(&'a RowAnswers<'a>),
+}
+
+impl Spend<'_, '_> {
+    fn session(&self, i: usize, session: &str) -> Spent {
+        match self {
+            Spend::Records(t) => t.session_spent(i, session),
+            Spend::Rows(r) => r.session_spent(i, session),
+        }
+    }
+}
+
 /// Run `tt-budget`.
 pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
@@ -132,7 +203,9 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let cal = Calendar::from_flags(&config, cli.tz.as_deref(), cli.today.as_deref())?;
     let fail_at = cli.fail_at.as_deref().map(parse_fail_at).transpose()?;
     let budgets = budgets(&cli, m, &config)?;
-    let estimate = estimate(&cli, &config, &cal)?;
+    let context = context(&cli)?;
+    let estimate = estimate(&cli, &config, &cal, &context)?;
+    let gate = cli.fail_over || fail_at.is_some() || cli.fail_projected || estimate.is_some();
 
     // Read every input to the end (a writer upstream must never see a closed pipe because we stopped early).
     let sources = sources(&cli.files, &cli.common, &config)?;
@@ -153,8 +226,12 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
                     }
                 };
                 match mode {
-                    Mode::Rows => st.rows.push(Summary::from_json(tt_core::input::utf8(line)?)?),
-                    Mode::Records => st.tally.add(&View::parse(line)?),
+                    Mode::Rows => {
+                        let row = Summary::from_json(tt_core::input::utf8(line)?)?;
+                        tt_core::budget::check_row(&row)?;
+                        st.rows.push(row);
+                    }
+                    Mode::Records => st.tally.add(&View::parse(line).map_err(|e| format_hint(line, e))?),
                 }
                 Ok(())
             },
@@ -174,56 +251,50 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         }
     }
 
-    let evals = if !rows.is_empty() {
-        let answers = spend_from_rows(&budgets, &rows, &cal)?;
+    let mut notes: Vec<Note> = Vec::new();
+    let answers;
+    let (evals, spend) = if !rows.is_empty() {
+        answers = spend_from_rows_priced(&budgets, &rows, &cal, &config.prices)?;
+        unanswered(&cli, gate, &answers)?;
         // A budget the rows cannot answer is not checked: say so for each one, with the rows that would.
         for b in &answers.unanswered {
-            tt_core::cli::warn(
-                "tt-budget",
-                format!(
+            notes.push(Note {
+                budget: Some(b.name.clone()),
+                message: format!(
                     "{} ({}) not checked: these summary rows do not answer it; it needs `{}` rows",
                     b.name,
                     budget_label(b),
                     rows_needed(b)
                 ),
-            );
+            });
         }
-        answers.evaluations
+        (answers.evaluations.clone(), Spend::Rows(&answers))
     } else {
-        tally.finish()?
+        (tally.finish()?, Spend::Records(&tally))
     };
     for e in evals.iter().filter(|e| e.limit_usd.is_some() && e.spent.unpriced > 0) {
         let n = e.spent.unpriced;
-        tt_core::cli::warn(
-            "tt-budget",
-            format!(
+        notes.push(Note {
+            budget: Some(e.name.clone()),
+            message: format!(
                 "{} record{} in budget {} could not be priced (unknown model, no cost_usd); its dollar spend is a \
                  lower bound",
                 money::thousands(n),
                 if n == 1 { "" } else { "s" },
                 e.name
             ),
-        );
+        });
     }
 
-    let mut out = tt_core::output::stdout();
-    render(&mut out, format, &evals)?;
-    out.flush()?;
-
-    let github = cli.github || std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-    if github {
-        github_output(&evals)?;
-    }
-
-    // The gates, after the report.
+    // The gates (decided before anything is written, so a closed stdout cannot change the verdict).
     let mut failures = Vec::new();
     for e in &evals {
-        let who = match &e.session {
-            Some(s) => format!("{} (session {s})", e.name),
-            None => e.name.clone(),
-        };
+        let who = who(e);
         if cli.fail_over && e.level == Level::Over {
-            failures.push(format!("{who} is over its limit: {}", e.spent_text()));
+            failures.push(Failure {
+                budget: e.name.clone(),
+                message: format!("{who} is over its limit: {}", e.spent_text()),
+            });
         } else if let Some(f) = fail_at
             && f.tripped(e)
         {
@@ -231,33 +302,257 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
                 FailAt::Level(l) => l.as_str().to_string(),
                 FailAt::Fraction(x) => format!("{}%", (x * Decimal::ONE_HUNDRED).normalize()),
             };
-            failures.push(format!("{who} is at {}% (--fail-at {at}): {}", e.percent(), e.spent_text()));
+            failures.push(Failure {
+                budget: e.name.clone(),
+                message: format!("{who} is at {}% (--fail-at {at}): {}", e.percent(), e.spent_text()),
+            });
         }
         if cli.fail_projected
             && let Some(f) = &e.forecast
             && f.level == Level::Over
         {
-            failures.push(format!(
-                "{who} is projected over its limit by the end of the {}: {}",
-                e.period.as_str(),
-                projected_text(e)
-            ));
+            failures.push(Failure {
+                budget: e.name.clone(),
+                message: format!(
+                    "{who} is projected over its limit by the end of the {}: {}",
+                    e.period.as_str(),
+                    projected_text(e)
+                ),
+            });
         }
     }
-    if let Some((usd, tokens, what)) = &estimate {
-        let mut go = Vec::new();
-        for e in &evals {
-            if e.would_exceed(*usd, *tokens) {
-                failures.push(format!("{}: {}; this task needs ~{what}: defer it", e.name, e.left_text()));
-            } else {
-                go.push(format!("{} ({})", e.name, e.left_text()));
+    let mut go = None;
+    if let Some(est) = &estimate {
+        go = check_estimate(est, &context, &budgets, &evals, &spend, &cal, &config, &mut notes, &mut failures);
+    }
+
+    for n in &notes {
+        tt_core::cli::warn("tt-budget", &n.message);
+    }
+
+    // The report. A reader that closed stdout early (`| head -1`, `| true`) stops the report, never the gate:
+    // the annotations, the job summary and the exit code below still follow.
+    let mut out = tt_core::output::stdout();
+    match render(&mut out, format, &evals).and_then(|()| out.flush().map_err(Error::from)) {
+        Ok(()) => {}
+        Err(e) if e.is_broken_pipe() => {}
+        Err(e) => return Err(e),
+    }
+
+    let github = cli.github || std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+    if github {
+        github_output(&evals, &failures, &notes)?;
+    }
+    if let Some(go) = go.filter(|_| failures.is_empty()) {
+        let _ = writeln!(std::io::stderr(), "tt-budget: {go}");
+    }
+    if failures.is_empty() {
+        Ok(Outcome::Ok)
+    } else {
+        Err(Error::condition(failures.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ")))
+    }
+}
+
+/// `team-monthly`, or `per-session (session s3)`.
+fn who(e: &Evaluation) -> String {
+    match &e.session {
+        Some(s) => format!("{} (session {s})", e.name),
+        None => e.name.clone(),
+    }
+}
+
+/// Under a gate, rows that check nothing are no verdict (exit 2), and so is a budget asked for by name
+/// (`--budget NAME`) that they do not answer. Without a gate, or for configured budgets the rows answer only
+/// some of, the rest get a warning each.
+fn unanswered(cli: &Cli, gate: bool, answers: &RowAnswers<'_>) -> Result<()> {
+    if !gate || answers.unanswered.is_empty() {
+        return Ok(());
+    }
+    let needs = |bs: &[&&Budget]| {
+        bs.iter().map(|b| format!("{} needs `{}` rows", b.name, rows_needed(b))).collect::<Vec<_>>().join(", ")
+    };
+    if answers.evaluations.is_empty() {
+        let all: Vec<&&Budget> = answers.unanswered.iter().collect();
+        return Err(Error::data(format!(
+            "these summary rows answer none of the budgets ({}), so there is no verdict; for the gate run \
+             `tt-budget` without rows on stdin (it reads the log and checks every budget), or give it the rows \
+             they need",
+            needs(&all)
+        )));
+    }
+    let named: Vec<&&Budget> = answers.unanswered.iter().filter(|b| cli.budgets.contains(&b.name)).collect();
+    if !named.is_empty() {
+        return Err(Error::data(format!(
+            "--budget asks for budgets these summary rows do not answer ({}); run `tt-budget` without rows on \
+             stdin to read the log, or give it the rows they need",
+            needs(&named)
+        )));
+    }
+    Ok(())
+}
+
+/// The pre-task check: every budget that applies to the task (see [`TaskContext`]) must hold the estimate on
+/// top of what it has spent; a session budget, on top of the context's session. Refusals become failures
+/// ("defer it"); the "go" line, when all fit, is returned.
+#[allow(clippy::too_many_arguments)]
+fn check_estimate(
+    est: &Estimate,
+    context: &TaskContext,
+    budgets: &[Budget],
+    evals: &[Evaluation],
+    spend: &Spend<'_, '_>,
+    cal: &Calendar,
+    config: &Config,
+    notes: &mut Vec<Note>,
+    failures: &mut Vec<Failure>,
+) -> Option<String> {
+    let mut pricer = Pricer::new(&config.prices);
+    let (mut fits, mut skipped, mut unpriced) = (Vec::new(), Vec::new(), Vec::new());
+    let mut deferred = false;
+    for (i, e) in evals.iter().enumerate() {
+        if let Some(why) = context.excludes(&e.scope, &mut pricer) {
+            skipped.push(format!("{} ({why})", e.name));
+            continue;
+        }
+        let checked = match (e.period, budgets.iter().find(|b| b.name == e.name)) {
+            (BudgetPeriod::Session, Some(b)) => {
+                let s = context.get("session");
+                let spent = s.map(|s| spend.session(i, s)).unwrap_or_default();
+                Evaluation::new(b, e.window.clone(), s.map(String::from), spent, cal.now, cal)
             }
+            _ => e.clone(),
+        };
+        let (who, fit) = match (checked.period, &checked.session) {
+            (BudgetPeriod::Session, Some(s)) => {
+                (format!("{} (session {s})", checked.name), format!("{} in session {s}", checked.name))
+            }
+            (BudgetPeriod::Session, None) => {
+                (format!("{} (a new session)", checked.name), format!("{} in a new session", checked.name))
+            }
+            _ => (checked.name.clone(), checked.name.clone()),
+        };
+        if checked.limit_usd.is_some() && !est.priced {
+            unpriced.push(checked.name.clone());
         }
-        if failures.is_empty() {
-            let _ = writeln!(std::io::stderr(), "tt-budget: go: ~{what} fits: {}", go.join("; "));
+        let (left, need) = estimate_texts(&checked, est);
+        if checked.would_exceed(est.usd, est.tokens) {
+            deferred = true;
+            failures.push(Failure {
+                budget: checked.name.clone(),
+                message: format!("{who}: {left}; this task needs ~{need}: defer it"),
+            });
+        } else {
+            fits.push(format!("{fit} ({left})"));
         }
     }
-    if failures.is_empty() { Ok(Outcome::Ok) } else { Err(Error::condition(failures.join("; "))) }
+    if !unpriced.is_empty() {
+        notes.push(Note {
+            budget: None,
+            message: format!(
+                "--estimate-tokens without --model (or TT_MODEL) or --estimate-usd: the dollar limit{} of {} {} \
+                 checked with $0 for this task",
+                if unpriced.len() == 1 { "" } else { "s" },
+                unpriced.join(", "),
+                if unpriced.len() == 1 { "is" } else { "are" }
+            ),
+        });
+    }
+    if deferred {
+        return None;
+    }
+    let skipped =
+        if skipped.is_empty() { String::new() } else { format!("; not for this task: {}", skipped.join(", ")) };
+    Some(if fits.is_empty() {
+        format!("go: ~{}: no budget applies to this task{skipped}", est.text)
+    } else {
+        format!("go: ~{} fits: {}{skipped}", est.text, fits.join("; "))
+    })
+}
+
+/// What is left of a budget and what the task needs, for the estimate's message: dollar amounts that differ
+/// never print the same (`$20.0000 left; this task needs ~$20.0001`).
+fn estimate_texts(e: &Evaluation, est: &Estimate) -> (String, String) {
+    let mut left = e.left_text();
+    let mut need = est.text.clone();
+    if let Some(r) = e.remaining_usd().filter(|r| *r >= Decimal::ZERO)
+        && est.priced
+    {
+        let [l, n] = usd_distinct([r, est.usd]);
+        if n != money::usd(est.usd) {
+            let mut parts = vec![format!("{l} left")];
+            if let Some(t) = e.remaining_tokens() {
+                parts.push(if t < 0 {
+                    format!("already over by {}", tokens_text(-t))
+                } else {
+                    format!("{} left", tokens_text(t))
+                });
+            }
+            left = parts.join(", ");
+            need = if est.tokens > 0 { format!("{} ({n})", tokens_text(i128::from(est.tokens))) } else { n };
+        }
+    }
+    (left, need)
+}
+
+/// The task's context for the estimate: flags, else tt-log's environment defaults. Flags that describe the task
+/// are refused without an estimate (they would be ignored); the environment is simply not used then.
+fn context(cli: &Cli) -> Result<TaskContext> {
+    let estimating = cli.estimate_usd.is_some() || cli.estimate_tokens.is_some();
+    let flags = [
+        ("agent", "--agent", &cli.agent, Some("TT_AGENT")),
+        ("model", "--model", &cli.model, Some("TT_MODEL")),
+        ("session", "--session", &cli.session, Some("TT_SESSION")),
+        ("task", "--task", &cli.task, Some("TT_TASK")),
+        ("project", "--project", &cli.project, Some("TT_PROJECT")),
+        ("provider", "--provider", &cli.provider, None),
+        ("branch", "--branch", &cli.branch, None),
+    ];
+    if !estimating
+        && let Some(flag) = flags
+            .iter()
+            .find_map(|(_, f, v, _)| v.is_some().then_some(*f))
+            .or((!cli.tags.is_empty()).then_some("--tag"))
+    {
+        return Err(Error::usage(format!(
+            "{flag} describes the task of a pre-task check; give --estimate-usd or --estimate-tokens too"
+        )));
+    }
+    let mut c = TaskContext::default();
+    if !estimating {
+        return Ok(c);
+    }
+    for (field, flag, value, env) in flags {
+        let v = value.clone().or_else(|| env.and_then(|e| std::env::var(e).ok()));
+        if let Some(v) = v.map(|v| v.trim().to_string()) {
+            if v.is_empty() {
+                if value.is_some() {
+                    return Err(Error::usage(format!("{flag} must not be empty")));
+                }
+                continue;
+            }
+            c.fields.insert(field.to_string(), v);
+        }
+    }
+    for t in &cli.tags {
+        let (k, v) = t.split_once('=').ok_or_else(|| Error::usage(format!("--tag wants KEY=VALUE, got {t:?}")))?;
+        if k.trim().is_empty() || v.trim().is_empty() {
+            return Err(Error::usage(format!("--tag wants KEY=VALUE with neither empty, got {t:?}")));
+        }
+        c.fields.insert(format!("tag:{}", k.trim()), v.trim().to_string());
+    }
+    Ok(c)
+}
+
+/// A record line that failed to parse: when it is not a JSON object at all (tt-sum's `--format json` array, a
+/// table, CSV), say what tt-budget reads.
+fn format_hint(line: &[u8], e: Error) -> Error {
+    if line.trim_ascii_start().starts_with(b"{") {
+        return e;
+    }
+    Error::new(
+        e.kind(),
+        format!("{}: expected tt-sum's JSONL rows or records (use tt-sum's default or --format jsonl)", e.message()),
+    )
 }
 
 /// A summary row has `"kind":"summary"`; a usage record never does.
@@ -301,6 +596,11 @@ fn budgets(cli: &Cli, m: &clap::ArgMatches, config: &Config) -> Result<Vec<Budge
             if !tt_core::record::is_scope_field(k) {
                 return Err(Error::usage(format!("--scope: `{k}` is not a record field")));
             }
+            if v.trim().is_empty() {
+                return Err(Error::usage(format!(
+                    "--scope {k}= has an empty value, which no record has; leave --scope {k} out to count every {k}"
+                )));
+            }
             if scope.insert(k.to_string(), v.to_string()).is_some() {
                 return Err(Error::usage(format!("--scope: `{k}` given twice")));
             }
@@ -310,11 +610,12 @@ fn budgets(cli: &Cli, m: &clap::ArgMatches, config: &Config) -> Result<Vec<Budge
             Some(s) => {
                 let mut w = Vec::new();
                 for p in s.split(',') {
-                    match money::parse_decimal(p) {
+                    match tt_core::budget::parse_fraction(p) {
                         Some(d) => w.push(d),
                         None => {
                             return Err(Error::usage(format!(
-                                "--warn-at wants fractions such as 0.5,0.8,0.95, got {s:?}"
+                                "--warn-at wants fractions or percentages such as 0.5,0.8,0.95 or 50%,80%,95%, got \
+                                 {s:?}"
                             )));
                         }
                     }
@@ -379,23 +680,22 @@ fn tokens_arg(flag: &str, s: &str) -> Result<u64> {
     clean.parse::<u64>().map_err(|_| Error::usage(format!("{flag} wants a non-negative integer, got {s:?}")))
 }
 
-/// The pre-task estimate: dollars, tokens, and how to say it.
-fn estimate(cli: &Cli, config: &Config, cal: &Calendar) -> Result<Option<(Decimal, u64, String)>> {
+/// The pre-task estimate: dollars, tokens and how to say it. Tokens are priced as input tokens of the task's
+/// model (`--model`, else `TT_MODEL`) unless `--estimate-usd` gives the dollars.
+fn estimate(cli: &Cli, config: &Config, cal: &Calendar, context: &TaskContext) -> Result<Option<Estimate>> {
     let usd = cli.estimate_usd.as_deref().map(|s| usd_arg("--estimate-usd", s)).transpose()?;
     let tokens = cli.estimate_tokens.as_deref().map(|s| tokens_arg("--estimate-tokens", s)).transpose()?;
-    if cli.model.is_some() && tokens.is_none() {
-        return Err(Error::usage("--model prices --estimate-tokens; give --estimate-tokens N too"));
-    }
     Ok(match (usd, tokens) {
         (None, None) => None,
-        (Some(u), None) => Some((u, 0, usd_cell(u))),
+        (Some(u), None) => Some(Estimate { usd: u, tokens: 0, text: usd_cell(u), priced: true }),
         (u, Some(t)) => {
-            let priced = match (&cli.model, u) {
+            let priced = match (context.get("model"), u) {
                 (_, Some(u)) => Some(u),
                 (Some(m), None) => {
+                    let from = if cli.model.is_some() { "" } else { " (from TT_MODEL)" };
                     let entry = config.prices.resolve(m).ok_or_else(|| {
                         Error::usage(format!(
-                            "unknown model {m:?}: cannot price --estimate-tokens (see tt-price --list)"
+                            "unknown model {m:?}{from}: cannot price --estimate-tokens (see tt-price --list)"
                         ))
                     })?;
                     let tk = Tokens { input: t, ..Default::default() };
@@ -404,20 +704,10 @@ fn estimate(cli: &Cli, config: &Config, cal: &Calendar) -> Result<Option<(Decima
                 (None, None) => None,
             };
             let text = match priced {
-                Some(p) => format!("{} tokens ({})", money::thousands(t), money::usd(p)),
-                None => format!("{} tokens", money::thousands(t)),
+                Some(p) => format!("{} ({})", tokens_text(i128::from(t)), money::usd(p)),
+                None => tokens_text(i128::from(t)),
             };
-            if priced.is_none()
-                && config.budgets.iter().any(|b| b.limit_usd.is_some())
-                && cli.limit_usd.is_none()
-                && cli.limit_tokens.is_none()
-            {
-                tt_core::cli::warn(
-                    "tt-budget",
-                    "--estimate-tokens without --model or --estimate-usd: dollar limits are checked with $0",
-                );
-            }
-            Some((priced.unwrap_or(Decimal::ZERO), t, text))
+            Some(Estimate { usd: priced.unwrap_or(Decimal::ZERO), tokens: t, text, priced: priced.is_some() })
         }
     })
 }
@@ -436,10 +726,39 @@ fn usd_cell(d: Decimal) -> String {
     if d.is_zero() { "$0".into() } else { money::usd(d) }
 }
 
-fn money_or_tokens(usd: Option<Decimal>, tokens: Option<i128>) -> String {
+/// The dollar amounts of one budget's row — spent, limit, left, projected — as cells: `$0` for nothing, else
+/// with enough places that amounts that differ never print the same (`$1.9375` and `$1.9374`, not `$1.94`
+/// twice).
+struct UsdCells {
+    spent: String,
+    limit: String,
+    left: String,
+    projected: String,
+}
+
+impl UsdCells {
+    fn of(e: &Evaluation) -> UsdCells {
+        let values = [
+            e.spent.usd,
+            e.limit_usd.unwrap_or_default(),
+            e.remaining_usd().unwrap_or_default(),
+            e.forecast.as_ref().map_or(Decimal::ZERO, |f| f.usd),
+        ];
+        let mut t = usd_distinct(values);
+        for (text, v) in t.iter_mut().zip(values) {
+            if v.is_zero() {
+                *text = "$0".into();
+            }
+        }
+        let [spent, limit, left, projected] = t;
+        UsdCells { spent, limit, left, projected }
+    }
+}
+
+fn money_or_tokens(usd: Option<String>, tokens: Option<i128>) -> String {
     let mut parts = Vec::new();
     if let Some(u) = usd {
-        parts.push(usd_cell(u));
+        parts.push(u);
     }
     if let Some(t) = tokens {
         parts.push(format!("{} tok", money::thousands_i(t)));
@@ -447,21 +766,31 @@ fn money_or_tokens(usd: Option<Decimal>, tokens: Option<i128>) -> String {
     if parts.is_empty() { "-".into() } else { parts.join(" · ") }
 }
 
-fn spent_cell(e: &Evaluation) -> String {
-    let usd = (e.limit_usd.is_some() || e.limit_tokens.is_none()).then_some(e.spent.usd);
+fn spent_cell(e: &Evaluation, c: &UsdCells) -> String {
+    let usd = (e.limit_usd.is_some() || e.limit_tokens.is_none()).then(|| c.spent.clone());
     let tok = e.limit_tokens.map(|_| i128::from(e.spent.tokens));
     money_or_tokens(usd, tok)
 }
 
-fn projected_text(e: &Evaluation) -> String {
+fn limit_cell(e: &Evaluation, c: &UsdCells) -> String {
+    money_or_tokens(e.limit_usd.map(|_| c.limit.clone()), e.limit_tokens.map(i128::from))
+}
+
+fn forecast_cell(e: &Evaluation, c: &UsdCells) -> String {
     match &e.forecast {
         None => "-".into(),
         Some(f) => {
-            let usd = e.limit_usd.map(|_| f.usd);
-            let tok = e.limit_tokens.map(|_| i128::from(f.tokens));
-            let lim = money_or_tokens(e.limit_usd, e.limit_tokens.map(i128::from));
-            format!("{} of {lim}", money_or_tokens(usd, tok))
+            money_or_tokens(e.limit_usd.map(|_| c.projected.clone()), e.limit_tokens.map(|_| i128::from(f.tokens)))
         }
+    }
+}
+
+/// `$60.00 of $50.00`: the forecast against the limit, for messages.
+fn projected_text(e: &Evaluation) -> String {
+    let c = UsdCells::of(e);
+    match &e.forecast {
+        None => "-".into(),
+        Some(_) => format!("{} of {}", forecast_cell(e, &c), limit_cell(e, &c)),
     }
 }
 
@@ -484,28 +813,20 @@ fn table(evals: &[Evaluation]) -> Table {
     }
     let mut t = Table::new(&headers, &["SPENT", "UNPRICED", "LIMIT", "LEFT", "USED", "FORECAST"]);
     for e in evals {
-        let forecast = match &e.forecast {
-            None => "-".into(),
-            Some(f) => money_or_tokens(e.limit_usd.map(|_| f.usd), e.limit_tokens.map(|_| i128::from(f.tokens))),
-        };
-        let limit_on = e
-            .forecast
-            .as_ref()
-            .and_then(|f| f.limit_date)
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_else(|| "-".into());
+        let c = UsdCells::of(e);
+        let limit_on = e.limit_date().map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "-".into());
         let scope = e.scope_text();
         let mut cells =
-            vec![e.name.clone(), if scope.is_empty() { "-".into() } else { scope }, window_cell(e), spent_cell(e)];
+            vec![e.name.clone(), if scope.is_empty() { "-".into() } else { scope }, window_cell(e), spent_cell(e, &c)];
         if unpriced {
             cells.push(if e.spent.unpriced > 0 { money::thousands(e.spent.unpriced) } else { "-".into() });
         }
         cells.extend([
-            money_or_tokens(e.limit_usd, e.limit_tokens.map(i128::from)),
-            money_or_tokens(e.remaining_usd(), e.remaining_tokens()),
+            limit_cell(e, &c),
+            money_or_tokens(e.limit_usd.map(|_| c.left.clone()), e.remaining_tokens()),
             format!("{}%", e.percent()),
             e.level.as_str().to_string(),
-            forecast,
+            forecast_cell(e, &c),
             limit_on,
         ]);
         t.row(cells);
@@ -567,7 +888,7 @@ fn render(out: &mut impl Write, format: Format, evals: &[Evaluation]) -> Result<
                     e.level.as_str().into(),
                     f.map(|f| money::canonical(f.usd)).unwrap_or_default(),
                     f.map(|f| f.tokens.to_string()).unwrap_or_default(),
-                    f.and_then(|f| f.limit_date).map(|d| d.to_string()).unwrap_or_default(),
+                    e.limit_date().map(|d| d.to_string()).unwrap_or_default(),
                 ];
                 w.write_record(&rec).map_err(csv_err)?;
             }
@@ -582,11 +903,18 @@ fn render(out: &mut impl Write, format: Format, evals: &[Evaluation]) -> Result<
     Ok(())
 }
 
-/// GitHub Actions: `::warning::`/`::error::` workflow commands (on stderr, which the runner reads like stdout,
-/// so stdout stays the report) for budgets at warning or above, and the table appended to the job summary.
-fn github_output(evals: &[Evaluation]) -> Result<()> {
+/// GitHub Actions: workflow commands on stderr (which the runner reads like stdout, so stdout stays the
+/// report) — an `::error::` for every reason the gate fails, whatever it is (over, `--fail-at`,
+/// `--fail-projected`, an estimate to defer); for budgets not failing it, `::warning::` at warning or critical
+/// and `::error::` over the limit; a `::warning::` for every budget not checked and every unpriced spend — and
+/// the table, the budgets not checked and the gate's verdict appended to the job summary.
+fn github_output(evals: &[Evaluation], failures: &[Failure], notes: &[Note]) -> Result<()> {
     let mut err = std::io::stderr().lock();
-    for e in evals.iter().filter(|e| e.level >= Level::Warning) {
+    let title = |name: &str| format!("tt budget {}", escape_property(name));
+    for f in failures {
+        let _ = writeln!(err, "::error title={}::{}", title(&f.budget), escape_data(&f.message));
+    }
+    for e in evals.iter().filter(|e| e.level >= Level::Warning && !failures.iter().any(|f| f.budget == e.name)) {
         let cmd = if e.level == Level::Over { "error" } else { "warning" };
         let mut msg = format!("budget {} is {} at {}%: {}", e.name, e.level.as_str(), e.percent(), e.spent_text());
         if let Some(f) = &e.forecast
@@ -594,7 +922,14 @@ fn github_output(evals: &[Evaluation]) -> Result<()> {
         {
             msg.push_str(&format!("; projected {}", projected_text(e)));
         }
-        let _ = writeln!(err, "::{cmd} title=tt budget {}::{}", escape_property(&e.name), escape_data(&msg));
+        let _ = writeln!(err, "::{cmd} title={}::{}", title(&e.name), escape_data(&msg));
+    }
+    for n in notes {
+        let t = match &n.budget {
+            Some(b) => title(b),
+            None => "tt budget".into(),
+        };
+        let _ = writeln!(err, "::warning title={t}::{}", escape_data(&n.message));
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         let mut md = Vec::new();
@@ -605,12 +940,38 @@ fn github_output(evals: &[Evaluation]) -> Result<()> {
             table(evals).render_markdown(&mut md)?;
         }
         writeln!(md)?;
+        if !notes.is_empty() {
+            writeln!(md, "Warnings (budgets not checked, spend that could not be priced):\n")?;
+            for n in notes {
+                writeln!(md, "- {}", md_text(&n.message))?;
+            }
+            writeln!(md)?;
+        }
+        if !failures.is_empty() {
+            writeln!(md, "**The budget gate failed:**\n")?;
+            for f in failures {
+                writeln!(md, "- {}", md_text(&f.message))?;
+            }
+            writeln!(md)?;
+        }
         let p = std::path::PathBuf::from(path);
         let mut f =
             std::fs::OpenOptions::new().create(true).append(true).open(&p).map_err(|e| Error::io(p.display(), e))?;
         f.write_all(&md).map_err(|e| Error::io(p.display(), e))?;
     }
     Ok(())
+}
+
+/// Text for a markdown list item: characters markdown would read as markup are escaped.
+fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Workflow-command data escaping (`%`, CR, LF), as the runner expects.

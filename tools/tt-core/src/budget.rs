@@ -3,10 +3,17 @@
 //! A configured [`Budget`] (period, scope, `limit_usd` and/or `limit_tokens`, `warn_at`) is evaluated over
 //! its window into an [`Evaluation`]: spent, remaining, the fraction used, the [`Level`] and a [`Forecast`].
 //! Spend comes from records ([`Tally`], one streaming pass for all budgets) or from tt-sum's summary rows
-//! ([`spend_from_rows`]). [`Ledger`] keeps per-window spend for every budget so `tt-log --enforce` can check
-//! one new record without re-reading the log.
+//! ([`spend_from_rows_priced`]). [`Ledger`] keeps per-window spend for every budget so `tt-log --enforce` can
+//! check one new record without re-reading the log. [`TaskContext`] says which budgets a pre-task estimate
+//! is checked against.
 //!
 //! Invariants:
+//! * A model scope matches every spelling of the model the price table resolves to the same entry
+//!   ([`same_model`]); other scope fields match exactly.
+//! * Summary rows are read as whole tt-sum outputs: group rows that are not closed by their total row, or that
+//!   do not add up to it, are an error, never a budget with nothing spent.
+//! * Percentages shown never contradict the level (cut below the limit, above 100 over it), and dollar amounts
+//!   shown side by side that differ never print the same ([`usd_distinct`]).
 //! * Levels are decided by exact decimal comparison, never by a rounded percentage: with the default
 //!   `warn_at = [0.5, 0.8, 0.95]`, spend ≥ 50% of the limit is `info`, ≥ 80% `warning`, ≥ 95% `critical`,
 //!   and strictly more than the limit `over` — spending exactly the limit is allowed (critical, not over).
@@ -17,7 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
 
 use crate::aggregate::{FxMap, RowWindow, Summary};
@@ -45,9 +52,9 @@ pub enum Level {
 }
 
 impl Level {
-    /// Parse `ok|info|warning|critical|over`.
+    /// Parse `ok|info|warning|critical|over` (any letter case; `warn` for warning).
     pub fn parse(s: &str) -> Option<Level> {
-        Some(match s {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
             "ok" => Level::Ok,
             "info" => Level::Info,
             "warning" | "warn" => Level::Warning,
@@ -134,6 +141,21 @@ impl Spent {
 /// ascending. Errors name the budget and where it was defined.
 pub fn validate(b: &Budget) -> Result<()> {
     let bad = |what: String| Error::config(format!("budget {} ({}): {what}", b.name, b.source));
+    // Names and scope values are shown in tables, annotations and messages: a control character would break
+    // them (and no record field can hold one, so such a scope would match nothing).
+    if b.name.chars().any(char::is_control) {
+        return Err(bad("the name must not contain control characters (it is shown in tables and messages)".into()));
+    }
+    for (k, v) in &b.scope {
+        if v.trim().is_empty() {
+            return Err(bad(format!(
+                "scope `{k}` has an empty value, which no record has; leave `{k}` out of the scope to count every {k}"
+            )));
+        }
+        if v.chars().any(char::is_control) {
+            return Err(bad(format!("scope `{k}` must not contain control characters, got {v:?}")));
+        }
+    }
     if b.limit_usd.is_none() && b.limit_tokens.is_none() {
         return Err(bad("needs `limit_usd` and/or `limit_tokens`".into()));
     }
@@ -177,6 +199,16 @@ pub fn scope_of(b: &Budget) -> Vec<(Field, String)> {
     b.scope.iter().filter_map(|(k, v)| Field::parse(k).map(|f| (f, v.clone()))).collect()
 }
 
+/// True when two model names resolve to one price-table entry (an alias, a dated id, a provider prefix: what
+/// tt-price resolves), so a budget scoped to `claude-sonnet-4-5` counts records logged as `sonnet-4.5`.
+/// Resolutions are cached in `pricer`, once per distinct name. Literal equality is the caller's first test.
+pub fn same_model(pricer: &mut Pricer<'_>, a: &str, b: &str) -> bool {
+    match (pricer.entry(a), pricer.entry(b)) {
+        (Some(x), Some(y)) => std::ptr::eq(x, y),
+        _ => false,
+    }
+}
+
 /// The level of `spent` against a limit, with `warn_at` thresholds (ascending fractions). One threshold is a
 /// warning; two are warning and critical; with three or more the highest is critical, the next warning, and
 /// the rest info.
@@ -215,6 +247,23 @@ pub struct Forecast {
     pub limit_date: Option<NaiveDate>,
 }
 
+/// How many days back the burn rate of a `total` budget (all time, no window end to project to) is measured.
+pub const BURN_DAYS: i64 = 30;
+
+/// The recent burn of a `total` budget and the date its limit is reached at that rate. A total budget has no
+/// window end, so nothing is projected; only this date is given ([`BURN_DAYS`] days back from "now", or from
+/// the midnight of the day of its first record when that is later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Burn {
+    /// Where the burn was measured from (up to "now").
+    pub since: DateTime<Utc>,
+    /// What was spent since then.
+    pub spent: Spent,
+    /// The local date the limit is reached at that rate (none when nothing was burned, the budget is already
+    /// over, or it is more than 100 years away).
+    pub limit_date: Option<NaiveDate>,
+}
+
 /// A budget evaluated over one window.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
@@ -234,12 +283,14 @@ pub struct Evaluation {
     pub limit_usd: Option<Decimal>,
     /// Token limit.
     pub limit_tokens: Option<u64>,
-    /// The fraction of the most used limit (rounded to 4 places for display; levels use exact values).
+    /// The fraction of the most used limit (cut, never rounded up, to 10 places; levels use exact values).
     pub fraction: Decimal,
     /// The level.
     pub level: Level,
     /// The forecast, for calendar windows still running.
     pub forecast: Option<Forecast>,
+    /// For `total` budgets evaluated from records: the recent burn and the date the limit is reached.
+    pub burn: Option<Burn>,
 }
 
 /// Fractions are capped here (a trillion times the limit): past that, "how far over" no longer matters, and
@@ -251,7 +302,8 @@ fn ratio(a: Decimal, b: Decimal) -> Decimal {
         // Zero limits are refused by `validate`; should one get here, any spend is over.
         return if a.is_zero() { Decimal::ZERO } else { FRACTION_CAP };
     }
-    a.checked_div(b).map_or(FRACTION_CAP, |r| r.min(FRACTION_CAP).round_dp(6))
+    // Cut, never rounded up: 49.99996% must not read as 50% (info) when it is still ok.
+    a.checked_div(b).map_or(FRACTION_CAP, |r| r.min(FRACTION_CAP).round_dp_with_strategy(10, RoundingStrategy::ToZero))
 }
 
 fn levels(b: &Budget, usd: Decimal, tokens: u64) -> (Decimal, Level) {
@@ -293,6 +345,17 @@ impl Evaluation {
             fraction,
             level,
             forecast,
+            burn: None,
+        }
+    }
+
+    /// The date the limit will be reached: from the forecast of a running window, or from the recent burn of a
+    /// `total` budget.
+    pub fn limit_date(&self) -> Option<NaiveDate> {
+        match (&self.forecast, &self.burn) {
+            (Some(f), _) => f.limit_date,
+            (None, Some(b)) => b.limit_date,
+            (None, None) => None,
         }
     }
 
@@ -306,9 +369,10 @@ impl Evaluation {
         self.limit_tokens.map(|l| i128::from(l) - i128::from(self.spent.tokens))
     }
 
-    /// The used percentage, 2 places.
+    /// The used percentage, 2 places, rounded so it never contradicts the level: down (49.99996% is 49.99, not
+    /// the 50 of `info`), except over the limit, where it is above 100 (100.0001% is 100.01).
     pub fn percent(&self) -> Decimal {
-        percent_of(self.fraction)
+        percent_of(self.fraction, self.level == Level::Over)
     }
 
     /// Would spending `usd` and `tokens` more push this budget over a limit?
@@ -317,11 +381,12 @@ impl Evaluation {
             || self.limit_tokens.is_some_and(|l| u128::from(self.spent.tokens) + u128::from(tokens) > u128::from(l))
     }
 
-    /// `$12.34 of $60.00` / `9,000 of 10,000 tokens`, for messages.
+    /// `$12.34 of $60.00` / `9,000 of 10,000 tokens`, for messages (amounts that differ never print the same).
     pub fn spent_text(&self) -> String {
         let mut parts = Vec::new();
         if let Some(l) = self.limit_usd {
-            parts.push(format!("{} of {}", money::usd(self.spent.usd), money::usd(l)));
+            let [spent, limit] = usd_distinct([self.spent.usd, l]);
+            parts.push(format!("{spent} of {limit}"));
         }
         if let Some(l) = self.limit_tokens {
             parts.push(format!("{} of {} tokens", money::thousands(self.spent.tokens), money::thousands(l)));
@@ -335,16 +400,16 @@ impl Evaluation {
         let mut parts = Vec::new();
         if let Some(r) = self.remaining_usd() {
             parts.push(if r < Decimal::ZERO {
-                format!("already over by {}", money::usd(-r))
+                format!("already over by {}", usd_distinct([-r, Decimal::ZERO])[0])
             } else {
-                format!("{} left", money::usd(r))
+                format!("{} left", usd_distinct([r, Decimal::ZERO])[0])
             });
         }
         if let Some(r) = self.remaining_tokens() {
             parts.push(if r < 0 {
-                format!("already over by {} tokens", money::thousands_i(-r))
+                format!("already over by {}", tokens_text(-r))
             } else {
-                format!("{} tokens left", money::thousands_i(r))
+                format!("{} left", tokens_text(r))
             });
         }
         parts.join(", ")
@@ -398,16 +463,25 @@ impl Evaluation {
             self.percent(),
             self.level.as_str(),
         );
-        match &self.forecast {
-            None => s.push_str("null"),
-            Some(f) => {
+        match (&self.forecast, &self.burn) {
+            (None, None) => s.push_str("null"),
+            (None, Some(b)) => {
+                // No window end: nothing to project, only the date the limit is reached at the recent burn.
+                s.push_str(
+                    "{\"projected_usd\":null,\"projected_tokens\":null,\"projected_percent\":null,\
+                     \"projected_level\":null,\"limit_date\":",
+                );
+                opt_str(&mut s, b.limit_date.map(|d| d.format("%Y-%m-%d").to_string()).as_deref());
+                s.push('}');
+            }
+            (Some(f), _) => {
                 let _ = write!(
                     s,
                     "{{\"projected_usd\":{},\"projected_tokens\":{},\"projected_percent\":{},\"projected_level\":\"{}\",\
                      \"limit_date\":",
                     money::canonical(f.usd),
                     f.tokens,
-                    percent_of(f.fraction),
+                    percent_of(f.fraction, f.level == Level::Over),
                     f.level.as_str()
                 );
                 opt_str(&mut s, f.limit_date.map(|d| d.format("%Y-%m-%d").to_string()).as_deref());
@@ -419,9 +493,49 @@ impl Evaluation {
     }
 }
 
-/// A fraction as a percentage, 2 places (fractions are capped, so this cannot overflow).
-fn percent_of(f: Decimal) -> Decimal {
-    f.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(Decimal::MAX).round_dp(2).normalize()
+/// A fraction as a percentage, 2 places (fractions are capped, so this cannot overflow): cut below the limit,
+/// so a level is never contradicted by a rounded-up number; over the limit rounded up and above 100.
+fn percent_of(f: Decimal, over: bool) -> Decimal {
+    let p = f.checked_mul(Decimal::ONE_HUNDRED).unwrap_or(Decimal::MAX);
+    if over {
+        p.round_dp_with_strategy(2, RoundingStrategy::AwayFromZero).max(Decimal::new(10001, 2)).normalize()
+    } else {
+        p.round_dp_with_strategy(2, RoundingStrategy::ToZero).normalize()
+    }
+}
+
+/// `1 token`, `1,000 tokens`.
+pub fn tokens_text(n: i128) -> String {
+    format!("{} token{}", money::thousands_i(n), if n == 1 || n == -1 { "" } else { "s" })
+}
+
+/// Dollar amounts for one message or table row: as [`money::usd`] writes them (`$1.94`, `$0.3750`), with more
+/// places when two amounts that differ would print the same (`$1.9375 of $1.9374`, never `$1.94 of $1.94`) or
+/// an amount that is not zero would print as zero.
+pub fn usd_distinct<const N: usize>(values: [Decimal; N]) -> [String; N] {
+    let clash = |texts: &[String]| {
+        (0..N).any(|i| {
+            (!values[i].is_zero() && texts[i].bytes().all(|c| !c.is_ascii_digit() || c == b'0'))
+                || (0..i).any(|j| values[i] != values[j] && texts[i] == texts[j])
+        })
+    };
+    let texts: [String; N] = values.map(money::usd);
+    if !clash(&texts) {
+        return texts;
+    }
+    for places in 3..=28 {
+        let t: [String; N] = values.map(|d| {
+            let s = money::fixed(d, places);
+            match s.strip_prefix('-') {
+                Some(rest) => format!("-${rest}"),
+                None => format!("${s}"),
+            }
+        });
+        if !clash(&t) {
+            return t;
+        }
+    }
+    texts
 }
 
 fn opt(v: Option<impl std::fmt::Display>) -> String {
@@ -494,6 +608,10 @@ pub struct Tally<'c> {
     periods: Vec<BudgetPeriod>,
     spent: Vec<Spent>,
     sessions: Vec<FxMap<String, Spent>>,
+    /// For `total` budgets: spend since [`Tally::burn_from`], and the first record's time.
+    recent: Vec<Spent>,
+    first: Vec<Option<DateTime<Utc>>>,
+    burn_from: DateTime<Utc>,
     pricer: Pricer<'c>,
 }
 
@@ -508,6 +626,9 @@ impl<'c> Tally<'c> {
             periods: budgets.iter().map(|b| b.period).collect(),
             spent: vec![Spent::default(); budgets.len()],
             sessions: budgets.iter().map(|_| FxMap::default()).collect(),
+            recent: vec![Spent::default(); budgets.len()],
+            first: vec![None; budgets.len()],
+            burn_from: cal.now - Duration::days(BURN_DAYS),
             pricer: Pricer::new(prices),
         }
     }
@@ -518,26 +639,36 @@ impl<'c> Tally<'c> {
         let mut cost = None;
         let mut priced = false;
         for i in 0..self.windows.len() {
-            if !self.windows[i].contains(v.ts) || !v.matches(&self.scopes[i]) {
+            if !self.windows[i].contains(v.ts)
+                || !v.matches(&self.scopes[i], &mut |a, b| same_model(&mut self.pricer, a, b))
+            {
                 continue;
             }
             if !priced {
                 cost = v.cost_usd.or_else(|| self.pricer.cost(&v.model, v.ts, &v.tokens));
                 priced = true;
             }
-            if self.periods[i] == BudgetPeriod::Session {
-                if let Some(s) = v.session.as_deref() {
-                    match self.sessions[i].get_mut(s) {
-                        Some(sp) => sp.add(v.tokens.total(), cost),
-                        None => {
-                            let mut sp = Spent::default();
-                            sp.add(v.tokens.total(), cost);
-                            self.sessions[i].insert(s.to_string(), sp);
+            match self.periods[i] {
+                BudgetPeriod::Session => {
+                    if let Some(s) = v.session.as_deref() {
+                        match self.sessions[i].get_mut(s) {
+                            Some(sp) => sp.add(v.tokens.total(), cost),
+                            None => {
+                                let mut sp = Spent::default();
+                                sp.add(v.tokens.total(), cost);
+                                self.sessions[i].insert(s.to_string(), sp);
+                            }
                         }
                     }
                 }
-            } else {
-                self.spent[i].add(v.tokens.total(), cost);
+                BudgetPeriod::Total => {
+                    self.spent[i].add(v.tokens.total(), cost);
+                    if v.ts >= self.burn_from && v.ts < self.cal.now {
+                        self.recent[i].add(v.tokens.total(), cost);
+                    }
+                    self.first[i] = Some(self.first[i].map_or(v.ts, |f| f.min(v.ts)));
+                }
+                _ => self.spent[i].add(v.tokens.total(), cost),
             }
         }
     }
@@ -546,6 +677,15 @@ impl<'c> Tally<'c> {
     pub fn merge(&mut self, o: Tally<'_>) {
         for (a, b) in self.spent.iter_mut().zip(o.spent.iter()) {
             a.merge(b);
+        }
+        for (a, b) in self.recent.iter_mut().zip(o.recent.iter()) {
+            a.merge(b);
+        }
+        for (a, b) in self.first.iter_mut().zip(o.first.iter()) {
+            *a = match (*a, *b) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            };
         }
         for (a, b) in self.sessions.iter_mut().zip(o.sessions) {
             for (k, v) in b {
@@ -557,6 +697,12 @@ impl<'c> Tally<'c> {
     /// Evaluate every budget given to [`Tally::new`] at its calendar's "now".
     pub fn finish(&self) -> Result<Vec<Evaluation>> {
         self.evaluate(&self.budgets, &self.cal)
+    }
+
+    /// What session `session` spent of session budget `i` (in the order given to [`Tally::new`]); nothing
+    /// for a session not seen.
+    pub fn session_spent(&self, i: usize, session: &str) -> Spent {
+        self.sessions.get(i).and_then(|m| m.get(session)).copied().unwrap_or_default()
     }
 
     /// Evaluate `budgets` (the ones given to [`Tally::new`], in the same order) at `cal.now`; an error when a
@@ -574,11 +720,50 @@ impl<'c> Tally<'c> {
                     Ok(worst_session(b, w, self.sessions[i].iter().map(|(k, v)| (k.clone(), *v)), cal))
                 } else {
                     self.spent[i].check(&b.name)?;
-                    Ok(Evaluation::new(b, w, None, self.spent[i], cal.now, cal))
+                    let mut e = Evaluation::new(b, w, None, self.spent[i], cal.now, cal);
+                    if b.period == BudgetPeriod::Total {
+                        e.burn = Some(burn(&e, self.recent[i], self.first[i], self.burn_from, cal));
+                    }
+                    Ok(e)
                 }
             })
             .collect()
     }
+}
+
+/// The burn of a `total` budget: what was spent from `from` (or the midnight of the first record's day, when
+/// later) until now, and when the limit is reached at that rate.
+fn burn(e: &Evaluation, recent: Spent, first: Option<DateTime<Utc>>, from: DateTime<Utc>, cal: &Calendar) -> Burn {
+    let since = match first {
+        Some(f) => from.max(cal.midnight(cal.local_date(f))),
+        None => from,
+    };
+    let elapsed = (cal.now - since).num_seconds();
+    let mut at: Option<DateTime<Utc>> = None;
+    if e.level != Level::Over && elapsed > 0 {
+        let mut consider = |left: Decimal, burned: Decimal| {
+            if burned <= Decimal::ZERO || left < Decimal::ZERO {
+                return;
+            }
+            // Seconds from now until the limit is passed: left ÷ (burned ÷ elapsed).
+            let Some(secs) = left.checked_mul(Decimal::from(elapsed)).and_then(|x| x.checked_div(burned)) else {
+                return;
+            };
+            if let Ok(secs) = i64::try_from(secs.ceil())
+                && secs <= 36_500 * 86_400
+            {
+                let when = cal.now + Duration::seconds(secs);
+                at = Some(at.map_or(when, |a| a.min(when)));
+            }
+        };
+        if let Some(r) = e.remaining_usd() {
+            consider(r, recent.usd);
+        }
+        if let Some(r) = e.remaining_tokens() {
+            consider(Decimal::from(r), Decimal::from(recent.tokens));
+        }
+    }
+    Burn { since, spent: recent, limit_date: at.map(|t| cal.local_date(t)) }
 }
 
 /// The session that used most of a session budget (or an empty one when there are none).
@@ -622,6 +807,16 @@ pub struct RowAnswers<'b> {
     pub evaluations: Vec<Evaluation>,
     /// The budgets left out: no row set has their period and scope.
     pub unanswered: Vec<&'b Budget>,
+    /// Beside each evaluation of a session budget: every session's spend (for the pre-task estimate, which is
+    /// checked against the session the task runs in).
+    pub sessions: Vec<Option<BTreeMap<String, Spent>>>,
+}
+
+impl RowAnswers<'_> {
+    /// What `session` spent of the session budget of evaluation `i`; nothing for a session not in the rows.
+    pub fn session_spent(&self, i: usize, session: &str) -> Spent {
+        self.sessions.get(i).and_then(Option::as_ref).and_then(|m| m.get(session)).copied().unwrap_or_default()
+    }
 }
 
 /// One tt-sum output: the group rows of one window and `--by` keys, and the total row that closes them.
@@ -629,45 +824,112 @@ struct RowSet<'r> {
     window: &'r RowWindow,
     keys: Vec<&'r str>,
     groups: Vec<&'r Summary>,
-    total: Option<&'r Summary>,
+    total: &'r Summary,
 }
 
 impl RowSet<'_> {
     /// Groups `--top` left out (so a group row that is missing may have been cut, not be zero).
     fn omitted(&self) -> u64 {
-        self.total.and_then(|t| t.omitted_groups).unwrap_or(0)
+        self.total.omitted_groups.unwrap_or(0)
     }
     /// True when the set is known to hold no records at all: every budget of its period spent nothing.
     fn is_empty(&self) -> bool {
-        self.groups.is_empty() && self.total.is_some_and(|t| t.records == 0)
+        self.groups.is_empty() && self.total.records == 0
     }
     fn has_time_key(&self) -> bool {
         self.keys.iter().any(|k| is_time_key(k))
     }
 }
 
-/// Split rows into the sets tt-sum wrote: group rows, then their total row. A change of window or of keys
-/// also starts a new set (rows concatenated from several runs).
-fn row_sets(rows: &[Summary]) -> Vec<RowSet<'_>> {
-    let mut sets: Vec<RowSet<'_>> = Vec::new();
-    let mut open: Option<RowSet<'_>> = None;
-    for r in rows {
-        let keys: Vec<&str> = r.group.iter().map(|(k, _)| k.as_str()).collect();
-        if let Some(o) = &open
-            && (o.window != &r.window || (!r.is_total() && o.keys != keys))
-        {
-            sets.extend(open.take());
+/// Refuse a summary row whose counts cannot come from records: tokens, a cost or sessions without records,
+/// more sessions than records, or a cost when every record is unpriced. Errors start with `summary row:`; the
+/// caller adds file:line.
+pub fn check_row(r: &Summary) -> Result<()> {
+    let bad =
+        |what: &str| Err(Error::data(format!("summary row: inconsistent counts: {what} (edited or hand-made input?)")));
+    if r.records == 0 {
+        if r.total_tokens > 0 {
+            return bad(&format!("{} with `records` 0", tokens_text(i128::from(r.total_tokens))));
         }
-        let set = open.get_or_insert_with(|| RowSet { window: &r.window, keys, groups: Vec::new(), total: None });
-        if r.is_total() {
-            set.total = Some(r);
-            sets.extend(open.take());
-        } else {
-            set.groups.push(r);
+        if !r.cost_usd.is_zero() {
+            return bad(&format!("`cost_usd` {} with `records` 0", money::canonical(r.cost_usd)));
         }
     }
-    sets.extend(open);
-    sets
+    if r.sessions > r.records {
+        return bad(&format!("{} sessions but {} records", r.sessions, r.records));
+    }
+    if r.records > 0 && r.unpriced_records == r.records && !r.cost_usd.is_zero() {
+        return bad(&format!("`cost_usd` {} while every record is unpriced", money::canonical(r.cost_usd)));
+    }
+    Ok(())
+}
+
+const NO_TOTAL: &str = "summary rows end without their total row (the row with an empty group that closes each \
+                        tt-sum output): truncated or filtered input? give tt-budget whole tt-sum outputs";
+
+/// Split rows into the sets tt-sum wrote: group rows, then their total row. Every set must end with its total
+/// row, and its group rows must add up to it (less, by what `--top` cut, when the total says groups were left
+/// out): rows that were cut off, filtered (`grep`) or edited are an error, never read as "nothing spent".
+fn row_sets(rows: &[Summary]) -> Result<Vec<RowSet<'_>>> {
+    let mut sets: Vec<RowSet<'_>> = Vec::new();
+    let mut open: Option<(&RowWindow, Vec<&str>, Vec<&Summary>)> = None;
+    for r in rows {
+        check_row(r)?;
+        if r.is_total() {
+            let (keys, groups) = match open.take() {
+                Some((w, keys, groups)) if w == &r.window => (keys, groups),
+                Some(_) => return Err(Error::data(NO_TOTAL)),
+                None => (Vec::new(), Vec::new()),
+            };
+            check_sums(&groups, r)?;
+            sets.push(RowSet { window: &r.window, keys, groups, total: r });
+        } else {
+            let keys: Vec<&str> = r.group.iter().map(|(k, _)| k.as_str()).collect();
+            if let Some((w, k, _)) = &open
+                && (*w != &r.window || *k != keys)
+            {
+                return Err(Error::data(NO_TOTAL));
+            }
+            open.get_or_insert_with(|| (&r.window, keys, Vec::new())).2.push(r);
+        }
+    }
+    if open.is_some() {
+        return Err(Error::data(NO_TOTAL));
+    }
+    Ok(sets)
+}
+
+/// The group rows of a set must add up to its total row: records, tokens, dollars and unpriced records
+/// (each at most the total when `--top` left groups out).
+fn check_sums(groups: &[&Summary], total: &Summary) -> Result<()> {
+    if groups.is_empty() {
+        // Ungrouped (tt-sum without --by): the total row is all there is.
+        return Ok(());
+    }
+    let mut sum = Spent::default();
+    for g in groups {
+        sum.merge(&row_spent(g));
+    }
+    let cut = total.omitted_groups.is_some_and(|n| n > 0);
+    let t = row_spent(total);
+    let fits = |a: Decimal, b: Decimal| if cut { a <= b } else { a == b };
+    let d = Decimal::from;
+    for (what, a, b) in [
+        ("records", d(sum.records), d(t.records)),
+        ("tokens", d(sum.tokens), d(t.tokens)),
+        ("cost_usd", sum.usd, t.usd),
+        ("unpriced records", d(sum.unpriced), d(t.unpriced)),
+    ] {
+        if sum.overflow || !fits(a, b) {
+            return Err(Error::data(format!(
+                "summary rows do not add up to their total row ({what}: the groups give {}, the total {}): \
+                 filtered or edited input? give tt-budget whole tt-sum outputs",
+                money::canonical(a),
+                money::canonical(b)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// How a budget answered by a row set sees it: spend for a calendar or total budget, spend per session for a
@@ -687,8 +949,14 @@ fn row_scope(b: &Budget) -> Vec<(String, &str)> {
 }
 
 /// The spend of `b` in one row set, if the set answers it; an error when it would answer it but `--top` may
-/// have cut the rows that matter.
-fn answer(b: &Budget, scope: &[(String, &str)], set: &RowSet<'_>) -> Result<Option<RowSpend>> {
+/// have cut the rows that matter. `same_model` says whether two model names are one model (rows of several
+/// spellings of a model all count toward a budget scoped to it).
+fn answer(
+    b: &Budget,
+    scope: &[(String, &str)],
+    set: &RowSet<'_>,
+    same_model: &mut impl FnMut(&str, &str) -> bool,
+) -> Result<Option<RowSpend>> {
     let session = b.period == BudgetPeriod::Session;
     if !session && row_period(&set.window.period) != Some(b.period) {
         return Ok(None);
@@ -697,19 +965,29 @@ fn answer(b: &Budget, scope: &[(String, &str)], set: &RowSet<'_>) -> Result<Opti
         return Ok(Some(RowSpend::Window(Spent::default())));
     }
     if !session && scope.is_empty() {
-        return Ok(set.total.map(|t| RowSpend::Window(row_spent(t))));
+        return Ok(Some(RowSpend::Window(row_spent(set.total))));
     }
     let needs: Vec<&str> =
         session.then_some("session").into_iter().chain(scope.iter().map(|(k, _)| k.as_str())).collect();
     if set.groups.is_empty() || set.has_time_key() || !needs.iter().all(|k| set.keys.contains(k)) {
         return Ok(None);
     }
-    let matching: Vec<&Summary> =
-        set.groups.iter().copied().filter(|r| scope.iter().all(|(k, v)| r.value(k) == Some(Some(*v)))).collect();
+    let mut matching: Vec<&Summary> = Vec::new();
+    for r in set.groups.iter().copied() {
+        let all = scope.iter().all(|(k, v)| match r.value(k) {
+            Some(Some(have)) => have == *v || (k == "model" && same_model(have, v)),
+            _ => false,
+        });
+        if all {
+            matching.push(r);
+        }
+    }
     let omitted = set.omitted();
     // A cut row would be read as nothing spent. With one row per scope value (grouped by the scope's fields
-    // only) a row that is there is complete; otherwise any cut row may have held some of the spend.
-    let complete = !session && set.keys.len() == needs.len() && !matching.is_empty();
+    // only) a row that is there is complete; otherwise any cut row may have held some of the spend. A model
+    // has several spellings, each its own row: one of them may have been cut.
+    let complete =
+        !session && set.keys.len() == needs.len() && !matching.is_empty() && !scope.iter().any(|(k, _)| k == "model");
     if omitted > 0 && !complete {
         return Err(Error::data(format!(
             "budget {} ({}) cannot be checked from these rows: they were cut with --top ({} group{} left out), so \
@@ -781,26 +1059,48 @@ fn fmt_bound(t: &DateTime<chrono::FixedOffset>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// Evaluate the budgets that tt-sum's rows answer, matching model scopes literally. Tools that have the price
+/// table use [`spend_from_rows_priced`], which also counts other spellings of a scope's model.
+pub fn spend_from_rows<'b>(budgets: &'b [Budget], rows: &[Summary], cal: &Calendar) -> Result<RowAnswers<'b>> {
+    rows_answer(budgets, rows, cal, &mut |_, _| false)
+}
+
 /// Evaluate the budgets that tt-sum's rows answer.
 ///
-/// The rows are read as the sets tt-sum writes (group rows, then their total row). A set answers a budget
-/// when its window is of the budget's period and its groups can express the scope: no scope → the total row;
-/// a scope → the rows grouped by (at least) the scope's fields, summed over those whose values match (none
-/// matching: nothing was spent). Session budgets take sets grouped by `session` (any window) and evaluate the
-/// session that used most. A set without records answers every calendar or total budget of its period with
-/// zero.
+/// The rows are read as the sets tt-sum writes (group rows, then their total row; a set without its total row,
+/// or whose groups do not add up to it, is an error). A set answers a budget when its window is of the
+/// budget's period and its groups can express the scope: no scope → the total row; a scope → the rows grouped
+/// by (at least) the scope's fields, summed over those whose values match (a model scope: every spelling that
+/// resolves to its model in `prices`; none matching: nothing was spent). Session budgets take sets grouped by
+/// `session` (any window) and evaluate the session that used most. A set without records answers every
+/// calendar or total budget of its period with zero.
 ///
 /// Errors, never a wrong verdict: sets of *different* windows answering one budget (`month` and `last-month`
 /// rows together — their sums are not one window's spend), sets of the same window disagreeing, and a scoped
 /// or session budget whose rows `--top` may have cut. Budgets no set answers are returned as unanswered.
-pub fn spend_from_rows<'b>(budgets: &'b [Budget], rows: &[Summary], cal: &Calendar) -> Result<RowAnswers<'b>> {
-    let sets = row_sets(rows);
-    let mut out = RowAnswers { evaluations: Vec::new(), unanswered: Vec::new() };
+pub fn spend_from_rows_priced<'b>(
+    budgets: &'b [Budget],
+    rows: &[Summary],
+    cal: &Calendar,
+    prices: &crate::price::PriceTable,
+) -> Result<RowAnswers<'b>> {
+    let mut pricer = Pricer::new(prices);
+    rows_answer(budgets, rows, cal, &mut |a, b| same_model(&mut pricer, a, b))
+}
+
+fn rows_answer<'b>(
+    budgets: &'b [Budget],
+    rows: &[Summary],
+    cal: &Calendar,
+    same_model: &mut impl FnMut(&str, &str) -> bool,
+) -> Result<RowAnswers<'b>> {
+    let sets = row_sets(rows)?;
+    let mut out = RowAnswers { evaluations: Vec::new(), unanswered: Vec::new(), sessions: Vec::new() };
     for b in budgets {
         let scope = row_scope(b);
         let mut found: Option<(&RowWindow, RowSpend)> = None;
         for set in &sets {
-            let Some(spend) = answer(b, &scope, set)? else { continue };
+            let Some(spend) = answer(b, &scope, set, same_model)? else { continue };
             match &found {
                 None => found = Some((set.window, spend)),
                 Some((w, _)) if *w != set.window => {
@@ -830,13 +1130,15 @@ pub fn spend_from_rows<'b>(budgets: &'b [Budget], rows: &[Summary], cal: &Calend
             Some((w, RowSpend::Window(sp))) => {
                 sp.check(&b.name)?;
                 out.evaluations.push(Evaluation::new(b, w.clone(), None, sp, cal.now, cal));
+                out.sessions.push(None);
             }
             Some((w, RowSpend::Sessions(per))) => {
                 for sp in per.values() {
                     sp.check(&b.name)?;
                 }
                 let w = RowWindow { period: "session".into(), ..w.clone() };
-                out.evaluations.push(worst_session(b, w, per.into_iter(), cal));
+                out.evaluations.push(worst_session(b, w, per.iter().map(|(k, v)| (k.clone(), *v)), cal));
+                out.sessions.push(Some(per));
             }
         }
     }
@@ -880,7 +1182,8 @@ impl Ledger {
         })
     }
 
-    /// Count one record for every budget whose scope it matches.
+    /// Count one record for every budget whose scope it matches (a model scope through `pricer`'s
+    /// resolution, see [`same_model`]).
     pub fn add(
         &mut self,
         budgets: &[Budget],
@@ -888,9 +1191,10 @@ impl Ledger {
         cal: &Calendar,
         v: &View<'_>,
         cost: Option<Decimal>,
+        pricer: &mut Pricer<'_>,
     ) {
         for (i, b) in budgets.iter().enumerate() {
-            if !v.matches(&scopes[i]) {
+            if !v.matches(&scopes[i], &mut |a, m| same_model(pricer, a, m)) {
                 continue;
             }
             if let Some(k) = Ledger::key(b, cal, v.ts, v.session.as_deref()) {
@@ -963,21 +1267,68 @@ impl Ledger {
     }
 }
 
-/// Parse `--fail-at`: a level name, a fraction (`0.9`) or a percentage (`90%`).
+/// Parse `--fail-at`: a level name (any case), a fraction (`0.9`) or a percentage (`90%`). `ok` is refused:
+/// every budget is at `ok` or above, so it would always fail.
 pub fn parse_fail_at(s: &str) -> Result<FailAt> {
-    if let Some(l) = Level::parse(s.trim()) {
-        return Ok(FailAt::Level(l));
+    let wants = "--fail-at wants a level (info, warning, critical, over), a fraction (0.9) or a percentage (90%)";
+    match Level::parse(s) {
+        Some(Level::Ok) => {
+            return Err(Error::usage(format!(
+                "{wants}, got {s:?}: every budget is at ok or above, so it would always fail"
+            )));
+        }
+        Some(l) => return Ok(FailAt::Level(l)),
+        None => {}
     }
+    match parse_fraction(s) {
+        Some(d) if d > Decimal::ZERO => Ok(FailAt::Fraction(d)),
+        _ => Err(Error::usage(format!("{wants}, got {s:?}"))),
+    }
+}
+
+/// A fraction of a limit as users type it: `0.8` or `80%` (`--fail-at`, `--warn-at`).
+pub fn parse_fraction(s: &str) -> Option<Decimal> {
     let t = s.trim();
-    let (num, pct) = match t.strip_suffix('%') {
-        Some(n) => (n, true),
-        None => (t, false),
-    };
-    match money::parse_decimal(num) {
-        Some(d) if d > Decimal::ZERO => Ok(FailAt::Fraction(if pct { d / Decimal::ONE_HUNDRED } else { d })),
-        _ => Err(Error::usage(format!(
-            "--fail-at wants a level (info, warning, critical, over), a fraction (0.9) or a percentage (90%), got {s:?}"
-        ))),
+    match t.strip_suffix('%') {
+        Some(n) => money::parse_decimal(n).and_then(|d| d.checked_div(Decimal::ONE_HUNDRED)),
+        None => money::parse_decimal(t),
+    }
+}
+
+/// What a pre-task estimate is for: the record fields the task's records will have (`--agent`, `--model`, or
+/// `TT_AGENT`, `TT_MODEL`, … as tt-log takes them). A budget applies to the task unless its scope names a
+/// field the context gives with another value (a model through the price table: `sonnet-4.5` is
+/// `claude-sonnet-4-5`); a scope field the context does not give is assumed to match, so the budget is
+/// checked (the conservative answer). A session budget is checked against the context's session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskContext {
+    /// The fields given, by canonical name (`agent`, `tag:team`).
+    pub fields: BTreeMap<String, String>,
+}
+
+impl TaskContext {
+    /// The context's value of a field (`session`, `tag:team`).
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).map(String::as_str)
+    }
+
+    /// The scope field the context contradicts (`agent=NOVA`), if any: the budget then does not apply.
+    pub fn excludes(&self, scope: &BTreeMap<String, String>, pricer: &mut Pricer<'_>) -> Option<String> {
+        for (k, want) in scope {
+            let key = Field::parse(k).map_or_else(|| k.clone(), |f| f.name().into_owned());
+            if let Some(have) = self.fields.get(&key)
+                && have != want
+                && !(key == "model" && same_model(pricer, have, want))
+            {
+                return Some(format!("{key}={have}"));
+            }
+        }
+        None
+    }
+
+    /// `agent=NOVA, model=opus-4.5`, for messages.
+    pub fn text(&self) -> String {
+        self.fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
     }
 }
 

@@ -8,7 +8,8 @@
 //! saves the index.
 //!
 //! Invariants:
-//! * The index is only read and written under the log lock, and replaced atomically (write + rename).
+//! * The index is only written under the log's exclusive lock, and replaced atomically (write + rename); a dry
+//!   run reads the log and the index under a shared lock and writes nothing.
 //! * It is a cache, never the truth: if the log shrank, was replaced (another inode), its counted bytes no
 //!   longer hash the same, or the budgets, zone or prices changed, it is rebuilt from the whole log. A missing,
 //!   unreadable or malformed index is rebuilt too.
@@ -32,8 +33,8 @@ use crate::price::Pricer;
 use crate::record::Record;
 use crate::scan::{Field, View};
 
-/// The index file's version; bump when its meaning changes.
-const INDEX_VERSION: u64 = 1;
+/// The index file's version; bump when its meaning changes (2: model scopes match every spelling of the model).
+const INDEX_VERSION: u64 = 2;
 /// How many bytes before the counted offset are hashed to recognise the log.
 const TAIL: u64 = 4096;
 
@@ -262,10 +263,9 @@ pub struct Passed {
     index: Index,
     path: PathBuf,
     line_len: u64,
-    record_cost: Option<Decimal>,
-    record: Record,
-    budgets: Vec<Budget>,
-    cal: Calendar,
+    /// The record's spend, and the (budget, window) pairs it counts in.
+    spend: (u64, Option<Decimal>),
+    windows: Vec<(usize, String)>,
 }
 
 /// What the config contributes to the counts: budgets, zone, week start and prices.
@@ -307,7 +307,7 @@ fn catch_up(index: &mut Index, file: &mut File, log: &Path, upto: u64, how: Coun
             || (Ledger::new(budgets.len()), Pricer::new(&config.prices), 0u64),
             |(ledger, pricer, n), v| {
                 let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens));
-                ledger.add(budgets, scopes, cal, v, cost);
+                ledger.add(budgets, scopes, cal, v, cost, pricer);
                 *n += 1;
                 Ok(())
             },
@@ -335,7 +335,7 @@ fn catch_up(index: &mut Index, file: &mut File, log: &Path, upto: u64, how: Coun
         }
         let v = View::parse(l).map_err(|e| e.context(format!("{name}:{line_no}")))?;
         let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens));
-        index.delta.add(budgets, scopes, cal, &v, cost);
+        index.delta.add(budgets, scopes, cal, &v, cost, &mut pricer);
     }
     // `buf` ends with a newline, so split gave one empty piece after it that was not a line.
     index.lines = line_no - 1;
@@ -379,16 +379,63 @@ fn last_newline_end(file: &mut File, len: u64, name: &str) -> Result<u64> {
 /// would push one over its limit. Must be called with the log locked; on success, append the record and call
 /// [`Passed::appended`] (or [`Passed::discard`] to append nothing).
 pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result<Passed> {
-    crate::budget::validate_all(&config.budgets)?;
     let log = locked.path().to_path_buf();
+    let (index, decision) = count_and_check(locked.file(), &log, config, record)?;
+    let ipath = index_path(&log);
+    match decision {
+        Err(refusals) => {
+            // The work done counting the log is still good: keep it for the next call.
+            let mut index = index;
+            let _ = index.save(&ipath);
+            Err(Error::condition(format!("refused, nothing logged: {}", refusals.join("; "))))
+        }
+        Ok((spend, windows)) => {
+            Ok(Passed { index, path: ipath, line_len: record.to_json().len() as u64 + 1, spend, windows })
+        }
+    }
+}
+
+/// `tt-log --enforce --dry-run`: the same check as [`check`], appending nothing. A refusal is the same exit 1
+/// with the reason (`would be refused: …`). Nothing is written at all: the log is opened read-only under a
+/// shared lock (so the answer is the one a real call would get now, and a torn last line is left for the real
+/// call to repair), the index is read but neither created nor updated, and a log that does not exist yet is
+/// not created.
+pub fn check_dry_run(log: &Path, config: &Config, record: &Record) -> Result<()> {
+    let refused = |r: Vec<String>| Err(Error::condition(format!("would be refused: {}", r.join("; "))));
+    if log.exists() {
+        let mut file = File::open(log).map_err(|e| Error::io(log.display(), e))?;
+        file.lock_shared().map_err(|e| Error::io(format!("{}: lock", log.display()), e))?;
+        let (_, decision) = count_and_check(&mut file, log, config, record)?;
+        return decision.map(|_| ()).or_else(refused);
+    }
+    // No log: nothing spent yet; only the record itself is checked.
+    crate::budget::validate_all(&config.budgets)?;
+    let budgets = config.budgets.clone();
+    let cal = Calendar::new(crate::period::parse_zone(&config.tz)?, config.week_start, record.ts);
+    let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
+    let index = Index::empty(fingerprint(config), 0, 0, budgets.len());
+    refusals(&index, &budgets, &scopes, &cal, config, record)?.map(|_| ()).or_else(refused)
+}
+
+/// What a passing record adds: its tokens and cost, and the (budget, window key) pairs it counts in.
+type Spend = ((u64, Option<Decimal>), Vec<(usize, String)>);
+
+/// Bring the index up to the log's last complete line (in memory) and check `record`: the index, and what the
+/// record adds or why it is refused. `file` is the log, locked by the caller.
+fn count_and_check(
+    file: &mut File,
+    log: &Path,
+    config: &Config,
+    record: &Record,
+) -> Result<(Index, std::result::Result<Spend, Vec<String>>)> {
+    crate::budget::validate_all(&config.budgets)?;
     let name = log.display().to_string();
     let budgets: Vec<Budget> = config.budgets.clone();
     let cal = Calendar::new(crate::period::parse_zone(&config.tz)?, config.week_start, record.ts);
     let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
     let fp = fingerprint(config);
-    let ipath = index_path(&log);
+    let ipath = index_path(log);
 
-    let file = locked.file();
     let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
     let len = meta.len();
     let (dev, ino) = (meta.dev(), meta.ino());
@@ -401,59 +448,14 @@ pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result
         _ => None,
     }
     .unwrap_or_else(|| Index::empty(fp.clone(), dev, ino, budgets.len()));
-    catch_up(&mut index, file, &log, upto, Counting { budgets: &budgets, scopes: &scopes, cal: &cal, config })?;
+    catch_up(&mut index, file, log, upto, Counting { budgets: &budgets, scopes: &scopes, cal: &cal, config })?;
     index.tail = if index.offset == 0 { String::new() } else { tail_hash(file, index.offset, &name)? };
-
-    let line = record.to_json();
-    let (cost, refusals) = refusals(&index, &budgets, &scopes, &cal, config, record)?;
-    if !refusals.is_empty() {
-        // The work done counting the log is still good: keep it for the next call.
-        let _ = index.save(&ipath);
-        return Err(Error::condition(format!("refused, nothing logged: {}", refusals.join("; "))));
-    }
-    Ok(Passed {
-        index,
-        path: ipath,
-        line_len: line.len() as u64 + 1,
-        record_cost: cost,
-        record: record.clone(),
-        budgets,
-        cal,
-    })
+    let decision = refusals(&index, &budgets, &scopes, &cal, config, record)?;
+    Ok((index, decision))
 }
 
-/// `tt-log --enforce --dry-run`: the same check as [`check`], appending nothing. A refusal is the same exit 1
-/// with the reason (`would be refused: …`). The log is only read (under its lock, so the answer is the one a
-/// real call would get now); a log that does not exist yet is not created. The index may be caught up: it is a
-/// cache.
-pub fn check_dry_run(log: &Path, config: &Config, record: &Record) -> Result<()> {
-    let dry = |e: Error| match e.kind() {
-        crate::Kind::Condition => {
-            Error::condition(e.message().replacen("refused, nothing logged", "would be refused", 1))
-        }
-        _ => e,
-    };
-    if log.exists() {
-        let mut locked = LockedLog::open(log)?;
-        let passed = check(&mut locked, config, record).map_err(dry)?;
-        passed.discard();
-        return Ok(());
-    }
-    // No log: nothing spent yet; only the record itself is checked.
-    crate::budget::validate_all(&config.budgets)?;
-    let budgets = config.budgets.clone();
-    let cal = Calendar::new(crate::period::parse_zone(&config.tz)?, config.week_start, record.ts);
-    let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
-    let index = Index::empty(fingerprint(config), 0, 0, budgets.len());
-    let (_, refusals) = refusals(&index, &budgets, &scopes, &cal, config, record)?;
-    if refusals.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::condition(format!("would be refused: {}", refusals.join("; "))))
-    }
-}
-
-/// Why `record` may not be appended (empty when it may), with its cost.
+/// Check `record` against the counted spend: what it adds (its spend and the windows it counts in), or why it
+/// may not be appended.
 fn refusals(
     index: &Index,
     budgets: &[Budget],
@@ -461,15 +463,17 @@ fn refusals(
     cal: &Calendar,
     config: &Config,
     record: &Record,
-) -> Result<(Option<Decimal>, Vec<String>)> {
+) -> Result<std::result::Result<Spend, Vec<String>>> {
     // The record, as a View (so scopes match exactly as they do for logged records).
     let line = record.to_json();
     let view = View::parse(line.as_bytes())?;
     let mut pricer = Pricer::new(&config.prices);
     let cost = record.cost_usd.or_else(|| pricer.cost(&record.model, record.ts, &record.tokens));
+    let tokens = record.tokens.total();
     let mut refusals = Vec::new();
+    let mut windows = Vec::new();
     for (i, b) in budgets.iter().enumerate() {
-        if !view.matches(&scopes[i]) {
+        if !view.matches(&scopes[i], &mut |a, m| crate::budget::same_model(&mut pricer, a, m)) {
             continue;
         }
         let Some(key) = Ledger::key(b, cal, record.ts, record.session.as_deref()) else { continue };
@@ -481,6 +485,7 @@ fn refusals(
             cal.budget_window(b.period, record.ts)
         });
         let e = Evaluation::new(b, window, None, spent, record.ts, cal);
+        windows.push((i, key));
         let what = match &record.session {
             Some(s) if b.period == BudgetPeriod::Session => format!("in session {s}"),
             _ => match (b.period, e.window.start) {
@@ -495,13 +500,15 @@ fn refusals(
             ));
             continue;
         }
-        if e.would_exceed(cost.unwrap_or_default(), record.tokens.total()) {
+        if e.would_exceed(cost.unwrap_or_default(), tokens) {
             let mut need = Vec::new();
-            if b.limit_usd.is_some() {
-                need.push(crate::money::usd(cost.unwrap_or_default()));
+            if let (Some(_), Some(left)) = (b.limit_usd, e.remaining_usd()) {
+                // The amount left and the amount needed never print the same.
+                let [_, c] = crate::budget::usd_distinct([left.max(Decimal::ZERO), cost.unwrap_or_default()]);
+                need.push(c);
             }
             if b.limit_tokens.is_some() {
-                need.push(format!("{} tokens", crate::money::thousands(record.tokens.total())));
+                need.push(crate::budget::tokens_text(i128::from(tokens)));
             }
             refusals.push(format!(
                 "budget {:?} would go over its limit: {} used {what}, {}; this record needs {}",
@@ -512,11 +519,11 @@ fn refusals(
             ));
         }
     }
-    Ok((cost, refusals))
+    Ok(if refusals.is_empty() { Ok(((tokens, cost), windows)) } else { Err(refusals) })
 }
 
 impl Passed {
-    /// Append nothing after all (a dry run): keep only the counting done, for the next call.
+    /// Append nothing after all: keep only the counting done, for the next call.
     pub fn discard(mut self) {
         let _ = self.index.save(&self.path);
     }
@@ -526,10 +533,12 @@ impl Passed {
     pub fn appended(mut self, locked: &mut LockedLog) -> Result<()> {
         let len = locked.len()?;
         if len == self.index.offset + self.line_len {
-            let line = self.record.to_json();
-            let view = View::parse(line.as_bytes())?;
-            let scopes: Vec<Vec<(Field, String)>> = self.budgets.iter().map(scope_of).collect();
-            self.index.delta.add(&self.budgets, &scopes, &self.cal, &view, self.record_cost);
+            let (tokens, cost) = self.spend;
+            for (i, key) in &self.windows {
+                if let Some(w) = self.index.delta.windows.get_mut(*i) {
+                    w.entry(key.clone()).or_default().add(tokens, cost);
+                }
+            }
             self.index.offset = len;
             self.index.lines += 1;
             let name = locked.path().display().to_string();

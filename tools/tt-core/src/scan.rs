@@ -187,9 +187,13 @@ impl<'a> View<'a> {
         out
     }
 
-    /// True when `scope` (field name → required value) matches this record.
-    pub fn matches(&self, scope: &[(Field, String)]) -> bool {
-        scope.iter().all(|(f, want)| self.get(f).is_some_and(|v| v == want.as_str()))
+    /// True when `scope` (field name → required value) matches this record. Values compare literally, except
+    /// that a model scope also matches when `same_model(record's model, scope's model)` says both name one model
+    /// (budgets pass the price table's resolution: aliases, dated ids, prefixes), so every spelling counts.
+    pub fn matches(&self, scope: &[(Field, String)], same_model: &mut impl FnMut(&str, &str) -> bool) -> bool {
+        scope.iter().all(|(f, want)| {
+            self.get(f).is_some_and(|v| v == want.as_str() || (*f == Field::Model && same_model(&v, want)))
+        })
     }
 }
 

@@ -11,15 +11,36 @@ use tt_core::error::Result;
 use tt_core::log::LockedLog;
 
 /// `--enforce --dry-run`: the same check, appending nothing — exit 1 with the reason when the record would be
-/// refused, so a dry run answers what the real call would do.
+/// refused, so a dry run answers what the real call would do. Nothing is written (not even the index).
 pub fn dry_run(log: &std::path::Path, config: &Config, record: &Record) -> Result<()> {
+    if nothing_to_enforce(config) {
+        return Ok(());
+    }
     tt_core::enforce::check_dry_run(log, config, record)
 }
 
 /// Refuse (with a [`tt_core::Kind::Condition`] error naming the budget and the remaining amount) when appending
 /// `record` would push a configured budget over its limit. Called with the log locked, before the append.
-pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result<Passed> {
-    tt_core::enforce::check(locked, config, record)
+/// With no budgets configured there is nothing to check (`None`, after a warning): the record is logged.
+pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result<Option<Passed>> {
+    if nothing_to_enforce(config) {
+        return Ok(None);
+    }
+    tt_core::enforce::check(locked, config, record).map(Some)
+}
+
+/// `--enforce` without a budget to enforce is most likely a config that was not found: say so (one line), and
+/// log anyway — a missing budget is not a refusal.
+fn nothing_to_enforce(config: &Config) -> bool {
+    if !config.budgets.is_empty() {
+        return false;
+    }
+    tt_core::cli::warn(
+        "tt-log",
+        "--enforce: no budgets are configured, so there is nothing to enforce (add a [[budget]] to tt.toml; see \
+         tt-budget --help)",
+    );
+    true
 }
 
 /// After the append, still under the lock: bring the index up to date. The record is already logged, so a

@@ -206,7 +206,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let line = record.to_json();
     if !cli.dry_run {
         let mut locked = tt_core::log::LockedLog::open(&log)?;
-        let passed = if cli.enforce { Some(enforce::check(&mut locked, &config, &record)?) } else { None };
+        let passed = if cli.enforce { enforce::check(&mut locked, &config, &record)? } else { None };
         locked.append(&format!("{line}\n"))?;
         if let Some(p) = passed {
             enforce::appended(p, &mut locked);

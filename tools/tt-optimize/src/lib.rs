@@ -52,8 +52,7 @@ pub struct Cli {
     /// Output format [default: table on a terminal, jsonl in a pipe].
     #[arg(long, value_name = "FORMAT", value_parser = ["table", "json", "jsonl", "markdown"])]
     format: Option<String>,
-    /// Hide suggestions saving less than this many dollars (`5`, `0.16` or `$0.16`; advice without a saving is
-    /// kept).
+    /// Hide suggestions saving less than this many dollars (advice without a saving is kept).
     #[arg(long, value_name = "USD")]
     min_saving: Option<String>,
     /// Only these suggestion types (comma-separated): rightsize, caching, outlier, session_outlier, budget.
@@ -80,8 +79,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let format = Format::choose(cli.format.as_deref())?;
     let min_saving = match &cli.min_saving {
         None => None,
-        // `5`, `0.16` or `$0.16`, as tt-budget takes dollars.
-        Some(s) => match tt_core::money::parse_decimal(s.trim().strip_prefix('$').unwrap_or(s)) {
+        Some(s) => match tt_core::money::parse_decimal(s) {
             Some(d) if d >= Decimal::ZERO => Some(d),
             _ => return Err(Error::usage(format!("--min-saving: not a non-negative amount of dollars: {s:?}"))),
         },
@@ -124,7 +122,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     }
 
     // Pass 1: every analysis. Big files are split between threads; their states merge exactly.
-    let new = || Analyzer::new(&config, cal, window.clone(), cli.tasks);
+    let new = || Analyzer::new(&config, cal, window.clone());
     let mut analyzer = new();
     for (name, path) in &files {
         for part in read(name, path, &new, |a, v| a.observe(v))? {
@@ -146,7 +144,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         }
     };
     drop(spool);
-    let mut report = analyzer.finish(outliers)?;
+    let mut report = analyzer.finish(outliers, cli.tasks)?;
     report.filter(min_saving, &types);
     let mut out = tt_core::output::stdout();
     report.write(format, &mut out)?;
