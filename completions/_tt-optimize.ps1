@@ -22,7 +22,7 @@ Register-ArgumentCompleter -Native -CommandName 'tt-optimize' -ScriptBlock {
     $completions = @(switch ($command) {
         'tt-optimize' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, jsonl in a pipe]')
-            [CompletionResult]::new('--min-saving', '--min-saving', [CompletionResultType]::ParameterName, 'Hide suggestions saving less than this many dollars (advice without a saving is kept)')
+            [CompletionResult]::new('--min-saving', '--min-saving', [CompletionResultType]::ParameterName, 'Hide suggestions saving less than this many dollars (`5`, `0.16` or `$0.16`; advice without a saving is kept)')
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only these suggestion types (comma-separated): rightsize, caching, outlier, session_outlier, budget')
             [CompletionResult]::new('--tasks', '--tasks', [CompletionResultType]::ParameterName, 'How many of the most expensive tasks to list')
             [CompletionResult]::new('--period', '--period', [CompletionResultType]::ParameterName, 'Only records in this window: today, yesterday, week, last-week, month, last-month, year, all [default: all; tt-export''s markdown report: week]')

@@ -19,7 +19,7 @@ set edit:completion:arg-completer[tt-optimize] = {|@words|
     var completions = [
         &'tt-optimize'= {
             cand --format 'Output format [default: table on a terminal, jsonl in a pipe]'
-            cand --min-saving 'Hide suggestions saving less than this many dollars (advice without a saving is kept)'
+            cand --min-saving 'Hide suggestions saving less than this many dollars (`5`, `0.16` or `$0.16`; advice without a saving is kept)'
             cand --type 'Only these suggestion types (comma-separated): rightsize, caching, outlier, session_outlier, budget'
             cand --tasks 'How many of the most expensive tasks to list'
             cand --period 'Only records in this window: today, yesterday, week, last-week, month, last-month, year, all [default: all; tt-export''s markdown report: week]'

@@ -2,7 +2,7 @@ complete -c tt-optimize -l format -d 'Output format [default: table on a termina
 json\t''
 jsonl\t''
 markdown\t''"
-complete -c tt-optimize -l min-saving -d 'Hide suggestions saving less than this many dollars (advice without a saving is kept)' -r
+complete -c tt-optimize -l min-saving -d 'Hide suggestions saving less than this many dollars (`5`, `0.16` or `$0.16`; advice without a saving is kept)' -r
 complete -c tt-optimize -l type -d 'Only these suggestion types (comma-separated): rightsize, caching, outlier, session_outlier, budget' -r
 complete -c tt-optimize -l tasks -d 'How many of the most expensive tasks to list' -r
 complete -c tt-optimize -l period -d 'Only records in this window: today, yesterday, week, last-week, month, last-month, year, all [default: all; tt-export\'s markdown report: week]' -r

@@ -286,9 +286,11 @@ fn efficiency_table_and_no_suggestions() {
     assert_eq!(eff[1]["agent"], "beta");
     assert_eq!(eff[1]["relative_cost_per_task"].to_string(), "1.23");
     assert_eq!(eff[1]["output_input_ratio"].to_string(), "0.5");
+    // Tasks: t1 $0.0076, beta's lone record e4 $0.007 (a task of its own, named by its id), t2 $0.0038.
     let tasks = kinds(&out, "task");
-    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks.len(), 3);
     assert_eq!((tasks[0]["task"].as_str(), tasks[0]["cost_usd"].to_string()), (Some("t1"), "0.0076".to_string()));
+    assert_eq!((&tasks[1]["task"], &tasks[1]["record_id"]), (&Value::Null, &Value::from("e4")));
     let total = kinds(&out, "total");
     assert_eq!(
         total[0].to_string(),
@@ -308,10 +310,11 @@ alpha        3      2        6,750    $0.0057   12.5%        75%  $0.0114      1
 beta         1      1        3,000    $0.0070     50%         0%  $0.0070      1.23×
 
 Most expensive tasks
-agent  task  records  tokens     cost  out/in  cache hit
-────────────────────────────────────────────────────────
-alpha  t1          2   9,000  $0.0076   12.5%        75%
-alpha  t2          1   4,500  $0.0038   12.5%        75%
+agent  task         records  tokens     cost  out/in  cache hit
+───────────────────────────────────────────────────────────────
+alpha  t1                 2   9,000  $0.0076   12.5%        75%
+beta   (record e4)        1   3,000  $0.0070     50%         0%
+alpha  t2                 1   4,500  $0.0038   12.5%        75%
 ",
     );
 }
@@ -444,7 +447,11 @@ fn budget_advice_recommends_a_limit_from_history() {
     assert_eq!(e["percentile_usd"].to_string(), "2");
     assert_eq!(e["recommended_limit_usd"].to_string(), "2");
     assert_eq!(e["periods_over_limit"], 2);
-    assert_eq!(e["trend"].to_string(), r#"{"last_usd":1.5,"previous_usd":2,"change":-0.25}"#);
+    // Tokens: each record 100 + 10 = 110; October b4 110, September b2 + b3 220: (110 − 220) / 220 = −0.5.
+    assert_eq!(
+        e["trend"].to_string(),
+        r#"{"last_usd":1.5,"previous_usd":2,"change":-0.25,"last_tokens":110,"previous_tokens":220,"change_tokens":-0.5}"#
+    );
     assert_eq!(e["current"]["cost_usd"].to_string(), "0.4");
     assert_eq!(e["current"]["forecast_usd"].to_string(), "1.2");
     assert_eq!(e["current"]["limit_date"], "2026-11-26");
@@ -648,11 +655,14 @@ limit_tokens = 1000
     let d = by("daily-tokens");
     assert_eq!(d["evidence"]["recommended_limit_tokens"], 400);
     assert_eq!(d["evidence"]["recommended_limit_usd"].to_string(), "0.4");
+    // A token budget is advised in tokens: no day above 1,000 tokens; the trend is 200 vs 300 tokens = −33.3%.
+    assert_eq!(d["evidence"]["periods_over_limit"], 0);
     assert_eq!(
         d["message"],
-        "budget daily-tokens (day, limit 1,000 tokens): p90 of the 4 complete days with spend is $0.4000 → \
-         recommended limit $0.40 and 400 tokens; this day so far $0.5000 (info), already above the recommended \
-         limit, forecast $0.5000 at the current burn; last day $0.2000 vs $0.3000 the one before (-33.3%)"
+        "budget daily-tokens (day, limit 1,000 tokens): p90 of the 4 complete days with spend is 400 tokens (over \
+         the limit in 0 of them) → recommended limit 400 tokens; this day so far 500 tokens (info), already above \
+         the recommended limit, forecast 500 tokens at the current burn; last day 200 tokens vs 300 tokens the one \
+         before (-33.3%)"
     );
     // Weeks start on Sunday: the week of the 1st (6th, 7th) is the only complete one.
     let w = by("weekly");
@@ -672,10 +682,11 @@ limit_tokens = 1000
     // dollars [0.1, 0.4, 0.5, 0.5] → $0.50.
     let p = by("per-session");
     assert_eq!(p["evidence"]["sessions"], 4);
+    assert_eq!(p["evidence"]["sessions_over_limit"], 0);
     assert_eq!(
         p["message"],
-        "budget per-session (per session, limit 1,000 tokens): p90 of 4 sessions is $0.5000 → recommended limit \
-         $0.50 and 500 tokens"
+        "budget per-session (per session, limit 1,000 tokens): p90 of 4 sessions is 500 tokens (over the limit in 0 \
+         of 4) → recommended limit 500 tokens"
     );
     // With two sessions there is no recommendation.
     sc.write(
@@ -785,7 +796,10 @@ fn unpriced_records_have_no_cost_not_a_zero_one() {
     let myst = eff.iter().find(|e| e["agent"] == "MYST").unwrap();
     assert_eq!((myst["cost_usd"].clone(), myst["unpriced_records"].clone()), (Value::Null, Value::from(1)));
     assert_eq!(myst["cost_per_task_usd"], Value::Null);
-    let task = &kinds(&out, "task")[0];
+    // Tasks: ALPHA's lone record a1 ($0.001), then MYST's t (unknown cost, ranked as $0).
+    let tasks = kinds(&out, "task");
+    assert_eq!(tasks[0]["record_id"], "a1");
+    let task = &tasks[1];
     assert_eq!((task["cost_usd"].clone(), task["unpriced_records"].clone()), (Value::Null, Value::from(1)));
     assert_eq!(kinds(&out, "total")[0]["unpriced_records"], 1);
     sc.cmd("tt-optimize").args(["--format", "table", "log.jsonl"]).succeeds().stdout_is(
@@ -802,9 +816,10 @@ ALPHA        1         0      1        1,000    $0.0010      0%         0%  $0.0
 MYST         1         1      1          110          —     10%         0%        —          —
 
 Most expensive tasks
-agent  task  records  tokens  cost  out/in  cache hit
-─────────────────────────────────────────────────────
-MYST   t           1     110     —     10%         0%
+agent  task         records  tokens     cost  out/in  cache hit
+───────────────────────────────────────────────────────────────
+ALPHA  (record a1)        1   1,000  $0.0010      0%         0%
+MYST   t                  1     110        —     10%         0%
 ",
     );
     // One record: "1 record", not "1 records".
@@ -865,4 +880,251 @@ fn sums_too_large_to_be_exact_are_errors() {
         .fails_with(2)
         .one_error_line("tt-optimize")
         .stderr_has("the sums are too large to be exact");
+}
+
+/// One Sonnet 4.5 request of 50,000 uncached input tokens (too big to be "small") in session `session`.
+fn sonnet(id: &str, ts: &str, session: &str) -> String {
+    rec(id, ts, "CACHE", "sonnet-4.5", 50000, 100, &format!(r#""session":"{session}""#))
+}
+
+#[test]
+fn caching_counts_only_requests_within_the_caches_lifetime() {
+    let sc = Scenario::new();
+    let log = [
+        // far: three requests four days apart. Each is the first of its own run: it writes the prefix and no
+        // request reads it, so caching only costs more — no suggestion (counting every later request as a read
+        // would claim 50,000 × (2 × 2.70 − 0.75) / 10^6 = $0.2325).
+        sonnet("f1", "2026-11-01T10:00:00Z", "far"),
+        sonnet("f2", "2026-11-05T10:00:00Z", "far"),
+        sonnet("f3", "2026-11-09T10:00:00Z", "far"),
+        // mixed: runs {m1, m2} (exactly 5 minutes apart: still within the cache's lifetime), {m3, m4} (m3 comes
+        // 5 minutes and 1 second after m2) and {m5} (four days later). 3 writes, 2 reads (m2, m4).
+        // Sonnet 4.5: a read saves input − cache_read = 3 − 0.30 = 2.70 per MTok; a write costs cache_write −
+        // input = 3.75 − 3 = 0.75 more. P = 50,000:
+        //   saving = 50,000 × (2 × 2.70 − 3 × 0.75) / 10^6 = 50,000 × (5.40 − 2.25) / 10^6 = 50,000 × 3.15 / 10^6
+        //          = 0.1575
+        sonnet("m1", "2026-11-02T10:00:00Z", "mixed"),
+        sonnet("m2", "2026-11-02T10:05:00Z", "mixed"),
+        sonnet("m3", "2026-11-02T10:10:01Z", "mixed"),
+        sonnet("m4", "2026-11-02T10:12:00Z", "mixed"),
+        sonnet("m5", "2026-11-06T10:00:00Z", "mixed"),
+    ]
+    .concat();
+    sc.write("log.jsonl", &log);
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "--type", "caching", "log.jsonl"]).succeeds();
+    let s = suggestions(&out);
+    assert_eq!(s.len(), 1, "{}", out.stdout);
+    assert_eq!(s[0]["saving_usd"].to_string(), "0.1575");
+    let e = &s[0]["evidence"];
+    assert_eq!(e["session"], "mixed");
+    assert_eq!((e["cache_writes"].as_u64(), e["cache_reads"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(e["max_gap_seconds"], 300);
+    assert_eq!(
+        s[0]["message"],
+        "session mixed (CACHE, claude-sonnet-4-5): 5 requests each resent at least 50,000 uncached prompt tokens with \
+         a cache hit ratio of 0%; caching that prefix (written 3 times, read 2 times) would have saved $0.1575"
+    );
+    // Any order of the lines gives the same bytes.
+    let mut lines: Vec<&str> = log.lines().collect();
+    lines.reverse();
+    lines.swap(1, 5);
+    let piped = sc
+        .cmd("tt-optimize")
+        .args(["--format", "jsonl", "--type", "caching"])
+        .pipe_in(lines.join("\n") + "\n")
+        .succeeds();
+    assert_eq!(piped.stdout, out.stdout);
+
+    // The 1-hour cache: m1–m4 are one run now (m5 still four days later): 2 writes, 3 reads, at the 1-hour
+    // write price (6.00, 6 − 3 = 3.00 more than input):
+    //   saving = 50,000 × (3 × 2.70 − 2 × 3.00) / 10^6 = 50,000 × (8.10 − 6.00) / 10^6 = 50,000 × 2.10 / 10^6 = 0.105
+    // far's requests are still days apart: no suggestion.
+    sc.write("tt.toml", "[optimize]\ncache_max_gap = \"1h\"\n");
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "--type", "caching", "log.jsonl"]).succeeds();
+    let s = suggestions(&out);
+    assert_eq!(s.len(), 1, "{}", out.stdout);
+    assert_eq!(s[0]["saving_usd"].to_string(), "0.105");
+    assert_eq!(
+        (s[0]["evidence"]["cache_writes"].as_u64(), s[0]["evidence"]["cache_reads"].as_u64()),
+        (Some(2), Some(3))
+    );
+    assert_eq!(s[0]["evidence"]["max_gap_seconds"], 3600);
+    assert!(s[0]["evidence"]["saving_model"].as_str().unwrap().contains("1-hour cache"), "{}", s[0]);
+
+    // A gap the prompt caches do not have is a config error naming the key.
+    for bad in ["\"2h\"", "\"500ms\"", "\"five minutes\"", "5"] {
+        sc.write("tt.toml", format!("[optimize]\ncache_max_gap = {bad}\n"));
+        let out = sc.cmd("tt-optimize").arg("log.jsonl").fails_with(2).one_error_line("tt-optimize");
+        assert!(out.stderr.contains("tt.toml:2") && out.stderr.contains("cache_max_gap"), "{bad}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn token_budgets_count_periods_over_their_token_limit_and_advise_in_tokens() {
+    let sc = Scenario::new();
+    sc.write(
+        "tt.toml",
+        r#"[[budget]]
+name = "tok"
+period = "day"
+limit_tokens = 1000
+
+[[budget]]
+name = "both"
+period = "day"
+limit_usd = 1
+limit_tokens = 1000
+
+[[budget]]
+name = "per-session"
+period = "session"
+limit_tokens = 450
+"#,
+    );
+    // Days 6–9 complete, the 10th is today (fully elapsed with --today).
+    let log = [
+        costed("d6", "2026-11-06T10:00:00Z", "A", 400, "0.4", r#""session":"s1""#),
+        costed("d7", "2026-11-07T10:00:00Z", "A", 1500, "0.15", r#""session":"s2""#), // over 1,000 tokens
+        costed("d8", "2026-11-08T10:00:00Z", "A", 300, "1.5", r#""session":"s3""#),   // over $1
+        costed("d9", "2026-11-09T10:00:00Z", "A", 200, "0.2", r#""session":"s3""#),
+        costed("d10", "2026-11-10T10:00:00Z", "A", 100, "0.1", r#""session":"s4""#),
+    ]
+    .concat();
+    sc.write("log.jsonl", log);
+    let s = budget_advice(&sc, "2026-11-10", &[]);
+    let by = |name: &str| s.iter().find(|x| x["evidence"]["budget"] == name).unwrap().clone();
+    // tok: over 1,000 tokens on the 7th only. Tokens sorted [200, 300, 400, 1500]: p90 = rank ceil(3.6) = 4 →
+    // 1,500. Trend in tokens: the 9th 200 vs the 8th 300: (200 − 300) / 300 = −0.3333 → −33.3%.
+    let t = by("tok");
+    assert_eq!(t["evidence"]["periods_over_limit"], 1);
+    assert_eq!(t["evidence"]["recommended_limit_tokens"], 1500);
+    assert_eq!(t["evidence"]["trend"]["change_tokens"].to_string(), "-0.3333");
+    assert_eq!(
+        t["message"],
+        "budget tok (day, limit 1,000 tokens): p90 of the 4 complete days with spend is 1,500 tokens (over the limit \
+         in 1 of them) → recommended limit 1,500 tokens; this day so far 100 tokens, forecast 100 tokens at the \
+         current burn; last day 200 tokens vs 300 tokens the one before (-33.3%)"
+    );
+    // both: the 7th is over the token limit and the 8th over the dollar limit: 2. Dollars sorted [0.15, 0.2,
+    // 0.4, 1.5] → p90 $1.50. Trend in dollars: (0.2 − 1.5) / 1.5 = −0.86666… → −0.8667 → −86.7%.
+    let b = by("both");
+    assert_eq!(b["evidence"]["periods_over_limit"], 2);
+    assert_eq!(
+        b["message"],
+        "budget both (day, limit $1.00, limit 1,000 tokens): p90 of the 4 complete days with spend is $1.50 and \
+         1,500 tokens (over a limit in 2 of them) → recommended limit $1.50 and 1,500 tokens; this day so far \
+         $0.1000 and 100 tokens, forecast $0.1000 and 100 tokens at the current burn; last day $0.2000 and 200 \
+         tokens vs $1.50 and 300 tokens the one before (-86.7%)"
+    );
+    // per-session: s1 400, s2 1,500, s3 300 + 200 = 500, s4 100 tokens; over 450: s2 and s3. p90 of 4 = the
+    // largest, 1,500 tokens.
+    let p = by("per-session");
+    assert_eq!(p["evidence"]["sessions_over_limit"], 2);
+    assert_eq!(
+        p["message"],
+        "budget per-session (per session, limit 450 tokens): p90 of 4 sessions is 1,500 tokens (over the limit in 2 \
+         of 4) → recommended limit 1,500 tokens"
+    );
+
+    // A token budget over records of no tokens has no recommendation, in its own words.
+    sc.write("tt.toml", "[[budget]]\nname = \"tok\"\nperiod = \"day\"\nlimit_tokens = 1000\n");
+    let log: String =
+        ["06", "07", "08"].iter().map(|d| costed(d, &format!("2026-11-{d}T10:00:00Z"), "A", 0, "0.1", "")).collect();
+    sc.write("log.jsonl", log);
+    let s = budget_advice(&sc, "2026-11-10", &[]);
+    assert!(
+        s[0]["message"].as_str().unwrap().starts_with(
+            "budget tok (day, limit 1,000 tokens): no recommendation: the 3 complete days with spend used no tokens;"
+        ),
+        "{}",
+        s[0]["message"]
+    );
+
+    // A total token budget: 100 tokens a month Aug–Nov, 400 of 1,000 so far (40%). The last three complete
+    // months (92 days) burned 300 tokens: the 600 left last ceil(600 × 92 / 300) = 184 days from 10 November:
+    // 20 to the end of November, + 31 + 31 + 28 + 31 + 30 = 171 to the end of April, + 13 → 2027-05-13.
+    sc.write("tt.toml", "[[budget]]\nname = \"all-time\"\nperiod = \"total\"\nlimit_tokens = 1000\n");
+    let log = [
+        costed("a", "2026-08-10T10:00:00Z", "A", 100, "1", ""),
+        costed("s", "2026-09-10T10:00:00Z", "A", 100, "2", ""),
+        costed("o", "2026-10-10T10:00:00Z", "A", 100, "3", ""),
+        costed("n", "2026-11-02T10:00:00Z", "A", 100, "0.5", ""),
+    ]
+    .concat();
+    sc.write("log.jsonl", log);
+    let s = budget_advice(&sc, "2026-11-10", &[]);
+    assert_eq!(
+        s[0]["message"],
+        "budget all-time (total, limit 1,000 tokens): no recommended limit (an all-time budget has no periods to \
+         learn one from); 400 of 1,000 tokens so far (40%); the last 3 complete months burned 300 tokens (100 tokens \
+         a month) → the limit is reached around 2027-05-13 at that rate"
+    );
+}
+
+#[test]
+fn records_without_task_or_session_are_tasks_of_their_own() {
+    let sc = Scenario::new();
+    let mut log = String::new();
+    // L: nine cheap lone records (haiku, 1,000 × 1 = $0.001 each), one dear one (100,000 × 1 = $0.10) and two
+    // that tie (30,000 × 1 = $0.03 each, same tokens: by id, z0 before z1).
+    for i in 1..=9 {
+        log += &rec(&format!("l0{i}"), &format!("2026-11-06T10:0{i}:00Z"), "L", "haiku-4.5", 1000, 0, "");
+    }
+    log += &rec("l10", "2026-11-06T11:00:00Z", "L", "haiku-4.5", 100000, 0, "");
+    log += &rec("z1", "2026-11-06T11:01:00Z", "L", "haiku-4.5", 30000, 0, "");
+    log += &rec("z0", "2026-11-06T11:02:00Z", "L", "haiku-4.5", 30000, 0, "");
+    // N: task "big", two records of 20,000 × 1 = $0.02: $0.04.
+    log += &rec("n1", "2026-11-06T12:00:00Z", "N", "haiku-4.5", 20000, 0, r#""task":"big""#);
+    log += &rec("n2", "2026-11-06T12:01:00Z", "N", "haiku-4.5", 20000, 0, r#""task":"big""#);
+    sc.write("log.jsonl", &log);
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "--tasks", "4", "log.jsonl"]).succeeds();
+    let tasks = kinds(&out, "task");
+    assert_eq!(
+        tasks[0].to_string(),
+        r#"{"kind":"task","agent":"L","task":null,"record_id":"l10","records":1,"unpriced_records":0,"input_tokens":100000,"output_tokens":0,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":100000,"output_input_ratio":0,"cache_hit_ratio":0,"cost_usd":0.1}"#
+    );
+    let names: Vec<String> =
+        tasks.iter().map(|t| t["task"].as_str().or(t["record_id"].as_str()).unwrap().to_string()).collect();
+    assert_eq!(names, ["l10", "big", "z0", "z1"]);
+    // The same list whatever the order of the lines.
+    let mut lines: Vec<&str> = log.lines().collect();
+    lines.reverse();
+    let piped =
+        sc.cmd("tt-optimize").args(["--format", "jsonl", "--tasks", "4"]).pipe_in(lines.join("\n") + "\n").succeeds();
+    assert_eq!(piped.stdout, out.stdout);
+    sc.cmd("tt-optimize").args(["--format", "table", "--tasks", "2", "log.jsonl"]).succeeds().stdout_has(
+        "\
+Most expensive tasks
+agent  task          records   tokens     cost  out/in  cache hit
+─────────────────────────────────────────────────────────────────
+L      (record l10)        1  100,000  $0.1000      0%         0%
+N      big                 2   40,000  $0.0400      0%         0%
+",
+    );
+}
+
+#[test]
+fn evidence_counts_have_thousands_separators_and_min_saving_takes_dollars() {
+    let sc = Scenario::new();
+    // 1,321 small Opus requests like a1 above (1,000 in, 200 out): each saves $0.01 − $0.006 = $0.004 on
+    // Sonnet; 1,321 × 0.004 = 5.284.
+    let log: String = (0..1321)
+        .map(|i| rec(&format!("s{i:04}"), "2026-11-02T10:00:00Z", "ATLAS", "opus-4.5", 1000, 200, ""))
+        .collect();
+    sc.write("log.jsonl", &log);
+    let out = sc.cmd("tt-optimize").args(["--format", "table", "--type", "rightsize", "log.jsonl"]).succeeds();
+    // Equal costs: the ids listed are the smallest three.
+    out.stdout_has("$5.28 · rightsize").stdout_has("evidence: records: s0000, s0001, s0002 (+1,318 more)");
+    // `--min-saving` takes a plain number or dollars as tt-budget writes them.
+    for (min, shown) in [("$5.284", 1), ("5.284", 1), ("$5.29", 0), (" $0.16", 1)] {
+        let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "--min-saving", min, "log.jsonl"]).succeeds();
+        assert_eq!(suggestions(&out).len(), shown, "--min-saving {min}");
+    }
+    for bad in ["$", "$-1", "$$5", "5$"] {
+        sc.cmd("tt-optimize")
+            .args(["--min-saving", bad, "log.jsonl"])
+            .fails_with(2)
+            .one_error_line("tt-optimize")
+            .stderr_has("--min-saving");
+    }
 }

@@ -98,11 +98,11 @@ TOTAL        5         3  63,100  45,310         400            5       108,815 
 fn csv_json_markdown_formats() {
     let sc = scenario();
     sc.cmd("tt-sum").args(["--by", "model", "--format", "csv", "--sort", "name"]).succeeds().stdout_is(
-        "period,start,end,model,records,sessions,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,total_tokens,cost_usd,unpriced_records
-all,,,gpt-4o,2,2,3000,300,400,5,3705,0.011,0
-all,,,haiku-4.5,1,0,100,10,0,0,110,0.00015,0
-all,,,sonnet-4.5,2,1,60000,45000,0,0,105000,0.855,0
-all,,,TOTAL,5,3,63100,45310,400,5,108815,0.86615,0
+        "kind,period,start,end,model,records,sessions,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,total_tokens,cost_usd,unpriced_records,omitted_groups
+group,all,,,gpt-4o,2,2,3000,300,400,5,3705,0.011,0,
+group,all,,,haiku-4.5,1,0,100,10,0,0,110,0.00015,0,
+group,all,,,sonnet-4.5,2,1,60000,45000,0,0,105000,0.855,0,
+total,all,,,,5,3,63100,45310,400,5,108815,0.86615,0,0
 ",
     );
     let out = sc.cmd("tt-sum").args(["--by", "model", "--format", "json"]).succeeds();
@@ -116,6 +116,8 @@ all,,,TOTAL,5,3,63100,45310,400,5,108815,0.86615,0
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 | ATLAS | 2 | 1 | 60,000 | 45,000 | 0 | 0 | 105,000 | $0.8550 |
 | TOTAL | 5 | 3 | 63,100 | 45,310 | 400 | 5 | 108,815 | $0.8662 |
+
+… and 2 more groups (left out by --top; the total counts them)
 ",
     );
 }
@@ -378,12 +380,16 @@ fn config_and_log_flags() {
 fn csv_bounds_are_written_like_the_jsonl_rows() {
     let sc = scenario();
     let out = sc.cmd("tt-sum").args(["--period", "month", "--today", "2026-11-23", "--format", "csv"]).succeeds();
-    assert!(out.stdout.contains("\nmonth,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,5,"), "{}", out.stdout);
+    assert!(out.stdout.contains("\ntotal,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,5,"), "{}", out.stdout);
     let out = sc
         .cmd("tt-sum")
         .args(["--period", "month", "--today", "2026-11-23", "--format", "csv", "--tz", "Europe/Berlin"])
         .succeeds();
-    assert!(out.stdout.contains("\nmonth,2026-11-01T00:00:00+01:00,2026-12-01T00:00:00+01:00,"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("\ntotal,month,2026-11-01T00:00:00+01:00,2026-12-01T00:00:00+01:00,"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -592,4 +598,101 @@ fn time_zone_names_in_any_case() {
     assert_eq!(sc.cmd("tt-sum").args(["--by", "day", "--tz", "EUROPE/BERLIN"]).succeeds().stdout, berlin);
     sc.write("tt.toml", "tz = \"Mars/Olympus\"\n");
     sc.cmd("tt-sum").fails_with(2).one_error_line("tt-sum").stderr_has("tt.toml:1: key `tz`");
+}
+
+#[test]
+fn an_empty_group_key_is_an_error() {
+    let sc = scenario();
+    for by in ["", "agent,", ",agent", "agent,,model", " "] {
+        sc.cmd("tt-sum")
+            .args(["--by", by])
+            .fails_with(2)
+            .one_error_line("tt-sum")
+            .stderr_has(&format!("--by {by:?} has an empty key"));
+    }
+}
+
+#[test]
+fn groups_left_out_by_top_are_said_in_every_format() {
+    let sc = scenario();
+    // By cost: ATLAS $0.855, BOLT $0.011, CARA $0.00015; --top 1 keeps ATLAS and leaves out 2 groups, which the
+    // total still counts: 5 records, $0.855 + $0.011 + $0.00015 = $0.86615.
+    sc.cmd("tt-sum").args(["--by", "agent", "--top", "1", "--format", "table"]).succeeds().stdout_is(
+        "all time
+AGENT  RECORDS  SESSIONS   INPUT  OUTPUT  CACHE READ  CACHE WRITE  TOTAL TOKENS     COST
+────────────────────────────────────────────────────────────────────────────────────────
+ATLAS        2         1  60,000  45,000           0            0       105,000  $0.8550
+────────────────────────────────────────────────────────────────────────────────────────
+TOTAL        5         3  63,100  45,310         400            5       108,815  $0.8662
+… and 2 more groups (left out by --top; the total counts them)
+",
+    );
+    sc.cmd("tt-sum")
+        .args(["--by", "agent", "--top", "2", "--format", "table"])
+        .succeeds()
+        .stdout_has("\n… and 1 more group (left out by --top; the total counts it)\n");
+    // Nothing left out, nothing said.
+    let out = sc.cmd("tt-sum").args(["--by", "agent", "--top", "3", "--format", "table"]).succeeds();
+    assert!(!out.stdout.contains("more group"), "{}", out.stdout);
+    // CSV: the total row's last column, `omitted_groups`; empty on group rows.
+    sc.cmd("tt-sum").args(["--by", "agent", "--top", "1", "--format", "csv"]).succeeds().stdout_is(
+        "kind,period,start,end,agent,records,sessions,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,total_tokens,cost_usd,unpriced_records,omitted_groups
+group,all,,,ATLAS,2,1,60000,45000,0,0,105000,0.855,0,
+total,all,,,,5,3,63100,45310,400,5,108815,0.86615,0,2
+",
+    );
+}
+
+#[test]
+fn a_group_named_total_is_not_the_total_row_in_csv() {
+    let sc = Scenario::new();
+    // An agent literally called TOTAL: its row is a `group`, the total row is `total` with an empty key cell.
+    // haiku-4.5: 1000 × 1 = 1,000 → $0.001; with the other 2000 × 1 = $0.002: $0.003 in all.
+    sc.write(
+        "usage.jsonl",
+        rec("2026-11-20T10:00:00Z", "TOTAL", "haiku-4.5", 1000, 0, "", "")
+            + &rec("2026-11-20T11:00:00Z", "B", "haiku-4.5", 2000, 0, "", ""),
+    );
+    sc.cmd("tt-sum").args(["--by", "agent", "--format", "csv", "--sort", "name"]).succeeds().stdout_is(
+        "kind,period,start,end,agent,records,sessions,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,total_tokens,cost_usd,unpriced_records,omitted_groups
+group,all,,,B,1,0,2000,0,0,0,2000,0.002,0,
+group,all,,,TOTAL,1,0,1000,0,0,0,1000,0.001,0,
+total,all,,,,2,0,3000,0,0,0,3000,0.003,0,0
+",
+    );
+    // Without --by: the total row alone, still marked.
+    let out = sc.cmd("tt-sum").args(["--format", "csv"]).succeeds();
+    assert_eq!(out.stdout.lines().nth(1), Some("total,all,,,2,0,3000,0,0,0,3000,0.003,0,0"));
+}
+
+#[test]
+fn one_unpriced_record_is_singular() {
+    let sc = Scenario::new();
+    sc.cmd("tt-sum").pipe_in(rec("2026-03-01T09:01:00Z", "A", "claude-fable-5", 5, 5, "", "")).succeeds().stderr_is(
+        "tt-sum: warning: 1 record could not be priced (unknown model: claude-fable-5); it is counted as unpriced, \
+             not as $0\n",
+    );
+}
+
+#[test]
+fn summary_rows_are_not_records_and_the_error_says_so() {
+    let sc = scenario();
+    let rows = sc.cmd("tt-sum").args(["--by", "agent"]).succeeds().stdout;
+    // tt-sum | tt-sum: standard input is gone when the error is found, so the hint says what tt-sum reads.
+    sc.bash("set -o pipefail\ntt-sum --by agent | tt-sum").fails_with(2).one_error_line("tt-sum").stderr_has(
+        "<stdin>:1: missing field `v` (schema version); tt-sum reads usage records, not its own summary rows \
+             (those go to tt-budget or tt-export)",
+    );
+    // A file of rows is read again: they are summary rows.
+    sc.write("rows.jsonl", &rows);
+    sc.cmd("tt-sum").arg("rows.jsonl").fails_with(2).one_error_line("tt-sum").stderr_has(
+        "rows.jsonl:1: missing field `v` (schema version); these look like tt-sum summary rows, not usage records \
+         (summary rows go to tt-budget or tt-export)",
+    );
+    // A line that lacks `v` and is no summary row gets no hint.
+    sc.write("odd.jsonl", log() + "{\"id\":\"x\"}\n");
+    sc.cmd("tt-sum")
+        .arg("odd.jsonl")
+        .fails_with(2)
+        .stderr_is("tt-sum: error: odd.jsonl:6: missing field `v` (schema version)\n");
 }

@@ -97,10 +97,16 @@ impl Key {
         })
     }
 
-    /// Parse a comma-separated list (`day,agent`); duplicates are an error.
+    /// Parse a comma-separated list (`day,agent`); an empty key (`--by ''`, `agent,`) and duplicates are errors.
     pub fn parse_list(s: &str) -> Result<Vec<Key>> {
         let mut keys = Vec::new();
-        for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+        for part in s.split(',') {
+            if part.trim().is_empty() {
+                return Err(Error::usage(format!(
+                    "--by {s:?} has an empty key (want comma-separated keys: {}, or tag:KEY)",
+                    Key::NAMES.join(", ")
+                )));
+            }
             let k = Key::parse(part)?;
             if keys.contains(&k) {
                 return Err(Error::usage(format!("--by names {:?} twice", part.trim())));

@@ -135,6 +135,9 @@ pub struct OptimizeSettings {
     pub cache_min_prefix_tokens: u64,
     /// Caching: sessions whose cache hit ratio (cache read / prompt) is below this fraction are candidates.
     pub cache_max_hit_ratio: Decimal,
+    /// Caching: the cache's lifetime — a request reads the cached prefix only when it comes at most this long
+    /// after the previous request of its session and model; a longer pause starts a new run that writes it again.
+    pub cache_max_gap: chrono::Duration,
     /// Outliers: a record or session is an outlier above `max(p<outlier_percentile>, outlier_factor × median)`.
     pub outlier_factor: Decimal,
     /// Outliers: the percentile (1–100).
@@ -157,6 +160,7 @@ impl Default for OptimizeSettings {
             cache_min_requests: 3,
             cache_min_prefix_tokens: 1_024,
             cache_max_hit_ratio: Decimal::new(1, 1),
+            cache_max_gap: chrono::Duration::minutes(5),
             outlier_factor: Decimal::from(3),
             outlier_percentile: 95,
             outlier_min_records: 10,
@@ -189,6 +193,7 @@ struct RawOptimize {
     cache_min_requests: Option<u64>,
     cache_min_prefix_tokens: Option<u64>,
     cache_max_hit_ratio: Option<Spanned<Price>>,
+    cache_max_gap: Option<Spanned<String>>,
     outlier_factor: Option<Spanned<Price>>,
     outlier_percentile: Option<Spanned<u32>>,
     outlier_min_records: Option<u64>,
@@ -583,6 +588,18 @@ impl Builder {
                 ));
             }
             o.cache_max_hit_ratio = r.get_ref().0;
+        }
+        if let Some(g) = ro.cache_max_gap {
+            let bad = |m: String| (Some(g.span().start), format!("cache_max_gap`: {m}"));
+            let ms = crate::args::parse_duration(g.get_ref()).map_err(|e| bad(e.message().to_string()))?;
+            // A prompt cache lives 5 minutes or an hour: a longer gap would count reads no cache gives.
+            if !(1000..=3_600_000).contains(&ms) {
+                return Err(bad(format!(
+                    "must be between \"1s\" and \"1h\" (the 5-minute cache is \"5m\"), got {:?}",
+                    g.get_ref()
+                )));
+            }
+            o.cache_max_gap = chrono::Duration::milliseconds(ms as i64);
         }
         if let Some(f) = ro.outlier_factor {
             if f.get_ref().0 < Decimal::ONE {

@@ -52,7 +52,8 @@ pub struct Cli {
     /// Output format [default: table on a terminal, jsonl in a pipe].
     #[arg(long, value_name = "FORMAT", value_parser = ["table", "json", "jsonl", "markdown"])]
     format: Option<String>,
-    /// Hide suggestions saving less than this many dollars (advice without a saving is kept).
+    /// Hide suggestions saving less than this many dollars (`5`, `0.16` or `$0.16`; advice without a saving is
+    /// kept).
     #[arg(long, value_name = "USD")]
     min_saving: Option<String>,
     /// Only these suggestion types (comma-separated): rightsize, caching, outlier, session_outlier, budget.
@@ -79,7 +80,8 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let format = Format::choose(cli.format.as_deref())?;
     let min_saving = match &cli.min_saving {
         None => None,
-        Some(s) => match tt_core::money::parse_decimal(s) {
+        // `5`, `0.16` or `$0.16`, as tt-budget takes dollars.
+        Some(s) => match tt_core::money::parse_decimal(s.trim().strip_prefix('$').unwrap_or(s)) {
             Some(d) if d >= Decimal::ZERO => Some(d),
             _ => return Err(Error::usage(format!("--min-saving: not a non-negative amount of dollars: {s:?}"))),
         },
@@ -122,7 +124,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     }
 
     // Pass 1: every analysis. Big files are split between threads; their states merge exactly.
-    let new = || Analyzer::new(&config, cal, window.clone());
+    let new = || Analyzer::new(&config, cal, window.clone(), cli.tasks);
     let mut analyzer = new();
     for (name, path) in &files {
         for part in read(name, path, &new, |a, v| a.observe(v))? {
@@ -144,7 +146,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         }
     };
     drop(spool);
-    let mut report = analyzer.finish(outliers, cli.tasks)?;
+    let mut report = analyzer.finish(outliers)?;
     report.filter(min_saving, &types);
     let mut out = tt_core::output::stdout();
     report.write(format, &mut out)?;

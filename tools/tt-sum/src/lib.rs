@@ -80,18 +80,21 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let cal = cli.window.calendar(&config)?;
     let window = cli.window.window(&cal, Period::All)?;
     let sources = sources(&cli.files, &cli.common, &config)?;
-    let agg = tt_core::aggregate::aggregate(&sources, &keys, cal, &window, &config.prices)?;
+    let agg = tt_core::aggregate::aggregate(&sources, &keys, cal, &window, &config.prices)
+        .map_err(|e| not_records_hint(e, &sources))?;
     let unknown = agg.unknown_models();
     let (mut groups, total) = agg.finish();
     if total.unpriced > 0 {
+        let one = total.unpriced == 1;
         tt_core::cli::warn(
             "tt-sum",
             format!(
-                "{} record{} could not be priced (unknown model{}: {}); they are counted as unpriced, not as $0",
+                "{} record{} could not be priced (unknown model{}: {}); {} counted as unpriced, not as $0",
                 money::thousands(total.unpriced),
-                if total.unpriced == 1 { "" } else { "s" },
+                if one { "" } else { "s" },
                 if unknown.len() == 1 { "" } else { "s" },
-                unknown.join(", ")
+                unknown.join(", "),
+                if one { "it is" } else { "they are" },
             ),
         );
     }
@@ -118,6 +121,33 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     render(&mut out, format, &names, &rows, &window)?;
     out.flush()?;
     Ok(Outcome::Ok)
+}
+
+/// A line without the schema version `v` is often not a record at all but one of tt-sum's own summary rows
+/// (`tt-sum | tt-sum`): say so. A file's line is read again to tell; standard input is gone by then, so for it
+/// the hint says what tt-sum reads instead.
+fn not_records_hint(e: Error, sources: &[Source]) -> Error {
+    const NO_V: &str = ": missing field `v` (schema version)";
+    let Some((name, line)) = e.message().strip_suffix(NO_V).and_then(|p| p.rsplit_once(':')) else { return e };
+    let Ok(line) = line.parse::<usize>() else { return e };
+    let summary = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v["kind"] == "summary" && v.get("v").is_none())
+    };
+    let hint = match sources.iter().find(|s| s.name() == name) {
+        Some(src @ Source::File(_)) => {
+            use std::io::BufRead;
+            let text = src.open().ok().and_then(|r| r.lines().nth(line.saturating_sub(1))).and_then(|l| l.ok());
+            if !text.is_some_and(|t| summary(&t)) {
+                return e;
+            }
+            "these look like tt-sum summary rows, not usage records (summary rows go to tt-budget or tt-export)"
+        }
+        Some(Source::Stdin) => {
+            "tt-sum reads usage records, not its own summary rows (those go to tt-budget or tt-export)"
+        }
+        None => return e,
+    };
+    Error::new(e.kind(), format!("{}; {hint}", e.message()))
 }
 
 /// The sources: files given, else stdin when it has data, else the usage log (a log that does not exist yet
@@ -163,20 +193,23 @@ pub fn render(
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            let mut header: Vec<String> = vec!["period".into(), "start".into(), "end".into()];
+            // `kind` tells the total row (`total`, empty key cells) from a group (`group`) — even one named
+            // TOTAL — as in tt-export's CSV of summary rows; `omitted_groups` (total row only) counts the groups
+            // --top left out.
+            let mut header: Vec<String> = vec!["kind".into(), "period".into(), "start".into(), "end".into()];
             header.extend(keys.iter().cloned());
             header.extend(tt_core::aggregate::SUM_COLUMNS.iter().map(|s| s.to_string()));
+            header.push("omitted_groups".into());
             w.write_record(&header).map_err(csv_err)?;
             for r in rows {
                 let mut rec: Vec<String> = vec![
+                    if r.is_total() { "total" } else { "group" }.into(),
                     r.window.period.clone(),
                     r.window.start.map(rfc3339).unwrap_or_default(),
                     r.window.end.map(rfc3339).unwrap_or_default(),
                 ];
                 if r.is_total() {
-                    rec.extend(
-                        keys.iter().enumerate().map(|(i, _)| if i == 0 { "TOTAL".into() } else { String::new() }),
-                    );
+                    rec.extend(keys.iter().map(|_| String::new()));
                 } else {
                     rec.extend(r.group.iter().map(|(_, v)| csv_safe(v.as_deref().unwrap_or("")).into_owned()));
                 }
@@ -190,6 +223,7 @@ pub fn render(
                     r.total_tokens.to_string(),
                     money::canonical(r.cost_usd),
                     r.unpriced_records.to_string(),
+                    if r.is_total() { r.omitted_groups.unwrap_or(0).to_string() } else { String::new() },
                 ]);
                 w.write_record(&rec).map_err(csv_err)?;
             }
@@ -244,12 +278,27 @@ pub fn render(
                 t.row(cells);
             }
             let title = window_title(window);
+            // Groups --top left out: counted in the total, and said under the table.
+            let omitted = rows.iter().rev().find(|r| r.is_total()).and_then(|r| r.omitted_groups).map(|n| {
+                format!(
+                    "… and {} more group{} (left out by --top; the total counts {})",
+                    money::thousands(n),
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "it" } else { "them" }
+                )
+            });
             if format == Format::Markdown {
                 writeln!(out, "**{title}**\n")?;
                 t.render_markdown(out)?;
+                if let Some(o) = omitted {
+                    writeln!(out, "\n{o}")?;
+                }
             } else {
                 writeln!(out, "{title}")?;
                 t.render_text(out)?;
+                if let Some(o) = omitted {
+                    writeln!(out, "{o}")?;
+                }
             }
         }
     }

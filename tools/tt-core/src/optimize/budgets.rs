@@ -9,6 +9,10 @@
 //!   any (tokens: of their token totals), rounded up to the cent, when there are at least [`MIN_HISTORY`] of
 //!   them. Periods without records are left out of the percentile: with sparse history they would drag it to
 //!   $0, and a $0 limit is never useful — nor is any recommendation of $0 made;
+//! * periods (sessions) over the limit: those that spent more than any of the budget's limits, dollars or
+//!   tokens;
+//! * messages speak the budget's own units: dollars for a dollar limit, tokens for a token limit, both (dollars
+//!   first) for both; the evidence has both either way;
 //! * trend: the last complete period against the one before;
 //! * forecast, level and the date the limit will be reached: the current period evaluated exactly as
 //!   tt-budget does ([`crate::budget::Evaluation`]: the burn rate so far, kept up to the end of the period), and
@@ -146,8 +150,9 @@ impl<'c> BudgetState<'c> {
         let (cur_start, cur_end) = (cur.start?, cur.end?);
         let (cur_cost, cur_tokens) = (spent.usd, spent.tokens);
         let eval = Evaluation::new(self.budget, RowWindow::of(&cur), None, spent, cal.now, cal);
-        let forecast = eval.forecast.as_ref().map(|f| f.usd);
+        let forecast = eval.forecast.as_ref().map(|f| (f.usd, f.tokens));
         let name = &self.budget.name;
+        let has_tokens = self.budget.limit_tokens.is_some();
         let unit = self.budget.period.as_str();
         let n = history.len();
         // The percentile is over the complete periods that had any records.
@@ -157,23 +162,20 @@ impl<'c> BudgetState<'c> {
         let mut costs: Vec<Decimal> = active.iter().map(|sp| sp.usd).collect();
         costs.sort();
         let pct_cost = if enough { percentile(&costs, s.budget_percentile) } else { None };
+        let mut tokens: Vec<Decimal> = active.iter().map(|sp| Decimal::from(sp.tokens)).collect();
+        tokens.sort();
+        let pct_tokens = if enough { percentile(&tokens, s.budget_percentile) } else { None };
         let recommended = pct_cost.filter(|c| *c > Decimal::ZERO).map(round_cents_up);
-        let recommended_tokens = if enough && self.budget.limit_tokens.is_some() {
-            let mut t: Vec<Decimal> = active.iter().map(|sp| Decimal::from(sp.tokens)).collect();
-            t.sort();
-            percentile(&t, s.budget_percentile).filter(|t| *t > Decimal::ZERO)
-        } else {
-            None
-        };
-        let over = self.budget.limit_usd.map(|l| active.iter().filter(|sp| sp.usd > l).count());
+        let recommended_tokens = pct_tokens.filter(|t| has_tokens && *t > Decimal::ZERO);
+        let over = active.iter().filter(|sp| self.is_over(sp)).count();
         let trend = if n >= 2 {
-            let (last, prev) = (history[n - 1].1.usd, history[n - 2].1.usd);
-            Some((last, prev, super::stats::ratio(last - prev, prev, 4)))
+            let (last, prev) = (history[n - 1].1, history[n - 2].1);
+            Some((last, prev))
         } else {
             None
         };
         let unpriced: u64 = history.iter().map(|(_, sp)| sp.unpriced).sum::<u64>() + spent.unpriced;
-        let above_recommended = recommended.is_some_and(|r| cur_cost > r)
+        let above_recommended = (self.budget.limit_usd.is_some() && recommended.is_some_and(|r| cur_cost > r))
             || recommended_tokens.is_some_and(|r| Decimal::from(cur_tokens) > r);
 
         let mut e = Map::new();
@@ -186,9 +188,10 @@ impl<'c> BudgetState<'c> {
         e.insert("periods_with_spend".into(), n_active.into());
         e.insert("percentile".into(), s.budget_percentile.into());
         e.insert("percentile_usd".into(), opt_json(pct_cost));
+        e.insert("percentile_tokens".into(), opt_json(pct_tokens));
         e.insert("recommended_limit_usd".into(), opt_json(recommended));
         e.insert("recommended_limit_tokens".into(), opt_json(recommended_tokens));
-        e.insert("periods_over_limit".into(), over.map(Value::from).unwrap_or(Value::Null));
+        e.insert("periods_over_limit".into(), over.into());
         e.insert("unpriced_records".into(), unpriced.into());
         let shown: Vec<Value> = history[n.saturating_sub(HISTORY_SHOWN)..]
             .iter()
@@ -207,52 +210,66 @@ impl<'c> BudgetState<'c> {
         c.insert("cost_usd".into(), money_json(cur_cost));
         c.insert("tokens".into(), cur_tokens.into());
         c.insert("level".into(), eval.level.as_str().into());
-        c.insert("forecast_usd".into(), opt_json(forecast));
+        c.insert("forecast_usd".into(), opt_json(forecast.map(|f| f.0)));
+        c.insert("forecast_tokens".into(), forecast.map(|f| Value::from(f.1)).unwrap_or(Value::Null));
         let limit_date = eval.forecast.as_ref().and_then(|f| f.limit_date);
         c.insert("limit_date".into(), limit_date.map(|d| Value::from(d.to_string())).unwrap_or(Value::Null));
         c.insert("above_recommended".into(), above_recommended.into());
         e.insert("current".into(), Value::Object(c));
-        if let Some((last, prev, change)) = trend {
+        let change_usd = |l: &Spent, p: &Spent| super::stats::ratio(l.usd - p.usd, p.usd, 4);
+        let change_tokens = |l: &Spent, p: &Spent| {
+            super::stats::ratio(Decimal::from(l.tokens) - Decimal::from(p.tokens), Decimal::from(p.tokens), 4)
+        };
+        if let Some((last, prev)) = &trend {
             let mut t = Map::new();
-            t.insert("last_usd".into(), money_json(last));
-            t.insert("previous_usd".into(), money_json(prev));
-            t.insert("change".into(), opt_json(change));
+            t.insert("last_usd".into(), money_json(last.usd));
+            t.insert("previous_usd".into(), money_json(prev.usd));
+            t.insert("change".into(), opt_json(change_usd(last, prev)));
+            t.insert("last_tokens".into(), last.tokens.into());
+            t.insert("previous_tokens".into(), prev.tokens.into());
+            t.insert("change_tokens".into(), opt_json(change_tokens(last, prev)));
             e.insert("trend".into(), Value::Object(t));
         }
 
+        // In the budget's own units: dollars for a dollar limit, tokens for a token limit, both for both.
         let mut msg = self.head(unit);
         let with_spend = count(n_active as u64, &format!("complete {unit}"));
-        match (pct_cost, recommended) {
-            (Some(pc), Some(r)) => {
-                msg.push_str(&format!("p{} of the {with_spend} with spend is {}", s.budget_percentile, usd(pc)));
-                if let Some(o) = over {
-                    msg.push_str(&format!(" (over the limit in {o} of them)"));
-                }
-                msg.push_str(&format!(" → recommended limit {}", cents(r)));
-                if let Some(t) = recommended_tokens {
-                    msg.push_str(&format!(" and {} tokens", money::thousands(t.try_into().unwrap_or(u64::MAX))));
-                }
+        let recs = self.recommendation(recommended, recommended_tokens);
+        match (pct_cost, pct_tokens) {
+            (Some(pc), Some(pt)) if !recs.is_empty() => {
+                msg.push_str(&format!(
+                    "p{} of the {with_spend} with spend is {} ({} in {over} of them) → recommended limit {recs}",
+                    s.budget_percentile,
+                    self.amount(pc, decimal_tokens(pt)),
+                    self.over_text()
+                ));
             }
-            (Some(_), None) => {
-                msg.push_str(&format!("no recommendation: the {with_spend} with spend cost $0"));
+            (Some(_), Some(_)) => {
+                msg.push_str(&format!("no recommendation: the {with_spend} with spend {}", self.nothing_text()));
             }
             _ => msg.push_str(&format!("no recommendation: only {with_spend} with spend, {MIN_HISTORY} needed")),
         }
-        msg.push_str(&format!("; this {unit} so far {}", usd(cur_cost)));
+        msg.push_str(&format!("; this {unit} so far {}", self.amount(cur_cost, cur_tokens)));
         if eval.level != Level::Ok {
             msg.push_str(&format!(" ({})", eval.level.as_str()));
         }
         if above_recommended {
             msg.push_str(", already above the recommended limit");
         }
-        if let Some(f) = forecast {
-            msg.push_str(&format!(", forecast {} at the current burn", usd(f)));
+        if let Some((f_usd, f_tokens)) = forecast {
+            msg.push_str(&format!(", forecast {} at the current burn", self.amount(f_usd, f_tokens)));
             if let Some(d) = limit_date {
                 msg.push_str(&format!(" (limit reached on {d})"));
             }
         }
-        if let Some((last, prev, change)) = trend {
-            msg.push_str(&format!("; last {unit} {} vs {} the one before", usd(last), usd(prev)));
+        if let Some((last, prev)) = &trend {
+            msg.push_str(&format!(
+                "; last {unit} {} vs {} the one before",
+                self.amount(last.usd, last.tokens),
+                self.amount(prev.usd, prev.tokens)
+            ));
+            let change =
+                if self.budget.limit_usd.is_some() { change_usd(last, prev) } else { change_tokens(last, prev) };
             if let Some(ch) = change {
                 let sign = if ch > Decimal::ZERO { "+" } else { "" };
                 msg.push_str(&format!(" ({sign}{})", pct(ch)));
@@ -273,6 +290,52 @@ impl<'c> BudgetState<'c> {
         }
         msg.push_str("): ");
         msg
+    }
+
+    /// True when `sp` spent more than one of the budget's limits (strictly above, as in tt-budget).
+    fn is_over(&self, sp: &Spent) -> bool {
+        self.budget.limit_usd.is_some_and(|l| sp.usd > l) || self.budget.limit_tokens.is_some_and(|l| sp.tokens > l)
+    }
+
+    /// `over the limit` / `over a limit` (a budget with a dollar and a token limit).
+    fn over_text(&self) -> &'static str {
+        if self.budget.limit_usd.is_some() && self.budget.limit_tokens.is_some() {
+            "over a limit"
+        } else {
+            "over the limit"
+        }
+    }
+
+    /// Spend in the budget's units: `$2.00`, `400 tokens`, `$2.00 and 400 tokens`.
+    fn amount(&self, usd_: Decimal, tokens: u64) -> String {
+        let tokens = format!("{} tokens", money::thousands(tokens));
+        match (self.budget.limit_usd.is_some(), self.budget.limit_tokens.is_some()) {
+            (true, true) => format!("{} and {tokens}", usd(usd_)),
+            (false, true) => tokens,
+            _ => usd(usd_),
+        }
+    }
+
+    /// The recommended limits in the budget's units (`$2.00`, `400 tokens`, both joined by "and"); empty when
+    /// there is none (history of $0 / no tokens).
+    fn recommendation(&self, usd_: Option<Decimal>, tokens: Option<Decimal>) -> String {
+        let mut parts = Vec::new();
+        if let Some(r) = usd_.filter(|_| self.budget.limit_usd.is_some()) {
+            parts.push(cents(r));
+        }
+        if let Some(t) = tokens.filter(|_| self.budget.limit_tokens.is_some()) {
+            parts.push(format!("{} tokens", money::thousands(decimal_tokens(t))));
+        }
+        parts.join(" and ")
+    }
+
+    /// What a history too small to recommend from spent: `cost $0`, `used no tokens`, or both.
+    fn nothing_text(&self) -> &'static str {
+        match (self.budget.limit_usd.is_some(), self.budget.limit_tokens.is_some()) {
+            (true, true) => "cost $0 and used no tokens",
+            (false, true) => "used no tokens",
+            _ => "cost $0",
+        }
     }
 
     fn suggestion_of(&self, message: String, evidence: Map<String, Value>) -> Suggestion {
@@ -371,9 +434,14 @@ impl<'c> BudgetState<'c> {
         } else if months == 0 {
             msg.push_str("; no complete month yet to measure a burn rate");
         } else {
-            msg.push_str(&format!("; the last {} burned {}", count(months as u64, "complete month"), usd(burn.usd)));
+            msg.push_str(&format!(
+                "; the last {} burned {}",
+                count(months as u64, "complete month"),
+                self.amount(burn.usd, burn.tokens)
+            ));
             if let Some(m) = per_month(burn.usd).filter(|_| months > 1) {
-                msg.push_str(&format!(" ({} a month)", usd(m)));
+                let t = per_month(Decimal::from(burn.tokens)).map(|t| decimal_tokens(t.round())).unwrap_or(0);
+                msg.push_str(&format!(" ({} a month)", self.amount(m, t)));
             }
             match limit_date {
                 Some(d) => msg.push_str(&format!(" → the limit is reached around {d} at that rate")),
@@ -393,14 +461,11 @@ impl<'c> BudgetState<'c> {
         costs.sort();
         let pct_cost = if n >= MIN_HISTORY { percentile(&costs, s.budget_percentile) } else { None };
         let recommended = pct_cost.filter(|c| *c > Decimal::ZERO).map(round_cents_up);
-        let recommended_tokens = if n >= MIN_HISTORY && self.budget.limit_tokens.is_some() {
-            let mut t: Vec<Decimal> = self.sessions.values().map(|v| Decimal::from(v.tokens)).collect();
-            t.sort();
-            percentile(&t, s.budget_percentile).filter(|t| *t > Decimal::ZERO)
-        } else {
-            None
-        };
-        let over = self.budget.limit_usd.map(|l| costs.iter().filter(|c| **c > l).count());
+        let mut tokens: Vec<Decimal> = self.sessions.values().map(|v| Decimal::from(v.tokens)).collect();
+        tokens.sort();
+        let pct_tokens = if n >= MIN_HISTORY { percentile(&tokens, s.budget_percentile) } else { None };
+        let recommended_tokens = pct_tokens.filter(|t| self.budget.limit_tokens.is_some() && *t > Decimal::ZERO);
+        let over = self.sessions.values().filter(|sp| self.is_over(sp)).count();
         let unpriced: u64 = self.sessions.values().map(|v| v.unpriced).sum();
         let mut e = Map::new();
         e.insert("budget".into(), self.budget.name.clone().into());
@@ -411,31 +476,25 @@ impl<'c> BudgetState<'c> {
         e.insert("sessions".into(), n.into());
         e.insert("percentile".into(), s.budget_percentile.into());
         e.insert("percentile_usd".into(), opt_json(pct_cost));
+        e.insert("percentile_tokens".into(), opt_json(pct_tokens));
         e.insert("recommended_limit_usd".into(), opt_json(recommended));
         e.insert("recommended_limit_tokens".into(), opt_json(recommended_tokens));
-        e.insert("sessions_over_limit".into(), over.map(Value::from).unwrap_or(Value::Null));
+        e.insert("sessions_over_limit".into(), over.into());
         e.insert("unpriced_records".into(), unpriced.into());
         let mut msg = self.head("per session");
         let sessions = count(n as u64, "session");
-        if pct_cost.is_some() && (recommended.is_some() || recommended_tokens.is_some()) {
-            msg.push_str(&format!("p{} of {sessions}", s.budget_percentile));
-            if let Some(pc) = pct_cost {
-                msg.push_str(&format!(" is {}", usd(pc)));
-            }
-            if let Some(o) = over {
-                msg.push_str(&format!(" (over the limit in {o} of {n})"));
-            }
-            msg.push_str(" → recommended limit ");
-            let mut parts = Vec::new();
-            if let Some(r) = recommended {
-                parts.push(cents(r));
-            }
-            if let Some(t) = recommended_tokens {
-                parts.push(format!("{} tokens", money::thousands(t.try_into().unwrap_or(u64::MAX))));
-            }
-            msg.push_str(&parts.join(" and "));
+        let recs = self.recommendation(recommended, recommended_tokens);
+        if let (Some(pc), Some(pt)) = (pct_cost, pct_tokens)
+            && !recs.is_empty()
+        {
+            msg.push_str(&format!(
+                "p{} of {sessions} is {} ({} in {over} of {n}) → recommended limit {recs}",
+                s.budget_percentile,
+                self.amount(pc, decimal_tokens(pt)),
+                self.over_text()
+            ));
         } else if pct_cost.is_some() {
-            msg.push_str(&format!("no recommendation: the {sessions} cost $0"));
+            msg.push_str(&format!("no recommendation: the {sessions} {}", self.nothing_text()));
         } else {
             msg.push_str(&format!("no recommendation: only {sessions} of history, {MIN_HISTORY} needed"));
         }
@@ -457,6 +516,11 @@ fn usd(d: Decimal) -> String {
 /// A recommended limit, whole cents: `$0.78`.
 fn cents(d: Decimal) -> String {
     format!("${}", money::fixed(d, 2))
+}
+
+/// A token count held as a decimal (a percentile of token totals) back as a count.
+fn decimal_tokens(d: Decimal) -> u64 {
+    d.try_into().unwrap_or(u64::MAX)
 }
 
 fn round_cents_up(d: Decimal) -> Decimal {

@@ -290,8 +290,10 @@ pub struct AgentEfficiency {
 pub struct TaskEfficiency {
     /// The agent.
     pub agent: String,
-    /// The task (or session) name.
+    /// The task (or session) name; the record id when `lone`.
     pub task: String,
+    /// A record with neither task nor session: a task of its own, named by its id.
+    pub lone: bool,
     /// Records.
     pub records: u64,
     /// Of which unpriced.
@@ -313,6 +315,62 @@ impl TaskEfficiency {
     /// The cost, unless no record could be priced (then it is unknown, not $0).
     pub fn known_cost(&self) -> Option<Decimal> {
         (self.records == 0 || self.unpriced_records < self.records).then_some(self.cost)
+    }
+}
+
+/// The order of the most expensive tasks: cost, then tokens (both largest first), then agent, named tasks
+/// before lone records, then name — a total order, so the list is the same for the same input.
+fn task_order(x: (Decimal, u64, &str, bool, &str), y: (Decimal, u64, &str, bool, &str)) -> std::cmp::Ordering {
+    y.0.cmp(&x.0).then(y.1.cmp(&x.1)).then_with(|| (x.2, x.3, x.4).cmp(&(y.2, y.3, y.4)))
+}
+
+fn task_key(t: &TaskEfficiency) -> (Decimal, u64, &str, bool, &str) {
+    (t.cost, t.tokens.total(), &t.agent, t.lone, &t.task)
+}
+
+/// The records that are tasks of their own (no task, no session), bounded: only the `n` that could make the
+/// list of the most expensive tasks are kept, in [`task_order`].
+#[derive(Debug, Default)]
+struct LoneTasks {
+    n: usize,
+    items: Vec<TaskEfficiency>,
+}
+
+impl LoneTasks {
+    fn offer(&mut self, agent: &str, id: &str, t: &Tokens, cost: Option<Decimal>) {
+        let mut tokens = TokenSums::default();
+        tokens.add(t);
+        let c = cost.unwrap_or_default();
+        let key = (c, tokens.total(), agent, true, id);
+        if self.items.len() >= self.n
+            && self.items.last().is_none_or(|last| task_order(key, task_key(last)) != std::cmp::Ordering::Less)
+        {
+            return;
+        }
+        self.insert(TaskEfficiency {
+            agent: agent.to_string(),
+            task: id.to_string(),
+            lone: true,
+            records: 1,
+            unpriced_records: u64::from(cost.is_none()),
+            tokens,
+            cost: c,
+        });
+    }
+
+    fn insert(&mut self, t: TaskEfficiency) {
+        let at = self.items.partition_point(|x| task_order(task_key(x), task_key(&t)) == std::cmp::Ordering::Less);
+        if at >= self.n {
+            return;
+        }
+        self.items.insert(at, t);
+        self.items.truncate(self.n);
+    }
+
+    fn merge(&mut self, o: LoneTasks) {
+        for t in o.items {
+            self.insert(t);
+        }
     }
 }
 
@@ -367,10 +425,10 @@ struct SessionState {
 }
 
 impl SessionState {
-    fn merge(&mut self, o: SessionState) {
+    fn merge(&mut self, o: SessionState, gap: chrono::Duration) {
         sat_add(&mut self.cost, o.cost);
         self.priced += o.priced;
-        caching::merge(&mut self.caching, o.caching);
+        caching::merge(&mut self.caching, o.caching, gap);
     }
 }
 
@@ -396,14 +454,15 @@ struct AgentState {
 }
 
 impl AgentState {
-    fn merge(&mut self, o: AgentState) {
+    /// `o` is the state of the part of the input that follows this one's (the caching runs need the order).
+    fn merge(&mut self, o: AgentState, gap: chrono::Duration) {
         self.records += o.records;
         self.unpriced += o.unpriced;
         self.tokens.merge(&o.tokens);
         sat_add(&mut self.cost, o.cost);
         self.untasked += o.untasked;
         merge_maps(&mut self.tasks, o.tasks, TaskStats::merge);
-        merge_maps(&mut self.sessions, o.sessions, SessionState::merge);
+        merge_maps(&mut self.sessions, o.sessions, |a, b| a.merge(b, gap));
         for (k, g) in o.rightsize {
             self.rightsize.entry(k).or_default().merge(g);
         }
@@ -493,6 +552,8 @@ pub struct Analyzer<'c> {
     window: Window,
     models: Models<'c>,
     agents: FxMap<String, AgentState>,
+    /// The dearest records with neither task nor session, each a task of its own.
+    lone: LoneTasks,
     budgets: Vec<budgets::BudgetState<'c>>,
     records: u64,
     unpriced: u64,
@@ -504,14 +565,16 @@ pub struct Analyzer<'c> {
 }
 
 impl<'c> Analyzer<'c> {
-    /// An analysis of the records inside `window`, with `config`'s prices, budgets and `[optimize]` rules.
-    pub fn new(config: &'c Config, cal: Calendar, window: Window) -> Analyzer<'c> {
+    /// An analysis of the records inside `window`, with `config`'s prices, budgets and `[optimize]` rules,
+    /// listing the `top_tasks` most expensive tasks.
+    pub fn new(config: &'c Config, cal: Calendar, window: Window, top_tasks: usize) -> Analyzer<'c> {
         Analyzer {
             settings: &config.optimize,
             cal,
             window,
             models: Models::new(config),
             agents: FxMap::default(),
+            lone: LoneTasks { n: top_tasks, items: Vec::new() },
             budgets: config.budgets.iter().map(budgets::BudgetState::new).collect(),
             records: 0,
             unpriced: 0,
@@ -520,13 +583,16 @@ impl<'c> Analyzer<'c> {
         }
     }
 
-    /// Combine with the analysis of another part of the input (same config, calendar and window).
+    /// Combine with the analysis of another part of the input (same config, calendar and window): the part
+    /// that follows this one's in the log, so that merging the parts in order is the same as one pass.
     pub fn merge(&mut self, o: Analyzer<'_>) {
         self.records += o.records;
         self.unpriced += o.unpriced;
         self.grand_tokens = self.grand_tokens.saturating_add(o.grand_tokens);
         self.grand_cost = self.grand_cost.zip(o.grand_cost).and_then(|(a, b)| a.checked_add(b));
-        merge_maps(&mut self.agents, o.agents, AgentState::merge);
+        let gap = self.settings.cache_max_gap;
+        merge_maps(&mut self.agents, o.agents, |a, b| a.merge(b, gap));
+        self.lone.merge(o.lone);
         for (b, ob) in self.budgets.iter_mut().zip(o.budgets) {
             b.merge(ob);
         }
@@ -576,7 +642,10 @@ impl<'c> Analyzer<'c> {
                     None => ts_.unpriced += 1,
                 }
             }
-            None => a.untasked += 1,
+            None => {
+                a.untasked += 1;
+                self.lone.offer(u.agent(), u.id(), &t, cost);
+            }
         }
         if let Some(session) = u.session() {
             let s = match a.sessions.get_mut(session) {
@@ -588,7 +657,7 @@ impl<'c> Analyzer<'c> {
                 s.priced += 1;
             }
             if let Some(i) = info {
-                caching::observe(&mut s.caching, i.entry, u, &t);
+                caching::observe(&mut s.caching, i.entry, u, &t, settings.cache_max_gap);
             }
         }
         if let Some(i) = info
@@ -612,9 +681,9 @@ impl<'c> Analyzer<'c> {
         pass.is_needed().then(|| OutlierScanner { window: self.window.clone(), models: self.models.clone(), pass })
     }
 
-    /// Finish: the efficiency tables and the ranked suggestions (`top_tasks` most expensive tasks kept), with
-    /// the record outliers the second pass found. An error when the sums are too large to be exact.
-    pub fn finish(self, outliers: Option<OutlierScanner<'_>>, top_tasks: usize) -> Result<Report> {
+    /// Finish: the efficiency tables and the ranked suggestions, with the record outliers the second pass
+    /// found. An error when the sums are too large to be exact.
+    pub fn finish(self, outliers: Option<OutlierScanner<'_>>) -> Result<Report> {
         if self.grand_tokens > u128::from(u64::MAX) || self.grand_cost.is_none() {
             return Err(Error::data(format!(
                 "the sums are too large to be exact (tokens past {}, or dollars past {}); is a record's count or \
@@ -693,6 +762,7 @@ impl<'c> Analyzer<'c> {
                 tasks.push(TaskEfficiency {
                     agent: (*name).clone(),
                     task: task.clone(),
+                    lone: false,
                     records: t.records,
                     unpriced_records: t.unpriced,
                     tokens: t.tokens,
@@ -700,14 +770,9 @@ impl<'c> Analyzer<'c> {
                 });
             }
         }
-        tasks.sort_by(|x, y| {
-            y.cost
-                .cmp(&x.cost)
-                .then(y.tokens.total().cmp(&x.tokens.total()))
-                .then_with(|| x.agent.cmp(&y.agent))
-                .then_with(|| x.task.cmp(&y.task))
-        });
-        tasks.truncate(top_tasks);
+        tasks.extend(self.lone.items);
+        tasks.sort_by(|x, y| task_order(task_key(x), task_key(y)));
+        tasks.truncate(self.lone.n);
 
         Ok(Report {
             window: self.window,
@@ -761,7 +826,11 @@ impl TopIds {
     pub fn brief(&self, total: u64) -> String {
         let shown: Vec<&str> = self.items.iter().take(3).map(|(_, i)| i.as_str()).collect();
         let more = total.saturating_sub(shown.len() as u64);
-        if more > 0 { format!("{} (+{} more)", shown.join(", "), more) } else { shown.join(", ") }
+        if more > 0 {
+            format!("{} (+{} more)", shown.join(", "), crate::money::thousands(more))
+        } else {
+            shown.join(", ")
+        }
     }
 }
 
@@ -777,7 +846,12 @@ mod tests {
         let models = ["opus-4.5", "sonnet-4.5", "gpt-4o", "haiku-4.5", "in-house"];
         (0..600u64)
             .map(|i| {
-                let ts = crate::record::parse_ts("2026-09-01T00:00:00Z").unwrap() + chrono::Duration::hours(i as i64);
+                // A day per 21 records; within it, requests 100 s apart, so each session's (every third) are
+                // 300 s apart — exactly the cache's lifetime — except for a 10-minute pause before the 16th.
+                let pause = if i % 21 >= 15 { 600 } else { 0 };
+                let ts = crate::record::parse_ts("2026-09-01T00:00:00Z").unwrap()
+                    + chrono::Duration::days((i / 21) as i64)
+                    + chrono::Duration::seconds(((i % 21) * 100 + pause) as i64);
                 let tokens = Tokens {
                     input: 500 + (i * 7919) % 40_000,
                     // A few very long answers make outlier records and sessions.
@@ -805,9 +879,9 @@ mod tests {
     fn report(config: &Config, parts: &[&[Record]]) -> String {
         let cal = Calendar::from_flags(config, None, Some("2026-11-10")).unwrap();
         let window = Window::all(cal.tz);
-        let mut a = Analyzer::new(config, cal, window.clone());
+        let mut a = Analyzer::new(config, cal, window.clone(), 5);
         for p in parts {
-            let mut x = Analyzer::new(config, cal, window.clone());
+            let mut x = Analyzer::new(config, cal, window.clone(), 5);
             p.iter().for_each(|r| x.observe(r));
             a.merge(x);
         }
@@ -820,7 +894,7 @@ mod tests {
                 all.merge(x);
             }
         }
-        a.finish(scan, 5).unwrap().to_json().to_string()
+        a.finish(scan).unwrap().to_json().to_string()
     }
 
     #[test]
@@ -835,6 +909,12 @@ mod tests {
         let whole = report(&config, &[&rs]);
         assert_eq!(whole, report(&config, &[&rs[..100], &rs[100..101], &rs[101..]]));
         assert_eq!(whole, report(&config, &[&rs[..333], &rs[333..]]));
+        // Records in any order: the same report.
+        let mut shuffled = rs.clone();
+        shuffled.reverse();
+        shuffled.rotate_left(250);
+        assert_eq!(whole, report(&config, &[&shuffled]));
+        assert_eq!(whole, report(&config, &[&shuffled[..7], &shuffled[7..400], &shuffled[400..]]));
         let v: Value = serde_json::from_str(&whole).unwrap();
         let types: std::collections::BTreeSet<&str> =
             v["suggestions"].as_array().unwrap().iter().map(|s| s["type"].as_str().unwrap()).collect();

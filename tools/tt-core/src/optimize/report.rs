@@ -1,7 +1,8 @@
 //! Rendering an optimisation [`Report`]: JSONL for pipes, one JSON document, a ranked text report, markdown.
 //!
 //! JSONL, the contract for scripts: one `{"kind":"suggestion",…}` line per suggestion in rank order, then one
-//! `{"kind":"efficiency",…}` line per agent, one `{"kind":"task",…}` line per listed task, and a last
+//! `{"kind":"efficiency",…}` line per agent, one `{"kind":"task",…}` line per listed task (a record with no
+//! task and no session is a task of its own: `"task":null` and its `record_id`), and a last
 //! `{"kind":"total",…}` line with the window and counts. Amounts are exact JSON numbers; ratios have 4 places.
 
 use std::io::Write;
@@ -228,7 +229,7 @@ fn task_table(tasks: &[TaskEfficiency]) -> Table {
     for x in tasks {
         t.row(vec![
             x.agent.clone(),
-            x.task.clone(),
+            if x.lone { format!("(record {})", x.task) } else { x.task.clone() },
             money::thousands(x.records),
             money::thousands(x.tokens.total()),
             cost_text(x.known_cost()),
@@ -269,7 +270,13 @@ fn task_json(t: &TaskEfficiency) -> Value {
     let mut m = Map::new();
     m.insert("kind".into(), "task".into());
     m.insert("agent".into(), t.agent.clone().into());
-    m.insert("task".into(), t.task.clone().into());
+    // A record with neither task nor session is a task of its own: `"task":null` and its id.
+    if t.lone {
+        m.insert("task".into(), Value::Null);
+        m.insert("record_id".into(), t.task.clone().into());
+    } else {
+        m.insert("task".into(), t.task.clone().into());
+    }
     m.insert("records".into(), t.records.into());
     m.insert("unpriced_records".into(), t.unpriced_records.into());
     token_fields(&mut m, &t.tokens);
