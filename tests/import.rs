@@ -1274,3 +1274,16 @@ fn a_whole_last_line_without_its_newline_is_imported_once_its_file_is_idle() {
     once.cmd("tt-log").args(["--import", "codex"]).arg(&full).succeeds();
     assert_eq!(with_ids(&sc), with_ids(&once));
 }
+
+/// Flags that would mean nothing for a transcript import are refused, not ignored.
+#[test]
+fn flags_that_mean_nothing_for_transcripts_are_refused() {
+    let sc = Scenario::new();
+    std::fs::create_dir_all(sc.path().join("cc/projects")).unwrap();
+    sc.cmd("tt-log")
+        .args(["--import", "claude-code", "cc", "--no-git"])
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("--no-git does not apply to --import of transcripts");
+    assert!(!sc.log_path().exists() || sc.log().is_empty());
+}

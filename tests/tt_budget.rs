@@ -351,11 +351,6 @@ fn chrono_today() -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-fn chrono_now_month() -> String {
-    let out = std::process::Command::new("date").args(["-u", "+%Y-%m"]).output().unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
 #[test]
 fn github_annotations_and_step_summary() {
     let sc = one("85", 1);

@@ -1167,7 +1167,10 @@ fn from_the_responses_model_wins_and_a_contradicting_model_is_refused() {
     let recs = sc.records();
     let models: Vec<&str> = recs.iter().map(|r| r["model"].as_str().unwrap()).collect();
     assert_eq!(models, ["sonnet-4.5", "claude-sonnet-4-5"]);
-    assert!(recs.iter().all(|r| r["price"] == "claude-sonnet-4-5" && r["cost_usd"].to_string() == "0.0045"));
+    assert!(
+        recs.iter()
+            .all(|r| r["price"] == "claude-sonnet-4-5" && matches!(r["cost_usd"].to_string().as_str(), "0.0045"))
+    );
 }
 
 /// Merging tt logs and bundles takes records as they are: flags that would change or check them are refused.

@@ -1059,12 +1059,6 @@ fn fmt_bound(t: &DateTime<chrono::FixedOffset>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Evaluate the budgets that tt-sum's rows answer, matching model scopes literally. Tools that have the price
-/// table use [`spend_from_rows_priced`], which also counts other spellings of a scope's model.
-pub fn spend_from_rows<'b>(budgets: &'b [Budget], rows: &[Summary], cal: &Calendar) -> Result<RowAnswers<'b>> {
-    rows_answer(budgets, rows, cal, &mut |_, _| false)
-}
-
 /// Evaluate the budgets that tt-sum's rows answer.
 ///
 /// The rows are read as the sets tt-sum writes (group rows, then their total row; a set without its total row,

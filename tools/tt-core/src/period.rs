@@ -208,12 +208,15 @@ pub struct Calendar {
     pub now: DateTime<Utc>,
     /// True when `--today` pinned `now`: the windows that hold "now" then stop there (see [`Window::cutoff`]).
     pub pinned: bool,
+    /// True when `--today` gave a date: `now` is then the midnight that ends it, and "today" is the day before
+    /// that instant. A date-time (`--today 2026-12-01T00:00`) is an instant of its own day.
+    day_end: bool,
 }
 
 impl Calendar {
     /// A calendar.
     pub fn new(tz: Tz, week_start: Weekday, now: DateTime<Utc>) -> Calendar {
-        Calendar { tz, week_start, now, pinned: false }
+        Calendar { tz, week_start, now, pinned: false, day_end: false }
     }
 
     /// The calendar of a tool: `--tz` (else config `tz`), config `week_start`, and `--today` (else the clock).
@@ -226,7 +229,10 @@ impl Calendar {
         if let Some(t) = today {
             cal.pinned = true;
             cal.now = match NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d") {
-                Ok(d) => cal.midnight(d + Duration::days(1)),
+                Ok(d) => {
+                    cal.day_end = true;
+                    cal.midnight(d + Duration::days(1))
+                }
                 Err(_) => cal.parse_instant(t).ok_or_else(|| {
                     Error::usage(format!("--today: not a date: {t:?} (want 2026-11-23 or 2026-11-23T14:00)"))
                 })?,
@@ -237,7 +243,12 @@ impl Calendar {
 
     /// The local date of "now". With `--today DATE` pinning now to the next midnight, that is DATE.
     pub fn today(&self) -> NaiveDate {
-        self.local_date(self.now - Duration::nanoseconds(1))
+        self.local_date(self.inside_today())
+    }
+
+    /// An instant of today: `now`, or its last nanosecond when `--today DATE` set `now` to the midnight after.
+    fn inside_today(&self) -> DateTime<Utc> {
+        if self.day_end { self.now - Duration::nanoseconds(1) } else { self.now }
     }
 
     /// The local date of an instant.
@@ -332,7 +343,7 @@ impl Calendar {
     /// The current window of a budget period (the one holding "now"; with `--today`, records after it do not
     /// count).
     pub fn current_budget_window(&self, p: BudgetPeriod) -> Window {
-        Window { cutoff: self.cutoff(), ..self.budget_window(p, self.now - Duration::nanoseconds(1)) }
+        Window { cutoff: self.cutoff(), ..self.budget_window(p, self.inside_today()) }
     }
 
     /// Parse `--since`: RFC 3339, a local date-time, or a local date (its midnight).
@@ -528,6 +539,18 @@ mod tests {
         assert!(w.contains(c.parse_instant("2026-11-23T23:59:59.999Z").unwrap()));
         assert!(!w.contains(c.parse_instant("2026-11-24T00:00:00Z").unwrap()));
         assert_eq!(c.parse_until("2026-11-23").unwrap(), c.parse_since("2026-11-24").unwrap());
+    }
+
+    #[test]
+    fn a_pinned_midnight_is_the_start_of_its_own_day() {
+        // A date pins the end of that day; a date-time at midnight is the first instant of its day.
+        let c = cal("UTC", "2026-11-30");
+        assert_eq!(c.today(), NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        assert_eq!(c.window(Period::Month).start_text().unwrap(), "2026-11-01T00:00:00Z");
+        let c = cal("UTC", "2026-12-01T00:00");
+        assert_eq!(c.today(), NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+        assert_eq!(c.window(Period::Month).start_text().unwrap(), "2026-12-01T00:00:00Z");
+        assert_eq!(c.current_budget_window(BudgetPeriod::Month).start_text().unwrap(), "2026-12-01T00:00:00Z");
     }
 
     #[test]

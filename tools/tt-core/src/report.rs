@@ -196,7 +196,7 @@ pub fn summary_markdown(rows: &[Summary], config: &Config, cal: &Calendar) -> Re
     s.push_str("\n\n");
     if !config.budgets.is_empty() {
         crate::budget::validate_all(&config.budgets)?;
-        let answers = crate::budget::spend_from_rows(&config.budgets, rows, cal)?;
+        let answers = crate::budget::spend_from_rows_priced(&config.budgets, rows, cal, &config.prices)?;
         s.push_str(&budget_section(&answers.evaluations, false)?);
         s.push_str("### Usage\n\n");
     }

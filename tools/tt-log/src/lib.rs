@@ -190,7 +190,15 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
             return Err(Error::usage(format!("{flag} describes one logged record; it cannot be used with --import")));
         }
         let (source, paths) = import.split_first().ok_or_else(|| Error::usage("--import needs a SOURCE"))?;
-        if !matches!(source.as_str(), "claude-code" | "codex") {
+        if matches!(source.as_str(), "claude-code" | "codex") {
+            // Transcripts carry their own branch (Claude Code's gitBranch, Codex's session_meta): tt never reads
+            // the current repository for them, so --no-git would silently mean nothing.
+            if cli.no_git {
+                return Err(Error::usage(
+                    "--no-git does not apply to --import of transcripts: the branch comes from the transcript itself",
+                ));
+            }
+        } else {
             // tt logs and bundles are merged exactly as they are: nothing re-checks, re-labels or re-reads git.
             let merge_ignores = [("--strict", cli.strict), ("--no-git", cli.no_git), ("--agent", cli.agent.is_some())];
             if let Some((flag, _)) = merge_ignores.iter().find(|(_, set)| *set) {
@@ -239,8 +247,9 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         let verb = if cli.dry_run { "would log" } else { "logged" };
         let _ = writeln!(
             std::io::stderr(),
-            "{verb} {} tokens ({}) for {} - {cost}",
+            "{verb} {} token{} ({}) for {} - {cost}",
             money::thousands(record.tokens.total()),
+            if record.tokens.total() == 1 { "" } else { "s" },
             record.model,
             record.agent
         );
