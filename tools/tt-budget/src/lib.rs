@@ -943,14 +943,14 @@ fn github_output(evals: &[Evaluation], failures: &[Failure], notes: &[Note]) -> 
         if !notes.is_empty() {
             writeln!(md, "Warnings (budgets not checked, spend that could not be priced):\n")?;
             for n in notes {
-                writeln!(md, "- {}", md_text(&n.message))?;
+                writeln!(md, "- {}", tt_core::output::markdown_text(&n.message))?;
             }
             writeln!(md)?;
         }
         if !failures.is_empty() {
             writeln!(md, "**The budget gate failed:**\n")?;
             for f in failures {
-                writeln!(md, "- {}", md_text(&f.message))?;
+                writeln!(md, "- {}", tt_core::output::markdown_text(&f.message))?;
             }
             writeln!(md)?;
         }
@@ -960,18 +960,6 @@ fn github_output(evals: &[Evaluation], failures: &[Failure], notes: &[Note]) -> 
         f.write_all(&md).map_err(|e| Error::io(p.display(), e))?;
     }
     Ok(())
-}
-
-/// Text for a markdown list item: characters markdown would read as markup are escaped.
-fn md_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Workflow-command data escaping (`%`, CR, LF), as the runner expects.

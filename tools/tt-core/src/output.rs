@@ -211,6 +211,22 @@ pub fn cell_text(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Text from the log (agent and model names, budget names …) made inert in markdown: the characters markdown
+/// would read as markup (emphasis, code, links, HTML, headings, strike-through) are backslash-escaped, and
+/// control characters are shown escaped as in [`cell_text`]. (`|` is left to [`Table::render_markdown`], which
+/// escapes it in cells; outside a table it is plain text.)
+pub fn markdown_text(s: &str) -> String {
+    let s = cell_text(s);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '~' | '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Neutralise a CSV cell against spreadsheet formula injection: cells starting with `=`, `+`, `-`, `@`, tab or
 /// CR get a leading `'` — unless the cell is a plain number (negative amounts must stay numbers).
 pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {

@@ -105,12 +105,12 @@ fn budget_section(budgets: &[Evaluation], configured: bool) -> Result<String> {
     let right = ["Spent", "Limit", "Used", "Projected"];
     let mut t = Table::new(&["Budget", "Window", "Spent", "Limit", "Used", "Projected", "Status"], &right);
     for e in budgets {
-        let mut name = md_text(&e.name);
+        let mut name = crate::output::markdown_text(&e.name);
         if !e.scope.is_empty() {
-            name = format!("{name} ({})", md_text(&e.scope_text()));
+            name = format!("{name} ({})", crate::output::markdown_text(&e.scope_text()));
         }
         let window = match (&e.session, e.window.start, e.window.end) {
-            (Some(session), _, _) => format!("session {}", md_text(session)),
+            (Some(session), _, _) => format!("session {}", crate::output::markdown_text(session)),
             (None, Some(a), Some(b)) if e.period.as_str() == "day" => {
                 let _ = b;
                 a.format("%Y-%m-%d").to_string()
@@ -155,8 +155,11 @@ fn budget_section(budgets: &[Evaluation], configured: bool) -> Result<String> {
     s.push_str(&String::from_utf8_lossy(&buf));
     s.push('\n');
     // As tt-budget warns: a dollar budget with unpriced records may be further along than it shows.
-    let lower: Vec<String> =
-        budgets.iter().filter(|e| e.limit_usd.is_some() && e.spent.unpriced > 0).map(|e| md_text(&e.name)).collect();
+    let lower: Vec<String> = budgets
+        .iter()
+        .filter(|e| e.limit_usd.is_some() && e.spent.unpriced > 0)
+        .map(|e| crate::output::markdown_text(&e.name))
+        .collect();
     if !lower.is_empty() {
         let _ = writeln!(
             s,
@@ -221,7 +224,9 @@ pub fn summary_markdown(rows: &[Summary], config: &Config, cal: &Calendar) -> Re
             }
             c
         } else {
-            keys.iter().map(|k| r.value(k).flatten().map(md_text).unwrap_or_else(|| "–".into())).collect()
+            keys.iter()
+                .map(|k| r.value(k).flatten().map(crate::output::markdown_text).unwrap_or_else(|| "–".into()))
+                .collect()
         };
         cells.extend([
             thousands(r.records),
@@ -273,7 +278,7 @@ fn group_table(title: &str, groups: &BTreeMap<String, Totals>, total: &Totals) -
         ]
     };
     for (name, g) in rows {
-        t.row(cells(md_text(name), g));
+        t.row(cells(crate::output::markdown_text(name), g));
     }
     let mut last = cells("**Total**".into(), total);
     last[8] = "100%".into();
@@ -296,18 +301,6 @@ fn spend(cost: rust_decimal::Decimal, records: u64, unpriced: u64) -> String {
         n if n >= records => "–".into(),
         n => format!("{} + {} unpriced", usd(cost), thousands(n)),
     }
-}
-
-/// Text from the log (agent and model names …) made inert in markdown: no emphasis, links, code or HTML.
-fn md_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '~' | '#') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A group's share of the cost (of tokens when nothing is priced), to one decimal.
