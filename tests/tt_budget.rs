@@ -1310,3 +1310,20 @@ fn input_that_is_not_jsonl_says_what_tt_budget_reads() {
             .stderr_has(": expected tt-sum's JSONL rows or records (use tt-sum's default or --format jsonl)");
     }
 }
+
+/// Blank lines alone on stdin (`echo | …`, an empty `$rows` echoed into the gate) are nothing on stdin too:
+/// the gate reads the log. Blank lines before real input are kept, so line numbers stay right.
+#[test]
+fn blank_lines_alone_on_stdin_are_nothing_on_stdin() {
+    let sc = Scenario::new();
+    sc.write(
+        "usage.jsonl",
+        "{\"v\":1,\"id\":\"a\",\"ts\":\"2026-11-10T10:00:00Z\",\"agent\":\"A\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":1,\"cost_usd\":5}\n",
+    );
+    let gate = ["--limit-usd", "1", "--period", "total", "--fail-over"];
+    for blank in ["\n", "\n\n \n", "\r\n"] {
+        sc.cmd("tt-budget").args(gate).pipe_in(blank).fails_with(1).stderr_has("ad-hoc is over its limit");
+    }
+    sc.bash("rows=''; echo \"$rows\" | tt-budget --limit-usd 1 --period total --fail-over").fails_with(1);
+    sc.cmd("tt-sum").pipe_in("\n\n{\"v\":1}\n").fails_with(2).stderr_has("<stdin>:3: ");
+}

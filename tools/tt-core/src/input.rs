@@ -2,9 +2,9 @@
 //!
 //! * Paths given as arguments are read in order; `-` is standard input.
 //! * With no paths, standard input is read when it holds data: a pipe, a socket or a regular file that yields
-//!   at least one byte. A terminal, `/dev/null`, a closed stdin and an empty pipe (one whose writer closed
-//!   without writing — how GitHub Actions and many process runners start every step) count as "nothing on
-//!   stdin" and the default log is read, so `tt-sum` and `tt-budget --fail-over` work the same in a shell, in
+//!   something other than whitespace. A terminal, `/dev/null`, a closed stdin and an empty or blank pipe (one
+//!   whose writer closed without writing — how GitHub Actions and many process runners start every step — or
+//!   wrote only blank lines) count as "nothing on stdin" and the default log is read, so `tt-sum` and `tt-budget --fail-over` work the same in a shell, in
 //!   cron and in CI. To tell an empty pipe from a pipe with data, the first block is read ahead; every reader
 //!   of standard input goes through [`stdin`], which hands those bytes out first.
 //!
@@ -74,9 +74,10 @@ impl Read for Stdin {
     }
 }
 
-/// True when stdin holds data to read: a pipe, socket or regular file with at least one byte in it — not a
-/// terminal, `/dev/null`, a closed stdin or an empty pipe. A pipe is told from an empty one by reading its
-/// first block ahead (waiting for the writer, as reading it would); [`stdin`] hands that block out again.
+/// True when stdin holds data to read: a pipe, socket or regular file with something other than whitespace
+/// in it — not a terminal, `/dev/null`, a closed stdin, an empty pipe or one of blank lines only. A pipe is
+/// told apart by reading it ahead up to its first non-blank byte (waiting for the writer, as reading it
+/// would); [`stdin`] hands those bytes out again.
 pub fn stdin_has_data() -> bool {
     use std::os::fd::AsFd;
     use std::os::unix::fs::FileTypeExt;
@@ -87,24 +88,28 @@ pub fn stdin_has_data() -> bool {
     let Ok(fd) = stdin.as_fd().try_clone_to_owned() else { return false };
     let Ok(meta) = File::from(fd).metadata() else { return false };
     let t = meta.file_type();
-    if t.is_file() {
-        return meta.len() > 0;
+    if t.is_file() && meta.len() == 0 {
+        return false;
     }
-    if !(t.is_fifo() || t.is_socket()) {
+    if !(t.is_file() || t.is_fifo() || t.is_socket()) {
         return false;
     }
     let mut ahead = READ_AHEAD.lock().unwrap_or_else(|e| e.into_inner());
-    if !ahead.is_empty() {
+    if ahead.iter().any(|b| !b.is_ascii_whitespace()) {
         return true;
     }
+    // Read until something that is not whitespace arrives: blank lines alone (`echo | tt-budget`, an empty
+    // `$rows` echoed into a pipe) are no more input than an empty pipe. What was read is kept for the readers,
+    // blank lines included, so line numbers stay right.
     let mut block = vec![0u8; 64 * 1024];
     loop {
         match stdin.lock().read(&mut block) {
             Ok(0) => return false,
             Ok(n) => {
-                block.truncate(n);
-                *ahead = block;
-                return true;
+                ahead.extend_from_slice(&block[..n]);
+                if block[..n].iter().any(|b| !b.is_ascii_whitespace()) {
+                    return true;
+                }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             // An unreadable stdin is not data; the reader that would use it reports nothing either.
