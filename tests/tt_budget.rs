@@ -496,22 +496,23 @@ fn rows_cut_by_top_are_an_error_not_an_unspent_budget() {
 }
 
 #[test]
-fn rows_of_different_windows_are_an_error_not_a_sum() {
+fn rows_of_other_windows_are_not_the_budgets_spend() {
     let sc = atlas_over();
     // October: another $26 for BOLT.
     let mut log = sc.log();
     log.push_str(&rec("2026-10-12T10:00:00Z", "BOLT", 2000, "26", ""));
     sc.write("usage.jsonl", log);
+    // This month's rows answer the monthly budget; last month's beside them are not its spend (not a sum either).
     let both = "{ tt-sum --period month --today 2026-11-15; tt-sum --period last-month --today 2026-11-15; }";
-    sc.bash(&format!("{both} | tt-budget --today 2026-11-15 --fail-over --budget team-monthly"))
-        .fails_with(2)
-        .one_error_line("tt-budget")
-        .stderr_has("budget team-monthly (month) is answered by rows of different windows (month 2026-11-01T00:00:00Z – 2026-12-01T00:00:00Z and last-month 2026-10-01T00:00:00Z – 2026-11-01T00:00:00Z)");
-    // Last month alone is a report on last month: $26 of $50.
-    let out = sc
-        .bash("tt-sum --period last-month --today 2026-11-15 | tt-budget --today 2026-11-15 --budget team-monthly")
-        .succeeds();
-    assert_eq!(out.jsonl()[0]["spent_usd"], 26);
+    let out = sc.bash(&format!("{both} | tt-budget --today 2026-11-15 --fail-over --budget team-monthly")).succeeds();
+    assert_eq!(out.jsonl()[0]["spent_usd"], 45);
+    // Last month alone does not answer this month's budget: a warning naming both windows, and no verdict.
+    let last = "tt-sum --period last-month --today 2026-11-15 | tt-budget --today 2026-11-15 --budget team-monthly";
+    sc.bash(last).succeeds().stdout_is("").stderr_is(
+        "tt-budget: warning: team-monthly not checked: the rows cover 2026-10-01 – 2026-10-31, the budget's window \
+         is 2026-11-01 – 2026-11-30 (tt-sum --period month)\n",
+    );
+    sc.bash(&format!("{last} --fail-over")).fails_with(2).one_error_line("tt-budget");
     // Two sets of rows for the same window that agree are one answer (the team total twice: $45, not $90).
     let out = sc
         .bash("{ tt-sum --period month --today 2026-11-15 --by agent; tt-sum --period month --today 2026-11-15 --by model; } | tt-budget --today 2026-11-15")
@@ -1326,4 +1327,234 @@ fn blank_lines_alone_on_stdin_are_nothing_on_stdin() {
     }
     sc.bash("rows=''; echo \"$rows\" | tt-budget --limit-usd 1 --period total --fail-over").fails_with(1);
     sc.cmd("tt-sum").pipe_in("\n\n{\"v\":1}\n").fails_with(2).stderr_has("<stdin>:3: ");
+}
+
+/// Input named explicitly (a file, `/dev/null`, `-`) that holds nothing is no verdict under a gate: the step
+/// that should have written it failed. The default log being empty is a fresh project: nothing spent.
+#[test]
+fn explicit_empty_input_under_a_gate_is_an_error_not_a_pass() {
+    let sc = Scenario::new();
+    sc.write("empty.jsonl", "");
+    sc.write("blank.jsonl", "\n\n");
+    let budget = ["--limit-usd", "1", "--period", "total"];
+    let msg = |name: &str| {
+        format!(
+            "tt-budget: error: no records or summary rows in {name}: nothing to check (give no file to check the \
+             usage log)\n"
+        )
+    };
+    for gate in [&["--fail-over"][..], &["--fail-at", "warning"], &["--fail-projected"], &["--estimate-usd", "0.5"]] {
+        for file in ["empty.jsonl", "blank.jsonl", "/dev/null"] {
+            sc.cmd("tt-budget").args(budget).args(gate).arg(file).fails_with(2).stderr_is(&msg(file));
+        }
+        sc.cmd("tt-budget").args(budget).args(gate).arg("-").fails_with(2).stderr_is(&msg("<stdin>"));
+    }
+    sc.bash("set -o pipefail; true | tt-budget --limit-usd 1 --period total --fail-over -")
+        .fails_with(2)
+        .stderr_is(&msg("<stdin>"));
+    // A CI step whose tt-sum failed left an empty rows file: the gate must not pass.
+    sc.bash("tt-sum --period nope > rows.jsonl 2>/dev/null; tt-budget --limit-usd 1 --fail-over rows.jsonl")
+        .fails_with(2)
+        .stderr_is(&msg("rows.jsonl"));
+    // Several inputs, all empty, are named together; one that holds records is a verdict.
+    sc.cmd("tt-budget")
+        .args(budget)
+        .args(["--fail-over", "empty.jsonl", "blank.jsonl"])
+        .fails_with(2)
+        .stderr_is(&msg("empty.jsonl, blank.jsonl"));
+    sc.write("one.jsonl", rec("2026-11-10T12:00:00Z", "ATLAS", 1, "2", ""));
+    sc.cmd("tt-budget").args(budget).args(["--fail-over", "empty.jsonl", "one.jsonl"]).fails_with(1);
+    // Without a gate, a report as before (nothing spent); the default log, empty or not there yet, passes.
+    let out = sc.cmd("tt-budget").args(budget).arg("empty.jsonl").succeeds();
+    assert_eq!(out.jsonl()[0]["spent_usd"], 0);
+    sc.cmd("tt-budget").args(budget).arg("--fail-over").succeeds();
+    sc.write("usage.jsonl", "");
+    sc.cmd("tt-budget").args(budget).arg("--fail-over").succeeds();
+}
+
+fn session_scenario() -> Scenario {
+    let sc = Scenario::new();
+    sc.write(
+        "usage.jsonl",
+        [
+            rec("2026-11-30T10:00:00Z", "ATLAS", 400_000, "1", r#","session":"S""#),
+            rec("2026-12-01T10:00:00Z", "ATLAS", 200_000, "1", r#","session":"S""#),
+        ]
+        .concat(),
+    );
+    sc.write("tt.toml", "[[budget]]\nname = \"per-session\"\nperiod = \"session\"\nlimit_tokens = 500_000\n");
+    sc
+}
+
+/// A session's spend is all of it: rows cut to a window (today, this month, --since) do not answer a session
+/// budget, only all-time rows grouped by session do.
+#[test]
+fn session_budgets_take_only_all_time_rows() {
+    let sc = session_scenario();
+    let today = "--today 2026-12-01";
+    for window in ["--period today", "--period month", "--since 2026-12-01"] {
+        let sum = format!("tt-sum {today} {window} --by session");
+        sc.bash(&format!("set -o pipefail; {sum} | tt-budget {today} --fail-over"))
+            .fails_with(2)
+            .one_error_line("tt-budget")
+            .stderr_has("per-session needs `tt-sum --by session` rows");
+        sc.bash(&format!("{sum} | tt-budget {today}"))
+            .succeeds()
+            .stdout_is("")
+            .stderr_has("tt-budget: warning: per-session not checked: the rows cover ")
+            .stderr_has(", the budget's window is all time (tt-sum --by session)\n");
+    }
+    sc.bash(&format!("tt-sum {today} --period today --by session | tt-budget {today}")).succeeds().stderr_is(
+        "tt-budget: warning: per-session not checked: the rows cover 2026-12-01, the budget's window is all time \
+         (tt-sum --by session)\n",
+    );
+    // All-time rows: session S has used 600,000 tokens.
+    sc.bash(&format!("set -o pipefail; tt-sum {today} --by session | tt-budget {today} --fail-over"))
+        .fails_with(1)
+        .stderr_is("tt-budget: error: per-session (session S) is over its limit: 600,000 of 500,000 tokens\n");
+    sc.cmd("tt-budget").args([today, "--fail-over"].iter().flat_map(|a| a.split(' '))).fails_with(1);
+}
+
+/// The estimate from rows: when the rows answer only budgets that do not apply to the task, while one that
+/// applies was not answered, there is no verdict — never "go: no budget applies".
+#[test]
+fn the_estimate_from_rows_needs_the_budgets_that_apply_to_the_task() {
+    let sc = Scenario::new();
+    sc.write(
+        "usage.jsonl",
+        [rec("2026-11-30T08:00:00Z", "ATLAS", 1000, "4", ""), rec("2026-11-20T08:00:00Z", "NOVA", 1000, "40", "")]
+            .concat(),
+    );
+    let config = r#"
+[[budget]]
+name = "team-monthly"
+period = "month"
+limit_usd = 50
+
+[[budget]]
+name = "atlas-daily"
+period = "day"
+scope = { agent = "ATLAS" }
+limit_usd = 5
+"#;
+    sc.write("tt.toml", config);
+    let today = "--today 2026-11-30";
+    let est = |usd: &str| {
+        format!("tt-sum {today} --period today --by agent | tt-budget {today} --estimate-usd {usd} --agent NOVA")
+    };
+    sc.bash(&est("500")).fails_with(2).one_error_line("tt-budget").stderr_is(
+        "tt-budget: error: these summary rows answer none of the budgets that apply to this task (team-monthly \
+         needs `tt-sum --period month` rows), so there is no verdict; run `tt-budget` without rows on stdin (it \
+         reads the log), or give it the rows they need\n",
+    );
+    // From the log the monthly budget is checked: $10 left, defer.
+    sc.cmd("tt-budget")
+        .args(["--today", "2026-11-30", "--estimate-usd", "500", "--agent", "NOVA"])
+        .fails_with(1)
+        .stderr_has("team-monthly: $6.00 left; this task needs ~$500.00: defer it");
+    // Rows that answer some budgets that apply: decided on those, the others warned about.
+    sc.write("tt.toml", format!("{config}\n[[budget]]\nname = \"team-daily\"\nperiod = \"day\"\nlimit_usd = 100\n"));
+    sc.bash(&est("50")).succeeds().stderr_is(
+        "tt-budget: warning: team-monthly (month) not checked: these summary rows do not answer it; it needs \
+         `tt-sum --period month` rows\n\
+         tt-budget: go: ~$50.00 fits: team-daily ($96.00 left); not for this task: atlas-daily (agent=NOVA)\n",
+    );
+    sc.bash(&est("500")).fails_with(1).stderr_has("team-daily: $96.00 left; this task needs ~$500.00: defer it");
+    // Rows answering every budget that applies: no warning needed for the ones that do not.
+    sc.write("tt.toml", config);
+    sc.bash(&format!("tt-sum {today} --period month | tt-budget {today} --estimate-usd 5 --agent NOVA"))
+        .succeeds()
+        .stderr_is(
+            "tt-budget: warning: atlas-daily (day, agent=ATLAS) not checked: these summary rows do not answer it; \
+             it needs `tt-sum --period today --by agent` rows\n\
+             tt-budget: go: ~$5.00 fits: team-monthly ($6.00 left)\n",
+        );
+}
+
+/// Calendar budgets are answered only by rows of their current window in tt-budget's own calendar (its zone
+/// and --today): yesterday's rows, last month's, rows of another --today or --tz are not today's spend.
+#[test]
+fn calendar_budgets_take_only_rows_of_their_current_window() {
+    let sc = Scenario::new();
+    sc.write(
+        "usage.jsonl",
+        [
+            rec("2026-11-29T12:00:00Z", "ATLAS", 1000, "1", ""),
+            rec("2026-11-30T12:00:00Z", "ATLAS", 1000, "6", ""),
+            rec("2026-10-15T12:00:00Z", "ATLAS", 1000, "1", ""),
+        ]
+        .concat(),
+    );
+    sc.write(
+        "tt.toml",
+        r#"
+[[budget]]
+name = "atlas-daily"
+period = "day"
+scope = { agent = "ATLAS" }
+limit_usd = 5
+
+[[budget]]
+name = "team-monthly"
+period = "month"
+limit_usd = 6.5
+"#,
+    );
+    let tb = "tt-budget --today 2026-11-30";
+    let over_day = "tt-budget: error: atlas-daily is over its limit: $6.00 of $5.00\n";
+    // Today's rows: over.
+    sc.bash(&format!("set -o pipefail; tt-sum --today 2026-11-30 --period today --by agent | {tb} --fail-over"))
+        .fails_with(1)
+        .stderr_has(over_day);
+    // Yesterday's rows are not today's: no verdict under the gate, a warning naming both windows without.
+    let yesterday = "tt-sum --today 2026-11-30 --period yesterday --by agent";
+    sc.bash(&format!("set -o pipefail; {yesterday} | {tb} --fail-over"))
+        .fails_with(2)
+        .one_error_line("tt-budget")
+        .stderr_has("answer none of the budgets");
+    sc.bash(&format!("{yesterday} | {tb} --budget atlas-daily")).succeeds().stdout_is("").stderr_is(
+        "tt-budget: warning: atlas-daily not checked: the rows cover 2026-11-29, the budget's window is 2026-11-30 \
+         (tt-sum --period today --by agent)\n",
+    );
+    // Last month's rows for a month budget.
+    sc.bash(&format!("tt-sum --today 2026-11-30 --period last-month | {tb} --budget team-monthly"))
+        .succeeds()
+        .stderr_is(
+            "tt-budget: warning: team-monthly not checked: the rows cover 2026-10-01 – 2026-10-31, the budget's window \
+         is 2026-11-01 – 2026-11-30 (tt-sum --period month)\n",
+        );
+    sc.bash(&format!("tt-sum --today 2026-11-30 --period last-month | {tb} --fail-over")).fails_with(2);
+    // Rows made with another --today.
+    sc.bash(&format!("tt-sum --today 2026-11-29 --period today --by agent | {tb} --fail-over")).fails_with(2);
+    sc.bash("tt-sum --today 2026-11-29 --period today --by agent | tt-budget --today 2026-11-30 --budget atlas-daily")
+        .succeeds()
+        .stderr_has("the rows cover 2026-11-29, the budget's window is 2026-11-30");
+    // Rows of another time zone: the same date, other instants (the offsets say which).
+    let berlin = "tt-sum --tz Europe/Berlin --today 2026-11-30 --period today --by agent";
+    sc.bash(&format!("{berlin} | {tb} --fail-over")).fails_with(2);
+    sc.bash(&format!("{berlin} | {tb} --budget atlas-daily")).succeeds().stderr_is(
+        "tt-budget: warning: atlas-daily not checked: the rows cover 2026-11-30 (UTC+01:00), the budget's window is \
+         2026-11-30 (UTC+00:00) (tt-sum --period today --by agent)\n",
+    );
+    sc.bash(&format!("{berlin} | {tb} --tz Europe/Berlin --fail-over")).fails_with(1).stderr_has(over_day);
+    // The month's rows in the same calendar: $7 of $6.50.
+    sc.bash(&format!("tt-sum --today 2026-11-30 --period month | {tb} --fail-over"))
+        .fails_with(1)
+        .stderr_has("team-monthly is over its limit: $7.00 of $6.50");
+}
+
+/// A bad line in the usage log tt-budget reads itself is the log's error, without the hint about what to pipe in.
+#[test]
+fn a_bad_log_line_gets_no_hint_about_piped_input() {
+    let sc = one("1", 1);
+    let mut log = sc.log();
+    log.push_str("not json\n");
+    sc.write("usage.jsonl", log);
+    let out = sc.cmd("tt-budget").args(["--limit-usd", "5", "--fail-over"]).fails_with(2).one_error_line("tt-budget");
+    assert!(out.stderr.contains("usage.jsonl:2: "), "{}", out.stderr);
+    assert!(!out.stderr.contains("expected tt-sum's JSONL rows"), "{}", out.stderr);
+    // The same line piped in or named keeps the hint.
+    for r in [sc.cmd("tt-budget").pipe_in("not json\n"), sc.cmd("tt-budget").arg("usage.jsonl")] {
+        r.args(["--limit-usd", "5", "--fail-over"]).fails_with(2).stderr_has("expected tt-sum's JSONL rows or records");
+    }
 }

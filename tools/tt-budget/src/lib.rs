@@ -208,7 +208,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let gate = cli.fail_over || fail_at.is_some() || cli.fail_projected || estimate.is_some();
 
     // Read every input to the end (a writer upstream must never see a closed pipe because we stopped early).
-    let sources = sources(&cli.files, &cli.common, &config)?;
+    let (sources, from_log) = sources(&cli.files, &cli.common, &config)?;
     let mut seen: Option<Mode> = None;
     let mut rows = Vec::new();
     let mut tally = Tally::new(&budgets, &cal, &config.prices);
@@ -231,7 +231,10 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
                         tt_core::budget::check_row(&row)?;
                         st.rows.push(row);
                     }
-                    Mode::Records => st.tally.add(&View::parse(line).map_err(|e| format_hint(line, e))?),
+                    // The log holds records by definition: what tt-budget reads is a hint for input given to it.
+                    Mode::Records => {
+                        st.tally.add(&View::parse(line).map_err(|e| if from_log { e } else { format_hint(line, e) })?)
+                    }
                 }
                 Ok(())
             },
@@ -251,22 +254,36 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         }
     }
 
+    // Inputs named explicitly (files or `-`) that hold nothing are no verdict under a gate: an earlier step
+    // that failed to write them must not pass the build. (The log being empty is a fresh project: nothing spent.)
+    if gate && !cli.files.is_empty() && seen.is_none() {
+        let names: Vec<String> = sources.iter().map(Source::name).collect();
+        return Err(Error::data(format!(
+            "no records or summary rows in {}: nothing to check (give no file to check the usage log)",
+            names.join(", ")
+        )));
+    }
+
     let mut notes: Vec<Note> = Vec::new();
     let answers;
     let (evals, spend) = if !rows.is_empty() {
         answers = spend_from_rows_priced(&budgets, &rows, &cal, &config.prices)?;
         unanswered(&cli, gate, &answers)?;
+        if estimate.is_some() {
+            estimate_unanswered(&context, &answers, &config)?;
+        }
         // A budget the rows cannot answer is not checked: say so for each one, with the rows that would.
-        for b in &answers.unanswered {
-            notes.push(Note {
-                budget: Some(b.name.clone()),
-                message: format!(
+        for (b, other) in answers.unanswered.iter().zip(&answers.other_window) {
+            let message = match other {
+                Some(why) => format!("{} not checked: {why} ({})", b.name, rows_needed(b)),
+                None => format!(
                     "{} ({}) not checked: these summary rows do not answer it; it needs `{}` rows",
                     b.name,
                     budget_label(b),
                     rows_needed(b)
                 ),
-            });
+            };
+            notes.push(Note { budget: Some(b.name.clone()), message });
         }
         (answers.evaluations.clone(), Spend::Rows(&answers))
     } else {
@@ -389,6 +406,24 @@ fn unanswered(cli: &Cli, gate: bool, answers: &RowAnswers<'_>) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The pre-task check from rows: when budgets that apply to the task (see [`TaskContext`]) were left out by the
+/// rows and none that applies was answered, there is no verdict (exit 2) — "no budget applies" would be
+/// wrong. When some that apply were answered, the estimate is decided on those and the others get their
+/// "not checked" warning.
+fn estimate_unanswered(context: &TaskContext, answers: &RowAnswers<'_>, config: &Config) -> Result<()> {
+    let mut pricer = Pricer::new(&config.prices);
+    let left_out: Vec<&&Budget> =
+        answers.unanswered.iter().filter(|b| context.excludes(&b.scope, &mut pricer).is_none()).collect();
+    if left_out.is_empty() || answers.evaluations.iter().any(|e| context.excludes(&e.scope, &mut pricer).is_none()) {
+        return Ok(());
+    }
+    Err(Error::data(format!(
+        "these summary rows answer none of the budgets that apply to this task ({}), so there is no verdict; run \
+         `tt-budget` without rows on stdin (it reads the log), or give it the rows they need",
+        left_out.iter().map(|b| format!("{} needs `{}` rows", b.name, rows_needed(b))).collect::<Vec<_>>().join(", ")
+    )))
 }
 
 /// The pre-task check: every budget that applies to the task (see [`TaskContext`]) must hold the estimate on
@@ -712,13 +747,14 @@ fn estimate(cli: &Cli, config: &Config, cal: &Calendar, context: &TaskContext) -
     })
 }
 
-/// Files given, else stdin when it has data, else the usage log (a log that does not exist yet is empty).
-fn sources(files: &[String], common: &CommonArgs, config: &Config) -> Result<Vec<Source>> {
+/// Files given, else stdin when it has data, else the usage log (a log that does not exist yet is empty); and
+/// whether it is the log.
+fn sources(files: &[String], common: &CommonArgs, config: &Config) -> Result<(Vec<Source>, bool)> {
     if !files.is_empty() || tt_core::input::stdin_has_data() {
-        return Ok(tt_core::input::sources(files, std::path::Path::new("")));
+        return Ok((tt_core::input::sources(files, std::path::Path::new("")), false));
     }
     let log = common.log_path(config)?;
-    Ok(if log.exists() { vec![Source::File(log)] } else { Vec::new() })
+    Ok((if log.exists() { vec![Source::File(log)] } else { Vec::new() }, true))
 }
 
 /// Dollars in a table cell: `$0` for nothing (not `$0.0000`), else as everywhere.

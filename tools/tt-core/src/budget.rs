@@ -805,8 +805,11 @@ pub fn row_period(period: &str) -> Option<BudgetPeriod> {
 pub struct RowAnswers<'b> {
     /// The budgets answered.
     pub evaluations: Vec<Evaluation>,
-    /// The budgets left out: no row set has their period and scope.
+    /// The budgets left out: no row set has their window and scope.
     pub unanswered: Vec<&'b Budget>,
+    /// Beside each budget left out: why, when rows of its period but of another window were given (`the rows
+    /// cover 2026-11-29, the budget's window is 2026-11-30`); `None` when no rows were of its period at all.
+    pub other_window: Vec<Option<String>>,
     /// Beside each evaluation of a session budget: every session's spend (for the pre-task estimate, which is
     /// checked against the session the task runs in).
     pub sessions: Vec<Option<BTreeMap<String, Spent>>>,
@@ -1063,15 +1066,18 @@ fn fmt_bound(t: &DateTime<chrono::FixedOffset>) -> String {
 ///
 /// The rows are read as the sets tt-sum writes (group rows, then their total row; a set without its total row,
 /// or whose groups do not add up to it, is an error). A set answers a budget when its window is of the
-/// budget's period and its groups can express the scope: no scope → the total row; a scope → the rows grouped
-/// by (at least) the scope's fields, summed over those whose values match (a model scope: every spelling that
-/// resolves to its model in `prices`; none matching: nothing was spent). Session budgets take sets grouped by
-/// `session` (any window) and evaluate the session that used most. A set without records answers every
-/// calendar or total budget of its period with zero.
+/// budget's and its groups can express the scope: no scope → the total row; a scope → the rows grouped by (at
+/// least) the scope's fields, summed over those whose values match (a model scope: every spelling that
+/// resolves to its model in `prices`; none matching: nothing was spent). The window must be the budget's own:
+/// for a day, week, month or year budget its current window in `cal` (its zone and "today": the same start and
+/// end instants — yesterday's rows, or rows of another `--today` or `--tz`, are not today's spend); for a
+/// total budget all time. Session budgets take all-time sets grouped by `session` (a session's spend in a
+/// window is not its spend) and evaluate the session that used most. A set without records answers every
+/// budget of its window with zero.
 ///
-/// Errors, never a wrong verdict: sets of *different* windows answering one budget (`month` and `last-month`
-/// rows together — their sums are not one window's spend), sets of the same window disagreeing, and a scoped
-/// or session budget whose rows `--top` may have cut. Budgets no set answers are returned as unanswered.
+/// Errors, never a wrong verdict: sets of the same window disagreeing, and a scoped or session budget whose
+/// rows `--top` may have cut. Budgets no set answers are returned as unanswered, with the window of the rows
+/// of their kind that were given instead, if any.
 pub fn spend_from_rows_priced<'b>(
     budgets: &'b [Budget],
     rows: &[Summary],
@@ -1089,24 +1095,30 @@ fn rows_answer<'b>(
     same_model: &mut impl FnMut(&str, &str) -> bool,
 ) -> Result<RowAnswers<'b>> {
     let sets = row_sets(rows)?;
-    let mut out = RowAnswers { evaluations: Vec::new(), unanswered: Vec::new(), sessions: Vec::new() };
+    let mut out =
+        RowAnswers { evaluations: Vec::new(), unanswered: Vec::new(), other_window: Vec::new(), sessions: Vec::new() };
     for b in budgets {
         let scope = row_scope(b);
+        let wanted = budget_row_window(b, cal);
         let mut found: Option<(&RowWindow, RowSpend)> = None;
+        let mut other: Option<&RowWindow> = None;
         for set in &sets {
+            if !same_window(set.window, &wanted) {
+                // Rows of the budget's kind but of another window (yesterday's for a day budget, another
+                // --today or --tz, a session budget's rows cut to a period) are not its spend.
+                let kind = match b.period {
+                    BudgetPeriod::Session => set.keys.contains(&"session"),
+                    p => row_period(&set.window.period) == Some(p),
+                };
+                if kind {
+                    other = other.or(Some(set.window));
+                }
+                continue;
+            }
             let Some(spend) = answer(b, &scope, set, same_model)? else { continue };
             match &found {
+                // Every set that answers has the budget's window, so two of them must agree.
                 None => found = Some((set.window, spend)),
-                Some((w, _)) if *w != set.window => {
-                    return Err(Error::data(format!(
-                        "budget {} ({}) is answered by rows of different windows ({} and {}): their sums are not \
-                         one window's spend; give tt-budget the rows of one tt-sum run per period",
-                        b.name,
-                        budget_label(b),
-                        window_text(w),
-                        window_text(set.window)
-                    )));
-                }
                 Some((_, earlier)) if *earlier != spend => {
                     return Err(Error::data(format!(
                         "budget {} ({}) is answered by two sets of rows for the same window ({}) that disagree; \
@@ -1120,7 +1132,13 @@ fn rows_answer<'b>(
             }
         }
         match found {
-            None => out.unanswered.push(b),
+            None => {
+                out.unanswered.push(b);
+                out.other_window.push(other.map(|w| {
+                    let (have, want) = cover_texts(w, &wanted);
+                    format!("the rows cover {have}, the budget's window is {want}")
+                }));
+            }
             Some((w, RowSpend::Window(sp))) => {
                 sp.check(&b.name)?;
                 out.evaluations.push(Evaluation::new(b, w.clone(), None, sp, cal.now, cal));
@@ -1137,6 +1155,48 @@ fn rows_answer<'b>(
         }
     }
     Ok(out)
+}
+
+/// The window of rows that answer `b`: its current window in `cal` (the one holding "now") for a day, week,
+/// month or year budget; all time for a total or session budget.
+fn budget_row_window(b: &Budget, cal: &Calendar) -> RowWindow {
+    match b.period {
+        BudgetPeriod::Total | BudgetPeriod::Session => RowWindow { period: "all".into(), start: None, end: None },
+        p => RowWindow::of(&cal.current_budget_window(p)),
+    }
+}
+
+/// True when rows of window `w` answer a budget whose window is `want`: all-time rows (`all`, no bounds) for
+/// all time; otherwise rows of the budget's period with the same start and end instants.
+fn same_window(w: &RowWindow, want: &RowWindow) -> bool {
+    if want.start.is_none() && want.end.is_none() {
+        return matches!(w.period.as_str(), "all" | "total") && w.start.is_none() && w.end.is_none();
+    }
+    row_period(&w.period) == row_period(&want.period) && w.start == want.start && w.end == want.end
+}
+
+/// Two windows as dates for a message (`2026-11-29`, `2026-11-23 – 2026-11-29`, `all time`), with their UTC
+/// offsets when the dates alone would read the same (rows of another time zone).
+fn cover_texts(have: &RowWindow, want: &RowWindow) -> (String, String) {
+    let text = |w: &RowWindow, offset: bool| {
+        let day = |t: &DateTime<chrono::FixedOffset>| t.time() == chrono::NaiveTime::MIN;
+        let s = match (w.start, w.end) {
+            (None, None) => return "all time".to_string(),
+            (Some(s), Some(e)) if day(&s) && day(&e) => {
+                let (first, last) = (s.date_naive(), (e - Duration::days(1)).date_naive());
+                if first == last { first.to_string() } else { format!("{first} – {last}") }
+            }
+            (Some(s), Some(e)) => format!("{} – {}", fmt_bound(&s), fmt_bound(&e)),
+            (Some(s), None) => format!("from {}", fmt_bound(&s)),
+            (None, Some(e)) => format!("until {}", fmt_bound(&e)),
+        };
+        match w.start.or(w.end) {
+            Some(t) if offset => format!("{s} (UTC{})", t.offset()),
+            _ => s,
+        }
+    };
+    let (a, b) = (text(have, false), text(want, false));
+    if a == b { (text(have, true), text(want, true)) } else { (a, b) }
 }
 
 fn is_time_key(k: &str) -> bool {
