@@ -7,9 +7,9 @@
 # only adds the requests that are new since the last run. The event says what is complete: at `Stop` the
 # session's transcript (the turn's last message is imported at once), at `SessionEnd` the session and all its
 # subagents' files, at `SubagentStop` only that subagent's own transcript (`agent_transcript_path`) — the main
-# thread and other subagents may still be streaming. Anything not complete waits until the next request
-# follows it or its file is idle for 2 minutes, so a later run (or a plain `tt-log --import claude-code`)
-# imports it.
+# thread and other subagents may still be streaming; and no file whose last line is still half written. Anything
+# not complete waits until the next request follows it or its file is idle for 30 minutes, so a later run (or a
+# plain `tt-log --import claude-code`) imports it.
 #
 # Install: copy or link this file somewhere stable and add to ~/.claude/settings.json (see the README):
 #   {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "~/.local/share/tt/claude-code-hook.sh"}]}],

@@ -1084,6 +1084,81 @@ fn subagent_stop_completes_only_the_subagents_own_transcript() {
     assert_eq!(outputs_by_message(&sc), want);
 }
 
+#[test]
+fn interleaved_inline_subagents_wait_for_the_main_thread() {
+    // Claude Code 1.0.x writes subagents' lines inline in the session file (`isSidechain: true`), and parallel
+    // subagents interleave there: B's request following A's says nothing about A being done.
+    let sc = Scenario::new();
+    let lines = [
+        request_line("2026-11-01T10:00:00Z", "m0", "r0", 50, false),
+        request_line("2026-11-01T10:00:01Z", "ma", "ra", 5, true),
+        request_line("2026-11-01T10:00:02Z", "mb", "rb", 5, true),
+        request_line("2026-11-01T10:00:01Z", "ma", "ra", 200, true),
+        request_line("2026-11-01T10:00:02Z", "mb", "rb", 300, true),
+    ];
+    let s = sc.write("claude/projects/p/S.jsonl", "");
+    let run = || sc.cmd("tt-log").args(["--import", "claude-code"]).arg(sc.path().join("claude")).succeeds();
+    for l in &lines {
+        append(&s, l);
+        run();
+    }
+    // Nothing is complete yet: the main thread's request (its Task calls are running) and both subagents'.
+    assert_eq!(sc.log(), "");
+    run().stderr_has("added 0 records").stderr_has("held back 3 requests");
+    // The main thread asks again once every subagent has returned: all are complete, with their last copies.
+    append(&s, &request_line("2026-11-01T10:01:00Z", "m1", "r1", 7, false));
+    run().stderr_has("added 3 records").stderr_has("held back 1 request");
+    assert_eq!(outputs_by_message(&sc), [("10:00:00".into(), 50), ("10:00:01".into(), 200), ("10:00:02".into(), 300)]);
+    // Interleaved subagents left without a main-thread request after them: complete once the file is idle.
+    for l in &lines[1..] {
+        append(&s, &l.replace("\"ma\"", "\"mc\"").replace("\"mb\"", "\"md\""));
+        run();
+    }
+    idle(&s);
+    run().stderr_has("added 3 records").stderr_has("malformed lines\n");
+    let once = Scenario::new();
+    once.cmd("tt-log").args(["--import", "claude-code"]).arg(sc.path().join("claude")).succeeds();
+    assert_eq!(with_ids(&sc), with_ids(&once));
+    assert_eq!(outputs(&sc).iter().sum::<u64>(), 50 + 200 + 300 + 7 + 200 + 300);
+}
+
+#[test]
+fn a_stop_hook_during_a_half_written_last_line_keeps_the_request_held() {
+    let sc = Scenario::new();
+    let t = sc.write("claude/projects/-home-dev-shop/s9.jsonl", copy_of("msg_1", "req_1", 5));
+    let last = copy_of("msg_1", "req_1", 900);
+    // The hook runs while the last copy is half on disk: taking its word would keep the copy with 5 for good.
+    append(&t, &last[..100]);
+    let stop = format!(r#"{{"session_id":"s9","transcript_path":"{}","hook_event_name":"Stop"}}"#, t.display());
+    let hook = || sc.cmd("tt-log").args(["--import", "claude-code", "-"]).pipe_in(&stop).succeeds();
+    hook().stderr_is(
+        "claude-code: 1 file read, added 0 records (0 tokens, $0.0000), skipped 0 duplicates and 0 malformed lines; \
+         held back 1 request still being written (read again next time)\n",
+    );
+    assert_eq!(sc.log(), "");
+    // The line is finished: the hook's word holds again.
+    append(&t, &last[100..]);
+    hook().stderr_has("added 1 record (910 tokens").stderr_has("malformed lines\n");
+    assert_eq!(outputs(&sc), [900]);
+}
+
+#[test]
+fn copies_of_one_request_minutes_apart_are_one_record_with_the_last_copy() {
+    // A tool runs for ten minutes between two copies of one streaming message (a build, a test suite): nothing
+    // is written meanwhile. The file is quiet, but not for IDLE_COMPLETE: the request is still held back.
+    let sc = Scenario::new();
+    let t = sc.write("claude/projects/-home-dev-shop/s9.jsonl", copy_of("msg_1", "req_1", 5));
+    let ten_minutes_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    std::fs::File::options().write(true).open(&t).unwrap().set_modified(ten_minutes_ago).unwrap();
+    let run = || sc.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds();
+    run().stderr_has("added 0 records").stderr_has("held back 1 request");
+    append(&t, &copy_of("msg_1", "req_1", 900));
+    run().stderr_has("added 0 records").stderr_has("held back 1 request");
+    idle(&t);
+    run().stderr_has("added 1 record (910 tokens");
+    assert_eq!(outputs(&sc), [900]);
+}
+
 // ---- flags -------------------------------------------------------------------------------------------------
 
 #[test]

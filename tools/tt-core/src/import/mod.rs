@@ -10,9 +10,10 @@
 //! Invariants:
 //! * Only complete requests are appended. Records are never amended, so a streaming message imported early
 //!   would keep its first, smallest copy forever (and a second machine importing the finished file would keep
-//!   another); a request is complete once the next request of its conversation follows it, its file is
-//!   idle, or the hook said so (see `read_into`); a request one file of a group holds back is held back in
-//!   all of them (see `read_group`).
+//!   another); a request is complete once the next request of its conversation follows it (an inline
+//!   sidechain request: the main thread's next one, parallel subagents interleave), its file is idle, or the
+//!   hook said so and the file does not end with a half-written line (see `read_into`); a request one file of
+//!   a group holds back is held back in all of them (see `read_group`).
 //! * A saved offset never moves past a last line without its newline: it is still being written.
 //! * A record's id is derived from the source's own identity of the request (`message.id` + `requestId`;
 //!   Codex: root session + cumulative totals) with [`crate::id::derived_id_from_hash`], so importing the same
@@ -195,7 +196,8 @@ pub struct Options {
     /// Worker threads reading files (0: two, or one on a single core).
     pub threads: usize,
     /// Transcripts whose writer said it is done with them (a Claude Code hook): their last requests are
-    /// complete and nothing of them is held back.
+    /// complete and nothing of them is held back — unless a file ends with a line still being written (no
+    /// newline yet): its last requests then wait as without the hook.
     pub finished: Finished,
 }
 
@@ -400,9 +402,12 @@ impl Walk<'_> {
 }
 
 /// How long a transcript must have been left alone for its last request to count as complete without any
-/// other sign. Claude Code writes the copies of a streaming message seconds apart at most, so two minutes without
-/// a write means the message is finished (or its writer is gone: a crash mid-stream).
-pub const IDLE_COMPLETE: Duration = Duration::from_secs(120);
+/// other sign. Claude Code writes the copies of a streaming message close together, but it runs tools while a
+/// message still streams, and nothing is written while a tool runs: a build or a test suite can keep two copies
+/// of one message many minutes apart. Half an hour without a write means the message is finished (or its
+/// writer is gone: a crash mid-stream). The hook completes the usual case at once (`Stop`); an import without
+/// it (cron) during an active session leaves that session's last request for a later run — nothing is lost.
+pub const IDLE_COMPLETE: Duration = Duration::from_secs(30 * 60);
 
 /// What every file of one import is read with.
 #[derive(Clone, Copy)]
@@ -428,7 +433,7 @@ struct FileResult {
     warnings: Vec<String>,
     unchanged: bool,
     /// The requests ([`crate::id::hash_tail`]) this file holds back because they may still be growing (at
-    /// most one per conversation in the file).
+    /// most one per conversation in the file; any number of inline sidechain requests, see `note_pending`).
     held: Vec<u128>,
 }
 
@@ -511,7 +516,14 @@ struct Pending {
 /// Note the requests `found[before..]` just read. A new request of a conversation completes that
 /// conversation's previous one; a new request of the main thread completes every other one too: the main
 /// thread asks again only once every tool it started has returned, subagents included.
-fn note_pending(pending: &mut Vec<Pending>, found: &[Found], before: usize) {
+///
+/// Inline sidechain lines ([`Found::stream`] 1) in a session's own transcript (`inline_sidechains`) are not
+/// one conversation: older Claude Code (1.0.x) writes every subagent's lines into the session file, and
+/// parallel subagents interleave there, with nothing telling them apart. So a sidechain request there is not
+/// completed by another sidechain request, only by the main thread's next one (or idle, or the hook). In a
+/// subagent's own file (`subagents/*.jsonl`) its sidechain requests are one conversation, made one after
+/// another.
+fn note_pending(pending: &mut Vec<Pending>, found: &[Found], before: usize, inline_sidechains: bool) {
     for f in &found[before..] {
         let key = crate::id::hash_tail(f.hash);
         if pending.iter().any(|p| p.stream == f.stream && p.key == key) {
@@ -519,11 +531,16 @@ fn note_pending(pending: &mut Vec<Pending>, found: &[Found], before: usize) {
         }
         if f.stream == 0 {
             pending.clear();
-        } else {
+        } else if !(inline_sidechains && f.stream == 1) {
             pending.retain(|p| p.stream != f.stream);
         }
         pending.push(Pending { stream: f.stream, key });
     }
+}
+
+/// True for a subagent's own transcript (`<session>/subagents/*.jsonl`, at any depth).
+fn is_subagent_file(path: &Path) -> bool {
+    path.parent().and_then(Path::file_name).is_some_and(|n| n == "subagents")
 }
 
 /// Read a file from where the last import stopped.
@@ -531,10 +548,12 @@ fn note_pending(pending: &mut Vec<Pending>, found: &[Found], before: usize) {
 /// Claude Code writes a streaming message several times (one line per content block, the output count growing),
 /// and runs tools while it still streams: tool results, progress and snapshot lines come between the copies of
 /// one message (seen in real transcripts). What does mark a request as finished is the next request of the same
-/// conversation — the main thread's requests, and each subagent's, are made one after another — and, for a
-/// subagent, the main thread's next request (it asks again only when every tool it ran has returned). So the
-/// last request of each conversation still open at the end of the file is complete only when the file has been
-/// idle for [`IDLE_COMPLETE`] or the writer said it is done (`finished`). Otherwise this file holds it back
+/// conversation — the main thread's requests, and each subagent's, are made one after another (but not the
+/// interleaved inline sidechain lines of parallel subagents, see [`note_pending`]) — and, for a subagent, the
+/// main thread's next request (it asks again only when every tool it ran has returned). So the last request of
+/// each conversation still open at the end of the file is complete only when the file has been idle for
+/// [`IDLE_COMPLETE`] or the writer said it is done (`finished`, not taken while the file ends with an
+/// unterminated line: that may be the last copy, half written). Otherwise this file holds it back
 /// ([`FileResult::held`]); [`read_group`] then leaves it out and moves the saved offset back to the line of its
 /// first copy (in every file of the group that has one), so the next import reads all its copies again and
 /// keeps the best (complete requests read again are found in the log and dropped). Codex writes each
@@ -542,7 +561,7 @@ fn note_pending(pending: &mut Vec<Pending>, found: &[Found], before: usize) {
 ///
 /// A last line without its newline is still being written (or was torn by a crash): the saved offset never
 /// moves past its start, whatever it holds, so the next import reads it whole. It is read only when the file is
-/// complete (idle, or `finished`), and reported as an incomplete line only then if it is not valid.
+/// idle, and reported as an incomplete line only then if it is not valid.
 fn read_into(
     o: &ReadOpts,
     path: &Path,
@@ -572,6 +591,7 @@ fn read_into(
     let mut read_to = start;
     let mut cache = CtxCache::new(o.max_tokens);
     let mut pending: Vec<Pending> = Vec::new();
+    let inline_sidechains = source == Source::ClaudeCode && !is_subagent_file(path);
     // Lines are cut out of a large buffer in place (no copy per line); a line longer than the buffer grows it.
     let mut buf = vec![0u8; 256 << 10];
     let (mut filled, mut eof) = (0usize, false);
@@ -617,7 +637,7 @@ fn read_into(
             if r.found.len() > before {
                 found_at(&mut r.found[before..], at);
                 if source == Source::ClaudeCode {
-                    note_pending(&mut pending, &r.found, before);
+                    note_pending(&mut pending, &r.found, before, inline_sidechains);
                 }
             }
             pos = end + 1;
@@ -633,10 +653,14 @@ fn read_into(
             buf.resize(bigger, 0);
         }
     }
-    // Complete: the writer said so, or nothing was written for a while (and nothing while reading).
-    let complete = finished
-        || (read_to == len
-            && meta.modified().ok().and_then(|m| o.now.duration_since(m).ok()).is_some_and(|d| d >= IDLE_COMPLETE));
+    // Complete: nothing was written for a while (and nothing while reading), or the writer said so — unless
+    // the file ends with a line still being written (`filled > 0`): a hook can run while the last copy of the
+    // turn's last message is half on disk, and taking the hook's word then would import the previous, smaller
+    // copy for good. That file's last requests stay held, as without the hook (the next import, or the idle
+    // rule, takes them).
+    let idle = read_to == len
+        && meta.modified().ok().and_then(|m| o.now.duration_since(m).ok()).is_some_and(|d| d >= IDLE_COMPLETE);
+    let complete = idle || (finished && filled == 0);
     if filled > 0 && complete {
         // A last line without its newline in a file nobody writes any more: a crash mid-write, or a writer that
         // will still add just the newline. Read it (a complete object is imported; read again later, it is found
