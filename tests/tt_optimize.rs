@@ -1128,3 +1128,27 @@ fn evidence_counts_have_thousands_separators_and_min_saving_takes_dollars() {
             .stderr_has("--min-saving");
     }
 }
+
+/// Right-sizing lists only the records the cheaper model prices lower: one whose prompt crosses the cheaper
+/// model's long-context tier costs more there and is left out (saving and evidence alike).
+#[test]
+fn rightsize_leaves_out_records_the_cheaper_model_prices_higher() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[optimize]\nsmall_prompt_tokens = 300000\nrightsize_min_records = 1\n");
+    let log = [
+        // b0: prompt 200,000 (not above 200k). Opus 150000×5 + 50000×0.5 + 100×25 = 777,500 → $0.7775;
+        //     Sonnet 150000×3 + 50000×0.3 + 100×15 = 466,500 → $0.4665; saving $0.311.
+        rec("b0", "2026-11-06T10:00:00Z", "ATLAS", "opus-4.5", 150000, 100, r#""cache_read_tokens":50000"#),
+        // b1: prompt 200,001, so Sonnet's long-context tier: 150000×6 + 50001×0.6 + 100×22.5 = 932,250.6
+        //     → $0.9322506, dearer than Opus's 777,500.5 → $0.7775005: left out.
+        rec("b1", "2026-11-06T10:01:00Z", "ATLAS", "opus-4.5", 150000, 100, r#""cache_read_tokens":50001"#),
+    ]
+    .concat();
+    sc.write("log.jsonl", log);
+    let out = sc.cmd("tt-optimize").args(["--format", "jsonl", "--type", "rightsize", "log.jsonl"]).succeeds();
+    let s = suggestions(&out);
+    assert_eq!(s.len(), 1, "{}", out.stdout);
+    assert_eq!(s[0]["saving_usd"].to_string(), "0.311");
+    assert_eq!(s[0]["evidence"]["records"], 1);
+    assert_eq!(s[0]["evidence"]["record_ids"].to_string(), r#"["b0"]"#);
+}

@@ -36,10 +36,15 @@ pub struct Group {
 }
 
 impl Group {
-    /// Add one small request.
+    /// Add one small request — if the cheaper model prices it lower. It may not: a long prompt can cross the
+    /// cheaper model's long-context tier (Sonnet 4.5 above 200k costs more than Opus 4.5), and such a record
+    /// would only shrink the saving and muddle the evidence.
     pub fn observe(&mut self, entry: &ModelEntry, cheaper: &ModelEntry, u: &impl Usage, t: &Tokens) {
         let now = cost_with(entry, u.ts(), t);
         let alt = cost_with(cheaper, u.ts(), t);
+        if alt >= now {
+            return;
+        }
         self.records += 1;
         sat_add(&mut self.cost, now);
         sat_add(&mut self.cost_cheaper, alt);
