@@ -240,7 +240,7 @@ impl<'c> BudgetState<'c> {
                 msg.push_str(&format!(
                     "p{} of the {with_spend} with spend is {} ({} in {over} of them) → recommended limit {recs}",
                     s.budget_percentile,
-                    self.amount(pc, decimal_tokens(pt)),
+                    self.amount_exact(pc, decimal_tokens(pt)),
                     self.over_text()
                 ));
             }
@@ -308,11 +308,24 @@ impl<'c> BudgetState<'c> {
 
     /// Spend in the budget's units: `$2.00`, `400 tokens`, `$2.00 and 400 tokens`.
     fn amount(&self, usd_: Decimal, tokens: u64) -> String {
+        self.amount_with(usd(usd_), tokens)
+    }
+
+    /// [`Self::amount`] with every digit of the dollars when rounding would hide some: the percentile a
+    /// recommendation is rounded up from (`$0.30001` → `$0.31`, never "$0.3000 → $0.31").
+    fn amount_exact(&self, usd_: Decimal, tokens: u64) -> String {
+        let shown = usd(usd_);
+        let places = if usd_.abs() >= Decimal::ONE { 2 } else { 4 };
+        let exact = if usd_.round_dp(places) == usd_ { shown } else { format!("${}", money::canonical(usd_)) };
+        self.amount_with(exact, tokens)
+    }
+
+    fn amount_with(&self, dollars: String, tokens: u64) -> String {
         let tokens = format!("{} tokens", money::thousands(tokens));
         match (self.budget.limit_usd.is_some(), self.budget.limit_tokens.is_some()) {
-            (true, true) => format!("{} and {tokens}", usd(usd_)),
+            (true, true) => format!("{dollars} and {tokens}"),
             (false, true) => tokens,
-            _ => usd(usd_),
+            _ => dollars,
         }
     }
 
@@ -490,7 +503,7 @@ impl<'c> BudgetState<'c> {
             msg.push_str(&format!(
                 "p{} of {sessions} is {} ({} in {over} of {n}) → recommended limit {recs}",
                 s.budget_percentile,
-                self.amount(pc, decimal_tokens(pt)),
+                self.amount_exact(pc, decimal_tokens(pt)),
                 self.over_text()
             ));
         } else if pct_cost.is_some() {
