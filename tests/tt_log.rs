@@ -1312,3 +1312,50 @@ fn the_readme_session_example_runs_outside_ci() {
     sc.bash(command).succeeds();
     assert_eq!(sc.records()[0]["session"], "local");
 }
+
+/// A captured stream as `curl -N` prints it — server-sent events, `data: [DONE]` included — is read like the
+/// array of its events: Anthropic's input and cache counts from message_start, output from the last delta;
+/// OpenAI Responses' usage from response.completed.
+#[test]
+fn from_reads_server_sent_event_captures() {
+    let (_, r, _sc) = from("anthropic", "anthropic-stream.sse");
+    assert_eq!(r["model"], "claude-haiku-4-5");
+    assert_eq!((r["input_tokens"].as_u64(), r["cache_read_tokens"].as_u64()), (Some(1000), Some(5000)));
+    assert_eq!(r["output_tokens"], 300);
+    // haiku 4.5: 1000×1 + 5000×0.1 + 300×5 = 3,000 → $0.003
+    assert_eq!(r["cost_usd"].to_string(), "0.003");
+    let (_, r, _sc) = from("openai", "openai-responses-stream.sse");
+    assert_eq!(r["model"], "gpt-4o");
+    // 100 input of which 20 cached: 80 uncached; 80×2.5 + 20×1.25 + 10×10 = 325 → $0.000325
+    assert_eq!((r["input_tokens"].as_u64(), r["cache_read_tokens"].as_u64()), (Some(80), Some(20)));
+    assert_eq!(r["cost_usd"].to_string(), "0.000325");
+    // A stream with a broken event names its line; text that is neither JSON nor a stream is a JSON error.
+    let sc = Scenario::new();
+    sc.cmd("tt-log")
+        .args(["--from", "openai", "--agent", "b"])
+        .pipe_in("data: {\"a\":1}\ndata: {broken\n")
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("<stdin>:2: invalid JSON in a stream event");
+    sc.cmd("tt-log")
+        .args(["--from", "openai", "--agent", "b"])
+        .pipe_in("hello\n")
+        .fails_with(2)
+        .stderr_has("<stdin>:1: invalid JSON");
+    assert_eq!(sc.log(), "");
+}
+
+/// An estimate of nothing is refused like `--from` with nothing on stdin: no zero-token record.
+#[test]
+fn estimate_from_empty_text_is_refused() {
+    let sc = Scenario::new();
+    sc.write("empty.md", "  \n");
+    for (arg, input) in [("-", Some("")), ("empty.md", None)] {
+        let mut c = sc.cmd("tt-log").args(["--agent", "d", "--model", "haiku-4.5", "--estimate-from", arg]);
+        if let Some(i) = input {
+            c = c.pipe_in(i);
+        }
+        c.fails_with(2).one_error_line("tt-log").stderr_has("nothing to estimate");
+    }
+    assert!(!sc.log_path().exists() || sc.log().is_empty());
+}

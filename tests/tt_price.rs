@@ -529,3 +529,36 @@ fn a_litellm_file_may_start_with_a_byte_order_mark() {
     );
     sc.cmd("tt-price").arg("--import-litellm").arg(&f).succeeds().stdout_has("[models.ok]\ninput = 1\noutput = 2\n");
 }
+
+/// The LiteLLM import always writes a config that loads, exactly: names that are aliases of built-in entries
+/// are left to them (with a warning), and prices with more digits than a TOML float keeps are written as
+/// strings, which the config reads exactly. A float too small to hold is refused, never read as $0.
+#[test]
+fn litellm_output_always_loads_and_keeps_every_digit() {
+    let sc = Scenario::new();
+    sc.write(
+        "l.json",
+        r#"{"chatgpt-4o-latest":{"litellm_provider":"openai","mode":"chat","input_cost_per_token":5e-06,"output_cost_per_token":1.5e-05},
+ "my-model":{"litellm_provider":"openai","mode":"chat","input_cost_per_token":1.4999999999999999e-07,"output_cost_per_token":6e-07}}"#,
+    );
+    let out = sc.cmd("tt-price").args(["--import-litellm", "l.json"]).succeeds();
+    assert!(
+        out.stderr.contains("\"chatgpt-4o-latest\" skipped: it is an alias of the built-in entry \"gpt-4o\""),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.contains("input = \"0.14999999999999999\"\noutput = 0.6\n"), "{}", out.stdout);
+    sc.write("l.toml", &out.stdout);
+    // 1,000,000 input tokens at 0.14999999999999999 per million: exactly that many dollars.
+    sc.cmd("tt-price")
+        .args(["--config", "l.toml", "--quote", "my-model", "1000000", "0", "--format", "value"])
+        .succeeds()
+        .stdout_is("0.14999999999999999\n");
+    sc.cmd("tt-price").args(["--config", "l.toml", "--quote", "chatgpt-4o-latest", "1", "1"]).succeeds();
+    sc.write("tiny.toml", "[models.m]\ninput = 1e-30\noutput = 1\n");
+    sc.cmd("tt-price")
+        .args(["--config", "tiny.toml", "--quote", "m", "1", "1"])
+        .fails_with(2)
+        .one_error_line("tt-price")
+        .stderr_has("tiny.toml:2: key `models.m.input`: too small to hold exactly");
+}

@@ -290,7 +290,13 @@ fn decimal_visitor<'de, D: Deserializer<'de>>(d: D, max: Decimal, unit: &'static
             bounded(Some(Decimal::from(v)), true, self.0, self.1)
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
-            bounded(money::decimal_from_f64(v), v.is_finite(), self.0, self.1)
+            let d = money::decimal_from_f64(v);
+            // A TOML float is read as an f64, whose shortest text is kept exactly (3.75 is 3.75). Below what a
+            // decimal holds it would silently become 0: refuse that rather than price at $0.
+            if v != 0.0 && v.abs() < 1.0 && d.is_none_or(|d| d.is_zero()) {
+                return Err(E::custom(format!("too small to hold exactly: {v:e} (write it as a string, \"0.0…\")")));
+            }
+            bounded(d, v.is_finite(), self.0, self.1)
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
             match money::parse_decimal(v) {

@@ -68,8 +68,26 @@ pub fn to_toml(name: &str, json: &str, providers: &[String]) -> Result<Converted
     convert(&doc, providers).map_err(|e| e.context(name))
 }
 
+/// A price as TOML: a number, or a string when it has more significant digits than a TOML float (read as an
+/// f64) keeps — config prices given as strings are read exactly.
+fn price_toml(d: rust_decimal::Decimal) -> String {
+    let t = money::canonical(d);
+    let digits = t.trim_start_matches(['0', '.']).chars().filter(char::is_ascii_digit).count();
+    if digits > 15 { format!("\"{t}\"") } else { t }
+}
+
 fn convert(doc: &Value, providers: &[String]) -> Result<Converted> {
     let obj = doc.as_object().ok_or_else(|| Error::data("expected a JSON object of models"))?;
+    // A LiteLLM name that is an alias of a built-in entry (`chatgpt-4o-latest` of gpt-4o) cannot also be an
+    // entry of its own: the file would not load. Such names are left to the built-in entry, with a warning.
+    let builtin = crate::config::Config::builtin()?;
+    let aliases: BTreeMap<String, String> = builtin
+        .prices
+        .entries()
+        .iter()
+        .flat_map(|e| e.aliases.iter().map(move |a| (a.to_ascii_lowercase(), e.name.clone())))
+        .collect();
+    let mut taken = 0usize;
     let mut models: BTreeMap<String, String> = BTreeMap::new();
     let mut written_as: BTreeMap<String, String> = BTreeMap::new();
     let mut warnings = Vec::new();
@@ -101,6 +119,11 @@ fn convert(doc: &Value, providers: &[String]) -> Result<Converted> {
             continue;
         };
         let lower = name.to_ascii_lowercase();
+        if let Some(entry) = aliases.get(&lower) {
+            taken += 1;
+            warnings.push(format!("{name:?} skipped: it is an alias of the built-in entry {entry:?}"));
+            continue;
+        }
         if let Some(first) = written_as.get(&lower) {
             duplicates += 1;
             warnings.push(format!("{name:?} skipped: tt model names ignore case, and {first:?} came first"));
@@ -111,28 +134,27 @@ fn convert(doc: &Value, providers: &[String]) -> Result<Converted> {
         if !provider.is_empty() {
             let _ = writeln!(s, "provider = {}", toml_str(provider));
         }
-        let _ = writeln!(s, "input = {}", money::canonical(input));
-        let _ = writeln!(s, "output = {}", money::canonical(output));
+        let _ = writeln!(s, "input = {}", price_toml(input));
+        let _ = writeln!(s, "output = {}", price_toml(output));
         for (key, tt_key) in [
             ("cache_read_input_token_cost", "cache_read"),
             ("cache_creation_input_token_cost", "cache_write"),
             ("cache_creation_input_token_cost_above_1hr", "cache_write_1h"),
         ] {
             if let Some(d) = price(key)? {
-                let _ = writeln!(s, "{tt_key} = {}", money::canonical(d));
+                let _ = writeln!(s, "{tt_key} = {}", price_toml(d));
             }
         }
         let tier_in = price("input_cost_per_token_above_200k_tokens")?;
         let tier_out = price("output_cost_per_token_above_200k_tokens")?;
         if let (Some(ti), Some(to)) = (tier_in, tier_out) {
-            let mut parts =
-                vec![format!("input = {}", money::canonical(ti)), format!("output = {}", money::canonical(to))];
+            let mut parts = vec![format!("input = {}", price_toml(ti)), format!("output = {}", price_toml(to))];
             for (key, tt_key) in [
                 ("cache_read_input_token_cost_above_200k_tokens", "cache_read"),
                 ("cache_creation_input_token_cost_above_200k_tokens", "cache_write"),
             ] {
                 if let Some(d) = price(key)? {
-                    parts.push(format!("{tt_key} = {}", money::canonical(d)));
+                    parts.push(format!("{tt_key} = {}", price_toml(d)));
                 }
             }
             let _ = writeln!(s, "above_200k = {{ {} }}", parts.join(", "));
@@ -148,6 +170,9 @@ fn convert(doc: &Value, providers: &[String]) -> Result<Converted> {
         if duplicates > 0 { format!(", {duplicates} duplicate names (differing only in case)") } else { String::new() };
     if bad_names > 0 {
         dup.push_str(&format!(", {bad_names} with a name or provider tt cannot use"));
+    }
+    if taken > 0 {
+        dup.push_str(&format!(", {taken} that are aliases of built-in entries"));
     }
     let _ = writeln!(
         out,
@@ -204,11 +229,11 @@ fn tier_inline(s: &PriceSet) -> Option<String> {
     if t.threshold != 200_000 {
         parts.push(format!("threshold = {}", t.threshold));
     }
-    parts.push(format!("input = {}", money::canonical(t.input)));
-    parts.push(format!("output = {}", money::canonical(t.output)));
+    parts.push(format!("input = {}", price_toml(t.input)));
+    parts.push(format!("output = {}", price_toml(t.output)));
     for (k, d) in [("cache_read", t.cache_read), ("cache_write", t.cache_write), ("cache_write_1h", t.cache_write_1h)] {
         if let Some(d) = d {
-            parts.push(format!("{k} = {}", money::canonical(d)));
+            parts.push(format!("{k} = {}", price_toml(d)));
         }
     }
     Some(format!("{{ {} }}", parts.join(", ")))
@@ -223,7 +248,7 @@ pub fn entry_toml(e: &ModelEntry) -> String {
         let _ = writeln!(s, "provider = {}", toml_str(p));
     }
     for (k, d) in set_fields(&e.base) {
-        let _ = writeln!(s, "{k} = {}", money::canonical(d));
+        let _ = writeln!(s, "{k} = {}", price_toml(d));
     }
     if let Some(t) = tier_inline(&e.base) {
         let _ = writeln!(s, "above_200k = {t}");
@@ -241,7 +266,7 @@ pub fn entry_toml(e: &ModelEntry) -> String {
             let _ = writeln!(s, "until = {}", u.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         }
         for (k, d) in set_fields(h) {
-            let _ = writeln!(s, "{k} = {}", money::canonical(d));
+            let _ = writeln!(s, "{k} = {}", price_toml(d));
         }
         if let Some(t) = tier_inline(h) {
             let _ = writeln!(s, "above_200k = {t}");

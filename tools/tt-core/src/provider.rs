@@ -66,6 +66,44 @@ pub struct Usage {
     pub model: Option<String>,
 }
 
+/// The JSON document of an API response as read from stdin: one JSON document (a response, a usage object, or
+/// an array of stream events), or a captured stream — server-sent events (`event:` / `data:` lines, as
+/// `curl -N` prints a streaming request; `data: [DONE]` ends it) or one JSON event per line — which becomes the
+/// array of its events. `name` is where the text came from, for errors (`<stdin>:3: …`).
+pub fn parse_response(name: &str, text: &str) -> Result<Value> {
+    let whole = match serde_json::from_str::<Value>(text) {
+        Ok(doc) => return Ok(doc),
+        Err(e) => e,
+    };
+    let mut events = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with(':') || ["event:", "id:", "retry:"].iter().any(|p| l.starts_with(p)) {
+            continue;
+        }
+        let data = l.strip_prefix("data:").map_or(l, str::trim);
+        if data == "[DONE]" {
+            continue;
+        }
+        match serde_json::from_str::<Value>(data) {
+            Ok(v) => events.push(v),
+            // Not a stream either: the error is the document's, where serde found it.
+            Err(_) if events.is_empty() && n == 0 => return Err(crate::record::json_doc_error(name, text, &whole)),
+            Err(e) => {
+                return Err(Error::data(format!(
+                    "{name}:{}: invalid JSON in a stream event: {}",
+                    n + 1,
+                    crate::record::json_error_message(&e)
+                )));
+            }
+        }
+    }
+    if events.is_empty() {
+        return Err(crate::record::json_doc_error(name, text, &whole));
+    }
+    Ok(Value::Array(events))
+}
+
 /// Read the usage of a response (or a bare usage object) from `provider`.
 ///
 /// A JSON array is a captured stream. Anthropic streams are merged in order: `message_start` carries the model

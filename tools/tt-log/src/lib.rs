@@ -360,8 +360,7 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
         }
         // A byte-order mark (what some Windows tools write first) is not part of the JSON.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let doc: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| tt_core::record::json_doc_error("<stdin>", text, &e))?;
+        let doc = provider::parse_response("<stdin>", text)?;
         let u = provider::usage_from(provider, &doc).map_err(|e| e.context("<stdin>"))?;
         for (name, n) in [
             ("input", u.tokens.input),
@@ -395,6 +394,10 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             String::from_utf8_lossy(&bytes).into_owned()
         };
+        if text.trim().is_empty() {
+            let what = if path == "-" { "stdin".to_string() } else { path.clone() };
+            return Err(Error::data(format!("nothing to estimate: {what} holds no text")));
+        }
         let chars = text.chars().count() as u64;
         tokens.input = chars.div_ceil(4);
         parse_tokens("input", &tokens.input.to_string(), max)?;
