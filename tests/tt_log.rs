@@ -1359,3 +1359,24 @@ fn estimate_from_empty_text_is_refused() {
     }
     assert!(!sc.log_path().exists() || sc.log().is_empty());
 }
+
+/// A `claude -p` result naming several models in `modelUsage` does not say which one its usage is: tt asks
+/// for the model instead of guessing, and takes it from MODEL / --model / TT_MODEL.
+#[test]
+fn a_result_naming_several_models_asks_which_one() {
+    let sc = Scenario::new();
+    let doc = r#"{"type":"result","usage":{"input_tokens":10,"output_tokens":5},"modelUsage":{"claude-sonnet-4-5-20250929":{"inputTokens":10},"claude-haiku-4-5-20251001":{"inputTokens":3}}}"#;
+    sc.cmd("tt-log")
+        .args(["--from", "anthropic", "--agent", "a"])
+        .pipe_in(doc)
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("names 2 models in modelUsage (claude-sonnet-4-5-20250929, claude-haiku-4-5-20251001)");
+    assert!(!sc.log_path().exists() || sc.log().is_empty());
+    sc.cmd("tt-log")
+        .args(["--from", "anthropic", "--agent", "a"])
+        .env("TT_MODEL", "sonnet-4.5")
+        .pipe_in(doc)
+        .succeeds();
+    assert_eq!(sc.records()[0]["model"], "sonnet-4.5");
+}

@@ -373,6 +373,21 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
         }
         tokens = u.tokens;
         reasoning = u.reasoning;
+        if u.model.is_none()
+            && model.is_none()
+            && env("TT_MODEL").is_none()
+            && let Some(mu) = doc.get("modelUsage").and_then(|m| m.as_object()).filter(|m| m.len() > 1)
+        {
+            // `claude -p` with subagents or a small helper model names several; which one the top-level usage
+            // belongs to is the user's call, not a guess.
+            let names: Vec<&str> = mu.keys().map(String::as_str).collect();
+            return Err(Error::usage(format!(
+                "<stdin>: the response names {} models in modelUsage ({}): give the one its usage is priced at \
+                 with MODEL, --model or TT_MODEL",
+                names.len(),
+                names.join(", ")
+            )));
+        }
         if let Some(theirs) = u.model {
             // The response's model wins over TT_MODEL (a default). An explicit MODEL / --model must agree with it
             // (price as the same entry); then the spelling the user chose is kept.
