@@ -393,7 +393,18 @@ total,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,,,4,2,92000,22800,4000,0,1
 | **Total** |  | 4 | 92,000 | 22,800 | 4,000 | 0 | 118,800 | $0.6530 |
 ",
     );
-    let out = sc.cmd("tt-export").args(["--format", "prometheus", "rows.jsonl"]).succeeds();
+    // Prometheus takes all-time rows only: a month's series would vanish when the month ends (a counter reset).
+    sc.cmd("tt-export")
+        .args(["--format", "prometheus", "rows.jsonl"])
+        .fails_with(2)
+        .one_error_line("tt-export")
+        .stderr_has("these rows cover a month window");
+    let all_time = ROWS.replace(
+        r#""window":{"period":"month","start":"2026-11-01T00:00:00Z","end":"2026-12-01T00:00:00Z"}"#,
+        r#""window":{"period":"all","start":null,"end":null}"#,
+    );
+    sc.write("rows-all.jsonl", &all_time);
+    let out = sc.cmd("tt-export").args(["--format", "prometheus", "rows-all.jsonl"]).succeeds();
     assert!(out.stdout.contains("tt_cost_usd_total{agent=\"ATLAS\",model=\"sonnet-4.5\"} 0.51\n"), "{}", out.stdout);
     assert!(out.stdout.contains("tt_tokens_total{agent=\"+reviewer\",model=\"gpt-4o\",type=\"cache_read\"} 4000\n"));
     promtool_check(&out.stdout);
@@ -825,11 +836,18 @@ fn prometheus_from_rows_refuses_top_and_writes_an_empty_exposition_for_no_record
         .stdout_is("");
     assert_eq!(fresh.read("tt.prom"), empty);
     promtool_check(&empty);
+    // A time window is refused, for records and rows alike: its series would vanish when the window moves on.
     sc.bash(
         "set -euo pipefail\ntt-sum --by agent,model --since 2027-01-01 --format jsonl | tt-export --format prometheus",
     )
-    .succeeds()
-    .stdout_is(&empty);
+    .fails_with(2)
+    .stderr_has("these rows cover a custom window");
+    sc.cmd("tt-export")
+        .args(["--format", "prometheus", "--period", "month"])
+        .fails_with(2)
+        .one_error_line("tt-export")
+        .stderr_has("prometheus exports the whole log");
+    sc.cmd("tt-export").args(["--format", "prometheus", "--period", "all"]).succeeds();
     // Totals of real records are still refused: they cannot be labelled by agent and model.
     sc.bash("tt-sum --format jsonl 2>/dev/null | tt-export --format prometheus")
         .fails_with(2)
@@ -894,4 +912,29 @@ fn help_duckdb_example_reads_money_as_decimal() {
     // It runs as written and gives tt's exact total.
     sc.cmd("tt-export").args(["--format", "csv", "-o", "usage.csv"]).succeeds();
     assert_eq!(duckdb(sc.path(), &format!("SELECT sum(c)::VARCHAR FROM ({sql}) AS t(a, c)")), "0.6530000000\n");
+}
+
+/// With `--today`, the json document says where counting stopped: the window's bounds stay the period's, and
+/// `counted_until` is the pinned "now" (records after it are left out, as in tt-sum).
+#[test]
+fn the_json_document_says_where_today_cut_the_window() {
+    let sc = Scenario::new();
+    sc.write(
+        "usage.jsonl",
+        [
+            "{\"v\":1,\"id\":\"a\",\"ts\":\"2026-11-18T10:00:00Z\",\"agent\":\"A\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":1,\"cost_usd\":1}\n",
+            "{\"v\":1,\"id\":\"b\",\"ts\":\"2026-11-21T10:00:00Z\",\"agent\":\"A\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":1,\"cost_usd\":2}\n",
+        ]
+        .concat(),
+    );
+    let out = sc.cmd("tt-export").args(["--format", "json", "--period", "week", "--today", "2026-11-20"]).succeeds();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        doc["window"].to_string(),
+        r#"{"period":"week","start":"2026-11-16T00:00:00Z","end":"2026-11-23T00:00:00Z","counted_until":"2026-11-21T00:00:00Z"}"#
+    );
+    assert_eq!(doc["totals"]["records"], 1);
+    let out = sc.cmd("tt-export").args(["--format", "json", "--period", "week", "--today", "2026-11-22"]).succeeds();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["totals"]["records"], 2);
 }

@@ -98,6 +98,18 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         _ => Kind::Jsonl,
     };
     let cal = cli.window.calendar(&config)?;
+    // Prometheus counters must only go up: a time window drops its series when the window moves on (a month
+    // ends), which a scraper reads as a counter reset. The whole log is the only window they can have.
+    if kind == Kind::Prometheus
+        && (cli.window.since.is_some()
+            || cli.window.until.is_some()
+            || cli.window.period.as_deref().is_some_and(|p| p != "all"))
+    {
+        return Err(Error::usage(
+            "prometheus exports the whole log: its counters must only go up, and a time window (--period, \
+             --since, --until) would drop series when the window moves on",
+        ));
+    }
     let filter = build_filter(&cli, &cal, kind)?;
     let log = cli.common.log_path(&config)?;
     let sources = input::sources(&cli.files, &log);
@@ -380,10 +392,16 @@ fn json_document(filter: &Filter, totals: &Totals, records: &str) -> String {
     s
 }
 
+/// The window as `{"period","start","end"}`, plus `"counted_until"` when `--today` cut it short: the instant
+/// after which records were left out (the bounds stay the period's, as in tt-sum's rows).
 fn window_json(w: &tt_core::period::Window) -> String {
     let text = |t: Option<String>| t.map(Value::String).unwrap_or(Value::Null).to_string();
+    let cut = match w.cutoff.filter(|c| w.end.is_none_or(|e| *c < e)) {
+        Some(c) => format!(",\"counted_until\":{}", text(Some(tt_core::period::format_in(c, w.tz)))),
+        None => String::new(),
+    };
     format!(
-        "{{\"period\":{},\"start\":{},\"end\":{}}}",
+        "{{\"period\":{},\"start\":{},\"end\":{}{cut}}}",
         Value::String(w.period.clone()),
         text(w.start_text()),
         text(w.end_text())
@@ -494,6 +512,14 @@ fn rows_out(kind: Kind, rows: &[Summary], config: &Config, cal: &Calendar, out: 
                     "prometheus needs records or tt-sum rows grouped by agent and model (tt-sum --by agent,model); \
                      these rows are grouped by {}",
                     keys.join(",")
+                )));
+            }
+            // Counters must only go up: rows of a time window lose their series when the window moves on.
+            if let Some(r) = rows.iter().find(|r| r.window.start.is_some() || r.window.end.is_some()) {
+                return Err(Error::usage(format!(
+                    "prometheus exports the whole log, but these rows cover a {} window: its series would disappear \
+                     when the window moves on and counters go down (run tt-sum without --period/--since/--until)",
+                    r.window.period
                 )));
             }
             // Counters must only go up: rows cut by --top leave series out, which a scraper reads as a reset.
