@@ -699,7 +699,6 @@ fn budgets(cli: &Cli, m: &clap::ArgMatches, config: &Config) -> Result<Vec<Budge
             "no budgets configured: add a [[budget]] to tt.toml (see tt-budget --help) or give --limit-usd / --limit-tokens",
         ));
     }
-    tt_core::budget::validate_all(&list)?;
     Ok(list)
 }
 

@@ -140,34 +140,39 @@ impl Spent {
 /// a tiny limit, and a percentage of zero is undefined), and `warn_at` of 1 to 3 fractions in (0, 1], strictly
 /// ascending. Errors name the budget and where it was defined.
 pub fn validate(b: &Budget) -> Result<()> {
-    let bad = |what: String| Error::config(format!("budget {} ({}): {what}", b.name, b.source));
+    rules(b).map_err(|what| Error::config(format!("budget {} ({}): {what}", b.name, b.source)))
+}
+
+/// The rules every budget keeps, wherever it was written (a config table or `--limit-*` flags): what is wrong,
+/// if anything. The config loader adds its file, line and key; [`validate`] the budget's name and source.
+pub fn rules(b: &Budget) -> std::result::Result<(), String> {
     // Names and scope values are shown in tables, annotations and messages: a control character would break
     // them (and no record field can hold one, so such a scope would match nothing).
     if b.name.chars().any(char::is_control) {
-        return Err(bad("the name must not contain control characters (it is shown in tables and messages)".into()));
+        return Err("the name must not contain control characters (it is shown in tables and messages)".into());
     }
     for (k, v) in &b.scope {
         if v.trim().is_empty() {
-            return Err(bad(format!(
+            return Err(format!(
                 "scope `{k}` has an empty value, which no record has; leave `{k}` out of the scope to count every {k}"
-            )));
+            ));
         }
         if v.chars().any(char::is_control) {
-            return Err(bad(format!("scope `{k}` must not contain control characters, got {v:?}")));
+            return Err(format!("scope `{k}` must not contain control characters, got {v:?}"));
         }
     }
     if b.limit_usd.is_none() && b.limit_tokens.is_none() {
-        return Err(bad("needs `limit_usd` and/or `limit_tokens`".into()));
+        return Err("needs `limit_usd` and/or `limit_tokens`".into());
     }
     if let Some(l) = b.limit_usd
         && l <= Decimal::ZERO
     {
-        return Err(bad(format!("`limit_usd` must be more than $0, got {}", money::canonical(l))));
+        return Err(format!("`limit_usd` must be more than $0, got {}", money::canonical(l)));
     }
     if b.limit_tokens == Some(0) {
-        return Err(bad("`limit_tokens` must be more than 0".into()));
+        return Err("`limit_tokens` must be more than 0".into());
     }
-    check_warn_at(&b.warn_at).map_err(|m| bad(format!("`warn_at` {m}")))
+    check_warn_at(&b.warn_at).map_err(|m| format!("`warn_at` {m}"))
 }
 
 /// `warn_at` must be 1 to 3 fractions in (0, 1], strictly ascending; the reason when it is not.
@@ -187,11 +192,6 @@ pub fn check_warn_at(w: &[Decimal]) -> std::result::Result<(), String> {
         return Err(format!("thresholds must be strictly ascending, got [{}]", text()));
     }
     Ok(())
-}
-
-/// [`validate`] every budget.
-pub fn validate_all(budgets: &[Budget]) -> Result<()> {
-    budgets.iter().try_for_each(validate)
 }
 
 /// A budget's scope as typed fields.

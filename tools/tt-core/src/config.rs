@@ -112,7 +112,7 @@ pub struct Config {
     pub max_tokens: u64,
     /// The merged price table.
     pub prices: PriceTable,
-    /// The merged budgets, in definition order.
+    /// The merged budgets, in definition order, each checked against [`crate::budget::rules`] when loaded.
     pub budgets: Vec<Budget>,
     /// The layers that were read, in order ("builtin" for the embedded defaults).
     pub layers: Vec<String>,
@@ -964,38 +964,23 @@ fn build_budget(rb: RawBudget, source: &str) -> std::result::Result<Budget, Stri
     let period = BudgetPeriod::parse(&rb.period).ok_or_else(|| {
         format!("{name}: `period` must be day, week, month, year, total or session, got {:?}", rb.period)
     })?;
-    if rb.limit_usd.is_none() && rb.limit_tokens.is_none() {
-        return Err(format!("{name}: needs `limit_usd` and/or `limit_tokens`"));
-    }
-    if let Some(l) = rb.limit_usd.as_ref().filter(|l| l.0 <= Decimal::ZERO) {
-        return Err(format!("{name}: `limit_usd` must be more than $0, got {}", crate::money::canonical(l.0)));
-    }
-    if rb.limit_tokens == Some(0) {
-        return Err(format!("{name}: `limit_tokens` must be more than 0"));
-    }
-    let warn_at = match rb.warn_at {
-        None => default_warn_at(),
-        Some(v) => {
-            // Checked as written, not sorted: `[0.9, 0.5]` is a mistake to report, not to guess at.
-            let w: Vec<Decimal> = v.into_iter().map(|p| p.0).collect();
-            crate::budget::check_warn_at(&w).map_err(|e| format!("{name}: `warn_at` {e}"))?;
-            w
-        }
-    };
     for k in rb.scope.keys() {
         if !crate::record::is_scope_field(k) {
             return Err(format!("{name}: scope key `{k}` is not a record field"));
         }
     }
-    Ok(Budget {
+    let budget = Budget {
         name,
         period,
         scope: rb.scope,
         limit_usd: rb.limit_usd.map(|p| p.0),
         limit_tokens: rb.limit_tokens,
-        warn_at,
+        // Checked as written, never sorted: `[0.9, 0.5]` is a mistake to report, not to guess at.
+        warn_at: rb.warn_at.map_or_else(default_warn_at, |v| v.into_iter().map(|p| p.0).collect()),
         source: source.to_string(),
-    })
+    };
+    crate::budget::rules(&budget).map_err(|e| format!("{}: {e}", budget.name))?;
+    Ok(budget)
 }
 
 /// A toml error as `file:line: key `a.b`: message`.

@@ -409,9 +409,8 @@ pub fn check_dry_run(log: &Path, config: &Config, record: &Record) -> Result<()>
         return decision.map(|_| ()).or_else(refused);
     }
     // No log: nothing spent yet; only the record itself is checked.
-    crate::budget::validate_all(&config.budgets)?;
     let budgets = config.budgets.clone();
-    let cal = Calendar::new(crate::period::parse_zone(&config.tz)?, config.week_start, record.ts);
+    let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
     let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
     let index = Index::empty(fingerprint(config), 0, 0, budgets.len());
     refusals(&index, &budgets, &scopes, &cal, config, record)?.map(|_| ()).or_else(refused)
@@ -428,10 +427,9 @@ fn count_and_check(
     config: &Config,
     record: &Record,
 ) -> Result<(Index, std::result::Result<Spend, Vec<String>>)> {
-    crate::budget::validate_all(&config.budgets)?;
     let name = log.display().to_string();
     let budgets: Vec<Budget> = config.budgets.clone();
-    let cal = Calendar::new(crate::period::parse_zone(&config.tz)?, config.week_start, record.ts);
+    let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
     let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
     let fp = fingerprint(config);
     let ipath = index_path(log);

@@ -148,11 +148,6 @@ impl Window {
     }
 }
 
-/// An IANA time zone by name, in any letter case (`UTC`, `utc`, `europe/berlin`).
-pub fn parse_zone(name: &str) -> Result<Tz> {
-    parse_tz(name)
-}
-
 /// An instant as RFC 3339 seconds in `tz` (`Z` for UTC itself).
 pub fn format_in(t: DateTime<Utc>, tz: Tz) -> String {
     if tz == chrono_tz::UTC {
@@ -224,7 +219,7 @@ impl Calendar {
     /// `--today DATE` pins "now" to the *end* of that local day, so the day counts as fully elapsed: reports
     /// and forecasts made with it are reproducible. `--today` also takes a date-time or RFC 3339 instant.
     pub fn from_flags(config: &Config, tz: Option<&str>, today: Option<&str>) -> Result<Calendar> {
-        let tz = parse_zone(tz.unwrap_or(&config.tz))?;
+        let tz = parse_tz(tz.unwrap_or(&config.tz))?;
         let mut cal = Calendar::new(tz, config.week_start, Utc::now());
         if let Some(t) = today {
             cal.pinned = true;
@@ -573,9 +568,9 @@ mod tests {
 
     #[test]
     fn zones_in_any_case() {
-        assert_eq!(parse_zone("utc").unwrap(), chrono_tz::UTC);
-        assert_eq!(parse_zone("europe/berlin").unwrap(), chrono_tz::Europe::Berlin);
-        assert!(parse_zone("Mars/Olympus").is_err());
+        assert_eq!(parse_tz("utc").unwrap(), chrono_tz::UTC);
+        assert_eq!(parse_tz("europe/berlin").unwrap(), chrono_tz::Europe::Berlin);
+        assert!(parse_tz("Mars/Olympus").is_err());
     }
 
     #[test]

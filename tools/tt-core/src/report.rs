@@ -68,7 +68,6 @@ impl<'c> Weekly<'c> {
         }
         let mut s = String::new();
         let _ = writeln!(s, "## Token usage: {}\n", window_title(&self.filter.window, &self.cal));
-        crate::budget::validate_all(&self.config.budgets)?;
         let budgets = self.budgets.evaluate(&self.config.budgets, &self.cal)?;
         s.push_str(&budget_section(&budgets, true)?);
         let _ = writeln!(s, "### {}\n", capitalise(&window_noun(&self.filter.window)));
@@ -198,7 +197,6 @@ pub fn summary_markdown(rows: &[Summary], config: &Config, cal: &Calendar) -> Re
     }
     s.push_str("\n\n");
     if !config.budgets.is_empty() {
-        crate::budget::validate_all(&config.budgets)?;
         let answers = crate::budget::spend_from_rows_priced(&config.budgets, rows, cal, &config.prices)?;
         s.push_str(&budget_section(&answers.evaluations, false)?);
         s.push_str("### Usage\n\n");

@@ -97,7 +97,6 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         })
         .collect::<Result<Vec<Type>>>()?;
     let config = cli.common.config()?;
-    tt_core::budget::validate_all(&config.budgets)?;
     let cal = cli.window.calendar(&config)?;
     let window = cli.window.window(&cal, Period::All)?;
 
