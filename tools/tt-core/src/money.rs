@@ -62,6 +62,11 @@ pub fn usd4(d: Decimal) -> String {
     }
 }
 
+/// A count with its noun, plural unless it is one: `1 record`, `1,234 records`.
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
 /// An integer with thousands separators: `65,000`.
 pub fn thousands(n: u64) -> String {
     group_integer_part(&n.to_string())

@@ -364,5 +364,5 @@ fn capitalise(s: &str) -> String {
 }
 
 fn records(n: u64) -> String {
-    format!("{} record{}", thousands(n), if n == 1 { "" } else { "s" })
+    crate::money::count(n, "record")
 }

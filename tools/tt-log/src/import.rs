@@ -122,7 +122,7 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
 }
 
 fn plural(n: u64, what: &str) -> String {
-    format!("{} {what}{}", money::thousands(n), if n == 1 { "" } else { "s" })
+    money::count(n, what)
 }
 
 /// The `-` path: a Claude Code hook's JSON on stdin, which names the session's transcript in `transcript_path`

@@ -172,5 +172,5 @@ fn write_history(log: &Path, sources: &[Source], read: &[TtFile], plan: &Plan) -
 }
 
 fn records(n: u64) -> String {
-    format!("{} record{}", thousands(n), if n == 1 { "" } else { "s" })
+    tt_core::money::count(n, "record")
 }

@@ -8,6 +8,8 @@
 //! `SAMPLE_SIZE` priced records and an unbiased estimate above that. The sample depends only on the set of
 //! record ids, so it is the same for the same input in any order.
 
+/// Counts with their noun (`1 record`, `1,234 records`), as everywhere in tt.
+pub use crate::money::count;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -107,11 +109,6 @@ pub fn opt_json(d: Option<Decimal>) -> Value {
 #[inline]
 pub fn sat_add(a: &mut Decimal, b: Decimal) {
     *a = a.checked_add(b).unwrap_or(Decimal::MAX);
-}
-
-/// A count and its noun for messages: `1 record`, `1,204 records`.
-pub fn count(n: u64, noun: &str) -> String {
-    format!("{} {noun}{}", crate::money::thousands(n), if n == 1 { "" } else { "s" })
 }
 
 /// A percentage for messages: `12.5%`.
