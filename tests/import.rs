@@ -17,15 +17,22 @@ use common::*;
 /// Copy a fixture tree. The transcripts are finished sessions: their mtimes are put an hour back, past the
 /// time after which an idle transcript's last request counts as complete.
 fn copy_tree(src: &Path, dst: &Path) {
+    copy_files(src, dst, true);
+}
+
+/// Copy a tree of transcripts (writable copies, whatever the permissions of the source), idle or fresh.
+fn copy_files(src: &Path, dst: &Path, idle_files: bool) {
     std::fs::create_dir_all(dst).unwrap();
     for e in std::fs::read_dir(src).unwrap() {
         let e = e.unwrap();
         let to = dst.join(e.file_name());
         if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &to);
+            copy_files(&e.path(), &to, idle_files);
         } else {
-            std::fs::copy(e.path(), &to).unwrap();
-            idle(&to);
+            std::fs::write(&to, std::fs::read(e.path()).unwrap()).unwrap();
+            if idle_files {
+                idle(&to);
+            }
         }
     }
 }
@@ -378,7 +385,38 @@ fn realdata() -> Option<PathBuf> {
     }
 }
 
-/// Token sums per model over the log: "model in out cache_read cache_write cache_write_1h reasoning records".
+/// A copy of the real transcripts in the scenario (`real/claude`, `real/codex`), as they are when their
+/// sessions are over: idle for an hour (`idle_files`: true), or as just copied or checked out, with fresh mtimes —
+/// what a tree that was written a moment ago looks like (`idle_files`: false). The copy is writable, whatever the
+/// permissions of `../shared`.
+fn real_tree(sc: &Scenario, data: &Path, idle_files: bool) -> PathBuf {
+    let root = sc.path().join("real");
+    copy_files(&data.join("claude"), &root.join("claude"), idle_files);
+    copy_files(&data.join("codex"), &root.join("codex"), idle_files);
+    root
+}
+
+/// The totals of `bench/realdata_totals.py` (an independent implementation of the counting rules, in Python)
+/// for one source: (records, tokens, per-model lines in the format of [`sums`]).
+fn independent_totals(tree: &Path, source: &str) -> (u64, u64, String) {
+    let out = std::process::Command::new("python3")
+        .arg(repo_root().join("bench/realdata_totals.py"))
+        .arg(tree)
+        .output()
+        .expect("python3 runs bench/realdata_totals.py (.ci/run installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let head = format!("## {source}: ");
+    let section = &text[text.find(&head).unwrap_or_else(|| panic!("no {head:?} in {text}")) + head.len()..];
+    let (first, rest) = section.split_once('\n').unwrap();
+    let (records, tokens) = first.split_once(" records, ").unwrap();
+    let tokens = tokens.strip_suffix(" tokens").unwrap().replace(',', "");
+    let models: String = rest.lines().take_while(|l| !l.starts_with("## ")).map(|l| format!("{l}\n")).collect();
+    (records.parse().unwrap(), tokens.parse().unwrap(), models)
+}
+
+/// Token sums per model over the log: "model [in, out, cache_read, cache_write, cache_write_1h, reasoning,
+/// records]".
 fn sums(sc: &Scenario) -> String {
     let mut m: std::collections::BTreeMap<String, [u64; 7]> = Default::default();
     for r in sc.records() {
@@ -401,41 +439,62 @@ fn sums(sc: &Scenario) -> String {
     m.iter().map(|(k, v)| format!("{k} {v:?}\n")).collect()
 }
 
+/// Import one source of the real tree.
+fn import_real(sc: &Scenario, tree: &Path, source: &str) -> Out {
+    let (var, dir) = if source == "codex" { ("CODEX_HOME", "codex") } else { ("CLAUDE_CONFIG_DIR", "claude") };
+    sc.cmd("tt-log").args(["--import", source]).env(var, tree.join(dir)).succeeds()
+}
+
+/// Check the log against the independent totals of `source`, and that `out` (the import that completed it)
+/// says it added `added` records (all of them: `None`) and read no malformed line.
+fn matches_independent_totals(sc: &Scenario, tree: &Path, source: &str, out: &Out, added: Option<u64>) {
+    let (records, tokens, models) = independent_totals(tree, source);
+    assert_eq!(sums(sc), models);
+    let summary = match added {
+        None => format!("added {} ({} tokens, $", money_count(records, "record"), thousands(tokens)),
+        Some(n) => format!("added {} (", money_count(n, "record")),
+    };
+    assert!(out.stderr.contains(&summary), "{summary:?} in {}", out.stderr);
+    assert!(out.stderr.contains("and 0 malformed lines\n"), "{}", out.stderr);
+}
+
+fn money_count(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[test]
 fn real_claude_code_transcripts_match_independent_totals() {
     let Some(data) = realdata() else { return };
     let sc = Scenario::new();
-    sc.cmd("tt-log")
-        .args(["--import", "claude-code"])
-        .env("CLAUDE_CONFIG_DIR", data.join("claude"))
-        .succeeds()
-        .stderr_has("claude-code: 11 files read, added 825 records (67,293,564 tokens, $")
-        .stderr_has("skipped 824 duplicates and 0 malformed lines\n")
-        .stderr_has("unknown model \"claude-fable-5\": 57 records logged unpriced");
-    // Computed by bench/realdata_totals.py: dedup on message.id + requestId keeping the line with the most
-    // tokens, progress-line subagent usage included, <synthetic> and zero-usage lines skipped.
-    assert_eq!(
-        sums(&sc),
-        "\
-claude-fable-5 [113, 33403, 3887431, 0, 119699, 0, 57]
-claude-haiku-4-5-20251001 [68, 339, 396824, 0, 61617, 0, 11]
-claude-opus-4-5-20251101 [1121, 7671, 6046951, 369100, 0, 0, 77]
-claude-opus-4-6 [281, 16870, 18118323, 0, 440685, 0, 207]
-claude-opus-4-7 [204, 122441, 10587071, 0, 727932, 0, 94]
-claude-opus-4-8 [12254, 97442, 11142622, 0, 241878, 0, 79]
-claude-sonnet-4-20250514 [1040, 56515, 4075332, 198421, 0, 0, 197]
-claude-sonnet-4-5-20250929 [1061, 24839, 9651396, 852620, 0, 0, 103]
-"
-    );
-    // Unknown models are logged, unpriced — never at $0.
+    let tree = real_tree(&sc, &data, true);
+    // With the realdata of this writing: 11 files, 825 records, 67,293,564 tokens; claude-fable-5 is unknown.
+    let out = import_real(&sc, &tree, "claude-code");
+    matches_independent_totals(&sc, &tree, "claude-code", &out, None);
+    assert!(!out.stderr.contains("held back"), "{}", out.stderr);
+    // Unknown models are logged, unpriced — never at $0 — and each is named in a warning.
+    let known = sc.cmd("tt-price").arg("--list").succeeds().stdout;
     for r in sc.records() {
-        if r["model"] == "claude-fable-5" {
-            assert!(r.get("cost_usd").is_none());
+        let model = r["model"].as_str().unwrap();
+        if r.get("cost_usd").is_none() {
+            assert!(out.stderr.contains(&format!("unknown model \"{model}\"")), "{model}: {}", out.stderr);
+            assert!(!known.contains(model), "{model} is in the price table but was not priced");
         }
     }
     sc.cmd("tt-log")
         .args(["--import", "claude-code"])
-        .env("CLAUDE_CONFIG_DIR", data.join("claude"))
+        .env("CLAUDE_CONFIG_DIR", tree.join("claude"))
         .succeeds()
         .stderr_has("added 0 records");
 }
@@ -444,23 +503,51 @@ claude-sonnet-4-5-20250929 [1061, 24839, 9651396, 852620, 0, 0, 103]
 fn real_codex_rollouts_match_independent_totals() {
     let Some(data) = realdata() else { return };
     let sc = Scenario::new();
-    sc.cmd("tt-log")
-        .args(["--import", "codex"])
-        .env("CODEX_HOME", data.join("codex"))
-        .succeeds()
-        .stderr_has("codex: 6 files read, added 385 records (42,105,987 tokens, $")
-        .stderr_has("skipped 43 duplicates and 0 malformed lines\n");
-    // Each file's counted requests add up to its final cumulative total_tokens (the fork: only its own two
-    // turns, 276,780 tokens above the parent's 4,245,375 at the fork point).
-    assert_eq!(
-        sums(&sc),
-        "\
-gpt-5.4 [2142989, 97051, 28483456, 0, 0, 22190, 257]
-gpt-5.5 [194483, 8611, 668160, 0, 0, 6603, 19]
-gpt-5.6-sol [443643, 44714, 9301760, 0, 0, 21142, 94]
-gpt-5.6-terra [54722, 9246, 657152, 0, 0, 2325, 15]
-"
-    );
+    let tree = real_tree(&sc, &data, true);
+    // With the realdata of this writing: 6 files, 385 records, 42,105,987 tokens. Each file's counted requests
+    // add up to its final cumulative total_tokens (the fork: only its own two turns, 276,780 tokens above the
+    // parent's 4,245,375 at the fork point).
+    let out = import_real(&sc, &tree, "codex");
+    matches_independent_totals(&sc, &tree, "codex", &out, None);
+    assert!(!out.stderr.contains("held back"), "{}", out.stderr);
+}
+
+#[test]
+fn a_just_copied_real_tree_holds_back_what_may_still_be_written_and_says_so() {
+    let Some(data) = realdata() else { return };
+    for source in ["claude-code", "codex"] {
+        let sc = Scenario::new();
+        // Fresh mtimes: to the importer these sessions may still be running.
+        let tree = real_tree(&sc, &data, false);
+        let first = import_real(&sc, &tree, source);
+        let (records, _, _) = independent_totals(&tree, source);
+        let got = sc.records().len() as u64;
+        // The last request of every Claude Code conversation may still stream; a Codex rollout's last event may
+        // be half written when it has no newline yet. What waits is said, never silently left out.
+        assert!(got < records, "{source}: {got} of {records} records");
+        assert!(first.stderr.contains("; held back "), "{}", first.stderr);
+        assert!(first.stderr.contains(" (read again next time)\n"), "{}", first.stderr);
+        // Once the sessions are idle, the next import adds exactly the rest.
+        for f in files_under(&tree) {
+            idle(&f);
+        }
+        let second = import_real(&sc, &tree, source);
+        matches_independent_totals(&sc, &tree, source, &second, Some(records - got));
+        assert!(!second.stderr.contains("held back"), "{}", second.stderr);
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(files_under(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
 }
 
 #[test]
@@ -810,8 +897,11 @@ fn importing_a_real_transcript_while_it_is_written_gives_the_records_of_the_fini
     }
     idle(&t);
     live.cmd("tt-log").args(["--import", "claude-code", "-q"]).arg(&t).succeeds();
+    // The reference: one import of the finished file (idle, as a session that is over).
     let once = Scenario::new();
-    once.cmd("tt-log").args(["--import", "claude-code", "-q"]).arg(&src).succeeds();
+    let done = once.write("claude/projects/p/130c7a5b.jsonl", &text);
+    idle(&done);
+    once.cmd("tt-log").args(["--import", "claude-code", "-q"]).arg(&done).succeeds();
     assert_eq!(with_ids(&live), with_ids(&once));
     assert_eq!(once.records().len(), 23);
 }
@@ -1317,13 +1407,15 @@ fn a_symlinked_project_directory_is_followed_once() {
 
 #[test]
 fn a_whole_last_line_without_its_newline_is_imported_once_its_file_is_idle() {
-    // Claude Code: the line is not read while the file is fresh (its writer may not be done with it).
+    // Claude Code: the line is not read while the file is fresh (its writer may not be done with it), and the
+    // summary says it waits.
     let sc = Scenario::new();
     let line = copy_of("msg_1", "req_1", 120);
     let t = sc.write("claude/projects/-home-dev-shop/s9.jsonl", line.trim_end());
     let run = || sc.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds();
     run().stderr_is(
-        "claude-code: 1 file read, added 0 records (0 tokens, $0.0000), skipped 0 duplicates and 0 malformed lines\n",
+        "claude-code: 1 file read, added 0 records (0 tokens, $0.0000), skipped 0 duplicates and 0 malformed lines; \
+         held back 1 unterminated last line (read again next time)\n",
     );
     // Left alone, it is a whole record: imported, though the offset stays at its start (it is read again, and
     // found in the log, until its newline comes).
@@ -1339,7 +1431,9 @@ fn a_whole_last_line_without_its_newline_is_imported_once_its_file_is_idle() {
     let sc = Scenario::new();
     let t = sc.write("codex/sessions/2026/05/01/rollout-2026-05-01T10-00-00-d.jsonl", ROLLOUT.trim_end());
     let run = || sc.cmd("tt-log").args(["--import", "codex"]).arg(&t).succeeds();
-    run().stderr_has("added 1 record (330 tokens").stderr_has("0 malformed lines\n");
+    run()
+        .stderr_has("added 1 record (330 tokens")
+        .stderr_has("0 malformed lines; held back 1 unterminated last line (read again next time)\n");
     idle(&t);
     run().stderr_has("added 1 record (420 tokens").stderr_has("0 malformed lines\n");
     run().stderr_has("added 0 records (0 tokens, $0.0000), skipped 1 duplicate and 0 malformed lines\n");

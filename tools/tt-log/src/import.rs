@@ -101,10 +101,19 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
         let unpriced = if unpriced > 0 { format!(", {unpriced} unpriced") } else { String::new() };
         let verb = if cli.dry_run { "would add" } else { "added" };
         let unchanged = if report.unchanged > 0 { format!(" ({} unchanged)", report.unchanged) } else { String::new() };
-        let held = if report.held > 0 {
-            format!("; held back {} still being written (read again next time)", plural(report.held, "request"))
-        } else {
+        // What waits for the next import: requests that may still be streaming, and last lines still being
+        // written (a file just copied looks like one being written too: see IDLE_COMPLETE).
+        let mut waiting = Vec::new();
+        if report.held > 0 {
+            waiting.push(format!("{} still being written", plural(report.held, "request")));
+        }
+        if report.unfinished > 0 {
+            waiting.push(plural(report.unfinished, "unterminated last line"));
+        }
+        let held = if waiting.is_empty() {
             String::new()
+        } else {
+            format!("; held back {} (read again next time)", waiting.join(" and "))
         };
         let _ = writeln!(
             std::io::stderr(),

@@ -232,6 +232,10 @@ pub struct Report {
     pub malformed: u64,
     /// Requests at the end of a transcript that may still be streaming: left for the next import.
     pub held: u64,
+    /// Files of the rest that end with a line still being written (no newline yet, the file not idle): the
+    /// line is left for the next import, which reads it whole. (A file that holds a request back reads that
+    /// line again anyway; it is not counted here.)
+    pub unfinished: u64,
     /// Unknown models and how many records of each were logged unpriced.
     pub unpriced: BTreeMap<String, u64>,
     /// Warnings (file:line: …), at most [`MAX_WARNINGS`] of them and a count of the rest.
@@ -435,6 +439,8 @@ struct FileResult {
     /// The requests ([`crate::id::hash_tail`]) this file holds back because they may still be growing (at
     /// most one per conversation in the file; any number of inline sidechain requests, see `note_pending`).
     held: Vec<u128>,
+    /// The file ends with a line still being written, left for the next import ([`Report::unfinished`]).
+    unfinished: bool,
 }
 
 /// The result of reading one group of files ([`groups`]), built into record lines.
@@ -447,6 +453,7 @@ struct GroupResult {
     warnings: Vec<String>,
     unchanged: usize,
     held: u64,
+    unfinished: u64,
 }
 
 /// The files read together, as indices into `files` (sorted): a Claude Code session `<s>.jsonl` with its
@@ -495,6 +502,7 @@ fn read_file(o: &ReadOpts, path: &Path, prev: Option<&FileState>, finished: bool
         warnings: Vec::new(),
         unchanged: false,
         held: Vec::new(),
+        unfinished: false,
     };
     if let Err(e) = read_into(o, path, prev, finished, &mut r) {
         // An unreadable file (permissions, vanished mid-import) is skipped with a warning, like a bad line.
@@ -502,6 +510,7 @@ fn read_file(o: &ReadOpts, path: &Path, prev: Option<&FileState>, finished: bool
         r.state = prev.cloned();
         r.found.clear();
         r.held.clear();
+        r.unfinished = false;
     }
     r
 }
@@ -680,6 +689,7 @@ fn read_into(
     }
     if !complete {
         r.held = pending.iter().map(|p| p.key).collect();
+        r.unfinished = filled > 0;
     }
     file.seek(SeekFrom::Start(0))?;
     let head = state::head_hash(&mut file, offset)?;
@@ -899,6 +909,7 @@ pub fn import(
                 report.malformed += r.malformed;
                 report.unchanged += r.unchanged;
                 report.held += r.held;
+                report.unfinished += r.unfinished;
                 warnings.extend(r.warnings);
                 for b in r.built {
                     if !seen.insert(b.tail) {
@@ -971,6 +982,7 @@ fn read_group(o: &ReadOpts, builder: &Builder, index: usize, files: &[&PathBuf],
         warnings: Vec::new(),
         unchanged: 0,
         held: 0,
+        unfinished: 0,
     };
     let ended = files.iter().any(|p| o.ended.contains(p.as_path()));
     let mut read: Vec<(&PathBuf, FileResult)> = files
@@ -979,6 +991,7 @@ fn read_group(o: &ReadOpts, builder: &Builder, index: usize, files: &[&PathBuf],
         .collect();
     let held: HashSet<u128> = read.iter().flat_map(|(_, r)| r.held.iter().copied()).collect();
     g.held = held.len() as u64;
+    g.unfinished = read.iter().filter(|(_, r)| r.unfinished && r.held.is_empty()).count() as u64;
     let mut found = Vec::new();
     for (path, r) in &mut read {
         if !held.is_empty() {
