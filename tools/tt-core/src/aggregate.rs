@@ -355,6 +355,16 @@ pub struct Aggregator<'c> {
     key_buf: Vec<u8>,
 }
 
+/// The value of one group key for a record: its calendar bucket, or the field's value.
+#[inline(always)]
+fn key_value<'v>(k: &Key, b: &'v mut Option<Bucketer>, v: &'v View<'_>) -> Option<std::borrow::Cow<'v, str>> {
+    match (k, b) {
+        (_, Some(b)) => Some(std::borrow::Cow::Borrowed(b.key(v.ts))),
+        (Key::Field(f), None) => v.get(f),
+        (Key::Time(_), None) => None,
+    }
+}
+
 impl<'c> Aggregator<'c> {
     /// An aggregator grouping by `keys`, keeping records inside `window`, pricing with `prices`; calendar keys
     /// use `cal`.
@@ -383,28 +393,31 @@ impl<'c> Aggregator<'c> {
             Some(c) => Some(c),
             None => self.pricer.cost(&v.model, v.ts, &v.tokens),
         };
-        // The group key: each value length-prefixed (or a 0xff marker when absent), so no two different value
-        // lists ever encode the same bytes. Empty without keys.
-        self.key_buf.clear();
-        for (k, b) in self.keys.iter().zip(self.bucketers.iter_mut()) {
-            let val = match (k, b) {
-                (_, Some(b)) => Some(std::borrow::Cow::Borrowed(b.key(v.ts))),
-                (Key::Field(f), None) => v.get(f),
-                (Key::Time(_), None) => None,
-            };
-            match val {
-                Some(s) => {
-                    self.key_buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
-                    self.key_buf.extend_from_slice(s.as_bytes());
+        // Logs come in runs of one agent/session: when the record's key values are the previous group's, that
+        // is its group, found without encoding the key.
+        let same = self.slots.get(self.last).is_some_and(|slot| {
+            self.keys
+                .iter()
+                .zip(self.bucketers.iter_mut())
+                .zip(&slot.group.values)
+                .all(|((k, b), want)| key_value(k, b, v).as_deref() == want.as_deref())
+        });
+        if !same {
+            // The group key: each value length-prefixed (or a 0xff marker when absent), so no two different
+            // value lists ever encode the same bytes. Empty without keys.
+            self.key_buf.clear();
+            for (k, b) in self.keys.iter().zip(self.bucketers.iter_mut()) {
+                match key_value(k, b, v) {
+                    Some(s) => {
+                        self.key_buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                        self.key_buf.extend_from_slice(s.as_bytes());
+                    }
+                    None => self.key_buf.extend_from_slice(&[0xff; 4]),
                 }
-                None => self.key_buf.extend_from_slice(&[0xff; 4]),
             }
+            self.last = self.slot();
         }
-        let at = match self.slots.get(self.last) {
-            Some(slot) if slot.key == self.key_buf => self.last,
-            _ => self.slot(),
-        };
-        self.last = at;
+        let at = self.last;
         if let Some(slot) = self.slots.get_mut(at) {
             slot.add(&v.tokens, cost, v.session.as_deref());
         }

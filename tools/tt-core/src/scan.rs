@@ -739,6 +739,28 @@ fn check_name(field: &str, s: &str) -> Fast<()> {
     crate::record::check_name(field, s).map_err(bad)
 }
 
+/// True for a name that surely passes [`check_name`]: printable ASCII, not blank at either end, not too long —
+/// for a name from a line [`parse_quick`] already knows holds no control byte, so only bytes from 0x7f up are
+/// left to find: eight at a time (a byte is one when it has its high bit, or gets it by adding one).
+#[inline(always)]
+fn printable_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > MAX_NAME_LEN || b[0] == b' ' || b[b.len() - 1] == b' ' {
+        return false;
+    }
+    let mut high = 0u64;
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        high |= x | x.wrapping_add(0x0101_0101_0101_0101);
+    }
+    let mut last = [b' '; 8];
+    last[..words.remainder().len()].copy_from_slice(words.remainder());
+    let x = u64::from_le_bytes(last);
+    high |= x | x.wrapping_add(0x0101_0101_0101_0101);
+    high & 0x8080_8080_8080_8080 == 0
+}
+
 /// The parse of a line: [`parse_quick`] when the line is in the shape tt writes, else the general
 /// [`parse_fast`] (which also finds the error of a bad line).
 #[inline]
@@ -920,8 +942,12 @@ fn parse_quick<'a>(line: &'a [u8], text: Option<&'a str>) -> Option<View<'a>> {
     SHAPE.set(shape);
     let ts = parse_ts(ts_text?)?;
     let (agent, model) = (agent?, model?);
-    check_name("agent", agent).ok()?;
-    check_name("model", model).ok()?;
+    if !printable_name(agent) {
+        check_name("agent", agent).ok()?;
+    }
+    if !printable_name(model) {
+        check_name("model", model).ok()?;
+    }
     tokens.input = input?;
     tokens.output = output?;
     let [provider, session, task, project, branch, commit, host, user, source] = opt;
@@ -1608,6 +1634,33 @@ mod tests {
 
     /// The quick path accepts only what the general path accepts, with the same values — on tt's own lines
     /// and on every one-byte change of them.
+    #[test]
+    fn printable_name_is_never_wrong_about_a_name() {
+        let mut names: Vec<String> =
+            ["a", "release", "claude-sonnet-4-5", "gpt-5.4 mini", " x", "x ", "", "  "].map(String::from).to_vec();
+        for c in [0x20u8, 0x41, 0x7e, 0x7f] {
+            for len in [1usize, 7, 8, 9, 15, 16, 17, 200, 201] {
+                for at in [0, len / 2, len - 1] {
+                    let mut n = vec![b'm'; len];
+                    n[at] = c;
+                    names.push(String::from_utf8(n).unwrap());
+                }
+            }
+        }
+        names.extend(
+            ["caf\u{e9}", "\u{200b}x", "x\u{7f}", "\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}"].map(String::from),
+        );
+        for n in &names {
+            let sure = printable_name(n);
+            let ascii = n.bytes().all(|c| (0x20..0x7f).contains(&c));
+            let ends = !n.starts_with(' ') && !n.ends_with(' ');
+            assert_eq!(sure, ascii && ends && !n.is_empty() && n.len() <= MAX_NAME_LEN, "{n:?}");
+            if sure {
+                assert!(crate::record::check_name("agent", n).is_ok(), "{n:?}");
+            }
+        }
+    }
+
     #[test]
     fn quick_uint_reads_digits_eight_at_a_time_like_one_by_one() {
         // The reference: the shortest-form digits at the start, at most 19 of them.
