@@ -536,7 +536,7 @@ fn a_just_copied_real_tree_holds_back_what_may_still_be_written_and_says_so() {
                 .count() as u64;
             if unterminated > 0 {
                 let held = format!(
-                    "; held back {} (read again next time)\n",
+                    "; held back {} (read again next time; --finished if the sessions are over)\n",
                     money_count(unterminated, "unterminated last line")
                 );
                 assert!(first.stderr.ends_with(&held), "{held:?} in {}", first.stderr);
@@ -551,7 +551,41 @@ fn a_just_copied_real_tree_holds_back_what_may_still_be_written_and_says_so() {
         let second = import_real(&sc, &tree, source);
         matches_independent_totals(&sc, &tree, source, &second, Some(records - got));
         assert!(!second.stderr.contains("held back"), "{}", second.stderr);
+        // Told the sessions are over, one import of the fresh copy takes everything at once.
+        let at_once = Scenario::new();
+        let tree = real_tree(&at_once, &data, false);
+        let (var, dir) = if source == "codex" { ("CODEX_HOME", "codex") } else { ("CLAUDE_CONFIG_DIR", "claude") };
+        let out = at_once.cmd("tt-log").args(["--import", source, "--finished"]).env(var, tree.join(dir)).succeeds();
+        matches_independent_totals(&at_once, &tree, source, &out, None);
+        assert!(!out.stderr.contains("held back"), "{}", out.stderr);
     }
+}
+
+#[test]
+fn finished_imports_the_last_requests_of_fresh_transcripts_at_once() {
+    // A fresh file whose last request would wait, and whose last line has no newline yet.
+    let sc = Scenario::new();
+    let t = sc.write(
+        "claude/projects/-home-dev-shop/s9.jsonl",
+        copy_of("msg_1", "req_1", 5) + &copy_of("msg_1", "req_1", 120) + copy_of("msg_2", "req_2", 7).trim_end(),
+    );
+    sc.cmd("tt-log").args(["--import", "claude-code", "--finished"]).arg(&t).succeeds().stderr_is(
+        "claude-code: 1 file read, added 2 records (147 tokens, $0.0020), skipped 1 duplicate and 0 malformed \
+             lines\n",
+    );
+    assert_eq!(outputs(&sc), [120, 7]);
+    // Read again (the last line still has no newline): found in the log, nothing added twice.
+    sc.cmd("tt-log").args(["--import", "claude-code", "--finished"]).arg(&t).succeeds().stderr_has("added 0 records");
+    // Without --import, or with a tt log to merge, it means nothing: refused.
+    sc.cmd("tt-log").args(["--finished", "a", "m", "1", "2"]).fails_with(2).one_error_line("tt-log");
+    sc.cmd("tt-log")
+        .args(["--import"])
+        .arg(sc.log_path())
+        .arg("--finished")
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("--finished does not apply to --import of tt logs and bundles");
+    assert_eq!(outputs(&sc), [120, 7]);
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
@@ -633,7 +667,7 @@ fn a_request_still_streaming_is_held_back_until_the_transcript_is_idle() {
     // The first copy of a message being written: not imported yet (its output is still growing).
     run().stderr_is(
         "claude-code: 1 file read, added 0 records (0 tokens, $0.0000), skipped 0 duplicates and 0 malformed lines; \
-         held back 1 request still being written (read again next time)\n",
+         held back 1 request still being written (read again next time; --finished if the sessions are over)\n",
     );
     assert_eq!(sc.log(), "");
     // Claude Code writes the next copy with the final count; the file is still fresh: held back again.
@@ -1246,7 +1280,7 @@ fn a_stop_hook_during_a_half_written_last_line_keeps_the_request_held() {
     let hook = || sc.cmd("tt-log").args(["--import", "claude-code", "-"]).pipe_in(&stop).succeeds();
     hook().stderr_is(
         "claude-code: 1 file read, added 0 records (0 tokens, $0.0000), skipped 0 duplicates and 0 malformed lines; \
-         held back 1 request still being written (read again next time)\n",
+         held back 1 request still being written (read again next time; --finished if the sessions are over)\n",
     );
     assert_eq!(sc.log(), "");
     // The line is finished: the hook's word holds again.
@@ -1438,7 +1472,7 @@ fn a_whole_last_line_without_its_newline_is_imported_once_its_file_is_idle() {
     let run = || sc.cmd("tt-log").args(["--import", "claude-code"]).arg(&t).succeeds();
     run().stderr_is(
         "claude-code: 1 file read, added 0 records (0 tokens, $0.0000), skipped 0 duplicates and 0 malformed lines; \
-         held back 1 unterminated last line (read again next time)\n",
+         held back 1 unterminated last line (read again next time; --finished if the sessions are over)\n",
     );
     // Left alone, it is a whole record: imported, though the offset stays at its start (it is read again, and
     // found in the log, until its newline comes).
@@ -1456,7 +1490,7 @@ fn a_whole_last_line_without_its_newline_is_imported_once_its_file_is_idle() {
     let run = || sc.cmd("tt-log").args(["--import", "codex"]).arg(&t).succeeds();
     run()
         .stderr_has("added 1 record (330 tokens")
-        .stderr_has("0 malformed lines; held back 1 unterminated last line (read again next time)\n");
+        .stderr_has("0 malformed lines; held back 1 unterminated last line (read again next time; --finished if the sessions are over)\n");
     idle(&t);
     run().stderr_has("added 1 record (420 tokens").stderr_has("0 malformed lines\n");
     run().stderr_has("added 0 records (0 tokens, $0.0000), skipped 1 duplicate and 0 malformed lines\n");

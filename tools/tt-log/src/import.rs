@@ -64,7 +64,13 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
     }
     // TT_IMPORT_THREADS: worker threads reading transcripts (default two, or one on a single CPU); for benchmarks.
     let threads = std::env::var("TT_IMPORT_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-    let opts = import::Options { agent: cli.agent.clone(), dry_run: cli.dry_run, threads, finished };
+    let opts = import::Options {
+        agent: cli.agent.clone(),
+        dry_run: cli.dry_run,
+        threads,
+        finished,
+        all_finished: cli.finished,
+    };
     let files = found.files;
     let mut out = tt_core::output::stdout();
     // A closed stdout (`--print | head -1`) stops the printing, never the import: the records are still
@@ -113,7 +119,7 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
         let held = if waiting.is_empty() {
             String::new()
         } else {
-            format!("; held back {} (read again next time)", waiting.join(" and "))
+            format!("; held back {} (read again next time; --finished if the sessions are over)", waiting.join(" and "))
         };
         let _ = writeln!(
             std::io::stderr(),

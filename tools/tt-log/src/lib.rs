@@ -29,7 +29,8 @@ Examples:
   TT_AGENT=builder TT_MODEL=opus-4.5 tt-log --input 1200 --output 300 --print
   tt-log --import laptop.ttb desktop-usage.jsonl --dry-run   merge other machines' bundles / logs (new ids only)
   tt-log --import claude-code                   Claude Code transcripts, new requests only
-  tt-log --import codex ~/.codex --dry-run      Codex CLI rollouts: preview";
+  tt-log --import codex ~/.codex --dry-run      Codex CLI rollouts: preview
+  tt-log --import claude-code ~/backup/claude --finished   an archive of finished sessions, all of it";
 
 /// Append usage records to the tt usage log.
 #[derive(Debug, Parser)]
@@ -139,6 +140,10 @@ pub struct Cli {
     /// JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped.
     #[arg(long, value_name = "SOURCE", num_args = 1.., conflicts_with_all = ["from", "estimate_from"])]
     pub import: Option<Vec<String>>,
+    /// With --import of transcripts: their sessions are over (a copy, an archive, a backup, whose fresh mtimes
+    /// say nothing), so no request is held back as still being written.
+    #[arg(long, requires = "import")]
+    finished: bool,
     /// Refuse the record (exit 1, nothing appended) if it would push a configured budget over its limit.
     #[arg(long)]
     pub enforce: bool,
@@ -200,7 +205,12 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
             }
         } else {
             // tt logs and bundles are merged exactly as they are: nothing re-checks, re-labels or re-reads git.
-            let merge_ignores = [("--strict", cli.strict), ("--no-git", cli.no_git), ("--agent", cli.agent.is_some())];
+            let merge_ignores = [
+                ("--strict", cli.strict),
+                ("--no-git", cli.no_git),
+                ("--agent", cli.agent.is_some()),
+                ("--finished", cli.finished),
+            ];
             if let Some((flag, _)) = merge_ignores.iter().find(|(_, set)| *set) {
                 return Err(Error::usage(format!(
                     "{flag} does not apply to --import of tt logs and bundles: their records are merged as they are"

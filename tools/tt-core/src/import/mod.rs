@@ -199,6 +199,10 @@ pub struct Options {
     /// complete and nothing of them is held back — unless a file ends with a line still being written (no
     /// newline yet): its last requests then wait as without the hook.
     pub finished: Finished,
+    /// Every transcript is of a session that is over (`tt-log --import … --finished`: a copy, an archive, a
+    /// restored backup, whose fresh mtimes say nothing): nothing is held back as still being written, and a last
+    /// line without its newline is read as in an idle file.
+    pub all_finished: bool,
 }
 
 /// Transcripts a Claude Code hook says are complete. Paths as given; they are compared with the files found
@@ -425,6 +429,8 @@ struct ReadOpts<'a> {
     now: SystemTime,
     /// The config's `max_tokens`.
     max_tokens: u64,
+    /// [`Options::all_finished`].
+    all_finished: bool,
 }
 
 /// The result of reading one file.
@@ -669,7 +675,7 @@ fn read_into(
     // rule, takes them).
     let idle = read_to == len
         && meta.modified().ok().and_then(|m| o.now.duration_since(m).ok()).is_some_and(|d| d >= IDLE_COMPLETE);
-    let complete = idle || (finished && filled == 0);
+    let complete = idle || o.all_finished || (finished && filled == 0);
     if filled > 0 && complete {
         // A last line without its newline in a file nobody writes any more: a crash mid-write, or a writer that
         // will still add just the newline. Read it (a complete object is imported; read again later, it is found
@@ -866,8 +872,14 @@ pub fn import(
         v.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())).collect()
     };
     let (finished, ended) = (canonical(&opts.finished.files), canonical(&opts.finished.sessions));
-    let ro =
-        ReadOpts { source, finished: &finished, ended: &ended, now: SystemTime::now(), max_tokens: config.max_tokens };
+    let ro = ReadOpts {
+        source,
+        finished: &finished,
+        ended: &ended,
+        now: SystemTime::now(),
+        max_tokens: config.max_tokens,
+        all_finished: opts.all_finished,
+    };
     let groups = groups(source, files);
     let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
