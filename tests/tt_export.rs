@@ -71,7 +71,14 @@ fn promtool_check(text: &str) {
 /// Run a DuckDB query from Python; panics when the duckdb module is not installed.
 fn duckdb(dir: &std::path::Path, sql: &str) -> String {
     let script = format!("import duckdb\nfor row in duckdb.connect().sql({sql:?}).fetchall(): print(*row, sep='|')");
-    let out = Command::new("python3").arg("-c").arg(script).current_dir(dir).output().expect("python3 not found");
+    // DuckDB shows times with a zone in the machine's time zone: pinned, so the expected text holds anywhere.
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .env("TZ", "UTC")
+        .current_dir(dir)
+        .output()
+        .expect("python3 not found");
     assert!(
         out.status.success(),
         "duckdb query failed (pip install duckdb):\n{}",

@@ -91,12 +91,20 @@ impl Scenario {
         c.current_dir(self.path());
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy().to_string();
+            // What the tools (or the bash helpers, or git and clap under them) read from the environment: a CI
+            // runner's own variables (GitHub's, GitLab's `CI_*`), a repository a git hook runs in (`GIT_*`), a
+            // terminal width for help text (`COLUMNS`).
             if k.starts_with("TT_")
                 || k.starts_with("GITHUB_")
+                || k.starts_with("GITLAB_")
+                || k.starts_with("CI_")
+                || k.starts_with("GIT_")
                 || k.starts_with("XDG_")
                 || k == "CLAUDE_CONFIG_DIR"
                 || k == "CODEX_HOME"
                 || k == "CI"
+                || k == "COLUMNS"
+                || k == "LINES"
             {
                 c.env_remove(&k);
             }
