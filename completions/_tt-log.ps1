@@ -48,7 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'tt-log' -ScriptBlock {
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse unknown models instead of logging them unpriced')
             [CompletionResult]::new('--print', '--print', [CompletionResultType]::ParameterName, 'Also write the appended record to stdout')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Validate and print the record, but append nothing (with --import FILE: report and print the records that would be added)')
-            [CompletionResult]::new('--finished', '--finished', [CompletionResultType]::ParameterName, 'With --import of transcripts: their sessions are over (a copy, an archive, a backup, whose fresh mtimes say nothing), so no request is held back as still being written')
+            [CompletionResult]::new('--finished', '--finished', [CompletionResultType]::ParameterName, 'With --import of transcripts: their sessions are over (a copy, an archive, a backup, whose fresh mtimes say nothing), so no request is held back as still being written. Not for live sessions: a request still streaming would be logged with the tokens it has so far, and its final count dropped as a duplicate')
             [CompletionResult]::new('--enforce', '--enforce', [CompletionResultType]::ParameterName, 'Refuse the record (exit 1, nothing appended) if it would push a configured budget over its limit')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No confirmation on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No confirmation on stderr')

@@ -45,7 +45,7 @@ set edit:completion:arg-completer[tt-log] = {|@words|
             cand --strict 'Refuse unknown models instead of logging them unpriced'
             cand --print 'Also write the appended record to stdout'
             cand --dry-run 'Validate and print the record, but append nothing (with --import FILE: report and print the records that would be added)'
-            cand --finished 'With --import of transcripts: their sessions are over (a copy, an archive, a backup, whose fresh mtimes say nothing), so no request is held back as still being written'
+            cand --finished 'With --import of transcripts: their sessions are over (a copy, an archive, a backup, whose fresh mtimes say nothing), so no request is held back as still being written. Not for live sessions: a request still streaming would be logged with the tokens it has so far, and its final count dropped as a duplicate'
             cand --enforce 'Refuse the record (exit 1, nothing appended) if it would push a configured budget over its limit'
             cand -q 'No confirmation on stderr'
             cand --quiet 'No confirmation on stderr'

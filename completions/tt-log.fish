@@ -27,7 +27,7 @@ complete -c tt-log -l log -d 'The usage log [default: $TT_LOG, else config `log`
 complete -c tt-log -l strict -d 'Refuse unknown models instead of logging them unpriced'
 complete -c tt-log -l print -d 'Also write the appended record to stdout'
 complete -c tt-log -l dry-run -d 'Validate and print the record, but append nothing (with --import FILE: report and print the records that would be added)'
-complete -c tt-log -l finished -d 'With --import of transcripts: their sessions are over (a copy, an archive, a backup, whose fresh mtimes say nothing), so no request is held back as still being written'
+complete -c tt-log -l finished -d 'With --import of transcripts: their sessions are over (a copy, an archive, a backup, whose fresh mtimes say nothing), so no request is held back as still being written. Not for live sessions: a request still streaming would be logged with the tokens it has so far, and its final count dropped as a duplicate'
 complete -c tt-log -l enforce -d 'Refuse the record (exit 1, nothing appended) if it would push a configured budget over its limit'
 complete -c tt-log -s q -l quiet -d 'No confirmation on stderr'
 complete -c tt-log -l no-git -d 'Do not read git branch and commit from the current directory'

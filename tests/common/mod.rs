@@ -93,7 +93,7 @@ impl Scenario {
             let k = k.to_string_lossy().to_string();
             // What the tools (or the bash helpers, or git and clap under them) read from the environment: a CI
             // runner's own variables (GitHub's, GitLab's `CI_*`), a repository a git hook runs in (`GIT_*`), a
-            // terminal width for help text (`COLUMNS`).
+            // terminal width for help text (`COLUMNS`), a build date for bundles (`SOURCE_DATE_EPOCH`).
             if k.starts_with("TT_")
                 || k.starts_with("GITHUB_")
                 || k.starts_with("GITLAB_")
@@ -105,6 +105,7 @@ impl Scenario {
                 || k == "CI"
                 || k == "COLUMNS"
                 || k == "LINES"
+                || k == "SOURCE_DATE_EPOCH"
             {
                 c.env_remove(&k);
             }

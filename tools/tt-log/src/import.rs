@@ -108,19 +108,21 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
         let verb = if cli.dry_run { "would add" } else { "added" };
         let unchanged = if report.unchanged > 0 { format!(" ({} unchanged)", report.unchanged) } else { String::new() };
         // What waits for the next import: requests that may still be streaming, and last lines still being
-        // written (a file just copied looks like one being written too: see IDLE_COMPLETE).
+        // written that may hold one (a file just copied looks like one being written too: see IDLE_COMPLETE).
         let mut waiting = Vec::new();
         if report.held > 0 {
-            waiting.push(format!("{} still being written", plural(report.held, "request")));
+            waiting.push(format!("held back {} still being written", plural(report.held, "request")));
         }
         if report.unfinished > 0 {
-            waiting.push(plural(report.unfinished, "unterminated last line"));
+            let lines = if report.unfinished == 1 {
+                "1 last line without its newline yet".to_string()
+            } else {
+                format!("{} last lines without their newline yet", money::thousands(report.unfinished))
+            };
+            waiting.push(lines);
         }
-        let held = if waiting.is_empty() {
-            String::new()
-        } else {
-            format!("; held back {} (read again next time; --finished if the sessions are over)", waiting.join(" and "))
-        };
+        let held =
+            if waiting.is_empty() { String::new() } else { format!("; {} (read again next time)", waiting.join("; ")) };
         let _ = writeln!(
             std::io::stderr(),
             "{}: {} read{unchanged}, {verb} {} ({} tokens, ${}{unpriced}), skipped {} and {}{held}",

@@ -141,7 +141,8 @@ pub struct Cli {
     #[arg(long, value_name = "SOURCE", num_args = 1.., conflicts_with_all = ["from", "estimate_from"])]
     pub import: Option<Vec<String>>,
     /// With --import of transcripts: their sessions are over (a copy, an archive, a backup, whose fresh mtimes
-    /// say nothing), so no request is held back as still being written.
+    /// say nothing), so no request is held back as still being written. Not for live sessions: a request still
+    /// streaming would be logged with the tokens it has so far, and its final count dropped as a duplicate.
     #[arg(long, requires = "import")]
     finished: bool,
     /// Refuse the record (exit 1, nothing appended) if it would push a configured budget over its limit.

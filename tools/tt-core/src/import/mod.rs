@@ -236,9 +236,9 @@ pub struct Report {
     pub malformed: u64,
     /// Requests at the end of a transcript that may still be streaming: left for the next import.
     pub held: u64,
-    /// Files of the rest that end with a line still being written (no newline yet, the file not idle): the
-    /// line is left for the next import, which reads it whole. (A file that holds a request back reads that
-    /// line again anyway; it is not counted here.)
+    /// Files of the rest that end with a line still being written (no newline yet, the file not idle) that may
+    /// hold a request (a usage, a `token_count`): the line is left for the next import, which reads it whole.
+    /// (A file that holds a request back reads that line again anyway; it is not counted here.)
     pub unfinished: u64,
     /// Unknown models and how many records of each were logged unpriced.
     pub unpriced: BTreeMap<String, u64>,
@@ -695,7 +695,12 @@ fn read_into(
     }
     if !complete {
         r.held = pending.iter().map(|p| p.key).collect();
-        r.unfinished = filled > 0;
+        // Only a tail that may be a request counts: a half-written tool result or progress line holds none.
+        let tail = &buf[..filled];
+        r.unfinished = match source {
+            Source::ClaudeCode => claude::usage_finder().find(tail).is_some(),
+            Source::Codex => memchr::memmem::find(tail, b"\"token_count\"").is_some(),
+        };
     }
     file.seek(SeekFrom::Start(0))?;
     let head = state::head_hash(&mut file, offset)?;
