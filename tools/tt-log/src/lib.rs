@@ -30,7 +30,7 @@ Examples:
   tt-log --import laptop.ttb desktop-usage.jsonl --dry-run   merge other machines' bundles / logs (new ids only)
   tt-log --import claude-code                   Claude Code transcripts, new requests only
   tt-log --import codex ~/.codex --dry-run      Codex CLI rollouts: preview
-  tt-log --import claude-code ~/backup/claude --finished   an archive of finished sessions, all of it";
+  tt-log --import claude-code ~/old/claude --finished   finished sessions: all at once";
 
 /// Append usage records to the tt usage log.
 #[derive(Debug, Parser)]
