@@ -740,8 +740,7 @@ fn check_name(field: &str, s: &str) -> Fast<()> {
 }
 
 /// True for a name that surely passes [`check_name`]: printable ASCII, not blank at either end, not too long —
-/// for a name from a line [`parse_quick`] already knows holds no control byte, so only bytes from 0x7f up are
-/// left to find: eight at a time (a byte is one when it has its high bit, or gets it by adding one).
+/// for a name [`quick_string`] read, which holds no control byte, so only bytes from 0x7f up are left to find: eight at a time (a byte is one when it has its high bit, or gets it by adding one).
 #[inline(always)]
 fn printable_name(s: &str) -> bool {
     let b = s.as_bytes();
@@ -772,9 +771,9 @@ fn parse_line<'a>(line: &'a [u8], text: Option<&'a str>) -> Fast<View<'a>> {
 }
 
 /// The quick path for lines as tt writes them: compact JSON (no whitespace), strings without escapes, every
-/// key of the schema, no `null`s. Once the line is known to hold no backslash and no control byte, every
-/// quote delimits a string, so one vectorised search (`memchr`) finds all the strings and the scanner only
-/// looks at the few bytes between them. Anything else — a backslash, whitespace, an unknown key, a `null`, a
+/// key of the schema, no `null`s. A string ends at the next quote, found eight bytes at a time together with
+/// any backslash or control byte before it ([`quick_string`]), and the scanner only looks at the few bytes
+/// between the strings. Anything else — a backslash, whitespace, an unknown key, a `null`, a
 /// number in exponent form, an invalid value — returns `None` and the line takes [`parse_fast`], so this path
 /// never decides that a line is bad and never accepts one `parse_fast` would reject (the tests compare both
 /// on every line they have and on mutations of them).
@@ -785,11 +784,9 @@ fn parse_quick<'a>(line: &'a [u8], text: Option<&'a str>) -> Option<View<'a>> {
         Some(t) => t,
         None => std::str::from_utf8(line).ok()?,
     };
-    // One pass the compiler vectorises: a control byte or a backslash anywhere sends the line to the general
-    // path (outside strings a control byte is whitespace, which tt never writes either).
-    if line.iter().fold(0u8, |a, &c| a | u8::from(c < 0x20) | u8::from(c == b'\\')) != 0 {
-        return None;
-    }
+    // A backslash or a control byte sends the line to the general path: inside a string `quick_string` finds
+    // it; outside strings only the exact bytes of the structure are taken (keys, digits, `:`, `,`, braces,
+    // literals), so a control byte there (whitespace, which tt never writes) is refused as it comes.
     let b = line;
     let mut pos = 1usize;
     let string = |pos: &mut usize| quick_string(b, text, pos);
@@ -973,9 +970,10 @@ fn parse_quick<'a>(line: &'a [u8], text: Option<&'a str>) -> Option<View<'a>> {
     })
 }
 
-/// The string starting at `pos` (its opening quote) of a line without backslashes, as its text; moves `pos`
-/// past its closing quote. With no backslash in the line, the next quote closes it: eight bytes at a time up
-/// to the word holding it.
+/// The string starting at `pos` (its opening quote), as its text; moves `pos` past its closing quote. `None` when
+/// it holds a backslash (an escape: the general path reads it) or a control byte (invalid JSON). Eight bytes at a
+/// time up to the word holding the first quote, backslash or control byte — whichever comes first decides, and
+/// an escaped quote always comes after its backslash.
 #[inline(always)]
 fn quick_string<'a>(b: &[u8], text: &'a str, pos: &mut usize) -> Option<&'a str> {
     if b.get(*pos) != Some(&b'"') {
@@ -986,17 +984,28 @@ fn quick_string<'a>(b: &[u8], text: &'a str, pos: &mut usize) -> Option<&'a str>
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     while let Some(w) = b.get(j..).and_then(<[u8]>::first_chunk::<8>) {
-        let x = u64::from_le_bytes(*w) ^ (ONES * u64::from(b'"'));
-        // Exact: the lowest set high bit is the first quote (borrows only run upwards from it).
-        let hit = x.wrapping_sub(ONES) & !x & HIGH;
+        let x = u64::from_le_bytes(*w);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let slash = x ^ (ONES * u64::from(b'\\'));
+        // Each mask's lowest set high bit is exact (borrows only run upwards from a hit), so the lowest of the
+        // three together is the first special byte.
+        let hit =
+            (quote.wrapping_sub(ONES) & !quote | slash.wrapping_sub(ONES) & !slash | x.wrapping_sub(ONES * 0x20) & !x)
+                & HIGH;
         if hit != 0 {
             let end = j + (hit.trailing_zeros() / 8) as usize;
+            if b[end] != b'"' {
+                return None;
+            }
             *pos = end + 1;
             return text.get(start..end);
         }
         j += 8;
     }
     let end = j + memchr(b'"', b.get(j..)?)?;
+    if b[j..end].iter().any(|&c| c < 0x20 || c == b'\\') {
+        return None;
+    }
     *pos = end + 1;
     text.get(start..end)
 }
