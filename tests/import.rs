@@ -455,27 +455,15 @@ fn matches_independent_totals(sc: &Scenario, tree: &Path, source: &str, out: &Ou
     assert!(records > 0, "no {source} requests in the real data: nothing was checked");
     assert_eq!(sums(sc), models);
     let summary = match added {
-        None => format!("added {} ({} tokens, $", money_count(records, "record"), thousands(tokens)),
-        Some(n) => format!("added {} (", money_count(n, "record")),
+        None => format!(
+            "added {} ({} tokens, $",
+            tt_core::money::count(records, "record"),
+            tt_core::money::thousands(tokens)
+        ),
+        Some(n) => format!("added {} (", tt_core::money::count(n, "record")),
     };
     assert!(out.stderr.contains(&summary), "{summary:?} in {}", out.stderr);
     assert!(out.stderr.contains("and 0 malformed lines\n"), "{}", out.stderr);
-}
-
-fn money_count(n: u64, noun: &str) -> String {
-    format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[test]

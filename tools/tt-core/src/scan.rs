@@ -730,17 +730,16 @@ fn decimal(t: &[u8]) -> Fast<Decimal> {
 /// Validate agent/model like [`crate::record::check_name`], cheaply for the common printable-ASCII case.
 #[inline]
 fn check_name(field: &str, s: &str) -> Fast<()> {
-    let b = s.as_bytes();
-    // One pass the compiler vectorises; a name with anything but printable ASCII takes the full check.
-    let odd = b.iter().fold(0u8, |a, &c| a | u8::from(!(0x20..0x7f).contains(&c)));
-    if odd == 0 && b.len() <= MAX_NAME_LEN && b.first().is_some_and(|&c| c != b' ') && b.last() != Some(&b' ') {
+    if printable_name(s) {
         return Ok(());
     }
     crate::record::check_name(field, s).map_err(bad)
 }
 
-/// True for a name that surely passes [`check_name`]: printable ASCII, not blank at either end, not too long —
-/// for a name [`quick_string`] read, which holds no control byte, so only bytes from 0x7f up are left to find: eight at a time (a byte is one when it has its high bit, or gets it by adding one).
+/// True for a name that surely passes [`check_name`]: printable ASCII (0x20 to 0x7e), not blank at either end,
+/// not too long. Eight bytes at a time: a byte below 0x20 borrows into its high bit when 0x20 is taken away, one
+/// from 0x80 up has it already, and 0x7f gets it when one is added (every false mark lies above a true one, so a
+/// name is never wrongly passed).
 #[inline(always)]
 fn printable_name(s: &str) -> bool {
     let b = s.as_bytes();
@@ -751,12 +750,12 @@ fn printable_name(s: &str) -> bool {
     let mut words = b.chunks_exact(8);
     for w in &mut words {
         let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        high |= x | x.wrapping_add(0x0101_0101_0101_0101);
+        high |= x | x.wrapping_add(0x0101_0101_0101_0101) | x.wrapping_sub(0x2020_2020_2020_2020) & !x;
     }
     let mut last = [b' '; 8];
     last[..words.remainder().len()].copy_from_slice(words.remainder());
     let x = u64::from_le_bytes(last);
-    high |= x | x.wrapping_add(0x0101_0101_0101_0101);
+    high |= x | x.wrapping_add(0x0101_0101_0101_0101) | x.wrapping_sub(0x2020_2020_2020_2020) & !x;
     high & 0x8080_8080_8080_8080 == 0
 }
 
@@ -939,12 +938,8 @@ fn parse_quick<'a>(line: &'a [u8], text: Option<&'a str>) -> Option<View<'a>> {
     SHAPE.set(shape);
     let ts = parse_ts(ts_text?)?;
     let (agent, model) = (agent?, model?);
-    if !printable_name(agent) {
-        check_name("agent", agent).ok()?;
-    }
-    if !printable_name(model) {
-        check_name("model", model).ok()?;
-    }
+    check_name("agent", agent).ok()?;
+    check_name("model", model).ok()?;
     tokens.input = input?;
     tokens.output = output?;
     let [provider, session, task, project, branch, commit, host, user, source] = opt;
@@ -1647,7 +1642,7 @@ mod tests {
     fn printable_name_is_never_wrong_about_a_name() {
         let mut names: Vec<String> =
             ["a", "release", "claude-sonnet-4-5", "gpt-5.4 mini", " x", "x ", "", "  "].map(String::from).to_vec();
-        for c in [0x20u8, 0x41, 0x7e, 0x7f] {
+        for c in [0x00u8, 0x01, 0x09, 0x1f, 0x20, 0x41, 0x7e, 0x7f] {
             for len in [1usize, 7, 8, 9, 15, 16, 17, 200, 201] {
                 for at in [0, len / 2, len - 1] {
                     let mut n = vec![b'm'; len];
