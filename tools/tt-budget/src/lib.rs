@@ -1,7 +1,9 @@
 //! `tt-budget`: evaluate budgets, warn at thresholds, forecast, and gate a build.
 //!
-//! The CLI glue only: evaluation, levels and forecasts are [`tt_core::budget`]; reading is
-//! [`tt_core::scan`]; summary rows are [`tt_core::aggregate::Summary`].
+//! The CLI glue: flags, choosing who answers each budget, and rendering. Evaluation, levels and forecasts are
+//! [`tt_core::budget`]; the pass/fail/go decision is [`tt_core::budget::gate`]; spend from the log comes from
+//! its index ([`tt_core::enforce::counts`]), from records by [`tt_core::scan`], from rows by
+//! [`tt_core::budget::spend_from_rows_priced`].
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -9,9 +11,11 @@ use std::io::Write;
 use clap::{CommandFactory, Parser};
 use rust_decimal::Decimal;
 use tt_core::aggregate::Summary;
+use tt_core::args::{parse_token_flag, parse_usd};
+use tt_core::budget::gate::{Estimate, Failure, Gate, Note};
 use tt_core::budget::{
-    Evaluation, FailAt, Level, RowAnswers, Spent, Tally, TaskContext, budget_label, parse_fail_at, rows_needed,
-    spend_from_rows_priced, tokens_text, usd_distinct,
+    Evaluation, Level, Spent, Tally, TaskContext, budget_label, parse_fail_at, rows_needed, spend_from_rows_priced,
+    usd_distinct,
 };
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::config::{Budget, BudgetPeriod, default_warn_at};
@@ -21,7 +25,7 @@ use tt_core::output::{Format, Table, csv_safe};
 use tt_core::period::Calendar;
 use tt_core::price::Pricer;
 use tt_core::scan::View;
-use tt_core::{Config, Tokens, money};
+use tt_core::{Config, money};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -135,6 +139,9 @@ pub struct Cli {
     /// Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl].
     #[arg(long, value_name = "FORMAT")]
     format: Option<String>,
+    /// With an estimate that fits: print the report too, not only the one-line "go".
+    #[arg(long, short = 'v')]
+    verbose: bool,
 
     #[command(flatten)]
     common: CommonArgs,
@@ -159,39 +166,24 @@ struct Reader<'c> {
     tally: Tally<'c>,
 }
 
-/// A warning about one budget (or none): printed on stderr, and a `::warning::` in GitHub Actions.
-struct Note {
-    budget: Option<String>,
-    message: String,
+/// What was read: summary rows, or records counted into a tally; and whether any input held anything.
+struct Read<'c> {
+    rows: Vec<Summary>,
+    tally: Tally<'c>,
+    seen: Option<Mode>,
 }
 
-/// A reason the gate fails: the `tt-budget: error:` line, and an `::error::` in GitHub Actions.
-struct Failure {
-    budget: String,
-    message: String,
+/// The budgets evaluated, in the order asked, and where each one's per-session spend comes from (for an
+/// estimate in a session).
+struct Answers<'a> {
+    evals: Vec<Evaluation>,
+    sessions: Vec<Box<dyn Fn(&str) -> Spent + 'a>>,
 }
 
-/// The pre-task estimate: dollars and tokens, how to say it, and whether the dollars are known (a price or
-/// --estimate-usd) rather than $0 for want of a model.
-struct Estimate {
-    usd: Decimal,
-    tokens: u64,
-    text: String,
-    priced: bool,
-}
-
-/// Where the evaluations came from, for the per-session spend an estimate needs.
-enum Spend<'a, 'c> {
-    Records(&'a Tally<'c>),
-    Rows(&'a RowAnswers<'a>),
-}
-
-impl Spend<'_, '_> {
-    fn session(&self, i: usize, session: &str) -> Spent {
-        match self {
-            Spend::Records(t) => t.session_spent(i, session),
-            Spend::Rows(r) => r.session_spent(i, session),
-        }
+impl<'a> Answers<'a> {
+    fn push(&mut self, e: Evaluation, sessions: impl Fn(&str) -> Spent + 'a) {
+        self.evals.push(e);
+        self.sessions.push(Box::new(sessions));
     }
 }
 
@@ -201,21 +193,161 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let config = cli.common.config()?;
     let format = Format::choose(cli.format.as_deref())?;
     let cal = Calendar::from_flags(&config, cli.tz.as_deref(), cli.today.as_deref())?;
-    let fail_at = cli.fail_at.as_deref().map(parse_fail_at).transpose()?;
     let budgets = budgets(&cli, m, &config)?;
     let context = context(&cli)?;
-    let estimate = estimate(&cli, &config, &cal, &context)?;
-    let gate = cli.fail_over || fail_at.is_some() || cli.fail_projected || estimate.is_some();
+    let gate = Gate {
+        fail_over: cli.fail_over,
+        fail_at: cli.fail_at.as_deref().map(parse_fail_at).transpose()?,
+        fail_projected: cli.fail_projected,
+        estimate: estimate(&cli, &config, &cal, &context)?,
+    };
 
     // Read every input to the end (a writer upstream must never see a closed pipe because we stopped early).
     let (sources, from_log) = sources(&cli.files, &cli.common, &config)?;
+    let log = cli.common.log_path(&config)?;
+    // From the log, configured budgets are answered by its index (milliseconds, not a scan of every record).
+    let by_index = from_log && !is_ad_hoc(&cli) && tt_core::enforce::answers_for(&config, &cal);
+    let read = if by_index { None } else { Some(read(&sources, from_log, &budgets, &cal, &config)?) };
+
+    // Inputs named explicitly (files or `-`) that hold nothing are no verdict under a gate: an earlier step
+    // that failed to write them must not pass the build. (The log being empty is a fresh project: nothing spent.)
+    if gate.is_on() && !cli.files.is_empty() && read.as_ref().is_some_and(|r| r.seen.is_none()) {
+        let names: Vec<String> = sources.iter().map(Source::name).collect();
+        return Err(Error::data(format!(
+            "no records or summary rows in {}: nothing to check (give no file to check the usage log)",
+            names.join(", ")
+        )));
+    }
+
+    let mut notes: Vec<Note> = Vec::new();
+    let counts;
+    let rows_answers;
+    let from_rows;
+    let mut answers = Answers { evals: Vec::new(), sessions: Vec::new() };
+    match &read {
+        None => {
+            counts = tt_core::enforce::counts(&log, &config)?;
+            for b in &budgets {
+                let e = counts.evaluate(b, &cal).ok_or_else(|| Error::data(format!("budget {} not indexed", b.name)))??;
+                let c = &counts;
+                answers.push(e, move |s| c.session_spent(b, s));
+            }
+        }
+        Some(r) if r.rows.is_empty() => {
+            for (i, e) in r.tally.finish()?.into_iter().enumerate() {
+                let t = &r.tally;
+                answers.push(e, move |s| t.session_spent(i, s));
+            }
+        }
+        Some(r) => {
+            rows_answers = spend_from_rows_priced(&budgets, &r.rows, &cal, &config.prices)?;
+            // The budgets the rows do not answer are checked from the log the rows say they came from; when
+            // they do not say (rows piped from records on stdin, or from before tt-sum said), a gate that needs
+            // them cannot decide (exit 2), and a report warns.
+            let missing: Vec<(&Budget, Option<String>)> = rows_answers
+                .unanswered
+                .iter()
+                .zip(&rows_answers.other_window)
+                .filter(|(b, _)| gate_needs(&gate, &context, b, &config))
+                .map(|(b, why)| (*b, why.clone()))
+                .collect();
+            from_rows = match rows_from(&r.rows) {
+                Some(files) if !rows_answers.unanswered.is_empty() => {
+                    let left: Vec<Budget> = rows_answers.unanswered.iter().map(|b| (*b).clone()).collect();
+                    Some(evaluate_from(&files, &log, left, &cal, &config)?)
+                }
+                _ => None,
+            };
+            if from_rows.is_none() {
+                if gate.is_on() && !missing.is_empty() {
+                    return Err(tt_core::budget::gate::unchecked(&missing));
+                }
+                for (b, other) in rows_answers.unanswered.iter().zip(&rows_answers.other_window) {
+                    let message = match other {
+                        Some(why) => format!("{} not checked: {why} ({})", b.name, rows_needed(b)),
+                        None => format!(
+                            "{} ({}) not checked: these summary rows do not answer it; it needs `{}` rows",
+                            b.name,
+                            budget_label(b),
+                            rows_needed(b)
+                        ),
+                    };
+                    notes.push(Note { budget: Some(b.name.clone()), message });
+                }
+            }
+            // In the order the budgets were asked for, whoever answered each.
+            for b in &budgets {
+                if let Some(k) = rows_answers.evaluations.iter().position(|e| e.name == b.name) {
+                    let a = &rows_answers;
+                    answers.push(a.evaluations[k].clone(), move |s| a.session_spent(k, s));
+                } else if let Some(f) = &from_rows
+                    && let Some(k) = f.budgets.iter().position(|x| x.name == b.name)
+                {
+                    answers.push(f.evals[k].clone(), move |s| f.spent_of(s, &f.budgets[k]));
+                }
+            }
+        }
+    }
+
+    let sessions = &answers.sessions;
+    let verdict = gate.decide(&budgets, &answers.evals, &|i, s| sessions[i](s), &context, &cal, &config.prices);
+    let evals = answers.evals;
+    notes.extend(verdict.notes);
+    let failures = verdict.failures;
+    for n in &notes {
+        tt_core::cli::warn("tt-budget", &n.message);
+    }
+
+    // The report: always, but for an estimate that fits — one "go" line then, unless --verbose. A reader that
+    // closed stdout early (`| head -1`, `| true`) stops the report, never the gate: the annotations, the job
+    // summary and the exit code below still follow.
+    let quiet_go = verdict.go.is_some() && failures.is_empty() && !cli.verbose;
+    if !quiet_go {
+        let mut out = tt_core::output::stdout();
+        match render(&mut out, format, &evals).and_then(|()| out.flush().map_err(Error::from)) {
+            Ok(()) => {}
+            Err(e) if e.is_broken_pipe() => {}
+            Err(e) => return Err(e),
+        }
+    }
+
+    let github = cli.github || std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+    if github {
+        github_output(&evals, &failures, &notes)?;
+    }
+    if let Some(go) = verdict.go.filter(|_| failures.is_empty()) {
+        let _ = writeln!(std::io::stderr(), "tt-budget: {go}");
+    }
+    if failures.is_empty() {
+        Ok(Outcome::Ok)
+    } else {
+        Err(Error::condition(failures.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ")))
+    }
+}
+
+/// True when `--limit-usd` / `--limit-tokens` define an ad-hoc budget (which no index counts).
+fn is_ad_hoc(cli: &Cli) -> bool {
+    cli.limit_usd.is_some() || cli.limit_tokens.is_some()
+}
+
+/// Whether the gate needs budget `b` checked: under a `--fail-*` flag every budget; for an estimate alone, the
+/// budgets that apply to the task.
+fn gate_needs(gate: &Gate, context: &TaskContext, b: &Budget, config: &Config) -> bool {
+    if gate.fail_over || gate.fail_at.is_some() || gate.fail_projected {
+        return true;
+    }
+    gate.estimate.is_some() && context.excludes(&b.scope, &mut Pricer::new(&config.prices)).is_none()
+}
+
+/// Read every input: summary rows, or records into a tally.
+fn read<'c>(sources: &[Source], from_log: bool, budgets: &[Budget], cal: &Calendar, config: &'c Config) -> Result<Read<'c>> {
     let mut seen: Option<Mode> = None;
     let mut rows = Vec::new();
-    let mut tally = Tally::new(&budgets, &cal, &config.prices);
-    for src in &sources {
+    let mut tally = Tally::new(budgets, cal, &config.prices);
+    for src in sources {
         let parts = tt_core::scan::fold_lines(
             src,
-            || Reader { mode: None, rows: Vec::new(), tally: Tally::new(&budgets, &cal, &config.prices) },
+            || Reader { mode: None, rows: Vec::new(), tally: Tally::new(budgets, cal, &config.prices) },
             |st, line| {
                 let mode = match st.mode {
                     Some(m) => m,
@@ -253,280 +385,78 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
             tally.merge(p.tally);
         }
     }
+    Ok(Read { rows, tally, seen })
+}
 
-    // Inputs named explicitly (files or `-`) that hold nothing are no verdict under a gate: an earlier step
-    // that failed to write them must not pass the build. (The log being empty is a fresh project: nothing spent.)
-    if gate && !cli.files.is_empty() && seen.is_none() {
-        let names: Vec<String> = sources.iter().map(Source::name).collect();
-        return Err(Error::data(format!(
-            "no records or summary rows in {}: nothing to check (give no file to check the usage log)",
-            names.join(", ")
-        )));
-    }
+/// The files every total row says its records came from, when they all say the same (see
+/// [`Summary::from`]); `None` when any does not say, or they disagree.
+fn rows_from(rows: &[Summary]) -> Option<Vec<String>> {
+    let mut totals = rows.iter().filter(|r| r.is_total());
+    let first = totals.next()?.from.clone()?;
+    totals.all(|r| r.from.as_ref() == Some(&first)).then_some(first)
+}
 
-    let mut notes: Vec<Note> = Vec::new();
-    let answers;
-    let (evals, spend) = if !rows.is_empty() {
-        answers = spend_from_rows_priced(&budgets, &rows, &cal, &config.prices)?;
-        unanswered(&cli, gate, &answers)?;
-        if estimate.is_some() {
-            estimate_unanswered(&context, &answers, &config)?;
+/// Budgets evaluated from the files the rows came from: through the index when those are the usage log itself
+/// (and the calendar is the config's own), else by reading them.
+struct FromFiles<'c> {
+    budgets: Vec<Budget>,
+    evals: Vec<Evaluation>,
+    tally: Option<Tally<'c>>,
+    counts: Option<tt_core::enforce::Counts>,
+}
+
+impl FromFiles<'_> {
+    fn spent_of(&self, session: &str, b: &Budget) -> Spent {
+        match (&self.counts, &self.tally) {
+            (Some(c), _) => c.session_spent(b, session),
+            (None, Some(t)) => self.budgets.iter().position(|x| x == b).map(|i| t.session_spent(i, session)).unwrap_or_default(),
+            (None, None) => Spent::default(),
         }
-        // A budget the rows cannot answer is not checked: say so for each one, with the rows that would.
-        for (b, other) in answers.unanswered.iter().zip(&answers.other_window) {
-            let message = match other {
-                Some(why) => format!("{} not checked: {why} ({})", b.name, rows_needed(b)),
-                None => format!(
-                    "{} ({}) not checked: these summary rows do not answer it; it needs `{}` rows",
-                    b.name,
-                    budget_label(b),
-                    rows_needed(b)
-                ),
-            };
-            notes.push(Note { budget: Some(b.name.clone()), message });
-        }
-        (answers.evaluations.clone(), Spend::Rows(&answers))
-    } else {
-        (tally.finish()?, Spend::Records(&tally))
-    };
-    for e in evals.iter().filter(|e| e.limit_usd.is_some() && e.spent.unpriced > 0) {
-        let n = e.spent.unpriced;
-        notes.push(Note {
-            budget: Some(e.name.clone()),
-            message: format!(
-                "{} record{} in budget {} could not be priced (unknown model, no cost_usd); its dollar spend is a \
-                 lower bound",
-                money::thousands(n),
-                if n == 1 { "" } else { "s" },
-                e.name
-            ),
-        });
-    }
-
-    // The gates (decided before anything is written, so a closed stdout cannot change the verdict).
-    let mut failures = Vec::new();
-    for e in &evals {
-        let who = who(e);
-        if cli.fail_over && e.level == Level::Over {
-            failures.push(Failure {
-                budget: e.name.clone(),
-                message: format!("{who} is over its limit: {}", e.spent_text()),
-            });
-        } else if let Some(f) = fail_at
-            && f.tripped(e)
-        {
-            let at = match f {
-                FailAt::Level(l) => l.as_str().to_string(),
-                FailAt::Fraction(x) => format!("{}%", (x * Decimal::ONE_HUNDRED).normalize()),
-            };
-            failures.push(Failure {
-                budget: e.name.clone(),
-                message: format!("{who} is at {}% (--fail-at {at}): {}", e.percent(), e.spent_text()),
-            });
-        }
-        if cli.fail_projected
-            && let Some(f) = &e.forecast
-            && f.level == Level::Over
-        {
-            failures.push(Failure {
-                budget: e.name.clone(),
-                message: format!(
-                    "{who} is projected over its limit by the end of the {}: {}",
-                    e.period.as_str(),
-                    projected_text(e)
-                ),
-            });
-        }
-    }
-    let mut go = None;
-    if let Some(est) = &estimate {
-        go = check_estimate(est, &context, &budgets, &evals, &spend, &cal, &config, &mut notes, &mut failures);
-    }
-
-    for n in &notes {
-        tt_core::cli::warn("tt-budget", &n.message);
-    }
-
-    // The report. A reader that closed stdout early (`| head -1`, `| true`) stops the report, never the gate:
-    // the annotations, the job summary and the exit code below still follow.
-    let mut out = tt_core::output::stdout();
-    match render(&mut out, format, &evals).and_then(|()| out.flush().map_err(Error::from)) {
-        Ok(()) => {}
-        Err(e) if e.is_broken_pipe() => {}
-        Err(e) => return Err(e),
-    }
-
-    let github = cli.github || std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-    if github {
-        github_output(&evals, &failures, &notes)?;
-    }
-    if let Some(go) = go.filter(|_| failures.is_empty()) {
-        let _ = writeln!(std::io::stderr(), "tt-budget: {go}");
-    }
-    if failures.is_empty() {
-        Ok(Outcome::Ok)
-    } else {
-        Err(Error::condition(failures.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ")))
     }
 }
 
-/// `team-monthly`, or `per-session (session s3)`.
-fn who(e: &Evaluation) -> String {
-    match &e.session {
-        Some(s) => format!("{} (session {s})", e.name),
-        None => e.name.clone(),
-    }
-}
-
-/// Under a gate, rows that check nothing are no verdict (exit 2), and so is a budget asked for by name
-/// (`--budget NAME`) that they do not answer. Without a gate, or for configured budgets the rows answer only
-/// some of, the rest get a warning each.
-fn unanswered(cli: &Cli, gate: bool, answers: &RowAnswers<'_>) -> Result<()> {
-    if !gate || answers.unanswered.is_empty() {
-        return Ok(());
-    }
-    let needs = |bs: &[&&Budget]| {
-        bs.iter().map(|b| format!("{} needs `{}` rows", b.name, rows_needed(b))).collect::<Vec<_>>().join(", ")
-    };
-    if answers.evaluations.is_empty() {
-        let all: Vec<&&Budget> = answers.unanswered.iter().collect();
-        return Err(Error::data(format!(
-            "these summary rows answer none of the budgets ({}), so there is no verdict; for the gate run \
-             `tt-budget` without rows on stdin (it reads the log and checks every budget), or give it the rows \
-             they need",
-            needs(&all)
-        )));
-    }
-    let named: Vec<&&Budget> = answers.unanswered.iter().filter(|b| cli.budgets.contains(&b.name)).collect();
-    if !named.is_empty() {
-        return Err(Error::data(format!(
-            "--budget asks for budgets these summary rows do not answer ({}); run `tt-budget` without rows on \
-             stdin to read the log, or give it the rows they need",
-            needs(&named)
-        )));
-    }
-    Ok(())
-}
-
-/// The pre-task check from rows: when budgets that apply to the task (see [`TaskContext`]) were left out by the
-/// rows and none that applies was answered, there is no verdict (exit 2) — "no budget applies" would be
-/// wrong. When some that apply were answered, the estimate is decided on those and the others get their
-/// "not checked" warning.
-fn estimate_unanswered(context: &TaskContext, answers: &RowAnswers<'_>, config: &Config) -> Result<()> {
-    let mut pricer = Pricer::new(&config.prices);
-    let left_out: Vec<&&Budget> =
-        answers.unanswered.iter().filter(|b| context.excludes(&b.scope, &mut pricer).is_none()).collect();
-    if left_out.is_empty() || answers.evaluations.iter().any(|e| context.excludes(&e.scope, &mut pricer).is_none()) {
-        return Ok(());
-    }
-    Err(Error::data(format!(
-        "these summary rows answer none of the budgets that apply to this task ({}), so there is no verdict; run \
-         `tt-budget` without rows on stdin (it reads the log), or give it the rows they need",
-        left_out.iter().map(|b| format!("{} needs `{}` rows", b.name, rows_needed(b))).collect::<Vec<_>>().join(", ")
-    )))
-}
-
-/// The pre-task check: every budget that applies to the task (see [`TaskContext`]) must hold the estimate on
-/// top of what it has spent; a session budget, on top of the context's session. Refusals become failures
-/// ("defer it"); the "go" line, when all fit, is returned.
-#[allow(clippy::too_many_arguments)]
-fn check_estimate(
-    est: &Estimate,
-    context: &TaskContext,
-    budgets: &[Budget],
-    evals: &[Evaluation],
-    spend: &Spend<'_, '_>,
+/// Evaluate `budgets` from `files` (as the rows' `from` names them): the evaluations, beside the budgets.
+fn evaluate_from<'c>(
+    files: &[String],
+    log: &std::path::Path,
+    budgets: Vec<Budget>,
     cal: &Calendar,
-    config: &Config,
-    notes: &mut Vec<Note>,
-    failures: &mut Vec<Failure>,
-) -> Option<String> {
-    let mut pricer = Pricer::new(&config.prices);
-    let (mut fits, mut skipped, mut unpriced) = (Vec::new(), Vec::new(), Vec::new());
-    let mut deferred = false;
-    for (i, e) in evals.iter().enumerate() {
-        if let Some(why) = context.excludes(&e.scope, &mut pricer) {
-            skipped.push(format!("{} ({why})", e.name));
-            continue;
-        }
-        let checked = match (e.period, budgets.iter().find(|b| b.name == e.name)) {
-            (BudgetPeriod::Session, Some(b)) => {
-                let s = context.get("session");
-                let spent = s.map(|s| spend.session(i, s)).unwrap_or_default();
-                Evaluation::new(b, e.window.clone(), s.map(String::from), spent, cal.now, cal)
-            }
-            _ => e.clone(),
-        };
-        let (who, fit) = match (checked.period, &checked.session) {
-            (BudgetPeriod::Session, Some(s)) => {
-                (format!("{} (session {s})", checked.name), format!("{} in session {s}", checked.name))
-            }
-            (BudgetPeriod::Session, None) => {
-                (format!("{} (a new session)", checked.name), format!("{} in a new session", checked.name))
-            }
-            _ => (checked.name.clone(), checked.name.clone()),
-        };
-        if checked.limit_usd.is_some() && !est.priced {
-            unpriced.push(checked.name.clone());
-        }
-        let (left, need) = estimate_texts(&checked, est);
-        if checked.would_exceed(est.usd, est.tokens) {
-            deferred = true;
-            failures.push(Failure {
-                budget: checked.name.clone(),
-                message: format!("{who}: {left}; this task needs ~{need}: defer it"),
-            });
-        } else {
-            fits.push(format!("{fit} ({left})"));
-        }
+    config: &'c Config,
+) -> Result<FromFiles<'c>> {
+    let is_log = files.len() == 1
+        && std::fs::canonicalize(log).ok().or_else(|| std::path::absolute(log).ok()).map(|p| p.display().to_string())
+            == Some(files[0].clone());
+    let configured = budgets.iter().all(|b| config.budgets.contains(b));
+    if is_log && configured && tt_core::enforce::answers_for(config, cal) {
+        let counts = tt_core::enforce::counts(log, config)?;
+        let evals = budgets
+            .iter()
+            .map(|b| counts.evaluate(b, cal).unwrap_or_else(|| Err(Error::data(format!("budget {} not indexed", b.name)))))
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(FromFiles { budgets, evals, tally: None, counts: Some(counts) });
     }
-    if !unpriced.is_empty() {
-        notes.push(Note {
-            budget: None,
-            message: format!(
-                "--estimate-tokens without --model (or TT_MODEL) or --estimate-usd: the dollar limit{} of {} {} \
-                 checked with $0 for this task",
-                if unpriced.len() == 1 { "" } else { "s" },
-                unpriced.join(", "),
-                if unpriced.len() == 1 { "is" } else { "are" }
-            ),
-        });
-    }
-    if deferred {
-        return None;
-    }
-    let skipped =
-        if skipped.is_empty() { String::new() } else { format!("; not for this task: {}", skipped.join(", ")) };
-    Some(if fits.is_empty() {
-        format!("go: ~{}: no budget applies to this task{skipped}", est.text)
-    } else {
-        format!("go: ~{} fits: {}{skipped}", est.text, fits.join("; "))
-    })
-}
-
-/// What is left of a budget and what the task needs, for the estimate's message: dollar amounts that differ
-/// never print the same (`$20.0000 left; this task needs ~$20.0001`).
-fn estimate_texts(e: &Evaluation, est: &Estimate) -> (String, String) {
-    let mut left = e.left_text();
-    let mut need = est.text.clone();
-    if let Some(r) = e.remaining_usd().filter(|r| *r >= Decimal::ZERO)
-        && est.priced
-    {
-        let [l, n] = usd_distinct([r, est.usd]);
-        if n != money::usd(est.usd) {
-            let mut parts = vec![format!("{l} left")];
-            if let Some(t) = e.remaining_tokens() {
-                parts.push(if t < 0 {
-                    format!("already over by {}", tokens_text(-t))
-                } else {
-                    format!("{} left", tokens_text(t))
-                });
+    let sources: Vec<Source> = files
+        .iter()
+        .map(|f| {
+            let p = std::path::PathBuf::from(f);
+            if p.is_file() || (is_log && !p.exists()) {
+                Ok(Source::File(p))
+            } else {
+                Err(Error::data(format!(
+                    "the summary rows came from {f}, which is gone: the budgets they do not answer ({}) cannot be \
+                     checked; run `tt-budget` on the log",
+                    budgets.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
+                )))
             }
-            left = parts.join(", ");
-            need = if est.tokens > 0 { format!("{} ({n})", tokens_text(i128::from(est.tokens))) } else { n };
-        }
+        })
+        .collect::<Result<_>>()?;
+    let sources: Vec<Source> = sources.into_iter().filter(|s| matches!(s, Source::File(p) if p.exists())).collect();
+    let r = read(&sources, true, &budgets, cal, config)?;
+    if !r.rows.is_empty() {
+        return Err(Error::data(format!("{}: holds summary rows, not records", files.join(", "))));
     }
-    (left, need)
+    let evals = r.tally.finish()?;
+    Ok(FromFiles { budgets, evals, tally: Some(r.tally), counts: None })
 }
 
 /// The task's context for the estimate: flags, else tt-log's environment defaults. Flags that describe the task
@@ -596,7 +526,7 @@ fn looks_like_row(line: &[u8]) -> bool {
 }
 
 fn memchr_find(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 /// The budgets to evaluate: the ad-hoc one from flags, else the configured ones (optionally by name). Flags
@@ -668,9 +598,9 @@ fn budgets(cli: &Cli, m: &clap::ArgMatches, config: &Config) -> Result<Vec<Budge
             }
             Ok(())
         };
-        let limit_usd = cli.limit_usd.as_deref().map(|s| usd_arg("--limit-usd", s)).transpose()?;
+        let limit_usd = cli.limit_usd.as_deref().map(|s| parse_usd("--limit-usd", s)).transpose()?;
         positive("--limit-usd", limit_usd.is_some_and(|l| l.is_zero()))?;
-        let limit_tokens = cli.limit_tokens.as_deref().map(|s| tokens_arg("--limit-tokens", s)).transpose()?;
+        let limit_tokens = cli.limit_tokens.as_deref().map(|s| parse_token_flag("--limit-tokens", s)).transpose()?;
         positive("--limit-tokens", limit_tokens == Some(0))?;
         let b = Budget {
             name: cli.name.clone(),
@@ -702,48 +632,13 @@ fn budgets(cli: &Cli, m: &clap::ArgMatches, config: &Config) -> Result<Vec<Budge
     Ok(list)
 }
 
-fn usd_arg(flag: &str, s: &str) -> Result<Decimal> {
-    match money::parse_decimal(s.trim().trim_start_matches('$')) {
-        Some(d) if d >= Decimal::ZERO => Ok(d),
-        _ => Err(Error::usage(format!("{flag} wants a non-negative amount of dollars, got {s:?}"))),
-    }
-}
-
-fn tokens_arg(flag: &str, s: &str) -> Result<u64> {
-    let clean: String = s.trim().chars().filter(|c| *c != '_' && *c != ',').collect();
-    clean.parse::<u64>().map_err(|_| Error::usage(format!("{flag} wants a non-negative integer, got {s:?}")))
-}
-
 /// The pre-task estimate: dollars, tokens and how to say it. Tokens are priced as input tokens of the task's
 /// model (`--model`, else `TT_MODEL`) unless `--estimate-usd` gives the dollars.
 fn estimate(cli: &Cli, config: &Config, cal: &Calendar, context: &TaskContext) -> Result<Option<Estimate>> {
-    let usd = cli.estimate_usd.as_deref().map(|s| usd_arg("--estimate-usd", s)).transpose()?;
-    let tokens = cli.estimate_tokens.as_deref().map(|s| tokens_arg("--estimate-tokens", s)).transpose()?;
-    Ok(match (usd, tokens) {
-        (None, None) => None,
-        (Some(u), None) => Some(Estimate { usd: u, tokens: 0, text: usd_cell(u), priced: true }),
-        (u, Some(t)) => {
-            let priced = match (context.get("model"), u) {
-                (_, Some(u)) => Some(u),
-                (Some(m), None) => {
-                    let from = if cli.model.is_some() { "" } else { " (from TT_MODEL)" };
-                    let entry = config.prices.resolve(m).ok_or_else(|| {
-                        Error::usage(format!(
-                            "unknown model {m:?}{from}: cannot price --estimate-tokens (see tt-price --list)"
-                        ))
-                    })?;
-                    let tk = Tokens { input: t, ..Default::default() };
-                    Some(tt_core::price::cost_with(entry, cal.now, &tk))
-                }
-                (None, None) => None,
-            };
-            let text = match priced {
-                Some(p) => format!("{} ({})", tokens_text(i128::from(t)), money::usd(p)),
-                None => tokens_text(i128::from(t)),
-            };
-            Some(Estimate { usd: priced.unwrap_or(Decimal::ZERO), tokens: t, text, priced: priced.is_some() })
-        }
-    })
+    let usd = cli.estimate_usd.as_deref().map(|s| parse_usd("--estimate-usd", s)).transpose()?;
+    let tokens = cli.estimate_tokens.as_deref().map(|s| parse_token_flag("--estimate-tokens", s)).transpose()?;
+    let from = if cli.model.is_some() { "" } else { " (from TT_MODEL)" };
+    Estimate::new(usd, tokens, context.get("model").map(|m| (m, from)), &config.prices, cal)
 }
 
 /// Files given, else stdin when it has data, else the usage log (a log that does not exist yet is empty); and
@@ -754,11 +649,6 @@ fn sources(files: &[String], common: &CommonArgs, config: &Config) -> Result<(Ve
     }
     let log = common.log_path(config)?;
     Ok((if log.exists() { vec![Source::File(log)] } else { Vec::new() }, true))
-}
-
-/// Dollars in a table cell: `$0` for nothing (not `$0.0000`), else as everywhere.
-fn usd_cell(d: Decimal) -> String {
-    if d.is_zero() { "$0".into() } else { money::usd(d) }
 }
 
 /// The dollar amounts of one budget's row — spent, limit, left, projected — as cells: `$0` for nothing, else
@@ -820,15 +710,6 @@ fn forecast_cell(e: &Evaluation, c: &UsdCells) -> String {
     }
 }
 
-/// `$60.00 of $50.00`: the forecast against the limit, for messages.
-fn projected_text(e: &Evaluation) -> String {
-    let c = UsdCells::of(e);
-    match &e.forecast {
-        None => "-".into(),
-        Some(_) => format!("{} of {}", forecast_cell(e, &c), limit_cell(e, &c)),
-    }
-}
-
 fn window_cell(e: &Evaluation) -> String {
     match (&e.session, &e.window.start) {
         (Some(s), _) => format!("session {s}"),
@@ -847,6 +728,9 @@ fn table(evals: &[Evaluation]) -> Table {
         headers.insert(4, "UNPRICED");
     }
     let mut t = Table::new(&headers, &["SPENT", "UNPRICED", "LIMIT", "LEFT", "USED", "FORECAST"]);
+    // On a narrow screen: which budget, how much of which limit, and the level stay.
+    t.may_drop(&["LIMIT ON", "FORECAST", "SCOPE", "WINDOW", "LEFT"]);
+    t.may_abbreviate(&["SCOPE", "WINDOW"]);
     for e in evals {
         let c = UsdCells::of(e);
         let limit_on = e.limit_date().map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "-".into());
@@ -955,7 +839,7 @@ fn github_output(evals: &[Evaluation], failures: &[Failure], notes: &[Note]) -> 
         if let Some(f) = &e.forecast
             && f.level == Level::Over
         {
-            msg.push_str(&format!("; projected {}", projected_text(e)));
+            msg.push_str(&format!("; projected {}", e.projected_text()));
         }
         let _ = writeln!(err, "::{cmd} title={}::{}", title(&e.name), escape_data(&msg));
     }

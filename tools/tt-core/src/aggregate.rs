@@ -571,6 +571,10 @@ pub struct Summary {
     pub unpriced_records: u64,
     /// On a total row: how many groups `--top` left out (`None` when none were; written only then).
     pub omitted_groups: Option<u64>,
+    /// On a total row: the files the records were read from (absolute paths; the usage log, or the files
+    /// given), so a gate can check from the same log the budgets these rows do not answer. `None` when the
+    /// records came from a pipe, which cannot be read again (written only when known).
+    pub from: Option<Vec<String>>,
 }
 
 impl Summary {
@@ -589,6 +593,7 @@ impl Summary {
             cost_usd: t.cost,
             unpriced_records: t.unpriced,
             omitted_groups: None,
+            from: None,
         }
     }
 
@@ -644,6 +649,17 @@ impl Summary {
         if let Some(n) = self.omitted_groups {
             s.pop();
             let _ = write!(s, ",\"omitted_groups\":{n}}}");
+        }
+        if let Some(from) = &self.from {
+            s.pop();
+            s.push_str(",\"from\":[");
+            for (i, f) in from.iter().enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                push_json_string(&mut s, f);
+            }
+            s.push_str("]}");
         }
         s
     }
@@ -729,6 +745,17 @@ impl Summary {
             None | Some(Value::Null) => None,
             Some(_) => Some(int("omitted_groups")?),
         };
+        let from = match o.get("from") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(a)) => Some(
+                a.iter()
+                    .map(|f| f.as_str().map(String::from))
+                    .collect::<Option<Vec<String>>>()
+                    .filter(|f| !f.is_empty())
+                    .ok_or_else(|| Error::data("field `from`: expected a non-empty array of file names"))?,
+            ),
+            Some(_) => return Err(Error::data("field `from`: expected an array of file names")),
+        };
         let row = Summary {
             window,
             group,
@@ -742,6 +769,7 @@ impl Summary {
             cost_usd,
             unpriced_records: int("unpriced_records")?,
             omitted_groups,
+            from,
         };
         let sum = [row.output_tokens, row.cache_read_tokens, row.cache_write_tokens]
             .iter()

@@ -53,6 +53,22 @@ fn thousands_digits(s: &str) -> Option<String> {
     any.then_some(out)
 }
 
+/// Parse a dollar amount a flag gives (`12`, `4.50`, `$4.50`): exact, not negative.
+pub fn parse_usd(flag: &str, s: &str) -> Result<Decimal> {
+    match money::parse_decimal(s.trim().trim_start_matches('$')) {
+        Some(d) if d >= Decimal::ZERO => Ok(d),
+        _ => Err(Error::usage(format!("{flag} wants a non-negative amount of dollars, got {s:?}"))),
+    }
+}
+
+/// Parse a token count a flag gives, as [`parse_tokens`] reads counts (`1000`, `1,000`, `1_000_000`; not
+/// `1,0,0`).
+pub fn parse_token_flag(flag: &str, s: &str) -> Result<u64> {
+    parse_tokens(flag, s.trim(), u64::MAX).map_err(|_| {
+        Error::usage(format!("{flag} wants a non-negative integer (1000, 1,000 or 1_000), got {s:?}"))
+    })
+}
+
 /// Parse a duration in ms: `250`, `250ms`, `1.5s`, `2m`, `1h`.
 pub fn parse_duration(s: &str) -> Result<u64> {
     let t = s.trim();

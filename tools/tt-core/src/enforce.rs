@@ -33,8 +33,9 @@ use crate::price::Pricer;
 use crate::record::Record;
 use crate::scan::{Field, View};
 
-/// The index file's version; bump when its meaning changes (2: model scopes match every spelling of the model).
-const INDEX_VERSION: u64 = 2;
+/// The index file's version; bump when its meaning changes (2: model scopes match every spelling of the model;
+/// 3: total budgets also count per day, for their burn rate).
+const INDEX_VERSION: u64 = 3;
 /// How many bytes before the counted offset are hashed to recognise the log.
 const TAIL: u64 = 4096;
 
@@ -132,16 +133,19 @@ impl Index {
         }
     }
 
-    /// Spend of budget `i` in window `key`: the sum of its committed lines, plus what was counted since.
-    fn spent(&self, i: usize, key: &str) -> Spent {
+    /// Spend of budget `i` in window `key`: the sum of its committed lines, plus what was counted since. `None`
+    /// when one of those lines is damaged: the index can no longer be trusted and must be rebuilt.
+    fn spent(&self, i: usize, key: &str) -> Option<Spent> {
         let prefix = format!("{i}\t{}\t", escape_key(key));
         let mut total = Spent::default();
         let body = self.body.as_bytes();
+        let mut damaged = false;
         let mut add = |at: usize| {
             let end = memchr::memchr(b'\n', &body[at..]).map_or(body.len(), |k| at + k);
             let fields: Vec<&str> = self.body[at + prefix.len()..end].split('\t').collect();
-            if let Some(sp) = parse_spent(&fields) {
-                total.merge(&sp);
+            match parse_spent(&fields) {
+                Some(sp) => total.merge(&sp),
+                None => damaged = true,
             }
         };
         if self.body.starts_with(&prefix) {
@@ -151,8 +155,26 @@ impl Index {
         for at in memchr::memmem::find_iter(body, needle.as_bytes()) {
             add(at + 1);
         }
+        if damaged {
+            return None;
+        }
         total.merge(&self.delta.spent(i, key));
-        total
+        Some(total)
+    }
+
+    /// Every window of every budget: the committed lines summed, plus what was counted since. `None` when a
+    /// line is damaged (the index must be rebuilt).
+    fn ledger(&self) -> Option<Ledger> {
+        let n = self.delta.windows.len();
+        let mut all = Ledger::new(n);
+        for l in self.body.lines() {
+            let f: Vec<&str> = l.split('\t').collect();
+            let i = f.first()?.parse::<usize>().ok().filter(|i| *i < n)?;
+            let sp = parse_spent(f.get(2..)?).filter(|_| f.len() == 6)?;
+            all.windows[i].entry(unescape_key(f[1])).or_default().merge(&sp);
+        }
+        all.merge(self.delta.clone());
+        Some(all)
     }
 
     /// Read the journal: window lines up to the last commit, whose header is the state.
@@ -221,17 +243,12 @@ impl Index {
             self.commits += 1;
             return Ok(());
         }
-        // Compact: one line per window.
-        let mut all = Ledger::new(n);
-        for l in self.body.lines() {
-            let f: Vec<&str> = l.split('\t').collect();
-            if f.len() == 6
-                && let (Ok(i), Some(sp)) = (f[0].parse::<usize>(), parse_spent(&f[2..]))
-                && i < n
-            {
-                all.windows[i].entry(unescape_key(f[1])).or_default().merge(&sp);
-            }
-        }
+        // Compact: one line per window. A damaged line is never dropped silently (its spend would vanish):
+        // the index is removed instead, and the next call rebuilds it from the log.
+        let Some(mut all) = self.ledger() else {
+            let _ = std::fs::remove_file(path);
+            return Err(Error::data(format!("{}: damaged; removed (it is rebuilt from the log)", path.display())));
+        };
         all.merge(delta);
         let mut body = String::new();
         for (i, w) in all.windows.iter().enumerate() {
@@ -413,47 +430,132 @@ pub fn check_dry_run(log: &Path, config: &Config, record: &Record) -> Result<()>
     let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
     let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
     let index = Index::empty(fingerprint(config), 0, 0, budgets.len());
-    refusals(&index, &budgets, &scopes, &cal, config, record)?.map(|_| ()).or_else(refused)
+    match refusals(&index, &budgets, &scopes, &cal, config, record)? {
+        Some(decision) => decision.map(|_| ()).or_else(refused),
+        None => Err(Error::data("the empty budget index cannot be read")),
+    }
 }
 
 /// What a passing record adds: its tokens and cost, and the (budget, window key) pairs it counts in.
 type Spend = ((u64, Option<Decimal>), Vec<(usize, String)>);
 
 /// Bring the index up to the log's last complete line (in memory) and check `record`: the index, and what the
-/// record adds or why it is refused. `file` is the log, locked by the caller.
+/// record adds or why it is refused. `file` is the log, locked by the caller. An index found damaged while
+/// checking is rebuilt from the whole log, and the record checked again.
 fn count_and_check(
     file: &mut File,
     log: &Path,
     config: &Config,
     record: &Record,
 ) -> Result<(Index, std::result::Result<Spend, Vec<String>>)> {
-    let name = log.display().to_string();
     let budgets: Vec<Budget> = config.budgets.clone();
     let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
     let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
+    for reuse in [true, false] {
+        let index = counted(file, log, config, &cal, reuse)?;
+        if let Some(decision) = refusals(&index, &budgets, &scopes, &cal, config, record)? {
+            return Ok((index, decision));
+        }
+    }
+    Err(Error::data(format!("{}: the budget index cannot be built consistently", index_path(log).display())))
+}
+
+/// The index of `log`, brought up to its last complete line in memory: the saved one when it still matches the
+/// log and the config (and `reuse` allows it), else a new one counted from the whole log. `file` is the log,
+/// locked by the caller (shared or exclusive).
+fn counted(file: &mut File, log: &Path, config: &Config, cal: &Calendar, reuse: bool) -> Result<Index> {
+    let name = log.display().to_string();
+    let budgets = &config.budgets;
+    let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
     let fp = fingerprint(config);
-    let ipath = index_path(log);
-
     let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
-    let len = meta.len();
     let (dev, ino) = (meta.dev(), meta.ino());
-    let upto = last_newline_end(file, len, &name)?;
-
-    let mut index = match Index::load(&ipath, budgets.len()) {
+    let upto = last_newline_end(file, meta.len(), &name)?;
+    let saved = if reuse { Index::load(&index_path(log), budgets.len()) } else { None };
+    let mut index = match saved {
         Some(i) if i.fingerprint == fp && i.dev == dev && i.ino == ino && i.offset <= upto => {
             if i.offset == 0 || tail_hash(file, i.offset, &name)? == i.tail { Some(i) } else { None }
         }
         _ => None,
     }
-    .unwrap_or_else(|| Index::empty(fp.clone(), dev, ino, budgets.len()));
-    catch_up(&mut index, file, log, upto, Counting { budgets: &budgets, scopes: &scopes, cal: &cal, config })?;
+    .unwrap_or_else(|| Index::empty(fp, dev, ino, budgets.len()));
+    catch_up(&mut index, file, log, upto, Counting { budgets, scopes: &scopes, cal, config })?;
     index.tail = if index.offset == 0 { String::new() } else { tail_hash(file, index.offset, &name)? };
-    let decision = refusals(&index, &budgets, &scopes, &cal, config, record)?;
-    Ok((index, decision))
+    Ok(index)
+}
+
+/// What the log has spent in every window of every configured budget, counted through the index — the
+/// answer `tt-budget` gives from the log without re-reading it (see [`counts`]).
+#[derive(Debug)]
+pub struct Counts {
+    ledger: Ledger,
+    budgets: Vec<Budget>,
+}
+
+impl Counts {
+    /// Evaluate configured budget `b` over its current window at `cal.now` (see [`Ledger::evaluate`]); `None`
+    /// when `b` is not one of the configured budgets the index counts (an ad-hoc one).
+    pub fn evaluate(&self, b: &Budget, cal: &Calendar) -> Option<Result<Evaluation>> {
+        let i = self.position(b)?;
+        Some(self.ledger.evaluate(i, b, cal))
+    }
+
+    /// What session `session` has spent of configured session budget `b`.
+    pub fn session_spent(&self, b: &Budget, session: &str) -> Spent {
+        self.position(b).map(|i| self.ledger.spent(i, session)).unwrap_or_default()
+    }
+
+    fn position(&self, b: &Budget) -> Option<usize> {
+        self.budgets.iter().position(|c| c == b)
+    }
+}
+
+/// True when the index can answer for calendar `cal`: windows in the config's own zone and week, not pinned by
+/// `--today` (the index counts whole windows; a pinned "now" cuts the current one).
+pub fn answers_for(config: &Config, cal: &Calendar) -> bool {
+    !cal.pinned && config.timezone().is_ok_and(|tz| tz == cal.tz) && config.week_start == cal.week_start
+}
+
+/// Count the log's spend per budget window through its index, for a reader. The log is read under a shared
+/// lock while the saved index is current (nothing is written); when the index must catch up (records were
+/// appended since, or it is missing, stale or damaged) the exclusive lock is taken, the log counted from where
+/// the index stopped, and the index saved for the next call — a cache, so a save that fails (a read-only
+/// directory) costs only speed. A log that does not exist has spent nothing.
+pub fn counts(log: &Path, config: &Config) -> Result<Counts> {
+    let cal = Calendar::new(config.timezone()?, config.week_start, chrono::Utc::now());
+    let done = |index: &Index| index.ledger().map(|ledger| Counts { ledger, budgets: config.budgets.clone() });
+    let name = log.display().to_string();
+    let mut file = match File::open(log) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Counts { ledger: Ledger::new(config.budgets.len()), budgets: config.budgets.clone() });
+        }
+        Err(e) => return Err(Error::io(&name, e)),
+    };
+    file.lock_shared().map_err(|e| Error::io(format!("{name}: lock"), e))?;
+    let before = Index::load(&index_path(log), config.budgets.len()).map(|i| i.offset);
+    let index = counted(&mut file, log, config, &cal, true)?;
+    if before == Some(index.offset)
+        && index.delta.windows.iter().all(|w| w.is_empty())
+        && let Some(c) = done(&index)
+    {
+        return Ok(c);
+    }
+    // The index must be brought up to date (or rebuilt): under the exclusive lock, like every index write.
+    file.unlock().map_err(|e| Error::io(format!("{name}: unlock"), e))?;
+    file.lock().map_err(|e| Error::io(format!("{name}: lock"), e))?;
+    for reuse in [true, false] {
+        let mut index = counted(&mut file, log, config, &cal, reuse)?;
+        if let Some(c) = done(&index) {
+            let _ = index.save(&index_path(log));
+            return Ok(c);
+        }
+    }
+    Err(Error::data(format!("{}: the budget index cannot be built consistently", index_path(log).display())))
 }
 
 /// Check `record` against the counted spend: what it adds (its spend and the windows it counts in), or why it
-/// may not be appended.
+/// may not be appended; `None` when the index turned out damaged (rebuild it and check again).
 fn refusals(
     index: &Index,
     budgets: &[Budget],
@@ -461,7 +563,7 @@ fn refusals(
     cal: &Calendar,
     config: &Config,
     record: &Record,
-) -> Result<std::result::Result<Spend, Vec<String>>> {
+) -> Result<Option<std::result::Result<Spend, Vec<String>>>> {
     // The record, as a View (so scopes match exactly as they do for logged records).
     let line = record.to_json();
     let view = View::parse(line.as_bytes())?;
@@ -475,7 +577,7 @@ fn refusals(
             continue;
         }
         let Some(key) = Ledger::key(b, cal, record.ts, record.session.as_deref()) else { continue };
-        let spent = index.spent(i, &key);
+        let Some(spent) = index.spent(i, &key) else { return Ok(None) };
         spent.check(&b.name)?;
         let window = crate::aggregate::RowWindow::of(&if b.period == BudgetPeriod::Session {
             cal.budget_window(BudgetPeriod::Total, record.ts)
@@ -483,7 +585,7 @@ fn refusals(
             cal.budget_window(b.period, record.ts)
         });
         let e = Evaluation::new(b, window, None, spent, record.ts, cal);
-        windows.push((i, key));
+        windows.extend(Ledger::keys(b, cal, record.ts, record.session.as_deref()).into_iter().map(|k| (i, k)));
         let what = match &record.session {
             Some(s) if b.period == BudgetPeriod::Session => format!("in session {s}"),
             _ => match (b.period, e.window.start) {
@@ -517,7 +619,7 @@ fn refusals(
             ));
         }
     }
-    Ok(if refusals.is_empty() { Ok(((tokens, cost), windows)) } else { Err(refusals) })
+    Ok(Some(if refusals.is_empty() { Ok(((tokens, cost), windows)) } else { Err(refusals) }))
 }
 
 impl Passed {

@@ -79,7 +79,9 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     };
     let cal = cli.window.calendar(&config)?;
     let window = cli.window.window(&cal, Period::All)?;
-    let sources = sources(&cli.files, &cli.common, &config)?;
+    // Files given, else `--log`, else stdin when it has data, else the usage log (one that does not exist yet is
+    // simply empty).
+    let (sources, _) = cli.common.sources(&cli.files, &config)?;
     let agg = tt_core::aggregate::aggregate(&sources, &keys, cal, &window, &config.prices)
         .map_err(|e| not_records_hint(e, &sources))?;
     let unknown = agg.unknown_models();
@@ -116,11 +118,31 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         .collect();
     let mut total_row = Summary::new(rw, Vec::new(), &total);
     total_row.omitted_groups = (omitted > 0).then_some(omitted);
+    total_row.from = read_from(&sources, &cli.common, &config);
     rows.push(total_row);
     let mut out = tt_core::output::stdout();
     render(&mut out, format, &names, &rows, &window)?;
     out.flush()?;
     Ok(Outcome::Ok)
+}
+
+/// The files the records came from, for the total row's `from` (see [`Summary::from`]): the usage log (also
+/// when it does not exist yet: nothing spent), or the regular files given; `None` when stdin, a pipe or a
+/// device was read — a gate cannot read those again.
+fn read_from(sources: &[Source], common: &CommonArgs, config: &tt_core::Config) -> Option<Vec<String>> {
+    let absolute = |p: &std::path::Path| {
+        std::fs::canonicalize(p).ok().or_else(|| std::path::absolute(p).ok()).map(|p| p.display().to_string())
+    };
+    if sources.is_empty() {
+        return absolute(&common.log_path(config).ok()?).map(|p| vec![p]);
+    }
+    sources
+        .iter()
+        .map(|s| match s {
+            Source::File(p) if std::fs::metadata(p).is_ok_and(|m| m.is_file()) => absolute(p),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A line without the schema version `v` is often not a record at all but one of tt-sum's own summary rows
@@ -148,16 +170,6 @@ fn not_records_hint(e: Error, sources: &[Source]) -> Error {
         None => return e,
     };
     Error::new(e.kind(), format!("{}; {hint}", e.message()))
-}
-
-/// The sources: files given, else stdin when it has data, else the usage log (a log that does not exist yet
-/// is simply empty).
-fn sources(files: &[String], common: &CommonArgs, config: &tt_core::Config) -> Result<Vec<Source>> {
-    if !files.is_empty() || tt_core::input::stdin_has_data() {
-        return Ok(tt_core::input::sources(files, std::path::Path::new("")));
-    }
-    let log = common.log_path(config)?;
-    Ok(if log.exists() { vec![Source::File(log)] } else { Vec::new() })
 }
 
 fn order(sort: &str, a: &Group, b: &Group) -> Ordering {
@@ -245,6 +257,8 @@ pub fn render(
             let mut right: Vec<&str> = nums.to_vec();
             right.push("UNPRICED");
             let mut t = Table::new(&h, &right);
+            // On a narrow screen the groups, their total tokens and cost (and what could not be priced) stay.
+            t.may_drop(&["SESSIONS", "CACHE WRITE", "CACHE READ", "RECORDS", "OUTPUT", "INPUT"]);
             for r in rows {
                 let mut cells: Vec<String> = if r.is_total() {
                     let mut c = vec!["TOTAL".to_string()];

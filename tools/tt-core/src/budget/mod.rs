@@ -25,7 +25,6 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
-use serde_json::Value;
 
 use crate::aggregate::{FxMap, RowWindow, Summary};
 use crate::config::{Budget, BudgetPeriod};
@@ -35,6 +34,8 @@ use crate::period::{Calendar, Window};
 use crate::price::Pricer;
 use crate::record::push_json_string;
 use crate::scan::{Field, View};
+
+pub mod gate;
 
 /// How close a budget is to its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -251,8 +252,10 @@ pub struct Forecast {
 pub const BURN_DAYS: i64 = 30;
 
 /// The recent burn of a `total` budget and the date its limit is reached at that rate. A total budget has no
-/// window end, so nothing is projected; only this date is given ([`BURN_DAYS`] days back from "now", or from
-/// the midnight of the day of its first record when that is later).
+/// window end, so nothing is projected; only this date is given. The burn is measured in whole local days (so
+/// the enforce index, which keeps a total budget's spend per day, answers it exactly): the spend of the last
+/// [`BURN_DAYS`] days, today included, over the time since the midnight that starts them (or since the midnight
+/// of the day of its first record, when that is later).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Burn {
     /// Where the burn was measured from (up to "now").
@@ -392,6 +395,29 @@ impl Evaluation {
             parts.push(format!("{} of {} tokens", money::thousands(self.spent.tokens), money::thousands(l)));
         }
         parts.join(", ")
+    }
+
+    /// `$60.00 of $50.00`: the forecast against the limit, for messages (`-` without a forecast). The dollar
+    /// amounts are told apart like the report's cells ([`usd_distinct`] over spent, limit, left and projected).
+    pub fn projected_text(&self) -> String {
+        let Some(f) = &self.forecast else { return "-".into() };
+        let values = [self.spent.usd, self.limit_usd.unwrap_or_default(), self.remaining_usd().unwrap_or_default(), f.usd];
+        let mut t = usd_distinct(values);
+        for (text, v) in t.iter_mut().zip(values) {
+            if v.is_zero() {
+                *text = "$0".into();
+            }
+        }
+        let cell = |usd: Option<&String>, tokens: Option<u64>| {
+            let mut parts: Vec<String> = usd.cloned().into_iter().collect();
+            parts.extend(tokens.map(|t| format!("{} tok", money::thousands(t))));
+            if parts.is_empty() { "-".to_string() } else { parts.join(" · ") }
+        };
+        format!(
+            "{} of {}",
+            cell(self.limit_usd.map(|_| &t[3]), self.limit_tokens.map(|_| f.tokens)),
+            cell(self.limit_usd.map(|_| &t[1]), self.limit_tokens)
+        )
     }
 
     /// What is left, for messages: `$12.34 left`, `1,000 tokens left` — or, for a limit already passed,
@@ -608,10 +634,12 @@ pub struct Tally<'c> {
     periods: Vec<BudgetPeriod>,
     spent: Vec<Spent>,
     sessions: Vec<FxMap<String, Spent>>,
-    /// For `total` budgets: spend since [`Tally::burn_from`], and the first record's time.
+    /// For `total` budgets: spend in the burn days (`[burn_from, burn_to)`, see [`Burn`]), and the first
+    /// record's time.
     recent: Vec<Spent>,
     first: Vec<Option<DateTime<Utc>>>,
     burn_from: DateTime<Utc>,
+    burn_to: DateTime<Utc>,
     pricer: Pricer<'c>,
 }
 
@@ -628,7 +656,8 @@ impl<'c> Tally<'c> {
             sessions: budgets.iter().map(|_| FxMap::default()).collect(),
             recent: vec![Spent::default(); budgets.len()],
             first: vec![None; budgets.len()],
-            burn_from: cal.now - Duration::days(BURN_DAYS),
+            burn_from: burn_days(cal).0,
+            burn_to: burn_days(cal).1,
             pricer: Pricer::new(prices),
         }
     }
@@ -663,7 +692,7 @@ impl<'c> Tally<'c> {
                 }
                 BudgetPeriod::Total => {
                     self.spent[i].add(v.tokens.total(), cost);
-                    if v.ts >= self.burn_from && v.ts < self.cal.now {
+                    if v.ts >= self.burn_from && v.ts < self.burn_to {
                         self.recent[i].add(v.tokens.total(), cost);
                     }
                     self.first[i] = Some(self.first[i].map_or(v.ts, |f| f.min(v.ts)));
@@ -731,9 +760,16 @@ impl<'c> Tally<'c> {
     }
 }
 
+/// The instants bounding a total budget's burn days — the last [`BURN_DAYS`] local days, today included: the
+/// midnight that starts the first of them, and the midnight that ends today.
+pub fn burn_days(cal: &Calendar) -> (DateTime<Utc>, DateTime<Utc>) {
+    let today = cal.today();
+    (cal.midnight(today - Duration::days(BURN_DAYS - 1)), cal.midnight(today + Duration::days(1)))
+}
+
 /// The burn of a `total` budget: what was spent from `from` (or the midnight of the first record's day, when
 /// later) until now, and when the limit is reached at that rate.
-fn burn(e: &Evaluation, recent: Spent, first: Option<DateTime<Utc>>, from: DateTime<Utc>, cal: &Calendar) -> Burn {
+pub(crate) fn burn(e: &Evaluation, recent: Spent, first: Option<DateTime<Utc>>, from: DateTime<Utc>, cal: &Calendar) -> Burn {
     let since = match first {
         Some(f) => from.max(cal.midnight(cal.local_date(f))),
         None => from,
@@ -767,7 +803,7 @@ fn burn(e: &Evaluation, recent: Spent, first: Option<DateTime<Utc>>, from: DateT
 }
 
 /// The session that used most of a session budget (or an empty one when there are none).
-fn worst_session(
+pub(crate) fn worst_session(
     b: &Budget,
     w: RowWindow,
     sessions: impl Iterator<Item = (String, Spent)>,
@@ -1208,8 +1244,9 @@ fn row_spent(r: &Summary) -> Spent {
 }
 
 /// Per-budget, per-window spend of a whole log, kept up to date incrementally (the index behind
-/// `tt-log --enforce`). Windows are keyed by their local start (`2026-11-23`, `2026-11`, `2026`), the session
-/// id for session budgets, and `""` for total budgets.
+/// `tt-log --enforce` and `tt-budget`). Windows are keyed by their local start (`2026-11-23`, `2026-11`,
+/// `2026`), the session id for session budgets, and `""` for total budgets — which also keep their spend per
+/// local day under `@2026-11-23` keys, for the burn rate ([`Burn`]) and the first record's day.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ledger {
     /// Per budget (in config order): window key → spend.
@@ -1236,6 +1273,21 @@ impl Ledger {
         })
     }
 
+    /// Every key a record at `ts` in `session` counts under for budget `b`: its window's, and for a total
+    /// budget also its day's (`@2026-11-23`). Empty when the budget does not apply (see [`Ledger::key`]).
+    pub fn keys(b: &Budget, cal: &Calendar, ts: DateTime<Utc>, session: Option<&str>) -> Vec<String> {
+        let Some(k) = Ledger::key(b, cal, ts, session) else { return Vec::new() };
+        if b.period == BudgetPeriod::Total {
+            return vec![k, Ledger::day_key(cal.local_date(ts))];
+        }
+        vec![k]
+    }
+
+    /// The key of a total budget's spend on local day `d`.
+    pub fn day_key(d: NaiveDate) -> String {
+        format!("@{}", d.format("%Y-%m-%d"))
+    }
+
     /// Count one record for every budget whose scope it matches (a model scope through `pricer`'s
     /// resolution, see [`same_model`]).
     pub fn add(
@@ -1253,6 +1305,9 @@ impl Ledger {
             }
             if let Some(k) = Ledger::key(b, cal, v.ts, v.session.as_deref()) {
                 self.windows[i].entry(k).or_default().add(v.tokens.total(), cost);
+                if b.period == BudgetPeriod::Total {
+                    self.windows[i].entry(Ledger::day_key(cal.local_date(v.ts))).or_default().add(v.tokens.total(), cost);
+                }
             }
         }
     }
@@ -1271,53 +1326,49 @@ impl Ledger {
         self.windows.get(i).and_then(|w| w.get(key)).copied().unwrap_or_default()
     }
 
-    /// As JSON (the sidecar index's body).
-    pub fn to_value(&self) -> Value {
-        Value::Array(
-            self.windows
-                .iter()
-                .map(|w| {
-                    Value::Object(
-                        w.iter()
-                            .map(|(k, s)| {
-                                let usd = money::canonical(s.usd);
-                                (
-                                    k.clone(),
-                                    Value::Array(vec![
-                                        s.records.into(),
-                                        Value::String(usd),
-                                        s.tokens.into(),
-                                        s.unpriced.into(),
-                                    ]),
-                                )
-                            })
-                            .collect(),
-                    )
-                })
-                .collect(),
-        )
-    }
-
-    /// From [`Ledger::to_value`]'s JSON.
-    pub fn from_value(v: &Value) -> Result<Ledger> {
-        let bad = || Error::data("malformed budget ledger");
-        let mut windows = Vec::new();
-        for w in v.as_array().ok_or_else(bad)? {
-            let mut m = BTreeMap::new();
-            for (k, s) in w.as_object().ok_or_else(bad)? {
-                let a = s.as_array().filter(|a| a.len() == 4).ok_or_else(bad)?;
-                let sp = Spent {
-                    records: a[0].as_u64().ok_or_else(bad)?,
-                    usd: a[1].as_str().and_then(money::parse_decimal).ok_or_else(bad)?,
-                    tokens: a[2].as_u64().ok_or_else(bad)?,
-                    unpriced: a[3].as_u64().ok_or_else(bad)?,
-                    overflow: false,
-                };
-                m.insert(k.clone(), sp);
+    /// Evaluate budget `b` (number `i` of the budgets this ledger counts) over its current window at `cal.now`,
+    /// exactly as [`Tally`] does from the records: the window's spend, the worst session of a session budget,
+    /// a total budget's burn from its day keys. `cal` must not be pinned by `--today` (the ledger counts whole
+    /// windows) and must be the calendar the keys were made in.
+    pub fn evaluate(&self, i: usize, b: &Budget, cal: &Calendar) -> Result<Evaluation> {
+        debug_assert!(!cal.pinned);
+        let w = RowWindow::of(&cal.current_budget_window(b.period));
+        let empty = BTreeMap::new();
+        let windows = self.windows.get(i).unwrap_or(&empty);
+        match b.period {
+            BudgetPeriod::Session => {
+                for sp in windows.values() {
+                    sp.check(&b.name)?;
+                }
+                Ok(worst_session(b, w, windows.iter().map(|(k, v)| (k.clone(), *v)), cal))
             }
-            windows.push(m);
+            BudgetPeriod::Total => {
+                let spent = windows.get("").copied().unwrap_or_default();
+                spent.check(&b.name)?;
+                let mut e = Evaluation::new(b, w, None, spent, cal.now, cal);
+                let (from, to) = burn_days(cal);
+                let (first_day, last_day) = (cal.local_date(from), cal.local_date(to - Duration::seconds(1)));
+                let mut recent = Spent::default();
+                let mut first = None;
+                for (k, sp) in windows.range::<str, _>((std::ops::Bound::Included("@"), std::ops::Bound::Unbounded)) {
+                    let Some(day) = k.strip_prefix('@').and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                    else {
+                        break;
+                    };
+                    first = Some(first.map_or(day, |f: NaiveDate| f.min(day)));
+                    if day >= first_day && day <= last_day {
+                        recent.merge(sp);
+                    }
+                }
+                e.burn = Some(burn(&e, recent, first.map(|d| cal.midnight(d)), from, cal));
+                Ok(e)
+            }
+            _ => {
+                let spent = Ledger::key(b, cal, cal.now, None).map(|k| self.spent(i, &k)).unwrap_or_default();
+                spent.check(&b.name)?;
+                Ok(Evaluation::new(b, w, None, spent, cal.now, cal))
+            }
         }
-        Ok(Ledger { windows })
     }
 }
 
