@@ -728,9 +728,10 @@ fn table(evals: &[Evaluation]) -> Table {
         headers.insert(4, "UNPRICED");
     }
     let mut t = Table::new(&headers, &["SPENT", "UNPRICED", "LIMIT", "LEFT", "USED", "FORECAST"]);
-    // On a narrow screen: which budget, how much of which limit, and the level stay.
+    // On a narrow screen: which budget, how much of which limit, and the level stay. (A window cut short loses
+    // its date, so only the scope is cut.)
     t.may_drop(&["LIMIT ON", "FORECAST", "SCOPE", "WINDOW", "LEFT"]);
-    t.may_abbreviate(&["SCOPE", "WINDOW"]);
+    t.may_abbreviate(&["SCOPE"]);
     for e in evals {
         let c = UsdCells::of(e);
         let limit_on = e.limit_date().map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "-".into());

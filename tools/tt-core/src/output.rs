@@ -5,6 +5,11 @@
 //! captured output never carries escape codes). Table and markdown cells show control and invisible format
 //! characters escaped (`\n`, `\u{1b}`, `\u{202e}`): a value read from a log (a session id, a note) can never
 //! break a table's rows, move the cursor or send escape codes to the terminal.
+//!
+//! Text tables fit the screen ([`table_width`]): each table says which columns may be left out (least important
+//! first) and which text columns may be cut with `…`; numbers are never cut and key columns never left out, so a
+//! very narrow screen gets a table wider than itself rather than one that lost what it is about. Markdown is
+//! never fitted: it goes to files and job summaries, not to a screen.
 
 use std::io::{BufWriter, Stdout, Write};
 
@@ -104,6 +109,28 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
     /// Row indexes after which a rule is drawn (e.g. before a total row).
     pub rules_before: Vec<usize>,
+    /// Columns that may be left out to fit the width, least important first (see [`Table::may_drop`]).
+    pub drop_order: Vec<usize>,
+    /// Text columns whose long cells may be cut with `…` to fit the width (see [`Table::may_abbreviate`]).
+    pub abbreviable: Vec<usize>,
+}
+
+/// A cut cell keeps at least this many characters (its `…` included), or its header's width if wider: shorter
+/// than that a name or a scope no longer says anything, and leaving the column out is the better choice.
+pub const MIN_CUT: usize = 16;
+
+/// The width text tables are fitted to: `COLUMNS` when it is a positive integer (so scripts and tests can pin
+/// it), else the terminal's width when stdout is one, else none — a table forced with `--format table` into a
+/// pipe or a file is printed whole.
+pub fn table_width() -> Option<usize> {
+    let pinned = std::env::var("COLUMNS").ok().and_then(|s| s.trim().parse::<usize>().ok()).filter(|&n| n > 0);
+    if pinned.is_some() {
+        return pinned;
+    }
+    if !crate::cli::stdout_is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0)).filter(|&n| n > 0)
 }
 
 impl Table {
@@ -114,7 +141,34 @@ impl Table {
             align: headers.iter().map(|h| if right.contains(h) { Align::Right } else { Align::Left }).collect(),
             rows: Vec::new(),
             rules_before: Vec::new(),
+            drop_order: Vec::new(),
+            abbreviable: Vec::new(),
         }
+    }
+
+    /// Columns (by header) that may be left out when the table is too wide, least important first. Headers not
+    /// in the table are skipped, so a table can name a column it only sometimes has; columns not named here are
+    /// the table's key and are always shown.
+    pub fn may_drop(&mut self, headers: &[&str]) {
+        for i in self.columns(headers) {
+            if !self.drop_order.contains(&i) {
+                self.drop_order.push(i);
+            }
+        }
+    }
+
+    /// Text columns (by header) whose long cells may be cut with `…` when the table is too wide, never below
+    /// [`MIN_CUT`] characters. Right-aligned columns are numbers and are never cut, even if named here.
+    pub fn may_abbreviate(&mut self, headers: &[&str]) {
+        for i in self.columns(headers) {
+            if self.align[i] == Align::Left && !self.abbreviable.contains(&i) {
+                self.abbreviable.push(i);
+            }
+        }
+    }
+
+    fn columns(&self, headers: &[&str]) -> Vec<usize> {
+        headers.iter().filter_map(|h| self.headers.iter().position(|x| x == h)).collect()
     }
 
     /// Add a row.
@@ -139,8 +193,83 @@ impl Table {
         w
     }
 
-    /// Render as aligned text.
+    /// The table fitted to `width` columns. Cutting comes before leaving out (a shortened scope says more than
+    /// none): with the first `k` droppable columns gone (`k` = 0, 1, …), the abbreviable columns still shown are
+    /// cut, widest first and none below its floor ([`MIN_CUT`] or its header), and the first `k` that fits
+    /// wins, cut no more than it needs. If nothing fits, every droppable column is gone, the abbreviable ones
+    /// are at their floor and the table is wider than `width`: key columns are never left out, numbers never cut.
+    pub fn fit(&self, width: usize) -> Table {
+        let natural = self.widths();
+        let n = natural.len();
+        let span =
+            |cols: &[usize], w: &[usize]| cols.iter().map(|&i| w[i]).sum::<usize>() + 2 * cols.len().saturating_sub(1);
+        let mut dropped = 0;
+        loop {
+            let gone = &self.drop_order[..dropped];
+            let shown: Vec<usize> = (0..n).filter(|i| !gone.contains(i)).collect();
+            let mut w = natural.clone();
+            let floor = |i: usize| natural[i].min(MIN_CUT.max(cell_text(&self.headers[i]).chars().count()));
+            let mut over = span(&shown, &w).saturating_sub(width);
+            // One character at a time off the widest column that can still give one: even cuts, no column
+            // shortened while a wider one is whole.
+            while over > 0 {
+                let widest = shown
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.abbreviable.contains(&i) && w[i] > floor(i))
+                    .max_by_key(|&i| (w[i], std::cmp::Reverse(i)));
+                let Some(i) = widest else { break };
+                w[i] -= 1;
+                over -= 1;
+            }
+            if over == 0 || dropped == self.drop_order.len() {
+                return self.project(&shown, &w);
+            }
+            dropped += 1;
+        }
+    }
+
+    /// The columns `shown`, text cells of abbreviable columns cut to `w`.
+    fn project(&self, shown: &[usize], w: &[usize]) -> Table {
+        let cut = |i: usize, c: &String| -> String {
+            let text = cell_text(c);
+            if !self.abbreviable.contains(&i) || text.chars().count() <= w[i] {
+                return c.clone();
+            }
+            // No space left dangling before the `…`.
+            let mut s: String = text.chars().take(w[i].saturating_sub(1)).collect();
+            s.truncate(s.trim_end().len());
+            s.push('…');
+            s
+        };
+        Table {
+            headers: shown.iter().map(|&i| self.headers[i].clone()).collect(),
+            align: shown.iter().map(|&i| self.align[i]).collect(),
+            rows: self
+                .rows
+                .iter()
+                .map(|r| shown.iter().filter_map(|&i| r.get(i).map(|c| cut(i, c))).collect())
+                .collect(),
+            rules_before: self.rules_before.clone(),
+            drop_order: Vec::new(),
+            abbreviable: Vec::new(),
+        }
+    }
+
+    /// Render as aligned text, fitted to the screen ([`table_width`]).
     pub fn render_text(&self, out: &mut impl Write) -> Result<()> {
+        self.render_text_width(out, table_width())
+    }
+
+    /// Render as aligned text, fitted to `width` columns if given (see [`Table::fit`]), else whole.
+    pub fn render_text_width(&self, out: &mut impl Write, width: Option<usize>) -> Result<()> {
+        match width {
+            Some(width) => self.fit(width).write_text(out),
+            None => self.write_text(out),
+        }
+    }
+
+    fn write_text(&self, out: &mut impl Write) -> Result<()> {
         let w = self.widths();
         let line = |out: &mut dyn Write, cells: &[String]| -> Result<()> {
             let mut s = String::new();
@@ -262,5 +391,136 @@ mod tests {
         t.render_markdown(&mut md).unwrap();
         let md = String::from_utf8(md).unwrap();
         assert!(md.contains("| x\\ny\\u{1b}[31m | 1 |\n| a\\|b | 22 |\n"), "{md}");
+    }
+
+    fn text(t: &Table, width: Option<usize>) -> String {
+        let mut out = Vec::new();
+        t.render_text_width(&mut out, width).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Every line's width in characters (the rule is `─`, three bytes each).
+    fn widest(s: &str) -> usize {
+        s.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+    }
+
+    /// name (key), note (cut, then dropped), tag (dropped first), n (a number, kept).
+    fn sample() -> Table {
+        let mut t = Table::new(&["name", "note", "tag", "n"], &["n"]);
+        t.row(vec!["alpha".into(), "a rather long note about alpha".into(), "x".into(), "1,234,567".into()]);
+        t.row(vec!["beta".into(), "short".into(), "yy".into(), "8".into()]);
+        t.may_drop(&["tag", "note", "not a column"]);
+        t.may_abbreviate(&["note", "n"]);
+        t
+    }
+
+    #[test]
+    fn a_table_that_fits_is_unchanged() {
+        let t = sample();
+        let whole = text(&t, None);
+        assert_eq!(
+            whole,
+            "name   note                            tag          n
+─────────────────────────────────────────────────────
+alpha  a rather long note about alpha  x    1,234,567
+beta   short                           yy           8
+"
+        );
+        assert_eq!(widest(&whole), 53);
+        assert_eq!(text(&t, Some(53)), whole);
+        assert_eq!(text(&t, Some(500)), whole);
+        // Declared columns that are not in the table, and numbers named abbreviable, are ignored.
+        assert_eq!((t.drop_order.as_slice(), t.abbreviable.as_slice()), (&[2, 1][..], &[1][..]));
+    }
+
+    #[test]
+    fn cutting_comes_before_leaving_out() {
+        let t = sample();
+        // 3 over: the note loses 3 characters, its `…` included; nothing is left out.
+        assert_eq!(
+            text(&t, Some(50)),
+            "name   note                         tag          n
+──────────────────────────────────────────────────
+alpha  a rather long note about a…  x    1,234,567
+beta   short                        yy           8
+"
+        );
+        // The note at its floor (16) makes 39: down to 39 it is cut, and every column stays.
+        let at_floor = text(&t, Some(39));
+        assert_eq!(widest(&at_floor), 39);
+        assert!(at_floor.contains("  a rather long n…  x  "), "{at_floor}");
+    }
+
+    #[test]
+    fn columns_are_left_out_least_important_first() {
+        let t = sample();
+        // 38: even a 16-character note is too wide, so the tag goes and the note gets its room back (as much
+        // as fits; no space is left before the `…`).
+        assert_eq!(
+            text(&t, Some(38)),
+            "name   note                         n
+─────────────────────────────────────
+alpha  a rather long note…  1,234,567
+beta   short                        8
+"
+        );
+        // 20: the note goes too; name and n are the key, a number is never cut, and what is left fits.
+        assert_eq!(text(&t, Some(20)), "name           n\n────────────────\nalpha  1,234,567\nbeta           8\n");
+    }
+
+    #[test]
+    fn the_key_is_never_left_out_even_when_too_wide() {
+        let t = sample();
+        let narrow = text(&t, Some(5));
+        assert_eq!(narrow, text(&t, Some(20)));
+        assert_eq!(widest(&narrow), 16);
+    }
+
+    #[test]
+    fn cuts_are_even_widest_first_and_never_below_the_floor() {
+        let mut t = Table::new(&["a", "b", "c"], &[]);
+        t.row(vec!["x".repeat(30), "y".repeat(34), "z".repeat(10)]);
+        t.may_abbreviate(&["a", "b", "c"]);
+        // 78 wide; at 60 the 34 is cut to 30 first, then both are cut evenly to 23; the 10 is left alone.
+        let fitted = t.fit(60);
+        assert_eq!(
+            fitted.rows[0],
+            vec![format!("{}…", "x".repeat(22)), format!("{}…", "y".repeat(22)), "z".repeat(10)]
+        );
+        // At 10 both stop at their floor: 16 characters.
+        let fitted = t.fit(10);
+        assert_eq!(
+            fitted.rows[0],
+            vec![format!("{}…", "x".repeat(15)), format!("{}…", "y".repeat(15)), "z".repeat(10)]
+        );
+        // A header wider than 16 is the floor: headers are never cut.
+        let mut t = Table::new(&["a very long header indeed", "n"], &["n"]);
+        t.row(vec!["y".repeat(40), "1".into()]);
+        t.may_abbreviate(&["a very long header indeed"]);
+        assert_eq!(t.fit(10).rows[0], vec![format!("{}…", "y".repeat(24)), "1".into()]);
+    }
+
+    #[test]
+    fn cuts_count_characters_and_keep_rules_and_escapes() {
+        let mut t = Table::new(&["who", "where", "cost"], &["cost"]);
+        t.row(vec!["Zoë".into(), "Zürich, Genève, Montréal, Québec".into(), "$1.00".into()]);
+        t.rule();
+        t.row(vec!["all".into(), "x\ny\u{1b}[31m and so on, and so on".into(), "$2.00".into()]);
+        t.may_abbreviate(&["where"]);
+        let out = text(&t, Some(30));
+        assert_eq!(
+            out,
+            "who  where                cost
+──────────────────────────────
+Zoë  Zürich, Genève, M…  $1.00
+──────────────────────────────
+all  x\\ny\\u{1b}[31m an…  $2.00
+"
+        );
+        assert_eq!(widest(&out), 30);
+        // Markdown is never fitted.
+        let mut md = Vec::new();
+        t.render_markdown(&mut md).unwrap();
+        assert!(String::from_utf8(md).unwrap().contains("Montréal, Québec"));
     }
 }

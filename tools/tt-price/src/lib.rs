@@ -281,6 +281,10 @@ fn list(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
                 ],
                 &["input", "output", "cache read", "cache write", "write 1h"],
             );
+            // On a narrow screen the model and its input and output prices stay; the rarer prices and the
+            // names that only say where an entry came from or what else it is called go first.
+            t.may_drop(&["source", "write 1h", "provider", "aliases", "long context", "cache write", "cache read"]);
+            t.may_abbreviate(&["aliases", "source"]);
             for e in entries {
                 let b = &e.base;
                 let opt = |d: Option<Decimal>| d.map(money::canonical).unwrap_or_else(|| "-".into());

@@ -204,6 +204,8 @@ fn agent_table(agents: &[AgentEfficiency]) -> Table {
         heads.insert(2, "unpriced");
     }
     let mut t = Table::new(&heads, &heads[1..]);
+    // On a narrow screen the agent, its cost per task and in all (and what could not be priced) stay.
+    t.may_drop(&["out/in", "cache hit", "tokens/task", "records", "tasks", "vs median"]);
     for a in agents {
         let mut row = vec![a.agent.clone(), money::thousands(a.records)];
         if unpriced {
@@ -226,6 +228,8 @@ fn agent_table(agents: &[AgentEfficiency]) -> Table {
 fn task_table(tasks: &[TaskEfficiency]) -> Table {
     let heads = ["agent", "task", "records", "tokens", "cost", "out/in", "cache hit"];
     let mut t = Table::new(&heads, &heads[2..]);
+    // On a narrow screen the task, its agent, tokens and cost stay.
+    t.may_drop(&["out/in", "cache hit", "records"]);
     for x in tasks {
         t.row(vec![
             x.agent.clone(),
