@@ -21,6 +21,7 @@ use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::config::{Budget, BudgetPeriod, default_warn_at};
 use tt_core::error::{Error, Result};
 use tt_core::input::Source;
+use tt_core::log::LockedLog;
 use tt_core::output::{Format, Table, csv_safe};
 use tt_core::period::Calendar;
 use tt_core::price::Pricer;
@@ -76,10 +77,10 @@ pub struct Cli {
     #[arg(long)]
     fail_projected: bool,
     /// Pre-task check: exit 1 if spending this many dollars more would push a budget over its limit.
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", group = "estimate")]
     estimate_usd: Option<String>,
     /// Pre-task check in tokens (priced as input tokens of --model for dollar limits).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", group = "estimate")]
     estimate_tokens: Option<String>,
     /// The task's model: prices --estimate-tokens, and budgets scoped to another model are not checked
     /// [env: TT_MODEL].
@@ -142,6 +143,16 @@ pub struct Cli {
     /// With an estimate that fits: print the report too, not only the one-line "go".
     #[arg(long, short = 'v')]
     verbose: bool,
+    /// With --estimate-*: check and hold the estimate atomically (under the log's lock) when it fits, and print
+    /// the reservation's id; log the real usage with `tt-log --settle ID …`.
+    #[arg(long, requires = "estimate")]
+    reserve: bool,
+    /// How long an unsettled reservation holds [default: config `reservation_ttl`, else 1h].
+    #[arg(long, value_name = "DURATION", requires = "reserve")]
+    ttl: Option<String>,
+    /// Free a reservation early (it no longer holds its amount).
+    #[arg(long, value_name = "ID", conflicts_with_all = ["estimate", "fail_over", "fail_at", "fail_projected"])]
+    release: Option<String>,
 
     #[command(flatten)]
     common: CommonArgs,
@@ -191,6 +202,9 @@ impl<'a> Answers<'a> {
 pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let config = cli.common.config()?;
+    if let Some(id) = &cli.release {
+        return release(&cli.common.log_path(&config)?, id);
+    }
     let format = Format::choose(cli.format.as_deref())?;
     let cal = Calendar::from_flags(&config, cli.tz.as_deref(), cli.today.as_deref())?;
     let budgets = budgets(&cli, m, &config)?;
@@ -207,6 +221,18 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let log = cli.common.log_path(&config)?;
     // From the log, configured budgets are answered by its index (milliseconds, not a scan of every record).
     let by_index = from_log && !is_ad_hoc(&cli) && tt_core::enforce::answers_for(&config, &cal);
+    if cli.reserve {
+        // A reservation holds against the configured budgets as the log stands now, under its lock.
+        if !from_log {
+            return Err(Error::usage("--reserve holds against the usage log: give no files and nothing on stdin"));
+        }
+        if cli.today.is_some() || is_ad_hoc(&cli) || !by_index {
+            return Err(Error::usage(
+                "--reserve holds now, against the configured budgets in the config's time zone: drop --today, --tz \
+                 and --limit-*",
+            ));
+        }
+    }
     let read = if by_index { None } else { Some(read(&sources, from_log, &budgets, &cal, &config)?) };
 
     // Inputs named explicitly (files or `-`) that hold nothing are no verdict under a gate: an earlier step
@@ -224,13 +250,24 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let rows_answers;
     let from_rows;
     let mut answers = Answers { evals: Vec::new(), sessions: Vec::new() };
+    // A reservation keeps the log locked from the check until its hold is written.
+    let mut locked = None;
     match &read {
         None => {
-            counts = tt_core::enforce::counts(&log, &config)?;
+            counts = if cli.reserve {
+                let mut l = LockedLog::open(&log)?;
+                let c = tt_core::enforce::counts_locked(l.file(), &log, &config)?;
+                locked = Some(l);
+                c
+            } else {
+                tt_core::enforce::counts(&log, &config)?
+            };
             for b in &budgets {
-                let e = counts.evaluate(b, &cal).ok_or_else(|| Error::data(format!("budget {} not indexed", b.name)))??;
-                let c = &counts;
-                answers.push(e, move |s| c.session_spent(b, s));
+                let e = counts
+                    .evaluate(b, &cal, &config.prices)
+                    .ok_or_else(|| Error::data(format!("budget {} not indexed", b.name)))??;
+                let (c, prices) = (&counts, &config.prices);
+                answers.push(e, move |s| c.session_spent(b, s, prices));
             }
         }
         Some(r) if r.rows.is_empty() => {
@@ -301,8 +338,43 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     // The report: always, but for an estimate that fits — one "go" line then, unless --verbose. A reader that
     // closed stdout early (`| head -1`, `| true`) stops the report, never the gate: the annotations, the job
     // summary and the exit code below still follow.
-    let quiet_go = verdict.go.is_some() && failures.is_empty() && !cli.verbose;
-    if !quiet_go {
+    // A reservation that fits is held before the lock is released; stdout is its id alone, for
+    // `TT_RESERVATION=$(tt-budget … --reserve)`.
+    let mut reserved = None;
+    if let (Some(l), Some(est)) = (&mut locked, &gate.estimate)
+        && failures.is_empty()
+    {
+        let ttl = match &cli.ttl {
+            Some(t) => chrono::Duration::milliseconds(
+                tt_core::args::parse_duration(t)
+                    .ok()
+                    .filter(|ms| *ms > 0)
+                    .and_then(|ms| i64::try_from(ms).ok())
+                    .ok_or_else(|| Error::usage(format!("--ttl wants a duration such as 30m or 2h, got {t:?}")))?,
+            ),
+            None => config.reservation_ttl,
+        };
+        let now = chrono::Utc::now();
+        let hold = tt_core::reserve::Hold {
+            id: tt_core::reserve::new_id(),
+            at: now,
+            expires: now + ttl,
+            offset: l.len()?,
+            usd: est.usd,
+            tokens: est.tokens,
+            context: context.clone(),
+        };
+        tt_core::reserve::append_hold(&log, &hold)?;
+        reserved = Some(hold);
+    }
+    drop(locked);
+    let quiet_go = verdict.go.is_some() && failures.is_empty() && (!cli.verbose || cli.reserve);
+    if let Some(h) = &reserved {
+        let mut out = tt_core::output::stdout();
+        let _ = writeln!(out, "{}", h.id).and_then(|()| out.flush());
+    }
+    // With --reserve stdout is the id alone (never a report a `$(…)` would take for one).
+    if !quiet_go && !cli.reserve {
         let mut out = tt_core::output::stdout();
         match render(&mut out, format, &evals).and_then(|()| out.flush().map_err(Error::from)) {
             Ok(()) => {}
@@ -316,13 +388,38 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         github_output(&evals, &failures, &notes)?;
     }
     if let Some(go) = verdict.go.filter(|_| failures.is_empty()) {
-        let _ = writeln!(std::io::stderr(), "tt-budget: {go}");
+        let held = reserved.as_ref().map(|h| format!(" (held as {} until {})", h.id, tt_core::record::format_ts(h.expires)));
+        let _ = writeln!(std::io::stderr(), "tt-budget: {go}{}", held.unwrap_or_default());
     }
     if failures.is_empty() {
         Ok(Outcome::Ok)
     } else {
         Err(Error::condition(failures.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ")))
     }
+}
+
+/// `--release ID`: end a reservation early, under the log's lock. An id never made is an error; one already
+/// settled, released or expired is said so (exit 0: it holds nothing either way).
+fn release(log: &std::path::Path, id: &str) -> Result<Outcome> {
+    let id = id.trim();
+    let unknown = || Error::usage(format!("no reservation {id:?} in {} (see tt-budget --help)", log.display()));
+    if !log.exists() {
+        return Err(unknown());
+    }
+    let l = LockedLog::open(log)?;
+    let now = chrono::Utc::now();
+    let said = match tt_core::reserve::read(log)?.state(id, now) {
+        tt_core::reserve::State::Unknown => return Err(unknown()),
+        tt_core::reserve::State::Active => {
+            tt_core::reserve::append_end(log, id, "released", now)?;
+            format!("released {id}")
+        }
+        tt_core::reserve::State::Expired => format!("{id} had already expired"),
+        tt_core::reserve::State::Ended(why) => format!("{id} was already {why}"),
+    };
+    drop(l);
+    let _ = writeln!(std::io::stderr(), "tt-budget: {said}");
+    Ok(Outcome::Ok)
 }
 
 /// True when `--limit-usd` / `--limit-tokens` define an ad-hoc budget (which no index counts).
@@ -340,7 +437,13 @@ fn gate_needs(gate: &Gate, context: &TaskContext, b: &Budget, config: &Config) -
 }
 
 /// Read every input: summary rows, or records into a tally.
-fn read<'c>(sources: &[Source], from_log: bool, budgets: &[Budget], cal: &Calendar, config: &'c Config) -> Result<Read<'c>> {
+fn read<'c>(
+    sources: &[Source],
+    from_log: bool,
+    budgets: &[Budget],
+    cal: &Calendar,
+    config: &'c Config,
+) -> Result<Read<'c>> {
     let mut seen: Option<Mode> = None;
     let mut rows = Vec::new();
     let mut tally = Tally::new(budgets, cal, &config.prices);
@@ -399,6 +502,7 @@ fn rows_from(rows: &[Summary]) -> Option<Vec<String>> {
 /// Budgets evaluated from the files the rows came from: through the index when those are the usage log itself
 /// (and the calendar is the config's own), else by reading them.
 struct FromFiles<'c> {
+    prices: &'c tt_core::price::PriceTable,
     budgets: Vec<Budget>,
     evals: Vec<Evaluation>,
     tally: Option<Tally<'c>>,
@@ -408,8 +512,10 @@ struct FromFiles<'c> {
 impl FromFiles<'_> {
     fn spent_of(&self, session: &str, b: &Budget) -> Spent {
         match (&self.counts, &self.tally) {
-            (Some(c), _) => c.session_spent(b, session),
-            (None, Some(t)) => self.budgets.iter().position(|x| x == b).map(|i| t.session_spent(i, session)).unwrap_or_default(),
+            (Some(c), _) => c.session_spent(b, session, self.prices),
+            (None, Some(t)) => {
+                self.budgets.iter().position(|x| x == b).map(|i| t.session_spent(i, session)).unwrap_or_default()
+            }
             (None, None) => Spent::default(),
         }
     }
@@ -431,9 +537,13 @@ fn evaluate_from<'c>(
         let counts = tt_core::enforce::counts(log, config)?;
         let evals = budgets
             .iter()
-            .map(|b| counts.evaluate(b, cal).unwrap_or_else(|| Err(Error::data(format!("budget {} not indexed", b.name)))))
+            .map(|b| {
+                counts
+                    .evaluate(b, cal, &config.prices)
+                    .unwrap_or_else(|| Err(Error::data(format!("budget {} not indexed", b.name))))
+            })
             .collect::<Result<Vec<_>>>()?;
-        return Ok(FromFiles { budgets, evals, tally: None, counts: Some(counts) });
+        return Ok(FromFiles { prices: &config.prices, budgets, evals, tally: None, counts: Some(counts) });
     }
     let sources: Vec<Source> = files
         .iter()
@@ -456,7 +566,7 @@ fn evaluate_from<'c>(
         return Err(Error::data(format!("{}: holds summary rows, not records", files.join(", "))));
     }
     let evals = r.tally.finish()?;
-    Ok(FromFiles { budgets, evals, tally: Some(r.tally), counts: None })
+    Ok(FromFiles { prices: &config.prices, budgets, evals, tally: Some(r.tally), counts: None })
 }
 
 /// The task's context for the estimate: flags, else tt-log's environment defaults. Flags that describe the task

@@ -118,6 +118,10 @@ pub struct Config {
     pub layers: Vec<String>,
     /// The `[optimize]` rules tt-optimize applies.
     pub optimize: OptimizeSettings,
+    /// How long a reservation (`tt-budget --reserve`) holds its amount when it is neither settled nor released.
+    pub reservation_ttl: chrono::Duration,
+    /// Whether tt-log says on stderr when a record moves a budget across a level (`budget_alerts`).
+    pub budget_alerts: bool,
 }
 
 /// The `[optimize]` table: the rules behind tt-optimize's suggestions (defaults in `config/tt.toml`).
@@ -177,6 +181,8 @@ struct RawFile {
     tz: Option<Spanned<String>>,
     week_start: Option<Spanned<String>>,
     max_tokens: Option<Spanned<u64>>,
+    reservation_ttl: Option<Spanned<String>>,
+    budget_alerts: Option<bool>,
     #[serde(default)]
     models: BTreeMap<String, RawModel>,
     #[serde(default)]
@@ -454,6 +460,8 @@ struct Builder {
     tz: Option<String>,
     week_start: Option<Weekday>,
     max_tokens: Option<u64>,
+    reservation_ttl: Option<chrono::Duration>,
+    budget_alerts: Option<bool>,
     models: BTreeMap<String, ModelEntry>,
     budgets: Vec<Budget>,
     layers: Vec<String>,
@@ -524,6 +532,22 @@ impl Builder {
                 ));
             }
             self.max_tokens = Some(m.into_inner());
+        }
+        if let Some(t) = raw.reservation_ttl {
+            let ms = crate::args::parse_duration(t.get_ref())
+                .ok()
+                .filter(|ms| *ms > 0 && *ms <= 366 * 86_400_000)
+                .ok_or_else(|| {
+                    place.err(
+                        t.span().start,
+                        "reservation_ttl",
+                        format!("want a duration such as \"1h\" or \"30m\" (at most a year), got {:?}", t.get_ref()),
+                    )
+                })?;
+            self.reservation_ttl = Some(chrono::Duration::milliseconds(ms as i64));
+        }
+        if let Some(a) = raw.budget_alerts {
+            self.budget_alerts = Some(a);
         }
         // Model names ignore case: `[models.M]` and `[models.m]` in one file are one model written twice.
         let mut in_this_file: BTreeMap<String, (String, Option<usize>)> = BTreeMap::new();
@@ -721,6 +745,8 @@ impl Builder {
             budgets: self.budgets,
             layers: self.layers,
             optimize: self.optimize,
+            reservation_ttl: self.reservation_ttl.unwrap_or(chrono::Duration::hours(1)),
+            budget_alerts: self.budget_alerts.unwrap_or(true),
         })
     }
 }

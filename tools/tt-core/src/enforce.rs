@@ -28,9 +28,10 @@ use crate::config::{Budget, BudgetPeriod, Config};
 use crate::error::{Error, Result};
 use crate::input::Source;
 use crate::log::LockedLog;
-use crate::period::Calendar;
+use crate::period::{Calendar, Window};
 use crate::price::Pricer;
 use crate::record::Record;
+use crate::reserve::Hold;
 use crate::scan::{Field, View};
 
 /// The index file's version; bump when its meaning changes (2: model scopes match every spelling of the model;
@@ -430,7 +431,7 @@ pub fn check_dry_run(log: &Path, config: &Config, record: &Record) -> Result<()>
     let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
     let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
     let index = Index::empty(fingerprint(config), 0, 0, budgets.len());
-    match refusals(&index, &budgets, &scopes, &cal, config, record)? {
+    match refusals(&index, &[], &budgets, &scopes, &cal, config, record)? {
         Some(decision) => decision.map(|_| ()).or_else(refused),
         None => Err(Error::data("the empty budget index cannot be read")),
     }
@@ -451,9 +452,13 @@ fn count_and_check(
     let budgets: Vec<Budget> = config.budgets.clone();
     let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
     let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
+    // What reservations hold counts too, but for the one this record settles.
+    let settles = record.extra.get(crate::reserve::FIELD).and_then(serde_json::Value::as_str);
     for reuse in [true, false] {
         let index = counted(file, log, config, &cal, reuse)?;
-        if let Some(decision) = refusals(&index, &budgets, &scopes, &cal, config, record)? {
+        let mut holds = crate::reserve::read(log)?.active(Some(&mut *file), index.offset, chrono::Utc::now())?;
+        holds.retain(|h| Some(h.id.as_str()) != settles);
+        if let Some(decision) = refusals(&index, &holds, &budgets, &scopes, &cal, config, record)? {
             return Ok((index, decision));
         }
     }
@@ -490,19 +495,49 @@ fn counted(file: &mut File, log: &Path, config: &Config, cal: &Calendar, reuse: 
 pub struct Counts {
     ledger: Ledger,
     budgets: Vec<Budget>,
+    /// The reservations still holding (see [`crate::reserve`]), read under the same lock.
+    pub holds: Vec<Hold>,
+    /// The log's length when counted.
+    pub len: u64,
 }
 
 impl Counts {
-    /// Evaluate configured budget `b` over its current window at `cal.now` (see [`Ledger::evaluate`]); `None`
-    /// when `b` is not one of the configured budgets the index counts (an ad-hoc one).
-    pub fn evaluate(&self, b: &Budget, cal: &Calendar) -> Option<Result<Evaluation>> {
+    /// Evaluate configured budget `b` over its current window at `cal.now` (see [`Ledger::evaluate`]), with
+    /// what reservations hold of it on top; `None` when `b` is not one of the configured budgets the index
+    /// counts (an ad-hoc one).
+    pub fn evaluate(&self, b: &Budget, cal: &Calendar, prices: &crate::price::PriceTable) -> Option<Result<Evaluation>> {
         let i = self.position(b)?;
-        Some(self.ledger.evaluate(i, b, cal))
+        let mut pricer = Pricer::new(prices);
+        if b.period == BudgetPeriod::Session {
+            let held = crate::reserve::held_by_session(&self.holds, b, &mut pricer);
+            if held.is_empty() {
+                return Some(self.ledger.evaluate(i, b, cal));
+            }
+            // Each session with what is held for it on top (a hold without a session is a session of its own).
+            let mut one = Ledger::new(1);
+            one.windows[0] = self.ledger.windows[i].clone();
+            for (k, h) in &held {
+                let sp = one.windows[0].entry(k.clone()).or_default();
+                let records = sp.records;
+                sp.merge(h);
+                sp.records = records;
+            }
+            return Some(one.evaluate(0, b, cal));
+        }
+        let held = crate::reserve::held(&self.holds, b, &mut pricer);
+        Some(self.ledger.evaluate(i, b, cal).map(|e| e.with_held(b, held, cal)))
     }
 
-    /// What session `session` has spent of configured session budget `b`.
-    pub fn session_spent(&self, b: &Budget, session: &str) -> Spent {
-        self.position(b).map(|i| self.ledger.spent(i, session)).unwrap_or_default()
+    /// What session `session` has spent of configured session budget `b`, holds for it included.
+    pub fn session_spent(&self, b: &Budget, session: &str, prices: &crate::price::PriceTable) -> Spent {
+        let mut s = self.position(b).map(|i| self.ledger.spent(i, session)).unwrap_or_default();
+        let held = crate::reserve::held_by_session(&self.holds, b, &mut Pricer::new(prices));
+        if let Some(h) = held.get(session) {
+            let records = s.records;
+            s.merge(h);
+            s.records = records;
+        }
+        s
     }
 
     fn position(&self, b: &Budget) -> Option<usize> {
@@ -522,42 +557,55 @@ pub fn answers_for(config: &Config, cal: &Calendar) -> bool {
 /// the index stopped, and the index saved for the next call — a cache, so a save that fails (a read-only
 /// directory) costs only speed. A log that does not exist has spent nothing.
 pub fn counts(log: &Path, config: &Config) -> Result<Counts> {
-    let cal = Calendar::new(config.timezone()?, config.week_start, chrono::Utc::now());
-    let done = |index: &Index| index.ledger().map(|ledger| Counts { ledger, budgets: config.budgets.clone() });
     let name = log.display().to_string();
     let mut file = match File::open(log) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Counts { ledger: Ledger::new(config.budgets.len()), budgets: config.budgets.clone() });
+            let holds = crate::reserve::read(log)?.active(None, 0, chrono::Utc::now())?;
+            return Ok(Counts { ledger: Ledger::new(config.budgets.len()), budgets: config.budgets.clone(), holds, len: 0 });
         }
         Err(e) => return Err(Error::io(&name, e)),
     };
     file.lock_shared().map_err(|e| Error::io(format!("{name}: lock"), e))?;
+    let cal = Calendar::new(config.timezone()?, config.week_start, chrono::Utc::now());
     let before = Index::load(&index_path(log), config.budgets.len()).map(|i| i.offset);
     let index = counted(&mut file, log, config, &cal, true)?;
     if before == Some(index.offset)
         && index.delta.windows.iter().all(|w| w.is_empty())
-        && let Some(c) = done(&index)
+        && let Some(ledger) = index.ledger()
     {
-        return Ok(c);
+        return finish_counts(&mut file, log, config, ledger, index.offset);
     }
     // The index must be brought up to date (or rebuilt): under the exclusive lock, like every index write.
     file.unlock().map_err(|e| Error::io(format!("{name}: unlock"), e))?;
     file.lock().map_err(|e| Error::io(format!("{name}: lock"), e))?;
+    counts_locked(&mut file, log, config)
+}
+
+/// [`counts`] for a caller that holds the log's exclusive lock (a reservation, which checks and holds under
+/// it): the index is caught up and saved.
+pub fn counts_locked(file: &mut File, log: &Path, config: &Config) -> Result<Counts> {
+    let cal = Calendar::new(config.timezone()?, config.week_start, chrono::Utc::now());
     for reuse in [true, false] {
-        let mut index = counted(&mut file, log, config, &cal, reuse)?;
-        if let Some(c) = done(&index) {
+        let mut index = counted(file, log, config, &cal, reuse)?;
+        if let Some(ledger) = index.ledger() {
             let _ = index.save(&index_path(log));
-            return Ok(c);
+            return finish_counts(file, log, config, ledger, index.offset);
         }
     }
     Err(Error::data(format!("{}: the budget index cannot be built consistently", index_path(log).display())))
+}
+
+fn finish_counts(file: &mut File, log: &Path, config: &Config, ledger: Ledger, len: u64) -> Result<Counts> {
+    let holds = crate::reserve::read(log)?.active(Some(file), len, chrono::Utc::now())?;
+    Ok(Counts { ledger, budgets: config.budgets.clone(), holds, len })
 }
 
 /// Check `record` against the counted spend: what it adds (its spend and the windows it counts in), or why it
 /// may not be appended; `None` when the index turned out damaged (rebuild it and check again).
 fn refusals(
     index: &Index,
+    holds: &[Hold],
     budgets: &[Budget],
     scopes: &[Vec<(Field, String)>],
     cal: &Calendar,
@@ -577,7 +625,15 @@ fn refusals(
             continue;
         }
         let Some(key) = Ledger::key(b, cal, record.ts, record.session.as_deref()) else { continue };
-        let Some(spent) = index.spent(i, &key) else { return Ok(None) };
+        let Some(mut spent) = index.spent(i, &key) else { return Ok(None) };
+        let held = if b.period == BudgetPeriod::Session {
+            crate::reserve::held_by_session(holds, b, &mut pricer).remove(&key).unwrap_or_default()
+        } else {
+            crate::reserve::held(holds, b, &mut pricer)
+        };
+        let records = spent.records;
+        spent.merge(&held);
+        spent.records = records;
         spent.check(&b.name)?;
         let window = crate::aggregate::RowWindow::of(&if b.period == BudgetPeriod::Session {
             cal.budget_window(BudgetPeriod::Total, record.ts)
@@ -645,5 +701,86 @@ impl Passed {
             self.index.tail = tail_hash(locked.file(), len, &name)?;
         }
         self.index.save(&self.path)
+    }
+}
+
+/// Budget alerts as records are logged: the index as it stood before an append, to tell which budget windows
+/// the appended records moved across a level (info, warning, critical, over) — the "alert at 80%" at the
+/// moment it happens, from the index (no re-reading of the log).
+#[derive(Debug)]
+pub struct Watch {
+    index: Index,
+    cal: Calendar,
+}
+
+/// Start watching before an append, with the log exclusively locked; `None` when there is nothing to watch (no
+/// budgets, or `budget_alerts = false`) or the index cannot be counted (alerts are a courtesy: they never stop
+/// a record from being logged).
+pub fn watch(locked: &mut LockedLog, config: &Config) -> Option<Watch> {
+    if config.budgets.is_empty() || !config.budget_alerts {
+        return None;
+    }
+    let cal = Calendar::new(config.timezone().ok()?, config.week_start, chrono::Utc::now());
+    let log = locked.path().to_path_buf();
+    let index = counted(locked.file(), &log, config, &cal, true).ok()?;
+    Some(Watch { index, cal })
+}
+
+impl Watch {
+    /// After the append (still locked): one line per budget window that the appended records moved across a
+    /// level. With `save`, the index is saved too (a caller that saved it already — `--enforce` — passes
+    /// false, so nothing is counted twice).
+    pub fn alerts(mut self, locked: &mut LockedLog, config: &Config, save: bool) -> Vec<String> {
+        let log = locked.path().to_path_buf();
+        let name = log.display().to_string();
+        let Ok(len) = locked.len() else { return Vec::new() };
+        let Ok(upto) = last_newline_end(locked.file(), len, &name) else { return Vec::new() };
+        let budgets = &config.budgets;
+        let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
+        let mut after = self.index.clone();
+        after.delta = Ledger::new(budgets.len());
+        let how = Counting { budgets, scopes: &scopes, cal: &self.cal, config };
+        if catch_up(&mut after, locked.file(), &log, upto, how).is_err() {
+            return Vec::new();
+        }
+        let mut lines = Vec::new();
+        for (i, b) in budgets.iter().enumerate() {
+            for (key, added) in after.delta.windows.get(i).into_iter().flatten() {
+                if key.starts_with('@') {
+                    continue;
+                }
+                let Some(before) = self.index.spent(i, key) else { continue };
+                let mut now = before;
+                now.merge(added);
+                let (_, was) = crate::budget::levels(b, before.usd, before.tokens);
+                let (_, is) = crate::budget::levels(b, now.usd, now.tokens);
+                if is > was {
+                    let e = Evaluation::new(b, crate::aggregate::RowWindow::of(&Window::all(self.cal.tz)), None, now, self.cal.now, &self.cal);
+                    let which = match b.period {
+                        BudgetPeriod::Session => format!(" (session {key})"),
+                        BudgetPeriod::Total => String::new(),
+                        p => format!(" ({} {key})", p.as_str()),
+                    };
+                    lines.push(format!(
+                        "budget {}{which} is now {} at {}%: {}",
+                        b.name,
+                        is.as_str(),
+                        e.percent(),
+                        e.spent_text()
+                    ));
+                }
+            }
+        }
+        if save {
+            let delta = std::mem::replace(&mut after.delta, Ledger::new(0));
+            self.index.delta.merge(delta);
+            self.index.offset = after.offset;
+            self.index.lines = after.lines;
+            if let Ok(t) = tail_hash(locked.file(), after.offset, &name) {
+                self.index.tail = t;
+                let _ = self.index.save(&index_path(&log));
+            }
+        }
+        lines
     }
 }

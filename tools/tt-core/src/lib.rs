@@ -14,6 +14,7 @@ pub mod config;
 pub mod enforce;
 pub mod error;
 pub mod export;
+pub mod github;
 pub mod id;
 pub mod import;
 pub mod input;
@@ -28,6 +29,7 @@ pub mod price;
 pub mod provider;
 pub mod record;
 pub mod report;
+pub mod reserve;
 pub mod scan;
 
 pub use config::Config;

@@ -70,6 +70,7 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
         threads,
         finished,
         all_finished: cli.finished,
+        alerts: !cli.quiet,
     };
     let files = found.files;
     let mut out = tt_core::output::stdout();
@@ -90,7 +91,7 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
     if show {
         printed(out.flush())?;
     }
-    for w in &report.warnings {
+    for w in report.warnings.iter().chain(&report.alerts) {
         tt_core::cli::warn("tt-log", w);
     }
     for (model, n) in &report.unpriced {

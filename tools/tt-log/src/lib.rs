@@ -96,7 +96,8 @@ pub struct Cli {
     /// Provider (default: the price table's provider for the model).
     #[arg(long, value_name = "NAME")]
     provider: Option<String>,
-    /// Git branch (default: read from the repository in the current directory).
+    /// Git branch [env: TT_BRANCH] (default: read from the repository in the current directory; on a detached
+    /// HEAD, from CI: GITHUB_HEAD_REF, GITHUB_REF_NAME, CI_COMMIT_REF_NAME).
     #[arg(long, value_name = "NAME")]
     branch: Option<String>,
     /// Git commit (default: read from the repository in the current directory).
@@ -126,7 +127,8 @@ pub struct Cli {
     /// Estimate input tokens from a text file (or - for stdin) at about 4 characters a token.
     #[arg(long, value_name = "FILE", conflicts_with = "from")]
     estimate_from: Option<String>,
-    /// Refuse unknown models instead of logging them unpriced.
+    /// Refuse a record of an unknown model (exit 2, nothing appended) instead of logging it unpriced; either way
+    /// a name one edit from a known one gets a "did you mean" hint.
     #[arg(long)]
     strict: bool,
     /// Also write the appended record to stdout.
@@ -148,6 +150,10 @@ pub struct Cli {
     /// Refuse the record (exit 1, nothing appended) if it would push a configured budget over its limit.
     #[arg(long)]
     pub enforce: bool,
+    /// The real usage of a reservation (`tt-budget --estimate-usd X --reserve` printed ID): the record carries
+    /// it and replaces the hold in the same append.
+    #[arg(long, value_name = "ID", env = "TT_RESERVATION", hide_env_values = true)]
+    settle: Option<String>,
     /// No confirmation on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -191,6 +197,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
             ("--ts", cli.ts.is_some()),
             ("--source", cli.source.is_some()),
             ("--enforce", cli.enforce),
+            ("--settle", cli.settle.is_some() && m.value_source("settle") == Some(clap::parser::ValueSource::CommandLine)),
         ];
         if let Some((flag, _)) = record_only.iter().find(|(_, set)| *set) {
             return Err(Error::usage(format!("{flag} describes one logged record; it cannot be used with --import")));
@@ -221,20 +228,63 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         return import::run(&cli, &config, source, paths);
     }
     let log = cli.common.log_path(&config)?;
-    let (record, warning) = build_record(&cli, &config)?;
+    let (mut record, warning) = build_record(&cli, &config)?;
+    let settle = match cli.settle.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(id) if !tt_core::reserve::is_id(id) => {
+            return Err(Error::usage(format!(
+                "--settle wants the id tt-budget --reserve printed (r-…), got {id:?}"
+            )));
+        }
+        Some(id) => {
+            record.extra.insert(tt_core::reserve::FIELD.into(), serde_json::Value::String(id.to_string()));
+            Some(id.to_string())
+        }
+        None => None,
+    };
     let line = record.to_json();
+    let mut settled_note = None;
+    let mut alerts = Vec::new();
     if !cli.dry_run {
         let mut locked = tt_core::log::LockedLog::open(&log)?;
+        let state = match &settle {
+            Some(id) => Some(tt_core::reserve::read(&log)?.state(id, chrono::Utc::now())),
+            None => None,
+        };
+        let watch = if cli.quiet { None } else { tt_core::enforce::watch(&mut locked, &config) };
         let passed = if cli.enforce { enforce::check(&mut locked, &config, &record)? } else { None };
         locked.append(&format!("{line}\n"))?;
+        let saved = passed.is_some();
         if let Some(p) = passed {
             enforce::appended(p, &mut locked);
+        }
+        // `--enforce` saved the index already: the watch only compares.
+        alerts = watch.map(|w| w.alerts(&mut locked, &config, !saved)).unwrap_or_default();
+        // The record ended the hold; the `settled` line only spares readers a look at the log.
+        if let (Some(id), Some(state)) = (&settle, state) {
+            use tt_core::reserve::State;
+            settled_note = match state {
+                State::Active => {
+                    if let Err(e) = tt_core::reserve::append_end(&log, id, "settled", chrono::Utc::now()) {
+                        tt_core::cli::warn("tt-log", format!("{id}: settled by the record, but not noted: {e}"));
+                    }
+                    None
+                }
+                State::Unknown => Some(format!("no reservation {id} in this log: logged, nothing to settle")),
+                State::Expired => Some(format!("reservation {id} had expired: logged")),
+                State::Ended(why) => Some(format!("reservation {id} was already {why}: logged")),
+            };
         }
     } else if cli.enforce {
         enforce::dry_run(&log, &config, &record)?;
     }
     if let Some(w) = warning {
         tt_core::cli::warn("tt-log", w);
+    }
+    if let Some(n) = settled_note {
+        tt_core::cli::warn("tt-log", n);
+    }
+    for a in alerts {
+        tt_core::cli::warn("tt-log", a);
     }
     if cli.print || cli.dry_run {
         let mut out = tt_core::output::stdout();
@@ -485,7 +535,9 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
     r.task = opt_name("task", cli.task.clone().or_else(|| env("TT_TASK")).as_deref())?;
     r.project = opt_name("project", cli.project.clone().or_else(|| env("TT_PROJECT")).as_deref())?;
     let provider_flag = opt_name("provider", cli.provider.as_deref())?;
-    let branch_flag = opt_name("branch", cli.branch.as_deref())?;
+    // TT_BRANCH is the user's word for the branch, as --branch is: it beats what git says (and a detached
+    // HEAD's CI variables), and is checked as a flag's value is.
+    let branch_flag = opt_name("branch", cli.branch.clone().or_else(|| env("TT_BRANCH")).as_deref())?;
     let commit_flag = opt_name("commit", cli.commit.as_deref())?;
     r.notes = match one("note", &cli.pos_note, &cli.note)? {
         Some(n) => note_field(&n)?,
@@ -507,9 +559,9 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
         && !cli.no_git
         && let Ok(cwd) = std::env::current_dir()
     {
-        let (b, c) = tt_core::machine::git_info(&cwd);
-        r.branch = found(b);
-        r.commit = found(c);
+        let head = tt_core::machine::head(&cwd);
+        r.branch = found(tt_core::machine::branch(&head));
+        r.commit = found(head.commit);
     }
     if branch_flag.is_some() {
         r.branch = branch_flag;
@@ -529,15 +581,19 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
             r.cost_usd = Some(p.cost);
             r.price = Some(p.label);
         }
+        // A typo (`sonet-4.5`) is the usual unknown model: name the known one it is one edit from. Searched
+        // only here, never on the priced path.
         None if cli.strict => {
+            let hint = config.prices.did_you_mean(&r.model).map(|h| format!("; {h}")).unwrap_or_default();
             return Err(Error::data(format!(
-                "unknown model {:?} (--strict): add it to the price table (see tt-price --list)",
+                "unknown model {:?} (--strict{hint}): add it to the price table (see tt-price --list)",
                 r.model
             )));
         }
         None => {
+            let hint = config.prices.did_you_mean(&r.model).map(|h| format!(" ({h})")).unwrap_or_default();
             warning = Some(format!(
-                "unknown model {:?}: logged unpriced (add it to the price table; tt-price --list shows it)",
+                "unknown model {:?}{hint}: logged unpriced (add it to the price table; tt-price --list shows it)",
                 r.model
             ));
         }

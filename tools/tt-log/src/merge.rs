@@ -59,6 +59,7 @@ pub fn run(cli: &Cli, config: &Config, files: &[String]) -> Result<Outcome> {
     }
 
     let mut locked = LockedLog::open(&log)?;
+    let watch = if cli.quiet { None } else { tt_core::enforce::watch(&mut locked, config) };
     let existing = {
         use std::io::{Seek, SeekFrom};
         let name = log.display().to_string();
@@ -68,10 +69,14 @@ pub fn run(cli: &Cli, config: &Config, files: &[String]) -> Result<Outcome> {
     };
     let plan = bundle::plan(&read, &existing);
     locked.append(&plan.lines)?;
+    let alerts = watch.map(|w| w.alerts(&mut locked, config, true)).unwrap_or_default();
     write_history(&log, &sources, &read, &plan)?;
     drop(locked);
     if !cli.quiet {
         report(&read, &plan)?;
+    }
+    for a in alerts {
+        tt_core::cli::warn("tt-log", a);
     }
     print_new(cli, &plan)?;
     if !cli.quiet {

@@ -294,6 +294,8 @@ pub struct Evaluation {
     pub forecast: Option<Forecast>,
     /// For `total` budgets evaluated from records: the recent burn and the date the limit is reached.
     pub burn: Option<Burn>,
+    /// What reservations hold of it (already inside `spent`, which is what counts against the limit).
+    pub held: Spent,
 }
 
 /// Fractions are capped here (a trillion times the limit): past that, "how far over" no longer matters, and
@@ -309,7 +311,7 @@ fn ratio(a: Decimal, b: Decimal) -> Decimal {
     a.checked_div(b).map_or(FRACTION_CAP, |r| r.min(FRACTION_CAP).round_dp_with_strategy(10, RoundingStrategy::ToZero))
 }
 
-fn levels(b: &Budget, usd: Decimal, tokens: u64) -> (Decimal, Level) {
+pub(crate) fn levels(b: &Budget, usd: Decimal, tokens: u64) -> (Decimal, Level) {
     let mut frac = Decimal::ZERO;
     let mut lvl = Level::Ok;
     if let Some(l) = b.limit_usd {
@@ -349,7 +351,24 @@ impl Evaluation {
             level,
             forecast,
             burn: None,
+            held: Spent::default(),
         }
+    }
+
+    /// The same evaluation with `held` (what reservations hold) counted on top of the spend: levels, remaining
+    /// amounts and estimates then see it; `records` stays the records'.
+    pub fn with_held(self, b: &Budget, held: Spent, cal: &Calendar) -> Evaluation {
+        if held == Spent::default() {
+            return self;
+        }
+        let mut spent = self.spent;
+        spent.merge(&held);
+        spent.records = self.spent.records;
+        let burn = self.burn;
+        let mut e = Evaluation::new(b, self.window, self.session, spent, cal.now, cal);
+        e.burn = burn;
+        e.held = held;
+        e
     }
 
     /// The date the limit will be reached: from the forecast of a running window, or from the recent burn of a
@@ -401,7 +420,8 @@ impl Evaluation {
     /// amounts are told apart like the report's cells ([`usd_distinct`] over spent, limit, left and projected).
     pub fn projected_text(&self) -> String {
         let Some(f) = &self.forecast else { return "-".into() };
-        let values = [self.spent.usd, self.limit_usd.unwrap_or_default(), self.remaining_usd().unwrap_or_default(), f.usd];
+        let values =
+            [self.spent.usd, self.limit_usd.unwrap_or_default(), self.remaining_usd().unwrap_or_default(), f.usd];
         let mut t = usd_distinct(values);
         for (text, v) in t.iter_mut().zip(values) {
             if v.is_zero() {
@@ -477,7 +497,7 @@ impl Evaluation {
             s,
             ",\"records\":{},\"spent_usd\":{},\"spent_tokens\":{},\"unpriced_records\":{},\"limit_usd\":{},\
              \"limit_tokens\":{},\"remaining_usd\":{},\"remaining_tokens\":{},\"percent\":{},\"level\":\"{}\",\
-             \"forecast\":",
+             {}\"forecast\":",
             self.spent.records,
             money::canonical(self.spent.usd),
             self.spent.tokens,
@@ -488,6 +508,15 @@ impl Evaluation {
             opt(self.remaining_tokens()),
             self.percent(),
             self.level.as_str(),
+            if self.held == Spent::default() {
+                String::new()
+            } else {
+                format!(
+                    "\"held_usd\":{},\"held_tokens\":{},",
+                    money::canonical(self.held.usd),
+                    self.held.tokens
+                )
+            },
         );
         match (&self.forecast, &self.burn) {
             (None, None) => s.push_str("null"),
@@ -769,7 +798,13 @@ pub fn burn_days(cal: &Calendar) -> (DateTime<Utc>, DateTime<Utc>) {
 
 /// The burn of a `total` budget: what was spent from `from` (or the midnight of the first record's day, when
 /// later) until now, and when the limit is reached at that rate.
-pub(crate) fn burn(e: &Evaluation, recent: Spent, first: Option<DateTime<Utc>>, from: DateTime<Utc>, cal: &Calendar) -> Burn {
+pub(crate) fn burn(
+    e: &Evaluation,
+    recent: Spent,
+    first: Option<DateTime<Utc>>,
+    from: DateTime<Utc>,
+    cal: &Calendar,
+) -> Burn {
     let since = match first {
         Some(f) => from.max(cal.midnight(cal.local_date(f))),
         None => from,
@@ -1306,7 +1341,10 @@ impl Ledger {
             if let Some(k) = Ledger::key(b, cal, v.ts, v.session.as_deref()) {
                 self.windows[i].entry(k).or_default().add(v.tokens.total(), cost);
                 if b.period == BudgetPeriod::Total {
-                    self.windows[i].entry(Ledger::day_key(cal.local_date(v.ts))).or_default().add(v.tokens.total(), cost);
+                    self.windows[i]
+                        .entry(Ledger::day_key(cal.local_date(v.ts)))
+                        .or_default()
+                        .add(v.tokens.total(), cost);
                 }
             }
         }

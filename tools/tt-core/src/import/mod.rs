@@ -203,6 +203,8 @@ pub struct Options {
     /// restored backup, whose fresh mtimes say nothing): nothing is held back as still being written, and a last
     /// line without its newline is read as in an idle file.
     pub all_finished: bool,
+    /// Work out which budgets the imported records move across a level ([`Report::alerts`]).
+    pub alerts: bool,
 }
 
 /// Transcripts a Claude Code hook says are complete. Paths as given; they are compared with the files found
@@ -244,6 +246,8 @@ pub struct Report {
     pub unpriced: BTreeMap<String, u64>,
     /// Warnings (file:line: …), at most [`MAX_WARNINGS`] of them and a count of the rest.
     pub warnings: Vec<String>,
+    /// Budgets the imported records moved across a level (see [`crate::enforce::Watch`]).
+    pub alerts: Vec<String>,
 }
 
 /// Malformed-line warnings beyond this many are only counted.
@@ -842,6 +846,10 @@ pub fn import(
 ) -> Result<Report> {
     let state_path = state::path_for(log);
     let mut locked = if opts.dry_run { None } else { Some(crate::log::LockedLog::open(log)?) };
+    let watch = match &mut locked {
+        Some(l) if opts.alerts => crate::enforce::watch(l, config),
+        _ => None,
+    };
     // Loaded under the log lock: a concurrent import (two hooks at once) saves its offsets before this one reads
     // them.
     let mut st = State::load(&state_path);
@@ -976,6 +984,9 @@ pub fn import(
         }
         st.log_len = l.len()?;
         st.save(&state_path)?;
+        if let Some(w) = watch {
+            report.alerts = w.alerts(&mut l, config, true);
+        }
     }
     Ok(report)
 }
