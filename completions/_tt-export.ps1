@@ -34,7 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'tt-export' -ScriptBlock {
             [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'Time zone for periods and day/week/month keys (IANA name) [default: config `tz`, else UTC]')
             [CompletionResult]::new('--today', '--today', [CompletionResultType]::ParameterName, 'Take this date (or time) as today, for reproducible reports and forecasts')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG')
-            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin')
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Write a portable bundle: a metadata line (who, where, when, filter, count, SHA-256) and the records')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

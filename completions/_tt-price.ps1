@@ -30,7 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'tt-price' -ScriptBlock {
             [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'With --import-litellm: only these providers (comma-separated LiteLLM provider names)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: --list: table|json|jsonl|toml; --quote: table|json|jsonl|value (json: one document, jsonl: one object a line) [default: table on a terminal, else jsonl]. The filter always writes JSONL records')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG')
-            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]')
+            [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin')
             [CompletionResult]::new('--reprice', '--reprice', [CompletionResultType]::ParameterName, 'Price every record again, replacing existing costs')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'Show the effective price table')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Filter: refuse records of unknown models instead of passing them through unpriced')

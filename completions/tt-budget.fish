@@ -19,10 +19,14 @@ complete -c tt-budget -l name -d 'The ad-hoc budget\'s name' -r
 complete -c tt-budget -l tz -d 'Time zone for budget windows (IANA name) [default: config `tz`, else UTC]' -r
 complete -c tt-budget -l today -d 'Pretend today is this date (the day counts as fully elapsed), for reproducible reports' -r
 complete -c tt-budget -l format -d 'Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl]' -r
+complete -c tt-budget -l ttl -d 'How long an unsettled reservation holds [default: config `reservation_ttl`, else 1h]' -r
+complete -c tt-budget -l release -d 'Free a reservation early (it no longer holds its amount)' -r
 complete -c tt-budget -l config -d 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG' -r -F
-complete -c tt-budget -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]' -r -F
+complete -c tt-budget -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin' -r -F
 complete -c tt-budget -l fail-over -d 'Exit 1 when any budget is over its limit'
 complete -c tt-budget -l fail-projected -d 'Exit 1 when a forecast to the end of the window exceeds a limit (day, week, month and year budgets)'
 complete -c tt-budget -l github -d 'Emit GitHub Actions annotations and a job summary (automatic when GITHUB_ACTIONS=true)'
+complete -c tt-budget -s v -l verbose -d 'With an estimate that fits: print the report too, not only the one-line "go"'
+complete -c tt-budget -l reserve -d 'With --estimate-*: check and hold the estimate atomically (under the log\'s lock) when it fits, and print the reservation\'s id; log the real usage with `tt-log --settle ID …`'
 complete -c tt-budget -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tt-budget -s V -l version -d 'Print version'

@@ -31,7 +31,7 @@ set edit:completion:arg-completer[tt-export] = {|@words|
             cand --tz 'Time zone for periods and day/week/month keys (IANA name) [default: config `tz`, else UTC]'
             cand --today 'Take this date (or time) as today, for reproducible reports and forecasts'
             cand --config 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG'
-            cand --log 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]'
+            cand --log 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin'
             cand --bundle 'Write a portable bundle: a metadata line (who, where, when, filter, count, SHA-256) and the records'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

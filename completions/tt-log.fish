@@ -10,7 +10,7 @@ complete -c tt-log -l session -d 'Session id [env: TT_SESSION]' -r
 complete -c tt-log -l task -d 'Task name [env: TT_TASK]' -r
 complete -c tt-log -l project -d 'Project name [env: TT_PROJECT]' -r
 complete -c tt-log -l provider -d 'Provider (default: the price table\'s provider for the model)' -r
-complete -c tt-log -l branch -d 'Git branch (default: read from the repository in the current directory)' -r
+complete -c tt-log -l branch -d 'Git branch [env: TT_BRANCH] (default: read from the repository in the current directory; on a detached HEAD, from CI: GITHUB_HEAD_REF, GITHUB_REF_NAME, CI_COMMIT_REF_NAME)' -r
 complete -c tt-log -l commit -d 'Git commit (default: read from the repository in the current directory)' -r
 complete -c tt-log -l tag -d 'A label, KEY=VALUE (repeatable)' -r
 complete -c tt-log -l note -d 'A note' -r
@@ -22,9 +22,10 @@ openai\t''
 gemini\t''"
 complete -c tt-log -l estimate-from -d 'Estimate input tokens from a text file (or - for stdin) at about 4 characters a token' -r
 complete -c tt-log -l import -d 'Import usage instead of logging one record: `claude-code [DIR…]` or `codex [DIR]` transcripts, or tt JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped' -r
+complete -c tt-log -l settle -d 'The real usage of a reservation (`tt-budget --estimate-usd X --reserve` printed ID): the record carries it and replaces the hold in the same append' -r
 complete -c tt-log -l config -d 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG' -r -F
-complete -c tt-log -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]' -r -F
-complete -c tt-log -l strict -d 'Refuse unknown models instead of logging them unpriced'
+complete -c tt-log -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin' -r -F
+complete -c tt-log -l strict -d 'Refuse a record of an unknown model (exit 2, nothing appended) instead of logging it unpriced; either way a name one edit from a known one gets a "did you mean" hint'
 complete -c tt-log -l print -d 'Also write the appended record to stdout'
 complete -c tt-log -l dry-run -d 'Validate and print the record, but append nothing (with --import FILE: report and print the records that would be added)'
 complete -c tt-log -l finished -d 'With --import of transcripts: their sessions are over (a copy, an archive, a backup, whose fresh mtimes say nothing), so no request is held back as still being written. Not for live sessions: a request still streaming would be logged with the tokens it has so far, and its final count dropped as a duplicate'

@@ -27,7 +27,7 @@ set edit:completion:arg-completer[tt-price] = {|@words|
             cand --provider 'With --import-litellm: only these providers (comma-separated LiteLLM provider names)'
             cand --format 'Output format: --list: table|json|jsonl|toml; --quote: table|json|jsonl|value (json: one document, jsonl: one object a line) [default: table on a terminal, else jsonl]. The filter always writes JSONL records'
             cand --config 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG'
-            cand --log 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]'
+            cand --log 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin'
             cand --reprice 'Price every record again, replacing existing costs'
             cand --list 'Show the effective price table'
             cand --strict 'Filter: refuse records of unknown models instead of passing them through unpriced'

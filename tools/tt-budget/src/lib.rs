@@ -32,12 +32,15 @@ const EXAMPLES: &str = "\
 Examples:
   tt-budget                                          every configured budget, over its current window
   tt-budget --fail-over                              the CI gate: exit 1 when any budget is over its limit
-  tt-sum --period month | tt-budget --fail-over      only the monthly budgets these rows answer (others: warned)
+  tt-sum | tt-budget --fail-over                     the same gate: rows name their log, which answers the rest
   tt-budget --fail-at warning                        exit 1 at 80% (or critical, over, 0.9, 90%)
   tt-budget --fail-projected                         exit 1 when a forecast to the window's end exceeds a limit
   tt-budget --limit-usd 60 --period month --scope agent=ATLAS --fail-over
   tt-budget --estimate-usd 4.50 --agent ATLAS        go or defer? exit 1 if $4.50 more would go over
   tt-budget --estimate-tokens 400000 --model opus-4.5
+  tt-budget --estimate-usd 4.50 --agent ATLAS --reserve   check and hold: prints the id (exit 1: defer)
+  tt-log --settle ID ATLAS sonnet-4.5 50000 15000    the real usage replaces the hold
+  tt-budget --release ID                             free a reservation early
   GITHUB_ACTIONS=true tt-budget --fail-over          annotations and a job summary table in GitHub Actions
 
 The estimate is checked against the budgets that apply to the task: a budget scoped to a field
@@ -57,8 +60,9 @@ of the last 30 days).";
     about = "Compare spend with budgets, warn at thresholds, forecast, and fail the build",
     long_about = "Evaluate budgets: spent, limit, remaining, percent used, level (ok, info ≥50%, warning ≥80%, \
 critical ≥95%, over >100% by default) and a forecast to the end of the window. Reads tt-sum summary rows or raw \
-records on stdin (always to the end); with nothing on stdin, reads the usage log and evaluates every configured \
-budget over its own current window. Prints the report first, then fails (exit 1) if a gate trips; any error is \
+records on stdin (always to the end); with nothing on stdin, reads the usage log (through its index) and \
+evaluates every configured budget over its own current window. A gate never passes a budget it did not check: \
+budgets the rows do not answer are checked from the log the rows came from, or are an error. Prints the report first, then fails (exit 1) if a gate trips; any error is \
 exit 2, so a broken pipeline is never mistaken for a verdict.",
     after_help = format!("{EXAMPLES}\n\n{HELP_FOOTER}"),
 )]
@@ -217,7 +221,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     };
 
     // Read every input to the end (a writer upstream must never see a closed pipe because we stopped early).
-    let (sources, from_log) = sources(&cli.files, &cli.common, &config)?;
+    let (sources, from_log) = cli.common.sources(&cli.files, &config)?;
     let log = cli.common.log_path(&config)?;
     // From the log, configured budgets are answered by its index (milliseconds, not a scan of every record).
     let by_index = from_log && !is_ad_hoc(&cli) && tt_core::enforce::answers_for(&config, &cal);
@@ -383,7 +387,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         }
     }
 
-    let github = cli.github || std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+    let github = cli.github || tt_core::github::active();
     if github {
         github_output(&evals, &failures, &notes)?;
     }
@@ -751,15 +755,6 @@ fn estimate(cli: &Cli, config: &Config, cal: &Calendar, context: &TaskContext) -
     Estimate::new(usd, tokens, context.get("model").map(|m| (m, from)), &config.prices, cal)
 }
 
-/// Files given, else stdin when it has data, else the usage log (a log that does not exist yet is empty); and
-/// whether it is the log.
-fn sources(files: &[String], common: &CommonArgs, config: &Config) -> Result<(Vec<Source>, bool)> {
-    if !files.is_empty() || tt_core::input::stdin_has_data() {
-        return Ok((tt_core::input::sources(files, std::path::Path::new("")), false));
-    }
-    let log = common.log_path(config)?;
-    Ok((if log.exists() { vec![Source::File(log)] } else { Vec::new() }, true))
-}
 
 /// The dollar amounts of one budget's row — spent, limit, left, projected — as cells: `$0` for nothing, else
 /// with enough places that amounts that differ never print the same (`$1.9375` and `$1.9374`, not `$1.94`
@@ -940,9 +935,9 @@ fn render(out: &mut impl Write, format: Format, evals: &[Evaluation]) -> Result<
 /// the table, the budgets not checked and the gate's verdict appended to the job summary.
 fn github_output(evals: &[Evaluation], failures: &[Failure], notes: &[Note]) -> Result<()> {
     let mut err = std::io::stderr().lock();
-    let title = |name: &str| format!("tt budget {}", escape_property(name));
+    let title = |name: &str| format!("tt budget {}", tt_core::github::escape_property(name));
     for f in failures {
-        let _ = writeln!(err, "::error title={}::{}", title(&f.budget), escape_data(&f.message));
+        let _ = writeln!(err, "::error title={}::{}", title(&f.budget), tt_core::github::escape_data(&f.message));
     }
     for e in evals.iter().filter(|e| e.level >= Level::Warning && !failures.iter().any(|f| f.budget == e.name)) {
         let cmd = if e.level == Level::Over { "error" } else { "warning" };
@@ -952,14 +947,14 @@ fn github_output(evals: &[Evaluation], failures: &[Failure], notes: &[Note]) -> 
         {
             msg.push_str(&format!("; projected {}", e.projected_text()));
         }
-        let _ = writeln!(err, "::{cmd} title={}::{}", title(&e.name), escape_data(&msg));
+        let _ = writeln!(err, "::{cmd} title={}::{}", title(&e.name), tt_core::github::escape_data(&msg));
     }
     for n in notes {
         let t = match &n.budget {
             Some(b) => title(b),
             None => "tt budget".into(),
         };
-        let _ = writeln!(err, "::warning title={t}::{}", escape_data(&n.message));
+        let _ = writeln!(err, "::warning title={t}::{}", tt_core::github::escape_data(&n.message));
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         let mut md = Vec::new();
@@ -973,14 +968,14 @@ fn github_output(evals: &[Evaluation], failures: &[Failure], notes: &[Note]) -> 
         if !notes.is_empty() {
             writeln!(md, "Warnings (budgets not checked, spend that could not be priced):\n")?;
             for n in notes {
-                writeln!(md, "- {}", tt_core::output::markdown_text(&n.message))?;
+                writeln!(md, "- {}", tt_core::output::markdown_with_code(&n.message))?;
             }
             writeln!(md)?;
         }
         if !failures.is_empty() {
             writeln!(md, "**The budget gate failed:**\n")?;
             for f in failures {
-                writeln!(md, "- {}", tt_core::output::markdown_text(&f.message))?;
+                writeln!(md, "- {}", tt_core::output::markdown_with_code(&f.message))?;
             }
             writeln!(md)?;
         }
@@ -990,14 +985,4 @@ fn github_output(evals: &[Evaluation], failures: &[Failure], notes: &[Note]) -> 
         f.write_all(&md).map_err(|e| Error::io(p.display(), e))?;
     }
     Ok(())
-}
-
-/// Workflow-command data escaping (`%`, CR, LF), as the runner expects.
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
-}
-
-/// Workflow-command property escaping (also `:` and `,`).
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
