@@ -59,11 +59,14 @@ fn by_agent_jsonl_rows_then_total() {
          {{\"kind\":\"summary\",{ALL},\"group\":{{\"agent\":\"CARA\"}},\"records\":1,\"sessions\":0,\"input_tokens\":100,\"output_tokens\":10,\"cache_read_tokens\":0,\"cache_write_tokens\":0,\"total_tokens\":110,\"cost_usd\":0.00015,\"unpriced_records\":0}}\n\
          {{\"kind\":\"summary\",{ALL},\"group\":{{}},\"records\":5,\"sessions\":3,\"input_tokens\":63100,\"output_tokens\":45310,\"cache_read_tokens\":400,\"cache_write_tokens\":5,\"total_tokens\":108815,\"cost_usd\":0.86615,\"unpriced_records\":0}}\n"
     );
-    sc.cmd("tt-sum").args(["--by", "agent"]).succeeds().stdout_is(&want).stderr_is("");
-    // The same from stdin, from `-` and from a file argument.
+    // Read from a file (the log, or one named), the total row says which, so a gate can read the same log.
+    let from = format!(",\"from\":[\"{}\"]}}\n", std::fs::canonicalize(sc.log_path()).unwrap().display());
+    let with_from = format!("{}{from}", want.strip_suffix("}\n").unwrap());
+    sc.cmd("tt-sum").args(["--by", "agent"]).succeeds().stdout_is(&with_from).stderr_is("");
+    sc.cmd("tt-sum").args(["--by", "agent", "usage.jsonl"]).succeeds().stdout_is(&with_from);
+    // From stdin or `-`, it cannot say: no `from`.
     sc.cmd("tt-sum").args(["--by", "agent"]).pipe_in(log()).succeeds().stdout_is(&want);
     sc.cmd("tt-sum").args(["--by", "agent", "-"]).pipe_in(log()).succeeds().stdout_is(&want);
-    sc.cmd("tt-sum").args(["--by", "agent", "usage.jsonl"]).succeeds().stdout_is(&want);
 }
 
 #[test]
@@ -72,8 +75,9 @@ fn total_only_and_empty_or_missing_log() {
     let empty = format!(
         "{{\"kind\":\"summary\",{ALL},\"group\":{{}},\"records\":0,\"sessions\":0,\"input_tokens\":0,\"output_tokens\":0,\"cache_read_tokens\":0,\"cache_write_tokens\":0,\"total_tokens\":0,\"cost_usd\":0,\"unpriced_records\":0}}\n"
     );
-    // No log yet: nothing spent.
-    sc.cmd("tt-sum").succeeds().stdout_is(&empty);
+    // No log yet: nothing spent (in the log that will be there).
+    let from = format!(",\"from\":[\"{}\"]}}\n", std::path::absolute(sc.log_path()).unwrap().display());
+    sc.cmd("tt-sum").succeeds().stdout_is(&format!("{}{from}", empty.strip_suffix("}\n").unwrap()));
     // A file named on the command line must exist.
     sc.cmd("tt-sum").arg("nope.jsonl").fails_with(2).one_error_line("tt-sum").stderr_has("nope.jsonl");
 }
@@ -307,7 +311,8 @@ fn sort_and_top() {
     assert_eq!(
         out.stdout,
         format!(
-            "{{\"kind\":\"summary\",{ALL},\"group\":{{}},\"records\":5,\"sessions\":3,\"input_tokens\":63100,\"output_tokens\":45310,\"cache_read_tokens\":400,\"cache_write_tokens\":5,\"total_tokens\":108815,\"cost_usd\":0.86615,\"unpriced_records\":0,\"omitted_groups\":3}}\n"
+            "{{\"kind\":\"summary\",{ALL},\"group\":{{}},\"records\":5,\"sessions\":3,\"input_tokens\":63100,\"output_tokens\":45310,\"cache_read_tokens\":400,\"cache_write_tokens\":5,\"total_tokens\":108815,\"cost_usd\":0.86615,\"unpriced_records\":0,\"omitted_groups\":3,\"from\":[\"{}\"]}}\n",
+            std::fs::canonicalize(sc.log_path()).unwrap().display()
         )
     );
     sc.cmd("tt-sum").args(["--sort", "colour"]).fails_with(2);
@@ -552,7 +557,7 @@ fn compact_and_spaced_lines_sum_the_same_and_bad_utf8_is_found() {
     sc.write("spaced.jsonl", &spaced);
     let compact = sc.cmd("tt-sum").args(["--by", "agent,day", "compact.jsonl"]).succeeds().stdout;
     let general = sc.cmd("tt-sum").args(["--by", "agent,day", "spaced.jsonl"]).succeeds().stdout;
-    assert_eq!(compact, general);
+    assert_eq!(compact.replace("compact.jsonl", "spaced.jsonl"), general);
 
     let mut bytes = text.into_bytes();
     let line_starts: Vec<usize> =
