@@ -1381,3 +1381,99 @@ fn a_result_naming_several_models_asks_which_one() {
         .succeeds();
     assert_eq!(sc.records()[0]["model"], "sonnet-4.5");
 }
+
+/// A pull request's CI checks out a detached HEAD (GitHub Actions: the merge commit): the branch comes from the
+/// CI's variables then. TT_BRANCH, the user's word, beats git and CI; --branch beats TT_BRANCH.
+#[test]
+fn a_detached_head_logs_the_branch_ci_names() {
+    let sc = Scenario::new();
+    let git = |args: &str| {
+        let out = sc
+            .bash(&format!("git -c user.name=t -c user.email=t@example.invalid -c init.defaultBranch=trunk {args}"))
+            .succeeds();
+        out.stdout.trim().to_string()
+    };
+    git("init -q");
+    git("commit -q --allow-empty -m first");
+    git("checkout -q --detach");
+    let commit = git("rev-parse HEAD");
+    let logged = |args: &[&str], env: &[(&str, &str)]| -> serde_json::Value {
+        let mut c = sc.cmd("tt-log").args(["a", "sonnet-4.5", "1", "1", "-q"]).args(args);
+        for (k, v) in env {
+            c = c.env(k, v);
+        }
+        c.succeeds();
+        sc.records().pop().unwrap()
+    };
+    // Detached, no CI: the commit and no branch.
+    let r = logged(&[], &[]);
+    assert_eq!((r.get("branch"), r["commit"].as_str()), (None, Some(commit.as_str())));
+    for var in ["GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME", "TT_BRANCH"] {
+        let r = logged(&[], &[(var, "feature/gate")]);
+        assert_eq!(
+            (r["branch"].as_str(), r["commit"].as_str()),
+            (Some("feature/gate"), Some(commit.as_str())),
+            "{var}"
+        );
+    }
+    // A pull request: GITHUB_HEAD_REF is its branch (GITHUB_REF_NAME is `142/merge`); a push leaves it empty.
+    let ci = [("GITHUB_HEAD_REF", "pr-branch"), ("GITHUB_REF_NAME", "142/merge"), ("CI_COMMIT_REF_NAME", "gl")];
+    assert_eq!(logged(&[], &ci)["branch"], "pr-branch");
+    let push = [("GITHUB_HEAD_REF", ""), ("GITHUB_REF_NAME", "main"), ("CI_COMMIT_REF_NAME", "gl")];
+    assert_eq!(logged(&[], &push)["branch"], "main");
+    assert_eq!(logged(&[], &[("GITHUB_REF_NAME", ""), ("CI_COMMIT_REF_NAME", "gl")])["branch"], "gl");
+    let with_tt = [ci[0], ci[1], ci[2], ("TT_BRANCH", "mine")];
+    assert_eq!(logged(&[], &with_tt)["branch"], "mine");
+    assert_eq!(logged(&["--branch", "flag"], &with_tt)["branch"], "flag");
+    // On a branch the CI variables do not count, TT_BRANCH does; --no-git reads no git and no CI, but TT_BRANCH
+    // is not git.
+    git("checkout -q trunk");
+    assert_eq!(logged(&[], &ci)["branch"], "trunk");
+    assert_eq!(logged(&[], &with_tt)["branch"], "mine");
+    assert!(logged(&["--no-git"], &ci).get("branch").is_none());
+    assert_eq!(logged(&["--no-git"], &with_tt)["branch"], "mine");
+    // TT_BRANCH is checked as --branch is; a CI variable tt cannot use is left out.
+    let before = sc.log();
+    sc.cmd("tt-log")
+        .args(["a", "sonnet-4.5", "1", "1"])
+        .env("TT_BRANCH", "a\u{7}b")
+        .fails_with(2)
+        .stderr_is("tt-log: error: branch must not contain control characters: \"a\\u{7}b\"\n");
+    assert_eq!(sc.log(), before);
+    git("checkout -q --detach");
+    assert!(logged(&[], &[("GITHUB_HEAD_REF", "a\u{7}b")]).get("branch").is_none());
+}
+
+/// A typo of a known model is still logged, unpriced — with the name it is one edit from.
+#[test]
+fn an_unknown_model_one_edit_from_a_known_one_gets_a_hint() {
+    let sc = Scenario::new();
+    sc.cmd("tt-log").args(["A", "sonet-4.5", "100", "10"]).succeeds().stderr_is(
+        "tt-log: warning: unknown model \"sonet-4.5\" (did you mean \"sonnet-4.5\"?): logged unpriced (add it to \
+         the price table; tt-price --list shows it)\nlogged 110 tokens (sonet-4.5) for A - unpriced\n",
+    );
+    let r = &sc.records()[0];
+    assert_eq!(r["model"], "sonet-4.5");
+    assert!(r.get("cost_usd").is_none() && r.get("price").is_none());
+    // Several names one edit away (a replaced digit): up to three, in table order; a swap counts as one edit.
+    sc.cmd("tt-log").args(["A", "sonnet-4.7", "1", "1", "-q"]).succeeds().stderr_is(
+        "tt-log: warning: unknown model \"sonnet-4.7\" (did you mean \"sonnet-3.7\", \"sonnet-4.5\" or \
+         \"sonnet-4.6\"?): logged unpriced (add it to the price table; tt-price --list shows it)\n",
+    );
+    sc.cmd("tt-log").args(["A", "GTP-4o", "1", "1", "-q"]).succeeds().stderr_has("(did you mean \"gpt-4o\"?)");
+    // --strict refuses it, with the same hint, and appends nothing.
+    let before = sc.log();
+    sc.cmd("tt-log").args(["A", "sonet-4.5", "100", "10", "--strict"]).fails_with(2).stderr_is(
+        "tt-log: error: unknown model \"sonet-4.5\" (--strict; did you mean \"sonnet-4.5\"?): add it to the price \
+         table (see tt-price --list)\n",
+    );
+    assert_eq!(sc.log(), before);
+    // A name far from every known one: no hint.
+    sc.cmd("tt-log").args(["A", "mystery-model", "1", "1", "-q"]).succeeds().stderr_is(
+        "tt-log: warning: unknown model \"mystery-model\": logged unpriced (add it to the price table; tt-price \
+         --list shows it)\n",
+    );
+    sc.cmd("tt-log").args(["A", "mystery-model", "1", "1", "--strict"]).fails_with(2).stderr_is(
+        "tt-log: error: unknown model \"mystery-model\" (--strict): add it to the price table (see tt-price --list)\n",
+    );
+}

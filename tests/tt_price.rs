@@ -562,3 +562,22 @@ fn litellm_output_always_loads_and_keeps_every_digit() {
         .one_error_line("tt-price")
         .stderr_has("tiny.toml:2: key `models.m.input`: too small to hold exactly");
 }
+
+/// A typo of a known model: the quote and the filter name the model it is one edit from.
+#[test]
+fn unknown_models_one_edit_from_a_known_one_get_a_hint() {
+    let sc = Scenario::new();
+    sc.cmd("tt-price").args(["--quote", "sonet-4.5", "1", "1"]).fails_with(2).stderr_is(
+        "tt-price: error: unknown model \"sonet-4.5\" (did you mean \"sonnet-4.5\"? tt-price --list shows the known \
+         models and aliases)\n",
+    );
+    let rec = r#"{"v":1,"id":"01a19bb3-9500-7135-bcbc-1b9ce5810c40","ts":"2026-11-02T10:00:00.000Z","agent":"A","model":"gpt-4p","input_tokens":1,"output_tokens":1}"#;
+    sc.cmd("tt-price").pipe_in(format!("{rec}\n")).succeeds().stdout_is(&format!("{rec}\n")).stderr_is(
+        "tt-price: warning: unknown model \"gpt-4p\" (did you mean \"gpt-4\" or \"gpt-4o\"?): passed through \
+         unpriced\n\
+         tt-price: warning: 1 of 1 records unpriced\n",
+    );
+    sc.cmd("tt-price").arg("--strict").pipe_in(format!("{rec}\n")).fails_with(2).stderr_is(
+        "tt-price: error: <stdin>:1: unknown model \"gpt-4p\" (--strict; did you mean \"gpt-4\" or \"gpt-4o\"?)\n",
+    );
+}

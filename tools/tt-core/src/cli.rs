@@ -4,6 +4,10 @@
 //! That is the one place where errors are printed (`tt-sum: error: …`, one line, no backtrace) and where a
 //! closed stdout becomes a quiet exit 0. Panics are not expected anywhere, but if one happens anyway it is
 //! reported as one line with exit 2 rather than Rust's multi-line message and exit 101.
+//!
+//! Under GitHub Actions (`GITHUB_ACTIONS=true`, or a tool's own flag, see [`Options`]) every exit-2 error is
+//! also written as an `::error title=tool::…` workflow command, so a failed step says why in the run's
+//! annotations and not only deep in its log; a tool can also have the error appended to the job summary.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -26,6 +30,46 @@ pub fn main(
     command: fn() -> clap::Command,
     run: fn(&clap::ArgMatches) -> Result<Outcome>,
 ) -> ExitCode {
+    main_with(name, command, run, Options::default())
+}
+
+/// What a tool adds to the shared [`main`]'s error reporting.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// The id of a boolean flag of the tool that means "GitHub Actions" as `GITHUB_ACTIONS=true` does
+    /// (tt-budget's `--github`). It counts once the arguments are parsed: a usage error is annotated only
+    /// under `GITHUB_ACTIONS=true`.
+    pub github_flag: Option<&'static str>,
+    /// Under GitHub Actions, append a section to the job summary (`$GITHUB_STEP_SUMMARY`) on exit 2: for a
+    /// tool whose verdict the summary reports (the budget gate), "no verdict" must be there too.
+    pub summary_on_error: Option<ErrorSummary>,
+}
+
+/// The job summary section [`Options::summary_on_error`] appends: `### HEADING`, then `**LEAD:** message`.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorSummary {
+    /// The section's heading, e.g. `Token budgets`.
+    pub heading: &'static str,
+    /// What the error means for the step, e.g. `The budget gate could not decide`.
+    pub lead: &'static str,
+}
+
+/// Whether exit-2 errors are also written as GitHub workflow commands: `GITHUB_ACTIONS=true`, or the tool's
+/// [`Options::github_flag`] once parsed. Set by [`main_with`], read by the panic hook and [`report`].
+static GITHUB: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The options [`main_with`] was given, for the panic hook and [`report`].
+static OPTIONS: std::sync::OnceLock<Options> = std::sync::OnceLock::new();
+
+/// [`main`] with [`Options`]: `tt_core::cli::main_with("tt-budget", command, run, Options { … })`.
+pub fn main_with(
+    name: &'static str,
+    command: fn() -> clap::Command,
+    run: fn(&clap::ArgMatches) -> Result<Outcome>,
+    options: Options,
+) -> ExitCode {
+    let _ = OPTIONS.set(options);
+    GITHUB.store(crate::github::active(), std::sync::atomic::Ordering::Relaxed);
     std::panic::set_hook(Box::new(move |info| {
         let msg = info
             .payload()
@@ -33,7 +77,7 @@ pub fn main(
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        let _ = writeln!(std::io::stderr(), "{name}: error: internal error: {}", one_line(&msg));
+        error_line(name, &format!("internal error: {msg}"));
     }));
     // Never colour: help and usage errors are plain text on a terminal too, as all of tt's output is (NO_COLOR
     // always holds, and nothing tt prints carries escape codes).
@@ -51,11 +95,16 @@ pub fn main(
             } else {
                 // Usage errors: one line in the tt form, not clap's multi-line block.
                 let msg = one_line_clap_error(&e.render().to_string());
-                let _ = writeln!(std::io::stderr(), "{name}: error: {} (see {name} --help)", one_line(&msg));
+                error_line(name, &format!("{msg} (see {name} --help)"));
             }
             return ExitCode::from(code);
         }
     };
+    if let Some(flag) = options.github_flag
+        && matches.try_get_one::<bool>(flag).ok().flatten() == Some(&true)
+    {
+        GITHUB.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&matches)));
     for w in take_deferred() {
         warn(name, w);
@@ -65,6 +114,24 @@ pub fn main(
         Ok(Ok(Outcome::Fail)) => ExitCode::from(1),
         Ok(Err(e)) => report(name, &e),
         Err(_) => ExitCode::from(2),
+    }
+}
+
+/// Write an exit-2 error: the `tool: error: …` line, and under GitHub Actions its `::error` command and the
+/// job summary section the tool asked for. The annotation holds the line's own one-line text, so both say
+/// the same, and a newline in a file name cannot end the command early.
+fn error_line(name: &str, message: &str) {
+    let text = one_line(message);
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{name}: error: {text}");
+    if !GITHUB.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let _ = writeln!(err, "{}", crate::github::error_command(name, &text));
+    if let Some(s) = OPTIONS.get().and_then(|o| o.summary_on_error)
+        && let Err(e) = crate::github::append_summary(&crate::github::error_section(s.heading, s.lead, &text))
+    {
+        let _ = writeln!(err, "{name}: warning: cannot write the job summary: {}", one_line(e.message()));
     }
 }
 
@@ -113,12 +180,17 @@ pub fn one_line(msg: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Print an error the tt way and give its exit code.
+/// Print an error the tt way and give its exit code. Only exit-2 errors are annotated under GitHub Actions:
+/// an exit 1 is the condition the user asked to fail on, which the tool reports in its own words.
 pub fn report(name: &str, e: &Error) -> ExitCode {
     if e.is_broken_pipe() {
         return ExitCode::SUCCESS;
     }
-    let _ = writeln!(std::io::stderr(), "{name}: error: {}", one_line(e.message()));
+    if e.exit_code() == 2 {
+        error_line(name, e.message());
+    } else {
+        let _ = writeln!(std::io::stderr(), "{name}: error: {}", one_line(e.message()));
+    }
     ExitCode::from(e.exit_code())
 }
 
@@ -155,7 +227,10 @@ pub struct CommonArgs {
     /// and $TT_CONFIG.
     #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<std::path::PathBuf>,
-    /// The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl].
+    /// The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a
+    /// tool reading records reads it and never stdin.
+    // Deliberately no `env = "TT_LOG"`: only the flag on the command line keeps stdin unread (see
+    // `input::choose`); `TT_LOG` is resolved in `log::log_path`.
     #[arg(long, value_name = "PATH", global = true)]
     pub log: Option<std::path::PathBuf>,
 }
@@ -169,6 +244,11 @@ impl CommonArgs {
     pub fn log_path(&self, config: &crate::Config) -> Result<std::path::PathBuf> {
         crate::log::log_path(self.log.as_deref(), config)
     }
+    /// Where a tool reads records from, and whether it is the log: `files` (`-` is stdin), else `--log`
+    /// (stdin untouched), else stdin when it has data, else the default log (see [`crate::input::choose`]).
+    pub fn sources(&self, files: &[String], config: &crate::Config) -> Result<(Vec<crate::input::Source>, bool)> {
+        crate::input::choose(files, self.log.as_deref(), || self.log_path(config))
+    }
 }
 
 /// Parse derive-based args out of the matches `main` produced.
@@ -179,7 +259,8 @@ pub fn parse_args<T: clap::FromArgMatches>(m: &clap::ArgMatches) -> Result<T> {
 /// The shared footer of every tool's `--help`: exit codes and environment.
 pub const HELP_FOOTER: &str = "\
 Exit status: 0 ok · 1 the condition you asked to fail on · 2 any error (bad input, usage, config).
-Environment: TT_LOG (usage log), TT_CONFIG (extra config file), NO_COLOR, XDG_CONFIG_HOME, XDG_DATA_HOME.";
+Environment: TT_LOG (usage log), TT_CONFIG (extra config file), NO_COLOR, XDG_CONFIG_HOME, XDG_DATA_HOME,
+GITHUB_ACTIONS=true (errors also as ::error annotations).";
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,11 @@
 //! Where records come from, the same way in every tool.
 //!
 //! * Paths given as arguments are read in order; `-` is standard input.
-//! * With no paths, standard input is read when it holds data: a pipe, a socket or a regular file that yields
+//! * With no paths but a log named on the command line (`--log`), that log is read and standard input is never
+//!   looked at: a tool run inside `while read task; do tt-sum --log "$L"; done < tasks.txt` has the loop's
+//!   input on its stdin, which is not records. `TT_LOG` does not count: set for a whole session or CI job, it
+//!   must not stop `tt-log … | tt-sum` from reading the pipe. See [`choose`].
+//! * With no paths and no `--log`, standard input is read when it holds data: a pipe, a socket or a regular file that yields
 //!   something other than whitespace. A terminal, `/dev/null`, a closed stdin and an empty or blank pipe (one
 //!   whose writer closed without writing — how GitHub Actions and many process runners start every step — or
 //!   wrote only blank lines) count as "nothing on stdin" and the default log is read, so `tt-sum` and `tt-budget --fail-over` work the same in a shell, in
@@ -118,7 +122,33 @@ pub fn stdin_has_data() -> bool {
     }
 }
 
-/// The sources for a tool given its path arguments and the default log.
+/// The sources a tool reads, and whether they are the usage log — in this order:
+///
+/// 1. the paths given as arguments, in order (`-` is stdin);
+/// 2. else the log named on the command line (`explicit_log`, the `--log` flag): stdin is never looked at;
+/// 3. else stdin, when it holds data ([`stdin_has_data`]);
+/// 4. else the default log, which `default_log` resolves (`TT_LOG`, config `log`, the default path) only then,
+///    so a missing HOME is no error for a tool that reads a pipe.
+///
+/// A log that does not exist yet is an empty log: no sources, and `true`.
+pub fn choose(
+    paths: &[String],
+    explicit_log: Option<&Path>,
+    default_log: impl FnOnce() -> Result<PathBuf>,
+) -> Result<(Vec<Source>, bool)> {
+    if !paths.is_empty() {
+        return Ok((sources(paths, Path::new("")), false));
+    }
+    let log = match explicit_log {
+        Some(p) => p.to_path_buf(),
+        None if stdin_has_data() => return Ok((vec![Source::Stdin], false)),
+        None => default_log()?,
+    };
+    Ok((if log.exists() { vec![Source::File(log)] } else { Vec::new() }, true))
+}
+
+/// The sources for path arguments, else stdin when it has data, else `default_log` (used as it is, existing or
+/// not). It does not know about `--log`, which must keep stdin unread: tools choose with [`choose`].
 pub fn sources(paths: &[String], default_log: &Path) -> Vec<Source> {
     if paths.is_empty() {
         if stdin_has_data() { vec![Source::Stdin] } else { vec![Source::File(default_log.to_path_buf())] }

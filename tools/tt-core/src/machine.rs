@@ -7,18 +7,55 @@ use std::path::{Path, PathBuf};
 
 /// Git branch (None when detached) and commit of the repository containing `dir`.
 pub fn git_info(dir: &Path) -> (Option<String>, Option<String>) {
-    let Some(git_dir) = find_git_dir(dir) else { return (None, None) };
-    let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) else { return (None, None) };
+    let h = head(dir);
+    (h.branch, h.commit)
+}
+
+/// What `.git/HEAD` says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Head {
+    /// The checked-out branch; `None` when detached or outside a repository.
+    pub branch: Option<String>,
+    /// The commit HEAD is at.
+    pub commit: Option<String>,
+    /// HEAD is a commit, not a branch: how CI checks out a pull request (GitHub Actions checks out the merge
+    /// commit), a tag or a single commit.
+    pub detached: bool,
+}
+
+/// HEAD of the repository containing `dir` (all `None` outside one).
+pub fn head(dir: &Path) -> Head {
+    let Some(git_dir) = find_git_dir(dir) else { return Head::default() };
+    let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) else { return Head::default() };
     let head = head.trim();
     if let Some(r) = head.strip_prefix("ref: ") {
         let branch = r.strip_prefix("refs/heads/").unwrap_or(r).to_string();
         let commit = resolve_ref(&git_dir, r);
-        (Some(branch), commit)
+        Head { branch: Some(branch), commit, detached: false }
     } else if head.len() >= 40 && head.bytes().all(|b| b.is_ascii_hexdigit()) {
-        (None, Some(head.to_string()))
+        Head { branch: None, commit: Some(head.to_string()), detached: true }
     } else {
-        (None, None)
+        Head::default()
     }
+}
+
+/// The CI variables that name the branch a detached HEAD was built for, in the order they are trusted:
+/// `GITHUB_HEAD_REF` is a pull request's source branch (on a pull request `GITHUB_REF_NAME` is `142/merge`),
+/// `GITHUB_REF_NAME` the branch or tag of any other GitHub Actions run, `CI_COMMIT_REF_NAME` GitLab's.
+pub const CI_BRANCH_VARS: [&str; 3] = ["GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME"];
+
+/// The branch of `head`: its own, or on a detached HEAD the one the CI names (see [`CI_BRANCH_VARS`]; empty
+/// values do not count). Outside a repository there is none. (`TT_BRANCH`, the user's own word, is applied
+/// by the tool before it reads git at all.)
+pub fn branch(head: &Head) -> Option<String> {
+    branch_with(head, |k| std::env::var(k).ok())
+}
+
+fn branch_with(head: &Head, var: impl Fn(&str) -> Option<String>) -> Option<String> {
+    if !head.detached {
+        return head.branch.clone();
+    }
+    CI_BRANCH_VARS.iter().find_map(|k| var(k).filter(|v| !v.trim().is_empty()))
 }
 
 fn find_git_dir(start: &Path) -> Option<PathBuf> {
@@ -99,6 +136,25 @@ fn passwd_name(uid: u32, passwd: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_detached_head_takes_the_branch_ci_names() {
+        let vars = |set: &'static [(&'static str, &'static str)]| {
+            move |k: &str| set.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
+        let detached = Head { branch: None, commit: Some("a".repeat(40)), detached: true };
+        let on_main = Head { branch: Some("main".into()), commit: None, detached: false };
+        let all =
+            vars(&[("GITHUB_HEAD_REF", "feature"), ("GITHUB_REF_NAME", "142/merge"), ("CI_COMMIT_REF_NAME", "gl")]);
+        assert_eq!(branch_with(&detached, all).as_deref(), Some("feature"));
+        assert_eq!(branch_with(&on_main, all).as_deref(), Some("main"));
+        assert_eq!(branch_with(&Head::default(), all), None);
+        let empty_head_ref =
+            vars(&[("GITHUB_HEAD_REF", ""), ("GITHUB_REF_NAME", "main"), ("CI_COMMIT_REF_NAME", "gl")]);
+        assert_eq!(branch_with(&detached, empty_head_ref).as_deref(), Some("main"));
+        assert_eq!(branch_with(&detached, vars(&[("CI_COMMIT_REF_NAME", "gl")])).as_deref(), Some("gl"));
+        assert_eq!(branch_with(&detached, vars(&[])), None);
+    }
 
     #[test]
     fn passwd_lookup() {

@@ -356,6 +356,53 @@ pub fn markdown_text(s: &str) -> String {
     out
 }
 
+/// A message for markdown in which its backtick spans (`` `tt-sum --by agent` ``, the commands tt's messages
+/// suggest) stay inline code, so they can be copied, and the rest is inert text as in [`markdown_text`]. A span
+/// opens with a run of backticks and closes at the next run of the same length, as CommonMark reads them, so a
+/// span holding a backtick is one with a longer fence (two backticks around one); spans are kept as written
+/// (control characters shown escaped, as everywhere). A run that is never closed is text, escaped.
+pub fn markdown_with_code(s: &str) -> String {
+    let s = cell_text(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut rest: &str = &s;
+    while let Some(i) = rest.find('`') {
+        out.push_str(&markdown_text(&rest[..i]));
+        let run = backtick_run(&rest[i..]);
+        let after = &rest[i + run..];
+        match find_backtick_run(after, run) {
+            Some(j) => {
+                // As written: the fence already differs from every backtick run inside the span.
+                out.push_str(&rest[i..i + run + j + run]);
+                rest = &after[j + run..];
+            }
+            None => {
+                out.push_str(&"\\`".repeat(run));
+                rest = after;
+            }
+        }
+    }
+    out.push_str(&markdown_text(rest));
+    out
+}
+
+/// The length of the run of backticks `s` starts with.
+fn backtick_run(s: &str) -> usize {
+    s.bytes().take_while(|&b| b == b'`').count()
+}
+
+/// Where in `s` a run of exactly `n` backticks starts (a longer or shorter run does not close a span).
+fn find_backtick_run(s: &str, n: usize) -> Option<usize> {
+    let mut i = 0;
+    while let Some(j) = s[i..].find('`') {
+        let len = backtick_run(&s[i + j..]);
+        if len == n {
+            return Some(i + j);
+        }
+        i += j + len;
+    }
+    None
+}
+
 /// Neutralise a CSV cell against spreadsheet formula injection: cells starting with `=`, `+`, `-`, `@`, tab or
 /// CR get a leading `'` — unless the cell is a plain number (negative amounts must stay numbers).
 pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
@@ -522,5 +569,20 @@ all  x\\ny\\u{1b}[31m an…  $2.00
         let mut md = Vec::new();
         t.render_markdown(&mut md).unwrap();
         assert!(String::from_utf8(md).unwrap().contains("Montréal, Québec"));
+    }
+
+    #[test]
+    fn markdown_with_code_keeps_backtick_spans_as_code() {
+        assert_eq!(
+            markdown_with_code("give it `tt-sum --period today --by agent` rows, not *these*"),
+            "give it `tt-sum --period today --by agent` rows, not \\*these\\*"
+        );
+        // Code is not escaped; a span holding a backtick gets a longer fence; an unclosed run is text.
+        assert_eq!(markdown_with_code("``a ` b`` and `x_y*`"), "``a ` b`` and `x_y*`");
+        assert_eq!(markdown_with_code("`` `a` ``"), "`` `a` ``");
+        assert_eq!(markdown_with_code("a ` b"), "a \\` b");
+        assert_eq!(markdown_with_code("``a`"), "\\`\\`a\\`");
+        // Control characters are shown, inside code and out (where the backslash is escaped in turn).
+        assert_eq!(markdown_with_code("`a\nb` c\n"), "`a\\nb` c\\\\n");
     }
 }

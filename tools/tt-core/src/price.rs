@@ -279,6 +279,41 @@ impl PriceTable {
         None
     }
 
+    /// Up to three known names (a model's name or an alias, as the table spells it) one edit away from `model`
+    /// — one character inserted, deleted or replaced, or two neighbours swapped (Damerau–Levenshtein distance
+    /// 1), ignoring case, and with a version's dots and dashes either way as [`PriceTable::resolve`] reads
+    /// them — at most one per entry, in table order. For the messages about a model the table does not know
+    /// (a typo such as `sonet-4.5`); it reads the whole table, so call it only once resolution failed.
+    pub fn suggest(&self, model: &str) -> Vec<&str> {
+        let typed: Vec<char> = model.trim().to_lowercase().chars().collect();
+        let mut out = Vec::new();
+        for e in &self.entries {
+            let near = std::iter::once(&e.name).chain(&e.aliases).find(|name| {
+                let spellings = [Some(name.to_string()), Some(name.replace('.', "-")), dotted_versions(name)];
+                spellings.iter().flatten().any(|sp| one_edit_apart(&typed, &sp.chars().collect::<Vec<char>>()))
+            });
+            if let Some(name) = near {
+                out.push(name.as_str());
+                if out.len() == 3 {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// `did you mean "sonnet-4.5"?` (or `"a", "b" or "c"`) for an unknown `model`, when [`PriceTable::suggest`]
+    /// finds a name one edit away.
+    pub fn did_you_mean(&self, model: &str) -> Option<String> {
+        let names: Vec<String> = self.suggest(model).iter().map(|n| format!("{n:?}")).collect();
+        let (last, rest) = names.split_last()?;
+        Some(if rest.is_empty() {
+            format!("did you mean {last}?")
+        } else {
+            format!("did you mean {} or {last}?", rest.join(", "))
+        })
+    }
+
     fn lookup(&self, name: &str) -> Option<&ModelEntry> {
         self.by_name.get(name).map(|&i| &self.entries[i])
     }
@@ -399,6 +434,26 @@ impl<'t> Pricer<'t> {
     /// The exact cost, or `None` for an unknown model.
     pub fn cost(&mut self, model: &str, ts: DateTime<Utc>, tokens: &Tokens) -> Option<Decimal> {
         self.entry(model).map(|e| cost_with(e, ts, tokens))
+    }
+}
+
+/// Whether `a` and `b` are exactly one edit apart: one character inserted, deleted or replaced, or two
+/// neighbours swapped (Damerau–Levenshtein distance 1). Linear: only the first difference needs looking at.
+fn one_edit_apart(a: &[char], b: &[char]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let p = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    match long.len() - short.len() {
+        // One replaced (the rest equal), or the first difference and the next swapped.
+        0 if p < short.len() => {
+            short[p + 1..] == long[p + 1..]
+                || (p + 1 < short.len()
+                    && short[p] == long[p + 1]
+                    && short[p + 1] == long[p]
+                    && short[p + 2..] == long[p + 2..])
+        }
+        // One inserted into the shorter at the first difference.
+        1 => short[p..] == long[p + 1..],
+        _ => false,
     }
 }
 
@@ -549,6 +604,48 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn one_edit_is_insert_delete_replace_or_swap() {
+        let apart = |a: &str, b: &str| {
+            let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            one_edit_apart(&a, &b) && one_edit_apart(&b, &a)
+        };
+        for (a, b) in [("sonet", "sonnet"), ("sonnet", "sonnett"), ("sonnet", "sonnex"), ("snonet", "sonnet")] {
+            assert!(apart(a, b), "{a} {b}");
+        }
+        assert!(apart("", "a") && apart("ab", "ba") && apart("gpt-4o", "gpt-4"));
+        for (a, b) in [("sonnet", "sonnet"), ("sonet", "sonnett"), ("abc", "cba"), ("abcd", "badc"), ("", "ab")] {
+            assert!(!apart(a, b), "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn suggestions_are_one_edit_away_in_table_order() {
+        let c = Config::builtin().unwrap();
+        let p = &c.prices;
+        assert_eq!(p.suggest("sonet-4.5"), ["sonnet-4.5"]);
+        assert_eq!(p.suggest("SONET-4.5"), ["sonnet-4.5"]);
+        // Swapped neighbours; a version written with dashes matches the dotted alias and is named as written.
+        assert_eq!(p.suggest("snonet-4.5"), ["sonnet-4.5"]);
+        assert_eq!(p.suggest("sonet-4-5"), ["sonnet-4.5"]);
+        // Several entries one edit away: each once, in table order.
+        assert_eq!(p.suggest("sonnet-4.7"), ["sonnet-3.7", "sonnet-4.5", "sonnet-4.6"]);
+        assert_eq!(
+            p.did_you_mean("sonnet-4.7").as_deref(),
+            Some(r#"did you mean "sonnet-3.7", "sonnet-4.5" or "sonnet-4.6"?"#)
+        );
+        assert_eq!(p.did_you_mean("haiku-4.6").as_deref(), Some(r#"did you mean "haiku-4.5"?"#));
+        assert_eq!(
+            p.did_you_mean("opus-4.7").as_deref(),
+            Some(r#"did you mean "opus-4.1", "opus-4.5" or "opus-4.6"?"#)
+        );
+        assert_eq!(p.did_you_mean("sonet-4.5").as_deref(), Some(r#"did you mean "sonnet-4.5"?"#));
+        assert!(p.suggest("claude-fable-5").is_empty());
+        assert_eq!(p.did_you_mean("mystery-model"), None);
+        // Never more than three.
+        assert!(p.suggest("gpt-5").len() <= 3);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use tt_core::aggregate::{Summary, Totals};
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::error::{Error, Result};
 use tt_core::export::{self, Filter, Prometheus, Sink};
-use tt_core::input::{self, Source};
+use tt_core::input;
 use tt_core::period::{Calendar, Period};
 use tt_core::{Config, Record};
 
@@ -111,18 +111,14 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         ));
     }
     let filter = build_filter(&cli, &cal, kind)?;
-    let log = cli.common.log_path(&config)?;
-    let sources = input::sources(&cli.files, &log);
+    // Files given, else `--log`, else stdin when it has data, else the usage log (one that does not exist yet is
+    // simply empty).
+    let (sources, _) = cli.common.sources(&cli.files, &config)?;
 
     let mut exporter = Exporter::new(kind, &cli, &config, &cal, filter)?;
     for src in &sources {
         let name = src.name();
-        let reader = match (src, cli.files.is_empty()) {
-            // The default log not existing yet is an empty log, not an error.
-            (Source::File(p), true) if !p.exists() => continue,
-            _ => src.open()?,
-        };
-        input::for_each_line(&name, reader, |_, line| exporter.line(line))?;
+        input::for_each_line(&name, src.open()?, |_, line| exporter.line(line))?;
     }
     exporter.finish()?;
     Ok(Outcome::Ok)

@@ -13,7 +13,7 @@ use clap::{CommandFactory, Parser};
 use rust_decimal::Decimal;
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::error::{Error, Result};
-use tt_core::input::{self, Source};
+use tt_core::input::Source;
 use tt_core::optimize::{Analyzer, Type};
 use tt_core::output::Format;
 use tt_core::period::Period;
@@ -100,14 +100,12 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let cal = cli.window.calendar(&config)?;
     let window = cli.window.window(&cal, Period::All)?;
 
-    let log = cli.common.log_path(&config)?;
     let mut spool = None;
     let mut files: Vec<(String, PathBuf)> = Vec::new();
-    // A usage log that does not exist yet is simply empty (as for tt-sum); files named on the command line must
-    // exist.
-    let sources = input::sources(&cli.files, &log);
-    let default_log_missing = sources == [Source::File(log.clone())] && cli.files.is_empty() && !log.exists();
-    for src in sources.into_iter().filter(|_| !default_log_missing) {
+    // Files given, else `--log`, else stdin when it has data, else the usage log. A usage log that does not
+    // exist yet is simply empty (as for tt-sum); files named on the command line must exist.
+    let (sources, _) = cli.common.sources(&cli.files, &config)?;
+    for src in sources {
         match src {
             Source::File(p) => files.push((p.display().to_string(), p)),
             Source::Stdin => {

@@ -187,7 +187,9 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
         None => Utc::now(),
     };
     let entry = config.prices.resolve(model).ok_or_else(|| {
-        Error::data(format!("unknown model {model:?} (tt-price --list shows the known models and aliases)"))
+        // A typo (`sonet-4.5`) is the usual unknown model: name the known one it is one edit from.
+        let hint = config.prices.did_you_mean(model).map(|h| format!("{h} ")).unwrap_or_default();
+        Error::data(format!("unknown model {model:?} ({hint}tt-price --list shows the known models and aliases)"))
     })?;
     let p = try_price_with(entry, at, &t)?;
     const QUOTE_FORMATS: &[&str] = &["table", "json", "jsonl", "value"];
@@ -340,12 +342,9 @@ fn filter(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
     if cli.format.is_some() {
         return Err(Error::usage("--format applies to --list and --quote; the filter writes JSONL records"));
     }
-    let log = cli.common.log_path(config)?;
-    let mut sources = tt_core::input::sources(&cli.files, &log);
-    if cli.files.is_empty() && sources == [tt_core::input::Source::File(log.clone())] && !log.exists() {
-        // A log that does not exist yet is an empty log, as in tt-sum, tt-export and tt-optimize.
-        sources.clear();
-    }
+    // Files given, else `--log`, else stdin when it has data, else the usage log; a log that does not exist yet
+    // is an empty log, as in tt-sum, tt-export and tt-optimize.
+    let (sources, _) = cli.common.sources(&cli.files, config)?;
     let mut out = tt_core::output::stdout();
     // Unknown models are warned about once per name, ignoring case (as model names are resolved).
     let mut warned: BTreeSet<String> = BTreeSet::new();
@@ -368,7 +367,8 @@ fn filter(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
                         }
                     }
                     None if cli.strict => {
-                        return Err(Error::data(format!("unknown model {:?} (--strict)", r.model)));
+                        let hint = config.prices.did_you_mean(&r.model).map(|h| format!("; {h}")).unwrap_or_default();
+                        return Err(Error::data(format!("unknown model {:?} (--strict{hint})", r.model)));
                     }
                     None => {
                         unpriced += 1;
@@ -377,9 +377,11 @@ fn filter(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
                             r.price = None;
                         }
                         if warned.insert(r.model.trim().to_lowercase()) {
+                            let hint =
+                                config.prices.did_you_mean(&r.model).map(|h| format!(" ({h})")).unwrap_or_default();
                             tt_core::cli::warn(
                                 "tt-price",
-                                format!("unknown model {:?}: passed through unpriced", r.model),
+                                format!("unknown model {:?}{hint}: passed through unpriced", r.model),
                             );
                         }
                     }
