@@ -192,8 +192,11 @@ struct Read<'c> {
 /// estimate in a session).
 struct Answers<'a> {
     evals: Vec<Evaluation>,
-    sessions: Vec<Box<dyn Fn(&str) -> Spent + 'a>>,
+    sessions: Vec<SessionSpent<'a>>,
 }
+
+/// What a session has spent of one budget.
+type SessionSpent<'a> = Box<dyn Fn(&str) -> Spent + 'a>;
 
 impl<'a> Answers<'a> {
     fn push(&mut self, e: Evaluation, sessions: impl Fn(&str) -> Spent + 'a) {
@@ -392,7 +395,8 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         github_output(&evals, &failures, &notes)?;
     }
     if let Some(go) = verdict.go.filter(|_| failures.is_empty()) {
-        let held = reserved.as_ref().map(|h| format!(" (held as {} until {})", h.id, tt_core::record::format_ts(h.expires)));
+        let held =
+            reserved.as_ref().map(|h| format!(" (held as {} until {})", h.id, tt_core::record::format_ts(h.expires)));
         let _ = writeln!(std::io::stderr(), "tt-budget: {go}{}", held.unwrap_or_default());
     }
     if failures.is_empty() {
@@ -754,7 +758,6 @@ fn estimate(cli: &Cli, config: &Config, cal: &Calendar, context: &TaskContext) -
     let from = if cli.model.is_some() { "" } else { " (from TT_MODEL)" };
     Estimate::new(usd, tokens, context.get("model").map(|m| (m, from)), &config.prices, cal)
 }
-
 
 /// The dollar amounts of one budget's row — spent, limit, left, projected — as cells: `$0` for nothing, else
 /// with enough places that amounts that differ never print the same (`$1.9375` and `$1.9374`, not `$1.94`

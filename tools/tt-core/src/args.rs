@@ -64,9 +64,8 @@ pub fn parse_usd(flag: &str, s: &str) -> Result<Decimal> {
 /// Parse a token count a flag gives, as [`parse_tokens`] reads counts (`1000`, `1,000`, `1_000_000`; not
 /// `1,0,0`).
 pub fn parse_token_flag(flag: &str, s: &str) -> Result<u64> {
-    parse_tokens(flag, s.trim(), u64::MAX).map_err(|_| {
-        Error::usage(format!("{flag} wants a non-negative integer (1000, 1,000 or 1_000), got {s:?}"))
-    })
+    parse_tokens(flag, s.trim(), u64::MAX)
+        .map_err(|_| Error::usage(format!("{flag} wants a non-negative integer (1000, 1,000 or 1_000), got {s:?}")))
 }
 
 /// Parse a duration in ms: `250`, `250ms`, `1.5s`, `2m`, `1h`.

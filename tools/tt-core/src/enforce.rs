@@ -469,24 +469,34 @@ fn count_and_check(
 /// log and the config (and `reuse` allows it), else a new one counted from the whole log. `file` is the log,
 /// locked by the caller (shared or exclusive).
 fn counted(file: &mut File, log: &Path, config: &Config, cal: &Calendar, reuse: bool) -> Result<Index> {
-    let name = log.display().to_string();
     let budgets = &config.budgets;
     let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
-    let fp = fingerprint(config);
-    let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
-    let (dev, ino) = (meta.dev(), meta.ino());
-    let upto = last_newline_end(file, meta.len(), &name)?;
-    let saved = if reuse { Index::load(&index_path(log), budgets.len()) } else { None };
-    let mut index = match saved {
-        Some(i) if i.fingerprint == fp && i.dev == dev && i.ino == ino && i.offset <= upto => {
-            if i.offset == 0 || tail_hash(file, i.offset, &name)? == i.tail { Some(i) } else { None }
-        }
-        _ => None,
-    }
-    .unwrap_or_else(|| Index::empty(fp, dev, ino, budgets.len()));
+    let (saved, upto) = saved_index(file, log, config, reuse)?;
+    let mut index = saved.unwrap_or_else(|| {
+        let (dev, ino) = file.metadata().map(|m| (m.dev(), m.ino())).unwrap_or_default();
+        Index::empty(fingerprint(config), dev, ino, budgets.len())
+    });
+    let name = log.display().to_string();
     catch_up(&mut index, file, log, upto, Counting { budgets, scopes: &scopes, cal, config })?;
     index.tail = if index.offset == 0 { String::new() } else { tail_hash(file, index.offset, &name)? };
     Ok(index)
+}
+
+/// The saved index of `log` when it still matches the log and the config (and `reuse` allows it), and the end
+/// of the log's last complete line.
+fn saved_index(file: &mut File, log: &Path, config: &Config, reuse: bool) -> Result<(Option<Index>, u64)> {
+    let name = log.display().to_string();
+    let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
+    let (dev, ino) = (meta.dev(), meta.ino());
+    let upto = last_newline_end(file, meta.len(), &name)?;
+    let saved = if reuse { Index::load(&index_path(log), config.budgets.len()) } else { None };
+    let index = match saved {
+        Some(i) if i.fingerprint == fingerprint(config) && i.dev == dev && i.ino == ino && i.offset <= upto => {
+            if i.offset == 0 || tail_hash(file, i.offset, &name)? == i.tail { Some(i) } else { None }
+        }
+        _ => None,
+    };
+    Ok((index, upto))
 }
 
 /// What the log has spent in every window of every configured budget, counted through the index — the
@@ -505,7 +515,12 @@ impl Counts {
     /// Evaluate configured budget `b` over its current window at `cal.now` (see [`Ledger::evaluate`]), with
     /// what reservations hold of it on top; `None` when `b` is not one of the configured budgets the index
     /// counts (an ad-hoc one).
-    pub fn evaluate(&self, b: &Budget, cal: &Calendar, prices: &crate::price::PriceTable) -> Option<Result<Evaluation>> {
+    pub fn evaluate(
+        &self,
+        b: &Budget,
+        cal: &Calendar,
+        prices: &crate::price::PriceTable,
+    ) -> Option<Result<Evaluation>> {
         let i = self.position(b)?;
         let mut pricer = Pricer::new(prices);
         if b.period == BudgetPeriod::Session {
@@ -562,16 +577,19 @@ pub fn counts(log: &Path, config: &Config) -> Result<Counts> {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let holds = crate::reserve::read(log)?.active(None, 0, chrono::Utc::now())?;
-            return Ok(Counts { ledger: Ledger::new(config.budgets.len()), budgets: config.budgets.clone(), holds, len: 0 });
+            return Ok(Counts {
+                ledger: Ledger::new(config.budgets.len()),
+                budgets: config.budgets.clone(),
+                holds,
+                len: 0,
+            });
         }
         Err(e) => return Err(Error::io(&name, e)),
     };
     file.lock_shared().map_err(|e| Error::io(format!("{name}: lock"), e))?;
-    let cal = Calendar::new(config.timezone()?, config.week_start, chrono::Utc::now());
-    let before = Index::load(&index_path(log), config.budgets.len()).map(|i| i.offset);
-    let index = counted(&mut file, log, config, &cal, true)?;
-    if before == Some(index.offset)
-        && index.delta.windows.iter().all(|w| w.is_empty())
+    // The saved index answers as it is when it counted the whole log as it is now.
+    if let (Some(index), upto) = saved_index(&mut file, log, config, true)?
+        && index.offset == upto
         && let Some(ledger) = index.ledger()
     {
         return finish_counts(&mut file, log, config, ledger, index.offset);
@@ -755,7 +773,14 @@ impl Watch {
                 let (_, was) = crate::budget::levels(b, before.usd, before.tokens);
                 let (_, is) = crate::budget::levels(b, now.usd, now.tokens);
                 if is > was {
-                    let e = Evaluation::new(b, crate::aggregate::RowWindow::of(&Window::all(self.cal.tz)), None, now, self.cal.now, &self.cal);
+                    let e = Evaluation::new(
+                        b,
+                        crate::aggregate::RowWindow::of(&Window::all(self.cal.tz)),
+                        None,
+                        now,
+                        self.cal.now,
+                        &self.cal,
+                    );
                     let which = match b.period {
                         BudgetPeriod::Session => format!(" (session {key})"),
                         BudgetPeriod::Total => String::new(),

@@ -147,7 +147,9 @@ pub fn read(log: &Path) -> Result<Holds> {
         }
         let text = |k: &str| v.get(k).and_then(Value::as_str).ok_or_else(|| bad(&format!("no `{k}`")));
         let time = |k: &str| {
-            text(k).and_then(|t| DateTime::parse_from_rfc3339(t).map(|t| t.to_utc()).map_err(|_| bad(&format!("bad `{k}`"))))
+            text(k).and_then(|t| {
+                DateTime::parse_from_rfc3339(t).map(|t| t.to_utc()).map_err(|_| bad(&format!("bad `{k}`")))
+            })
         };
         let mut context = TaskContext::default();
         if let Some(c) = v.get("context").and_then(Value::as_object) {
@@ -172,8 +174,7 @@ impl Holds {
     /// The holds still counting at `now`: not ended, not expired, and not settled by a record appended to the
     /// log (`log`, `len` bytes long) since the hold was made.
     pub fn active(&self, log: Option<&mut File>, len: u64, now: DateTime<Utc>) -> Result<Vec<Hold>> {
-        let open: Vec<&Hold> =
-            self.all.iter().filter(|h| !self.ended.contains_key(&h.id) && h.expires > now).collect();
+        let open: Vec<&Hold> = self.all.iter().filter(|h| !self.ended.contains_key(&h.id) && h.expires > now).collect();
         let (Some(from), Some(log)) = (open.iter().map(|h| h.offset).min().filter(|o| *o < len), log) else {
             return Ok(open.into_iter().cloned().collect());
         };
@@ -242,11 +243,8 @@ pub fn append_end(log: &Path, id: &str, why: &str, now: DateTime<Utc>) -> Result
 
 fn append(log: &Path, line: &str) -> Result<()> {
     let path = holds_path(log);
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .map_err(|e| Error::io(path.display(), e))?;
+    let mut f =
+        std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| Error::io(path.display(), e))?;
     f.write_all(line.as_bytes()).map_err(|e| Error::io(path.display(), e))
 }
 

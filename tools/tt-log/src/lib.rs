@@ -197,7 +197,10 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
             ("--ts", cli.ts.is_some()),
             ("--source", cli.source.is_some()),
             ("--enforce", cli.enforce),
-            ("--settle", cli.settle.is_some() && m.value_source("settle") == Some(clap::parser::ValueSource::CommandLine)),
+            (
+                "--settle",
+                cli.settle.is_some() && m.value_source("settle") == Some(clap::parser::ValueSource::CommandLine),
+            ),
         ];
         if let Some((flag, _)) = record_only.iter().find(|(_, set)| *set) {
             return Err(Error::usage(format!("{flag} describes one logged record; it cannot be used with --import")));
@@ -231,9 +234,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let (mut record, warning) = build_record(&cli, &config)?;
     let settle = match cli.settle.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) if !tt_core::reserve::is_id(id) => {
-            return Err(Error::usage(format!(
-                "--settle wants the id tt-budget --reserve printed (r-…), got {id:?}"
-            )));
+            return Err(Error::usage(format!("--settle wants the id tt-budget --reserve printed (r-…), got {id:?}")));
         }
         Some(id) => {
             record.extra.insert(tt_core::reserve::FIELD.into(), serde_json::Value::String(id.to_string()));

@@ -68,8 +68,9 @@ impl Estimate {
                     (_, Some(u)) => Some(u),
                     (Some((m, from)), None) => {
                         let entry = prices.resolve(m).ok_or_else(|| {
+                            let hint = prices.did_you_mean(m).map(|h| format!("; {h}")).unwrap_or_default();
                             Error::usage(format!(
-                                "unknown model {m:?}{from}: cannot price --estimate-tokens (see tt-price --list)"
+                                "unknown model {m:?}{from}: cannot price --estimate-tokens (see tt-price --list){hint}"
                             ))
                         })?;
                         let tk = crate::Tokens { input: t, ..Default::default() };
@@ -148,8 +149,10 @@ impl Gate {
         for e in evals {
             let who = who(e);
             if self.fail_over && e.level == Level::Over {
-                v.failures
-                    .push(Failure { budget: e.name.clone(), message: format!("{who} is over its limit: {}", e.spent_text()) });
+                v.failures.push(Failure {
+                    budget: e.name.clone(),
+                    message: format!("{who} is over its limit: {}", e.spent_text()),
+                });
             } else if let Some(f) = self.fail_at
                 && f.tripped(e)
             {
@@ -391,7 +394,9 @@ mod tests {
         assert!(v.failures.is_empty());
         assert_eq!(
             v.go.as_deref(),
-            Some("go: ~$2.00: no budget applies to this task; not for this task: atlas (agent=OTHER), nova (agent=OTHER)")
+            Some(
+                "go: ~$2.00: no budget applies to this task; not for this task: atlas (agent=OTHER), nova (agent=OTHER)"
+            )
         );
     }
 

@@ -511,11 +511,7 @@ impl Evaluation {
             if self.held == Spent::default() {
                 String::new()
             } else {
-                format!(
-                    "\"held_usd\":{},\"held_tokens\":{},",
-                    money::canonical(self.held.usd),
-                    self.held.tokens
-                )
+                format!("\"held_usd\":{},\"held_tokens\":{},", money::canonical(self.held.usd), self.held.tokens)
             },
         );
         match (&self.forecast, &self.burn) {
