@@ -152,17 +152,31 @@ atlas-monthly  agent=ATLAS  month from 2026-11-01  $10.00  $20.00  $10.00   50% 
 fn estimate_check_go_or_defer() {
     let sc = month_scenario();
     let team = ["--budget", "team-monthly"];
+    // A task that fits: the one "go" line, and no report (unless --verbose).
     sc.cmd("tt-budget")
         .args(TODAY)
         .args(team)
         .args(["--estimate-usd", "20"])
         .succeeds()
+        .stdout_is("")
         .stderr_is("tt-budget: go: ~$20.00 fits: team-monthly ($20.00 left)\n");
+    let report = out_of(&sc, &["--today", "2026-11-15", "--budget", "team-monthly"]);
+    for verbose in ["--verbose", "-v"] {
+        sc.cmd("tt-budget")
+            .args(TODAY)
+            .args(team)
+            .args(["--estimate-usd", "20", verbose])
+            .succeeds()
+            .stdout_is(&report)
+            .stderr_is("tt-budget: go: ~$20.00 fits: team-monthly ($20.00 left)\n");
+    }
+    // A task to defer: the report too.
     sc.cmd("tt-budget")
         .args(TODAY)
         .args(team)
         .args(["--estimate-usd", "20.01"])
         .fails_with(1)
+        .stdout_is(&report)
         .stderr_is("tt-budget: error: team-monthly: $20.00 left; this task needs ~$20.01: defer it\n");
     // Tokens priced as input tokens of the model: 4M × $1/MTok = $4 fits, 21M = $21 does not.
     sc.cmd("tt-budget")
@@ -201,16 +215,29 @@ fn summary_rows_are_matched_to_budgets_by_period_and_scope() {
     // The same evaluation as reading the log (forecast included).
     let direct = sc.cmd("tt-budget").args(TODAY).succeeds();
     assert_eq!(out.stdout, direct.stdout);
-    // Without --by only the unscoped budget can be answered; the one left out is named, with the rows it needs.
-    let out = sc.bash("tt-sum --period month --today 2026-11-15 | tt-budget --today 2026-11-15").succeeds();
-    assert_eq!(out.jsonl().len(), 1);
+    // Without --by the rows answer only the unscoped budget; they name the log they came from, so the one they
+    // leave out is checked from that log: the same report as reading the log.
+    sc.bash("tt-sum --period month --today 2026-11-15 | tt-budget --today 2026-11-15")
+        .succeeds()
+        .stdout_is(&direct.stdout)
+        .stderr_is("");
+    // Rows of records piped into tt-sum cannot say where they came from: the one left out is named, with the
+    // rows it needs (and only the team budget is reported, from the rows).
+    let out =
+        sc.bash("tt-sum --period month --today 2026-11-15 < usage.jsonl | tt-budget --today 2026-11-15").succeeds();
+    assert_eq!(out.stdout, direct.stdout.lines().next().unwrap().to_string() + "\n");
     assert_eq!(
         out.stderr,
         "tt-budget: warning: atlas-monthly (month, agent=ATLAS) not checked: these summary rows do not answer it; \
          it needs `tt-sum --period month --by agent` rows\n"
     );
-    // Rows of another period answer nothing: a warning per budget, no empty table (and under a gate, exit 2).
-    sc.bash("tt-sum | tt-budget --format table").succeeds().stdout_is("").stderr_is(
+    // Rows of another period answer nothing: from the log, every budget is checked from it…
+    sc.bash("tt-sum --today 2026-11-15 | tt-budget --today 2026-11-15 --format table")
+        .succeeds()
+        .stdout_is(&sc.cmd("tt-budget").args(TODAY).args(["--format", "table"]).succeeds().stdout)
+        .stderr_is("");
+    // …and without a source, a warning per budget and no empty table (under a gate, exit 2).
+    sc.bash("tt-sum < usage.jsonl | tt-budget --format table").succeeds().stdout_is("").stderr_is(
         "tt-budget: warning: team-monthly (month) not checked: these summary rows do not answer it; it needs \
          `tt-sum --period month` rows\n\
          tt-budget: warning: atlas-monthly (month, agent=ATLAS) not checked: these summary rows do not answer it; \
@@ -291,16 +318,24 @@ fn exit_codes_under_pipefail() {
 #[test]
 fn the_readme_gate_pipeline_runs_as_written() {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let combined = "(tt-sum --period today --by agent; tt-sum --period month --by agent; tt-sum --by session) | tt-budget --fail-over";
-    for line in ["tt-sum --period month | tt-budget --fail-over", "tt-budget --fail-over", combined] {
+    let bare = "tt-sum | tt-budget --fail-over";
+    let by_agent = "tt-sum --period month --by agent | tt-budget --fail-over";
+    for line in [bare, "tt-budget --fail-over", by_agent] {
         assert!(readme.contains(line), "README lacks {line:?}");
     }
-    // The CI recipes gate on every budget: plain `tt-budget --fail-over`, never the monthly rows alone.
+    // The CI recipes gate on every budget: plain `tt-budget --fail-over`.
     let ci = &readme[readme.find("<!-- section: ci -->").unwrap()..readme.find("<!-- section: import -->").unwrap()];
     let yaml: Vec<&str> = ci.split("```yaml\n").skip(1).filter_map(|b| b.split("```").next()).collect();
     let gates: Vec<&str> = yaml.iter().flat_map(|b| b.lines()).filter(|l| l.contains("tt-budget --fail")).collect();
     assert_eq!(gates.len(), 3, "{gates:?}");
     assert!(gates.iter().all(|l| l.trim_start_matches([' ', '-']).starts_with("tt-budget --fail")), "{gates:?}");
+    // The error the README shows for rows that cannot say which log they came from, as tt-budget prints it.
+    let fails_closed = &readme[readme.find("**The gate fails closed.**").unwrap()..];
+    let open = fails_closed.find("```text\n").unwrap() + 8;
+    let shown = &fails_closed[open..open + fails_closed[open..].find("```").unwrap()];
+    // Every way the README gives to gate from rows, and a combination of rows of every budget's own window.
+    let combined = "(tt-sum --period today --by agent; tt-sum --period month --by agent; tt-sum --by session) | tt-budget --fail-over";
+    let gates = [bare, "tt-sum --period month | tt-budget --fail-over", by_agent, "tt-budget --fail-over", combined];
 
     let sc = Scenario::new();
     sc.write(
@@ -327,22 +362,42 @@ limit_tokens = 5000
     let today = chrono_today();
     let at = format!("{today}T00:00:00Z");
     sc.write("usage.jsonl", rec(&at, "ATLAS", 1, "6", r#","session":"s1""#));
-    // The monthly rows alone answer only team-monthly: they pass a build that is over a daily budget (and say so).
-    sc.bash("set -o pipefail; tt-sum --period month | tt-budget --fail-over")
-        .succeeds()
-        .stderr_has("atlas-daily (day, agent=ATLAS) not checked");
-    // The gate the README recommends, and the combined rows, both catch it.
-    for gate in ["tt-budget --fail-over", combined] {
+    // The all-time rows answer no budget here, the monthly rows only team-monthly, but they name the log they
+    // came from: the budgets they do not answer are checked from it, so every form catches a build over a daily
+    // budget.
+    for gate in gates {
         sc.bash(&format!("set -o pipefail; {gate}"))
             .fails_with(1)
             .stderr_is("tt-budget: error: atlas-daily is over its limit: $6.00 of $5.00\n");
     }
+    // Monthly rows of records piped into tt-sum cannot say which log they came from: no verdict (exit 2), never
+    // a pass.
+    let unsourced = "tt-budget: error: the gate cannot decide: these summary rows do not answer atlas-daily (day, \
+                     agent=ATLAS), per-session (session) and do not say which log they came from; run `tt-budget` on \
+                     the log instead (it checks every budget), or give it `tt-sum --period today --by agent` and \
+                     `tt-sum --by session` rows too\n";
+    sc.bash("set -o pipefail; tt-sum --period month < usage.jsonl | tt-budget --fail-over")
+        .fails_with(2)
+        .stdout_is("")
+        .stderr_is(unsourced);
+    // Rows of records piped in that answer all but the daily budget: the README's error, word for word.
+    sc.bash("set -o pipefail; (tt-sum --period month < usage.jsonl; cat usage.jsonl | tt-sum --by session) | tt-budget --fail-over")
+        .fails_with(2)
+        .stderr_is(shown);
     // The session budget too: 6,000 tokens in session s1.
     sc.write("usage.jsonl", rec(&at, "NOVA", 6000, "1", r#","session":"s1""#));
-    for gate in ["tt-budget --fail-over", combined] {
+    for gate in gates {
         sc.bash(&format!("set -o pipefail; {gate}"))
             .fails_with(1)
             .stderr_is("tt-budget: error: per-session (session s1) is over its limit: 6,000 of 5,000 tokens\n");
+    }
+    sc.bash("set -o pipefail; tt-sum --period month < usage.jsonl | tt-budget --fail-over")
+        .fails_with(2)
+        .stderr_is(unsourced);
+    // Within every budget, every form passes.
+    sc.write("usage.jsonl", rec(&at, "ATLAS", 5000, "5", r#","session":"s1""#));
+    for gate in gates {
+        sc.bash(&format!("set -o pipefail; {gate}")).succeeds().stderr_is("");
     }
 }
 
@@ -506,13 +561,29 @@ fn rows_of_other_windows_are_not_the_budgets_spend() {
     let both = "{ tt-sum --period month --today 2026-11-15; tt-sum --period last-month --today 2026-11-15; }";
     let out = sc.bash(&format!("{both} | tt-budget --today 2026-11-15 --fail-over --budget team-monthly")).succeeds();
     assert_eq!(out.jsonl()[0]["spent_usd"], 45);
-    // Last month alone does not answer this month's budget: a warning naming both windows, and no verdict.
-    let last = "tt-sum --period last-month --today 2026-11-15 | tt-budget --today 2026-11-15 --budget team-monthly";
+    // Last month alone does not answer this month's budget. Rows of records piped into tt-sum cannot say which
+    // log they came from: a warning naming both windows, and under a gate no verdict.
+    let last = "tt-sum --period last-month --today 2026-11-15 < usage.jsonl | tt-budget --today 2026-11-15 --budget \
+                team-monthly";
     sc.bash(last).succeeds().stdout_is("").stderr_is(
         "tt-budget: warning: team-monthly not checked: the rows cover 2026-10-01 – 2026-10-31, the budget's window \
          is 2026-11-01 – 2026-11-30 (tt-sum --period month)\n",
     );
-    sc.bash(&format!("{last} --fail-over")).fails_with(2).one_error_line("tt-budget");
+    sc.bash(&format!("{last} --fail-over")).fails_with(2).stdout_is("").stderr_is(
+        "tt-budget: error: the gate cannot decide: these summary rows do not answer team-monthly (month; the rows \
+         cover 2026-10-01 – 2026-10-31, the budget's window is 2026-11-01 – 2026-11-30) and do not say which log \
+         they came from; run `tt-budget` on the log instead (it checks every budget), or give it `tt-sum --period \
+         month` rows too\n",
+    );
+    // Rows from the log: the budget is checked from the log, over this month ($45, 90%), not October's $26.
+    let last = "tt-sum --period last-month --today 2026-11-15 | tt-budget --today 2026-11-15 --budget team-monthly";
+    let direct = out_of(&sc, &["--today", "2026-11-15", "--budget", "team-monthly"]);
+    assert!(direct.contains("\"spent_usd\":45,"), "{direct}");
+    sc.bash(last).succeeds().stdout_is(&direct).stderr_is("");
+    sc.bash(&format!("{last} --fail-at warning"))
+        .fails_with(1)
+        .stdout_is(&direct)
+        .stderr_is("tt-budget: error: team-monthly is at 90% (--fail-at warning): $45.00 of $50.00\n");
     // Two sets of rows for the same window that agree are one answer (the team total twice: $45, not $90).
     let out = sc
         .bash("{ tt-sum --period month --today 2026-11-15 --by agent; tt-sum --period month --today 2026-11-15 --by model; } | tt-budget --today 2026-11-15")
@@ -871,44 +942,81 @@ fn a_reader_that_closes_early_stops_the_report_not_the_gate() {
     assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("rc=0\n", ""));
 }
 
-/// Under a gate (--fail-over, --fail-at, --fail-projected, --estimate-*), rows that answer no budget are no
-/// verdict (exit 2), and so is a budget asked for by name that the rows do not answer.
+/// Under a gate (--fail-over, --fail-at, --fail-projected, --estimate-*), a budget the rows do not answer is
+/// checked from the log they came from; rows that cannot say (records piped into tt-sum) are no verdict (exit
+/// 2) — never a pass, whether they answer no budget, some, or not one asked for by name.
 #[test]
 fn under_a_gate_rows_that_check_nothing_are_an_error_not_a_pass() {
     let sc = atlas_over();
     let today = "--today 2026-11-15";
-    // All-time rows answer neither monthly budget: exit 2 for every gate, never 0.
+    let unsourced = |which: &str, rows: &str| {
+        format!(
+            "tt-budget: error: the gate cannot decide: these summary rows do not answer {which} and do not say which \
+             log they came from; run `tt-budget` on the log instead (it checks every budget), or give it {rows} \
+             rows too\n"
+        )
+    };
+    let neither = unsourced(
+        "team-monthly (month), atlas-monthly (month, agent=ATLAS)",
+        "`tt-sum --period month` and `tt-sum --period month --by agent`",
+    );
+    let atlas = unsourced("atlas-monthly (month, agent=ATLAS)", "`tt-sum --period month --by agent`");
+    // All-time rows answer neither monthly budget. Without a source: exit 2 for every gate, never 0. From the
+    // log: both are checked from it — the same report, verdict and exit code as `tt-budget` on the log.
     for gate in ["--fail-over", "--fail-at warning", "--fail-projected", "--estimate-usd 100", "--estimate-tokens 5"] {
-        sc.bash(&format!("tt-sum {today} | tt-budget {today} {gate}"))
+        sc.bash(&format!("tt-sum {today} < usage.jsonl | tt-budget {today} {gate}"))
             .fails_with(2)
-            .one_error_line("tt-budget")
-            .stderr_has(
-                "these summary rows answer none of the budgets (team-monthly needs `tt-sum --period month` rows, \
-                 atlas-monthly needs `tt-sum --period month --by agent` rows), so there is no verdict; for the gate \
-                 run `tt-budget` without rows on stdin",
-            );
+            .stdout_is("")
+            .stderr_is(&neither);
+        let piped = sc.bash(&format!("tt-sum {today} | tt-budget {today} {gate}")).fails_with(1);
+        let direct = sc.bash(&format!("tt-budget {today} {gate}")).fails_with(1);
+        assert_eq!((&piped.stdout, &piped.stderr), (&direct.stdout, &direct.stderr), "{gate}");
+        assert!(piped.stderr.contains("atlas-monthly"), "{gate}: {}", piped.stderr);
     }
     // The same budgets from the log: over.
-    sc.cmd("tt-budget").args(TODAY).arg("--fail-over").fails_with(1).stderr_has("atlas-monthly is over its limit");
-    // Rows answering some budgets: those are the verdict, the rest a warning each.
-    sc.bash(&format!("tt-sum --period month {today} | tt-budget {today} --fail-over")).succeeds().stderr_is(
-        "tt-budget: warning: atlas-monthly (month, agent=ATLAS) not checked: these summary rows do not answer \
-             it; it needs `tt-sum --period month --by agent` rows\n",
-    );
-    // …unless that budget was asked for by name.
-    sc.bash(&format!("tt-sum --period month {today} | tt-budget {today} --fail-over --budget atlas-monthly --budget team-monthly"))
-        .fails_with(2)
-        .one_error_line("tt-budget")
-        .stderr_has("--budget asks for budgets these summary rows do not answer (atlas-monthly needs `tt-sum --period month --by agent` rows)");
-    // Without a gate, rows that answer nothing are only a report: warnings, exit 0.
-    sc.bash(&format!("tt-sum {today} | tt-budget {today}")).succeeds().stdout_is("");
-    // The combined-rows form the README gives checks every budget at once, like reading the log.
-    let combined =
-        format!("(tt-sum --period month --by agent {today}; tt-sum --by session {today}) | tt-budget {today}");
-    assert_eq!(sc.bash(&combined).succeeds().stdout, out_of(&sc, &TODAY));
-    sc.bash(&format!("{combined} --fail-over"))
+    sc.cmd("tt-budget")
+        .args(TODAY)
+        .arg("--fail-over")
         .fails_with(1)
         .stderr_is("tt-budget: error: atlas-monthly is over its limit: $25.00 of $20.00\n");
+    // Rows answering some budgets: the rest (ATLAS's, over) is checked from the log; without a source, it is
+    // named and there is no verdict — also when it was asked for by name.
+    for budgets in ["", " --budget atlas-monthly --budget team-monthly"] {
+        sc.bash(&format!("tt-sum --period month {today} | tt-budget {today} --fail-over{budgets}"))
+            .fails_with(1)
+            .stdout_is(&out_of(&sc, &TODAY))
+            .stderr_is("tt-budget: error: atlas-monthly is over its limit: $25.00 of $20.00\n");
+        sc.bash(&format!("tt-sum --period month {today} < usage.jsonl | tt-budget {today} --fail-over{budgets}"))
+            .fails_with(2)
+            .stdout_is("")
+            .stderr_is(&atlas);
+    }
+    // A budget not asked for is not needed: the rows answer the one asked for ($45 of $50: a pass).
+    sc.bash(&format!(
+        "tt-sum --period month {today} < usage.jsonl | tt-budget {today} --fail-over --budget team-monthly"
+    ))
+    .succeeds()
+    .stdout_is(&out_of(&sc, &["--today", "2026-11-15", "--budget", "team-monthly"]))
+    .stderr_is("");
+    // Without a gate, rows that answer nothing and cannot say where they came from are only a report: warnings,
+    // exit 0. From the log, the report is the log's.
+    sc.bash(&format!("tt-sum {today} < usage.jsonl | tt-budget {today}")).succeeds().stdout_is("").stderr_is(
+        "tt-budget: warning: team-monthly (month) not checked: these summary rows do not answer it; it needs \
+         `tt-sum --period month` rows\n\
+         tt-budget: warning: atlas-monthly (month, agent=ATLAS) not checked: these summary rows do not answer it; \
+         it needs `tt-sum --period month --by agent` rows\n",
+    );
+    sc.bash(&format!("tt-sum {today} | tt-budget {today}")).succeeds().stdout_is(&out_of(&sc, &TODAY)).stderr_is("");
+    // The combined-rows form the README gives checks every budget at once, like reading the log — from stdin too.
+    for input in ["", " < usage.jsonl"] {
+        let combined = format!(
+            "(tt-sum --period month --by agent {today}{input}; tt-sum --by session {today}{input}) | tt-budget {today}"
+        );
+        assert_eq!(sc.bash(&combined).succeeds().stdout, out_of(&sc, &TODAY));
+        sc.bash(&format!("{combined} --fail-over"))
+            .fails_with(1)
+            .stderr_is("tt-budget: error: atlas-monthly is over its limit: $25.00 of $20.00\n");
+    }
 }
 
 /// Rows must be whole tt-sum outputs: group rows not closed by their total row (cut, `grep`ped), groups that do
@@ -1152,9 +1260,10 @@ fn github_output_names_every_reason_the_gate_fails() {
         "::error title=tt budget atlas-monthly::atlas-monthly: $10.00 left; this task needs ~$15.00: defer it\n\
          tt-budget: error: atlas-monthly: $10.00 left; this task needs ~$15.00: defer it\n",
     );
-    // Budgets the rows do not answer: a warning each, in the log and in the job summary.
+    // Budgets the rows (of records piped into tt-sum, so they cannot say which log they came from) do not
+    // answer: a warning each, in the log and in the job summary.
     let summary = sc.path().join("summary.md");
-    gh("tt-sum --period month --today 2026-11-15 | tt-budget --today 2026-11-15 --fail-over")
+    gh("tt-sum --period month --today 2026-11-15 < usage.jsonl | tt-budget --today 2026-11-15")
         .env("GITHUB_STEP_SUMMARY", &summary)
         .succeeds()
         .stderr_is(
@@ -1168,11 +1277,44 @@ fn github_output_names_every_reason_the_gate_fails() {
     assert!(
         md.contains(
             "Warnings (budgets not checked, spend that could not be priced):\n\n- atlas-monthly (month, agent=ATLAS) \
-             not checked: these summary rows do not answer it; it needs \\`tt-sum --period month --by agent\\` rows\n"
+             not checked: these summary rows do not answer it; it needs `tt-sum --period month --by agent` rows\n"
         ),
         "{md}"
     );
     assert!(!md.contains("gate failed"), "{md}");
+    // Under a gate those rows are no verdict: exit 2, with an `::error::` saying why (and, when the job summary
+    // is written, it says why too — never a table of budgets that passed).
+    std::fs::remove_file(&summary).unwrap();
+    let why = "the gate cannot decide: these summary rows do not answer atlas-monthly (month, agent=ATLAS) and do \
+               not say which log they came from; run `tt-budget` on the log instead (it checks every budget), or \
+               give it `tt-sum --period month --by agent` rows too";
+    gh("tt-sum --period month --today 2026-11-15 < usage.jsonl | tt-budget --today 2026-11-15 --fail-over")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .run()
+        .code(2)
+        .stdout_is("")
+        .stderr_is(&format!("tt-budget: error: {why}\n::error title=tt-budget::{why}\n"));
+    if let Ok(md) = std::fs::read_to_string(&summary) {
+        assert!(
+            md.contains("these summary rows do not answer atlas-monthly (month, agent=ATLAS) and do not say"),
+            "{md}"
+        );
+        assert!(!md.contains("| atlas-monthly |") && !md.contains("| team-monthly |"), "{md}");
+        std::fs::remove_file(&summary).unwrap();
+    }
+    // Rows from the log: the budget they do not answer is checked from it, so nothing goes unchecked — the
+    // report, the annotations and the summary are those of reading the log.
+    let from_log = gh("tt-sum --period month --today 2026-11-15 | tt-budget --today 2026-11-15 --fail-at info")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .run()
+        .code(1);
+    let md = std::fs::read_to_string(&summary).unwrap();
+    std::fs::remove_file(&summary).unwrap();
+    let direct = gh("tt-budget --today 2026-11-15 --fail-at info").env("GITHUB_STEP_SUMMARY", &summary).run().code(1);
+    assert_eq!((&from_log.stdout, &from_log.stderr), (&direct.stdout, &direct.stderr));
+    assert_eq!(md, std::fs::read_to_string(&summary).unwrap());
+    assert!(md.contains("- atlas-monthly is at 50% (--fail-at info): $10.00 of $20.00\n"), "{md}");
+    assert!(!md.contains("not checked"), "{md}");
     // The verdict is in the summary too.
     std::fs::remove_file(&summary).unwrap();
     gh("tt-budget --today 2026-11-15 --fail-projected").env("GITHUB_STEP_SUMMARY", &summary).run().code(1);
@@ -1392,27 +1534,44 @@ fn session_scenario() -> Scenario {
 fn session_budgets_take_only_all_time_rows() {
     let sc = session_scenario();
     let today = "--today 2026-12-01";
-    for window in ["--period today", "--period month", "--since 2026-12-01"] {
-        let sum = format!("tt-sum {today} {window} --by session");
+    let over = "tt-budget: error: per-session (session S) is over its limit: 600,000 of 500,000 tokens\n";
+    let direct = out_of(&sc, &["--today", "2026-12-01"]);
+    for (window, covers) in [
+        ("--period today", "2026-12-01"),
+        ("--period month", "2026-12-01 – 2026-12-31"),
+        ("--since 2026-12-01", "from 2026-12-01T00:00:00Z"),
+    ] {
+        // Rows of records piped into tt-sum (no source to check it from): no verdict under the gate, a warning
+        // naming both windows without.
+        let sum = format!("tt-sum {today} {window} --by session < usage.jsonl");
         sc.bash(&format!("set -o pipefail; {sum} | tt-budget {today} --fail-over"))
             .fails_with(2)
-            .one_error_line("tt-budget")
-            .stderr_has("per-session needs `tt-sum --by session` rows");
-        sc.bash(&format!("{sum} | tt-budget {today}"))
-            .succeeds()
             .stdout_is("")
-            .stderr_has("tt-budget: warning: per-session not checked: the rows cover ")
-            .stderr_has(", the budget's window is all time (tt-sum --by session)\n");
+            .stderr_is(&format!(
+                "tt-budget: error: the gate cannot decide: these summary rows do not answer per-session (session; \
+                 the rows cover {covers}, the budget's window is all time) and do not say which log they came \
+                 from; run `tt-budget` on the log instead (it checks every budget), or give it `tt-sum --by \
+                 session` rows too\n"
+            ));
+        sc.bash(&format!("{sum} | tt-budget {today}")).succeeds().stdout_is("").stderr_is(&format!(
+            "tt-budget: warning: per-session not checked: the rows cover {covers}, the budget's window is all time \
+             (tt-sum --by session)\n"
+        ));
+        // Rows from the log: the budget is checked from the log — session S's 600,000 tokens, not the 200,000
+        // these rows hold of it (December's).
+        let sum = format!("tt-sum {today} {window} --by session");
+        sc.bash(&format!("set -o pipefail; {sum} | tt-budget {today} --fail-over"))
+            .fails_with(1)
+            .stdout_is(&direct)
+            .stderr_is(over);
+        sc.bash(&format!("{sum} | tt-budget {today}")).succeeds().stdout_is(&direct).stderr_is("");
     }
-    sc.bash(&format!("tt-sum {today} --period today --by session | tt-budget {today}")).succeeds().stderr_is(
-        "tt-budget: warning: per-session not checked: the rows cover 2026-12-01, the budget's window is all time \
-         (tt-sum --by session)\n",
-    );
     // All-time rows: session S has used 600,000 tokens.
-    sc.bash(&format!("set -o pipefail; tt-sum {today} --by session | tt-budget {today} --fail-over"))
+    sc.bash(&format!("set -o pipefail; tt-sum {today} --by session < usage.jsonl | tt-budget {today} --fail-over"))
         .fails_with(1)
-        .stderr_is("tt-budget: error: per-session (session S) is over its limit: 600,000 of 500,000 tokens\n");
-    sc.cmd("tt-budget").args([today, "--fail-over"].iter().flat_map(|a| a.split(' '))).fails_with(1);
+        .stdout_is(&direct)
+        .stderr_is(over);
+    sc.cmd("tt-budget").args([today, "--fail-over"].iter().flat_map(|a| a.split(' '))).fails_with(1).stderr_is(over);
 }
 
 /// The estimate from rows: when the rows answer only budgets that do not apply to the task, while one that
@@ -1439,36 +1598,77 @@ limit_usd = 5
 "#;
     sc.write("tt.toml", config);
     let today = "--today 2026-11-30";
-    let est = |usd: &str| {
-        format!("tt-sum {today} --period today --by agent | tt-budget {today} --estimate-usd {usd} --agent NOVA")
+    // Today's rows by agent answer atlas-daily, which does not apply to a NOVA task, and not team-monthly, which
+    // does. Rows of records piped into tt-sum cannot say which log they came from (`< usage.jsonl`), so
+    // team-monthly cannot be checked from it either: no verdict — never "go: no budget applies".
+    let est_from = |input: &str, usd: &str| {
+        sc.bash(&format!(
+            "tt-sum {today} --period today --by agent{input} | tt-budget {today} --estimate-usd {usd} --agent NOVA"
+        ))
+        .run()
     };
-    sc.bash(&est("500")).fails_with(2).one_error_line("tt-budget").stderr_is(
-        "tt-budget: error: these summary rows answer none of the budgets that apply to this task (team-monthly \
-         needs `tt-sum --period month` rows), so there is no verdict; run `tt-budget` without rows on stdin (it \
-         reads the log), or give it the rows they need\n",
+    let unsourced = "tt-budget: error: the gate cannot decide: these summary rows do not answer team-monthly (month) \
+                     and do not say which log they came from; run `tt-budget` on the log instead (it checks every \
+                     budget), or give it `tt-sum --period month` rows too\n";
+    let direct =
+        |usd: &str| sc.cmd("tt-budget").args(["--today", "2026-11-30", "--estimate-usd", usd, "--agent", "NOVA"]).run();
+    // The same verdict as from the log. (Not always the same report: a budget the rows answer shows the rows'
+    // window, `today`, where the log's report says `day`.)
+    let same = |a: Out, b: Out| {
+        assert_eq!((a.code, &a.stderr), (b.code, &b.stderr), "{}", a.stdout);
+        a
+    };
+    for usd in ["500", "5"] {
+        est_from(" < usage.jsonl", usd).code(2).stdout_is("").stderr_is(unsourced);
+    }
+    // Rows from the log: team-monthly is checked from it, as `tt-budget` on the log checks it — $6 left: $500
+    // is deferred, $5 fits (the go line alone, no report).
+    same(est_from("", "500"), direct("500"))
+        .code(1)
+        .stderr_is("tt-budget: error: team-monthly: $6.00 left; this task needs ~$500.00: defer it\n");
+    same(est_from("", "5"), direct("5")).code(0).stdout_is("").stderr_is(
+        "tt-budget: go: ~$5.00 fits: team-monthly ($6.00 left); not for this task: atlas-daily (agent=NOVA)\n",
     );
-    // From the log the monthly budget is checked: $10 left, defer.
-    sc.cmd("tt-budget")
-        .args(["--today", "2026-11-30", "--estimate-usd", "500", "--agent", "NOVA"])
-        .fails_with(1)
-        .stderr_has("team-monthly: $6.00 left; this task needs ~$500.00: defer it");
-    // Rows that answer some budgets that apply: decided on those, the others warned about.
+    // Rows that answer some budgets that apply (team-daily) but not all (team-monthly): without a source still no
+    // verdict; from the log the rest is checked from it, whatever the budgets the rows answered say.
     sc.write("tt.toml", format!("{config}\n[[budget]]\nname = \"team-daily\"\nperiod = \"day\"\nlimit_usd = 100\n"));
-    sc.bash(&est("50")).succeeds().stderr_is(
-        "tt-budget: warning: team-monthly (month) not checked: these summary rows do not answer it; it needs \
-         `tt-sum --period month` rows\n\
-         tt-budget: go: ~$50.00 fits: team-daily ($96.00 left); not for this task: atlas-daily (agent=NOVA)\n",
+    for usd in ["500", "50", "5"] {
+        est_from(" < usage.jsonl", usd).code(2).stdout_is("").stderr_is(unsourced);
+    }
+    same(est_from("", "500"), direct("500")).code(1).stderr_is(
+        "tt-budget: error: team-monthly: $6.00 left; this task needs ~$500.00: defer it; team-daily: $96.00 left; \
+         this task needs ~$500.00: defer it\n",
     );
-    sc.bash(&est("500")).fails_with(1).stderr_has("team-daily: $96.00 left; this task needs ~$500.00: defer it");
-    // Rows answering every budget that applies: no warning needed for the ones that do not.
+    // $50 fits team-daily's $96 (the rows' answer) but not team-monthly's $6 (the log's).
+    let out = est_from("", "50").code(1);
+    assert_eq!(out.stderr, "tt-budget: error: team-monthly: $6.00 left; this task needs ~$50.00: defer it\n");
+    assert_eq!(out.stderr, direct("50").code(1).stderr);
+    same(est_from("", "5"), direct("5")).code(0).stdout_is("").stderr_is(
+        "tt-budget: go: ~$5.00 fits: team-monthly ($6.00 left); team-daily ($96.00 left); not for this task: \
+         atlas-daily (agent=NOVA)\n",
+    );
+    // Rows answering every budget that applies need no source: decided on them, the budget that does not apply
+    // (atlas-daily) only warned about.
     sc.write("tt.toml", config);
-    sc.bash(&format!("tt-sum {today} --period month | tt-budget {today} --estimate-usd 5 --agent NOVA"))
+    sc.bash(&format!("tt-sum {today} --period month < usage.jsonl | tt-budget {today} --estimate-usd 5 --agent NOVA"))
         .succeeds()
+        .stdout_is("")
         .stderr_is(
             "tt-budget: warning: atlas-daily (day, agent=ATLAS) not checked: these summary rows do not answer it; \
              it needs `tt-sum --period today --by agent` rows\n\
              tt-budget: go: ~$5.00 fits: team-monthly ($6.00 left)\n",
         );
+    sc.bash(&format!("tt-sum {today} --period month < usage.jsonl | tt-budget {today} --estimate-usd 7 --agent NOVA"))
+        .fails_with(1)
+        .stderr_has("tt-budget: error: team-monthly: $6.00 left; this task needs ~$7.00: defer it\n");
+    // From the log, atlas-daily is checked from it too (and skipped as not for this task): the direct answer.
+    same(
+        sc.bash(&format!("tt-sum {today} --period month | tt-budget {today} --estimate-usd 5 --agent NOVA")).run(),
+        direct("5"),
+    )
+    .code(0)
+    .stdout_is("")
+    .stderr_is("tt-budget: go: ~$5.00 fits: team-monthly ($6.00 left); not for this task: atlas-daily (agent=NOVA)\n");
 }
 
 /// Calendar budgets are answered only by rows of their current window in tt-budget's own calendar (its zone
@@ -1502,45 +1702,99 @@ limit_usd = 6.5
     );
     let tb = "tt-budget --today 2026-11-30";
     let over_day = "tt-budget: error: atlas-daily is over its limit: $6.00 of $5.00\n";
-    // Today's rows: over.
+    let both_over = "tt-budget: error: atlas-daily is over its limit: $6.00 of $5.00; team-monthly is over its limit: \
+                     $7.00 of $6.50\n";
+    // Today's rows: over (and team-monthly, which they do not answer, from the log: over too).
     sc.bash(&format!("set -o pipefail; tt-sum --today 2026-11-30 --period today --by agent | {tb} --fail-over"))
         .fails_with(1)
-        .stderr_has(over_day);
-    // Yesterday's rows are not today's: no verdict under the gate, a warning naming both windows without.
+        .stderr_is(both_over);
+    sc.bash(&format!(
+        "set -o pipefail; tt-sum --today 2026-11-30 --period today --by agent < usage.jsonl | {tb} --fail-over \
+         --budget atlas-daily"
+    ))
+    .fails_with(1)
+    .stderr_is(over_day);
+    // Rows of another window are not the budget's spend: rows from the log leave the budget to be checked from
+    // the log — ATLAS's $6 of today, never the rows' $1 of yesterday (or October's $1) — so the gate's verdict
+    // and report are those of `tt-budget` on the log. Rows of records piped into tt-sum cannot say which log
+    // they came from: no verdict under the gate (naming both windows), a warning naming both without.
+    let daily = out_of(&sc, &["--today", "2026-11-30", "--budget", "atlas-daily"]);
+    let monthly = out_of(&sc, &["--today", "2026-11-30", "--budget", "team-monthly"]);
+    let unsourced = |daily_why: &str, monthly_why: &str| {
+        format!(
+            "tt-budget: error: the gate cannot decide: these summary rows do not answer atlas-daily (day, \
+             agent=ATLAS{daily_why}), team-monthly (month{monthly_why}) and do not say which log they came from; run \
+             `tt-budget` on the log instead (it checks every budget), or give it `tt-sum --period today --by agent` \
+             and `tt-sum --period month` rows too\n"
+        )
+    };
     let yesterday = "tt-sum --today 2026-11-30 --period yesterday --by agent";
+    sc.bash(&format!("set -o pipefail; {yesterday} | {tb} --budget atlas-daily --fail-over"))
+        .fails_with(1)
+        .stdout_is(&daily)
+        .stderr_is(over_day);
     sc.bash(&format!("set -o pipefail; {yesterday} | {tb} --fail-over"))
+        .fails_with(1)
+        .stdout_is(&(daily.clone() + &monthly))
+        .stderr_is(both_over);
+    sc.bash(&format!("set -o pipefail; {yesterday} < usage.jsonl | {tb} --fail-over"))
         .fails_with(2)
-        .one_error_line("tt-budget")
-        .stderr_has("answer none of the budgets");
-    sc.bash(&format!("{yesterday} | {tb} --budget atlas-daily")).succeeds().stdout_is("").stderr_is(
+        .stdout_is("")
+        .stderr_is(&unsourced("; the rows cover 2026-11-29, the budget's window is 2026-11-30", ""));
+    sc.bash(&format!("{yesterday} < usage.jsonl | {tb} --budget atlas-daily")).succeeds().stdout_is("").stderr_is(
         "tt-budget: warning: atlas-daily not checked: the rows cover 2026-11-29, the budget's window is 2026-11-30 \
          (tt-sum --period today --by agent)\n",
     );
     // Last month's rows for a month budget.
-    sc.bash(&format!("tt-sum --today 2026-11-30 --period last-month | {tb} --budget team-monthly"))
-        .succeeds()
-        .stderr_is(
-            "tt-budget: warning: team-monthly not checked: the rows cover 2026-10-01 – 2026-10-31, the budget's window \
+    let last_month = "tt-sum --today 2026-11-30 --period last-month";
+    sc.bash(&format!("{last_month} < usage.jsonl | {tb} --budget team-monthly")).succeeds().stdout_is("").stderr_is(
+        "tt-budget: warning: team-monthly not checked: the rows cover 2026-10-01 – 2026-10-31, the budget's window \
          is 2026-11-01 – 2026-11-30 (tt-sum --period month)\n",
-        );
-    sc.bash(&format!("tt-sum --today 2026-11-30 --period last-month | {tb} --fail-over")).fails_with(2);
+    );
+    sc.bash(&format!("{last_month} < usage.jsonl | {tb} --fail-over")).fails_with(2).stderr_is(&unsourced(
+        "",
+        "; the rows cover 2026-10-01 – 2026-10-31, the budget's window is 2026-11-01 – 2026-11-30",
+    ));
+    sc.bash(&format!("{last_month} | {tb} --budget team-monthly")).succeeds().stdout_is(&monthly).stderr_is("");
+    sc.bash(&format!("{last_month} | {tb} --fail-over")).fails_with(1).stderr_is(both_over);
     // Rows made with another --today.
-    sc.bash(&format!("tt-sum --today 2026-11-29 --period today --by agent | {tb} --fail-over")).fails_with(2);
-    sc.bash("tt-sum --today 2026-11-29 --period today --by agent | tt-budget --today 2026-11-30 --budget atlas-daily")
+    let other_day = "tt-sum --today 2026-11-29 --period today --by agent";
+    sc.bash(&format!("{other_day} < usage.jsonl | {tb} --fail-over"))
+        .fails_with(2)
+        .stderr_is(&unsourced("; the rows cover 2026-11-29, the budget's window is 2026-11-30", ""));
+    sc.bash(&format!("{other_day} < usage.jsonl | {tb} --budget atlas-daily"))
         .succeeds()
+        .stdout_is("")
         .stderr_has("the rows cover 2026-11-29, the budget's window is 2026-11-30");
+    sc.bash(&format!("{other_day} | {tb} --fail-over")).fails_with(1).stderr_is(both_over);
+    sc.bash(&format!("{other_day} | {tb} --budget atlas-daily")).succeeds().stdout_is(&daily).stderr_is("");
     // Rows of another time zone: the same date, other instants (the offsets say which).
     let berlin = "tt-sum --tz Europe/Berlin --today 2026-11-30 --period today --by agent";
-    sc.bash(&format!("{berlin} | {tb} --fail-over")).fails_with(2);
-    sc.bash(&format!("{berlin} | {tb} --budget atlas-daily")).succeeds().stderr_is(
+    sc.bash(&format!("{berlin} < usage.jsonl | {tb} --fail-over")).fails_with(2).stderr_is(&unsourced(
+        "; the rows cover 2026-11-30 (UTC+01:00), the budget's window is 2026-11-30 (UTC+00:00)",
+        "",
+    ));
+    sc.bash(&format!("{berlin} < usage.jsonl | {tb} --budget atlas-daily")).succeeds().stderr_is(
         "tt-budget: warning: atlas-daily not checked: the rows cover 2026-11-30 (UTC+01:00), the budget's window is \
          2026-11-30 (UTC+00:00) (tt-sum --period today --by agent)\n",
     );
-    sc.bash(&format!("{berlin} | {tb} --tz Europe/Berlin --fail-over")).fails_with(1).stderr_has(over_day);
-    // The month's rows in the same calendar: $7 of $6.50.
+    sc.bash(&format!("{berlin} | {tb} --budget atlas-daily")).succeeds().stdout_is(&daily).stderr_is("");
+    // In tt-budget's own zone they answer atlas-daily (the rest from the log, in that zone too).
+    sc.bash(&format!("{berlin} < usage.jsonl | {tb} --tz Europe/Berlin --budget atlas-daily --fail-over"))
+        .fails_with(1)
+        .stderr_is(over_day);
+    sc.bash(&format!("{berlin} | {tb} --tz Europe/Berlin --fail-over")).fails_with(1).stderr_is(both_over);
+    // The month's rows in the same calendar: $7 of $6.50 (atlas-daily from the log).
     sc.bash(&format!("tt-sum --today 2026-11-30 --period month | {tb} --fail-over"))
         .fails_with(1)
-        .stderr_has("team-monthly is over its limit: $7.00 of $6.50");
+        .stdout_is(&(daily.clone() + &monthly))
+        .stderr_is(both_over);
+    sc.bash(&format!(
+        "tt-sum --today 2026-11-30 --period month < usage.jsonl | {tb} --budget team-monthly --fail-over"
+    ))
+    .fails_with(1)
+    .stdout_is(&monthly)
+    .stderr_is("tt-budget: error: team-monthly is over its limit: $7.00 of $6.50\n");
 }
 
 /// A bad line in the usage log tt-budget reads itself is the log's error, without the hint about what to pipe in.
@@ -1557,4 +1811,408 @@ fn a_bad_log_line_gets_no_hint_about_piped_input() {
     for r in [sc.cmd("tt-budget").pipe_in("not json\n"), sc.cmd("tt-budget").arg("usage.jsonl")] {
         r.args(["--limit-usd", "5", "--fail-over"]).fails_with(2).stderr_has("expected tt-sum's JSONL rows or records");
     }
+}
+
+/// Seconds since the Unix epoch, now.
+fn epoch_now() -> i64 {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    i64::try_from(d.as_secs()).unwrap()
+}
+
+/// An instant (seconds since the epoch) in RFC 3339, UTC: `2026-11-15T10:00:00Z`.
+fn rfc3339(t: i64) -> String {
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// Wait while the UTC clock is within `margin` seconds before a midnight, so records stamped now and the
+/// tools' own "now" fall in the same day (and week, month, year).
+fn away_from_midnight(margin: i64) {
+    let left = 86_400 - epoch_now().rem_euclid(86_400);
+    if left <= margin {
+        std::thread::sleep(std::time::Duration::from_secs(u64::try_from(left).unwrap() + 1));
+    }
+}
+
+#[test]
+fn rfc3339_helper_is_the_calendar() {
+    assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    assert_eq!(rfc3339(1_795_261_599), "2026-11-21T11:46:39Z");
+    assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+}
+
+/// The bare pipeline `tt-sum | tt-budget --fail-over` (all-time rows, which answer only an unscoped total
+/// budget) gates every configured budget — day, week, month, year, total and session, scoped or not: the ones
+/// the rows do not answer are checked from the log the rows came from. One over its limit is exit 1 naming it;
+/// spend of exactly the limit is not over (exit 0). Pinned by `--today` on both tools (the log is scanned), and
+/// at the real "now" with records tt-log stamps now (the log's index answers).
+#[test]
+fn the_bare_pipeline_gates_every_budget() {
+    let pipeline = |today: &str| format!("set -o pipefail; tt-sum{today} | tt-budget{today} --fail-over");
+    for period in ["day", "week", "month", "year", "total", "session"] {
+        for scoped in [false, true] {
+            let name = if scoped { format!("atlas-{period}") } else { period.to_string() };
+            let scope = if scoped { "scope = { agent = \"ATLAS\" }\n" } else { "" };
+            let config = format!("[[budget]]\nname = \"{name}\"\nperiod = \"{period}\"\n{scope}limit_usd = 5\n");
+            let who = if period == "session" { format!("{name} (session s1)") } else { name.clone() };
+            let over = format!("tt-budget: error: {who} is over its limit: $5.01 of $5.00\n");
+            let calendar = !matches!(period, "total" | "session");
+            let what = format!("{period}, scoped: {scoped}");
+            // Only the unscoped total budget is answered by the all-time rows themselves (whose report shows
+            // their window, `all`, and no burn); every other one is checked from the log.
+            let answered_by_rows = period == "total" && !scoped;
+            let as_direct = |out: &Out, sc: &Scenario| {
+                if !answered_by_rows {
+                    assert_eq!(out.stdout, out_of(sc, &TODAY), "{what}");
+                }
+            };
+
+            // Pinned: records at fixed instants of 2026-11-15 (and, for a calendar budget, $50 the year before,
+            // outside its window; for a scoped one, $100 of NOVA's, outside its scope).
+            let sc = Scenario::new();
+            sc.write("tt.toml", &config);
+            let mut log = rec("2026-11-15T10:00:00Z", "ATLAS", 1000, "5", r#","session":"s1""#);
+            if calendar {
+                log.push_str(&rec("2025-06-01T10:00:00Z", "ATLAS", 1000, "50", r#","session":"old""#));
+            }
+            if scoped {
+                log.push_str(&rec("2026-11-15T09:00:00Z", "NOVA", 1000, "100", r#","session":"s2""#));
+            }
+            sc.write("usage.jsonl", &log);
+            let pinned = pipeline(" --today 2026-11-15");
+            let out = sc.bash(&pinned).succeeds().stderr_is("");
+            as_direct(&out, &sc);
+            assert_eq!((out.jsonl()[0]["spent_usd"].to_string(), level_of(&out)), ("5".into(), "critical".into()));
+            log.push_str(&rec("2026-11-15T11:00:00Z", "ATLAS", 1000, "0.01", r#","session":"s1""#));
+            sc.write("usage.jsonl", &log);
+            let out = sc.bash(&pinned).fails_with(1).stderr_is(&over);
+            as_direct(&out, &sc);
+            assert!(!sc.path().join("usage.jsonl.tt-index").exists(), "{what}: --today scans the log");
+
+            // At the real "now": tt-log stamps the records now ($1 a million input tokens of haiku-4.5).
+            let sc = Scenario::new();
+            sc.write("tt.toml", &config);
+            away_from_midnight(30);
+            let log = |args: &str| {
+                sc.bash(&format!("tt-log --no-git -q --model haiku-4.5 --output 0 {args}")).succeeds();
+            };
+            log("--agent ATLAS --input 5000000 --session s1");
+            if calendar {
+                log("--agent ATLAS --input 50000000 --session old --ts 2025-06-01T10:00:00Z");
+            }
+            if scoped {
+                log("--agent NOVA --input 100000000 --session s2");
+            }
+            let now = pipeline("");
+            let out = sc.bash(&now).succeeds().stderr_is("");
+            assert_eq!((out.jsonl()[0]["spent_usd"].to_string(), level_of(&out)), ("5".into(), "critical".into()));
+            log("--agent ATLAS --input 10000 --session s1");
+            sc.bash(&now).fails_with(1).stderr_is(&over);
+            sc.cmd("tt-budget").arg("--fail-over").fails_with(1).stderr_is(&over);
+            // Those not answered by the rows were checked from the log through its index.
+            std::fs::remove_file(sc.path().join("usage.jsonl.tt-index")).unwrap();
+            sc.bash(&now).fails_with(1).stderr_is(&over);
+            assert_eq!(sc.path().join("usage.jsonl.tt-index").exists(), !answered_by_rows, "{what}");
+        }
+    }
+}
+
+/// Rows of records piped into tt-sum (`tt-sum < usage.jsonl`, `cat usage.jsonl | tt-sum`, a process
+/// substitution) do not say which log they came from: a budget they do not answer cannot be checked, so under
+/// a gate that is no verdict (exit 2, one line naming it and the rows that would answer it), never a pass;
+/// without a gate, a warning. Rows of the log, or of a file given to tt-sum, are checked from it.
+#[test]
+fn rows_without_a_source_under_a_gate_are_exit_2() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"daily\"\nperiod = \"day\"\nlimit_usd = 5\n");
+    sc.write("usage.jsonl", rec("2026-11-15T10:00:00Z", "ATLAS", 1000, "6", ""));
+    let today = "--today 2026-11-15";
+    let error = "tt-budget: error: the gate cannot decide: these summary rows do not answer daily (day) and do not \
+                 say which log they came from; run `tt-budget` on the log instead (it checks every budget), or give \
+                 it `tt-sum --period today` rows too\n";
+    let warning = "tt-budget: warning: daily (day) not checked: these summary rows do not answer it; it needs \
+                   `tt-sum --period today` rows\n";
+    for rows in [
+        format!("tt-sum {today} < usage.jsonl"),
+        format!("cat usage.jsonl | tt-sum {today}"),
+        format!("tt-sum {today} - < usage.jsonl"),
+        format!("tt-sum {today} <(cat usage.jsonl)"),
+    ] {
+        // The daily budget is over ($6 of $5): a pass would be wrong, so it is no verdict.
+        sc.bash(&format!("set -o pipefail; {rows} | tt-budget {today} --fail-over"))
+            .fails_with(2)
+            .stdout_is("")
+            .stderr_is(error)
+            .one_error_line("tt-budget");
+        sc.bash(&format!("set -o pipefail; {rows} | tt-budget {today}")).succeeds().stdout_is("").stderr_is(warning);
+    }
+    // The rows really lack a source: no `from` in their total row.
+    let rows = sc.bash(&format!("tt-sum {today} < usage.jsonl")).succeeds();
+    assert!(rows.jsonl()[0].get("from").is_none(), "{}", rows.stdout);
+    // Rows of the log, or of the file named: `from` says which, and the budget is checked from it.
+    let over = "tt-budget: error: daily is over its limit: $6.00 of $5.00\n";
+    let direct = sc.cmd("tt-budget").args(TODAY).arg("--fail-over").fails_with(1).stderr_is(over);
+    let log = std::fs::canonicalize(sc.log_path()).unwrap().display().to_string();
+    for rows in [format!("tt-sum {today}"), format!("tt-sum {today} usage.jsonl")] {
+        let out = sc.bash(&rows).succeeds();
+        assert_eq!(out.jsonl()[0]["from"], serde_json::json!([log]), "{rows}");
+        sc.bash(&format!("set -o pipefail; {rows} | tt-budget {today} --fail-over"))
+            .fails_with(1)
+            .stdout_is(&direct.stdout)
+            .stderr_is(over);
+    }
+}
+
+/// The log's index (`usage.jsonl.tt-index`, which `tt-budget` reading the log creates and keeps up to date)
+/// answers exactly as a scan of the log (`tt-budget usage.jsonl` reads the file named) — the report byte for
+/// byte, and the estimate's answer — however the index got where it is: made, current, caught up after
+/// appends (tt-log's and tt-log --enforce's own journal entries), deleted, damaged, truncated, for a log
+/// replaced by another, or after the config changed.
+#[test]
+fn the_index_answers_exactly_as_a_scan() {
+    let sc = Scenario::new();
+    let config = r#"
+[[budget]]
+name = "day"
+period = "day"
+limit_usd = 100000
+
+[[budget]]
+name = "atlas-day"
+period = "day"
+scope = { agent = "ATLAS" }
+limit_usd = 0.5
+limit_tokens = 300000
+
+[[budget]]
+name = "week"
+period = "week"
+limit_tokens = 1000000000
+
+[[budget]]
+name = "sonnet-week"
+period = "week"
+scope = { model = "claude-sonnet-4-5" }
+limit_usd = 2
+
+[[budget]]
+name = "month"
+period = "month"
+limit_usd = 100000
+
+[[budget]]
+name = "nova-month"
+period = "month"
+scope = { agent = "NOVA" }
+limit_usd = 3
+
+[[budget]]
+name = "year"
+period = "year"
+limit_usd = 100000
+limit_tokens = 1000000000
+
+[[budget]]
+name = "web-year"
+period = "year"
+scope = { "tag:team" = "web" }
+limit_usd = 10
+
+[[budget]]
+name = "total"
+period = "total"
+limit_usd = 160
+
+[[budget]]
+name = "atlas-api-total"
+period = "total"
+scope = { agent = "ATLAS", project = "api" }
+limit_usd = 15
+
+[[budget]]
+name = "session"
+period = "session"
+limit_usd = 40
+
+[[budget]]
+name = "bolt-session"
+period = "session"
+scope = { agent = "BOLT" }
+limit_usd = 0.4
+"#;
+    sc.write("tt.toml", config);
+    // A few hundred records of three agents, seven sessions (and none), five models (one the price table does
+    // not know; one a dated spelling of sonnet-4.5), over the last year and a bit, most recent ones today, and
+    // one three days ahead; a third with cost_usd, the rest priced from the table.
+    let records = |seed: u64, n: u64| -> String {
+        let now = epoch_now();
+        let mut x = seed;
+        let mut next = move |m: u64| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % m
+        };
+        let mut out = String::new();
+        for i in 0..n {
+            let back = match i % 5 {
+                0 => next(6 * 3600),
+                1 => next(7 * 86_400),
+                2 => next(40 * 86_400),
+                3 => next(400 * 86_400),
+                _ => next(60 * 86_400),
+            };
+            let ts = if i == n / 2 { now + 3 * 86_400 } else { now - i64::try_from(back).unwrap() };
+            let agent = ["ATLAS", "NOVA", "BOLT"][usize::try_from(next(3)).unwrap()];
+            let model = ["sonnet-4.5", "claude-sonnet-4-5-20250929", "haiku-4.5", "gpt-4o", "mystery-9"]
+                [usize::try_from(next(5)).unwrap()];
+            let mut extra = String::new();
+            if i % 3 == 0 {
+                extra.push_str(&format!(",\"cost_usd\":{}.{:04}", next(2), next(10_000)));
+            }
+            if let Some(s) = [None, Some("s1"), Some("s2"), Some("s3"), Some("s4"), Some("s5"), Some("s6"), Some("s7")]
+                [usize::try_from(next(8)).unwrap()]
+            {
+                extra.push_str(&format!(",\"session\":\"{s}\""));
+            }
+            if next(2) == 0 {
+                extra.push_str(",\"project\":\"api\"");
+            }
+            if next(3) == 0 {
+                extra.push_str(&format!(
+                    ",\"tags\":{{\"team\":\"{}\"}}",
+                    ["web", "ops"][usize::try_from(next(2)).unwrap()]
+                ));
+            }
+            out.push_str(&format!(
+                "{{\"v\":1,\"id\":\"r{seed}-{i}\",\"ts\":\"{}\",\"agent\":\"{agent}\",\"model\":\"{model}\",\"input_tokens\":{},\"output_tokens\":{},\"cache_read_tokens\":{}{extra}}}\n",
+                rfc3339(ts),
+                next(200_000),
+                next(20_000),
+                next(50_000)
+            ));
+        }
+        out
+    };
+    sc.write("usage.jsonl", records(1, 300));
+    let index = sc.path().join("usage.jsonl.tt-index");
+    // What is compared: the report, the estimate (a go with the report, a bare go line, a deferral, in a
+    // session, priced from tokens), a gate.
+    let asks: [&[&str]; 6] = [
+        &["--format", "jsonl"],
+        &["--estimate-usd", "0.01", "--agent", "NOVA", "--model", "gpt-4o", "--session", "s2", "--verbose"],
+        &["--estimate-usd", "0.01", "--agent", "ZED", "--model", "haiku-4.5", "--session", "new", "--tag", "team=ops"],
+        &["--estimate-usd", "0.5"],
+        &[
+            "--estimate-tokens",
+            "20000",
+            "--model",
+            "haiku-4.5",
+            "--agent",
+            "BOLT",
+            "--session",
+            "s3",
+            "--tag",
+            "team=web",
+        ],
+        &["--fail-at", "warning"],
+    ];
+    // Forecasts are to the second: each round runs within one second of the clock, and is run again (the index
+    // put back as it was) when a second boundary fell inside it.
+    let compare = |stage: &str| {
+        let before = std::fs::read(&index).ok();
+        for _ in 0..10 {
+            match &before {
+                Some(b) => std::fs::write(&index, b).unwrap(),
+                None => {
+                    let _ = std::fs::remove_file(&index);
+                }
+            }
+            let sub = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+            std::thread::sleep(std::time::Duration::from_nanos(u64::from(1_000_000_000 - sub) + 2_000_000));
+            let second = epoch_now();
+            let by_index: Vec<Out> = asks.iter().map(|a| sc.cmd("tt-budget").args(*a).run()).collect();
+            let by_scan: Vec<Out> =
+                asks.iter().map(|a| sc.cmd("tt-budget").args(*a).arg("usage.jsonl").run()).collect();
+            if epoch_now() != second {
+                continue;
+            }
+            for ((a, i), s) in asks.iter().zip(&by_index).zip(&by_scan) {
+                assert_eq!((i.code, &i.stdout, &i.stderr), (s.code, &s.stdout, &s.stderr), "{stage}: {a:?}");
+                assert!(matches!(i.code, Some(0 | 1)), "{stage}: {a:?}: {}", i.stderr);
+            }
+            // The report has every budget, and spend in the all-time ones (what the calendar windows hold
+            // depends on the date: on the 1st of a month, this month has little).
+            let report = by_index[0].jsonl();
+            assert_eq!(report.len(), 12, "{stage}");
+            let all_time = report.iter().filter(|e| matches!(e["period"].as_str(), Some("total" | "session")));
+            assert!(
+                all_time.into_iter().all(|e| e["records"].as_u64().unwrap() > 0),
+                "{stage}: {}",
+                by_index[0].stdout
+            );
+            assert!(index.exists(), "{stage}: the index is made");
+            return by_index;
+        }
+        panic!("{stage}: no second of the clock held a round");
+    };
+    let first = compare("a new index");
+    // The comparison can fail: levels differ between budgets, and the unpriced records are warned about.
+    let levels: std::collections::BTreeSet<String> =
+        first[0].jsonl().iter().map(|e| e["level"].as_str().unwrap().to_string()).collect();
+    assert!(levels.len() >= 3 && levels.contains("over") && levels.contains("ok"), "{levels:?}\n{}", first[0].stdout);
+    assert!(first[0].stderr.contains("could not be priced"), "{}", first[0].stderr);
+    assert_eq!(first[3].code, Some(1), "$0.50 more is deferred: {}", first[3].stderr);
+    assert_eq!((first[2].code, first[2].stdout.as_str()), (Some(0), ""), "a ZED task fits: {}", first[2].stderr);
+    compare("a current index");
+    // Appended with tt-log (stamped now; one of a model without a price), and with tt-log --enforce, which
+    // journals its record into the index itself.
+    away_from_midnight(30);
+    for args in [
+        "--agent ATLAS --model sonnet-4.5 --input 40000 --output 2000 --session s1",
+        "--agent NOVA --model mystery-9 --input 1000 --output 10 --session s2 --tag team=web",
+        "--agent BOLT --model haiku-4.5 --input 300000 --output 100 --session s3 --project api",
+    ] {
+        sc.bash(&format!("tt-log --no-git -q {args}")).succeeds();
+    }
+    compare("after tt-log appended");
+    sc.bash("tt-log --no-git -q --enforce --agent ZED --model haiku-4.5 --input 1000 --output 10 --session z")
+        .succeeds();
+    assert_eq!(std::fs::read_to_string(&index).unwrap().lines().filter(|l| l.starts_with('#')).count(), 2);
+    compare("after tt-log --enforce journalled a record");
+    std::fs::remove_file(&index).unwrap();
+    compare("after the index was deleted");
+    // A window line's numbers overwritten with garbage: the index is rebuilt, never read as nothing spent.
+    let text = std::fs::read_to_string(&index).unwrap();
+    let line = text.lines().find(|l| l.starts_with("4\t")).unwrap().to_string();
+    let key = line.split('\t').nth(1).unwrap();
+    std::fs::write(&index, text.replacen(&line, &format!("4\t{key}\tgarbage\t$$\tx\t-"), 1)).unwrap();
+    compare("after a window line was damaged");
+    assert!(!std::fs::read_to_string(&index).unwrap().contains("garbage"));
+    // Truncated in the middle of a window line, and in the middle of its commit line.
+    let text = std::fs::read_to_string(&index).unwrap();
+    let mid = text.find("\n4\t").unwrap() + 4;
+    std::fs::write(&index, &text[..mid]).unwrap();
+    compare("after the index was cut mid-line");
+    let text = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(&index, &text[..text.len() - 20]).unwrap();
+    compare("after the index was cut in its commit line");
+    // The log replaced by another: rewritten in place (the same file), and renamed over (another file).
+    sc.write("usage.jsonl", records(2, 250));
+    compare("after the log was rewritten in place");
+    sc.write("usage.jsonl.new", records(3, 320));
+    std::fs::rename(sc.path().join("usage.jsonl.new"), sc.log_path()).unwrap();
+    compare("after another log was renamed over it");
+    // Another time zone and week start in the config: other windows, the index made anew for them.
+    sc.write("tt.toml", format!("tz = \"Asia/Kolkata\"\nweek_start = \"sunday\"\n{config}"));
+    compare("after the config's zone changed");
 }
