@@ -517,7 +517,8 @@ fn atlas_over() -> Scenario {
 #[test]
 fn rows_cut_by_top_are_an_error_not_an_unspent_budget() {
     let sc = atlas_over();
-    let sum = "tt-sum --period month --today 2026-11-15 --by agent";
+    // Rows of records piped in (no `from`): they answer only what they hold.
+    let sum = "tt-sum <usage.jsonl --period month --today 2026-11-15 --by agent";
     // --sort tokens --top 1 keeps only BOLT's row; the total says one group was left out.
     let out = sc.bash(&format!("{sum} --sort tokens --top 1")).succeeds();
     let rows = out.jsonl();
@@ -533,6 +534,10 @@ fn rows_cut_by_top_are_an_error_not_an_unspent_budget() {
              were cut with --top (1 group left out), so its rows may be missing; run tt-sum without --top for the \
              gate\n",
         );
+    // Rows of the log itself are answered as the log is, cut or not: ATLAS is over.
+    sc.bash("tt-sum --period month --today 2026-11-15 --by agent --sort tokens --top 1 | tt-budget --today 2026-11-15 --fail-over")
+        .fails_with(1)
+        .stderr_is("tt-budget: error: atlas-monthly is over its limit: $25.00 of $20.00\n");
     // All rows: the gate sees ATLAS at $25 of $20.
     sc.bash(&format!("{sum} | tt-budget --today 2026-11-15 --fail-over"))
         .fails_with(1)
@@ -1215,7 +1220,8 @@ fn model_scopes_match_every_spelling_of_the_model() {
     ] {
         assert_eq!(spent(sc.cmd("tt-budget").args(budget(scope)).succeeds()), want, "{scope}");
         // Rows grouped by model: every spelling's row counts.
-        let piped = sc.bash(&format!("tt-sum --by model | tt-budget {}", budget(scope).join(" "))).succeeds();
+        let piped =
+            sc.bash(&format!("tt-sum --by model <usage.jsonl | tt-budget {}", budget(scope).join(" "))).succeeds();
         assert_eq!(spent(piped), want, "{scope} from rows");
     }
     // The README's `{ model = "gpt-4o" }` in a config counts what `tt-log --from openai` logs.
@@ -1227,10 +1233,13 @@ fn model_scopes_match_every_spelling_of_the_model() {
         .arg("--fail-over")
         .fails_with(1)
         .stderr_is("tt-budget: error: gpt is over its limit: $8.00 of $5.00\n");
-    // Rows cut by --top may have lost one spelling: no verdict.
-    sc.bash("tt-sum --by model --top 2 | tt-budget --budget gpt --fail-over")
+    // Rows cut by --top may have lost one spelling: no verdict (unless they are the log's, answered as the log).
+    sc.bash("tt-sum --by model --top 2 <usage.jsonl | tt-budget --budget gpt --fail-over")
         .fails_with(2)
         .stderr_has("cut with --top");
+    sc.bash("tt-sum --by model --top 2 | tt-budget --budget gpt --fail-over")
+        .fails_with(1)
+        .stderr_is("tt-budget: error: gpt is over its limit: $8.00 of $5.00\n");
 }
 
 /// GitHub Actions: an `::error::` for whatever makes the gate fail, `::warning::` for budgets not checked and
@@ -1363,8 +1372,11 @@ ad-hoc  -      total   $130.00  $200.00  $70.00   65%  info          -  2027-01-
     // Nothing burned in the last 30 days: no date. From rows (no burn in them): no forecast at all.
     let out = sc.cmd("tt-budget").args(total).args(["--today", "2026-12-31"]).succeeds();
     assert_eq!(out.jsonl()[0]["forecast"]["limit_date"], serde_json::Value::Null);
-    let out = sc.bash("tt-sum | tt-budget --limit-usd 200 --period total").succeeds();
+    let out = sc.bash("tt-sum <usage.jsonl | tt-budget --limit-usd 200 --period total").succeeds();
     assert_eq!(out.jsonl()[0]["forecast"], serde_json::Value::Null);
+    // Rows of the log are answered as the log: the same date as tt-budget alone.
+    let out = sc.bash("tt-sum | tt-budget --limit-usd 200 --period total --today 2026-11-15").succeeds();
+    assert_eq!(out.jsonl()[0]["forecast"]["limit_date"], "2027-01-25");
 }
 
 #[test]
@@ -1869,14 +1881,8 @@ fn the_bare_pipeline_gates_every_budget() {
             let over = format!("tt-budget: error: {who} is over its limit: $5.01 of $5.00\n");
             let calendar = !matches!(period, "total" | "session");
             let what = format!("{period}, scoped: {scoped}");
-            // Only the unscoped total budget is answered by the all-time rows themselves (whose report shows
-            // their window, `all`, and no burn); every other one is checked from the log.
-            let answered_by_rows = period == "total" && !scoped;
-            let as_direct = |out: &Out, sc: &Scenario| {
-                if !answered_by_rows {
-                    assert_eq!(out.stdout, out_of(sc, &TODAY), "{what}");
-                }
-            };
+            // Rows of the log are answered as the log is: the same report as tt-budget alone.
+            let as_direct = |out: &Out, sc: &Scenario| assert_eq!(out.stdout, out_of(sc, &TODAY), "{what}");
 
             // Pinned: records at fixed instants of 2026-11-15 (and, for a calendar budget, $50 the year before,
             // outside its window; for a scoped one, $100 of NOVA's, outside its scope).
@@ -1923,7 +1929,7 @@ fn the_bare_pipeline_gates_every_budget() {
             // Those not answered by the rows were checked from the log through its index.
             std::fs::remove_file(sc.path().join("usage.jsonl.tt-index")).unwrap();
             sc.bash(&now).fails_with(1).stderr_is(&over);
-            assert_eq!(sc.path().join("usage.jsonl.tt-index").exists(), !answered_by_rows, "{what}");
+            assert!(sc.path().join("usage.jsonl.tt-index").exists(), "{what}");
         }
     }
 }
@@ -2187,7 +2193,8 @@ limit_usd = 0.4
     compare("after tt-log appended");
     sc.bash("tt-log --no-git -q --enforce --agent ZED --model haiku-4.5 --input 1000 --output 10 --session z")
         .succeeds();
-    assert_eq!(std::fs::read_to_string(&index).unwrap().lines().filter(|l| l.starts_with('#')).count(), 2);
+    // Each batch is appended to the journal (the index is not rebuilt): the first count, the catch-up, the enforce.
+    assert_eq!(std::fs::read_to_string(&index).unwrap().lines().filter(|l| l.starts_with('#')).count(), 3);
     compare("after tt-log --enforce journalled a record");
     std::fs::remove_file(&index).unwrap();
     compare("after the index was deleted");

@@ -240,7 +240,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
             ));
         }
     }
-    let read = if by_index { None } else { Some(read(&sources, from_log, &budgets, &cal, &config)?) };
+    let read = if by_index { None } else { Some(read_inputs(&sources, from_log, &budgets, &cal, &config)?) };
 
     // Inputs named explicitly (files or `-`) that hold nothing are no verdict under a gate: an earlier step
     // that failed to write them must not pass the build. (The log being empty is a fresh project: nothing spent.)
@@ -252,6 +252,20 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         )));
     }
 
+    // Rows of this very log (`tt-sum | tt-budget`) are answered as the log is: the same report, figures and
+    // verdict as `tt-budget` alone — from the index, or a read of the log where the index cannot answer.
+    let read = match read {
+        Some(r) if !r.rows.is_empty() && rows_from(&r.rows).is_some_and(|f| is_the_log(&f, &log)) => {
+            tt_core::budget::check_rows(&r.rows)?;
+            if !is_ad_hoc(&cli) && tt_core::enforce::answers_for(&config, &cal) {
+                None
+            } else {
+                let src: Vec<Source> = if log.exists() { vec![Source::File(log.clone())] } else { Vec::new() };
+                Some(read_inputs(&src, true, &budgets, &cal, &config)?)
+            }
+        }
+        other => other,
+    };
     let mut notes: Vec<Note> = Vec::new();
     let counts;
     let rows_answers;
@@ -445,7 +459,7 @@ fn gate_needs(gate: &Gate, context: &TaskContext, b: &Budget, config: &Config) -
 }
 
 /// Read every input: summary rows, or records into a tally.
-fn read<'c>(
+fn read_inputs<'c>(
     sources: &[Source],
     from_log: bool,
     budgets: &[Budget],
@@ -507,6 +521,12 @@ fn rows_from(rows: &[Summary]) -> Option<Vec<String>> {
     totals.all(|r| r.from.as_ref() == Some(&first)).then_some(first)
 }
 
+/// True when `files` (a total row's `from`) is the usage log `log` alone.
+fn is_the_log(files: &[String], log: &std::path::Path) -> bool {
+    let path = std::fs::canonicalize(log).ok().or_else(|| std::path::absolute(log).ok());
+    files.len() == 1 && path.is_some_and(|p| p.display().to_string() == files[0])
+}
+
 /// Budgets evaluated from the files the rows came from: through the index when those are the usage log itself
 /// (and the calendar is the config's own), else by reading them.
 struct FromFiles<'c> {
@@ -537,9 +557,7 @@ fn evaluate_from<'c>(
     cal: &Calendar,
     config: &'c Config,
 ) -> Result<FromFiles<'c>> {
-    let is_log = files.len() == 1
-        && std::fs::canonicalize(log).ok().or_else(|| std::path::absolute(log).ok()).map(|p| p.display().to_string())
-            == Some(files[0].clone());
+    let is_log = is_the_log(files, log);
     let configured = budgets.iter().all(|b| config.budgets.contains(b));
     if is_log && configured && tt_core::enforce::answers_for(config, cal) {
         let counts = tt_core::enforce::counts(log, config)?;
@@ -569,7 +587,7 @@ fn evaluate_from<'c>(
         })
         .collect::<Result<_>>()?;
     let sources: Vec<Source> = sources.into_iter().filter(|s| matches!(s, Source::File(p) if p.exists())).collect();
-    let r = read(&sources, true, &budgets, cal, config)?;
+    let r = read_inputs(&sources, true, &budgets, cal, config)?;
     if !r.rows.is_empty() {
         return Err(Error::data(format!("{}: holds summary rows, not records", files.join(", "))));
     }

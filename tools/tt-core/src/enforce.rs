@@ -168,7 +168,8 @@ impl Index {
     fn ledger(&self) -> Option<Ledger> {
         let n = self.delta.windows.len();
         let mut all = Ledger::new(n);
-        for l in self.body.lines() {
+        // Commit lines (`#{…}`) of earlier batches stay in the body; only window lines count.
+        for l in self.body.lines().filter(|l| !l.starts_with('#')) {
             let f: Vec<&str> = l.split('\t').collect();
             let i = f.first()?.parse::<usize>().ok().filter(|i| *i < n)?;
             let sp = parse_spent(f.get(2..)?).filter(|_| f.len() == 6)?;
@@ -614,7 +615,26 @@ pub fn counts_locked(file: &mut File, log: &Path, config: &Config) -> Result<Cou
     Err(Error::data(format!("{}: the budget index cannot be built consistently", index_path(log).display())))
 }
 
-fn finish_counts(file: &mut File, log: &Path, config: &Config, ledger: Ledger, len: u64) -> Result<Counts> {
+/// The counts of the index at `upto` (the end of the log's last complete line), with a last record that only
+/// lacks its newline counted too, as a reader of the records counts it (the index never takes it: a writer
+/// may still be adding to it) — and the holds still counting.
+fn finish_counts(file: &mut File, log: &Path, config: &Config, mut ledger: Ledger, upto: u64) -> Result<Counts> {
+    let name = log.display().to_string();
+    let len = file.metadata().map_err(|e| Error::io(&name, e))?.len();
+    if len > upto {
+        let mut tail = Vec::with_capacity((len - upto) as usize);
+        file.seek(SeekFrom::Start(upto)).map_err(|e| Error::io(&name, e))?;
+        Read::by_ref(file).take(len - upto).read_to_end(&mut tail).map_err(|e| Error::io(&name, e))?;
+        let line = tail.strip_suffix(b"\r").unwrap_or(&tail);
+        // A fragment still being written is not a record yet: the next reader sees it whole.
+        if let Ok(v) = View::parse(line) {
+            let cal = Calendar::new(config.timezone()?, config.week_start, chrono::Utc::now());
+            let scopes: Vec<Vec<(Field, String)>> = config.budgets.iter().map(scope_of).collect();
+            let mut pricer = Pricer::new(&config.prices);
+            let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens));
+            ledger.add(&config.budgets, &scopes, &cal, &v, cost, &mut pricer);
+        }
+    }
     let holds = crate::reserve::read(log)?.active(Some(file), len, chrono::Utc::now())?;
     Ok(Counts { ledger, budgets: config.budgets.clone(), holds, len })
 }

@@ -207,8 +207,13 @@ pub fn unchecked(missing: &[(&Budget, Option<String>)]) -> Error {
             None => format!("{} ({})", b.name, super::budget_label(b)),
         })
         .collect();
-    let mut rows: Vec<String> = missing.iter().map(|(b, _)| format!("`{}`", rows_needed(b))).collect();
-    rows.dedup();
+    let mut rows: Vec<String> = Vec::new();
+    for (b, _) in missing {
+        let r = format!("`{}`", rows_needed(b));
+        if !rows.contains(&r) {
+            rows.push(r);
+        }
+    }
     Error::data(format!(
         "the gate cannot decide: these summary rows do not answer {} and do not say which log they came from; run \
          `tt-budget` on the log instead (it checks every budget), or give it {} rows too",

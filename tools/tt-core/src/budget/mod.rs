@@ -940,6 +940,12 @@ const NO_TOTAL: &str = "summary rows end without their total row (the row with a
 /// Split rows into the sets tt-sum wrote: group rows, then their total row. Every set must end with its total
 /// row, and its group rows must add up to it (less, by what `--top` cut, when the total says groups were left
 /// out): rows that were cut off, filtered (`grep`) or edited are an error, never read as "nothing spent".
+/// Check rows as whole tt-sum outputs (each set closed by its total row, its groups adding up to it), whatever
+/// budgets they answer.
+pub fn check_rows(rows: &[Summary]) -> Result<()> {
+    row_sets(rows).map(|_| ())
+}
+
 fn row_sets(rows: &[Summary]) -> Result<Vec<RowSet<'_>>> {
     let mut sets: Vec<RowSet<'_>> = Vec::new();
     let mut open: Option<(&RowWindow, Vec<&str>, Vec<&Summary>)> = None;
