@@ -10,22 +10,16 @@ use std::io::Write;
 
 use clap::{CommandFactory, Parser};
 use rust_decimal::Decimal;
-use tt_core::aggregate::Summary;
 use tt_core::args::{parse_token_flag, parse_usd};
+use tt_core::budget::answer::{Request, answer};
 use tt_core::budget::gate::{Estimate, Failure, Gate, Note};
-use tt_core::budget::{
-    Evaluation, Level, Spent, Tally, TaskContext, budget_label, parse_fail_at, rows_needed, spend_from_rows_priced,
-    usd_distinct,
-};
+use tt_core::budget::{Evaluation, Level, TaskContext, parse_fail_at, usd_distinct};
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::config::{Budget, BudgetPeriod, default_warn_at};
 use tt_core::error::{Error, Result};
-use tt_core::input::Source;
 use tt_core::log::LockedLog;
 use tt_core::output::{Format, Table, csv_safe};
 use tt_core::period::Calendar;
-use tt_core::price::Pricer;
-use tt_core::scan::View;
 use tt_core::{Config, money};
 
 const EXAMPLES: &str = "\
@@ -167,50 +161,15 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// What one input turned out to hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Rows,
-    Records,
-}
-
-/// The per-chunk state of reading an input.
-struct Reader<'c> {
-    mode: Option<Mode>,
-    rows: Vec<Summary>,
-    tally: Tally<'c>,
-}
-
-/// What was read: summary rows, or records counted into a tally; and whether any input held anything.
-struct Read<'c> {
-    rows: Vec<Summary>,
-    tally: Tally<'c>,
-    seen: Option<Mode>,
-}
-
-/// The budgets evaluated, in the order asked, and where each one's per-session spend comes from (for an
-/// estimate in a session).
-struct Answers<'a> {
-    evals: Vec<Evaluation>,
-    sessions: Vec<SessionSpent<'a>>,
-}
-
-/// What a session has spent of one budget.
-type SessionSpent<'a> = Box<dyn Fn(&str) -> Spent + 'a>;
-
-impl<'a> Answers<'a> {
-    fn push(&mut self, e: Evaluation, sessions: impl Fn(&str) -> Spent + 'a) {
-        self.evals.push(e);
-        self.sessions.push(Box::new(sessions));
-    }
-}
-
 /// Run `tt-budget`.
 pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let config = cli.common.config()?;
+    let log = cli.common.log_path(&config)?;
     if let Some(id) = &cli.release {
-        return release(&cli.common.log_path(&config)?, id);
+        let said = tt_core::reserve::release(&log, id)?;
+        let _ = writeln!(std::io::stderr(), "tt-budget: {said}");
+        return Ok(Outcome::Ok);
     }
     let format = Format::choose(cli.format.as_deref())?;
     let cal = Calendar::from_flags(&config, cli.tz.as_deref(), cli.today.as_deref())?;
@@ -222,195 +181,72 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         fail_projected: cli.fail_projected,
         estimate: estimate(&cli, &config, &cal, &context)?,
     };
-
-    // Read every input to the end (a writer upstream must never see a closed pipe because we stopped early).
     let (sources, from_log) = cli.common.sources(&cli.files, &config)?;
-    let log = cli.common.log_path(&config)?;
-    // From the log, configured budgets are answered by its index (milliseconds, not a scan of every record).
-    let by_index = from_log && !is_ad_hoc(&cli) && tt_core::enforce::answers_for(&config, &cal);
+    let ad_hoc = cli.limit_usd.is_some() || cli.limit_tokens.is_some();
+    let ttl = cli.ttl.as_deref().map(ttl).transpose()?.unwrap_or(config.reservation_ttl);
+    // A reservation holds against the configured budgets as the log stands now, checked and held under its lock.
+    let mut locked = None;
     if cli.reserve {
-        // A reservation holds against the configured budgets as the log stands now, under its lock.
         if !from_log {
             return Err(Error::usage("--reserve holds against the usage log: give no files and nothing on stdin"));
         }
-        if cli.today.is_some() || is_ad_hoc(&cli) || !by_index {
+        if cli.today.is_some() || ad_hoc || !tt_core::enforce::answers_for(&config, &cal) {
             return Err(Error::usage(
                 "--reserve holds now, against the configured budgets in the config's time zone: drop --today, --tz \
                  and --limit-*",
             ));
         }
-    }
-    let read = if by_index { None } else { Some(read_inputs(&sources, from_log, &budgets, &cal, &config)?) };
-
-    // Inputs named explicitly (files or `-`) that hold nothing are no verdict under a gate: an earlier step
-    // that failed to write them must not pass the build. (The log being empty is a fresh project: nothing spent.)
-    if gate.is_on() && !cli.files.is_empty() && read.as_ref().is_some_and(|r| r.seen.is_none()) {
-        let names: Vec<String> = sources.iter().map(Source::name).collect();
-        return Err(Error::data(format!(
-            "no records or summary rows in {}: nothing to check (give no file to check the usage log)",
-            names.join(", ")
-        )));
+        locked = Some(LockedLog::open(&log)?);
     }
 
-    // Rows of this very log (`tt-sum | tt-budget`) are answered as the log is: the same report, figures and
-    // verdict as `tt-budget` alone — from the index, or a read of the log where the index cannot answer.
-    let read = match read {
-        Some(r) if !r.rows.is_empty() && rows_from(&r.rows).is_some_and(|f| is_the_log(&f, &log)) => {
-            tt_core::budget::check_rows(&r.rows)?;
-            if !is_ad_hoc(&cli) && tt_core::enforce::answers_for(&config, &cal) {
-                None
-            } else {
-                let src: Vec<Source> = if log.exists() { vec![Source::File(log.clone())] } else { Vec::new() };
-                Some(read_inputs(&src, true, &budgets, &cal, &config)?)
-            }
-        }
-        other => other,
+    let request = Request {
+        budgets: &budgets,
+        cal: &cal,
+        config: &config,
+        log: &log,
+        sources: &sources,
+        from_log,
+        named: !cli.files.is_empty(),
+        ad_hoc,
     };
-    let mut notes: Vec<Note> = Vec::new();
-    let counts;
-    let rows_answers;
-    let from_rows;
-    let mut answers = Answers { evals: Vec::new(), sessions: Vec::new() };
-    // A reservation keeps the log locked from the check until its hold is written.
-    let mut locked = None;
-    match &read {
-        None => {
-            counts = if cli.reserve {
-                let mut l = LockedLog::open(&log)?;
-                let c = tt_core::enforce::counts_locked(l.file(), &log, &config)?;
-                locked = Some(l);
-                c
-            } else {
-                tt_core::enforce::counts(&log, &config)?
-            };
-            for b in &budgets {
-                let e = counts
-                    .evaluate(b, &cal, &config.prices)
-                    .ok_or_else(|| Error::data(format!("budget {} not indexed", b.name)))??;
-                let (c, prices) = (&counts, &config.prices);
-                answers.push(e, move |s| c.session_spent(b, s, prices));
-            }
-        }
-        Some(r) if r.rows.is_empty() => {
-            for (i, e) in r.tally.finish()?.into_iter().enumerate() {
-                let t = &r.tally;
-                answers.push(e, move |s| t.session_spent(i, s));
-            }
-        }
-        Some(r) => {
-            rows_answers = spend_from_rows_priced(&budgets, &r.rows, &cal, &config.prices)?;
-            // The budgets the rows do not answer are checked from the log the rows say they came from; when
-            // they do not say (rows piped from records on stdin, or from before tt-sum said), a gate that needs
-            // them cannot decide (exit 2), and a report warns.
-            let missing: Vec<(&Budget, Option<String>)> = rows_answers
-                .unanswered
-                .iter()
-                .zip(&rows_answers.other_window)
-                .filter(|(b, _)| gate_needs(&gate, &context, b, &config))
-                .map(|(b, why)| (*b, why.clone()))
-                .collect();
-            from_rows = match rows_from(&r.rows) {
-                Some(files) if !rows_answers.unanswered.is_empty() => {
-                    let left: Vec<Budget> = rows_answers.unanswered.iter().map(|b| (*b).clone()).collect();
-                    Some(evaluate_from(&files, &log, left, &cal, &config)?)
-                }
-                _ => None,
-            };
-            if from_rows.is_none() {
-                if gate.is_on() && !missing.is_empty() {
-                    return Err(tt_core::budget::gate::unchecked(&missing));
-                }
-                for (b, other) in rows_answers.unanswered.iter().zip(&rows_answers.other_window) {
-                    let message = match other {
-                        Some(why) => format!("{} not checked: {why} ({})", b.name, rows_needed(b)),
-                        None => format!(
-                            "{} ({}) not checked: these summary rows do not answer it; it needs `{}` rows",
-                            b.name,
-                            budget_label(b),
-                            rows_needed(b)
-                        ),
-                    };
-                    notes.push(Note { budget: Some(b.name.clone()), message });
-                }
-            }
-            // In the order the budgets were asked for, whoever answered each.
-            for b in &budgets {
-                if let Some(k) = rows_answers.evaluations.iter().position(|e| e.name == b.name) {
-                    let a = &rows_answers;
-                    answers.push(a.evaluations[k].clone(), move |s| a.session_spent(k, s));
-                } else if let Some(f) = &from_rows
-                    && let Some(k) = f.budgets.iter().position(|x| x.name == b.name)
-                {
-                    answers.push(f.evals[k].clone(), move |s| f.spent_of(s, &f.budgets[k]));
-                }
-            }
-        }
-    }
-
-    let sessions = &answers.sessions;
-    let verdict = gate.decide(&budgets, &answers.evals, &|i, s| sessions[i](s), &context, &cal, &config.prices);
-    let evals = answers.evals;
-    notes.extend(verdict.notes);
+    let answers = answer(&request, &gate, &context, &config, locked.as_mut().map(LockedLog::file))?;
+    let verdict =
+        gate.decide(&budgets, &answers.evals, &|i, s| answers.session_spent(i, s), &context, &cal, &config.prices);
+    let evals = &answers.evals;
+    let notes: Vec<Note> = answers.notes.iter().cloned().chain(verdict.notes).collect();
     let failures = verdict.failures;
     for n in &notes {
         tt_core::cli::warn("tt-budget", &n.message);
     }
-
-    // The report: always, but for an estimate that fits — one "go" line then, unless --verbose. A reader that
-    // closed stdout early (`| head -1`, `| true`) stops the report, never the gate: the annotations, the job
-    // summary and the exit code below still follow.
-    // A reservation that fits is held before the lock is released; stdout is its id alone, for
-    // `TT_RESERVATION=$(tt-budget … --reserve)`.
-    let mut reserved = None;
+    // A reservation that fits is held before the lock is released.
+    let mut held = None;
     if let (Some(l), Some(est)) = (&mut locked, &gate.estimate)
         && failures.is_empty()
     {
-        let ttl = match &cli.ttl {
-            Some(t) => chrono::Duration::milliseconds(
-                tt_core::args::parse_duration(t)
-                    .ok()
-                    .filter(|ms| *ms > 0)
-                    .and_then(|ms| i64::try_from(ms).ok())
-                    .ok_or_else(|| Error::usage(format!("--ttl wants a duration such as 30m or 2h, got {t:?}")))?,
-            ),
-            None => config.reservation_ttl,
-        };
-        let now = chrono::Utc::now();
-        let hold = tt_core::reserve::Hold {
-            id: tt_core::reserve::new_id(),
-            at: now,
-            expires: now + ttl,
-            offset: l.len()?,
-            usd: est.usd,
-            tokens: est.tokens,
-            context: context.clone(),
-        };
-        tt_core::reserve::append_hold(&log, &hold)?;
-        reserved = Some(hold);
+        held = Some(tt_core::reserve::hold(&log, l.len()?, est.usd, est.tokens, &context, ttl)?);
     }
     drop(locked);
-    let quiet_go = verdict.go.is_some() && failures.is_empty() && (!cli.verbose || cli.reserve);
-    if let Some(h) = &reserved {
-        let mut out = tt_core::output::stdout();
-        let _ = writeln!(out, "{}", h.id).and_then(|()| out.flush());
-    }
-    // With --reserve stdout is the id alone (never a report a `$(…)` would take for one).
-    if !quiet_go && !cli.reserve {
-        let mut out = tt_core::output::stdout();
-        match render(&mut out, format, &evals).and_then(|()| out.flush().map_err(Error::from)) {
-            Ok(()) => {}
-            Err(e) if e.is_broken_pipe() => {}
-            Err(e) => return Err(e),
-        }
-    }
 
-    let github = cli.github || tt_core::github::active();
-    if github {
-        github_output(&evals, &failures, &notes)?;
+    // The report, unless the answer is one line: an estimate that fits (the report with --verbose), or a
+    // reservation (stdout is its id alone, for `TT_RESERVATION=$(tt-budget … --reserve)`). A reader that
+    // closed stdout early (`| head -1`) stops the report, never the gate: the annotations, the job summary and
+    // the exit code below still follow.
+    let mut out = tt_core::output::stdout();
+    let written = match &held {
+        Some(h) => writeln!(out, "{}", h.id).map_err(Error::from),
+        None if cli.reserve || (verdict.go.is_some() && failures.is_empty() && !cli.verbose) => Ok(()),
+        None => render(&mut out, format, evals),
+    };
+    match written.and_then(|()| out.flush().map_err(Error::from)) {
+        Ok(()) => {}
+        Err(e) if e.is_broken_pipe() => {}
+        Err(e) => return Err(e),
+    }
+    if cli.github || tt_core::github::active() {
+        github_output(evals, &failures, &notes)?;
     }
     if let Some(go) = verdict.go.filter(|_| failures.is_empty()) {
-        let held =
-            reserved.as_ref().map(|h| format!(" (held as {} until {})", h.id, tt_core::record::format_ts(h.expires)));
+        let held = held.map(|h| format!(" (held as {} until {})", h.id, tt_core::record::format_ts(h.expires)));
         let _ = writeln!(std::io::stderr(), "tt-budget: {go}{}", held.unwrap_or_default());
     }
     if failures.is_empty() {
@@ -420,179 +256,14 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     }
 }
 
-/// `--release ID`: end a reservation early, under the log's lock. An id never made is an error; one already
-/// settled, released or expired is said so (exit 0: it holds nothing either way).
-fn release(log: &std::path::Path, id: &str) -> Result<Outcome> {
-    let id = id.trim();
-    let unknown = || Error::usage(format!("no reservation {id:?} in {} (see tt-budget --help)", log.display()));
-    if !log.exists() {
-        return Err(unknown());
-    }
-    let l = LockedLog::open(log)?;
-    let now = chrono::Utc::now();
-    let said = match tt_core::reserve::read(log)?.state(id, now) {
-        tt_core::reserve::State::Unknown => return Err(unknown()),
-        tt_core::reserve::State::Active => {
-            tt_core::reserve::append_end(log, id, "released", now)?;
-            format!("released {id}")
-        }
-        tt_core::reserve::State::Expired => format!("{id} had already expired"),
-        tt_core::reserve::State::Ended(why) => format!("{id} was already {why}"),
-    };
-    drop(l);
-    let _ = writeln!(std::io::stderr(), "tt-budget: {said}");
-    Ok(Outcome::Ok)
-}
-
-/// True when `--limit-usd` / `--limit-tokens` define an ad-hoc budget (which no index counts).
-fn is_ad_hoc(cli: &Cli) -> bool {
-    cli.limit_usd.is_some() || cli.limit_tokens.is_some()
-}
-
-/// Whether the gate needs budget `b` checked: under a `--fail-*` flag every budget; for an estimate alone, the
-/// budgets that apply to the task.
-fn gate_needs(gate: &Gate, context: &TaskContext, b: &Budget, config: &Config) -> bool {
-    if gate.fail_over || gate.fail_at.is_some() || gate.fail_projected {
-        return true;
-    }
-    gate.estimate.is_some() && context.excludes(&b.scope, &mut Pricer::new(&config.prices)).is_none()
-}
-
-/// Read every input: summary rows, or records into a tally.
-fn read_inputs<'c>(
-    sources: &[Source],
-    from_log: bool,
-    budgets: &[Budget],
-    cal: &Calendar,
-    config: &'c Config,
-) -> Result<Read<'c>> {
-    let mut seen: Option<Mode> = None;
-    let mut rows = Vec::new();
-    let mut tally = Tally::new(budgets, cal, &config.prices);
-    for src in sources {
-        let parts = tt_core::scan::fold_lines(
-            src,
-            || Reader { mode: None, rows: Vec::new(), tally: Tally::new(budgets, cal, &config.prices) },
-            |st, line| {
-                let mode = match st.mode {
-                    Some(m) => m,
-                    None => {
-                        let m = if looks_like_row(line) { Mode::Rows } else { Mode::Records };
-                        st.mode = Some(m);
-                        m
-                    }
-                };
-                match mode {
-                    Mode::Rows => {
-                        let row = Summary::from_json(tt_core::input::utf8(line)?)?;
-                        tt_core::budget::check_row(&row)?;
-                        st.rows.push(row);
-                    }
-                    // The log holds records by definition: what tt-budget reads is a hint for input given to it.
-                    Mode::Records => {
-                        st.tally.add(&View::parse(line).map_err(|e| if from_log { e } else { format_hint(line, e) })?)
-                    }
-                }
-                Ok(())
-            },
-        )?;
-        for p in parts {
-            if let Some(m) = p.mode {
-                if seen.is_some_and(|s| s != m) {
-                    return Err(Error::data(format!(
-                        "{}: mixes tt-sum summary rows and usage records; give one or the other",
-                        src.name()
-                    )));
-                }
-                seen = Some(m);
-            }
-            rows.extend(p.rows);
-            tally.merge(p.tally);
-        }
-    }
-    Ok(Read { rows, tally, seen })
-}
-
-/// The files every total row says its records came from, when they all say the same (see
-/// [`Summary::from`]); `None` when any does not say, or they disagree.
-fn rows_from(rows: &[Summary]) -> Option<Vec<String>> {
-    let mut totals = rows.iter().filter(|r| r.is_total());
-    let first = totals.next()?.from.clone()?;
-    totals.all(|r| r.from.as_ref() == Some(&first)).then_some(first)
-}
-
-/// True when `files` (a total row's `from`) is the usage log `log` alone.
-fn is_the_log(files: &[String], log: &std::path::Path) -> bool {
-    let path = std::fs::canonicalize(log).ok().or_else(|| std::path::absolute(log).ok());
-    files.len() == 1 && path.is_some_and(|p| p.display().to_string() == files[0])
-}
-
-/// Budgets evaluated from the files the rows came from: through the index when those are the usage log itself
-/// (and the calendar is the config's own), else by reading them.
-struct FromFiles<'c> {
-    prices: &'c tt_core::price::PriceTable,
-    budgets: Vec<Budget>,
-    evals: Vec<Evaluation>,
-    tally: Option<Tally<'c>>,
-    counts: Option<tt_core::enforce::Counts>,
-}
-
-impl FromFiles<'_> {
-    fn spent_of(&self, session: &str, b: &Budget) -> Spent {
-        match (&self.counts, &self.tally) {
-            (Some(c), _) => c.session_spent(b, session, self.prices),
-            (None, Some(t)) => {
-                self.budgets.iter().position(|x| x == b).map(|i| t.session_spent(i, session)).unwrap_or_default()
-            }
-            (None, None) => Spent::default(),
-        }
-    }
-}
-
-/// Evaluate `budgets` from `files` (as the rows' `from` names them): the evaluations, beside the budgets.
-fn evaluate_from<'c>(
-    files: &[String],
-    log: &std::path::Path,
-    budgets: Vec<Budget>,
-    cal: &Calendar,
-    config: &'c Config,
-) -> Result<FromFiles<'c>> {
-    let is_log = is_the_log(files, log);
-    let configured = budgets.iter().all(|b| config.budgets.contains(b));
-    if is_log && configured && tt_core::enforce::answers_for(config, cal) {
-        let counts = tt_core::enforce::counts(log, config)?;
-        let evals = budgets
-            .iter()
-            .map(|b| {
-                counts
-                    .evaluate(b, cal, &config.prices)
-                    .unwrap_or_else(|| Err(Error::data(format!("budget {} not indexed", b.name))))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        return Ok(FromFiles { prices: &config.prices, budgets, evals, tally: None, counts: Some(counts) });
-    }
-    let sources: Vec<Source> = files
-        .iter()
-        .map(|f| {
-            let p = std::path::PathBuf::from(f);
-            if p.is_file() || (is_log && !p.exists()) {
-                Ok(Source::File(p))
-            } else {
-                Err(Error::data(format!(
-                    "the summary rows came from {f}, which is gone: the budgets they do not answer ({}) cannot be \
-                     checked; run `tt-budget` on the log",
-                    budgets.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
-                )))
-            }
-        })
-        .collect::<Result<_>>()?;
-    let sources: Vec<Source> = sources.into_iter().filter(|s| matches!(s, Source::File(p) if p.exists())).collect();
-    let r = read_inputs(&sources, true, &budgets, cal, config)?;
-    if !r.rows.is_empty() {
-        return Err(Error::data(format!("{}: holds summary rows, not records", files.join(", "))));
-    }
-    let evals = r.tally.finish()?;
-    Ok(FromFiles { prices: &config.prices, budgets, evals, tally: Some(r.tally), counts: None })
+/// `--ttl`: a duration such as 30m or 2h.
+fn ttl(t: &str) -> Result<chrono::Duration> {
+    tt_core::args::parse_duration(t)
+        .ok()
+        .filter(|ms| *ms > 0)
+        .and_then(|ms| i64::try_from(ms).ok())
+        .map(chrono::Duration::milliseconds)
+        .ok_or_else(|| Error::usage(format!("--ttl wants a duration such as 30m or 2h, got {t:?}")))
 }
 
 /// The task's context for the estimate: flags, else tt-log's environment defaults. Flags that describe the task
@@ -642,27 +313,6 @@ fn context(cli: &Cli) -> Result<TaskContext> {
         c.fields.insert(format!("tag:{}", k.trim()), v.trim().to_string());
     }
     Ok(c)
-}
-
-/// A record line that failed to parse: when it is not a JSON object at all (tt-sum's `--format json` array, a
-/// table, CSV), say what tt-budget reads.
-fn format_hint(line: &[u8], e: Error) -> Error {
-    if line.trim_ascii_start().starts_with(b"{") {
-        return e;
-    }
-    Error::new(
-        e.kind(),
-        format!("{}: expected tt-sum's JSONL rows or records (use tt-sum's default or --format jsonl)", e.message()),
-    )
-}
-
-/// A summary row has `"kind":"summary"`; a usage record never does.
-fn looks_like_row(line: &[u8]) -> bool {
-    memchr_find(line, b"\"kind\"") && std::str::from_utf8(line).is_ok_and(Summary::is_summary_line)
-}
-
-fn memchr_find(hay: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(hay, needle).is_some()
 }
 
 /// The budgets to evaluate: the ad-hoc one from flags, else the configured ones (optionally by name). Flags

@@ -230,9 +230,43 @@ pub fn held_by_session(holds: &[Hold], b: &Budget, pricer: &mut Pricer<'_>) -> B
     m
 }
 
-/// Append a hold (caller holds the log's exclusive lock).
-pub fn append_hold(log: &Path, hold: &Hold) -> Result<()> {
-    append(log, &hold.line())
+/// Hold `usd` and `tokens` for the task of `context` until `ttl` has passed: the hold, appended. The caller
+/// holds the log's exclusive lock, checked the amount against every budget under it, and gives the log's
+/// length (a record settling the hold can only come after it).
+pub fn hold(
+    log: &Path,
+    log_len: u64,
+    usd: Decimal,
+    tokens: u64,
+    context: &TaskContext,
+    ttl: chrono::Duration,
+) -> Result<Hold> {
+    let now = Utc::now();
+    let hold =
+        Hold { id: new_id(), at: now, expires: now + ttl, offset: log_len, usd, tokens, context: context.clone() };
+    append(log, &hold.line())?;
+    Ok(hold)
+}
+
+/// End reservation `id` early, under the log's lock: what to say (`released r-…`, or that it had already
+/// ended). An id never made here is an error.
+pub fn release(log: &Path, id: &str) -> Result<String> {
+    let id = id.trim();
+    let unknown = || Error::usage(format!("no reservation {id:?} in {}", log.display()));
+    if !log.exists() {
+        return Err(unknown());
+    }
+    let _locked = crate::log::LockedLog::open(log)?;
+    let now = Utc::now();
+    Ok(match read(log)?.state(id, now) {
+        State::Unknown => return Err(unknown()),
+        State::Active => {
+            append_end(log, id, "released", now)?;
+            format!("released {id}")
+        }
+        State::Expired => format!("{id} had already expired"),
+        State::Ended(why) => format!("{id} was already {why}"),
+    })
 }
 
 /// Append the end of reservation `id` (`settled` or `released`; caller holds the log's exclusive lock).

@@ -123,6 +123,15 @@ impl Gate {
         self.fail_over || self.fail_at.is_some() || self.fail_projected || self.estimate.is_some()
     }
 
+    /// Whether the gate needs budget `b` checked: under a `--fail-*` flag every budget; for an estimate alone,
+    /// the budgets that apply to the task.
+    pub fn needs(&self, b: &Budget, context: &TaskContext, pricer: &mut Pricer<'_>) -> bool {
+        if self.fail_over || self.fail_at.is_some() || self.fail_projected {
+            return true;
+        }
+        self.estimate.is_some() && context.excludes(&b.scope, pricer).is_none()
+    }
+
     /// Decide over `evals` (of `budgets`, in the same order). `session_spent(i, s)` is what session `s` has
     /// spent (holds included) of the session budget of evaluation `i`, for an estimate in a session.
     pub fn decide(

@@ -35,6 +35,7 @@ use crate::price::Pricer;
 use crate::record::push_json_string;
 use crate::scan::{Field, View};
 
+pub mod answer;
 pub mod gate;
 
 /// How close a budget is to its limit.
