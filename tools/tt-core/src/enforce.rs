@@ -179,6 +179,25 @@ impl Index {
         Some(all)
     }
 
+    /// Every window of budget `i` (keys unescaped): its committed lines summed, plus what was counted since.
+    /// `None` when one of its lines is damaged (the index must be rebuilt).
+    fn windows_of(&self, i: usize) -> Option<crate::aggregate::FxMap<std::borrow::Cow<'_, str>, Spent>> {
+        let prefix = format!("{i}\t");
+        let mut m: crate::aggregate::FxMap<std::borrow::Cow<'_, str>, Spent> = Default::default();
+        for l in self.body.lines().filter(|l| l.starts_with(&prefix)) {
+            let mut f = l[prefix.len()..].split('\t');
+            let key = f.next()?;
+            let fields: Vec<&str> = f.collect();
+            let sp = parse_spent(&fields).filter(|_| fields.len() == 4)?;
+            let key = if key.contains('%') { std::borrow::Cow::Owned(unescape_key(key)) } else { key.into() };
+            m.entry(key).or_default().merge(&sp);
+        }
+        for (k, sp) in self.delta.windows.get(i).into_iter().flatten() {
+            m.entry(std::borrow::Cow::Borrowed(k.as_str())).or_default().merge(sp);
+        }
+        Some(m)
+    }
+
     /// Read the journal: window lines up to the last commit, whose header is the state.
     fn load(path: &Path, n: usize) -> Option<Index> {
         let text = std::fs::read_to_string(path).ok()?;
@@ -500,65 +519,76 @@ fn saved_index(file: &mut File, log: &Path, config: &Config, reuse: bool) -> Res
     Ok((index, upto))
 }
 
-/// What the log has spent in every window of every configured budget, counted through the index — the
-/// answer `tt-budget` gives from the log without re-reading it (see [`counts`]).
+/// The budgets asked for, evaluated from the log's index — the answer `tt-budget` gives from the log without
+/// re-reading it (see [`counts`]) — with the holds still counting and what each session has spent.
 #[derive(Debug)]
 pub struct Counts {
-    ledger: Ledger,
+    index: Index,
     budgets: Vec<Budget>,
     /// The reservations still holding (see [`crate::reserve`]), read under the same lock.
     pub holds: Vec<Hold>,
     /// The log's length when counted.
     pub len: u64,
+    /// The budgets asked for, evaluated over their current windows with what reservations hold on top.
+    pub evals: Vec<Evaluation>,
 }
 
 impl Counts {
-    /// Evaluate configured budget `b` over its current window at `cal.now` (see [`Ledger::evaluate`]), with
-    /// what reservations hold of it on top; `None` when `b` is not one of the configured budgets the index
-    /// counts (an ad-hoc one).
-    pub fn evaluate(
-        &self,
-        b: &Budget,
-        cal: &Calendar,
-        prices: &crate::price::PriceTable,
-    ) -> Option<Result<Evaluation>> {
-        let i = self.position(b)?;
-        let mut pricer = Pricer::new(prices);
-        if b.period == BudgetPeriod::Session {
-            let held = crate::reserve::held_by_session(&self.holds, b, &mut pricer);
-            if held.is_empty() {
-                return Some(self.ledger.evaluate(i, b, cal));
-            }
-            // Each session with what is held for it on top (a hold without a session is a session of its own).
-            let mut one = Ledger::new(1);
-            one.windows[0] = self.ledger.windows[i].clone();
-            for (k, h) in &held {
-                let sp = one.windows[0].entry(k.clone()).or_default();
-                let records = sp.records;
-                sp.merge(h);
-                sp.records = records;
-            }
-            return Some(one.evaluate(0, b, cal));
-        }
-        let held = crate::reserve::held(&self.holds, b, &mut pricer);
-        Some(self.ledger.evaluate(i, b, cal).map(|e| e.with_held(b, held, cal)))
-    }
-
     /// What session `session` has spent of configured session budget `b`, holds for it included.
     pub fn session_spent(&self, b: &Budget, session: &str, prices: &crate::price::PriceTable) -> Spent {
-        let mut s = self.position(b).map(|i| self.ledger.spent(i, session)).unwrap_or_default();
-        let held = crate::reserve::held_by_session(&self.holds, b, &mut Pricer::new(prices));
-        if let Some(h) = held.get(session) {
+        let Some(i) = self.budgets.iter().position(|c| c == b) else { return Spent::default() };
+        // Every line of a session budget was read (and found sound) when it was evaluated.
+        let mut s = self.index.spent(i, session).unwrap_or_default();
+        if let Some(h) = crate::reserve::held_by_session(&self.holds, b, &mut Pricer::new(prices)).get(session) {
             let records = s.records;
             s.merge(h);
             s.records = records;
         }
         s
     }
+}
 
-    fn position(&self, b: &Budget) -> Option<usize> {
-        self.budgets.iter().position(|c| c == b)
+/// Evaluate `asked` (configured budgets) from the index at `cal.now`, holds on top: `None` when a line the
+/// answer needs is damaged (rebuild the index and ask again). Only what is needed is read: the current window's
+/// lines of a calendar budget; every line of a session or total budget.
+fn evaluate_index(
+    index: &Index,
+    config: &Config,
+    asked: &[Budget],
+    cal: &Calendar,
+    holds: &[Hold],
+) -> Option<Result<Vec<Evaluation>>> {
+    let mut pricer = Pricer::new(&config.prices);
+    let mut out = Vec::with_capacity(asked.len());
+    for b in asked {
+        let Some(i) = config.budgets.iter().position(|c| c == b) else {
+            return Some(Err(Error::data(format!("budget {} is not counted by the index", b.name))));
+        };
+        let e = match b.period {
+            BudgetPeriod::Session | BudgetPeriod::Total => {
+                let mut windows = index.windows_of(i)?;
+                if b.period == BudgetPeriod::Session {
+                    // Each session with what is held for it on top (a hold without a session is one of its own).
+                    for (k, h) in crate::reserve::held_by_session(holds, b, &mut pricer) {
+                        let sp = windows.entry(std::borrow::Cow::Owned(k)).or_default();
+                        let records = sp.records;
+                        sp.merge(&h);
+                        sp.records = records;
+                    }
+                }
+                let spent = |k: &str| windows.get(k).copied().unwrap_or_default();
+                crate::budget::evaluate_windows(b, cal, &spent, windows.iter().map(|(k, v)| (k.as_ref(), v)))
+            }
+            _ => {
+                let key = Ledger::key(b, cal, cal.now, None).unwrap_or_default();
+                let now = index.spent(i, &key)?;
+                crate::budget::evaluate_windows(b, cal, &|_| now, std::iter::empty())
+            }
+        };
+        let held = crate::reserve::held(holds, b, &mut pricer);
+        out.push(e.map(|e| if b.period == BudgetPeriod::Session { e } else { e.with_held(b, held, cal) }));
     }
+    Some(out.into_iter().collect())
 }
 
 /// True when the index can answer for calendar `cal`: windows in the config's own zone and week, not pinned by
@@ -567,23 +597,20 @@ pub fn answers_for(config: &Config, cal: &Calendar) -> bool {
     !cal.pinned && config.timezone().is_ok_and(|tz| tz == cal.tz) && config.week_start == cal.week_start
 }
 
-/// Count the log's spend per budget window through its index, for a reader. The log is read under a shared
-/// lock while the saved index is current (nothing is written); when the index must catch up (records were
-/// appended since, or it is missing, stale or damaged) the exclusive lock is taken, the log counted from where
-/// the index stopped, and the index saved for the next call — a cache, so a save that fails (a read-only
+/// Evaluate `asked` (configured budgets) at `cal.now` from the log's index, for a reader. The log is read under
+/// a shared lock while the saved index is current (nothing is written); when the index must catch up (records
+/// were appended since, or it is missing, stale or damaged) the exclusive lock is taken, the log counted from
+/// where the index stopped, and the index saved for the next call — a cache, so a save that fails (a read-only
 /// directory) costs only speed. A log that does not exist has spent nothing.
-pub fn counts(log: &Path, config: &Config) -> Result<Counts> {
+pub fn counts(log: &Path, config: &Config, asked: &[Budget], cal: &Calendar) -> Result<Counts> {
     let name = log.display().to_string();
     let mut file = match File::open(log) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let holds = crate::reserve::read(log)?.active(None, 0, chrono::Utc::now())?;
-            return Ok(Counts {
-                ledger: Ledger::new(config.budgets.len()),
-                budgets: config.budgets.clone(),
-                holds,
-                len: 0,
-            });
+            let index = Index::empty(fingerprint(config), 0, 0, config.budgets.len());
+            let evals = evaluate_index(&index, config, asked, cal, &holds).unwrap_or_else(|| Ok(Vec::new()))?;
+            return Ok(Counts { index, budgets: config.budgets.clone(), holds, len: 0, evals });
         }
         Err(e) => return Err(Error::io(&name, e)),
     };
@@ -591,52 +618,59 @@ pub fn counts(log: &Path, config: &Config) -> Result<Counts> {
     // The saved index answers as it is when it counted the whole log as it is now.
     if let (Some(index), upto) = saved_index(&mut file, log, config, true)?
         && index.offset == upto
-        && let Some(ledger) = index.ledger()
+        && let Some(c) = answer_counts(&mut file, log, config, asked, cal, index)?
     {
-        return finish_counts(&mut file, log, config, ledger, index.offset);
+        return Ok(c);
     }
     // The index must be brought up to date (or rebuilt): under the exclusive lock, like every index write.
     file.unlock().map_err(|e| Error::io(format!("{name}: unlock"), e))?;
     file.lock().map_err(|e| Error::io(format!("{name}: lock"), e))?;
-    counts_locked(&mut file, log, config)
+    counts_locked(&mut file, log, config, asked, cal)
 }
 
 /// [`counts`] for a caller that holds the log's exclusive lock (a reservation, which checks and holds under
-/// it): the index is caught up and saved.
-pub fn counts_locked(file: &mut File, log: &Path, config: &Config) -> Result<Counts> {
-    let cal = Calendar::new(config.timezone()?, config.week_start, chrono::Utc::now());
+/// it): the index is caught up and saved, and rebuilt when a line it needs is damaged.
+pub fn counts_locked(file: &mut File, log: &Path, config: &Config, asked: &[Budget], cal: &Calendar) -> Result<Counts> {
+    let keys = Calendar::new(config.timezone()?, config.week_start, chrono::Utc::now());
     for reuse in [true, false] {
-        let mut index = counted(file, log, config, &cal, reuse)?;
-        if let Some(ledger) = index.ledger() {
-            let _ = index.save(&index_path(log));
-            return finish_counts(file, log, config, ledger, index.offset);
+        let mut index = counted(file, log, config, &keys, reuse)?;
+        let _ = index.save(&index_path(log));
+        if let Some(c) = answer_counts(file, log, config, asked, cal, index)? {
+            return Ok(c);
         }
     }
     Err(Error::data(format!("{}: the budget index cannot be built consistently", index_path(log).display())))
 }
 
-/// The counts of the index at `upto` (the end of the log's last complete line), with a last record that only
-/// lacks its newline counted too, as a reader of the records counts it (the index never takes it: a writer
-/// may still be adding to it) — and the holds still counting.
-fn finish_counts(file: &mut File, log: &Path, config: &Config, mut ledger: Ledger, upto: u64) -> Result<Counts> {
+/// The answer of an index counted up to the log's last complete line (`None`: a line it needs is damaged): a
+/// last record that only lacks its newline is counted too, as a reader of the records counts it (the index
+/// itself never takes it: a writer may still be adding to it), and the holds still counting are read.
+fn answer_counts(
+    file: &mut File,
+    log: &Path,
+    config: &Config,
+    asked: &[Budget],
+    cal: &Calendar,
+    mut index: Index,
+) -> Result<Option<Counts>> {
     let name = log.display().to_string();
     let len = file.metadata().map_err(|e| Error::io(&name, e))?.len();
-    if len > upto {
-        let mut tail = Vec::with_capacity((len - upto) as usize);
-        file.seek(SeekFrom::Start(upto)).map_err(|e| Error::io(&name, e))?;
-        Read::by_ref(file).take(len - upto).read_to_end(&mut tail).map_err(|e| Error::io(&name, e))?;
+    if len > index.offset {
+        let mut tail = Vec::with_capacity((len - index.offset) as usize);
+        file.seek(SeekFrom::Start(index.offset)).map_err(|e| Error::io(&name, e))?;
+        Read::by_ref(file).take(len - index.offset).read_to_end(&mut tail).map_err(|e| Error::io(&name, e))?;
         let line = tail.strip_suffix(b"\r").unwrap_or(&tail);
         // A fragment still being written is not a record yet: the next reader sees it whole.
         if let Ok(v) = View::parse(line) {
-            let cal = Calendar::new(config.timezone()?, config.week_start, chrono::Utc::now());
             let scopes: Vec<Vec<(Field, String)>> = config.budgets.iter().map(scope_of).collect();
             let mut pricer = Pricer::new(&config.prices);
             let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens));
-            ledger.add(&config.budgets, &scopes, &cal, &v, cost, &mut pricer);
+            index.delta.add(&config.budgets, &scopes, cal, &v, cost, &mut pricer);
         }
     }
     let holds = crate::reserve::read(log)?.active(Some(file), len, chrono::Utc::now())?;
-    Ok(Counts { ledger, budgets: config.budgets.clone(), holds, len })
+    let Some(evals) = evaluate_index(&index, config, asked, cal, &holds) else { return Ok(None) };
+    Ok(Some(Counts { index, budgets: config.budgets.clone(), holds, len, evals: evals? }))
 }
 
 /// Check `record` against the counted spend: what it adds (its spend and the windows it counts in), or why it

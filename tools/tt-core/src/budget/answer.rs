@@ -81,16 +81,12 @@ impl Answers<'_> {
         self.sessions.push(s);
     }
 
-    fn push_counts(&mut self, c: Counts, budgets: &[Budget], cal: &Calendar) -> Result<()> {
+    fn push_counts(&mut self, c: Counts, budgets: &[Budget]) {
         let k = self.counts.len();
-        for b in budgets {
-            let e = c
-                .evaluate(b, cal, &self.config.prices)
-                .unwrap_or_else(|| Err(Error::data(format!("budget {} is not counted by the index", b.name))))?;
-            self.push(e, Sessions::Counts(k, b.clone()));
+        for (b, e) in budgets.iter().zip(&c.evals) {
+            self.push(e.clone(), Sessions::Counts(k, b.clone()));
         }
         self.counts.push(c);
-        Ok(())
     }
 }
 
@@ -116,10 +112,10 @@ pub fn answer<'c>(
     let indexed = !req.ad_hoc && crate::enforce::answers_for(config, cal);
     if req.from_log && indexed {
         let c = match locked {
-            Some(f) => crate::enforce::counts_locked(f, req.log, config)?,
-            None => crate::enforce::counts(req.log, config)?,
+            Some(f) => crate::enforce::counts_locked(f, req.log, config, budgets, cal)?,
+            None => crate::enforce::counts(req.log, config, budgets, cal)?,
         };
-        out.push_counts(c, budgets, cal)?;
+        out.push_counts(c, budgets);
         return Ok(out);
     }
     let read = read(req.sources, req.from_log, budgets, cal, config)?;
@@ -147,7 +143,7 @@ pub fn answer<'c>(
     {
         check_rows(&read.rows)?;
         if indexed {
-            out.push_counts(crate::enforce::counts(req.log, config)?, budgets, cal)?;
+            out.push_counts(crate::enforce::counts(req.log, config, budgets, cal)?, budgets);
         } else {
             let src = existing(req.log);
             let r = self::read(&src, true, budgets, cal, config)?;

@@ -772,7 +772,7 @@ impl<'c> Tally<'c> {
                     for sp in self.sessions[i].values() {
                         sp.check(&b.name)?;
                     }
-                    Ok(worst_session(b, w, self.sessions[i].iter().map(|(k, v)| (k.clone(), *v)), cal))
+                    Ok(worst_session(b, w, self.sessions[i].iter(), cal))
                 } else {
                     self.spent[i].check(&b.name)?;
                     let mut e = Evaluation::new(b, w, None, self.spent[i], cal.now, cal);
@@ -834,25 +834,30 @@ pub(crate) fn burn(
     Burn { since, spent: recent, limit_date: at.map(|t| cal.local_date(t)) }
 }
 
-/// The session that used most of a session budget (or an empty one when there are none).
-pub(crate) fn worst_session(
+/// The session that used most of a session budget (or an empty one when there are none); ties go to the first
+/// session by name. Only the winner is evaluated in full (a log can hold tens of thousands of sessions).
+pub(crate) fn worst_session<'s, K: AsRef<str> + ?Sized + 's>(
     b: &Budget,
     w: RowWindow,
-    sessions: impl Iterator<Item = (String, Spent)>,
+    sessions: impl Iterator<Item = (&'s K, &'s Spent)>,
     cal: &Calendar,
 ) -> Evaluation {
-    let mut best: Option<Evaluation> = None;
+    let mut best: Option<(Decimal, &str, &Spent)> = None;
     for (k, sp) in sessions {
-        let e = Evaluation::new(b, w.clone(), Some(k), sp, cal.now, cal);
+        let k = k.as_ref();
+        let (f, _) = levels(b, sp.usd, sp.tokens);
         let better = match &best {
             None => true,
-            Some(cur) => (e.fraction, &cur.session) > (cur.fraction, &e.session),
+            Some((bf, bk, _)) => (f, *bk) > (*bf, k),
         };
         if better {
-            best = Some(e);
+            best = Some((f, k, sp));
         }
     }
-    best.unwrap_or_else(|| Evaluation::new(b, w, None, Spent::default(), cal.now, cal))
+    match best {
+        Some((_, k, sp)) => Evaluation::new(b, w, Some(k.to_string()), *sp, cal.now, cal),
+        None => Evaluation::new(b, w, None, Spent::default(), cal.now, cal),
+    }
 }
 
 /// The budget period a summary row's window answers (`month` and `last-month` both answer monthly budgets).
@@ -1223,7 +1228,7 @@ fn rows_answer<'b>(
                     sp.check(&b.name)?;
                 }
                 let w = RowWindow { period: "session".into(), ..w.clone() };
-                out.evaluations.push(worst_session(b, w, per.iter().map(|(k, v)| (k.clone(), *v)), cal));
+                out.evaluations.push(worst_session(b, w, per.iter(), cal));
                 out.sessions.push(Some(per));
             }
         }
@@ -1367,48 +1372,63 @@ impl Ledger {
         self.windows.get(i).and_then(|w| w.get(key)).copied().unwrap_or_default()
     }
 
-    /// Evaluate budget `b` (number `i` of the budgets this ledger counts) over its current window at `cal.now`,
-    /// exactly as [`Tally`] does from the records: the window's spend, the worst session of a session budget,
-    /// a total budget's burn from its day keys. `cal` must not be pinned by `--today` (the ledger counts whole
-    /// windows) and must be the calendar the keys were made in.
+    /// Evaluate budget `b` (number `i` of the budgets this ledger counts): see [`evaluate_windows`].
     pub fn evaluate(&self, i: usize, b: &Budget, cal: &Calendar) -> Result<Evaluation> {
-        debug_assert!(!cal.pinned);
-        let w = RowWindow::of(&cal.current_budget_window(b.period));
         let empty = BTreeMap::new();
         let windows = self.windows.get(i).unwrap_or(&empty);
-        match b.period {
-            BudgetPeriod::Session => {
-                for sp in windows.values() {
-                    sp.check(&b.name)?;
+        evaluate_windows(
+            b,
+            cal,
+            &|k| windows.get(k).copied().unwrap_or_default(),
+            windows.iter().map(|(k, v)| (k.as_str(), v)),
+        )
+    }
+}
+
+/// Evaluate budget `b` over its current window at `cal.now` from its spend per window (keyed as [`Ledger`]
+/// keys them), exactly as [`Tally`] does from the records: the window's spend (`spent(key)`), the worst
+/// session of a session budget and a total budget's burn (both from `all`, every window of the budget). `cal`
+/// must not be pinned by `--today` (windows are counted whole) and must be the calendar the keys were made in.
+pub fn evaluate_windows<'s>(
+    b: &Budget,
+    cal: &Calendar,
+    spent: &dyn Fn(&str) -> Spent,
+    all: impl Iterator<Item = (&'s str, &'s Spent)>,
+) -> Result<Evaluation> {
+    debug_assert!(!cal.pinned);
+    let w = RowWindow::of(&cal.current_budget_window(b.period));
+    match b.period {
+        BudgetPeriod::Session => {
+            let sessions: Vec<(&str, &Spent)> = all.collect();
+            for (_, sp) in &sessions {
+                sp.check(&b.name)?;
+            }
+            Ok(worst_session(b, w, sessions.into_iter(), cal))
+        }
+        BudgetPeriod::Total => {
+            let total = spent("");
+            total.check(&b.name)?;
+            let mut e = Evaluation::new(b, w, None, total, cal.now, cal);
+            let (from, to) = burn_days(cal);
+            let (first_day, last_day) = (cal.local_date(from), cal.local_date(to - Duration::seconds(1)));
+            let mut recent = Spent::default();
+            let mut first = None;
+            for (k, sp) in all {
+                let Some(day) = k.strip_prefix('@').and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) else {
+                    continue;
+                };
+                first = Some(first.map_or(day, |f: NaiveDate| f.min(day)));
+                if day >= first_day && day <= last_day {
+                    recent.merge(sp);
                 }
-                Ok(worst_session(b, w, windows.iter().map(|(k, v)| (k.clone(), *v)), cal))
             }
-            BudgetPeriod::Total => {
-                let spent = windows.get("").copied().unwrap_or_default();
-                spent.check(&b.name)?;
-                let mut e = Evaluation::new(b, w, None, spent, cal.now, cal);
-                let (from, to) = burn_days(cal);
-                let (first_day, last_day) = (cal.local_date(from), cal.local_date(to - Duration::seconds(1)));
-                let mut recent = Spent::default();
-                let mut first = None;
-                for (k, sp) in windows.range::<str, _>((std::ops::Bound::Included("@"), std::ops::Bound::Unbounded)) {
-                    let Some(day) = k.strip_prefix('@').and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                    else {
-                        break;
-                    };
-                    first = Some(first.map_or(day, |f: NaiveDate| f.min(day)));
-                    if day >= first_day && day <= last_day {
-                        recent.merge(sp);
-                    }
-                }
-                e.burn = Some(burn(&e, recent, first.map(|d| cal.midnight(d)), from, cal));
-                Ok(e)
-            }
-            _ => {
-                let spent = Ledger::key(b, cal, cal.now, None).map(|k| self.spent(i, &k)).unwrap_or_default();
-                spent.check(&b.name)?;
-                Ok(Evaluation::new(b, w, None, spent, cal.now, cal))
-            }
+            e.burn = Some(burn(&e, recent, first.map(|d| cal.midnight(d)), from, cal));
+            Ok(e)
+        }
+        _ => {
+            let now = Ledger::key(b, cal, cal.now, None).map(|k| spent(&k)).unwrap_or_default();
+            now.check(&b.name)?;
+            Ok(Evaluation::new(b, w, None, now, cal.now, cal))
         }
     }
 }
