@@ -2230,3 +2230,55 @@ limit_usd = 0.4
     sc.write("tt.toml", format!("tz = \"Asia/Kolkata\"\nweek_start = \"sunday\"\n{config}"));
     compare("after the config's zone changed");
 }
+
+/// The index keeps each session budget's worst session as records arrive (spend only grows, so it is the old
+/// worst or a session just counted): the answer is always the one a scan gives — when a session overtakes it,
+/// on a tie (the first by name), when many sessions arrive at once, and for an estimate in any session.
+#[test]
+fn the_worst_session_is_kept_as_records_arrive() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"per-session\"\nperiod = \"session\"\nlimit_tokens = 1000\n");
+    let log = |session: &str, tokens: u64| {
+        sc.bash(&format!("tt-log --no-git -q A sonnet-4.5 {tokens} 0 --session {session}")).succeeds();
+    };
+    let same = |what: &str| {
+        let indexed = sc.cmd("tt-budget").args(["--format", "jsonl"]).succeeds().stdout;
+        let scanned = sc.cmd("tt-budget").args(["--format", "jsonl", "usage.jsonl"]).succeeds().stdout;
+        assert_eq!(indexed, scanned, "{what}");
+        for s in ["m", "b", "zz", "new"] {
+            let est = ["--estimate-tokens", "100", "--session", s];
+            let indexed = sc.cmd("tt-budget").args(est).run();
+            let scanned = sc.cmd("tt-budget").args(est).arg("usage.jsonl").run();
+            assert_eq!((indexed.code, &indexed.stderr), (scanned.code, &scanned.stderr), "{what}: session {s}");
+        }
+        serde_json::from_str::<serde_json::Value>(indexed.lines().next().unwrap()).unwrap()["session"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    log("m", 300);
+    log("b", 200);
+    assert_eq!(same("two sessions"), "m");
+    log("b", 200); // b overtakes m
+    assert_eq!(same("b overtook m"), "b");
+    log("m", 100); // a tie at 400: the first by name
+    assert_eq!(same("a tie"), "b");
+    log("a", 400); // another tie, earlier by name
+    assert_eq!(same("a tie earlier by name"), "a");
+    // Many sessions at once (more than the index follows one by one), one of them the new worst.
+    let mut lines = String::new();
+    for k in 0..100 {
+        let tokens = if k == 77 { 900 } else { 10 };
+        lines.push_str(&format!(
+            "{{\"v\":1,\"id\":\"bulk{k}\",\"ts\":\"2026-12-01T10:00:00Z\",\"agent\":\"A\",\"model\":\"sonnet-4.5\",\"input_tokens\":{tokens},\"output_tokens\":0,\"session\":\"s{k:03}\"}}\n"
+        ));
+    }
+    sc.write("bulk.jsonl", lines);
+    sc.bash("cat bulk.jsonl >> usage.jsonl").succeeds();
+    assert_eq!(same("a hundred sessions appended at once"), "s077");
+    log("zz", 950);
+    assert_eq!(same("after the bulk"), "zz");
+    // The index file holds the worst session in its last commit.
+    let index = std::fs::read_to_string(sc.path().join("usage.jsonl.tt-index")).unwrap();
+    assert!(index.lines().last().unwrap().contains("\"worst\":[\"zz\"]"), "{index}");
+}

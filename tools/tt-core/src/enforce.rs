@@ -15,6 +15,7 @@
 //!   unreadable or malformed index is rebuilt too.
 //! * Only complete lines are counted; a torn last line is left for the next call (after tt-log repaired it).
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
@@ -35,8 +36,8 @@ use crate::reserve::Hold;
 use crate::scan::{Field, View};
 
 /// The index file's version; bump when its meaning changes (2: model scopes match every spelling of the model;
-/// 3: total budgets also count per day, for their burn rate).
-const INDEX_VERSION: u64 = 3;
+/// 3: total budgets also count per day, for their burn rate; 4: commits keep each session budget's worst session).
+const INDEX_VERSION: u64 = 4;
 /// How many bytes before the counted offset are hashed to recognise the log.
 const TAIL: u64 = 4096;
 
@@ -71,6 +72,11 @@ pub struct Index {
     clean: bool,
     /// Spend counted since the body was read, written on save.
     delta: Ledger,
+    /// Per budget, the session that used most of a session budget as of the last commit (`None` for other
+    /// budgets and before any session); `None` as a whole when not known (an index of an older tt). Spend only
+    /// grows, so after a commit the worst session is the old one or one the commit touched: kept without
+    /// re-reading every session's lines (see [`Index::refresh_worst`]).
+    worst: Option<Vec<Option<String>>>,
 }
 
 fn escape_key(k: &str) -> String {
@@ -131,6 +137,7 @@ impl Index {
             commits: 0,
             clean: false,
             delta: Ledger::new(n),
+            worst: Some(vec![None; n]),
         }
     }
 
@@ -225,6 +232,11 @@ impl Index {
             commits,
             clean,
             delta: Ledger::new(n),
+            worst: v
+                .get("worst")
+                .and_then(Value::as_array)
+                .filter(|w| w.len() == n)
+                .map(|w| w.iter().map(|s| s.as_str().map(String::from)).collect()),
         };
         let mut body = text;
         body.truncate(start);
@@ -241,12 +253,50 @@ impl Index {
             "offset": self.offset,
             "lines": self.lines,
             "tail": self.tail,
+            "worst": self.worst,
         });
         format!("#{head}\n")
     }
 
+    /// The worst session of session budget `i` (number `i` of `budgets`) among `candidates`: the most used,
+    /// the first by name on a tie (the rule of [`crate::budget::worst_session`]). `None` inside when a line is
+    /// damaged.
+    fn worst_of<'k>(&self, i: usize, b: &Budget, candidates: impl Iterator<Item = &'k str>) -> Option<Option<String>> {
+        let spent: Vec<(&str, Spent)> =
+            candidates.map(|k| self.spent(i, k).map(|sp| (k, sp))).collect::<Option<_>>()?;
+        Some(crate::budget::most_used(b, spent.iter().map(|(k, sp)| (*k, sp))).map(|(k, _)| k.to_string()))
+    }
+
+    /// Bring [`Index::worst`] up to what the delta adds: for each session budget, the old worst session or one
+    /// the delta touched — or, when that is not known or the delta touched many, from every session's lines.
+    fn refresh_worst(&mut self, budgets: &[Budget]) {
+        let n = budgets.len();
+        let known = self.worst.clone().filter(|w| w.len() == n);
+        let mut out = vec![None; n];
+        for (i, b) in budgets.iter().enumerate().filter(|(_, b)| b.period == BudgetPeriod::Session) {
+            let touched = self.delta.windows.get(i).map_or(0, BTreeMap::len);
+            let worst = match &known {
+                Some(w) if touched <= 64 => {
+                    let old = w[i].as_deref().into_iter();
+                    self.worst_of(i, b, old.chain(self.delta.windows[i].keys().map(String::as_str)))
+                }
+                _ => self.windows_of(i).map(|m| {
+                    crate::budget::most_used(b, m.iter().map(|(k, v)| (k.as_ref(), v))).map(|(k, _)| k.to_string())
+                }),
+            };
+            // A damaged line: not known (readers then read every session, find the damage and rebuild).
+            let Some(worst) = worst else {
+                self.worst = None;
+                return;
+            };
+            out[i] = worst;
+        }
+        self.worst = Some(out);
+    }
+
     /// Append the delta and a commit; or, when the journal is long, dirty or new, rewrite it compacted.
-    fn save(&mut self, path: &Path) -> Result<()> {
+    fn save(&mut self, path: &Path, budgets: &[Budget]) -> Result<()> {
+        self.refresh_worst(budgets);
         let n = self.delta.windows.len();
         let delta = std::mem::replace(&mut self.delta, Ledger::new(n));
         if self.clean && self.commits < MAX_COMMITS {
@@ -304,6 +354,8 @@ pub struct Passed {
     /// The record's spend, and the (budget, window) pairs it counts in.
     spend: (u64, Option<Decimal>),
     windows: Vec<(usize, String)>,
+    /// The budgets counted (for the worst sessions kept on save).
+    budgets: Vec<Budget>,
 }
 
 /// What the config contributes to the counts: budgets, zone, week start and prices.
@@ -424,12 +476,17 @@ pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result
         Err(refusals) => {
             // The work done counting the log is still good: keep it for the next call.
             let mut index = index;
-            let _ = index.save(&ipath);
+            let _ = index.save(&ipath, &config.budgets);
             Err(Error::condition(format!("refused, nothing logged: {}", refusals.join("; "))))
         }
-        Ok((spend, windows)) => {
-            Ok(Passed { index, path: ipath, line_len: record.to_json().len() as u64 + 1, spend, windows })
-        }
+        Ok((spend, windows)) => Ok(Passed {
+            index,
+            path: ipath,
+            line_len: record.to_json().len() as u64 + 1,
+            spend,
+            windows,
+            budgets: config.budgets.clone(),
+        }),
     }
 }
 
@@ -523,29 +580,15 @@ fn saved_index(file: &mut File, log: &Path, config: &Config, reuse: bool) -> Res
 /// re-reading it (see [`counts`]) — with the holds still counting and what each session has spent.
 #[derive(Debug)]
 pub struct Counts {
-    index: Index,
-    budgets: Vec<Budget>,
     /// The reservations still holding (see [`crate::reserve`]), read under the same lock.
     pub holds: Vec<Hold>,
     /// The log's length when counted.
     pub len: u64,
     /// The budgets asked for, evaluated over their current windows with what reservations hold on top.
     pub evals: Vec<Evaluation>,
-}
-
-impl Counts {
-    /// What session `session` has spent of configured session budget `b`, holds for it included.
-    pub fn session_spent(&self, b: &Budget, session: &str, prices: &crate::price::PriceTable) -> Spent {
-        let Some(i) = self.budgets.iter().position(|c| c == b) else { return Spent::default() };
-        // Every line of a session budget was read (and found sound) when it was evaluated.
-        let mut s = self.index.spent(i, session).unwrap_or_default();
-        if let Some(h) = crate::reserve::held_by_session(&self.holds, b, &mut Pricer::new(prices)).get(session) {
-            let records = s.records;
-            s.merge(h);
-            s.records = records;
-        }
-        s
-    }
+    /// Beside each evaluation: what the session asked about (an estimate's task's) has spent of it, holds
+    /// included, for a session budget.
+    pub session: Vec<Spent>,
 }
 
 /// Evaluate `asked` (configured budgets) from the index at `cal.now`, holds on top: `None` when a line the
@@ -557,25 +600,53 @@ fn evaluate_index(
     asked: &[Budget],
     cal: &Calendar,
     holds: &[Hold],
-) -> Option<Result<Vec<Evaluation>>> {
+    session: Option<&str>,
+) -> Option<Result<(Vec<Evaluation>, Vec<Spent>)>> {
     let mut pricer = Pricer::new(&config.prices);
     let mut out = Vec::with_capacity(asked.len());
+    let mut sessions = Vec::with_capacity(asked.len());
+    let n = config.budgets.len();
     for b in asked {
         let Some(i) = config.budgets.iter().position(|c| c == b) else {
             return Some(Err(Error::data(format!("budget {} is not counted by the index", b.name))));
         };
+        let mut in_session = Spent::default();
         let e = match b.period {
-            BudgetPeriod::Session | BudgetPeriod::Total => {
-                let mut windows = index.windows_of(i)?;
-                if b.period == BudgetPeriod::Session {
-                    // Each session with what is held for it on top (a hold without a session is one of its own).
-                    for (k, h) in crate::reserve::held_by_session(holds, b, &mut pricer) {
-                        let sp = windows.entry(std::borrow::Cow::Owned(k)).or_default();
-                        let records = sp.records;
-                        sp.merge(&h);
-                        sp.records = records;
+            BudgetPeriod::Session => {
+                // Each session with what is held for it on top (a hold without a session is one of its own).
+                let held = crate::reserve::held_by_session(holds, b, &mut pricer);
+                let known = index.worst.as_ref().filter(|w| w.len() == n).map(|w| w[i].clone());
+                let mut windows = match known {
+                    // The worst session as of the last commit, or one counted since or holding: the only ones
+                    // that can be the worst now (spend only grows).
+                    Some(worst) if index.delta.windows[i].len() <= 64 => {
+                        let mut m = crate::aggregate::FxMap::default();
+                        let since = index.delta.windows[i].keys().cloned();
+                        for k in worst.into_iter().chain(since).chain(held.keys().cloned()) {
+                            let sp = index.spent(i, &k)?;
+                            m.insert(std::borrow::Cow::Owned(k), sp);
+                        }
+                        m
                     }
+                    _ => index.windows_of(i)?,
+                };
+                for (k, h) in held {
+                    let sp = windows.entry(std::borrow::Cow::Owned(k)).or_default();
+                    let records = sp.records;
+                    sp.merge(&h);
+                    sp.records = records;
                 }
+                if let Some(s) = session {
+                    in_session = match windows.get(s) {
+                        Some(sp) => *sp,
+                        None => index.spent(i, s)?,
+                    };
+                }
+                let spent = |k: &str| windows.get(k).copied().unwrap_or_default();
+                crate::budget::evaluate_windows(b, cal, &spent, windows.iter().map(|(k, v)| (k.as_ref(), v)))
+            }
+            BudgetPeriod::Total => {
+                let windows = index.windows_of(i)?;
                 let spent = |k: &str| windows.get(k).copied().unwrap_or_default();
                 crate::budget::evaluate_windows(b, cal, &spent, windows.iter().map(|(k, v)| (k.as_ref(), v)))
             }
@@ -587,8 +658,9 @@ fn evaluate_index(
         };
         let held = crate::reserve::held(holds, b, &mut pricer);
         out.push(e.map(|e| if b.period == BudgetPeriod::Session { e } else { e.with_held(b, held, cal) }));
+        sessions.push(in_session);
     }
-    Some(out.into_iter().collect())
+    Some(out.into_iter().collect::<Result<Vec<_>>>().map(|e| (e, sessions)))
 }
 
 /// True when the index can answer for calendar `cal`: windows in the config's own zone and week, not pinned by
@@ -602,15 +674,16 @@ pub fn answers_for(config: &Config, cal: &Calendar) -> bool {
 /// were appended since, or it is missing, stale or damaged) the exclusive lock is taken, the log counted from
 /// where the index stopped, and the index saved for the next call — a cache, so a save that fails (a read-only
 /// directory) costs only speed. A log that does not exist has spent nothing.
-pub fn counts(log: &Path, config: &Config, asked: &[Budget], cal: &Calendar) -> Result<Counts> {
+pub fn counts(log: &Path, config: &Config, asked: &[Budget], cal: &Calendar, session: Option<&str>) -> Result<Counts> {
     let name = log.display().to_string();
     let mut file = match File::open(log) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let holds = crate::reserve::read(log)?.active(None, 0, chrono::Utc::now())?;
             let index = Index::empty(fingerprint(config), 0, 0, config.budgets.len());
-            let evals = evaluate_index(&index, config, asked, cal, &holds).unwrap_or_else(|| Ok(Vec::new()))?;
-            return Ok(Counts { index, budgets: config.budgets.clone(), holds, len: 0, evals });
+            let (evals, session) = evaluate_index(&index, config, asked, cal, &holds, session)
+                .unwrap_or_else(|| Ok(Default::default()))?;
+            return Ok(Counts { holds, len: 0, evals, session });
         }
         Err(e) => return Err(Error::io(&name, e)),
     };
@@ -618,24 +691,31 @@ pub fn counts(log: &Path, config: &Config, asked: &[Budget], cal: &Calendar) -> 
     // The saved index answers as it is when it counted the whole log as it is now.
     if let (Some(index), upto) = saved_index(&mut file, log, config, true)?
         && index.offset == upto
-        && let Some(c) = answer_counts(&mut file, log, config, asked, cal, index)?
+        && let Some(c) = answer_counts(&mut file, log, config, (asked, cal, session), index)?
     {
         return Ok(c);
     }
     // The index must be brought up to date (or rebuilt): under the exclusive lock, like every index write.
     file.unlock().map_err(|e| Error::io(format!("{name}: unlock"), e))?;
     file.lock().map_err(|e| Error::io(format!("{name}: lock"), e))?;
-    counts_locked(&mut file, log, config, asked, cal)
+    counts_locked(&mut file, log, config, asked, cal, session)
 }
 
 /// [`counts`] for a caller that holds the log's exclusive lock (a reservation, which checks and holds under
 /// it): the index is caught up and saved, and rebuilt when a line it needs is damaged.
-pub fn counts_locked(file: &mut File, log: &Path, config: &Config, asked: &[Budget], cal: &Calendar) -> Result<Counts> {
+pub fn counts_locked(
+    file: &mut File,
+    log: &Path,
+    config: &Config,
+    asked: &[Budget],
+    cal: &Calendar,
+    session: Option<&str>,
+) -> Result<Counts> {
     let keys = Calendar::new(config.timezone()?, config.week_start, chrono::Utc::now());
     for reuse in [true, false] {
         let mut index = counted(file, log, config, &keys, reuse)?;
-        let _ = index.save(&index_path(log));
-        if let Some(c) = answer_counts(file, log, config, asked, cal, index)? {
+        let _ = index.save(&index_path(log), &config.budgets);
+        if let Some(c) = answer_counts(file, log, config, (asked, cal, session), index)? {
             return Ok(c);
         }
     }
@@ -649,8 +729,7 @@ fn answer_counts(
     file: &mut File,
     log: &Path,
     config: &Config,
-    asked: &[Budget],
-    cal: &Calendar,
+    (asked, cal, session): (&[Budget], &Calendar, Option<&str>),
     mut index: Index,
 ) -> Result<Option<Counts>> {
     let name = log.display().to_string();
@@ -669,8 +748,9 @@ fn answer_counts(
         }
     }
     let holds = crate::reserve::read(log)?.active(Some(file), len, chrono::Utc::now())?;
-    let Some(evals) = evaluate_index(&index, config, asked, cal, &holds) else { return Ok(None) };
-    Ok(Some(Counts { index, budgets: config.budgets.clone(), holds, len, evals: evals? }))
+    let Some(answer) = evaluate_index(&index, config, asked, cal, &holds, session) else { return Ok(None) };
+    let (evals, session) = answer?;
+    Ok(Some(Counts { holds, len, evals, session }))
 }
 
 /// Check `record` against the counted spend: what it adds (its spend and the windows it counts in), or why it
@@ -753,7 +833,7 @@ fn refusals(
 impl Passed {
     /// Append nothing after all: keep only the counting done, for the next call.
     pub fn discard(mut self) {
-        let _ = self.index.save(&self.path);
+        let _ = self.index.save(&self.path, &self.budgets);
     }
 
     /// Record the append in the index and save it. If anything but exactly the record was appended (a torn
@@ -772,7 +852,7 @@ impl Passed {
             let name = locked.path().display().to_string();
             self.index.tail = tail_hash(locked.file(), len, &name)?;
         }
-        self.index.save(&self.path)
+        self.index.save(&self.path, &self.budgets)
     }
 }
 
@@ -857,7 +937,7 @@ impl Watch {
             self.index.lines = after.lines;
             if let Ok(t) = tail_hash(locked.file(), after.offset, &name) {
                 self.index.tail = t;
-                let _ = self.index.save(&index_path(&log));
+                let _ = self.index.save(&index_path(&log), &config.budgets);
             }
         }
         lines

@@ -49,7 +49,7 @@ pub struct Request<'a> {
 enum Sessions {
     None,
     Map(BTreeMap<String, Spent>),
-    Counts(usize, Budget),
+    Counts(usize, usize),
     Tally(usize, usize),
 }
 
@@ -62,7 +62,6 @@ pub struct Answers<'c> {
     sessions: Vec<Sessions>,
     counts: Vec<Counts>,
     tallies: Vec<Tally<'c>>,
-    config: &'c Config,
 }
 
 impl Answers<'_> {
@@ -70,7 +69,8 @@ impl Answers<'_> {
     pub fn session_spent(&self, i: usize, session: &str) -> Spent {
         match self.sessions.get(i) {
             Some(Sessions::Map(m)) => m.get(session).copied().unwrap_or_default(),
-            Some(Sessions::Counts(c, b)) => self.counts[*c].session_spent(b, session, &self.config.prices),
+            // The index answers for the session the gate was asked about (the estimate's task's) only.
+            Some(Sessions::Counts(c, k)) => self.counts[*c].session.get(*k).copied().unwrap_or_default(),
             Some(Sessions::Tally(t, k)) => self.tallies[*t].session_spent(*k, session),
             Some(Sessions::None) | None => Spent::default(),
         }
@@ -83,8 +83,8 @@ impl Answers<'_> {
 
     fn push_counts(&mut self, c: Counts, budgets: &[Budget]) {
         let k = self.counts.len();
-        for (b, e) in budgets.iter().zip(&c.evals) {
-            self.push(e.clone(), Sessions::Counts(k, b.clone()));
+        for (i, e) in c.evals.iter().enumerate().take(budgets.len()) {
+            self.push(e.clone(), Sessions::Counts(k, i));
         }
         self.counts.push(c);
     }
@@ -99,21 +99,15 @@ pub fn answer<'c>(
     config: &'c Config,
     locked: Option<&mut File>,
 ) -> Result<Answers<'c>> {
-    let mut out = Answers {
-        evals: Vec::new(),
-        notes: Vec::new(),
-        sessions: Vec::new(),
-        counts: Vec::new(),
-        tallies: Vec::new(),
-        config,
-    };
+    let mut out =
+        Answers { evals: Vec::new(), notes: Vec::new(), sessions: Vec::new(), counts: Vec::new(), tallies: Vec::new() };
     let (budgets, cal) = (req.budgets, req.cal);
     // From the log, configured budgets are answered by its index (milliseconds, not a scan of every record).
     let indexed = !req.ad_hoc && crate::enforce::answers_for(config, cal);
     if req.from_log && indexed {
         let c = match locked {
-            Some(f) => crate::enforce::counts_locked(f, req.log, config, budgets, cal)?,
-            None => crate::enforce::counts(req.log, config, budgets, cal)?,
+            Some(f) => crate::enforce::counts_locked(f, req.log, config, budgets, cal, context.get("session"))?,
+            None => crate::enforce::counts(req.log, config, budgets, cal, context.get("session"))?,
         };
         out.push_counts(c, budgets);
         return Ok(out);
@@ -143,7 +137,7 @@ pub fn answer<'c>(
     {
         check_rows(&read.rows)?;
         if indexed {
-            out.push_counts(crate::enforce::counts(req.log, config, budgets, cal)?, budgets);
+            out.push_counts(crate::enforce::counts(req.log, config, budgets, cal, context.get("session"))?, budgets);
         } else {
             let src = existing(req.log);
             let r = self::read(&src, true, budgets, cal, config)?;

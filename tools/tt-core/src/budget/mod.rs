@@ -834,28 +834,33 @@ pub(crate) fn burn(
     Burn { since, spent: recent, limit_date: at.map(|t| cal.local_date(t)) }
 }
 
-/// The session that used most of a session budget (or an empty one when there are none); ties go to the first
-/// session by name. Only the winner is evaluated in full (a log can hold tens of thousands of sessions).
+/// The session that used most of a session budget: the highest fraction of its limit, the first by name on a
+/// tie — whatever order the sessions come in.
+pub(crate) fn most_used<'s, K: AsRef<str> + ?Sized + 's>(
+    b: &Budget,
+    sessions: impl Iterator<Item = (&'s K, &'s Spent)>,
+) -> Option<(&'s str, &'s Spent)> {
+    let mut best: Option<(Decimal, &str, &Spent)> = None;
+    for (k, sp) in sessions {
+        let k = k.as_ref();
+        let (f, _) = levels(b, sp.usd, sp.tokens);
+        if best.is_none_or(|(bf, bk, _)| (f, bk) > (bf, k)) {
+            best = Some((f, k, sp));
+        }
+    }
+    best.map(|(_, k, sp)| (k, sp))
+}
+
+/// The session that used most of a session budget ([`most_used`]), evaluated; an empty evaluation when there
+/// are none. Only the winner is evaluated in full (a log can hold tens of thousands of sessions).
 pub(crate) fn worst_session<'s, K: AsRef<str> + ?Sized + 's>(
     b: &Budget,
     w: RowWindow,
     sessions: impl Iterator<Item = (&'s K, &'s Spent)>,
     cal: &Calendar,
 ) -> Evaluation {
-    let mut best: Option<(Decimal, &str, &Spent)> = None;
-    for (k, sp) in sessions {
-        let k = k.as_ref();
-        let (f, _) = levels(b, sp.usd, sp.tokens);
-        let better = match &best {
-            None => true,
-            Some((bf, bk, _)) => (f, *bk) > (*bf, k),
-        };
-        if better {
-            best = Some((f, k, sp));
-        }
-    }
-    match best {
-        Some((_, k, sp)) => Evaluation::new(b, w, Some(k.to_string()), *sp, cal.now, cal),
+    match most_used(b, sessions) {
+        Some((k, sp)) => Evaluation::new(b, w, Some(k.to_string()), *sp, cal.now, cal),
         None => Evaluation::new(b, w, None, Spent::default(), cal.now, cal),
     }
 }
