@@ -191,7 +191,15 @@ impl Index {
     fn windows_of(&self, i: usize) -> Option<crate::aggregate::FxMap<std::borrow::Cow<'_, str>, Spent>> {
         let prefix = format!("{i}\t");
         let mut m: crate::aggregate::FxMap<std::borrow::Cow<'_, str>, Spent> = Default::default();
-        for l in self.body.lines().filter(|l| l.starts_with(&prefix)) {
+        // The budget's lines found by a SIMD search for `\n{i}\t`, not by walking every line of the journal
+        // (tens of thousands of other budgets' session lines).
+        let body = self.body.as_bytes();
+        let needle = format!("\n{prefix}");
+        let starts = self.body.starts_with(&prefix).then_some(0).into_iter();
+        let found = memchr::memmem::find_iter(body, needle.as_bytes()).map(|at| at + 1);
+        for at in starts.chain(found) {
+            let end = memchr::memchr(b'\n', &body[at..]).map_or(body.len(), |k| at + k);
+            let l = &self.body[at..end];
             let mut f = l[prefix.len()..].split('\t');
             let key = f.next()?;
             let fields: Vec<&str> = f.collect();
@@ -531,8 +539,8 @@ fn count_and_check(
     let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
     // What reservations hold counts too, but for the one this record settles.
     let settles = record.extra.get(crate::reserve::FIELD).and_then(serde_json::Value::as_str);
-    for reuse in [true, false] {
-        let index = counted(file, log, config, &cal, reuse)?;
+    for saved in [Saved::Load, Saved::Rebuild] {
+        let index = counted(file, log, config, &cal, saved)?;
         let mut holds = crate::reserve::read(log)?.active(Some(&mut *file), index.offset, chrono::Utc::now())?;
         holds.retain(|h| Some(h.id.as_str()) != settles);
         if let Some(decision) = refusals(&index, &holds, &budgets, &scopes, &cal, config, record)? {
@@ -545,10 +553,10 @@ fn count_and_check(
 /// The index of `log`, brought up to its last complete line in memory: the saved one when it still matches the
 /// log and the config (and `reuse` allows it), else a new one counted from the whole log. `file` is the log,
 /// locked by the caller (shared or exclusive).
-fn counted(file: &mut File, log: &Path, config: &Config, cal: &Calendar, reuse: bool) -> Result<Index> {
+fn counted(file: &mut File, log: &Path, config: &Config, cal: &Calendar, saved: Saved) -> Result<Index> {
     let budgets = &config.budgets;
     let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
-    let (saved, upto) = saved_index(file, log, config, reuse)?;
+    let (saved, upto) = saved_index(file, log, config, saved)?;
     let mut index = saved.unwrap_or_else(|| {
         let (dev, ino) = file.metadata().map(|m| (m.dev(), m.ino())).unwrap_or_default();
         Index::empty(fingerprint(config), dev, ino, budgets.len())
@@ -559,14 +567,28 @@ fn counted(file: &mut File, log: &Path, config: &Config, cal: &Calendar, reuse: 
     Ok(index)
 }
 
-/// The saved index of `log` when it still matches the log and the config (and `reuse` allows it), and the end
-/// of the log's last complete line.
-fn saved_index(file: &mut File, log: &Path, config: &Config, reuse: bool) -> Result<(Option<Index>, u64)> {
+/// Where an index to start from comes from.
+enum Saved {
+    /// Read the saved one.
+    Load,
+    /// One read already (under an earlier lock; checked again against the log now).
+    Loaded(Option<Index>),
+    /// None: count the whole log.
+    Rebuild,
+}
+
+/// The saved index of `log` when it still matches the log and the config, and the end of the log's last
+/// complete line.
+fn saved_index(file: &mut File, log: &Path, config: &Config, saved: Saved) -> Result<(Option<Index>, u64)> {
     let name = log.display().to_string();
     let meta = file.metadata().map_err(|e| Error::io(&name, e))?;
     let (dev, ino) = (meta.dev(), meta.ino());
     let upto = last_newline_end(file, meta.len(), &name)?;
-    let saved = if reuse { Index::load(&index_path(log), config.budgets.len()) } else { None };
+    let saved = match saved {
+        Saved::Load => Index::load(&index_path(log), config.budgets.len()),
+        Saved::Loaded(i) => i,
+        Saved::Rebuild => None,
+    };
     let index = match saved {
         Some(i) if i.fingerprint == fingerprint(config) && i.dev == dev && i.ino == ino && i.offset <= upto => {
             if i.offset == 0 || tail_hash(file, i.offset, &name)? == i.tail { Some(i) } else { None }
@@ -689,16 +711,28 @@ pub fn counts(log: &Path, config: &Config, asked: &[Budget], cal: &Calendar, ses
     };
     file.lock_shared().map_err(|e| Error::io(format!("{name}: lock"), e))?;
     // The saved index answers as it is when it counted the whole log as it is now.
-    if let (Some(index), upto) = saved_index(&mut file, log, config, true)?
-        && index.offset == upto
-        && let Some(c) = answer_counts(&mut file, log, config, (asked, cal, session), index)?
-    {
-        return Ok(c);
-    }
-    // The index must be brought up to date (or rebuilt): under the exclusive lock, like every index write.
+    let ipath = index_path(log);
+    let stamp = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.len(), m.modified().ok(), m.ino()));
+    let before = stamp(&ipath);
+    let (saved, upto) = saved_index(&mut file, log, config, Saved::Load)?;
+    let stale = match saved {
+        Some(index) if index.offset == upto => {
+            match answer_counts(&mut file, log, config, (asked, cal, session), index)? {
+                Some(c) => return Ok(c),
+                None => Saved::Rebuild,
+            }
+        }
+        other => Saved::Loaded(other),
+    };
+    // The index must be brought up to date (or rebuilt): under the exclusive lock, like every index write. The
+    // one read above is used again if no one wrote the index in between (it is checked against the log again).
     file.unlock().map_err(|e| Error::io(format!("{name}: unlock"), e))?;
     file.lock().map_err(|e| Error::io(format!("{name}: lock"), e))?;
-    counts_locked(&mut file, log, config, asked, cal, session)
+    let start = match stale {
+        Saved::Loaded(_) if stamp(&ipath) != before => Saved::Load,
+        s => s,
+    };
+    counts_from(&mut file, log, config, (asked, cal, session), start)
 }
 
 /// [`counts`] for a caller that holds the log's exclusive lock (a reservation, which checks and holds under
@@ -711,11 +745,28 @@ pub fn counts_locked(
     cal: &Calendar,
     session: Option<&str>,
 ) -> Result<Counts> {
+    counts_from(file, log, config, (asked, cal, session), Saved::Load)
+}
+
+/// Catch the index up (from `start`), save it, and answer; a damaged line rebuilds it once.
+fn counts_from(
+    file: &mut File,
+    log: &Path,
+    config: &Config,
+    asked: (&[Budget], &Calendar, Option<&str>),
+    start: Saved,
+) -> Result<Counts> {
     let keys = Calendar::new(config.timezone()?, config.week_start, chrono::Utc::now());
-    for reuse in [true, false] {
-        let mut index = counted(file, log, config, &keys, reuse)?;
+    let rebuilding = matches!(start, Saved::Rebuild);
+    let mut index = counted(file, log, config, &keys, start)?;
+    let _ = index.save(&index_path(log), &config.budgets);
+    if let Some(c) = answer_counts(file, log, config, asked, index)? {
+        return Ok(c);
+    }
+    if !rebuilding {
+        let mut index = counted(file, log, config, &keys, Saved::Rebuild)?;
         let _ = index.save(&index_path(log), &config.budgets);
-        if let Some(c) = answer_counts(file, log, config, (asked, cal, session), index)? {
+        if let Some(c) = answer_counts(file, log, config, asked, index)? {
             return Ok(c);
         }
     }
@@ -874,7 +925,7 @@ pub fn watch(locked: &mut LockedLog, config: &Config) -> Option<Watch> {
     }
     let cal = Calendar::new(config.timezone().ok()?, config.week_start, chrono::Utc::now());
     let log = locked.path().to_path_buf();
-    let index = counted(locked.file(), &log, config, &cal, true).ok()?;
+    let index = counted(locked.file(), &log, config, &cal, Saved::Load).ok()?;
     Some(Watch { index, cal })
 }
 
