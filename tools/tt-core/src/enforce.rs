@@ -1,19 +1,25 @@
-//! The check behind `tt-log --enforce`, and the sidecar index that makes it cheap.
+//! The sidecar index of per-budget spend, and what uses it: the check behind `tt-log --enforce`, tt-budget's
+//! answer from the log ([`counts`]) and the level alerts tt-log prints as it appends ([`Watch`]).
 //!
-//! Enforcing must not re-read a million-record log on every call, so beside the log (`usage.jsonl.tt-index`)
-//! a small JSON index keeps: how many bytes (and lines) of the log it has counted, a hash of the last bytes it
-//! counted, a fingerprint of the budgets / time zone / prices it counted them with, and a [`Ledger`] of every
-//! budget's spend per window. Each call, under the log's exclusive lock, counts only the lines appended since
-//! (by anyone: plain tt-log, imports), checks the new record against the current windows, and after the append
-//! saves the index.
+//! Neither a check nor a report may re-read a million-record log on every call, so beside the log
+//! (`usage.jsonl.tt-index`) a journal keeps: how many bytes (and lines) of the log it has counted, a hash of the
+//! last bytes it counted, a fingerprint of the budgets / time zone / prices it counted them with, every
+//! budget's spend per window ([`Ledger`] keys; total budgets also per day), and each session budget's worst
+//! session. Each user counts only the lines appended since (by anyone: plain tt-log, imports, merges) and
+//! appends its few window lines and a commit.
 //!
 //! Invariants:
-//! * The index is only written under the log's exclusive lock, and replaced atomically (write + rename); a dry
-//!   run reads the log and the index under a shared lock and writes nothing.
+//! * The index is only written under the log's exclusive lock, appended to or replaced atomically (write +
+//!   rename). Readers read it under a shared lock while it is current, and take the exclusive lock to catch it
+//!   up; a dry run reads and writes nothing.
 //! * It is a cache, never the truth: if the log shrank, was replaced (another inode), its counted bytes no
 //!   longer hash the same, or the budgets, zone or prices changed, it is rebuilt from the whole log. A missing,
-//!   unreadable or malformed index is rebuilt too.
-//! * Only complete lines are counted; a torn last line is left for the next call (after tt-log repaired it).
+//!   unreadable or malformed index is rebuilt too, and so is one with a damaged line an answer needs: a line
+//!   that cannot be read is never "nothing spent".
+//! * Only complete lines are counted into it; a reader counts a complete last record without its newline on
+//!   top, in memory, as a scan of the records does (a fragment still being written is not a record yet).
+//! * Spend only grows, so a session budget's worst session after a commit is the old worst or a session the
+//!   commit touched; readers evaluate only those (and sessions holding reservations).
 
 use std::collections::BTreeMap;
 use std::fs::File;
