@@ -2282,3 +2282,29 @@ fn the_worst_session_is_kept_as_records_arrive() {
     let index = std::fs::read_to_string(sc.path().join("usage.jsonl.tt-index")).unwrap();
     assert!(index.lines().last().unwrap().contains("\"worst\":[\"zz\"]"), "{index}");
 }
+
+/// What reservations hold is visible: inside SPENT (it counts), and in a HELD column of its own; the JSON says
+/// it as `held_usd` / `held_tokens`, only when something is held.
+#[test]
+fn held_amounts_are_shown_beside_the_spend() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"team\"\nperiod = \"total\"\nlimit_usd = 10\n");
+    // Long ago: nothing burned lately, so no limit date (the table does not depend on the day it runs).
+    sc.write("usage.jsonl", rec("2025-01-10T12:00:00Z", "ATLAS", 1000, "2", ""));
+    let plain = sc.cmd("tt-budget").succeeds();
+    assert!(plain.jsonl()[0].get("held_usd").is_none(), "{}", plain.stdout);
+    let id = sc.cmd("tt-budget").args(["--estimate-usd", "3", "--reserve"]).succeeds().stdout;
+    assert!(id.starts_with("r-") && id.ends_with('\n') && id.lines().count() == 1, "{id}");
+    let out = sc.cmd("tt-budget").succeeds();
+    let e = &out.jsonl()[0];
+    assert_eq!(
+        (e["spent_usd"].to_string(), e["held_usd"].to_string(), e["records"].to_string()),
+        ("5".into(), "3".into(), "1".into())
+    );
+    sc.cmd("tt-budget").args(["--format", "table"]).env("COLUMNS", "200").succeeds().stdout_is(
+        "BUDGET  SCOPE  WINDOW  SPENT   HELD   LIMIT   LEFT  USED  LEVEL  FORECAST  LIMIT ON
+─────────────────────────────────────────────────────────────────────────────────────
+team    -      total   $5.00  $3.00  $10.00  $5.00   50%  info          -  -
+",
+    );
+}

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use tt_core::args::{parse_token_flag, parse_usd};
 use tt_core::budget::answer::{Request, answer};
 use tt_core::budget::gate::{Estimate, Failure, Gate, Note};
-use tt_core::budget::{Evaluation, Level, TaskContext, parse_fail_at, usd_distinct};
+use tt_core::budget::{Evaluation, Level, Spent, TaskContext, parse_fail_at, usd_distinct};
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::config::{Budget, BudgetPeriod, default_warn_at};
 use tt_core::error::{Error, Result};
@@ -498,12 +498,17 @@ fn window_cell(e: &Evaluation) -> String {
 fn table(evals: &[Evaluation]) -> Table {
     // An UNPRICED column when some spend could not be priced: those budgets' dollars are a lower bound.
     let unpriced = evals.iter().any(|e| e.spent.unpriced > 0);
-    let mut headers =
-        vec!["BUDGET", "SCOPE", "WINDOW", "SPENT", "LIMIT", "LEFT", "USED", "LEVEL", "FORECAST", "LIMIT ON"];
-    if unpriced {
-        headers.insert(4, "UNPRICED");
+    // A HELD column when reservations hold some of it (already inside SPENT, which is what counts).
+    let held = evals.iter().any(|e| e.held != Spent::default());
+    let mut headers = vec!["BUDGET", "SCOPE", "WINDOW", "SPENT"];
+    if held {
+        headers.push("HELD");
     }
-    let mut t = Table::new(&headers, &["SPENT", "UNPRICED", "LIMIT", "LEFT", "USED", "FORECAST"]);
+    if unpriced {
+        headers.push("UNPRICED");
+    }
+    headers.extend(["LIMIT", "LEFT", "USED", "LEVEL", "FORECAST", "LIMIT ON"]);
+    let mut t = Table::new(&headers, &["SPENT", "HELD", "UNPRICED", "LIMIT", "LEFT", "USED", "FORECAST"]);
     // On a narrow screen: which budget, how much of which limit, and the level stay. (A window cut short loses
     // its date, so only the scope is cut.)
     t.may_drop(&["LIMIT ON", "FORECAST", "SCOPE", "WINDOW", "LEFT"]);
@@ -514,6 +519,14 @@ fn table(evals: &[Evaluation]) -> Table {
         let scope = e.scope_text();
         let mut cells =
             vec![e.name.clone(), if scope.is_empty() { "-".into() } else { scope }, window_cell(e), spent_cell(e, &c)];
+        if held {
+            cells.push(if e.held == Spent::default() {
+                "-".into()
+            } else {
+                let usd = (e.limit_usd.is_some() || e.limit_tokens.is_none()).then(|| money::usd(e.held.usd));
+                money_or_tokens(usd, e.limit_tokens.map(|_| i128::from(e.held.tokens)))
+            });
+        }
         if unpriced {
             cells.push(if e.spent.unpriced > 0 { money::thousands(e.spent.unpriced) } else { "-".into() });
         }
