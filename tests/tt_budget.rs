@@ -2303,7 +2303,7 @@ fn held_amounts_are_shown_beside_the_spend() {
     );
     sc.cmd("tt-budget").args(["--format", "table"]).env("COLUMNS", "200").succeeds().stdout_is(
         "BUDGET  SCOPE  WINDOW  SPENT   HELD   LIMIT   LEFT  USED  LEVEL  FORECAST  LIMIT ON
-─────────────────────────────────────────────────────────────────────────────────────
+───────────────────────────────────────────────────────────────────────────────────
 team    -      total   $5.00  $3.00  $10.00  $5.00   50%  info          -  -
 ",
     );
