@@ -20,29 +20,7 @@ CAP="${CAP:-20}"
 TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 cargo build --release --quiet -p tt-budget -p tt-log -p tt-gen
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
-# The same four budgets as bench/enforce.sh, generous enough that nothing is over (every estimate is a "go").
-cat > "$TMP/tt.toml" <<'TOML'
-[[budget]]
-name = "team-monthly"
-period = "month"
-limit_usd = 1000000
-
-[[budget]]
-name = "atlas-daily-tokens"
-period = "day"
-scope = { agent = "ATLAS" }
-limit_tokens = 1000000000
-
-[[budget]]
-name = "per-session"
-period = "session"
-limit_tokens = 1000000000
-
-[[budget]]
-name = "all-time"
-period = "total"
-limit_usd = 100000000
-TOML
+cp bench/budgets.toml "$TMP/tt.toml"   # the four budgets, one of each kind
 python3 - "$TARGET/release" "$TMP" "$CALLS" "$N" "$FULL" "$CAP" "$PWD/README.md" <<'PY'
 import datetime, difflib, os, shutil, statistics, subprocess, sys, time
 bin_dir, tmp, readme = sys.argv[1], sys.argv[2], sys.argv[7]

@@ -12,29 +12,7 @@ TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 cargo build --release --quiet -p tt-log -p tt-gen
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 "$TARGET/release/tt-gen" log --records "$N" --seed 1 > "$TMP/usage.jsonl"
-# Budgets of every kind, generous enough that every measured call is allowed (and appends).
-cat > "$TMP/tt.toml" <<'TOML'
-[[budget]]
-name = "team-monthly"
-period = "month"
-limit_usd = 1000000
-
-[[budget]]
-name = "atlas-daily-tokens"
-period = "day"
-scope = { agent = "ATLAS" }
-limit_tokens = 1000000000
-
-[[budget]]
-name = "per-session"
-period = "session"
-limit_tokens = 1000000000
-
-[[budget]]
-name = "all-time"
-period = "total"
-limit_usd = 100000000
-TOML
+cp bench/budgets.toml "$TMP/tt.toml"   # the four budgets, one of each kind
 python3 - "$TARGET/release/tt-log" "$TMP" "$CALLS" <<'PY'
 import os, statistics, subprocess, sys, time
 tt_log, tmp, calls = sys.argv[1], sys.argv[2], int(sys.argv[3])
