@@ -24,6 +24,16 @@
 #                  true when spending USD more keeps every budget within its limit ("go or defer?"); quiet
 #                  on stdout, the reason on stderr; 2 when it cannot be checked; no budgets configured is a
 #                  warning and true (any spend fits)
+#   tt_reserve USD [TT-BUDGET FLAGS…]
+#                  check and hold USD for the task about to run (`tt-budget --estimate-usd USD --reserve`),
+#                  atomically, so parallel jobs cannot spend it too: 0 with TT_RESERVATION exported (the hold's
+#                  id; tt-log then settles it with the task's first record) when it fits; 1 when it does not
+#                  (defer the task; nothing is held); 2 when it cannot be checked. No budgets configured is a
+#                  warning and 0 (nothing held)
+#   tt_settle [TT-LOG ARG…]
+#                  log the task's real usage against the hold (`tt-log --settle "$TT_RESERVATION" …`), then unset
+#                  TT_RESERVATION; a logging problem is a warning, never a failed build
+#   tt_release     free the hold early (the task did not run), then unset TT_RESERVATION
 #   tt_report [TT-EXPORT FLAGS…]
 #                  the markdown team report (this week, budgets, by agent), appended to
 #                  $GITHUB_STEP_SUMMARY when set, else printed; a report that cannot be made (a bad line
@@ -195,6 +205,55 @@ tt_afford() {
     return 0
   fi
   if [ -n "$_tt_budget_err" ]; then printf '%s\n' "$_tt_budget_err" >&2; fi
+  return "$status"
+}
+
+tt_reserve() {
+  if [ "$#" -lt 1 ]; then
+    _tt_error tt_reserve "usage: tt_reserve USD [TT-BUDGET FLAGS…]"
+    return 2
+  fi
+  local usd="$1" status=0 id="" out _tt_budget_err=""
+  shift
+  # The id comes on stdout; through a file, so that _tt_budget's stderr stays in this shell.
+  out="$(mktemp "${TMPDIR:-/tmp}/tt_reserve.XXXXXX")" || {
+    _tt_error tt_reserve "cannot create a temporary file"
+    return 2
+  }
+  _tt_budget --estimate-usd "$usd" --reserve "$@" >"$out" || status=$?
+  id="$(cat "$out")"
+  rm -f "$out"
+  if [ "$status" -eq 2 ] && _tt_no_budgets; then
+    _tt_warn tt_reserve "no budgets: any spend fits (nothing held)"
+    return 0
+  fi
+  if [ -n "$_tt_budget_err" ]; then printf '%s\n' "$_tt_budget_err" >&2; fi
+  if [ "$status" -eq 0 ] && [ -n "$id" ]; then
+    TT_RESERVATION="$id"
+    export TT_RESERVATION
+  fi
+  return "$status"
+}
+
+tt_settle() {
+  if [ -z "${TT_RESERVATION:-}" ]; then
+    _tt_error tt_settle "no reservation to settle (tt_reserve sets TT_RESERVATION)"
+    return 2
+  fi
+  local id="$TT_RESERVATION"
+  unset TT_RESERVATION
+  tt_log --settle "$id" "$@"
+}
+
+tt_release() {
+  if [ -z "${TT_RESERVATION:-}" ]; then
+    _tt_error tt_release "no reservation to release (tt_reserve sets TT_RESERVATION)"
+    return 2
+  fi
+  local id="$TT_RESERVATION" err status=0
+  unset TT_RESERVATION
+  err="$(tt-budget --release "$id" 2>&1 </dev/null)" || status=$?
+  if [ -n "$err" ]; then printf '%s\n' "$err" >&2; fi
   return "$status"
 }
 

@@ -236,7 +236,11 @@ fn readme_bash_commands_run_as_written() {
     assert!(out.stdout.starts_with("BUDGET "), "{}", out.stdout);
     assert!(out.stdout.contains("\ngo\na 200k-token Opus call costs $1.1\n"), "{}", out.stdout);
     assert!(out.stdout.contains("## Token usage: week of"), "{}", out.stdout);
-    assert_eq!(sc.records().len(), 2);
+    let recs = sc.records();
+    assert_eq!(recs.len(), 3);
+    // The reserved task's record settled its hold: nothing is held any more.
+    assert!(recs[1]["reservation"].as_str().is_some_and(|r| r.starts_with("r-")), "{recs:?}");
+    assert_eq!(sc.cmd("tt-budget").succeeds().jsonl()[0].get("held_usd"), None);
 }
 
 #[test]
@@ -349,4 +353,46 @@ fn tt_guard_and_tt_afford_still_fail_on_real_errors() {
         .stderr_is(&format!(
             "{missing_ts}tt_guard: error: could not check the budget (tt-budget exit 2): stopping the build\n"
         ));
+}
+
+/// The reserve → run → settle pattern: tt_reserve holds the task's estimate and exports TT_RESERVATION, the
+/// task's usage settles it (tt_settle, or any tt-log while TT_RESERVATION is set), and tt_release frees a hold
+/// whose task did not run. A go is one line; a defer returns 1 and holds nothing.
+#[test]
+fn tt_reserve_settle_and_release() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"team\"\nperiod = \"total\"\nlimit_usd = 1\n");
+    let out = sc
+        .bash(&format!(
+            "{}\ntt_reserve 0.50 --agent A 2>reserve.err\necho \"held ${{TT_RESERVATION:0:2}}\"\n\
+             tt_settle A sonnet-4.5 1000 100 --no-git -q\necho \"after settle: ${{TT_RESERVATION:-unset}}\"\n\
+             if tt_reserve 0.999 --agent A 2>/dev/null; then echo go; else echo \"defer $? ${{TT_RESERVATION:-unset}}\"; fi\n\
+             tt_reserve 0.50 --agent B 2>/dev/null\ntt_release 2>release.err\necho \"after release: ${{TT_RESERVATION:-unset}}\"\n",
+            prelude()
+        ))
+        .succeeds();
+    assert_eq!(out.stdout, "held r-\nafter settle: unset\ndefer 1 unset\nafter release: unset\n");
+    assert_eq!(sc.read("reserve.err").lines().count(), 1, "{}", sc.read("reserve.err"));
+    assert!(sc.read("reserve.err").starts_with("tt-budget: go: ~$0.5000 fits: team ($1.00 left)"));
+    assert!(sc.read("release.err").starts_with("tt-budget: released r-"));
+    let recs = sc.records();
+    assert_eq!(recs.len(), 1);
+    assert!(recs[0]["reservation"].as_str().unwrap().starts_with("r-"));
+    // Nothing held any more: the whole limit but the record's $0.0045 is left.
+    let team = sc.cmd("tt-budget").succeeds().jsonl()[0].clone();
+    assert_eq!((team["spent_usd"].to_string(), team.get("held_usd")), ("0.0045".to_string(), None));
+    // Settling or releasing with nothing reserved is an error (2), not a silent success.
+    sc.bash(&format!("{}\ntt_settle A sonnet-4.5 1 1 || echo $?\ntt_release || echo $?\n", prelude()))
+        .succeeds()
+        .stdout_is("2\n2\n");
+}
+
+/// tt_afford's answer is one line: the go (or the reason to defer) on stderr, nothing on stdout.
+#[test]
+fn tt_afford_says_go_in_one_line() {
+    let sc = budgeted();
+    let out = sc.bash(&format!("{}\ntt_afford 0.20 --today 2026-11-18\n", prelude())).succeeds();
+    assert_eq!(out.stdout, "");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(out.stderr.starts_with("tt-budget: go: ~$0.2000 fits: team-monthly"), "{}", out.stderr);
 }

@@ -272,6 +272,8 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
                 }
                 State::Unknown => Some(format!("no reservation {id} in this log: logged, nothing to settle")),
                 State::Expired => Some(format!("reservation {id} had expired: logged")),
+                // A task's later records name its reservation too (TT_RESERVATION): nothing to say.
+                State::Ended(why) if why == "settled" => None,
                 State::Ended(why) => Some(format!("reservation {id} was already {why}: logged")),
             };
         }
