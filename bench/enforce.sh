@@ -13,9 +13,9 @@ cargo build --release --quiet -p tt-log -p tt-gen
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 "$TARGET/release/tt-gen" log --records "$N" --seed 1 > "$TMP/usage.jsonl"
 cp bench/budgets.toml "$TMP/tt.toml"   # the four budgets, one of each kind
-python3 - "$TARGET/release/tt-log" "$TMP" "$CALLS" <<'PY'
-import os, statistics, subprocess, sys, time
-tt_log, tmp, calls = sys.argv[1], sys.argv[2], int(sys.argv[3])
+python3 - "$TARGET/release/tt-log" "$TMP" "$CALLS" "$PWD/README.md" <<'PY'
+import datetime, os, statistics, subprocess, sys, time
+tt_log, tmp, calls, readme = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 env = dict(os.environ, HOME=tmp, XDG_CONFIG_HOME=tmp, XDG_DATA_HOME=tmp, TT_LOG=os.path.join(tmp, "usage.jsonl"))
 env.pop("TT_CONFIG", None)
 os.chdir(tmp)
@@ -36,9 +36,23 @@ size = os.path.getsize("usage.jsonl")
 first = once(["--enforce"])
 med, p90 = timed(["--enforce"], calls)
 plain, _ = timed([], calls)
-print(f"log: {sum(1 for _ in open('usage.jsonl', 'rb')):,} records, {size / 1e6:.0f} MB; 4 budgets (month $, day tokens scoped, session, total)")
-print(f"first --enforce call (builds the index from the whole log): {first:.1f} ms")
-print(f"tt-log --enforce: median {med:.2f} ms, p90 {p90:.2f} ms over {calls} calls (target: median ≤ 10 ms)")
-print(f"tt-log (no --enforce), same log: median {plain:.2f} ms; spawning /bin/true: {floor(calls):.2f} ms")
-print(f"index: {os.path.getsize('usage.jsonl.tt-index'):,} bytes")
+lines = [
+    f"{datetime.date.today()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}",
+    f"log: {sum(1 for _ in open('usage.jsonl', 'rb')):,} records, {size / 1e6:.0f} MB; 4 budgets (month $, day tokens scoped, session, total)",
+    f"first --enforce call (builds the index from the whole log): {first:.1f} ms",
+    f"tt-log --enforce: median {med:.2f} ms, p90 {p90:.2f} ms over {calls} calls (target: median ≤ 10 ms)",
+    f"tt-log (no --enforce; alerts from the index), same log: median {plain:.2f} ms; spawning /bin/true: {floor(calls):.2f} ms",
+    f"index: {os.path.getsize('usage.jsonl.tt-index'):,} bytes",
+]
+print("\n".join(lines))
+# The figures go into the README by the script, never by hand.
+start, stop = "<!-- bench:enforce:start -->", "<!-- bench:enforce:end -->"
+text = open(readme, encoding="utf-8").read()
+i, j = text.find(start + "\n"), text.find(stop)
+if i < 0 or j < i:
+    sys.exit(f"{readme}: no {start} … {stop} block to write the figures into")
+with open(readme + ".tmp", "w", encoding="utf-8") as f:
+    f.write(text[:i] + f"{start}\n```text\n" + "\n".join(lines) + "\n```\n" + text[j:])
+os.replace(readme + ".tmp", readme)
+print("(written to README.md)")
 PY

@@ -888,6 +888,16 @@ fn refusals(
 }
 
 impl Passed {
+    /// Watch for level alerts from the index this check counted (instead of counting the log a second time);
+    /// `None` when alerts are off.
+    pub fn watch(&self, config: &Config) -> Option<Watch> {
+        if !config.budget_alerts {
+            return None;
+        }
+        let cal = Calendar::new(config.timezone().ok()?, config.week_start, chrono::Utc::now());
+        Some(Watch { index: self.index.clone(), cal })
+    }
+
     /// Append nothing after all: keep only the counting done, for the next call.
     pub fn discard(mut self) {
         let _ = self.index.save(&self.path, &self.budgets);

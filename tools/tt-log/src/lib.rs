@@ -251,8 +251,13 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
             Some(id) => Some(tt_core::reserve::read(&log)?.state(id, chrono::Utc::now())),
             None => None,
         };
-        let watch = if cli.quiet { None } else { tt_core::enforce::watch(&mut locked, &config) };
         let passed = if cli.enforce { enforce::check(&mut locked, &config, &record)? } else { None };
+        // Alerts compare with the index as it stood before the append: the one --enforce just counted, if any.
+        let watch = match (&passed, cli.quiet) {
+            (_, true) => None,
+            (Some(p), false) => p.watch(&config),
+            (None, false) => tt_core::enforce::watch(&mut locked, &config),
+        };
         locked.append(&format!("{line}\n"))?;
         let saved = passed.is_some();
         if let Some(p) = passed {
