@@ -51,6 +51,7 @@ Register-ArgumentCompleter -Native -CommandName 'tt-budget' -ScriptBlock {
             [CompletionResult]::new('--github', '--github', [CompletionResultType]::ParameterName, 'Emit GitHub Actions annotations and a job summary (automatic when GITHUB_ACTIONS=true)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'With an estimate that fits: print the report too, not only the one-line "go"')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'With an estimate that fits: print the report too, not only the one-line "go"')
+            [CompletionResult]::new('--brief', '--brief', [CompletionResultType]::ParameterName, 'Under a gate that passes: one line on stderr (`ok: …`, with the most used budget) instead of the report; a gate that fails still prints the report and why')
             [CompletionResult]::new('--reserve', '--reserve', [CompletionResultType]::ParameterName, 'With --estimate-*: check and hold the estimate atomically (under the log''s lock) when it fits, and print the reservation''s id; log the real usage with `tt-log --settle ID …`')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

@@ -48,6 +48,7 @@ set edit:completion:arg-completer[tt-budget] = {|@words|
             cand --github 'Emit GitHub Actions annotations and a job summary (automatic when GITHUB_ACTIONS=true)'
             cand -v 'With an estimate that fits: print the report too, not only the one-line "go"'
             cand --verbose 'With an estimate that fits: print the report too, not only the one-line "go"'
+            cand --brief 'Under a gate that passes: one line on stderr (`ok: …`, with the most used budget) instead of the report; a gate that fails still prints the report and why'
             cand --reserve 'With --estimate-*: check and hold the estimate atomically (under the log''s lock) when it fits, and print the reservation''s id; log the real usage with `tt-log --settle ID …`'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

@@ -15,8 +15,9 @@
 #                  response. Returns CMD's exit status; a failure to log is a warning, never a failed build.
 #   tt_log ARG…    tt-log, but a logging problem is a warning instead of a failed build
 #   tt_guard [TT-BUDGET FLAGS…]
-#                  stop the build (exit 1) with a clear message when a budget is over its limit
-#                  (`tt-budget --fail-over`, every configured budget over its current window); exit 2 when
+#                  stop the build (exit 1) with the budget table and a clear message when a budget is over its
+#                  limit (`tt-budget --fail-over`, every configured budget over its current window); within
+#                  them, one line (`tt-budget: ok: …`; the table too with --verbose); exit 2 when
 #                  the budget cannot be checked (a bad config, a bad line in the log). No budgets configured
 #                  is a warning and returns 0: there is nothing to stop for.
 #                  `tt-sum --period month | tt_guard -` reads the rows instead.
@@ -171,6 +172,10 @@ tt_guard() {
   case " $* " in
     *" --format"*) ;;
     *) cmd+=(--format table) ;; # the readable report in the build log, even when it is not a terminal
+  esac
+  case " $* " in
+    *" --verbose "* | *" -v "*) ;;
+    *) cmd+=(--brief) ;; # within budget: one line; the table only when it stops the build
   esac
   _tt_budget "${cmd[@]}" "$@" || status=$?
   if [ "$status" -eq 2 ] && _tt_no_budgets; then

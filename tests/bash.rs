@@ -127,12 +127,15 @@ fn budgeted() -> Scenario {
 #[test]
 fn tt_guard_stops_the_build_when_over_budget() {
     let sc = budgeted();
-    // Under budget: the report, then the build goes on. stdin is a pipe full of junk: tt_guard must not read it.
-    sc.bash(&format!("{}\ntt_guard --today 2026-11-18 >/dev/null\necho continued\n", prelude()))
+    // Under budget: one line, then the build goes on. stdin is a pipe full of junk: tt_guard must not read it.
+    sc.bash(&format!("{}\ntt_guard --today 2026-11-18\necho continued\n", prelude()))
         .pipe_in("junk that is not JSON\n")
         .succeeds()
         .stdout_is("continued\n")
-        .stderr_is("");
+        .stderr_is("tt-budget: ok: 1 budget within its limit; most used: team-monthly at 75% (info)\n");
+    // --verbose: the table too.
+    let out = sc.bash(&format!("{}\ntt_guard --today 2026-11-18 --verbose\n", prelude())).succeeds();
+    assert!(out.stdout.starts_with("BUDGET "), "{}", out.stdout);
     sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "100000", "30000", "--ts", "2026-11-18T11:00:00Z"]).succeeds();
     let out = sc.bash(&format!("{}\ntt_guard --today 2026-11-18\necho \"not reached\"\n", prelude())).fails_with(1);
     assert!(out.stdout.contains("team-monthly"), "{}", out.stdout);
@@ -233,8 +236,12 @@ fn readme_bash_commands_run_as_written() {
     std::fs::copy(repo_root().join("contrib/tt.sh"), dir.join("tt.sh")).unwrap();
     sc.write("tt.toml", "[[budget]]\nname = \"team-monthly\"\nperiod = \"month\"\nlimit_usd = 60\n");
     let out = sc.bash(&readme_sh_block("## Bash helpers")).succeeds();
-    assert!(out.stdout.starts_with("BUDGET "), "{}", out.stdout);
-    assert!(out.stdout.contains("\ngo\na 200k-token Opus call costs $1.1\n"), "{}", out.stdout);
+    assert!(
+        out.stderr.starts_with("tt-budget: ok: 1 budget within its limit; most used: team-monthly at 0% (ok)\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.starts_with("go\na 200k-token Opus call costs $1.1\n"), "{}", out.stdout);
     assert!(out.stdout.contains("## Token usage: week of"), "{}", out.stdout);
     let recs = sc.records();
     assert_eq!(recs.len(), 3);

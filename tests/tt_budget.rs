@@ -2308,3 +2308,26 @@ team    -      total   $5.00  $3.00  $10.00  $5.00   50%  info          -  -
 ",
     );
 }
+
+/// `--brief`: a gate that passes says so in one line (with the budget closest to its limit); one that fails
+/// still prints the report and why; without a gate it changes nothing.
+#[test]
+fn brief_gates_say_ok_in_one_line() {
+    let sc = Scenario::new();
+    sc.write(
+        "tt.toml",
+        "[[budget]]\nname = \"a\"\nperiod = \"total\"\nlimit_usd = 10\n\n[[budget]]\nname = \"b\"\nperiod = \"total\"\nlimit_usd = 4\n",
+    );
+    sc.write("usage.jsonl", rec("2025-01-10T12:00:00Z", "ATLAS", 1000, "3", ""));
+    sc.cmd("tt-budget")
+        .args(["--fail-over", "--brief"])
+        .succeeds()
+        .stdout_is("")
+        .stderr_is("tt-budget: ok: 2 budgets within their limits; most used: b at 75% (info)\n");
+    let report = sc.cmd("tt-budget").succeeds().stdout;
+    assert_eq!(sc.cmd("tt-budget").arg("--brief").succeeds().stdout, report);
+    sc.write("usage.jsonl", rec("2025-01-10T12:00:00Z", "ATLAS", 1000, "5", ""));
+    let out = sc.cmd("tt-budget").args(["--fail-over", "--brief"]).fails_with(1);
+    assert_eq!(out.jsonl().len(), 2);
+    assert_eq!(out.stderr, "tt-budget: error: b is over its limit: $5.00 of $4.00\n");
+}

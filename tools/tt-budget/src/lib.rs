@@ -141,6 +141,10 @@ pub struct Cli {
     /// With an estimate that fits: print the report too, not only the one-line "go".
     #[arg(long, short = 'v')]
     verbose: bool,
+    /// Under a gate that passes: one line on stderr (`ok: …`, with the most used budget) instead of the report;
+    /// a gate that fails still prints the report and why.
+    #[arg(long)]
+    brief: bool,
     /// With --estimate-*: check and hold the estimate atomically (under the log's lock) when it fits, and print
     /// the reservation's id; log the real usage with `tt-log --settle ID …`.
     #[arg(long, requires = "estimate")]
@@ -235,6 +239,10 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let written = match &held {
         Some(h) => writeln!(out, "{}", h.id).map_err(Error::from),
         None if cli.reserve || (verdict.go.is_some() && failures.is_empty() && !cli.verbose) => Ok(()),
+        None if cli.brief && gate.is_on() && failures.is_empty() && verdict.go.is_none() => {
+            let _ = writeln!(std::io::stderr(), "tt-budget: {}", brief_line(evals));
+            Ok(())
+        }
         None => render(&mut out, format, evals),
     };
     match written.and_then(|()| out.flush().map_err(Error::from)) {
@@ -253,6 +261,22 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         Ok(Outcome::Ok)
     } else {
         Err(Error::condition(failures.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ")))
+    }
+}
+
+/// `--brief`'s line for a gate that passed: how many budgets, and the one closest to its limit.
+fn brief_line(evals: &[Evaluation]) -> String {
+    let most = evals.iter().max_by(|a, b| a.fraction.cmp(&b.fraction).then_with(|| b.name.cmp(&a.name)));
+    match most {
+        None => "ok: no budget to check".into(),
+        Some(e) => format!(
+            "ok: {} within {}; most used: {} at {}% ({})",
+            money::count(evals.len() as u64, "budget"),
+            if evals.len() == 1 { "its limit" } else { "their limits" },
+            tt_core::budget::gate::who(e),
+            e.percent(),
+            e.level.as_str()
+        ),
     }
 }
 
