@@ -28,12 +28,17 @@
 #   tt_reserve USD [TT-BUDGET FLAGS…]
 #                  check and hold USD for the task about to run (`tt-budget --estimate-usd USD --reserve`),
 #                  atomically, so parallel jobs cannot spend it too: 0 with TT_RESERVATION exported (the hold's
-#                  id; tt-log then settles it with the task's first record) when it fits; 1 when it does not
-#                  (defer the task; nothing is held); 2 when it cannot be checked. No budgets configured is a
-#                  warning and 0 (nothing held)
+#                  id) when it fits; 1 when it does not (defer the task; nothing is held, TT_RESERVATION is not
+#                  set); 2 when it cannot be checked. No budgets configured is a warning and 0 (nothing held;
+#                  tt_settle then logs plainly and tt_release does nothing). While TT_RESERVATION is set, every
+#                  tt-log (tt_run, tt_log) names it and the first such record settles the hold, so end the task
+#                  with tt_settle or tt_release (or `unset TT_RESERVATION`). Not inside `$(…)`: the export would
+#                  stay in the subshell.
+#                      tt_reserve 2.50 --agent ATLAS && run_the_task && tt_settle ATLAS sonnet-4.5 50000 15000
 #   tt_settle [TT-LOG ARG…]
 #                  log the task's real usage against the hold (`tt-log --settle "$TT_RESERVATION" …`), then unset
-#                  TT_RESERVATION; a logging problem is a warning, never a failed build
+#                  TT_RESERVATION; a logging problem is a warning, never a failed build. Nothing reserved is an
+#                  error (2), nothing logged
 #   tt_release     free the hold early (the task did not run), then unset TT_RESERVATION
 #   tt_report [TT-EXPORT FLAGS…]
 #                  the markdown team report (this week, budgets, by agent), appended to
@@ -220,6 +225,7 @@ tt_reserve() {
   fi
   local usd="$1" status=0 id="" out _tt_budget_err=""
   shift
+  _tt_held_nothing=""
   # The id comes on stdout; through a file, so that _tt_budget's stderr stays in this shell.
   out="$(mktemp "${TMPDIR:-/tmp}/tt_reserve.XXXXXX")" || {
     _tt_error tt_reserve "cannot create a temporary file"
@@ -230,18 +236,27 @@ tt_reserve() {
   rm -f "$out"
   if [ "$status" -eq 2 ] && _tt_no_budgets; then
     _tt_warn tt_reserve "no budgets: any spend fits (nothing held)"
+    # A go without a hold: tt_settle still logs the usage (plainly) and tt_release has nothing to free, so the
+    # reserve → run → settle pattern works the same with no budgets configured.
+    _tt_held_nothing=1
     return 0
   fi
   if [ -n "$_tt_budget_err" ]; then printf '%s\n' "$_tt_budget_err" >&2; fi
   if [ "$status" -eq 0 ] && [ -n "$id" ]; then
     TT_RESERVATION="$id"
     export TT_RESERVATION
+    _tt_held_nothing=""
   fi
   return "$status"
 }
 
 tt_settle() {
   if [ -z "${TT_RESERVATION:-}" ]; then
+    if [ -n "${_tt_held_nothing:-}" ]; then
+      _tt_held_nothing=""
+      tt_log "$@"
+      return
+    fi
     _tt_error tt_settle "no reservation to settle (tt_reserve sets TT_RESERVATION)"
     return 2
   fi
@@ -252,6 +267,10 @@ tt_settle() {
 
 tt_release() {
   if [ -z "${TT_RESERVATION:-}" ]; then
+    if [ -n "${_tt_held_nothing:-}" ]; then
+      _tt_held_nothing=""
+      return 0
+    fi
     _tt_error tt_release "no reservation to release (tt_reserve sets TT_RESERVATION)"
     return 2
   fi

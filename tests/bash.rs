@@ -245,8 +245,12 @@ fn readme_bash_commands_run_as_written() {
     assert!(out.stdout.contains("## Token usage: week of"), "{}", out.stdout);
     let recs = sc.records();
     assert_eq!(recs.len(), 3);
-    // The reserved task's record settled its hold: nothing is held any more.
+    // The reserved task's record settled its hold: nothing is held any more, and tt_settle unset
+    // TT_RESERVATION, so the next task's record (the reviewer's) names no reservation.
     assert!(recs[1]["reservation"].as_str().is_some_and(|r| r.starts_with("r-")), "{recs:?}");
+    assert_eq!(recs[2]["agent"], "reviewer");
+    assert_eq!(recs[2].get("reservation"), None, "{recs:?}");
+    assert!(out.stdout.contains("\nthe task runs\n"), "{}", out.stdout);
     assert_eq!(sc.cmd("tt-budget").succeeds().jsonl()[0].get("held_usd"), None);
 }
 
@@ -402,4 +406,95 @@ fn tt_afford_says_go_in_one_line() {
     assert_eq!(out.stdout, "");
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
     assert!(out.stderr.starts_with("tt-budget: go: ~$0.2000 fits: team-monthly"), "{}", out.stderr);
+}
+
+/// The pattern end to end, as a build script writes it: `tt_reserve 1 --agent A && run && tt_settle …`.
+/// TT_RESERVATION is set (to the id, exported to the task) while the task runs and unset after; the log has the
+/// task's record naming that id; nothing stays held. The go is tt-budget's one line; tt_reserve prints nothing
+/// on stdout.
+#[test]
+fn tt_reserve_run_tt_settle_end_to_end() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"team\"\nperiod = \"month\"\nlimit_usd = 5\n");
+    let out = sc
+        .bash(&format!(
+            "{}\nrun() {{ echo \"running with ${{TT_RESERVATION:-unset}}\"; bash -c 'echo \"the task sees $TT_RESERVATION\"'; }}\n\
+             tt_reserve 1 --agent A && run && tt_settle A sonnet-4.5 1000 100 --no-git\n\
+             echo \"after: ${{TT_RESERVATION:-unset}}\"\n",
+            prelude()
+        ))
+        .succeeds();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", out.stdout);
+    let id = lines[0].strip_prefix("running with ").unwrap();
+    assert!(id.starts_with("r-") && id.len() == 38, "{id}");
+    assert_eq!(lines[1], format!("the task sees {id}"));
+    assert_eq!(lines[2], "after: unset");
+    let err: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(err.len(), 2, "{}", out.stderr);
+    assert!(err[0].starts_with("tt-budget: go: ~$1.00 fits: team ($5.00 left) (held as "), "{}", err[0]);
+    assert!(err[0].contains(id), "{}", err[0]);
+    assert_eq!(err[1], "logged 1,100 tokens (sonnet-4.5) for A - $0.0045");
+    let recs = sc.records();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["reservation"], id);
+    assert_eq!(recs[0]["agent"], "A");
+    // The hold is settled: the report counts the record only.
+    let team = sc.cmd("tt-budget").succeeds().jsonl()[0].clone();
+    assert_eq!((team["spent_usd"].to_string(), team.get("held_usd")), ("0.0045".to_string(), None));
+    let holds = sc.read("usage.jsonl.tt-holds");
+    assert_eq!(holds.lines().count(), 2, "{holds}");
+    assert!(holds.lines().nth(1).unwrap().contains(&format!("\"end\":\"{id}\"")), "{holds}");
+}
+
+/// A defer (1) runs nothing and leaves TT_RESERVATION unset; a check that cannot be made is 2; with no budgets
+/// configured the pattern still runs and logs the usage (plainly: there is no hold to settle), and tt_release
+/// has nothing to free.
+#[test]
+fn tt_reserve_defer_error_and_no_budgets() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"team\"\nperiod = \"month\"\nlimit_usd = 5\n");
+    let out = sc
+        .bash(&format!(
+            "{}\nst=0; tt_reserve 6 --agent A && echo ran || st=$?\necho \"defer $st ${{TT_RESERVATION:-unset}}\"\n\
+             st=0; tt_reserve 1 --ttl soon || st=$?\necho \"error $st ${{TT_RESERVATION:-unset}}\"\n",
+            prelude()
+        ))
+        .succeeds();
+    assert_eq!(out.stdout, "defer 1 unset\nerror 2 unset\n");
+    assert!(
+        out.stderr.starts_with("tt-budget: error: team: $5.00 left; this task needs ~$6.00: defer it\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(!sc.path().join("usage.jsonl.tt-holds").exists());
+
+    sc.write("tt.toml", "");
+    sc.bash(&format!(
+        "{}\ntt_reserve 1 --agent A && echo ran && tt_settle A sonnet-4.5 1000 100 --no-git -q\n\
+         echo \"after: ${{TT_RESERVATION:-unset}}\"\ntt_reserve 1 && tt_release && echo released\n",
+        prelude()
+    ))
+    .succeeds()
+    .stdout_is("ran\nafter: unset\nreleased\n")
+    .stderr_is(
+        "tt_reserve: warning: no budgets: any spend fits (nothing held)\n\
+         tt_reserve: warning: no budgets: any spend fits (nothing held)\n",
+    );
+    let recs = sc.records();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].get("reservation"), None);
+}
+
+/// The go answers are one line each, nothing on stdout: tt_afford's, and tt_guard's with an estimate.
+#[test]
+fn go_answers_of_tt_afford_and_tt_guard_are_one_line() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"team\"\nperiod = \"month\"\nlimit_usd = 5\n");
+    for helper in ["tt_afford 1 --agent A", "tt_guard --estimate-usd 1 --agent A"] {
+        sc.bash(&format!("{}\n{helper}\n", prelude()))
+            .succeeds()
+            .stdout_is("")
+            .stderr_is("tt-budget: go: ~$1.00 fits: team ($5.00 left)\n");
+    }
 }
