@@ -37,7 +37,7 @@ set edit:completion:arg-completer[tt-log] = {|@words|
             cand --duration 'Wall time of the request: milliseconds, or with a unit (250ms, 1.5s, 2m)'
             cand --ts 'When it happened: RFC 3339, or a date / date-time in the configured time zone, as tt-sum --since takes them; 2000 or later [default: now]'
             cand --source 'Where the numbers came from [default: cli, or the provider with --from]'
-            cand --from 'Read a provider API response from stdin: the response, its bare usage object, or a captured stream as a JSON array of events'
+            cand --from 'Read a provider API response from stdin: the response, its bare usage object, or a captured stream as a JSON array of events (one response: a capture of several is refused). bedrock: Converse (the model from --model); xai: chat reasoning counted on top of completion tokens; openrouter: cache writes'
             cand --estimate-from 'Estimate input tokens from a text file (or - for stdin) at about 4 characters a token'
             cand --import 'Import usage instead of logging one record: `claude-code [DIR…]` or `codex [DIR]` transcripts, or tt JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped'
             cand --settle 'The real usage of a reservation (`tt-budget --estimate-usd X --reserve` printed ID): the record carries it and replaces the hold in the same append'

@@ -10,6 +10,18 @@
 //!   input_tokens_details.cached_tokens, output_tokens, output_tokens_details.reasoning_tokens}`.
 //! * Gemini: `usageMetadata.{promptTokenCount, cachedContentTokenCount, candidatesTokenCount,
 //!   thoughtsTokenCount, toolUsePromptTokenCount}` — thoughts are billed as output.
+//! * Amazon Bedrock Converse (`--from bedrock`): `usage.{inputTokens, outputTokens, cacheReadInputTokens,
+//!   cacheWriteInputTokens, cacheDetails[].{ttl, inputTokens}}` (ConverseStream: `metadata.usage`). `inputTokens`
+//!   is uncached input, as Anthropic's `input_tokens` is; `totalTokens` is not read. Converse responses do not
+//!   name the model: it comes from `--model` (Bedrock ids such as `us.anthropic.claude-…-v1:0` resolve in the
+//!   price table). InvokeModel with a Claude model returns Anthropic's own body: that is `--from anthropic`.
+//! * xAI (`--from xai`): OpenAI's shapes, but chat completions count `completion_tokens_details.reasoning_tokens`
+//!   *outside* `completion_tokens`, so output is their sum (the Responses shape is read as OpenAI's).
+//! * OpenRouter (`--from openrouter`): OpenAI's shapes, plus `prompt_tokens_details.cache_write_tokens`, which
+//!   are inside `prompt_tokens` and counted once, as `cache_write`. `usage.cost` is not read.
+//!
+//! One record is one response: a capture that holds several (two Anthropic `message_start`s, two response ids)
+//! is refused rather than read as its last one.
 
 use serde_json::Value;
 
@@ -25,16 +37,29 @@ pub enum Provider {
     OpenAi,
     /// Google Gemini API.
     Gemini,
+    /// Amazon Bedrock Converse / ConverseStream.
+    Bedrock,
+    /// xAI (OpenAI-shaped; chat reasoning outside completion tokens).
+    Xai,
+    /// OpenRouter (OpenAI-shaped, with cache writes).
+    OpenRouter,
 }
 
 impl Provider {
-    /// Parse `anthropic|openai|gemini` (also `claude`, `google`).
+    /// Parse `anthropic|openai|gemini|bedrock|xai|openrouter` (also `claude`, `google`).
     pub fn parse(s: &str) -> Result<Provider> {
         Ok(match s.to_ascii_lowercase().as_str() {
             "anthropic" | "claude" => Provider::Anthropic,
             "openai" => Provider::OpenAi,
             "gemini" | "google" => Provider::Gemini,
-            _ => return Err(Error::usage(format!("unknown provider {s:?} (anthropic, openai, gemini)"))),
+            "bedrock" => Provider::Bedrock,
+            "xai" => Provider::Xai,
+            "openrouter" => Provider::OpenRouter,
+            _ => {
+                return Err(Error::usage(format!(
+                    "unknown provider {s:?} (anthropic, openai, gemini, bedrock, xai, openrouter)"
+                )));
+            }
         })
     }
     /// The name written to `source` and `provider`.
@@ -43,6 +68,9 @@ impl Provider {
             Provider::Anthropic => "anthropic",
             Provider::OpenAi => "openai",
             Provider::Gemini => "google",
+            Provider::Bedrock => "bedrock",
+            Provider::Xai => "xai",
+            Provider::OpenRouter => "openrouter",
         }
     }
     /// The `source` value for records read from this provider's responses.
@@ -51,6 +79,9 @@ impl Provider {
             Provider::Anthropic => "anthropic",
             Provider::OpenAi => "openai",
             Provider::Gemini => "gemini",
+            Provider::Bedrock => "bedrock",
+            Provider::Xai => "xai",
+            Provider::OpenRouter => "openrouter",
         }
     }
 }
@@ -113,6 +144,14 @@ pub fn parse_response(name: &str, text: &str) -> Result<Value> {
 /// whose `usageMetadata` is cumulative) the last element carrying usage is the final count; the model is the
 /// last one named.
 ///
+/// A capture that holds more than one response is refused, saying how many it found: one record is one
+/// response, and reading only the last (or merging them) would silently drop the others. Anthropic responses
+/// are counted by their `message_start` events (and whole responses with usage); Bedrock's by `messageStart`
+/// events and usage objects; OpenAI-shaped and Gemini ones by their distinct response ids (`id` of chat
+/// chunks, `response.id` of Responses events, Gemini's `responseId`) — and OpenAI's, which report usage once
+/// per response, also by their usage objects. Chunks without ids whose usage may be cumulative (xAI,
+/// OpenRouter, Gemini) cannot be told apart and are read as one stream.
+///
 /// A usage object without a single token count (`{"usage":{}}`, Gemini's `{"totalTokenCount":100}` alone) is
 /// refused rather than read as zero tokens, and so are reasoning tokens above the output they are part of.
 pub fn usage_from(provider: Provider, doc: &Value) -> Result<Usage> {
@@ -120,8 +159,9 @@ pub fn usage_from(provider: Provider, doc: &Value) -> Result<Usage> {
     if let Some(r) = u.reasoning
         && r > u.tokens.output
     {
+        let hint = if provider == Provider::OpenAi { " (xAI counts them apart: use --from xai)" } else { "" };
         return Err(Error::data(format!(
-            "usage: reasoning tokens ({r}) exceed output tokens ({}), which include them",
+            "usage: reasoning tokens ({r}) exceed output tokens ({}), which include them{hint}",
             u.tokens.output
         )));
     }
@@ -138,7 +178,10 @@ fn count_keys(p: Provider) -> &'static [&'static str] {
             "cache_read_input_tokens",
             "cache_creation",
         ],
-        Provider::OpenAi => &["prompt_tokens", "completion_tokens", "input_tokens", "output_tokens"],
+        Provider::OpenAi | Provider::Xai | Provider::OpenRouter => {
+            &["prompt_tokens", "completion_tokens", "input_tokens", "output_tokens"]
+        }
+        Provider::Bedrock => &["inputTokens", "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens"],
         Provider::Gemini => &[
             "promptTokenCount",
             "candidatesTokenCount",
@@ -156,6 +199,8 @@ fn check_counts(p: Provider, usage: &Value) -> Result<()> {
     }
     let total = if p == Provider::Gemini && usage.get("totalTokenCount").is_some() {
         " (only `totalTokenCount`, which does not say how many were input and output)"
+    } else if p != Provider::Bedrock && count_keys(Provider::Bedrock).iter().any(has) {
+        " (its camelCase counts are Bedrock Converse's: use --from bedrock)"
     } else {
         ""
     };
@@ -164,6 +209,7 @@ fn check_counts(p: Provider, usage: &Value) -> Result<()> {
 
 fn usage_from_doc(provider: Provider, doc: &Value) -> Result<Usage> {
     if let Value::Array(items) = doc {
+        check_one_response(provider, items)?;
         let none = || Error::data(format!("no {} usage object found in the array", provider.as_str()));
         if provider == Provider::Anthropic {
             let mut merged = serde_json::Map::new();
@@ -202,8 +248,9 @@ fn usage_from_doc(provider: Provider, doc: &Value) -> Result<Usage> {
     check_counts(provider, usage)?;
     let mut u = match provider {
         Provider::Anthropic => anthropic(usage)?,
-        Provider::OpenAi => openai(usage)?,
+        Provider::OpenAi | Provider::Xai | Provider::OpenRouter => openai(provider, usage)?,
         Provider::Gemini => gemini(usage)?,
+        Provider::Bedrock => bedrock(usage)?,
     };
     u.model = model_of(provider, doc);
     Ok(u)
@@ -212,9 +259,86 @@ fn usage_from_doc(provider: Provider, doc: &Value) -> Result<Usage> {
 fn expected(p: Provider) -> &'static str {
     match p {
         Provider::Anthropic => "`usage.input_tokens` / `usage.output_tokens`",
-        Provider::OpenAi => "`usage.prompt_tokens` or `usage.input_tokens`",
+        Provider::OpenAi | Provider::Xai | Provider::OpenRouter => "`usage.prompt_tokens` or `usage.input_tokens`",
         Provider::Gemini => "`usageMetadata.promptTokenCount`",
+        Provider::Bedrock => "`usage.inputTokens` / `usage.outputTokens`",
     }
+}
+
+/// The `--from` name of a provider, for messages.
+fn from_name(p: Provider) -> &'static str {
+    match p {
+        Provider::Gemini => "gemini",
+        other => other.as_str(),
+    }
+}
+
+/// Refuse an array of events that holds more than one response (see [`usage_from`]).
+fn check_one_response(p: Provider, items: &[Value]) -> Result<()> {
+    let typed = |v: &Value, t: &str| v.get("type").and_then(Value::as_str) == Some(t);
+    let with_usage = || items.iter().filter(|v| usage_object(p, v).is_some());
+    let (count, what) = match p {
+        Provider::Anthropic => {
+            let starts = items.iter().filter(|v| typed(v, "message_start")).count();
+            let whole = with_usage().filter(|v| !typed(v, "message_start") && !typed(v, "message_delta")).count();
+            let what = match (starts, whole) {
+                (s, 0) => format!("{s} `message_start` events"),
+                (0, w) => format!("{w} responses with usage"),
+                (s, w) => format!("{s} `message_start` events and {w} other responses with usage"),
+            };
+            (starts + whole, what)
+        }
+        Provider::Bedrock => {
+            let starts = items.iter().filter(|v| v.get("messageStart").is_some()).count();
+            let usages = with_usage().count();
+            if starts >= usages {
+                (starts, format!("{starts} `messageStart` events"))
+            } else {
+                (usages, format!("{usages} usage objects"))
+            }
+        }
+        _ => {
+            let mut ids: Vec<&str> = Vec::new();
+            for v in items {
+                if let Some(id) = response_id(p, v)
+                    && !ids.contains(&id)
+                {
+                    ids.push(id);
+                }
+            }
+            let usages = if p == Provider::OpenAi { with_usage().count() } else { 0 };
+            if usages > ids.len() {
+                (usages, format!("{usages} usage objects"))
+            } else {
+                (ids.len(), format!("{} response ids: {}", ids.len(), ids.join(", ")))
+            }
+        }
+    };
+    if count <= 1 {
+        return Ok(());
+    }
+    Err(Error::data(format!(
+        "the input holds {count} responses ({what}), and a record is one response: log each response separately \
+         (one tt-log --from {} per response)",
+        from_name(p)
+    )))
+}
+
+/// The id of the response a stream event or response belongs to, when it says.
+fn response_id(p: Provider, v: &Value) -> Option<&str> {
+    fn id(v: Option<&Value>) -> Option<&str> {
+        v.and_then(Value::as_str).filter(|s| !s.is_empty())
+    }
+    if p == Provider::Gemini {
+        return id(v.get("responseId"));
+    }
+    // Responses API events carry their response; chat completions and their chunks (and a Responses object
+    // itself) carry `id` next to `object`.
+    if let Some(r) = v.get("response").filter(|r| r.is_object()) {
+        return id(r.get("id"));
+    }
+    let object = v.get("object").and_then(Value::as_str)?;
+    (object.starts_with("chat.completion") || object == "response").then(|| id(v.get("id"))).flatten()
 }
 
 fn usage_object(p: Provider, doc: &Value) -> Option<&Value> {
@@ -223,16 +347,19 @@ fn usage_object(p: Provider, doc: &Value) -> Option<&Value> {
         Provider::Anthropic => ("usage", &["input_tokens", "output_tokens"]),
         Provider::OpenAi => ("usage", &["prompt_tokens", "input_tokens", "completion_tokens", "output_tokens"]),
         Provider::Gemini => ("usageMetadata", &["promptTokenCount", "candidatesTokenCount", "totalTokenCount"]),
+        Provider::Bedrock => ("usage", &["inputTokens", "outputTokens"]),
+        Provider::Xai | Provider::OpenRouter => return usage_object(Provider::OpenAi, doc),
     };
     if let Some(u) = obj.get(wrapper).filter(|u| u.is_object()) {
         return Some(u);
     }
     // Anthropic streams put usage in `message` (message_start) and top-level (message_delta); OpenAI Responses
-    // streams in `response` (`response.completed`).
+    // streams in `response` (`response.completed`); Bedrock's ConverseStream in `metadata`.
     let inner = match p {
         Provider::Anthropic => "message",
-        Provider::OpenAi => "response",
+        Provider::OpenAi | Provider::Xai | Provider::OpenRouter => "response",
         Provider::Gemini => "",
+        Provider::Bedrock => "metadata",
     };
     if let Some(u) = obj.get(inner).and_then(|m| m.get(wrapper)).filter(|u| u.is_object()) {
         return Some(u);
@@ -251,7 +378,11 @@ fn model_of(p: Provider, doc: &Value) -> Option<String> {
                 (mu.len() == 1).then(|| mu.keys().next().cloned()).flatten()
             })
         }
-        Provider::OpenAi => s(doc.get("model")).or_else(|| s(doc.get("response").and_then(|r| r.get("model")))),
+        Provider::OpenAi | Provider::Xai | Provider::OpenRouter => {
+            s(doc.get("model")).or_else(|| s(doc.get("response").and_then(|r| r.get("model"))))
+        }
+        // Converse responses do not name the model: `--model` does.
+        Provider::Bedrock => None,
     }
 }
 
@@ -305,9 +436,12 @@ pub fn anthropic(u: &Value) -> Result<Usage> {
     })
 }
 
-fn openai(u: &Value) -> Result<Usage> {
+/// OpenAI's usage (chat completions or Responses), and the OpenAI-shaped providers' differences: xAI's chat
+/// reasoning tokens are outside `completion_tokens` (output is their sum); OpenRouter's
+/// `prompt_tokens_details.cache_write_tokens` are inside `prompt_tokens` (counted once, as cache writes).
+fn openai(p: Provider, u: &Value) -> Result<Usage> {
     let chat = u.get("prompt_tokens").is_some() || u.get("completion_tokens").is_some();
-    let (prompt, cached, output, reasoning) = if chat {
+    let (prompt, cached, mut output, reasoning) = if chat {
         (
             n(u, &["prompt_tokens"])?,
             n(u, &["prompt_tokens_details", "cached_tokens"])?,
@@ -322,12 +456,60 @@ fn openai(u: &Value) -> Result<Usage> {
             n(u, &["output_tokens_details", "reasoning_tokens"])?,
         )
     };
-    if cached > prompt {
-        return Err(Error::data(format!("cached tokens ({cached}) exceed prompt tokens ({prompt})")));
+    if p == Provider::Xai && chat {
+        output = add("completion_tokens + reasoning_tokens", output, reasoning)?;
+    }
+    let write =
+        if p == Provider::OpenRouter && chat { n(u, &["prompt_tokens_details", "cache_write_tokens"])? } else { 0 };
+    let cache = add("cached_tokens + cache_write_tokens", cached, write)?;
+    if cache > prompt {
+        return Err(Error::data(if write == 0 {
+            format!("cached tokens ({cached}) exceed prompt tokens ({prompt})")
+        } else {
+            format!(
+                "cached ({cached}) and cache-write ({write}) tokens exceed prompt tokens ({prompt}), which include them"
+            )
+        }));
     }
     Ok(Usage {
-        tokens: Tokens { input: prompt - cached, output, cache_read: cached, ..Default::default() },
+        tokens: Tokens { input: prompt - cache, output, cache_read: cached, cache_write: write, ..Default::default() },
         reasoning: (reasoning > 0).then_some(reasoning),
+        model: None,
+    })
+}
+
+/// Bedrock Converse's usage: counts in Anthropic's convention (input is uncached), camelCase. `cacheDetails`
+/// splits the writes by TTL (`5m`, `1h`); writes it does not cover are 5-minute ones.
+fn bedrock(u: &Value) -> Result<Usage> {
+    let write = n(u, &["cacheWriteInputTokens"])?;
+    let (mut w5, mut w1h) = (0u64, 0u64);
+    if let Some(details) = u.get("cacheDetails").filter(|d| !d.is_null()) {
+        let details = details
+            .as_array()
+            .ok_or_else(|| Error::data(format!("usage field `cacheDetails` is not an array: {details}")))?;
+        for d in details {
+            let tokens = n(d, &["inputTokens"])?;
+            match d.get("ttl").and_then(Value::as_str) {
+                Some("5m") => w5 = add("cacheDetails 5m", w5, tokens)?,
+                Some("1h") => w1h = add("cacheDetails 1h", w1h, tokens)?,
+                _ => {
+                    let ttl = d.get("ttl").map_or_else(|| "missing".to_string(), Value::to_string);
+                    return Err(Error::data(format!("usage: cacheDetails ttl {ttl} is neither \"5m\" nor \"1h\"")));
+                }
+            }
+        }
+    }
+    let split = add("cacheDetails", w5, w1h)?;
+    w5 = add("cache writes", w5, write.saturating_sub(split))?;
+    Ok(Usage {
+        tokens: Tokens {
+            input: n(u, &["inputTokens"])?,
+            output: n(u, &["outputTokens"])?,
+            cache_read: n(u, &["cacheReadInputTokens"])?,
+            cache_write: w5,
+            cache_write_1h: w1h,
+        },
+        reasoning: None,
         model: None,
     })
 }

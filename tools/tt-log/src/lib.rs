@@ -121,8 +121,9 @@ pub struct Cli {
     #[arg(long, value_name = "NAME")]
     source: Option<String>,
     /// Read a provider API response from stdin: the response, its bare usage object, or a captured stream as a
-    /// JSON array of events.
-    #[arg(long, value_name = "PROVIDER", value_parser = ["anthropic", "openai", "gemini"])]
+    /// JSON array of events (one response: a capture of several is refused). bedrock: Converse (the model
+    /// from --model); xai: chat reasoning counted on top of completion tokens; openrouter: cache writes.
+    #[arg(long, value_name = "PROVIDER", value_parser = ["anthropic", "openai", "gemini", "bedrock", "xai", "openrouter"])]
     from: Option<String>,
     /// Estimate input tokens from a text file (or - for stdin) at about 4 characters a token.
     #[arg(long, value_name = "FILE", conflicts_with = "from")]
