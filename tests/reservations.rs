@@ -113,7 +113,7 @@ fn a_hold_counts_until_it_is_settled_or_released() {
     let id = id.trim().to_string();
     // $6 held of $10: a second $6 does not fit.
     sc.cmd("tt-budget")
-        .args(["--estimate-usd", "6", "--reserve"])
+        .args(["--estimate-usd", "6", "--agent", "NOVA", "--reserve"])
         .fails_with(1)
         .stdout_is("")
         .stderr_is("tt-budget: error: team: $4.00 left; this task needs ~$6.00: defer it\n");

@@ -801,15 +801,13 @@ fn alerts_with_enforce_keep_the_index_exact() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Known bugs in the features, reproduced (run with `cargo test --test reserve -- --ignored`). Each test states
-// the behaviour the feature promises; it fails today.
+// Bugs found in review, each pinned by the behaviour the feature promises.
 
 /// Holds count in the current window; a back-dated record (`--ts` last month) is checked against last month's
-/// window, where no hold counts. Today `tt-log --enforce` adds this month's holds to last month's spend and
-/// refuses it ("$1.50 of $2.00 used in the month from <last month>").
+/// window, where no hold counts. `tt-log --enforce` once added this month's holds to last month's spend and
+/// refused it ("$1.50 of $2.00 used in the month from <last month>").
 #[test]
-#[ignore = "bug: tt-log --enforce counts the current window's holds against a back-dated record's window"]
-fn bug_enforce_of_a_back_dated_record_counts_no_holds() {
+fn enforce_of_a_back_dated_record_counts_no_holds() {
     let sc = Scenario::new();
     sc.write("tt.toml", team("2"));
     reserve(&sc, "1.50", &["--agent", "NOVA"]);
@@ -825,11 +823,10 @@ fn bug_enforce_of_a_back_dated_record_counts_no_holds() {
 }
 
 /// A hold is a one-off amount, not a rate: with nothing logged, the forecast to the window's end is the hold
-/// itself. Today the hold is extrapolated like spend (a $1 hold on the 4th projects ~$8.78 for the month), so
+/// itself. The hold was once extrapolated like spend (a $1 hold on the 4th projects ~$8.78 for the month), so
 /// one reservation can trip `tt-budget --fail-projected`.
 #[test]
-#[ignore = "bug: the forecast extrapolates held amounts as if they were a burn rate"]
-fn bug_the_forecast_does_not_extrapolate_holds() {
+fn the_forecast_does_not_extrapolate_holds() {
     let sc = Scenario::new();
     sc.write("tt.toml", team("1000"));
     reserve(&sc, "1", &[]);
@@ -837,11 +834,10 @@ fn bug_the_forecast_does_not_extrapolate_holds() {
     assert_eq!(r["forecast"]["projected_usd"].to_string(), "1", "{r}");
 }
 
-/// `held_usd` appears when a budget's spend includes holds — session budgets too. Today a session budget's
-/// `spent_usd` includes the session's holds but `held_usd` (and the table's HELD column) is missing.
+/// `held_usd` appears when a budget's spend includes holds — session budgets too (a session budget's
+/// `spent_usd` once included the session's holds without `held_usd`).
 #[test]
-#[ignore = "bug: a session budget's report counts holds in spent_usd but has no held_usd"]
-fn bug_a_session_budget_reports_what_is_held() {
+fn a_session_budget_reports_what_is_held() {
     let sc = Scenario::new();
     sc.write("tt.toml", "[[budget]]\nname = \"per-session\"\nperiod = \"session\"\nlimit_usd = 3\n");
     reserve(&sc, "1", &["--session", "s1"]);
@@ -854,11 +850,10 @@ fn bug_a_session_budget_reports_what_is_held() {
 }
 
 /// A reader ignores a last holds line without its newline (a write cut short); the next hold must not be glued
-/// onto it. Today it is, and from then on every tt-budget, `tt-log --enforce` and `--settle` fails with
-/// "usage.jsonl.tt-holds:2: not a hold line" until the file is deleted.
+/// onto it (it once was, and from then on every tt-budget, `tt-log --enforce` and `--settle` failed with
+/// "usage.jsonl.tt-holds:2: not a hold line" until the file was deleted).
 #[test]
-#[ignore = "bug: a hold appended after a torn holds line makes the holds file unreadable"]
-fn bug_a_torn_holds_line_does_not_break_the_next_hold() {
+fn a_torn_holds_line_does_not_break_the_next_hold() {
     let sc = Scenario::new();
     sc.write("tt.toml", team("10"));
     reserve(&sc, "1", &[]);
@@ -868,4 +863,27 @@ fn bug_a_torn_holds_line_does_not_break_the_next_hold() {
     assert_eq!(report(&sc)[0]["held_usd"].to_string(), "1");
     reserve(&sc, "1", &[]);
     assert_eq!(report(&sc)[0]["held_usd"].to_string(), "2");
+}
+
+/// The holds file does not grow without end: past 64 KiB it is rewritten with only the holds still open, so
+/// every reader stays fast, and the holds that matter are all still there.
+#[test]
+fn the_holds_file_is_trimmed_to_the_open_holds() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"team\"\nperiod = \"total\"\nlimit_usd = 1000\n");
+    // 400 ended holds (about 100 KiB of lines), then one open.
+    let mut lines = String::new();
+    for k in 0..400 {
+        lines.push_str(&format!(
+            "{{\"hold\":\"r-01a24100-0000-7000-8000-{k:012}\",\"at\":\"2026-12-01T10:00:00Z\",\"expires\":\"2026-12-01T11:00:00Z\",\"offset\":0,\"usd\":\"1\",\"tokens\":0,\"context\":{{\"agent\":\"padding-padding-padding\"}}}}\n{{\"end\":\"r-01a24100-0000-7000-8000-{k:012}\",\"why\":\"released\",\"at\":\"2026-12-01T10:30:00Z\"}}\n"
+        ));
+    }
+    sc.write("usage.jsonl.tt-holds", &lines);
+    assert!(lines.len() > 64 * 1024);
+    let open = sc.cmd("tt-budget").args(["--estimate-usd", "2", "--reserve"]).succeeds().stdout;
+    let next = sc.cmd("tt-budget").args(["--estimate-usd", "3", "--reserve"]).succeeds().stdout;
+    let text = sc.read("usage.jsonl.tt-holds");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.contains(open.trim()) && text.contains(next.trim()));
+    assert_eq!(sc.cmd("tt-budget").succeeds().jsonl()[0]["held_usd"], 5);
 }

@@ -1123,8 +1123,9 @@ limit_usd = 1
     );
     // A NOVA task on sonnet: ATLAS's and the gpt-4o budget do not apply; a new session starts at 0 (not at the
     // 90,000 tokens of the biggest session).
+    // (A dollar estimate says nothing of a token limit: the go says so.)
     let go = "tt-budget: go: ~$12.00 fits: team-monthly ($44.50 left); per-session in a new session (100,000 tokens \
-              left); not for this task: atlas-daily (agent=NOVA), gpt (model=sonnet-4.5)\n";
+              left; no token estimate); not for this task: atlas-daily (agent=NOVA), gpt (model=sonnet-4.5)\n";
     est(&["--agent", "NOVA", "--model", "sonnet-4.5"]).success().stderr_is(go);
     // tt-log's environment gives the same context.
     est_in(&[], &[("TT_AGENT", "NOVA"), ("TT_MODEL", "sonnet-4.5")]).success().stderr_is(go);

@@ -658,10 +658,10 @@ fn evaluate_index(
                     }
                     _ => index.windows_of(i)?,
                 };
-                for (k, h) in held {
-                    let sp = windows.entry(std::borrow::Cow::Owned(k)).or_default();
+                for (k, h) in &held {
+                    let sp = windows.entry(std::borrow::Cow::Owned(k.clone())).or_default();
                     let records = sp.records;
-                    sp.merge(&h);
+                    sp.merge(h);
                     sp.records = records;
                 }
                 if let Some(s) = session {
@@ -671,7 +671,14 @@ fn evaluate_index(
                     };
                 }
                 let spent = |k: &str| windows.get(k).copied().unwrap_or_default();
-                crate::budget::evaluate_windows(b, cal, &spent, windows.iter().map(|(k, v)| (k.as_ref(), v)))
+                let e = crate::budget::evaluate_windows(b, cal, &spent, windows.iter().map(|(k, v)| (k.as_ref(), v)));
+                // What is held in the session shown is said beside its spend, as for other budgets.
+                e.map(|mut e| {
+                    if let Some(h) = e.session.as_ref().and_then(|s| held.get(s)) {
+                        e.held = *h;
+                    }
+                    e
+                })
             }
             BudgetPeriod::Total => {
                 let windows = index.windows_of(i)?;
@@ -835,7 +842,12 @@ fn refusals(
         }
         let Some(key) = Ledger::key(b, cal, record.ts, record.session.as_deref()) else { continue };
         let Some(mut spent) = index.spent(i, &key) else { return Ok(None) };
-        let held = if b.period == BudgetPeriod::Session {
+        // Holds are for tasks running now: they count in the current window only (a back-dated record's window
+        // holds none).
+        let now_key = Ledger::key(b, cal, chrono::Utc::now(), record.session.as_deref());
+        let held = if now_key.as_deref() != Some(key.as_str()) {
+            Spent::default()
+        } else if b.period == BudgetPeriod::Session {
             crate::reserve::held_by_session(holds, b, &mut pricer).remove(&key).unwrap_or_default()
         } else {
             crate::reserve::held(holds, b, &mut pricer)

@@ -275,11 +275,38 @@ pub fn append_end(log: &Path, id: &str, why: &str, now: DateTime<Utc>) -> Result
     append(log, &format!("{line}\n"))
 }
 
+/// Holds files longer than this are rewritten with only the holds still open (see [`append`]).
+const COMPACT_AT: u64 = 64 * 1024;
+
+/// Append one whole line (caller holds the log's exclusive lock). A last line cut short (a crash, a full disk)
+/// is dropped first, so the new line never joins it and the file stays readable; a file grown long with holds
+/// that ended is first rewritten (atomically) with only the open ones, so reading it stays cheap.
 fn append(log: &Path, line: &str) -> Result<()> {
     let path = holds_path(log);
-    let mut f =
-        std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| Error::io(path.display(), e))?;
-    f.write_all(line.as_bytes()).map_err(|e| Error::io(path.display(), e))
+    let name = path.display().to_string();
+    let text = match std::fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(Error::io(&name, e)),
+    };
+    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |k| k + 1);
+    if text.len() as u64 > COMPACT_AT {
+        let now = Utc::now();
+        let holds = read(log)?;
+        let mut kept = String::new();
+        for h in holds.all.iter().filter(|h| !holds.ended.contains_key(&h.id) && h.expires > now) {
+            kept.push_str(&h.line());
+        }
+        kept.push_str(line);
+        let tmp = PathBuf::from(format!("{name}.tmp{}", std::process::id()));
+        std::fs::write(&tmp, kept).map_err(|e| Error::io(tmp.display(), e))?;
+        return std::fs::rename(&tmp, &path).map_err(|e| Error::io(&name, e));
+    }
+    let f = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| Error::io(&name, e))?;
+    if complete < text.len() {
+        f.set_len(complete as u64).map_err(|e| Error::io(&name, e))?;
+    }
+    (&f).write_all(line.as_bytes()).map_err(|e| Error::io(&name, e))
 }
 
 #[cfg(test)]

@@ -273,6 +273,7 @@ fn check_estimate(
         if checked.limit_usd.is_some() && !est.priced {
             unpriced.push(checked.name.clone());
         }
+
         let (left, need) = estimate_texts(&checked, est);
         if checked.would_exceed(est.usd, est.tokens) {
             deferred = true;
@@ -280,6 +281,9 @@ fn check_estimate(
                 budget: checked.name.clone(),
                 message: format!("{who}: {left}; this task needs ~{need}: defer it"),
             });
+        } else if checked.limit_tokens.is_some() && est.tokens == 0 {
+            // Dollars alone say nothing of a token limit: the go says so (a hold of $X holds no tokens).
+            fits.push(format!("{fit} ({left}; no token estimate)"));
         } else {
             fits.push(format!("{fit} ({left})"));
         }

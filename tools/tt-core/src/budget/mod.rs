@@ -357,7 +357,7 @@ impl Evaluation {
     }
 
     /// The same evaluation with `held` (what reservations hold) counted on top of the spend: levels, remaining
-    /// amounts and estimates then see it; `records` stays the records'.
+    /// amounts and estimates then see it; `records` and the forecast stay the records'.
     pub fn with_held(self, b: &Budget, held: Spent, cal: &Calendar) -> Evaluation {
         if held == Spent::default() {
             return self;
@@ -365,9 +365,17 @@ impl Evaluation {
         let mut spent = self.spent;
         spent.merge(&held);
         spent.records = self.spent.records;
-        let burn = self.burn;
+        let (burn, forecast) = (self.burn, self.forecast);
         let mut e = Evaluation::new(b, self.window, self.session, spent, cal.now, cal);
+        // A hold is spend about to happen once, not a rate: the forecast is the records' projection with the
+        // holds on top, once (its limit date, from the records' rate, stays).
         e.burn = burn;
+        e.forecast = forecast.map(|f| {
+            let usd = f.usd.checked_add(held.usd).unwrap_or(Decimal::MAX);
+            let tokens = f.tokens.saturating_add(held.tokens);
+            let (fraction, level) = levels(b, usd, tokens);
+            Forecast { usd, tokens, fraction, level, ..f }
+        });
         e.held = held;
         e
     }
