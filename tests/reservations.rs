@@ -143,6 +143,15 @@ fn a_hold_counts_until_it_is_settled_or_released() {
         .fails_with(2)
         .stderr_is("tt-log: error: --settle wants the id tt-budget --reserve printed (r-…), got \"r-nope\"\n");
     assert_eq!(sc.log(), before);
+    sc.cmd("tt-log")
+        .args(["ATLAS", "sonnet-4.5", "100", "10", "--no-git"])
+        .env("TT_RESERVATION", "garbage")
+        .fails_with(2)
+        .stderr_is(
+            "tt-log: error: TT_RESERVATION wants the id tt-budget --reserve printed (r-…), got \"garbage\"; unset it, \
+             or set it to such an id\n",
+        );
+    assert_eq!(sc.log(), before);
     // TT_RESERVATION settles too; release frees a hold for the next reserver.
     let id2 = sc.cmd("tt-budget").args(["--estimate-usd", "9", "--reserve"]).succeeds().stdout.trim().to_string();
     sc.cmd("tt-budget").args(["--estimate-usd", "9", "--reserve"]).fails_with(1);

@@ -235,7 +235,12 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let (mut record, warning) = build_record(&cli, &config)?;
     let settle = match cli.settle.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) if !tt_core::reserve::is_id(id) => {
-            return Err(Error::usage(format!("--settle wants the id tt-budget --reserve printed (r-…), got {id:?}")));
+            let from_env = m.value_source("settle") == Some(clap::parser::ValueSource::EnvVariable);
+            let what = if from_env { "TT_RESERVATION" } else { "--settle" };
+            return Err(Error::usage(format!(
+                "{what} wants the id tt-budget --reserve printed (r-…), got {id:?}{}",
+                if from_env { "; unset it, or set it to such an id" } else { "" }
+            )));
         }
         Some(id) => {
             record.extra.insert(tt_core::reserve::FIELD.into(), serde_json::Value::String(id.to_string()));
