@@ -2332,3 +2332,29 @@ fn brief_gates_say_ok_in_one_line() {
     assert_eq!(out.jsonl().len(), 2);
     assert_eq!(out.stderr, "tt-budget: error: b is over its limit: $5.00 of $4.00\n");
 }
+
+/// The index proves its own lines: a number changed in place (same length, so nothing else gives it away) is
+/// found by the hash its commit keeps, and the index is rebuilt — the gate never sees less spent than the log
+/// holds.
+#[test]
+fn an_index_edited_in_place_is_rebuilt_never_believed() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"team\"\nperiod = \"total\"\nlimit_usd = 5\n");
+    sc.write("usage.jsonl", rec("2025-01-10T12:00:00Z", "ATLAS", 1000, "6", ""));
+    sc.cmd("tt-budget").arg("--fail-over").fails_with(1);
+    let index = sc.path().join("usage.jsonl.tt-index");
+    let text = std::fs::read_to_string(&index).unwrap();
+    // The total window's line: `0⇥⇥1⇥6⇥1000⇥0` → six dollars become zero, same length.
+    let line = text.lines().find(|l| l.starts_with("0\t\t")).unwrap().to_string();
+    let zeroed = line.replacen("\t6\t", "\t0\t", 1);
+    assert_ne!(line, zeroed);
+    std::fs::write(&index, text.replacen(&line, &zeroed, 1)).unwrap();
+    sc.cmd("tt-budget")
+        .arg("--fail-over")
+        .fails_with(1)
+        .stderr_is("tt-budget: error: team is over its limit: $6.00 of $5.00\n");
+    assert!(std::fs::read_to_string(&index).unwrap().contains(&line));
+    // The same holds for the index tt-log --enforce reads.
+    std::fs::write(&index, std::fs::read_to_string(&index).unwrap().replacen(&line, &zeroed, 1)).unwrap();
+    sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "10", "1", "--enforce", "--no-git"]).fails_with(1);
+}

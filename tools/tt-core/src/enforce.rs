@@ -42,8 +42,9 @@ use crate::reserve::Hold;
 use crate::scan::{Field, View};
 
 /// The index file's version; bump when its meaning changes (2: model scopes match every spelling of the model;
-/// 3: total budgets also count per day, for their burn rate; 4: commits keep each session budget's worst session).
-const INDEX_VERSION: u64 = 4;
+/// 3: total budgets also count per day, for their burn rate; 4: commits keep each session budget's worst session;
+/// 5: commits hold a hash of every byte before them).
+const INDEX_VERSION: u64 = 5;
 /// How many bytes before the counted offset are hashed to recognise the log.
 const TAIL: u64 = 4096;
 
@@ -70,8 +71,10 @@ pub struct Index {
     offset: u64,
     lines: u64,
     tail: String,
-    /// The committed window lines as read (up to the last commit line).
+    /// Every byte of the file before the last commit line (window lines and earlier commits).
     body: String,
+    /// The last commit line, as written (with its newline); empty for a new index.
+    last_commit: String,
     /// How many commits the file holds (compaction is due when there are many).
     commits: usize,
     /// True when the file on disk ends exactly at the last commit (safe to append to).
@@ -83,6 +86,23 @@ pub struct Index {
     /// grows, so after a commit the worst session is the old one or one the commit touched: kept without
     /// re-reading every session's lines (see [`Index::refresh_worst`]).
     worst: Option<Vec<Option<String>>>,
+}
+
+/// A fast 64-bit hash of the index's bytes (eight at a time), to tell a body damaged or edited since its commit.
+/// Not a defence against someone who recomputes it: the index is a cache the user owns, and the log it counts
+/// is what a deliberate edit would change.
+fn body_hash(bytes: &[u8]) -> String {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = K ^ bytes.len() as u64;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        h = (h ^ w).wrapping_mul(K).rotate_left(31);
+    }
+    for &b in words.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(K).rotate_left(31);
+    }
+    format!("{:016x}", h ^ (h >> 29))
 }
 
 fn escape_key(k: &str) -> String {
@@ -140,6 +160,7 @@ impl Index {
             lines: 0,
             tail: String::new(),
             body: String::new(),
+            last_commit: String::new(),
             commits: 0,
             clean: false,
             delta: Ledger::new(n),
@@ -234,6 +255,12 @@ impl Index {
         if v.get("v")?.as_u64()? != INDEX_VERSION {
             return None;
         }
+        // The index proves its own body: a line damaged or edited anywhere before the last commit (a number
+        // zeroed, a line cut) no longer hashes the same, and the index is rebuilt — never read as less spent.
+        if v.get("body")?.as_str()? != body_hash(&text.as_bytes()[..start]) {
+            return None;
+        }
+        let last_commit = text[start..(head_end + 1).min(text.len())].to_string();
         let commits = memchr::memmem::find_iter(&text.as_bytes()[..start], b"\n#").count() + 1;
         let index = Index {
             fingerprint: v.get("fingerprint")?.as_str()?.to_string(),
@@ -243,6 +270,7 @@ impl Index {
             lines: v.get("lines")?.as_u64()?,
             tail: v.get("tail")?.as_str()?.to_string(),
             body: String::new(),
+            last_commit,
             commits,
             clean,
             delta: Ledger::new(n),
@@ -257,7 +285,7 @@ impl Index {
         Some(Index { body, ..index })
     }
 
-    fn commit_line(&self) -> String {
+    fn commit_line(&self, body: &str) -> String {
         let head = json!({
             "v": INDEX_VERSION,
             "about": "tt-log --enforce cache of per-budget spend; safe to delete (it is rebuilt from the log)",
@@ -268,6 +296,7 @@ impl Index {
             "lines": self.lines,
             "tail": self.tail,
             "worst": self.worst,
+            "body": body_hash(body.as_bytes()),
         });
         format!("#{head}\n")
     }
@@ -320,11 +349,17 @@ impl Index {
                     window_line(&mut lines, i, key, sp);
                 }
             }
-            let text = format!("{lines}{}", self.commit_line());
+            // Everything before the new commit: the body, the last commit, the new lines.
+            let mut prefix = std::mem::take(&mut self.body);
+            prefix.push_str(&self.last_commit);
+            prefix.push_str(&lines);
+            let commit = self.commit_line(&prefix);
+            let text = format!("{lines}{commit}");
+            self.body = prefix;
+            self.last_commit = commit;
             let mut f =
                 std::fs::OpenOptions::new().append(true).open(path).map_err(|e| Error::io(path.display(), e))?;
             f.write_all(text.as_bytes()).map_err(|e| Error::io(path.display(), e))?;
-            self.body.push_str(&lines);
             self.commits += 1;
             return Ok(());
         }
@@ -341,7 +376,8 @@ impl Index {
                 window_line(&mut body, i, key, sp);
             }
         }
-        let text = format!("{body}{}", self.commit_line());
+        let commit = self.commit_line(&body);
+        let text = format!("{body}{commit}");
         let tmp = {
             let mut s = path.as_os_str().to_os_string();
             s.push(format!(".tmp{}", std::process::id()));
@@ -353,6 +389,7 @@ impl Index {
         drop(f);
         std::fs::rename(&tmp, path).map_err(|e| Error::io(path.display(), e))?;
         self.body = body;
+        self.last_commit = commit;
         self.commits = 1;
         self.clean = true;
         Ok(())
