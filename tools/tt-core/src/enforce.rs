@@ -14,8 +14,8 @@
 //!   up; a dry run reads and writes nothing.
 //! * It is a cache, never the truth: if the log shrank, was replaced (another inode), its counted bytes no
 //!   longer hash the same, or the budgets, zone or prices changed, it is rebuilt from the whole log. A missing,
-//!   unreadable or malformed index is rebuilt too, and so is one with a damaged line an answer needs: a line
-//!   that cannot be read is never "nothing spent".
+//!   unreadable or malformed index is rebuilt too, and so is one whose bytes no longer hash as its last commit
+//!   says (a number changed in place) or with a line an answer cannot read: damage is never "nothing spent".
 //! * Only complete lines are counted into it; a reader counts a complete last record without its newline on
 //!   top, in memory, as a scan of the records does (a fragment still being written is not a record yet).
 //! * Spend only grows, so a session budget's worst session after a commit is the old worst or a session the
