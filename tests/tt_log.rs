@@ -1139,9 +1139,13 @@ fn config_entries_never_shadow_each_other_silently() {
         .args(["--quote", "claude-sonnet-4.5", "1000000", "0", "--format", "value"])
         .succeeds()
         .stdout_is("6\n");
-    // … and `aliases = []` drops them.
-    sc.write("tt.toml", "[models.claude-sonnet-4-5]\ninput = 6\noutput = 30\naliases = []\n");
+    // … `unset = ["aliases"]` drops them (a layer's aliases add to the earlier ones, so `aliases = []` is refused).
+    sc.write("tt.toml", "[models.claude-sonnet-4-5]\ninput = 6\noutput = 30\nunset = [\"aliases\"]\n");
     sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "1", "1", "--strict"]).fails_with(2).stderr_has("unknown model");
+    sc.write("tt.toml", "[models.claude-sonnet-4-5]\ninput = 6\noutput = 30\naliases = []\n");
+    sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "1", "1"]).fails_with(2).one_error_line("tt-log").stderr_has(
+        &format!("{}:1: key `models.claude-sonnet-4-5.aliases`: `aliases = []` adds no alias", cfg.display()),
+    );
     assert_eq!(sc.records().len(), 1);
 }
 

@@ -107,7 +107,8 @@ fn list_shows_entries_and_their_source() {
     assert_eq!(
         sonnet,
         format!(
-            "{{\"model\":\"claude-sonnet-4-5\",\"provider\":\"anthropic\",\"input\":2,\"output\":10,\"aliases\":[\"sonnet-4.5\"],\"history\":0,\"source\":\"{}\"}}",
+            // The layer's fields merge into the built-in entry: cache prices, tier and aliases are kept.
+            "{{\"model\":\"claude-sonnet-4-5\",\"provider\":\"anthropic\",\"input\":2,\"output\":10,\"cache_read\":0.3,\"cache_write\":3.75,\"cache_write_1h\":6,\"above_200k\":{{\"threshold\":200000,\"input\":6,\"output\":22.5,\"cache_read\":0.6,\"cache_write\":7.5,\"cache_write_1h\":12}},\"aliases\":[\"sonnet-4.5\",\"claude-sonnet-4.5\",\"sonnet\"],\"history\":0,\"source\":\"{}\"}}",
             sc.path().join("tt.toml").display()
         )
     );

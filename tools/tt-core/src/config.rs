@@ -212,8 +212,11 @@ struct RawOptimize {
 #[serde(deny_unknown_fields)]
 struct RawModel {
     provider: Option<Spanned<String>>,
-    /// `None` when not written: an override then keeps the earlier layer's aliases (`aliases = []` drops them).
+    /// Added to the earlier layers' aliases (`unset = ["aliases"]` drops those first).
     aliases: Option<Vec<Spanned<String>>>,
+    /// What of the earlier layers' entry to drop before this layer's fields are merged in (see [`UNSET_KEYS`]).
+    #[serde(default)]
+    unset: Vec<Spanned<String>>,
     #[serde(default)]
     history: Vec<RawHistory>,
     input: Option<Spanned<Rate>>,
@@ -566,16 +569,25 @@ impl Builder {
                 ));
             }
             in_this_file.insert(key.clone(), (model.clone(), at));
-            // An override that does not say `aliases` keeps the earlier layer's (their places are already known).
-            let inherited = match (&rm.aliases, self.models.get(&key)) {
-                (None, Some(old)) => old.aliases.clone(),
-                _ => Vec::new(),
-            };
-            let written_aliases = rm.aliases.take().unwrap_or_default();
-            let mut entry = build_model(&key, &model, rm, written_aliases, place, at, &mut self.alias_at)?;
-            if entry.aliases.is_empty() {
-                entry.aliases = inherited;
+            // A later layer merges into the earlier entry field by field, after dropping what it `unset`s.
+            let mut old = self.models.get(&key).cloned();
+            let unset = std::mem::take(&mut rm.unset);
+            apply_unset(old.as_mut(), &unset, place, &format!("models.{model}.unset"))?;
+            let written_aliases = rm.aliases.take();
+            if let (Some(w), Some(o)) = (&written_aliases, &old)
+                && w.is_empty()
+                && !o.aliases.is_empty()
+            {
+                let at = header_at(text, "models", &model).or(at);
+                return Err(place.err(
+                    at,
+                    &format!("models.{model}.aliases"),
+                    "`aliases = []` adds no alias (a layer's aliases add to the earlier ones): to drop them, write \
+                     `unset = [\"aliases\"]`",
+                ));
             }
+            let entry =
+                build_model(&key, &model, rm, written_aliases.unwrap_or_default(), old, place, at, &mut self.alias_at)?;
             self.model_at.insert(key.clone(), place.at(at));
             self.models.insert(key, entry);
         }
@@ -702,13 +714,22 @@ impl Builder {
                 self.alias_at.get(&(model.to_string(), c.alias.clone())).cloned().unwrap_or_else(|| source.into())
             };
             if !c.name_clash {
+                // Name the alias written in the later layer first: that is the one that moved.
+                let layer_of = |at: &str| self.layers.iter().rposition(|l| at.starts_with(&format!("{l}:")));
+                let (first, second) = ((&c.first, &c.sources.0), (&c.second, &c.sources.1));
+                let (first, second) = if layer_of(&alias_at(first.0, first.1)) > layer_of(&alias_at(second.0, second.1))
+                {
+                    (second, first)
+                } else {
+                    (first, second)
+                };
                 return Error::config(format!(
                     "{}: key `models.{}.aliases`: alias `{}` is already claimed by `{}` ({})",
-                    alias_at(&c.second, &c.sources.1),
-                    c.second,
+                    alias_at(second.0, second.1),
+                    second.0,
                     c.alias,
-                    c.first,
-                    alias_at(&c.first, &c.sources.0)
+                    first.0,
+                    alias_at(first.0, first.1)
                 ));
             }
             // `first` is a model named like `second`'s alias: name the place of the later layer first.
@@ -778,12 +799,15 @@ fn rate(v: Option<Spanned<Rate>>) -> Option<Decimal> {
     v.map(|v| v.get_ref().0)
 }
 
-/// Build a price set; `at` is where its table is (for errors) and `key` its dotted key.
-fn build_set(raw: RawSet, place: Place, at: Option<usize>, key: &str) -> Result<PriceSet> {
-    let input = rate(raw.input).ok_or_else(|| place.err(at, key, "missing `input` price"))?;
-    let output = rate(raw.output).ok_or_else(|| place.err(at, key, "missing `output` price"))?;
+/// Build a price set over `old` (the earlier layers' set it changes, if any): a price written here replaces
+/// the old one, a price not written keeps it. `at` is where its table is (for errors) and `key` its dotted key.
+fn build_set(raw: RawSet, old: Option<&PriceSet>, place: Place, at: Option<usize>, key: &str) -> Result<PriceSet> {
+    let input = rate(raw.input).or(old.map(|o| o.input)).ok_or_else(|| place.err(at, key, "missing `input` price"))?;
+    let output =
+        rate(raw.output).or(old.map(|o| o.output)).ok_or_else(|| place.err(at, key, "missing `output` price"))?;
+    let old_tier = old.and_then(|o| o.tier.as_ref());
     let tier = match raw.tier {
-        None => None,
+        None => old_tier.cloned(),
         Some(t) => {
             let tat = first_at([
                 start(&t.threshold),
@@ -795,27 +819,35 @@ fn build_set(raw: RawSet, place: Place, at: Option<usize>, key: &str) -> Result<
             ])
             .or(at);
             let tkey = format!("{key}.above_200k");
-            let ti = rate(t.input).ok_or_else(|| place.err(tat, &tkey, "missing `input` price"))?;
-            let to = rate(t.output).ok_or_else(|| place.err(tat, &tkey, "missing `output` price"))?;
+            // A tier is matched by its threshold (not written: the earlier tier's): the same threshold changes
+            // the earlier tier's prices, another one is a new tier, which replaces it (a set has one tier).
+            let threshold = t.threshold.map(Spanned::into_inner).or(old_tier.map(|o| o.threshold)).unwrap_or(200_000);
+            let same = old_tier.filter(|o| o.threshold == threshold);
+            let ti = rate(t.input)
+                .or(same.map(|o| o.input))
+                .ok_or_else(|| place.err(tat, &tkey, "missing `input` price"))?;
+            let to = rate(t.output)
+                .or(same.map(|o| o.output))
+                .ok_or_else(|| place.err(tat, &tkey, "missing `output` price"))?;
             Some(Tier {
-                threshold: t.threshold.map(Spanned::into_inner).unwrap_or(200_000),
+                threshold,
                 input: ti,
                 output: to,
-                cache_read: rate(t.cache_read),
-                cache_write: rate(t.cache_write),
-                cache_write_1h: rate(t.cache_write_1h),
+                cache_read: rate(t.cache_read).or(same.and_then(|o| o.cache_read)),
+                cache_write: rate(t.cache_write).or(same.and_then(|o| o.cache_write)),
+                cache_write_1h: rate(t.cache_write_1h).or(same.and_then(|o| o.cache_write_1h)),
             })
         }
     };
     Ok(PriceSet {
         input,
         output,
-        cache_read: rate(raw.cache_read),
-        cache_write: rate(raw.cache_write),
-        cache_write_1h: rate(raw.cache_write_1h),
+        cache_read: rate(raw.cache_read).or(old.and_then(|o| o.cache_read)),
+        cache_write: rate(raw.cache_write).or(old.and_then(|o| o.cache_write)),
+        cache_write_1h: rate(raw.cache_write_1h).or(old.and_then(|o| o.cache_write_1h)),
         tier,
-        from: None,
-        until: None,
+        from: old.and_then(|o| o.from),
+        until: old.and_then(|o| o.until),
     })
 }
 
@@ -829,6 +861,7 @@ fn model_offset(rm: &RawModel, text: &str, written: &str) -> Option<usize> {
         start(&rm.cache_write),
         start(&rm.cache_write_1h),
         rm.aliases.as_ref().and_then(|a| a.first()).map(|a| a.span().start),
+        rm.unset.first().map(|u| u.span().start),
     ])
     .or_else(|| header_at(text, "models", written))
 }
@@ -844,11 +877,69 @@ fn config_name(what: &str, value: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// What `unset = [...]` in a `[models.NAME]` table may name: the earlier layers' value is dropped before this
+/// layer's fields are merged in (so `unset` plus a new value replaces instead of merging). `input` and `output`
+/// cannot be unset: every price set has them.
+const UNSET_KEYS: &[&str] = &[
+    "provider",
+    "aliases",
+    "cache_read",
+    "cache_write",
+    "cache_write_1h",
+    "above_200k",
+    "above_200k.cache_read",
+    "above_200k.cache_write",
+    "above_200k.cache_write_1h",
+    "history",
+];
+
+/// Drop from `old` (the earlier layers' entry, if any) what `unset` names; unknown names are errors.
+fn apply_unset(mut old: Option<&mut ModelEntry>, unset: &[Spanned<String>], place: Place, key: &str) -> Result<()> {
+    for u in unset {
+        let name = u.get_ref().as_str();
+        if !UNSET_KEYS.contains(&name) {
+            let why = if name == "input" || name == "output" {
+                format!("`{name}` cannot be unset (every model has one): give a new price instead")
+            } else {
+                format!("cannot unset {name:?}: want one of {}", UNSET_KEYS.join(", "))
+            };
+            return Err(place.err(u.span().start, key, why));
+        }
+        let Some(e) = old.as_deref_mut() else { continue };
+        let b = &mut e.base;
+        match name {
+            "provider" => e.provider = None,
+            "aliases" => e.aliases.clear(),
+            "history" => e.history.clear(),
+            "cache_read" => b.cache_read = None,
+            "cache_write" => b.cache_write = None,
+            "cache_write_1h" => b.cache_write_1h = None,
+            "above_200k" => b.tier = None,
+            _ => {
+                if let Some(t) = b.tier.as_mut() {
+                    match name {
+                        "above_200k.cache_read" => t.cache_read = None,
+                        "above_200k.cache_write" => t.cache_write = None,
+                        _ => t.cache_write_1h = None,
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A dated price written in this layer: its index among the model's `history` entries here, and its offset.
+type Written = (usize, Option<usize>);
+
+/// Build a model's entry from one layer's table over `old`, the earlier layers' entry (already `unset`).
+#[allow(clippy::too_many_arguments)]
 fn build_model(
     name: &str,
     written: &str,
     rm: RawModel,
     aliases: Vec<Spanned<String>>,
+    old: Option<ModelEntry>,
     place: Place,
     at: Option<usize>,
     alias_at: &mut BTreeMap<(String, String), String>,
@@ -868,11 +959,16 @@ fn build_model(
             cache_write_1h: rm.cache_write_1h,
             tier: rm.above_200k,
         },
+        old.as_ref().map(|o| &o.base),
         place,
         at,
         &key,
     )?;
-    let mut history: Vec<(PriceSet, Option<usize>)> = Vec::new();
+    // Dated prices merge by their range: an entry with the same `from` and `until` as an earlier layer's changes
+    // that entry's prices, any other is added (and must not overlap any). Each carries its number and place in
+    // this file, `None` for the earlier layers'.
+    let mut history: Vec<(PriceSet, Option<Written>)> =
+        old.as_ref().map(|o| o.history.iter().map(|h| (h.clone(), None)).collect()).unwrap_or_default();
     let hkey = format!("{key}.history");
     for (i, h) in rm.history.into_iter().enumerate() {
         let hat = first_at([
@@ -885,35 +981,40 @@ fn build_model(
             start(&h.cache_write_1h),
         ]);
         let herr = |at: Option<usize>, m: String| place.err(at, &hkey, format!("#{}: {m}", i + 1));
-        let (from, until) = (h.from, h.until);
-        let mut set = build_set(
-            RawSet {
-                input: h.input,
-                output: h.output,
-                cache_read: h.cache_read,
-                cache_write: h.cache_write,
-                cache_write_1h: h.cache_write_1h,
-                tier: h.above_200k,
-            },
-            place,
-            hat,
-            &format!("{hkey} (#{})", i + 1),
-        )?;
-        for (which, d, into) in [("from", &from, &mut set.from), ("until", &until, &mut set.until)] {
+        let (mut from, mut until) = (None, None);
+        for (which, d, into) in [("from", &h.from, &mut from), ("until", &h.until, &mut until)] {
             if let Some(d) = d {
                 *into = Some(toml_date(d.get_ref()).map_err(|m| herr(Some(d.span().start), format!("{which}: {m}")))?);
             }
         }
-        if set.from.is_none() && set.until.is_none() {
+        if from.is_none() && until.is_none() {
             return Err(herr(hat, "needs `from` and/or `until`".into()));
         }
-        if let (Some(f), Some(u)) = (set.from, set.until)
+        if let (Some(f), Some(u)) = (from, until)
             && f >= u
         {
-            return Err(herr(start(&from), format!("`from` ({}) must be before `until` ({})", day(f), day(u))));
+            return Err(herr(start(&h.from), format!("`from` ({}) must be before `until` ({})", day(f), day(u))));
         }
+        let same = history.iter().position(|(o, mine)| mine.is_none() && o.from == from && o.until == until);
+        let raw = RawSet {
+            input: h.input,
+            output: h.output,
+            cache_read: h.cache_read,
+            cache_write: h.cache_write,
+            cache_write_1h: h.cache_write_1h,
+            tier: h.above_200k,
+        };
+        let hk = format!("{hkey} (#{})", i + 1);
+        if let Some(j) = same {
+            let mut set = build_set(raw, Some(&history[j].0), place, hat, &hk)?;
+            (set.from, set.until) = (from, until);
+            history[j] = (set, Some((i, hat)));
+            continue;
+        }
+        let mut set = build_set(raw, None, place, hat, &hk)?;
+        (set.from, set.until) = (from, until);
         // Two dated prices in force at the same instant would make the price depend on their order.
-        for (j, (other, oat)) in history.iter().enumerate() {
+        for (other, mine) in &history {
             let this_starts_before_other_ends = match (set.from, other.until) {
                 (Some(f), Some(u)) => f < u,
                 _ => true,
@@ -923,26 +1024,42 @@ fn build_model(
                 _ => true,
             };
             if this_starts_before_other_ends && other_starts_before_this_ends {
-                let other_line = oat.map(|o| format!(" (line {})", line_of(place.text, o))).unwrap_or_default();
-                return Err(herr(
-                    hat,
-                    format!("overlaps history #{}{other_line}: dated prices must not overlap", j + 1),
-                ));
+                let which = match mine {
+                    Some((j, oat)) => {
+                        let line = oat.map(|o| format!(" (line {})", line_of(place.text, o))).unwrap_or_default();
+                        format!("history #{}{line}", j + 1)
+                    }
+                    None => {
+                        let range = |d: Option<chrono::DateTime<chrono::Utc>>| d.map(day).unwrap_or_else(|| "…".into());
+                        format!(
+                            "an earlier layer's history from {} until {} (to change its prices, give the same \
+                             `from` and `until`)",
+                            range(other.from),
+                            range(other.until)
+                        )
+                    }
+                };
+                return Err(herr(hat, format!("overlaps {which}: dated prices must not overlap")));
             }
         }
-        history.push((set, hat));
+        history.push((set, Some((i, hat))));
     }
+    let mut all_aliases = old.as_ref().map(|o| o.aliases.clone()).unwrap_or_default();
     for a in &aliases {
         if a.get_ref().trim().is_empty() {
             return Err(place.err(a.span().start, &format!("{key}.aliases"), "empty alias"));
         }
         config_name("alias", a.get_ref()).map_err(|m| place.err(a.span().start, &format!("{key}.aliases"), m))?;
-        alias_at.insert((name.to_string(), a.get_ref().to_ascii_lowercase()), place.at(a.span().start));
+        let lower = a.get_ref().to_ascii_lowercase();
+        alias_at.insert((name.to_string(), lower.clone()), place.at(a.span().start));
+        if !all_aliases.contains(&lower) {
+            all_aliases.push(lower);
+        }
     }
     Ok(ModelEntry {
         name: name.to_string(),
-        provider: rm.provider.map(Spanned::into_inner),
-        aliases: aliases.iter().map(|a| a.get_ref().to_ascii_lowercase()).collect(),
+        provider: rm.provider.map(Spanned::into_inner).or(old.as_ref().and_then(|o| o.provider.clone())),
+        aliases: all_aliases,
         base,
         history: history.into_iter().map(|(s, _)| s).collect(),
         source: place.name.to_string(),
