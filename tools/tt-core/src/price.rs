@@ -155,7 +155,7 @@ pub struct ModelEntry {
     pub base: PriceSet,
     /// Dated prices that override `base` inside their range.
     pub history: Vec<PriceSet>,
-    /// The config layer the entry came from.
+    /// The last config layer that set or changed the entry (layers merge by field).
     pub source: String,
 }
 
