@@ -31,6 +31,7 @@ pub mod record;
 pub mod report;
 pub mod reserve;
 pub mod scan;
+pub mod unpriced;
 
 pub use config::Config;
 pub use error::{Error, Kind, Result};

@@ -1,4 +1,5 @@
-//! `tt-price`: price records, quote a price, list the price table, import LiteLLM's prices.
+//! `tt-price`: price records, quote a price, list the price table, import LiteLLM's prices, list the models
+//! without a price.
 //!
 //! CLI glue over `tt_core::price` and `tt_core::config`; the LiteLLM conversion lives in
 //! `tt_core::litellm`.
@@ -22,6 +23,7 @@ Examples:
   tt-price --quote sonnet-4.5 50000 15000        what would this cost? → $0.3750
   tt-price --quote opus-4.5 200000 4000 --cache-read 150000 --format value
   tt-price --list                                the effective price table and where each entry came from
+  tt-price --missing --fail-missing              models logged without a price; exit 1 if there are any
   tt-price --import-litellm model_prices_and_context_window.json > litellm.toml";
 
 /// Price records, quote prices, list and import price tables.
@@ -32,7 +34,11 @@ Examples:
     about = "Price usage records, quote a price, list and import price tables",
     long_about = "Without a mode flag, tt-price is a filter: it reads usage records (files, `-`, stdin, or the \
 default log) and writes them back with `cost_usd` and `price` set from the price table. Records that already carry \
-a cost keep it unless --reprice. Records of unknown models pass through unpriced, with one warning per model.",
+a cost keep it unless --reprice. Records of unknown models pass through unpriced, with one warning per model.
+
+--missing lists instead the models of records that have no cost and no price in the table: one row per model with \
+its records, tokens, first and last time seen and the known name one edit away, most tokens first. Nothing is \
+printed when every model is priced; --fail-missing then exits 0, and 1 when a model is listed.",
     after_help = format!("{EXAMPLES}\n\n{HELP_FOOTER}"),
 )]
 pub struct Cli {
@@ -68,11 +74,18 @@ pub struct Cli {
     /// With --import-litellm: only these providers (comma-separated LiteLLM provider names).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     provider: Vec<String>,
+    /// List the models of records that have no cost and that the price table does not know.
+    #[arg(long, conflicts_with_all = ["quote", "list", "import_litellm"])]
+    missing: bool,
+    /// With --missing: exit 1 when some model has no price (a CI check).
+    #[arg(long)]
+    fail_missing: bool,
     /// Filter: refuse records of unknown models instead of passing them through unpriced.
     #[arg(long)]
     strict: bool,
-    /// Output format: --list: table|json|jsonl|toml; --quote: table|json|jsonl|value (json: one document, jsonl:
-    /// one object a line) [default: table on a terminal, else jsonl]. The filter always writes JSONL records.
+    /// Output format: --list: table|json|jsonl|toml; --quote: table|json|jsonl|value; --missing:
+    /// table|json|jsonl|csv|markdown (json: one document, jsonl: one object a line) [default: table on a terminal,
+    /// else jsonl]. The filter always writes JSONL records.
     #[arg(long, value_name = "FORMAT")]
     format: Option<String>,
     #[command(flatten)]
@@ -91,6 +104,7 @@ enum Mode {
     Quote,
     List,
     ImportLitellm,
+    Missing,
 }
 
 impl Mode {
@@ -100,6 +114,7 @@ impl Mode {
             Mode::Quote => "--quote",
             Mode::List => "--list",
             Mode::ImportLitellm => "--import-litellm",
+            Mode::Missing => "--missing",
         }
     }
 }
@@ -107,7 +122,7 @@ impl Mode {
 /// Flags that only one mode reads are refused in the others: a flag silently ignored is a wrong answer the
 /// user cannot see.
 fn check_flags(cli: &Cli, mode: Mode) -> Result<()> {
-    let only: [(&str, bool, Mode); 7] = [
+    let only: [(&str, bool, Mode); 8] = [
         ("--cache-read", cli.cache_read.is_some(), Mode::Quote),
         ("--cache-write", cli.cache_write.is_some(), Mode::Quote),
         ("--cache-write-1h", cli.cache_write_1h.is_some(), Mode::Quote),
@@ -115,6 +130,7 @@ fn check_flags(cli: &Cli, mode: Mode) -> Result<()> {
         ("--provider", !cli.provider.is_empty(), Mode::ImportLitellm),
         ("--reprice", cli.reprice, Mode::Filter),
         ("--strict", cli.strict, Mode::Filter),
+        ("--fail-missing", cli.fail_missing, Mode::Missing),
     ];
     if let Some((flag, _, wants)) = only.iter().find(|(_, set, wants)| *set && *wants != mode) {
         return Err(Error::usage(format!("{flag} applies only to {}, not to {}", wants.name(), mode.name())));
@@ -134,6 +150,8 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         Mode::Quote
     } else if cli.list {
         Mode::List
+    } else if cli.missing {
+        Mode::Missing
     } else {
         Mode::Filter
     };
@@ -162,7 +180,42 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     if cli.list {
         return list(&cli, &config);
     }
+    if cli.missing {
+        return missing(&cli, &config);
+    }
     filter(&cli, &config)
+}
+
+fn missing(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
+    let format = Format::choose(cli.format.as_deref())?;
+    let tz = config.timezone()?;
+    // The same sources as the filter, tt-sum and tt-export: files given, else `--log`, else stdin when it has
+    // data, else the usage log (one that does not exist yet has no models).
+    let (sources, _) = cli.common.sources(&cli.files, config)?;
+    let rows = tt_core::unpriced::find(&sources, &config.prices)?;
+    let mut out = tt_core::output::stdout();
+    tt_core::unpriced::render(&mut out, format, &rows, tz)?;
+    out.flush()?;
+    if rows.is_empty() {
+        // Said only to a person at a terminal: in a pipe, no rows is the whole answer.
+        if format == Format::Table && tt_core::cli::stdout_is_terminal() {
+            let _ = writeln!(std::io::stderr(), "tt-price: every model is priced");
+        }
+        return Ok(Outcome::Ok);
+    }
+    if cli.fail_missing {
+        // A condition (exit 1), as tt-budget --fail-over: the error line names the models, so a CI log that
+        // kept only stderr still says what to add to the price table.
+        let names: Vec<&str> = rows.iter().map(|r| r.model.as_str()).collect();
+        let one = rows.len() == 1;
+        return Err(Error::condition(format!(
+            "{} model{} without a price: {} (--fail-missing)",
+            rows.len(),
+            if one { "" } else { "s" },
+            names.join(", ")
+        )));
+    }
+    Ok(Outcome::Ok)
 }
 
 fn tokens_arg(name: &str, v: &Option<String>, max: u64) -> Result<u64> {
