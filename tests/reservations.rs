@@ -32,21 +32,7 @@ fn chrono_now() -> String {
 
 /// Start `n` reservers of `args` at once; their (exit code, stdout) when all are done.
 fn race(sc: &Scenario, n: usize, args: &[&str]) -> Vec<(Option<i32>, String)> {
-    let children: Vec<_> = (0..n)
-        .map(|_| {
-            let mut r = sc.cmd("tt-budget").args(args);
-            r.cmd.stdin(std::process::Stdio::null());
-            r.cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
-            r.cmd.spawn().unwrap()
-        })
-        .collect();
-    children
-        .into_iter()
-        .map(|c| {
-            let o = c.wait_with_output().unwrap();
-            (o.status.code(), String::from_utf8(o.stdout).unwrap())
-        })
-        .collect()
+    run_all((0..n).map(|_| sc.cmd("tt-budget").args(args)).collect()).into_iter().map(|o| (o.code, o.stdout)).collect()
 }
 
 fn holds(sc: &Scenario) -> Vec<serde_json::Value> {

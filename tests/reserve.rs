@@ -39,39 +39,13 @@ fn log(sc: &Scenario, agent: &str, model: &str, input: &str, output: &str) {
     sc.cmd("tt-log").args([agent, model, input, output, "--no-git", "-q"]).succeeds();
 }
 
-/// What one racer did.
-#[derive(Debug)]
-struct Raced {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 /// Spawn every command first, then wait for them all: they run at once.
-fn race(runs: Vec<Run>) -> Vec<Raced> {
-    let children: Vec<_> = runs
-        .into_iter()
-        .map(|mut r| {
-            r.cmd.stdin(std::process::Stdio::null());
-            r.cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
-            r.cmd.spawn().unwrap()
-        })
-        .collect();
-    children
-        .into_iter()
-        .map(|c| {
-            let o = c.wait_with_output().unwrap();
-            Raced {
-                code: o.status.code(),
-                stdout: String::from_utf8(o.stdout).unwrap(),
-                stderr: String::from_utf8(o.stderr).unwrap(),
-            }
-        })
-        .collect()
+fn race(runs: Vec<Run>) -> Vec<Out> {
+    run_all(runs)
 }
 
 /// `n` reservers of `args` at once.
-fn reservers(sc: &Scenario, n: usize, args: &[&str]) -> Vec<Raced> {
+fn reservers(sc: &Scenario, n: usize, args: &[&str]) -> Vec<Out> {
     race((0..n).map(|_| sc.cmd("tt-budget").args(args)).collect())
 }
 
@@ -136,8 +110,8 @@ fn ttl_ms(h: &Value) -> i64 {
 /// Check a race's outcome: exactly `k` go (each with a distinct id alone on stdout and the one-line go naming it
 /// on stderr), the rest defer with `defer` as their whole stderr and nothing on stdout; the holds file then has
 /// exactly those `k` holds.
-fn check_race(sc: &Scenario, out: &[Raced], k: usize, defer: &str, what: &str) {
-    let (won, lost): (Vec<&Raced>, Vec<&Raced>) = out.iter().partition(|r| r.code == Some(0));
+fn check_race(sc: &Scenario, out: &[Out], k: usize, defer: &str, what: &str) {
+    let (won, lost): (Vec<&Out>, Vec<&Out>) = out.iter().partition(|r| r.code == Some(0));
     assert_eq!(won.len(), k, "{what}: {out:#?}");
     for r in &lost {
         assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (Some(1), "", defer), "{what}");

@@ -201,6 +201,28 @@ impl Run {
 }
 
 /// What a command did.
+/// Start every command first (stdin closed), then wait for them all: they run at once, as racing agents do.
+pub fn run_all(runs: Vec<Run>) -> Vec<Out> {
+    let children: Vec<_> = runs
+        .into_iter()
+        .map(|mut r| {
+            r.cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+            r.cmd.spawn().unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| {
+            let o = c.wait_with_output().unwrap();
+            Out {
+                code: o.status.code(),
+                stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            }
+        })
+        .collect()
+}
+
 #[derive(Debug)]
 pub struct Out {
     pub code: Option<i32>,
