@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'tt-price' -ScriptBlock {
             [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin')
             [CompletionResult]::new('--reprice', '--reprice', [CompletionResultType]::ParameterName, 'Price every record again, replacing existing costs')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'Show the effective price table')
+            [CompletionResult]::new('--zero-is-free', '--zero-is-free', [CompletionResultType]::ParameterName, 'With --import-litellm: entries priced 0 for input and output are free (by default they are unknown: skipped, so their records stay unpriced rather than $0)')
             [CompletionResult]::new('--missing', '--missing', [CompletionResultType]::ParameterName, 'List the models of records that have no cost and that the price table does not know')
             [CompletionResult]::new('--fail-missing', '--fail-missing', [CompletionResultType]::ParameterName, 'With --missing: exit 1 when some model has no price (a CI check)')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Filter: refuse records of unknown models instead of passing them through unpriced')

@@ -30,6 +30,7 @@ set edit:completion:arg-completer[tt-price] = {|@words|
             cand --log 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin'
             cand --reprice 'Price every record again, replacing existing costs'
             cand --list 'Show the effective price table'
+            cand --zero-is-free 'With --import-litellm: entries priced 0 for input and output are free (by default they are unknown: skipped, so their records stay unpriced rather than $0)'
             cand --missing 'List the models of records that have no cost and that the price table does not know'
             cand --fail-missing 'With --missing: exit 1 when some model has no price (a CI check)'
             cand --strict 'Filter: refuse records of unknown models instead of passing them through unpriced'

@@ -10,6 +10,7 @@ complete -c tt-price -l config -d 'Read this config file last, after the built-i
 complete -c tt-price -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin' -r -F
 complete -c tt-price -l reprice -d 'Price every record again, replacing existing costs'
 complete -c tt-price -l list -d 'Show the effective price table'
+complete -c tt-price -l zero-is-free -d 'With --import-litellm: entries priced 0 for input and output are free (by default they are unknown: skipped, so their records stay unpriced rather than $0)'
 complete -c tt-price -l missing -d 'List the models of records that have no cost and that the price table does not know'
 complete -c tt-price -l fail-missing -d 'With --missing: exit 1 when some model has no price (a CI check)'
 complete -c tt-price -l strict -d 'Filter: refuse records of unknown models instead of passing them through unpriced'

@@ -582,3 +582,42 @@ fn unknown_models_one_edit_from_a_known_one_get_a_hint() {
         "tt-price: error: <stdin>:1: unknown model \"gpt-4p\" (--strict; did you mean \"gpt-4\" or \"gpt-4o\"?)\n",
     );
 }
+
+/// LiteLLM writes 0.0 where it has no price: such an entry is unknown, not free — skipped and counted, so the
+/// model's records stay unpriced (never $0) — unless the user says free with --zero-is-free.
+#[test]
+fn litellm_entries_priced_zero_are_unknown_unless_said_free() {
+    let sc = Scenario::new();
+    sc.write(
+        "prices.json",
+        r#"{"mystery-chat": {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0, "litellm_provider": "acme", "mode": "chat"},
+"cheap-chat": {"input_cost_per_token": 0.0, "output_cost_per_token": 1e-06, "litellm_provider": "acme", "mode": "chat"}}"#,
+    );
+    let out = sc.cmd("tt-price").args(["--import-litellm", "prices.json"]).succeeds();
+    assert_eq!(
+        out.stdout,
+        "# Converted from LiteLLM's model_prices_and_context_window.json by `tt-price --import-litellm`.
+# Prices in USD per million tokens.
+# 1 models converted, 0 skipped (not text models, or no per-token prices), 1 priced 0 (unknown, not free: their records stay unpriced; --zero-is-free converts them as free).
+
+[models.cheap-chat]
+provider = \"acme\"
+input = 0
+output = 1
+
+"
+    );
+    // Loaded as a layer, the zero-priced model stays unknown: its records are unpriced, not $0.
+    let f = sc.write("litellm.toml", &out.stdout);
+    sc.cmd("tt-price").args(["--quote", "mystery-chat", "1000", "1000", "--config"]).arg(&f).fails_with(2);
+    // Said free, it is converted as free.
+    let free = sc.cmd("tt-price").args(["--import-litellm", "prices.json", "--zero-is-free"]).succeeds();
+    assert!(
+        free.stdout.contains("[models.mystery-chat]\nprovider = \"acme\"\ninput = 0\noutput = 0\n"),
+        "{}",
+        free.stdout
+    );
+    assert!(free.stdout.contains("# 2 models converted, 0 skipped"), "{}", free.stdout);
+    // --zero-is-free means nothing without an import.
+    sc.cmd("tt-price").args(["--zero-is-free", "--list"]).fails_with(2);
+}

@@ -63,9 +63,13 @@ pub struct Converted {
 /// whitespace, longer than 200 characters) are skipped, counted and warned about too. Only text models are
 /// converted, and their prices checked: an image or audio entry is skipped whatever its prices say.
 /// Errors name the file (`name`), and the line for bad JSON.
-pub fn to_toml(name: &str, json: &str, providers: &[String]) -> Result<Converted> {
+///
+/// An entry priced 0 for both input and output says nothing was known (LiteLLM writes 0.0 where it has no price):
+/// it is skipped and counted — tt counts such a model's records as unpriced, never as free — unless
+/// `zero_is_free` (the user's word that those models cost nothing).
+pub fn to_toml(name: &str, json: &str, providers: &[String], zero_is_free: bool) -> Result<Converted> {
     let doc: Value = serde_json::from_str(json).map_err(|e| crate::record::json_doc_error(name, json, &e))?;
-    convert(&doc, providers).map_err(|e| e.context(name))
+    convert(&doc, providers, zero_is_free).map_err(|e| e.context(name))
 }
 
 /// A price as TOML: a number, or a string when it has more significant digits than a TOML float (read as an
@@ -76,7 +80,7 @@ fn price_toml(d: rust_decimal::Decimal) -> String {
     if digits > 15 { format!("\"{t}\"") } else { t }
 }
 
-fn convert(doc: &Value, providers: &[String]) -> Result<Converted> {
+fn convert(doc: &Value, providers: &[String], zero_is_free: bool) -> Result<Converted> {
     let obj = doc.as_object().ok_or_else(|| Error::data("expected a JSON object of models"))?;
     // A LiteLLM name that is an alias of a built-in entry (`chatgpt-4o-latest` of gpt-4o) cannot also be an
     // entry of its own: the file would not load. Such names are left to the built-in entry, with a warning.
@@ -94,6 +98,7 @@ fn convert(doc: &Value, providers: &[String]) -> Result<Converted> {
     let mut skipped = 0usize;
     let mut duplicates = 0usize;
     let mut bad_names = 0usize;
+    let mut zero = 0usize;
     for (name, m) in obj {
         if name == "sample_spec" {
             continue;
@@ -118,6 +123,10 @@ fn convert(doc: &Value, providers: &[String]) -> Result<Converted> {
             skipped += 1;
             continue;
         };
+        if input.is_zero() && output.is_zero() && !zero_is_free {
+            zero += 1;
+            continue;
+        }
         let lower = name.to_ascii_lowercase();
         if let Some(entry) = aliases.get(&lower) {
             taken += 1;
@@ -173,6 +182,11 @@ fn convert(doc: &Value, providers: &[String]) -> Result<Converted> {
     }
     if taken > 0 {
         dup.push_str(&format!(", {taken} that are aliases of built-in entries"));
+    }
+    if zero > 0 {
+        dup.push_str(&format!(
+            ", {zero} priced 0 (unknown, not free: their records stay unpriced; --zero-is-free converts them as free)"
+        ));
     }
     let _ = writeln!(
         out,

@@ -74,6 +74,10 @@ pub struct Cli {
     /// With --import-litellm: only these providers (comma-separated LiteLLM provider names).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     provider: Vec<String>,
+    /// With --import-litellm: entries priced 0 for input and output are free (by default they are unknown:
+    /// skipped, so their records stay unpriced rather than $0).
+    #[arg(long)]
+    zero_is_free: bool,
     /// List the models of records that have no cost and that the price table does not know.
     #[arg(long, conflicts_with_all = ["quote", "list", "import_litellm"])]
     missing: bool,
@@ -122,12 +126,13 @@ impl Mode {
 /// Flags that only one mode reads are refused in the others: a flag silently ignored is a wrong answer the
 /// user cannot see.
 fn check_flags(cli: &Cli, mode: Mode) -> Result<()> {
-    let only: [(&str, bool, Mode); 8] = [
+    let only: [(&str, bool, Mode); 9] = [
         ("--cache-read", cli.cache_read.is_some(), Mode::Quote),
         ("--cache-write", cli.cache_write.is_some(), Mode::Quote),
         ("--cache-write-1h", cli.cache_write_1h.is_some(), Mode::Quote),
         ("--at", cli.at.is_some(), Mode::Quote),
         ("--provider", !cli.provider.is_empty(), Mode::ImportLitellm),
+        ("--zero-is-free", cli.zero_is_free, Mode::ImportLitellm),
         ("--reprice", cli.reprice, Mode::Filter),
         ("--strict", cli.strict, Mode::Filter),
         ("--fail-missing", cli.fail_missing, Mode::Missing),
@@ -164,7 +169,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         };
         // A byte-order mark is not part of the JSON.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let converted = tt_core::litellm::to_toml(&name, text, &cli.provider)?;
+        let converted = tt_core::litellm::to_toml(&name, text, &cli.provider, cli.zero_is_free)?;
         for w in &converted.warnings {
             tt_core::cli::warn("tt-price", format!("{name}: {w}"));
         }
