@@ -26,6 +26,7 @@ pub mod optimize;
 pub mod output;
 pub mod period;
 pub mod price;
+pub mod price_diff;
 pub mod provider;
 pub mod record;
 pub mod report;

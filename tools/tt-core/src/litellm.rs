@@ -53,6 +53,62 @@ pub struct Converted {
     /// One line per model left out for a reason worth telling (names that differ only in case, names or
     /// providers tt cannot use).
     pub warnings: Vec<String>,
+    /// The converted models, by name, exactly as `toml` writes them (for `tt-price --diff`).
+    pub models: Vec<Model>,
+}
+
+/// One converted model: the prices its TOML table writes (a price left out is `None`: a layer that does not
+/// write a price keeps the earlier layers' one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Model {
+    /// The name, lower-case (tt model names ignore case).
+    pub name: String,
+    /// LiteLLM's `litellm_provider`, if any.
+    pub provider: Option<String>,
+    /// Uncached input, USD per million tokens.
+    pub input: Decimal,
+    /// Output.
+    pub output: Decimal,
+    /// Cache read.
+    pub cache_read: Option<Decimal>,
+    /// 5-minute cache write.
+    pub cache_write: Option<Decimal>,
+    /// 1-hour cache write.
+    pub cache_write_1h: Option<Decimal>,
+    /// `above_200k`: input, output, cache read, cache write (no threshold is written).
+    pub tier: Option<(Decimal, Decimal, Option<Decimal>, Option<Decimal>)>,
+}
+
+impl Model {
+    /// The model's TOML table.
+    fn toml(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "[models.{}]", toml_key(&self.name));
+        if let Some(p) = &self.provider {
+            let _ = writeln!(s, "provider = {}", toml_str(p));
+        }
+        let _ = writeln!(s, "input = {}", price_toml(self.input));
+        let _ = writeln!(s, "output = {}", price_toml(self.output));
+        for (tt_key, d) in [
+            ("cache_read", self.cache_read),
+            ("cache_write", self.cache_write),
+            ("cache_write_1h", self.cache_write_1h),
+        ] {
+            if let Some(d) = d {
+                let _ = writeln!(s, "{tt_key} = {}", price_toml(d));
+            }
+        }
+        if let Some((ti, to, cr, cw)) = self.tier {
+            let mut parts = vec![format!("input = {}", price_toml(ti)), format!("output = {}", price_toml(to))];
+            for (tt_key, d) in [("cache_read", cr), ("cache_write", cw)] {
+                if let Some(d) = d {
+                    parts.push(format!("{tt_key} = {}", price_toml(d)));
+                }
+            }
+            let _ = writeln!(s, "above_200k = {{ {} }}", parts.join(", "));
+        }
+        s
+    }
 }
 
 /// Convert LiteLLM's JSON to tt TOML. `providers` filters by `litellm_provider` (empty: all).
@@ -92,7 +148,7 @@ fn convert(doc: &Value, providers: &[String], zero_is_free: bool) -> Result<Conv
         .flat_map(|e| e.aliases.iter().map(move |a| (a.to_ascii_lowercase(), e.name.clone())))
         .collect();
     let mut taken = 0usize;
-    let mut models: BTreeMap<String, String> = BTreeMap::new();
+    let mut models: BTreeMap<String, Model> = BTreeMap::new();
     let mut written_as: BTreeMap<String, String> = BTreeMap::new();
     let mut warnings = Vec::new();
     let mut skipped = 0usize;
@@ -138,38 +194,33 @@ fn convert(doc: &Value, providers: &[String], zero_is_free: bool) -> Result<Conv
             warnings.push(format!("{name:?} skipped: tt model names ignore case, and {first:?} came first"));
             continue;
         }
-        let mut s = String::new();
-        let _ = writeln!(s, "[models.{}]", toml_key(&lower));
-        if !provider.is_empty() {
-            let _ = writeln!(s, "provider = {}", toml_str(provider));
-        }
-        let _ = writeln!(s, "input = {}", price_toml(input));
-        let _ = writeln!(s, "output = {}", price_toml(output));
-        for (key, tt_key) in [
-            ("cache_read_input_token_cost", "cache_read"),
-            ("cache_creation_input_token_cost", "cache_write"),
-            ("cache_creation_input_token_cost_above_1hr", "cache_write_1h"),
-        ] {
-            if let Some(d) = price(key)? {
-                let _ = writeln!(s, "{tt_key} = {}", price_toml(d));
-            }
-        }
-        let tier_in = price("input_cost_per_token_above_200k_tokens")?;
-        let tier_out = price("output_cost_per_token_above_200k_tokens")?;
-        if let (Some(ti), Some(to)) = (tier_in, tier_out) {
-            let mut parts = vec![format!("input = {}", price_toml(ti)), format!("output = {}", price_toml(to))];
-            for (key, tt_key) in [
-                ("cache_read_input_token_cost_above_200k_tokens", "cache_read"),
-                ("cache_creation_input_token_cost_above_200k_tokens", "cache_write"),
-            ] {
-                if let Some(d) = price(key)? {
-                    parts.push(format!("{tt_key} = {}", price_toml(d)));
-                }
-            }
-            let _ = writeln!(s, "above_200k = {{ {} }}", parts.join(", "));
-        }
+        // Read in the order the TOML writes them, so the first bad price is the one an error names.
+        let cache_read = price("cache_read_input_token_cost")?;
+        let cache_write = price("cache_creation_input_token_cost")?;
+        let cache_write_1h = price("cache_creation_input_token_cost_above_1hr")?;
+        let tier =
+            match (price("input_cost_per_token_above_200k_tokens")?, price("output_cost_per_token_above_200k_tokens")?)
+            {
+                (Some(ti), Some(to)) => Some((
+                    ti,
+                    to,
+                    price("cache_read_input_token_cost_above_200k_tokens")?,
+                    price("cache_creation_input_token_cost_above_200k_tokens")?,
+                )),
+                _ => None,
+            };
+        let model = Model {
+            name: lower.clone(),
+            provider: (!provider.is_empty()).then(|| provider.to_string()),
+            input,
+            output,
+            cache_read,
+            cache_write,
+            cache_write_1h,
+            tier,
+        };
         written_as.insert(lower.clone(), name.clone());
-        models.insert(lower, s);
+        models.insert(lower, model);
     }
     let mut out = String::from(
         "# Converted from LiteLLM's model_prices_and_context_window.json by `tt-price --import-litellm`.\n\
@@ -193,11 +244,11 @@ fn convert(doc: &Value, providers: &[String], zero_is_free: bool) -> Result<Conv
         "# {} models converted, {skipped} skipped (not text models, or no per-token prices){dup}.\n",
         models.len()
     );
-    for s in models.values() {
-        out.push_str(s);
+    for m in models.values() {
+        out.push_str(&m.toml());
         out.push('\n');
     }
-    Ok(Converted { toml: out, warnings })
+    Ok(Converted { toml: out, warnings, models: models.into_values().collect() })
 }
 
 /// Why a LiteLLM model name or provider cannot be a tt config name (see `config`'s name rules), if it cannot.

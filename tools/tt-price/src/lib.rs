@@ -1,8 +1,8 @@
-//! `tt-price`: price records, quote a price, list the price table, import LiteLLM's prices, list the models
-//! without a price.
+//! `tt-price`: price records, quote a price, list the price table, import LiteLLM's prices (or show what
+//! importing them would change), list the models without a price.
 //!
 //! CLI glue over `tt_core::price` and `tt_core::config`; the LiteLLM conversion lives in
-//! `tt_core::litellm`.
+//! `tt_core::litellm`, the comparison of `--diff` in `tt_core::price_diff`.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -24,7 +24,9 @@ Examples:
   tt-price --quote opus-4.5 200000 4000 --cache-read 150000 --format value
   tt-price --list                                the effective price table and where each entry came from
   tt-price --missing --fail-missing              models logged without a price; exit 1 if there are any
-  tt-price --import-litellm model_prices_and_context_window.json > litellm.toml";
+  tt-price --import-litellm model_prices_and_context_window.json > litellm.toml
+  tt-price --diff model_prices_and_context_window.json --provider anthropic
+                                                 which prices that file would add or change";
 
 /// Price records, quote prices, list and import price tables.
 #[derive(Debug, Parser)]
@@ -38,7 +40,14 @@ a cost keep it unless --reprice. Records of unknown models pass through unpriced
 
 --missing lists instead the models of records that have no cost and no price in the table: one row per model with \
 its records, tokens, first and last time seen and the known name one edit away, most tokens first. Nothing is \
-printed when every model is priced; --fail-missing then exits 0, and 1 when a model is listed.",
+printed when every model is priced; --fail-missing then exits 0, and 1 when a model is listed.
+
+--diff FILE shows what loading FILE's --import-litellm conversion as one more config layer would change in the \
+effective price table (built-in prices and your config): each model it would add, and each model whose prices \
+it would change, with every changed price old → new (USD per million tokens, exact). Models whose prices would \
+stay are left out, and entries the file does not name are kept by such a layer, so they are only counted: a \
+table ends with that count on stderr. --provider and --zero-is-free select models as for --import-litellm. \
+Exit 0 whatever the differences.",
     after_help = format!("{EXAMPLES}\n\n{HELP_FOOTER}"),
 )]
 pub struct Cli {
@@ -49,7 +58,7 @@ pub struct Cli {
     #[arg(long)]
     reprice: bool,
     /// Quote the cost of MODEL with INPUT and OUTPUT tokens.
-    #[arg(long, num_args = 3, allow_negative_numbers = true, value_names = ["MODEL", "INPUT", "OUTPUT"], conflicts_with_all = ["list", "import_litellm", "files"])]
+    #[arg(long, num_args = 3, allow_negative_numbers = true, value_names = ["MODEL", "INPUT", "OUTPUT"], conflicts_with_all = ["list", "import_litellm", "diff", "files"])]
     quote: Option<Vec<String>>,
     /// With --quote: prompt-cache read tokens.
     // Negative numbers are taken as values so `--cache-read -5` gets the token count's own message.
@@ -66,20 +75,24 @@ pub struct Cli {
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
     /// Show the effective price table.
-    #[arg(long, conflicts_with_all = ["import_litellm", "files"])]
+    #[arg(long, conflicts_with_all = ["import_litellm", "diff", "files"])]
     list: bool,
     /// Convert LiteLLM's model_prices_and_context_window.json to tt's TOML on stdout.
     #[arg(long, value_name = "FILE", conflicts_with = "files")]
     import_litellm: Option<String>,
-    /// With --import-litellm: only these providers (comma-separated LiteLLM provider names).
+    /// Show which models and prices LiteLLM's FILE would add or change if its conversion were loaded over the
+    /// current price table.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "import_litellm"])]
+    diff: Option<String>,
+    /// With --import-litellm or --diff: only these providers (comma-separated LiteLLM provider names).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     provider: Vec<String>,
-    /// With --import-litellm: entries priced 0 for input and output are free (by default they are unknown:
-    /// skipped, so their records stay unpriced rather than $0).
+    /// With --import-litellm or --diff: entries priced 0 for input and output are free (by default they are
+    /// unknown: skipped, so their records stay unpriced rather than $0).
     #[arg(long)]
     zero_is_free: bool,
     /// List the models of records that have no cost and that the price table does not know.
-    #[arg(long, conflicts_with_all = ["quote", "list", "import_litellm"])]
+    #[arg(long, conflicts_with_all = ["quote", "list", "import_litellm", "diff"])]
     missing: bool,
     /// With --missing: exit 1 when some model has no price (a CI check).
     #[arg(long)]
@@ -87,7 +100,7 @@ pub struct Cli {
     /// Filter: refuse records of unknown models instead of passing them through unpriced.
     #[arg(long)]
     strict: bool,
-    /// Output format: --list: table|json|jsonl|toml; --quote: table|json|jsonl|value; --missing:
+    /// Output format: --list: table|json|jsonl|toml; --quote: table|json|jsonl|value; --missing and --diff:
     /// table|json|jsonl|csv|markdown (json: one document, jsonl: one object a line) [default: table on a terminal,
     /// else jsonl]. The filter always writes JSONL records.
     #[arg(long, value_name = "FORMAT")]
@@ -108,6 +121,7 @@ enum Mode {
     Quote,
     List,
     ImportLitellm,
+    Diff,
     Missing,
 }
 
@@ -118,6 +132,7 @@ impl Mode {
             Mode::Quote => "--quote",
             Mode::List => "--list",
             Mode::ImportLitellm => "--import-litellm",
+            Mode::Diff => "--diff",
             Mode::Missing => "--missing",
         }
     }
@@ -126,19 +141,22 @@ impl Mode {
 /// Flags that only one mode reads are refused in the others: a flag silently ignored is a wrong answer the
 /// user cannot see.
 fn check_flags(cli: &Cli, mode: Mode) -> Result<()> {
-    let only: [(&str, bool, Mode); 9] = [
-        ("--cache-read", cli.cache_read.is_some(), Mode::Quote),
-        ("--cache-write", cli.cache_write.is_some(), Mode::Quote),
-        ("--cache-write-1h", cli.cache_write_1h.is_some(), Mode::Quote),
-        ("--at", cli.at.is_some(), Mode::Quote),
-        ("--provider", !cli.provider.is_empty(), Mode::ImportLitellm),
-        ("--zero-is-free", cli.zero_is_free, Mode::ImportLitellm),
-        ("--reprice", cli.reprice, Mode::Filter),
-        ("--strict", cli.strict, Mode::Filter),
-        ("--fail-missing", cli.fail_missing, Mode::Missing),
+    const LITELLM: &[Mode] = &[Mode::ImportLitellm, Mode::Diff];
+    let only: [(&str, bool, &[Mode]); 9] = [
+        ("--cache-read", cli.cache_read.is_some(), &[Mode::Quote]),
+        ("--cache-write", cli.cache_write.is_some(), &[Mode::Quote]),
+        ("--cache-write-1h", cli.cache_write_1h.is_some(), &[Mode::Quote]),
+        ("--at", cli.at.is_some(), &[Mode::Quote]),
+        ("--provider", !cli.provider.is_empty(), LITELLM),
+        ("--zero-is-free", cli.zero_is_free, LITELLM),
+        ("--reprice", cli.reprice, &[Mode::Filter]),
+        ("--strict", cli.strict, &[Mode::Filter]),
+        ("--fail-missing", cli.fail_missing, &[Mode::Missing]),
     ];
-    if let Some((flag, _, wants)) = only.iter().find(|(_, set, wants)| *set && *wants != mode) {
-        return Err(Error::usage(format!("{flag} applies only to {}, not to {}", wants.name(), mode.name())));
+    if let Some((flag, _, wants)) = only.iter().find(|(_, set, wants)| *set && !wants.contains(&mode)) {
+        let also: Vec<&str> = wants[1..].iter().map(|w| w.name()).collect();
+        let also = if also.is_empty() { String::new() } else { format!(" ({} takes it too)", also.join(", ")) };
+        return Err(Error::usage(format!("{flag} applies only to {}, not to {}{also}", wants[0].name(), mode.name())));
     }
     if mode == Mode::ImportLitellm && cli.format.is_some() {
         return Err(Error::usage("--format does not apply to --import-litellm (it writes TOML)"));
@@ -151,6 +169,8 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let mode = if cli.import_litellm.is_some() {
         Mode::ImportLitellm
+    } else if cli.diff.is_some() {
+        Mode::Diff
     } else if cli.quote.is_some() {
         Mode::Quote
     } else if cli.list {
@@ -162,23 +182,16 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     };
     check_flags(&cli, mode)?;
     if let Some(path) = &cli.import_litellm {
-        let (name, text) = if path == "-" {
-            ("<stdin>".to_string(), tt_core::input::read_all("<stdin>", tt_core::input::stdin())?)
-        } else {
-            (path.clone(), std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?)
-        };
-        // A byte-order mark is not part of the JSON.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let converted = tt_core::litellm::to_toml(&name, text, &cli.provider, cli.zero_is_free)?;
-        for w in &converted.warnings {
-            tt_core::cli::warn("tt-price", format!("{name}: {w}"));
-        }
+        let converted = convert_litellm(&cli, path)?;
         let mut out = tt_core::output::stdout();
         out.write_all(converted.toml.as_bytes())?;
         out.flush()?;
         return Ok(Outcome::Ok);
     }
     let config = cli.common.config()?;
+    if let Some(path) = &cli.diff {
+        return diff(&cli, &config, path);
+    }
     if let Some(q) = &cli.quote {
         return quote(&cli, &config, q);
     }
@@ -189,6 +202,40 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         return missing(&cli, &config);
     }
     filter(&cli, &config)
+}
+
+/// Read LiteLLM's JSON from `path` (`-`: stdin) and convert it, with the conversion's warnings on stderr.
+fn convert_litellm(cli: &Cli, path: &str) -> Result<tt_core::litellm::Converted> {
+    let (name, text) = if path == "-" {
+        ("<stdin>".to_string(), tt_core::input::read_all("<stdin>", tt_core::input::stdin())?)
+    } else {
+        (path.to_string(), std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?)
+    };
+    // A byte-order mark is not part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let converted = tt_core::litellm::to_toml(&name, text, &cli.provider, cli.zero_is_free)?;
+    for w in &converted.warnings {
+        tt_core::cli::warn("tt-price", format!("{name}: {w}"));
+    }
+    Ok(converted)
+}
+
+fn diff(cli: &Cli, config: &tt_core::Config, path: &str) -> Result<Outcome> {
+    let format = Format::choose(cli.format.as_deref())?;
+    let converted = convert_litellm(cli, path)?;
+    let d = tt_core::price_diff::diff(&config.prices, &converted.models);
+    let name = if path == "-" { "<stdin>" } else { path };
+    for w in &d.warnings {
+        tt_core::cli::warn("tt-price", format!("{name}: {w}"));
+    }
+    let mut out = tt_core::output::stdout();
+    tt_core::price_diff::render(&mut out, format, &d)?;
+    out.flush()?;
+    // Under a table only (a person reading): in the other formats the rows are the whole answer.
+    if format == Format::Table {
+        let _ = writeln!(std::io::stderr(), "tt-price: {}", tt_core::price_diff::summary(&d));
+    }
+    Ok(Outcome::Ok)
 }
 
 fn missing(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {

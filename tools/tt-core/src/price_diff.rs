@@ -1,0 +1,282 @@
+//! `tt-price --diff`: what loading LiteLLM's converted prices as one more config layer would change in the
+//! effective price table.
+//!
+//! The models are [`crate::litellm`]'s conversion (the very values `--import-litellm` writes), merged into the
+//! current entry of the same name as the config loader merges a layer: a price the converted table writes
+//! replaces the old one, a price it leaves out keeps it; its `above_200k` (written without a threshold) changes
+//! the entry's tier whatever its threshold, or adds one at 200,000. Dated prices (`history`) are untouched
+//! by a layer that writes none, so only the current (base) prices are compared. A layer never removes an entry:
+//! entries the file does not name are counted, not listed.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use rust_decimal::Decimal;
+
+use crate::error::{Error, Result};
+use crate::litellm::Model;
+use crate::money;
+use crate::output::{Format, Table, csv_safe};
+use crate::price::{ModelEntry, PriceSet, PriceTable};
+
+/// The price fields compared, as the config names them.
+pub const FIELDS: [&str; 10] = [
+    "input",
+    "output",
+    "cache_read",
+    "cache_write",
+    "cache_write_1h",
+    "above_200k.input",
+    "above_200k.output",
+    "above_200k.cache_read",
+    "above_200k.cache_write",
+    "above_200k.cache_write_1h",
+];
+
+/// One model the file would add or change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The model's name (lower-case).
+    pub model: String,
+    /// Its provider after the change.
+    pub provider: Option<String>,
+    /// True when the table has no entry of that name.
+    pub added: bool,
+    /// Each field that differs: its name (see [`FIELDS`]), the old price (`None`: not set) and the new one.
+    pub fields: Vec<(&'static str, Option<Decimal>, Decimal)>,
+}
+
+impl Change {
+    /// `added` or `changed`.
+    pub fn kind(&self) -> &'static str {
+        if self.added { "added" } else { "changed" }
+    }
+
+    /// One JSON object: `{"model":…,"provider":…,"change":…,"fields":{"input":{"old":3,"new":3.5},…}}`.
+    pub fn to_json(&self) -> String {
+        let mut s = String::from("{\"model\":");
+        crate::record::push_json_string(&mut s, &self.model);
+        if let Some(p) = &self.provider {
+            s.push_str(",\"provider\":");
+            crate::record::push_json_string(&mut s, p);
+        }
+        s.push_str(",\"change\":\"");
+        s.push_str(self.kind());
+        s.push_str("\",\"fields\":{");
+        for (i, (f, old, new)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            let old = old.map(money::canonical).unwrap_or_else(|| "null".into());
+            s.push_str(&format!("\"{f}\":{{\"old\":{old},\"new\":{}}}", money::canonical(*new)));
+        }
+        s.push_str("}}");
+        s
+    }
+}
+
+/// The whole comparison.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diff {
+    /// Models added or changed, by name.
+    pub changes: Vec<Change>,
+    /// Models in the file whose prices are already the table's.
+    pub unchanged: usize,
+    /// Entries of the table the file does not name (a layer does not remove them).
+    pub not_in_file: usize,
+    /// Models left out, one line each: a name that is another entry's alias (loading the file would fail).
+    pub warnings: Vec<String>,
+}
+
+/// The prices of a set as [`FIELDS`] name them.
+fn values(s: &PriceSet) -> [Option<Decimal>; 10] {
+    let t = s.tier.as_ref();
+    [
+        Some(s.input),
+        Some(s.output),
+        s.cache_read,
+        s.cache_write,
+        s.cache_write_1h,
+        t.map(|t| t.input),
+        t.map(|t| t.output),
+        t.and_then(|t| t.cache_read),
+        t.and_then(|t| t.cache_write),
+        t.and_then(|t| t.cache_write_1h),
+    ]
+}
+
+/// The base prices after `m` is merged over `old` as a config layer (see the module doc).
+fn merged(m: &Model, old: Option<&PriceSet>) -> [Option<Decimal>; 10] {
+    let mut v = old.map(values).unwrap_or_default();
+    let tier_was = old.is_some_and(|o| o.tier.is_some());
+    let written: [Option<Decimal>; 5] = [Some(m.input), Some(m.output), m.cache_read, m.cache_write, m.cache_write_1h];
+    for (i, w) in written.into_iter().enumerate() {
+        if w.is_some() {
+            v[i] = w;
+        }
+    }
+    if let Some((ti, to, cr, cw)) = m.tier {
+        // Without a written threshold the tier is the old one (same threshold): its other prices are kept.
+        if !tier_was {
+            v[5..].fill(None);
+        }
+        v[5] = Some(ti);
+        v[6] = Some(to);
+        if cr.is_some() {
+            v[7] = cr;
+        }
+        if cw.is_some() {
+            v[8] = cw;
+        }
+    }
+    v
+}
+
+/// Compare the converted `models` with `table` (the effective price table).
+pub fn diff(table: &PriceTable, models: &[Model]) -> Diff {
+    let by_name: HashMap<&str, &ModelEntry> = table.entries().iter().map(|e| (e.name.as_str(), e)).collect();
+    let by_alias: HashMap<&str, &ModelEntry> =
+        table.entries().iter().flat_map(|e| e.aliases.iter().map(move |a| (a.as_str(), e))).collect();
+    let mut d = Diff::default();
+    let mut named = 0usize;
+    for m in models {
+        let old = by_name.get(m.name.as_str()).copied();
+        if old.is_none()
+            && let Some(e) = by_alias.get(m.name.as_str())
+        {
+            d.warnings.push(format!(
+                "{:?} left out: it is an alias of the entry {:?} ({}), so the file would not load over this table",
+                m.name, e.name, e.source
+            ));
+            continue;
+        }
+        if old.is_some() {
+            named += 1;
+        }
+        let before = old.map(|e| values(&e.base)).unwrap_or_default();
+        let after = merged(m, old.map(|e| &e.base));
+        let fields: Vec<_> = FIELDS
+            .iter()
+            .zip(before.iter().zip(after.iter()))
+            .filter_map(|(f, (b, a))| match a {
+                Some(a) if *b != Some(*a) => Some((*f, *b, *a)),
+                _ => None,
+            })
+            .collect();
+        if fields.is_empty() {
+            d.unchanged += 1;
+            continue;
+        }
+        let provider = m.provider.clone().or_else(|| old.and_then(|e| e.provider.clone()));
+        d.changes.push(Change { model: m.name.clone(), provider, added: old.is_none(), fields });
+    }
+    d.not_in_file = table.entries().len() - named;
+    d
+}
+
+/// Write the changes in `format`. Tables, markdown and CSV have one row per changed price; JSON and JSONL one
+/// object per model. No changes: nothing in JSONL, a table or markdown; an empty array in JSON and the header
+/// alone in CSV.
+pub fn render(out: &mut impl Write, format: Format, d: &Diff) -> Result<()> {
+    let old = |o: &Option<Decimal>| o.map(money::canonical).unwrap_or_else(|| "-".into());
+    match format {
+        Format::Jsonl => {
+            for c in &d.changes {
+                writeln!(out, "{}", c.to_json())?;
+            }
+        }
+        Format::Json => crate::output::write_json_array(out, d.changes.iter().map(Change::to_json))?,
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let csv_err = |e: csv::Error| Error::data(format!("csv: {e}"));
+            w.write_record(["model", "provider", "change", "field", "old", "new"]).map_err(csv_err)?;
+            for c in &d.changes {
+                for (f, o, n) in &c.fields {
+                    w.write_record([
+                        csv_safe(&c.model).into_owned(),
+                        csv_safe(c.provider.as_deref().unwrap_or("")).into_owned(),
+                        c.kind().to_string(),
+                        f.to_string(),
+                        o.map(money::canonical).unwrap_or_default(),
+                        money::canonical(*n),
+                    ])
+                    .map_err(csv_err)?;
+                }
+            }
+            let bytes = w.into_inner().map_err(|e| Error::data(format!("csv: {e}")))?;
+            out.write_all(&bytes)?;
+        }
+        Format::Table | Format::Markdown => {
+            if d.changes.is_empty() {
+                return Ok(());
+            }
+            let mut t = Table::new(&["model", "provider", "change", "field", "old", "new"], &["old", "new"]);
+            // On a narrow screen the model, the price and its old and new values stay.
+            t.may_drop(&["provider", "change"]);
+            t.may_abbreviate(&["model", "provider"]);
+            for c in &d.changes {
+                for (i, (f, o, n)) in c.fields.iter().enumerate() {
+                    // On a screen the model's name and change are on its first row only, as a group; markdown
+                    // repeats them, so every row of a rendered (or re-sorted) table still says whose price it is.
+                    let (model, provider, kind) = if i == 0 || format == Format::Markdown {
+                        (c.model.clone(), c.provider.clone().unwrap_or_default(), c.kind().to_string())
+                    } else {
+                        Default::default()
+                    };
+                    t.row(vec![model, provider, kind, f.to_string(), old(o), money::canonical(*n)]);
+                }
+            }
+            if format == Format::Markdown {
+                t.render_markdown(out)?;
+            } else {
+                writeln!(out, "USD per million tokens")?;
+                t.render_text(out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The one-line summary: `2 added, 1 changed, 3 unchanged; 40 entries of the table not in the file`.
+pub fn summary(d: &Diff) -> String {
+    let added = d.changes.iter().filter(|c| c.added).count();
+    let changed = d.changes.len() - added;
+    let entries = if d.not_in_file == 1 { "entry" } else { "entries" };
+    format!(
+        "{added} added, {changed} changed, {} unchanged; {} {entries} of the table not in the file (kept)",
+        d.unchanged, d.not_in_file
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A layer's prices replace the written ones and keep the others; a tier written without a threshold changes
+    /// the entry's tier at its own threshold (128k here), keeping its 1-hour write price.
+    #[test]
+    fn merges_as_a_config_layer() {
+        let base = "[models.m1]\ninput = 1\noutput = 2\ncache_read = 0.1\n\
+                    above_200k = { threshold = 128000, input = 2, output = 4, cache_write_1h = 7 }\n";
+        let json = r#"{"m1": {"litellm_provider": "p", "mode": "chat", "input_cost_per_token": 1.5e-06,
+            "output_cost_per_token": 2e-06, "input_cost_per_token_above_200k_tokens": 3e-06,
+            "output_cost_per_token_above_200k_tokens": 5e-06},
+            "m2": {"litellm_provider": "p", "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06,
+            "cache_creation_input_token_cost": 1.25e-06}}"#;
+        let conv = crate::litellm::to_toml("x.json", json, &[], false).unwrap();
+        let before = crate::Config::from_str_layer("base.toml", base).unwrap();
+        let d = diff(&before.prices, &conv.models);
+        assert_eq!(d.changes.len(), 2);
+        let show = |c: &Change| -> Vec<String> {
+            c.fields
+                .iter()
+                .map(|(f, o, n)| format!("{f} {} {n}", o.map(|o| o.to_string()).unwrap_or_default()))
+                .collect()
+        };
+        assert_eq!(show(&d.changes[0]), ["input 1 1.5", "above_200k.input 2 3", "above_200k.output 4 5"]);
+        assert!(!d.changes[0].added);
+        assert_eq!(show(&d.changes[1]), ["input  1", "output  2", "cache_write  1.25"]);
+        assert!(d.changes[1].added);
+        assert_eq!(d.not_in_file, before.prices.entries().len() - 1);
+    }
+}
