@@ -240,6 +240,10 @@ impl CommonArgs {
     pub fn config(&self) -> Result<crate::Config> {
         crate::Config::load(self.config.as_deref())
     }
+    /// The config with one more layer on top of every other (see [`crate::Config::load_with_layer`]).
+    pub fn config_with_layer(&self, name: &str, text: &str) -> Result<crate::Config> {
+        crate::Config::load_with_layer(self.config.as_deref(), Some((name, text)))
+    }
     /// Resolve the log path with the config.
     pub fn log_path(&self, config: &crate::Config) -> Result<std::path::PathBuf> {
         crate::log::log_path(self.log.as_deref(), config)

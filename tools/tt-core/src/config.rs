@@ -403,6 +403,11 @@ pub fn find_project_config(dir: &Path) -> Option<PathBuf> {
 impl Config {
     /// Load every layer, with `explicit` (from `--config`) last.
     pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        Config::load_with_layer(explicit, None)
+    }
+
+    /// [`Config::load`], with one more layer on top: `(name, text)` (what `tt-price --diff` would load).
+    pub fn load_with_layer(explicit: Option<&Path>, extra: Option<(&str, &str)>) -> Result<Config> {
         let mut b = Builder::default();
         b.layer("builtin:prices.toml", DEFAULT_PRICES, None)?;
         b.layer("builtin:tt.toml", DEFAULT_SETTINGS, None)?;
@@ -420,6 +425,9 @@ impl Config {
         if let Some(p) = explicit {
             b.file(p, true)?;
         }
+        if let Some((name, text)) = extra {
+            b.layer(name, text, None)?;
+        }
         b.finish()
     }
 
@@ -433,10 +441,17 @@ impl Config {
 
     /// Parse one TOML text as a single layer on top of the built-in defaults (for tests and tools).
     pub fn from_str_layer(name: &str, text: &str) -> Result<Config> {
+        Config::from_str_layers(&[(name, text)])
+    }
+
+    /// Parse TOML texts as layers, in order, on top of the built-in defaults (for tests and tools).
+    pub fn from_str_layers(layers: &[(&str, &str)]) -> Result<Config> {
         let mut b = Builder::default();
         b.layer("builtin:prices.toml", DEFAULT_PRICES, None)?;
         b.layer("builtin:tt.toml", DEFAULT_SETTINGS, None)?;
-        b.layer(name, text, None)?;
+        for (name, text) in layers {
+            b.layer(name, text, None)?;
+        }
         b.finish()
     }
 

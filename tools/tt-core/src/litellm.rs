@@ -81,7 +81,7 @@ pub struct Model {
 
 impl Model {
     /// The model's TOML table.
-    fn toml(&self) -> String {
+    pub fn toml(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "[models.{}]", toml_key(&self.name));
         if let Some(p) = &self.provider {

@@ -1,11 +1,11 @@
 //! `tt-price --diff`: what loading LiteLLM's converted prices as one more config layer would change in the
 //! effective price table.
 //!
-//! The models are [`crate::litellm`]'s conversion (the very values `--import-litellm` writes), merged into the
-//! current entry of the same name as the config loader merges a layer: a price the converted table writes
-//! replaces the old one, a price it leaves out keeps it; its `above_200k` (written without a threshold) changes
-//! the entry's tier whatever its threshold, or adds one at 200,000. Dated prices (`history`) are untouched
-//! by a layer that writes none, so only the current (base) prices are compared. A layer never removes an entry:
+//! The models are [`crate::litellm`]'s conversion (the very TOML `--import-litellm` writes), loaded by the
+//! config loader itself as one more layer on top of the user's ([`crate::Config::load_with_layer`]) — so the
+//! merge rule (a price the layer writes replaces the old one, one it leaves out is kept, tiers merge) has one
+//! home. The tables before and after are compared model by model. Dated prices (`history`) are untouched by a
+//! layer that writes none, so only the current (base) prices are compared. A layer never removes an entry:
 //! entries the file does not name are counted, not listed.
 
 use std::collections::HashMap;
@@ -105,56 +105,47 @@ fn values(s: &PriceSet) -> [Option<Decimal>; 10] {
     ]
 }
 
-/// The base prices after `m` is merged over `old` as a config layer (see the module doc).
-fn merged(m: &Model, old: Option<&PriceSet>) -> [Option<Decimal>; 10] {
-    let mut v = old.map(values).unwrap_or_default();
-    let tier_was = old.is_some_and(|o| o.tier.is_some());
-    let written: [Option<Decimal>; 5] = [Some(m.input), Some(m.output), m.cache_read, m.cache_write, m.cache_write_1h];
-    for (i, w) in written.into_iter().enumerate() {
-        if w.is_some() {
-            v[i] = w;
-        }
-    }
-    if let Some((ti, to, cr, cw)) = m.tier {
-        // Without a written threshold the tier is the old one (same threshold): its other prices are kept.
-        if !tier_was {
-            v[5..].fill(None);
-        }
-        v[5] = Some(ti);
-        v[6] = Some(to);
-        if cr.is_some() {
-            v[7] = cr;
-        }
-        if cw.is_some() {
-            v[8] = cw;
-        }
-    }
-    v
-}
-
-/// Compare the converted `models` with `table` (the effective price table).
-pub fn diff(table: &PriceTable, models: &[Model]) -> Diff {
+/// The TOML layer of the converted `models` that can load over `table`, and the warnings for those left out: a
+/// name that is an alias of another entry would make the layer fail to load.
+pub fn layer(table: &PriceTable, models: &[Model]) -> (String, Vec<Model>, Vec<String>) {
     let by_name: HashMap<&str, &ModelEntry> = table.entries().iter().map(|e| (e.name.as_str(), e)).collect();
     let by_alias: HashMap<&str, &ModelEntry> =
         table.entries().iter().flat_map(|e| e.aliases.iter().map(move |a| (a.as_str(), e))).collect();
-    let mut d = Diff::default();
-    let mut named = 0usize;
+    let (mut toml, mut kept, mut warnings) = (String::new(), Vec::new(), Vec::new());
     for m in models {
-        let old = by_name.get(m.name.as_str()).copied();
-        if old.is_none()
+        if !by_name.contains_key(m.name.as_str())
             && let Some(e) = by_alias.get(m.name.as_str())
         {
-            d.warnings.push(format!(
+            warnings.push(format!(
                 "{:?} left out: it is an alias of the entry {:?} ({}), so the file would not load over this table",
                 m.name, e.name, e.source
             ));
             continue;
         }
+        toml.push_str(&m.toml());
+        toml.push('\n');
+        kept.push(m.clone());
+    }
+    (toml, kept, warnings)
+}
+
+/// Compare the table `before` with `after` (the same with [`layer`]'s TOML of `models` loaded on top), for the
+/// `models` the layer holds.
+pub fn diff(before: &PriceTable, after: &PriceTable, models: &[Model], warnings: Vec<String>) -> Result<Diff> {
+    let by_name: HashMap<&str, &ModelEntry> = before.entries().iter().map(|e| (e.name.as_str(), e)).collect();
+    let new: HashMap<&str, &ModelEntry> = after.entries().iter().map(|e| (e.name.as_str(), e)).collect();
+    let mut d = Diff { warnings, ..Diff::default() };
+    let mut named = 0usize;
+    for m in models {
+        let old = by_name.get(m.name.as_str()).copied();
         if old.is_some() {
             named += 1;
         }
+        let Some(now) = new.get(m.name.as_str()) else {
+            return Err(Error::data(format!("{}: not in the table the layer loads to", m.name)));
+        };
         let before = old.map(|e| values(&e.base)).unwrap_or_default();
-        let after = merged(m, old.map(|e| &e.base));
+        let after = values(&now.base);
         let fields: Vec<_> = FIELDS
             .iter()
             .zip(before.iter().zip(after.iter()))
@@ -167,11 +158,10 @@ pub fn diff(table: &PriceTable, models: &[Model]) -> Diff {
             d.unchanged += 1;
             continue;
         }
-        let provider = m.provider.clone().or_else(|| old.and_then(|e| e.provider.clone()));
-        d.changes.push(Change { model: m.name.clone(), provider, added: old.is_none(), fields });
+        d.changes.push(Change { model: m.name.clone(), provider: now.provider.clone(), added: old.is_none(), fields });
     }
-    d.not_in_file = table.entries().len() - named;
-    d
+    d.not_in_file = before.entries().len() - named;
+    Ok(d)
 }
 
 /// Write the changes in `format`. Tables, markdown and CSV have one row per changed price; JSON and JSONL one
@@ -265,7 +255,9 @@ mod tests {
             "cache_creation_input_token_cost": 1.25e-06}}"#;
         let conv = crate::litellm::to_toml("x.json", json, &[], false).unwrap();
         let before = crate::Config::from_str_layer("base.toml", base).unwrap();
-        let d = diff(&before.prices, &conv.models);
+        let (toml, kept, warnings) = layer(&before.prices, &conv.models);
+        let after = crate::Config::from_str_layers(&[("base.toml", base), ("x.json", &toml)]).unwrap();
+        let d = diff(&before.prices, &after.prices, &kept, warnings).unwrap();
         assert_eq!(d.changes.len(), 2);
         let show = |c: &Change| -> Vec<String> {
             c.fields

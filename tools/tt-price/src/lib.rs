@@ -223,8 +223,11 @@ fn convert_litellm(cli: &Cli, path: &str) -> Result<tt_core::litellm::Converted>
 fn diff(cli: &Cli, config: &tt_core::Config, path: &str) -> Result<Outcome> {
     let format = Format::choose(cli.format.as_deref())?;
     let converted = convert_litellm(cli, path)?;
-    let d = tt_core::price_diff::diff(&config.prices, &converted.models);
     let name = if path == "-" { "<stdin>" } else { path };
+    // The file's prices loaded by the config loader itself, as one more layer over the user's.
+    let (toml, kept, warnings) = tt_core::price_diff::layer(&config.prices, &converted.models);
+    let after = cli.common.config_with_layer(&format!("{name} (converted)"), &toml)?;
+    let d = tt_core::price_diff::diff(&config.prices, &after.prices, &kept, warnings)?;
     for w in &d.warnings {
         tt_core::cli::warn("tt-price", format!("{name}: {w}"));
     }
