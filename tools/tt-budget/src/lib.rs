@@ -9,11 +9,10 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use clap::{CommandFactory, Parser};
-use rust_decimal::Decimal;
 use tt_core::args::{parse_token_flag, parse_usd};
 use tt_core::budget::answer::{Request, answer};
 use tt_core::budget::gate::{Estimate, Failure, Gate, Note};
-use tt_core::budget::{Evaluation, Level, Spent, TaskContext, parse_fail_at, usd_distinct};
+use tt_core::budget::{Evaluation, Level, Spent, TaskContext, UsdCells, amount, parse_fail_at};
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::config::{Budget, BudgetPeriod, default_warn_at};
 use tt_core::error::{Error, Result};
@@ -451,62 +450,20 @@ fn estimate(cli: &Cli, config: &Config, cal: &Calendar, context: &TaskContext) -
     Estimate::new(usd, tokens, context.get("model").map(|m| (m, from)), &config.prices, cal)
 }
 
-/// The dollar amounts of one budget's row — spent, limit, left, projected — as cells: `$0` for nothing, else
-/// with enough places that amounts that differ never print the same (`$1.9375` and `$1.9374`, not `$1.94`
-/// twice).
-struct UsdCells {
-    spent: String,
-    limit: String,
-    left: String,
-    projected: String,
-}
-
-impl UsdCells {
-    fn of(e: &Evaluation) -> UsdCells {
-        let values = [
-            e.spent.usd,
-            e.limit_usd.unwrap_or_default(),
-            e.remaining_usd().unwrap_or_default(),
-            e.forecast.as_ref().map_or(Decimal::ZERO, |f| f.usd),
-        ];
-        let mut t = usd_distinct(values);
-        for (text, v) in t.iter_mut().zip(values) {
-            if v.is_zero() {
-                *text = "$0".into();
-            }
-        }
-        let [spent, limit, left, projected] = t;
-        UsdCells { spent, limit, left, projected }
-    }
-}
-
-fn money_or_tokens(usd: Option<String>, tokens: Option<i128>) -> String {
-    let mut parts = Vec::new();
-    if let Some(u) = usd {
-        parts.push(u);
-    }
-    if let Some(t) = tokens {
-        parts.push(format!("{} tok", money::thousands_i(t)));
-    }
-    if parts.is_empty() { "-".into() } else { parts.join(" · ") }
-}
-
 fn spent_cell(e: &Evaluation, c: &UsdCells) -> String {
     let usd = (e.limit_usd.is_some() || e.limit_tokens.is_none()).then(|| c.spent.clone());
     let tok = e.limit_tokens.map(|_| i128::from(e.spent.tokens));
-    money_or_tokens(usd, tok)
+    amount(usd, tok)
 }
 
 fn limit_cell(e: &Evaluation, c: &UsdCells) -> String {
-    money_or_tokens(e.limit_usd.map(|_| c.limit.clone()), e.limit_tokens.map(i128::from))
+    amount(e.limit_usd.map(|_| c.limit.clone()), e.limit_tokens.map(i128::from))
 }
 
 fn forecast_cell(e: &Evaluation, c: &UsdCells) -> String {
     match &e.forecast {
         None => "-".into(),
-        Some(f) => {
-            money_or_tokens(e.limit_usd.map(|_| c.projected.clone()), e.limit_tokens.map(|_| i128::from(f.tokens)))
-        }
+        Some(f) => amount(e.limit_usd.map(|_| c.projected.clone()), e.limit_tokens.map(|_| i128::from(f.tokens))),
     }
 }
 
@@ -548,7 +505,7 @@ fn table(evals: &[Evaluation]) -> Table {
                 "-".into()
             } else {
                 let usd = (e.limit_usd.is_some() || e.limit_tokens.is_none()).then(|| money::usd(e.held.usd));
-                money_or_tokens(usd, e.limit_tokens.map(|_| i128::from(e.held.tokens)))
+                amount(usd, e.limit_tokens.map(|_| i128::from(e.held.tokens)))
             });
         }
         if unpriced {
@@ -556,7 +513,7 @@ fn table(evals: &[Evaluation]) -> Table {
         }
         cells.extend([
             limit_cell(e, &c),
-            money_or_tokens(e.limit_usd.map(|_| c.left.clone()), e.remaining_tokens()),
+            amount(e.limit_usd.map(|_| c.left.clone()), e.remaining_tokens()),
             format!("{}%", e.percent()),
             e.level.as_str().to_string(),
             forecast_cell(e, &c),

@@ -202,14 +202,9 @@ impl Index {
     fn ledger(&self) -> Option<Ledger> {
         let n = self.delta.windows.len();
         let mut all = Ledger::new(n);
-        // Commit lines (`#{…}`) of earlier batches stay in the body; only window lines count.
-        for l in self.body.lines().filter(|l| !l.starts_with('#')) {
-            let f: Vec<&str> = l.split('\t').collect();
-            let i = f.first()?.parse::<usize>().ok().filter(|i| *i < n)?;
-            let sp = parse_spent(f.get(2..)?).filter(|_| f.len() == 6)?;
-            all.windows[i].entry(unescape_key(f[1])).or_default().merge(&sp);
+        for i in 0..n {
+            all.windows[i] = self.windows_of(i)?.into_iter().map(|(k, sp)| (k.into_owned(), sp)).collect();
         }
-        all.merge(self.delta.clone());
         Some(all)
     }
 
@@ -407,6 +402,8 @@ pub struct Passed {
     windows: Vec<(usize, String)>,
     /// The budgets counted (for the worst sessions kept on save).
     budgets: Vec<Budget>,
+    /// The calendar of the level alerts, when they are on (`budget_alerts`).
+    alerts: Option<Calendar>,
 }
 
 /// What the config contributes to the counts: budgets, zone, week start and prices.
@@ -537,6 +534,7 @@ pub fn check(locked: &mut LockedLog, config: &Config, record: &Record) -> Result
             spend,
             windows,
             budgets: config.budgets.clone(),
+            alerts: alert_calendar(config),
         }),
     }
 }
@@ -937,38 +935,36 @@ fn refusals(
 }
 
 impl Passed {
-    /// Watch for level alerts from the index this check counted (instead of counting the log a second time);
-    /// `None` when alerts are off.
-    pub fn watch(&self, config: &Config) -> Option<Watch> {
-        if !config.budget_alerts {
-            return None;
-        }
-        let cal = Calendar::new(config.timezone().ok()?, config.week_start, chrono::Utc::now());
-        Some(Watch { index: self.index.clone(), cal })
-    }
-
     /// Append nothing after all: keep only the counting done, for the next call.
     pub fn discard(mut self) {
         let _ = self.index.save(&self.path, &self.budgets);
     }
 
-    /// Record the append in the index and save it. If anything but exactly the record was appended (a torn
-    /// line repaired first), the index stays where it was and the next call counts the rest.
-    pub fn appended(mut self, locked: &mut LockedLog) -> Result<()> {
+    /// Record the append in the index and save it; the level alerts the record set off (see [`Watch`]), when
+    /// they are on. If anything but exactly the record was appended (a torn line repaired first), the index stays
+    /// where it was and the next call counts the rest (and no alert is said).
+    pub fn appended(mut self, locked: &mut LockedLog) -> Result<Vec<String>> {
         let len = locked.len()?;
+        let mut alerts = Vec::new();
         if len == self.index.offset + self.line_len {
             let (tokens, cost) = self.spend;
+            let mut added = Ledger::new(self.budgets.len());
             for (i, key) in &self.windows {
-                if let Some(w) = self.index.delta.windows.get_mut(*i) {
+                if let Some(w) = added.windows.get_mut(*i) {
                     w.entry(key.clone()).or_default().add(tokens, cost);
                 }
             }
+            if let Some(cal) = &self.alerts {
+                alerts = crossings(&self.index, &added, &self.budgets, cal);
+            }
+            self.index.delta.merge(added);
             self.index.offset = len;
             self.index.lines += 1;
             let name = locked.path().display().to_string();
             self.index.tail = tail_hash(locked.file(), len, &name)?;
         }
-        self.index.save(&self.path, &self.budgets)
+        self.index.save(&self.path, &self.budgets)?;
+        Ok(alerts)
     }
 }
 
@@ -985,76 +981,79 @@ pub struct Watch {
 /// budgets, or `budget_alerts = false`) or the index cannot be counted (alerts are a courtesy: they never stop
 /// a record from being logged).
 pub fn watch(locked: &mut LockedLog, config: &Config) -> Option<Watch> {
-    if config.budgets.is_empty() || !config.budget_alerts {
-        return None;
-    }
-    let cal = Calendar::new(config.timezone().ok()?, config.week_start, chrono::Utc::now());
+    let cal = alert_calendar(config)?;
     let log = locked.path().to_path_buf();
     let index = counted(locked.file(), &log, config, &cal, Saved::Load).ok()?;
     Some(Watch { index, cal })
 }
 
+/// The calendar of level alerts; `None` when they are off (no budgets, or `budget_alerts = false`).
+fn alert_calendar(config: &Config) -> Option<Calendar> {
+    if config.budgets.is_empty() || !config.budget_alerts {
+        return None;
+    }
+    Some(Calendar::new(config.timezone().ok()?, config.week_start, chrono::Utc::now()))
+}
+
+/// One line per budget window that `added` moves across a level, from what `index` had counted before.
+fn crossings(index: &Index, added: &Ledger, budgets: &[Budget], cal: &Calendar) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (i, b) in budgets.iter().enumerate() {
+        for (key, more) in added.windows.get(i).into_iter().flatten() {
+            // A total budget's day keys are parts of its one window, not windows of their own.
+            if key.starts_with('@') {
+                continue;
+            }
+            let Some(before) = index.spent(i, key) else { continue };
+            let mut now = before;
+            now.merge(more);
+            let (_, was) = crate::budget::levels(b, before.usd, before.tokens);
+            let (_, is) = crate::budget::levels(b, now.usd, now.tokens);
+            if is <= was {
+                continue;
+            }
+            let window = crate::aggregate::RowWindow::of(&Window::all(cal.tz));
+            let e = Evaluation::new(b, window, None, now, cal.now, cal);
+            let which = match b.period {
+                BudgetPeriod::Session => format!(" (session {key})"),
+                BudgetPeriod::Total => String::new(),
+                p => format!(" ({} {key})", p.as_str()),
+            };
+            lines.push(format!(
+                "budget {}{which} is now {} at {}%: {}",
+                b.name,
+                is.as_str(),
+                e.percent(),
+                e.spent_text()
+            ));
+        }
+    }
+    lines
+}
+
 impl Watch {
     /// After the append (still locked): one line per budget window that the appended records moved across a
-    /// level. With `save`, the index is saved too (a caller that saved it already — `--enforce` — passes
-    /// false, so nothing is counted twice).
-    pub fn alerts(mut self, locked: &mut LockedLog, config: &Config, save: bool) -> Vec<String> {
+    /// level; the index is saved with them counted.
+    pub fn alerts(mut self, locked: &mut LockedLog, config: &Config) -> Vec<String> {
         let log = locked.path().to_path_buf();
         let name = log.display().to_string();
         let Ok(len) = locked.len() else { return Vec::new() };
         let Ok(upto) = last_newline_end(locked.file(), len, &name) else { return Vec::new() };
         let budgets = &config.budgets;
         let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
-        let mut after = self.index.clone();
-        after.delta = Ledger::new(budgets.len());
+        // The appended lines, counted on their own: the position of the index without its (large) body.
+        let mut after = Index::empty(String::new(), 0, 0, budgets.len());
+        (after.offset, after.lines) = (self.index.offset, self.index.lines);
         let how = Counting { budgets, scopes: &scopes, cal: &self.cal, config };
         if catch_up(&mut after, locked.file(), &log, upto, how).is_err() {
             return Vec::new();
         }
-        let mut lines = Vec::new();
-        for (i, b) in budgets.iter().enumerate() {
-            for (key, added) in after.delta.windows.get(i).into_iter().flatten() {
-                if key.starts_with('@') {
-                    continue;
-                }
-                let Some(before) = self.index.spent(i, key) else { continue };
-                let mut now = before;
-                now.merge(added);
-                let (_, was) = crate::budget::levels(b, before.usd, before.tokens);
-                let (_, is) = crate::budget::levels(b, now.usd, now.tokens);
-                if is > was {
-                    let e = Evaluation::new(
-                        b,
-                        crate::aggregate::RowWindow::of(&Window::all(self.cal.tz)),
-                        None,
-                        now,
-                        self.cal.now,
-                        &self.cal,
-                    );
-                    let which = match b.period {
-                        BudgetPeriod::Session => format!(" (session {key})"),
-                        BudgetPeriod::Total => String::new(),
-                        p => format!(" ({} {key})", p.as_str()),
-                    };
-                    lines.push(format!(
-                        "budget {}{which} is now {} at {}%: {}",
-                        b.name,
-                        is.as_str(),
-                        e.percent(),
-                        e.spent_text()
-                    ));
-                }
-            }
-        }
-        if save {
-            let delta = std::mem::replace(&mut after.delta, Ledger::new(0));
-            self.index.delta.merge(delta);
-            self.index.offset = after.offset;
-            self.index.lines = after.lines;
-            if let Ok(t) = tail_hash(locked.file(), after.offset, &name) {
-                self.index.tail = t;
-                let _ = self.index.save(&index_path(&log), &config.budgets);
-            }
+        let lines = crossings(&self.index, &after.delta, budgets, &self.cal);
+        self.index.delta.merge(after.delta);
+        (self.index.offset, self.index.lines) = (after.offset, after.lines);
+        if let Ok(t) = tail_hash(locked.file(), after.offset, &name) {
+            self.index.tail = t;
+            let _ = self.index.save(&index_path(&log), budgets);
         }
         lines
     }

@@ -248,6 +248,22 @@ pub fn hold(
     Ok(hold)
 }
 
+/// After a record naming reservation `id` was appended (under the log's lock), given the hold's state before:
+/// the `settled` line for a hold that was open (the record itself already ended it; the line only spares
+/// readers a look at the log), and what to tell the user, if anything.
+pub fn settled(log: &Path, id: &str, before: State) -> Option<String> {
+    match before {
+        State::Active => append_end(log, id, "settled", Utc::now())
+            .err()
+            .map(|e| format!("{id}: settled by the record, but not noted: {e}")),
+        State::Unknown => Some(format!("no reservation {id} in this log: logged, nothing to settle")),
+        State::Expired => Some(format!("reservation {id} had expired: logged")),
+        // A task's later records name its reservation too (TT_RESERVATION): nothing to say.
+        State::Ended(why) if why == "settled" => None,
+        State::Ended(why) => Some(format!("reservation {id} was already {why}: logged")),
+    }
+}
+
 /// End reservation `id` early, under the log's lock: what to say (`released r-…`, or that it had already
 /// ended). An id never made here is an error.
 pub fn release(log: &Path, id: &str) -> Result<String> {

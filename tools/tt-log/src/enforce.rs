@@ -43,10 +43,11 @@ fn nothing_to_enforce(config: &Config) -> bool {
     true
 }
 
-/// After the append, still under the lock: bring the index up to date. The record is already logged, so a
-/// failure here is only a warning (the next call rebuilds or catches up).
-pub fn appended(passed: Passed, locked: &mut LockedLog) {
-    if let Err(e) = passed.appended(locked) {
+/// After the append, still under the lock: bring the index up to date; the level alerts the record set off.
+/// The record is already logged, so a failure here is only a warning (the next call rebuilds or catches up).
+pub fn appended(passed: Passed, locked: &mut LockedLog) -> Vec<String> {
+    passed.appended(locked).unwrap_or_else(|e| {
         tt_core::cli::warn("tt-log", format!("--enforce index not updated: {e}"));
-    }
+        Vec::new()
+    })
 }

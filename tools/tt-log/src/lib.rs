@@ -258,35 +258,19 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
             None => None,
         };
         let passed = if cli.enforce { enforce::check(&mut locked, &config, &record)? } else { None };
-        // Alerts compare with the index as it stood before the append: the one --enforce just counted, if any.
-        let watch = match (&passed, cli.quiet) {
-            (_, true) => None,
-            (Some(p), false) => p.watch(&config),
-            (None, false) => tt_core::enforce::watch(&mut locked, &config),
-        };
+        // Level alerts compare with the index as it stood before the append: --enforce's own, or a watch.
+        let watch = if passed.is_none() && !cli.quiet { tt_core::enforce::watch(&mut locked, &config) } else { None };
         locked.append(&format!("{line}\n"))?;
-        let saved = passed.is_some();
-        if let Some(p) = passed {
-            enforce::appended(p, &mut locked);
+        alerts = match (passed, watch) {
+            (Some(p), _) => enforce::appended(p, &mut locked),
+            (None, Some(w)) => w.alerts(&mut locked, &config),
+            (None, None) => Vec::new(),
+        };
+        if cli.quiet {
+            alerts.clear();
         }
-        // `--enforce` saved the index already: the watch only compares.
-        alerts = watch.map(|w| w.alerts(&mut locked, &config, !saved)).unwrap_or_default();
-        // The record ended the hold; the `settled` line only spares readers a look at the log.
         if let (Some(id), Some(state)) = (&settle, state) {
-            use tt_core::reserve::State;
-            settled_note = match state {
-                State::Active => {
-                    if let Err(e) = tt_core::reserve::append_end(&log, id, "settled", chrono::Utc::now()) {
-                        tt_core::cli::warn("tt-log", format!("{id}: settled by the record, but not noted: {e}"));
-                    }
-                    None
-                }
-                State::Unknown => Some(format!("no reservation {id} in this log: logged, nothing to settle")),
-                State::Expired => Some(format!("reservation {id} had expired: logged")),
-                // A task's later records name its reservation too (TT_RESERVATION): nothing to say.
-                State::Ended(why) if why == "settled" => None,
-                State::Ended(why) => Some(format!("reservation {id} was already {why}: logged")),
-            };
+            settled_note = tt_core::reserve::settled(&log, id, state);
         }
     } else if cli.enforce {
         enforce::dry_run(&log, &config, &record)?;

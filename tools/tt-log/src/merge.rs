@@ -69,7 +69,7 @@ pub fn run(cli: &Cli, config: &Config, files: &[String]) -> Result<Outcome> {
     };
     let plan = bundle::plan(&read, &existing);
     locked.append(&plan.lines)?;
-    let alerts = watch.map(|w| w.alerts(&mut locked, config, true)).unwrap_or_default();
+    let alerts = watch.map(|w| w.alerts(&mut locked, config)).unwrap_or_default();
     write_history(&log, &sources, &read, &plan)?;
     drop(locked);
     if !cli.quiet {

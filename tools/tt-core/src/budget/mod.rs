@@ -425,27 +425,15 @@ impl Evaluation {
         parts.join(", ")
     }
 
-    /// `$60.00 of $50.00`: the forecast against the limit, for messages (`-` without a forecast). The dollar
-    /// amounts are told apart like the report's cells ([`usd_distinct`] over spent, limit, left and projected).
+    /// `$60.00 of $50.00`: the forecast against the limit, for messages (`-` without a forecast), told apart
+    /// as the report's cells are ([`UsdCells`]).
     pub fn projected_text(&self) -> String {
         let Some(f) = &self.forecast else { return "-".into() };
-        let values =
-            [self.spent.usd, self.limit_usd.unwrap_or_default(), self.remaining_usd().unwrap_or_default(), f.usd];
-        let mut t = usd_distinct(values);
-        for (text, v) in t.iter_mut().zip(values) {
-            if v.is_zero() {
-                *text = "$0".into();
-            }
-        }
-        let cell = |usd: Option<&String>, tokens: Option<u64>| {
-            let mut parts: Vec<String> = usd.cloned().into_iter().collect();
-            parts.extend(tokens.map(|t| format!("{} tok", money::thousands(t))));
-            if parts.is_empty() { "-".to_string() } else { parts.join(" · ") }
-        };
+        let c = UsdCells::of(self);
         format!(
             "{} of {}",
-            cell(self.limit_usd.map(|_| &t[3]), self.limit_tokens.map(|_| f.tokens)),
-            cell(self.limit_usd.map(|_| &t[1]), self.limit_tokens)
+            amount(self.limit_usd.map(|_| c.projected.clone()), self.limit_tokens.map(|_| i128::from(f.tokens))),
+            amount(self.limit_usd.map(|_| c.limit.clone()), self.limit_tokens.map(i128::from))
         )
     }
 
@@ -562,6 +550,47 @@ fn percent_of(f: Decimal, over: bool) -> Decimal {
     } else {
         p.round_dp_with_strategy(2, RoundingStrategy::ToZero).normalize()
     }
+}
+
+/// The dollar amounts of one budget's report — spent, limit, left, projected — as text: `$0` for nothing, else
+/// with enough places that amounts that differ never print the same (`$1.9375` and `$1.9374`, not `$1.94` twice).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsdCells {
+    /// Spent.
+    pub spent: String,
+    /// The limit.
+    pub limit: String,
+    /// What is left.
+    pub left: String,
+    /// The forecast.
+    pub projected: String,
+}
+
+impl UsdCells {
+    /// The cells of `e`.
+    pub fn of(e: &Evaluation) -> UsdCells {
+        let values = [
+            e.spent.usd,
+            e.limit_usd.unwrap_or_default(),
+            e.remaining_usd().unwrap_or_default(),
+            e.forecast.as_ref().map_or(Decimal::ZERO, |f| f.usd),
+        ];
+        let mut t = usd_distinct(values);
+        for (text, v) in t.iter_mut().zip(values) {
+            if v.is_zero() {
+                *text = "$0".into();
+            }
+        }
+        let [spent, limit, left, projected] = t;
+        UsdCells { spent, limit, left, projected }
+    }
+}
+
+/// An amount in dollars, tokens or both (`$12.00 · 3,000 tok`), `-` for neither.
+pub fn amount(usd: Option<String>, tokens: Option<i128>) -> String {
+    let mut parts: Vec<String> = usd.into_iter().collect();
+    parts.extend(tokens.map(|t| format!("{} tok", money::thousands_i(t))));
+    if parts.is_empty() { "-".into() } else { parts.join(" · ") }
 }
 
 /// `1 token`, `1,000 tokens`.

@@ -985,7 +985,7 @@ pub fn import(
         st.log_len = l.len()?;
         st.save(&state_path)?;
         if let Some(w) = watch {
-            report.alerts = w.alerts(&mut l, config, true);
+            report.alerts = w.alerts(&mut l, config);
         }
     }
     Ok(report)
