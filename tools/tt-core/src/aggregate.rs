@@ -391,7 +391,7 @@ impl<'c> Aggregator<'c> {
         }
         let cost = match v.cost_usd {
             Some(c) => Some(c),
-            None => self.pricer.cost(&v.model, v.ts, &v.tokens),
+            None => self.pricer.cost(&v.model, v.ts, &v.tokens, &v.billing),
         };
         // Logs come in runs of one agent/session: when the record's key values are the previous group's, that
         // is its group, found without encoding the key.

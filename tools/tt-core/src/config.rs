@@ -208,8 +208,9 @@ struct RawOptimize {
     cheaper: BTreeMap<String, Spanned<String>>,
 }
 
+/// A model's table. Not `deny_unknown_fields`: keys it does not name land in `more`, where only long-context
+/// tiers (`above_272k`, `above_131072`) are accepted ([`more_tiers`] refuses anything else).
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawModel {
     provider: Option<Spanned<String>>,
     /// Added to the earlier layers' aliases (`unset = ["aliases"]` drops those first).
@@ -225,6 +226,63 @@ struct RawModel {
     cache_write: Option<Spanned<Rate>>,
     cache_write_1h: Option<Spanned<Rate>>,
     above_200k: Option<RawTier>,
+    /// Fast mode: the factor a `speed: "fast"` request's token cost is multiplied by.
+    fast: Option<Spanned<Fee>>,
+    /// USD per server-side web search.
+    web_search: Option<Spanned<Fee>>,
+    /// USD per server-side web fetch.
+    web_fetch: Option<Spanned<Fee>>,
+    /// USD per code-execution session.
+    code_execution: Option<Spanned<Fee>>,
+    /// Prices of the batch, flex and priority service tiers.
+    batch: Option<Spanned<toml::Value>>,
+    flex: Option<Spanned<toml::Value>>,
+    priority: Option<Spanned<toml::Value>>,
+    #[serde(flatten)]
+    more: BTreeMap<String, toml::Value>,
+}
+
+impl RawModel {
+    /// True when the table gives aliases and nothing else.
+    fn only_aliases(&self) -> bool {
+        self.aliases.as_ref().is_some_and(|a| !a.is_empty())
+            && self.provider.is_none()
+            && self.unset.is_empty()
+            && self.history.is_empty()
+            && [&self.input, &self.output, &self.cache_read, &self.cache_write, &self.cache_write_1h]
+                .iter()
+                .all(|r| r.is_none())
+            && self.above_200k.is_none()
+            && [&self.fast, &self.web_search, &self.web_fetch, &self.code_execution].iter().all(|f| f.is_none())
+            && self.batch.is_none()
+            && self.flex.is_none()
+            && self.priority.is_none()
+            && self.more.is_empty()
+    }
+}
+
+/// A service tier's prices (`batch = { input = …, output = …, above_272k = { … } }`), read from its value.
+#[derive(Deserialize)]
+struct PlainService {
+    input: Option<Rate>,
+    output: Option<Rate>,
+    cache_read: Option<Rate>,
+    cache_write: Option<Rate>,
+    cache_write_1h: Option<Rate>,
+    #[serde(flatten)]
+    more: BTreeMap<String, toml::Value>,
+}
+
+/// A long-context tier written under a key the model table does not name (`above_272k`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlainTier {
+    threshold: Option<u64>,
+    input: Option<Rate>,
+    output: Option<Rate>,
+    cache_read: Option<Rate>,
+    cache_write: Option<Rate>,
+    cache_write_1h: Option<Rate>,
 }
 
 #[derive(Deserialize)]
@@ -239,7 +297,6 @@ struct RawTier {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawHistory {
     from: Option<Spanned<toml::value::Datetime>>,
     until: Option<Spanned<toml::value::Datetime>>,
@@ -249,6 +306,8 @@ struct RawHistory {
     cache_write: Option<Spanned<Rate>>,
     cache_write_1h: Option<Spanned<Rate>>,
     above_200k: Option<RawTier>,
+    #[serde(flatten)]
+    more: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -335,6 +394,16 @@ struct Rate(Decimal);
 impl<'de> Deserialize<'de> for Rate {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         decimal_visitor(d, MAX_RATE, " USD per million tokens").map(Rate)
+    }
+}
+
+/// A per-call fee in USD, or the fast-mode factor: at most [`crate::price::MAX_FEE`].
+#[derive(Clone, Copy)]
+struct Fee(Decimal);
+
+impl<'de> Deserialize<'de> for Fee {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        decimal_visitor(d, crate::price::MAX_FEE, "").map(Fee)
     }
 }
 
@@ -491,6 +560,37 @@ struct Builder {
     alias_at: BTreeMap<(String, String), String>,
     /// Where (`file:line`) each model's entry was written, by name.
     model_at: BTreeMap<String, String>,
+    /// Aliases given to catalogue models by tables that only give aliases, by model (see
+    /// [`crate::price::CatalogueAliases`]): the model's line is not read at load.
+    lazy_aliases: BTreeMap<String, crate::price::CatalogueAliases>,
+    /// True while building a catalogue entry: a model not in an earlier layer starts empty, not from the
+    /// catalogue (see [`catalogue_entry`]).
+    no_catalogue: bool,
+}
+
+/// What is wrong with `[optimize.cheaper]`'s `from = to`, if anything: a model not in the price table, two
+/// providers, or a `to` that is not cheaper on both input and output.
+pub fn cheaper_problem(prices: &PriceTable, from: &str, to: &str) -> Option<String> {
+    match (prices.resolve(from), prices.resolve(to)) {
+        (None, _) => Some(format!("model `{from}` is not in the price table")),
+        (_, None) => Some(format!("model `{to}` is not in the price table")),
+        (Some(a), Some(b)) if a.provider.is_some() && b.provider.is_some() && a.provider != b.provider => {
+            Some(format!("`{to}` is not a model of the same provider as `{from}`"))
+        }
+        (Some(a), Some(b)) => {
+            let (pa, pb) = (&a.base, &b.base);
+            (pb.input > pa.input || pb.output > pa.output || (pb.input == pa.input && pb.output == pa.output))
+                .then(|| format!("`{to}` is not cheaper than `{from}`"))
+        }
+    }
+}
+
+/// Build the catalogue entry `name` from its line (see [`crate::catalogue`]): the line is read as a config layer
+/// of its own, so it means what the same TOML in a config would.
+pub fn catalogue_entry(source: &str, name: &str, line: &str) -> Result<ModelEntry> {
+    let mut b = Builder { no_catalogue: true, ..Builder::default() };
+    b.layer(source, &format!("[models]\n{line}\n"), None)?;
+    b.models.remove(name).ok_or_else(|| Error::config(format!("{source}: no entry {name:?} in its line")))
 }
 
 impl Builder {
@@ -585,7 +685,36 @@ impl Builder {
             }
             in_this_file.insert(key.clone(), (model.clone(), at));
             // A later layer merges into the earlier entry field by field, after dropping what it `unset`s.
+            // A model no earlier layer has starts from the catalogue's entry, so a layer that gives some of its
+            // prices keeps the others (tiers, service tiers, fees).
             let mut old = self.models.get(&key).cloned();
+            if old.is_none() && !self.no_catalogue && crate::catalogue::line(&key).is_some() {
+                // Only aliases for a catalogue model: kept as names, its line is read when one is used.
+                if rm.only_aliases() {
+                    let lazy = self.lazy_aliases.entry(key.clone()).or_insert_with(|| crate::price::CatalogueAliases {
+                        model: key.clone(),
+                        aliases: Vec::new(),
+                        source: name.to_string(),
+                    });
+                    lazy.source = name.to_string();
+                    for a in rm.aliases.iter().flatten() {
+                        let akey = format!("models.{model}.aliases");
+                        config_name("alias", a.get_ref()).map_err(|m| place.err(a.span().start, &akey, m))?;
+                        let lower = a.get_ref().to_ascii_lowercase();
+                        self.alias_at.insert((key.clone(), lower.clone()), place.at(a.span().start));
+                        if !lazy.aliases.contains(&lower) {
+                            lazy.aliases.push(lower);
+                        }
+                    }
+                    self.model_at.insert(key.clone(), place.at(at));
+                    continue;
+                }
+                let mut e = crate::catalogue::entry(&key).cloned();
+                if let (Some(e), Some(lazy)) = (e.as_mut(), self.lazy_aliases.remove(&key)) {
+                    e.aliases = lazy.aliases;
+                }
+                old = e;
+            }
             let unset = std::mem::take(&mut rm.unset);
             apply_unset(old.as_mut(), &unset, place, &format!("models.{model}.unset"))?;
             let written_aliases = rm.aliases.take();
@@ -695,36 +824,26 @@ impl Builder {
     /// both input and output: a mapping that would suggest a dearer model is a config error, not a suggestion.
     /// A *built-in* entry that a user's own prices have made invalid (say haiku repriced above sonnet) is
     /// dropped instead: the user wrote nothing wrong, and tt-log must not fail over a tt-optimize default.
+    /// Check the user's `[optimize.cheaper]` entries against the prices: an entry that names an unknown model,
+    /// one of another provider or one that is not cheaper is an error naming where it was written. The built-in
+    /// entries are not checked here (that would read a dozen catalogue lines at every start): `tt-optimize` drops
+    /// those that do not hold ([`cheaper_problem`]).
     fn check_cheaper(&mut self, prices: &PriceTable) -> Result<()> {
-        let mut dropped = Vec::new();
         for (from, to) in &self.optimize.cheaper {
             let source = self.cheaper_source.get(from).map(String::as_str).unwrap_or("config");
-            let problem = match (prices.resolve(from), prices.resolve(to)) {
-                (None, _) => Some(format!("model `{from}` is not in the price table")),
-                (_, None) => Some(format!("model `{to}` is not in the price table")),
-                (Some(a), Some(b)) if a.provider.is_some() && b.provider.is_some() && a.provider != b.provider => {
-                    Some(format!("`{to}` is not a model of the same provider as `{from}`"))
-                }
-                (Some(a), Some(b)) => {
-                    let (pa, pb) = (&a.base, &b.base);
-                    (pb.input > pa.input || pb.output > pa.output || (pb.input == pa.input && pb.output == pa.output))
-                        .then(|| format!("`{to}` is not cheaper than `{from}`"))
-                }
-            };
-            match problem {
-                None => {}
-                Some(_) if source.starts_with("builtin:") => dropped.push(from.clone()),
-                Some(m) => return Err(Error::config(format!("{source}: key `optimize.cheaper.{from}`: {m}"))),
+            if source.starts_with("builtin:") {
+                continue;
             }
-        }
-        for from in dropped {
-            self.optimize.cheaper.remove(&from);
+            if let Some(m) = cheaper_problem(prices, from, to) {
+                return Err(Error::config(format!("{source}: key `optimize.cheaper.{from}`: {m}")));
+            }
         }
         Ok(())
     }
 
     fn finish(mut self) -> Result<Config> {
-        let prices = PriceTable::new(std::mem::take(&mut self.models).into_values().collect()).map_err(|c| {
+        let lazy = std::mem::take(&mut self.lazy_aliases).into_values().collect();
+        let prices = PriceTable::with_aliases(std::mem::take(&mut self.models).into_values().collect(), lazy).map_err(|c| {
             let alias_at = |model: &str, source: &str| {
                 self.alias_at.get(&(model.to_string(), c.alias.clone())).cloned().unwrap_or_else(|| source.into())
             };
@@ -800,67 +919,128 @@ fn expand_home(p: &str) -> String {
     }
 }
 
-/// The prices of one set (the base prices, or one dated history entry) as written.
+/// The prices of one set (the base prices, a dated history entry, or a service tier's prices) as written.
 struct RawSet {
     input: Option<Spanned<Rate>>,
     output: Option<Spanned<Rate>>,
     cache_read: Option<Spanned<Rate>>,
     cache_write: Option<Spanned<Rate>>,
     cache_write_1h: Option<Spanned<Rate>>,
-    tier: Option<RawTier>,
+    /// Long-context tiers: their key (`above_200k`) and prices.
+    tiers: Vec<(String, RawTier)>,
 }
 
 fn rate(v: Option<Spanned<Rate>>) -> Option<Decimal> {
     v.map(|v| v.get_ref().0)
 }
 
+/// A value read without its own position, placed at `at` (its table's) for errors.
+fn placed<T>(v: Option<T>, at: Option<usize>) -> Option<Spanned<T>> {
+    let at = at.unwrap_or(0);
+    v.map(|v| Spanned::new(at..at, v))
+}
+
+/// The long-context tiers among a table's other keys (`above_272k = { … }`): any other key is an error naming
+/// what the table accepts. `at` is the table's place, `key` its dotted key.
+fn more_tiers(
+    more: BTreeMap<String, toml::Value>,
+    accepts: &str,
+    place: Place,
+    at: Option<usize>,
+    key: &str,
+) -> Result<Vec<(String, RawTier)>> {
+    let mut out = Vec::new();
+    for (k, v) in more {
+        if crate::price::tier_threshold(&k).is_none() {
+            return Err(place.err(at, &format!("{key}.{k}"), format!("unknown key: want one of {accepts}")));
+        }
+        let t = PlainTier::deserialize(v).map_err(|e| place.err(at, &format!("{key}.{k}"), e.message()))?;
+        let tier = RawTier {
+            threshold: placed(t.threshold, at),
+            input: placed(t.input, at),
+            output: placed(t.output, at),
+            cache_read: placed(t.cache_read, at),
+            cache_write: placed(t.cache_write, at),
+            cache_write_1h: placed(t.cache_write_1h, at),
+        };
+        out.push((k, tier));
+    }
+    Ok(out)
+}
+
+/// What a model table accepts besides tiers, for the error about a key it does not.
+const MODEL_KEYS: &str = "provider, aliases, unset, history, input, output, cache_read, cache_write, cache_write_1h, \
+                          above_<N>k, batch, flex, priority, fast, web_search, web_fetch, code_execution";
+
+/// A service tier's prices as a [`RawSet`].
+fn service_set(v: Spanned<toml::Value>, place: Place, key: &str) -> Result<RawSet> {
+    let at = Some(v.span().start);
+    let s = PlainService::deserialize(v.into_inner()).map_err(|e| place.err(at, key, e.message()))?;
+    Ok(RawSet {
+        input: placed(s.input, at),
+        output: placed(s.output, at),
+        cache_read: placed(s.cache_read, at),
+        cache_write: placed(s.cache_write, at),
+        cache_write_1h: placed(s.cache_write_1h, at),
+        tiers: more_tiers(s.more, "input, output, cache_read, cache_write, cache_write_1h, above_<N>k", place, at, key)?,
+    })
+}
+
 /// Build a price set over `old` (the earlier layers' set it changes, if any): a price written here replaces
-/// the old one, a price not written keeps it. `at` is where its table is (for errors) and `key` its dotted key.
+/// the old one, a price not written keeps it. Tiers merge by threshold the same way: a tier at a threshold the
+/// old set has changes that tier's prices, one at a new threshold is added. `at` is where its table is (for
+/// errors) and `key` its dotted key.
 fn build_set(raw: RawSet, old: Option<&PriceSet>, place: Place, at: Option<usize>, key: &str) -> Result<PriceSet> {
     let input = rate(raw.input).or(old.map(|o| o.input)).ok_or_else(|| place.err(at, key, "missing `input` price"))?;
     let output =
         rate(raw.output).or(old.map(|o| o.output)).ok_or_else(|| place.err(at, key, "missing `output` price"))?;
-    let old_tier = old.and_then(|o| o.tier.as_ref());
-    let tier = match raw.tier {
-        None => old_tier.cloned(),
-        Some(t) => {
-            let tat = first_at([
-                start(&t.threshold),
-                start(&t.input),
-                start(&t.output),
-                start(&t.cache_read),
-                start(&t.cache_write),
-                start(&t.cache_write_1h),
-            ])
-            .or(at);
-            let tkey = format!("{key}.above_200k");
-            // A tier is matched by its threshold (not written: the earlier tier's): the same threshold changes
-            // the earlier tier's prices, another one is a new tier, which replaces it (a set has one tier).
-            let threshold = t.threshold.map(Spanned::into_inner).or(old_tier.map(|o| o.threshold)).unwrap_or(200_000);
-            let same = old_tier.filter(|o| o.threshold == threshold);
-            let ti = rate(t.input)
-                .or(same.map(|o| o.input))
-                .ok_or_else(|| place.err(tat, &tkey, "missing `input` price"))?;
-            let to = rate(t.output)
-                .or(same.map(|o| o.output))
-                .ok_or_else(|| place.err(tat, &tkey, "missing `output` price"))?;
-            Some(Tier {
-                threshold,
-                input: ti,
-                output: to,
-                cache_read: rate(t.cache_read).or(same.and_then(|o| o.cache_read)),
-                cache_write: rate(t.cache_write).or(same.and_then(|o| o.cache_write)),
-                cache_write_1h: rate(t.cache_write_1h).or(same.and_then(|o| o.cache_write_1h)),
-            })
+    let mut tiers: Vec<Tier> = old.map(|o| o.tiers.clone()).unwrap_or_default();
+    for (name, t) in raw.tiers {
+        let tat = first_at([
+            start(&t.threshold),
+            start(&t.input),
+            start(&t.output),
+            start(&t.cache_read),
+            start(&t.cache_write),
+            start(&t.cache_write_1h),
+        ])
+        .or(at);
+        let tkey = format!("{key}.{name}");
+        // The threshold is the key's (`above_272k`: 272,000) unless the tier writes its own.
+        let threshold = match t.threshold.map(Spanned::into_inner).or_else(|| crate::price::tier_threshold(&name)) {
+            Some(th) if th > 0 => th,
+            _ => return Err(place.err(tat, &tkey, "the threshold must be more than 0 tokens")),
+        };
+        let same = tiers.iter().position(|o| o.threshold == threshold);
+        let was = same.map(|i| tiers[i].clone());
+        let was = was.as_ref();
+        let ti = rate(t.input).or(was.map(|o| o.input)).ok_or_else(|| place.err(tat, &tkey, "missing `input` price"))?;
+        let to =
+            rate(t.output).or(was.map(|o| o.output)).ok_or_else(|| place.err(tat, &tkey, "missing `output` price"))?;
+        let tier = Tier {
+            threshold,
+            input: ti,
+            output: to,
+            cache_read: rate(t.cache_read).or(was.and_then(|o| o.cache_read)),
+            cache_write: rate(t.cache_write).or(was.and_then(|o| o.cache_write)),
+            cache_write_1h: rate(t.cache_write_1h).or(was.and_then(|o| o.cache_write_1h)),
+        };
+        match same {
+            Some(i) => tiers[i] = tier,
+            None => tiers.push(tier),
         }
-    };
+    }
+    tiers.sort_by_key(|t| t.threshold);
     Ok(PriceSet {
         input,
         output,
         cache_read: rate(raw.cache_read).or(old.and_then(|o| o.cache_read)),
         cache_write: rate(raw.cache_write).or(old.and_then(|o| o.cache_write)),
         cache_write_1h: rate(raw.cache_write_1h).or(old.and_then(|o| o.cache_write_1h)),
-        tier,
+        tiers,
+        services: old.map(|o| o.services.clone()).unwrap_or_default(),
+        fast: old.and_then(|o| o.fast),
+        fees: old.map(|o| o.fees).unwrap_or_default(),
         from: old.and_then(|o| o.from),
         until: old.and_then(|o| o.until),
     })
@@ -894,17 +1074,25 @@ fn config_name(what: &str, value: &str) -> std::result::Result<(), String> {
 
 /// What `unset = [...]` in a `[models.NAME]` table may name: the earlier layers' value is dropped before this
 /// layer's fields are merged in (so `unset` plus a new value replaces instead of merging). `input` and `output`
-/// cannot be unset: every price set has them.
+/// cannot be unset: every price set has them. Besides these, any tier (`above_272k`) and its cache prices
+/// (`above_272k.cache_read`).
 const UNSET_KEYS: &[&str] = &[
     "provider",
     "aliases",
     "cache_read",
     "cache_write",
     "cache_write_1h",
-    "above_200k",
-    "above_200k.cache_read",
-    "above_200k.cache_write",
-    "above_200k.cache_write_1h",
+    "above_<N>k",
+    "above_<N>k.cache_read",
+    "above_<N>k.cache_write",
+    "above_<N>k.cache_write_1h",
+    "batch",
+    "flex",
+    "priority",
+    "fast",
+    "web_search",
+    "web_fetch",
+    "code_execution",
     "history",
 ];
 
@@ -912,7 +1100,17 @@ const UNSET_KEYS: &[&str] = &[
 fn apply_unset(mut old: Option<&mut ModelEntry>, unset: &[Spanned<String>], place: Place, key: &str) -> Result<()> {
     for u in unset {
         let name = u.get_ref().as_str();
-        if !UNSET_KEYS.contains(&name) {
+        let (head, field) = match name.split_once('.') {
+            Some((h, f)) => (h, Some(f)),
+            None => (name, None),
+        };
+        let tier = crate::price::tier_threshold(head);
+        let known = match (tier, field) {
+            (Some(_), None | Some("cache_read" | "cache_write" | "cache_write_1h")) => true,
+            (None, None) => UNSET_KEYS.contains(&name) && !name.contains('<'),
+            _ => false,
+        };
+        if !known {
             let why = if name == "input" || name == "output" {
                 format!("`{name}` cannot be unset (every model has one): give a new price instead")
             } else {
@@ -922,6 +1120,21 @@ fn apply_unset(mut old: Option<&mut ModelEntry>, unset: &[Spanned<String>], plac
         }
         let Some(e) = old.as_deref_mut() else { continue };
         let b = &mut e.base;
+        if let Some(th) = tier {
+            match field {
+                None => b.tiers.retain(|t| t.threshold != th),
+                Some(f) => {
+                    for t in b.tiers.iter_mut().filter(|t| t.threshold == th) {
+                        match f {
+                            "cache_read" => t.cache_read = None,
+                            "cache_write" => t.cache_write = None,
+                            _ => t.cache_write_1h = None,
+                        }
+                    }
+                }
+            }
+            continue;
+        }
         match name {
             "provider" => e.provider = None,
             "aliases" => e.aliases.clear(),
@@ -929,19 +1142,23 @@ fn apply_unset(mut old: Option<&mut ModelEntry>, unset: &[Spanned<String>], plac
             "cache_read" => b.cache_read = None,
             "cache_write" => b.cache_write = None,
             "cache_write_1h" => b.cache_write_1h = None,
-            "above_200k" => b.tier = None,
-            _ => {
-                if let Some(t) = b.tier.as_mut() {
-                    match name {
-                        "above_200k.cache_read" => t.cache_read = None,
-                        "above_200k.cache_write" => t.cache_write = None,
-                        _ => t.cache_write_1h = None,
-                    }
+            "fast" => b.fast = None,
+            "web_search" => b.fees.web_search = None,
+            "web_fetch" => b.fees.web_fetch = None,
+            "code_execution" => b.fees.code_execution = None,
+            service => {
+                if let Some(sv) = crate::record::Service::parse(service) {
+                    b.services.retain(|(s, _)| *s != sv);
                 }
             }
         }
     }
     Ok(())
+}
+
+/// The key of history entry `i` in errors.
+fn hk_of(hkey: &str, i: usize) -> String {
+    format!("{hkey} (#{})", i + 1)
 }
 
 /// A dated price written in this layer: its index among the model's `history` entries here, and its offset.
@@ -965,20 +1182,45 @@ fn build_model(
     {
         return Err(place.err(p.span().start, &format!("{key}.provider"), m));
     }
-    let base = build_set(
+    let mut tiers: Vec<(String, RawTier)> = rm.above_200k.map(|t| ("above_200k".to_string(), t)).into_iter().collect();
+    tiers.extend(more_tiers(rm.more, MODEL_KEYS, place, at, &key)?);
+    let mut base = build_set(
         RawSet {
             input: rm.input,
             output: rm.output,
             cache_read: rm.cache_read,
             cache_write: rm.cache_write,
             cache_write_1h: rm.cache_write_1h,
-            tier: rm.above_200k,
+            tiers,
         },
         old.as_ref().map(|o| &o.base),
         place,
         at,
         &key,
     )?;
+    // Service tiers merge like the base prices: fields given change, the rest (tiers included) stay.
+    for (service, raw) in [
+        (crate::record::Service::Batch, rm.batch),
+        (crate::record::Service::Flex, rm.flex),
+        (crate::record::Service::Priority, rm.priority),
+    ] {
+        let Some(raw) = raw else { continue };
+        let sat = Some(raw.span().start);
+        let skey = format!("{key}.{}", service.as_str());
+        let set = service_set(raw, place, &skey)?;
+        let was = base.services.iter().position(|(s, _)| *s == service);
+        let built = build_set(set, was.map(|i| &base.services[i].1), place, sat, &skey)?;
+        match was {
+            Some(i) => base.services[i].1 = built,
+            None => base.services.push((service, built)),
+        }
+    }
+    base.services.sort_by_key(|(s, _)| *s);
+    let fee = |f: Option<Spanned<Fee>>| f.map(|f| f.get_ref().0);
+    base.fast = fee(rm.fast).or(base.fast);
+    base.fees.web_search = fee(rm.web_search).or(base.fees.web_search);
+    base.fees.web_fetch = fee(rm.web_fetch).or(base.fees.web_fetch);
+    base.fees.code_execution = fee(rm.code_execution).or(base.fees.code_execution);
     // Dated prices merge by their range: an entry with the same `from` and `until` as an earlier layer's changes
     // that entry's prices, any other is added (and must not overlap any). Each carries its number and place in
     // this file, `None` for the earlier layers'.
@@ -1011,13 +1253,22 @@ fn build_model(
             return Err(herr(start(&h.from), format!("`from` ({}) must be before `until` ({})", day(f), day(u))));
         }
         let same = history.iter().position(|(o, mine)| mine.is_none() && o.from == from && o.until == until);
+        let mut tiers: Vec<(String, RawTier)> =
+            h.above_200k.map(|t| ("above_200k".to_string(), t)).into_iter().collect();
+        tiers.extend(more_tiers(
+            h.more,
+            "from, until, input, output, cache_read, cache_write, cache_write_1h, above_<N>k",
+            place,
+            hat,
+            &hk_of(&hkey, i),
+        )?);
         let raw = RawSet {
             input: h.input,
             output: h.output,
             cache_read: h.cache_read,
             cache_write: h.cache_write,
             cache_write_1h: h.cache_write_1h,
-            tier: h.above_200k,
+            tiers,
         };
         let hk = format!("{hkey} (#{})", i + 1);
         if let Some(j) = same {

@@ -444,7 +444,7 @@ fn catch_up(index: &mut Index, file: &mut File, log: &Path, upto: u64, how: Coun
             &Source::File(log.to_path_buf()),
             || (Ledger::new(budgets.len()), Pricer::new(&config.prices), 0u64),
             |(ledger, pricer, n), v| {
-                let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens));
+                let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens, &v.billing));
                 ledger.add(budgets, scopes, cal, v, cost, pricer);
                 *n += 1;
                 Ok(())
@@ -472,7 +472,7 @@ fn catch_up(index: &mut Index, file: &mut File, log: &Path, upto: u64, how: Coun
             continue;
         }
         let v = View::parse(l).map_err(|e| e.context(format!("{name}:{line_no}")))?;
-        let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens));
+        let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens, &v.billing));
         index.delta.add(budgets, scopes, cal, &v, cost, &mut pricer);
     }
     // `buf` ends with a newline, so split gave one empty piece after it that was not a line.
@@ -842,7 +842,7 @@ fn answer_counts(
         if let Ok(v) = View::parse(line) {
             let scopes: Vec<Vec<(Field, String)>> = config.budgets.iter().map(scope_of).collect();
             let mut pricer = Pricer::new(&config.prices);
-            let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens));
+            let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens, &v.billing));
             index.delta.add(&config.budgets, &scopes, cal, &v, cost, &mut pricer);
         }
     }
@@ -867,7 +867,7 @@ fn refusals(
     let line = record.to_json();
     let view = View::parse(line.as_bytes())?;
     let mut pricer = Pricer::new(&config.prices);
-    let cost = record.cost_usd.or_else(|| pricer.cost(&record.model, record.ts, &record.tokens));
+    let cost = record.cost_usd.or_else(|| pricer.cost(&record.model, record.ts, &record.tokens, &record.billing));
     let tokens = record.tokens.total();
     let mut refusals = Vec::new();
     let mut windows = Vec::new();

@@ -102,7 +102,7 @@ pub fn price_missing(r: &mut Record, prices: &PriceTable) -> bool {
     if r.cost_usd.is_some() {
         return true;
     }
-    match prices.price(&r.model, r.ts, &r.tokens) {
+    match prices.price(&r.model, r.ts, &r.tokens, &r.billing) {
         Some(p) => {
             r.cost_usd = Some(p.cost);
             r.price = Some(p.label);

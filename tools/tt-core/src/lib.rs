@@ -5,6 +5,7 @@
 //! → aggregate/evaluate → [`output`]. The core never prints: it returns values and [`error::Error`]s, and the
 //! shared `main` in [`cli`] reports them.
 
+pub mod catalogue;
 pub mod aggregate;
 pub mod args;
 pub mod budget;
@@ -36,4 +37,4 @@ pub mod unpriced;
 
 pub use config::Config;
 pub use error::{Error, Kind, Result};
-pub use record::{Record, Tokens};
+pub use record::{Billing, Record, Tokens};

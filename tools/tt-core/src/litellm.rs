@@ -12,10 +12,11 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::money;
-use crate::price::{MAX_RATE, ModelEntry, PriceSet};
+use crate::price::{MAX_RATE, ModelEntry, PriceSet, Tier};
+use crate::record::Service;
 
-/// LiteLLM modes that are priced per token like chat models.
-const TEXT_MODES: &[&str] = &["chat", "completion", "responses"];
+/// LiteLLM modes that are priced per token like chat models (embeddings: input only).
+const TEXT_MODES: &[&str] = &["chat", "completion", "responses", "embedding"];
 
 /// A per-token price as USD per million tokens: `Ok(None)` when absent or not a non-negative number (the entry
 /// is then skipped, as LiteLLM's own placeholders are), an error when it is a number too large to be a price.
@@ -45,8 +46,114 @@ fn per_mtok(model: &str, key: &str, v: Option<&Value>) -> Result<Option<Decimal>
     Ok(Some(m.normalize()))
 }
 
+/// The LiteLLM price keys tt reads, without their tier and service-tier suffixes, and the price they are.
+const DIMENSIONS: [(&str, Dim); 5] = [
+    ("input_cost_per_token", Dim::Input),
+    ("output_cost_per_token", Dim::Output),
+    ("cache_read_input_token_cost", Dim::CacheRead),
+    ("cache_creation_input_token_cost", Dim::CacheWrite),
+    ("cache_creation_input_token_cost_above_1hr", Dim::CacheWrite1h),
+];
+
+/// One price of a set.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Dim {
+    Input,
+    Output,
+    CacheRead,
+    CacheWrite,
+    CacheWrite1h,
+}
+
+/// LiteLLM's service-tier suffixes.
+const SERVICES: [(&str, Service); 3] =
+    [("_batches", Service::Batch), ("_flex", Service::Flex), ("_priority", Service::Priority)];
+
+/// Split a LiteLLM price key into its price, long-context threshold and service tier:
+/// `input_cost_per_token_above_272k_tokens_priority` → (input, Some(272000), Some(priority)). `None` for keys tt
+/// does not price (images, audio, `_above_12hr` writes, other service tiers).
+fn split_key(key: &str) -> Option<(Dim, Option<u64>, Option<Service>)> {
+    let mut k = key;
+    let mut service = None;
+    for (suffix, s) in SERVICES {
+        if let Some(rest) = k.strip_suffix(suffix) {
+            k = rest;
+            service = Some(s);
+            break;
+        }
+    }
+    let mut threshold = None;
+    if let Some(rest) = k.strip_suffix("_tokens")
+        && let Some(i) = rest.rfind("_above_")
+        && let Some(th) = crate::price::tier_threshold(&rest[i + 1..])
+    {
+        threshold = Some(th);
+        k = &rest[..i];
+    }
+    let dim = DIMENSIONS.iter().find(|(name, _)| *name == k)?.1;
+    Some((dim, threshold, service))
+}
+
+/// The prices of one LiteLLM entry as a tt price set, or `None` when it has no input or output price. Long-context
+/// tiers and service tiers without both an input and an output price are left out (a tier needs both).
+fn price_set(name: &str, m: &serde_json::Map<String, Value>, embedding: bool) -> Result<Option<PriceSet>> {
+    type Parts = [Option<Decimal>; 5];
+    // (service, threshold) → prices; threshold 0 is the set's own.
+    let mut parts: BTreeMap<(Option<Service>, u64), Parts> = BTreeMap::new();
+    for (key, v) in m {
+        let Some((dim, threshold, service)) = split_key(key) else { continue };
+        let Some(price) = per_mtok(name, key, Some(v))? else { continue };
+        parts.entry((service, threshold.unwrap_or(0))).or_default()[dim as usize] = Some(price);
+    }
+    let set_of = |p: &Parts| -> Option<PriceSet> {
+        let output = p[Dim::Output as usize].or(embedding.then_some(Decimal::ZERO))?;
+        let mut s = PriceSet::flat(p[Dim::Input as usize]?, output);
+        s.cache_read = p[Dim::CacheRead as usize];
+        s.cache_write = p[Dim::CacheWrite as usize];
+        s.cache_write_1h = p[Dim::CacheWrite1h as usize];
+        Some(s)
+    };
+    let tiers_of = |service: Option<Service>| -> Vec<Tier> {
+        parts
+            .iter()
+            .filter(|((s, th), _)| *s == service && *th > 0)
+            .filter_map(|((_, th), p)| {
+                Some(Tier {
+                    threshold: *th,
+                    input: p[Dim::Input as usize]?,
+                    output: p[Dim::Output as usize]?,
+                    cache_read: p[Dim::CacheRead as usize],
+                    cache_write: p[Dim::CacheWrite as usize],
+                    cache_write_1h: p[Dim::CacheWrite1h as usize],
+                })
+            })
+            .collect()
+    };
+    let Some(mut base) = parts.get(&(None, 0)).and_then(set_of) else { return Ok(None) };
+    base.tiers = tiers_of(None);
+    for s in Service::PRICED {
+        if let Some(mut set) = parts.get(&(Some(s), 0)).and_then(set_of) {
+            set.tiers = tiers_of(Some(s));
+            base.services.push((s, set));
+        }
+    }
+    let fee = |v: Option<&Value>| -> Option<Decimal> {
+        let text = match v? {
+            Value::Number(n) => n.to_string(),
+            _ => return None,
+        };
+        money::parse_decimal(&text).filter(|d| *d >= Decimal::ZERO && *d <= crate::price::MAX_FEE).map(|d| d.normalize())
+    };
+    // OpenAI's web search costs by context size; `medium` is the API's default. Anthropic's sizes are one price.
+    base.fees.web_search =
+        fee(m.get("search_context_cost_per_query").and_then(|q| q.get("search_context_size_medium")));
+    base.fees.code_execution = fee(m.get("code_interpreter_cost_per_session"));
+    base.fast = fee(m.get("provider_specific_entry").and_then(|p| p.get("fast")));
+    Ok(Some(base))
+}
+
 /// The TOML LiteLLM's prices convert to, and what was left out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Converted {
     /// The TOML config text.
     pub toml: String,
@@ -59,24 +166,14 @@ pub struct Converted {
 
 /// One converted model: the prices its TOML table writes (a price left out is `None`: a layer that does not
 /// write a price keeps the earlier layers' one).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     /// The name, lower-case (tt model names ignore case).
     pub name: String,
     /// LiteLLM's `litellm_provider`, if any.
     pub provider: Option<String>,
-    /// Uncached input, USD per million tokens.
-    pub input: Decimal,
-    /// Output.
-    pub output: Decimal,
-    /// Cache read.
-    pub cache_read: Option<Decimal>,
-    /// 5-minute cache write.
-    pub cache_write: Option<Decimal>,
-    /// 1-hour cache write.
-    pub cache_write_1h: Option<Decimal>,
-    /// `above_200k`: input, output, cache read, cache write (no threshold is written).
-    pub tier: Option<(Decimal, Decimal, Option<Decimal>, Option<Decimal>)>,
+    /// The prices: per million tokens, tiers, service tiers, fast factor and tool fees.
+    pub set: PriceSet,
 }
 
 impl Model {
@@ -87,27 +184,20 @@ impl Model {
         if let Some(p) = &self.provider {
             let _ = writeln!(s, "provider = {}", toml_str(p));
         }
-        let _ = writeln!(s, "input = {}", price_toml(self.input));
-        let _ = writeln!(s, "output = {}", price_toml(self.output));
-        for (tt_key, d) in [
-            ("cache_read", self.cache_read),
-            ("cache_write", self.cache_write),
-            ("cache_write_1h", self.cache_write_1h),
-        ] {
-            if let Some(d) = d {
-                let _ = writeln!(s, "{tt_key} = {}", price_toml(d));
-            }
-        }
-        if let Some((ti, to, cr, cw)) = self.tier {
-            let mut parts = vec![format!("input = {}", price_toml(ti)), format!("output = {}", price_toml(to))];
-            for (tt_key, d) in [("cache_read", cr), ("cache_write", cw)] {
-                if let Some(d) = d {
-                    parts.push(format!("{tt_key} = {}", price_toml(d)));
-                }
-            }
-            let _ = writeln!(s, "above_200k = {{ {} }}", parts.join(", "));
+        for part in set_parts(&self.set) {
+            let _ = writeln!(s, "{part}");
         }
         s
+    }
+
+    /// The model as one line of the built-in catalogue: `"name" = { provider = …, input = …, … }`.
+    pub fn catalogue_line(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(p) = &self.provider {
+            parts.push(format!("provider = {}", toml_str(p)));
+        }
+        parts.extend(set_parts(&self.set));
+        format!("{} = {{ {} }}", toml_str(&self.name), parts.join(", "))
     }
 }
 
@@ -116,16 +206,45 @@ impl Model {
 /// tt model names are case-insensitive, so LiteLLM names that differ only in case (`"X"` and `"x"`) would be
 /// the same entry: the first in the file's order is kept, the others are skipped, counted and warned about.
 /// Names and providers the config would refuse (empty, control or invisible format characters, surrounding
-/// whitespace, longer than 200 characters) are skipped, counted and warned about too. Only text models are
-/// converted, and their prices checked: an image or audio entry is skipped whatever its prices say.
+/// whitespace, longer than 200 characters) are skipped, counted and warned about too. Only text and embedding
+/// models are converted, and their prices checked: an image or audio entry is skipped whatever its prices say.
 /// Errors name the file (`name`), and the line for bad JSON.
+///
+/// Every price dimension tt bills is converted: long-context tiers at any threshold (`*_above_272k_tokens`),
+/// 5-minute and 1-hour cache writes, the batch, flex and priority service tiers (`*_batches`, `*_flex`,
+/// `*_priority`, with their own tiers), the fast-mode factor (`provider_specific_entry.fast`), and per-call fees
+/// of web search (`search_context_cost_per_query`, at the default medium context) and code execution
+/// (`code_interpreter_cost_per_session`).
 ///
 /// An entry priced 0 for both input and output says nothing was known (LiteLLM writes 0.0 where it has no price):
 /// it is skipped and counted — tt counts such a model's records as unpriced, never as free — unless
 /// `zero_is_free` (the user's word that those models cost nothing).
 pub fn to_toml(name: &str, json: &str, providers: &[String], zero_is_free: bool) -> Result<Converted> {
     let doc: Value = serde_json::from_str(json).map_err(|e| crate::record::json_doc_error(name, json, &e))?;
-    convert(&doc, providers, zero_is_free).map_err(|e| e.context(name))
+    convert(&doc, providers, zero_is_free, true).map_err(|e| e.context(name))
+}
+
+/// The built-in catalogue's text from LiteLLM's JSON (see [`crate::catalogue`]): a header naming `version`, then
+/// one line per model, sorted by name. Names that are built-in aliases are kept: the config is asked first.
+pub fn to_catalogue(name: &str, json: &str, version: &str) -> Result<String> {
+    let doc: Value = serde_json::from_str(json).map_err(|e| crate::record::json_doc_error(name, json, &e))?;
+    let c = convert(&doc, &[], false, false).map_err(|e| e.context(name))?;
+    let mut out = format!(
+        "# tt's built-in price catalogue: LiteLLM {version} (model_prices_and_context_window_backup.json),\n\
+         # converted by scripts/refresh-catalogue.sh. USD per million tokens. Do not edit: override in\n\
+         # config/prices.toml. One model per line, sorted by name (looked up by binary search).\n\
+         # models: {}\n\
+         [models]\n",
+        c.models.len()
+    );
+    // Sorted by the quoted name as written, which is what the lookup compares.
+    let mut lines: Vec<(String, String)> = c.models.iter().map(|m| (toml_str(&m.name), m.catalogue_line())).collect();
+    lines.sort();
+    for (_, line) in lines {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 /// A price as TOML: a number, or a string when it has more significant digits than a TOML float (read as an
@@ -136,17 +255,20 @@ fn price_toml(d: rust_decimal::Decimal) -> String {
     if digits > 15 { format!("\"{t}\"") } else { t }
 }
 
-fn convert(doc: &Value, providers: &[String], zero_is_free: bool) -> Result<Converted> {
+fn convert(doc: &Value, providers: &[String], zero_is_free: bool, skip_aliases: bool) -> Result<Converted> {
     let obj = doc.as_object().ok_or_else(|| Error::data("expected a JSON object of models"))?;
     // A LiteLLM name that is an alias of a built-in entry (`chatgpt-4o-latest` of gpt-4o) cannot also be an
     // entry of its own: the file would not load. Such names are left to the built-in entry, with a warning.
-    let builtin = crate::config::Config::builtin()?;
-    let aliases: BTreeMap<String, String> = builtin
-        .prices
-        .entries()
-        .iter()
-        .flat_map(|e| e.aliases.iter().map(move |a| (a.to_ascii_lowercase(), e.name.clone())))
-        .collect();
+    let aliases: BTreeMap<String, String> = if skip_aliases {
+        crate::config::Config::builtin()?
+            .prices
+            .entries()
+            .iter()
+            .flat_map(|e| e.aliases.iter().map(move |a| (a.to_ascii_lowercase(), e.name.clone())))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     let mut taken = 0usize;
     let mut models: BTreeMap<String, Model> = BTreeMap::new();
     let mut written_as: BTreeMap<String, String> = BTreeMap::new();
@@ -174,12 +296,11 @@ fn convert(doc: &Value, providers: &[String], zero_is_free: bool) -> Result<Conv
             warnings.push(format!("{name:?} skipped: {why}"));
             continue;
         }
-        let price = |key: &str| per_mtok(name, key, m.get(key));
-        let (Some(input), Some(output)) = (price("input_cost_per_token")?, price("output_cost_per_token")?) else {
+        let Some(set) = price_set(name, m, mode == "embedding")? else {
             skipped += 1;
             continue;
         };
-        if input.is_zero() && output.is_zero() && !zero_is_free {
+        if set.input.is_zero() && set.output.is_zero() && !zero_is_free {
             zero += 1;
             continue;
         }
@@ -194,31 +315,7 @@ fn convert(doc: &Value, providers: &[String], zero_is_free: bool) -> Result<Conv
             warnings.push(format!("{name:?} skipped: tt model names ignore case, and {first:?} came first"));
             continue;
         }
-        // Read in the order the TOML writes them, so the first bad price is the one an error names.
-        let cache_read = price("cache_read_input_token_cost")?;
-        let cache_write = price("cache_creation_input_token_cost")?;
-        let cache_write_1h = price("cache_creation_input_token_cost_above_1hr")?;
-        let tier =
-            match (price("input_cost_per_token_above_200k_tokens")?, price("output_cost_per_token_above_200k_tokens")?)
-            {
-                (Some(ti), Some(to)) => Some((
-                    ti,
-                    to,
-                    price("cache_read_input_token_cost_above_200k_tokens")?,
-                    price("cache_creation_input_token_cost_above_200k_tokens")?,
-                )),
-                _ => None,
-            };
-        let model = Model {
-            name: lower.clone(),
-            provider: (!provider.is_empty()).then(|| provider.to_string()),
-            input,
-            output,
-            cache_read,
-            cache_write,
-            cache_write_1h,
-            tier,
-        };
+        let model = Model { name: lower.clone(), provider: (!provider.is_empty()).then(|| provider.to_string()), set };
         written_as.insert(lower.clone(), name.clone());
         models.insert(lower, model);
     }
@@ -288,20 +385,47 @@ fn set_fields(s: &PriceSet) -> Vec<(&'static str, Decimal)> {
     v
 }
 
-fn tier_inline(s: &PriceSet) -> Option<String> {
-    let t = s.tier.as_ref()?;
-    let mut parts = Vec::new();
-    if t.threshold != 200_000 {
-        parts.push(format!("threshold = {}", t.threshold));
-    }
-    parts.push(format!("input = {}", price_toml(t.input)));
-    parts.push(format!("output = {}", price_toml(t.output)));
+fn tier_fields(t: &Tier) -> Vec<(&'static str, Decimal)> {
+    let mut v = vec![("input", t.input), ("output", t.output)];
     for (k, d) in [("cache_read", t.cache_read), ("cache_write", t.cache_write), ("cache_write_1h", t.cache_write_1h)] {
         if let Some(d) = d {
-            parts.push(format!("{k} = {}", price_toml(d)));
+            v.push((k, d));
         }
     }
-    Some(format!("{{ {} }}", parts.join(", ")))
+    v
+}
+
+fn inline(fields: &[(&str, Decimal)]) -> String {
+    let parts: Vec<String> = fields.iter().map(|(k, d)| format!("{k} = {}", price_toml(*d))).collect();
+    format!("{{ {} }}", parts.join(", "))
+}
+
+/// A price set as `key = value` TOML parts, in the order tt writes them: prices, long-context tiers, service
+/// tiers (inline tables with their own tiers), fast factor, tool fees. Read back by the config loader.
+fn set_parts(s: &PriceSet) -> Vec<String> {
+    let mut out: Vec<String> = set_fields(s).iter().map(|(k, d)| format!("{k} = {}", price_toml(*d))).collect();
+    for t in &s.tiers {
+        out.push(format!("{} = {}", crate::price::tier_name(t.threshold), inline(&tier_fields(t))));
+    }
+    for (service, set) in &s.services {
+        let mut parts: Vec<String> =
+            set_fields(set).iter().map(|(k, d)| format!("{k} = {}", price_toml(*d))).collect();
+        for t in &set.tiers {
+            parts.push(format!("{} = {}", crate::price::tier_name(t.threshold), inline(&tier_fields(t))));
+        }
+        out.push(format!("{} = {{ {} }}", service.as_str(), parts.join(", ")));
+    }
+    for (k, d) in [
+        ("fast", s.fast),
+        ("web_search", s.fees.web_search),
+        ("web_fetch", s.fees.web_fetch),
+        ("code_execution", s.fees.code_execution),
+    ] {
+        if let Some(d) = d {
+            out.push(format!("{k} = {}", price_toml(d)));
+        }
+    }
+    out
 }
 
 /// One entry as a TOML table (round-trips through the config parser).
@@ -312,11 +436,8 @@ pub fn entry_toml(e: &ModelEntry) -> String {
     if let Some(p) = &e.provider {
         let _ = writeln!(s, "provider = {}", toml_str(p));
     }
-    for (k, d) in set_fields(&e.base) {
-        let _ = writeln!(s, "{k} = {}", price_toml(d));
-    }
-    if let Some(t) = tier_inline(&e.base) {
-        let _ = writeln!(s, "above_200k = {t}");
+    for part in set_parts(&e.base) {
+        let _ = writeln!(s, "{part}");
     }
     if !e.aliases.is_empty() {
         let a: Vec<String> = e.aliases.iter().map(|a| toml_str(a)).collect();
@@ -333,11 +454,27 @@ pub fn entry_toml(e: &ModelEntry) -> String {
         for (k, d) in set_fields(h) {
             let _ = writeln!(s, "{k} = {}", price_toml(d));
         }
-        if let Some(t) = tier_inline(h) {
-            let _ = writeln!(s, "above_200k = {t}");
+        for t in &h.tiers {
+            let _ = writeln!(s, "{} = {}", crate::price::tier_name(t.threshold), inline(&tier_fields(t)));
         }
     }
     s
+}
+
+/// `,"key":value` pairs of exact JSON numbers.
+fn json_fields(s: &mut String, fields: &[(&str, Decimal)]) {
+    for (k, d) in fields {
+        let _ = write!(s, ",\"{k}\":{}", money::canonical(*d));
+    }
+}
+
+/// A set's tiers as `,"above_200k":{"threshold":200000,"input":…}` members.
+fn json_tiers(s: &mut String, tiers: &[Tier]) {
+    for t in tiers {
+        let _ = write!(s, ",\"{}\":{{\"threshold\":{}", crate::price::tier_name(t.threshold), t.threshold);
+        json_fields(s, &tier_fields(t));
+        s.push('}');
+    }
 }
 
 /// One entry as a JSON line (prices as exact JSON numbers).
@@ -348,25 +485,26 @@ pub fn entry_json(e: &ModelEntry) -> String {
         s.push_str(",\"provider\":");
         crate::record::push_json_string(&mut s, p);
     }
-    for (k, d) in set_fields(&e.base) {
-        let _ = write!(s, ",\"{k}\":{}", money::canonical(d));
-    }
-    if let Some(t) = &e.base.tier {
-        let _ = write!(
-            s,
-            ",\"above_200k\":{{\"threshold\":{},\"input\":{},\"output\":{}",
-            t.threshold,
-            money::canonical(t.input),
-            money::canonical(t.output)
-        );
-        for (k, d) in
-            [("cache_read", t.cache_read), ("cache_write", t.cache_write), ("cache_write_1h", t.cache_write_1h)]
-        {
-            if let Some(d) = d {
-                let _ = write!(s, ",\"{k}\":{}", money::canonical(d));
-            }
-        }
+    json_fields(&mut s, &set_fields(&e.base));
+    json_tiers(&mut s, &e.base.tiers);
+    for (service, set) in &e.base.services {
+        let _ = write!(s, ",\"{}\":{{", service.as_str());
+        let mut inner = String::new();
+        json_fields(&mut inner, &set_fields(set));
+        json_tiers(&mut inner, &set.tiers);
+        s.push_str(&inner[1..]);
         s.push('}');
+    }
+    let b = &e.base;
+    for (k, d) in [
+        ("fast", b.fast),
+        ("web_search", b.fees.web_search),
+        ("web_fetch", b.fees.web_fetch),
+        ("code_execution", b.fees.code_execution),
+    ] {
+        if let Some(d) = d {
+            let _ = write!(s, ",\"{k}\":{}", money::canonical(d));
+        }
     }
     s.push_str(",\"aliases\":[");
     for (i, a) in e.aliases.iter().enumerate() {

@@ -8,13 +8,21 @@
 //!
 //! Missing cache prices fall back sensibly: cache reads and writes at the input price (providers that do not
 //! charge for cache writes bill those tokens as input), 1-hour writes at the 5-minute write price.
+//!
+//! Beyond tokens, a record's [`Billing`] picks the prices too: its service tier (`batch`, `flex`, `priority`) is
+//! priced with the entry's prices for that tier when it has them (else at the standard prices), fast mode
+//! multiplies the token cost by the entry's `fast` factor, and server-side tool calls (web search, web fetch,
+//! code execution) add the entry's per-call fee.
+//!
+//! Entries come from the config layers first and then from the built-in LiteLLM catalogue
+//! ([`crate::catalogue`]), which is only read for the names the config does not know.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::record::Tokens;
+use crate::record::{Billing, Service, Tokens};
 
 /// One set of prices, possibly limited to a time range.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,13 +37,48 @@ pub struct PriceSet {
     pub cache_write: Option<Decimal>,
     /// 1-hour cache write (defaults to the 5-minute write price).
     pub cache_write_1h: Option<Decimal>,
-    /// Long-context tier.
-    pub tier: Option<Tier>,
+    /// Long-context tiers, by ascending threshold: a request is priced whole at the highest one its prompt
+    /// exceeds.
+    pub tiers: Vec<Tier>,
+    /// Prices of the other service tiers (their own tiers included), used for records of that tier.
+    pub services: Vec<(Service, PriceSet)>,
+    /// Fast mode: the factor the token cost of a `speed: "fast"` request is multiplied by.
+    pub fast: Option<Decimal>,
+    /// Per-call fees of server-side tools.
+    pub fees: Fees,
     /// In force from (inclusive).
     pub from: Option<DateTime<Utc>>,
     /// In force until (exclusive).
     pub until: Option<DateTime<Utc>>,
 }
+
+/// Per-call fees of server-side tools, USD per call (`None`: not priced, the calls add nothing).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fees {
+    /// One web search.
+    pub web_search: Option<Decimal>,
+    /// One web fetch.
+    pub web_fetch: Option<Decimal>,
+    /// One code-execution session.
+    pub code_execution: Option<Decimal>,
+}
+
+impl Fees {
+    /// The fees of `b`'s tool calls, exactly; `None` on overflow.
+    fn of(&self, b: &Billing) -> Option<Decimal> {
+        let mut sum = Decimal::ZERO;
+        for (n, fee) in [(b.web_search, self.web_search), (b.web_fetch, self.web_fetch), (b.code_execution, self.code_execution)]
+        {
+            if let Some(fee) = fee.filter(|_| n != 0) {
+                sum = sum.checked_add(Decimal::from(n).checked_mul(fee)?)?;
+            }
+        }
+        Some(sum)
+    }
+}
+
+/// The largest per-call tool fee or fast-mode factor the config accepts.
+pub const MAX_FEE: Decimal = Decimal::from_parts(1_000, 0, 0, false, 0);
 
 /// Long-context prices, used for the whole request when its prompt exceeds `threshold` tokens.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,32 +153,88 @@ pub fn per_million(mut d: Decimal) -> Decimal {
     }
 }
 
+/// What priced a request: the rates, and which service tier, long-context tier and speed chose them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Choice {
+    /// The per-MTok rates (before the fast-mode factor).
+    pub rates: Rates,
+    /// The service tier whose own prices were used (`None`: the standard prices).
+    pub service: Option<Service>,
+    /// The threshold of the long-context tier used, if any.
+    pub tier: Option<u64>,
+    /// The fast-mode factor applied, if any.
+    pub fast: Option<Decimal>,
+}
+
 impl PriceSet {
-    fn rates(&self, t: &Tokens) -> (Rates, bool) {
-        let base_cw = self.cache_write.unwrap_or(self.input);
+    /// A set with just input and output prices.
+    pub fn flat(input: Decimal, output: Decimal) -> PriceSet {
+        PriceSet {
+            input,
+            output,
+            cache_read: None,
+            cache_write: None,
+            cache_write_1h: None,
+            tiers: Vec::new(),
+            services: Vec::new(),
+            fast: None,
+            fees: Fees::default(),
+            from: None,
+            until: None,
+        }
+    }
+
+    /// The prices of `service`: its own set when this one has it, else this one.
+    pub fn service(&self, service: Service) -> (&PriceSet, Option<Service>) {
+        match self.services.iter().find(|(s, _)| *s == service) {
+            Some((s, p)) => (p, Some(*s)),
+            None => (self, None),
+        }
+    }
+
+    /// The tier a request whose prompt is `prompt` tokens is priced at: the highest threshold it exceeds.
+    pub fn tier_for(&self, prompt: u64) -> Option<&Tier> {
+        self.tiers.iter().rev().find(|t| prompt > t.threshold)
+    }
+
+    fn choose(&self, t: &Tokens, b: &Billing) -> Choice {
+        let (set, service) = self.service(b.service);
+        let base_cw = set.cache_write.unwrap_or(set.input);
         let base = Rates {
-            input: self.input,
-            output: self.output,
-            cache_read: self.cache_read.unwrap_or(self.input),
+            input: set.input,
+            output: set.output,
+            cache_read: set.cache_read.unwrap_or(set.input),
             cache_write: base_cw,
-            cache_write_1h: self.cache_write_1h.unwrap_or(base_cw),
+            cache_write_1h: set.cache_write_1h.unwrap_or(base_cw),
         };
-        match &self.tier {
-            Some(tier) if t.prompt() > tier.threshold => {
+        let fast = self.fast.filter(|_| b.fast);
+        match set.tier_for(t.prompt()) {
+            Some(tier) => {
                 let cw = tier.cache_write.unwrap_or(base.cache_write);
-                (
-                    Rates {
+                Choice {
+                    rates: Rates {
                         input: tier.input,
                         output: tier.output,
                         cache_read: tier.cache_read.unwrap_or(base.cache_read),
                         cache_write: cw,
                         cache_write_1h: tier.cache_write_1h.unwrap_or(base.cache_write_1h),
                     },
-                    true,
-                )
+                    service,
+                    tier: Some(tier.threshold),
+                    fast,
+                }
             }
-            _ => (base, false),
+            None => Choice { rates: base, service, tier: None, fast },
         }
+    }
+
+    /// The exact cost of a request (tokens, fast mode, tool fees), `None` on overflow.
+    fn checked_cost(&self, c: &Choice, t: &Tokens, b: &Billing) -> Option<Decimal> {
+        let mut cost = c.rates.checked_cost(t)?;
+        if let Some(f) = c.fast {
+            cost = cost.checked_mul(f)?;
+        }
+        cost.checked_add(self.fees.of(b)?)
     }
     fn in_force(&self, ts: DateTime<Utc>) -> bool {
         self.from.is_none_or(|f| ts >= f) && self.until.is_none_or(|u| ts < u)
@@ -181,7 +280,30 @@ pub struct Priced {
 #[derive(Debug, Clone, Default)]
 pub struct PriceTable {
     entries: Vec<ModelEntry>,
-    by_name: HashMap<String, usize>,
+    /// Aliases the config gives catalogue models it does not otherwise change.
+    lazy: Vec<CatalogueAliases>,
+    by_name: HashMap<String, Target>,
+}
+
+/// What a name in the table stands for.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// A config entry, by index.
+    Entry(usize),
+    /// A catalogue model a config layer only gave aliases, by index in `lazy`.
+    Catalogue(usize),
+}
+
+/// Aliases a config layer gives a catalogue model without changing its prices (`[models.claude-opus-5-5]
+/// aliases = ["opus"]`): kept as names, so the model's catalogue line is only read when one is used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueAliases {
+    /// The catalogue model.
+    pub model: String,
+    /// Its aliases (lower-case).
+    pub aliases: Vec<String>,
+    /// The layer that gave them.
+    pub source: String,
 }
 
 /// Two entries claim the same alias (see [`PriceTable::new`]).
@@ -220,27 +342,62 @@ impl PriceTable {
     /// Build the table; an alias claimed by two models, or one model's alias that is another model's name, is
     /// an error (either would silently decide which prices a name gets).
     pub fn new(entries: Vec<ModelEntry>) -> Result<Self, Box<AliasClash>> {
+        PriceTable::with_aliases(entries, Vec::new())
+    }
+
+    /// [`PriceTable::new`], with aliases of catalogue models (checked against the entries' names and aliases,
+    /// and each other, the same way).
+    pub fn with_aliases(entries: Vec<ModelEntry>, lazy: Vec<CatalogueAliases>) -> Result<Self, Box<AliasClash>> {
         let mut by_name = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
-            by_name.insert(e.name.clone(), i);
+            by_name.insert(e.name.clone(), Target::Entry(i));
         }
-        for (i, e) in entries.iter().enumerate() {
-            for a in &e.aliases {
-                if let Some(&j) = by_name.get(a)
-                    && j != i
-                {
-                    return Err(Box::new(AliasClash {
-                        alias: a.clone(),
-                        first: entries[j].name.clone(),
-                        second: e.name.clone(),
-                        sources: (entries[j].source.clone(), e.source.clone()),
-                        name_clash: entries[j].name == *a,
-                    }));
+        let named = |t: Target| match t {
+            Target::Entry(i) => (&entries[i].name, &entries[i].source),
+            Target::Catalogue(j) => (&lazy[j].model, &lazy[j].source),
+        };
+        let all = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (Target::Entry(i), &e.aliases))
+            .chain(lazy.iter().enumerate().map(|(j, l)| (Target::Catalogue(j), &l.aliases)));
+        for (me, aliases) in all {
+            for a in aliases {
+                if let Some(&other) = by_name.get(a) {
+                    let (first, first_source) = named(other);
+                    let (second, second_source) = named(me);
+                    if first != second {
+                        return Err(Box::new(AliasClash {
+                            alias: a.clone(),
+                            first: first.clone(),
+                            second: second.clone(),
+                            sources: (first_source.clone(), second_source.clone()),
+                            name_clash: first == a,
+                        }));
+                    }
                 }
-                by_name.insert(a.clone(), i);
+                by_name.insert(a.clone(), me);
             }
         }
-        Ok(PriceTable { entries, by_name })
+        Ok(PriceTable { entries, lazy, by_name })
+    }
+
+    /// The entries a cheaper model of `provider` may be chosen from: the config's and the catalogue's (plain
+    /// names only, see [`crate::catalogue::of_provider`]), a config entry hiding the catalogue's of its name.
+    pub fn candidates_of(&self, provider: &str) -> Vec<&ModelEntry> {
+        let mut out: Vec<&ModelEntry> =
+            self.entries.iter().filter(|e| e.provider.as_deref() == Some(provider)).collect();
+        for e in crate::catalogue::of_provider(provider) {
+            if !self.by_name.contains_key(&e.name) {
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    /// The aliases config layers give catalogue models they do not otherwise change.
+    pub fn catalogue_aliases(&self) -> &[CatalogueAliases] {
+        &self.lazy
     }
 
     /// All entries, sorted by name.
@@ -248,35 +405,19 @@ impl PriceTable {
         &self.entries
     }
 
-    /// The entry a model id resolves to, if any.
+    /// The entry a model id resolves to, if any: the config's entries first (every spelling below), then the
+    /// built-in catalogue's ([`crate::catalogue`]) the same way, then a catalogue entry of the same name under a
+    /// provider prefix (`chatgpt/gpt-5.3-codex-spark` for `gpt-5.3-codex-spark`).
     pub fn resolve(&self, model: &str) -> Option<&ModelEntry> {
         let lower = model.trim().to_ascii_lowercase();
-        if let Some(e) = self.lookup(&lower) {
+        if let Some(e) = resolve_with(&lower, |n| self.lookup(n)) {
             return Some(e);
         }
-        // `anthropic/claude-…`, `openrouter/openai/gpt-4o`, `models/gemini-2.5-pro`
-        let unprefixed = lower.rsplit('/').next().unwrap_or(&lower);
-        // `claude-sonnet-4-5@20250929` (Vertex), `…-v1:0` (Bedrock)
-        let unversioned = unprefixed.split(['@', ':']).next().unwrap_or(unprefixed);
-        // Bedrock: `anthropic.claude-…`, and cross-region inference profiles `us.anthropic.claude-…`.
-        let unversioned = strip_bedrock_region(unversioned);
-        let unversioned = unversioned.strip_prefix("anthropic.").unwrap_or(unversioned);
-        let unversioned = strip_bedrock_version(unversioned);
-        for cand in [unprefixed, unversioned, strip_date(unversioned), strip_suffix_words(strip_date(unversioned))] {
-            if let Some(e) = self.lookup(cand) {
-                return Some(e);
-            }
-            // Version numbers spelled either way: `sonnet-4.5` ⇄ `sonnet-4-5`, `gpt-4-1` → `gpt-4.1`. Only a
-            // separator between two digits changes, and only after the exact spelling failed.
-            let dashed = cand.replace('.', "-");
-            if let Some(e) = self.lookup(&dashed) {
-                return Some(e);
-            }
-            if let Some(e) = dotted_versions(cand).and_then(|d| self.lookup(&d)) {
-                return Some(e);
-            }
+        if let Some(e) = resolve_with(&lower, crate::catalogue::entry) {
+            return Some(e);
         }
-        None
+        let unprefixed = lower.rsplit('/').next().unwrap_or(&lower);
+        crate::catalogue::prefixed(unprefixed).and_then(crate::catalogue::entry)
     }
 
     /// Up to three known names (a model's name or an alias, as the table spells it) one edit away from `model`
@@ -287,8 +428,13 @@ impl PriceTable {
     pub fn suggest(&self, model: &str) -> Vec<&str> {
         let typed: Vec<char> = model.trim().to_lowercase().chars().collect();
         let mut out = Vec::new();
-        for e in &self.entries {
-            let near = std::iter::once(&e.name).chain(&e.aliases).find(|name| {
+        let names = self
+            .entries
+            .iter()
+            .map(|e| (Some(&e.name), &e.aliases))
+            .chain(self.lazy.iter().map(|l| (None, &l.aliases)));
+        for (name, aliases) in names {
+            let near = name.into_iter().chain(aliases).find(|name| {
                 let spellings = [Some(name.to_string()), Some(name.replace('.', "-")), dotted_versions(name)];
                 spellings.iter().flatten().any(|sp| one_edit_apart(&typed, &sp.chars().collect::<Vec<char>>()))
             });
@@ -315,20 +461,28 @@ impl PriceTable {
     }
 
     fn lookup(&self, name: &str) -> Option<&ModelEntry> {
-        self.by_name.get(name).map(|&i| &self.entries[i])
+        match *self.by_name.get(name)? {
+            Target::Entry(i) => Some(&self.entries[i]),
+            Target::Catalogue(j) => crate::catalogue::entry(&self.lazy[j].model),
+        }
     }
 
-    /// Price `tokens` of `model` at `ts`; `None` when the model is unknown.
-    pub fn price(&self, model: &str, ts: DateTime<Utc>, tokens: &Tokens) -> Option<Priced> {
+    /// Price `tokens` of `model` at `ts`, billed as `billing`; `None` when the model is unknown.
+    pub fn price(&self, model: &str, ts: DateTime<Utc>, tokens: &Tokens, billing: &Billing) -> Option<Priced> {
         let entry = self.resolve(model)?;
-        Some(price_with(entry, ts, tokens))
+        Some(price_with(entry, ts, tokens, billing))
     }
 }
 
 /// Price with a known entry, or a data error when the cost does not fit in a `Decimal` (possible only with
 /// rates above [`MAX_RATE`]): what tools that write a cost use, so an absurd price is refused, not saturated.
-pub fn try_price_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> crate::error::Result<Priced> {
-    let (cost, label) = priced(entry, ts, tokens);
+pub fn try_price_with(
+    entry: &ModelEntry,
+    ts: DateTime<Utc>,
+    tokens: &Tokens,
+    billing: &Billing,
+) -> crate::error::Result<Priced> {
+    let (cost, label) = priced(entry, ts, tokens, billing);
     match cost {
         Some(cost) => Ok(Priced { cost, label }),
         None => Err(crate::error::Error::data(format!(
@@ -342,29 +496,53 @@ pub fn try_price_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) ->
 }
 
 /// Price with a known entry (see [`Rates::cost`] for the one case it saturates).
-pub fn price_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> Priced {
-    let (cost, label) = priced(entry, ts, tokens);
+pub fn price_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens, billing: &Billing) -> Priced {
+    let (cost, label) = priced(entry, ts, tokens, billing);
     Priced { cost: cost.unwrap_or(Decimal::MAX), label }
 }
 
-fn priced(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> (Option<Decimal>, String) {
+/// The name of a long-context tier: `above_200k`, or `above_131072` for a threshold not in whole thousands.
+pub fn tier_name(threshold: u64) -> String {
+    if threshold.is_multiple_of(1000) {
+        format!("above_{}k", threshold / 1000)
+    } else {
+        format!("above_{threshold}")
+    }
+}
+
+/// The threshold a tier name gives: `above_272k` → 272,000, `above_131072` → 131,072.
+pub fn tier_threshold(name: &str) -> Option<u64> {
+    let n = name.strip_prefix("above_")?;
+    let (digits, scale) = match n.strip_suffix('k') {
+        Some(d) => (d, 1000),
+        None => (n, 1),
+    };
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) || (digits.len() > 1 && digits.starts_with('0')) {
+        return None;
+    }
+    digits.parse::<u64>().ok()?.checked_mul(scale).filter(|&t| t > 0)
+}
+
+fn priced(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens, billing: &Billing) -> (Option<Decimal>, String) {
     let set = entry.set_at(ts);
-    let (rates, tiered) = set.rates(tokens);
+    let c = set.choose(tokens, billing);
     let mut label = entry.name.clone();
-    if tiered {
-        label.push_str(":above_");
-        let th = set.tier.as_ref().map(|t| t.threshold).unwrap_or(0);
-        if th.is_multiple_of(1000) {
-            label.push_str(&format!("{}k", th / 1000));
-        } else {
-            label.push_str(&th.to_string());
-        }
+    if let Some(s) = c.service {
+        label.push(':');
+        label.push_str(s.as_str());
+    }
+    if let Some(th) = c.tier {
+        label.push(':');
+        label.push_str(&tier_name(th));
+    }
+    if c.fast.is_some() {
+        label.push_str(":fast");
     }
     if let Some(version) = history_version(set) {
         label.push('@');
         label.push_str(&version);
     }
-    (rates.checked_cost(tokens), label)
+    (set.checked_cost(&c, tokens, billing), label)
 }
 
 /// What names a dated price set in a label: its `from` (`2025-01-01`, or the full time when it does not start at
@@ -387,14 +565,33 @@ fn history_version(set: &PriceSet) -> Option<String> {
     }
 }
 
-/// The effective rates that price `tokens` with `entry` at `ts` (tier and history applied).
-pub fn rates_at(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> Rates {
-    entry.set_at(ts).rates(tokens).0
+/// The effective rates that price `tokens` with `entry` at `ts` (service tier, long-context tier and history
+/// applied; the fast-mode factor is not in them).
+pub fn rates_at(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens, billing: &Billing) -> Rates {
+    entry.set_at(ts).choose(tokens, billing).rates
 }
 
-/// The exact cost of `tokens` with a known entry, without building a label (the hot path of `tt-sum`).
-pub fn cost_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens) -> Decimal {
-    entry.set_at(ts).rates(tokens).0.cost(tokens)
+/// What prices `tokens` with `entry` at `ts`: rates, service tier, long-context tier, fast factor.
+pub fn choice_at(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens, billing: &Billing) -> Choice {
+    entry.set_at(ts).choose(tokens, billing)
+}
+
+/// The exact cost of a request with a known entry, without building a label (the hot path of `tt-sum`). Saturates
+/// at `Decimal::MAX` like [`Rates::cost`].
+pub fn cost_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens, billing: &Billing) -> Decimal {
+    let set = entry.set_at(ts);
+    if billing.is_plain() && set.tiers.is_empty() {
+        return Rates {
+            input: set.input,
+            output: set.output,
+            cache_read: set.cache_read.unwrap_or(set.input),
+            cache_write: set.cache_write.unwrap_or(set.input),
+            cache_write_1h: set.cache_write_1h.or(set.cache_write).unwrap_or(set.input),
+        }
+        .cost(tokens);
+    }
+    let c = set.choose(tokens, billing);
+    set.checked_cost(&c, tokens, billing).unwrap_or(Decimal::MAX)
 }
 
 /// Prices many records, resolving each distinct model name once: resolution lower-cases and tries several
@@ -432,8 +629,8 @@ impl<'t> Pricer<'t> {
     }
 
     /// The exact cost, or `None` for an unknown model.
-    pub fn cost(&mut self, model: &str, ts: DateTime<Utc>, tokens: &Tokens) -> Option<Decimal> {
-        self.entry(model).map(|e| cost_with(e, ts, tokens))
+    pub fn cost(&mut self, model: &str, ts: DateTime<Utc>, tokens: &Tokens, billing: &Billing) -> Option<Decimal> {
+        self.entry(model).map(|e| cost_with(e, ts, tokens, billing))
     }
 }
 
@@ -455,6 +652,64 @@ fn one_edit_apart(a: &[char], b: &[char]) -> bool {
         1 => short[p..] == long[p + 1..],
         _ => false,
     }
+}
+
+/// True for a model name without a date or version suffix (`gpt-4o-mini`, not `gpt-4o-mini-2024-07-18` or
+/// `…-latest`): the names that stand for a model rather than one snapshot of it.
+pub fn is_plain_name(name: &str) -> bool {
+    strip_suffix_words(strip_date(name)) == name && !name.contains(['@', ':'])
+}
+
+/// Resolve `lower` (a lower-cased model id) with `lookup`, trying the spellings of one model in turn: as written;
+/// without a provider prefix (`anthropic/…`, `openrouter/openai/gpt-4o`, `models/gemini-2.5-pro`); without a Vertex
+/// or Bedrock version (`@20250929`, `-v1:0`) and Bedrock region (`us.anthropic.`); without a date (`-20250929`,
+/// `-2024-08-06`) and a marketing suffix (`-latest`); with the version before the family written after it
+/// (OpenRouter's `claude-4.6-sonnet` is `claude-sonnet-4.6`); each also with its version's dots as dashes and
+/// dashes as dots.
+fn resolve_with<'a>(lower: &str, lookup: impl Fn(&str) -> Option<&'a ModelEntry>) -> Option<&'a ModelEntry> {
+    if let Some(e) = lookup(lower) {
+        return Some(e);
+    }
+    // `anthropic/claude-…`, `openrouter/openai/gpt-4o`, `models/gemini-2.5-pro`
+    let unprefixed = lower.rsplit('/').next().unwrap_or(lower);
+    // `claude-sonnet-4-5@20250929` (Vertex), `…-v1:0` (Bedrock)
+    let unversioned = unprefixed.split(['@', ':']).next().unwrap_or(unprefixed);
+    // Bedrock: `anthropic.claude-…`, and cross-region inference profiles `us.anthropic.claude-…`.
+    let unversioned = strip_bedrock_region(unversioned);
+    let unversioned = unversioned.strip_prefix("anthropic.").unwrap_or(unversioned);
+    let unversioned = strip_bedrock_version(unversioned);
+    let undated = strip_suffix_words(strip_date(unversioned));
+    let reordered = family_first(undated);
+    let cands = [Some(unprefixed), Some(unversioned), Some(strip_date(unversioned)), Some(undated), reordered.as_deref()];
+    for cand in cands.into_iter().flatten() {
+        if let Some(e) = lookup(cand) {
+            return Some(e);
+        }
+        // Version numbers spelled either way: `sonnet-4.5` ⇄ `sonnet-4-5`, `gpt-4-1` → `gpt-4.1`. Only a
+        // separator between two digits changes, and only after the exact spelling failed.
+        let dashed = cand.replace('.', "-");
+        if let Some(e) = lookup(&dashed) {
+            return Some(e);
+        }
+        if let Some(e) = dotted_versions(cand).and_then(|d| lookup(&d)) {
+            return Some(e);
+        }
+    }
+    None
+}
+
+/// `claude-4.6-sonnet` → `claude-sonnet-4.6`: Claude ids with the version before the family name (OpenRouter's,
+/// and the Claude 3 era's `claude-3-5-sonnet` style) written the current way. `None` when `s` is not such an id.
+fn family_first(s: &str) -> Option<String> {
+    let rest = s.strip_prefix("claude-")?;
+    let (version, family) = rest.rsplit_once('-')?;
+    if !matches!(family, "opus" | "sonnet" | "haiku" | "fable") || !version.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    if !version.bytes().all(|c| c.is_ascii_digit() || c == b'.' || c == b'-') {
+        return None;
+    }
+    Some(format!("claude-{family}-{version}"))
 }
 
 /// The geography prefixes of Bedrock's cross-region inference profiles (`us.anthropic.claude-…`).
@@ -545,17 +800,23 @@ mod tests {
         let c = Config::builtin().unwrap();
         let ts = Utc::now();
         let t = Tokens { input: 50_000, output: 15_000, ..Default::default() };
-        assert_eq!(c.prices.price("sonnet-4.5", ts, &t).unwrap().cost, d("0.375"));
+        assert_eq!(c.prices.price("sonnet-4.5", ts, &t, &Billing::default()).unwrap().cost, d("0.375"));
         let t = Tokens { input: 10_000, output: 30_000, ..Default::default() };
-        assert_eq!(c.prices.price("claude-sonnet-4-5-20250929", ts, &t).unwrap().cost, d("0.48"));
+        assert_eq!(c.prices.price("claude-sonnet-4-5-20250929", ts, &t, &Billing::default()).unwrap().cost, d("0.48"));
     }
 
     #[test]
     fn resolution() {
         let c = Config::builtin().unwrap();
         for (m, want) in [
-            ("gpt-4o-2024-08-06", "gpt-4o"),
+            // The catalogue has dated snapshots of their own (priced as LiteLLM prices them).
+            ("gpt-4o-2024-08-06", "gpt-4o-2024-08-06"),
+            ("gpt-4o-2024-09-09", "gpt-4o"),
             ("openai/gpt-4o", "gpt-4o"),
+            ("someproxy/gpt-4o", "gpt-4o"),
+            ("anthropic/claude-4.6-sonnet-20260217", "claude-sonnet-4-6"),
+            // Only under provider prefixes: the maker's own API is preferred to resellers'.
+            ("grok-4.6", "xai/grok-4.6"),
             ("claude-sonnet-4-5@20250929", "claude-sonnet-4-5"),
             ("anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
             ("Sonnet-4.5", "claude-sonnet-4-5"),
@@ -568,8 +829,8 @@ mod tests {
             ("gemini-2-5-pro", "gemini-2.5-pro"),
             ("gemini-2-5-flash-lite", "gemini-2.5-flash-lite"),
             ("sonnet-4-5-20250929", "claude-sonnet-4-5"),
-            ("gpt-4-0613", "gpt-4"),
-            ("gpt-4o-2024-08-06", "gpt-4o"),
+            ("gpt-4-0613", "gpt-4-0613"),
+            ("gpt-4-0101", "gpt-4"),
             ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
             ("eu.anthropic.claude-haiku-4-5-20251001-v1:0", "claude-haiku-4-5"),
             ("apac.anthropic.claude-sonnet-4-20250514-v1:0", "claude-sonnet-4"),
@@ -578,9 +839,10 @@ mod tests {
         ] {
             assert_eq!(c.prices.resolve(m).map(|e| e.name.as_str()), Some(want), "{m}");
         }
-        assert!(c.prices.resolve("claude-fable-5").is_none());
+        assert_eq!(c.prices.resolve("claude-fable-5").map(|e| e.name.as_str()), Some("claude-fable-5"));
+        assert!(c.prices.resolve("claude-mystery-9").is_none());
         // Only a known geography is a region prefix; a version separator never becomes something else.
-        for unknown in ["xx.anthropic.claude-sonnet-4-5", "gpt-5-1", "sonnet-4-5-1", "gpt-4-1-0"] {
+        for unknown in ["xx.anthropic.claude-sonnet-4-5", "sonnet-4-5-1", "gpt-4-1-0"] {
             assert!(c.prices.resolve(unknown).is_none(), "{unknown} resolved");
         }
     }
@@ -652,7 +914,7 @@ mod tests {
     fn long_context_prices_the_whole_request() {
         let c = Config::builtin().unwrap();
         let t = Tokens { input: 150_000, cache_read: 60_000, output: 1_000, ..Default::default() };
-        let p = c.prices.price("claude-sonnet-4-5", Utc::now(), &t).unwrap();
+        let p = c.prices.price("claude-sonnet-4-5", Utc::now(), &t, &Billing::default()).unwrap();
         // 150k*6 + 60k*0.6 + 1k*22.5 = 0.9 + 0.036 + 0.0225
         assert_eq!(p.cost, d("0.9585"));
         assert_eq!(p.label, "claude-sonnet-4-5:above_200k");

@@ -19,19 +19,54 @@ use crate::money;
 use crate::output::{Format, Table, csv_safe};
 use crate::price::{ModelEntry, PriceSet, PriceTable};
 
-/// The price fields compared, as the config names them.
-pub const FIELDS: [&str; 10] = [
-    "input",
-    "output",
-    "cache_read",
-    "cache_write",
-    "cache_write_1h",
-    "above_200k.input",
-    "above_200k.output",
-    "above_200k.cache_read",
-    "above_200k.cache_write",
-    "above_200k.cache_write_1h",
-];
+/// Every price of a set by the dotted key the config gives it: `input`, `above_272k.input`, `batch.input`,
+/// `batch.above_272k.output`, `fast`, `web_search`, …
+pub fn fields(s: &PriceSet) -> Vec<(String, Decimal)> {
+    fn prices(out: &mut Vec<(String, Decimal)>, prefix: &str, s: &PriceSet) {
+        let mut push = |k: String, d: Option<Decimal>| {
+            if let Some(d) = d {
+                out.push((k, d));
+            }
+        };
+        for (k, d) in [
+            ("input", Some(s.input)),
+            ("output", Some(s.output)),
+            ("cache_read", s.cache_read),
+            ("cache_write", s.cache_write),
+            ("cache_write_1h", s.cache_write_1h),
+        ] {
+            push(format!("{prefix}{k}"), d);
+        }
+        for t in &s.tiers {
+            let name = crate::price::tier_name(t.threshold);
+            for (k, d) in [
+                ("input", Some(t.input)),
+                ("output", Some(t.output)),
+                ("cache_read", t.cache_read),
+                ("cache_write", t.cache_write),
+                ("cache_write_1h", t.cache_write_1h),
+            ] {
+                push(format!("{prefix}{name}.{k}"), d);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    prices(&mut out, "", s);
+    for (service, set) in &s.services {
+        prices(&mut out, &format!("{}.", service.as_str()), set);
+    }
+    for (k, d) in [
+        ("fast", s.fast),
+        ("web_search", s.fees.web_search),
+        ("web_fetch", s.fees.web_fetch),
+        ("code_execution", s.fees.code_execution),
+    ] {
+        if let Some(d) = d {
+            out.push((k.to_string(), d));
+        }
+    }
+    out
+}
 
 /// One model the file would add or change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,8 +77,8 @@ pub struct Change {
     pub provider: Option<String>,
     /// True when the table has no entry of that name.
     pub added: bool,
-    /// Each field that differs: its name (see [`FIELDS`]), the old price (`None`: not set) and the new one.
-    pub fields: Vec<(&'static str, Option<Decimal>, Decimal)>,
+    /// Each field that differs: its dotted key (see [`fields`]), the old price (`None`: not set) and the new one.
+    pub fields: Vec<(String, Option<Decimal>, Decimal)>,
 }
 
 impl Change {
@@ -88,23 +123,6 @@ pub struct Diff {
     pub warnings: Vec<String>,
 }
 
-/// The prices of a set as [`FIELDS`] name them.
-fn values(s: &PriceSet) -> [Option<Decimal>; 10] {
-    let t = s.tier.as_ref();
-    [
-        Some(s.input),
-        Some(s.output),
-        s.cache_read,
-        s.cache_write,
-        s.cache_write_1h,
-        t.map(|t| t.input),
-        t.map(|t| t.output),
-        t.and_then(|t| t.cache_read),
-        t.and_then(|t| t.cache_write),
-        t.and_then(|t| t.cache_write_1h),
-    ]
-}
-
 /// The TOML layer of the converted `models` that can load over `table`, and the warnings for those left out: a
 /// name that is an alias of another entry would make the layer fail to load.
 pub fn layer(table: &PriceTable, models: &[Model]) -> (String, Vec<Model>, Vec<String>) {
@@ -144,14 +162,12 @@ pub fn diff(before: &PriceTable, after: &PriceTable, models: &[Model], warnings:
         let Some(now) = new.get(m.name.as_str()) else {
             return Err(Error::data(format!("{}: not in the table the layer loads to", m.name)));
         };
-        let before = old.map(|e| values(&e.base)).unwrap_or_default();
-        let after = values(&now.base);
-        let fields: Vec<_> = FIELDS
-            .iter()
-            .zip(before.iter().zip(after.iter()))
-            .filter_map(|(f, (b, a))| match a {
-                Some(a) if *b != Some(*a) => Some((*f, *b, *a)),
-                _ => None,
+        let before: HashMap<String, Decimal> = old.map(|e| fields(&e.base)).unwrap_or_default().into_iter().collect();
+        let fields: Vec<_> = fields(&now.base)
+            .into_iter()
+            .filter_map(|(f, a)| {
+                let b = before.get(&f).copied();
+                (b != Some(a)).then_some((f, b, a))
             })
             .collect();
         if fields.is_empty() {
@@ -243,7 +259,7 @@ mod tests {
     use super::*;
 
     /// A layer's prices replace the written ones and keep the others; a tier written without a threshold changes
-    /// the entry's tier at its own threshold (128k here), keeping its 1-hour write price.
+    /// a tier at its own threshold (200k), beside the entry's 128k one.
     #[test]
     fn merges_as_a_config_layer() {
         let base = "[models.m1]\ninput = 1\noutput = 2\ncache_read = 0.1\n\
@@ -265,7 +281,8 @@ mod tests {
                 .map(|(f, o, n)| format!("{f} {} {n}", o.map(|o| o.to_string()).unwrap_or_default()))
                 .collect()
         };
-        assert_eq!(show(&d.changes[0]), ["input 1 1.5", "above_200k.input 2 3", "above_200k.output 4 5"]);
+        // LiteLLM's `above_200k` is a tier at 200k: added beside the 128k one, which keeps its prices.
+        assert_eq!(show(&d.changes[0]), ["input 1 1.5", "above_200k.input  3", "above_200k.output  5"]);
         assert!(!d.changes[0].added);
         assert_eq!(show(&d.changes[1]), ["input  1", "output  2", "cache_write  1.25"]);
         assert!(d.changes[1].added);

@@ -58,6 +58,79 @@ impl Tokens {
     }
 }
 
+/// The service tier a request was processed at: providers bill batch, flex and priority processing at their own
+/// rates (`service_tier` in a record; absent means standard).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Service {
+    /// The provider's standard (default) processing.
+    #[default]
+    Standard,
+    /// Batch APIs (asynchronous, usually half price).
+    Batch,
+    /// OpenAI's flex processing.
+    Flex,
+    /// Priority processing.
+    Priority,
+}
+
+impl Service {
+    /// Every tier but standard, in the order prices are written.
+    pub const PRICED: [Service; 3] = [Service::Batch, Service::Flex, Service::Priority];
+
+    /// A record's `service_tier`: `standard`, `batch`, `flex` or `priority`.
+    pub fn parse(s: &str) -> Option<Service> {
+        Some(match s {
+            "standard" => Service::Standard,
+            "batch" => Service::Batch,
+            "flex" => Service::Flex,
+            "priority" => Service::Priority,
+            _ => return None,
+        })
+    }
+
+    /// The name a record and a price table use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::Standard => "standard",
+            Service::Batch => "batch",
+            Service::Flex => "flex",
+            Service::Priority => "priority",
+        }
+    }
+}
+
+/// How a request was billed beyond its token counts: the service tier, fast mode, and server-side tool calls
+/// priced per call. The default is a plain request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Billing {
+    /// `service_tier`.
+    pub service: Service,
+    /// `speed: "fast"` (Anthropic's fast mode, billed at a multiple of the token prices).
+    pub fast: bool,
+    /// `web_search_requests`: server-side web searches.
+    pub web_search: u64,
+    /// `web_fetch_requests`: server-side web fetches.
+    pub web_fetch: u64,
+    /// `code_execution_requests`: server-side code-execution sessions.
+    pub code_execution: u64,
+}
+
+impl Billing {
+    /// True for a plain request (standard tier, normal speed, no tool calls).
+    pub fn is_plain(&self) -> bool {
+        *self == Billing::default()
+    }
+
+    /// The tool calls, with their record field names.
+    pub fn tool_calls(&self) -> [(&'static str, u64); 3] {
+        [
+            ("web_search_requests", self.web_search),
+            ("web_fetch_requests", self.web_fetch),
+            ("code_execution_requests", self.code_execution),
+        ]
+    }
+}
+
 /// One usage record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
@@ -75,6 +148,8 @@ pub struct Record {
     pub tokens: Tokens,
     /// Informational: reasoning tokens, already inside output.
     pub reasoning_tokens: Option<u64>,
+    /// Service tier, fast mode and tool calls (what prices a request beyond its tokens).
+    pub billing: Billing,
     /// Optional string fields, in schema order: provider, session, task, project, branch, commit, host, user,
     /// notes, source.
     pub provider: Option<String>,
@@ -124,6 +199,11 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "cache_write_tokens",
     "cache_write_1h_tokens",
     "reasoning_tokens",
+    "service_tier",
+    "speed",
+    "web_search_requests",
+    "web_fetch_requests",
+    "code_execution_requests",
     "session",
     "task",
     "project",
@@ -151,6 +231,7 @@ impl Record {
             model,
             tokens,
             reasoning_tokens: None,
+            billing: Billing::default(),
             provider: None,
             session: None,
             task: None,
@@ -207,6 +288,21 @@ impl Record {
         let mut r = Record::new(id, ts, agent, model, tokens);
         r.ts_text = ts_text;
         r.reasoning_tokens = opt_u64(&mut map, "reasoning_tokens")?;
+        if let Some(t) = opt_string(&mut map, "service_tier")? {
+            r.billing.service = Service::parse(&t).ok_or_else(|| {
+                Error::data(format!("field `service_tier`: expected standard, batch, flex or priority, got {t:?}"))
+            })?;
+        }
+        if let Some(t) = opt_string(&mut map, "speed")? {
+            r.billing.fast = match t.as_str() {
+                "fast" => true,
+                "standard" => false,
+                _ => return Err(Error::data(format!("field `speed`: expected fast or standard, got {t:?}"))),
+            };
+        }
+        r.billing.web_search = opt_u64(&mut map, "web_search_requests")?.unwrap_or(0);
+        r.billing.web_fetch = opt_u64(&mut map, "web_fetch_requests")?.unwrap_or(0);
+        r.billing.code_execution = opt_u64(&mut map, "code_execution_requests")?.unwrap_or(0);
         r.provider = opt_string(&mut map, "provider")?;
         r.session = opt_string(&mut map, "session")?;
         r.task = opt_string(&mut map, "task")?;
@@ -271,6 +367,18 @@ impl Record {
         }
         if let Some(n) = self.reasoning_tokens {
             let _ = write!(s, ",\"reasoning_tokens\":{n}");
+        }
+        // Only what changes the price is written: a standard tier and normal speed are the default.
+        if self.billing.service != Service::Standard {
+            push_str_field(&mut s, "service_tier", self.billing.service.as_str());
+        }
+        if self.billing.fast {
+            push_str_field(&mut s, "speed", "fast");
+        }
+        for (k, n) in self.billing.tool_calls() {
+            if n != 0 {
+                let _ = write!(s, ",\"{k}\":{n}");
+            }
         }
         for (k, v) in [
             ("session", &self.session),

@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
 use crate::input::Source;
-use crate::record::{MAX_NAME_LEN, Record, SCHEMA_VERSION, Tokens};
+use crate::record::{Billing, MAX_NAME_LEN, Record, SCHEMA_VERSION, Service, Tokens};
 
 /// A record field that reports can group by and budgets can be scoped to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -138,6 +138,8 @@ pub struct View<'a> {
     pub cost_usd: Option<Decimal>,
     /// `estimated`
     pub estimated: Option<bool>,
+    /// `service_tier`, `speed` and the tool-call counts.
+    pub billing: Billing,
     /// The raw text of the `tags` object (validated: an object of strings).
     tags: Option<&'a str>,
 }
@@ -226,6 +228,11 @@ enum K {
     CacheWriteTokens,
     CacheWrite1hTokens,
     ReasoningTokens,
+    ServiceTier,
+    Speed,
+    WebSearch,
+    WebFetch,
+    CodeExecution,
     DurationMs,
     Session,
     Task,
@@ -245,7 +252,7 @@ enum K {
 
 /// The schema's keys, in the order [`Record::to_json`] writes them (which [`Cursor::known_key`] relies on to
 /// find the next key first).
-const KEYS: [(&[u8], K); 26] = [
+const KEYS: [(&[u8], K); 31] = [
     (b"v", K::V),
     (b"id", K::Id),
     (b"ts", K::Ts),
@@ -258,6 +265,11 @@ const KEYS: [(&[u8], K); 26] = [
     (b"cache_write_tokens", K::CacheWriteTokens),
     (b"cache_write_1h_tokens", K::CacheWrite1hTokens),
     (b"reasoning_tokens", K::ReasoningTokens),
+    (b"service_tier", K::ServiceTier),
+    (b"speed", K::Speed),
+    (b"web_search_requests", K::WebSearch),
+    (b"web_fetch_requests", K::WebFetch),
+    (b"code_execution_requests", K::CodeExecution),
     (b"session", K::Session),
     (b"task", K::Task),
     (b"project", K::Project),
@@ -804,6 +816,7 @@ fn parse_quick<'a>(line: &'a [u8], text: Option<&'a str>) -> Option<View<'a>> {
     let mut opt: [Option<Cow<'_, str>>; 9] = Default::default();
     let mut cost = None;
     let mut estimated = None;
+    let mut billing = Billing::default();
     let mut tags = None;
     let mut hint = 0usize;
     // The keys of the previous line, in order: the next line almost always has the same ones.
@@ -833,6 +846,11 @@ fn parse_quick<'a>(line: &'a [u8], text: Option<&'a str>) -> Option<View<'a>> {
             K::ReasoningTokens | K::DurationMs => {
                 uint(&mut pos)?;
             }
+            K::ServiceTier => billing.service = Service::parse(string(&mut pos)?)?,
+            K::Speed => billing.fast = speed(string(&mut pos)?)?,
+            K::WebSearch => billing.web_search = uint(&mut pos)?,
+            K::WebFetch => billing.web_fetch = uint(&mut pos)?,
+            K::CodeExecution => billing.code_execution = uint(&mut pos)?,
             K::Provider => opt[0] = Some(Cow::Borrowed(string(&mut pos)?)),
             K::Session => opt[1] = Some(Cow::Borrowed(string(&mut pos)?)),
             K::Task => opt[2] = Some(Cow::Borrowed(string(&mut pos)?)),
@@ -961,6 +979,7 @@ fn parse_quick<'a>(line: &'a [u8], text: Option<&'a str>) -> Option<View<'a>> {
         tokens,
         cost_usd: cost,
         estimated,
+        billing,
         tags,
     })
 }
@@ -1105,6 +1124,7 @@ fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
     let mut view_opt: [Option<Cow<'_, str>>; 9] = Default::default();
     let mut cost = None;
     let mut estimated = None;
+    let mut billing = Billing::default();
     let mut tags = None;
     c.eat(b'{')?;
     c.ws();
@@ -1134,6 +1154,22 @@ fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
             K::ReasoningTokens | K::DurationMs => {
                 c.uint("")?;
             }
+            K::ServiceTier => {
+                if let Some(t) = c.opt_str("service_tier")? {
+                    billing.service = Service::parse(&t).ok_or_else(|| {
+                        bad(format!("field `service_tier`: expected standard, batch, flex or priority, got {t:?}"))
+                    })?;
+                }
+            }
+            K::Speed => {
+                if let Some(t) = c.opt_str("speed")? {
+                    billing.fast =
+                        speed(&t).ok_or_else(|| bad(format!("field `speed`: expected fast or standard, got {t:?}")))?;
+                }
+            }
+            K::WebSearch => billing.web_search = c.uint("web_search_requests")?.unwrap_or(0),
+            K::WebFetch => billing.web_fetch = c.uint("web_fetch_requests")?.unwrap_or(0),
+            K::CodeExecution => billing.code_execution = c.uint("code_execution_requests")?.unwrap_or(0),
             K::Provider => view_opt[0] = c.opt_str("provider")?,
             K::Session => view_opt[1] = c.opt_str("session")?,
             K::Task => view_opt[2] = c.opt_str("task")?,
@@ -1236,8 +1272,18 @@ fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
         tokens,
         cost_usd: cost,
         estimated,
+        billing,
         tags,
     })
+}
+
+/// A record's `speed`: true for `fast`, false for `standard`, `None` for anything else.
+fn speed(s: &str) -> Option<bool> {
+    match s {
+        "fast" => Some(true),
+        "standard" => Some(false),
+        _ => None,
+    }
 }
 
 /// RFC 3339 in the shapes tt writes (`2026-11-23T14:05:00.123Z`, `…+01:00`), without chrono's general parser.

@@ -221,7 +221,7 @@ pub fn run(a: &Args) -> Result<()> {
                 r.provider = e.provider.clone();
             }
             if !rng.chance(a.unpriced_pct) {
-                r.cost_usd = Some(tt_core::price::price_with(e, ts, &r.tokens).cost);
+                r.cost_usd = Some(tt_core::price::price_with(e, ts, &r.tokens, &r.billing).cost);
             }
         }
         if a.shape == Shape::Notes && rng.chance(33) {

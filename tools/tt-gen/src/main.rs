@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod catalogue;
 mod claude;
 mod log;
 mod rng;
@@ -24,6 +25,8 @@ enum Cmd {
     Log(log::Args),
     /// A Claude Code config tree of transcripts (for the import benchmark); totals on stdout.
     ClaudeTree(claude::Args),
+    /// tt's built-in price catalogue from LiteLLM's price map, on stdout.
+    Catalogue(catalogue::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::Log(a) => log::run(&a),
         Cmd::ClaudeTree(a) => claude::run(&a),
+        Cmd::Catalogue(a) => catalogue::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -74,6 +74,15 @@ pub struct Cli {
     /// zone).
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
+    /// With --quote: the service tier (standard, batch, flex, priority).
+    #[arg(long = "service-tier", value_name = "TIER")]
+    service_tier: Option<String>,
+    /// With --quote: fast mode (`speed: "fast"`).
+    #[arg(long)]
+    fast: bool,
+    /// With --quote: server-side web searches.
+    #[arg(long = "web-searches", value_name = "N")]
+    web_searches: Option<u64>,
     /// Show the effective price table.
     #[arg(long, conflicts_with_all = ["import_litellm", "diff", "files"])]
     list: bool,
@@ -142,11 +151,14 @@ impl Mode {
 /// user cannot see.
 fn check_flags(cli: &Cli, mode: Mode) -> Result<()> {
     const LITELLM: &[Mode] = &[Mode::ImportLitellm, Mode::Diff];
-    let only: [(&str, bool, &[Mode]); 9] = [
+    let only: [(&str, bool, &[Mode]); 12] = [
         ("--cache-read", cli.cache_read.is_some(), &[Mode::Quote]),
         ("--cache-write", cli.cache_write.is_some(), &[Mode::Quote]),
         ("--cache-write-1h", cli.cache_write_1h.is_some(), &[Mode::Quote]),
         ("--at", cli.at.is_some(), &[Mode::Quote]),
+        ("--service-tier", cli.service_tier.is_some(), &[Mode::Quote]),
+        ("--fast", cli.fast, &[Mode::Quote]),
+        ("--web-searches", cli.web_searches.is_some(), &[Mode::Quote]),
         ("--provider", !cli.provider.is_empty(), LITELLM),
         ("--zero-is-free", cli.zero_is_free, LITELLM),
         ("--reprice", cli.reprice, &[Mode::Filter]),
@@ -299,7 +311,13 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
         let hint = config.prices.did_you_mean(model).map(|h| format!("{h} ")).unwrap_or_default();
         Error::data(format!("unknown model {model:?} ({hint}tt-price --list shows the known models and aliases)"))
     })?;
-    let p = try_price_with(entry, at, &t)?;
+    let mut billing = tt_core::Billing { fast: cli.fast, web_search: cli.web_searches.unwrap_or(0), ..Default::default() };
+    if let Some(s) = &cli.service_tier {
+        billing.service = tt_core::record::Service::parse(s).ok_or_else(|| {
+            Error::usage(format!("--service-tier: want standard, batch, flex or priority, got {s:?}"))
+        })?;
+    }
+    let p = try_price_with(entry, at, &t, &billing)?;
     const QUOTE_FORMATS: &[&str] = &["table", "json", "jsonl", "value"];
     let fmt = match cli.format.as_deref() {
         Some("value") => None,
@@ -316,7 +334,7 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
     match fmt {
         None => writeln!(out, "{}", money::canonical(p.cost))?,
         Some(Format::Table) => {
-            let rates = tt_core::price::rates_at(entry, at, &t);
+            let rates = tt_core::price::rates_at(entry, at, &t, &billing);
             let mut table = Table::new(&["tokens", "kind", "$/MTok", "cost"], &["tokens", "$/MTok", "cost"]);
             for (kind, n, rate) in [
                 ("input", t.input, rates.input),
@@ -399,17 +417,18 @@ fn list(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
                 let b = &e.base;
                 let opt = |d: Option<Decimal>| d.map(money::canonical).unwrap_or_else(|| "-".into());
                 let tier = b
-                    .tier
-                    .as_ref()
+                    .tiers
+                    .iter()
                     .map(|t| {
                         format!(
-                            ">{}k: {}/{}",
-                            t.threshold / 1000,
+                            ">{}: {}/{}",
+                            tt_core::price::tier_name(t.threshold).trim_start_matches("above_"),
                             money::canonical(t.input),
                             money::canonical(t.output)
                         )
                     })
-                    .unwrap_or_default();
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 t.row(vec![
                     e.name.clone(),
                     e.provider.clone().unwrap_or_default(),
@@ -467,7 +486,7 @@ fn filter(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
             if r.cost_usd.is_none() || cli.reprice {
                 match config.prices.resolve(&r.model) {
                     Some(e) => {
-                        let p = try_price_with(e, r.ts, &r.tokens)?;
+                        let p = try_price_with(e, r.ts, &r.tokens, &r.billing)?;
                         r.cost_usd = Some(p.cost);
                         r.price = Some(p.label);
                         if r.provider.is_none() {

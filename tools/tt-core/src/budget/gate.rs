@@ -74,7 +74,7 @@ impl Estimate {
                             ))
                         })?;
                         let tk = crate::Tokens { input: t, ..Default::default() };
-                        Some(crate::price::cost_with(entry, cal.now, &tk))
+                        Some(crate::price::cost_with(entry, cal.now, &tk, &crate::record::Billing::default()))
                     }
                     (None, None) => None,
                 };

@@ -737,7 +737,7 @@ impl<'c> Tally<'c> {
                 continue;
             }
             if !priced {
-                cost = v.cost_usd.or_else(|| self.pricer.cost(&v.model, v.ts, &v.tokens));
+                cost = v.cost_usd.or_else(|| self.pricer.cost(&v.model, v.ts, &v.tokens, &v.billing));
                 priced = true;
             }
             match self.periods[i] {

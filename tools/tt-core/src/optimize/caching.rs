@@ -203,7 +203,7 @@ impl Group {
 
 /// Add a request to its session's group for `entry`; `gap` is the cache's lifetime (`cache_max_gap`).
 pub fn observe(groups: &mut Vec<Group>, entry: &ModelEntry, u: &impl Usage, t: &Tokens, gap: Duration) {
-    let r = rates_at(entry, u.ts(), t);
+    let r = rates_at(entry, u.ts(), t, &u.billing());
     let write = if gap > five_minutes() { r.cache_write_1h } else { r.cache_write };
     let (ts, id) = (u.ts(), u.id());
     let i = match groups.iter().position(|g| g.model == entry.name) {

@@ -59,6 +59,8 @@ pub trait Usage {
     fn tokens(&self) -> Tokens;
     /// The logged cost, if the record was priced when written.
     fn cost_usd(&self) -> Option<Decimal>;
+    /// Service tier, fast mode and tool calls.
+    fn billing(&self) -> crate::record::Billing;
     /// True when the scope field `name` (`agent`, `project`, `tag:KEY`, …) has the value `value`.
     fn has(&self, name: &str, value: &str) -> bool;
 }
@@ -87,6 +89,9 @@ impl Usage for Record {
     }
     fn cost_usd(&self) -> Option<Decimal> {
         self.cost_usd
+    }
+    fn billing(&self) -> crate::record::Billing {
+        self.billing
     }
     fn has(&self, name: &str, value: &str) -> bool {
         self.field(name) == Some(value)
@@ -117,6 +122,9 @@ impl Usage for View<'_> {
     }
     fn cost_usd(&self) -> Option<Decimal> {
         self.cost_usd
+    }
+    fn billing(&self) -> crate::record::Billing {
+        self.billing
     }
     fn has(&self, name: &str, value: &str) -> bool {
         Field::parse(name).is_some_and(|f| self.get(&f).is_some_and(|v| v == value))
@@ -485,7 +493,11 @@ impl<'c> Models<'c> {
         let mut cheaper = FxMap::default();
         let mut ladder_bottom = FxSet::default();
         for (from, to) in &config.optimize.cheaper {
-            // Both sides were checked against the price table when the config was loaded.
+            // The user's entries were checked when the config was loaded; a built-in one that does not hold for
+            // this price table (a model overridden or missing) is left out.
+            if crate::config::cheaper_problem(&config.prices, from, to).is_some() {
+                continue;
+            }
             if let (Some(a), Some(b)) = (config.prices.resolve(from), config.prices.resolve(to)) {
                 cheaper.insert(a.name.clone(), b);
                 ladder_bottom.insert(b.name.clone());
@@ -504,7 +516,7 @@ impl<'c> Models<'c> {
             cheaper: match self.cheaper.get(&entry.name) {
                 Some(c) => Some(*c),
                 None if self.ladder_bottom.contains(&entry.name) => None,
-                None => rightsize::derive_cheaper(self.config.prices.entries(), entry),
+                None => rightsize::derive_cheaper(&self.config.prices, entry),
             },
         });
         self.cache.insert(model.to_string(), info);
@@ -514,7 +526,7 @@ impl<'c> Models<'c> {
     /// The cost the analyses use: the logged `cost_usd`, else the price table's; `None` when unpriced.
     fn cost_of(&mut self, u: &impl Usage, t: &Tokens) -> (Option<ModelInfo<'c>>, Option<Decimal>) {
         let info = self.get(u.model());
-        let cost = u.cost_usd().or_else(|| info.map(|i| cost_with(i.entry, u.ts(), t)));
+        let cost = u.cost_usd().or_else(|| info.map(|i| cost_with(i.entry, u.ts(), t, &u.billing())));
         (info, cost)
     }
 }

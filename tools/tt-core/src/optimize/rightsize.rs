@@ -22,7 +22,7 @@ use super::stats::sat_add;
 use super::{Suggestion, TopIds, Type, Usage};
 use crate::config::OptimizeSettings;
 use crate::money;
-use crate::price::{ModelEntry, cost_with};
+use crate::price::{ModelEntry, PriceTable, cost_with};
 use crate::record::Tokens;
 
 /// The small requests of one agent on one model.
@@ -40,8 +40,8 @@ impl Group {
     /// cheaper model's long-context tier (Sonnet 4.5 above 200k costs more than Opus 4.5), and such a record
     /// would only shrink the saving and muddle the evidence.
     pub fn observe(&mut self, entry: &ModelEntry, cheaper: &ModelEntry, u: &impl Usage, t: &Tokens) {
-        let now = cost_with(entry, u.ts(), t);
-        let alt = cost_with(cheaper, u.ts(), t);
+        let now = cost_with(entry, u.ts(), t, &u.billing());
+        let alt = cost_with(cheaper, u.ts(), t, &u.billing());
         if alt >= now {
             return;
         }
@@ -106,12 +106,15 @@ impl Group {
 }
 
 /// The cheaper model derived from the price table when `[optimize.cheaper]` has no entry for `entry`.
-pub fn derive_cheaper<'t>(entries: &'t [ModelEntry], entry: &ModelEntry) -> Option<&'t ModelEntry> {
+pub fn derive_cheaper<'t>(prices: &'t PriceTable, entry: &ModelEntry) -> Option<&'t ModelEntry> {
     let provider = entry.provider.as_deref()?;
     let (pi, po) = (entry.base.input, entry.base.output);
-    entries
-        .iter()
+    prices
+        .candidates_of(provider)
+        .into_iter()
         .filter(|c| c.provider.as_deref() == Some(provider) && c.name != entry.name)
+        // A model that writes no output (an embedding model) does not do a chat model's work.
+        .filter(|c| !c.base.output.is_zero())
         .filter(|c| c.base.input <= pi && c.base.output <= po && (c.base.input < pi || c.base.output < po))
         .max_by(|a, b| {
             shared_prefix(&a.name, &entry.name)
@@ -134,13 +137,13 @@ mod tests {
     #[test]
     fn derived_cheaper_models_stay_in_the_family() {
         let c = Config::builtin().unwrap();
-        let e = c.prices.entries();
-        let name = |m: &str| derive_cheaper(e, c.prices.resolve(m).unwrap()).map(|x| x.name.clone());
+        let name = |m: &str| derive_cheaper(&c.prices, c.prices.resolve(m).unwrap()).map(|x| x.name.clone());
         assert_eq!(name("gpt-4o").as_deref(), Some("gpt-4o-mini"));
         assert_eq!(name("gpt-4.1").as_deref(), Some("gpt-4.1-mini"));
         assert_eq!(name("gemini-2.5-flash").as_deref(), Some("gemini-2.5-flash-lite"));
         assert_eq!(name("gpt-5-nano"), None);
-        assert_eq!(name("claude-3-5-haiku"), None);
+        // The catalogue's newest Haiku costs less than the old 3.5 one.
+        assert_eq!(name("claude-3-5-haiku").as_deref(), Some("claude-haiku-5-5"));
     }
 
     #[test]
