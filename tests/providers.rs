@@ -300,3 +300,132 @@ fn openrouter_cache_writes_are_not_plain_input() {
         "<stdin>: cached (60) and cache-write (50) tokens exceed prompt tokens (100), which include them",
     );
 }
+
+/// The fields that say how a record was priced: cost, label, service tier, speed, tool calls.
+fn billed(r: &serde_json::Value) -> serde_json::Value {
+    let keys = ["cost_usd", "price", "service_tier", "speed", "web_search_requests", "web_fetch_requests"];
+    serde_json::Value::Object(keys.iter().filter_map(|k| Some((k.to_string(), r.get(*k)?.clone()))).collect())
+}
+
+/// Anthropic `usage.iterations`: a compaction pass (60,385 in / 592 out) and an advisor call on Opus 4.6 are
+/// billed on top of the reply the top-level usage describes. Tokens are the sum of the three passes; the cost
+/// is each pass at its own model, plus 3 web searches at $0.01, under the response model's label:
+/// compaction (60,385 × $3 + 592 × $15) / 1M = $0.190035, advisor (12,000 × $5 + 1,600 × $25) / 1M = $0.1,
+/// reply (23,000 × $3 + 1,000 × $15 + 5,000 × $0.30) / 1M = $0.0855, searches $0.03.
+#[test]
+fn anthropic_iterations_are_summed_and_priced_at_their_own_models() {
+    let sc = Scenario::new();
+    let r = print(&sc, &["--from", "anthropic"], body("anthropic-iterations.json"));
+    assert_eq!(tokens(&r), [Some(95_385), Some(3_192), Some(5_000), None, None, None]);
+    assert_eq!(r["model"], "claude-sonnet-4-6");
+    assert_eq!(
+        billed(&r),
+        serde_json::json!({"cost_usd": 0.405535, "price": "claude-sonnet-4-6", "web_search_requests": 3})
+    );
+    // An iteration on a model tt does not know: the request is logged unpriced, with a warning.
+    let text = String::from_utf8(body("anthropic-iterations.json")).unwrap().replace("claude-opus-4-6", "claude-nope-9");
+    let out = sc.cmd("tt-log").args(["--agent", "bot", "--from", "anthropic", "--print", "-q"]).pipe_in(&text).succeeds();
+    let r = &out.jsonl()[0];
+    assert_eq!(r.get("cost_usd"), None);
+    assert_eq!(
+        out.stderr,
+        "tt-log: warning: unknown model \"claude-nope-9\" of an iteration (advisor_message): logged unpriced\n"
+    );
+}
+
+/// `speed: "fast"` on Opus 4.8 (fast = 2× the token prices) and server tool calls: tokens
+/// (1,000 × $5 + 2,000 × $25 + 10,000 × $0.50) / 1M = $0.06, × 2 = $0.12, plus 2 web searches at $0.01 (web
+/// fetches are billed as tokens only) = $0.14.
+#[test]
+fn anthropic_fast_mode_and_server_tools_are_priced() {
+    let sc = Scenario::new();
+    let r = print(&sc, &["--from", "anthropic"], body("anthropic-fast.json"));
+    assert_eq!(tokens(&r), [Some(1_000), Some(2_000), Some(10_000), None, None, None]);
+    assert_eq!(
+        billed(&r),
+        serde_json::json!({"cost_usd": 0.14, "price": "claude-opus-4-8:fast", "speed": "fast",
+            "web_search_requests": 2, "web_fetch_requests": 1})
+    );
+    // A tier tt does not price is refused, not read as standard.
+    let (sc, before) = seeded();
+    let bad = String::from_utf8(body("anthropic-fast.json")).unwrap().replace("\"standard\"", "\"turbo\"");
+    refused(
+        &sc,
+        &before,
+        &["--from", "anthropic"],
+        bad,
+        "<stdin>: usage field `service_tier` \"turbo\" is not one tt prices (standard, batch, priority)",
+    );
+}
+
+/// OpenAI's `service_tier` picks gpt-5.5's flex and priority prices. Flex chat: (12,000 × $2.50 + 3,000 × $15 +
+/// 8,000 × $0.25) / 1M = $0.077; priority Responses: (8,000 × $12.50 + 500 × $75 + 2,000 × $1.25) / 1M = $0.14.
+/// `default` is the standard price.
+#[test]
+fn openai_service_tiers_are_priced() {
+    let sc = Scenario::new();
+    let r = print(&sc, &["--from", "openai"], body("openai-chat-flex.json"));
+    assert_eq!(tokens(&r), [Some(12_000), Some(3_000), Some(8_000), None, None, Some(1_000)]);
+    assert_eq!(billed(&r), serde_json::json!({"cost_usd": 0.077, "price": "gpt-5.5:flex", "service_tier": "flex"}));
+    let r = print(&sc, &["--from", "openai"], body("openai-responses-priority.json"));
+    assert_eq!(tokens(&r), [Some(8_000), Some(500), Some(2_000), None, None, None]);
+    assert_eq!(
+        billed(&r),
+        serde_json::json!({"cost_usd": 0.14, "price": "gpt-5.5:priority", "service_tier": "priority"})
+    );
+    let default = String::from_utf8(body("openai-chat-flex.json")).unwrap().replace("\"flex\"", "\"default\"");
+    let r = print(&sc, &["--from", "openai"], default);
+    // (12,000 × $5 + 3,000 × $30 + 8,000 × $0.50) / 1M.
+    assert_eq!(billed(&r), serde_json::json!({"cost_usd": 0.154, "price": "gpt-5.5"}));
+}
+
+/// Gemini's Interactions API: input 12,000 + tool-use 1,000 − cached 4,000 = 9,000 uncached; output 800 +
+/// 1,200 thoughts. gemini-2.5-pro: (9,000 × $1.25 + 2,000 × $10 + 4,000 × $0.125) / 1M = $0.03175.
+#[test]
+fn gemini_interactions_usage_is_read() {
+    let sc = Scenario::new();
+    let r = print(&sc, &["--from", "gemini"], body("gemini-interactions.json"));
+    assert_eq!(tokens(&r), [Some(9_000), Some(2_000), Some(4_000), None, None, Some(1_200)]);
+    assert_eq!(r["model"], "gemini-2.5-pro");
+    assert_eq!(billed(&r), serde_json::json!({"cost_usd": 0.03175, "price": "gemini-2.5-pro"}));
+}
+
+/// Azure OpenAI: OpenAI's chat shape, the model from the response (not the deployment), source `azure`.
+/// gpt-4o: (4,000 × $2.50 + 200 × $10 + 1,000 × $1.25) / 1M = $0.01325.
+#[test]
+fn azure_openai_responses_are_read() {
+    let sc = Scenario::new();
+    let r = print(&sc, &["--from", "azure"], body("azure-chat.json"));
+    assert_eq!(tokens(&r), [Some(4_000), Some(200), Some(1_000), None, None, None]);
+    assert_eq!(r["model"], "gpt-4o-2024-11-20");
+    assert_eq!(r["source"], "azure");
+    assert_eq!(billed(&r), serde_json::json!({"cost_usd": 0.01325, "price": "gpt-4o-2024-11-20"}));
+}
+
+/// OpenRouter's own `usage.cost` is kept as `provider_cost_usd` (its exact text); tt's price stays the
+/// record's cost, and a difference above 1% is one warning line.
+#[test]
+fn openrouter_cost_is_kept_as_a_cross_check() {
+    let sc = Scenario::new();
+    let out = sc
+        .cmd("tt-log")
+        .args(["--agent", "bot", "--from", "openrouter", "--print", "-q"])
+        .pipe_in(body("openrouter-chat.json"))
+        .succeeds()
+        .stderr_is("");
+    let r = &out.jsonl()[0];
+    assert_eq!(r["cost_usd"], serde_json::json!(0.02355));
+    assert_eq!(r["provider_cost_usd"], serde_json::json!(0.02355));
+    let out = sc
+        .cmd("tt-log")
+        .args(["--agent", "bot", "--from", "openrouter", "--print", "-q"])
+        .pipe_in(body("openrouter-chat-cost-differs.json"))
+        .succeeds()
+        .stderr_is(
+            "tt-log: warning: openrouter says this request cost $0.0301, tt prices it at $0.02355 \
+             (claude-sonnet-4-5): check the price of anthropic/claude-sonnet-4.5\n",
+        );
+    let r = &out.jsonl()[0];
+    assert_eq!(r["cost_usd"], serde_json::json!(0.02355));
+    assert_eq!(r["provider_cost_usd"], serde_json::json!(0.0301));
+}

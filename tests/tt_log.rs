@@ -710,7 +710,7 @@ fn from_openai_responses_stream_reads_response_completed() {
 fn usage_errors_are_one_line_with_the_detail() {
     let sc = Scenario::new();
     sc.cmd("tt-log").args(["--from", "foo"]).fails_with(2).one_error_line("tt-log").stderr_is(
-        "tt-log: error: invalid value 'foo' for '--from <PROVIDER>' (possible values: anthropic, openai, gemini, bedrock, xai, openrouter) (see tt-log --help)\n",
+        "tt-log: error: invalid value 'foo' for '--from <PROVIDER>' (possible values: anthropic, openai, gemini, bedrock, xai, openrouter, azure) (see tt-log --help)\n",
     );
     sc.cmd("tt-log")
         .args(["--inputt", "5"])

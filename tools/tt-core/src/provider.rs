@@ -4,12 +4,28 @@
 //! *include* cached ones, so the cached part is subtracted here and counted once, as `cache_read`.
 //!
 //! * Anthropic: `usage.{input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,
-//!   cache_creation.{ephemeral_5m_input_tokens, ephemeral_1h_input_tokens}}`.
+//!   cache_creation.{ephemeral_5m_input_tokens, ephemeral_1h_input_tokens}}`. Billing beyond the tokens:
+//!   `usage.service_tier` (`standard`, `batch`, `priority`), `usage.speed` (`"fast"`: fast mode) and
+//!   `usage.server_tool_use.{web_search_requests, web_fetch_requests, code_execution_requests}` (priced per
+//!   call). `usage.iterations` lists the sampling passes one request made — a compaction pass (`type:
+//!   "compaction"`), an advisor-tool call (its own `model`), the reply itself (`type: "message"`) — each with
+//!   the token fields above; the top-level counts cover only the final pass, but every pass is billed. When
+//!   the list is there and not empty, the request's tokens are the **sum** of the iterations' and its cost the
+//!   sum of each iteration priced on its own at its own model (the iteration's `model`, else the response's),
+//!   see [`price_iterations`].
 //! * OpenAI Chat Completions: `usage.{prompt_tokens, completion_tokens, prompt_tokens_details.cached_tokens,
 //!   completion_tokens_details.reasoning_tokens}`; Responses: `usage.{input_tokens,
-//!   input_tokens_details.cached_tokens, output_tokens, output_tokens_details.reasoning_tokens}`.
+//!   input_tokens_details.cached_tokens, output_tokens, output_tokens_details.reasoning_tokens}`. The response's
+//!   top-level `service_tier` (`response.service_tier` in Responses stream events) picks the price set: `flex`,
+//!   `priority` and `batch` their own; `default`, `auto`, `standard` and `scale` the standard one.
+//! * Azure OpenAI (`--from azure`): OpenAI's shapes (and `service_tier`); the model is the response's `model`
+//!   (the model that ran, not the deployment name).
 //! * Gemini: `usageMetadata.{promptTokenCount, cachedContentTokenCount, candidatesTokenCount,
-//!   thoughtsTokenCount, toolUsePromptTokenCount}` — thoughts are billed as output.
+//!   thoughtsTokenCount, toolUsePromptTokenCount}` — thoughts are billed as output. The Interactions API
+//!   (told apart by its keys): `usage.{total_input_tokens, total_cached_tokens, total_output_tokens,
+//!   total_thought_tokens, total_tool_use_tokens}` (`interaction.usage` in a stream's final event), read the
+//!   same way: tool-use prompt tokens are input, cached tokens are inside input and counted once as cache
+//!   reads, thoughts are output on top of `total_output_tokens`; `total_tokens` is not read.
 //! * Amazon Bedrock Converse (`--from bedrock`): `usage.{inputTokens, outputTokens, cacheReadInputTokens,
 //!   cacheWriteInputTokens, cacheDetails[].{ttl, inputTokens}}` (ConverseStream: `metadata.usage`). `inputTokens`
 //!   is uncached input, as Anthropic's `input_tokens` is; `totalTokens` is not read. Converse responses do not
@@ -18,15 +34,21 @@
 //! * xAI (`--from xai`): OpenAI's shapes, but chat completions count `completion_tokens_details.reasoning_tokens`
 //!   *outside* `completion_tokens`, so output is their sum (the Responses shape is read as OpenAI's).
 //! * OpenRouter (`--from openrouter`): OpenAI's shapes, plus `prompt_tokens_details.cache_write_tokens`, which
-//!   are inside `prompt_tokens` and counted once, as `cache_write`. `usage.cost` is not read.
+//!   are inside `prompt_tokens` and counted once, as `cache_write`. `usage.cost` (OpenRouter's own dollar
+//!   figure) is kept as [`Usage::provider_cost`], a cross-check, never the price: tt-log writes it as
+//!   `provider_cost_usd` and warns when it differs from tt's price by more than 1%. With `usage.is_byok: true`
+//!   the cost is OpenRouter's fee alone, so it is kept but not compared.
 //!
 //! One record is one response: a capture that holds several (two Anthropic `message_start`s, two response ids)
 //! is refused rather than read as its last one.
 
 use serde_json::Value;
 
+use chrono::{DateTime, Utc};
+
 use crate::error::{Error, Result};
-use crate::record::Tokens;
+use crate::price::{ModelEntry, Priced};
+use crate::record::{Billing, Service, Tokens};
 
 /// A provider whose API responses tt can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,10 +65,12 @@ pub enum Provider {
     Xai,
     /// OpenRouter (OpenAI-shaped, with cache writes).
     OpenRouter,
+    /// Azure OpenAI (OpenAI-shaped).
+    Azure,
 }
 
 impl Provider {
-    /// Parse `anthropic|openai|gemini|bedrock|xai|openrouter` (also `claude`, `google`).
+    /// Parse `anthropic|openai|gemini|bedrock|xai|openrouter|azure` (also `claude`, `google`, `azure-openai`).
     pub fn parse(s: &str) -> Result<Provider> {
         Ok(match s.to_ascii_lowercase().as_str() {
             "anthropic" | "claude" => Provider::Anthropic,
@@ -55,9 +79,10 @@ impl Provider {
             "bedrock" => Provider::Bedrock,
             "xai" => Provider::Xai,
             "openrouter" => Provider::OpenRouter,
+            "azure" | "azure-openai" => Provider::Azure,
             _ => {
                 return Err(Error::usage(format!(
-                    "unknown provider {s:?} (anthropic, openai, gemini, bedrock, xai, openrouter)"
+                    "unknown provider {s:?} (anthropic, openai, gemini, bedrock, xai, openrouter, azure)"
                 )));
             }
         })
@@ -71,6 +96,7 @@ impl Provider {
             Provider::Bedrock => "bedrock",
             Provider::Xai => "xai",
             Provider::OpenRouter => "openrouter",
+            Provider::Azure => "azure",
         }
     }
     /// The `source` value for records read from this provider's responses.
@@ -82,6 +108,7 @@ impl Provider {
             Provider::Bedrock => "bedrock",
             Provider::Xai => "xai",
             Provider::OpenRouter => "openrouter",
+            Provider::Azure => "azure",
         }
     }
 }
@@ -95,6 +122,62 @@ pub struct Usage {
     pub reasoning: Option<u64>,
     /// The model, when the response names it.
     pub model: Option<String>,
+    /// Service tier, fast mode and server-side tool calls the response reports.
+    pub billing: Billing,
+    /// Anthropic's `usage.iterations`, when the response lists them (then `tokens` is their sum).
+    pub iterations: Vec<Iteration>,
+    /// OpenRouter's own `usage.cost` in USD, as the response wrote it (a cross-check, not the price).
+    pub provider_cost: Option<serde_json::Number>,
+    /// True when `provider_cost` is not the cost of the tokens (OpenRouter BYOK: only its fee).
+    pub provider_cost_partial: bool,
+}
+
+/// One sampling pass of a request, billed on its own (an entry of Anthropic's `usage.iterations`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Iteration {
+    /// The model that ran it, when not the response's (an advisor-tool call).
+    pub model: Option<String>,
+    /// Its `type`: `message`, `compaction`, …
+    pub kind: Option<String>,
+    /// Its tokens.
+    pub tokens: Tokens,
+}
+
+/// Price a request made of iterations: each iteration priced on its own at its own model (its `model`, else
+/// `main`, the response's) with the request's service tier and speed; the per-call tool fees of `billing` are
+/// added once, at `main`'s prices. Pricing iteration by iteration (not the summed tokens) matters even on one
+/// model: a long-context tier applies to a pass whose prompt is above it, not to the sum of several smaller
+/// ones. The label is `main`'s, as its largest-prompt iteration was priced (`main` alone when none ran on it).
+///
+/// `Err` says why the request cannot be priced: an iteration's model that `resolve` does not know, or a cost
+/// too large to compute exactly. Pricing some passes and not others would be a wrong number, not a low one.
+pub fn price_iterations<'t>(
+    main: &'t ModelEntry,
+    resolve: &mut dyn FnMut(&str) -> Option<&'t ModelEntry>,
+    ts: DateTime<Utc>,
+    iterations: &[Iteration],
+    billing: &Billing,
+) -> std::result::Result<Priced, String> {
+    let tokens_only = Billing { web_search: 0, web_fetch: 0, code_execution: 0, ..*billing };
+    let fees_only = Billing { service: billing.service, fast: billing.fast, ..*billing };
+    let too_large = || format!("the cost of `{}` with its iterations is too large to compute exactly", main.name);
+    let fees = crate::price::try_price_with(main, ts, &Tokens::default(), &fees_only).map_err(|_| too_large())?;
+    let mut cost = fees.cost;
+    let mut label: Option<(u64, String)> = None;
+    for it in iterations {
+        let entry = match it.model.as_deref() {
+            Some(m) if resolve(m).is_none_or(|e| e.name != main.name) => resolve(m).ok_or_else(|| {
+                format!("unknown model {m:?} of an iteration{}", it.kind.as_deref().map(|k| format!(" ({k})")).unwrap_or_default())
+            })?,
+            _ => main,
+        };
+        let p = crate::price::try_price_with(entry, ts, &it.tokens, &tokens_only).map_err(|_| too_large())?;
+        cost = cost.checked_add(p.cost).ok_or_else(too_large)?;
+        if std::ptr::eq(entry, main) && label.as_ref().is_none_or(|(prompt, _)| it.tokens.prompt() > *prompt) {
+            label = Some((it.tokens.prompt(), p.label));
+        }
+    }
+    Ok(Priced { cost, label: label.map_or(fees.label, |(_, l)| l) })
 }
 
 /// The JSON document of an API response as read from stdin: one JSON document (a response, a usage object, or
@@ -159,7 +242,7 @@ pub fn usage_from(provider: Provider, doc: &Value) -> Result<Usage> {
     if let Some(r) = u.reasoning
         && r > u.tokens.output
     {
-        let hint = if provider == Provider::OpenAi { " (xAI counts them apart: use --from xai)" } else { "" };
+        let hint = if matches!(provider, Provider::OpenAi | Provider::Azure) { " (xAI counts them apart: use --from xai)" } else { "" };
         return Err(Error::data(format!(
             "usage: reasoning tokens ({r}) exceed output tokens ({}), which include them{hint}",
             u.tokens.output
@@ -178,7 +261,7 @@ fn count_keys(p: Provider) -> &'static [&'static str] {
             "cache_read_input_tokens",
             "cache_creation",
         ],
-        Provider::OpenAi | Provider::Xai | Provider::OpenRouter => {
+        Provider::OpenAi | Provider::Azure | Provider::Xai | Provider::OpenRouter => {
             &["prompt_tokens", "completion_tokens", "input_tokens", "output_tokens"]
         }
         Provider::Bedrock => &["inputTokens", "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens"],
@@ -188,6 +271,11 @@ fn count_keys(p: Provider) -> &'static [&'static str] {
             "cachedContentTokenCount",
             "thoughtsTokenCount",
             "toolUsePromptTokenCount",
+            "total_input_tokens",
+            "total_output_tokens",
+            "total_cached_tokens",
+            "total_thought_tokens",
+            "total_tool_use_tokens",
         ],
     }
 }
@@ -199,6 +287,8 @@ fn check_counts(p: Provider, usage: &Value) -> Result<()> {
     }
     let total = if p == Provider::Gemini && usage.get("totalTokenCount").is_some() {
         " (only `totalTokenCount`, which does not say how many were input and output)"
+    } else if p == Provider::Gemini && usage.get("total_tokens").is_some() {
+        " (only `total_tokens`, which does not say how many were input and output)"
     } else if p != Provider::Bedrock && count_keys(Provider::Bedrock).iter().any(has) {
         " (its camelCase counts are Bedrock Converse's: use --from bedrock)"
     } else {
@@ -240,6 +330,9 @@ fn usage_from_doc(provider: Provider, doc: &Value) -> Result<Usage> {
         if u.model.is_none() {
             u.model = items.iter().rev().find_map(|v| model_of(provider, v));
         }
+        if let Some(tier) = items.iter().rev().find_map(|v| service_tier_value(provider, v)) {
+            u.billing.service = openai_service(tier)?;
+        }
         return Ok(u);
     }
     let usage = usage_object(provider, doc).ok_or_else(|| {
@@ -248,19 +341,51 @@ fn usage_from_doc(provider: Provider, doc: &Value) -> Result<Usage> {
     check_counts(provider, usage)?;
     let mut u = match provider {
         Provider::Anthropic => anthropic(usage)?,
-        Provider::OpenAi | Provider::Xai | Provider::OpenRouter => openai(provider, usage)?,
+        Provider::OpenAi | Provider::Azure | Provider::Xai | Provider::OpenRouter => openai(provider, usage)?,
         Provider::Gemini => gemini(usage)?,
         Provider::Bedrock => bedrock(usage)?,
     };
     u.model = model_of(provider, doc);
+    if let Some(tier) = service_tier_value(provider, doc) {
+        u.billing.service = openai_service(tier)?;
+    }
     Ok(u)
+}
+
+/// The `service_tier` an OpenAI or Azure response (or Responses stream event) names, when it names one.
+fn service_tier_value(p: Provider, doc: &Value) -> Option<&Value> {
+    if !matches!(p, Provider::OpenAi | Provider::Azure) {
+        return None;
+    }
+    let obj = doc.as_object()?;
+    obj.get("service_tier")
+        .or_else(|| obj.get("response").and_then(|r| r.get("service_tier")))
+        .filter(|v| !v.is_null())
+}
+
+/// OpenAI's `service_tier`: `flex`, `priority` and `batch` are priced at their own rates; `default`, `auto`,
+/// `standard` and `scale` (Scale Tier units are paid for apart from tokens) at the standard ones.
+fn openai_service(v: &Value) -> Result<Service> {
+    Ok(match v.as_str() {
+        Some("default" | "auto" | "standard" | "scale") => Service::Standard,
+        Some("flex") => Service::Flex,
+        Some("priority") => Service::Priority,
+        Some("batch") => Service::Batch,
+        _ => {
+            return Err(Error::data(format!(
+                "`service_tier` {v} is not one tt prices (default, auto, flex, priority, batch, scale)"
+            )));
+        }
+    })
 }
 
 fn expected(p: Provider) -> &'static str {
     match p {
         Provider::Anthropic => "`usage.input_tokens` / `usage.output_tokens`",
-        Provider::OpenAi | Provider::Xai | Provider::OpenRouter => "`usage.prompt_tokens` or `usage.input_tokens`",
-        Provider::Gemini => "`usageMetadata.promptTokenCount`",
+        Provider::OpenAi | Provider::Azure | Provider::Xai | Provider::OpenRouter => {
+            "`usage.prompt_tokens` or `usage.input_tokens`"
+        }
+        Provider::Gemini => "`usageMetadata.promptTokenCount` or `usage.total_input_tokens`",
         Provider::Bedrock => "`usage.inputTokens` / `usage.outputTokens`",
     }
 }
@@ -306,7 +431,7 @@ fn check_one_response(p: Provider, items: &[Value]) -> Result<()> {
                     ids.push(id);
                 }
             }
-            let usages = if p == Provider::OpenAi { with_usage().count() } else { 0 };
+            let usages = if matches!(p, Provider::OpenAi | Provider::Azure) { with_usage().count() } else { 0 };
             if usages > ids.len() {
                 (usages, format!("{usages} usage objects"))
             } else {
@@ -346,9 +471,20 @@ fn usage_object(p: Provider, doc: &Value) -> Option<&Value> {
     let (wrapper, marker): (&str, &[&str]) = match p {
         Provider::Anthropic => ("usage", &["input_tokens", "output_tokens"]),
         Provider::OpenAi => ("usage", &["prompt_tokens", "input_tokens", "completion_tokens", "output_tokens"]),
-        Provider::Gemini => ("usageMetadata", &["promptTokenCount", "candidatesTokenCount", "totalTokenCount"]),
+        Provider::Gemini => {
+            // The Interactions API: `usage` (`interaction.usage` in a stream's last event) with `total_*` keys.
+            let interactions = |u: &Value| u.get("total_input_tokens").is_some() || u.get("total_output_tokens").is_some();
+            if let Some(u) = obj
+                .get("usage")
+                .or_else(|| obj.get("interaction").and_then(|i| i.get("usage")))
+                .filter(|u| u.is_object() && interactions(u))
+            {
+                return Some(u);
+            }
+            ("usageMetadata", &["promptTokenCount", "candidatesTokenCount", "totalTokenCount", "total_input_tokens"])
+        }
         Provider::Bedrock => ("usage", &["inputTokens", "outputTokens"]),
-        Provider::Xai | Provider::OpenRouter => return usage_object(Provider::OpenAi, doc),
+        Provider::Xai | Provider::OpenRouter | Provider::Azure => return usage_object(Provider::OpenAi, doc),
     };
     if let Some(u) = obj.get(wrapper).filter(|u| u.is_object()) {
         return Some(u);
@@ -357,7 +493,7 @@ fn usage_object(p: Provider, doc: &Value) -> Option<&Value> {
     // streams in `response` (`response.completed`); Bedrock's ConverseStream in `metadata`.
     let inner = match p {
         Provider::Anthropic => "message",
-        Provider::OpenAi | Provider::Xai | Provider::OpenRouter => "response",
+        Provider::OpenAi | Provider::Azure | Provider::Xai | Provider::OpenRouter => "response",
         Provider::Gemini => "",
         Provider::Bedrock => "metadata",
     };
@@ -370,7 +506,9 @@ fn usage_object(p: Provider, doc: &Value) -> Option<&Value> {
 fn model_of(p: Provider, doc: &Value) -> Option<String> {
     let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty());
     match p {
-        Provider::Gemini => s(doc.get("modelVersion")).or_else(|| s(doc.get("model"))),
+        Provider::Gemini => s(doc.get("modelVersion"))
+            .or_else(|| s(doc.get("model")))
+            .or_else(|| s(doc.get("interaction").and_then(|i| i.get("model")))),
         Provider::Anthropic => {
             s(doc.get("model")).or_else(|| s(doc.get("message").and_then(|m| m.get("model")))).or_else(|| {
                 // `claude -p --output-format json` names models in `modelUsage`; use it when there is exactly one.
@@ -378,7 +516,7 @@ fn model_of(p: Provider, doc: &Value) -> Option<String> {
                 (mu.len() == 1).then(|| mu.keys().next().cloned()).flatten()
             })
         }
-        Provider::OpenAi | Provider::Xai | Provider::OpenRouter => {
+        Provider::OpenAi | Provider::Azure | Provider::Xai | Provider::OpenRouter => {
             s(doc.get("model")).or_else(|| s(doc.get("response").and_then(|r| r.get("model"))))
         }
         // Converse responses do not name the model: `--model` does.
@@ -409,8 +547,74 @@ fn add(what: &str, a: u64, b: u64) -> Result<u64> {
     a.checked_add(b).ok_or_else(|| Error::data(format!("usage: {what} overflows ({a} + {b})")))
 }
 
-/// Anthropic's usage object (also the one inside Claude Code transcripts).
+/// Anthropic's usage object: tokens (summed over `iterations` when it lists them), service tier, speed and
+/// server-tool calls.
 pub fn anthropic(u: &Value) -> Result<Usage> {
+    let (mut tokens, thinking) = anthropic_tokens(u)?;
+    let mut iterations = Vec::new();
+    if let Some(list) = u.get("iterations").filter(|v| !v.is_null()) {
+        let list = list
+            .as_array()
+            .ok_or_else(|| Error::data(format!("usage field `iterations` is not an array: {list}")))?;
+        for (i, it) in list.iter().enumerate() {
+            if !it.is_object() {
+                return Err(Error::data(format!("usage field `iterations[{i}]` is not an object: {it}")));
+            }
+            let text = |k: &str| it.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+            let (t, _) = anthropic_tokens(it).map_err(|e| e.context(format!("iterations[{i}]")))?;
+            iterations.push(Iteration { model: text("model"), kind: text("type"), tokens: t });
+        }
+        if !iterations.is_empty() {
+            tokens = Tokens::default();
+            for it in &iterations {
+                tokens = add_tokens(&tokens, &it.tokens)?;
+            }
+        }
+    }
+    let service = match u.get("service_tier").filter(|v| !v.is_null()) {
+        None => Service::Standard,
+        Some(v) => match v.as_str() {
+            Some("standard") => Service::Standard,
+            Some("batch") => Service::Batch,
+            Some("priority") => Service::Priority,
+            _ => {
+                return Err(Error::data(format!(
+                    "usage field `service_tier` {v} is not one tt prices (standard, batch, priority)"
+                )));
+            }
+        },
+    };
+    let fast = match u.get("speed").filter(|v| !v.is_null()) {
+        None => false,
+        Some(v) => match v.as_str() {
+            Some("fast") => true,
+            Some("standard") => false,
+            _ => return Err(Error::data(format!("usage field `speed` {v} is neither \"fast\" nor \"standard\""))),
+        },
+    };
+    let billing = Billing {
+        service,
+        fast,
+        web_search: n(u, &["server_tool_use", "web_search_requests"])?,
+        web_fetch: n(u, &["server_tool_use", "web_fetch_requests"])?,
+        code_execution: n(u, &["server_tool_use", "code_execution_requests"])?,
+    };
+    Ok(Usage { tokens, reasoning: thinking.filter(|t| *t > 0), billing, iterations, ..Default::default() })
+}
+
+/// Two requests' tokens added field by field (refused on overflow).
+fn add_tokens(a: &Tokens, b: &Tokens) -> Result<Tokens> {
+    Ok(Tokens {
+        input: add("iterations input_tokens", a.input, b.input)?,
+        output: add("iterations output_tokens", a.output, b.output)?,
+        cache_read: add("iterations cache_read_input_tokens", a.cache_read, b.cache_read)?,
+        cache_write: add("iterations cache writes", a.cache_write, b.cache_write)?,
+        cache_write_1h: add("iterations 1h cache writes", a.cache_write_1h, b.cache_write_1h)?,
+    })
+}
+
+/// The token fields of an Anthropic usage object (or of one of its iterations), and its thinking tokens.
+fn anthropic_tokens(u: &Value) -> Result<(Tokens, Option<u64>)> {
     let creation_total = n(u, &["cache_creation_input_tokens"])?;
     let has_split = u.get("cache_creation").is_some_and(Value::is_object);
     let (w5, w1h) = if has_split {
@@ -423,17 +627,14 @@ pub fn anthropic(u: &Value) -> Result<Usage> {
         (creation_total, 0)
     };
     let thinking = u.get("output_tokens_details").map(|d| n(d, &["thinking_tokens"])).transpose()?;
-    Ok(Usage {
-        tokens: Tokens {
-            input: n(u, &["input_tokens"])?,
-            output: n(u, &["output_tokens"])?,
-            cache_read: n(u, &["cache_read_input_tokens"])?,
-            cache_write: w5,
-            cache_write_1h: w1h,
-        },
-        reasoning: thinking.filter(|t| *t > 0),
-        model: None,
-    })
+    let tokens = Tokens {
+        input: n(u, &["input_tokens"])?,
+        output: n(u, &["output_tokens"])?,
+        cache_read: n(u, &["cache_read_input_tokens"])?,
+        cache_write: w5,
+        cache_write_1h: w1h,
+    };
+    Ok((tokens, thinking))
 }
 
 /// OpenAI's usage (chat completions or Responses), and the OpenAI-shaped providers' differences: xAI's chat
@@ -471,10 +672,18 @@ fn openai(p: Provider, u: &Value) -> Result<Usage> {
             )
         }));
     }
+    let (provider_cost, provider_cost_partial) = match (p, u.get("cost")) {
+        (Provider::OpenRouter, Some(Value::Number(c))) => {
+            (Some(c.clone()), u.get("is_byok").and_then(Value::as_bool) == Some(true))
+        }
+        _ => (None, false),
+    };
     Ok(Usage {
         tokens: Tokens { input: prompt - cache, output, cache_read: cached, cache_write: write, ..Default::default() },
         reasoning: (reasoning > 0).then_some(reasoning),
-        model: None,
+        provider_cost,
+        provider_cost_partial,
+        ..Default::default()
     })
 }
 
@@ -509,30 +718,33 @@ fn bedrock(u: &Value) -> Result<Usage> {
             cache_write: w5,
             cache_write_1h: w1h,
         },
-        reasoning: None,
-        model: None,
+        ..Default::default()
     })
 }
 
+/// Gemini's usage: `generateContent`'s `usageMetadata`, or the Interactions API's `usage` (`total_*` keys).
 fn gemini(u: &Value) -> Result<Usage> {
+    let interactions = u.get("total_input_tokens").is_some() || u.get("total_output_tokens").is_some();
+    let k = |classic: &'static str, inter: &'static str| if interactions { inter } else { classic };
     let prompt = add(
-        "promptTokenCount + toolUsePromptTokenCount",
-        n(u, &["promptTokenCount"])?,
-        n(u, &["toolUsePromptTokenCount"])?,
+        "input + tool-use prompt tokens",
+        n(u, &[k("promptTokenCount", "total_input_tokens")])?,
+        n(u, &[k("toolUsePromptTokenCount", "total_tool_use_tokens")])?,
     )?;
-    let cached = n(u, &["cachedContentTokenCount"])?;
-    let thoughts = n(u, &["thoughtsTokenCount"])?;
+    let cached = n(u, &[k("cachedContentTokenCount", "total_cached_tokens")])?;
+    let thoughts = n(u, &[k("thoughtsTokenCount", "total_thought_tokens")])?;
+    let output = n(u, &[k("candidatesTokenCount", "total_output_tokens")])?;
     if cached > prompt {
         return Err(Error::data(format!("cached tokens ({cached}) exceed prompt tokens ({prompt})")));
     }
     Ok(Usage {
         tokens: Tokens {
             input: prompt - cached,
-            output: add("candidatesTokenCount + thoughtsTokenCount", n(u, &["candidatesTokenCount"])?, thoughts)?,
+            output: add("output + thought tokens", output, thoughts)?,
             cache_read: cached,
             ..Default::default()
         },
         reasoning: (thoughts > 0).then_some(thoughts),
-        model: None,
+        ..Default::default()
     })
 }

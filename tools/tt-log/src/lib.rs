@@ -122,8 +122,10 @@ pub struct Cli {
     source: Option<String>,
     /// Read a provider API response from stdin: the response, its bare usage object, or a captured stream as a
     /// JSON array of events (one response: a capture of several is refused). bedrock: Converse (the model
-    /// from --model); xai: chat reasoning counted on top of completion tokens; openrouter: cache writes.
-    #[arg(long, value_name = "PROVIDER", value_parser = ["anthropic", "openai", "gemini", "bedrock", "xai", "openrouter"])]
+    /// from --model); xai: chat reasoning counted on top of completion tokens; openrouter: cache writes, and
+    /// its usage.cost kept as provider_cost_usd (a warning when tt's price differs by more than 1%); azure:
+    /// Azure OpenAI. Service tier, fast mode, server-tool calls and Anthropic's iterations are priced.
+    #[arg(long, value_name = "PROVIDER", value_parser = ["anthropic", "openai", "gemini", "bedrock", "xai", "openrouter", "azure"])]
     from: Option<String>,
     /// Estimate input tokens from a text file (or - for stdin) at about 4 characters a token.
     #[arg(long, value_name = "FILE", conflicts_with = "from")]
@@ -232,7 +234,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         return import::run(&cli, &config, source, paths);
     }
     let log = cli.common.log_path(&config)?;
-    let (mut record, warning) = build_record(&cli, &config)?;
+    let (mut record, warnings) = build_record(&cli, &config)?;
     let settle = match cli.settle.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) if !tt_core::reserve::is_id(id) => {
             let from_env = m.value_source("settle") == Some(clap::parser::ValueSource::EnvVariable);
@@ -275,7 +277,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     } else if cli.enforce {
         enforce::dry_run(&log, &config, &record)?;
     }
-    if let Some(w) = warning {
+    for w in warnings {
         tt_core::cli::warn("tt-log", w);
     }
     if let Some(n) = settled_note {
@@ -380,10 +382,13 @@ fn read_stdin(lossy: bool) -> Result<String> {
     })
 }
 
-fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> {
+fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Vec<String>)> {
     let max = config.max_tokens;
     let tz = config.timezone()?;
     let mut tokens = Tokens::default();
+    let mut billing = tt_core::Billing::default();
+    let mut iterations = Vec::new();
+    let mut provider_cost = None;
     let mut reasoning = None;
     let mut model = one("model", &cli.pos_model, &cli.model)?;
     let mut source = cli.source.clone();
@@ -432,6 +437,9 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
         }
         tokens = u.tokens;
         reasoning = u.reasoning;
+        billing = u.billing;
+        iterations = u.iterations;
+        provider_cost = u.provider_cost.map(|c| (c, u.provider_cost_partial));
         if u.model.is_none()
             && model.is_none()
             && env("TT_MODEL").is_none()
@@ -527,6 +535,7 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
     };
     let mut r = Record::new(tt_core::id::new_id(ts), ts, agent, model, tokens);
     r.reasoning_tokens = reasoning;
+    r.billing = billing;
     r.estimated = estimated;
     r.source = Some(opt_name("source", source.as_deref())?.unwrap_or_else(|| "cli".to_string()));
     r.session = opt_name("session", cli.session.clone().or_else(|| env("TT_SESSION")).as_deref())?;
@@ -570,12 +579,26 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
     r.host = found(tt_core::machine::host());
     r.user = found(tt_core::machine::user());
 
-    let mut warning = None;
+    let mut warnings = Vec::new();
     let entry = config.prices.resolve(&r.model);
     r.provider = provider_flag.or_else(|| entry.and_then(|e| e.provider.clone()));
     match entry {
+        // Anthropic's iterations: each pass priced at its own model, the sum written under the response
+        // model's label (see `provider::price_iterations`).
+        Some(e) if !iterations.is_empty() => {
+            match provider::price_iterations(e, &mut |m| config.prices.resolve(m), r.ts, &iterations, &r.billing) {
+                Ok(p) => {
+                    r.cost_usd = Some(p.cost);
+                    r.price = Some(p.label);
+                }
+                Err(why) if cli.strict => {
+                    return Err(Error::data(format!("{why} (--strict): add it to the price table")));
+                }
+                Err(why) => warnings.push(format!("{why}: logged unpriced")),
+            }
+        }
         Some(e) => {
-            let p = tt_core::price::try_price_with(e, r.ts, &r.tokens)?;
+            let p = tt_core::price::try_price_with(e, r.ts, &r.tokens, &r.billing)?;
             r.cost_usd = Some(p.cost);
             r.price = Some(p.label);
         }
@@ -590,13 +613,39 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Option<String>)> 
         }
         None => {
             let hint = config.prices.did_you_mean(&r.model).map(|h| format!(" ({h})")).unwrap_or_default();
-            warning = Some(format!(
+            warnings.push(format!(
                 "unknown model {:?}{hint}: logged unpriced (add it to the price table; tt-price --list shows it)",
                 r.model
             ));
         }
     }
-    Ok((r, warning))
+    if let Some((theirs, partial)) = provider_cost {
+        if let (Some(ours), Some(d)) = (r.cost_usd, tt_core::money::parse_decimal(&theirs.to_string()))
+            && !partial
+            && differs(ours, d)
+        {
+            warnings.push(format!(
+                "{} says this request cost ${}, tt prices it at ${} ({}): check the price of {}",
+                r.source.as_deref().unwrap_or("the provider"),
+                tt_core::money::canonical(d),
+                tt_core::money::canonical(ours),
+                r.price.as_deref().unwrap_or(&r.model),
+                r.model
+            ));
+        }
+        r.extra.insert("provider_cost_usd".into(), serde_json::Value::Number(theirs));
+    }
+    Ok((r, warnings))
+}
+
+/// True when tt's cost and a provider's own figure differ by more than 1% (of the provider's; any difference
+/// from a figure of 0).
+fn differs(ours: rust_decimal::Decimal, theirs: rust_decimal::Decimal) -> bool {
+    let diff = (ours - theirs).abs();
+    if theirs.is_zero() {
+        return !diff.is_zero();
+    }
+    diff * rust_decimal::Decimal::from(100) > theirs.abs()
 }
 
 /// `--from`: an explicit MODEL / `--model` that prices differently from the model the response names is a
