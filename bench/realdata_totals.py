@@ -5,7 +5,8 @@ Usage: bench/realdata_totals.py [--costs LITELLM_JSON] [REALDATA_DIR]   (default
 
 Claude Code: every JSON object of every line (a line may hold two glued objects); usage from assistant lines
 (`message.usage`) and from progress lines (`data.message.message.usage`, a subagent's request); one request per
-message.id + requestId, keeping the copy with the most tokens; `<synthetic>` and zero-usage lines skipped.
+message.id + requestId, keeping the copy with the most tokens; `<synthetic>` and zero-usage lines skipped; a
+usage listing `iterations` counts the sum of its iterations' tokens.
 Codex: per file, a request is counted when the cumulative total_token_usage.total_tokens grows; its tokens are
 last_token_usage (or the difference of the totals); requests are keyed on the root session (a fork's parent)
 and the cumulative totals, so a fork's replay of its parent is counted once.
@@ -78,9 +79,16 @@ for f in sorted(glob.glob(os.path.join(root, "claude", "projects", "**", "*.json
                 u = m.get("usage")
                 if not u or m.get("model") == "<synthetic>":
                     continue
-                h1 = (u.get("cache_creation") or {}).get("ephemeral_1h_input_tokens") or 0
-                t = [u.get("input_tokens") or 0, u.get("output_tokens") or 0, u.get("cache_read_input_tokens") or 0,
-                     (u.get("cache_creation_input_tokens") or 0) - h1, h1, 0]
+                # `usage.iterations`, when it lists passes (a compaction, an advisor call), is what was billed:
+                # the request's tokens are their sum.
+                its = [i for i in (u.get("iterations") or []) if isinstance(i, dict)] or [u]
+                t = [0] * 6
+                for i in its:
+                    h1 = (i.get("cache_creation") or {}).get("ephemeral_1h_input_tokens") or 0
+                    for n, v in enumerate([i.get("input_tokens") or 0, i.get("output_tokens") or 0,
+                                           i.get("cache_read_input_tokens") or 0,
+                                           (i.get("cache_creation_input_tokens") or 0) - h1, h1, 0]):
+                        t[n] += v
                 k = (m.get("id"), req)
                 if sum(t) and (k not in best or sum(t) > sum(best[k][1])):
                     best[k] = (m.get("model"), t, u)

@@ -1524,3 +1524,69 @@ fn flags_that_mean_nothing_for_transcripts_are_refused() {
         .stderr_has("--no-git does not apply to --import of transcripts");
     assert!(!sc.log_path().exists() || sc.log().is_empty());
 }
+
+/// A record's billing beyond its tokens: cost, price label, service tier, speed, tool calls.
+fn billed(r: &serde_json::Value) -> String {
+    ["model", "input_tokens", "output_tokens", "cache_read_tokens", "service_tier", "speed", "web_search_requests",
+        "web_fetch_requests", "cost_usd", "price"]
+        .iter()
+        .filter_map(|k| Some(format!("{k}={}", r.get(*k)?)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Claude Code usage says how a request was billed. By hand:
+/// fast mode on Opus 4.8 (× 2): (1,000 × $5 + 2,000 × $25 + 10,000 × $0.50) / 1M × 2 = $0.12, + 2 web searches
+///   at $0.01 = $0.14 (its single `message` iteration equals the top-level usage: nothing changes);
+/// a compaction pass and an advisor call on Opus 4.6 in `iterations`: tokens summed, each pass at its own model:
+///   (60,385 × 3 + 592 × 15) + (12,000 × 5 + 1,600 × 25) + (23,000 × 3 + 1,000 × 15 + 5,000 × 0.3) = $0.375535;
+/// `service_tier: "batch"` on Haiku 4.5 (batch $0.50 / $2.50): 10,000 × 0.5 + 1,000 × 2.5 = $0.0075.
+#[test]
+fn claude_code_billing_fields_are_imported_and_priced() {
+    let sc = Scenario::new();
+    let dir = sc.path().join("claude-billing");
+    copy_tree(&fixture("claude-code-billing"), &dir);
+    sc.cmd("tt-log").arg("--import").arg("claude-code").arg(&dir).succeeds().stderr_is(
+        "claude-code: 1 file read, added 3 records (127,577 tokens, $0.5230), skipped 0 duplicates and 0 malformed lines\n",
+    );
+    let got: Vec<String> = sc.records().iter().map(billed).collect();
+    assert_eq!(
+        got,
+        [
+            "model=\"claude-opus-4-8\" input_tokens=1000 output_tokens=2000 cache_read_tokens=10000 speed=\"fast\" \
+             web_search_requests=2 web_fetch_requests=1 cost_usd=0.14 price=\"claude-opus-4-8:fast\"",
+            "model=\"claude-sonnet-4-6\" input_tokens=95385 output_tokens=3192 cache_read_tokens=5000 \
+             cost_usd=0.375535 price=\"claude-sonnet-4-6\"",
+            "model=\"claude-haiku-4-5-20251001\" input_tokens=10000 output_tokens=1000 service_tier=\"batch\" \
+             cost_usd=0.0075 price=\"claude-haiku-4-5:batch\"",
+        ]
+    );
+}
+
+/// Codex `thread_settings_applied` (and a `turn_context` naming a tier) set the service tier of the requests
+/// after it. gpt-5.5 (standard $5 / $30 / $0.50, priority $12.50 / $75 / $1.25, flex $2.50 / $15 / $0.25):
+/// T1 standard 1,000 × 5 + 100 × 30 = $0.008; T2 priority 1,000 × 12.5 + 1,000 × 1.25 + 200 × 75 = $0.02875;
+/// T3 after settings without a tier: standard 500 × 5 + 500 × 0.5 + 100 × 30 = $0.00575; T4 after a
+/// turn_context with `service_tier: "flex"`: 1,000 × 2.5 + 100 × 15 = $0.004.
+#[test]
+fn codex_service_tier_settings_price_the_turns_after_them() {
+    let sc = Scenario::new();
+    let dir = sc.path().join("codex-tiers");
+    copy_tree(&fixture("codex-tiers"), &dir);
+    sc.cmd("tt-log").arg("--import").arg("codex").arg(&dir).succeeds().stderr_is(
+        "codex: 1 file read, added 4 records (5,500 tokens, $0.0465), skipped 0 duplicates and 0 malformed lines\n",
+    );
+    let got: Vec<String> = sc.records().iter().map(billed).collect();
+    assert_eq!(
+        got,
+        [
+            "model=\"gpt-5.5\" input_tokens=1000 output_tokens=100 cost_usd=0.008 price=\"gpt-5.5\"",
+            "model=\"gpt-5.5\" input_tokens=1000 output_tokens=200 cache_read_tokens=1000 service_tier=\"priority\" \
+             cost_usd=0.02875 price=\"gpt-5.5:priority\"",
+            "model=\"gpt-5.5\" input_tokens=500 output_tokens=100 cache_read_tokens=500 cost_usd=0.00575 \
+             price=\"gpt-5.5\"",
+            "model=\"gpt-5.5\" input_tokens=1000 output_tokens=100 service_tier=\"flex\" cost_usd=0.004 \
+             price=\"gpt-5.5:flex\"",
+        ]
+    );
+}

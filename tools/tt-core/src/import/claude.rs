@@ -5,12 +5,23 @@
 //! lines while it streams (same `message.id` + `requestId`, growing `output_tokens`); the caller keeps the line
 //! with the most tokens per key. Lines are read with borrowed serde structs: the large `content` parts are
 //! skipped by the parser, never built.
+//!
+//! The usage object is the Messages API's (see [`crate::provider`]): besides the token counts, `service_tier`
+//! (`batch`, `priority`, `flex`; `standard` or anything else is the standard tier), `speed: "fast"`,
+//! `server_tool_use.{web_search_requests, web_fetch_requests, code_execution_requests}` go to the record's
+//! billing. `iterations`, when it lists passes, makes the request's tokens their sum, and when a pass ran on
+//! another model (an advisor call) or there are several, each is priced on its own
+//! ([`crate::provider::price_iterations`]); Claude Code writes a single `message` iteration equal to the
+//! top-level usage, which changes nothing.
 
 use serde::Deserialize;
 
+use serde::Deserializer;
+
 use super::lenient::{Flag, Obj, Str, count, opt_count};
 use super::{CtxCache, Found, LineOutcome};
-use crate::record::Tokens;
+use crate::provider::Iteration;
+use crate::record::{Billing, Service, Tokens};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -79,6 +90,91 @@ struct Usage {
     #[serde(deserialize_with = "count")]
     cache_read_input_tokens: u64,
     cache_creation: Obj<CacheCreation>,
+    #[serde(deserialize_with = "tier")]
+    service_tier: Service,
+    #[serde(rename = "speed", deserialize_with = "fast_speed")]
+    fast: bool,
+    server_tool_use: Obj<ServerTools>,
+    /// The passes of the request (Anthropic's `usage.iterations`); each one's own `model`, when it names one.
+    #[serde(deserialize_with = "iterations")]
+    iterations: Vec<Usage>,
+    #[serde(deserialize_with = "owned_str")]
+    model: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ServerTools {
+    #[serde(deserialize_with = "count")]
+    web_search_requests: u64,
+    #[serde(deserialize_with = "count")]
+    web_fetch_requests: u64,
+    #[serde(deserialize_with = "count")]
+    code_execution_requests: u64,
+}
+
+/// `service_tier`: a tier tt prices apart, else (standard, null, anything unknown) the standard one.
+fn service_of(s: Option<&str>) -> Service {
+    match s {
+        Some("batch") => Service::Batch,
+        Some("priority") => Service::Priority,
+        Some("flex") => Service::Flex,
+        _ => Service::Standard,
+    }
+}
+
+fn tier<'de, D: Deserializer<'de>>(d: D) -> Result<Service, D::Error> {
+    Ok(service_of(Str::deserialize(d)?.get()))
+}
+
+fn fast_speed<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Str::deserialize(d)?.get() == Some("fast"))
+}
+
+fn owned_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Str::deserialize(d)?.get().map(str::to_string))
+}
+
+/// A list of usage objects; anything else (null, an object…) is no list. Elements that are not objects are
+/// skipped; a malformed count in one is a malformed line, as at the top level.
+fn iterations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Usage>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<Usage>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any value")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut v = Vec::new();
+            while let Some(Obj(u)) = seq.next_element::<Obj<Usage>>()? {
+                v.extend(u);
+            }
+            Ok(v)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+            Ok(Vec::new())
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+    }
+    d.deserialize_any(V)
 }
 
 #[derive(Deserialize, Default)]
@@ -111,6 +207,47 @@ impl Usage {
             cache_write,
             cache_write_1h,
         }
+    }
+
+    fn billing(&self) -> Billing {
+        let tools = self.server_tool_use.0.as_ref();
+        Billing {
+            service: self.service_tier,
+            fast: self.fast,
+            web_search: tools.map_or(0, |t| t.web_search_requests),
+            web_fetch: tools.map_or(0, |t| t.web_fetch_requests),
+            code_execution: tools.map_or(0, |t| t.code_execution_requests),
+        }
+    }
+
+    /// The request's tokens, and its iterations when they must be priced one by one (several passes, or one
+    /// on another model than `model`): with `iterations` listed, the tokens are their sum.
+    fn request(&self, model: &str) -> Result<(Tokens, Option<Box<[Iteration]>>), String> {
+        if self.iterations.is_empty() {
+            return Ok((self.tokens(), None));
+        }
+        let mut sum = Tokens::default();
+        for it in &self.iterations {
+            let t = it.tokens();
+            let add = |a: u64, b: u64| a.checked_add(b).ok_or("usage: the iterations' tokens overflow");
+            sum = Tokens {
+                input: add(sum.input, t.input)?,
+                output: add(sum.output, t.output)?,
+                cache_read: add(sum.cache_read, t.cache_read)?,
+                cache_write: add(sum.cache_write, t.cache_write)?,
+                cache_write_1h: add(sum.cache_write_1h, t.cache_write_1h)?,
+            };
+        }
+        let other = |it: &Usage| it.model.as_deref().is_some_and(|m| m != model);
+        if self.iterations.len() == 1 && !other(&self.iterations[0]) {
+            return Ok((sum, None));
+        }
+        let parts = self
+            .iterations
+            .iter()
+            .map(|it| Iteration { model: it.model.clone().filter(|_| other(it)), kind: None, tokens: it.tokens() })
+            .collect();
+        Ok((sum, Some(parts)))
     }
 }
 
@@ -247,7 +384,7 @@ fn push(r: &Req, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String>
     if model == "<synthetic>" {
         return Ok(());
     }
-    let tokens = r.usage.tokens();
+    let (tokens, iterations) = r.usage.request(model)?;
     ctx.check(&tokens, None)?;
     if tokens.total() == 0 {
         return Ok(());
@@ -261,7 +398,17 @@ fn push(r: &Req, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String>
         (None, _) => super::key_hash(&["claude-code", r.session.unwrap_or(""), ts]),
     };
     let ctx = ctx.get(model, r.session, r.cwd, r.branch, r.sidechain);
-    out.push(Found { hash, ts: when, tokens, reasoning: None, ctx, stream: r.stream, at: 0 });
+    out.push(Found {
+        hash,
+        ts: when,
+        tokens,
+        reasoning: None,
+        billing: r.usage.billing(),
+        iterations,
+        ctx,
+        stream: r.stream,
+        at: 0,
+    });
     Ok(())
 }
 
@@ -328,6 +475,38 @@ fn fast_usage(b: &[u8], at: usize) -> Option<Usage> {
                 u.cache_creation_input_tokens = (!b[vs..].starts_with(b"null")).then_some(int(b, vs)?.1);
             }
             b"cache_read_input_tokens" => u.cache_read_input_tokens = int(b, vs)?.1,
+            b"service_tier" | b"speed" if b[vs] == b'"' => {
+                let mut v = None;
+                let end = plain_str(b, vs, &mut v)?;
+                if k == b"speed" {
+                    u.fast = v == Some("fast");
+                } else {
+                    u.service_tier = service_of(v);
+                }
+                return Some(end);
+            }
+            b"server_tool_use" if b[vs] == b'{' => {
+                let mut t = ServerTools::default();
+                let end = members(b, vs, &mut |k, vs| {
+                    let slot = match k {
+                        b"web_search_requests" => &mut t.web_search_requests,
+                        b"web_fetch_requests" => &mut t.web_fetch_requests,
+                        b"code_execution_requests" => &mut t.code_execution_requests,
+                        _ => return skip_value(b, vs),
+                    };
+                    int(b, vs).map(|(end, n)| {
+                        *slot = n;
+                        end
+                    })
+                })?;
+                u.server_tool_use = Obj(Some(t));
+                return Some(end);
+            }
+            // A list of passes is rare: serde reads it. An empty one is no list.
+            b"iterations" if b[vs] == b'[' => {
+                let end = skip_value(b, vs)?;
+                return (ws(b, vs + 1) == end - 1).then_some(end);
+            }
             b"cache_creation" if b[vs] == b'{' => {
                 let mut c = CacheCreation::default();
                 let end = members(b, vs, &mut |k, vs| match k {

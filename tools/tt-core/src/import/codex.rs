@@ -12,6 +12,12 @@
 //! repeat, as an unchanged total is (Codex's repeats are exact copies, and one request's input includes the
 //! whole context before it, so two different requests hardly ever have equal counts).
 //!
+//! The service tier requests are billed at comes from `event_msg` lines of `payload.type ==
+//! "thread_settings_applied"` (`thread_settings.service_tier`: `priority`, `flex`, …; absent or null is the
+//! standard tier) and from `turn_context.payload.service_tier` when a turn names one: it holds for the
+//! requests after it in that file, until a later line changes it. Codex's `fast` is its name for priority
+//! processing.
+//!
 //! The reader is a small state machine ([`Context`]) saved with the file's offset, so an incremental import
 //! resumes in the middle of a file with the model, session and running total it had.
 
@@ -42,6 +48,9 @@ pub struct Context {
     pub last: Option<Cumulative>,
     /// True once the first `token_count` event was seen (later `session_meta` lines are repeats).
     pub started: bool,
+    /// The service tier in force (`priority`, `flex`, `batch`), when not the standard one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<String>,
 }
 
 /// Cumulative totals of a thread.
@@ -87,6 +96,28 @@ struct Payload<'a> {
     #[serde(borrow)]
     git: Obj<Git<'a>>,
     info: Obj<Info>,
+    #[serde(borrow)]
+    service_tier: Str<'a>,
+    #[serde(borrow)]
+    thread_settings: Obj<ThreadSettings<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ThreadSettings<'a> {
+    #[serde(borrow)]
+    service_tier: Str<'a>,
+}
+
+/// A Codex `service_tier` as tt names tiers: `None` for the standard one.
+fn tier(s: Option<&str>) -> Option<String> {
+    let t = match s? {
+        "priority" | "fast" => "priority",
+        "flex" => "flex",
+        "batch" => "batch",
+        _ => return None,
+    };
+    Some(t.to_string())
 }
 
 #[derive(Deserialize, Default)]
@@ -165,6 +196,7 @@ pub(super) fn read_line(line: &[u8], cx: &mut Context, cache: &mut CtxCache, out
     if f(line, b"\"token_count\"").is_none()
         && f(line, b"\"turn_context\"").is_none()
         && f(line, b"\"session_meta\"").is_none()
+        && f(line, b"\"thread_settings_applied\"").is_none()
     {
         return LineOutcome::Skipped;
     }
@@ -213,6 +245,14 @@ fn take(l: &Line, cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) 
             if let Some(c) = p.cwd.get() {
                 cx.cwd = Some(c.to_string());
             }
+            if let Some(t) = p.service_tier.get() {
+                cx.service_tier = tier(Some(t));
+            }
+        }
+        Some("event_msg") if p.kind.get() == Some("thread_settings_applied") => {
+            if let Some(ts) = &p.thread_settings.0 {
+                cx.service_tier = tier(ts.service_tier.get());
+            }
         }
         Some("event_msg") if p.kind.get() == Some("token_count") => {
             cx.started = true;
@@ -258,7 +298,9 @@ fn take(l: &Line, cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) 
             let model = cx.model.as_deref().unwrap_or("unknown");
             let ctx = cache.get(model, cx.session.as_deref(), cx.cwd.as_deref(), cx.branch.as_deref(), false);
             let reasoning = (last.reasoning > 0).then_some(last.reasoning);
-            out.push(Found { hash, ts: when, tokens, reasoning, ctx, stream: 0, at: 0 });
+            let service = cx.service_tier.as_deref().and_then(crate::record::Service::parse).unwrap_or_default();
+            let billing = crate::record::Billing { service, ..Default::default() };
+            out.push(Found { hash, ts: when, tokens, reasoning, billing, iterations: None, ctx, stream: 0, at: 0 });
         }
         _ => {}
     }

@@ -162,6 +162,11 @@ pub struct Found {
     ts: DateTime<Utc>,
     tokens: Tokens,
     reasoning: Option<u64>,
+    /// Service tier, fast mode and server-tool calls the transcript reports.
+    billing: crate::record::Billing,
+    /// Passes priced one by one (Anthropic's `iterations`: several, or one on another model); `tokens` is
+    /// their sum. `None` for a request priced as a whole.
+    iterations: Option<Box<[crate::provider::Iteration]>>,
     ctx: Arc<Ctx>,
     /// Which conversation in the file made the request: its requests follow one another, so a request is over
     /// once the next one of the same conversation shows up (Claude Code: 0 the main thread, 1 inline sidechain
@@ -1163,7 +1168,19 @@ impl<'c> Builder<'c> {
                 warnings.push(format!("request {id}: unusable model name {:?} (skipped)", f.ctx.model));
                 continue;
             }
-            let priced = p.entry.map(|e| crate::price::price_with(e, f.ts, &f.tokens));
+            let priced = match (p.entry, &f.iterations) {
+                (Some(e), Some(its)) => {
+                    let prices = &self.config.prices;
+                    match crate::provider::price_iterations(e, &mut |m| prices.resolve(m), f.ts, its, &f.billing) {
+                        Ok(pr) => Some(pr),
+                        Err(why) => {
+                            warnings.push(format!("request {id}: {why}: imported unpriced"));
+                            None
+                        }
+                    }
+                }
+                (e, _) => e.map(|e| crate::price::price_with(e, f.ts, &f.tokens, &f.billing)),
+            };
             // The line is written here rather than through `Record::to_json` (the same bytes: checked in debug
             // builds) because building a `Record` per request was a fifth of the import's own time.
             let t = &f.tokens;
@@ -1187,6 +1204,18 @@ impl<'c> Builder<'c> {
             if let Some(n) = f.reasoning {
                 let _ = write!(line, ",\"reasoning_tokens\":{n}");
             }
+            let b = &f.billing;
+            if b.service != crate::record::Service::Standard {
+                let _ = write!(line, ",\"service_tier\":\"{}\"", b.service.as_str());
+            }
+            if b.fast {
+                line.push_str(",\"speed\":\"fast\"");
+            }
+            for (k, n) in b.tool_calls() {
+                if n != 0 {
+                    let _ = write!(line, ",\"{k}\":{n}");
+                }
+            }
             line.push_str(&p.tail);
             if let Some(pr) = &priced {
                 let _ = write!(line, ",\"cost_usd\":{}", crate::money::canonical(pr.cost));
@@ -1199,6 +1228,7 @@ impl<'c> Builder<'c> {
                 let mut r =
                     crate::record::Record::new(id.clone(), f.ts, self.agent.clone(), f.ctx.model.clone(), f.tokens);
                 r.reasoning_tokens = f.reasoning;
+                r.billing = f.billing;
                 r.session = p.session.clone();
                 r.project = p.project.clone();
                 r.branch = p.branch.clone();
@@ -1208,8 +1238,8 @@ impl<'c> Builder<'c> {
                 if f.ctx.sidechain {
                     r.tags.insert("sidechain".to_string(), "true".to_string());
                 }
-                if let (Some(e), Some(pr)) = (p.entry, &priced) {
-                    r.provider = e.provider.clone();
+                r.provider = p.entry.and_then(|e| e.provider.clone());
+                if let Some(pr) = &priced {
                     r.cost_usd = Some(pr.cost);
                     r.price = Some(pr.label.clone());
                 }
