@@ -106,7 +106,7 @@ _tt__log() {
                     return 0
                     ;;
                 --from)
-                    COMPREPLY=($(compgen -W "anthropic openai gemini bedrock xai openrouter" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "anthropic openai gemini bedrock xai openrouter azure" -- "${cur}"))
                     return 0
                     ;;
                 --estimate-from)

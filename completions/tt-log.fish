@@ -17,12 +17,13 @@ complete -c tt-log -l note -d 'A note' -r
 complete -c tt-log -l duration -d 'Wall time of the request: milliseconds, or with a unit (250ms, 1.5s, 2m)' -r
 complete -c tt-log -l ts -d 'When it happened: RFC 3339, or a date / date-time in the configured time zone, as tt-sum --since takes them; 2000 or later [default: now]' -r
 complete -c tt-log -l source -d 'Where the numbers came from [default: cli, or the provider with --from]' -r
-complete -c tt-log -l from -d 'Read a provider API response from stdin: the response, its bare usage object, or a captured stream as a JSON array of events (one response: a capture of several is refused). bedrock: Converse (the model from --model); xai: chat reasoning counted on top of completion tokens; openrouter: cache writes' -r -f -a "anthropic\t''
+complete -c tt-log -l from -d 'Read a provider API response from stdin: the response, its bare usage object, or a captured stream as a JSON array of events (one response: a capture of several is refused). bedrock: Converse (the model from --model); xai: chat reasoning counted on top of completion tokens; openrouter: cache writes, and its usage.cost kept as provider_cost_usd (a warning when tt\'s price differs by more than 1%); azure: Azure OpenAI. Service tier, fast mode, server-tool calls and Anthropic\'s iterations are priced' -r -f -a "anthropic\t''
 openai\t''
 gemini\t''
 bedrock\t''
 xai\t''
-openrouter\t''"
+openrouter\t''
+azure\t''"
 complete -c tt-log -l estimate-from -d 'Estimate input tokens from a text file (or - for stdin) at about 4 characters a token' -r
 complete -c tt-log -l import -d 'Import usage instead of logging one record: `claude-code [DIR…]` or `codex [DIR]` transcripts, or tt JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped' -r
 complete -c tt-log -l settle -d 'The real usage of a reservation (`tt-budget --estimate-usd X --reserve` printed ID): the record carries it and replaces the hold in the same append' -r

@@ -93,7 +93,7 @@ limit_usd = 1
     sc.cmd("tt-log").arg("ATLAS").args(seed).args(["--ts", "2026-01-05T10:00:00Z"]).succeeds();
     // An unknown model cannot be checked against a dollar limit: refused, not counted as $0.
     sc.cmd("tt-log")
-        .args(["ATLAS", "claude-fable-5", "1", "1", "--enforce", "--no-git", "-q"])
+        .args(["ATLAS", "claude-quill-9", "1", "1", "--enforce", "--no-git", "-q"])
         .fails_with(1)
         .stderr_has("has no price");
     assert_eq!(sc.records().len(), 4);

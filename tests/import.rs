@@ -92,7 +92,7 @@ fn briefs(records: &[serde_json::Value]) -> String {
 //   = 25506 → $0.025506
 // msg_D in a progress line AND in subagents/agent-a1.jsonl: once. haiku: 7 + 350 + 70 = 427 → $0.000427
 // msg_G only in the subagent file: 3 + 45 = 48 → $0.000048
-// msg_E claude-fable-5: unknown, logged unpriced
+// msg_E claude-quill-9: unknown, logged unpriced
 // line 13 torn (no newline): skipped, retried next time
 const CLAUDE_RECORDS: &str = "\
 2026-03-01T10:00:02.000Z claude-code claude-sonnet-4-20250514 in=10 out=120 cr=1000 cw=200 cw1h=0 rs=0 $0.00288 s1/shop/main
@@ -100,7 +100,7 @@ const CLAUDE_RECORDS: &str = "\
 2026-03-01T10:04:00.000Z claude-code claude-sonnet-4-5-20250929 in=2 out=400 cr=5000 cw=0 cw1h=3000 rs=0 $0.025506 s1/shop/main
 2026-03-01T10:05:00.000Z claude-code claude-haiku-4-5-20251001 in=7 out=70 cr=700 cw=0 cw1h=0 rs=0 $0.000427 s1/shop/main tags={\"sidechain\":\"true\"}
 2026-03-01T10:05:30.000Z claude-code claude-haiku-4-5-20251001 in=3 out=9 cr=0 cw=0 cw1h=0 rs=0 $0.000048 s1/shop/main tags={\"sidechain\":\"true\"}
-2026-03-01T10:06:00.000Z claude-code claude-fable-5 in=1 out=2 cr=0 cw=0 cw1h=0 rs=0 $ s1/shop/main
+2026-03-01T10:06:00.000Z claude-code claude-quill-9 in=1 out=2 cr=0 cw=0 cw1h=0 rs=0 $ s1/shop/main
 ";
 
 // Codex fixture, by hand (gpt-5 1.25/10, cached 0.125; gpt-4.1 2/8, cached 0.50):
@@ -142,7 +142,7 @@ fn claude_code_fixture_gives_exact_records() {
             "\
 tt-log: warning: {s1}:7: malformed line skipped (invalid JSON: EOF while parsing a value (column 109))
 tt-log: warning: {s1}:13: incomplete last line skipped (invalid JSON: EOF while parsing a string (column 138))
-tt-log: warning: unknown model \"claude-fable-5\": 1 record logged unpriced (add it to the price table; tt-price --list shows it)
+tt-log: warning: unknown model \"claude-quill-9\": 1 record logged unpriced (add it to the price table; tt-price --list shows it)
 claude-code: 2 files read, added 6 records (10,574 tokens, $0.0290, 1 unpriced), skipped 3 duplicates and 2 malformed lines
 ",
             s1 = s1.display()
@@ -471,7 +471,7 @@ fn real_claude_code_transcripts_match_independent_totals() {
     let Some(data) = realdata() else { return };
     let sc = Scenario::new();
     let tree = real_tree(&sc, &data, true);
-    // With the realdata of this writing: 11 files, 825 records, 67,293,564 tokens; claude-fable-5 is unknown.
+    // With the realdata of this writing: 11 files, 825 records, 67,293,564 tokens; claude-quill-9 is unknown.
     let out = import_real(&sc, &tree, "claude-code");
     matches_independent_totals(&sc, &tree, "claude-code", &out, None);
     assert!(!out.stderr.contains("read again next time"), "{}", out.stderr);
@@ -1527,12 +1527,22 @@ fn flags_that_mean_nothing_for_transcripts_are_refused() {
 
 /// A record's billing beyond its tokens: cost, price label, service tier, speed, tool calls.
 fn billed(r: &serde_json::Value) -> String {
-    ["model", "input_tokens", "output_tokens", "cache_read_tokens", "service_tier", "speed", "web_search_requests",
-        "web_fetch_requests", "cost_usd", "price"]
-        .iter()
-        .filter_map(|k| Some(format!("{k}={}", r.get(*k)?)))
-        .collect::<Vec<_>>()
-        .join(" ")
+    [
+        "model",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "service_tier",
+        "speed",
+        "web_search_requests",
+        "web_fetch_requests",
+        "cost_usd",
+        "price",
+    ]
+    .iter()
+    .filter_map(|k| Some(format!("{k}={}", r.get(*k)?)))
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 /// Claude Code usage says how a request was billed. By hand:

@@ -2,19 +2,19 @@
 mod common;
 use common::*;
 
-/// Priced (`sonnet-4.5`), unknown in two spellings (`claude-fable-5`), a typo one edit from an alias
-/// (`sonet-4.5`), and records that carry their own cost (`house-model`, and one `claude-fable-5`): those are
+/// Priced (`sonnet-4.5`), unknown in two spellings (`claude-quill-9`), a typo one edit from an alias
+/// (`sonet-4.5`), and records that carry their own cost (`house-model`, and one `claude-quill-9`): those are
 /// priced whatever their model, and not listed.
 const MIXED: &str = r#"{"v":1,"id":"r1","ts":"2026-03-01T09:00:00Z","agent":"A","model":"sonnet-4.5","input_tokens":1000,"output_tokens":10}
-{"v":1,"id":"r2","ts":"2026-03-01T09:01:00Z","agent":"A","model":"claude-fable-5","input_tokens":500,"output_tokens":50,"cache_read_tokens":2000}
+{"v":1,"id":"r2","ts":"2026-03-01T09:01:00Z","agent":"A","model":"claude-quill-9","input_tokens":500,"output_tokens":50,"cache_read_tokens":2000}
 {"v":1,"id":"r3","ts":"2026-03-02T10:00:00Z","agent":"B","model":"sonet-4.5","input_tokens":100,"output_tokens":20}
-{"v":1,"id":"r4","ts":"2026-03-03T11:30:00Z","agent":"B","model":"Claude-Fable-5","input_tokens":300,"output_tokens":30,"cache_write_tokens":400}
+{"v":1,"id":"r4","ts":"2026-03-03T11:30:00Z","agent":"B","model":"Claude-Quill-9","input_tokens":300,"output_tokens":30,"cache_write_tokens":400}
 {"v":1,"id":"r5","ts":"2026-03-04T12:00:00Z","agent":"B","model":"house-model","input_tokens":9999999,"output_tokens":1,"cost_usd":1.5}
 {"v":1,"id":"r6","ts":"2026-02-28T08:00:00Z","agent":"B","model":"sonet-4.5","input_tokens":7,"output_tokens":3}
-{"v":1,"id":"r7","ts":"2026-03-05T08:00:00Z","agent":"B","model":"claude-fable-5","input_tokens":8888888,"output_tokens":1,"cost_usd":0.25}
+{"v":1,"id":"r7","ts":"2026-03-05T08:00:00Z","agent":"B","model":"claude-quill-9","input_tokens":8888888,"output_tokens":1,"cost_usd":0.25}
 "#;
 
-const JSONL: &str = r#"{"kind":"missing_price","model":"Claude-Fable-5","records":2,"input_tokens":800,"output_tokens":80,"cache_read_tokens":2000,"cache_write_tokens":400,"total_tokens":3280,"first_ts":"2026-03-01T09:01:00.000Z","last_ts":"2026-03-03T11:30:00.000Z","did_you_mean":[]}
+const JSONL: &str = r#"{"kind":"missing_price","model":"Claude-Quill-9","records":2,"input_tokens":800,"output_tokens":80,"cache_read_tokens":2000,"cache_write_tokens":400,"total_tokens":3280,"first_ts":"2026-03-01T09:01:00.000Z","last_ts":"2026-03-03T11:30:00.000Z","did_you_mean":[]}
 {"kind":"missing_price","model":"sonet-4.5","records":2,"input_tokens":107,"output_tokens":23,"cache_read_tokens":0,"cache_write_tokens":0,"total_tokens":130,"first_ts":"2026-02-28T08:00:00.000Z","last_ts":"2026-03-02T10:00:00.000Z","did_you_mean":["sonnet-4.5"]}
 "#;
 
@@ -49,7 +49,7 @@ fn missing_table_fits_80_columns() {
             "\
 model           records  total tokens  last seen         did you mean
 ─────────────────────────────────────────────────────────────────────
-Claude-Fable-5        2         3,280  2026-03-03 11:30
+Claude-Quill-9        2         3,280  2026-03-03 11:30
 sonet-4.5             2           130  2026-03-02 10:00  sonnet-4.5
 ",
         );
@@ -63,7 +63,7 @@ sonet-4.5             2           130  2026-03-02 10:00  sonnet-4.5
             "\
 model           records  input  output  cache read  cache write  total tokens  first seen        last seen
 ─────────────────────────────────────────────────────────────────────────────────────────────────────────────────
-Claude-Fable-5        2    800      80       2,000          400         3,280  2026-03-01 09:01  2026-03-03 11:30
+Claude-Quill-9        2    800      80       2,000          400         3,280  2026-03-01 09:01  2026-03-03 11:30
 mystery               2    107      23           0            0           130  2026-02-28 08:00  2026-03-02 10:00
 ",
         );
@@ -75,7 +75,7 @@ fn missing_csv_json_and_markdown() {
     sc.cmd("tt-price").args(["--missing", "--format", "csv"]).pipe_in(MIXED).succeeds().stdout_is(
         "\
 model,records,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,total_tokens,first_ts,last_ts,did_you_mean
-Claude-Fable-5,2,800,80,2000,400,3280,2026-03-01T09:01:00.000Z,2026-03-03T11:30:00.000Z,
+Claude-Quill-9,2,800,80,2000,400,3280,2026-03-01T09:01:00.000Z,2026-03-03T11:30:00.000Z,
 sonet-4.5,2,107,23,0,0,130,2026-02-28T08:00:00.000Z,2026-03-02T10:00:00.000Z,sonnet-4.5
 ",
     );
@@ -87,7 +87,7 @@ sonet-4.5,2,107,23,0,0,130,2026-02-28T08:00:00.000Z,2026-03-02T10:00:00.000Z,son
         "\
 | model | records | input | output | cache read | cache write | total tokens | first seen | last seen | did you mean |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |
-| Claude-Fable-5 | 2 | 800 | 80 | 2,000 | 400 | 3,280 | 2026-03-01 09:01 | 2026-03-03 11:30 |  |
+| Claude-Quill-9 | 2 | 800 | 80 | 2,000 | 400 | 3,280 | 2026-03-01 09:01 | 2026-03-03 11:30 |  |
 | sonet-4.5 | 2 | 107 | 23 | 0 | 0 | 130 | 2026-02-28 08:00 | 2026-03-02 10:00 | sonnet-4.5 |
 ",
     );
@@ -99,7 +99,7 @@ fn every_model_priced_prints_nothing() {
     // The priced record, and the two that carry a cost (one of an unknown model).
     let priced: String = MIXED
         .lines()
-        .filter(|l| l.contains("cost_usd") || !(l.to_lowercase().contains("fable") || l.contains("sonet")))
+        .filter(|l| l.contains("cost_usd") || !(l.to_lowercase().contains("quill") || l.contains("sonet")))
         .map(|l| format!("{l}\n"))
         .collect();
     for format in ["jsonl", "table", "markdown"] {
@@ -128,7 +128,7 @@ fn fail_missing_exits_1_naming_the_models() {
         .arg(&f)
         .fails_with(1)
         .stdout_is(JSONL)
-        .stderr_is("tt-price: error: 2 models without a price: Claude-Fable-5, sonet-4.5 (--fail-missing)\n");
+        .stderr_is("tt-price: error: 2 models without a price: Claude-Quill-9, sonet-4.5 (--fail-missing)\n");
     let one = sc.write("one.jsonl", MIXED.lines().nth(2).unwrap().to_string() + "\n");
     sc.cmd("tt-price")
         .args(["--missing", "--fail-missing"])

@@ -63,8 +63,9 @@ fn a_layer_changing_only_input_keeps_output_cache_and_tier_prices() {
         format!(
             "{{\"model\":\"claude-sonnet-4-5\",\"provider\":\"anthropic\",\"input\":3.5,\"output\":15,\"cache_read\":0.3,\
              \"cache_write\":3.75,\"cache_write_1h\":6,\"above_200k\":{{\"threshold\":200000,\"input\":6,\"output\":22.5,\
-             \"cache_read\":0.6,\"cache_write\":7.5,\"cache_write_1h\":12}},\"aliases\":[\"sonnet-4.5\",\"claude-sonnet-4.5\",\
-             \"sonnet\"],\"history\":0,\"source\":\"{}\"}}",
+             \"cache_read\":0.6,\"cache_write\":7.5,\"cache_write_1h\":12}},\"batch\":{{\"input\":1.5,\"output\":7.5,\
+             \"cache_read\":0.15,\"cache_write\":1.875}},\"web_search\":0.01,\"aliases\":[\"sonnet-4.5\",\
+             \"claude-sonnet-4.5\"],\"history\":0,\"source\":\"{}\"}}",
             sc.path().join(".config/tt/config.toml").display()
         )
     );
@@ -87,10 +88,10 @@ fn a_layer_adds_a_tier_at_a_new_threshold() {
     let t = [50_000, 1_000, 10_000, 1_000, 100];
     assert_eq!(quote(&sc, "claude-haiku-4-5", t), cost(t, haiku));
     assert_eq!(listed(&sc, "claude-haiku-4-5")["output"], 5);
-    // A model has one tier: one at another threshold replaces it, and being new it needs its own prices.
+    // A tier at another threshold is added beside the built-in one, and being new it needs its own prices.
     let cfg = user_config(&sc, "[models.claude-sonnet-4-5]\n\nabove_200k = { threshold = 100000, output = 30 }\n");
     sc.cmd("tt-price")
-        .args(["--quote", "sonnet", "1", "1"])
+        .args(["--quote", "sonnet-4.5", "1", "1"])
         .fails_with(2)
         .one_error_line("tt-price")
         .stderr_has(&format!("{}:3: key `models.claude-sonnet-4-5.above_200k`: missing `input` price", cfg.display()));
@@ -99,11 +100,13 @@ fn a_layer_adds_a_tier_at_a_new_threshold() {
     let t = [150_000, 1_000, 10_000, 1_000, 100];
     // 150,000 × 7 + 1,000 × 30 + 10,000 × 0.3 + 1,000 × 3.75 + 100 × 6 = 1,087,350 → $1.08735.
     assert_eq!(cost(t, tier), "1.08735");
-    assert_eq!(quote(&sc, "sonnet", t), "1.08735");
+    assert_eq!(quote(&sc, "sonnet-4.5", t), "1.08735");
     assert_eq!(
-        listed(&sc, "claude-sonnet-4-5")["above_200k"].to_string(),
+        listed(&sc, "claude-sonnet-4-5")["above_100k"].to_string(),
         r#"{"threshold":100000,"input":7,"output":30}"#
     );
+    // Above 200k the built-in tier still prices the request: the highest tier exceeded wins.
+    assert_eq!(listed(&sc, "claude-sonnet-4-5")["above_200k"]["input"], 6);
 }
 
 #[test]
@@ -180,7 +183,7 @@ fn a_project_config_over_a_user_config_over_the_builtin_table() {
     assert_eq!(quote(&sc, "sonnet-4.5", LONG), "1.972");
     let e = listed(&sc, "claude-sonnet-4-5");
     assert_eq!(e["source"], project.display().to_string());
-    assert_eq!(e["aliases"].to_string(), r#"["sonnet-4.5","claude-sonnet-4.5","sonnet","s45"]"#);
+    assert_eq!(e["aliases"].to_string(), r#"["sonnet-4.5","claude-sonnet-4.5","s45"]"#);
 }
 
 #[test]
@@ -188,11 +191,13 @@ fn unknown_keys_are_still_errors_naming_file_and_line() {
     let sc = Scenario::new();
     let cfg = user_config(&sc, "# mine\n[models.claude-sonnet-4-5]\ninput = 3.5\ncahce_read = 0.2\n");
     sc.cmd("tt-price").args(["--quote", "sonnet", "1", "1"]).fails_with(2).one_error_line("tt-price").stderr_has(
-        &format!("{}:4: key `models.claude-sonnet-4-5.cahce_read`: unknown field `cahce_read`", cfg.display()),
+        // A key the model table does not name is checked after the table is read: the error points at the table's
+        // first value.
+        &format!("{}:3: key `models.claude-sonnet-4-5.cahce_read`: unknown key: want one of provider", cfg.display()),
     );
     let cfg = user_config(&sc, "[models.claude-sonnet-4-5]\ninput = 3.5\nabove_200k = { outptu = 30 }\n");
     sc.cmd("tt-price")
-        .args(["--quote", "sonnet", "1", "1"])
+        .args(["--quote", "sonnet-4.5", "1", "1"])
         .fails_with(2)
         .one_error_line("tt-price")
         .stderr_has(&format!("{}:3: key `models.claude-sonnet-4-5.above_200k`: unknown field `outptu`", cfg.display()));
@@ -210,18 +215,18 @@ fn aliases_add_to_the_earlier_layers_and_a_moved_alias_is_a_clash() {
     let sc = Scenario::new();
     let prices = std::fs::read_to_string(repo_root().join("config/prices.toml")).unwrap();
     let sonnet_at = prices[..prices.find("aliases = [\"sonnet-4.5\"").unwrap()].matches('\n').count() + 1;
-    user_config(&sc, "[models.claude-sonnet-4-5]\naliases = [\"my-sonnet\", \"Sonnet\"]\n");
+    user_config(&sc, "[models.claude-sonnet-4-5]\naliases = [\"my-sonnet\", \"Claude-Sonnet-4.5\"]\n");
     assert_eq!(
         listed(&sc, "claude-sonnet-4-5")["aliases"].to_string(),
-        r#"["sonnet-4.5","claude-sonnet-4.5","sonnet","my-sonnet"]"#
+        r#"["sonnet-4.5","claude-sonnet-4.5","my-sonnet"]"#
     );
     assert_eq!(quote(&sc, "my-sonnet", SHORT), cost(SHORT, SONNET));
     assert_eq!(quote(&sc, "sonnet-4.5", SHORT), cost(SHORT, SONNET));
-    // Giving another model an alias sonnet still has is the clash it always was, named where it was written.
-    let cfg = user_config(&sc, "[models.claude-opus-4-5]\ninput = 5\naliases = [\"sonnet\"]\n");
-    sc.cmd("tt-price").args(["--quote", "sonnet", "1", "1"]).fails_with(2).one_error_line("tt-price").stderr_is(
+    // Giving another model an alias claude-sonnet-4-5 still has is the clash it always was, named where it was written.
+    let cfg = user_config(&sc, "[models.claude-opus-4-5]\ninput = 5\naliases = [\"claude-sonnet-4.5\"]\n");
+    sc.cmd("tt-price").args(["--quote", "claude-sonnet-4.5", "1", "1"]).fails_with(2).one_error_line("tt-price").stderr_is(
         &format!(
-            "tt-price: error: {}:3: key `models.claude-opus-4-5.aliases`: alias `sonnet` is already claimed by \
+            "tt-price: error: {}:3: key `models.claude-opus-4-5.aliases`: alias `claude-sonnet-4.5` is already claimed by \
              `claude-sonnet-4-5` (builtin:prices.toml:{sonnet_at})\n",
             cfg.display()
         ),
@@ -230,9 +235,9 @@ fn aliases_add_to_the_earlier_layers_and_a_moved_alias_is_a_clash() {
     user_config(
         &sc,
         "[models.claude-sonnet-4-5]\nunset = [\"aliases\"]\naliases = [\"sonnet-4.5\"]\n\n\
-         [models.claude-opus-4-5]\naliases = [\"sonnet\"]\n",
+         [models.claude-opus-4-5]\naliases = [\"claude-sonnet-4.5\"]\n",
     );
-    assert_eq!(quote(&sc, "sonnet", SHORT), quote(&sc, "claude-opus-4-5", SHORT));
+    assert_eq!(quote(&sc, "claude-sonnet-4.5", SHORT), quote(&sc, "claude-opus-4-5", SHORT));
     assert_eq!(quote(&sc, "sonnet-4.5", SHORT), cost(SHORT, SONNET));
 }
 

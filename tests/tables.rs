@@ -8,7 +8,7 @@ use common::*;
 /// Three records of November 2026: long session ids, a long project, and one unknown model (an UNPRICED column).
 const LOG: &str = r#"{"v":1,"id":"a1","ts":"2026-11-20T10:00:00Z","agent":"claude-code","model":"sonnet-4.5","input_tokens":50000,"output_tokens":15000,"cache_read_tokens":1200000,"cache_write_tokens":30000,"cost_usd":0.82,"session":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","project":"payments-service"}
 {"v":1,"id":"a2","ts":"2026-11-21T10:00:00Z","agent":"codex","model":"gpt-4.1","input_tokens":20000,"output_tokens":3000,"cache_read_tokens":5000,"cost_usd":0.0665,"session":"0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c","project":"payments-service"}
-{"v":1,"id":"a3","ts":"2026-11-22T10:00:00Z","agent":"review-bot","model":"claude-fable-5","input_tokens":700,"output_tokens":90}
+{"v":1,"id":"a3","ts":"2026-11-22T10:00:00Z","agent":"review-bot","model":"claude-quill-9","input_tokens":700,"output_tokens":90}
 "#;
 
 const BUDGETS: &str = r#"
@@ -54,7 +54,7 @@ AGENT        MODEL            INPUT  OUTPUT  TOTAL TOKENS     COST  UNPRICED
 ────────────────────────────────────────────────────────────────────────────
 claude-code  sonnet-4.5      50,000  15,000     1,295,000  $0.8200         0
 codex        gpt-4.1         20,000   3,000        28,000  $0.0665         0
-review-bot   claude-fable-5     700      90           790        –         1
+review-bot   claude-quill-9     700      90           790        –         1
 ────────────────────────────────────────────────────────────────────────────
 TOTAL                        70,700  18,090     1,323,790  $0.8865         1
 "
@@ -84,7 +84,7 @@ AGENT        MODEL           TOTAL TOKENS     COST  UNPRICED
 ────────────────────────────────────────────────────────────
 claude-code  sonnet-4.5         1,295,000  $0.8200         0
 codex        gpt-4.1               28,000  $0.0665         0
-review-bot   claude-fable-5           790        –         1
+review-bot   claude-quill-9           790        –         1
 ────────────────────────────────────────────────────────────
 TOTAL                           1,323,790  $0.8865         1
 "
@@ -178,20 +178,21 @@ output = 0.4
         ours(&fitted),
         "USD per million tokens
 model                     input  output  cache read  cache write  long context
-───────────────────────────────────────────────────────────────────────────────
+────────────────────────────────────────────────────────────────────────────────
 acme-mini                  0.05     0.4           -            -
 acme-reasoner-large-2026   12.5     100        1.25            -"
     );
-    // 120: the source goes and the aliases are cut.
+    // 120: the source, provider and 1-hour writes go (the long-context column holds several tiers of some
+    // models) and the aliases are cut.
     let wider = at(&sc, "120", "tt-price", &args);
     assert!(widest(&wider) <= 120, "{wider}");
     assert_eq!(
         ours(&wider),
         "USD per million tokens
-model                     provider   input  output  cache read  cache write  write 1h  long context   aliases
+model                     input  output  cache read  cache write  long context    aliases
 ────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────
-acme-mini                 acme        0.05     0.4           -            -         -
-acme-reasoner-large-2026  acme        12.5     100        1.25            -         -                 reasoner, acme-re…"
+acme-mini                  0.05     0.4           -            -
+acme-reasoner-large-2026   12.5     100        1.25            -                  reasoner, acme-reasoner, acme-reasone…"
     );
     assert_eq!(at(&sc, "1000", "tt-price", &args), whole);
     // The quote's table is narrow already.

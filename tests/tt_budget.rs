@@ -197,7 +197,7 @@ fn estimate_check_go_or_defer() {
         .fails_with(1)
         .stderr_is("tt-budget: error: atlas-monthly: $10.00 left; this task needs ~$15.00: defer it\n");
     sc.cmd("tt-budget")
-        .args(["--estimate-tokens", "1", "--model", "claude-fable-5"])
+        .args(["--estimate-tokens", "1", "--model", "claude-quill-9"])
         .fails_with(2)
         .one_error_line("tt-budget");
     sc.cmd("tt-budget").args(["--estimate-usd", "-1"]).fails_with(2).one_error_line("tt-budget");

@@ -327,9 +327,9 @@ fn sql_injection_strings_are_stored_verbatim_as_data() {
 fn unknown_model_is_logged_unpriced_with_a_warning() {
     let sc = Scenario::new();
     sc.cmd("tt-log")
-        .args(["A", "claude-fable-5", "100", "10"])
+        .args(["A", "claude-quill-9", "100", "10"])
         .succeeds()
-        .stderr_is("tt-log: warning: unknown model \"claude-fable-5\": logged unpriced (add it to the price table; tt-price --list shows it)\nlogged 110 tokens (claude-fable-5) for A - unpriced\n");
+        .stderr_is("tt-log: warning: unknown model \"claude-quill-9\": logged unpriced (add it to the price table; tt-price --list shows it)\nlogged 110 tokens (claude-quill-9) for A - unpriced\n");
     let r = &sc.records()[0];
     assert!(r.get("cost_usd").is_none());
     assert!(r.get("price").is_none());
@@ -589,12 +589,12 @@ fn provider_counts_that_overflow_or_exceed_max_tokens_are_refused() {
         (
             "gemini",
             r#"{"usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":18446744073709551615,"thoughtsTokenCount":2},"modelVersion":"gemini-2.5-flash"}"#,
-            "<stdin>: usage: candidatesTokenCount + thoughtsTokenCount overflows",
+            "<stdin>: usage: output + thought tokens overflows",
         ),
         (
             "gemini",
             r#"{"usageMetadata":{"promptTokenCount":18446744073709551615,"toolUsePromptTokenCount":1,"candidatesTokenCount":1}}"#,
-            "<stdin>: usage: promptTokenCount + toolUsePromptTokenCount overflows",
+            "<stdin>: usage: input + tool-use prompt tokens overflows",
         ),
         (
             "anthropic",
@@ -1161,7 +1161,7 @@ fn from_the_responses_model_wins_and_a_contradicting_model_is_refused() {
         .one_error_line("tt-log")
         .stderr_has("--model opus-4.5 contradicts the response's model claude-sonnet-4-5");
     sc.cmd("tt-log")
-        .args(["--from", "anthropic", "--agent", "a", "--model", "claude-fable-5"])
+        .args(["--from", "anthropic", "--agent", "a", "--model", "claude-quill-9"])
         .pipe_in(body)
         .fails_with(2)
         .stderr_has("contradicts the response's model");
@@ -1182,7 +1182,7 @@ fn from_the_responses_model_wins_and_a_contradicting_model_is_refused() {
 #[test]
 fn import_of_logs_refuses_flags_it_would_ignore() {
     let sc = Scenario::new();
-    sc.cmd("tt-log").args(["A", "claude-fable-5", "1", "1", "--log", "other.jsonl"]).succeeds();
+    sc.cmd("tt-log").args(["A", "claude-quill-9", "1", "1", "--log", "other.jsonl"]).succeeds();
     for flag in [&["--strict"][..], &["--no-git"], &["--agent", "X"]] {
         let out = sc.cmd("tt-log").args(["--import", "other.jsonl"]).args(flag).fails_with(2).one_error_line("tt-log");
         assert!(

@@ -4,8 +4,8 @@ use common::*;
 
 const UNPRICED: &str = r#"{"v":1,"id":"r1","ts":"2026-03-01T09:00:00Z","agent":"A","model":"gpt-4.1-2025-04-14","input_tokens":1000,"output_tokens":10,"zz":[1,{"k":2.50}]}
 {"v":1,"id":"r2","ts":"2026-03-01T09:01:00Z","agent":"A","model":"sonnet-4.5","input_tokens":50000,"output_tokens":15000,"cost_usd":9.99,"price":"manual"}
-{"v":1,"id":"r3","ts":"2026-03-01T09:02:00Z","agent":"B","model":"claude-fable-5","input_tokens":5,"output_tokens":5}
-{"v":1,"id":"r4","ts":"2026-03-01T09:03:00Z","agent":"B","model":"claude-fable-5","input_tokens":6,"output_tokens":6}
+{"v":1,"id":"r3","ts":"2026-03-01T09:02:00Z","agent":"B","model":"claude-quill-9","input_tokens":5,"output_tokens":5}
+{"v":1,"id":"r4","ts":"2026-03-01T09:03:00Z","agent":"B","model":"claude-quill-9","input_tokens":6,"output_tokens":6}
 "#;
 
 #[test]
@@ -16,13 +16,13 @@ fn filter_prices_keeps_existing_costs_and_unknown_fields() {
     // 1000*2 + 10*8 = 2080 → 0.00208; unknown fields kept in order and exact.
     assert_eq!(
         lines[0],
-        r#"{"v":1,"id":"r1","ts":"2026-03-01T09:00:00Z","agent":"A","model":"gpt-4.1-2025-04-14","provider":"openai","input_tokens":1000,"output_tokens":10,"cost_usd":0.00208,"price":"gpt-4.1","zz":[1,{"k":2.50}]}"#
+        r#"{"v":1,"id":"r1","ts":"2026-03-01T09:00:00Z","agent":"A","model":"gpt-4.1-2025-04-14","provider":"openai","input_tokens":1000,"output_tokens":10,"cost_usd":0.00208,"price":"gpt-4.1-2025-04-14","zz":[1,{"k":2.50}]}"#
     );
     assert!(lines[1].contains(r#""cost_usd":9.99,"price":"manual""#));
     assert!(!lines[2].contains("cost_usd"));
     assert_eq!(
         out.stderr,
-        "tt-price: warning: unknown model \"claude-fable-5\": passed through unpriced\ntt-price: warning: 2 of 4 records unpriced\n"
+        "tt-price: warning: unknown model \"claude-quill-9\": passed through unpriced\ntt-price: warning: 2 of 4 records unpriced\n"
     );
 }
 
@@ -48,7 +48,7 @@ fn filter_reads_the_default_log_and_rejects_bad_lines_with_file_and_line() {
         .arg("--strict")
         .pipe_in(UNPRICED)
         .fails_with(2)
-        .stderr_has("<stdin>:3: unknown model \"claude-fable-5\" (--strict)");
+        .stderr_has("<stdin>:3: unknown model \"claude-quill-9\" (--strict)");
     sc.cmd("tt-price")
         .arg("missing.jsonl")
         .fails_with(2)
@@ -107,8 +107,9 @@ fn list_shows_entries_and_their_source() {
     assert_eq!(
         sonnet,
         format!(
-            // The layer's fields merge into the built-in entry: cache prices, tier and aliases are kept.
-            "{{\"model\":\"claude-sonnet-4-5\",\"provider\":\"anthropic\",\"input\":2,\"output\":10,\"cache_read\":0.3,\"cache_write\":3.75,\"cache_write_1h\":6,\"above_200k\":{{\"threshold\":200000,\"input\":6,\"output\":22.5,\"cache_read\":0.6,\"cache_write\":7.5,\"cache_write_1h\":12}},\"aliases\":[\"sonnet-4.5\",\"claude-sonnet-4.5\",\"sonnet\"],\"history\":0,\"source\":\"{}\"}}",
+            // The layer's fields merge into the built-in entry (the catalogue's, with the hand-kept tier and
+            // aliases): cache prices, tier, batch prices, web-search fee and aliases are kept.
+            "{{\"model\":\"claude-sonnet-4-5\",\"provider\":\"anthropic\",\"input\":2,\"output\":10,\"cache_read\":0.3,\"cache_write\":3.75,\"cache_write_1h\":6,\"above_200k\":{{\"threshold\":200000,\"input\":6,\"output\":22.5,\"cache_read\":0.6,\"cache_write\":7.5,\"cache_write_1h\":12}},\"batch\":{{\"input\":1.5,\"output\":7.5,\"cache_read\":0.15,\"cache_write\":1.875}},\"web_search\":0.01,\"aliases\":[\"sonnet-4.5\",\"claude-sonnet-4.5\"],\"history\":0,\"source\":\"{}\"}}",
             sc.path().join("tt.toml").display()
         )
     );
@@ -132,7 +133,7 @@ fn litellm_import_converts_per_token_prices_exactly() {
         out.stdout,
         "# Converted from LiteLLM's model_prices_and_context_window.json by `tt-price --import-litellm`.
 # Prices in USD per million tokens.
-# 3 models converted, 2 skipped (not text models, or no per-token prices).
+# 4 models converted, 1 skipped (not text models, or no per-token prices).
 
 [models.claude-sonnet-4-5]
 provider = \"anthropic\"
@@ -148,6 +149,11 @@ provider = \"openai\"
 input = 0.15
 output = 0.6
 cache_read = 0.075
+
+[models.text-embedding-3-small]
+provider = \"openai\"
+input = 0.02
+output = 0
 
 [models.\"vertex_ai/gemini-2.5-flash\"]
 provider = \"vertex_ai-language-models\"
@@ -262,12 +268,16 @@ fn list_table_shows_every_entry_with_its_prices() {
             "3.75",
             "6",
             ">200k: 6/22.5",
-            "sonnet-4.5, claude-sonnet-4.5, sonnet",
+            "sonnet-4.5, claude-sonnet-4.5",
             "builtin:prices.toml"
         ]
     );
-    let gpt4 = lines.iter().find(|l| l.starts_with("gpt-4 ")).unwrap();
+    // The config's entries and the models it gives aliases; --all adds the rest of the built-in catalogue.
+    assert!(!out.stdout.contains("\ngpt-4 "));
+    let all = sc.cmd("tt-price").args(["--list", "--all", "--format", "table"]).succeeds();
+    let gpt4 = all.stdout.lines().find(|l| l.starts_with("gpt-4 ")).unwrap();
     assert!(gpt4.contains("  30  ") && gpt4.contains("  60  ") && gpt4.contains(" - "), "{gpt4}");
+    assert!(all.stdout.lines().count() > 3000);
 }
 
 #[test]

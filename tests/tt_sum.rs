@@ -402,8 +402,8 @@ fn unpriced_records_are_priced_like_tt_price_and_unknown_models_counted() {
     let sc = Scenario::new();
     let lines = [
         rec("2026-03-01T09:00:00Z", "A", "gpt-4.1-2025-04-14", 1000, 10, "", ""),
-        rec("2026-03-01T09:01:00Z", "A", "claude-fable-5", 5, 5, "", ""),
-        rec("2026-03-01T09:02:00Z", "B", "claude-fable-5", 6, 6, "", ""),
+        rec("2026-03-01T09:01:00Z", "A", "claude-quill-9", 5, 5, "", ""),
+        rec("2026-03-01T09:02:00Z", "B", "claude-quill-9", 6, 6, "", ""),
     ]
     .concat();
     let priced = sc.cmd("tt-price").pipe_in(&lines).succeeds().stdout;
@@ -416,7 +416,7 @@ fn unpriced_records_are_priced_like_tt_price_and_unknown_models_counted() {
     assert_eq!(total["unpriced_records"], 2);
     assert_eq!(
         out.stderr,
-        "tt-sum: warning: 2 records could not be priced (unknown model: claude-fable-5); they are counted as unpriced, not as $0\n"
+        "tt-sum: warning: 2 records could not be priced (unknown model: claude-quill-9); they are counted as unpriced, not as $0\n"
     );
     // A group whose records are all unpriced: cost_usd 0 in the contract, with unpriced_records = records.
     let by_agent = sc.cmd("tt-sum").args(["--by", "agent"]).pipe_in(&lines).succeeds();
@@ -673,8 +673,8 @@ total,all,,,,2,0,3000,0,0,0,3000,0.003,0,0
 #[test]
 fn one_unpriced_record_is_singular() {
     let sc = Scenario::new();
-    sc.cmd("tt-sum").pipe_in(rec("2026-03-01T09:01:00Z", "A", "claude-fable-5", 5, 5, "", "")).succeeds().stderr_is(
-        "tt-sum: warning: 1 record could not be priced (unknown model: claude-fable-5); it is counted as unpriced, \
+    sc.cmd("tt-sum").pipe_in(rec("2026-03-01T09:01:00Z", "A", "claude-quill-9", 5, 5, "", "")).succeeds().stderr_is(
+        "tt-sum: warning: 1 record could not be priced (unknown model: claude-quill-9); it is counted as unpriced, \
              not as $0\n",
     );
 }

@@ -89,7 +89,9 @@ pub fn prefixed(name: &str) -> Option<&'static str> {
         return None;
     }
     let mut found: Vec<&'static str> = names()
-        .filter(|n| n.len() > name.len() + 1 && n.ends_with(name) && n[..n.len() - name.len()].matches('/').count() == 1)
+        .filter(|n| {
+            n.len() > name.len() + 1 && n.ends_with(name) && n[..n.len() - name.len()].matches('/').count() == 1
+        })
         .filter(|n| n.as_bytes()[n.len() - name.len() - 1] == b'/')
         .collect();
     found.sort_by_key(|n| {

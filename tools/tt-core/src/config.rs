@@ -843,53 +843,54 @@ impl Builder {
 
     fn finish(mut self) -> Result<Config> {
         let lazy = std::mem::take(&mut self.lazy_aliases).into_values().collect();
-        let prices = PriceTable::with_aliases(std::mem::take(&mut self.models).into_values().collect(), lazy).map_err(|c| {
-            let alias_at = |model: &str, source: &str| {
-                self.alias_at.get(&(model.to_string(), c.alias.clone())).cloned().unwrap_or_else(|| source.into())
-            };
-            if !c.name_clash {
-                // Name the alias written in the later layer first: that is the one that moved.
-                let layer_of = |at: &str| self.layers.iter().rposition(|l| at.starts_with(&format!("{l}:")));
-                let (first, second) = ((&c.first, &c.sources.0), (&c.second, &c.sources.1));
-                let (first, second) = if layer_of(&alias_at(first.0, first.1)) > layer_of(&alias_at(second.0, second.1))
-                {
-                    (second, first)
-                } else {
-                    (first, second)
+        let prices =
+            PriceTable::with_aliases(std::mem::take(&mut self.models).into_values().collect(), lazy).map_err(|c| {
+                let alias_at = |model: &str, source: &str| {
+                    self.alias_at.get(&(model.to_string(), c.alias.clone())).cloned().unwrap_or_else(|| source.into())
                 };
-                return Error::config(format!(
-                    "{}: key `models.{}.aliases`: alias `{}` is already claimed by `{}` ({})",
-                    alias_at(second.0, second.1),
-                    second.0,
-                    c.alias,
-                    first.0,
-                    alias_at(first.0, first.1)
-                ));
-            }
-            // `first` is a model named like `second`'s alias: name the place of the later layer first.
-            let model_at = self.model_at.get(&c.first).cloned().unwrap_or_else(|| c.sources.0.clone());
-            let layer = |source: &str| self.layers.iter().position(|l| l == source);
-            if layer(&c.sources.0) >= layer(&c.sources.1) {
-                Error::config(format!(
-                    "{model_at}: key `models.{}`: `{}` is already an alias of `{}` ({}): a model name must not be \
+                if !c.name_clash {
+                    // Name the alias written in the later layer first: that is the one that moved.
+                    let layer_of = |at: &str| self.layers.iter().rposition(|l| at.starts_with(&format!("{l}:")));
+                    let (first, second) = ((&c.first, &c.sources.0), (&c.second, &c.sources.1));
+                    let (first, second) =
+                        if layer_of(&alias_at(first.0, first.1)) > layer_of(&alias_at(second.0, second.1)) {
+                            (second, first)
+                        } else {
+                            (first, second)
+                        };
+                    return Error::config(format!(
+                        "{}: key `models.{}.aliases`: alias `{}` is already claimed by `{}` ({})",
+                        alias_at(second.0, second.1),
+                        second.0,
+                        c.alias,
+                        first.0,
+                        alias_at(first.0, first.1)
+                    ));
+                }
+                // `first` is a model named like `second`'s alias: name the place of the later layer first.
+                let model_at = self.model_at.get(&c.first).cloned().unwrap_or_else(|| c.sources.0.clone());
+                let layer = |source: &str| self.layers.iter().position(|l| l == source);
+                if layer(&c.sources.0) >= layer(&c.sources.1) {
+                    Error::config(format!(
+                        "{model_at}: key `models.{}`: `{}` is already an alias of `{}` ({}): a model name must not be \
                      another model's alias (to change `{}`'s prices, write [models.{}])",
-                    c.first,
-                    c.alias,
-                    c.second,
-                    alias_at(&c.second, &c.sources.1),
-                    c.second,
-                    crate::litellm::toml_key(&c.second)
-                ))
-            } else {
-                Error::config(format!(
-                    "{}: key `models.{}.aliases`: alias `{}` is already the name of the model `{}` ({model_at})",
-                    alias_at(&c.second, &c.sources.1),
-                    c.second,
-                    c.alias,
-                    c.first
-                ))
-            }
-        })?;
+                        c.first,
+                        c.alias,
+                        c.second,
+                        alias_at(&c.second, &c.sources.1),
+                        c.second,
+                        crate::litellm::toml_key(&c.second)
+                    ))
+                } else {
+                    Error::config(format!(
+                        "{}: key `models.{}.aliases`: alias `{}` is already the name of the model `{}` ({model_at})",
+                        alias_at(&c.second, &c.sources.1),
+                        c.second,
+                        c.alias,
+                        c.first
+                    ))
+                }
+            })?;
         self.check_cheaper(&prices)?;
         Ok(Config {
             log: self.log,
@@ -982,7 +983,13 @@ fn service_set(v: Spanned<toml::Value>, place: Place, key: &str) -> Result<RawSe
         cache_read: placed(s.cache_read, at),
         cache_write: placed(s.cache_write, at),
         cache_write_1h: placed(s.cache_write_1h, at),
-        tiers: more_tiers(s.more, "input, output, cache_read, cache_write, cache_write_1h, above_<N>k", place, at, key)?,
+        tiers: more_tiers(
+            s.more,
+            "input, output, cache_read, cache_write, cache_write_1h, above_<N>k",
+            place,
+            at,
+            key,
+        )?,
     })
 }
 
@@ -1014,7 +1021,8 @@ fn build_set(raw: RawSet, old: Option<&PriceSet>, place: Place, at: Option<usize
         let same = tiers.iter().position(|o| o.threshold == threshold);
         let was = same.map(|i| tiers[i].clone());
         let was = was.as_ref();
-        let ti = rate(t.input).or(was.map(|o| o.input)).ok_or_else(|| place.err(tat, &tkey, "missing `input` price"))?;
+        let ti =
+            rate(t.input).or(was.map(|o| o.input)).ok_or_else(|| place.err(tat, &tkey, "missing `input` price"))?;
         let to =
             rate(t.output).or(was.map(|o| o.output)).ok_or_else(|| place.err(tat, &tkey, "missing `output` price"))?;
         let tier = Tier {

@@ -5,11 +5,11 @@
 //! → aggregate/evaluate → [`output`]. The core never prints: it returns values and [`error::Error`]s, and the
 //! shared `main` in [`cli`] reports them.
 
-pub mod catalogue;
 pub mod aggregate;
 pub mod args;
 pub mod budget;
 pub mod bundle;
+pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod enforce;

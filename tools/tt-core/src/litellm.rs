@@ -142,7 +142,9 @@ fn price_set(name: &str, m: &serde_json::Map<String, Value>, embedding: bool) ->
             Value::Number(n) => n.to_string(),
             _ => return None,
         };
-        money::parse_decimal(&text).filter(|d| *d >= Decimal::ZERO && *d <= crate::price::MAX_FEE).map(|d| d.normalize())
+        money::parse_decimal(&text)
+            .filter(|d| *d >= Decimal::ZERO && *d <= crate::price::MAX_FEE)
+            .map(|d| d.normalize())
     };
     // OpenAI's web search costs by context size; `medium` is the API's default. Anthropic's sizes are one price.
     base.fees.web_search =
@@ -260,11 +262,12 @@ fn convert(doc: &Value, providers: &[String], zero_is_free: bool, skip_aliases: 
     // A LiteLLM name that is an alias of a built-in entry (`chatgpt-4o-latest` of gpt-4o) cannot also be an
     // entry of its own: the file would not load. Such names are left to the built-in entry, with a warning.
     let aliases: BTreeMap<String, String> = if skip_aliases {
-        crate::config::Config::builtin()?
-            .prices
-            .entries()
-            .iter()
-            .flat_map(|e| e.aliases.iter().map(move |a| (a.to_ascii_lowercase(), e.name.clone())))
+        let builtin = crate::config::Config::builtin()?;
+        let entries = builtin.prices.entries().iter().map(|e| (&e.name, &e.aliases));
+        let lazy = builtin.prices.catalogue_aliases().iter().map(|l| (&l.model, &l.aliases));
+        entries
+            .chain(lazy)
+            .flat_map(|(name, aliases)| aliases.iter().map(move |a| (a.to_ascii_lowercase(), name.clone())))
             .collect()
     } else {
         BTreeMap::new()
@@ -408,8 +411,7 @@ fn set_parts(s: &PriceSet) -> Vec<String> {
         out.push(format!("{} = {}", crate::price::tier_name(t.threshold), inline(&tier_fields(t))));
     }
     for (service, set) in &s.services {
-        let mut parts: Vec<String> =
-            set_fields(set).iter().map(|(k, d)| format!("{k} = {}", price_toml(*d))).collect();
+        let mut parts: Vec<String> = set_fields(set).iter().map(|(k, d)| format!("{k} = {}", price_toml(*d))).collect();
         for t in &set.tiers {
             parts.push(format!("{} = {}", crate::price::tier_name(t.threshold), inline(&tier_fields(t))));
         }

@@ -67,7 +67,8 @@ impl Fees {
     /// The fees of `b`'s tool calls, exactly; `None` on overflow.
     fn of(&self, b: &Billing) -> Option<Decimal> {
         let mut sum = Decimal::ZERO;
-        for (n, fee) in [(b.web_search, self.web_search), (b.web_fetch, self.web_fetch), (b.code_execution, self.code_execution)]
+        for (n, fee) in
+            [(b.web_search, self.web_search), (b.web_fetch, self.web_fetch), (b.code_execution, self.code_execution)]
         {
             if let Some(fee) = fee.filter(|_| n != 0) {
                 sum = sum.checked_add(Decimal::from(n).checked_mul(fee)?)?;
@@ -352,6 +353,10 @@ impl PriceTable {
         for (i, e) in entries.iter().enumerate() {
             by_name.insert(e.name.clone(), Target::Entry(i));
         }
+        // A catalogue model the config names is a name of the table too: an alias elsewhere must not shadow it.
+        for (j, l) in lazy.iter().enumerate() {
+            by_name.entry(l.model.clone()).or_insert(Target::Catalogue(j));
+        }
         let named = |t: Target| match t {
             Target::Entry(i) => (&entries[i].name, &entries[i].source),
             Target::Catalogue(j) => (&lazy[j].model, &lazy[j].source),
@@ -392,6 +397,32 @@ impl PriceTable {
                 out.push(e);
             }
         }
+        out
+    }
+
+    /// The entries `tt-price --list` shows, sorted by name: the config's, the catalogue models the config gives
+    /// aliases (with them), and with `all` every other catalogue model too.
+    pub fn listed(&self, all: bool) -> Vec<ModelEntry> {
+        let mut out: Vec<ModelEntry> = self.entries.clone();
+        for l in &self.lazy {
+            if let Some(e) = crate::catalogue::entry(&l.model) {
+                let mut e = e.clone();
+                e.aliases = l.aliases.clone();
+                e.source = format!("{} (aliases: {})", e.source, l.source);
+                out.push(e);
+            }
+        }
+        if all {
+            let have: std::collections::HashSet<String> = out.iter().map(|e| e.name.clone()).collect();
+            for name in crate::catalogue::names() {
+                if !have.contains(name)
+                    && let Some(e) = crate::catalogue::entry(name)
+                {
+                    out.push(e.clone());
+                }
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
         out
     }
 
@@ -440,6 +471,18 @@ impl PriceTable {
             });
             if let Some(name) = near {
                 out.push(name.as_str());
+                if out.len() == 3 {
+                    return out;
+                }
+            }
+        }
+        // Then the catalogue's plain names (no provider prefix, no date), in its order.
+        for name in crate::catalogue::names().filter(|n| !n.contains('/') && is_plain_name(n)) {
+            let spellings = [Some(name.to_string()), dotted_versions(name)];
+            if !out.contains(&name)
+                && spellings.iter().flatten().any(|sp| one_edit_apart(&typed, &sp.chars().collect::<Vec<char>>()))
+            {
+                out.push(name);
                 if out.len() == 3 {
                     break;
                 }
@@ -503,11 +546,7 @@ pub fn price_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens, billin
 
 /// The name of a long-context tier: `above_200k`, or `above_131072` for a threshold not in whole thousands.
 pub fn tier_name(threshold: u64) -> String {
-    if threshold.is_multiple_of(1000) {
-        format!("above_{}k", threshold / 1000)
-    } else {
-        format!("above_{threshold}")
-    }
+    if threshold.is_multiple_of(1000) { format!("above_{}k", threshold / 1000) } else { format!("above_{threshold}") }
 }
 
 /// The threshold a tier name gives: `above_272k` → 272,000, `above_131072` → 131,072.
@@ -517,7 +556,8 @@ pub fn tier_threshold(name: &str) -> Option<u64> {
         Some(d) => (d, 1000),
         None => (n, 1),
     };
-    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) || (digits.len() > 1 && digits.starts_with('0')) {
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) || (digits.len() > 1 && digits.starts_with('0'))
+    {
         return None;
     }
     digits.parse::<u64>().ok()?.checked_mul(scale).filter(|&t| t > 0)
@@ -680,7 +720,8 @@ fn resolve_with<'a>(lower: &str, lookup: impl Fn(&str) -> Option<&'a ModelEntry>
     let unversioned = strip_bedrock_version(unversioned);
     let undated = strip_suffix_words(strip_date(unversioned));
     let reordered = family_first(undated);
-    let cands = [Some(unprefixed), Some(unversioned), Some(strip_date(unversioned)), Some(undated), reordered.as_deref()];
+    let cands =
+        [Some(unprefixed), Some(unversioned), Some(strip_date(unversioned)), Some(undated), reordered.as_deref()];
     for cand in cands.into_iter().flatten() {
         if let Some(e) = lookup(cand) {
             return Some(e);

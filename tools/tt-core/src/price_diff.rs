@@ -155,10 +155,13 @@ pub fn diff(before: &PriceTable, after: &PriceTable, models: &[Model], warnings:
     let mut d = Diff { warnings, ..Diff::default() };
     let mut named = 0usize;
     for m in models {
-        let old = by_name.get(m.name.as_str()).copied();
-        if old.is_some() {
+        let in_config = by_name.get(m.name.as_str()).copied();
+        // Counted as `tt-price --list` lists: the config's entries and the catalogue models it gives aliases.
+        if in_config.is_some() || before.catalogue_aliases().iter().any(|l| l.model == m.name) {
             named += 1;
         }
+        // A model the config does not list may be the built-in catalogue's: the layer changes that entry.
+        let old = in_config.or_else(|| crate::catalogue::entry(&m.name));
         let Some(now) = new.get(m.name.as_str()) else {
             return Err(Error::data(format!("{}: not in the table the layer loads to", m.name)));
         };
@@ -176,7 +179,7 @@ pub fn diff(before: &PriceTable, after: &PriceTable, models: &[Model], warnings:
         }
         d.changes.push(Change { model: m.name.clone(), provider: now.provider.clone(), added: old.is_none(), fields });
     }
-    d.not_in_file = before.entries().len() - named;
+    d.not_in_file = (before.entries().len() + before.catalogue_aliases().len()).saturating_sub(named);
     Ok(d)
 }
 

@@ -167,7 +167,10 @@ pub fn price_iterations<'t>(
     for it in iterations {
         let entry = match it.model.as_deref() {
             Some(m) if resolve(m).is_none_or(|e| e.name != main.name) => resolve(m).ok_or_else(|| {
-                format!("unknown model {m:?} of an iteration{}", it.kind.as_deref().map(|k| format!(" ({k})")).unwrap_or_default())
+                format!(
+                    "unknown model {m:?} of an iteration{}",
+                    it.kind.as_deref().map(|k| format!(" ({k})")).unwrap_or_default()
+                )
             })?,
             _ => main,
         };
@@ -242,7 +245,11 @@ pub fn usage_from(provider: Provider, doc: &Value) -> Result<Usage> {
     if let Some(r) = u.reasoning
         && r > u.tokens.output
     {
-        let hint = if matches!(provider, Provider::OpenAi | Provider::Azure) { " (xAI counts them apart: use --from xai)" } else { "" };
+        let hint = if matches!(provider, Provider::OpenAi | Provider::Azure) {
+            " (xAI counts them apart: use --from xai)"
+        } else {
+            ""
+        };
         return Err(Error::data(format!(
             "usage: reasoning tokens ({r}) exceed output tokens ({}), which include them{hint}",
             u.tokens.output
@@ -358,9 +365,7 @@ fn service_tier_value(p: Provider, doc: &Value) -> Option<&Value> {
         return None;
     }
     let obj = doc.as_object()?;
-    obj.get("service_tier")
-        .or_else(|| obj.get("response").and_then(|r| r.get("service_tier")))
-        .filter(|v| !v.is_null())
+    obj.get("service_tier").or_else(|| obj.get("response").and_then(|r| r.get("service_tier"))).filter(|v| !v.is_null())
 }
 
 /// OpenAI's `service_tier`: `flex`, `priority` and `batch` are priced at their own rates; `default`, `auto`,
@@ -473,7 +478,8 @@ fn usage_object(p: Provider, doc: &Value) -> Option<&Value> {
         Provider::OpenAi => ("usage", &["prompt_tokens", "input_tokens", "completion_tokens", "output_tokens"]),
         Provider::Gemini => {
             // The Interactions API: `usage` (`interaction.usage` in a stream's last event) with `total_*` keys.
-            let interactions = |u: &Value| u.get("total_input_tokens").is_some() || u.get("total_output_tokens").is_some();
+            let interactions =
+                |u: &Value| u.get("total_input_tokens").is_some() || u.get("total_output_tokens").is_some();
             if let Some(u) = obj
                 .get("usage")
                 .or_else(|| obj.get("interaction").and_then(|i| i.get("usage")))
@@ -553,9 +559,8 @@ pub fn anthropic(u: &Value) -> Result<Usage> {
     let (mut tokens, thinking) = anthropic_tokens(u)?;
     let mut iterations = Vec::new();
     if let Some(list) = u.get("iterations").filter(|v| !v.is_null()) {
-        let list = list
-            .as_array()
-            .ok_or_else(|| Error::data(format!("usage field `iterations` is not an array: {list}")))?;
+        let list =
+            list.as_array().ok_or_else(|| Error::data(format!("usage field `iterations` is not an array: {list}")))?;
         for (i, it) in list.iter().enumerate() {
             if !it.is_object() {
                 return Err(Error::data(format!("usage field `iterations[{i}]` is not an object: {it}")));

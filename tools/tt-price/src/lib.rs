@@ -83,9 +83,13 @@ pub struct Cli {
     /// With --quote: server-side web searches.
     #[arg(long = "web-searches", value_name = "N")]
     web_searches: Option<u64>,
-    /// Show the effective price table.
+    /// Show the effective price table: the config's entries and the aliased catalogue models (--all: every
+    /// model of the built-in LiteLLM catalogue too).
     #[arg(long, conflicts_with_all = ["import_litellm", "diff", "files"])]
     list: bool,
+    /// With --list: every model of the built-in catalogue, not only the config's.
+    #[arg(long)]
+    all: bool,
     /// Convert LiteLLM's model_prices_and_context_window.json to tt's TOML on stdout.
     #[arg(long, value_name = "FILE", conflicts_with = "files")]
     import_litellm: Option<String>,
@@ -151,13 +155,14 @@ impl Mode {
 /// user cannot see.
 fn check_flags(cli: &Cli, mode: Mode) -> Result<()> {
     const LITELLM: &[Mode] = &[Mode::ImportLitellm, Mode::Diff];
-    let only: [(&str, bool, &[Mode]); 12] = [
+    let only: [(&str, bool, &[Mode]); 13] = [
         ("--cache-read", cli.cache_read.is_some(), &[Mode::Quote]),
         ("--cache-write", cli.cache_write.is_some(), &[Mode::Quote]),
         ("--cache-write-1h", cli.cache_write_1h.is_some(), &[Mode::Quote]),
         ("--at", cli.at.is_some(), &[Mode::Quote]),
         ("--service-tier", cli.service_tier.is_some(), &[Mode::Quote]),
         ("--fast", cli.fast, &[Mode::Quote]),
+        ("--all", cli.all, &[Mode::List]),
         ("--web-searches", cli.web_searches.is_some(), &[Mode::Quote]),
         ("--provider", !cli.provider.is_empty(), LITELLM),
         ("--zero-is-free", cli.zero_is_free, LITELLM),
@@ -311,7 +316,8 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
         let hint = config.prices.did_you_mean(model).map(|h| format!("{h} ")).unwrap_or_default();
         Error::data(format!("unknown model {model:?} ({hint}tt-price --list shows the known models and aliases)"))
     })?;
-    let mut billing = tt_core::Billing { fast: cli.fast, web_search: cli.web_searches.unwrap_or(0), ..Default::default() };
+    let mut billing =
+        tt_core::Billing { fast: cli.fast, web_search: cli.web_searches.unwrap_or(0), ..Default::default() };
     if let Some(s) = &cli.service_tier {
         billing.service = tt_core::record::Service::parse(s).ok_or_else(|| {
             Error::usage(format!("--service-tier: want standard, batch, flex or priority, got {s:?}"))
@@ -390,8 +396,8 @@ fn list(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
     let mut out = tt_core::output::stdout();
     let fmt =
         cli.format.clone().unwrap_or_else(|| if tt_core::cli::stdout_is_terminal() { "table" } else { "jsonl" }.into());
-    let mut entries: Vec<&ModelEntry> = config.prices.entries().iter().collect();
-    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    let listed = config.prices.listed(cli.all);
+    let entries: Vec<&ModelEntry> = listed.iter().collect();
     match fmt.as_str() {
         "table" => {
             let mut t = Table::new(

@@ -23,6 +23,9 @@ use super::{CtxCache, Found, LineOutcome};
 use crate::provider::Iteration;
 use crate::record::{Billing, Service, Tokens};
 
+/// A request's summed tokens and, when they must be priced one by one, its iterations.
+type Request = (Tokens, Option<Box<[Iteration]>>);
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Line<'a> {
@@ -222,7 +225,7 @@ impl Usage {
 
     /// The request's tokens, and its iterations when they must be priced one by one (several passes, or one
     /// on another model than `model`): with `iterations` listed, the tokens are their sum.
-    fn request(&self, model: &str) -> Result<(Tokens, Option<Box<[Iteration]>>), String> {
+    fn request(&self, model: &str) -> Result<Request, String> {
         if self.iterations.is_empty() {
             return Ok((self.tokens(), None));
         }
