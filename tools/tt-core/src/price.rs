@@ -850,8 +850,8 @@ mod tests {
     fn resolution() {
         let c = Config::builtin().unwrap();
         for (m, want) in [
-            // The catalogue has dated snapshots of their own (priced as LiteLLM prices them).
-            ("gpt-4o-2024-08-06", "gpt-4o-2024-08-06"),
+            // A model the config names (here by its aliases) takes its dated ids before the catalogue's snapshots.
+            ("gpt-4o-2024-08-06", "gpt-4o"),
             ("gpt-4o-2024-09-09", "gpt-4o"),
             ("openai/gpt-4o", "gpt-4o"),
             ("someproxy/gpt-4o", "gpt-4o"),

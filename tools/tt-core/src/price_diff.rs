@@ -289,6 +289,6 @@ mod tests {
         assert!(!d.changes[0].added);
         assert_eq!(show(&d.changes[1]), ["input  1", "output  2", "cache_write  1.25"]);
         assert!(d.changes[1].added);
-        assert_eq!(d.not_in_file, before.prices.entries().len() - 1);
+        assert_eq!(d.not_in_file, before.prices.entries().len() + before.prices.catalogue_aliases().len() - 1);
     }
 }

@@ -142,8 +142,8 @@ mod tests {
         assert_eq!(name("gpt-4.1").as_deref(), Some("gpt-4.1-mini"));
         assert_eq!(name("gemini-2.5-flash").as_deref(), Some("gemini-2.5-flash-lite"));
         assert_eq!(name("gpt-5-nano"), None);
-        // The catalogue's newest Haiku costs less than the old 3.5 one.
-        assert_eq!(name("claude-3-5-haiku").as_deref(), Some("claude-haiku-5-5"));
+        // The bottom of its ladder: no Anthropic model the config names is cheaper on both prices.
+        assert_eq!(name("claude-3-5-haiku"), None);
     }
 
     #[test]
