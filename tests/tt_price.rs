@@ -631,3 +631,73 @@ output = 1
     // --zero-is-free means nothing without an import.
     sc.cmd("tt-price").args(["--zero-is-free", "--list"]).fails_with(2);
 }
+
+/// The built-in catalogue's price dimensions through `--quote`: a long-context tier at 272k, service tiers
+/// with their own tiers, fast mode and per-call web-search fees. Expected costs by hand from the catalogue's
+/// lines (tools/tt-core/data/catalogue.toml, USD per million tokens).
+#[test]
+fn quotes_apply_every_price_dimension_of_the_catalogue() {
+    let sc = Scenario::new();
+    let quote = |args: &[&str]| {
+        let out = sc.cmd("tt-price").arg("--quote").args(args).args(["--format", "json"]).succeeds();
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        (v["price"].as_str().unwrap().to_string(), v["cost_usd"].to_string())
+    };
+    let q = |label: &str, cost: &str| (label.to_string(), cost.to_string());
+    // gpt-5.5: 5 / 30; above 272k the whole request 10 / 45: 300,000 × 10 + 1,000 × 45 = 3,045,000 → $3.045.
+    assert_eq!(quote(&["gpt-5.5", "300000", "1000"]), q("gpt-5.5:above_272k", "3.045"));
+    // Flex 2.5 / 15: 100,000 × 2.5 + 1,000 × 15 = 265,000; above 272k flex's own tier 5 / 22.5.
+    assert_eq!(quote(&["gpt-5.5", "100000", "1000", "--service-tier", "flex"]), q("gpt-5.5:flex", "0.265"));
+    assert_eq!(quote(&["gpt-5.5", "300000", "1000", "--service-tier", "flex"]), q("gpt-5.5:flex:above_272k", "1.5225"));
+    // Priority 12.5 / 75 has no tier of its own: 300,000 × 12.5 + 1,000 × 75 = 3,825,000.
+    assert_eq!(quote(&["gpt-5.5", "300000", "1000", "--service-tier", "priority"]), q("gpt-5.5:priority", "3.825"));
+    // Batch: claude-haiku-4-5 at 0.5 / 2.5.
+    assert_eq!(
+        quote(&["claude-haiku-4-5", "1000", "1000", "--service-tier", "batch"]),
+        q("claude-haiku-4-5:batch", "0.003")
+    );
+    // Fast mode doubles claude-opus-4-8's 5 / 25: (5,000 + 25,000) × 2 = 60,000 → $0.06.
+    assert_eq!(quote(&["claude-opus-4-8", "1000", "1000", "--fast"]), q("claude-opus-4-8:fast", "0.06"));
+    // Three web searches at $0.01 on top of $0.03 of tokens.
+    assert_eq!(quote(&["claude-opus-4-8", "1000", "1000", "--web-searches", "3"]), q("claude-opus-4-8", "0.06"));
+    // A model only the catalogue knows, by a provider's id and by its dated id.
+    assert_eq!(quote(&["claude-fable-5", "1000", "0"]).1, "0.01");
+    assert_eq!(quote(&["anthropic/claude-4.6-sonnet-20260217", "1000", "0"]), q("claude-sonnet-4-6", "0.003"));
+    sc.cmd("tt-price")
+        .args(["--quote", "gpt-5.5", "1", "1", "--service-tier", "turbo"])
+        .fails_with(2)
+        .one_error_line("tt-price")
+        .stderr_has("--service-tier: want standard, batch, flex or priority");
+}
+
+/// The family aliases name the newest model of their family in the catalogue (by version number), so a
+/// catalogue refresh that lists a newer model fails here until config/prices.toml moves the alias.
+#[test]
+fn family_aliases_name_the_newest_model_of_their_family() {
+    let catalogue = std::fs::read_to_string(repo_root().join("tools/tt-core/data/catalogue.toml")).unwrap();
+    let names: Vec<&str> = catalogue.lines().filter_map(|l| l.strip_prefix('"')?.split('"').next()).collect();
+    // The newest `PREFIX<version>` (digits separated by `-` or `.`, nothing after), by its numbers.
+    let newest = |prefix: &str| -> String {
+        let version = |n: &str| -> Option<Vec<u64>> {
+            let v = n.strip_prefix(prefix)?;
+            let parts: Option<Vec<u64>> = v.split(['-', '.']).map(|p| p.parse().ok()).collect();
+            parts.filter(|p| !p.is_empty() && p.len() <= 2)
+        };
+        names.iter().filter_map(|n| version(n).map(|v| (v, *n))).max().unwrap().1.to_string()
+    };
+    let sc = Scenario::new();
+    let resolves_to = |alias: &str| {
+        let out = sc.cmd("tt-price").args(["--quote", alias, "1", "1", "--format", "json"]).succeeds();
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        v["price"].as_str().unwrap().split(':').next().unwrap().to_string()
+    };
+    for (alias, prefix) in [
+        ("opus", "claude-opus-"),
+        ("sonnet", "claude-sonnet-"),
+        ("haiku", "claude-haiku-"),
+        ("fable", "claude-fable-"),
+        ("gpt", "gpt-"),
+    ] {
+        assert_eq!(resolves_to(alias), newest(prefix), "{alias}");
+    }
+}

@@ -378,24 +378,17 @@ pub fn toml_str(s: &str) -> String {
     out
 }
 
+/// The prices that are set, by name.
+fn given(named: &[(&'static str, Option<Decimal>)]) -> Vec<(&'static str, Decimal)> {
+    named.iter().filter_map(|(k, d)| d.map(|d| (*k, d))).collect()
+}
+
 fn set_fields(s: &PriceSet) -> Vec<(&'static str, Decimal)> {
-    let mut v = vec![("input", s.input), ("output", s.output)];
-    for (k, d) in [("cache_read", s.cache_read), ("cache_write", s.cache_write), ("cache_write_1h", s.cache_write_1h)] {
-        if let Some(d) = d {
-            v.push((k, d));
-        }
-    }
-    v
+    given(&s.named())
 }
 
 fn tier_fields(t: &Tier) -> Vec<(&'static str, Decimal)> {
-    let mut v = vec![("input", t.input), ("output", t.output)];
-    for (k, d) in [("cache_read", t.cache_read), ("cache_write", t.cache_write), ("cache_write_1h", t.cache_write_1h)] {
-        if let Some(d) = d {
-            v.push((k, d));
-        }
-    }
-    v
+    given(&t.named())
 }
 
 fn inline(fields: &[(&str, Decimal)]) -> String {
@@ -406,26 +399,20 @@ fn inline(fields: &[(&str, Decimal)]) -> String {
 /// A price set as `key = value` TOML parts, in the order tt writes them: prices, long-context tiers, service
 /// tiers (inline tables with their own tiers), fast factor, tool fees. Read back by the config loader.
 fn set_parts(s: &PriceSet) -> Vec<String> {
-    let mut out: Vec<String> = set_fields(s).iter().map(|(k, d)| format!("{k} = {}", price_toml(*d))).collect();
-    for t in &s.tiers {
-        out.push(format!("{} = {}", crate::price::tier_name(t.threshold), inline(&tier_fields(t))));
-    }
+    // A set's prices and tiers; a service tier's set is written the same way, inside its inline table.
+    let prices_and_tiers = |s: &PriceSet| -> Vec<String> {
+        let mut out: Vec<String> = set_fields(s).iter().map(|(k, d)| format!("{k} = {}", price_toml(*d))).collect();
+        for t in &s.tiers {
+            out.push(format!("{} = {}", crate::price::tier_name(t.threshold), inline(&tier_fields(t))));
+        }
+        out
+    };
+    let mut out = prices_and_tiers(s);
     for (service, set) in &s.services {
-        let mut parts: Vec<String> = set_fields(set).iter().map(|(k, d)| format!("{k} = {}", price_toml(*d))).collect();
-        for t in &set.tiers {
-            parts.push(format!("{} = {}", crate::price::tier_name(t.threshold), inline(&tier_fields(t))));
-        }
-        out.push(format!("{} = {{ {} }}", service.as_str(), parts.join(", ")));
+        out.push(format!("{} = {{ {} }}", service.as_str(), prices_and_tiers(set).join(", ")));
     }
-    for (k, d) in [
-        ("fast", s.fast),
-        ("web_search", s.fees.web_search),
-        ("web_fetch", s.fees.web_fetch),
-        ("code_execution", s.fees.code_execution),
-    ] {
-        if let Some(d) = d {
-            out.push(format!("{k} = {}", price_toml(d)));
-        }
+    for (k, d) in given(&s.named_extras()) {
+        out.push(format!("{k} = {}", price_toml(d)));
     }
     out
 }
@@ -497,17 +484,7 @@ pub fn entry_json(e: &ModelEntry) -> String {
         s.push_str(&inner[1..]);
         s.push('}');
     }
-    let b = &e.base;
-    for (k, d) in [
-        ("fast", b.fast),
-        ("web_search", b.fees.web_search),
-        ("web_fetch", b.fees.web_fetch),
-        ("code_execution", b.fees.code_execution),
-    ] {
-        if let Some(d) = d {
-            let _ = write!(s, ",\"{k}\":{}", money::canonical(d));
-        }
-    }
+    json_fields(&mut s, &given(&e.base.named_extras()));
     s.push_str(",\"aliases\":[");
     for (i, a) in e.aliases.iter().enumerate() {
         if i > 0 {

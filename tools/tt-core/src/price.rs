@@ -167,7 +167,41 @@ pub struct Choice {
     pub fast: Option<Decimal>,
 }
 
+impl Tier {
+    /// Its prices by the names the config gives them (`None`: not set, the set's own applies).
+    pub fn named(&self) -> [(&'static str, Option<Decimal>); 5] {
+        [
+            ("input", Some(self.input)),
+            ("output", Some(self.output)),
+            ("cache_read", self.cache_read),
+            ("cache_write", self.cache_write),
+            ("cache_write_1h", self.cache_write_1h),
+        ]
+    }
+}
+
 impl PriceSet {
+    /// Its token prices by the names the config gives them (`None`: not set, the default applies).
+    pub fn named(&self) -> [(&'static str, Option<Decimal>); 5] {
+        [
+            ("input", Some(self.input)),
+            ("output", Some(self.output)),
+            ("cache_read", self.cache_read),
+            ("cache_write", self.cache_write),
+            ("cache_write_1h", self.cache_write_1h),
+        ]
+    }
+
+    /// The fast-mode factor and the tool fees by their config names.
+    pub fn named_extras(&self) -> [(&'static str, Option<Decimal>); 4] {
+        [
+            ("fast", self.fast),
+            ("web_search", self.fees.web_search),
+            ("web_fetch", self.fees.web_fetch),
+            ("code_execution", self.fees.code_execution),
+        ]
+    }
+
     /// A set with just input and output prices.
     pub fn flat(input: Decimal, output: Decimal) -> PriceSet {
         PriceSet {
@@ -198,16 +232,22 @@ impl PriceSet {
         self.tiers.iter().rev().find(|t| prompt > t.threshold)
     }
 
+    /// This set's own rates, the defaults applied (no tier): cache reads and writes at the input price, 1-hour
+    /// writes at the 5-minute write price.
+    fn own_rates(&self) -> Rates {
+        let cache_write = self.cache_write.unwrap_or(self.input);
+        Rates {
+            input: self.input,
+            output: self.output,
+            cache_read: self.cache_read.unwrap_or(self.input),
+            cache_write,
+            cache_write_1h: self.cache_write_1h.unwrap_or(cache_write),
+        }
+    }
+
     fn choose(&self, t: &Tokens, b: &Billing) -> Choice {
         let (set, service) = self.service(b.service);
-        let base_cw = set.cache_write.unwrap_or(set.input);
-        let base = Rates {
-            input: set.input,
-            output: set.output,
-            cache_read: set.cache_read.unwrap_or(set.input),
-            cache_write: base_cw,
-            cache_write_1h: set.cache_write_1h.unwrap_or(base_cw),
-        };
+        let base = set.own_rates();
         let fast = self.fast.filter(|_| b.fast);
         match set.tier_for(t.prompt()) {
             Some(tier) => {
@@ -620,15 +660,9 @@ pub fn choice_at(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens, billing
 /// at `Decimal::MAX` like [`Rates::cost`].
 pub fn cost_with(entry: &ModelEntry, ts: DateTime<Utc>, tokens: &Tokens, billing: &Billing) -> Decimal {
     let set = entry.set_at(ts);
+    // The common case skips the choice: a plain request on a set without tiers.
     if billing.is_plain() && set.tiers.is_empty() {
-        return Rates {
-            input: set.input,
-            output: set.output,
-            cache_read: set.cache_read.unwrap_or(set.input),
-            cache_write: set.cache_write.unwrap_or(set.input),
-            cache_write_1h: set.cache_write_1h.or(set.cache_write).unwrap_or(set.input),
-        }
-        .cost(tokens);
+        return set.own_rates().cost(tokens);
     }
     let c = set.choose(tokens, billing);
     set.checked_cost(&c, tokens, billing).unwrap_or(Decimal::MAX)

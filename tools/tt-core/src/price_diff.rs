@@ -23,48 +23,19 @@ use crate::price::{ModelEntry, PriceSet, PriceTable};
 /// `batch.above_272k.output`, `fast`, `web_search`, …
 pub fn fields(s: &PriceSet) -> Vec<(String, Decimal)> {
     fn prices(out: &mut Vec<(String, Decimal)>, prefix: &str, s: &PriceSet) {
-        let mut push = |k: String, d: Option<Decimal>| {
-            if let Some(d) = d {
-                out.push((k, d));
-            }
-        };
-        for (k, d) in [
-            ("input", Some(s.input)),
-            ("output", Some(s.output)),
-            ("cache_read", s.cache_read),
-            ("cache_write", s.cache_write),
-            ("cache_write_1h", s.cache_write_1h),
-        ] {
-            push(format!("{prefix}{k}"), d);
-        }
-        for t in &s.tiers {
+        let tiers = s.tiers.iter().flat_map(|t| {
             let name = crate::price::tier_name(t.threshold);
-            for (k, d) in [
-                ("input", Some(t.input)),
-                ("output", Some(t.output)),
-                ("cache_read", t.cache_read),
-                ("cache_write", t.cache_write),
-                ("cache_write_1h", t.cache_write_1h),
-            ] {
-                push(format!("{prefix}{name}.{k}"), d);
-            }
-        }
+            t.named().map(|(k, d)| (format!("{name}.{k}"), d))
+        });
+        let all = s.named().map(|(k, d)| (k.to_string(), d)).into_iter().chain(tiers);
+        out.extend(all.filter_map(|(k, d)| d.map(|d| (format!("{prefix}{k}"), d))));
     }
     let mut out = Vec::new();
     prices(&mut out, "", s);
     for (service, set) in &s.services {
         prices(&mut out, &format!("{}.", service.as_str()), set);
     }
-    for (k, d) in [
-        ("fast", s.fast),
-        ("web_search", s.fees.web_search),
-        ("web_fetch", s.fees.web_fetch),
-        ("code_execution", s.fees.code_execution),
-    ] {
-        if let Some(d) = d {
-            out.push((k.to_string(), d));
-        }
-    }
+    out.extend(s.named_extras().into_iter().filter_map(|(k, d)| d.map(|d| (k.to_string(), d))));
     out
 }
 

@@ -143,6 +143,39 @@ pub struct Iteration {
     pub tokens: Tokens,
 }
 
+/// Price one request with its known `entry`: iteration by iteration when it lists iterations (see
+/// [`price_iterations`], other models resolved in `prices`), else its tokens. `Err` says why it cannot be
+/// priced (an iteration's unknown model, a cost too large to compute exactly).
+pub fn price_request(
+    prices: &crate::price::PriceTable,
+    entry: &ModelEntry,
+    ts: DateTime<Utc>,
+    tokens: &Tokens,
+    iterations: &[Iteration],
+    billing: &Billing,
+) -> std::result::Result<Priced, String> {
+    if iterations.is_empty() {
+        return crate::price::try_price_with(entry, ts, tokens, billing).map_err(|e| e.message().to_string());
+    }
+    price_iterations(entry, &mut |m| prices.resolve(m), ts, iterations, billing)
+}
+
+/// The warning when a provider's own figure for a request (`theirs`, e.g. OpenRouter's `usage.cost`) differs
+/// from tt's price `ours` by more than 1% of it (any difference from a figure of 0); `None` when they agree.
+pub fn cost_mismatch(source: &str, ours: &Priced, theirs: rust_decimal::Decimal, model: &str) -> Option<String> {
+    let diff = (ours.cost - theirs).abs();
+    let differs =
+        if theirs.is_zero() { !diff.is_zero() } else { diff * rust_decimal::Decimal::from(100) > theirs.abs() };
+    differs.then(|| {
+        format!(
+            "{source} says this request cost ${}, tt prices it at ${} ({}): check the price of {model}",
+            crate::money::canonical(theirs),
+            crate::money::canonical(ours.cost),
+            ours.label
+        )
+    })
+}
+
 /// Price a request made of iterations: each iteration priced on its own at its own model (its `model`, else
 /// `main`, the response's) with the request's service tier and speed; the per-call tool fees of `billing` are
 /// added once, at `main`'s prices. Pricing iteration by iteration (not the summed tokens) matters even on one
@@ -371,17 +404,13 @@ fn service_tier_value(p: Provider, doc: &Value) -> Option<&Value> {
 /// OpenAI's `service_tier`: `flex`, `priority` and `batch` are priced at their own rates; `default`, `auto`,
 /// `standard` and `scale` (Scale Tier units are paid for apart from tokens) at the standard ones.
 fn openai_service(v: &Value) -> Result<Service> {
-    Ok(match v.as_str() {
-        Some("default" | "auto" | "standard" | "scale") => Service::Standard,
-        Some("flex") => Service::Flex,
-        Some("priority") => Service::Priority,
-        Some("batch") => Service::Batch,
-        _ => {
-            return Err(Error::data(format!(
-                "`service_tier` {v} is not one tt prices (default, auto, flex, priority, batch, scale)"
-            )));
-        }
-    })
+    match v.as_str() {
+        Some("default" | "auto" | "scale") => Ok(Service::Standard),
+        Some(s) if let Some(t) = Service::parse(s) => Ok(t),
+        _ => Err(Error::data(format!(
+            "`service_tier` {v} is not one tt prices (default, auto, flex, priority, batch, scale)"
+        ))),
+    }
 }
 
 fn expected(p: Provider) -> &'static str {
@@ -576,26 +605,18 @@ pub fn anthropic(u: &Value) -> Result<Usage> {
             }
         }
     }
-    let service = match u.get("service_tier").filter(|v| !v.is_null()) {
+    let name = |key: &str| u.get(key).filter(|v| !v.is_null()).map(|v| (v, v.as_str()));
+    let service = match name("service_tier") {
         None => Service::Standard,
-        Some(v) => match v.as_str() {
-            Some("standard") => Service::Standard,
-            Some("batch") => Service::Batch,
-            Some("priority") => Service::Priority,
-            _ => {
-                return Err(Error::data(format!(
-                    "usage field `service_tier` {v} is not one tt prices (standard, batch, priority)"
-                )));
-            }
-        },
+        Some((v, s)) => s.and_then(Service::parse).ok_or_else(|| {
+            Error::data(format!("usage field `service_tier` {v} is not one tt prices (standard, batch, priority)"))
+        })?,
     };
-    let fast = match u.get("speed").filter(|v| !v.is_null()) {
+    let fast = match name("speed") {
         None => false,
-        Some(v) => match v.as_str() {
-            Some("fast") => true,
-            Some("standard") => false,
-            _ => return Err(Error::data(format!("usage field `speed` {v} is neither \"fast\" nor \"standard\""))),
-        },
+        Some((v, s)) => s
+            .and_then(crate::record::parse_speed)
+            .ok_or_else(|| Error::data(format!("usage field `speed` {v} is neither \"fast\" nor \"standard\"")))?,
     };
     let billing = Billing {
         service,

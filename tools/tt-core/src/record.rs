@@ -99,6 +99,16 @@ impl Service {
     }
 }
 
+/// A record's or response's `speed`: `Some(true)` for `fast`, `Some(false)` for `standard`, `None` for anything
+/// else (the one place the names are read).
+pub fn parse_speed(s: &str) -> Option<bool> {
+    match s {
+        "fast" => Some(true),
+        "standard" => Some(false),
+        _ => None,
+    }
+}
+
 /// How a request was billed beyond its token counts: the service tier, fast mode, and server-side tool calls
 /// priced per call. The default is a plain request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -294,11 +304,8 @@ impl Record {
             })?;
         }
         if let Some(t) = opt_string(&mut map, "speed")? {
-            r.billing.fast = match t.as_str() {
-                "fast" => true,
-                "standard" => false,
-                _ => return Err(Error::data(format!("field `speed`: expected fast or standard, got {t:?}"))),
-            };
+            r.billing.fast = parse_speed(&t)
+                .ok_or_else(|| Error::data(format!("field `speed`: expected fast or standard, got {t:?}")))?;
         }
         r.billing.web_search = opt_u64(&mut map, "web_search_requests")?.unwrap_or(0);
         r.billing.web_fetch = opt_u64(&mut map, "web_fetch_requests")?.unwrap_or(0);

@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
 use crate::input::Source;
-use crate::record::{Billing, MAX_NAME_LEN, Record, SCHEMA_VERSION, Service, Tokens};
+use crate::record::{Billing, MAX_NAME_LEN, Record, SCHEMA_VERSION, Service, Tokens, parse_speed};
 
 /// A record field that reports can group by and budgets can be scoped to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -847,7 +847,7 @@ fn parse_quick<'a>(line: &'a [u8], text: Option<&'a str>) -> Option<View<'a>> {
                 uint(&mut pos)?;
             }
             K::ServiceTier => billing.service = Service::parse(string(&mut pos)?)?,
-            K::Speed => billing.fast = speed(string(&mut pos)?)?,
+            K::Speed => billing.fast = parse_speed(string(&mut pos)?)?,
             K::WebSearch => billing.web_search = uint(&mut pos)?,
             K::WebFetch => billing.web_fetch = uint(&mut pos)?,
             K::CodeExecution => billing.code_execution = uint(&mut pos)?,
@@ -1163,8 +1163,8 @@ fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
             }
             K::Speed => {
                 if let Some(t) = c.opt_str("speed")? {
-                    billing.fast =
-                        speed(&t).ok_or_else(|| bad(format!("field `speed`: expected fast or standard, got {t:?}")))?;
+                    billing.fast = parse_speed(&t)
+                        .ok_or_else(|| bad(format!("field `speed`: expected fast or standard, got {t:?}")))?;
                 }
             }
             K::WebSearch => billing.web_search = c.uint("web_search_requests")?.unwrap_or(0),
@@ -1275,15 +1275,6 @@ fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
         billing,
         tags,
     })
-}
-
-/// A record's `speed`: true for `fast`, false for `standard`, `None` for anything else.
-fn speed(s: &str) -> Option<bool> {
-    match s {
-        "fast" => Some(true),
-        "standard" => Some(false),
-        _ => None,
-    }
 }
 
 /// RFC 3339 in the shapes tt writes (`2026-11-23T14:05:00.123Z`, `…+01:00`), without chrono's general parser.

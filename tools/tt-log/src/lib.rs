@@ -583,25 +583,17 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Vec<String>)> {
     let entry = config.prices.resolve(&r.model);
     r.provider = provider_flag.or_else(|| entry.and_then(|e| e.provider.clone()));
     match entry {
-        // Anthropic's iterations: each pass priced at its own model, the sum written under the response
-        // model's label (see `provider::price_iterations`).
-        Some(e) if !iterations.is_empty() => {
-            match provider::price_iterations(e, &mut |m| config.prices.resolve(m), r.ts, &iterations, &r.billing) {
-                Ok(p) => {
-                    r.cost_usd = Some(p.cost);
-                    r.price = Some(p.label);
-                }
-                Err(why) if cli.strict => {
-                    return Err(Error::data(format!("{why} (--strict): add it to the price table")));
-                }
-                Err(why) => warnings.push(format!("{why}: logged unpriced")),
+        // Anthropic's iterations are priced each at its own model (see `provider::price_request`).
+        Some(e) => match provider::price_request(&config.prices, e, r.ts, &r.tokens, &iterations, &r.billing) {
+            Ok(p) => {
+                r.cost_usd = Some(p.cost);
+                r.price = Some(p.label);
             }
-        }
-        Some(e) => {
-            let p = tt_core::price::try_price_with(e, r.ts, &r.tokens, &r.billing)?;
-            r.cost_usd = Some(p.cost);
-            r.price = Some(p.label);
-        }
+            // A cost too large to compute is refused; an iteration's unknown model leaves the record unpriced.
+            Err(why) if iterations.is_empty() => return Err(Error::data(why)),
+            Err(why) if cli.strict => return Err(Error::data(format!("{why} (--strict): add it to the price table"))),
+            Err(why) => warnings.push(format!("{why}: logged unpriced")),
+        },
         // A typo (`sonet-4.5`) is the usual unknown model: name the known one it is one edit from. Searched
         // only here, never on the priced path.
         None if cli.strict => {
@@ -620,32 +612,17 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Vec<String>)> {
         }
     }
     if let Some((theirs, partial)) = provider_cost {
-        if let (Some(ours), Some(d)) = (r.cost_usd, tt_core::money::parse_decimal(&theirs.to_string()))
+        if let (Some(cost), Some(label), Some(d)) =
+            (r.cost_usd, r.price.clone(), tt_core::money::parse_decimal(&theirs.to_string()))
             && !partial
-            && differs(ours, d)
         {
-            warnings.push(format!(
-                "{} says this request cost ${}, tt prices it at ${} ({}): check the price of {}",
-                r.source.as_deref().unwrap_or("the provider"),
-                tt_core::money::canonical(d),
-                tt_core::money::canonical(ours),
-                r.price.as_deref().unwrap_or(&r.model),
-                r.model
-            ));
+            let ours = tt_core::price::Priced { cost, label };
+            let source = r.source.as_deref().unwrap_or("the provider");
+            warnings.extend(provider::cost_mismatch(source, &ours, d, &r.model));
         }
         r.extra.insert("provider_cost_usd".into(), serde_json::Value::Number(theirs));
     }
     Ok((r, warnings))
-}
-
-/// True when tt's cost and a provider's own figure differ by more than 1% (of the provider's; any difference
-/// from a figure of 0).
-fn differs(ours: rust_decimal::Decimal, theirs: rust_decimal::Decimal) -> bool {
-    let diff = (ours - theirs).abs();
-    if theirs.is_zero() {
-        return !diff.is_zero();
-    }
-    diff * rust_decimal::Decimal::from(100) > theirs.abs()
 }
 
 /// `--from`: an explicit MODEL / `--model` that prices differently from the model the response names is a

@@ -483,6 +483,8 @@ fn filter(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
     let mut warned: BTreeSet<String> = BTreeSet::new();
     let mut unpriced = 0u64;
     let mut total = 0u64;
+    // Each distinct model name is resolved once (resolution tries several spellings and the catalogue).
+    let mut pricer = tt_core::price::Pricer::new(&config.prices);
     for src in &sources {
         let name = src.name();
         let reader = src.open()?;
@@ -490,7 +492,7 @@ fn filter(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
             let mut r = Record::parse(tt_core::input::utf8(line)?)?;
             total += 1;
             if r.cost_usd.is_none() || cli.reprice {
-                match config.prices.resolve(&r.model) {
+                match pricer.entry(&r.model) {
                     Some(e) => {
                         let p = try_price_with(e, r.ts, &r.tokens, &r.billing)?;
                         r.cost_usd = Some(p.cost);

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lenient::{Obj, Str, count, opt_count};
 use super::{CtxCache, Found, LineOutcome};
-use crate::record::Tokens;
+use crate::record::{Service, Tokens};
 
 /// What the reader knows at a point in a rollout file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,15 +109,12 @@ struct ThreadSettings<'a> {
     service_tier: Str<'a>,
 }
 
-/// A Codex `service_tier` as tt names tiers: `None` for the standard one.
+/// A Codex `service_tier` as tt names tiers: `None` for the standard one (and for names tt does not price).
+/// Codex's `fast` setting runs turns on priority processing.
 fn tier(s: Option<&str>) -> Option<String> {
-    let t = match s? {
-        "priority" | "fast" => "priority",
-        "flex" => "flex",
-        "batch" => "batch",
-        _ => return None,
-    };
-    Some(t.to_string())
+    let s = s?;
+    let service = if s == "fast" { Some(Service::Priority) } else { Service::parse(s) };
+    service.filter(|t| *t != Service::Standard).map(|t| t.as_str().to_string())
 }
 
 #[derive(Deserialize, Default)]
@@ -298,7 +295,7 @@ fn take(l: &Line, cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) 
             let model = cx.model.as_deref().unwrap_or("unknown");
             let ctx = cache.get(model, cx.session.as_deref(), cx.cwd.as_deref(), cx.branch.as_deref(), false);
             let reasoning = (last.reasoning > 0).then_some(last.reasoning);
-            let service = cx.service_tier.as_deref().and_then(crate::record::Service::parse).unwrap_or_default();
+            let service = cx.service_tier.as_deref().and_then(Service::parse).unwrap_or_default();
             let billing = crate::record::Billing { service, ..Default::default() };
             out.push(Found { hash, ts: when, tokens, reasoning, billing, iterations: None, ctx, stream: 0, at: 0 });
         }

@@ -1168,19 +1168,12 @@ impl<'c> Builder<'c> {
                 warnings.push(format!("request {id}: unusable model name {:?} (skipped)", f.ctx.model));
                 continue;
             }
-            let priced = match (p.entry, &f.iterations) {
-                (Some(e), Some(its)) => {
-                    let prices = &self.config.prices;
-                    match crate::provider::price_iterations(e, &mut |m| prices.resolve(m), f.ts, its, &f.billing) {
-                        Ok(pr) => Some(pr),
-                        Err(why) => {
-                            warnings.push(format!("request {id}: {why}: imported unpriced"));
-                            None
-                        }
-                    }
-                }
-                (e, _) => e.map(|e| crate::price::price_with(e, f.ts, &f.tokens, &f.billing)),
-            };
+            let its = f.iterations.as_deref().unwrap_or_default();
+            let priced = p.entry.and_then(|e| {
+                crate::provider::price_request(&self.config.prices, e, f.ts, &f.tokens, its, &f.billing)
+                    .map_err(|why| warnings.push(format!("request {id}: {why}: imported unpriced")))
+                    .ok()
+            });
             // The line is written here rather than through `Record::to_json` (the same bytes: checked in debug
             // builds) because building a `Record` per request was a fifth of the import's own time.
             let t = &f.tokens;
