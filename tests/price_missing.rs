@@ -173,3 +173,36 @@ fn help_shows_the_missing_example() {
     let sc = Scenario::new();
     sc.cmd("tt-price").arg("--help").succeeds().stdout_has("tt-price --missing --fail-missing");
 }
+
+/// Records logged while their model had no price are never rewritten: they carry no `cost_usd`, and every
+/// reader prices them with the table it has. Once the price is added, tt-sum, tt-budget (whose index is
+/// rebuilt: the prices are part of what it counted with) and `tt-price --missing` all see it; the log's bytes
+/// never change.
+#[test]
+fn records_logged_unpriced_are_priced_by_readers_once_the_price_is_known() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"all\"\nperiod = \"total\"\nlimit_usd = 10\n");
+    sc.cmd("tt-log")
+        .args(["A", "acme-9", "1000000", "1000"])
+        .succeeds()
+        .stderr_has("unknown model \"acme-9\"");
+    let logged = sc.log();
+    assert!(!logged.contains("cost_usd"), "{logged}");
+    let budget = |sc: &Scenario| sc.cmd("tt-budget").args(["--format", "jsonl"]).succeeds().jsonl()[0].clone();
+    let before = budget(&sc);
+    assert_eq!((before["spent_usd"].to_string(), before["unpriced_records"].to_string()), ("0".into(), "1".into()));
+    sc.cmd("tt-price").arg("--missing").succeeds().stdout_has("\"model\":\"acme-9\",\"records\":1");
+    // The price becomes known: 1,000,000 × 2 + 1,000 × 8 = 2,008,000 → $2.008.
+    sc.write(
+        "tt.toml",
+        "[[budget]]\nname = \"all\"\nperiod = \"total\"\nlimit_usd = 10\n\n[models.acme-9]\ninput = 2\noutput = 8\n",
+    );
+    let after = budget(&sc);
+    assert_eq!((after["spent_usd"].to_string(), after["unpriced_records"].to_string()), ("2.008".into(), "0".into()));
+    let sum = sc.cmd("tt-sum").args(["--format", "jsonl"]).succeeds().jsonl();
+    assert_eq!(sum.last().unwrap()["cost_usd"].to_string(), "2.008");
+    sc.cmd("tt-price").arg("--missing").succeeds().stdout_is("");
+    // The filter writes the priced record to stdout; the log itself is untouched.
+    sc.cmd("tt-price").succeeds().stdout_has("\"cost_usd\":2.008,\"price\":\"acme-9\"");
+    assert_eq!(sc.log(), logged);
+}

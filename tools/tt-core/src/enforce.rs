@@ -406,9 +406,20 @@ pub struct Passed {
     alerts: Option<Calendar>,
 }
 
-/// What the config contributes to the counts: budgets, zone, week start and prices.
+/// What the config contributes to the counts: budgets, zone, week start and prices — the config's entries, the
+/// aliases it gives catalogue models, and the built-in catalogue itself (its version and size: a build with
+/// another catalogue prices records logged unpriced differently, so its counts are not this one's).
 fn fingerprint(config: &Config) -> String {
-    let text = format!("{:?}|{}|{:?}|{:?}", config.budgets, config.tz, config.week_start, config.prices.entries());
+    let text = format!(
+        "{:?}|{}|{:?}|{:?}|{:?}|{}|{}",
+        config.budgets,
+        config.tz,
+        config.week_start,
+        config.prices.entries(),
+        config.prices.catalogue_aliases(),
+        crate::catalogue::source(),
+        crate::catalogue::TEXT.len()
+    );
     let (a, b) = crate::id::fnv128(text.as_bytes());
     format!("{a:016x}{b:016x}")
 }
