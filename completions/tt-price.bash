@@ -23,7 +23,7 @@ _tt__price() {
 
     case "${cmd}" in
         tt__price)
-            opts="-h -V --reprice --quote --cache-read --cache-write --cache-write-1h --at --service-tier --fast --web-searches --list --all --import-litellm --diff --provider --zero-is-free --missing --fail-missing --strict --format --config --log --help --version"
+            opts="-h -V --reprice --quote --cache-read --cache-write --cache-write-1h --at --service-tier --fast --web-searches --list --all --import-litellm --update --diff --provider --zero-is-free --missing --fail-missing --strict --format --config --log --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

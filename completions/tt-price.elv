@@ -35,6 +35,7 @@ set edit:completion:arg-completer[tt-price] = {|@words|
             cand --fast 'With --quote: fast mode (`speed: "fast"`)'
             cand --list 'Show the effective price table: the config''s entries and the aliased catalogue models (--all: every model of the built-in LiteLLM catalogue too)'
             cand --all 'With --list: every model of the built-in catalogue, not only the config''s'
+            cand --update 'With --import-litellm: merge the prices that differ from the built-in table into your config file (--config PATH, else ~/.config/tt/config.toml), in one block each update rewrites; models the file prices by hand are left alone'
             cand --zero-is-free 'With --import-litellm or --diff: entries priced 0 for input and output are free (by default they are unknown: skipped, so their records stay unpriced rather than $0)'
             cand --missing 'List the models of records that have no cost and that the price table does not know'
             cand --fail-missing 'With --missing: exit 1 when some model has no price (a CI check)'

@@ -15,6 +15,7 @@ complete -c tt-price -l reprice -d 'Price every record again, replacing existing
 complete -c tt-price -l fast -d 'With --quote: fast mode (`speed: "fast"`)'
 complete -c tt-price -l list -d 'Show the effective price table: the config\'s entries and the aliased catalogue models (--all: every model of the built-in LiteLLM catalogue too)'
 complete -c tt-price -l all -d 'With --list: every model of the built-in catalogue, not only the config\'s'
+complete -c tt-price -l update -d 'With --import-litellm: merge the prices that differ from the built-in table into your config file (--config PATH, else ~/.config/tt/config.toml), in one block each update rewrites; models the file prices by hand are left alone'
 complete -c tt-price -l zero-is-free -d 'With --import-litellm or --diff: entries priced 0 for input and output are free (by default they are unknown: skipped, so their records stay unpriced rather than $0)'
 complete -c tt-price -l missing -d 'List the models of records that have no cost and that the price table does not know'
 complete -c tt-price -l fail-missing -d 'With --missing: exit 1 when some model has no price (a CI check)'

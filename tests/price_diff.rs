@@ -221,3 +221,68 @@ fn a_model_named_like_an_alias_of_the_table_is_left_out_with_a_warning() {
         ),
     );
 }
+
+/// `--import-litellm FILE --update` keeps the prices current in one command: the user's config gets one block,
+/// rewritten by each update, with the models whose prices differ from the built-in table; the user's own tables
+/// (and every other line of the file) are left alone, and a block edited out of shape is refused.
+#[test]
+fn update_merges_what_differs_into_the_user_config() {
+    let sc = Scenario::new();
+    let mine = "# my prices\n[models.\"gpt-5.5\"]\ninput = 4\n";
+    let cfg = sc.write(".config/tt/config.toml", mine);
+    // o3 changes (built in: 2 / 8), gpt-5.5 changes but is priced by hand, claude-opus-4-8 is as built in, and
+    // acme-new is new.
+    sc.write(
+        "l.json",
+        r#"{"o3": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 3e-06, "output_cost_per_token": 8e-06},
+ "gpt-5.5": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 6e-06, "output_cost_per_token": 3e-05},
+ "claude-opus-4-8": {"litellm_provider": "anthropic", "mode": "chat", "input_cost_per_token": 5e-06, "output_cost_per_token": 2.5e-05},
+ "acme-new": {"litellm_provider": "acme", "mode": "chat", "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06}}"#,
+    );
+    sc.cmd("tt-price").args(["--import-litellm", "l.json", "--update"]).succeeds().stdout_is("").stderr_is(&format!(
+        "tt-price: updated {}: 2 models priced apart from the built-in table, 1 as built in; left to your own \
+         tables: gpt-5.5\n",
+        cfg.display()
+    ));
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert_eq!(
+        text,
+        "# my prices\n[models.\"gpt-5.5\"]\ninput = 4\n\n\
+         # >>> tt-price --update: LiteLLM prices that differ from tt's built-in table >>>\n\
+         # from l.json; rewritten by each `tt-price --import-litellm FILE --update`.\n\n\
+         [models.acme-new]\nprovider = \"acme\"\ninput = 1\noutput = 2\n\n\
+         [models.o3]\nprovider = \"openai\"\ninput = 3\noutput = 8\n\n\
+         # <<< tt-price --update <<<\n"
+    );
+    // 100,000 input tokens (below gpt-5.5's 272k tier, which the hand table keeps).
+    let quote = |m: &str| sc.cmd("tt-price").args(["--quote", m, "100000", "0", "--format", "value"]).succeeds().stdout;
+    assert_eq!(quote("o3"), "0.3\n");
+    assert_eq!(quote("acme-new"), "0.1\n");
+    assert_eq!(quote("gpt-5.5"), "0.4\n");
+    // o3 keeps its other built-in prices (cache read, service tiers): the block merges by field.
+    let o3 = sc.cmd("tt-price").args(["--list", "--format", "jsonl"]).succeeds().stdout;
+    assert!(o3.lines().any(|l| l.contains("\"model\":\"o3\"") && l.contains("\"cache_read\":0.5")), "{o3}");
+    // The next update rewrites the block: acme-new is gone from the file it reads, so from the block.
+    sc.write(
+        "l.json",
+        r#"{"o3": {"litellm_provider": "openai", "input_cost_per_token": 3e-06, "output_cost_per_token": 8e-06}}"#,
+    );
+    sc.cmd("tt-price").args(["--import-litellm", "l.json", "--update"]).succeeds();
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(text.starts_with(mine) && text.contains("[models.o3]") && !text.contains("acme-new"), "{text}");
+    assert_eq!(text.matches("# >>> tt-price --update").count(), 1);
+    // A block whose last line was deleted: refused, the file untouched.
+    let broken = text.replace("# <<< tt-price --update <<<\n", "");
+    sc.write(".config/tt/config.toml", &broken);
+    sc.cmd("tt-price")
+        .args(["--import-litellm", "l.json", "--update"])
+        .fails_with(2)
+        .one_error_line("tt-price")
+        .stderr_has("has lost its first or last line");
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), broken);
+    // --update is --import-litellm's.
+    sc.cmd("tt-price")
+        .args(["--list", "--update"])
+        .fails_with(2)
+        .stderr_has("--update applies only to --import-litellm");
+}

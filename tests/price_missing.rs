@@ -182,10 +182,7 @@ fn help_shows_the_missing_example() {
 fn records_logged_unpriced_are_priced_by_readers_once_the_price_is_known() {
     let sc = Scenario::new();
     sc.write("tt.toml", "[[budget]]\nname = \"all\"\nperiod = \"total\"\nlimit_usd = 10\n");
-    sc.cmd("tt-log")
-        .args(["A", "acme-9", "1000000", "1000"])
-        .succeeds()
-        .stderr_has("unknown model \"acme-9\"");
+    sc.cmd("tt-log").args(["A", "acme-9", "1000000", "1000"]).succeeds().stderr_has("unknown model \"acme-9\"");
     let logged = sc.log();
     assert!(!logged.contains("cost_usd"), "{logged}");
     let budget = |sc: &Scenario| sc.cmd("tt-budget").args(["--format", "jsonl"]).succeeds().jsonl()[0].clone();

@@ -228,6 +228,89 @@ pub fn summary(d: &Diff) -> String {
     )
 }
 
+/// The first line of the block `tt-price --import-litellm FILE --update` keeps in a config file.
+pub const BLOCK_START: &str = "# >>> tt-price --update: LiteLLM prices that differ from tt's built-in table >>>";
+/// The block's last line.
+pub const BLOCK_END: &str = "# <<< tt-price --update <<<";
+
+/// What [`update`] made of a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    /// The file's new text: the old text without its old block, and the new block at the end.
+    pub text: String,
+    /// Models the block writes (added to or changed from the built-in table).
+    pub written: usize,
+    /// Models the file's own tables price by hand: left to them, not written.
+    pub by_hand: Vec<String>,
+    /// Models whose prices are the built-in table's already: nothing to write.
+    pub unchanged: usize,
+    /// Models left out for a reason worth telling (see [`layer`]).
+    pub warnings: Vec<String>,
+}
+
+/// `text` without the block [`update`] wrote (from [`BLOCK_START`] to [`BLOCK_END`]); an error when only one of
+/// the two lines is there (a block edited by hand: what to replace is not known).
+pub fn strip_block(name: &str, text: &str) -> Result<String> {
+    let line_at = |marker: &str| text.lines().position(|l| l.trim_end() == marker);
+    match (line_at(BLOCK_START), line_at(BLOCK_END)) {
+        (None, None) => Ok(text.to_string()),
+        (Some(a), Some(b)) if a < b => {
+            let lines: Vec<&str> = text.lines().collect();
+            let mut out: Vec<&str> = lines[..a].to_vec();
+            out.extend_from_slice(&lines[b + 1..]);
+            let mut out = out.join("\n");
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            Ok(out)
+        }
+        _ => Err(Error::config(format!(
+            "{name}: the `tt-price --update` block has lost its first or last line ({BLOCK_START:?} … {BLOCK_END:?}): \
+             restore it or delete the block"
+        ))),
+    }
+}
+
+/// The config text `name` (its current `old` text, empty when the file does not exist) with LiteLLM's
+/// converted `models` merged in: one block at the end, rewritten by each update, holding the models whose prices
+/// differ from tt's built-in table (the catalogue is LiteLLM's prices already, so usually only what changed since
+/// its snapshot). A model the file prices in a table of its own is the user's word and is left alone. The new
+/// text is checked to load as a config before it is returned. `from` names the source in the block's header.
+pub fn update(name: &str, old: &str, models: &[Model], from: &str) -> Result<Update> {
+    let kept_text = strip_block(name, old)?;
+    let doc: toml::Table = kept_text.parse().map_err(|e: toml::de::Error| {
+        Error::config(format!("{name}: {} (fix the file before updating it)", e.message()))
+    })?;
+    let by_hand: std::collections::BTreeSet<String> = doc
+        .get("models")
+        .and_then(toml::Value::as_table)
+        .map(|t| t.keys().map(|k| k.to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    let builtin = crate::Config::builtin()?;
+    let (toml, kept, warnings) = layer(&builtin.prices, models);
+    let after = crate::Config::from_str_layers(&[(from, &toml)])?;
+    let d = diff(&builtin.prices, &after.prices, &kept, warnings)?;
+    let changed: std::collections::BTreeSet<&str> = d.changes.iter().map(|c| c.model.as_str()).collect();
+    let mut block =
+        format!("{BLOCK_START}\n# from {from}; rewritten by each `tt-price --import-litellm FILE --update`.\n\n");
+    let (mut written, mut hand) = (0usize, Vec::new());
+    for m in kept.iter().filter(|m| changed.contains(m.name.as_str())) {
+        if by_hand.contains(&m.name) {
+            hand.push(m.name.clone());
+            continue;
+        }
+        block.push_str(&m.toml());
+        block.push('\n');
+        written += 1;
+    }
+    block.push_str(BLOCK_END);
+    block.push('\n');
+    let head = kept_text.trim_end();
+    let text = if head.is_empty() { block } else { format!("{head}\n\n{block}") };
+    crate::Config::from_str_layer(name, &text).map_err(|e| e.context("the updated config would not load"))?;
+    Ok(Update { text, written, by_hand: hand, unchanged: d.unchanged, warnings: d.warnings })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,11 +22,15 @@ Examples:
   tt-price --reprice < usage.jsonl               price every record again with today's table
   tt-price --quote sonnet-4.5 50000 15000        what would this cost? → $0.3750
   tt-price --quote opus-4.5 200000 4000 --cache-read 150000 --format value
+  tt-price --quote gpt-5.5 300000 1000 --service-tier flex   a long-context tier at the flex rates
   tt-price --list                                the effective price table and where each entry came from
+  tt-price --list --all --format jsonl           every model of the built-in LiteLLM catalogue too
   tt-price --missing --fail-missing              models logged without a price; exit 1 if there are any
   tt-price --import-litellm model_prices_and_context_window.json > litellm.toml
   tt-price --diff model_prices_and_context_window.json --provider anthropic
-                                                 which prices that file would add or change";
+                                                 which prices that file would add or change
+  tt-price --import-litellm model_prices_and_context_window.json --update
+                                                 merge what differs into ~/.config/tt/config.toml";
 
 /// Price records, quote prices, list and import price tables.
 #[derive(Debug, Parser)]
@@ -47,7 +51,13 @@ effective price table (built-in prices and your config): each model it would add
 it would change, with every changed price old → new (USD per million tokens, exact). Models whose prices would \
 stay are left out, and entries the file does not name are kept by such a layer, so they are only counted: a \
 table ends with that count on stderr. --provider and --zero-is-free select models as for --import-litellm. \
-Exit 0 whatever the differences.",
+Exit 0 whatever the differences.
+
+Prices come from the config layers first, then from the built-in catalogue: every model with token prices in \
+LiteLLM's price map (its version: tt-price --list --all shows it as each entry's source), with long-context tiers, \
+batch/flex/priority service tiers, the fast-mode factor and per-call tool fees. Records logged while their model \
+had no price carry no cost: every reader prices them with the table it has, so adding the price prices them; the \
+log is never rewritten.",
     after_help = format!("{EXAMPLES}\n\n{HELP_FOOTER}"),
 )]
 pub struct Cli {
@@ -93,6 +103,11 @@ pub struct Cli {
     /// Convert LiteLLM's model_prices_and_context_window.json to tt's TOML on stdout.
     #[arg(long, value_name = "FILE", conflicts_with = "files")]
     import_litellm: Option<String>,
+    /// With --import-litellm: merge the prices that differ from the built-in table into your config file
+    /// (--config PATH, else ~/.config/tt/config.toml), in one block each update rewrites; models the file prices
+    /// by hand are left alone.
+    #[arg(long)]
+    update: bool,
     /// Show which models and prices LiteLLM's FILE would add or change if its conversion were loaded over the
     /// current price table.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "import_litellm"])]
@@ -155,7 +170,7 @@ impl Mode {
 /// user cannot see.
 fn check_flags(cli: &Cli, mode: Mode) -> Result<()> {
     const LITELLM: &[Mode] = &[Mode::ImportLitellm, Mode::Diff];
-    let only: [(&str, bool, &[Mode]); 13] = [
+    let only: [(&str, bool, &[Mode]); 14] = [
         ("--cache-read", cli.cache_read.is_some(), &[Mode::Quote]),
         ("--cache-write", cli.cache_write.is_some(), &[Mode::Quote]),
         ("--cache-write-1h", cli.cache_write_1h.is_some(), &[Mode::Quote]),
@@ -166,6 +181,7 @@ fn check_flags(cli: &Cli, mode: Mode) -> Result<()> {
         ("--web-searches", cli.web_searches.is_some(), &[Mode::Quote]),
         ("--provider", !cli.provider.is_empty(), LITELLM),
         ("--zero-is-free", cli.zero_is_free, LITELLM),
+        ("--update", cli.update, &[Mode::ImportLitellm]),
         ("--reprice", cli.reprice, &[Mode::Filter]),
         ("--strict", cli.strict, &[Mode::Filter]),
         ("--fail-missing", cli.fail_missing, &[Mode::Missing]),
@@ -200,6 +216,9 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     check_flags(&cli, mode)?;
     if let Some(path) = &cli.import_litellm {
         let converted = convert_litellm(&cli, path)?;
+        if cli.update {
+            return update(&cli, path, &converted);
+        }
         let mut out = tt_core::output::stdout();
         out.write_all(converted.toml.as_bytes())?;
         out.flush()?;
@@ -219,6 +238,47 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         return missing(&cli, &config);
     }
     filter(&cli, &config)
+}
+
+/// `--import-litellm FILE --update`: rewrite the user's config file with the block of prices that differ from
+/// the built-in table (see `tt_core::price_diff::update`), atomically; the summary goes to stderr.
+fn update(cli: &Cli, path: &str, converted: &tt_core::litellm::Converted) -> Result<Outcome> {
+    let target = match &cli.common.config {
+        Some(p) => p.clone(),
+        None => tt_core::config::xdg_dir("XDG_CONFIG_HOME", ".config")
+            .ok_or_else(|| {
+                Error::usage("--update: no config directory (set HOME or XDG_CONFIG_HOME, or give --config)")
+            })?
+            .join("tt")
+            .join("config.toml"),
+    };
+    let name = target.display().to_string();
+    let old = match std::fs::read_to_string(&target) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io(&name, e)),
+    };
+    let from = if path == "-" { "<stdin>" } else { path };
+    let u = tt_core::price_diff::update(&name, &old, &converted.models, from)?;
+    for w in &u.warnings {
+        tt_core::cli::warn("tt-price", format!("{from}: {w}"));
+    }
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
+    }
+    let mut f = tt_core::export::AtomicFile::create(&target)?;
+    f.write_all(u.text.as_bytes()).map_err(|e| Error::io(&name, e))?;
+    f.commit()?;
+    let hand = if u.by_hand.is_empty() {
+        String::new()
+    } else {
+        format!("; left to your own tables: {}", u.by_hand.join(", "))
+    };
+    eprintln!(
+        "tt-price: updated {name}: {} models priced apart from the built-in table, {} as built in{hand}",
+        u.written, u.unchanged
+    );
+    Ok(Outcome::Ok)
 }
 
 /// Read LiteLLM's JSON from `path` (`-`: stdin) and convert it, with the conversion's warnings on stderr.
