@@ -156,7 +156,7 @@ input = 0.02
 output = 0
 
 [models.\"vertex_ai/gemini-2.5-flash\"]
-provider = \"vertex_ai-language-models\"
+provider = \"google\"
 input = 0.3
 output = 2.5
 cache_read = 0.03

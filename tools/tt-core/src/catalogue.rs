@@ -35,10 +35,11 @@ pub fn source() -> &'static str {
 
 /// The model lines: everything after the `[models]` header.
 fn body() -> &'static str {
-    match TEXT.find("\n[models]\n") {
+    static BODY: OnceLock<&'static str> = OnceLock::new();
+    BODY.get_or_init(|| match TEXT.find("\n[models]\n") {
         Some(i) => &TEXT[i + "\n[models]\n".len()..],
         None => "",
-    }
+    })
 }
 
 /// The quoted key a line starts with (`"gpt-5.5"`), as written.
@@ -65,8 +66,9 @@ pub fn line(name: &str) -> Option<&'static str> {
     // Invariant: the line sought, if any, starts at or after `lo` and before `hi`; both are line starts.
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        let start = body[..mid].rfind('\n').map_or(0, |i| i + 1).max(lo);
-        let end = body[start..].find('\n').map_or(body.len(), |i| start + i);
+        let b = body.as_bytes();
+        let start = memchr::memrchr(b'\n', &b[..mid]).map_or(0, |i| i + 1).max(lo);
+        let end = memchr::memchr(b'\n', &b[start..]).map_or(body.len(), |i| start + i);
         let line = &body[start..end];
         match key_of(line).cmp(want.as_str()) {
             std::cmp::Ordering::Equal => return Some(line),

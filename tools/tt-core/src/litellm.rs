@@ -318,7 +318,7 @@ fn convert(doc: &Value, providers: &[String], zero_is_free: bool, skip_aliases: 
             warnings.push(format!("{name:?} skipped: tt model names ignore case, and {first:?} came first"));
             continue;
         }
-        let model = Model { name: lower.clone(), provider: (!provider.is_empty()).then(|| provider.to_string()), set };
+        let model = Model { name: lower.clone(), provider: tt_provider(provider), set };
         written_as.insert(lower.clone(), name.clone());
         models.insert(lower, model);
     }
@@ -349,6 +349,16 @@ fn convert(doc: &Value, providers: &[String], zero_is_free: bool, skip_aliases: 
         out.push('\n');
     }
     Ok(Converted { toml: out, warnings, models: models.into_values().collect() })
+}
+
+/// The provider tt names for LiteLLM's `litellm_provider`: Google's models are `google` (as `tt-log --from gemini`
+/// writes), whether LiteLLM lists them under `gemini` or `vertex_ai-language-models`; others as LiteLLM names them.
+fn tt_provider(litellm: &str) -> Option<String> {
+    match litellm {
+        "" => None,
+        "gemini" | "vertex_ai-language-models" => Some("google".to_string()),
+        p => Some(p.to_string()),
+    }
 }
 
 /// Why a LiteLLM model name or provider cannot be a tt config name (see `config`'s name rules), if it cannot.
