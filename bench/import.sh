@@ -45,6 +45,7 @@ fi
 files=$(find "$WORK/claude/projects" -name '*.jsonl' | wc -l)
 bytes=$(find "$WORK/claude/projects" -name '*.jsonl' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
 echo "tree: $files files, $bytes bytes ($("$CCUSAGE" --version 2>/dev/null | head -1 || echo ccusage) at $CCUSAGE)" >&2
+ccv="$("$CCUSAGE" --version 2>/dev/null | head -1 || echo '?')"
 find "$WORK/claude/projects" -name '*.jsonl' -exec cat {} + >/dev/null # warm the page cache
 
 t() { /usr/bin/time -f "%e %M %U %S" -o "$1" "${@:2}"; }
@@ -57,9 +58,15 @@ for i in $(seq "$RUNS"); do
     echo "$(cat "$WORK/t.import") $(cat "$WORK/t.sum") $(cat "$WORK/t.cc")" >>"$WORK/runs.txt"
 done
 
-python3 - "$WORK" <<'EOF'
-import json, statistics, sys
-work = sys.argv[1]
+REALDATA=${REALDATA:-$PWD/../shared/realdata}
+python3 - "$WORK" "$PWD/README.md" "$BIN" "$CCUSAGE" "$REALDATA" "$files" "$bytes" "$ccv" <<'EOF'
+import json, os, shutil, statistics, subprocess, sys, tempfile
+work, readme, bin_dir, ccusage, realdata, nfiles, nbytes, ccv = sys.argv[1:9]
+out = []
+def print(line=""):
+    out.append(line)
+    sys.stdout.write(line + "\n")
+print(f"tree: {nfiles} files, {int(nbytes):,} bytes; {ccv} (its native linux-x64 binary)")
 runs = [list(map(float, l.split())) for l in open(f"{work}/runs.txt")]
 # per run: import (wall, KiB, user, sys), sum (same), ccusage (same)
 med = statistics.median
@@ -100,4 +107,42 @@ same_rows = sum(1 for k in tt_rows if cc_rows.get(k) == tt_rows[k])
 print(f"day x model rows:  {len(tt_rows)} (tt), {len(cc_rows)} (ccusage), {same_rows} identical")
 print(f"costs:             tt ${sum(json.loads(l).get('cost_usd', 0) for l in open(f'{work}/tt-sum.jsonl') if not json.loads(l).get('group')):.4f}, ccusage ${cc['totals']['totalCost']:.4f}")
 print("totals " + ("identical" if tt_tot == cc_tot and same_rows == len(tt_rows) == len(cc_rows) else "DIFFER"))
+
+# The real transcripts, when they are there: tokens and costs of tt (its built-in LiteLLM catalogue) and ccusage.
+if os.path.isdir(os.path.join(realdata, "claude")):
+    tmp = tempfile.mkdtemp()
+    try:
+        for kind in ("claude", "codex"):
+            shutil.copytree(os.path.join(realdata, kind), os.path.join(tmp, kind))
+        env = dict(os.environ, TT_LOG=os.path.join(tmp, "u.jsonl"), CLAUDE_CONFIG_DIR=os.path.join(tmp, "claude"),
+                   CODEX_HOME=os.path.join(tmp, "codex"))
+        for src in ("claude-code", "codex"):
+            subprocess.run([f"{bin_dir}/tt-log", "--import", src, "--finished", "-q"], env=env, check=True)
+        rows = [json.loads(l) for l in subprocess.run([f"{bin_dir}/tt-sum", "--by", "source", "--format", "jsonl"],
+                env=env, check=True, capture_output=True, text=True).stdout.splitlines()]
+        for r in rows:
+            name = (r.get("group") or {}).get("source", "all")
+            print(f"realdata {name}: tt {r['records']} requests, {r['total_tokens']:,} tokens, ${r['cost_usd']} "
+                  f"({r.get('unpriced_records', 0)} unpriced)")
+        for kind, args in (("claude", ["claude", "daily"]), ("codex", ["codex", "daily"])):
+            cc = subprocess.run([ccusage, *args, "--json", "--offline"], env=env, capture_output=True, text=True)
+            try:
+                t = json.loads(cc.stdout)["totals"]
+                tokens = t.get("totalTokens")
+                print(f"realdata {kind}: ccusage {tokens:,} tokens, ${t.get('totalCost', t.get('costUSD', 0)):.4f}")
+            except (ValueError, KeyError, TypeError):
+                print(f"realdata {kind}: ccusage gave no totals ({cc.stderr.strip().splitlines()[-1:] or 'no output'})")
+    finally:
+        shutil.rmtree(tmp)
+
+# The figures go into the README by the script, never by hand.
+start, stop = "<!-- bench:import:start -->", "<!-- bench:import:end -->"
+text = open(readme, encoding="utf-8").read()
+i, j = text.find(start + "\n"), text.find(stop)
+if i < 0 or j < i:
+    sys.exit(f"{readme}: no {start} … {stop} block to write the figures into")
+with open(readme + ".tmp", "w", encoding="utf-8") as f:
+    f.write(text[:i] + f"{start}\n```text\n" + "\n".join(out) + "\n```\n" + text[j:])
+os.replace(readme + ".tmp", readme)
+sys.stdout.write("(written to README.md)\n")
 EOF
