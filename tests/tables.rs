@@ -182,17 +182,16 @@ model                     input  output  cache read  cache write  long context
 acme-mini                  0.05     0.4           -            -
 acme-reasoner-large-2026   12.5     100        1.25            -"
     );
-    // 120: the source, provider and 1-hour writes go (the long-context column holds several tiers of some
-    // models) and the aliases are cut.
+    // 120: the source goes and the aliases are cut.
     let wider = at(&sc, "120", "tt-price", &args);
     assert!(widest(&wider) <= 120, "{wider}");
     assert_eq!(
         ours(&wider),
         "USD per million tokens
-model                     input  output  cache read  cache write  long context    aliases
+model                     provider   input  output  cache read  cache write  write 1h  long context    aliases
 ────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────
-acme-mini                  0.05     0.4           -            -
-acme-reasoner-large-2026   12.5     100        1.25            -                  reasoner, acme-reasoner, acme-reasone…"
+acme-mini                 acme        0.05     0.4           -            -         -
+acme-reasoner-large-2026  acme        12.5     100        1.25            -         -                  reasoner, acme-r…"
     );
     assert_eq!(at(&sc, "1000", "tt-price", &args), whole);
     // The quote's table is narrow already.
