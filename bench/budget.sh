@@ -133,14 +133,7 @@ say(f"headline: worst median {worst[0]:.2f} ms ({worst[1]}, shape {worst[2]}); t
     + ("met" if worst[0] <= 10 else "NOT met"))
 say("  worst per call: " + "; ".join(f"{w} {m:.2f} ms ({s})" for w, (m, s) in by_what.items()))
 
-start, stop = "<!-- bench:budget:start -->", "<!-- bench:budget:end -->"
-text = open(readme, encoding="utf-8").read()
-i, j = text.find(start + "\n"), text.find(stop)
-if i < 0 or j < i:
-    sys.exit(f"{readme}: no {start} … {stop} block to write the figures into")
-block = f"{start}\n```text\n" + "\n".join(lines) + "\n```\n"
-with open(readme + ".tmp", "w", encoding="utf-8") as f:
-    f.write(text[:i] + block + text[j:])
-os.replace(readme + ".tmp", readme)
-print(f"(written to README.md)")
+sys.path.insert(0, os.path.join(os.path.dirname(readme), "bench"))
+from readme_block import write_block
+write_block(readme, "budget", lines)
 PY

@@ -45,14 +45,7 @@ lines = [
     f"index: {os.path.getsize('usage.jsonl.tt-index'):,} bytes",
 ]
 print("\n".join(lines))
-# The figures go into the README by the script, never by hand.
-start, stop = "<!-- bench:enforce:start -->", "<!-- bench:enforce:end -->"
-text = open(readme, encoding="utf-8").read()
-i, j = text.find(start + "\n"), text.find(stop)
-if i < 0 or j < i:
-    sys.exit(f"{readme}: no {start} … {stop} block to write the figures into")
-with open(readme + ".tmp", "w", encoding="utf-8") as f:
-    f.write(text[:i] + f"{start}\n```text\n" + "\n".join(lines) + "\n```\n" + text[j:])
-os.replace(readme + ".tmp", readme)
-print("(written to README.md)")
+sys.path.insert(0, os.path.join(os.path.dirname(readme), "bench"))
+from readme_block import write_block
+write_block(readme, "enforce", lines)
 PY

@@ -135,14 +135,7 @@ if os.path.isdir(os.path.join(realdata, "claude")):
     finally:
         shutil.rmtree(tmp)
 
-# The figures go into the README by the script, never by hand.
-start, stop = "<!-- bench:import:start -->", "<!-- bench:import:end -->"
-text = open(readme, encoding="utf-8").read()
-i, j = text.find(start + "\n"), text.find(stop)
-if i < 0 or j < i:
-    sys.exit(f"{readme}: no {start} … {stop} block to write the figures into")
-with open(readme + ".tmp", "w", encoding="utf-8") as f:
-    f.write(text[:i] + f"{start}\n```text\n" + "\n".join(out) + "\n```\n" + text[j:])
-os.replace(readme + ".tmp", readme)
-sys.stdout.write("(written to README.md)\n")
+sys.path.insert(0, os.path.join(os.path.dirname(readme), "bench"))
+from readme_block import write_block
+write_block(readme, "import", out)
 EOF

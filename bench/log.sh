@@ -58,14 +58,7 @@ lines += [f"tt-log append, {label}: median {med:.2f} ms, p90 {p90:.2f} ms" for l
 lines.append(f"spawning /bin/true: median {floor[0]:.2f} ms")
 lines.append(f"target median <= 3 ms (priced models, worst {worst:.2f} ms): {'met' if worst <= 3 else 'MISSED'}")
 print("\n".join(lines))
-# The figures go into the README by the script, never by hand.
-start, stop = "<!-- bench:log:start -->", "<!-- bench:log:end -->"
-text = open(readme, encoding="utf-8").read()
-i, j = text.find(start + "\n"), text.find(stop)
-if i < 0 or j < i:
-    sys.exit(f"{readme}: no {start} … {stop} block to write the figures into")
-with open(readme + ".tmp", "w", encoding="utf-8") as f:
-    f.write(text[:i] + f"{start}\n```text\n" + "\n".join(lines) + "\n```\n" + text[j:])
-os.replace(readme + ".tmp", readme)
-print("(written to README.md)")
+sys.path.insert(0, os.path.join(os.path.dirname(readme), "bench"))
+from readme_block import write_block
+write_block(readme, "log", lines)
 PY
