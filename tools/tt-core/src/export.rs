@@ -52,12 +52,15 @@ pub struct Filter {
     pub fields: Vec<(String, Vec<String>)>,
     /// The flags as given, for metadata (`{"since":"2026-11-01","agent":["ATLAS"]}`).
     pub described: Map<String, Value>,
+    /// Whether a logged model name is one a model filter asks for, by (wanted, logged): resolution tries many
+    /// spellings and the catalogue, so each pair is resolved once, not once per record.
+    same_model: std::cell::RefCell<std::collections::HashMap<String, std::collections::HashMap<String, bool>>>,
 }
 
 impl Filter {
     /// A filter that lets everything through.
     pub fn all(window: Window) -> Filter {
-        Filter { window, fields: Vec::new(), described: Map::new() }
+        Filter { window, fields: Vec::new(), described: Map::new(), same_model: Default::default() }
     }
 
     /// Add a field match (`field` must be a scope field such as `agent` or `tag:team`).
@@ -88,12 +91,20 @@ impl Filter {
         }
         self.fields.iter().all(|(field, values)| {
             let Some(have) = r.field(field) else { return false };
-            values.iter().any(|want| {
-                want == have
-                    || (field == "model"
-                        && prices.resolve(want).zip(prices.resolve(have)).is_some_and(|(a, b)| std::ptr::eq(a, b)))
-            })
+            values.iter().any(|want| want == have || (field == "model" && self.same_model(prices, want, have)))
         })
+    }
+}
+
+impl Filter {
+    /// True when the logged model `have` resolves to the entry `want` does (cached per pair).
+    fn same_model(&self, prices: &PriceTable, want: &str, have: &str) -> bool {
+        if let Some(&same) = self.same_model.borrow().get(want).and_then(|m| m.get(have)) {
+            return same;
+        }
+        let same = prices.resolve(want).zip(prices.resolve(have)).is_some_and(|(a, b)| std::ptr::eq(a, b));
+        self.same_model.borrow_mut().entry(want.to_string()).or_default().insert(have.to_string(), same);
+        same
     }
 }
 
