@@ -142,7 +142,8 @@ pub struct Totals {
     pub cost: Decimal,
     /// Records whose model has no price.
     pub unpriced: u64,
-    sessions: FxSet<Box<str>>,
+    /// Distinct sessions, in bounded memory (exact up to a bound, then an estimate: see [`crate::distinct`]).
+    sessions: crate::distinct::Distinct,
     /// Logs are written session by session: skipping the set when the session repeats saves most lookups.
     last_session: Option<String>,
     /// A sum went past what its type holds (tokens past `u64::MAX`, dollars past `Decimal::MAX`): the sums
@@ -186,9 +187,7 @@ impl Totals {
         if let Some(s) = session
             && self.last_session.as_deref() != Some(s)
         {
-            if !self.sessions.contains(s) {
-                self.sessions.insert(s.into());
-            }
+            self.sessions.insert(s);
             // Reuse the buffer: a new allocation at every change of session shows in profiles.
             match &mut self.last_session {
                 Some(last) => {
@@ -241,12 +240,7 @@ impl Totals {
         self.add_tokens([Some(o.input), Some(o.output), Some(o.cache_read), Some(o.cache_write)]);
         self.add_cost(o.cost);
         self.unpriced += o.unpriced;
-        if self.sessions.len() < o.sessions.len() {
-            let mine = std::mem::replace(&mut self.sessions, o.sessions);
-            self.sessions.extend(mine);
-        } else {
-            self.sessions.extend(o.sessions);
-        }
+        self.sessions.merge(o.sessions);
     }
 
     /// All tokens.
@@ -254,9 +248,14 @@ impl Totals {
         self.input.saturating_add(self.output).saturating_add(self.cache_read).saturating_add(self.cache_write)
     }
 
-    /// Distinct non-empty sessions.
+    /// Distinct non-empty sessions (an estimate when [`Totals::sessions_estimated`]).
     pub fn sessions(&self) -> u64 {
-        self.sessions.len() as u64
+        self.sessions.count()
+    }
+
+    /// True when there were too many sessions to count exactly in bounded memory (see [`crate::distinct`]).
+    pub fn sessions_estimated(&self) -> bool {
+        self.sessions.is_estimate()
     }
 }
 
@@ -555,6 +554,9 @@ pub struct Summary {
     pub records: u64,
     /// Distinct sessions.
     pub sessions: u64,
+    /// True when `sessions` is an estimate (too many to count exactly in bounded memory); written as
+    /// `"sessions_estimated":true` after `sessions`, only then.
+    pub sessions_estimated: bool,
     /// Uncached input tokens.
     pub input_tokens: u64,
     /// Output tokens.
@@ -585,6 +587,7 @@ impl Summary {
             group,
             records: t.records,
             sessions: t.sessions(),
+            sessions_estimated: t.sessions_estimated(),
             input_tokens: t.input,
             output_tokens: t.output,
             cache_read_tokens: t.cache_read,
@@ -634,10 +637,11 @@ impl Summary {
         }
         let _ = write!(
             s,
-            "}},\"records\":{},\"sessions\":{},\"input_tokens\":{},\"output_tokens\":{},\"cache_read_tokens\":{},\
+            "}},\"records\":{},\"sessions\":{}{},\"input_tokens\":{},\"output_tokens\":{},\"cache_read_tokens\":{},\
              \"cache_write_tokens\":{},\"total_tokens\":{},\"cost_usd\":{},\"unpriced_records\":{}}}",
             self.records,
             self.sessions,
+            if self.sessions_estimated { ",\"sessions_estimated\":true" } else { "" },
             self.input_tokens,
             self.output_tokens,
             self.cache_read_tokens,
@@ -761,6 +765,11 @@ impl Summary {
             group,
             records: int("records")?,
             sessions: int("sessions")?,
+            sessions_estimated: match o.get("sessions_estimated") {
+                None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+                Some(Value::Bool(true)) => true,
+                Some(_) => return Err(Error::data("field `sessions_estimated`: expected true or false")),
+            },
             input_tokens: int("input_tokens")?,
             output_tokens: int("output_tokens")?,
             cache_read_tokens: int("cache_read_tokens")?,

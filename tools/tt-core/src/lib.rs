@@ -12,6 +12,7 @@ pub mod bundle;
 pub mod catalogue;
 pub mod cli;
 pub mod config;
+pub mod distinct;
 pub mod enforce;
 pub mod error;
 pub mod export;

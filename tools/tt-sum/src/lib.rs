@@ -273,7 +273,12 @@ pub fn render(
                 };
                 cells.extend([
                     money::thousands(r.records),
-                    money::thousands(r.sessions),
+                    // An estimate (too many sessions to count exactly in bounded memory) says so.
+                    if r.sessions_estimated {
+                        format!("≈{}", money::thousands(r.sessions))
+                    } else {
+                        money::thousands(r.sessions)
+                    },
                     money::thousands(r.input_tokens),
                     money::thousands(r.output_tokens),
                     money::thousands(r.cache_read_tokens),

@@ -1,0 +1,38 @@
+//! Distinct sessions are counted in bounded memory: exactly up to 65,536 per group, then as a stated estimate
+//! (issue 11, item 7). A log where every record has its own session once kept every session name of every group.
+mod common;
+use common::*;
+
+#[test]
+fn many_sessions_are_estimated_and_say_so_few_stay_exact() {
+    let sc = Scenario::new();
+    let n = 70_000;
+    let mut log = String::with_capacity(n * 160);
+    for i in 0..n {
+        log.push_str(&format!(
+            "{{\"v\":1,\"id\":\"a{i}\",\"ts\":\"2026-11-02T10:00:00Z\",\"agent\":\"A\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":1,\"session\":\"s-{i}\"}}\n"
+        ));
+    }
+    for (i, s) in ["x", "y", "x"].iter().enumerate() {
+        log.push_str(&format!(
+            "{{\"v\":1,\"id\":\"b{i}\",\"ts\":\"2026-11-02T10:00:00Z\",\"agent\":\"B\",\"model\":\"m\",\"input_tokens\":1,\"output_tokens\":1,\"session\":\"{s}\"}}\n"
+        ));
+    }
+    let f = sc.write("u.jsonl", &log);
+    let rows = sc.cmd("tt-sum").arg(&f).args(["--by", "agent", "--format", "jsonl"]).succeeds().jsonl();
+    let a = rows.iter().find(|r| r["group"]["agent"] == "A").unwrap();
+    let b = rows.iter().find(|r| r["group"]["agent"] == "B").unwrap();
+    let est = a["sessions"].as_u64().unwrap() as f64;
+    assert!((est - n as f64).abs() / (n as f64) < 0.05, "{est}");
+    assert_eq!(a["sessions_estimated"], true);
+    assert_eq!((b["sessions"].as_u64(), b.get("sessions_estimated")), (Some(2), None));
+    // The total row unites both: an estimate too, and its records are exact.
+    let total = rows.last().unwrap();
+    assert_eq!((total["records"].as_u64(), total["sessions_estimated"].as_bool()), (Some(n as u64 + 3), Some(true)));
+    // The table marks the estimate.
+    let table = sc.cmd("tt-sum").arg(&f).args(["--by", "agent", "--format", "table"]).succeeds().stdout;
+    assert!(table.lines().any(|l| l.starts_with("A ") && l.contains('≈')), "{table}");
+    // Rows carrying the flag are still read by the tools that take rows.
+    let jsonl = sc.cmd("tt-sum").arg(&f).args(["--format", "jsonl"]).succeeds().stdout;
+    sc.cmd("tt-budget").args(["--limit-tokens", "1000000", "--period", "total", "--format", "jsonl"]).pipe_in(&jsonl).succeeds();
+}
