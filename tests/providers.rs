@@ -431,3 +431,22 @@ fn openrouter_cost_is_kept_as_a_cross_check() {
     assert_eq!(r["cost_usd"], serde_json::json!(0.02355));
     assert_eq!(r["provider_cost_usd"], serde_json::json!(0.0301));
 }
+
+/// A response that repeats a key in one object is refused (serde_json would keep whichever came last: a count
+/// could be read as either value); nothing is logged.
+#[test]
+fn a_response_with_a_repeated_key_is_refused() {
+    let sc = Scenario::new();
+    for body in [
+        r#"{"model":"claude-sonnet-4-5","usage":{"input_tokens":5000,"output_tokens":10,"input_tokens":1}}"#,
+        "data: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-sonnet-4-5\",\"usage\":{\"input_tokens\":9,\"input_tokens\":1,\"output_tokens\":1}}}\n",
+    ] {
+        sc.cmd("tt-log")
+            .args(["--from", "anthropic", "--agent", "A"])
+            .pipe_in(body)
+            .fails_with(2)
+            .one_error_line("tt-log")
+            .stderr_has("the key `input_tokens` is repeated in one object");
+    }
+    assert_eq!(sc.log(), "");
+}

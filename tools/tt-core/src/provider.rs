@@ -216,13 +216,86 @@ pub fn price_iterations<'t>(
     Ok(Priced { cost, label: label.map_or(fees.label, |(_, l)| l) })
 }
 
+/// A JSON value whose objects never repeat a key: serde_json keeps the last of two, so a response with
+/// `"input_tokens"` twice would be read as whichever came second — a repeated key is refused instead. The text is
+/// walked once to check (values other than objects and arrays are skipped), then read as a [`Value`].
+struct Strict(Value);
+
+/// Walks a JSON value, failing on an object that repeats a key.
+struct NoRepeatedKeys;
+
+impl<'de> serde::Deserialize<'de> for NoRepeatedKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = NoRepeatedKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<NoRepeatedKeys, E> {
+                Ok(NoRepeatedKeys)
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<NoRepeatedKeys, E> {
+                Ok(NoRepeatedKeys)
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<NoRepeatedKeys, E> {
+                Ok(NoRepeatedKeys)
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<NoRepeatedKeys, E> {
+                Ok(NoRepeatedKeys)
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<NoRepeatedKeys, E> {
+                Ok(NoRepeatedKeys)
+            }
+            fn visit_unit<E>(self) -> std::result::Result<NoRepeatedKeys, E> {
+                Ok(NoRepeatedKeys)
+            }
+            fn visit_none<E>(self) -> std::result::Result<NoRepeatedKeys, E> {
+                Ok(NoRepeatedKeys)
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<NoRepeatedKeys, D::Error> {
+                serde::Deserialize::deserialize(d)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<NoRepeatedKeys, A::Error> {
+                while a.next_element::<NoRepeatedKeys>()?.is_some() {}
+                Ok(NoRepeatedKeys)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<NoRepeatedKeys, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                while let Some(k) = a.next_key::<String>()? {
+                    if !seen.insert(k.clone()) {
+                        return Err(serde::de::Error::custom(format!("the key `{k}` is repeated in one object")));
+                    }
+                    a.next_value::<NoRepeatedKeys>()?;
+                }
+                Ok(NoRepeatedKeys)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl std::str::FromStr for Strict {
+    type Err = serde_json::Error;
+    fn from_str(text: &str) -> std::result::Result<Strict, serde_json::Error> {
+        serde_json::from_str::<NoRepeatedKeys>(text)?;
+        serde_json::from_str::<Value>(text).map(Strict)
+    }
+}
+
 /// The JSON document of an API response as read from stdin: one JSON document (a response, a usage object, or
 /// an array of stream events), or a captured stream — server-sent events (`event:` / `data:` lines, as
 /// `curl -N` prints a streaming request; `data: [DONE]` ends it) or one JSON event per line — which becomes the
 /// array of its events. `name` is where the text came from, for errors (`<stdin>:3: …`).
 pub fn parse_response(name: &str, text: &str) -> Result<Value> {
-    let whole = match serde_json::from_str::<Value>(text) {
-        Ok(doc) => return Ok(doc),
+    let whole = match text.parse::<Strict>() {
+        Ok(doc) => return Ok(doc.0),
         Err(e) => e,
     };
     let mut events = Vec::new();
@@ -235,8 +308,12 @@ pub fn parse_response(name: &str, text: &str) -> Result<Value> {
         if data == "[DONE]" {
             continue;
         }
-        match serde_json::from_str::<Value>(data) {
-            Ok(v) => events.push(v),
+        match data.parse::<Strict>() {
+            Ok(v) => events.push(v.0),
+            // Valid JSON that breaks a rule (a repeated key): that is the error, wherever it is.
+            Err(e) if e.classify() == serde_json::error::Category::Data => {
+                return Err(Error::data(format!("{name}:{}: {}", n + 1, crate::record::json_error_message(&e))));
+            }
             // Not a stream either: the error is the document's, where serde found it.
             Err(_) if events.is_empty() && n == 0 => return Err(crate::record::json_doc_error(name, text, &whole)),
             Err(e) => {
