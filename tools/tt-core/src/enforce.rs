@@ -352,8 +352,8 @@ impl Index {
             let text = format!("{lines}{commit}");
             self.body = prefix;
             self.last_commit = commit;
-            let mut f =
-                std::fs::OpenOptions::new().append(true).open(path).map_err(|e| Error::io(path.display(), e))?;
+            // Never through a link planted at the index's name (see `fsutil`).
+            let mut f = crate::fsutil::open_side(path, std::fs::OpenOptions::new().append(true))?;
             f.write_all(text.as_bytes()).map_err(|e| Error::io(path.display(), e))?;
             self.commits += 1;
             return Ok(());
@@ -373,16 +373,9 @@ impl Index {
         }
         let commit = self.commit_line(&body);
         let text = format!("{body}{commit}");
-        let tmp = {
-            let mut s = path.as_os_str().to_os_string();
-            s.push(format!(".tmp{}", std::process::id()));
-            PathBuf::from(s)
-        };
-        let name = tmp.display().to_string();
-        let mut f = File::create(&tmp).map_err(|e| Error::io(&name, e))?;
-        f.write_all(text.as_bytes()).map_err(|e| Error::io(&name, e))?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path.display(), e))?;
+        // A private (0600) temp file with a random name, created exclusively, then renamed: never a guessable
+        // `.tmp<PID>` a planted link could redirect.
+        crate::fsutil::write_atomic(path, text.as_bytes())?;
         self.body = body;
         self.last_commit = commit;
         self.commits = 1;

@@ -409,28 +409,14 @@ impl Write for Sink {
 /// over it would replace the device node or the pipe instead of writing to it.
 pub struct AtomicFile {
     out: BufWriter<File>,
-    /// The temporary file; `None` when writing straight to the target.
-    tmp: Option<PathBuf>,
+    /// The temporary file (random name, created `O_EXCL`, removed when dropped); `None` when writing straight
+    /// to the target.
+    tmp: Option<tempfile::TempPath>,
     target: PathBuf,
-    done: bool,
 }
 
-/// Follow `path` through symlinks (up to 40, like the kernel) to the path that is not one; it may not exist.
 fn resolve_links(path: &Path) -> Result<PathBuf> {
-    let mut p = path.to_path_buf();
-    for _ in 0..40 {
-        match std::fs::symlink_metadata(&p) {
-            Ok(m) if m.file_type().is_symlink() => {
-                let to = std::fs::read_link(&p).map_err(|e| Error::io(p.display(), e))?;
-                p = match p.parent() {
-                    Some(dir) if to.is_relative() => dir.join(to),
-                    _ => to,
-                };
-            }
-            _ => return Ok(p),
-        }
-    }
-    Err(Error::usage(format!("-o {}: too many levels of symbolic links", path.display())))
+    crate::fsutil::resolve_links(path).map_err(|e| e.context("-o"))
 }
 
 impl AtomicFile {
@@ -440,44 +426,44 @@ impl AtomicFile {
         let real = if special { target.to_path_buf() } else { resolve_links(target)? };
         let direct = special || std::fs::metadata(&real).is_ok_and(|m| !m.is_file());
         if direct {
-            let file = File::create(&real).map_err(|e| Error::io(target.display(), e))?;
-            return Ok(AtomicFile {
-                out: BufWriter::with_capacity(64 * 1024, file),
-                tmp: None,
-                target: real,
-                done: false,
-            });
+            let file = crate::fsutil::private_options()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&real)
+                .map_err(|e| Error::io(target.display(), e))?;
+            return Ok(AtomicFile { out: BufWriter::with_capacity(64 * 1024, file), tmp: None, target: real });
         }
         let dir = real.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let name = real.file_name().ok_or_else(|| Error::usage(format!("-o {}: not a file name", target.display())))?;
-        // A leading dot keeps the textfile collector (which reads *.prom) away from the half-written file.
-        let tmp = dir.join(format!(".{}.tmp.{}", name.to_string_lossy(), std::process::id()));
+        // A leading dot keeps the textfile collector (which reads *.prom) away from the half-written file; the
+        // name is random and created exclusively, so a link planted at a guessable name is never followed.
         // Errors name the file the user gave, never the temporary one they have not heard of.
-        let file = File::create(&tmp).map_err(|e| match e.kind() {
+        let tmp = crate::fsutil::temp_in(dir, &name.to_string_lossy()).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound if !dir.is_dir() => Error::new(
                 crate::error::Kind::Io,
                 format!("-o {}: no such directory: {}", target.display(), dir.display()),
             ),
             _ => Error::io(target.display(), e),
         })?;
-        // The new file keeps the old one's permissions (a collector may need to read it).
+        let (file, tmp) = tmp.into_parts();
+        // The new file keeps the old one's permissions (a collector may need to read it); a new one is private
+        // (0600) — a file made readable by others first stays so.
         if let Ok(m) = std::fs::metadata(&real) {
             let _ = file.set_permissions(m.permissions());
         }
-        Ok(AtomicFile { out: BufWriter::with_capacity(64 * 1024, file), tmp: Some(tmp), target: real, done: false })
+        Ok(AtomicFile { out: BufWriter::with_capacity(64 * 1024, file), tmp: Some(tmp), target: real })
     }
 
     /// Flush, sync and rename into place (a target written directly is only flushed).
     pub fn commit(mut self) -> Result<()> {
-        let Some(tmp) = self.tmp.clone() else {
-            self.done = true;
+        let Some(tmp) = self.tmp.take() else {
             return self.out.flush().map_err(|e| Error::io(self.target.display(), e));
         };
         let name = self.target.display().to_string();
         self.out.flush().map_err(|e| Error::io(&name, e))?;
         self.out.get_ref().sync_all().map_err(|e| Error::io(&name, e))?;
-        std::fs::rename(&tmp, &self.target).map_err(|e| Error::io(self.target.display(), e))?;
-        self.done = true;
+        tmp.persist(&self.target).map_err(|e| Error::io(&name, e.error))?;
         Ok(())
     }
 }
@@ -491,14 +477,43 @@ impl Write for AtomicFile {
     }
 }
 
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if !self.done
-            && let Some(tmp) = &self.tmp
-        {
-            let _ = std::fs::remove_file(tmp);
+/// Refuse an `-o` target that is the usage log, one of the files being read, or a side file of either (the
+/// enforce index, holds, import offsets, import history, torn tail): renaming over it would replace the log —
+/// the one file tt never rewrites — or a cache with an export. Compared as files (device and inode, through
+/// symlinks and hard links) when both exist, else as paths with links followed. `-` (stdout) is never refused.
+pub fn refuse_own_files(target: &Path, log: Option<&Path>, inputs: &[PathBuf]) -> Result<()> {
+    if target.as_os_str() == "-" {
+        return Ok(());
+    }
+    // A device or FIFO (`/dev/stdout`, a pipe) is written, never replaced: only regular files and paths that do
+    // not exist yet are compared, so `tt-export /dev/stdin -o /dev/tty` on one terminal is fine.
+    let regular_or_missing = |p: &Path| std::fs::metadata(p).map_or(true, |m| m.is_file());
+    if !regular_or_missing(target) {
+        return Ok(());
+    }
+    let mut own: Vec<(PathBuf, String)> = Vec::new();
+    for (file, what) in
+        log.iter().map(|l| (*l, "the usage log")).chain(inputs.iter().map(|i| (i.as_path(), "an input file")))
+    {
+        own.push((file.to_path_buf(), format!("{what} ({})", file.display())));
+        for side in [
+            crate::enforce::index_path(file),
+            crate::reserve::holds_path(file),
+            crate::import::state::path_for(file),
+            crate::bundle::history_path(file),
+            crate::log::torn_path(file),
+        ] {
+            let d = format!("a side file of {what} ({})", side.display());
+            own.push((side, d));
         }
     }
+    if let Some((_, what)) = own.iter().find(|(p, _)| regular_or_missing(p) && crate::fsutil::same_file(target, p)) {
+        return Err(Error::usage(format!(
+            "-o {}: is {what}; tt-export never replaces it (write the export elsewhere)",
+            target.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Where to spool output bound for `output`: next to the file it will replace (same file system, no surprise in
@@ -529,7 +544,7 @@ impl Spool {
         let nanos = Utc::now().timestamp_nanos_opt().unwrap_or(0);
         let path = dir.join(format!(".tt-export-spool.{}.{nanos}", std::process::id()));
         let name = path.display().to_string();
-        let file = std::fs::OpenOptions::new()
+        let file = crate::fsutil::private_options()
             .read(true)
             .write(true)
             .create_new(true)

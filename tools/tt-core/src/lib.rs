@@ -16,6 +16,7 @@ pub mod distinct;
 pub mod enforce;
 pub mod error;
 pub mod export;
+pub mod fsutil;
 pub mod github;
 pub mod id;
 pub mod import;

@@ -9,9 +9,13 @@
 //!   unterminated tail is a complete record, the newline is added; otherwise the fragment would break every
 //!   reader, so it is appended to `<log>.torn` (after a `#` line saying when and from where — nothing is lost),
 //!   the log is truncated back to its last newline, and a one-line warning names the saved file.
-//! * The records of one call go out in a single `write` of whole lines, and the file length is checked after.
+//! * The records of one call go out in a single `write` of whole lines, and the file length is checked after;
+//!   a failed or short write is rolled back (`set_len` to the length before), so a batch is all or nothing.
+//! * Created files are private: the log 0600, directories made for it 0700 (see [`crate::fsutil`]); an
+//!   existing log keeps its mode, which is how a shared team log is set up (create it with wider modes first).
+//!   `<log>.torn` and the import history are never opened through a symlink.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -73,7 +77,10 @@ impl LockedLog {
 
     fn open_as(path: &Path, lines: Lines) -> Result<LockedLog> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| match dir.ancestors().find(|a| a.is_file()) {
+            // Directories tt creates for the log are private (0700), like the log itself (0600): records name
+            // users, hosts and branches. A shared team log is an opt-in: create its directory and the file with
+            // the wider modes first; tt never changes the mode of what exists.
+            crate::fsutil::create_dirs(dir).map_err(|e| match dir.ancestors().find(|a| a.is_file()) {
                 // `--log notes.txt/usage.jsonl`: say which part is in the way, not just "File exists".
                 Some(file) => Error::new(
                     crate::error::Kind::Io,
@@ -82,12 +89,19 @@ impl LockedLog {
                 None => Error::io(dir.display(), e),
             })?;
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(|e| Error::io(path.display(), e))?;
+        let file = match lines {
+            // The log may be a symlink the user made (a log on another volume): it is followed.
+            Lines::Records => crate::fsutil::private_options()
+                .read(true)
+                .append(true)
+                .create(true)
+                .open(path)
+                .map_err(|e| Error::io(path.display(), e))?,
+            // tt's own side files (the import history) are never written through a link.
+            Lines::JsonObjects => {
+                crate::fsutil::open_side(path, std::fs::OpenOptions::new().read(true).append(true).create(true))?
+            }
+        };
         file.lock().map_err(|e| Error::io(format!("{}: lock", path.display()), e))?;
         let mut log = LockedLog { file, path: path.to_path_buf() };
         log.repair(lines)?;
@@ -138,7 +152,8 @@ impl LockedLog {
         saved.extend_from_slice(tail);
         saved.push(b'\n');
         let sp = side.display().to_string();
-        let mut f = OpenOptions::new().append(true).create(true).open(&side).map_err(|e| Error::io(&sp, e))?;
+        // Never through a symlink planted at `<log>.torn` (see `fsutil`); created 0600.
+        let mut f = crate::fsutil::append_side(&side)?;
         f.write_all(&saved).map_err(|e| Error::io(&sp, e))?;
         // The fragment is safely elsewhere before it leaves the log.
         f.sync_all().map_err(|e| Error::io(&sp, e))?;
@@ -150,21 +165,43 @@ impl LockedLog {
         Ok(())
     }
 
-    /// One write of `bytes` at the end, with the length checked after.
+    /// One write of `bytes` at the end, with the length checked after. A failed or short write (a full disk, a
+    /// file size limit) is rolled back: the log is cut back to its length before, so a batch is all or nothing
+    /// and no torn line is left for readers.
     fn write_checked(&mut self, bytes: &[u8]) -> Result<()> {
+        // O_APPEND: the kernel positions each write at the end; one write_all of a small buffer is one write(2).
+        self.write_checked_with(bytes, |f, b| f.write_all(b))
+    }
+
+    /// [`LockedLog::write_checked`] with the write itself given (tests inject failing ones).
+    fn write_checked_with(
+        &mut self,
+        bytes: &[u8],
+        write: impl FnOnce(&mut File, &[u8]) -> std::io::Result<()>,
+    ) -> Result<()> {
         let p = self.path.display().to_string();
         let before = self.len()?;
-        // O_APPEND: the kernel positions each write at the end; one write_all of a small buffer is one write(2).
-        self.file.write_all(bytes).map_err(|e| Error::io(&p, e))?;
+        let written = write(&mut self.file, bytes);
         let after = self.len()?;
-        if after != before + bytes.len() as u64 {
-            return Err(Error::data(format!(
+        let failed = match written {
+            Err(e) => Some(Error::io(&p, e)),
+            Ok(()) if after != before + bytes.len() as u64 => Some(Error::data(format!(
                 "{p}: short write: expected {} bytes, the log grew by {}",
                 bytes.len(),
                 after.saturating_sub(before)
-            )));
+            ))),
+            Ok(()) => None,
+        };
+        let Some(err) = failed else { return Ok(()) };
+        // Under the exclusive lock nothing else wrote since `before`: whatever part of the batch reached the file
+        // is taken back out. (A log that grew by more than was written was written by someone ignoring the lock;
+        // it is left as it is.)
+        if after > before && after <= before + bytes.len() as u64 {
+            self.file.set_len(before).map_err(|e| {
+                Error::io(format!("{p}: rolling back a failed write ({err}) to {before} bytes: truncate"), e)
+            })?;
         }
-        Ok(())
+        Err(err)
     }
 
     /// The path.
@@ -215,5 +252,32 @@ impl LockedLog {
 impl Drop for LockedLog {
     fn drop(&mut self) {
         let _ = self.file.unlock();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_is_rolled_back() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("usage.jsonl");
+        std::fs::write(&path, "{\"a\":1}\n").unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let mut log = LockedLog::open_lines(&path).unwrap();
+        // Half the batch reaches the file, then the disk is full.
+        let e = log
+            .write_checked_with(b"{\"b\":2}\n{\"c\":3}\n", |f, b| {
+                f.write_all(&b[..b.len() / 2])?;
+                Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
+            })
+            .unwrap_err();
+        assert_eq!(e.kind(), crate::error::Kind::Io, "{e}");
+        // A write that reports success but did not write everything.
+        let e = log.write_checked_with(b"{\"d\":4}\n", |f, b| f.write_all(&b[..3])).unwrap_err();
+        assert!(e.to_string().contains("short write"), "{e}");
+        drop(log);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
     }
 }

@@ -314,11 +314,11 @@ fn append(log: &Path, line: &str) -> Result<()> {
             kept.push_str(&h.line());
         }
         kept.push_str(line);
-        let tmp = PathBuf::from(format!("{name}.tmp{}", std::process::id()));
-        std::fs::write(&tmp, kept).map_err(|e| Error::io(tmp.display(), e))?;
-        return std::fs::rename(&tmp, &path).map_err(|e| Error::io(&name, e));
+        // A private temp file with a random name, renamed over the holds (never a guessable `.tmp<PID>`).
+        return crate::fsutil::write_atomic(&path, kept.as_bytes());
     }
-    let f = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| Error::io(&name, e))?;
+    // Never through a link planted at `<log>.tt-holds`; created 0600.
+    let f = crate::fsutil::open_side(&path, std::fs::OpenOptions::new().create(true).append(true))?;
     if complete < text.len() {
         f.set_len(complete as u64).map_err(|e| Error::io(&name, e))?;
     }

@@ -114,6 +114,17 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     // Files given, else `--log`, else stdin when it has data, else the usage log (one that does not exist yet is
     // simply empty).
     let (sources, _) = cli.common.sources(&cli.files, &config)?;
+    // `-o` never replaces the log, a file being read, or their side files (checked before anything is opened).
+    if let Some(out) = &cli.output {
+        let inputs: Vec<PathBuf> = sources
+            .iter()
+            .filter_map(|s| match s {
+                input::Source::File(p) => Some(p.clone()),
+                input::Source::Stdin => None,
+            })
+            .collect();
+        export::refuse_own_files(out, cli.common.log_path(&config).ok().as_deref(), &inputs)?;
+    }
 
     let mut exporter = Exporter::new(kind, &cli, &config, &cal, filter)?;
     for src in &sources {

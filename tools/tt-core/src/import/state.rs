@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -60,17 +60,12 @@ impl State {
             .unwrap_or_default()
     }
 
-    /// Write atomically: a temp file in the same directory, then rename.
+    /// Write atomically: a private temp file with a random name in the same directory, then rename (see
+    /// [`crate::fsutil::write_atomic`]; a link planted at a guessable temp name is never followed).
     pub fn save(&mut self, path: &Path) -> Result<()> {
         self.version = 1;
         let text = serde_json::to_vec(self).map_err(|e| Error::data(format!("{}: {e}", path.display())))?;
-        let mut tmp = path.as_os_str().to_os_string();
-        tmp.push(format!(".tmp{}", std::process::id()));
-        let tmp = PathBuf::from(tmp);
-        let mut f = File::create(&tmp).map_err(|e| Error::io(tmp.display(), e))?;
-        f.write_all(&text).map_err(|e| Error::io(tmp.display(), e))?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path.display(), e))
+        crate::fsutil::write_atomic(path, &text)
     }
 }
 
