@@ -89,8 +89,19 @@ limit_usd = 1
         .stderr_has("$0.2500 left; this record needs $0.3750");
     // Another agent is out of scope.
     sc.cmd("tt-log").arg("BOLT").args(seed).succeeds();
-    // Another day is another window.
-    sc.cmd("tt-log").arg("ATLAS").args(seed).args(["--ts", "2026-01-05T10:00:00Z"]).succeeds();
+    // A back-dated record is checked in its own window and in today's: today's is full, so it is refused (a
+    // `--ts` must not step around today's limit) …
+    sc.cmd("tt-log")
+        .arg("ATLAS")
+        .args(seed)
+        .args(["--ts", "2026-01-05T10:00:00Z"])
+        .fails_with(1)
+        .stderr_has("(a back-dated record must fit the current window too)");
+    // … while one that fits both is logged in its own day.
+    sc.cmd("tt-log")
+        .args(["ATLAS", "sonnet-4.5", "100", "100", "--enforce", "--no-git", "-q"])
+        .args(["--ts", "2026-01-05T10:00:00Z"])
+        .succeeds();
     // An unknown model cannot be checked against a dollar limit: refused, not counted as $0.
     sc.cmd("tt-log")
         .args(["ATLAS", "claude-quill-9", "1", "1", "--enforce", "--no-git", "-q"])
@@ -334,4 +345,45 @@ fn one_token_is_one_token() {
         .fails_with(1)
         .stderr_has("1 of 1 tokens used in the day from")
         .stderr_has(", 0 tokens left; this record needs 1 token\n");
+}
+
+/// `--ts` does not step around a budget under `--enforce`: a record dated ahead of now is refused as unusable
+/// (exit 2: spend that has not happened cannot be checked); one dated in the past must fit its own window and the
+/// current one.
+#[test]
+fn enforce_checks_back_dated_records_in_the_current_window_and_refuses_future_ones() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"monthly\"\nperiod = \"month\"\nlimit_tokens = 2000\n");
+    let log = |extra: &[&str]| {
+        sc.cmd("tt-log").args(["A", "sonnet-4.5", "500", "500", "--enforce", "--no-git", "-q"]).args(extra).run()
+    };
+    log(&[]).success();
+    log(&[]).success();
+    // This month is full: neither last year nor next year gets around it.
+    log(&["--ts", "2025-06-15T12:00:00Z"]).code(1).stderr_has("must fit the current window too");
+    log(&["--ts", "9999-12-31T00:00:00Z"])
+        .code(2)
+        .one_error_line("tt-log")
+        .stderr_has("ahead of now: spend that has not happened cannot be checked");
+    // The same under --dry-run.
+    log(&["--ts", "9999-12-31T00:00:00Z", "--dry-run"]).code(2);
+    log(&["--ts", "2025-06-15T12:00:00Z", "--dry-run"]).code(1);
+    assert_eq!(sc.records().len(), 2);
+    // Without --enforce a record may be dated anywhere (imports and backfills do that).
+    sc.cmd("tt-log")
+        .args(["A", "sonnet-4.5", "500", "500", "--no-git", "-q", "--ts", "2025-06-15T12:00:00Z"])
+        .succeeds();
+}
+
+/// A record without a session under a session budget is a session of its own: it is checked against the limit
+/// alone (it was not checked at all).
+#[test]
+fn a_record_without_a_session_is_its_own_session_under_a_session_budget() {
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"per-session\"\nperiod = \"session\"\nlimit_tokens = 2000\n");
+    let log = |i: &str, o: &str| sc.cmd("tt-log").args(["A", "sonnet-4.5", i, o, "--enforce", "--no-git", "-q"]).run();
+    log("500", "500").success();
+    log("500", "500").success();
+    log("2000", "1").code(1).stderr_has("(a record without a session is a session of its own)");
+    assert_eq!(sc.records().len(), 2);
 }

@@ -778,19 +778,23 @@ fn alerts_with_enforce_keep_the_index_exact() {
 // Bugs found in review, each pinned by the behaviour the feature promises.
 
 /// Holds count in the current window; a back-dated record (`--ts` last month) is checked against last month's
-/// window, where no hold counts. `tt-log --enforce` once added this month's holds to last month's spend and
-/// refused it ("$1.50 of $2.00 used in the month from <last month>").
+/// window, where no hold counts (and against the current one too, where they do). `tt-log --enforce` once added
+/// this month's holds to last month's spend and refused it ("$1.50 of $2.00 used in the month from <last month>").
 #[test]
 fn enforce_of_a_back_dated_record_counts_no_holds() {
     let sc = Scenario::new();
     sc.write("tt.toml", team("2"));
-    reserve(&sc, "1.50", &["--agent", "NOVA"]);
     let last_month = date("%Y-%m-01");
     let out = std::process::Command::new("date")
         .args(["-u", "-d", &format!("{last_month} -1 day"), "+%Y-%m-15T12:00:00Z"])
         .output()
         .unwrap();
     let ts = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    // Last month already spent $0.80 (logged without --enforce); $0.50 is held now.
+    sc.cmd("tt-log").args(["ATLAS", "haiku-4.5", "800000", "0", "--no-git", "-q", "--ts", &ts]).succeeds();
+    reserve(&sc, "0.50", &["--agent", "NOVA"]);
+    // $1 dated last month: $1.80 of $2 there without holds (with this month's hold it would be $2.30), and
+    // $1.50 of $2 this month with the hold.
     sc.cmd("tt-log")
         .args(["ATLAS", "haiku-4.5", "1000000", "0", "--no-git", "--enforce", "-q", "--ts", &ts])
         .succeeds();

@@ -34,5 +34,8 @@ fn many_sessions_are_estimated_and_say_so_few_stay_exact() {
     assert!(table.lines().any(|l| l.starts_with("A ") && l.contains('≈')), "{table}");
     // Rows carrying the flag are still read by the tools that take rows.
     let jsonl = sc.cmd("tt-sum").arg(&f).args(["--format", "jsonl"]).succeeds().stdout;
-    sc.cmd("tt-budget").args(["--limit-tokens", "1000000", "--period", "total", "--format", "jsonl"]).pipe_in(&jsonl).succeeds();
+    sc.cmd("tt-budget")
+        .args(["--limit-tokens", "1000000", "--period", "total", "--format", "jsonl"])
+        .pipe_in(&jsonl)
+        .succeeds();
 }

@@ -57,13 +57,13 @@ impl Distinct {
             None => {
                 self.exact.insert(h);
                 if self.exact.len() > EXACT_MAX {
-                    self.to_sketch();
+                    self.switch_to_sketch();
                 }
             }
         }
     }
 
-    fn to_sketch(&mut self) {
+    fn switch_to_sketch(&mut self) {
         let mut s = vec![0u8; M].into_boxed_slice();
         for &h in &self.exact {
             register(&mut s, h);
@@ -77,7 +77,7 @@ impl Distinct {
         match (self.sketch.is_some(), o.sketch) {
             (_, Some(os)) => {
                 if self.sketch.is_none() {
-                    self.to_sketch();
+                    self.switch_to_sketch();
                 }
                 if let Some(s) = &mut self.sketch {
                     for (a, b) in s.iter_mut().zip(os.iter()) {
@@ -149,7 +149,11 @@ mod tests {
         let (mut a, mut b, mut whole) = (Distinct::default(), Distinct::default(), Distinct::default());
         for i in 0..200_000 {
             let s = format!("s{i}");
-            if i % 2 == 0 { a.insert(&s) } else { b.insert(&s) }
+            if i % 2 == 0 {
+                a.insert(&s)
+            } else {
+                b.insert(&s)
+            }
             whole.insert(&s);
         }
         a.merge(b);

@@ -27,6 +27,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -856,6 +857,9 @@ fn answer_counts(
     Ok(Some(Counts { holds, len, evals, session }))
 }
 
+/// How far ahead of now a record checked by `--enforce` may be dated (clocks of writers sharing a log differ).
+const FUTURE_SKEW_MINUTES: i64 = 5;
+
 /// Check `record` against the counted spend: what it adds (its spend and the windows it counts in), or why it
 /// may not be appended; `None` when the index turned out damaged (rebuild it and check again).
 fn refusals(
@@ -867,6 +871,14 @@ fn refusals(
     config: &Config,
     record: &Record,
 ) -> Result<Option<std::result::Result<Spend, Vec<String>>>> {
+    // A budget guards spend that has happened: a record dated ahead of now (beyond clock skew) cannot be checked.
+    if record.ts > Utc::now() + chrono::Duration::minutes(FUTURE_SKEW_MINUTES) {
+        return Err(Error::usage(format!(
+            "--enforce: the record's time {} is more than {FUTURE_SKEW_MINUTES} minutes ahead of now: spend that has \
+             not happened cannot be checked against a budget (drop --ts, or log without --enforce)",
+            record.ts_text
+        )));
+    }
     // The record, as a View (so scopes match exactly as they do for logged records).
     let line = record.to_json();
     let view = View::parse(line.as_bytes())?;
@@ -879,36 +891,6 @@ fn refusals(
         if !view.matches(&scopes[i], &mut |a, m| crate::budget::same_model(&mut pricer, a, m)) {
             continue;
         }
-        let Some(key) = Ledger::key(b, cal, record.ts, record.session.as_deref()) else { continue };
-        let Some(mut spent) = index.spent(i, &key) else { return Ok(None) };
-        // Holds are for tasks running now: they count in the current window only (a back-dated record's window
-        // holds none).
-        let now_key = Ledger::key(b, cal, chrono::Utc::now(), record.session.as_deref());
-        let held = if now_key.as_deref() != Some(key.as_str()) {
-            Spent::default()
-        } else if b.period == BudgetPeriod::Session {
-            crate::reserve::held_by_session(holds, b, &mut pricer).remove(&key).unwrap_or_default()
-        } else {
-            crate::reserve::held(holds, b, &mut pricer)
-        };
-        let records = spent.records;
-        spent.merge(&held);
-        spent.records = records;
-        spent.check(&b.name)?;
-        let window = crate::aggregate::RowWindow::of(&if b.period == BudgetPeriod::Session {
-            cal.budget_window(BudgetPeriod::Total, record.ts)
-        } else {
-            cal.budget_window(b.period, record.ts)
-        });
-        let e = Evaluation::new(b, window, None, spent, record.ts, cal);
-        windows.extend(Ledger::keys(b, cal, record.ts, record.session.as_deref()).into_iter().map(|k| (i, k)));
-        let what = match &record.session {
-            Some(s) if b.period == BudgetPeriod::Session => format!("in session {s}"),
-            _ => match (b.period, e.window.start) {
-                (BudgetPeriod::Total, _) | (_, None) => "in total".to_string(),
-                (p, Some(start)) => format!("in the {} from {}", p.as_str(), start.format("%Y-%m-%d")),
-            },
-        };
         if b.limit_usd.is_some() && cost.is_none() {
             refusals.push(format!(
                 "budget {:?} has a dollar limit and model {:?} has no price, so the record's cost is unknown",
@@ -916,23 +898,83 @@ fn refusals(
             ));
             continue;
         }
-        if e.would_exceed(cost.unwrap_or_default(), tokens) {
-            let mut need = Vec::new();
-            if let (Some(_), Some(left)) = (b.limit_usd, e.remaining_usd()) {
-                // The amount left and the amount needed never print the same.
-                let [_, c] = crate::budget::usd_distinct([left.max(Decimal::ZERO), cost.unwrap_or_default()]);
-                need.push(c);
+        windows.extend(Ledger::keys(b, cal, record.ts, record.session.as_deref()).into_iter().map(|k| (i, k)));
+        let now = chrono::Utc::now();
+        // The windows the record must fit: its own; for a back-dated record also the current one (the budget
+        // guards spend now — a `--ts` in last month must not step around this month's limit); for a record
+        // without a session under a session budget, a session of its own (nothing spent yet).
+        let mut checks: Vec<(Option<String>, DateTime<Utc>, &str)> = Vec::new();
+        match Ledger::key(b, cal, record.ts, record.session.as_deref()) {
+            Some(key) => {
+                let now_key = Ledger::key(b, cal, now, record.session.as_deref());
+                checks.push((Some(key.clone()), record.ts, ""));
+                if let Some(k) = now_key.filter(|k| *k != key) {
+                    checks.push((Some(k), now, " (a back-dated record must fit the current window too)"));
+                }
             }
-            if b.limit_tokens.is_some() {
-                need.push(crate::budget::tokens_text(i128::from(tokens)));
+            None if b.period == BudgetPeriod::Session => {
+                checks.push((None, record.ts, " (a record without a session is a session of its own)"));
             }
-            refusals.push(format!(
-                "budget {:?} would go over its limit: {} used {what}, {}; this record needs {}",
-                b.name,
-                e.spent_text(),
-                e.left_text(),
-                need.join(" and ")
-            ));
+            None => continue,
+        }
+        for (key, at, why) in checks {
+            let mut spent = match &key {
+                Some(k) => match index.spent(i, k) {
+                    Some(sp) => sp,
+                    None => return Ok(None),
+                },
+                None => Spent::default(),
+            };
+            // Holds are for tasks running now: they count in the current window only (a back-dated record's
+            // window holds none).
+            let now_key = Ledger::key(b, cal, now, record.session.as_deref());
+            let held = match &key {
+                Some(k) if now_key.as_deref() == Some(k.as_str()) => {
+                    if b.period == BudgetPeriod::Session {
+                        crate::reserve::held_by_session(holds, b, &mut pricer).remove(k).unwrap_or_default()
+                    } else {
+                        crate::reserve::held(holds, b, &mut pricer)
+                    }
+                }
+                _ => Spent::default(),
+            };
+            let records = spent.records;
+            spent.merge(&held);
+            spent.records = records;
+            spent.check(&b.name)?;
+            let window = crate::aggregate::RowWindow::of(&if b.period == BudgetPeriod::Session {
+                cal.budget_window(BudgetPeriod::Total, at)
+            } else {
+                cal.budget_window(b.period, at)
+            });
+            let e = Evaluation::new(b, window, None, spent, at, cal);
+            let what = match &record.session {
+                Some(s) if b.period == BudgetPeriod::Session => format!("in session {s}"),
+                None if b.period == BudgetPeriod::Session => "in its session".to_string(),
+                _ => match (b.period, e.window.start) {
+                    (BudgetPeriod::Total, _) | (_, None) => "in total".to_string(),
+                    (p, Some(start)) => format!("in the {} from {}", p.as_str(), start.format("%Y-%m-%d")),
+                },
+            };
+            if e.would_exceed(cost.unwrap_or_default(), tokens) {
+                let mut need = Vec::new();
+                if let (Some(_), Some(left)) = (b.limit_usd, e.remaining_usd()) {
+                    // The amount left and the amount needed never print the same.
+                    let [_, c] = crate::budget::usd_distinct([left.max(Decimal::ZERO), cost.unwrap_or_default()]);
+                    need.push(c);
+                }
+                if b.limit_tokens.is_some() {
+                    need.push(crate::budget::tokens_text(i128::from(tokens)));
+                }
+                refusals.push(format!(
+                    "budget {:?} would go over its limit: {} used {what}, {}; this record needs {}{why}",
+                    b.name,
+                    e.spent_text(),
+                    e.left_text(),
+                    need.join(" and ")
+                ));
+                break;
+            }
         }
     }
     Ok(Some(if refusals.is_empty() { Ok(((tokens, cost), windows)) } else { Err(refusals) }))
