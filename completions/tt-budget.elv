@@ -46,6 +46,7 @@ set edit:completion:arg-completer[tt-budget] = {|@words|
             cand --fail-over 'Exit 1 when any budget is over its limit'
             cand --fail-projected 'Exit 1 when a forecast to the end of the window exceeds a limit (day, week, month and year budgets)'
             cand --github 'Emit GitHub Actions annotations and a job summary (automatic when GITHUB_ACTIONS=true)'
+            cand --csv-exact 'With --format csv: write every value exactly as it is, for databases and scripts (DuckDB, PostgreSQL \copy). By default a text cell that a spreadsheet would run as a formula (starting, after blanks, with =, +, -, @, or with a tab or CR) gets a leading '' — which changes the value for a database (-home-dev-proj0 would load as ''-home-dev-proj0). Never open exact CSV from an untrusted log in a spreadsheet.'
             cand -v 'With an estimate that fits: print the report too, not only the one-line "go"'
             cand --verbose 'With an estimate that fits: print the report too, not only the one-line "go"'
             cand --brief 'Under a gate that passes: one line on stderr (`ok: …`, with the most used budget) instead of the report; a gate that fails still prints the report and why'

@@ -26,6 +26,7 @@ complete -c tt-budget -l log -d 'The usage log [default: $TT_LOG, else config `l
 complete -c tt-budget -l fail-over -d 'Exit 1 when any budget is over its limit'
 complete -c tt-budget -l fail-projected -d 'Exit 1 when a forecast to the end of the window exceeds a limit (day, week, month and year budgets)'
 complete -c tt-budget -l github -d 'Emit GitHub Actions annotations and a job summary (automatic when GITHUB_ACTIONS=true)'
+complete -c tt-budget -l csv-exact -d 'With --format csv: write every value exactly as it is, for databases and scripts (DuckDB, PostgreSQL \\copy). By default a text cell that a spreadsheet would run as a formula (starting, after blanks, with =, +, -, @, or with a tab or CR) gets a leading \' — which changes the value for a database (-home-dev-proj0 would load as \'-home-dev-proj0). Never open exact CSV from an untrusted log in a spreadsheet.'
 complete -c tt-budget -s v -l verbose -d 'With an estimate that fits: print the report too, not only the one-line "go"'
 complete -c tt-budget -l brief -d 'Under a gate that passes: one line on stderr (`ok: …`, with the most used budget) instead of the report; a gate that fails still prints the report and why'
 complete -c tt-budget -l reserve -d 'With --estimate-*: check and hold the estimate atomically (under the log\'s lock) when it fits, and print the reservation\'s id; log the real usage with `tt-log --settle ID …`'

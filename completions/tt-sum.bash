@@ -23,7 +23,7 @@ _tt__sum() {
 
     case "${cmd}" in
         tt__sum)
-            opts="-h -V --by --format --sort --top --period --since --until --tz --today --config --log --help --version"
+            opts="-h -V --by --format --csv-exact --sort --top --period --since --until --tz --today --config --log --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -137,6 +137,8 @@ pub struct Cli {
     /// Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl].
     #[arg(long, value_name = "FORMAT")]
     format: Option<String>,
+    #[arg(long, help = tt_core::output::CSV_EXACT_HELP)]
+    csv_exact: bool,
     /// With an estimate that fits: print the report too, not only the one-line "go".
     #[arg(long, short = 'v')]
     verbose: bool,
@@ -175,6 +177,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     let format = Format::choose(cli.format.as_deref())?;
+    tt_core::output::csv_exact_flag(format, cli.csv_exact)?;
     let cal = Calendar::from_flags(&config, cli.tz.as_deref(), cli.today.as_deref())?;
     let budgets = budgets(&cli, m, &config)?;
     let context = context(&cli)?;

@@ -53,9 +53,14 @@ fn thousands_digits(s: &str) -> Option<String> {
     any.then_some(out)
 }
 
-/// Parse a dollar amount a flag gives (`12`, `4.50`, `$4.50`): exact, not negative.
+/// Parse a dollar amount a flag gives (`12`, `4.50`, `$4.50`): exact, not negative, at most
+/// [`crate::config::MAX_AMOUNT`] (10^15, the bound a config's amounts have).
 pub fn parse_usd(flag: &str, s: &str) -> Result<Decimal> {
     match money::parse_decimal(s.trim().trim_start_matches('$')) {
+        Some(d) if d > crate::config::MAX_AMOUNT => Err(Error::usage(format!(
+            "{flag} is too large: at most {} dollars, as in the config, got {s:?}",
+            crate::config::MAX_AMOUNT
+        ))),
         Some(d) if d >= Decimal::ZERO => Ok(d),
         _ => Err(Error::usage(format!("{flag} wants a non-negative amount of dollars, got {s:?}"))),
     }

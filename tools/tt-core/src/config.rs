@@ -613,6 +613,18 @@ impl Builder {
     fn layer(&mut self, name: &str, text: &str, dir: Option<&Path>) -> Result<()> {
         let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(name, text, &e))?;
         let place = Place { name, text };
+        if let Some((at, float, digits)) = long_float(text) {
+            let key = key_at(text, at).unwrap_or_else(|| "?".into());
+            return Err(place.err(
+                at,
+                &key,
+                format!(
+                    "{float} has {digits} significant digits, more than a TOML float holds exactly (15): write it \
+                     as a string, \"{}\", to keep every digit",
+                    float.replace('_', "")
+                ),
+            ));
+        }
         if let Some(log) = raw.log {
             if log.get_ref().trim().is_empty() {
                 return Err(place.err(
@@ -735,8 +747,25 @@ impl Builder {
             self.model_at.insert(key.clone(), place.at(at));
             self.models.insert(key, entry);
         }
+        // Within one file a name is given once: a second `[[budget]]` of the same name is a mistake (a copied
+        // block), not a replacement — that is what a later layer does.
+        let mut named: BTreeMap<String, usize> = BTreeMap::new();
         for (i, rb) in raw.budget.into_iter().enumerate() {
             let at = rb.name.span().start;
+            if let Some(&first) = named.get(rb.name.get_ref()) {
+                return Err(place.err(
+                    at,
+                    "budget",
+                    format!(
+                        "duplicate name {:?} (#{}), already given at {} (one file names a budget once; a later \
+                         config layer may replace it)",
+                        rb.name.get_ref(),
+                        i + 1,
+                        place.at(first)
+                    ),
+                ));
+            }
+            named.insert(rb.name.get_ref().clone(), at);
             let b = build_budget(rb, name)
                 .map_err(|m| Error::config(format!("{}: key `budget` (#{}): {m}", place.at(at), i + 1)))?;
             self.budgets.retain(|old| old.name != b.name);
@@ -1416,6 +1445,100 @@ fn toml_error(name: &str, text: &str, e: &toml::de::Error) -> Error {
     }
 }
 
+/// The most significant digits a TOML float keeps exactly: an f64 holds any decimal of 15 digits.
+const FLOAT_DIGITS: usize = 15;
+
+/// The first float value written in `text` with more than [`FLOAT_DIGITS`] significant digits (leading and
+/// trailing zeros of its digits do not count): its byte offset, its text and its number of digits. TOML reads
+/// a float as an f64, so such a price would change silently; strings, comments, keys, dates and times are
+/// skipped (the text is valid TOML: the parser has read it).
+fn long_float(text: &str) -> Option<(usize, &str, usize)> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    // Inside a value (after `=`, until the end of its line outside brackets) and how deep in brackets.
+    let (mut value, mut depth) = (false, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            q @ (b'"' | b'\'') => {
+                let multi = b[i..].starts_with(if q == b'"' { b"\"\"\"" } else { b"\'\'\'" });
+                i += if multi { 3 } else { 1 };
+                while i < b.len() {
+                    if q == b'"' && b[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if multi && b[i..].starts_with(if q == b'"' { b"\"\"\"" } else { b"\'\'\'" }) {
+                        // A closing fence may have up to two more quotes before it ("""a"""").
+                        i += 3;
+                        while i < b.len() && b[i] == q {
+                            i += 1;
+                        }
+                        break;
+                    }
+                    if !multi && (b[i] == q || b[i] == b'\n') {
+                        i += 1;
+                        break;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'=' => value = true,
+            b'[' | b'{' if value => depth += 1,
+            b']' | b'}' if value => depth = depth.saturating_sub(1),
+            b'\n' if depth == 0 => value = false,
+            c if value && (c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.' | b'_' | b':')) => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'+' | b'-' | b'.' | b'_' | b':'))
+                {
+                    i += 1;
+                }
+                let token = &text[start..i];
+                if let Some(digits) = float_digits(token)
+                    && digits > FLOAT_DIGITS
+                {
+                    return Some((start, token, digits));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The significant digits of a TOML float token (`-1_234.5e-3`), `None` for anything else (integers, dates,
+/// `inf`, `nan`, keys).
+fn float_digits(token: &str) -> Option<usize> {
+    let t = token.strip_prefix(['+', '-']).unwrap_or(token);
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], Some(&t[i + 1..])),
+        None => (t, None),
+    };
+    if exp.is_none() && !mantissa.contains('.') {
+        return None;
+    }
+    if let Some(e) = exp {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        if e.is_empty() || !e.bytes().all(|c| c.is_ascii_digit() || c == b'_') {
+            return None;
+        }
+    }
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let ok = |p: &str| p.bytes().all(|c| c.is_ascii_digit() || c == b'_');
+    if int.is_empty() || !int.as_bytes()[0].is_ascii_digit() || !ok(int) || !ok(frac) {
+        return None;
+    }
+    let digits: String = format!("{int}{frac}").chars().filter(char::is_ascii_digit).collect();
+    Some(digits.trim_start_matches('0').trim_end_matches('0').len())
+}
+
 /// The dotted key the byte offset `at` belongs to: the nearest table header above it plus the key on its line.
 fn key_at(text: &str, at: usize) -> Option<String> {
     let at = at.min(text.len());
@@ -1436,5 +1559,45 @@ fn key_at(text: &str, at: usize) -> Option<String> {
         (_, None) => Some(table),
         (true, Some(k)) => Some(k),
         (false, Some(k)) => Some(format!("{table}.{k}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_digits_count_what_an_f64_must_hold() {
+        for (token, want) in [
+            ("3.75", Some(3)),
+            ("-1_234.5e-3", Some(5)),
+            ("0.000000000000000001", Some(1)),
+            ("1.50000000000000000000", Some(2)),
+            ("3.0000000000000001", Some(17)),
+            ("1e16", Some(1)),
+            ("12", None),
+            ("2026-11-01", None),
+            ("07:32:00.12345678901234567", None),
+            ("inf", None),
+            ("gpt-4.1", None),
+        ] {
+            assert_eq!(float_digits(token), want, "{token}");
+        }
+    }
+
+    #[test]
+    fn long_floats_are_found_only_in_values() {
+        let text = "# 1.2345678901234567\n[a]\nk = \"1.2345678901234567\"\nl = '''\n1.2345678901234567'''\n\
+                    m = [1.5, { x = 2.0 }]\nn = 1.2345678901234567\n";
+        let (at, float, digits) = long_float(text).unwrap();
+        assert_eq!((line_of(text, at), float, digits), (7, "1.2345678901234567", 17));
+        assert_eq!(long_float("x = 1.23456789012345\ny = [\n 1.0,\n 2.5e-7,\n]\n"), None);
+    }
+
+    #[test]
+    fn built_in_tables_hold_no_long_floats() {
+        assert_eq!(long_float(DEFAULT_PRICES), None);
+        assert_eq!(long_float(DEFAULT_SETTINGS), None);
+        assert_eq!(long_float(crate::catalogue::TEXT), None);
     }
 }

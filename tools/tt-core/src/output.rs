@@ -6,6 +6,14 @@
 //! characters escaped (`\n`, `\u{1b}`, `\u{202e}`): a value read from a log (a session id, a note) can never
 //! break a table's rows, move the cursor or send escape codes to the terminal.
 //!
+//! Text from a log is also inert for the CI that reads the output ([`text_cell`]): the GitHub Actions runner
+//! takes a line that starts, after blanks, with `::` (`::add-mask::…`, `::stop-commands::…`, `::error::…`) or
+//! that holds `##[` anywhere as a workflow command, so a table cell starting with `::` is shown as `\::…` and a
+//! `##[` in a cell as `##\[` — a visible backslash (a leading blank would not do: the runner trims it), added
+//! only where it matters. Every markdown cell goes through the one escaper, [`markdown_text`] (tt-sum, tt-budget
+//! and its job summary, tt-export's report, tt-optimize, tt-price alike). CSV cells go through [`csv_safe`],
+//! unless the tool was asked for exact CSV ([`set_csv_exact`], `--csv-exact`).
+//!
 //! Text tables fit the screen ([`table_width`]): each table says which columns may be left out (least important
 //! first) and which text columns may be cut with `…`; numbers are never cut and key columns never left out, so a
 //! very narrow screen gets a table wider than itself rather than one that lost what it is about. Markdown is
@@ -113,6 +121,10 @@ pub struct Table {
     pub drop_order: Vec<usize>,
     /// Text columns whose long cells may be cut with `…` to fit the width (see [`Table::may_abbreviate`]).
     pub abbreviable: Vec<usize>,
+    /// The cells are markdown already, each value in them escaped by its maker with [`markdown_text`] (the
+    /// team report's `**Total**` and status cells): [`Table::render_markdown`] then only escapes `|` and
+    /// control characters. Off, every cell is text and escaped whole.
+    pub markup: bool,
 }
 
 /// A cut cell keeps at least this many characters (its `…` included), or its header's width if wider: shorter
@@ -143,6 +155,7 @@ impl Table {
             rules_before: Vec::new(),
             drop_order: Vec::new(),
             abbreviable: Vec::new(),
+            markup: false,
         }
     }
 
@@ -182,11 +195,11 @@ impl Table {
     }
 
     fn widths(&self) -> Vec<usize> {
-        let mut w: Vec<usize> = self.headers.iter().map(|h| cell_text(h).chars().count()).collect();
+        let mut w: Vec<usize> = self.headers.iter().map(|h| text_cell(h).chars().count()).collect();
         for r in &self.rows {
             for (i, c) in r.iter().enumerate() {
                 if i < w.len() {
-                    w[i] = w[i].max(cell_text(c).chars().count());
+                    w[i] = w[i].max(text_cell(c).chars().count());
                 }
             }
         }
@@ -208,7 +221,7 @@ impl Table {
             let gone = &self.drop_order[..dropped];
             let shown: Vec<usize> = (0..n).filter(|i| !gone.contains(i)).collect();
             let mut w = natural.clone();
-            let floor = |i: usize| natural[i].min(MIN_CUT.max(cell_text(&self.headers[i]).chars().count()));
+            let floor = |i: usize| natural[i].min(MIN_CUT.max(text_cell(&self.headers[i]).chars().count()));
             let mut over = span(&shown, &w).saturating_sub(width);
             // One character at a time off the widest column that can still give one: even cuts, no column
             // shortened while a wider one is whole.
@@ -232,7 +245,7 @@ impl Table {
     /// The columns `shown`, text cells of abbreviable columns cut to `w`.
     fn project(&self, shown: &[usize], w: &[usize]) -> Table {
         let cut = |i: usize, c: &String| -> String {
-            let text = cell_text(c);
+            let text = text_cell(c);
             if !self.abbreviable.contains(&i) || text.chars().count() <= w[i] {
                 return c.clone();
             }
@@ -253,6 +266,7 @@ impl Table {
             rules_before: self.rules_before.clone(),
             drop_order: Vec::new(),
             abbreviable: Vec::new(),
+            markup: self.markup,
         }
     }
 
@@ -274,7 +288,7 @@ impl Table {
         let line = |out: &mut dyn Write, cells: &[String]| -> Result<()> {
             let mut s = String::new();
             for (i, c) in cells.iter().enumerate() {
-                let c = cell_text(c);
+                let c = text_cell(c);
                 let pad = w[i].saturating_sub(c.chars().count());
                 if i > 0 {
                     s.push_str("  ");
@@ -307,10 +321,16 @@ impl Table {
         Ok(())
     }
 
-    /// Render as a GitHub-flavoured markdown table.
+    /// Render as a GitHub-flavoured markdown table: every cell inert text through [`markdown_text`], `|`
+    /// escaped — or, for a [`Table::markup`] table, cells as their maker escaped them. Headers are the tool's own
+    /// words (a header made from data is escaped by its maker): only `|` and control characters are escaped.
     pub fn render_markdown(&self, out: &mut impl Write) -> Result<()> {
-        let esc = |s: &str| cell_text(s).replace('|', "\\|");
-        writeln!(out, "| {} |", self.headers.iter().map(|h| esc(h)).collect::<Vec<_>>().join(" | "))?;
+        let esc = |s: &str| {
+            let s = if self.markup { cell_text(s).into_owned() } else { markdown_text(s) };
+            s.replace('|', "\\|")
+        };
+        let head = |s: &str| cell_text(s).replace('|', "\\|");
+        writeln!(out, "| {} |", self.headers.iter().map(|h| head(h)).collect::<Vec<_>>().join(" | "))?;
         let seps: Vec<&str> = self.align.iter().map(|a| if *a == Align::Right { "---:" } else { "---" }).collect();
         writeln!(out, "|{}|", seps.iter().map(|s| format!(" {s} ")).collect::<Vec<_>>().join("|"))?;
         for r in &self.rows {
@@ -338,6 +358,30 @@ pub fn cell_text(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// A table cell as a text table shows it: [`cell_text`], then made inert for a CI runner reading the output
+/// (see the module's words): a cell that starts with `::` after blanks gets a `\` before the `::`, and every
+/// `##[` becomes `##\[`. Anything else is unchanged.
+pub fn text_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    let s = cell_text(s);
+    let body = s.trim_start();
+    let command = body.starts_with("::");
+    if !command && !s.contains("##[") {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push_str(&s[..s.len() - body.len()]);
+    if command {
+        out.push('\\');
+    }
+    out.push_str(&body.replace("##[", "##\\["));
+    std::borrow::Cow::Owned(out)
+}
+
+/// A line of plain text for a terminal or a CI log, made inert as a table cell is ([`text_cell`]).
+pub fn text_line(s: &str) -> std::borrow::Cow<'_, str> {
+    text_cell(s)
 }
 
 /// Text from the log (agent and model names, budget names …) made inert in markdown: the characters markdown
@@ -403,18 +447,60 @@ fn find_backtick_run(s: &str, n: usize) -> Option<usize> {
     None
 }
 
-/// Neutralise a CSV cell against spreadsheet formula injection: cells starting with `=`, `+`, `-`, `@`, tab or
-/// CR get a leading `'` — unless the cell is a plain number (negative amounts must stay numbers).
+static CSV_EXACT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Ask for exact CSV for the rest of the run (`--csv-exact`): [`csv_safe`] then leaves every cell as it is, for
+/// databases and scripts (DuckDB, PostgreSQL `\copy`), where the guard's `'` would change the value. Set once by
+/// a tool before it writes; every CSV writer of the run follows it.
+pub fn set_csv_exact(exact: bool) {
+    CSV_EXACT.store(exact, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The `--csv-exact` help every tool with CSV output shows.
+pub const CSV_EXACT_HELP: &str = "With --format csv: write every value exactly as it is, for databases and scripts \
+     (DuckDB, PostgreSQL \\copy). By default a text cell that a spreadsheet would run as a formula (starting, \
+     after blanks, with =, +, -, @, or with a tab or CR) gets a leading ' — which changes the value for a \
+     database (-home-dev-proj0 would load as '-home-dev-proj0). Never open exact CSV from an untrusted log in a \
+     spreadsheet.";
+
+/// A tool's `--csv-exact` flag: asks for exact CSV ([`set_csv_exact`]) when given, an error unless the format
+/// is CSV (it would say nothing there).
+pub fn csv_exact_flag(format: Format, exact: bool) -> Result<()> {
+    if exact && format != Format::Csv {
+        return Err(Error::usage(format!("--csv-exact is for --format csv, not {}", format.name())));
+    }
+    set_csv_exact(exact);
+    Ok(())
+}
+
+/// Whether exact CSV was asked for ([`set_csv_exact`]).
+pub fn csv_exact() -> bool {
+    CSV_EXACT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Neutralise a CSV cell against spreadsheet formula injection: a cell starting with `=`, `+`, `-`, `@`, tab or
+/// CR, or with blanks (spaces, tabs, line breaks) before one of `=`, `+`, `-`, `@` (spreadsheets skip them),
+/// gets a leading `'` — unless the cell is a plain number (negative amounts must stay numbers). Under
+/// [`set_csv_exact`] every cell is left as it is.
 pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => {
-            if cell.starts_with('-') && crate::money::parse_decimal(cell).is_some() && !cell.contains(['e', 'E']) {
-                std::borrow::Cow::Borrowed(cell)
-            } else {
-                std::borrow::Cow::Owned(format!("'{cell}"))
-            }
-        }
-        _ => std::borrow::Cow::Borrowed(cell),
+    if csv_exact() {
+        return std::borrow::Cow::Borrowed(cell);
+    }
+    csv_guard(cell)
+}
+
+/// [`csv_safe`]'s guard, whatever the run asked for.
+pub fn csv_guard(cell: &str) -> std::borrow::Cow<'_, str> {
+    let body = cell.trim_start_matches(|c: char| c.is_whitespace());
+    let risky = matches!(cell.as_bytes().first(), Some(b'\t' | b'\r'))
+        || matches!(body.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@'));
+    if !risky {
+        return std::borrow::Cow::Borrowed(cell);
+    }
+    if cell.starts_with('-') && crate::money::parse_decimal(cell).is_some() && !cell.contains(['e', 'E']) {
+        std::borrow::Cow::Borrowed(cell)
+    } else {
+        std::borrow::Cow::Owned(format!("'{cell}"))
     }
 }
 
@@ -437,7 +523,35 @@ mod tests {
         let mut md = Vec::new();
         t.render_markdown(&mut md).unwrap();
         let md = String::from_utf8(md).unwrap();
-        assert!(md.contains("| x\\ny\\u{1b}[31m | 1 |\n| a\\|b | 22 |\n"), "{md}");
+        // In markdown the backslash of an escape is escaped in turn, so it shows as written.
+        assert!(md.contains("| x\\\\ny\\\\u{1b}\\[31m | 1 |\n| a\\|b | 22 |\n"), "{md}");
+    }
+
+    #[test]
+    fn text_cells_never_start_a_workflow_command() {
+        assert_eq!(text_cell("::add-mask::x"), "\\::add-mask::x");
+        assert_eq!(text_cell("  ::error ::z"), "  \\::error ::z");
+        assert_eq!(text_cell("a ##[error]b ##[x"), "a ##\\[error]b ##\\[x");
+        assert_eq!(text_cell("a::b :x"), "a::b :x");
+        // Already escaped stays as it is (a cut cell is shown again).
+        assert_eq!(text_cell(&text_cell("::x ##[y")), "\\::x ##\\[y");
+    }
+
+    #[test]
+    fn csv_guard_sees_through_leading_blanks() {
+        for (cell, want) in [
+            ("=1+1", "'=1+1"),
+            (" =1+1", "' =1+1"),
+            ("\u{a0}@x", "'\u{a0}@x"),
+            ("\t x", "'\t x"),
+            (" -3", "' -3"),
+            ("-3.5", "-3.5"),
+            ("-1e3", "'-1e3"),
+            (" plain", " plain"),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(csv_guard(cell), want, "{cell:?}");
+        }
     }
 
     fn text(t: &Table, width: Option<usize>) -> String {

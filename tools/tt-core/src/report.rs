@@ -103,6 +103,8 @@ fn budget_section(budgets: &[Evaluation], configured: bool) -> Result<String> {
     }
     let right = ["Spent", "Limit", "Used", "Projected"];
     let mut t = Table::new(&["Budget", "Window", "Spent", "Limit", "Used", "Projected", "Status"], &right);
+    // Names are escaped below with the one escaper; the status cells are markup.
+    t.markup = true;
     for e in budgets {
         let mut name = crate::output::markdown_text(&e.name);
         if !e.scope.is_empty() {
@@ -209,11 +211,13 @@ pub fn summary_markdown(rows: &[Summary], config: &Config, cal: &Calendar) -> Re
             }
         }
     }
-    let mut headers: Vec<String> = keys.iter().map(|k| capitalise(k)).collect();
+    let mut headers: Vec<String> = keys.iter().map(|k| crate::output::markdown_text(&capitalise(k))).collect();
     headers.extend(["Records", "Input", "Output", "Cache read", "Cache write", "Tokens", "Cost"].map(String::from));
     let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
     let mut t =
         Table::new(&header_refs, &["Records", "Input", "Output", "Cache read", "Cache write", "Tokens", "Cost"]);
+    // Values are escaped below with the one escaper; the total row is markup.
+    t.markup = true;
     for r in rows {
         let mut cells: Vec<String> = if r.is_total() {
             let mut c = vec![String::new(); keys.len()];
@@ -262,6 +266,8 @@ fn group_table(title: &str, groups: &BTreeMap<String, Totals>, total: &Totals) -
         &[title, "Records", "Input", "Output", "Cache read", "Cache write", "Tokens", "Cost", "Share"],
         &["Records", "Input", "Output", "Cache read", "Cache write", "Tokens", "Cost", "Share"],
     );
+    // Names are escaped below with the one escaper; the total row is markup.
+    t.markup = true;
     let cells = |name: String, g: &Totals| {
         vec![
             name,

@@ -49,6 +49,8 @@ pub struct Cli {
     /// Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl].
     #[arg(long, value_name = "FORMAT")]
     format: Option<String>,
+    #[arg(long, help = tt_core::output::CSV_EXACT_HELP)]
+    csv_exact: bool,
     /// Order of the groups: cost, tokens (both largest first) or name [default: name when grouping by time,
     /// else cost].
     #[arg(long, value_name = "KEY", value_parser = ["cost", "tokens", "name"])]
@@ -73,6 +75,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let config = cli.common.config()?;
     let format = Format::choose(cli.format.as_deref())?;
+    tt_core::output::csv_exact_flag(format, cli.csv_exact)?;
     let keys = match &cli.by {
         Some(s) => Key::parse_list(s)?,
         None => Vec::new(),
