@@ -161,9 +161,9 @@ fn diff_formats() {
          | --- | --- | --- | --- | ---: | ---: |\n\
          | acme-small | acme | added | input | - | 0.1 |\n\
          | acme-small | acme | added | output | - | 0.4 |\n\
-         | acme-small | acme | added | cache_read | - | 0.025 |\n\
+         | acme-small | acme | added | cache\\_read | - | 0.025 |\n\
          | claude-sonnet-4-5 | anthropic | changed | input | 3 | 3.3 |\n\
-         | claude-sonnet-4-5 | anthropic | changed | above_200k.output | 22.5 | 24 |\n",
+         | claude-sonnet-4-5 | anthropic | changed | above\\_200k.output | 22.5 | 24 |\n",
     );
     sc.cmd("tt-price")
         .args(["--diff", "prices.json", "--format", "json"])
