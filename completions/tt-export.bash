@@ -23,7 +23,7 @@ _tt__export() {
 
     case "${cmd}" in
         tt__export)
-            opts="-f -o -h -V --format --bundle --output --agent --model --where --period --since --until --tz --today --config --log --help --version"
+            opts="-f -o -h -V --format --csv-exact --bundle --output --agent --model --where --period --since --until --tz --today --config --log --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -249,3 +249,17 @@ fn limit_usd_has_the_configs_bound() {
         .fails_with(2)
         .stderr_has("--estimate-usd is too large");
 }
+
+/// tt-export takes `--csv-exact` like tt-sum and tt-budget: values unchanged, for databases; refused with any
+/// other format.
+#[test]
+fn tt_export_csv_exact_writes_values_unchanged() {
+    let sc = Scenario::new();
+    let line = r#"{"v":1,"id":"r1","ts":"2026-11-02T10:00:00Z","agent":"A","model":"sonnet-4.5","input_tokens":1,"output_tokens":1,"project":"-home-dev-proj0"}"#;
+    let f = sc.write("u.jsonl", format!("{line}\n"));
+    let guarded = sc.cmd("tt-export").arg(&f).args(["--format", "csv"]).succeeds().stdout;
+    assert!(guarded.contains(",'-home-dev-proj0,"), "{guarded}");
+    let exact = sc.cmd("tt-export").arg(&f).args(["--format", "csv", "--csv-exact"]).succeeds().stdout;
+    assert!(exact.contains(",-home-dev-proj0,") && !exact.contains('\''), "{exact}");
+    sc.cmd("tt-export").arg(&f).args(["--format", "jsonl", "--csv-exact"]).fails_with(2).one_error_line("tt-export");
+}

@@ -48,6 +48,8 @@ pub struct Cli {
     #[arg(short, long, value_name = "FORMAT",
           value_parser = ["csv", "json", "jsonl", "ndjson", "markdown", "md", "prometheus"])]
     format: Option<String>,
+    #[arg(long, help = tt_core::output::CSV_EXACT_HELP)]
+    csv_exact: bool,
     /// Write a portable bundle: a metadata line (who, where, when, filter, count, SHA-256) and the records.
     #[arg(long, conflicts_with = "format")]
     bundle: bool,
@@ -97,6 +99,10 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         (_, Some("prometheus")) => Kind::Prometheus,
         _ => Kind::Jsonl,
     };
+    if cli.csv_exact && kind != Kind::Csv {
+        return Err(Error::usage("--csv-exact is for --format csv"));
+    }
+    tt_core::output::set_csv_exact(cli.csv_exact);
     let cal = cli.window.calendar(&config)?;
     // Prometheus counters must only go up: a time window drops its series when the window moves on (a month
     // ends), which a scraper reads as a counter reset. The whole log is the only window they can have.
