@@ -412,13 +412,16 @@ impl<'de> Deserialize<'de> for Fee {
 struct Place<'a> {
     name: &'a str,
     text: &'a str,
+    /// The offsets of `text`'s newlines, so a line number is a binary search (every model and alias records
+    /// where it was written: counting from the start each time made loading quadratic in the file's size).
+    newlines: &'a [usize],
 }
 
 impl Place<'_> {
     /// `file:line` of the byte offset `at` (just `file` when the place is unknown).
     fn at(&self, at: impl Into<Option<usize>>) -> String {
         match at.into() {
-            Some(at) => format!("{}:{}", self.name, line_of(self.text, at)),
+            Some(at) => format!("{}:{}", self.name, self.newlines.partition_point(|&n| n < at) + 1),
             None => self.name.to_string(),
         }
     }
@@ -612,7 +615,8 @@ impl Builder {
 
     fn layer(&mut self, name: &str, text: &str, dir: Option<&Path>) -> Result<()> {
         let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(name, text, &e))?;
-        let place = Place { name, text };
+        let newlines: Vec<usize> = memchr::memchr_iter(b'\n', text.as_bytes()).collect();
+        let place = Place { name, text, newlines: &newlines };
         if let Some((at, float, digits)) = long_float(text) {
             let key = key_at(text, at).unwrap_or_else(|| "?".into());
             return Err(place.err(
