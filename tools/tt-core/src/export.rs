@@ -220,7 +220,7 @@ pub fn csv_row(r: &Record) -> Vec<String> {
         r.tokens.cache_write.to_string(),
         r.tokens.cache_write_1h.to_string(),
         num(r.reasoning_tokens),
-        r.tokens.total().to_string(),
+        r.tokens.total_exact().to_string(),
         r.cost_usd.map(money::canonical).unwrap_or_default(),
         text(&r.price),
         text(&r.session),

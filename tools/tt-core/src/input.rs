@@ -157,14 +157,60 @@ pub fn sources(paths: &[String], default_log: &Path) -> Vec<Source> {
     }
 }
 
+/// The longest line any reader takes: 16 MiB (without its newline). A record is a few hundred bytes; a longer
+/// "line" is not a record (a file of NULs, `/dev/zero`, a binary file) and reading it whole could exhaust memory,
+/// so it is a `file:line: line longer than 16 MiB` error instead.
+pub const MAX_LINE: usize = 16 * 1024 * 1024;
+
+/// The error for a line longer than [`MAX_LINE`] (the caller adds `file:line`).
+pub fn line_too_long() -> Error {
+    Error::data("line longer than 16 MiB")
+}
+
+/// True when `line`, the last line of an input without its newline, is still being written: it is not one whole
+/// JSON value. A reader takes no lock, so a record being appended can be read half-written; such a line is not
+/// yet in the file and is left out (a prefix of a JSON object is never a whole JSON value). A whole record that
+/// only lacks its newline is read like any other line, and one that is whole JSON but not a valid record is an
+/// error like on any other line.
+pub fn still_being_written(line: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(line).is_err()
+}
+
 /// Call `f(line_number, line)` for every non-blank line of `reader`. `f`'s errors get `name:line:` prepended.
+/// A last line without its newline that `f` refuses and that is not yet whole JSON is being written
+/// ([`still_being_written`]) and is skipped; a line longer than [`MAX_LINE`] is an error.
 pub fn for_each_line(name: &str, mut reader: impl BufRead, mut f: impl FnMut(u64, &[u8]) -> Result<()>) -> Result<()> {
     let mut buf = Vec::with_capacity(4096);
     let mut n = 0u64;
     loop {
         buf.clear();
-        let got = reader.read_until(b'\n', &mut buf).map_err(|e| Error::io(name, e))?;
-        if got == 0 {
+        // `read_until` with a bound: a line is at most MAX_LINE bytes and its newline.
+        let mut terminated = false;
+        loop {
+            let avail = match reader.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(name, e)),
+            };
+            if avail.is_empty() {
+                break;
+            }
+            let (take, done) = match memchr::memchr(b'\n', avail) {
+                Some(i) => (i + 1, true),
+                None => (avail.len(), false),
+            };
+            let room = MAX_LINE + 1 - buf.len();
+            buf.extend_from_slice(&avail[..take.min(room)]);
+            reader.consume(take.min(room));
+            if buf.len() > MAX_LINE && !(done && take <= room && buf.len() == MAX_LINE + 1) {
+                return Err(line_too_long().context(format!("{name}:{}", n + 1)));
+            }
+            if done {
+                terminated = true;
+                break;
+            }
+        }
+        if buf.is_empty() {
             return Ok(());
         }
         n += 1;
@@ -175,7 +221,11 @@ pub fn for_each_line(name: &str, mut reader: impl BufRead, mut f: impl FnMut(u64
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        f(n, line).map_err(|e| e.context(format!("{name}:{n}")))?;
+        match f(n, line) {
+            Ok(()) => {}
+            Err(_) if !terminated && still_being_written(line) => return Ok(()),
+            Err(e) => return Err(e.context(format!("{name}:{n}"))),
+        }
     }
 }
 

@@ -263,11 +263,7 @@ impl Record {
 
     /// Parse and validate one log line. Errors say which field is wrong; the caller adds file:line.
     pub fn parse(line: &str) -> Result<Record> {
-        let value: Value = serde_json::from_str(line).map_err(|e| Error::data(json_error_message(&e)))?;
-        match value {
-            Value::Object(map) => Record::from_map(map),
-            _ => Err(Error::data("expected a JSON object")),
-        }
+        Record::from_map(parse_object(line)?)
     }
 
     /// Build a record from a parsed JSON object, validating every known field.
@@ -560,6 +556,56 @@ pub fn is_format_char(c: char) -> bool {
     )
 }
 
+/// One line as a JSON object, its keys in order, refusing a key given twice (`field `k`: repeated`) — serde_json
+/// would keep the last one silently, and a reader that kept the first would see another record. Only the line's
+/// own keys are checked: values (`tags`, unknown fields) are read as serde_json reads them, the last of a
+/// repeated key counting. Errors: invalid JSON (with its column), not an object, a repeated key — in that order.
+pub fn parse_object(line: &str) -> Result<Map<String, Value>> {
+    use serde::de::{Deserializer as _, MapAccess, Visitor};
+    struct Object {
+        map: Map<String, Value>,
+        repeated: Option<String>,
+    }
+    struct ObjectVisitor;
+    impl<'de> Visitor<'de> for ObjectVisitor {
+        type Value = Object;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> std::result::Result<Object, A::Error> {
+            let mut map = Map::new();
+            let mut repeated = None;
+            while let Some(k) = access.next_key::<String>()? {
+                let v: Value = access.next_value()?;
+                match map.entry(k) {
+                    serde_json::map::Entry::Vacant(e) => {
+                        e.insert(v);
+                    }
+                    serde_json::map::Entry::Occupied(e) => {
+                        if repeated.is_none() {
+                            repeated = Some(e.key().clone());
+                        }
+                    }
+                }
+            }
+            Ok(Object { map, repeated })
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(line);
+    let object = de.deserialize_map(ObjectVisitor).and_then(|o| de.end().map(|()| o)).map_err(|e| {
+        // The only data error is the visitor's own: the line is JSON, but not an object.
+        if e.classify() == serde_json::error::Category::Data {
+            Error::data("expected a JSON object")
+        } else {
+            Error::data(json_error_message(&e))
+        }
+    })?;
+    match object.repeated {
+        Some(k) => Err(Error::data(format!("field `{k}`: repeated"))),
+        None => Ok(object.map),
+    }
+}
+
 fn req_string(map: &mut Map<String, Value>, key: &str) -> Result<String> {
     match map.shift_remove(key) {
         Some(Value::String(s)) => Ok(s),
@@ -666,6 +712,29 @@ mod tests {
         let t = Tokens { input: u64::MAX, output: 1, cache_read: 1, ..Default::default() };
         assert_eq!((t.prompt(), t.total()), (u64::MAX, u64::MAX));
         assert_eq!(t.total_exact(), u128::from(u64::MAX) + 2);
+    }
+
+    #[test]
+    fn repeated_keys_are_refused_but_not_inside_values() {
+        let base =
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2"#;
+        for (more, key) in [
+            (r#","input_tokens":3"#, "input_tokens"),
+            (r#","z":1,"z":1"#, "z"),
+            (r#","\u0076":1"#, "v"),
+            (r#","tags":{},"tags":{}"#, "tags"),
+        ] {
+            let e = Record::parse(&format!("{base}{more}}}")).unwrap_err();
+            assert_eq!(e.to_string(), format!("field `{key}`: repeated"));
+        }
+        // Invalid JSON is reported first; a repeated key in `tags` or in an unknown field's value is kept (the last
+        // one counts, as before).
+        assert!(Record::parse(&format!(r#"{base},"v":1,"x":}}"#)).unwrap_err().to_string().starts_with("invalid JSON"));
+        let r = Record::parse(&format!(r#"{base},"tags":{{"a":"1","a":"2"}},"x":{{"b":1,"b":2}}}}"#)).unwrap();
+        assert_eq!((r.tags["a"].as_str(), r.extra["x"]["b"].as_u64()), ("2", Some(2)));
+        for not_object in ["123", "[1]", "\"s\"", "null", "1.5"] {
+            assert_eq!(Record::parse(not_object).unwrap_err().to_string(), "expected a JSON object", "{not_object}");
+        }
     }
 
     #[test]

@@ -696,40 +696,13 @@ fn hex4(b: &[u8], i: usize) -> Fast<u32> {
     Ok(v)
 }
 
-/// An exact non-negative decimal from JSON number text: integers of up to 19 significant digits with a
-/// fraction are assembled directly; anything else goes through the general parser.
+/// An exact non-negative decimal from JSON number text (or a string's text): plain decimals of up to 19
+/// significant digits (`0`, `12`, `0.375`: no sign, no leading zero, digits on both sides of one dot) are
+/// assembled directly; anything else goes through the general parser, exactly as [`Record::parse`] reads it.
 #[inline]
 fn decimal(t: &[u8]) -> Fast<Decimal> {
-    if t.first() == Some(&b'-') {
-        return Err(bad("field `cost_usd`: must not be negative"));
-    }
-    let mut m: u64 = 0;
-    let mut scale = 0u32;
-    let mut seen_dot = false;
-    let mut digits = 0;
-    let mut simple = true;
-    for &c in t {
-        match c {
-            b'0'..=b'9' => {
-                digits += 1;
-                if digits > 19 {
-                    simple = false;
-                    break;
-                }
-                m = m * 10 + u64::from(c - b'0');
-                if seen_dot {
-                    scale += 1;
-                }
-            }
-            b'.' => seen_dot = true,
-            _ => {
-                simple = false;
-                break;
-            }
-        }
-    }
-    if simple && scale <= 28 {
-        return Ok(Decimal::from_i128_with_scale(i128::from(m), scale));
+    if let Some(d) = plain_decimal(t) {
+        return Ok(d);
     }
     let s = std::str::from_utf8(t).map_err(|_| bad("field `cost_usd`: not a decimal number"))?;
     match crate::money::parse_decimal(s) {
@@ -737,6 +710,31 @@ fn decimal(t: &[u8]) -> Fast<Decimal> {
         Some(_) => Err(bad("field `cost_usd`: must not be negative")),
         None => Err(bad(format!("field `cost_usd`: not a decimal number: {s}"))),
     }
+}
+
+/// [`decimal`]'s quick case: `0|[1-9][0-9]*` and an optional `.[0-9]+`, at most 19 digits in all.
+#[inline]
+fn plain_decimal(t: &[u8]) -> Option<Decimal> {
+    let int = t.iter().take_while(|c| c.is_ascii_digit()).count();
+    if int == 0 || (int > 1 && t[0] == b'0') {
+        return None;
+    }
+    let frac = match t.get(int) {
+        None => 0,
+        Some(b'.') => {
+            let n = t[int + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 || int + 1 + n != t.len() {
+                return None;
+            }
+            n
+        }
+        Some(_) => return None,
+    };
+    if int + frac > 19 {
+        return None;
+    }
+    let m = t.iter().filter(|c| c.is_ascii_digit()).fold(0u64, |m, &c| m * 10 + u64::from(c - b'0'));
+    Some(Decimal::from_i128_with_scale(i128::from(m), frac as u32))
 }
 
 /// Validate agent/model like [`crate::record::check_name`], cheaply for the common printable-ASCII case.
@@ -822,8 +820,14 @@ fn parse_quick<'a>(line: &'a [u8], text: Option<&'a str>) -> Option<View<'a>> {
     // The keys of the previous line, in order: the next line almost always has the same ones.
     let mut shape = SHAPE.get();
     let mut nk = 0usize;
+    // The keys seen so far, by their place in KEYS: a repeated key is refused, which the general path decides.
+    let mut seen = 0u32;
     loop {
         let j = quick_key(b, &mut pos, shape.get(nk).copied().unwrap_or(NO_KEY), &mut hint)?;
+        if seen & (1 << j) != 0 {
+            return None;
+        }
+        seen |= 1 << j;
         if let Some(s) = shape.get_mut(nk) {
             *s = j as u8;
         }
@@ -1132,12 +1136,35 @@ fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
     if !more {
         c.i += 1;
     }
+    // Keys seen so far: a repeated key (of the schema or not; `tags`' own keys may repeat, the last counting)
+    // is refused, as by `Record::parse`.
+    let mut seen = 0u32;
+    let mut others: Vec<Cow<'_, [u8]>> = Vec::new();
     while more {
         c.ws();
         let key = match c.known_key() {
             Some(k) => k,
-            None => K::of(&c.key()?),
+            None => {
+                let name = c.key()?;
+                match K::of(&name) {
+                    K::Other => {
+                        if others.contains(&name) {
+                            return Err(bad("repeated key"));
+                        }
+                        others.push(name);
+                        K::Other
+                    }
+                    k => k,
+                }
+            }
         };
+        if key != K::Other {
+            let bit = 1u32 << (key as u32);
+            if seen & bit != 0 {
+                return Err(bad("repeated key"));
+            }
+            seen |= bit;
+        }
         c.eat(b':')?;
         c.ws();
         match key {
@@ -1192,11 +1219,7 @@ fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
                     match c.peek() {
                         Some(b'"') => {
                             let s = c.string()?;
-                            Some(decimal(s.trim().as_bytes()).or_else(|_| {
-                                crate::money::parse_decimal(&s)
-                                    .filter(|d| *d >= Decimal::ZERO)
-                                    .ok_or_else(|| bad("field `cost_usd`: not a decimal number"))
-                            })?)
+                            Some(decimal(s.as_bytes())?)
                         }
                         Some(b'-' | b'0'..=b'9') => Some(decimal(c.number()?)?),
                         _ => return Err(bad("field `cost_usd`: expected a number")),
@@ -1511,8 +1534,12 @@ where
     loop {
         if !eof {
             if filled == buf.len() {
-                // One line longer than the buffer: grow it.
-                buf.resize(buf.len() * 2, 0);
+                // One line longer than the buffer: grow it, up to the longest line a reader takes (and one byte
+                // more, to tell a line of exactly that length from a longer one).
+                if filled > crate::input::MAX_LINE {
+                    return Err((lines + 1, crate::input::line_too_long()));
+                }
+                buf.resize((buf.len() * 2).min(crate::input::MAX_LINE + 1), 0);
             }
             match r.read(&mut buf[filled..]) {
                 Ok(0) => eof = true,
@@ -1553,8 +1580,19 @@ where
                 }
                 None if eof => {
                     if at < filled {
+                        if filled - at > crate::input::MAX_LINE {
+                            return Err((lines + 1, crate::input::line_too_long()));
+                        }
+                        // The last line, without its newline: a record still being appended (readers take no
+                        // lock) is not yet in the file and is left out; a whole one counts.
                         let text = block.and_then(|t| t.get(at - base..));
-                        handle(&buf[at..filled], text, &mut lines)?;
+                        let line = &buf[at..filled];
+                        if let Err(e) = handle(line, text, &mut lines) {
+                            if crate::input::still_being_written(line.strip_suffix(b"\r").unwrap_or(line)) {
+                                return Ok(lines);
+                            }
+                            return Err(e);
+                        }
                     }
                     return Ok(lines);
                 }
@@ -1571,7 +1609,7 @@ where
 mod tests {
     use super::*;
 
-    const LINE: &str = r#"{"v":1,"id":"01","ts":"2026-11-23T14:05:00.250Z","agent":"ATLAS","model":"sonnet-4.5","provider":"anthropic","input_tokens":50000,"output_tokens":15000,"cache_read_tokens":7,"session":"s\u00e9","tags":{"pr":"142","team":"a\"b"},"cost_usd":0.375,"x":[1,{"y":null},-2.5e3]}"#;
+    pub(super) const LINE: &str = r#"{"v":1,"id":"01","ts":"2026-11-23T14:05:00.250Z","agent":"ATLAS","model":"sonnet-4.5","provider":"anthropic","input_tokens":50000,"output_tokens":15000,"cache_read_tokens":7,"session":"s\u00e9","tags":{"pr":"142","team":"a\"b"},"cost_usd":0.375,"x":[1,{"y":null},-2.5e3]}"#;
 
     #[test]
     fn parses_like_record() {
@@ -1613,12 +1651,32 @@ mod tests {
             r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"notes":"bad \q escape"}"#,
             r#"{"v":2,"id":"x"}"#,
             r#"[1]"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":"x","input_tokens":3500,"output_tokens":2}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"input_tokens":1}"#,
+            r#"{"v":1,"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"tags":{},"tags":null}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"cost_usd":1,"cost_usd":2}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"z":1,"z":1}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"z":1,"\u007a":1}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"\u0061gent":"B"}"#,
+            r#"{ "v" : 1 , "id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2 , "agent" : "A" }"#,
+            // Found by the property tests: text costs the quick decimal reader took as 0 or misread.
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"cost_usd":""}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"cost_usd":" "}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"cost_usd":"."}"#,
+            r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"cost_usd":"1..2"}"#,
             r#"{"v":1,"id":"x","#,
         ] {
             let want = Record::parse(line).unwrap_err().to_string();
             let got = View::parse(line.as_bytes()).unwrap_err().to_string();
             assert_eq!(got, want, "{line}");
         }
+        let dup = r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":"x","input_tokens":3500,"output_tokens":2}"#;
+        assert_eq!(View::parse(dup.as_bytes()).unwrap_err().to_string(), "field `input_tokens`: repeated");
+        // The keys of `tags` may repeat: the last one counts, in both parsers.
+        let tags = r#"{"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"tags":{"a":"1","a":"2"},"x":{"b":1,"b":2}}"#;
+        assert_eq!(View::parse(tags.as_bytes()).unwrap().tag("a").as_deref(), Some("2"));
+        assert_eq!(Record::parse(tags).unwrap().tags["a"], "2");
     }
 
     #[test]
@@ -1666,7 +1724,7 @@ mod tests {
     }
 
     /// Lines in the shape tt writes, with every field of the schema somewhere.
-    const QUICK_LINES: [&str; 4] = [
+    pub(super) const QUICK_LINES: [&str; 4] = [
         r#"{"v":1,"id":"01a04157-ece8-7822-836d-bc791ef93d6e","ts":"2026-08-27T03:51:16.456Z","agent":"release","model":"claude-sonnet-4-5","input_tokens":1128,"output_tokens":927,"cache_read_tokens":12279,"cache_write_tokens":84,"session":"c4fea708156e0c85","project":"api","tags":{"pr":"989"},"cost_usd":0.0212877}"#,
         r#"{"v":1,"id":"x","ts":"2026-11-23T14:05:00Z","agent":"ATLAS","model":"sonnet-4.5","provider":"anthropic","input_tokens":50000,"output_tokens":15000,"cache_read_tokens":0,"cache_write_tokens":5,"cache_write_1h_tokens":6,"reasoning_tokens":7,"session":"s","task":"t","project":"p","branch":"main","commit":"abc","host":"h","user":"u","duration_ms":12,"notes":"Built TokenTracker","tags":{"a":"1","b":"","a":"3"},"source":"cli","estimated":true,"cost_usd":0.375,"price":"claude-sonnet-4-5"}"#,
         r#"{"v":1,"id":"é","ts":"2026-11-23T00:30:00+01:00","agent":"A é","model":"m","input_tokens":0,"output_tokens":9999999999999999999,"tags":{},"estimated":false,"cost_usd":12}"#,
@@ -1772,6 +1830,21 @@ mod tests {
         }
         // The first three are in the quick path's shape; the string cost goes the general way.
         assert_eq!(accepted, 3);
+        // A schema key given twice, in the quick path's shape: never accepted by either path.
+        for line in QUICK_LINES {
+            for (k, _) in KEYS {
+                let k = std::str::from_utf8(k).unwrap();
+                let Some(at) = line.find(&format!("\"{k}\":")) else { continue };
+                let end = line[at..].find([',', '}']).map(|e| at + e).unwrap();
+                let end = if k == "tags" { at + line[at..].find('}').unwrap() + 1 } else { end };
+                let twice = format!("{},{}}}", &line[..line.len() - 1], &line[at..end]);
+                assert!(parse_quick(twice.as_bytes(), None).is_none(), "{twice}");
+                assert!(parse_fast(twice.as_bytes()).is_err(), "{twice}");
+                let want = format!("field `{k}`: repeated");
+                assert_eq!(Record::parse(&twice).unwrap_err().to_string(), want, "{twice}");
+                assert_eq!(View::parse(twice.as_bytes()).unwrap_err().to_string(), want, "{twice}");
+            }
+        }
     }
 
     #[test]
@@ -1779,7 +1852,7 @@ mod tests {
         for line in [
             r#"{"output_tokens":2,"tags":{},"cost_usd":1.5,"v":1,"model":"m","ts":"2026-01-02T03:04:05Z","id":"x","input_tokens":1,"agent":"A"}"#,
             r#"{"cache_write_1h_tokens":9,"v":1,"id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"reasoning_tokens":3,"cache_write_tokens":4}"#,
-            r#"{ "v" : 1 , "id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"ts2":1,"v":1}"#,
+            r#"{ "v" : 1 , "id":"x","ts":"2026-01-02T03:04:05Z","agent":"A","model":"m","input_tokens":1,"output_tokens":2,"ts2":1,"vv":1}"#,
         ] {
             let v = View::parse(line.as_bytes()).unwrap();
             let r = Record::parse(line).unwrap();
@@ -1788,6 +1861,285 @@ mod tests {
                 (r.agent.as_str(), r.model.as_str(), r.ts, r.tokens, r.cost_usd),
                 "{line}"
             );
+        }
+    }
+}
+
+/// Property tests: the two parsers agree on arbitrary input (both accept with the same values, or both refuse
+/// with the same message), and neither panics. Bounded for the normal test run; a longer run:
+/// `PROPTEST_CASES=100000 cargo test --release -p tt-core --lib scan::props`.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `PROPTEST_CASES` when set, else `n`.
+    fn config(n: u32) -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(n);
+        ProptestConfig { cases, ..ProptestConfig::default() }
+    }
+
+    /// Both parsers on `line`: the same verdict, the same values or the same message; the quick path only ever
+    /// accepts what the general path accepts, with the same values.
+    fn agree(line: &[u8]) {
+        let show = || String::from_utf8_lossy(line).into_owned();
+        if let Some(q) = parse_quick(line, None) {
+            let f = parse_fast(line).unwrap_or_else(|Bad| panic!("quick accepted what general refuses: {}", show()));
+            assert_eq!(format!("{q:?}"), format!("{f:?}"), "{}", show());
+        }
+        let view = View::parse(line);
+        let Ok(text) = std::str::from_utf8(line) else {
+            assert!(view.is_err(), "accepted invalid UTF-8: {}", show());
+            return;
+        };
+        match (view, Record::parse(text)) {
+            (Ok(v), Ok(r)) => {
+                let opt = |o: &Option<Cow<'_, str>>| o.as_deref().map(str::to_string);
+                assert_eq!(
+                    (v.id.as_ref(), v.ts, v.agent.as_ref(), v.model.as_ref(), v.tokens, v.cost_usd, v.estimated),
+                    (r.id.as_str(), r.ts, r.agent.as_str(), r.model.as_str(), r.tokens, r.cost_usd, r.estimated),
+                    "{text}"
+                );
+                assert_eq!(v.billing, r.billing, "{text}");
+                assert_eq!(
+                    [&v.provider, &v.session, &v.task, &v.project, &v.branch, &v.commit, &v.host, &v.user, &v.source]
+                        .map(opt),
+                    [&r.provider, &r.session, &r.task, &r.project, &r.branch, &r.commit, &r.host, &r.user, &r.source]
+                        .map(Clone::clone),
+                    "{text}"
+                );
+                let tags: std::collections::BTreeMap<String, String> =
+                    v.tags().into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+                assert_eq!(tags, r.tags, "{text}");
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{text}"),
+            (Ok(_), Err(e)) => panic!("the log reader accepts what Record::parse refuses ({e}): {text}"),
+            (Err(e), Ok(_)) => panic!("the log reader refuses what Record::parse accepts ({e}): {text}"),
+        }
+    }
+
+    /// Valid lines to start from: tt's own shape, spaced, escaped, with unknown fields.
+    fn seeds() -> Vec<&'static str> {
+        let mut v = tests::QUICK_LINES.to_vec();
+        v.push(tests::LINE);
+        v.push(
+            r#"{ "v" : 1 , "id" : "x\u0041" , "ts" : "2026-01-02T03:04:05.5+01:00" , "agent" : "A\tB" , "model" : "m" , "input_tokens" : 1 , "output_tokens" : 2 , "service_tier" : "batch" , "speed" : "fast" , "web_search_requests" : 3 , "tags" : { "k" : "v" , "k" : "w" } , "cost_usd" : 1e-3 , "zz" : [ true , null , { "a" : "b" } ] }"#,
+        );
+        v
+    }
+
+    /// Bits of JSON that make lines interesting when dropped in anywhere.
+    const SNIPPETS: &[&str] = &[
+        "\"",
+        "\\",
+        ",",
+        ":",
+        "{",
+        "}",
+        "[",
+        "]",
+        " ",
+        "\t",
+        "\n",
+        "null",
+        "true",
+        "false",
+        "0",
+        "-1",
+        "1.5",
+        "1e3",
+        "18446744073709551615",
+        "18446744073709551616",
+        "\"x\"",
+        "\"\\u0000\"",
+        "\"\\ud800\"",
+        "\u{e9}",
+        "\u{feff}",
+        ",\"input_tokens\":1",
+        ",\"v\":1",
+        ",\"agent\":\"B\"",
+        ",\"tags\":{}",
+        ",\"tags\":{\"a\":\"1\"}",
+        ",\"cost_usd\":\"1.5\"",
+        ",\"cost_usd\":-0",
+        ",\"z\":1",
+        ",\"\\u0076\":1",
+        ",\"estimated\":null",
+        ",\"service_tier\":\"flex\"",
+        ",\"speed\":\"standard\"",
+        ",\"ts\":\"2026-02-29T00:00:00Z\"",
+    ];
+
+    /// One edit of a line: replace, insert or remove a byte, insert a snippet, cut the line, or repeat a slice.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Set(usize, u8),
+        Insert(usize, u8),
+        Remove(usize),
+        Snippet(usize, usize),
+        Cut(usize),
+        Repeat(usize, usize),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        let byte =
+            prop_oneof![any::<u8>(), proptest::sample::select(b"\"\\{}[],: 0123456789-+.eEntfalsru\t\r\n".to_vec())];
+        prop_oneof![
+            (any::<usize>(), byte.clone()).prop_map(|(i, b)| Edit::Set(i, b)),
+            (any::<usize>(), byte).prop_map(|(i, b)| Edit::Insert(i, b)),
+            any::<usize>().prop_map(Edit::Remove),
+            (any::<usize>(), 0..SNIPPETS.len()).prop_map(|(i, k)| Edit::Snippet(i, k)),
+            any::<usize>().prop_map(Edit::Cut),
+            (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Edit::Repeat(i, j)),
+        ]
+    }
+
+    fn apply(line: &[u8], edits: &[Edit]) -> Vec<u8> {
+        let mut b = line.to_vec();
+        for e in edits {
+            let at = |i: usize, n: usize| if n == 0 { 0 } else { i % n };
+            match *e {
+                Edit::Set(i, c) if !b.is_empty() => {
+                    let i = at(i, b.len());
+                    b[i] = c;
+                }
+                Edit::Insert(i, c) => b.insert(at(i, b.len() + 1), c),
+                Edit::Remove(i) if !b.is_empty() => {
+                    b.remove(at(i, b.len()));
+                }
+                Edit::Snippet(i, k) => {
+                    let i = at(i, b.len() + 1);
+                    b.splice(i..i, SNIPPETS[k].bytes());
+                }
+                Edit::Cut(i) => b.truncate(at(i, b.len() + 1)),
+                Edit::Repeat(i, j) if !b.is_empty() => {
+                    let (i, j) = (at(i, b.len()), at(j, b.len()));
+                    let (from, to) = (i.min(j), i.max(j));
+                    let piece = b[from..to].to_vec();
+                    b.splice(to..to, piece);
+                }
+                _ => {}
+            }
+        }
+        b
+    }
+
+    /// A JSON value for a field, of any type, valid for the schema or not.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            proptest::sample::select(vec![
+                "null",
+                "true",
+                "false",
+                "0",
+                "1",
+                "-1",
+                "01",
+                "1.0",
+                "1e2",
+                "0.375",
+                "\"0.5\"",
+                "\" 0.5 \"",
+                "\"\"",
+                "\" \"",
+                "\"a\"",
+                "\"A é\"",
+                "\"a\\u0000\"",
+                "\"\\u200b\"",
+                "\"fast\"",
+                "\"standard\"",
+                "\"batch\"",
+                "\"2026-11-23T14:05:00Z\"",
+                "\"2026-11-23T14:05:00.123+01:00\"",
+                "\"2026-11-23T24:00:00Z\"",
+                "{}",
+                "{\"a\":\"b\"}",
+                "{\"a\":1}",
+                "{\"a\":\"b\",\"a\":\"c\"}",
+                "[]",
+                "[1,\"x\"]",
+                "18446744073709551615",
+                "18446744073709551616",
+                "99999999999999999999999999999999",
+            ])
+            .prop_map(String::from),
+            any::<u64>().prop_map(|n| n.to_string()),
+            "[ -~]{0,12}".prop_map(|s| {
+                let mut o = String::new();
+                crate::record::push_json_string(&mut o, &s);
+                o
+            }),
+        ]
+    }
+
+    /// A key: one of the schema's (often), or another.
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => proptest::sample::select(KEYS.iter().map(|(k, _)| std::str::from_utf8(k).unwrap_or("v")).collect::<Vec<_>>())
+                .prop_map(String::from),
+            1 => "[a-z_]{1,6}",
+        ]
+    }
+
+    /// Objects built from fields: a valid record's required fields plus random ones (repeats included), in
+    /// random order, compact or spaced.
+    fn object() -> impl Strategy<Value = String> {
+        let required = vec![
+            ("v".to_string(), "1".to_string()),
+            ("id".to_string(), "\"x\"".to_string()),
+            ("ts".to_string(), "\"2026-11-23T14:05:00.123Z\"".to_string()),
+            ("agent".to_string(), "\"A\"".to_string()),
+            ("model".to_string(), "\"m\"".to_string()),
+            ("input_tokens".to_string(), "5".to_string()),
+            ("output_tokens".to_string(), "7".to_string()),
+        ];
+        (
+            proptest::collection::vec((key(), value()), 0..6),
+            proptest::sample::subsequence(required.clone(), 0..=required.len()),
+            any::<bool>(),
+            any::<u64>(),
+        )
+            .prop_map(|(extra, req, spaced, seed)| {
+                let mut fields = req;
+                fields.extend(extra);
+                // A cheap deterministic shuffle.
+                let n = fields.len();
+                for i in (1..n).rev() {
+                    let j = (seed.rotate_left(i as u32) % (i as u64 + 1)) as usize;
+                    if seed & (1 << (i % 64)) != 0 {
+                        fields.swap(i, j);
+                    }
+                }
+                let sep = if spaced { " , " } else { "," };
+                let colon = if spaced { " : " } else { ":" };
+                let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\"{colon}{v}")).collect();
+                format!("{{{}}}", body.join(sep))
+            })
+    }
+
+    proptest! {
+        #![proptest_config(config(1000))]
+
+        #[test]
+        fn arbitrary_bytes(line in proptest::collection::vec(any::<u8>(), 0..200)) {
+            agree(&line);
+        }
+
+        #[test]
+        fn arbitrary_text(line in "\\PC{0,200}") {
+            agree(line.as_bytes());
+        }
+
+        #[test]
+        fn mutated_valid_lines(k in 0..6usize, edits in proptest::collection::vec(edit(), 1..6)) {
+            let seeds = seeds();
+            let line = apply(seeds[k % seeds.len()].as_bytes(), &edits);
+            agree(&line);
+        }
+
+        #[test]
+        fn generated_records(line in object()) {
+            agree(line.as_bytes());
         }
     }
 }
