@@ -108,9 +108,7 @@ fn repeated_keys_are_refused_by_every_reader_alike() {
     let sc = Scenario::new();
     let line = r#"{"v":1,"id":"x","ts":"2026-11-20T10:00:00Z","agent":"A","model":"sonnet-4.5","input_tokens":"x","input_tokens":3500,"output_tokens":1}"#;
     sc.write("dup.jsonl", format!("{}{line}\n", two()));
-    // tt-export parses the JSON itself (tools/tt-export/src/lib.rs, `Exporter::line`) and still needs to call
-    // `tt_core::record::parse_object` to refuse repeated keys; add it to this list then.
-    for tool in ["tt-sum", "tt-price", "tt-optimize"] {
+    for tool in ["tt-sum", "tt-price", "tt-optimize", "tt-export"] {
         sc.cmd(tool)
             .arg("dup.jsonl")
             .fails_with(2)

@@ -245,9 +245,8 @@ impl<'a> Exporter<'a> {
     /// One input line: a record, or a tt-sum summary row.
     fn line(&mut self, line: &[u8]) -> Result<()> {
         let text = input::utf8(line)?;
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| Error::data(tt_core::record::json_error_message(&e)))?;
-        let Value::Object(map) = value else { return Err(Error::data("expected a JSON object")) };
+        // One parser decides what a line is, here as in every reader: a repeated key is refused.
+        let map = tt_core::record::parse_object(text)?;
         if map.get("kind").and_then(Value::as_str) == Some("summary") {
             if self.seen_records {
                 return Err(Error::data("a tt-sum summary row among usage records: export one or the other"));
