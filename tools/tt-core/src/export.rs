@@ -144,10 +144,11 @@ pub fn totals_of_row(row: &Summary) -> Totals {
 /// Totals as a JSON object with the summary row's field names (cost an exact decimal number).
 pub fn totals_json(t: &Totals) -> String {
     format!(
-        "{{\"records\":{},\"sessions\":{},\"input_tokens\":{},\"output_tokens\":{},\"cache_read_tokens\":{},\
+        "{{\"records\":{},\"sessions\":{}{},\"input_tokens\":{},\"output_tokens\":{},\"cache_read_tokens\":{},\
          \"cache_write_tokens\":{},\"total_tokens\":{},\"cost_usd\":{},\"unpriced_records\":{}}}",
         t.records,
         t.sessions(),
+        if t.sessions_estimated() { ",\"sessions_estimated\":true" } else { "" },
         t.input,
         t.output,
         t.cache_read,

@@ -187,9 +187,10 @@ struct Exporter<'a> {
     csv: Option<csv::Writer<Sink>>,
     csv_header: bool,
     totals: Totals,
-    /// Record lines kept for the json document (written at the end).
-    kept: String,
-    /// A bundle's record lines, spooled to disk until the header (count, checksum) can be written.
+    /// True once a record went into the json document's spool (the next one is preceded by a comma).
+    kept_any: bool,
+    /// A bundle's record lines, or the json document's, spooled to disk until what goes before them (a header
+    /// with the count and checksum, the totals) can be written: memory stays flat however many records.
     spool: Option<export::Spool>,
     checksum: tt_core::bundle::Checksum,
     prometheus: Prometheus,
@@ -221,9 +222,9 @@ impl<'a> Exporter<'a> {
             csv,
             csv_header: false,
             totals: Totals::default(),
-            kept: String::new(),
+            kept_any: false,
             spool: match kind {
-                Kind::Bundle => Some(export::Spool::new(&export::spool_dir(cli.output.as_deref()))?),
+                Kind::Bundle | Kind::Json => Some(export::Spool::new(&export::spool_dir(cli.output.as_deref()))?),
                 _ => None,
             },
             checksum: tt_core::bundle::Checksum::new(),
@@ -303,11 +304,12 @@ impl<'a> Exporter<'a> {
                 out.write_all(b"\n")?;
             }
             Kind::Json => {
-                if !self.kept.is_empty() {
-                    self.kept.push_str(",\n");
+                let sep: &[u8] = if self.kept_any { b",\n    " } else { b"    " };
+                self.kept_any = true;
+                if let Some(spool) = self.spool.as_mut() {
+                    spool.write_all(sep)?;
+                    spool.write_all(r.to_json().as_bytes())?;
                 }
-                self.kept.push_str("    ");
-                self.kept.push_str(&r.to_json());
             }
             Kind::Prometheus => self.prometheus.add(&r),
             Kind::Markdown | Kind::Bundle => {}
@@ -344,8 +346,18 @@ impl<'a> Exporter<'a> {
             Kind::Csv | Kind::Jsonl | Kind::Markdown => {}
             Kind::Json => {
                 self.totals.check("the sums")?;
-                let doc = json_document(&self.filter, &self.totals, &self.kept);
-                self.sink()?.write_all(doc.as_bytes())?;
+                let head = json_head(&self.filter, &self.totals);
+                let (spool, any) = (self.spool.take(), self.kept_any);
+                let out = self.sink()?;
+                out.write_all(head.as_bytes())?;
+                match spool.filter(|_| any) {
+                    None => out.write_all(b",\n  \"records\": []\n}\n")?,
+                    Some(spool) => {
+                        out.write_all(b",\n  \"records\": [\n")?;
+                        spool.copy_to(out)?;
+                        out.write_all(b"\n  ]\n}\n")?;
+                    }
+                }
             }
             Kind::Prometheus => {
                 let text = self.prometheus.render()?;
@@ -384,8 +396,9 @@ impl<'a> Exporter<'a> {
     }
 }
 
-/// The json format: one report document — what, when, which filter, the totals, then the records.
-fn json_document(filter: &Filter, totals: &Totals, records: &str) -> String {
+/// The json format: one report document — what, when, which filter, the totals, then the records. This is the
+/// document up to its totals; the records follow from the spool.
+fn json_head(filter: &Filter, totals: &Totals) -> String {
     let mut s = String::from("{\n  \"kind\": \"report\",\n  \"generated_at\": ");
     s.push_str(&Value::String(export::stamp(export::now())).to_string());
     s.push_str(&format!(",\n  \"tool\": \"tt-export {}\",\n  \"window\": ", env!("CARGO_PKG_VERSION")));
@@ -394,13 +407,6 @@ fn json_document(filter: &Filter, totals: &Totals, records: &str) -> String {
     s.push_str(&Value::Object(filter.described.clone()).to_string());
     s.push_str(",\n  \"totals\": ");
     s.push_str(&export::totals_json(totals));
-    if records.is_empty() {
-        s.push_str(",\n  \"records\": []\n}\n");
-    } else {
-        s.push_str(",\n  \"records\": [\n");
-        s.push_str(records);
-        s.push_str("\n  ]\n}\n");
-    }
     s
 }
 
