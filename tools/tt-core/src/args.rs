@@ -96,8 +96,8 @@ pub fn parse_duration(s: &str) -> Result<u64> {
 
 /// Parse `--ts`: RFC 3339, a local date-time (`2026-11-23 14:05`, `2026-11-23T14:05:30`) or a local date (its
 /// midnight) in the configured time zone — the forms `tt-sum --since` takes, read by the same calendar code
-/// (a local time in a daylight-saving gap moves to the first time that exists). Times before [`EARLIEST_YEAR`]
-/// or whose UTC year is after [`LATEST_YEAR`] (RFC 3339 cannot write them) are refused, and so is a leap
+/// (a local time in a daylight-saving gap moves to a time that exists, with a warning naming the gap; one that
+/// occurs twice is the earlier, with a warning). Times outside [`check_years`] are refused, and so is a leap
 /// second (`14:05:60`): tt's timestamps are real, representable times every reader takes.
 pub fn parse_when(s: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>> {
     let t = s.trim();
@@ -110,15 +110,26 @@ pub fn parse_when(s: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>> {
         Some(d) if d.timestamp_subsec_nanos() >= 1_000_000_000 => {
             Err(Error::data(format!("not a real time: {s:?} (second 60: a leap second is not a time tt records)")))
         }
-        Some(d) if d.year() > LATEST_YEAR => Err(Error::data(format!(
-            "time {s:?} is after the year {LATEST_YEAR} in UTC: an RFC 3339 timestamp cannot hold it"
-        ))),
-        Some(d) if d.year() >= EARLIEST_YEAR => Ok(d),
-        Some(_) => Err(Error::data(format!("time {s:?} is before {EARLIEST_YEAR}: not a plausible usage time"))),
+        Some(d) => check_years(s, d).map_err(|e| Error::data(e.message().to_string())),
         None => Err(Error::data(format!(
             "not a valid time: {s:?} (want RFC 3339 such as 2026-11-23T14:05:00Z, or 2026-11-23 / 2026-11-23 14:05)"
         ))),
     }
+}
+
+/// The years every time a user types must fall in, `--ts` and `--at` as much as `--today`, `--since` and
+/// `--until`: from [`EARLIEST_YEAR`] to [`LATEST_YEAR`], as the instant's UTC year (the instant `s` names; for
+/// a date, its midnight). Outside them: a one-line usage error quoting `s`.
+pub fn check_years(s: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    if t.year() > LATEST_YEAR {
+        return Err(Error::usage(format!(
+            "time {s:?} is after the year {LATEST_YEAR} in UTC: an RFC 3339 timestamp cannot hold it"
+        )));
+    }
+    if t.year() < EARLIEST_YEAR {
+        return Err(Error::usage(format!("time {s:?} is before {EARLIEST_YEAR}: not a plausible usage time")));
+    }
+    Ok(t)
 }
 
 #[cfg(test)]

@@ -596,11 +596,67 @@ pub fn catalogue_entry(source: &str, name: &str, line: &str) -> Result<ModelEntr
     b.models.remove(name).ok_or_else(|| Error::config(format!("{source}: no entry {name:?} in its line")))
 }
 
+/// The most a config file may hold: 16 MiB. The built-in table with every catalogue model is far less; more is
+/// not a config (`/dev/zero`, a log given by mistake) and is not read whole.
+const MAX_CONFIG: u64 = 16 * 1024 * 1024;
+
+/// Why a config file could not be read: the system's error (a missing optional layer is no error), or tt's.
+enum ConfigRead {
+    Io(std::io::Error),
+    Refused(Error),
+}
+
+/// The bytes of config file `path`: a regular file of at most [`MAX_CONFIG`] bytes (or `/dev/null`, an empty
+/// config). It is opened without blocking, so a FIFO with no writer cannot hang the open, and its type is
+/// checked on the open file before anything is read: a FIFO, socket or device is refused (a config is a
+/// regular file; `--config <(…)` must be written to a file first). The read stops one byte past the bound.
+fn read_config_file(path: &Path, name: &str) -> std::result::Result<Vec<u8>, ConfigRead> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let refused = |why: String| ConfigRead::Refused(Error::config(format!("config {name}: {why}")));
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(ConfigRead::Io)?;
+    let meta = f.metadata().map_err(ConfigRead::Io)?;
+    let t = meta.file_type();
+    if !t.is_file() {
+        let null = std::fs::metadata("/dev/null").is_ok_and(|n| (n.dev(), n.ino()) == (meta.dev(), meta.ino()));
+        if null {
+            return Ok(Vec::new());
+        }
+        let what = if t.is_dir() {
+            "a directory"
+        } else if std::os::unix::fs::FileTypeExt::is_fifo(&t) {
+            "a FIFO (a pipe)"
+        } else if std::os::unix::fs::FileTypeExt::is_socket(&t) {
+            "a socket"
+        } else {
+            "a device"
+        };
+        return Err(refused(format!("is {what}, not a regular file (a config is read from a file)")));
+    }
+    let too_big = || refused(format!("is larger than {} MiB: not a config", MAX_CONFIG >> 20));
+    if meta.len() > MAX_CONFIG {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    f.take(MAX_CONFIG + 1).read_to_end(&mut bytes).map_err(ConfigRead::Io)?;
+    if bytes.len() as u64 > MAX_CONFIG {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
 impl Builder {
     fn file(&mut self, path: &Path, required: bool) -> Result<()> {
         let name = path.display().to_string();
-        match std::fs::read(path) {
-            Ok(bytes) => {
+        match read_config_file(path, &name) {
+            Ok(mut bytes) => {
+                if bytes.starts_with(b"\xEF\xBB\xBF") {
+                    bytes.drain(..3); // a UTF-8 byte order mark at the very start is not part of the TOML
+                }
                 let text = String::from_utf8(bytes).map_err(|e| {
                     let at = e.utf8_error().valid_up_to();
                     let line = line_of(&String::from_utf8_lossy(&e.as_bytes()[..at]), at);
@@ -608,8 +664,9 @@ impl Builder {
                 })?;
                 self.layer(&name, &text, path.parent())
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(()),
-            Err(e) => Err(Error::io(format!("config {name}"), e).with_kind_config()),
+            Err(ConfigRead::Io(e)) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(()),
+            Err(ConfigRead::Io(e)) => Err(Error::io(format!("config {name}"), e).with_kind_config()),
+            Err(ConfigRead::Refused(e)) => Err(e),
         }
     }
 

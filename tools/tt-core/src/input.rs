@@ -215,6 +215,10 @@ pub fn for_each_line(name: &str, mut reader: impl BufRead, mut f: impl FnMut(u64
         }
         n += 1;
         let mut line = &buf[..];
+        if n == 1 {
+            // A UTF-8 byte order mark at the very start of the input (only there) is not part of the first line.
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
         while let [rest @ .., b'\n' | b'\r'] = line {
             line = rest;
         }
@@ -233,6 +237,9 @@ pub fn for_each_line(name: &str, mut reader: impl BufRead, mut f: impl FnMut(u64
 pub fn read_all(name: &str, mut r: impl Read) -> Result<String> {
     let mut s = String::new();
     r.read_to_string(&mut s).map_err(|e| Error::io(name, e))?;
+    if s.starts_with('\u{FEFF}') {
+        s.drain(..3); // a UTF-8 byte order mark at the very start is not part of the document
+    }
     Ok(s)
 }
 

@@ -13,7 +13,7 @@
 //! * Keys sort in time order as text: hour `2026-11-23T14:00`, day `2026-11-23`, week = the date its week
 //!   starts (`2026-11-23`), month `2026-11`.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 
 use crate::config::{BudgetPeriod, Config, parse_tz};
@@ -226,12 +226,16 @@ impl Calendar {
             cal.now = match NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d") {
                 Ok(d) => {
                     cal.day_end = true;
+                    crate::args::check_years(t, cal.midnight(d)).map_err(|e| e.context("--today"))?;
                     cal.midnight(d + Duration::days(1))
                 }
                 Err(_) => cal.parse_instant(t).ok_or_else(|| {
                     Error::usage(format!("--today: not a date: {t:?} (want 2026-11-23 or 2026-11-23T14:00)"))
                 })?,
             };
+            if !cal.day_end {
+                crate::args::check_years(t, cal.now).map_err(|e| e.context("--today"))?;
+            }
         }
         Ok(cal)
     }
@@ -341,25 +345,31 @@ impl Calendar {
         Window { cutoff: self.cutoff(), ..self.budget_window(p, self.inside_today()) }
     }
 
-    /// Parse `--since`: RFC 3339, a local date-time, or a local date (its midnight).
+    /// Parse `--since`: RFC 3339, a local date-time, or a local date (its midnight). Years as `--ts` takes
+    /// them ([`crate::args::check_years`]).
     pub fn parse_since(&self, s: &str) -> Result<DateTime<Utc>> {
-        self.parse_bound(s, false).ok_or_else(|| bad_bound("--since", s))
+        self.parse_bound("--since", s, false)
     }
 
     /// Parse `--until`: like `--since`, but a date means the end of that day (inclusive).
     pub fn parse_until(&self, s: &str) -> Result<DateTime<Utc>> {
-        self.parse_bound(s, true).ok_or_else(|| bad_bound("--until", s))
+        self.parse_bound("--until", s, true)
     }
 
-    fn parse_bound(&self, s: &str, until: bool) -> Option<DateTime<Utc>> {
+    /// A window bound; the years are checked on the instant the text names (a date's own midnight, also for
+    /// `--until`, whose bound is the midnight after it).
+    fn parse_bound(&self, flag: &str, s: &str, until: bool) -> Result<DateTime<Utc>> {
         let t = s.trim();
         if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-            return Some(self.midnight(if until { d + Duration::days(1) } else { d }));
+            crate::args::check_years(t, self.midnight(d)).map_err(|e| e.context(flag))?;
+            return Ok(self.midnight(if until { d + Duration::days(1) } else { d }));
         }
-        self.parse_instant(t)
+        let at = self.parse_instant(t).ok_or_else(|| bad_bound(flag, s))?;
+        crate::args::check_years(t, at).map_err(|e| e.context(flag))
     }
 
-    /// RFC 3339, or a naive local date-time (`2026-11-23T14:05`, `2026-11-23 14:05:30`).
+    /// RFC 3339, or a naive local date-time (`2026-11-23T14:05`, `2026-11-23 14:05:30`) read in the calendar's
+    /// zone by [`Calendar::typed_local`].
     pub fn parse_instant(&self, s: &str) -> Option<DateTime<Utc>> {
         let t = s.trim();
         if let Ok(d) = DateTime::parse_from_rfc3339(t) {
@@ -368,7 +378,42 @@ impl Calendar {
         ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
             .iter()
             .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-            .map(|n| self.local_to_utc(n))
+            .map(|n| self.typed_local(t, n))
+    }
+
+    /// A local date-time a user typed (`s`), as an instant. One that does not exist (a daylight-saving gap:
+    /// clocks skip forward) moves forward as [`Calendar::local_to_utc`] moves it, and one that occurs twice
+    /// (clocks go back) is the earlier; either way a warning says so and how to say it exactly (an offset).
+    /// Moving rather than refusing is documented behaviour: `--ts` in a gap is logged at the time after it.
+    fn typed_local(&self, s: &str, naive: NaiveDateTime) -> DateTime<Utc> {
+        let tz = self.tz;
+        let shown = |t: DateTime<Utc>| {
+            let local = t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S%:z");
+            format!("{local} ({})", t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        };
+        match tz.from_local_datetime(&naive) {
+            LocalResult::Single(t) => t.with_timezone(&Utc),
+            LocalResult::Ambiguous(a, b) => {
+                let (a, b) = (a.with_timezone(&Utc), b.with_timezone(&Utc));
+                let (early, late) = if a <= b { (a, b) } else { (b, a) };
+                crate::cli::warn_later(format!(
+                    "{s:?} occurs twice in {tz} (clocks go back that night): took the earlier, {}; the later is {} \
+                     (give an offset to choose)",
+                    shown(early),
+                    shown(late)
+                ));
+                early
+            }
+            LocalResult::None => {
+                let t = self.local_to_utc(naive);
+                crate::cli::warn_later(format!(
+                    "{s:?} does not exist in {tz}: it falls in a daylight-saving gap (clocks skip forward that \
+                     night); took {}, after the gap (give an offset to say otherwise)",
+                    shown(t)
+                ));
+                t
+            }
+        }
     }
 
     /// The bucket of `ts` in `unit`: its key and its `[start, end)` range.

@@ -1522,6 +1522,10 @@ where
     let mut handle = |line: &[u8], text: Option<&str>, lines: &mut u64| -> std::result::Result<(), (u64, Error)> {
         *lines += 1;
         let (mut l, mut t) = (line, text);
+        // A UTF-8 byte order mark at the very start of the input (only there) is not part of the first line.
+        if *lines == 1 && !skip_first && l.starts_with(b"\xEF\xBB\xBF") {
+            (l, t) = (&l[3..], t.and_then(|t| t.strip_prefix('\u{FEFF}')));
+        }
         if let [rest @ .., b'\r'] = l {
             l = rest;
             t = t.and_then(|t| t.strip_suffix('\r'));

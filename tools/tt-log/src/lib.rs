@@ -469,13 +469,25 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Vec<String>)> {
         if path.is_empty() {
             return Err(Error::usage("--estimate-from needs a file name (or - for stdin), got an empty one"));
         }
-        // Text of unknown encoding: decoded the same lossy way from a file and from stdin.
-        let text = if path == "-" {
-            read_stdin(true)?
+        // Text of unknown encoding: decoded the same lossy way from a file and from stdin, and read up to 16 MiB
+        // (about 4M tokens, beyond any model's context): more is not a prompt, and an endless file such as
+        // /dev/zero must not be read until memory runs out. A FIFO (`<(…)`) is read like stdin.
+        const MAX_PROMPT: u64 = 16 * 1024 * 1024;
+        let (what, reader): (&str, Box<dyn std::io::Read>) = if path == "-" {
+            ("<stdin>", Box::new(tt_core::input::stdin()))
         } else {
-            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            String::from_utf8_lossy(&bytes).into_owned()
+            (path, Box::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?))
         };
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(reader, MAX_PROMPT + 1), &mut bytes)
+            .map_err(|e| Error::io(what, e))?;
+        if bytes.len() as u64 > MAX_PROMPT {
+            return Err(Error::data(format!(
+                "--estimate-from {what}: larger than {} MiB, not a prompt to estimate",
+                MAX_PROMPT >> 20
+            )));
+        }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         if text.trim().is_empty() {
             let what = if path == "-" { "stdin".to_string() } else { path.clone() };
             return Err(Error::data(format!("nothing to estimate: {what} holds no text")));
