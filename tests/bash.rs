@@ -277,8 +277,10 @@ fn tt_report_warns_instead_of_failing_the_build() {
         .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"v\":1,\"id\":\"broken\"}\n"))
         .unwrap();
     sc.write("summary.md", "# Build\n\n");
-    let warning =
-        format!("tt_report: warning: report not written: {}:2: missing field `ts`\n", sc.log_path().display());
+    let warning = format!(
+        "tt_report: warning: report not written: {}:2: missing field `ts` (tt-log --repair moves bad lines aside)\n",
+        sc.log_path().display()
+    );
     sc.bash(&format!("{}\ntt_report --today 2026-11-18\necho continued\n", prelude()))
         .env("GITHUB_STEP_SUMMARY", sc.path().join("summary.md"))
         .succeeds()
@@ -350,7 +352,10 @@ fn tt_guard_and_tt_afford_still_fail_on_real_errors() {
         .open(sc.log_path())
         .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"v\":1,\"id\":\"broken\"}\n"))
         .unwrap();
-    let missing_ts = format!("tt-budget: error: {}:2: missing field `ts`\n", sc.log_path().display());
+    let missing_ts = format!(
+        "tt-budget: error: {}:2: missing field `ts` (tt-log --repair moves bad lines aside)\n",
+        sc.log_path().display()
+    );
     sc.bash(&format!(
         "{}\nstatus=0\ntt_afford 0.10 --today 2026-11-18 || status=$?\necho \"afford=$status\"\n",
         prelude()

@@ -477,7 +477,7 @@ fn bad_input_is_refused_with_file_and_line() {
         .args(["--format", "csv", "bad.jsonl"])
         .fails_with(2)
         .one_error_line("tt-export")
-        .stderr_is("tt-export: error: bad.jsonl:2: missing field `ts`\n");
+        .stderr_is("tt-export: error: bad.jsonl:2: missing field `ts` (tt-log --repair moves bad lines aside)\n");
     sc.write("rows.jsonl", ROWS);
     sc.cmd("tt-export")
         .args(["--format", "csv", "--agent", "ATLAS", "rows.jsonl"])
@@ -487,7 +487,7 @@ fn bad_input_is_refused_with_file_and_line() {
     sc.cmd("tt-export").args(["--bundle", "rows.jsonl"]).fails_with(2).stderr_has("bundles carry usage records");
     sc.write("mixed.jsonl", format!("{}{ROWS}", LOG.lines().next().unwrap().to_string() + "\n"));
     sc.cmd("tt-export").args(["mixed.jsonl"]).fails_with(2).stderr_is(
-        "tt-export: error: mixed.jsonl:2: a tt-sum summary row among usage records: export one or the other\n",
+        "tt-export: error: mixed.jsonl:2: a tt-sum summary row among usage records: export one or the other (tt-log --repair moves bad lines aside)\n",
     );
     sc.cmd("tt-export").args(["--where", "cost_usd=1"]).fails_with(2).one_error_line("tt-export");
     sc.cmd("tt-export").args(["--format", "xml"]).fails_with(2);

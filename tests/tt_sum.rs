@@ -454,11 +454,9 @@ fn bad_lines_are_errors_with_file_and_line() {
     text.push('\n'); // a blank line is fine
     text.push_str(&rec("2026-11-23T12:00:00Z", "X", "m", 1, 1, "-1", ""));
     sc.write("bad.jsonl", &text);
-    sc.cmd("tt-sum")
-        .arg("bad.jsonl")
-        .fails_with(2)
-        .one_error_line("tt-sum")
-        .stderr_is("tt-sum: error: bad.jsonl:7: field `cost_usd`: must not be negative\n");
+    sc.cmd("tt-sum").arg("bad.jsonl").fails_with(2).one_error_line("tt-sum").stderr_is(
+        "tt-sum: error: bad.jsonl:7: field `cost_usd`: must not be negative (tt-log --repair moves bad lines aside)\n",
+    );
     sc.cmd("tt-sum").pipe_in("{\"v\":1}\n").fails_with(2).stderr_is("tt-sum: error: <stdin>:1: missing field `id`\n");
     sc.cmd("tt-sum").pipe_in("not json\n").fails_with(2).one_error_line("tt-sum").stderr_has("<stdin>:1: invalid JSON");
 }
@@ -512,7 +510,7 @@ fn exact_totals_on_a_generated_log_match_an_independent_sum() {
         r#"{"v":1,"id":"x","ts":"2026-11-01T00:00:00Z","agent":"A","model":"m","input_tokens":"12","output_tokens":1}"#;
     sc.write("bad.jsonl", lines.join("\n") + "\n");
     sc.cmd("tt-sum").arg("bad.jsonl").fails_with(2).stderr_is(
-        "tt-sum: error: bad.jsonl:39991: field `input_tokens`: expected a non-negative integer, got \"12\"\n",
+        "tt-sum: error: bad.jsonl:39991: field `input_tokens`: expected a non-negative integer, got \"12\" (tt-log --repair moves bad lines aside)\n",
     );
 }
 
@@ -694,10 +692,9 @@ fn summary_rows_are_not_records_and_the_error_says_so() {
         "rows.jsonl:1: missing field `v` (schema version); these look like tt-sum summary rows, not usage records \
          (summary rows go to tt-budget or tt-export)",
     );
-    // A line that lacks `v` and is no summary row gets no hint.
+    // A line that lacks `v` and is no summary row gets no such hint: it is a bad line, which can be moved aside.
     sc.write("odd.jsonl", log() + "{\"id\":\"x\"}\n");
-    sc.cmd("tt-sum")
-        .arg("odd.jsonl")
-        .fails_with(2)
-        .stderr_is("tt-sum: error: odd.jsonl:6: missing field `v` (schema version)\n");
+    sc.cmd("tt-sum").arg("odd.jsonl").fails_with(2).stderr_is(
+        "tt-sum: error: odd.jsonl:6: missing field `v` (schema version) (tt-log --repair moves bad lines aside)\n",
+    );
 }

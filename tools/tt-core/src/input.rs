@@ -203,7 +203,7 @@ pub fn for_each_line(name: &str, mut reader: impl BufRead, mut f: impl FnMut(u64
             buf.extend_from_slice(&avail[..take.min(room)]);
             reader.consume(take.min(room));
             if buf.len() > MAX_LINE && !(done && take <= room && buf.len() == MAX_LINE + 1) {
-                return Err(line_too_long().context(format!("{name}:{}", n + 1)));
+                return Err(hint(name, line_too_long().context(format!("{name}:{}", n + 1))));
             }
             if done {
                 terminated = true;
@@ -228,9 +228,14 @@ pub fn for_each_line(name: &str, mut reader: impl BufRead, mut f: impl FnMut(u64
         match f(n, line) {
             Ok(()) => {}
             Err(_) if !terminated && still_being_written(line) => return Ok(()),
-            Err(e) => return Err(e.context(format!("{name}:{n}"))),
+            Err(e) => return Err(hint(name, e.context(format!("{name}:{n}")))),
         }
     }
+}
+
+/// A bad line's error, with the hint to repair the file when it is one.
+fn hint(name: &str, e: Error) -> Error {
+    if name == "<stdin>" { e } else { crate::log::with_repair_hint(e) }
 }
 
 /// Read all of a reader into a string (for single-document inputs such as API responses).

@@ -14,6 +14,10 @@
 //! * Created files are private: the log 0600, directories made for it 0700 (see [`crate::fsutil`]); an
 //!   existing log keeps its mode, which is how a shared team log is set up (create it with wider modes first).
 //!   `<log>.torn` and the import history are never opened through a symlink.
+//! * The one command that rewrites the log is `tt-log --repair` ([`repair_bad_lines`]): under the lock, the
+//!   lines the readers refuse go to `<log>.rejected` and a copy of the rest is renamed over the log. So a lock
+//!   taken is only kept when the locked file is still the one at the path (same inode); otherwise the path is
+//!   opened again — a writer that opened the old file before the rename would append to a file no longer there.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -89,20 +93,36 @@ impl LockedLog {
                 None => Error::io(dir.display(), e),
             })?;
         }
-        let file = match lines {
-            // The log may be a symlink the user made (a log on another volume): it is followed.
-            Lines::Records => crate::fsutil::private_options()
-                .read(true)
-                .append(true)
-                .create(true)
-                .open(path)
-                .map_err(|e| Error::io(path.display(), e))?,
-            // tt's own side files (the import history) are never written through a link.
-            Lines::JsonObjects => {
-                crate::fsutil::open_side(path, std::fs::OpenOptions::new().read(true).append(true).create(true))?
+        let mut tries = 0;
+        let file = loop {
+            let file = match lines {
+                // The log may be a symlink the user made (a log on another volume): it is followed.
+                Lines::Records => crate::fsutil::private_options()
+                    .read(true)
+                    .append(true)
+                    .create(true)
+                    .open(path)
+                    .map_err(|e| Error::io(path.display(), e))?,
+                // tt's own side files (the import history) are never written through a link.
+                Lines::JsonObjects => {
+                    crate::fsutil::open_side(path, std::fs::OpenOptions::new().read(true).append(true).create(true))?
+                }
+            };
+            file.lock().map_err(|e| Error::io(format!("{}: lock", path.display()), e))?;
+            // The file locked must still be the one at `path`: `tt-log --repair` renames a new log over the old
+            // one under the old one's lock, and a writer that opened the old file before that and locked it
+            // after would append to a file no longer in the directory (its records lost). Opened again, then.
+            if still_at(&file, path, lines) {
+                break file;
+            }
+            tries += 1;
+            if tries >= 100 {
+                return Err(Error::data(format!(
+                    "{}: the file keeps being replaced while tt waits for its lock",
+                    path.display()
+                )));
             }
         };
-        file.lock().map_err(|e| Error::io(format!("{}: lock", path.display()), e))?;
         let mut log = LockedLog { file, path: path.to_path_buf() };
         log.repair(lines)?;
         Ok(log)
@@ -249,6 +269,281 @@ impl LockedLog {
     }
 }
 
+/// True when `file` is the file at `path` now (same device and inode; `path` followed through links for the log,
+/// not for side files, which are never links).
+fn still_at(file: &File, path: &Path, lines: Lines) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let now = match lines {
+        Lines::Records => std::fs::metadata(path),
+        Lines::JsonObjects => std::fs::symlink_metadata(path),
+    };
+    match (file.metadata(), now) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// The hint the readers' error for a bad line ends with.
+pub const REPAIR_HINT: &str = "tt-log --repair moves bad lines aside";
+
+/// A reader's error for a bad line (`file:line: …`) with [`REPAIR_HINT`] appended; errors other than bad data
+/// (I/O) are returned as they are.
+pub fn with_repair_hint(e: Error) -> Error {
+    if e.kind() != crate::error::Kind::Data {
+        return e;
+    }
+    Error::new(e.kind(), format!("{} ({REPAIR_HINT})", e.message()))
+}
+
+/// Where `tt-log --repair` moves the bad lines of `log`: `<log>.rejected`.
+pub fn rejected_path(log: &Path) -> PathBuf {
+    let mut s = log.as_os_str().to_os_string();
+    s.push(".rejected");
+    PathBuf::from(s)
+}
+
+/// How many bytes of a bad line [`BadLine::head`] keeps, for showing.
+pub const BAD_HEAD: usize = 48;
+
+/// A line of the log that the readers refuse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLine {
+    /// Its 1-based line number, as the readers count (blank lines included).
+    pub line: u64,
+    /// The offset of its first byte in the log.
+    pub offset: u64,
+    /// Its length in bytes, without its newline.
+    pub len: u64,
+    /// Its first [`BAD_HEAD`] bytes.
+    pub head: Vec<u8>,
+    /// Why the readers refuse it (the reader's own message, control characters made spaces).
+    pub why: String,
+}
+
+/// What `tt-log --repair` found, and did unless it was a dry run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repair {
+    /// Lines in the log (blank ones included), before the repair.
+    pub lines: u64,
+    /// The lines refused by the readers, in log order: moved to [`Repair::rejected`] (or to be, in a dry run).
+    pub bad: Vec<BadLine>,
+    /// `<log>.rejected`.
+    pub rejected: PathBuf,
+    /// A dry run only: the length of an unterminated last line that is not a record (a torn write). Readers
+    /// leave it out; the next append, or a repair, moves it to `<log>.torn`.
+    pub torn_tail: Option<u64>,
+    /// The enforce index was deleted (it is rebuilt by the next `--enforce` or `tt-budget`).
+    pub index_removed: bool,
+}
+
+/// Quarantine the lines of the log at `path` that the readers refuse (`tt-log --repair`): invalid JSON, a
+/// block of NULs left by a crash, a half line, invalid UTF-8, a record that does not validate, a line longer
+/// than [`crate::input::MAX_LINE`]. `Ok(None)` when there is no log.
+///
+/// * "Bad" means what makes a reader fail: [`crate::scan::View::parse`] (tt-sum, tt-budget, tt-optimize) or
+///   [`crate::Record::parse`] (tt-export, merges) refuses the line, after one trailing `\r` is removed; blank
+///   lines are skipped by readers and kept.
+/// * Under the log's exclusive lock ([`LockedLog::open`], which first moves a torn last line to `<log>.torn`),
+///   each bad line is appended to `<log>.rejected` (0600, never through a symlink) as a comment line
+///   `# line N (B bytes at offset O) of LOG, moved by tt-log --repair at TS: WHY` followed by the line's bytes
+///   exactly as they were (NULs and invalid UTF-8 included) and a newline, then synced. So every entry is two
+///   lines, and removing the `#` lines gives the moved lines back.
+/// * Then the kept lines, byte for byte and in order, go to a random-named temporary file in the log's real
+///   directory (the log may be a symlink: the file it points to is replaced, the link kept), with the log's
+///   mode (and owner when allowed); it is synced, locked, and renamed over the log, and the directory synced.
+///   Writers waiting for the old file's lock open the log again when they get it ([`LockedLog::open`] checks
+///   the inode), and wait on the new file's lock until the repair is done. A log with other hard links is
+///   refused: a rename would split them.
+/// * The enforce index (`<log>.tt-index`) is deleted (it would see the new inode and rebuild anyway).
+/// * Nothing bad: nothing is written at all. `dry_run`: the log is read under a shared lock, nothing is written.
+pub fn repair_bad_lines(path: &Path, dry_run: bool) -> Result<Option<Repair>> {
+    use std::os::unix::fs::MetadataExt;
+    let p = path.display().to_string();
+    let rejected = rejected_path(path);
+    if !path.exists() {
+        return Ok(None);
+    }
+    if dry_run {
+        let mut file = File::open(path).map_err(|e| Error::io(&p, e))?;
+        file.lock_shared().map_err(|e| Error::io(format!("{p}: lock"), e))?;
+        let (lines, bad, torn_tail) = find_bad(&mut file, &p)?;
+        return Ok(Some(Repair { lines, bad, rejected, torn_tail, index_removed: false }));
+    }
+    let mut locked = LockedLog::open(path)?;
+    let (lines, bad, _) = find_bad(&mut locked.file, &p)?;
+    let mut repair = Repair { lines, bad, rejected, torn_tail: None, index_removed: false };
+    if repair.bad.is_empty() {
+        return Ok(Some(repair));
+    }
+    let meta = locked.file.metadata().map_err(|e| Error::io(&p, e))?;
+    if meta.nlink() > 1 {
+        return Err(Error::data(format!(
+            "{p}: has {} hard links; a repair replaces the file and would split them (repair a copy, or remove the other links)",
+            meta.nlink()
+        )));
+    }
+    let len = meta.len();
+    if repair.bad.last().is_some_and(|b| b.offset + b.len >= len) {
+        // The lock's repair left the log ending in a newline: someone wrote since, ignoring the lock.
+        return Err(Error::data(format!(
+            "{p}: changed while it was repaired (a writer that ignores the lock?): left as it is"
+        )));
+    }
+    // 1. The bad lines are safely in `<log>.rejected` before they leave the log.
+    let sp = repair.rejected.display().to_string();
+    let side = crate::fsutil::append_side(&repair.rejected)?;
+    let mut out = std::io::BufWriter::new(&side);
+    let now = crate::record::format_ts(chrono::Utc::now());
+    for b in &repair.bad {
+        let header = format!(
+            "# line {} ({} bytes at offset {}) of {p}, moved by tt-log --repair at {now}: {}\n",
+            b.line, b.len, b.offset, b.why
+        );
+        out.write_all(header.as_bytes()).map_err(|e| Error::io(&sp, e))?;
+        copy_range(&mut locked.file, b.offset, b.len, &mut out, &p, &sp)?;
+        out.write_all(b"\n").map_err(|e| Error::io(&sp, e))?;
+    }
+    out.flush().map_err(|e| Error::io(&sp, e))?;
+    drop(out);
+    side.sync_all().map_err(|e| Error::io(&sp, e))?;
+    // 2. The kept lines, byte for byte, in a new file beside the real log.
+    let real = crate::fsutil::resolve_links(path)?;
+    let dir = crate::fsutil::dir_of(&real);
+    let name = real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "usage.jsonl".into());
+    let mut tmp = crate::fsutil::temp_in(dir, &name).map_err(|e| Error::io(dir.display(), e))?;
+    let tp = tmp.path().display().to_string();
+    tmp.as_file().set_permissions(meta.permissions()).map_err(|e| Error::io(&tp, e))?;
+    // A shared log keeps its group (and its owner when run as that owner or root); failing that it is ours.
+    let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
+    let _ = std::os::unix::fs::fchown(tmp.as_file(), None, Some(meta.gid()));
+    let mut at = 0u64;
+    let mut removed = 0u64;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        for b in &repair.bad {
+            copy_range(&mut locked.file, at, b.offset - at, &mut w, &p, &tp)?;
+            at = b.offset + b.len + 1;
+            removed += b.len + 1;
+        }
+        copy_range(&mut locked.file, at, len - at, &mut w, &p, &tp)?;
+        w.flush().map_err(|e| Error::io(&tp, e))?;
+    }
+    let written = tmp.as_file().metadata().map_err(|e| Error::io(&tp, e))?.len();
+    if written != len - removed || locked.len()? != len {
+        return Err(Error::data(format!(
+            "{p}: changed while it was repaired (a writer that ignores the lock?): left as it is; {sp} holds copies of its bad lines"
+        )));
+    }
+    tmp.as_file().sync_all().map_err(|e| Error::io(&tp, e))?;
+    // Locked before it becomes the log: writers that open the new log wait until the repair is over.
+    tmp.as_file().lock().map_err(|e| Error::io(format!("{tp}: lock"), e))?;
+    // 3. Renamed over the log, under both locks.
+    let new = tmp.persist(&real).map_err(|e| Error::io(format!("{p}: replace"), e.error))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    // 4. The index counted the old file: it is rebuilt from the new one.
+    repair.index_removed = match std::fs::remove_file(crate::enforce::index_path(path)) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(Error::io(crate::enforce::index_path(path).display(), e)),
+    };
+    let _ = new.unlock();
+    drop(locked);
+    Ok(Some(repair))
+}
+
+/// Copy `n` bytes of `from` at `offset` to `to` (`fname`, `tname` name them in errors).
+fn copy_range(from: &mut File, offset: u64, n: u64, to: &mut impl Write, fname: &str, tname: &str) -> Result<()> {
+    from.seek(SeekFrom::Start(offset)).map_err(|e| Error::io(fname, e))?;
+    let copied = std::io::copy(&mut Read::by_ref(from).take(n), to).map_err(|e| Error::io(tname, e))?;
+    if copied != n {
+        return Err(Error::data(format!(
+            "{fname}: shorter than expected while repairing it (read {copied} of {n} bytes)"
+        )));
+    }
+    Ok(())
+}
+
+/// The lines of `file` (read from its start) that the readers refuse, the number of lines, and the length of an
+/// unterminated last line that is not a record (see [`Repair::torn_tail`]).
+fn find_bad(file: &mut File, name: &str) -> Result<(u64, Vec<BadLine>, Option<u64>)> {
+    use std::io::BufRead;
+    file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(name, e))?;
+    let mut r = std::io::BufReader::with_capacity(256 * 1024, file);
+    let max = crate::input::MAX_LINE;
+    let (mut lines, mut offset, mut bad, mut torn) = (0u64, 0u64, Vec::new(), None);
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        buf.clear();
+        let (mut len, mut terminated) = (0u64, false);
+        loop {
+            let avail = match r.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(name, e)),
+            };
+            if avail.is_empty() {
+                break;
+            }
+            let (take, done) = match memchr::memchr(b'\n', avail) {
+                Some(i) => (i, true),
+                None => (avail.len(), false),
+            };
+            // A line longer than any reader takes is not kept in memory, only measured.
+            if buf.len() <= max {
+                buf.extend_from_slice(&avail[..take.min(max + 1 - buf.len())]);
+            }
+            len += take as u64;
+            r.consume(take + usize::from(done));
+            if done {
+                terminated = true;
+                break;
+            }
+        }
+        if len == 0 && !terminated {
+            return Ok((lines, bad, torn));
+        }
+        lines += 1;
+        let why = if len > max as u64 {
+            Some(crate::input::line_too_long().message().to_string())
+        } else {
+            let l = buf.strip_suffix(b"\r").unwrap_or(&buf);
+            if l.iter().all(u8::is_ascii_whitespace) {
+                None
+            } else {
+                match crate::scan::View::parse(l) {
+                    Err(e) => Some(e.message().to_string()),
+                    Ok(_) => match crate::input::utf8(l).and_then(crate::Record::parse) {
+                        Err(e) => Some(e.message().to_string()),
+                        Ok(_) => None,
+                    },
+                }
+            }
+        };
+        // A byte order mark at the very start: the line reader itself says whether readers skip it.
+        let bom_ok = |l: &[u8]| {
+            let line = [l, b"\n"].concat();
+            let read = |_, x: &[u8]| crate::scan::View::parse(x).map(drop);
+            offset == 0 && l.starts_with(b"\xEF\xBB\xBF") && crate::input::for_each_line("", &line[..], read).is_ok()
+        };
+        if let Some(why) = why.filter(|_| !bom_ok(&buf)) {
+            if !terminated && len <= MAX_TORN_TAIL {
+                // Being written, or torn: the lock's repair moves it to `<log>.torn` (a whole JSON value that is
+                // not a record too).
+                torn = Some(len);
+            } else {
+                let why = why.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+                bad.push(BadLine { line: lines, offset, len, head: buf[..buf.len().min(BAD_HEAD)].to_vec(), why });
+            }
+        }
+        offset += len + u64::from(terminated);
+        if !terminated {
+            return Ok((lines, bad, torn));
+        }
+    }
+}
+
 impl Drop for LockedLog {
     fn drop(&mut self) {
         let _ = self.file.unlock();
@@ -258,6 +553,25 @@ impl Drop for LockedLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_writer_waiting_for_the_lock_of_a_replaced_log_opens_it_again() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("usage.jsonl");
+        std::fs::write(&path, "{\"v\":1,\"a\":0}\n\0\0\n").unwrap();
+        let held = LockedLog::open_lines(&path).unwrap();
+        let p = path.clone();
+        // Opens the old file, then waits for its lock.
+        let writer = std::thread::spawn(move || LockedLog::open_lines(&p).unwrap().append("{\"b\":1}\n"));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        // Replaced under the old file's lock, as `--repair` does.
+        let new = d.path().join("new");
+        std::fs::write(&new, "{\"v\":1,\"a\":0}\n").unwrap();
+        std::fs::rename(&new, &path).unwrap();
+        drop(held);
+        writer.join().unwrap().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"v\":1,\"a\":0}\n{\"b\":1}\n");
+    }
 
     #[test]
     fn a_failed_write_is_rolled_back() {

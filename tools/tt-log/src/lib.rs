@@ -17,6 +17,7 @@ use tt_core::{Config, Record, Tokens, money};
 mod enforce;
 mod import;
 mod merge;
+mod repair;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -30,7 +31,8 @@ Examples:
   tt-log --import laptop.ttb desktop-usage.jsonl --dry-run   merge other machines' bundles / logs (new ids only)
   tt-log --import claude-code                   Claude Code transcripts, new requests only
   tt-log --import codex ~/.codex --dry-run      Codex CLI rollouts: preview
-  tt-log --import claude-code ~/old/claude --finished   finished sessions: all at once";
+  tt-log --import claude-code ~/old/claude --finished   finished sessions: all at once
+  tt-log --repair                               move lines readers refuse to usage.jsonl.rejected";
 
 /// Append usage records to the tt usage log.
 #[derive(Debug, Parser)]
@@ -157,6 +159,17 @@ pub struct Cli {
     /// it and replaces the hold in the same append.
     #[arg(long, value_name = "ID", env = "TT_RESERVATION", hide_env_values = true)]
     settle: Option<String>,
+    /// Move the lines the readers refuse (invalid JSON, a block of NULs left by a crash, a half line) out of the
+    /// log into <log>.rejected, each after a `# line N …` comment, byte for byte; valid lines keep their bytes
+    /// and order. The one command that rewrites the log (under its lock). With --dry-run: list them, change
+    /// nothing.
+    #[arg(long, conflicts_with_all = [
+        "pos_agent", "pos_model", "pos_input", "pos_output", "pos_note", "agent", "model", "input", "output",
+        "cache_read", "cache_write", "cache_write_1h", "reasoning", "session", "task", "project", "provider",
+        "branch", "commit", "tags", "note", "duration", "ts", "source", "from", "estimate_from", "strict", "print",
+        "import", "finished", "enforce", "no_git",
+    ])]
+    repair: bool,
     /// No confirmation on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -177,6 +190,12 @@ pub fn command() -> clap::Command {
 pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let config = cli.common.config()?;
+    if cli.repair {
+        if cli.settle.is_some() && m.value_source("settle") == Some(clap::parser::ValueSource::CommandLine) {
+            return Err(Error::usage("--settle describes one logged record; it cannot be used with --repair"));
+        }
+        return repair::run(&cli.common.log_path(&config)?, cli.dry_run, cli.quiet).map(|()| Outcome::Ok);
+    }
     if let Some(import) = &cli.import {
         // Imported records carry their own numbers and context: a flag meant for one hand-logged record would be
         // silently ignored, so it is refused instead.

@@ -153,7 +153,9 @@ fn read_from(sources: &[Source], common: &CommonArgs, config: &tt_core::Config) 
 /// the hint says what tt-sum reads instead.
 fn not_records_hint(e: Error, sources: &[Source]) -> Error {
     const NO_V: &str = ": missing field `v` (schema version)";
-    let Some((name, line)) = e.message().strip_suffix(NO_V).and_then(|p| p.rsplit_once(':')) else { return e };
+    // Summary rows are not a damaged log: the repair hint gives way to this one.
+    let msg = e.message().strip_suffix(&format!(" ({})", tt_core::log::REPAIR_HINT)).unwrap_or(e.message());
+    let Some((name, line)) = msg.strip_suffix(NO_V).and_then(|p| p.rsplit_once(':')) else { return e };
     let Ok(line) = line.parse::<usize>() else { return e };
     let summary = |text: &str| {
         serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v["kind"] == "summary" && v.get("v").is_none())
@@ -172,7 +174,7 @@ fn not_records_hint(e: Error, sources: &[Source]) -> Error {
         }
         None => return e,
     };
-    Error::new(e.kind(), format!("{}; {hint}", e.message()))
+    Error::new(e.kind(), format!("{msg}; {hint}"))
 }
 
 fn order(sort: &str, a: &Group, b: &Group) -> Ordering {
