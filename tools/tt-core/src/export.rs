@@ -503,6 +503,7 @@ pub fn refuse_own_files(target: &Path, log: Option<&Path>, inputs: &[PathBuf]) -
             crate::import::state::path_for(file),
             crate::bundle::history_path(file),
             crate::log::torn_path(file),
+            crate::log::rejected_path(file),
         ] {
             let d = format!("a side file of {what} ({})", side.display());
             own.push((side, d));

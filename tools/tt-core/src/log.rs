@@ -189,8 +189,23 @@ impl LockedLog {
     /// file size limit) is rolled back: the log is cut back to its length before, so a batch is all or nothing
     /// and no torn line is left for readers.
     fn write_checked(&mut self, bytes: &[u8]) -> Result<()> {
-        // O_APPEND: the kernel positions each write at the end; one write_all of a small buffer is one write(2).
-        self.write_checked_with(bytes, |f, b| f.write_all(b))
+        // O_APPEND: the kernel positions each write at the end. A regular file takes a whole write(2) unless
+        // something stops it (a full disk, a file-size limit): a short write is that failure, never retried —
+        // retrying at a file-size limit raises SIGXFSZ, which kills the process before it can roll back.
+        self.write_checked_with(bytes, |f, b| {
+            let mut at = 0;
+            while at < b.len() {
+                match f.write(&b[at..]) {
+                    Ok(0) => break,
+                    // Short (and not the kernel's cap on one write): stop; the length check rolls back.
+                    Ok(n) if n < b.len() - at && n < 0x7fff_f000 => break,
+                    Ok(n) => at += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        })
     }
 
     /// [`LockedLog::write_checked`] with the write itself given (tests inject failing ones).
