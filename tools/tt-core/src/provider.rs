@@ -851,3 +851,504 @@ fn gemini(u: &Value) -> Result<Usage> {
         ..Default::default()
     })
 }
+
+/// Property tests (issue 11): the readers on arbitrary text and on mutated real-shaped responses. The mutators
+/// here are shared with the config's and the importers' properties.
+#[cfg(test)]
+pub(crate) mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `PROPTEST_CASES` when set, else `n`.
+    pub(crate) fn config(n: u32) -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(n);
+        ProptestConfig { cases, ..ProptestConfig::default() }
+    }
+
+    /// One edit of a text: replace, insert or remove a byte, insert a snippet, cut the text, or repeat a slice.
+    #[derive(Debug, Clone)]
+    pub(crate) enum Edit {
+        Set(usize, u8),
+        Insert(usize, u8),
+        Remove(usize),
+        Snippet(usize, usize),
+        Cut(usize),
+        Repeat(usize, usize),
+    }
+
+    pub(crate) fn edit() -> impl Strategy<Value = Edit> {
+        let byte =
+            prop_oneof![any::<u8>(), proptest::sample::select(b"\"\\{}[],:=#' 0123456789-+.eEntfalsru\t\r\n".to_vec())];
+        prop_oneof![
+            (any::<usize>(), byte.clone()).prop_map(|(i, b)| Edit::Set(i, b)),
+            (any::<usize>(), byte).prop_map(|(i, b)| Edit::Insert(i, b)),
+            any::<usize>().prop_map(Edit::Remove),
+            (any::<usize>(), any::<usize>()).prop_map(|(i, k)| Edit::Snippet(i, k)),
+            any::<usize>().prop_map(Edit::Cut),
+            (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Edit::Repeat(i, j)),
+        ]
+    }
+
+    /// `text` with `edits` applied; snippets are taken from `snippets`.
+    pub(crate) fn apply(text: &[u8], edits: &[Edit], snippets: &[&str]) -> Vec<u8> {
+        let mut b = text.to_vec();
+        let at = |i: usize, n: usize| if n == 0 { 0 } else { i % n };
+        for e in edits {
+            match *e {
+                Edit::Set(i, c) if !b.is_empty() => {
+                    let i = at(i, b.len());
+                    b[i] = c;
+                }
+                Edit::Insert(i, c) => b.insert(at(i, b.len() + 1), c),
+                Edit::Remove(i) if !b.is_empty() => {
+                    b.remove(at(i, b.len()));
+                }
+                Edit::Snippet(i, k) if !snippets.is_empty() => {
+                    let i = at(i, b.len() + 1);
+                    b.splice(i..i, snippets[k % snippets.len()].bytes());
+                }
+                Edit::Cut(i) => b.truncate(at(i, b.len() + 1)),
+                Edit::Repeat(i, j) if !b.is_empty() => {
+                    let (i, j) = (at(i, b.len()), at(j, b.len()));
+                    let (from, to) = (i.min(j), i.max(j));
+                    let piece = b[from..to].to_vec();
+                    b.splice(to..to, piece);
+                }
+                _ => {}
+            }
+        }
+        b
+    }
+
+    /// Bits of JSON that make documents interesting when dropped in anywhere.
+    pub(crate) const JSON_SNIPPETS: &[&str] = &[
+        "\"",
+        "\\",
+        ",",
+        ":",
+        "{",
+        "}",
+        "[",
+        "]",
+        "null",
+        "0",
+        "-1",
+        "1.5",
+        "1e3",
+        "18446744073709551615",
+        "18446744073709551616",
+        "\"\\u0000\"",
+        "\"\\ud800\"",
+        "\u{e9}",
+        "\u{feff}",
+        "\n",
+        "data: ",
+        "event: x\n",
+        "data: [DONE]\n",
+        ",\"usage\":{}",
+        ",\"input_tokens\":1",
+        ",\"output_tokens\":18446744073709551615",
+        ",\"iterations\":[{\"input_tokens\":1}]",
+        ",\"type\":\"message_start\"",
+        ",\"model\":\"m\\\"\"",
+        "{\"a\":1}",
+    ];
+
+    /// One structural edit of a JSON document: the `n`th node (pre-order, wrapping) changed.
+    #[derive(Debug, Clone)]
+    pub(crate) enum Tree {
+        /// Replace the node with one of [`VALUES`] (parsed).
+        Set(usize, usize),
+        /// Remove one member or element of the node (a container).
+        Drop(usize, usize),
+        /// Add a member (one of `keys`, one of [`VALUES`]) to the node (an object), or an element to an array.
+        Add(usize, usize, usize),
+        /// Repeat one element of an array, or copy one member under another key.
+        Dup(usize, usize, usize),
+        /// Wrap the node in an array or in `{"<key>": node}`.
+        Wrap(usize, usize),
+        /// Replace a number with another close to it or far from it.
+        Num(usize, u64),
+    }
+
+    /// Values worth trying in place of any node.
+    pub(crate) const VALUES: &[&str] = &[
+        "null",
+        "true",
+        "0",
+        "1",
+        "7",
+        "-1",
+        "1.5",
+        "1e2",
+        "9007199254740993",
+        "1000000000000",
+        "18446744073709551615",
+        "\"\"",
+        "\"fast\"",
+        "\"standard\"",
+        "\"priority\"",
+        "\"batch\"",
+        "\"flex\"",
+        "\"default\"",
+        "\"5m\"",
+        "\"1h\"",
+        "\"message_start\"",
+        "\"message_delta\"",
+        "\"assistant\"",
+        "\"token_count\"",
+        "\"a\\\"b\\\\c\\u0001\\u00e9\\n\"",
+        "\"2026-01-01T00:00:00Z\"",
+        "\"claude-sonnet-4-5\"",
+        "\"gpt-5\"",
+        "\"<synthetic>\"",
+        "{}",
+        "[]",
+        "[{}]",
+        "{\"input_tokens\":3,\"output_tokens\":4}",
+        "[{\"input_tokens\":3,\"output_tokens\":4,\"type\":\"message\"},{\"input_tokens\":5,\"model\":\"claude-haiku-4-5\"}]",
+        "{\"ephemeral_5m_input_tokens\":2,\"ephemeral_1h_input_tokens\":9}",
+        "{\"cached_tokens\":5}",
+        "[{\"ttl\":\"1h\",\"inputTokens\":3}]",
+    ];
+
+    pub(crate) fn tree(keys: usize) -> impl Strategy<Value = Tree> {
+        let (n, v) = (any::<usize>(), 0..VALUES.len());
+        prop_oneof![
+            (n, v.clone()).prop_map(|(n, v)| Tree::Set(n, v)),
+            (n, any::<usize>()).prop_map(|(n, i)| Tree::Drop(n, i)),
+            (n, 0..keys.max(1), v).prop_map(|(n, k, v)| Tree::Add(n, k, v)),
+            (n, any::<usize>(), 0..keys.max(1)).prop_map(|(n, i, k)| Tree::Dup(n, i, k)),
+            (n, 0..keys.max(1)).prop_map(|(n, k)| Tree::Wrap(n, k)),
+            (n, any::<u64>()).prop_map(|(n, x)| Tree::Num(n, x)),
+        ]
+    }
+
+    fn count(v: &Value) -> usize {
+        1 + match v {
+            Value::Array(a) => a.iter().map(count).sum(),
+            Value::Object(o) => o.values().map(count).sum(),
+            _ => 0,
+        }
+    }
+
+    /// The `n`th node of `v` in pre-order.
+    fn nth(v: &mut Value, n: usize) -> Option<&mut Value> {
+        let mut left = n;
+        let mut cur = v;
+        loop {
+            if left == 0 {
+                return Some(cur);
+            }
+            left -= 1;
+            let children: Vec<usize> = match &*cur {
+                Value::Array(a) => a.iter().map(count).collect(),
+                Value::Object(o) => o.values().map(count).collect(),
+                _ => return None,
+            };
+            let mut idx = None;
+            for (i, c) in children.iter().enumerate() {
+                if left < *c {
+                    idx = Some(i);
+                    break;
+                }
+                left -= c;
+            }
+            let i = idx?;
+            cur = match cur {
+                Value::Array(a) => &mut a[i],
+                Value::Object(o) => o.values_mut().nth(i)?,
+                _ => return None,
+            };
+        }
+    }
+
+    /// `doc` with the structural `edits` applied (keys for added members from `keys`).
+    pub(crate) fn mutate(doc: &Value, edits: &[Tree], keys: &[&str]) -> Value {
+        let mut doc = doc.clone();
+        let value = |k: usize| serde_json::from_str::<Value>(VALUES[k % VALUES.len()]).unwrap_or(Value::Null);
+        let key = |k: usize| keys.get(k % keys.len().max(1)).copied().unwrap_or("x").to_string();
+        for e in edits {
+            let total = count(&doc);
+            let pick = |n: usize| n % total;
+            match *e {
+                Tree::Set(n, v) => {
+                    if let Some(node) = nth(&mut doc, pick(n)) {
+                        *node = value(v);
+                    }
+                }
+                Tree::Drop(n, i) => match nth(&mut doc, pick(n)) {
+                    Some(Value::Array(a)) if !a.is_empty() => {
+                        a.remove(i % a.len());
+                    }
+                    Some(Value::Object(o)) if !o.is_empty() => {
+                        let k = o.keys().nth(i % o.len()).cloned().unwrap_or_default();
+                        o.remove(&k);
+                    }
+                    _ => {}
+                },
+                Tree::Add(n, k, v) => match nth(&mut doc, pick(n)) {
+                    Some(Value::Object(o)) => {
+                        o.insert(key(k), value(v));
+                    }
+                    Some(Value::Array(a)) => a.push(value(v)),
+                    _ => {}
+                },
+                Tree::Dup(n, i, k) => match nth(&mut doc, pick(n)) {
+                    Some(Value::Array(a)) if !a.is_empty() => {
+                        let c = a[i % a.len()].clone();
+                        a.push(c);
+                    }
+                    Some(Value::Object(o)) if !o.is_empty() => {
+                        let c = o.values().nth(i % o.len()).cloned().unwrap_or_default();
+                        o.insert(key(k), c);
+                    }
+                    _ => {}
+                },
+                Tree::Wrap(n, k) => {
+                    if let Some(node) = nth(&mut doc, pick(n)) {
+                        let inner = node.take();
+                        *node = if k % 2 == 0 {
+                            Value::Array(vec![inner])
+                        } else {
+                            Value::Object([(key(k), inner)].into_iter().collect())
+                        };
+                    }
+                }
+                Tree::Num(n, x) => {
+                    if let Some(node) = nth(&mut doc, pick(n))
+                        && let Some(old) = node.as_u64()
+                    {
+                        *node = Value::from(match x % 4 {
+                            0 => x,
+                            1 => old.wrapping_add(x % 3),
+                            2 => old.saturating_sub(x % 3),
+                            _ => u64::MAX - x % 3,
+                        });
+                    }
+                }
+            }
+        }
+        doc
+    }
+
+    /// The recorded responses of tests/fixtures/providers.
+    pub(crate) const FIXTURES: &[(&str, &str)] = &[
+        ("anthropic-fast.json", include_str!("../../../tests/fixtures/providers/anthropic-fast.json")),
+        ("anthropic-iterations.json", include_str!("../../../tests/fixtures/providers/anthropic-iterations.json")),
+        ("anthropic-stream.json", include_str!("../../../tests/fixtures/providers/anthropic-stream.json")),
+        ("anthropic-stream.sse", include_str!("../../../tests/fixtures/providers/anthropic-stream.sse")),
+        ("anthropic-two-responses.sse", include_str!("../../../tests/fixtures/providers/anthropic-two-responses.sse")),
+        ("anthropic.json", include_str!("../../../tests/fixtures/providers/anthropic.json")),
+        ("azure-chat.json", include_str!("../../../tests/fixtures/providers/azure-chat.json")),
+        (
+            "bedrock-converse-stream.json",
+            include_str!("../../../tests/fixtures/providers/bedrock-converse-stream.json"),
+        ),
+        ("bedrock-converse.json", include_str!("../../../tests/fixtures/providers/bedrock-converse.json")),
+        ("claude-print.json", include_str!("../../../tests/fixtures/providers/claude-print.json")),
+        ("gemini-interactions.json", include_str!("../../../tests/fixtures/providers/gemini-interactions.json")),
+        ("gemini.json", include_str!("../../../tests/fixtures/providers/gemini.json")),
+        ("litellm.json", include_str!("../../../tests/fixtures/providers/litellm.json")),
+        ("openai-chat-flex.json", include_str!("../../../tests/fixtures/providers/openai-chat-flex.json")),
+        ("openai-chat-two-streams.sse", include_str!("../../../tests/fixtures/providers/openai-chat-two-streams.sse")),
+        ("openai-chat.json", include_str!("../../../tests/fixtures/providers/openai-chat.json")),
+        (
+            "openai-responses-priority.json",
+            include_str!("../../../tests/fixtures/providers/openai-responses-priority.json"),
+        ),
+        (
+            "openai-responses-stream.json",
+            include_str!("../../../tests/fixtures/providers/openai-responses-stream.json"),
+        ),
+        ("openai-responses-stream.sse", include_str!("../../../tests/fixtures/providers/openai-responses-stream.sse")),
+        ("openai-responses.json", include_str!("../../../tests/fixtures/providers/openai-responses.json")),
+        (
+            "openrouter-chat-cost-differs.json",
+            include_str!("../../../tests/fixtures/providers/openrouter-chat-cost-differs.json"),
+        ),
+        ("openrouter-chat.json", include_str!("../../../tests/fixtures/providers/openrouter-chat.json")),
+        ("xai-chat.json", include_str!("../../../tests/fixtures/providers/xai-chat.json")),
+    ];
+
+    const PROVIDERS: [Provider; 7] = [
+        Provider::Anthropic,
+        Provider::OpenAi,
+        Provider::Gemini,
+        Provider::Bedrock,
+        Provider::Xai,
+        Provider::OpenRouter,
+        Provider::Azure,
+    ];
+
+    /// Keys the readers look at, for added and wrapping members.
+    const KEYS: &[&str] = &[
+        "usage",
+        "usageMetadata",
+        "message",
+        "response",
+        "metadata",
+        "interaction",
+        "type",
+        "id",
+        "object",
+        "model",
+        "modelVersion",
+        "responseId",
+        "messageStart",
+        "service_tier",
+        "speed",
+        "iterations",
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "cache_creation",
+        "ephemeral_1h_input_tokens",
+        "server_tool_use",
+        "web_search_requests",
+        "output_tokens_details",
+        "thinking_tokens",
+        "prompt_tokens",
+        "completion_tokens",
+        "prompt_tokens_details",
+        "cached_tokens",
+        "cache_write_tokens",
+        "completion_tokens_details",
+        "reasoning_tokens",
+        "cost",
+        "is_byok",
+        "promptTokenCount",
+        "candidatesTokenCount",
+        "cachedContentTokenCount",
+        "thoughtsTokenCount",
+        "toolUsePromptTokenCount",
+        "totalTokenCount",
+        "total_input_tokens",
+        "total_output_tokens",
+        "total_cached_tokens",
+        "inputTokens",
+        "outputTokens",
+        "cacheReadInputTokens",
+        "cacheWriteInputTokens",
+        "cacheDetails",
+        "ttl",
+        "modelUsage",
+    ];
+
+    /// The built-in prices, loaded once.
+    fn prices() -> &'static crate::price::PriceTable {
+        static P: std::sync::LazyLock<crate::price::PriceTable> =
+            std::sync::LazyLock::new(|| crate::config::Config::builtin().expect("built-in config").prices);
+        &P
+    }
+
+    /// Every provider's reader on `doc`: no panic; an `Ok` usage keeps its invariants and can be priced.
+    fn check(doc: &Value) {
+        for p in PROVIDERS {
+            let Ok(u) = usage_from(p, doc) else { continue };
+            if let Some(r) = u.reasoning {
+                assert!(r <= u.tokens.output, "{p:?}: reasoning {r} above output in {doc}");
+            }
+            if u.iterations.is_empty() {
+                // Bounded by tt-log's `max_tokens` per field (at most 10^12), a record's total always fits.
+                let t = &u.tokens;
+                if [t.input, t.output, t.cache_read, t.cache_write, t.cache_write_1h]
+                    .iter()
+                    .all(|&n| n <= crate::config::MAX_MAX_TOKENS)
+                {
+                    assert!(t.total_exact() <= u128::from(u64::MAX));
+                }
+            } else {
+                assert_eq!(p, Provider::Anthropic, "iterations from {p:?}: {doc}");
+                let mut sum = Tokens::default();
+                for it in &u.iterations {
+                    sum = add_tokens(&sum, &it.tokens).expect("the reader summed them already");
+                }
+                assert_eq!(sum, u.tokens, "{p:?}: iterations do not sum to the tokens in {doc}");
+            }
+            let model = u.model.as_deref().unwrap_or("claude-sonnet-4-5");
+            let entry = prices().resolve(model).or_else(|| prices().resolve("claude-sonnet-4-5")).expect("a model");
+            let ts = "2026-06-01T00:00:00Z".parse().expect("a time");
+            let _ = price_request(prices(), entry, ts, &u.tokens, &u.iterations, &u.billing);
+        }
+    }
+
+    /// `parse_response` on `text`, then every reader on what it gave.
+    fn read(text: &str) {
+        match parse_response("fuzz", text) {
+            Ok(doc) => check(&doc),
+            Err(e) => assert!(e.message().starts_with("fuzz"), "error without its source: {}", e.message()),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn arbitrary_text(text in "\\PC{0,200}") {
+            read(&text);
+        }
+
+        #[test]
+        fn mutated_fixture_text(k in 0..FIXTURES.len(), edits in proptest::collection::vec(edit(), 1..6)) {
+            let text = apply(FIXTURES[k].1.as_bytes(), &edits, JSON_SNIPPETS);
+            read(&String::from_utf8_lossy(&text));
+        }
+
+        #[test]
+        fn mutated_fixture_documents(
+            k in 0..FIXTURES.len(),
+            edits in proptest::collection::vec(tree(KEYS.len()), 1..8),
+        ) {
+            let Ok(doc) = parse_response(FIXTURES[k].0, FIXTURES[k].1) else { return Ok(()) };
+            let doc = mutate(&doc, &edits, KEYS);
+            check(&doc);
+            // And as a client would send it: pretty, or one event per line.
+            let text = match &doc {
+                Value::Array(items) => items.iter().map(Value::to_string).collect::<Vec<_>>().join("\n"),
+                other => serde_json::to_string_pretty(other).expect("a value prints"),
+            };
+            read(&text);
+        }
+
+        #[test]
+        fn anthropic_iterations_sum_to_the_tokens(
+            top in proptest::collection::vec(0..4u64, 0..5),
+            its in proptest::collection::vec(proptest::collection::vec((0..5usize, 0..6usize), 0..5), 0..4),
+        ) {
+            const KEYS: [&str; 5] = [
+                "input_tokens",
+                "output_tokens",
+                "cache_read_input_tokens",
+                "cache_creation_input_tokens",
+                "ephemeral_1h_input_tokens",
+            ];
+            const NUMS: [u64; 6] = [0, 1, 1000, 1 << 40, u64::MAX / 2, u64::MAX];
+            let usage = |fields: &[(usize, usize)]| {
+                let mut o = serde_json::Map::new();
+                for &(k, n) in fields {
+                    if KEYS[k] == "ephemeral_1h_input_tokens" {
+                        o.insert("cache_creation".into(), serde_json::json!({ KEYS[k]: NUMS[n] }));
+                    } else {
+                        o.insert(KEYS[k].into(), NUMS[n].into());
+                    }
+                }
+                Value::Object(o)
+            };
+            let mut u = usage(&top.iter().enumerate().map(|(i, &n)| (i, n as usize)).collect::<Vec<_>>());
+            u["iterations"] = Value::Array(its.iter().map(|f| usage(f)).collect());
+            let doc = serde_json::json!({ "model": "claude-sonnet-4-5", "usage": u });
+            match usage_from(Provider::Anthropic, &doc) {
+                Ok(got) => {
+                    prop_assert_eq!(got.iterations.len(), its.len());
+                    check(&doc);
+                }
+                Err(e) => prop_assert!(
+                    e.message().contains("overflows") || e.message().contains("no token counts"),
+                    "{}: {}", e.message(), doc
+                ),
+            }
+        }
+    }
+}

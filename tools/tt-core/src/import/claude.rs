@@ -422,8 +422,10 @@ fn fast(b: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> Option<LineOutcom
     let (mut kind, mut ts, mut session, mut request_id, mut cwd, mut branch) = (None, None, None, None, None, None);
     let (mut sidechain, mut message) = (false, None);
     let mut i = object_start(b, 0)?;
+    let mut seen = Vec::new();
     let end = loop {
         let (k, at) = key(b, i)?;
+        once(&mut seen, k)?;
         let end = match k {
             b"type" => plain_str(b, at, &mut kind)?,
             b"timestamp" => plain_str(b, at, &mut ts)?,
@@ -433,7 +435,7 @@ fn fast(b: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> Option<LineOutcom
             b"gitBranch" => plain_str(b, at, &mut branch)?,
             b"isSidechain" => {
                 sidechain = b[at..].starts_with(b"true");
-                skip_value(b, at)?
+                checked_value(b, at)?
             }
             b"message" if b.get(at) == Some(&b'{') => {
                 let (m, end) = fast_message(b, at)?;
@@ -441,7 +443,7 @@ fn fast(b: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> Option<LineOutcom
                 end
             }
             b"data" => return None,
-            _ => skip_value(b, at)?,
+            _ => checked_value(b, at)?,
         };
         let j = ws(b, end);
         match b.get(j)? {
@@ -453,11 +455,12 @@ fn fast(b: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> Option<LineOutcom
     if ws(b, end) != b.len() {
         return None;
     }
-    let (Some("assistant"), Some((usage, model, id))) = (kind, message) else {
-        return Some(LineOutcome::Read);
-    };
-    let Some(usage) = usage else { return Some(LineOutcome::Read) };
+    let Some((Some(usage), model, id)) = message else { return Some(LineOutcome::Read) };
+    // Serde reads (and refuses a malformed) usage on any line, not only on an assistant's.
     let usage = fast_usage(b, usage.0)?;
+    if kind != Some("assistant") {
+        return Some(LineOutcome::Read);
+    }
     let r =
         Req { usage: &usage, model, id, request_id, ts, session, cwd, branch, sidechain, stream: u64::from(sidechain) };
     Some(match push(&r, ctx, out) {
@@ -562,8 +565,10 @@ fn members(b: &[u8], at: usize, f: &mut dyn FnMut(&[u8], usize) -> Option<usize>
     if b.get(ws(b, i)) == Some(&b'}') {
         return Some(ws(b, i) + 1);
     }
+    let mut seen = Vec::new();
     loop {
         let (k, vs) = key(b, i)?;
+        once(&mut seen, k)?;
         let j = ws(b, f(k, vs)?);
         match b.get(j)? {
             b',' => i = j + 1,
@@ -597,18 +602,22 @@ fn fast_message(b: &[u8], at: usize) -> Option<(FastMessage<'_>, usize)> {
     if b.get(ws(b, i)) == Some(&b'}') {
         return Some(((None, None, None), ws(b, i) + 1));
     }
+    let mut seen = Vec::new();
     loop {
         let (k, at) = key(b, i)?;
+        once(&mut seen, k)?;
         let end = match k {
             b"model" => plain_str(b, at, &mut model)?,
             b"id" => plain_str(b, at, &mut id)?,
             b"usage" => {
-                let end = skip_value(b, at)?;
+                let end = checked_value(b, at)?;
                 // Only an object is usage (serde would ignore anything else).
                 usage = (b.get(at) == Some(&b'{')).then_some((at, end));
                 end
             }
-            _ => skip_value(b, at)?,
+            // The content is most of the line: serde skips it too (see `with_serde`).
+            b"content" => skip_value(b, at)?,
+            _ => checked_value(b, at)?,
         };
         let j = ws(b, end);
         match b.get(j)? {
@@ -622,7 +631,7 @@ fn fast_message(b: &[u8], at: usize) -> Option<(FastMessage<'_>, usize)> {
 /// A string member without escapes into `to` (`null` and non-strings give `None`, as [`Str`] does); the end
 /// of the value. `None` (give up) for a string with escapes or invalid UTF-8.
 fn plain_str<'b>(b: &'b [u8], at: usize, to: &mut Option<&'b str>) -> Option<usize> {
-    let end = skip_value(b, at)?;
+    let end = checked_value(b, at)?;
     *to = None;
     if b.get(at) == Some(&b'"') {
         let inner = &b[at + 1..end - 1];
@@ -676,11 +685,16 @@ fn key(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
         return None;
     }
     let end = skip_string(b, i)?;
+    let name = &b[i + 1..end - 1];
+    // An escaped or invalid name is serde's to decide.
+    if name.iter().any(|&c| c == b'\\' || c < 0x20) || std::str::from_utf8(name).is_err() {
+        return None;
+    }
     let after = ws(b, end);
     if b.get(after)? != &b':' {
         return None;
     }
-    Some((&b[i + 1..end - 1], ws(b, after + 1)))
+    Some((name, ws(b, after + 1)))
 }
 
 /// After a value ending at `i`: the start of the next member (`None` at the end of the object).
@@ -702,6 +716,26 @@ fn skip_string(b: &[u8], i: usize) -> Option<usize> {
         }
         j = k + 1;
     }
+}
+
+/// [`skip_value`] for a value the fast path does not skip blindly (everything but `message.content`, which
+/// serde never sees either): `None` (give up) unless it is valid JSON as serde reads it — a string without
+/// escapes or control characters, else whatever serde parses — so the fast path accepts no line serde
+/// refuses.
+fn checked_value(b: &[u8], i: usize) -> Option<usize> {
+    let end = skip_value(b, i)?;
+    let v = &b[i..end];
+    let plain = v.first() == Some(&b'"') && !v.iter().any(|&c| c == b'\\' || c < 0x20);
+    (plain || serde_json::from_slice::<serde::de::IgnoredAny>(v).is_ok()).then_some(end)
+}
+
+/// `None` (give up) when an object names `k` twice: serde refuses a repeated field.
+fn once<'b>(seen: &mut Vec<&'b [u8]>, k: &'b [u8]) -> Option<()> {
+    if seen.contains(&k) {
+        return None;
+    }
+    seen.push(k);
+    Some(())
 }
 
 /// The index just past the value starting at `i`.
@@ -828,5 +862,177 @@ mod tests {
         assert_eq!(content_span(br#"{"type":"user","message":"text"}"#), None);
         assert_eq!(content_span(br#"{"message":{"content":[1,2"#), None);
         assert_eq!(content_span(br#"{"a":[1,{"b":null}],"message":{"model":"x","content":"hi"}}"#), Some((53, 57)));
+    }
+}
+
+/// Property tests (issue 11): the fast path and serde agree on mutated real-shaped assistant lines, and neither
+/// panics on anything.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::provider::props::{Edit, JSON_SNIPPETS, Tree, apply, config, edit, mutate, tree};
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// What both paths made of `line`: the outcome and every request found, as text.
+    fn show(o: &LineOutcome, v: &[Found]) -> String {
+        let o = match o {
+            LineOutcome::Malformed(_) => "malformed",
+            LineOutcome::Read => "read",
+            LineOutcome::Skipped => "skipped",
+        };
+        let v: Vec<String> = v
+            .iter()
+            .map(|f| {
+                format!(
+                    "{:?} {} {:?} {:?} {} {:?} {:?}",
+                    f.hash, f.ts, f.tokens, f.ctx, f.stream, f.billing, f.iterations
+                )
+            })
+            .collect();
+        format!("{o} {v:?}")
+    }
+
+    /// Both paths on `line` (with a `max_tokens` of `max`): the same outcome and the same requests whenever the
+    /// fast path reads it; the whole reader never panics.
+    fn agree(line: &[u8], max: u64) {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let serde = with_serde(line, &mut CtxCache::new(max), &mut b);
+        if let Some(quick) = fast(line, &mut CtxCache::new(max), &mut a) {
+            assert_eq!(show(&quick, &a), show(&serde, &b), "{}", String::from_utf8_lossy(line));
+        }
+        let mut c = Vec::new();
+        let _ = read_line(line, &mut CtxCache::new(max), &mut c);
+    }
+
+    /// Real-shaped lines: the usage lines of the fixtures' transcripts, and some written for the odd cases.
+    fn seeds() -> Vec<Value> {
+        let files = [
+            include_str!("../../../../tests/fixtures/claude-code/projects/-home-dev-shop/s1.jsonl"),
+            include_str!("../../../../tests/fixtures/claude-code/projects/-home-dev-shop/s1/subagents/agent-a1.jsonl"),
+            include_str!("../../../../tests/fixtures/claude-code-billing/projects/-home-dev-web/s2.jsonl"),
+            r#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","sessionId":"s","requestId":"r","cwd":"/a/b","gitBranch":"main","isSidechain":false,"message":{"id":"m","model":"claude-x","content":[{"type":"text","text":"\"usage\": {} \\"}],"usage":{"input_tokens":1,"output_tokens":2,"cache_creation_input_tokens":30,"cache_read_input_tokens":4,"cache_creation":{"ephemeral_5m_input_tokens":20,"ephemeral_1h_input_tokens":10},"service_tier":"standard","speed":"fast","server_tool_use":{"web_search_requests":1,"web_fetch_requests":0},"iterations":[{"input_tokens":1,"output_tokens":2,"type":"message"},{"input_tokens":5,"output_tokens":6,"model":"claude-y","type":"advisor_message"}]}}}"#,
+            r#"{"type":"progress","timestamp":"2026-01-01T00:00:00Z","sessionId":"s","data":{"agentId":"a","message":{"timestamp":"2026-01-01T00:00:01Z","requestId":"q","message":{"id":"m2","model":"claude-x","usage":{"input_tokens":3,"output_tokens":4}}}}}"#,
+        ];
+        files
+            .iter()
+            .flat_map(|f| f.lines())
+            .filter(|l| l.contains("\"usage\""))
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Keys of Claude Code lines, for added and wrapping members.
+    const KEYS: &[&str] = &[
+        "type",
+        "timestamp",
+        "sessionId",
+        "requestId",
+        "cwd",
+        "gitBranch",
+        "isSidechain",
+        "message",
+        "data",
+        "agentId",
+        "id",
+        "model",
+        "content",
+        "usage",
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "cache_creation",
+        "ephemeral_5m_input_tokens",
+        "ephemeral_1h_input_tokens",
+        "service_tier",
+        "speed",
+        "server_tool_use",
+        "web_search_requests",
+        "code_execution_requests",
+        "iterations",
+    ];
+
+    /// Seed `k` with structural edits, printed compact or spaced, then byte edits and garbage after it.
+    fn line(k: usize, trees: &[Tree], spaced: bool, edits: &[Edit], tail: &str) -> Vec<u8> {
+        let seeds = seeds();
+        let doc = mutate(&seeds[k % seeds.len()], trees, KEYS);
+        let text = if spaced {
+            serde_json::to_string_pretty(&doc).expect("a value prints").replace('\n', " ")
+        } else {
+            doc.to_string()
+        };
+        let mut b = apply(text.as_bytes(), edits, JSON_SNIPPETS);
+        b.extend_from_slice(tail.as_bytes());
+        b
+    }
+
+    fn tail() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => Just(String::new()),
+            1 => proptest::sample::select(vec![" ", "}", "]", "x", "{}", "{\"type\":\"summary\"}", "\r", "\t\t"])
+                .prop_map(String::from),
+            1 => "\\PC{0,10}",
+        ]
+    }
+
+    fn max_tokens() -> impl Strategy<Value = u64> {
+        proptest::sample::select(vec![u64::MAX, crate::config::MAX_MAX_TOKENS, 100_000_000, 5])
+    }
+
+    /// Lines the properties found the fast path accepting while serde refuses them (it now gives up on them).
+    #[test]
+    fn regressions_found_by_the_properties() {
+        let ok = r#""timestamp":"2026-01-01T00:00:00Z","requestId":"r","message":{"id":"m","model":"claude-x","content":[],"usage":{"input_tokens":1}}"#;
+        for line in [
+            // A raw control character in a string (the fast path skipped it unchecked).
+            format!("{{\"type\":\"assistant\",\"cwd\":\"\u{1}/a\",{ok}}}"),
+            format!("{{\"type\":\"assistant\",\"uuid\":\"a\tb\",{ok}}}"),
+            // An invalid escape or number, or a repeated key, in a member it skipped.
+            format!("{{\"type\":\"assistant\",\"uuid\":\"a\\qb\",{ok}}}"),
+            format!("{{\"type\":\"assistant\",\"n\":1x2,{ok}}}"),
+            format!("{{\"type\":\"assistant\",\"type\":\"assistant\",{ok}}}"),
+            // A malformed count on a line that is not an assistant's: serde still reads its usage.
+            r#"{"type":["assistant"],"timestamp":"2026-01-01T00:00:00Z","message":{"id":"m","usage":{"input_tokens":""}}}"#.to_string(),
+        ] {
+            let mut out = Vec::new();
+            assert!(
+                matches!(with_serde(line.as_bytes(), &mut CtxCache::default(), &mut out), LineOutcome::Malformed(_)),
+                "{line}"
+            );
+            agree(line.as_bytes(), u64::MAX);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config(512))]
+
+        #[test]
+        fn arbitrary_bytes(line in proptest::collection::vec(any::<u8>(), 0..200), max in max_tokens()) {
+            let mut l = line;
+            l.extend_from_slice(b"\"usage\"");
+            agree(&l, max);
+        }
+
+        #[test]
+        fn mutated_assistant_lines_agree(
+            k in any::<usize>(),
+            trees in proptest::collection::vec(tree(KEYS.len()), 0..6),
+            spaced in any::<bool>(),
+            tail in tail(),
+            max in max_tokens(),
+        ) {
+            agree(&line(k, &trees, spaced, &[], &tail), max);
+        }
+
+        #[test]
+        fn mutated_assistant_bytes_agree(
+            k in any::<usize>(),
+            trees in proptest::collection::vec(tree(KEYS.len()), 0..3),
+            edits in proptest::collection::vec(edit(), 1..5),
+            tail in tail(),
+        ) {
+            agree(&line(k, &trees, false, &edits, &tail), u64::MAX);
+        }
     }
 }

@@ -303,3 +303,124 @@ fn take(l: &Line, cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) 
     }
     Ok(())
 }
+
+/// Property tests (issue 11): the rollout reader on arbitrary and mutated event lines never panics, and its
+/// state keeps its invariants.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::provider::props::{Edit, JSON_SNIPPETS, Tree, apply, config, edit, mutate, tree};
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// The lines of the fixtures' rollouts.
+    fn seeds() -> Vec<Value> {
+        [
+            include_str!(
+                "../../../../tests/fixtures/codex/sessions/2026/04/11/rollout-2026-04-11T14-53-07-019d0000-0000-7000-8000-00000000000a.jsonl"
+            ),
+            include_str!(
+                "../../../../tests/fixtures/codex/sessions/2026/04/11/rollout-2026-04-11T20-15-02-019d0000-0000-7000-8000-00000000000b.jsonl"
+            ),
+            include_str!(
+                "../../../../tests/fixtures/codex-tiers/sessions/2026/07/20/rollout-2026-07-20T10-00-00-019f0000-0000-7000-8000-0000000000c1.jsonl"
+            ),
+        ]
+        .iter()
+        .flat_map(|f| f.lines())
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+    }
+
+    const KEYS: &[&str] = &[
+        "type",
+        "timestamp",
+        "payload",
+        "id",
+        "forked_from_id",
+        "cwd",
+        "model",
+        "git",
+        "branch",
+        "info",
+        "service_tier",
+        "thread_settings",
+        "total_token_usage",
+        "last_token_usage",
+        "input_tokens",
+        "cached_input_tokens",
+        "output_tokens",
+        "reasoning_output_tokens",
+        "total_tokens",
+    ];
+
+    /// Feed `lines` through one file's reader: no panic; the cumulative total never goes back, every request
+    /// found is within `max` per field and its total fits, and the state survives its save and reload.
+    fn feed(lines: &[Vec<u8>], max: u64) {
+        let (mut cx, mut cache, mut out) = (Context::default(), CtxCache::new(max), Vec::new());
+        for l in lines {
+            let before = cx.total.total;
+            let n = out.len();
+            let _ = read_line(l, &mut cx, &mut cache, &mut out);
+            assert!(cx.total.total >= before, "the total went back: {}", String::from_utf8_lossy(l));
+            for f in &out[n..] {
+                let t = &f.tokens;
+                let fields = [t.input, t.output, t.cache_read, t.cache_write, t.cache_write_1h];
+                assert!(fields.iter().all(|&x| x <= max), "{t:?} above {max}");
+                assert!(t.total_exact() <= u128::from(u64::MAX), "{t:?}");
+                assert!(t.total() > 0);
+            }
+            let saved = serde_json::to_string(&cx).expect("the state saves");
+            assert_eq!(serde_json::from_str::<Context>(&saved).expect("the state reloads"), cx);
+        }
+    }
+
+    fn line(k: usize, trees: &[Tree], edits: &[Edit]) -> Vec<u8> {
+        let seeds = seeds();
+        let doc = mutate(&seeds[k % seeds.len()], trees, KEYS);
+        apply(doc.to_string().as_bytes(), edits, JSON_SNIPPETS)
+    }
+
+    fn max_tokens() -> impl Strategy<Value = u64> {
+        proptest::sample::select(vec![u64::MAX, crate::config::MAX_MAX_TOKENS, 100_000_000, 500])
+    }
+
+    proptest! {
+        #![proptest_config(config(256))]
+
+        #[test]
+        fn arbitrary_lines(lines in proptest::collection::vec("\\PC{0,120}", 1..6), max in max_tokens()) {
+            let tags = ["\"token_count\"", "\"turn_context\"", "\"session_meta\"", "\"thread_settings_applied\""];
+            let lines: Vec<Vec<u8>> =
+                lines.iter().enumerate().map(|(i, l)| format!("{l}{}", tags[i % 4]).into_bytes()).collect();
+            feed(&lines, max);
+        }
+
+        #[test]
+        fn mutated_rollouts(
+            picks in proptest::collection::vec(
+                (any::<usize>(), proptest::collection::vec(tree(KEYS.len()), 0..4), proptest::collection::vec(edit(), 0..2)),
+                1..10,
+            ),
+            max in max_tokens(),
+        ) {
+            let lines: Vec<Vec<u8>> = picks.iter().map(|(k, t, e)| line(*k, t, e)).collect();
+            feed(&lines, max);
+        }
+
+        #[test]
+        fn whole_rollouts_mutated(
+            trees in proptest::collection::vec((any::<usize>(), tree(KEYS.len())), 0..6),
+            max in max_tokens(),
+        ) {
+            let seeds = seeds();
+            let mut lines: Vec<Value> = seeds.clone();
+            for (k, t) in &trees {
+                let i = k % lines.len();
+                lines[i] = mutate(&lines[i], std::slice::from_ref(t), KEYS);
+            }
+            let lines: Vec<Vec<u8>> = lines.iter().map(|v| v.to_string().into_bytes()).collect();
+            feed(&lines, max);
+        }
+    }
+}
