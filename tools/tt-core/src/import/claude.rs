@@ -422,7 +422,7 @@ fn fast(b: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> Option<LineOutcom
     let (mut kind, mut ts, mut session, mut request_id, mut cwd, mut branch) = (None, None, None, None, None, None);
     let (mut sidechain, mut message) = (false, None);
     let mut i = object_start(b, 0)?;
-    let mut seen = Vec::new();
+    let mut seen = Seen::default();
     let end = loop {
         let (k, at) = key(b, i)?;
         once(&mut seen, k)?;
@@ -565,7 +565,7 @@ fn members(b: &[u8], at: usize, f: &mut dyn FnMut(&[u8], usize) -> Option<usize>
     if b.get(ws(b, i)) == Some(&b'}') {
         return Some(ws(b, i) + 1);
     }
-    let mut seen = Vec::new();
+    let mut seen = Seen::default();
     loop {
         let (k, vs) = key(b, i)?;
         once(&mut seen, k)?;
@@ -602,7 +602,7 @@ fn fast_message(b: &[u8], at: usize) -> Option<(FastMessage<'_>, usize)> {
     if b.get(ws(b, i)) == Some(&b'}') {
         return Some(((None, None, None), ws(b, i) + 1));
     }
-    let mut seen = Vec::new();
+    let mut seen = Seen::default();
     loop {
         let (k, at) = key(b, i)?;
         once(&mut seen, k)?;
@@ -686,8 +686,10 @@ fn key(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
     }
     let end = skip_string(b, i)?;
     let name = &b[i + 1..end - 1];
-    // An escaped or invalid name is serde's to decide.
-    if name.iter().any(|&c| c == b'\\' || c < 0x20) || std::str::from_utf8(name).is_err() {
+    // An escaped or invalid name is serde's to decide. Names are printable ASCII but for a rare one: one pass
+    // settles those, the rest is checked in full.
+    let plain_ascii = name.iter().all(|&c| (0x20..0x80).contains(&c) && c != b'\\');
+    if !plain_ascii && (name.iter().any(|&c| c == b'\\' || c < 0x20) || std::str::from_utf8(name).is_err()) {
         return None;
     }
     let after = ws(b, end);
@@ -723,18 +725,156 @@ fn skip_string(b: &[u8], i: usize) -> Option<usize> {
 /// escapes or control characters, else whatever serde parses — so the fast path accepts no line serde
 /// refuses.
 fn checked_value(b: &[u8], i: usize) -> Option<usize> {
-    let end = skip_value(b, i)?;
+    let end = valid_value(b, i, 0)?;
+    // serde decides the rare hard cases (unicode escapes, number edge cases): only for values that hold them.
     let v = &b[i..end];
-    let plain = v.first() == Some(&b'"') && !v.iter().any(|&c| c == b'\\' || c < 0x20);
-    (plain || serde_json::from_slice::<serde::de::IgnoredAny>(v).is_ok()).then_some(end)
+    let hard = memchr::memmem::find(v, b"\\u").is_some();
+    (!hard || serde_json::from_slice::<serde::de::IgnoredAny>(v).is_ok()).then_some(end)
 }
 
-/// `None` (give up) when an object names `k` twice: serde refuses a repeated field.
-fn once<'b>(seen: &mut Vec<&'b [u8]>, k: &'b [u8]) -> Option<()> {
-    if seen.contains(&k) {
+/// The end of the JSON value at `i` when it is valid JSON as serde reads it (strings through [`string_ok`],
+/// numbers by JSON's grammar, literals, objects and arrays member by member), `None` otherwise or when nested
+/// deeper than serde's limit. A walk like [`skip_value`]'s that also checks, so a large value (a tool result)
+/// costs no more than skipping it.
+fn valid_value(b: &[u8], i: usize, depth: usize) -> Option<usize> {
+    if depth > 127 {
         return None;
     }
-    seen.push(k);
+    match *b.get(i)? {
+        b'"' => {
+            let end = skip_string(b, i)?;
+            string_ok(&b[i + 1..end - 1]).then_some(end)
+        }
+        b'{' => {
+            let mut j = ws(b, i + 1);
+            if b.get(j) == Some(&b'}') {
+                return Some(j + 1);
+            }
+            loop {
+                if b.get(j) != Some(&b'"') {
+                    return None;
+                }
+                let kend = skip_string(b, j)?;
+                if !string_ok(&b[j + 1..kend - 1]) {
+                    return None;
+                }
+                j = ws(b, kend);
+                if b.get(j) != Some(&b':') {
+                    return None;
+                }
+                j = ws(b, valid_value(b, ws(b, j + 1), depth + 1)?);
+                match b.get(j)? {
+                    b',' => j = ws(b, j + 1),
+                    b'}' => return Some(j + 1),
+                    _ => return None,
+                }
+            }
+        }
+        b'[' => {
+            let mut j = ws(b, i + 1);
+            if b.get(j) == Some(&b']') {
+                return Some(j + 1);
+            }
+            loop {
+                j = ws(b, valid_value(b, j, depth + 1)?);
+                match b.get(j)? {
+                    b',' => j = ws(b, j + 1),
+                    b']' => return Some(j + 1),
+                    _ => return None,
+                }
+            }
+        }
+        b'n' => b[i..].starts_with(b"null").then_some(i + 4),
+        b't' => b[i..].starts_with(b"true").then_some(i + 4),
+        b'f' => b[i..].starts_with(b"false").then_some(i + 5),
+        b'-' | b'0'..=b'9' => {
+            let mut j = i + usize::from(b[i] == b'-');
+            let digits = |j: &mut usize| {
+                let s = *j;
+                while matches!(b.get(*j), Some(b'0'..=b'9')) {
+                    *j += 1;
+                }
+                *j > s
+            };
+            let int_start = j;
+            if !digits(&mut j) || (b[int_start] == b'0' && j - int_start > 1) {
+                return None;
+            }
+            if b.get(j) == Some(&b'.') {
+                j += 1;
+                if !digits(&mut j) {
+                    return None;
+                }
+            }
+            if matches!(b.get(j), Some(b'e' | b'E')) {
+                j += 1;
+                if matches!(b.get(j), Some(b'+' | b'-')) {
+                    j += 1;
+                }
+                if !digits(&mut j) {
+                    return None;
+                }
+            }
+            Some(j)
+        }
+        _ => None,
+    }
+}
+
+/// True when `s` holds a byte below 0x20 (a control character, which a JSON string may not hold raw). Eight
+/// bytes at a time: a byte below 0x20 borrows into its high bit when 0x20 is taken away and had it clear.
+fn has_control(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        if x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0 {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&c| c < 0x20)
+}
+
+/// True when `s` (a string's bytes between its quotes) is what serde reads: no control byte, and only JSON's
+/// escapes (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, `\uXXXX`; whether a `\u` escape is a valid
+/// surrogate pair is left to serde, see [`checked_value`]).
+fn string_ok(s: &[u8]) -> bool {
+    if has_control(s) {
+        return false;
+    }
+    if memchr::memchr(b'\\', s).is_none() {
+        return true;
+    }
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(b'\\', &s[i..]) {
+        let at = i + k + 1;
+        match s.get(at) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i = at + 1,
+            // `\uXXXX`: four hex digits; surrogates are the caller's to check (through serde).
+            Some(b'u') if s.get(at + 1..at + 5).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) => i = at + 5,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The keys of one object seen so far, on the stack (an allocation per object showed in profiles): an object
+/// with more keys than it holds is serde's to read.
+#[derive(Default)]
+struct Seen<'b> {
+    keys: [&'b [u8]; 32],
+    n: usize,
+}
+
+/// `None` (give up) when an object names `k` twice (serde refuses a repeated field), or has too many keys to
+/// track here.
+fn once<'b>(seen: &mut Seen<'b>, k: &'b [u8]) -> Option<()> {
+    if seen.n == seen.keys.len() || seen.keys[..seen.n].contains(&k) {
+        return None;
+    }
+    seen.keys[seen.n] = k;
+    seen.n += 1;
     Some(())
 }
 
