@@ -376,13 +376,7 @@ fn the_claude_code_hook_imports_the_finished_session() {
 // ---- real transcripts (../shared/realdata): skipped when absent -------------------------------------------
 
 fn realdata() -> Option<PathBuf> {
-    let p = repo_root().join("../shared/realdata");
-    if p.join("claude/projects").is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipped: {} is absent", p.display());
-        None
-    }
+    common::realdata(&["claude/projects"])
 }
 
 /// A copy of the real transcripts in the scenario (`real/claude`, `real/codex`), as they are when their
@@ -493,7 +487,7 @@ fn real_claude_code_transcripts_match_independent_totals() {
 
 #[test]
 fn real_codex_rollouts_match_independent_totals() {
-    let Some(data) = realdata().filter(|d| d.join("codex").is_dir()) else { return };
+    let Some(data) = common::realdata(&["claude/projects", "codex"]) else { return };
     let sc = Scenario::new();
     let tree = real_tree(&sc, &data, true);
     // With the realdata of this writing: 6 files, 385 records, 42,105,987 tokens. Each file's counted requests

@@ -48,13 +48,7 @@ const TOTAL_REQUESTS: u64 = 1210;
 const TOTAL_TOKENS: u64 = 109_399_551;
 
 fn realdata() -> Option<PathBuf> {
-    let p = repo_root().join("../shared/realdata");
-    if p.join("claude/projects").is_dir() && p.join("codex").is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipped: {} is absent", p.display());
-        None
-    }
+    common::realdata(&["claude/projects", "codex"])
 }
 
 /// Copy a tree of transcripts (writable copies) and put their mtimes an hour back: finished sessions, whose

@@ -24,6 +24,59 @@ pub fn bin(tool: &str) -> PathBuf {
     p
 }
 
+/// An outside prerequisite of some checks (promtool, Python's duckdb, `../shared/realdata`) is missing.
+///
+/// Under `TT_TEST_REQUIRE_TOOLS=1` (`.ci/run` sets it) that fails the test, so CI cannot silently stop
+/// checking. Otherwise one `skipped: …` line goes straight to the terminal's stderr — past the test harness's
+/// output capture, so it shows even though the test passes — and the caller skips the check.
+pub fn skipped(what: &str, hint: &str) {
+    let line = format!("skipped: {what} ({hint})");
+    if std::env::var_os("TT_TEST_REQUIRE_TOOLS").is_some_and(|v| !v.is_empty() && v != "0") {
+        panic!("{line}, and TT_TEST_REQUIRE_TOOLS is set");
+    }
+    // Once per test binary and line, and straight to the stderr handle: `eprintln!` would be captured.
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    if !said.contains(&line) {
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        said.push(line);
+    }
+}
+
+/// True when `program args…` runs and exits 0 (a probe for an outside tool), cached per probe.
+pub fn tool_present(program: &str, args: &[&str]) -> bool {
+    static SEEN: std::sync::Mutex<Vec<(String, bool)>> = std::sync::Mutex::new(Vec::new());
+    let key = format!("{program} {}", args.join(" "));
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, ok)) = seen.iter().find(|(k, _)| *k == key) {
+        return *ok;
+    }
+    let ok = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    seen.push((key, ok));
+    ok
+}
+
+/// The real transcripts beside the project (`../shared/realdata`), when they are there with the sub-folders
+/// `need` names; otherwise [`skipped`] says so and this is `None`.
+pub fn realdata(need: &[&str]) -> Option<PathBuf> {
+    let p = repo_root().join("../shared/realdata");
+    if need.iter().all(|d| p.join(d).is_dir()) {
+        Some(p)
+    } else {
+        skipped(
+            &format!("real-transcript test: {} has no {}", p.display(), need.join(" or ")),
+            "the transcripts live beside the project in ../shared; see CONTRIBUTING.md",
+        );
+        None
+    }
+}
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
