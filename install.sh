@@ -8,7 +8,8 @@ cd "$(dirname "$0")"
 PREFIX="${PREFIX:-$HOME/.local}"
 TOOLS=(tt-log tt-price tt-sum tt-budget tt-export tt-optimize)
 
-cargo build --release --locked --workspace
+# Only the six tools: not the workspace (the benchmark generator tt-gen is a developer's tool).
+cargo build --release --locked "${TOOLS[@]/#/--package=}"
 install -d "$PREFIX/bin" "$PREFIX/share/man/man1" "$PREFIX/share/tt" \
   "$PREFIX/share/bash-completion/completions" "$PREFIX/share/zsh/site-functions" \
   "$PREFIX/share/fish/vendor_completions.d"

@@ -30,7 +30,7 @@ _tt__budget() {
             fi
             case "${prev}" in
                 --fail-at)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "info warning critical over" -- "${cur}"))
                     return 0
                     ;;
                 --estimate-usd)
@@ -86,7 +86,7 @@ _tt__budget() {
                     return 0
                     ;;
                 --period)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "day week month year total session" -- "${cur}"))
                     return 0
                     ;;
                 --scope)
@@ -110,7 +110,7 @@ _tt__budget() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl csv markdown" -- "${cur}"))
                     return 0
                     ;;
                 --ttl)

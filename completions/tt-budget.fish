@@ -1,4 +1,7 @@
-complete -c tt-budget -l fail-at -d 'Exit 1 when any budget is at this level or above (info, warning, critical, over) or at this fraction of a limit (0.9 or 90%)' -r
+complete -c tt-budget -l fail-at -d 'Exit 1 when any budget is at this level or above (info, warning, critical, over) or at this fraction of a limit (0.9 or 90%)' -r -f -a "info\t''
+warning\t''
+critical\t''
+over\t''"
 complete -c tt-budget -l estimate-usd -d 'Pre-task check: exit 1 if spending this many dollars more would push a budget over its limit' -r
 complete -c tt-budget -l estimate-tokens -d 'Pre-task check in tokens (priced as input tokens of --model for dollar limits)' -r
 complete -c tt-budget -l model -d 'The task\'s model: prices --estimate-tokens, and budgets scoped to another model are not checked [env: TT_MODEL]' -r
@@ -12,13 +15,22 @@ complete -c tt-budget -l tag -d 'The task\'s tag, KEY=VALUE (repeatable), for th
 complete -c tt-budget -l budget -d 'Only these configured budgets (repeatable)' -r
 complete -c tt-budget -l limit-usd -d 'An ad-hoc budget instead of the configured ones: a dollar limit' -r
 complete -c tt-budget -l limit-tokens -d 'An ad-hoc budget: a token limit' -r
-complete -c tt-budget -l period -d 'The ad-hoc budget\'s period: day, week, month, year, total, session' -r
+complete -c tt-budget -l period -d 'The ad-hoc budget\'s period: day, week, month, year, total, session' -r -f -a "day\t''
+week\t''
+month\t''
+year\t''
+total\t''
+session\t''"
 complete -c tt-budget -l scope -d 'The ad-hoc budget\'s scope, FIELD=VALUE (repeatable): agent=ATLAS, tag:team=web' -r
 complete -c tt-budget -l warn-at -d 'The ad-hoc budget\'s thresholds, comma-separated fractions or percentages [default: 0.5,0.8,0.95]' -r
 complete -c tt-budget -l name -d 'The ad-hoc budget\'s name' -r
 complete -c tt-budget -l tz -d 'Time zone for budget windows (IANA name) [default: config `tz`, else UTC]' -r
 complete -c tt-budget -l today -d 'Pretend today is this date (the day counts as fully elapsed), for reproducible reports' -r
-complete -c tt-budget -l format -d 'Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl]' -r
+complete -c tt-budget -l format -d 'Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl]' -r -f -a "table\t''
+json\t''
+jsonl\t''
+csv\t''
+markdown\t''"
 complete -c tt-budget -l ttl -d 'How long an unsettled reservation holds [default: config `reservation_ttl`, else 1h]' -r
 complete -c tt-budget -l release -d 'Free a reservation early (it no longer holds its amount)' -r
 complete -c tt-budget -l config -d 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG' -r -F

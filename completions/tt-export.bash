@@ -58,7 +58,7 @@ _tt__export() {
                     return 0
                     ;;
                 --period)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "today yesterday week last-week month last-month year all" -- "${cur}"))
                     return 0
                     ;;
                 --since)

@@ -9,7 +9,14 @@ complete -c tt-export -s o -l output -d 'Write to FILE instead of stdout, atomic
 complete -c tt-export -l agent -d 'Only this agent (repeatable)' -r
 complete -c tt-export -l model -d 'Only this model (repeatable; aliases match, so sonnet-4.5 selects claude-sonnet-4-5-20250929)' -r
 complete -c tt-export -l where -d 'Only records whose FIELD is VALUE (repeatable): project=api, tag:team=infra, host=laptop …' -r
-complete -c tt-export -l period -d 'Only records in this window: today, yesterday, week, last-week, month, last-month, year, all [default: all; tt-export\'s markdown report: week]' -r
+complete -c tt-export -l period -d 'Only records in this window: today, yesterday, week, last-week, month, last-month, year, all [default: all; tt-export\'s markdown report: week]' -r -f -a "today\t''
+yesterday\t''
+week\t''
+last-week\t''
+month\t''
+last-month\t''
+year\t''
+all\t''"
 complete -c tt-export -l since -d 'Only records at or after this time (a date is its local midnight; or a local date-time, or RFC 3339)' -r
 complete -c tt-export -l until -d 'Only records up to this date (inclusive), or before this time' -r
 complete -c tt-export -l tz -d 'Time zone for periods and day/week/month keys (IANA name) [default: config `tz`, else UTC]' -r

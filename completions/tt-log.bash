@@ -114,7 +114,7 @@ _tt__log() {
                     return 0
                     ;;
                 --import)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "claude-code codex" -- "${cur}"))
                     return 0
                     ;;
                 --settle)

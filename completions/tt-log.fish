@@ -25,7 +25,8 @@ xai\t''
 openrouter\t''
 azure\t''"
 complete -c tt-log -l estimate-from -d 'Estimate input tokens from a text file (or - for stdin) at about 4 characters a token' -r
-complete -c tt-log -l import -d 'Import usage instead of logging one record: `claude-code [DIR…]` or `codex [DIR]` transcripts, or tt JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped' -r
+complete -c tt-log -l import -d 'Import usage instead of logging one record: `claude-code [DIR…]` or `codex [DIR]` transcripts, or tt JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped' -r -f -a "claude-code\t''
+codex\t''"
 complete -c tt-log -l settle -d 'The real usage of a reservation (`tt-budget --estimate-usd X --reserve` printed ID): the record carries it and replaces the hold in the same append' -r
 complete -c tt-log -l config -d 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG' -r -F
 complete -c tt-log -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin' -r -F

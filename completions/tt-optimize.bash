@@ -38,7 +38,7 @@ _tt__optimize() {
                     return 0
                     ;;
                 --type)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "rightsize caching outlier session_outlier budget" -- "${cur}"))
                     return 0
                     ;;
                 --tasks)
@@ -46,7 +46,7 @@ _tt__optimize() {
                     return 0
                     ;;
                 --period)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "today yesterday week last-week month last-month year all" -- "${cur}"))
                     return 0
                     ;;
                 --since)

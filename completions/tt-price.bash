@@ -50,7 +50,7 @@ _tt__price() {
                     return 0
                     ;;
                 --service-tier)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "standard batch flex priority" -- "${cur}"))
                     return 0
                     ;;
                 --web-searches)
@@ -70,7 +70,7 @@ _tt__price() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl csv markdown toml value" -- "${cur}"))
                     return 0
                     ;;
                 --config)

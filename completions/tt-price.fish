@@ -3,12 +3,21 @@ complete -c tt-price -l cache-read -d 'With --quote: prompt-cache read tokens' -
 complete -c tt-price -l cache-write -d 'With --quote: 5-minute cache write tokens' -r
 complete -c tt-price -l cache-write-1h -d 'With --quote: 1-hour cache write tokens' -r
 complete -c tt-price -l at -d 'With --quote: price at this time instead of now (RFC 3339, or a date / date-time in the configured time zone)' -r
-complete -c tt-price -l service-tier -d 'With --quote: the service tier (standard, batch, flex, priority)' -r
+complete -c tt-price -l service-tier -d 'With --quote: the service tier (standard, batch, flex, priority)' -r -f -a "standard\t''
+batch\t''
+flex\t''
+priority\t''"
 complete -c tt-price -l web-searches -d 'With --quote: server-side web searches' -r
 complete -c tt-price -l import-litellm -d 'Convert LiteLLM\'s model_prices_and_context_window.json to tt\'s TOML on stdout' -r
 complete -c tt-price -l diff -d 'Show which models and prices LiteLLM\'s FILE would add or change if its conversion were loaded over the current price table' -r
 complete -c tt-price -l provider -d 'With --import-litellm or --diff: only these providers (comma-separated LiteLLM provider names)' -r
-complete -c tt-price -l format -d 'Output format: --list: table|json|jsonl|toml; --quote: table|json|jsonl|value; --missing and --diff: table|json|jsonl|csv|markdown (json: one document, jsonl: one object a line) [default: table on a terminal, else jsonl]. The filter always writes JSONL records' -r
+complete -c tt-price -l format -d 'Output format: --list: table|json|jsonl|toml; --quote: table|json|jsonl|value; --missing and --diff: table|json|jsonl|csv|markdown (json: one document, jsonl: one object a line) [default: table on a terminal, else jsonl]. The filter always writes JSONL records' -r -f -a "table\t''
+json\t''
+jsonl\t''
+csv\t''
+markdown\t''
+toml\t''
+value\t''"
 complete -c tt-price -l config -d 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG' -r -F
 complete -c tt-price -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin' -r -F
 complete -c tt-price -l reprice -d 'Price every record again, replacing existing costs'

@@ -30,11 +30,11 @@ _tt__sum() {
             fi
             case "${prev}" in
                 --by)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "agent model provider session task project branch host user commit source hour day week month" -- "${cur}"))
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl csv markdown" -- "${cur}"))
                     return 0
                     ;;
                 --sort)
@@ -46,7 +46,7 @@ _tt__sum() {
                     return 0
                     ;;
                 --period)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "today yesterday week last-week month last-month year all" -- "${cur}"))
                     return 0
                     ;;
                 --since)

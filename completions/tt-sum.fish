@@ -1,10 +1,35 @@
-complete -c tt-sum -l by -d 'Group by these keys, comma-separated: agent, model, provider, session, task, project, branch, host, user, commit, source, tag:KEY, hour, day, week, month' -r
-complete -c tt-sum -l format -d 'Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl]' -r
+complete -c tt-sum -l by -d 'Group by these keys, comma-separated: agent, model, provider, session, task, project, branch, host, user, commit, source, tag:KEY, hour, day, week, month' -r -f -a "agent\t''
+model\t''
+provider\t''
+session\t''
+task\t''
+project\t''
+branch\t''
+host\t''
+user\t''
+commit\t''
+source\t''
+hour\t''
+day\t''
+week\t''
+month\t''"
+complete -c tt-sum -l format -d 'Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl]' -r -f -a "table\t''
+json\t''
+jsonl\t''
+csv\t''
+markdown\t''"
 complete -c tt-sum -l sort -d 'Order of the groups: cost, tokens (both largest first) or name [default: name when grouping by time, else cost]' -r -f -a "cost\t''
 tokens\t''
 name\t''"
 complete -c tt-sum -l top -d 'Only the first N groups (the total still covers every group)' -r
-complete -c tt-sum -l period -d 'Only records in this window: today, yesterday, week, last-week, month, last-month, year, all [default: all; tt-export\'s markdown report: week]' -r
+complete -c tt-sum -l period -d 'Only records in this window: today, yesterday, week, last-week, month, last-month, year, all [default: all; tt-export\'s markdown report: week]' -r -f -a "today\t''
+yesterday\t''
+week\t''
+last-week\t''
+month\t''
+last-month\t''
+year\t''
+all\t''"
 complete -c tt-sum -l since -d 'Only records at or after this time (a date is its local midnight; or a local date-time, or RFC 3339)' -r
 complete -c tt-sum -l until -d 'Only records up to this date (inclusive), or before this time' -r
 complete -c tt-sum -l tz -d 'Time zone for periods and day/week/month keys (IANA name) [default: config `tz`, else UTC]' -r

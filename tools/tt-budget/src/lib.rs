@@ -49,7 +49,7 @@ of the last 30 days).";
 #[derive(Debug, Parser)]
 #[command(
     name = "tt-budget",
-    version,
+    version = tt_core::cli::VERSION,
     about = "Compare spend with budgets, warn at thresholds, forecast, and fail the build",
     long_about = "Evaluate budgets: spent, limit, remaining, percent used, level (ok, info ≥50%, warning ≥80%, \
 critical ≥95%, over >100% by default) and a forecast to the end of the window. Reads tt-sum summary rows or raw \
@@ -68,7 +68,7 @@ pub struct Cli {
     fail_over: bool,
     /// Exit 1 when any budget is at this level or above (info, warning, critical, over) or at this fraction
     /// of a limit (0.9 or 90%).
-    #[arg(long, value_name = "LEVEL|FRACTION")]
+    #[arg(long, value_name = "LEVEL|FRACTION", value_parser = tt_core::cli::Words(&["info", "warning", "critical", "over"]), hide_possible_values = true)]
     fail_at: Option<String>,
     /// Exit 1 when a forecast to the end of the window exceeds a limit (day, week, month and year budgets).
     #[arg(long)]
@@ -114,7 +114,8 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     limit_tokens: Option<String>,
     /// The ad-hoc budget's period: day, week, month, year, total, session.
-    #[arg(long, value_name = "PERIOD", default_value = "month")]
+    #[arg(long, value_name = "PERIOD", default_value = "month",
+          value_parser = tt_core::cli::Words(&["day", "week", "month", "year", "total", "session"]), hide_possible_values = true)]
     period: String,
     /// The ad-hoc budget's scope, FIELD=VALUE (repeatable): agent=ATLAS, tag:team=web.
     #[arg(long = "scope", value_name = "FIELD=VALUE")]
@@ -135,7 +136,7 @@ pub struct Cli {
     #[arg(long, value_name = "DATE")]
     today: Option<String>,
     /// Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl].
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(long, value_name = "FORMAT", value_parser = tt_core::cli::REPORT_FORMATS, hide_possible_values = true)]
     format: Option<String>,
     #[arg(long, help = tt_core::output::CSV_EXACT_HELP)]
     csv_exact: bool,

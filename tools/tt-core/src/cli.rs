@@ -220,6 +220,33 @@ pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
 
+/// A value parser for a flag whose words form a known set but whose value is checked later (a comma list such
+/// as `--by agent,day`, `tag:KEY`, or a level that may also be a fraction): it takes any text, like a plain
+/// `String` flag, and names the words, so the generated shell completions offer them instead of file names.
+/// Use with `hide_possible_values = true` when the flag's help already lists them.
+#[derive(Clone, Copy, Debug)]
+pub struct Words(pub &'static [&'static str]);
+
+impl clap::builder::TypedValueParser for Words {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|w| clap::builder::PossibleValue::new(*w))))
+    }
+}
+
+/// The output formats of the report tools (tt-sum, tt-budget), as completions offer them.
+pub const REPORT_FORMATS: Words = Words(&["table", "json", "jsonl", "csv", "markdown"]);
+
 /// Flags every tool takes: where the config and the log are.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CommonArgs {
@@ -260,11 +287,62 @@ pub fn parse_args<T: clap::FromArgMatches>(m: &clap::ArgMatches) -> Result<T> {
     T::from_arg_matches(m).map_err(|e| Error::usage(e.to_string().trim().trim_start_matches("error: ").to_string()))
 }
 
+/// What `--version` prints after the tool's name: the version, the commit and the build date, e.g.
+/// `0.1.0 (commit 0a5d34d1e2f3, built 2026-12-04)` (see `build.rs`).
+pub const VERSION: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("TT_BUILD_COMMIT"), ", built ", env!("TT_BUILD_DATE"), ")");
+
 /// The shared footer of every tool's `--help`: exit codes and environment.
 pub const HELP_FOOTER: &str = "\
 Exit status: 0 ok · 1 the condition you asked to fail on · 2 any error (bad input, usage, config).
 Environment: TT_LOG (usage log), TT_CONFIG (extra config file), NO_COLOR, XDG_CONFIG_HOME, XDG_DATA_HOME,
 GITHUB_ACTIONS=true (errors also as ::error annotations).";
+
+/// The exit codes, for the man pages' EXIT STATUS (the help footer says the same in one line).
+pub const EXIT_STATUS: &[(&str, &str)] = &[
+    ("0", "Success."),
+    (
+        "1",
+        "The condition the user asked to fail on holds (a budget over its limit with --fail-over, a level \
+           reached with --fail-at, a projection over with --fail-projected, an estimate refused, a record over \
+           a budget under --enforce, unpriced models with --fail-unpriced). The report is printed first.",
+    ),
+    (
+        "2",
+        "Any error: bad input (one `tool: error: FILE:LINE: …` line), a usage error, an unreadable or invalid \
+           config, a gate that could not decide. Nothing is appended to the log on exit 2.",
+    ),
+];
+
+/// The environment the tools read, for the man pages' ENVIRONMENT (the help footer names the main ones).
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("TT_LOG", "The usage log, unless --log is given (then: the config's `log`, else $XDG_DATA_HOME/tt/usage.jsonl)."),
+    ("TT_CONFIG", "A config file read after ~/.config/tt/config.toml and the nearest tt.toml, before --config."),
+    (
+        "TT_AGENT, TT_MODEL, TT_SESSION, TT_TASK, TT_PROJECT, TT_BRANCH",
+        "Defaults for the record's fields in tt-log and for the task's context in tt-budget --estimate.",
+    ),
+    ("TT_RESERVATION", "tt-log: the reservation (from tt-budget --reserve) the record settles, as --settle."),
+    ("TT_IMPORT_THREADS", "tt-log --import: the number of threads reading transcripts (default 2)."),
+    ("XDG_CONFIG_HOME", "Where the user's config.toml is (default ~/.config)."),
+    ("XDG_DATA_HOME", "Where the default log is (default ~/.local/share)."),
+    ("NO_COLOR", "Honoured always: tt never colours its output."),
+    ("GITHUB_ACTIONS", "When `true`, every exit-2 error is also written as an ::error workflow command."),
+    ("GITHUB_STEP_SUMMARY", "tt-budget under GitHub Actions appends its report (or why it could not decide) here."),
+];
+
+/// The files the tools read and write, for the man pages' FILES.
+pub const FILES: &[(&str, &str)] = &[
+    ("~/.local/share/tt/usage.jsonl", "The default usage log (JSONL, one record a line, only ever appended to)."),
+    ("~/.config/tt/config.toml", "The user's config: prices, budgets, settings (layered over the built-in defaults)."),
+    ("tt.toml", "A project's config: the nearest one in the current directory or its parents."),
+    ("LOG.tt-index", "The enforce index: a cache of budget windows, rebuilt whenever it cannot be proven consistent."),
+    ("LOG.torn", "A torn last line (a crashed writer's) moved out of the log by the next append, with a note."),
+    ("LOG.rejected", "Lines tt-log --repair moved out of the log."),
+    ("LOG.tt-holds", "The budget holds of tt-budget --reserve still counting against a budget."),
+    ("LOG.tt-import.json", "How far tt-log --import read each transcript (a cache: losing it costs a re-read)."),
+    ("LOG.tt-history.jsonl", "The bundles and logs tt-log --import merged, so a merge is not repeated."),
+];
 
 #[cfg(test)]
 mod tests {

@@ -507,7 +507,7 @@ pub fn days_in_month(d: NaiveDate) -> i64 {
 pub struct WindowArgs {
     /// Only records in this window: today, yesterday, week, last-week, month, last-month, year, all
     /// [default: all; tt-export's markdown report: week].
-    #[arg(long, value_name = "PERIOD")]
+    #[arg(long, value_name = "PERIOD", value_parser = crate::cli::Words(Period::NAMES), hide_possible_values = true)]
     pub period: Option<String>,
     /// Only records at or after this time (a date is its local midnight; or a local date-time, or RFC 3339).
     #[arg(long, value_name = "WHEN")]

@@ -31,7 +31,7 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(
     name = "tt-export",
-    version,
+    version = tt_core::cli::VERSION,
     about = "Export usage as CSV, JSON, JSONL, a markdown report, Prometheus metrics or a portable bundle",
     long_about = "Reads usage records (files, `-`, stdin, or the default log) or tt-sum summary rows, and writes \
 them in the format another tool reads. Records without a cost are priced with the price table, as tt-price would. \

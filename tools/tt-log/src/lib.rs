@@ -38,7 +38,7 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(
     name = "tt-log",
-    version,
+    version = tt_core::cli::VERSION,
     about = "Append usage records to the tt usage log",
     long_about = "Append one usage record to the JSONL usage log: from arguments, from a provider API response \
 on stdin (--from), or from a text whose tokens are estimated (--estimate-from). The record is validated, \
@@ -145,7 +145,8 @@ pub struct Cli {
     dry_run: bool,
     /// Import usage instead of logging one record: `claude-code [DIR…]` or `codex [DIR]` transcripts, or tt
     /// JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped.
-    #[arg(long, value_name = "SOURCE", num_args = 1.., conflicts_with_all = ["from", "estimate_from"])]
+    #[arg(long, value_name = "SOURCE", num_args = 1.., conflicts_with_all = ["from", "estimate_from"],
+          value_parser = tt_core::cli::Words(&["claude-code", "codex"]), hide_possible_values = true)]
     pub import: Option<Vec<String>>,
     /// With --import of transcripts: their sessions are over (a copy, an archive, a backup, whose fresh mtimes
     /// say nothing), so no request is held back as still being written. Not for live sessions: a request still

@@ -35,7 +35,7 @@ the prices every saving is computed with.";
 #[derive(Debug, Parser)]
 #[command(
     name = "tt-optimize",
-    version,
+    version = tt_core::cli::VERSION,
     about = "Evidenced, priced suggestions to spend less on AI agents",
     long_about = "Read usage records and suggest how to spend less: small requests that a cheaper model of the \
 same provider would do (re-priced exactly), sessions that resend a large prompt without caching it, records and \
@@ -57,7 +57,8 @@ pub struct Cli {
     #[arg(long, value_name = "USD")]
     min_saving: Option<String>,
     /// Only these suggestion types (comma-separated): rightsize, caching, outlier, session_outlier, budget.
-    #[arg(long = "type", value_name = "TYPES", value_delimiter = ',')]
+    #[arg(long = "type", value_name = "TYPES", value_delimiter = ',',
+          value_parser = tt_core::cli::Words(tt_core::optimize::Type::NAMES), hide_possible_values = true)]
     types: Vec<String>,
     /// How many of the most expensive tasks to list.
     #[arg(long, value_name = "N", default_value_t = 5)]

@@ -36,7 +36,7 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(
     name = "tt-price",
-    version,
+    version = tt_core::cli::VERSION,
     about = "Price usage records, quote a price, list and import price tables",
     long_about = "Without a mode flag, tt-price is a filter: it reads usage records (files, `-`, stdin, or the \
 default log) and writes them back with `cost_usd` and `price` set from the price table. Records that already carry \
@@ -85,7 +85,8 @@ pub struct Cli {
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
     /// With --quote: the service tier (standard, batch, flex, priority).
-    #[arg(long = "service-tier", value_name = "TIER")]
+    #[arg(long = "service-tier", value_name = "TIER",
+          value_parser = tt_core::cli::Words(&["standard", "batch", "flex", "priority"]), hide_possible_values = true)]
     service_tier: Option<String>,
     /// With --quote: fast mode (`speed: "fast"`).
     #[arg(long)]
@@ -131,7 +132,8 @@ pub struct Cli {
     /// Output format: --list: table|json|jsonl|toml; --quote: table|json|jsonl|value; --missing and --diff:
     /// table|json|jsonl|csv|markdown (json: one document, jsonl: one object a line) [default: table on a terminal,
     /// else jsonl]. The filter always writes JSONL records.
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(long, value_name = "FORMAT",
+          value_parser = tt_core::cli::Words(&["table", "json", "jsonl", "csv", "markdown", "toml", "value"]), hide_possible_values = true)]
     format: Option<String>,
     #[command(flatten)]
     common: CommonArgs,

@@ -30,7 +30,7 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(
     name = "tt-sum",
-    version,
+    version = tt_core::cli::VERSION,
     about = "Aggregate the tt usage log: tokens and dollars per agent, model, session, day, …",
     long_about = "Sum usage records per group and in total over a time window. Records without cost_usd are \
 priced with the price table on the fly; records of unknown models are counted as unpriced, never as $0. Reads \
@@ -44,10 +44,10 @@ pub struct Cli {
     files: Vec<String>,
     /// Group by these keys, comma-separated: agent, model, provider, session, task, project, branch, host,
     /// user, commit, source, tag:KEY, hour, day, week, month.
-    #[arg(long, value_name = "KEYS")]
+    #[arg(long, value_name = "KEYS", value_parser = tt_core::cli::Words(tt_core::aggregate::Key::NAMES), hide_possible_values = true)]
     by: Option<String>,
     /// Output format: table, json, jsonl, csv, markdown [default: table on a terminal, else jsonl].
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(long, value_name = "FORMAT", value_parser = tt_core::cli::REPORT_FORMATS, hide_possible_values = true)]
     format: Option<String>,
     #[arg(long, help = tt_core::output::CSV_EXACT_HELP)]
     csv_exact: bool,
