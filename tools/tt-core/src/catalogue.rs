@@ -84,7 +84,7 @@ pub fn line(name: &str) -> Option<&'static str> {
 const PREFERRED: [&str; 8] = ["openai", "anthropic", "gemini", "vertex_ai", "xai", "mistral", "deepseek", "chatgpt"];
 
 /// The name of a catalogue entry `PROVIDER/name` (one prefix) for a `name` the catalogue has no entry of, if any:
-/// the first of [`PREFERRED`] that has one, else the first in the catalogue's order. Reads every line: called only
+/// the first of `PREFERRED` that has one, else the first in the catalogue's order. Reads every line: called only
 /// after every other spelling failed, once per model (the pricer caches).
 pub fn prefixed(name: &str) -> Option<&'static str> {
     if name.is_empty() || name.contains('/') {

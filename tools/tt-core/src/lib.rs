@@ -4,6 +4,10 @@
 //! read, price and aggregate tt usage logs. Data flows one way: [`input`] → [`record`] / [`scan`] → [`price`]
 //! → aggregate/evaluate → [`output`]. The core never prints: it returns values and [`error::Error`]s, and the
 //! shared `main` in [`cli`] reports them.
+//!
+//! To track spend from a program that calls agents, start at [`track`]: price a record, append it to the log
+//! and see where the budgets stand, in three calls (a runnable example is there, and
+//! `tools/tt-core/examples/track.rs` is one as a program).
 
 pub mod aggregate;
 pub mod args;
@@ -35,6 +39,7 @@ pub mod record;
 pub mod report;
 pub mod reserve;
 pub mod scan;
+pub mod track;
 pub mod unpriced;
 
 pub use config::Config;

@@ -369,7 +369,7 @@ impl Calendar {
     }
 
     /// RFC 3339, or a naive local date-time (`2026-11-23T14:05`, `2026-11-23 14:05:30`) read in the calendar's
-    /// zone by [`Calendar::typed_local`].
+    /// zone by `Calendar::typed_local`.
     pub fn parse_instant(&self, s: &str) -> Option<DateTime<Utc>> {
         let t = s.trim();
         if let Ok(d) = DateTime::parse_from_rfc3339(t) {

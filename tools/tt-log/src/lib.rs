@@ -12,6 +12,7 @@ use tt_core::args::{parse_duration, parse_tokens, parse_when};
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::error::{Error, Result};
 use tt_core::provider::{self, Provider};
+use tt_core::track::Pricing;
 use tt_core::{Config, Record, Tokens, money};
 
 mod enforce;
@@ -161,7 +162,7 @@ pub struct Cli {
     #[arg(long, value_name = "ID", env = "TT_RESERVATION", hide_env_values = true)]
     settle: Option<String>,
     /// Move the lines the readers refuse (invalid JSON, a block of NULs left by a crash, a half line) out of the
-    /// log into <log>.rejected, each after a `# line N …` comment, byte for byte; valid lines keep their bytes
+    /// log into `<log>.rejected`, each after a `# line N …` comment, byte for byte; valid lines keep their bytes
     /// and order. The one command that rewrites the log (under its lock). With --dry-run: list them, change
     /// nothing.
     #[arg(long, conflicts_with_all = [
@@ -612,31 +613,24 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Vec<String>)> {
     r.user = found(tt_core::machine::user());
 
     let mut warnings = Vec::new();
-    let entry = config.prices.resolve(&r.model);
-    r.provider = provider_flag.or_else(|| entry.and_then(|e| e.provider.clone()));
-    match entry {
-        // Anthropic's iterations are priced each at its own model (see `provider::price_request`).
-        Some(e) => match provider::price_request(&config.prices, e, r.ts, &r.tokens, &iterations, &r.billing) {
-            Ok(p) => {
-                r.cost_usd = Some(p.cost);
-                r.price = Some(p.label);
-            }
-            // A cost too large to compute is refused; an iteration's unknown model leaves the record unpriced.
-            Err(why) if iterations.is_empty() => return Err(Error::data(why)),
-            Err(why) if cli.strict => return Err(Error::data(format!("{why} (--strict): add it to the price table"))),
-            Err(why) => warnings.push(format!("{why}: logged unpriced")),
-        },
-        // A typo (`sonet-4.5`) is the usual unknown model: name the known one it is one edit from. Searched
-        // only here, never on the priced path.
-        None if cli.strict => {
-            let hint = config.prices.did_you_mean(&r.model).map(|h| format!("; {h}")).unwrap_or_default();
+    if provider_flag.is_some() {
+        r.provider = provider_flag;
+    }
+    match tt_core::track::price_with_iterations(config, &mut r, &iterations)? {
+        Pricing::Priced => {}
+        Pricing::Unpriced(why) if cli.strict => {
+            return Err(Error::data(format!("{why} (--strict): add it to the price table")));
+        }
+        Pricing::Unpriced(why) => warnings.push(format!("{why}: logged unpriced")),
+        Pricing::UnknownModel { hint } if cli.strict => {
+            let hint = hint.map(|h| format!("; {h}")).unwrap_or_default();
             return Err(Error::data(format!(
                 "unknown model {:?} (--strict{hint}): add it to the price table (see tt-price --list)",
                 r.model
             )));
         }
-        None => {
-            let hint = config.prices.did_you_mean(&r.model).map(|h| format!(" ({h})")).unwrap_or_default();
+        Pricing::UnknownModel { hint } => {
+            let hint = hint.map(|h| format!(" ({h})")).unwrap_or_default();
             warnings.push(format!(
                 "unknown model {:?}{hint}: logged unpriced (add it to the price table; tt-price --list shows it)",
                 r.model
