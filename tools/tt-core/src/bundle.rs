@@ -424,6 +424,78 @@ pub fn plan(files: &[TtFile], existing: &HashSet<IdKey>) -> Plan {
     plan
 }
 
+/// What [`merge`] did: the files as read, the plan (which records are new), the level alerts the append
+/// raised, and whether anything was written.
+pub struct Merge {
+    /// Every file as read, in the order given.
+    pub read: Vec<TtFile>,
+    /// The records not yet in the log, and per file how many are new or present.
+    pub plan: Plan,
+    /// Budget level alerts the append raised (when asked for).
+    pub alerts: Vec<String>,
+    /// False for a dry run, and when a file was refused (nothing is written then).
+    pub written: bool,
+}
+
+impl Merge {
+    /// True when every file was read whole: no damaged bundle, no invalid line.
+    pub fn ok(&self) -> bool {
+        self.read.iter().all(TtFile::is_ok)
+    }
+}
+
+/// Merge tt logs and bundles into the log at `log`: one append of the records whose ids the log lacks, under
+/// its lock (so a concurrent merge of the same file adds nothing twice), then one import-history line per
+/// file. Nothing is written when any file has a problem (all or nothing) or for a `dry_run`, which plans
+/// against the log as it is. `alerts`: compute the budget level alerts the append raises.
+pub fn merge(
+    log: &std::path::Path,
+    sources: &[Source],
+    config: &crate::Config,
+    dry_run: bool,
+    alerts: bool,
+) -> Result<Merge> {
+    use std::io::{BufReader, Seek, SeekFrom};
+    let read: Vec<TtFile> = sources.iter().map(|s| read_tt_file(s, config.max_tokens)).collect::<Result<_>>()?;
+    let name = log.display().to_string();
+    if dry_run || !read.iter().all(TtFile::is_ok) {
+        let existing = match std::fs::File::open(log) {
+            Ok(f) => log_ids(&name, BufReader::with_capacity(256 * 1024, f))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
+            Err(e) => return Err(Error::io(&name, e)),
+        };
+        let plan = plan(&read, &existing);
+        return Ok(Merge { read, plan, alerts: Vec::new(), written: false });
+    }
+    let mut locked = crate::log::LockedLog::open(log)?;
+    let watch = if alerts { crate::enforce::watch(&mut locked, config) } else { None };
+    let existing = {
+        let f = locked.file();
+        f.seek(SeekFrom::Start(0)).map_err(|e| Error::io(&name, e))?;
+        log_ids(&name, BufReader::with_capacity(256 * 1024, &*f))?
+    };
+    let plan = plan(&read, &existing);
+    locked.append(&plan.lines)?;
+    let alerts = watch.map(|w| w.alerts(&mut locked, config)).unwrap_or_default();
+    write_history(log, sources, &read, &plan)?;
+    Ok(Merge { read, plan, alerts, written: true })
+}
+
+/// One history line per merged file (its canonical path, or `<stdin>`), appended beside the log.
+fn write_history(log: &std::path::Path, sources: &[Source], read: &[TtFile], plan: &Plan) -> Result<()> {
+    let at = crate::record::format_ts(chrono::Utc::now());
+    let mut lines = String::new();
+    for ((src, f), fp) in sources.iter().zip(read).zip(&plan.files) {
+        let from = match src {
+            Source::Stdin => "<stdin>".to_string(),
+            Source::File(p) => std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string(),
+        };
+        lines.push_str(&history_line(&at, &from, f, fp));
+        lines.push('\n');
+    }
+    crate::log::LockedLog::open_lines(&history_path(log))?.append(&lines)
+}
+
 /// Where the import history of a log is kept: next to it, `usage.jsonl.tt-history.jsonl`.
 pub fn history_path(log: &std::path::Path) -> std::path::PathBuf {
     let mut s = log.as_os_str().to_owned();

@@ -17,6 +17,7 @@ pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod distinct;
+pub mod draft;
 pub mod enforce;
 pub mod error;
 pub mod export;

@@ -104,37 +104,7 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
         );
     }
     if !cli.quiet {
-        let unpriced: u64 = report.unpriced.values().sum();
-        let unpriced = if unpriced > 0 { format!(", {unpriced} unpriced") } else { String::new() };
-        let verb = if cli.dry_run { "would add" } else { "added" };
-        let unchanged = if report.unchanged > 0 { format!(" ({} unchanged)", report.unchanged) } else { String::new() };
-        // What waits for the next import: requests that may still be streaming, and last lines still being
-        // written that may hold one (a file just copied looks like one being written too: see IDLE_COMPLETE).
-        let mut waiting = Vec::new();
-        if report.held > 0 {
-            waiting.push(format!("held back {} still being written", plural(report.held, "request")));
-        }
-        if report.unfinished > 0 {
-            let lines = if report.unfinished == 1 {
-                "1 last line without its newline yet".to_string()
-            } else {
-                format!("{} last lines without their newline yet", money::thousands(report.unfinished))
-            };
-            waiting.push(lines);
-        }
-        let held =
-            if waiting.is_empty() { String::new() } else { format!("; {} (read again next time)", waiting.join("; ")) };
-        let _ = writeln!(
-            std::io::stderr(),
-            "{}: {} read{unchanged}, {verb} {} ({} tokens, ${}{unpriced}), skipped {} and {}{held}",
-            source.name(),
-            plural(report.files as u64, "file"),
-            plural(report.added, "record"),
-            money::thousands(report.tokens),
-            money::fixed(report.cost, 4),
-            plural(report.duplicates, "duplicate"),
-            plural(report.malformed, "malformed line"),
-        );
+        let _ = writeln!(std::io::stderr(), "{}", summary(source, &report, cli.dry_run));
     }
     Ok(Outcome::Ok)
 }
@@ -171,4 +141,39 @@ fn hook_input(finished: &mut import::Finished) -> Result<Vec<PathBuf>> {
         _ => {}
     }
     Ok(paths)
+}
+
+/// The one line an import ends with: files read, records added (tokens, dollars, unpriced), duplicates and
+/// malformed lines skipped, and what waits for the next run.
+fn summary(source: Source, report: &import::Report, dry_run: bool) -> String {
+    let unpriced: u64 = report.unpriced.values().sum();
+    let unpriced = if unpriced > 0 { format!(", {unpriced} unpriced") } else { String::new() };
+    let verb = if dry_run { "would add" } else { "added" };
+    let unchanged = if report.unchanged > 0 { format!(" ({} unchanged)", report.unchanged) } else { String::new() };
+    // What waits for the next import: requests that may still be streaming, and last lines still being
+    // written that may hold one (a file just copied looks like one being written too: see IDLE_COMPLETE).
+    let mut waiting = Vec::new();
+    if report.held > 0 {
+        waiting.push(format!("held back {} still being written", plural(report.held, "request")));
+    }
+    if report.unfinished > 0 {
+        let lines = if report.unfinished == 1 {
+            "1 last line without its newline yet".to_string()
+        } else {
+            format!("{} last lines without their newline yet", money::thousands(report.unfinished))
+        };
+        waiting.push(lines);
+    }
+    let held =
+        if waiting.is_empty() { String::new() } else { format!("; {} (read again next time)", waiting.join("; ")) };
+    format!(
+        "{}: {} read{unchanged}, {verb} {} ({} tokens, ${}{unpriced}), skipped {} and {}{held}",
+        source.name(),
+        plural(report.files as u64, "file"),
+        plural(report.added, "record"),
+        money::thousands(report.tokens),
+        money::fixed(report.cost, 4),
+        plural(report.duplicates, "duplicate"),
+        plural(report.malformed, "malformed line"),
+    )
 }

@@ -6,14 +6,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use chrono::Utc;
 use clap::{CommandFactory, Parser};
-use tt_core::args::{parse_duration, parse_tokens, parse_when};
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
+use tt_core::draft::{Draft, Seed};
 use tt_core::error::{Error, Result};
-use tt_core::provider::{self, Provider};
-use tt_core::track::Pricing;
-use tt_core::{Config, Record, Tokens, money};
+use tt_core::{Config, Record, money};
 
 mod enforce;
 mod import;
@@ -199,59 +196,8 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         return repair::run(&cli.common.log_path(&config)?, cli.dry_run, cli.quiet).map(|()| Outcome::Ok);
     }
     if let Some(import) = &cli.import {
-        // Imported records carry their own numbers and context: a flag meant for one hand-logged record would be
-        // silently ignored, so it is refused instead.
-        let record_only = [
-            ("--model", cli.model.is_some()),
-            ("--input", cli.input.is_some()),
-            ("--output", cli.output.is_some()),
-            ("--cache-read", cli.cache_read.is_some()),
-            ("--cache-write", cli.cache_write.is_some()),
-            ("--cache-write-1h", cli.cache_write_1h.is_some()),
-            ("--reasoning", cli.reasoning.is_some()),
-            ("--session", cli.session.is_some()),
-            ("--task", cli.task.is_some()),
-            ("--project", cli.project.is_some()),
-            ("--provider", cli.provider.is_some()),
-            ("--branch", cli.branch.is_some()),
-            ("--commit", cli.commit.is_some()),
-            ("--tag", !cli.tags.is_empty()),
-            ("--note", cli.note.is_some()),
-            ("--duration", cli.duration.is_some()),
-            ("--ts", cli.ts.is_some()),
-            ("--source", cli.source.is_some()),
-            ("--enforce", cli.enforce),
-            (
-                "--settle",
-                cli.settle.is_some() && m.value_source("settle") == Some(clap::parser::ValueSource::CommandLine),
-            ),
-        ];
-        if let Some((flag, _)) = record_only.iter().find(|(_, set)| *set) {
-            return Err(Error::usage(format!("{flag} describes one logged record; it cannot be used with --import")));
-        }
         let (source, paths) = import.split_first().ok_or_else(|| Error::usage("--import needs a SOURCE"))?;
-        if matches!(source.as_str(), "claude-code" | "codex") {
-            // Transcripts carry their own branch (Claude Code's gitBranch, Codex's session_meta): tt never reads
-            // the current repository for them, so --no-git would silently mean nothing.
-            if cli.no_git {
-                return Err(Error::usage(
-                    "--no-git does not apply to --import of transcripts: the branch comes from the transcript itself",
-                ));
-            }
-        } else {
-            // tt logs and bundles are merged exactly as they are: nothing re-checks, re-labels or re-reads git.
-            let merge_ignores = [
-                ("--strict", cli.strict),
-                ("--no-git", cli.no_git),
-                ("--agent", cli.agent.is_some()),
-                ("--finished", cli.finished),
-            ];
-            if let Some((flag, _)) = merge_ignores.iter().find(|(_, set)| *set) {
-                return Err(Error::usage(format!(
-                    "{flag} does not apply to --import of tt logs and bundles: their records are merged as they are"
-                )));
-            }
-        }
+        check_import_flags(&cli, m, source)?;
         return import::run(&cli, &config, source, paths);
     }
     let log = cli.common.log_path(&config)?;
@@ -298,14 +244,16 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     } else if cli.enforce {
         enforce::dry_run(&log, &config, &record)?;
     }
-    for w in warnings {
-        tt_core::cli::warn("tt-log", w);
-    }
-    if let Some(n) = settled_note {
+    let notes = warnings.into_iter().chain(settled_note).chain(alerts);
+    report(&cli, &record, &line, notes)?;
+    Ok(Outcome::Ok)
+}
+
+/// What `tt-log` says after logging one record: warnings and notes on stderr, the line on stdout with --print
+/// or --dry-run, and the confirmation.
+fn report(cli: &Cli, record: &Record, line: &str, notes: impl Iterator<Item = String>) -> Result<()> {
+    for n in notes {
         tt_core::cli::warn("tt-log", n);
-    }
-    for a in alerts {
-        tt_core::cli::warn("tt-log", a);
     }
     if cli.print || cli.dry_run {
         let mut out = tt_core::output::stdout();
@@ -336,342 +284,99 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
             record.agent
         );
     }
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|s| !s.is_empty())
-}
-
-/// Pick the one value given for a field; the positional and the flag must not disagree.
-fn one(field: &str, pos: &Option<String>, flag: &Option<String>) -> Result<Option<String>> {
-    match (pos, flag) {
-        (Some(a), Some(b)) if a != b => {
-            Err(Error::usage(format!("{field} given twice: as an argument ({a:?}) and as --{field} ({b:?})")))
-        }
-        (Some(a), _) => Ok(Some(a.clone())),
-        (None, b) => Ok(b.clone()),
+/// `--import`: imported records carry their own numbers and context, so a flag meant for one hand-logged record,
+/// or one that does not apply to this kind of source, is refused instead of silently ignored.
+fn check_import_flags(cli: &Cli, m: &clap::ArgMatches, source: &str) -> Result<()> {
+    // Imported records carry their own numbers and context: a flag meant for one hand-logged record would be
+    // silently ignored, so it is refused instead.
+    let record_only = [
+        ("--model", cli.model.is_some()),
+        ("--input", cli.input.is_some()),
+        ("--output", cli.output.is_some()),
+        ("--cache-read", cli.cache_read.is_some()),
+        ("--cache-write", cli.cache_write.is_some()),
+        ("--cache-write-1h", cli.cache_write_1h.is_some()),
+        ("--reasoning", cli.reasoning.is_some()),
+        ("--session", cli.session.is_some()),
+        ("--task", cli.task.is_some()),
+        ("--project", cli.project.is_some()),
+        ("--provider", cli.provider.is_some()),
+        ("--branch", cli.branch.is_some()),
+        ("--commit", cli.commit.is_some()),
+        ("--tag", !cli.tags.is_empty()),
+        ("--note", cli.note.is_some()),
+        ("--duration", cli.duration.is_some()),
+        ("--ts", cli.ts.is_some()),
+        ("--source", cli.source.is_some()),
+        ("--enforce", cli.enforce),
+        ("--settle", cli.settle.is_some() && m.value_source("settle") == Some(clap::parser::ValueSource::CommandLine)),
+    ];
+    if let Some((flag, _)) = record_only.iter().find(|(_, set)| *set) {
+        return Err(Error::usage(format!("{flag} describes one logged record; it cannot be used with --import")));
     }
-}
-
-/// A string field as it goes into the record: leading and trailing whitespace trimmed, then validated like
-/// agent and model (non-empty, at most 200 characters, no control or invisible format characters).
-fn name_field(field: &str, v: &str) -> Result<String> {
-    let v = v.trim();
-    tt_core::record::check_name(field, v)?;
-    Ok(v.to_string())
-}
-
-/// [`name_field`] for an optional value.
-fn opt_name(field: &str, v: Option<&str>) -> Result<Option<String>> {
-    v.map(|v| name_field(field, v)).transpose()
-}
-
-/// A value tt found on its own (git, the machine): kept when it is a valid name, else left out — it is
-/// context, not something the user typed wrong.
-fn found(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_string()).filter(|s| tt_core::record::check_name("value", s).is_ok())
-}
-
-/// The longest note accepted, in characters.
-const MAX_NOTE_LEN: usize = 4096;
-
-/// A note: trimmed, at most [`MAX_NOTE_LEN`] characters; newlines and tabs are allowed, other control and
-/// invisible format characters are not. An empty note is no note.
-fn note_field(n: &str) -> Result<Option<String>> {
-    let n = n.trim();
-    if n.chars().count() > MAX_NOTE_LEN {
-        return Err(Error::data(format!("note is longer than {MAX_NOTE_LEN} characters")));
-    }
-    if n.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || tt_core::record::is_format_char(c)) {
-        return Err(Error::data("note must not contain control or invisible format characters"));
-    }
-    Ok((!n.is_empty()).then(|| n.to_string()))
-}
-
-/// Read stdin whole, as text; `lossy` replaces invalid UTF-8 (for estimates) instead of refusing it.
-fn read_stdin(lossy: bool) -> Result<String> {
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut tt_core::input::stdin(), &mut bytes).map_err(|e| Error::io("<stdin>", e))?;
-    if lossy {
-        return Ok(String::from_utf8_lossy(&bytes).into_owned());
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-        Error::data(format!("<stdin>:{line}: invalid UTF-8 at byte {at}"))
-    })
-}
-
-fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Vec<String>)> {
-    let max = config.max_tokens;
-    let tz = config.timezone()?;
-    let mut tokens = Tokens::default();
-    let mut billing = tt_core::Billing::default();
-    let mut iterations = Vec::new();
-    let mut provider_cost = None;
-    let mut reasoning = None;
-    let mut model = one("model", &cli.pos_model, &cli.model)?;
-    let mut source = cli.source.clone();
-    let mut estimated = None;
-
-    // Flags that contradict where the numbers come from are refused, not silently overridden.
-    let input_given = cli.pos_input.is_some() || cli.input.is_some();
-    if cli.from.is_some() {
-        let token_flags = [
-            ("INPUT / --input", input_given),
-            ("OUTPUT / --output", cli.pos_output.is_some() || cli.output.is_some()),
-            ("--cache-read", cli.cache_read.is_some()),
-            ("--cache-write", cli.cache_write.is_some()),
-            ("--cache-write-1h", cli.cache_write_1h.is_some()),
-            ("--reasoning", cli.reasoning.is_some()),
-        ];
-        if let Some((flag, _)) = token_flags.iter().find(|(_, set)| *set) {
-            return Err(Error::usage(format!("{flag} contradicts --from: the token counts come from the response")));
-        }
-    }
-    if cli.estimate_from.is_some() && input_given {
-        return Err(Error::usage("INPUT / --input contradicts --estimate-from: the input tokens are the estimate"));
-    }
-
-    if let Some(p) = &cli.from {
-        let provider = Provider::parse(p)?;
-        // A terminal, /dev/null or a closed stdin is "nothing on stdin", like everywhere: never wait on a terminal.
-        let text = if tt_core::input::stdin_has_data() { read_stdin(false)? } else { String::new() };
-        if text.trim().is_empty() {
-            return Err(Error::data(format!(
-                "nothing on stdin: --from {p} reads an API response (or its usage object) from stdin"
-            )));
-        }
-        // A byte-order mark (what some Windows tools write first) is not part of the JSON.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let doc = provider::parse_response("<stdin>", text)?;
-        let u = provider::usage_from(provider, &doc).map_err(|e| e.context("<stdin>"))?;
-        for (name, n) in [
-            ("input", u.tokens.input),
-            ("output", u.tokens.output),
-            ("cache read", u.tokens.cache_read),
-            ("cache write", u.tokens.cache_write),
-            ("cache write 1h", u.tokens.cache_write_1h),
-        ] {
-            parse_tokens(name, &n.to_string(), max).map_err(|e| e.context("<stdin>"))?;
-        }
-        tokens = u.tokens;
-        reasoning = u.reasoning;
-        billing = u.billing;
-        iterations = u.iterations;
-        provider_cost = u.provider_cost.map(|c| (c, u.provider_cost_partial));
-        if u.model.is_none()
-            && model.is_none()
-            && env("TT_MODEL").is_none()
-            && let Some(mu) = doc.get("modelUsage").and_then(|m| m.as_object()).filter(|m| m.len() > 1)
-        {
-            // `claude -p` with subagents or a small helper model names several; which one the top-level usage
-            // belongs to is the user's call, not a guess.
-            let names: Vec<&str> = mu.keys().map(String::as_str).collect();
-            return Err(Error::usage(format!(
-                "<stdin>: the response names {} models in modelUsage ({}): give the one its usage is priced at \
-                 with MODEL, --model or TT_MODEL",
-                names.len(),
-                names.join(", ")
-            )));
-        }
-        if let Some(theirs) = u.model {
-            // The response's model wins over TT_MODEL (a default). An explicit MODEL / --model must agree with it
-            // (price as the same entry); then the spelling the user chose is kept.
-            match &model {
-                Some(mine) => check_model_agrees(config, mine, &theirs)?,
-                None => model = Some(theirs),
-            }
-        }
-        source.get_or_insert_with(|| provider.source().to_string());
-    }
-    if let Some(path) = &cli.estimate_from {
-        if path.is_empty() {
-            return Err(Error::usage("--estimate-from needs a file name (or - for stdin), got an empty one"));
-        }
-        // Text of unknown encoding: decoded the same lossy way from a file and from stdin, and read up to 16 MiB
-        // (about 4M tokens, beyond any model's context): more is not a prompt, and an endless file such as
-        // /dev/zero must not be read until memory runs out. A FIFO (`<(…)`) is read like stdin.
-        const MAX_PROMPT: u64 = 16 * 1024 * 1024;
-        let (what, reader): (&str, Box<dyn std::io::Read>) = if path == "-" {
-            ("<stdin>", Box::new(tt_core::input::stdin()))
-        } else {
-            (path, Box::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?))
-        };
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::Read::take(reader, MAX_PROMPT + 1), &mut bytes)
-            .map_err(|e| Error::io(what, e))?;
-        if bytes.len() as u64 > MAX_PROMPT {
-            return Err(Error::data(format!(
-                "--estimate-from {what}: larger than {} MiB, not a prompt to estimate",
-                MAX_PROMPT >> 20
-            )));
-        }
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        if text.trim().is_empty() {
-            let what = if path == "-" { "stdin".to_string() } else { path.clone() };
-            return Err(Error::data(format!("nothing to estimate: {what} holds no text")));
-        }
-        let chars = text.chars().count() as u64;
-        tokens.input = chars.div_ceil(4);
-        parse_tokens("input", &tokens.input.to_string(), max)?;
-        estimated = Some(true);
-        source.get_or_insert_with(|| "estimate".to_string());
-    }
-    if let Some(s) = one("input", &cli.pos_input, &cli.input)? {
-        tokens.input = parse_tokens("input", &s, max)?;
-    }
-    if let Some(s) = one("output", &cli.pos_output, &cli.output)? {
-        tokens.output = parse_tokens("output", &s, max)?;
-    }
-    if let Some(s) = &cli.cache_read {
-        tokens.cache_read = parse_tokens("cache read", s, max)?;
-    }
-    if let Some(s) = &cli.cache_write {
-        tokens.cache_write = parse_tokens("cache write", s, max)?;
-    }
-    if let Some(s) = &cli.cache_write_1h {
-        tokens.cache_write_1h = parse_tokens("cache write 1h", s, max)?;
-    }
-    if let Some(s) = &cli.reasoning {
-        let r = parse_tokens("reasoning", s, max)?;
-        if r > tokens.output {
-            return Err(Error::data(format!("reasoning tokens ({r}) cannot exceed output tokens ({})", tokens.output)));
-        }
-        reasoning = Some(r);
-    }
-    if cli.pos_input.is_some() && cli.pos_output.is_none() && cli.output.is_none() {
-        return Err(Error::usage(
-            "no OUTPUT: the seed form is AGENT MODEL INPUT OUTPUT [NOTE] (give 0 for no output tokens)",
-        ));
-    }
-    let manual = cli.from.is_none() && cli.estimate_from.is_none();
-    if manual && cli.pos_input.is_none() && cli.input.is_none() && cli.pos_output.is_none() && cli.output.is_none() {
-        return Err(Error::usage(
-            "no token counts: give AGENT MODEL INPUT OUTPUT, --input/--output, --from PROVIDER or --estimate-from FILE (see --help)",
-        ));
-    }
-
-    let agent = one("agent", &cli.pos_agent, &cli.agent)?
-        .or_else(|| env("TT_AGENT"))
-        .ok_or_else(|| Error::usage("no agent: give it as the first argument, --agent NAME or TT_AGENT"))?;
-    let model = model
-        .or_else(|| env("TT_MODEL"))
-        .ok_or_else(|| Error::usage("no model: give it as the second argument, --model NAME or TT_MODEL"))?;
-    let agent = name_field("agent", &agent)?;
-    let model = name_field("model", &model)?;
-
-    let ts = match &cli.ts {
-        Some(s) => parse_when(s, tz)?,
-        None => Utc::now(),
-    };
-    let mut r = Record::new(tt_core::id::new_id(ts), ts, agent, model, tokens);
-    r.reasoning_tokens = reasoning;
-    r.billing = billing;
-    r.estimated = estimated;
-    r.source = Some(opt_name("source", source.as_deref())?.unwrap_or_else(|| "cli".to_string()));
-    r.session = opt_name("session", cli.session.clone().or_else(|| env("TT_SESSION")).as_deref())?;
-    r.task = opt_name("task", cli.task.clone().or_else(|| env("TT_TASK")).as_deref())?;
-    r.project = opt_name("project", cli.project.clone().or_else(|| env("TT_PROJECT")).as_deref())?;
-    let provider_flag = opt_name("provider", cli.provider.as_deref())?;
-    // TT_BRANCH is the user's word for the branch, as --branch is: it beats what git says (and a detached
-    // HEAD's CI variables), and is checked as a flag's value is.
-    let branch_flag = opt_name("branch", cli.branch.clone().or_else(|| env("TT_BRANCH")).as_deref())?;
-    let commit_flag = opt_name("commit", cli.commit.as_deref())?;
-    r.notes = match one("note", &cli.pos_note, &cli.note)? {
-        Some(n) => note_field(&n)?,
-        None => None,
-    };
-    for t in &cli.tags {
-        let (k, v) = t.split_once('=').ok_or_else(|| Error::usage(format!("--tag wants KEY=VALUE, got {t:?}")))?;
-        let k = name_field("tag key", k)?;
-        let v = name_field(&format!("tag {k}"), v)?;
-        if let Some(old) = r.tags.get(&k) {
-            return Err(Error::usage(format!("--tag {k} given twice ({old:?} and {v:?}): a tag key has one value")));
-        }
-        r.tags.insert(k, v);
-    }
-    if let Some(d) = &cli.duration {
-        r.duration_ms = Some(parse_duration(d)?);
-    }
-    if (branch_flag.is_none() || commit_flag.is_none())
-        && !cli.no_git
-        && let Ok(cwd) = std::env::current_dir()
-    {
-        let head = tt_core::machine::head(&cwd);
-        r.branch = found(tt_core::machine::branch(&head));
-        r.commit = found(head.commit);
-    }
-    if branch_flag.is_some() {
-        r.branch = branch_flag;
-    }
-    if commit_flag.is_some() {
-        r.commit = commit_flag;
-    }
-    r.host = found(tt_core::machine::host());
-    r.user = found(tt_core::machine::user());
-
-    let mut warnings = Vec::new();
-    if provider_flag.is_some() {
-        r.provider = provider_flag;
-    }
-    match tt_core::track::price_with_iterations(config, &mut r, &iterations)? {
-        Pricing::Priced => {}
-        Pricing::Unpriced(why) if cli.strict => {
-            return Err(Error::data(format!("{why} (--strict): add it to the price table")));
-        }
-        Pricing::Unpriced(why) => warnings.push(format!("{why}: logged unpriced")),
-        Pricing::UnknownModel { hint } if cli.strict => {
-            let hint = hint.map(|h| format!("; {h}")).unwrap_or_default();
-            return Err(Error::data(format!(
-                "unknown model {:?} (--strict{hint}): add it to the price table (see tt-price --list)",
-                r.model
-            )));
-        }
-        Pricing::UnknownModel { hint } => {
-            let hint = hint.map(|h| format!(" ({h})")).unwrap_or_default();
-            warnings.push(format!(
-                "unknown model {:?}{hint}: logged unpriced (add it to the price table; tt-price --list shows it)",
-                r.model
+    if matches!(source, "claude-code" | "codex") {
+        // Transcripts carry their own branch (Claude Code's gitBranch, Codex's session_meta): tt never reads
+        // the current repository for them, so --no-git would silently mean nothing.
+        if cli.no_git {
+            return Err(Error::usage(
+                "--no-git does not apply to --import of transcripts: the branch comes from the transcript itself",
             ));
         }
-    }
-    if let Some((theirs, partial)) = provider_cost {
-        if let (Some(cost), Some(label), Some(d)) =
-            (r.cost_usd, r.price.clone(), tt_core::money::parse_decimal(&theirs.to_string()))
-            && !partial
-        {
-            let ours = tt_core::price::Priced { cost, label };
-            let source = r.source.as_deref().unwrap_or("the provider");
-            warnings.extend(provider::cost_mismatch(source, &ours, d, &r.model));
+    } else {
+        // tt logs and bundles are merged exactly as they are: nothing re-checks, re-labels or re-reads git.
+        let merge_ignores = [
+            ("--strict", cli.strict),
+            ("--no-git", cli.no_git),
+            ("--agent", cli.agent.is_some()),
+            ("--finished", cli.finished),
+        ];
+        if let Some((flag, _)) = merge_ignores.iter().find(|(_, set)| *set) {
+            return Err(Error::usage(format!(
+                "{flag} does not apply to --import of tt logs and bundles: their records are merged as they are"
+            )));
         }
-        r.extra.insert("provider_cost_usd".into(), serde_json::Value::Number(theirs));
     }
-    Ok((r, warnings))
+    Ok(())
 }
 
-/// `--from`: an explicit MODEL / `--model` that prices differently from the model the response names is a
-/// contradiction, not an override (the response says what was used). Spellings of one price entry agree; two
-/// unknown models agree only when they are the same name.
-fn check_model_agrees(config: &Config, mine: &str, theirs: &str) -> Result<()> {
-    let (a, b) = (config.prices.resolve(mine), config.prices.resolve(theirs));
-    let agree = match (a, b) {
-        (Some(a), Some(b)) => a.name == b.name,
-        (None, None) => mine.trim().eq_ignore_ascii_case(theirs.trim()),
-        _ => false,
-    };
-    if agree {
-        return Ok(());
+/// The record the flags describe, as the core's [`Draft`] builds it.
+fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Vec<String>)> {
+    Draft {
+        seed: Seed {
+            agent: cli.pos_agent.clone(),
+            model: cli.pos_model.clone(),
+            input: cli.pos_input.clone(),
+            output: cli.pos_output.clone(),
+            note: cli.pos_note.clone(),
+        },
+        agent: cli.agent.clone(),
+        model: cli.model.clone(),
+        input: cli.input.clone(),
+        output: cli.output.clone(),
+        cache_read: cli.cache_read.clone(),
+        cache_write: cli.cache_write.clone(),
+        cache_write_1h: cli.cache_write_1h.clone(),
+        reasoning: cli.reasoning.clone(),
+        session: cli.session.clone(),
+        task: cli.task.clone(),
+        project: cli.project.clone(),
+        provider: cli.provider.clone(),
+        branch: cli.branch.clone(),
+        commit: cli.commit.clone(),
+        tags: cli.tags.clone(),
+        note: cli.note.clone(),
+        duration: cli.duration.clone(),
+        ts: cli.ts.clone(),
+        source: cli.source.clone(),
+        from: cli.from.clone(),
+        estimate_from: cli.estimate_from.clone(),
+        strict: cli.strict,
+        no_git: cli.no_git,
     }
-    Err(Error::usage(format!(
-        "--model {mine} contradicts the response's model {theirs}{}: leave --model out (the response says which \
-         model ran)",
-        match (a, b) {
-            (Some(a), Some(b)) => format!(" ({} is priced as {}, the response's as {})", mine, a.name, b.name),
-            _ => String::new(),
-        }
-    )))
+    .build(config)
 }
 
 /// Where `tt-log` would write by default (used by tests and docs).

@@ -5,16 +5,13 @@
 //! and B into A, never duplicates anything. The new records are appended in one write under the log lock, and
 //! each imported file is noted in the import history next to the log (`usage.jsonl.tt-history.jsonl`).
 
-use std::collections::HashSet;
-use std::io::{BufReader, Write};
-use std::path::Path;
+use std::io::Write;
 
 use tt_core::bundle::{self, Plan, TtFile};
 use tt_core::cli::Outcome;
 use tt_core::config::Config;
 use tt_core::error::{Error, Result};
 use tt_core::input::Source;
-use tt_core::log::LockedLog;
 use tt_core::money::thousands;
 
 use crate::Cli;
@@ -22,7 +19,7 @@ use crate::Cli;
 /// How many bad lines are listed before the rest are only counted.
 const MAX_LISTED: usize = 10;
 
-/// Import tt JSONL logs or bundles.
+/// Import tt JSONL logs or bundles (the merge itself is `tt_core::bundle::merge`; this reports it).
 pub fn run(cli: &Cli, config: &Config, files: &[String]) -> Result<Outcome> {
     let log = cli.common.log_path(config)?;
     // `--import a.ttb --dry-run b.jsonl`: clap gives `b.jsonl` to the seed form's AGENT; it is a file here.
@@ -32,65 +29,23 @@ pub fn run(cli: &Cli, config: &Config, files: &[String]) -> Result<Outcome> {
         .chain(positional.into_iter().flatten())
         .map(|f| if f == "-" { Source::Stdin } else { Source::File(f.into()) })
         .collect();
-    let read: Vec<TtFile> =
-        sources.iter().map(|s| bundle::read_tt_file(s, config.max_tokens)).collect::<Result<_>>()?;
-    let ok = read.iter().all(TtFile::is_ok);
-
-    if !ok || cli.dry_run {
-        // Nothing will be written: read the log without locking (and without creating it).
-        let existing = read_ids_unlocked(&log)?;
-        let plan = bundle::plan(&read, &existing);
-        if !cli.quiet {
-            report(&read, &plan)?;
-        }
-        if !ok {
-            return Err(refusal(&read));
-        }
-        print_new(cli, &plan)?;
-        if !cli.quiet {
-            let _ = writeln!(
-                std::io::stderr(),
-                "would import {} into {} (dry run: nothing written)",
-                records(plan.added),
-                log.display()
-            );
-        }
-        return Ok(Outcome::Ok);
-    }
-
-    let mut locked = LockedLog::open(&log)?;
-    let watch = if cli.quiet { None } else { tt_core::enforce::watch(&mut locked, config) };
-    let existing = {
-        use std::io::{Seek, SeekFrom};
-        let name = log.display().to_string();
-        let f = locked.file();
-        f.seek(SeekFrom::Start(0)).map_err(|e| Error::io(&name, e))?;
-        bundle::log_ids(&name, BufReader::with_capacity(256 * 1024, &*f))?
-    };
-    let plan = bundle::plan(&read, &existing);
-    locked.append(&plan.lines)?;
-    let alerts = watch.map(|w| w.alerts(&mut locked, config)).unwrap_or_default();
-    write_history(&log, &sources, &read, &plan)?;
-    drop(locked);
+    let merge = bundle::merge(&log, &sources, config, cli.dry_run, !cli.quiet)?;
     if !cli.quiet {
-        report(&read, &plan)?;
+        report(&merge.read, &merge.plan)?;
     }
-    for a in alerts {
+    if !merge.ok() {
+        return Err(refusal(&merge.read));
+    }
+    for a in &merge.alerts {
         tt_core::cli::warn("tt-log", a);
     }
-    print_new(cli, &plan)?;
+    print_new(cli, &merge.plan)?;
     if !cli.quiet {
-        let _ = writeln!(std::io::stderr(), "imported {} into {}", records(plan.added), log.display());
+        let (verb, tail) =
+            if merge.written { ("imported", "") } else { ("would import", " (dry run: nothing written)") };
+        let _ = writeln!(std::io::stderr(), "{verb} {} into {}{tail}", records(merge.plan.added), log.display());
     }
     Ok(Outcome::Ok)
-}
-
-fn read_ids_unlocked(log: &Path) -> Result<HashSet<tt_core::id::IdKey>> {
-    match std::fs::File::open(log) {
-        Ok(f) => bundle::log_ids(&log.display().to_string(), BufReader::with_capacity(256 * 1024, f)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HashSet::new()),
-        Err(e) => Err(Error::io(log.display(), e)),
-    }
 }
 
 /// One line per file on stderr: what it is and what it would add. A damaged bundle (a bad header, count or
@@ -158,22 +113,6 @@ fn print_new(cli: &Cli, plan: &Plan) -> Result<()> {
         out.flush()?;
     }
     Ok(())
-}
-
-fn write_history(log: &Path, sources: &[Source], read: &[TtFile], plan: &Plan) -> Result<()> {
-    let at = tt_core::record::format_ts(chrono::Utc::now());
-    let mut lines = String::new();
-    for ((src, f), fp) in sources.iter().zip(read).zip(&plan.files) {
-        let from = match src {
-            Source::Stdin => "<stdin>".to_string(),
-            Source::File(p) => std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string(),
-        };
-        lines.push_str(&bundle::history_line(&at, &from, f, fp));
-        lines.push('\n');
-    }
-    // Written while the log lock is held, so history lines never interleave between importers.
-    // The history holds import lines, not records: a complete last line is any JSON object.
-    LockedLog::open_lines(&bundle::history_path(log))?.append(&lines)
 }
 
 fn records(n: u64) -> String {
