@@ -375,11 +375,11 @@ fn summary_rows_export_in_every_format() {
     sc.write("rows.jsonl", ROWS);
     sc.cmd("tt-export").args(["--format", "jsonl", "rows.jsonl"]).succeeds().stdout_is(ROWS);
     sc.cmd("tt-export").args(["--format", "csv", "rows.jsonl"]).succeeds().stdout_is(
-        "kind,period,start,end,agent,model,records,sessions,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,total_tokens,cost_usd,unpriced_records
-group,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,ATLAS,opus-4.5,1,1,10000,2000,0,0,12000,0.1,0
-group,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,ATLAS,sonnet-4.5,2,2,70000,20000,0,0,90000,0.51,0
-group,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,'+reviewer,gpt-4o,1,0,12000,800,4000,0,16800,0.043,0
-total,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,,,4,2,92000,22800,4000,0,118800,0.653,0
+        "kind,period,start,end,agent,model,records,sessions,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,total_tokens,cost_usd,unpriced_records,omitted_groups
+group,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,ATLAS,opus-4.5,1,1,10000,2000,0,0,12000,0.1,0,
+group,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,ATLAS,sonnet-4.5,2,2,70000,20000,0,0,90000,0.51,0,
+group,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,'+reviewer,gpt-4o,1,0,12000,800,4000,0,16800,0.043,0,
+total,month,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,,,4,2,92000,22800,4000,0,118800,0.653,0,0
 ",
     );
     let rows: Vec<String> = ROWS.lines().map(|l| format!("    {l}")).collect();
@@ -523,13 +523,16 @@ fn tt_sum_rows_pipe_into_tt_export() {
     let sc = with_log();
     let out = sc.bash("set -euo pipefail\ntt-sum --by agent,model --format jsonl | tt-export --format csv").succeeds();
     let lines: Vec<&str> = out.stdout.lines().collect();
+    // The same CSV as tt-sum's own (one writer, `tt_core::aggregate::write_csv`).
     assert_eq!(
         lines[0],
         "kind,period,start,end,agent,model,records,sessions,input_tokens,output_tokens,cache_read_tokens,\
-         cache_write_tokens,total_tokens,cost_usd,unpriced_records"
+         cache_write_tokens,total_tokens,cost_usd,unpriced_records,omitted_groups"
     );
-    assert!(lines.contains(&"group,all,,,ATLAS,sonnet-4.5,2,2,70000,20000,0,0,90000,0.51,0"), "{}", out.stdout);
-    assert_eq!(*lines.last().unwrap(), "total,all,,,,,5,2,93000,22900,4000,0,119900,0.653,1");
+    let direct = sc.cmd("tt-sum").args(["--by", "agent,model", "--format", "csv"]).succeeds().stdout;
+    assert_eq!(out.stdout, direct);
+    assert!(lines.contains(&"group,all,,,ATLAS,sonnet-4.5,2,2,70000,20000,0,0,90000,0.51,0,"), "{}", out.stdout);
+    assert_eq!(*lines.last().unwrap(), "total,all,,,,,5,2,93000,22900,4000,0,119900,0.653,1,0");
     // The Prometheus counters of the rows equal those of the records.
     let from_rows =
         sc.bash("set -euo pipefail\ntt-sum --by agent,model --format jsonl | tt-export --format prometheus").succeeds();

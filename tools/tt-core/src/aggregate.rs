@@ -834,6 +834,62 @@ pub const SUM_COLUMNS: [&str; 9] = [
     "unpriced_records",
 ];
 
+/// The group keys of some summary rows, in the order they first appear (rows read from a pipe may come from
+/// several tt-sum runs).
+pub fn group_keys(rows: &[Summary]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for r in rows {
+        for (k, _) in &r.group {
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+    }
+    keys
+}
+
+/// Summary rows as CSV — the one writer, for tt-sum and tt-export alike: `kind` (`group`, or `total` with
+/// empty key cells, so a group named TOTAL is still a group), the window, one column per key in `keys`, the
+/// [`SUM_COLUMNS`], and `omitted_groups` (the total row only: how many groups `--top` left out). Text from
+/// the log goes through `output::csv_safe` (formula neutralisation, unless `--csv-exact`).
+pub fn write_csv(out: &mut impl std::io::Write, keys: &[String], rows: &[Summary]) -> Result<()> {
+    let csv_err = |e: csv::Error| Error::data(format!("csv: {e}"));
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out);
+    let mut header: Vec<&str> = vec!["kind", "period", "start", "end"];
+    header.extend(keys.iter().map(String::as_str));
+    header.extend(SUM_COLUMNS);
+    header.push("omitted_groups");
+    w.write_record(&header).map_err(csv_err)?;
+    let bound = |t: Option<DateTime<FixedOffset>>| {
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
+    };
+    let safe = |v: &str| crate::output::csv_safe(v).into_owned();
+    for r in rows {
+        let mut cells = vec![
+            if r.is_total() { "total" } else { "group" }.to_string(),
+            safe(&r.window.period),
+            bound(r.window.start),
+            bound(r.window.end),
+        ];
+        cells.extend(keys.iter().map(|k| r.value(k).flatten().map(safe).unwrap_or_default()));
+        cells.extend([
+            r.records.to_string(),
+            r.sessions.to_string(),
+            r.input_tokens.to_string(),
+            r.output_tokens.to_string(),
+            r.cache_read_tokens.to_string(),
+            r.cache_write_tokens.to_string(),
+            r.total_tokens.to_string(),
+            money::canonical(r.cost_usd),
+            r.unpriced_records.to_string(),
+            if r.is_total() { r.omitted_groups.unwrap_or(0).to_string() } else { String::new() },
+        ]);
+        w.write_record(&cells).map_err(csv_err)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -435,43 +435,7 @@ fn rows_out(kind: Kind, rows: &[Summary], config: &Config, cal: &Calendar, out: 
                 out.write_all(b"\n")?;
             }
         }
-        Kind::Csv => {
-            let keys = group_keys(rows);
-            let mut w = export::csv_writer(&mut *out);
-            let mut header: Vec<&str> = vec!["kind", "period", "start", "end"];
-            header.extend(keys.iter().map(String::as_str));
-            header.extend(tt_core::aggregate::SUM_COLUMNS);
-            w.write_record(&header).map_err(export::csv_error)?;
-            for r in rows {
-                let bound = |t: &Option<chrono::DateTime<chrono::FixedOffset>>| {
-                    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
-                };
-                let mut cells = vec![
-                    if r.is_total() { "total" } else { "group" }.to_string(),
-                    tt_core::output::csv_safe(&r.window.period).into_owned(),
-                    bound(&r.window.start),
-                    bound(&r.window.end),
-                ];
-                for k in &keys {
-                    cells.push(
-                        r.value(k).flatten().map(|v| tt_core::output::csv_safe(v).into_owned()).unwrap_or_default(),
-                    );
-                }
-                cells.extend([
-                    r.records.to_string(),
-                    r.sessions.to_string(),
-                    r.input_tokens.to_string(),
-                    r.output_tokens.to_string(),
-                    r.cache_read_tokens.to_string(),
-                    r.cache_write_tokens.to_string(),
-                    r.total_tokens.to_string(),
-                    tt_core::money::canonical(r.cost_usd),
-                    r.unpriced_records.to_string(),
-                ]);
-                w.write_record(&cells).map_err(export::csv_error)?;
-            }
-            w.flush()?;
-        }
+        Kind::Csv => tt_core::aggregate::write_csv(out, &tt_core::aggregate::group_keys(rows), rows)?,
         Kind::Json => {
             let total = rows.iter().rev().find(|r| r.is_total());
             let mut totals = Totals::default();
@@ -569,17 +533,4 @@ fn rows_out(kind: Kind, rows: &[Summary], config: &Config, cal: &Calendar, out: 
         Kind::Bundle => return Err(Error::usage("bundles carry usage records, not tt-sum summary rows")),
     }
     Ok(())
-}
-
-/// The group keys of all rows, in order of first appearance.
-fn group_keys(rows: &[Summary]) -> Vec<String> {
-    let mut keys: Vec<String> = Vec::new();
-    for r in rows {
-        for (k, _) in &r.group {
-            if !keys.contains(k) {
-                keys.push(k.clone());
-            }
-        }
-    }
-    keys
 }

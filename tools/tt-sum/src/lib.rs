@@ -12,7 +12,7 @@ use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::error::{Error, Result};
 use tt_core::input::Source;
 use tt_core::money;
-use tt_core::output::{Format, Table, csv_safe};
+use tt_core::output::{Format, Table};
 use tt_core::period::Period;
 
 const EXAMPLES: &str = "\
@@ -208,45 +208,7 @@ pub fn render(
         Format::Json => {
             tt_core::output::write_json_array(out, rows.iter().map(|x| x.to_json()))?;
         }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            // `kind` tells the total row (`total`, empty key cells) from a group (`group`) — even one named
-            // TOTAL — as in tt-export's CSV of summary rows; `omitted_groups` (total row only) counts the groups
-            // --top left out.
-            let mut header: Vec<String> = vec!["kind".into(), "period".into(), "start".into(), "end".into()];
-            header.extend(keys.iter().cloned());
-            header.extend(tt_core::aggregate::SUM_COLUMNS.iter().map(|s| s.to_string()));
-            header.push("omitted_groups".into());
-            w.write_record(&header).map_err(csv_err)?;
-            for r in rows {
-                let mut rec: Vec<String> = vec![
-                    if r.is_total() { "total" } else { "group" }.into(),
-                    r.window.period.clone(),
-                    r.window.start.map(rfc3339).unwrap_or_default(),
-                    r.window.end.map(rfc3339).unwrap_or_default(),
-                ];
-                if r.is_total() {
-                    rec.extend(keys.iter().map(|_| String::new()));
-                } else {
-                    rec.extend(r.group.iter().map(|(_, v)| csv_safe(v.as_deref().unwrap_or("")).into_owned()));
-                }
-                rec.extend([
-                    r.records.to_string(),
-                    r.sessions.to_string(),
-                    r.input_tokens.to_string(),
-                    r.output_tokens.to_string(),
-                    r.cache_read_tokens.to_string(),
-                    r.cache_write_tokens.to_string(),
-                    r.total_tokens.to_string(),
-                    money::canonical(r.cost_usd),
-                    r.unpriced_records.to_string(),
-                    if r.is_total() { r.omitted_groups.unwrap_or(0).to_string() } else { String::new() },
-                ]);
-                w.write_record(&rec).map_err(csv_err)?;
-            }
-            let bytes = w.into_inner().map_err(|e| Error::data(format!("csv: {e}")))?;
-            out.write_all(&bytes)?;
-        }
+        Format::Csv => tt_core::aggregate::write_csv(out, keys, rows)?,
         Format::Table | Format::Markdown => {
             let unpriced = rows.iter().any(|r| r.unpriced_records > 0);
             let mut headers: Vec<String> = keys.iter().map(|k| k.to_uppercase()).collect();
@@ -346,13 +308,4 @@ fn window_title(w: &tt_core::period::Window) -> String {
         return "all time".into();
     }
     format!("{} {} → {} ({})", w.period, local(w.start), local(w.end), w.tz.name())
-}
-
-/// A window bound as in the JSONL rows: RFC 3339 seconds, `Z` for UTC.
-fn rfc3339(t: chrono::DateTime<chrono::FixedOffset>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn csv_err(e: csv::Error) -> Error {
-    Error::data(format!("csv: {e}"))
 }
