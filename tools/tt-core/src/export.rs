@@ -159,6 +159,104 @@ pub fn totals_json(t: &Totals) -> String {
     )
 }
 
+/// Summary rows as tt-export's JSON document: the head of a report (when, which tool, the rows' window, no
+/// filter), the totals — the total row's, or the groups' sums when the rows carry no total — and the rows.
+pub fn rows_json(rows: &[Summary]) -> Result<String> {
+    let total = rows.iter().rev().find(|r| r.is_total());
+    let mut totals = Totals::default();
+    match total {
+        Some(t) => totals = totals_of_row(t),
+        None => {
+            for r in rows {
+                if totals.records.checked_add(r.records).is_none() {
+                    return Err(Error::data(format!(
+                        "the sums are too large to be exact (records past {}): is a summary row wrong?",
+                        u64::MAX
+                    )));
+                }
+                totals.merge(totals_of_row(r));
+            }
+            totals.check("the sums")?;
+        }
+    }
+    let mut s = String::from("{\n  \"kind\": \"report\",\n  \"generated_at\": ");
+    s.push_str(&Value::String(stamp(now())).to_string());
+    s.push_str(&format!(",\n  \"tool\": \"tt-export {}\",\n  \"window\": ", env!("CARGO_PKG_VERSION")));
+    match rows.first() {
+        Some(r) => {
+            // The window object exactly as the row has it.
+            let line = r.to_json();
+            let v: Value = serde_json::from_str(&line).map_err(|e| Error::data(e.to_string()))?;
+            s.push_str(&v["window"].to_string());
+        }
+        None => s.push_str("null"),
+    }
+    // Rows were selected by tt-sum (filter flags are refused for them): nothing was filtered here.
+    s.push_str(",\n  \"filter\": {}");
+    s.push_str(",\n  \"totals\": ");
+    let mut t = totals_json(&totals);
+    if let Some(tr) = total {
+        // A row knows its distinct sessions; sums of rows cannot.
+        t = t.replacen("\"sessions\":0", &format!("\"sessions\":{}", tr.sessions), 1);
+    }
+    s.push_str(&t);
+    s.push_str(",\n  \"rows\": [\n");
+    let lines: Vec<String> = rows.iter().map(|r| format!("    {}", r.to_json())).collect();
+    s.push_str(&lines.join(",\n"));
+    s.push_str("\n  ]\n}\n");
+    Ok(s)
+}
+
+/// Summary rows as a Prometheus exposition: refused unless they are every group of the whole log by agent and
+/// model, because counters must only go up (a window, `--top` or other keys would make series vanish).
+pub fn rows_prometheus(rows: &[Summary]) -> Result<String> {
+    // Every series is labelled by agent and model: rows grouped otherwise would be merged into series
+    // with wrong (empty) labels, so they are refused.
+    let groups: Vec<&Summary> = rows.iter().filter(|r| !r.is_total()).collect();
+    if let Some(bad) =
+        groups.iter().find(|r| r.group.len() != 2 || r.value("agent").is_none() || r.value("model").is_none())
+    {
+        let keys: Vec<&str> = bad.group.iter().map(|(k, _)| k.as_str()).collect();
+        return Err(Error::usage(format!(
+            "prometheus needs records or tt-sum rows grouped by agent and model (tt-sum --by agent,model); \
+             these rows are grouped by {}",
+            keys.join(",")
+        )));
+    }
+    // Counters must only go up: rows of a time window lose their series when the window moves on.
+    if let Some(r) = rows.iter().find(|r| r.window.start.is_some() || r.window.end.is_some()) {
+        return Err(Error::usage(format!(
+            "prometheus exports the whole log, but these rows cover a {} window: its series would disappear \
+             when the window moves on and counters go down (run tt-sum without --period/--since/--until)",
+            r.window.period
+        )));
+    }
+    // Counters must only go up: rows cut by --top leave series out, which a scraper reads as a reset.
+    if let Some(n) = rows.iter().filter_map(|r| r.omitted_groups).find(|&n| n > 0) {
+        return Err(Error::usage(format!(
+            "prometheus needs every group, but these rows were cut by --top ({n} group{} left out): \
+             series would disappear and counters go down (run tt-sum without --top)",
+            if n == 1 { "" } else { "s" }
+        )));
+    }
+    // No records at all (an empty log, a quiet window): an exposition without samples, as from records.
+    if groups.is_empty() && rows.iter().all(|r| r.records == 0) {
+        return Prometheus::default().render();
+    }
+    if groups.is_empty() {
+        return Err(Error::usage(
+            "prometheus needs records or tt-sum rows grouped by agent and model (tt-sum --by agent,model); \
+             these are totals only",
+        ));
+    }
+    let mut p = Prometheus::default();
+    for r in groups {
+        let get = |k: &str| r.value(k).flatten().unwrap_or("").to_string();
+        p.add_totals(&get("agent"), &get("model"), totals_of_row(r))?;
+    }
+    p.render()
+}
+
 /// The CSV columns of a record export, in order.
 pub const CSV_COLUMNS: &[&str] = &[
     "id",
