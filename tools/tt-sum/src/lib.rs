@@ -12,7 +12,7 @@ use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::error::{Error, Result};
 use tt_core::input::Source;
 use tt_core::money;
-use tt_core::output::{Format, Table};
+use tt_core::output::Format;
 use tt_core::period::Period;
 
 const EXAMPLES: &str = "\
@@ -210,69 +210,9 @@ pub fn render(
         }
         Format::Csv => tt_core::aggregate::write_csv(out, keys, rows)?,
         Format::Table | Format::Markdown => {
-            let unpriced = rows.iter().any(|r| r.unpriced_records > 0);
-            let mut headers: Vec<String> = keys.iter().map(|k| k.to_uppercase()).collect();
-            if headers.is_empty() {
-                headers.push(String::new());
-            }
-            let nums = ["RECORDS", "SESSIONS", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "TOTAL TOKENS", "COST"];
-            headers.extend(nums.iter().map(|s| s.to_string()));
-            if unpriced {
-                headers.push("UNPRICED".into());
-            }
-            let h: Vec<&str> = headers.iter().map(String::as_str).collect();
-            let mut right: Vec<&str> = nums.to_vec();
-            right.push("UNPRICED");
-            let mut t = Table::new(&h, &right);
-            // On a narrow screen the groups, their total tokens and cost (and what could not be priced) stay.
-            t.may_drop(&["SESSIONS", "CACHE WRITE", "CACHE READ", "RECORDS", "OUTPUT", "INPUT"]);
-            for r in rows {
-                let mut cells: Vec<String> = if r.is_total() {
-                    let mut c = vec!["TOTAL".to_string()];
-                    c.extend(std::iter::repeat_n(String::new(), keys.len().saturating_sub(1)));
-                    // A rule separates the groups from the total; with no groups there is nothing to separate.
-                    if !t.rows.is_empty() {
-                        t.rule();
-                    }
-                    c
-                } else {
-                    r.group.iter().map(|(_, v)| v.clone().unwrap_or_else(|| "(none)".into())).collect()
-                };
-                cells.extend([
-                    money::thousands(r.records),
-                    // An estimate (too many sessions to count exactly in bounded memory) says so.
-                    if r.sessions_estimated {
-                        format!("≈{}", money::thousands(r.sessions))
-                    } else {
-                        money::thousands(r.sessions)
-                    },
-                    money::thousands(r.input_tokens),
-                    money::thousands(r.output_tokens),
-                    money::thousands(r.cache_read_tokens),
-                    money::thousands(r.cache_write_tokens),
-                    money::thousands(r.total_tokens),
-                    // A group whose every record is unpriced has no cost, not a cost of $0.
-                    if r.records > 0 && r.unpriced_records == r.records {
-                        "–".to_string()
-                    } else {
-                        money::usd(r.cost_usd)
-                    },
-                ]);
-                if unpriced {
-                    cells.push(money::thousands(r.unpriced_records));
-                }
-                t.row(cells);
-            }
+            let t = tt_core::aggregate::rows_table(keys, rows);
             let title = window_title(window);
-            // Groups --top left out: counted in the total, and said under the table.
-            let omitted = rows.iter().rev().find(|r| r.is_total()).and_then(|r| r.omitted_groups).map(|n| {
-                format!(
-                    "… and {} more group{} (left out by --top; the total counts {})",
-                    money::thousands(n),
-                    if n == 1 { "" } else { "s" },
-                    if n == 1 { "it" } else { "them" }
-                )
-            });
+            let omitted = tt_core::aggregate::omitted_note(rows);
             if format == Format::Markdown {
                 writeln!(out, "**{title}**\n")?;
                 t.render_markdown(out)?;
