@@ -36,6 +36,7 @@ pub mod period;
 pub mod price;
 pub mod price_diff;
 pub mod provider;
+pub mod quote;
 pub mod record;
 pub mod report;
 pub mod reserve;

@@ -35,6 +35,11 @@ pub fn canonical(d: Decimal) -> String {
     if n.is_zero() { "0".to_string() } else { n.to_string() }
 }
 
+/// `d` as an exact JSON number (its canonical digits, never through f64).
+pub fn decimal_json(d: Decimal) -> serde_json::Value {
+    serde_json::from_str(&canonical(d)).unwrap_or(serde_json::Value::Null)
+}
+
 /// An amount rounded half-away-from-zero to `places` decimals, always showing them (`0.3750`).
 pub fn fixed(d: Decimal, places: u32) -> String {
     let r = d.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero);

@@ -373,11 +373,6 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
         Some(s) => tt_core::args::parse_when(s, config.timezone()?)?,
         None => Utc::now(),
     };
-    let entry = config.prices.resolve(model).ok_or_else(|| {
-        // A typo (`sonet-4.5`) is the usual unknown model: name the known one it is one edit from.
-        let hint = config.prices.did_you_mean(model).map(|h| format!("{h} ")).unwrap_or_default();
-        Error::data(format!("unknown model {model:?} ({hint}tt-price --list shows the known models and aliases)"))
-    })?;
     let mut billing =
         tt_core::Billing { fast: cli.fast, web_search: cli.web_searches.unwrap_or(0), ..Default::default() };
     if let Some(s) = &cli.service_tier {
@@ -385,7 +380,7 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
             Error::usage(format!("--service-tier: want standard, batch, flex or priority, got {s:?}"))
         })?;
     }
-    let p = try_price_with(entry, at, &t, &billing)?;
+    let q = tt_core::quote::Quote::new(config, model, t, at, billing)?;
     const QUOTE_FORMATS: &[&str] = &["table", "json", "jsonl", "value"];
     let fmt = match cli.format.as_deref() {
         Some("value") => None,
@@ -400,43 +395,12 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
     };
     let mut out = tt_core::output::stdout();
     match fmt {
-        None => writeln!(out, "{}", money::canonical(p.cost))?,
+        None => writeln!(out, "{}", money::canonical(q.priced.cost))?,
         Some(Format::Table) => {
-            let rates = tt_core::price::rates_at(entry, at, &t, &billing);
-            let mut table = Table::new(&["tokens", "kind", "$/MTok", "cost"], &["tokens", "$/MTok", "cost"]);
-            for (kind, n, rate) in [
-                ("input", t.input, rates.input),
-                ("output", t.output, rates.output),
-                ("cache read", t.cache_read, rates.cache_read),
-                ("cache write", t.cache_write, rates.cache_write),
-                ("cache write 1h", t.cache_write_1h, rates.cache_write_1h),
-            ] {
-                if n > 0 || kind == "input" || kind == "output" {
-                    // Cannot overflow: config prices are at most MAX_RATE (see tt_core::price).
-                    let c = tt_core::price::per_million(Decimal::from(n).checked_mul(rate).unwrap_or(Decimal::MAX));
-                    table.row(vec![money::thousands(n), kind.into(), money::canonical(rate), money::usd4(c)]);
-                }
-            }
-            table.rule();
-            // Four places throughout, as tt-log's confirmation shows the same request's cost.
-            table.row(vec![money::thousands(t.total()), "total".into(), String::new(), money::usd4(p.cost)]);
-            writeln!(out, "{model} → {} ({})", p.label, entry.source)?;
-            table.render_text(&mut out)?;
+            writeln!(out, "{}", q.title())?;
+            q.table().render_text(&mut out)?;
         }
-        Some(Format::Json | Format::Jsonl) => {
-            let v = serde_json::json!({
-                "kind": "quote",
-                "model": model,
-                "price": p.label,
-                "input_tokens": t.input,
-                "output_tokens": t.output,
-                "cache_read_tokens": t.cache_read,
-                "cache_write_tokens": t.cache_write,
-                "cache_write_1h_tokens": t.cache_write_1h,
-                "cost_usd": decimal_json(p.cost),
-            });
-            writeln!(out, "{v}")?;
-        }
+        Some(Format::Json | Format::Jsonl) => writeln!(out, "{}", q.to_json())?,
         Some(f) => {
             return Err(Error::usage(format!(
                 "--quote cannot write {:?}; use {}",
@@ -447,11 +411,6 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
     }
     out.flush()?;
     Ok(Outcome::Ok)
-}
-
-/// An exact decimal as a JSON number.
-pub fn decimal_json(d: Decimal) -> serde_json::Value {
-    serde_json::from_str(&money::canonical(d)).unwrap_or(serde_json::Value::Null)
 }
 
 fn list(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
