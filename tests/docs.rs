@@ -1362,3 +1362,50 @@ fn every_benchmark_block_has_its_script() {
     marked.sort();
     assert_eq!(written, marked, "bench scripts' blocks vs BENCHMARKS.md's markers");
 }
+
+/// Every relative link of the docs leads somewhere: the file exists and, with a `#fragment`, has that heading
+/// (GitHub's anchors: lower case, punctuation dropped, spaces as dashes).
+#[test]
+fn links_between_the_docs_resolve() {
+    fn anchors(text: &str) -> Vec<String> {
+        let mut inside = false;
+        let mut out = Vec::new();
+        for l in text.lines() {
+            if l.starts_with("```") {
+                inside = !inside;
+            } else if !inside && l.starts_with('#') {
+                let title = l.trim_start_matches('#').trim();
+                let slug: String = title
+                    .chars()
+                    .filter_map(|c| match c {
+                        ' ' => Some('-'),
+                        c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c.to_ascii_lowercase()),
+                        _ => None,
+                    })
+                    .collect();
+                out.push(slug);
+            }
+        }
+        out
+    }
+    let mut files = doc_files();
+    files.extend(["BENCHMARKS.md".to_string(), "CHANGELOG.md".to_string()]);
+    for file in files {
+        let text = std::fs::read_to_string(repo_root().join(&file)).unwrap();
+        let dir = Path::new(&file).parent().unwrap().to_path_buf();
+        for (i, _) in text.match_indices("](") {
+            let link = &text[i + 2..];
+            let link = &link[..link.find(')').unwrap()];
+            if link.starts_with("http") || link.contains(' ') {
+                continue;
+            }
+            let (path, fragment) = link.split_once('#').unwrap_or((link, ""));
+            let target = if path.is_empty() { repo_root().join(&file) } else { repo_root().join(&dir).join(path) };
+            assert!(target.exists(), "{file}: link to {link}: no such file");
+            if !fragment.is_empty() {
+                let headings = anchors(&std::fs::read_to_string(&target).unwrap());
+                assert!(headings.iter().any(|h| h == fragment), "{file}: link to {link}: no such heading");
+            }
+        }
+    }
+}
