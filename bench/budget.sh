@@ -6,7 +6,7 @@
 # timed for: the first call alone (it may build the index), repeated calls, a pre-task estimate, calls with
 # one `tt-log` append before each (the index catches up a line), and the full scan of the log given as a FILE.
 # The index answer must equal the full scan's byte for byte (exit 1 and a diff otherwise). The worst median is
-# the headline. Prints the figures and writes them into README.md between the bench:budget markers.
+# the headline. Prints the figures and writes them into BENCHMARKS.md between the bench:budget markers.
 #
 # Usage: bench/budget.sh [CALLS] [RECORDS]   (defaults 200 and 1000000; FULL=10 full-scan calls per shape; a
 # timed series stops after CAP=20 seconds, at 10 calls or more, and says so: a slow index must not make the run
@@ -21,9 +21,9 @@ TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 cargo build --release --quiet -p tt-budget -p tt-log -p tt-gen
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 cp bench/budgets.toml "$TMP/tt.toml"   # the four budgets, one of each kind
-python3 - "$TARGET/release" "$TMP" "$CALLS" "$N" "$FULL" "$CAP" "$PWD/README.md" <<'PY'
+python3 - "$TARGET/release" "$TMP" "$CALLS" "$N" "$FULL" "$CAP" "$PWD/BENCHMARKS.md" <<'PY'
 import datetime, difflib, os, shutil, statistics, subprocess, sys, time
-bin_dir, tmp, readme = sys.argv[1], sys.argv[2], sys.argv[7]
+bin_dir, tmp, figures = sys.argv[1], sys.argv[2], sys.argv[7]
 calls, n, full, cap = (int(a) for a in sys.argv[3:7])
 tt_budget, tt_log, tt_gen = (os.path.join(bin_dir, b) for b in ("tt-budget", "tt-log", "tt-gen"))
 # Records up to the end of today (UTC, the config's zone), so the day and month windows are not empty.
@@ -133,7 +133,7 @@ say(f"headline: worst median {worst[0]:.2f} ms ({worst[1]}, shape {worst[2]}); t
     + ("met" if worst[0] <= 10 else "NOT met"))
 say("  worst per call: " + "; ".join(f"{w} {m:.2f} ms ({s})" for w, (m, s) in by_what.items()))
 
-sys.path.insert(0, os.path.join(os.path.dirname(readme), "bench"))
-from readme_block import write_block
-write_block(readme, "budget", lines)
+sys.path.insert(0, os.path.join(os.path.dirname(figures), "bench"))
+from write_block import write_block
+write_block(figures, "budget", lines)
 PY

@@ -13,9 +13,9 @@ cargo build --release --quiet -p tt-log -p tt-gen
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 "$TARGET/release/tt-gen" log --records "$N" --seed 1 > "$TMP/usage.jsonl"
 cp bench/budgets.toml "$TMP/tt.toml"   # the four budgets, one of each kind
-python3 - "$TARGET/release/tt-log" "$TMP" "$CALLS" "$PWD/README.md" <<'PY'
+python3 - "$TARGET/release/tt-log" "$TMP" "$CALLS" "$PWD/BENCHMARKS.md" <<'PY'
 import datetime, os, statistics, subprocess, sys, time
-tt_log, tmp, calls, readme = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+tt_log, tmp, calls, figures = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 env = dict(os.environ, HOME=tmp, XDG_CONFIG_HOME=tmp, XDG_DATA_HOME=tmp, TT_LOG=os.path.join(tmp, "usage.jsonl"))
 env.pop("TT_CONFIG", None)
 os.chdir(tmp)
@@ -45,7 +45,7 @@ lines = [
     f"index: {os.path.getsize('usage.jsonl.tt-index'):,} bytes",
 ]
 print("\n".join(lines))
-sys.path.insert(0, os.path.join(os.path.dirname(readme), "bench"))
-from readme_block import write_block
-write_block(readme, "enforce", lines)
+sys.path.insert(0, os.path.join(os.path.dirname(figures), "bench"))
+from write_block import write_block
+write_block(figures, "enforce", lines)
 PY

@@ -59,9 +59,9 @@ for i in $(seq "$RUNS"); do
 done
 
 REALDATA=${REALDATA:-$PWD/../shared/realdata}
-python3 - "$WORK" "$PWD/README.md" "$BIN" "$CCUSAGE" "$REALDATA" "$files" "$bytes" "$ccv" <<'EOF'
+python3 - "$WORK" "$PWD/BENCHMARKS.md" "$BIN" "$CCUSAGE" "$REALDATA" "$files" "$bytes" "$ccv" <<'EOF'
 import json, os, shutil, statistics, subprocess, sys, tempfile
-work, readme, bin_dir, ccusage, realdata, nfiles, nbytes, ccv = sys.argv[1:9]
+work, figures, bin_dir, ccusage, realdata, nfiles, nbytes, ccv = sys.argv[1:9]
 out = []
 def print(line=""):
     out.append(line)
@@ -135,7 +135,7 @@ if os.path.isdir(os.path.join(realdata, "claude")):
     finally:
         shutil.rmtree(tmp)
 
-sys.path.insert(0, os.path.join(os.path.dirname(readme), "bench"))
-from readme_block import write_block
-write_block(readme, "import", out)
+sys.path.insert(0, os.path.join(os.path.dirname(figures), "bench"))
+from write_block import write_block
+write_block(figures, "import", out)
 EOF

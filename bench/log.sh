@@ -6,21 +6,21 @@
 # config gives), a model only the built-in LiteLLM catalogue has (`gpt-5.5`, with tiers and service tiers), a
 # family alias of a catalogue model (`opus`), and a model nobody prices (the warning path: every spelling is
 # tried, then the catalogue's prefixed names and one-edit suggestions). Prints the medians and p90s next to the
-# cost of spawning /bin/true (the floor any process pays on this machine), and writes them into README.md
+# cost of spawning /bin/true (the floor any process pays on this machine), and writes them into BENCHMARKS.md
 # between the bench:log markers. Usage: bench/log.sh [N]   (BASELINE=/path/to/older/tt-log BASELINE_LABEL=rev: compare)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-500}"
 cargo build --release --quiet -p tt-log
 BIN="$PWD/target/release/tt-log"
-README="$PWD/README.md"
+FIGURES="$PWD/BENCHMARKS.md"
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 cd "$TMP"
 # A git repo so branch/commit detection is part of the measured work.
 git init -q . && git commit -q --allow-empty -m init 2>/dev/null || true
-python3 - "$BIN" "$N" "$README" <<'PY'
+python3 - "$BIN" "$N" "$FIGURES" <<'PY'
 import datetime, os, statistics, subprocess, sys, time
-binary, n, readme = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+binary, n, figures = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 log = os.path.join(os.getcwd(), "usage.jsonl")
 env = dict(os.environ, TT_LOG=log, XDG_CONFIG_HOME=os.getcwd())
 def run(argv):
@@ -58,7 +58,7 @@ lines += [f"tt-log append, {label}: median {med:.2f} ms, p90 {p90:.2f} ms" for l
 lines.append(f"spawning /bin/true: median {floor[0]:.2f} ms")
 lines.append(f"target median <= 3 ms (priced models, worst {worst:.2f} ms): {'met' if worst <= 3 else 'MISSED'}")
 print("\n".join(lines))
-sys.path.insert(0, os.path.join(os.path.dirname(readme), "bench"))
-from readme_block import write_block
-write_block(readme, "log", lines)
+sys.path.insert(0, os.path.join(os.path.dirname(figures), "bench"))
+from write_block import write_block
+write_block(figures, "log", lines)
 PY

@@ -5,7 +5,8 @@
 # RUNS times as a whole process (release build), reading the file, and once more reading the same log from a
 # pipe (stdin is spooled to a temporary file for the second pass). Prints the median wall time and the peak
 # resident memory (GNU time's "Maximum resident set size") of each, and the same for a 100,000-record log so
-# that memory can be seen not to grow with the number of records.
+# that memory can be seen not to grow with the number of records, and writes them into BENCHMARKS.md between
+# the bench:optimize markers.
 # Usage: bench/optimize.sh [RECORDS] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +19,15 @@ export XDG_CONFIG_HOME="$TMP" TT_CONFIG="" NO_COLOR=1
 small=$((N / 10))
 "$BIN/tt-gen" log --records "$N" > "$TMP/big.jsonl"
 "$BIN/tt-gen" log --records "$small" > "$TMP/small.jsonl"
-python3 - "$BIN/tt-optimize" "$TMP" "$N" "$small" "$RUNS" <<'PY'
+python3 - "$BIN/tt-optimize" "$TMP" "$N" "$small" "$RUNS" "$PWD/BENCHMARKS.md" <<'PY'
 import os, statistics, subprocess, sys
 binary, tmp, n, small, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+figures = sys.argv[6]
+lines = []
+
+def say(line):
+    print(line)
+    lines.append(line)
 
 def run(path, piped):
     """One run under GNU time: (wall seconds, CPU seconds, max RSS MiB, suggestions)."""
@@ -46,15 +53,18 @@ def bench(label, path, records, piped):
     cpu = statistics.median(r[1] for r in rs)
     rss = max(r[2] for r in rs)
     size = os.path.getsize(path) / 1e6
-    print(f"{label:<22} {records:>9,} records ({size:,.0f} MB): median {wall:.2f} s wall, {cpu:.2f} s CPU, "
-          f"peak RSS {rss:.1f} MiB, {rs[0][3]} suggestions")
+    say(f"{label:<22} {records:>9,} records ({size:,.0f} MB): median {wall:.2f} s wall, {cpu:.2f} s CPU, "
+        f"peak RSS {rss:.1f} MiB, {rs[0][3]} suggestions")
     return wall, rss
 
 load = os.getloadavg()[0]
-print(f"tt-optimize --format jsonl, median of {runs} runs, {os.cpu_count()} CPUs, load average {load:.1f}")
+say(f"tt-optimize --format jsonl, median of {runs} runs, {os.cpu_count()} CPUs, load average {load:.1f}")
 bench("file", os.path.join(tmp, "small.jsonl"), small, False)
 wall, rss = bench("file", os.path.join(tmp, "big.jsonl"), n, False)
 bench("stdin (pipe, spooled)", os.path.join(tmp, "big.jsonl"), n, True)
-print(f"target a few seconds for {n:,} records: {'met' if wall <= 5 else 'MISSED'} ({wall:.2f} s); "
-      f"memory bounded: {rss:.1f} MiB")
+say(f"target a few seconds for {n:,} records: {'met' if wall <= 5 else 'MISSED'} ({wall:.2f} s); "
+    f"memory bounded: {rss:.1f} MiB")
+sys.path.insert(0, os.path.join(os.path.dirname(figures), "bench"))
+from write_block import write_block
+write_block(figures, "optimize", lines)
 PY

@@ -5,7 +5,7 @@
 # Two shapes of log: tt-gen's default (sessions one after another, every known model's record with cost_usd)
 # and the interleaved shape concurrent agents write (`--shape interleaved`: 64 short sessions of any agent open
 # at once, no cost_usd — tt-sum prices every record, DuckDB sums tokens only — and timestamps to the second).
-# The figures are written into README.md between the bench:sum markers.
+# The figures are written into BENCHMARKS.md between the bench:sum markers.
 #
 # Usage: bench/sum.sh [RECORDS]   (RUNS=5 to take the best of more runs; default 3; TT_BIN=DIR to time the
 #        binaries in DIR instead of building them)
@@ -27,9 +27,9 @@ TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 # Interleaved agents and sessions, no cost_usd, timestamps cut to the second (as agents' own clocks write them).
 "$TT_BIN/tt-gen" log --records "$N" --seed 2 --shape interleaved --unpriced-pct 100 \
   | sed -E 's/("ts":"[0-9T:-]+)\.[0-9]+Z"/\1Z"/' > "$TMP/log-interleaved.jsonl"
-python3 - "$TT_BIN/tt-sum" "$TMP" "$RUNS" "$PWD/README.md" <<'PY'
+python3 - "$TT_BIN/tt-sum" "$TMP" "$RUNS" "$PWD/BENCHMARKS.md" <<'PY'
 import datetime, decimal, json, os, re, resource, subprocess, sys, time
-tt_sum, tmp, runs, readme = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+tt_sum, tmp, runs, figures = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 env = dict(os.environ, HOME=tmp, XDG_CONFIG_HOME=tmp, XDG_DATA_HOME=tmp, NO_COLOR="1")
 env.pop("TT_CONFIG", None)
 out_lines = []
@@ -136,8 +136,8 @@ say(f"tt-sum / DuckDB query, wall time: default {a[0] / a[1]:.2f}× ({a[1] / a[0
     f"interleaved {b[0] / b[1]:.2f}× ({b[1] / b[0]:.1f}× faster)")
 say(f"tt-sum / DuckDB query, CPU time : default {a[3] / a[4]:.2f}×, interleaved {b[3] / b[4]:.2f}×"
     f"  (on a busy machine the CPU ratio is the steadier one)")
-sys.path.insert(0, os.path.join(os.path.dirname(readme), "bench"))
-from readme_block import write_block
-write_block(readme, "sum", out_lines)
+sys.path.insert(0, os.path.join(os.path.dirname(figures), "bench"))
+from write_block import write_block
+write_block(figures, "sum", out_lines)
 sys.exit(0 if a[2] and b[2] else 1)
 PY

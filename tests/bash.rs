@@ -228,33 +228,6 @@ fn sourcing_sets_ci_defaults_without_overriding_the_callers() {
 }
 
 #[test]
-fn readme_bash_commands_run_as_written() {
-    let sc = Scenario::new();
-    // Installed where install.sh puts it (HOME is the scenario).
-    let dir = sc.path().join(".local/share/tt");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(repo_root().join("contrib/tt.sh"), dir.join("tt.sh")).unwrap();
-    sc.write("tt.toml", "[[budget]]\nname = \"team-monthly\"\nperiod = \"month\"\nlimit_usd = 60\n");
-    let out = sc.bash(&readme_sh_block("## Bash helpers")).succeeds();
-    assert!(
-        out.stderr.starts_with("tt-budget: ok: 1 budget within its limit; most used: team-monthly at 0% (ok)\n"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stdout.starts_with("go\na 200k-token Opus call costs $1.1\n"), "{}", out.stdout);
-    assert!(out.stdout.contains("## Token usage: week of"), "{}", out.stdout);
-    let recs = sc.records();
-    assert_eq!(recs.len(), 3);
-    // The reserved task's record settled its hold: nothing is held any more, and tt_settle unset
-    // TT_RESERVATION, so the next task's record (the reviewer's) names no reservation.
-    assert!(recs[1]["reservation"].as_str().is_some_and(|r| r.starts_with("r-")), "{recs:?}");
-    assert_eq!(recs[2]["agent"], "reviewer");
-    assert_eq!(recs[2].get("reservation"), None, "{recs:?}");
-    assert!(out.stdout.contains("\nthe task runs\n"), "{}", out.stdout);
-    assert_eq!(sc.cmd("tt-budget").succeeds().jsonl()[0].get("held_usd"), None);
-}
-
-#[test]
 fn tt_log_warns_instead_of_failing_the_build() {
     let sc = Scenario::new();
     sc.bash(&format!("{}\ntt_log ATLAS sonnet-4.5 50000 15000\ntt_log ATLAS sonnet-4.5 -5 10\necho done\n", prelude()))

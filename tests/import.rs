@@ -608,23 +608,6 @@ fn paths_may_follow_other_flags() {
 }
 
 #[test]
-fn the_readme_import_commands_run_as_written() {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let start = readme.find("## Importing agent logs").expect("README has the import section");
-    let open = start + readme[start..].find("```sh\n").unwrap() + 6;
-    let script = &readme[open..open + readme[open..].find("```").unwrap()];
-    let sc = Scenario::new();
-    copy_tree(&fixture("claude-code"), &sc.path().join(".claude"));
-    copy_tree(&fixture("codex"), &sc.path().join(".codex"));
-    let out = sc.bash(&format!("set -euo pipefail\n{script}")).succeeds();
-    assert!(out.stderr.contains("claude-code: 2 files read, added 6 records"), "{}", out.stderr);
-    assert!(out.stderr.contains("codex: 3 files read, added 5 records"), "{}", out.stderr);
-    assert!(out.stderr.contains("claude-code: 2 files read (1 unchanged), added 0 records"), "{}", out.stderr);
-    assert_eq!(sc.records().len(), 11);
-    assert!(out.stdout.contains("2026-03-01") && out.stdout.contains("2026-04-11"), "{}", out.stdout);
-}
-
-#[test]
 fn concurrent_imports_never_duplicate() {
     let (sc, root) = scenario();
     // Eight imports at once (hooks of several sessions ending together): the log lock serialises them.

@@ -247,16 +247,6 @@ fn host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string()
 }
 
-#[test]
-fn readme_merge_commands_run_as_written() {
-    let sc = Scenario::new();
-    sc.write("usage.jsonl", LAPTOP);
-    let out = sc.bash(&format!("set -euo pipefail\n{}", readme_sh_block("## Merging machines"))).succeeds();
-    assert!(out.stderr.contains("laptop.ttb: bundle from tester@"), "{}", out.stderr);
-    assert!(out.stderr.contains(": 3 records: 0 new, 3 already present, 0 invalid"), "{}", out.stderr);
-    assert_eq!(sc.log(), LAPTOP);
-}
-
 /// Two machines imported the same Claude Code request but kept different streamed copies of it, so their
 /// derived ids share the hash bits and differ only in the timestamp bits: a merge must see one request.
 #[test]

@@ -510,15 +510,6 @@ fn bad_input_is_refused_with_file_and_line() {
 }
 
 #[test]
-fn readme_export_commands_run_as_written() {
-    let sc = with_log();
-    sc.bash(&format!("set -euo pipefail\n{}", readme_sh_block("## `tt-export` — CSV"))).succeeds();
-    assert_eq!(sc.read("usage.csv"), CSV);
-    promtool_check(&sc.read("textfile/tt.prom"));
-    assert!(sc.read("report.json").starts_with("{\n  \"kind\": \"report\""));
-}
-
-#[test]
 fn tt_sum_rows_pipe_into_tt_export() {
     let sc = with_log();
     let out = sc.bash("set -euo pipefail\ntt-sum --by agent,model --format jsonl | tt-export --format csv").succeeds();
@@ -878,56 +869,6 @@ fn prometheus_from_rows_refuses_top_and_writes_an_empty_exposition_for_no_record
     sc.bash("tt-sum --format jsonl 2>/dev/null | tt-export --format prometheus")
         .fails_with(2)
         .stderr_has("these are totals only\n");
-}
-
-/// The DuckDB statement of the README's SQL block (the lines from `SELECT` after `-- DuckDB` to `;`).
-fn readme_duckdb_sql() -> String {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let block = &readme[readme.find("```sql\n-- DuckDB").expect("README has no DuckDB sql block")..];
-    let sql: Vec<&str> = block.lines().skip_while(|l| !l.starts_with("SELECT")).collect();
-    let end = sql.iter().position(|l| l.ends_with(';')).unwrap();
-    sql[..=end].join("\n")
-}
-
-#[test]
-fn csv_columns_empty_in_every_row_load_with_their_types_via_the_readme_snippet() {
-    if !have_duckdb() {
-        return;
-    }
-    let sc = Scenario::new();
-    // No reasoning_tokens, duration_ms, estimated or cost_usd anywhere: DuckDB alone would guess VARCHAR.
-    sc.write(
-        "usage.jsonl",
-        [rec(1, "ghost", "mystery-model", "1000"), rec(2, "ATLAS", "mystery-model", "500")].concat(),
-    );
-    sc.cmd("tt-export").args(["--format", "csv", "-o", "usage.csv"]).succeeds();
-    let sql = readme_duckdb_sql();
-    assert_eq!(
-        duckdb(sc.path(), &format!("{} ORDER BY agent", sql.trim_end_matches(';'))),
-        "ATLAS|501|None\nghost|1001|None\n"
-    );
-    // The snippet's read_csv(…) gives every column its type.
-    let from = &sql[sql.find("read_csv(").unwrap()..sql.rfind(')').unwrap() + 1];
-    let types = duckdb(sc.path(), &format!("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {from})"));
-    for want in [
-        "input_tokens|BIGINT",
-        "cache_write_1h_tokens|BIGINT",
-        "reasoning_tokens|BIGINT",
-        "total_tokens|BIGINT",
-        "cost_usd|DECIMAL(38,10)",
-        "duration_ms|BIGINT",
-        "estimated|BOOLEAN",
-        "ts|TIMESTAMP WITH TIME ZONE",
-    ] {
-        assert!(types.lines().any(|l| l == want), "{want} not in\n{types}");
-    }
-    // On the full log the snippet gives the exact totals.
-    let sc = with_log();
-    sc.cmd("tt-export").args(["--format", "csv", "-o", "usage.csv"]).succeeds();
-    assert_eq!(
-        duckdb(sc.path(), &format!("{} ORDER BY agent", sql.trim_end_matches(';'))),
-        "'=HYPERLINK(\"http://x.invalid\",\"a\\b\")|1100|None\nATLAS|102000|0.6100000000\nreviewer|16800|0.0430000000\n"
-    );
 }
 
 #[test]

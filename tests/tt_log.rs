@@ -996,21 +996,6 @@ fn output_is_never_coloured_even_on_a_terminal() {
     }
 }
 
-/// `.ci/run` runs exactly the test command the README gives.
-#[test]
-fn ci_runs_exactly_the_readme_test_command() {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let at = readme.find("Run the tests").expect("README says how to run the tests");
-    let block = &readme[at..];
-    let open = block.find("```sh\n").unwrap() + 6;
-    let command = block[open..open + block[open..].find("```").unwrap()].trim();
-    let ci = std::fs::read_to_string(repo_root().join(".ci/run")).unwrap();
-    let commands: Vec<&str> = ci.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
-    assert!(commands.contains(&command), ".ci/run does not run the README's `{command}`");
-    let tests: Vec<&&str> = commands.iter().filter(|l| l.starts_with("cargo test")).collect();
-    assert_eq!(tests, [&command], ".ci/run must run the README's test command and no other cargo test");
-}
-
 /// `ts` must be a time every reader takes: RFC 3339 has four-digit years, and a leap second is not a real time.
 #[test]
 fn ts_beyond_the_year_9999_in_utc_or_on_a_leap_second_is_refused() {
@@ -1307,18 +1292,6 @@ fn dashed_versions_and_bedrock_cross_region_ids_are_priced() {
         .args(["--quote", "gpt-4-1-mini", "1000000", "0", "--format", "value"])
         .succeeds()
         .stdout_is("0.4\n");
-}
-
-/// The README's tt-log examples run outside CI too (no GITHUB_RUN_ID there).
-#[test]
-fn the_readme_session_example_runs_outside_ci() {
-    let block = readme_sh_block("## `tt-log` — append usage records");
-    let joined = block.replace("\\\n", " ");
-    let line = joined.lines().find(|l| l.contains("GITHUB_RUN_ID")).unwrap();
-    let command = line.split(" # ").next().unwrap();
-    let sc = Scenario::new();
-    sc.bash(command).succeeds();
-    assert_eq!(sc.records()[0]["session"], "local");
 }
 
 /// A captured stream as `curl -N` prints it — server-sent events, `data: [DONE]` included — is read like the

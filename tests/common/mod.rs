@@ -320,13 +320,3 @@ impl Out {
         self.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
     }
 }
-
-/// The first ```sh block after `heading` in the README (so tests can run the README's commands as written).
-pub fn readme_sh_block(heading: &str) -> String {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let start = readme.find(heading).unwrap_or_else(|| panic!("README has no {heading:?}"));
-    let rest = &readme[start..];
-    let open = rest.find("```sh\n").unwrap() + 6;
-    let close = rest[open..].find("```").unwrap();
-    rest[open..open + close].to_string()
-}
