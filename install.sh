@@ -20,7 +20,7 @@ for t in "${TOOLS[@]}"; do
   install -m 0644 "completions/_$t" "$PREFIX/share/zsh/site-functions/_$t"
   install -m 0644 "completions/$t.fish" "$PREFIX/share/fish/vendor_completions.d/$t.fish"
 done
-# Helpers scripts source or hook in (see README): installed when present in this checkout.
+# Helpers scripts source or hook in (see docs/guide.md, "Bash helpers"): installed when present in this checkout.
 for f in contrib/tt.sh contrib/claude-code-hook.sh; do
   if [ -f "$f" ]; then install -m 0755 "$f" "$PREFIX/share/tt/$(basename "$f")"; fi
 done

@@ -11,7 +11,7 @@
 # not complete waits until the next request follows it or its file is idle for 30 minutes, so a later run (or a
 # plain `tt-log --import claude-code`) imports it.
 #
-# Install: copy or link this file somewhere stable and add to ~/.claude/settings.json (see the README):
+# Install: copy or link this file somewhere stable and add to ~/.claude/settings.json (see docs/guide.md, "Claude Code hook"):
 #   {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "~/.local/share/tt/claude-code-hook.sh"}]}],
 #              "SessionEnd": [{"hooks": [{"type": "command", "command": "~/.local/share/tt/claude-code-hook.sh"}]}]}}
 #
