@@ -832,14 +832,15 @@ fn strip_date(s: &str) -> &str {
         return &s[..s.len() - 9];
     }
     if b.len() > 11 {
-        let tail = &s[s.len() - 11..];
-        let tb = tail.as_bytes();
+        // Bytes, not a `str` slice: 11 bytes from the end may fall inside a character (`clau\u{fffd}e-opus-4-1`).
+        // Cutting before an ASCII `-` is always on a character boundary.
+        let tb = &b[b.len() - 11..];
         if tb[0] == b'-'
             && tb[5] == b'-'
             && tb[8] == b'-'
-            && tail[1..5].bytes().all(|c| c.is_ascii_digit())
-            && tail[6..8].bytes().all(|c| c.is_ascii_digit())
-            && tail[9..11].bytes().all(|c| c.is_ascii_digit())
+            && tb[1..5].iter().all(u8::is_ascii_digit)
+            && tb[6..8].iter().all(u8::is_ascii_digit)
+            && tb[9..11].iter().all(u8::is_ascii_digit)
         {
             return &s[..s.len() - 11];
         }
@@ -863,6 +864,17 @@ fn strip_suffix_words(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by `config::props` (a mutated built-in file): a date suffix 11 bytes from the end that starts
+    /// inside a multi-byte character once panicked with a slice off a character boundary.
+    #[test]
+    fn strip_date_never_cuts_inside_a_character() {
+        assert_eq!(strip_date("clau\u{fffd}e-opus-4-1"), "clau\u{fffd}e-opus-4-1");
+        assert_eq!(strip_date("\u{fffd}\u{fffd}\u{fffd}\u{fffd}x"), "\u{fffd}\u{fffd}\u{fffd}\u{fffd}x");
+        assert_eq!(strip_date("gpt-4o-2024-08-06"), "gpt-4o");
+        assert_eq!(strip_date("é-2024-08-06"), "é");
+        assert_eq!(strip_date("claude-sonnet-4-5-20250929"), "claude-sonnet-4-5");
+    }
     use crate::config::Config;
     use crate::money::parse_decimal;
 
