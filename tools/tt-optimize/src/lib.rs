@@ -2,11 +2,12 @@
 //!
 //! The CLI glue only: the analyses live in [`tt_core::optimize`], the windows in [`tt_core::period`], the
 //! line reader in [`tt_core::scan`]. Records are read twice — once for every analysis, once more to find the
-//! records above each agent's outlier threshold — so standard input is first copied to a temporary file
-//! (memory stays bounded; the disk holds the copy while the tool runs).
+//! records above each agent's outlier threshold and the first records of the sessions that make a caching
+//! suggestion — so standard input is first copied to a temporary file (memory stays bounded; the disk holds
+//! the copy while the tool runs).
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser};
@@ -102,18 +103,33 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let window = cli.window.window(&cal, Period::All)?;
 
     let mut spool = None;
+    let mut spooled_files = Vec::new();
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     // Files given, else `--log`, else stdin when it has data, else the usage log. A usage log that does not
     // exist yet is simply empty (as for tt-sum); files named on the command line must exist.
     let (sources, _) = cli.common.sources(&cli.files, &config)?;
     for src in sources {
         match src {
-            Source::File(p) => files.push((p.display().to_string(), p)),
+            Source::File(p) => {
+                let name = p.display().to_string();
+                // A pipe named as a file (`/dev/stdin`, `<(…)`, a FIFO) cannot be read twice either: the second
+                // pass would find it at its end, and miss the records it looks for. Kept on disk like stdin.
+                // Devices are read as they are (`/dev/zero` must meet the line-length limit, not fill the disk).
+                let is_pipe = std::fs::metadata(&p).is_ok_and(|m| m.file_type().is_fifo());
+                if is_pipe {
+                    let f = std::fs::File::open(&p).map_err(|e| Error::io(&name, e))?;
+                    let s = Spool::from_reader(&name, f)?;
+                    files.push((name, s.path.clone()));
+                    spooled_files.push(s);
+                } else {
+                    files.push((name, p));
+                }
+            }
             Source::Stdin => {
                 // Read twice means stdin must be kept: on disk, not in memory. A second `-` finds stdin at its
                 // end, as in every tool, so it adds nothing.
                 if spool.is_none() {
-                    let s = Spool::from_stdin()?;
+                    let s = Spool::from_reader("<stdin>", tt_core::input::stdin())?;
                     files.push(("<stdin>".into(), s.path.clone()));
                     spool = Some(s);
                 }
@@ -129,12 +145,13 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
             analyzer.merge(part);
         }
     }
-    // Pass 2: the records above their agent's outlier threshold.
-    let outliers = match analyzer.outlier_scanner() {
+    // Pass 2: the records above their agent's outlier threshold, and the first records of the sessions that
+    // make a caching suggestion.
+    let second = match analyzer.second_pass() {
         None => None,
-        Some(scanner) => {
-            let new = || scanner.clone();
-            let mut all = scanner.clone();
+        Some(fresh) => {
+            let new = || fresh.clone();
+            let mut all = fresh.clone();
             for (name, path) in &files {
                 for part in read(name, path, &new, |s, v| s.observe(v))? {
                     all.merge(part);
@@ -144,7 +161,8 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         }
     };
     drop(spool);
-    let mut report = analyzer.finish(outliers)?;
+    drop(spooled_files);
+    let mut report = analyzer.finish(second)?;
     report.filter(min_saving, &types);
     let mut out = tt_core::output::stdout();
     report.write(format, &mut out)?;
@@ -170,16 +188,20 @@ fn read<S: Send>(
     })
 }
 
-/// Standard input copied to a temporary file, removed when dropped.
+/// Standard input (or a pipe named as a file) copied to a temporary file, removed when dropped.
 struct Spool {
     path: PathBuf,
 }
 
 impl Spool {
-    fn from_stdin() -> Result<Spool> {
+    /// `name` is what errors reading `r` call it.
+    fn from_reader(name: &str, mut r: impl std::io::Read) -> Result<Spool> {
         let nanos =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let path = std::env::temp_dir().join(format!("tt-optimize-{}-{nanos}.jsonl", std::process::id()));
+        // A run can spool several inputs: a counter keeps their names apart within the same nanosecond.
+        static SPOOLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SPOOLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("tt-optimize-{}-{nanos}-{n}.jsonl", std::process::id()));
         // Private to the user (usage data can be sensitive), and never an existing file.
         let mut f = std::fs::OpenOptions::new()
             .write(true)
@@ -188,7 +210,7 @@ impl Spool {
             .open(&path)
             .map_err(|e| Error::io(format!("temporary file {}", path.display()), e))?;
         let spool = Spool { path };
-        std::io::copy(&mut tt_core::input::stdin(), &mut f).map_err(|e| Error::io("<stdin>", e))?;
+        std::io::copy(&mut r, &mut f).map_err(|e| Error::io(name, e))?;
         Ok(spool)
     }
 }

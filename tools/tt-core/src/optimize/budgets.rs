@@ -29,9 +29,10 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value};
 
+use super::names::NameTable;
 use super::stats::{count, money_json, opt_json, pct, percentile};
 use super::{Suggestion, Type, Usage};
-use crate::aggregate::{FxMap, RowWindow};
+use crate::aggregate::RowWindow;
 use crate::budget::{Evaluation, Level, Spent};
 use crate::config::{Budget, BudgetPeriod, OptimizeSettings};
 use crate::error::Result;
@@ -57,7 +58,8 @@ type History = (Vec<(DateTime<Utc>, Spent)>, crate::period::Window, Spent);
 pub struct BudgetState<'c> {
     budget: &'c Budget,
     periods: BTreeMap<DateTime<Utc>, Spent>,
-    sessions: FxMap<String, Spent>,
+    /// Spend per session for a `session` budget, in a compact table: one entry per session of the log.
+    sessions: NameTable<Spent>,
     /// The period the last record fell in: logs are mostly in time order, so most records skip the calendar.
     last: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
@@ -65,7 +67,7 @@ pub struct BudgetState<'c> {
 impl<'c> BudgetState<'c> {
     /// State for a budget.
     pub fn new(budget: &'c Budget) -> BudgetState<'c> {
-        BudgetState { budget, periods: BTreeMap::new(), sessions: FxMap::default(), last: None }
+        BudgetState { budget, periods: BTreeMap::new(), sessions: NameTable::default(), last: None }
     }
 
     /// The calendar unit spend is kept in: the budget's period, months for a `total` budget.
@@ -81,9 +83,7 @@ impl<'c> BudgetState<'c> {
         for (k, sp) in o.periods {
             self.periods.entry(k).or_default().merge(&sp);
         }
-        for (k, sp) in o.sessions {
-            self.sessions.entry(k).or_default().merge(&sp);
-        }
+        self.sessions.merge(o.sessions, |a, b| a.merge(&b));
     }
 
     /// Count one record if it is in the budget's scope.
@@ -93,11 +93,15 @@ impl<'c> BudgetState<'c> {
         }
         if self.budget.period == BudgetPeriod::Session {
             if let Some(s) = u.session() {
-                let e = match self.sessions.get_mut(s) {
-                    Some(e) => e,
-                    None => self.sessions.entry(s.to_string()).or_default(),
-                };
-                e.add(tokens, cost);
+                match self.sessions.get_mut(s) {
+                    Ok(e) => e.add(tokens, cost),
+                    Err(vacant) => {
+                        let mut e = Spent::default();
+                        e.add(tokens, cost);
+                        // A full table is reported by `suggestion`.
+                        self.sessions.insert(vacant, s, e);
+                    }
+                }
             }
             return;
         }
@@ -116,7 +120,13 @@ impl<'c> BudgetState<'c> {
 
     /// The advice, if the budget saw any spend; an error when its sums overflowed.
     pub fn suggestion(&self, s: &OptimizeSettings, cal: &Calendar) -> Result<Option<Suggestion>> {
-        for sp in self.periods.values().chain(self.sessions.values()) {
+        if self.sessions.overflowed() {
+            return Err(crate::error::Error::data(format!(
+                "budget {}: more sessions than tt-optimize can count (4 billion)",
+                self.budget.name
+            )));
+        }
+        for sp in self.periods.values().chain(self.sessions.iter().map(|(_, sp)| sp)) {
             sp.check(&self.budget.name)?;
         }
         Ok(match self.budget.period {
@@ -470,16 +480,17 @@ impl<'c> BudgetState<'c> {
             return None;
         }
         let n = self.sessions.len();
-        let mut costs: Vec<Decimal> = self.sessions.values().map(|v| v.usd).collect();
+        let sessions = || self.sessions.iter().map(|(_, sp)| sp);
+        let mut costs: Vec<Decimal> = sessions().map(|v| v.usd).collect();
         costs.sort();
         let pct_cost = if n >= MIN_HISTORY { percentile(&costs, s.budget_percentile) } else { None };
         let recommended = pct_cost.filter(|c| *c > Decimal::ZERO).map(round_cents_up);
-        let mut tokens: Vec<Decimal> = self.sessions.values().map(|v| Decimal::from(v.tokens)).collect();
+        let mut tokens: Vec<Decimal> = sessions().map(|v| Decimal::from(v.tokens)).collect();
         tokens.sort();
         let pct_tokens = if n >= MIN_HISTORY { percentile(&tokens, s.budget_percentile) } else { None };
         let recommended_tokens = pct_tokens.filter(|t| self.budget.limit_tokens.is_some() && *t > Decimal::ZERO);
-        let over = self.sessions.values().filter(|sp| self.is_over(sp)).count();
-        let unpriced: u64 = self.sessions.values().map(|v| v.unpriced).sum();
+        let over = sessions().filter(|sp| self.is_over(sp)).count();
+        let unpriced: u64 = sessions().map(|v| v.unpriced).sum();
         let mut e = Map::new();
         e.insert("budget".into(), self.budget.name.clone().into());
         e.insert("period".into(), "session".into());

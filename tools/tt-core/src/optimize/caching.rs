@@ -38,11 +38,11 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::stats::{count, opt_json, pct, sat_add};
-use super::{Suggestion, Type, Usage};
+use super::{Suggestion, Type};
 use crate::config::OptimizeSettings;
 use crate::money;
 use crate::price::{ModelEntry, per_million, rates_at};
-use crate::record::Tokens;
+use crate::record::{Billing, Tokens};
 
 /// How many distinct `cache_max_gap` slots a group out of time order may span before its runs are dropped
 /// (4,096 five-minute slots: about 14 days of requests).
@@ -107,9 +107,13 @@ impl FileOrder {
 }
 
 /// One session's requests on one model.
+///
+/// The first record's id is not kept (it would be a string per session, on a log where every record has its
+/// own session): only `first_ts`, and the second pass over the records finds the smallest id at that instant
+/// for the groups that make a suggestion ([`super::SecondPass`]).
 #[derive(Debug, Clone)]
-pub struct Group {
-    model: String,
+pub struct Group<'c> {
+    model: &'c ModelEntry,
     requests: u64,
     prompt: u64,
     cache_read: u64,
@@ -117,7 +121,6 @@ pub struct Group {
     /// Σ (input − cache_read) rate over every request, USD per million tokens.
     gain: Decimal,
     first_ts: DateTime<Utc>,
-    first_id: String,
     order: FileOrder,
     /// The runs not folded, sorted by start, each more than the gap after the one before.
     runs: Vec<Run>,
@@ -139,19 +142,19 @@ fn slots(r: &Run, gap: Duration) -> u64 {
     (slot(r.end, gap) - slot(r.start, gap)).unsigned_abs() + 1
 }
 
-impl Group {
-    fn new(model: &str, ts: DateTime<Utc>, id: &str, t: &Tokens) -> Group {
+impl<'c> Group<'c> {
+    fn new(model: &'c ModelEntry, ts: DateTime<Utc>, t: &Tokens) -> Group<'c> {
         Group {
-            model: model.to_string(),
+            model,
             requests: 0,
             prompt: 0,
             cache_read: 0,
             min_input: t.input,
             gain: Decimal::ZERO,
             first_ts: ts,
-            first_id: id.to_string(),
+            // One run is the common case: the smallest allocation that holds it.
             order: FileOrder::new(ts),
-            runs: Vec::new(),
+            runs: Vec::with_capacity(1),
             open_slots: 0,
             sealed_runs: 0,
             sealed_slots: 0,
@@ -201,18 +204,26 @@ impl Group {
     }
 }
 
-/// Add a request to its session's group for `entry`; `gap` is the cache's lifetime (`cache_max_gap`).
-pub fn observe(groups: &mut Vec<Group>, entry: &ModelEntry, u: &impl Usage, t: &Tokens, gap: Duration) {
-    let r = rates_at(entry, u.ts(), t, &u.billing());
+/// Add a request at `ts` to its session's group for `entry`; `gap` is the cache's lifetime (`cache_max_gap`).
+pub fn observe<'c>(
+    groups: &mut Vec<Group<'c>>,
+    entry: &'c ModelEntry,
+    ts: DateTime<Utc>,
+    t: &Tokens,
+    billing: &Billing,
+    gap: Duration,
+) {
+    let r = rates_at(entry, ts, t, billing);
     let write = if gap > five_minutes() { r.cache_write_1h } else { r.cache_write };
-    let (ts, id) = (u.ts(), u.id());
-    let i = match groups.iter().position(|g| g.model == entry.name) {
+    let i = match groups.iter().position(|g| g.model.name == entry.name) {
         Some(i) => {
             groups[i].order.push(ts);
             i
         }
         None => {
-            groups.push(Group::new(&entry.name, ts, id, t));
+            // Most sessions use one model: grow one group at a time, not by the default four.
+            groups.reserve_exact(1);
+            groups.push(Group::new(entry, ts, t));
             groups.len() - 1
         }
     };
@@ -222,10 +233,7 @@ pub fn observe(groups: &mut Vec<Group>, entry: &ModelEntry, u: &impl Usage, t: &
     g.cache_read = g.cache_read.saturating_add(t.cache_read);
     g.min_input = g.min_input.min(t.input);
     sat_add(&mut g.gain, r.input - r.cache_read);
-    if (ts, id) < (g.first_ts, g.first_id.as_str()) {
-        g.first_ts = ts;
-        g.first_id = id.to_string();
-    }
+    g.first_ts = g.first_ts.min(ts);
     if !g.unordered {
         g.absorb(Run { start: ts, end: ts, first_cost: write - r.cache_read }, gap);
         g.settle(gap);
@@ -234,9 +242,10 @@ pub fn observe(groups: &mut Vec<Group>, entry: &ModelEntry, u: &impl Usage, t: &
 
 /// Combine the groups of another part of the input into `into` (`from` being the part of the log that
 /// follows `into`'s).
-pub fn merge(into: &mut Vec<Group>, from: Vec<Group>, gap: Duration) {
+pub fn merge<'c>(into: &mut Vec<Group<'c>>, from: Vec<Group<'c>>, gap: Duration) {
     for o in from {
-        let Some(g) = into.iter_mut().find(|g| g.model == o.model) else {
+        let Some(g) = into.iter_mut().find(|g| g.model.name == o.model.name) else {
+            into.reserve_exact(1);
             into.push(o);
             continue;
         };
@@ -245,10 +254,7 @@ pub fn merge(into: &mut Vec<Group>, from: Vec<Group>, gap: Duration) {
         g.cache_read = g.cache_read.saturating_add(o.cache_read);
         g.min_input = g.min_input.min(o.min_input);
         sat_add(&mut g.gain, o.gain);
-        if (o.first_ts, o.first_id.as_str()) < (g.first_ts, g.first_id.as_str()) {
-            g.first_ts = o.first_ts;
-            g.first_id = o.first_id;
-        }
+        g.first_ts = g.first_ts.min(o.first_ts);
         g.order.then(&o.order);
         if g.unordered || o.unordered {
             g.unordered = true;
@@ -265,9 +271,25 @@ pub fn merge(into: &mut Vec<Group>, from: Vec<Group>, gap: Duration) {
     }
 }
 
-impl Group {
-    /// The suggestion for this session, if it qualifies.
-    pub fn suggestion(&self, s: &OptimizeSettings, agent: &str, session: &str) -> Option<Suggestion> {
+impl<'c> Group<'c> {
+    /// The model.
+    pub fn model(&self) -> &'c ModelEntry {
+        self.model
+    }
+
+    /// When the group's first request was made (its id is the smallest of the group's records at that instant).
+    pub fn first_ts(&self) -> DateTime<Utc> {
+        self.first_ts
+    }
+
+    /// True when this session makes a suggestion (with a saving, or with the reason it has none).
+    pub fn qualifies(&self, s: &OptimizeSettings) -> bool {
+        self.assess(s).is_some()
+    }
+
+    /// The cache hit ratio and the saving (`None`: out of order, no saving computed) when the session makes a
+    /// suggestion.
+    fn assess(&self, s: &OptimizeSettings) -> Option<(Decimal, Option<Decimal>)> {
         if self.requests < s.cache_min_requests || self.min_input < s.cache_min_prefix_tokens || self.prompt == 0 {
             return None;
         }
@@ -275,35 +297,38 @@ impl Group {
         if hit >= s.cache_max_hit_ratio {
             return None;
         }
+        if self.unordered {
+            return Some((hit, None));
+        }
+        let mut writes = self.sealed_cost;
+        for r in &self.runs {
+            sat_add(&mut writes, r.first_cost);
+        }
+        let p = Decimal::from(self.min_input);
+        let saving = self.gain.checked_sub(writes).and_then(|g| g.checked_mul(p)).map(per_million)?;
+        (saving > Decimal::ZERO).then_some((hit, Some(saving)))
+    }
+
+    /// The suggestion for this session, if it qualifies; `first_id` is the id of its first record.
+    pub fn suggestion(&self, s: &OptimizeSettings, agent: &str, session: &str, first_id: &str) -> Option<Suggestion> {
+        let (hit, saving) = self.assess(s)?;
         let p = self.min_input;
         let gap_text = duration_text(s.cache_max_gap);
         let cache = if s.cache_max_gap > five_minutes() { "1-hour" } else { "5-minute" };
         let runs = self.sealed_runs + self.runs.len() as u64;
-        let (saving, no_saving_reason) = if self.unordered {
-            let reason = format!(
+        let no_saving_reason = saving.is_none().then(|| {
+            format!(
                 "the session's records are out of time order in the log and span more than {} slots of \
                  {gap_text}: too many runs to place every request within the cache's lifetime with bounded \
                  memory (sort the log by ts for a saving)",
                 money::thousands(MAX_SLOTS)
-            );
-            (None, Some(reason))
-        } else {
-            let mut writes = self.sealed_cost;
-            for r in &self.runs {
-                sat_add(&mut writes, r.first_cost);
-            }
-            let saving =
-                self.gain.checked_sub(writes).and_then(|g| g.checked_mul(Decimal::from(p))).map(per_million)?;
-            if saving <= Decimal::ZERO {
-                return None;
-            }
-            (Some(saving), None)
-        };
+            )
+        });
         let hit4 = super::stats::ratio(Decimal::from(self.cache_read), Decimal::from(self.prompt), 4);
         let mut e = Map::new();
         e.insert("agent".into(), agent.into());
         e.insert("session".into(), session.into());
-        e.insert("model".into(), self.model.clone().into());
+        e.insert("model".into(), self.model.name.clone().into());
         e.insert("requests".into(), self.requests.into());
         e.insert("prompt_tokens".into(), self.prompt.into());
         e.insert("cache_read_tokens".into(), self.cache_read.into());
@@ -317,7 +342,7 @@ impl Group {
             e.insert("cache_reads".into(), (self.requests - runs).into());
         }
         e.insert("max_gap_seconds".into(), s.cache_max_gap.num_seconds().into());
-        e.insert("first_record_id".into(), self.first_id.clone().into());
+        e.insert("first_record_id".into(), first_id.into());
         e.insert(
             "saving_model".into(),
             Value::from(format!(
@@ -344,14 +369,14 @@ impl Group {
             message: format!(
                 "session {session} ({agent}, {}): {} each resent at least {} uncached prompt tokens with a cache hit \
                  ratio of {}; {what}",
-                self.model,
+                self.model.name,
                 count(self.requests, "request"),
                 money::thousands(p),
                 pct(hit),
             ),
             evidence: e,
-            brief: format!("session: {session}, first record {}", self.first_id),
-            key: format!("{agent}\u{0}{session}\u{0}{}", self.model),
+            brief: format!("session: {session}, first record {first_id}"),
+            key: format!("{agent}\u{0}{session}\u{0}{}", self.model.name),
         })
     }
 }
@@ -398,12 +423,12 @@ mod tests {
         for w in bounds.windows(2) {
             let mut part = Vec::new();
             for r in &records[w[0]..w[1]] {
-                observe(&mut part, entry, r, &r.tokens, gap);
+                observe(&mut part, entry, r.ts, &r.tokens, &r.billing, gap);
             }
             merge(&mut all, part, gap);
         }
         assert_eq!(all.len(), 1);
-        let s = all[0].suggestion(&config.optimize, "A", "s").unwrap();
+        let s = all[0].suggestion(&config.optimize, "A", "s", "r00000").unwrap();
         (s.saving, s.evidence["cache_writes"].clone(), all[0].runs.len())
     }
 
@@ -472,7 +497,7 @@ mod tests {
             .map(|order| {
                 let mut g = Vec::new();
                 for &i in order {
-                    observe(&mut g, entry, &both[i], &both[i].tokens, gap);
+                    observe(&mut g, entry, both[i].ts, &both[i].tokens, &both[i].billing, gap);
                 }
                 g[0].runs[0].first_cost
             })

@@ -9,7 +9,8 @@
 //! typical request (session) of that agent. It is an upper bound of what investigating it can save, not a
 //! priced alternative; the message says so.
 //!
-//! Session costs are kept per session anyway, so session thresholds are exact. Record costs are not kept: the
+//! Session costs are kept per session anyway (compactly, see [`super::sessions`]), so session thresholds are
+//! exact. Record costs are not kept: the
 //! record threshold comes from a bounded per-agent sample (exact up to [`super::stats::SAMPLE_SIZE`] records,
 //! see [`super::stats::Sample`]), and a second pass over the records finds those above it — exactly, with exact
 //! sums.
@@ -150,18 +151,23 @@ impl RecordPass {
     }
 }
 
-/// Sessions of one agent far above its normal session cost; `sessions` are (id, cost) of its priced sessions.
-pub fn session_outliers(s: &OptimizeSettings, agent: &str, sessions: &[(&str, Decimal)]) -> Option<Suggestion> {
-    let mut sorted: Vec<Decimal> = sessions.iter().map(|(_, c)| *c).collect();
-    sorted.sort();
-    let t = threshold(s, &sorted)?;
+/// Sessions of one agent far above its normal session cost: `sorted` holds the costs of its priced sessions
+/// in ascending order, and `sessions` yields the same sessions as (id, cost), in any order (the sums are exact
+/// and the listed ids are the top of a total order, so the order does not matter).
+pub fn session_outliers<'a>(
+    s: &OptimizeSettings,
+    agent: &str,
+    sorted: &[Decimal],
+    sessions: impl Iterator<Item = (&'a str, Decimal)>,
+) -> Option<Suggestion> {
+    let t = threshold(s, sorted)?;
     let (mut n, mut cost, mut excess, mut top) = (0u64, Decimal::ZERO, Decimal::ZERO, TopIds::default());
     for (id, c) in sessions {
-        if *c > t.threshold {
+        if c > t.threshold {
             n += 1;
-            sat_add(&mut cost, *c);
-            sat_add(&mut excess, *c - t.median);
-            top.offer(*c, id);
+            sat_add(&mut cost, c);
+            sat_add(&mut excess, c - t.median);
+            top.offer(c, id);
         }
     }
     if n == 0 {
