@@ -9,12 +9,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use clap::{CommandFactory, Parser};
+use tt_core::answer::{Request, answer};
 use tt_core::args::{parse_token_flag, parse_usd};
-use tt_core::budget::answer::{Request, answer};
-use tt_core::budget::gate::{Estimate, Failure, Gate, Note};
-use tt_core::budget::{Evaluation, Level, Spent, TaskContext, UsdCells, amount, parse_fail_at};
+use tt_core::budget::gate::{Estimate, Failure, Gate, Note, TaskContext, parse_fail_at};
+use tt_core::budget::{Budget, BudgetPeriod, Evaluation, Level, Spent, UsdCells, amount, default_warn_at};
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
-use tt_core::config::{Budget, BudgetPeriod, default_warn_at};
 use tt_core::error::{Error, Result};
 use tt_core::log::LockedLog;
 use tt_core::output::{Format, Table, csv_safe};

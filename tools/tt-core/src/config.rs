@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
+use crate::budget::default_warn_at;
 use crate::error::{Error, Result};
 use crate::money;
 use crate::price::{MAX_RATE, ModelEntry, PriceSet, PriceTable, Tier};
@@ -32,72 +33,9 @@ pub const DEFAULT_MAX_TOKENS: u64 = 100_000_000;
 /// request, and small enough that readers' sums over millions of records stay exact.
 pub const MAX_MAX_TOKENS: u64 = 1_000_000_000_000;
 
-/// The budget period a limit applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BudgetPeriod {
-    /// A calendar day in the configured time zone.
-    Day,
-    /// A week starting on the configured week day.
-    Week,
-    /// A calendar month.
-    Month,
-    /// A calendar year.
-    Year,
-    /// All time.
-    Total,
-    /// Each session separately (per-session limits).
-    Session,
-}
-
-impl BudgetPeriod {
-    /// Parse `day|week|month|year|total|session` (also `daily`, `weekly`, `monthly`, `yearly`, `all`).
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "day" | "daily" => Self::Day,
-            "week" | "weekly" => Self::Week,
-            "month" | "monthly" => Self::Month,
-            "year" | "yearly" => Self::Year,
-            "total" | "all" => Self::Total,
-            "session" => Self::Session,
-            _ => return None,
-        })
-    }
-    /// The canonical name.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Day => "day",
-            Self::Week => "week",
-            Self::Month => "month",
-            Self::Year => "year",
-            Self::Total => "total",
-            Self::Session => "session",
-        }
-    }
-}
-
-/// A configured budget.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Budget {
-    /// Its name, unique across layers.
-    pub name: String,
-    /// The period it resets on.
-    pub period: BudgetPeriod,
-    /// Record fields that must match for spend to count (`agent = "ATLAS"`, `tag:team = "x"`).
-    pub scope: BTreeMap<String, String>,
-    /// Dollar limit.
-    pub limit_usd: Option<Decimal>,
-    /// Token limit (all tokens: input, output and cache).
-    pub limit_tokens: Option<u64>,
-    /// Fractions of the limit at which to warn, ascending.
-    pub warn_at: Vec<Decimal>,
-    /// Which file defined it.
-    pub source: String,
-}
-
-/// The default warning thresholds: info at 50%, warning at 80%, critical at 95%.
-pub fn default_warn_at() -> Vec<Decimal> {
-    vec![Decimal::new(5, 1), Decimal::new(8, 1), Decimal::new(95, 2)]
-}
+/// The budget types, named here too because a [`Config`] holds its budgets; their home (and their rules) is
+/// [`crate::budget`].
+pub use crate::budget::{Budget, BudgetPeriod};
 
 /// The effective configuration after all layers.
 #[derive(Debug, Clone)]

@@ -31,8 +31,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::budget::{Evaluation, Ledger, Spent, scope_of};
-use crate::config::{Budget, BudgetPeriod, Config};
+use crate::budget::{Budget, BudgetPeriod, Evaluation, Ledger, Spent, scope_of};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::input::Source;
 use crate::log::LockedLog;

@@ -10,6 +10,7 @@
 //! `tools/tt-core/examples/track.rs` is one as a program).
 
 pub mod aggregate;
+pub mod answer;
 pub mod args;
 pub mod budget;
 pub mod bundle;

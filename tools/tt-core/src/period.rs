@@ -16,7 +16,8 @@
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 
-use crate::config::{BudgetPeriod, Config, parse_tz};
+use crate::budget::BudgetPeriod;
+use crate::config::{Config, parse_tz};
 use crate::error::{Error, Result};
 
 /// A named report window.

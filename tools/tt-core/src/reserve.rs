@@ -25,8 +25,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use crate::budget::{Spent, TaskContext};
-use crate::config::{Budget, BudgetPeriod};
+use crate::budget::gate::TaskContext;
+use crate::budget::{Budget, BudgetPeriod, Spent};
 use crate::error::{Error, Result};
 use crate::price::Pricer;
 

@@ -8,15 +8,22 @@
 //! * An estimate is checked against every budget that applies to the task ([`TaskContext::excludes`]): a scope
 //!   field the context does not give is assumed to match, so without a context every budget is checked.
 //! * Held reservations count like spend: a budget whose spend plus holds is over its limit is over.
+//!
+//! What the gate is asked is here too: the `--fail-at` threshold ([`FailAt`]) and the task a pre-task estimate
+//! is for ([`TaskContext`]).
+
+use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use super::{Evaluation, FailAt, Level, Spent, TaskContext, rows_needed, tokens_text, usd_distinct};
-use crate::config::{Budget, BudgetPeriod};
+use super::{
+    Budget, BudgetPeriod, Evaluation, Level, Spent, parse_fraction, rows_needed, same_model, tokens_text, usd_distinct,
+};
 use crate::error::{Error, Result};
 use crate::money;
 use crate::period::Calendar;
 use crate::price::{PriceTable, Pricer};
+use crate::scan::Field;
 
 /// A warning about one budget (or none): printed on stderr, and a `::warning::` in GitHub Actions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -337,6 +344,85 @@ fn estimate_texts(e: &Evaluation, est: &Estimate) -> (String, String) {
     (left, need)
 }
 
+/// Parse `--fail-at`: a level name (any case), a fraction (`0.9`) or a percentage (`90%`). `ok` is refused:
+/// every budget is at `ok` or above, so it would always fail.
+pub fn parse_fail_at(s: &str) -> Result<FailAt> {
+    let wants = "--fail-at wants a level (info, warning, critical, over), a fraction (0.9) or a percentage (90%)";
+    match Level::parse(s) {
+        Some(Level::Ok) => {
+            return Err(Error::usage(format!(
+                "{wants}, got {s:?}: every budget is at ok or above, so it would always fail"
+            )));
+        }
+        Some(l) => return Ok(FailAt::Level(l)),
+        None => {}
+    }
+    match parse_fraction(s) {
+        Some(d) if d > Decimal::ZERO => Ok(FailAt::Fraction(d)),
+        _ => Err(Error::usage(format!("{wants}, got {s:?}"))),
+    }
+}
+
+/// What a pre-task estimate is for: the record fields the task's records will have (`--agent`, `--model`, or
+/// `TT_AGENT`, `TT_MODEL`, … as tt-log takes them). A budget applies to the task unless its scope names a
+/// field the context gives with another value (a model through the price table: `sonnet-4.5` is
+/// `claude-sonnet-4-5`); a scope field the context does not give is assumed to match, so the budget is
+/// checked (the conservative answer). A session budget is checked against the context's session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskContext {
+    /// The fields given, by canonical name (`agent`, `tag:team`).
+    pub fields: BTreeMap<String, String>,
+}
+
+impl TaskContext {
+    /// The context's value of a field (`session`, `tag:team`).
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).map(String::as_str)
+    }
+
+    /// The scope field the context contradicts (`agent=NOVA`), if any: the budget then does not apply.
+    pub fn excludes(&self, scope: &BTreeMap<String, String>, pricer: &mut Pricer<'_>) -> Option<String> {
+        for (k, want) in scope {
+            let key = Field::parse(k).map_or_else(|| k.clone(), |f| f.name().into_owned());
+            if let Some(have) = self.fields.get(&key)
+                && have != want
+                && !(key == "model" && same_model(pricer, have, want))
+            {
+                return Some(format!("{key}={have}"));
+            }
+        }
+        None
+    }
+
+    /// `agent=NOVA, model=opus-4.5`, for messages.
+    pub fn text(&self) -> String {
+        self.fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// A `--fail-at` threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailAt {
+    /// At this level or above.
+    Level(Level),
+    /// At this fraction of a limit or above.
+    Fraction(Decimal),
+}
+
+impl FailAt {
+    /// True when `e` trips the threshold.
+    pub fn tripped(&self, e: &Evaluation) -> bool {
+        match self {
+            FailAt::Level(l) => e.level >= *l,
+            FailAt::Fraction(f) => {
+                let at = |spent: Decimal, limit: Decimal| f.checked_mul(limit).is_some_and(|x| spent >= x);
+                e.limit_usd.is_some_and(|l| at(e.spent.usd, l))
+                    || e.limit_tokens.is_some_and(|l| at(Decimal::from(e.spent.tokens), Decimal::from(l)))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,7 +441,7 @@ mod tests {
             scope: scope.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             limit_usd: Some(Decimal::from(usd)),
             limit_tokens: None,
-            warn_at: crate::config::default_warn_at(),
+            warn_at: crate::budget::default_warn_at(),
             source: "test".into(),
         }
     }

@@ -1,11 +1,14 @@
-//! Budget evaluation: spend against limits, alert levels, forecasts and the pre-task estimate check.
+//! Budgets: what a budget is, and how spend stands against it — limits, alert levels, forecasts and burn.
 //!
-//! A configured [`Budget`] (period, scope, `limit_usd` and/or `limit_tokens`, `warn_at`) is evaluated over
-//! its window into an [`Evaluation`]: spent, remaining, the fraction used, the [`Level`] and a [`Forecast`].
-//! Spend comes from records ([`Tally`], one streaming pass for all budgets) or from tt-sum's summary rows
-//! ([`spend_from_rows_priced`]). [`Ledger`] keeps per-window spend for every budget so `tt-log --enforce` can
-//! check one new record without re-reading the log. [`TaskContext`] says which budgets a pre-task estimate
-//! is checked against.
+//! A [`Budget`] (period, scope, `limit_usd` and/or `limit_tokens`, `warn_at`) is written in a config table or
+//! given as `--limit-*` flags; the config loader parses it and asks [`rules`] whether it holds. Over its window
+//! it is evaluated into an [`Evaluation`]: spent, remaining, the fraction used, the [`Level`] and a
+//! [`Forecast`]. The rest of the concept lives in the submodules:
+//! * `tally` — where spend comes from records: [`Tally`] (one streaming pass for all budgets) and [`Ledger`]
+//!   (per-window spend for the log's index, so `tt-log --enforce` checks one new record without re-reading
+//!   the log; [`Ledger::evaluate`] gives exactly what [`Tally`] gives).
+//! * `rows` — which of tt-sum's summary rows answer which budget ([`spend_from_rows_priced`]).
+//! * [`gate`] — the gate's decision from evaluations, and the pre-task estimate's [`gate::TaskContext`].
 //!
 //! Invariants:
 //! * A model scope matches every spelling of the model the price table resolves to the same entry
@@ -19,6 +22,9 @@
 //!   and strictly more than the limit `over` — spending exactly the limit is allowed (critical, not over).
 //! * With both limits, the budget is as used as its most used limit.
 //! * Unpriced records never count as $0 silently: they are counted and reported beside the spend.
+//!
+//! This module knows no `Config`: the config loader builds budgets from TOML and calls [`rules`], never the
+//! other way round (see `tests/layers.rs`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -26,17 +32,88 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::aggregate::{FxMap, RowWindow, Summary};
-use crate::config::{Budget, BudgetPeriod};
+use crate::aggregate::RowWindow;
 use crate::error::{Error, Result};
 use crate::money;
-use crate::period::{Calendar, Window};
+use crate::period::Calendar;
 use crate::price::Pricer;
 use crate::record::push_json_string;
-use crate::scan::{Field, View};
+use crate::scan::Field;
 
-pub mod answer;
 pub mod gate;
+mod rows;
+mod tally;
+
+pub use rows::{RowAnswers, check_row, check_rows, row_period, rows_needed, spend_from_rows_priced};
+pub use tally::{Ledger, Tally, evaluate_windows};
+pub(crate) use tally::{most_used, worst_session};
+
+/// The budget period a limit applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BudgetPeriod {
+    /// A calendar day in the configured time zone.
+    Day,
+    /// A week starting on the configured week day.
+    Week,
+    /// A calendar month.
+    Month,
+    /// A calendar year.
+    Year,
+    /// All time.
+    Total,
+    /// Each session separately (per-session limits).
+    Session,
+}
+
+impl BudgetPeriod {
+    /// Parse `day|week|month|year|total|session` (also `daily`, `weekly`, `monthly`, `yearly`, `all`).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "day" | "daily" => Self::Day,
+            "week" | "weekly" => Self::Week,
+            "month" | "monthly" => Self::Month,
+            "year" | "yearly" => Self::Year,
+            "total" | "all" => Self::Total,
+            "session" => Self::Session,
+            _ => return None,
+        })
+    }
+    /// The canonical name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Week => "week",
+            Self::Month => "month",
+            Self::Year => "year",
+            Self::Total => "total",
+            Self::Session => "session",
+        }
+    }
+}
+
+/// A configured budget.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    /// Its name, unique across layers.
+    pub name: String,
+    /// The period it resets on.
+    pub period: BudgetPeriod,
+    /// Record fields that must match for spend to count (`agent = "ATLAS"`, `tag:team = "x"`).
+    pub scope: BTreeMap<String, String>,
+    /// Dollar limit.
+    pub limit_usd: Option<Decimal>,
+    /// Token limit (all tokens: input, output and cache).
+    pub limit_tokens: Option<u64>,
+    /// Fractions of the limit at which to warn, ascending.
+    pub warn_at: Vec<Decimal>,
+    /// Which file defined it.
+    pub source: String,
+}
+
+/// The default warning thresholds: info at 50%, warning at 80%, critical at 95%.
+pub fn default_warn_at() -> Vec<Decimal> {
+    vec![Decimal::new(5, 1), Decimal::new(8, 1), Decimal::new(95, 2)]
+}
 
 /// How close a budget is to its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -687,142 +764,6 @@ fn forecast(
     Some(Forecast { usd, tokens, fraction, level, limit_date })
 }
 
-/// Spend of every budget over its current window, from records in one streaming pass.
-#[derive(Debug)]
-pub struct Tally<'c> {
-    budgets: Vec<Budget>,
-    cal: Calendar,
-    windows: Vec<Window>,
-    scopes: Vec<Vec<(Field, String)>>,
-    periods: Vec<BudgetPeriod>,
-    spent: Vec<Spent>,
-    sessions: Vec<FxMap<String, Spent>>,
-    /// For `total` budgets: spend in the burn days (`[burn_from, burn_to)`, see [`Burn`]), and the first
-    /// record's time.
-    recent: Vec<Spent>,
-    first: Vec<Option<DateTime<Utc>>>,
-    burn_from: DateTime<Utc>,
-    burn_to: DateTime<Utc>,
-    pricer: Pricer<'c>,
-}
-
-impl<'c> Tally<'c> {
-    /// A tally of `budgets`, each over its window at `cal.now`.
-    pub fn new(budgets: &[Budget], cal: &Calendar, prices: &'c crate::price::PriceTable) -> Tally<'c> {
-        Tally {
-            budgets: budgets.to_vec(),
-            cal: *cal,
-            windows: budgets.iter().map(|b| cal.current_budget_window(b.period)).collect(),
-            scopes: budgets.iter().map(scope_of).collect(),
-            periods: budgets.iter().map(|b| b.period).collect(),
-            spent: vec![Spent::default(); budgets.len()],
-            sessions: budgets.iter().map(|_| FxMap::default()).collect(),
-            recent: vec![Spent::default(); budgets.len()],
-            first: vec![None; budgets.len()],
-            burn_from: burn_days(cal).0,
-            burn_to: burn_days(cal).1,
-            pricer: Pricer::new(prices),
-        }
-    }
-
-    /// Count one record.
-    #[inline]
-    pub fn add(&mut self, v: &View<'_>) {
-        let mut cost = None;
-        let mut priced = false;
-        for i in 0..self.windows.len() {
-            if !self.windows[i].contains(v.ts)
-                || !v.matches(&self.scopes[i], &mut |a, b| same_model(&mut self.pricer, a, b))
-            {
-                continue;
-            }
-            if !priced {
-                cost = v.cost_usd.or_else(|| self.pricer.cost(&v.model, v.ts, &v.tokens, &v.billing));
-                priced = true;
-            }
-            match self.periods[i] {
-                BudgetPeriod::Session => {
-                    if let Some(s) = v.session.as_deref() {
-                        match self.sessions[i].get_mut(s) {
-                            Some(sp) => sp.add(v.tokens.total(), cost),
-                            None => {
-                                let mut sp = Spent::default();
-                                sp.add(v.tokens.total(), cost);
-                                self.sessions[i].insert(s.to_string(), sp);
-                            }
-                        }
-                    }
-                }
-                BudgetPeriod::Total => {
-                    self.spent[i].add(v.tokens.total(), cost);
-                    if v.ts >= self.burn_from && v.ts < self.burn_to {
-                        self.recent[i].add(v.tokens.total(), cost);
-                    }
-                    self.first[i] = Some(self.first[i].map_or(v.ts, |f| f.min(v.ts)));
-                }
-                _ => self.spent[i].add(v.tokens.total(), cost),
-            }
-        }
-    }
-
-    /// Merge a tally of another chunk.
-    pub fn merge(&mut self, o: Tally<'_>) {
-        for (a, b) in self.spent.iter_mut().zip(o.spent.iter()) {
-            a.merge(b);
-        }
-        for (a, b) in self.recent.iter_mut().zip(o.recent.iter()) {
-            a.merge(b);
-        }
-        for (a, b) in self.first.iter_mut().zip(o.first.iter()) {
-            *a = match (*a, *b) {
-                (Some(x), Some(y)) => Some(x.min(y)),
-                (x, y) => x.or(y),
-            };
-        }
-        for (a, b) in self.sessions.iter_mut().zip(o.sessions) {
-            for (k, v) in b {
-                a.entry(k).or_default().merge(&v);
-            }
-        }
-    }
-
-    /// Evaluate every budget given to [`Tally::new`] at its calendar's "now".
-    pub fn finish(&self) -> Result<Vec<Evaluation>> {
-        self.evaluate(&self.budgets, &self.cal)
-    }
-
-    /// What session `session` spent of session budget `i` (in the order given to [`Tally::new`]); nothing
-    /// for a session not seen.
-    pub fn session_spent(&self, i: usize, session: &str) -> Spent {
-        self.sessions.get(i).and_then(|m| m.get(session)).copied().unwrap_or_default()
-    }
-
-    /// Evaluate `budgets` (the ones given to [`Tally::new`], in the same order) at `cal.now`; an error when a
-    /// sum overflowed.
-    pub fn evaluate(&self, budgets: &[Budget], cal: &Calendar) -> Result<Vec<Evaluation>> {
-        budgets
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                let w = RowWindow::of(&self.windows[i]);
-                if b.period == BudgetPeriod::Session {
-                    for sp in self.sessions[i].values() {
-                        sp.check(&b.name)?;
-                    }
-                    Ok(worst_session(b, w, self.sessions[i].iter(), cal))
-                } else {
-                    self.spent[i].check(&b.name)?;
-                    let mut e = Evaluation::new(b, w, None, self.spent[i], cal.now, cal);
-                    if b.period == BudgetPeriod::Total {
-                        e.burn = Some(burn(&e, self.recent[i], self.first[i], self.burn_from, cal));
-                    }
-                    Ok(e)
-                }
-            })
-            .collect()
-    }
-}
-
 /// The instants bounding a total budget's burn days — the last [`BURN_DAYS`] local days, today included: the
 /// midnight that starts the first of them, and the midnight that ends today.
 pub fn burn_days(cal: &Calendar) -> (DateTime<Utc>, DateTime<Utc>) {
@@ -871,627 +812,11 @@ pub(crate) fn burn(
     Burn { since, spent: recent, limit_date: at.map(|t| cal.local_date(t)) }
 }
 
-/// The session that used most of a session budget: the highest fraction of its limit, the first by name on a
-/// tie — whatever order the sessions come in.
-pub(crate) fn most_used<'s, K: AsRef<str> + ?Sized + 's>(
-    b: &Budget,
-    sessions: impl Iterator<Item = (&'s K, &'s Spent)>,
-) -> Option<(&'s str, &'s Spent)> {
-    let mut best: Option<(Decimal, &str, &Spent)> = None;
-    for (k, sp) in sessions {
-        let k = k.as_ref();
-        let (f, _) = levels(b, sp.usd, sp.tokens);
-        if best.is_none_or(|(bf, bk, _)| (f, bk) > (bf, k)) {
-            best = Some((f, k, sp));
-        }
-    }
-    best.map(|(_, k, sp)| (k, sp))
-}
-
-/// The session that used most of a session budget ([`most_used`]), evaluated; an empty evaluation when there
-/// are none. Only the winner is evaluated in full (a log can hold tens of thousands of sessions).
-pub(crate) fn worst_session<'s, K: AsRef<str> + ?Sized + 's>(
-    b: &Budget,
-    w: RowWindow,
-    sessions: impl Iterator<Item = (&'s K, &'s Spent)>,
-    cal: &Calendar,
-) -> Evaluation {
-    match most_used(b, sessions) {
-        Some((k, sp)) => Evaluation::new(b, w, Some(k.to_string()), *sp, cal.now, cal),
-        None => Evaluation::new(b, w, None, Spent::default(), cal.now, cal),
-    }
-}
-
-/// The budget period a summary row's window answers (`month` and `last-month` both answer monthly budgets).
-pub fn row_period(period: &str) -> Option<BudgetPeriod> {
-    Some(match period {
-        "today" | "yesterday" | "day" => BudgetPeriod::Day,
-        "week" | "last-week" => BudgetPeriod::Week,
-        "month" | "last-month" => BudgetPeriod::Month,
-        "year" => BudgetPeriod::Year,
-        "all" | "total" => BudgetPeriod::Total,
-        _ => return None,
-    })
-}
-
-/// What tt-sum's rows answered: an evaluation per answered budget (in budget order), and the budgets no row
-/// answers.
-#[derive(Debug, Clone)]
-pub struct RowAnswers<'b> {
-    /// The budgets answered.
-    pub evaluations: Vec<Evaluation>,
-    /// The budgets left out: no row set has their window and scope.
-    pub unanswered: Vec<&'b Budget>,
-    /// Beside each budget left out: why, when rows of its period but of another window were given (`the rows
-    /// cover 2026-11-29, the budget's window is 2026-11-30`); `None` when no rows were of its period at all.
-    pub other_window: Vec<Option<String>>,
-    /// Beside each evaluation of a session budget: every session's spend (for the pre-task estimate, which is
-    /// checked against the session the task runs in).
-    pub sessions: Vec<Option<BTreeMap<String, Spent>>>,
-}
-
-impl RowAnswers<'_> {
-    /// What `session` spent of the session budget of evaluation `i`; nothing for a session not in the rows.
-    pub fn session_spent(&self, i: usize, session: &str) -> Spent {
-        self.sessions.get(i).and_then(Option::as_ref).and_then(|m| m.get(session)).copied().unwrap_or_default()
-    }
-}
-
-/// One tt-sum output: the group rows of one window and `--by` keys, and the total row that closes them.
-struct RowSet<'r> {
-    window: &'r RowWindow,
-    keys: Vec<&'r str>,
-    groups: Vec<&'r Summary>,
-    total: &'r Summary,
-}
-
-impl RowSet<'_> {
-    /// Groups `--top` left out (so a group row that is missing may have been cut, not be zero).
-    fn omitted(&self) -> u64 {
-        self.total.omitted_groups.unwrap_or(0)
-    }
-    /// True when the set is known to hold no records at all: every budget of its period spent nothing.
-    fn is_empty(&self) -> bool {
-        self.groups.is_empty() && self.total.records == 0
-    }
-    fn has_time_key(&self) -> bool {
-        self.keys.iter().any(|k| is_time_key(k))
-    }
-}
-
-/// Refuse a summary row whose counts cannot come from records: tokens, a cost or sessions without records,
-/// more sessions than records, or a cost when every record is unpriced. Errors start with `summary row:`; the
-/// caller adds file:line.
-pub fn check_row(r: &Summary) -> Result<()> {
-    let bad =
-        |what: &str| Err(Error::data(format!("summary row: inconsistent counts: {what} (edited or hand-made input?)")));
-    if r.records == 0 {
-        if r.total_tokens > 0 {
-            return bad(&format!("{} with `records` 0", tokens_text(i128::from(r.total_tokens))));
-        }
-        if !r.cost_usd.is_zero() {
-            return bad(&format!("`cost_usd` {} with `records` 0", money::canonical(r.cost_usd)));
-        }
-    }
-    if r.sessions > r.records {
-        return bad(&format!("{} sessions but {} records", r.sessions, r.records));
-    }
-    if r.records > 0 && r.unpriced_records == r.records && !r.cost_usd.is_zero() {
-        return bad(&format!("`cost_usd` {} while every record is unpriced", money::canonical(r.cost_usd)));
-    }
-    Ok(())
-}
-
-const NO_TOTAL: &str = "summary rows end without their total row (the row with an empty group that closes each \
-                        tt-sum output): truncated or filtered input? give tt-budget whole tt-sum outputs";
-
-/// Split rows into the sets tt-sum wrote: group rows, then their total row. Every set must end with its total
-/// row, and its group rows must add up to it (less, by what `--top` cut, when the total says groups were left
-/// out): rows that were cut off, filtered (`grep`) or edited are an error, never read as "nothing spent".
-/// Check rows as whole tt-sum outputs (each set closed by its total row, its groups adding up to it), whatever
-/// budgets they answer.
-pub fn check_rows(rows: &[Summary]) -> Result<()> {
-    row_sets(rows).map(|_| ())
-}
-
-fn row_sets(rows: &[Summary]) -> Result<Vec<RowSet<'_>>> {
-    let mut sets: Vec<RowSet<'_>> = Vec::new();
-    let mut open: Option<(&RowWindow, Vec<&str>, Vec<&Summary>)> = None;
-    for r in rows {
-        check_row(r)?;
-        if r.is_total() {
-            let (keys, groups) = match open.take() {
-                Some((w, keys, groups)) if w == &r.window => (keys, groups),
-                Some(_) => return Err(Error::data(NO_TOTAL)),
-                None => (Vec::new(), Vec::new()),
-            };
-            check_sums(&groups, r)?;
-            sets.push(RowSet { window: &r.window, keys, groups, total: r });
-        } else {
-            let keys: Vec<&str> = r.group.iter().map(|(k, _)| k.as_str()).collect();
-            if let Some((w, k, _)) = &open
-                && (*w != &r.window || *k != keys)
-            {
-                return Err(Error::data(NO_TOTAL));
-            }
-            open.get_or_insert_with(|| (&r.window, keys, Vec::new())).2.push(r);
-        }
-    }
-    if open.is_some() {
-        return Err(Error::data(NO_TOTAL));
-    }
-    Ok(sets)
-}
-
-/// The group rows of a set must add up to its total row: records, tokens, dollars and unpriced records
-/// (each at most the total when `--top` left groups out).
-fn check_sums(groups: &[&Summary], total: &Summary) -> Result<()> {
-    if groups.is_empty() {
-        // Ungrouped (tt-sum without --by): the total row is all there is.
-        return Ok(());
-    }
-    let mut sum = Spent::default();
-    for g in groups {
-        sum.merge(&row_spent(g));
-    }
-    let cut = total.omitted_groups.is_some_and(|n| n > 0);
-    let t = row_spent(total);
-    let fits = |a: Decimal, b: Decimal| if cut { a <= b } else { a == b };
-    let d = Decimal::from;
-    for (what, a, b) in [
-        ("records", d(sum.records), d(t.records)),
-        ("tokens", d(sum.tokens), d(t.tokens)),
-        ("cost_usd", sum.usd, t.usd),
-        ("unpriced records", d(sum.unpriced), d(t.unpriced)),
-    ] {
-        if sum.overflow || !fits(a, b) {
-            return Err(Error::data(format!(
-                "summary rows do not add up to their total row ({what}: the groups give {}, the total {}): \
-                 filtered or edited input? give tt-budget whole tt-sum outputs",
-                money::canonical(a),
-                money::canonical(b)
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// How a budget answered by a row set sees it: spend for a calendar or total budget, spend per session for a
-/// session budget.
-#[derive(Debug, Clone, PartialEq)]
-enum RowSpend {
-    Window(Spent),
-    Sessions(BTreeMap<String, Spent>),
-}
-
-/// The scope as row group keys (`tag:team` stays `tag:team`) and values.
-fn row_scope(b: &Budget) -> Vec<(String, &str)> {
-    b.scope
-        .iter()
-        .map(|(k, v)| (Field::parse(k).map(|f| f.name().into_owned()).unwrap_or_else(|| k.clone()), v.as_str()))
-        .collect()
-}
-
-/// The spend of `b` in one row set, if the set answers it; an error when it would answer it but `--top` may
-/// have cut the rows that matter. `same_model` says whether two model names are one model (rows of several
-/// spellings of a model all count toward a budget scoped to it).
-fn answer(
-    b: &Budget,
-    scope: &[(String, &str)],
-    set: &RowSet<'_>,
-    same_model: &mut impl FnMut(&str, &str) -> bool,
-) -> Result<Option<RowSpend>> {
-    let session = b.period == BudgetPeriod::Session;
-    if !session && row_period(&set.window.period) != Some(b.period) {
-        return Ok(None);
-    }
-    if !session && set.is_empty() {
-        return Ok(Some(RowSpend::Window(Spent::default())));
-    }
-    if !session && scope.is_empty() {
-        return Ok(Some(RowSpend::Window(row_spent(set.total))));
-    }
-    let needs: Vec<&str> =
-        session.then_some("session").into_iter().chain(scope.iter().map(|(k, _)| k.as_str())).collect();
-    if set.groups.is_empty() || set.has_time_key() || !needs.iter().all(|k| set.keys.contains(k)) {
-        return Ok(None);
-    }
-    let mut matching: Vec<&Summary> = Vec::new();
-    for r in set.groups.iter().copied() {
-        let all = scope.iter().all(|(k, v)| match r.value(k) {
-            Some(Some(have)) => have == *v || (k == "model" && same_model(have, v)),
-            _ => false,
-        });
-        if all {
-            matching.push(r);
-        }
-    }
-    let omitted = set.omitted();
-    // A cut row would be read as nothing spent. With one row per scope value (grouped by the scope's fields
-    // only) a row that is there is complete; otherwise any cut row may have held some of the spend. A model
-    // has several spellings, each its own row: one of them may have been cut.
-    let complete =
-        !session && set.keys.len() == needs.len() && !matching.is_empty() && !scope.iter().any(|(k, _)| k == "model");
-    if omitted > 0 && !complete {
-        return Err(Error::data(format!(
-            "budget {} ({}) cannot be checked from these rows: they were cut with --top ({} group{} left out), so \
-             its rows may be missing; run tt-sum without --top for the gate",
-            b.name,
-            budget_label(b),
-            money::thousands(omitted),
-            if omitted == 1 { "" } else { "s" }
-        )));
-    }
-    if session {
-        let mut per: BTreeMap<String, Spent> = BTreeMap::new();
-        for r in matching {
-            if let Some(Some(s)) = r.value("session") {
-                per.entry(s.to_string()).or_default().merge(&row_spent(r));
-            }
-        }
-        return Ok(Some(RowSpend::Sessions(per)));
-    }
-    let mut sp = Spent::default();
-    for r in matching {
-        sp.merge(&row_spent(r));
-    }
-    Ok(Some(RowSpend::Window(sp)))
-}
-
 /// `day, agent=ATLAS`: a budget's period and scope, for messages.
 pub fn budget_label(b: &Budget) -> String {
     let mut parts = vec![b.period.as_str().to_string()];
     parts.extend(b.scope.iter().map(|(k, v)| format!("{k}={v}")));
     parts.join(", ")
-}
-
-/// The tt-sum command whose rows answer `b`: `tt-sum --period today --by agent`.
-pub fn rows_needed(b: &Budget) -> String {
-    let mut cmd = String::from("tt-sum");
-    let period = match b.period {
-        BudgetPeriod::Day => Some("today"),
-        BudgetPeriod::Week => Some("week"),
-        BudgetPeriod::Month => Some("month"),
-        BudgetPeriod::Year => Some("year"),
-        BudgetPeriod::Total => Some("all"),
-        BudgetPeriod::Session => None,
-    };
-    if let Some(p) = period {
-        let _ = write!(cmd, " --period {p}");
-    }
-    let mut by: Vec<String> = Vec::new();
-    if b.period == BudgetPeriod::Session {
-        by.push("session".into());
-    }
-    by.extend(row_scope(b).into_iter().map(|(k, _)| k));
-    if !by.is_empty() {
-        let _ = write!(cmd, " --by {}", by.join(","));
-    }
-    cmd
-}
-
-fn window_text(w: &RowWindow) -> String {
-    match (w.start, w.end) {
-        (Some(s), Some(e)) => format!("{} {} – {}", w.period, fmt_bound(&s), fmt_bound(&e)),
-        (Some(s), None) => format!("{} from {}", w.period, fmt_bound(&s)),
-        (None, Some(e)) => format!("{} until {}", w.period, fmt_bound(&e)),
-        (None, None) => w.period.clone(),
-    }
-}
-
-fn fmt_bound(t: &DateTime<chrono::FixedOffset>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// Evaluate the budgets that tt-sum's rows answer.
-///
-/// The rows are read as the sets tt-sum writes (group rows, then their total row; a set without its total row,
-/// or whose groups do not add up to it, is an error). A set answers a budget when its window is of the
-/// budget's and its groups can express the scope: no scope → the total row; a scope → the rows grouped by (at
-/// least) the scope's fields, summed over those whose values match (a model scope: every spelling that
-/// resolves to its model in `prices`; none matching: nothing was spent). The window must be the budget's own:
-/// for a day, week, month or year budget its current window in `cal` (its zone and "today": the same start and
-/// end instants — yesterday's rows, or rows of another `--today` or `--tz`, are not today's spend); for a
-/// total budget all time. Session budgets take all-time sets grouped by `session` (a session's spend in a
-/// window is not its spend) and evaluate the session that used most. A set without records answers every
-/// budget of its window with zero.
-///
-/// Errors, never a wrong verdict: sets of the same window disagreeing, and a scoped or session budget whose
-/// rows `--top` may have cut. Budgets no set answers are returned as unanswered, with the window of the rows
-/// of their kind that were given instead, if any.
-pub fn spend_from_rows_priced<'b>(
-    budgets: &'b [Budget],
-    rows: &[Summary],
-    cal: &Calendar,
-    prices: &crate::price::PriceTable,
-) -> Result<RowAnswers<'b>> {
-    let mut pricer = Pricer::new(prices);
-    rows_answer(budgets, rows, cal, &mut |a, b| same_model(&mut pricer, a, b))
-}
-
-fn rows_answer<'b>(
-    budgets: &'b [Budget],
-    rows: &[Summary],
-    cal: &Calendar,
-    same_model: &mut impl FnMut(&str, &str) -> bool,
-) -> Result<RowAnswers<'b>> {
-    let sets = row_sets(rows)?;
-    let mut out =
-        RowAnswers { evaluations: Vec::new(), unanswered: Vec::new(), other_window: Vec::new(), sessions: Vec::new() };
-    for b in budgets {
-        let scope = row_scope(b);
-        let wanted = budget_row_window(b, cal);
-        let mut found: Option<(&RowWindow, RowSpend)> = None;
-        let mut other: Option<&RowWindow> = None;
-        for set in &sets {
-            if !same_window(set.window, &wanted) {
-                // Rows of the budget's kind but of another window (yesterday's for a day budget, another
-                // --today or --tz, a session budget's rows cut to a period) are not its spend.
-                let kind = match b.period {
-                    BudgetPeriod::Session => set.keys.contains(&"session"),
-                    p => row_period(&set.window.period) == Some(p),
-                };
-                if kind {
-                    other = other.or(Some(set.window));
-                }
-                continue;
-            }
-            let Some(spend) = answer(b, &scope, set, same_model)? else { continue };
-            match &found {
-                // Every set that answers has the budget's window, so two of them must agree.
-                None => found = Some((set.window, spend)),
-                Some((_, earlier)) if *earlier != spend => {
-                    return Err(Error::data(format!(
-                        "budget {} ({}) is answered by two sets of rows for the same window ({}) that disagree; \
-                         give tt-budget the rows of one tt-sum run per period",
-                        b.name,
-                        budget_label(b),
-                        window_text(set.window)
-                    )));
-                }
-                Some(_) => {}
-            }
-        }
-        match found {
-            None => {
-                out.unanswered.push(b);
-                out.other_window.push(other.map(|w| {
-                    let (have, want) = cover_texts(w, &wanted);
-                    format!("the rows cover {have}, the budget's window is {want}")
-                }));
-            }
-            Some((w, RowSpend::Window(sp))) => {
-                sp.check(&b.name)?;
-                out.evaluations.push(Evaluation::new(b, w.clone(), None, sp, cal.now, cal));
-                out.sessions.push(None);
-            }
-            Some((w, RowSpend::Sessions(per))) => {
-                for sp in per.values() {
-                    sp.check(&b.name)?;
-                }
-                let w = RowWindow { period: "session".into(), ..w.clone() };
-                out.evaluations.push(worst_session(b, w, per.iter(), cal));
-                out.sessions.push(Some(per));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The window of rows that answer `b`: its current window in `cal` (the one holding "now") for a day, week,
-/// month or year budget; all time for a total or session budget.
-fn budget_row_window(b: &Budget, cal: &Calendar) -> RowWindow {
-    match b.period {
-        BudgetPeriod::Total | BudgetPeriod::Session => RowWindow { period: "all".into(), start: None, end: None },
-        p => RowWindow::of(&cal.current_budget_window(p)),
-    }
-}
-
-/// True when rows of window `w` answer a budget whose window is `want`: all-time rows (`all`, no bounds) for
-/// all time; otherwise rows of the budget's period with the same start and end instants.
-fn same_window(w: &RowWindow, want: &RowWindow) -> bool {
-    if want.start.is_none() && want.end.is_none() {
-        return matches!(w.period.as_str(), "all" | "total") && w.start.is_none() && w.end.is_none();
-    }
-    row_period(&w.period) == row_period(&want.period) && w.start == want.start && w.end == want.end
-}
-
-/// Two windows as dates for a message (`2026-11-29`, `2026-11-23 – 2026-11-29`, `all time`), with their UTC
-/// offsets when the dates alone would read the same (rows of another time zone).
-fn cover_texts(have: &RowWindow, want: &RowWindow) -> (String, String) {
-    let text = |w: &RowWindow, offset: bool| {
-        let day = |t: &DateTime<chrono::FixedOffset>| t.time() == chrono::NaiveTime::MIN;
-        let s = match (w.start, w.end) {
-            (None, None) => return "all time".to_string(),
-            (Some(s), Some(e)) if day(&s) && day(&e) => {
-                let (first, last) = (s.date_naive(), (e - Duration::days(1)).date_naive());
-                if first == last { first.to_string() } else { format!("{first} – {last}") }
-            }
-            (Some(s), Some(e)) => format!("{} – {}", fmt_bound(&s), fmt_bound(&e)),
-            (Some(s), None) => format!("from {}", fmt_bound(&s)),
-            (None, Some(e)) => format!("until {}", fmt_bound(&e)),
-        };
-        match w.start.or(w.end) {
-            Some(t) if offset => format!("{s} (UTC{})", t.offset()),
-            _ => s,
-        }
-    };
-    let (a, b) = (text(have, false), text(want, false));
-    if a == b { (text(have, true), text(want, true)) } else { (a, b) }
-}
-
-fn is_time_key(k: &str) -> bool {
-    matches!(k, "hour" | "day" | "week" | "month")
-}
-
-fn row_spent(r: &Summary) -> Spent {
-    Spent { records: r.records, usd: r.cost_usd, tokens: r.total_tokens, unpriced: r.unpriced_records, overflow: false }
-}
-
-/// Per-budget, per-window spend of a whole log, kept up to date incrementally (the index behind
-/// `tt-log --enforce` and `tt-budget`). Windows are keyed by their local start (`2026-11-23`, `2026-11`,
-/// `2026`), the session id for session budgets, and `""` for total budgets — which also keep their spend per
-/// local day under `@2026-11-23` keys, for the burn rate ([`Burn`]) and the first record's day.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Ledger {
-    /// Per budget (in config order): window key → spend.
-    pub windows: Vec<BTreeMap<String, Spent>>,
-}
-
-impl Ledger {
-    /// An empty ledger for `n` budgets.
-    pub fn new(n: usize) -> Ledger {
-        Ledger { windows: vec![BTreeMap::new(); n] }
-    }
-
-    /// The key of the window of `b` holding a record at `ts` in `session` (`None`: the budget does not apply,
-    /// a session budget and a record without a session).
-    pub fn key(b: &Budget, cal: &Calendar, ts: DateTime<Utc>, session: Option<&str>) -> Option<String> {
-        let d = cal.local_date(ts);
-        Some(match b.period {
-            BudgetPeriod::Total => String::new(),
-            BudgetPeriod::Session => session?.to_string(),
-            BudgetPeriod::Day => d.format("%Y-%m-%d").to_string(),
-            BudgetPeriod::Week => cal.week_of(d).format("%Y-%m-%d").to_string(),
-            BudgetPeriod::Month => d.format("%Y-%m").to_string(),
-            BudgetPeriod::Year => d.format("%Y").to_string(),
-        })
-    }
-
-    /// Every key a record at `ts` in `session` counts under for budget `b`: its window's, and for a total
-    /// budget also its day's (`@2026-11-23`). Empty when the budget does not apply (see [`Ledger::key`]).
-    pub fn keys(b: &Budget, cal: &Calendar, ts: DateTime<Utc>, session: Option<&str>) -> Vec<String> {
-        let Some(k) = Ledger::key(b, cal, ts, session) else { return Vec::new() };
-        if b.period == BudgetPeriod::Total {
-            return vec![k, Ledger::day_key(cal.local_date(ts))];
-        }
-        vec![k]
-    }
-
-    /// The key of a total budget's spend on local day `d`.
-    pub fn day_key(d: NaiveDate) -> String {
-        format!("@{}", d.format("%Y-%m-%d"))
-    }
-
-    /// Count one record for every budget whose scope it matches (a model scope through `pricer`'s
-    /// resolution, see [`same_model`]).
-    pub fn add(
-        &mut self,
-        budgets: &[Budget],
-        scopes: &[Vec<(Field, String)>],
-        cal: &Calendar,
-        v: &View<'_>,
-        cost: Option<Decimal>,
-        pricer: &mut Pricer<'_>,
-    ) {
-        for (i, b) in budgets.iter().enumerate() {
-            if !v.matches(&scopes[i], &mut |a, m| same_model(pricer, a, m)) {
-                continue;
-            }
-            if let Some(k) = Ledger::key(b, cal, v.ts, v.session.as_deref()) {
-                self.windows[i].entry(k).or_default().add(v.tokens.total(), cost);
-                if b.period == BudgetPeriod::Total {
-                    self.windows[i]
-                        .entry(Ledger::day_key(cal.local_date(v.ts)))
-                        .or_default()
-                        .add(v.tokens.total(), cost);
-                }
-            }
-        }
-    }
-
-    /// Merge another ledger over the same budgets.
-    pub fn merge(&mut self, o: Ledger) {
-        for (a, b) in self.windows.iter_mut().zip(o.windows) {
-            for (k, v) in b {
-                a.entry(k).or_default().merge(&v);
-            }
-        }
-    }
-
-    /// Spend of budget `i` in window `key`.
-    pub fn spent(&self, i: usize, key: &str) -> Spent {
-        self.windows.get(i).and_then(|w| w.get(key)).copied().unwrap_or_default()
-    }
-
-    /// Evaluate budget `b` (number `i` of the budgets this ledger counts): see [`evaluate_windows`].
-    pub fn evaluate(&self, i: usize, b: &Budget, cal: &Calendar) -> Result<Evaluation> {
-        let empty = BTreeMap::new();
-        let windows = self.windows.get(i).unwrap_or(&empty);
-        evaluate_windows(
-            b,
-            cal,
-            &|k| windows.get(k).copied().unwrap_or_default(),
-            windows.iter().map(|(k, v)| (k.as_str(), v)),
-        )
-    }
-}
-
-/// Evaluate budget `b` over its current window at `cal.now` from its spend per window (keyed as [`Ledger`]
-/// keys them), exactly as [`Tally`] does from the records: the window's spend (`spent(key)`), the worst
-/// session of a session budget and a total budget's burn (both from `all`, every window of the budget). `cal`
-/// must not be pinned by `--today` (windows are counted whole) and must be the calendar the keys were made in.
-pub fn evaluate_windows<'s>(
-    b: &Budget,
-    cal: &Calendar,
-    spent: &dyn Fn(&str) -> Spent,
-    all: impl Iterator<Item = (&'s str, &'s Spent)>,
-) -> Result<Evaluation> {
-    debug_assert!(!cal.pinned);
-    let w = RowWindow::of(&cal.current_budget_window(b.period));
-    match b.period {
-        BudgetPeriod::Session => {
-            let sessions: Vec<(&str, &Spent)> = all.collect();
-            for (_, sp) in &sessions {
-                sp.check(&b.name)?;
-            }
-            Ok(worst_session(b, w, sessions.into_iter(), cal))
-        }
-        BudgetPeriod::Total => {
-            let total = spent("");
-            total.check(&b.name)?;
-            let mut e = Evaluation::new(b, w, None, total, cal.now, cal);
-            let (from, to) = burn_days(cal);
-            let (first_day, last_day) = (cal.local_date(from), cal.local_date(to - Duration::seconds(1)));
-            let mut recent = Spent::default();
-            let mut first = None;
-            for (k, sp) in all {
-                let Some(day) = k.strip_prefix('@').and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()) else {
-                    continue;
-                };
-                first = Some(first.map_or(day, |f: NaiveDate| f.min(day)));
-                if day >= first_day && day <= last_day {
-                    recent.merge(sp);
-                }
-            }
-            e.burn = Some(burn(&e, recent, first.map(|d| cal.midnight(d)), from, cal));
-            Ok(e)
-        }
-        _ => {
-            let now = Ledger::key(b, cal, cal.now, None).map(|k| spent(&k)).unwrap_or_default();
-            now.check(&b.name)?;
-            Ok(Evaluation::new(b, w, None, now, cal.now, cal))
-        }
-    }
-}
-
-/// Parse `--fail-at`: a level name (any case), a fraction (`0.9`) or a percentage (`90%`). `ok` is refused:
-/// every budget is at `ok` or above, so it would always fail.
-pub fn parse_fail_at(s: &str) -> Result<FailAt> {
-    let wants = "--fail-at wants a level (info, warning, critical, over), a fraction (0.9) or a percentage (90%)";
-    match Level::parse(s) {
-        Some(Level::Ok) => {
-            return Err(Error::usage(format!(
-                "{wants}, got {s:?}: every budget is at ok or above, so it would always fail"
-            )));
-        }
-        Some(l) => return Ok(FailAt::Level(l)),
-        None => {}
-    }
-    match parse_fraction(s) {
-        Some(d) if d > Decimal::ZERO => Ok(FailAt::Fraction(d)),
-        _ => Err(Error::usage(format!("{wants}, got {s:?}"))),
-    }
 }
 
 /// A fraction of a limit as users type it: `0.8` or `80%` (`--fail-at`, `--warn-at`).
@@ -1500,66 +825,6 @@ pub fn parse_fraction(s: &str) -> Option<Decimal> {
     match t.strip_suffix('%') {
         Some(n) => money::parse_decimal(n).and_then(|d| d.checked_div(Decimal::ONE_HUNDRED)),
         None => money::parse_decimal(t),
-    }
-}
-
-/// What a pre-task estimate is for: the record fields the task's records will have (`--agent`, `--model`, or
-/// `TT_AGENT`, `TT_MODEL`, … as tt-log takes them). A budget applies to the task unless its scope names a
-/// field the context gives with another value (a model through the price table: `sonnet-4.5` is
-/// `claude-sonnet-4-5`); a scope field the context does not give is assumed to match, so the budget is
-/// checked (the conservative answer). A session budget is checked against the context's session.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TaskContext {
-    /// The fields given, by canonical name (`agent`, `tag:team`).
-    pub fields: BTreeMap<String, String>,
-}
-
-impl TaskContext {
-    /// The context's value of a field (`session`, `tag:team`).
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.fields.get(field).map(String::as_str)
-    }
-
-    /// The scope field the context contradicts (`agent=NOVA`), if any: the budget then does not apply.
-    pub fn excludes(&self, scope: &BTreeMap<String, String>, pricer: &mut Pricer<'_>) -> Option<String> {
-        for (k, want) in scope {
-            let key = Field::parse(k).map_or_else(|| k.clone(), |f| f.name().into_owned());
-            if let Some(have) = self.fields.get(&key)
-                && have != want
-                && !(key == "model" && same_model(pricer, have, want))
-            {
-                return Some(format!("{key}={have}"));
-            }
-        }
-        None
-    }
-
-    /// `agent=NOVA, model=opus-4.5`, for messages.
-    pub fn text(&self) -> String {
-        self.fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
-    }
-}
-
-/// A `--fail-at` threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailAt {
-    /// At this level or above.
-    Level(Level),
-    /// At this fraction of a limit or above.
-    Fraction(Decimal),
-}
-
-impl FailAt {
-    /// True when `e` trips the threshold.
-    pub fn tripped(&self, e: &Evaluation) -> bool {
-        match self {
-            FailAt::Level(l) => e.level >= *l,
-            FailAt::Fraction(f) => {
-                let at = |spent: Decimal, limit: Decimal| f.checked_mul(limit).is_some_and(|x| spent >= x);
-                e.limit_usd.is_some_and(|l| at(e.spent.usd, l))
-                    || e.limit_tokens.is_some_and(|l| at(Decimal::from(e.spent.tokens), Decimal::from(l)))
-            }
-        }
     }
 }
 
@@ -1573,7 +838,7 @@ mod tests {
 
     #[test]
     fn level_boundaries_are_exact() {
-        let w = crate::config::default_warn_at();
+        let w = default_warn_at();
         let l = d("60");
         for (spent, want) in [
             ("29.99", Level::Ok),

@@ -5,19 +5,24 @@
 //!
 //! Invariants:
 //! * Fail closed: under a gate every budget it needs is answered, or [`answer`] returns the exit-2 error naming
-//!   each one and the rows that would answer it ([`super::gate::unchecked`]).
+//!   each one and the rows that would answer it ([`crate::budget::gate::unchecked`]).
 //! * Rows of tt-budget's own log (their total row's `from`) are answered as the log is: the same evaluations
 //!   as without rows, once the rows are checked to be whole tt-sum outputs.
 //! * Every input is read to the end (a writer upstream never sees a closed pipe because the gate stopped early).
+//!
+//! A module of its own rather than part of [`crate::budget`]: it asks the log's index ([`crate::enforce`]) and
+//! reads the [`Config`], and both of those are built on `budget` — inside it, it would make them a cycle.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::gate::{Gate, Note, unchecked};
-use super::{Evaluation, Spent, Tally, TaskContext, budget_label, check_rows, rows_needed, spend_from_rows_priced};
 use crate::aggregate::Summary;
-use crate::config::{Budget, Config};
+use crate::budget::gate::{Gate, Note, TaskContext, unchecked};
+use crate::budget::{
+    Budget, Evaluation, Spent, Tally, budget_label, check_row, check_rows, rows_needed, spend_from_rows_priced,
+};
+use crate::config::Config;
 use crate::enforce::Counts;
 use crate::error::{Error, Result};
 use crate::input::Source;
@@ -246,7 +251,7 @@ fn read<'c>(
                 match mode {
                     Mode::Rows => {
                         let row = Summary::from_json(crate::input::utf8(line)?)?;
-                        super::check_row(&row)?;
+                        check_row(&row)?;
                         st.rows.push(row);
                     }
                     // The log holds records by definition: what tt-budget reads is a hint for input given to it.
