@@ -178,7 +178,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     }
     let format = Format::choose(cli.format.as_deref())?;
     tt_core::output::csv_exact_flag(format, cli.csv_exact)?;
-    let cal = Calendar::from_flags(&config, cli.tz.as_deref(), cli.today.as_deref())?;
+    let cal = config.calendar(cli.tz.as_deref(), cli.today.as_deref())?.report(|w| tt_core::cli::warn("tt-budget", w));
     let budgets = budgets(&cli, m, &config)?;
     let context = context(&cli)?;
     let gate = Gate {

@@ -1,6 +1,8 @@
-//! Values users type on command lines, parsed the same way by every tool: token counts, times, durations.
+//! Values users type on command lines, parsed the same way by every tool: token counts, amounts, durations,
+//! the years a time may have, and the words a flag takes (for completions). Times in a time zone are read by
+//! [`crate::period`] (`period::parse_when` for `--ts`), which checks their years here.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
@@ -54,12 +56,12 @@ fn thousands_digits(s: &str) -> Option<String> {
 }
 
 /// Parse a dollar amount a flag gives (`12`, `4.50`, `$4.50`): exact, not negative, at most
-/// [`crate::config::MAX_AMOUNT`] (10^15, the bound a config's amounts have).
+/// [`money::MAX_AMOUNT`] (10^15, the bound a config's amounts have).
 pub fn parse_usd(flag: &str, s: &str) -> Result<Decimal> {
     match money::parse_decimal(s.trim().trim_start_matches('$')) {
-        Some(d) if d > crate::config::MAX_AMOUNT => Err(Error::usage(format!(
+        Some(d) if d > money::MAX_AMOUNT => Err(Error::usage(format!(
             "{flag} is too large: at most {} dollars, as in the config, got {s:?}",
-            crate::config::MAX_AMOUNT
+            money::MAX_AMOUNT
         ))),
         Some(d) if d >= Decimal::ZERO => Ok(d),
         _ => Err(Error::usage(format!("{flag} wants a non-negative amount of dollars, got {s:?}"))),
@@ -94,29 +96,6 @@ pub fn parse_duration(s: &str) -> Result<u64> {
     u64::try_from(ms).map_err(|_| too_long())
 }
 
-/// Parse `--ts`: RFC 3339, a local date-time (`2026-11-23 14:05`, `2026-11-23T14:05:30`) or a local date (its
-/// midnight) in the configured time zone — the forms `tt-sum --since` takes, read by the same calendar code
-/// (a local time in a daylight-saving gap moves to a time that exists, with a warning naming the gap; one that
-/// occurs twice is the earlier, with a warning). Times outside [`check_years`] are refused, and so is a leap
-/// second (`14:05:60`): tt's timestamps are real, representable times every reader takes.
-pub fn parse_when(s: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>> {
-    let t = s.trim();
-    let cal = crate::period::Calendar::new(tz, chrono::Weekday::Mon, Utc::now());
-    let when = match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        Ok(d) => Some(cal.midnight(d)),
-        Err(_) => cal.parse_instant(t),
-    };
-    match when {
-        Some(d) if d.timestamp_subsec_nanos() >= 1_000_000_000 => {
-            Err(Error::data(format!("not a real time: {s:?} (second 60: a leap second is not a time tt records)")))
-        }
-        Some(d) => check_years(s, d).map_err(|e| Error::data(e.message().to_string())),
-        None => Err(Error::data(format!(
-            "not a valid time: {s:?} (want RFC 3339 such as 2026-11-23T14:05:00Z, or 2026-11-23 / 2026-11-23 14:05)"
-        ))),
-    }
-}
-
 /// The years every time a user types must fall in, `--ts` and `--at` as much as `--today`, `--since` and
 /// `--until`: from [`EARLIEST_YEAR`] to [`LATEST_YEAR`], as the instant's UTC year (the instant `s` names; for
 /// a date, its midnight). Outside them: a one-line usage error quoting `s`.
@@ -131,6 +110,33 @@ pub fn check_years(s: &str, t: DateTime<Utc>) -> Result<DateTime<Utc>> {
     }
     Ok(t)
 }
+
+/// A value parser for a flag whose words form a known set but whose value is checked later (a comma list such
+/// as `--by agent,day`, `tag:KEY`, or a level that may also be a fraction): it takes any text, like a plain
+/// `String` flag, and names the words, so the generated shell completions offer them instead of file names.
+/// Use with `hide_possible_values = true` when the flag's help already lists them.
+#[derive(Clone, Copy, Debug)]
+pub struct Words(pub &'static [&'static str]);
+
+impl clap::builder::TypedValueParser for Words {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|w| clap::builder::PossibleValue::new(*w))))
+    }
+}
+
+/// The output formats of the report tools (tt-sum, tt-budget), as completions offer them.
+pub const REPORT_FORMATS: Words = Words(&["table", "json", "jsonl", "csv", "markdown"]);
 
 #[cfg(test)]
 mod tests {
@@ -153,25 +159,5 @@ mod tests {
         assert_eq!(parse_duration("2m").unwrap(), 120_000);
         assert!(parse_duration("79228162514264337593543950335h").is_err());
         assert!(parse_duration("18446744073709551616").is_err());
-    }
-
-    #[test]
-    fn when_takes_the_since_forms_and_refuses_old_years() {
-        let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
-        // 02:30 does not exist on 2026-03-08 in New York (clocks jump from 02:00 to 03:00).
-        assert_eq!(parse_when("2026-03-08T02:30", ny).unwrap().to_rfc3339(), "2026-03-08T07:00:00+00:00");
-        assert_eq!(parse_when("2026-03-09", ny).unwrap().to_rfc3339(), "2026-03-09T04:00:00+00:00");
-        assert!(parse_when("0001-01-01T00:00:00Z", ny).is_err());
-        assert!(parse_when("1900-01-01", ny).is_err());
-        // The representable end: 9999-12-31T23:59:59Z is fine, anything that is 10000 in UTC is not.
-        let utc = chrono_tz::UTC;
-        assert!(parse_when("9999-12-31T23:59:59Z", utc).is_ok());
-        assert!(parse_when("9999-12-31T23:59:59-23:59", utc).is_err());
-        let hnl: chrono_tz::Tz = "Pacific/Honolulu".parse().unwrap();
-        assert!(parse_when("9999-12-31 23:00", hnl).is_err());
-        assert!(parse_when("9999-12-31 13:00", hnl).is_ok());
-        for leap in ["2026-11-23T14:05:60Z", "2026-11-23T14:05:60.5+01:00", "2026-11-23 14:05:60"] {
-            assert!(parse_when(leap, utc).is_err(), "{leap}");
-        }
     }
 }

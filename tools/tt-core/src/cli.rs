@@ -220,32 +220,9 @@ pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
 
-/// A value parser for a flag whose words form a known set but whose value is checked later (a comma list such
-/// as `--by agent,day`, `tag:KEY`, or a level that may also be a fraction): it takes any text, like a plain
-/// `String` flag, and names the words, so the generated shell completions offer them instead of file names.
-/// Use with `hide_possible_values = true` when the flag's help already lists them.
-#[derive(Clone, Copy, Debug)]
-pub struct Words(pub &'static [&'static str]);
-
-impl clap::builder::TypedValueParser for Words {
-    type Value = String;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> std::result::Result<String, clap::Error> {
-        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
-    }
-
-    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        Some(Box::new(self.0.iter().map(|w| clap::builder::PossibleValue::new(*w))))
-    }
-}
-
-/// The output formats of the report tools (tt-sum, tt-budget), as completions offer them.
-pub const REPORT_FORMATS: Words = Words(&["table", "json", "jsonl", "csv", "markdown"]);
+/// The tools define their flags against this module (`CommonArgs`, `Words`); the words' home is
+/// [`crate::args`], where `period`'s window flags reach them too.
+pub use crate::args::{REPORT_FORMATS, Words};
 
 /// Flags every tool takes: where the config and the log are.
 #[derive(Debug, Clone, Default, clap::Args)]

@@ -16,8 +16,9 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
 use crate::budget::default_warn_at;
-use crate::error::{Error, Result};
-use crate::money;
+use crate::error::{Error, Result, Warned};
+use crate::money::{self, MAX_AMOUNT};
+use crate::period::{Calendar, parse_tz};
 use crate::price::{MAX_RATE, ModelEntry, PriceSet, PriceTable, Tier};
 use toml::Spanned;
 
@@ -260,10 +261,6 @@ struct RawBudget {
     warn_at: Option<Vec<Price>>,
 }
 
-/// The largest amount of money (a budget limit, a factor) the config accepts: 10^15, so sums of limits and
-/// spend stay far inside `Decimal`'s range.
-pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
-
 /// A non-negative exact decimal read from a TOML float, integer or string, at most [`MAX_AMOUNT`].
 #[derive(Clone, Copy)]
 struct Price(Decimal);
@@ -469,17 +466,13 @@ impl Config {
     pub fn timezone(&self) -> Result<chrono_tz::Tz> {
         parse_tz(&self.tz)
     }
-}
 
-/// Parse an IANA time zone name (`UTC`, `Europe/Berlin`).
-pub fn parse_tz(name: &str) -> Result<chrono_tz::Tz> {
-    let n = name.trim();
-    n.parse::<chrono_tz::Tz>()
-        .ok()
-        .or_else(|| chrono_tz::TZ_VARIANTS.iter().find(|z| z.name().eq_ignore_ascii_case(n)).copied())
-        .ok_or_else(|| {
-            Error::usage(format!("unknown time zone {name:?} (want an IANA name such as Europe/Berlin or UTC)"))
-        })
+    /// The calendar a tool runs in: zone `tz` (`--tz`), else the config's `tz`; weeks from the config's
+    /// `week_start`; "now" from `today` (`--today`), else the clock — with the warning for a `--today` local
+    /// time in a daylight-saving gap or fold (see [`Calendar::from_flags`]).
+    pub fn calendar(&self, tz: Option<&str>, today: Option<&str>) -> Result<Warned<Calendar>> {
+        Calendar::from_flags(parse_tz(tz.unwrap_or(&self.tz))?, self.week_start, today)
+    }
 }
 
 #[derive(Default)]

@@ -17,8 +17,9 @@
 
 use chrono::Utc;
 
-use crate::args::{parse_duration, parse_tokens, parse_when};
+use crate::args::{parse_duration, parse_tokens};
 use crate::error::{Error, Result};
+use crate::period::parse_when;
 use crate::provider::{self, Iteration, Provider};
 use crate::track::{self, Pricing};
 use crate::{Billing, Config, Record, Tokens};
@@ -130,8 +131,8 @@ impl Draft {
             n.source.get_or_insert_with(|| "estimate".to_string());
         }
         self.flag_numbers(&mut n, config.max_tokens)?;
-        let mut r = self.record(config, model, &mut n)?;
         let mut warnings = Vec::new();
+        let mut r = self.record(config, model, &mut n, &mut warnings)?;
         if let Some(w) = self.price(config, &mut r, &n.iterations)? {
             warnings.push(w);
         }
@@ -263,8 +264,15 @@ impl Draft {
         Ok(())
     }
 
-    /// The record: who, what, when, and the context (session, task, project, tags, git, machine).
-    fn record(&self, config: &Config, model: Option<String>, n: &mut Numbers) -> Result<Record> {
+    /// The record: who, what, when, and the context (session, task, project, tags, git, machine). A `--ts` in a
+    /// daylight-saving gap or fold is taken with a warning, added to `warnings`.
+    fn record(
+        &self,
+        config: &Config,
+        model: Option<String>,
+        n: &mut Numbers,
+        warnings: &mut Vec<String>,
+    ) -> Result<Record> {
         let agent = one("agent", &self.seed.agent, &self.agent)?
             .or_else(|| env("TT_AGENT"))
             .ok_or_else(|| Error::usage("no agent: give it as the first argument, --agent NAME or TT_AGENT"))?;
@@ -274,7 +282,7 @@ impl Draft {
             .ok_or_else(|| Error::usage("no model: give it as the second argument, --model NAME or TT_MODEL"))?;
         let (agent, model) = (name_field("agent", &agent)?, name_field("model", &model)?);
         let ts = match &self.ts {
-            Some(s) => parse_when(s, config.timezone()?)?,
+            Some(s) => parse_when(s, config.timezone()?)?.warn_into(warnings),
             None => Utc::now(),
         };
         let mut r = Record::new(crate::id::new_id(ts), ts, agent, model, n.tokens);

@@ -10,6 +10,9 @@
 //!
 //! A broken pipe is not an error at all: `tt-sum | head -1` must end quietly with 0, so [`Error::is_broken_pipe`]
 //! is checked by the shared `main` before anything is printed.
+//!
+//! Warnings are not errors and are not printed by the core either: a function with something to say beside its
+//! result returns it in a [`Warned`], and the tool reports it (`tool: warning: …`).
 
 use std::fmt;
 
@@ -124,4 +127,42 @@ impl From<std::fmt::Error> for Error {
 #[macro_export]
 macro_rules! usage_bail {
     ($($arg:tt)*) => { return Err($crate::error::Error::usage(format!($($arg)*))) };
+}
+
+/// A value and the warnings that came with it: a local time that named no single instant (a daylight-saving gap
+/// or fold), a torn last line moved out of the log. The core never prints, so what it has to say beside a
+/// result travels with the result, and the tool reports it ([`crate::cli::warn`]) — there is no queue of
+/// warnings on the side for a caller to forget to drain.
+#[must_use = "the warnings are for the user: report them (`Warned::report`) or pass them on"]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warned<T> {
+    /// The value.
+    pub value: T,
+    /// What to warn about, one line each, in the order it arose.
+    pub warnings: Vec<String>,
+}
+
+impl<T> Warned<T> {
+    /// A value with nothing to warn about.
+    pub fn new(value: T) -> Warned<T> {
+        Warned { value, warnings: Vec::new() }
+    }
+
+    /// A value with one warning, or none.
+    pub fn with(value: T, warning: Option<String>) -> Warned<T> {
+        Warned { value, warnings: warning.into_iter().collect() }
+    }
+
+    /// The value, once every warning has been handed to `report` — in a tool,
+    /// `|w| tt_core::cli::warn("tt-sum", w)`.
+    pub fn report(self, report: impl FnMut(String)) -> T {
+        self.warnings.into_iter().for_each(report);
+        self.value
+    }
+
+    /// The value, its warnings added to `into` (to be reported with others, or passed on).
+    pub fn warn_into(self, into: &mut Vec<String>) -> T {
+        into.extend(self.warnings);
+        self.value
+    }
 }

@@ -12,6 +12,10 @@ pub use rust_decimal::Decimal as Money;
 /// One million, the unit prices are quoted in.
 pub const MILLION: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
 
+/// The largest amount of money (a budget limit, a factor) a config or a flag accepts: 10^15, so sums of limits
+/// and spend stay far inside `Decimal`'s range.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
 /// Parse an exact decimal (`"0.375"`, `"1e-3"`, `"12"`); `None` when the text is not a number.
 pub fn parse_decimal(s: &str) -> Option<Decimal> {
     let s = s.trim();

@@ -1,9 +1,14 @@
 //! Time windows and calendar buckets, in a time zone.
 //!
 //! A [`Calendar`] knows the time zone, the first day of the week and "now" (which `--today DATE` pins for
-//! reproducible reports). It turns a [`Period`] (`today`, `last-month`, …) or a budget period into a
-//! [`Window`] — a half-open range `[start, end)` of UTC instants — and puts a timestamp into its calendar
-//! [`Unit`] bucket (`hour`, `day`, `week`, `month`) with a stable text key.
+//! reproducible reports). It turns a [`Period`] (`today`, `last-month`, …) into a [`Window`] — a half-open
+//! range `[start, end)` of UTC instants — and puts a timestamp into its calendar [`Unit`] bucket (`hour`,
+//! `day`, `week`, `month`) with a stable text key. It reads the times users type in its zone (`--since`,
+//! `--until`, `--today`, and `--ts` through [`parse_when`]).
+//!
+//! A calendar is built from values — a time zone and a week start — and knows nothing of the config or of
+//! budgets: `Config::calendar` builds the one a tool runs in, and a budget period's windows are
+//! `crate::budget`'s (as methods of [`Calendar`] defined there).
 //!
 //! Invariants:
 //! * Windows are half-open: `start <= ts < end`. `--until DATE` is inclusive of that whole day because it is
@@ -12,13 +17,15 @@
 //!   does not exist (a DST gap) moves to the first instant that does.
 //! * Keys sort in time order as text: hour `2026-11-23T14:00`, day `2026-11-23`, week = the date its week
 //!   starts (`2026-11-23`), month `2026-11`.
+//! * A local time typed in a daylight-saving gap moves past the gap, one typed in a fold is the earlier of its
+//!   two instants; either way the result carries a warning saying so (the core never prints: see
+//!   [`Warned`]).
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 
-use crate::budget::BudgetPeriod;
-use crate::config::{Config, parse_tz};
-use crate::error::{Error, Result};
+use crate::args::{Words, check_years};
+use crate::error::{Error, Result, Warned};
 
 /// A named report window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,18 +82,6 @@ impl Period {
             Period::Year => "year",
             Period::All => "all",
         }
-    }
-
-    /// The budget period whose *current* window this period is (`today` → day, `all` → total), if any.
-    pub fn budget_period(&self) -> Option<BudgetPeriod> {
-        Some(match self {
-            Period::Today => BudgetPeriod::Day,
-            Period::Week => BudgetPeriod::Week,
-            Period::Month => BudgetPeriod::Month,
-            Period::Year => BudgetPeriod::Year,
-            Period::All => BudgetPeriod::Total,
-            _ => return None,
-        })
     }
 }
 
@@ -215,30 +210,34 @@ impl Calendar {
         Calendar { tz, week_start, now, pinned: false, day_end: false }
     }
 
-    /// The calendar of a tool: `--tz` (else config `tz`), config `week_start`, and `--today` (else the clock).
+    /// The calendar of a tool: zone `tz`, weeks from `week_start`, and "now" from `--today` (else the clock);
+    /// with a warning when `--today` is a local time in a daylight-saving gap or fold.
     ///
     /// `--today DATE` pins "now" to the *end* of that local day, so the day counts as fully elapsed: reports
     /// and forecasts made with it are reproducible. `--today` also takes a date-time or RFC 3339 instant.
-    pub fn from_flags(config: &Config, tz: Option<&str>, today: Option<&str>) -> Result<Calendar> {
-        let tz = parse_tz(tz.unwrap_or(&config.tz))?;
-        let mut cal = Calendar::new(tz, config.week_start, Utc::now());
+    pub fn from_flags(tz: Tz, week_start: Weekday, today: Option<&str>) -> Result<Warned<Calendar>> {
+        let mut cal = Calendar::new(tz, week_start, Utc::now());
+        let mut warnings = Vec::new();
         if let Some(t) = today {
             cal.pinned = true;
             cal.now = match NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d") {
                 Ok(d) => {
                     cal.day_end = true;
-                    crate::args::check_years(t, cal.midnight(d)).map_err(|e| e.context("--today"))?;
+                    check_years(t, cal.midnight(d)).map_err(|e| e.context("--today"))?;
                     cal.midnight(d + Duration::days(1))
                 }
-                Err(_) => cal.parse_instant(t).ok_or_else(|| {
-                    Error::usage(format!("--today: not a date: {t:?} (want 2026-11-23 or 2026-11-23T14:00)"))
-                })?,
+                Err(_) => cal
+                    .parse_instant(t)
+                    .ok_or_else(|| {
+                        Error::usage(format!("--today: not a date: {t:?} (want 2026-11-23 or 2026-11-23T14:00)"))
+                    })?
+                    .warn_into(&mut warnings),
             };
             if !cal.day_end {
-                crate::args::check_years(t, cal.now).map_err(|e| e.context("--today"))?;
+                check_years(t, cal.now).map_err(|e| e.context("--today"))?;
             }
         }
-        Ok(cal)
+        Ok(Warned { value: cal, warnings })
     }
 
     /// The local date of "now". With `--today DATE` pinning now to the next midnight, that is DATE.
@@ -247,7 +246,7 @@ impl Calendar {
     }
 
     /// An instant of today: `now`, or its last nanosecond when `--today DATE` set `now` to the midnight after.
-    fn inside_today(&self) -> DateTime<Utc> {
+    pub(crate) fn inside_today(&self) -> DateTime<Utc> {
         if self.day_end { self.now - Duration::nanoseconds(1) } else { self.now }
     }
 
@@ -281,7 +280,7 @@ impl Calendar {
     }
 
     /// With `--today`, where the windows around "now" stop counting records.
-    fn cutoff(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn cutoff(&self) -> Option<DateTime<Utc>> {
         self.pinned.then_some(self.now)
     }
 
@@ -316,65 +315,36 @@ impl Calendar {
         }
     }
 
-    /// The window of a budget period that holds `at` (`total` is unbounded; `session` has no calendar window
-    /// and gives an unbounded one named `session`).
-    pub fn budget_window(&self, p: BudgetPeriod, at: DateTime<Utc>) -> Window {
-        let d = self.local_date(at);
-        let (start, end) = match p {
-            BudgetPeriod::Total => return Window::all(self.tz).named("total"),
-            BudgetPeriod::Session => return Window::all(self.tz).named("session"),
-            BudgetPeriod::Day => (d, d + Duration::days(1)),
-            BudgetPeriod::Week => {
-                let w = self.week_of(d);
-                (w, w + Duration::days(7))
-            }
-            BudgetPeriod::Month => (first_of_month(d), next_month(d)),
-            BudgetPeriod::Year => (ymd(d.year(), 1, 1), ymd(d.year() + 1, 1, 1)),
-        };
-        Window {
-            period: p.as_str().into(),
-            start: Some(self.midnight(start)),
-            end: Some(self.midnight(end)),
-            tz: self.tz,
-            cutoff: None,
-        }
-    }
-
-    /// The current window of a budget period (the one holding "now"; with `--today`, records after it do not
-    /// count).
-    pub fn current_budget_window(&self, p: BudgetPeriod) -> Window {
-        Window { cutoff: self.cutoff(), ..self.budget_window(p, self.inside_today()) }
-    }
-
     /// Parse `--since`: RFC 3339, a local date-time, or a local date (its midnight). Years as `--ts` takes
-    /// them ([`crate::args::check_years`]).
-    pub fn parse_since(&self, s: &str) -> Result<DateTime<Utc>> {
+    /// them ([`check_years`]).
+    pub fn parse_since(&self, s: &str) -> Result<Warned<DateTime<Utc>>> {
         self.parse_bound("--since", s, false)
     }
 
     /// Parse `--until`: like `--since`, but a date means the end of that day (inclusive).
-    pub fn parse_until(&self, s: &str) -> Result<DateTime<Utc>> {
+    pub fn parse_until(&self, s: &str) -> Result<Warned<DateTime<Utc>>> {
         self.parse_bound("--until", s, true)
     }
 
     /// A window bound; the years are checked on the instant the text names (a date's own midnight, also for
     /// `--until`, whose bound is the midnight after it).
-    fn parse_bound(&self, flag: &str, s: &str, until: bool) -> Result<DateTime<Utc>> {
+    fn parse_bound(&self, flag: &str, s: &str, until: bool) -> Result<Warned<DateTime<Utc>>> {
         let t = s.trim();
         if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-            crate::args::check_years(t, self.midnight(d)).map_err(|e| e.context(flag))?;
-            return Ok(self.midnight(if until { d + Duration::days(1) } else { d }));
+            check_years(t, self.midnight(d)).map_err(|e| e.context(flag))?;
+            return Ok(Warned::new(self.midnight(if until { d + Duration::days(1) } else { d })));
         }
         let at = self.parse_instant(t).ok_or_else(|| bad_bound(flag, s))?;
-        crate::args::check_years(t, at).map_err(|e| e.context(flag))
+        check_years(t, at.value).map_err(|e| e.context(flag))?;
+        Ok(at)
     }
 
     /// RFC 3339, or a naive local date-time (`2026-11-23T14:05`, `2026-11-23 14:05:30`) read in the calendar's
-    /// zone by `Calendar::typed_local`.
-    pub fn parse_instant(&self, s: &str) -> Option<DateTime<Utc>> {
+    /// zone by `Calendar::typed_local` (with its warning, for a local time in a daylight-saving gap or fold).
+    pub fn parse_instant(&self, s: &str) -> Option<Warned<DateTime<Utc>>> {
         let t = s.trim();
         if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-            return Some(d.with_timezone(&Utc));
+            return Some(Warned::new(d.with_timezone(&Utc)));
         }
         ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
             .iter()
@@ -386,33 +356,33 @@ impl Calendar {
     /// clocks skip forward) moves forward as [`Calendar::local_to_utc`] moves it, and one that occurs twice
     /// (clocks go back) is the earlier; either way a warning says so and how to say it exactly (an offset).
     /// Moving rather than refusing is documented behaviour: `--ts` in a gap is logged at the time after it.
-    fn typed_local(&self, s: &str, naive: NaiveDateTime) -> DateTime<Utc> {
+    fn typed_local(&self, s: &str, naive: NaiveDateTime) -> Warned<DateTime<Utc>> {
         let tz = self.tz;
         let shown = |t: DateTime<Utc>| {
             let local = t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S%:z");
             format!("{local} ({})", t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         };
         match tz.from_local_datetime(&naive) {
-            LocalResult::Single(t) => t.with_timezone(&Utc),
+            LocalResult::Single(t) => Warned::new(t.with_timezone(&Utc)),
             LocalResult::Ambiguous(a, b) => {
                 let (a, b) = (a.with_timezone(&Utc), b.with_timezone(&Utc));
                 let (early, late) = if a <= b { (a, b) } else { (b, a) };
-                crate::cli::warn_later(format!(
+                let why = format!(
                     "{s:?} occurs twice in {tz} (clocks go back that night): took the earlier, {}; the later is {} \
                      (give an offset to choose)",
                     shown(early),
                     shown(late)
-                ));
-                early
+                );
+                Warned::with(early, Some(why))
             }
             LocalResult::None => {
                 let t = self.local_to_utc(naive);
-                crate::cli::warn_later(format!(
+                let why = format!(
                     "{s:?} does not exist in {tz}: it falls in a daylight-saving gap (clocks skip forward that \
                      night); took {}, after the gap (give an offset to say otherwise)",
                     shown(t)
-                ));
-                t
+                );
+                Warned::with(t, Some(why))
             }
         }
     }
@@ -443,7 +413,7 @@ impl Calendar {
 }
 
 impl Window {
-    fn named(mut self, name: &str) -> Window {
+    pub(crate) fn named(mut self, name: &str) -> Window {
         self.period = name.into();
         self
     }
@@ -485,15 +455,15 @@ fn bad_bound(flag: &str, s: &str) -> Error {
     ))
 }
 
-fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+pub(crate) fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
 }
 
-fn first_of_month(d: NaiveDate) -> NaiveDate {
+pub(crate) fn first_of_month(d: NaiveDate) -> NaiveDate {
     ymd(d.year(), d.month(), 1)
 }
 
-fn next_month(d: NaiveDate) -> NaiveDate {
+pub(crate) fn next_month(d: NaiveDate) -> NaiveDate {
     if d.month() == 12 { ymd(d.year() + 1, 1, 1) } else { ymd(d.year(), d.month() + 1, 1) }
 }
 
@@ -502,13 +472,50 @@ pub fn days_in_month(d: NaiveDate) -> i64 {
     (next_month(d) - first_of_month(d)).num_days()
 }
 
+/// Parse an IANA time zone name (`UTC`, `Europe/Berlin`), in any letter case.
+pub fn parse_tz(name: &str) -> Result<Tz> {
+    let n = name.trim();
+    n.parse::<Tz>()
+        .ok()
+        .or_else(|| chrono_tz::TZ_VARIANTS.iter().find(|z| z.name().eq_ignore_ascii_case(n)).copied())
+        .ok_or_else(|| {
+            Error::usage(format!("unknown time zone {name:?} (want an IANA name such as Europe/Berlin or UTC)"))
+        })
+}
+
+/// Parse `--ts`: RFC 3339, a local date-time (`2026-11-23 14:05`, `2026-11-23T14:05:30`) or a local date (its
+/// midnight) in time zone `tz` — the forms `tt-sum --since` takes, read by the same calendar code
+/// (a local time in a daylight-saving gap moves to a time that exists, with a warning naming the gap; one that
+/// occurs twice is the earlier, with a warning). Times outside [`check_years`] are refused, and so is a leap
+/// second (`14:05:60`): tt's timestamps are real, representable times every reader takes.
+pub fn parse_when(s: &str, tz: Tz) -> Result<Warned<DateTime<Utc>>> {
+    let t = s.trim();
+    let cal = Calendar::new(tz, Weekday::Mon, Utc::now());
+    let when = match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        Ok(d) => Some(Warned::new(cal.midnight(d))),
+        Err(_) => cal.parse_instant(t),
+    };
+    match when {
+        Some(d) if d.value.timestamp_subsec_nanos() >= 1_000_000_000 => {
+            Err(Error::data(format!("not a real time: {s:?} (second 60: a leap second is not a time tt records)")))
+        }
+        Some(d) => {
+            check_years(s, d.value).map_err(|e| Error::data(e.message().to_string()))?;
+            Ok(d)
+        }
+        None => Err(Error::data(format!(
+            "not a valid time: {s:?} (want RFC 3339 such as 2026-11-23T14:05:00Z, or 2026-11-23 / 2026-11-23 14:05)"
+        ))),
+    }
+}
+
 /// The window flags every reader shares (`--period --since --until --tz --today`), so "the same windows as
 /// tt-sum" is the same code in tt-sum, tt-optimize and tt-export.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WindowArgs {
     /// Only records in this window: today, yesterday, week, last-week, month, last-month, year, all
     /// [default: all; tt-export's markdown report: week].
-    #[arg(long, value_name = "PERIOD", value_parser = crate::cli::Words(Period::NAMES), hide_possible_values = true)]
+    #[arg(long, value_name = "PERIOD", value_parser = Words(Period::NAMES), hide_possible_values = true)]
     pub period: Option<String>,
     /// Only records at or after this time (a date is its local midnight; or a local date-time, or RFC 3339).
     #[arg(long, value_name = "WHEN")]
@@ -525,16 +532,18 @@ pub struct WindowArgs {
 }
 
 impl WindowArgs {
-    /// The calendar these flags ask for (time zone, week start from the config, "today").
-    pub fn calendar(&self, config: &Config) -> Result<Calendar> {
-        Calendar::from_flags(config, self.tz.as_deref(), self.today.as_deref())
+    /// The calendar these flags ask for: `--tz`, else `tz` (the config's); weeks from `week_start` (the
+    /// config's); `--today`, else the clock.
+    pub fn calendar(&self, tz: &str, week_start: Weekday) -> Result<Warned<Calendar>> {
+        Calendar::from_flags(parse_tz(self.tz.as_deref().unwrap_or(tz))?, week_start, self.today.as_deref())
     }
 
     /// The window these flags select on `cal`; `default` when no `--period` is given.
-    pub fn window(&self, cal: &Calendar, default: Period) -> Result<Window> {
+    pub fn window(&self, cal: &Calendar, default: Period) -> Result<Warned<Window>> {
         let period = self.period.as_deref().map(Period::parse).transpose()?.unwrap_or(default);
-        let since = self.since.as_deref().map(|s| cal.parse_since(s)).transpose()?;
-        let until = self.until.as_deref().map(|s| cal.parse_until(s)).transpose()?;
+        let mut warnings = Vec::new();
+        let since = self.since.as_deref().map(|s| cal.parse_since(s)).transpose()?.map(|t| t.warn_into(&mut warnings));
+        let until = self.until.as_deref().map(|s| cal.parse_until(s)).transpose()?.map(|t| t.warn_into(&mut warnings));
         if let (Some(s), Some(u), Some(st), Some(ut)) = (since, until, &self.since, &self.until)
             && s >= u
         {
@@ -547,7 +556,7 @@ impl WindowArgs {
                 ut.trim()
             )));
         }
-        Ok(cal.window(period).restrict(since, until))
+        Ok(Warned { value: cal.window(period).restrict(since, until), warnings })
     }
 
     /// True when any of `--period`, `--since`, `--until` was given.
@@ -560,11 +569,12 @@ impl WindowArgs {
 mod tests {
     use super::*;
 
-    fn cal(tz: &str, today: &str) -> Calendar {
-        let c = Config::builtin().unwrap();
-        let mut cal = Calendar::from_flags(&c, Some(tz), Some(today)).unwrap();
-        cal.week_start = Weekday::Mon;
-        cal
+    pub(crate) fn cal(tz: &str, today: &str) -> Calendar {
+        Calendar::from_flags(parse_tz(tz).unwrap(), Weekday::Mon, Some(today)).unwrap().value
+    }
+
+    fn at(c: &Calendar, s: &str) -> DateTime<Utc> {
+        c.parse_instant(s).unwrap().value
     }
 
     #[test]
@@ -577,8 +587,8 @@ mod tests {
         assert_eq!(w.start_text().unwrap(), "2026-10-01T00:00:00Z");
         assert_eq!(w.end_text().unwrap(), "2026-11-01T00:00:00Z");
         let w = c.window(Period::Today);
-        assert!(w.contains(c.parse_instant("2026-11-23T23:59:59.999Z").unwrap()));
-        assert!(!w.contains(c.parse_instant("2026-11-24T00:00:00Z").unwrap()));
+        assert!(w.contains(at(&c, "2026-11-23T23:59:59.999Z")));
+        assert!(!w.contains(at(&c, "2026-11-24T00:00:00Z")));
         assert_eq!(c.parse_until("2026-11-23").unwrap(), c.parse_since("2026-11-24").unwrap());
     }
 
@@ -591,25 +601,23 @@ mod tests {
         let c = cal("UTC", "2026-12-01T00:00");
         assert_eq!(c.today(), NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
         assert_eq!(c.window(Period::Month).start_text().unwrap(), "2026-12-01T00:00:00Z");
-        assert_eq!(c.current_budget_window(BudgetPeriod::Month).start_text().unwrap(), "2026-12-01T00:00:00Z");
     }
 
     #[test]
     fn today_cuts_off_the_windows_around_now() {
         let c = cal("UTC", "2026-11-15");
-        let after = c.parse_instant("2026-11-16T00:00:00Z").unwrap();
-        let last = c.parse_instant("2026-11-15T23:59:59Z").unwrap();
-        for w in [c.window(Period::Month), c.window(Period::All), c.current_budget_window(BudgetPeriod::Month)] {
+        let after = at(&c, "2026-11-16T00:00:00Z");
+        let last = at(&c, "2026-11-15T23:59:59Z");
+        for w in [c.window(Period::Month), c.window(Period::All)] {
             assert!(w.contains(last) && !w.contains(after), "{w:?}");
         }
         // The bounds stay the period's.
         assert_eq!(c.window(Period::Month).end_text().unwrap(), "2026-12-01T00:00:00Z");
-        // Without --today nothing is cut (the clock is not a bound), nor are past windows' own bounds moved.
+        // Without --today nothing is cut (the clock is not a bound).
         let mut free = c;
         free.pinned = false;
         assert!(free.window(Period::All).contains(after) && free.window(Period::All).is_unbounded());
         assert!(!c.window(Period::All).is_unbounded());
-        assert!(c.budget_window(BudgetPeriod::Month, after).contains(after));
     }
 
     #[test]
@@ -627,9 +635,46 @@ mod tests {
         assert_eq!(w.end_text().unwrap(), "2026-03-30T00:00:00+02:00");
         c.week_start = Weekday::Sun;
         assert_eq!(c.window(Period::Week).start_text().unwrap(), "2026-03-29T00:00:00+01:00");
-        let (k, _, _) = c.bucket(Unit::Day, c.parse_instant("2026-03-28T23:30:00Z").unwrap());
+        let (k, _, _) = c.bucket(Unit::Day, at(&c, "2026-03-28T23:30:00Z"));
         assert_eq!(k, "2026-03-29");
-        let (k, _, _) = c.bucket(Unit::Month, c.parse_instant("2026-03-31T22:30:00Z").unwrap());
+        let (k, _, _) = c.bucket(Unit::Month, at(&c, "2026-03-31T22:30:00Z"));
         assert_eq!(k, "2026-04");
+    }
+
+    #[test]
+    fn local_times_in_a_gap_or_fold_come_back_with_a_warning() {
+        let c = cal("Europe/Berlin", "2026-11-01");
+        let gap = c.parse_instant("2026-03-29T02:30").unwrap();
+        assert_eq!(gap.value, at(&c, "2026-03-29T01:00:00Z"));
+        assert!(gap.warnings.len() == 1 && gap.warnings[0].contains("daylight-saving gap"), "{gap:?}");
+        let fold = c.parse_since("2026-10-25 02:30").unwrap();
+        assert_eq!(fold.value, at(&c, "2026-10-25T00:30:00Z"));
+        assert!(fold.warnings.len() == 1 && fold.warnings[0].contains("occurs twice"), "{fold:?}");
+        assert!(c.parse_instant("2026-10-25 03:30").unwrap().warnings.is_empty());
+        let pinned = Calendar::from_flags(chrono_tz::Europe::Berlin, Weekday::Mon, Some("2026-10-25T02:45")).unwrap();
+        assert!(pinned.warnings[0].contains("occurs twice"), "{pinned:?}");
+        let flags = WindowArgs { since: Some("2026-03-29 02:15".into()), ..WindowArgs::default() };
+        let w = flags.window(&c, Period::All).unwrap();
+        assert!(w.warnings[0].contains("does not exist"), "{w:?}");
+    }
+
+    #[test]
+    fn when_takes_the_since_forms_and_refuses_old_years() {
+        let ny: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        // 02:30 does not exist on 2026-03-08 in New York (clocks jump from 02:00 to 03:00).
+        assert_eq!(parse_when("2026-03-08T02:30", ny).unwrap().value.to_rfc3339(), "2026-03-08T07:00:00+00:00");
+        assert_eq!(parse_when("2026-03-09", ny).unwrap().value.to_rfc3339(), "2026-03-09T04:00:00+00:00");
+        assert!(parse_when("0001-01-01T00:00:00Z", ny).is_err());
+        assert!(parse_when("1900-01-01", ny).is_err());
+        // The representable end: 9999-12-31T23:59:59Z is fine, anything that is 10000 in UTC is not.
+        let utc = chrono_tz::UTC;
+        assert!(parse_when("9999-12-31T23:59:59Z", utc).is_ok());
+        assert!(parse_when("9999-12-31T23:59:59-23:59", utc).is_err());
+        let hnl: chrono_tz::Tz = "Pacific/Honolulu".parse().unwrap();
+        assert!(parse_when("9999-12-31 23:00", hnl).is_err());
+        assert!(parse_when("9999-12-31 13:00", hnl).is_ok());
+        for leap in ["2026-11-23T14:05:60Z", "2026-11-23T14:05:60.5+01:00", "2026-11-23 14:05:60"] {
+            assert!(parse_when(leap, utc).is_err(), "{leap}");
+        }
     }
 }

@@ -36,7 +36,6 @@ use std::path::Path;
 
 use crate::budget::Evaluation;
 use crate::error::{Error, Result};
-use crate::period::Calendar;
 use crate::provider::{self, Iteration};
 use crate::{Config, Record};
 
@@ -103,6 +102,7 @@ pub fn append(log: &Path, records: &[Record]) -> Result<()> {
 /// Every configured budget evaluated over its current window now, in the config's time zone, from the log's
 /// index (brought up to date, or rebuilt when it cannot be proven consistent), reservations included.
 pub fn budgets(log: &Path, config: &Config) -> Result<Vec<Evaluation>> {
-    let cal = Calendar::from_flags(config, None, None)?;
+    // No `--today`: nothing typed, so nothing to warn about.
+    let cal = config.calendar(None, None)?.value;
     Ok(crate::enforce::counts(log, config, &config.budgets, &cal, None)?.evals)
 }

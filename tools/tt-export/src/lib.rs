@@ -103,7 +103,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         return Err(Error::usage("--csv-exact is for --format csv"));
     }
     tt_core::output::set_csv_exact(cli.csv_exact);
-    let cal = cli.window.calendar(&config)?;
+    let cal = cli.window.calendar(&config.tz, config.week_start)?.report(warn);
     // Prometheus counters must only go up: a time window drops its series when the window moves on (a month
     // ends), which a scraper reads as a counter reset. The whole log is the only window they can have.
     if kind == Kind::Prometheus
@@ -141,9 +141,14 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// A warning about what was asked (a local time in a daylight-saving gap or fold), on stderr.
+fn warn(w: String) {
+    tt_core::cli::warn("tt-export", w);
+}
+
 fn build_filter(cli: &Cli, cal: &Calendar, kind: Kind) -> Result<Filter> {
     let default = if kind == Kind::Markdown { Period::Week } else { Period::All };
-    let mut f = Filter::all(cli.window.window(cal, default)?);
+    let mut f = Filter::all(cli.window.window(cal, default)?.report(warn));
     let mut described = Map::new();
     if let Some(p) = &cli.window.period {
         described.insert("period".into(), Value::String(p.clone()));

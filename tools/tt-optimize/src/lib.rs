@@ -99,8 +99,9 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         })
         .collect::<Result<Vec<Type>>>()?;
     let config = cli.common.config()?;
-    let cal = cli.window.calendar(&config)?;
-    let window = cli.window.window(&cal, Period::All)?;
+    let warn = |w| tt_core::cli::warn("tt-optimize", w);
+    let cal = cli.window.calendar(&config.tz, config.week_start)?.report(warn);
+    let window = cli.window.window(&cal, Period::All)?.report(warn);
 
     let mut spool = None;
     let mut spooled_files = Vec::new();

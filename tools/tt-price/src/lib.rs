@@ -370,7 +370,7 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
         cache_write_1h: tokens_arg("cache write 1h", &cli.cache_write_1h, max)?,
     };
     let at = match &cli.at {
-        Some(s) => tt_core::args::parse_when(s, config.timezone()?)?,
+        Some(s) => tt_core::period::parse_when(s, config.timezone()?)?.report(|w| tt_core::cli::warn("tt-price", w)),
         None => Utc::now(),
     };
     let mut billing =

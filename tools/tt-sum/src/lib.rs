@@ -80,8 +80,9 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         Some(s) => Key::parse_list(s)?,
         None => Vec::new(),
     };
-    let cal = cli.window.calendar(&config)?;
-    let window = cli.window.window(&cal, Period::All)?;
+    let warn = |w| tt_core::cli::warn("tt-sum", w);
+    let cal = cli.window.calendar(&config.tz, config.week_start)?.report(warn);
+    let window = cli.window.window(&cal, Period::All)?.report(warn);
     // Files given, else `--log`, else stdin when it has data, else the usage log (one that does not exist yet is
     // simply empty).
     let (sources, _) = cli.common.sources(&cli.files, &config)?;

@@ -29,13 +29,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::aggregate::RowWindow;
 use crate::error::{Error, Result};
 use crate::money;
-use crate::period::Calendar;
+use crate::period::{Calendar, Window, first_of_month, next_month, ymd};
 use crate::price::Pricer;
 use crate::record::push_json_string;
 use crate::scan::Field;
@@ -113,6 +113,40 @@ pub struct Budget {
 /// The default warning thresholds: info at 50%, warning at 80%, critical at 95%.
 pub fn default_warn_at() -> Vec<Decimal> {
     vec![Decimal::new(5, 1), Decimal::new(8, 1), Decimal::new(95, 2)]
+}
+
+// A budget period's windows are the budget's concept, so they are defined here; they are methods of the calendar
+// because that is what they read as (`cal.budget_window(b.period, at)`), and `period` stays free of budgets.
+impl Calendar {
+    /// The window of a budget period that holds `at` (`total` is unbounded; `session` has no calendar window
+    /// and gives an unbounded one named `session`).
+    pub fn budget_window(&self, p: BudgetPeriod, at: DateTime<Utc>) -> Window {
+        let d = self.local_date(at);
+        let (start, end) = match p {
+            BudgetPeriod::Total => return Window::all(self.tz).named("total"),
+            BudgetPeriod::Session => return Window::all(self.tz).named("session"),
+            BudgetPeriod::Day => (d, d + Duration::days(1)),
+            BudgetPeriod::Week => {
+                let w = self.week_of(d);
+                (w, w + Duration::days(7))
+            }
+            BudgetPeriod::Month => (first_of_month(d), next_month(d)),
+            BudgetPeriod::Year => (ymd(d.year(), 1, 1), ymd(d.year() + 1, 1, 1)),
+        };
+        Window {
+            period: p.as_str().into(),
+            start: Some(self.midnight(start)),
+            end: Some(self.midnight(end)),
+            tz: self.tz,
+            cutoff: None,
+        }
+    }
+
+    /// The current window of a budget period (the one holding "now"; with `--today`, records after it do not
+    /// count).
+    pub fn current_budget_window(&self, p: BudgetPeriod) -> Window {
+        Window { cutoff: self.cutoff(), ..self.budget_window(p, self.inside_today()) }
+    }
 }
 
 /// How close a budget is to its limit.
@@ -853,5 +887,30 @@ mod tests {
             assert_eq!(level(d(spent), l, &w), want, "{spent}");
         }
         assert_eq!(level(d("9"), d("10"), &[d("0.9")]), Level::Warning);
+    }
+
+    fn cal(tz: &str, today: &str) -> Calendar {
+        Calendar::from_flags(crate::period::parse_tz(tz).unwrap(), chrono::Weekday::Mon, Some(today)).unwrap().value
+    }
+
+    fn at(c: &Calendar, s: &str) -> DateTime<Utc> {
+        c.parse_instant(s).unwrap().value
+    }
+
+    #[test]
+    fn budget_windows_follow_the_pinned_calendar() {
+        // A date-time at midnight pins the first instant of its own day, so its month is the new one.
+        let c = cal("UTC", "2026-12-01T00:00");
+        assert_eq!(c.current_budget_window(BudgetPeriod::Month).start_text().unwrap(), "2026-12-01T00:00:00Z");
+        // With --today, the current window stops counting at "now"; the window holding a later instant does not.
+        let c = cal("UTC", "2026-11-15");
+        let (after, last) = (at(&c, "2026-11-16T00:00:00Z"), at(&c, "2026-11-15T23:59:59Z"));
+        let w = c.current_budget_window(BudgetPeriod::Month);
+        assert!(w.contains(last) && !w.contains(after), "{w:?}");
+        assert_eq!(w.end_text().unwrap(), "2026-12-01T00:00:00Z");
+        assert!(c.budget_window(BudgetPeriod::Month, after).contains(after));
+        let w = c.budget_window(BudgetPeriod::Week, after);
+        assert_eq!((w.period.as_str(), w.start_text().unwrap().as_str()), ("week", "2026-11-16T00:00:00Z"));
+        assert_eq!(c.budget_window(BudgetPeriod::Session, after).period, "session");
     }
 }

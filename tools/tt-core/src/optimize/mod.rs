@@ -983,7 +983,8 @@ mod tests {
     }
 
     fn report(config: &Config, parts: &[&[Record]]) -> String {
-        let cal = Calendar::from_flags(config, None, Some("2026-11-10")).unwrap();
+        let cal =
+            Calendar::from_flags(config.timezone().unwrap(), config.week_start, Some("2026-11-10")).unwrap().value;
         let window = Window::all(cal.tz);
         let mut a = Analyzer::new(config, cal, window.clone(), 5);
         for p in parts {
