@@ -172,8 +172,9 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let config = cli.common.config()?;
     let log = cli.common.log_path(&config)?;
     if let Some(id) = &cli.release {
-        let said = tt_core::reserve::release(&log, id)?;
-        let _ = writeln!(std::io::stderr(), "tt-budget: {said}");
+        let released = tt_core::reserve::release(&log, id)?;
+        let _ = writeln!(std::io::stderr(), "tt-budget: {}", released.value);
+        released.warnings.into_iter().for_each(|w| tt_core::cli::warn("tt-budget", w));
         return Ok(Outcome::Ok);
     }
     let format = Format::choose(cli.format.as_deref())?;
@@ -202,7 +203,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
                  and --limit-*",
             ));
         }
-        locked = Some(LockedLog::open(&log)?);
+        locked = Some(LockedLog::open(&log)?.report(|w| tt_core::cli::warn("tt-budget", w)));
     }
 
     let request = Request {

@@ -21,7 +21,7 @@ fn run(args: &[String]) -> tt_core::Result<ExitCode> {
         s.parse::<u64>().map_err(|_| tt_core::Error::usage(format!("{what}: not a token count: {s:?}")))
     };
     let config = Config::load(None)?;
-    let log = tt_core::log::log_path(None, &config)?;
+    let log = config.log_path(None)?;
 
     let now = chrono::Utc::now();
     let tokens = Tokens { input: count("INPUT", input)?, output: count("OUTPUT", output)?, ..Tokens::default() };
@@ -29,7 +29,10 @@ fn run(args: &[String]) -> tt_core::Result<ExitCode> {
     if let Pricing::UnknownModel { .. } = track::price(&config, &mut record)? {
         eprintln!("track: warning: unknown model {model:?}: logged unpriced");
     }
-    track::append(&log, std::slice::from_ref(&record))?;
+    // A torn last line (a crashed writer's) is moved aside when the lock is taken: say so.
+    for w in track::append(&log, std::slice::from_ref(&record))?.warnings {
+        eprintln!("track: warning: {w}");
+    }
     let cost = record.cost_usd.map_or("unpriced".to_string(), |c| format!("${}", c.normalize()));
     println!("logged {} tokens for {agent}: {cost}", record.tokens.total());
 

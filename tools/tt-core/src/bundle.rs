@@ -27,7 +27,7 @@ use std::io::BufRead;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Warned};
 use crate::input::Source;
 use crate::record::{Record, push_json_string};
 
@@ -425,7 +425,7 @@ pub fn plan(files: &[TtFile], existing: &HashSet<IdKey>) -> Plan {
 }
 
 /// What [`merge`] did: the files as read, the plan (which records are new), the level alerts the append
-/// raised, and whether anything was written.
+/// raised, the warnings about what taking the locks repaired, and whether anything was written.
 pub struct Merge {
     /// Every file as read, in the order given.
     pub read: Vec<TtFile>,
@@ -433,6 +433,8 @@ pub struct Merge {
     pub plan: Plan,
     /// Budget level alerts the append raised (when asked for).
     pub alerts: Vec<String>,
+    /// What taking the locks of the log and its history repaired first: a torn last line moved aside.
+    pub warnings: Vec<String>,
     /// False for a dry run, and when a file was refused (nothing is written then).
     pub written: bool,
 }
@@ -465,9 +467,10 @@ pub fn merge(
             Err(e) => return Err(Error::io(&name, e)),
         };
         let plan = plan(&read, &existing);
-        return Ok(Merge { read, plan, alerts: Vec::new(), written: false });
+        return Ok(Merge { read, plan, alerts: Vec::new(), warnings: Vec::new(), written: false });
     }
-    let mut locked = crate::log::LockedLog::open(log)?;
+    let mut warnings = Vec::new();
+    let mut locked = crate::log::LockedLog::open(log)?.warn_into(&mut warnings);
     let watch = if alerts { crate::enforce::watch(&mut locked, config) } else { None };
     let existing = {
         let f = locked.file();
@@ -477,12 +480,12 @@ pub fn merge(
     let plan = plan(&read, &existing);
     locked.append(&plan.lines)?;
     let alerts = watch.map(|w| w.alerts(&mut locked, config)).unwrap_or_default();
-    write_history(log, sources, &read, &plan)?;
-    Ok(Merge { read, plan, alerts, written: true })
+    write_history(log, sources, &read, &plan)?.warn_into(&mut warnings);
+    Ok(Merge { read, plan, alerts, warnings, written: true })
 }
 
 /// One history line per merged file (its canonical path, or `<stdin>`), appended beside the log.
-fn write_history(log: &std::path::Path, sources: &[Source], read: &[TtFile], plan: &Plan) -> Result<()> {
+fn write_history(log: &std::path::Path, sources: &[Source], read: &[TtFile], plan: &Plan) -> Result<Warned<()>> {
     let at = crate::record::format_ts(chrono::Utc::now());
     let mut lines = String::new();
     for ((src, f), fp) in sources.iter().zip(read).zip(&plan.files) {
@@ -493,7 +496,9 @@ fn write_history(log: &std::path::Path, sources: &[Source], read: &[TtFile], pla
         lines.push_str(&history_line(&at, &from, f, fp));
         lines.push('\n');
     }
-    crate::log::LockedLog::open_lines(&history_path(log))?.append(&lines)
+    let Warned { value: mut history, warnings } = crate::log::LockedLog::open_lines(&history_path(log))?;
+    history.append(&lines)?;
+    Ok(Warned { value: (), warnings })
 }
 
 /// Where the import history of a log is kept: next to it, `usage.jsonl.tt-history.jsonl`.

@@ -106,9 +106,6 @@ pub fn main_with(
         GITHUB.store(true, std::sync::atomic::Ordering::Relaxed);
     }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&matches)));
-    for w in take_deferred() {
-        warn(name, w);
-    }
     match outcome {
         Ok(Ok(Outcome::Ok)) => ExitCode::SUCCESS,
         Ok(Ok(Outcome::Fail)) => ExitCode::from(1),
@@ -194,25 +191,10 @@ pub fn report(name: &str, e: &Error) -> ExitCode {
     ExitCode::from(e.exit_code())
 }
 
-/// Print a warning (`tool: warning: …`, one line) on stderr. Warnings never change the exit code.
+/// Print a warning (`tool: warning: …`, one line) on stderr. Warnings never change the exit code. The core
+/// returns its warnings with its results ([`crate::error::Warned`]); the tool prints them here.
 pub fn warn(name: &str, message: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "{name}: warning: {}", one_line(&message.to_string()));
-}
-
-/// Warnings the core raised while it worked (the core never prints): the shared `main` prints them when the
-/// tool's `run` returns, whatever its outcome.
-static DEFERRED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
-/// Queue a warning for the shared `main` to print (`tool: warning: …`) when the tool finishes.
-pub fn warn_later(message: impl Into<String>) {
-    if let Ok(mut v) = DEFERRED.lock() {
-        v.push(message.into());
-    }
-}
-
-/// The queued warnings, emptied.
-pub fn take_deferred() -> Vec<String> {
-    DEFERRED.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
 }
 
 /// Read a `--format` style value from matches, defaulting to table on a terminal and JSONL in a pipe.
@@ -234,7 +216,7 @@ pub struct CommonArgs {
     /// The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a
     /// tool reading records reads it and never stdin.
     // Deliberately no `env = "TT_LOG"`: only the flag on the command line keeps stdin unread (see
-    // `input::choose`); `TT_LOG` is resolved in `log::log_path`.
+    // `input::choose`); `TT_LOG` is resolved in `Config::log_path`.
     #[arg(long, value_name = "PATH", global = true)]
     pub log: Option<std::path::PathBuf>,
 }
@@ -248,9 +230,9 @@ impl CommonArgs {
     pub fn config_with_layer(&self, name: &str, text: &str) -> Result<crate::Config> {
         crate::Config::load_with_layer(self.config.as_deref(), Some((name, text)))
     }
-    /// Resolve the log path with the config.
+    /// Resolve the log path with the config (see [`crate::Config::log_path`]).
     pub fn log_path(&self, config: &crate::Config) -> Result<std::path::PathBuf> {
-        crate::log::log_path(self.log.as_deref(), config)
+        config.log_path(self.log.as_deref())
     }
     /// Where a tool reads records from, and whether it is the log: `files` (`-` is stdin), else `--log`
     /// (stdin untouched), else stdin when it has data, else the default log (see [`crate::input::choose`]).
@@ -347,14 +329,5 @@ mod tests {
     fn messages_are_one_line() {
         assert_eq!(one_line("plain"), "plain");
         assert_eq!(one_line("a\nb\r\u{1b}[1m"), "a\\nb\\r\\u{1b}[1m");
-    }
-
-    #[test]
-    fn deferred_warnings_are_taken_once() {
-        warn_later("one");
-        warn_later("two");
-        let got = take_deferred();
-        assert!(got.ends_with(&["one".to_string(), "two".to_string()]));
-        assert!(take_deferred().is_empty());
     }
 }

@@ -462,6 +462,21 @@ impl Config {
         b.finish()
     }
 
+    /// The usage log's path: `flag` (`--log`), else `$TT_LOG`, else the config's `log`, else
+    /// `$XDG_DATA_HOME/tt/usage.jsonl`.
+    pub fn log_path(&self, flag: Option<&Path>) -> Result<PathBuf> {
+        if let Some(p) = flag {
+            return Ok(p.to_path_buf());
+        }
+        if let Some(p) = std::env::var_os("TT_LOG").filter(|v| !v.is_empty()) {
+            return Ok(PathBuf::from(p));
+        }
+        if let Some(p) = &self.log {
+            return Ok(p.clone());
+        }
+        default_log_path().ok_or_else(|| Error::usage("cannot find the usage log: set --log, TT_LOG or HOME"))
+    }
+
     /// The time zone for calendar periods.
     pub fn timezone(&self) -> Result<chrono_tz::Tz> {
         parse_tz(&self.tz)

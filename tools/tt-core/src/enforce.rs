@@ -35,7 +35,7 @@ use crate::budget::{Budget, BudgetPeriod, Evaluation, Ledger, Spent, scope_of};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::input::Source;
-use crate::log::LockedLog;
+use crate::log::{LockedLog, index_path};
 use crate::period::{Calendar, Window};
 use crate::price::Pricer;
 use crate::record::Record;
@@ -48,13 +48,6 @@ use crate::scan::{Field, View};
 const INDEX_VERSION: u64 = 5;
 /// How many bytes before the counted offset are hashed to recognise the log.
 const TAIL: u64 = 4096;
-
-/// The index path beside a log: `usage.jsonl` → `usage.jsonl.tt-index`.
-pub fn index_path(log: &Path) -> PathBuf {
-    let mut s = log.as_os_str().to_os_string();
-    s.push(".tt-index");
-    PathBuf::from(s)
-}
 
 /// The index: how far the log was counted, and the spend found.
 ///

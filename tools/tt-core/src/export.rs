@@ -596,7 +596,7 @@ pub fn refuse_own_files(target: &Path, log: Option<&Path>, inputs: &[PathBuf]) -
     {
         own.push((file.to_path_buf(), format!("{what} ({})", file.display())));
         for side in [
-            crate::enforce::index_path(file),
+            crate::log::index_path(file),
             crate::reserve::holds_path(file),
             crate::import::state::path_for(file),
             crate::bundle::history_path(file),

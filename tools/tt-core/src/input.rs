@@ -235,7 +235,19 @@ pub fn for_each_line(name: &str, mut reader: impl BufRead, mut f: impl FnMut(u64
 
 /// A bad line's error, with the hint to repair the file when it is one.
 fn hint(name: &str, e: Error) -> Error {
-    if name == "<stdin>" { e } else { crate::log::with_repair_hint(e) }
+    if name == "<stdin>" { e } else { with_repair_hint(e) }
+}
+
+/// The hint the readers' error for a bad line ends with.
+pub const REPAIR_HINT: &str = "tt-log --repair moves bad lines aside";
+
+/// A reader's error for a bad line (`file:line: …`) with [`REPAIR_HINT`] appended; errors other than bad data
+/// (I/O) are returned as they are.
+pub fn with_repair_hint(e: Error) -> Error {
+    if e.kind() != crate::error::Kind::Data {
+        return e;
+    }
+    Error::new(e.kind(), format!("{} ({REPAIR_HINT})", e.message()))
 }
 
 /// Read all of a reader into a string (for single-document inputs such as API responses).

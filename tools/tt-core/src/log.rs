@@ -8,7 +8,8 @@
 //! * When the lock is taken, a missing final newline (left by a crash mid-write) is repaired: if the
 //!   unterminated tail is a complete record, the newline is added; otherwise the fragment would break every
 //!   reader, so it is appended to `<log>.torn` (after a `#` line saying when and from where — nothing is lost),
-//!   the log is truncated back to its last newline, and a one-line warning names the saved file.
+//!   the log is truncated back to its last newline, and a one-line warning names the saved file: returned with
+//!   the lock ([`Warned`]) for the caller to report, as the core never prints.
 //! * The records of one call go out in a single `write` of whole lines, and the file length is checked after;
 //!   a failed or short write is rolled back (`set_len` to the length before), so a batch is all or nothing.
 //! * Created files are private: the log 0600, directories made for it 0700 (see [`crate::fsutil`]); an
@@ -23,26 +24,19 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::config::{Config, default_log_path};
-use crate::error::{Error, Result};
-
-/// Resolve the log path: `--log`, else `$TT_LOG`, else config `log`, else `$XDG_DATA_HOME/tt/usage.jsonl`.
-pub fn log_path(flag: Option<&Path>, config: &Config) -> Result<PathBuf> {
-    if let Some(p) = flag {
-        return Ok(p.to_path_buf());
-    }
-    if let Some(p) = std::env::var_os("TT_LOG").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(p));
-    }
-    if let Some(p) = &config.log {
-        return Ok(p.clone());
-    }
-    default_log_path().ok_or_else(|| Error::usage("cannot find the usage log: set --log, TT_LOG or HOME"))
-}
+use crate::error::{Error, Result, Warned};
 
 /// The longest unterminated tail that is repaired automatically. tt's lines are a few KiB at most; a file
 /// ending in more than this without a newline is not a torn tt log, and is left alone (an error).
 pub const MAX_TORN_TAIL: u64 = 1 << 20;
+
+/// Where the enforce index of `log` is: `<log>.tt-index`. Defined here, beside the log's other side files,
+/// because the one rewrite of the log ([`repair_bad_lines`]) deletes it; `crate::enforce` writes it.
+pub fn index_path(log: &Path) -> PathBuf {
+    let mut s = log.as_os_str().to_os_string();
+    s.push(".tt-index");
+    PathBuf::from(s)
+}
 
 /// Where a torn tail removed from `log` is kept: `<log>.torn`.
 pub fn torn_path(log: &Path) -> PathBuf {
@@ -68,18 +62,19 @@ pub struct LockedLog {
 
 impl LockedLog {
     /// Open the usage log (creating the file and its directory if needed), take the exclusive lock, waiting for
-    /// it, and repair a torn tail (see the module docs).
-    pub fn open(path: &Path) -> Result<LockedLog> {
+    /// it, and repair a torn tail (see the module docs); with the warning to give when a torn line was moved
+    /// aside.
+    pub fn open(path: &Path) -> Result<Warned<LockedLog>> {
         Self::open_as(path, Lines::Records)
     }
 
     /// Like [`LockedLog::open`] for a JSONL file of tt's that does not hold records (the import history): a
     /// complete last line is any JSON object.
-    pub fn open_lines(path: &Path) -> Result<LockedLog> {
+    pub fn open_lines(path: &Path) -> Result<Warned<LockedLog>> {
         Self::open_as(path, Lines::JsonObjects)
     }
 
-    fn open_as(path: &Path, lines: Lines) -> Result<LockedLog> {
+    fn open_as(path: &Path, lines: Lines) -> Result<Warned<LockedLog>> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             // Directories tt creates for the log are private (0700), like the log itself (0600): records name
             // users, hosts and branches. A shared team log is an opt-in: create its directory and the file with
@@ -124,16 +119,16 @@ impl LockedLog {
             }
         };
         let mut log = LockedLog { file, path: path.to_path_buf() };
-        log.repair(lines)?;
-        Ok(log)
+        let warning = log.repair(lines)?;
+        Ok(Warned::with(log, warning))
     }
 
     /// Repair an unterminated last line (under the lock): a complete line gets its newline; a fragment is saved
-    /// to `<log>.torn` and cut off, with a warning.
-    fn repair(&mut self, lines: Lines) -> Result<()> {
+    /// to `<log>.torn` and cut off, and the warning saying so is returned.
+    fn repair(&mut self, lines: Lines) -> Result<Option<String>> {
         let len = self.len()?;
         if len == 0 || self.ends_with_newline(len)? {
-            return Ok(());
+            return Ok(None);
         }
         let p = self.path.display().to_string();
         let window = len.min(MAX_TORN_TAIL + 1);
@@ -157,7 +152,7 @@ impl LockedLog {
         });
         if complete {
             // A crash between the record and its newline: the record is whole, only the newline is missing.
-            return self.write_checked(b"\n");
+            return self.write_checked(b"\n").map(|()| None);
         }
         let side = torn_path(&self.path);
         let mut saved = Vec::with_capacity(tail.len() + 128);
@@ -178,11 +173,7 @@ impl LockedLog {
         // The fragment is safely elsewhere before it leaves the log.
         f.sync_all().map_err(|e| Error::io(&sp, e))?;
         self.file.set_len(start).map_err(|e| Error::io(format!("{p}: truncate"), e))?;
-        crate::cli::warn_later(format!(
-            "{p}: the last line was torn (a crash mid-write?): moved its {} bytes to {sp}",
-            tail.len()
-        ));
-        Ok(())
+        Ok(Some(format!("{p}: the last line was torn (a crash mid-write?): moved its {} bytes to {sp}", tail.len())))
     }
 
     /// One write of `bytes` at the end, with the length checked after. A failed or short write (a full disk, a
@@ -298,18 +289,6 @@ fn still_at(file: &File, path: &Path, lines: Lines) -> bool {
     }
 }
 
-/// The hint the readers' error for a bad line ends with.
-pub const REPAIR_HINT: &str = "tt-log --repair moves bad lines aside";
-
-/// A reader's error for a bad line (`file:line: …`) with [`REPAIR_HINT`] appended; errors other than bad data
-/// (I/O) are returned as they are.
-pub fn with_repair_hint(e: Error) -> Error {
-    if e.kind() != crate::error::Kind::Data {
-        return e;
-    }
-    Error::new(e.kind(), format!("{} ({REPAIR_HINT})", e.message()))
-}
-
 /// Where `tt-log --repair` moves the bad lines of `log`: `<log>.rejected`.
 pub fn rejected_path(log: &Path) -> PathBuf {
     let mut s = log.as_os_str().to_os_string();
@@ -349,6 +328,8 @@ pub struct Repair {
     pub torn_tail: Option<u64>,
     /// The enforce index was deleted (it is rebuilt by the next `--enforce` or `tt-budget`).
     pub index_removed: bool,
+    /// What taking the lock repaired first, to warn about: a torn last line moved to `<log>.torn`.
+    pub warnings: Vec<String>,
 }
 
 /// Quarantine the lines of the log at `path` that the readers refuse (`tt-log --repair`): invalid JSON, a
@@ -382,11 +363,11 @@ pub fn repair_bad_lines(path: &Path, dry_run: bool) -> Result<Option<Repair>> {
         let mut file = File::open(path).map_err(|e| Error::io(&p, e))?;
         file.lock_shared().map_err(|e| Error::io(format!("{p}: lock"), e))?;
         let (lines, bad, torn_tail) = find_bad(&mut file, &p)?;
-        return Ok(Some(Repair { lines, bad, rejected, torn_tail, index_removed: false }));
+        return Ok(Some(Repair { lines, bad, rejected, torn_tail, index_removed: false, warnings: Vec::new() }));
     }
-    let mut locked = LockedLog::open(path)?;
+    let Warned { value: mut locked, warnings } = LockedLog::open(path)?;
     let (lines, bad, _) = find_bad(&mut locked.file, &p)?;
-    let mut repair = Repair { lines, bad, rejected, torn_tail: None, index_removed: false };
+    let mut repair = Repair { lines, bad, rejected, torn_tail: None, index_removed: false, warnings };
     if repair.bad.is_empty() {
         return Ok(Some(repair));
     }
@@ -458,10 +439,10 @@ pub fn repair_bad_lines(path: &Path, dry_run: bool) -> Result<Option<Repair>> {
         let _ = d.sync_all();
     }
     // 4. The index counted the old file: it is rebuilt from the new one.
-    repair.index_removed = match std::fs::remove_file(crate::enforce::index_path(path)) {
+    repair.index_removed = match std::fs::remove_file(index_path(path)) {
         Ok(()) => true,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-        Err(e) => return Err(Error::io(crate::enforce::index_path(path).display(), e)),
+        Err(e) => return Err(Error::io(index_path(path).display(), e)),
     };
     let _ = new.unlock();
     drop(locked);
@@ -574,10 +555,10 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let path = d.path().join("usage.jsonl");
         std::fs::write(&path, "{\"v\":1,\"a\":0}\n\0\0\n").unwrap();
-        let held = LockedLog::open_lines(&path).unwrap();
+        let held = LockedLog::open_lines(&path).unwrap().value;
         let p = path.clone();
         // Opens the old file, then waits for its lock.
-        let writer = std::thread::spawn(move || LockedLog::open_lines(&p).unwrap().append("{\"b\":1}\n"));
+        let writer = std::thread::spawn(move || LockedLog::open_lines(&p).unwrap().value.append("{\"b\":1}\n"));
         std::thread::sleep(std::time::Duration::from_millis(200));
         // Replaced under the old file's lock, as `--repair` does.
         let new = d.path().join("new");
@@ -594,7 +575,7 @@ mod tests {
         let path = d.path().join("usage.jsonl");
         std::fs::write(&path, "{\"a\":1}\n").unwrap();
         let before = std::fs::read(&path).unwrap();
-        let mut log = LockedLog::open_lines(&path).unwrap();
+        let mut log = LockedLog::open_lines(&path).unwrap().value;
         // Half the batch reaches the file, then the disk is full.
         let e = log
             .write_checked_with(b"{\"b\":2}\n{\"c\":3}\n", |f, b| {

@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 
 use crate::budget::gate::TaskContext;
 use crate::budget::{Budget, BudgetPeriod, Spent};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Warned};
 use crate::price::Pricer;
 
 /// The record field that names the reservation a record settles.
@@ -265,16 +265,17 @@ pub fn settled(log: &Path, id: &str, before: State) -> Option<String> {
 }
 
 /// End reservation `id` early, under the log's lock: what to say (`released r-…`, or that it had already
-/// ended). An id never made here is an error.
-pub fn release(log: &Path, id: &str) -> Result<String> {
+/// ended), with the warning about a torn last line the lock moved aside, if any. An id never made here is an
+/// error.
+pub fn release(log: &Path, id: &str) -> Result<Warned<String>> {
     let id = id.trim();
     let unknown = || Error::usage(format!("no reservation {id:?} in {}", log.display()));
     if !log.exists() {
         return Err(unknown());
     }
-    let _locked = crate::log::LockedLog::open(log)?;
+    let locked = crate::log::LockedLog::open(log)?;
     let now = Utc::now();
-    Ok(match read(log)?.state(id, now) {
+    let said = match read(log)?.state(id, now) {
         State::Unknown => return Err(unknown()),
         State::Active => {
             append_end(log, id, "released", now)?;
@@ -282,7 +283,9 @@ pub fn release(log: &Path, id: &str) -> Result<String> {
         }
         State::Expired => format!("{id} had already expired"),
         State::Ended(why) => format!("{id} was already {why}"),
-    })
+    };
+    // The lock is released only as this returns: reading the state and appending its end are one step.
+    Ok(Warned { value: said, warnings: locked.warnings })
 }
 
 /// Append the end of reservation `id` (`settled` or `released`; caller holds the log's exclusive lock).

@@ -20,7 +20,9 @@
 //! let mut record = Record::new(tt_core::id::new_id(now), now, "ATLAS".into(), "sonnet-4.5".into(), tokens);
 //! assert_eq!(track::price(&config, &mut record)?, track::Pricing::Priced);
 //! assert_eq!(record.cost_usd.map(|c| c.normalize().to_string()).as_deref(), Some("0.135"));
-//! track::append(&log, &[record])?;
+//! for w in track::append(&log, &[record])?.warnings {
+//!     eprintln!("warning: {w}"); // a torn last line a crashed writer left, moved aside
+//! }
 //!
 //! let team = track::budgets(&log, &config)?.into_iter().find(|e| e.name == "team").unwrap();
 //! assert_eq!(team.spent_text(), "$0.1350 of $1.00");
@@ -35,7 +37,7 @@
 use std::path::Path;
 
 use crate::budget::Evaluation;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Warned};
 use crate::provider::{self, Iteration};
 use crate::{Config, Record};
 
@@ -86,8 +88,9 @@ pub fn price_with_iterations(config: &Config, record: &mut Record, iterations: &
 
 /// Append `records` to the log at `log` in one write, under its exclusive lock (created 0600 with its
 /// directory if missing). Each record's line is read back by the readers' parser first, so nothing is written
-/// unless every line is one the readers accept.
-pub fn append(log: &Path, records: &[Record]) -> Result<()> {
+/// unless every line is one the readers accept. The warnings are what taking the lock repaired first (a torn
+/// last line, left by a crashed writer, moved to `<log>.torn`).
+pub fn append(log: &Path, records: &[Record]) -> Result<Warned<()>> {
     let mut lines = String::new();
     for r in records {
         // The round trip through the reader's parser is the validation every tt writer applies.
@@ -96,7 +99,9 @@ pub fn append(log: &Path, records: &[Record]) -> Result<()> {
         lines.push_str(&line);
         lines.push('\n');
     }
-    crate::log::LockedLog::open(log)?.append(&lines)
+    let Warned { value: mut locked, warnings } = crate::log::LockedLog::open(log)?;
+    locked.append(&lines)?;
+    Ok(Warned { value: (), warnings })
 }
 
 /// Every configured budget evaluated over its current window now, in the config's time zone, from the log's

@@ -201,7 +201,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         return import::run(&cli, &config, source, paths);
     }
     let log = cli.common.log_path(&config)?;
-    let (mut record, warnings) = build_record(&cli, &config)?;
+    let (mut record, mut warnings) = build_record(&cli, &config)?;
     let settle = match cli.settle.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) if !tt_core::reserve::is_id(id) => {
             let from_env = m.value_source("settle") == Some(clap::parser::ValueSource::EnvVariable);
@@ -221,7 +221,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let mut settled_note = None;
     let mut alerts = Vec::new();
     if !cli.dry_run {
-        let mut locked = tt_core::log::LockedLog::open(&log)?;
+        let mut locked = tt_core::log::LockedLog::open(&log)?.warn_into(&mut warnings);
         let state = match &settle {
             Some(id) => Some(tt_core::reserve::read(&log)?.state(id, chrono::Utc::now())),
             None => None,

@@ -36,7 +36,8 @@ pub fn run(cli: &Cli, config: &Config, files: &[String]) -> Result<Outcome> {
     if !merge.ok() {
         return Err(refusal(&merge.read));
     }
-    for a in &merge.alerts {
+    // The alerts, then what taking the locks repaired (a torn last line moved aside).
+    for a in merge.alerts.iter().chain(&merge.warnings) {
         tt_core::cli::warn("tt-log", a);
     }
     print_new(cli, &merge.plan)?;

@@ -9,15 +9,27 @@ use std::io::Write;
 use std::path::Path;
 
 use tt_core::error::{Error, Result};
-use tt_core::log::{BAD_HEAD, BadLine, repair_bad_lines};
+use tt_core::log::{BAD_HEAD, BadLine, Repair, repair_bad_lines};
 
 /// Run `tt-log --repair [--dry-run]` on `log`.
 pub fn run(log: &Path, dry_run: bool, quiet: bool) -> Result<()> {
     let p = log.display().to_string();
-    let Some(repair) = repair_bad_lines(log, dry_run)? else {
+    let Some(mut repair) = repair_bad_lines(log, dry_run)? else {
         say(quiet, &format!("{p}: no log here: nothing to repair"));
         return Ok(());
     };
+    // What taking the lock repaired first (a torn last line moved aside): said after the summary, whatever it is.
+    let repaired = std::mem::take(&mut repair.warnings);
+    let result = report(log, dry_run, quiet, &repair);
+    for w in repaired {
+        tt_core::cli::warn("tt-log", w);
+    }
+    result
+}
+
+/// Say what the repair found, and did.
+fn report(log: &Path, dry_run: bool, quiet: bool, repair: &Repair) -> Result<()> {
+    let p = log.display().to_string();
     let lines = |n: usize| format!("{n} bad line{}", if n == 1 { "" } else { "s" });
     let numbers = repair.bad.iter().map(|b| b.line.to_string()).collect::<Vec<_>>().join(", ");
     let numbers = format!("line{} {numbers}", if repair.bad.len() == 1 { "" } else { "s" });

@@ -155,7 +155,7 @@ fn read_from(sources: &[Source], common: &CommonArgs, config: &tt_core::Config) 
 fn not_records_hint(e: Error, sources: &[Source]) -> Error {
     const NO_V: &str = ": missing field `v` (schema version)";
     // Summary rows are not a damaged log: the repair hint gives way to this one.
-    let msg = e.message().strip_suffix(&format!(" ({})", tt_core::log::REPAIR_HINT)).unwrap_or(e.message());
+    let msg = e.message().strip_suffix(&format!(" ({})", tt_core::input::REPAIR_HINT)).unwrap_or(e.message());
     let Some((name, line)) = msg.strip_suffix(NO_V).and_then(|p| p.rsplit_once(':')) else { return e };
     let Ok(line) = line.parse::<usize>() else { return e };
     let summary = |text: &str| {

@@ -295,7 +295,9 @@ pub fn import(
     sink: &mut dyn FnMut(&str) -> Result<()>,
 ) -> Result<Report> {
     let state_path = state::path_for(log);
-    let mut locked = if opts.dry_run { None } else { Some(crate::log::LockedLog::open(log)?) };
+    // Taking the lock may move a torn last line aside: its warning is the report's first.
+    let mut opened = Vec::new();
+    let mut locked = if opts.dry_run { None } else { Some(crate::log::LockedLog::open(log)?.warn_into(&mut opened)) };
     let watch = match &mut locked {
         Some(l) if opts.alerts => crate::enforce::watch(l, config),
         _ => None,
@@ -328,7 +330,7 @@ pub fn import(
         config,
     };
     let mut text = String::with_capacity(APPEND_CHUNK + 4096);
-    let mut warnings = Vec::new();
+    let mut warnings = opened;
     let mut results: Vec<(String, Option<FileState>)> = Vec::with_capacity(files.len());
 
     let canonical = |v: &[PathBuf]| -> HashSet<PathBuf> {
