@@ -19,13 +19,11 @@
 //! of the four token columns. `cost_usd` is an exact decimal (a JSON number with as many digits as needed);
 //! `start`/`end` are `null` for an unbounded window.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
-
 use chrono::{DateTime, FixedOffset, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use crate::distinct::Distinct;
 use crate::error::{Error, Result};
 use crate::money;
 use crate::period::{Bucketer, Calendar, Unit, Window};
@@ -33,42 +31,9 @@ use crate::price::{PriceTable, Pricer};
 use crate::record::{Tokens, push_json_string};
 use crate::scan::{Field, View};
 
-/// A fast non-cryptographic hasher (the Fx hash of rustc) for group keys: the inputs are the user's own log,
-/// so hash flooding is not a concern, and SipHash would be a visible share of `tt-sum`'s time.
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A `HashMap` with [`FxHasher`].
-pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-/// A `HashSet` with [`FxHasher`].
-pub type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+/// The fast maps of group keys, named here too because aggregates are what they were made for; their home is
+/// [`crate::distinct`], with the other hashing.
+pub use crate::distinct::{FxHasher, FxMap, FxSet};
 
 /// One `--by` key: a record field or a calendar unit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -143,7 +108,7 @@ pub struct Totals {
     /// Records whose model has no price.
     pub unpriced: u64,
     /// Distinct sessions, in bounded memory (exact up to a bound, then an estimate: see [`crate::distinct`]).
-    sessions: crate::distinct::Distinct,
+    sessions: Distinct,
     /// Logs are written session by session: skipping the set when the session repeats saves most lookups.
     last_session: Option<String>,
     /// A sum went past what its type holds (tokens past `u64::MAX`, dollars past `Decimal::MAX`): the sums

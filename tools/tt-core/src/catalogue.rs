@@ -4,17 +4,16 @@
 //! `data/catalogue.toml` is written by `scripts/refresh-catalogue.sh` from one LiteLLM release (its header names
 //! the version): one line per model, `"name" = { provider = …, input = …, … }`, sorted by the quoted name, under a
 //! single `[models]` header — a valid tt config layer as a whole. Nothing is parsed at start: a lookup binary
-//! searches the lines for the quoted name (about a dozen comparisons among ~4,000 lines) and parses that one line
-//! with the config loader itself, so a catalogue entry means exactly what the same TOML in a config would. Each
-//! entry is built once per process and kept (`&'static`): a run prices with a handful of models.
+//! searches the lines for the quoted name (about a dozen comparisons among ~4,000 lines).
 //!
-//! The config's entries come first ([`crate::price::PriceTable::resolve`] asks the catalogue only for names the
-//! config does not know), and a config layer that names a catalogue model merges into its entry field by field.
+//! This module only finds lines. A line is config TOML, so the config loader parses it
+//! (`config::catalogue_model`, once per model and process), and means exactly what the same TOML in a config
+//! would; the price table it builds reads catalogue entries through that parser
+//! ([`crate::price::PriceTable::with_catalogue`]). The config's entries come first
+//! ([`crate::price::PriceTable::resolve`] asks the catalogue only for names the config does not know), and a
+//! config layer that names a catalogue model merges into its entry field by field.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-
-use crate::price::ModelEntry;
+use std::sync::OnceLock;
 
 /// The catalogue's text.
 pub const TEXT: &str = include_str!("../data/catalogue.toml");
@@ -60,7 +59,7 @@ fn key_of(line: &str) -> &str {
 
 /// The line of the model named `name` (lower-case, as entries are named), if the catalogue has it.
 pub fn line(name: &str) -> Option<&'static str> {
-    let want = crate::litellm::toml_str(name);
+    let want = quoted(name);
     let body = body();
     let (mut lo, mut hi) = (0usize, body.len());
     // Invariant: the line sought, if any, starts at or after `lo` and before `hi`; both are line starts.
@@ -103,15 +102,11 @@ pub fn prefixed(name: &str) -> Option<&'static str> {
     found.first().copied()
 }
 
-/// The catalogue's entries of `provider` under plain names (no provider prefix, no date), for the analyses that
-/// look for a cheaper model of the same provider. Parses each such line once (a few hundred for a big provider).
-pub fn of_provider(provider: &str) -> Vec<&'static ModelEntry> {
-    let needle = format!("provider = {},", crate::litellm::toml_str(provider));
-    names()
-        .zip(body().lines().filter(|l| l.starts_with('"')))
-        .filter(|(n, l)| !n.contains('/') && l.contains(&needle) && crate::price::is_plain_name(n))
-        .filter_map(|(n, _)| entry(n))
-        .collect()
+/// The names of the catalogue's models of `provider` (their line says `provider = "…"`), in its order: where the
+/// analyses that look for a cheaper model of the same provider start. Reads every line.
+pub fn of_provider(provider: &str) -> impl Iterator<Item = &'static str> {
+    let needle = format!("provider = {},", quoted(provider));
+    names().zip(body().lines().filter(|l| l.starts_with('"'))).filter(move |(_, l)| l.contains(&needle)).map(|(n, _)| n)
 }
 
 /// Every model name in the catalogue, in its order.
@@ -122,18 +117,11 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     })
 }
 
-/// The entry of the model named `name` (lower-case), built from its line on first use. A line the loader refuses
-/// (a catalogue written by hand, not by the script) is no entry: its model counts as unpriced.
-pub fn entry(name: &str) -> Option<&'static ModelEntry> {
-    static BUILT: OnceLock<Mutex<HashMap<String, Option<&'static ModelEntry>>>> = OnceLock::new();
-    let built = BUILT.get_or_init(Default::default);
-    if let Some(e) = built.lock().ok()?.get(name) {
-        return *e;
-    }
-    let e = line(name).and_then(|l| crate::config::catalogue_entry(source(), name, l).ok());
-    let e: Option<&'static ModelEntry> = e.map(|e| &*Box::leak(Box::new(e)));
-    built.lock().ok()?.insert(name.to_string(), e);
-    e
+/// `s` quoted as the catalogue's keys and values are: a TOML basic string, written as a JSON string is.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    crate::record::push_json_string(&mut out, s);
+    out
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! also written as an `::error title=tool::…` workflow command, so a failed step says why in the run's
 //! annotations and not only deep in its log; a tool can also have the error appended to the job summary.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use crate::error::{Error, Result};
@@ -195,11 +195,6 @@ pub fn report(name: &str, e: &Error) -> ExitCode {
 /// returns its warnings with its results ([`crate::error::Warned`]); the tool prints them here.
 pub fn warn(name: &str, message: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "{name}: warning: {}", one_line(&message.to_string()));
-}
-
-/// Read a `--format` style value from matches, defaulting to table on a terminal and JSONL in a pipe.
-pub fn stdout_is_terminal() -> bool {
-    std::io::stdout().is_terminal()
 }
 
 /// The tools define their flags against this module (`CommonArgs`, `Words`); the words' home is

@@ -7,8 +7,9 @@
 //! name. Every file is parsed strictly: an unknown key, a wrong type or a negative price is an error naming the
 //! file, the line and the key — never a silently ignored setting.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use chrono::Weekday;
 use rust_decimal::Decimal;
@@ -394,6 +395,22 @@ pub fn default_log_path() -> Option<PathBuf> {
     xdg_dir("XDG_DATA_HOME", ".local/share").map(|d| d.join("tt").join("usage.jsonl"))
 }
 
+/// A TOML bare key if possible, else a quoted one.
+pub fn toml_key(k: &str) -> String {
+    if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        k.to_string()
+    } else {
+        toml_str(k)
+    }
+}
+
+/// A TOML basic string (a JSON string is one).
+pub fn toml_str(s: &str) -> String {
+    let mut out = String::new();
+    crate::record::push_json_string(&mut out, s);
+    out
+}
+
 /// The nearest `tt.toml` in `dir` or its parents.
 pub fn find_project_config(dir: &Path) -> Option<PathBuf> {
     let mut d = Some(dir);
@@ -532,6 +549,23 @@ pub fn cheaper_problem(prices: &PriceTable, from: &str, to: &str) -> Option<Stri
                 .then(|| format!("`{to}` is not cheaper than `{from}`"))
         }
     }
+}
+
+/// The entry of the catalogue model named `name` (lower-case), built from its line on first use and kept for
+/// the process (`&'static`: a run prices with a handful of models). A line the loader refuses (a catalogue
+/// written by hand, not by the script) is no entry: its model counts as unpriced. This is the
+/// [`crate::price::CatalogueReader`] of every table the loader builds.
+pub fn catalogue_model(name: &str) -> Option<&'static ModelEntry> {
+    static BUILT: OnceLock<Mutex<HashMap<String, Option<&'static ModelEntry>>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Default::default);
+    if let Some(e) = built.lock().ok()?.get(name) {
+        return *e;
+    }
+    let source = crate::catalogue::source();
+    let e = crate::catalogue::line(name).and_then(|l| catalogue_entry(source, name, l).ok());
+    let e: Option<&'static ModelEntry> = e.map(|e| &*Box::leak(Box::new(e)));
+    built.lock().ok()?.insert(name.to_string(), e);
+    e
 }
 
 /// Build the catalogue entry `name` from its line (see [`crate::catalogue`]): the line is read as a config layer
@@ -728,7 +762,7 @@ impl Builder {
                     self.model_at.insert(key.clone(), place.at(at));
                     continue;
                 }
-                let mut e = crate::catalogue::entry(&key).cloned();
+                let mut e = catalogue_model(&key).cloned();
                 if let (Some(e), Some(lazy)) = (e.as_mut(), self.lazy_aliases.remove(&key)) {
                     e.aliases = lazy.aliases;
                 }
@@ -915,7 +949,7 @@ impl Builder {
                         c.second,
                         alias_at(&c.second, &c.sources.1),
                         c.second,
-                        crate::litellm::toml_key(&c.second)
+                        toml_key(&c.second)
                     ))
                 } else {
                     Error::config(format!(
@@ -927,6 +961,8 @@ impl Builder {
                     ))
                 }
             })?;
+        // The table falls back on the built-in catalogue, whose lines this loader parses.
+        let prices = prices.with_catalogue(catalogue_model);
         self.check_cheaper(&prices)?;
         Ok(Config {
             log: self.log,

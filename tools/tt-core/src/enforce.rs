@@ -204,9 +204,9 @@ impl Index {
 
     /// Every window of budget `i` (keys unescaped): its committed lines summed, plus what was counted since.
     /// `None` when one of its lines is damaged (the index must be rebuilt).
-    fn windows_of(&self, i: usize) -> Option<crate::aggregate::FxMap<std::borrow::Cow<'_, str>, Spent>> {
+    fn windows_of(&self, i: usize) -> Option<crate::distinct::FxMap<std::borrow::Cow<'_, str>, Spent>> {
         let prefix = format!("{i}\t");
-        let mut m: crate::aggregate::FxMap<std::borrow::Cow<'_, str>, Spent> = Default::default();
+        let mut m: crate::distinct::FxMap<std::borrow::Cow<'_, str>, Spent> = Default::default();
         // The budget's lines found by a SIMD search for `\n{i}\t`, not by walking every line of the journal
         // (tens of thousands of other budgets' session lines).
         let body = self.body.as_bytes();
@@ -681,7 +681,7 @@ fn evaluate_index(
                     // The worst session as of the last commit, or one counted since or holding: the only ones
                     // that can be the worst now (spend only grows).
                     Some(worst) if index.delta.windows[i].len() <= 64 => {
-                        let mut m = crate::aggregate::FxMap::default();
+                        let mut m = crate::distinct::FxMap::default();
                         let since = index.delta.windows[i].keys().cloned();
                         for k in worst.into_iter().chain(since).chain(held.keys().cloned()) {
                             let sp = index.spent(i, &k)?;

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use crate::config::{toml_key, toml_str};
 use crate::error::{Error, Result};
 use crate::money;
 use crate::price::{MAX_RATE, ModelEntry, PriceSet, Tier};
@@ -370,22 +371,6 @@ fn unusable(name: &str, provider: &str) -> Option<String> {
             .or_else(|| (v.trim() != v).then(|| format!("{what} must not start or end with whitespace")))
     };
     check("model name", name).or_else(|| if provider.is_empty() { None } else { check("provider", provider) })
-}
-
-/// A TOML bare key if possible, else a quoted one.
-pub fn toml_key(k: &str) -> String {
-    if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        k.to_string()
-    } else {
-        toml_str(k)
-    }
-}
-
-/// A TOML basic string.
-pub fn toml_str(s: &str) -> String {
-    let mut out = String::new();
-    crate::record::push_json_string(&mut out, s);
-    out
 }
 
 /// The prices that are set, by name.

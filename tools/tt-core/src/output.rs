@@ -19,7 +19,7 @@
 //! very narrow screen gets a table wider than itself rather than one that lost what it is about. Markdown is
 //! never fitted: it goes to files and job summaries, not to a screen.
 
-use std::io::{BufWriter, Stdout, Write};
+use std::io::{BufWriter, IsTerminal, Stdout, Write};
 
 use crate::error::{Error, Result};
 
@@ -66,7 +66,7 @@ impl Format {
     pub fn choose(flag: Option<&str>) -> Result<Format> {
         match flag {
             Some(s) => Format::parse(s),
-            None if crate::cli::stdout_is_terminal() => Ok(Format::Table),
+            None if stdout_is_terminal() => Ok(Format::Table),
             None => Ok(Format::Jsonl),
         }
     }
@@ -79,6 +79,11 @@ pub fn or_list(items: &[&str]) -> String {
         [one] => one.to_string(),
         [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
     }
+}
+
+/// True when stdout is a terminal: formats default to a table there and to JSONL in a pipe.
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
 }
 
 /// Buffered stdout. Write errors come back as [`Error`]s whose broken-pipe case the shared `main` silences.
@@ -139,7 +144,7 @@ pub fn table_width() -> Option<usize> {
     if pinned.is_some() {
         return pinned;
     }
-    if !crate::cli::stdout_is_terminal() {
+    if !stdout_is_terminal() {
         return None;
     }
     terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0)).filter(|&n| n > 0)

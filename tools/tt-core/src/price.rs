@@ -317,6 +317,12 @@ pub struct Priced {
     pub label: String,
 }
 
+/// How a table reads the entry of a model of the built-in catalogue ([`crate::catalogue`]) by its name,
+/// `&'static` because each is built once per process. A catalogue line is config TOML, so the config loader
+/// parses it and hands this to the table it builds ([`PriceTable::with_catalogue`]): the table needs no
+/// knowledge of the config to fall back on the catalogue.
+pub type CatalogueReader = fn(&str) -> Option<&'static ModelEntry>;
+
 /// The merged price table.
 #[derive(Debug, Clone, Default)]
 pub struct PriceTable {
@@ -324,6 +330,8 @@ pub struct PriceTable {
     /// Aliases the config gives catalogue models it does not otherwise change.
     lazy: Vec<CatalogueAliases>,
     by_name: HashMap<String, Target>,
+    /// Where catalogue models come from; none, a table of its entries only.
+    catalogue: Option<CatalogueReader>,
 }
 
 /// What a name in the table stands for.
@@ -424,15 +432,30 @@ impl PriceTable {
                 by_name.insert(a.clone(), me);
             }
         }
-        Ok(PriceTable { entries, lazy, by_name })
+        Ok(PriceTable { entries, lazy, by_name, catalogue: None })
+    }
+
+    /// The table, falling back on the built-in catalogue's models read by `read` (see [`CatalogueReader`]).
+    pub fn with_catalogue(self, read: CatalogueReader) -> Self {
+        PriceTable { catalogue: Some(read), ..self }
+    }
+
+    /// The catalogue's entry of the model named `name` (lower-case), if this table reads the catalogue.
+    fn catalogue_entry(&self, name: &str) -> Option<&'static ModelEntry> {
+        self.catalogue.and_then(|read| read(name))
     }
 
     /// The entries a cheaper model of `provider` may be chosen from: the config's and the catalogue's (plain
-    /// names only, see [`crate::catalogue::of_provider`]), a config entry hiding the catalogue's of its name.
+    /// names only: no provider prefix, no date; see [`crate::catalogue::of_provider`]), a config entry hiding
+    /// the catalogue's of its name. Parses each such catalogue line once (a few hundred for a big provider).
     pub fn candidates_of(&self, provider: &str) -> Vec<&ModelEntry> {
         let mut out: Vec<&ModelEntry> =
             self.entries.iter().filter(|e| e.provider.as_deref() == Some(provider)).collect();
-        for e in crate::catalogue::of_provider(provider) {
+        if self.catalogue.is_none() {
+            return out;
+        }
+        let plain = crate::catalogue::of_provider(provider).filter(|n| !n.contains('/') && is_plain_name(n));
+        for e in plain.filter_map(|n| self.catalogue_entry(n)) {
             if !self.by_name.contains_key(&e.name) {
                 out.push(e);
             }
@@ -445,7 +468,7 @@ impl PriceTable {
     pub fn listed(&self, all: bool) -> Vec<ModelEntry> {
         let mut out: Vec<ModelEntry> = self.entries.clone();
         for l in &self.lazy {
-            if let Some(e) = crate::catalogue::entry(&l.model) {
+            if let Some(e) = self.catalogue_entry(&l.model) {
                 let mut e = e.clone();
                 e.aliases = l.aliases.clone();
                 e.source = format!("{} (aliases: {})", e.source, l.source);
@@ -456,7 +479,7 @@ impl PriceTable {
             let have: std::collections::HashSet<String> = out.iter().map(|e| e.name.clone()).collect();
             for name in crate::catalogue::names() {
                 if !have.contains(name)
-                    && let Some(e) = crate::catalogue::entry(name)
+                    && let Some(e) = self.catalogue_entry(name)
                 {
                     out.push(e.clone());
                 }
@@ -484,11 +507,13 @@ impl PriceTable {
         if let Some(e) = resolve_with(&lower, |n| self.lookup(n)) {
             return Some(e);
         }
-        if let Some(e) = resolve_with(&lower, crate::catalogue::entry) {
+        // A table that reads no catalogue has nothing more to find.
+        self.catalogue?;
+        if let Some(e) = resolve_with(&lower, |n| self.catalogue_entry(n)) {
             return Some(e);
         }
         let unprefixed = lower.rsplit('/').next().unwrap_or(&lower);
-        crate::catalogue::prefixed(unprefixed).and_then(crate::catalogue::entry)
+        crate::catalogue::prefixed(unprefixed).and_then(|n| self.catalogue_entry(n))
     }
 
     /// Up to three known names (a model's name or an alias, as the table spells it) one edit away from `model`
@@ -516,8 +541,9 @@ impl PriceTable {
                 }
             }
         }
-        // Then the catalogue's plain names (no provider prefix, no date), in its order.
-        for name in crate::catalogue::names().filter(|n| !n.contains('/') && is_plain_name(n)) {
+        // Then the catalogue's plain names (no provider prefix, no date), in its order, when the table reads it.
+        let catalogue = self.catalogue.is_some().then(crate::catalogue::names).into_iter().flatten();
+        for name in catalogue.filter(|n| !n.contains('/') && is_plain_name(n)) {
             let spellings = [Some(name.to_string()), dotted_versions(name)];
             if !out.contains(&name)
                 && spellings.iter().flatten().any(|sp| one_edit_apart(&typed, &sp.chars().collect::<Vec<char>>()))
@@ -546,7 +572,7 @@ impl PriceTable {
     fn lookup(&self, name: &str) -> Option<&ModelEntry> {
         match *self.by_name.get(name)? {
             Target::Entry(i) => Some(&self.entries[i]),
-            Target::Catalogue(j) => crate::catalogue::entry(&self.lazy[j].model),
+            Target::Catalogue(j) => self.catalogue_entry(&self.lazy[j].model),
         }
     }
 

@@ -132,7 +132,7 @@ pub fn diff(before: &PriceTable, after: &PriceTable, models: &[Model], warnings:
             named += 1;
         }
         // A model the config does not list may be the built-in catalogue's: the layer changes that entry.
-        let old = in_config.or_else(|| crate::catalogue::entry(&m.name));
+        let old = in_config.or_else(|| crate::config::catalogue_model(&m.name));
         let Some(now) = new.get(m.name.as_str()) else {
             return Err(Error::data(format!("{}: not in the table the layer loads to", m.name)));
         };

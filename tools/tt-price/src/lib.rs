@@ -332,7 +332,7 @@ fn missing(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
     out.flush()?;
     if rows.is_empty() {
         // Said only to a person at a terminal: in a pipe, no rows is the whole answer.
-        if format == Format::Table && tt_core::cli::stdout_is_terminal() {
+        if format == Format::Table && tt_core::output::stdout_is_terminal() {
             let _ = writeln!(std::io::stderr(), "tt-price: every model is priced");
         }
         return Ok(Outcome::Ok);
@@ -415,8 +415,10 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
 
 fn list(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
     let mut out = tt_core::output::stdout();
-    let fmt =
-        cli.format.clone().unwrap_or_else(|| if tt_core::cli::stdout_is_terminal() { "table" } else { "jsonl" }.into());
+    let fmt = cli
+        .format
+        .clone()
+        .unwrap_or_else(|| if tt_core::output::stdout_is_terminal() { "table" } else { "jsonl" }.into());
     let listed = config.prices.listed(cli.all);
     let entries: Vec<&ModelEntry> = listed.iter().collect();
     match fmt.as_str() {

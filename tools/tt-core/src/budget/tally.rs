@@ -11,7 +11,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use super::{Budget, BudgetPeriod, Evaluation, Spent, burn, burn_days, levels, same_model, scope_of};
-use crate::aggregate::{FxMap, RowWindow};
+use crate::aggregate::RowWindow;
+use crate::distinct::FxMap;
 use crate::error::Result;
 use crate::period::{Calendar, Window};
 use crate::price::Pricer;
