@@ -10,8 +10,8 @@
 //! states of disjoint parts of the input, and the result does not depend on how the input was split.
 //!
 //! Memory: a log can have as many sessions (and tasks) as records — every record its own session — so the
-//! per-session state is what grows. It is kept small ([`sessions`]): names back to back in one arena with a
-//! 4-byte index slot each ([`names`]), a session seen in one record only as that record's 80-byte part, and
+//! per-session state is what grows. It is kept small (`sessions`): names back to back in one arena with a
+//! 4-byte index slot each (`names`), a session seen in one record only as that record's 80-byte part, and
 //! no id strings; about 100 bytes a session plus its name, against 1.7 KB before (1,000,000 single-record
 //! sessions: 125 MB peak instead of 1.6 GB). Nothing is estimated or dropped for it: every figure stays exact.
 //!

@@ -9,7 +9,7 @@
 //! typical request (session) of that agent. It is an upper bound of what investigating it can save, not a
 //! priced alternative; the message says so.
 //!
-//! Session costs are kept per session anyway (compactly, see [`super::sessions`]), so session thresholds are
+//! Session costs are kept per session anyway (compactly, see `super::sessions`), so session thresholds are
 //! exact. Record costs are not kept: the
 //! record threshold comes from a bounded per-agent sample (exact up to [`super::stats::SAMPLE_SIZE`] records,
 //! see [`super::stats::Sample`]), and a second pass over the records finds those above it — exactly, with exact
