@@ -5,14 +5,13 @@
 //! its index ([`tt_core::enforce::counts`]), from records by [`tt_core::scan`], from rows by
 //! [`tt_core::budget::spend_from_rows_priced`].
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use clap::{CommandFactory, Parser};
 use tt_core::answer::{Request, answer};
 use tt_core::args::{parse_token_flag, parse_usd};
 use tt_core::budget::gate::{Estimate, Failure, Gate, Note, TaskContext, parse_fail_at};
-use tt_core::budget::{Budget, BudgetPeriod, Evaluation, Level, Spent, UsdCells, amount, default_warn_at};
+use tt_core::budget::{Budget, Evaluation, Level, Spent, UsdCells, amount};
 use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
 use tt_core::error::{Error, Result};
 use tt_core::log::LockedLog;
@@ -364,85 +363,17 @@ fn budgets(cli: &Cli, m: &clap::ArgMatches, config: &Config) -> Result<Vec<Budge
                  one or the other",
             ));
         }
-        let period = BudgetPeriod::parse(&cli.period).ok_or_else(|| {
-            Error::usage(format!("--period must be day, week, month, year, total or session, got {:?}", cli.period))
-        })?;
-        let mut scope = BTreeMap::new();
-        for s in &cli.scope {
-            let (k, v) =
-                s.split_once('=').ok_or_else(|| Error::usage(format!("--scope wants FIELD=VALUE, got {s:?}")))?;
-            if !tt_core::record::is_scope_field(k) {
-                return Err(Error::usage(format!("--scope: `{k}` is not a record field")));
-            }
-            if v.trim().is_empty() {
-                return Err(Error::usage(format!(
-                    "--scope {k}= has an empty value, which no record has; leave --scope {k} out to count every {k}"
-                )));
-            }
-            if scope.insert(k.to_string(), v.to_string()).is_some() {
-                return Err(Error::usage(format!("--scope: `{k}` given twice")));
-            }
-        }
-        let warn_at = match &cli.warn_at {
-            None => default_warn_at(),
-            Some(s) => {
-                let mut w = Vec::new();
-                for p in s.split(',') {
-                    match tt_core::budget::parse_fraction(p) {
-                        Some(d) => w.push(d),
-                        None => {
-                            return Err(Error::usage(format!(
-                                "--warn-at wants fractions or percentages such as 0.5,0.8,0.95 or 50%,80%,95%, got \
-                                 {s:?}"
-                            )));
-                        }
-                    }
-                }
-                tt_core::budget::check_warn_at(&w).map_err(|m| Error::usage(format!("--warn-at {m}")))?;
-                w
-            }
-        };
-        let positive = |flag: &str, zero: bool| -> Result<()> {
-            if zero {
-                return Err(Error::usage(format!(
-                    "{flag} must be more than 0: a zero limit has no percentage (to allow almost nothing, give a \
-                     tiny limit such as 0.01)"
-                )));
-            }
-            Ok(())
-        };
-        let limit_usd = cli.limit_usd.as_deref().map(|s| parse_usd("--limit-usd", s)).transpose()?;
-        positive("--limit-usd", limit_usd.is_some_and(|l| l.is_zero()))?;
-        let limit_tokens = cli.limit_tokens.as_deref().map(|s| parse_token_flag("--limit-tokens", s)).transpose()?;
-        positive("--limit-tokens", limit_tokens == Some(0))?;
-        let b = Budget {
+        let adhoc = tt_core::budget::adhoc::AdHoc {
             name: cli.name.clone(),
-            period,
-            scope,
-            limit_usd,
-            limit_tokens,
-            warn_at,
-            source: "command line".into(),
+            period: cli.period.clone(),
+            scope: cli.scope.clone(),
+            warn_at: cli.warn_at.clone(),
+            limit_usd: cli.limit_usd.clone(),
+            limit_tokens: cli.limit_tokens.clone(),
         };
-        tt_core::budget::validate(&b)?;
-        return Ok(vec![b]);
+        return Ok(vec![adhoc.build()?]);
     }
-    for n in &cli.budgets {
-        if !config.budgets.iter().any(|b| &b.name == n) {
-            return Err(Error::usage(format!(
-                "no budget named {n:?} (configured: {})",
-                config.budgets.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
-            )));
-        }
-    }
-    let list: Vec<Budget> =
-        config.budgets.iter().filter(|b| cli.budgets.is_empty() || cli.budgets.contains(&b.name)).cloned().collect();
-    if list.is_empty() {
-        return Err(Error::config(
-            "no budgets configured: add a [[budget]] to tt.toml (see tt-budget --help) or give --limit-usd / --limit-tokens",
-        ));
-    }
-    Ok(list)
+    tt_core::budget::adhoc::pick(&config.budgets, &cli.budgets)
 }
 
 /// The pre-task estimate: dollars, tokens and how to say it. Tokens are priced as input tokens of the task's

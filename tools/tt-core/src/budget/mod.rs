@@ -40,6 +40,7 @@ use crate::price::Pricer;
 use crate::record::push_json_string;
 use crate::scan::Field;
 
+pub mod adhoc;
 pub mod gate;
 mod rows;
 mod tally;
