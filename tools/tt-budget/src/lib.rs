@@ -190,21 +190,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let (sources, from_log) = cli.common.sources(&cli.files, &config)?;
     let ad_hoc = cli.limit_usd.is_some() || cli.limit_tokens.is_some();
     let ttl = cli.ttl.as_deref().map(ttl).transpose()?.unwrap_or(config.reservation_ttl);
-    // A reservation holds against the configured budgets as the log stands now, checked and held under its lock.
-    let mut locked = None;
-    if cli.reserve {
-        if !from_log {
-            return Err(Error::usage("--reserve holds against the usage log: give no files and nothing on stdin"));
-        }
-        if cli.today.is_some() || ad_hoc || !tt_core::enforce::answers_for(&config, &cal) {
-            return Err(Error::usage(
-                "--reserve holds now, against the configured budgets in the config's time zone: drop --today, --tz \
-                 and --limit-*",
-            ));
-        }
-        locked = Some(LockedLog::open(&log)?.report(|w| tt_core::cli::warn("tt-budget", w)));
-    }
-
+    let mut locked = reservation_lock(&cli, &config, &cal, &log, from_log, ad_hoc)?;
     let request = Request {
         budgets: &budgets,
         cal: &cal,
@@ -233,6 +219,50 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     }
     drop(locked);
 
+    say(&cli, format, evals, held.as_ref(), (gate.is_on(), verdict.go.as_deref()), &failures, &notes)?;
+    if failures.is_empty() {
+        Ok(Outcome::Ok)
+    } else {
+        Err(Error::condition(failures.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ")))
+    }
+}
+
+/// `--reserve`: the log's exclusive lock, under which the check and the hold happen (a reservation holds
+/// against the configured budgets as the log stands now); `None` without `--reserve`.
+fn reservation_lock(
+    cli: &Cli,
+    config: &Config,
+    cal: &Calendar,
+    log: &std::path::Path,
+    from_log: bool,
+    ad_hoc: bool,
+) -> Result<Option<LockedLog>> {
+    if !cli.reserve {
+        return Ok(None);
+    }
+    if !from_log {
+        return Err(Error::usage("--reserve holds against the usage log: give no files and nothing on stdin"));
+    }
+    if cli.today.is_some() || ad_hoc || !tt_core::enforce::answers_for(config, cal) {
+        return Err(Error::usage(
+            "--reserve holds now, against the configured budgets in the config's time zone: drop --today, --tz \
+             and --limit-*",
+        ));
+    }
+    Ok(Some(LockedLog::open(log)?.report(|w| tt_core::cli::warn("tt-budget", w))))
+}
+
+/// What tt-budget says once the gate has decided: the report on stdout (or the reservation's id, or nothing
+/// for a one-line answer), GitHub's annotations and job summary, and the "go" line on stderr.
+fn say(
+    cli: &Cli,
+    format: Format,
+    evals: &[Evaluation],
+    held: Option<&tt_core::reserve::Hold>,
+    (gate_on, go): (bool, Option<&str>),
+    failures: &[Failure],
+    notes: &[Note],
+) -> Result<()> {
     // The report, unless the answer is one line: an estimate that fits (the report with --verbose), or a
     // reservation (stdout is its id alone, for `TT_RESERVATION=$(tt-budget … --reserve)`). A reader that
     // closed stdout early (`| head -1`) stops the report, never the gate: the annotations, the job summary and
@@ -240,8 +270,8 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let mut out = tt_core::output::stdout();
     let written = match &held {
         Some(h) => writeln!(out, "{}", h.id).map_err(Error::from),
-        None if cli.reserve || (verdict.go.is_some() && failures.is_empty() && !cli.verbose) => Ok(()),
-        None if cli.brief && gate.is_on() && failures.is_empty() && verdict.go.is_none() => {
+        None if cli.reserve || (go.is_some() && failures.is_empty() && !cli.verbose) => Ok(()),
+        None if cli.brief && gate_on && failures.is_empty() && go.is_none() => {
             let _ = writeln!(std::io::stderr(), "tt-budget: {}", brief_line(evals));
             Ok(())
         }
@@ -253,17 +283,13 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         Err(e) => return Err(e),
     }
     if cli.github || tt_core::github::active() {
-        github_output(evals, &failures, &notes)?;
+        github_output(evals, failures, notes)?;
     }
-    if let Some(go) = verdict.go.filter(|_| failures.is_empty()) {
+    if let Some(go) = go.filter(|_| failures.is_empty()) {
         let held = held.map(|h| format!(" (held as {} until {})", h.id, tt_core::record::format_ts(h.expires)));
         let _ = writeln!(std::io::stderr(), "tt-budget: {go}{}", held.unwrap_or_default());
     }
-    if failures.is_empty() {
-        Ok(Outcome::Ok)
-    } else {
-        Err(Error::condition(failures.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ")))
-    }
+    Ok(())
 }
 
 /// `--brief`'s line for a gate that passed: how many budgets, and the one closest to its limit.
