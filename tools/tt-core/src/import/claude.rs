@@ -257,13 +257,17 @@ impl Usage {
 /// Read one physical line: usage found on it goes to `out`. A line can hold several JSON objects glued
 /// together (a crash between two writes); each is read.
 pub(super) fn read_line(line: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> LineOutcome {
+    // The fast path first: the file reader only hands over lines naming a `usage` (it searched the block for
+    // them), so searching the line again first would cost a search per line for nothing. On a line without
+    // one the fast path finds no usage (it matches names as written): it reads nothing, as skipping would, or
+    // gives up and the search below skips the line.
+    if let Some(outcome) = fast(line, ctx, out) {
+        return outcome;
+    }
     // Only lines naming a `usage` can carry usage; skipping the rest unparsed is most of the speed (tool
     // results and file snapshots are the bulk of a transcript).
     if usage_finder().find(line).is_none() {
         return LineOutcome::Skipped;
-    }
-    if let Some(outcome) = fast(line, ctx, out) {
-        return outcome;
     }
     with_serde(line, ctx, out)
 }
@@ -395,10 +399,10 @@ fn push(r: &Req, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String>
     let ts = r.ts.ok_or("usage without a `timestamp`")?;
     let when = crate::record::parse_ts(ts).map_err(|e| format!("`timestamp`: {e}"))?;
     let hash = match (r.id, r.request_id) {
-        (Some(id), Some(req)) => super::key_hash(&["claude-code", id, req]),
-        (Some(id), None) => super::key_hash(&["claude-code", id]),
+        (Some(id), Some(req)) => key_hash(&["claude-code", id, req]),
+        (Some(id), None) => key_hash(&["claude-code", id]),
         // No identity at all: the session and time are the best stable stand-in.
-        (None, _) => super::key_hash(&["claude-code", r.session.unwrap_or(""), ts]),
+        (None, _) => key_hash(&["claude-code", r.session.unwrap_or(""), ts]),
     };
     let ctx = ctx.get(model, r.session, r.cwd, r.branch, r.sidechain);
     out.push(Found {
@@ -415,160 +419,296 @@ fn push(r: &Req, ctx: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String>
     Ok(())
 }
 
-/// The plain assistant line read straight from its bytes, without serde: the members tt needs are found by
-/// walking the structure (strings are jumped over with `memchr`), and only `usage` is deserialized. `None`
-/// hands the line to serde: a progress line, glued objects, a needed string with escapes, anything unusual.
+/// [`super::key_hash`] without its allocation (one per request read showed in profiles): the parts joined on a
+/// stack buffer when they fit.
+fn key_hash(parts: &[&str]) -> (u64, u64) {
+    let mut buf = [0u8; 192];
+    let mut n = 0;
+    for (k, p) in parts.iter().enumerate() {
+        let sep = usize::from(k > 0);
+        let Some(to) = buf.get_mut(n..n + sep + p.len()) else { return super::key_hash(parts) };
+        to[..sep].copy_from_slice(&b":"[..sep]);
+        to[sep..].copy_from_slice(p.as_bytes());
+        n += sep + p.len();
+    }
+    let h = crate::id::fnv128(&buf[..n]);
+    debug_assert_eq!(h, super::key_hash(parts));
+    h
+}
+
+/// The plain assistant line read straight from its bytes, without serde, in one walk: the members tt needs
+/// are read where they stand, and every other value is checked as strictly as serde reads it, or more —
+/// giving up is always safe, so a line the fast path reads is one serde reads the same way — except
+/// `message.content`, which serde never sees either (see [`with_serde`]) and which is jumped over. `None`
+/// hands the line to serde: a progress line, glued objects, a needed string with escapes, a `\u` escape,
+/// anything unusual.
 fn fast(b: &[u8], ctx: &mut CtxCache, out: &mut Vec<Found>) -> Option<LineOutcome> {
-    let (mut kind, mut ts, mut session, mut request_id, mut cwd, mut branch) = (None, None, None, None, None, None);
-    let (mut sidechain, mut message) = (false, None);
-    let mut i = object_start(b, 0)?;
-    let mut seen = Seen::default();
-    let end = loop {
-        let (k, at) = key(b, i)?;
-        once(&mut seen, k)?;
-        let end = match k {
-            b"type" => plain_str(b, at, &mut kind)?,
-            b"timestamp" => plain_str(b, at, &mut ts)?,
-            b"sessionId" => plain_str(b, at, &mut session)?,
-            b"requestId" => plain_str(b, at, &mut request_id)?,
-            b"cwd" => plain_str(b, at, &mut cwd)?,
-            b"gitBranch" => plain_str(b, at, &mut branch)?,
-            b"isSidechain" => {
-                sidechain = b[at..].starts_with(b"true");
-                checked_value(b, at)?
-            }
-            b"message" if b.get(at) == Some(&b'{') => {
-                let (m, end) = fast_message(b, at)?;
-                message = Some(m);
+    let (mut ts, mut session, mut request_id, mut cwd, mut branch) = (None, None, None, None, None);
+    let (mut assistant, mut sidechain, mut message) = (false, false, None);
+    let open = ws(b, 0);
+    if b.get(open) != Some(&b'{') {
+        return None;
+    }
+    let mut seen = 0u32;
+    let end = members(b, open, |k, at| {
+        Some(match k {
+            b"type" => {
+                once(&mut seen, 0)?;
+                let mut kind = None;
+                let end = plain_span(b, at, 1, &mut kind)?;
+                assistant = kind.is_some_and(|(s, e)| &b[s..e] == b"assistant");
                 end
             }
+            b"timestamp" => once(&mut seen, 1).and_then(|()| plain_span(b, at, 1, &mut ts))?,
+            b"sessionId" => once(&mut seen, 2).and_then(|()| plain_span(b, at, 1, &mut session))?,
+            b"requestId" => once(&mut seen, 3).and_then(|()| plain_span(b, at, 1, &mut request_id))?,
+            b"cwd" => once(&mut seen, 4).and_then(|()| plain_span(b, at, 1, &mut cwd))?,
+            b"gitBranch" => once(&mut seen, 5).and_then(|()| plain_span(b, at, 1, &mut branch))?,
+            b"isSidechain" => {
+                once(&mut seen, 6)?;
+                sidechain = b[at..].starts_with(b"true");
+                value(b, at, 1)?
+            }
+            b"message" => {
+                once(&mut seen, 7)?;
+                if b.get(at) == Some(&b'{') {
+                    let (m, end) = fast_message(b, at)?;
+                    message = Some(m);
+                    end
+                } else {
+                    value(b, at, 1)?
+                }
+            }
             b"data" => return None,
-            _ => checked_value(b, at)?,
-        };
-        let j = ws(b, end);
-        match b.get(j)? {
-            b',' => i = j + 1,
-            b'}' => break j + 1,
-            _ => return None,
-        }
-    };
+            _ => value(b, at, 1)?,
+        })
+    })?;
     if ws(b, end) != b.len() {
         return None;
     }
-    let Some((Some(usage), model, id)) = message else { return Some(LineOutcome::Read) };
-    // Serde reads (and refuses a malformed) usage on any line, not only on an assistant's.
-    let usage = fast_usage(b, usage.0)?;
-    if kind != Some("assistant") {
+    let m = message.unwrap_or_default();
+    // Every byte but `content`'s is UTF-8 (serde checks only the strings it builds, which are among them):
+    // two checks for the whole line rather than one per string, and the strings tt reads are taken from them.
+    let (cs, ce) = m.content.unwrap_or((b.len(), b.len()));
+    let (head, tail) = (std::str::from_utf8(&b[..cs]).ok()?, std::str::from_utf8(&b[ce..]).ok()?);
+    let Some(usage) = m.usage else { return Some(LineOutcome::Read) };
+    if !assistant {
         return Some(LineOutcome::Read);
     }
-    let r =
-        Req { usage: &usage, model, id, request_id, ts, session, cwd, branch, sidechain, stream: u64::from(sidechain) };
+    // `None` (give up) only if a span were not on character boundaries, which a span between quotes is.
+    let text = |s: Span| match s {
+        None => Some(None),
+        Some((a, z)) if z <= cs => head.get(a..z).map(Some),
+        Some((a, z)) => tail.get(a.checked_sub(ce)?..z - ce).map(Some),
+    };
+    let r = Req {
+        usage: &usage,
+        model: text(m.model)?,
+        id: text(m.id)?,
+        request_id: text(request_id)?,
+        ts: text(ts)?,
+        session: text(session)?,
+        cwd: text(cwd)?,
+        branch: text(branch)?,
+        sidechain,
+        stream: u64::from(sidechain),
+    };
     Some(match push(&r, ctx, out) {
         Ok(()) => LineOutcome::Read,
         Err(e) => LineOutcome::Malformed(e),
     })
 }
 
-/// The usage object at `at`, read member by member; `None` (give up) for anything but plain integers or null.
-fn fast_usage(b: &[u8], at: usize) -> Option<Usage> {
-    let mut u = Usage::default();
-    let mut h1 = None;
-    members(b, at, &mut |k, vs| {
-        match k {
-            b"input_tokens" => u.input_tokens = int(b, vs)?.1,
-            b"output_tokens" => u.output_tokens = int(b, vs)?.1,
-            b"cache_creation_input_tokens" => {
-                u.cache_creation_input_tokens = (!b[vs..].starts_with(b"null")).then_some(int(b, vs)?.1);
-            }
-            b"cache_read_input_tokens" => u.cache_read_input_tokens = int(b, vs)?.1,
-            b"service_tier" | b"speed" if b[vs] == b'"' => {
-                let mut v = None;
-                let end = plain_str(b, vs, &mut v)?;
-                if k == b"speed" {
-                    u.fast = is_fast(v);
+/// Where a non-empty string without escapes lies in the line (between its quotes): a `Str` value tt reads,
+/// taken as text once the line is known to be UTF-8.
+type Span = Option<(usize, usize)>;
+
+/// What the fast path reads of `message`.
+#[derive(Default)]
+struct FastMessage {
+    /// `usage`, when it is an object.
+    usage: Option<Usage>,
+    model: Span,
+    id: Span,
+    /// Where `content`'s value lies: the bytes never checked.
+    content: Option<(usize, usize)>,
+}
+
+/// The `message` object at `at` (`{`, the line's second level) and its end.
+fn fast_message(b: &[u8], at: usize) -> Option<(FastMessage, usize)> {
+    let mut m = FastMessage::default();
+    let mut seen = 0u32;
+    let end = members(b, at, |k, at| {
+        Some(match k {
+            b"model" => once(&mut seen, 0).and_then(|()| plain_span(b, at, 2, &mut m.model))?,
+            b"id" => once(&mut seen, 1).and_then(|()| plain_span(b, at, 2, &mut m.id))?,
+            b"usage" => {
+                once(&mut seen, 2)?;
+                // Only an object is usage (serde's `Obj` ignores anything else).
+                if b.get(at) == Some(&b'{') {
+                    fast_usage(b, at, 3, m.usage.insert(Usage::default()))?
                 } else {
-                    u.service_tier = service_of(v);
+                    value(b, at, 2)?
                 }
-                return Some(end);
             }
-            b"server_tool_use" if b[vs] == b'{' => {
-                let mut t = ServerTools::default();
-                let end = members(b, vs, &mut |k, vs| {
-                    let slot = match k {
-                        b"web_search_requests" => &mut t.web_search_requests,
-                        b"web_fetch_requests" => &mut t.web_fetch_requests,
-                        b"code_execution_requests" => &mut t.code_execution_requests,
-                        _ => return skip_value(b, vs),
-                    };
-                    int(b, vs).map(|(end, n)| {
-                        *slot = n;
-                        end
-                    })
-                })?;
-                u.server_tool_use = Obj(Some(t));
-                return Some(end);
+            // Most of the line, and serde never sees it (`with_serde` cuts the first one out, so a second one
+            // would be read: seen once only).
+            b"content" => {
+                once(&mut seen, 3)?;
+                let end = skip_value(b, at)?;
+                m.content = Some((at, end));
+                end
             }
-            // The passes: each a usage object of its own (Claude Code writes one, equal to the whole).
-            b"iterations" if b[vs] == b'[' => {
-                let mut i = ws(b, vs + 1);
-                if b.get(i) == Some(&b']') {
-                    return Some(i + 1);
+            _ => value(b, at, 2)?,
+        })
+    })?;
+    Some((m, end))
+}
+
+/// The usage object at `at` (`{`, nested `level` deep: the line is level 1) read member by member into `u`
+/// (a default one), and its end; `None` (give up) for a count that is not a plain integer or null, or anything
+/// else unusual.
+fn fast_usage(b: &[u8], at: usize, level: usize, u: &mut Usage) -> Option<usize> {
+    // Its own members may be objects and arrays (one level more); deeper values check for themselves.
+    if level >= MAX_LEVEL {
+        return None;
+    }
+    let mut seen = 0u32;
+    members(b, at, |k, vs| {
+        Some(match k {
+            b"input_tokens" => once(&mut seen, 0).and_then(|()| count_into(b, vs, &mut u.input_tokens))?,
+            b"output_tokens" => once(&mut seen, 1).and_then(|()| count_into(b, vs, &mut u.output_tokens))?,
+            b"cache_creation_input_tokens" => {
+                once(&mut seen, 2)?;
+                let (end, n) = int(b, vs)?;
+                // `null` is no total (the breakdown alone counts), unlike 0.
+                u.cache_creation_input_tokens = (b[vs] != b'n').then_some(n);
+                end
+            }
+            b"cache_read_input_tokens" => {
+                once(&mut seen, 3).and_then(|()| count_into(b, vs, &mut u.cache_read_input_tokens))?
+            }
+            b"cache_creation" => {
+                once(&mut seen, 4)?;
+                if b.get(vs) == Some(&b'{') {
+                    let mut c = CacheCreation::default();
+                    let mut seen = 0u32;
+                    let end =
+                        members(b, vs, |k, vs| {
+                            Some(match k {
+                                b"ephemeral_5m_input_tokens" => once(&mut seen, 0)
+                                    .and_then(|()| count_into(b, vs, &mut c.ephemeral_5m_input_tokens))?,
+                                b"ephemeral_1h_input_tokens" => once(&mut seen, 1)
+                                    .and_then(|()| count_into(b, vs, &mut c.ephemeral_1h_input_tokens))?,
+                                _ => value(b, vs, level + 1)?,
+                            })
+                        })?;
+                    u.cache_creation = Obj(Some(c));
+                    end
+                } else {
+                    value(b, vs, level)?
                 }
-                loop {
-                    if b.get(i) != Some(&b'{') {
-                        return None;
+            }
+            b"service_tier" => {
+                once(&mut seen, 5)?;
+                let mut v = None;
+                let end = plain_span(b, vs, level, &mut v)?;
+                let v = match v {
+                    Some((s, e)) => Some(std::str::from_utf8(&b[s..e]).ok()?),
+                    None => None,
+                };
+                u.service_tier = service_of(v);
+                end
+            }
+            b"speed" => {
+                once(&mut seen, 6)?;
+                let mut v = None;
+                let end = plain_span(b, vs, level, &mut v)?;
+                let v = match v {
+                    Some((s, e)) => Some(std::str::from_utf8(&b[s..e]).ok()?),
+                    None => None,
+                };
+                u.fast = is_fast(v);
+                end
+            }
+            b"server_tool_use" => {
+                once(&mut seen, 7)?;
+                if b.get(vs) == Some(&b'{') {
+                    let mut t = ServerTools::default();
+                    let mut seen = 0u32;
+                    let end = members(b, vs, |k, vs| {
+                        Some(match k {
+                            b"web_search_requests" => {
+                                once(&mut seen, 0).and_then(|()| count_into(b, vs, &mut t.web_search_requests))?
+                            }
+                            b"web_fetch_requests" => {
+                                once(&mut seen, 1).and_then(|()| count_into(b, vs, &mut t.web_fetch_requests))?
+                            }
+                            b"code_execution_requests" => {
+                                once(&mut seen, 2).and_then(|()| count_into(b, vs, &mut t.code_execution_requests))?
+                            }
+                            _ => value(b, vs, level + 1)?,
+                        })
+                    })?;
+                    u.server_tool_use = Obj(Some(t));
+                    end
+                } else {
+                    value(b, vs, level)?
+                }
+            }
+            // The passes: each a usage object of its own (Claude Code writes one, equal to the whole); an
+            // element that is not an object is serde's to read.
+            b"iterations" => {
+                once(&mut seen, 8)?;
+                if b.get(vs) == Some(&b'[') {
+                    let mut i = ws(b, vs + 1);
+                    if b.get(i) == Some(&b']') {
+                        i + 1
+                    } else {
+                        loop {
+                            if b.get(i) != Some(&b'{') {
+                                return None;
+                            }
+                            u.iterations.push(Usage::default());
+                            let end = fast_usage(b, i, level + 2, u.iterations.last_mut()?)?;
+                            let j = ws(b, end);
+                            match b.get(j)? {
+                                b',' => i = ws(b, j + 1),
+                                b']' => break j + 1,
+                                _ => return None,
+                            }
+                        }
                     }
-                    let end = skip_value(b, i)?;
-                    u.iterations.push(fast_usage(b, i)?);
-                    let j = ws(b, end);
-                    match b.get(j)? {
-                        b',' => i = ws(b, j + 1),
-                        b']' => return Some(j + 1),
-                        _ => return None,
-                    }
+                } else {
+                    value(b, vs, level)?
                 }
             }
             // An iteration's own model (an advisor call on another model).
-            b"model" if b[vs] == b'"' => {
+            b"model" => {
+                once(&mut seen, 9)?;
                 let mut v = None;
-                let end = plain_str(b, vs, &mut v)?;
+                let end = plain_span(b, vs, level, &mut v)?;
+                let v = match v {
+                    Some((s, e)) => Some(std::str::from_utf8(&b[s..e]).ok()?),
+                    None => None,
+                };
                 u.model = v.map(str::to_string);
-                return Some(end);
+                end
             }
-            b"cache_creation" if b[vs] == b'{' => {
-                let mut c = CacheCreation::default();
-                let end = members(b, vs, &mut |k, vs| match k {
-                    b"ephemeral_5m_input_tokens" => int(b, vs).map(|(end, n)| {
-                        c.ephemeral_5m_input_tokens = n;
-                        end
-                    }),
-                    b"ephemeral_1h_input_tokens" => int(b, vs).map(|(end, n)| {
-                        c.ephemeral_1h_input_tokens = n;
-                        end
-                    }),
-                    _ => skip_value(b, vs),
-                })?;
-                h1 = Some(c);
-                return Some(end);
-            }
-            _ => return skip_value(b, vs),
-        }
-        int(b, vs).map(|(end, _)| end)
-    })?;
-    u.cache_creation = Obj(h1);
-    Some(u)
+            _ => value(b, vs, level)?,
+        })
+    })
 }
 
 /// Call `f(key, value_start) -> value_end` for each member of the object at `at` (`{`); the end of the object.
-fn members(b: &[u8], at: usize, f: &mut dyn FnMut(&[u8], usize) -> Option<usize>) -> Option<usize> {
-    let mut i = at + 1;
-    if b.get(ws(b, i)) == Some(&b'}') {
-        return Some(ws(b, i) + 1);
+#[inline(always)]
+fn members(b: &[u8], at: usize, mut f: impl FnMut(&[u8], usize) -> Option<usize>) -> Option<usize> {
+    let mut i = ws(b, at + 1);
+    if b.get(i) == Some(&b'}') {
+        return Some(i + 1);
     }
-    let mut seen = Seen::default();
     loop {
         let (k, vs) = key(b, i)?;
-        once(&mut seen, k)?;
         let j = ws(b, f(k, vs)?);
         match b.get(j)? {
             b',' => i = j + 1,
@@ -578,68 +718,57 @@ fn members(b: &[u8], at: usize, f: &mut dyn FnMut(&[u8], usize) -> Option<usize>
     }
 }
 
-/// A non-negative integer (or `null`, 0) at `at`: its end and value. `None` for anything else.
+/// Marks the known field number `bit` of an object as seen; `None` (give up) when it already was: serde refuses
+/// a repeated field (unknown ones it skips, repeated or not, and so does the fast path).
+#[inline(always)]
+fn once(seen: &mut u32, bit: u32) -> Option<()> {
+    let m = 1 << bit;
+    if *seen & m != 0 {
+        return None;
+    }
+    *seen |= m;
+    Some(())
+}
+
+/// A token count at `at` into `to` (see [`int`]); the end of the value.
+#[inline(always)]
+fn count_into(b: &[u8], at: usize, to: &mut u64) -> Option<usize> {
+    let (end, n) = int(b, at)?;
+    *to = n;
+    Some(end)
+}
+
+/// A non-negative integer (or `null`, 0) at `at`: its end and value. `None` for anything else, and for what
+/// JSON refuses (a leading zero) or `u64` cannot hold: serde decides.
 fn int(b: &[u8], at: usize) -> Option<(usize, u64)> {
-    if b[at..].starts_with(b"null") {
+    if b.get(at..at + 4) == Some(b"null") {
         return Some((at + 4, 0));
     }
     let mut n: u64 = 0;
     let mut j = at;
-    while let Some(d) = b.get(j).filter(|c| c.is_ascii_digit()) {
+    while let Some(&d) = b.get(j)
+        && d.is_ascii_digit()
+    {
         n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
         j += 1;
     }
     // Not a plain integer (a fraction, an exponent, a sign, a string): serde decides.
-    (j > at && !matches!(b.get(j), Some(b'.' | b'e' | b'E'))).then_some((j, n))
+    let plain = j > at && (b[at] != b'0' || j == at + 1) && !matches!(b.get(j), Some(b'.' | b'e' | b'E'));
+    plain.then_some((j, n))
 }
 
-type FastMessage<'b> = (Option<(usize, usize)>, Option<&'b str>, Option<&'b str>);
-
-/// `message`'s `usage` span, `model` and `id`, and the end of the object.
-fn fast_message(b: &[u8], at: usize) -> Option<(FastMessage<'_>, usize)> {
-    let (mut usage, mut model, mut id) = (None, None, None);
-    let mut i = at + 1;
-    if b.get(ws(b, i)) == Some(&b'}') {
-        return Some(((None, None, None), ws(b, i) + 1));
+/// A `Str` member's value at `at` (inside `depth` objects and arrays): where a string without escapes lies
+/// (between its quotes), into `to`; `None` for an empty string, `null` and any other value (as [`Str::get`]
+/// gives). The end of the value, or `None` (give up) for a string with escapes (the text tt keeps borrows from
+/// the line) or an invalid value.
+#[inline(always)]
+fn plain_span(b: &[u8], at: usize, depth: usize, to: &mut Span) -> Option<usize> {
+    if b.get(at) != Some(&b'"') {
+        *to = None;
+        return value(b, at, depth);
     }
-    let mut seen = Seen::default();
-    loop {
-        let (k, at) = key(b, i)?;
-        once(&mut seen, k)?;
-        let end = match k {
-            b"model" => plain_str(b, at, &mut model)?,
-            b"id" => plain_str(b, at, &mut id)?,
-            b"usage" => {
-                let end = checked_value(b, at)?;
-                // Only an object is usage (serde would ignore anything else).
-                usage = (b.get(at) == Some(&b'{')).then_some((at, end));
-                end
-            }
-            // The content is most of the line: serde skips it too (see `with_serde`).
-            b"content" => skip_value(b, at)?,
-            _ => checked_value(b, at)?,
-        };
-        let j = ws(b, end);
-        match b.get(j)? {
-            b',' => i = j + 1,
-            b'}' => return Some(((usage, model, id), j + 1)),
-            _ => return None,
-        }
-    }
-}
-
-/// A string member without escapes into `to` (`null` and non-strings give `None`, as [`Str`] does); the end
-/// of the value. `None` (give up) for a string with escapes or invalid UTF-8.
-fn plain_str<'b>(b: &'b [u8], at: usize, to: &mut Option<&'b str>) -> Option<usize> {
-    let end = checked_value(b, at)?;
-    *to = None;
-    if b.get(at) == Some(&b'"') {
-        let inner = &b[at + 1..end - 1];
-        if memchr::memchr(b'\\', inner).is_some() {
-            return None;
-        }
-        *to = Some(std::str::from_utf8(inner).ok()?).filter(|s| !s.is_empty());
-    }
+    let end = string(b, at, false)?;
+    *to = (end - at > 2).then_some((at + 1, end - 1));
     Some(end)
 }
 
@@ -647,15 +776,17 @@ fn plain_str<'b>(b: &'b [u8], at: usize, to: &mut Option<&'b str>) -> Option<usi
 /// structure and jumping over strings with `memchr` (no unescaping, no UTF-8 checks). `None` when the line is
 /// not shaped so (no such key, an escaped key name, invalid JSON): the caller then parses the whole line.
 fn content_span(b: &[u8]) -> Option<(usize, usize)> {
+    // A name that is not UTF-8 stops the scan, as it always has ([`key`] leaves that check to its caller).
+    let key = |i| key(b, i).filter(|&(k, _)| k.is_ascii() || std::str::from_utf8(k).is_ok());
     let mut i = object_start(b, 0)?;
     loop {
-        let (key, at) = key(b, i)?;
-        if key == b"message" && b.get(at) == Some(&b'{') {
+        let (name, at) = key(i)?;
+        if name == b"message" && b.get(at) == Some(&b'{') {
             let mut j = at + 1;
             loop {
-                let (key, at) = self::key(b, j)?;
+                let (name, at) = key(j)?;
                 let end = skip_value(b, at)?;
-                if key == b"content" {
+                if name == b"content" {
                     return Some((at, end));
                 }
                 j = next_member(b, end)?;
@@ -665,6 +796,7 @@ fn content_span(b: &[u8]) -> Option<(usize, usize)> {
     }
 }
 
+#[inline(always)]
 fn ws(b: &[u8], mut i: usize) -> usize {
     while matches!(b.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
         i += 1;
@@ -678,25 +810,20 @@ fn object_start(b: &[u8], i: usize) -> Option<usize> {
     (b.get(i)? == &b'{').then_some(i + 1)
 }
 
-/// A member's key (raw bytes between the quotes) and where its value starts.
+/// A member's key (raw bytes between the quotes) and where its value starts. `None` for a name with escapes
+/// (serde compares names unescaped: it decides), and for one [`string`] refuses.
+#[inline(always)]
 fn key(b: &[u8], i: usize) -> Option<(&[u8], usize)> {
     let i = ws(b, i);
     if b.get(i)? != &b'"' {
         return None;
     }
-    let end = skip_string(b, i)?;
-    let name = &b[i + 1..end - 1];
-    // An escaped or invalid name is serde's to decide. Names are printable ASCII but for a rare one: one pass
-    // settles those, the rest is checked in full.
-    let plain_ascii = name.iter().all(|&c| (0x20..0x80).contains(&c) && c != b'\\');
-    if !plain_ascii && (name.iter().any(|&c| c == b'\\' || c < 0x20) || std::str::from_utf8(name).is_err()) {
-        return None;
-    }
+    let end = string(b, i, false)?;
     let after = ws(b, end);
     if b.get(after)? != &b':' {
         return None;
     }
-    Some((name, ws(b, after + 1)))
+    Some((&b[i + 1..end - 1], ws(b, after + 1)))
 }
 
 /// After a value ending at `i`: the start of the next member (`None` at the end of the object).
@@ -705,11 +832,28 @@ fn next_member(b: &[u8], i: usize) -> Option<usize> {
     (b.get(i)? == &b',').then_some(i + 1)
 }
 
-/// The index just past the string starting at `i` (a `"`). Looks for quotes only — escapes such as `\n` are
-/// frequent in transcripts and would stop a search for backslashes every few bytes — and counts the
-/// backslashes before a quote to tell an escaped one.
+/// The index just past the string starting at `i` (a `"`), unchecked. Looks for quotes only — escapes such as
+/// `\n` are frequent in the long texts this jumps over and would stop a search for backslashes every few
+/// bytes — and counts the backslashes before a quote to tell an escaped one.
 fn skip_string(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
+    // Most strings here are short (the names and small values around the long texts): the first 32 bytes eight
+    // at a time, up to a quote (the end) or a backslash (the search below takes over), before setting up a
+    // vector search.
+    for _ in 0..4 {
+        let Some(w) = b.get(j..).and_then(<[u8]>::first_chunk::<8>) else { break };
+        let x = u64::from_le_bytes(*w);
+        let (quote, slash) = (x ^ (ONES * u64::from(b'"')), x ^ (ONES * u64::from(b'\\')));
+        let s = (quote.wrapping_sub(ONES) & !quote | slash.wrapping_sub(ONES) & !slash) & HIGH;
+        if s != 0 {
+            let k = j + (s.trailing_zeros() / 8) as usize;
+            if b[k] == b'"' {
+                return Some(k + 1);
+            }
+            break;
+        }
+        j += 8;
+    }
     loop {
         let k = j + memchr::memchr(b'"', b.get(j..)?)?;
         let backslashes = b[i + 1..k].iter().rev().take_while(|&&c| c == b'\\').count();
@@ -720,31 +864,17 @@ fn skip_string(b: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// [`skip_value`] for a value the fast path does not skip blindly (everything but `message.content`, which
-/// serde never sees either): `None` (give up) unless it is valid JSON as serde reads it — a string without
-/// escapes or control characters, else whatever serde parses — so the fast path accepts no line serde
-/// refuses.
-fn checked_value(b: &[u8], i: usize) -> Option<usize> {
-    let end = valid_value(b, i, 0)?;
-    // serde decides the rare hard cases (unicode escapes, number edge cases): only for values that hold them.
-    let v = &b[i..end];
-    let hard = memchr::memmem::find(v, b"\\u").is_some();
-    (!hard || serde_json::from_slice::<serde::de::IgnoredAny>(v).is_ok()).then_some(end)
-}
+/// How deeply serde nests objects and arrays before refusing a line (its recursion limit of 128 counts the
+/// levels it builds or visits, never more than the line's own): the fast path gives up on anything deeper.
+const MAX_LEVEL: usize = 127;
 
-/// The end of the JSON value at `i` when it is valid JSON as serde reads it (strings through [`string_ok`],
-/// numbers by JSON's grammar, literals, objects and arrays member by member), `None` otherwise or when nested
-/// deeper than serde's limit. A walk like [`skip_value`]'s that also checks, so a large value (a tool result)
-/// costs no more than skipping it.
-fn valid_value(b: &[u8], i: usize, depth: usize) -> Option<usize> {
-    if depth > 127 {
-        return None;
-    }
+/// The end of the JSON value at `i`, which `depth` objects and arrays enclose, when serde reads it — strictly:
+/// strings as [`string`] checks them, numbers by JSON's grammar, literals, objects and arrays member by member
+/// and no deeper than [`MAX_LEVEL`]. `None` (give up) otherwise.
+fn value(b: &[u8], i: usize, depth: usize) -> Option<usize> {
     match *b.get(i)? {
-        b'"' => {
-            let end = skip_string(b, i)?;
-            string_ok(&b[i + 1..end - 1]).then_some(end)
-        }
+        b'"' => string(b, i, true),
+        b'{' | b'[' if depth >= MAX_LEVEL => None,
         b'{' => {
             let mut j = ws(b, i + 1);
             if b.get(j) == Some(&b'}') {
@@ -754,15 +884,11 @@ fn valid_value(b: &[u8], i: usize, depth: usize) -> Option<usize> {
                 if b.get(j) != Some(&b'"') {
                     return None;
                 }
-                let kend = skip_string(b, j)?;
-                if !string_ok(&b[j + 1..kend - 1]) {
-                    return None;
-                }
-                j = ws(b, kend);
+                j = ws(b, string(b, j, true)?);
                 if b.get(j) != Some(&b':') {
                     return None;
                 }
-                j = ws(b, valid_value(b, ws(b, j + 1), depth + 1)?);
+                j = ws(b, value(b, ws(b, j + 1), depth + 1)?);
                 match b.get(j)? {
                     b',' => j = ws(b, j + 1),
                     b'}' => return Some(j + 1),
@@ -776,7 +902,7 @@ fn valid_value(b: &[u8], i: usize, depth: usize) -> Option<usize> {
                 return Some(j + 1);
             }
             loop {
-                j = ws(b, valid_value(b, j, depth + 1)?);
+                j = ws(b, value(b, j, depth + 1)?);
                 match b.get(j)? {
                     b',' => j = ws(b, j + 1),
                     b']' => return Some(j + 1),
@@ -821,64 +947,57 @@ fn valid_value(b: &[u8], i: usize, depth: usize) -> Option<usize> {
     }
 }
 
-/// True when `s` holds a byte below 0x20 (a control character, which a JSON string may not hold raw). Eight
-/// bytes at a time: a byte below 0x20 borrows into its high bit when 0x20 is taken away and had it clear.
-fn has_control(s: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        if x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0 {
-            return true;
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of the word `x` that is a quote, a backslash or below 0x20 (a control byte).
+/// Only the lowest set bit is sure to be exact (a borrow runs upwards from a hit, never below it), so
+/// `trailing_zeros / 8` is the first such byte.
+#[inline(always)]
+fn specials(x: u64) -> u64 {
+    let quote = x ^ (ONES * u64::from(b'"'));
+    let slash = x ^ (ONES * u64::from(b'\\'));
+    (quote.wrapping_sub(ONES) & !quote | slash.wrapping_sub(ONES) & !slash | x.wrapping_sub(ONES * 0x20) & !x) & HIGH
+}
+
+/// The end (just past the closing quote) of the string whose opening quote is at `i`, when serde reads it, or
+/// `None` (give up) — also for some strings serde reads, so that one check does for every string, whether
+/// serde builds it or skips it:
+/// * no byte below 0x20;
+/// * only JSON's short escapes (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`), none at all when `escapes`
+///   is false; a `\u` escape gives up (serde refuses a lone surrogate only in a string it builds).
+///
+/// UTF-8 is the caller's to check ([`fast`] checks every byte outside `content` at once; serde checks only the
+/// strings it builds). Eight bytes at a time up to the next quote, backslash or control byte.
+#[inline(always)]
+fn string(b: &[u8], i: usize, escapes: bool) -> Option<usize> {
+    let mut j = i + 1;
+    loop {
+        let hit = match b.get(j..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(w) => {
+                let s = specials(u64::from_le_bytes(*w));
+                if s == 0 {
+                    j += 8;
+                    continue;
+                }
+                j + (s.trailing_zeros() / 8) as usize
+            }
+            None => j + b.get(j..)?.iter().position(|&c| matches!(c, b'"' | b'\\' | 0x00..=0x1f))?,
+        };
+        match b[hit] {
+            b'"' => return Some(hit + 1),
+            b'\\'
+                if escapes
+                    && matches!(b.get(hit + 1), Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't')) =>
+            {
+                j = hit + 2
+            }
+            _ => return None,
         }
     }
-    words.remainder().iter().any(|&c| c < 0x20)
 }
 
-/// True when `s` (a string's bytes between its quotes) is what serde reads: no control byte, and only JSON's
-/// escapes (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, `\uXXXX`; whether a `\u` escape is a valid
-/// surrogate pair is left to serde, see [`checked_value`]).
-fn string_ok(s: &[u8]) -> bool {
-    if has_control(s) {
-        return false;
-    }
-    if memchr::memchr(b'\\', s).is_none() {
-        return true;
-    }
-    let mut i = 0;
-    while let Some(k) = memchr::memchr(b'\\', &s[i..]) {
-        let at = i + k + 1;
-        match s.get(at) {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i = at + 1,
-            // `\uXXXX`: four hex digits; surrogates are the caller's to check (through serde).
-            Some(b'u') if s.get(at + 1..at + 5).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) => i = at + 5,
-            _ => return false,
-        }
-    }
-    true
-}
-
-/// The keys of one object seen so far, on the stack (an allocation per object showed in profiles): an object
-/// with more keys than it holds is serde's to read.
-#[derive(Default)]
-struct Seen<'b> {
-    keys: [&'b [u8]; 32],
-    n: usize,
-}
-
-/// `None` (give up) when an object names `k` twice (serde refuses a repeated field), or has too many keys to
-/// track here.
-fn once<'b>(seen: &mut Seen<'b>, k: &'b [u8]) -> Option<()> {
-    if seen.n == seen.keys.len() || seen.keys[..seen.n].contains(&k) {
-        return None;
-    }
-    seen.keys[seen.n] = k;
-    seen.n += 1;
-    Some(())
-}
-
-/// The index just past the value starting at `i`.
+/// The index just past the value starting at `i`, unchecked (for `message.content`, which serde never sees).
 fn skip_value(b: &[u8], i: usize) -> Option<usize> {
     match b.get(i)? {
         b'"' => skip_string(b, i),
@@ -992,6 +1111,19 @@ mod tests {
         }
         eprintln!("fast path: {fast_lines} of {} lines", lines.len());
         assert!(fast_lines >= 18);
+    }
+
+    #[test]
+    fn request_keys_hash_as_the_importer_hashes_them() {
+        let long = "x".repeat(300);
+        for parts in [
+            &["claude-code", "msg_1", "req_1"][..],
+            &["claude-code", "m"],
+            &["claude-code", "", ""],
+            &["claude-code", &long, "r"],
+        ] {
+            assert_eq!(key_hash(parts), super::super::key_hash(parts));
+        }
     }
 
     #[test]
@@ -1144,8 +1276,177 @@ mod props {
         }
     }
 
+    /// Strings serde builds — the value of a `Str` or `Flag` field, and the keys of an object given to one —
+    /// are checked for UTF-8 and lone surrogates, which serde's skipping of the values it ignores never checks.
+    /// The fast path read these lines (it checked every string as skipped); serde refuses them.
+    #[test]
+    fn strings_serde_builds_are_checked() {
+        let ok = br#""timestamp":"2026-01-01T00:00:00Z","requestId":"r","message":{"id":"m","model":"claude-x","content":[],"usage":{"input_tokens":1}}}"#;
+        for head in [
+            &b"{\"type\":\"assistant\",\"isSidechain\":\"\xff\","[..],
+            br#"{"type":"assistant","isSidechain":"\ud800","#,
+            br#"{"type":"assistant","isSidechain":"\udc00\u0041","#,
+            b"{\"type\":\"assistant\",\"isSidechain\":{\"\xe9\":1},",
+            br#"{"type":"assistant","isSidechain":{"\ud800":1},"#,
+            br#"{"type":"assistant","cwd":{"a\ud800b":1},"#,
+        ] {
+            let line = [head, &ok[..]].concat();
+            let mut out = Vec::new();
+            assert!(
+                matches!(with_serde(&line, &mut CtxCache::default(), &mut out), LineOutcome::Malformed(_)),
+                "{}",
+                String::from_utf8_lossy(&line)
+            );
+            agree(&line, u64::MAX);
+        }
+        let usage = |u: &[u8]| {
+            [&br#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","message":{"id":"m","usage":{"input_tokens":1,"#[..], u, b"}}}"]
+                .concat()
+        };
+        for u in [&b"\"speed\":{\"\xff\":1}"[..], br#""service_tier":{"\udfff":1}"#, br#""model":{"\ud800":1}"#] {
+            let line = usage(u);
+            let mut out = Vec::new();
+            assert!(
+                matches!(with_serde(&line, &mut CtxCache::default(), &mut out), LineOutcome::Malformed(_)),
+                "{}",
+                String::from_utf8_lossy(&line)
+            );
+            agree(&line, u64::MAX);
+        }
+    }
+
+    /// [`string`] byte by byte: the reference its eight-bytes-at-a-time walk must match.
+    fn string_by_bytes(b: &[u8], i: usize, escapes: bool) -> Option<usize> {
+        let mut j = i + 1;
+        loop {
+            match *b.get(j)? {
+                b'"' => return Some(j + 1),
+                b'\\' if escapes => match b.get(j + 1)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => j += 2,
+                    _ => return None,
+                },
+                c if c < 0x20 || c == b'\\' => return None,
+                _ => j += 1,
+            }
+        }
+    }
+
+    /// [`skip_string`] byte by byte.
+    fn skip_by_bytes(b: &[u8], i: usize) -> Option<usize> {
+        let mut j = i + 1;
+        loop {
+            match *b.get(j)? {
+                b'"' => return Some(j + 1),
+                b'\\' => j += 2,
+                _ => j += 1,
+            }
+        }
+    }
+
+    /// Pieces of string text: plain bytes, every escape (valid or not), quotes, control bytes, UTF-8 of every
+    /// length and bytes that are not UTF-8 — laid end to end, they put each kind of byte at every offset of an
+    /// eight-byte word.
+    const ATOMS: &[&[u8]] = &[
+        b"a",
+        b"abcdefg",
+        b"0123456789abcdef",
+        b" ",
+        b"\\\"",
+        b"\\\\",
+        b"\\/",
+        b"\\n",
+        b"\\t",
+        b"\\b",
+        b"\\f",
+        b"\\r",
+        b"\\u00e9",
+        b"\\ud800",
+        b"\\udc00",
+        b"\\ud83d\\ude00",
+        b"\\u12",
+        b"\\q",
+        b"\\",
+        b"\"",
+        b"\x01",
+        b"\x1f",
+        b"\t",
+        b"\x7f",
+        "\u{e9}".as_bytes(),
+        "\u{2713}".as_bytes(),
+        "\u{1f600}".as_bytes(),
+        b"\xff",
+        b"\x80",
+        b"\xc3",
+        b"\xed\xa0\x80",
+    ];
+
+    /// String text of up to 24 [`ATOMS`]: any of them; or only plain text and short escapes (what the fast
+    /// path reads where it skips a value); or only plain text (what it reads where it takes the string) — so
+    /// that it reads many of the lines rather than only giving up.
+    fn text() -> impl Strategy<Value = Vec<u8>> {
+        let of = |atoms: Vec<&'static [u8]>| {
+            proptest::collection::vec(proptest::sample::select(atoms), 0..24).prop_map(|v| v.concat())
+        };
+        // ATOMS[..4] is ASCII, [4..12] short escapes, [24..27] UTF-8 of two, three and four bytes.
+        let (plain, escapes, utf8) = (&ATOMS[..4], &ATOMS[4..12], &ATOMS[24..27]);
+        prop_oneof![of(ATOMS.to_vec()), of([plain, escapes, utf8].concat()), of([plain, utf8].concat()),]
+    }
+
+    /// Where [`placed`] puts a generated string in a usage line (as `@` marks it).
+    const PLACES: &[&str] = &[
+        r#"{"type":"assistant","uuid":"@","timestamp":"2026-01-01T00:00:00Z","requestId":"r","message":{"id":"m","content":[],"usage":{"input_tokens":1}}}"#,
+        r#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","cwd":"@","requestId":"r","message":{"id":"m","usage":{"input_tokens":1}}}"#,
+        r#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","isSidechain":"@","message":{"id":"m","usage":{"input_tokens":1}}}"#,
+        r#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","isSidechain":{"@":1},"message":{"id":"m","usage":{"input_tokens":1}}}"#,
+        r#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","@":[1,"@"],"message":{"id":"m","usage":{"input_tokens":1}}}"#,
+        r#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","message":{"id":"m","model":"@","usage":{"input_tokens":1}}}"#,
+        r#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","message":{"id":"@","content":[{"type":"text","text":"@"}],"usage":{"input_tokens":1,"service_tier":"@"}},"requestId":"@"}"#,
+        r#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","message":{"content":"@","usage":{"input_tokens":1,"speed":{"@":"@"},"x":["@"]}},"sessionId":"@"}"#,
+        r#"{"type":"assistant","timestamp":"2026-01-01T00:00:00Z","message":{"content":[{"@":"@"}],"id":"m","usage":{"input_tokens":1,"iterations":[{"input_tokens":2,"model":"@"}]}}}"#,
+        r#"{"type":"@","timestamp":"2026-01-01T00:00:00Z","gitBranch":"@","message":{"id":"m","usage":{"input_tokens":1}}}"#,
+    ];
+
+    /// [`PLACES`]`[k]` with `s` for every `@`.
+    fn placed(k: usize, s: &[u8]) -> Vec<u8> {
+        let mut line = Vec::new();
+        for (n, part) in PLACES[k % PLACES.len()].split('@').enumerate() {
+            if n > 0 {
+                line.extend_from_slice(s);
+            }
+            line.extend_from_slice(part.as_bytes());
+        }
+        line
+    }
+
     proptest! {
         #![proptest_config(config(512))]
+
+        /// The word-at-a-time string walks end where (and fail when) byte-by-byte ones do: each kind of byte at
+        /// every offset of a word, and strings cut anywhere before the end of the input.
+        #[test]
+        fn string_walks_match_byte_by_byte(
+            pad in 0..9usize,
+            body in text(),
+            after in proptest::collection::vec(proptest::sample::select(b"\"\\ax\x01".to_vec()), 0..12),
+            escapes in any::<bool>(),
+        ) {
+            let mut b = vec![b' '; pad];
+            b.push(b'"');
+            b.extend_from_slice(&body);
+            b.extend_from_slice(&after);
+            for end in pad + 1..=b.len() {
+                let b = &b[..end];
+                prop_assert_eq!(string(b, pad, escapes), string_by_bytes(b, pad, escapes));
+                prop_assert_eq!(skip_string(b, pad), skip_by_bytes(b, pad));
+            }
+        }
+
+        /// Strings of every kind in every place of a usage line: keys and values tt reads, values serde builds
+        /// and values it skips, inside `content` (never checked) and after it.
+        #[test]
+        fn strings_anywhere_agree(k in 0..PLACES.len(), s in text(), max in max_tokens()) {
+            agree(&placed(k, &s), max);
+        }
 
         #[test]
         fn arbitrary_bytes(line in proptest::collection::vec(any::<u8>(), 0..200), max in max_tokens()) {
