@@ -451,10 +451,10 @@ fn matches_independent_totals(sc: &Scenario, tree: &Path, source: &str, out: &Ou
     let summary = match added {
         None => format!(
             "added {} ({} tokens, $",
-            tt_core::money::count(records, "record"),
+            tt_core::money::plural(records, "record"),
             tt_core::money::thousands(tokens)
         ),
-        Some(n) => format!("added {} (", tt_core::money::count(n, "record")),
+        Some(n) => format!("added {} (", tt_core::money::plural(n, "record")),
     };
     assert!(out.stderr.contains(&summary), "{summary:?} in {}", out.stderr);
     assert!(out.stderr.contains("and 0 malformed lines\n"), "{}", out.stderr);

@@ -12,7 +12,7 @@ use tt_core::answer::{Request, answer};
 use tt_core::args::{parse_token_flag, parse_usd};
 use tt_core::budget::gate::{Estimate, Failure, Gate, Note, TaskContext, parse_fail_at};
 use tt_core::budget::{Budget, Evaluation, Level, Spent, UsdCells, amount};
-use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
+use tt_core::cli::{CommonArgs, HELP_FOOTER};
 use tt_core::error::{Error, Result};
 use tt_core::log::LockedLog;
 use tt_core::output::{Format, Table, csv_safe};
@@ -166,7 +166,7 @@ pub fn command() -> clap::Command {
 }
 
 /// Run `tt-budget`.
-pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
+pub fn run(m: &clap::ArgMatches) -> Result<()> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let config = cli.common.config()?;
     let log = cli.common.log_path(&config)?;
@@ -174,7 +174,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         let released = tt_core::reserve::release(&log, id)?;
         let _ = writeln!(std::io::stderr(), "tt-budget: {}", released.value);
         released.warnings.into_iter().for_each(|w| tt_core::cli::warn("tt-budget", w));
-        return Ok(Outcome::Ok);
+        return Ok(());
     }
     let format = Format::choose(cli.format.as_deref())?;
     tt_core::output::csv_exact_flag(format, cli.csv_exact)?;
@@ -221,7 +221,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
 
     say(&cli, format, evals, held.as_ref(), (gate.is_on(), verdict.go.as_deref()), &failures, &notes)?;
     if failures.is_empty() {
-        Ok(Outcome::Ok)
+        Ok(())
     } else {
         Err(Error::condition(failures.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ")))
     }
@@ -299,7 +299,7 @@ fn brief_line(evals: &[Evaluation]) -> String {
         None => "ok: no budget to check".into(),
         Some(e) => format!(
             "ok: {} within {}; most used: {} at {}% ({})",
-            money::count(evals.len() as u64, "budget"),
+            money::plural(evals.len() as u64, "budget"),
             if evals.len() == 1 { "its limit" } else { "their limits" },
             tt_core::budget::gate::who(e),
             e.percent(),

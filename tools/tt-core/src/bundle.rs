@@ -264,7 +264,7 @@ pub fn read_tt_file(source: &Source, max_tokens: u64) -> Result<TtFile> {
         // The count first: a bundle cut short (an interrupted copy or download) is told as such, not as a
         // checksum mismatch, which would suggest someone changed it.
         let complete = lines_after_header - u64::from(torn.is_some());
-        let records = |n: u64| crate::money::count(n, "record");
+        let records = |n: u64| crate::money::plural(n, "record");
         if torn.is_some() && complete < h.records {
             // The torn line is the truncation itself, not one more bad line to list.
             file.invalid.retain(|bad| Some(bad.line) != torn);

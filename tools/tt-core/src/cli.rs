@@ -14,22 +14,11 @@ use std::process::ExitCode;
 
 use crate::error::{Error, Result};
 
-/// What a tool's `run` returns on success: 0, or 1 when the user's fail condition holds but the report was
-/// still printed (so the gate fails *after* telling everyone why).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Exit 0.
-    Ok,
-    /// Exit 1: the condition the user asked to fail on.
-    Fail,
-}
-
-/// Run a tool. `command` builds its clap definition; `run` does the work with the parsed matches.
-pub fn main(
-    name: &'static str,
-    command: fn() -> clap::Command,
-    run: fn(&clap::ArgMatches) -> Result<Outcome>,
-) -> ExitCode {
+/// Run a tool. `command` builds its clap definition; `run` does the work with the parsed matches: `Ok` is exit
+/// 0; an error is reported and exits with its kind's code — 1 for the condition the user asked to fail on
+/// (`Error::condition`, returned after the report was printed, so a gate fails *after* saying why), 2 for any
+/// other.
+pub fn main(name: &'static str, command: fn() -> clap::Command, run: fn(&clap::ArgMatches) -> Result<()>) -> ExitCode {
     main_with(name, command, run, Options::default())
 }
 
@@ -65,7 +54,7 @@ static OPTIONS: std::sync::OnceLock<Options> = std::sync::OnceLock::new();
 pub fn main_with(
     name: &'static str,
     command: fn() -> clap::Command,
-    run: fn(&clap::ArgMatches) -> Result<Outcome>,
+    run: fn(&clap::ArgMatches) -> Result<()>,
     options: Options,
 ) -> ExitCode {
     let _ = OPTIONS.set(options);
@@ -107,8 +96,7 @@ pub fn main_with(
     }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&matches)));
     match outcome {
-        Ok(Ok(Outcome::Ok)) => ExitCode::SUCCESS,
-        Ok(Ok(Outcome::Fail)) => ExitCode::from(1),
+        Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => report(name, &e),
         Err(_) => ExitCode::from(2),
     }

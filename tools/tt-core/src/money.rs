@@ -72,7 +72,7 @@ pub fn usd4(d: Decimal) -> String {
 }
 
 /// A count with its noun, plural unless it is one: `1 record`, `1,234 records`.
-pub fn count(n: u64, noun: &str) -> String {
+pub fn plural(n: u64, noun: &str) -> String {
     format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
 }
 

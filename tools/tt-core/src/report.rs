@@ -370,5 +370,5 @@ fn capitalise(s: &str) -> String {
 }
 
 fn records(n: u64) -> String {
-    crate::money::count(n, "record")
+    crate::money::plural(n, "record")
 }

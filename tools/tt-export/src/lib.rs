@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::{CommandFactory, Parser};
 use serde_json::{Map, Value};
 use tt_core::aggregate::{Summary, Totals};
-use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
+use tt_core::cli::{CommonArgs, HELP_FOOTER};
 use tt_core::error::{Error, Result};
 use tt_core::export::{self, Filter, Prometheus, Sink};
 use tt_core::input;
@@ -88,7 +88,7 @@ enum Kind {
 }
 
 /// Run `tt-export`.
-pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
+pub fn run(m: &clap::ArgMatches) -> Result<()> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let config = cli.common.config()?;
     let kind = match (cli.bundle, cli.format.as_deref()) {
@@ -138,7 +138,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         input::for_each_line(&name, src.open()?, |_, line| exporter.line(line))?;
     }
     exporter.finish()?;
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
 /// A warning about what was asked (a local time in a daylight-saving gap or fold), on stderr.

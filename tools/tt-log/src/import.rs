@@ -5,7 +5,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use tt_core::cli::Outcome;
 use tt_core::config::Config;
 use tt_core::error::{Error, Result};
 use tt_core::import::{self, Source};
@@ -14,7 +13,7 @@ use tt_core::money;
 use crate::Cli;
 
 /// Run an import. `source` is `claude-code`, `codex`, or the first file of a tt log / bundle import.
-pub fn run(cli: &Cli, config: &Config, source: &str, paths: &[String]) -> Result<Outcome> {
+pub fn run(cli: &Cli, config: &Config, source: &str, paths: &[String]) -> Result<()> {
     match source {
         "claude-code" | "codex" => {
             let source = Source::parse(source).ok_or_else(|| tt_core::Error::usage("unknown import source"))?;
@@ -35,7 +34,7 @@ pub fn run(cli: &Cli, config: &Config, source: &str, paths: &[String]) -> Result
 }
 
 /// `tt-log --import claude-code|codex [PATH…]`: import agent transcripts, then report one summary line.
-fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> Result<Outcome> {
+fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> Result<()> {
     if cli.strict {
         // A transcript import logs a request of an unknown model unpriced, with a warning per model: refusing
         // it would refuse a whole transcript for one line, so --strict is refused rather than ignored.
@@ -99,18 +98,14 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
             "tt-log",
             format!(
                 "unknown model {model:?}: {} logged unpriced (add it to the price table; tt-price --list shows it)",
-                plural(*n, "record")
+                money::plural(*n, "record")
             ),
         );
     }
     if !cli.quiet {
         let _ = writeln!(std::io::stderr(), "{}", summary(source, &report, cli.dry_run));
     }
-    Ok(Outcome::Ok)
-}
-
-fn plural(n: u64, what: &str) -> String {
-    money::count(n, what)
+    Ok(())
 }
 
 /// The `-` path: a Claude Code hook's JSON on stdin, which names the session's transcript in `transcript_path`
@@ -154,7 +149,7 @@ fn summary(source: Source, report: &import::Report, dry_run: bool) -> String {
     // written that may hold one (a file just copied looks like one being written too: see IDLE_COMPLETE).
     let mut waiting = Vec::new();
     if report.held > 0 {
-        waiting.push(format!("held back {} still being written", plural(report.held, "request")));
+        waiting.push(format!("held back {} still being written", money::plural(report.held, "request")));
     }
     if report.unfinished > 0 {
         let lines = if report.unfinished == 1 {
@@ -169,11 +164,11 @@ fn summary(source: Source, report: &import::Report, dry_run: bool) -> String {
     format!(
         "{}: {} read{unchanged}, {verb} {} ({} tokens, ${}{unpriced}), skipped {} and {}{held}",
         source.name(),
-        plural(report.files as u64, "file"),
-        plural(report.added, "record"),
+        money::plural(report.files as u64, "file"),
+        money::plural(report.added, "record"),
         money::thousands(report.tokens),
         money::fixed(report.cost, 4),
-        plural(report.duplicates, "duplicate"),
-        plural(report.malformed, "malformed line"),
+        money::plural(report.duplicates, "duplicate"),
+        money::plural(report.malformed, "malformed line"),
     )
 }

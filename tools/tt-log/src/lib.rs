@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser};
-use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
+use tt_core::cli::{CommonArgs, HELP_FOOTER};
 use tt_core::draft::{Draft, Seed};
 use tt_core::error::{Error, Result};
 use tt_core::{Config, Record, money};
@@ -186,14 +186,14 @@ pub fn command() -> clap::Command {
 }
 
 /// Run `tt-log`.
-pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
+pub fn run(m: &clap::ArgMatches) -> Result<()> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let config = cli.common.config()?;
     if cli.repair {
         if cli.settle.is_some() && m.value_source("settle") == Some(clap::parser::ValueSource::CommandLine) {
             return Err(Error::usage("--settle describes one logged record; it cannot be used with --repair"));
         }
-        return repair::run(&cli.common.log_path(&config)?, cli.dry_run, cli.quiet).map(|()| Outcome::Ok);
+        return repair::run(&cli.common.log_path(&config)?, cli.dry_run, cli.quiet);
     }
     if let Some(import) = &cli.import {
         let (source, paths) = import.split_first().ok_or_else(|| Error::usage("--import needs a SOURCE"))?;
@@ -246,7 +246,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     }
     let notes = warnings.into_iter().chain(settled_note).chain(alerts);
     report(&cli, &record, &line, notes)?;
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
 /// What `tt-log` says after logging one record: warnings and notes on stderr, the line on stdout with --print

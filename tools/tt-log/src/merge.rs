@@ -8,7 +8,6 @@
 use std::io::Write;
 
 use tt_core::bundle::{self, Plan, TtFile};
-use tt_core::cli::Outcome;
 use tt_core::config::Config;
 use tt_core::error::{Error, Result};
 use tt_core::input::Source;
@@ -20,7 +19,7 @@ use crate::Cli;
 const MAX_LISTED: usize = 10;
 
 /// Import tt JSONL logs or bundles (the merge itself is `tt_core::bundle::merge`; this reports it).
-pub fn run(cli: &Cli, config: &Config, files: &[String]) -> Result<Outcome> {
+pub fn run(cli: &Cli, config: &Config, files: &[String]) -> Result<()> {
     let log = cli.common.log_path(config)?;
     // `--import a.ttb --dry-run b.jsonl`: clap gives `b.jsonl` to the seed form's AGENT; it is a file here.
     let positional = [&cli.pos_agent, &cli.pos_model, &cli.pos_input, &cli.pos_output, &cli.pos_note];
@@ -46,7 +45,7 @@ pub fn run(cli: &Cli, config: &Config, files: &[String]) -> Result<Outcome> {
             if merge.written { ("imported", "") } else { ("would import", " (dry run: nothing written)") };
         let _ = writeln!(std::io::stderr(), "{verb} {} into {}{tail}", records(merge.plan.added), log.display());
     }
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
 /// One line per file on stderr: what it is and what it would add. A damaged bundle (a bad header, count or
@@ -117,5 +116,5 @@ fn print_new(cli: &Cli, plan: &Plan) -> Result<()> {
 }
 
 fn records(n: u64) -> String {
-    tt_core::money::count(n, "record")
+    tt_core::money::plural(n, "record")
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser};
 use rust_decimal::Decimal;
-use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
+use tt_core::cli::{CommonArgs, HELP_FOOTER};
 use tt_core::error::{Error, Result};
 use tt_core::input::Source;
 use tt_core::optimize::{Analyzer, Type};
@@ -77,7 +77,7 @@ pub fn command() -> clap::Command {
 }
 
 /// Run tt-optimize.
-pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
+pub fn run(m: &clap::ArgMatches) -> Result<()> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let format = Format::choose(cli.format.as_deref())?;
     let min_saving = match &cli.min_saving {
@@ -168,7 +168,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let mut out = tt_core::output::stdout();
     report.write(format, &mut out)?;
     out.flush()?;
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
 /// Fold every record of one file into states made by `new` (one per thread for big files, in file order),

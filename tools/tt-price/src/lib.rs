@@ -10,7 +10,7 @@ use std::io::Write;
 use chrono::Utc;
 use clap::{CommandFactory, Parser};
 use rust_decimal::Decimal;
-use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
+use tt_core::cli::{CommonArgs, HELP_FOOTER};
 use tt_core::error::{Error, Result};
 use tt_core::output::{Format, Table};
 use tt_core::price::{ModelEntry, try_price_with};
@@ -200,7 +200,7 @@ fn check_flags(cli: &Cli, mode: Mode) -> Result<()> {
 }
 
 /// Run `tt-price`.
-pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
+pub fn run(m: &clap::ArgMatches) -> Result<()> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let mode = if cli.import_litellm.is_some() {
         Mode::ImportLitellm
@@ -224,7 +224,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
         let mut out = tt_core::output::stdout();
         out.write_all(converted.toml.as_bytes())?;
         out.flush()?;
-        return Ok(Outcome::Ok);
+        return Ok(());
     }
     let config = cli.common.config()?;
     if let Some(path) = &cli.diff {
@@ -244,7 +244,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
 
 /// `--import-litellm FILE --update`: rewrite the user's config file with the block of prices that differ from
 /// the built-in table (see `tt_core::price_diff::update`), atomically; the summary goes to stderr.
-fn update(cli: &Cli, path: &str, converted: &tt_core::litellm::Converted) -> Result<Outcome> {
+fn update(cli: &Cli, path: &str, converted: &tt_core::litellm::Converted) -> Result<()> {
     let target = match &cli.common.config {
         Some(p) => p.clone(),
         None => tt_core::config::xdg_dir("XDG_CONFIG_HOME", ".config")
@@ -280,7 +280,7 @@ fn update(cli: &Cli, path: &str, converted: &tt_core::litellm::Converted) -> Res
         "tt-price: updated {name}: {} models priced apart from the built-in table, {} as built in{hand}",
         u.written, u.unchanged
     );
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
 /// Read LiteLLM's JSON from `path` (`-`: stdin) and convert it, with the conversion's warnings on stderr.
@@ -299,7 +299,7 @@ fn convert_litellm(cli: &Cli, path: &str) -> Result<tt_core::litellm::Converted>
     Ok(converted)
 }
 
-fn diff(cli: &Cli, config: &tt_core::Config, path: &str) -> Result<Outcome> {
+fn diff(cli: &Cli, config: &tt_core::Config, path: &str) -> Result<()> {
     let format = Format::choose(cli.format.as_deref())?;
     let converted = convert_litellm(cli, path)?;
     let name = if path == "-" { "<stdin>" } else { path };
@@ -317,10 +317,10 @@ fn diff(cli: &Cli, config: &tt_core::Config, path: &str) -> Result<Outcome> {
     if format == Format::Table {
         let _ = writeln!(std::io::stderr(), "tt-price: {}", tt_core::price_diff::summary(&d));
     }
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
-fn missing(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
+fn missing(cli: &Cli, config: &tt_core::Config) -> Result<()> {
     let format = Format::choose(cli.format.as_deref())?;
     let tz = config.timezone()?;
     // The same sources as the filter, tt-sum and tt-export: files given, else `--log`, else stdin when it has
@@ -335,7 +335,7 @@ fn missing(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
         if format == Format::Table && tt_core::output::stdout_is_terminal() {
             let _ = writeln!(std::io::stderr(), "tt-price: every model is priced");
         }
-        return Ok(Outcome::Ok);
+        return Ok(());
     }
     if cli.fail_missing {
         // A condition (exit 1), as tt-budget --fail-over: the error line names the models, so a CI log that
@@ -349,7 +349,7 @@ fn missing(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
             names.join(", ")
         )));
     }
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
 fn tokens_arg(name: &str, v: &Option<String>, max: u64) -> Result<u64> {
@@ -359,7 +359,7 @@ fn tokens_arg(name: &str, v: &Option<String>, max: u64) -> Result<u64> {
     }
 }
 
-fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
+fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<()> {
     let [model, input, output] = q else { return Err(Error::usage("--quote needs MODEL INPUT OUTPUT")) };
     let max = config.max_tokens;
     let t = Tokens {
@@ -410,10 +410,10 @@ fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<Outcome> {
         }
     }
     out.flush()?;
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
-fn list(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
+fn list(cli: &Cli, config: &tt_core::Config) -> Result<()> {
     let mut out = tt_core::output::stdout();
     let fmt = cli
         .format
@@ -491,10 +491,10 @@ fn list(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
         other => return Err(Error::usage(format!("--list cannot write {other:?}; use table, json, jsonl or toml"))),
     }
     out.flush()?;
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
-fn filter(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
+fn filter(cli: &Cli, config: &tt_core::Config) -> Result<()> {
     if cli.format.is_some() {
         return Err(Error::usage("--format applies to --list and --quote; the filter writes JSONL records"));
     }
@@ -553,5 +553,5 @@ fn filter(cli: &Cli, config: &tt_core::Config) -> Result<Outcome> {
     if unpriced > 0 {
         tt_core::cli::warn("tt-price", format!("{unpriced} of {total} records unpriced"));
     }
-    Ok(Outcome::Ok)
+    Ok(())
 }

@@ -8,7 +8,7 @@ use std::io::Write;
 
 use clap::{CommandFactory, Parser};
 use tt_core::aggregate::{Group, Key, RowWindow, Summary};
-use tt_core::cli::{CommonArgs, HELP_FOOTER, Outcome};
+use tt_core::cli::{CommonArgs, HELP_FOOTER};
 use tt_core::error::{Error, Result};
 use tt_core::input::Source;
 use tt_core::money;
@@ -71,7 +71,7 @@ pub fn command() -> clap::Command {
 }
 
 /// Run `tt-sum`.
-pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
+pub fn run(m: &clap::ArgMatches) -> Result<()> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let config = cli.common.config()?;
     let format = Format::choose(cli.format.as_deref())?;
@@ -127,7 +127,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<Outcome> {
     let mut out = tt_core::output::stdout();
     render(&mut out, format, &names, &rows, &window)?;
     out.flush()?;
-    Ok(Outcome::Ok)
+    Ok(())
 }
 
 /// The files the records came from, for the total row's `from` (see [`Summary::from`]): the usage log (also

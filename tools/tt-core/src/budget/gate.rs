@@ -157,7 +157,7 @@ impl Gate {
                 message: format!(
                     "{} in budget {} could not be priced (unknown model, no cost_usd); its dollar spend is a lower \
                      bound",
-                    money::count(e.spent.unpriced, "record"),
+                    money::plural(e.spent.unpriced, "record"),
                     e.name
                 ),
             });

@@ -30,7 +30,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value};
 
 use super::names::NameTable;
-use super::stats::{count, money_json, opt_json, pct, percentile};
+use super::stats::{money_json, opt_json, pct, percentile, plural};
 use super::{Suggestion, Type, Usage};
 use crate::aggregate::RowWindow;
 use crate::budget::{Evaluation, Level, Spent};
@@ -243,7 +243,7 @@ impl<'c> BudgetState<'c> {
 
         // In the budget's own units: dollars for a dollar limit, tokens for a token limit, both for both.
         let mut msg = self.head(unit);
-        let with_spend = count(n_active as u64, &format!("complete {unit}"));
+        let with_spend = plural(n_active as u64, &format!("complete {unit}"));
         let recs = self.recommendation(recommended, recommended_tokens);
         match (pct_cost, pct_tokens) {
             (Some(pc), Some(pt)) if !recs.is_empty() => {
@@ -459,7 +459,7 @@ impl<'c> BudgetState<'c> {
         } else {
             msg.push_str(&format!(
                 "; the last {} burned {}",
-                count(months as u64, "complete month"),
+                plural(months as u64, "complete month"),
                 self.amount(burn.usd, burn.tokens)
             ));
             if let Some(m) = per_month(burn.usd).filter(|_| months > 1) {
@@ -506,7 +506,7 @@ impl<'c> BudgetState<'c> {
         e.insert("sessions_over_limit".into(), over.into());
         e.insert("unpriced_records".into(), unpriced.into());
         let mut msg = self.head("per session");
-        let sessions = count(n as u64, "session");
+        let sessions = plural(n as u64, "session");
         let recs = self.recommendation(recommended, recommended_tokens);
         if let (Some(pc), Some(pt)) = (pct_cost, pct_tokens)
             && !recs.is_empty()
@@ -529,7 +529,7 @@ impl<'c> BudgetState<'c> {
 
 /// `; 3 records unpriced: the dollars are a lower bound` (empty when there are none).
 fn unpriced_note(n: u64) -> String {
-    if n == 0 { String::new() } else { format!("; {} unpriced: the dollars are a lower bound", count(n, "record")) }
+    if n == 0 { String::new() } else { format!("; {} unpriced: the dollars are a lower bound", plural(n, "record")) }
 }
 
 /// Dollars in advice: `$0` for nothing, else as everywhere (`$2.00`, `$0.3750`).

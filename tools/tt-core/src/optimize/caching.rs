@@ -37,7 +37,7 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
-use super::stats::{count, opt_json, pct, sat_add};
+use super::stats::{opt_json, pct, plural, sat_add};
 use super::{Suggestion, Type};
 use crate::config::OptimizeSettings;
 use crate::money;
@@ -370,7 +370,7 @@ impl<'c> Group<'c> {
                 "session {session} ({agent}, {}): {} each resent at least {} uncached prompt tokens with a cache hit \
                  ratio of {}; {what}",
                 self.model.name,
-                count(self.requests, "request"),
+                plural(self.requests, "request"),
                 money::thousands(p),
                 pct(hit),
             ),
@@ -383,18 +383,18 @@ impl<'c> Group<'c> {
 
 /// `once`, `3 times`.
 fn times(n: u64) -> String {
-    if n == 1 { "once".into() } else { count(n, "time") }
+    if n == 1 { "once".into() } else { plural(n, "time") }
 }
 
 /// A gap for messages: `5 minutes`, `1 hour`, `90 seconds`.
 fn duration_text(d: Duration) -> String {
     let s = d.num_seconds();
     if s % 3600 == 0 {
-        count((s / 3600) as u64, "hour")
+        plural((s / 3600) as u64, "hour")
     } else if s % 60 == 0 {
-        count((s / 60) as u64, "minute")
+        plural((s / 60) as u64, "minute")
     } else {
-        count(s as u64, "second")
+        plural(s as u64, "second")
     }
 }
 

@@ -22,9 +22,6 @@ use serde_json::{Map, Value};
 
 use super::stats::{Sample, money_json, percentile, sat_add};
 
-fn count(noun: &str, n: u64) -> String {
-    super::stats::count(n, noun)
-}
 use super::{Suggestion, TopIds, Type, Usage};
 use crate::config::OptimizeSettings;
 use crate::money;
@@ -133,7 +130,7 @@ impl RecordPass {
                 message: format!(
                     "{agent}: {} cost more than {} (max of p{} {} and {}× the median {}), {} in all; at the median \
                      they would have cost {} less — look at what made them expensive",
-                    count("record", a.count),
+                    super::stats::plural(a.count, "record"),
                     money::usd(a.t.threshold),
                     s.outlier_percentile,
                     money::usd(a.t.percentile),
@@ -182,7 +179,7 @@ pub fn session_outliers<'a>(
         message: format!(
             "{agent}: {} cost more than {} (max of p{} {} and {}× the median session {}), {} in all; at the median \
              they would have cost {} less",
-            count("session", n),
+            super::stats::plural(n, "session"),
             money::usd(t.threshold),
             s.outlier_percentile,
             money::usd(t.percentile),

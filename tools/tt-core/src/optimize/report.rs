@@ -106,7 +106,7 @@ impl Report {
         writeln!(
             out,
             "tt-optimize: {} ({}), {} suggestion{}",
-            super::stats::count(self.records, "record"),
+            super::stats::plural(self.records, "record"),
             self.window_text(),
             self.suggestions.len(),
             if self.suggestions.len() == 1 { "" } else { "s" }
@@ -148,7 +148,7 @@ impl Report {
         let n = self.suggestions.len();
         writeln!(out, "### tt-optimize: {n} suggestion{}", if n == 1 { "" } else { "s" })?;
         writeln!(out)?;
-        writeln!(out, "{} ({}).", super::stats::count(self.records, "record"), self.window_text())?;
+        writeln!(out, "{} ({}).", super::stats::plural(self.records, "record"), self.window_text())?;
         writeln!(out)?;
         if !self.suggestions.is_empty() {
             let mut t = Table::new(&["#", "saving", "type", "suggestion", "evidence"], &["#", "saving"]);

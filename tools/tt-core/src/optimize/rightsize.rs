@@ -90,7 +90,7 @@ impl Group {
             message: format!(
                 "{agent} used {model} for {} (output ≤ {} and prompt ≤ {} tokens); on {} they would \
                  have cost {} instead of {}, {} less",
-                super::stats::count(self.records, "small request"),
+                super::stats::plural(self.records, "small request"),
                 money::thousands(s.small_output_tokens),
                 money::thousands(s.small_prompt_tokens),
                 self.cheaper,

@@ -9,7 +9,7 @@
 //! record ids, so it is the same for the same input in any order.
 
 /// Counts with their noun (`1 record`, `1,234 records`), as everywhere in tt.
-pub use crate::money::count;
+pub use crate::money::plural;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
