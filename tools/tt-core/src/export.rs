@@ -63,6 +63,48 @@ impl Filter {
         Filter { window, fields: Vec::new(), described: Map::new(), same_model: Default::default() }
     }
 
+    /// tt-export's filter from its flags: the window (`window`, resolved from `given`), `--agent`, `--model` and
+    /// `--where FIELD=VALUE` (a record passes when each field named has one of its values). `described` keeps
+    /// the flags as given and the resolved bounds, so a document says which instants "week" or "2026-11-01"
+    /// meant.
+    pub fn from_flags(
+        window: Window,
+        given: &crate::period::WindowArgs,
+        agents: &[String],
+        models: &[String],
+        wheres: &[String],
+    ) -> Result<Filter> {
+        let mut f = Filter::all(window);
+        let mut described = Map::new();
+        let flags = [("period", &given.period), ("since", &given.since), ("until", &given.until)];
+        for (k, v) in flags {
+            if let Some(v) = v {
+                described.insert(k.into(), Value::String(v.clone()));
+            }
+        }
+        for (k, v) in [("start", f.window.start_text()), ("end", f.window.end_text())] {
+            if let Some(v) = v {
+                described.insert(k.into(), Value::String(v));
+            }
+        }
+        for a in agents {
+            f.add("agent", a)?;
+        }
+        for m in models {
+            f.add("model", m)?;
+        }
+        for w in wheres {
+            let (k, v) =
+                w.split_once('=').ok_or_else(|| Error::usage(format!("--where wants FIELD=VALUE, got {w:?}")))?;
+            f.add(k.trim(), v)?;
+        }
+        for (field, values) in &f.fields {
+            described.insert(field.clone(), Value::Array(values.iter().cloned().map(Value::String).collect()));
+        }
+        f.described = described;
+        Ok(f)
+    }
+
     /// Add a field match (`field` must be a scope field such as `agent` or `tag:team`).
     pub fn add(&mut self, field: &str, value: &str) -> Result<()> {
         if !crate::record::is_scope_field(field) {

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tt_core::aggregate::{Summary, Totals};
 use tt_core::cli::{CommonArgs, HELP_FOOTER};
 use tt_core::error::{Error, Result};
@@ -147,38 +147,10 @@ fn warn(w: String) {
 }
 
 fn build_filter(cli: &Cli, cal: &Calendar, kind: Kind) -> Result<Filter> {
+    // The markdown report is a weekly report unless a window is given; every other format takes the whole log.
     let default = if kind == Kind::Markdown { Period::Week } else { Period::All };
-    let mut f = Filter::all(cli.window.window(cal, default)?.report(warn));
-    let mut described = Map::new();
-    if let Some(p) = &cli.window.period {
-        described.insert("period".into(), Value::String(p.clone()));
-    }
-    for (k, v) in [("since", &cli.window.since), ("until", &cli.window.until)] {
-        if let Some(v) = v {
-            described.insert(k.into(), Value::String(v.clone()));
-        }
-    }
-    // The resolved bounds too, so the metadata says which instants "week" or "2026-11-01" meant.
-    for (k, v) in [("start", f.window.start_text()), ("end", f.window.end_text())] {
-        if let Some(v) = v {
-            described.insert(k.into(), Value::String(v));
-        }
-    }
-    for a in &cli.agent {
-        f.add("agent", a)?;
-    }
-    for mdl in &cli.model {
-        f.add("model", mdl)?;
-    }
-    for w in &cli.matching {
-        let (k, v) = w.split_once('=').ok_or_else(|| Error::usage(format!("--where wants FIELD=VALUE, got {w:?}")))?;
-        f.add(k.trim(), v)?;
-    }
-    for (field, values) in &f.fields {
-        described.insert(field.clone(), Value::Array(values.iter().cloned().map(Value::String).collect()));
-    }
-    f.described = described;
-    Ok(f)
+    let window = cli.window.window(cal, default)?.report(warn);
+    Filter::from_flags(window, &cli.window, &cli.agent, &cli.model, &cli.matching)
 }
 
 /// Receives lines, writes or collects what the format needs, and finishes the output.
