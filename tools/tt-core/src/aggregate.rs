@@ -21,7 +21,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use rust_decimal::Decimal;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::distinct::Distinct;
 use crate::error::{Error, Result};
@@ -660,37 +660,8 @@ impl Summary {
             Some(k) => return Err(Error::data(format!("expected a summary row, got kind {k:?}"))),
             None => return Err(Error::data("missing field `kind` (expected a tt-sum summary row)")),
         }
-        let w = o.get("window").and_then(Value::as_object).ok_or_else(|| Error::data("missing field `window`"))?;
-        let period = w
-            .get("period")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::data("field `window.period`: expected a string"))?
-            .to_string();
-        let bound = |k: &str| -> Result<Option<DateTime<FixedOffset>>> {
-            match w.get(k) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
-                    .map(Some)
-                    .map_err(|_| Error::data(format!("field `window.{k}`: not an RFC 3339 time: {s:?}"))),
-                Some(_) => Err(Error::data(format!("field `window.{k}`: expected a string"))),
-            }
-        };
-        let window = RowWindow { period, start: bound("start")?, end: bound("end")? };
-        let mut group = Vec::new();
-        match o.get("group") {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(g)) => {
-                for (k, v) in g {
-                    let v = match v {
-                        Value::Null => None,
-                        Value::String(s) => Some(s.clone()),
-                        _ => return Err(Error::data(format!("field `group.{k}`: expected a string or null"))),
-                    };
-                    group.push((k.clone(), v));
-                }
-            }
-            Some(_) => return Err(Error::data("field `group`: expected an object")),
-        }
+        let window = row_window(o)?;
+        let group = row_group(o)?;
         let int = |k: &str| -> Result<u64> {
             match o.get(k) {
                 None | Some(Value::Null) => Err(Error::data(format!("missing field `{k}`"))),
@@ -699,32 +670,12 @@ impl Summary {
                 }
             }
         };
-        let cost_usd = match o.get("cost_usd") {
-            None | Some(Value::Null) => return Err(Error::data("missing field `cost_usd`")),
-            Some(Value::Number(n)) => money::parse_decimal(&n.to_string())
-                .ok_or_else(|| Error::data(format!("field `cost_usd`: not a decimal number: {n}")))?,
-            Some(Value::String(s)) => money::parse_decimal(s)
-                .ok_or_else(|| Error::data(format!("field `cost_usd`: not a decimal number: {s}")))?,
-            Some(_) => return Err(Error::data("field `cost_usd`: expected a number")),
-        };
-        if cost_usd.is_sign_negative() && !cost_usd.is_zero() {
-            return Err(Error::data("field `cost_usd`: must not be negative"));
-        }
+        let cost_usd = row_cost(o)?;
         let omitted_groups = match o.get("omitted_groups") {
             None | Some(Value::Null) => None,
             Some(_) => Some(int("omitted_groups")?),
         };
-        let from = match o.get("from") {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(a)) => Some(
-                a.iter()
-                    .map(|f| f.as_str().map(String::from))
-                    .collect::<Option<Vec<String>>>()
-                    .filter(|f| !f.is_empty())
-                    .ok_or_else(|| Error::data("field `from`: expected a non-empty array of file names"))?,
-            ),
-            Some(_) => return Err(Error::data("field `from`: expected an array of file names")),
-        };
+        let from = row_from(o)?;
         let row = Summary {
             window,
             group,
@@ -758,6 +709,77 @@ impl Summary {
         }
         Ok(row)
     }
+}
+
+/// A summary row's `window`.
+fn row_window(o: &Map<String, Value>) -> Result<RowWindow> {
+    let w = o.get("window").and_then(Value::as_object).ok_or_else(|| Error::data("missing field `window`"))?;
+    let period = w
+        .get("period")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::data("field `window.period`: expected a string"))?
+        .to_string();
+    let bound = |k: &str| -> Result<Option<DateTime<FixedOffset>>> {
+        match w.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
+                .map(Some)
+                .map_err(|_| Error::data(format!("field `window.{k}`: not an RFC 3339 time: {s:?}"))),
+            Some(_) => Err(Error::data(format!("field `window.{k}`: expected a string"))),
+        }
+    };
+    Ok(RowWindow { period, start: bound("start")?, end: bound("end")? })
+}
+
+/// A summary row's `group`: its keys in order, a value or null each.
+fn row_group(o: &Map<String, Value>) -> Result<Vec<(String, Option<String>)>> {
+    let mut group = Vec::new();
+    match o.get("group") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(g)) => {
+            for (k, v) in g {
+                let v = match v {
+                    Value::Null => None,
+                    Value::String(s) => Some(s.clone()),
+                    _ => return Err(Error::data(format!("field `group.{k}`: expected a string or null"))),
+                };
+                group.push((k.clone(), v));
+            }
+        }
+        Some(_) => return Err(Error::data("field `group`: expected an object")),
+    }
+    Ok(group)
+}
+
+/// A summary row's `cost_usd`, exact: a number or a string, never negative.
+fn row_cost(o: &Map<String, Value>) -> Result<Decimal> {
+    let cost_usd = match o.get("cost_usd") {
+        None | Some(Value::Null) => return Err(Error::data("missing field `cost_usd`")),
+        Some(Value::Number(n)) => money::parse_decimal(&n.to_string())
+            .ok_or_else(|| Error::data(format!("field `cost_usd`: not a decimal number: {n}")))?,
+        Some(Value::String(s)) => money::parse_decimal(s)
+            .ok_or_else(|| Error::data(format!("field `cost_usd`: not a decimal number: {s}")))?,
+        Some(_) => return Err(Error::data("field `cost_usd`: expected a number")),
+    };
+    if cost_usd.is_sign_negative() && !cost_usd.is_zero() {
+        return Err(Error::data("field `cost_usd`: must not be negative"));
+    }
+    Ok(cost_usd)
+}
+
+/// A summary row's `from`: the files its records came from, absent when they came from a pipe.
+fn row_from(o: &Map<String, Value>) -> Result<Option<Vec<String>>> {
+    Ok(match o.get("from") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(a)) => Some(
+            a.iter()
+                .map(|f| f.as_str().map(String::from))
+                .collect::<Option<Vec<String>>>()
+                .filter(|f| !f.is_empty())
+                .ok_or_else(|| Error::data("field `from`: expected a non-empty array of file names"))?,
+        ),
+        Some(_) => return Err(Error::data("field `from`: expected an array of file names")),
+    })
 }
 
 /// Aggregate `sources` with up to a few threads per large file: the groups and the total.

@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 use crate::aggregate::Summary;
 use crate::budget::gate::{Gate, Note, TaskContext, unchecked};
 use crate::budget::{
-    Budget, Evaluation, Spent, Tally, budget_label, check_row, check_rows, rows_needed, spend_from_rows_priced,
+    Budget, Evaluation, RowAnswers, Spent, Tally, budget_label, check_row, check_rows, rows_needed,
+    spend_from_rows_priced,
 };
 use crate::config::Config;
 use crate::enforce::Counts;
@@ -69,7 +70,7 @@ pub struct Answers<'c> {
     tallies: Vec<Tally<'c>>,
 }
 
-impl Answers<'_> {
+impl<'c> Answers<'c> {
     /// What session `session` has spent (holds included) of the session budget of evaluation `i`.
     pub fn session_spent(&self, i: usize, session: &str) -> Spent {
         match self.sessions.get(i) {
@@ -92,6 +93,16 @@ impl Answers<'_> {
             self.push(e.clone(), Sessions::Counts(k, i));
         }
         self.counts.push(c);
+    }
+
+    /// Every budget answered by a read of records; the tally is kept for its sessions' spend.
+    fn push_tally(&mut self, tally: Tally<'c>) -> Result<()> {
+        let k = self.tallies.len();
+        for (i, e) in tally.finish()?.into_iter().enumerate() {
+            self.push(e, Sessions::Tally(k, i));
+        }
+        self.tallies.push(tally);
+        Ok(())
     }
 }
 
@@ -128,11 +139,7 @@ pub fn answer<'c>(
         )));
     }
     if read.rows.is_empty() {
-        let evals = read.tally.finish()?;
-        for (i, e) in evals.into_iter().enumerate() {
-            out.push(e, Sessions::Tally(0, i));
-        }
-        out.tallies.push(read.tally);
+        out.push_tally(read.tally)?;
         return Ok(out);
     }
     let from = rows_from(&read.rows);
@@ -146,21 +153,33 @@ pub fn answer<'c>(
         } else {
             let src = existing(req.log);
             let r = self::read(&src, true, budgets, cal, config)?;
-            for (i, e) in r.tally.finish()?.into_iter().enumerate() {
-                out.push(e, Sessions::Tally(0, i));
-            }
-            out.tallies.push(r.tally);
+            out.push_tally(r.tally)?;
         }
         return Ok(out);
     }
-    let rows = spend_from_rows_priced(budgets, &read.rows, cal, &config.prices)?;
+    answer_rows(out, req, gate, context, config, &read.rows, from.as_deref())
+}
+
+/// Answer from summary rows that are not of this log (`out` has nothing yet): each budget by the rows, else by
+/// the files the rows name (`from`), else — outside a gate — with a note that it was not checked.
+fn answer_rows<'c>(
+    mut out: Answers<'c>,
+    req: &Request<'_>,
+    gate: &Gate,
+    context: &TaskContext,
+    config: &'c Config,
+    summary: &[Summary],
+    from: Option<&[String]>,
+) -> Result<Answers<'c>> {
+    let (budgets, cal) = (req.budgets, req.cal);
+    let rows = spend_from_rows_priced(budgets, summary, cal, &config.prices)?;
     let left: Vec<Budget> = rows.unanswered.iter().map(|b| (*b).clone()).collect();
     // The budgets the rows leave out: from the files the rows name, else no verdict under a gate.
     let mut others: Option<(Vec<Evaluation>, Vec<Sessions>)> = None;
-    match &from {
+    match from {
         Some(files) if !left.is_empty() => {
             let sources = named_files(files, &left)?;
-            let r = self::read(&sources, true, &left, cal, config)?;
+            let r = read(&sources, true, &left, cal, config)?;
             if !r.rows.is_empty() {
                 return Err(Error::data(format!("{}: holds summary rows, not records", files.join(", "))));
             }
@@ -170,31 +189,7 @@ pub fn answer<'c>(
             out.tallies.push(r.tally);
             others = Some((evals, sessions));
         }
-        _ => {
-            let mut pricer = Pricer::new(&config.prices);
-            let missing: Vec<(&Budget, Option<String>)> = rows
-                .unanswered
-                .iter()
-                .zip(&rows.other_window)
-                .filter(|(b, _)| gate.needs(b, context, &mut pricer))
-                .map(|(b, why)| (*b, why.clone()))
-                .collect();
-            if !missing.is_empty() {
-                return Err(unchecked(&missing));
-            }
-            for (b, other) in rows.unanswered.iter().zip(&rows.other_window) {
-                let message = match other {
-                    Some(why) => format!("{} not checked: {why} ({})", b.name, rows_needed(b)),
-                    None => format!(
-                        "{} ({}) not checked: these summary rows do not answer it; it needs `{}` rows",
-                        b.name,
-                        budget_label(b),
-                        rows_needed(b)
-                    ),
-                };
-                out.notes.push(Note { budget: Some(b.name.clone()), message });
-            }
-        }
+        _ => out.notes.extend(not_checked(&rows, gate, context, config)?),
     }
     // In the order the budgets were asked for, whoever answered each.
     let mut others = others.map(|(e, s)| e.into_iter().zip(s).map(Some).collect::<Vec<_>>());
@@ -210,6 +205,36 @@ pub fn answer<'c>(
         }
     }
     Ok(out)
+}
+
+/// The notes for the budgets the rows leave out when nothing else can answer them; an error (no verdict)
+/// when the gate needs one of them.
+fn not_checked(rows: &RowAnswers<'_>, gate: &Gate, context: &TaskContext, config: &Config) -> Result<Vec<Note>> {
+    let mut pricer = Pricer::new(&config.prices);
+    let missing: Vec<(&Budget, Option<String>)> = rows
+        .unanswered
+        .iter()
+        .zip(&rows.other_window)
+        .filter(|(b, _)| gate.needs(b, context, &mut pricer))
+        .map(|(b, why)| (*b, why.clone()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(unchecked(&missing));
+    }
+    let mut notes = Vec::new();
+    for (b, other) in rows.unanswered.iter().zip(&rows.other_window) {
+        let message = match other {
+            Some(why) => format!("{} not checked: {why} ({})", b.name, rows_needed(b)),
+            None => format!(
+                "{} ({}) not checked: these summary rows do not answer it; it needs `{}` rows",
+                b.name,
+                budget_label(b),
+                rows_needed(b)
+            ),
+        };
+        notes.push(Note { budget: Some(b.name.clone()), message });
+    }
+    Ok(notes)
 }
 
 /// What was read: summary rows, or records counted into a tally; and what any input held.

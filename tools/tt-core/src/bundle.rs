@@ -194,6 +194,49 @@ impl TtFile {
     pub fn is_ok(&self) -> bool {
         self.invalid.is_empty() && self.problem.is_none()
     }
+
+    /// Check a bundle's whole (nothing for a plain log): the header's record count against the
+    /// `lines_after_header` the file holds (`torn`: the line number of an incomplete last line), then the
+    /// checksum `sum` of the lines after the header.
+    fn check_bundle(&mut self, lines_after_header: u64, torn: Option<u64>, sum: Checksum) {
+        let Some(h) = &self.header else { return };
+        let (want, checksum) = (h.records, h.checksum.clone());
+        // The count first: a bundle cut short (an interrupted copy or download) is told as such, not as a
+        // checksum mismatch, which would suggest someone changed it.
+        let complete = lines_after_header - u64::from(torn.is_some());
+        let records = |n: u64| crate::money::plural(n, "record");
+        if torn.is_some() && complete < want {
+            // The torn line is the truncation itself, not one more bad line to list.
+            self.invalid.retain(|bad| Some(bad.line) != torn);
+            self.problem = Some(format!(
+                "the bundle is truncated: the header says {}, the file holds {} and an incomplete last line \
+                 (an interrupted copy?)",
+                records(want),
+                records(complete)
+            ));
+        } else if want > lines_after_header {
+            self.problem = Some(format!(
+                "the bundle is truncated: the header says {}, the file holds {} (an interrupted copy?)",
+                records(want),
+                records(lines_after_header)
+            ));
+        } else if want < lines_after_header {
+            self.problem = Some(format!(
+                "the bundle header says {}, the file holds {}: lines were added after export",
+                records(want),
+                records(lines_after_header)
+            ));
+        } else {
+            let got = sum.finish();
+            if got != checksum {
+                self.problem = Some(format!(
+                    "bundle checksum mismatch: the header says {}, the records are {got}: the bundle was changed \
+                     or damaged after export",
+                    checksum
+                ));
+            }
+        }
+    }
 }
 
 /// Read and validate a tt log or bundle. I/O errors are returned; bad lines, a bad bundle header and a bad
@@ -260,43 +303,7 @@ pub fn read_tt_file(source: &Source, max_tokens: u64) -> Result<TtFile> {
             }
         }
     }
-    if let Some(h) = &file.header {
-        // The count first: a bundle cut short (an interrupted copy or download) is told as such, not as a
-        // checksum mismatch, which would suggest someone changed it.
-        let complete = lines_after_header - u64::from(torn.is_some());
-        let records = |n: u64| crate::money::plural(n, "record");
-        if torn.is_some() && complete < h.records {
-            // The torn line is the truncation itself, not one more bad line to list.
-            file.invalid.retain(|bad| Some(bad.line) != torn);
-            file.problem = Some(format!(
-                "the bundle is truncated: the header says {}, the file holds {} and an incomplete last line \
-                 (an interrupted copy?)",
-                records(h.records),
-                records(complete)
-            ));
-        } else if h.records > lines_after_header {
-            file.problem = Some(format!(
-                "the bundle is truncated: the header says {}, the file holds {} (an interrupted copy?)",
-                records(h.records),
-                records(lines_after_header)
-            ));
-        } else if h.records < lines_after_header {
-            file.problem = Some(format!(
-                "the bundle header says {}, the file holds {}: lines were added after export",
-                records(h.records),
-                records(lines_after_header)
-            ));
-        } else {
-            let got = sum.finish();
-            if got != h.checksum {
-                file.problem = Some(format!(
-                    "bundle checksum mismatch: the header says {}, the records are {got}: the bundle was changed \
-                     or damaged after export",
-                    h.checksum
-                ));
-            }
-        }
-    }
+    file.check_bundle(lines_after_header, torn, sum);
     Ok(file)
 }
 

@@ -651,7 +651,7 @@ impl Builder {
     }
 
     fn layer(&mut self, name: &str, text: &str, dir: Option<&Path>) -> Result<()> {
-        let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(name, text, &e))?;
+        let mut raw: RawFile = toml::from_str(text).map_err(|e| toml_error(name, text, &e))?;
         let newlines: Vec<usize> = memchr::memchr_iter(b'\n', text.as_bytes()).collect();
         let place = Place { name, text, newlines: &newlines };
         if let Some((at, float, digits)) = long_float(text) {
@@ -666,7 +666,25 @@ impl Builder {
                 ),
             ));
         }
-        if let Some(log) = raw.log {
+        self.settings_layer(&mut raw, place, dir)?;
+        // Model names ignore case: `[models.M]` and `[models.m]` in one file are one model written twice.
+        let mut in_this_file: BTreeMap<String, (String, Option<usize>)> = BTreeMap::new();
+        for (model, rm) in std::mem::take(&mut raw.models) {
+            self.model_layer(model, rm, place, &mut in_this_file)?;
+        }
+        self.budgets_layer(std::mem::take(&mut raw.budget), place)?;
+        if let Some(ro) = raw.optimize {
+            self.optimize_layer(ro, place)
+                .map_err(|(at, m)| Error::config(format!("{}: key `optimize.{m}", place.at(at))))?;
+        }
+        self.layers.push(name.to_string());
+        Ok(())
+    }
+
+    /// Take one layer's top-level settings (`log`, `tz`, `week_start`, `max_tokens`, `reservation_ttl`,
+    /// `budget_alerts`), each checked; a relative `log` is relative to the file's directory `dir`.
+    fn settings_layer(&mut self, raw: &mut RawFile, place: Place, dir: Option<&Path>) -> Result<()> {
+        if let Some(log) = raw.log.take() {
             if log.get_ref().trim().is_empty() {
                 return Err(place.err(
                     log.span().start,
@@ -680,18 +698,18 @@ impl Builder {
                 _ => p,
             });
         }
-        if let Some(tz) = raw.tz {
+        if let Some(tz) = raw.tz.take() {
             parse_tz(tz.get_ref()).map_err(|e| place.err(tz.span().start, "tz", e.message()))?;
             self.tz = Some(tz.into_inner());
         }
-        if let Some(ws) = raw.week_start {
+        if let Some(ws) = raw.week_start.take() {
             let day = ws
                 .get_ref()
                 .parse::<Weekday>()
                 .map_err(|_| place.err(ws.span().start, "week_start", format!("not a week day: {:?}", ws.get_ref())))?;
             self.week_start = Some(day);
         }
-        if let Some(m) = raw.max_tokens {
+        if let Some(m) = raw.max_tokens.take() {
             if *m.get_ref() == 0 {
                 return Err(place.err(m.span().start, "max_tokens", "must be positive"));
             }
@@ -704,7 +722,7 @@ impl Builder {
             }
             self.max_tokens = Some(m.into_inner());
         }
-        if let Some(t) = raw.reservation_ttl {
+        if let Some(t) = raw.reservation_ttl.take() {
             let ms = crate::args::parse_duration(t.get_ref())
                 .ok()
                 .filter(|ms| *ms > 0 && *ms <= 366 * 86_400_000)
@@ -717,81 +735,108 @@ impl Builder {
                 })?;
             self.reservation_ttl = Some(chrono::Duration::milliseconds(ms as i64));
         }
-        if let Some(a) = raw.budget_alerts {
+        if let Some(a) = raw.budget_alerts.take() {
             self.budget_alerts = Some(a);
         }
-        // Model names ignore case: `[models.M]` and `[models.m]` in one file are one model written twice.
-        let mut in_this_file: BTreeMap<String, (String, Option<usize>)> = BTreeMap::new();
-        for (model, mut rm) in raw.models {
-            let key = model.to_ascii_lowercase();
-            let at = model_offset(&rm, text, &model);
-            if let Err(m) = config_name("model name", &model) {
-                return Err(place.err(at, &format!("models.{model}"), m));
-            }
-            if let Some((first, first_at)) = in_this_file.get(&key) {
-                let line = first_at.map(|o| format!(" (line {})", line_of(text, o))).unwrap_or_default();
-                return Err(place.err(
-                    at,
-                    &format!("models.{model}"),
-                    format!("the same model as `models.{first}`{line}: model names ignore case"),
-                ));
-            }
-            in_this_file.insert(key.clone(), (model.clone(), at));
-            // A later layer merges into the earlier entry field by field, after dropping what it `unset`s.
-            // A model no earlier layer has starts from the catalogue's entry, so a layer that gives some of its
-            // prices keeps the others (tiers, service tiers, fees).
-            let mut old = self.models.get(&key).cloned();
-            if old.is_none() && !self.no_catalogue && crate::catalogue::line(&key).is_some() {
-                // Only aliases for a catalogue model: kept as names, its line is read when one is used.
-                if rm.only_aliases() {
-                    let lazy = self.lazy_aliases.entry(key.clone()).or_insert_with(|| crate::price::CatalogueAliases {
-                        model: key.clone(),
-                        aliases: Vec::new(),
-                        source: name.to_string(),
-                    });
-                    lazy.source = name.to_string();
-                    for a in rm.aliases.iter().flatten() {
-                        let akey = format!("models.{model}.aliases");
-                        config_name("alias", a.get_ref()).map_err(|m| place.err(a.span().start, &akey, m))?;
-                        let lower = a.get_ref().to_ascii_lowercase();
-                        self.alias_at.insert((key.clone(), lower.clone()), place.at(a.span().start));
-                        if !lazy.aliases.contains(&lower) {
-                            lazy.aliases.push(lower);
-                        }
-                    }
-                    self.model_at.insert(key.clone(), place.at(at));
-                    continue;
-                }
-                let mut e = catalogue_model(&key).cloned();
-                if let (Some(e), Some(lazy)) = (e.as_mut(), self.lazy_aliases.remove(&key)) {
-                    e.aliases = lazy.aliases;
-                }
-                old = e;
-            }
-            let unset = std::mem::take(&mut rm.unset);
-            apply_unset(old.as_mut(), &unset, place, &format!("models.{model}.unset"))?;
-            let written_aliases = rm.aliases.take();
-            if let (Some(w), Some(o)) = (&written_aliases, &old)
-                && w.is_empty()
-                && !o.aliases.is_empty()
-            {
-                let at = header_at(text, "models", &model).or(at);
-                return Err(place.err(
-                    at,
-                    &format!("models.{model}.aliases"),
-                    "`aliases = []` adds no alias (a layer's aliases add to the earlier ones): to drop them, write \
-                     `unset = [\"aliases\"]`",
-                ));
-            }
-            let entry =
-                build_model(&key, &model, rm, written_aliases.unwrap_or_default(), old, place, at, &mut self.alias_at)?;
-            self.model_at.insert(key.clone(), place.at(at));
-            self.models.insert(key, entry);
+        Ok(())
+    }
+
+    /// Merge one `[models.M]` table of this layer. `in_this_file` holds the models this file has given so far
+    /// (by lower-case name: the name as written and where), to refuse one written twice.
+    fn model_layer(
+        &mut self,
+        model: String,
+        mut rm: RawModel,
+        place: Place,
+        in_this_file: &mut BTreeMap<String, (String, Option<usize>)>,
+    ) -> Result<()> {
+        let text = place.text;
+        let key = model.to_ascii_lowercase();
+        let at = model_offset(&rm, text, &model);
+        if let Err(m) = config_name("model name", &model) {
+            return Err(place.err(at, &format!("models.{model}"), m));
         }
+        if let Some((first, first_at)) = in_this_file.get(&key) {
+            let line = first_at.map(|o| format!(" (line {})", line_of(text, o))).unwrap_or_default();
+            return Err(place.err(
+                at,
+                &format!("models.{model}"),
+                format!("the same model as `models.{first}`{line}: model names ignore case"),
+            ));
+        }
+        in_this_file.insert(key.clone(), (model.clone(), at));
+        // A later layer merges into the earlier entry field by field, after dropping what it `unset`s.
+        // A model no earlier layer has starts from the catalogue's entry, so a layer that gives some of its
+        // prices keeps the others (tiers, service tiers, fees).
+        let mut old = self.models.get(&key).cloned();
+        if old.is_none() && !self.no_catalogue && crate::catalogue::line(&key).is_some() {
+            if rm.only_aliases() {
+                return self.lazy_aliases_layer(&model, &key, &rm, place, at);
+            }
+            let mut e = catalogue_model(&key).cloned();
+            if let (Some(e), Some(lazy)) = (e.as_mut(), self.lazy_aliases.remove(&key)) {
+                e.aliases = lazy.aliases;
+            }
+            old = e;
+        }
+        let unset = std::mem::take(&mut rm.unset);
+        apply_unset(old.as_mut(), &unset, place, &format!("models.{model}.unset"))?;
+        let written_aliases = rm.aliases.take();
+        if let (Some(w), Some(o)) = (&written_aliases, &old)
+            && w.is_empty()
+            && !o.aliases.is_empty()
+        {
+            let at = header_at(text, "models", &model).or(at);
+            return Err(place.err(
+                at,
+                &format!("models.{model}.aliases"),
+                "`aliases = []` adds no alias (a layer's aliases add to the earlier ones): to drop them, write \
+                 `unset = [\"aliases\"]`",
+            ));
+        }
+        let entry =
+            build_model(&key, &model, rm, written_aliases.unwrap_or_default(), old, place, at, &mut self.alias_at)?;
+        self.model_at.insert(key.clone(), place.at(at));
+        self.models.insert(key, entry);
+        Ok(())
+    }
+
+    /// A table that only gives aliases to catalogue model `key` (written `model`, at `at`): the aliases are
+    /// kept as names, and the model's line is read when one is used.
+    fn lazy_aliases_layer(
+        &mut self,
+        model: &str,
+        key: &str,
+        rm: &RawModel,
+        place: Place,
+        at: Option<usize>,
+    ) -> Result<()> {
+        let name = place.name;
+        let lazy = self.lazy_aliases.entry(key.to_string()).or_insert_with(|| crate::price::CatalogueAliases {
+            model: key.to_string(),
+            aliases: Vec::new(),
+            source: name.to_string(),
+        });
+        lazy.source = name.to_string();
+        for a in rm.aliases.iter().flatten() {
+            let akey = format!("models.{model}.aliases");
+            config_name("alias", a.get_ref()).map_err(|m| place.err(a.span().start, &akey, m))?;
+            let lower = a.get_ref().to_ascii_lowercase();
+            self.alias_at.insert((key.to_string(), lower.clone()), place.at(a.span().start));
+            if !lazy.aliases.contains(&lower) {
+                lazy.aliases.push(lower);
+            }
+        }
+        self.model_at.insert(key.to_string(), place.at(at));
+        Ok(())
+    }
+
+    /// Add one layer's `[[budget]]` tables; a budget replaces an earlier layer's of the same name.
+    fn budgets_layer(&mut self, budgets: Vec<RawBudget>, place: Place) -> Result<()> {
         // Within one file a name is given once: a second `[[budget]]` of the same name is a mistake (a copied
         // block), not a replacement — that is what a later layer does.
         let mut named: BTreeMap<String, usize> = BTreeMap::new();
-        for (i, rb) in raw.budget.into_iter().enumerate() {
+        for (i, rb) in budgets.into_iter().enumerate() {
             let at = rb.name.span().start;
             if let Some(&first) = named.get(rb.name.get_ref()) {
                 return Err(place.err(
@@ -807,16 +852,11 @@ impl Builder {
                 ));
             }
             named.insert(rb.name.get_ref().clone(), at);
-            let b = build_budget(rb, name)
+            let b = build_budget(rb, place.name)
                 .map_err(|m| Error::config(format!("{}: key `budget` (#{}): {m}", place.at(at), i + 1)))?;
             self.budgets.retain(|old| old.name != b.name);
             self.budgets.push(b);
         }
-        if let Some(ro) = raw.optimize {
-            self.optimize_layer(ro, place)
-                .map_err(|(at, m)| Error::config(format!("{}: key `optimize.{m}", place.at(at))))?;
-        }
-        self.layers.push(name.to_string());
         Ok(())
     }
 
@@ -1278,12 +1318,38 @@ fn build_model(
         at,
         &key,
     )?;
-    // Service tiers merge like the base prices: fields given change, the rest (tiers included) stay.
-    for (service, raw) in [
+    let services = [
         (crate::record::Service::Batch, rm.batch),
         (crate::record::Service::Flex, rm.flex),
         (crate::record::Service::Priority, rm.priority),
-    ] {
+    ];
+    merge_services(&mut base, services, place, &key)?;
+    let fee = |f: Option<Spanned<Fee>>| f.map(|f| f.get_ref().0);
+    base.fast = fee(rm.fast).or(base.fast);
+    base.fees.web_search = fee(rm.web_search).or(base.fees.web_search);
+    base.fees.web_fetch = fee(rm.web_fetch).or(base.fees.web_fetch);
+    base.fees.code_execution = fee(rm.code_execution).or(base.fees.code_execution);
+    let history = merge_history(old.as_ref().map_or(&[][..], |o| &o.history), rm.history, place, &key)?;
+    let all_aliases = merge_aliases(old.as_ref(), &aliases, name, place, &key, alias_at)?;
+    Ok(ModelEntry {
+        name: name.to_string(),
+        provider: rm.provider.map(Spanned::into_inner).or(old.as_ref().and_then(|o| o.provider.clone())),
+        aliases: all_aliases,
+        base,
+        history,
+        source: place.name.to_string(),
+    })
+}
+
+/// Merge one layer's service tiers (`[models.M.batch]` …) into `base`, the model's entry at `key`.
+fn merge_services(
+    base: &mut PriceSet,
+    services: [(crate::record::Service, Option<Spanned<toml::Value>>); 3],
+    place: Place,
+    key: &str,
+) -> Result<()> {
+    // Service tiers merge like the base prices: fields given change, the rest (tiers included) stay.
+    for (service, raw) in services {
         let Some(raw) = raw else { continue };
         let sat = Some(raw.span().start);
         let skey = format!("{key}.{}", service.as_str());
@@ -1296,18 +1362,17 @@ fn build_model(
         }
     }
     base.services.sort_by_key(|(s, _)| *s);
-    let fee = |f: Option<Spanned<Fee>>| f.map(|f| f.get_ref().0);
-    base.fast = fee(rm.fast).or(base.fast);
-    base.fees.web_search = fee(rm.web_search).or(base.fees.web_search);
-    base.fees.web_fetch = fee(rm.web_fetch).or(base.fees.web_fetch);
-    base.fees.code_execution = fee(rm.code_execution).or(base.fees.code_execution);
+    Ok(())
+}
+
+/// Merge one layer's dated prices (`written`) into the earlier layers' (`old`) for the model at `key`.
+fn merge_history(old: &[PriceSet], written: Vec<RawHistory>, place: Place, key: &str) -> Result<Vec<PriceSet>> {
     // Dated prices merge by their range: an entry with the same `from` and `until` as an earlier layer's changes
     // that entry's prices, any other is added (and must not overlap any). Each carries its number and place in
     // this file, `None` for the earlier layers'.
-    let mut history: Vec<(PriceSet, Option<Written>)> =
-        old.as_ref().map(|o| o.history.iter().map(|h| (h.clone(), None)).collect()).unwrap_or_default();
+    let mut history: Vec<(PriceSet, Option<Written>)> = old.iter().map(|h| (h.clone(), None)).collect();
     let hkey = format!("{key}.history");
-    for (i, h) in rm.history.into_iter().enumerate() {
+    for (i, h) in written.into_iter().enumerate() {
         let hat = first_at([
             start(&h.from),
             start(&h.until),
@@ -1333,23 +1398,7 @@ fn build_model(
             return Err(herr(start(&h.from), format!("`from` ({}) must be before `until` ({})", day(f), day(u))));
         }
         let same = history.iter().position(|(o, mine)| mine.is_none() && o.from == from && o.until == until);
-        let mut tiers: Vec<(String, RawTier)> =
-            h.above_200k.map(|t| ("above_200k".to_string(), t)).into_iter().collect();
-        tiers.extend(more_tiers(
-            h.more,
-            "from, until, input, output, cache_read, cache_write, cache_write_1h, above_<N>k",
-            place,
-            hat,
-            &hk_of(&hkey, i),
-        )?);
-        let raw = RawSet {
-            input: h.input,
-            output: h.output,
-            cache_read: h.cache_read,
-            cache_write: h.cache_write,
-            cache_write_1h: h.cache_write_1h,
-            tiers,
-        };
+        let raw = history_set(h, place, hat, &hk_of(&hkey, i))?;
         let hk = format!("{hkey} (#{})", i + 1);
         if let Some(j) = same {
             let mut set = build_set(raw, Some(&history[j].0), place, hat, &hk)?;
@@ -1359,39 +1408,79 @@ fn build_model(
         }
         let mut set = build_set(raw, None, place, hat, &hk)?;
         (set.from, set.until) = (from, until);
-        // Two dated prices in force at the same instant would make the price depend on their order.
-        for (other, mine) in &history {
-            let this_starts_before_other_ends = match (set.from, other.until) {
-                (Some(f), Some(u)) => f < u,
-                _ => true,
-            };
-            let other_starts_before_this_ends = match (other.from, set.until) {
-                (Some(f), Some(u)) => f < u,
-                _ => true,
-            };
-            if this_starts_before_other_ends && other_starts_before_this_ends {
-                let which = match mine {
-                    Some((j, oat)) => {
-                        let line = oat.map(|o| format!(" (line {})", line_of(place.text, o))).unwrap_or_default();
-                        format!("history #{}{line}", j + 1)
-                    }
-                    None => {
-                        let range = |d: Option<chrono::DateTime<chrono::Utc>>| d.map(day).unwrap_or_else(|| "…".into());
-                        format!(
-                            "an earlier layer's history from {} until {} (to change its prices, give the same \
-                             `from` and `until`)",
-                            range(other.from),
-                            range(other.until)
-                        )
-                    }
-                };
-                return Err(herr(hat, format!("overlaps {which}: dated prices must not overlap")));
-            }
+        if let Some(which) = overlapped(&set, &history, place.text) {
+            return Err(herr(hat, format!("overlaps {which}: dated prices must not overlap")));
         }
         history.push((set, Some((i, hat))));
     }
-    let mut all_aliases = old.as_ref().map(|o| o.aliases.clone()).unwrap_or_default();
-    for a in &aliases {
+    Ok(history.into_iter().map(|(s, _)| s).collect())
+}
+
+/// The prices of one `history` entry (written at `hat`, named `hk` in errors), its range left out.
+fn history_set(h: RawHistory, place: Place, hat: Option<usize>, hk: &str) -> Result<RawSet> {
+    let mut tiers: Vec<(String, RawTier)> = h.above_200k.map(|t| ("above_200k".to_string(), t)).into_iter().collect();
+    tiers.extend(more_tiers(
+        h.more,
+        "from, until, input, output, cache_read, cache_write, cache_write_1h, above_<N>k",
+        place,
+        hat,
+        hk,
+    )?);
+    Ok(RawSet {
+        input: h.input,
+        output: h.output,
+        cache_read: h.cache_read,
+        cache_write: h.cache_write,
+        cache_write_1h: h.cache_write_1h,
+        tiers,
+    })
+}
+
+/// Which of `history` the dated price `set` overlaps, in words for the error, if any.
+fn overlapped(set: &PriceSet, history: &[(PriceSet, Option<Written>)], text: &str) -> Option<String> {
+    // Two dated prices in force at the same instant would make the price depend on their order.
+    for (other, mine) in history {
+        let this_starts_before_other_ends = match (set.from, other.until) {
+            (Some(f), Some(u)) => f < u,
+            _ => true,
+        };
+        let other_starts_before_this_ends = match (other.from, set.until) {
+            (Some(f), Some(u)) => f < u,
+            _ => true,
+        };
+        if this_starts_before_other_ends && other_starts_before_this_ends {
+            return Some(match mine {
+                Some((j, oat)) => {
+                    let line = oat.map(|o| format!(" (line {})", line_of(text, o))).unwrap_or_default();
+                    format!("history #{}{line}", j + 1)
+                }
+                None => {
+                    let range = |d: Option<chrono::DateTime<chrono::Utc>>| d.map(day).unwrap_or_else(|| "…".into());
+                    format!(
+                        "an earlier layer's history from {} until {} (to change its prices, give the same `from` \
+                         and `until`)",
+                        range(other.from),
+                        range(other.until)
+                    )
+                }
+            });
+        }
+    }
+    None
+}
+
+/// A model's aliases: the earlier layers' (`old`) and then this layer's new ones, each checked and its place
+/// kept in `alias_at`.
+fn merge_aliases(
+    old: Option<&ModelEntry>,
+    aliases: &[Spanned<String>],
+    name: &str,
+    place: Place,
+    key: &str,
+    alias_at: &mut BTreeMap<(String, String), String>,
+) -> Result<Vec<String>> {
+    let mut all_aliases = old.map(|o| o.aliases.clone()).unwrap_or_default();
+    for a in aliases {
         if a.get_ref().trim().is_empty() {
             return Err(place.err(a.span().start, &format!("{key}.aliases"), "empty alias"));
         }
@@ -1402,14 +1491,7 @@ fn build_model(
             all_aliases.push(lower);
         }
     }
-    Ok(ModelEntry {
-        name: name.to_string(),
-        provider: rm.provider.map(Spanned::into_inner).or(old.as_ref().and_then(|o| o.provider.clone())),
-        aliases: all_aliases,
-        base,
-        history: history.into_iter().map(|(s, _)| s).collect(),
-        source: place.name.to_string(),
-    })
+    Ok(all_aliases)
 }
 
 /// The offset of the header `[table.name]` (or `[table."name"]`) in `text`, for a table written without any

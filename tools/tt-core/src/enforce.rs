@@ -893,23 +893,7 @@ fn refusals(
         }
         windows.extend(Ledger::keys(b, cal, record.ts, record.session.as_deref()).into_iter().map(|k| (i, k)));
         let now = chrono::Utc::now();
-        // The windows the record must fit: its own; for a back-dated record also the current one (the budget
-        // guards spend now — a `--ts` in last month must not step around this month's limit); for a record
-        // without a session under a session budget, a session of its own (nothing spent yet).
-        let mut checks: Vec<(Option<String>, DateTime<Utc>, &str)> = Vec::new();
-        match Ledger::key(b, cal, record.ts, record.session.as_deref()) {
-            Some(key) => {
-                let now_key = Ledger::key(b, cal, now, record.session.as_deref());
-                checks.push((Some(key.clone()), record.ts, ""));
-                if let Some(k) = now_key.filter(|k| *k != key) {
-                    checks.push((Some(k), now, " (a back-dated record must fit the current window too)"));
-                }
-            }
-            None if b.period == BudgetPeriod::Session => {
-                checks.push((None, record.ts, " (a record without a session is a session of its own)"));
-            }
-            None => continue,
-        }
+        let Some(checks) = windows_to_check(b, cal, record, now) else { continue };
         for (key, at, why) in checks {
             let mut spent = match &key {
                 Some(k) => match index.spent(i, k) {
@@ -918,19 +902,8 @@ fn refusals(
                 },
                 None => Spent::default(),
             };
-            // Holds are for tasks running now: they count in the current window only (a back-dated record's
-            // window holds none).
-            let now_key = Ledger::key(b, cal, now, record.session.as_deref());
-            let held = match &key {
-                Some(k) if now_key.as_deref() == Some(k.as_str()) => {
-                    if b.period == BudgetPeriod::Session {
-                        crate::reserve::held_by_session(holds, b, &mut pricer).remove(k).unwrap_or_default()
-                    } else {
-                        crate::reserve::held(holds, b, &mut pricer)
-                    }
-                }
-                _ => Spent::default(),
-            };
+            let held =
+                held_in(holds, b, &mut pricer, key.as_deref(), Ledger::key(b, cal, now, record.session.as_deref()));
             let records = spent.records;
             spent.merge(&held);
             spent.records = records;
@@ -941,36 +914,91 @@ fn refusals(
                 cal.budget_window(b.period, at)
             });
             let e = Evaluation::new(b, window, None, spent, at, cal);
-            let what = match &record.session {
-                Some(s) if b.period == BudgetPeriod::Session => format!("in session {s}"),
-                None if b.period == BudgetPeriod::Session => "in its session".to_string(),
-                _ => match (b.period, e.window.start) {
-                    (BudgetPeriod::Total, _) | (_, None) => "in total".to_string(),
-                    (p, Some(start)) => format!("in the {} from {}", p.as_str(), start.format("%Y-%m-%d")),
-                },
-            };
             if e.would_exceed(cost.unwrap_or_default(), tokens) {
-                let mut need = Vec::new();
-                if let (Some(_), Some(left)) = (b.limit_usd, e.remaining_usd()) {
-                    // The amount left and the amount needed never print the same.
-                    let [_, c] = crate::budget::usd_distinct([left.max(Decimal::ZERO), cost.unwrap_or_default()]);
-                    need.push(c);
-                }
-                if b.limit_tokens.is_some() {
-                    need.push(crate::budget::tokens_text(i128::from(tokens)));
-                }
-                refusals.push(format!(
-                    "budget {:?} would go over its limit: {} used {what}, {}; this record needs {}{why}",
-                    b.name,
-                    e.spent_text(),
-                    e.left_text(),
-                    need.join(" and ")
-                ));
+                refusals.push(over_limit(b, &e, record, (tokens, cost), why));
                 break;
             }
         }
     }
     Ok(Some(if refusals.is_empty() { Ok(((tokens, cost), windows)) } else { Err(refusals) }))
+}
+
+/// A window a record must fit: its key (`None`: a session of its own), the time it is judged at, and why it is
+/// checked, for the refusal.
+type WindowCheck = (Option<String>, DateTime<Utc>, &'static str);
+
+/// The windows of budget `b` the record must fit, each with the time it is judged at and why it is checked (for
+/// the refusal); `None` when the budget has no window for the record.
+fn windows_to_check(b: &Budget, cal: &Calendar, record: &Record, now: DateTime<Utc>) -> Option<Vec<WindowCheck>> {
+    // The windows the record must fit: its own; for a back-dated record also the current one (the budget
+    // guards spend now — a `--ts` in last month must not step around this month's limit); for a record
+    // without a session under a session budget, a session of its own (nothing spent yet).
+    let mut checks: Vec<WindowCheck> = Vec::new();
+    match Ledger::key(b, cal, record.ts, record.session.as_deref()) {
+        Some(key) => {
+            let now_key = Ledger::key(b, cal, now, record.session.as_deref());
+            checks.push((Some(key.clone()), record.ts, ""));
+            if let Some(k) = now_key.filter(|k| *k != key) {
+                checks.push((Some(k), now, " (a back-dated record must fit the current window too)"));
+            }
+        }
+        None if b.period == BudgetPeriod::Session => {
+            checks.push((None, record.ts, " (a record without a session is a session of its own)"));
+        }
+        None => return None,
+    }
+    Some(checks)
+}
+
+/// What is held in budget `b`'s window `key`, given the key of its current window (`now_key`).
+fn held_in(holds: &[Hold], b: &Budget, pricer: &mut Pricer, key: Option<&str>, now_key: Option<String>) -> Spent {
+    // Holds are for tasks running now: they count in the current window only (a back-dated record's window
+    // holds none).
+    match key {
+        Some(k) if now_key.as_deref() == Some(k) => {
+            if b.period == BudgetPeriod::Session {
+                crate::reserve::held_by_session(holds, b, pricer).remove(k).unwrap_or_default()
+            } else {
+                crate::reserve::held(holds, b, pricer)
+            }
+        }
+        _ => Spent::default(),
+    }
+}
+
+/// The refusal of a record that would take budget `b` (evaluated as `e`) over its limit; `spend` is the
+/// record's tokens and cost, `why` why this window is checked.
+fn over_limit(
+    b: &Budget,
+    e: &Evaluation,
+    record: &Record,
+    (tokens, cost): (u64, Option<Decimal>),
+    why: &str,
+) -> String {
+    let what = match &record.session {
+        Some(s) if b.period == BudgetPeriod::Session => format!("in session {s}"),
+        None if b.period == BudgetPeriod::Session => "in its session".to_string(),
+        _ => match (b.period, e.window.start) {
+            (BudgetPeriod::Total, _) | (_, None) => "in total".to_string(),
+            (p, Some(start)) => format!("in the {} from {}", p.as_str(), start.format("%Y-%m-%d")),
+        },
+    };
+    let mut need = Vec::new();
+    if let (Some(_), Some(left)) = (b.limit_usd, e.remaining_usd()) {
+        // The amount left and the amount needed never print the same.
+        let [_, c] = crate::budget::usd_distinct([left.max(Decimal::ZERO), cost.unwrap_or_default()]);
+        need.push(c);
+    }
+    if b.limit_tokens.is_some() {
+        need.push(crate::budget::tokens_text(i128::from(tokens)));
+    }
+    format!(
+        "budget {:?} would go over its limit: {} used {what}, {}; this record needs {}{why}",
+        b.name,
+        e.spent_text(),
+        e.left_text(),
+        need.join(" and ")
+    )
 }
 
 impl Passed {

@@ -262,25 +262,11 @@ fn convert(doc: &Value, providers: &[String], zero_is_free: bool, skip_aliases: 
     let obj = doc.as_object().ok_or_else(|| Error::data("expected a JSON object of models"))?;
     // A LiteLLM name that is an alias of a built-in entry (`chatgpt-4o-latest` of gpt-4o) cannot also be an
     // entry of its own: the file would not load. Such names are left to the built-in entry, with a warning.
-    let aliases: BTreeMap<String, String> = if skip_aliases {
-        let builtin = crate::config::Config::builtin()?;
-        let entries = builtin.prices.entries().iter().map(|e| (&e.name, &e.aliases));
-        let lazy = builtin.prices.catalogue_aliases().iter().map(|l| (&l.model, &l.aliases));
-        entries
-            .chain(lazy)
-            .flat_map(|(name, aliases)| aliases.iter().map(move |a| (a.to_ascii_lowercase(), name.clone())))
-            .collect()
-    } else {
-        BTreeMap::new()
-    };
-    let mut taken = 0usize;
+    let aliases = if skip_aliases { builtin_aliases()? } else { BTreeMap::new() };
     let mut models: BTreeMap<String, Model> = BTreeMap::new();
     let mut written_as: BTreeMap<String, String> = BTreeMap::new();
     let mut warnings = Vec::new();
-    let mut skipped = 0usize;
-    let mut duplicates = 0usize;
-    let mut bad_names = 0usize;
-    let mut zero = 0usize;
+    let mut left = LeftOut::default();
     for (name, m) in obj {
         if name == "sample_spec" {
             continue;
@@ -292,30 +278,30 @@ fn convert(doc: &Value, providers: &[String], zero_is_free: bool, skip_aliases: 
         }
         let mode = m.get("mode").and_then(Value::as_str).unwrap_or("chat");
         if !TEXT_MODES.contains(&mode) {
-            skipped += 1;
+            left.skipped += 1;
             continue;
         }
         if let Some(why) = unusable(name, provider) {
-            bad_names += 1;
+            left.bad_names += 1;
             warnings.push(format!("{name:?} skipped: {why}"));
             continue;
         }
         let Some(set) = price_set(name, m, mode == "embedding")? else {
-            skipped += 1;
+            left.skipped += 1;
             continue;
         };
         if set.input.is_zero() && set.output.is_zero() && !zero_is_free {
-            zero += 1;
+            left.zero += 1;
             continue;
         }
         let lower = name.to_ascii_lowercase();
         if let Some(entry) = aliases.get(&lower) {
-            taken += 1;
+            left.taken += 1;
             warnings.push(format!("{name:?} skipped: it is an alias of the built-in entry {entry:?}"));
             continue;
         }
         if let Some(first) = written_as.get(&lower) {
-            duplicates += 1;
+            left.duplicates += 1;
             warnings.push(format!("{name:?} skipped: tt model names ignore case, and {first:?} came first"));
             continue;
         }
@@ -327,29 +313,62 @@ fn convert(doc: &Value, providers: &[String], zero_is_free: bool, skip_aliases: 
         "# Converted from LiteLLM's model_prices_and_context_window.json by `tt-price --import-litellm`.\n\
          # Prices in USD per million tokens.\n",
     );
-    let mut dup =
-        if duplicates > 0 { format!(", {duplicates} duplicate names (differing only in case)") } else { String::new() };
-    if bad_names > 0 {
-        dup.push_str(&format!(", {bad_names} with a name or provider tt cannot use"));
-    }
-    if taken > 0 {
-        dup.push_str(&format!(", {taken} that are aliases of built-in entries"));
-    }
-    if zero > 0 {
-        dup.push_str(&format!(
-            ", {zero} priced 0 (unknown, not free: their records stay unpriced; --zero-is-free converts them as free)"
-        ));
-    }
-    let _ = writeln!(
-        out,
-        "# {} models converted, {skipped} skipped (not text models, or no per-token prices){dup}.\n",
-        models.len()
-    );
+    out.push_str(&left.note(models.len()));
     for m in models.values() {
         out.push_str(&m.toml());
         out.push('\n');
     }
     Ok(Converted { toml: out, warnings, models: models.into_values().collect() })
+}
+
+/// Every alias of the built-in table (its entries' and the catalogue models'), lower-case, with its model.
+fn builtin_aliases() -> Result<BTreeMap<String, String>> {
+    let builtin = crate::config::Config::builtin()?;
+    let entries = builtin.prices.entries().iter().map(|e| (&e.name, &e.aliases));
+    let lazy = builtin.prices.catalogue_aliases().iter().map(|l| (&l.model, &l.aliases));
+    Ok(entries
+        .chain(lazy)
+        .flat_map(|(name, aliases)| aliases.iter().map(move |a| (a.to_ascii_lowercase(), name.clone())))
+        .collect())
+}
+
+/// The LiteLLM entries a conversion left out, by why, for the note at the top of the file.
+#[derive(Default)]
+struct LeftOut {
+    /// Not text models, or no per-token prices.
+    skipped: usize,
+    /// Names differing only in case from an earlier one.
+    duplicates: usize,
+    /// A name or provider tt cannot use.
+    bad_names: usize,
+    /// Aliases of built-in entries.
+    taken: usize,
+    /// Priced 0 (unknown, not free) without `--zero-is-free`.
+    zero: usize,
+}
+
+impl LeftOut {
+    /// `# N models converted, M skipped (…), ….` and a blank line.
+    fn note(&self, converted: usize) -> String {
+        let LeftOut { skipped, duplicates, bad_names, taken, zero } = *self;
+        let mut dup = if duplicates > 0 {
+            format!(", {duplicates} duplicate names (differing only in case)")
+        } else {
+            String::new()
+        };
+        if bad_names > 0 {
+            dup.push_str(&format!(", {bad_names} with a name or provider tt cannot use"));
+        }
+        if taken > 0 {
+            dup.push_str(&format!(", {taken} that are aliases of built-in entries"));
+        }
+        if zero > 0 {
+            dup.push_str(&format!(
+                ", {zero} priced 0 (unknown, not free: their records stay unpriced; --zero-is-free converts them as free)"
+            ));
+        }
+        format!("# {converted} models converted, {skipped} skipped (not text models, or no per-token prices){dup}.\n\n")
+    }
 }
 
 /// The provider tt names for LiteLLM's `litellm_provider`: Google's models are `google` (as `tt-log --from gemini`

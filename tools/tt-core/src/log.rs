@@ -387,43 +387,12 @@ pub fn repair_bad_lines(path: &Path, dry_run: bool) -> Result<Option<Repair>> {
     }
     // 1. The bad lines are safely in `<log>.rejected` before they leave the log.
     let sp = repair.rejected.display().to_string();
-    let side = crate::fsutil::append_side(&repair.rejected)?;
-    let mut out = std::io::BufWriter::new(&side);
-    let now = crate::record::format_ts(chrono::Utc::now());
-    for b in &repair.bad {
-        let header = format!(
-            "# line {} ({} bytes at offset {}) of {p}, moved by tt-log --repair at {now}: {}\n",
-            b.line, b.len, b.offset, b.why
-        );
-        out.write_all(header.as_bytes()).map_err(|e| Error::io(&sp, e))?;
-        copy_range(&mut locked.file, b.offset, b.len, &mut out, &p, &sp)?;
-        out.write_all(b"\n").map_err(|e| Error::io(&sp, e))?;
-    }
-    out.flush().map_err(|e| Error::io(&sp, e))?;
-    drop(out);
-    side.sync_all().map_err(|e| Error::io(&sp, e))?;
+    set_aside(&mut locked.file, &repair.bad, &repair.rejected, &p)?;
     // 2. The kept lines, byte for byte, in a new file beside the real log.
     let real = crate::fsutil::resolve_links(path)?;
     let dir = crate::fsutil::dir_of(&real);
-    let name = real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "usage.jsonl".into());
-    let mut tmp = crate::fsutil::temp_in(dir, &name).map_err(|e| Error::io(dir.display(), e))?;
+    let (tmp, removed) = kept_lines(&mut locked.file, &repair.bad, &meta, &real, &p)?;
     let tp = tmp.path().display().to_string();
-    tmp.as_file().set_permissions(meta.permissions()).map_err(|e| Error::io(&tp, e))?;
-    // A shared log keeps its group (and its owner when run as that owner or root); failing that it is ours.
-    let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
-    let _ = std::os::unix::fs::fchown(tmp.as_file(), None, Some(meta.gid()));
-    let mut at = 0u64;
-    let mut removed = 0u64;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        for b in &repair.bad {
-            copy_range(&mut locked.file, at, b.offset - at, &mut w, &p, &tp)?;
-            at = b.offset + b.len + 1;
-            removed += b.len + 1;
-        }
-        copy_range(&mut locked.file, at, len - at, &mut w, &p, &tp)?;
-        w.flush().map_err(|e| Error::io(&tp, e))?;
-    }
     let written = tmp.as_file().metadata().map_err(|e| Error::io(&tp, e))?.len();
     if written != len - removed || locked.len()? != len {
         return Err(Error::data(format!(
@@ -447,6 +416,60 @@ pub fn repair_bad_lines(path: &Path, dry_run: bool) -> Result<Option<Repair>> {
     let _ = new.unlock();
     drop(locked);
     Ok(Some(repair))
+}
+
+/// Append each bad line of the log (`p` in errors) to `rejected` after its `#` comment line, and sync it.
+fn set_aside(log: &mut File, bad: &[BadLine], rejected: &Path, p: &str) -> Result<()> {
+    let sp = rejected.display().to_string();
+    let side = crate::fsutil::append_side(rejected)?;
+    let mut out = std::io::BufWriter::new(&side);
+    let now = crate::record::format_ts(chrono::Utc::now());
+    for b in bad {
+        let header = format!(
+            "# line {} ({} bytes at offset {}) of {p}, moved by tt-log --repair at {now}: {}\n",
+            b.line, b.len, b.offset, b.why
+        );
+        out.write_all(header.as_bytes()).map_err(|e| Error::io(&sp, e))?;
+        copy_range(log, b.offset, b.len, &mut out, p, &sp)?;
+        out.write_all(b"\n").map_err(|e| Error::io(&sp, e))?;
+    }
+    out.flush().map_err(|e| Error::io(&sp, e))?;
+    drop(out);
+    side.sync_all().map_err(|e| Error::io(&sp, e))
+}
+
+/// The log's lines but the `bad` ones, byte for byte, in a new temporary file beside `real` (the log's real
+/// path) with the log's mode and, when allowed, owner (`meta`); and how many bytes were left out.
+fn kept_lines(
+    log: &mut File,
+    bad: &[BadLine],
+    meta: &std::fs::Metadata,
+    real: &Path,
+    p: &str,
+) -> Result<(tempfile::NamedTempFile, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let len = meta.len();
+    let dir = crate::fsutil::dir_of(real);
+    let name = real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "usage.jsonl".into());
+    let mut tmp = crate::fsutil::temp_in(dir, &name).map_err(|e| Error::io(dir.display(), e))?;
+    let tp = tmp.path().display().to_string();
+    tmp.as_file().set_permissions(meta.permissions()).map_err(|e| Error::io(&tp, e))?;
+    // A shared log keeps its group (and its owner when run as that owner or root); failing that it is ours.
+    let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
+    let _ = std::os::unix::fs::fchown(tmp.as_file(), None, Some(meta.gid()));
+    let mut at = 0u64;
+    let mut removed = 0u64;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        for b in bad {
+            copy_range(log, at, b.offset - at, &mut w, p, &tp)?;
+            at = b.offset + b.len + 1;
+            removed += b.len + 1;
+        }
+        copy_range(log, at, len - at, &mut w, p, &tp)?;
+        w.flush().map_err(|e| Error::io(&tp, e))?;
+    }
+    Ok((tmp, removed))
 }
 
 /// Copy `n` bytes of `from` at `offset` to `to` (`fname`, `tname` name them in errors).

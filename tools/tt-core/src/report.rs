@@ -176,6 +176,31 @@ fn budget_section(budgets: &[Evaluation], configured: bool) -> Result<String> {
 /// row last.
 pub fn summary_markdown(rows: &[Summary], config: &Config, cal: &Calendar) -> Result<String> {
     let mut s = String::from("## Token usage");
+    rows_window_title(&mut s, rows);
+    s.push_str("\n\n");
+    if !config.budgets.is_empty() {
+        let answers = crate::budget::spend_from_rows_priced(&config.budgets, rows, cal, &config.prices)?;
+        s.push_str(&budget_section(&answers.evaluations, false)?);
+        s.push_str("### Usage\n\n");
+    }
+    let t = rows_table(rows);
+    let mut buf = Vec::new();
+    t.render_markdown(&mut buf)?;
+    s.push_str(&String::from_utf8_lossy(&buf));
+    let unpriced = rows
+        .iter()
+        .filter(|r| r.is_total())
+        .try_fold(0u64, |n, r| n.checked_add(r.unpriced_records))
+        .ok_or_else(|| Error::data(format!("the sums are too large to be exact (records past {})", u64::MAX)))?;
+    if unpriced > 0 {
+        let _ = writeln!(s, "\n{} unpriced, not in the cost.", records(unpriced));
+    }
+    Ok(s)
+}
+
+/// The window of the rows after the title: `: day 2026-01-01 – 2026-01-01`, `: since …`, `: until …`, or
+/// `: all time` (nothing without rows).
+fn rows_window_title(s: &mut String, rows: &[Summary]) {
     if let Some(r) = rows.first() {
         let w = &r.window;
         match (&w.start, &w.end) {
@@ -197,12 +222,11 @@ pub fn summary_markdown(rows: &[Summary], config: &Config, cal: &Calendar) -> Re
             (None, None) => s.push_str(": all time"),
         }
     }
-    s.push_str("\n\n");
-    if !config.budgets.is_empty() {
-        let answers = crate::budget::spend_from_rows_priced(&config.budgets, rows, cal, &config.prices)?;
-        s.push_str(&budget_section(&answers.evaluations, false)?);
-        s.push_str("### Usage\n\n");
-    }
+}
+
+/// The rows as one markdown table: group columns first (every key any row has, in order of appearance), the
+/// total row in bold.
+fn rows_table(rows: &[Summary]) -> Table {
     let mut keys: Vec<&str> = Vec::new();
     for r in rows {
         for (k, _) in &r.group {
@@ -244,18 +268,7 @@ pub fn summary_markdown(rows: &[Summary], config: &Config, cal: &Calendar) -> Re
         }
         t.row(cells);
     }
-    let mut buf = Vec::new();
-    t.render_markdown(&mut buf)?;
-    s.push_str(&String::from_utf8_lossy(&buf));
-    let unpriced = rows
-        .iter()
-        .filter(|r| r.is_total())
-        .try_fold(0u64, |n, r| n.checked_add(r.unpriced_records))
-        .ok_or_else(|| Error::data(format!("the sums are too large to be exact (records past {})", u64::MAX)))?;
-    if unpriced > 0 {
-        let _ = writeln!(s, "\n{} unpriced, not in the cost.", records(unpriced));
-    }
-    Ok(s)
+    t
 }
 
 fn group_table(title: &str, groups: &BTreeMap<String, Totals>, total: &Totals) -> Result<String> {

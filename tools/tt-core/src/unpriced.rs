@@ -163,88 +163,95 @@ pub fn render(out: &mut impl Write, format: Format, rows: &[Missing], tz: chrono
             }
         }
         Format::Json => crate::output::write_json_array(out, rows.iter().map(Missing::to_json))?,
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let csv_err = |e: csv::Error| Error::data(format!("csv: {e}"));
-            w.write_record([
-                "model",
-                "records",
-                "input_tokens",
-                "output_tokens",
-                "cache_read_tokens",
-                "cache_write_tokens",
-                "total_tokens",
-                "first_ts",
-                "last_ts",
-                "did_you_mean",
-            ])
-            .map_err(csv_err)?;
-            for r in rows {
-                w.write_record([
-                    csv_safe(&r.model).into_owned(),
-                    r.records.to_string(),
-                    r.input.to_string(),
-                    r.output.to_string(),
-                    r.cache_read.to_string(),
-                    r.cache_write.to_string(),
-                    r.total().to_string(),
-                    format_ts(r.first),
-                    format_ts(r.last),
-                    csv_safe(&r.did_you_mean.join(" ")).into_owned(),
-                ])
-                .map_err(csv_err)?;
-            }
-            let bytes = w.into_inner().map_err(|e| Error::data(format!("csv: {e}")))?;
-            out.write_all(&bytes)?;
+        Format::Csv => render_csv(out, rows)?,
+        Format::Table | Format::Markdown => render_table(out, format, rows, tz)?,
+    }
+    Ok(())
+}
+
+/// `rows` as CSV, the header first (alone when there are no rows).
+fn render_csv(out: &mut impl Write, rows: &[Missing]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let csv_err = |e: csv::Error| Error::data(format!("csv: {e}"));
+    w.write_record([
+        "model",
+        "records",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "total_tokens",
+        "first_ts",
+        "last_ts",
+        "did_you_mean",
+    ])
+    .map_err(csv_err)?;
+    for r in rows {
+        w.write_record([
+            csv_safe(&r.model).into_owned(),
+            r.records.to_string(),
+            r.input.to_string(),
+            r.output.to_string(),
+            r.cache_read.to_string(),
+            r.cache_write.to_string(),
+            r.total().to_string(),
+            format_ts(r.first),
+            format_ts(r.last),
+            csv_safe(&r.did_you_mean.join(" ")).into_owned(),
+        ])
+        .map_err(csv_err)?;
+    }
+    let bytes = w.into_inner().map_err(|e| Error::data(format!("csv: {e}")))?;
+    out.write_all(&bytes)?;
+    Ok(())
+}
+
+/// `rows` as a table fitted to the screen, or as markdown; nothing at all when there are no rows.
+fn render_table(out: &mut impl Write, format: Format, rows: &[Missing], tz: chrono_tz::Tz) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let hints = rows.iter().any(|r| !r.did_you_mean.is_empty());
+    let mut headers = vec![
+        "model",
+        "records",
+        "input",
+        "output",
+        "cache read",
+        "cache write",
+        "total tokens",
+        "first seen",
+        "last seen",
+    ];
+    if hints {
+        headers.push("did you mean");
+    }
+    let mut t = Table::new(&headers, &["records", "input", "output", "cache read", "cache write", "total tokens"]);
+    // On a narrow screen the model, how much it used, when it was last seen and the likely fix stay.
+    t.may_drop(&["cache write", "cache read", "output", "input", "first seen", "records", "last seen"]);
+    t.may_abbreviate(&["model", "did you mean"]);
+    let local = |ts: DateTime<Utc>| ts.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    for r in rows {
+        let mut cells = vec![
+            r.model.clone(),
+            money::thousands(r.records),
+            money::thousands(r.input),
+            money::thousands(r.output),
+            money::thousands(r.cache_read),
+            money::thousands(r.cache_write),
+            money::thousands(r.total()),
+            local(r.first),
+            local(r.last),
+        ];
+        if hints {
+            cells.push(r.did_you_mean.join(", "));
         }
-        Format::Table | Format::Markdown => {
-            if rows.is_empty() {
-                return Ok(());
-            }
-            let hints = rows.iter().any(|r| !r.did_you_mean.is_empty());
-            let mut headers = vec![
-                "model",
-                "records",
-                "input",
-                "output",
-                "cache read",
-                "cache write",
-                "total tokens",
-                "first seen",
-                "last seen",
-            ];
-            if hints {
-                headers.push("did you mean");
-            }
-            let mut t =
-                Table::new(&headers, &["records", "input", "output", "cache read", "cache write", "total tokens"]);
-            // On a narrow screen the model, how much it used, when it was last seen and the likely fix stay.
-            t.may_drop(&["cache write", "cache read", "output", "input", "first seen", "records", "last seen"]);
-            t.may_abbreviate(&["model", "did you mean"]);
-            let local = |ts: DateTime<Utc>| ts.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
-            for r in rows {
-                let mut cells = vec![
-                    r.model.clone(),
-                    money::thousands(r.records),
-                    money::thousands(r.input),
-                    money::thousands(r.output),
-                    money::thousands(r.cache_read),
-                    money::thousands(r.cache_write),
-                    money::thousands(r.total()),
-                    local(r.first),
-                    local(r.last),
-                ];
-                if hints {
-                    cells.push(r.did_you_mean.join(", "));
-                }
-                t.row(cells);
-            }
-            if format == Format::Markdown {
-                t.render_markdown(out)?;
-            } else {
-                t.render_text(out)?;
-            }
-        }
+        t.row(cells);
+    }
+    if format == Format::Markdown {
+        t.render_markdown(out)?;
+    } else {
+        t.render_text(out)?;
     }
     Ok(())
 }

@@ -271,6 +271,9 @@ struct Gen<'a> {
 
 impl Gen<'_> {
     /// Write one transcript of about `target` bytes; returns the bytes written.
+    // Long on purpose: one turn after another, every value drawn from one seeded RNG stream, so the bytes of a
+    // benchmark data set depend on the order of the draws; kept as one sequence, that order stays in plain sight
+    // and a refactor cannot silently change the data sets the benchmarks compare against.
     fn transcript(&mut self, path: &Path, s: &Session, start: DateTime<Utc>, target: u64) -> Result<u64> {
         let file = File::create(path).map_err(|e| Error::io(path.display(), e))?;
         let mut w = BufWriter::with_capacity(1 << 20, file);

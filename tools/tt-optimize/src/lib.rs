@@ -80,63 +80,17 @@ pub fn command() -> clap::Command {
 pub fn run(m: &clap::ArgMatches) -> Result<()> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let format = Format::choose(cli.format.as_deref())?;
-    let min_saving = match &cli.min_saving {
-        None => None,
-        // `5`, `0.16` or `$0.16`, as tt-budget takes dollars.
-        Some(s) => match tt_core::money::parse_decimal(s.trim().strip_prefix('$').unwrap_or(s)) {
-            Some(d) if d >= Decimal::ZERO => Some(d),
-            _ => return Err(Error::usage(format!("--min-saving: not a non-negative amount of dollars: {s:?}"))),
-        },
-    };
-    let types = cli
-        .types
-        .iter()
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| {
-            Type::parse(t).ok_or_else(|| {
-                Error::usage(format!("--type: unknown suggestion type {t:?} (want {})", Type::NAMES.join(", ")))
-            })
-        })
-        .collect::<Result<Vec<Type>>>()?;
+    let min_saving = min_saving(cli.min_saving.as_deref())?;
+    let types = types(&cli.types)?;
     let config = cli.common.config()?;
     let warn = |w| tt_core::cli::warn("tt-optimize", w);
     let cal = cli.window.calendar(&config.tz, config.week_start)?.report(warn);
     let window = cli.window.window(&cal, Period::All)?.report(warn);
 
-    let mut spool = None;
-    let mut spooled_files = Vec::new();
-    let mut files: Vec<(String, PathBuf)> = Vec::new();
     // Files given, else `--log`, else stdin when it has data, else the usage log. A usage log that does not
     // exist yet is simply empty (as for tt-sum); files named on the command line must exist.
     let (sources, _) = cli.common.sources(&cli.files, &config)?;
-    for src in sources {
-        match src {
-            Source::File(p) => {
-                let name = p.display().to_string();
-                // A pipe named as a file (`/dev/stdin`, `<(…)`, a FIFO) cannot be read twice either: the second
-                // pass would find it at its end, and miss the records it looks for. Kept on disk like stdin.
-                // Devices are read as they are (`/dev/zero` must meet the line-length limit, not fill the disk).
-                let is_pipe = std::fs::metadata(&p).is_ok_and(|m| m.file_type().is_fifo());
-                if is_pipe {
-                    let f = std::fs::File::open(&p).map_err(|e| Error::io(&name, e))?;
-                    let s = Spool::from_reader(&name, f)?;
-                    files.push((name, s.path.clone()));
-                    spooled_files.push(s);
-                } else {
-                    files.push((name, p));
-                }
-            }
-            Source::Stdin => {
-                // Read twice means stdin must be kept: on disk, not in memory. A second `-` finds stdin at its
-                // end, as in every tool, so it adds nothing.
-                if spool.is_none() {
-                    let s = Spool::from_reader("<stdin>", tt_core::input::stdin())?;
-                    files.push(("<stdin>".into(), s.path.clone()));
-                    spool = Some(s);
-                }
-            }
-        }
-    }
+    let (files, spools) = files_to_read(sources)?;
 
     // Pass 1: every analysis. Big files are split between threads; their states merge exactly.
     let new = || Analyzer::new(&config, cal, window.clone(), cli.tasks);
@@ -161,14 +115,78 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
             Some(all)
         }
     };
-    drop(spool);
-    drop(spooled_files);
+    drop(spools);
     let mut report = analyzer.finish(second)?;
     report.filter(min_saving, &types);
     let mut out = tt_core::output::stdout();
     report.write(format, &mut out)?;
     out.flush()?;
     Ok(())
+}
+
+/// `--min-saving`: `5`, `0.16` or `$0.16`, as tt-budget takes dollars.
+fn min_saving(given: Option<&str>) -> Result<Option<Decimal>> {
+    match given {
+        None => Ok(None),
+        Some(s) => match tt_core::money::parse_decimal(s.trim().strip_prefix('$').unwrap_or(s)) {
+            Some(d) if d >= Decimal::ZERO => Ok(Some(d)),
+            _ => Err(Error::usage(format!("--min-saving: not a non-negative amount of dollars: {s:?}"))),
+        },
+    }
+}
+
+/// `--type`: the suggestion types to keep (none: all of them).
+fn types(given: &[String]) -> Result<Vec<Type>> {
+    given
+        .iter()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| {
+            Type::parse(t).ok_or_else(|| {
+                Error::usage(format!("--type: unknown suggestion type {t:?} (want {})", Type::NAMES.join(", ")))
+            })
+        })
+        .collect()
+}
+
+/// Files to read: the name the user gave each, and the path to open.
+type Files = Vec<(String, PathBuf)>;
+
+/// The files both passes read, by the name the user gave and the path to open, and the spools that keep what
+/// cannot be read twice (stdin, pipes) on disk until both passes are done.
+fn files_to_read(sources: Vec<Source>) -> Result<(Files, Vec<Spool>)> {
+    let mut files: Files = Vec::new();
+    let mut spools = Vec::new();
+    let mut stdin_spooled = false;
+    for src in sources {
+        match src {
+            Source::File(p) => {
+                let name = p.display().to_string();
+                // A pipe named as a file (`/dev/stdin`, `<(…)`, a FIFO) cannot be read twice either: the second
+                // pass would find it at its end, and miss the records it looks for. Kept on disk like stdin.
+                // Devices are read as they are (`/dev/zero` must meet the line-length limit, not fill the disk).
+                let is_pipe = std::fs::metadata(&p).is_ok_and(|m| m.file_type().is_fifo());
+                if is_pipe {
+                    let f = std::fs::File::open(&p).map_err(|e| Error::io(&name, e))?;
+                    let s = Spool::from_reader(&name, f)?;
+                    files.push((name, s.path.clone()));
+                    spools.push(s);
+                } else {
+                    files.push((name, p));
+                }
+            }
+            Source::Stdin => {
+                // Read twice means stdin must be kept: on disk, not in memory. A second `-` finds stdin at its
+                // end, as in every tool, so it adds nothing.
+                if !stdin_spooled {
+                    let s = Spool::from_reader("<stdin>", tt_core::input::stdin())?;
+                    files.push(("<stdin>".into(), s.path.clone()));
+                    spools.push(s);
+                    stdin_spooled = true;
+                }
+            }
+        }
+    }
+    Ok((files, spools))
 }
 
 /// Fold every record of one file into states made by `new` (one per thread for big files, in file order),

@@ -94,7 +94,6 @@ impl<'c> Builder<'c> {
     }
 
     pub(super) fn build(&self, found: Vec<Found>, malformed: &mut u64, warnings: &mut Vec<String>) -> Vec<Built> {
-        use std::fmt::Write as _;
         let mut out = Vec::with_capacity(found.len());
         let mut prep: Option<Prepared> = None;
         for f in found {
@@ -114,80 +113,96 @@ impl<'c> Builder<'c> {
                     .map_err(|why| warnings.push(format!("request {id}: {why}: imported unpriced")))
                     .ok()
             });
-            // The line is written here rather than through `Record::to_json` (the same bytes: checked in debug
-            // builds) because building a `Record` per request was a fifth of the import's own time.
-            let t = &f.tokens;
-            let mut line = String::with_capacity(p.head.len() + p.tail.len() + 220);
-            line.push_str("{\"v\":1,\"id\":\"");
-            line.push_str(&id);
-            line.push_str("\",\"ts\":\"");
-            line.push_str(&crate::record::format_ts(f.ts));
-            line.push('"');
-            line.push_str(&p.head);
-            let _ = write!(line, ",\"input_tokens\":{},\"output_tokens\":{}", t.input, t.output);
-            for (k, n) in [
-                ("cache_read_tokens", t.cache_read),
-                ("cache_write_tokens", t.cache_write),
-                ("cache_write_1h_tokens", t.cache_write_1h),
-            ] {
-                if n != 0 {
-                    let _ = write!(line, ",\"{k}\":{n}");
-                }
-            }
-            if let Some(n) = f.reasoning {
-                let _ = write!(line, ",\"reasoning_tokens\":{n}");
-            }
-            let b = &f.billing;
-            if b.service != crate::record::Service::Standard {
-                let _ = write!(line, ",\"service_tier\":\"{}\"", b.service.as_str());
-            }
-            if b.fast {
-                line.push_str(",\"speed\":\"fast\"");
-            }
-            for (k, n) in b.tool_calls() {
-                if n != 0 {
-                    let _ = write!(line, ",\"{k}\":{n}");
-                }
-            }
-            line.push_str(&p.tail);
-            if let Some(pr) = &priced {
-                let _ = write!(line, ",\"cost_usd\":{}", crate::money::canonical(pr.cost));
-                line.push_str(",\"price\":");
-                crate::record::push_json_string(&mut line, &pr.label);
-            }
-            line.push('}');
+            let line = line(p, &f, &id, priced.as_ref());
             #[cfg(debug_assertions)]
-            {
-                let mut r =
-                    crate::record::Record::new(id.clone(), f.ts, self.agent.clone(), f.ctx.model.clone(), f.tokens);
-                r.reasoning_tokens = f.reasoning;
-                r.billing = f.billing;
-                r.session = p.session.clone();
-                r.project = p.project.clone();
-                r.branch = p.branch.clone();
-                r.host = self.host.clone();
-                r.user = self.user.clone();
-                r.source = Some(self.source.name().to_string());
-                if f.ctx.sidechain {
-                    r.tags.insert("sidechain".to_string(), "true".to_string());
-                }
-                r.provider = p.entry.and_then(|e| e.provider.clone());
-                if let Some(pr) = &priced {
-                    r.cost_usd = Some(pr.cost);
-                    r.price = Some(pr.label.clone());
-                }
-                debug_assert_eq!(line, r.to_json());
-            }
+            debug_assert_eq!(line, self.record(p, &f, &id, priced.as_ref()).to_json());
             out.push(Built {
                 tail: crate::id::hash_tail(f.hash),
                 line,
-                tokens: t.total(),
+                tokens: f.tokens.total(),
                 cost: priced.map(|pr| pr.cost),
                 model: if p.entry.is_none() { f.ctx.model.clone() } else { String::new() },
             });
         }
         out
     }
+
+    /// Request `f` as a [`crate::record::Record`], to check in debug builds that [`line`] writes the same bytes.
+    #[cfg(debug_assertions)]
+    fn record(
+        &self,
+        p: &Prepared,
+        f: &Found,
+        id: &str,
+        priced: Option<&crate::price::Priced>,
+    ) -> crate::record::Record {
+        let mut r = crate::record::Record::new(id.to_string(), f.ts, self.agent.clone(), f.ctx.model.clone(), f.tokens);
+        r.reasoning_tokens = f.reasoning;
+        r.billing = f.billing;
+        r.session = p.session.clone();
+        r.project = p.project.clone();
+        r.branch = p.branch.clone();
+        r.host = self.host.clone();
+        r.user = self.user.clone();
+        r.source = Some(self.source.name().to_string());
+        if f.ctx.sidechain {
+            r.tags.insert("sidechain".to_string(), "true".to_string());
+        }
+        r.provider = p.entry.and_then(|e| e.provider.clone());
+        if let Some(pr) = priced {
+            r.cost_usd = Some(pr.cost);
+            r.price = Some(pr.label.clone());
+        }
+        r
+    }
+}
+
+/// The record line of request `f` (no newline) with the parts its context gives (`p`), its `id` and price.
+// The line is written here rather than through `Record::to_json` (the same bytes: checked in debug
+// builds) because building a `Record` per request was a fifth of the import's own time.
+fn line(p: &Prepared, f: &Found, id: &str, priced: Option<&crate::price::Priced>) -> String {
+    use std::fmt::Write as _;
+    let t = &f.tokens;
+    let mut line = String::with_capacity(p.head.len() + p.tail.len() + 220);
+    line.push_str("{\"v\":1,\"id\":\"");
+    line.push_str(id);
+    line.push_str("\",\"ts\":\"");
+    line.push_str(&crate::record::format_ts(f.ts));
+    line.push('"');
+    line.push_str(&p.head);
+    let _ = write!(line, ",\"input_tokens\":{},\"output_tokens\":{}", t.input, t.output);
+    for (k, n) in [
+        ("cache_read_tokens", t.cache_read),
+        ("cache_write_tokens", t.cache_write),
+        ("cache_write_1h_tokens", t.cache_write_1h),
+    ] {
+        if n != 0 {
+            let _ = write!(line, ",\"{k}\":{n}");
+        }
+    }
+    if let Some(n) = f.reasoning {
+        let _ = write!(line, ",\"reasoning_tokens\":{n}");
+    }
+    let b = &f.billing;
+    if b.service != crate::record::Service::Standard {
+        let _ = write!(line, ",\"service_tier\":\"{}\"", b.service.as_str());
+    }
+    if b.fast {
+        line.push_str(",\"speed\":\"fast\"");
+    }
+    for (k, n) in b.tool_calls() {
+        if n != 0 {
+            let _ = write!(line, ",\"{k}\":{n}");
+        }
+    }
+    line.push_str(&p.tail);
+    if let Some(pr) = priced {
+        let _ = write!(line, ",\"cost_usd\":{}", crate::money::canonical(pr.cost));
+        line.push_str(",\"price\":");
+        crate::record::push_json_string(&mut line, &pr.label);
+    }
+    line.push('}');
+    line
 }
 
 #[cfg(test)]

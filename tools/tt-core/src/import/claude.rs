@@ -568,6 +568,9 @@ fn fast_message(b: &[u8], at: usize) -> Option<(FastMessage, usize)> {
 /// The usage object at `at` (`{`, nested `level` deep: the line is level 1) read member by member into `u`
 /// (a default one), and its end; `None` (give up) for a count that is not a plain integer or null, or anything
 /// else unusual.
+// Long on purpose: one match arm per key of Claude's `usage` object (its nested `cache_creation` and
+// `server_tool_use` inline), each with its `once` bit; it runs on every assistant line of every transcript an
+// import reads, and the arms read best side by side against the serde `Usage` they must agree with.
 fn fast_usage(b: &[u8], at: usize, level: usize, u: &mut Usage) -> Option<usize> {
     // Its own members may be objects and arrays (one level more); deeper values check for themselves.
     if level >= MAX_LEVEL {

@@ -219,22 +219,7 @@ pub(super) fn read_line(line: &[u8], cx: &mut Context, cache: &mut CtxCache, out
 fn take(l: &Line, cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) -> Result<(), String> {
     let Some(p) = &l.payload.0 else { return Ok(()) };
     match l.kind.get() {
-        Some("session_meta") => {
-            if cx.started {
-                return Ok(());
-            }
-            let id = p.id.get().map(str::to_string);
-            if cx.session.is_none() {
-                // The file's own session: its cwd and branch describe the work.
-                cx.session = id.clone();
-                cx.cwd = p.cwd.get().map(str::to_string).or(cx.cwd.take());
-                cx.branch = p.git.0.as_ref().and_then(|g| g.branch.get()).map(str::to_string);
-            }
-            // The root is the first session in the chain that was not itself forked.
-            if cx.root.is_none() && p.forked_from_id.get().is_none() {
-                cx.root = id;
-            }
-        }
+        Some("session_meta") => session_meta(p, cx),
         Some("turn_context") => {
             if let Some(m) = p.model.get() {
                 cx.model = Some(m.to_string());
@@ -251,56 +236,85 @@ fn take(l: &Line, cx: &mut Context, cache: &mut CtxCache, out: &mut Vec<Found>) 
                 cx.service_tier = tier(ts.service_tier.get());
             }
         }
-        Some("event_msg") if p.kind.get() == Some("token_count") => {
-            cx.started = true;
-            let Some(info) = &p.info.0 else { return Ok(()) };
-            let last = info.last_token_usage.0.map(|u| u.cumulative());
-            let (total, last) = match (info.total_token_usage.0.map(|u| u.cumulative()), last) {
-                (Some(total), _) if total.total <= cx.total.total => {
-                    // A repeat of the totals already counted (or an older replayed value): no new request.
-                    return Ok(());
-                }
-                (Some(total), Some(last)) => (total, last),
-                (Some(total), None) => (total, total.minus(&cx.total)),
-                (None, Some(last)) if last.total == 0 || cx.last == Some(last) => return Ok(()),
-                (None, Some(last)) => (cx.total.plus(&last), last),
-                (None, None) => return Ok(()),
-            };
-            let ts = l.timestamp.get().ok_or("token_count event without `timestamp`")?;
-            let when = crate::record::parse_ts(ts).map_err(|e| format!("`timestamp`: {e}"))?;
-            let tokens = Tokens {
-                // OpenAI counts cached tokens inside input; tt's input is uncached.
-                input: last.input.saturating_sub(last.cached),
-                output: last.output,
-                cache_read: last.cached.min(last.input),
-                cache_write: 0,
-                cache_write_1h: 0,
-            };
-            // An implausible event is skipped without moving the running total, so the next event's growth
-            // is still measured from the last plausible one.
-            cache.check(&tokens, Some(last.reasoning))?;
-            cx.total = total;
-            cx.last = Some(last);
-            if tokens.total() == 0 {
-                return Ok(());
-            }
-            let root = cx.root.as_deref().or(cx.session.as_deref()).unwrap_or("");
-            let hash = super::key_hash(&[
-                "codex",
-                root,
-                &total.total.to_string(),
-                &total.input.to_string(),
-                &total.output.to_string(),
-            ]);
-            let model = cx.model.as_deref().unwrap_or("unknown");
-            let ctx = cache.get(model, cx.session.as_deref(), cx.cwd.as_deref(), cx.branch.as_deref(), false);
-            let reasoning = (last.reasoning > 0).then_some(last.reasoning);
-            let service = cx.service_tier.as_deref().and_then(Service::parse).unwrap_or_default();
-            let billing = crate::record::Billing { service, ..Default::default() };
-            out.push(Found { hash, ts: when, tokens, reasoning, billing, iterations: None, ctx, stream: 0, at: 0 });
-        }
+        Some("event_msg") if p.kind.get() == Some("token_count") => token_count(l, p, cx, cache, out)?,
         _ => {}
     }
+    Ok(())
+}
+
+/// A `session_meta` line: the file's own session (its cwd and branch), and the root of a forked chain.
+fn session_meta(p: &Payload, cx: &mut Context) {
+    if cx.started {
+        return;
+    }
+    let id = p.id.get().map(str::to_string);
+    if cx.session.is_none() {
+        // The file's own session: its cwd and branch describe the work.
+        cx.session = id.clone();
+        cx.cwd = p.cwd.get().map(str::to_string).or(cx.cwd.take());
+        cx.branch = p.git.0.as_ref().and_then(|g| g.branch.get()).map(str::to_string);
+    }
+    // The root is the first session in the chain that was not itself forked.
+    if cx.root.is_none() && p.forked_from_id.get().is_none() {
+        cx.root = id;
+    }
+}
+
+/// A `token_count` event: the request it ends, found from the growth of the running totals (none for a repeat
+/// or an implausible event).
+fn token_count(
+    l: &Line,
+    p: &Payload,
+    cx: &mut Context,
+    cache: &mut CtxCache,
+    out: &mut Vec<Found>,
+) -> Result<(), String> {
+    cx.started = true;
+    let Some(info) = &p.info.0 else { return Ok(()) };
+    let last = info.last_token_usage.0.map(|u| u.cumulative());
+    let (total, last) = match (info.total_token_usage.0.map(|u| u.cumulative()), last) {
+        (Some(total), _) if total.total <= cx.total.total => {
+            // A repeat of the totals already counted (or an older replayed value): no new request.
+            return Ok(());
+        }
+        (Some(total), Some(last)) => (total, last),
+        (Some(total), None) => (total, total.minus(&cx.total)),
+        (None, Some(last)) if last.total == 0 || cx.last == Some(last) => return Ok(()),
+        (None, Some(last)) => (cx.total.plus(&last), last),
+        (None, None) => return Ok(()),
+    };
+    let ts = l.timestamp.get().ok_or("token_count event without `timestamp`")?;
+    let when = crate::record::parse_ts(ts).map_err(|e| format!("`timestamp`: {e}"))?;
+    let tokens = Tokens {
+        // OpenAI counts cached tokens inside input; tt's input is uncached.
+        input: last.input.saturating_sub(last.cached),
+        output: last.output,
+        cache_read: last.cached.min(last.input),
+        cache_write: 0,
+        cache_write_1h: 0,
+    };
+    // An implausible event is skipped without moving the running total, so the next event's growth
+    // is still measured from the last plausible one.
+    cache.check(&tokens, Some(last.reasoning))?;
+    cx.total = total;
+    cx.last = Some(last);
+    if tokens.total() == 0 {
+        return Ok(());
+    }
+    let root = cx.root.as_deref().or(cx.session.as_deref()).unwrap_or("");
+    let hash = super::key_hash(&[
+        "codex",
+        root,
+        &total.total.to_string(),
+        &total.input.to_string(),
+        &total.output.to_string(),
+    ]);
+    let model = cx.model.as_deref().unwrap_or("unknown");
+    let ctx = cache.get(model, cx.session.as_deref(), cx.cwd.as_deref(), cx.branch.as_deref(), false);
+    let reasoning = (last.reasoning > 0).then_some(last.reasoning);
+    let service = cx.service_tier.as_deref().and_then(Service::parse).unwrap_or_default();
+    let billing = crate::record::Billing { service, ..Default::default() };
+    out.push(Found { hash, ts: when, tokens, reasoning, billing, iterations: None, ctx, stream: 0, at: 0 });
     Ok(())
 }
 

@@ -313,15 +313,13 @@ pub fn import(
         // The log was replaced or truncated: what the state says was imported may not be in it any more.
         st.files.clear();
     }
-    // Requests already counted: those in the log, then every one added by this import.
-    let mut seen = match &mut locked {
-        Some(l) => log_tails(l.file()).map_err(|e| Error::io(log.display(), e))?,
-        None => match File::open(log) {
-            Ok(mut f) => log_tails(&mut f).map_err(|e| Error::io(log.display(), e))?,
-            Err(_) => HashSet::new(),
-        },
+    let mut adding = Adding {
+        seen: counted(&mut locked, log)?,
+        text: String::with_capacity(APPEND_CHUNK + 4096),
+        report: Report { files: files.len(), ..Report::default() },
+        warnings: opened,
+        results: Vec::with_capacity(files.len()),
     };
-    let mut report = Report { files: files.len(), ..Report::default() };
     let builder = Builder {
         source,
         agent: opts.agent.clone().unwrap_or_else(|| source.name().to_string()),
@@ -329,10 +327,6 @@ pub fn import(
         user: crate::machine::user(),
         config,
     };
-    let mut text = String::with_capacity(APPEND_CHUNK + 4096);
-    let mut warnings = opened;
-    let mut results: Vec<(String, Option<FileState>)> = Vec::with_capacity(files.len());
-
     let canonical = |v: &[PathBuf]| -> HashSet<PathBuf> {
         v.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())).collect()
     };
@@ -345,8 +339,60 @@ pub fn import(
         max_tokens: config.max_tokens,
         all_finished: opts.all_finished,
     };
-    let groups = groups(source, files);
-    let threads = match opts.threads {
+    read_groups(&ro, &builder, files, &st, opts.threads, |r| adding.group(r, &mut locked, sink))?;
+    let Adding { text, mut report, warnings, results, .. } = adding;
+    report.warnings = capped(warnings);
+    if let Some(mut l) = locked {
+        l.append(&text)?;
+        for (key, fs) in results {
+            match fs {
+                Some(fs) => st.files.insert(key, fs),
+                None => st.files.remove(&key),
+            };
+        }
+        st.log_len = l.len()?;
+        st.save(&state_path)?;
+        if let Some(w) = watch {
+            report.alerts = w.alerts(&mut l, config);
+        }
+    }
+    Ok(report)
+}
+
+/// The requests the log already holds (by their ids' hashed tails), read under the lock when there is one.
+fn counted(locked: &mut Option<crate::log::LockedLog>, log: &Path) -> Result<HashSet<u128>> {
+    match locked {
+        Some(l) => log_tails(l.file()).map_err(|e| Error::io(log.display(), e)),
+        None => match File::open(log) {
+            Ok(mut f) => log_tails(&mut f).map_err(|e| Error::io(log.display(), e)),
+            Err(_) => Ok(HashSet::new()),
+        },
+    }
+}
+
+/// At most [`MAX_WARNINGS`] warnings, then one line saying how many more there were.
+fn capped(mut warnings: Vec<String>) -> Vec<String> {
+    if warnings.len() > MAX_WARNINGS {
+        let more = warnings.len() - MAX_WARNINGS;
+        warnings.truncate(MAX_WARNINGS);
+        warnings.push(format!("… and {more} more warnings"));
+    }
+    warnings
+}
+
+/// Read the groups of `files` on up to `threads` threads (0: up to 2), handing each group's result to `each`
+/// in file order, whatever order the threads finish in. After `each` fails, the rest are read and dropped, and
+/// its error is returned.
+fn read_groups(
+    ro: &ReadOpts<'_>,
+    builder: &Builder<'_>,
+    files: &[PathBuf],
+    st: &State,
+    threads: usize,
+    mut each: impl FnMut(GroupResult) -> Result<()>,
+) -> Result<()> {
+    let groups = groups(ro.source, files);
+    let threads = match threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
         n => n,
     }
@@ -357,7 +403,7 @@ pub fn import(
         let (tx, rx) = mpsc::sync_channel::<GroupResult>(threads * 2);
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, st, builder, groups, ro) = (&next, &st, &builder, &groups, &ro);
+            let (next, groups) = (&next, &groups);
             s.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -382,65 +428,67 @@ pub fn import(
                 if outcome.is_err() {
                     continue;
                 }
-                report.duplicates += r.duplicates;
-                report.malformed += r.malformed;
-                report.unchanged += r.unchanged;
-                report.held += r.held;
-                report.unfinished += r.unfinished;
-                warnings.extend(r.warnings);
-                for b in r.built {
-                    if !seen.insert(b.tail) {
-                        report.duplicates += 1;
-                        continue;
-                    }
-                    text.push_str(&b.line);
-                    text.push('\n');
-                    report.added += 1;
-                    report.tokens += b.tokens;
-                    match b.cost {
-                        Some(c) => report.cost += c,
-                        None => *report.unpriced.entry(b.model).or_insert(0) += 1,
-                    }
-                    outcome = sink(&b.line);
-                    if outcome.is_err() {
-                        break;
-                    }
-                    if text.len() >= APPEND_CHUNK {
-                        if let Some(l) = &mut locked {
-                            outcome = l.append(&text);
-                        }
-                        text.clear();
-                        if outcome.is_err() {
-                            break;
-                        }
-                    }
-                }
-                results.extend(r.states);
+                outcome = each(r);
             }
         }
     });
-    outcome?;
-    if warnings.len() > MAX_WARNINGS {
-        let more = warnings.len() - MAX_WARNINGS;
-        warnings.truncate(MAX_WARNINGS);
-        warnings.push(format!("… and {more} more warnings"));
-    }
-    report.warnings = warnings;
-    if let Some(mut l) = locked {
-        l.append(&text)?;
-        for (key, fs) in results {
-            match fs {
-                Some(fs) => st.files.insert(key, fs),
-                None => st.files.remove(&key),
-            };
+    outcome
+}
+
+/// What an import has taken so far from the groups read, in file order.
+struct Adding {
+    /// Requests already counted: those in the log, then every one added by this import.
+    seen: HashSet<u128>,
+    /// Record lines not yet appended.
+    text: String,
+    report: Report,
+    warnings: Vec<String>,
+    /// Each file's offsets to save (`None`: forget the file).
+    results: Vec<(String, Option<FileState>)>,
+}
+
+impl Adding {
+    /// Take one group's result: its counts and warnings, and each record of a request not yet counted, given to
+    /// `sink` and appended to `locked` (nothing in a dry run) in writes of about [`APPEND_CHUNK`] bytes.
+    fn group(
+        &mut self,
+        r: GroupResult,
+        locked: &mut Option<crate::log::LockedLog>,
+        sink: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
+        let report = &mut self.report;
+        report.duplicates += r.duplicates;
+        report.malformed += r.malformed;
+        report.unchanged += r.unchanged;
+        report.held += r.held;
+        report.unfinished += r.unfinished;
+        self.warnings.extend(r.warnings);
+        for b in r.built {
+            if !self.seen.insert(b.tail) {
+                report.duplicates += 1;
+                continue;
+            }
+            self.text.push_str(&b.line);
+            self.text.push('\n');
+            report.added += 1;
+            report.tokens += b.tokens;
+            match b.cost {
+                Some(c) => report.cost += c,
+                None => *report.unpriced.entry(b.model).or_insert(0) += 1,
+            }
+            sink(&b.line)?;
+            if self.text.len() >= APPEND_CHUNK {
+                let appended = match locked {
+                    Some(l) => l.append(&self.text),
+                    None => Ok(()),
+                };
+                self.text.clear();
+                appended?;
+            }
         }
-        st.log_len = l.len()?;
-        st.save(&state_path)?;
-        if let Some(w) = watch {
-            report.alerts = w.alerts(&mut l, config);
-        }
+        self.results.extend(r.states);
+        Ok(())
     }
-    Ok(report)
 }
 
 /// About how many bytes of records go out in one write.

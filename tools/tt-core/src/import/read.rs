@@ -265,6 +265,9 @@ fn is_subagent_file(path: &Path) -> bool {
 /// A last line without its newline is still being written (or was torn by a crash): the saved offset never
 /// moves past its start, whatever it holds, so the next import reads it whole. It is read only when the file is
 /// idle, and reported as an incomplete line only then if it is not valid.
+// Long on purpose: one pass over a transcript's bytes (the loop every import spends its time in) whose state —
+// the buffer and its fill, the offset, the Codex context, the pricing cache, the pending requests, the line
+// counter — every step reads and moves on; split, each helper would take most of it by `&mut`.
 fn read_into(
     o: &ReadOpts,
     path: &Path,

@@ -158,17 +158,10 @@ impl<'c> BudgetState<'c> {
     fn period_advice(&self, s: &OptimizeSettings, cal: &Calendar) -> Option<Suggestion> {
         let (history, cur, spent) = self.history(cal)?;
         let (cur_start, cur_end) = (cur.start?, cur.end?);
-        let (cur_cost, cur_tokens) = (spent.usd, spent.tokens);
         let eval = Evaluation::new(self.budget, RowWindow::of(&cur), None, spent, cal.now, cal);
-        let forecast = eval.forecast.as_ref().map(|f| (f.usd, f.tokens));
-        let name = &self.budget.name;
-        let has_tokens = self.budget.limit_tokens.is_some();
-        let unit = self.budget.period.as_str();
-        let n = history.len();
         // The percentile is over the complete periods that had any records.
         let active: Vec<&Spent> = history.iter().map(|(_, sp)| sp).filter(|sp| sp.records > 0).collect();
-        let n_active = active.len();
-        let enough = n_active >= MIN_HISTORY;
+        let enough = active.len() >= MIN_HISTORY;
         let mut costs: Vec<Decimal> = active.iter().map(|sp| sp.usd).collect();
         costs.sort();
         let pct_cost = if enough { percentile(&costs, s.budget_percentile) } else { None };
@@ -176,34 +169,48 @@ impl<'c> BudgetState<'c> {
         tokens.sort();
         let pct_tokens = if enough { percentile(&tokens, s.budget_percentile) } else { None };
         let recommended = pct_cost.filter(|c| *c > Decimal::ZERO).map(round_cents_up);
-        let recommended_tokens = pct_tokens.filter(|t| has_tokens && *t > Decimal::ZERO);
-        let over = active.iter().filter(|sp| self.is_over(sp)).count();
-        let trend = if n >= 2 {
-            let (last, prev) = (history[n - 1].1, history[n - 2].1);
-            Some((last, prev))
-        } else {
-            None
+        let recommended_tokens = pct_tokens.filter(|t| self.budget.limit_tokens.is_some() && *t > Decimal::ZERO);
+        let above_recommended = (self.budget.limit_usd.is_some() && recommended.is_some_and(|r| spent.usd > r))
+            || recommended_tokens.is_some_and(|r| Decimal::from(spent.tokens) > r);
+        let f = PeriodFigures {
+            history: &history,
+            cur_start,
+            cur_end,
+            spent,
+            n_active: active.len(),
+            pct_cost,
+            pct_tokens,
+            recommended,
+            recommended_tokens,
+            over: active.iter().filter(|sp| self.is_over(sp)).count(),
+            unpriced: history.iter().map(|(_, sp)| sp.unpriced).sum::<u64>() + spent.unpriced,
+            above_recommended,
+            eval,
         };
-        let unpriced: u64 = history.iter().map(|(_, sp)| sp.unpriced).sum::<u64>() + spent.unpriced;
-        let above_recommended = (self.budget.limit_usd.is_some() && recommended.is_some_and(|r| cur_cost > r))
-            || recommended_tokens.is_some_and(|r| Decimal::from(cur_tokens) > r);
+        let e = self.period_evidence(&f, s, cal);
+        let msg = self.period_message(&f, s);
+        Some(self.suggestion_of(msg, e))
+    }
 
+    /// The evidence of a calendar budget's advice.
+    fn period_evidence(&self, f: &PeriodFigures<'_>, s: &OptimizeSettings, cal: &Calendar) -> Map<String, Value> {
+        let n = f.history.len();
         let mut e = Map::new();
-        e.insert("budget".into(), name.clone().into());
-        e.insert("period".into(), unit.into());
+        e.insert("budget".into(), self.budget.name.clone().into());
+        e.insert("period".into(), self.budget.period.as_str().into());
         e.insert("scope".into(), scope_json(self.budget));
         e.insert("limit_usd".into(), opt_json(self.budget.limit_usd));
         e.insert("limit_tokens".into(), self.budget.limit_tokens.map(Value::from).unwrap_or(Value::Null));
         e.insert("complete_periods".into(), n.into());
-        e.insert("periods_with_spend".into(), n_active.into());
+        e.insert("periods_with_spend".into(), f.n_active.into());
         e.insert("percentile".into(), s.budget_percentile.into());
-        e.insert("percentile_usd".into(), opt_json(pct_cost));
-        e.insert("percentile_tokens".into(), opt_json(pct_tokens));
-        e.insert("recommended_limit_usd".into(), opt_json(recommended));
-        e.insert("recommended_limit_tokens".into(), opt_json(recommended_tokens));
-        e.insert("periods_over_limit".into(), over.into());
-        e.insert("unpriced_records".into(), unpriced.into());
-        let shown: Vec<Value> = history[n.saturating_sub(HISTORY_SHOWN)..]
+        e.insert("percentile_usd".into(), opt_json(f.pct_cost));
+        e.insert("percentile_tokens".into(), opt_json(f.pct_tokens));
+        e.insert("recommended_limit_usd".into(), opt_json(f.recommended));
+        e.insert("recommended_limit_tokens".into(), opt_json(f.recommended_tokens));
+        e.insert("periods_over_limit".into(), f.over.into());
+        e.insert("unpriced_records".into(), f.unpriced.into());
+        let shown: Vec<Value> = f.history[n.saturating_sub(HISTORY_SHOWN)..]
             .iter()
             .map(|(start, sp)| {
                 let mut m = Map::new();
@@ -214,23 +221,19 @@ impl<'c> BudgetState<'c> {
             })
             .collect();
         e.insert("history".into(), Value::Array(shown));
+        let forecast = f.forecast();
         let mut c = Map::new();
-        c.insert("start".into(), format_in(cur_start, cal.tz).into());
-        c.insert("end".into(), format_in(cur_end, cal.tz).into());
-        c.insert("cost_usd".into(), money_json(cur_cost));
-        c.insert("tokens".into(), cur_tokens.into());
-        c.insert("level".into(), eval.level.as_str().into());
+        c.insert("start".into(), format_in(f.cur_start, cal.tz).into());
+        c.insert("end".into(), format_in(f.cur_end, cal.tz).into());
+        c.insert("cost_usd".into(), money_json(f.spent.usd));
+        c.insert("tokens".into(), f.spent.tokens.into());
+        c.insert("level".into(), f.eval.level.as_str().into());
         c.insert("forecast_usd".into(), opt_json(forecast.map(|f| f.0)));
         c.insert("forecast_tokens".into(), forecast.map(|f| Value::from(f.1)).unwrap_or(Value::Null));
-        let limit_date = eval.forecast.as_ref().and_then(|f| f.limit_date);
-        c.insert("limit_date".into(), limit_date.map(|d| Value::from(d.to_string())).unwrap_or(Value::Null));
-        c.insert("above_recommended".into(), above_recommended.into());
+        c.insert("limit_date".into(), f.limit_date().map(|d| Value::from(d.to_string())).unwrap_or(Value::Null));
+        c.insert("above_recommended".into(), f.above_recommended.into());
         e.insert("current".into(), Value::Object(c));
-        let change_usd = |l: &Spent, p: &Spent| super::stats::ratio(l.usd - p.usd, p.usd, 4);
-        let change_tokens = |l: &Spent, p: &Spent| {
-            super::stats::ratio(Decimal::from(l.tokens) - Decimal::from(p.tokens), Decimal::from(p.tokens), 4)
-        };
-        if let Some((last, prev)) = &trend {
+        if let Some((last, prev)) = &f.trend() {
             let mut t = Map::new();
             t.insert("last_usd".into(), money_json(last.usd));
             t.insert("previous_usd".into(), money_json(prev.usd));
@@ -240,12 +243,18 @@ impl<'c> BudgetState<'c> {
             t.insert("change_tokens".into(), opt_json(change_tokens(last, prev)));
             e.insert("trend".into(), Value::Object(t));
         }
+        e
+    }
 
-        // In the budget's own units: dollars for a dollar limit, tokens for a token limit, both for both.
+    /// The message of a calendar budget's advice, in the budget's own units: dollars for a dollar limit, tokens
+    /// for a token limit, both for both.
+    fn period_message(&self, f: &PeriodFigures<'_>, s: &OptimizeSettings) -> String {
+        let unit = self.budget.period.as_str();
+        let over = f.over;
         let mut msg = self.head(unit);
-        let with_spend = plural(n_active as u64, &format!("complete {unit}"));
-        let recs = self.recommendation(recommended, recommended_tokens);
-        match (pct_cost, pct_tokens) {
+        let with_spend = plural(f.n_active as u64, &format!("complete {unit}"));
+        let recs = self.recommendation(f.recommended, f.recommended_tokens);
+        match (f.pct_cost, f.pct_tokens) {
             (Some(pc), Some(pt)) if !recs.is_empty() => {
                 msg.push_str(&format!(
                     "p{} of the {with_spend} with spend is {} ({} in {over} of them) → recommended limit {recs}",
@@ -259,20 +268,20 @@ impl<'c> BudgetState<'c> {
             }
             _ => msg.push_str(&format!("no recommendation: only {with_spend} with spend, {MIN_HISTORY} needed")),
         }
-        msg.push_str(&format!("; this {unit} so far {}", self.amount(cur_cost, cur_tokens)));
-        if eval.level != Level::Ok {
-            msg.push_str(&format!(" ({})", eval.level.as_str()));
+        msg.push_str(&format!("; this {unit} so far {}", self.amount(f.spent.usd, f.spent.tokens)));
+        if f.eval.level != Level::Ok {
+            msg.push_str(&format!(" ({})", f.eval.level.as_str()));
         }
-        if above_recommended {
+        if f.above_recommended {
             msg.push_str(", already above the recommended limit");
         }
-        if let Some((f_usd, f_tokens)) = forecast {
+        if let Some((f_usd, f_tokens)) = f.forecast() {
             msg.push_str(&format!(", forecast {} at the current burn", self.amount(f_usd, f_tokens)));
-            if let Some(d) = limit_date {
+            if let Some(d) = f.limit_date() {
                 msg.push_str(&format!(" (limit reached on {d})"));
             }
         }
-        if let Some((last, prev)) = &trend {
+        if let Some((last, prev)) = &f.trend() {
             msg.push_str(&format!(
                 "; last {unit} {} vs {} the one before",
                 self.amount(last.usd, last.tokens),
@@ -285,10 +294,9 @@ impl<'c> BudgetState<'c> {
                 msg.push_str(&format!(" ({sign}{})", pct(ch)));
             }
         }
-        msg.push_str(&unpriced_note(unpriced));
-        Some(self.suggestion_of(msg, e))
+        msg.push_str(&unpriced_note(f.unpriced));
+        msg
     }
-
     /// `budget NAME (month, limit $1.00): `.
     fn head(&self, unit: &str) -> String {
         let mut msg = format!("budget {} ({unit}", self.budget.name);
@@ -400,27 +408,7 @@ impl<'c> BudgetState<'c> {
             })
             .sum();
         let months = recent.len();
-        let today = cal.today();
-        // Days from today until spend at this rate passes the limit: remaining ÷ (burn ÷ days), rounded up.
-        let reach = |remaining: Decimal, burned: Decimal| -> Option<i64> {
-            if remaining <= Decimal::ZERO || burned <= Decimal::ZERO || days == 0 {
-                return None;
-            }
-            let d = remaining.checked_mul(Decimal::from(days))?.checked_div(burned)?.ceil();
-            i64::try_from(d).ok().filter(|d| *d <= 36_500)
-        };
-        let mut limit_days: Option<i64> = None;
-        if let Some(r) = eval.remaining_usd() {
-            limit_days = reach(r, burn.usd);
-        }
-        if let Some(r) = eval.remaining_tokens() {
-            let t = reach(Decimal::from(r.max(0) as u64), Decimal::from(burn.tokens));
-            limit_days = match (limit_days, t) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-        }
-        let limit_date = limit_days.map(|d| today + Duration::days(d));
+        let limit_date = days_to_limit(&eval, &burn, days).map(|d| cal.today() + Duration::days(d));
         let per_month = |x: Decimal| (months > 0).then(|| (x / Decimal::from(months as u64)).round_dp(4));
 
         let mut e = Map::new();
@@ -444,6 +432,21 @@ impl<'c> BudgetState<'c> {
         e.insert("recommended_limit_tokens".into(), Value::Null);
         e.insert("no_recommendation".into(), "an all-time budget has no periods to learn a limit from".into());
 
+        let msg = self.total_message(&eval, &burn, months, limit_date, spent.unpriced);
+        Some(self.suggestion_of(msg, e))
+    }
+
+    /// The message of a `total` budget's advice: what is spent, and the burn of the last `months` complete
+    /// months (`burn`) with the date the limit is reached at that rate.
+    fn total_message(
+        &self,
+        eval: &Evaluation,
+        burn: &Spent,
+        months: usize,
+        limit_date: Option<chrono::NaiveDate>,
+        unpriced: u64,
+    ) -> String {
+        let per_month = |x: Decimal| (months > 0).then(|| (x / Decimal::from(months as u64)).round_dp(4));
         let mut msg = self.head("total");
         msg.push_str("no recommended limit (an all-time budget has no periods to learn one from); ");
         msg.push_str(&format!("{} so far", eval.spent_text()));
@@ -471,10 +474,9 @@ impl<'c> BudgetState<'c> {
                 None => msg.push_str(" → at that rate the limit is not reached"),
             }
         }
-        msg.push_str(&unpriced_note(spent.unpriced));
-        Some(self.suggestion_of(msg, e))
+        msg.push_str(&unpriced_note(unpriced));
+        msg
     }
-
     fn session_advice(&self, s: &OptimizeSettings) -> Option<Suggestion> {
         if self.sessions.is_empty() {
             return None;
@@ -525,6 +527,80 @@ impl<'c> BudgetState<'c> {
         msg.push_str(&unpriced_note(unpriced));
         Some(self.suggestion_of(msg, e))
     }
+}
+
+/// What a calendar budget's advice is made of, worked out once for both its evidence and its message.
+struct PeriodFigures<'h> {
+    /// The complete periods, oldest first.
+    history: &'h [(DateTime<Utc>, Spent)],
+    cur_start: DateTime<Utc>,
+    cur_end: DateTime<Utc>,
+    /// The current period's spend.
+    spent: Spent,
+    /// The current period evaluated as tt-budget does.
+    eval: Evaluation,
+    /// Complete periods with any records.
+    n_active: usize,
+    pct_cost: Option<Decimal>,
+    pct_tokens: Option<Decimal>,
+    recommended: Option<Decimal>,
+    recommended_tokens: Option<Decimal>,
+    /// Complete periods with spend over a limit.
+    over: usize,
+    unpriced: u64,
+    above_recommended: bool,
+}
+
+impl PeriodFigures<'_> {
+    /// The current period's forecast: dollars and tokens.
+    fn forecast(&self) -> Option<(Decimal, u64)> {
+        self.eval.forecast.as_ref().map(|f| (f.usd, f.tokens))
+    }
+
+    fn limit_date(&self) -> Option<chrono::NaiveDate> {
+        self.eval.forecast.as_ref().and_then(|f| f.limit_date)
+    }
+
+    /// The last complete period and the one before.
+    fn trend(&self) -> Option<(Spent, Spent)> {
+        let n = self.history.len();
+        (n >= 2).then(|| (self.history[n - 1].1, self.history[n - 2].1))
+    }
+}
+
+/// Days from today until spend at the rate of `burn` over `days` passes one of the budget's limits (the first
+/// one reached), if it ever does within a century.
+fn days_to_limit(eval: &Evaluation, burn: &Spent, days: i64) -> Option<i64> {
+    // remaining ÷ (burn ÷ days), rounded up.
+    let reach = |remaining: Decimal, burned: Decimal| -> Option<i64> {
+        if remaining <= Decimal::ZERO || burned <= Decimal::ZERO || days == 0 {
+            return None;
+        }
+        let d = remaining.checked_mul(Decimal::from(days))?.checked_div(burned)?.ceil();
+        i64::try_from(d).ok().filter(|d| *d <= 36_500)
+    };
+    let mut limit_days: Option<i64> = None;
+    if let Some(r) = eval.remaining_usd() {
+        limit_days = reach(r, burn.usd);
+    }
+    if let Some(r) = eval.remaining_tokens() {
+        let t = reach(Decimal::from(r.max(0) as u64), Decimal::from(burn.tokens));
+        limit_days = match (limit_days, t) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    limit_days
+}
+
+/// The change in dollars from `p` to `l`, as a ratio.
+fn change_usd(l: &Spent, p: &Spent) -> Option<Decimal> {
+    super::stats::ratio(l.usd - p.usd, p.usd, 4)
+}
+
+/// The change in tokens from `p` to `l`, as a ratio.
+fn change_tokens(l: &Spent, p: &Spent) -> Option<Decimal> {
+    super::stats::ratio(Decimal::from(l.tokens) - Decimal::from(p.tokens), Decimal::from(p.tokens), 4)
 }
 
 /// `; 3 records unpriced: the dollars are a lower bound` (empty when there are none).

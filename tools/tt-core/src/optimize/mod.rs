@@ -789,14 +789,43 @@ impl<'c> Analyzer<'c> {
             return Err(Error::data("an agent has more tasks and sessions than tt-optimize can count (4 billion)"));
         }
         let s = self.settings;
-        let mut suggestions = Vec::new();
         let mut names: Vec<&String> = self.agents.keys().collect();
         names.sort();
+        let (mut suggestions, mut tasks, task_counts) = self.agent_pass(&names, second.as_ref())?;
+        if let Some(p) = &second {
+            suggestions.extend(p.pass.suggestions(s));
+        }
+        for b in &self.budgets {
+            suggestions.extend(b.suggestion(s, &self.cal)?);
+        }
+        rank(&mut suggestions);
+        let agents = self.efficiency(&names, &task_counts);
+        tasks.merge(self.lone);
+
+        Ok(Report {
+            window: self.window,
+            records: self.records,
+            unpriced_records: self.unpriced,
+            suggestions,
+            agents,
+            tasks: tasks.items,
+        })
+    }
+
+    /// Go through every agent (`names`, sorted) once: its rightsizing, caching and session-outlier suggestions,
+    /// its tasks offered to the list of the dearest, and how many named tasks it has.
+    fn agent_pass<'a>(
+        &'a self,
+        names: &[&'a String],
+        second: Option<&SecondPass<'_>>,
+    ) -> Result<(Vec<Suggestion>, TopTasks, FxMap<&'a str, u64>)> {
+        let s = self.settings;
+        let mut suggestions = Vec::new();
         let mut tasks = TopTasks { n: self.lone.n, items: Vec::new() };
         let mut task_counts: FxMap<&str, u64> = FxMap::default();
         // A session whose first record the second pass did not find: the log changed between the two reads.
         let mut lost: Option<String> = None;
-        for name in &names {
+        for name in names {
             let a = &self.agents[*name];
             for (model, g) in &a.rightsize {
                 suggestions.extend(g.suggestion(s, name, model));
@@ -813,12 +842,10 @@ impl<'c> Analyzer<'c> {
                 }
                 if let Some(cost) = slot.session() {
                     session_costs.extend(cost);
-                    slot.suggesting_groups(s, |g| {
-                        match second.as_ref().and_then(|p| p.first_id(name, task, &g.model().name)) {
-                            Some(first) => suggestions.extend(g.suggestion(s, name, task, first)),
-                            None => {
-                                lost.get_or_insert_with(|| format!("session {task:?} of {name}"));
-                            }
+                    slot.suggesting_groups(s, |g| match second.and_then(|p| p.first_id(name, task, &g.model().name)) {
+                        Some(first) => suggestions.extend(g.suggestion(s, name, task, first)),
+                        None => {
+                            lost.get_or_insert_with(|| format!("session {task:?} of {name}"));
                         }
                     });
                 }
@@ -834,14 +861,11 @@ impl<'c> Analyzer<'c> {
                  tt-optimize read it?"
             )));
         }
-        if let Some(p) = &second {
-            suggestions.extend(p.pass.suggestions(s));
-        }
-        for b in &self.budgets {
-            suggestions.extend(b.suggestion(s, &self.cal)?);
-        }
-        rank(&mut suggestions);
+        Ok((suggestions, tasks, task_counts))
+    }
 
+    /// The efficiency table: each agent's tasks and cost per task, relative to the median, cheapest first.
+    fn efficiency(&self, names: &[&String], task_counts: &FxMap<&str, u64>) -> Vec<AgentEfficiency> {
         let mut agents: Vec<AgentEfficiency> = names
             .iter()
             .map(|name| {
@@ -877,20 +901,9 @@ impl<'c> Analyzer<'c> {
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => x.agent.cmp(&y.agent),
         });
-
-        tasks.merge(self.lone);
-
-        Ok(Report {
-            window: self.window,
-            records: self.records,
-            unpriced_records: self.unpriced,
-            suggestions,
-            agents,
-            tasks: tasks.items,
-        })
+        agents
     }
 }
-
 /// Keep the `n` largest `(value, id)` pairs (ties: smaller id first), bounded while streaming.
 #[derive(Debug, Clone, Default)]
 pub struct TopIds {

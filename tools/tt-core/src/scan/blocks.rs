@@ -112,6 +112,9 @@ where
 /// Read lines from `r` until the first line starting at or after byte `limit` (relative to where `r` starts).
 /// With `skip_first`, the bytes up to and including the first newline belong to the previous chunk. Returns
 /// the number of lines read (for line numbers of later chunks) or the 1-based line of the first error.
+// Long on purpose: one read loop whose buffer state (`buf`, `filled`, `pos`, `skipping`, `eof`, `lines`) every
+// step changes — refill, skip the previous chunk's line, hand out whole lines, keep the tail; split, that state
+// would be threaded through each helper by `&mut`, on the loop every bulk read runs.
 fn chunk<S, F>(
     mut r: impl Read,
     name: &str,

@@ -440,6 +440,9 @@ fn printable_name(s: &str) -> bool {
 /// that the line is bad. The quick path's fallback, and the parser that decides a line's verdict.
 ///
 /// [`Record::parse`]: crate::record::Record::parse
+// Long on purpose: one match arm per schema key over locals, the same shape as `parse_quick` and
+// `Record::parse` so the three can be compared arm by arm (the property tests hold them equal); it decides every
+// line the quick path declines, so it stays one loop with no state passed between helpers.
 pub(super) fn parse_fast(line: &[u8]) -> Fast<View<'_>> {
     let text = std::str::from_utf8(line).map_err(|_| bad("invalid UTF-8"))?;
     let mut c = Cursor::new(text);

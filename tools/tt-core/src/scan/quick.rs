@@ -24,6 +24,9 @@ use crate::record::{Billing, SCHEMA_VERSION, Service, Tokens, parse_speed};
 /// on every line they have and on mutations of them).
 ///
 /// [`parse_fast`]: super::general::parse_fast
+// Long on purpose: this is the innermost loop of every bulk read (one call per log line). The line's fields are
+// locals that one match arm per schema key fills in; split into helpers, they would have to travel in a struct
+// through calls on the hottest path, and the key-by-key shape that mirrors `parse_fast` would be lost.
 #[inline]
 pub(super) fn parse_quick<'a>(line: &'a [u8], text: Option<&'a str>) -> Option<View<'a>> {
     // The reader usually validated the whole block the line is in already.
