@@ -318,13 +318,15 @@ enum Line {
 /// Refuse token counts a merge must not append: above `max` in a field, or adding up past `u64::MAX`.
 fn plausible(r: &Record, max: u64) -> Result<()> {
     let t = &r.tokens;
+    use crate::record::field;
+    let [cache_read, cache_write, cache_write_1h] = t.cache_fields();
     let fields = [
-        ("input_tokens", t.input),
-        ("output_tokens", t.output),
-        ("cache_read_tokens", t.cache_read),
-        ("cache_write_tokens", t.cache_write),
-        ("cache_write_1h_tokens", t.cache_write_1h),
-        ("reasoning_tokens", r.reasoning_tokens.unwrap_or(0)),
+        (field::INPUT_TOKENS, t.input),
+        (field::OUTPUT_TOKENS, t.output),
+        cache_read,
+        cache_write,
+        cache_write_1h,
+        (field::REASONING_TOKENS, r.reasoning_tokens.unwrap_or(0)),
     ];
     if let Some((k, n)) = fields.iter().find(|(_, n)| *n > max) {
         return Err(Error::data(format!(

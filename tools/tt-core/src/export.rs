@@ -25,7 +25,7 @@ use crate::money;
 use crate::output::csv_safe;
 use crate::period::Window;
 use crate::price::PriceTable;
-use crate::record::Record;
+use crate::record::{Record, field};
 
 /// "Now" for metadata: `$SOURCE_DATE_EPOCH` when set (reproducible output, see reproducible-builds.org), else
 /// the clock.
@@ -301,32 +301,32 @@ pub fn rows_prometheus(rows: &[Summary]) -> Result<String> {
 
 /// The CSV columns of a record export, in order.
 pub const CSV_COLUMNS: &[&str] = &[
-    "id",
-    "ts",
-    "agent",
-    "model",
-    "provider",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-    "cost_usd",
-    "price",
-    "session",
-    "task",
-    "project",
-    "branch",
-    "commit",
-    "host",
-    "user",
-    "duration_ms",
-    "source",
-    "estimated",
-    "notes",
-    "tags",
+    field::ID,
+    field::TS,
+    field::AGENT,
+    field::MODEL,
+    field::PROVIDER,
+    field::INPUT_TOKENS,
+    field::OUTPUT_TOKENS,
+    field::CACHE_READ_TOKENS,
+    field::CACHE_WRITE_TOKENS,
+    field::CACHE_WRITE_1H_TOKENS,
+    field::REASONING_TOKENS,
+    "total_tokens", // derived: the sum of the counts, not a field of the log
+    field::COST_USD,
+    field::PRICE,
+    field::SESSION,
+    field::TASK,
+    field::PROJECT,
+    field::BRANCH,
+    field::COMMIT,
+    field::HOST,
+    field::USER,
+    field::DURATION_MS,
+    field::SOURCE,
+    field::ESTIMATED,
+    field::NOTES,
+    field::TAGS,
 ];
 
 /// One record as CSV cells, in [`CSV_COLUMNS`] order. Missing values are empty cells (NULL in DuckDB and in

@@ -37,6 +37,15 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// The cache counts with their field names, in schema order (written only when not zero).
+    pub fn cache_fields(&self) -> [(&'static str, u64); 3] {
+        [
+            (field::CACHE_READ_TOKENS, self.cache_read),
+            (field::CACHE_WRITE_TOKENS, self.cache_write),
+            (field::CACHE_WRITE_1H_TOKENS, self.cache_write_1h),
+        ]
+    }
+
     /// The whole prompt: input + cache read + cache writes (what long-context tiers are decided on).
     ///
     /// Saturates at `u64::MAX` instead of wrapping: records read from files may hold any `u64` per field
@@ -195,39 +204,76 @@ pub struct Record {
     pub extra: Map<String, Value>,
 }
 
+/// The schema's field names, each spelled once: every reader, writer and table of columns names a field through
+/// these (the scanner's key table, the CSV columns, the record writers), and [`KNOWN_FIELDS`] lists them in the
+/// order they are written.
+pub mod field {
+    pub const V: &str = "v";
+    pub const ID: &str = "id";
+    pub const TS: &str = "ts";
+    pub const AGENT: &str = "agent";
+    pub const MODEL: &str = "model";
+    pub const PROVIDER: &str = "provider";
+    pub const INPUT_TOKENS: &str = "input_tokens";
+    pub const OUTPUT_TOKENS: &str = "output_tokens";
+    pub const CACHE_READ_TOKENS: &str = "cache_read_tokens";
+    pub const CACHE_WRITE_TOKENS: &str = "cache_write_tokens";
+    pub const CACHE_WRITE_1H_TOKENS: &str = "cache_write_1h_tokens";
+    pub const REASONING_TOKENS: &str = "reasoning_tokens";
+    pub const SERVICE_TIER: &str = "service_tier";
+    pub const SPEED: &str = "speed";
+    pub const WEB_SEARCH_REQUESTS: &str = "web_search_requests";
+    pub const WEB_FETCH_REQUESTS: &str = "web_fetch_requests";
+    pub const CODE_EXECUTION_REQUESTS: &str = "code_execution_requests";
+    pub const SESSION: &str = "session";
+    pub const TASK: &str = "task";
+    pub const PROJECT: &str = "project";
+    pub const BRANCH: &str = "branch";
+    pub const COMMIT: &str = "commit";
+    pub const HOST: &str = "host";
+    pub const USER: &str = "user";
+    pub const DURATION_MS: &str = "duration_ms";
+    pub const NOTES: &str = "notes";
+    pub const TAGS: &str = "tags";
+    pub const SOURCE: &str = "source";
+    pub const ESTIMATED: &str = "estimated";
+    pub const COST_USD: &str = "cost_usd";
+    pub const PRICE: &str = "price";
+}
+
 /// Names of the fields this schema defines, in the order they are written.
 pub const KNOWN_FIELDS: &[&str] = &[
-    "v",
-    "id",
-    "ts",
-    "agent",
-    "model",
-    "provider",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "reasoning_tokens",
-    "service_tier",
-    "speed",
-    "web_search_requests",
-    "web_fetch_requests",
-    "code_execution_requests",
-    "session",
-    "task",
-    "project",
-    "branch",
-    "commit",
-    "host",
-    "user",
-    "duration_ms",
-    "notes",
-    "tags",
-    "source",
-    "estimated",
-    "cost_usd",
-    "price",
+    field::V,
+    field::ID,
+    field::TS,
+    field::AGENT,
+    field::MODEL,
+    field::PROVIDER,
+    field::INPUT_TOKENS,
+    field::OUTPUT_TOKENS,
+    field::CACHE_READ_TOKENS,
+    field::CACHE_WRITE_TOKENS,
+    field::CACHE_WRITE_1H_TOKENS,
+    field::REASONING_TOKENS,
+    field::SERVICE_TIER,
+    field::SPEED,
+    field::WEB_SEARCH_REQUESTS,
+    field::WEB_FETCH_REQUESTS,
+    field::CODE_EXECUTION_REQUESTS,
+    field::SESSION,
+    field::TASK,
+    field::PROJECT,
+    field::BRANCH,
+    field::COMMIT,
+    field::HOST,
+    field::USER,
+    field::DURATION_MS,
+    field::NOTES,
+    field::TAGS,
+    field::SOURCE,
+    field::ESTIMATED,
+    field::COST_USD,
+    field::PRICE,
 ];
 
 impl Record {
@@ -268,7 +314,7 @@ impl Record {
 
     /// Build a record from a parsed JSON object, validating every known field.
     pub fn from_map(mut map: Map<String, Value>) -> Result<Record> {
-        let v = match map.shift_remove("v") {
+        let v = match map.shift_remove(field::V) {
             None => return Err(Error::data("missing field `v` (schema version)")),
             Some(v) => v.as_u64().ok_or_else(|| Error::data("field `v`: expected an integer"))?,
         };
@@ -277,59 +323,59 @@ impl Record {
                 "unsupported schema version {v} (this tt reads version {SCHEMA_VERSION})"
             )));
         }
-        let id = req_string(&mut map, "id")?;
-        let ts_text = req_string(&mut map, "ts")?;
+        let id = req_string(&mut map, field::ID)?;
+        let ts_text = req_string(&mut map, field::TS)?;
         let ts = parse_ts(&ts_text).map_err(|e| Error::data(format!("field `ts`: {e}")))?;
-        let agent = req_string(&mut map, "agent")?;
-        let model = req_string(&mut map, "model")?;
+        let agent = req_string(&mut map, field::AGENT)?;
+        let model = req_string(&mut map, field::MODEL)?;
         check_name("agent", &agent)?;
         check_name("model", &model)?;
         let tokens = Tokens {
-            input: req_u64(&mut map, "input_tokens")?,
-            output: req_u64(&mut map, "output_tokens")?,
-            cache_read: opt_u64(&mut map, "cache_read_tokens")?.unwrap_or(0),
-            cache_write: opt_u64(&mut map, "cache_write_tokens")?.unwrap_or(0),
-            cache_write_1h: opt_u64(&mut map, "cache_write_1h_tokens")?.unwrap_or(0),
+            input: req_u64(&mut map, field::INPUT_TOKENS)?,
+            output: req_u64(&mut map, field::OUTPUT_TOKENS)?,
+            cache_read: opt_u64(&mut map, field::CACHE_READ_TOKENS)?.unwrap_or(0),
+            cache_write: opt_u64(&mut map, field::CACHE_WRITE_TOKENS)?.unwrap_or(0),
+            cache_write_1h: opt_u64(&mut map, field::CACHE_WRITE_1H_TOKENS)?.unwrap_or(0),
         };
         let mut r = Record::new(id, ts, agent, model, tokens);
         r.ts_text = ts_text;
-        r.reasoning_tokens = opt_u64(&mut map, "reasoning_tokens")?;
-        if let Some(t) = opt_string(&mut map, "service_tier")? {
+        r.reasoning_tokens = opt_u64(&mut map, field::REASONING_TOKENS)?;
+        if let Some(t) = opt_string(&mut map, field::SERVICE_TIER)? {
             r.billing.service = Service::parse(&t).ok_or_else(|| {
                 Error::data(format!("field `service_tier`: expected standard, batch, flex or priority, got {t:?}"))
             })?;
         }
-        if let Some(t) = opt_string(&mut map, "speed")? {
+        if let Some(t) = opt_string(&mut map, field::SPEED)? {
             r.billing.fast = parse_speed(&t)
                 .ok_or_else(|| Error::data(format!("field `speed`: expected fast or standard, got {t:?}")))?;
         }
-        r.billing.web_search = opt_u64(&mut map, "web_search_requests")?.unwrap_or(0);
-        r.billing.web_fetch = opt_u64(&mut map, "web_fetch_requests")?.unwrap_or(0);
-        r.billing.code_execution = opt_u64(&mut map, "code_execution_requests")?.unwrap_or(0);
-        r.provider = opt_string(&mut map, "provider")?;
-        r.session = opt_string(&mut map, "session")?;
-        r.task = opt_string(&mut map, "task")?;
-        r.project = opt_string(&mut map, "project")?;
-        r.branch = opt_string(&mut map, "branch")?;
-        r.commit = opt_string(&mut map, "commit")?;
-        r.host = opt_string(&mut map, "host")?;
-        r.user = opt_string(&mut map, "user")?;
-        r.duration_ms = opt_u64(&mut map, "duration_ms")?;
-        r.notes = opt_string(&mut map, "notes")?;
-        r.source = opt_string(&mut map, "source")?;
-        r.price = opt_string(&mut map, "price")?;
-        r.estimated = match map.shift_remove("estimated") {
+        r.billing.web_search = opt_u64(&mut map, field::WEB_SEARCH_REQUESTS)?.unwrap_or(0);
+        r.billing.web_fetch = opt_u64(&mut map, field::WEB_FETCH_REQUESTS)?.unwrap_or(0);
+        r.billing.code_execution = opt_u64(&mut map, field::CODE_EXECUTION_REQUESTS)?.unwrap_or(0);
+        r.provider = opt_string(&mut map, field::PROVIDER)?;
+        r.session = opt_string(&mut map, field::SESSION)?;
+        r.task = opt_string(&mut map, field::TASK)?;
+        r.project = opt_string(&mut map, field::PROJECT)?;
+        r.branch = opt_string(&mut map, field::BRANCH)?;
+        r.commit = opt_string(&mut map, field::COMMIT)?;
+        r.host = opt_string(&mut map, field::HOST)?;
+        r.user = opt_string(&mut map, field::USER)?;
+        r.duration_ms = opt_u64(&mut map, field::DURATION_MS)?;
+        r.notes = opt_string(&mut map, field::NOTES)?;
+        r.source = opt_string(&mut map, field::SOURCE)?;
+        r.price = opt_string(&mut map, field::PRICE)?;
+        r.estimated = match map.shift_remove(field::ESTIMATED) {
             None | Some(Value::Null) => None,
             Some(Value::Bool(b)) => Some(b),
             Some(_) => return Err(Error::data("field `estimated`: expected true or false")),
         };
-        r.cost_usd = match map.shift_remove("cost_usd") {
+        r.cost_usd = match map.shift_remove(field::COST_USD) {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) => Some(cost_from_text(&n.to_string())?),
             Some(Value::String(s)) => Some(cost_from_text(&s)?),
             Some(_) => return Err(Error::data("field `cost_usd`: expected a number")),
         };
-        match map.shift_remove("tags") {
+        match map.shift_remove(field::TAGS) {
             None | Some(Value::Null) => {}
             Some(Value::Object(t)) => {
                 for (k, v) in t {
@@ -353,19 +399,15 @@ impl Record {
     pub fn to_json(&self) -> String {
         let mut s = String::with_capacity(256);
         s.push_str("{\"v\":1");
-        push_str_field(&mut s, "id", &self.id);
-        push_str_field(&mut s, "ts", &self.ts_text);
-        push_str_field(&mut s, "agent", &self.agent);
-        push_str_field(&mut s, "model", &self.model);
+        push_str_field(&mut s, field::ID, &self.id);
+        push_str_field(&mut s, field::TS, &self.ts_text);
+        push_str_field(&mut s, field::AGENT, &self.agent);
+        push_str_field(&mut s, field::MODEL, &self.model);
         if let Some(p) = &self.provider {
-            push_str_field(&mut s, "provider", p);
+            push_str_field(&mut s, field::PROVIDER, p);
         }
         let _ = write!(s, ",\"input_tokens\":{},\"output_tokens\":{}", self.tokens.input, self.tokens.output);
-        for (k, n) in [
-            ("cache_read_tokens", self.tokens.cache_read),
-            ("cache_write_tokens", self.tokens.cache_write),
-            ("cache_write_1h_tokens", self.tokens.cache_write_1h),
-        ] {
+        for (k, n) in self.tokens.cache_fields() {
             if n != 0 {
                 let _ = write!(s, ",\"{k}\":{n}");
             }
@@ -375,10 +417,10 @@ impl Record {
         }
         // Only what changes the price is written: a standard tier and normal speed are the default.
         if self.billing.service != Service::Standard {
-            push_str_field(&mut s, "service_tier", self.billing.service.as_str());
+            push_str_field(&mut s, field::SERVICE_TIER, self.billing.service.as_str());
         }
         if self.billing.fast {
-            push_str_field(&mut s, "speed", "fast");
+            push_str_field(&mut s, field::SPEED, "fast");
         }
         for (k, n) in self.billing.tool_calls() {
             if n != 0 {
@@ -402,7 +444,7 @@ impl Record {
             let _ = write!(s, ",\"duration_ms\":{d}");
         }
         if let Some(n) = &self.notes {
-            push_str_field(&mut s, "notes", n);
+            push_str_field(&mut s, field::NOTES, n);
         }
         if !self.tags.is_empty() {
             s.push_str(",\"tags\":{");
@@ -417,7 +459,7 @@ impl Record {
             s.push('}');
         }
         if let Some(src) = &self.source {
-            push_str_field(&mut s, "source", src);
+            push_str_field(&mut s, field::SOURCE, src);
         }
         if let Some(e) = self.estimated {
             let _ = write!(s, ",\"estimated\":{e}");
@@ -426,7 +468,7 @@ impl Record {
             let _ = write!(s, ",\"cost_usd\":{}", money::canonical(c));
         }
         if let Some(p) = &self.price {
-            push_str_field(&mut s, "price", p);
+            push_str_field(&mut s, field::PRICE, p);
         }
         for (k, v) in &self.extra {
             s.push(',');

@@ -171,11 +171,7 @@ fn line(p: &Prepared, f: &Found, id: &str, priced: Option<&crate::price::Priced>
     line.push('"');
     line.push_str(&p.head);
     let _ = write!(line, ",\"input_tokens\":{},\"output_tokens\":{}", t.input, t.output);
-    for (k, n) in [
-        ("cache_read_tokens", t.cache_read),
-        ("cache_write_tokens", t.cache_write),
-        ("cache_write_1h_tokens", t.cache_write_1h),
-    ] {
+    for (k, n) in t.cache_fields() {
         if n != 0 {
             let _ = write!(line, ",\"{k}\":{n}");
         }

@@ -3,6 +3,8 @@
 //! and calling `memcmp`. A file of its own because the quick path and the general scanner share it, and the
 //! table's order (the order tt writes keys in) is what makes the next key the first one tried.
 
+use crate::record::field;
+
 /// The fields of the schema, so a key is recognised once and dispatched on as a number.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum K {
@@ -46,37 +48,37 @@ pub(super) enum K {
 /// [`Record::to_json`]: crate::record::Record::to_json
 /// [`Cursor::known_key`]: super::general::Cursor::known_key
 pub(super) const KEYS: [(&[u8], K); 31] = [
-    (b"v", K::V),
-    (b"id", K::Id),
-    (b"ts", K::Ts),
-    (b"agent", K::Agent),
-    (b"model", K::Model),
-    (b"provider", K::Provider),
-    (b"input_tokens", K::InputTokens),
-    (b"output_tokens", K::OutputTokens),
-    (b"cache_read_tokens", K::CacheReadTokens),
-    (b"cache_write_tokens", K::CacheWriteTokens),
-    (b"cache_write_1h_tokens", K::CacheWrite1hTokens),
-    (b"reasoning_tokens", K::ReasoningTokens),
-    (b"service_tier", K::ServiceTier),
-    (b"speed", K::Speed),
-    (b"web_search_requests", K::WebSearch),
-    (b"web_fetch_requests", K::WebFetch),
-    (b"code_execution_requests", K::CodeExecution),
-    (b"session", K::Session),
-    (b"task", K::Task),
-    (b"project", K::Project),
-    (b"branch", K::Branch),
-    (b"commit", K::Commit),
-    (b"host", K::Host),
-    (b"user", K::User),
-    (b"duration_ms", K::DurationMs),
-    (b"notes", K::Notes),
-    (b"tags", K::Tags),
-    (b"source", K::Source),
-    (b"estimated", K::Estimated),
-    (b"cost_usd", K::CostUsd),
-    (b"price", K::Price),
+    (field::V.as_bytes(), K::V),
+    (field::ID.as_bytes(), K::Id),
+    (field::TS.as_bytes(), K::Ts),
+    (field::AGENT.as_bytes(), K::Agent),
+    (field::MODEL.as_bytes(), K::Model),
+    (field::PROVIDER.as_bytes(), K::Provider),
+    (field::INPUT_TOKENS.as_bytes(), K::InputTokens),
+    (field::OUTPUT_TOKENS.as_bytes(), K::OutputTokens),
+    (field::CACHE_READ_TOKENS.as_bytes(), K::CacheReadTokens),
+    (field::CACHE_WRITE_TOKENS.as_bytes(), K::CacheWriteTokens),
+    (field::CACHE_WRITE_1H_TOKENS.as_bytes(), K::CacheWrite1hTokens),
+    (field::REASONING_TOKENS.as_bytes(), K::ReasoningTokens),
+    (field::SERVICE_TIER.as_bytes(), K::ServiceTier),
+    (field::SPEED.as_bytes(), K::Speed),
+    (field::WEB_SEARCH_REQUESTS.as_bytes(), K::WebSearch),
+    (field::WEB_FETCH_REQUESTS.as_bytes(), K::WebFetch),
+    (field::CODE_EXECUTION_REQUESTS.as_bytes(), K::CodeExecution),
+    (field::SESSION.as_bytes(), K::Session),
+    (field::TASK.as_bytes(), K::Task),
+    (field::PROJECT.as_bytes(), K::Project),
+    (field::BRANCH.as_bytes(), K::Branch),
+    (field::COMMIT.as_bytes(), K::Commit),
+    (field::HOST.as_bytes(), K::Host),
+    (field::USER.as_bytes(), K::User),
+    (field::DURATION_MS.as_bytes(), K::DurationMs),
+    (field::NOTES.as_bytes(), K::Notes),
+    (field::TAGS.as_bytes(), K::Tags),
+    (field::SOURCE.as_bytes(), K::Source),
+    (field::ESTIMATED.as_bytes(), K::Estimated),
+    (field::COST_USD.as_bytes(), K::CostUsd),
+    (field::PRICE.as_bytes(), K::Price),
 ];
 
 /// `key"` (the key and its closing quote) as three little-endian words, and the masks of the bytes that count
@@ -134,6 +136,14 @@ impl K {
 mod tests {
     use crate::record::Record;
     use crate::scan::View;
+
+    /// The scanners' table is the schema's list of fields, in the order records are written.
+    #[test]
+    fn the_key_table_is_the_schemas_fields_in_order() {
+        let keys: Vec<&[u8]> = super::KEYS.iter().map(|(k, _)| *k).collect();
+        let known: Vec<&[u8]> = crate::record::KNOWN_FIELDS.iter().map(|f| f.as_bytes()).collect();
+        assert_eq!(keys, known);
+    }
 
     #[test]
     fn keys_that_only_start_like_schema_keys_are_unknown_fields() {
