@@ -35,7 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'tt-budget' -ScriptBlock {
             [CompletionResult]::new('--budget', '--budget', [CompletionResultType]::ParameterName, 'Only these configured budgets (repeatable)')
             [CompletionResult]::new('--limit-usd', '--limit-usd', [CompletionResultType]::ParameterName, 'An ad-hoc budget instead of the configured ones: a dollar limit')
             [CompletionResult]::new('--limit-tokens', '--limit-tokens', [CompletionResultType]::ParameterName, 'An ad-hoc budget: a token limit')
-            [CompletionResult]::new('--period', '--period', [CompletionResultType]::ParameterName, 'The ad-hoc budget''s period: day, week, month, year, total, session')
+            [CompletionResult]::new('--period', '--period', [CompletionResultType]::ParameterName, 'The ad-hoc budget''s period: day, week, month, year, total, session. Checked over its current window (`month` is this month, the window tt-sum --period month reports); the report windows of tt-sum''s --period (today, last-month, …) are not budget periods')
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'The ad-hoc budget''s scope, FIELD=VALUE (repeatable): agent=ATLAS, tag:team=web')
             [CompletionResult]::new('--warn-at', '--warn-at', [CompletionResultType]::ParameterName, 'The ad-hoc budget''s thresholds, comma-separated fractions or percentages [default: 0.5,0.8,0.95]')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The ad-hoc budget''s name')

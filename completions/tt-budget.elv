@@ -32,7 +32,7 @@ set edit:completion:arg-completer[tt-budget] = {|@words|
             cand --budget 'Only these configured budgets (repeatable)'
             cand --limit-usd 'An ad-hoc budget instead of the configured ones: a dollar limit'
             cand --limit-tokens 'An ad-hoc budget: a token limit'
-            cand --period 'The ad-hoc budget''s period: day, week, month, year, total, session'
+            cand --period 'The ad-hoc budget''s period: day, week, month, year, total, session. Checked over its current window (`month` is this month, the window tt-sum --period month reports); the report windows of tt-sum''s --period (today, last-month, …) are not budget periods'
             cand --scope 'The ad-hoc budget''s scope, FIELD=VALUE (repeatable): agent=ATLAS, tag:team=web'
             cand --warn-at 'The ad-hoc budget''s thresholds, comma-separated fractions or percentages [default: 0.5,0.8,0.95]'
             cand --name 'The ad-hoc budget''s name'

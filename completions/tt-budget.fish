@@ -15,7 +15,7 @@ complete -c tt-budget -l tag -d 'The task\'s tag, KEY=VALUE (repeatable), for th
 complete -c tt-budget -l budget -d 'Only these configured budgets (repeatable)' -r
 complete -c tt-budget -l limit-usd -d 'An ad-hoc budget instead of the configured ones: a dollar limit' -r
 complete -c tt-budget -l limit-tokens -d 'An ad-hoc budget: a token limit' -r
-complete -c tt-budget -l period -d 'The ad-hoc budget\'s period: day, week, month, year, total, session' -r -f -a "day\t''
+complete -c tt-budget -l period -d 'The ad-hoc budget\'s period: day, week, month, year, total, session. Checked over its current window (`month` is this month, the window tt-sum --period month reports); the report windows of tt-sum\'s --period (today, last-month, …) are not budget periods' -r -f -a "day\t''
 week\t''
 month\t''
 year\t''

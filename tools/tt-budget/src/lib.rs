@@ -111,7 +111,9 @@ pub struct Cli {
     /// An ad-hoc budget: a token limit.
     #[arg(long, value_name = "N")]
     limit_tokens: Option<String>,
-    /// The ad-hoc budget's period: day, week, month, year, total, session.
+    /// The ad-hoc budget's period: day, week, month, year, total, session. Checked over its current window
+    /// (`month` is this month, the window tt-sum --period month reports); the report windows of tt-sum's
+    /// --period (today, last-month, …) are not budget periods.
     #[arg(long, value_name = "PERIOD", default_value = "month",
           value_parser = tt_core::cli::Words(&["day", "week", "month", "year", "total", "session"]), hide_possible_values = true)]
     period: String,
