@@ -614,23 +614,13 @@ fn fast_usage(b: &[u8], at: usize, level: usize, u: &mut Usage) -> Option<usize>
             }
             b"service_tier" => {
                 once(&mut seen, 5)?;
-                let mut v = None;
-                let end = plain_span(b, vs, level, &mut v)?;
-                let v = match v {
-                    Some((s, e)) => Some(std::str::from_utf8(&b[s..e]).ok()?),
-                    None => None,
-                };
+                let (end, v) = plain_text(b, vs, level)?;
                 u.service_tier = service_of(v);
                 end
             }
             b"speed" => {
                 once(&mut seen, 6)?;
-                let mut v = None;
-                let end = plain_span(b, vs, level, &mut v)?;
-                let v = match v {
-                    Some((s, e)) => Some(std::str::from_utf8(&b[s..e]).ok()?),
-                    None => None,
-                };
+                let (end, v) = plain_text(b, vs, level)?;
                 u.fast = is_fast(v);
                 end
             }
@@ -689,12 +679,7 @@ fn fast_usage(b: &[u8], at: usize, level: usize, u: &mut Usage) -> Option<usize>
             // An iteration's own model (an advisor call on another model).
             b"model" => {
                 once(&mut seen, 9)?;
-                let mut v = None;
-                let end = plain_span(b, vs, level, &mut v)?;
-                let v = match v {
-                    Some((s, e)) => Some(std::str::from_utf8(&b[s..e]).ok()?),
-                    None => None,
-                };
+                let (end, v) = plain_text(b, vs, level)?;
                 u.model = v.map(str::to_string);
                 end
             }
@@ -758,6 +743,19 @@ fn int(b: &[u8], at: usize) -> Option<(usize, u64)> {
     // Not a plain integer (a fraction, an exponent, a sign, a string): serde decides.
     let plain = j > at && (b[at] != b'0' || j == at + 1) && !matches!(b.get(j), Some(b'.' | b'e' | b'E'));
     plain.then_some((j, n))
+}
+
+/// [`plain_span`] as text: where the value ends, and the string (`None` for a value that is not a string);
+/// `None` when the value is not valid (the line goes to serde).
+#[inline]
+fn plain_text(b: &[u8], at: usize, depth: usize) -> Option<(usize, Option<&str>)> {
+    let mut span = None;
+    let end = plain_span(b, at, depth, &mut span)?;
+    let text = match span {
+        Some((s, e)) => Some(std::str::from_utf8(&b[s..e]).ok()?),
+        None => None,
+    };
+    Some((end, text))
 }
 
 /// A `Str` member's value at `at` (inside `depth` objects and arrays): where a string without escapes lies
