@@ -11,11 +11,11 @@ use clap::{CommandFactory, Parser};
 use tt_core::answer::{Request, answer};
 use tt_core::args::{parse_token_flag, parse_usd};
 use tt_core::budget::gate::{Estimate, Failure, Gate, Note, TaskContext, parse_fail_at};
-use tt_core::budget::{Budget, Evaluation, Level, Spent, UsdCells, amount};
+use tt_core::budget::{Budget, Evaluation};
 use tt_core::cli::{CommonArgs, HELP_FOOTER};
 use tt_core::error::{Error, Result};
 use tt_core::log::LockedLog;
-use tt_core::output::{Format, Table, csv_safe};
+use tt_core::output::Format;
 use tt_core::period::Calendar;
 use tt_core::{Config, money};
 
@@ -277,7 +277,7 @@ fn say(
             let _ = writeln!(std::io::stderr(), "tt-budget: {}", brief_line(evals));
             Ok(())
         }
-        None => render(&mut out, format, evals),
+        None => tt_core::budget::render::write(&mut out, format, evals),
     };
     match written.and_then(|()| out.flush().map_err(Error::from)) {
         Ok(()) => {}
@@ -413,204 +413,15 @@ fn estimate(cli: &Cli, config: &Config, cal: &Calendar, context: &TaskContext) -
     Estimate::new(usd, tokens, context.get("model").map(|m| (m, from)), &config.prices, cal)
 }
 
-fn spent_cell(e: &Evaluation, c: &UsdCells) -> String {
-    let usd = (e.limit_usd.is_some() || e.limit_tokens.is_none()).then(|| c.spent.clone());
-    let tok = e.limit_tokens.map(|_| i128::from(e.spent.tokens));
-    amount(usd, tok)
-}
-
-fn limit_cell(e: &Evaluation, c: &UsdCells) -> String {
-    amount(e.limit_usd.map(|_| c.limit.clone()), e.limit_tokens.map(i128::from))
-}
-
-fn forecast_cell(e: &Evaluation, c: &UsdCells) -> String {
-    match &e.forecast {
-        None => "-".into(),
-        Some(f) => amount(e.limit_usd.map(|_| c.projected.clone()), e.limit_tokens.map(|_| i128::from(f.tokens))),
-    }
-}
-
-fn window_cell(e: &Evaluation) -> String {
-    match (&e.session, &e.window.start) {
-        (Some(s), _) => format!("session {s}"),
-        (None, Some(start)) => format!("{} from {}", e.period.as_str(), start.format("%Y-%m-%d")),
-        (None, None) => e.period.as_str().to_string(),
-    }
-}
-
-/// The report table (also the GitHub job summary).
-fn table(evals: &[Evaluation]) -> Table {
-    // An UNPRICED column when some spend could not be priced: those budgets' dollars are a lower bound.
-    let unpriced = evals.iter().any(|e| e.spent.unpriced > 0);
-    // A HELD column when reservations hold some of it (already inside SPENT, which is what counts).
-    let held = evals.iter().any(|e| e.held != Spent::default());
-    let mut headers = vec!["BUDGET", "SCOPE", "WINDOW", "SPENT"];
-    if held {
-        headers.push("HELD");
-    }
-    if unpriced {
-        headers.push("UNPRICED");
-    }
-    headers.extend(["LIMIT", "LEFT", "USED", "LEVEL", "FORECAST", "LIMIT ON"]);
-    let mut t = Table::new(&headers, &["SPENT", "HELD", "UNPRICED", "LIMIT", "LEFT", "USED", "FORECAST"]);
-    // On a narrow screen: which budget, how much of which limit, and the level stay. (A window cut short loses
-    // its date, so only the scope is cut.)
-    t.may_drop(&["LIMIT ON", "FORECAST", "SCOPE", "WINDOW", "LEFT"]);
-    t.may_abbreviate(&["SCOPE"]);
-    for e in evals {
-        let c = UsdCells::of(e);
-        let limit_on = e.limit_date().map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "-".into());
-        let scope = e.scope_text();
-        let mut cells =
-            vec![e.name.clone(), if scope.is_empty() { "-".into() } else { scope }, window_cell(e), spent_cell(e, &c)];
-        if held {
-            cells.push(if e.held == Spent::default() {
-                "-".into()
-            } else {
-                let usd = (e.limit_usd.is_some() || e.limit_tokens.is_none()).then(|| money::usd(e.held.usd));
-                amount(usd, e.limit_tokens.map(|_| i128::from(e.held.tokens)))
-            });
-        }
-        if unpriced {
-            cells.push(if e.spent.unpriced > 0 { money::thousands(e.spent.unpriced) } else { "-".into() });
-        }
-        cells.extend([
-            limit_cell(e, &c),
-            amount(e.limit_usd.map(|_| c.left.clone()), e.remaining_tokens()),
-            format!("{}%", e.percent()),
-            e.level.as_str().to_string(),
-            forecast_cell(e, &c),
-            limit_on,
-        ]);
-        t.row(cells);
-    }
-    t
-}
-
-fn render(out: &mut impl Write, format: Format, evals: &[Evaluation]) -> Result<()> {
-    match format {
-        Format::Jsonl => {
-            for e in evals {
-                writeln!(out, "{}", e.to_json())?;
-            }
-        }
-        Format::Json => {
-            tt_core::output::write_json_array(out, evals.iter().map(|x| x.to_json()))?;
-        }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let csv_err = |e: csv::Error| Error::data(format!("csv: {e}"));
-            w.write_record([
-                "name",
-                "period",
-                "scope",
-                "window_start",
-                "window_end",
-                "session",
-                "spent_usd",
-                "spent_tokens",
-                "unpriced_records",
-                "limit_usd",
-                "limit_tokens",
-                "remaining_usd",
-                "remaining_tokens",
-                "percent",
-                "level",
-                "projected_usd",
-                "projected_tokens",
-                "limit_date",
-            ])
-            .map_err(csv_err)?;
-            for e in evals {
-                let f = e.forecast.as_ref();
-                let rec: Vec<String> = vec![
-                    csv_safe(&e.name).into_owned(),
-                    e.period.as_str().into(),
-                    csv_safe(&e.scope_text()).into_owned(),
-                    e.window.start.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default(),
-                    e.window.end.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default(),
-                    csv_safe(e.session.as_deref().unwrap_or("")).into_owned(),
-                    money::canonical(e.spent.usd),
-                    e.spent.tokens.to_string(),
-                    e.spent.unpriced.to_string(),
-                    e.limit_usd.map(money::canonical).unwrap_or_default(),
-                    e.limit_tokens.map(|t| t.to_string()).unwrap_or_default(),
-                    e.remaining_usd().map(money::canonical).unwrap_or_default(),
-                    e.remaining_tokens().map(|t| t.to_string()).unwrap_or_default(),
-                    e.percent().to_string(),
-                    e.level.as_str().into(),
-                    f.map(|f| money::canonical(f.usd)).unwrap_or_default(),
-                    f.map(|f| f.tokens.to_string()).unwrap_or_default(),
-                    e.limit_date().map(|d| d.to_string()).unwrap_or_default(),
-                ];
-                w.write_record(&rec).map_err(csv_err)?;
-            }
-            let bytes = w.into_inner().map_err(|e| Error::data(format!("csv: {e}")))?;
-            out.write_all(&bytes)?;
-        }
-        // No budget evaluated (the warnings said why): no table, not an empty header.
-        Format::Table | Format::Markdown if evals.is_empty() => {}
-        Format::Table => table(evals).render_text(out)?,
-        Format::Markdown => table(evals).render_markdown(out)?,
-    }
-    Ok(())
-}
-
 /// GitHub Actions: workflow commands on stderr (which the runner reads like stdout, so stdout stays the
 /// report) — an `::error::` for every reason the gate fails, whatever it is (over, `--fail-at`,
 /// `--fail-projected`, an estimate to defer); for budgets not failing it, `::warning::` at warning or critical
 /// and `::error::` over the limit; a `::warning::` for every budget not checked and every unpriced spend — and
 /// the table, the budgets not checked and the gate's verdict appended to the job summary.
 fn github_output(evals: &[Evaluation], failures: &[Failure], notes: &[Note]) -> Result<()> {
-    let mut err = std::io::stderr().lock();
-    let title = |name: &str| format!("tt budget {}", tt_core::github::escape_property(name));
-    for f in failures {
-        let _ = writeln!(err, "::error title={}::{}", title(&f.budget), tt_core::github::escape_data(&f.message));
-    }
-    for e in evals.iter().filter(|e| e.level >= Level::Warning && !failures.iter().any(|f| f.budget == e.name)) {
-        let cmd = if e.level == Level::Over { "error" } else { "warning" };
-        let mut msg = format!("budget {} is {} at {}%: {}", e.name, e.level.as_str(), e.percent(), e.spent_text());
-        if let Some(f) = &e.forecast
-            && f.level == Level::Over
-        {
-            msg.push_str(&format!("; projected {}", e.projected_text()));
-        }
-        let _ = writeln!(err, "::{cmd} title={}::{}", title(&e.name), tt_core::github::escape_data(&msg));
-    }
-    for n in notes {
-        let t = match &n.budget {
-            Some(b) => title(b),
-            None => "tt budget".into(),
-        };
-        let _ = writeln!(err, "::warning title={t}::{}", tt_core::github::escape_data(&n.message));
-    }
-    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        let mut md = Vec::new();
-        writeln!(md, "### Token budgets\n")?;
-        if evals.is_empty() {
-            writeln!(md, "No budget was checked (see the job log for why).")?;
-        } else {
-            table(evals).render_markdown(&mut md)?;
-        }
-        writeln!(md)?;
-        if !notes.is_empty() {
-            writeln!(md, "Warnings (budgets not checked, spend that could not be priced):\n")?;
-            for n in notes {
-                writeln!(md, "- {}", tt_core::output::markdown_with_code(&n.message))?;
-            }
-            writeln!(md)?;
-        }
-        if !failures.is_empty() {
-            writeln!(md, "**The budget gate failed:**\n")?;
-            for f in failures {
-                writeln!(md, "- {}", tt_core::output::markdown_with_code(&f.message))?;
-            }
-            writeln!(md)?;
-        }
-        let p = std::path::PathBuf::from(path);
-        let mut f =
-            std::fs::OpenOptions::new().create(true).append(true).open(&p).map_err(|e| Error::io(p.display(), e))?;
-        f.write_all(&md).map_err(|e| Error::io(p.display(), e))?;
+    let _ = write!(std::io::stderr().lock(), "{}", tt_core::github::gate_commands(evals, failures, notes));
+    if tt_core::github::summary_path().is_some() {
+        tt_core::github::append_summary(&tt_core::github::gate_summary(evals, failures, notes)?)?;
     }
     Ok(())
 }

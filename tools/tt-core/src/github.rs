@@ -55,6 +55,71 @@ pub fn error_section(heading: &str, lead: &str, message: &str) -> String {
     )
 }
 
+/// The budget gate's workflow commands, one line each: an `::error` per failure, a `::warning` (or `::error`
+/// when over) per budget at warning or above that did not fail, a `::warning` per note (a budget not checked,
+/// spend not priced). Text from the log is escaped, so a name never ends a command early.
+pub fn gate_commands(
+    evals: &[crate::budget::Evaluation],
+    failures: &[crate::budget::gate::Failure],
+    notes: &[crate::budget::gate::Note],
+) -> String {
+    use crate::budget::Level;
+    use std::fmt::Write as _;
+    let title = |name: &str| format!("tt budget {}", escape_property(name));
+    let mut out = String::new();
+    for f in failures {
+        let _ = writeln!(out, "::error title={}::{}", title(&f.budget), escape_data(&f.message));
+    }
+    for e in evals.iter().filter(|e| e.level >= Level::Warning && !failures.iter().any(|f| f.budget == e.name)) {
+        let cmd = if e.level == Level::Over { "error" } else { "warning" };
+        let mut msg = format!("budget {} is {} at {}%: {}", e.name, e.level.as_str(), e.percent(), e.spent_text());
+        if let Some(f) = &e.forecast
+            && f.level == Level::Over
+        {
+            msg.push_str(&format!("; projected {}", e.projected_text()));
+        }
+        let _ = writeln!(out, "::{cmd} title={}::{}", title(&e.name), escape_data(&msg));
+    }
+    for n in notes {
+        let t = n.budget.as_deref().map_or_else(|| "tt budget".to_string(), title);
+        let _ = writeln!(out, "::warning title={t}::{}", escape_data(&n.message));
+    }
+    out
+}
+
+/// The budget gate's job summary section: the budgets as a markdown table, then the warnings and, when it
+/// failed, why — every message as markdown in which its backtick spans stay code.
+pub fn gate_summary(
+    evals: &[crate::budget::Evaluation],
+    failures: &[crate::budget::gate::Failure],
+    notes: &[crate::budget::gate::Note],
+) -> Result<String> {
+    use crate::output::markdown_with_code;
+    let mut md = Vec::new();
+    writeln!(md, "### Token budgets\n")?;
+    if evals.is_empty() {
+        writeln!(md, "No budget was checked (see the job log for why).")?;
+    } else {
+        crate::budget::render::table(evals).render_markdown(&mut md)?;
+    }
+    writeln!(md)?;
+    if !notes.is_empty() {
+        writeln!(md, "Warnings (budgets not checked, spend that could not be priced):\n")?;
+        for n in notes {
+            writeln!(md, "- {}", markdown_with_code(&n.message))?;
+        }
+        writeln!(md)?;
+    }
+    if !failures.is_empty() {
+        writeln!(md, "**The budget gate failed:**\n")?;
+        for f in failures {
+            writeln!(md, "- {}", markdown_with_code(&f.message))?;
+        }
+        writeln!(md)?;
+    }
+    Ok(String::from_utf8_lossy(&md).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

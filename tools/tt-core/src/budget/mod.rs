@@ -42,6 +42,7 @@ use crate::scan::Field;
 
 pub mod adhoc;
 pub mod gate;
+pub mod render;
 mod rows;
 mod tally;
 
