@@ -431,6 +431,61 @@ fn set_parts(s: &PriceSet) -> Vec<String> {
     out
 }
 
+/// The price table as `tt-price --list` shows it on a terminal: a row per entry, USD per million tokens, with
+/// its long-context tiers, aliases and where it came from.
+pub fn entries_table(entries: &[&ModelEntry]) -> crate::output::Table {
+    use crate::output::Table;
+    let mut t = Table::new(
+        &[
+            "model",
+            "provider",
+            "input",
+            "output",
+            "cache read",
+            "cache write",
+            "write 1h",
+            "long context",
+            "aliases",
+            "source",
+        ],
+        &["input", "output", "cache read", "cache write", "write 1h"],
+    );
+    // On a narrow screen the model and its input and output prices stay; the rarer prices and the
+    // names that only say where an entry came from or what else it is called go first.
+    t.may_drop(&["source", "write 1h", "provider", "aliases", "long context", "cache write", "cache read"]);
+    t.may_abbreviate(&["aliases", "source"]);
+    for e in entries {
+        let b = &e.base;
+        let opt = |d: Option<Decimal>| d.map(money::canonical).unwrap_or_else(|| "-".into());
+        let tier = b
+            .tiers
+            .iter()
+            .map(|t| {
+                format!(
+                    ">{}: {}/{}",
+                    crate::price::tier_name(t.threshold).trim_start_matches("above_"),
+                    money::canonical(t.input),
+                    money::canonical(t.output)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        t.row(vec![
+            e.name.clone(),
+            e.provider.clone().unwrap_or_default(),
+            money::canonical(b.input),
+            money::canonical(b.output),
+            opt(b.cache_read),
+            opt(b.cache_write),
+            opt(b.cache_write_1h),
+            tier,
+            e.aliases.join(", "),
+            e.source.clone(),
+        ]);
+    }
+    t
+}
+
 /// One entry as a TOML table (round-trips through the config parser).
 pub fn entry_toml(e: &ModelEntry) -> String {
     let mut s = String::new();

@@ -732,6 +732,30 @@ impl<'t> Pricer<'t> {
     pub fn cost(&mut self, model: &str, ts: DateTime<Utc>, tokens: &Tokens, billing: &Billing) -> Option<Decimal> {
         self.entry(model).map(|e| cost_with(e, ts, tokens, billing))
     }
+
+    /// Price a record as `tt-price` does as a filter: a record without a cost (or every record, `reprice`) gets
+    /// `cost_usd`, its `price` label and, when it names none, the entry's provider. False when its model is
+    /// unknown: it stays unpriced (under `reprice` a cost it carried is removed, as the table no longer
+    /// vouches for it). An error is a cost too large to compute exactly.
+    pub fn price_record(&mut self, r: &mut crate::record::Record, reprice: bool) -> crate::error::Result<bool> {
+        if r.cost_usd.is_some() && !reprice {
+            return Ok(true);
+        }
+        let Some(e) = self.entry(&r.model) else {
+            if reprice {
+                r.cost_usd = None;
+                r.price = None;
+            }
+            return Ok(false);
+        };
+        let p = try_price_with(e, r.ts, &r.tokens, &r.billing)?;
+        r.cost_usd = Some(p.cost);
+        r.price = Some(p.label);
+        if r.provider.is_none() {
+            r.provider = e.provider.clone();
+        }
+        Ok(true)
+    }
 }
 
 /// Whether `a` and `b` are exactly one edit apart: one character inserted, deleted or replaced, or two

@@ -9,11 +9,10 @@ use std::io::Write;
 
 use chrono::Utc;
 use clap::{CommandFactory, Parser};
-use rust_decimal::Decimal;
 use tt_core::cli::{CommonArgs, HELP_FOOTER};
 use tt_core::error::{Error, Result};
-use tt_core::output::{Format, Table};
-use tt_core::price::{ModelEntry, try_price_with};
+use tt_core::output::Format;
+use tt_core::price::ModelEntry;
 use tt_core::{Record, Tokens, money};
 
 const EXAMPLES: &str = "\
@@ -423,54 +422,7 @@ fn list(cli: &Cli, config: &tt_core::Config) -> Result<()> {
     let entries: Vec<&ModelEntry> = listed.iter().collect();
     match fmt.as_str() {
         "table" => {
-            let mut t = Table::new(
-                &[
-                    "model",
-                    "provider",
-                    "input",
-                    "output",
-                    "cache read",
-                    "cache write",
-                    "write 1h",
-                    "long context",
-                    "aliases",
-                    "source",
-                ],
-                &["input", "output", "cache read", "cache write", "write 1h"],
-            );
-            // On a narrow screen the model and its input and output prices stay; the rarer prices and the
-            // names that only say where an entry came from or what else it is called go first.
-            t.may_drop(&["source", "write 1h", "provider", "aliases", "long context", "cache write", "cache read"]);
-            t.may_abbreviate(&["aliases", "source"]);
-            for e in entries {
-                let b = &e.base;
-                let opt = |d: Option<Decimal>| d.map(money::canonical).unwrap_or_else(|| "-".into());
-                let tier = b
-                    .tiers
-                    .iter()
-                    .map(|t| {
-                        format!(
-                            ">{}: {}/{}",
-                            tt_core::price::tier_name(t.threshold).trim_start_matches("above_"),
-                            money::canonical(t.input),
-                            money::canonical(t.output)
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                t.row(vec![
-                    e.name.clone(),
-                    e.provider.clone().unwrap_or_default(),
-                    money::canonical(b.input),
-                    money::canonical(b.output),
-                    opt(b.cache_read),
-                    opt(b.cache_write),
-                    opt(b.cache_write_1h),
-                    tier,
-                    e.aliases.join(", "),
-                    e.source.clone(),
-                ]);
-            }
+            let t = tt_core::litellm::entries_table(&entries);
             writeln!(out, "USD per million tokens")?;
             t.render_text(&mut out)?;
         }
@@ -514,35 +466,18 @@ fn filter(cli: &Cli, config: &tt_core::Config) -> Result<()> {
         tt_core::input::for_each_line(&name, reader, |_, line| {
             let mut r = Record::parse(tt_core::input::utf8(line)?)?;
             total += 1;
-            if r.cost_usd.is_none() || cli.reprice {
-                match pricer.entry(&r.model) {
-                    Some(e) => {
-                        let p = try_price_with(e, r.ts, &r.tokens, &r.billing)?;
-                        r.cost_usd = Some(p.cost);
-                        r.price = Some(p.label);
-                        if r.provider.is_none() {
-                            r.provider = e.provider.clone();
-                        }
-                    }
-                    None if cli.strict => {
-                        let hint = config.prices.did_you_mean(&r.model).map(|h| format!("; {h}")).unwrap_or_default();
-                        return Err(Error::data(format!("unknown model {:?} (--strict{hint})", r.model)));
-                    }
-                    None => {
-                        unpriced += 1;
-                        if cli.reprice {
-                            r.cost_usd = None;
-                            r.price = None;
-                        }
-                        if warned.insert(r.model.trim().to_lowercase()) {
-                            let hint =
-                                config.prices.did_you_mean(&r.model).map(|h| format!(" ({h})")).unwrap_or_default();
-                            tt_core::cli::warn(
-                                "tt-price",
-                                format!("unknown model {:?}{hint}: passed through unpriced", r.model),
-                            );
-                        }
-                    }
+            if !pricer.price_record(&mut r, cli.reprice)? {
+                if cli.strict {
+                    let hint = config.prices.did_you_mean(&r.model).map(|h| format!("; {h}")).unwrap_or_default();
+                    return Err(Error::data(format!("unknown model {:?} (--strict{hint})", r.model)));
+                }
+                unpriced += 1;
+                if warned.insert(r.model.trim().to_lowercase()) {
+                    let hint = config.prices.did_you_mean(&r.model).map(|h| format!(" ({h})")).unwrap_or_default();
+                    tt_core::cli::warn(
+                        "tt-price",
+                        format!("unknown model {:?}{hint}: passed through unpriced", r.model),
+                    );
                 }
             }
             writeln!(out, "{}", r.to_json())?;
