@@ -76,67 +76,49 @@ pub trait Usage {
     fn has(&self, name: &str, value: &str) -> bool;
 }
 
+/// The accessors are the same field reads on both types (a `View`'s fields borrow the line, a `Record`'s are
+/// owned, and both deref to the same shapes), so one macro writes them; only `has` differs.
+macro_rules! usage_fields {
+    () => {
+        fn id(&self) -> &str {
+            &self.id
+        }
+        fn ts(&self) -> DateTime<Utc> {
+            self.ts
+        }
+        fn agent(&self) -> &str {
+            &self.agent
+        }
+        fn model(&self) -> &str {
+            &self.model
+        }
+        fn session(&self) -> Option<&str> {
+            self.session.as_deref()
+        }
+        fn task(&self) -> Option<&str> {
+            self.task.as_deref()
+        }
+        fn tokens(&self) -> Tokens {
+            self.tokens
+        }
+        fn cost_usd(&self) -> Option<Decimal> {
+            self.cost_usd
+        }
+        fn billing(&self) -> crate::record::Billing {
+            self.billing
+        }
+    };
+}
+
 impl Usage for Record {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn ts(&self) -> DateTime<Utc> {
-        self.ts
-    }
-    fn agent(&self) -> &str {
-        &self.agent
-    }
-    fn model(&self) -> &str {
-        &self.model
-    }
-    fn session(&self) -> Option<&str> {
-        self.session.as_deref()
-    }
-    fn task(&self) -> Option<&str> {
-        self.task.as_deref()
-    }
-    fn tokens(&self) -> Tokens {
-        self.tokens
-    }
-    fn cost_usd(&self) -> Option<Decimal> {
-        self.cost_usd
-    }
-    fn billing(&self) -> crate::record::Billing {
-        self.billing
-    }
+    usage_fields!();
     fn has(&self, name: &str, value: &str) -> bool {
         self.field(name) == Some(value)
     }
 }
 
 impl Usage for View<'_> {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn ts(&self) -> DateTime<Utc> {
-        self.ts
-    }
-    fn agent(&self) -> &str {
-        &self.agent
-    }
-    fn model(&self) -> &str {
-        &self.model
-    }
-    fn session(&self) -> Option<&str> {
-        self.session.as_deref()
-    }
-    fn task(&self) -> Option<&str> {
-        self.task.as_deref()
-    }
-    fn tokens(&self) -> Tokens {
-        self.tokens
-    }
-    fn cost_usd(&self) -> Option<Decimal> {
-        self.cost_usd
-    }
-    fn billing(&self) -> crate::record::Billing {
-        self.billing
-    }
+    usage_fields!();
     fn has(&self, name: &str, value: &str) -> bool {
         Field::parse(name).is_some_and(|f| self.get(&f).is_some_and(|v| v == value))
     }
