@@ -3,7 +3,7 @@
 //! The CLI glue: flags, choosing who answers each budget, and rendering. Evaluation, levels and forecasts are
 //! [`tt_core::budget`]; the pass/fail/go decision is [`tt_core::budget::gate`]; spend from the log comes from
 //! its index ([`tt_core::enforce::counts`]), from records by [`tt_core::scan`], from rows by
-//! [`tt_core::budget::spend_from_rows_priced`].
+//! [`tt_core::budget::evaluate_from_rows`].
 
 use std::io::Write;
 

@@ -20,8 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::aggregate::Summary;
 use crate::budget::gate::{Gate, Note, TaskContext, unchecked};
 use crate::budget::{
-    Budget, Evaluation, RowAnswers, Spent, Tally, budget_label, check_row, check_rows, rows_needed,
-    spend_from_rows_priced,
+    Budget, Evaluation, RowAnswers, Spent, Tally, budget_label, check_row, check_rows, evaluate_from_rows, rows_needed,
 };
 use crate::config::Config;
 use crate::enforce::Counts;
@@ -172,7 +171,7 @@ fn answer_rows<'c>(
     from: Option<&[String]>,
 ) -> Result<Answers<'c>> {
     let (budgets, cal) = (req.budgets, req.cal);
-    let rows = spend_from_rows_priced(budgets, summary, cal, &config.prices)?;
+    let rows = evaluate_from_rows(budgets, summary, cal, &config.prices)?;
     let left: Vec<Budget> = rows.unanswered.iter().map(|b| (*b).clone()).collect();
     // The budgets the rows leave out: from the files the rows name, else no verdict under a gate.
     let mut others: Option<(Vec<Evaluation>, Vec<Sessions>)> = None;

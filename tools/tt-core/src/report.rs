@@ -179,7 +179,7 @@ pub fn summary_markdown(rows: &[Summary], config: &Config, cal: &Calendar) -> Re
     rows_window_title(&mut s, rows);
     s.push_str("\n\n");
     if !config.budgets.is_empty() {
-        let answers = crate::budget::spend_from_rows_priced(&config.budgets, rows, cal, &config.prices)?;
+        let answers = crate::budget::evaluate_from_rows(&config.budgets, rows, cal, &config.prices)?;
         s.push_str(&budget_section(&answers.evaluations, false)?);
         s.push_str("### Usage\n\n");
     }

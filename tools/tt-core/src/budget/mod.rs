@@ -7,7 +7,7 @@
 //! * `tally` — where spend comes from records: [`Tally`] (one streaming pass for all budgets) and [`Ledger`]
 //!   (per-window spend for the log's index, so `tt-log --enforce` checks one new record without re-reading
 //!   the log; [`Ledger::evaluate`] gives exactly what [`Tally`] gives).
-//! * `rows` — which of tt-sum's summary rows answer which budget ([`spend_from_rows_priced`]).
+//! * `rows` — which of tt-sum's summary rows answer which budget ([`evaluate_from_rows`]).
 //! * [`gate`] — the gate's decision from evaluations, and the pre-task estimate's [`gate::TaskContext`].
 //!
 //! Invariants:
@@ -46,7 +46,7 @@ pub mod render;
 mod rows;
 mod tally;
 
-pub use rows::{RowAnswers, check_row, check_rows, row_period, rows_needed, spend_from_rows_priced};
+pub use rows::{RowAnswers, check_row, check_rows, evaluate_from_rows, row_period, rows_needed};
 pub use tally::{Ledger, Tally, evaluate_windows};
 pub(crate) use tally::{most_used, worst_session};
 

@@ -313,7 +313,7 @@ fn fmt_bound(t: &DateTime<chrono::FixedOffset>) -> String {
 /// Errors, never a wrong verdict: sets of the same window disagreeing, and a scoped or session budget whose
 /// rows `--top` may have cut. Budgets no set answers are returned as unanswered, with the window of the rows
 /// of their kind that were given instead, if any.
-pub fn spend_from_rows_priced<'b>(
+pub fn evaluate_from_rows<'b>(
     budgets: &'b [Budget],
     rows: &[Summary],
     cal: &Calendar,
