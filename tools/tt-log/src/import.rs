@@ -52,7 +52,10 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
     let mut resolved = Vec::new();
     for p in paths.iter().chain(positional.into_iter().flatten()) {
         if p == "-" {
-            resolved.extend(hook_input(&mut finished)?);
+            resolved.extend(import::hook::paths(
+                &tt_core::input::read_all("<stdin>", tt_core::input::stdin())?,
+                &mut finished,
+            )?);
         } else {
             resolved.push(PathBuf::from(p));
         }
@@ -106,36 +109,6 @@ fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String]) -> 
         let _ = writeln!(std::io::stderr(), "{}", summary(source, &report, cli.dry_run));
     }
     Ok(())
-}
-
-/// The `-` path: a Claude Code hook's JSON on stdin, which names the session's transcript in `transcript_path`
-/// (the files to import: it, and its `subagents/`). `hook_event_name` says what is complete (`finished`):
-/// at `Stop` the main thread's turn is over, so the session's transcript is; at `SessionEnd` the session and its
-/// subagents' files are; at `SubagentStop` one subagent's own transcript (`agent_transcript_path`, imported too
-/// when it is not among the session's) — never the session's, whose main thread and other subagents go on.
-/// Any other event, or none, completes nothing: the usual rules decide.
-fn hook_input(finished: &mut import::Finished) -> Result<Vec<PathBuf>> {
-    let text = tt_core::input::read_all("<stdin>", tt_core::input::stdin())?;
-    let doc: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::data(format!("<stdin>: {}", tt_core::record::json_error_message(&e))))?;
-    let field = |k: &str| doc.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(PathBuf::from);
-    let transcript =
-        field("transcript_path").ok_or_else(|| Error::data("<stdin>: no `transcript_path` in the hook input"))?;
-    let mut paths = vec![transcript.clone()];
-    match doc.get("hook_event_name").and_then(|v| v.as_str()) {
-        Some("Stop") => finished.files.push(transcript),
-        Some("SessionEnd") => finished.sessions.push(transcript),
-        Some("SubagentStop") => {
-            if let Some(agent) = field("agent_transcript_path") {
-                finished.files.push(agent.clone());
-                if agent.is_file() {
-                    paths.push(agent);
-                }
-            }
-        }
-        _ => {}
-    }
-    Ok(paths)
 }
 
 /// The one line an import ends with: files read, records added (tokens, dollars, unpriced), duplicates and

@@ -39,6 +39,7 @@ mod build;
 pub mod claude;
 pub mod codex;
 mod discover;
+pub mod hook;
 mod lenient;
 mod read;
 pub mod state;
