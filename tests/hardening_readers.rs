@@ -84,6 +84,10 @@ fn lines_longer_than_16_mib_are_errors_not_out_of_memory() {
             .stderr_has("/dev/zero:1: line longer than 16 MiB");
     }
     sc.bash("timeout 60 tt-price /dev/zero").fails_with(2).stderr_has("/dev/zero:1: line longer than 16 MiB");
+    // A device cannot be repaired: its error has no `tt-log --repair` hint (a regular file's has, below).
+    sc.bash("timeout 60 tt-sum /dev/zero")
+        .fails_with(2)
+        .stderr_is("tt-sum: error: /dev/zero:1: line longer than 16 MiB\n");
     // After a good line, in a file and on stdin; a line of exactly 16 MiB is read (and refused as JSON).
     let mut long = two().into_bytes();
     long.extend(std::iter::repeat_n(b' ', 16 * 1024 * 1024 + 1));

@@ -233,9 +233,10 @@ pub fn for_each_line(name: &str, mut reader: impl BufRead, mut f: impl FnMut(u64
     }
 }
 
-/// A bad line's error, with the hint to repair the file when it is one.
+/// A bad line's error, with the hint to repair the file when it is a regular file (a log can be repaired; a
+/// pipe, a device such as `/dev/zero` or standard input cannot).
 fn hint(name: &str, e: Error) -> Error {
-    if name == "<stdin>" { e } else { with_repair_hint(e) }
+    if name != "<stdin>" && Path::new(name).is_file() { with_repair_hint(e) } else { e }
 }
 
 /// The hint the readers' error for a bad line ends with.

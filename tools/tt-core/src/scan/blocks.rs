@@ -38,7 +38,9 @@ where
     F: Fn(&mut S, &[u8], Option<&str>) -> Result<()> + Sync,
 {
     let name = source.name();
-    let hint = |e| if matches!(source, Source::File(_)) { crate::input::with_repair_hint(e) } else { e };
+    // Only a regular file can be repaired: not standard input, a pipe or a device such as /dev/zero.
+    let repairable = matches!(source, Source::File(p) if p.is_file());
+    let hint = |e| if repairable { crate::input::with_repair_hint(e) } else { e };
     let ctx = |(line, e): (u64, Error)| if line == 0 { e } else { hint(e.context(format!("{name}:{line}"))) };
     match source {
         Source::Stdin => {
