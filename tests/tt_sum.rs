@@ -521,6 +521,30 @@ fn broken_pipe_and_pipefail() {
     sc.bash("set -o pipefail; tt-sum --by agent | head -c 10 >/dev/null").succeeds();
 }
 
+/// Output larger than a pipe's buffer, read by `head -1`: the write fails with EPIPE mid-output, which is a
+/// quiet exit 0 in every format — the summary rows' CSV writer once turned it into `csv: Broken pipe`, exit 2.
+#[test]
+fn a_reader_closing_a_large_output_is_a_quiet_exit_0_in_every_format() {
+    let sc = Scenario::new();
+    let log: String = (0..20_000)
+        .map(|i| format!(
+            "{{\"v\":1,\"id\":\"r{i}\",\"ts\":\"2026-11-02T10:00:00Z\",\"agent\":\"A\",\"model\":\"sonnet-4.5\",\"input_tokens\":1,\"output_tokens\":1,\"session\":\"s{i}\"}}\n"
+        ))
+        .collect();
+    sc.write("many.jsonl", &log);
+    for format in ["csv", "jsonl", "json", "markdown", "table"] {
+        sc.bash(&format!("set -o pipefail; tt-sum many.jsonl --by session --format {format} | head -1 > /dev/null"))
+            .succeeds()
+            .stderr_is("");
+    }
+    // The same rows through tt-export's CSV (one writer for both).
+    sc.bash(
+        "set -o pipefail; tt-sum many.jsonl --by session --format jsonl | tt-export --format csv | head -1 >/dev/null",
+    )
+    .succeeds()
+    .stderr_is("");
+}
+
 #[test]
 fn help_has_examples() {
     let sc = Scenario::new();

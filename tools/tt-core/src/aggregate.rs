@@ -910,13 +910,12 @@ pub fn group_keys(rows: &[Summary]) -> Vec<String> {
 /// [`SUM_COLUMNS`], and `omitted_groups` (the total row only: how many groups `--top` left out). Text from
 /// the log goes through `output::csv_safe` (formula neutralisation, unless `--csv-exact`).
 pub fn write_csv(out: &mut impl std::io::Write, keys: &[String], rows: &[Summary]) -> Result<()> {
-    let csv_err = |e: csv::Error| Error::data(format!("csv: {e}"));
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out);
+    let mut w = crate::output::csv_writer(out);
     let mut header: Vec<&str> = vec!["kind", "period", "start", "end"];
     header.extend(keys.iter().map(String::as_str));
     header.extend(SUM_COLUMNS);
     header.push("omitted_groups");
-    w.write_record(&header).map_err(csv_err)?;
+    w.write_record(&header).map_err(crate::output::csv_error)?;
     let bound = |t: Option<DateTime<FixedOffset>>| {
         t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
     };
@@ -941,7 +940,7 @@ pub fn write_csv(out: &mut impl std::io::Write, keys: &[String], rows: &[Summary
             r.unpriced_records.to_string(),
             if r.is_total() { r.omitted_groups.unwrap_or(0).to_string() } else { String::new() },
         ]);
-        w.write_record(&cells).map_err(csv_err)?;
+        w.write_record(&cells).map_err(crate::output::csv_error)?;
     }
     w.flush()?;
     Ok(())

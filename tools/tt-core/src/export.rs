@@ -379,19 +379,7 @@ pub fn csv_row(r: &Record) -> Vec<String> {
     ]
 }
 
-/// A CSV writer with the settings every tt CSV uses (RFC 4180: `,`, `"` quoting when needed, `\n` records —
-/// RFC 4180 says CRLF, but every reader that matters accepts LF and Unix tools prefer it).
-pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
-    csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out)
-}
-
-/// Turn a csv crate error into a tt error.
-pub fn csv_error(e: csv::Error) -> Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::from(io),
-        other => Error::data(format!("CSV: {other:?}")),
-    }
-}
+pub use crate::output::{csv_error, csv_writer};
 
 /// Per (agent, model) sums for the Prometheus exposition.
 #[derive(Debug, Default)]

@@ -509,6 +509,21 @@ pub fn csv_guard(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A CSV writer with the settings every tt CSV uses (RFC 4180: `,`, `"` quoting when needed, `\n` records —
+/// RFC 4180 says CRLF, but every reader that matters accepts LF and Unix tools prefer it).
+pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out)
+}
+
+/// Turn a csv crate error into a tt error: an I/O error stays one (so a reader that closed the pipe is a quiet
+/// exit 0, as everywhere), anything else is bad data.
+pub fn csv_error(e: csv::Error) -> Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::from(io),
+        other => Error::data(format!("CSV: {other:?}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -168,8 +168,7 @@ pub fn render(out: &mut impl Write, format: Format, d: &Diff) -> Result<()> {
         Format::Json => crate::output::write_json_array(out, d.changes.iter().map(Change::to_json))?,
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            let csv_err = |e: csv::Error| Error::data(format!("csv: {e}"));
-            w.write_record(["model", "provider", "change", "field", "old", "new"]).map_err(csv_err)?;
+            w.write_record(["model", "provider", "change", "field", "old", "new"]).map_err(crate::output::csv_error)?;
             for c in &d.changes {
                 for (f, o, n) in &c.fields {
                     w.write_record([
@@ -180,7 +179,7 @@ pub fn render(out: &mut impl Write, format: Format, d: &Diff) -> Result<()> {
                         o.map(money::canonical).unwrap_or_default(),
                         money::canonical(*n),
                     ])
-                    .map_err(csv_err)?;
+                    .map_err(crate::output::csv_error)?;
                 }
             }
             let bytes = w.into_inner().map_err(|e| Error::data(format!("csv: {e}")))?;

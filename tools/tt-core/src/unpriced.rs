@@ -172,7 +172,6 @@ pub fn render(out: &mut impl Write, format: Format, rows: &[Missing], tz: chrono
 /// `rows` as CSV, the header first (alone when there are no rows).
 fn render_csv(out: &mut impl Write, rows: &[Missing]) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let csv_err = |e: csv::Error| Error::data(format!("csv: {e}"));
     w.write_record([
         "model",
         "records",
@@ -185,7 +184,7 @@ fn render_csv(out: &mut impl Write, rows: &[Missing]) -> Result<()> {
         "last_ts",
         "did_you_mean",
     ])
-    .map_err(csv_err)?;
+    .map_err(crate::output::csv_error)?;
     for r in rows {
         w.write_record([
             csv_safe(&r.model).into_owned(),
@@ -199,7 +198,7 @@ fn render_csv(out: &mut impl Write, rows: &[Missing]) -> Result<()> {
             format_ts(r.last),
             csv_safe(&r.did_you_mean.join(" ")).into_owned(),
         ])
-        .map_err(csv_err)?;
+        .map_err(crate::output::csv_error)?;
     }
     let bytes = w.into_inner().map_err(|e| Error::data(format!("csv: {e}")))?;
     out.write_all(&bytes)?;

@@ -99,7 +99,6 @@ pub fn write(out: &mut impl Write, format: Format, evals: &[Evaluation]) -> Resu
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            let csv_err = |e: csv::Error| Error::data(format!("csv: {e}"));
             w.write_record([
                 "name",
                 "period",
@@ -120,7 +119,7 @@ pub fn write(out: &mut impl Write, format: Format, evals: &[Evaluation]) -> Resu
                 "projected_tokens",
                 "limit_date",
             ])
-            .map_err(csv_err)?;
+            .map_err(crate::output::csv_error)?;
             for e in evals {
                 let f = e.forecast.as_ref();
                 let rec: Vec<String> = vec![
@@ -143,7 +142,7 @@ pub fn write(out: &mut impl Write, format: Format, evals: &[Evaluation]) -> Resu
                     f.map(|f| f.tokens.to_string()).unwrap_or_default(),
                     e.limit_date().map(|d| d.to_string()).unwrap_or_default(),
                 ];
-                w.write_record(&rec).map_err(csv_err)?;
+                w.write_record(&rec).map_err(crate::output::csv_error)?;
             }
             let bytes = w.into_inner().map_err(|e| Error::data(format!("csv: {e}")))?;
             out.write_all(&bytes)?;
