@@ -22,7 +22,14 @@ fn main() {
         println!("cargo:rerun-if-changed={}", dir.join("HEAD").display());
         if let Some(r) = git(&["symbolic-ref", "-q", "HEAD"]) {
             let common = git(&["rev-parse", "--git-common-dir"]).map(std::path::PathBuf::from).unwrap_or(dir);
-            println!("cargo:rerun-if-changed={}", common.join(r).display());
+            // A branch's ref is a file of its own, or a line of `packed-refs` once git has packed it. Only a path
+            // that exists may be watched: cargo takes a missing one as changed, and would rerun this script (and
+            // rebuild tt-core and every tool) on every build.
+            let loose = common.join(&r);
+            let watched = if loose.exists() { loose } else { common.join("packed-refs") };
+            if watched.exists() {
+                println!("cargo:rerun-if-changed={}", watched.display());
+            }
         }
     }
     let commit = std::env::var("TT_BUILD_COMMIT").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| {
