@@ -6,6 +6,8 @@ use proptest::prelude::*;
 
 use super::keys::KEYS;
 use super::*;
+// The line mutations are the ones the provider and importer property tests use, with this module's snippets.
+use crate::provider::props::{apply as apply_edits, edit};
 
 /// `PROPTEST_CASES` when set, else `n`.
 fn config(n: u32) -> ProptestConfig {
@@ -103,59 +105,6 @@ const SNIPPETS: &[&str] = &[
     ",\"speed\":\"standard\"",
     ",\"ts\":\"2026-02-29T00:00:00Z\"",
 ];
-
-/// One edit of a line: replace, insert or remove a byte, insert a snippet, cut the line, or repeat a slice.
-#[derive(Debug, Clone)]
-enum Edit {
-    Set(usize, u8),
-    Insert(usize, u8),
-    Remove(usize),
-    Snippet(usize, usize),
-    Cut(usize),
-    Repeat(usize, usize),
-}
-
-fn edit() -> impl Strategy<Value = Edit> {
-    let byte = prop_oneof![any::<u8>(), proptest::sample::select(b"\"\\{}[],: 0123456789-+.eEntfalsru\t\r\n".to_vec())];
-    prop_oneof![
-        (any::<usize>(), byte.clone()).prop_map(|(i, b)| Edit::Set(i, b)),
-        (any::<usize>(), byte).prop_map(|(i, b)| Edit::Insert(i, b)),
-        any::<usize>().prop_map(Edit::Remove),
-        (any::<usize>(), 0..SNIPPETS.len()).prop_map(|(i, k)| Edit::Snippet(i, k)),
-        any::<usize>().prop_map(Edit::Cut),
-        (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Edit::Repeat(i, j)),
-    ]
-}
-
-fn apply(line: &[u8], edits: &[Edit]) -> Vec<u8> {
-    let mut b = line.to_vec();
-    for e in edits {
-        let at = |i: usize, n: usize| if n == 0 { 0 } else { i % n };
-        match *e {
-            Edit::Set(i, c) if !b.is_empty() => {
-                let i = at(i, b.len());
-                b[i] = c;
-            }
-            Edit::Insert(i, c) => b.insert(at(i, b.len() + 1), c),
-            Edit::Remove(i) if !b.is_empty() => {
-                b.remove(at(i, b.len()));
-            }
-            Edit::Snippet(i, k) => {
-                let i = at(i, b.len() + 1);
-                b.splice(i..i, SNIPPETS[k].bytes());
-            }
-            Edit::Cut(i) => b.truncate(at(i, b.len() + 1)),
-            Edit::Repeat(i, j) if !b.is_empty() => {
-                let (i, j) = (at(i, b.len()), at(j, b.len()));
-                let (from, to) = (i.min(j), i.max(j));
-                let piece = b[from..to].to_vec();
-                b.splice(to..to, piece);
-            }
-            _ => {}
-        }
-    }
-    b
-}
 
 /// A JSON value for a field, of any type, valid for the schema or not.
 fn value() -> impl Strategy<Value = String> {
@@ -266,7 +215,7 @@ proptest! {
     #[test]
     fn mutated_valid_lines(k in 0..6usize, edits in proptest::collection::vec(edit(), 1..6)) {
         let seeds = seeds();
-        let line = apply(seeds[k % seeds.len()].as_bytes(), &edits);
+        let line = apply_edits(seeds[k % seeds.len()].as_bytes(), &edits, SNIPPETS);
         agree(&line);
     }
 
