@@ -182,6 +182,8 @@ pub fn still_being_written(line: &[u8]) -> bool {
 pub fn for_each_line(name: &str, mut reader: impl BufRead, mut f: impl FnMut(u64, &[u8]) -> Result<()>) -> Result<()> {
     let mut buf = Vec::with_capacity(4096);
     let mut n = 0u64;
+    // A bad line of a file (not of standard input, named `<stdin>`) says how to repair it.
+    let hint = |e: Error| if name == "<stdin>" { e } else { with_repair_hint(Path::new(name), e) };
     loop {
         buf.clear();
         // `read_until` with a bound: a line is at most MAX_LINE bytes and its newline.
@@ -203,7 +205,7 @@ pub fn for_each_line(name: &str, mut reader: impl BufRead, mut f: impl FnMut(u64
             buf.extend_from_slice(&avail[..take.min(room)]);
             reader.consume(take.min(room));
             if buf.len() > MAX_LINE && !(done && take <= room && buf.len() == MAX_LINE + 1) {
-                return Err(hint(name, line_too_long().context(format!("{name}:{}", n + 1))));
+                return Err(hint(line_too_long().context(format!("{name}:{}", n + 1))));
             }
             if done {
                 terminated = true;
@@ -228,24 +230,19 @@ pub fn for_each_line(name: &str, mut reader: impl BufRead, mut f: impl FnMut(u64
         match f(n, line) {
             Ok(()) => {}
             Err(_) if !terminated && still_being_written(line) => return Ok(()),
-            Err(e) => return Err(hint(name, e.context(format!("{name}:{n}")))),
+            Err(e) => return Err(hint(e.context(format!("{name}:{n}")))),
         }
     }
-}
-
-/// A bad line's error, with the hint to repair the file when it is a regular file (a log can be repaired; a
-/// pipe, a device such as `/dev/zero` or standard input cannot).
-fn hint(name: &str, e: Error) -> Error {
-    if name != "<stdin>" && Path::new(name).is_file() { with_repair_hint(e) } else { e }
 }
 
 /// The hint the readers' error for a bad line ends with.
 pub const REPAIR_HINT: &str = "tt-log --repair moves bad lines aside";
 
-/// A reader's error for a bad line (`file:line: …`) with [`REPAIR_HINT`] appended; errors other than bad data
-/// (I/O) are returned as they are.
-pub fn with_repair_hint(e: Error) -> Error {
-    if e.kind() != crate::error::Kind::Data {
+/// A reader's error for a bad line of `path` (`file:line: …`) with [`REPAIR_HINT`] appended when `path` is a
+/// regular file — a log can be repaired; standard input, a pipe or a device such as `/dev/zero` cannot. Errors
+/// other than bad data (I/O) are returned as they are.
+pub fn with_repair_hint(path: &Path, e: Error) -> Error {
+    if e.kind() != crate::error::Kind::Data || !path.is_file() {
         return e;
     }
     Error::new(e.kind(), format!("{} ({REPAIR_HINT})", e.message()))

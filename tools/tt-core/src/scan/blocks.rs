@@ -38,9 +38,10 @@ where
     F: Fn(&mut S, &[u8], Option<&str>) -> Result<()> + Sync,
 {
     let name = source.name();
-    // Only a regular file can be repaired: not standard input, a pipe or a device such as /dev/zero.
-    let repairable = matches!(source, Source::File(p) if p.is_file());
-    let hint = |e| if repairable { crate::input::with_repair_hint(e) } else { e };
+    let hint = |e| match source {
+        Source::File(p) => crate::input::with_repair_hint(p, e),
+        Source::Stdin => e,
+    };
     let ctx = |(line, e): (u64, Error)| if line == 0 { e } else { hint(e.context(format!("{name}:{line}"))) };
     match source {
         Source::Stdin => {
