@@ -71,6 +71,12 @@ fn the_reader_sees_the_known_edges() {
         assert!(graph.edges.contains_key(&(from.into(), to.into())), "{from} → {to} not found");
     }
     assert!(graph.edges.len() > 100, "only {} edges", graph.edges.len());
+    // A test module in a file of its own is test code: scan's property tests use provider's mutations, which
+    // is no edge of the shipped code.
+    let mut files = Vec::new();
+    rust_files(Path::new(SRC), &mut files);
+    assert!(test_module_files(&files).contains(&Path::new(SRC).join("scan/props.rs")));
+    assert!(!graph.edges.contains_key(&("scan".into(), "provider".into())));
 }
 
 /// Every rule broken, as one line each: a module the table does not place, an upward use, a cycle.
@@ -163,7 +169,11 @@ impl Graph {
         // The crate root's re-exports (`pub use config::Config;`), by name.
         let mut root: BTreeMap<String, String> = BTreeMap::new();
         let mut parsed = Vec::new();
+        let test_files = test_module_files(&files);
         for f in &files {
+            if test_files.iter().any(|t| f.starts_with(t)) {
+                continue;
+            }
             let rel = f.strip_prefix(src).unwrap().to_string_lossy().into_owned();
             let text = without_test_items(&code_only(&std::fs::read_to_string(f).unwrap()));
             if rel == "lib.rs" {
@@ -313,6 +323,31 @@ fn code_only(src: &str) -> String {
         } else {
             out.push(c);
             i += 1;
+        }
+    }
+    out
+}
+
+/// The files (or directories) of modules declared `#[cfg(test)] mod name;`: a test module in a file of its own
+/// (`scan/props.rs`) is test code like an inline `#[cfg(test)] mod tests { … }`, and is left out the same way.
+fn test_module_files(files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for f in files {
+        let code = code_only(&std::fs::read_to_string(f).unwrap());
+        let words: Vec<&str> = code.split_whitespace().collect();
+        for w in words.windows(3) {
+            if w[0] == "#[cfg(test)]" && w[1] == "mod" && w[2].ends_with(';') {
+                let name = w[2].trim_end_matches(';');
+                // A child of `x/mod.rs` (or `lib.rs`) lives in `x/`; a child of `x.rs` in `x/` too.
+                let stem = f.file_stem().unwrap().to_string_lossy();
+                let dir = if stem == "mod" || stem == "lib" {
+                    f.parent().unwrap().to_path_buf()
+                } else {
+                    f.with_extension("")
+                };
+                out.push(dir.join(format!("{name}.rs")));
+                out.push(dir.join(name));
+            }
         }
     }
     out
