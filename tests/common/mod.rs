@@ -6,6 +6,8 @@
 //! [`Out`] with chainable assertions in the style of uutils' test harness.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod pg;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -153,6 +155,8 @@ impl Scenario {
                 || k.starts_with("CI_")
                 || k.starts_with("GIT_")
                 || k.starts_with("XDG_")
+                // libpq's variables (PGHOST, PGPASSWORD, …) would point a ledger test at the developer's server.
+                || k.starts_with("PG")
                 || k == "CLAUDE_CONFIG_DIR"
                 || k == "CODEX_HOME"
                 || k == "CI"

@@ -118,7 +118,9 @@ pub fn answer<'c>(
         Answers { evals: Vec::new(), notes: Vec::new(), sessions: Vec::new(), counts: Vec::new(), tallies: Vec::new() };
     let (budgets, cal) = (req.budgets, req.cal);
     // From the log, configured budgets are answered by its index (milliseconds, not a scan of every record).
-    let indexed = !req.ad_hoc && crate::enforce::answers_for(config, cal);
+    // A ledger has no index yet: its records are read (exact, slower).
+    let on_ledger = crate::store::Log::at(req.log)?.file().is_none();
+    let indexed = !req.ad_hoc && !on_ledger && crate::enforce::answers_for(config, cal);
     if req.from_log && indexed {
         let c = match locked {
             Some(f) => crate::enforce::counts_locked(f, req.log, config, budgets, cal, context.get("session"))?,
@@ -150,7 +152,7 @@ pub fn answer<'c>(
         if indexed {
             out.push_counts(crate::enforce::counts(req.log, config, budgets, cal, context.get("session"))?, budgets);
         } else {
-            let src = existing(req.log);
+            let src: Vec<Source> = crate::store::Log::at(req.log)?.source().into_iter().collect();
             let r = self::read(&src, true, budgets, cal, config)?;
             out.push_tally(r.tally)?;
         }
@@ -330,13 +332,11 @@ fn rows_from(rows: &[Summary]) -> Option<Vec<String>> {
 
 /// True when `files` (a total row's `from`) is the usage log `log` alone.
 fn is_the_log(files: &[String], log: &Path) -> bool {
+    if let Ok(crate::store::Log::Ledger(t)) = crate::store::Log::at(log) {
+        return files.len() == 1 && files[0] == t.name();
+    }
     let path = std::fs::canonicalize(log).ok().or_else(|| std::path::absolute(log).ok());
     files.len() == 1 && path.is_some_and(|p| p.display().to_string() == files[0])
-}
-
-/// The log as a source: none when it does not exist yet (nothing spent).
-fn existing(log: &Path) -> Vec<Source> {
-    if log.exists() { vec![Source::File(log.to_path_buf())] } else { Vec::new() }
 }
 
 /// The files rows name, to read the budgets they leave out: each must still be there.
@@ -344,6 +344,9 @@ fn named_files(files: &[String], left: &[Budget]) -> Result<Vec<Source>> {
     files
         .iter()
         .map(|f| {
+            if crate::ledger::is_uri(f) {
+                return Source::from_arg(f);
+            }
             let p = PathBuf::from(f);
             if p.is_file() {
                 Ok(Source::File(p))

@@ -361,34 +361,6 @@ fn parse_line(line: &[u8], first: bool) -> Result<Line> {
     Ok(Line::Record(Box::new(Record::from_map(map)?)))
 }
 
-/// The ids of the records in a log, read fast: tt writes `{"v":1,"id":"…"` first, so the id is usually taken
-/// straight from the line; anything else is parsed as JSON. Lines without an id (a torn last line left by a
-/// crash) are skipped — they are not records.
-pub fn log_ids(name: &str, reader: impl BufRead) -> Result<HashSet<IdKey>> {
-    let mut ids = HashSet::new();
-    crate::input::for_each_line(name, reader, |_, line| {
-        if let Some(id) = fast_id(line) {
-            ids.insert(id_key(id));
-        } else if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(line)
-            && let Some(Value::String(id)) = m.get("id")
-        {
-            ids.insert(id_key(id));
-        }
-        Ok(())
-    })?;
-    Ok(ids)
-}
-
-fn fast_id(line: &[u8]) -> Option<&str> {
-    const PREFIX: &[u8] = b"{\"v\":1,\"id\":\"";
-    let rest = line.strip_prefix(PREFIX)?;
-    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
-    if rest[end] != b'"' || !line.ends_with(b"}") {
-        return None;
-    }
-    std::str::from_utf8(&rest[..end]).ok()
-}
-
 /// What merging one file would do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FilePlan {
@@ -466,30 +438,39 @@ pub fn merge(
     dry_run: bool,
     alerts: bool,
 ) -> Result<Merge> {
-    use std::io::{BufReader, Seek, SeekFrom};
+    use std::io::BufReader;
     let read: Vec<TtFile> = sources.iter().map(|s| read_tt_file(s, config.max_tokens)).collect::<Result<_>>()?;
     let name = log.display().to_string();
+    let at = crate::store::Log::at(log)?;
     if dry_run || !read.iter().all(TtFile::is_ok) {
-        let existing = match std::fs::File::open(log) {
-            Ok(f) => log_ids(&name, BufReader::with_capacity(256 * 1024, f))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
-            Err(e) => return Err(Error::io(&name, e)),
+        let existing = match &at {
+            crate::store::Log::Ledger(t) => crate::ledger::Ledger::open(t)?.ids()?,
+            crate::store::Log::File(_) => match std::fs::File::open(log) {
+                Ok(f) => crate::log::log_ids(&name, BufReader::with_capacity(256 * 1024, f))?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
+                Err(e) => return Err(Error::io(&name, e)),
+            },
         };
         let plan = plan(&read, &existing);
         return Ok(Merge { read, plan, alerts: Vec::new(), warnings: Vec::new(), written: false });
     }
     let mut warnings = Vec::new();
-    let mut locked = crate::log::LockedLog::open(log)?.warn_into(&mut warnings);
-    let watch = if alerts { crate::enforce::watch(&mut locked, config) } else { None };
-    let existing = {
-        let f = locked.file();
-        f.seek(SeekFrom::Start(0)).map_err(|e| Error::io(&name, e))?;
-        log_ids(&name, BufReader::with_capacity(256 * 1024, &*f))?
+    let mut writer = at.lock()?.warn_into(&mut warnings);
+    let watch = match writer.file() {
+        Some(locked) if alerts => crate::enforce::watch(locked, config),
+        _ => None,
     };
+    let existing = writer.ids()?;
     let plan = plan(&read, &existing);
-    locked.append(&plan.lines)?;
-    let alerts = watch.map(|w| w.alerts(&mut locked, config)).unwrap_or_default();
-    write_history(log, sources, &read, &plan)?.warn_into(&mut warnings);
+    writer.append(&plan.lines)?;
+    let alerts = match (watch, writer.file()) {
+        (Some(w), Some(locked)) => w.alerts(locked, config),
+        _ => Vec::new(),
+    };
+    // The history is a file beside a file log; a ledger keeps none yet.
+    if let Some(log) = at.file() {
+        write_history(log, sources, &read, &plan)?.warn_into(&mut warnings);
+    }
     Ok(Merge { read, plan, alerts, warnings, written: true })
 }
 
@@ -500,6 +481,7 @@ fn write_history(log: &std::path::Path, sources: &[Source], read: &[TtFile], pla
     for ((src, f), fp) in sources.iter().zip(read).zip(&plan.files) {
         let from = match src {
             Source::Stdin => "<stdin>".to_string(),
+            Source::Ledger(t) => t.name().to_string(),
             Source::File(p) => std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string(),
         };
         lines.push_str(&history_line(&at, &from, f, fp));
@@ -577,12 +559,5 @@ mod tests {
         };
         let Value::Object(m) = serde_json::from_str::<Value>(&h.to_json()).unwrap() else { panic!() };
         assert_eq!(Header::from_map(&m).unwrap(), h);
-    }
-
-    #[test]
-    fn fast_id_takes_plain_ids_only() {
-        assert_eq!(fast_id(br#"{"v":1,"id":"abc","ts":"x"}"#), Some("abc"));
-        assert_eq!(fast_id(br#"{"v":1,"id":"a\"bc","ts":"x"}"#), None);
-        assert_eq!(fast_id(br#"{"v":1,"id":"abc","ts":"#), None);
     }
 }

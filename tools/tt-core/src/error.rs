@@ -32,6 +32,8 @@ pub enum Kind {
     Io,
     /// The condition the user asked to fail on (over budget, threshold reached). Exit 1.
     Condition,
+    /// The team ledger (a PostgreSQL server) could not be reached, refused the login, or refused a request.
+    Ledger,
 }
 
 /// The one error type of tt.
@@ -58,6 +60,10 @@ impl Error {
     /// Bad config.
     pub fn config(message: impl Into<String>) -> Self {
         Self::new(Kind::Config, message)
+    }
+    /// The team ledger failed (exit 2): the message names the ledger without its password.
+    pub fn ledger(message: impl Into<String>) -> Self {
+        Self::new(Kind::Ledger, message)
     }
     /// The condition the user asked to fail on (exit 1).
     pub fn condition(message: impl Into<String>) -> Self {

@@ -29,25 +29,44 @@ pub enum Source {
     Stdin,
     /// A file.
     File(PathBuf),
+    /// A team ledger (PostgreSQL), read as the JSONL log it holds (see [`crate::ledger`]).
+    Ledger(crate::ledger::Target),
 }
 
 impl Source {
-    /// How the source is named in messages: `<stdin>` or the path as given.
+    /// The source a path argument or a log setting names: `-` is stdin, a `postgresql://` URI a ledger, anything
+    /// else a file.
+    pub fn from_arg(arg: &str) -> Result<Source> {
+        Ok(if arg == "-" {
+            Source::Stdin
+        } else if crate::ledger::is_uri(arg) {
+            Source::Ledger(crate::ledger::Target::parse(arg)?)
+        } else {
+            Source::File(PathBuf::from(arg))
+        })
+    }
+
+    /// How the source is named in messages: `<stdin>`, the path as given, or the ledger's URI without its
+    /// password.
     pub fn name(&self) -> String {
         match self {
             Source::Stdin => "<stdin>".into(),
             Source::File(p) => p.display().to_string(),
+            Source::Ledger(t) => t.name().to_string(),
         }
     }
 
     /// Open for reading, with a large buffer.
     pub fn open(&self) -> Result<Box<dyn BufRead>> {
+        Ok(Box::new(BufReader::with_capacity(256 * 1024, self.reader()?)))
+    }
+
+    /// Open for reading, unbuffered (for readers that bring their own buffer).
+    pub fn reader(&self) -> Result<Box<dyn Read + Send>> {
         Ok(match self {
-            Source::Stdin => Box::new(BufReader::with_capacity(256 * 1024, stdin())),
-            Source::File(p) => {
-                let f = File::open(p).map_err(|e| Error::io(p.display(), e))?;
-                Box::new(BufReader::with_capacity(256 * 1024, f))
-            }
+            Source::Stdin => Box::new(stdin()),
+            Source::File(p) => Box::new(File::open(p).map_err(|e| Error::io(p.display(), e))?),
+            Source::Ledger(t) => Box::new(crate::ledger::Ledger::open(t)?.lines()?),
         })
     }
 }
@@ -137,23 +156,36 @@ pub fn choose(
     default_log: impl FnOnce() -> Result<PathBuf>,
 ) -> Result<(Vec<Source>, bool)> {
     if !paths.is_empty() {
-        return Ok((sources(paths, Path::new("")), false));
+        return Ok((sources(paths, Path::new(""))?, false));
     }
     let log = match explicit_log {
         Some(p) => p.to_path_buf(),
         None if stdin_has_data() => return Ok((vec![Source::Stdin], false)),
         None => default_log()?,
     };
-    Ok((if log.exists() { vec![Source::File(log)] } else { Vec::new() }, true))
+    Ok((log_source(&log)?.into_iter().collect(), true))
+}
+
+/// What reading the usage log at `log` reads: a ledger, the file, or nothing when the file does not exist yet
+/// (an empty log).
+pub fn log_source(log: &Path) -> Result<Option<Source>> {
+    match log.to_str().filter(|s| crate::ledger::is_uri(s)) {
+        Some(uri) => Ok(Some(Source::Ledger(crate::ledger::Target::parse(uri)?))),
+        None => Ok(log.exists().then(|| Source::File(log.to_path_buf()))),
+    }
 }
 
 /// The sources for path arguments, else stdin when it has data, else `default_log` (used as it is, existing or
 /// not). It does not know about `--log`, which must keep stdin unread: tools choose with [`choose`].
-pub fn sources(paths: &[String], default_log: &Path) -> Vec<Source> {
+pub fn sources(paths: &[String], default_log: &Path) -> Result<Vec<Source>> {
     if paths.is_empty() {
-        if stdin_has_data() { vec![Source::Stdin] } else { vec![Source::File(default_log.to_path_buf())] }
+        if stdin_has_data() {
+            Ok(vec![Source::Stdin])
+        } else {
+            Source::from_arg(&default_log.to_string_lossy()).map(|s| vec![s])
+        }
     } else {
-        paths.iter().map(|p| if p == "-" { Source::Stdin } else { Source::File(PathBuf::from(p)) }).collect()
+        paths.iter().map(|p| Source::from_arg(p)).collect()
     }
 }
 

@@ -27,6 +27,7 @@ pub mod github;
 pub mod id;
 pub mod import;
 pub mod input;
+pub mod ledger;
 pub mod litellm;
 pub mod log;
 pub mod machine;
@@ -42,6 +43,7 @@ pub mod record;
 pub mod report;
 pub mod reserve;
 pub mod scan;
+pub mod store;
 pub mod track;
 pub mod unpriced;
 

@@ -569,9 +569,44 @@ impl Drop for LockedLog {
     }
 }
 
+/// The ids of the records in a log, read fast: tt writes `{"v":1,"id":"…"` first, so the id is usually taken
+/// straight from the line; anything else is parsed as JSON. Lines without an id (a torn last line left by a
+/// crash) are skipped — they are not records.
+pub fn log_ids(name: &str, reader: impl std::io::BufRead) -> Result<std::collections::HashSet<crate::id::IdKey>> {
+    let mut ids = std::collections::HashSet::new();
+    crate::input::for_each_line(name, reader, |_, line| {
+        if let Some(id) = fast_id(line) {
+            ids.insert(crate::id::id_key(id));
+        } else if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice::<serde_json::Value>(line)
+            && let Some(serde_json::Value::String(id)) = m.get("id")
+        {
+            ids.insert(crate::id::id_key(id));
+        }
+        Ok(())
+    })?;
+    Ok(ids)
+}
+
+fn fast_id(line: &[u8]) -> Option<&str> {
+    const PREFIX: &[u8] = b"{\"v\":1,\"id\":\"";
+    let rest = line.strip_prefix(PREFIX)?;
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    if rest[end] != b'"' || !line.ends_with(b"}") {
+        return None;
+    }
+    std::str::from_utf8(&rest[..end]).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_id_takes_plain_ids_only() {
+        assert_eq!(fast_id(br#"{"v":1,"id":"abc","ts":"x"}"#), Some("abc"));
+        assert_eq!(fast_id(br#"{"v":1,"id":"a\"bc","ts":"x"}"#), None);
+        assert_eq!(fast_id(br#"{"v":1,"id":"abc","ts":"#), None);
+    }
 
     #[test]
     fn a_writer_waiting_for_the_lock_of_a_replaced_log_opens_it_again() {

@@ -126,7 +126,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
             .iter()
             .filter_map(|s| match s {
                 input::Source::File(p) => Some(p.clone()),
-                input::Source::Stdin => None,
+                input::Source::Stdin | input::Source::Ledger(_) => None,
             })
             .collect();
         export::refuse_own_files(out, cli.common.log_path(&config).ok().as_deref(), &inputs)?;

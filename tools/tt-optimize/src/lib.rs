@@ -174,6 +174,14 @@ fn files_to_read(sources: Vec<Source>) -> Result<(Files, Vec<Spool>)> {
                     files.push((name, p));
                 }
             }
+            Source::Ledger(ref t) => {
+                // Read twice: the ledger's lines once, kept on disk like stdin (a second query could see
+                // records added in between, and the passes must agree).
+                let name = t.name().to_string();
+                let s = Spool::from_reader(&name, src.reader()?)?;
+                files.push((name, s.path.clone()));
+                spools.push(s);
+            }
             Source::Stdin => {
                 // Read twice means stdin must be kept: on disk, not in memory. A second `-` finds stdin at its
                 // end, as in every tool, so it adds nothing.

@@ -144,6 +144,8 @@ fn read_from(sources: &[Source], common: &CommonArgs, config: &tt_core::Config) 
         .iter()
         .map(|s| match s {
             Source::File(p) if std::fs::metadata(p).is_ok_and(|m| m.is_file()) => absolute(p),
+            // A gate reads a ledger again by its name (without the password: it comes from the environment).
+            Source::Ledger(t) => Some(t.name().to_string()),
             _ => None,
         })
         .collect()
@@ -173,7 +175,8 @@ fn not_records_hint(e: Error, sources: &[Source]) -> Error {
         Some(Source::Stdin) => {
             "tt-sum reads usage records, not its own summary rows (those go to tt-budget or tt-export)"
         }
-        None => return e,
+        // A ledger holds only records (it refuses anything else when they are added).
+        Some(Source::Ledger(_)) | None => return e,
     };
     Error::new(e.kind(), format!("{msg}; {hint}"))
 }

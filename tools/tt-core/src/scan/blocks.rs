@@ -40,13 +40,13 @@ where
     let name = source.name();
     let hint = |e| match source {
         Source::File(p) => crate::input::with_repair_hint(p, e),
-        Source::Stdin => e,
+        Source::Stdin | Source::Ledger(_) => e,
     };
     let ctx = |(line, e): (u64, Error)| if line == 0 { e } else { hint(e.context(format!("{name}:{line}"))) };
     match source {
-        Source::Stdin => {
+        Source::Stdin | Source::Ledger(_) => {
             let mut st = init();
-            chunk(crate::input::stdin(), &name, false, u64::MAX, &mut st, &step).map_err(ctx)?;
+            chunk(source.reader()?, &name, false, u64::MAX, &mut st, &step).map_err(ctx)?;
             Ok(vec![st])
         }
         Source::File(p) => {

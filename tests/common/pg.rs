@@ -1,0 +1,118 @@
+//! A real PostgreSQL server for the ledger tests: the one `.ci/run` started (`TT_TEST_POSTGRES`, its
+//! directory), else one this test binary starts itself with `scripts/test-postgres.sh` from the machine's
+//! packages, stopped when the binary exits. Each test gets a database of its own.
+//!
+//! When no server can be started the tests say `skipped: …` once and pass, unless `TT_TEST_REQUIRE_POSTGRES`
+//! (or `TT_TEST_REQUIRE_TOOLS`) is set: then they fail, so CI cannot silently stop checking the ledger.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::repo_root;
+
+/// A running server.
+pub struct Pg {
+    /// Its directory: the Unix socket is here.
+    pub dir: PathBuf,
+    /// Its TCP port on 127.0.0.1 (and the socket's number).
+    pub port: u16,
+    bin: PathBuf,
+}
+
+/// One test's database on the server.
+pub struct Db {
+    /// Its name.
+    pub name: String,
+    /// The ledger URI over the Unix socket (trust: no password).
+    pub uri: String,
+    /// The ledger URI over TCP with the role's password.
+    pub tcp_uri: String,
+    pg: &'static Pg,
+}
+
+/// The server, or `None` (after one visible `skipped:` line) when none can be started.
+pub fn server() -> Option<&'static Pg> {
+    static PG: OnceLock<Option<Pg>> = OnceLock::new();
+    let pg = PG.get_or_init(|| match std::env::var_os("TT_TEST_POSTGRES").filter(|v| !v.is_empty()) {
+        Some(dir) => Pg::from_dir(Path::new(&dir)),
+        None => start(),
+    });
+    if pg.is_none() {
+        let line = "skipped: ledger tests: no PostgreSQL server could be started (Debian: apt-get install \
+                    postgresql; see CONTRIBUTING.md)";
+        let required = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
+        if required("TT_TEST_REQUIRE_POSTGRES") || required("TT_TEST_REQUIRE_TOOLS") {
+            panic!("{line}, and TT_TEST_REQUIRE_POSTGRES is set");
+        }
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        });
+    }
+    pg.as_ref()
+}
+
+/// A fresh database on the server, or `None` when there is no server (see [`server`]).
+pub fn db() -> Option<Db> {
+    server().map(Pg::create_db)
+}
+
+fn start() -> Option<Pg> {
+    let script = repo_root().join("scripts/test-postgres.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg("start")
+        .arg(std::process::id().to_string())
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let dir = String::from_utf8(out.stdout).ok()?;
+    Pg::from_dir(Path::new(dir.trim()))
+}
+
+impl Pg {
+    fn from_dir(dir: &Path) -> Option<Pg> {
+        let env = std::fs::read_to_string(dir.join("env")).ok()?;
+        let get = |k: &str| env.lines().find_map(|l| l.strip_prefix(&format!("{k}=")).map(str::to_string));
+        Some(Pg { dir: dir.to_path_buf(), port: get("PGPORT")?.parse().ok()?, bin: PathBuf::from(get("PGBIN")?) })
+    }
+
+    /// Run SQL as the superuser in `db`; its output (unaligned, tuples only).
+    pub fn psql(&self, db: &str, sql: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg(&self.dir)
+            .args(["-p", &self.port.to_string(), "-U", "tt", "-d", db, "-c", sql])
+            .env_remove("PGPASSWORD")
+            .output()
+            .expect("psql runs");
+        assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn create_db(&'static self) -> Db {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!("tt_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+        self.psql("postgres", &format!("CREATE DATABASE {name}"));
+        Db {
+            uri: format!("postgresql:///{name}?host={}&port={}&user=tt", self.dir.display(), self.port),
+            tcp_uri: format!("postgresql://tt:tt-test@127.0.0.1:{}/{name}?sslmode=disable", self.port),
+            name,
+            pg: self,
+        }
+    }
+}
+
+impl Db {
+    /// Run SQL in this database as the superuser.
+    pub fn sql(&self, sql: &str) -> String {
+        self.pg.psql(&self.name, sql)
+    }
+}

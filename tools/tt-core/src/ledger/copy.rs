@@ -1,0 +1,114 @@
+//! A ledger's record lines, streamed: `COPY (SELECT line … ORDER BY seq) TO STDOUT (FORMAT binary)` decoded on a
+//! thread of its own into blocks of whole `line\n`s, which [`Lines`] hands to the readers as a JSONL file's
+//! bytes. The binary format carries each line as its exact bytes (the text format would escape backslashes,
+//! which every JSON escape has), and the thread lets decoding overlap parsing.
+
+use std::io::{self, Read};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use crate::error::Result;
+
+/// How many bytes of lines go in one block handed over.
+const BLOCK: usize = 256 * 1024;
+
+/// The binary COPY format's signature, which starts the stream.
+const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+
+/// A ledger's lines as one byte stream (see the module docs). An error on the server or the connection part
+/// way is an I/O error of the stream, which the readers report as `LEDGER: …`.
+pub struct Lines {
+    rx: Receiver<std::result::Result<Vec<u8>, String>>,
+    block: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl Lines {
+    /// Start streaming on a thread that owns the connection.
+    pub(super) fn start(mut client: postgres::Client, name: String) -> Result<Lines> {
+        let (tx, rx) = sync_channel(4);
+        std::thread::Builder::new()
+            .name("tt-ledger-copy".into())
+            .spawn(move || {
+                if let Err(e) = stream(&mut client, &tx) {
+                    let _ = tx.send(Err(format!("ledger {name}: read: {e}")));
+                }
+            })
+            .map_err(|e| crate::error::Error::io("start the ledger reader", e))?;
+        Ok(Lines { rx, block: Vec::new(), at: 0, done: false })
+    }
+}
+
+impl Read for Lines {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.block.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(Ok(b)) => (self.block, self.at) = (b, 0),
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(io::Error::other(e));
+                }
+                // The thread ended after its last block.
+                Err(_) => self.done = true,
+            }
+        }
+        let n = buf.len().min(self.block.len() - self.at);
+        buf[..n].copy_from_slice(&self.block[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Run the COPY and send its lines in blocks; a dropped receiver (the reader stopped early) ends it quietly.
+fn stream(
+    client: &mut postgres::Client,
+    tx: &SyncSender<std::result::Result<Vec<u8>, String>>,
+) -> std::result::Result<(), String> {
+    let reader = client
+        .copy_out("COPY (SELECT line FROM tt.records ORDER BY seq) TO STDOUT (FORMAT binary)")
+        .map_err(|e| super::conn::describe(&e))?;
+    let mut r = io::BufReader::with_capacity(BLOCK, reader);
+    let io_err = |e: io::Error| e.to_string();
+    let mut head = [0u8; 19];
+    r.read_exact(&mut head).map_err(io_err)?;
+    if &head[..11] != SIGNATURE {
+        return Err("the server's COPY stream has no binary signature".into());
+    }
+    let ext = u32::from_be_bytes([head[15], head[16], head[17], head[18]]) as u64;
+    io::copy(&mut (&mut r).take(ext), &mut io::sink()).map_err(io_err)?;
+    let mut block = Vec::with_capacity(BLOCK + 4096);
+    loop {
+        let mut n = [0u8; 2];
+        r.read_exact(&mut n).map_err(io_err)?;
+        let fields = i16::from_be_bytes(n);
+        if fields == -1 {
+            break;
+        }
+        if fields != 1 {
+            return Err(format!("the server sent a row of {fields} fields, not 1"));
+        }
+        let mut len = [0u8; 4];
+        r.read_exact(&mut len).map_err(io_err)?;
+        let len = i32::from_be_bytes(len);
+        if len < 0 {
+            return Err("the server sent a NULL line".into());
+        }
+        let start = block.len();
+        block.resize(start + len as usize, 0);
+        r.read_exact(&mut block[start..]).map_err(io_err)?;
+        block.push(b'\n');
+        if block.len() >= BLOCK {
+            let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK + 4096));
+            if tx.send(Ok(full)).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !block.is_empty() {
+        let _ = tx.send(Ok(block));
+    }
+    Ok(())
+}

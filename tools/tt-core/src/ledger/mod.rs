@@ -1,0 +1,197 @@
+//! The team ledger: a PostgreSQL database that is a usage log, shared by a team's machines and CI runners.
+//!
+//! A ledger holds the same records a JSONL log holds, each line exactly as it was logged (`line`), beside typed
+//! columns for SQL (`ts`, `agent`, `model`, token counts as `bigint`, `cost_usd` as `numeric`). Readers get the
+//! lines back in the order they were added, so every tool reads a ledger with the code that reads a file and
+//! sees exactly the records it would see there, unknown fields included.
+//!
+//! * **Idempotent appends.** A record's identity is its [`IdKey`](crate::id::IdKey) (the hash bits of a
+//!   UUID-shaped id, else the id's text), held in a unique column: adding a record the ledger has is a no-op,
+//!   so re-imports, merges and retries never count twice.
+//! * **One lock for writers.** [`Ledger::lock`] takes a session advisory lock, the ledger's equivalent of the
+//!   JSONL log's `flock`: writers that read before they write (imports, merges) hold it across both, so two
+//!   machines importing at once add each record once and report it once. It is released when the connection
+//!   closes, so a writer that dies cannot leave it held.
+//! * **The schema is tt's** (`schema`): created on first use, versioned in `tt.meta`, migrated forward under a
+//!   transaction-level advisory lock; a ledger newer than this tt is refused, never written.
+//!
+//! `conn` reads the URI, libpq's variables and `~/.pgpass`; `copy` streams lines out with `COPY … (FORMAT
+//! binary)`.
+
+pub mod conn;
+mod copy;
+mod schema;
+
+use std::collections::HashSet;
+
+use crate::error::{Error, Result};
+use crate::id::{IdKey, id_key};
+use crate::record::Record;
+
+pub use conn::{Target, is_uri};
+pub use copy::Lines;
+pub use schema::VERSION;
+
+/// The advisory lock key writers share ("tt-log" in ASCII).
+const LOG_LOCK: i64 = 0x74_74_2d_6c_6f_67;
+
+/// Rows per `INSERT`: big enough that a merge is a few statements, small enough to keep one statement's
+/// arrays a few MB.
+const BATCH: usize = 2000;
+
+/// A connection to a ledger whose schema is current.
+pub struct Ledger {
+    client: postgres::Client,
+    target: Target,
+}
+
+impl Ledger {
+    /// Connect, and create or migrate the schema when it is not current.
+    pub fn open(target: &Target) -> Result<Ledger> {
+        let mut client = target.connect()?;
+        schema::ensure(&mut client, target.name())?;
+        Ok(Ledger { client, target: target.clone() })
+    }
+
+    /// How messages name the ledger (no password).
+    pub fn name(&self) -> &str {
+        self.target.name()
+    }
+
+    fn failed(&self, doing: &str, e: postgres::Error) -> Error {
+        Error::ledger(format!("ledger {}: {doing}: {}", self.target.name(), conn::describe(&e)))
+    }
+
+    /// Take the writers' lock (see the module docs); held until this connection closes.
+    pub fn lock(&mut self) -> Result<()> {
+        self.client.execute("SELECT pg_advisory_lock($1)", &[&LOG_LOCK]).map_err(|e| self.failed("lock", e))?;
+        Ok(())
+    }
+
+    /// Add whole record lines (each ending in `\n`, as a JSONL log holds them); records whose identity the
+    /// ledger already holds are skipped. Returns how many were added. The lines must be records
+    /// (`Record::parse` accepts them); nothing is added when one is not.
+    pub fn append(&mut self, lines: &str) -> Result<u64> {
+        let rows: Vec<Row> = lines
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .enumerate()
+            .map(|(i, l)| Row::new(l).map_err(|e| e.context(format!("record {}", i + 1))))
+            .collect::<Result<_>>()?;
+        let mut added = 0;
+        if rows.len() <= BATCH {
+            return self.insert(&rows);
+        }
+        // Several statements: one transaction, so a failure adds nothing.
+        let name = self.target.name().to_string();
+        let mut tx = self.client.transaction().map_err(|e| failed(&name, "begin", e))?;
+        for batch in rows.chunks(BATCH) {
+            added += insert(&mut tx, batch).map_err(|e| failed(&name, "append", e))?;
+        }
+        tx.commit().map_err(|e| failed(&name, "commit", e))?;
+        Ok(added)
+    }
+
+    fn insert(&mut self, rows: &[Row]) -> Result<u64> {
+        insert(&mut self.client, rows).map_err(|e| self.failed("append", e))
+    }
+
+    /// The identities of every record in the ledger (what a merge or an import checks new records against).
+    pub fn ids(&mut self) -> Result<HashSet<IdKey>> {
+        let rows = self.client.query("SELECT id FROM tt.records", &[]).map_err(|e| self.failed("read ids", e))?;
+        Ok(rows.iter().map(|r| id_key(r.get::<_, &str>(0))).collect())
+    }
+
+    /// How many records the ledger holds.
+    pub fn count(&mut self) -> Result<u64> {
+        let row = self.client.query_one("SELECT count(*) FROM tt.records", &[]).map_err(|e| self.failed("count", e))?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
+    /// Every record line, in the order the records were added, streamed (see [`Lines`]).
+    pub fn lines(self) -> Result<Lines> {
+        Lines::start(self.client, self.target.name().to_string())
+    }
+}
+
+fn failed(name: &str, doing: &str, e: postgres::Error) -> Error {
+    Error::ledger(format!("ledger {name}: {doing}: {}", conn::describe(&e)))
+}
+
+/// One record's typed columns, from its line.
+struct Row {
+    key: String,
+    id: String,
+    ts: String,
+    agent: String,
+    model: String,
+    text: [Option<String>; 9],
+    tokens: [i64; 5],
+    reasoning: Option<i64>,
+    cost: Option<String>,
+    line: String,
+}
+
+impl Row {
+    fn new(line: &str) -> Result<Row> {
+        let r = Record::parse(line)?;
+        let big =
+            |n: u64| i64::try_from(n).map_err(|_| Error::data(format!("token count {n} is beyond a ledger's bigint")));
+        let t = &r.tokens;
+        Ok(Row {
+            key: key_text(&id_key(&r.id)),
+            ts: r.ts.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            tokens: [big(t.input)?, big(t.output)?, big(t.cache_read)?, big(t.cache_write)?, big(t.cache_write_1h)?],
+            reasoning: r.reasoning_tokens.map(big).transpose()?,
+            cost: r.cost_usd.map(|c| c.to_string()),
+            text: [r.provider, r.session, r.task, r.project, r.branch, r.commit, r.host, r.user, r.source],
+            id: r.id,
+            agent: r.agent,
+            model: r.model,
+            line: line.trim_end_matches(['\r', '\n']).to_string(),
+        })
+    }
+}
+
+/// The unique column's text for an identity: `t` and the 74 hash bits in hex, or `x` and the id.
+fn key_text(k: &IdKey) -> String {
+    match k {
+        IdKey::Tail(t) => format!("t{t:019x}"),
+        IdKey::Text(s) => format!("x{s}"),
+    }
+}
+
+/// One `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` of `rows`: the number added.
+fn insert(c: &mut impl postgres::GenericClient, rows: &[Row]) -> std::result::Result<u64, postgres::Error> {
+    let col = |f: &dyn Fn(&Row) -> String| rows.iter().map(f).collect::<Vec<String>>();
+    let opt = |i: usize| rows.iter().map(|r| r.text[i].clone()).collect::<Vec<Option<String>>>();
+    let num = |i: usize| rows.iter().map(|r| r.tokens[i]).collect::<Vec<i64>>();
+    let (key, id, ts, agent, model) = (
+        col(&|r| r.key.clone()),
+        col(&|r| r.id.clone()),
+        col(&|r| r.ts.clone()),
+        col(&|r| r.agent.clone()),
+        col(&|r| r.model.clone()),
+    );
+    let texts: Vec<Vec<Option<String>>> = (0..9).map(opt).collect();
+    let nums: Vec<Vec<i64>> = (0..5).map(num).collect();
+    let reasoning: Vec<Option<i64>> = rows.iter().map(|r| r.reasoning).collect();
+    let cost: Vec<Option<String>> = rows.iter().map(|r| r.cost.clone()).collect();
+    let line = col(&|r| r.line.clone());
+    c.execute(
+        "INSERT INTO tt.records (id_key, id, ts, agent, model, provider, session, task, project, branch, git_commit, \
+         host, user_name, source, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, \
+         cache_write_1h_tokens, reasoning_tokens, cost_usd, line) \
+         SELECT k, i, t::timestamptz, a, m, p, s, ta, pr, b, gc, h, u, so, it, ot, cr, cw, cw1, rt, c::numeric, l \
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int8[], \
+         $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::text[], $22::text[]) \
+         AS u(k, i, t, a, m, p, s, ta, pr, b, gc, h, u, so, it, ot, cr, cw, cw1, rt, c, l) \
+         ON CONFLICT (id_key) DO NOTHING",
+        &[
+            &key, &id, &ts, &agent, &model, &texts[0], &texts[1], &texts[2], &texts[3], &texts[4], &texts[5],
+            &texts[6], &texts[7], &texts[8], &nums[0], &nums[1], &nums[2], &nums[3], &nums[4], &reasoning, &cost,
+            &line,
+        ],
+    )
+}

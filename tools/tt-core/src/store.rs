@@ -1,0 +1,128 @@
+//! The usage log wherever it lives: a JSONL file ([`crate::log`]) or a team ledger ([`crate::ledger`]).
+//!
+//! This is the storage seam: the one place that tells the two apart. A log setting (`--log`, `TT_LOG`, config
+//! `log`) is a path or a `postgresql://` URI; [`Log::at`] decides which, [`Log::source`] is what readers read,
+//! and [`Log::lock`] gives the [`Writer`] every tt writer appends through. Both backends keep the same
+//! contract: whole records only, nothing written unless every line is a record the readers accept, and writers
+//! that read before they write (merges, imports) hold the log's lock across both.
+//!
+//! Features the ledger does not have yet (the enforce index, reservations, import offsets beside the log) ask
+//! [`Writer::file`] for the JSONL file and refuse a ledger with [`unsupported`], so such a gate fails closed
+//! instead of passing unchecked spend.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result, Warned};
+use crate::id::IdKey;
+use crate::input::Source;
+use crate::ledger::{Ledger, Target};
+use crate::log::LockedLog;
+
+/// Where the usage log is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Log {
+    /// A JSONL file.
+    File(PathBuf),
+    /// A team ledger.
+    Ledger(Target),
+}
+
+impl Log {
+    /// The log a setting names: a ledger for a `postgresql://` or `postgres://` URI, else a file.
+    pub fn at(setting: &Path) -> Result<Log> {
+        match setting.to_str().filter(|s| crate::ledger::is_uri(s)) {
+            Some(uri) => Ok(Log::Ledger(Target::parse(uri)?)),
+            None => Ok(Log::File(setting.to_path_buf())),
+        }
+    }
+
+    /// How messages name the log (a ledger without its password).
+    pub fn name(&self) -> String {
+        match self {
+            Log::File(p) => p.display().to_string(),
+            Log::Ledger(t) => t.name().to_string(),
+        }
+    }
+
+    /// The file, for features that keep side files beside it; `None` for a ledger.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Log::File(p) => Some(p),
+            Log::Ledger(_) => None,
+        }
+    }
+
+    /// What reading the log reads: `None` for a file that does not exist yet (an empty log).
+    pub fn source(&self) -> Option<Source> {
+        match self {
+            Log::File(p) => p.exists().then(|| Source::File(p.clone())),
+            Log::Ledger(t) => Some(Source::Ledger(t.clone())),
+        }
+    }
+
+    /// Take the log's lock for writing (creating a file log, or a ledger's schema, on first use). The warnings
+    /// are what taking a file's lock repaired first (a torn last line moved aside).
+    pub fn lock(&self) -> Result<Warned<Writer>> {
+        Ok(match self {
+            Log::File(p) => {
+                let Warned { value, warnings } = LockedLog::open(p)?;
+                Warned { value: Writer::File(value), warnings }
+            }
+            Log::Ledger(t) => {
+                let mut l = Ledger::open(t)?;
+                l.lock()?;
+                Warned::new(Writer::Ledger(l))
+            }
+        })
+    }
+}
+
+/// The log, locked for writing.
+pub enum Writer {
+    /// A JSONL file under its exclusive lock.
+    File(LockedLog),
+    /// A ledger connection holding the writers' lock.
+    Ledger(Ledger),
+}
+
+impl Writer {
+    /// Append whole record lines (each ending in `\n`) in one write (a file) or one transaction (a ledger).
+    /// Returns how many records were added: a ledger skips the ones it already holds.
+    pub fn append(&mut self, lines: &str) -> Result<u64> {
+        match self {
+            Writer::File(f) => {
+                f.append(lines)?;
+                Ok(lines.lines().filter(|l| !l.trim().is_empty()).count() as u64)
+            }
+            Writer::Ledger(l) => l.append(lines),
+        }
+    }
+
+    /// The identities of the records the log holds (read under the lock).
+    pub fn ids(&mut self) -> Result<HashSet<IdKey>> {
+        match self {
+            Writer::File(f) => {
+                let name = f.path().display().to_string();
+                let file = f.file();
+                use std::io::Seek;
+                file.rewind().map_err(|e| Error::io(&name, e))?;
+                crate::log::log_ids(&name, std::io::BufReader::with_capacity(256 * 1024, &*file))
+            }
+            Writer::Ledger(l) => l.ids(),
+        }
+    }
+
+    /// The locked JSONL file, for what only a file log has yet; `None` for a ledger.
+    pub fn file(&mut self) -> Option<&mut LockedLog> {
+        match self {
+            Writer::File(f) => Some(f),
+            Writer::Ledger(_) => None,
+        }
+    }
+}
+
+/// The error for a feature a ledger does not have yet: exit 2, naming it, so nothing passes unchecked.
+pub fn unsupported(what: &str, log: &Log) -> Error {
+    Error::usage(format!("{what} is not available for a ledger yet ({}); use a JSONL log for it", log.name()))
+}
