@@ -133,6 +133,14 @@ fn passwd_name(uid: u32, passwd: &str) -> Option<String> {
     })
 }
 
+/// Where an XDG base directory is: `$var` when it is an absolute path, else `$HOME/fallback`.
+pub fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
+        Some(v) if !v.is_empty() && Path::new(&v).is_absolute() => Some(PathBuf::from(v)),
+        _ => std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(fallback)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

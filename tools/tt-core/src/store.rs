@@ -53,6 +53,27 @@ impl Log {
         }
     }
 
+    /// Where this machine keeps a side file of the log (`suffix` after the log's name): beside a file log; for
+    /// a ledger, in this machine's state directory (`$XDG_STATE_HOME/tt/ledgers/`), under a name derived from
+    /// the ledger's (password-free) name — what a machine imported from its own transcripts is its own.
+    pub fn side_file(&self, suffix: &str) -> PathBuf {
+        match self {
+            Log::File(p) => {
+                let mut s = p.as_os_str().to_os_string();
+                s.push(suffix);
+                PathBuf::from(s)
+            }
+            Log::Ledger(t) => {
+                let (hi, lo) = crate::id::fnv128(t.name().as_bytes());
+                let dir = crate::machine::xdg_dir("XDG_STATE_HOME", ".local/state")
+                    .unwrap_or_else(std::env::temp_dir)
+                    .join("tt")
+                    .join("ledgers");
+                dir.join(format!("{hi:016x}{lo:016x}{suffix}"))
+            }
+        }
+    }
+
     /// What reading the log reads: `None` for a file that does not exist yet (an empty log).
     pub fn source(&self) -> Option<Source> {
         match self {
@@ -96,6 +117,15 @@ impl Writer {
                 Ok(lines.lines().filter(|l| !l.trim().is_empty()).count() as u64)
             }
             Writer::Ledger(l) => l.append(lines),
+        }
+    }
+
+    /// A number that only grows while records are added: a file's length in bytes, a ledger's record count (a
+    /// smaller one than before means the log was replaced or cut).
+    pub fn mark(&mut self) -> Result<u64> {
+        match self {
+            Writer::File(f) => f.len(),
+            Writer::Ledger(l) => l.count(),
         }
     }
 

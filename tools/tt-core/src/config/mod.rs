@@ -96,13 +96,7 @@ struct RawFile {
     optimize: Option<RawOptimize>,
 }
 
-/// Where the XDG config and data directories are.
-pub fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
-    match std::env::var_os(var) {
-        Some(v) if !v.is_empty() && Path::new(&v).is_absolute() => Some(PathBuf::from(v)),
-        _ => std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(fallback)),
-    }
-}
+pub use crate::machine::xdg_dir;
 
 /// The default log path: `$XDG_DATA_HOME/tt/usage.jsonl`.
 pub fn default_log_path() -> Option<PathBuf> {

@@ -295,27 +295,32 @@ pub fn import(
     opts: &Options,
     sink: &mut dyn FnMut(&str) -> Result<()>,
 ) -> Result<Report> {
-    let state_path = state::path_for(log);
+    let at = crate::store::Log::at(log)?;
+    let state_path = at.side_file(state::SUFFIX);
     // Taking the lock may move a torn last line aside: its warning is the report's first.
     let mut opened = Vec::new();
-    let mut locked = if opts.dry_run { None } else { Some(crate::log::LockedLog::open(log)?.warn_into(&mut opened)) };
-    let watch = match &mut locked {
+    let mut locked = if opts.dry_run { None } else { Some(at.lock()?.warn_into(&mut opened)) };
+    let watch = match locked.as_mut().and_then(crate::store::Writer::file) {
         Some(l) if opts.alerts => crate::enforce::watch(l, config),
         _ => None,
     };
     // Loaded under the log lock: a concurrent import (two hooks at once) saves its offsets before this one reads
     // them.
     let mut st = State::load(&state_path);
-    let log_len = match &locked {
-        Some(l) => l.len()?,
-        None => std::fs::metadata(log).map(|m| m.len()).unwrap_or(0),
+    let log_len = match &mut locked {
+        Some(l) => l.mark()?,
+        None => match &at {
+            crate::store::Log::File(_) => std::fs::metadata(log).map(|m| m.len()).unwrap_or(0),
+            // A dry run does not connect for this: the offsets are only a cache.
+            crate::store::Log::Ledger(_) => st.log_len,
+        },
     };
     if log_len < st.log_len {
         // The log was replaced or truncated: what the state says was imported may not be in it any more.
         st.files.clear();
     }
     let mut adding = Adding {
-        seen: counted(&mut locked, log)?,
+        seen: counted(&mut locked, &at)?,
         text: String::with_capacity(APPEND_CHUNK + 4096),
         report: Report { files: files.len(), ..Report::default() },
         warnings: opened,
@@ -344,27 +349,37 @@ pub fn import(
     let Adding { text, mut report, warnings, results, .. } = adding;
     report.warnings = capped(warnings);
     if let Some(mut l) = locked {
-        l.append(&text)?;
+        if !text.is_empty() {
+            l.append(&text)?;
+        }
         for (key, fs) in results {
             match fs {
                 Some(fs) => st.files.insert(key, fs),
                 None => st.files.remove(&key),
             };
         }
-        st.log_len = l.len()?;
+        st.log_len = l.mark()?;
         st.save(&state_path)?;
-        if let Some(w) = watch {
-            report.alerts = w.alerts(&mut l, config);
+        if let (Some(w), Some(l)) = (watch, l.file()) {
+            report.alerts = w.alerts(l, config);
         }
     }
     Ok(report)
 }
 
 /// The requests the log already holds (by their ids' hashed tails), read under the lock when there is one.
-fn counted(locked: &mut Option<crate::log::LockedLog>, log: &Path) -> Result<HashSet<u128>> {
-    match locked {
-        Some(l) => log_tails(l.file()).map_err(|e| Error::io(log.display(), e)),
-        None => match File::open(log) {
+fn counted(locked: &mut Option<crate::store::Writer>, at: &crate::store::Log) -> Result<HashSet<u128>> {
+    let tails = |ids: HashSet<crate::id::IdKey>| {
+        ids.into_iter().filter_map(|k| if let crate::id::IdKey::Tail(t) = k { Some(t) } else { None }).collect()
+    };
+    match (locked, at) {
+        (Some(crate::store::Writer::File(l)), _) => {
+            let name = l.path().display().to_string();
+            log_tails(l.file()).map_err(|e| Error::io(name, e))
+        }
+        (Some(w), _) => Ok(tails(w.ids()?)),
+        (None, crate::store::Log::Ledger(t)) => Ok(tails(crate::ledger::Ledger::open(t)?.ids()?)),
+        (None, crate::store::Log::File(log)) => match File::open(log) {
             Ok(mut f) => log_tails(&mut f).map_err(|e| Error::io(log.display(), e)),
             Err(_) => Ok(HashSet::new()),
         },
@@ -454,7 +469,7 @@ impl Adding {
     fn group(
         &mut self,
         r: GroupResult,
-        locked: &mut Option<crate::log::LockedLog>,
+        locked: &mut Option<crate::store::Writer>,
         sink: &mut dyn FnMut(&str) -> Result<()>,
     ) -> Result<()> {
         let report = &mut self.report;
@@ -480,7 +495,7 @@ impl Adding {
             sink(&b.line)?;
             if self.text.len() >= APPEND_CHUNK {
                 let appended = match locked {
-                    Some(l) => l.append(&self.text),
+                    Some(l) => l.append(&self.text).map(drop),
                     None => Ok(()),
                 };
                 self.text.clear();

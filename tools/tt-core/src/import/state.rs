@@ -46,10 +46,12 @@ pub struct FileState {
 /// The state file for a log.
 pub fn path_for(log: &Path) -> PathBuf {
     let mut s = log.as_os_str().to_os_string();
-    s.push(".tt-import.json");
+    s.push(SUFFIX);
     PathBuf::from(s)
 }
 
+/// The state file's suffix after the log's name.
+pub const SUFFIX: &str = ".tt-import.json";
 impl State {
     /// Load the state; a missing or unreadable file is an empty state (it is only a cache).
     pub fn load(path: &Path) -> State {

@@ -1,0 +1,281 @@
+//! The team ledger against a real PostgreSQL server (tests/common/pg.rs): every reader sees exactly the records
+//! a JSONL log holds, appends are idempotent by record id under races, the schema is tt's and versioned, and a
+//! ledger that cannot be reached, refuses the login or refuses a request is exit 2 in one line with no
+//! password in it.
+mod common;
+use common::*;
+
+/// A log with the shapes that matter to a ledger: costs and none, unknown fields (nested, in odd places),
+/// escapes and non-ASCII text, tags, sessions, hosts, several days and months.
+fn log() -> String {
+    let mut s = String::new();
+    let agents = ["ATLAS", "BOLT", "CARA"];
+    let models = ["claude-sonnet-4-5", "gpt-5", "gemini-2.5-pro", "mystery-model-x"];
+    for i in 0..60u64 {
+        let day = 1 + i % 28;
+        let month = if i % 3 == 0 { 10 } else { 11 };
+        let (agent, model) = (agents[i as usize % 3], models[i as usize % 4]);
+        let cost = if i % 5 == 0 { String::new() } else { format!(",\"cost_usd\":0.{:04}{}", i * 37 % 10000, i % 7) };
+        let extra = match i % 6 {
+            0 => r#","session":"s-1","tags":{"team":"web","pr":"12"}"#.to_string(),
+            1 => r#","session":"s-2","host":"ci-runner-7","zz_unknown":{"nested":[1,2,{"a":"b\\c"}]}"#.to_string(),
+            2 => r#","project":"shop","notes":"tab\there \"quoted\" back\\slash é ✓","host":"laptop"}"#
+                .trim_end_matches('}')
+                .to_string(),
+            3 => r#","session":"s-3","cache_read_tokens":1200,"cache_write_tokens":300,"task":"lint""#.to_string(),
+            4 => r#","project":"api","branch":"feat/x","commit":"abc123","user":"ann","duration_ms":1500"#.to_string(),
+            _ => r#","reasoning_tokens":40,"service_tier":"batch","x-custom":true"#.to_string(),
+        };
+        s.push_str(&format!(
+            "{{\"v\":1,\"id\":\"rec-{i:03}\",\"ts\":\"2026-{month:02}-{day:02}T{:02}:{:02}:00Z\",\"agent\":\"{agent}\",\"model\":\"{model}\",\"input_tokens\":{},\"output_tokens\":{}{extra}{cost}}}\n",
+            i % 24,
+            i % 60,
+            1000 + i * 113,
+            50 + i * 7
+        ));
+    }
+    s
+}
+
+/// A scenario whose JSONL log holds [`log`], and a fresh ledger holding the same records (merged with
+/// `tt-log --import`), or `None` when there is no server.
+fn both() -> Option<(Scenario, pg::Db)> {
+    let db = pg::db()?;
+    let sc = Scenario::new();
+    sc.write("usage.jsonl", log());
+    sc.cmd("tt-log")
+        .args(["--import", "usage.jsonl", "--log", &db.uri])
+        .succeeds()
+        .stderr_has("usage.jsonl: log: 60 records: 60 new, 0 already present, 0 invalid");
+    Some((sc, db))
+}
+
+/// A total row's `from` names its source, which differs between the two logs by design.
+fn without_from(s: &str) -> String {
+    s.lines().map(|l| l.split(",\"from\":").next().unwrap_or(l).trim_end_matches('}').to_string() + "}\n").collect()
+}
+
+#[test]
+fn the_ledger_gives_back_every_line_exactly() {
+    let Some((sc, db)) = both() else { return };
+    let out = sc.cmd("tt-export").args(["--format", "jsonl", "--log", &db.uri]).succeeds();
+    assert_eq!(out.stdout, log());
+    // Readers also take the ledger as a file argument, and from TT_LOG.
+    let out = sc.cmd("tt-export").args(["--format", "jsonl", &db.uri]).succeeds();
+    assert_eq!(out.stdout, log());
+    let out = sc.cmd("tt-export").args(["--format", "jsonl"]).env("TT_LOG", &db.uri).succeeds();
+    assert_eq!(out.stdout, log());
+}
+
+#[test]
+fn tt_sum_gives_the_same_rows_from_both_logs() {
+    let Some((sc, db)) = both() else { return };
+    for by in ["agent", "model", "session", "project", "host", "day", "week", "month", "hour", "agent,model", "tag:team"] {
+        for window in [&["--period", "all"][..], &["--since", "2026-11-03", "--until", "2026-11-20"][..]] {
+            let file = sc.cmd("tt-sum").args(["--by", by]).args(window).succeeds();
+            let ledger = sc.cmd("tt-sum").args(["--by", by, "--log", &db.uri]).args(window).succeeds();
+            assert_eq!(without_from(&ledger.stdout), without_from(&file.stdout), "--by {by} {window:?}");
+            assert!(!file.stdout.is_empty());
+        }
+    }
+    // The total row names the ledger, password-free, so a gate can read it again.
+    let out = sc.cmd("tt-sum").args(["--log", &db.uri]).succeeds();
+    assert!(out.stdout.contains(&format!("\"from\":[\"{}\"]", db.uri)), "{}", out.stdout);
+}
+
+#[test]
+fn every_reader_agrees_between_the_two_logs() {
+    let Some((sc, db)) = both() else { return };
+    let cfg = "[[budget]]\nname = \"team\"\nlimit_usd = 1.5\nperiod = \"total\"\n\n[[budget]]\nname = \"atlas\"\nlimit_usd = 0.2\nperiod = \"total\"\nscope = { agent = \"ATLAS\" }\n";
+    sc.write("tt.toml", cfg);
+    let runs: &[(&str, &[&str])] = &[
+        ("tt-budget", &["--format", "json"]),
+        ("tt-optimize", &["--format", "json"]),
+        ("tt-price", &["--missing", "--format", "jsonl"]),
+        ("tt-price", &[]),
+        ("tt-export", &["--format", "csv"]),
+        ("tt-export", &["--format", "markdown", "--today", "2026-11-30"]),
+    ];
+    for (tool, args) in runs {
+        let file = sc.cmd(tool).args(*args).run();
+        let ledger = sc.cmd(tool).args(*args).args(["--log", &db.uri]).run();
+        assert_eq!(ledger.code, file.code, "{tool} {args:?}: {}", ledger.stderr);
+        assert_eq!(ledger.stdout, file.stdout, "{tool} {args:?}");
+    }
+    // The gate fails the same way on both.
+    let file = sc.cmd("tt-budget").arg("--fail-over").run();
+    let ledger = sc.cmd("tt-budget").args(["--fail-over", "--log", &db.uri]).run();
+    assert_eq!((ledger.code, file.code), (Some(1), Some(1)), "{}", ledger.stderr);
+}
+
+#[test]
+fn merges_into_a_ledger_are_idempotent() {
+    let Some((sc, db)) = both() else { return };
+    sc.cmd("tt-log")
+        .args(["--import", "usage.jsonl", "--log", &db.uri])
+        .succeeds()
+        .stderr_has("usage.jsonl: log: 60 records: 0 new, 60 already present, 0 invalid");
+    // A bundle of the same records adds nothing either; one with a new record adds exactly it.
+    sc.cmd("tt-export").args(["--bundle", "-o", "b.ttb"]).succeeds();
+    sc.cmd("tt-log").args(["--import", "b.ttb", "--log", &db.uri]).succeeds().stderr_has("0 new, 60 already present");
+    sc.write("more.jsonl", "{\"v\":1,\"id\":\"rec-new\",\"ts\":\"2026-11-29T10:00:00Z\",\"agent\":\"DUKE\",\"model\":\"gpt-5\",\"input_tokens\":10,\"output_tokens\":1}\n");
+    sc.cmd("tt-log").args(["--import", "more.jsonl", "usage.jsonl", "--log", &db.uri]).succeeds();
+    assert_eq!(db.sql("SELECT count(*) FROM tt.records"), "61\n");
+    assert_eq!(db.sql("SELECT agent, input_tokens, cost_usd IS NULL FROM tt.records WHERE id = 'rec-new'"), "DUKE|10|t\n");
+}
+
+#[test]
+fn concurrent_merges_add_each_record_once() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    let all = log();
+    let lines: Vec<&str> = all.lines().collect();
+    // Six overlapping slices, merged at once by six processes.
+    let runs = (0..6)
+        .map(|k| {
+            let part: String = lines[k * 8..k * 8 + 20].iter().map(|l| format!("{l}\n")).collect();
+            let f = sc.write(&format!("part{k}.jsonl"), part);
+            sc.cmd("tt-log").arg("--import").arg(f).args(["--log", &db.uri])
+        })
+        .collect();
+    let outs = run_all(runs);
+    let mut added = 0;
+    for o in outs {
+        assert_eq!(o.code, Some(0), "{}", o.stderr);
+        let n: u64 = o.stderr.split(" new,").next().unwrap().rsplit(' ').next().unwrap().parse().unwrap();
+        added += n;
+    }
+    // Lines 0..60 covered once each: every record added exactly once, and the reports add up to it.
+    assert_eq!(added, 60);
+    assert_eq!(db.sql("SELECT count(*), count(DISTINCT id) FROM tt.records"), "60|60\n");
+}
+
+#[test]
+fn transcripts_import_into_a_ledger_once() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    copy_dir(&fixture("claude-code"), &sc.path().join("claude"));
+    let import = || {
+        sc.cmd("tt-log")
+            .args(["--import", "claude-code", "--log", &db.uri])
+            .env("CLAUDE_CONFIG_DIR", sc.path().join("claude"))
+            .run()
+    };
+    let first = import();
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    assert!(first.stderr.contains("added 6 records (10,574 tokens, $0.0290, 1 unpriced)"), "{}", first.stderr);
+    // The same import into a file gives the same records.
+    sc.cmd("tt-log").args(["--import", "claude-code"]).env("CLAUDE_CONFIG_DIR", sc.path().join("claude")).succeeds();
+    let from_ledger = sc.cmd("tt-export").args(["--format", "jsonl", "--log", &db.uri]).succeeds().stdout;
+    assert_eq!(from_ledger, sc.log());
+    // Again, with the offsets forgotten: every record is already there.
+    let state = std::fs::read_dir(sc.path().join(".local/state/tt/ledgers")).unwrap().count();
+    assert_eq!(state, 1, "the offsets of a ledger import live in the machine's state directory");
+    std::fs::remove_dir_all(sc.path().join(".local/state/tt/ledgers")).unwrap();
+    let again = import();
+    assert!(again.stderr.contains("added 0 records"), "{}", again.stderr);
+    assert_eq!(db.sql("SELECT count(*) FROM tt.records"), "6\n");
+}
+
+#[test]
+fn the_schema_is_versioned_with_views_for_dashboards() {
+    let Some((sc, db)) = both() else { return };
+    assert_eq!(db.sql("SELECT value FROM tt.meta WHERE key = 'schema_version'"), "1\n");
+    // The view's money is the log's, to the last digit (records without a cost are counted, not summed).
+    let view = db.sql("SELECT sum(cost_usd), sum(records), sum(unpriced_records) FROM tt.daily_spend");
+    let logged: rust_decimal::Decimal = log()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap().get("cost_usd").map(|c| c.to_string()))
+        .map(|c| c.parse::<rust_decimal::Decimal>().unwrap())
+        .sum();
+    assert_eq!(view, format!("{}|60|12\n", logged.normalize()));
+    assert_eq!(db.sql("SELECT count(*) FROM tt.daily_spend_by_host WHERE host = 'ci-runner-7'"), "10\n");
+    // A ledger migrated by a newer tt is refused, never written or misread.
+    db.sql("UPDATE tt.meta SET value = '99' WHERE key = 'schema_version'");
+    sc.cmd("tt-sum")
+        .args(["--log", &db.uri])
+        .fails_with(2)
+        .one_error_line("tt-sum")
+        .stderr_has("its schema is version 99, newer than this tt knows (1); upgrade tt");
+}
+
+#[test]
+fn the_schema_is_created_once_by_racing_first_writers() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    sc.write("a.jsonl", log());
+    let runs = (0..5).map(|_| sc.cmd("tt-log").args(["--import", "a.jsonl", "--log", &db.uri])).collect();
+    for o in run_all(runs) {
+        assert_eq!(o.code, Some(0), "{}", o.stderr);
+    }
+    assert_eq!(db.sql("SELECT count(*) FROM tt.records"), "60\n");
+}
+
+#[test]
+fn unreachable_ledgers_and_bad_logins_are_one_line_without_the_password() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    let port = pg::server().unwrap().port;
+    // A wrong password.
+    let wrong = format!("postgresql://tt:Hunter2-secret@127.0.0.1:{port}/{}?sslmode=disable", db.name);
+    let out = sc.cmd("tt-sum").args(["--log", &wrong]).fails_with(2).one_error_line("tt-sum");
+    assert!(!out.stderr.contains("Hunter2"), "{}", out.stderr);
+    out.stderr_has(&format!("ledger postgresql://tt@127.0.0.1:{port}/{}?sslmode=disable", db.name))
+        .stderr_has("password authentication failed for user \"tt\"");
+    // No server there.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let down = format!("postgresql://tt:Hunter2-secret@127.0.0.1:{free}/x?sslmode=disable");
+    let out = sc.cmd("tt-log").args(["--import", "usage.jsonl", "--log", &down]).fails_with(2).one_error_line("tt-log");
+    assert!(!out.stderr.contains("Hunter2"), "{}", out.stderr);
+    out.stderr_has("Connection refused");
+    // A role without rights on tt's tables.
+    sc.cmd("tt-sum").args(["--log", &db.uri]).succeeds();
+    db.sql("DROP ROLE IF EXISTS tt_nobody; CREATE ROLE tt_nobody LOGIN");
+    let nobody = db.uri.replace("user=tt", "user=tt_nobody");
+    sc.cmd("tt-sum").args(["--log", &nobody]).fails_with(2).one_error_line("tt-sum").stderr_has("permission denied");
+    // A URI tt cannot read is a usage error before any connection.
+    sc.cmd("tt-sum")
+        .args(["--log", "postgresql://h/db?sslmode=sometimes"])
+        .fails_with(2)
+        .one_error_line("tt-sum")
+        .stderr_has("sslmode \"sometimes\": want disable, allow, prefer, require, verify-ca or verify-full");
+}
+
+#[test]
+fn passwords_come_from_pgpassword_and_pgpass_like_libpq() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    let port = pg::server().unwrap().port;
+    let uri = format!("postgresql://tt@127.0.0.1:{port}/{}?sslmode=disable", db.name);
+    sc.cmd("tt-sum").args(["--log", &uri]).env("PGPASSWORD", "tt-test").succeeds();
+    let pgpass = sc.write(".pgpass", format!("127.0.0.1:{port}:*:tt:tt-test\n"));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    sc.cmd("tt-sum").args(["--log", &uri]).succeeds();
+    // A .pgpass others may read is ignored, as libpq ignores it.
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).unwrap();
+    sc.cmd("tt-sum").args(["--log", &uri]).fails_with(2).stderr_has("password");
+    // PGHOST/PGPORT/PGUSER/PGDATABASE fill an otherwise empty URI.
+    let pg = pg::server().unwrap();
+    sc.cmd("tt-sum")
+        .args(["--log", "postgresql://"])
+        .env("PGHOST", &pg.dir)
+        .env("PGPORT", port.to_string())
+        .env("PGUSER", "tt")
+        .env("PGDATABASE", &db.name)
+        .succeeds();
+}
+
+/// Copy a directory tree.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let t = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}
