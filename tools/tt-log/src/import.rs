@@ -1,5 +1,11 @@
-//! `tt-log --import claude-code|codex [PATH…]`: agent transcripts, read by `tt_core::import`. (tt logs and
-//! bundles are [`crate::merge`]'s.)
+//! `tt-log --import SOURCE [PATH…]`: agent transcripts (`claude-code`, `codex`, read by `tt_core::import`), or
+//! tt logs and `tt-export --bundle` files merged into the log, new ids only ([`tt_core::bundle::merge`]).
+//!
+//! A merge validates every line of every file (and a bundle's checksum) before anything is written: one bad
+//! line and nothing is imported. Ids are the identity of a record, so importing the same file twice, or A into B
+//! and B into A, never duplicates anything. The new records are appended in one write under the log lock, and
+//! each imported file is noted in the import history next to the log (`usage.jsonl.tt-history.jsonl`). What is
+//! said is the core's words ([`tt_core::import::Report`], [`tt_core::bundle::Merge`]); this prints them.
 
 use std::io::Write;
 
@@ -22,12 +28,11 @@ pub fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String])
     for w in &found.warnings {
         tt_core::cli::warn("tt-log", w);
     }
-    // TT_IMPORT_THREADS: worker threads reading transcripts (default two, or one on a single CPU); for benchmarks.
-    let threads = std::env::var("TT_IMPORT_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     let opts = import::Options {
         agent: cli.agent.clone(),
         dry_run: cli.dry_run,
-        threads,
+        // TT_IMPORT_THREADS: threads reading transcripts (default two, or one on a single CPU); for benchmarks.
+        threads: std::env::var("TT_IMPORT_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(0),
         finished,
         all_finished: cli.finished,
         alerts: !cli.quiet,
@@ -50,6 +55,42 @@ pub fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String])
     }
     if !cli.quiet {
         let _ = writeln!(std::io::stderr(), "{}", report.summary(source, cli.dry_run));
+    }
+    Ok(())
+}
+
+/// Import tt JSONL logs or bundles, and report the merge on stderr (the new records on stdout with `--print`
+/// or `--dry-run`).
+pub fn merge(cli: &Cli, config: &Config, files: &[String]) -> Result<()> {
+    let log = cli.common.log_path(config)?;
+    let files: Vec<String> = files.iter().chain(cli.positional()).cloned().collect();
+    let sources = tt_core::input::sources(&files, std::path::Path::new(""));
+    let merge = tt_core::bundle::merge(&log, &sources, config, cli.dry_run, !cli.quiet)?;
+    let mut err = std::io::stderr().lock();
+    if !cli.quiet {
+        for l in merge.file_lines() {
+            let _ = writeln!(err, "{l}");
+        }
+    }
+    if !merge.ok() {
+        let (lines, refused) = merge.refusal();
+        for l in lines {
+            let _ = writeln!(err, "tt-log: error: {l}");
+        }
+        return Err(refused);
+    }
+    drop(err);
+    // The alerts, then what taking the locks repaired (a torn last line moved aside).
+    for a in merge.alerts.iter().chain(&merge.warnings) {
+        tt_core::cli::warn("tt-log", a);
+    }
+    if cli.print || cli.dry_run {
+        let mut out = tt_core::output::stdout();
+        out.write_all(merge.plan.lines.as_bytes())?;
+        out.flush()?;
+    }
+    if !cli.quiet {
+        let _ = writeln!(std::io::stderr(), "{}", merge.summary(&log));
     }
     Ok(())
 }

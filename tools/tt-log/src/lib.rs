@@ -13,7 +13,6 @@ use tt_core::error::{Error, Result};
 use tt_core::{Config, Record};
 
 mod import;
-mod merge;
 mod repair;
 
 const EXAMPLES: &str = "\
@@ -200,7 +199,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
         tt_core::import::refuse_flags(source, &given)?;
         return match tt_core::import::target(source)? {
             Some(source) => import::transcripts(&cli, &config, source, paths),
-            None => merge::run(&cli, &config, import),
+            None => import::merge(&cli, &config, import),
         };
     }
     let log = cli.common.log_path(&config)?;
