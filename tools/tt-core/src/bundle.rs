@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result, Warned};
 use crate::input::Source;
+use crate::money;
 use crate::record::{Record, push_json_string};
 
 /// The bundle format version this build writes and reads.
@@ -425,7 +426,78 @@ impl Merge {
     pub fn ok(&self) -> bool {
         self.read.iter().all(TtFile::is_ok)
     }
+
+    /// One line per file: what it is and what it would add
+    /// (`a.ttb: bundle from alice@laptop exported …: 3 records: 2 new, 1 already present, 0 invalid`). A
+    /// damaged bundle (a bad header, count or checksum) gets none: counts of records that cannot be trusted would
+    /// mislead, and [`Merge::refusal`] says what is wrong with it.
+    pub fn file_lines(&self) -> Vec<String> {
+        let files = self.read.iter().zip(&self.plan.files).filter(|(f, _)| f.problem.is_none());
+        files
+            .map(|(f, fp)| {
+                let what = match &f.header {
+                    Some(h) => {
+                        let from: Vec<&str> =
+                            [h.exported_by.as_deref(), h.host.as_deref()].into_iter().flatten().collect();
+                        let from = if from.is_empty() { String::new() } else { format!(" from {}", from.join("@")) };
+                        format!("bundle{from} exported {}", h.exported_at)
+                    }
+                    None => "log".to_string(),
+                };
+                format!(
+                    "{}: {what}: {}: {} new, {} already present, {} invalid",
+                    f.name,
+                    money::plural(f.records.len() as u64 + f.invalid.len() as u64, "record"),
+                    money::thousands(fp.added),
+                    money::thousands(fp.present),
+                    money::thousands(f.invalid.len() as u64)
+                )
+            })
+            .collect()
+    }
+
+    /// Why a merge that is not [`Merge::ok`] imports nothing: the lines to show as errors (each damaged file's
+    /// problem, the first [`MAX_LISTED`] bad lines as `file:line: why`, a count of the rest), and the error that
+    /// refuses the whole import.
+    pub fn refusal(&self) -> (Vec<String>, Error) {
+        let mut lines = Vec::new();
+        let (mut listed, mut invalid) = (0, 0);
+        for f in &self.read {
+            if let Some(p) = &f.problem {
+                lines.push(format!("{}: {p}", f.name));
+            }
+            for bad in &f.invalid {
+                invalid += 1;
+                if listed < MAX_LISTED {
+                    lines.push(format!("{}:{}: {}", f.name, bad.line, bad.error));
+                    listed += 1;
+                }
+            }
+        }
+        if invalid > listed {
+            lines.push(format!("… and {} more invalid lines", invalid - listed));
+        }
+        let damaged = self.read.iter().filter(|f| f.problem.is_some()).count();
+        let mut why = Vec::new();
+        if invalid > 0 {
+            why.push(format!("{invalid} invalid line{}", if invalid == 1 { "" } else { "s" }));
+        }
+        if damaged > 0 {
+            why.push(format!("{damaged} damaged bundle{}", if damaged == 1 { "" } else { "s" }));
+        }
+        (lines, Error::data(format!("nothing imported: {} (the log is unchanged)", why.join(" and "))))
+    }
+
+    /// The line a merge ends with: `imported 3 records into LOG`, or what a dry run would import.
+    pub fn summary(&self, log: &std::path::Path) -> String {
+        let (verb, tail) =
+            if self.written { ("imported", "") } else { ("would import", " (dry run: nothing written)") };
+        format!("{verb} {} into {}{tail}", money::plural(self.plan.added, "record"), log.display())
+    }
 }
+
+/// How many bad lines [`Merge::refusal`] lists before the rest are only counted.
+pub const MAX_LISTED: usize = 10;
 
 /// Merge tt logs and bundles into the log at `log`: one append of the records whose ids the log lacks, under
 /// its lock (so a concurrent merge of the same file adds nothing twice), then one import-history line per
@@ -559,5 +631,76 @@ mod tests {
         };
         let Value::Object(m) = serde_json::from_str::<Value>(&h.to_json()).unwrap() else { panic!() };
         assert_eq!(Header::from_map(&m).unwrap(), h);
+    }
+
+    /// A file read for a merge: `records` valid ones, `invalid` bad lines (numbered from 1), maybe damaged.
+    fn tt_file(name: &str, header: Option<Header>, records: usize, invalid: u64, problem: Option<&str>) -> TtFile {
+        TtFile {
+            name: name.into(),
+            is_bundle: header.is_some(),
+            header,
+            records: (0..records).map(|i| (format!("id{i}"), String::new())).collect(),
+            invalid: (1..=invalid).map(|line| Invalid { line, error: Error::data("invalid JSON") }).collect(),
+            problem: problem.map(str::to_string),
+        }
+    }
+
+    fn merge_of(read: Vec<TtFile>, files: Vec<FilePlan>, written: bool) -> Merge {
+        let added = files.iter().map(|f| f.added).sum();
+        let plan = Plan { files, lines: String::new(), added };
+        Merge { read, plan, alerts: Vec::new(), warnings: Vec::new(), written }
+    }
+
+    /// A line per readable file says what it is and what it adds; the last line what the merge did.
+    #[test]
+    fn merge_report_lines() {
+        let header = Header {
+            exported_at: "2026-11-23T10:00:00Z".into(),
+            exported_by: Some("alice".into()),
+            host: Some("laptop".into()),
+            tool: "tt-export 0.1.0".into(),
+            branch: None,
+            commit: None,
+            filter: Map::new(),
+            records: 3,
+            checksum: "sha256:00".into(),
+        };
+        let read = vec![
+            tt_file("a.ttb", Some(header), 3, 0, None),
+            tt_file("b.jsonl", None, 1, 0, None),
+            tt_file("c.ttb", None, 0, 0, Some("checksum mismatch")),
+        ];
+        let plans = vec![FilePlan { added: 2, present: 1 }, FilePlan { added: 1, present: 0 }, FilePlan::default()];
+        let m = merge_of(read, plans, true);
+        assert_eq!(
+            m.file_lines(),
+            [
+                "a.ttb: bundle from alice@laptop exported 2026-11-23T10:00:00Z: 3 records: 2 new, 1 already \
+                 present, 0 invalid",
+                "b.jsonl: log: 1 record: 1 new, 0 already present, 0 invalid",
+            ]
+        );
+        assert_eq!(m.summary(std::path::Path::new("u.jsonl")), "imported 3 records into u.jsonl");
+        let dry = merge_of(vec![tt_file("b.jsonl", None, 1, 0, None)], vec![FilePlan { added: 1, present: 0 }], false);
+        assert_eq!(
+            dry.summary(std::path::Path::new("u.jsonl")),
+            "would import 1 record into u.jsonl (dry run: nothing written)"
+        );
+    }
+
+    /// A refusal lists each damaged file, the first bad lines and a count of the rest, and says why in one error.
+    #[test]
+    fn merge_refusal() {
+        let read = vec![tt_file("a.jsonl", None, 0, 12, None), tt_file("c.ttb", None, 0, 0, Some("bad header"))];
+        let (lines, e) = merge_of(read, vec![FilePlan::default(), FilePlan::default()], false).refusal();
+        assert_eq!(lines.len(), MAX_LISTED + 2);
+        assert_eq!(lines[0], "a.jsonl:1: invalid JSON");
+        assert_eq!(lines[MAX_LISTED], "c.ttb: bad header");
+        assert_eq!(lines[MAX_LISTED + 1], "… and 2 more invalid lines");
+        assert_eq!(e.to_string(), "nothing imported: 12 invalid lines and 1 damaged bundle (the log is unchanged)");
+        let (lines, e) =
+            merge_of(vec![tt_file("a.jsonl", None, 2, 1, None)], vec![FilePlan::default()], false).refusal();
+        assert_eq!(lines, ["a.jsonl:1: invalid JSON"]);
+        assert_eq!(e.to_string(), "nothing imported: 1 invalid line (the log is unchanged)");
     }
 }

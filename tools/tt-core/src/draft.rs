@@ -15,6 +15,8 @@
 //!
 //! Warnings are returned with the record, for the tool to print; the core never prints.
 
+use std::path::Path;
+
 use chrono::Utc;
 
 use crate::args::{parse_duration, parse_tokens};
@@ -368,6 +370,91 @@ impl Draft {
     }
 }
 
+/// How `tt-log` appends the record a [`Draft`] built.
+#[derive(Debug, Clone, Default)]
+pub struct Append {
+    /// Validate (and with `enforce`, check), append nothing.
+    pub dry_run: bool,
+    /// `--enforce`: refuse a record that would push a configured budget over its limit.
+    pub enforce: bool,
+    /// Tell the budget level alerts the record sets off (not with `--quiet`).
+    pub alerts: bool,
+    /// The reservation the record settles ([`crate::reserve::settle_id`]).
+    pub settle: Option<String>,
+}
+
+/// Append `record` to the log at `log` as `tt-log` does: it carries the reservation it settles, and under the
+/// log lock it is checked against the budgets (`enforce`), appended, and the hold it settles ended. Returns its
+/// JSON line and the notes to tell after the draft's own warnings, in order: what taking the lock repaired,
+/// what became of the reservation, the level alerts. `warn` gets what is said at once: `--enforce` with no
+/// budget to enforce, an index the append could not bring up to date (the record is logged all the same).
+pub fn append_record(
+    log: &Path,
+    config: &Config,
+    record: &mut Record,
+    how: &Append,
+    warn: &mut dyn FnMut(String),
+) -> Result<(String, Vec<String>)> {
+    if let Some(id) = &how.settle {
+        record.extra.insert(crate::reserve::FIELD.into(), serde_json::Value::String(id.clone()));
+    }
+    let line = record.to_json();
+    let mut enforcing = || {
+        how.enforce
+            && match crate::enforce::no_budgets(config) {
+                Some(w) => {
+                    warn(w.to_string());
+                    false
+                }
+                None => true,
+            }
+    };
+    let mut notes = Vec::new();
+    if how.dry_run {
+        // The same check, appending nothing: a dry run answers what the real call would do.
+        if enforcing() {
+            crate::enforce::check_dry_run(log, config, record)?;
+        }
+        return Ok((line, notes));
+    }
+    let mut locked = crate::log::LockedLog::open(log)?.warn_into(&mut notes);
+    let state = match &how.settle {
+        Some(id) => Some(crate::reserve::read(log)?.state(id, Utc::now())),
+        None => None,
+    };
+    let passed = if enforcing() { Some(crate::enforce::check(&mut locked, config, record)?) } else { None };
+    // Level alerts compare with the index as it stood before the append: --enforce's own, or a watch.
+    let watch = if passed.is_none() && how.alerts { crate::enforce::watch(&mut locked, config) } else { None };
+    locked.append(&format!("{line}\n"))?;
+    let mut alerts = match (passed, watch) {
+        // The record is already logged, so an index not caught up is only a warning (the next call rebuilds it).
+        (Some(p), _) => p.appended(&mut locked).unwrap_or_else(|e| {
+            warn(format!("--enforce index not updated: {e}"));
+            Vec::new()
+        }),
+        (None, Some(w)) => w.alerts(&mut locked, config),
+        (None, None) => Vec::new(),
+    };
+    if !how.alerts {
+        alerts.clear();
+    }
+    if let (Some(id), Some(state)) = (&how.settle, state) {
+        notes.extend(crate::reserve::settled(log, id, state));
+    }
+    notes.extend(alerts);
+    Ok((line, notes))
+}
+
+/// The confirmation `tt-log` ends with: `logged 65,000 tokens (sonnet-4.5) for ATLAS - $0.3750` (`dry_run`:
+/// "would log"; a record without a price says `unpriced`, never $0).
+pub fn confirmation(record: &Record, dry_run: bool) -> String {
+    let cost = record.cost_usd.map(crate::money::usd4).unwrap_or_else(|| "unpriced".to_string());
+    let verb = if dry_run { "would log" } else { "logged" };
+    let n = record.tokens.total();
+    let tokens = if n == 1 { "token" } else { "tokens" };
+    format!("{verb} {} {tokens} ({}) for {} - {cost}", crate::money::thousands(n), record.model, record.agent)
+}
+
 /// A provider's own cost that differs from tt's by more than the tolerance: the warning (see
 /// [`provider::cost_mismatch`]). A partial cost (it covers only part of the request) is not compared.
 fn cost_check(r: &Record, theirs: &serde_json::Number, partial: bool) -> Option<String> {
@@ -548,6 +635,38 @@ mod tests {
         d.reasoning = None;
         d.tags = vec!["pr=1".into(), "pr=2".into()];
         assert!(d.build(&config()).unwrap_err().message().starts_with("--tag pr given twice"));
+    }
+
+    /// The confirmation names the tokens, model, agent and cost, or says the record is unpriced.
+    #[test]
+    fn confirmations() {
+        let (mut r, _) = seed("ATLAS", "sonnet-4.5", "50000", "15000").build(&config()).unwrap();
+        assert_eq!(confirmation(&r, false), "logged 65,000 tokens (sonnet-4.5) for ATLAS - $0.3750");
+        r.cost_usd = None;
+        r.tokens = Tokens { input: 1, ..Tokens::default() };
+        assert_eq!(confirmation(&r, true), "would log 1 token (sonnet-4.5) for ATLAS - unpriced");
+    }
+
+    /// A record appended settling a reservation carries it; a dry run appends nothing; `--enforce` without a
+    /// budget says so at once and logs the record.
+    #[test]
+    fn append_records() {
+        let d = tempfile::tempdir().unwrap();
+        let log = d.path().join("usage.jsonl");
+        let config = config();
+        let (mut r, _) = seed("A", "sonnet-4.5", "1", "1").build(&config).unwrap();
+        let mut said = Vec::new();
+        let id = crate::reserve::new_id();
+        let how = Append { dry_run: true, enforce: true, alerts: true, settle: Some(id.clone()) };
+        let (line, notes) = append_record(&log, &config, &mut r, &how, &mut |w| said.push(w)).unwrap();
+        assert!(line.contains(&format!("\"reservation\":\"{id}\"")), "{line}");
+        assert!(notes.is_empty() && !log.exists());
+        assert_eq!(said, [crate::enforce::no_budgets(&config).unwrap()]);
+        let how = Append { dry_run: false, ..how };
+        let (line, notes) = append_record(&log, &config, &mut r, &how, &mut |w| said.push(w)).unwrap();
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), format!("{line}\n"));
+        assert_eq!(notes, [format!("no reservation {id} in this log: logged, nothing to settle")]);
+        assert_eq!(said.len(), 2);
     }
 
     #[test]

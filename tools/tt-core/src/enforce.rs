@@ -510,6 +510,16 @@ fn last_newline_end(file: &mut File, len: u64, name: &str) -> Result<u64> {
     Ok(0)
 }
 
+/// `--enforce` with no budget configured is most likely a config that was not found: the one-line warning
+/// that says so, or `None` when there are budgets to enforce. The record is logged either way — a missing
+/// budget is not a refusal.
+pub fn no_budgets(config: &Config) -> Option<&'static str> {
+    config.budgets.is_empty().then_some(
+        "--enforce: no budgets are configured, so there is nothing to enforce (add a [[budget]] to tt.toml; see \
+         tt-budget --help)",
+    )
+}
+
 /// Check `record` against every configured budget whose scope it matches, in the window its `ts` falls in.
 /// Refuses with a [`crate::Kind::Condition`] error (exit 1) naming the budget and what is left when the record
 /// would push one over its limit. Must be called with the log locked; on success, append the record and call
@@ -1123,5 +1133,25 @@ impl Watch {
             let _ = self.index.save(&index_path(&log), budgets);
         }
         lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without budgets `--enforce` has nothing to check, and says so; with one, it checks.
+    #[test]
+    fn enforce_without_budgets_warns() {
+        let none = Config::from_str_layer("t.toml", "").unwrap();
+        assert_eq!(
+            no_budgets(&none),
+            Some(
+                "--enforce: no budgets are configured, so there is nothing to enforce (add a [[budget]] to tt.toml; \
+                 see tt-budget --help)"
+            )
+        );
+        let one = Config::from_str_layer("t.toml", "[[budget]]\nname = \"b\"\nperiod = \"month\"\nlimit_usd = 10\n");
+        assert_eq!(no_budgets(&one.unwrap()), None);
     }
 }

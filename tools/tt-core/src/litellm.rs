@@ -486,6 +486,33 @@ pub fn entries_table(entries: &[&ModelEntry]) -> crate::output::Table {
     t
 }
 
+/// `tt-price --list`: `entries` in `format` — `table` (USD per million tokens, [`entries_table`]), `json` (one
+/// array), `jsonl` ([`entry_json`] a line) or `toml` ([`entry_toml`], a blank line after each); none: a table on
+/// a terminal, else JSONL.
+pub fn write_entries(out: &mut impl std::io::Write, format: Option<&str>, entries: &[&ModelEntry]) -> Result<()> {
+    let terminal = || if crate::output::stdout_is_terminal() { "table" } else { "jsonl" };
+    match format.unwrap_or_else(terminal) {
+        "table" => {
+            writeln!(out, "USD per million tokens")?;
+            entries_table(entries).render_text(out)?;
+        }
+        "json" => crate::output::write_json_array(out, entries.iter().map(|e| entry_json(e)))?,
+        "jsonl" => {
+            for e in entries {
+                writeln!(out, "{}", entry_json(e))?;
+            }
+        }
+        "toml" => {
+            for e in entries {
+                out.write_all(entry_toml(e).as_bytes())?;
+                writeln!(out)?;
+            }
+        }
+        other => return Err(Error::usage(format!("--list cannot write {other:?}; use table, json, jsonl or toml"))),
+    }
+    Ok(())
+}
+
 /// One entry as a TOML table (round-trips through the config parser).
 pub fn entry_toml(e: &ModelEntry) -> String {
     let mut s = String::new();
@@ -567,4 +594,26 @@ pub fn entry_json(e: &ModelEntry) -> String {
     crate::record::push_json_string(&mut s, &e.source);
     s.push('}');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each format writes the entries its way; another is refused naming the four.
+    #[test]
+    fn list_formats() {
+        let config = crate::Config::from_str_layer("t.toml", "[models.m]\ninput = 1\noutput = 2\n").unwrap();
+        let listed = config.prices.listed(false);
+        let m: Vec<&ModelEntry> = listed.iter().filter(|e| e.name == "m").collect();
+        let write = |f: &str| {
+            let mut out = Vec::new();
+            write_entries(&mut out, Some(f), &m).map(|()| String::from_utf8(out).unwrap()).map_err(|e| e.to_string())
+        };
+        assert_eq!(write("jsonl").unwrap(), format!("{}\n", entry_json(m[0])));
+        assert_eq!(write("json").unwrap(), format!("[\n  {}\n]\n", entry_json(m[0])));
+        assert_eq!(write("toml").unwrap(), format!("{}\n", entry_toml(m[0])));
+        assert!(write("table").unwrap().starts_with("USD per million tokens\nmodel"));
+        assert_eq!(write("csv").unwrap_err(), "--list cannot write \"csv\"; use table, json, jsonl or toml");
+    }
 }

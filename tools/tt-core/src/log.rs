@@ -332,6 +332,56 @@ pub struct Repair {
     pub warnings: Vec<String>,
 }
 
+impl BadLine {
+    /// How `tt-log --repair --dry-run` lists it:
+    /// `line 17: 4,096 bytes: \x00\x00…: invalid JSON: expected a value (column 1)`.
+    pub fn describe(&self) -> String {
+        let more = if self.len > BAD_HEAD as u64 { "…" } else { "" };
+        let head = self.head.escape_ascii();
+        format!("line {}: {} bytes: {head}{more}: {}", self.line, crate::money::thousands(self.len), self.why)
+    }
+}
+
+impl Repair {
+    /// The line `tt-log --repair` ends with for the log at `log`: nothing to repair, or which lines moved (or
+    /// would, with `dry_run`) where, how many were kept, and what else a dry run saw (a torn last line).
+    pub fn summary(&self, log: &Path, dry_run: bool) -> String {
+        let p = log.display();
+        let nothing = format!("{p}: nothing to repair ({} lines, none refused by the readers)", self.lines);
+        let lines = |n: usize| format!("{n} bad line{}", if n == 1 { "" } else { "s" });
+        let numbers = self.bad.iter().map(|b| b.line.to_string()).collect::<Vec<_>>().join(", ");
+        let numbers = format!("line{} {numbers}", if self.bad.len() == 1 { "" } else { "s" });
+        if !dry_run {
+            if self.bad.is_empty() {
+                return nothing;
+            }
+            return format!(
+                "{p}: moved {} ({numbers}) to {}; {} lines kept{}",
+                lines(self.bad.len()),
+                self.rejected.display(),
+                self.lines - self.bad.len() as u64,
+                if self.index_removed { "; the budget index will be rebuilt" } else { "" }
+            );
+        }
+        let torn = self.torn_tail.map(|n| {
+            format!(
+                "; its unterminated last line ({n} bytes, torn or being written) goes to {p}.torn on the next append"
+            )
+        });
+        let what = if self.bad.is_empty() {
+            nothing
+        } else {
+            format!(
+                "{p}: would move {} ({numbers}) of {} to {}; nothing changed (dry run)",
+                lines(self.bad.len()),
+                self.lines,
+                self.rejected.display()
+            )
+        };
+        format!("{what}{}", torn.unwrap_or_default())
+    }
+}
+
 /// Quarantine the lines of the log at `path` that the readers refuse (`tt-log --repair`): invalid JSON, a
 /// block of NULs left by a crash, a half line, invalid UTF-8, a record that does not validate, a line longer
 /// than [`crate::input::MAX_LINE`]. `Ok(None)` when there is no log.
@@ -600,6 +650,55 @@ fn fast_id(line: &[u8]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bad line is listed with its number, length, first bytes (escaped, `…` when cut) and why.
+    #[test]
+    fn bad_line_description() {
+        let b = BadLine { line: 17, offset: 0, len: 4096, head: vec![0; BAD_HEAD], why: "invalid JSON".into() };
+        assert_eq!(b.describe(), format!("line 17: 4,096 bytes: {}…: invalid JSON", "\\x00".repeat(BAD_HEAD)));
+        let b = BadLine { line: 2, offset: 9, len: 3, head: b"{\"a".to_vec(), why: "EOF".into() };
+        assert_eq!(b.describe(), "line 2: 3 bytes: {\\\"a: EOF");
+    }
+
+    /// What a repair says: nothing to do, what it did, or (a dry run) what it would do and the torn tail.
+    #[test]
+    fn repair_summary() {
+        let log = Path::new("u.jsonl");
+        let bad = |line| BadLine { line, offset: 0, len: 1, head: vec![0], why: String::new() };
+        let mut r = Repair {
+            lines: 10,
+            bad: Vec::new(),
+            rejected: rejected_path(log),
+            torn_tail: None,
+            index_removed: false,
+            warnings: Vec::new(),
+        };
+        let nothing = "u.jsonl: nothing to repair (10 lines, none refused by the readers)";
+        assert_eq!(r.summary(log, false), nothing);
+        assert_eq!(r.summary(log, true), nothing);
+        r.bad = vec![bad(3)];
+        assert_eq!(r.summary(log, false), "u.jsonl: moved 1 bad line (line 3) to u.jsonl.rejected; 9 lines kept");
+        r.bad.push(bad(5));
+        r.index_removed = true;
+        assert_eq!(
+            r.summary(log, false),
+            "u.jsonl: moved 2 bad lines (lines 3, 5) to u.jsonl.rejected; 8 lines kept; the budget index will be \
+             rebuilt"
+        );
+        r.torn_tail = Some(7);
+        assert_eq!(
+            r.summary(log, true),
+            "u.jsonl: would move 2 bad lines (lines 3, 5) of 10 to u.jsonl.rejected; nothing changed (dry run); its \
+             unterminated last line (7 bytes, torn or being written) goes to u.jsonl.torn on the next append"
+        );
+        r.bad.clear();
+        assert_eq!(
+            r.summary(log, true),
+            format!(
+                "{nothing}; its unterminated last line (7 bytes, torn or being written) goes to u.jsonl.torn on the next append"
+            )
+        );
+    }
 
     #[test]
     fn fast_id_takes_plain_ids_only() {

@@ -81,6 +81,17 @@ pub fn or_list(items: &[&str]) -> String {
     }
 }
 
+/// A write to stdout beside work that goes on whatever happens to it (tt-log's `--print`: the records are logged
+/// anyway). A reader that has gone (a broken pipe: `--print | head -1`) only ends the printing: `Ok(false)`;
+/// `Ok(true)` when written; any other failure is the error.
+pub fn printed(r: std::io::Result<()>) -> std::io::Result<bool> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e),
+        Ok(()) => Ok(true),
+    }
+}
+
 /// True when stdout is a terminal: formats default to a table there and to JSONL in a pipe.
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
@@ -527,6 +538,15 @@ pub fn csv_error(e: csv::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A broken pipe ends the printing quietly; other errors stay errors.
+    #[test]
+    fn a_gone_reader_is_not_an_error() {
+        use std::io::{Error as IoError, ErrorKind};
+        assert!(printed(Ok(())).unwrap());
+        assert!(!printed(Err(IoError::from(ErrorKind::BrokenPipe))).unwrap());
+        assert_eq!(printed(Err(IoError::from(ErrorKind::StorageFull))).unwrap_err().kind(), ErrorKind::StorageFull);
+    }
 
     #[test]
     fn cells_escape_control_and_format_characters() {

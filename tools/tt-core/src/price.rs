@@ -911,9 +911,77 @@ fn strip_suffix_words(s: &str) -> &str {
     s
 }
 
+/// `tt-price`'s filter: every record of `sources` written to `out` as a JSON line, priced with `table` (one
+/// that carries a cost keeps it, unless `reprice`). A record of a model the table does not know is refused with
+/// `strict` (an error naming it, with a "did you mean"); otherwise it passes through unpriced, with one warning
+/// per model (names compared as resolution compares them: trimmed, ignoring case) and, once `out` is flushed,
+/// a count of them all. Warnings go to `warn`, as they arise.
+pub fn filter(
+    sources: &[crate::input::Source],
+    table: &PriceTable,
+    reprice: bool,
+    strict: bool,
+    out: &mut impl std::io::Write,
+    warn: &mut dyn FnMut(String),
+) -> crate::error::Result<()> {
+    let mut warned = std::collections::BTreeSet::new();
+    let (mut unpriced, mut total) = (0u64, 0u64);
+    // Each distinct model name is resolved once (resolution tries several spellings and the catalogue).
+    let mut pricer = Pricer::new(table);
+    for src in sources {
+        crate::input::for_each_line(&src.name(), src.open()?, |_, line| {
+            let mut r = crate::record::Record::parse(crate::input::utf8(line)?)?;
+            total += 1;
+            if !pricer.price_record(&mut r, reprice)? {
+                if strict {
+                    let hint = table.did_you_mean(&r.model).map(|h| format!("; {h}")).unwrap_or_default();
+                    return Err(crate::error::Error::data(format!("unknown model {:?} (--strict{hint})", r.model)));
+                }
+                unpriced += 1;
+                if warned.insert(r.model.trim().to_lowercase()) {
+                    let hint = table.did_you_mean(&r.model).map(|h| format!(" ({h})")).unwrap_or_default();
+                    warn(format!("unknown model {:?}{hint}: passed through unpriced", r.model));
+                }
+            }
+            writeln!(out, "{}", r.to_json())?;
+            Ok(())
+        })?;
+    }
+    out.flush()?;
+    if unpriced > 0 {
+        warn(format!("{unpriced} of {total} records unpriced"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The filter prices what it can, warns once per unknown model (whatever its case) and counts the unpriced;
+    /// with `strict` an unknown model is the error.
+    #[test]
+    fn the_filter_prices_and_warns() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("in.jsonl");
+        let rec = |model: &str| {
+            format!(
+                "{{\"v\":1,\"id\":\"x\",\"ts\":\"2026-01-02T03:04:05Z\",\"agent\":\"A\",\"model\":\"{model}\",\
+                 \"input_tokens\":100000,\"output_tokens\":0}}\n"
+            )
+        };
+        std::fs::write(&path, [rec("sonnet-4.5"), rec("Nope-1"), rec("nope-1 ")].concat()).unwrap();
+        let sources = [crate::input::Source::File(path)];
+        let table = crate::Config::builtin().unwrap().prices;
+        let (mut out, mut warned) = (Vec::new(), Vec::new());
+        filter(&sources, &table, false, false, &mut out, &mut |w| warned.push(w)).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out.lines().count(), 3);
+        assert!(out.lines().next().unwrap().contains("\"cost_usd\":0.3,"), "{out}");
+        assert_eq!(warned, ["unknown model \"Nope-1\": passed through unpriced", "2 of 3 records unpriced"]);
+        let e = filter(&sources, &table, false, true, &mut Vec::new(), &mut |_| ()).unwrap_err();
+        assert!(e.to_string().contains("in.jsonl:2: unknown model \"Nope-1\" (--strict)"), "{e}");
+    }
 
     /// Found by `config::props` (a mutated built-in file): a date suffix 11 bytes from the end that starts
     /// inside a multi-byte character once panicked with a slice off a character boundary.

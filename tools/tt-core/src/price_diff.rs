@@ -310,6 +310,52 @@ pub fn update(name: &str, old: &str, models: &[Model], from: &str) -> Result<Upd
     Ok(Update { text, written, by_hand: hand, unchanged: d.unchanged, warnings: d.warnings })
 }
 
+/// `tt-price --import-litellm FILE --update`: merge the `models` converted from `from` into the config file
+/// `target` (`--config PATH`, else `~/.config/tt/config.toml`) with [`update`], and write it atomically, making
+/// its directory when missing. `warn` gets the models left out (`from: why`) before anything is written. Returns
+/// the line that says what was written.
+pub fn update_file(
+    target: Option<&std::path::Path>,
+    models: &[Model],
+    from: &str,
+    warn: &mut dyn FnMut(String),
+) -> Result<String> {
+    let target = match target {
+        Some(p) => p.to_path_buf(),
+        None => crate::config::xdg_dir("XDG_CONFIG_HOME", ".config")
+            .ok_or_else(|| {
+                Error::usage("--update: no config directory (set HOME or XDG_CONFIG_HOME, or give --config)")
+            })?
+            .join("tt")
+            .join("config.toml"),
+    };
+    let name = target.display().to_string();
+    let old = match std::fs::read_to_string(&target) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io(&name, e)),
+    };
+    let u = update(&name, &old, models, from)?;
+    for w in &u.warnings {
+        warn(format!("{from}: {w}"));
+    }
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
+    }
+    let mut f = crate::export::AtomicFile::create(&target)?;
+    f.write_all(u.text.as_bytes()).map_err(|e| Error::io(&name, e))?;
+    f.commit()?;
+    let hand = if u.by_hand.is_empty() {
+        String::new()
+    } else {
+        format!("; left to your own tables: {}", u.by_hand.join(", "))
+    };
+    Ok(format!(
+        "updated {name}: {} models priced apart from the built-in table, {} as built in{hand}",
+        u.written, u.unchanged
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,5 +389,32 @@ mod tests {
         assert_eq!(show(&d.changes[1]), ["input  1", "output  2", "cache_write  1.25"]);
         assert!(d.changes[1].added);
         assert_eq!(d.not_in_file, before.prices.entries().len() + before.prices.catalogue_aliases().len() - 1);
+    }
+
+    /// The update is written to the file given (its directory made), and its line says what went where; a model
+    /// the file prices by hand is left to it.
+    #[test]
+    fn update_writes_the_file() {
+        let json = r#"{"tt-test-model": {"litellm_provider": "p", "input_cost_per_token": 1e-06,
+            "output_cost_per_token": 2e-06}}"#;
+        let conv = crate::litellm::to_toml("x.json", json, &[], false).unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("tt").join("config.toml");
+        let mut warned = Vec::new();
+        let line = update_file(Some(&target), &conv.models, "x.json", &mut |w| warned.push(w)).unwrap();
+        let name = target.display();
+        assert_eq!(line, format!("updated {name}: 1 models priced apart from the built-in table, 0 as built in"));
+        let text = std::fs::read_to_string(&target).unwrap();
+        assert!(text.starts_with(BLOCK_START) && text.contains("[models.tt-test-model]"), "{text}");
+        std::fs::write(&target, "[models.tt-test-model]\ninput = 1\noutput = 2\n").unwrap();
+        let line = update_file(Some(&target), &conv.models, "x.json", &mut |w| warned.push(w)).unwrap();
+        assert_eq!(
+            line,
+            format!(
+                "updated {name}: 0 models priced apart from the built-in table, 0 as built in; left to your own \
+                 tables: tt-test-model"
+            )
+        );
+        assert!(warned.is_empty());
     }
 }

@@ -50,6 +50,22 @@ pub fn is_id(s: &str) -> bool {
     s.strip_prefix("r-").is_some_and(|u| u.len() == 36 && u.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'))
 }
 
+/// The reservation a record settles: `value` is `tt-log --settle ID`, or `TT_RESERVATION` when `from_env`.
+/// The id trimmed, none for an empty value, and a usage error naming where the value came from for text that is
+/// not an id — a typo'd id would log a record that settles nothing.
+pub fn settle_id(value: Option<&str>, from_env: bool) -> Result<Option<String>> {
+    match value.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(id) if !is_id(id) => {
+            let what = if from_env { "TT_RESERVATION" } else { "--settle" };
+            Err(Error::usage(format!(
+                "{what} wants the id tt-budget --reserve printed (r-…), got {id:?}{}",
+                if from_env { "; unset it, or set it to such an id" } else { "" }
+            )))
+        }
+        id => Ok(id.map(str::to_string)),
+    }
+}
+
 /// One reservation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hold {
@@ -338,5 +354,23 @@ mod tests {
         assert!(is_id(&id), "{id}");
         assert!(!is_id("r-"));
         assert!(!is_id(&id[1..]));
+    }
+
+    /// A settle id is trimmed; an empty one is none; anything else is refused naming the flag or variable.
+    #[test]
+    fn settle_ids_are_checked() {
+        let id = new_id();
+        assert_eq!(settle_id(Some(&format!(" {id} ")), false).unwrap(), Some(id));
+        assert_eq!(settle_id(Some("  "), true).unwrap(), None);
+        assert_eq!(settle_id(None, false).unwrap(), None);
+        assert_eq!(
+            settle_id(Some("r-1"), false).unwrap_err().to_string(),
+            "--settle wants the id tt-budget --reserve printed (r-…), got \"r-1\""
+        );
+        assert_eq!(
+            settle_id(Some("x"), true).unwrap_err().to_string(),
+            "TT_RESERVATION wants the id tt-budget --reserve printed (r-…), got \"x\"; unset it, or set it to such \
+             an id"
+        );
     }
 }

@@ -153,6 +153,22 @@ pub fn find(sources: &[crate::input::Source], prices: &PriceTable) -> Result<Vec
     Ok(out)
 }
 
+/// `--fail-missing`: nothing when every model is priced, else a condition (exit 1, as tt-budget --fail-over)
+/// whose one line names the models, so a CI log that kept only stderr still says what to add to the price table.
+pub fn fail(rows: &[Missing]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = rows.iter().map(|r| r.model.as_str()).collect();
+    let one = rows.len() == 1;
+    Err(Error::condition(format!(
+        "{} model{} without a price: {} (--fail-missing)",
+        rows.len(),
+        if one { "" } else { "s" },
+        names.join(", ")
+    )))
+}
+
 /// Write `rows` in `format`, times in tables shown in `tz`. No rows: nothing in JSONL, a table or markdown;
 /// `[]` in JSON and the header alone in CSV, so a parser still gets a document.
 pub fn render(out: &mut impl Write, format: Format, rows: &[Missing], tz: chrono_tz::Tz) -> Result<()> {
@@ -253,4 +269,35 @@ fn render_table(out: &mut impl Write, format: Format, rows: &[Missing], tz: chro
         t.render_text(out)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn missing(model: &str) -> Missing {
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        let (records, input, output, cache_read, cache_write) = (1, 0, 0, 0, 0);
+        Missing {
+            model: model.into(),
+            records,
+            input,
+            output,
+            cache_read,
+            cache_write,
+            first: t,
+            last: t,
+            did_you_mean: Vec::new(),
+        }
+    }
+
+    /// No missing model passes; any is a condition (exit 1) naming them all.
+    #[test]
+    fn fail_missing_names_the_models() {
+        assert!(fail(&[]).is_ok());
+        let e = fail(&[missing("a")]).unwrap_err();
+        assert_eq!((e.to_string().as_str(), e.exit_code()), ("1 model without a price: a (--fail-missing)", 1));
+        let e = fail(&[missing("a"), missing("b-2")]).unwrap_err();
+        assert_eq!(e.to_string(), "2 models without a price: a, b-2 (--fail-missing)");
+    }
 }

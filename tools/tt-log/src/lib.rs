@@ -4,17 +4,15 @@
 //! pricing it and appending it under the log lock all use `tt-core`.
 
 use std::io::Write;
-use std::path::PathBuf;
 
+use clap::parser::ValueSource;
 use clap::{CommandFactory, Parser};
 use tt_core::cli::{CommonArgs, HELP_FOOTER};
-use tt_core::draft::{Draft, Seed};
+use tt_core::draft::{Append, Draft, Seed};
 use tt_core::error::{Error, Result};
-use tt_core::{Config, Record, money};
+use tt_core::{Config, Record};
 
-mod enforce;
 mod import;
-mod merge;
 mod repair;
 
 const EXAMPLES: &str = "\
@@ -189,64 +187,40 @@ pub fn command() -> clap::Command {
 pub fn run(m: &clap::ArgMatches) -> Result<()> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let config = cli.common.config()?;
+    let given = |flag: &str| given(m, flag);
     if cli.repair {
-        if cli.settle.is_some() && m.value_source("settle") == Some(clap::parser::ValueSource::CommandLine) {
+        if given("--settle") {
             return Err(Error::usage("--settle describes one logged record; it cannot be used with --repair"));
         }
         return repair::run(&cli.common.log_path(&config)?, cli.dry_run, cli.quiet);
     }
     if let Some(import) = &cli.import {
         let (source, paths) = import.split_first().ok_or_else(|| Error::usage("--import needs a SOURCE"))?;
-        check_import_flags(&cli, m, source)?;
-        return import::run(&cli, &config, source, paths);
+        tt_core::import::refuse_flags(source, &given)?;
+        return match tt_core::import::target(source)? {
+            Some(source) => import::transcripts(&cli, &config, source, paths),
+            None => import::merge(&cli, &config, import),
+        };
     }
     let log = cli.common.log_path(&config)?;
-    let (mut record, mut warnings) = build_record(&cli, &config)?;
-    let settle = match cli.settle.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(id) if !tt_core::reserve::is_id(id) => {
-            let from_env = m.value_source("settle") == Some(clap::parser::ValueSource::EnvVariable);
-            let what = if from_env { "TT_RESERVATION" } else { "--settle" };
-            return Err(Error::usage(format!(
-                "{what} wants the id tt-budget --reserve printed (r-…), got {id:?}{}",
-                if from_env { "; unset it, or set it to such an id" } else { "" }
-            )));
-        }
-        Some(id) => {
-            record.extra.insert(tt_core::reserve::FIELD.into(), serde_json::Value::String(id.to_string()));
-            Some(id.to_string())
-        }
-        None => None,
+    let (mut record, warnings) = build_record(&cli, &config)?;
+    let from_env = m.value_source("settle") == Some(ValueSource::EnvVariable);
+    let how = Append {
+        dry_run: cli.dry_run,
+        enforce: cli.enforce,
+        alerts: !cli.quiet,
+        settle: tt_core::reserve::settle_id(cli.settle.as_deref(), from_env)?,
     };
-    let line = record.to_json();
-    let mut settled_note = None;
-    let mut alerts = Vec::new();
-    if !cli.dry_run {
-        let mut locked = tt_core::log::LockedLog::open(&log)?.warn_into(&mut warnings);
-        let state = match &settle {
-            Some(id) => Some(tt_core::reserve::read(&log)?.state(id, chrono::Utc::now())),
-            None => None,
-        };
-        let passed = if cli.enforce { enforce::check(&mut locked, &config, &record)? } else { None };
-        // Level alerts compare with the index as it stood before the append: --enforce's own, or a watch.
-        let watch = if passed.is_none() && !cli.quiet { tt_core::enforce::watch(&mut locked, &config) } else { None };
-        locked.append(&format!("{line}\n"))?;
-        alerts = match (passed, watch) {
-            (Some(p), _) => enforce::appended(p, &mut locked),
-            (None, Some(w)) => w.alerts(&mut locked, &config),
-            (None, None) => Vec::new(),
-        };
-        if cli.quiet {
-            alerts.clear();
-        }
-        if let (Some(id), Some(state)) = (&settle, state) {
-            settled_note = tt_core::reserve::settled(&log, id, state);
-        }
-    } else if cli.enforce {
-        enforce::dry_run(&log, &config, &record)?;
-    }
-    let notes = warnings.into_iter().chain(settled_note).chain(alerts);
-    report(&cli, &record, &line, notes)?;
-    Ok(())
+    let warn = &mut |w: String| tt_core::cli::warn("tt-log", w);
+    let (line, notes) = tt_core::draft::append_record(&log, &config, &mut record, &how, warn)?;
+    report(&cli, &record, &line, warnings.into_iter().chain(notes))
+}
+
+/// True when `flag` (`--model`, as typed) was given on the command line — not taken from the environment.
+fn given(m: &clap::ArgMatches, flag: &str) -> bool {
+    let arg = Cli::command().get_arguments().find(|a| a.get_long() == flag.strip_prefix("--")).cloned();
+    debug_assert!(arg.is_some(), "tt-log has no flag {flag}");
+    arg.is_some_and(|a| m.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine))
 }
 
 /// What `tt-log` says after logging one record: warnings and notes on stderr, the line on stdout with --print
@@ -257,89 +231,29 @@ fn report(cli: &Cli, record: &Record, line: &str, notes: impl Iterator<Item = St
     }
     if cli.print || cli.dry_run {
         let mut out = tt_core::output::stdout();
-        let printed = writeln!(out, "{line}").and_then(|()| out.flush());
-        match printed {
-            // A closed pipe is the reader's choice: quiet, as everywhere (the confirmation still follows).
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        // A closed pipe is the reader's choice: quiet, as everywhere (the confirmation still follows).
+        match tt_core::output::printed(writeln!(out, "{line}").and_then(|()| out.flush())) {
+            Ok(_) => {}
             // The record is in the log: say so, so that a retry does not log it twice.
             Err(e) if !cli.dry_run => {
-                return Err(Error::io(
-                    format!("the record was logged (id {}), but --print could not write it", record.id),
-                    e,
-                ));
+                let what = format!("the record was logged (id {}), but --print could not write it", record.id);
+                return Err(Error::io(what, e));
             }
             Err(e) => return Err(e.into()),
         }
     }
     if !cli.quiet {
-        let cost = record.cost_usd.map(money::usd4).unwrap_or_else(|| "unpriced".to_string());
-        let verb = if cli.dry_run { "would log" } else { "logged" };
-        let _ = writeln!(
-            std::io::stderr(),
-            "{verb} {} token{} ({}) for {} - {cost}",
-            money::thousands(record.tokens.total()),
-            if record.tokens.total() == 1 { "" } else { "s" },
-            record.model,
-            record.agent
-        );
+        let _ = writeln!(std::io::stderr(), "{}", tt_core::draft::confirmation(record, cli.dry_run));
     }
     Ok(())
 }
 
-/// `--import`: imported records carry their own numbers and context, so a flag meant for one hand-logged record,
-/// or one that does not apply to this kind of source, is refused instead of silently ignored.
-fn check_import_flags(cli: &Cli, m: &clap::ArgMatches, source: &str) -> Result<()> {
-    // Imported records carry their own numbers and context: a flag meant for one hand-logged record would be
-    // silently ignored, so it is refused instead.
-    let record_only = [
-        ("--model", cli.model.is_some()),
-        ("--input", cli.input.is_some()),
-        ("--output", cli.output.is_some()),
-        ("--cache-read", cli.cache_read.is_some()),
-        ("--cache-write", cli.cache_write.is_some()),
-        ("--cache-write-1h", cli.cache_write_1h.is_some()),
-        ("--reasoning", cli.reasoning.is_some()),
-        ("--session", cli.session.is_some()),
-        ("--task", cli.task.is_some()),
-        ("--project", cli.project.is_some()),
-        ("--provider", cli.provider.is_some()),
-        ("--branch", cli.branch.is_some()),
-        ("--commit", cli.commit.is_some()),
-        ("--tag", !cli.tags.is_empty()),
-        ("--note", cli.note.is_some()),
-        ("--duration", cli.duration.is_some()),
-        ("--ts", cli.ts.is_some()),
-        ("--source", cli.source.is_some()),
-        ("--enforce", cli.enforce),
-        ("--settle", cli.settle.is_some() && m.value_source("settle") == Some(clap::parser::ValueSource::CommandLine)),
-    ];
-    if let Some((flag, _)) = record_only.iter().find(|(_, set)| *set) {
-        return Err(Error::usage(format!("{flag} describes one logged record; it cannot be used with --import")));
+impl Cli {
+    /// The seed form's positional arguments that were given. With `--import` they are more paths:
+    /// in `--import codex --dry-run DIR`, clap takes DIR for the seed form's AGENT.
+    fn positional(&self) -> impl Iterator<Item = &String> {
+        [&self.pos_agent, &self.pos_model, &self.pos_input, &self.pos_output, &self.pos_note].into_iter().flatten()
     }
-    if matches!(source, "claude-code" | "codex") {
-        // Transcripts carry their own branch (Claude Code's gitBranch, Codex's session_meta): tt never reads
-        // the current repository for them, so --no-git would silently mean nothing.
-        if cli.no_git {
-            return Err(Error::usage(
-                "--no-git does not apply to --import of transcripts: the branch comes from the transcript itself",
-            ));
-        }
-    } else {
-        // tt logs and bundles are merged exactly as they are: nothing re-checks, re-labels or re-reads git.
-        let merge_ignores = [
-            ("--strict", cli.strict),
-            ("--no-git", cli.no_git),
-            ("--agent", cli.agent.is_some()),
-            ("--finished", cli.finished),
-        ];
-        if let Some((flag, _)) = merge_ignores.iter().find(|(_, set)| *set) {
-            return Err(Error::usage(format!(
-                "{flag} does not apply to --import of tt logs and bundles: their records are merged as they are"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// The record the flags describe, as the core's [`Draft`] builds it.
@@ -377,9 +291,4 @@ fn build_record(cli: &Cli, config: &Config) -> Result<(Record, Vec<String>)> {
         no_git: cli.no_git,
     }
     .build(config)
-}
-
-/// Where `tt-log` would write by default (used by tests and docs).
-pub fn default_log() -> Option<PathBuf> {
-    tt_core::config::default_log_path()
 }

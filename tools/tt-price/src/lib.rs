@@ -4,16 +4,13 @@
 //! CLI glue over `tt_core::price` and `tt_core::config`; the LiteLLM conversion lives in
 //! `tt_core::litellm`, the comparison of `--diff` in `tt_core::price_diff`.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 
-use chrono::Utc;
 use clap::{CommandFactory, Parser};
 use tt_core::cli::{CommonArgs, HELP_FOOTER};
 use tt_core::error::{Error, Result};
 use tt_core::output::Format;
 use tt_core::price::ModelEntry;
-use tt_core::{Record, Tokens, money};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -218,7 +215,12 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     if let Some(path) = &cli.import_litellm {
         let converted = convert_litellm(&cli, path)?;
         if cli.update {
-            return update(&cli, path, &converted);
+            // Into the user's config file (see `tt_core::price_diff::update_file`), atomically.
+            let from = if path == "-" { "<stdin>" } else { path };
+            let warn = &mut |w: String| tt_core::cli::warn("tt-price", w);
+            let done = tt_core::price_diff::update_file(cli.common.config.as_deref(), &converted.models, from, warn)?;
+            eprintln!("tt-price: {done}");
+            return Ok(());
         }
         let mut out = tt_core::output::stdout();
         out.write_all(converted.toml.as_bytes())?;
@@ -239,47 +241,6 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
         return missing(&cli, &config);
     }
     filter(&cli, &config)
-}
-
-/// `--import-litellm FILE --update`: rewrite the user's config file with the block of prices that differ from
-/// the built-in table (see `tt_core::price_diff::update`), atomically; the summary goes to stderr.
-fn update(cli: &Cli, path: &str, converted: &tt_core::litellm::Converted) -> Result<()> {
-    let target = match &cli.common.config {
-        Some(p) => p.clone(),
-        None => tt_core::config::xdg_dir("XDG_CONFIG_HOME", ".config")
-            .ok_or_else(|| {
-                Error::usage("--update: no config directory (set HOME or XDG_CONFIG_HOME, or give --config)")
-            })?
-            .join("tt")
-            .join("config.toml"),
-    };
-    let name = target.display().to_string();
-    let old = match std::fs::read_to_string(&target) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(Error::io(&name, e)),
-    };
-    let from = if path == "-" { "<stdin>" } else { path };
-    let u = tt_core::price_diff::update(&name, &old, &converted.models, from)?;
-    for w in &u.warnings {
-        tt_core::cli::warn("tt-price", format!("{from}: {w}"));
-    }
-    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
-    }
-    let mut f = tt_core::export::AtomicFile::create(&target)?;
-    f.write_all(u.text.as_bytes()).map_err(|e| Error::io(&name, e))?;
-    f.commit()?;
-    let hand = if u.by_hand.is_empty() {
-        String::new()
-    } else {
-        format!("; left to your own tables: {}", u.by_hand.join(", "))
-    };
-    eprintln!(
-        "tt-price: updated {name}: {} models priced apart from the built-in table, {} as built in{hand}",
-        u.written, u.unchanged
-    );
-    Ok(())
 }
 
 /// Read LiteLLM's JSON from `path` (`-`: stdin) and convert it, with the conversion's warnings on stderr.
@@ -329,119 +290,39 @@ fn missing(cli: &Cli, config: &tt_core::Config) -> Result<()> {
     let mut out = tt_core::output::stdout();
     tt_core::unpriced::render(&mut out, format, &rows, tz)?;
     out.flush()?;
-    if rows.is_empty() {
-        // Said only to a person at a terminal: in a pipe, no rows is the whole answer.
-        if format == Format::Table && tt_core::output::stdout_is_terminal() {
-            let _ = writeln!(std::io::stderr(), "tt-price: every model is priced");
-        }
-        return Ok(());
+    // Said only to a person at a terminal: in a pipe, no rows is the whole answer.
+    if rows.is_empty() && format == Format::Table && tt_core::output::stdout_is_terminal() {
+        let _ = writeln!(std::io::stderr(), "tt-price: every model is priced");
     }
-    if cli.fail_missing {
-        // A condition (exit 1), as tt-budget --fail-over: the error line names the models, so a CI log that
-        // kept only stderr still says what to add to the price table.
-        let names: Vec<&str> = rows.iter().map(|r| r.model.as_str()).collect();
-        let one = rows.len() == 1;
-        return Err(Error::condition(format!(
-            "{} model{} without a price: {} (--fail-missing)",
-            rows.len(),
-            if one { "" } else { "s" },
-            names.join(", ")
-        )));
-    }
-    Ok(())
-}
-
-fn tokens_arg(name: &str, v: &Option<String>, max: u64) -> Result<u64> {
-    match v {
-        None => Ok(0),
-        Some(s) => tt_core::args::parse_tokens(name, s, max),
-    }
+    if cli.fail_missing { tt_core::unpriced::fail(&rows) } else { Ok(()) }
 }
 
 fn quote(cli: &Cli, config: &tt_core::Config, q: &[String]) -> Result<()> {
     let [model, input, output] = q else { return Err(Error::usage("--quote needs MODEL INPUT OUTPUT")) };
-    let max = config.max_tokens;
-    let t = Tokens {
-        input: tt_core::args::parse_tokens("input", input, max)?,
-        output: tt_core::args::parse_tokens("output", output, max)?,
-        cache_read: tokens_arg("cache read", &cli.cache_read, max)?,
-        cache_write: tokens_arg("cache write", &cli.cache_write, max)?,
-        cache_write_1h: tokens_arg("cache write 1h", &cli.cache_write_1h, max)?,
+    let ask = tt_core::quote::Ask {
+        model,
+        input,
+        output,
+        cache_read: cli.cache_read.as_deref(),
+        cache_write: cli.cache_write.as_deref(),
+        cache_write_1h: cli.cache_write_1h.as_deref(),
+        at: cli.at.as_deref(),
+        service_tier: cli.service_tier.as_deref(),
+        fast: cli.fast,
+        web_searches: cli.web_searches,
     };
-    let at = match &cli.at {
-        Some(s) => tt_core::period::parse_when(s, config.timezone()?)?.report(|w| tt_core::cli::warn("tt-price", w)),
-        None => Utc::now(),
-    };
-    let mut billing =
-        tt_core::Billing { fast: cli.fast, web_search: cli.web_searches.unwrap_or(0), ..Default::default() };
-    if let Some(s) = &cli.service_tier {
-        billing.service = tt_core::record::Service::parse(s).ok_or_else(|| {
-            Error::usage(format!("--service-tier: want standard, batch, flex or priority, got {s:?}"))
-        })?;
-    }
-    let q = tt_core::quote::Quote::new(config, model, t, at, billing)?;
-    const QUOTE_FORMATS: &[&str] = &["table", "json", "jsonl", "value"];
-    let fmt = match cli.format.as_deref() {
-        Some("value") => None,
-        Some(f) if QUOTE_FORMATS.contains(&f) => Some(Format::parse(f)?),
-        Some(f) => {
-            return Err(Error::usage(format!(
-                "--quote cannot write {f:?}; use {}",
-                tt_core::output::or_list(QUOTE_FORMATS)
-            )));
-        }
-        None => Some(Format::choose(None)?),
-    };
+    let q = tt_core::quote::Quote::asked(config, &ask, |w| tt_core::cli::warn("tt-price", w))?;
     let mut out = tt_core::output::stdout();
-    match fmt {
-        None => writeln!(out, "{}", money::canonical(q.priced.cost))?,
-        Some(Format::Table) => {
-            writeln!(out, "{}", q.title())?;
-            q.table().render_text(&mut out)?;
-        }
-        Some(Format::Json | Format::Jsonl) => writeln!(out, "{}", q.to_json())?,
-        Some(f) => {
-            return Err(Error::usage(format!(
-                "--quote cannot write {:?}; use {}",
-                f.name(),
-                tt_core::output::or_list(QUOTE_FORMATS)
-            )));
-        }
-    }
+    q.write(&mut out, cli.format.as_deref())?;
     out.flush()?;
     Ok(())
 }
 
 fn list(cli: &Cli, config: &tt_core::Config) -> Result<()> {
     let mut out = tt_core::output::stdout();
-    let fmt = cli
-        .format
-        .clone()
-        .unwrap_or_else(|| if tt_core::output::stdout_is_terminal() { "table" } else { "jsonl" }.into());
     let listed = config.prices.listed(cli.all);
     let entries: Vec<&ModelEntry> = listed.iter().collect();
-    match fmt.as_str() {
-        "table" => {
-            let t = tt_core::litellm::entries_table(&entries);
-            writeln!(out, "USD per million tokens")?;
-            t.render_text(&mut out)?;
-        }
-        "json" => {
-            tt_core::output::write_json_array(&mut out, entries.iter().map(|e| tt_core::litellm::entry_json(e)))?;
-        }
-        "jsonl" => {
-            for e in entries {
-                writeln!(out, "{}", tt_core::litellm::entry_json(e))?;
-            }
-        }
-        "toml" => {
-            for e in entries {
-                out.write_all(tt_core::litellm::entry_toml(e).as_bytes())?;
-                writeln!(out)?;
-            }
-        }
-        other => return Err(Error::usage(format!("--list cannot write {other:?}; use table, json, jsonl or toml"))),
-    }
+    tt_core::litellm::write_entries(&mut out, cli.format.as_deref(), &entries)?;
     out.flush()?;
     Ok(())
 }
@@ -454,39 +335,6 @@ fn filter(cli: &Cli, config: &tt_core::Config) -> Result<()> {
     // is an empty log, as in tt-sum, tt-export and tt-optimize.
     let (sources, _) = cli.common.sources(&cli.files, config)?;
     let mut out = tt_core::output::stdout();
-    // Unknown models are warned about once per name, ignoring case (as model names are resolved).
-    let mut warned: BTreeSet<String> = BTreeSet::new();
-    let mut unpriced = 0u64;
-    let mut total = 0u64;
-    // Each distinct model name is resolved once (resolution tries several spellings and the catalogue).
-    let mut pricer = tt_core::price::Pricer::new(&config.prices);
-    for src in &sources {
-        let name = src.name();
-        let reader = src.open()?;
-        tt_core::input::for_each_line(&name, reader, |_, line| {
-            let mut r = Record::parse(tt_core::input::utf8(line)?)?;
-            total += 1;
-            if !pricer.price_record(&mut r, cli.reprice)? {
-                if cli.strict {
-                    let hint = config.prices.did_you_mean(&r.model).map(|h| format!("; {h}")).unwrap_or_default();
-                    return Err(Error::data(format!("unknown model {:?} (--strict{hint})", r.model)));
-                }
-                unpriced += 1;
-                if warned.insert(r.model.trim().to_lowercase()) {
-                    let hint = config.prices.did_you_mean(&r.model).map(|h| format!(" ({h})")).unwrap_or_default();
-                    tt_core::cli::warn(
-                        "tt-price",
-                        format!("unknown model {:?}{hint}: passed through unpriced", r.model),
-                    );
-                }
-            }
-            writeln!(out, "{}", r.to_json())?;
-            Ok(())
-        })?;
-    }
-    out.flush()?;
-    if unpriced > 0 {
-        tt_core::cli::warn("tt-price", format!("{unpriced} of {total} records unpriced"));
-    }
-    Ok(())
+    let warn = &mut |w: String| tt_core::cli::warn("tt-price", w);
+    tt_core::price::filter(&sources, &config.prices, cli.reprice, cli.strict, &mut out, warn)
 }

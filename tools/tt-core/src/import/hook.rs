@@ -35,6 +35,25 @@ pub fn paths(text: &str, finished: &mut super::Finished) -> Result<Vec<PathBuf>>
     Ok(paths)
 }
 
+/// The paths of `tt-log --import SOURCE PATH…`, each as given but `-`: a hook's input, read with `stdin`, that
+/// stands for the transcripts it names ([`paths`]); what it says is complete is the returned
+/// [`super::Finished`].
+pub fn resolve<'a>(
+    args: impl IntoIterator<Item = &'a str>,
+    stdin: &mut dyn FnMut() -> Result<String>,
+) -> Result<(Vec<PathBuf>, super::Finished)> {
+    let mut finished = super::Finished::default();
+    let mut resolved = Vec::new();
+    for a in args {
+        if a == "-" {
+            resolved.extend(paths(&stdin()?, &mut finished)?);
+        } else {
+            resolved.push(PathBuf::from(a));
+        }
+    }
+    Ok((resolved, finished))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +71,16 @@ mod tests {
         assert_eq!((f.files.len(), f.sessions.len()), (0, 0));
         let e = paths(r#"{"session_id":"s"}"#, &mut f).unwrap_err();
         assert_eq!(e.message(), "<stdin>: no `transcript_path` in the hook input");
+    }
+
+    /// Paths are kept as given, in order; `-` is replaced by what the hook's input names.
+    #[test]
+    fn dash_is_the_hook_input() {
+        let hook = r#"{"transcript_path":"/t/s.jsonl","hook_event_name":"Stop"}"#;
+        let (p, f) = resolve(["a", "-", "b/c"], &mut || Ok(hook.to_string())).unwrap();
+        assert_eq!(p, ["a", "/t/s.jsonl", "b/c"].map(PathBuf::from));
+        assert_eq!(f.files, [PathBuf::from("/t/s.jsonl")]);
+        let (p, f) = resolve(["x"], &mut || panic!("stdin read for no `-`")).unwrap();
+        assert_eq!((p, f.files.len()), (vec![PathBuf::from("x")], 0));
     }
 }

@@ -56,6 +56,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::money;
 use crate::record::Tokens;
 use build::Builder;
 use read::{GroupResult, ReadOpts, groups, log_tails, read_group};
@@ -279,6 +280,133 @@ pub struct Report {
 
 /// Malformed-line warnings beyond this many are only counted.
 pub const MAX_WARNINGS: usize = 20;
+
+impl Report {
+    /// The one line an import ends with: files read, records added (tokens, dollars, unpriced), duplicates and
+    /// malformed lines skipped, and what waits for the next run (`dry_run`: "would add").
+    pub fn summary(&self, source: Source, dry_run: bool) -> String {
+        let unpriced: u64 = self.unpriced.values().sum();
+        let unpriced = if unpriced > 0 { format!(", {unpriced} unpriced") } else { String::new() };
+        let verb = if dry_run { "would add" } else { "added" };
+        let unchanged = if self.unchanged > 0 { format!(" ({} unchanged)", self.unchanged) } else { String::new() };
+        // What waits for the next import: requests that may still be streaming, and last lines still being
+        // written that may hold one (a file just copied looks like one being written too: see IDLE_COMPLETE).
+        let mut waiting = Vec::new();
+        if self.held > 0 {
+            waiting.push(format!("held back {} still being written", money::plural(self.held, "request")));
+        }
+        if self.unfinished > 0 {
+            let lines = if self.unfinished == 1 {
+                "1 last line without its newline yet".to_string()
+            } else {
+                format!("{} last lines without their newline yet", money::thousands(self.unfinished))
+            };
+            waiting.push(lines);
+        }
+        let held =
+            if waiting.is_empty() { String::new() } else { format!("; {} (read again next time)", waiting.join("; ")) };
+        format!(
+            "{}: {} read{unchanged}, {verb} {} ({} tokens, ${}{unpriced}), skipped {} and {}{held}",
+            source.name(),
+            money::plural(self.files as u64, "file"),
+            money::plural(self.added, "record"),
+            money::thousands(self.tokens),
+            money::fixed(self.cost, 4),
+            money::plural(self.duplicates, "duplicate"),
+            money::plural(self.malformed, "malformed line"),
+        )
+    }
+
+    /// One warning per unknown model, with how many of its records were logged unpriced and what to do.
+    pub fn unpriced_warnings(&self) -> Vec<String> {
+        self.unpriced
+            .iter()
+            .map(|(model, n)| {
+                format!(
+                    "unknown model {model:?}: {} logged unpriced (add it to the price table; tt-price --list shows \
+                     it)",
+                    money::plural(*n, "record")
+                )
+            })
+            .collect()
+    }
+}
+
+/// What `tt-log --import SOURCE …` imports: agent transcripts (`claude-code`, `codex`: `Some`), or tt logs and
+/// bundles (`None`: `source` is the first file). A word that is neither a source nor a file (`--import claude`)
+/// is refused naming both, rather than reported as a missing file.
+pub fn target(source: &str) -> Result<Option<Source>> {
+    if let Some(s) = Source::parse(source) {
+        return Ok(Some(s));
+    }
+    if source != "-" && std::fs::symlink_metadata(source).is_err() && !source.contains(['/', '.']) {
+        return Err(Error::usage(format!(
+            "--import {source}: no such file, and not a transcript source (claude-code, codex)"
+        )));
+    }
+    Ok(None)
+}
+
+/// `tt-log`'s flags that describe one hand-logged record: imported records carry their own numbers and
+/// context, so each is refused with `--import` rather than silently ignored. In the order they are checked.
+pub const RECORD_ONLY_FLAGS: &[&str] = &[
+    "--model",
+    "--input",
+    "--output",
+    "--cache-read",
+    "--cache-write",
+    "--cache-write-1h",
+    "--reasoning",
+    "--session",
+    "--task",
+    "--project",
+    "--provider",
+    "--branch",
+    "--commit",
+    "--tag",
+    "--note",
+    "--duration",
+    "--ts",
+    "--source",
+    "--enforce",
+    "--settle",
+];
+
+/// The flags a merge of tt logs and bundles has no use for: their records are merged exactly as they are, so
+/// nothing re-checks (`--strict`), re-labels (`--agent`) or re-reads git, and nothing is streaming.
+const MERGE_IGNORES: &[&str] = &["--strict", "--no-git", "--agent", "--finished"];
+
+/// Refuse the `tt-log` flags that make no sense with `--import SOURCE` (see [`target`]): `given(flag)` says
+/// whether the user gave `flag` (spelled as typed, `--model`) on the command line. The first refused flag is
+/// the error: a flag silently ignored is a wrong answer the user cannot see.
+pub fn refuse_flags(source: &str, given: &dyn Fn(&str) -> bool) -> Result<()> {
+    if let Some(flag) = RECORD_ONLY_FLAGS.iter().find(|f| given(f)) {
+        return Err(Error::usage(format!("{flag} describes one logged record; it cannot be used with --import")));
+    }
+    if Source::parse(source).is_none() {
+        if let Some(flag) = MERGE_IGNORES.iter().find(|f| given(f)) {
+            return Err(Error::usage(format!(
+                "{flag} does not apply to --import of tt logs and bundles: their records are merged as they are"
+            )));
+        }
+        return Ok(());
+    }
+    // Transcripts carry their own branch (Claude Code's gitBranch, Codex's session_meta): tt never reads the
+    // current repository for them, so --no-git would silently mean nothing.
+    if given("--no-git") {
+        return Err(Error::usage(
+            "--no-git does not apply to --import of transcripts: the branch comes from the transcript itself",
+        ));
+    }
+    // A transcript import logs a request of an unknown model unpriced, with a warning per model: refusing it
+    // would refuse a whole transcript for one line, so --strict is refused rather than ignored.
+    if given("--strict") {
+        return Err(Error::usage(
+            "--strict refuses one logged record of an unknown model; it cannot be used with --import",
+        ));
+    }
+    Ok(())
+}
 
 /// Import `files` into the log at `log`. `sink` gets the JSON line of every record added (or that would be,
 /// with `dry_run`), in the order they are appended.
@@ -509,3 +637,86 @@ impl Adding {
 
 /// About how many bytes of records go out in one write.
 const APPEND_CHUNK: usize = 256 << 10;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The summary names every count, in the plural it needs, and what waits for the next import.
+    #[test]
+    fn summary_line() {
+        let mut r =
+            Report { files: 3, added: 1, tokens: 12_345, cost: "0.12345".parse().unwrap(), ..Report::default() };
+        r.duplicates = 2;
+        assert_eq!(
+            r.summary(Source::ClaudeCode, false),
+            "claude-code: 3 files read, added 1 record (12,345 tokens, $0.1235), skipped 2 duplicates and 0 \
+             malformed lines"
+        );
+        r.unchanged = 2;
+        r.malformed = 1;
+        r.held = 1;
+        r.unfinished = 2;
+        r.unpriced.insert("m".into(), 4);
+        assert_eq!(
+            r.summary(Source::Codex, true),
+            "codex: 3 files read (2 unchanged), would add 1 record (12,345 tokens, $0.1235, 4 unpriced), skipped 2 \
+             duplicates and 1 malformed line; held back 1 request still being written; 2 last lines without their \
+             newline yet (read again next time)"
+        );
+        r.held = 0;
+        r.unfinished = 1;
+        assert!(
+            r.summary(Source::Codex, false).ends_with("; 1 last line without its newline yet (read again next time)")
+        );
+        assert_eq!(
+            r.unpriced_warnings(),
+            ["unknown model \"m\": 4 records logged unpriced (add it to the price table; tt-price --list shows it)"]
+        );
+    }
+
+    /// A source word is a transcript import; a file, `-` or a path is a merge; a bare word that is neither is
+    /// refused naming both.
+    #[test]
+    fn import_targets() {
+        assert_eq!(target("codex").unwrap(), Some(Source::Codex));
+        assert_eq!(target("claude-code").unwrap(), Some(Source::ClaudeCode));
+        assert_eq!(target("-").unwrap(), None);
+        assert_eq!(target("missing.jsonl").unwrap(), None);
+        assert_eq!(target("no/such/dir").unwrap(), None);
+        assert_eq!(
+            target("claude").unwrap_err().to_string(),
+            "--import claude: no such file, and not a transcript source (claude-code, codex)"
+        );
+    }
+
+    /// The first flag of the tables that was given is the refusal, worded for the kind of import.
+    #[test]
+    fn refused_flags() {
+        let refuse = |source: &str, set: &[&str]| {
+            refuse_flags(source, &|f| set.contains(&f)).err().map(|e| e.to_string()).unwrap_or_default()
+        };
+        assert_eq!(refuse("codex", &[]), "");
+        assert_eq!(refuse("a.ttb", &["--agent-name"]), "");
+        assert_eq!(
+            refuse("codex", &["--settle", "--model", "--no-git"]),
+            "--model describes one logged record; it cannot be used with --import"
+        );
+        assert_eq!(
+            refuse("claude-code", &["--strict", "--no-git"]),
+            "--no-git does not apply to --import of transcripts: the branch comes from the transcript itself"
+        );
+        assert_eq!(
+            refuse("codex", &["--strict", "--agent", "--finished"]),
+            "--strict refuses one logged record of an unknown model; it cannot be used with --import"
+        );
+        assert_eq!(
+            refuse("a.ttb", &["--finished", "--agent"]),
+            "--agent does not apply to --import of tt logs and bundles: their records are merged as they are"
+        );
+        assert_eq!(
+            refuse("-", &["--finished"]),
+            "--finished does not apply to --import of tt logs and bundles: their records are merged as they are"
+        );
+    }
+}
