@@ -14,35 +14,6 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 
-/// Copy a fixture tree. The transcripts are finished sessions: their mtimes are put an hour back, past the
-/// time after which an idle transcript's last request counts as complete.
-fn copy_tree(src: &Path, dst: &Path) {
-    copy_files(src, dst, true);
-}
-
-/// Copy a tree of transcripts (writable copies, whatever the permissions of the source), idle or fresh.
-fn copy_files(src: &Path, dst: &Path, idle_files: bool) {
-    std::fs::create_dir_all(dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        let to = dst.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_files(&e.path(), &to, idle_files);
-        } else {
-            std::fs::write(&to, std::fs::read(e.path()).unwrap()).unwrap();
-            if idle_files {
-                idle(&to);
-            }
-        }
-    }
-}
-
-/// Make a transcript look left alone for an hour (as a finished session is).
-fn idle(path: &Path) {
-    let ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    std::fs::File::options().write(true).open(path).unwrap().set_modified(ago).unwrap();
-}
-
 /// A scenario with the fixture trees copied in: `claude/` (a Claude config dir) and `codex/` (a CODEX_HOME).
 fn scenario() -> (Scenario, PathBuf) {
     let sc = Scenario::new();

@@ -58,19 +58,30 @@ fn without_from(s: &str) -> String {
 #[test]
 fn the_ledger_gives_back_every_line_exactly() {
     let Some((sc, db)) = both() else { return };
+    // Each line is kept as the merge wrote it (as it writes a file log), in the order it was added.
+    sc.cmd("tt-log").args(["--import", "usage.jsonl", "--log", "merged.jsonl"]).succeeds();
+    let merged = sc.read("merged.jsonl");
+    assert_eq!(db.sql("SELECT line FROM tt.records ORDER BY seq"), merged);
+    let file = sc.cmd("tt-export").args(["--format", "jsonl"]).succeeds().stdout;
+    assert_eq!(file.lines().count(), 60);
     let out = sc.cmd("tt-export").args(["--format", "jsonl", "--log", &db.uri]).succeeds();
-    assert_eq!(out.stdout, log());
+    assert_eq!(out.stdout, file);
     // Readers also take the ledger as a file argument, and from TT_LOG.
     let out = sc.cmd("tt-export").args(["--format", "jsonl", &db.uri]).succeeds();
-    assert_eq!(out.stdout, log());
+    assert_eq!(out.stdout, file);
     let out = sc.cmd("tt-export").args(["--format", "jsonl"]).env("TT_LOG", &db.uri).succeeds();
-    assert_eq!(out.stdout, log());
+    assert_eq!(out.stdout, file);
+    // And a merge pulls the team's records back into a local log, byte for byte.
+    sc.cmd("tt-log").args(["--import", &db.uri, "--log", "pulled.jsonl"]).succeeds().stderr_has("60 new");
+    assert_eq!(sc.read("pulled.jsonl"), merged);
 }
 
 #[test]
 fn tt_sum_gives_the_same_rows_from_both_logs() {
     let Some((sc, db)) = both() else { return };
-    for by in ["agent", "model", "session", "project", "host", "day", "week", "month", "hour", "agent,model", "tag:team"] {
+    for by in
+        ["agent", "model", "session", "project", "host", "day", "week", "month", "hour", "agent,model", "tag:team"]
+    {
         for window in [&["--period", "all"][..], &["--since", "2026-11-03", "--until", "2026-11-20"][..]] {
             let file = sc.cmd("tt-sum").args(["--by", by]).args(window).succeeds();
             let ledger = sc.cmd("tt-sum").args(["--by", by, "--log", &db.uri]).args(window).succeeds();
@@ -121,7 +132,10 @@ fn merges_into_a_ledger_are_idempotent() {
     sc.write("more.jsonl", "{\"v\":1,\"id\":\"rec-new\",\"ts\":\"2026-11-29T10:00:00Z\",\"agent\":\"DUKE\",\"model\":\"gpt-5\",\"input_tokens\":10,\"output_tokens\":1}\n");
     sc.cmd("tt-log").args(["--import", "more.jsonl", "usage.jsonl", "--log", &db.uri]).succeeds();
     assert_eq!(db.sql("SELECT count(*) FROM tt.records"), "61\n");
-    assert_eq!(db.sql("SELECT agent, input_tokens, cost_usd IS NULL FROM tt.records WHERE id = 'rec-new'"), "DUKE|10|t\n");
+    assert_eq!(
+        db.sql("SELECT agent, input_tokens, cost_usd IS NULL FROM tt.records WHERE id = 'rec-new'"),
+        "DUKE|10|t\n"
+    );
 }
 
 #[test]
@@ -154,7 +168,7 @@ fn concurrent_merges_add_each_record_once() {
 fn transcripts_import_into_a_ledger_once() {
     let Some(db) = pg::db() else { return };
     let sc = Scenario::new();
-    copy_dir(&fixture("claude-code"), &sc.path().join("claude"));
+    copy_tree(&fixture("claude-code"), &sc.path().join("claude"));
     let import = || {
         sc.cmd("tt-log")
             .args(["--import", "claude-code", "--log", &db.uri])
@@ -166,8 +180,8 @@ fn transcripts_import_into_a_ledger_once() {
     assert!(first.stderr.contains("added 6 records (10,574 tokens, $0.0290, 1 unpriced)"), "{}", first.stderr);
     // The same import into a file gives the same records.
     sc.cmd("tt-log").args(["--import", "claude-code"]).env("CLAUDE_CONFIG_DIR", sc.path().join("claude")).succeeds();
-    let from_ledger = sc.cmd("tt-export").args(["--format", "jsonl", "--log", &db.uri]).succeeds().stdout;
-    assert_eq!(from_ledger, sc.log());
+    let lines = db.sql("SELECT line FROM tt.records ORDER BY seq");
+    assert_eq!(lines, sc.log());
     // Again, with the offsets forgotten: every record is already there.
     let state = std::fs::read_dir(sc.path().join(".local/state/tt/ledgers")).unwrap().count();
     assert_eq!(state, 1, "the offsets of a ledger import live in the machine's state directory");
@@ -215,6 +229,7 @@ fn the_schema_is_created_once_by_racing_first_writers() {
 fn unreachable_ledgers_and_bad_logins_are_one_line_without_the_password() {
     let Some(db) = pg::db() else { return };
     let sc = Scenario::new();
+    sc.write("usage.jsonl", log());
     let port = pg::server().unwrap().port;
     // A wrong password.
     let wrong = format!("postgresql://tt:Hunter2-secret@127.0.0.1:{port}/{}?sslmode=disable", db.name);
@@ -266,16 +281,49 @@ fn passwords_come_from_pgpassword_and_pgpass_like_libpq() {
         .succeeds();
 }
 
-/// Copy a directory tree.
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let t = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), &t).unwrap();
-        }
+#[test]
+fn tt_log_appends_to_a_ledger_from_many_processes() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    let runs = (0..12)
+        .map(|k| {
+            sc.cmd("tt-log")
+                .args([&format!("agent-{}", k % 4), "gpt-5", "1000", "100", "--session", &format!("s{k}")])
+                .env("TT_LOG", &db.uri)
+        })
+        .collect();
+    for o in run_all(runs) {
+        assert_eq!(o.code, Some(0), "{}", o.stderr);
+        assert!(o.stderr.starts_with("logged 1,100 tokens (gpt-5) for agent-"), "{}", o.stderr);
     }
+    assert_eq!(db.sql("SELECT count(*), count(DISTINCT id), sum(input_tokens) FROM tt.records"), "12|12|12000\n");
+    // gpt-5: 1000 in at $1.25/M + 100 out at $10/M = $0.00225 a record, exactly.
+    sc.cmd("tt-sum")
+        .args(["--by", "agent", "--format", "csv"])
+        .env("TT_LOG", &db.uri)
+        .succeeds()
+        .stdout_has("group,all,,,agent-0,3,3,3000,300,0,0,3300,0.00675,0,\n");
+}
+
+#[test]
+fn what_a_ledger_cannot_do_yet_fails_closed() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"team\"\nlimit_usd = 1\nperiod = \"month\"\n");
+    for extra in [
+        &["--enforce"][..],
+        &["--enforce", "--dry-run"][..],
+        &["--settle", "r-01234567-89ab-cdef-0123-456789abcdef"][..],
+    ] {
+        let flag = extra[0];
+        sc.cmd("tt-log")
+            .args(["A", "gpt-5", "10", "1"])
+            .args(extra)
+            .env("TT_LOG", &db.uri)
+            .fails_with(2)
+            .one_error_line("tt-log")
+            .stderr_has(&format!("{flag} is not available for a ledger yet"));
+    }
+    // Refused before anything was written (or even connected to).
+    assert_eq!(db.sql("SELECT to_regclass('tt.records') IS NULL"), "t\n");
 }

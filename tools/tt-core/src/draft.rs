@@ -410,6 +410,16 @@ pub fn append_record(
             }
     };
     let mut notes = Vec::new();
+    let at = crate::store::Log::at(log)?;
+    if at.file().is_none() {
+        // A ledger has no enforce index or holds yet: refused before anything is written, never unchecked.
+        if how.enforce {
+            return Err(crate::store::unsupported("--enforce", &at));
+        }
+        if how.settle.is_some() {
+            return Err(crate::store::unsupported("--settle", &at));
+        }
+    }
     if how.dry_run {
         // The same check, appending nothing: a dry run answers what the real call would do.
         if enforcing() {
@@ -417,22 +427,26 @@ pub fn append_record(
         }
         return Ok((line, notes));
     }
-    let mut locked = crate::log::LockedLog::open(log)?.warn_into(&mut notes);
+    let mut writer = at.lock()?.warn_into(&mut notes);
+    let Some(locked) = writer.file() else {
+        writer.append(&format!("{line}\n"))?;
+        return Ok((line, notes));
+    };
     let state = match &how.settle {
         Some(id) => Some(crate::reserve::read(log)?.state(id, Utc::now())),
         None => None,
     };
-    let passed = if enforcing() { Some(crate::enforce::check(&mut locked, config, record)?) } else { None };
+    let passed = if enforcing() { Some(crate::enforce::check(locked, config, record)?) } else { None };
     // Level alerts compare with the index as it stood before the append: --enforce's own, or a watch.
-    let watch = if passed.is_none() && how.alerts { crate::enforce::watch(&mut locked, config) } else { None };
+    let watch = if passed.is_none() && how.alerts { crate::enforce::watch(locked, config) } else { None };
     locked.append(&format!("{line}\n"))?;
     let mut alerts = match (passed, watch) {
         // The record is already logged, so an index not caught up is only a warning (the next call rebuilds it).
-        (Some(p), _) => p.appended(&mut locked).unwrap_or_else(|e| {
+        (Some(p), _) => p.appended(locked).unwrap_or_else(|e| {
             warn(format!("--enforce index not updated: {e}"));
             Vec::new()
         }),
-        (None, Some(w)) => w.alerts(&mut locked, config),
+        (None, Some(w)) => w.alerts(locked, config),
         (None, None) => Vec::new(),
     };
     if !how.alerts {

@@ -67,6 +67,10 @@ impl State {
     pub fn save(&mut self, path: &Path) -> Result<()> {
         self.version = 1;
         let text = serde_json::to_vec(self).map_err(|e| Error::data(format!("{}: {e}", path.display())))?;
+        // A ledger's state lives in this machine's state directory, which may not exist yet (a file log's
+        // directory does: the log was just written).
+        let dir = crate::fsutil::dir_of(path);
+        crate::fsutil::create_dirs(dir).map_err(|e| Error::io(dir.display(), e))?;
         crate::fsutil::write_atomic(path, &text)
     }
 }

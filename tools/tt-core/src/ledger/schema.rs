@@ -101,7 +101,15 @@ pub fn ensure(client: &mut postgres::Client, name: &str) -> Result<()> {
 
 /// The version recorded in `tt.meta`, or `None` when there is no schema yet.
 fn current(c: &mut impl postgres::GenericClient) -> std::result::Result<Option<i32>, postgres::Error> {
-    let exists: bool = c.query_one("SELECT to_regclass('tt.meta') IS NOT NULL", &[])?.get(0);
+    // A scan of the catalog, not `to_regclass`: after waiting for the migration lock, the lookup caches may not
+    // yet show a schema another session just committed, while a query's snapshot does.
+    let exists: bool = c
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n \
+             ON n.oid = c.relnamespace WHERE n.nspname = 'tt' AND c.relname = 'meta')",
+            &[],
+        )?
+        .get(0);
     if !exists {
         return Ok(None);
     }
