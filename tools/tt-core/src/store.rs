@@ -93,7 +93,7 @@ impl Log {
             Log::Ledger(t) => {
                 let mut l = Ledger::open(t)?;
                 l.lock()?;
-                Warned::new(Writer::Ledger(l))
+                Warned::new(Writer::Ledger(Box::new(l)))
             }
         })
     }
@@ -103,8 +103,8 @@ impl Log {
 pub enum Writer {
     /// A JSONL file under its exclusive lock.
     File(LockedLog),
-    /// A ledger connection holding the writers' lock.
-    Ledger(Ledger),
+    /// A ledger connection holding the writers' lock (boxed: a connection is ten times a file's size).
+    Ledger(Box<Ledger>),
 }
 
 impl Writer {
