@@ -5,7 +5,7 @@
 //! lines back in the order they were added, so every tool reads a ledger with the code that reads a file and
 //! sees exactly the records it would see there, unknown fields included.
 //!
-//! * **Idempotent appends.** A record's identity is its [`IdKey`](crate::id::IdKey) (the hash bits of a
+//! * **Idempotent appends.** A record's identity is its [`IdKey`] (the hash bits of a
 //!   UUID-shaped id, else the id's text), held in a unique column: adding a record the ledger has is a no-op,
 //!   so re-imports, merges and retries never count twice.
 //! * **One lock for writers.** [`Ledger::lock`] takes a session advisory lock, the ledger's equivalent of the
