@@ -411,13 +411,16 @@ pub fn append_record(
     };
     let mut notes = Vec::new();
     let at = crate::store::Log::at(log)?;
-    if at.file().is_none() {
-        // A ledger has no enforce index or holds yet: refused before anything is written, never unchecked.
-        if how.enforce {
-            return Err(crate::store::unsupported("--enforce", &at));
-        }
+    if let crate::store::Log::Ledger(target) = &at {
+        // A ledger keeps no holds yet: settling one is refused before anything is written, never ignored.
         if how.settle.is_some() {
             return Err(crate::store::unsupported("--settle", &at));
+        }
+        if how.dry_run {
+            if enforcing() {
+                crate::enforce::ledger::check(&mut crate::ledger::Ledger::open(target)?, config, record, true)?;
+            }
+            return Ok((line, notes));
         }
     }
     if how.dry_run {
@@ -428,9 +431,16 @@ pub fn append_record(
         return Ok((line, notes));
     }
     let mut writer = at.lock()?.warn_into(&mut notes);
-    let Some(locked) = writer.file() else {
-        writer.append(&format!("{line}\n"))?;
-        return Ok((line, notes));
+    let locked = match &mut writer {
+        crate::store::Writer::File(locked) => locked,
+        crate::store::Writer::Ledger(ledger) => {
+            // Under the writers' lock every machine takes: the check and the append are one step team-wide.
+            if enforcing() {
+                crate::enforce::ledger::check(ledger, config, record, false)?;
+            }
+            ledger.append(&format!("{line}\n"))?;
+            return Ok((line, notes));
+        }
     };
     let state = match &how.settle {
         Some(id) => Some(crate::reserve::read(log)?.state(id, Utc::now())),

@@ -21,6 +21,8 @@
 //! * Spend only grows, so a session budget's worst session after a commit is the old worst or a session the
 //!   commit touched; readers evaluate only those (and sessions holding reservations).
 
+pub mod ledger;
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};

@@ -1,0 +1,131 @@
+//! `tt-log --enforce` against a team ledger (a real PostgreSQL server, tests/common/pg.rs): processes on many
+//! "machines" racing for one budget get exactly what it admits, and every decision — pass, refusal and its
+//! words, dry run — is the one the same records in a JSONL log give.
+mod common;
+use common::*;
+
+const TOKENS_10K: &str = "[[budget]]\nname = \"daily-tokens\"\nperiod = \"day\"\nlimit_tokens = 10000\n";
+
+#[test]
+fn forty_processes_on_eight_hosts_race_for_a_10k_budget_and_exactly_ten_win() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    sc.write("tt.toml", TOKENS_10K);
+    // Warm the schema first, so the race is about the budget (the schema's own race has its test).
+    sc.cmd("tt-sum").args(["--log", &db.uri]).succeeds();
+    let children: Vec<_> = (0..40)
+        .map(|k| {
+            let mut r = sc
+                .cmd("tt-log")
+                .args(["RACER", "sonnet-4.5", "500", "500", "--enforce", "--no-git", "-q", "--log", &db.uri])
+                .env("USER", format!("runner-{}", k % 8))
+                .env("HOSTNAME", format!("host-{}", k % 8));
+            r.cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+            r.cmd.spawn().unwrap()
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        codes.push(o.status.code());
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        match o.status.code() {
+            Some(0) => assert_eq!(err, ""),
+            Some(1) => assert!(err.contains("would go over its limit"), "{err}"),
+            _ => panic!("{err}"),
+        }
+    }
+    assert_eq!(codes.iter().filter(|c| **c == Some(0)).count(), 10, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == Some(1)).count(), 30, "{codes:?}");
+    assert_eq!(db.sql("SELECT count(*), sum(input_tokens + output_tokens) FROM tt.records"), "10|10000\n");
+}
+
+/// Run the same `tt-log` call against the JSONL log and the ledger: the same exit code and the same words.
+fn both(sc: &Scenario, db: &pg::Db, args: &[&str]) -> Out {
+    let file = sc.cmd("tt-log").args(args).args(["--no-git", "-q"]).run();
+    let ledger = sc.cmd("tt-log").args(args).args(["--no-git", "-q", "--log", &db.uri]).run();
+    assert_eq!(ledger.code, file.code, "{args:?}\nfile: {}\nledger: {}", file.stderr, ledger.stderr);
+    assert_eq!(ledger.stderr, file.stderr, "{args:?}");
+    ledger
+}
+
+#[test]
+fn every_decision_is_the_file_logs_decision() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    sc.write(
+        "tt.toml",
+        r#"
+[[budget]]
+name = "atlas-daily"
+period = "day"
+scope = { agent = "ATLAS" }
+limit_usd = 1
+
+[[budget]]
+name = "per-session"
+period = "session"
+scope = { agent = "BOLT" }
+limit_tokens = 3000
+
+[[budget]]
+name = "all-time"
+period = "total"
+limit_usd = 2.5
+
+[[budget]]
+name = "monthly-opus"
+period = "month"
+scope = { model = "claude-opus-4-1" }
+limit_usd = 0.5
+"#,
+    );
+    let yesterday = {
+        let out = std::process::Command::new("date").args(["-u", "-d", "yesterday", "+%Y-%m-%dT12:00:00Z"]).output();
+        String::from_utf8(out.unwrap().stdout).unwrap().trim().to_string()
+    };
+    let steps: Vec<Vec<&str>> = vec![
+        // $0.375 each for ATLAS: two fit the day's $1, the third does not.
+        vec!["ATLAS", "sonnet-4.5", "50000", "15000", "--enforce"],
+        vec!["ATLAS", "sonnet-4.5", "50000", "15000", "--enforce"],
+        vec!["ATLAS", "sonnet-4.5", "50000", "15000", "--enforce", "--dry-run"],
+        vec!["ATLAS", "sonnet-4.5", "50000", "15000", "--enforce"],
+        // Another agent is outside ATLAS's scope, but inside the session and total budgets.
+        vec!["BOLT", "gpt-5", "1000", "500", "--session", "s1", "--enforce"],
+        vec!["BOLT", "gpt-5", "1000", "500", "--session", "s1", "--enforce"],
+        vec!["BOLT", "gpt-5", "1000", "500", "--session", "s1", "--enforce"],
+        vec!["BOLT", "gpt-5", "1000", "500", "--session", "s2", "--enforce"],
+        // A model scope matches its other spellings (an alias resolving to the same price).
+        vec!["CARA", "claude-opus-4-1", "20000", "2000", "--enforce"],
+        vec!["CARA", "claude-opus-4-1-20250805", "20000", "2000", "--enforce"],
+        // A back-dated record must fit its own window and the current one.
+        vec!["ATLAS", "sonnet-4.5", "50000", "15000", "--enforce", "--ts", &yesterday],
+        // Without --enforce anything is logged, and then the total budget refuses what follows.
+        vec!["DUKE", "claude-opus-4-1", "100000", "10000"],
+        vec!["DUKE", "gpt-5", "10", "10", "--enforce"],
+        vec!["DUKE", "gpt-5", "10", "10", "--enforce", "--dry-run"],
+    ];
+    let codes: Vec<i32> = steps.iter().map(|s| both(&sc, &db, s).code.unwrap()).collect();
+    assert_eq!(codes, [0, 0, 1, 1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 1], "every budget passes and refuses");
+    // The two logs hold the same records (ids and times aside).
+    let key = |v: &serde_json::Value| format!("{} {} {} {}", v["agent"], v["model"], v["input_tokens"], v["cost_usd"]);
+    let file: Vec<String> = sc.records().iter().map(key).collect();
+    let ledger: Vec<String> =
+        sc.cmd("tt-export").args(["--format", "jsonl", "--log", &db.uri]).succeeds().jsonl().iter().map(key).collect();
+    assert_eq!(ledger, file);
+}
+
+#[test]
+fn a_gate_on_a_ledger_that_cannot_be_reached_fails_closed() {
+    let Some(_) = pg::server() else { return };
+    let sc = Scenario::new();
+    sc.write("tt.toml", TOKENS_10K);
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let down = format!("postgresql://tt@127.0.0.1:{free}/x?sslmode=disable");
+    sc.cmd("tt-log")
+        .args(["A", "gpt-5", "10", "1", "--enforce", "--log", &down])
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("Connection refused");
+    sc.cmd("tt-budget").args(["--fail-over", "--log", &down]).fails_with(2).stderr_has("Connection refused");
+}
