@@ -310,20 +310,24 @@ fn what_a_ledger_cannot_do_yet_fails_closed() {
     let Some(db) = pg::db() else { return };
     let sc = Scenario::new();
     sc.write("tt.toml", "[[budget]]\nname = \"team\"\nlimit_usd = 1\nperiod = \"month\"\n");
-    for extra in [
-        &["--enforce"][..],
-        &["--enforce", "--dry-run"][..],
-        &["--settle", "r-01234567-89ab-cdef-0123-456789abcdef"][..],
-    ] {
-        let flag = extra[0];
-        sc.cmd("tt-log")
-            .args(["A", "gpt-5", "10", "1"])
-            .args(extra)
-            .env("TT_LOG", &db.uri)
-            .fails_with(2)
-            .one_error_line("tt-log")
-            .stderr_has(&format!("{flag} is not available for a ledger yet"));
-    }
+    // Reservations are not kept in a ledger yet: settling one is refused, never silently ignored.
+    sc.cmd("tt-log")
+        .args(["A", "gpt-5", "10", "1", "--settle", "r-01234567-89ab-cdef-0123-456789abcdef"])
+        .env("TT_LOG", &db.uri)
+        .fails_with(2)
+        .one_error_line("tt-log")
+        .stderr_has("--settle is not available for a ledger yet");
+    sc.cmd("tt-budget")
+        .args(["--reserve", "--estimate-usd", "0.5", "--log", &db.uri])
+        .fails_with(2)
+        .one_error_line("tt-budget")
+        .stderr_has("is a ledger: reservations (--reserve, --release, --settle) and --repair are not available");
+    sc.cmd("tt-log")
+        .args(["--repair", "--log", &db.uri])
+        .fails_with(2)
+        .stderr_has("is a ledger: every record was checked as it was added, so there is nothing to repair");
+    // Nothing was created beside it under a file name made of the URI.
+    assert!(!sc.path().join("postgresql:").exists());
     // Refused before anything was written (or even connected to).
     assert_eq!(db.sql("SELECT to_regclass('tt.records') IS NULL"), "t\n");
 }

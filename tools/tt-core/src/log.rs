@@ -75,6 +75,15 @@ impl LockedLog {
     }
 
     fn open_as(path: &Path, lines: Lines) -> Result<Warned<LockedLog>> {
+        // The last guard of the storage seam: what keeps side files beside a file log (reservations, the
+        // repair) must never take a ledger's URI for a file name and write a file called `postgresql:`.
+        if let Some(uri) = path.to_str().filter(|p| crate::ledger::is_uri(p)) {
+            return Err(Error::usage(format!(
+                "{} is a ledger: reservations (--reserve, --release, --settle) and --repair are not available \
+                 for a ledger yet; use a JSONL log for them",
+                crate::ledger::conn::redact(uri)
+            )));
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             // Directories tt creates for the log are private (0700), like the log itself (0600): records name
             // users, hosts and branches. A shared team log is an opt-in: create its directory and the file with
@@ -406,6 +415,12 @@ pub fn repair_bad_lines(path: &Path, dry_run: bool) -> Result<Option<Repair>> {
     use std::os::unix::fs::MetadataExt;
     let p = path.display().to_string();
     let rejected = rejected_path(path);
+    if let Some(uri) = path.to_str().filter(|p| crate::ledger::is_uri(p)) {
+        return Err(Error::usage(format!(
+            "{} is a ledger: every record was checked as it was added, so there is nothing to repair",
+            crate::ledger::conn::redact(uri)
+        )));
+    }
     if !path.exists() {
         return Ok(None);
     }
