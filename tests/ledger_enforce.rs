@@ -129,3 +129,128 @@ fn a_gate_on_a_ledger_that_cannot_be_reached_fails_closed() {
         .stderr_has("Connection refused");
     sc.cmd("tt-budget").args(["--fail-over", "--log", &down]).fails_with(2).stderr_has("Connection refused");
 }
+
+const TEAM_10: &str = "[[budget]]\nname = \"team\"\nperiod = \"month\"\nlimit_usd = 10\n";
+
+/// Reservers and `tt-log --enforce` writers on several hosts race for the same $10 of a ledger: the ledger's
+/// lock serialises both kinds across machines, so exactly ten get in, and the holds and records fill it.
+#[test]
+fn reservers_and_enforced_writers_on_many_hosts_race_for_one_ledger_budget() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    sc.write("tt.toml", TEAM_10);
+    sc.cmd("tt-sum").args(["--log", &db.uri]).succeeds();
+    let runs = (0..30)
+        .map(|i| {
+            let r = if i % 2 == 0 {
+                sc.cmd("tt-budget").args(["--estimate-usd", "1", "--agent", "ATLAS", "--reserve"])
+            } else {
+                // $1.00: haiku-4.5 at $1 per million input tokens.
+                sc.cmd("tt-log").args(["WRITER", "haiku-4.5", "1000000", "0", "--enforce", "--no-git", "-q"])
+            };
+            r.env("TT_LOG", &db.uri).env("HOSTNAME", format!("host-{}", i % 6))
+        })
+        .collect();
+    let out = run_all(runs);
+    let ok = out.iter().filter(|r| r.code == Some(0)).count();
+    let refused = out.iter().filter(|r| r.code == Some(1)).count();
+    assert_eq!((ok, refused), (10, 20), "{out:#?}");
+    let holds: u64 = db.sql("SELECT count(*) FROM tt.holds").trim().parse().unwrap();
+    let records: u64 = db.sql("SELECT count(*) FROM tt.records").trim().parse().unwrap();
+    assert_eq!(holds + records, 10);
+    let report = sc.cmd("tt-budget").env("TT_LOG", &db.uri).succeeds().jsonl();
+    assert_eq!(report[0]["spent_usd"].to_string(), "10");
+    assert_eq!(report[0]["held_usd"].to_string(), holds.to_string());
+}
+
+/// Replace reservation ids (random) with `r-ID`, and the times they expire with `TIME`, so two logs' words can
+/// be compared.
+fn masked(s: &str) -> String {
+    let s = expiry_masked(s);
+    let s = s.as_str();
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("r-") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + 2..];
+        if tail.len() >= 36 && tail[..36].bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+            out.push_str("r-ID");
+            rest = &tail[36..];
+        } else {
+            out.push_str("r-");
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn expiry_masked(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("until 20") {
+        out.push_str(&rest[..i]);
+        out.push_str("until TIME");
+        let tail = &rest[i + 6..];
+        rest = &tail[tail.find('Z').map_or(tail.len(), |z| z + 1)..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Reserve, settle, release and the gate: each step gives the same answer on a ledger as on a JSONL log.
+#[test]
+fn reservations_on_a_ledger_answer_as_on_a_file() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    sc.write("tt.toml", TEAM_10);
+    let run = |tool: &str, args: &[&str], ledger: bool| {
+        let mut r = sc.cmd(tool).args(args);
+        if ledger {
+            r = r.env("TT_LOG", &db.uri);
+        }
+        r.run()
+    };
+    // Each log's own reservation ids, as its first two steps printed them.
+    let mut ids: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+    let steps: Vec<(&str, Vec<&str>)> = vec![
+        ("tt-budget", vec!["--estimate-usd", "4", "--agent", "ATLAS", "--reserve"]),
+        ("tt-budget", vec!["--estimate-usd", "4", "--agent", "BOLT", "--reserve"]),
+        // $8 held: a third $4 does not fit, a $2 does (and is then released).
+        ("tt-budget", vec!["--estimate-usd", "4", "--agent", "CARA", "--reserve"]),
+        ("tt-budget", vec!["--format", "json"]),
+        ("tt-log", vec!["--settle", "ID0", "ATLAS", "sonnet-4.5", "50000", "15000", "--no-git"]),
+        ("tt-budget", vec!["--format", "json"]),
+        ("tt-budget", vec!["--release", "ID1"]),
+        ("tt-budget", vec!["--release", "ID1"]),
+        ("tt-budget", vec!["--format", "json"]),
+        ("tt-log", vec!["WRITER", "haiku-4.5", "9000000", "0", "--enforce", "--no-git", "-q"]),
+        ("tt-log", vec!["WRITER", "haiku-4.5", "1000000", "0", "--enforce", "--no-git", "-q"]),
+        ("tt-budget", vec!["--fail-over"]),
+    ];
+    for (n, (tool, args)) in steps.iter().enumerate() {
+        let mut outs = Vec::new();
+        for (k, ledger) in [false, true].into_iter().enumerate() {
+            let a: Vec<String> = args
+                .iter()
+                .map(|a| match *a {
+                    "ID0" => ids[k][0].clone(),
+                    "ID1" => ids[k][1].clone(),
+                    a => a.to_string(),
+                })
+                .collect();
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            let o = run(tool, &a, ledger);
+            if n < 2 {
+                assert_eq!(o.code, Some(0), "{}", o.stderr);
+                ids[k].push(o.stdout.trim().to_string());
+            }
+            outs.push(o);
+        }
+        let (file, ledger) = (&outs[0], &outs[1]);
+        assert_eq!(ledger.code, file.code, "step {n} {tool} {args:?}: {}", ledger.stderr);
+        assert_eq!(masked(&ledger.stdout), masked(&file.stdout), "step {n}");
+        assert_eq!(masked(&ledger.stderr), masked(&file.stderr), "step {n}");
+    }
+    assert_eq!(db.sql("SELECT count(*) FROM tt.holds WHERE line LIKE '{\"hold\"%'"), "2\n");
+}

@@ -14,7 +14,6 @@ use tt_core::budget::gate::{Estimate, Failure, Gate, Note, TaskContext, parse_fa
 use tt_core::budget::{Budget, Evaluation};
 use tt_core::cli::{CommonArgs, HELP_FOOTER};
 use tt_core::error::{Error, Result};
-use tt_core::log::LockedLog;
 use tt_core::output::Format;
 use tt_core::period::Calendar;
 use tt_core::{Config, money};
@@ -203,7 +202,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
         named: !cli.files.is_empty(),
         ad_hoc,
     };
-    let answers = answer(&request, &gate, &context, &config, locked.as_mut().map(LockedLog::file))?;
+    let answers = answer(&request, &gate, &context, &config, locked.as_mut())?;
     let verdict =
         gate.decide(&budgets, &answers.evals, &|i, s| answers.session_spent(i, s), &context, &cal, &config.prices);
     let evals = &answers.evals;
@@ -217,7 +216,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     if let (Some(l), Some(est)) = (&mut locked, &gate.estimate)
         && failures.is_empty()
     {
-        held = Some(tt_core::reserve::hold(&log, l.len()?, est.usd, est.tokens, &context, ttl)?);
+        held = Some(tt_core::reserve::hold(l, est.usd, est.tokens, &context, ttl)?);
     }
     drop(locked);
 
@@ -238,7 +237,7 @@ fn reservation_lock(
     log: &std::path::Path,
     from_log: bool,
     ad_hoc: bool,
-) -> Result<Option<LockedLog>> {
+) -> Result<Option<tt_core::store::Writer>> {
     if !cli.reserve {
         return Ok(None);
     }
@@ -251,7 +250,7 @@ fn reservation_lock(
              and --limit-*",
         ));
     }
-    Ok(Some(LockedLog::open(log)?.report(|w| tt_core::cli::warn("tt-budget", w))))
+    Ok(Some(tt_core::store::Log::at(log)?.lock()?.report(|w| tt_core::cli::warn("tt-budget", w))))
 }
 
 /// What tt-budget says once the gate has decided: the report on stdout (or the reservation's id, or nothing

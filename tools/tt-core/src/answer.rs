@@ -14,7 +14,6 @@
 //! reads the [`Config`], and both of those are built on `budget` — inside it, it would make them a cycle.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::aggregate::Summary;
@@ -105,28 +104,24 @@ impl<'c> Answers<'c> {
     }
 }
 
-/// Answer every budget of `req`. `locked` is the log, exclusively locked by a caller that holds a reservation's
-/// check and hold under one lock; the index is then read and caught up under that lock.
+/// Answer every budget of `req`. `locked` is the log, locked by a caller that holds a reservation's check and
+/// hold under one lock; the index is then read and caught up under that lock (a ledger is counted on the
+/// connection that holds its lock).
 pub fn answer<'c>(
     req: &Request<'_>,
     gate: &Gate,
     context: &TaskContext,
     config: &'c Config,
-    locked: Option<&mut File>,
+    locked: Option<&mut crate::store::Writer>,
 ) -> Result<Answers<'c>> {
     let mut out =
         Answers { evals: Vec::new(), notes: Vec::new(), sessions: Vec::new(), counts: Vec::new(), tallies: Vec::new() };
     let (budgets, cal) = (req.budgets, req.cal);
-    // From the log, configured budgets are answered by its index (milliseconds, not a scan of every record).
-    // A ledger has no index yet: its records are read (exact, slower).
-    let on_ledger = crate::store::Log::at(req.log)?.file().is_none();
-    let indexed = !req.ad_hoc && !on_ledger && crate::enforce::answers_for(config, cal);
+    // From the log, configured budgets are answered by its index (milliseconds, not a scan of every record) —
+    // or, for a ledger, by the same count made from its records, reservations included.
+    let indexed = !req.ad_hoc && crate::enforce::answers_for(config, cal);
     if req.from_log && indexed {
-        let c = match locked {
-            Some(f) => crate::enforce::counts_locked(f, req.log, config, budgets, cal, context.get("session"))?,
-            None => crate::enforce::counts(req.log, config, budgets, cal, context.get("session"))?,
-        };
-        out.push_counts(c, budgets);
+        out.push_counts(counts(req.log, config, budgets, cal, context.get("session"), locked)?, budgets);
         return Ok(out);
     }
     let read = read(req.sources, req.from_log, budgets, cal, config)?;
@@ -150,7 +145,7 @@ pub fn answer<'c>(
     {
         check_rows(&read.rows)?;
         if indexed {
-            out.push_counts(crate::enforce::counts(req.log, config, budgets, cal, context.get("session"))?, budgets);
+            out.push_counts(counts(req.log, config, budgets, cal, context.get("session"), None)?, budgets);
         } else {
             let src: Vec<Source> = crate::store::Log::at(req.log)?.source().into_iter().collect();
             let r = self::read(&src, true, budgets, cal, config)?;
@@ -159,6 +154,27 @@ pub fn answer<'c>(
         return Ok(out);
     }
     answer_rows(out, req, gate, context, config, &read.rows, from.as_deref())
+}
+
+/// The index's answer for the log at `log` (see [`crate::enforce::counts`]), on the caller's locked log when
+/// there is one; for a ledger, the same count made from its records on one connection.
+fn counts(
+    log: &Path,
+    config: &Config,
+    budgets: &[Budget],
+    cal: &crate::period::Calendar,
+    session: Option<&str>,
+    locked: Option<&mut crate::store::Writer>,
+) -> Result<crate::enforce::Counts> {
+    use crate::store::{Log, Writer};
+    match (locked, Log::at(log)?) {
+        (Some(Writer::File(f)), _) => crate::enforce::counts_locked(f.file(), log, config, budgets, cal, session),
+        (Some(Writer::Ledger(l)), _) => crate::enforce::ledger::counts(l, config, budgets, cal, session),
+        (None, Log::File(_)) => crate::enforce::counts(log, config, budgets, cal, session),
+        (None, Log::Ledger(t)) => {
+            crate::enforce::ledger::counts(&mut crate::ledger::Ledger::open(&t)?, config, budgets, cal, session)
+        }
+    }
 }
 
 /// Answer from summary rows that are not of this log (`out` has nothing yet): each budget by the rows, else by

@@ -411,59 +411,54 @@ pub fn append_record(
     };
     let mut notes = Vec::new();
     let at = crate::store::Log::at(log)?;
-    if let crate::store::Log::Ledger(target) = &at {
-        // A ledger keeps no holds yet: settling one is refused before anything is written, never ignored.
-        if how.settle.is_some() {
-            return Err(crate::store::unsupported("--settle", &at));
-        }
-        if how.dry_run {
-            if enforcing() {
-                crate::enforce::ledger::check(&mut crate::ledger::Ledger::open(target)?, config, record, true)?;
-            }
-            return Ok((line, notes));
-        }
-    }
     if how.dry_run {
         // The same check, appending nothing: a dry run answers what the real call would do.
         if enforcing() {
-            crate::enforce::check_dry_run(log, config, record)?;
+            match &at {
+                crate::store::Log::File(_) => crate::enforce::check_dry_run(log, config, record)?,
+                crate::store::Log::Ledger(t) => {
+                    crate::enforce::ledger::check(&mut crate::ledger::Ledger::open(t)?, config, record, true)?
+                }
+            }
         }
         return Ok((line, notes));
     }
     let mut writer = at.lock()?.warn_into(&mut notes);
-    let locked = match &mut writer {
-        crate::store::Writer::File(locked) => locked,
+    let state = match &how.settle {
+        Some(id) => Some(crate::reserve::read_from(&mut writer)?.state(id, Utc::now())),
+        None => None,
+    };
+    let mut alerts = match &mut writer {
+        // Under the writers' lock every machine takes: the check and the append are one step team-wide.
         crate::store::Writer::Ledger(ledger) => {
-            // Under the writers' lock every machine takes: the check and the append are one step team-wide.
             if enforcing() {
                 crate::enforce::ledger::check(ledger, config, record, false)?;
             }
             ledger.append(&format!("{line}\n"))?;
-            return Ok((line, notes));
-        }
-    };
-    let state = match &how.settle {
-        Some(id) => Some(crate::reserve::read(log)?.state(id, Utc::now())),
-        None => None,
-    };
-    let passed = if enforcing() { Some(crate::enforce::check(locked, config, record)?) } else { None };
-    // Level alerts compare with the index as it stood before the append: --enforce's own, or a watch.
-    let watch = if passed.is_none() && how.alerts { crate::enforce::watch(locked, config) } else { None };
-    locked.append(&format!("{line}\n"))?;
-    let mut alerts = match (passed, watch) {
-        // The record is already logged, so an index not caught up is only a warning (the next call rebuilds it).
-        (Some(p), _) => p.appended(locked).unwrap_or_else(|e| {
-            warn(format!("--enforce index not updated: {e}"));
             Vec::new()
-        }),
-        (None, Some(w)) => w.alerts(locked, config),
-        (None, None) => Vec::new(),
+        }
+        crate::store::Writer::File(locked) => {
+            let passed = if enforcing() { Some(crate::enforce::check(locked, config, record)?) } else { None };
+            // Level alerts compare with the index as it stood before the append: --enforce's own, or a watch.
+            let watch = if passed.is_none() && how.alerts { crate::enforce::watch(locked, config) } else { None };
+            locked.append(&format!("{line}\n"))?;
+            match (passed, watch) {
+                // The record is already logged, so an index not caught up is only a warning (the next call
+                // rebuilds it).
+                (Some(p), _) => p.appended(locked).unwrap_or_else(|e| {
+                    warn(format!("--enforce index not updated: {e}"));
+                    Vec::new()
+                }),
+                (None, Some(w)) => w.alerts(locked, config),
+                (None, None) => Vec::new(),
+            }
+        }
     };
     if !how.alerts {
         alerts.clear();
     }
     if let (Some(id), Some(state)) = (&how.settle, state) {
-        notes.extend(crate::reserve::settled(log, id, state));
+        notes.extend(crate::reserve::settled(&mut writer, id, state));
     }
     notes.extend(alerts);
     Ok((line, notes))

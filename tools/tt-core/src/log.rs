@@ -75,12 +75,12 @@ impl LockedLog {
     }
 
     fn open_as(path: &Path, lines: Lines) -> Result<Warned<LockedLog>> {
-        // The last guard of the storage seam: what keeps side files beside a file log (reservations, the
-        // repair) must never take a ledger's URI for a file name and write a file called `postgresql:`.
+        // The last guard of the storage seam: what keeps side files beside a file log must never take a
+        // ledger's URI for a file name and write a file called `postgresql:` (`store` decides; this only
+        // catches a caller that forgot to ask it).
         if let Some(uri) = path.to_str().filter(|p| crate::ledger::is_uri(p)) {
             return Err(Error::usage(format!(
-                "{} is a ledger: reservations (--reserve, --release, --settle) and --repair are not available \
-                 for a ledger yet; use a JSONL log for them",
+                "{} is a ledger, not a file: this needs a JSONL log",
                 crate::ledger::conn::redact(uri)
             )));
         }

@@ -28,7 +28,9 @@ use serde_json::{Map, Value, json};
 use crate::budget::gate::TaskContext;
 use crate::budget::{Budget, BudgetPeriod, Spent};
 use crate::error::{Error, Result, Warned};
+use crate::ledger::Ledger;
 use crate::price::Pricer;
+use crate::store::Writer;
 
 /// The record field that names the reservation a record settles.
 pub const FIELD: &str = "reservation";
@@ -144,6 +146,25 @@ pub fn read(log: &Path) -> Result<Holds> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Holds::default()),
         Err(e) => return Err(Error::io(&name, e)),
     };
+    parse(&name, &text)
+}
+
+/// The holds a log keeps, wherever it keeps them: the file beside a file log, a ledger's `tt.holds`.
+pub fn read_from(w: &mut Writer) -> Result<Holds> {
+    match w {
+        Writer::File(l) => read(l.path()),
+        Writer::Ledger(l) => read_ledger(l),
+    }
+}
+
+/// The holds of a ledger (its `tt.holds` lines, parsed as a holds file's).
+pub fn read_ledger(l: &mut Ledger) -> Result<Holds> {
+    let text = l.hold_lines()?;
+    parse(&format!("{} (tt.holds)", l.name()), &text)
+}
+
+/// Parse the lines of a holds file, `name` for errors.
+fn parse(name: &str, text: &str) -> Result<Holds> {
     let mut holds = Holds::default();
     // A last line without its newline is a write in progress (another process holds the lock): not yet there.
     let complete = match text.rfind('\n') {
@@ -198,6 +219,26 @@ impl Holds {
         Ok(open.into_iter().filter(|h| !settled.contains(&h.id)).cloned().collect())
     }
 
+    /// [`Holds::active`] for a ledger: a record settles a hold when it names it and was added after the hold
+    /// was made (its `offset` is the ledger's last record number then).
+    pub fn active_in_ledger(&self, l: &mut Ledger, now: DateTime<Utc>) -> Result<Vec<Hold>> {
+        let open: Vec<&Hold> = self.all.iter().filter(|h| !self.ended.contains_key(&h.id) && h.expires > now).collect();
+        let Some(from) = open.iter().map(|h| h.offset).min() else { return Ok(Vec::new()) };
+        let settled = named_ids(l.reservation_lines_after(from)?.as_bytes());
+        Ok(open.into_iter().filter(|h| !settled.contains(&h.id)).cloned().collect())
+    }
+
+    /// The holds still counting at `now` in the log `w` (see [`Holds::active`]).
+    pub fn active_in(&self, w: &mut Writer, now: DateTime<Utc>) -> Result<Vec<Hold>> {
+        match w {
+            Writer::File(l) => {
+                let len = l.len()?;
+                self.active(Some(l.file()), len, now)
+            }
+            Writer::Ledger(l) => self.active_in_ledger(l, now),
+        }
+    }
+
     /// What became of reservation `id` at `now` (a settling record in the log is not looked for here).
     pub fn state(&self, id: &str, now: DateTime<Utc>) -> State {
         match (self.all.iter().find(|h| h.id == id), self.ended.get(id)) {
@@ -214,15 +255,20 @@ fn settled_since(log: &mut File, from: u64, len: u64) -> Result<BTreeSet<String>
     let mut buf = Vec::with_capacity((len - from) as usize);
     log.seek(SeekFrom::Start(from)).map_err(|e| Error::io("usage log", e))?;
     Read::by_ref(log).take(len - from).read_to_end(&mut buf).map_err(|e| Error::io("usage log", e))?;
+    Ok(named_ids(&buf))
+}
+
+/// The reservation ids records name in `lines`.
+fn named_ids(lines: &[u8]) -> BTreeSet<String> {
     let needle = format!("\"{FIELD}\":\"");
     let mut ids = BTreeSet::new();
-    for at in memchr::memmem::find_iter(&buf, needle.as_bytes()) {
-        let rest = &buf[at + needle.len()..];
+    for at in memchr::memmem::find_iter(lines, needle.as_bytes()) {
+        let rest = &lines[at + needle.len()..];
         if let Some(end) = memchr::memchr(b'"', rest) {
             ids.insert(String::from_utf8_lossy(&rest[..end]).into_owned());
         }
     }
-    Ok(ids)
+    ids
 }
 
 /// What the holds add to budget `b`: in its current window, every hold that applies; for a session budget, per
@@ -246,30 +292,34 @@ pub fn held_by_session(holds: &[Hold], b: &Budget, pricer: &mut Pricer<'_>) -> B
     m
 }
 
-/// Hold `usd` and `tokens` for the task of `context` until `ttl` has passed: the hold, appended. The caller
-/// holds the log's exclusive lock, checked the amount against every budget under it, and gives the log's
-/// length (a record settling the hold can only come after it).
-pub fn hold(
-    log: &Path,
-    log_len: u64,
-    usd: Decimal,
-    tokens: u64,
-    context: &TaskContext,
-    ttl: chrono::Duration,
-) -> Result<Hold> {
+/// Hold `usd` and `tokens` for the task of `context` until `ttl` has passed: the hold, written where the log
+/// keeps its holds. The caller holds the log's lock (`w`) and checked the amount against every budget under it;
+/// the hold notes where the log ends (a record settling it can only come after).
+pub fn hold(w: &mut Writer, usd: Decimal, tokens: u64, context: &TaskContext, ttl: chrono::Duration) -> Result<Hold> {
     let now = Utc::now();
-    let hold =
-        Hold { id: new_id(), at: now, expires: now + ttl, offset: log_len, usd, tokens, context: context.clone() };
-    append(log, &hold.line())?;
+    let offset = match w {
+        Writer::File(l) => l.len()?,
+        Writer::Ledger(l) => l.last_seq()?,
+    };
+    let hold = Hold { id: new_id(), at: now, expires: now + ttl, offset, usd, tokens, context: context.clone() };
+    append_to(w, &hold.line())?;
     Ok(hold)
+}
+
+/// Append one holds line where the log `w` keeps them.
+fn append_to(w: &mut Writer, line: &str) -> Result<()> {
+    match w {
+        Writer::File(l) => append(l.path(), line),
+        Writer::Ledger(l) => l.append_hold_line(line),
+    }
 }
 
 /// After a record naming reservation `id` was appended (under the log's lock), given the hold's state before:
 /// the `settled` line for a hold that was open (the record itself already ended it; the line only spares
 /// readers a look at the log), and what to tell the user, if anything.
-pub fn settled(log: &Path, id: &str, before: State) -> Option<String> {
+pub fn settled(w: &mut Writer, id: &str, before: State) -> Option<String> {
     match before {
-        State::Active => append_end(log, id, "settled", Utc::now())
+        State::Active => append_end(w, id, "settled", Utc::now())
             .err()
             .map(|e| format!("{id}: settled by the record, but not noted: {e}")),
         State::Unknown => Some(format!("no reservation {id} in this log: logged, nothing to settle")),
@@ -285,29 +335,30 @@ pub fn settled(log: &Path, id: &str, before: State) -> Option<String> {
 /// error.
 pub fn release(log: &Path, id: &str) -> Result<Warned<String>> {
     let id = id.trim();
-    let unknown = || Error::usage(format!("no reservation {id:?} in {}", log.display()));
-    if !log.exists() {
+    let at = crate::store::Log::at(log)?;
+    let unknown = || Error::usage(format!("no reservation {id:?} in {}", at.name()));
+    if at.file().is_some_and(|f| !f.exists()) {
         return Err(unknown());
     }
-    let locked = crate::log::LockedLog::open(log)?;
+    let Warned { value: mut w, warnings } = at.lock()?;
     let now = Utc::now();
-    let said = match read(log)?.state(id, now) {
+    let said = match read_from(&mut w)?.state(id, now) {
         State::Unknown => return Err(unknown()),
         State::Active => {
-            append_end(log, id, "released", now)?;
+            append_end(&mut w, id, "released", now)?;
             format!("released {id}")
         }
         State::Expired => format!("{id} had already expired"),
         State::Ended(why) => format!("{id} was already {why}"),
     };
     // The lock is released only as this returns: reading the state and appending its end are one step.
-    Ok(Warned { value: said, warnings: locked.warnings })
+    Ok(Warned { value: said, warnings })
 }
 
-/// Append the end of reservation `id` (`settled` or `released`; caller holds the log's exclusive lock).
-pub fn append_end(log: &Path, id: &str, why: &str, now: DateTime<Utc>) -> Result<()> {
+/// Append the end of reservation `id` (`settled` or `released`; caller holds the log's lock).
+pub fn append_end(w: &mut Writer, id: &str, why: &str, now: DateTime<Utc>) -> Result<()> {
     let line = json!({"end": id, "why": why, "at": crate::record::format_ts(now)});
-    append(log, &format!("{line}\n"))
+    append_to(w, &format!("{line}\n"))
 }
 
 /// Holds files longer than this are rewritten with only the holds still open (see [`append`]).

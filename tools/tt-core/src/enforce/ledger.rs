@@ -39,14 +39,52 @@ pub fn check(ledger: &mut Ledger, config: &Config, record: &Record, dry_run: boo
             Ok(())
         })?;
     }
-    // Reservations are not kept in a ledger (tt-budget --reserve refuses one), so none is held here.
-    match refusals(&index, &[], &budgets, &scopes, &cal, config, record)? {
+    // What reservations hold counts too, but for the one this record settles.
+    let settles = record.extra.get(crate::reserve::FIELD).and_then(serde_json::Value::as_str);
+    let mut holds = crate::reserve::read_ledger(ledger)?.active_in_ledger(ledger, Utc::now())?;
+    holds.retain(|h| Some(h.id.as_str()) != settles);
+    match refusals(&index, &holds, &budgets, &scopes, &cal, config, record)? {
         Some(Ok(_)) => Ok(()),
         Some(Err(r)) if dry_run => Err(Error::condition(format!("would be refused: {}", r.join("; ")))),
         Some(Err(r)) => Err(Error::condition(format!("refused, nothing logged: {}", r.join("; ")))),
         // An index built in memory from the ledger is never damaged; were it, nothing is let through.
         None => Err(Error::data(format!("ledger {}: the budget check could not be counted", ledger.name()))),
     }
+}
+
+/// Evaluate `asked` (configured budgets) at `cal.now` from the ledger's records, what reservations hold on top:
+/// what the file log's index answers (`super::counts`), counted on this connection from the records the
+/// current windows can hold — every record for a total or session budget — by the same code, and evaluated
+/// by the same [`evaluate_index`](super::evaluate_index). `len` is the ledger's last record number.
+pub fn counts(
+    ledger: &mut Ledger,
+    config: &Config,
+    asked: &[Budget],
+    cal: &Calendar,
+    session: Option<&str>,
+) -> Result<super::Counts> {
+    let budgets = &config.budgets;
+    let scopes: Vec<_> = budgets.iter().map(scope_of).collect();
+    let mut index = Index::empty(fingerprint(config), 0, 0, budgets.len());
+    let all = asked.iter().any(|b| matches!(b.period, BudgetPeriod::Total | BudgetPeriod::Session));
+    let since = asked.iter().filter_map(|b| cal.budget_window(b.period, cal.now).start).min();
+    if !asked.is_empty() {
+        let mut pricer = Pricer::new(&config.prices);
+        let name = ledger.name().to_string();
+        let mut n = 0u64;
+        // `since` is None only when every asked budget is a total or session one, which reads everything.
+        ledger.each_line(all || since.is_none(), since, None, &mut |line| {
+            n += 1;
+            let v = View::parse(line).map_err(|e| e.context(format!("{name}: record {n} of the count")))?;
+            let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens, &v.billing));
+            index.delta.add(budgets, &scopes, cal, &v, cost, &mut pricer);
+            Ok(())
+        })?;
+    }
+    let holds = crate::reserve::read_ledger(ledger)?.active_in_ledger(ledger, Utc::now())?;
+    let (evals, session) = super::evaluate_index(&index, config, asked, cal, &holds, session)
+        .ok_or_else(|| Error::data(format!("ledger {}: the budgets could not be counted", ledger.name())))??;
+    Ok(super::Counts { holds, len: ledger.last_seq()?, evals, session })
 }
 
 /// Which of the ledger's records a check of `record` needs.

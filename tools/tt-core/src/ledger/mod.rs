@@ -137,6 +137,46 @@ impl Ledger {
         Ok(())
     }
 
+    /// The number of the last record added (0 for none): a record added later has a greater one, since
+    /// every writer adds under the writers' lock. A reservation notes it, as a file log's hold notes its length.
+    pub fn last_seq(&mut self) -> Result<u64> {
+        let row = self
+            .client
+            .query_one("SELECT coalesce(max(seq), 0) FROM tt.records", &[])
+            .map_err(|e| self.failed("read", e))?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
+    /// The lines of the records added after record number `seq` that name a reservation (`"reservation":"…"`),
+    /// as one text (what settles a hold made at `seq`).
+    pub fn reservation_lines_after(&mut self, seq: u64) -> Result<String> {
+        let rows = self
+            .client
+            .query(
+                "SELECT line FROM tt.records WHERE seq > $1 AND line LIKE '%\"reservation\":\"%' ORDER BY seq",
+                &[&(seq as i64)],
+            )
+            .map_err(|e| self.failed("read", e))?;
+        Ok(rows.iter().map(|r| format!("{}\n", r.get::<_, &str>(0))).collect())
+    }
+
+    /// Every line of the reservations table (`tt.holds`), in the order written, as one text: what a file log
+    /// keeps in `<log>.tt-holds`.
+    pub fn hold_lines(&mut self) -> Result<String> {
+        let rows =
+            self.client.query("SELECT line FROM tt.holds ORDER BY seq", &[]).map_err(|e| self.failed("read", e))?;
+        Ok(rows.iter().map(|r| format!("{}\n", r.get::<_, &str>(0))).collect())
+    }
+
+    /// Add one line to the reservations table (the caller holds the writers' lock).
+    pub fn append_hold_line(&mut self, line: &str) -> Result<()> {
+        let line = line.trim_end_matches('\n');
+        self.client
+            .execute("INSERT INTO tt.holds (line) VALUES ($1)", &[&line])
+            .map_err(|e| self.failed("write a reservation", e))?;
+        Ok(())
+    }
+
     /// Every record line, in the order the records were added, streamed (see [`Lines`]).
     pub fn lines(self) -> Result<Lines> {
         Lines::start(self.client, self.target.name().to_string())

@@ -1,7 +1,8 @@
 //! The ledger's schema, owned by tt: created on first use and migrated forward, one numbered step at a time.
 //!
 //! Everything lives in the schema `tt`: `tt.meta` (the schema's version), `tt.records` (one row per record: the
-//! line as logged, typed columns for SQL, a unique identity) and read-only views for dashboards and ad-hoc
+//! line as logged, typed columns for SQL, a unique identity), `tt.holds` (reservations: the lines a file log
+//! keeps in `<log>.tt-holds`, in the order written; version 2) and read-only views for dashboards and ad-hoc
 //! SQL (`tt.daily_spend`, `tt.daily_spend_by_host`). Their columns are documented in `docs/ledger.md`.
 //!
 //! A connection first reads the version (one query). Only when it is behind does it take a transaction-level
@@ -12,13 +13,14 @@
 use crate::error::{Error, Result};
 
 /// The schema version this tt writes and reads.
-pub const VERSION: i32 = 1;
+pub const VERSION: i32 = 2;
 
 /// The advisory lock held while migrating ("tt-schm").
 const MIGRATE_LOCK: i64 = 0x74_74_2d_73_63_68_6d;
 
 /// Step `n` (1-based) takes the schema from version `n - 1` to `n`.
-const STEPS: &[&str] = &[r#"
+const STEPS: &[&str] = &[
+    r#"
 CREATE SCHEMA IF NOT EXISTS tt;
 CREATE TABLE tt.meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE tt.records (
@@ -69,7 +71,16 @@ CREATE VIEW tt.daily_spend_by_host AS
            sum(cost_usd) AS cost_usd,
            count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_records
     FROM tt.records GROUP BY 1, 2;
-"#];
+"#,
+    r#"
+CREATE TABLE tt.holds (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    line text NOT NULL,
+    added_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX records_reservation ON tt.records (seq) WHERE line LIKE '%"reservation":"%';
+"#,
+];
 
 /// Bring the schema of the database `client` is connected to up to [`VERSION`] (see the module docs).
 pub fn ensure(client: &mut postgres::Client, name: &str) -> Result<()> {
