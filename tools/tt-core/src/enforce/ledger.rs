@@ -5,7 +5,7 @@
 //! needs is counted from the ledger's own records on that connection — those dated in any window the record
 //! is checked in (read through the `ts` index), those of its session for a session budget, every record for a
 //! total budget — into an in-memory index built by the code that builds the file log's index, and judged by
-//! the same [`refusals`](super::refusals). Nothing is cached between calls: a ledger is shared, so only what it
+//! the same `refusals`. Nothing is cached between calls: a ledger is shared, so only what it
 //! holds under the lock can be trusted.
 
 use chrono::{DateTime, Utc};
@@ -55,7 +55,7 @@ pub fn check(ledger: &mut Ledger, config: &Config, record: &Record, dry_run: boo
 /// Evaluate `asked` (configured budgets) at `cal.now` from the ledger's records, what reservations hold on top:
 /// what the file log's index answers (`super::counts`), counted on this connection from the records the
 /// current windows can hold — every record for a total or session budget — by the same code, and evaluated
-/// by the same [`evaluate_index`](super::evaluate_index). `len` is the ledger's last record number.
+/// by the same `evaluate_index`. `len` is the ledger's last record number.
 pub fn counts(
     ledger: &mut Ledger,
     config: &Config,
