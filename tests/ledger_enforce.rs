@@ -78,14 +78,34 @@ name = "monthly-opus"
 period = "month"
 scope = { model = "claude-opus-4-1" }
 limit_usd = 0.5
+
+[[budget]]
+name = "web-tokens"
+period = "week"
+scope = { "tag:team" = "web" }
+limit_tokens = 100000
 "#,
     );
+    // A record logged without its cost (imported from elsewhere): the checks price it, as readers do.
+    let now = {
+        let out = std::process::Command::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"]).output();
+        String::from_utf8(out.unwrap().stdout).unwrap().trim().to_string()
+    };
+    sc.write(
+        "earlier.jsonl",
+        format!(
+            "{{\"v\":1,\"id\":\"imported-1\",\"ts\":\"{now}\",\"agent\":\"ATLAS\",\"model\":\"sonnet-4.5\",\
+             \"input_tokens\":50000,\"output_tokens\":15000,\"tags\":{{\"team\":\"web\"}}}}\n"
+        ),
+    );
+    sc.cmd("tt-log").args(["--import", "earlier.jsonl", "-q"]).succeeds();
+    sc.cmd("tt-log").args(["--import", "earlier.jsonl", "-q", "--log", &db.uri]).succeeds();
     let yesterday = {
         let out = std::process::Command::new("date").args(["-u", "-d", "yesterday", "+%Y-%m-%dT12:00:00Z"]).output();
         String::from_utf8(out.unwrap().stdout).unwrap().trim().to_string()
     };
     let steps: Vec<Vec<&str>> = vec![
-        // $0.375 each for ATLAS: two fit the day's $1, the third does not.
+        // $0.375 each for ATLAS, after the imported $0.375: one more fits the day's $1, the next does not.
         vec!["ATLAS", "sonnet-4.5", "50000", "15000", "--enforce"],
         vec!["ATLAS", "sonnet-4.5", "50000", "15000", "--enforce"],
         vec!["ATLAS", "sonnet-4.5", "50000", "15000", "--enforce", "--dry-run"],
@@ -100,16 +120,20 @@ limit_usd = 0.5
         vec!["CARA", "claude-opus-4-1-20250805", "20000", "2000", "--enforce"],
         // A back-dated record must fit its own window and the current one.
         vec!["ATLAS", "sonnet-4.5", "50000", "15000", "--enforce", "--ts", &yesterday],
+        // A tag scope: the imported 65,000 tokens and 20,000 more fit 100,000; 20,000 again do not.
+        vec!["EVE", "gpt-5", "20000", "0", "--tag", "team=web", "--enforce"],
+        vec!["EVE", "gpt-5", "20000", "0", "--tag", "team=web", "--enforce"],
         // Without --enforce anything is logged, and then the total budget refuses what follows.
         vec!["DUKE", "claude-opus-4-1", "100000", "10000"],
         vec!["DUKE", "gpt-5", "10", "10", "--enforce"],
         vec!["DUKE", "gpt-5", "10", "10", "--enforce", "--dry-run"],
     ];
     let codes: Vec<i32> = steps.iter().map(|s| both(&sc, &db, s).code.unwrap()).collect();
-    assert_eq!(codes, [0, 0, 1, 1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 1], "every budget passes and refuses");
+    assert_eq!(codes, [0, 1, 1, 1, 0, 0, 1, 0, 0, 1, 1, 0, 1, 0, 1, 1], "every budget passes and refuses");
     // The two logs hold the same records (ids and times aside).
     let key = |v: &serde_json::Value| format!("{} {} {} {}", v["agent"], v["model"], v["input_tokens"], v["cost_usd"]);
-    let file: Vec<String> = sc.records().iter().map(key).collect();
+    let file: Vec<String> =
+        sc.cmd("tt-export").args(["--format", "jsonl"]).succeeds().jsonl().iter().map(key).collect();
     let ledger: Vec<String> =
         sc.cmd("tt-export").args(["--format", "jsonl", "--log", &db.uri]).succeeds().jsonl().iter().map(key).collect();
     assert_eq!(ledger, file);

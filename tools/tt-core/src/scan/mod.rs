@@ -218,10 +218,19 @@ impl<'a> View<'a> {
     /// that a model scope also matches when `same_model(record's model, scope's model)` says both name one model
     /// (budgets pass the price table's resolution: aliases, dated ids, prefixes), so every spelling counts.
     pub fn matches(&self, scope: &[(Field, String)], same_model: &mut impl FnMut(&str, &str) -> bool) -> bool {
-        scope.iter().all(|(f, want)| {
-            self.get(f).is_some_and(|v| v == want.as_str() || (*f == Field::Model && same_model(&v, want)))
-        })
+        scope.iter().all(|(f, want)| field_matches(f, self.get(f).as_deref(), want, same_model))
     }
+}
+
+/// The scope rule for one field: the record's `value` of field `f` matches `want` when it is that text, or for
+/// the model, a spelling `same_model` resolves to the same price entry. A field the record lacks never matches.
+pub fn field_matches(
+    f: &Field,
+    value: Option<&str>,
+    want: &str,
+    same_model: &mut impl FnMut(&str, &str) -> bool,
+) -> bool {
+    value.is_some_and(|v| v == want || (*f == Field::Model && same_model(v, want)))
 }
 
 /// The error for a line the fast path rejected: the reference parser is asked for the message, so both paths

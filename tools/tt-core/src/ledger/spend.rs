@@ -1,0 +1,137 @@
+//! Spend counted by the server: what a budget check needs of a ledger, grouped, instead of every record.
+//!
+//! A budget check needs, for one budget's scope and one window, the records, tokens and dollars the ledger
+//! holds. The server sums the records that carry their cost (`numeric`: exact) grouped by the model and the
+//! scope's other fields, so the caller can apply the scope rules itself (a model scope matches every spelling
+//! that resolves to the same price entry, which only tt's price table knows); the records without a cost come
+//! back as lines, for the caller to price one by one exactly as a reader would (a tiered price depends on each
+//! record's own tokens). What the caller adds up is what the same records in a file log add up to.
+
+use chrono::{DateTime, Utc};
+
+use super::{Ledger, failed};
+use crate::error::{Error, Result};
+
+/// Which records to count.
+#[derive(Debug, Clone, Copy)]
+pub enum Within<'a> {
+    /// Every record (a total budget).
+    All,
+    /// The records of one session (a session budget).
+    Session(&'a str),
+    /// The records dated in `[start, end)` (a calendar budget's window).
+    Between(DateTime<Utc>, DateTime<Utc>),
+}
+
+/// A field to group by: a typed column of `tt.records`, or one key of the record's `tags`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    /// One of [`COLUMNS`].
+    Named(&'static str),
+    /// `tags.KEY`.
+    Tag(String),
+}
+
+/// The typed text columns a group may be keyed by (a whitelist: column names are never taken from input).
+pub const COLUMNS: &[&str] = &[
+    "agent",
+    "model",
+    "provider",
+    "session",
+    "task",
+    "project",
+    "branch",
+    "git_commit",
+    "host",
+    "user_name",
+    "source",
+];
+
+/// One group of priced records: the values of the columns asked for (in order; `None` for a field the records
+/// do not have), how many records, and their exact sums.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// The group's values.
+    pub values: Vec<Option<String>>,
+    /// Records in it.
+    pub records: u64,
+    /// Their tokens, all kinds (exact, as text: a sum of `bigint`s can pass 64 bits).
+    pub tokens: String,
+    /// Their dollars (exact `numeric`, as text).
+    pub usd: String,
+}
+
+impl Ledger {
+    /// The priced records `within`, grouped by `columns` (see the module docs).
+    pub fn priced_groups(&mut self, within: Within<'_>, columns: &[Column]) -> Result<Vec<Group>> {
+        let mut params: Vec<Box<dyn postgres::types::ToSql + Sync>> = Vec::new();
+        let mut exprs = Vec::new();
+        for c in columns {
+            exprs.push(match c {
+                Column::Named(n) if COLUMNS.contains(n) => n.to_string(),
+                Column::Named(n) => return Err(Error::data(format!("ledger: no column {n:?} to group by"))),
+                Column::Tag(key) => {
+                    params.push(Box::new(key.clone()));
+                    format!("(line::jsonb -> 'tags') ->> ${}::text", params.len())
+                }
+            });
+        }
+        let filter = filter(within, &mut params);
+        let keys = if exprs.is_empty() { String::new() } else { format!("{}, ", exprs.join(", ")) };
+        let group = if exprs.is_empty() {
+            String::new()
+        } else {
+            format!(" GROUP BY {}", (1..=exprs.len()).map(|i| i.to_string()).collect::<Vec<_>>().join(", "))
+        };
+        let sql = format!(
+            "SELECT {keys}count(*), sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens \
+             + cache_write_1h_tokens)::text, sum(cost_usd)::text FROM tt.records \
+             WHERE cost_usd IS NOT NULL AND {filter}{group}"
+        );
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+        let name = self.target.name().to_string();
+        let rows = self.client.query(&sql, &refs).map_err(|e| failed(&name, "count spend", e))?;
+        let n = exprs.len();
+        Ok(rows
+            .iter()
+            .filter(|r| r.get::<_, i64>(n) > 0)
+            .map(|r| Group {
+                values: (0..n).map(|i| r.get::<_, Option<String>>(i)).collect(),
+                records: r.get::<_, i64>(n) as u64,
+                tokens: r.get::<_, Option<String>>(n + 1).unwrap_or_else(|| "0".into()),
+                usd: r.get::<_, Option<String>>(n + 2).unwrap_or_else(|| "0".into()),
+            })
+            .collect())
+    }
+
+    /// Call `f` with the line of every record `within` that carries no cost, in the order they were added.
+    pub fn unpriced_lines(&mut self, within: Within<'_>, f: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        let mut params: Vec<Box<dyn postgres::types::ToSql + Sync>> = Vec::new();
+        let filter = filter(within, &mut params);
+        let sql = format!("SELECT line FROM tt.records WHERE cost_usd IS NULL AND {filter} ORDER BY seq");
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+        let name = self.target.name().to_string();
+        let rows = self.client.query(&sql, &refs).map_err(|e| failed(&name, "read", e))?;
+        for r in &rows {
+            f(r.get::<_, &str>(0).as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// The `WHERE` condition for `within`, its values pushed onto `params`.
+fn filter(within: Within<'_>, params: &mut Vec<Box<dyn postgres::types::ToSql + Sync>>) -> String {
+    let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    match within {
+        Within::All => "true".to_string(),
+        Within::Session(s) => {
+            params.push(Box::new(s.to_string()));
+            format!("session = ${}::text", params.len())
+        }
+        Within::Between(a, b) => {
+            params.push(Box::new(ts(a)));
+            params.push(Box::new(ts(b)));
+            format!("ts >= (${}::text)::timestamptz AND ts < (${}::text)::timestamptz", params.len() - 1, params.len())
+        }
+    }
+}
