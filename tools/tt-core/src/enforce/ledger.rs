@@ -83,9 +83,39 @@ fn spent_in(
     within: Within<'_>,
     pricer: &mut Pricer<'_>,
 ) -> Result<Spent> {
-    let fields: Vec<&Field> = scope.iter().map(|(f, _)| f).collect();
-    let columns: Vec<Column> = fields.iter().map(|f| column(f)).collect();
     let mut spent = Spent::default();
+    spent_by(ledger, scope, within, None, pricer, &mut |_, s| spent.merge(s))?;
+    Ok(spent)
+}
+
+/// What a group of records is keyed by, beside the scope's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    /// Nothing: one sum.
+    Nothing,
+    /// The session (`None` for records without one).
+    Session,
+    /// The UTC quarter hour of `ts` (see [`Column::Quarter`]), as its start.
+    Quarter,
+}
+
+/// [`spent_in`], keyed by `by`: `put` gets each part of the spend with its key (a session, or the start of a
+/// quarter hour), any number of times per key.
+fn spent_by(
+    ledger: &mut Ledger,
+    scope: &[(Field, String)],
+    within: Within<'_>,
+    by: Option<By>,
+    pricer: &mut Pricer<'_>,
+    put: &mut dyn FnMut(Key<'_>, &Spent),
+) -> Result<()> {
+    let by = by.unwrap_or(By::Nothing);
+    let mut columns: Vec<Column> = scope.iter().map(|(f, _)| column(f)).collect();
+    match by {
+        By::Nothing => {}
+        By::Session => columns.push(Column::Named("session")),
+        By::Quarter => columns.push(Column::Quarter),
+    }
     let name = ledger.name().to_string();
     for g in ledger.priced_groups(within, &columns)? {
         let takes = scope.iter().zip(&g.values).all(|((f, want), v)| {
@@ -96,14 +126,24 @@ fn spent_in(
         }
         let tokens = g.tokens.parse::<u64>();
         let usd = crate::money::parse_decimal(&g.usd);
-        spent.merge(&Spent {
+        let spent = Spent {
             records: g.records,
             tokens: *tokens.as_ref().unwrap_or(&0),
             usd: usd.unwrap_or_default(),
             unpriced: 0,
             // A sum past what u64 tokens or Decimal dollars hold is said, as a file log's count says it.
             overflow: tokens.is_err() || usd.is_none(),
-        });
+        };
+        let extra = g.values.get(scope.len()).cloned().flatten();
+        let key = match by {
+            By::Nothing => Key::None,
+            By::Session => Key::Session(extra.as_deref()),
+            By::Quarter => {
+                let secs: i64 = extra.as_deref().and_then(|s| s.parse().ok()).unwrap_or_default();
+                Key::At(chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default())
+            }
+        };
+        put(key, &spent);
     }
     let mut n = 0u64;
     ledger.unpriced_lines(within, &mut |line| {
@@ -111,11 +151,27 @@ fn spent_in(
         let v = View::parse(line).map_err(|e| e.context(format!("{name}: unpriced record {n}")))?;
         if v.matches(scope, &mut |a, m| crate::budget::same_model(pricer, a, m)) {
             let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens, &v.billing));
+            let mut spent = Spent::default();
             spent.add(v.tokens.total(), cost);
+            let key = match by {
+                By::Nothing => Key::None,
+                By::Session => Key::Session(v.session.as_deref()),
+                By::Quarter => Key::At(v.ts),
+            };
+            put(key, &spent);
         }
         Ok(())
     })?;
-    Ok(spent)
+    Ok(())
+}
+
+/// The key of a part of the spend (see [`spent_by`]).
+#[derive(Debug, Clone, Copy)]
+enum Key<'a> {
+    None,
+    Session(Option<&'a str>),
+    /// A time in the part's quarter hour (its records' local day is this time's).
+    At(chrono::DateTime<Utc>),
 }
 
 /// The ledger's column for a scope field.
@@ -136,10 +192,11 @@ fn column(f: &Field) -> Column {
     })
 }
 
-/// Evaluate `asked` (configured budgets) at `cal.now` from the ledger's records, what reservations hold on top:
-/// what the file log's index answers (`super::counts`), counted on this connection from the records the
-/// current windows can hold — every record for a total or session budget — by the same code, and evaluated
-/// by the same `evaluate_index`. `len` is the ledger's last record number.
+/// Evaluate `asked` (configured budgets) at `cal.now` from the ledger, what reservations hold on top: what the
+/// file log's index answers (`super::counts`). The server sums each budget's spend (`spent_by`): a calendar
+/// budget's current window; a session budget's every session; a total budget's every local day (its sum, and
+/// the days its burn rate and forecast need). They fill an in-memory index under the keys the file log's index
+/// uses, evaluated by the same `evaluate_index`. `len` is the ledger's last record number.
 pub fn counts(
     ledger: &mut Ledger,
     config: &Config,
@@ -148,22 +205,38 @@ pub fn counts(
     session: Option<&str>,
 ) -> Result<super::Counts> {
     let budgets = &config.budgets;
-    let scopes: Vec<_> = budgets.iter().map(scope_of).collect();
     let mut index = Index::empty(fingerprint(config), 0, 0, budgets.len());
-    let all = asked.iter().any(|b| matches!(b.period, BudgetPeriod::Total | BudgetPeriod::Session));
-    let since = asked.iter().filter_map(|b| cal.budget_window(b.period, cal.now).start).min();
-    if !asked.is_empty() {
-        let mut pricer = Pricer::new(&config.prices);
-        let name = ledger.name().to_string();
-        let mut n = 0u64;
-        // `since` is None only when every asked budget is a total or session one, which reads everything.
-        ledger.each_line(all || since.is_none(), since, None, &mut |line| {
-            n += 1;
-            let v = View::parse(line).map_err(|e| e.context(format!("{name}: record {n} of the count")))?;
-            let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens, &v.billing));
-            index.delta.add(budgets, &scopes, cal, &v, cost, &mut pricer);
-            Ok(())
-        })?;
+    let mut pricer = Pricer::new(&config.prices);
+    for b in asked {
+        let Some(i) = budgets.iter().position(|c| c == b) else { continue };
+        let scope = scope_of(b);
+        let windows = &mut index.delta.windows[i];
+        match b.period {
+            BudgetPeriod::Session => {
+                spent_by(ledger, &scope, Within::All, Some(By::Session), &mut pricer, &mut |k, sp| {
+                    // A record without a session counts in no session.
+                    if let Key::Session(Some(s)) = k {
+                        windows.entry(s.to_string()).or_default().merge(sp);
+                    }
+                })?;
+            }
+            BudgetPeriod::Total => {
+                spent_by(ledger, &scope, Within::All, Some(By::Quarter), &mut pricer, &mut |k, sp| {
+                    if let Key::At(t) = k {
+                        for key in crate::budget::Ledger::keys(b, cal, t, None) {
+                            windows.entry(key).or_default().merge(sp);
+                        }
+                    }
+                })?;
+            }
+            p => {
+                let w = cal.budget_window(p, cal.now);
+                let (Some(start), Some(end)) = (w.start, w.end) else { continue };
+                let key = crate::budget::Ledger::key(b, cal, cal.now, None).unwrap_or_default();
+                let spent = spent_in(ledger, &scope, Within::Between(start, end), &mut pricer)?;
+                windows.insert(key, spent);
+            }
+        }
     }
     let holds = crate::reserve::read_ledger(ledger)?.active_in_ledger(ledger, Utc::now())?;
     let (evals, session) = super::evaluate_index(&index, config, asked, cal, &holds, session)

@@ -23,14 +23,22 @@ pub enum Within<'a> {
     Between(DateTime<Utc>, DateTime<Utc>),
 }
 
-/// A field to group by: a typed column of `tt.records`, or one key of the record's `tags`.
+/// A field to group by: a typed column of `tt.records`, one key of the record's `tags`, or the quarter hour
+/// a record is dated in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Column {
     /// One of [`COLUMNS`].
     Named(&'static str),
     /// `tags.KEY`.
     Tag(String),
+    /// The start of the UTC quarter hour of `ts`, in seconds since the epoch: every time zone's offset is a
+    /// whole number of quarter hours, so a quarter lies within one local day of any zone, and the caller maps
+    /// it to its calendar exactly (the server's time zone data is never asked).
+    Quarter,
 }
+
+/// The seconds of a quarter hour (see [`Column::Quarter`]).
+pub const QUARTER: i64 = 900;
 
 /// The typed text columns a group may be keyed by (a whitelist: column names are never taken from input).
 pub const COLUMNS: &[&str] = &[
@@ -74,6 +82,7 @@ impl Ledger {
                     params.push(Box::new(key.clone()));
                     format!("(line::jsonb -> 'tags') ->> ${}::text", params.len())
                 }
+                Column::Quarter => format!("(floor(extract(epoch FROM ts) / {QUARTER}) * {QUARTER})::bigint::text"),
             });
         }
         let filter = filter(within, &mut params);
