@@ -320,6 +320,26 @@ fn tt_budget_counts_a_ledger_as_the_index_counts_a_file() {
             k % 7
         ));
     }
+    // Two records within half a microsecond of today's local midnight, one on each side: the server's
+    // microsecond column rounds both onto it, and only their own nanoseconds say which day they are in.
+    let midnight = {
+        let out = std::process::Command::new("date")
+            .args(["-u", "-d", "TZ=\"America/New_York\" 00:00 today", "+%s"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().parse::<i64>().unwrap()
+    };
+    let at = |secs: i64, frac: &str| {
+        let out =
+            std::process::Command::new("date").args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%dT%H:%M:%S"]).output();
+        format!("{}.{frac}Z", String::from_utf8(out.unwrap().stdout).unwrap().trim())
+    };
+    for (k, ts) in [(0, at(midnight - 1, "9999996")), (1, at(midnight, "0000004"))] {
+        lines.push_str(&format!(
+            "{{\"v\":1,\"id\":\"edge-{k}\",\"ts\":\"{ts}\",\"agent\":\"ATLAS\",\"model\":\"gpt-5\",\"input_tokens\":{},\"output_tokens\":0,\"cost_usd\":0.{k}1}}\n",
+            40000 + k * 30000
+        ));
+    }
     sc.write("recent.jsonl", lines);
     sc.cmd("tt-log").args(["--import", "recent.jsonl", "-q"]).succeeds();
     sc.cmd("tt-log").args(["--import", "recent.jsonl", "-q", "--log", &db.uri]).succeeds();

@@ -76,7 +76,8 @@ pub fn check(ledger: &mut Ledger, config: &Config, record: &Record, dry_run: boo
 /// The spend of the records `within` that budget scope `scope` takes: the server sums the priced records by
 /// model and the scope's fields, and the groups the scope matches (by the rule records are matched with,
 /// `scan::field_matches`) are added up; the records without a cost are priced here one by one, as a reader
-/// prices them. Exactly what the same records counted one by one give.
+/// prices them, and those whose microsecond `ts` column sits on a bound are judged by their line's own time
+/// (`Ledger::other_lines`). Exactly what the same records counted one by one give.
 fn spent_in(
     ledger: &mut Ledger,
     scope: &[(Field, String)],
@@ -146,10 +147,16 @@ fn spent_by(
         put(key, &spent);
     }
     let mut n = 0u64;
-    ledger.unpriced_lines(within, &mut |line| {
+    let (from, to) = match within {
+        Within::Between(a, z) => (Some(a), Some(z)),
+        _ => (None, None),
+    };
+    ledger.other_lines(within, by == By::Quarter, &mut |line| {
         n += 1;
-        let v = View::parse(line).map_err(|e| e.context(format!("{name}: unpriced record {n}")))?;
-        if v.matches(scope, &mut |a, m| crate::budget::same_model(pricer, a, m)) {
+        let v = View::parse(line).map_err(|e| e.context(format!("{name}: record {n} read one by one")))?;
+        // The line's own time decides whether it is in the window (see `ledger::spend`).
+        let inside = from.is_none_or(|a| v.ts >= a) && to.is_none_or(|z| v.ts < z);
+        if inside && v.matches(scope, &mut |a, m| crate::budget::same_model(pricer, a, m)) {
             let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens, &v.billing));
             let mut spent = Spent::default();
             spent.add(v.tokens.total(), cost);

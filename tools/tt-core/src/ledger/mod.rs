@@ -109,35 +109,6 @@ impl Ledger {
         Ok(row.get::<_, i64>(0) as u64)
     }
 
-    /// Call `f` with the line of every record dated at or after `since` or of `session` (every record when
-    /// `since` is `None` and `all`), in the order they were added, on this connection (so under its lock):
-    /// what a budget check needs of the ledger, read through the `ts` and `session` indexes.
-    pub fn each_line(
-        &mut self,
-        all: bool,
-        since: Option<chrono::DateTime<chrono::Utc>>,
-        session: Option<&str>,
-        f: &mut dyn FnMut(&[u8]) -> Result<()>,
-    ) -> Result<()> {
-        let since = since.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
-        let params: [&(dyn postgres::types::ToSql + Sync); 3] = [&all, &since, &session];
-        let name = self.target.name().to_string();
-        let mut rows = self
-            .client
-            .query_raw(
-                "SELECT line FROM tt.records WHERE $1::bool OR ts >= ($2::text)::timestamptz \
-                 OR session = $3::text ORDER BY seq",
-                params,
-            )
-            .map_err(|e| failed(&name, "read", e))?;
-        while let Some(row) =
-            postgres::fallible_iterator::FallibleIterator::next(&mut rows).map_err(|e| failed(&name, "read", e))?
-        {
-            f(row.get::<_, &str>(0).as_bytes())?;
-        }
-        Ok(())
-    }
-
     /// The number of the last record added (0 for none): a record added later has a greater one, since
     /// every writer adds under the writers' lock. A reservation notes it, as a file log's hold notes its length.
     pub fn last_seq(&mut self) -> Result<u64> {

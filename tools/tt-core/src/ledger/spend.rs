@@ -85,7 +85,8 @@ impl Ledger {
                 Column::Quarter => format!("(floor(extract(epoch FROM ts) / {QUARTER}) * {QUARTER})::bigint::text"),
             });
         }
-        let filter = filter(within, &mut params);
+        let quarter = columns.contains(&Column::Quarter);
+        let filter = format!("{} AND NOT {}", strict(within, &mut params), edge(within, quarter, &mut params));
         let keys = if exprs.is_empty() { String::new() } else { format!("{}, ", exprs.join(", ")) };
         let group = if exprs.is_empty() {
             String::new()
@@ -113,11 +114,22 @@ impl Ledger {
             .collect())
     }
 
-    /// Call `f` with the line of every record `within` that carries no cost, in the order they were added.
-    pub fn unpriced_lines(&mut self, within: Within<'_>, f: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+    /// Call `f` with the line of every record `within` that [`Ledger::priced_groups`] leaves out: those without a
+    /// cost, and those whose `ts` column sits exactly on a bound of `within` or, with `quarter`, on the start of
+    /// a quarter hour. The column holds microseconds and a line may hold nanoseconds, rounded to the nearest
+    /// microsecond: only a record within half a microsecond of a bound can land on it, and only such a record
+    /// can be on the other side of it than its column says, so its line's own time must decide. The lines come
+    /// from a little around `within` (its bounds included): the caller keeps the ones whose own `ts` is in it.
+    pub fn other_lines(
+        &mut self,
+        within: Within<'_>,
+        quarter: bool,
+        f: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
         let mut params: Vec<Box<dyn postgres::types::ToSql + Sync>> = Vec::new();
-        let filter = filter(within, &mut params);
-        let sql = format!("SELECT line FROM tt.records WHERE cost_usd IS NULL AND {filter} ORDER BY seq");
+        let loose = loose(within, &mut params);
+        let edge = edge(within, quarter, &mut params);
+        let sql = format!("SELECT line FROM tt.records WHERE {loose} AND (cost_usd IS NULL OR {edge}) ORDER BY seq");
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
         let name = self.target.name().to_string();
         let rows = self.client.query(&sql, &refs).map_err(|e| failed(&name, "read", e))?;
@@ -128,9 +140,25 @@ impl Ledger {
     }
 }
 
-/// The `WHERE` condition for `within`, its values pushed onto `params`.
-fn filter(within: Within<'_>, params: &mut Vec<Box<dyn postgres::types::ToSql + Sync>>) -> String {
-    let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// The records whose `ts` column is strictly inside `within` (for a window, off its bounds).
+fn strict(within: Within<'_>, params: &mut Vec<Box<dyn postgres::types::ToSql + Sync>>) -> String {
+    match within {
+        Within::Between(a, b) => {
+            params.push(Box::new(ts(a)));
+            params.push(Box::new(ts(b)));
+            let n = params.len();
+            format!("ts > (${}::text)::timestamptz AND ts < (${n}::text)::timestamptz", n - 1)
+        }
+        w => loose(w, params),
+    }
+}
+
+/// The records whose `ts` column is in `within` or on its bounds.
+fn loose(within: Within<'_>, params: &mut Vec<Box<dyn postgres::types::ToSql + Sync>>) -> String {
     match within {
         Within::All => "true".to_string(),
         Within::Session(s) => {
@@ -140,7 +168,24 @@ fn filter(within: Within<'_>, params: &mut Vec<Box<dyn postgres::types::ToSql + 
         Within::Between(a, b) => {
             params.push(Box::new(ts(a)));
             params.push(Box::new(ts(b)));
-            format!("ts >= (${}::text)::timestamptz AND ts < (${}::text)::timestamptz", params.len() - 1, params.len())
+            let n = params.len();
+            format!("ts >= (${}::text)::timestamptz AND ts <= (${n}::text)::timestamptz", n - 1)
         }
     }
+}
+
+/// The records whose `ts` column is exactly on a bound of `within`, or with `quarter` on a quarter hour's start
+/// (see [`Ledger::other_lines`]).
+fn edge(within: Within<'_>, quarter: bool, params: &mut Vec<Box<dyn postgres::types::ToSql + Sync>>) -> String {
+    let mut on = Vec::new();
+    if let Within::Between(a, b) = within {
+        params.push(Box::new(ts(a)));
+        params.push(Box::new(ts(b)));
+        let n = params.len();
+        on.push(format!("ts = (${}::text)::timestamptz OR ts = (${n}::text)::timestamptz", n - 1));
+    }
+    if quarter {
+        on.push(format!("extract(epoch FROM ts) = floor(extract(epoch FROM ts) / {QUARTER}) * {QUARTER}"));
+    }
+    if on.is_empty() { "false".to_string() } else { format!("({})", on.join(" OR ")) }
 }
