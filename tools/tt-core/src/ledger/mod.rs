@@ -21,6 +21,7 @@
 pub mod conn;
 mod copy;
 mod schema;
+pub mod sum;
 
 use std::collections::HashSet;
 
