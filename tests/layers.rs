@@ -25,7 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // What a request costs: the built-in catalogue's lines, the price table, providers' responses.
     ("prices", &["catalogue", "price", "provider"]),
     // Time and spend, built from values (a zone, a week start, prices): windows, summary rows, budgets.
-    ("time and spend", &["period", "aggregate", "budget"]),
+    ("time and spend", &["period", "aggregate", "budget", "rollup"]),
     // The layered TOML, parsed into the types below (a PriceTable, Budgets): it knows them, not their rules.
     ("config", &["config"]),
     // What the tools ask for, given a Config.

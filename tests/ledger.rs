@@ -50,11 +50,6 @@ fn both() -> Option<(Scenario, pg::Db)> {
     Some((sc, db))
 }
 
-/// A total row's `from` names its source, which differs between the two logs by design.
-fn without_from(s: &str) -> String {
-    s.lines().map(|l| l.split(",\"from\":").next().unwrap_or(l).trim_end_matches('}').to_string() + "}\n").collect()
-}
-
 #[test]
 fn the_ledger_gives_back_every_line_exactly() {
     let Some((sc, db)) = both() else { return };
@@ -76,22 +71,173 @@ fn the_ledger_gives_back_every_line_exactly() {
     assert_eq!(sc.read("pulled.jsonl"), merged);
 }
 
+/// A total row's `from` (wherever it is in the output) names its source, which differs between the two logs by
+/// design.
+fn strip_from(s: &str) -> String {
+    let mut out = s.to_string();
+    while let Some(i) = out.find(",\"from\":[") {
+        let j = out[i..].find(']').map_or(out.len(), |j| i + j + 1);
+        out.replace_range(i..j, "");
+    }
+    out
+}
+
+/// tt-sum with `args` on the JSONL log (`file`: the default log, else that file) and on the ledger: the same
+/// output but for `from`, the same warnings; returns what the ledger run said about how it summed
+/// (`TT_LEDGER_EXPLAIN`).
+fn sum_both(sc: &Scenario, db: &pg::Db, file: Option<&str>, args: &[&str]) -> String {
+    let from_file = sc.cmd("tt-sum").args(file).args(args).succeeds();
+    let ledger = sc.cmd("tt-sum").args(args).args(["--log", &db.uri]).env("TT_LEDGER_EXPLAIN", "1").succeeds();
+    assert!(!from_file.stdout.is_empty(), "{args:?}");
+    assert_eq!(strip_from(&ledger.stdout), strip_from(&from_file.stdout), "{args:?}");
+    let (explain, warnings) = ledger.stderr.split_once('\n').unwrap_or((&ledger.stderr, ""));
+    assert_eq!(warnings, from_file.stderr, "{args:?}");
+    // The streaming read of the same ledger agrees too.
+    let streamed = sc.cmd("tt-sum").args(args).args(["--log", &db.uri]).env("TT_LEDGER_PUSHDOWN", "0").succeeds();
+    assert_eq!(streamed.stdout, ledger.stdout, "{args:?}");
+    explain.to_string()
+}
+
 #[test]
 fn tt_sum_gives_the_same_rows_from_both_logs() {
     let Some((sc, db)) = both() else { return };
-    for by in
-        ["agent", "model", "session", "project", "host", "day", "week", "month", "hour", "agent,model", "tag:team"]
-    {
-        for window in [&["--period", "all"][..], &["--since", "2026-11-03", "--until", "2026-11-20"][..]] {
-            let file = sc.cmd("tt-sum").args(["--by", by]).args(window).succeeds();
-            let ledger = sc.cmd("tt-sum").args(["--by", by, "--log", &db.uri]).args(window).succeeds();
-            assert_eq!(without_from(&ledger.stdout), without_from(&file.stdout), "--by {by} {window:?}");
-            assert!(!file.stdout.is_empty());
+    let windows: &[&[&str]] = &[
+        &["--period", "all"],
+        &["--since", "2026-11-03", "--until", "2026-11-20"],
+        &["--period", "month", "--today", "2026-11-15"],
+        &["--period", "last-month", "--today", "2026-11-15", "--tz", "Asia/Kathmandu"],
+        &["--since", "2026-10-04T05:06:00Z", "--until", "2026-11-10T23:00:00.000001-03:30"],
+    ];
+    for by in [
+        "agent",
+        "model",
+        "session",
+        "project",
+        "host",
+        "user",
+        "commit",
+        "day",
+        "week",
+        "month",
+        "hour",
+        "agent,model",
+        "host,day",
+        "tag:team",
+    ] {
+        for window in windows {
+            let explain = sum_both(&sc, &db, None, &[&["--by", by][..], window].concat());
+            let want = if by.starts_with("tag:") { "streamed the records (a tag key" } else { "summed in the ledger" };
+            assert!(explain.starts_with(&format!("tt-sum: {want}")), "--by {by} {window:?}: {explain}");
+        }
+    }
+    // Every format, with and without --top and --sort; and no --by at all.
+    for format in ["csv", "table", "json", "markdown", "jsonl"] {
+        for extra in [&["--by", "host"][..], &["--by", "agent,day", "--top", "3", "--sort", "tokens"], &[]] {
+            sum_both(&sc, &db, None, &[&["--format", format][..], extra, &["--tz", "America/New_York"]].concat());
         }
     }
     // The total row names the ledger, password-free, so a gate can read it again.
     let out = sc.cmd("tt-sum").args(["--log", &db.uri]).succeeds();
     assert!(out.stdout.contains(&format!("\"from\":[\"{}\"]", db.uri)), "{}", out.stdout);
+}
+
+/// Records at the places where summing in the server could go wrong: nanosecond times a hair before a window
+/// bound, a bucket boundary or a grain (the ledger's column holds microseconds), weeks across daylight-saving
+/// changes, zones a quarter-hour off, records without a cost of a tiered model (priced here by each record's
+/// own tokens), unknown models, several hosts.
+fn edge_log() -> String {
+    let times = [
+        "2026-03-29T00:59:59.9999996Z",  // Berlin's clocks go forward at 01:00Z; rounds up onto it
+        "2026-03-29T01:00:00Z",          // exactly on it
+        "2026-10-31T22:59:59.99999951Z", // Berlin's November starts at 23:00Z; rounds up onto it
+        "2026-10-25T00:59:59.9999999Z",  // Berlin's clocks go back at 01:00Z
+        "2026-10-25T01:30:00Z",          // the second 02:30 in Berlin
+        "2026-10-25T00:30:00Z",          // the first 02:30 in Berlin
+        "2026-11-01T05:59:59.9999995Z",  // New York's clocks go back at 06:00Z
+        "2026-11-01T06:00:00.000000499Z",
+        "2026-03-08T06:59:59.999Z",     // New York's clocks go forward at 07:00Z
+        "2026-03-08T07:14:59.9999999Z", // a grain's last instant
+        "2026-11-15T18:14:59.9999999Z", // Kathmandu's hour starts at :15Z
+        "2026-11-15T18:15:00Z",
+        "2026-11-30T23:59:59.9999999Z", // a --until's midnight
+        "2026-12-01T00:00:00Z",
+        "2026-11-03T00:00:00Z", // a --since's midnight
+        "2026-11-02T23:59:59.9999999Z",
+    ];
+    let mut s = String::new();
+    for (i, ts) in times.iter().enumerate() {
+        for k in 0..4u64 {
+            let n = i as u64 * 4 + k;
+            let (model, input) = match n % 4 {
+                0 => ("claude-sonnet-4-5", 250_000 + n), // above the 200k tier when priced here
+                1 => ("claude-sonnet-4-5", 1_000 + n),
+                2 => ("gpt-5", 5_000 + n),
+                _ => ("no-such-model", 10 + n),
+            };
+            let cost = if n.is_multiple_of(3) {
+                String::new()
+            } else {
+                format!(",\"cost_usd\":0.{:06}", n * 7919 % 1_000_000)
+            };
+            let host = ["laptop", "ci-runner-1", "ci-runner-2"][n as usize % 3];
+            s.push_str(&format!(
+                "{{\"v\":1,\"id\":\"edge-{n:03}\",\"ts\":\"{ts}\",\"agent\":\"A{}\",\"model\":\"{model}\",\"input_tokens\":{input},\"output_tokens\":{},\"cache_write_tokens\":{},\"host\":\"{host}\",\"session\":\"s{}\"{cost}}}\n",
+                n % 2,
+                n * 3,
+                n * 11,
+                n % 5
+            ));
+        }
+    }
+    s
+}
+
+#[test]
+fn tt_sum_in_the_server_is_exact_at_the_edges() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    sc.write("edge.jsonl", edge_log());
+    sc.cmd("tt-log").args(["--import", "edge.jsonl", "--log", &db.uri]).succeeds();
+    // The column really is rounded: what the server sees differs from the lines on these records.
+    assert_eq!(db.sql("SELECT count(*) FROM tt.records WHERE ts = '2026-10-31T23:00:00Z'"), "4\n");
+    let windows: &[&[&str]] = &[
+        &[],
+        &["--since", "2026-03-29T01:00:00Z", "--until", "2026-11-01T06:00:00Z"],
+        &["--since", "2026-11-03", "--until", "2026-11-30"],
+        &["--period", "month", "--today", "2026-11-30"],
+    ];
+    for tz in ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kathmandu"] {
+        for by in ["hour", "day", "week", "month", "host", "model,week", "session,day"] {
+            for window in windows {
+                let args = [&["--by", by, "--tz", tz][..], window].concat();
+                let explain = sum_both(&sc, &db, Some("edge.jsonl"), &args);
+                assert!(explain.starts_with("tt-sum: summed in the ledger"), "{args:?}: {explain}");
+            }
+        }
+    }
+    // Weeks from Sunday, from the config.
+    sc.write("tt.toml", "week_start = \"sunday\"\ntz = \"Europe/Berlin\"\n");
+    sum_both(&sc, &db, Some("edge.jsonl"), &["--by", "week,agent"]);
+}
+
+#[test]
+fn tt_sum_says_when_it_sums_in_the_server_and_streams_what_it_cannot_prove() {
+    let Some((sc, db)) = both() else { return };
+    // The server's sums: far fewer rows than records come back, and the records without a cost as lines.
+    let explain = sum_both(&sc, &db, None, &["--by", "agent"]);
+    assert_eq!(explain, "tt-sum: summed in the ledger (5 partial sums, 12 lines read here)");
+    // A window bound finer than the column's microseconds, a tag key: streamed, with the reason.
+    let explain = sum_both(&sc, &db, None, &["--by", "agent", "--since", "2026-11-03T00:00:00.0000001Z"]);
+    assert!(explain.contains("streamed the records (a window bound finer than a microsecond"), "{explain}");
+    // A cost with more decimals than the integer sums hold: the server's sum is exact, but it is not taken.
+    sc.write("more.jsonl", "{\"v\":1,\"id\":\"rec-fine\",\"ts\":\"2026-11-29T10:00:00Z\",\"agent\":\"DUKE\",\"model\":\"gpt-5\",\"input_tokens\":10,\"output_tokens\":1,\"cost_usd\":0.1000000000000000000001}\n");
+    sc.cmd("tt-log").args(["--import", "more.jsonl", "--log", &db.uri]).succeeds();
+    sc.cmd("tt-log").args(["--import", "more.jsonl"]).succeeds();
+    let explain = sum_both(&sc, &db, None, &["--by", "agent"]);
+    assert!(explain.contains("streamed the records (a cost with more than 18 decimals"), "{explain}");
+    // A file is always streamed.
+    let out = sc.cmd("tt-sum").env("TT_LEDGER_EXPLAIN", "1").succeeds();
+    assert_eq!(out.stderr.lines().next(), Some("tt-sum: streamed the records"));
 }
 
 #[test]

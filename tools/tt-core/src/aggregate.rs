@@ -164,6 +164,18 @@ impl Totals {
         }
     }
 
+    /// Add the usage of `records` priced records summed elsewhere, all of one session (see [`Partial`]).
+    fn add_partial_usage(&mut self, records: u64, tokens: [u64; 4], session: Option<&str>) {
+        match self.records.checked_add(records) {
+            Some(n) => self.records = n,
+            None => self.overflow = true,
+        }
+        self.add_tokens(tokens.map(Some));
+        if let Some(s) = session {
+            self.sessions.insert(s);
+        }
+    }
+
     /// Add input, output, cache-read and cache-write counts (`None`: already overflowed), checked.
     #[inline]
     fn add_tokens(&mut self, n: [Option<u64>; 4]) {
@@ -224,6 +236,24 @@ impl Totals {
     }
 }
 
+/// Records summed elsewhere, all priced and of one session, that [`Aggregator::add_partial`] adds as a whole:
+/// what a ledger's `GROUP BY` returns (see `crate::rollup`).
+#[derive(Debug, Clone)]
+pub struct Partial<'a> {
+    /// One value per key, in `--by` order (`None`: the records lack the field); ignored for calendar keys.
+    pub values: &'a [Option<&'a str>],
+    /// An instant of the calendar bucket every one of the records falls in (used for calendar keys only).
+    pub at: DateTime<Utc>,
+    /// Their session.
+    pub session: Option<&'a str>,
+    /// How many records.
+    pub records: u64,
+    /// Their input, output, cache-read and cache-write (5-minute and 1-hour) tokens.
+    pub tokens: [u64; 4],
+    /// Their cost.
+    pub cost: Decimal,
+}
+
 /// One group's values (in `--by` order; `None` when the record lacks the field) and sums.
 #[derive(Debug, Clone)]
 pub struct Group {
@@ -257,6 +287,9 @@ struct Slot {
     key: Vec<u8>,
     group: Group,
     units: i128,
+    /// A cost was added as a decimal, not as units (more than 18 decimals, or a huge amount): its sum is
+    /// then exact only while no decimal addition rounds (see [`Aggregator::summed_in_units`]).
+    decimal: bool,
 }
 
 impl Slot {
@@ -278,6 +311,7 @@ impl Slot {
             }
             _ => {
                 // Very many decimals or a huge amount: settle in decimals.
+                self.decimal = true;
                 self.flush();
                 self.group.totals.add_cost(c);
             }
@@ -371,13 +405,7 @@ impl<'c> Aggregator<'c> {
             // value lists ever encode the same bytes. Empty without keys.
             self.key_buf.clear();
             for (k, b) in self.keys.iter().zip(self.bucketers.iter_mut()) {
-                match key_value(k, b, v) {
-                    Some(s) => {
-                        self.key_buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
-                        self.key_buf.extend_from_slice(s.as_bytes());
-                    }
-                    None => self.key_buf.extend_from_slice(&[0xff; 4]),
-                }
+                encode(&mut self.key_buf, key_value(k, b, v).as_deref());
             }
             self.last = self.slot();
         }
@@ -385,6 +413,58 @@ impl<'c> Aggregator<'c> {
         if let Some(slot) = self.slots.get_mut(at) {
             slot.add(&v.tokens, cost, v.session.as_deref());
         }
+    }
+
+    /// Add a [`Partial`]: records summed elsewhere (a ledger's `GROUP BY`), which must lie inside the window.
+    /// Its cost goes into the same integer units a record's does, so the group's sum is the one adding its
+    /// records one by one gives. Returns false, adding nothing, when the cost cannot be units exactly (more
+    /// than 18 decimals, or $10^10 or more): the caller then sums the records one by one instead.
+    pub fn add_partial(&mut self, p: &Partial<'_>) -> bool {
+        let units = match u64::try_from(p.cost.mantissa()) {
+            // A cost's scale is at most 28, so the power is at most 10^18 when it is not past UNIT_SCALE.
+            Ok(m) if p.cost.scale() <= UNIT_SCALE => {
+                i128::from(m) * i128::from(POW10[(UNIT_SCALE - p.cost.scale()) as usize])
+            }
+            _ => return false,
+        };
+        if units >= 10i128.pow(28) {
+            return false;
+        }
+        self.key_buf.clear();
+        // A calendar key has a bucketer; a field key takes its value from the partial.
+        for (i, b) in self.bucketers.iter_mut().enumerate() {
+            let value = match b {
+                Some(b) => Some(b.key(p.at)),
+                None => p.values.get(i).copied().flatten(),
+            };
+            encode(&mut self.key_buf, value);
+        }
+        self.last = self.slot();
+        let Some(slot) = self.slots.get_mut(self.last) else { return false };
+        slot.group.totals.add_partial_usage(p.records, p.tokens, p.session);
+        // Below UNIT_FLUSH + 10^28: no overflow, and the flush converts exactly.
+        slot.units += units;
+        if slot.units >= UNIT_FLUSH {
+            slot.flush();
+        }
+        true
+    }
+
+    /// True when every cost was summed as integer units and all of them together are below $10^10: then no
+    /// decimal addition rounded, so the sums are exact whatever order the records were added in.
+    pub fn summed_in_units(&mut self) -> bool {
+        let mut total = Decimal::ZERO;
+        for slot in &mut self.slots {
+            if slot.decimal {
+                return false;
+            }
+            slot.flush();
+            match total.checked_add(slot.group.totals.cost) {
+                Some(t) => total = t,
+                None => return false,
+            }
+        }
+        total < Decimal::from(10_000_000_000u64)
     }
 
     /// The slot of the key in `key_buf`, made if new.
@@ -399,6 +479,7 @@ impl<'c> Aggregator<'c> {
             key: self.key_buf.clone(),
             group: Group { values, totals: Totals::default() },
             units: 0,
+            decimal: false,
         });
         self.slots.len() - 1
     }
@@ -411,6 +492,7 @@ impl<'c> Aggregator<'c> {
         for slot in other.slots {
             match self.index.get(&slot.key).and_then(|&at| self.slots.get_mut(at)) {
                 Some(mine) => {
+                    mine.decimal |= slot.decimal;
                     let key_less = slot.finish();
                     mine.group.totals.merge(key_less.totals);
                 }
@@ -461,6 +543,19 @@ impl<'c> Aggregator<'c> {
             total.merge(g.totals.clone());
         }
         (groups, total)
+    }
+}
+
+/// Append one key value to an encoded group key: length-prefixed, or a 0xff marker when absent, so no two
+/// different value lists ever encode the same bytes.
+#[inline]
+fn encode(buf: &mut Vec<u8>, value: Option<&str>) {
+    match value {
+        Some(s) => {
+            buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            buf.extend_from_slice(s.as_bytes());
+        }
+        None => buf.extend_from_slice(&[0xff; 4]),
     }
 }
 

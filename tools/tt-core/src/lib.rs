@@ -42,6 +42,7 @@ pub mod quote;
 pub mod record;
 pub mod report;
 pub mod reserve;
+pub mod rollup;
 pub mod scan;
 pub mod store;
 pub mod track;

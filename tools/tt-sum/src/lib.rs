@@ -1,7 +1,8 @@
 //! `tt-sum`: aggregate the usage log into summary rows, per group and in total.
 //!
-//! The CLI glue only: windows come from [`tt_core::period`], reading and grouping from [`tt_core::scan`] and
-//! [`tt_core::aggregate`], whose JSONL [`Summary`] row is the contract tt-budget and tt-export read.
+//! The CLI glue only: windows come from [`tt_core::period`], the sums from [`tt_core::rollup`] (in a ledger's
+//! server, or by reading every record with [`tt_core::scan`]) into [`tt_core::aggregate`], whose JSONL
+//! [`Summary`] row is the contract tt-budget and tt-export read.
 
 use std::cmp::Ordering;
 use std::io::Write;
@@ -86,8 +87,15 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     // Files given, else `--log`, else stdin when it has data, else the usage log (one that does not exist yet is
     // simply empty).
     let (sources, _) = cli.common.sources(&cli.files, &config)?;
-    let agg = tt_core::aggregate::aggregate(&sources, &keys, cal, &window, &config.prices)
+    // Two diagnostics for ledgers (docs/ledger.md): whether the server summed the records, and a way to make
+    // it not (to compare, or to step around a server that sums slowly).
+    let env = |k: &str, v: &str| std::env::var_os(k).is_some_and(|x| x == v);
+    let summed = tt_core::rollup::sum(&sources, &keys, cal, &window, &config.prices, !env("TT_LEDGER_PUSHDOWN", "0"))
         .map_err(|e| not_records_hint(e, &sources))?;
+    if env("TT_LEDGER_EXPLAIN", "1") {
+        let _ = writeln!(std::io::stderr(), "tt-sum: {}", summed.how);
+    }
+    let agg = summed.agg;
     let unknown = agg.unknown_models();
     let (mut groups, total) = agg.finish();
     if total.unpriced > 0 {

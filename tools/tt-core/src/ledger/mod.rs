@@ -22,6 +22,7 @@ pub mod conn;
 mod copy;
 mod schema;
 pub mod spend;
+pub mod sum;
 
 use std::collections::HashSet;
 

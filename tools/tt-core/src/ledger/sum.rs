@@ -1,0 +1,253 @@
+//! Sums computed by the server: the ledger's half of a report pushed down to PostgreSQL.
+//!
+//! A report over a ledger can let the server do the `GROUP BY` over the typed columns (which tt fills from each
+//! line as it adds it) instead of streaming every line out. This module only runs the SQL; what is asked and how
+//! the answer is finished exactly is `crate::rollup`'s (above this layer: it knows windows, buckets and prices).
+//!
+//! Two queries, which split the records of a window between them with nothing counted twice:
+//!
+//! * [`Ledger::partial_sums`]: per group, session (and, for calendar keys, a fixed grain of UTC time) the record
+//!   count and exact sums (`numeric`, read as text) of the records that carry a `cost_usd`, strictly inside the
+//!   window and off every edge (below);
+//! * [`Ledger::loose_lines`]: the lines of everything else a report may need — the records without a cost (the
+//!   client prices them, with its own table, as it prices a file's) and the records on an edge — which the
+//!   client reads with the code that reads a file, deciding window and bucket on the line's own `ts`.
+//!
+//! **Edges.** `ts` is a `timestamptz`, which holds microseconds, while a line's `ts` may have nanoseconds; the
+//! column is the line's time rounded to the microsecond. A record's rounded time can differ from its own on
+//! which side of an instant `B` (a whole microsecond) it lies only when the rounded time *is* `B`. So a record
+//! whose column equals a window bound, or the start of a grain, goes to the lines, and every other record is on
+//! the same side of every bound in the column as in its line.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::{Ledger, conn};
+use crate::error::{Error, Result};
+
+/// A typed column of `tt.records` a report groups by (the session is always grouped by: see [`Query`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// `agent`
+    Agent,
+    /// `model`
+    Model,
+    /// `provider`
+    Provider,
+    /// `task`
+    Task,
+    /// `project`
+    Project,
+    /// `branch`
+    Branch,
+    /// `commit` (the column `git_commit`)
+    Commit,
+    /// `host`
+    Host,
+    /// `user` (the column `user_name`)
+    User,
+    /// `source`
+    Source,
+}
+
+impl Column {
+    fn sql(self) -> &'static str {
+        match self {
+            Column::Agent => "agent",
+            Column::Model => "model",
+            Column::Provider => "provider",
+            Column::Task => "task",
+            Column::Project => "project",
+            Column::Branch => "branch",
+            Column::Commit => "git_commit",
+            Column::Host => "host",
+            Column::User => "user_name",
+            Column::Source => "source",
+        }
+    }
+}
+
+/// What to sum: the group columns, an optional grain of time, and the window. Every instant must be a whole
+/// microsecond (the column's precision): the caller checks.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Group by these columns (and always by `session`, so the client can count distinct sessions exactly).
+    pub columns: Vec<Column>,
+    /// Also group by `ts` in bins of this many seconds from the Unix epoch (for calendar keys the client maps).
+    pub grain: Option<u32>,
+    /// Only records at or after this instant.
+    pub since: Option<DateTime<Utc>>,
+    /// Only records before each of these instants (a window's end, a pinned "now").
+    pub before: Vec<DateTime<Utc>>,
+}
+
+/// One row of [`Ledger::partial_sums`]: the records of one group, session and grain that carry a cost.
+#[derive(Debug, Clone)]
+pub struct Partial {
+    /// The group's values, one per [`Query::columns`] (`None`: the records lack the field).
+    pub values: Vec<Option<String>>,
+    /// The session (`None`: the records have none).
+    pub session: Option<String>,
+    /// The grain's first instant, with [`Query::grain`].
+    pub grain: Option<DateTime<Utc>>,
+    /// Records.
+    pub records: u64,
+    /// Sums of input, output, cache-read and cache-write (5-minute and 1-hour) tokens, as the server's exact
+    /// decimal text: the caller decides whether they fit its types.
+    pub tokens: [String; 4],
+    /// Sum of `cost_usd`, exact decimal text.
+    pub cost: String,
+}
+
+/// A timestamp literal at microsecond precision (the caller made sure nothing finer is lost).
+fn at(t: &DateTime<Utc>) -> String {
+    format!("TIMESTAMPTZ '{}'", t.to_rfc3339_opts(SecondsFormat::Micros, true))
+}
+
+impl Query {
+    /// The grain expression (`date_bin` from the Unix epoch), when there is one.
+    fn bin(&self) -> Option<String> {
+        self.grain.map(|g| format!("date_bin('{g} seconds', ts, TIMESTAMPTZ '1970-01-01T00:00:00Z')"))
+    }
+
+    /// The conditions of the records strictly inside the window and off its edges.
+    fn inside(&self) -> Vec<String> {
+        let mut w: Vec<String> = Vec::new();
+        if let Some(s) = &self.since {
+            w.push(format!("ts > {}", at(s)));
+        }
+        w.extend(self.before.iter().map(|b| format!("ts < {}", at(b))));
+        w
+    }
+
+    /// The SQL of [`Ledger::partial_sums`].
+    fn sums_sql(&self) -> String {
+        let mut group: Vec<String> = self.columns.iter().map(|c| c.sql().to_string()).collect();
+        let mut select = group.clone();
+        let mut cond = vec!["cost_usd IS NOT NULL".to_string()];
+        cond.extend(self.inside());
+        if let Some(bin) = self.bin() {
+            select.push(format!("extract(epoch FROM {bin})::int8"));
+            group.push(bin.clone());
+            cond.push(format!("ts <> {bin}"));
+        }
+        select.push("session".into());
+        group.push("session".into());
+        format!(
+            "SELECT {}, count(*), sum(input_tokens)::text, sum(output_tokens)::text, sum(cache_read_tokens)::text, \
+             (sum(cache_write_tokens) + sum(cache_write_1h_tokens))::text, sum(cost_usd)::text \
+             FROM tt.records WHERE {} GROUP BY {}",
+            select.join(", "),
+            cond.join(" AND "),
+            group.join(", ")
+        )
+    }
+
+    /// The SQL of [`Ledger::loose_lines`]: inside the window's closure, unpriced or on an edge.
+    fn lines_sql(&self) -> String {
+        let mut cond: Vec<String> = Vec::new();
+        let mut edge = vec!["cost_usd IS NULL".to_string()];
+        if let Some(s) = &self.since {
+            cond.push(format!("ts >= {}", at(s)));
+            edge.push(format!("ts = {}", at(s)));
+        }
+        for b in &self.before {
+            cond.push(format!("ts <= {}", at(b)));
+            edge.push(format!("ts = {}", at(b)));
+        }
+        if let Some(bin) = self.bin() {
+            edge.push(format!("ts = {bin}"));
+        }
+        cond.push(format!("({})", edge.join(" OR ")));
+        format!("SELECT line FROM tt.records WHERE {}", cond.join(" AND "))
+    }
+}
+
+impl Ledger {
+    /// Run [`Query`]'s `GROUP BY` and hand each row to `f` as it arrives; `f` may stop the run early with
+    /// `Ok(false)`.
+    pub fn partial_sums(&mut self, q: &Query, mut f: impl FnMut(Partial) -> Result<bool>) -> Result<()> {
+        let n = q.columns.len();
+        let grain = q.grain.is_some();
+        self.rows(&q.sums_sql(), |row| {
+            let mut values = Vec::with_capacity(n);
+            for i in 0..n {
+                values.push(row.get::<_, Option<String>>(i));
+            }
+            let mut i = n;
+            let grain = if grain {
+                i += 1;
+                let secs: i64 = row.get(i - 1);
+                Some(DateTime::from_timestamp(secs, 0).ok_or_else(|| Error::data("a grain outside time"))?)
+            } else {
+                None
+            };
+            let session: Option<String> = row.get(i);
+            let records: i64 = row.get(i + 1);
+            let text = |k: usize| row.get::<_, String>(i + 2 + k);
+            f(Partial {
+                values,
+                session,
+                grain,
+                records: records as u64,
+                tokens: [text(0), text(1), text(2), text(3)],
+                cost: text(4),
+            })
+        })
+    }
+
+    /// The lines [`Query`] leaves to the client (see the module docs), each handed to `f` without its
+    /// newline; `f` may stop early with `Ok(false)`.
+    pub fn loose_lines(&mut self, q: &Query, mut f: impl FnMut(&[u8]) -> Result<bool>) -> Result<()> {
+        self.rows(&q.lines_sql(), |row| f(row.get::<_, &str>(0).as_bytes()))
+    }
+
+    /// Run `sql` in a read-only transaction and hand its rows to `f` as they arrive: the client's channel
+    /// from the connection holds one batch of messages at a time, so memory does not grow with the rows. (A
+    /// cursor would bound it too, but a portal fetched a batch at a time is never given parallel workers.)
+    fn rows(&mut self, sql: &str, mut f: impl FnMut(&postgres::Row) -> Result<bool>) -> Result<()> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let name = self.target.name().to_string();
+        let fail =
+            |doing: &str, e: postgres::Error| Error::ledger(format!("ledger {name}: {doing}: {}", conn::describe(&e)));
+        let mut tx = self.client.build_transaction().read_only(true).start().map_err(|e| fail("begin", e))?;
+        // Hashing the groups in memory beats sorting them through temporary files; partial sums from parallel
+        // workers are few rows, cheaper to gather than the planner's default guess; compiling the query (JIT)
+        // costs more than it saves on a scan of a few hundred MB.
+        tx.batch_execute(SETTINGS).map_err(|e| fail("sum", e))?;
+        let mut it = tx.query_raw(sql, std::iter::empty::<i32>()).map_err(|e| fail("sum", e))?;
+        while let Some(row) = it.next().map_err(|e| fail("sum", e))? {
+            if !f(&row)? {
+                return Ok(());
+            }
+        }
+        drop(it);
+        tx.commit().map_err(|e| fail("commit", e))
+    }
+}
+
+/// The session settings of a sum (for its transaction only).
+const SETTINGS: &str = "SET LOCAL work_mem = '64MB'; SET LOCAL parallel_tuple_cost = 0.001; SET LOCAL jit = off";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_two_queries_split_the_window() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let q = Query {
+            columns: vec![Column::Agent, Column::User],
+            grain: Some(900),
+            since: Some(t("2026-11-03T00:00:00Z")),
+            before: vec![t("2026-11-20T00:00:00.5Z")],
+        };
+        let sums = q.sums_sql();
+        assert!(sums.contains("SELECT agent, user_name, extract(epoch FROM date_bin('900 seconds'"), "{sums}");
+        assert!(sums.contains("WHERE cost_usd IS NOT NULL AND ts > TIMESTAMPTZ '2026-11-03T00:00:00.000000Z'"));
+        assert!(sums.contains("AND ts < TIMESTAMPTZ '2026-11-20T00:00:00.500000Z' AND ts <> date_bin("));
+        let lines = q.lines_sql();
+        assert!(lines.contains("ts >= TIMESTAMPTZ '2026-11-03T00:00:00.000000Z'"), "{lines}");
+        assert!(lines.contains("(cost_usd IS NULL OR ts = TIMESTAMPTZ '2026-11-03"), "{lines}");
+        assert!(lines.ends_with("OR ts = date_bin('900 seconds', ts, TIMESTAMPTZ '1970-01-01T00:00:00Z'))"));
+    }
+}
