@@ -358,3 +358,21 @@ fn tt_budget_counts_a_ledger_as_the_index_counts_a_file() {
         }
     }
 }
+
+/// The level alerts `tt-log --enforce` prints as a record moves a budget across a level are a file log's, word
+/// for word.
+#[test]
+fn enforced_appends_on_a_ledger_give_the_file_logs_alerts() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"team\"\nperiod = \"month\"\nlimit_usd = 1\n\n[[budget]]\nname = \"all\"\nperiod = \"total\"\nlimit_usd = 2\n");
+    let mut said = 0;
+    for tokens in ["500000", "240000", "250000", "10000"] {
+        let args = ["ATLAS", "haiku-4.5", tokens, "0", "--enforce", "--no-git"];
+        let file = sc.cmd("tt-log").args(args).run();
+        let ledger = sc.cmd("tt-log").args(args).args(["--log", &db.uri]).run();
+        assert_eq!((ledger.code, &ledger.stderr), (file.code, &file.stderr), "{tokens}");
+        said += file.stderr.matches(" is now ").count();
+    }
+    assert!(said >= 2, "the steps cross levels");
+}

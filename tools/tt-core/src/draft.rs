@@ -417,7 +417,8 @@ pub fn append_record(
             match &at {
                 crate::store::Log::File(_) => crate::enforce::check_dry_run(log, config, record)?,
                 crate::store::Log::Ledger(t) => {
-                    crate::enforce::ledger::check(&mut crate::ledger::Ledger::open(t)?, config, record, true)?
+                    crate::enforce::ledger::check(&mut crate::ledger::Ledger::open(t)?, config, record, true)
+                        .map(drop)?
                 }
             }
         }
@@ -431,11 +432,12 @@ pub fn append_record(
     let mut alerts = match &mut writer {
         // Under the writers' lock every machine takes: the check and the append are one step team-wide.
         crate::store::Writer::Ledger(ledger) => {
-            if enforcing() {
-                crate::enforce::ledger::check(ledger, config, record, false)?;
-            }
+            let passed =
+                if enforcing() { Some(crate::enforce::ledger::check(ledger, config, record, false)?) } else { None };
             ledger.append(&format!("{line}\n"))?;
-            Vec::new()
+            // The alerts of --enforce come free with its check; a plain append would need the ledger summed
+            // again, so it says none (docs/ledger.md).
+            passed.map(|p| p.alerts(config, record)).unwrap_or_default()
         }
         crate::store::Writer::File(locked) => {
             let passed = if enforcing() { Some(crate::enforce::check(locked, config, record)?) } else { None };

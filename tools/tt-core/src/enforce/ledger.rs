@@ -23,9 +23,33 @@ use crate::price::Pricer;
 use crate::record::Record;
 use crate::scan::{Field, View};
 
+/// A record that passed the check: the spend it was checked against, for the level alerts it sets off.
+pub struct Passed {
+    index: Index,
+    cal: Calendar,
+}
+
+impl Passed {
+    /// After the append: one line per budget window the record moved across a level (the alerts a file log's
+    /// `tt-log --enforce` prints), none when alerts are off.
+    pub fn alerts(&self, config: &Config, record: &Record) -> Vec<String> {
+        let line = record.to_json();
+        let (Some(_), Ok(view)) = (super::alert_calendar(config), View::parse(line.as_bytes())) else {
+            return Vec::new();
+        };
+        let budgets = &config.budgets;
+        let scopes: Vec<_> = budgets.iter().map(scope_of).collect();
+        let mut pricer = Pricer::new(&config.prices);
+        let cost = view.cost_usd.or_else(|| pricer.cost(&view.model, view.ts, &view.tokens, &view.billing));
+        let mut added = crate::budget::Ledger::new(budgets.len());
+        added.add(budgets, &scopes, &self.cal, &view, cost, &mut pricer);
+        super::crossings(&self.index, &added, budgets, &self.cal)
+    }
+}
+
 /// Check `record` against every configured budget it counts in, with the ledger locked by the caller. A
 /// refusal is exit 1 (`refused, nothing logged: …`, or `would be refused: …` for a dry run), as for a file log.
-pub fn check(ledger: &mut Ledger, config: &Config, record: &Record, dry_run: bool) -> Result<()> {
+pub fn check(ledger: &mut Ledger, config: &Config, record: &Record, dry_run: bool) -> Result<Passed> {
     let budgets: Vec<Budget> = config.budgets.clone();
     let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
     let scopes: Vec<_> = budgets.iter().map(scope_of).collect();
@@ -65,7 +89,7 @@ pub fn check(ledger: &mut Ledger, config: &Config, record: &Record, dry_run: boo
     let mut holds = crate::reserve::read_ledger(ledger)?.active_in_ledger(ledger, now)?;
     holds.retain(|h| Some(h.id.as_str()) != settles);
     match refusals(&index, &holds, &budgets, &scopes, &cal, config, record)? {
-        Some(Ok(_)) => Ok(()),
+        Some(Ok(_)) => Ok(Passed { index, cal }),
         Some(Err(r)) if dry_run => Err(Error::condition(format!("would be refused: {}", r.join("; ")))),
         Some(Err(r)) => Err(Error::condition(format!("refused, nothing logged: {}", r.join("; ")))),
         // An index built in memory from the ledger is never damaged; were it, nothing is let through.
