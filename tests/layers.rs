@@ -49,8 +49,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "github",
         ],
     ),
-    // The shared main and the flags every tool takes.
-    ("cli", &["cli"]),
+    // The shared main and the flags every tool takes, and what the tools draw on stderr (the progress bar).
+    ("cli", &["cli", "progress"]),
 ];
 
 const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/tt-core/src");

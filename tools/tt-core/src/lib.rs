@@ -37,6 +37,7 @@ pub mod output;
 pub mod period;
 pub mod price;
 pub mod price_diff;
+pub mod progress;
 pub mod provider;
 pub mod quote;
 pub mod record;

@@ -20,7 +20,9 @@
 
 pub mod conn;
 mod copy;
+pub mod push;
 mod schema;
+pub mod spool;
 
 use std::collections::HashSet;
 
