@@ -44,6 +44,7 @@ pub mod record;
 pub mod report;
 pub mod reserve;
 pub mod scan;
+pub mod spool;
 pub mod store;
 pub mod track;
 pub mod unpriced;

@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result, Warned};
 use crate::id::IdKey;
 use crate::input::Source;
-use crate::ledger::spool::SPOOL;
 use crate::ledger::{Ledger, Target};
 use crate::log::LockedLog;
+use crate::spool::SPOOL;
 
 /// Where the usage log is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,15 +92,15 @@ impl Log {
                 Warned { value: Writer::File(value), warnings }
             }
             Log::Ledger(t) => {
-                // Records spooled while the ledger was out of reach are pushed first (`ledger::spool`).
-                let Warned { value, warnings } = Ledger::writer(t, &self.side_file(SPOOL))?;
+                // Records spooled while the ledger was out of reach are pushed first (`crate::spool`).
+                let Warned { value, warnings } = crate::spool::writer(t, &self.side_file(SPOOL))?;
                 Warned { value: Writer::Ledger(Box::new(value)), warnings }
             }
         })
     }
 
     /// [`Log::lock`], except that a ledger no server answers for keeps `lines` (whole record lines) in this
-    /// machine's spool, pushed with the next write: `None` then, with the warning saying so (`ledger::spool`).
+    /// machine's spool, pushed with the next write: `None` then, with the warning saying so (`crate::spool`).
     pub fn lock_or_spool(&self, lines: &str) -> Result<Warned<Option<Writer>>> {
         match self {
             Log::File(_) => {
@@ -108,7 +108,7 @@ impl Log {
                 Ok(Warned { value: Some(value), warnings })
             }
             Log::Ledger(t) => {
-                let Warned { value, warnings } = Ledger::writer_or_spool(t, &self.side_file(SPOOL), lines)?;
+                let Warned { value, warnings } = crate::spool::writer_or_spool(t, &self.side_file(SPOOL), lines)?;
                 Ok(Warned { value: value.map(|l| Writer::Ledger(Box::new(l))), warnings })
             }
         }

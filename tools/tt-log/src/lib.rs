@@ -234,8 +234,8 @@ fn push_spool(cli: &Cli, config: &Config) -> Result<()> {
     let tt_core::store::Log::Ledger(target) = &log else {
         return Err(Error::usage(format!("--push-spool is for a ledger log; {} is a file", log.name())));
     };
-    let spool = log.side_file(tt_core::ledger::spool::SPOOL);
-    let note = tt_core::ledger::spool::push(target, &spool)?.report(|w| tt_core::cli::warn("tt-log", w));
+    let spool = log.side_file(tt_core::spool::SPOOL);
+    let note = tt_core::spool::push(target, &spool)?.report(|w| tt_core::cli::warn("tt-log", w));
     if !cli.quiet {
         let said = note.unwrap_or_else(|| format!("nothing spooled for {}", target.name()));
         let _ = writeln!(std::io::stderr(), "tt-log: {said}");

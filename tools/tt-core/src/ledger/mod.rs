@@ -21,8 +21,8 @@
 pub mod conn;
 mod copy;
 pub mod push;
+pub mod reach;
 mod schema;
-pub mod spool;
 
 use std::collections::HashSet;
 

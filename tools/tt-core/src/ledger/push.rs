@@ -27,6 +27,9 @@ use crate::error::{Error, Result};
 /// loses little, and big enough that the per-batch round trips do not count.
 pub const BATCH_ROWS: usize = 50_000;
 
+/// The session's `temp_buffers` and `work_mem` while it pushes: room for a batch (see [`Ledger::push`]).
+const MEMORY: &str = "96MB";
+
 /// How often the progress callback hears of the records read, in records.
 const PROGRESS_EVERY: u64 = 1024;
 
@@ -129,7 +132,10 @@ impl Ledger {
         F: FnOnce(&mut dyn FnMut(&str) -> Result<()>) -> Result<()>,
     {
         let name = self.target.name().to_string();
-        self.client.batch_execute(TEMP).map_err(|e| failed(&name, "push: create the temporary table", e))?;
+        // A batch's temporary rows (about 25 MB) and their sort by position fit in memory instead of spilling to
+        // files: both settings are this session's own, and must come before its first temporary table.
+        let setup = format!("SET temp_buffers = '{MEMORY}'; SET work_mem = '{MEMORY}'; {TEMP}");
+        self.client.batch_execute(&setup).map_err(|e| failed(&name, "push: create the temporary table", e))?;
         let client = &mut self.client;
         // Room for one batch waiting while the server works on another: the two sides overlap, memory stays two
         // batches whatever the size of the push.
