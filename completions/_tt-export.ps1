@@ -23,6 +23,7 @@ Register-ArgumentCompleter -Native -CommandName 'tt-export' -ScriptBlock {
         'tt-export' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'csv (RFC 4180, header row), json (one report document), jsonl, markdown (the weekly team report) or prometheus (text exposition for node_exporter''s textfile collector) [default: jsonl]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'csv (RFC 4180, header row), json (one report document), jsonl, markdown (the weekly team report) or prometheus (text exposition for node_exporter''s textfile collector) [default: jsonl]')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Push the records to a team ledger (a `postgresql://` URI) instead of writing them: the ones it lacks are added, in batches each committed on its own, so an interrupted push keeps what it sent and a re-run adds only the rest. The filters select what is pushed; records go as logged. A progress bar on a terminal; `pushed N records to LEDGER (M already there)` at the end')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE instead of stdout, atomically (a temporary file in the same directory, then a rename)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE instead of stdout, atomically (a temporary file in the same directory, then a rename)')
             [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Only this agent (repeatable)')
@@ -37,6 +38,8 @@ Register-ArgumentCompleter -Native -CommandName 'tt-export' -ScriptBlock {
             [CompletionResult]::new('--log', '--log', [CompletionResultType]::ParameterName, 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin')
             [CompletionResult]::new('--csv-exact', '--csv-exact', [CompletionResultType]::ParameterName, 'With --format csv: write every value exactly as it is, for databases and scripts (DuckDB, PostgreSQL \copy). By default a text cell that a spreadsheet would run as a formula (starting, after blanks, with =, +, -, @, or with a tab or CR) gets a leading '' — which changes the value for a database (-home-dev-proj0 would load as ''-home-dev-proj0). Never open exact CSV from an untrusted log in a spreadsheet.')
             [CompletionResult]::new('--bundle', '--bundle', [CompletionResultType]::ParameterName, 'Write a portable bundle: a metadata line (who, where, when, filter, count, SHA-256) and the records')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'With --to: no progress bar and no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'With --to: no progress bar and no summary line')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

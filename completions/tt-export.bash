@@ -23,7 +23,7 @@ _tt__export() {
 
     case "${cmd}" in
         tt__export)
-            opts="-f -o -h -V --format --csv-exact --bundle --output --agent --model --where --period --since --until --tz --today --config --log --help --version"
+            opts="-f -q -o -h -V --format --csv-exact --bundle --to --quiet --output --agent --model --where --period --since --until --tz --today --config --log --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -35,6 +35,10 @@ _tt__export() {
                     ;;
                 -f)
                     COMPREPLY=($(compgen -W "csv json jsonl ndjson markdown md prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)

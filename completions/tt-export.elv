@@ -20,6 +20,7 @@ set edit:completion:arg-completer[tt-export] = {|@words|
         &'tt-export'= {
             cand -f 'csv (RFC 4180, header row), json (one report document), jsonl, markdown (the weekly team report) or prometheus (text exposition for node_exporter''s textfile collector) [default: jsonl]'
             cand --format 'csv (RFC 4180, header row), json (one report document), jsonl, markdown (the weekly team report) or prometheus (text exposition for node_exporter''s textfile collector) [default: jsonl]'
+            cand --to 'Push the records to a team ledger (a `postgresql://` URI) instead of writing them: the ones it lacks are added, in batches each committed on its own, so an interrupted push keeps what it sent and a re-run adds only the rest. The filters select what is pushed; records go as logged. A progress bar on a terminal; `pushed N records to LEDGER (M already there)` at the end'
             cand -o 'Write to FILE instead of stdout, atomically (a temporary file in the same directory, then a rename)'
             cand --output 'Write to FILE instead of stdout, atomically (a temporary file in the same directory, then a rename)'
             cand --agent 'Only this agent (repeatable)'
@@ -34,6 +35,8 @@ set edit:completion:arg-completer[tt-export] = {|@words|
             cand --log 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin'
             cand --csv-exact 'With --format csv: write every value exactly as it is, for databases and scripts (DuckDB, PostgreSQL \copy). By default a text cell that a spreadsheet would run as a formula (starting, after blanks, with =, +, -, @, or with a tab or CR) gets a leading '' — which changes the value for a database (-home-dev-proj0 would load as ''-home-dev-proj0). Never open exact CSV from an untrusted log in a spreadsheet.'
             cand --bundle 'Write a portable bundle: a metadata line (who, where, when, filter, count, SHA-256) and the records'
+            cand -q 'With --to: no progress bar and no summary line'
+            cand --quiet 'With --to: no progress bar and no summary line'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

@@ -5,6 +5,7 @@ ndjson\t''
 markdown\t''
 md\t''
 prometheus\t''"
+complete -c tt-export -l to -d 'Push the records to a team ledger (a `postgresql://` URI) instead of writing them: the ones it lacks are added, in batches each committed on its own, so an interrupted push keeps what it sent and a re-run adds only the rest. The filters select what is pushed; records go as logged. A progress bar on a terminal; `pushed N records to LEDGER (M already there)` at the end' -r
 complete -c tt-export -s o -l output -d 'Write to FILE instead of stdout, atomically (a temporary file in the same directory, then a rename)' -r -F
 complete -c tt-export -l agent -d 'Only this agent (repeatable)' -r
 complete -c tt-export -l model -d 'Only this model (repeatable; aliases match, so sonnet-4.5 selects claude-sonnet-4-5-20250929)' -r
@@ -25,5 +26,6 @@ complete -c tt-export -l config -d 'Read this config file last, after the built-
 complete -c tt-export -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin' -r -F
 complete -c tt-export -l csv-exact -d 'With --format csv: write every value exactly as it is, for databases and scripts (DuckDB, PostgreSQL \\copy). By default a text cell that a spreadsheet would run as a formula (starting, after blanks, with =, +, -, @, or with a tab or CR) gets a leading \' — which changes the value for a database (-home-dev-proj0 would load as \'-home-dev-proj0). Never open exact CSV from an untrusted log in a spreadsheet.'
 complete -c tt-export -l bundle -d 'Write a portable bundle: a metadata line (who, where, when, filter, count, SHA-256) and the records'
+complete -c tt-export -s q -l quiet -d 'With --to: no progress bar and no summary line'
 complete -c tt-export -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tt-export -s V -l version -d 'Print version'

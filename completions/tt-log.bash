@@ -23,7 +23,7 @@ _tt__log() {
 
     case "${cmd}" in
         tt__log)
-            opts="-q -h -V --agent --model --input --output --cache-read --cache-write --cache-write-1h --reasoning --session --task --project --provider --branch --commit --tag --note --duration --ts --source --from --estimate-from --strict --print --dry-run --import --finished --enforce --settle --repair --quiet --no-git --config --log --help --version"
+            opts="-q -h -V --agent --model --input --output --cache-read --cache-write --cache-write-1h --reasoning --session --task --project --provider --branch --commit --tag --note --duration --ts --source --from --estimate-from --strict --print --dry-run --import --finished --enforce --settle --repair --push-spool --quiet --no-git --config --log --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

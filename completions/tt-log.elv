@@ -49,6 +49,7 @@ set edit:completion:arg-completer[tt-log] = {|@words|
             cand --finished 'With --import of transcripts: their sessions are over (a copy, an archive, a backup, whose fresh mtimes say nothing), so no request is held back as still being written. Not for live sessions: a request still streaming would be logged with the tokens it has so far, and its final count dropped as a duplicate'
             cand --enforce 'Refuse the record (exit 1, nothing appended) if it would push a configured budget over its limit'
             cand --repair 'Move the lines the readers refuse (invalid JSON, a block of NULs left by a crash, a half line) out of the log into `<log>.rejected`, each after a `# line N …` comment, byte for byte; valid lines keep their bytes and order. The one command that rewrites the log (under its lock). With --dry-run: list them, change nothing'
+            cand --push-spool 'Push the records this machine kept in its spool while the ledger (the log) was out of reach, and log nothing (the next write to the ledger pushes them too)'
             cand -q 'No confirmation on stderr'
             cand --quiet 'No confirmation on stderr'
             cand --no-git 'Do not read git branch and commit from the current directory'

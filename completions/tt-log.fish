@@ -36,6 +36,7 @@ complete -c tt-log -l dry-run -d 'Validate and print the record, but append noth
 complete -c tt-log -l finished -d 'With --import of transcripts: their sessions are over (a copy, an archive, a backup, whose fresh mtimes say nothing), so no request is held back as still being written. Not for live sessions: a request still streaming would be logged with the tokens it has so far, and its final count dropped as a duplicate'
 complete -c tt-log -l enforce -d 'Refuse the record (exit 1, nothing appended) if it would push a configured budget over its limit'
 complete -c tt-log -l repair -d 'Move the lines the readers refuse (invalid JSON, a block of NULs left by a crash, a half line) out of the log into `<log>.rejected`, each after a `# line N …` comment, byte for byte; valid lines keep their bytes and order. The one command that rewrites the log (under its lock). With --dry-run: list them, change nothing'
+complete -c tt-log -l push-spool -d 'Push the records this machine kept in its spool while the ledger (the log) was out of reach, and log nothing (the next write to the ledger pushes them too)'
 complete -c tt-log -s q -l quiet -d 'No confirmation on stderr'
 complete -c tt-log -l no-git -d 'Do not read git branch and commit from the current directory'
 complete -c tt-log -s h -l help -d 'Print help (see more with \'--help\')'

@@ -21,7 +21,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Knows no tt concept: errors and warnings, exact money, ids, the machine, files, hashes, typed values.
     ("foundations", &["error", "money", "id", "machine", "fsutil", "distinct", "args"]),
     // One record, one line, one file: parsing, reading, the locked log, writing text out.
-    ("records", &["record", "input", "scan", "log", "output", "ledger", "store"]),
+    ("records", &["record", "input", "scan", "log", "output", "ledger", "spool", "store"]),
     // What a request costs: the built-in catalogue's lines, the price table, providers' responses.
     ("prices", &["catalogue", "price", "provider"]),
     // Time and spend, built from values (a zone, a week start, prices): windows, summary rows, budgets.
@@ -49,8 +49,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "github",
         ],
     ),
-    // The shared main and the flags every tool takes.
-    ("cli", &["cli"]),
+    // The shared main and the flags every tool takes, and what the tools draw on stderr (the progress bar).
+    ("cli", &["cli", "progress"]),
 ];
 
 const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/tt-core/src");

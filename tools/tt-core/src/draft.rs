@@ -424,7 +424,16 @@ pub fn append_record(
         }
         return Ok((line, notes));
     }
-    let mut writer = at.lock()?.warn_into(&mut notes);
+    // A ledger out of reach keeps the record in this machine's spool, pushed with the next write; not when a
+    // gate must check it first (`--enforce`, `--settle`): a check that cannot be made fails closed.
+    let mut writer = if how.enforce || how.settle.is_some() {
+        at.lock()?.warn_into(&mut notes)
+    } else {
+        match at.lock_or_spool(&format!("{line}\n"))?.warn_into(&mut notes) {
+            Some(w) => w,
+            None => return Ok((line, notes)),
+        }
+    };
     let state = match &how.settle {
         Some(id) => Some(crate::reserve::read_from(&mut writer)?.state(id, Utc::now())),
         None => None,

@@ -18,6 +18,7 @@ use crate::id::IdKey;
 use crate::input::Source;
 use crate::ledger::{Ledger, Target};
 use crate::log::LockedLog;
+use crate::spool::SPOOL;
 
 /// Where the usage log is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,11 +92,26 @@ impl Log {
                 Warned { value: Writer::File(value), warnings }
             }
             Log::Ledger(t) => {
-                let mut l = Ledger::open(t)?;
-                l.lock()?;
-                Warned::new(Writer::Ledger(Box::new(l)))
+                // Records spooled while the ledger was out of reach are pushed first (`crate::spool`).
+                let Warned { value, warnings } = crate::spool::writer(t, &self.side_file(SPOOL))?;
+                Warned { value: Writer::Ledger(Box::new(value)), warnings }
             }
         })
+    }
+
+    /// [`Log::lock`], except that a ledger no server answers for keeps `lines` (whole record lines) in this
+    /// machine's spool, pushed with the next write: `None` then, with the warning saying so (`crate::spool`).
+    pub fn lock_or_spool(&self, lines: &str) -> Result<Warned<Option<Writer>>> {
+        match self {
+            Log::File(_) => {
+                let Warned { value, warnings } = self.lock()?;
+                Ok(Warned { value: Some(value), warnings })
+            }
+            Log::Ledger(t) => {
+                let Warned { value, warnings } = crate::spool::writer_or_spool(t, &self.side_file(SPOOL), lines)?;
+                Ok(Warned { value: value.map(|l| Writer::Ledger(Box::new(l))), warnings })
+            }
+        }
     }
 }
 

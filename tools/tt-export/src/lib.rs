@@ -25,7 +25,10 @@ Examples:
   tt-export --format prometheus -o /var/lib/node_exporter/textfile/tt.prom
   tt-sum --by agent,model | tt-export --format csv        summary rows work too
   tt-export --bundle --since 2026-11-01 -o laptop.ttb     a portable bundle for another machine
-  tt-log --import laptop.ttb                              … merged there, new records only";
+  tt-log --import laptop.ttb                              … merged there, new records only
+  tt-export --to postgresql://ci@db.example.com/team      push the records the team's ledger lacks
+  tt-export --to \"$TT_TEAM_LEDGER\" --since 2026-11-01     … only those (a re-run adds only the rest)
+  tt-log --import postgresql://ci@db.example.com/team --log team.jsonl   pull the team's back as JSONL";
 
 /// Export usage records or summaries: CSV, JSON, JSONL, markdown, Prometheus, bundles.
 #[derive(Debug, Parser)]
@@ -53,6 +56,15 @@ pub struct Cli {
     /// Write a portable bundle: a metadata line (who, where, when, filter, count, SHA-256) and the records.
     #[arg(long, conflicts_with = "format")]
     bundle: bool,
+    /// Push the records to a team ledger (a `postgresql://` URI) instead of writing them: the ones it lacks
+    /// are added, in batches each committed on its own, so an interrupted push keeps what it sent and a re-run
+    /// adds only the rest. The filters select what is pushed; records go as logged. A progress bar on a
+    /// terminal; `pushed N records to LEDGER (M already there)` at the end.
+    #[arg(long, value_name = "URI", conflicts_with_all = ["format", "bundle", "output", "csv_exact"])]
+    to: Option<String>,
+    /// With --to: no progress bar and no summary line.
+    #[arg(short, long, requires = "to")]
+    quiet: bool,
     /// Write to FILE instead of stdout, atomically (a temporary file in the same directory, then a rename).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -120,6 +132,9 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     // Files given, else `--log`, else stdin when it has data, else the usage log (one that does not exist yet is
     // simply empty).
     let (sources, _) = cli.common.sources(&cli.files, &config)?;
+    if let Some(uri) = &cli.to {
+        return push(&cli, &config, &filter, &sources, uri);
+    }
     // `-o` never replaces the log, a file being read, or their side files (checked before anything is opened).
     if let Some(out) = &cli.output {
         let inputs: Vec<PathBuf> = sources
@@ -138,6 +153,54 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
         input::for_each_line(&name, src.open()?, |_, line| exporter.line(line))?;
     }
     exporter.finish()?;
+    Ok(())
+}
+
+/// `--to`: push the records read to a ledger (see [`tt_core::ledger::push`]), with a progress bar on a terminal.
+fn push(cli: &Cli, config: &Config, filter: &Filter, sources: &[input::Source], uri: &str) -> Result<()> {
+    if !tt_core::ledger::is_uri(uri) {
+        return Err(Error::usage(format!("--to takes a ledger's postgresql:// URI, not {uri:?}")));
+    }
+    let target = tt_core::ledger::Target::parse(uri)?;
+    if sources.iter().any(|s| matches!(s, input::Source::Ledger(t) if *t == target)) {
+        return Err(Error::usage(format!("--to {}: that is the ledger being read", target.name())));
+    }
+    let filtered = cli.window.filters() || !cli.agent.is_empty() || !cli.model.is_empty() || !cli.matching.is_empty();
+    // The bar's percentage is of the bytes read: known for files, not for stdin or a ledger.
+    let total = sources
+        .iter()
+        .map(|s| match s {
+            input::Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            input::Source::Stdin | input::Source::Ledger(_) => None,
+        })
+        .sum::<Option<u64>>();
+    let read = std::cell::Cell::new(0u64);
+    let mut bar = tt_core::progress::Progress::new("pushing", total, cli.quiet);
+    let mut ledger = tt_core::ledger::Ledger::open(&target)?;
+    let feed = |send: &mut dyn FnMut(&str) -> Result<()>| -> Result<()> {
+        for src in sources {
+            input::for_each_line(&src.name(), src.open()?, |_, line| {
+                read.set(read.get() + line.len() as u64 + 1);
+                let text = input::utf8(line)?;
+                if filtered && !filter.matches(&Record::parse(text)?, &config.prices) {
+                    return Ok(());
+                }
+                send(text)
+            })?;
+        }
+        Ok(())
+    };
+    let pushed = ledger.push(feed, &mut |records, _| bar.update(records, read.get()))?;
+    bar.finish();
+    if !cli.quiet {
+        let _ = writeln!(
+            std::io::stderr(),
+            "pushed {} to {} ({} already there)",
+            tt_core::money::plural(pushed.added, "record"),
+            target.name(),
+            tt_core::money::thousands(pushed.already())
+        );
+    }
     Ok(())
 }
 

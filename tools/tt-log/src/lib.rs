@@ -167,6 +167,15 @@ pub struct Cli {
         "import", "finished", "enforce", "no_git",
     ])]
     repair: bool,
+    /// Push the records this machine kept in its spool while the ledger (the log) was out of reach, and log
+    /// nothing (the next write to the ledger pushes them too).
+    #[arg(long, conflicts_with_all = [
+        "pos_agent", "pos_model", "pos_input", "pos_output", "pos_note", "agent", "model", "input", "output",
+        "cache_read", "cache_write", "cache_write_1h", "reasoning", "session", "task", "project", "provider",
+        "branch", "commit", "tags", "note", "duration", "ts", "source", "from", "estimate_from", "strict", "print",
+        "import", "finished", "enforce", "no_git", "repair", "dry_run",
+    ])]
+    push_spool: bool,
     /// No confirmation on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -194,6 +203,9 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
         }
         return repair::run(&cli.common.log_path(&config)?, cli.dry_run, cli.quiet);
     }
+    if cli.push_spool {
+        return push_spool(&cli, &config);
+    }
     if let Some(import) = &cli.import {
         let (source, paths) = import.split_first().ok_or_else(|| Error::usage("--import needs a SOURCE"))?;
         tt_core::import::refuse_flags(source, &given)?;
@@ -214,6 +226,21 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     let warn = &mut |w: String| tt_core::cli::warn("tt-log", w);
     let (line, notes) = tt_core::draft::append_record(&log, &config, &mut record, &how, warn)?;
     report(&cli, &record, &line, warnings.into_iter().chain(notes))
+}
+
+/// `--push-spool`: push what this machine spooled for the ledger that is the log.
+fn push_spool(cli: &Cli, config: &Config) -> Result<()> {
+    let log = tt_core::store::Log::at(&cli.common.log_path(config)?)?;
+    let tt_core::store::Log::Ledger(target) = &log else {
+        return Err(Error::usage(format!("--push-spool is for a ledger log; {} is a file", log.name())));
+    };
+    let spool = log.side_file(tt_core::spool::SPOOL);
+    let note = tt_core::spool::push(target, &spool)?.report(|w| tt_core::cli::warn("tt-log", w));
+    if !cli.quiet {
+        let said = note.unwrap_or_else(|| format!("nothing spooled for {}", target.name()));
+        let _ = writeln!(std::io::stderr(), "tt-log: {said}");
+    }
+    Ok(())
 }
 
 /// True when `flag` (`--model`, as typed) was given on the command line — not taken from the environment.

@@ -65,13 +65,22 @@ impl Target {
 
     /// Open a connection (with the schema not yet looked at).
     pub fn connect(&self) -> Result<postgres::Client> {
-        let s = self.settings()?;
+        self.try_connect().map_err(|n| n.error)
+    }
+
+    /// [`Target::connect`], telling a server that could not be reached from one that answered and said no.
+    pub(crate) fn try_connect(&self) -> std::result::Result<postgres::Client, NoConnection> {
+        let not_reached = |error: Error| NoConnection { error, unreachable: None };
+        let s = self.settings().map_err(not_reached)?;
         let cfg = s.config();
-        let refused = |e: postgres::Error| Error::ledger(format!("ledger {}: {}", self.name, describe(&e)));
+        let refused = |e: postgres::Error| NoConnection {
+            error: Error::ledger(format!("ledger {}: {}", self.name, describe(&e))),
+            unreachable: unreachable(&e).then(|| describe(&e)),
+        };
         match (&s.ssl, &s.host) {
             (Ssl::Disable, _) | (_, Host::Socket(_)) => cfg.connect(postgres::NoTls).map_err(refused),
             (ssl, Host::Tcp(_)) => {
-                let tls = tls(s.root_cert.as_deref(), &self.name)?;
+                let tls = tls(s.root_cert.as_deref(), &self.name).map_err(not_reached)?;
                 let mut cfg = cfg;
                 cfg.ssl_mode(if *ssl == Ssl::Prefer {
                     postgres::config::SslMode::Prefer
@@ -82,6 +91,46 @@ impl Target {
             }
         }
     }
+}
+
+/// Why [`Target::try_connect`] has no connection.
+pub(crate) struct NoConnection {
+    /// The error, as [`Target::connect`] gives it.
+    pub error: Error,
+    /// When the server could not be reached at all (see [`unreachable`]): why, in one line.
+    pub unreachable: Option<String>,
+}
+
+/// True when a connection failed because no server answered: refused, no socket, no route, a name that does not
+/// resolve, a timeout, a server still starting or shutting down. Not when one answered and said no (a login, a
+/// database that does not exist, TLS that does not verify): retrying later would not help those, and a record
+/// kept aside for them would hide a mistake to fix.
+pub fn unreachable(e: &postgres::Error) -> bool {
+    use std::io::ErrorKind as K;
+    if let Some(db) = e.as_db_error() {
+        // 57P03 cannot_connect_now (starting up, shutting down, in recovery); 57P01 admin_shutdown.
+        return matches!(db.code().code(), "57P03" | "57P01");
+    }
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                K::ConnectionRefused
+                    | K::ConnectionReset
+                    | K::ConnectionAborted
+                    | K::NotFound
+                    | K::TimedOut
+                    | K::HostUnreachable
+                    | K::NetworkUnreachable
+                    | K::AddrNotAvailable
+                    | K::NetworkDown
+                    | K::UnexpectedEof
+            ) || io.raw_os_error().is_none() && io.to_string().contains("lookup");
+        }
+        src = inner.source();
+    }
+    false
 }
 
 /// What a server error says, in one line, without the driver's wrapping: `FATAL: password authentication

@@ -20,6 +20,8 @@
 
 pub mod conn;
 mod copy;
+pub mod push;
+pub mod reach;
 mod schema;
 pub mod spend;
 pub mod sum;

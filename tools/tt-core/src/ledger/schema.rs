@@ -87,7 +87,7 @@ pub fn ensure(client: &mut postgres::Client, name: &str) -> Result<()> {
     let fail = |doing: &str, e: postgres::Error| {
         Error::ledger(format!("ledger {name}: {doing}: {}", super::conn::describe(&e)))
     };
-    if current(client).map_err(|e| fail("read the schema version", e))? == Some(VERSION) {
+    if quick_current(client).map_err(|e| fail("read the schema version", e))? == Some(VERSION) {
         return Ok(());
     }
     let mut tx = client.transaction().map_err(|e| fail("begin", e))?;
@@ -108,6 +108,22 @@ pub fn ensure(client: &mut postgres::Client, name: &str) -> Result<()> {
     )
     .map_err(|e| fail("record the schema version", e))?;
     tx.commit().map_err(|e| fail("commit the schema", e))
+}
+
+/// The version recorded in `tt.meta` in one round trip, the check every connection makes (a write of one record
+/// pays for each round trip): a simple query, read as text; `None` when there is no schema yet (no `tt.meta`:
+/// the server says so with an error, outside any transaction, so nothing is left to roll back).
+fn quick_current(c: &mut postgres::Client) -> std::result::Result<Option<i32>, postgres::Error> {
+    let rows = match c.simple_query("SELECT value FROM tt.meta WHERE key = 'schema_version'") {
+        Ok(rows) => rows,
+        // 42P01 undefined_table, 3F000 invalid_schema_name: no schema yet.
+        Err(e) if e.code().is_some_and(|c| matches!(c.code(), "42P01" | "3F000")) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(rows.iter().find_map(|m| match m {
+        postgres::SimpleQueryMessage::Row(r) => r.get(0).and_then(|v| v.parse().ok()),
+        _ => None,
+    }))
 }
 
 /// The version recorded in `tt.meta`, or `None` when there is no schema yet.
