@@ -476,3 +476,40 @@ fn a_ledger_has_nothing_to_repair() {
     // Nothing was created beside it under a file name made of the URI.
     assert!(!sc.path().join("postgresql:").exists());
 }
+
+#[test]
+fn tls_is_verified_against_the_roots_given() {
+    let Some(db) = pg::db() else { return };
+    let pg = pg::server().unwrap();
+    let Some(ca) = &pg.tls_ca else {
+        // The server speaks TLS when openssl made it a certificate (scripts/test-postgres.sh).
+        skipped("ledger TLS test: the test server has no certificate", "openssl not installed");
+        return;
+    };
+    let sc = Scenario::new();
+    sc.write("usage.jsonl", log());
+    // `tt_tls` may only log in over TLS: a report that works went through a verified TLS connection.
+    let uri =
+        |mode: &str, host: &str| format!("postgresql://tt_tls:tt-test@{host}:{}/{}?sslmode={mode}", pg.port, db.name);
+    let ca = ca.display().to_string();
+    sc.cmd("tt-log")
+        .args(["--import", "usage.jsonl", "--log", &format!("{}&sslrootcert={ca}", uri("verify-full", "localhost"))])
+        .succeeds();
+    sc.cmd("tt-sum")
+        .args(["--log", &uri("require", "127.0.0.1")])
+        .env("PGSSLROOTCERT", &ca)
+        .succeeds()
+        .stdout_has("\"records\":60,");
+    // Without the CA, tt does not take the server's word for who it is, even where libpq's `require` would.
+    for mode in ["require", "verify-full", "prefer"] {
+        let out = sc.cmd("tt-sum").args(["--log", &uri(mode, "localhost")]).fails_with(2).one_error_line("tt-sum");
+        assert!(out.stderr.contains("certificate"), "{mode}: {}", out.stderr);
+        assert!(!out.stderr.contains("tt-test"), "{}", out.stderr);
+    }
+    // Without TLS, this role is refused by the server.
+    sc.cmd("tt-sum")
+        .args(["--log", &uri("disable", "localhost")])
+        .fails_with(2)
+        .one_error_line("tt-sum")
+        .stderr_has("no encryption");
+}

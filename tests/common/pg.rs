@@ -18,6 +18,9 @@ pub struct Pg {
     pub dir: PathBuf,
     /// Its TCP port on 127.0.0.1 (and the socket's number).
     pub port: u16,
+    /// The CA of its TLS certificate (for localhost and 127.0.0.1), when it speaks TLS; the role `tt_tls`
+    /// (password `tt-test`) may log in only over TLS.
+    pub tls_ca: Option<PathBuf>,
     bin: PathBuf,
 }
 
@@ -81,7 +84,12 @@ impl Pg {
     fn from_dir(dir: &Path) -> Option<Pg> {
         let env = std::fs::read_to_string(dir.join("env")).ok()?;
         let get = |k: &str| env.lines().find_map(|l| l.strip_prefix(&format!("{k}=")).map(str::to_string));
-        Some(Pg { dir: dir.to_path_buf(), port: get("PGPORT")?.parse().ok()?, bin: PathBuf::from(get("PGBIN")?) })
+        Some(Pg {
+            dir: dir.to_path_buf(),
+            port: get("PGPORT")?.parse().ok()?,
+            tls_ca: get("TLSCA").filter(|c| !c.is_empty()).map(PathBuf::from),
+            bin: PathBuf::from(get("PGBIN")?),
+        })
     }
 
     /// Run SQL as the superuser in `db`; its output (unaligned, tuples only).
