@@ -222,7 +222,8 @@ fn insert(c: &mut impl postgres::GenericClient, rows: &[Row]) -> std::result::Re
     let reasoning: Vec<Option<i64>> = rows.iter().map(|r| r.reasoning).collect();
     let cost: Vec<Option<String>> = rows.iter().map(|r| r.cost.clone()).collect();
     let line = col(&|r| r.line.clone());
-    c.execute(
+    use postgres::types::Type as T;
+    c.execute_typed(
         "INSERT INTO tt.records (id_key, id, ts, agent, model, provider, session, task, project, branch, git_commit, \
          host, user_name, source, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, \
          cache_write_1h_tokens, reasoning_tokens, cost_usd, line) \
@@ -232,10 +233,31 @@ fn insert(c: &mut impl postgres::GenericClient, rows: &[Row]) -> std::result::Re
          $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::text[], $22::text[]) \
          AS u(k, i, t, a, m, p, s, ta, pr, b, gc, h, u, so, it, ot, cr, cw, cw1, rt, c, l) \
          ON CONFLICT (id_key) DO NOTHING",
+        // Typed, so the statement goes out with its values in one round trip (no prepare first): one record
+        // logged is one round trip after the lock.
         &[
-            &key, &id, &ts, &agent, &model, &texts[0], &texts[1], &texts[2], &texts[3], &texts[4], &texts[5],
-            &texts[6], &texts[7], &texts[8], &nums[0], &nums[1], &nums[2], &nums[3], &nums[4], &reasoning, &cost,
-            &line,
+            (&key, T::TEXT_ARRAY),
+            (&id, T::TEXT_ARRAY),
+            (&ts, T::TEXT_ARRAY),
+            (&agent, T::TEXT_ARRAY),
+            (&model, T::TEXT_ARRAY),
+            (&texts[0], T::TEXT_ARRAY),
+            (&texts[1], T::TEXT_ARRAY),
+            (&texts[2], T::TEXT_ARRAY),
+            (&texts[3], T::TEXT_ARRAY),
+            (&texts[4], T::TEXT_ARRAY),
+            (&texts[5], T::TEXT_ARRAY),
+            (&texts[6], T::TEXT_ARRAY),
+            (&texts[7], T::TEXT_ARRAY),
+            (&texts[8], T::TEXT_ARRAY),
+            (&nums[0], T::INT8_ARRAY),
+            (&nums[1], T::INT8_ARRAY),
+            (&nums[2], T::INT8_ARRAY),
+            (&nums[3], T::INT8_ARRAY),
+            (&nums[4], T::INT8_ARRAY),
+            (&reasoning, T::INT8_ARRAY),
+            (&cost, T::TEXT_ARRAY),
+            (&line, T::TEXT_ARRAY),
         ],
     )
 }
