@@ -67,8 +67,33 @@ fn stream(
     client: &mut postgres::Client,
     tx: &SyncSender<std::result::Result<Vec<u8>, String>>,
 ) -> std::result::Result<(), String> {
+    let mut block = Vec::with_capacity(BLOCK + 4096);
+    let mut stopped = false;
+    each_line(client, "SELECT line FROM tt.records ORDER BY seq", &mut |line| {
+        block.extend_from_slice(line);
+        block.push(b'\n');
+        if block.len() >= BLOCK {
+            let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK + 4096));
+            stopped = tx.send(Ok(full)).is_err();
+        }
+        !stopped
+    })?;
+    if !block.is_empty() && !stopped {
+        let _ = tx.send(Ok(block));
+    }
+    Ok(())
+}
+
+/// Run `select` (a query of one text column) as a binary `COPY … TO STDOUT` on `client` and hand each row's
+/// bytes to `f`, which returns `false` to stop early. The binary format gives each line as its exact bytes, and
+/// a COPY streams rows faster than a query's result messages.
+pub(super) fn each_line(
+    client: &mut impl postgres::GenericClient,
+    select: &str,
+    f: &mut dyn FnMut(&[u8]) -> bool,
+) -> std::result::Result<(), String> {
     let reader = client
-        .copy_out("COPY (SELECT line FROM tt.records ORDER BY seq) TO STDOUT (FORMAT binary)")
+        .copy_out(&format!("COPY ({select}) TO STDOUT (FORMAT binary)"))
         .map_err(|e| super::conn::describe(&e))?;
     let mut r = io::BufReader::with_capacity(BLOCK, reader);
     let io_err = |e: io::Error| e.to_string();
@@ -79,7 +104,7 @@ fn stream(
     }
     let ext = u32::from_be_bytes([head[15], head[16], head[17], head[18]]) as u64;
     io::copy(&mut (&mut r).take(ext), &mut io::sink()).map_err(io_err)?;
-    let mut block = Vec::with_capacity(BLOCK + 4096);
+    let mut line = Vec::with_capacity(4096);
     loop {
         let mut n = [0u8; 2];
         r.read_exact(&mut n).map_err(io_err)?;
@@ -96,19 +121,13 @@ fn stream(
         if len < 0 {
             return Err("the server sent a NULL line".into());
         }
-        let start = block.len();
-        block.resize(start + len as usize, 0);
-        r.read_exact(&mut block[start..]).map_err(io_err)?;
-        block.push(b'\n');
-        if block.len() >= BLOCK {
-            let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK + 4096));
-            if tx.send(Ok(full)).is_err() {
-                return Ok(());
-            }
+        line.resize(len as usize, 0);
+        r.read_exact(&mut line).map_err(io_err)?;
+        if !f(&line) {
+            // The rest of the stream is not read: dropping the reader before its end makes the driver cancel
+            // the COPY, and the connection is not used again.
+            return Ok(());
         }
-    }
-    if !block.is_empty() {
-        let _ = tx.send(Ok(block));
     }
     Ok(())
 }

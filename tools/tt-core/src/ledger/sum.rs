@@ -198,7 +198,18 @@ impl Ledger {
     /// The lines [`Query`] leaves to the client (see the module docs), each handed to `f` without its
     /// newline; `f` may stop early with `Ok(false)`.
     pub fn loose_lines(&mut self, q: &Query, mut f: impl FnMut(&[u8]) -> Result<bool>) -> Result<()> {
-        self.rows(&q.lines_sql(), |row| f(row.get::<_, &str>(0).as_bytes()))
+        // A binary COPY: many lines stream several times faster than a query's rows.
+        let name = self.target.name().to_string();
+        let mut failed = None;
+        super::copy::each_line(&mut self.client, &q.lines_sql(), &mut |line| match f(line) {
+            Ok(go) => go,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        })
+        .map_err(|e| Error::ledger(format!("ledger {name}: read: {e}")))?;
+        failed.map_or(Ok(()), Err)
     }
 
     /// Run `sql` in a read-only transaction and hand its rows to `f` as they arrive: the client's channel
