@@ -126,7 +126,7 @@ fn plan(keys: &[Key], window: &Window) -> std::result::Result<Query, String> {
 }
 
 /// The ledger column of a field that has one (the session and tags have none here).
-fn column(f: &Field) -> Option<Column> {
+pub fn column(f: &Field) -> Option<Column> {
     Some(match f {
         Field::Agent => Column::Agent,
         Field::Model => Column::Model,

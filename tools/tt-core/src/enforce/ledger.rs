@@ -138,7 +138,7 @@ fn spent_by(
     let mut columns: Vec<Column> = scope.iter().map(|(f, _)| column(f)).collect();
     match by {
         By::Nothing => {}
-        By::Session => columns.push(Column::Named("session")),
+        By::Session => columns.push(Column::Session),
         By::Quarter => columns.push(Column::Quarter),
     }
     let name = ledger.name().to_string();
@@ -205,22 +205,13 @@ enum Key<'a> {
     At(chrono::DateTime<Utc>),
 }
 
-/// The ledger's column for a scope field.
+/// The ledger's column for a scope field (the mapping `rollup` keeps, and the two it leaves out).
 fn column(f: &Field) -> Column {
-    Column::Named(match f {
-        Field::Agent => "agent",
-        Field::Model => "model",
-        Field::Provider => "provider",
-        Field::Session => "session",
-        Field::Task => "task",
-        Field::Project => "project",
-        Field::Branch => "branch",
-        Field::Commit => "git_commit",
-        Field::Host => "host",
-        Field::User => "user_name",
-        Field::Source => "source",
-        Field::Tag(k) => return Column::Tag(k.clone()),
-    })
+    match (f, crate::rollup::column(f)) {
+        (_, Some(c)) => Column::Named(c),
+        (Field::Tag(k), None) => Column::Tag(k.clone()),
+        _ => Column::Session,
+    }
 }
 
 /// Evaluate `asked` (configured budgets) at `cal.now` from the ledger, what reservations hold on top: what the

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Ledger, failed};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Which records to count.
 #[derive(Debug, Clone, Copy)]
@@ -27,8 +27,10 @@ pub enum Within<'a> {
 /// a record is dated in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Column {
-    /// One of [`COLUMNS`].
-    Named(&'static str),
+    /// A typed text column.
+    Named(super::sum::Column),
+    /// `session`.
+    Session,
     /// `tags.KEY`.
     Tag(String),
     /// The start of the UTC quarter hour of `ts`, in seconds since the epoch: every time zone's offset is a
@@ -76,8 +78,8 @@ impl Ledger {
         let mut exprs = Vec::new();
         for c in columns {
             exprs.push(match c {
-                Column::Named(n) if COLUMNS.contains(n) => n.to_string(),
-                Column::Named(n) => return Err(Error::data(format!("ledger: no column {n:?} to group by"))),
+                Column::Named(c) => c.sql().to_string(),
+                Column::Session => "session".to_string(),
                 Column::Tag(key) => {
                     params.push(Box::new(key.clone()));
                     format!("(line::jsonb -> 'tags') ->> ${}::text", params.len())

@@ -50,7 +50,8 @@ pub enum Column {
 }
 
 impl Column {
-    fn sql(self) -> &'static str {
+    /// The column's name in `tt.records`.
+    pub fn sql(self) -> &'static str {
         match self {
             Column::Agent => "agent",
             Column::Model => "model",
