@@ -258,7 +258,18 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
 
 /// The environment the tools read, for the man pages' ENVIRONMENT (the help footer names the main ones).
 pub const ENVIRONMENT: &[(&str, &str)] = &[
-    ("TT_LOG", "The usage log, unless --log is given (then: the config's `log`, else $XDG_DATA_HOME/tt/usage.jsonl)."),
+    (
+        "TT_LOG",
+        "The usage log, unless --log is given (then: the config's `log`, else $XDG_DATA_HOME/tt/usage.jsonl); a \
+         postgresql:// URI names a team ledger.",
+    ),
+    (
+        "PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGPASSFILE, PGAPPNAME, \
+         PGCONNECT_TIMEOUT",
+        "A ledger's settings its URI leaves out, as libpq reads them (a password also from ~/.pgpass).",
+    ),
+    ("TT_LEDGER_EXPLAIN", "When 1, tt-sum on a ledger says on stderr whether the server summed it, or why not."),
+    ("TT_LEDGER_PUSHDOWN", "When 0, tt-sum reads every record of a ledger instead of letting the server sum it."),
     ("TT_CONFIG", "A config file read after ~/.config/tt/config.toml and the nearest tt.toml, before --config."),
     (
         "TT_AGENT, TT_MODEL, TT_SESSION, TT_TASK, TT_PROJECT, TT_BRANCH",
@@ -268,6 +279,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("TT_IMPORT_THREADS", "tt-log --import: the number of threads reading transcripts (default 2)."),
     ("XDG_CONFIG_HOME", "Where the user's config.toml is (default ~/.config)."),
     ("XDG_DATA_HOME", "Where the default log is (default ~/.local/share)."),
+    ("XDG_STATE_HOME", "Where a ledger's import offsets and spool are kept on this machine (default ~/.local/state)."),
     ("NO_COLOR", "Honoured always: tt never colours its output."),
     ("GITHUB_ACTIONS", "When `true`, every exit-2 error is also written as an ::error workflow command."),
     ("GITHUB_STEP_SUMMARY", "tt-budget under GitHub Actions appends its report (or why it could not decide) here."),
@@ -284,6 +296,10 @@ pub const FILES: &[(&str, &str)] = &[
     ("LOG.tt-holds", "The budget holds of tt-budget --reserve still counting against a budget."),
     ("LOG.tt-import.json", "How far tt-log --import read each transcript (a cache: losing it costs a re-read)."),
     ("LOG.tt-history.jsonl", "The bundles and logs tt-log --import merged, so a merge is not repeated."),
+    (
+        "~/.local/state/tt/ledgers/",
+        "Per ledger: this machine's import offsets and the spool of records written while it was out of reach.",
+    ),
 ];
 
 #[cfg(test)]
