@@ -340,7 +340,7 @@ fn transcripts_import_into_a_ledger_once() {
 #[test]
 fn the_schema_is_versioned_with_views_for_dashboards() {
     let Some((sc, db)) = both() else { return };
-    assert_eq!(db.sql("SELECT value FROM tt.meta WHERE key = 'schema_version'"), "3\n");
+    assert_eq!(db.sql("SELECT value FROM tt.meta WHERE key = 'schema_version'"), "4\n");
     // The view's money is the log's, to the last digit (records without a cost are counted, not summed).
     let view = db.sql("SELECT sum(cost_usd), sum(records), sum(unpriced_records) FROM tt.daily_spend");
     let logged: rust_decimal::Decimal = log()
@@ -356,19 +356,19 @@ fn the_schema_is_versioned_with_views_for_dashboards() {
         .args(["--log", &db.uri])
         .fails_with(2)
         .one_error_line("tt-sum")
-        .stderr_has("its schema is version 99, newer than this tt knows (3); upgrade tt");
+        .stderr_has("its schema is version 99, newer than this tt knows (4); upgrade tt");
     // A ledger of an older version is migrated forward, its records kept.
     db.sql(
-        "DROP TABLE tt.holds; DROP INDEX tt.records_reservation; CREATE INDEX records_agent_ts ON tt.records \
+        "DROP TABLE tt.holds; DROP INDEX tt.records_reservation; DROP INDEX tt.records_unpriced; CREATE INDEX records_agent_ts ON tt.records \
          (agent, ts); CREATE INDEX records_project_ts ON tt.records (project, ts); CREATE INDEX records_model_ts \
          ON tt.records (model, ts); UPDATE tt.meta SET value = '1'",
     );
     sc.cmd("tt-sum").args(["--log", &db.uri]).succeeds().stdout_has("\"records\":60,");
-    assert_eq!(db.sql("SELECT value FROM tt.meta WHERE key = 'schema_version'"), "3\n");
+    assert_eq!(db.sql("SELECT value FROM tt.meta WHERE key = 'schema_version'"), "4\n");
     assert_eq!(db.sql("SELECT count(*) FROM tt.holds"), "0\n");
     assert_eq!(
         db.sql("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'tt' AND tablename = 'records'"),
-        "records_id_key_key,records_pkey,records_reservation,records_session,records_ts\n"
+        "records_id_key_key,records_pkey,records_reservation,records_session,records_ts,records_unpriced\n"
     );
 }
 
