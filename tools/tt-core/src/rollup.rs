@@ -98,7 +98,8 @@ pub fn sum<'c>(
 
 /// The server's query for `keys` and `window`, or why there is none.
 fn plan(keys: &[Key], window: &Window) -> std::result::Result<Query, String> {
-    let mut q = Query::default();
+    // Always by session: the client counts distinct sessions.
+    let mut q = Query { sessions: true, ..Query::default() };
     for k in keys {
         let column = match k {
             Key::Time(_) => {

@@ -2,22 +2,22 @@
 //!
 //! The caller holds the ledger's writers' lock (`ledger::Ledger::lock`, which every ledger writer takes), so no
 //! record can be added between the check and the append, on this machine or any other. The spend of each
-//! window the record is checked in is counted on that connection by the server (`ledger::spend`: priced records
-//! summed by model and scope fields, unpriced ones priced here one by one), put into an in-memory index, and
+//! window the record is checked in is counted on that connection by the server (`ledger::sum`, tt-sum's own:
+//! priced records summed by model and scope fields, unpriced ones priced here one by one), put into an in-memory index, and
 //! judged by the same `refusals` as a file log's. Nothing is cached between calls: a ledger is shared, so only
 //! what it holds under the lock can be trusted.
 //!
 //! `counts` answers tt-budget the same way a file log's index does, from the records the current windows can
 //! hold, counted one by one by the index's own code.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::{Index, fingerprint, refusals, windows_to_check};
 use crate::budget::{Budget, BudgetPeriod, Spent, scope_of};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
-use crate::ledger::spend::{Column, Within};
+use crate::ledger::sum::Query;
 use crate::period::Calendar;
 use crate::price::Pricer;
 use crate::record::Record;
@@ -101,7 +101,7 @@ pub fn check(ledger: &mut Ledger, config: &Config, record: &Record, dry_run: boo
 /// model and the scope's fields, and the groups the scope matches (by the rule records are matched with,
 /// `scan::field_matches`) are added up; the records without a cost are priced here one by one, as a reader
 /// prices them, and those whose microsecond `ts` column sits on a bound are judged by their line's own time
-/// (`Ledger::other_lines`). Exactly what the same records counted one by one give.
+/// (`ledger::sum`). Exactly what the same records counted one by one give.
 fn spent_in(
     ledger: &mut Ledger,
     scope: &[(Field, String)],
@@ -120,12 +120,35 @@ enum By {
     Nothing,
     /// The session (`None` for records without one).
     Session,
-    /// The UTC quarter hour of `ts` (see [`Column::Quarter`]), as its start.
+    /// The UTC quarter hour of `ts` (see [`QUARTER`]), as its start.
     Quarter,
 }
 
+/// Which records a budget's spend is summed over.
+#[derive(Debug, Clone, Copy)]
+enum Within<'a> {
+    /// Every record (a total budget).
+    All,
+    /// The records of one session (a session budget).
+    Session(&'a str),
+    /// The records dated in `[start, end)` (a calendar budget's window).
+    Between(DateTime<Utc>, DateTime<Utc>),
+}
+
+/// The seconds of the grain a total budget's spend is summed by: every time zone's offset is a whole number of
+/// quarter hours, so a quarter lies within one local day of any zone, and its start names that day exactly
+/// (the server's time zone data is never asked).
+const QUARTER: u32 = 900;
+
+/// Where a scope field's value is in a partial sum's row.
+enum Place {
+    Column(usize),
+    Tag(usize),
+    Session,
+}
+
 /// [`spent_in`], keyed by `by`: `put` gets each part of the spend with its key (a session, or the start of a
-/// quarter hour), any number of times per key.
+/// quarter hour), any number of times per key. The server's half is `ledger::sum`, tt-sum's own.
 fn spent_by(
     ledger: &mut Ledger,
     scope: &[(Field, String)],
@@ -135,50 +158,83 @@ fn spent_by(
     put: &mut dyn FnMut(Key<'_>, &Spent),
 ) -> Result<()> {
     let by = by.unwrap_or(By::Nothing);
-    let mut columns: Vec<Column> = scope.iter().map(|(f, _)| column(f)).collect();
-    match by {
-        By::Nothing => {}
-        By::Session => columns.push(Column::Session),
-        By::Quarter => columns.push(Column::Quarter),
-    }
-    let name = ledger.name().to_string();
-    for g in ledger.priced_groups(within, &columns)? {
-        let takes = scope.iter().zip(&g.values).all(|((f, want), v)| {
-            crate::scan::field_matches(f, v.as_deref(), want, &mut |a, m| crate::budget::same_model(pricer, a, m))
+    let mut q =
+        Query { sessions: by == By::Session, grain: (by == By::Quarter).then_some(QUARTER), ..Query::default() };
+    let places: Vec<Place> = scope
+        .iter()
+        .map(|(f, _)| match (f, crate::rollup::column(f)) {
+            (_, Some(c)) => {
+                q.columns.push(c);
+                Place::Column(q.columns.len() - 1)
+            }
+            (Field::Tag(k), None) => {
+                q.tags.push(k.clone());
+                Place::Tag(q.tags.len() - 1)
+            }
+            _ => {
+                q.sessions = true;
+                Place::Session
+            }
+        })
+        .collect();
+    let (from, to) = match within {
+        Within::All => (None, None),
+        Within::Session(s) => {
+            q.session = Some(s.to_string());
+            (None, None)
+        }
+        Within::Between(a, z) => {
+            (q.since, q.before) = (Some(a), vec![z]);
+            (Some(a), Some(z))
+        }
+    };
+    let columns = q.columns.len();
+    ledger.partial_sums(&q, |p| {
+        let takes = scope.iter().zip(&places).all(|((f, want), place)| {
+            let v = match place {
+                Place::Column(i) => p.values[*i].as_deref(),
+                Place::Tag(i) => p.values[columns + i].as_deref(),
+                Place::Session => p.session.as_deref(),
+            };
+            crate::scan::field_matches(f, v, want, &mut |a, m| crate::budget::same_model(pricer, a, m))
         });
         if !takes {
-            continue;
+            return Ok(true);
         }
-        let tokens = g.tokens.parse::<u64>();
-        let usd = crate::money::parse_decimal(&g.usd);
+        let mut tokens = Some(0u64);
+        for t in &p.tokens {
+            tokens = tokens.zip(t.parse::<u64>().ok()).and_then(|(a, b)| a.checked_add(b));
+        }
+        let usd = crate::money::parse_decimal(&p.cost);
         let spent = Spent {
-            records: g.records,
-            tokens: *tokens.as_ref().unwrap_or(&0),
+            records: p.records,
+            tokens: tokens.unwrap_or(0),
             usd: usd.unwrap_or_default(),
             unpriced: 0,
             // A sum past what u64 tokens or Decimal dollars hold is said, as a file log's count says it.
-            overflow: tokens.is_err() || usd.is_none(),
+            overflow: tokens.is_none() || usd.is_none(),
         };
-        let extra = g.values.get(scope.len()).cloned().flatten();
         let key = match by {
             By::Nothing => Key::None,
-            By::Session => Key::Session(extra.as_deref()),
-            By::Quarter => {
-                let secs: i64 = extra.as_deref().and_then(|s| s.parse().ok()).unwrap_or_default();
-                Key::At(chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default())
-            }
+            By::Session => Key::Session(p.session.as_deref()),
+            By::Quarter => Key::At(p.grain.unwrap_or_default()),
         };
         put(key, &spent);
-    }
+        Ok(true)
+    })?;
+    let name = ledger.name().to_string();
     let mut n = 0u64;
-    let (from, to) = match within {
-        Within::Between(a, z) => (Some(a), Some(z)),
-        _ => (None, None),
-    };
-    ledger.other_lines(within, by == By::Quarter, &mut |line| {
+    let mut bad = None;
+    ledger.loose_lines(&q, |line| {
         n += 1;
-        let v = View::parse(line).map_err(|e| e.context(format!("{name}: record {n} read one by one")))?;
-        // The line's own time decides whether it is in the window (see `ledger::spend`).
+        let v = match View::parse(line) {
+            Ok(v) => v,
+            Err(e) => {
+                bad = Some(e.context(format!("{name}: record {n} read one by one")));
+                return Ok(false);
+            }
+        };
+        // The line's own time decides whether it is in the window (see `ledger::sum`).
         let inside = from.is_none_or(|a| v.ts >= a) && to.is_none_or(|z| v.ts < z);
         if inside && v.matches(scope, &mut |a, m| crate::budget::same_model(pricer, a, m)) {
             let cost = v.cost_usd.or_else(|| pricer.cost(&v.model, v.ts, &v.tokens, &v.billing));
@@ -191,9 +247,9 @@ fn spent_by(
             };
             put(key, &spent);
         }
-        Ok(())
+        Ok(true)
     })?;
-    Ok(())
+    bad.map_or(Ok(()), Err)
 }
 
 /// The key of a part of the spend (see [`spent_by`]).
@@ -203,15 +259,6 @@ enum Key<'a> {
     Session(Option<&'a str>),
     /// A time in the part's quarter hour (its records' local day is this time's).
     At(chrono::DateTime<Utc>),
-}
-
-/// The ledger's column for a scope field (the mapping `rollup` keeps, and the two it leaves out).
-fn column(f: &Field) -> Column {
-    match (f, crate::rollup::column(f)) {
-        (_, Some(c)) => Column::Named(c),
-        (Field::Tag(k), None) => Column::Tag(k.clone()),
-        _ => Column::Session,
-    }
 }
 
 /// Evaluate `asked` (configured budgets) at `cal.now` from the ledger, what reservations hold on top: what the

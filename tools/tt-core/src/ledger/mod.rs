@@ -23,7 +23,6 @@ mod copy;
 pub mod push;
 pub mod reach;
 mod schema;
-pub mod spend;
 pub mod sum;
 
 use std::collections::HashSet;

@@ -71,22 +71,29 @@ impl Column {
 /// microsecond (the column's precision): the caller checks.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
-    /// Group by these columns (and always by `session`, so the client can count distinct sessions exactly).
+    /// Group by these columns.
     pub columns: Vec<Column>,
+    /// Then by these keys of the records' `tags` (read from each line: a budget scoped to a tag).
+    pub tags: Vec<String>,
+    /// Also group by `session` (tt-sum, which counts distinct sessions exactly; a session budget).
+    pub sessions: bool,
     /// Also group by `ts` in bins of this many seconds from the Unix epoch (for calendar keys the client maps).
     pub grain: Option<u32>,
     /// Only records at or after this instant.
     pub since: Option<DateTime<Utc>>,
     /// Only records before each of these instants (a window's end, a pinned "now").
     pub before: Vec<DateTime<Utc>>,
+    /// Only the records of this session (a session budget's one session).
+    pub session: Option<String>,
 }
 
 /// One row of [`Ledger::partial_sums`]: the records of one group, session and grain that carry a cost.
 #[derive(Debug, Clone)]
 pub struct Partial {
-    /// The group's values, one per [`Query::columns`] (`None`: the records lack the field).
+    /// The group's values, one per [`Query::columns`] then one per [`Query::tags`] (`None`: the records lack
+    /// the field).
     pub values: Vec<Option<String>>,
-    /// The session (`None`: the records have none).
+    /// The session (`None`: the records have none, or [`Query::sessions`] is off).
     pub session: Option<String>,
     /// The grain's first instant, with [`Query::grain`].
     pub grain: Option<DateTime<Utc>>,
@@ -97,6 +104,12 @@ pub struct Partial {
     pub tokens: [String; 4],
     /// Sum of `cost_usd`, exact decimal text.
     pub cost: String,
+}
+
+/// A string literal for any text (an escape-string literal, whatever `standard_conforming_strings` says): a
+/// session or a tag key goes into the SQL of a `COPY`, which takes no parameters.
+fn text(s: &str) -> String {
+    format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 /// A timestamp literal at microsecond precision (the caller made sure nothing finer is lost).
@@ -112,7 +125,7 @@ impl Query {
 
     /// The conditions of the records strictly inside the window and off its edges.
     fn inside(&self) -> Vec<String> {
-        let mut w: Vec<String> = Vec::new();
+        let mut w: Vec<String> = self.of_session();
         if let Some(s) = &self.since {
             w.push(format!("ts > {}", at(s)));
         }
@@ -120,9 +133,15 @@ impl Query {
         w
     }
 
+    /// The condition of [`Query::session`], if any.
+    fn of_session(&self) -> Vec<String> {
+        self.session.iter().map(|s| format!("session = {}", text(s))).collect()
+    }
+
     /// The SQL of [`Ledger::partial_sums`].
     fn sums_sql(&self) -> String {
         let mut group: Vec<String> = self.columns.iter().map(|c| c.sql().to_string()).collect();
+        group.extend(self.tags.iter().map(|k| format!("(line::jsonb -> 'tags') ->> {}", text(k))));
         let mut select = group.clone();
         let mut cond = vec!["cost_usd IS NOT NULL".to_string()];
         cond.extend(self.inside());
@@ -131,21 +150,29 @@ impl Query {
             group.push(bin.clone());
             cond.push(format!("ts <> {bin}"));
         }
-        select.push("session".into());
-        group.push("session".into());
+        if self.sessions {
+            select.push("session".into());
+            group.push("session".into());
+        }
+        select.push("count(*)".into());
         format!(
-            "SELECT {}, count(*), sum(input_tokens)::text, sum(output_tokens)::text, sum(cache_read_tokens)::text, \
+            "SELECT {}, sum(input_tokens)::text, sum(output_tokens)::text, sum(cache_read_tokens)::text, \
              (sum(cache_write_tokens) + sum(cache_write_1h_tokens))::text, sum(cost_usd)::text \
-             FROM tt.records WHERE {} GROUP BY {}",
+             FROM tt.records WHERE {}{}",
             select.join(", "),
             cond.join(" AND "),
-            group.join(", ")
+            // Without groups an aggregate gives one row even for no records (with NULL sums): none is wanted.
+            if group.is_empty() {
+                " HAVING count(*) > 0".to_string()
+            } else {
+                format!(" GROUP BY {}", group.join(", "))
+            }
         )
     }
 
     /// The SQL of [`Ledger::loose_lines`]: inside the window's closure, unpriced or on an edge.
     fn lines_sql(&self) -> String {
-        let mut cond: Vec<String> = Vec::new();
+        let mut cond: Vec<String> = self.of_session();
         let mut edge = vec!["cost_usd IS NULL".to_string()];
         if let Some(s) = &self.since {
             cond.push(format!("ts >= {}", at(s)));
@@ -167,8 +194,8 @@ impl Ledger {
     /// Run [`Query`]'s `GROUP BY` and hand each row to `f` as it arrives; `f` may stop the run early with
     /// `Ok(false)`.
     pub fn partial_sums(&mut self, q: &Query, mut f: impl FnMut(Partial) -> Result<bool>) -> Result<()> {
-        let n = q.columns.len();
-        let grain = q.grain.is_some();
+        let n = q.columns.len() + q.tags.len();
+        let (grain, sessions) = (q.grain.is_some(), q.sessions);
         self.rows(&q.sums_sql(), |row| {
             let mut values = Vec::with_capacity(n);
             for i in 0..n {
@@ -182,9 +209,14 @@ impl Ledger {
             } else {
                 None
             };
-            let session: Option<String> = row.get(i);
-            let records: i64 = row.get(i + 1);
-            let text = |k: usize| row.get::<_, String>(i + 2 + k);
+            let session: Option<String> = if sessions {
+                i += 1;
+                row.get(i - 1)
+            } else {
+                None
+            };
+            let records: i64 = row.get(i);
+            let text = |k: usize| row.get::<_, String>(i + 1 + k);
             f(Partial {
                 values,
                 session,
@@ -252,6 +284,8 @@ mod tests {
             grain: Some(900),
             since: Some(t("2026-11-03T00:00:00Z")),
             before: vec![t("2026-11-20T00:00:00.5Z")],
+            sessions: true,
+            ..Query::default()
         };
         let sums = q.sums_sql();
         assert!(sums.contains("SELECT agent, user_name, extract(epoch FROM date_bin('900 seconds'"), "{sums}");
