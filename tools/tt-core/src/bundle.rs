@@ -616,9 +616,9 @@ mod tests {
         assert_eq!(c.finish(), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
-    #[test]
-    fn header_round_trips() {
-        let h = Header {
+    /// A bundle header of three records exported by alice on her laptop.
+    fn header() -> Header {
+        Header {
             exported_at: "2026-11-23T10:00:00Z".into(),
             exported_by: Some("alice".into()),
             host: Some("laptop".into()),
@@ -628,7 +628,12 @@ mod tests {
             filter: Map::new(),
             records: 3,
             checksum: "sha256:00".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn header_round_trips() {
+        let h = header();
         let Value::Object(m) = serde_json::from_str::<Value>(&h.to_json()).unwrap() else { panic!() };
         assert_eq!(Header::from_map(&m).unwrap(), h);
     }
@@ -654,17 +659,7 @@ mod tests {
     /// A line per readable file says what it is and what it adds; the last line what the merge did.
     #[test]
     fn merge_report_lines() {
-        let header = Header {
-            exported_at: "2026-11-23T10:00:00Z".into(),
-            exported_by: Some("alice".into()),
-            host: Some("laptop".into()),
-            tool: "tt-export 0.1.0".into(),
-            branch: None,
-            commit: None,
-            filter: Map::new(),
-            records: 3,
-            checksum: "sha256:00".into(),
-        };
+        let header = header();
         let read = vec![
             tt_file("a.ttb", Some(header), 3, 0, None),
             tt_file("b.jsonl", None, 1, 0, None),
