@@ -6,9 +6,9 @@
 //! contract: whole records only, nothing written unless every line is a record the readers accept, and writers
 //! that read before they write (merges, imports) hold the log's lock across both.
 //!
-//! Features the ledger does not have yet (the enforce index, reservations, import offsets beside the log) ask
-//! [`Writer::file`] for the JSONL file and refuse a ledger with [`unsupported`], so such a gate fails closed
-//! instead of passing unchecked spend.
+//! What each backend does its own way is matched on [`Writer`] by the feature that needs it: the enforce
+//! index and the level alerts of a plain append are a file's (`Writer::file`); a ledger's budget sums are
+//! `enforce::ledger`'s, its holds a table (`reserve`), its import offsets this machine's ([`Log::side_file`]).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -166,9 +166,4 @@ impl Writer {
             Writer::Ledger(_) => None,
         }
     }
-}
-
-/// The error for a feature a ledger does not have yet: exit 2, naming it, so nothing passes unchecked.
-pub fn unsupported(what: &str, log: &Log) -> Error {
-    Error::usage(format!("{what} is not available for a ledger yet ({}); use a JSONL log for it", log.name()))
 }
