@@ -187,6 +187,71 @@ fn reservers_and_enforced_writers_on_many_hosts_race_for_one_ledger_budget() {
     assert_eq!(report[0]["held_usd"].to_string(), holds.to_string());
 }
 
+/// The ledger's locks are per budget window: a writer on another machine holding one window's lock stops the
+/// checks that read that window (an enforced append, a reservation) until it lets go, and nothing else — a
+/// writer whose record counts in another budget's window, and a plain append, go straight through.
+#[test]
+fn a_check_waits_for_the_lock_of_the_windows_it_reads_and_no_other() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    sc.write(
+        "tt.toml",
+        "[[budget]]\nname = \"atlas-daily\"\nperiod = \"day\"\nlimit_usd = 100\nscope = { agent = \"ATLAS\" }\n\n\
+         [[budget]]\nname = \"hermes-daily\"\nperiod = \"day\"\nlimit_usd = 100\nscope = { agent = \"HERMES\" }\n",
+    );
+    let log = |agent: &str| {
+        sc.cmd("tt-log").args([agent, "haiku-4.5", "1000", "0", "--enforce", "--no-git", "-q", "--log", &db.uri])
+    };
+    // Which lock ATLAS's check takes: TT_LEDGER_EXPLAIN names it.
+    let said = log("ATLAS").env("TT_LEDGER_EXPLAIN", "1").succeeds().stderr;
+    let today = said.split(" / ").nth(2).and_then(|s| s.split(' ').next()).unwrap_or_default().to_string();
+    assert!(said.starts_with("ledger: lock atlas-daily / Day / "), "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
+    let key: i64 = said.rsplit("(key ").next().unwrap().trim_end().trim_end_matches(')').parse().unwrap();
+    assert_eq!(today.len(), 10, "{said}");
+
+    let held = db.hold_lock(key);
+    let mut atlas = log("ATLAS");
+    atlas.cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+    let mut atlas = atlas.cmd.spawn().unwrap();
+    let mut reserve = sc
+        .cmd("tt-budget")
+        .args(["--estimate-usd", "1", "--agent", "ATLAS", "--reserve", "--log", &db.uri])
+        .cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Another budget's window, a reservation in it, and a plain append: not held up.
+    let hermes = sc.cmd("tt-budget").args(["--estimate-usd", "1", "--agent", "HERMES", "--reserve", "--log", &db.uri]);
+    let plain = sc.cmd("tt-log").args(["ATLAS", "haiku-4.5", "1000", "0", "--no-git", "-q", "--log", &db.uri]);
+    for run in [log("HERMES"), hermes, plain] {
+        assert_eq!(within_a_minute(run), Some(0));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(atlas.try_wait().unwrap(), None, "ATLAS's check went on while its window was locked");
+    assert_eq!(reserve.try_wait().unwrap(), None, "a reservation went on while a window it reads was locked");
+    drop(held);
+    assert_eq!(atlas.wait().unwrap().code(), Some(0));
+    assert_eq!(reserve.wait().unwrap().code(), Some(0));
+    assert_eq!(db.sql("SELECT agent, count(*) FROM tt.records GROUP BY agent ORDER BY agent"), "ATLAS|3\nHERMES|1\n");
+}
+
+/// The exit code of `run`, which must end within a minute (it is killed, and the test fails, if not).
+fn within_a_minute(run: Run) -> Option<i32> {
+    let mut run = run;
+    run.cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut child = run.cmd.spawn().unwrap();
+    for _ in 0..600 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    panic!("still waiting after a minute");
+}
+
 /// Replace reservation ids (random) with `r-ID`, and the times they expire with `TIME`, so two logs' words can
 /// be compared.
 fn masked(s: &str) -> String {

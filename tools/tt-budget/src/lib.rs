@@ -191,7 +191,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     let (sources, from_log) = cli.common.sources(&cli.files, &config)?;
     let ad_hoc = cli.limit_usd.is_some() || cli.limit_tokens.is_some();
     let ttl = cli.ttl.as_deref().map(ttl).transpose()?.unwrap_or(config.reservation_ttl);
-    let mut locked = reservation_lock(&cli, &config, &cal, &log, from_log, ad_hoc)?;
+    let mut locked = reservation_lock(&cli, &config, &cal, &log, from_log, ad_hoc, &context)?;
     let request = Request {
         budgets: &budgets,
         cal: &cal,
@@ -228,7 +228,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     }
 }
 
-/// `--reserve`: the log's exclusive lock, under which the check and the hold happen (a reservation holds
+/// `--reserve`: the log's lock (a ledger's: the windows' locks), under which the check and the hold happen (a reservation holds
 /// against the configured budgets as the log stands now); `None` without `--reserve`.
 fn reservation_lock(
     cli: &Cli,
@@ -237,6 +237,7 @@ fn reservation_lock(
     log: &std::path::Path,
     from_log: bool,
     ad_hoc: bool,
+    context: &TaskContext,
 ) -> Result<Option<tt_core::store::Writer>> {
     if !cli.reserve {
         return Ok(None);
@@ -250,7 +251,10 @@ fn reservation_lock(
              and --limit-*",
         ));
     }
-    Ok(Some(tt_core::store::Log::at(log)?.lock()?.report(|w| tt_core::cli::warn("tt-budget", w))))
+    // In a ledger, the locks of the budget windows the verdict reads and the hold counts in.
+    let locks = tt_core::enforce::ledger::reserve_locks(config, context, chrono::Utc::now())?;
+    let at = tt_core::store::Log::at(log)?;
+    Ok(Some(at.lock_parts(&tt_core::ledger::Locks::Only(locks))?.report(|w| tt_core::cli::warn("tt-budget", w))))
 }
 
 /// What tt-budget says once the gate has decided: the report on stdout (or the reservation's id, or nothing

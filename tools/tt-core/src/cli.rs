@@ -268,7 +268,10 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
          PGCONNECT_TIMEOUT",
         "A ledger's settings its URI leaves out, as libpq reads them (a password also from ~/.pgpass).",
     ),
-    ("TT_LEDGER_EXPLAIN", "When 1, tt-sum on a ledger says on stderr whether the server summed it, or why not."),
+    (
+        "TT_LEDGER_EXPLAIN",
+        "When 1, tt-sum on a ledger says on stderr whether the server summed it, or why not; a budget check on a ledger names the locks it takes.",
+    ),
     ("TT_LEDGER_PUSHDOWN", "When 0, tt-sum reads every record of a ledger instead of letting the server sum it."),
     ("TT_CONFIG", "A config file read after ~/.config/tt/config.toml and the nearest tt.toml, before --config."),
     (

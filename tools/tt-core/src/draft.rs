@@ -399,25 +399,24 @@ pub fn append_record(
         record.extra.insert(crate::reserve::FIELD.into(), serde_json::Value::String(id.clone()));
     }
     let line = record.to_json();
-    let mut enforcing = || {
-        how.enforce
-            && match crate::enforce::no_budgets(config) {
-                Some(w) => {
-                    warn(w.to_string());
-                    false
-                }
-                None => true,
+    let enforcing = how.enforce
+        && match crate::enforce::no_budgets(config) {
+            Some(w) => {
+                warn(w.to_string());
+                false
             }
-    };
+            None => true,
+        };
     let mut notes = Vec::new();
     let at = crate::store::Log::at(log)?;
+    let now = Utc::now();
     if how.dry_run {
         // The same check, appending nothing: a dry run answers what the real call would do.
-        if enforcing() {
+        if enforcing {
             match &at {
                 crate::store::Log::File(_) => crate::enforce::check_dry_run(log, config, record)?,
                 crate::store::Log::Ledger(t) => {
-                    crate::enforce::ledger::check(&mut crate::ledger::Ledger::open(t)?, config, record, true)
+                    crate::enforce::ledger::check(&mut crate::ledger::Ledger::open(t)?, config, record, now, true)
                         .map(drop)?
                 }
             }
@@ -427,7 +426,10 @@ pub fn append_record(
     // A ledger out of reach keeps the record in this machine's spool, pushed with the next write; not when a
     // gate must check it first (`--enforce`, `--settle`): a check that cannot be made fails closed.
     let mut writer = if how.enforce || how.settle.is_some() {
-        at.lock()?.warn_into(&mut notes)
+        // What the check and the settle read, locked: in a ledger, the budget windows and the reservation.
+        let mut parts = if enforcing { crate::enforce::ledger::window_locks(config, record, now)? } else { Vec::new() };
+        parts.extend(how.settle.as_deref().map(crate::reserve::lock));
+        at.lock_parts(&crate::ledger::Locks::Only(parts))?.warn_into(&mut notes)
     } else {
         match at.lock_or_spool(&format!("{line}\n"))?.warn_into(&mut notes) {
             Some(w) => w,
@@ -439,17 +441,18 @@ pub fn append_record(
         None => None,
     };
     let mut alerts = match &mut writer {
-        // Under the writers' lock every machine takes: the check and the append are one step team-wide.
+        // Under the locks of the windows it reads, which every machine takes: the check and the append are one
+        // step team-wide.
         crate::store::Writer::Ledger(ledger) => {
             let passed =
-                if enforcing() { Some(crate::enforce::ledger::check(ledger, config, record, false)?) } else { None };
+                if enforcing { Some(crate::enforce::ledger::check(ledger, config, record, now, false)?) } else { None };
             ledger.append(&format!("{line}\n"))?;
             // The alerts of --enforce come free with its check; a plain append would need the ledger summed
             // again, so it says none (docs/ledger.md).
             passed.map(|p| p.alerts(config, record)).unwrap_or_default()
         }
         crate::store::Writer::File(locked) => {
-            let passed = if enforcing() { Some(crate::enforce::check(locked, config, record)?) } else { None };
+            let passed = if enforcing { Some(crate::enforce::check(locked, config, record)?) } else { None };
             // Level alerts compare with the index as it stood before the append: --enforce's own, or a watch.
             let watch = if passed.is_none() && how.alerts { crate::enforce::watch(locked, config) } else { None };
             locked.append(&format!("{line}\n"))?;

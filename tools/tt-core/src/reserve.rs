@@ -330,7 +330,13 @@ pub fn settled(w: &mut Writer, id: &str, before: State) -> Option<String> {
     }
 }
 
-/// End reservation `id` early, under the log's lock: what to say (`released r-…`, or that it had already
+/// The name of reservation `id`'s lock in a ledger (`ledger::Locks::Only`): what reads its state and ends it
+/// (a settle, a release) takes it, so it ends once.
+pub fn lock(id: &str) -> String {
+    format!("reservation\u{0}{id}")
+}
+
+/// End reservation `id` early, under its lock: what to say (`released r-…`, or that it had already
 /// ended), with the warning about a torn last line the lock moved aside, if any. An id never made here is an
 /// error.
 pub fn release(log: &Path, id: &str) -> Result<Warned<String>> {
@@ -340,7 +346,7 @@ pub fn release(log: &Path, id: &str) -> Result<Warned<String>> {
     if at.file().is_some_and(|f| !f.exists()) {
         return Err(unknown());
     }
-    let Warned { value: mut w, warnings } = at.lock()?;
+    let Warned { value: mut w, warnings } = at.lock_parts(&crate::ledger::Locks::Only(vec![lock(id)]))?;
     let now = Utc::now();
     let said = match read_from(&mut w)?.state(id, now) {
         State::Unknown => return Err(unknown()),

@@ -10,7 +10,7 @@
 //!   0600), at the path the caller gives (`store::Log::side_file(SPOOL)`: under `$XDG_STATE_HOME/tt/ledgers/`,
 //!   named after the ledger's password-free name). Readers of the ledger do not read it; it is any tt log, so
 //!   `tt-sum SPOOL` does.
-//! * **When it is pushed.** Every writer connects through [`writer`]: with the writers' lock held, a
+//! * **When it is pushed.** Every writer connects through [`writer`]: once it holds its ledger locks, a
 //!   spool that exists is locked, sent in one idempotent append and removed, still under its lock. A writer
 //!   waiting for that lock to spool finds the file gone and creates a new one (`LockedLog` opens the path again
 //!   when the file it locked is no longer there), so a record spooled during a push is never removed unsent.
@@ -21,7 +21,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result, Warned};
 use crate::ledger::reach::{Reach, reach};
-use crate::ledger::{Ledger, Target};
+use crate::ledger::{Ledger, Locks, Target};
 use crate::log::LockedLog;
 
 /// The suffix of a ledger's spool among this machine's side files of it (`store::Log::side_file`).
@@ -30,30 +30,30 @@ pub const SPOOL: &str = ".spool.jsonl";
 /// Push the spool at `spool` to `target` now (`tt-log --push-spool`): the note saying how many were pushed,
 /// `None` when nothing was spooled. Unlike a write, a spool that cannot be pushed is an error.
 pub fn push(target: &Target, spool: &Path) -> Result<Warned<Option<String>>> {
+    // The spool's own file lock is all a push needs: the append is idempotent and counts what it added.
     let mut l = Ledger::open(target)?;
-    l.lock_now()?;
     if !spool.exists() {
         return Ok(Warned::new(None));
     }
     push_spool(&mut l, spool)
 }
 
-/// Connect for writing: the writers' lock taken, and the records spooled on this machine (`spool`) pushed
-/// first, with a note saying how many (see the module docs). A spool that cannot be pushed is kept, with a
+/// Connect for writing: `locks` taken (`ledger::Locks`), and the records spooled on this machine (`spool`)
+/// pushed first, with a note saying how many (see the module docs). A spool that cannot be pushed is kept, with a
 /// warning; the write goes on.
-pub fn writer(target: &Target, spool: &Path) -> Result<Warned<Ledger>> {
+pub fn writer(target: &Target, spool: &Path, locks: &Locks) -> Result<Warned<Ledger>> {
     match reach(target)? {
-        Reach::Ledger(l) => locked_after_spool(*l, spool),
+        Reach::Ledger(l) => locked_after_spool(*l, spool, locks),
         Reach::Unreachable(e, _) => Err(e),
     }
 }
 
-/// [`writer`], or, when no server answers, `lines` (whole record lines) appended to the spool and
-/// `None`, with the warning that says where they are.
+/// [`writer`] taking no lock (a plain append reads nothing first), or, when no server answers, `lines` (whole
+/// record lines) appended to the spool and `None`, with the warning that says where they are.
 pub fn writer_or_spool(target: &Target, spool: &Path, lines: &str) -> Result<Warned<Option<Ledger>>> {
     let why = match reach(target)? {
         Reach::Ledger(l) => {
-            let Warned { value, warnings } = locked_after_spool(*l, spool)?;
+            let Warned { value, warnings } = locked_after_spool(*l, spool, &Locks::Only(Vec::new()))?;
             return Ok(Warned { value: Some(value), warnings });
         }
         Reach::Unreachable(_, why) => why,
@@ -70,9 +70,9 @@ pub fn writer_or_spool(target: &Target, spool: &Path, lines: &str) -> Result<War
     Ok(Warned { value: None, warnings })
 }
 
-/// Take the writers' lock, then push and remove the spool if there is one.
-fn locked_after_spool(mut l: Ledger, spool: &Path) -> Result<Warned<Ledger>> {
-    l.lock_now()?;
+/// Take `locks`, then push and remove the spool if there is one.
+fn locked_after_spool(mut l: Ledger, spool: &Path, locks: &Locks) -> Result<Warned<Ledger>> {
+    l.take(locks)?;
     let mut warnings = Vec::new();
     // A stat, the common case: no spool, nothing more to do.
     if spool.exists() {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result, Warned};
 use crate::id::IdKey;
 use crate::input::Source;
-use crate::ledger::{Ledger, Target};
+use crate::ledger::{Ledger, Locks, Target};
 use crate::log::LockedLog;
 use crate::spool::SPOOL;
 
@@ -83,9 +83,17 @@ impl Log {
         }
     }
 
-    /// Take the log's lock for writing (creating a file log, or a ledger's schema, on first use). The warnings
-    /// are what taking a file's lock repaired first (a torn last line moved aside).
+    /// Take the whole log's lock for writing (creating a file log, or a ledger's schema, on first use): what a
+    /// writer that reads the log before it writes holds across both. The warnings are what taking a file's
+    /// lock repaired first (a torn last line moved aside).
     pub fn lock(&self) -> Result<Warned<Writer>> {
+        self.lock_parts(&Locks::All)
+    }
+
+    /// [`Log::lock`] for a writer that reads only some parts of the log first (`locks`: the budget windows a
+    /// check reads, a reservation's state): a file has one lock, so this is its lock; a ledger takes only
+    /// those parts' locks, so writers in other windows go on meanwhile (`ledger::Locks`).
+    pub fn lock_parts(&self, locks: &Locks) -> Result<Warned<Writer>> {
         Ok(match self {
             Log::File(p) => {
                 let Warned { value, warnings } = LockedLog::open(p)?;
@@ -93,14 +101,15 @@ impl Log {
             }
             Log::Ledger(t) => {
                 // Records spooled while the ledger was out of reach are pushed first (`crate::spool`).
-                let Warned { value, warnings } = crate::spool::writer(t, &self.side_file(SPOOL))?;
+                let Warned { value, warnings } = crate::spool::writer(t, &self.side_file(SPOOL), locks)?;
                 Warned { value: Writer::Ledger(Box::new(value)), warnings }
             }
         })
     }
 
-    /// [`Log::lock`], except that a ledger no server answers for keeps `lines` (whole record lines) in this
-    /// machine's spool, pushed with the next write: `None` then, with the warning saying so (`crate::spool`).
+    /// The log locked for a plain append, which reads nothing first: a file's lock, no lock in a ledger. A
+    /// ledger no server answers for keeps `lines` (whole record lines) in this machine's spool, pushed with the
+    /// next write: `None` then, with the warning saying so (`crate::spool`).
     pub fn lock_or_spool(&self, lines: &str) -> Result<Warned<Option<Writer>>> {
         match self {
             Log::File(_) => {
@@ -119,7 +128,8 @@ impl Log {
 pub enum Writer {
     /// A JSONL file under its exclusive lock.
     File(LockedLog),
-    /// A ledger connection holding the writers' lock (boxed: a connection is ten times a file's size).
+    /// A ledger connection holding the locks its writer asked for (boxed: a connection is ten times a file's
+    /// size).
     Ledger(Box<Ledger>),
 }
 

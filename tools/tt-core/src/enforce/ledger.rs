@@ -1,7 +1,11 @@
 //! `tt-log --enforce` against a team ledger: the same check as for a file log, exact across machines.
 //!
-//! The caller holds the ledger's writers' lock (`ledger::Ledger::lock`, which every ledger writer takes), so no
-//! record can be added between the check and the append, on this machine or any other. The spend of each
+//! The caller holds the lock of every budget window the check reads ([`window_locks`], taken by
+//! `ledger::Ledger::take`), which every machine checking a record in that window takes too, so no checked
+//! record can be added to such a window between the check and the append, on this machine or any other;
+//! checks in other windows go on meanwhile. A window's lock is named by its budget and its key
+//! (`atlas-daily`, `Day`, `2026-12-04`), so the machines sharing a ledger must share its budgets: a budget
+//! only one machine knows guards only that machine's writes. The spend of each
 //! window the record is checked in is counted on that connection by the server (`ledger::sum`, tt-sum's own:
 //! priced records summed by model and scope fields, unpriced ones priced here one by one), put into an in-memory index, and
 //! judged by the same `refusals` as a file log's. Nothing is cached between calls: a ledger is shared, so only
@@ -13,6 +17,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Index, fingerprint, refusals, windows_to_check};
+use crate::budget::gate::TaskContext;
 use crate::budget::{Budget, BudgetPeriod, Spent, scope_of};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -47,48 +52,97 @@ impl Passed {
     }
 }
 
-/// Check `record` against every configured budget it counts in, with the ledger locked by the caller. A
-/// refusal is exit 1 (`refused, nothing logged: …`, or `would be refused: …` for a dry run), as for a file log.
-pub fn check(ledger: &mut Ledger, config: &Config, record: &Record, dry_run: bool) -> Result<Passed> {
+/// A budget window a check reads: the budget's index, the window's key (as `budget::Ledger::key` names it),
+/// and an instant in it.
+type Window = (usize, String, DateTime<Utc>);
+
+/// The budget windows `record` is checked in at `now` (`enforce::windows_to_check`), without repeats and
+/// without the session of its own a record without one is (nothing has been spent in it).
+fn windows(config: &Config, cal: &Calendar, record: &Record, now: DateTime<Utc>) -> Result<Vec<Window>> {
+    let mut pricer = Pricer::new(&config.prices);
+    let line = record.to_json();
+    let view = View::parse(line.as_bytes())?;
+    let mut out: Vec<Window> = Vec::new();
+    for (i, b) in config.budgets.iter().enumerate() {
+        if !view.matches(&scope_of(b), &mut |a, m| crate::budget::same_model(&mut pricer, a, m)) {
+            continue;
+        }
+        for (key, at, _) in windows_to_check(b, cal, record, now).unwrap_or_default() {
+            if let Some(key) = key.filter(|k| !out.iter().any(|(j, o, _)| *j == i && o == k)) {
+                out.push((i, key, at));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The name of the lock of budget `b`'s window `key` (`ledger::Locks::Only`): every machine checking a record
+/// in that window takes it, whatever the record; two budgets, or two windows of one, have two.
+pub fn window_lock(b: &Budget, key: &str) -> String {
+    format!("{}\u{0}{:?}\u{0}{key}", b.name, b.period)
+}
+
+/// The locks a check of `record` at `now` takes in a ledger: one per budget window it reads (see [`check`]).
+pub fn window_locks(config: &Config, record: &Record, now: DateTime<Utc>) -> Result<Vec<String>> {
+    let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
+    Ok(windows(config, &cal, record, now)?.iter().map(|(i, k, _)| window_lock(&config.budgets[*i], k)).collect())
+}
+
+/// The locks `tt-budget --reserve` takes in a ledger at `now` for a task of `context`: the current window of
+/// every budget the hold will count in (those whose scope the context does not rule out, as
+/// `reserve::Hold::applies` decides); for a session budget, the task's session's window, none without a
+/// session (a hold without one is a session of its own). The verdict also reads the other budgets, as any
+/// tt-budget does: a snapshot, which nothing the reservation adds can change.
+pub fn reserve_locks(config: &Config, context: &TaskContext, now: DateTime<Utc>) -> Result<Vec<String>> {
+    let cal = Calendar::new(config.timezone()?, config.week_start, now);
+    let mut pricer = Pricer::new(&config.prices);
+    let session = context.get("session");
+    Ok(config
+        .budgets
+        .iter()
+        .filter(|b| context.excludes(&b.scope, &mut pricer).is_none())
+        .filter_map(|b| crate::budget::Ledger::key(b, &cal, now, session).map(|k| window_lock(b, &k)))
+        .collect())
+}
+
+/// Check `record` against every configured budget it counts in, as of `now`. The caller holds the locks of
+/// [`window_locks`] for the same `now` (none for a dry run): no record can be added to a window the check reads
+/// between the check and the append, on this machine or any other. A refusal is exit 1 (`refused, nothing
+/// logged: …`, or `would be refused: …` for a dry run), as for a file log.
+pub fn check(
+    ledger: &mut Ledger,
+    config: &Config,
+    record: &Record,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<Passed> {
     let budgets: Vec<Budget> = config.budgets.clone();
     let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
     let scopes: Vec<_> = budgets.iter().map(scope_of).collect();
     let mut index = Index::empty(fingerprint(config), 0, 0, budgets.len());
     let mut pricer = Pricer::new(&config.prices);
-    let line = record.to_json();
-    let view = View::parse(line.as_bytes())?;
-    let now = Utc::now();
     // The spend of every window the check will look at, counted by the server (see `spent_in`).
-    for (i, b) in budgets.iter().enumerate() {
-        if !view.matches(&scopes[i], &mut |a, m| crate::budget::same_model(&mut pricer, a, m)) {
-            continue;
-        }
-        for (key, at, _) in windows_to_check(b, &cal, record, now).unwrap_or_default() {
-            // No key: a record without a session is a session of its own, which has spent nothing.
-            let Some(key) = key else { continue };
-            if index.delta.windows[i].contains_key(&key) {
-                continue;
-            }
-            let within = match b.period {
-                BudgetPeriod::Total => Within::All,
-                BudgetPeriod::Session => Within::Session(&key),
-                p => {
-                    let w = cal.budget_window(p, at);
-                    match (w.start, w.end) {
-                        (Some(a), Some(z)) => Within::Between(a, z),
-                        _ => Within::All,
-                    }
+    for (i, key, at) in windows(config, &cal, record, now)? {
+        let b = &budgets[i];
+        let within = match b.period {
+            BudgetPeriod::Total => Within::All,
+            BudgetPeriod::Session => Within::Session(&key),
+            p => {
+                let w = cal.budget_window(p, at);
+                match (w.start, w.end) {
+                    (Some(a), Some(z)) => Within::Between(a, z),
+                    _ => Within::All,
                 }
-            };
-            let spent = spent_in(ledger, &scopes[i], within, &mut pricer)?;
-            index.delta.windows[i].insert(key, spent);
-        }
+            }
+        };
+        let spent = spent_in(ledger, &scopes[i], within, &mut pricer)?;
+        index.delta.windows[i].insert(key, spent);
     }
     // What reservations hold counts too, but for the one this record settles.
     let settles = record.extra.get(crate::reserve::FIELD).and_then(serde_json::Value::as_str);
     let mut holds = crate::reserve::read_ledger(ledger)?.active_in_ledger(ledger, now)?;
     holds.retain(|h| Some(h.id.as_str()) != settles);
-    match refusals(&index, &holds, &budgets, &scopes, &cal, config, record)? {
+    match refusals(&index, &holds, &budgets, &scopes, &cal, config, record, now)? {
         Some(Ok(_)) => Ok(Passed { index, cal }),
         Some(Err(r)) if dry_run => Err(Error::condition(format!("would be refused: {}", r.join("; ")))),
         Some(Err(r)) => Err(Error::condition(format!("refused, nothing logged: {}", r.join("; ")))),

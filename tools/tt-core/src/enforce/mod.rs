@@ -567,7 +567,7 @@ pub fn check_dry_run(log: &Path, config: &Config, record: &Record) -> Result<()>
     let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
     let scopes: Vec<Vec<(Field, String)>> = budgets.iter().map(scope_of).collect();
     let index = Index::empty(fingerprint(config), 0, 0, budgets.len());
-    match refusals(&index, &[], &budgets, &scopes, &cal, config, record)? {
+    match refusals(&index, &[], &budgets, &scopes, &cal, config, record, Utc::now())? {
         Some(decision) => decision.map(|_| ()).or_else(refused),
         None => Err(Error::data("the empty budget index cannot be read")),
     }
@@ -592,9 +592,10 @@ fn count_and_check(
     let settles = record.extra.get(crate::reserve::FIELD).and_then(serde_json::Value::as_str);
     for saved in [Saved::Load, Saved::Rebuild] {
         let index = counted(file, log, config, &cal, saved)?;
-        let mut holds = crate::reserve::read(log)?.active(Some(&mut *file), index.offset, chrono::Utc::now())?;
+        let now = Utc::now();
+        let mut holds = crate::reserve::read(log)?.active(Some(&mut *file), index.offset, now)?;
         holds.retain(|h| Some(h.id.as_str()) != settles);
-        if let Some(decision) = refusals(&index, &holds, &budgets, &scopes, &cal, config, record)? {
+        if let Some(decision) = refusals(&index, &holds, &budgets, &scopes, &cal, config, record, now)? {
             return Ok((index, decision));
         }
     }
@@ -866,7 +867,9 @@ fn answer_counts(
 const FUTURE_SKEW_MINUTES: i64 = 5;
 
 /// Check `record` against the counted spend: what it adds (its spend and the windows it counts in), or why it
-/// may not be appended; `None` when the index turned out damaged (rebuild it and check again).
+/// may not be appended; `None` when the index turned out damaged (rebuild it and check again). `now` is the
+/// caller's, so the windows it counted (or locked) are the ones checked, even across a midnight.
+#[allow(clippy::too_many_arguments)] // the check's whole state, each part read once; a struct would only name it
 fn refusals(
     index: &Index,
     holds: &[Hold],
@@ -875,9 +878,10 @@ fn refusals(
     cal: &Calendar,
     config: &Config,
     record: &Record,
+    now: DateTime<Utc>,
 ) -> Result<Option<std::result::Result<Spend, Vec<String>>>> {
     // A budget guards spend that has happened: a record dated ahead of now (beyond clock skew) cannot be checked.
-    if record.ts > Utc::now() + chrono::Duration::minutes(FUTURE_SKEW_MINUTES) {
+    if record.ts > now + chrono::Duration::minutes(FUTURE_SKEW_MINUTES) {
         return Err(Error::usage(format!(
             "--enforce: the record's time {} is more than {FUTURE_SKEW_MINUTES} minutes ahead of now: spend that has \
              not happened cannot be checked against a budget (drop --ts, or log without --enforce)",
@@ -904,7 +908,6 @@ fn refusals(
             continue;
         }
         windows.extend(Ledger::keys(b, cal, record.ts, record.session.as_deref()).into_iter().map(|k| (i, k)));
-        let now = chrono::Utc::now();
         let Some(checks) = windows_to_check(b, cal, record, now) else { continue };
         for (key, at, why) in checks {
             let mut spent = match &key {

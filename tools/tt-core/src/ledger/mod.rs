@@ -8,10 +8,13 @@
 //! * **Idempotent appends.** A record's identity is its [`IdKey`] (the hash bits of a
 //!   UUID-shaped id, else the id's text), held in a unique column: adding a record the ledger has is a no-op,
 //!   so re-imports, merges and retries never count twice.
-//! * **One lock for writers.** [`Ledger::lock`] takes a session advisory lock, the ledger's equivalent of the
-//!   JSONL log's `flock`: writers that read before they write (imports, merges) hold it across both, so two
-//!   machines importing at once add each record once and report it once. It is released when the connection
-//!   closes, so a writer that dies cannot leave it held.
+//! * **Locks by what a writer reads.** A writer takes session advisory locks ([`Ledger::take`]), released when
+//!   its connection closes, so a writer that dies cannot leave one held. Writers that read the whole ledger
+//!   before they write (imports, merges) take the whole ledger's lock ([`Locks::All`]), so two machines
+//!   importing at once add each record once and report it once. A budget check takes one lock per budget
+//!   window it reads ([`Locks::Only`], named by `enforce::ledger::window_locks`): writers racing for one
+//!   window take turns, writers in different windows do not wait for each other. A plain append reads
+//!   nothing and takes none: the identity column alone keeps it from counting twice.
 //! * **The schema is tt's** (`schema`): created on first use, versioned in `tt.meta`, migrated forward under a
 //!   transaction-level advisory lock; a ledger newer than this tt is refused, never written.
 //!
@@ -35,8 +38,44 @@ pub use conn::{Target, is_uri};
 pub use copy::Lines;
 pub use schema::VERSION;
 
-/// The advisory lock key writers share ("tt-log" in ASCII).
+/// The advisory lock key of the whole ledger ("tt-log" in ASCII).
 const LOG_LOCK: i64 = 0x74_74_2d_6c_6f_67;
+
+/// What a writer locks before it reads and writes (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Locks {
+    /// The whole ledger: for a writer that reads every record (or every id) before it writes.
+    All,
+    /// Named parts: a budget window a check reads (`budget\u{0}period\u{0}window`), a reservation whose state a
+    /// settle or a release reads. None at all for a plain append.
+    Only(Vec<String>),
+}
+
+impl Locks {
+    /// The advisory lock keys, in the order they are taken: ascending, so two writers wanting some of the
+    /// same parts never wait for each other in a circle.
+    pub fn keys(&self) -> Vec<i64> {
+        match self {
+            Locks::All => vec![LOG_LOCK],
+            Locks::Only(names) => {
+                let mut keys: Vec<i64> = names.iter().map(|n| lock_key(n)).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                keys
+            }
+        }
+    }
+}
+
+/// The advisory lock key of a named part: 64 bits of its FNV-1a hash. Two names sharing a key only make their
+/// writers take turns; a part's key is never the whole ledger's.
+fn lock_key(name: &str) -> i64 {
+    let (hi, _) = crate::id::fnv128(name.as_bytes());
+    match hi as i64 {
+        LOG_LOCK => LOG_LOCK ^ 1,
+        k => k,
+    }
+}
 
 /// Rows per `INSERT`: big enough that a merge is a few statements, small enough to keep one statement's
 /// arrays a few MB.
@@ -65,10 +104,21 @@ impl Ledger {
         Error::ledger(format!("ledger {}: {doing}: {}", self.target.name(), conn::describe(&e)))
     }
 
-    /// Take the writers' lock (see the module docs); held until this connection closes.
-    pub fn lock(&mut self) -> Result<()> {
-        self.client.execute("SELECT pg_advisory_lock($1)", &[&LOG_LOCK]).map_err(|e| self.failed("lock", e))?;
-        Ok(())
+    /// Take `locks` (see the module docs), each held until this connection closes: one simple query, so one
+    /// round trip on the path of every record tt-log writes, whatever the number of locks.
+    pub fn take(&mut self, locks: &Locks) -> Result<()> {
+        let sql: String = locks.keys().iter().map(|k| format!("SELECT pg_advisory_lock({k});")).collect();
+        if sql.is_empty() {
+            return Ok(());
+        }
+        if std::env::var_os("TT_LEDGER_EXPLAIN").is_some_and(|v| v == "1")
+            && let Locks::Only(names) = locks
+        {
+            for n in names {
+                eprintln!("ledger: lock {} (key {})", n.replace('\0', " / "), lock_key(n));
+            }
+        }
+        self.client.batch_execute(&sql).map_err(|e| self.failed("lock", e))
     }
 
     /// Add whole record lines (each ending in `\n`, as a JSONL log holds them); records whose identity the
@@ -111,8 +161,8 @@ impl Ledger {
         Ok(row.get::<_, i64>(0) as u64)
     }
 
-    /// The number of the last record added (0 for none): a record added later has a greater one, since
-    /// every writer adds under the writers' lock. A reservation notes it, as a file log's hold notes its length.
+    /// The number of the last record added (0 for none). A reservation notes it, as a file log's hold notes
+    /// its length: a record that settles the reservation is added after the hold, so it has a greater one.
     pub fn last_seq(&mut self) -> Result<u64> {
         let row = self
             .client
@@ -142,7 +192,7 @@ impl Ledger {
         Ok(rows.iter().map(|r| format!("{}\n", r.get::<_, &str>(0))).collect())
     }
 
-    /// Add one line to the reservations table (the caller holds the writers' lock).
+    /// Add one line to the reservations table (the caller holds the locks of what the line changes).
     pub fn append_hold_line(&mut self, line: &str) -> Result<()> {
         let line = line.trim_end_matches('\n');
         self.client

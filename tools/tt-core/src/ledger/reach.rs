@@ -28,12 +28,3 @@ pub fn reach(target: &Target) -> Result<Reach> {
     schema::ensure(&mut client, target.name())?;
     Ok(Reach::Ledger(Box::new(Ledger { client, target: target.clone() })))
 }
-
-impl Ledger {
-    /// [`Ledger::lock`] as a simple query: one round trip instead of a statement's two, on the path of every
-    /// record tt-log writes.
-    pub fn lock_now(&mut self) -> Result<()> {
-        let lock = format!("SELECT pg_advisory_lock({})", super::LOG_LOCK);
-        self.client.batch_execute(&lock).map_err(|e| self.failed("lock", e))
-    }
-}
