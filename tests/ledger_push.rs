@@ -174,6 +174,47 @@ fn an_interrupted_push_keeps_its_batches_and_a_rerun_sends_the_rest() {
     assert_eq!(lines(&db), format!("{first}{rest}"));
 }
 
+/// A push of several batches goes over two connections, one copying a batch while the other inserts the one
+/// before: the records still come in the order they were read, and a batch that fails on either connection
+/// keeps the batches before it and adds none after.
+#[test]
+fn a_push_over_two_connections_keeps_the_logs_order() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    // Five batches of 50,000 and a short one: three for one connection, three for the other. A duplicate
+    // of an earlier batch's record in a later one is already there.
+    let all = log(0, 260_000);
+    sc.write("usage.jsonl", format!("{all}{}", log(7, 1)));
+    sc.cmd("tt-export")
+        .args(["--to", &db.uri])
+        .succeeds()
+        .stderr_is(&format!("pushed 260,000 records to {} (1 already there)\n", db.uri));
+    same_lines(&lines(&db), &all);
+
+    // The third batch (the first connection's second) stops the push: the two before it are in, and
+    // nothing of the fourth, whichever connection got to it.
+    let db = pg::db().unwrap();
+    let (head, tail) = (log(0, 100_000), log(100_000, 120_000));
+    sc.write("big.jsonl", format!("{head}{{\"v\":1,\"id\":\"broken\"}}\n{tail}"));
+    let out = sc.cmd("tt-export").args(["--to", &db.uri, "big.jsonl"]).fails_with(2).one_error_line("tt-export");
+    assert!(
+        out.stderr.contains("big.jsonl:100001: ") && out.stderr.contains("(100,000 records before it were pushed"),
+        "{}",
+        out.stderr
+    );
+    same_lines(&lines(&db), &head);
+}
+
+/// `got` is `want`, line for line (a mismatch names the first line that differs, not two long texts).
+fn same_lines(got: &str, want: &str) {
+    let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
+    if let Some(k) = (0..g.len().min(w.len())).find(|&k| g[k] != w[k]) {
+        panic!("line {} differs:\n got: {}\nwant: {}", k + 1, g[k], w[k]);
+    }
+    assert_eq!(g.len(), w.len(), "lines");
+    assert_eq!(got, want);
+}
+
 #[test]
 fn no_progress_bar_is_drawn_into_a_pipe() {
     let Some(db) = pg::db() else { return };

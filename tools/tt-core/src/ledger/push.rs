@@ -10,15 +10,19 @@
 //!   ledger skips what it holds, whoever added it;
 //! * the binary format carries each line's exact bytes (the text format would have every backslash escaped),
 //!   so the ledger gives the lines back byte for byte;
-//! * parsing and encoding (this thread) overlap the server's work on the previous batch (a thread that owns the
-//!   connection while the push runs), which is what makes a million records a matter of seconds on two cores.
+//! * the work overlaps three ways: this thread parses and encodes a batch while two connections, each owned by
+//!   a thread of its own, take turns with the batches before it — one copies its batch into its temporary
+//!   table while the other inserts the previous one. The inserts take turns in the order the batches were
+//!   read (a baton, [`Turn`]), so the records are added in the order they were read, as by one connection,
+//!   while the server copies and inserts on two cores. A push of one batch opens one connection.
 //!
 //! Unlike a single append, a push is not all or nothing: a record that is not one stops it, with the batches
 //! before it kept. That is the point of batches: a push of a million records that fails at the end keeps what
 //! it sent.
 
 use std::io::Write;
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Condvar, Mutex};
 
 use super::{Ledger, Row, failed};
 use crate::error::{Error, Result};
@@ -34,7 +38,8 @@ const MEMORY: &str = "96MB";
 const PROGRESS_EVERY: u64 = 1024;
 
 /// The temporary table a batch is copied into, one column per `Row` field, in `INSERT`'s order, then the line's
-/// position in the push (so the records are added in the order they were read).
+/// position in the push: the rows do not lie in the order they were copied (a page with room left takes a
+/// later, shorter row), so the insert sorts by it, and the records are added in the order they were read.
 const TEMP: &str = "CREATE TEMPORARY TABLE IF NOT EXISTS tt_push (k text, i text, t text, a text, m text, p text, \
      s text, ta text, pr text, b text, gc text, h text, u text, so text, it int8, ot int8, cr int8, cw int8, \
      cw1 int8, rt int8, c text, l text, n int8) ON COMMIT DELETE ROWS";
@@ -68,17 +73,26 @@ impl Pushed {
     }
 }
 
-/// One batch, encoded: the COPY stream's bytes (header and rows, no trailer) and how many rows.
+impl std::ops::AddAssign for Pushed {
+    fn add_assign(&mut self, o: Pushed) {
+        self.records += o.records;
+        self.added += o.added;
+    }
+}
+
+/// One batch, encoded: the COPY stream's bytes (header and rows, no trailer), how many rows, and its place
+/// among the batches (0, 1, …), which decides its turn to insert.
 struct Batch {
     bytes: Vec<u8>,
     rows: u64,
+    number: u64,
 }
 
 impl Batch {
-    fn new() -> Batch {
+    fn new(number: u64) -> Batch {
         let mut bytes = Vec::with_capacity(16 << 20);
         bytes.extend_from_slice(HEADER);
-        Batch { bytes, rows: 0 }
+        Batch { bytes, rows: 0, number }
     }
 
     /// Add one row: the fields in [`TEMP`]'s order.
@@ -132,17 +146,17 @@ impl Ledger {
         F: FnOnce(&mut dyn FnMut(&str) -> Result<()>) -> Result<()>,
     {
         let name = self.target.name().to_string();
-        // A batch's temporary rows (about 25 MB) and their sort by position fit in memory instead of spilling to
-        // files: both settings are this session's own, and must come before its first temporary table.
-        let setup = format!("SET temp_buffers = '{MEMORY}'; SET work_mem = '{MEMORY}'; {TEMP}");
-        self.client.batch_execute(&setup).map_err(|e| failed(&name, "push: create the temporary table", e))?;
-        let client = &mut self.client;
-        // Room for one batch waiting while the server works on another: the two sides overlap, memory stays two
+        prepare(&mut self.client, &name)?;
+        let (target, client) = (&self.target, &mut self.client);
+        let turn = Turn::default();
+        // Room for one batch waiting per connection while the server works on others: memory stays a few
         // batches whatever the size of the push.
         let (tx, rx) = sync_channel::<Batch>(1);
         std::thread::scope(|scope| {
-            let sender = scope.spawn(|| send(client, rx, &name));
-            let (mut batch, mut records, mut bytes) = (Batch::new(), 0u64, 0u64);
+            let first = scope.spawn(|| send(client, rx, &name, &turn));
+            // The second connection, opened once there is a second batch.
+            let mut second: Option<(SyncSender<Batch>, std::thread::ScopedJoinHandle<'_, Sent>)> = None;
+            let (mut batch, mut records, mut bytes, mut number) = (Batch::new(0), 0u64, 0u64, 0u64);
             let mut stopped = false;
             let fed = feed(&mut |line: &str| {
                 let row = Row::new(line)?;
@@ -152,32 +166,117 @@ impl Ledger {
                 if records.is_multiple_of(PROGRESS_EVERY) {
                     progress(records, bytes);
                 }
-                if batch.rows as usize >= BATCH_ROWS && tx.send(std::mem::replace(&mut batch, Batch::new())).is_err() {
-                    // The sender stopped on an error, which its result gives.
-                    stopped = true;
-                    return Err(Error::ledger("the push stopped"));
+                if batch.rows as usize >= BATCH_ROWS {
+                    number += 1;
+                    let full = std::mem::replace(&mut batch, Batch::new(number));
+                    let to = if full.number % 2 == 0 {
+                        &tx
+                    } else {
+                        &second
+                            .get_or_insert_with(|| {
+                                let (tx2, rx2) = sync_channel::<Batch>(1);
+                                let (name, turn) = (&name, &turn);
+                                (tx2, scope.spawn(move || other(target, rx2, name, turn)))
+                            })
+                            .0
+                    };
+                    if to.send(full).is_err() {
+                        // A connection stopped on an error, which its result gives.
+                        stopped = true;
+                        return Err(Error::ledger("the push stopped"));
+                    }
                 }
                 Ok(())
             });
             if fed.is_ok() && batch.rows > 0 {
-                let _ = tx.send(batch);
+                let to = if batch.number % 2 == 0 { Some(&tx) } else { second.as_ref().map(|s| &s.0) };
+                match to {
+                    Some(to) => drop(to.send(batch)),
+                    // The first odd batch, and the last: no need for a second connection.
+                    None => drop(tx.send(Batch { number: batch.number, ..batch })),
+                }
             }
             progress(records, bytes);
             drop(tx);
-            let sent = sender.join().unwrap_or_else(|_| {
-                Err((
-                    Error::ledger(format!("ledger {name}: push: the connection's thread panicked")),
-                    Pushed::default(),
-                ))
-            });
-            match (fed, sent) {
-                (Ok(()), Ok(done)) => Ok(done),
+            let joined = |h: std::thread::ScopedJoinHandle<'_, Sent>| {
+                h.join().unwrap_or_else(|_| Sent {
+                    done: Pushed::default(),
+                    error: Some(Error::ledger(format!("ledger {name}: push: a connection's thread panicked"))),
+                })
+            };
+            let mut sent = joined(first);
+            if let Some((tx2, h)) = second {
+                drop(tx2);
+                let s2 = joined(h);
+                sent.done += s2.done;
+                sent.error = sent.error.or(s2.error);
+            }
+            let Sent { done, error } = sent;
+            match (fed, error) {
+                (Ok(()), None) => Ok(done),
                 // The server's error is the one to tell when it is what stopped the feed.
-                (Ok(()), Err((e, done))) => Err(so_far(e, done)),
-                (Err(_), Err((e, done))) if stopped => Err(so_far(e, done)),
-                (Err(e), Ok(done) | Err((_, done))) => Err(so_far(e, done)),
+                (Ok(()), Some(e)) => Err(so_far(e, done)),
+                (Err(_), Some(e)) if stopped => Err(so_far(e, done)),
+                (Err(e), _) => Err(so_far(e, done)),
             }
         })
+    }
+}
+
+/// Make a connection ready to push: room for a batch's temporary rows (about 25 MB) and their sort by position
+/// in memory instead of spilling to files (both settings are this session's own, and must come before its
+/// first temporary table), and the temporary table.
+fn prepare(client: &mut postgres::Client, name: &str) -> Result<()> {
+    // No JIT: compiling a batch's INSERT costs more than it could save on rows the planner cannot count.
+    let setup = format!("SET temp_buffers = '{MEMORY}'; SET work_mem = '{MEMORY}'; SET jit = off; {TEMP}");
+    client.batch_execute(&setup).map_err(|e| failed(name, "push: create the temporary table", e))
+}
+
+/// Whose turn it is to insert: the number of the next batch, or that the push stopped (a connection failed,
+/// so the batches after it must not be added before it).
+#[derive(Default)]
+struct Turn {
+    state: Mutex<(u64, bool)>,
+    changed: Condvar,
+}
+
+impl Turn {
+    /// Wait for batch `number`'s turn: false when the push stopped first.
+    fn wait(&self, number: u64) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !s.1 && s.0 != number {
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        !s.1
+    }
+
+    /// Batch `number` is in (or, `stop`, failed): the next batch's turn, or no one's.
+    fn pass(&self, number: u64, stop: bool) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if stop {
+            s.1 = true;
+        } else {
+            s.0 = number + 1;
+        }
+        self.changed.notify_all();
+    }
+}
+
+/// What one connection did: the batches it committed, and the error that stopped it, if one did.
+struct Sent {
+    done: Pushed,
+    error: Option<Error>,
+}
+
+/// The second connection's side: opened here, so the feed goes on meanwhile.
+fn other(target: &super::Target, rx: Receiver<Batch>, name: &str, turn: &Turn) -> Sent {
+    let opened = super::conn::Target::connect(target).and_then(|mut c| prepare(&mut c, name).map(|()| c));
+    match opened {
+        Ok(mut client) => send(&mut client, rx, name, turn),
+        Err(e) => {
+            turn.pass(0, true);
+            Sent { done: Pushed::default(), error: Some(e) }
+        }
     }
 }
 
@@ -196,31 +295,41 @@ fn so_far(e: Error, done: Pushed) -> Error {
     Error::new(e.kind(), msg)
 }
 
-/// The connection's side of a push: each batch copied and inserted in a transaction of its own; what was
-/// committed, and on error what was committed before it.
-fn send(
-    client: &mut postgres::Client,
-    rx: Receiver<Batch>,
-    name: &str,
-) -> std::result::Result<Pushed, (Error, Pushed)> {
+/// A connection's side of a push: each batch copied into the temporary table, then, on its turn, inserted
+/// and committed (a transaction per batch); what was committed, and the error that stopped it.
+fn send(client: &mut postgres::Client, rx: Receiver<Batch>, name: &str, turn: &Turn) -> Sent {
     let mut done = Pushed::default();
     for mut batch in rx {
         batch.bytes.extend_from_slice(&(-1i16).to_be_bytes());
-        let added = one(client, &batch.bytes).map_err(|e| (failed(name, "push", e), done))?;
-        done.records += batch.rows;
-        done.added += added;
+        match one(client, &batch, turn) {
+            Ok(Some(added)) => {
+                done.records += batch.rows;
+                done.added += added;
+            }
+            // The other connection failed: what it was to add before this batch is not in, so neither is this.
+            Ok(None) => break,
+            Err(e) => {
+                turn.pass(batch.number, true);
+                return Sent { done, error: Some(failed(name, "push", e)) };
+            }
+        }
     }
-    Ok(done)
+    Sent { done, error: None }
 }
 
-/// One batch: COPY into the temporary table and INSERT from it, committed together; how many were added.
-fn one(client: &mut postgres::Client, bytes: &[u8]) -> std::result::Result<u64, postgres::Error> {
+/// One batch: COPY into the temporary table, then on its turn INSERT from it and commit; how many were added,
+/// `None` when the push stopped before its turn (nothing of it is added).
+fn one(client: &mut postgres::Client, batch: &Batch, turn: &Turn) -> std::result::Result<Option<u64>, postgres::Error> {
     let mut tx = client.transaction()?;
     let mut w = tx.copy_in("COPY pg_temp.tt_push FROM STDIN (FORMAT binary)")?;
     // A write fails only when the connection does; `finish` then returns the driver's error, which says why.
-    let _ = w.write_all(bytes);
+    let _ = w.write_all(&batch.bytes);
     w.finish()?;
+    if !turn.wait(batch.number) {
+        return Ok(None);
+    }
     let added = tx.execute(INSERT, &[])?;
     tx.commit()?;
-    Ok(added)
+    turn.pass(batch.number, false);
+    Ok(Some(added))
 }
