@@ -513,3 +513,130 @@ fn tls_is_verified_against_the_roots_given() {
         .one_error_line("tt-sum")
         .stderr_has("no encryption");
 }
+
+/// Rows of `tt.records` read so far, by the server's own statistics: (read by sequential scans, fetched through
+/// indexes). Read once every other client of the database has gone: a backend flushes its statistics before it
+/// leaves `pg_stat_activity`, so what the last `tt-log` read is counted by then.
+fn rows_read(db: &pg::Db) -> (u64, u64) {
+    let others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                  AND backend_type = 'client backend' AND pid <> pg_backend_pid()";
+    let start = std::time::Instant::now();
+    while db.sql(others) != "0\n" {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "a client of the ledger did not go away");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let stats = db.sql(
+        "SELECT coalesce(seq_tup_read, 0), coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables \
+         WHERE relid = 'tt.records'::regclass",
+    );
+    let (seq, idx) = stats.trim().split_once('|').unwrap();
+    (seq.parse().unwrap(), idx.parse().unwrap())
+}
+
+/// A record line with id `id`, as tt writes them.
+fn record(id: &str, agent: &str) -> String {
+    format!(
+        "{{\"v\":1,\"id\":\"{id}\",\"ts\":\"2026-11-20T10:00:00Z\",\"agent\":\"{agent}\",\"model\":\"gpt-5\",\
+         \"input_tokens\":10,\"output_tokens\":1}}\n"
+    )
+}
+
+#[test]
+fn a_merge_asks_the_ledger_about_its_own_records_only() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    // Two records with UUID-shaped ids (their identity is the id's hash bits), then a hundred thousand more
+    // put in with SQL (text ids: their key is `x` and the id).
+    let uuid = |stamp: &str, tail: &str| format!("{stamp}-0000-7abc-9def-{tail}");
+    sc.write(
+        "first.jsonl",
+        record(&uuid("0190a000", "000000000001"), "A") + &record(&uuid("0190a000", "000000000002"), "A"),
+    );
+    sc.cmd("tt-log").args(["--import", "first.jsonl", "--log", &db.uri]).succeeds();
+    const BULK: u64 = 100_000;
+    db.sql(&format!(
+        "INSERT INTO tt.records (id_key, id, ts, agent, model, input_tokens, output_tokens, cache_read_tokens, \
+         cache_write_tokens, cache_write_1h_tokens, line) \
+         SELECT 'xbulk-' || g, 'bulk-' || g, '2026-11-01T00:00:00Z', 'BULK', 'gpt-5', 1, 1, 0, 0, 0, \
+         format('{{\"v\":1,\"id\":\"bulk-%s\",\"ts\":\"2026-11-01T00:00:00Z\",\"agent\":\"BULK\",\"model\":\"gpt-5\",\
+         \"input_tokens\":1,\"output_tokens\":1}}', g) FROM generate_series(1, {BULK}) g; \
+         ANALYZE tt.records; ALTER TABLE tt.records SET (autovacuum_enabled = false)"
+    ));
+    // Known: both UUIDs (one under another timestamp: the same request, as another machine derived it) and
+    // three bulk ids. New: four, one of them twice in the file (a duplicate within the merge itself).
+    let mut more = record(&uuid("0190ffff", "000000000001"), "B") + &record(&uuid("0190a000", "000000000002"), "B");
+    for id in ["bulk-1", "bulk-50000", "bulk-100000"] {
+        more += &record(id, "B");
+    }
+    for id in ["new-1", "new-2", &uuid("0190a000", "000000000003"), "new-1", "new-3"] {
+        more += &record(id, "C");
+    }
+    sc.write("more.jsonl", more);
+    let before = rows_read(&db);
+    sc.cmd("tt-log")
+        .args(["--import", "more.jsonl", "--dry-run", "--log", &db.uri])
+        .succeeds()
+        .stderr_has("more.jsonl: log: 10 records: 4 new, 6 already present, 0 invalid")
+        .stderr_has("would import 4 records into");
+    sc.cmd("tt-log")
+        .args(["--import", "more.jsonl", "--log", &db.uri])
+        .succeeds()
+        .stderr_has("more.jsonl: log: 10 records: 4 new, 6 already present, 0 invalid")
+        .stderr_has("imported 4 records into");
+    let after = rows_read(&db);
+    // Reading every id (what a merge did before) is a sequential scan of all 100,002 rows; asking about ten ids
+    // fetches at most those rows through the unique index, for the dry run and the merge.
+    let read = (after.0 - before.0) + (after.1 - before.1);
+    assert!(read <= 40, "the merges read {read} rows of the ledger (sequential, indexed: {before:?} → {after:?})");
+    assert_eq!(db.sql("SELECT count(*) FROM tt.records WHERE agent = 'C'"), "4\n");
+    assert_eq!(db.sql("SELECT count(*) FROM tt.records"), format!("{}\n", BULK + 2 + 4));
+    // The same file again: everything is there, counted the same way.
+    sc.cmd("tt-log")
+        .args(["--import", "more.jsonl", "--log", &db.uri])
+        .succeeds()
+        .stderr_has("more.jsonl: log: 10 records: 0 new, 10 already present, 0 invalid");
+}
+
+#[test]
+fn a_transcript_import_into_a_ledger_counts_as_into_a_file() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    copy_tree(&fixture("claude-code"), &sc.path().join("claude"));
+    let import = |log: &str, dry: bool| {
+        let out = sc
+            .cmd("tt-log")
+            .args(["--import", "claude-code", "--log", log])
+            .args(dry.then_some("--dry-run"))
+            .env("CLAUDE_CONFIG_DIR", sc.path().join("claude"))
+            .run();
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+        let summary = out.stderr.lines().find(|l| l.starts_with("claude-code: ")).unwrap().to_string();
+        summary.replace(log, "LOG")
+    };
+    // Every record, into a file; then half of them into a second file and into the ledger, which the imports
+    // below find there (and in a ledger, among many others).
+    import("all.jsonl", false);
+    let all = sc.read("all.jsonl");
+    let half: String = all.lines().take(3).map(|l| format!("{l}\n")).collect();
+    sc.write("half.jsonl", &half);
+    sc.write("part.jsonl", &half);
+    sc.cmd("tt-log").args(["--import", "half.jsonl", "--log", &db.uri]).succeeds();
+    db.sql(
+        "INSERT INTO tt.records (id_key, id, ts, agent, model, input_tokens, output_tokens, cache_read_tokens, \
+         cache_write_tokens, cache_write_1h_tokens, line) SELECT 'xbulk-' || g, 'bulk-' || g, now(), 'BULK', \
+         'gpt-5', 1, 1, 0, 0, 0, '{}' FROM generate_series(1, 5000) g",
+    );
+    // A dry run, then the import: the same words and counts as into the file holding the same half.
+    let file_dry = import("part.jsonl", true);
+    assert!(file_dry.contains("would add 3 records"), "{file_dry}");
+    assert_eq!(import(&db.uri, true), file_dry);
+    let file = import("part.jsonl", false);
+    assert!(file.contains("added 3 records"), "{file}");
+    assert_eq!(import(&db.uri, false), file);
+    let mut lines: Vec<String> =
+        db.sql("SELECT line FROM tt.records WHERE agent <> 'BULK'").lines().map(String::from).collect();
+    let mut want: Vec<String> = all.lines().map(String::from).collect();
+    lines.sort();
+    want.sort();
+    assert_eq!(lines, want);
+}

@@ -382,7 +382,8 @@ pub struct Plan {
     pub added: u64,
 }
 
-/// Decide which records are new: an id already in `existing`, or seen earlier in the import, is skipped. Ids
+/// Decide which records are new: an id already in `existing` (the log's ids, or at least those of `files`'
+/// records it holds), or seen earlier in the import, is skipped; both count as present. Ids
 /// are the identity of a record (compared by [`IdKey`], so two machines that kept different copies of the same
 /// imported request agree), and merging A into B and B into A never duplicates anything.
 pub fn plan(files: &[TtFile], existing: &HashSet<IdKey>) -> Plan {
@@ -514,9 +515,11 @@ pub fn merge(
     let read: Vec<TtFile> = sources.iter().map(|s| read_tt_file(s, config.max_tokens)).collect::<Result<_>>()?;
     let name = log.display().to_string();
     let at = crate::store::Log::at(log)?;
+    // The plan only asks whether each record's id is in the log: a ledger is asked about these, not read whole.
+    let candidates: HashSet<IdKey> = read.iter().flat_map(|f| f.records.iter().map(|(id, _)| id_key(id))).collect();
     if dry_run || !read.iter().all(TtFile::is_ok) {
         let existing = match &at {
-            crate::store::Log::Ledger(t) => crate::ledger::Ledger::open(t)?.ids()?,
+            crate::store::Log::Ledger(t) => crate::ledger::Ledger::open(t)?.known(&candidates)?,
             crate::store::Log::File(_) => match std::fs::File::open(log) {
                 Ok(f) => crate::log::log_ids(&name, BufReader::with_capacity(256 * 1024, f))?,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
@@ -532,7 +535,7 @@ pub fn merge(
         Some(locked) if alerts => crate::enforce::watch(locked, config),
         _ => None,
     };
-    let existing = writer.ids()?;
+    let existing = writer.known(&candidates)?;
     let plan = plan(&read, &existing);
     writer.append(&plan.lines)?;
     let alerts = match (watch, writer.file()) {
@@ -681,6 +684,23 @@ mod tests {
             dry.summary(std::path::Path::new("u.jsonl")),
             "would import 1 record into u.jsonl (dry run: nothing written)"
         );
+    }
+
+    /// A plan needs of the log's ids only those of the records merged (what a ledger is asked about): the log's
+    /// other ids change nothing, and a record repeated within the merge counts as present either way.
+    #[test]
+    fn plans_need_only_the_merged_records_ids() {
+        let mut a = tt_file("a.jsonl", None, 3, 0, None);
+        a.records.push(("id1".into(), String::new()));
+        let b = tt_file("b.jsonl", None, 1, 0, None);
+        let files = [a, b];
+        let known: HashSet<IdKey> = [id_key("id2")].into_iter().collect();
+        let mut whole = known.clone();
+        whole.extend((0..1000).map(|i| id_key(&format!("other{i}"))));
+        let counts = |p: &Plan| p.files.iter().map(|f| (f.added, f.present)).collect::<Vec<_>>();
+        let (some, all) = (plan(&files, &known), plan(&files, &whole));
+        assert_eq!(counts(&some), [(2, 2), (0, 1)]);
+        assert_eq!((counts(&all), all.added), (counts(&some), some.added));
     }
 
     /// A refusal lists each damaged file, the first bad lines and a count of the rest, and says why in one error.

@@ -4,7 +4,7 @@
 //! `log`) is a path or a `postgresql://` URI; [`Log::at`] decides which, [`Log::source`] is what readers read,
 //! and [`Log::lock`] gives the [`Writer`] every tt writer appends through. Both backends keep the same
 //! contract: whole records only, nothing written unless every line is a record the readers accept, and writers
-//! that read before they write (merges, imports) hold the log's lock across both.
+//! that read before they write (merges, imports: [`Writer::known`]) hold the log's lock across both.
 //!
 //! What each backend does its own way is matched on [`Writer`] by the feature that needs it: the enforce
 //! index and the level alerts of a plain append are a file's (`Writer::file`); a ledger's budget sums are
@@ -155,17 +155,21 @@ impl Writer {
         }
     }
 
-    /// The identities of the records the log holds (read under the lock).
-    pub fn ids(&mut self) -> Result<HashSet<IdKey>> {
+    /// Which of `candidates` (the identities of records a writer is about to add) the log holds, read under the
+    /// lock. A file is read whole, as it must be (it is local, and has no index to ask); a ledger is asked about
+    /// the candidates only ([`Ledger::known`]), so the cost follows what is added, not the ledger's size.
+    pub fn known(&mut self, candidates: &HashSet<IdKey>) -> Result<HashSet<IdKey>> {
         match self {
             Writer::File(f) => {
                 let name = f.path().display().to_string();
                 let file = f.file();
                 use std::io::Seek;
                 file.rewind().map_err(|e| Error::io(&name, e))?;
-                crate::log::log_ids(&name, std::io::BufReader::with_capacity(256 * 1024, &*file))
+                let mut ids = crate::log::log_ids(&name, std::io::BufReader::with_capacity(256 * 1024, &*file))?;
+                ids.retain(|k| candidates.contains(k));
+                Ok(ids)
             }
-            Writer::Ledger(l) => l.ids(),
+            Writer::Ledger(l) => l.known(candidates),
         }
     }
 

@@ -4,8 +4,9 @@
 //! two groups of files at a time (a Claude Code session with its subagents' files is one group, see `groups`)
 //! → hold back, in the whole group, a request at a file's end that may still be streaming ([`IDLE_COMPLETE`])
 //! → keep one usage per source request within the group (the line with the most tokens: streaming writes a
-//! message several times) → skip requests whose id is already in the log → price → append the new records
-//! under the log lock → save the new offsets.
+//! message several times) → skip requests whose id is already in the log (a file's ids are read once; a ledger
+//! is asked about the requests found, never read whole) → price → append the new records under the log lock →
+//! save the new offsets.
 //!
 //! The parts, one file each:
 //! * this file: the pipeline's public face — [`import()`], its [`Options`] and [`Report`] — and what the format
@@ -56,9 +57,10 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::id::IdKey;
 use crate::money;
 use crate::record::Tokens;
-use build::Builder;
+use build::{Builder, Built};
 use read::{GroupResult, ReadOpts, groups, log_tails, read_group};
 use state::{FileState, State};
 
@@ -411,10 +413,10 @@ pub fn refuse_flags(source: &str, given: &dyn Fn(&str) -> bool) -> Result<()> {
 /// Import `files` into the log at `log`. `sink` gets the JSON line of every record added (or that would be,
 /// with `dry_run`), in the order they are appended.
 ///
-/// The log stays locked from reading its ids to the last append, so a concurrent import or `tt-log` cannot slip
-/// a duplicate in between. Records go out as they are found, in writes of about 256 KiB of whole lines
-/// (memory stays flat however large the transcripts are); an import that dies midway leaves whole records
-/// only, and the next one adds the rest.
+/// The log stays locked from the first read of its ids to the last append, so a concurrent import or `tt-log`
+/// cannot slip a duplicate in between. Records go out as they are found, in writes of about 256 KiB of whole
+/// lines (memory stays flat however large the transcripts are); an import that dies midway leaves whole
+/// records only, and the next one adds the rest.
 pub fn import(
     source: Source,
     files: &[PathBuf],
@@ -447,8 +449,12 @@ pub fn import(
         // The log was replaced or truncated: what the state says was imported may not be in it any more.
         st.files.clear();
     }
+    let (seen, holds) = counted(&mut locked, &at)?;
     let mut adding = Adding {
-        seen: counted(&mut locked, &at)?,
+        seen,
+        holds,
+        pending: Vec::new(),
+        pending_len: 0,
         text: String::with_capacity(APPEND_CHUNK + 4096),
         report: Report { files: files.len(), ..Report::default() },
         warnings: opened,
@@ -474,6 +480,7 @@ pub fn import(
         all_finished: opts.all_finished,
     };
     read_groups(&ro, &builder, files, &st, opts.threads, |r| adding.group(r, &mut locked, sink))?;
+    adding.count(&mut locked, sink)?;
     let Adding { text, mut report, warnings, results, .. } = adding;
     report.warnings = capped(warnings);
     if let Some(mut l) = locked {
@@ -495,23 +502,35 @@ pub fn import(
     Ok(report)
 }
 
-/// The requests the log already holds (by their ids' hashed tails), read under the lock when there is one.
-fn counted(locked: &mut Option<crate::store::Writer>, at: &crate::store::Log) -> Result<HashSet<u128>> {
-    let tails = |ids: HashSet<crate::id::IdKey>| {
-        ids.into_iter().filter_map(|k| if let crate::id::IdKey::Tail(t) = k { Some(t) } else { None }).collect()
-    };
+/// The requests the log is known to hold at the start (by their ids' hashed tails), and how to learn the rest.
+/// A file's are all read here, under the lock when there is one: it is local, and one pass is the cheapest
+/// way. A ledger's are not read at all: it is asked about the requests found, as they are counted ([`Holds`]).
+fn counted(locked: &mut Option<crate::store::Writer>, at: &crate::store::Log) -> Result<(HashSet<u128>, Holds)> {
     match (locked, at) {
         (Some(crate::store::Writer::File(l)), _) => {
             let name = l.path().display().to_string();
-            log_tails(l.file()).map_err(|e| Error::io(name, e))
+            Ok((log_tails(l.file()).map_err(|e| Error::io(name, e))?, Holds::Read))
         }
-        (Some(w), _) => Ok(tails(w.ids()?)),
-        (None, crate::store::Log::Ledger(t)) => Ok(tails(crate::ledger::Ledger::open(t)?.ids()?)),
+        (Some(crate::store::Writer::Ledger(_)), _) => Ok((HashSet::new(), Holds::Ask(None))),
+        // A dry run takes no lock, so it asks through a connection of its own.
+        (None, crate::store::Log::Ledger(t)) => {
+            Ok((HashSet::new(), Holds::Ask(Some(Box::new(crate::ledger::Ledger::open(t)?)))))
+        }
         (None, crate::store::Log::File(log)) => match File::open(log) {
-            Ok(mut f) => log_tails(&mut f).map_err(|e| Error::io(log.display(), e)),
-            Err(_) => Ok(HashSet::new()),
+            Ok(mut f) => Ok((log_tails(&mut f).map_err(|e| Error::io(log.display(), e))?, Holds::Read)),
+            Err(_) => Ok((HashSet::new(), Holds::Read)),
         },
     }
+}
+
+/// How an import learns which of the requests it found the log already holds.
+enum Holds {
+    /// All of them were read into [`Adding::seen`] up front (a file log).
+    Read,
+    /// The ledger is asked about each batch of requests before they are counted (a ledger's ids are not read
+    /// whole: a hook adding a few records to a ledger of millions asks about those few). Through the locked
+    /// writer, or for a dry run through this connection.
+    Ask(Option<Box<crate::ledger::Ledger>>),
 }
 
 /// At most [`MAX_WARNINGS`] warnings, then one line saying how many more there were.
@@ -581,8 +600,14 @@ fn read_groups(
 
 /// What an import has taken so far from the groups read, in file order.
 struct Adding {
-    /// Requests already counted: those in the log, then every one added by this import.
+    /// Requests already counted: those known to be in the log, then every one added by this import.
     seen: HashSet<u128>,
+    /// How the requests the log holds that `seen` lacks are learned.
+    holds: Holds,
+    /// Records built but not counted yet, in file order: a ledger is asked about them together.
+    pending: Vec<Built>,
+    /// Their lines' bytes.
+    pending_len: usize,
     /// Record lines not yet appended.
     text: String,
     report: Report,
@@ -592,8 +617,8 @@ struct Adding {
 }
 
 impl Adding {
-    /// Take one group's result: its counts and warnings, and each record of a request not yet counted, given to
-    /// `sink` and appended to `locked` (nothing in a dry run) in writes of about [`APPEND_CHUNK`] bytes.
+    /// Take one group's result: its counts and warnings now, its records once about [`APPEND_CHUNK`] bytes of
+    /// them wait ([`Adding::count`]).
     fn group(
         &mut self,
         r: GroupResult,
@@ -608,6 +633,41 @@ impl Adding {
         report.unfinished += r.unfinished;
         self.warnings.extend(r.warnings);
         for b in r.built {
+            self.pending_len += b.line.len() + 1;
+            self.pending.push(b);
+            if self.pending_len >= APPEND_CHUNK {
+                self.count(locked, sink)?;
+            }
+        }
+        self.results.extend(r.states);
+        Ok(())
+    }
+
+    /// Count the pending records, in order: a request already counted (in the log, or added before) is a
+    /// duplicate; each other one is given to `sink` and appended to `locked` (nothing in a dry run) in writes of
+    /// about [`APPEND_CHUNK`] bytes. A ledger is first asked which of them it holds — one lookup for the batch,
+    /// under the lock the append is made under, so nothing slips in between.
+    fn count(
+        &mut self,
+        locked: &mut Option<crate::store::Writer>,
+        sink: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
+        if let Holds::Ask(own) = &mut self.holds {
+            let fresh: HashSet<IdKey> =
+                self.pending.iter().filter(|b| !self.seen.contains(&b.tail)).map(|b| IdKey::Tail(b.tail)).collect();
+            if !fresh.is_empty() {
+                let held = match (locked.as_mut(), own) {
+                    (Some(w), _) => w.known(&fresh)?,
+                    (None, Some(l)) => l.known(&fresh)?,
+                    (None, None) => HashSet::new(),
+                };
+                // Only tails were asked about, so only tails come back.
+                self.seen.extend(held.into_iter().filter_map(|k| if let IdKey::Tail(t) = k { Some(t) } else { None }));
+            }
+        }
+        self.pending_len = 0;
+        let report = &mut self.report;
+        for b in std::mem::take(&mut self.pending) {
             if !self.seen.insert(b.tail) {
                 report.duplicates += 1;
                 continue;
@@ -630,7 +690,6 @@ impl Adding {
                 appended?;
             }
         }
-        self.results.extend(r.states);
         Ok(())
     }
 }

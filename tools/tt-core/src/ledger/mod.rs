@@ -9,12 +9,13 @@
 //!   UUID-shaped id, else the id's text), held in a unique column: adding a record the ledger has is a no-op,
 //!   so re-imports, merges and retries never count twice.
 //! * **Locks by what a writer reads.** A writer takes session advisory locks ([`Ledger::take`]), released when
-//!   its connection closes, so a writer that dies cannot leave one held. Writers that read the whole ledger
-//!   before they write (imports, merges) take the whole ledger's lock ([`Locks::All`]), so two machines
-//!   importing at once add each record once and report it once. A budget check takes one lock per budget
-//!   window it reads ([`Locks::Only`], named by `enforce::ledger::window_locks`): writers racing for one
-//!   window take turns, writers in different windows do not wait for each other. A plain append reads
-//!   nothing and takes none: the identity column alone keeps it from counting twice.
+//!   its connection closes, so a writer that dies cannot leave one held. Writers that read the ledger before
+//!   they write (imports, merges: which of the records they are about to add it holds, [`Ledger::known`]) take
+//!   the whole ledger's lock ([`Locks::All`]), so two machines importing at once add each record once and
+//!   report it once. A budget check takes one lock per budget window it reads ([`Locks::Only`], named by
+//!   `enforce::ledger::window_locks`): writers racing for one window take turns, writers in different windows
+//!   do not wait for each other. A plain append reads nothing and takes none: the identity column alone keeps
+//!   it from counting twice.
 //! * **The schema is tt's** (`schema`): created on first use, versioned in `tt.meta`, migrated forward under a
 //!   transaction-level advisory lock; a ledger newer than this tt is refused, never written.
 //!
@@ -44,7 +45,8 @@ const LOG_LOCK: i64 = 0x74_74_2d_6c_6f_67;
 /// What a writer locks before it reads and writes (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Locks {
-    /// The whole ledger: for a writer that reads every record (or every id) before it writes.
+    /// The whole ledger: for a writer whose reads before it writes may touch any record (which of its records
+    /// the ledger holds).
     All,
     /// Named parts: a budget window a check reads (`budget\u{0}period\u{0}window`), a reservation whose state a
     /// settle or a release reads. None at all for a plain append.
@@ -76,6 +78,10 @@ fn lock_key(name: &str) -> i64 {
         k => k,
     }
 }
+
+/// Ids per lookup of [`Ledger::known`]: one statement's array stays well under a MB, and a merge of a million
+/// records is a hundred round trips.
+const KNOWN_BATCH: usize = 10_000;
 
 /// Rows per `INSERT`: big enough that a merge is a few statements, small enough to keep one statement's
 /// arrays a few MB.
@@ -149,10 +155,25 @@ impl Ledger {
         insert(&mut self.client, rows).map_err(|e| self.failed("append", e))
     }
 
-    /// The identities of every record in the ledger (what a merge or an import checks new records against).
-    pub fn ids(&mut self) -> Result<HashSet<IdKey>> {
-        let rows = self.client.query("SELECT id FROM tt.records", &[]).map_err(|e| self.failed("read ids", e))?;
-        Ok(rows.iter().map(|r| id_key(r.get::<_, &str>(0))).collect())
+    /// Which of `candidates` the ledger holds (what a merge or an import checks the records it is about to add
+    /// against). Only the candidates are looked up, through the unique `id_key` column's index, `KNOWN_BATCH`
+    /// at a time: an import of a few records into a ledger of millions reads a few rows, not every id.
+    pub fn known(&mut self, candidates: &HashSet<IdKey>) -> Result<HashSet<IdKey>> {
+        let keys = keyed(candidates);
+        let texts: Vec<&str> = keys.keys().map(String::as_str).collect();
+        let mut known = HashSet::new();
+        for batch in texts.chunks(KNOWN_BATCH) {
+            use postgres::types::Type as T;
+            // Typed, so one round trip per batch (no prepare first).
+            let rows = self
+                .client
+                .query_typed("SELECT id_key FROM tt.records WHERE id_key = ANY($1)", &[(&batch, T::TEXT_ARRAY)])
+                .map_err(|e| self.failed("read ids", e))?;
+            // Mapped back through the candidates' own keys, not by parsing the text: what comes back is
+            // exactly the identity that was asked about.
+            known.extend(rows.iter().filter_map(|r| keys.get(r.get::<_, &str>(0))).map(|&k| k.clone()));
+        }
+        Ok(known)
     }
 
     /// How many records the ledger holds.
@@ -254,6 +275,12 @@ fn key_text(k: &IdKey) -> String {
     }
 }
 
+/// The candidates an id lookup asks about, by their unique column's text. A text holding a NUL is left out:
+/// PostgreSQL's `text` cannot hold one, so no row has it (and sending it would fail the whole lookup).
+fn keyed(candidates: &HashSet<IdKey>) -> std::collections::HashMap<String, &IdKey> {
+    candidates.iter().map(|k| (key_text(k), k)).filter(|(t, _)| !t.contains('\0')).collect()
+}
+
 /// One `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` of `rows`: the number added.
 fn insert(c: &mut impl postgres::GenericClient, rows: &[Row]) -> std::result::Result<u64, postgres::Error> {
     let col = |f: &dyn Fn(&Row) -> String| rows.iter().map(f).collect::<Vec<String>>();
@@ -309,4 +336,36 @@ fn insert(c: &mut impl postgres::GenericClient, rows: &[Row]) -> std::result::Re
             (&line, T::TEXT_ARRAY),
         ],
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A UUID-shaped id's key is its hash bits (so copies with other timestamps share it), any other id's its
+    /// text; the prefixes keep a text that looks like hash bits from meeting them.
+    #[test]
+    fn key_texts_tell_tails_from_texts() {
+        let a = "0190a000-0000-7abc-9def-0123456789ab";
+        let b = "0190ffff-ffff-7abc-9def-0123456789ab";
+        assert_eq!(key_text(&id_key(a)), key_text(&id_key(b)));
+        assert!(key_text(&id_key(a)).starts_with('t'));
+        assert_eq!(key_text(&IdKey::Tail(0x1f)), "t000000000000000001f");
+        assert_eq!(key_text(&id_key("rec-1")), "xrec-1");
+        assert_ne!(key_text(&IdKey::Text("t000000000000000001f".into())), key_text(&IdKey::Tail(0x1f)));
+    }
+
+    /// A lookup maps each key text back to the candidate it came from, and leaves out what no row can hold.
+    #[test]
+    fn lookups_map_back_to_their_candidates() {
+        let tail = id_key("0190a000-0000-7abc-9def-0123456789ab");
+        let text = IdKey::Text("rec-1".into());
+        let nul = IdKey::Text("a\0b".into());
+        let candidates: HashSet<IdKey> = [tail.clone(), text.clone(), nul].into_iter().collect();
+        let keys = keyed(&candidates);
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[&key_text(&tail)], &tail);
+        assert_eq!(keys["xrec-1"], &text);
+    }
 }
