@@ -154,6 +154,44 @@ fn pushed<'c>(
     prices: &'c PriceTable,
 ) -> Result<std::result::Result<Rollup<'c>, String>> {
     let mut ledger = Ledger::open(target)?;
+    // The loose lines come over a second connection at the same time, summed into an aggregator of their own
+    // (aggregators merge exactly): the server scans for both on two cores while this thread adds the sums.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (summed, loose) = std::thread::scope(|scope| {
+        let loose = scope.spawn(|| loose_lines(target, q, keys, cal, window, prices, &stop));
+        let summed = partials(&mut ledger, q, keys, cal, window, prices);
+        if !matches!(summed, Ok(Ok(_))) {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let loose = loose.join().unwrap_or_else(|_| Ok(Err("the loose lines' thread panicked".into())));
+        (summed, loose)
+    });
+    let (mut agg, partials) = match summed? {
+        Ok(a) => a,
+        Err(why) => return Ok(Err(why)),
+    };
+    let (lines_agg, lines) = match loose? {
+        Ok(a) => a,
+        Err(why) => return Ok(Err(why)),
+    };
+    agg.merge(lines_agg);
+    // Overflowing sums are the streaming read's error to report, and rounding ones are not provably the same.
+    if agg.check().is_err() || !agg.summed_in_units() {
+        return Ok(Err("sums too large, or with too many decimals, to be exact in any order".into()));
+    }
+    Ok(Ok(Rollup { agg, how: How::Pushed { partials, lines } }))
+}
+
+/// The server's partial sums, added to an aggregator of their own; `Ok(Err(why))` when one cannot be proved
+/// exact. With the number of rows of sums.
+fn partials<'c>(
+    ledger: &mut Ledger,
+    q: &Query,
+    keys: &[Key],
+    cal: Calendar,
+    window: &Window,
+    prices: &'c PriceTable,
+) -> Result<std::result::Result<(Aggregator<'c>, u64), String>> {
     let mut agg = Aggregator::new(keys.to_vec(), cal, window.clone(), prices);
     let mut unfit: Option<String> = None;
     // Where each key's value is in a row: the n-th column, the session, or (calendar keys) the grain.
@@ -209,26 +247,46 @@ fn pushed<'c>(
     if let Some(why) = unfit {
         return Ok(Err(why));
     }
+    Ok(Ok((agg, partials)))
+}
+
+/// The lines of the records the server does not sum (see the module docs), read over a connection of their
+/// own and added to an aggregator of their own, as a file's records are; stops early when `stop` is set (the
+/// report streams instead). With the number of lines.
+fn loose_lines<'c>(
+    target: &Target,
+    q: &Query,
+    keys: &[Key],
+    cal: Calendar,
+    window: &Window,
+    prices: &'c PriceTable,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<std::result::Result<(Aggregator<'c>, u64), String>> {
+    let mut ledger = Ledger::open(target)?;
+    let mut agg = Aggregator::new(keys.to_vec(), cal, window.clone(), prices);
+    let mut unfit: Option<String> = None;
     let mut lines = 0u64;
-    ledger.loose_lines(q, |line| match View::parse(line) {
-        Ok(v) => {
-            agg.add(&v);
-            lines += 1;
-            Ok(true)
+    ledger.loose_lines(q, |line| {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            unfit = Some("stopped".into());
+            return Ok(false);
         }
-        Err(_) => {
-            unfit = Some("a line the reader refuses (the streaming read says where)".into());
-            Ok(false)
+        match View::parse(line) {
+            Ok(v) => {
+                agg.add(&v);
+                lines += 1;
+                Ok(true)
+            }
+            Err(_) => {
+                unfit = Some("a line the reader refuses (the streaming read says where)".into());
+                Ok(false)
+            }
         }
     })?;
-    if let Some(why) = unfit {
-        return Ok(Err(why));
-    }
-    // Overflowing sums are the streaming read's error to report, and rounding ones are not provably the same.
-    if agg.check().is_err() || !agg.summed_in_units() {
-        return Ok(Err("sums too large, or with too many decimals, to be exact in any order".into()));
-    }
-    Ok(Ok(Rollup { agg, how: How::Pushed { partials, lines } }))
+    Ok(match unfit {
+        Some(why) => Err(why),
+        None => Ok((agg, lines)),
+    })
 }
 
 /// True when the grain starting at `at` lies in one bucket of each calendar key: its first and last instants
