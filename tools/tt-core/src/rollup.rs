@@ -15,7 +15,9 @@
 //!   in the same integer units a record's cost goes into. The records without a cost, and those whose
 //!   microsecond `ts` sits exactly on a window bound or a grain's start (where a line's nanoseconds could put
 //!   it on the other side: see `ledger::sum`), come as lines and go through [`Aggregator::add`], priced with
-//!   the report's table, windowed and bucketed on their own `ts`, exactly as a file's records are.
+//!   the report's table, windowed and bucketed on their own `ts`, exactly as a file's records are. They come
+//!   over a second connection while the server sums on the first, into an aggregator of their own that is
+//!   then merged ([`Aggregator::merge`], exact in any order).
 //! * **Anything not provably the same streams instead**: a tag key (it lives in the line), several sources, a
 //!   window bound finer than a microsecond, a sum past `u64` or with more than 18 decimals, dollars past
 //!   $10^10 (where decimal additions could round in an order-dependent way), a line the reader refuses (the
