@@ -13,7 +13,7 @@
 //! * the work overlaps three ways: this thread parses and encodes a batch while two connections, each owned by
 //!   a thread of its own, take turns with the batches before it — one copies its batch into its temporary
 //!   table while the other inserts the previous one. The inserts take turns in the order the batches were
-//!   read (a baton, [`Turn`]), so the records are added in the order they were read, as by one connection,
+//!   read (a baton, `Turn`), so the records are added in the order they were read, as by one connection,
 //!   while the server copies and inserts on two cores. A push of one batch opens one connection.
 //!
 //! Unlike a single append, a push is not all or nothing: a record that is not one stops it, with the batches
