@@ -97,12 +97,13 @@ for line in open(os.path.join(tmp, "ledgers")):
 say(f"worst shape: {worst[0]}, pushdown at {worst[1]:.2f}× the JSONL time (target ≤ 3×: {'met' if worst[1] <= 3 else 'MISSED'})")
 sys.path.insert(0, os.path.join(os.path.dirname(figures), "bench"))
 from write_block import write_block
+SKIP = "benchmark figures, written by the bench scripts"
 write_block(figures, "ledger-sum", out_lines)
 # The README quotes each shape's ratio and the verdict (its section on the team ledger).
 ratios = [l.strip().split("→")[0].replace("ledger, pushdown    :", "").strip() + " → " + l.split("→")[1].split(";")[0].strip()
           for l in out_lines if "ledger, pushdown" in l]
 shapes = [l.split(":")[0] for l in out_lines if " records (" in l and "MB as JSONL" in l]
 write_block(os.path.join(os.path.dirname(figures), "README.md"), "ledger-sum",
-            [f"tt-sum --by agent, {s}: {r}" for s, r in zip(shapes, ratios)] + out_lines[-1:])
+            [f"tt-sum --by agent, {s}: {r}" for s, r in zip(shapes, ratios)] + out_lines[-1:], skip=SKIP)
 sys.exit(0 if all_same else 1)
 PY
