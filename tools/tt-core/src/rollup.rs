@@ -86,7 +86,7 @@ pub fn sum<'c>(
     let why = match sources {
         [Source::Ledger(_)] if !pushdown => "TT_LEDGER_PUSHDOWN=0".to_string(),
         [Source::Ledger(t)] => match plan(keys, window) {
-            Ok(q) => match pushed(t, &q, keys, cal, window, prices)? {
+            Ok(q) => match pushed(t, Report { q: &q, keys, cal, window, prices })? {
                 Ok(r) => return Ok(r),
                 Err(why) => why,
             },
@@ -145,23 +145,33 @@ pub fn column(f: &Field) -> Option<Column> {
     })
 }
 
+/// A report the server sums: its query, and what the client finishes it with.
+#[derive(Clone, Copy)]
+struct Report<'a, 'c> {
+    q: &'a Query,
+    keys: &'a [Key],
+    cal: Calendar,
+    window: &'a Window,
+    prices: &'c PriceTable,
+}
+
+impl<'c> Report<'_, 'c> {
+    /// An empty aggregator of the report's groups, as the streaming path makes it.
+    fn aggregator(&self) -> Aggregator<'c> {
+        Aggregator::new(self.keys.to_vec(), self.cal, self.window.clone(), self.prices)
+    }
+}
+
 /// Sum in the server and finish here; `Ok(Err(why))` when the result could not be proved exact (the caller
 /// streams instead), `Err` for the ledger's errors (which a streaming read would meet too).
-fn pushed<'c>(
-    target: &Target,
-    q: &Query,
-    keys: &[Key],
-    cal: Calendar,
-    window: &Window,
-    prices: &'c PriceTable,
-) -> Result<std::result::Result<Rollup<'c>, String>> {
+fn pushed<'c>(target: &Target, r: Report<'_, 'c>) -> Result<std::result::Result<Rollup<'c>, String>> {
     let mut ledger = Ledger::open(target)?;
     // The loose lines come over a second connection at the same time, summed into an aggregator of their own
     // (aggregators merge exactly): the server scans for both on two cores while this thread adds the sums.
     let stop = std::sync::atomic::AtomicBool::new(false);
     let (summed, loose) = std::thread::scope(|scope| {
-        let loose = scope.spawn(|| loose_lines(target, q, keys, cal, window, prices, &stop));
-        let summed = partials(&mut ledger, q, keys, cal, window, prices);
+        let loose = scope.spawn(|| loose_lines(target, r, &stop));
+        let summed = partials(&mut ledger, r);
         if !matches!(summed, Ok(Ok(_))) {
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
         }
@@ -186,15 +196,9 @@ fn pushed<'c>(
 
 /// The server's partial sums, added to an aggregator of their own; `Ok(Err(why))` when one cannot be proved
 /// exact. With the number of rows of sums.
-fn partials<'c>(
-    ledger: &mut Ledger,
-    q: &Query,
-    keys: &[Key],
-    cal: Calendar,
-    window: &Window,
-    prices: &'c PriceTable,
-) -> Result<std::result::Result<(Aggregator<'c>, u64), String>> {
-    let mut agg = Aggregator::new(keys.to_vec(), cal, window.clone(), prices);
+fn partials<'c>(ledger: &mut Ledger, r: Report<'_, 'c>) -> Result<std::result::Result<(Aggregator<'c>, u64), String>> {
+    let Report { q, keys, cal, .. } = r;
+    let mut agg = r.aggregator();
     let mut unfit: Option<String> = None;
     // Where each key's value is in a row: the n-th column, the session, or (calendar keys) the grain.
     let mut next = 0;
@@ -257,18 +261,14 @@ fn partials<'c>(
 /// report streams instead). With the number of lines.
 fn loose_lines<'c>(
     target: &Target,
-    q: &Query,
-    keys: &[Key],
-    cal: Calendar,
-    window: &Window,
-    prices: &'c PriceTable,
+    r: Report<'_, 'c>,
     stop: &std::sync::atomic::AtomicBool,
 ) -> Result<std::result::Result<(Aggregator<'c>, u64), String>> {
     let mut ledger = Ledger::open(target)?;
-    let mut agg = Aggregator::new(keys.to_vec(), cal, window.clone(), prices);
+    let mut agg = r.aggregator();
     let mut unfit: Option<String> = None;
     let mut lines = 0u64;
-    ledger.loose_lines(q, |line| {
+    ledger.loose_lines(r.q, |line| {
         if stop.load(std::sync::atomic::Ordering::Relaxed) {
             unfit = Some("stopped".into());
             return Ok(false);
