@@ -28,7 +28,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::aggregate::{self, Aggregator, FxMap, Key, Partial};
 use crate::error::Result;
 use crate::input::Source;
-use crate::ledger::sum::{Column, Query};
+use crate::ledger::sum::{Query, column};
 use crate::ledger::{Ledger, Target};
 use crate::period::{Calendar, Window};
 use crate::price::PriceTable;
@@ -103,20 +103,14 @@ fn plan(keys: &[Key], window: &Window) -> std::result::Result<Query, String> {
     // Always by session: the client counts distinct sessions.
     let mut q = Query { sessions: true, ..Query::default() };
     for k in keys {
-        let column = match k {
-            Key::Time(_) => {
-                q.grain = Some(GRAIN);
-                continue;
-            }
-            // Always grouped by: the client counts distinct sessions.
-            Key::Field(Field::Session) => continue,
+        match k {
+            Key::Time(_) => q.grain = Some(GRAIN),
             Key::Field(Field::Tag(_)) => return Err("a tag key: tags are read from each record's line".into()),
-            Key::Field(f) => match column(f) {
-                Some(c) => c,
-                None => continue,
-            },
-        };
-        q.columns.push(column);
+            // The session is always grouped by (the client counts distinct sessions); every other field has
+            // its column.
+            Key::Field(f) if column(f).is_some() => q.columns.push(f.clone()),
+            Key::Field(_) => {}
+        }
     }
     let whole = |t: &DateTime<Utc>| t.timestamp_subsec_nanos().is_multiple_of(1000);
     let bounds = [window.start, window.end, window.cutoff];
@@ -126,23 +120,6 @@ fn plan(keys: &[Key], window: &Window) -> std::result::Result<Query, String> {
     q.since = window.start;
     q.before = [window.end, window.cutoff].into_iter().flatten().collect();
     Ok(q)
-}
-
-/// The ledger column of a field that has one (the session and tags have none here).
-pub fn column(f: &Field) -> Option<Column> {
-    Some(match f {
-        Field::Agent => Column::Agent,
-        Field::Model => Column::Model,
-        Field::Provider => Column::Provider,
-        Field::Task => Column::Task,
-        Field::Project => Column::Project,
-        Field::Branch => Column::Branch,
-        Field::Commit => Column::Commit,
-        Field::Host => Column::Host,
-        Field::User => Column::User,
-        Field::Source => Column::Source,
-        Field::Session | Field::Tag(_) => return None,
-    })
 }
 
 /// A report the server sums: its query, and what the client finishes it with.
@@ -335,7 +312,7 @@ mod tests {
         let w = Window::all(chrono_tz::UTC);
         let keys = Key::parse_list("agent,session,user,day").unwrap();
         let q = plan(&keys, &w).unwrap();
-        assert_eq!(q.columns, [Column::Agent, Column::User]);
+        assert_eq!(q.columns, [Field::Agent, Field::User]);
         assert_eq!(q.grain, Some(GRAIN));
         assert!(plan(&Key::parse_list("tag:team").unwrap(), &w).unwrap_err().contains("tag"));
         let fine = Window { start: Some(utc("2026-11-01T00:00:00.0000001Z")), ..w };
