@@ -17,18 +17,12 @@ cd "$(dirname "$0")/.."
 N="${1:-200000}"
 CALLS="${2:-50}"
 WRITES="${3:-20}"
-TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --release --quiet -p tt-log -p tt-gen -p tt-sum
-TMP="$(mktemp -d)"
-PG="$(scripts/test-postgres.sh start)"
-trap 'scripts/test-postgres.sh stop "$PG"; rm -rf "$TMP"' EXIT
-# shellcheck disable=SC1091
-. "$PG/env"
-"$PGBIN/psql" -X -q -h "$PGHOST" -p "$PGPORT" -U tt -d postgres -c "CREATE DATABASE bench" >/dev/null
-"$PGBIN/psql" -X -q -h "$PGHOST" -p "$PGPORT" -U tt -d postgres -c "CREATE DATABASE race" >/dev/null
-"$PGBIN/psql" -X -q -h "$PGHOST" -p "$PGPORT" -U tt -d postgres -c "CREATE DATABASE apart" >/dev/null
-"$TARGET/release/tt-gen" log --records "$N" --seed 1 > "$TMP/log.jsonl"
-python3 - "$TARGET/release" "$TMP" "$PGHOST" "$PGPORT" "$CALLS" "$WRITES" "$PWD/BENCHMARKS.md" "$PWD/bench/budgets.toml" <<'PY'
+# shellcheck source=bench/ledger_common.sh
+. bench/ledger_common.sh
+ledger_bench_setup tt-log tt-gen tt-sum
+for db in bench race apart; do "${PSQL[@]}" -d postgres -c "CREATE DATABASE $db" >/dev/null; done
+"$TT_BIN/tt-gen" log --records "$N" --seed 1 > "$TMP/log.jsonl"
+python3 - "$TT_BIN" "$TMP" "$PGHOST" "$PGPORT" "$CALLS" "$WRITES" "$PWD/BENCHMARKS.md" "$PWD/bench/budgets.toml" <<'PY'
 import datetime, json, os, shutil, statistics, subprocess, sys, time
 bin_, tmp, host, port, calls, writes, figures, budgets = sys.argv[1:9]
 calls, writes = int(calls), int(writes)

@@ -19,13 +19,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000000}"
 APPENDS="${2:-200}"
-if [ -z "${TT_BIN:-}" ]; then
-  cargo build --release --quiet -p tt-export -p tt-log -p tt-gen
-  TT_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release"
-fi
-TMP="$(mktemp -d)"
-PG="$(scripts/test-postgres.sh start $$)"
-trap 'scripts/test-postgres.sh stop "$PG"; rm -rf "$TMP"' EXIT
+# shellcheck source=bench/ledger_common.sh
+. bench/ledger_common.sh
+ledger_bench_setup tt-export tt-log tt-gen
 "$TT_BIN/tt-gen" log --records "$N" --seed 1 > "$TMP/sessions.jsonl"
 "$TT_BIN/tt-gen" log --records "$N" --seed 2 --shape interleaved --unpriced-pct 100 > "$TMP/interleaved.jsonl"
 "$TT_BIN/tt-gen" log --records "$N" --seed 3 --shape notes > "$TMP/notes.jsonl"

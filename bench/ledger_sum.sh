@@ -20,16 +20,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000000}"
 RUNS="${RUNS:-3}"
-if [ -z "${TT_BIN:-}" ]; then
-  cargo build --release --quiet -p tt-sum -p tt-log -p tt-gen
-  TT_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release"
-fi
-TMP="$(mktemp -d)"
-PGDIR="$(scripts/test-postgres.sh start $$)"
-trap 'scripts/test-postgres.sh stop "$PGDIR"; rm -rf "$TMP"' EXIT
-# shellcheck disable=SC1091
-. "$PGDIR/env"
-PSQL=("$PGBIN/psql" -X -qAt -v ON_ERROR_STOP=1 -h "$PGHOST" -p "$PGPORT" -U tt)
+# shellcheck source=bench/ledger_common.sh
+. bench/ledger_common.sh
+ledger_bench_setup tt-sum tt-log tt-gen
 export HOME="$TMP" XDG_CONFIG_HOME="$TMP" XDG_DATA_HOME="$TMP" XDG_STATE_HOME="$TMP" NO_COLOR=1
 unset TT_CONFIG TT_LOG
 
