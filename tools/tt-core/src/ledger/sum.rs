@@ -47,7 +47,7 @@ pub fn column(f: &Field) -> Option<&'static str> {
 /// microsecond (the column's precision): the caller checks.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
-    /// Group by these fields' columns (each one [`column`] has a column for).
+    /// Group by these fields' columns (each one [`column()`] has a column for).
     pub columns: Vec<Field>,
     /// Then by these keys of the records' `tags` (read from each line: a budget scoped to a tag).
     pub tags: Vec<String>,
