@@ -28,7 +28,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::aggregate::{self, Aggregator, FxMap, Key, Partial};
 use crate::error::Result;
 use crate::input::Source;
-use crate::ledger::sum::{Query, column};
+use crate::ledger::sum::Query;
 use crate::ledger::{Ledger, Target};
 use crate::period::{Calendar, Window};
 use crate::price::PriceTable;
@@ -108,8 +108,7 @@ fn plan(keys: &[Key], window: &Window) -> std::result::Result<Query, String> {
             Key::Field(Field::Tag(_)) => return Err("a tag key: tags are read from each record's line".into()),
             // The session is always grouped by (the client counts distinct sessions); every other field has
             // its column.
-            Key::Field(f) if column(f).is_some() => q.columns.push(f.clone()),
-            Key::Field(_) => {}
+            Key::Field(f) => q.columns.extend(column(f)),
         }
     }
     let whole = |t: &DateTime<Utc>| t.timestamp_subsec_nanos().is_multiple_of(1000);
@@ -120,6 +119,24 @@ fn plan(keys: &[Key], window: &Window) -> std::result::Result<Query, String> {
     q.since = window.start;
     q.before = [window.end, window.cutoff].into_iter().flatten().collect();
     Ok(q)
+}
+
+/// The typed column of `tt.records` that holds a record field, for the fields a report can group by on the
+/// server: `None` for the session (grouped by on its own: `Query::sessions`) and tags (in the line).
+pub fn column(f: &Field) -> Option<&'static str> {
+    Some(match f {
+        Field::Agent => "agent",
+        Field::Model => "model",
+        Field::Provider => "provider",
+        Field::Task => "task",
+        Field::Project => "project",
+        Field::Branch => "branch",
+        Field::Commit => "git_commit",
+        Field::Host => "host",
+        Field::User => "user_name",
+        Field::Source => "source",
+        Field::Session | Field::Tag(_) => return None,
+    })
 }
 
 /// A report the server sums: its query, and what the client finishes it with.
@@ -312,7 +329,7 @@ mod tests {
         let w = Window::all(chrono_tz::UTC);
         let keys = Key::parse_list("agent,session,user,day").unwrap();
         let q = plan(&keys, &w).unwrap();
-        assert_eq!(q.columns, [Field::Agent, Field::User]);
+        assert_eq!(q.columns, ["agent", "user_name"]);
         assert_eq!(q.grain, Some(GRAIN));
         assert!(plan(&Key::parse_list("tag:team").unwrap(), &w).unwrap_err().contains("tag"));
         let fine = Window { start: Some(utc("2026-11-01T00:00:00.0000001Z")), ..w };

@@ -216,9 +216,9 @@ fn spent_by(
         Query { sessions: by == By::Session, grain: (by == By::Quarter).then_some(QUARTER), ..Query::default() };
     let places: Vec<Place> = scope
         .iter()
-        .map(|(f, _)| match (f, crate::ledger::sum::column(f)) {
-            (_, Some(_)) => {
-                q.columns.push(f.clone());
+        .map(|(f, _)| match (f, crate::rollup::column(f)) {
+            (_, Some(c)) => {
+                q.columns.push(c);
                 Place::Column(q.columns.len() - 1)
             }
             (Field::Tag(k), None) => {

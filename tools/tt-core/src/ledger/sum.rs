@@ -23,32 +23,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::{Ledger, conn};
 use crate::error::{Error, Result};
-use crate::scan::Field;
-
-/// The typed column of `tt.records` that holds a record field, for the fields a report can group by on the
-/// server: `None` for the session (grouped by on its own: see [`Query::sessions`]) and tags (in the line).
-pub fn column(f: &Field) -> Option<&'static str> {
-    Some(match f {
-        Field::Agent => "agent",
-        Field::Model => "model",
-        Field::Provider => "provider",
-        Field::Task => "task",
-        Field::Project => "project",
-        Field::Branch => "branch",
-        Field::Commit => "git_commit",
-        Field::Host => "host",
-        Field::User => "user_name",
-        Field::Source => "source",
-        Field::Session | Field::Tag(_) => return None,
-    })
-}
 
 /// What to sum: the group columns, an optional grain of time, and the window. Every instant must be a whole
 /// microsecond (the column's precision): the caller checks.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
-    /// Group by these fields' columns (each one [`column()`] has a column for).
-    pub columns: Vec<Field>,
+    /// Group by these typed columns of `tt.records` (`agent`, `git_commit`: `rollup::column` names a
+    /// field's).
+    pub columns: Vec<&'static str>,
     /// Then by these keys of the records' `tags` (read from each line: a budget scoped to a tag).
     pub tags: Vec<String>,
     /// Also group by `session` (tt-sum, which counts distinct sessions exactly; a session budget).
@@ -116,7 +98,7 @@ impl Query {
 
     /// The SQL of [`Ledger::partial_sums`].
     fn sums_sql(&self) -> String {
-        let mut group: Vec<String> = self.columns.iter().filter_map(column).map(str::to_string).collect();
+        let mut group: Vec<String> = self.columns.iter().map(|c| c.to_string()).collect();
         group.extend(self.tags.iter().map(|k| format!("(line::jsonb -> 'tags') ->> {}", text(k))));
         let mut select = group.clone();
         let mut cond = vec!["cost_usd IS NOT NULL".to_string()];
@@ -256,7 +238,7 @@ mod tests {
     fn the_two_queries_split_the_window() {
         let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         let q = Query {
-            columns: vec![Field::Agent, Field::User],
+            columns: vec!["agent", "user_name"],
             grain: Some(900),
             since: Some(t("2026-11-03T00:00:00Z")),
             before: vec![t("2026-11-20T00:00:00.5Z")],
