@@ -229,15 +229,57 @@ fn tt_sum_says_when_it_sums_in_the_server_and_streams_what_it_cannot_prove() {
     // A window bound finer than the column's microseconds, a tag key: streamed, with the reason.
     let explain = sum_both(&sc, &db, None, &["--by", "agent", "--since", "2026-11-03T00:00:00.0000001Z"]);
     assert!(explain.contains("streamed the records (a window bound finer than a microsecond"), "{explain}");
-    // A cost with more decimals than the integer sums hold: the server's sum is exact, but it is not taken.
+    // A cost with more decimals than the integer sums hold: the server leaves it to be read as a line, and the
+    // sum that takes it cannot be proved the same in any order.
     sc.write("more.jsonl", "{\"v\":1,\"id\":\"rec-fine\",\"ts\":\"2026-11-29T10:00:00Z\",\"agent\":\"DUKE\",\"model\":\"gpt-5\",\"input_tokens\":10,\"output_tokens\":1,\"cost_usd\":0.1000000000000000000001}\n");
     sc.cmd("tt-log").args(["--import", "more.jsonl", "--log", &db.uri]).succeeds();
     sc.cmd("tt-log").args(["--import", "more.jsonl"]).succeeds();
     let explain = sum_both(&sc, &db, None, &["--by", "agent"]);
-    assert!(explain.contains("streamed the records (a cost with more than 18 decimals"), "{explain}");
+    assert!(explain.contains("streamed the records (sums too large, or with too many decimals"), "{explain}");
     // A file is always streamed.
     let out = sc.cmd("tt-sum").env("TT_LEDGER_EXPLAIN", "1").succeeds();
     assert_eq!(out.stderr.lines().next(), Some("tt-sum: streamed the records"));
+}
+
+/// Records whose sum of picodollars passes a `bigint` (2^63: about $9.2 million in one group) or whose cost is
+/// not a `bigint` of picodollars ($9,000,000 or more; more than 12 decimals).
+fn huge_log() -> String {
+    let rec = |n: u32, agent: &str, input: u64, cost: &str| {
+        format!(
+            "{{\"v\":1,\"id\":\"huge-{n}\",\"ts\":\"2026-11-0{}T10:00:00Z\",\"agent\":\"{agent}\",\"model\":\"gpt-5\",\"input_tokens\":{input},\"output_tokens\":1,\"session\":\"s{n}\",\"cost_usd\":{cost}}}\n",
+            1 + n % 3
+        )
+    };
+    [
+        rec(1, "BIG", 60_000_000, "5000000"),
+        rec(2, "BIG", 60_000_000, "5000000.5"),
+        rec(3, "RICH", 10, "9000000"),
+        rec(4, "RICH", 10, "0.0000000000001"),
+        rec(5, "PLAIN", 10, "0.25"),
+        rec(6, "PLAIN", 10, "0.000000000003"),
+    ]
+    .concat()
+}
+
+#[test]
+fn sums_past_a_bigint_are_summed_again_wide_and_odd_costs_read_as_lines() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    sc.write("huge.jsonl", huge_log());
+    sc.cmd("tt-log").args(["--import", "huge.jsonl", "--log", &db.uri]).succeeds();
+    // The server's picodollars: none for $9,000,000 and for a 13th decimal, which are read as lines.
+    assert_eq!(
+        db.sql("SELECT id, cost_pico FROM tt.records ORDER BY id"),
+        "huge-1|5000000000000000000\nhuge-2|5000000500000000000\nhuge-3|\nhuge-4|\nhuge-5|250000000000\nhuge-6|3\n"
+    );
+    // BIG's picodollars pass 2^63: the bigint sum fails, the numeric one runs, and the rows are a file's.
+    for by in ["agent", "agent,day", "session"] {
+        let explain = sum_both(&sc, &db, Some("huge.jsonl"), &["--by", by]);
+        assert!(explain.starts_with("tt-sum: summed in the ledger"), "--by {by}: {explain}");
+    }
+    let out = sc.cmd("tt-sum").args(["--by", "agent", "--format", "csv", "--log", &db.uri]).succeeds();
+    assert!(out.stdout.contains("BIG,2,2,120000000,2,"), "{}", out.stdout);
+    assert!(out.stdout.contains(",10000000.5,"), "{}", out.stdout);
 }
 
 #[test]
@@ -340,7 +382,7 @@ fn transcripts_import_into_a_ledger_once() {
 #[test]
 fn the_schema_is_versioned_with_views_for_dashboards() {
     let Some((sc, db)) = both() else { return };
-    assert_eq!(db.sql("SELECT value FROM tt.meta WHERE key = 'schema_version'"), "4\n");
+    assert_eq!(db.sql("SELECT value FROM tt.meta WHERE key = 'schema_version'"), "5\n");
     // The view's money is the log's, to the last digit (records without a cost are counted, not summed).
     let view = db.sql("SELECT sum(cost_usd), sum(records), sum(unpriced_records) FROM tt.daily_spend");
     let logged: rust_decimal::Decimal = log()
@@ -356,19 +398,24 @@ fn the_schema_is_versioned_with_views_for_dashboards() {
         .args(["--log", &db.uri])
         .fails_with(2)
         .one_error_line("tt-sum")
-        .stderr_has("its schema is version 99, newer than this tt knows (4); upgrade tt");
+        .stderr_has("its schema is version 99, newer than this tt knows (5); upgrade tt");
     // A ledger of an older version is migrated forward, its records kept.
     db.sql(
-        "DROP TABLE tt.holds; DROP INDEX tt.records_reservation; DROP INDEX tt.records_unpriced; CREATE INDEX records_agent_ts ON tt.records \
+        "DROP TABLE tt.holds; DROP INDEX tt.records_reservation; DROP INDEX tt.records_loose; \
+         ALTER TABLE tt.records DROP COLUMN cost_pico; DROP AGGREGATE tt.total(bigint); \
+         CREATE INDEX records_agent_ts ON tt.records \
          (agent, ts); CREATE INDEX records_project_ts ON tt.records (project, ts); CREATE INDEX records_model_ts \
          ON tt.records (model, ts); UPDATE tt.meta SET value = '1'",
     );
     sc.cmd("tt-sum").args(["--log", &db.uri]).succeeds().stdout_has("\"records\":60,");
-    assert_eq!(db.sql("SELECT value FROM tt.meta WHERE key = 'schema_version'"), "4\n");
+    assert_eq!(db.sql("SELECT value FROM tt.meta WHERE key = 'schema_version'"), "5\n");
     assert_eq!(db.sql("SELECT count(*) FROM tt.holds"), "0\n");
+    // The cost in picodollars is the server's, from every record's cost_usd, those added before it included.
+    assert_eq!(db.sql("SELECT count(*) FROM tt.records WHERE cost_pico <> cost_usd * 1e12"), "0\n");
+    assert_eq!(db.sql("SELECT count(cost_pico), count(cost_usd) FROM tt.records"), "48|48\n");
     assert_eq!(
         db.sql("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'tt' AND tablename = 'records'"),
-        "records_id_key_key,records_pkey,records_reservation,records_session,records_ts,records_unpriced\n"
+        "records_id_key_key,records_loose,records_pkey,records_reservation,records_session,records_ts\n"
     );
 }
 

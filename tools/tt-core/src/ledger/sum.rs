@@ -7,11 +7,14 @@
 //! Two queries, which split the records of a window between them with nothing counted twice:
 //!
 //! * [`Ledger::partial_sums`]: per group, session (and, for calendar keys, a fixed grain of UTC time) the record
-//!   count and exact sums (`numeric`, read as text) of the records that carry a `cost_usd`, strictly inside the
-//!   window and off every edge (below);
+//!   count and exact sums (read as text) of the records whose cost is a whole number of picodollars
+//!   (`cost_pico`, which the server generates from `cost_usd`), strictly inside the window and off every edge
+//!   (below). The sums are `tt.total`, which adds `bigint`s in a `bigint` and fails past its range rather
+//!   than round; on that failure the query runs again with PostgreSQL's `numeric` sums, slower and unbounded;
 //! * [`Ledger::loose_lines`]: the lines of everything else a report may need — the records without a cost (the
-//!   client prices them, with its own table, as it prices a file's) and the records on an edge — which the
-//!   client reads with the code that reads a file, deciding window and bucket on the line's own `ts`.
+//!   client prices them, with its own table, as it prices a file's), those whose cost has more decimals than
+//!   picodollars, and the records on an edge — which the client reads with the code that reads a file,
+//!   deciding window and bucket on the line's own `ts`.
 //!
 //! **Edges.** `ts` is a `timestamptz`, which holds microseconds, while a line's `ts` may have nanoseconds; the
 //! column is the line's time rounded to the microsecond. A record's rounded time can differ from its own on
@@ -60,7 +63,7 @@ pub struct Partial {
     /// Sums of input, output, cache-read and cache-write (5-minute and 1-hour) tokens, as the server's exact
     /// decimal text: the caller decides whether they fit its types.
     pub tokens: [String; 4],
-    /// Sum of `cost_usd`, exact decimal text.
+    /// Sum of the costs in dollars, exact decimal text.
     pub cost: String,
 }
 
@@ -96,12 +99,13 @@ impl Query {
         self.session.iter().map(|s| format!("session = {}", text(s))).collect()
     }
 
-    /// The SQL of [`Ledger::partial_sums`].
-    fn sums_sql(&self) -> String {
+    /// The SQL of [`Ledger::partial_sums`]: with `tt.total`'s `bigint` sums, or with `wide` PostgreSQL's
+    /// `numeric` ones.
+    fn sums_sql(&self, wide: bool) -> String {
         let mut group: Vec<String> = self.columns.iter().map(|c| c.to_string()).collect();
         group.extend(self.tags.iter().map(|k| format!("(line::jsonb -> 'tags') ->> {}", text(k))));
         let mut select = group.clone();
-        let mut cond = vec!["cost_usd IS NOT NULL".to_string()];
+        let mut cond = vec!["cost_pico IS NOT NULL".to_string()];
         cond.extend(self.inside());
         if let Some(bin) = self.bin() {
             select.push(format!("extract(epoch FROM {bin})::int8"));
@@ -113,10 +117,11 @@ impl Query {
             group.push("session".into());
         }
         select.push("count(*)".into());
+        let sum = if wide { "sum" } else { "tt.total" };
         format!(
-            "SELECT {}, sum(input_tokens)::text, sum(output_tokens)::text, sum(cache_read_tokens)::text, \
-             (sum(cache_write_tokens) + sum(cache_write_1h_tokens))::text, sum(cost_usd)::text \
-             FROM tt.records WHERE {}{}",
+            "SELECT {}, {sum}(input_tokens)::text, {sum}(output_tokens)::text, {sum}(cache_read_tokens)::text, \
+             ({sum}(cache_write_tokens) + {sum}(cache_write_1h_tokens))::text, \
+             ({sum}(cost_pico)::numeric * 0.000000000001)::text FROM tt.records WHERE {}{}",
             select.join(", "),
             cond.join(" AND "),
             // Without groups an aggregate gives one row even for no records (with NULL sums): none is wanted.
@@ -128,10 +133,10 @@ impl Query {
         )
     }
 
-    /// The SQL of [`Ledger::loose_lines`]: inside the window's closure, unpriced or on an edge.
+    /// The SQL of [`Ledger::loose_lines`]: inside the window's closure, not summed by the server or on an edge.
     fn lines_sql(&self) -> String {
         let mut cond: Vec<String> = self.of_session();
-        let mut edge = vec!["cost_usd IS NULL".to_string()];
+        let mut edge = vec!["cost_pico IS NULL".to_string()];
         if let Some(s) = &self.since {
             cond.push(format!("ts >= {}", at(s)));
             edge.push(format!("ts = {}", at(s)));
@@ -150,11 +155,15 @@ impl Query {
 
 impl Ledger {
     /// Run [`Query`]'s `GROUP BY` and hand each row to `f` as it arrives; `f` may stop the run early with
-    /// `Ok(false)`.
+    /// `Ok(false)`. A `bigint` sum past its range (the server says so before any row, as it hashes every group
+    /// before it returns one) runs the query again with `numeric` sums; past its range after rows were handed
+    /// over (a plan that returns groups as it goes), the run fails rather than count any group twice.
     pub fn partial_sums(&mut self, q: &Query, mut f: impl FnMut(Partial) -> Result<bool>) -> Result<()> {
         let n = q.columns.len() + q.tags.len();
         let (grain, sessions) = (q.grain.is_some(), q.sessions);
-        self.rows(&q.sums_sql(), |row| {
+        let handed = std::cell::Cell::new(false);
+        let mut each = |row: &postgres::Row| {
+            handed.set(true);
             let mut values = Vec::with_capacity(n);
             for i in 0..n {
                 values.push(row.get::<_, Option<String>>(i));
@@ -183,7 +192,22 @@ impl Ledger {
                 tokens: [text(0), text(1), text(2), text(3)],
                 cost: text(4),
             })
-        })
+        };
+        let fail = |name: &str, (doing, e): (&str, postgres::Error)| {
+            Error::ledger(format!("ledger {name}: {doing}: {}", conn::describe(&e)))
+        };
+        let name = self.target.name().to_string();
+        match self.rows(&q.sums_sql(false), &mut each)? {
+            Ok(()) => Ok(()),
+            Err((_, e)) if past_range(&e) && !handed.get() => {
+                self.rows(&q.sums_sql(true), &mut each)?.map_err(|e| fail(&name, e))
+            }
+            Err((_, e)) if past_range(&e) => Err(Error::ledger(format!(
+                "ledger {name}: sum: a sum past 64 bits after some groups were read; \
+                 read the records one by one instead (TT_LEDGER_PUSHDOWN=0)"
+            ))),
+            Err(e) => Err(fail(&name, e)),
+        }
     }
 
     /// The lines [`Query`] leaves to the client (see the module docs), each handed to `f` without its
@@ -206,25 +230,46 @@ impl Ledger {
     /// Run `sql` in a read-only transaction and hand its rows to `f` as they arrive: the client's channel
     /// from the connection holds one batch of messages at a time, so memory does not grow with the rows. (A
     /// cursor would bound it too, but a portal fetched a batch at a time is never given parallel workers.)
-    fn rows(&mut self, sql: &str, mut f: impl FnMut(&postgres::Row) -> Result<bool>) -> Result<()> {
+    /// The server's errors come back as they are, with what was being done, for the caller to judge.
+    fn rows(
+        &mut self,
+        sql: &str,
+        f: &mut dyn FnMut(&postgres::Row) -> Result<bool>,
+    ) -> Result<std::result::Result<(), (&'static str, postgres::Error)>> {
         use postgres::fallible_iterator::FallibleIterator;
-        let name = self.target.name().to_string();
-        let fail =
-            |doing: &str, e: postgres::Error| Error::ledger(format!("ledger {name}: {doing}: {}", conn::describe(&e)));
-        let mut tx = self.client.build_transaction().read_only(true).start().map_err(|e| fail("begin", e))?;
+        let mut tx = match self.client.build_transaction().read_only(true).start() {
+            Ok(tx) => tx,
+            Err(e) => return Ok(Err(("begin", e))),
+        };
         // Hashing the groups in memory beats sorting them through temporary files; partial sums from parallel
         // workers are few rows, cheaper to gather than the planner's default guess; compiling the query (JIT)
         // costs more than it saves on a scan of a few hundred MB.
-        tx.batch_execute(SETTINGS).map_err(|e| fail("sum", e))?;
-        let mut it = tx.query_raw(sql, std::iter::empty::<i32>()).map_err(|e| fail("sum", e))?;
-        while let Some(row) = it.next().map_err(|e| fail("sum", e))? {
-            if !f(&row)? {
-                return Ok(());
+        if let Err(e) = tx.batch_execute(SETTINGS) {
+            return Ok(Err(("sum", e)));
+        }
+        let mut it = match tx.query_raw(sql, std::iter::empty::<i32>()) {
+            Ok(it) => it,
+            Err(e) => return Ok(Err(("sum", e))),
+        };
+        loop {
+            match it.next() {
+                Ok(Some(row)) => {
+                    if !f(&row)? {
+                        return Ok(Ok(()));
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Ok(Err(("sum", e))),
             }
         }
         drop(it);
-        tx.commit().map_err(|e| fail("commit", e))
+        Ok(tx.commit().map_err(|e| ("commit", e)))
     }
+}
+
+/// True when the server refused a value past its type's range (SQLSTATE 22003): `tt.total`'s `bigint`.
+fn past_range(e: &postgres::Error) -> bool {
+    e.code().is_some_and(|c| c.code() == "22003")
 }
 
 /// The session settings of a sum (for its transaction only).
@@ -245,7 +290,7 @@ mod tests {
             sessions: true,
             ..Query::default()
         };
-        let sums = q.sums_sql();
+        let sums = q.sums_sql(false);
         assert!(sums.contains("SELECT agent, user_name, extract(epoch FROM date_bin('900 seconds'"), "{sums}");
         assert!(sums.contains("WHERE cost_usd IS NOT NULL AND ts > TIMESTAMPTZ '2026-11-03T00:00:00.000000Z'"));
         assert!(sums.contains("AND ts < TIMESTAMPTZ '2026-11-20T00:00:00.500000Z' AND ts <> date_bin("));
