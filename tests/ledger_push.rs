@@ -205,6 +205,34 @@ fn a_push_over_two_connections_keeps_the_logs_order() {
     same_lines(&lines(&db), &head);
 }
 
+#[test]
+fn a_big_ledger_is_read_in_parts_that_add_up_to_the_log() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    // Big enough to be read over two connections (one per core, from 20,000 records), in two ranges of seq.
+    sc.write("usage.jsonl", log(0, 60_000));
+    sc.cmd("tt-export").args(["--to", &db.uri]).succeeds();
+    let file = |args: &[&str]| sc.cmd("tt-sum").args(args).succeeds().stdout;
+    let ledger = |args: &[&str]| {
+        sc.cmd("tt-sum").args(args).args(["--log", &db.uri]).env("TT_LEDGER_PUSHDOWN", "0").succeeds().stdout
+    };
+    for by in ["agent,day", "session", "host,month"] {
+        let (f, l) = (file(&["--by", by, "--format", "csv"]), ledger(&["--by", by, "--format", "csv"]));
+        assert_eq!(l, f, "--by {by}");
+    }
+    // tt-budget reads it in parts too, to the same verdict.
+    sc.write("tt.toml", "[[budget]]\nname = \"all\"\nperiod = \"month\"\nlimit_usd = 100\n");
+    let budget = |log: &str| {
+        sc.cmd("tt-budget").args(["--today", "2026-11-28", "--format", "csv", "--log", log]).succeeds().stdout
+    };
+    assert_eq!(budget(&db.uri), budget("usage.jsonl"));
+    // A bad line in the second part is named by its place in the whole ledger, as a streaming read names it.
+    db.sql("UPDATE tt.records SET line = '{\"v\":1,\"id\":' WHERE seq = (SELECT min(seq) + 44999 FROM tt.records)");
+    let out =
+        sc.cmd("tt-sum").args(["--log", &db.uri]).env("TT_LEDGER_PUSHDOWN", "0").fails_with(2).one_error_line("tt-sum");
+    assert!(out.stderr.starts_with(&format!("tt-sum: error: {}:45000: ", db.uri)), "{}", out.stderr);
+}
+
 /// `got` is `want`, line for line (a mismatch names the first line that differs, not two long texts).
 fn same_lines(got: &str, want: &str) {
     let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());

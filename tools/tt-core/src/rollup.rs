@@ -162,9 +162,11 @@ fn pushed<'c>(target: &Target, r: Report<'_, 'c>) -> Result<std::result::Result<
     let mut ledger = Ledger::open(target)?;
     // The loose lines come over a second connection at the same time, summed into an aggregator of their own
     // (aggregators merge exactly): the server scans for both on two cores while this thread adds the sums.
+    // Both read one snapshot, so a write committed meanwhile is in both halves or in neither.
+    let snapshot = ledger.share_snapshot()?;
     let stop = std::sync::atomic::AtomicBool::new(false);
     let (summed, loose) = std::thread::scope(|scope| {
-        let loose = scope.spawn(|| loose_lines(target, r, &stop));
+        let loose = scope.spawn(|| loose_lines(target, &snapshot, r, &stop));
         let summed = partials(&mut ledger, r);
         if !matches!(summed, Ok(Ok(_))) {
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -251,14 +253,15 @@ fn partials<'c>(ledger: &mut Ledger, r: Report<'_, 'c>) -> Result<std::result::R
 }
 
 /// The lines of the records the server does not sum (see the module docs), read over a connection of their
-/// own and added to an aggregator of their own, as a file's records are; stops early when `stop` is set (the
+/// own (in the sums' snapshot) and added to an aggregator of their own, as a file's records are; stops early when `stop` is set (the
 /// report streams instead). With the number of lines.
 fn loose_lines<'c>(
     target: &Target,
+    snapshot: &str,
     r: Report<'_, 'c>,
     stop: &std::sync::atomic::AtomicBool,
 ) -> Result<std::result::Result<(Aggregator<'c>, u64), String>> {
-    let mut ledger = Ledger::open(target)?;
+    let mut ledger = Ledger::join_snapshot(target, snapshot)?;
     let mut agg = r.aggregator();
     let mut unfit: Option<String> = None;
     let mut lines = 0u64;

@@ -24,13 +24,14 @@ pub struct Lines {
 }
 
 impl Lines {
-    /// Start streaming on a thread that owns the connection.
-    pub(super) fn start(mut client: postgres::Client, name: String) -> Result<Lines> {
+    /// Start streaming the lines `select` gives (a query of one text column, in the order they are to be read)
+    /// on a thread that owns the connection.
+    pub(super) fn start(mut client: postgres::Client, name: String, select: String) -> Result<Lines> {
         let (tx, rx) = sync_channel(4);
         std::thread::Builder::new()
             .name("tt-ledger-copy".into())
             .spawn(move || {
-                if let Err(e) = stream(&mut client, &tx) {
+                if let Err(e) = stream(&mut client, &select, &tx) {
                     let _ = tx.send(Err(format!("ledger {name}: read: {e}")));
                 }
             })
@@ -65,11 +66,12 @@ impl Read for Lines {
 /// Run the COPY and send its lines in blocks; a dropped receiver (the reader stopped early) ends it quietly.
 fn stream(
     client: &mut postgres::Client,
+    select: &str,
     tx: &SyncSender<std::result::Result<Vec<u8>, String>>,
 ) -> std::result::Result<(), String> {
     let mut block = Vec::with_capacity(BLOCK + 4096);
     let mut stopped = false;
-    each_line(client, "SELECT line FROM tt.records ORDER BY seq", &mut |line| {
+    each_line(client, select, &mut |line| {
         block.extend_from_slice(line);
         block.push(b'\n');
         if block.len() >= BLOCK {

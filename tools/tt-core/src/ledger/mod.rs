@@ -91,6 +91,9 @@ const BATCH: usize = 2000;
 pub struct Ledger {
     client: postgres::Client,
     target: Target,
+    /// In a repeatable-read transaction whose snapshot other connections share ([`Ledger::share_snapshot`],
+    /// [`Ledger::join_snapshot`]): reads run in it, and it ends when the connection closes.
+    in_snapshot: bool,
 }
 
 impl Ledger {
@@ -98,7 +101,7 @@ impl Ledger {
     pub fn open(target: &Target) -> Result<Ledger> {
         let mut client = target.connect()?;
         schema::ensure(&mut client, target.name())?;
-        Ok(Ledger { client, target: target.clone() })
+        Ok(Ledger { client, target: target.clone(), in_snapshot: false })
     }
 
     /// How messages name the ledger (no password).
@@ -224,7 +227,80 @@ impl Ledger {
 
     /// Every record line, in the order the records were added, streamed (see [`Lines`]).
     pub fn lines(self) -> Result<Lines> {
-        Lines::start(self.client, self.target.name().to_string())
+        Lines::start(self.client, self.target.name().to_string(), "SELECT line FROM tt.records ORDER BY seq".into())
+    }
+
+    /// Start a read-only transaction whose snapshot other connections can read in too
+    /// ([`Ledger::join_snapshot`]): reads spread over several connections then see the ledger at one instant,
+    /// a write committed meanwhile in all of them or in none. Every read of this connection runs in it.
+    pub fn share_snapshot(&mut self) -> Result<String> {
+        let name = self.target.name().to_string();
+        self.client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .map_err(|e| failed(&name, "begin", e))?;
+        self.in_snapshot = true;
+        let snapshot: String = self
+            .client
+            .query_one("SELECT pg_export_snapshot()", &[])
+            .map_err(|e| failed(&name, "share a snapshot", e))?
+            .get(0);
+        // It goes into SQL text (SET TRANSACTION takes no parameter): the server's form is hex and dashes.
+        if !snapshot.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+            return Err(Error::ledger(format!("ledger {name}: the server exported an odd snapshot id {snapshot:?}")));
+        }
+        Ok(snapshot)
+    }
+
+    /// Another connection to the ledger, reading in `snapshot` (from [`Ledger::share_snapshot`] on a
+    /// connection still open). The schema is not looked at again: the first connection did.
+    pub fn join_snapshot(target: &Target, snapshot: &str) -> Result<Ledger> {
+        let mut client = target.connect()?;
+        client
+            .batch_execute(&format!(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{snapshot}'"
+            ))
+            .map_err(|e| failed(target.name(), "share the snapshot", e))?;
+        Ok(Ledger { client, target: target.clone(), in_snapshot: true })
+    }
+
+    /// Every record line, in the order the records were added, as up to `parts` streams of consecutive
+    /// records, each read over a connection of its own so the server reads them and the client parses them
+    /// on several cores at once. Concatenated in order, the streams are [`Ledger::lines`]; a ledger of fewer
+    /// than `min_records` records is one stream.
+    ///
+    /// The parts are ranges of `seq`, of about equal length. All connections read one snapshot (the first
+    /// exports it, the others import it), so the parts together are the ledger at one instant: a write
+    /// committed while they start is in all of them or in none.
+    pub fn lines_in_parts(mut self, parts: usize, min_records: u64) -> Result<Vec<Lines>> {
+        let name = self.target.name().to_string();
+        let snapshot = self.share_snapshot()?;
+        let row = self
+            .client
+            .query_one("SELECT min(seq), max(seq) FROM tt.records", &[])
+            .map_err(|e| failed(&name, "read", e))?;
+        let (first, last): (Option<i64>, Option<i64>) = (row.get(0), row.get(1));
+        let bounds = match (first, last) {
+            (Some(a), Some(z)) if parts > 1 && (z - a) as u64 >= min_records => {
+                let n = parts as i64;
+                (1..n).map(|k| a + (z - a + 1) * k / n).collect::<Vec<i64>>()
+            }
+            _ => Vec::new(),
+        };
+        let select = |k: usize| {
+            let from = k.checked_sub(1).map(|i| format!("seq >= {}", bounds[i]));
+            let to = bounds.get(k).map(|b| format!("seq < {b}"));
+            let cond: Vec<String> = from.into_iter().chain(to).collect();
+            let cond = if cond.is_empty() { String::new() } else { format!(" WHERE {}", cond.join(" AND ")) };
+            format!("SELECT line FROM tt.records{cond} ORDER BY seq")
+        };
+        // The other connections import the snapshot while the first's transaction, which exported it, is open.
+        let others: Vec<Ledger> =
+            bounds.iter().map(|_| Ledger::join_snapshot(&self.target, &snapshot)).collect::<Result<_>>()?;
+        let mut streams = vec![Lines::start(self.client, name.clone(), select(0))?];
+        for (k, other) in others.into_iter().enumerate() {
+            streams.push(Lines::start(other.client, name.clone(), select(k + 1))?);
+        }
+        Ok(streams)
     }
 }
 

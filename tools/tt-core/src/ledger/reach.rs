@@ -26,5 +26,5 @@ pub fn reach(target: &Target) -> Result<Reach> {
         }
     };
     schema::ensure(&mut client, target.name())?;
-    Ok(Reach::Ledger(Box::new(Ledger { client, target: target.clone() })))
+    Ok(Reach::Ledger(Box::new(Ledger { client, target: target.clone(), in_snapshot: false })))
 }

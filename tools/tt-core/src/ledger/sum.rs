@@ -227,43 +227,52 @@ impl Ledger {
         failed.map_or(Ok(()), Err)
     }
 
-    /// Run `sql` in a read-only transaction and hand its rows to `f` as they arrive: the client's channel
-    /// from the connection holds one batch of messages at a time, so memory does not grow with the rows. (A
-    /// cursor would bound it too, but a portal fetched a batch at a time is never given parallel workers.)
-    /// The server's errors come back as they are, with what was being done, for the caller to judge.
+    /// Run `sql` in a read-only transaction (or, on a connection in a shared snapshot, a savepoint of it) and
+    /// hand its rows to `f` as they arrive: the client's channel from the connection holds one batch of
+    /// messages at a time, so memory does not grow with the rows. (A cursor would bound it too, but a portal
+    /// fetched a batch at a time is never given parallel workers.) The server's errors come back as they are,
+    /// with what was being done, for the caller to judge; the transaction or savepoint is closed either way.
     fn rows(
         &mut self,
         sql: &str,
         f: &mut dyn FnMut(&postgres::Row) -> Result<bool>,
     ) -> Result<std::result::Result<(), (&'static str, postgres::Error)>> {
         use postgres::fallible_iterator::FallibleIterator;
-        let mut tx = match self.client.build_transaction().read_only(true).start() {
-            Ok(tx) => tx,
-            Err(e) => return Ok(Err(("begin", e))),
+        let (begin, done, undo) = if self.in_snapshot {
+            ("SAVEPOINT tt_sum", "RELEASE SAVEPOINT tt_sum", "ROLLBACK TO SAVEPOINT tt_sum")
+        } else {
+            ("BEGIN READ ONLY", "COMMIT", "ROLLBACK")
         };
         // Hashing the groups in memory beats sorting them through temporary files; partial sums from parallel
         // workers are few rows, cheaper to gather than the planner's default guess; compiling the query (JIT)
         // costs more than it saves on a scan of a few hundred MB.
-        if let Err(e) = tx.batch_execute(SETTINGS) {
-            return Ok(Err(("sum", e)));
+        if let Err(e) = self.client.batch_execute(&format!("{begin}; {SETTINGS}")) {
+            let _ = self.client.batch_execute(undo);
+            return Ok(Err(("begin", e)));
         }
-        let mut it = match tx.query_raw(sql, std::iter::empty::<i32>()) {
-            Ok(it) => it,
-            Err(e) => return Ok(Err(("sum", e))),
-        };
-        loop {
-            match it.next() {
-                Ok(Some(row)) => {
-                    if !f(&row)? {
-                        return Ok(Ok(()));
-                    }
-                }
-                Ok(None) => break,
+        let mut run = || -> Result<std::result::Result<(), (&'static str, postgres::Error)>> {
+            let mut it = match self.client.query_raw(sql, std::iter::empty::<i32>()) {
+                Ok(it) => it,
                 Err(e) => return Ok(Err(("sum", e))),
+            };
+            loop {
+                match it.next() {
+                    Ok(Some(row)) if !f(&row)? => return Ok(Ok(())),
+                    Ok(Some(_)) => {}
+                    Ok(None) => return Ok(Ok(())),
+                    Err(e) => return Ok(Err(("sum", e))),
+                }
+            }
+        };
+        let ran = run();
+        match ran {
+            Ok(Ok(())) => Ok(self.client.batch_execute(done).map_err(|e| ("commit", e))),
+            other => {
+                // The server's error (or the caller's) stands; a failure to roll back after it adds nothing.
+                let _ = self.client.batch_execute(undo);
+                other
             }
         }
-        drop(it);
-        Ok(tx.commit().map_err(|e| ("commit", e)))
     }
 }
 

@@ -16,6 +16,8 @@ use crate::input::Source;
 const BUF: usize = 256 * 1024;
 /// Files smaller than this are read by one thread.
 const PARALLEL_MIN: u64 = 8 * 1024 * 1024;
+/// Ledgers of fewer records than this are read over one connection (each more costs a connection's set-up).
+const LEDGER_PARALLEL_MIN: u64 = 20_000;
 
 /// Lines of `source` folded into states. Each non-blank line (trailing `\r` removed) is passed to `step`
 /// with the state of the chunk it belongs to; large files are split between threads, and the states come
@@ -43,16 +45,35 @@ where
         Source::Stdin | Source::Ledger(_) => e,
     };
     let ctx = |(line, e): (u64, Error)| if line == 0 { e } else { hint(e.context(format!("{name}:{line}"))) };
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
     match source {
-        Source::Stdin | Source::Ledger(_) => {
+        Source::Stdin => {
             let mut st = init();
             chunk(source.reader()?, &name, false, u64::MAX, &mut st, &step).map_err(ctx)?;
             Ok(vec![st])
         }
+        // A ledger gives its records as consecutive parts, one stream each, read at once (as a file's chunks).
+        Source::Ledger(t) => {
+            let parts = crate::ledger::Ledger::open(t)?.lines_in_parts(threads, LEDGER_PARALLEL_MIN)?;
+            let results: Vec<std::result::Result<(S, u64), (u64, Error)>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = parts
+                    .into_iter()
+                    .map(|part| {
+                        let (init, step, name) = (&init, &step, &name);
+                        scope.spawn(move || {
+                            let mut st = init();
+                            let n = chunk(part, name, false, u64::MAX, &mut st, step)?;
+                            Ok((st, n))
+                        })
+                    })
+                    .collect();
+                joined(handles)
+            });
+            in_order(results, ctx)
+        }
         Source::File(p) => {
             let mut f = File::open(p).map_err(|e| Error::io(p.display(), e))?;
             let meta = f.metadata().map_err(|e| Error::io(p.display(), e))?;
-            let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
             if threads < 2 || !meta.is_file() || meta.len() < PARALLEL_MIN {
                 let mut st = init();
                 chunk(&mut f, &name, false, u64::MAX, &mut st, &step).map_err(ctx)?;
@@ -77,25 +98,41 @@ where
                         })
                     })
                     .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|_| Err((0, Error::data("internal error: reader thread failed")))))
-                    .collect()
+                joined(handles)
             });
-            let mut states = Vec::with_capacity(threads);
-            let mut lines_before = 0u64;
-            for r in results {
-                match r {
-                    Ok((st, n)) => {
-                        states.push(st);
-                        lines_before += n;
-                    }
-                    Err((line, e)) => return Err(ctx((lines_before + line, e))),
-                }
-            }
-            Ok(states)
+            in_order(results, ctx)
         }
     }
+}
+
+/// The results of the threads that read consecutive chunks, in their order.
+fn joined<S>(
+    handles: Vec<std::thread::ScopedJoinHandle<'_, std::result::Result<(S, u64), (u64, Error)>>>,
+) -> Vec<std::result::Result<(S, u64), (u64, Error)>> {
+    handles
+        .into_iter()
+        .map(|h| h.join().unwrap_or_else(|_| Err((0, Error::data("internal error: reader thread failed")))))
+        .collect()
+}
+
+/// The states of consecutive chunks, in order; or the first error in the input's order, its line counted from
+/// the start of the input (`ctx` names the place).
+fn in_order<S>(
+    results: Vec<std::result::Result<(S, u64), (u64, Error)>>,
+    ctx: impl Fn((u64, Error)) -> Error,
+) -> Result<Vec<S>> {
+    let mut states = Vec::with_capacity(results.len());
+    let mut lines_before = 0u64;
+    for r in results {
+        match r {
+            Ok((st, n)) => {
+                states.push(st);
+                lines_before += n;
+            }
+            Err((line, e)) => return Err(ctx((lines_before + line, e))),
+        }
+    }
+    Ok(states)
 }
 
 /// [`fold_lines`] with every line parsed into a [`View`].
