@@ -55,7 +55,7 @@ where
         // A ledger gives its records as consecutive parts, one stream each, read at once (as a file's chunks).
         Source::Ledger(t) => {
             let parts = crate::ledger::Ledger::open(t)?.lines_in_parts(threads, LEDGER_PARALLEL_MIN)?;
-            let results: Vec<std::result::Result<(S, u64), (u64, Error)>> = std::thread::scope(|scope| {
+            let results: Vec<ChunkResult<S>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = parts
                     .into_iter()
                     .map(|part| {
@@ -81,7 +81,7 @@ where
             }
             let len = meta.len();
             let bounds: Vec<u64> = (0..=threads as u64).map(|k| len * k / threads as u64).collect();
-            let results: Vec<std::result::Result<(S, u64), (u64, Error)>> = std::thread::scope(|scope| {
+            let results: Vec<ChunkResult<S>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..threads)
                     .map(|k| {
                         let (from, to) = (bounds[k], bounds[k + 1]);
@@ -105,10 +105,12 @@ where
     }
 }
 
+/// What the reader of one chunk gives: its state and its number of lines, or the 1-based line (within the
+/// chunk; 0 for no line) of its first error.
+type ChunkResult<S> = std::result::Result<(S, u64), (u64, Error)>;
+
 /// The results of the threads that read consecutive chunks, in their order.
-fn joined<S>(
-    handles: Vec<std::thread::ScopedJoinHandle<'_, std::result::Result<(S, u64), (u64, Error)>>>,
-) -> Vec<std::result::Result<(S, u64), (u64, Error)>> {
+fn joined<S>(handles: Vec<std::thread::ScopedJoinHandle<'_, ChunkResult<S>>>) -> Vec<ChunkResult<S>> {
     handles
         .into_iter()
         .map(|h| h.join().unwrap_or_else(|_| Err((0, Error::data("internal error: reader thread failed")))))
@@ -117,10 +119,7 @@ fn joined<S>(
 
 /// The states of consecutive chunks, in order; or the first error in the input's order, its line counted from
 /// the start of the input (`ctx` names the place).
-fn in_order<S>(
-    results: Vec<std::result::Result<(S, u64), (u64, Error)>>,
-    ctx: impl Fn((u64, Error)) -> Error,
-) -> Result<Vec<S>> {
+fn in_order<S>(results: Vec<ChunkResult<S>>, ctx: impl Fn((u64, Error)) -> Error) -> Result<Vec<S>> {
     let mut states = Vec::with_capacity(results.len());
     let mut lines_before = 0u64;
     for r in results {
