@@ -1,7 +1,8 @@
 //! A ledger's record lines, streamed: `COPY (SELECT line … ORDER BY seq) TO STDOUT (FORMAT binary)` decoded on a
 //! thread of its own into blocks of whole `line\n`s, which [`Lines`] hands to the readers as a JSONL file's
 //! bytes. The binary format carries each line as its exact bytes (the text format would escape backslashes,
-//! which every JSON escape has), and the thread lets decoding overlap parsing.
+//! which every JSON escape has), and the thread lets decoding overlap parsing. A big ledger is read as several
+//! such streams of consecutive records, one connection each, in one snapshot (`Ledger::lines_in_parts`).
 
 use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};

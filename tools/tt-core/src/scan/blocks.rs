@@ -1,7 +1,8 @@
 //! The block reader behind [`fold`] and [`fold_lines`]: a source read in 256 KiB `read`s into one reused buffer,
 //! each block's whole lines validated as UTF-8 at once, and a big regular file split on line boundaries between a
-//! few threads whose states come back in file order. Memory is the buffers plus the states, whatever the file's
-//! size.
+//! few threads whose states come back in file order. A big ledger is split the same way, into consecutive parts
+//! each streamed over a connection of its own (`Ledger::lines_in_parts`). Memory is the buffers plus the states,
+//! whatever the input's size.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
