@@ -283,6 +283,32 @@ fn sums_past_a_bigint_are_summed_again_wide_and_odd_costs_read_as_lines() {
 }
 
 #[test]
+fn a_ledger_of_mostly_unpriced_records_is_streamed_by_choice() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    // Four in five without a cost: the server would sum one record in five, the client read the rest.
+    let log: String = (0..200u32)
+        .map(|n| {
+            let cost = if n % 5 == 0 { ",\"cost_usd\":0.5" } else { "" };
+            format!(
+                "{{\"v\":1,\"id\":\"u-{n}\",\"ts\":\"2026-11-02T10:{:02}:00Z\",\"agent\":\"A{}\",\"model\":\"gpt-5\",\"input_tokens\":{n},\"output_tokens\":1{cost}}}\n",
+                n % 60,
+                n % 3
+            )
+        })
+        .collect();
+    sc.write("u.jsonl", log);
+    sc.cmd("tt-log").args(["--import", "u.jsonl", "--log", &db.uri]).succeeds();
+    // The choice goes by the server's statistics (autovacuum's, here made at once).
+    db.sql("ANALYZE tt.records");
+    let explain = sum_both(&sc, &db, Some("u.jsonl"), &["--by", "agent"]);
+    assert_eq!(
+        explain,
+        "tt-sum: streamed the records (about 80% of the records have no cost the server sums: read in parts instead)"
+    );
+}
+
+#[test]
 fn every_reader_agrees_between_the_two_logs() {
     let Some((sc, db)) = both() else { return };
     let cfg = "[[budget]]\nname = \"team\"\nlimit_usd = 1.5\nperiod = \"total\"\n\n[[budget]]\nname = \"atlas\"\nlimit_usd = 0.2\nperiod = \"total\"\nscope = { agent = \"ATLAS\" }\n";
