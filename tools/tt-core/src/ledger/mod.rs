@@ -36,7 +36,7 @@ use crate::id::{IdKey, id_key};
 use crate::record::Record;
 
 pub use conn::{Target, is_uri};
-pub use copy::Lines;
+pub use copy::{DISORDER, Lines, Seen};
 pub use schema::VERSION;
 
 /// The advisory lock key of the whole ledger ("tt-log" in ASCII).
@@ -227,7 +227,12 @@ impl Ledger {
 
     /// Every record line, in the order the records were added, streamed (see [`Lines`]).
     pub fn lines(self) -> Result<Lines> {
-        Lines::start(self.client, self.target.name().to_string(), "SELECT line FROM tt.records ORDER BY seq".into())
+        Lines::start(
+            self.client,
+            self.target.name().to_string(),
+            "SELECT line FROM tt.records ORDER BY seq".into(),
+            None,
+        )
     }
 
     /// Start a read-only transaction whose snapshot other connections can read in too
@@ -263,44 +268,104 @@ impl Ledger {
         Ok(Ledger { client, target: target.clone(), in_snapshot: true })
     }
 
-    /// Every record line, in the order the records were added, as up to `parts` streams of consecutive
-    /// records, each read over a connection of its own so the server reads them and the client parses them
-    /// on several cores at once. Concatenated in order, the streams are [`Ledger::lines`]; a ledger of fewer
-    /// than `min_records` records is one stream.
+    /// Every record line as up to `parts` streams of consecutive records, each read over a connection of its
+    /// own so the server reads them and the client parses them on several cores at once; a ledger of fewer
+    /// than `min_records` records is one stream. All connections read one snapshot (the first exports it, the
+    /// others import it), so the parts together are the ledger at one instant: a write committed while they
+    /// start is in all of them or in none.
     ///
-    /// The parts are ranges of `seq`, of about equal length. All connections read one snapshot (the first
-    /// exports it, the others import it), so the parts together are the ledger at one instant: a write
-    /// committed while they start is in all of them or in none.
-    pub fn lines_in_parts(mut self, parts: usize, min_records: u64) -> Result<Vec<Lines>> {
+    /// `order` says how the parts are cut: [`Order::Seq`], ranges of `seq` read through its index, give the
+    /// lines in the order the records were added; [`Order::Physical`], ranges of the table's pages read as
+    /// they lie (twice as fast on the server), give them in the order they are stored, which is the order
+    /// added unless writers ran at once, and [`Parts::in_seq_order`] says afterwards whether it was.
+    pub fn lines_in_parts(mut self, parts: usize, min_records: u64, order: Order) -> Result<Parts> {
         let name = self.target.name().to_string();
         let snapshot = self.share_snapshot()?;
         let row = self
             .client
-            .query_one("SELECT min(seq), max(seq) FROM tt.records", &[])
+            .query_one(
+                "SELECT min(seq), max(seq), pg_relation_size('tt.records') / current_setting('block_size')::bigint, \
+                 current_setting('server_version_num')::int FROM tt.records",
+                &[],
+            )
             .map_err(|e| failed(&name, "read", e))?;
-        let (first, last): (Option<i64>, Option<i64>) = (row.get(0), row.get(1));
-        let bounds = match (first, last) {
+        let (first, last, pages, version): (Option<i64>, Option<i64>, i64, i32) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        // A range of pages is read by itself from PostgreSQL 14 (a TID range scan); before, each part would
+        // scan the whole table.
+        let order = if version < 140_000 { Order::Seq } else { order };
+        let cuts: Vec<i64> = match (first, last) {
             (Some(a), Some(z)) if parts > 1 && (z - a) as u64 >= min_records => {
                 let n = parts as i64;
-                (1..n).map(|k| a + (z - a + 1) * k / n).collect::<Vec<i64>>()
+                match order {
+                    Order::Seq => (1..n).map(|k| a + (z - a + 1) * k / n).collect(),
+                    Order::Physical => (1..n).map(|k| pages * k / n).collect(),
+                }
             }
             _ => Vec::new(),
         };
         let select = |k: usize| {
-            let from = k.checked_sub(1).map(|i| format!("seq >= {}", bounds[i]));
-            let to = bounds.get(k).map(|b| format!("seq < {b}"));
+            let bound = |op: &str, v: i64| match order {
+                Order::Seq => format!("seq {op} {v}"),
+                Order::Physical => format!("ctid {op} '({v},0)'"),
+            };
+            let from = k.checked_sub(1).map(|i| bound(">=", cuts[i]));
+            let to = cuts.get(k).map(|v| bound("<", *v));
             let cond: Vec<String> = from.into_iter().chain(to).collect();
             let cond = if cond.is_empty() { String::new() } else { format!(" WHERE {}", cond.join(" AND ")) };
-            format!("SELECT line FROM tt.records{cond} ORDER BY seq")
+            match order {
+                Order::Seq => format!("SELECT line FROM tt.records{cond} ORDER BY seq"),
+                Order::Physical => format!("SELECT seq, line FROM tt.records{cond}"),
+            }
         };
+        let seen: Vec<_> = (0..=cuts.len())
+            .map(|_| (order == Order::Physical).then(|| std::sync::Arc::new(std::sync::Mutex::new(Seen::default()))))
+            .collect();
         // The other connections import the snapshot while the first's transaction, which exported it, is open.
         let others: Vec<Ledger> =
-            bounds.iter().map(|_| Ledger::join_snapshot(&self.target, &snapshot)).collect::<Result<_>>()?;
-        let mut streams = vec![Lines::start(self.client, name.clone(), select(0))?];
+            cuts.iter().map(|_| Ledger::join_snapshot(&self.target, &snapshot)).collect::<Result<_>>()?;
+        let mut streams = vec![Lines::start(self.client, name.clone(), select(0), seen[0].clone())?];
         for (k, other) in others.into_iter().enumerate() {
-            streams.push(Lines::start(other.client, name.clone(), select(k + 1))?);
+            streams.push(Lines::start(other.client, name.clone(), select(k + 1), seen[k + 1].clone())?);
         }
-        Ok(streams)
+        Ok(Parts { streams, check: SeqCheck(seen.into_iter().flatten().collect()) })
+    }
+}
+
+/// How [`Ledger::lines_in_parts`] cuts the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// By `seq`, each part read in `seq` order through its index: the order the records were added.
+    Seq,
+    /// By the table's pages, each read as stored, with `seq` checked as it goes.
+    Physical,
+}
+
+/// The streams of [`Ledger::lines_in_parts`], in order, and the check of their order.
+pub struct Parts {
+    /// One stream per part.
+    pub streams: Vec<Lines>,
+    /// Asked once every stream was read.
+    pub check: SeqCheck,
+}
+
+/// What the parts read in physical order saw of `seq` (nothing for [`Order::Seq`]).
+pub struct SeqCheck(Vec<std::sync::Arc<std::sync::Mutex<Seen>>>);
+
+impl SeqCheck {
+    /// After every stream was read to its end: true when the lines came in the order the records were added
+    /// (always, for [`Order::Seq`]): each part read whole with `seq` going up, and each part's first `seq`
+    /// above the last of the parts before it.
+    pub fn in_seq_order(&self) -> bool {
+        let mut last: Option<i64> = None;
+        for s in &self.0 {
+            let s = s.lock().unwrap_or_else(|e| e.into_inner());
+            if s.disordered || !s.complete || last.zip(s.first).is_some_and(|(l, f)| f <= l) {
+                return false;
+            }
+            last = s.last.or(last);
+        }
+        true
     }
 }
 

@@ -53,24 +53,38 @@ where
             chunk(source.reader()?, &name, false, u64::MAX, &mut st, &step).map_err(ctx)?;
             Ok(vec![st])
         }
-        // A ledger gives its records as consecutive parts, one stream each, read at once (as a file's chunks).
+        // A ledger gives its records as consecutive parts, one stream each, read at once (as a file's chunks):
+        // first as the table stores them, which is the order they were added unless writers ran at once; if
+        // the parts say otherwise (or a line is bad, whose place only the ordered read can name), again in
+        // the order added.
         Source::Ledger(t) => {
-            let parts = crate::ledger::Ledger::open(t)?.lines_in_parts(threads, LEDGER_PARALLEL_MIN)?;
-            let results: Vec<ChunkResult<S>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = parts
-                    .into_iter()
-                    .map(|part| {
-                        let (init, step, name) = (&init, &step, &name);
-                        scope.spawn(move || {
-                            let mut st = init();
-                            let n = chunk(part, name, false, u64::MAX, &mut st, step)?;
-                            Ok((st, n))
+            use crate::ledger::{Ledger, Order};
+            let read = |order| -> Result<(Vec<ChunkResult<S>>, bool)> {
+                let parts = Ledger::open(t)?.lines_in_parts(threads, LEDGER_PARALLEL_MIN, order)?;
+                let results = std::thread::scope(|scope| {
+                    let handles: Vec<_> = parts
+                        .streams
+                        .into_iter()
+                        .map(|part| {
+                            let (init, step, name) = (&init, &step, &name);
+                            scope.spawn(move || {
+                                let mut st = init();
+                                let n = chunk(part, name, false, u64::MAX, &mut st, step)?;
+                                Ok((st, n))
+                            })
                         })
-                    })
-                    .collect();
-                joined(handles)
-            });
-            in_order(results, ctx)
+                        .collect();
+                    joined(handles)
+                });
+                let ordered = results.iter().all(|r| r.is_ok()) && parts.check.in_seq_order();
+                Ok((results, ordered))
+            };
+            let (results, ordered) = read(Order::Physical)?;
+            if ordered {
+                return in_order(results, ctx);
+            }
+            drop(results);
+            in_order(read(Order::Seq)?.0, ctx)
         }
         Source::File(p) => {
             let mut f = File::open(p).map_err(|e| Error::io(p.display(), e))?;
