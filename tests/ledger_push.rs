@@ -226,8 +226,8 @@ fn a_big_ledger_is_read_in_parts_that_add_up_to_the_log() {
         sc.cmd("tt-budget").args(["--today", "2026-11-28", "--format", "csv", "--log", log]).succeeds().stdout
     };
     assert_eq!(budget(&db.uri), budget("usage.jsonl"));
-    // A record stored out of its place (an update writes a new version elsewhere): the parts read as stored
-    // are not in the order added, so the read starts again in that order, to the same sums.
+    // A record stored out of its place (an update writes a new version elsewhere): the parts, read as stored,
+    // are not in the order added, and the sums are the same.
     db.sql("UPDATE tt.records SET host = host WHERE seq = (SELECT min(seq) + 10 FROM tt.records)");
     assert_eq!(
         db.sql(

@@ -2,7 +2,7 @@
 //! thread of its own into blocks of whole `line\n`s, which [`Lines`] hands to the readers as a JSONL file's
 //! bytes. The binary format carries each line as its exact bytes (the text format would escape backslashes,
 //! which every JSON escape has), and the thread lets decoding overlap parsing. A big ledger is read as several
-//! such streams of consecutive records, one connection each, in one snapshot (`Ledger::lines_in_parts`).
+//! such streams, one connection each, in one snapshot (`Ledger::lines_in_parts`).
 
 use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -24,39 +24,15 @@ pub struct Lines {
     done: bool,
 }
 
-/// What a stream read in the table's physical order saw of `seq` (see [`Lines::start`]): whether it came in
-/// ascending order, and its first and last values, so the reader can tell whether its parts together were the
-/// ledger in the order the records were added.
-#[derive(Debug, Default)]
-pub struct Seen {
-    /// `seq` went down somewhere (the stream then stopped, as its order could not be the ledger's).
-    pub disordered: bool,
-    /// The first `seq` read, if any.
-    pub first: Option<i64>,
-    /// The last `seq` read, if any.
-    pub last: Option<i64>,
-    /// The stream reached its end.
-    pub complete: bool,
-}
-
-/// The error a stream read in physical order stops with when `seq` goes down.
-pub const DISORDER: &str = "records out of seq order";
-
 impl Lines {
-    /// Start streaming the lines `select` gives, on a thread that owns the connection. The query gives one
-    /// text column in the order the lines are to be read; or, with `seen`, two: `seq` and the line, in
-    /// whatever order the server reads them, and the thread checks that `seq` goes up (see [`Seen`]).
-    pub(super) fn start(
-        mut client: postgres::Client,
-        name: String,
-        select: String,
-        seen: Option<std::sync::Arc<std::sync::Mutex<Seen>>>,
-    ) -> Result<Lines> {
+    /// Start streaming the lines `select` gives (a query of one text column, in the order they are to be read)
+    /// on a thread that owns the connection.
+    pub(super) fn start(mut client: postgres::Client, name: String, select: String) -> Result<Lines> {
         let (tx, rx) = sync_channel(4);
         std::thread::Builder::new()
             .name("tt-ledger-copy".into())
             .spawn(move || {
-                if let Err(e) = stream(&mut client, &select, seen.as_deref(), &tx) {
+                if let Err(e) = stream(&mut client, &select, &tx) {
                     let _ = tx.send(Err(format!("ledger {name}: read: {e}")));
                 }
             })
@@ -92,22 +68,11 @@ impl Read for Lines {
 fn stream(
     client: &mut postgres::Client,
     select: &str,
-    seen: Option<&std::sync::Mutex<Seen>>,
     tx: &SyncSender<std::result::Result<Vec<u8>, String>>,
 ) -> std::result::Result<(), String> {
     let mut block = Vec::with_capacity(BLOCK + 4096);
     let mut stopped = false;
-    let (mut first, mut last, mut disordered) = (None, None::<i64>, false);
-    let fields = if seen.is_some() { 2 } else { 1 };
-    let ended = each_row(client, select, fields, &mut |seq, line| {
-        if let Some(seq) = seq {
-            if last.is_some_and(|l| seq <= l) {
-                disordered = true;
-                return false;
-            }
-            first = first.or(Some(seq));
-            last = Some(seq);
-        }
+    each_line(client, select, &mut |line| {
         block.extend_from_slice(line);
         block.push(b'\n');
         if block.len() >= BLOCK {
@@ -116,14 +81,6 @@ fn stream(
         }
         !stopped
     })?;
-    if let Some(seen) = seen {
-        let mut s = seen.lock().unwrap_or_else(|e| e.into_inner());
-        *s = Seen { disordered, first, last, complete: ended && !disordered };
-    }
-    if disordered {
-        // Nothing after the first line out of order is handed over: the reader starts again in order.
-        return Err(DISORDER.into());
-    }
     if !block.is_empty() && !stopped {
         let _ = tx.send(Ok(block));
     }
@@ -138,17 +95,6 @@ pub(super) fn each_line(
     select: &str,
     f: &mut dyn FnMut(&[u8]) -> bool,
 ) -> std::result::Result<(), String> {
-    each_row(client, select, 1, &mut |_, line| f(line)).map(|_| ())
-}
-
-/// [`each_line`] for a query of `fields` columns: one (the line) or two (`seq` as a `bigint`, then the line),
-/// `seq` handed to `f` with the line. True when the stream was read to its end (`f` did not stop it).
-fn each_row(
-    client: &mut impl postgres::GenericClient,
-    select: &str,
-    fields: i16,
-    f: &mut dyn FnMut(Option<i64>, &[u8]) -> bool,
-) -> std::result::Result<bool, String> {
     let reader = client
         .copy_out(&format!("COPY ({select}) TO STDOUT (FORMAT binary)"))
         .map_err(|e| super::conn::describe(&e))?;
@@ -165,24 +111,14 @@ fn each_row(
     loop {
         let mut n = [0u8; 2];
         r.read_exact(&mut n).map_err(io_err)?;
-        let got = i16::from_be_bytes(n);
-        if got == -1 {
+        let fields = i16::from_be_bytes(n);
+        if fields == -1 {
             break;
         }
-        if got != fields {
-            return Err(format!("the server sent a row of {got} fields, not {fields}"));
+        if fields != 1 {
+            return Err(format!("the server sent a row of {fields} fields, not 1"));
         }
         let mut len = [0u8; 4];
-        let mut seq = None;
-        if fields == 2 {
-            r.read_exact(&mut len).map_err(io_err)?;
-            let mut v = [0u8; 8];
-            if i32::from_be_bytes(len) != 8 {
-                return Err("the server sent a seq that is not a bigint".into());
-            }
-            r.read_exact(&mut v).map_err(io_err)?;
-            seq = Some(i64::from_be_bytes(v));
-        }
         r.read_exact(&mut len).map_err(io_err)?;
         let len = i32::from_be_bytes(len);
         if len < 0 {
@@ -190,11 +126,11 @@ fn each_row(
         }
         line.resize(len as usize, 0);
         r.read_exact(&mut line).map_err(io_err)?;
-        if !f(seq, &line) {
+        if !f(&line) {
             // The rest of the stream is not read: dropping the reader before its end makes the driver cancel
             // the COPY, and the connection is not used again.
-            return Ok(false);
+            return Ok(());
         }
     }
-    Ok(true)
+    Ok(())
 }

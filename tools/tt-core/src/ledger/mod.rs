@@ -36,7 +36,7 @@ use crate::id::{IdKey, id_key};
 use crate::record::Record;
 
 pub use conn::{Target, is_uri};
-pub use copy::{DISORDER, Lines, Seen};
+pub use copy::Lines;
 pub use schema::VERSION;
 
 /// The advisory lock key of the whole ledger ("tt-log" in ASCII).
@@ -227,12 +227,7 @@ impl Ledger {
 
     /// Every record line, in the order the records were added, streamed (see [`Lines`]).
     pub fn lines(self) -> Result<Lines> {
-        Lines::start(
-            self.client,
-            self.target.name().to_string(),
-            "SELECT line FROM tt.records ORDER BY seq".into(),
-            None,
-        )
+        Lines::start(self.client, self.target.name().to_string(), "SELECT line FROM tt.records ORDER BY seq".into())
     }
 
     /// Start a read-only transaction whose snapshot other connections can read in too
@@ -268,17 +263,17 @@ impl Ledger {
         Ok(Ledger { client, target: target.clone(), in_snapshot: true })
     }
 
-    /// Every record line as up to `parts` streams of consecutive records, each read over a connection of its
-    /// own so the server reads them and the client parses them on several cores at once; a ledger of fewer
-    /// than `min_records` records is one stream. All connections read one snapshot (the first exports it, the
-    /// others import it), so the parts together are the ledger at one instant: a write committed while they
-    /// start is in all of them or in none.
+    /// Every record line as up to `parts` streams, each read over a connection of its own so the server reads
+    /// them and the client parses them on several cores at once; a ledger of fewer than `min_records` records
+    /// is one stream. All connections read one snapshot (the first exports it, the others import it), so the
+    /// parts together are the ledger at one instant: a write committed while they start is in all of them or
+    /// in none.
     ///
     /// `order` says how the parts are cut: [`Order::Seq`], ranges of `seq` read through its index, give the
-    /// lines in the order the records were added; [`Order::Physical`], ranges of the table's pages read as
-    /// they lie (twice as fast on the server), give them in the order they are stored, which is the order
-    /// added unless writers ran at once, and [`Parts::in_seq_order`] says afterwards whether it was.
-    pub fn lines_in_parts(mut self, parts: usize, min_records: u64, order: Order) -> Result<Parts> {
+    /// lines in the order the records were added (concatenated, they are [`Ledger::lines`]);
+    /// [`Order::Stored`], ranges of the table's pages read as they lie, give every line once, in the order
+    /// stored — three times as fast on the server, for readers whose sums do not depend on the order.
+    pub fn lines_in_parts(mut self, parts: usize, min_records: u64, order: Order) -> Result<Vec<Lines>> {
         let name = self.target.name().to_string();
         let snapshot = self.share_snapshot()?;
         let row = self
@@ -299,7 +294,7 @@ impl Ledger {
                 let n = parts as i64;
                 match order {
                     Order::Seq => (1..n).map(|k| a + (z - a + 1) * k / n).collect(),
-                    Order::Physical => (1..n).map(|k| pages * k / n).collect(),
+                    Order::Stored => (1..n).map(|k| pages * k / n).collect(),
                 }
             }
             _ => Vec::new(),
@@ -307,7 +302,7 @@ impl Ledger {
         let select = |k: usize| {
             let bound = |op: &str, v: i64| match order {
                 Order::Seq => format!("seq {op} {v}"),
-                Order::Physical => format!("ctid {op} '({v},0)'"),
+                Order::Stored => format!("ctid {op} '({v},0)'"),
             };
             let from = k.checked_sub(1).map(|i| bound(">=", cuts[i]));
             let to = cuts.get(k).map(|v| bound("<", *v));
@@ -315,20 +310,17 @@ impl Ledger {
             let cond = if cond.is_empty() { String::new() } else { format!(" WHERE {}", cond.join(" AND ")) };
             match order {
                 Order::Seq => format!("SELECT line FROM tt.records{cond} ORDER BY seq"),
-                Order::Physical => format!("SELECT seq, line FROM tt.records{cond}"),
+                Order::Stored => format!("SELECT line FROM tt.records{cond}"),
             }
         };
-        let seen: Vec<_> = (0..=cuts.len())
-            .map(|_| (order == Order::Physical).then(|| std::sync::Arc::new(std::sync::Mutex::new(Seen::default()))))
-            .collect();
         // The other connections import the snapshot while the first's transaction, which exported it, is open.
         let others: Vec<Ledger> =
             cuts.iter().map(|_| Ledger::join_snapshot(&self.target, &snapshot)).collect::<Result<_>>()?;
-        let mut streams = vec![Lines::start(self.client, name.clone(), select(0), seen[0].clone())?];
+        let mut streams = vec![Lines::start(self.client, name.clone(), select(0))?];
         for (k, other) in others.into_iter().enumerate() {
-            streams.push(Lines::start(other.client, name.clone(), select(k + 1), seen[k + 1].clone())?);
+            streams.push(Lines::start(other.client, name.clone(), select(k + 1))?);
         }
-        Ok(Parts { streams, check: SeqCheck(seen.into_iter().flatten().collect()) })
+        Ok(streams)
     }
 }
 
@@ -337,36 +329,9 @@ impl Ledger {
 pub enum Order {
     /// By `seq`, each part read in `seq` order through its index: the order the records were added.
     Seq,
-    /// By the table's pages, each read as stored, with `seq` checked as it goes.
-    Physical,
-}
-
-/// The streams of [`Ledger::lines_in_parts`], in order, and the check of their order.
-pub struct Parts {
-    /// One stream per part.
-    pub streams: Vec<Lines>,
-    /// Asked once every stream was read.
-    pub check: SeqCheck,
-}
-
-/// What the parts read in physical order saw of `seq` (nothing for [`Order::Seq`]).
-pub struct SeqCheck(Vec<std::sync::Arc<std::sync::Mutex<Seen>>>);
-
-impl SeqCheck {
-    /// After every stream was read to its end: true when the lines came in the order the records were added
-    /// (always, for [`Order::Seq`]): each part read whole with `seq` going up, and each part's first `seq`
-    /// above the last of the parts before it.
-    pub fn in_seq_order(&self) -> bool {
-        let mut last: Option<i64> = None;
-        for s in &self.0 {
-            let s = s.lock().unwrap_or_else(|e| e.into_inner());
-            if s.disordered || !s.complete || last.zip(s.first).is_some_and(|(l, f)| f <= l) {
-                return false;
-            }
-            last = s.last.or(last);
-        }
-        true
-    }
+    /// By the table's pages, each read as stored. Not the order added when writers ran at once: a push's two
+    /// connections each fill pages of their own.
+    Stored,
 }
 
 fn failed(name: &str, doing: &str, e: postgres::Error) -> Error {

@@ -1,8 +1,9 @@
 //! The block reader behind [`fold`] and [`fold_lines`]: a source read in 256 KiB `read`s into one reused buffer,
 //! each block's whole lines validated as UTF-8 at once, and a big regular file split on line boundaries between a
-//! few threads whose states come back in file order. A big ledger is split the same way, into consecutive parts
-//! each streamed over a connection of its own (`Ledger::lines_in_parts`). Memory is the buffers plus the states,
-//! whatever the input's size.
+//! few threads whose states come back in file order. A big ledger is split too, into ranges of its table's pages
+//! each streamed over a connection of its own (`Ledger::lines_in_parts`): the states come back in the order the
+//! records are stored, which readers that merge their states (all of tt's) do not see. Memory is the buffers plus
+//! the states, whatever the input's size.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -22,7 +23,8 @@ const LEDGER_PARALLEL_MIN: u64 = 20_000;
 
 /// Lines of `source` folded into states. Each non-blank line (trailing `\r` removed) is passed to `step`
 /// with the state of the chunk it belongs to; large files are split between threads, and the states come
-/// back in file order. An error names `source:line` of the first bad line in file order.
+/// back in file order (a big ledger's in the order its records are stored: callers merge them). An error names
+/// `source:line` of the first bad line in file order (a ledger's: in the order its records were added).
 pub fn fold_lines<S, I, F>(source: &Source, init: I, step: F) -> Result<Vec<S>>
 where
     S: Send,
@@ -53,17 +55,15 @@ where
             chunk(source.reader()?, &name, false, u64::MAX, &mut st, &step).map_err(ctx)?;
             Ok(vec![st])
         }
-        // A ledger gives its records as consecutive parts, one stream each, read at once (as a file's chunks):
-        // first as the table stores them, which is the order they were added unless writers ran at once; if
-        // the parts say otherwise (or a line is bad, whose place only the ordered read can name), again in
-        // the order added.
+        // A ledger gives its records in parts, one stream each, read at once (as a file's chunks): as the table
+        // stores them, since every state folded from them merges in any order to the same sums; a bad line is
+        // named by its place in the order the records were added, which a second read in that order finds.
         Source::Ledger(t) => {
             use crate::ledger::{Ledger, Order};
-            let read = |order| -> Result<(Vec<ChunkResult<S>>, bool)> {
+            let read = |order| -> Result<Vec<ChunkResult<S>>> {
                 let parts = Ledger::open(t)?.lines_in_parts(threads, LEDGER_PARALLEL_MIN, order)?;
-                let results = std::thread::scope(|scope| {
+                Ok(std::thread::scope(|scope| {
                     let handles: Vec<_> = parts
-                        .streams
                         .into_iter()
                         .map(|part| {
                             let (init, step, name) = (&init, &step, &name);
@@ -75,16 +75,14 @@ where
                         })
                         .collect();
                     joined(handles)
-                });
-                let ordered = results.iter().all(|r| r.is_ok()) && parts.check.in_seq_order();
-                Ok((results, ordered))
+                }))
             };
-            let (results, ordered) = read(Order::Physical)?;
-            if ordered {
+            let results = read(Order::Stored)?;
+            if results.iter().all(|r| r.is_ok()) {
                 return in_order(results, ctx);
             }
             drop(results);
-            in_order(read(Order::Seq)?.0, ctx)
+            in_order(read(Order::Seq)?, ctx)
         }
         Source::File(p) => {
             let mut f = File::open(p).map_err(|e| Error::io(p.display(), e))?;

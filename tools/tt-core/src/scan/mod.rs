@@ -10,8 +10,9 @@
 //!
 //! [`fold`] streams a [`Source`](crate::input::Source) through `View::parse` with large reused buffers; a big
 //! regular file is split on line boundaries between a few threads, each folding into its own state, and the states
-//! come back in file order for the caller to merge. Memory is the buffers plus the states: it never grows with the
-//! file.
+//! come back in file order for the caller to merge (a big ledger is split into ranges of its table's pages, read
+//! over a connection each, in the order stored). Memory is the buffers plus the states: it never grows with the
+//! input.
 //!
 //! The parts, one file each, so each can be read (and its tests found) on its own:
 //! * this file: the public face — [`Field`], [`View`] — and the one place that decides how a line is read: the
