@@ -232,7 +232,7 @@ summary{cursor:pointer;color:var(--muted)}
 dl.evidence{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .6rem;margin:.3rem 0;font-size:.85rem}
 dl.evidence dt{color:var(--muted)}
 dl.evidence dd{margin:0;overflow-wrap:anywhere}
-@media (max-width:36rem){body{padding:.6rem;font-size:14px}.cards{grid-template-columns:1fr 1fr}th,td{padding:.25rem .3rem}}
+@media (max-width:36rem){body{padding:.6rem;font-size:14px}.cards{grid-template-columns:1fr 1fr}th,td{padding:.25rem .3rem}svg text{font-size:16px}}
 @media print{
 @page{margin:12mm}
 body{max-width:none;padding:0;font-size:10pt}
@@ -351,6 +351,7 @@ fn budget_window(e: &Evaluation) -> String {
         (None, Some(a), Some(b)) => {
             format!("{} – {}", a.format("%Y-%m-%d"), (b - Duration::seconds(1)).format("%Y-%m-%d"))
         }
+        (None, None, None) => "all time".into(),
         _ => e.period.as_str().to_string(),
     }
 }
