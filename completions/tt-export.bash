@@ -30,11 +30,11 @@ _tt__export() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "csv json jsonl ndjson markdown md prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "csv json jsonl ndjson markdown md html prometheus" -- "${cur}"))
                     return 0
                     ;;
                 -f)
-                    COMPREPLY=($(compgen -W "csv json jsonl ndjson markdown md prometheus" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "csv json jsonl ndjson markdown md html prometheus" -- "${cur}"))
                     return 0
                     ;;
                 --to)

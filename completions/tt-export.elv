@@ -18,8 +18,8 @@ set edit:completion:arg-completer[tt-export] = {|@words|
     }
     var completions = [
         &'tt-export'= {
-            cand -f 'csv (RFC 4180, header row), json (one report document), jsonl, markdown (the weekly team report) or prometheus (text exposition for node_exporter''s textfile collector) [default: jsonl]'
-            cand --format 'csv (RFC 4180, header row), json (one report document), jsonl, markdown (the weekly team report) or prometheus (text exposition for node_exporter''s textfile collector) [default: jsonl]'
+            cand -f 'csv (RFC 4180, header row), json (one report document), jsonl, markdown (the weekly team report), html (the report as one self-contained page: spend over time by model and agent, budget gauges with their forecast, top sessions and tasks, tt-optimize''s suggestions) or prometheus (text exposition for node_exporter''s textfile collector) [default: jsonl]'
+            cand --format 'csv (RFC 4180, header row), json (one report document), jsonl, markdown (the weekly team report), html (the report as one self-contained page: spend over time by model and agent, budget gauges with their forecast, top sessions and tasks, tt-optimize''s suggestions) or prometheus (text exposition for node_exporter''s textfile collector) [default: jsonl]'
             cand --to 'Push the records to a team ledger (a `postgresql://` URI) instead of writing them: the ones it lacks are added, in batches each committed on its own, so an interrupted push keeps what it sent and a re-run adds only the rest. The filters select what is pushed; records go as logged. A progress bar on a terminal; `pushed N records to LEDGER (M already there)` at the end'
             cand -o 'Write to FILE instead of stdout, atomically (a temporary file in the same directory, then a rename)'
             cand --output 'Write to FILE instead of stdout, atomically (a temporary file in the same directory, then a rename)'

@@ -1,9 +1,10 @@
-complete -c tt-export -s f -l format -d 'csv (RFC 4180, header row), json (one report document), jsonl, markdown (the weekly team report) or prometheus (text exposition for node_exporter\'s textfile collector) [default: jsonl]' -r -f -a "csv\t''
+complete -c tt-export -s f -l format -d 'csv (RFC 4180, header row), json (one report document), jsonl, markdown (the weekly team report), html (the report as one self-contained page: spend over time by model and agent, budget gauges with their forecast, top sessions and tasks, tt-optimize\'s suggestions) or prometheus (text exposition for node_exporter\'s textfile collector) [default: jsonl]' -r -f -a "csv\t''
 json\t''
 jsonl\t''
 ndjson\t''
 markdown\t''
 md\t''
+html\t''
 prometheus\t''"
 complete -c tt-export -l to -d 'Push the records to a team ledger (a `postgresql://` URI) instead of writing them: the ones it lacks are added, in batches each committed on its own, so an interrupted push keeps what it sent and a re-run adds only the rest. The filters select what is pushed; records go as logged. A progress bar on a terminal; `pushed N records to LEDGER (M already there)` at the end' -r
 complete -c tt-export -s o -l output -d 'Write to FILE instead of stdout, atomically (a temporary file in the same directory, then a rename)' -r -F

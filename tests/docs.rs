@@ -1231,6 +1231,7 @@ fn check(b: &Block, sc: &Scenario, ctx: &Ctx, out: Option<&Out>) {
             let csv = shell(sc, ctx, "tt-export --format csv").succeeds().stdout;
             assert_eq!(sc.read("usage.csv"), csv, "{at}");
             assert!(sc.read("report.json").starts_with("{\n  \"kind\": \"report\""), "{at}");
+            assert!(sc.read("report.html").starts_with("<!DOCTYPE html>\n"), "{at}");
             promtool_accepts(&sc.read("textfile/tt.prom"));
         }
         Some("export-exact") => {

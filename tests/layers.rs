@@ -43,6 +43,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "import",
             "export",
             "report",
+            "html",
             "optimize",
             "track",
             "draft",

@@ -689,13 +689,18 @@ impl Spool {
         self.out.write_all(bytes).map_err(|e| Error::io(&self.name, e))
     }
 
-    /// Copy everything written so far to `out`.
-    pub fn copy_to(self, out: &mut impl Write) -> Result<()> {
+    /// Everything written so far, to read back from the start (the HTML report's second pass).
+    pub fn into_reader(self) -> Result<std::io::BufReader<File>> {
         use std::io::{Seek, SeekFrom};
         let name = self.name;
         let mut file = self.out.into_inner().map_err(|e| Error::io(&name, e.into_error()))?;
         file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(&name, e))?;
-        std::io::copy(&mut std::io::BufReader::with_capacity(256 * 1024, file), out)?;
+        Ok(std::io::BufReader::with_capacity(256 * 1024, file))
+    }
+
+    /// Copy everything written so far to `out`.
+    pub fn copy_to(self, out: &mut impl Write) -> Result<()> {
+        std::io::copy(&mut self.into_reader()?, out)?;
         Ok(())
     }
 }

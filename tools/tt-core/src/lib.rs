@@ -24,6 +24,7 @@ pub mod error;
 pub mod export;
 pub mod fsutil;
 pub mod github;
+pub mod html;
 pub mod id;
 pub mod import;
 pub mod input;

@@ -312,7 +312,7 @@ fn cost(g: &Totals) -> String {
 
 /// Dollars that may leave records out: "–" when none of the `records` could be priced (never a misleading
 /// $0), "$1.20 + 3 unpriced" when some could not (the dollars are a lower bound), else the dollars.
-fn spend(cost: rust_decimal::Decimal, records: u64, unpriced: u64) -> String {
+pub(crate) fn spend(cost: rust_decimal::Decimal, records: u64, unpriced: u64) -> String {
     match unpriced {
         0 => usd(cost),
         n if n >= records => "–".into(),
@@ -340,7 +340,7 @@ fn share(g: &Totals, total: &Totals) -> String {
 }
 
 /// "week of 2026-11-16 (Mon) – 2026-11-22", "2026-11-01 – 2026-11-30", "all time".
-fn window_title(w: &Window, cal: &Calendar) -> String {
+pub(crate) fn window_title(w: &Window, cal: &Calendar) -> String {
     let day = |t| cal.local_date(t);
     match (w.start, w.end) {
         (Some(a), Some(b)) => {
@@ -360,7 +360,7 @@ fn window_title(w: &Window, cal: &Calendar) -> String {
 }
 
 /// What the window is called in a heading: "this week", "last month", "all time", "the window".
-fn window_noun(w: &Window) -> String {
+pub(crate) fn window_noun(w: &Window) -> String {
     match w.period.as_str() {
         "today" => "today".into(),
         "yesterday" => "yesterday".into(),
@@ -374,7 +374,7 @@ fn window_noun(w: &Window) -> String {
     }
 }
 
-fn capitalise(s: &str) -> String {
+pub(crate) fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),

@@ -1,7 +1,8 @@
 //! `tt-export`: usage records or tt-sum summary rows in the formats other tools read, and portable bundles.
 //!
 //! CLI glue over `tt_core::export` (formats, filter, totals, atomic files), `tt_core::bundle` (the bundle
-//! format), `tt_core::report` (the markdown team report) and `tt_core::period` (windows).
+//! format), `tt_core::report` (the markdown team report), `tt_core::html` (the HTML report) and
+//! `tt_core::period` (windows).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ Examples:
   duckdb -c \"SELECT agent, sum(cost_usd) FROM read_csv('usage.csv',
     types = {'cost_usd': 'DECIMAL(38,10)'}) GROUP BY agent\"      money read as DECIMAL stays exact
   tt-export --format markdown >> \"$GITHUB_STEP_SUMMARY\"    this week's team report
+  tt-export --format html --period month -o report.html  the month as one page: charts, budgets, suggestions
   tt-export --format prometheus -o /var/lib/node_exporter/textfile/tt.prom
   tt-sum --by agent,model | tt-export --format csv        summary rows work too
   tt-export --bundle --since 2026-11-01 -o laptop.ttb     a portable bundle for another machine
@@ -30,12 +32,12 @@ Examples:
   tt-export --to \"$TT_TEAM_LEDGER\" --since 2026-11-01     … only those (a re-run adds only the rest)
   tt-log --import postgresql://ci@db.example.com/team --log team.jsonl   pull the team's back as JSONL";
 
-/// Export usage records or summaries: CSV, JSON, JSONL, markdown, Prometheus, bundles.
+/// Export usage records or summaries: CSV, JSON, JSONL, markdown, HTML, Prometheus, bundles.
 #[derive(Debug, Parser)]
 #[command(
     name = "tt-export",
     version = tt_core::cli::VERSION,
-    about = "Export usage as CSV, JSON, JSONL, a markdown report, Prometheus metrics or a portable bundle",
+    about = "Export usage as CSV, JSON, JSONL, a markdown or HTML report, Prometheus metrics or a portable bundle",
     long_about = "Reads usage records (files, `-`, stdin, or the default log) or tt-sum summary rows, and writes \
 them in the format another tool reads. Records without a cost are priced with the price table, as tt-price would. \
 --bundle writes a portable bundle (metadata, checksum, then the records) that `tt-log --import` merges on another \
@@ -46,10 +48,12 @@ pub struct Cli {
     /// Record or summary-row files (`-` for stdin) [default: stdin if piped, else the usage log].
     #[arg(value_name = "FILE")]
     files: Vec<String>,
-    /// csv (RFC 4180, header row), json (one report document), jsonl, markdown (the weekly team report) or
-    /// prometheus (text exposition for node_exporter's textfile collector) [default: jsonl].
+    /// csv (RFC 4180, header row), json (one report document), jsonl, markdown (the weekly team report), html
+    /// (the report as one self-contained page: spend over time by model and agent, budget gauges with their
+    /// forecast, top sessions and tasks, tt-optimize's suggestions) or prometheus (text exposition for
+    /// node_exporter's textfile collector) [default: jsonl].
     #[arg(short, long, value_name = "FORMAT",
-          value_parser = ["csv", "json", "jsonl", "ndjson", "markdown", "md", "prometheus"])]
+          value_parser = ["csv", "json", "jsonl", "ndjson", "markdown", "md", "html", "prometheus"])]
     format: Option<String>,
     #[arg(long, help = tt_core::output::CSV_EXACT_HELP)]
     csv_exact: bool,
@@ -95,6 +99,7 @@ enum Kind {
     Json,
     Jsonl,
     Markdown,
+    Html,
     Prometheus,
     Bundle,
 }
@@ -108,6 +113,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
         (_, Some("csv")) => Kind::Csv,
         (_, Some("json")) => Kind::Json,
         (_, Some("markdown" | "md")) => Kind::Markdown,
+        (_, Some("html")) => Kind::Html,
         (_, Some("prometheus")) => Kind::Prometheus,
         _ => Kind::Jsonl,
     };
@@ -210,8 +216,8 @@ fn warn(w: String) {
 }
 
 fn build_filter(cli: &Cli, cal: &Calendar, kind: Kind) -> Result<Filter> {
-    // The markdown report is a weekly report unless a window is given; every other format takes the whole log.
-    let default = if kind == Kind::Markdown { Period::Week } else { Period::All };
+    // The reports (markdown, html) are weekly unless a window is given; every other format takes the whole log.
+    let default = if matches!(kind, Kind::Markdown | Kind::Html) { Period::Week } else { Period::All };
     let window = cli.window.window(cal, default)?.report(warn);
     Filter::from_flags(window, &cli.window, &cli.agent, &cli.model, &cli.matching)
 }
@@ -235,6 +241,8 @@ struct Exporter<'a> {
     checksum: tt_core::bundle::Checksum,
     prometheus: Prometheus,
     report: tt_core::report::Weekly<'a>,
+    /// The HTML report, for `--format html` only (it keeps a spool file for its second pass).
+    html: Option<tt_core::html::Report<'a>>,
     /// Summary rows, when the input is tt-sum output.
     rows: Vec<Summary>,
     /// True when the user gave a filter flag (which summary rows cannot honour).
@@ -246,6 +254,12 @@ impl<'a> Exporter<'a> {
     fn new(kind: Kind, cli: &Cli, config: &'a Config, cal: &'a Calendar, filter: Filter) -> Result<Exporter<'a>> {
         let mut sink = Some(Sink::open(cli.output.as_deref())?);
         let report = tt_core::report::Weekly::new(config, cal, &filter);
+        let html = match kind {
+            Kind::Html => {
+                Some(tt_core::html::Report::new(config, cal, &filter, &export::spool_dir(cli.output.as_deref()))?)
+            }
+            _ => None,
+        };
         let csv = match (kind, sink.take()) {
             (Kind::Csv, Some(s)) => Some(export::csv_writer(s)),
             (_, s) => {
@@ -270,6 +284,7 @@ impl<'a> Exporter<'a> {
             checksum: tt_core::bundle::Checksum::new(),
             prometheus: Prometheus::default(),
             report,
+            html,
             rows: Vec::new(),
             filtered: cli.window.filters()
                 || !cli.agent.is_empty()
@@ -314,6 +329,11 @@ impl<'a> Exporter<'a> {
             export::price_missing(&mut r, &self.config.prices);
             return self.report.add(line, &r);
         }
+        if let Some(html) = self.html.as_mut() {
+            // As the markdown report: every record, for the budgets' own windows.
+            export::price_missing(&mut r, &self.config.prices);
+            return html.add(line, &r);
+        }
         if !self.filter.matches(&r, &self.config.prices) {
             return Ok(());
         }
@@ -352,7 +372,7 @@ impl<'a> Exporter<'a> {
                 }
             }
             Kind::Prometheus => self.prometheus.add(&r),
-            Kind::Markdown | Kind::Bundle => {}
+            Kind::Markdown | Kind::Html | Kind::Bundle => {}
         }
         Ok(())
     }
@@ -383,7 +403,7 @@ impl<'a> Exporter<'a> {
             return sink.finish();
         }
         match self.kind {
-            Kind::Csv | Kind::Jsonl | Kind::Markdown => {}
+            Kind::Csv | Kind::Jsonl | Kind::Markdown | Kind::Html => {}
             Kind::Json => {
                 self.totals.check("the sums")?;
                 let head = json_head(&self.filter, &self.totals);
@@ -425,6 +445,12 @@ impl<'a> Exporter<'a> {
                     spool.copy_to(out)?;
                 }
             }
+        }
+        if let Some(html) = self.html.take() {
+            let text = html.render()?;
+            let mut sink = self.sink.take().ok_or_else(|| Error::data("output already finished"))?;
+            sink.write_all(text.as_bytes())?;
+            return sink.finish();
         }
         if self.kind == Kind::Markdown {
             let text = self.report.render()?;
@@ -479,6 +505,12 @@ fn rows_out(kind: Kind, rows: &[Summary], config: &Config, cal: &Calendar, out: 
         Kind::Json => out.write_all(export::rows_json(rows)?.as_bytes())?,
         Kind::Markdown => out.write_all(tt_core::report::summary_markdown(rows, config, cal)?.as_bytes())?,
         Kind::Prometheus => out.write_all(export::rows_prometheus(rows)?.as_bytes())?,
+        Kind::Html => {
+            return Err(Error::usage(
+                "the HTML report is made from usage records (its charts, sessions and suggestions need them), not \
+                 tt-sum summary rows",
+            ));
+        }
         Kind::Bundle => return Err(Error::usage("bundles carry usage records, not tt-sum summary rows")),
     }
     Ok(())
