@@ -68,9 +68,11 @@ impl Measure {
         }
     }
 
-    /// An amount as tt prints it: `$12.34`, `$0.3750`, `1,234,567`.
+    /// An amount as tt prints it: `$12.34`, `$0.3750`, `1,234,567`, and `$0` for nothing (as budget reports
+    /// say it: a day without spend reads at a glance).
     pub fn text(self, d: Decimal) -> String {
         match self {
+            Measure::Usd if d.is_zero() => "$0".into(),
             Measure::Usd => money::usd(d),
             Measure::Tokens => money::thousands_i(d.trunc().to_i128().unwrap_or(0)),
         }
@@ -318,6 +320,33 @@ pub fn for_budget(
     );
     let chart = Chart::from_rows(&rows, &keys[..1], measure, cal, &window, title)?;
     Ok(Some(chart.with_budget(b, cal)))
+}
+
+/// The chart a budget report's job summary shows: the budget used most (the highest fraction of a limit, the
+/// first of equals) among the evaluated calendar budgets, over its current window, in dollars when it has a
+/// dollar limit, else tokens. `None` when there is no such budget, or when its records cannot be read again:
+/// stdin was read already, or the input is summary rows, not records (a chart is an extra: it never turns a
+/// report into an error).
+pub fn for_evaluations(
+    budgets: &[Budget],
+    evals: &[crate::budget::Evaluation],
+    sources: &[Source],
+    cal: &Calendar,
+    prices: &PriceTable,
+) -> Option<Chart> {
+    if sources.iter().any(|s| matches!(s, Source::Stdin)) {
+        return None;
+    }
+    let mut best: Option<(&crate::budget::Evaluation, &Budget)> = None;
+    for e in evals.iter().filter(|e| calendar_period(e.period) && e.session.is_none()) {
+        let Some(b) = budgets.iter().find(|b| b.name == e.name) else { continue };
+        if best.is_none_or(|(x, _)| e.fraction > x.fraction) {
+            best = Some((e, b));
+        }
+    }
+    let (_, b) = best?;
+    let measure = if b.limit_usd.is_some() { Measure::Usd } else { Measure::Tokens };
+    for_budget(sources, b, measure, cal, prices).ok().flatten()
 }
 
 fn calendar_period(p: BudgetPeriod) -> bool {

@@ -186,12 +186,36 @@ pub(super) fn line(mut cells: Vec<Cell>, width: usize) -> String {
     s
 }
 
+/// Text after `lead` (a glyph and a blank, or nothing) in lines of at most `width` cells, broken between words;
+/// the lines after the first are indented as far as the text starts. A word longer than a line is cut.
+fn wrapped(lead: Vec<Cell>, text: &str, width: usize) -> Vec<String> {
+    let indent = lead.len();
+    let mut out = Vec::new();
+    let mut row = lead;
+    let mut empty = true;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let n = word.chars().count();
+        if !empty && row.len() + 1 + n > width {
+            out.push(line(std::mem::take(&mut row), width));
+            row = vec![Cell(' ', None); indent];
+            empty = true;
+        }
+        if !empty {
+            row.push(Cell(' ', None));
+        }
+        row.extend(text_cells(word));
+        empty = false;
+    }
+    out.push(line(row, width));
+    out
+}
+
 /// The chart's lines, without newlines.
 pub fn lines(chart: &Chart, style: &Style) -> Vec<String> {
     let width = style.width.max(1);
-    let mut out = vec![line(text_cells(&label(&chart.title)), width)];
+    let mut out = wrapped(Vec::new(), &label(&chart.title), width);
     if chart.buckets.is_empty() {
-        out.push(line(text_cells("nothing to chart: no records in this window"), width));
+        out.extend(wrapped(Vec::new(), "nothing to chart: no records in this window", width));
         return out;
     }
     // The legend of the series, as many to a line as fit.
@@ -245,17 +269,11 @@ pub fn lines(chart: &Chart, style: &Style) -> Vec<String> {
             Some(first) if *first == bl.limit && limits.iter().all(|l| l == first) => String::new(),
             _ => format!(", pro-rated per {}", chart.unit.as_str()),
         };
-        let mut row = vec![style.limit(), Cell(' ', None)];
-        row.extend(text_cells(&format!(
-            "budget {name}: {} a {}{per}",
-            chart.measure.text(bl.limit),
-            bl.period.as_str()
-        )));
-        out.push(line(row, width));
+        let text = format!("budget {name}: {} a {}{per}", chart.measure.text(bl.limit), bl.period.as_str());
+        out.extend(wrapped(vec![style.limit(), Cell(' ', None)], &text, width));
         if chart.buckets.iter().any(|b| b.so_far.is_some()) {
-            let mut row = vec![style.so_far(), Cell(' ', None)];
-            row.extend(text_cells(&format!("its share of the {} gone by", chart.unit.as_str())));
-            out.push(line(row, width));
+            let text = format!("its share of the {} gone by", chart.unit.as_str());
+            out.extend(wrapped(vec![style.so_far(), Cell(' ', None)], &text, width));
         }
         if let Some((spent, pace)) = bl.window {
             let pct = if bl.limit > Decimal::ZERO {
@@ -271,7 +289,7 @@ pub fn lines(chart: &Chart, style: &Style) -> Vec<String> {
                 chart.measure.text(bl.limit),
                 chart.measure.text(pace),
             );
-            out.push(line(text_cells(&text), width));
+            out.extend(wrapped(Vec::new(), &text, width));
         }
     }
     out
