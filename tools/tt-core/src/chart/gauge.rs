@@ -41,15 +41,24 @@ pub fn lines(evals: &[Evaluation], style: &Style) -> Vec<String> {
     let width = style.width.max(1);
     let u = style.unicode;
     let (fill, track, forecast_mark, limit_mark) = if u { ('█', '░', '┃', '│') } else { ('#', '.', '|', '!') };
-    let names: Vec<String> = evals.iter().map(|e| label(&e.name)).collect();
+    let names: Vec<String> = evals.iter().map(|e| super::terminal::styled(style, &label(&e.name))).collect();
     let used: Vec<String> = evals.iter().map(|e| format!("{}%", e.percent())).collect();
-    let ahead: Vec<String> =
-        evals.iter().map(|e| e.projected_percent().map(|p| format!(" → {p}%")).unwrap_or_default()).collect();
+    let ahead: Vec<String> = evals
+        .iter()
+        .map(|e| e.projected_percent().map(|p| format!(" {} {p}%", if u { "→" } else { "->" })).unwrap_or_default())
+        .collect();
     let count = |s: &String| s.chars().count();
     // A name longer than a third of the line is cut: the gauge is what this view is for.
     let nw = names.iter().map(count).max().unwrap_or(0).min((width / 3).max(8));
     let uw = used.iter().map(count).max().unwrap_or(0);
-    let aw = ahead.iter().map(count).max().unwrap_or(0);
+    let mut aw = ahead.iter().map(count).max().unwrap_or(0);
+    // Too narrow for the forecast's percentage too: it goes (its mark stays on the gauge).
+    let ahead: Vec<String> = if width < nw + uw + aw + 4 + 10 {
+        aw = 0;
+        vec![String::new(); evals.len()]
+    } else {
+        ahead
+    };
     let cells = width.saturating_sub(nw + uw + aw + 4).clamp(10, MAX_CELLS);
     let two = Decimal::TWO;
     let mut out = Vec::new();
@@ -63,7 +72,7 @@ pub fn lines(evals: &[Evaluation], style: &Style) -> Vec<String> {
         let mut name: String = names[i].chars().take(nw).collect();
         if names[i].chars().count() > nw {
             name.pop();
-            name.push('…');
+            name.push(if u { '…' } else { '~' });
         }
         row.extend(super::terminal::text_cells(&format!("{name:<nw$}  ")));
         let color = style.color.then(|| fill_color(e.level));

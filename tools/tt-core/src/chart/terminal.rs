@@ -157,11 +157,13 @@ pub(super) fn text_cells(s: &str) -> Vec<Cell> {
     s.chars().map(|c| Cell(c, None)).collect()
 }
 
-/// Cells as a line: colour runs opened and closed, trailing blanks dropped, at most `width` cells.
+/// Cells as a line: colour runs opened and closed, trailing blanks dropped, at most `width` cells (a line cut
+/// ends in `…`, or `~` in an ASCII line).
 pub(super) fn line(mut cells: Vec<Cell>, width: usize) -> String {
     if cells.len() > width {
+        let mark = if cells.iter().all(|c| c.0.is_ascii()) { '~' } else { '…' };
         cells.truncate(width.saturating_sub(1));
-        cells.push(Cell('…', None));
+        cells.push(Cell(mark, None));
     }
     while cells.last().is_some_and(|c| c.0 == ' ' && c.1.is_none()) {
         cells.pop();
@@ -210,9 +212,28 @@ fn wrapped(lead: Vec<Cell>, text: &str, width: usize) -> Vec<String> {
     out
 }
 
+/// Text for a line in `style`: as it is in Unicode; in ASCII, `→` as `->`, `…` as `...` and any other character
+/// that is not ASCII as `?` (a terminal that is not UTF-8 would show its bytes as garbage).
+pub(super) fn styled(style: &Style, s: &str) -> String {
+    if style.unicode || s.is_ascii() {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '→' => out.push_str("->"),
+            '…' => out.push_str("..."),
+            c if c.is_ascii() => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    out
+}
+
 /// The chart's lines, without newlines.
 pub fn lines(chart: &Chart, style: &Style) -> Vec<String> {
     let width = style.width.max(1);
+    let label = |s: &str| styled(style, &label(s));
     let mut out = wrapped(Vec::new(), &label(&chart.title), width);
     if chart.buckets.is_empty() {
         out.extend(wrapped(Vec::new(), "nothing to chart: no records in this window", width));
@@ -289,7 +310,7 @@ pub fn lines(chart: &Chart, style: &Style) -> Vec<String> {
                 chart.measure.text(bl.limit),
                 chart.measure.text(pace),
             );
-            out.extend(wrapped(Vec::new(), &text, width));
+            out.extend(wrapped(Vec::new(), &styled(style, &text), width));
         }
     }
     out
