@@ -178,3 +178,12 @@ fn the_job_summary_charts_the_most_used_budget() {
         .succeeds();
     assert!(!std::fs::read_to_string(&summary).unwrap().contains("mermaid"));
 }
+
+/// The README's chart is this golden file (and tests/docs.rs runs the README's command), so neither can drift.
+#[test]
+fn the_readme_shows_the_golden_chart() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let chart = std::fs::read_to_string(repo_root().join("tests/golden/sum-day.txt")).unwrap();
+    let block = format!("$ tt-sum --period month --today 2026-11-08 --chart --width 80\n{chart}```\n");
+    assert!(readme.contains(&block), "README.md's chart is not tests/golden/sum-day.txt");
+}
