@@ -258,7 +258,15 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     } else {
         None
     };
-    say(&cli, format, evals, held.as_ref(), (gate.is_on(), verdict.go.as_deref()), &failures, &notes, chart.as_ref())?;
+    say(
+        &cli,
+        format,
+        evals,
+        held.as_ref(),
+        (gate.is_on(), verdict.go.as_deref()),
+        (&failures, &notes),
+        chart.as_ref(),
+    )?;
     if failures.is_empty() {
         Ok(())
     } else {
@@ -303,8 +311,7 @@ fn say(
     evals: &[Evaluation],
     held: Option<&tt_core::reserve::Hold>,
     (gate_on, go): (bool, Option<&str>),
-    failures: &[Failure],
-    notes: &[Note],
+    (failures, notes): (&[Failure], &[Note]),
     chart: Option<&tt_core::chart::Chart>,
 ) -> Result<()> {
     // The report, unless the answer is one line: an estimate that fits (the report with --verbose), or a
