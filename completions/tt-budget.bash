@@ -23,7 +23,7 @@ _tt__budget() {
 
     case "${cmd}" in
         tt__budget)
-            opts="-v -h -V --fail-over --fail-at --fail-projected --estimate-usd --estimate-tokens --model --agent --session --task --project --provider --branch --tag --budget --limit-usd --limit-tokens --period --scope --warn-at --name --github --tz --today --format --csv-exact --verbose --brief --reserve --ttl --release --config --log --help --version"
+            opts="-v -h -V --fail-over --fail-at --fail-projected --estimate-usd --estimate-tokens --model --agent --session --task --project --provider --branch --tag --budget --limit-usd --limit-tokens --period --scope --warn-at --name --github --tz --today --format --csv-exact --verbose --chart --ascii --width --brief --reserve --ttl --release --config --log --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -111,6 +111,10 @@ _tt__budget() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json jsonl csv markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --ttl)

@@ -31,6 +31,7 @@ json\t''
 jsonl\t''
 csv\t''
 markdown\t''"
+complete -c tt-budget -l width -d 'Fit the gauges to N columns [default: COLUMNS, else the terminal\'s width, else 80]' -r
 complete -c tt-budget -l ttl -d 'How long an unsettled reservation holds [default: config `reservation_ttl`, else 1h]' -r
 complete -c tt-budget -l release -d 'Free a reservation early (it no longer holds its amount)' -r
 complete -c tt-budget -l config -d 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG' -r -F
@@ -40,6 +41,8 @@ complete -c tt-budget -l fail-projected -d 'Exit 1 when a forecast to the end of
 complete -c tt-budget -l github -d 'Emit GitHub Actions annotations and a job summary (automatic when GITHUB_ACTIONS=true)'
 complete -c tt-budget -l csv-exact -d 'With --format csv: write every value exactly as it is, for databases and scripts (DuckDB, PostgreSQL \\copy). By default a text cell that a spreadsheet would run as a formula (starting, after blanks, with =, +, -, @, or with a tab or CR) gets a leading \' — which changes the value for a database (-home-dev-proj0 would load as \'-home-dev-proj0). Never open exact CSV from an untrusted log in a spreadsheet.'
 complete -c tt-budget -s v -l verbose -d 'With an estimate that fits: print the report too, not only the one-line "go"'
+complete -c tt-budget -l chart -d 'Draw a gauge per budget below the table, also when stdout is not a terminal (on one they are drawn anyway)'
+complete -c tt-budget -l ascii -d 'With the gauges: ASCII only (#, ., |, !), whatever the locale'
 complete -c tt-budget -l brief -d 'Under a gate that passes: one line on stderr (`ok: …`, with the most used budget) instead of the report; a gate that fails still prints the report and why'
 complete -c tt-budget -l reserve -d 'With --estimate-*: check and hold the estimate atomically (under the log\'s lock) when it fits, and print the reservation\'s id; log the real usage with `tt-log --settle ID …`'
 complete -c tt-budget -s h -l help -d 'Print help (see more with \'--help\')'

@@ -23,7 +23,7 @@ _tt__sum() {
 
     case "${cmd}" in
         tt__sum)
-            opts="-h -V --by --format --csv-exact --sort --top --period --since --until --tz --today --config --log --help --version"
+            opts="-h -V --by --format --csv-exact --sort --top --chart --ascii --width --period --since --until --tz --today --config --log --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -42,6 +42,14 @@ _tt__sum() {
                     return 0
                     ;;
                 --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chart)
+                    COMPREPLY=($(compgen -W "usd tokens" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

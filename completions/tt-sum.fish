@@ -21,7 +21,10 @@ markdown\t''"
 complete -c tt-sum -l sort -d 'Order of the groups: cost, tokens (both largest first) or name [default: name when grouping by time, else cost]' -r -f -a "cost\t''
 tokens\t''
 name\t''"
-complete -c tt-sum -l top -d 'Only the first N groups (the total still covers every group)' -r
+complete -c tt-sum -l top -d 'Only the first N groups (the total still covers every group; a chart still shows every group)' -r
+complete -c tt-sum -l chart -d 'Draw a bar chart of dollars (usd) or tokens per calendar bucket of --by instead of the table (see Charts below) [default: usd; --by day]' -r -f -a "usd\t''
+tokens\t''"
+complete -c tt-sum -l width -d 'With --chart: fit the chart to N columns [default: COLUMNS, else the terminal\'s width, else 80]' -r
 complete -c tt-sum -l period -d 'Only records in this window: today, yesterday, week, last-week, month, last-month, year, all [default: all; tt-export\'s markdown report: week]' -r -f -a "today\t''
 yesterday\t''
 week\t''
@@ -37,5 +40,6 @@ complete -c tt-sum -l today -d 'Take this date (or time) as today, for reproduci
 complete -c tt-sum -l config -d 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG' -r -F
 complete -c tt-sum -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin' -r -F
 complete -c tt-sum -l csv-exact -d 'With --format csv: write every value exactly as it is, for databases and scripts (DuckDB, PostgreSQL \\copy). By default a text cell that a spreadsheet would run as a formula (starting, after blanks, with =, +, -, @, or with a tab or CR) gets a leading \' — which changes the value for a database (-home-dev-proj0 would load as \'-home-dev-proj0). Never open exact CSV from an untrusted log in a spreadsheet.'
+complete -c tt-sum -l ascii -d 'With --chart: ASCII only (#, |, :), whatever the locale'
 complete -c tt-sum -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tt-sum -s V -l version -d 'Print version'

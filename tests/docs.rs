@@ -17,8 +17,8 @@
 //! - anything else (` ```text `): only skipped, with a reason — output is shown in `console` blocks, which check it.
 //!
 //! Each block runs in a fresh [`Scenario`]: HOME, working directory and `TT_LOG=usage.jsonl` in a temp dir, no
-//! config, the debug binaries first on PATH, TZ=UTC. An HTML comment on the line before the fence changes
-//! that: `<!-- doc: NAME -->` names a setup (files, fixtures) and extra checks in [`setup`] and [`check`],
+//! config, the debug binaries first on PATH, TZ=UTC, LC_ALL=C.UTF-8. An HTML comment on the line before the
+//! fence changes that: `<!-- doc: NAME -->` names a setup (files, fixtures) and extra checks in [`setup`] and [`check`],
 //! and `<!-- doc: skip: REASON -->` marks a block that cannot run here (a `sh` block then still has to parse,
 //! and the repository paths it names must exist). Every block is run or skipped with a reason, and every name
 //! below is used by a block. `TT_DOCS_BLESS=1 cargo test --test docs` writes what the console commands print
@@ -224,7 +224,8 @@ fn shell(sc: &Scenario, ctx: &Ctx, script: &str) -> Run {
     let mut path: Vec<String> = ctx.path.iter().map(|p| p.display().to_string()).collect();
     path.push(bin_dir().display().to_string());
     path.push(std::env::var("PATH").unwrap_or_default());
-    let mut r = sc.bash(script).env("PATH", path.join(":")).env("TZ", "UTC");
+    // A UTF-8 locale whatever the tests run in: charts and gauges draw Unicode blocks in one, ASCII otherwise.
+    let mut r = sc.bash(script).env("PATH", path.join(":")).env("TZ", "UTC").env("LC_ALL", "C.UTF-8");
     for (k, v) in &ctx.env {
         r = r.env(k, v);
     }
@@ -994,6 +995,7 @@ const NAMES: &[&str] = &[
     "budgets",
     "budgets-config",
     "bundle-header",
+    "charts",
     "config-errors",
     "duckdb-csv",
     "expensive-task",
@@ -1103,6 +1105,10 @@ fn setup(b: &Block, sc: &Scenario) -> Ctx {
             sc.bash(&format!("mkdir -p dist/bin\n{links}tar -czf tt-linux-x86_64.tar.gz -C dist . && rm -r dist"))
                 .succeeds();
             ctx.env.push(("GITHUB_PATH".into(), sc.path().join("github-path").display().to_string()));
+        }
+        Some("charts") => {
+            fixture_to(sc, "charts/usage.jsonl", "usage.jsonl");
+            fixture_to(sc, "charts/tt.toml", "tt.toml");
         }
         Some("bash-helpers") => {
             sc.write(".local/share/tt/tt.sh", std::fs::read(repo_root().join("contrib/tt.sh")).unwrap());

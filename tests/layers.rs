@@ -24,8 +24,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("records", &["record", "input", "scan", "log", "output", "ledger", "spool", "store"]),
     // What a request costs: the built-in catalogue's lines, the price table, providers' responses.
     ("prices", &["catalogue", "price", "provider"]),
-    // Time and spend, built from values (a zone, a week start, prices): windows, summary rows, budgets.
-    ("time and spend", &["period", "aggregate", "budget", "rollup"]),
+    // Time and spend, built from values (a zone, a week start, prices): windows, summary rows, budgets, and
+    // the charts drawn from them.
+    ("time and spend", &["period", "aggregate", "budget", "rollup", "chart"]),
     // The layered TOML, parsed into the types below (a PriceTable, Budgets): it knows them, not their rules.
     ("config", &["config"]),
     // What the tools ask for, given a Config.

@@ -416,6 +416,15 @@ fn github_annotations_and_step_summary() {
 | --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | --- |
 | team | - | month from 2026-11-01 | $85.00 | $100.00 | $15.00 | 85% | warning | $170.00 | 2026-11-18 |
 
+```mermaid
+xychart-beta
+    title \"team: spend per day of the month from 2026-11-01\"
+    x-axis \"day\" [\"11-01\", \"11-02\", \"11-03\", \"11-04\", \"11-05\", \"11-06\", \"11-07\", \"11-08\", \"11-09\", \"11-10\", \"11-11\", \"11-12\", \"11-13\", \"11-14\", \"11-15\"]
+    y-axis \"USD\" 0 --> 100
+    bar [0, 0, 0, 0, 0, 0, 0, 0, 0, 85, 0, 0, 0, 0, 0]
+    line [3.3333, 3.3333, 3.3333, 3.3333, 3.3333, 3.3333, 3.3333, 3.3333, 3.3333, 3.3333, 3.3333, 3.3333, 3.3333, 3.3333, 3.3333]
+```
+
 "
     );
     let sc = one("101", 1);
@@ -1313,7 +1322,11 @@ fn github_output_names_every_reason_the_gate_fails() {
     std::fs::remove_file(&summary).unwrap();
     let direct = gh("tt-budget --today 2026-11-15 --fail-at info").env("GITHUB_STEP_SUMMARY", &summary).run().code(1);
     assert_eq!((&from_log.stdout, &from_log.stderr), (&direct.stdout, &direct.stderr));
-    assert_eq!(md, std::fs::read_to_string(&summary).unwrap());
+    // But for the chart: rows on stdin cannot be read again for the days' spend, so only the direct read has it.
+    let direct_md = std::fs::read_to_string(&summary).unwrap();
+    let (before, rest) = direct_md.split_once("```mermaid\n").unwrap();
+    let after = rest.split_once("```\n\n").unwrap().1;
+    assert_eq!(md, format!("{before}{after}"));
     assert!(md.contains("- atlas-monthly is at 50% (--fail-at info): $10.00 of $20.00\n"), "{md}");
     assert!(!md.contains("not checked"), "{md}");
     // The verdict is in the summary too.

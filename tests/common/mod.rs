@@ -319,6 +319,11 @@ impl Out {
         assert!(lines[0].starts_with(&format!("{tool}: error: ")), "not an error line: {}", lines[0]);
         self
     }
+    /// stdout is the golden file `tests/golden/NAME` (see [`golden`]).
+    pub fn stdout_golden(self, name: &str) -> Self {
+        golden(name, &self.stdout);
+        self
+    }
     /// stdout parsed as JSON lines.
     pub fn jsonl(&self) -> Vec<serde_json::Value> {
         self.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
@@ -352,4 +357,18 @@ pub fn copy_files(src: &Path, dst: &Path, idle_files: bool) {
 pub fn idle(path: &Path) {
     let ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
     std::fs::File::options().write(true).open(path).unwrap().set_modified(ago).unwrap();
+}
+
+/// `got` must be the golden file `tests/golden/NAME`, byte for byte; with `TT_BLESS=1` the file is written from
+/// `got` instead (review the diff before committing it).
+pub fn golden(name: &str, got: &str) {
+    let path = repo_root().join("tests/golden").join(name);
+    if std::env::var_os("TT_BLESS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (TT_BLESS=1 cargo test writes it)", path.display()));
+    assert!(want == got, "{} differs (TT_BLESS=1 rewrites it)\n--- got:\n{got}--- want:\n{want}", path.display());
 }

@@ -32,6 +32,14 @@ Examples:
   tt-log --settle ID ATLAS sonnet-4.5 50000 15000    the real usage replaces the hold
   tt-budget --release ID                             free a reservation early
   GITHUB_ACTIONS=true tt-budget --fail-over          annotations and a job summary table in GitHub Actions
+  tt-budget --chart --format table | less            the gauges in a pipe too
+
+On a terminal the table is followed by a gauge per budget (--chart draws them anywhere): the
+share of the limit used, ┃ the forecast to the window's end and │ the limit when spend or
+forecast is past it (ASCII with --ascii or a locale that is not UTF-8: #, |, !). The GitHub job
+summary also gets a Mermaid xychart-beta of the most used day, week, month or year budget: its
+spend per day (per hour for a daily budget, per month for a yearly one) against its pro-rated
+limit, when its records can be read again (the log or files, not stdin).
 
 The estimate is checked against the budgets that apply to the task: a budget scoped to a field
 that the task's context (--agent, --model, --session, --task, --project, --provider, --branch,
@@ -142,6 +150,16 @@ pub struct Cli {
     /// With an estimate that fits: print the report too, not only the one-line "go".
     #[arg(long, short = 'v')]
     verbose: bool,
+    /// Draw a gauge per budget below the table, also when stdout is not a terminal (on one they are drawn
+    /// anyway).
+    #[arg(long)]
+    chart: bool,
+    /// With the gauges: ASCII only (#, ., |, !), whatever the locale.
+    #[arg(long)]
+    ascii: bool,
+    /// Fit the gauges to N columns [default: COLUMNS, else the terminal's width, else 80].
+    #[arg(long, value_name = "N")]
+    width: Option<usize>,
     /// Under a gate that passes: one line on stderr (`ok: …`, with the most used budget) instead of the report;
     /// a gate that fails still prints the report and why.
     #[arg(long)]
@@ -179,6 +197,20 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     }
     let format = Format::choose(cli.format.as_deref())?;
     tt_core::output::csv_exact_flag(format, cli.csv_exact)?;
+    if cli.chart && format != Format::Table {
+        return Err(Error::usage(format!(
+            "--chart draws gauges below the table: use --format table, or drop --chart for {}",
+            format.name()
+        )));
+    }
+    if let Some(w) = cli.width
+        && w < tt_core::chart::terminal::MIN_WIDTH
+    {
+        return Err(Error::usage(format!(
+            "--width {w} is too narrow for the gauges (at least {})",
+            tt_core::chart::terminal::MIN_WIDTH
+        )));
+    }
     let cal = config.calendar(cli.tz.as_deref(), cli.today.as_deref())?.report(|w| tt_core::cli::warn("tt-budget", w));
     let budgets = budgets(&cli, m, &config)?;
     let context = context(&cli)?;
@@ -220,7 +252,21 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     }
     drop(locked);
 
-    say(&cli, format, evals, held.as_ref(), (gate.is_on(), verdict.go.as_deref()), &failures, &notes)?;
+    // The job summary's chart: read only when there is a job summary to write it to.
+    let chart = if (cli.github || tt_core::github::active()) && tt_core::github::summary_path().is_some() {
+        tt_core::chart::for_evaluations(&budgets, evals, &sources, &cal, &config.prices)
+    } else {
+        None
+    };
+    say(
+        &cli,
+        format,
+        evals,
+        held.as_ref(),
+        (gate.is_on(), verdict.go.as_deref()),
+        (&failures, &notes),
+        chart.as_ref(),
+    )?;
     if failures.is_empty() {
         Ok(())
     } else {
@@ -265,8 +311,8 @@ fn say(
     evals: &[Evaluation],
     held: Option<&tt_core::reserve::Hold>,
     (gate_on, go): (bool, Option<&str>),
-    failures: &[Failure],
-    notes: &[Note],
+    (failures, notes): (&[Failure], &[Note]),
+    chart: Option<&tt_core::chart::Chart>,
 ) -> Result<()> {
     // The report, unless the answer is one line: an estimate that fits (the report with --verbose), or a
     // reservation (stdout is its id alone, for `TT_RESERVATION=$(tt-budget … --reserve)`). A reader that
@@ -280,7 +326,18 @@ fn say(
             let _ = writeln!(std::io::stderr(), "tt-budget: {}", brief_line(evals));
             Ok(())
         }
-        None => tt_core::budget::render::write(&mut out, format, evals),
+        None => tt_core::budget::render::write(&mut out, format, evals).and_then(|()| {
+            // Gauges below a table for people: on a terminal, or asked for.
+            if format == Format::Table && !evals.is_empty() && (cli.chart || tt_core::output::stdout_is_terminal()) {
+                writeln!(out)?;
+                tt_core::chart::gauge::write(
+                    &mut out,
+                    evals,
+                    &tt_core::chart::terminal::Style::detect(cli.ascii, cli.width),
+                )?;
+            }
+            Ok(())
+        }),
     };
     match written.and_then(|()| out.flush().map_err(Error::from)) {
         Ok(()) => {}
@@ -288,7 +345,7 @@ fn say(
         Err(e) => return Err(e),
     }
     if cli.github || tt_core::github::active() {
-        github_output(evals, failures, notes)?;
+        github_output(evals, failures, notes, chart)?;
     }
     if let Some(go) = go.filter(|_| failures.is_empty()) {
         let held = held.map(|h| format!(" (held as {} until {})", h.id, tt_core::record::format_ts(h.expires)));
@@ -420,11 +477,17 @@ fn estimate(cli: &Cli, config: &Config, cal: &Calendar, context: &TaskContext) -
 /// report) — an `::error::` for every reason the gate fails, whatever it is (over, `--fail-at`,
 /// `--fail-projected`, an estimate to defer); for budgets not failing it, `::warning::` at warning or critical
 /// and `::error::` over the limit; a `::warning::` for every budget not checked and every unpriced spend — and
-/// the table, the budgets not checked and the gate's verdict appended to the job summary.
-fn github_output(evals: &[Evaluation], failures: &[Failure], notes: &[Note]) -> Result<()> {
+/// the table, the chart of the most used budget, the budgets not checked and the gate's verdict appended to the
+/// job summary.
+fn github_output(
+    evals: &[Evaluation],
+    failures: &[Failure],
+    notes: &[Note],
+    chart: Option<&tt_core::chart::Chart>,
+) -> Result<()> {
     let _ = write!(std::io::stderr().lock(), "{}", tt_core::github::gate_commands(evals, failures, notes));
     if tt_core::github::summary_path().is_some() {
-        tt_core::github::append_summary(&tt_core::github::gate_summary(evals, failures, notes)?)?;
+        tt_core::github::append_summary(&tt_core::github::gate_summary(evals, failures, notes, chart)?)?;
     }
     Ok(())
 }

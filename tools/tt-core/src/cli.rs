@@ -283,9 +283,21 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("XDG_CONFIG_HOME", "Where the user's config.toml is (default ~/.config)."),
     ("XDG_DATA_HOME", "Where the default log is (default ~/.local/share)."),
     ("XDG_STATE_HOME", "Where a ledger's import offsets and spool are kept on this machine (default ~/.local/state)."),
-    ("NO_COLOR", "Honoured always: tt never colours its output."),
+    (
+        "NO_COLOR",
+        "Honoured always: only charts (tt-sum --chart, tt-budget's gauges) are ever coloured, and only on a \
+         terminal whose TERM is not dumb, without NO_COLOR.",
+    ),
+    (
+        "LC_ALL, LC_CTYPE, LANG",
+        "The first one set decides whether charts use Unicode blocks (a UTF-8 locale) or ASCII.",
+    ),
     ("GITHUB_ACTIONS", "When `true`, every exit-2 error is also written as an ::error workflow command."),
-    ("GITHUB_STEP_SUMMARY", "tt-budget under GitHub Actions appends its report (or why it could not decide) here."),
+    (
+        "GITHUB_STEP_SUMMARY",
+        "tt-budget under GitHub Actions appends its report, with a Mermaid chart of the most used budget, (or why \
+         it could not decide) here.",
+    ),
 ];
 
 /// The files the tools read and write, for the man pages' FILES.

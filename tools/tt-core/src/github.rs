@@ -87,12 +87,14 @@ pub fn gate_commands(
     out
 }
 
-/// The budget gate's job summary section: the budgets as a markdown table, then the warnings and, when it
+/// The budget gate's job summary section: the budgets as a markdown table, the chart of the most used budget
+/// when there is one (a Mermaid `xychart-beta`, see `crate::chart::mermaid`), then the warnings and, when it
 /// failed, why — every message as markdown in which its backtick spans stay code.
 pub fn gate_summary(
     evals: &[crate::budget::Evaluation],
     failures: &[crate::budget::gate::Failure],
     notes: &[crate::budget::gate::Note],
+    chart: Option<&crate::chart::Chart>,
 ) -> Result<String> {
     use crate::output::markdown_with_code;
     let mut md = Vec::new();
@@ -103,6 +105,10 @@ pub fn gate_summary(
         crate::budget::render::table(evals).render_markdown(&mut md)?;
     }
     writeln!(md)?;
+    if let Some(c) = chart {
+        crate::chart::mermaid::write(&mut md, c)?;
+        writeln!(md)?;
+    }
     if !notes.is_empty() {
         writeln!(md, "Warnings (budgets not checked, spend that could not be priced):\n")?;
         for n in notes {

@@ -15,6 +15,7 @@ pub mod args;
 pub mod budget;
 pub mod bundle;
 pub mod catalogue;
+pub mod chart;
 pub mod cli;
 pub mod config;
 pub mod distinct;

@@ -1,8 +1,8 @@
 //! Where results go: formats, tables, and a stdout that treats a closed pipe as the end, not an error.
 //!
 //! Default format: a human table when stdout is a terminal, JSONL in a pipe; `--format` overrides. Tables
-//! align numbers right and text left. Output is never coloured (so `NO_COLOR` always holds, and piped or
-//! captured output never carries escape codes). Table and markdown cells show control and invisible format
+//! align numbers right and text left. Output is never coloured, but for charts on a terminal
+//! (`crate::chart::terminal`, which honours `NO_COLOR`), so piped or captured output never carries escape codes. Table and markdown cells show control and invisible format
 //! characters escaped (`\n`, `\u{1b}`, `\u{202e}`): a value read from a log (a session id, a note) can never
 //! break a table's rows, move the cursor or send escape codes to the terminal.
 //!

@@ -25,7 +25,21 @@ Examples:
   tt-sum --by tag:team --sort tokens --top 5
   tt-sum --period last-month --tz Europe/Berlin --format markdown
   tt-sum --period month | tt-budget --fail-over
-  cat team-a.jsonl team-b.jsonl | tt-sum --by project";
+  cat team-a.jsonl team-b.jsonl | tt-sum --by project
+  tt-sum --period month --chart                   a bar per day of this month, against the budget
+  tt-sum --period month --by day,model --chart    the bars stacked by model
+  tt-sum --period year --by month --chart tokens --ascii
+  tt-sum --period month --chart --format markdown >> \"$GITHUB_STEP_SUMMARY\"
+
+Charts (--chart): one bar per --by calendar bucket (day when --by is not given), stacked by a second
+--by key, fitted to the width. The tightest unscoped day, week, month or year budget in the config
+with a limit in the chart's measure is drawn in: each bucket's share of its limit (the limit times
+the bucket's length in days over the budget period's, so a $50 monthly budget is $1.67 a day of a
+30-day month) as a │ across the bars, the share of the current bucket gone by as a ┆, and a last
+line with the budget's current window: spent so far against the limit pro-rated to now. Unicode
+blocks unless --ascii or the locale (LC_ALL, LC_CTYPE, LANG) is not UTF-8; colour only for stacked
+bars on a terminal, without NO_COLOR. With --format markdown: a Mermaid xychart-beta of the totals
+and the budget's share, then the table.";
 
 /// Aggregate the usage log.
 #[derive(Debug, Parser)]
@@ -56,9 +70,20 @@ pub struct Cli {
     /// else cost].
     #[arg(long, value_name = "KEY", value_parser = ["cost", "tokens", "name"])]
     sort: Option<String>,
-    /// Only the first N groups (the total still covers every group).
+    /// Only the first N groups (the total still covers every group; a chart still shows every group).
     #[arg(long, value_name = "N")]
     top: Option<usize>,
+    /// Draw a bar chart of dollars (usd) or tokens per calendar bucket of --by instead of the table (see
+    /// Charts below) [default: usd; --by day].
+    #[arg(long, value_name = "MEASURE", num_args = 0..=1, default_missing_value = "usd",
+          value_parser = ["usd", "tokens"])]
+    chart: Option<String>,
+    /// With --chart: ASCII only (#, |, :), whatever the locale.
+    #[arg(long, requires = "chart")]
+    ascii: bool,
+    /// With --chart: fit the chart to N columns [default: COLUMNS, else the terminal's width, else 80].
+    #[arg(long, value_name = "N", requires = "chart")]
+    width: Option<usize>,
 
     #[command(flatten)]
     window: tt_core::period::WindowArgs,
@@ -75,10 +100,30 @@ pub fn command() -> clap::Command {
 pub fn run(m: &clap::ArgMatches) -> Result<()> {
     let cli: Cli = tt_core::cli::parse_args(m)?;
     let config = cli.common.config()?;
-    let format = Format::choose(cli.format.as_deref())?;
+    let measure = cli.chart.as_deref().map(tt_core::chart::Measure::parse).transpose()?;
+    // A chart is for people: a table (its bars) or markdown (Mermaid) even in a pipe, never data formats.
+    let format = match (&measure, cli.format.as_deref()) {
+        (Some(_), None) => Format::Table,
+        (Some(_), Some(f)) if !matches!(Format::parse(f)?, Format::Table | Format::Markdown) => {
+            return Err(Error::usage(format!(
+                "--chart draws for people: use --format table or markdown, or drop --chart for {f}"
+            )));
+        }
+        (_, f) => Format::choose(f)?,
+    };
     tt_core::output::csv_exact_flag(format, cli.csv_exact)?;
+    if let Some(w) = cli.width
+        && w < tt_core::chart::terminal::MIN_WIDTH
+    {
+        return Err(Error::usage(format!(
+            "--width {w} is too narrow for a chart (at least {})",
+            tt_core::chart::terminal::MIN_WIDTH
+        )));
+    }
     let keys = match &cli.by {
         Some(s) => Key::parse_list(s)?,
+        // A chart is over time: by day unless told otherwise.
+        None if measure.is_some() => vec![Key::Time(tt_core::period::Unit::Day)],
         None => Vec::new(),
     };
     let warn = |w| tt_core::cli::warn("tt-sum", w);
@@ -115,6 +160,24 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     let by_time = keys.iter().any(|k| matches!(k, Key::Time(_)));
     let sort = cli.sort.as_deref().unwrap_or(if by_time { "name" } else { "cost" });
     groups.sort_by(|a, b| order(sort, a, b));
+    let rw = RowWindow::of(&window);
+    let names: Vec<String> = keys.iter().map(Key::name).collect();
+    let row =
+        |g: &Group| Summary::new(rw.clone(), names.iter().cloned().zip(g.values.iter().cloned()).collect(), &g.totals);
+    // The chart shows every group (before --top), against the tightest budget that answers it.
+    let chart = match measure {
+        Some(m) => {
+            let title = format!("{} per {}, {}", m.noun(), chart_unit(&keys), window_title(&window));
+            let rows: Vec<Summary> = groups.iter().map(row).collect();
+            let c = tt_core::chart::Chart::from_rows(&rows, &keys, m, &cal, &window, title)?;
+            let budget = tt_core::chart::pick_budget(&config.budgets, &c, &cal).cloned();
+            Some(match budget {
+                Some(b) => c.with_budget(&b, &cal),
+                None => c,
+            })
+        }
+        None => None,
+    };
     // Groups --top leaves out are still in the total, and the total row says how many there were, so a reader
     // (tt-budget) never takes a cut group for one that spent nothing.
     let mut omitted = 0;
@@ -122,18 +185,20 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
         omitted = groups.len().saturating_sub(n) as u64;
         groups.truncate(n);
     }
-    let rw = RowWindow::of(&window);
-    let names: Vec<String> = keys.iter().map(Key::name).collect();
-    let mut rows: Vec<Summary> = groups
-        .iter()
-        .map(|g| Summary::new(rw.clone(), names.iter().cloned().zip(g.values.iter().cloned()).collect(), &g.totals))
-        .collect();
+    let mut rows: Vec<Summary> = groups.iter().map(row).collect();
     let mut total_row = Summary::new(rw, Vec::new(), &total);
     total_row.omitted_groups = (omitted > 0).then_some(omitted);
     total_row.from = read_from(&sources, &cli.common, &config);
     rows.push(total_row);
     let mut out = tt_core::output::stdout();
-    render(&mut out, format, &names, &rows, &window)?;
+    match &chart {
+        Some(c) if format == Format::Table => tt_core::chart::terminal::write(
+            &mut out,
+            c,
+            &tt_core::chart::terminal::Style::detect(cli.ascii, cli.width),
+        )?,
+        _ => render(&mut out, format, &names, &rows, &window, chart.as_ref())?,
+    }
     out.flush()?;
     Ok(())
 }
@@ -203,13 +268,19 @@ fn order(sort: &str, a: &Group, b: &Group) -> Ordering {
     }
 }
 
-/// Write the rows in `format`.
+/// The calendar unit of a chart's keys, for its title.
+fn chart_unit(keys: &[Key]) -> &'static str {
+    keys.iter().find_map(|k| if let Key::Time(u) = k { Some(u.as_str()) } else { None }).unwrap_or("day")
+}
+
+/// Write the rows in `format`; in markdown, `chart` (a Mermaid block) goes between the title and the table.
 pub fn render(
     out: &mut impl Write,
     format: Format,
     keys: &[String],
     rows: &[Summary],
     window: &tt_core::period::Window,
+    chart: Option<&tt_core::chart::Chart>,
 ) -> Result<()> {
     match format {
         Format::Jsonl => {
@@ -227,6 +298,10 @@ pub fn render(
             let omitted = tt_core::aggregate::omitted_note(rows);
             if format == Format::Markdown {
                 writeln!(out, "**{title}**\n")?;
+                if let Some(c) = chart {
+                    tt_core::chart::mermaid::write(out, c)?;
+                    writeln!(out)?;
+                }
                 t.render_markdown(out)?;
                 if let Some(o) = omitted {
                     writeln!(out, "\n{o}")?;

@@ -519,6 +519,11 @@ impl Evaluation {
         percent_of(self.fraction, self.level == Level::Over)
     }
 
+    /// The forecast's percentage of the limit, rounded as [`Evaluation::percent`] is (`None` without a forecast).
+    pub fn projected_percent(&self) -> Option<Decimal> {
+        self.forecast.as_ref().map(|f| percent_of(f.fraction, f.level == Level::Over))
+    }
+
     /// Would spending `usd` and `tokens` more push this budget over a limit?
     pub fn would_exceed(&self, usd: Decimal, tokens: u64) -> bool {
         self.limit_usd.is_some_and(|l| self.spent.usd.checked_add(usd).is_none_or(|total| total > l))
