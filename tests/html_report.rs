@@ -33,28 +33,6 @@ fn report(sc: &Scenario, args: &[&str]) -> String {
         .stdout
 }
 
-/// Compare `actual` with the committed file `rel` (from the repository root), or write it under `TT_BLESS=1`.
-fn golden(rel: &str, actual: &str) {
-    let path = repo_root().join(rel);
-    if std::env::var("TT_BLESS").as_deref() == Ok("1") {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{rel}: {e} (TT_BLESS=1 cargo test --test html_report writes it)"));
-    if want != actual {
-        let line = want.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(0);
-        panic!(
-            "{rel} differs from the output at line {} (TT_BLESS=1 cargo test --test html_report rewrites it; review \
-             the diff):\n want: {}\n have: {}",
-            line + 1,
-            want.lines().nth(line).unwrap_or(""),
-            actual.lines().nth(line).unwrap_or("")
-        );
-    }
-}
-
 /// The value of the first `attr="…"` in `html`.
 fn attr<'a>(html: &'a str, attr: &str) -> &'a str {
     let at = html.find(&format!("{attr}=\"")).unwrap_or_else(|| panic!("no {attr} in the page"));
@@ -76,7 +54,7 @@ fn total_row(rows: &[Value]) -> &Value {
 fn the_report_of_the_fixture_is_its_golden_file() {
     let sc = fixture_scenario();
     let html = report(&sc, &[]);
-    golden("tests/golden/html-report.html", &html);
+    golden("html-report.html", &html);
     // A pure function of the log, the config, --today and SOURCE_DATE_EPOCH.
     assert_eq!(report(&sc, &[]), html);
 }
@@ -85,7 +63,7 @@ fn the_report_of_the_fixture_is_its_golden_file() {
 #[test]
 fn the_sample_report_in_docs_is_the_fixtures_report() {
     let sc = fixture_scenario();
-    golden("docs/sample-report.html", &report(&sc, &[]));
+    golden_file("docs/sample-report.html", &report(&sc, &[]));
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
     assert!(readme.contains("(docs/sample-report.html)"), "README.md does not link docs/sample-report.html");
 }

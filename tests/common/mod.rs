@@ -362,13 +362,27 @@ pub fn idle(path: &Path) {
 /// `got` must be the golden file `tests/golden/NAME`, byte for byte; with `TT_BLESS=1` the file is written from
 /// `got` instead (review the diff before committing it).
 pub fn golden(name: &str, got: &str) {
-    let path = repo_root().join("tests/golden").join(name);
+    golden_file(&format!("tests/golden/{name}"), got);
+}
+
+/// [`golden`] for any committed file, `rel` from the repository's root (a sample in `docs/`, say). A mismatch
+/// names the first line that differs, then shows both texts.
+pub fn golden_file(rel: &str, got: &str) {
+    let path = repo_root().join(rel);
     if std::env::var_os("TT_BLESS").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, got).unwrap();
         return;
     }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (TT_BLESS=1 cargo test writes it)", path.display()));
-    assert!(want == got, "{} differs (TT_BLESS=1 rewrites it)\n--- got:\n{got}--- want:\n{want}", path.display());
+    let want =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{rel}: {e} (TT_BLESS=1 cargo test writes it)"));
+    if want != got {
+        let line = want.lines().zip(got.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        panic!(
+            "{rel} differs at line {} (TT_BLESS=1 rewrites it; review the diff)\n want: {}\n  got: {}\n--- got:\n{got}",
+            line + 1,
+            want.lines().nth(line).unwrap_or(""),
+            got.lines().nth(line).unwrap_or("")
+        );
+    }
 }
