@@ -115,18 +115,19 @@ pub(super) fn each_line(
     loop {
         // A whole row in the driver's buffer: read in place.
         let buf = r.fill_buf().map_err(io_err)?;
-        if let Some((fields, len)) = row_head(buf) {
-            if fields == 1 && len >= 0 && buf.len() >= 6 + len as usize {
-                let end = 6 + len as usize;
-                let go = f(&buf[6..end]);
-                r.consume(end);
-                if !go {
-                    // The rest of the stream is not read: dropping the reader before its end makes the driver
-                    // cancel the COPY, and the connection is not used again.
-                    return Ok(());
-                }
-                continue;
+        if let Some((1, len)) = row_head(buf)
+            && len >= 0
+            && buf.len() >= 6 + len as usize
+        {
+            let end = 6 + len as usize;
+            let go = f(&buf[6..end]);
+            r.consume(end);
+            if !go {
+                // The rest of the stream is not read: dropping the reader before its end makes the driver cancel
+                // the COPY, and the connection is not used again.
+                return Ok(());
             }
+            continue;
         }
         // Else byte by byte across messages (and the trailer, and every malformed row, said below).
         let mut n = [0u8; 2];
