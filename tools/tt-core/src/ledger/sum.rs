@@ -318,11 +318,13 @@ mod tests {
         };
         let sums = q.sums_sql(false);
         assert!(sums.contains("SELECT agent, user_name, extract(epoch FROM date_bin('900 seconds'"), "{sums}");
-        assert!(sums.contains("WHERE cost_usd IS NOT NULL AND ts > TIMESTAMPTZ '2026-11-03T00:00:00.000000Z'"));
+        assert!(sums.contains("WHERE cost_pico IS NOT NULL AND ts > TIMESTAMPTZ '2026-11-03T00:00:00.000000Z'"));
         assert!(sums.contains("AND ts < TIMESTAMPTZ '2026-11-20T00:00:00.500000Z' AND ts <> date_bin("));
+        assert!(sums.contains("tt.total(cost_pico)::numeric * 0.000000000001"), "{sums}");
+        assert!(q.sums_sql(true).contains(", sum(input_tokens)::text,"), "the wide sums");
         let lines = q.lines_sql();
         assert!(lines.contains("ts >= TIMESTAMPTZ '2026-11-03T00:00:00.000000Z'"), "{lines}");
-        assert!(lines.contains("(cost_usd IS NULL OR ts = TIMESTAMPTZ '2026-11-03"), "{lines}");
+        assert!(lines.contains("(cost_pico IS NULL OR ts = TIMESTAMPTZ '2026-11-03"), "{lines}");
         assert!(lines.ends_with("OR ts = date_bin('900 seconds', ts, TIMESTAMPTZ '1970-01-01T00:00:00Z'))"));
     }
 }
