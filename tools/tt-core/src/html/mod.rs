@@ -20,7 +20,7 @@
 //! * Money is exact: dollars are `Decimal`s; `data-total` holds the total's exact decimal text (as tt-sum's
 //!   `cost_usd`), and the charts compute coordinates from decimals (see [`svg`]).
 //! * Deterministic: with `--today` and `$SOURCE_DATE_EPOCH` ([`crate::export::now`]) the page is a pure function
-//!   of the log and the config, byte for byte (golden files in `tests/golden/html-*`).
+//!   of the log and the config, byte for byte (its golden file is the sample `docs/sample-report.html`).
 
 pub mod svg;
 
