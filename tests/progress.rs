@@ -107,8 +107,7 @@ fn numbers(frame: &str) -> String {
             chars.next();
             assert!(inner.chars().all(|d| matches!(d, '=' | '>' | ' ')), "a bar of = > and spaces: {inner:?}");
             out.push_str("[bar]");
-        } else if c == ' ' && out.ends_with(' ') {
-        } else {
+        } else if !(c == ' ' && out.ends_with(' ')) {
             out.push(c);
         }
     }
@@ -204,6 +203,9 @@ fn no_bar_under_ci_with_quiet_or_into_a_pipe() {
         .succeeds()
         .stderr_is("");
     copy_tree(&fixture("codex"), &sc.path().join("codex"));
+    // Records printed to the terminal the bar would be drawn on (--dry-run, --print): none.
+    let printing = on_terminal(&sc, "tt-log --import codex codex --dry-run", &[]);
+    assert!(!printing.contains('\r') && printing.contains("\ncodex: 3 files read, would add 5 records"), "{printing}");
     let out = sc.cmd("tt-log").args(["--import", "codex", "codex"]).env("TT_PROGRESS_DELAY_MS", "0").succeeds();
     assert!(
         !out.stderr.contains('\r') && out.stderr.contains("\ncodex: 3 files read, added 5 records"),
