@@ -25,7 +25,7 @@ xai\t''
 openrouter\t''
 azure\t''"
 complete -c tt-log -l estimate-from -d 'Estimate input tokens from a text file (or - for stdin) at about 4 characters a token' -r
-complete -c tt-log -l import -d 'Import usage instead of logging one record: `claude-code [DIR…]` or `codex [DIR]` transcripts, or tt JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped' -r -f -a "claude-code\t''
+complete -c tt-log -l import -d 'Import usage instead of logging one record: `claude-code [DIR…]` or `codex [DIR]` transcripts, or tt JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped. One that takes more than about a second shows a progress bar on a terminal\'s stderr (not under CI, not with --quiet)' -r -f -a "claude-code\t''
 codex\t''"
 complete -c tt-log -l settle -d 'The real usage of a reservation (`tt-budget --estimate-usd X --reserve` printed ID): the record carries it and replaces the hold in the same append' -r
 complete -c tt-log -l config -d 'Read this config file last, after the built-in defaults, ~/.config/tt/config.toml, the nearest tt.toml and $TT_CONFIG' -r -F
@@ -37,7 +37,7 @@ complete -c tt-log -l finished -d 'With --import of transcripts: their sessions 
 complete -c tt-log -l enforce -d 'Refuse the record (exit 1, nothing appended) if it would push a configured budget over its limit'
 complete -c tt-log -l repair -d 'Move the lines the readers refuse (invalid JSON, a block of NULs left by a crash, a half line) out of the log into `<log>.rejected`, each after a `# line N …` comment, byte for byte; valid lines keep their bytes and order. The one command that rewrites the log (under its lock). With --dry-run: list them, change nothing'
 complete -c tt-log -l push-spool -d 'Push the records this machine kept in its spool while the ledger (the log) was out of reach, and log nothing (the next write to the ledger pushes them too)'
-complete -c tt-log -s q -l quiet -d 'No confirmation on stderr'
+complete -c tt-log -s q -l quiet -d 'No confirmation on stderr (with --import: no summary line and no progress bar)'
 complete -c tt-log -l no-git -d 'Do not read git branch and commit from the current directory'
 complete -c tt-log -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tt-log -s V -l version -d 'Print version'

@@ -243,8 +243,9 @@ impl TtFile {
 /// Read and validate a tt log or bundle. I/O errors are returned; bad lines, a bad bundle header and a bad
 /// checksum are recorded in the result so the caller can report all of them. A record with a token count above
 /// `max_tokens` (the receiving config's limit, which tt-log applies to everything it appends) is invalid, and so
-/// is one whose counts add up to more than 64 bits hold: sums of them would overflow.
-pub fn read_tt_file(source: &Source, max_tokens: u64) -> Result<TtFile> {
+/// is one whose counts add up to more than 64 bits hold: sums of them would overflow. `progress` hears the lines
+/// and bytes read so far now and then ([`PROGRESS_EVERY`] lines), and once at the end.
+pub fn read_tt_file(source: &Source, max_tokens: u64, progress: &mut dyn FnMut(u64, u64)) -> Result<TtFile> {
     let name = source.name();
     let mut reader = source.open()?;
     let mut file = TtFile {
@@ -259,6 +260,7 @@ pub fn read_tt_file(source: &Source, max_tokens: u64) -> Result<TtFile> {
     let mut buf = Vec::with_capacity(4096);
     let mut n = 0u64;
     let mut lines_after_header = 0u64;
+    let mut bytes = 0u64;
     // The last non-blank line had no newline and was not a valid record: a copy cut short.
     let mut torn: Option<u64> = None;
     loop {
@@ -268,6 +270,10 @@ pub fn read_tt_file(source: &Source, max_tokens: u64) -> Result<TtFile> {
             break;
         }
         n += 1;
+        bytes += got as u64;
+        if n.is_multiple_of(PROGRESS_EVERY) {
+            progress(n, bytes);
+        }
         if n > 1 {
             sum.update(&buf);
         }
@@ -304,9 +310,13 @@ pub fn read_tt_file(source: &Source, max_tokens: u64) -> Result<TtFile> {
             }
         }
     }
+    progress(n, bytes);
     file.check_bundle(lines_after_header, torn, sum);
     Ok(file)
 }
+
+/// How often [`read_tt_file`] tells its progress callback how far it is, in lines.
+pub const PROGRESS_EVERY: u64 = 4096;
 
 enum Line {
     Header(Box<Header>),
@@ -503,16 +513,28 @@ pub const MAX_LISTED: usize = 10;
 /// Merge tt logs and bundles into the log at `log`: one append of the records whose ids the log lacks, under
 /// its lock (so a concurrent merge of the same file adds nothing twice), then one import-history line per
 /// file. Nothing is written when any file has a problem (all or nothing) or for a `dry_run`, which plans
-/// against the log as it is. `alerts`: compute the budget level alerts the append raises.
+/// against the log as it is. `alerts`: compute the budget level alerts the append raises. `progress` hears the
+/// lines and bytes read so far, of all the files, as they are read (see [`read_tt_file`]).
 pub fn merge(
     log: &std::path::Path,
     sources: &[Source],
     config: &crate::Config,
     dry_run: bool,
     alerts: bool,
+    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Merge> {
     use std::io::BufReader;
-    let read: Vec<TtFile> = sources.iter().map(|s| read_tt_file(s, config.max_tokens)).collect::<Result<_>>()?;
+    // The counts go on from file to file: the files before this one are done.
+    let (mut lines, mut bytes) = (0u64, 0u64);
+    let mut read: Vec<TtFile> = Vec::with_capacity(sources.len());
+    for s in sources {
+        let (mut l, mut b) = (0, 0);
+        read.push(read_tt_file(s, config.max_tokens, &mut |fl, fb| {
+            (l, b) = (fl, fb);
+            progress(lines + fl, bytes + fb);
+        })?);
+        (lines, bytes) = (lines + l, bytes + b);
+    }
     let name = log.display().to_string();
     let at = crate::store::Log::at(log)?;
     // The plan only asks whether each record's id is in the log: a ledger is asked about these, not read whole.

@@ -280,6 +280,13 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     ("TT_RESERVATION", "tt-log: the reservation (from tt-budget --reserve) the record settles, as --settle."),
     ("TT_IMPORT_THREADS", "tt-log --import: the number of threads reading transcripts (default 2)."),
+    (
+        "CI",
+        "When set (to anything but empty, 0 or false), no progress bar is drawn: a CI log full of redraws helps \
+         nobody. Otherwise imports, merges, exports and pushes that take more than about a second draw one on \
+         stderr when it is a terminal.",
+    ),
+    ("TT_PROGRESS_DELAY_MS", "For tests: how long work runs before its progress bar appears (default 1000)."),
     ("XDG_CONFIG_HOME", "Where the user's config.toml is (default ~/.config)."),
     ("XDG_DATA_HOME", "Where the default log is (default ~/.local/share)."),
     ("XDG_STATE_HOME", "Where a ledger's import offsets and spool are kept on this machine (default ~/.local/state)."),

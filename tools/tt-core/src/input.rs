@@ -46,6 +46,21 @@ impl Source {
         })
     }
 
+    /// How many bytes the source holds, when that is known before reading it: a regular file's length (not a
+    /// pipe's, stdin's or a ledger's).
+    pub fn size(&self) -> Option<u64> {
+        match self {
+            Source::File(p) => std::fs::metadata(p).ok().filter(std::fs::Metadata::is_file).map(|m| m.len()),
+            Source::Stdin | Source::Ledger(_) => None,
+        }
+    }
+
+    /// The bytes all of `sources` hold, when each one's [`size`](Source::size) is known (a progress bar's
+    /// total).
+    pub fn total_size(sources: &[Source]) -> Option<u64> {
+        sources.iter().map(Source::size).sum()
+    }
+
     /// How the source is named in messages: `<stdin>`, the path as given, or the ledger's URI without its
     /// password.
     pub fn name(&self) -> String {

@@ -1,13 +1,16 @@
 //! A progress bar on stderr for work that takes a while: records, bytes, rate and time left, redrawn in place.
 //!
-//! Pushes use it now (`tt-export --to`); imports, merges and exports can take it as they are. The rules:
+//! Imports of transcripts (`importing`), merges of logs and bundles (`merging`), exports (`exporting`) and
+//! pushes (`pushing`) draw one. The core below only counts (its loops hand the counts to a callback now and
+//! then); this module decides whether and when to draw. The rules:
 //!
 //! * **Only for a person watching**: drawn when stderr is a terminal, never into a pipe or a file, never under
 //!   CI (`CI` set, as every CI service sets it: a log full of redraws helps nobody), never with `--quiet`
-//!   ([`allowed`]).
+//!   ([`allowed`]). A tool whose output goes to the same terminal as it works passes `quiet` too: the bar
+//!   would be drawn over the output.
 //! * **Only for work that takes a while**: nothing before about a second has passed ([`DELAY`]), so a quick run
 //!   looks exactly as it did without one, then at most ten redraws a second ([`EVERY`]), whatever the rate of
-//!   updates ([`due`]).
+//!   updates ([`due`]). `TT_PROGRESS_DELAY_MS` replaces the delay; it is for tests, which draw at once.
 //! * **Gone at the end**: [`Progress::finish`] (or dropping it, an error included) blanks the line, so what is
 //!   printed next (the summary, an error) starts on a clean line.
 //!
@@ -30,9 +33,22 @@ pub fn allowed(quiet: bool, stderr_is_terminal: bool, ci: Option<&str>) -> bool 
     !quiet && stderr_is_terminal && !in_ci
 }
 
+/// The variable that replaces [`DELAY`], in milliseconds (for tests: `0` draws at the first update).
+pub const DELAY_VAR: &str = "TT_PROGRESS_DELAY_MS";
+
 /// Whether to redraw now: `elapsed` since the work began, the last redraw `since_last` ago (`None`: never).
 pub fn due(elapsed: Duration, since_last: Option<Duration>) -> bool {
-    elapsed >= DELAY && since_last.is_none_or(|d| d >= EVERY)
+    due_after(DELAY, elapsed, since_last)
+}
+
+/// [`due`] with another delay before the first drawing.
+fn due_after(delay: Duration, elapsed: Duration, since_last: Option<Duration>) -> bool {
+    elapsed >= delay && since_last.is_none_or(|d| d >= EVERY)
+}
+
+/// The delay before a bar appears: [`DELAY`], or `TT_PROGRESS_DELAY_MS` when that is a number.
+fn delay(var: Option<&str>) -> Duration {
+    var.and_then(|v| v.trim().parse().ok()).map_or(DELAY, Duration::from_millis)
 }
 
 /// A progress bar (see the module docs).
@@ -40,6 +56,7 @@ pub struct Progress {
     label: String,
     total_bytes: Option<u64>,
     show: bool,
+    delay: Duration,
     start: Instant,
     last: Option<Instant>,
     /// The width of what is on the line now (0: nothing drawn).
@@ -52,7 +69,19 @@ impl Progress {
     pub fn new(label: &str, total_bytes: Option<u64>, quiet: bool) -> Progress {
         let ci = std::env::var("CI").ok();
         let show = allowed(quiet, std::io::stderr().is_terminal(), ci.as_deref());
-        Progress { label: label.to_string(), total_bytes, show, start: Instant::now(), last: None, drawn: 0 }
+        let delay = delay(std::env::var(DELAY_VAR).ok().as_deref());
+        Progress { label: label.to_string(), total_bytes, show, delay, start: Instant::now(), last: None, drawn: 0 }
+    }
+
+    /// Whether this bar may be drawn at all (else [`Progress::update`] does nothing): a caller can skip work
+    /// done only for the bar, such as finding how many bytes there are to read.
+    pub fn shown(&self) -> bool {
+        self.show
+    }
+
+    /// The total, once known (an import learns how much is left to read only after it has looked).
+    pub fn set_total(&mut self, total_bytes: Option<u64>) {
+        self.total_bytes = total_bytes;
     }
 
     /// The work done so far: redrawn when [`due`]. Cheap when it is not, so callers may call it often.
@@ -61,7 +90,7 @@ impl Progress {
             return;
         }
         let now = Instant::now();
-        if !due(now - self.start, self.last.map(|l| now - l)) {
+        if !due_after(self.delay, now - self.start, self.last.map(|l| now - l)) {
             return;
         }
         self.last = Some(now);
@@ -187,5 +216,76 @@ mod tests {
         assert!(full.starts_with("pushing [==============================] 100% 10 records"), "{full}");
         assert_eq!(duration(125.4), "2 min 5 s");
         assert_eq!(duration(3780.0), "1 h 3 min");
+    }
+
+    /// The line at each point of the work, for fixed inputs: what a person sees from the first redraw to the
+    /// last (`check` is the whole expected line).
+    #[test]
+    fn the_line_from_start_to_end() {
+        let check = |label: &str, records, bytes, total, ms, want: &str| {
+            let got = render(label, records, bytes, total, Duration::from_millis(ms), 119);
+            assert_eq!(got, want, "{label} {records} {bytes} {total:?} {ms} ms");
+            assert!(got.chars().count() <= 119);
+        };
+        // The first redraw: nothing read yet, so no time left.
+        check(
+            "importing",
+            0,
+            0,
+            Some(52_428_800),
+            1000,
+            "importing [>                             ]   0% 0 records, 0.0 of 52.4 MB, 0 records/s",
+        );
+        // Part-way: the time left is the bytes left at the rate so far.
+        check(
+            "merging",
+            120_000,
+            13_107_200,
+            Some(52_428_800),
+            1500,
+            "merging [=======>                      ]  25% 120,000 records, 13.1 of 52.4 MB, 80,000 records/s, 5 s \
+             left",
+        );
+        check(
+            "exporting",
+            1_234_567,
+            400_000_000,
+            Some(500_000_000),
+            61_000,
+            "exporting [========================>     ]  80% 1,234,567 records, 400.0 of 500.0 MB, 20,238 records/s, \
+             15 s left",
+        );
+        // A long way to go: minutes, then hours.
+        check(
+            "importing",
+            1_000,
+            1_000_000,
+            Some(1_000_000_000),
+            2000,
+            "importing [>                             ]   0% 1,000 records, 1.0 of 1000.0 MB, 500 records/s, 33 min 18 \
+             s left",
+        );
+        // Stdin or a ledger: how much is not known, so neither bar, percentage nor time left.
+        check("merging", 42, 8_400, None, 2000, "merging 42 records, 0.0 MB, 21 records/s");
+        // All read (the bytes may pass a total taken before a file grew): full, never past 100%.
+        check(
+            "importing",
+            500,
+            2_000_000,
+            Some(1_500_000),
+            1000,
+            "importing [==============================] 100% 500 records, 2.0 of 1.5 MB, 500 records/s, 0 s left",
+        );
+    }
+
+    #[test]
+    fn tests_may_draw_at_once() {
+        let ms = Duration::from_millis;
+        assert_eq!(delay(None), DELAY);
+        assert_eq!(delay(Some("0")), ms(0));
+        assert_eq!(delay(Some(" 250 ")), ms(250));
+        assert_eq!(delay(Some("soon")), DELAY, "not a number: the usual delay");
+        assert!(due_after(ms(0), ms(0), None));
+        assert!(!due_after(ms(0), ms(30), Some(ms(30))), "still at most ten a second");
     }
 }

@@ -15,6 +15,7 @@ use tt_core::error::{Error, Result};
 use tt_core::export::{self, Filter, Prometheus, Sink};
 use tt_core::input;
 use tt_core::period::{Calendar, Period};
+use tt_core::progress::Progress;
 use tt_core::{Config, Record};
 
 const EXAMPLES: &str = "\
@@ -41,7 +42,8 @@ Examples:
     long_about = "Reads usage records (files, `-`, stdin, or the default log) or tt-sum summary rows, and writes \
 them in the format another tool reads. Records without a cost are priced with the price table, as tt-price would. \
 --bundle writes a portable bundle (metadata, checksum, then the records) that `tt-log --import` merges on another \
-machine without duplicates.",
+machine without duplicates. An export that takes more than about a second shows a progress bar on stderr when that \
+is a terminal the output does not go to (not under CI).",
     after_help = format!("{EXAMPLES}\n\n{HELP_FOOTER}"),
 )]
 pub struct Cli {
@@ -154,13 +156,29 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     }
 
     let mut exporter = Exporter::new(kind, &cli, &config, &cal, filter)?;
+    // A bar over the records written to this terminal would garble them: only for `-o` or a redirected stdout.
+    let on_screen = cli.output.is_none() && tt_core::output::stdout_is_terminal();
+    let mut bar = Progress::new("exporting", input::Source::total_size(&sources), on_screen);
+    let (mut records, mut bytes) = (0u64, 0u64);
     for src in &sources {
         let name = src.name();
-        input::for_each_line(&name, src.open()?, |_, line| exporter.line(line))?;
+        input::for_each_line(&name, src.open()?, |_, line| {
+            (records, bytes) = (records + 1, bytes + line.len() as u64 + 1);
+            if records.is_multiple_of(PROGRESS_EVERY) {
+                bar.update(records, bytes);
+            }
+            exporter.line(line)
+        })?;
     }
+    bar.update(records, bytes);
     exporter.finish()?;
+    bar.finish();
     Ok(())
 }
+
+/// How often the progress bar hears of the lines read, in lines (it redraws at most ten times a second anyway;
+/// this keeps the clock out of the loop).
+const PROGRESS_EVERY: u64 = 1024;
 
 /// `--to`: push the records read to a ledger (see [`tt_core::ledger::push`]), with a progress bar on a terminal.
 fn push(cli: &Cli, config: &Config, filter: &Filter, sources: &[input::Source], uri: &str) -> Result<()> {
@@ -173,15 +191,9 @@ fn push(cli: &Cli, config: &Config, filter: &Filter, sources: &[input::Source], 
     }
     let filtered = cli.window.filters() || !cli.agent.is_empty() || !cli.model.is_empty() || !cli.matching.is_empty();
     // The bar's percentage is of the bytes read: known for files, not for stdin or a ledger.
-    let total = sources
-        .iter()
-        .map(|s| match s {
-            input::Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-            input::Source::Stdin | input::Source::Ledger(_) => None,
-        })
-        .sum::<Option<u64>>();
+    let total = input::Source::total_size(sources);
     let read = std::cell::Cell::new(0u64);
-    let mut bar = tt_core::progress::Progress::new("pushing", total, cli.quiet);
+    let mut bar = Progress::new("pushing", total, cli.quiet);
     let mut ledger = tt_core::ledger::Ledger::open(&target)?;
     let feed = |send: &mut dyn FnMut(&str) -> Result<()>| -> Result<()> {
         for src in sources {

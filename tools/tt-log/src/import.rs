@@ -6,12 +6,16 @@
 //! and B into A, never duplicates anything. The new records are appended in one write under the log lock, and
 //! each imported file is noted in the import history next to the log (`usage.jsonl.tt-history.jsonl`). What is
 //! said is the core's words ([`tt_core::import::Report`], [`tt_core::bundle::Merge`]); this prints them.
+//!
+//! Both draw a progress bar on a terminal's stderr once they have run about a second (`importing`, `merging`:
+//! records and bytes read, rate, time left; see [`tt_core::progress`]), blanked before anything is printed.
 
 use std::io::Write;
 
 use tt_core::config::Config;
 use tt_core::error::Result;
 use tt_core::import::{self, Source};
+use tt_core::progress::Progress;
 
 use crate::Cli;
 
@@ -41,12 +45,23 @@ pub fn transcripts(cli: &Cli, config: &Config, source: Source, paths: &[String])
     // A closed stdout (`--print | head -1`) stops the printing, never the import: the records are still
     // appended and the summary still goes to stderr.
     let mut show = cli.print || cli.dry_run;
-    let report = import::import(source, &found.files, &log, config, &opts, &mut |line| {
+    // No bar over records printed to the same terminal. How much there is to read is known once the import has
+    // looked at the files from their saved offsets; it is only looked for when the bar may show.
+    let mut bar = Progress::new("importing", None, cli.quiet || (show && tt_core::output::stdout_is_terminal()));
+    let shown = bar.shown();
+    let mut tell = |d: import::Done| {
+        bar.set_total(Some(d.of));
+        bar.update(d.requests, d.bytes);
+    };
+    let progress: Option<&mut dyn FnMut(import::Done)> = if shown { Some(&mut tell) } else { None };
+    let sink = &mut |line: &str| {
         if show {
             show = tt_core::output::printed(writeln!(out, "{line}"))?;
         }
         Ok(())
-    })?;
+    };
+    let report = import::import(source, &found.files, &log, config, &opts, sink, progress)?;
+    bar.finish();
     if show {
         tt_core::output::printed(out.flush())?;
     }
@@ -65,7 +80,10 @@ pub fn merge(cli: &Cli, config: &Config, files: &[String]) -> Result<()> {
     let log = cli.common.log_path(config)?;
     let files: Vec<String> = files.iter().chain(cli.positional()).cloned().collect();
     let sources = tt_core::input::sources(&files, std::path::Path::new(""))?;
-    let merge = tt_core::bundle::merge(&log, &sources, config, cli.dry_run, !cli.quiet)?;
+    let mut bar = Progress::new("merging", tt_core::input::Source::total_size(&sources), cli.quiet);
+    let merge =
+        tt_core::bundle::merge(&log, &sources, config, cli.dry_run, !cli.quiet, &mut |n, bytes| bar.update(n, bytes))?;
+    bar.finish();
     let mut err = std::io::stderr().lock();
     if !cli.quiet {
         for l in merge.file_lines() {

@@ -140,7 +140,8 @@ pub struct Cli {
     #[arg(long)]
     dry_run: bool,
     /// Import usage instead of logging one record: `claude-code [DIR…]` or `codex [DIR]` transcripts, or tt
-    /// JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped.
+    /// JSONL logs / bundles (`FILE…`). Idempotent: records already in the log are skipped. One that takes more
+    /// than about a second shows a progress bar on a terminal's stderr (not under CI, not with --quiet).
     #[arg(long, value_name = "SOURCE", num_args = 1.., conflicts_with_all = ["from", "estimate_from"],
           value_parser = tt_core::cli::Words(&["claude-code", "codex"]), hide_possible_values = true)]
     pub import: Option<Vec<String>>,
@@ -176,7 +177,7 @@ pub struct Cli {
         "import", "finished", "enforce", "no_git", "repair", "dry_run",
     ])]
     push_spool: bool,
-    /// No confirmation on stderr.
+    /// No confirmation on stderr (with --import: no summary line and no progress bar).
     #[arg(short, long)]
     quiet: bool,
     /// Do not read git branch and commit from the current directory.

@@ -51,7 +51,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
@@ -61,7 +61,7 @@ use crate::id::IdKey;
 use crate::money;
 use crate::record::Tokens;
 use build::{Builder, Built};
-use read::{GroupResult, ReadOpts, groups, log_tails, read_group};
+use read::{GroupResult, ReadOpts, Tally, groups, log_tails, read_group};
 use state::{FileState, State};
 
 // What moved into the parts keeps its public path (`tt_core::import::discover`, `…::IDLE_COMPLETE`, …).
@@ -280,6 +280,21 @@ pub struct Report {
     pub alerts: Vec<String>,
 }
 
+/// How far an import is, as its progress callback hears it about ten times a second while files are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Done {
+    /// Usage lines read so far (each copy of a streamed request counts).
+    pub requests: u64,
+    /// Bytes of transcripts read so far.
+    pub bytes: u64,
+    /// The bytes there are to read: each file from where the last import stopped (a file found rewritten is
+    /// read from its start, so `bytes` may pass it).
+    pub of: u64,
+}
+
+/// How often an import tells its progress callback how far it is.
+const TICK: Duration = Duration::from_millis(100);
+
 /// Malformed-line warnings beyond this many are only counted.
 pub const MAX_WARNINGS: usize = 20;
 
@@ -417,6 +432,9 @@ pub fn refuse_flags(source: &str, given: &dyn Fn(&str) -> bool) -> Result<()> {
 /// cannot slip a duplicate in between. Records go out as they are found, in writes of about 256 KiB of whole
 /// lines (memory stays flat however large the transcripts are); an import that dies midway leaves whole
 /// records only, and the next one adds the rest.
+///
+/// `progress`, when given, hears how far the reading is ([`Done`]) about ten times a second; finding how much
+/// there is to read costs a look at every file's size, which an import without it does not take.
 pub fn import(
     source: Source,
     files: &[PathBuf],
@@ -424,6 +442,7 @@ pub fn import(
     config: &Config,
     opts: &Options,
     sink: &mut dyn FnMut(&str) -> Result<()>,
+    mut progress: Option<&mut dyn FnMut(Done)>,
 ) -> Result<Report> {
     let at = crate::store::Log::at(log)?;
     let state_path = at.side_file(state::SUFFIX);
@@ -471,6 +490,7 @@ pub fn import(
         v.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())).collect()
     };
     let (finished, ended) = (canonical(&opts.finished.files), canonical(&opts.finished.sessions));
+    let tally = Tally::default();
     let ro = ReadOpts {
         source,
         finished: &finished,
@@ -478,8 +498,16 @@ pub fn import(
         now: SystemTime::now(),
         max_tokens: config.max_tokens,
         all_finished: opts.all_finished,
+        tally: &tally,
     };
-    read_groups(&ro, &builder, files, &st, opts.threads, |r| adding.group(r, &mut locked, sink))?;
+    let of = if progress.is_some() { to_read(files, &st) } else { 0 };
+    let mut tick = || {
+        if let Some(p) = progress.as_mut() {
+            let (requests, bytes) = tally.now();
+            p(Done { requests, bytes, of });
+        }
+    };
+    read_groups(&ro, &builder, files, &st, opts.threads, |r| adding.group(r, &mut locked, sink), &mut tick)?;
     adding.count(&mut locked, sink)?;
     let Adding { text, mut report, warnings, results, .. } = adding;
     report.warnings = capped(warnings);
@@ -500,6 +528,19 @@ pub fn import(
         }
     }
     Ok(report)
+}
+
+/// The bytes an import has to read: each file from its saved offset (from the start when the file is now
+/// shorter; one gone since it was found counts nothing).
+fn to_read(files: &[PathBuf], st: &State) -> u64 {
+    files
+        .iter()
+        .filter_map(|f| {
+            let len = std::fs::metadata(f).ok()?.len();
+            let from = st.files.get(&f.display().to_string()).map_or(0, |s| s.offset);
+            Some(if from <= len { len - from } else { len })
+        })
+        .sum()
 }
 
 /// The requests the log is known to hold at the start (by their ids' hashed tails), and how to learn the rest.
@@ -545,7 +586,8 @@ fn capped(mut warnings: Vec<String>) -> Vec<String> {
 
 /// Read the groups of `files` on up to `threads` threads (0: up to 2), handing each group's result to `each`
 /// in file order, whatever order the threads finish in. After `each` fails, the rest are read and dropped, and
-/// its error is returned.
+/// its error is returned. `tick` is called after each group taken and at least every [`TICK`] while the
+/// threads read.
 fn read_groups(
     ro: &ReadOpts<'_>,
     builder: &Builder<'_>,
@@ -553,6 +595,7 @@ fn read_groups(
     st: &State,
     threads: usize,
     mut each: impl FnMut(GroupResult) -> Result<()>,
+    tick: &mut dyn FnMut(),
 ) -> Result<()> {
     let groups = groups(ro.source, files);
     let threads = match threads {
@@ -584,15 +627,22 @@ fn read_groups(
         // found in two groups is kept does not depend on timing.
         let mut pending: BTreeMap<usize, GroupResult> = BTreeMap::new();
         let mut want = 0;
-        for r in rx {
-            pending.insert(r.index, r);
-            while let Some(r) = pending.remove(&want) {
-                want += 1;
-                if outcome.is_err() {
-                    continue;
+        loop {
+            match rx.recv_timeout(TICK) {
+                Ok(r) => {
+                    pending.insert(r.index, r);
+                    while let Some(r) = pending.remove(&want) {
+                        want += 1;
+                        if outcome.is_err() {
+                            continue;
+                        }
+                        outcome = each(r);
+                    }
                 }
-                outcome = each(r);
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
+            tick();
         }
     });
     outcome

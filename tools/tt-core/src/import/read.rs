@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use super::build::{Builder, Built};
@@ -43,6 +44,25 @@ pub(super) struct ReadOpts<'a> {
     pub(super) max_tokens: u64,
     /// [`Options::all_finished`](super::Options::all_finished).
     pub(super) all_finished: bool,
+    /// What the threads have read so far, for the import's progress.
+    pub(super) tally: &'a Tally,
+}
+
+/// How far the reading threads are: counted a block at a time (one atomic add per 256 KiB read, nothing per
+/// line), read by the import's progress ticks.
+#[derive(Default)]
+pub(super) struct Tally {
+    /// Usage lines read (the copies of one request each count).
+    pub(super) requests: AtomicU64,
+    /// Bytes read from transcripts.
+    pub(super) bytes: AtomicU64,
+}
+
+impl Tally {
+    /// The counts now: (requests, bytes).
+    pub(super) fn now(&self) -> (u64, u64) {
+        (self.requests.load(Ordering::Relaxed), self.bytes.load(Ordering::Relaxed))
+    }
 }
 
 /// The result of reading one file.
@@ -316,12 +336,14 @@ fn read_into(
         buf.resize(256 << 10, 0);
     }
     let (mut filled, mut eof) = (0usize, false);
+    let mut told = r.found.len();
     loop {
         if !eof && filled < buf.len() {
             let got = file.read(&mut buf[filled..])?;
             eof = got == 0;
             filled += got;
             read_to += got as u64;
+            o.tally.bytes.fetch_add(got as u64, Ordering::Relaxed);
         }
         let mut pos = 0;
         loop {
@@ -363,6 +385,8 @@ fn read_into(
             }
             pos = end + 1;
         }
+        o.tally.requests.fetch_add((r.found.len() - told) as u64, Ordering::Relaxed);
+        told = r.found.len();
         offset += pos as u64;
         buf.copy_within(pos..filled, 0);
         filled -= pos;
