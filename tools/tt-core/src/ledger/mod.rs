@@ -387,9 +387,15 @@ fn keyed(candidates: &HashSet<IdKey>) -> std::collections::HashMap<String, &IdKe
     candidates.iter().map(|k| (key_text(k), k)).filter(|(t, _)| !t.contains('\0')).collect()
 }
 
-/// One `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` of `rows`: the number added.
+/// One `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` of `rows`: the number added. As a push stores a
+/// batch (`push::INSERT`): the records with a cost first, then those without, together, while `seq` follows
+/// the order given (the rows draw their numbers in one go; the `n`-th row takes the `n`-th smallest).
 fn insert(c: &mut impl postgres::GenericClient, rows: &[Row]) -> std::result::Result<u64, postgres::Error> {
-    let col = |f: &dyn Fn(&Row) -> String| rows.iter().map(f).collect::<Vec<String>>();
+    let mut order: Vec<(i64, &Row)> = (1..).zip(rows).collect();
+    order.sort_by_key(|(_, r)| r.cost.is_none());
+    let rows: Vec<&Row> = order.iter().map(|(_, r)| *r).collect();
+    let place: Vec<i64> = order.iter().map(|(n, _)| *n).collect();
+    let col = |f: &dyn Fn(&Row) -> String| rows.iter().map(|r| f(r)).collect::<Vec<String>>();
     let opt = |i: usize| rows.iter().map(|r| r.text[i].clone()).collect::<Vec<Option<String>>>();
     let num = |i: usize| rows.iter().map(|r| r.tokens[i]).collect::<Vec<i64>>();
     let (key, id, ts, agent, model) = (
@@ -406,15 +412,18 @@ fn insert(c: &mut impl postgres::GenericClient, rows: &[Row]) -> std::result::Re
     let line = col(&|r| r.line.clone());
     use postgres::types::Type as T;
     c.execute_typed(
-        "INSERT INTO tt.records (id_key, id, ts, agent, model, provider, session, task, project, branch, git_commit, \
-         host, user_name, source, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, \
-         cache_write_1h_tokens, reasoning_tokens, cost_usd, line) \
-         SELECT k, i, t::timestamptz, a, m, p, s, ta, pr, b, gc, h, u, so, it, ot, cr, cw, cw1, rt, c::numeric, l \
+        "WITH r AS (SELECT array_agg(v ORDER BY v) AS q_seqs FROM \
+         (SELECT nextval('tt.records_seq_seq') AS v FROM generate_series(1, cardinality($23::int8[]))) g) \
+         INSERT INTO tt.records (seq, id_key, id, ts, agent, model, provider, session, task, project, branch, \
+         git_commit, host, user_name, source, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, \
+         cache_write_1h_tokens, reasoning_tokens, cost_usd, line) OVERRIDING SYSTEM VALUE \
+         SELECT q_seqs[n], k, i, t::timestamptz, a, m, p, s, ta, pr, b, gc, h, u, so, it, ot, cr, cw, cw1, rt, \
+         c::numeric, l \
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
          $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int8[], \
-         $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::text[], $22::text[]) \
-         AS u(k, i, t, a, m, p, s, ta, pr, b, gc, h, u, so, it, ot, cr, cw, cw1, rt, c, l) \
-         ON CONFLICT (id_key) DO NOTHING",
+         $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::text[], $22::text[], $23::int8[]) \
+         WITH ORDINALITY AS u(k, i, t, a, m, p, s, ta, pr, b, gc, h, u, so, it, ot, cr, cw, cw1, rt, c, l, n, o), r \
+         ORDER BY o ON CONFLICT (id_key) DO NOTHING",
         // Typed, so the statement goes out with its values in one round trip (no prepare first): one record
         // logged is one round trip after the lock.
         &[
@@ -440,6 +449,7 @@ fn insert(c: &mut impl postgres::GenericClient, rows: &[Row]) -> std::result::Re
             (&reasoning, T::INT8_ARRAY),
             (&cost, T::TEXT_ARRAY),
             (&line, T::TEXT_ARRAY),
+            (&place, T::INT8_ARRAY),
         ],
     )
 }
