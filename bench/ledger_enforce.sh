@@ -14,7 +14,7 @@
 # Usage: bench/ledger_enforce.sh [RECORDS] [CALLS] [WRITES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N="${1:-200000}"
+N="${1:-1000000}"
 CALLS="${2:-50}"
 WRITES="${3:-20}"
 # shellcheck source=bench/ledger_common.sh

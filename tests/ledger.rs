@@ -408,7 +408,7 @@ fn transcripts_import_into_a_ledger_once() {
 #[test]
 fn the_schema_is_versioned_with_views_for_dashboards() {
     let Some((sc, db)) = both() else { return };
-    assert_eq!(db.sql("SELECT value FROM tt.meta WHERE key = 'schema_version'"), "5\n");
+    assert_eq!(db.sql("SELECT value FROM tt.meta WHERE key = 'schema_version'"), "6\n");
     // The view's money is the log's, to the last digit (records without a cost are counted, not summed).
     let view = db.sql("SELECT sum(cost_usd), sum(records), sum(unpriced_records) FROM tt.daily_spend");
     let logged: rust_decimal::Decimal = log()
@@ -424,25 +424,41 @@ fn the_schema_is_versioned_with_views_for_dashboards() {
         .args(["--log", &db.uri])
         .fails_with(2)
         .one_error_line("tt-sum")
-        .stderr_has("its schema is version 99, newer than this tt knows (5); upgrade tt");
+        .stderr_has("its schema is version 99, newer than this tt knows (6); upgrade tt");
     // A ledger of an older version is migrated forward, its records kept.
     db.sql(
-        "DROP TABLE tt.holds; DROP INDEX tt.records_reservation; DROP INDEX tt.records_loose; \
+        "DROP TABLE tt.kept; ALTER TABLE tt.records DROP COLUMN xact; \
+         DROP TABLE tt.holds; DROP INDEX tt.records_reservation; DROP INDEX tt.records_loose; \
          ALTER TABLE tt.records DROP COLUMN cost_pico; DROP AGGREGATE tt.total(bigint); \
          CREATE INDEX records_agent_ts ON tt.records \
          (agent, ts); CREATE INDEX records_project_ts ON tt.records (project, ts); CREATE INDEX records_model_ts \
          ON tt.records (model, ts); UPDATE tt.meta SET value = '1'",
     );
     sc.cmd("tt-sum").args(["--log", &db.uri]).succeeds().stdout_has("\"records\":60,");
-    assert_eq!(db.sql("SELECT value FROM tt.meta WHERE key = 'schema_version'"), "5\n");
+    assert_eq!(db.sql("SELECT value FROM tt.meta WHERE key = 'schema_version'"), "6\n");
     assert_eq!(db.sql("SELECT count(*) FROM tt.holds"), "0\n");
     // The cost in picodollars is the server's, from every record's cost_usd, those added before it included.
     assert_eq!(db.sql("SELECT count(*) FROM tt.records WHERE cost_pico <> cost_usd * 1e12"), "0\n");
     assert_eq!(db.sql("SELECT count(cost_pico), count(cost_usd) FROM tt.records"), "48|48\n");
     assert_eq!(
         db.sql("SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'tt' AND tablename = 'records'"),
-        "records_id_key_key,records_loose,records_pkey,records_reservation,records_session,records_ts\n"
+        "records_id_key_key,records_loose,records_pkey,records_reservation,records_session,records_ts,records_xact\n"
     );
+    // The records from before transactions were noted have none, and a budget check counts them all the same.
+    assert_eq!(db.sql("SELECT count(*) FROM tt.records WHERE xact IS NULL"), "60\n");
+    let spent = db.sql(
+        "SELECT sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens + cache_write_1h_tokens) \
+         FROM tt.records",
+    );
+    let enforce = |limit: &str| {
+        sc.write("tt.toml", format!("[[budget]]\nname = \"all\"\nperiod = \"total\"\nlimit_tokens = {limit}\n"));
+        sc.cmd("tt-log").args(["ATLAS", "sonnet-4.5", "1", "0", "--enforce", "--no-git", "-q", "--log", &db.uri]).run()
+    };
+    assert_eq!(enforce(spent.trim()).code, Some(1));
+    let one_more = (spent.trim().parse::<u64>().unwrap() + 1).to_string();
+    assert_eq!(enforce(&one_more).code, Some(0));
+    assert_eq!(enforce(&one_more).code, Some(1));
+    assert_eq!(db.sql("SELECT count(*) FROM tt.kept"), "2\n", "a sum kept per config");
 }
 
 #[test]

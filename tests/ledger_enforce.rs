@@ -441,3 +441,52 @@ fn enforced_appends_on_a_ledger_give_the_file_logs_alerts() {
     }
     assert!(said >= 2, "the steps cross levels");
 }
+
+#[test]
+fn a_record_committed_after_a_kept_sum_was_made_is_counted_by_the_next_check() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    sc.write("tt.toml", "[[budget]]\nname = \"all-time\"\nperiod = \"total\"\nlimit_tokens = 10000\n");
+    let log = |tokens: &str| {
+        sc.cmd("tt-log")
+            .args(["ATLAS", "sonnet-4.5", tokens, "0", "--enforce", "--no-git", "-q", "--log", &db.uri])
+            .run()
+    };
+    // Another machine's transaction, begun before the checks below and still open while they run.
+    let mut other = db.session();
+    other.run("BEGIN; SELECT pg_current_xact_id();");
+    assert_eq!(log("1000").code, Some(0));
+    assert_eq!(log("1000").code, Some(0));
+    // The checks kept the window's sum in the ledger: the next check adds only what came after it.
+    assert_eq!(db.sql("SELECT count(*) FROM tt.kept"), "1\n");
+    // The other machine's record (7,500 tokens) commits now, in a transaction older than the checks' records.
+    let line = r#"{"v":1,"id":"late","ts":"2026-11-20T10:00:00Z","agent":"LATE","model":"claude-sonnet-4-5","input_tokens":4000,"output_tokens":3500}"#;
+    other.run(&format!(
+        "INSERT INTO tt.records (id_key, id, ts, agent, model, input_tokens, output_tokens, cache_read_tokens, \
+         cache_write_tokens, cache_write_1h_tokens, line) VALUES ('xlate', 'late', '2026-11-20T10:00:00Z', 'LATE', \
+         'claude-sonnet-4-5', 4000, 3500, 0, 0, 0, '{line}'); COMMIT;"
+    ));
+    // 9,500 tokens are spent: 1,000 more would go over; 500 more would not.
+    let refused = log("1000");
+    assert_eq!(refused.code, Some(1), "{}", refused.stderr);
+    assert!(refused.stderr.contains("would go over its limit"), "{}", refused.stderr);
+    assert_eq!(log("500").code, Some(0));
+    assert_eq!(log("1").code, Some(1));
+    // A kept sum is renewed once a check reads a few dozen records past it, not on every check.
+    let horizon = || db.sql("SELECT horizon FROM tt.kept");
+    let first = horizon();
+    let zero = |from: usize, n: usize| -> String {
+        (from..from + n)
+            .map(|k| format!("{{\"v\":1,\"id\":\"zero-{k}\",\"ts\":\"2026-11-21T10:00:00Z\",\"agent\":\"ZERO\",\"model\":\"claude-sonnet-4-5\",\"input_tokens\":0,\"output_tokens\":0}}\n"))
+            .collect()
+    };
+    sc.write("few.jsonl", zero(0, 10));
+    sc.cmd("tt-log").args(["--import", "few.jsonl", "--log", &db.uri]).succeeds();
+    assert_eq!(log("0").code, Some(0));
+    assert_eq!(horizon(), first, "ten records past the kept sum: read, not kept");
+    sc.write("more.jsonl", zero(10, 70));
+    sc.cmd("tt-log").args(["--import", "more.jsonl", "--log", &db.uri]).succeeds();
+    assert_eq!(log("0").code, Some(0));
+    assert_ne!(horizon(), first, "eighty past it: a newer sum kept");
+    assert_eq!(log("1").code, Some(1), "and the newer sum counts every record");
+}

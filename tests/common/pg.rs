@@ -147,6 +147,48 @@ impl Db {
         }
         HeldLock { child, stdin: Some(stdin) }
     }
+
+    /// A psql session of its own, kept open (another machine's connection, mid-transaction): see
+    /// [`Session::run`].
+    pub fn session(&self) -> Session {
+        let mut child = Command::new(self.pg.bin.join("psql"))
+            .args(["-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg(&self.pg.dir)
+            .args(["-p", &self.pg.port.to_string(), "-U", "tt", "-d", &self.name])
+            .env_remove("PGPASSWORD")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("psql runs");
+        let stdin = child.stdin.take().unwrap();
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        Session { lock: HeldLock { child, stdin: Some(stdin) }, out }
+    }
+}
+
+/// An open psql session ([`Db::session`]); dropping it ends the session (an open transaction rolls back).
+pub struct Session {
+    lock: HeldLock,
+    out: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Session {
+    /// Run `sql` in the session and wait until the server has answered it; its output.
+    pub fn run(&mut self, sql: &str) -> String {
+        use std::io::{BufRead, Write};
+        let stdin = self.lock.stdin.as_mut().unwrap();
+        writeln!(stdin, "{sql}\nSELECT 'tt-session-done';").unwrap();
+        stdin.flush().unwrap();
+        let (mut all, mut line) = (String::new(), String::new());
+        loop {
+            line.clear();
+            assert!(self.out.read_line(&mut line).unwrap() > 0, "psql ended (an error in {sql:?}?)");
+            if line.trim() == "tt-session-done" {
+                return all;
+            }
+            all.push_str(&line);
+        }
+    }
 }
 
 /// An advisory lock held by a psql session ([`Db::hold_lock`]); dropping it ends the session and frees the lock.

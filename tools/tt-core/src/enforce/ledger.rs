@@ -8,8 +8,10 @@
 //! only one machine knows guards only that machine's writes. The spend of each
 //! window the record is checked in is counted on that connection by the server (`ledger::sum`, tt-sum's own:
 //! priced records summed by model and scope fields, unpriced ones priced here one by one), put into an in-memory index, and
-//! judged by the same `refusals` as a file log's. Nothing is cached between calls: a ledger is shared, so only
-//! what it holds under the lock can be trusted.
+//! judged by the same `refusals` as a file log's. A calendar or total budget's window is not summed whole on
+//! every call: the ledger keeps its sum up to a transaction horizon below which every transaction had ended
+//! (`ledger::kept`), and a check adds only the records of the transactions since, read in one snapshot — the
+//! kept sum is proved by the server's own transaction ids, not trusted because some writer says so.
 //!
 //! `counts` answers tt-budget the same way a file log's index does, from the records the current windows can
 //! hold, counted one by one by the index's own code.
@@ -135,7 +137,11 @@ pub fn check(
                 }
             }
         };
-        let spent = spent_in(ledger, &scopes[i], within, &mut pricer)?;
+        let spent = match within {
+            // One session's records are few and found through their index: nothing worth keeping.
+            Within::Session(_) => spent_in(ledger, &scopes[i], within, ALL, &mut pricer)?,
+            _ => spent_kept(ledger, &kept_key(config, b, &key), &scopes[i], within, &mut pricer)?,
+        };
         index.delta.windows[i].insert(key, spent);
     }
     // What reservations hold counts too, but for the one this record settles.
@@ -160,10 +166,88 @@ fn spent_in(
     ledger: &mut Ledger,
     scope: &[(Field, String)],
     within: Within<'_>,
+    xact: Xacts,
     pricer: &mut Pricer<'_>,
 ) -> Result<Spent> {
     let mut spent = Spent::default();
-    spent_by(ledger, scope, within, None, pricer, &mut |_, s| spent.merge(s))?;
+    spent_by(ledger, scope, within, xact, None, pricer, &mut |_, s| spent.merge(s))?;
+    Ok(spent)
+}
+
+/// The records added by the transactions in a range (`ledger::sum::Query::xact`).
+type Xacts = (Option<u64>, Option<u64>);
+
+/// How many records a check reads beyond a kept sum before it keeps a newer one.
+const KEEP_AFTER: u64 = 64;
+
+/// Every record, whatever transaction added it.
+const ALL: Xacts = (None, None);
+
+/// Under what a window's spend is kept in the ledger (`ledger::kept`): the budget's name, for whoever reads
+/// `tt.kept`, then a hash of everything that decides the sum — this tt, the config's fingerprint (budgets,
+/// zone, week start, prices, catalogue) and the window (the name of its lock).
+fn kept_key(config: &Config, b: &Budget, window: &str) -> String {
+    let all = format!("{}\u{0}{}\u{0}{}", env!("CARGO_PKG_VERSION"), fingerprint(config), window_lock(b, window));
+    let (x, y) = crate::id::fnv128(all.as_bytes());
+    format!("{}:{x:016x}{y:016x}", b.name)
+}
+
+/// [`spent_in`] for every transaction, from the sum kept under `key` and the records added since its horizon,
+/// read in one snapshot; then the sum up to that snapshot's horizon is kept for the next check, when it is
+/// the window's first or spares the next check [`KEEP_AFTER`] records or more. The kept sum holds the records of the transactions below its horizon, every one
+/// of which had ended when it was summed (see `ledger::kept`): what it adds up to is what a sum of every
+/// record gives.
+fn spent_kept(
+    ledger: &mut Ledger,
+    key: &str,
+    scope: &[(Field, String)],
+    within: Within<'_>,
+    pricer: &mut Pricer<'_>,
+) -> Result<Spent> {
+    let kept = ledger.kept(key)?;
+    let from = kept.as_ref().map(|k| k.horizon);
+    if from.is_none() {
+        // The window's first sum (a scan anyway): the reads of the next checks need the planner to know `xact`.
+        ledger.know_xact()?;
+    }
+    let mut spent = match &kept {
+        Some(k) => Spent {
+            records: k.records,
+            tokens: k.tokens,
+            usd: crate::money::parse_decimal(&k.usd)
+                .ok_or_else(|| Error::ledger(format!("ledger {}: the kept sum {key:?} is damaged", ledger.name())))?,
+            unpriced: k.unpriced,
+            overflow: k.overflow,
+        },
+        None => Spent::default(),
+    };
+    let (since, after, horizon) = ledger.at_one_instant(|l, now| {
+        // A sum kept by a check whose snapshot was later than this one: counted from its horizon on, this
+        // check sees every record its own snapshot sees and some committed since, never fewer.
+        let horizon = from.map_or(now, |f| f.max(now));
+        let since = if from == Some(horizon) {
+            Spent::default()
+        } else {
+            spent_in(l, scope, within, (from, Some(horizon)), pricer)?
+        };
+        let after = spent_in(l, scope, within, (Some(horizon), None), pricer)?;
+        Ok((since, after, horizon))
+    })?;
+    spent.merge(&since);
+    // A kept sum is a write (a transaction, its WAL): renewed only once it would spare a check reading a few
+    // dozen records, which the index on `xact` finds in well under a millisecond.
+    if from.is_none() || (from != Some(horizon) && since.records >= KEEP_AFTER) {
+        let k = crate::ledger::kept::Kept {
+            horizon,
+            records: spent.records,
+            tokens: spent.tokens,
+            usd: spent.usd.to_string(),
+            unpriced: spent.unpriced,
+            overflow: spent.overflow,
+        };
+        ledger.keep(key, &k)?;
+    }
+    spent.merge(&after);
     Ok(spent)
 }
 
@@ -207,13 +291,14 @@ fn spent_by(
     ledger: &mut Ledger,
     scope: &[(Field, String)],
     within: Within<'_>,
+    xact: Xacts,
     by: Option<By>,
     pricer: &mut Pricer<'_>,
     put: &mut dyn FnMut(Key<'_>, &Spent),
 ) -> Result<()> {
     let by = by.unwrap_or(By::Nothing);
     let mut q =
-        Query { sessions: by == By::Session, grain: (by == By::Quarter).then_some(QUARTER), ..Query::default() };
+        Query { sessions: by == By::Session, grain: (by == By::Quarter).then_some(QUARTER), xact, ..Query::default() };
     let places: Vec<Place> = scope
         .iter()
         .map(|(f, _)| match (f, crate::rollup::column(f)) {
@@ -336,7 +421,7 @@ pub fn counts(
         let windows = &mut index.delta.windows[i];
         match b.period {
             BudgetPeriod::Session => {
-                spent_by(ledger, &scope, Within::All, Some(By::Session), &mut pricer, &mut |k, sp| {
+                spent_by(ledger, &scope, Within::All, ALL, Some(By::Session), &mut pricer, &mut |k, sp| {
                     // A record without a session counts in no session.
                     if let Key::Session(Some(s)) = k {
                         windows.entry(s.to_string()).or_default().merge(sp);
@@ -344,7 +429,7 @@ pub fn counts(
                 })?;
             }
             BudgetPeriod::Total => {
-                spent_by(ledger, &scope, Within::All, Some(By::Quarter), &mut pricer, &mut |k, sp| {
+                spent_by(ledger, &scope, Within::All, ALL, Some(By::Quarter), &mut pricer, &mut |k, sp| {
                     if let Key::At(t) = k {
                         for key in crate::budget::Ledger::keys(b, cal, t, None) {
                             windows.entry(key).or_default().merge(sp);
@@ -356,7 +441,7 @@ pub fn counts(
                 let w = cal.budget_window(p, cal.now);
                 let (Some(start), Some(end)) = (w.start, w.end) else { continue };
                 let key = crate::budget::Ledger::key(b, cal, cal.now, None).unwrap_or_default();
-                let spent = spent_in(ledger, &scope, Within::Between(start, end), &mut pricer)?;
+                let spent = spent_in(ledger, &scope, Within::Between(start, end), ALL, &mut pricer)?;
                 windows.insert(key, spent);
             }
         }

@@ -24,6 +24,7 @@
 
 pub mod conn;
 mod copy;
+pub mod kept;
 pub mod push;
 pub mod reach;
 mod schema;

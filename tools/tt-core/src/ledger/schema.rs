@@ -13,7 +13,7 @@
 use crate::error::{Error, Result};
 
 /// The schema version this tt writes and reads.
-pub const VERSION: i32 = 5;
+pub const VERSION: i32 = 6;
 
 /// The advisory lock held while migrating ("tt-schm").
 const MIGRATE_LOCK: i64 = 0x74_74_2d_73_63_68_6d;
@@ -28,6 +28,9 @@ const MIGRATE_LOCK: i64 = 0x74_74_2d_73_63_68_6d;
 /// sum of `bigint`s kept in a `bigint` (an error past its range, never a wrong sum). PostgreSQL's own `sum`
 /// keeps a `numeric` or a 128-bit state per group in memory it allocates, which made a sum of 94,000 groups of
 /// agent and session twice as slow. The index of the records the server does not sum moves to the new column.
+/// Version 6 lets a budget check keep what it summed (`ledger::kept`): each record's transaction id (`xact`,
+/// indexed; `NULL` for the rows already there, which are all committed) and the kept sums (`tt.kept`). The
+/// column is added without rewriting the table (its default applies to the rows added after).
 const STEPS: &[&str] = &[
     r#"
 CREATE SCHEMA IF NOT EXISTS tt;
@@ -104,6 +107,21 @@ ALTER TABLE tt.records ADD COLUMN cost_pico bigint GENERATED ALWAYS AS (
 DROP INDEX tt.records_unpriced;
 CREATE INDEX records_loose ON tt.records (ts) WHERE cost_pico IS NULL;
 CREATE AGGREGATE tt.total(bigint) (SFUNC = int8pl, STYPE = bigint, COMBINEFUNC = int8pl, PARALLEL = SAFE);
+"#,
+    r#"
+ALTER TABLE tt.records ADD COLUMN xact xid8;
+ALTER TABLE tt.records ALTER COLUMN xact SET DEFAULT pg_current_xact_id();
+CREATE INDEX records_xact ON tt.records (xact);
+CREATE TABLE tt.kept (
+    key text PRIMARY KEY,
+    horizon xid8 NOT NULL,
+    records bigint NOT NULL,
+    tokens numeric NOT NULL,
+    usd numeric NOT NULL,
+    unpriced bigint NOT NULL,
+    overflow boolean NOT NULL,
+    kept_at timestamptz NOT NULL DEFAULT now()
+);
 "#,
 ];
 

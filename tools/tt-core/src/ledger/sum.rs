@@ -46,6 +46,10 @@ pub struct Query {
     pub before: Vec<DateTime<Utc>>,
     /// Only the records of this session (a session budget's one session).
     pub session: Option<String>,
+    /// Only the records added by the transactions in `[from, to)` (`ledger::kept`'s horizons): `from` `None`
+    /// takes every transaction from the first, and the rows from before their transactions were noted;
+    /// `to` `None` every one after `from`.
+    pub xact: (Option<u64>, Option<u64>),
 }
 
 /// One row of [`Ledger::partial_sums`]: the records of one group, session and grain that carry a cost.
@@ -86,7 +90,7 @@ impl Query {
 
     /// The conditions of the records strictly inside the window and off its edges.
     fn inside(&self) -> Vec<String> {
-        let mut w: Vec<String> = self.of_session();
+        let mut w: Vec<String> = self.always();
         if let Some(s) = &self.since {
             w.push(format!("ts > {}", at(s)));
         }
@@ -94,9 +98,16 @@ impl Query {
         w
     }
 
-    /// The condition of [`Query::session`], if any.
-    fn of_session(&self) -> Vec<String> {
-        self.session.iter().map(|s| format!("session = {}", text(s))).collect()
+    /// The conditions of [`Query::session`] and [`Query::xact`], on every record either query reads.
+    fn always(&self) -> Vec<String> {
+        let mut w: Vec<String> = self.session.iter().map(|s| format!("session = {}", text(s))).collect();
+        match self.xact {
+            (None, None) => {}
+            (Some(a), None) => w.push(format!("xact >= '{a}'::xid8")),
+            (None, Some(z)) => w.push(format!("(xact < '{z}'::xid8 OR xact IS NULL)")),
+            (Some(a), Some(z)) => w.push(format!("xact >= '{a}'::xid8 AND xact < '{z}'::xid8")),
+        }
+        w
     }
 
     /// The SQL of [`Ledger::partial_sums`]: with `tt.total`'s `bigint` sums, or with `wide` PostgreSQL's
@@ -135,7 +146,7 @@ impl Query {
 
     /// The SQL of [`Ledger::loose_lines`]: inside the window's closure, not summed by the server or on an edge.
     fn lines_sql(&self) -> String {
-        let mut cond: Vec<String> = self.of_session();
+        let mut cond: Vec<String> = self.always();
         let mut edge = vec!["cost_pico IS NULL".to_string()];
         if let Some(s) = &self.since {
             cond.push(format!("ts >= {}", at(s)));
