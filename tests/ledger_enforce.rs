@@ -13,11 +13,19 @@ fn forty_processes_on_eight_hosts_race_for_a_10k_budget_and_exactly_ten_win() {
     sc.write("tt.toml", TOKENS_10K);
     // Warm the schema first, so the race is about the budget (the schema's own race has its test).
     sc.cmd("tt-sum").args(["--log", &db.uri]).succeeds();
-    let children: Vec<_> = (0..40)
+    // Every check that sees a record past the kept sum keeps a newer one, while the others count from it; plain
+    // appends of no tokens (their alerts read the kept sums too, and keep them) race along.
+    let children: Vec<_> = (0..50)
         .map(|k| {
+            let args: &[&str] = if k < 40 {
+                &["RACER", "sonnet-4.5", "500", "500", "--enforce", "--no-git", "-q", "--log", &db.uri]
+            } else {
+                &["IDLE", "sonnet-4.5", "0", "0", "--no-git", "--log", &db.uri]
+            };
             let mut r = sc
                 .cmd("tt-log")
-                .args(["RACER", "sonnet-4.5", "500", "500", "--enforce", "--no-git", "-q", "--log", &db.uri])
+                .args(args)
+                .env("TT_LEDGER_KEEP_AFTER", "1")
                 .env("USER", format!("runner-{}", k % 8))
                 .env("HOSTNAME", format!("host-{}", k % 8));
             r.cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
@@ -30,14 +38,20 @@ fn forty_processes_on_eight_hosts_race_for_a_10k_budget_and_exactly_ten_win() {
         codes.push(o.status.code());
         let err = String::from_utf8_lossy(&o.stderr).to_string();
         match o.status.code() {
-            Some(0) => assert_eq!(err, ""),
+            // A plain append says what it logged, after any alert.
+            Some(0) => assert!(
+                err.is_empty()
+                    || err.lines().all(|l| l.contains("daily-tokens is now") || l.starts_with("logged 0 tokens")),
+                "{err}"
+            ),
             Some(1) => assert!(err.contains("would go over its limit"), "{err}"),
             _ => panic!("{err}"),
         }
     }
-    assert_eq!(codes.iter().filter(|c| **c == Some(0)).count(), 10, "{codes:?}");
-    assert_eq!(codes.iter().filter(|c| **c == Some(1)).count(), 30, "{codes:?}");
-    assert_eq!(db.sql("SELECT count(*), sum(input_tokens + output_tokens) FROM tt.records"), "10|10000\n");
+    assert_eq!(codes[..40].iter().filter(|c| **c == Some(0)).count(), 10, "{codes:?}");
+    assert_eq!(codes[..40].iter().filter(|c| **c == Some(1)).count(), 30, "{codes:?}");
+    assert!(codes[40..].iter().all(|c| *c == Some(0)), "{codes:?}");
+    assert_eq!(db.sql("SELECT count(*), sum(input_tokens + output_tokens) FROM tt.records"), "20|10000\n");
 }
 
 /// Run the same `tt-log` call against the JSONL log and the ledger: the same exit code and the same words.
@@ -440,6 +454,29 @@ fn enforced_appends_on_a_ledger_give_the_file_logs_alerts() {
         said += file.stderr.matches(" is now ").count();
     }
     assert!(said >= 2, "the steps cross levels");
+}
+
+/// A plain `tt-log` (no `--enforce`) into a ledger prints the level alerts a file log's prints, word for word,
+/// and none with `-q` or `budget_alerts = false`.
+#[test]
+fn plain_appends_on_a_ledger_give_the_file_logs_alerts() {
+    let Some(db) = pg::db() else { return };
+    let sc = Scenario::new();
+    sc.write(
+        "tt.toml",
+        "[[budget]]\nname = \"team\"\nperiod = \"month\"\nlimit_usd = 1\n\n[[budget]]\nname = \"all\"\nperiod = \"total\"\nlimit_usd = 2\n\n[[budget]]\nname = \"per-session\"\nperiod = \"session\"\nlimit_tokens = 600000\n",
+    );
+    let mut said = 0;
+    for tokens in ["500000", "240000", "250000", "10000", "900000", "100000"] {
+        let args = ["ATLAS", "haiku-4.5", tokens, "0", "--session", "s-1", "--no-git"];
+        let file = sc.cmd("tt-log").args(args).run();
+        let ledger = sc.cmd("tt-log").args(args).args(["--log", &db.uri]).run();
+        assert_eq!((ledger.code, &ledger.stderr), (file.code, &file.stderr), "{tokens}");
+        said += file.stderr.matches(" is now ").count();
+    }
+    assert!(said >= 4, "the steps cross levels of all three budgets");
+    let quiet = sc.cmd("tt-log").args(["ATLAS", "haiku-4.5", "900000", "0", "--no-git", "-q", "--log", &db.uri]);
+    quiet.succeeds().stderr_is("");
 }
 
 #[test]

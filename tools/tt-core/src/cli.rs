@@ -273,6 +273,11 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "When 1, tt-sum on a ledger says on stderr whether the server summed it, or why not; a budget check on a ledger names the locks it takes.",
     ),
     ("TT_LEDGER_PUSHDOWN", "When 0, tt-sum reads every record of a ledger instead of letting the server sum it."),
+    (
+        "TT_LEDGER_KEEP_AFTER",
+        "For tests: how many records a budget check on a ledger reads past a kept sum before it keeps a newer one \
+         (default 64).",
+    ),
     ("TT_CONFIG", "A config file read after ~/.config/tt/config.toml and the nearest tt.toml, before --config."),
     (
         "TT_AGENT, TT_MODEL, TT_SESSION, TT_TASK, TT_PROJECT, TT_BRANCH",

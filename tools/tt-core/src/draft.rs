@@ -444,11 +444,16 @@ pub fn append_record(
         // Under the locks of the windows it reads, which every machine takes: the check and the append are one
         // step team-wide.
         crate::store::Writer::Ledger(ledger) => {
-            let passed =
-                if enforcing { Some(crate::enforce::ledger::check(ledger, config, record, now, false)?) } else { None };
+            let passed = if enforcing {
+                Some(crate::enforce::ledger::check(ledger, config, record, now, false)?)
+            } else if how.alerts {
+                // A plain append's alerts: the windows' spend as seen before it, from the sums the ledger
+                // keeps (no lock: see `enforce::ledger::watch`).
+                crate::enforce::ledger::watch(ledger, config, record, now)
+            } else {
+                None
+            };
             ledger.append(&format!("{line}\n"))?;
-            // The alerts of --enforce come free with its check; a plain append would need the ledger summed
-            // again, so it says none (docs/ledger.md).
             passed.map(|p| p.alerts(config, record)).unwrap_or_default()
         }
         crate::store::Writer::File(locked) => {

@@ -121,10 +121,39 @@ pub fn check(
     let budgets: Vec<Budget> = config.budgets.clone();
     let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
     let scopes: Vec<_> = budgets.iter().map(scope_of).collect();
+    let index = counted(ledger, config, &cal, record, now)?;
+    // What reservations hold counts too, but for the one this record settles.
+    let settles = record.extra.get(crate::reserve::FIELD).and_then(serde_json::Value::as_str);
+    let mut holds = crate::reserve::read_ledger(ledger)?.active_in_ledger(ledger, now)?;
+    holds.retain(|h| Some(h.id.as_str()) != settles);
+    match refusals(&index, &holds, &budgets, &scopes, &cal, config, record, now)? {
+        Some(Ok(_)) => Ok(Passed { index, cal }),
+        Some(Err(r)) if dry_run => Err(Error::condition(format!("would be refused: {}", r.join("; ")))),
+        Some(Err(r)) => Err(Error::condition(format!("refused, nothing logged: {}", r.join("; ")))),
+        // An index built in memory from the ledger is never damaged; were it, nothing is let through.
+        None => Err(Error::data(format!("ledger {}: the budget check could not be counted", ledger.name()))),
+    }
+}
+
+/// Before a plain append (no check, no lock): the spend of every window `record` counts in, for the level
+/// alerts it sets off ([`Passed::alerts`]); `None` when alerts are off or the ledger could not be counted (an
+/// append is not refused for its alerts). Without the windows' locks, a writer racing this one may make both
+/// tell of one crossing, or neither: alerts say what is seen, the gate is `--enforce`.
+pub fn watch(ledger: &mut Ledger, config: &Config, record: &Record, now: DateTime<Utc>) -> Option<Passed> {
+    super::alert_calendar(config)?;
+    let cal = Calendar::new(config.timezone().ok()?, config.week_start, record.ts);
+    let index = counted(ledger, config, &cal, record, now).ok()?;
+    Some(Passed { index, cal })
+}
+
+/// The spend of every budget window `record` is checked in at `now`, counted by the server (see `spent_in`)
+/// from the sums the ledger keeps (`spent_kept`), in an index as a file log's check builds it.
+fn counted(ledger: &mut Ledger, config: &Config, cal: &Calendar, record: &Record, now: DateTime<Utc>) -> Result<Index> {
+    let budgets = &config.budgets;
+    let scopes: Vec<_> = budgets.iter().map(scope_of).collect();
     let mut index = Index::empty(fingerprint(config), 0, 0, budgets.len());
     let mut pricer = Pricer::new(&config.prices);
-    // The spend of every window the check will look at, counted by the server (see `spent_in`).
-    for (i, key, at) in windows(config, &cal, record, now)? {
+    for (i, key, at) in windows(config, cal, record, now)? {
         let b = &budgets[i];
         let within = match b.period {
             BudgetPeriod::Total => Within::All,
@@ -144,17 +173,7 @@ pub fn check(
         };
         index.delta.windows[i].insert(key, spent);
     }
-    // What reservations hold counts too, but for the one this record settles.
-    let settles = record.extra.get(crate::reserve::FIELD).and_then(serde_json::Value::as_str);
-    let mut holds = crate::reserve::read_ledger(ledger)?.active_in_ledger(ledger, now)?;
-    holds.retain(|h| Some(h.id.as_str()) != settles);
-    match refusals(&index, &holds, &budgets, &scopes, &cal, config, record, now)? {
-        Some(Ok(_)) => Ok(Passed { index, cal }),
-        Some(Err(r)) if dry_run => Err(Error::condition(format!("would be refused: {}", r.join("; ")))),
-        Some(Err(r)) => Err(Error::condition(format!("refused, nothing logged: {}", r.join("; ")))),
-        // An index built in memory from the ledger is never damaged; were it, nothing is let through.
-        None => Err(Error::data(format!("ledger {}: the budget check could not be counted", ledger.name()))),
-    }
+    Ok(index)
 }
 
 /// The spend of the records `within` that budget scope `scope` takes: the server sums the priced records by
@@ -180,6 +199,12 @@ type Xacts = (Option<u64>, Option<u64>);
 /// How many records a check reads beyond a kept sum before it keeps a newer one.
 const KEEP_AFTER: u64 = 64;
 
+/// [`KEEP_AFTER`], or `TT_LEDGER_KEEP_AFTER` (for tests: 1 renews the kept sum on every check that sees a
+/// record past it, so racing checks keep sums while others count from them).
+fn keep_after() -> u64 {
+    std::env::var("TT_LEDGER_KEEP_AFTER").ok().and_then(|v| v.parse().ok()).unwrap_or(KEEP_AFTER)
+}
+
 /// Every record, whatever transaction added it.
 const ALL: Xacts = (None, None);
 
@@ -194,7 +219,7 @@ fn kept_key(config: &Config, b: &Budget, window: &str) -> String {
 
 /// [`spent_in`] for every transaction, from the sum kept under `key` and the records added since its horizon,
 /// read in one snapshot; then the sum up to that snapshot's horizon is kept for the next check, when it is
-/// the window's first or spares the next check [`KEEP_AFTER`] records or more. The kept sum holds the records of the transactions below its horizon, every one
+/// the window's first or the check read [`KEEP_AFTER`] records or more past the kept one. The kept sum holds the records of the transactions below its horizon, every one
 /// of which had ended when it was summed (see `ledger::kept`): what it adds up to is what a sum of every
 /// record gives.
 fn spent_kept(
@@ -221,33 +246,43 @@ fn spent_kept(
         },
         None => Spent::default(),
     };
-    let (since, after, horizon) = ledger.at_one_instant(|l, now| {
-        // A sum kept by a check whose snapshot was later than this one: counted from its horizon on, this
-        // check sees every record its own snapshot sees and some committed since, never fewer.
-        let horizon = from.map_or(now, |f| f.max(now));
-        let since = if from == Some(horizon) {
-            Spent::default()
-        } else {
-            spent_in(l, scope, within, (from, Some(horizon)), pricer)?
-        };
-        let after = spent_in(l, scope, within, (Some(horizon), None), pricer)?;
-        Ok((since, after, horizon))
+    // What was added after the kept sum, and, when a newer sum is worth keeping (a kept sum is a write: a
+    // transaction, its WAL), the part of it below this snapshot's horizon and that horizon. A check that keeps
+    // nothing reads one range, [kept horizon, ∞); the index on `xact` finds a few dozen records in well under
+    // a millisecond.
+    let (added, renew) = ledger.at_one_instant(|l, now| match from {
+        None => {
+            let since = spent_in(l, scope, within, (None, Some(now)), pricer)?;
+            let mut added = spent_in(l, scope, within, (Some(now), None), pricer)?;
+            added.merge(&since);
+            Ok((added, Some((since, now))))
+        }
+        Some(f) => {
+            let added = spent_in(l, scope, within, (Some(f), None), pricer)?;
+            // A sum kept by a check whose snapshot was later than this one's is never replaced by this one:
+            // counted from its horizon on, this check sees every record its own snapshot sees and some
+            // committed since, never fewer.
+            if now > f && added.records >= keep_after() {
+                Ok((added, Some((spent_in(l, scope, within, (Some(f), Some(now)), pricer)?, now))))
+            } else {
+                Ok((added, None))
+            }
+        }
     })?;
-    spent.merge(&since);
-    // A kept sum is a write (a transaction, its WAL): renewed only once it would spare a check reading a few
-    // dozen records, which the index on `xact` finds in well under a millisecond.
-    if from.is_none() || (from != Some(horizon) && since.records >= KEEP_AFTER) {
+    if let Some((since, horizon)) = renew {
+        let mut upto = spent;
+        upto.merge(&since);
         let k = crate::ledger::kept::Kept {
             horizon,
-            records: spent.records,
-            tokens: spent.tokens,
-            usd: spent.usd.to_string(),
-            unpriced: spent.unpriced,
-            overflow: spent.overflow,
+            records: upto.records,
+            tokens: upto.tokens,
+            usd: upto.usd.to_string(),
+            unpriced: upto.unpriced,
+            overflow: upto.overflow,
         };
         ledger.keep(key, &k)?;
     }
-    spent.merge(&after);
+    spent.merge(&added);
     Ok(spent)
 }
 

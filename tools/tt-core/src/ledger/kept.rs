@@ -48,20 +48,21 @@ impl Ledger {
         if self.in_snapshot {
             return Err(Error::ledger(format!("ledger {name}: a snapshot inside a snapshot")));
         }
-        let begun = self
-            .client
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .map_err(|e| failed(&name, "begin", e));
-        begun?;
+        // One round trip: the transaction, and the horizon of its snapshot (taken by that first query).
+        let begun = self.client.simple_query(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_snapshot_xmin(pg_current_snapshot())::text",
+        );
         self.in_snapshot = true;
-        let ran = self
-            .client
-            .query_one("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", &[])
+        let ran = begun
             .map_err(|e| failed(&name, "read the snapshot", e))
-            .and_then(|row| {
-                row.get::<_, String>(0)
-                    .parse::<u64>()
-                    .map_err(|_| Error::ledger(format!("ledger {name}: an odd transaction horizon")))
+            .and_then(|messages| {
+                messages
+                    .iter()
+                    .find_map(|m| match m {
+                        postgres::SimpleQueryMessage::Row(r) => r.get(0).and_then(|v| v.parse::<u64>().ok()),
+                        _ => None,
+                    })
+                    .ok_or_else(|| Error::ledger(format!("ledger {name}: an odd transaction horizon")))
             })
             .and_then(|horizon| f(self, horizon));
         self.in_snapshot = false;
