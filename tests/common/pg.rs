@@ -127,25 +127,9 @@ impl Db {
     /// Take advisory lock `key` in a session of its own and hold it until the returned guard is dropped (what
     /// a writer on another machine holding that lock looks like).
     pub fn hold_lock(&self, key: i64) -> HeldLock {
-        use std::io::{BufRead, Write};
-        let mut child = Command::new(self.pg.bin.join("psql"))
-            .args(["-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-h"])
-            .arg(&self.pg.dir)
-            .args(["-p", &self.pg.port.to_string(), "-U", "tt", "-d", &self.name])
-            .env_remove("PGPASSWORD")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("psql runs");
-        let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, "SELECT pg_advisory_lock({key}); SELECT 'held';").unwrap();
-        let mut line = String::new();
-        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-        while line.trim() != "held" {
-            line.clear();
-            assert!(out.read_line(&mut line).unwrap() > 0, "psql ended before the lock was held");
-        }
-        HeldLock { child, stdin: Some(stdin) }
+        let mut session = self.session();
+        session.run(&format!("SELECT pg_advisory_lock({key});"));
+        session.lock
     }
 
     /// A psql session of its own, kept open (another machine's connection, mid-transaction): see
