@@ -473,6 +473,9 @@ fn plain_appends_on_a_ledger_give_the_file_logs_alerts() {
         let ledger = sc.cmd("tt-log").args(args).args(["--log", &db.uri]).run();
         assert_eq!((ledger.code, &ledger.stderr), (file.code, &file.stderr), "{tokens}");
         said += file.stderr.matches(" is now ").count();
+        // tt-budget counts the month from the same kept sums, to the same report.
+        let budget = |log: &[&str]| sc.cmd("tt-budget").args(["--format", "csv"]).args(log).run().stdout;
+        assert_eq!(budget(&["--log", &db.uri]), budget(&[]), "{tokens}");
     }
     assert!(said >= 4, "the steps cross levels of all three budgets");
     let quiet = sc.cmd("tt-log").args(["ATLAS", "haiku-4.5", "900000", "0", "--no-git", "-q", "--log", &db.uri]);

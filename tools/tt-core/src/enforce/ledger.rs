@@ -169,7 +169,7 @@ fn counted(ledger: &mut Ledger, config: &Config, cal: &Calendar, record: &Record
         let spent = match within {
             // One session's records are few and found through their index: nothing worth keeping.
             Within::Session(_) => spent_in(ledger, &scopes[i], within, ALL, &mut pricer)?,
-            _ => spent_kept(ledger, &kept_key(config, b, &key), &scopes[i], within, &mut pricer)?,
+            _ => spent_kept(ledger, &kept_key(config, b, &key, within), &scopes[i], within, &mut pricer)?,
         };
         index.delta.windows[i].insert(key, spent);
     }
@@ -210,9 +210,15 @@ const ALL: Xacts = (None, None);
 
 /// Under what a window's spend is kept in the ledger (`ledger::kept`): the budget's name, for whoever reads
 /// `tt.kept`, then a hash of everything that decides the sum — this tt, the config's fingerprint (budgets,
-/// zone, week start, prices, catalogue) and the window (the name of its lock).
-fn kept_key(config: &Config, b: &Budget, window: &str) -> String {
-    let all = format!("{}\u{0}{}\u{0}{}", env!("CARGO_PKG_VERSION"), fingerprint(config), window_lock(b, window));
+/// zone, week start, prices, catalogue), the window (the name of its lock) and its bounds.
+fn kept_key(config: &Config, b: &Budget, window: &str, within: Within<'_>) -> String {
+    // The window's bounds too: a key names one set of records whatever calendar the caller counted in.
+    let all = format!(
+        "{}\u{0}{}\u{0}{}\u{0}{within:?}",
+        env!("CARGO_PKG_VERSION"),
+        fingerprint(config),
+        window_lock(b, window)
+    );
     let (x, y) = crate::id::fnv128(all.as_bytes());
     format!("{}:{x:016x}{y:016x}", b.name)
 }
@@ -476,7 +482,9 @@ pub fn counts(
                 let w = cal.budget_window(p, cal.now);
                 let (Some(start), Some(end)) = (w.start, w.end) else { continue };
                 let key = crate::budget::Ledger::key(b, cal, cal.now, None).unwrap_or_default();
-                let spent = spent_in(ledger, &scope, Within::Between(start, end), ALL, &mut pricer)?;
+                // The window a check of a record logged now reads, under the same key: one kept sum serves both.
+                let within = Within::Between(start, end);
+                let spent = spent_kept(ledger, &kept_key(config, b, &key, within), &scope, within, &mut pricer)?;
                 windows.insert(key, spent);
             }
         }
