@@ -27,6 +27,6 @@ complete -c tt-export -l config -d 'Read this config file last, after the built-
 complete -c tt-export -l log -d 'The usage log [default: $TT_LOG, else config `log`, else ~/.local/share/tt/usage.jsonl]. Given here, a tool reading records reads it and never stdin' -r -F
 complete -c tt-export -l csv-exact -d 'With --format csv: write every value exactly as it is, for databases and scripts (DuckDB, PostgreSQL \\copy). By default a text cell that a spreadsheet would run as a formula (starting, after blanks, with =, +, -, @, or with a tab or CR) gets a leading \' — which changes the value for a database (-home-dev-proj0 would load as \'-home-dev-proj0). Never open exact CSV from an untrusted log in a spreadsheet.'
 complete -c tt-export -l bundle -d 'Write a portable bundle: a metadata line (who, where, when, filter, count, SHA-256) and the records'
-complete -c tt-export -s q -l quiet -d 'With --to: no progress bar and no summary line'
+complete -c tt-export -s q -l quiet -d 'No progress bar (and with --to, no summary line); warnings and errors still print'
 complete -c tt-export -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c tt-export -s V -l version -d 'Print version'

@@ -180,9 +180,12 @@ fn no_bar_under_ci_with_quiet_or_into_a_pipe() {
     let ci = on_terminal(&sc, "tt-log --import laptop.jsonl --dry-run > /dev/null", &[("CI", "true")]);
     assert!(!ci.contains('\r'), "{ci:?}");
     assert!(ci.ends_with("would import 5,000 records into /home/me/usage.jsonl (dry run: nothing written)\n"), "{ci}");
-    // --quiet: nothing at all on the terminal.
+    // --quiet: nothing at all on the terminal, whichever tool.
     let quiet = on_terminal(&sc, "tt-log --import laptop.jsonl --quiet", &[]);
     assert_eq!(quiet, "");
+    let quiet = on_terminal(&sc, "tt-export --format csv -o quiet.csv --quiet", &[]);
+    assert_eq!(quiet, "");
+    assert_eq!(sc.read("quiet.csv").lines().count(), 5_001);
     // stderr a pipe (here into cat, on the terminal): the lines a pipe always had.
     let piped = on_terminal(&sc, "tt-log --import desktop.jsonl 2>&1 | cat", &[]);
     assert_eq!(

@@ -68,8 +68,8 @@ pub struct Cli {
     /// terminal; `pushed N records to LEDGER (M already there)` at the end.
     #[arg(long, value_name = "URI", conflicts_with_all = ["format", "bundle", "output", "csv_exact"])]
     to: Option<String>,
-    /// With --to: no progress bar and no summary line.
-    #[arg(short, long, requires = "to")]
+    /// No progress bar (and with --to, no summary line); warnings and errors still print.
+    #[arg(short, long)]
     quiet: bool,
     /// Write to FILE instead of stdout, atomically (a temporary file in the same directory, then a rename).
     #[arg(short, long, value_name = "FILE")]
@@ -158,7 +158,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     let mut exporter = Exporter::new(kind, &cli, &config, &cal, filter)?;
     // A bar over the records written to this terminal would garble them: only for `-o` or a redirected stdout.
     let on_screen = cli.output.is_none() && tt_core::output::stdout_is_terminal();
-    let mut bar = Progress::new("exporting", input::Source::total_size(&sources), on_screen);
+    let mut bar = Progress::new("exporting", input::Source::total_size(&sources), on_screen || cli.quiet);
     let (mut records, mut bytes) = (0u64, 0u64);
     for src in &sources {
         let name = src.name();

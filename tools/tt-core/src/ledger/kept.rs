@@ -13,8 +13,9 @@
 //! below it has ended, committed or not, so **the records with `xact` below a snapshot's `xmin` are final** —
 //! none can be added, and the snapshot sees every one that was committed. A kept sum is the spend of exactly
 //! those records for a window (its `horizon` is that `xmin`); a check adds what it sees above the horizon, in
-//! one snapshot, and keeps a newer sum when its own snapshot's `xmin` is higher. Records are never updated or
-//! deleted by tt; rows changed by other means are outside this (`docs/ledger.md`).
+//! one snapshot, and keeps a newer sum (up to its own snapshot's `xmin`) once what it read past the kept one is
+//! worth a write (`enforce::ledger`). Records are never updated or deleted by tt; rows changed by other means
+//! are outside this (`docs/ledger.md`).
 //!
 //! A kept sum is keyed by what decides it: the tt that summed it, the config's fingerprint (budgets, zone,
 //! week start, prices and catalogue: what prices a record and decides its window) and the budget window. A
