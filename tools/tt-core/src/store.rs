@@ -146,12 +146,14 @@ impl Writer {
         }
     }
 
-    /// A number that only grows while records are added: a file's length in bytes, a ledger's record count (a
-    /// smaller one than before means the log was replaced or cut).
+    /// A number that only grows while records are added: a file's length in bytes, a ledger's last record
+    /// number (`seq`, through its index: a count would read the whole table). A smaller one than before means
+    /// the log was replaced or cut; a ledger's last number is never below its count, so one noted as a count
+    /// by an older tt reads as no smaller.
     pub fn mark(&mut self) -> Result<u64> {
         match self {
             Writer::File(f) => f.len(),
-            Writer::Ledger(l) => l.count(),
+            Writer::Ledger(l) => l.last_seq(),
         }
     }
 

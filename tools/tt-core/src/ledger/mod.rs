@@ -180,12 +180,6 @@ impl Ledger {
         Ok(known)
     }
 
-    /// How many records the ledger holds.
-    pub fn count(&mut self) -> Result<u64> {
-        let row = self.client.query_one("SELECT count(*) FROM tt.records", &[]).map_err(|e| self.failed("count", e))?;
-        Ok(row.get::<_, i64>(0) as u64)
-    }
-
     /// The number of the last record added (0 for none). A reservation notes it, as a file log's hold notes
     /// its length: a record that settles the reservation is added after the hold, so it has a greater one.
     pub fn last_seq(&mut self) -> Result<u64> {
