@@ -383,6 +383,8 @@ fn transcripts_import_into_a_ledger_once() {
     let Some(db) = pg::db() else { return };
     let sc = Scenario::new();
     copy_tree(&fixture("claude-code"), &sc.path().join("claude"));
+    // A budget the import takes across a level: the ledger says so as a file log does.
+    sc.write("tt.toml", "[[budget]]\nname = \"all\"\nperiod = \"total\"\nlimit_usd = 0.03\n");
     let import = || {
         sc.cmd("tt-log")
             .args(["--import", "claude-code", "--log", &db.uri])
@@ -392,8 +394,15 @@ fn transcripts_import_into_a_ledger_once() {
     let first = import();
     assert_eq!(first.code, Some(0), "{}", first.stderr);
     assert!(first.stderr.contains("added 6 records (10,574 tokens, $0.0290, 1 unpriced)"), "{}", first.stderr);
-    // The same import into a file gives the same records.
-    sc.cmd("tt-log").args(["--import", "claude-code"]).env("CLAUDE_CONFIG_DIR", sc.path().join("claude")).succeeds();
+    // The same import into a file gives the same records, and the same alert.
+    let alerts = |s: &str| s.lines().filter(|l| l.contains(" is now ")).map(String::from).collect::<Vec<_>>();
+    let to_file = sc
+        .cmd("tt-log")
+        .args(["--import", "claude-code"])
+        .env("CLAUDE_CONFIG_DIR", sc.path().join("claude"))
+        .succeeds();
+    assert_eq!(alerts(&first.stderr), alerts(&to_file.stderr));
+    assert_eq!(alerts(&first.stderr).len(), 1, "{}", first.stderr);
     let lines = db.sql("SELECT line FROM tt.records ORDER BY seq");
     assert_eq!(lines, sc.log());
     // Again, with the offsets forgotten: every record is already there.

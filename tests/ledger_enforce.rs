@@ -473,8 +473,16 @@ fn plain_appends_on_a_ledger_give_the_file_logs_alerts() {
         let ledger = sc.cmd("tt-log").args(args).args(["--log", &db.uri]).run();
         assert_eq!((ledger.code, &ledger.stderr), (file.code, &file.stderr), "{tokens}");
         said += file.stderr.matches(" is now ").count();
-        // tt-budget counts the month from the same kept sums, to the same report.
-        let budget = |log: &[&str]| sc.cmd("tt-budget").args(["--format", "csv"]).args(log).run().stdout;
+        // tt-budget counts the month from the same kept sums, to the same report (but for the projections,
+        // which move with the clock between the two runs).
+        let budget = |log: &[&str]| -> Vec<String> {
+            let out = sc.cmd("tt-budget").args(["--format", "csv"]).args(log).run().stdout;
+            let without_projections = |l: &str| {
+                let f: Vec<&str> = l.split(',').collect();
+                [&f[..15], &f[17..]].concat().join(",")
+            };
+            out.lines().map(without_projections).collect()
+        };
         assert_eq!(budget(&["--log", &db.uri]), budget(&[]), "{tokens}");
     }
     assert!(said >= 4, "the steps cross levels of all three budgets");

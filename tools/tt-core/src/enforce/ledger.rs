@@ -40,16 +40,23 @@ impl Passed {
     /// After the append: one line per budget window the record moved across a level (the alerts a file log's
     /// `tt-log --enforce` prints), none when alerts are off.
     pub fn alerts(&self, config: &Config, record: &Record) -> Vec<String> {
-        let line = record.to_json();
-        let (Some(_), Ok(view)) = (super::alert_calendar(config), View::parse(line.as_bytes())) else {
+        self.alerts_of(config, &format!("{}\n", record.to_json()))
+    }
+
+    /// [`Passed::alerts`] for the records `lines` added (whole JSONL lines: an import's).
+    pub fn alerts_of(&self, config: &Config, lines: &str) -> Vec<String> {
+        if super::alert_calendar(config).is_none() {
             return Vec::new();
-        };
+        }
         let budgets = &config.budgets;
         let scopes: Vec<_> = budgets.iter().map(scope_of).collect();
         let mut pricer = Pricer::new(&config.prices);
-        let cost = view.cost_usd.or_else(|| pricer.cost(&view.model, view.ts, &view.tokens, &view.billing));
         let mut added = crate::budget::Ledger::new(budgets.len());
-        added.add(budgets, &scopes, &self.cal, &view, cost, &mut pricer);
+        for line in lines.lines().filter(|l| !l.trim().is_empty()) {
+            let Ok(view) = View::parse(line.as_bytes()) else { return Vec::new() };
+            let cost = view.cost_usd.or_else(|| pricer.cost(&view.model, view.ts, &view.tokens, &view.billing));
+            added.add(budgets, &scopes, &self.cal, &view, cost, &mut pricer);
+        }
         super::crossings(&self.index, &added, budgets, &self.cal)
     }
 }
@@ -121,7 +128,7 @@ pub fn check(
     let budgets: Vec<Budget> = config.budgets.clone();
     let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
     let scopes: Vec<_> = budgets.iter().map(scope_of).collect();
-    let index = counted(ledger, config, &cal, record, now)?;
+    let index = counted(ledger, config, &cal, std::slice::from_ref(record), now)?;
     // What reservations hold counts too, but for the one this record settles.
     let settles = record.extra.get(crate::reserve::FIELD).and_then(serde_json::Value::as_str);
     let mut holds = crate::reserve::read_ledger(ledger)?.active_in_ledger(ledger, now)?;
@@ -142,18 +149,43 @@ pub fn check(
 pub fn watch(ledger: &mut Ledger, config: &Config, record: &Record, now: DateTime<Utc>) -> Option<Passed> {
     super::alert_calendar(config)?;
     let cal = Calendar::new(config.timezone().ok()?, config.week_start, record.ts);
-    let index = counted(ledger, config, &cal, record, now).ok()?;
+    let index = counted(ledger, config, &cal, std::slice::from_ref(record), now).ok()?;
+    Some(Passed { index, cal })
+}
+
+/// [`watch`] before many records are added (whole JSONL lines: an import's): the spend of every window one of
+/// them counts in, each read once; `None` also when a line is not a record (the append will say so).
+pub fn watch_lines(ledger: &mut Ledger, config: &Config, lines: &str, now: DateTime<Utc>) -> Option<Passed> {
+    super::alert_calendar(config)?;
+    let cal = Calendar::new(config.timezone().ok()?, config.week_start, now);
+    let records: Vec<Record> =
+        lines.lines().filter(|l| !l.trim().is_empty()).map(Record::parse).collect::<Result<_>>().ok()?;
+    let index = counted(ledger, config, &cal, &records, now).ok()?;
     Some(Passed { index, cal })
 }
 
 /// The spend of every budget window `record` is checked in at `now`, counted by the server (see `spent_in`)
 /// from the sums the ledger keeps (`spent_kept`), in an index as a file log's check builds it.
-fn counted(ledger: &mut Ledger, config: &Config, cal: &Calendar, record: &Record, now: DateTime<Utc>) -> Result<Index> {
+fn counted(
+    ledger: &mut Ledger,
+    config: &Config,
+    cal: &Calendar,
+    records: &[Record],
+    now: DateTime<Utc>,
+) -> Result<Index> {
     let budgets = &config.budgets;
     let scopes: Vec<_> = budgets.iter().map(scope_of).collect();
     let mut index = Index::empty(fingerprint(config), 0, 0, budgets.len());
     let mut pricer = Pricer::new(&config.prices);
-    for (i, key, at) in windows(config, cal, record, now)? {
+    let mut all: Vec<Window> = Vec::new();
+    for record in records {
+        for w in windows(config, cal, record, now)? {
+            if !all.iter().any(|(i, k, _)| *i == w.0 && *k == w.1) {
+                all.push(w);
+            }
+        }
+    }
+    for (i, key, at) in all {
         let b = &budgets[i];
         let within = match b.period {
             BudgetPeriod::Total => Within::All,

@@ -512,8 +512,18 @@ pub fn import(
     let Adding { text, mut report, warnings, results, .. } = adding;
     report.warnings = capped(warnings);
     if let Some(mut l) = locked {
+        // A ledger's level alerts: the spend of the windows the new records count in, before they are added.
+        let seen = match &mut l {
+            crate::store::Writer::Ledger(ledger) if opts.alerts && !text.is_empty() => {
+                crate::enforce::ledger::watch_lines(ledger, config, &text, chrono::Utc::now())
+            }
+            _ => None,
+        };
         if !text.is_empty() {
             l.append(&text)?;
+        }
+        if let Some(seen) = seen {
+            report.alerts = seen.alerts_of(config, &text);
         }
         for (key, fs) in results {
             match fs {
