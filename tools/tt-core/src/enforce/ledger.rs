@@ -65,23 +65,34 @@ impl Passed {
 /// and an instant in it.
 type Window = (usize, String, DateTime<Utc>);
 
-/// The budget windows `record` is checked in at `now` (`enforce::windows_to_check`), without repeats and
-/// without the session of its own a record without one is (nothing has been spent in it).
-fn windows(config: &Config, cal: &Calendar, record: &Record, now: DateTime<Utc>) -> Result<Vec<Window>> {
-    let mut pricer = Pricer::new(&config.prices);
-    let line = record.to_json();
-    let view = View::parse(line.as_bytes())?;
-    let mut out: Vec<Window> = Vec::new();
+/// The budget windows the record `view` is checked in at `now` (`enforce::windows_to_check`), added to `out`
+/// without repeats and without the session of its own a record without one is (nothing has been spent in it).
+fn windows(
+    config: &Config,
+    cal: &Calendar,
+    view: &View<'_>,
+    now: DateTime<Utc>,
+    pricer: &mut Pricer<'_>,
+    out: &mut Vec<Window>,
+) {
     for (i, b) in config.budgets.iter().enumerate() {
-        if !view.matches(&scope_of(b), &mut |a, m| crate::budget::same_model(&mut pricer, a, m)) {
+        if !view.matches(&scope_of(b), &mut |a, m| crate::budget::same_model(pricer, a, m)) {
             continue;
         }
-        for (key, at, _) in windows_to_check(b, cal, record, now).unwrap_or_default() {
+        let session = view.session.as_deref();
+        for (key, at, _) in windows_to_check(b, cal, view.ts, session, now).unwrap_or_default() {
             if let Some(key) = key.filter(|k| !out.iter().any(|(j, o, _)| *j == i && o == k)) {
                 out.push((i, key, at));
             }
         }
     }
+}
+
+/// [`windows`] of one record.
+fn windows_of(config: &Config, cal: &Calendar, record: &Record, now: DateTime<Utc>) -> Result<Vec<Window>> {
+    let line = record.to_json();
+    let mut out = Vec::new();
+    windows(config, cal, &View::parse(line.as_bytes())?, now, &mut Pricer::new(&config.prices), &mut out);
     Ok(out)
 }
 
@@ -94,7 +105,7 @@ pub fn window_lock(b: &Budget, key: &str) -> String {
 /// The locks a check of `record` at `now` takes in a ledger: one per budget window it reads (see [`check`]).
 pub fn window_locks(config: &Config, record: &Record, now: DateTime<Utc>) -> Result<Vec<String>> {
     let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
-    Ok(windows(config, &cal, record, now)?.iter().map(|(i, k, _)| window_lock(&config.budgets[*i], k)).collect())
+    Ok(windows_of(config, &cal, record, now)?.iter().map(|(i, k, _)| window_lock(&config.budgets[*i], k)).collect())
 }
 
 /// The locks `tt-budget --reserve` takes in a ledger at `now` for a task of `context`: the current window of
@@ -128,7 +139,7 @@ pub fn check(
     let budgets: Vec<Budget> = config.budgets.clone();
     let cal = Calendar::new(config.timezone()?, config.week_start, record.ts);
     let scopes: Vec<_> = budgets.iter().map(scope_of).collect();
-    let index = counted(ledger, config, &cal, std::slice::from_ref(record), now)?;
+    let index = counted(ledger, config, &cal, windows_of(config, &cal, record, now)?)?;
     // What reservations hold counts too, but for the one this record settles.
     let settles = record.extra.get(crate::reserve::FIELD).and_then(serde_json::Value::as_str);
     let mut holds = crate::reserve::read_ledger(ledger)?.active_in_ledger(ledger, now)?;
@@ -149,7 +160,7 @@ pub fn check(
 pub fn watch(ledger: &mut Ledger, config: &Config, record: &Record, now: DateTime<Utc>) -> Option<Passed> {
     super::alert_calendar(config)?;
     let cal = Calendar::new(config.timezone().ok()?, config.week_start, record.ts);
-    let index = counted(ledger, config, &cal, std::slice::from_ref(record), now).ok()?;
+    let index = counted(ledger, config, &cal, windows_of(config, &cal, record, now).ok()?).ok()?;
     Some(Passed { index, cal })
 }
 
@@ -158,34 +169,23 @@ pub fn watch(ledger: &mut Ledger, config: &Config, record: &Record, now: DateTim
 pub fn watch_lines(ledger: &mut Ledger, config: &Config, lines: &str, now: DateTime<Utc>) -> Option<Passed> {
     super::alert_calendar(config)?;
     let cal = Calendar::new(config.timezone().ok()?, config.week_start, now);
-    let records: Vec<Record> =
-        lines.lines().filter(|l| !l.trim().is_empty()).map(Record::parse).collect::<Result<_>>().ok()?;
-    let index = counted(ledger, config, &cal, &records, now).ok()?;
+    // Each line read in place (no record built), with one pricer for all.
+    let (mut pricer, mut all) = (Pricer::new(&config.prices), Vec::new());
+    for line in lines.lines().filter(|l| !l.trim().is_empty()) {
+        windows(config, &cal, &View::parse(line.as_bytes()).ok()?, now, &mut pricer, &mut all);
+    }
+    let index = counted(ledger, config, &cal, all).ok()?;
     Some(Passed { index, cal })
 }
 
-/// The spend of every budget window `record` is checked in at `now`, counted by the server (see `spent_in`)
-/// from the sums the ledger keeps (`spent_kept`), in an index as a file log's check builds it.
-fn counted(
-    ledger: &mut Ledger,
-    config: &Config,
-    cal: &Calendar,
-    records: &[Record],
-    now: DateTime<Utc>,
-) -> Result<Index> {
+/// The spend of each of `windows` ([`windows`]), counted by the server (see `spent_in`) from the sums the
+/// ledger keeps (`spent_kept`), in an index as a file log's check builds it.
+fn counted(ledger: &mut Ledger, config: &Config, cal: &Calendar, windows: Vec<Window>) -> Result<Index> {
     let budgets = &config.budgets;
     let scopes: Vec<_> = budgets.iter().map(scope_of).collect();
     let mut index = Index::empty(fingerprint(config), 0, 0, budgets.len());
     let mut pricer = Pricer::new(&config.prices);
-    let mut all: Vec<Window> = Vec::new();
-    for record in records {
-        for w in windows(config, cal, record, now)? {
-            if !all.iter().any(|(i, k, _)| *i == w.0 && *k == w.1) {
-                all.push(w);
-            }
-        }
-    }
-    for (i, key, at) in all {
+    for (i, key, at) in windows {
         let b = &budgets[i];
         let within = match b.period {
             BudgetPeriod::Total => Within::All,

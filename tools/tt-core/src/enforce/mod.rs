@@ -908,7 +908,7 @@ fn refusals(
             continue;
         }
         windows.extend(Ledger::keys(b, cal, record.ts, record.session.as_deref()).into_iter().map(|k| (i, k)));
-        let Some(checks) = windows_to_check(b, cal, record, now) else { continue };
+        let Some(checks) = windows_to_check(b, cal, record.ts, record.session.as_deref(), now) else { continue };
         for (key, at, why) in checks {
             let mut spent = match &key {
                 Some(k) => match index.spent(i, k) {
@@ -944,21 +944,27 @@ type WindowCheck = (Option<String>, DateTime<Utc>, &'static str);
 
 /// The windows of budget `b` the record must fit, each with the time it is judged at and why it is checked (for
 /// the refusal); `None` when the budget has no window for the record.
-fn windows_to_check(b: &Budget, cal: &Calendar, record: &Record, now: DateTime<Utc>) -> Option<Vec<WindowCheck>> {
+fn windows_to_check(
+    b: &Budget,
+    cal: &Calendar,
+    ts: DateTime<Utc>,
+    session: Option<&str>,
+    now: DateTime<Utc>,
+) -> Option<Vec<WindowCheck>> {
     // The windows the record must fit: its own; for a back-dated record also the current one (the budget
     // guards spend now — a `--ts` in last month must not step around this month's limit); for a record
     // without a session under a session budget, a session of its own (nothing spent yet).
     let mut checks: Vec<WindowCheck> = Vec::new();
-    match Ledger::key(b, cal, record.ts, record.session.as_deref()) {
+    match Ledger::key(b, cal, ts, session) {
         Some(key) => {
-            let now_key = Ledger::key(b, cal, now, record.session.as_deref());
-            checks.push((Some(key.clone()), record.ts, ""));
+            let now_key = Ledger::key(b, cal, now, session);
+            checks.push((Some(key.clone()), ts, ""));
             if let Some(k) = now_key.filter(|k| *k != key) {
                 checks.push((Some(k), now, " (a back-dated record must fit the current window too)"));
             }
         }
         None if b.period == BudgetPeriod::Session => {
-            checks.push((None, record.ts, " (a record without a session is a session of its own)"));
+            checks.push((None, ts, " (a record without a session is a session of its own)"));
         }
         None => return None,
     }
