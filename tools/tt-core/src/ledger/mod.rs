@@ -382,6 +382,24 @@ fn keyed(candidates: &HashSet<IdKey>) -> std::collections::HashMap<String, &IdKe
     candidates.iter().map(|k| (key_text(k), k)).filter(|(t, _)| !t.contains('\0')).collect()
 }
 
+/// The one `INSERT` every writer adds records with: `count` rows of `from`, a source of the columns `k, i, t, a,
+/// m, p, s, ta, pr, b, gc, h, u, so, it, ot, cr, cw, cw1, rt, c, l` (a row's fields, in `Row`'s order), stored in
+/// the order of `order`; a record's identity skips what the ledger holds. The rows draw `count` numbers of
+/// `seq` in one go, and the row whose position (1-based, in the order given) is `place` takes the
+/// `place`-th smallest: a writer may store rows in another order than given (the records without a cost
+/// together, after the others: `push::INSERT`), and `seq` still follows the order given.
+fn insert_sql(count: &str, place: &str, from: &str, order: &str) -> String {
+    format!(
+        "WITH r AS (SELECT array_agg(v ORDER BY v) AS q_seqs FROM \
+         (SELECT nextval('tt.records_seq_seq') AS v FROM generate_series(1, {count})) g) \
+         INSERT INTO tt.records (seq, id_key, id, ts, agent, model, provider, session, task, project, branch, \
+         git_commit, host, user_name, source, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, \
+         cache_write_1h_tokens, reasoning_tokens, cost_usd, line) OVERRIDING SYSTEM VALUE \
+         SELECT q_seqs[{place}], k, i, t::timestamptz, a, m, p, s, ta, pr, b, gc, h, u, so, it, ot, cr, cw, cw1, \
+         rt, c::numeric, l FROM {from}, r ORDER BY {order} ON CONFLICT (id_key) DO NOTHING"
+    )
+}
+
 /// One `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING` of `rows`: the number added. As a push stores a
 /// batch (`push::INSERT`): the records with a cost first, then those without, together, while `seq` follows
 /// the order given (the rows draw their numbers in one go; the `n`-th row takes the `n`-th smallest).
@@ -407,18 +425,16 @@ fn insert(c: &mut impl postgres::GenericClient, rows: &[Row]) -> std::result::Re
     let line = col(&|r| r.line.clone());
     use postgres::types::Type as T;
     c.execute_typed(
-        "WITH r AS (SELECT array_agg(v ORDER BY v) AS q_seqs FROM \
-         (SELECT nextval('tt.records_seq_seq') AS v FROM generate_series(1, cardinality($23::int8[]))) g) \
-         INSERT INTO tt.records (seq, id_key, id, ts, agent, model, provider, session, task, project, branch, \
-         git_commit, host, user_name, source, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, \
-         cache_write_1h_tokens, reasoning_tokens, cost_usd, line) OVERRIDING SYSTEM VALUE \
-         SELECT q_seqs[n], k, i, t::timestamptz, a, m, p, s, ta, pr, b, gc, h, u, so, it, ot, cr, cw, cw1, rt, \
-         c::numeric, l \
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
-         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int8[], \
-         $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::text[], $22::text[], $23::int8[]) \
-         WITH ORDINALITY AS u(k, i, t, a, m, p, s, ta, pr, b, gc, h, u, so, it, ot, cr, cw, cw1, rt, c, l, n, o), r \
-         ORDER BY o ON CONFLICT (id_key) DO NOTHING",
+        &insert_sql(
+            "cardinality($23::int8[])",
+            "n",
+            "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+             $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int8[], \
+             $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::text[], $22::text[], \
+             $23::int8[]) WITH ORDINALITY AS u(k, i, t, a, m, p, s, ta, pr, b, gc, h, u, so, it, ot, cr, cw, cw1, \
+             rt, c, l, n, o)",
+            "o",
+        ),
         // Typed, so the statement goes out with its values in one round trip (no prepare first): one record
         // logged is one round trip after the lock.
         &[

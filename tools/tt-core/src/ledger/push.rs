@@ -56,14 +56,14 @@ const COLUMNS: i16 = 23;
 /// position `n` takes the `n`-th smallest, so reading by `seq` gives the log back in its order. The sort has one
 /// key, a number (2^62 added for a record without a cost): a second key, or a first that ties, would be read
 /// from the end of each wide row on every comparison, which made a push a fifth slower.
-const INSERT: &str = "WITH r AS (SELECT array_agg(v ORDER BY v) AS q_seqs FROM \
-     (SELECT nextval('tt.records_seq_seq') AS v FROM generate_series(1, $1::int8)) g) \
-     INSERT INTO tt.records (seq, id_key, id, ts, agent, model, provider, session, task, project, branch, \
-     git_commit, host, user_name, source, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, \
-     cache_write_1h_tokens, reasoning_tokens, cost_usd, line) OVERRIDING SYSTEM VALUE \
-     SELECT q_seqs[n - $2::int8 + 1], k, i, t::timestamptz, a, m, p, s, ta, pr, b, gc, h, u, so, it, ot, cr, cw, \
-     cw1, rt, c::numeric, l FROM pg_temp.tt_push, r \
-     ORDER BY n + CASE WHEN c IS NULL THEN 4611686018427387904 ELSE 0 END ON CONFLICT (id_key) DO NOTHING";
+static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    super::insert_sql(
+        "$1::int8",
+        "n - $2::int8 + 1",
+        "pg_temp.tt_push",
+        "n + CASE WHEN c IS NULL THEN 4611686018427387904 ELSE 0 END",
+    )
+});
 
 /// The binary COPY format's header: signature, flags, no extension.
 const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
@@ -352,7 +352,7 @@ fn one(client: &mut postgres::Client, batch: &Batch, turn: &Turn) -> std::result
     if !turn.wait(batch.number) {
         return Ok(None);
     }
-    let added = tx.execute(INSERT, &[&(batch.rows as i64), &(batch.first as i64)])?;
+    let added = tx.execute(INSERT.as_str(), &[&(batch.rows as i64), &(batch.first as i64)])?;
     tx.commit()?;
     turn.pass(batch.number, false);
     Ok(Some(added))
