@@ -76,6 +76,13 @@ impl Source {
         Ok(Box::new(BufReader::with_capacity(256 * 1024, self.reader()?)))
     }
 
+    /// [`Source::open`], adding every byte read through it to `read`: what a progress bar's share of the
+    /// sources' [`Source::total_size`] is, exactly (a reader's lines leave out their `\r`, a BOM and blank
+    /// lines, so counting lines would fall short of it).
+    pub fn open_counted<'a>(&self, read: &'a std::cell::Cell<u64>) -> Result<Counted<'a, Box<dyn BufRead>>> {
+        Ok(Counted { inner: self.open()?, read })
+    }
+
     /// Open for reading, unbuffered (for readers that bring their own buffer).
     pub fn reader(&self) -> Result<Box<dyn Read + Send>> {
         Ok(match self {
@@ -223,6 +230,31 @@ pub fn still_being_written(line: &[u8]) -> bool {
     serde_json::from_slice::<serde::de::IgnoredAny>(line).is_err()
 }
 
+/// A buffered reader that adds the bytes consumed through it to a counter ([`Source::open_counted`]).
+pub struct Counted<'a, R> {
+    inner: R,
+    read: &'a std::cell::Cell<u64>,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<'_, R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
+        self.read.set(self.read.get() + n as u64);
+    }
+}
+
 /// Call `f(line_number, line)` for every non-blank line of `reader`. `f`'s errors get `name:line:` prepended.
 /// A last line without its newline that `f` refuses and that is not yet whole JSON is being written
 /// ([`still_being_written`]) and is skipped; a line longer than [`MAX_LINE`] is an error.
@@ -308,4 +340,30 @@ pub fn read_all(name: &str, mut r: impl Read) -> Result<String> {
 /// A line as UTF-8, or a data error.
 pub fn utf8(line: &[u8]) -> Result<&str> {
     std::str::from_utf8(line).map_err(|e| Error::data(format!("invalid UTF-8 at byte {}", e.valid_up_to())))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A counted read adds up to the file's size, whatever the reader leaves out of its lines (a BOM, `\r`,
+    /// blank lines): a progress bar over it ends at 100%.
+    #[test]
+    fn a_counted_read_adds_up_to_the_size() {
+        let dir = std::env::temp_dir().join(format!("tt-counted-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("crlf.jsonl");
+        std::fs::write(&path, "\u{feff}{\"a\":1}\r\n\r\n\n{\"b\":2}\r\n{\"c\":3}").unwrap();
+        let source = Source::File(path.clone());
+        let read = std::cell::Cell::new(0u64);
+        let mut lines = 0;
+        for_each_line("crlf.jsonl", source.open_counted(&read).unwrap(), |_, _| {
+            lines += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((lines, read.get()), (3, std::fs::metadata(&path).unwrap().len()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -159,18 +159,17 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     // A bar over the records written to this terminal would garble them: only for `-o` or a redirected stdout.
     let on_screen = cli.output.is_none() && tt_core::output::stdout_is_terminal();
     let mut bar = Progress::new("exporting", input::Source::total_size(&sources), on_screen || cli.quiet);
-    let (mut records, mut bytes) = (0u64, 0u64);
+    let (mut records, bytes) = (0u64, std::cell::Cell::new(0u64));
     for src in &sources {
-        let name = src.name();
-        input::for_each_line(&name, src.open()?, |_, line| {
-            (records, bytes) = (records + 1, bytes + line.len() as u64 + 1);
+        input::for_each_line(&src.name(), src.open_counted(&bytes)?, |_, line| {
+            records += 1;
             if records.is_multiple_of(PROGRESS_EVERY) {
-                bar.update(records, bytes);
+                bar.update(records, bytes.get());
             }
             exporter.line(line)
         })?;
     }
-    bar.update(records, bytes);
+    bar.update(records, bytes.get());
     exporter.finish()?;
     bar.finish();
     Ok(())
@@ -197,8 +196,7 @@ fn push(cli: &Cli, config: &Config, filter: &Filter, sources: &[input::Source], 
     let mut ledger = tt_core::ledger::Ledger::open(&target)?;
     let feed = |send: &mut dyn FnMut(&str) -> Result<()>| -> Result<()> {
         for src in sources {
-            input::for_each_line(&src.name(), src.open()?, |_, line| {
-                read.set(read.get() + line.len() as u64 + 1);
+            input::for_each_line(&src.name(), src.open_counted(&read)?, |_, line| {
                 let text = input::utf8(line)?;
                 if filtered && !filter.matches(&Record::parse(text)?, &config.prices) {
                     return Ok(());
