@@ -320,8 +320,9 @@ pub(crate) fn spend(cost: rust_decimal::Decimal, records: u64, unpriced: u64) ->
     }
 }
 
-/// A group's share of the cost (of tokens when nothing is priced), to one decimal.
-fn share(g: &Totals, total: &Totals) -> String {
+/// A group's share of the cost (of tokens when nothing is priced), to one decimal; "–" for a group with nothing
+/// priced when something else is (its share of the dollars is unknown, not 0%). The HTML report's too.
+pub(crate) fn share(g: &Totals, total: &Totals) -> String {
     use rust_decimal::Decimal;
     if total.cost > Decimal::ZERO && g.records > 0 && g.unpriced == g.records {
         return "–".into();

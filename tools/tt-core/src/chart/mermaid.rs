@@ -51,19 +51,8 @@ fn number(measure: Measure, d: Decimal) -> String {
 /// The top of the y axis: the largest amount rounded up to 1, 2 or 5 times a power of ten (at least 1), so the
 /// axis has round ticks and the tallest bar or line stays inside.
 pub fn axis_top(max: Decimal) -> Decimal {
-    let mut step = Decimal::new(1, 4);
-    loop {
-        for m in [1, 2, 5] {
-            let top = step * Decimal::from(m);
-            if top >= max && top >= Decimal::ONE {
-                return top;
-            }
-        }
-        match step.checked_mul(Decimal::TEN) {
-            Some(s) => step = s,
-            None => return max.ceil(),
-        }
-    }
+    // The HTML chart's rule (1, 2 or 5 times a power of ten), from $1 up.
+    crate::html::svg::nice_top(max.max(Decimal::ONE)).0
 }
 
 /// A bucket's key as an axis label: days without their year when every bucket is in the same year.

@@ -181,14 +181,12 @@ impl Chart {
         let series = match &stack_name {
             None => Vec::new(),
             Some(k) => {
-                let mut sums: Vec<(String, Decimal)> = Vec::new();
+                // Keyed, not searched: a stacking key such as the session can have as many values as rows.
+                let mut by_name: std::collections::HashMap<&str, Decimal> = std::collections::HashMap::new();
                 for r in rows.iter().filter(|r| !r.is_total()) {
-                    let name = r.value(k).flatten().unwrap_or(NONE).to_string();
-                    match sums.iter_mut().find(|(n, _)| *n == name) {
-                        Some((_, s)) => *s += measure.of(r),
-                        None => sums.push((name, measure.of(r))),
-                    }
+                    *by_name.entry(r.value(k).flatten().unwrap_or(NONE)).or_default() += measure.of(r);
                 }
+                let mut sums: Vec<(String, Decimal)> = by_name.into_iter().map(|(n, s)| (n.to_string(), s)).collect();
                 sums.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 let mut names: Vec<String> = sums.into_iter().map(|(n, _)| n).collect();
                 if names.len() > MAX_SERIES {

@@ -281,25 +281,6 @@ fn spend(t: &Totals) -> String {
     crate::report::spend(t.cost, t.records, t.unpriced)
 }
 
-/// A share of the cost (of tokens when nothing is priced), to one decimal; "–" for a part with nothing priced
-/// when something else is (its share of the dollars is unknown, not 0%).
-fn share(part: &Totals, whole: &Totals) -> String {
-    if whole.cost > Decimal::ZERO && part.records > 0 && part.unpriced == part.records {
-        return "–".into();
-    }
-    let (p, w) = if whole.cost > Decimal::ZERO {
-        (part.cost, whole.cost)
-    } else {
-        (Decimal::from(part.total_tokens()), Decimal::from(whole.total_tokens()))
-    };
-    if w.is_zero() {
-        return "–".into();
-    }
-    let pct =
-        (p * Decimal::ONE_HUNDRED / w).round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    format!("{pct:.1}%")
-}
-
 fn totals_section(s: &mut String, t: &Totals, filter: &Filter) {
     let noun = crate::report::capitalise(&crate::report::window_noun(&filter.window));
     let _ = write!(s, "<section id=\"totals\"><h2>{}</h2><div class=\"cards\">", escape(&noun));
@@ -586,7 +567,7 @@ fn time_section(s: &mut String, days: &[Group], range: Option<&Range>, cal: &Cal
                 thousands(t.records),
                 thousands(t.total_tokens()),
                 escape(&spend(t)),
-                share(t, total)
+                crate::report::share(t, total)
             );
         }
         s.push_str("</tbody></table></div>");
@@ -623,7 +604,7 @@ fn sessions_section(s: &mut String, sessions: &[Group], total: &Totals) {
             thousands(t.records),
             thousands(t.total_tokens()),
             escape(&spend(t)),
-            share(t, total)
+            crate::report::share(t, total)
         );
     }
     s.push_str("</tbody></table></div></section>\n");
