@@ -203,14 +203,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
             format.name()
         )));
     }
-    if let Some(w) = cli.width
-        && w < tt_core::chart::terminal::MIN_WIDTH
-    {
-        return Err(Error::usage(format!(
-            "--width {w} is too narrow for the gauges (at least {})",
-            tt_core::chart::terminal::MIN_WIDTH
-        )));
-    }
+    tt_core::chart::terminal::check_width(cli.width, "the gauges")?;
     let cal = config.calendar(cli.tz.as_deref(), cli.today.as_deref())?.report(|w| tt_core::cli::warn("tt-budget", w));
     let budgets = budgets(&cli, m, &config)?;
     let context = context(&cli)?;

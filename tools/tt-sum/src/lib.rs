@@ -112,14 +112,7 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
         (_, f) => Format::choose(f)?,
     };
     tt_core::output::csv_exact_flag(format, cli.csv_exact)?;
-    if let Some(w) = cli.width
-        && w < tt_core::chart::terminal::MIN_WIDTH
-    {
-        return Err(Error::usage(format!(
-            "--width {w} is too narrow for a chart (at least {})",
-            tt_core::chart::terminal::MIN_WIDTH
-        )));
-    }
+    tt_core::chart::terminal::check_width(cli.width, "a chart")?;
     let keys = match &cli.by {
         Some(s) => Key::parse_list(s)?,
         // A chart is over time: by day unless told otherwise.
@@ -167,14 +160,9 @@ pub fn run(m: &clap::ArgMatches) -> Result<()> {
     // The chart shows every group (before --top), against the tightest budget that answers it.
     let chart = match measure {
         Some(m) => {
-            let title = format!("{} per {}, {}", m.noun(), chart_unit(&keys), window_title(&window));
             let rows: Vec<Summary> = groups.iter().map(row).collect();
-            let c = tt_core::chart::Chart::from_rows(&rows, &keys, m, &cal, &window, title)?;
-            let budget = tt_core::chart::pick_budget(&config.budgets, &c, &cal).cloned();
-            Some(match budget {
-                Some(b) => c.with_budget(&b, &cal),
-                None => c,
-            })
+            let title = window_title(&window);
+            Some(tt_core::chart::for_summary(&rows, &keys, m, &cal, &window, &title, &config.budgets)?)
         }
         None => None,
     };
@@ -266,11 +254,6 @@ fn order(sort: &str, a: &Group, b: &Group) -> Ordering {
             .then_with(|| b.totals.total_tokens().cmp(&a.totals.total_tokens()))
             .then_with(name),
     }
-}
-
-/// The calendar unit of a chart's keys, for its title.
-fn chart_unit(keys: &[Key]) -> &'static str {
-    keys.iter().find_map(|k| if let Key::Time(u) = k { Some(u.as_str()) } else { None }).unwrap_or("day")
 }
 
 /// Write the rows in `format`; in markdown, `chart` (a Mermaid block) goes between the title and the table.

@@ -52,7 +52,7 @@ fn number(measure: Measure, d: Decimal) -> String {
 /// axis has round ticks and the tallest bar or line stays inside.
 pub fn axis_top(max: Decimal) -> Decimal {
     // The HTML chart's rule (1, 2 or 5 times a power of ten), from $1 up.
-    crate::html::svg::nice_top(max.max(Decimal::ONE)).0
+    super::nice_top(max.max(Decimal::ONE)).0
 }
 
 /// A bucket's key as an axis label: days without their year when every bucket is in the same year.

@@ -249,6 +249,30 @@ impl Chart {
     }
 }
 
+/// The smallest "nice" axis top (1, 2 or 5 times a power of ten) at or above `max`, with its tick step. `max`
+/// must be above zero.
+pub fn nice_top(max: Decimal) -> (Decimal, Decimal) {
+    // The power of ten at or below max: Decimal spans 1e-28 … 7.9e28, so both loops end within 57 steps.
+    let mut p = Decimal::ONE;
+    while p > max && p.scale() < 28 {
+        p /= Decimal::TEN;
+    }
+    while let Some(next) = p.checked_mul(Decimal::TEN) {
+        if next > max {
+            break;
+        }
+        p = next;
+    }
+    for (m, ticks) in [(1, 5), (2, 4), (5, 5), (10, 5)] {
+        if let Some(top) = p.checked_mul(Decimal::from(m))
+            && top >= max
+        {
+            return (top, top / Decimal::from(ticks));
+        }
+    }
+    (max, max)
+}
+
 /// The budget a chart of everything is drawn against: the unscoped calendar budgets (day, week, month, year)
 /// with a limit in the chart's measure, and of those the tightest — the smallest share of the last bucket —
 /// the first of equals. A scoped budget counts only some records, so it never answers a chart of all of them.
@@ -263,6 +287,26 @@ pub fn pick_budget<'b>(budgets: &'b [Budget], chart: &Chart, cal: &Calendar) -> 
         })
         .min_by(|a, b| a.1.cmp(&b.1))
         .map(|(b, _)| b)
+}
+
+/// tt-sum's chart of its summary rows (every group, before `--top`): titled "dollars per day, WINDOW" (the
+/// measure, the calendar key, `window_title`), drawn against the budget [`pick_budget`] finds, if any.
+pub fn for_summary(
+    rows: &[Summary],
+    keys: &[Key],
+    measure: Measure,
+    cal: &Calendar,
+    window: &Window,
+    window_title: &str,
+    budgets: &[Budget],
+) -> Result<Chart> {
+    let (_, unit, _) = chart_keys(keys)?;
+    let title = format!("{} per {unit}, {window_title}", measure.noun());
+    let chart = Chart::from_rows(rows, keys, measure, cal, window, title)?;
+    Ok(match pick_budget(budgets, &chart, cal).cloned() {
+        Some(b) => chart.with_budget(&b, cal),
+        None => chart,
+    })
 }
 
 /// The chart of a budget's current window for a job summary: what the records of its scope spent per day

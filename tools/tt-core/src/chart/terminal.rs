@@ -29,6 +29,17 @@ use crate::error::Result;
 /// The narrowest width `--width` takes.
 pub const MIN_WIDTH: usize = 20;
 
+/// `--width`, checked: a usage error below [`MIN_WIDTH`], saying what could not be drawn (`what`: "a chart",
+/// "the gauges").
+pub fn check_width(width: Option<usize>, what: &str) -> Result<()> {
+    match width {
+        Some(w) if w < MIN_WIDTH => {
+            Err(crate::error::Error::usage(format!("--width {w} is too narrow for {what} (at least {MIN_WIDTH})")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// How to draw: glyphs, colour, width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {

@@ -42,30 +42,6 @@ fn num(d: Decimal) -> String {
     d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize().to_string()
 }
 
-/// The smallest "nice" axis top (1, 2 or 5 times a power of ten) at or above `max`, with its tick step. `max`
-/// must be above zero.
-pub fn nice_top(max: Decimal) -> (Decimal, Decimal) {
-    // The power of ten at or below max: Decimal spans 1e-28 … 7.9e28, so both loops end within 57 steps.
-    let mut p = Decimal::ONE;
-    while p > max && p.scale() < 28 {
-        p /= Decimal::TEN;
-    }
-    while let Some(next) = p.checked_mul(Decimal::TEN) {
-        if next > max {
-            break;
-        }
-        p = next;
-    }
-    for (m, ticks) in [(1, 5), (2, 4), (5, 5), (10, 5)] {
-        if let Some(top) = p.checked_mul(Decimal::from(m))
-            && top >= max
-        {
-            return (top, top / Decimal::from(ticks));
-        }
-    }
-    (max, max)
-}
-
 /// A tick label: dollars with as few places as the value needs (`$0`, `$0.25`, `$1,000`).
 fn tick_label(v: Decimal) -> String {
     let v = v.normalize();
@@ -82,7 +58,7 @@ pub fn stacked_bars(title: &str, labels: &[String], tips: &[String], series: &[S
     let sums: Vec<Decimal> =
         (0..n).map(|i| series.iter().filter_map(|s| s.values.get(i)).fold(Decimal::ZERO, |a, v| a + *v)).collect();
     let max = sums.iter().copied().max().filter(|m| *m > Decimal::ZERO)?;
-    let (top, step) = nice_top(max);
+    let (top, step) = crate::chart::nice_top(max);
     let mut s = String::with_capacity(2048 + n * series.len() * 160);
     let _ = write!(
         s,
@@ -237,12 +213,12 @@ mod tests {
 
     #[test]
     fn axis_tops_are_nice_and_cover_the_maximum() {
-        assert_eq!(nice_top(d("0.653")), (d("1"), d("0.2")));
-        assert_eq!(nice_top(d("0.2")), (d("0.2"), d("0.05")));
-        assert_eq!(nice_top(d("0.21")), (d("0.5"), d("0.1")));
-        assert_eq!(nice_top(d("7")), (d("10"), d("2")));
-        assert_eq!(nice_top(d("1234")), (d("2000"), d("500")));
-        assert_eq!(nice_top(d("0.0000001")), (d("0.0000001"), d("0.00000002")));
+        assert_eq!(crate::chart::nice_top(d("0.653")), (d("1"), d("0.2")));
+        assert_eq!(crate::chart::nice_top(d("0.2")), (d("0.2"), d("0.05")));
+        assert_eq!(crate::chart::nice_top(d("0.21")), (d("0.5"), d("0.1")));
+        assert_eq!(crate::chart::nice_top(d("7")), (d("10"), d("2")));
+        assert_eq!(crate::chart::nice_top(d("1234")), (d("2000"), d("500")));
+        assert_eq!(crate::chart::nice_top(d("0.0000001")), (d("0.0000001"), d("0.00000002")));
     }
 
     #[test]
