@@ -364,8 +364,9 @@ fn budget_section(s: &mut String, budgets: &[Evaluation], configured: bool) {
         s.push_str(&svg::gauge(&svg::Gauge {
             name: &e.name,
             fraction: e.fraction,
+            percent: e.percent(),
             level,
-            projected: e.forecast.as_ref().map(|f| f.fraction),
+            projected: e.forecast.as_ref().zip(e.projected_percent()).map(|(f, p)| (f.fraction, p)),
             projected_level: e.forecast.as_ref().map(|f| f.level.as_str()),
         }));
         let all_unpriced = e.spent.unpriced > 0 && e.spent.unpriced >= e.spent.records;

@@ -144,10 +144,13 @@ pub struct Gauge<'a> {
     pub name: &'a str,
     /// Fraction of the limit used (1 is the limit).
     pub fraction: Decimal,
+    /// The same as a percentage, as the budget's evaluation says it (`Evaluation::percent`): the label and the
+    /// page's text never disagree.
+    pub percent: Decimal,
     /// `ok`, `info`, `warning`, `critical`, `over`.
     pub level: &'a str,
-    /// Projected fraction at the window's end.
-    pub projected: Option<Decimal>,
+    /// Projected fraction at the window's end, and its percentage (`Evaluation::projected_percent`).
+    pub projected: Option<(Decimal, Decimal)>,
     /// The level the projection reaches.
     pub projected_level: Option<&'a str>,
 }
@@ -158,15 +161,12 @@ const GAUGE_W: i64 = 400;
 /// mark where the limit is), the fill what is spent, a dashed mark where the forecast lands.
 pub fn gauge(g: &Gauge<'_>) -> String {
     let two = Decimal::TWO;
-    let scale = g.fraction.max(g.projected.unwrap_or_default()).clamp(Decimal::ONE, two);
+    let scale = g.fraction.max(g.projected.map(|p| p.0).unwrap_or_default()).clamp(Decimal::ONE, two);
     let w = Decimal::from(GAUGE_W);
     let at = |f: Decimal| num(f.clamp(Decimal::ZERO, scale) * w / scale);
-    let pct = |f: Decimal| {
-        let p = (f * Decimal::ONE_HUNDRED).round_dp_with_strategy(1, rust_decimal::RoundingStrategy::ToZero);
-        format!("{}%", p.normalize())
-    };
-    let mut label = format!("{}: {} of the limit used", g.name, pct(g.fraction));
-    if let Some(p) = g.projected {
+    let pct = |p: Decimal| format!("{}%", p.normalize());
+    let mut label = format!("{}: {} of the limit used", g.name, pct(g.percent));
+    if let Some((_, p)) = g.projected {
         let _ = write!(label, ", {} projected", pct(p));
     }
     let mut s = String::with_capacity(600);
@@ -190,13 +190,13 @@ pub fn gauge(g: &Gauge<'_>) -> String {
         let x = at(Decimal::ONE);
         let _ = write!(s, "<line class=\"limit\" x1=\"{x}\" x2=\"{x}\" y1=\"1\" y2=\"23\"/>");
     }
-    if let Some(p) = g.projected {
+    if let Some((p, percent)) = g.projected {
         let x = at(p);
         let _ = write!(
             s,
             "<line class=\"forecast lvl-{}\" x1=\"{x}\" x2=\"{x}\" y1=\"1\" y2=\"25\"><title>{}</title></line>",
             escape(g.projected_level.unwrap_or(g.level)),
-            escape(&format!("projected: {}", pct(p)))
+            escape(&format!("projected: {}", pct(percent)))
         );
     }
     s.push_str("</svg>");
@@ -243,8 +243,9 @@ mod tests {
         let g = gauge(&Gauge {
             name: "'onmouseover='x",
             fraction: d("1.5"),
+            percent: d("150"),
             level: "over",
-            projected: Some(d("3")),
+            projected: Some((d("3"), d("300"))),
             projected_level: Some("over"),
         });
         assert!(!g.contains("'onmouseover"), "{g}");
