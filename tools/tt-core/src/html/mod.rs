@@ -4,9 +4,9 @@
 //!
 //! [`Report`] sees every record once, as [`crate::report::Weekly`] does for the markdown report: all of them
 //! feed the budget tally (each budget has its own window), and those inside the report's window and filter
-//! make the rest. The numbers come from the modules that own them, never recomputed here: the totals are
-//! [`crate::export::add_record`]'s (tt-export's, equal to tt-sum's), the time buckets an
-//! [`Aggregator`] by `day,model,agent` (what `tt-sum --by day,model,agent` sums), the budgets
+//! make the rest. The numbers come from the modules that own them, never recomputed here: the totals and the
+//! top sessions an [`Aggregator`] by session (tt-sum's own sums), the time buckets one by `day,model,agent`
+//! (what `tt-sum --by day,model,agent` sums), the budgets
 //! [`Tally::evaluate`], the suggestions and top tasks an [`Analyzer`] (tt-optimize's analyses, over the same
 //! window). The analyzer's second pass re-reads the records in the window from an unlinked spool file, so
 //! memory stays flat however long the log is.
@@ -36,7 +36,7 @@ use crate::aggregate::{Aggregator, Group, Key, Totals};
 use crate::budget::{Evaluation, Tally};
 use crate::config::Config;
 use crate::error::Result;
-use crate::export::{Filter, Spool, add_record};
+use crate::export::{Filter, Spool};
 use crate::money::{self, thousands};
 use crate::optimize::{Analyzer, Suggestion, TaskEfficiency};
 use crate::period::{Calendar, Unit};
@@ -73,7 +73,6 @@ pub struct Report<'c> {
     config: &'c Config,
     cal: Calendar,
     filter: Filter,
-    total: Totals,
     /// Spend by local day, model and agent (the charts' buckets are made from days).
     days: Aggregator<'c>,
     sessions: Aggregator<'c>,
@@ -96,7 +95,6 @@ impl<'c> Report<'c> {
             config,
             cal: *cal,
             filter: filter.clone(),
-            total: Totals::default(),
             days: Aggregator::new(keys(&["day", "model", "agent"])?, *cal, window.clone(), &config.prices),
             sessions: Aggregator::new(keys(&["session"])?, *cal, window.clone(), &config.prices),
             budgets: Tally::new(&config.budgets, cal, &config.prices),
@@ -114,7 +112,6 @@ impl<'c> Report<'c> {
         if !self.filter.matches(r, &self.config.prices) {
             return Ok(());
         }
-        add_record(&mut self.total, r);
         self.days.add(&v);
         self.sessions.add(&v);
         self.optimize.observe(&v);
@@ -128,7 +125,6 @@ impl<'c> Report<'c> {
     /// The page.
     pub fn render(mut self) -> Result<String> {
         // Sums past what their types hold would be printed wrong: refused, as tt-sum refuses them.
-        self.total.check("the sums")?;
         self.days.check()?;
         self.sessions.check()?;
         let budgets = self.budgets.evaluate(&self.config.budgets, &self.cal)?;
@@ -144,7 +140,7 @@ impl<'c> Report<'c> {
         };
         let optimize = self.optimize.finish(second)?;
         let (days, _) = self.days.finish();
-        let (sessions, _) = self.sessions.finish();
+        let (sessions, total) = self.sessions.finish();
 
         let title = format!("Token usage: {}", crate::report::window_title(&self.filter.window, &self.cal));
         let mut s = String::with_capacity(64 * 1024);
@@ -152,11 +148,11 @@ impl<'c> Report<'c> {
         let _ = write!(s, "<header><h1>{}</h1>", escape(&title));
         meta(&mut s, &self.filter, &self.cal);
         s.push_str("</header>\n<main>\n");
-        totals_section(&mut s, &self.total, &self.filter);
+        totals_section(&mut s, &total, &self.filter);
         budget_section(&mut s, &budgets, !self.config.budgets.is_empty());
         let range = Range::of(&self.filter, &self.cal, self.first, self.last);
-        time_section(&mut s, &days, range.as_ref(), &self.cal, &self.total);
-        sessions_section(&mut s, &sessions, &self.total);
+        time_section(&mut s, &days, range.as_ref(), &self.cal, &total);
+        sessions_section(&mut s, &sessions, &total);
         tasks_section(&mut s, &optimize.tasks);
         suggestions_section(&mut s, &optimize.suggestions, optimize.records);
         s.push_str("</main>\n<footer><p>Written by tt-export ");
