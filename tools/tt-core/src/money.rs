@@ -61,6 +61,11 @@ pub fn usd(d: Decimal) -> String {
     }
 }
 
+/// [`usd`], but `$0` for nothing: how budget reports, advice and charts say a zero (it reads at a glance).
+pub fn usd_or_zero(d: Decimal) -> String {
+    if d.is_zero() { "$0".into() } else { usd(d) }
+}
+
 /// Dollars to four places, whatever the amount (`$0.3750`, `$1.1750`, `$1,234.5000`): the one rule for the cost of
 /// a single request, in `tt-log`'s confirmation and `tt-price --quote`, so the two always show the same figure.
 pub fn usd4(d: Decimal) -> String {

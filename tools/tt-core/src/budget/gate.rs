@@ -69,7 +69,7 @@ impl Estimate {
     ) -> Result<Option<Estimate>> {
         Ok(match (usd, tokens) {
             (None, None) => None,
-            (Some(u), None) => Some(Estimate { usd: u, tokens: 0, text: usd_text(u), priced: true }),
+            (Some(u), None) => Some(Estimate { usd: u, tokens: 0, text: money::usd_or_zero(u), priced: true }),
             (u, Some(t)) => {
                 let priced = match (model, u) {
                     (_, Some(u)) => Some(u),
@@ -93,11 +93,6 @@ impl Estimate {
             }
         })
     }
-}
-
-/// Dollars as said everywhere, but `$0` for nothing.
-fn usd_text(d: Decimal) -> String {
-    if d.is_zero() { "$0".into() } else { money::usd(d) }
 }
 
 /// What the user asked the gate to fail on.

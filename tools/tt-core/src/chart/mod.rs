@@ -72,8 +72,7 @@ impl Measure {
     /// say it: a day without spend reads at a glance).
     pub fn text(self, d: Decimal) -> String {
         match self {
-            Measure::Usd if d.is_zero() => "$0".into(),
-            Measure::Usd => money::usd(d),
+            Measure::Usd => money::usd_or_zero(d),
             Measure::Tokens => money::thousands_i(d.trunc().to_i128().unwrap_or(0)),
         }
     }

@@ -301,7 +301,7 @@ impl<'c> BudgetState<'c> {
     fn head(&self, unit: &str) -> String {
         let mut msg = format!("budget {} ({unit}", self.budget.name);
         if let Some(l) = self.budget.limit_usd {
-            msg.push_str(&format!(", limit {}", usd(l)));
+            msg.push_str(&format!(", limit {}", money::usd_or_zero(l)));
         }
         if let Some(l) = self.budget.limit_tokens {
             msg.push_str(&format!(", limit {} tokens", money::thousands(l)));
@@ -326,13 +326,13 @@ impl<'c> BudgetState<'c> {
 
     /// Spend in the budget's units: `$2.00`, `400 tokens`, `$2.00 and 400 tokens`.
     fn amount(&self, usd_: Decimal, tokens: u64) -> String {
-        self.amount_with(usd(usd_), tokens)
+        self.amount_with(money::usd_or_zero(usd_), tokens)
     }
 
     /// [`Self::amount`] with every digit of the dollars when rounding would hide some: the percentile a
     /// recommendation is rounded up from (`$0.30001` → `$0.31`, never "$0.3000 → $0.31").
     fn amount_exact(&self, usd_: Decimal, tokens: u64) -> String {
-        let shown = usd(usd_);
+        let shown = money::usd_or_zero(usd_);
         let places = if usd_.abs() >= Decimal::ONE { 2 } else { 4 };
         let exact = if usd_.round_dp(places) == usd_ { shown } else { format!("${}", money::canonical(usd_)) };
         self.amount_with(exact, tokens)
@@ -606,11 +606,6 @@ fn change_tokens(l: &Spent, p: &Spent) -> Option<Decimal> {
 /// `; 3 records unpriced: the dollars are a lower bound` (empty when there are none).
 fn unpriced_note(n: u64) -> String {
     if n == 0 { String::new() } else { format!("; {} unpriced: the dollars are a lower bound", plural(n, "record")) }
-}
-
-/// Dollars in advice: `$0` for nothing, else as everywhere (`$2.00`, `$0.3750`).
-fn usd(d: Decimal) -> String {
-    if d.is_zero() { "$0".into() } else { money::usd(d) }
 }
 
 /// A recommended limit, whole cents: `$0.78`.
